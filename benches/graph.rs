@@ -2,7 +2,12 @@
 //! debate of 2 rounds, risk, portfolio manager, conditional execution, learning (12 nodes run).
 //!
 //! Run: `cargo bench -p tradegraph-graph --bench graph`. Each figure is printed beside its target.
-#![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(
+    clippy::print_stdout,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs
+)]
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use serde::{Deserialize, Serialize};
@@ -64,7 +69,9 @@ fn agent(kind: &'static str, latency: Duration) -> impl Node<Trading> {
             "pm" => TradingUpdate::default().decision(Some(report(Signal::Buy))),
             "execution" => TradingUpdate::default().orders(vec!["BTCUSDT-1".to_owned()]),
             "learning" => TradingUpdate::default().lessons(1u32),
-            analyst => TradingUpdate::default().reports([(analyst.to_owned(), report(Signal::Sell))]),
+            analyst => {
+                TradingUpdate::default().reports([(analyst.to_owned(), report(Signal::Sell))])
+            }
         };
         Ok(Command::update(update))
     })
@@ -84,7 +91,11 @@ fn trading_graph(latency: Duration) -> CompiledGraph<Trading> {
         .add_fan_out(START, analysts)
         .add_join(analysts, "bull")
         .add_edge("bull", "bear")
-        .add_loop(Loop::new("debate", "bull", "bear").max_rounds(2).exit("risk"))
+        .add_loop(
+            Loop::new("debate", "bull", "bear")
+                .max_rounds(2)
+                .exit("risk"),
+        )
         .add_edge("risk", "pm")
         .add_conditional_edges(
             "pm",
@@ -110,7 +121,10 @@ fn runtime() -> tokio::runtime::Runtime {
 /// Mean time of one run, measured over `runs` runs after a warm-up.
 fn mean_run(rt: &tokio::runtime::Runtime, graph: &CompiledGraph<Trading>, runs: u32) -> Duration {
     // One thread, as a bot runs: the memory store keeps its newest checkpoints only.
-    let run = || rt.block_on(graph.invoke(Trading::default(), RunConfig::new().thread("bench"))).unwrap();
+    let run = || {
+        rt.block_on(graph.invoke(Trading::default(), RunConfig::new().thread("bench")))
+            .unwrap()
+    };
     for _ in 0..runs / 10 + 1 {
         run();
     }
@@ -131,17 +145,24 @@ fn overhead(c: &mut Criterion) {
     let with = mean_run(&rt, &saved, 20_000);
     let per_node = without.as_secs_f64() * 1e6 / NODES_PER_RUN as f64;
     // One checkpoint per step plus the input one; the cost includes the per-node write records.
-    let per_checkpoint = (with.saturating_sub(without)).as_secs_f64() * 1e6 / (STEPS_PER_RUN + 1) as f64;
+    let per_checkpoint =
+        (with.saturating_sub(without)).as_secs_f64() * 1e6 / (STEPS_PER_RUN + 1) as f64;
     println!("graph overhead per node executed: {per_node:.2} us (target <= 2 us; LangGraph 1.2 ~190 us)");
     println!("in-memory checkpoint per superstep: {per_checkpoint:.2} us (target <= 5 us; LangGraph InMemorySaver ~165 us)");
 
     let mut group = c.benchmark_group("trading_graph");
     group.throughput(Throughput::Elements(NODES_PER_RUN));
     group.bench_function("run_no_checkpointer", |b| {
-        b.iter(|| rt.block_on(plain.invoke(Trading::default(), RunConfig::new())).unwrap())
+        b.iter(|| {
+            rt.block_on(plain.invoke(Trading::default(), RunConfig::new()))
+                .unwrap()
+        })
     });
     group.bench_function("run_memory_checkpointer", |b| {
-        b.iter(|| rt.block_on(saved.invoke(Trading::default(), RunConfig::new().thread("bench"))).unwrap())
+        b.iter(|| {
+            rt.block_on(saved.invoke(Trading::default(), RunConfig::new().thread("bench")))
+                .unwrap()
+        })
     });
     group.finish();
 }
@@ -169,7 +190,8 @@ fn latency(c: &mut Criterion) {
     for _ in 0..runs {
         path += critical();
         let started = Instant::now();
-        rt.block_on(graph.invoke(Trading::default(), RunConfig::new())).unwrap();
+        rt.block_on(graph.invoke(Trading::default(), RunConfig::new()))
+            .unwrap();
         wall += started.elapsed();
     }
     let (path, wall) = (path / runs, wall / runs);
@@ -183,7 +205,10 @@ fn latency(c: &mut Criterion) {
     let mut group = c.benchmark_group("trading_graph_latency");
     group.sample_size(10);
     group.bench_function("run_20ms_agents", |b| {
-        b.iter(|| rt.block_on(graph.invoke(Trading::default(), RunConfig::new())).unwrap())
+        b.iter(|| {
+            rt.block_on(graph.invoke(Trading::default(), RunConfig::new()))
+                .unwrap()
+        })
     });
     group.finish();
 }

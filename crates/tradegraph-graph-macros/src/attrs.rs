@@ -12,7 +12,10 @@ pub(crate) fn field_reducer(attrs: &[Attribute]) -> Result<Reducer> {
     let mut found: Option<Reducer> = None;
     for attr in attrs.iter().filter(|a| a.path().is_ident("reducer")) {
         if found.is_some() {
-            return Err(syn::Error::new_spanned(attr, "a field takes one #[reducer(...)]"));
+            return Err(syn::Error::new_spanned(
+                attr,
+                "a field takes one #[reducer(...)]",
+            ));
         }
         attr.parse_nested_meta(|meta| {
             let reducer = if meta.path.is_ident("overwrite") {

@@ -33,7 +33,10 @@ pub(crate) fn expand(input: &DeriveInput) -> Result<TokenStream> {
         .iter()
         .map(|f| {
             Ok(Field {
-                ident: f.ident.as_ref().ok_or_else(|| syn::Error::new_spanned(f, "unnamed field"))?,
+                ident: f
+                    .ident
+                    .as_ref()
+                    .ok_or_else(|| syn::Error::new_spanned(f, "unnamed field"))?,
                 ty: &f.ty,
                 reducer: field_reducer(&f.attrs)?,
             })
@@ -55,7 +58,8 @@ pub(crate) fn expand(input: &DeriveInput) -> Result<TokenStream> {
 
     let update_fields = fields.iter().map(|f| {
         let (ident, ty) = (f.ident, f.ty);
-        let doc = format!("New value for `{ident}`, merged by its reducer; `None` leaves it alone.");
+        let doc =
+            format!("New value for `{ident}`, merged by its reducer; `None` leaves it alone.");
         quote! {
             #[doc = #doc]
             #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -101,7 +105,9 @@ pub(crate) fn expand(input: &DeriveInput) -> Result<TokenStream> {
         let apply = match &f.reducer {
             Reducer::Overwrite => quote!(self.#ident = value;),
             Reducer::Append => quote!(#krate::reducer::Append::append(&mut self.#ident, value);),
-            Reducer::Merge => quote!(#krate::reducer::MergeMap::merge_from(&mut self.#ident, value);),
+            Reducer::Merge => {
+                quote!(#krate::reducer::MergeMap::merge_from(&mut self.#ident, value);)
+            }
             Reducer::With(path) => quote!(#path(&mut self.#ident, value);),
         };
         quote! {
@@ -128,7 +134,8 @@ pub(crate) fn expand(input: &DeriveInput) -> Result<TokenStream> {
         let ident = f.ident;
         quote!(#name => #krate::__private::serde_json::to_value(&self.#ident).ok(),)
     });
-    let update_doc = format!("A partial update of [`{state}`]: each field set is merged by its reducer.");
+    let update_doc =
+        format!("A partial update of [`{state}`]: each field set is merged by its reducer.");
 
     Ok(quote! {
         #[doc = #update_doc]

@@ -91,7 +91,9 @@ pub enum BuildError {
         expected: String,
     },
     /// A map node reached by something other than a send edge would run without an item.
-    #[error("map node `{node}` is the target of {referenced_by}; map nodes run only from send edges")]
+    #[error(
+        "map node `{node}` is the target of {referenced_by}; map nodes run only from send edges"
+    )]
     MapNodeWithoutItem {
         /// The map node.
         node: String,
@@ -167,7 +169,11 @@ pub struct BuildErrors(pub Vec<BuildError>);
 impl fmt::Display for BuildErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.0.len();
-        write!(f, "the graph is invalid ({n} problem{})", if n == 1 { "" } else { "s" })?;
+        write!(
+            f,
+            "the graph is invalid ({n} problem{})",
+            if n == 1 { "" } else { "s" }
+        )?;
         for error in &self.0 {
             write!(f, "\n  - {error}")?;
         }

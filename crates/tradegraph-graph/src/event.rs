@@ -107,6 +107,8 @@ pub enum Event<S: GraphState> {
     Custom {
         /// The node (for a subgraph, `parent/child`).
         node: NodeName,
+        /// The superstep of the node that emitted it (for a subgraph, the parent's step).
+        step: u64,
         /// The payload.
         payload: serde_json::Value,
     },

@@ -33,7 +33,9 @@ pub use node::{
 };
 pub use router::{Route, Router};
 pub use run::{Resume, RunConfig, RunOutput, RunStatus, RunStream};
-pub use state::{reducer, FieldSpec, GraphState, MergeError, NodeName, ReducerKind, StateUpdate, Write};
+pub use state::{
+    reducer, FieldSpec, GraphState, MergeError, NodeName, ReducerKind, StateUpdate, Write,
+};
 pub use subgraph::Subgraph;
 pub use tokio_util::sync::CancellationToken;
 #[cfg(feature = "derive")]

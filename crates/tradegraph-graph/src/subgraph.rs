@@ -66,13 +66,14 @@ impl<P: GraphState, C: GraphState> Node<P> for Subgraph<P, C> {
                 while let Some(event) = events.next().await {
                     if let Some((node, payload)) = summarize(&event) {
                         let name = NodeName::from(format!("{}/{}", ctx.node(), node));
-                        emit(&name, payload);
+                        emit(&name, ctx.step(), payload);
                     }
                 }
                 events.output().unwrap_or(Err(crate::GraphError::Cancelled))
             }
         };
-        let output = result.map_err(|e| NodeError::Failed(format!("subgraph `{}`: {e}", self.graph.name())))?;
+        let output = result
+            .map_err(|e| NodeError::Failed(format!("subgraph `{}`: {e}", self.graph.name())))?;
         match output.status {
             RunStatus::Finished => Ok(Command::update((self.output)(output.state, &state))),
             RunStatus::Interrupted(interrupt) => Ok(Command::interrupt(json!({
@@ -87,7 +88,11 @@ impl<P: GraphState, C: GraphState> Node<P> for Subgraph<P, C> {
 /// A child event as a JSON payload for the parent's stream.
 fn summarize<C: GraphState>(event: &Event<C>) -> Option<(String, serde_json::Value)> {
     let (node, payload) = match event {
-        Event::NodeStarted { node, step, attempt } => (
+        Event::NodeStarted {
+            node,
+            step,
+            attempt,
+        } => (
             node.to_string(),
             json!({"event": "node_started", "step": step, "attempt": attempt}),
         ),
@@ -101,11 +106,13 @@ fn summarize<C: GraphState>(event: &Event<C>) -> Option<(String, serde_json::Val
             node.to_string(),
             json!({"event": "node_finished", "step": step, "duration_us": duration.as_micros(), "update": update}),
         ),
-        Event::NodeFailed { node, step, error, .. } => (
+        Event::NodeFailed {
+            node, step, error, ..
+        } => (
             node.to_string(),
             json!({"event": "node_failed", "step": step, "error": error.to_string()}),
         ),
-        Event::Custom { node, payload } => (node.to_string(), payload.clone()),
+        Event::Custom { node, payload, .. } => (node.to_string(), payload.clone()),
         _ => return None,
     };
     Some((node, payload))

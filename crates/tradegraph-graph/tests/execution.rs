@@ -1,5 +1,5 @@
 //! Running graphs: supersteps, merging, joins, loops, limits, retries, timeouts, cancellation.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
@@ -14,7 +14,11 @@ use tradegraph_graph::{
 };
 
 async fn run(g: StateGraph<Flow>) -> Result<Flow, GraphError> {
-    Ok(g.compile().unwrap().invoke(Flow::default(), RunConfig::new()).await?.state)
+    Ok(g.compile()
+        .unwrap()
+        .invoke(Flow::default(), RunConfig::new())
+        .await?
+        .state)
 }
 
 #[tokio::test(start_paused = true)]
@@ -44,13 +48,27 @@ async fn two_writers_of_an_overwrite_field_are_named() {
         .add_edge("bear", END);
     let err = run(g).await.unwrap_err();
     match &err {
-        GraphError::Merge { step: 0, source: MergeError::Overwrite { field, first, second } } => {
-            assert_eq!((*field, first.as_str(), second.as_str()), ("decision", "bull", "bear"));
+        GraphError::Merge {
+            step: 0,
+            source:
+                MergeError::Overwrite {
+                    field,
+                    first,
+                    second,
+                },
+        } => {
+            assert_eq!(
+                (*field, first.as_str(), second.as_str()),
+                ("decision", "bull", "bear")
+            );
         }
         other => panic!("unexpected: {other}"),
     }
     let text = err.to_string();
-    assert!(text.contains("nodes `bull` and `bear` both wrote field `decision`"), "{text}");
+    assert!(
+        text.contains("nodes `bull` and `bear` both wrote field `decision`"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -58,7 +76,9 @@ async fn map_merge_unites_keys_and_refuses_a_shared_key() {
     let signal = |name: &'static str, key: &'static str, v: f64| {
         node_fn(move |_s: Arc<Flow>, _c| async move {
             let _ = name;
-            Ok(Command::update(FlowUpdate::default().signals([(key.to_owned(), v)]).best(v)))
+            Ok(Command::update(
+                FlowUpdate::default().signals([(key.to_owned(), v)]).best(v),
+            ))
         })
     };
     let mut ok = StateGraph::<Flow>::new("t");
@@ -80,7 +100,8 @@ async fn map_merge_unites_keys_and_refuses_a_shared_key() {
         .add_edge("two", END);
     let err = run(clash).await.unwrap_err();
     assert!(
-        err.to_string().contains("nodes `one` and `two` both wrote key \"technical\" of field `signals`"),
+        err.to_string()
+            .contains("nodes `one` and `two` both wrote key \"technical\" of field `signals`"),
         "{err}"
     );
 }
@@ -97,7 +118,10 @@ async fn a_join_waits_for_a_longer_branch() {
         .add_join(["short", "long2"], "join")
         .add_edge("join", END);
     let graph = g.compile().unwrap();
-    let out = graph.invoke(Flow::default(), RunConfig::new()).await.unwrap();
+    let out = graph
+        .invoke(Flow::default(), RunConfig::new())
+        .await
+        .unwrap();
     assert_eq!(out.state.visited, ["short", "long1", "long2", "join"]);
     assert_eq!(out.steps, 3, "join ran once, in the third step");
 }
@@ -118,7 +142,12 @@ async fn a_join_fires_without_a_branch_the_router_skipped_and_says_so() {
     let mut stream = graph.stream(Flow::default(), RunConfig::new());
     let mut fired = None;
     while let Some(event) = stream.next().await {
-        if let tradegraph_graph::Event::JoinFired { target, arrived, skipped } = event {
+        if let tradegraph_graph::Event::JoinFired {
+            target,
+            arrived,
+            skipped,
+        } = event
+        {
             fired = Some((target, arrived, skipped));
         }
     }
@@ -134,7 +163,9 @@ async fn a_join_fires_without_a_branch_the_router_skipped_and_says_so() {
 async fn declared_loop_runs_its_rounds_and_nodes_know_the_round() {
     let speaker = |name: &'static str| {
         node_fn(move |_s: Arc<Flow>, ctx| async move {
-            Ok(Command::update(FlowUpdate::default().visited(vec![format!("{name}{}", ctx.round())])))
+            Ok(Command::update(
+                FlowUpdate::default().visited(vec![format!("{name}{}", ctx.round())]),
+            ))
         })
     };
     let mut g = StateGraph::<Flow>::new("debate");
@@ -143,10 +174,17 @@ async fn declared_loop_runs_its_rounds_and_nodes_know_the_round() {
         .add_node("risk", visit("risk"))
         .add_edge(START, "bull")
         .add_edge("bull", "bear")
-        .add_loop(Loop::new("debate", "bull", "bear").max_rounds(3).exit("risk"))
+        .add_loop(
+            Loop::new("debate", "bull", "bear")
+                .max_rounds(3)
+                .exit("risk"),
+        )
         .add_edge("risk", END);
     let state = run(g).await.unwrap();
-    assert_eq!(state.visited, ["bull1", "bear1", "bull2", "bear2", "bull3", "bear3", "risk"]);
+    assert_eq!(
+        state.visited,
+        ["bull1", "bear1", "bull2", "bear2", "bull3", "bear3", "risk"]
+    );
 }
 
 #[tokio::test]
@@ -173,7 +211,10 @@ async fn a_runaway_cycle_hits_its_loop_limit() {
         .add_conditional_edges("again", "forever", |_: &Flow| "again", ["again", END])
         .loop_limit("again", 4);
     let err = run(g).await.unwrap_err();
-    assert!(matches!(&err, GraphError::LoopLimit { head, limit: 4 } if head == "again"), "{err}");
+    assert!(
+        matches!(&err, GraphError::LoopLimit { head, limit: 4 } if head == "again"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -206,24 +247,37 @@ async fn an_undeclared_route_label_fails_naming_router_and_label() {
 #[tokio::test]
 async fn goto_routes_and_refuses_undeclared_targets() {
     let chooser = |target: &'static str| {
-        node_fn(move |_s: Arc<Flow>, _c| async move { Ok(Command::<FlowUpdate>::empty().goto(target)) })
+        node_fn(
+            move |_s: Arc<Flow>, _c| async move { Ok(Command::<FlowUpdate>::empty().goto(target)) },
+        )
     };
     let mut g = StateGraph::<Flow>::new("t");
-    g.add_node_with("pm", chooser("exec"), NodeOptions::new().routes(["exec", "learn"]))
-        .add_node("exec", visit("exec"))
-        .add_node("learn", visit("learn"))
-        .add_edge(START, "pm")
-        .add_edge("exec", END)
-        .add_edge("learn", END);
+    g.add_node_with(
+        "pm",
+        chooser("exec"),
+        NodeOptions::new().routes(["exec", "learn"]),
+    )
+    .add_node("exec", visit("exec"))
+    .add_node("learn", visit("learn"))
+    .add_edge(START, "pm")
+    .add_edge("exec", END)
+    .add_edge("learn", END);
     assert_eq!(run(g).await.unwrap().visited, ["exec"]);
 
     let mut bad = StateGraph::<Flow>::new("t");
-    bad.add_node_with("pm", chooser("elsewhere"), NodeOptions::new().routes(["learn"]))
-        .add_node("learn", visit("learn"))
-        .add_edge(START, "pm")
-        .add_edge("learn", END);
+    bad.add_node_with(
+        "pm",
+        chooser("elsewhere"),
+        NodeOptions::new().routes(["learn"]),
+    )
+    .add_node("learn", visit("learn"))
+    .add_edge(START, "pm")
+    .add_edge("learn", END);
     let err = run(bad).await.unwrap_err();
-    assert!(matches!(&err, GraphError::UndeclaredGoto { node, target, .. } if node == "pm" && target == "elsewhere"), "{err}");
+    assert!(
+        matches!(&err, GraphError::UndeclaredGoto { node, target, .. } if node == "pm" && target == "elsewhere"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -233,17 +287,30 @@ async fn send_maps_a_node_over_items() {
         .add_map_node(
             "research",
             map_fn(|_s: Arc<Flow>, topic: String, _ctx| async move {
-                Ok(Command::update(FlowUpdate::default().visited(vec![format!("research:{topic}")])))
+                Ok(Command::update(
+                    FlowUpdate::default().visited(vec![format!("research:{topic}")]),
+                ))
             }),
             NodeOptions::new(),
         )
         .add_node("write", visit("write"))
         .add_edge(START, "plan")
-        .add_send("plan", "topics", "research", |_: &Flow| ["rbi", "cpi", "flows"].map(String::from).to_vec())
+        .add_send("plan", "topics", "research", |_: &Flow| {
+            ["rbi", "cpi", "flows"].map(String::from).to_vec()
+        })
         .add_edge("research", "write")
         .add_edge("write", END);
     let state = run(g).await.unwrap();
-    assert_eq!(state.visited, ["plan", "research:rbi", "research:cpi", "research:flows", "write"]);
+    assert_eq!(
+        state.visited,
+        [
+            "plan",
+            "research:rbi",
+            "research:cpi",
+            "research:flows",
+            "write"
+        ]
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -252,16 +319,23 @@ async fn a_timeout_fails_the_node_after_its_retries() {
     g.add_node_with(
         "stuck",
         slow("stuck", 10_000),
-        NodeOptions::new()
-            .timeout(Duration::from_millis(50))
-            .retry(ExponentialBackoff::new(3).initial(Duration::from_millis(10)).jitter(Jitter::None)),
+        NodeOptions::new().timeout(Duration::from_millis(50)).retry(
+            ExponentialBackoff::new(3)
+                .initial(Duration::from_millis(10))
+                .jitter(Jitter::None),
+        ),
     )
     .add_edge(START, "stuck")
     .add_edge("stuck", END);
     let started = tokio::time::Instant::now();
     let err = run(g).await.unwrap_err();
     match &err {
-        GraphError::NodeFailed { node, attempts: 3, source: NodeError::Timeout(t), .. } => {
+        GraphError::NodeFailed {
+            node,
+            attempts: 3,
+            source: NodeError::Timeout(t),
+            ..
+        } => {
             assert_eq!((node.as_str(), *t), ("stuck", Duration::from_millis(50)));
         }
         other => panic!("unexpected: {other}"),
@@ -294,8 +368,15 @@ async fn retry_recovers_transient_failures_and_skips_permanent_ones() {
     .add_edge(START, "flaky")
     .add_edge("flaky", END);
     let err = run(g).await.unwrap_err();
-    assert!(matches!(err, GraphError::NodeFailed { attempts: 1, .. }), "{err}");
-    assert_eq!(count.load(Ordering::SeqCst), 1, "a permanent error is not retried");
+    assert!(
+        matches!(err, GraphError::NodeFailed { attempts: 1, .. }),
+        "{err}"
+    );
+    assert_eq!(
+        count.load(Ordering::SeqCst),
+        1,
+        "a permanent error is not retried"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -319,17 +400,32 @@ async fn a_failing_node_cancels_its_siblings() {
     });
     let mut g = StateGraph::<Flow>::new("t");
     g.add_node("long", long)
-        .add_node("boom", flaky(Arc::new(AtomicU32::new(0)), 1, NodeError::failed("boom")))
+        .add_node(
+            "boom",
+            flaky(Arc::new(AtomicU32::new(0)), 1, NodeError::failed("boom")),
+        )
         .add_fan_out(START, ["long", "boom"])
         .add_edge("long", END)
         .add_edge("boom", END);
     let started = tokio::time::Instant::now();
     let err = run(g).await.unwrap_err();
-    assert!(matches!(&err, GraphError::NodeFailed { node, .. } if node == "boom"), "{err}");
-    assert!(started.elapsed() < Duration::from_secs(1), "did not wait for the sibling");
+    assert!(
+        matches!(&err, GraphError::NodeFailed { node, .. } if node == "boom"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "did not wait for the sibling"
+    );
     tokio::task::yield_now().await;
-    assert!(observed_cancel.load(Ordering::SeqCst), "the sibling saw its cancellation");
-    assert!(!finished.load(Ordering::SeqCst), "the sibling never finished");
+    assert!(
+        observed_cancel.load(Ordering::SeqCst),
+        "the sibling saw its cancellation"
+    );
+    assert!(
+        !finished.load(Ordering::SeqCst),
+        "the sibling never finished"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -345,22 +441,36 @@ async fn max_concurrency_bounds_parallel_nodes() {
                 peak.fetch_max(now, Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_millis(10)).await;
                 running.fetch_sub(1, Ordering::SeqCst);
-                Ok(Command::update(FlowUpdate::default().visited(vec![name.to_owned()])))
+                Ok(Command::update(
+                    FlowUpdate::default().visited(vec![name.to_owned()]),
+                ))
             }
         })
     };
     let build = || {
         let mut g = StateGraph::<Flow>::new("t");
         for name in ["a", "b", "c", "d"] {
-            g.add_node(name, gauge(name)).add_edge(START, name).add_edge(name, END);
+            g.add_node(name, gauge(name))
+                .add_edge(START, name)
+                .add_edge(name, END);
         }
         g.compile().unwrap()
     };
-    let out = build().invoke(Flow::default(), RunConfig::new().max_concurrency(2)).await.unwrap();
+    let out = build()
+        .invoke(Flow::default(), RunConfig::new().max_concurrency(2))
+        .await
+        .unwrap();
     assert_eq!(peak.load(Ordering::SeqCst), 2);
-    assert_eq!(out.state.visited, ["a", "b", "c", "d"], "merge order does not depend on finishing order");
+    assert_eq!(
+        out.state.visited,
+        ["a", "b", "c", "d"],
+        "merge order does not depend on finishing order"
+    );
     peak.store(0, Ordering::SeqCst);
-    build().invoke(Flow::default(), RunConfig::new()).await.unwrap();
+    build()
+        .invoke(Flow::default(), RunConfig::new())
+        .await
+        .unwrap();
     assert_eq!(peak.load(Ordering::SeqCst), 4);
 }
 
@@ -383,13 +493,18 @@ async fn a_node_triggered_twice_in_a_step_runs_once() {
 async fn cancelling_the_run_stops_it() {
     let token = tradegraph_graph::CancellationToken::new();
     let mut g = StateGraph::<Flow>::new("t");
-    g.add_node("forever", slow("forever", 60_000)).add_edge(START, "forever").add_edge("forever", END);
+    g.add_node("forever", slow("forever", 60_000))
+        .add_edge(START, "forever")
+        .add_edge("forever", END);
     let graph = g.compile().unwrap();
     let cancel = token.clone();
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(20)).await;
         cancel.cancel();
     });
-    let err = graph.invoke(Flow::default(), RunConfig::new().cancellation(token)).await.unwrap_err();
+    let err = graph
+        .invoke(Flow::default(), RunConfig::new().cancellation(token))
+        .await
+        .unwrap_err();
     assert!(matches!(err, GraphError::Cancelled), "{err}");
 }

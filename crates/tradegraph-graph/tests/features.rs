@@ -1,5 +1,5 @@
 //! Streaming, subgraphs, schema-validated output, pictures.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
@@ -33,7 +33,9 @@ async fn stream_reports_nodes_steps_and_the_end() {
         "a",
         node_fn(|_s: Arc<Flow>, ctx| async move {
             ctx.emit(serde_json::json!({"progress": 0.5}));
-            Ok(Command::update(FlowUpdate::default().visited(vec!["a".into()])))
+            Ok(Command::update(
+                FlowUpdate::default().visited(vec!["a".into()]),
+            ))
         }),
     )
     .add_node("b", visit("b"))
@@ -41,35 +43,69 @@ async fn stream_reports_nodes_steps_and_the_end() {
     .add_edge("a", "b")
     .add_edge("b", END);
     let graph = g.compile().unwrap();
-    let events: Vec<Event<Flow>> = graph.stream(Flow::default(), RunConfig::new()).collect().await;
+    let events: Vec<Event<Flow>> = graph
+        .stream(Flow::default(), RunConfig::new())
+        .collect()
+        .await;
     let kinds: Vec<String> = events.iter().map(kind).collect();
     assert_eq!(
         kinds,
-        ["run_started", "started:a", "custom:a", "finished:a", "step:0", "started:b", "finished:b", "step:1", "finished"]
+        [
+            "run_started",
+            "started:a",
+            "custom:a",
+            "finished:a",
+            "step:0",
+            "started:b",
+            "finished:b",
+            "step:1",
+            "finished"
+        ]
     );
-    let Some(Event::StepCompleted { state, .. }) = events.iter().find(|e| matches!(e, Event::StepCompleted { step: 1, .. })) else {
+    let Some(Event::StepCompleted { state, .. }) = events
+        .iter()
+        .find(|e| matches!(e, Event::StepCompleted { step: 1, .. }))
+    else {
         panic!("no step 1");
     };
     assert_eq!(state.visited, ["a", "b"]);
-    let Some(Event::NodeFinished { update, .. }) = events.iter().find(|e| matches!(e, Event::NodeFinished { .. })) else {
+    let Some(Event::NodeFinished { update, .. }) = events
+        .iter()
+        .find(|e| matches!(e, Event::NodeFinished { .. }))
+    else {
         panic!("no node finished");
     };
-    assert_eq!(update.as_ref().unwrap().visited.as_deref(), Some(&["a".to_owned()][..]));
+    assert_eq!(
+        update.as_ref().unwrap().visited.as_deref(),
+        Some(&["a".to_owned()][..])
+    );
 }
 
 #[tokio::test]
 async fn a_failed_stream_ends_with_failed_and_the_error() {
     let mut g = StateGraph::<Flow>::new("t");
-    g.add_node("bad", node_fn(|_s: Arc<Flow>, _c| async { Err(NodeError::failed("kaput")) }))
-        .add_edge(START, "bad")
-        .add_edge("bad", END);
-    let mut stream = g.compile().unwrap().stream(Flow::default(), RunConfig::new());
+    g.add_node(
+        "bad",
+        node_fn(|_s: Arc<Flow>, _c| async { Err(NodeError::failed("kaput")) }),
+    )
+    .add_edge(START, "bad")
+    .add_edge("bad", END);
+    let mut stream = g
+        .compile()
+        .unwrap()
+        .stream(Flow::default(), RunConfig::new());
     let mut last = None;
     while let Some(e) = stream.next().await {
         last = Some(e);
     }
-    assert!(matches!(last, Some(Event::Failed { ref error }) if error.contains("node `bad` failed")), "{last:?}");
-    assert!(matches!(stream.output(), Some(Err(GraphError::NodeFailed { .. }))));
+    assert!(
+        matches!(last, Some(Event::Failed { ref error }) if error.contains("node `bad` failed")),
+        "{last:?}"
+    );
+    assert!(matches!(
+        stream.output(),
+        Some(Err(GraphError::NodeFailed { .. }))
+    ));
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, GraphState)]
@@ -85,14 +121,18 @@ async fn a_compiled_graph_runs_as_a_node() {
         .add_node(
             "say",
             node_fn(|s: Arc<Inner>, _c| async move {
-                Ok(Command::update(InnerUpdate::default().lines(vec![format!("heard {}", s.lines.len())])))
+                Ok(Command::update(
+                    InnerUpdate::default().lines(vec![format!("heard {}", s.lines.len())]),
+                ))
             }),
         )
         .add_edge(START, "say")
         .add_edge("say", END);
     let sub = Subgraph::new(
         inner.compile().unwrap(),
-        |outer: &Flow| Inner { lines: outer.visited.clone() },
+        |outer: &Flow| Inner {
+            lines: outer.visited.clone(),
+        },
         |inner: Inner, _outer: &Flow| FlowUpdate::default().visited(vec![inner.lines.join("|")]),
     )
     .unwrap();
@@ -103,10 +143,21 @@ async fn a_compiled_graph_runs_as_a_node() {
         .add_edge("first", "child")
         .add_edge("child", END);
     let graph = g.compile().unwrap();
-    let out = graph.invoke(Flow::default(), RunConfig::new()).await.unwrap();
+    let out = graph
+        .invoke(Flow::default(), RunConfig::new())
+        .await
+        .unwrap();
     assert_eq!(out.state.visited, ["first", "first|heard 1"]);
-    let events: Vec<Event<Flow>> = graph.stream(Flow::default(), RunConfig::new()).collect().await;
-    assert!(events.iter().any(|e| matches!(e, Event::Custom { node, .. } if node == "child/say")), "child events reach the parent");
+    let events: Vec<Event<Flow>> = graph
+        .stream(Flow::default(), RunConfig::new())
+        .collect()
+        .await;
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Custom { node, .. } if node == "child/say")),
+        "child events reach the parent"
+    );
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -130,7 +181,11 @@ struct FakeLlm(serde_json::Value);
 #[async_trait]
 impl StructuredNode<Flow> for FakeLlm {
     type Output = Signal;
-    async fn produce(&self, _s: Arc<Flow>, _c: NodeContext) -> Result<serde_json::Value, NodeError> {
+    async fn produce(
+        &self,
+        _s: Arc<Flow>,
+        _c: NodeContext,
+    ) -> Result<serde_json::Value, NodeError> {
         Ok(self.0.clone())
     }
     fn apply(&self, out: Signal, _s: &Flow) -> Command<FlowUpdate> {
@@ -148,27 +203,52 @@ async fn run_llm(answer: serde_json::Value) -> Result<Flow, GraphError> {
         .add_edge(START, "technical")
         .add_edge("technical", END);
     let graph = g.compile().unwrap();
-    assert!(graph.topology().nodes[0].output_schema.is_some(), "the schema is declared");
+    assert!(
+        graph.topology().nodes[0].output_schema.is_some(),
+        "the schema is declared"
+    );
     Ok(graph.invoke(Flow::default(), RunConfig::new()).await?.state)
 }
 
 #[tokio::test]
 async fn model_output_is_validated_before_it_touches_the_state() {
-    let ok = run_llm(serde_json::json!({"action": "BUY", "confidence": 0.8})).await.unwrap();
+    let ok = run_llm(serde_json::json!({"action": "BUY", "confidence": 0.8}))
+        .await
+        .unwrap();
     assert_eq!((ok.decision.as_str(), ok.best), ("BUY", 0.8));
 
-    let err = run_llm(serde_json::json!({"action": "BUY", "confidence": 7})).await.unwrap_err();
-    let GraphError::NodeFailed { node, source: NodeError::InvalidOutput(v), .. } = &err else {
+    let err = run_llm(serde_json::json!({"action": "BUY", "confidence": 7}))
+        .await
+        .unwrap_err();
+    let GraphError::NodeFailed {
+        node,
+        source: NodeError::InvalidOutput(v),
+        ..
+    } = &err
+    else {
         panic!("unexpected: {err}");
     };
-    assert_eq!((node.as_str(), v.pointer.as_str(), v.rule.as_str()), ("technical", "/confidence", "maximum"));
+    assert_eq!(
+        (node.as_str(), v.pointer.as_str(), v.rule.as_str()),
+        ("technical", "/confidence", "maximum")
+    );
     assert!(err.to_string().contains("node `technical`"), "{err}");
 
-    let err = run_llm(serde_json::json!({"action": "YOLO", "confidence": 0.5})).await.unwrap_err();
-    assert!(matches!(&err, GraphError::NodeFailed { source: NodeError::InvalidOutput(v), .. } if v.pointer == "/action" && v.rule == "enum"), "{err}");
+    let err = run_llm(serde_json::json!({"action": "YOLO", "confidence": 0.5}))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, GraphError::NodeFailed { source: NodeError::InvalidOutput(v), .. } if v.pointer == "/action" && v.rule == "enum"),
+        "{err}"
+    );
 
-    let err = run_llm(serde_json::json!({"confidence": 0.5})).await.unwrap_err();
-    assert!(matches!(&err, GraphError::NodeFailed { source: NodeError::InvalidOutput(v), .. } if v.rule == "required"), "{err}");
+    let err = run_llm(serde_json::json!({"confidence": 0.5}))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, GraphError::NodeFailed { source: NodeError::InvalidOutput(v), .. } if v.rule == "required"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -177,7 +257,12 @@ fn pictures_name_every_node_and_route() {
     g.add_node("pm", visit("pm"))
         .add_node("exec \"x\"", visit("exec"))
         .add_edge(START, "pm")
-        .add_conditional_edges("pm", "act", |_: &Flow| "go", [("go", "exec \"x\""), ("stop", END)])
+        .add_conditional_edges(
+            "pm",
+            "act",
+            |_: &Flow| "go",
+            [("go", "exec \"x\""), ("stop", END)],
+        )
         .add_edge("exec \"x\"", END);
     let graph = g.compile().unwrap();
     let mermaid = graph.to_mermaid();
@@ -185,6 +270,12 @@ fn pictures_name_every_node_and_route() {
     assert!(mermaid.contains("n1[\"exec #quot;x#quot;\"]"), "{mermaid}");
     assert!(mermaid.contains("start_ --> n0"), "{mermaid}");
     let dot = graph.to_dot();
-    assert!(dot.contains("\"pm\" -> \"exec \\\"x\\\"\" [style=dashed, label=\"act: go\"]"), "{dot}");
-    assert!(dot.contains("\"pm\" -> \"end\" [style=dashed, label=\"act: stop\"]"), "{dot}");
+    assert!(
+        dot.contains("\"pm\" -> \"exec \\\"x\\\"\" [style=dashed, label=\"act: go\"]"),
+        "{dot}"
+    );
+    assert!(
+        dot.contains("\"pm\" -> \"end\" [style=dashed, label=\"act: stop\"]"),
+        "{dot}"
+    );
 }

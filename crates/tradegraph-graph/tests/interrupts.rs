@@ -1,5 +1,5 @@
 //! Pausing, resuming with a person's update, and resuming after a failure.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
@@ -21,7 +21,13 @@ fn order_flow(executed: Arc<AtomicU32>) -> StateGraph<Flow> {
         .add_conditional_edges(
             "pm",
             "act",
-            |s: &Flow| if s.decision == "HOLD" { "learning" } else { "execution" },
+            |s: &Flow| {
+                if s.decision == "HOLD" {
+                    "learning"
+                } else {
+                    "execution"
+                }
+            },
             ["execution", "learning"],
         )
         .add_edge("execution", "learning")
@@ -30,7 +36,9 @@ fn order_flow(executed: Arc<AtomicU32>) -> StateGraph<Flow> {
 }
 
 fn with_memory(g: StateGraph<Flow>) -> CompiledGraph<Flow> {
-    g.compile().unwrap().with_checkpointer(MemoryCheckpointer::new())
+    g.compile()
+        .unwrap()
+        .with_checkpointer(MemoryCheckpointer::new())
 }
 
 #[tokio::test]
@@ -39,22 +47,42 @@ async fn interrupt_before_then_a_person_overrides_the_decision() {
     let mut g = order_flow(executed.clone());
     g.interrupt_before(["execution"]);
     let graph = with_memory(g);
-    let paused = graph.invoke(Flow::default(), RunConfig::new().thread("t1")).await.unwrap();
+    let paused = graph
+        .invoke(Flow::default(), RunConfig::new().thread("t1"))
+        .await
+        .unwrap();
     let interrupt = paused.interrupt().expect("paused before execution");
-    assert_eq!((interrupt.node.as_str(), interrupt.kind), ("execution", InterruptKind::Before));
+    assert_eq!(
+        (interrupt.node.as_str(), interrupt.kind),
+        ("execution", InterruptKind::Before)
+    );
     assert_eq!(paused.state.decision, "BUY");
-    assert_eq!(executed.load(Ordering::SeqCst), 0, "nothing executed before approval");
+    assert_eq!(
+        executed.load(Ordering::SeqCst),
+        0,
+        "nothing executed before approval"
+    );
 
     // Approved as is: execution runs exactly once, then learning.
-    let done = graph.resume("t1", Resume::new(), RunConfig::new()).await.unwrap();
+    let done = graph
+        .resume("t1", Resume::new(), RunConfig::new())
+        .await
+        .unwrap();
     assert_eq!(done.status, RunStatus::Finished);
     assert_eq!(done.state.visited, ["execution", "learning"]);
     assert_eq!(executed.load(Ordering::SeqCst), 1);
 
     // A second thread where the person changes the decision while paused.
-    graph.invoke(Flow::default(), RunConfig::new().thread("t2")).await.unwrap();
+    graph
+        .invoke(Flow::default(), RunConfig::new().thread("t2"))
+        .await
+        .unwrap();
     let overridden = graph
-        .resume("t2", Resume::new().update(FlowUpdate::default().decision("HOLD")), RunConfig::new())
+        .resume(
+            "t2",
+            Resume::new().update(FlowUpdate::default().decision("HOLD")),
+            RunConfig::new(),
+        )
         .await
         .unwrap();
     // The update lands; the already-scheduled task still runs (the route was taken before).
@@ -68,12 +96,19 @@ async fn interrupt_after_pauses_once_the_step_is_merged() {
     let mut g = order_flow(executed.clone());
     g.interrupt_after(["pm"]);
     let graph = with_memory(g);
-    let paused = graph.invoke(Flow::default(), RunConfig::new().thread("t")).await.unwrap();
+    let paused = graph
+        .invoke(Flow::default(), RunConfig::new().thread("t"))
+        .await
+        .unwrap();
     assert_eq!(paused.interrupt().unwrap().kind, InterruptKind::After);
     assert_eq!(paused.state.decision, "BUY");
     // Change the decision: routing was already decided in the step that paused.
     let done = graph
-        .resume("t", Resume::new().update(FlowUpdate::default().visited(vec!["reviewed".into()])), RunConfig::new())
+        .resume(
+            "t",
+            Resume::new().update(FlowUpdate::default().visited(vec!["reviewed".into()])),
+            RunConfig::new(),
+        )
         .await
         .unwrap();
     assert_eq!(done.state.visited, ["reviewed", "execution", "learning"]);
@@ -86,7 +121,9 @@ async fn a_dynamic_interrupt_asks_and_the_node_reads_the_answer() {
         "approve",
         node_fn(|_s: Arc<Flow>, ctx| async move {
             match ctx.resume_value() {
-                None => Ok(Command::interrupt(serde_json::json!({"order": "BUY 0.1 BTC"}))),
+                None => Ok(Command::interrupt(
+                    serde_json::json!({"order": "BUY 0.1 BTC"}),
+                )),
                 Some(answer) => Ok(Command::update(
                     FlowUpdate::default().decision(answer.as_str().unwrap_or("?").to_owned()),
                 )),
@@ -98,15 +135,28 @@ async fn a_dynamic_interrupt_asks_and_the_node_reads_the_answer() {
     .add_edge("approve", END)
     .add_edge("audit", END);
     let graph = with_memory(g);
-    let paused = graph.invoke(Flow::default(), RunConfig::new().thread("t")).await.unwrap();
+    let paused = graph
+        .invoke(Flow::default(), RunConfig::new().thread("t"))
+        .await
+        .unwrap();
     let interrupt = paused.interrupt().unwrap();
     assert_eq!(interrupt.kind, InterruptKind::Dynamic);
-    assert_eq!(interrupt.payload, Some(serde_json::json!({"order": "BUY 0.1 BTC"})));
+    assert_eq!(
+        interrupt.payload,
+        Some(serde_json::json!({"order": "BUY 0.1 BTC"}))
+    );
     let saved = graph.state("t").await.unwrap().unwrap();
     assert_eq!(saved.pending_writes.len(), 1, "the sibling's write is kept");
-    let done = graph.resume("t", Resume::new().value("approved"), RunConfig::new()).await.unwrap();
+    let done = graph
+        .resume("t", Resume::new().value("approved"), RunConfig::new())
+        .await
+        .unwrap();
     assert_eq!(done.state.decision, "approved");
-    assert_eq!(done.state.visited, ["audit"], "the sibling did not run twice");
+    assert_eq!(
+        done.state.visited,
+        ["audit"],
+        "the sibling did not run twice"
+    );
 }
 
 #[tokio::test]
@@ -116,7 +166,10 @@ async fn resume_after_failure_does_not_rerun_finished_siblings() {
     let build = || {
         let mut g = StateGraph::<Flow>::new("crash");
         g.add_node("analyst", counted("analyst", analyst_runs.clone()))
-            .add_node("flaky", flaky(flaky_runs.clone(), 1, NodeError::failed("provider down")))
+            .add_node(
+                "flaky",
+                flaky(flaky_runs.clone(), 1, NodeError::failed("provider down")),
+            )
             .add_node("after", visit("after"))
             .add_fan_out(START, ["analyst", "flaky"])
             .add_join(["analyst", "flaky"], "after")
@@ -124,13 +177,22 @@ async fn resume_after_failure_does_not_rerun_finished_siblings() {
         g
     };
     let store = Arc::new(MemoryCheckpointer::<Flow>::new());
-    let graph = build().compile().unwrap().with_shared_checkpointer(store.clone());
-    let err = graph.invoke(Flow::default(), RunConfig::new().thread("t")).await.unwrap_err();
+    let graph = build()
+        .compile()
+        .unwrap()
+        .with_shared_checkpointer(store.clone());
+    let err = graph
+        .invoke(Flow::default(), RunConfig::new().thread("t"))
+        .await
+        .unwrap_err();
     assert!(matches!(&err, GraphError::NodeFailed { node, .. } if node == "flaky"));
     // Whether the analyst finished before the failure depends on scheduling; record it.
     let analyst_done = analyst_runs.load(Ordering::SeqCst);
     let graph = build().compile().unwrap().with_shared_checkpointer(store);
-    let done = graph.resume("t", Resume::new(), RunConfig::new()).await.unwrap();
+    let done = graph
+        .resume("t", Resume::new(), RunConfig::new())
+        .await
+        .unwrap();
     assert_eq!(done.state.visited, ["analyst", "flaky", "after"]);
     assert_eq!(analyst_runs.load(Ordering::SeqCst), analyst_done.max(1));
     assert_eq!(flaky_runs.load(Ordering::SeqCst), 2);
@@ -139,18 +201,37 @@ async fn resume_after_failure_does_not_rerun_finished_siblings() {
 #[tokio::test]
 async fn resume_without_checkpointer_or_checkpoint_is_a_clear_error() {
     let g = order_flow(Arc::new(AtomicU32::new(0))).compile().unwrap();
-    let err = g.resume("t", Resume::new(), RunConfig::new()).await.unwrap_err();
-    assert!(err.to_string().contains("resume needs a checkpointer"), "{err}");
+    let err = g
+        .resume("t", Resume::new(), RunConfig::new())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("resume needs a checkpointer"),
+        "{err}"
+    );
     let g = with_memory(order_flow(Arc::new(AtomicU32::new(0))));
-    let err = g.resume("nobody", Resume::new(), RunConfig::new()).await.unwrap_err();
-    assert!(err.to_string().contains("thread `nobody` has no checkpoint"), "{err}");
+    let err = g
+        .resume("nobody", Resume::new(), RunConfig::new())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("thread `nobody` has no checkpoint"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn a_finished_thread_resumes_to_its_final_state() {
     let g = with_memory(order_flow(Arc::new(AtomicU32::new(0))));
-    let out = g.invoke(Flow::default(), RunConfig::new().thread("t")).await.unwrap();
-    let again = g.resume("t", Resume::new(), RunConfig::new()).await.unwrap();
+    let out = g
+        .invoke(Flow::default(), RunConfig::new().thread("t"))
+        .await
+        .unwrap();
+    let again = g
+        .resume("t", Resume::new(), RunConfig::new())
+        .await
+        .unwrap();
     assert_eq!(again.state, out.state);
     assert_eq!(again.status, RunStatus::Finished);
     let history = g.history("t", 100).await.unwrap();

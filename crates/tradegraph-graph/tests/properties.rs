@@ -1,5 +1,5 @@
 //! The merged state does not depend on the order in which parallel nodes finish.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
@@ -38,7 +38,9 @@ fn run_with_delays(delays: &[u64]) -> Flow {
         .start_paused(true)
         .build()
         .unwrap();
-    rt.block_on(graph.invoke(Flow::default(), RunConfig::new())).unwrap().state
+    rt.block_on(graph.invoke(Flow::default(), RunConfig::new()))
+        .unwrap()
+        .state
 }
 
 proptest! {

@@ -1,5 +1,5 @@
 //! Graphs declared wrong are refused at compile time, each problem naming its culprit.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
@@ -19,8 +19,14 @@ fn duplicate_and_reserved_names() {
         .add_edge(START, "a")
         .add_edge("a", END);
     let errs = errors(g);
-    assert!(errs.contains(&BuildError::DuplicateNode { node: "a".into() }), "{errs:?}");
-    assert!(errs.contains(&BuildError::ReservedName { node: "end".into() }), "{errs:?}");
+    assert!(
+        errs.contains(&BuildError::DuplicateNode { node: "a".into() }),
+        "{errs:?}"
+    );
+    assert!(
+        errs.contains(&BuildError::ReservedName { node: "end".into() }),
+        "{errs:?}"
+    );
 }
 
 #[test]
@@ -40,7 +46,10 @@ fn unknown_nodes_are_named_with_what_refers_to_them() {
         referenced_by: "router `pick` after `a`".into()
     }));
     let text = tradegraph_graph::BuildErrors(errs).to_string();
-    assert!(text.contains("router `pick` after `a` refers to node `phantom`"), "{text}");
+    assert!(
+        text.contains("router `pick` after `a` refers to node `phantom`"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -57,8 +66,12 @@ fn unreachable_and_dead_end_nodes() {
     assert_eq!(
         errs,
         [
-            BuildError::Unreachable { node: "island".into() },
-            BuildError::CannotReachEnd { node: "sink".into() }
+            BuildError::Unreachable {
+                node: "island".into()
+            },
+            BuildError::CannotReachEnd {
+                node: "sink".into()
+            }
         ]
     );
 }
@@ -75,7 +88,12 @@ fn a_cycle_of_static_edges_has_no_exit() {
         .add_edge("b", "c")
         .add_edge("c", END);
     let errs = errors(g);
-    assert_eq!(errs, [BuildError::CycleWithoutExit { cycle: vec!["a".into(), "b".into()] }]);
+    assert_eq!(
+        errs,
+        [BuildError::CycleWithoutExit {
+            cycle: vec!["a".into(), "b".into()]
+        }]
+    );
     assert!(errs[0].to_string().contains("a -> b -> a"), "{}", errs[0]);
 }
 
@@ -97,9 +115,14 @@ fn a_cycle_with_a_router_is_accepted_and_guarded() {
 #[test]
 fn loop_limit_must_name_a_cycle_head() {
     let mut g = StateGraph::<Flow>::new("t");
-    g.add_node("a", visit("a")).add_edge(START, "a").add_edge("a", END).loop_limit("a", 3);
+    g.add_node("a", visit("a"))
+        .add_edge(START, "a")
+        .add_edge("a", END)
+        .loop_limit("a", 3);
     let errs = errors(g);
-    assert!(matches!(&errs[0], BuildError::InvalidLimit { reason } if reason.contains("`a`, which heads no cycle")));
+    assert!(
+        matches!(&errs[0], BuildError::InvalidLimit { reason } if reason.contains("`a`, which heads no cycle"))
+    );
 }
 
 #[test]
@@ -111,7 +134,10 @@ fn routers_need_targets_and_unique_labels() {
         .add_conditional_edges("a", "none", |_: &Flow| "x", Vec::<&str>::new())
         .add_conditional_edges("a", "twice", |_: &Flow| "x", [("x", "a"), ("x", END)]);
     let errs = errors(g);
-    assert!(errs.contains(&BuildError::NoRouteTargets { from: "a".into(), router: "none".into() }));
+    assert!(errs.contains(&BuildError::NoRouteTargets {
+        from: "a".into(),
+        router: "none".into()
+    }));
     assert!(errs.contains(&BuildError::DuplicateRouteLabel {
         from: "a".into(),
         router: "twice".into(),
@@ -137,8 +163,14 @@ fn send_edges_are_type_checked() {
     .add_edge(START, "each");
     let errs = errors(g);
     assert!(errs.iter().any(|e| matches!(e, BuildError::SendItemType { name, expected, .. } if name == "strings" && expected == "u32")), "{errs:?}");
-    assert!(errs.contains(&BuildError::SendTargetNotMap { from: "start".into(), name: "to_plain".into(), to: "plain".into() }));
-    assert!(errs.iter().any(|e| matches!(e, BuildError::MapNodeWithoutItem { node, .. } if node == "each")));
+    assert!(errs.contains(&BuildError::SendTargetNotMap {
+        from: "start".into(),
+        name: "to_plain".into(),
+        to: "plain".into()
+    }));
+    assert!(errs
+        .iter()
+        .any(|e| matches!(e, BuildError::MapNodeWithoutItem { node, .. } if node == "each")));
 }
 
 #[test]
@@ -152,8 +184,18 @@ fn joins_and_loops_are_checked() {
         .add_join(["a"], "b")
         .add_loop(Loop::new("l", "a", "b").max_rounds(0));
     let errs = errors(g);
-    assert!(errs.iter().any(|e| matches!(e, BuildError::InvalidJoin { reason, .. } if reason.contains("1 sources"))), "{errs:?}");
-    assert!(errs.iter().any(|e| matches!(e, BuildError::InvalidLoop { reason, .. } if reason.contains("max_rounds"))), "{errs:?}");
+    assert!(
+        errs.iter().any(
+            |e| matches!(e, BuildError::InvalidJoin { reason, .. } if reason.contains("1 sources"))
+        ),
+        "{errs:?}"
+    );
+    assert!(
+        errs.iter().any(
+            |e| matches!(e, BuildError::InvalidLoop { reason, .. } if reason.contains("max_rounds"))
+        ),
+        "{errs:?}"
+    );
     assert!(errs.iter().any(|e| matches!(e, BuildError::InvalidLoop { reason, .. } if reason.contains("already has edges"))), "{errs:?}");
 }
 

@@ -8,7 +8,8 @@ use crate::state::GraphState;
 use std::any::TypeId;
 use std::sync::Arc;
 
-pub(crate) type ItemsFn<S> = Arc<dyn Fn(&S) -> Result<Vec<serde_json::Value>, String> + Send + Sync>;
+pub(crate) type ItemsFn<S> =
+    Arc<dyn Fn(&S) -> Result<Vec<serde_json::Value>, String> + Send + Sync>;
 
 pub(crate) struct NodeDecl<S: GraphState> {
     pub(crate) name: String,
@@ -40,7 +41,9 @@ pub(crate) enum EdgeDecl<S> {
 impl<S> EdgeDecl<S> {
     pub(crate) fn from(&self) -> &str {
         match self {
-            Self::Static { from, .. } | Self::Conditional { from, .. } | Self::Send { from, .. } => from,
+            Self::Static { from, .. }
+            | Self::Conditional { from, .. }
+            | Self::Send { from, .. } => from,
         }
     }
 }

@@ -6,7 +6,8 @@ use std::sync::Arc;
 ///
 /// ```
 /// # use tradegraph_graph::Loop;
-/// let debate = Loop::new("debate", "bull", "bear").max_rounds(2).exit("risk_manager");
+/// # #[derive(Clone)] struct Desk;
+/// let debate = Loop::<Desk>::new("debate", "bull", "bear").max_rounds(2).exit("risk_manager");
 /// ```
 #[derive(Clone)]
 pub struct Loop<S> {

@@ -48,7 +48,9 @@ pub fn decode<S: GraphState>(bytes: &[u8]) -> Result<Checkpoint<S>, CheckpointEr
 ///
 /// # Errors
 /// [`CheckpointError::Decode`] when an update cannot be serialized.
-pub fn encode_writes<U: serde::Serialize>(writes: &[PendingWrite<U>]) -> Result<Vec<u8>, CheckpointError> {
+pub fn encode_writes<U: serde::Serialize>(
+    writes: &[PendingWrite<U>],
+) -> Result<Vec<u8>, CheckpointError> {
     serde_json::to_vec(writes).map_err(|e| CheckpointError::Decode {
         id: "?".into(),
         message: format!("cannot encode pending writes: {e}"),

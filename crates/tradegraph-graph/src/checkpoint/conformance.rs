@@ -38,7 +38,11 @@ fn thread(name: &str) -> String {
     format!("conformance-{name}-{}", CheckpointId::generate())
 }
 
-fn checkpoint(thread_id: &str, parent: Option<CheckpointId>, label: &str) -> Checkpoint<SuiteState> {
+fn checkpoint(
+    thread_id: &str,
+    parent: Option<CheckpointId>,
+    label: &str,
+) -> Checkpoint<SuiteState> {
     Checkpoint {
         format: FORMAT_VERSION,
         id: CheckpointId::generate(),
@@ -54,8 +58,14 @@ fn checkpoint(thread_id: &str, parent: Option<CheckpointId>, label: &str) -> Che
             scores: BTreeMap::from([("x".into(), 0.25)]),
         },
         next: vec![
-            TaskSpec { node: "first".into(), item: None },
-            TaskSpec { node: "mapped".into(), item: Some(serde_json::json!({"k": [1, 2]})) },
+            TaskSpec {
+                node: "first".into(),
+                item: None,
+            },
+            TaskSpec {
+                node: "mapped".into(),
+                item: Some(serde_json::json!({"k": [1, 2]})),
+            },
         ],
         pending_writes: Vec::new(),
         progress: Progress {
@@ -86,7 +96,11 @@ pub async fn round_trip<C: Checkpointer<SuiteState>>(cp: &C) {
         payload: Some(serde_json::json!({"approve": "BUY 1 BTC"})),
     });
     cp.put(original.clone()).await.unwrap();
-    let got = cp.get(&t, &original.id).await.unwrap().expect("get returns the checkpoint");
+    let got = cp
+        .get(&t, &original.id)
+        .await
+        .unwrap()
+        .expect("get returns the checkpoint");
     assert_eq!(got.id, original.id);
     assert_eq!(got.state, original.state);
     assert_eq!(got.next, original.next);
@@ -94,7 +108,11 @@ pub async fn round_trip<C: Checkpointer<SuiteState>>(cp: &C) {
     assert_eq!(got.interrupt, original.interrupt);
     assert_eq!(got.source, original.source);
     assert_eq!(got.format, FORMAT_VERSION);
-    let latest = cp.latest(&t).await.unwrap().expect("latest returns the checkpoint");
+    let latest = cp
+        .latest(&t)
+        .await
+        .unwrap()
+        .expect("latest returns the checkpoint");
     assert_eq!(latest.id, original.id);
 }
 
@@ -125,9 +143,15 @@ pub async fn pending_writes<C: Checkpointer<SuiteState>>(cp: &C) {
     let c = checkpoint(&t, None, "w");
     let id = c.id.clone();
     cp.put(c).await.unwrap();
-    cp.put_writes(&t, &id, vec![write(0, "first try")]).await.unwrap();
-    cp.put_writes(&t, &id, vec![write(1, "other task")]).await.unwrap();
-    cp.put_writes(&t, &id, vec![write(0, "second try")]).await.unwrap();
+    cp.put_writes(&t, &id, vec![write(0, "first try")])
+        .await
+        .unwrap();
+    cp.put_writes(&t, &id, vec![write(1, "other task")])
+        .await
+        .unwrap();
+    cp.put_writes(&t, &id, vec![write(0, "second try")])
+        .await
+        .unwrap();
     let got = cp.latest(&t).await.unwrap().unwrap();
     let mut writes: Vec<(u32, Vec<String>)> = got
         .pending_writes
@@ -140,14 +164,24 @@ pub async fn pending_writes<C: Checkpointer<SuiteState>>(cp: &C) {
     writes.sort();
     assert_eq!(
         writes,
-        [(0, vec!["second try".to_owned()]), (1, vec!["other task".to_owned()])]
+        [
+            (0, vec!["second try".to_owned()]),
+            (1, vec!["other task".to_owned()])
+        ]
     );
     let via_get = cp.get(&t, &id).await.unwrap().unwrap();
     assert_eq!(via_get.pending_writes.len(), 2);
     let missing = cp
-        .put_writes(&t, &CheckpointId("no-such-checkpoint".into()), vec![write(0, "x")])
+        .put_writes(
+            &t,
+            &CheckpointId("no-such-checkpoint".into()),
+            vec![write(0, "x")],
+        )
         .await;
-    assert!(matches!(missing, Err(CheckpointError::UnknownCheckpoint { .. })), "{missing:?}");
+    assert!(
+        matches!(missing, Err(CheckpointError::UnknownCheckpoint { .. })),
+        "{missing:?}"
+    );
 }
 
 /// Threads are isolated; deleting one leaves the others; unknown lookups are `None`.
@@ -162,11 +196,18 @@ pub async fn threads_and_delete<C: Checkpointer<SuiteState>>(cp: &C) {
     assert!(cp.history(&a, 10).await.unwrap().is_empty());
     assert_eq!(cp.latest(&b).await.unwrap().unwrap().state.label, "in b");
     assert!(cp.latest(&thread("never")).await.unwrap().is_none());
-    assert!(cp.get(&b, &CheckpointId("nope".into())).await.unwrap().is_none());
+    assert!(cp
+        .get(&b, &CheckpointId("nope".into()))
+        .await
+        .unwrap()
+        .is_none());
 }
 
 /// A graph: `fast` and `flaky` in parallel, then `after`. `flaky` fails while `fail` is set.
-fn crash_graph(fast_runs: Arc<AtomicU32>, fail: Arc<std::sync::atomic::AtomicBool>) -> CompiledGraph<SuiteState> {
+fn crash_graph(
+    fast_runs: Arc<AtomicU32>,
+    fail: Arc<std::sync::atomic::AtomicBool>,
+) -> CompiledGraph<SuiteState> {
     let mut g = StateGraph::<SuiteState>::new("suite-crash");
     g.add_node(
         "fast",
@@ -174,7 +215,9 @@ fn crash_graph(fast_runs: Arc<AtomicU32>, fail: Arc<std::sync::atomic::AtomicBoo
             let runs = fast_runs.clone();
             async move {
                 runs.fetch_add(1, Ordering::SeqCst);
-                Ok(Command::update(SuiteStateUpdate::default().log(vec!["fast".into()])))
+                Ok(Command::update(
+                    SuiteStateUpdate::default().log(vec!["fast".into()]),
+                ))
             }
         }),
     )
@@ -188,7 +231,9 @@ fn crash_graph(fast_runs: Arc<AtomicU32>, fail: Arc<std::sync::atomic::AtomicBoo
                 if fail.load(Ordering::SeqCst) {
                     Err(NodeError::failed("simulated crash"))
                 } else {
-                    Ok(Command::update(SuiteStateUpdate::default().log(vec!["flaky".into()])))
+                    Ok(Command::update(
+                        SuiteStateUpdate::default().log(vec!["flaky".into()]),
+                    ))
                 }
             }
         }),
@@ -197,9 +242,13 @@ fn crash_graph(fast_runs: Arc<AtomicU32>, fail: Arc<std::sync::atomic::AtomicBoo
         "after",
         node_fn(|_s: Arc<SuiteState>, ctx| async move {
             if ctx.resume_value().is_none() {
-                return Ok(Command::interrupt(serde_json::json!({"question": "continue?"})));
+                return Ok(Command::interrupt(
+                    serde_json::json!({"question": "continue?"}),
+                ));
             }
-            Ok(Command::update(SuiteStateUpdate::default().log(vec!["after".into()])))
+            Ok(Command::update(
+                SuiteStateUpdate::default().log(vec!["after".into()]),
+            ))
         }),
     )
     .add_fan_out(START, ["fast", "flaky"])
@@ -221,17 +270,30 @@ pub async fn crash_resume_interrupt_fork(cp: Arc<dyn Checkpointer<SuiteState>>) 
         .invoke(SuiteState::default(), RunConfig::new().thread(&t))
         .await
         .expect_err("flaky fails");
-    assert!(matches!(&err, GraphError::NodeFailed { node, .. } if node == "flaky"), "{err}");
+    assert!(
+        matches!(&err, GraphError::NodeFailed { node, .. } if node == "flaky"),
+        "{err}"
+    );
     assert_eq!(fast_runs.load(Ordering::SeqCst), 1);
 
     // A "new process": a fresh graph value over the same store.
     fail.store(false, Ordering::SeqCst);
     let graph = crash_graph(fast_runs.clone(), fail).with_shared_checkpointer(cp.clone());
-    let paused = graph.resume(&t, Resume::new(), RunConfig::new()).await.unwrap();
-    assert_eq!(fast_runs.load(Ordering::SeqCst), 1, "fast must not run again on resume");
+    let paused = graph
+        .resume(&t, Resume::new(), RunConfig::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        fast_runs.load(Ordering::SeqCst),
+        1,
+        "fast must not run again on resume"
+    );
     let interrupt = paused.interrupt().expect("after pauses").clone();
     assert_eq!(interrupt.node, "after");
-    assert_eq!(interrupt.payload, Some(serde_json::json!({"question": "continue?"})));
+    assert_eq!(
+        interrupt.payload,
+        Some(serde_json::json!({"question": "continue?"}))
+    );
 
     let done = graph
         .resume(&t, Resume::new().value(true), RunConfig::new())
@@ -241,14 +303,23 @@ pub async fn crash_resume_interrupt_fork(cp: Arc<dyn Checkpointer<SuiteState>>) 
     assert_eq!(done.state.log, ["fast", "flaky", "after"]);
 
     let history = graph.history(&t, 100).await.unwrap();
-    assert!(history.len() >= 4, "history has input, steps and interrupt: {}", history.len());
+    assert!(
+        history.len() >= 4,
+        "history has input, steps and interrupt: {}",
+        history.len()
+    );
     let paused_at = history
         .iter()
         .find(|c| c.interrupt.is_some())
         .expect("the interrupt checkpoint is in the history");
     let fork = thread("fork");
     graph
-        .fork(&t, &paused_at.id, &fork, Some(SuiteStateUpdate::default().label("forked")))
+        .fork(
+            &t,
+            &paused_at.id,
+            &fork,
+            Some(SuiteStateUpdate::default().label("forked")),
+        )
         .await
         .unwrap();
     let forked = graph
@@ -257,7 +328,11 @@ pub async fn crash_resume_interrupt_fork(cp: Arc<dyn Checkpointer<SuiteState>>) 
         .unwrap();
     assert_eq!(forked.state.label, "forked");
     assert_eq!(forked.state.log, ["fast", "flaky", "after"]);
-    assert_eq!(fast_runs.load(Ordering::SeqCst), 1, "the fork resumes after the analysts");
+    assert_eq!(
+        fast_runs.load(Ordering::SeqCst),
+        1,
+        "the fork resumes after the analysts"
+    );
     // The original thread is untouched by the fork.
     assert_eq!(graph.state(&t).await.unwrap().unwrap().state.label, "");
 }
@@ -286,9 +361,17 @@ mod tests {
         let cp = MemoryCheckpointer::keep_last(2);
         let t = thread("retention");
         for i in 0..4 {
-            cp.put(checkpoint(&t, None, &format!("c{i}"))).await.unwrap();
+            cp.put(checkpoint(&t, None, &format!("c{i}")))
+                .await
+                .unwrap();
         }
-        let labels: Vec<_> = cp.history(&t, 10).await.unwrap().into_iter().map(|c| c.state.label).collect();
+        let labels: Vec<_> = cp
+            .history(&t, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.state.label)
+            .collect();
         assert_eq!(labels, ["c3", "c2"]);
     }
 
@@ -299,7 +382,10 @@ mod tests {
         cp.put(checkpoint("b", None, "b1")).await.unwrap();
         cp.put(checkpoint("a", None, "a2")).await.unwrap();
         cp.put(checkpoint("c", None, "c1")).await.unwrap();
-        assert!(cp.latest("b").await.unwrap().is_none(), "b was written least recently");
+        assert!(
+            cp.latest("b").await.unwrap().is_none(),
+            "b was written least recently"
+        );
         assert_eq!(cp.latest("a").await.unwrap().unwrap().state.label, "a2");
         assert_eq!(cp.latest("c").await.unwrap().unwrap().state.label, "c1");
     }
@@ -313,8 +399,18 @@ mod tests {
         let text = String::from_utf8(std::mem::take(&mut bytes)).unwrap();
         let newer = text.replacen(&format!("\"format\":{FORMAT_VERSION}"), "\"format\":99", 1);
         let err = crate::checkpoint::codec::decode::<SuiteState>(newer.as_bytes()).unwrap_err();
-        assert!(matches!(err, CheckpointError::UnsupportedFormat { found: 99, .. }), "{err}");
-        let garbage = crate::checkpoint::codec::decode::<SuiteState>(b"{\"format\":1,\"id\":\"x\"}").unwrap_err();
-        assert!(garbage.to_string().contains("checkpoint x could not be decoded"), "{garbage}");
+        assert!(
+            matches!(err, CheckpointError::UnsupportedFormat { found: 99, .. }),
+            "{err}"
+        );
+        let garbage =
+            crate::checkpoint::codec::decode::<SuiteState>(b"{\"format\":1,\"id\":\"x\"}")
+                .unwrap_err();
+        assert!(
+            garbage
+                .to_string()
+                .contains("checkpoint x could not be decoded"),
+            "{garbage}"
+        );
     }
 }

@@ -68,7 +68,9 @@ impl<S: GraphState> Checkpointer<S> for MemoryCheckpointer<S> {
         let mut threads = self.lock();
         threads.clock += 1;
         let now = threads.clock;
-        if !threads.logs.contains_key(&checkpoint.thread_id) && threads.logs.len() >= self.max_threads {
+        if !threads.logs.contains_key(&checkpoint.thread_id)
+            && threads.logs.len() >= self.max_threads
+        {
             let oldest = threads
                 .logs
                 .iter()

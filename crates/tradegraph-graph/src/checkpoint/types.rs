@@ -49,7 +49,10 @@ pub struct TaskSpec {
 
 /// The output of a task that finished in a step that did not complete.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(bound(serialize = "U: Serialize", deserialize = "U: serde::de::DeserializeOwned"))]
+#[serde(bound(
+    serialize = "U: Serialize",
+    deserialize = "U: serde::de::DeserializeOwned"
+))]
 pub struct PendingWrite<U> {
     /// The task's index in the checkpoint's `next`.
     pub task: u32,

@@ -133,7 +133,10 @@ pub(crate) fn analyse<S: GraphState>(
         }
         let mut members: Vec<usize> = scc.iter().map(|v| v.index()).filter(|&i| i < n).collect();
         members.sort_unstable();
-        let names: Vec<String> = members.iter().map(|&i| r.nodes[i].name.to_string()).collect();
+        let names: Vec<String> = members
+            .iter()
+            .map(|&i| r.nodes[i].name.to_string())
+            .collect();
         if !members.iter().any(|&i| has_conditional_exit(&r.nodes[i])) {
             errors.push(BuildError::CycleWithoutExit { cycle: names });
             continue;

@@ -70,14 +70,17 @@ impl<S: GraphState> CompiledGraph<S> {
     }
 }
 
-pub(crate) fn compile<S: GraphState>(mut decls: Declarations<S>) -> Result<CompiledGraph<S>, BuildErrors> {
+pub(crate) fn compile<S: GraphState>(
+    mut decls: Declarations<S>,
+) -> Result<CompiledGraph<S>, BuildErrors> {
     let mut errors = Vec::new();
     if decls.limits.max_steps == 0 {
         errors.push(BuildError::InvalidLimit {
             reason: "max_steps must be at least 1".into(),
         });
     }
-    if decls.limits.default_loop_limit == 0 || decls.limits.loop_limits.iter().any(|(_, l)| *l == 0) {
+    if decls.limits.default_loop_limit == 0 || decls.limits.loop_limits.iter().any(|(_, l)| *l == 0)
+    {
         errors.push(BuildError::InvalidLimit {
             reason: "loop limits must be at least 1".into(),
         });

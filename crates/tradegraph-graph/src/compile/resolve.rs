@@ -265,7 +265,10 @@ pub(crate) fn resolve<S: GraphState>(
         if join.sources.len() < 2 || join.sources.len() > 64 {
             r.errors.push(BuildError::InvalidJoin {
                 target: target_name.clone(),
-                reason: format!("it has {} sources; a join takes 2 to 64", join.sources.len()),
+                reason: format!(
+                    "it has {} sources; a join takes 2 to 64",
+                    join.sources.len()
+                ),
             });
             continue;
         }
@@ -326,7 +329,10 @@ pub(crate) fn resolve<S: GraphState>(
             continue;
         };
         let tail_node = &mut nodes[tail];
-        if !tail_node.out.is_empty() || !tail_node.routes.is_empty() || tail_node.loop_tail.is_some() {
+        if !tail_node.out.is_empty()
+            || !tail_node.routes.is_empty()
+            || tail_node.loop_tail.is_some()
+        {
             r.errors.push(BuildError::InvalidLoop {
                 name: name.clone(),
                 reason: format!(
@@ -357,7 +363,10 @@ pub(crate) fn resolve<S: GraphState>(
     }
 
     // interrupts
-    for (list, before) in [(&decls.interrupt_before, true), (&decls.interrupt_after, false)] {
+    for (list, before) in [
+        (&decls.interrupt_before, true),
+        (&decls.interrupt_after, false),
+    ] {
         for name in list {
             let by = || format!("interrupt_{}", if before { "before" } else { "after" });
             if let Some(i) = r.node(name, by) {

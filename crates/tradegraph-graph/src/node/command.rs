@@ -18,7 +18,13 @@ pub enum Goto {
 /// let cmd: Command<()> = Command::update(()).goto("risk_manager");
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", bound(serialize = "U: Serialize", deserialize = "U: serde::de::DeserializeOwned"))]
+#[serde(
+    rename_all = "snake_case",
+    bound(
+        serialize = "U: Serialize",
+        deserialize = "U: serde::de::DeserializeOwned"
+    )
+)]
 pub enum Command<U> {
     /// Merge `update`; follow `goto` if set, the declared edges otherwise.
     Update {

@@ -34,7 +34,7 @@ impl fmt::Debug for Extensions {
 }
 
 /// Sends a node's custom events to the run's event stream.
-pub(crate) type Emit = Arc<dyn Fn(&NodeName, serde_json::Value) + Send + Sync>;
+pub(crate) type Emit = Arc<dyn Fn(&NodeName, u64, serde_json::Value) + Send + Sync>;
 
 /// What a node knows about the run it is part of.
 #[derive(Clone)]
@@ -104,7 +104,7 @@ impl NodeContext {
             let value = serde_json::to_value(payload).unwrap_or_else(|e| {
                 serde_json::Value::String(format!("event not serializable: {e}"))
             });
-            emit(&self.node, value);
+            emit(&self.node, self.step, value);
         }
     }
 

@@ -6,8 +6,8 @@ mod error;
 mod structured;
 
 pub use command::{Command, Goto};
-pub use context::{Extensions, NodeContext};
 pub(crate) use context::Emit;
+pub use context::{Extensions, NodeContext};
 pub use error::NodeError;
 pub use structured::{StructuredNode, Validated};
 
@@ -214,14 +214,24 @@ impl<S: GraphState> NodeImpl<S> {
 
 #[async_trait]
 pub(crate) trait ErasedMap<S: GraphState>: Send + Sync + 'static {
-    async fn run_value(&self, state: Arc<S>, item: serde_json::Value, ctx: NodeContext) -> NodeResult<S>;
+    async fn run_value(
+        &self,
+        state: Arc<S>,
+        item: serde_json::Value,
+        ctx: NodeContext,
+    ) -> NodeResult<S>;
 }
 
 struct MapAdapter<M>(M);
 
 #[async_trait]
 impl<S: GraphState, M: MapNode<S>> ErasedMap<S> for MapAdapter<M> {
-    async fn run_value(&self, state: Arc<S>, item: serde_json::Value, ctx: NodeContext) -> NodeResult<S> {
+    async fn run_value(
+        &self,
+        state: Arc<S>,
+        item: serde_json::Value,
+        ctx: NodeContext,
+    ) -> NodeResult<S> {
         let item: M::Item = serde_json::from_value(item).map_err(|e| {
             NodeError::Failed(format!(
                 "map node `{}` got an item that is not a `{}`: {e}",

@@ -15,7 +15,11 @@ pub trait StructuredNode<S: GraphState>: Send + Sync + 'static {
     type Output: JsonSchema + DeserializeOwned + Send + 'static;
 
     /// Produces the untyped value.
-    async fn produce(&self, state: Arc<S>, ctx: NodeContext) -> Result<serde_json::Value, NodeError>;
+    async fn produce(
+        &self,
+        state: Arc<S>,
+        ctx: NodeContext,
+    ) -> Result<serde_json::Value, NodeError>;
 
     /// Turns the validated, typed output into the node's command.
     fn apply(&self, output: Self::Output, state: &S) -> Command<S::Update>;

@@ -5,9 +5,18 @@ use std::fmt::Write;
 
 /// Renders `topology` in Graphviz DOT (`dot -Tsvg`).
 pub fn to_dot(topology: &Topology) -> String {
-    let mut out = format!("digraph \"{}\" {{\n    rankdir=TB;\n", escape(&topology.name));
-    let _ = writeln!(out, "    \"{START}\" [shape=oval, style=filled, fillcolor=\"#e8e8e8\"];");
-    let _ = writeln!(out, "    \"{END}\" [shape=oval, style=filled, fillcolor=\"#e8e8e8\"];");
+    let mut out = format!(
+        "digraph \"{}\" {{\n    rankdir=TB;\n",
+        escape(&topology.name)
+    );
+    let _ = writeln!(
+        out,
+        "    \"{START}\" [shape=oval, style=filled, fillcolor=\"#e8e8e8\"];"
+    );
+    let _ = writeln!(
+        out,
+        "    \"{END}\" [shape=oval, style=filled, fillcolor=\"#e8e8e8\"];"
+    );
     for node in &topology.nodes {
         let paused = topology.interrupt_before.contains(&node.name)
             || topology.interrupt_after.contains(&node.name);
@@ -25,7 +34,12 @@ pub fn to_dot(topology: &Topology) -> String {
             EdgeKind::Send { .. } => "bold",
             _ => "dashed",
         };
-        let _ = write!(out, "    \"{}\" -> \"{}\" [style={style}", escape(&edge.from), escape(&edge.to));
+        let _ = write!(
+            out,
+            "    \"{}\" -> \"{}\" [style={style}",
+            escape(&edge.from),
+            escape(&edge.to)
+        );
         if !label.is_empty() {
             let _ = write!(out, ", label=\"{}\"", escape(&label));
         }

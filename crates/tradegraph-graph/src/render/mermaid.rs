@@ -31,7 +31,9 @@ pub fn to_mermaid(topology: &Topology) -> String {
         let name = escape(&node.name);
         let shape = if node.map {
             format!("{id}[[\"{name}\"]]")
-        } else if topology.interrupt_before.contains(&node.name) || topology.interrupt_after.contains(&node.name) {
+        } else if topology.interrupt_before.contains(&node.name)
+            || topology.interrupt_after.contains(&node.name)
+        {
             format!("{id}{{{{\"{name} ⏸\"}}}}")
         } else {
             format!("{id}[\"{name}\"]")
@@ -41,7 +43,8 @@ pub fn to_mermaid(topology: &Topology) -> String {
     }
     let _ = writeln!(out, "    end_([\"{END}\"])");
     for edge in &topology.edges {
-        let (Some(from), Some(to)) = (ids.get(edge.from.as_str()), ids.get(edge.to.as_str())) else {
+        let (Some(from), Some(to)) = (ids.get(edge.from.as_str()), ids.get(edge.to.as_str()))
+        else {
             continue;
         };
         let label = escape(&edge_label(&edge.kind));

@@ -169,7 +169,9 @@ mod tests {
         let delays: Vec<_> = (1..6).filter_map(|a| p.retry(a, &e)).collect();
         assert_eq!(
             delays,
-            [100, 200, 350, 350, 350].map(Duration::from_millis).to_vec()
+            [100, 200, 350, 350, 350]
+                .map(Duration::from_millis)
+                .to_vec()
         );
     }
 
@@ -177,7 +179,9 @@ mod tests {
     fn full_jitter_stays_below_the_delay() {
         let p = ExponentialBackoff::new(5).initial(Duration::from_millis(80));
         for _ in 0..200 {
-            let d = p.retry(2, &NodeError::transient("x")).unwrap_or(Duration::MAX);
+            let d = p
+                .retry(2, &NodeError::transient("x"))
+                .unwrap_or(Duration::MAX);
             assert!(d <= Duration::from_millis(160), "{d:?}");
         }
     }

@@ -40,9 +40,10 @@ impl<S: GraphState> Sink<S> {
 
     fn emitter(&self) -> Option<Emit> {
         let tx = self.0.clone()?;
-        Some(Arc::new(move |node: &NodeName, payload| {
+        Some(Arc::new(move |node: &NodeName, step, payload| {
             let _ = tx.send(Event::Custom {
                 node: node.clone(),
+                step,
                 payload,
             });
         }))
@@ -133,7 +134,11 @@ impl<S: GraphState> Run<S> {
                 });
             }
             if !std::mem::take(&mut self.skip_interrupt_before) {
-                if let Some(task) = self.next.iter().find(|t| self.g.nodes[t.node].interrupt_before) {
+                if let Some(task) = self
+                    .next
+                    .iter()
+                    .find(|t| self.g.nodes[t.node].interrupt_before)
+                {
                     let interrupt = Interrupt {
                         node: self.g.nodes[task.node].name.clone(),
                         kind: InterruptKind::Before,
@@ -186,7 +191,10 @@ impl<S: GraphState> Run<S> {
             self.pending.clear();
             self.resume_value = None;
             let checkpoint = self.save(CheckpointSource::Step, None, Vec::new()).await?;
-            let ran: Vec<NodeName> = tasks.iter().map(|t| self.g.nodes[t.node].name.clone()).collect();
+            let ran: Vec<NodeName> = tasks
+                .iter()
+                .map(|t| self.g.nodes[t.node].name.clone())
+                .collect();
             self.sink.send(|| Event::StepCompleted {
                 step,
                 nodes: ran,
@@ -290,7 +298,9 @@ impl<S: GraphState> Run<S> {
                 Err((error, attempts)) => {
                     step_cancel.cancel();
                     drop(running);
-                    if matches!(error, crate::node::NodeError::Cancelled) && self.cancel.is_cancelled() {
+                    if matches!(error, crate::node::NodeError::Cancelled)
+                        && self.cancel.is_cancelled()
+                    {
                         return Err(GraphError::Cancelled);
                     }
                     tracing::error!(node = %node, step, attempts, %error, "node failed");
@@ -358,7 +368,11 @@ impl<S: GraphState> Run<S> {
         pending: Vec<PendingWrite<S::Update>>,
     ) -> Result<RunOutput<S>, GraphError> {
         let checkpoint = self
-            .save(CheckpointSource::Interrupt, Some(interrupt.clone()), pending)
+            .save(
+                CheckpointSource::Interrupt,
+                Some(interrupt.clone()),
+                pending,
+            )
             .await?;
         tracing::info!(node = %interrupt.node, kind = ?interrupt.kind, "run paused");
         self.sink.send(|| Event::Interrupted {
@@ -472,4 +486,3 @@ impl<S: GraphState> Run<S> {
 pub(crate) fn new_id() -> String {
     CheckpointId::generate().0
 }
-

@@ -51,7 +51,8 @@ impl<S: GraphState> CompiledGraph<S> {
         resume: Resume<S::Update>,
         config: RunConfig,
     ) -> Result<RunOutput<S>, GraphError> {
-        self.continue_thread(thread_id, resume, config, Sink::new(None)).await
+        self.continue_thread(thread_id, resume, config, Sink::new(None))
+            .await
     }
 
     /// [`resume`](Self::resume), yielding events.
@@ -84,10 +85,13 @@ impl<S: GraphState> CompiledGraph<S> {
         update: Option<S::Update>,
     ) -> Result<CheckpointId, GraphError> {
         let cp = self.checkpointer("fork")?;
-        let mut checkpoint = cp.get(thread_id, id).await?.ok_or_else(|| GraphError::NoCheckpoint {
-            thread: thread_id.to_owned(),
-            checkpoint: Some(id.to_string()),
-        })?;
+        let mut checkpoint =
+            cp.get(thread_id, id)
+                .await?
+                .ok_or_else(|| GraphError::NoCheckpoint {
+                    thread: thread_id.to_owned(),
+                    checkpoint: Some(id.to_string()),
+                })?;
         if let Some(update) = update {
             checkpoint
                 .state
@@ -120,18 +124,39 @@ impl<S: GraphState> CompiledGraph<S> {
     ///
     /// # Errors
     /// [`GraphError::NoCheckpointer`] or a backend error.
-    pub async fn history(&self, thread_id: &str, limit: usize) -> Result<Vec<Checkpoint<S>>, GraphError> {
-        Ok(self.checkpointer("history")?.history(thread_id, limit).await?)
+    pub async fn history(
+        &self,
+        thread_id: &str,
+        limit: usize,
+    ) -> Result<Vec<Checkpoint<S>>, GraphError> {
+        Ok(self
+            .checkpointer("history")?
+            .history(thread_id, limit)
+            .await?)
     }
 
-    fn checkpointer(&self, operation: &'static str) -> Result<&Arc<dyn Checkpointer<S>>, GraphError> {
+    fn checkpointer(
+        &self,
+        operation: &'static str,
+    ) -> Result<&Arc<dyn Checkpointer<S>>, GraphError> {
         self.checkpointer
             .as_ref()
             .ok_or(GraphError::NoCheckpointer { operation })
     }
 
-    async fn start(&self, input: S, config: RunConfig, sink: Sink<S>) -> Result<RunOutput<S>, GraphError> {
-        let mut run = Run::new(self.graph.clone(), self.checkpointer.clone(), config, sink.clone(), input);
+    async fn start(
+        &self,
+        input: S,
+        config: RunConfig,
+        sink: Sink<S>,
+    ) -> Result<RunOutput<S>, GraphError> {
+        let mut run = Run::new(
+            self.graph.clone(),
+            self.checkpointer.clone(),
+            config,
+            sink.clone(),
+            input,
+        );
         let span = tracing::info_span!("graph.run", graph = %self.graph.name, run_id = %run.run_id, thread_id = %run.thread_id);
         let result = async {
             run.sink.send(|| Event::RunStarted {

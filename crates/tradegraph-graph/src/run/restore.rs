@@ -30,22 +30,36 @@ impl<S: GraphState> Run<S> {
             checkpoint: checkpoint_id.clone(),
             node: node.to_owned(),
         };
-        let lookup = |g: &Graph<S>, node: &str| g.index.get(node).copied().ok_or_else(|| mismatch(node));
+        let lookup =
+            |g: &Graph<S>, node: &str| g.index.get(node).copied().ok_or_else(|| mismatch(node));
 
         let next = checkpoint
             .next
             .iter()
-            .map(|t| Ok(Task { node: lookup(&g, t.node.as_str())?, item: t.item.clone() }))
+            .map(|t| {
+                Ok(Task {
+                    node: lookup(&g, t.node.as_str())?,
+                    item: t.item.clone(),
+                })
+            })
             .collect::<Result<Vec<_>, GraphError>>()?;
         let mut pending: Vec<Option<Command<S::Update>>> = vec![None; next.len()];
         for write in &checkpoint.pending_writes {
-            let slot = usize::try_from(write.task).ok().and_then(|i| pending.get_mut(i));
+            let slot = usize::try_from(write.task)
+                .ok()
+                .and_then(|i| pending.get_mut(i));
             if let Some(slot) = slot {
                 *slot = Some(write.output.clone());
             }
         }
 
-        let mut run = Run::new(g.clone(), graph.checkpointer.clone(), config, sink, checkpoint.state);
+        let mut run = Run::new(
+            g.clone(),
+            graph.checkpointer.clone(),
+            config,
+            sink,
+            checkpoint.state,
+        );
         run.next = next;
         run.pending = pending;
         run.checkpoint = Some(checkpoint.id);
@@ -54,12 +68,20 @@ impl<S: GraphState> Run<S> {
             run.node_runs[lookup(&g, node.as_str())?] = *runs;
         }
         for (name, rounds) in &checkpoint.progress.loop_rounds {
-            let l = g.loops.iter().position(|l| &l.name == name).ok_or_else(|| mismatch(name))?;
+            let l = g
+                .loops
+                .iter()
+                .position(|l| &l.name == name)
+                .ok_or_else(|| mismatch(name))?;
             run.loop_rounds[l] = *rounds;
         }
         for (target, arrived) in &checkpoint.progress.join_arrivals {
             let t = lookup(&g, target.as_str())?;
-            let j = g.joins.iter().position(|j| j.target == t).ok_or_else(|| mismatch(target.as_str()))?;
+            let j = g
+                .joins
+                .iter()
+                .position(|j| j.target == t)
+                .ok_or_else(|| mismatch(target.as_str()))?;
             for source in arrived {
                 let s = lookup(&g, source.as_str())?;
                 if let Some(bit) = g.joins[j].sources.iter().position(|&x| x == s) {
@@ -74,9 +96,17 @@ impl<S: GraphState> Run<S> {
         if let Some(update) = resume.update {
             Arc::make_mut(&mut run.state)
                 .merge(vec![Write::new("resume", update)])
-                .map_err(|source| GraphError::Merge { step: run.steps, source })?;
+                .map_err(|source| GraphError::Merge {
+                    step: run.steps,
+                    source,
+                })?;
             let pending = run.pending_writes();
-            run.save(CheckpointSource::Update, checkpoint.interrupt.clone(), pending).await?;
+            run.save(
+                CheckpointSource::Update,
+                checkpoint.interrupt.clone(),
+                pending,
+            )
+            .await?;
         }
         Ok(run)
     }

@@ -53,7 +53,7 @@ pub struct FieldSpec {
 ///
 /// ```
 /// use std::collections::BTreeMap;
-/// use tradegraph_graph::GraphState;
+/// use tradegraph_graph::{GraphState, StateUpdate};
 /// use serde::{Deserialize, Serialize};
 ///
 /// #[derive(Clone, Debug, Default, Serialize, Deserialize, GraphState)]

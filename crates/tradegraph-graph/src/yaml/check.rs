@@ -64,7 +64,7 @@ impl fmt::Display for GraphSummary {
 /// assert_eq!(summary.to_string(), "graph `tiny`, 1 node, 2 edges, 0 joins, 0 loops");
 ///
 /// let errors = tradegraph_graph::yaml::check_str(&source.replace("to: end", "to: b"), "tiny.yaml").unwrap_err();
-/// assert_eq!(errors.to_string(), "tiny.yaml:6:19: the edge from `a` refers to node `b`, which is not declared");
+/// assert_eq!(errors.to_string(), "tiny.yaml:6:20: the edge from `a` refers to node `b`, which is not declared");
 /// ```
 pub fn check_str(source: &str, origin: &str) -> Result<GraphSummary, YamlErrors> {
     let spec = parse(source, origin)?;
@@ -83,7 +83,12 @@ pub fn check_str(source: &str, origin: &str) -> Result<GraphSummary, YamlErrors>
             return Err(finish(origin, problems));
         }
     };
-    let mut kinds: Vec<String> = spec.nodes.value.iter().map(|n| n.kind.value.clone()).collect();
+    let mut kinds: Vec<String> = spec
+        .nodes
+        .value
+        .iter()
+        .map(|n| n.kind.value.clone())
+        .collect();
     kinds.sort();
     kinds.dedup();
     let topology = compiled.topology().clone();

@@ -42,7 +42,11 @@ pub(crate) struct Declarer<'r, S: GraphState> {
 }
 
 /// Declares `spec` on a new [`StateGraph`].
-pub(crate) fn declare<S: GraphState>(spec: &GraphSpec, registry: &Registry<S>, mode: Mode) -> Declared<S> {
+pub(crate) fn declare<S: GraphState>(
+    spec: &GraphSpec,
+    registry: &Registry<S>,
+    mode: Mode,
+) -> Declared<S> {
     let send_targets = spec
         .edges
         .value
@@ -78,8 +82,10 @@ pub(crate) fn declare<S: GraphState>(spec: &GraphSpec, registry: &Registry<S>, m
     if let Some(interrupts) = &spec.interrupts {
         d.refer_all(&interrupts.before);
         d.refer_all(&interrupts.after);
-        d.graph.interrupt_before(interrupts.before.iter().map(|n| n.value.clone()));
-        d.graph.interrupt_after(interrupts.after.iter().map(|n| n.value.clone()));
+        d.graph
+            .interrupt_before(interrupts.before.iter().map(|n| n.value.clone()));
+        d.graph
+            .interrupt_after(interrupts.after.iter().map(|n| n.value.clone()));
     }
     if let Some(limits) = &spec.limits {
         d.limits(&limits.value);
@@ -119,25 +125,29 @@ impl<S: GraphState> Declarer<'_, S> {
             Some(c) if !c.value.is_null() => c.value.clone(),
             _ => serde_json::Value::Object(serde_json::Map::new()),
         };
-        let problem = match self.registry.add_node(&mut self.graph, kind, name, config, options.clone()) {
-            Some(Ok(())) => return,
-            Some(Err(NodeProblem::Config(message))) => Some((
-                config_pos,
-                format!("node `{name}` (kind `{kind}`): invalid config: {message}"),
-            )),
-            Some(Err(NodeProblem::Factory(message))) => Some((
-                config_pos,
-                format!("node `{name}` (kind `{kind}`) rejected its config: {message}"),
-            )),
-            None if self.mode == Mode::Permissive => None,
-            None => Some((
-                spec.kind.pos,
-                format!(
-                    "unknown kind `{kind}` (node `{name}`); {}",
-                    listing("kinds", self.registry.kinds(), "Registry::node")
-                ),
-            )),
-        };
+        let problem =
+            match self
+                .registry
+                .add_node(&mut self.graph, kind, name, config, options.clone())
+            {
+                Some(Ok(())) => return,
+                Some(Err(NodeProblem::Config(message))) => Some((
+                    config_pos,
+                    format!("node `{name}` (kind `{kind}`): invalid config: {message}"),
+                )),
+                Some(Err(NodeProblem::Factory(message))) => Some((
+                    config_pos,
+                    format!("node `{name}` (kind `{kind}`) rejected its config: {message}"),
+                )),
+                None if self.mode == Mode::Permissive => None,
+                None => Some((
+                    spec.kind.pos,
+                    format!(
+                        "unknown kind `{kind}` (node `{name}`); {}",
+                        listing("kinds", self.registry.kinds(), "Registry::node")
+                    ),
+                )),
+            };
         if let Some((pos, message)) = problem {
             self.problem(pos, message);
             self.suspects.nodes.insert(name.to_owned());
@@ -170,7 +180,10 @@ impl<S: GraphState> Declarer<'_, S> {
 
     fn retry(&mut self, spec: &RetrySpec) -> ExponentialBackoff {
         if spec.max_attempts.value == 0 {
-            self.problem(spec.max_attempts.pos, "max_attempts must be at least 1 (1 means no retry)");
+            self.problem(
+                spec.max_attempts.pos,
+                "max_attempts must be at least 1 (1 means no retry)",
+            );
         }
         let mut policy = ExponentialBackoff::new(spec.max_attempts.value);
         if let Some(ms) = spec.initial_ms {
@@ -202,11 +215,17 @@ impl<S: GraphState> Declarer<'_, S> {
     }
 
     fn add_loop(&mut self, spec: &LoopSpec) {
-        self.index.loops.push((spec.name.value.clone(), spec.name.pos));
+        self.index
+            .loops
+            .push((spec.name.value.clone(), spec.name.pos));
         self.refer(&spec.head);
         self.refer(&spec.tail);
-        let mut declared = Loop::new(spec.name.value.clone(), spec.head.value.clone(), spec.tail.value.clone())
-            .max_rounds(spec.max_rounds.value);
+        let mut declared = Loop::new(
+            spec.name.value.clone(),
+            spec.head.value.clone(),
+            spec.tail.value.clone(),
+        )
+        .max_rounds(spec.max_rounds.value);
         if let Some(exit) = &spec.exit {
             self.refer(exit);
             declared = declared.exit(exit.value.clone());
@@ -222,7 +241,11 @@ impl<S: GraphState> Declarer<'_, S> {
                     let message = format!(
                         "unknown condition `{name}` (loop `{}`); {}",
                         spec.name.value,
-                        listing("conditions", self.registry.conditions(), "Registry::condition")
+                        listing(
+                            "conditions",
+                            self.registry.conditions(),
+                            "Registry::condition"
+                        )
                     );
                     self.problem(condition.pos, message);
                 }
@@ -244,7 +267,10 @@ impl<S: GraphState> Declarer<'_, S> {
         }
         if let Some(nodes) = &limits.max_concurrency {
             if nodes.value == 0 {
-                self.problem(nodes.pos, "max_concurrency must be at least 1 (leave it out for no limit)");
+                self.problem(
+                    nodes.pos,
+                    "max_concurrency must be at least 1 (leave it out for no limit)",
+                );
             }
             self.graph.max_concurrency(nodes.value);
         }
@@ -257,6 +283,9 @@ pub(super) fn listing<'a>(what: &str, names: impl Iterator<Item = &'a str>, how:
     if names.is_empty() {
         format!("no {what} are registered (register one with `{how}`)")
     } else {
-        format!("registered {what}: {} (register more with `{how}`)", names.join(", "))
+        format!(
+            "registered {what}: {} (register more with `{how}`)",
+            names.join(", ")
+        )
     }
 }

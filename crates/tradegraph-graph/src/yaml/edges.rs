@@ -1,7 +1,7 @@
 //! The edges of a graph file: checks that each is exactly one shape, then declares it.
 
 use super::declare::{listing, Declarer, Mode};
-use super::located::{Located, Pos, Targets};
+use super::located::{Located, NodeList, Pos, Targets};
 use super::spec::{CaseSpec, EdgeSpec};
 use super::standin::FirstTarget;
 use crate::router::{Comparison, FieldRouter, RouteTarget};
@@ -65,6 +65,14 @@ fn keys(e: &EdgeSpec) -> Vec<(&'static str, Pos)> {
 
 impl<S: GraphState> Declarer<'_, S> {
     pub(super) fn edge(&mut self, edge: &Located<EdgeSpec>) {
+        if !self.edge_shape(edge) {
+            // left out, or partly: its problems are reported, their consequences are not
+            self.suspects.edges_dropped = true;
+        }
+    }
+
+    /// Declares the edge; false when it (or part of it) could not be declared.
+    fn edge_shape(&mut self, edge: &Located<EdgeSpec>) -> bool {
         let e = &edge.value;
         let keys = keys(e);
         let markers: Vec<(&str, Pos)> = keys
@@ -77,7 +85,7 @@ impl<S: GraphState> Declarer<'_, S> {
                 pos,
                 format!("an edge has `{first}` and `{second}`: give each edge exactly one of `join`, `router`, `field` or `send` (or none, for a static edge)"),
             );
-            return;
+            return false;
         }
         let shape = match markers.first().map(|(k, _)| *k) {
             Some("join") => Shape::Join,
@@ -89,25 +97,32 @@ impl<S: GraphState> Declarer<'_, S> {
         let mut ok = true;
         for (key, pos) in &keys {
             if !shape.allows(key) {
-                self.problem(*pos, format!("key `{key}` does not belong in {}", shape.describe()));
+                self.problem(
+                    *pos,
+                    format!("key `{key}` does not belong in {}", shape.describe()),
+                );
                 ok = false;
             }
         }
         if !ok {
-            return;
+            return false;
         }
         let from = || e.from.as_ref().ok_or("from");
         let result = match shape {
-            Shape::Static => e.to.as_ref().ok_or("to").and_then(|to| {
-                let from = from()?;
-                self.static_edge(from, to);
-                Ok(())
-            }),
-            Shape::Join => e.to.as_ref().ok_or("to").map(|to| self.join(edge.pos, e, to)),
+            Shape::Static => {
+                e.to.as_ref()
+                    .ok_or("to")
+                    .and_then(|to| Ok(self.static_edge(from()?, to)))
+            }
+            Shape::Join => {
+                e.to.as_ref()
+                    .ok_or("to")
+                    .map(|to| self.join(edge.pos, e, to))
+            }
             Shape::Router => match (from(), &e.router, &e.targets) {
                 (Ok(from), Some(router), Some(targets)) => {
                     self.router_edge(from, router, targets);
-                    Ok(())
+                    Ok(true)
                 }
                 (Err(missing), ..) => Err(missing),
                 (_, None, _) => Err("router"),
@@ -115,37 +130,44 @@ impl<S: GraphState> Declarer<'_, S> {
             },
             Shape::Field => from().map(|from| self.field_edge(edge.pos, from, e)),
             Shape::Send => match (from(), &e.send, &e.to) {
-                (Ok(from), Some(send), Some(to)) => {
-                    self.send_edge(edge.pos, from, send, to);
-                    Ok(())
-                }
+                (Ok(from), Some(send), Some(to)) => Ok(self.send_edge(edge.pos, from, send, to)),
                 (Err(missing), ..) => Err(missing),
                 (_, None, _) => Err("send"),
                 (_, _, None) => Err("to"),
             },
         };
-        if let Err(missing) = result {
-            self.problem(edge.pos, format!("missing key `{missing}` in {}", shape.describe()));
-        }
+        result.unwrap_or_else(|missing| {
+            self.problem(
+                edge.pos,
+                format!("missing key `{missing}` in {}", shape.describe()),
+            );
+            false
+        })
     }
 
-    fn static_edge(&mut self, from: &Located<String>, to: &Located<super::located::NodeList>) {
+    fn static_edge(&mut self, from: &Located<String>, to: &Located<NodeList>) -> bool {
         self.refer(from);
         let targets = to.items();
         if targets.is_empty() {
             self.problem(to.pos, "`to` lists no nodes: give at least one");
+            return false;
         }
         for target in &targets {
             self.refer(target);
-            self.graph.add_edge(from.value.clone(), target.value.clone());
+            self.graph
+                .add_edge(from.value.clone(), target.value.clone());
         }
+        true
     }
 
-    fn join(&mut self, pos: Pos, e: &EdgeSpec, to: &Located<super::located::NodeList>) {
+    fn join(&mut self, pos: Pos, e: &EdgeSpec, to: &Located<NodeList>) -> bool {
         let targets = to.items();
         let [target] = &targets[..] else {
-            self.problem(to.pos, "a join leads to exactly one node: `to` must be a single name");
-            return;
+            self.problem(
+                to.pos,
+                "a join leads to exactly one node: `to` must be a single name",
+            );
+            return false;
         };
         let sources = e.join.as_ref().map(|j| j.value.clone()).unwrap_or_default();
         self.refer_all(&sources);
@@ -153,14 +175,23 @@ impl<S: GraphState> Declarer<'_, S> {
         self.index.joins.push((target.value.clone(), pos));
         self.graph
             .add_join(sources.into_iter().map(|s| s.value), target.value.clone());
+        true
     }
 
-    fn router_edge(&mut self, from: &Located<String>, router: &Located<String>, targets: &Located<Targets>) {
+    fn router_edge(
+        &mut self,
+        from: &Located<String>,
+        router: &Located<String>,
+        targets: &Located<Targets>,
+    ) {
         self.refer(from);
         let targets: Vec<RouteTarget> = match &targets.value {
             Targets::List(nodes) => {
                 self.refer_all(nodes);
-                nodes.iter().map(|n| RouteTarget::from(n.value.clone())).collect()
+                nodes
+                    .iter()
+                    .map(|n| RouteTarget::from(n.value.clone()))
+                    .collect()
             }
             Targets::Map(entries) => entries
                 .iter()
@@ -176,7 +207,8 @@ impl<S: GraphState> Declarer<'_, S> {
         let name = router.value.clone();
         match self.registry.shared_router(&name) {
             Some(found) => {
-                self.graph.add_conditional_edges(from.value.clone(), name, found, targets);
+                self.graph
+                    .add_conditional_edges(from.value.clone(), name, found, targets);
             }
             None => {
                 if self.mode == Mode::Strict {
@@ -187,40 +219,53 @@ impl<S: GraphState> Declarer<'_, S> {
                     self.problem(router.pos, message);
                 }
                 let first = FirstTarget(targets.first().map(|t| t.label.clone()));
-                self.graph.add_conditional_edges(from.value.clone(), name, first, targets);
+                self.graph
+                    .add_conditional_edges(from.value.clone(), name, first, targets);
             }
         }
     }
 
-    fn field_edge(&mut self, pos: Pos, from: &Located<String>, e: &EdgeSpec) {
+    fn field_edge(&mut self, pos: Pos, from: &Located<String>, e: &EdgeSpec) -> bool {
         let (Some(field), Some(cases)) = (&e.field, &e.cases) else {
             let missing = if e.field.is_none() { "field" } else { "cases" };
-            self.problem(pos, format!("missing key `{missing}` in a field route"));
-            return;
+            self.problem(
+                pos,
+                format!("missing key `{missing}` in {}", Shape::Field.describe()),
+            );
+            return false;
         };
         self.refer(from);
-        if self.mode == Mode::Strict {
-            let fields: Vec<&str> = S::fields().iter().map(|f| f.name).collect();
-            if !fields.contains(&field.as_str()) {
-                let message = format!(
-                    "the state has no field `{}`; its fields: {}",
-                    field.value,
-                    fields.join(", ")
-                );
-                self.problem(field.pos, message);
-            }
+        let fields: Vec<&str> = S::fields().iter().map(|f| f.name).collect();
+        // a hand-written state may list no fields; its routes are then checked only at run time
+        if self.mode == Mode::Strict && !fields.is_empty() && !fields.contains(&field.as_str()) {
+            let message = format!(
+                "the state has no field `{}`; its fields: {}",
+                field.value,
+                fields.join(", ")
+            );
+            self.problem(field.pos, message);
         }
         let pointer = e.pointer.as_ref().map(|p| p.value.clone());
         if let Some(p) = &e.pointer {
             if !p.value.is_empty() && !p.value.starts_with('/') {
-                self.problem(p.pos, format!("`{}` is not a JSON pointer: start it with `/`, as in `/action`", p.value));
+                self.problem(
+                    p.pos,
+                    format!(
+                        "`{}` is not a JSON pointer: start it with `/`, as in `/action`",
+                        p.value
+                    ),
+                );
             }
         }
         let name = field_router_name(&field.value, pointer.as_deref());
         let mut router = FieldRouter::<S>::new(field.value.clone(), pointer);
         let mut labels: Vec<String> = Vec::new();
+        let mut complete = true;
         for case in &cases.value {
-            let Some(when) = self.comparison(case) else { continue };
+            let Some(when) = self.comparison(case) else {
+                complete = false;
+                continue;
+            };
             self.refer(&case.value.to);
             let to = case.value.to.value.clone();
             router = router.case(when, to.clone());
@@ -235,8 +280,12 @@ impl<S: GraphState> Declarer<'_, S> {
                 labels.push(default.value.clone());
             }
         }
-        self.index.routers.push((from.value.clone(), name.clone(), field.pos));
-        self.graph.add_conditional_edges(from.value.clone(), name, router, labels);
+        self.index
+            .routers
+            .push((from.value.clone(), name.clone(), field.pos));
+        self.graph
+            .add_conditional_edges(from.value.clone(), name, router, labels);
+        complete
     }
 
     fn comparison(&mut self, case: &Located<CaseSpec>) -> Option<Comparison> {
@@ -285,20 +334,35 @@ impl<S: GraphState> Declarer<'_, S> {
         }
     }
 
-    fn send_edge(&mut self, pos: Pos, from: &Located<String>, send: &Located<String>, to: &Located<super::located::NodeList>) {
+    fn send_edge(
+        &mut self,
+        pos: Pos,
+        from: &Located<String>,
+        send: &Located<String>,
+        to: &Located<NodeList>,
+    ) -> bool {
         let targets = to.items();
         let [target] = &targets[..] else {
-            self.problem(to.pos, "a send edge leads to exactly one map node: `to` must be a single name");
-            return;
+            self.problem(
+                to.pos,
+                "a send edge leads to exactly one map node: `to` must be a single name",
+            );
+            return false;
         };
         self.refer(from);
         self.refer(target);
         let name = send.value.as_str();
-        self.index
-            .sends
-            .push((from.value.clone(), name.to_owned(), target.value.clone(), pos));
-        if self.registry.add_send(&mut self.graph, from.as_str(), name, target.as_str()) {
-            return;
+        self.index.sends.push((
+            from.value.clone(),
+            name.to_owned(),
+            target.value.clone(),
+            pos,
+        ));
+        if self
+            .registry
+            .add_send(&mut self.graph, from.as_str(), name, target.as_str())
+        {
+            return true;
         }
         if self.mode == Mode::Strict {
             let message = format!(
@@ -308,8 +372,10 @@ impl<S: GraphState> Declarer<'_, S> {
             self.problem(send.pos, message);
             self.suspects.sends.insert(name.to_owned());
         }
-        self.graph.add_send(from.value.clone(), name, target.value.clone(), |_: &S| {
-            Vec::<serde_json::Value>::new()
-        });
+        self.graph
+            .add_send(from.value.clone(), name, target.value.clone(), |_: &S| {
+                Vec::<serde_json::Value>::new()
+            });
+        true
     }
 }

@@ -26,7 +26,11 @@ impl fmt::Display for YamlError {
         if self.line == 0 {
             write!(f, "{}: {}", self.origin, self.message)
         } else {
-            write!(f, "{}:{}:{}: {}", self.origin, self.line, self.column, self.message)
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.origin, self.line, self.column, self.message
+            )
         }
     }
 }
@@ -113,18 +117,39 @@ pub(crate) fn from_saphyr(error: &serde_saphyr::Error) -> Problem {
     let error = error.without_snippet();
     let message = match error {
         serde_saphyr::Error::DuplicateMappingKey { key, .. } => {
-            let key = key.as_deref().map_or_else(|| "a key".to_owned(), |k| format!("key `{k}`"));
+            let key = key
+                .as_deref()
+                .map_or_else(|| "a key".to_owned(), |k| format!("key `{k}`"));
             format!("duplicate {key}: a key may appear only once in a mapping; remove or merge the repeated entry")
         }
-        serde_saphyr::Error::SerdeUnknownField { field, expected, .. } => {
+        serde_saphyr::Error::SerdeUnknownField {
+            field, expected, ..
+        } => {
             if expected.is_empty() {
                 format!("unknown key `{field}`: this mapping takes no keys")
             } else {
-                format!("unknown key `{field}`; expected one of: {}", expected.join(", "))
+                format!(
+                    "unknown key `{field}`; expected one of: {}",
+                    expected.join(", ")
+                )
             }
         }
         serde_saphyr::Error::SerdeMissingField { field, .. } => {
             format!("missing key `{field}`")
+        }
+        serde_saphyr::Error::InvalidScalar { ty, .. } => {
+            let expected = match *ty {
+                "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => "a whole number, 0 or more",
+                "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => "a whole number",
+                "f32" | "f64" => "a number",
+                "bool" => "true or false",
+                other => other,
+            };
+            format!("invalid value: expected {expected}")
+        }
+        serde_saphyr::Error::Eof { .. } => {
+            "the file is empty or ends early: a graph needs at least `name`, `nodes` and `edges`"
+                .to_owned()
         }
         other => serde_saphyr::DefaultMessageFormatter
             .format_message(other)

@@ -77,7 +77,7 @@ use std::path::Path;
 /// let errors = yaml::load_str(&typo, "review.yaml", &registry).unwrap_err();
 /// assert_eq!(
 ///     errors.to_string(),
-///     "review.yaml:5:29: unknown kind `aprove` (node `check`); registered kinds: approve, say \
+///     "review.yaml:5:26: unknown kind `aprove` (node `check`); registered kinds: approve, say \
 ///      (register more with `Registry::node`)"
 /// );
 /// # Ok::<(), Box<dyn std::error::Error>>(())

@@ -28,12 +28,15 @@ pub(crate) struct SourceIndex {
     pub(crate) loop_limits: Vec<(String, Pos)>,
 }
 
-/// Names standing in for something that failed to load (unknown kind, bad config, unknown
-/// send): compile errors that only these stand-ins cause are not reported.
+/// What failed to load and was stood in for or left out (unknown kind, bad config, unknown
+/// send, malformed edge): compile errors that only these cause are not reported, since the
+/// real problem already is.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Suspects {
     pub(crate) nodes: HashSet<String>,
     pub(crate) sends: HashSet<String>,
+    /// An edge (or a case of a field route) was left out: reachability is unreliable.
+    pub(crate) edges_dropped: bool,
 }
 
 impl Suspects {
@@ -47,6 +50,11 @@ impl Suspects {
                 self.sends.contains(name) || self.nodes.contains(to)
             }
             BuildError::MapNodeWithoutItem { node, .. } => self.nodes.contains(node),
+            BuildError::NoEntry
+            | BuildError::Unreachable { .. }
+            | BuildError::CannotReachEnd { .. }
+            | BuildError::CycleWithoutExit { .. }
+            | BuildError::NoRouteTargets { .. } => self.edges_dropped,
             _ => false,
         }
     }
@@ -96,8 +104,14 @@ impl SourceIndex {
                         .map(|(.., p)| *p),
                     BuildError::InvalidJoin { target, .. } => {
                         let k = nth(3, target);
-                        nth_of(self.joins.iter().map(|(n, p)| (n.as_str(), *p)), target, k)
-                            .or_else(|| self.joins.iter().find(|(n, _)| n == target).map(|(_, p)| *p))
+                        nth_of(self.joins.iter().map(|(n, p)| (n.as_str(), *p)), target, k).or_else(
+                            || {
+                                self.joins
+                                    .iter()
+                                    .find(|(n, _)| n == target)
+                                    .map(|(_, p)| *p)
+                            },
+                        )
                     }
                     BuildError::InvalidLoop { name, .. } => {
                         self.loops.iter().find(|(n, _)| n == name).map(|(_, p)| *p)

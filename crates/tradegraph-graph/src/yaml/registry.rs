@@ -139,7 +139,11 @@ impl<S: GraphState> Registry<S> {
     }
 
     /// Registers a condition that loops with `while: <name>` use.
-    pub fn condition(&mut self, name: impl Into<String>, condition: impl Condition<S>) -> &mut Self {
+    pub fn condition(
+        &mut self,
+        name: impl Into<String>,
+        condition: impl Condition<S>,
+    ) -> &mut Self {
         self.conditions.insert(name.into(), Arc::new(condition));
         self
     }
@@ -206,8 +210,17 @@ impl<S: GraphState> Registry<S> {
         self.conditions.get(name).cloned().map(SharedCondition)
     }
 
-    pub(crate) fn add_send(&self, graph: &mut StateGraph<S>, from: &str, name: &str, to: &str) -> bool {
-        self.sends.get(name).map(|add| add(graph, from, name, to)).is_some()
+    pub(crate) fn add_send(
+        &self,
+        graph: &mut StateGraph<S>,
+        from: &str,
+        name: &str,
+        to: &str,
+    ) -> bool {
+        self.sends
+            .get(name)
+            .map(|add| add(graph, from, name, to))
+            .is_some()
     }
 }
 

@@ -23,11 +23,31 @@ use std::borrow::Cow;
 /// assert!(schema["required"].as_array().is_some_and(|r| r.contains(&"nodes".into())));
 /// ```
 pub fn format_schema() -> serde_json::Value {
-    SchemaSettings::draft2020_12()
+    let mut schema = SchemaSettings::draft2020_12()
         .for_deserialize()
         .into_generator()
         .into_root_schema_for::<GraphSpec>()
-        .to_value()
+        .to_value();
+    unwrap_descriptions(&mut schema);
+    schema
+}
+
+/// Doc comments are wrapped at 100 columns; editors show descriptions as one paragraph.
+fn unwrap_descriptions(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                match value {
+                    serde_json::Value::String(text) if key == "description" => {
+                        *text = text.replace('\n', " ");
+                    }
+                    _ => unwrap_descriptions(value),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(unwrap_descriptions),
+        _ => {}
+    }
 }
 
 // Schema-only types: never constructed, only described.
@@ -136,7 +156,8 @@ impl JsonSchema for CaseSpec {
     }
 
     fn json_schema(_generator: &mut SchemaGenerator) -> Schema {
-        let number = serde_json::json!({ "type": "number" });
+        let number =
+            |description: &str| serde_json::json!({ "type": "number", "description": description });
         schemars::json_schema!({
             "description": "A case of a field route: exactly one comparison, and `to`, the node it leads to.",
             "type": "object",
@@ -145,7 +166,10 @@ impl JsonSchema for CaseSpec {
                 "equals": { "description": "Equal (numbers compare by value)." },
                 "not_equals": { "description": "Not equal." },
                 "in": { "type": "array", "description": "Equal to one of these." },
-                "gt": number, "gte": number, "lt": number, "lte": number,
+                "gt": number("Greater than."),
+                "gte": number("Greater than or equal."),
+                "lt": number("Less than."),
+                "lte": number("Less than or equal."),
                 "truthy": { "const": true, "description": "True, non-zero, non-empty." }
             },
             "required": ["to"],

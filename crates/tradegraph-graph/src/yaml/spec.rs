@@ -35,10 +35,13 @@ pub(crate) struct GraphSpec {
 /// Run limits.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Limits")]
 pub(crate) struct LimitsSpec {
     /// Supersteps allowed in one run (default 100).
+    #[schemars(range(min = 1))]
     pub(crate) max_steps: Option<u64>,
     /// Times the head of a cycle may run in one run, unless set per head (default 25).
+    #[schemars(range(min = 1))]
     pub(crate) default_loop_limit: Option<u32>,
     /// Per cycle head (node name): times it may run in one run.
     pub(crate) loop_limits: Option<OrderedMap<Located<String>, u32>>,
@@ -50,6 +53,7 @@ pub(crate) struct LimitsSpec {
 /// A node: a registered kind, its configuration and its options.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Node")]
 pub(crate) struct NodeSpec {
     /// The node's name, unique in the graph (`start` and `end` are reserved).
     pub(crate) name: Located<String>,
@@ -70,6 +74,7 @@ pub(crate) struct NodeSpec {
 /// Exponential backoff: `initial_ms * multiplier^(attempt-1)`, capped at `max_ms`, with jitter.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Retry")]
 pub(crate) struct RetrySpec {
     /// Attempts in all, the first included.
     #[schemars(range(min = 1))]
@@ -90,6 +95,7 @@ pub(crate) struct RetrySpec {
 /// Jitter of the retry delays.
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "Jitter")]
 pub(crate) enum JitterSpec {
     /// A uniform delay between zero and the computed delay.
     Full,
@@ -100,6 +106,7 @@ pub(crate) enum JitterSpec {
 /// Which errors are retried.
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "RetryOn")]
 pub(crate) enum RetryOnSpec {
     /// Transient failures and timeouts.
     Transient,
@@ -153,6 +160,7 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Located<
 /// the `while` condition fails), then go to `exit`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Loop")]
 pub(crate) struct LoopSpec {
     /// The loop's name, unique in the graph.
     pub(crate) name: Located<String>,
@@ -173,6 +181,7 @@ pub(crate) struct LoopSpec {
 /// Static interrupts.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Interrupts")]
 pub(crate) struct InterruptsSpec {
     /// Pause before these nodes run; resuming runs them.
     #[serde(default)]

@@ -25,7 +25,12 @@ pub(crate) struct NoopMap;
 impl<S: GraphState> MapNode<S> for NoopMap {
     type Item = serde_json::Value;
 
-    async fn run(&self, _state: Arc<S>, _item: serde_json::Value, _ctx: NodeContext) -> NodeResult<S> {
+    async fn run(
+        &self,
+        _state: Arc<S>,
+        _item: serde_json::Value,
+        _ctx: NodeContext,
+    ) -> NodeResult<S> {
         Ok(Command::empty())
     }
 }

@@ -1,5 +1,11 @@
 //! State and nodes shared by the engine's integration tests.
-#![allow(dead_code, unreachable_pub, missing_docs, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -30,7 +36,9 @@ pub struct Flow {
 /// Appends its name to `visited`.
 pub fn visit(name: &'static str) -> impl Node<Flow> {
     node_fn(move |_s: Arc<Flow>, _ctx| async move {
-        Ok(Command::update(FlowUpdate::default().visited(vec![name.to_owned()])))
+        Ok(Command::update(
+            FlowUpdate::default().visited(vec![name.to_owned()]),
+        ))
     })
 }
 
@@ -38,7 +46,9 @@ pub fn visit(name: &'static str) -> impl Node<Flow> {
 pub fn slow(name: &'static str, ms: u64) -> impl Node<Flow> {
     node_fn(move |_s: Arc<Flow>, _ctx| async move {
         tokio::time::sleep(Duration::from_millis(ms)).await;
-        Ok(Command::update(FlowUpdate::default().visited(vec![name.to_owned()])))
+        Ok(Command::update(
+            FlowUpdate::default().visited(vec![name.to_owned()]),
+        ))
     })
 }
 
@@ -59,7 +69,9 @@ pub fn flaky(counter: Arc<AtomicU32>, failures: u32, error: NodeError) -> impl N
             if n <= failures {
                 Err(error)
             } else {
-                Ok(Command::update(FlowUpdate::default().visited(vec!["flaky".to_owned()])))
+                Ok(Command::update(
+                    FlowUpdate::default().visited(vec!["flaky".to_owned()]),
+                ))
             }
         }
     })
@@ -71,7 +83,9 @@ pub fn counted(name: &'static str, counter: Arc<AtomicU32>) -> impl Node<Flow> {
         let counter = counter.clone();
         async move {
             counter.fetch_add(1, Ordering::SeqCst);
-            Ok(Command::update(FlowUpdate::default().visited(vec![name.to_owned()])))
+            Ok(Command::update(
+                FlowUpdate::default().visited(vec![name.to_owned()]),
+            ))
         }
     })
 }
