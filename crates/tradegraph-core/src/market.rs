@@ -1,0 +1,287 @@
+//! What the market says: trades, ticks, candles, the top-5 book and order-flow figures.
+
+use crate::{Price, Quantity, Timeframe, Timestamp};
+use serde::{Deserialize, Serialize};
+
+/// A side of the book, or the aggressor of a trade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Side {
+    /// Buying.
+    Buy,
+    /// Selling.
+    Sell,
+}
+
+/// An executed trade as the exchange reports it (Binance `trade` or `aggTrade`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trade {
+    /// Trade time.
+    pub ts: Timestamp,
+    /// Price.
+    pub price: Price,
+    /// Quantity.
+    pub quantity: Quantity,
+    /// Who crossed the spread: `Sell` when the buyer was the maker.
+    pub aggressor: Side,
+    /// The exchange's trade id (consecutive on Binance, so gaps show lost trades).
+    pub trade_id: u64,
+}
+
+/// A price update (Kite's LTP/quote/full packets, or a trade seen as a tick).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tick {
+    /// Exchange time of the update.
+    pub ts: Timestamp,
+    /// Last traded price.
+    pub price: Price,
+    /// Quantity traded since the previous tick (0 when unknown or for an index).
+    pub volume: Quantity,
+    /// Best bid, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bid: Option<Price>,
+    /// Best ask, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ask: Option<Price>,
+    /// Volume traded in the session so far, when the exchange reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day_volume: Option<Quantity>,
+    /// Total quantity resting on the bid side (Kite's total buy quantity).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_buy_quantity: Option<Quantity>,
+    /// Total quantity resting on the ask side (Kite's total sell quantity).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_sell_quantity: Option<Quantity>,
+    /// Open interest, for derivatives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_interest: Option<Quantity>,
+}
+
+impl Tick {
+    /// A tick with only a price and a volume.
+    pub fn new(ts: Timestamp, price: Price, volume: Quantity) -> Self {
+        Self {
+            ts,
+            price,
+            volume,
+            bid: None,
+            ask: None,
+            day_volume: None,
+            total_buy_quantity: None,
+            total_sell_quantity: None,
+            open_interest: None,
+        }
+    }
+}
+
+impl From<&Trade> for Tick {
+    fn from(trade: &Trade) -> Self {
+        Self::new(trade.ts, trade.price, trade.quantity)
+    }
+}
+
+/// An OHLCV candle.
+///
+/// Invariants the aggregator keeps: `low <= open, close <= high`, `volume >= 0`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Candle {
+    /// Bucket start (inclusive).
+    pub open_time: Timestamp,
+    /// Its timeframe.
+    pub timeframe: Timeframe,
+    /// First price.
+    pub open: Price,
+    /// Highest price.
+    pub high: Price,
+    /// Lowest price.
+    pub low: Price,
+    /// Last price.
+    pub close: Price,
+    /// Quantity traded.
+    pub volume: Quantity,
+    /// Number of trades or ticks folded in.
+    #[serde(default)]
+    pub trades: u64,
+}
+
+impl Candle {
+    /// A candle holding one price.
+    pub fn opening(
+        open_time: Timestamp,
+        timeframe: Timeframe,
+        price: Price,
+        volume: Quantity,
+    ) -> Self {
+        Self {
+            open_time,
+            timeframe,
+            open: price,
+            high: price,
+            low: price,
+            close: price,
+            volume,
+            trades: 1,
+        }
+    }
+
+    /// Whether the OHLC invariants hold.
+    pub fn is_consistent(&self) -> bool {
+        self.low <= self.open
+            && self.low <= self.close
+            && self.open <= self.high
+            && self.close <= self.high
+            && !self.volume.is_sign_negative()
+    }
+
+    /// Folds one more price in.
+    #[inline]
+    pub fn update(&mut self, price: Price, volume: Quantity) {
+        if price > self.high {
+            self.high = price;
+        }
+        if price < self.low {
+            self.low = price;
+        }
+        self.close = price;
+        self.volume += volume;
+        self.trades += 1;
+    }
+
+    /// Folds a later candle of a shorter timeframe in.
+    #[inline]
+    pub fn absorb(&mut self, later: &Candle) {
+        if later.high > self.high {
+            self.high = later.high;
+        }
+        if later.low < self.low {
+            self.low = later.low;
+        }
+        self.close = later.close;
+        self.volume += later.volume;
+        self.trades += later.trades;
+    }
+}
+
+/// One price level of a book.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct BookLevel {
+    /// Price.
+    pub price: Price,
+    /// Quantity resting at it.
+    pub quantity: Quantity,
+    /// Number of orders, when the exchange says (Kite does, Binance does not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orders: Option<u32>,
+}
+
+/// The top levels of the order book (up to [`Book::DEPTH`] per side), best first.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Book {
+    /// When the snapshot was taken.
+    pub ts: Timestamp,
+    /// Bids, highest first.
+    pub bids: Vec<BookLevel>,
+    /// Asks, lowest first.
+    pub asks: Vec<BookLevel>,
+    /// The exchange's update id (Binance `lastUpdateId`), when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_id: Option<u64>,
+}
+
+impl Book {
+    /// Levels per side that feeds keep.
+    pub const DEPTH: usize = 5;
+
+    /// Best bid.
+    pub fn best_bid(&self) -> Option<&BookLevel> {
+        self.bids.first()
+    }
+
+    /// Best ask.
+    pub fn best_ask(&self) -> Option<&BookLevel> {
+        self.asks.first()
+    }
+
+    /// Mid price, when both sides have a level.
+    pub fn mid(&self) -> Option<Price> {
+        Some((self.best_bid()?.price + self.best_ask()?.price) / Price::TWO)
+    }
+
+    /// Book imbalance over the kept levels: `(bid qty - ask qty) / (bid qty + ask qty)`, in
+    /// `[-1, 1]`; `None` for an empty book.
+    pub fn imbalance(&self) -> Option<f64> {
+        let bid: Quantity = self.bids.iter().map(|l| l.quantity).sum();
+        let ask: Quantity = self.asks.iter().map(|l| l.quantity).sum();
+        let total = bid + ask;
+        if total.is_zero() {
+            return None;
+        }
+        let ratio = (bid - ask) / total;
+        ratio.try_into().ok()
+    }
+}
+
+/// Order-flow figures over a window (a candle, a session).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct OrderFlow {
+    /// Quantity bought by aggressors (takers lifting the ask).
+    pub buy_volume: Quantity,
+    /// Quantity sold by aggressors (takers hitting the bid).
+    pub sell_volume: Quantity,
+    /// Cumulative volume delta since the start of the session: bought minus sold.
+    pub cumulative_delta: Quantity,
+    /// Book imbalance of the latest book, in `[-1, 1]`.
+    pub book_imbalance: Option<f64>,
+    /// Volume-weighted average price of the session so far.
+    pub session_vwap: Option<Price>,
+}
+
+impl OrderFlow {
+    /// Bought minus sold in this window.
+    pub fn delta(&self) -> Quantity {
+        self.buy_volume - self.sell_volume
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use rust_decimal::Decimal;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn candles_track_high_low_close_and_volume() {
+        let mut c = Candle::opening(Timestamp::EPOCH, Timeframe::M1, d("100"), d("1"));
+        c.update(d("101.5"), d("2"));
+        c.update(d("99.25"), d("0.5"));
+        c.update(d("100.10"), d("1"));
+        assert_eq!(
+            (c.open, c.high, c.low, c.close),
+            (d("100"), d("101.5"), d("99.25"), d("100.10"))
+        );
+        assert_eq!((c.volume, c.trades), (d("4.5"), 4));
+        assert!(c.is_consistent());
+    }
+
+    #[test]
+    fn book_imbalance_and_mid() {
+        let level = |p: &str, q: &str| BookLevel {
+            price: d(p),
+            quantity: d(q),
+            orders: None,
+        };
+        let book = Book {
+            ts: Timestamp::EPOCH,
+            bids: vec![level("99", "3"), level("98", "1")],
+            asks: vec![level("101", "1"), level("102", "1")],
+            update_id: None,
+        };
+        assert_eq!(book.mid(), Some(d("100")));
+        assert!((book.imbalance().unwrap() - 1.0 / 3.0).abs() < 1e-12);
+        assert_eq!(Book::default().imbalance(), None);
+    }
+}

@@ -1,0 +1,237 @@
+//! Time: [`Timestamp`] in UTC milliseconds and the candle [`Timeframe`]s.
+
+use crate::CoreError;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+use std::str::FromStr;
+
+/// An instant in UTC, in milliseconds since the Unix epoch.
+///
+/// Integer milliseconds keep the aggregator's arithmetic exact and fast. Serializes as RFC 3339
+/// (`2024-01-01T10:00:00Z`, with milliseconds only when there are some); deserializes from RFC 3339
+/// or from integer milliseconds.
+///
+/// ```
+/// use tradegraph_core::Timestamp;
+/// let t: Timestamp = "2024-01-01T10:00:00Z".parse()?;
+/// assert_eq!(t.millis(), 1_704_103_200_000);
+/// assert_eq!(t.to_string(), "2024-01-01T10:00:00Z");
+/// assert_eq!(t.compact(), "20240101T100000Z");
+/// # Ok::<(), tradegraph_core::CoreError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Timestamp(i64);
+
+impl Timestamp {
+    /// The Unix epoch.
+    pub const EPOCH: Self = Self(0);
+
+    /// From milliseconds since the epoch.
+    pub const fn from_millis(millis: i64) -> Self {
+        Self(millis)
+    }
+
+    /// From whole seconds since the epoch.
+    pub const fn from_secs(secs: i64) -> Self {
+        Self(secs.saturating_mul(1000))
+    }
+
+    /// Milliseconds since the epoch.
+    pub const fn millis(self) -> i64 {
+        self.0
+    }
+
+    /// Whole seconds since the epoch (rounded down).
+    pub const fn secs(self) -> i64 {
+        self.0.div_euclid(1000)
+    }
+
+    /// This instant plus `millis` (saturating).
+    pub const fn add_millis(self, millis: i64) -> Self {
+        Self(self.0.saturating_add(millis))
+    }
+
+    /// As a chrono date-time.
+    pub fn to_datetime(self) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(self.0).unwrap_or(DateTime::<Utc>::MIN_UTC)
+    }
+
+    /// From a chrono date-time.
+    pub fn from_datetime<Tz: chrono::TimeZone>(t: DateTime<Tz>) -> Self {
+        Self(t.timestamp_millis())
+    }
+
+    /// The compact form used in store keys: `20240101T100000Z` (seconds precision).
+    pub fn compact(self) -> String {
+        self.to_datetime().format("%Y%m%dT%H%M%SZ").to_string()
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let format = if self.0.rem_euclid(1000) == 0 {
+            SecondsFormat::Secs
+        } else {
+            SecondsFormat::Millis
+        };
+        f.write_str(&self.to_datetime().to_rfc3339_opts(format, true))
+    }
+}
+
+impl FromStr for Timestamp {
+    type Err = CoreError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        DateTime::parse_from_rfc3339(s.trim())
+            .map(Self::from_datetime)
+            .map_err(|e| CoreError::Timestamp {
+                input: s.chars().take(64).collect(),
+                reason: e.to_string(),
+            })
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl de::Visitor<'_> for Visitor {
+            type Value = Timestamp;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an RFC 3339 timestamp or integer milliseconds since the epoch")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Timestamp, E> {
+                v.parse().map_err(E::custom)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Timestamp, E> {
+                Ok(Timestamp(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Timestamp, E> {
+                i64::try_from(v)
+                    .map(Timestamp)
+                    .map_err(|_| E::custom("milliseconds out of range"))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// A candle length. The aggregator builds all five at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Timeframe {
+    /// One minute.
+    #[serde(rename = "1min", alias = "1m")]
+    M1,
+    /// Five minutes.
+    #[serde(rename = "5min", alias = "5m")]
+    M5,
+    /// Fifteen minutes.
+    #[serde(rename = "15min", alias = "15m")]
+    M15,
+    /// One hour (for a session-bound market, hours count from the session open).
+    #[serde(rename = "1h")]
+    H1,
+    /// One day (for a session-bound market, the trading session).
+    #[serde(rename = "1d", alias = "daily")]
+    D1,
+}
+
+impl Timeframe {
+    /// All five, shortest first.
+    pub const ALL: [Timeframe; 5] = [Self::M1, Self::M5, Self::M15, Self::H1, Self::D1];
+
+    /// Nominal length in milliseconds (a session's daily candle is shorter).
+    pub const fn millis(self) -> i64 {
+        match self {
+            Self::M1 => 60_000,
+            Self::M5 => 300_000,
+            Self::M15 => 900_000,
+            Self::H1 => 3_600_000,
+            Self::D1 => 86_400_000,
+        }
+    }
+
+    /// The name used in store keys and files: `1min`, `5min`, `15min`, `1h`, `1d`.
+    pub const fn key(self) -> &'static str {
+        match self {
+            Self::M1 => "1min",
+            Self::M5 => "5min",
+            Self::M15 => "15min",
+            Self::H1 => "1h",
+            Self::D1 => "1d",
+        }
+    }
+
+    /// Position in [`Timeframe::ALL`].
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for Timeframe {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+impl FromStr for Timeframe {
+    type Err = CoreError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "1m" | "1min" => Ok(Self::M1),
+            "5m" | "5min" => Ok(Self::M5),
+            "15m" | "15min" => Ok(Self::M15),
+            "1h" | "60m" | "60min" => Ok(Self::H1),
+            "1d" | "d" | "daily" | "day" => Ok(Self::D1),
+            _ => Err(CoreError::Timeframe(s.chars().take(32).collect())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn timestamps_round_trip_through_text_and_json() {
+        let t: Timestamp = "2024-01-01T10:00:00.250Z".parse().unwrap();
+        assert_eq!(t.to_string(), "2024-01-01T10:00:00.250Z");
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(serde_json::from_str::<Timestamp>(&json).unwrap(), t);
+        assert_eq!(
+            serde_json::from_str::<Timestamp>("1704103200250").unwrap(),
+            t
+        );
+        let ist: Timestamp = "2024-01-01T15:30:00+05:30".parse().unwrap();
+        assert_eq!(ist.to_string(), "2024-01-01T10:00:00Z");
+    }
+
+    #[test]
+    fn bad_timestamps_say_what_was_given() {
+        let err = "yesterday".parse::<Timestamp>().unwrap_err();
+        assert!(err.to_string().contains("`yesterday`"), "{err}");
+    }
+
+    #[test]
+    fn timeframes_parse_both_spellings() {
+        for tf in Timeframe::ALL {
+            assert_eq!(tf.key().parse::<Timeframe>().unwrap(), tf);
+            let json = serde_json::to_string(&tf).unwrap();
+            assert_eq!(serde_json::from_str::<Timeframe>(&json).unwrap(), tf);
+        }
+        assert_eq!("5m".parse::<Timeframe>().unwrap(), Timeframe::M5);
+        assert!("2m"
+            .parse::<Timeframe>()
+            .unwrap_err()
+            .to_string()
+            .contains("`2m`"));
+    }
+}

@@ -1,0 +1,1 @@
+//! Aggregation (in progress).

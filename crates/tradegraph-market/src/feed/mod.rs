@@ -1,0 +1,15 @@
+//! Feeds: streams of [`MarketEvent`]s.
+//!
+//! A feed is any `Stream<Item = MarketEvent>`; [`Feed`] is the boxed form. Network feeds take
+//! their URL as configuration, reconnect with [`Backoff`], resubscribe, and report gaps and
+//! reconnects as [`FeedNotice`](crate::FeedNotice)s.
+
+mod backoff;
+
+pub use backoff::Backoff;
+
+use crate::MarketEvent;
+use futures::stream::BoxStream;
+
+/// A boxed feed.
+pub type Feed = BoxStream<'static, MarketEvent>;

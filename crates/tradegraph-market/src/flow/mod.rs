@@ -1,0 +1,1 @@
+//! Order flow (in progress).

@@ -1,0 +1,1 @@
+//! Indicators (in progress).

@@ -1,0 +1,25 @@
+//! Market data for tradegraph.
+//!
+//! | module | what |
+//! |---|---|
+//! | [`aggregate`] | ticks and trades into 1m, 5m, 15m, 1h and daily candles at once, session-aligned |
+//! | [`flow`] | aggressor volume, cumulative volume delta, book imbalance, session VWAP |
+//! | [`indicators`] | SMA, EMA, RSI, MACD, Bollinger, ATR, Stochastic, ADX, OBV, VWAP: incremental, TA-Lib-exact |
+//! | [`feed`] | market event streams: replay, synthetic, recorder; Binance and Kite WebSockets (features) |
+//!
+//! | feature | default | what |
+//! |---|---|---|
+//! | `binance` | yes | Binance spot WebSocket feed |
+//! | `kite` | yes | Zerodha Kite WebSocket feed and binary packet parser |
+
+pub mod aggregate;
+pub mod clock;
+mod error;
+pub mod event;
+pub mod feed;
+pub mod flow;
+pub mod indicators;
+
+pub use clock::{Clock, SimulatedClock, SystemClock};
+pub use error::MarketError;
+pub use event::{FeedNotice, GapKind, MarketEvent};
