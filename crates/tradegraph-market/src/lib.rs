@@ -11,6 +11,7 @@
 //! |---|---|---|
 //! | `binance` | yes | Binance spot WebSocket feed |
 //! | `kite` | yes | Zerodha Kite WebSocket feed and binary packet parser |
+//! | `news` | yes | [`news`]: Finnhub and EODHD news clients, bundled news fixtures, macro snapshots |
 
 pub mod aggregate;
 pub mod clock;
@@ -19,6 +20,8 @@ pub mod event;
 pub mod feed;
 pub mod flow;
 pub mod indicators;
+#[cfg(feature = "news")]
+pub mod news;
 
 pub use clock::{Clock, SimulatedClock, SystemClock};
 pub use error::MarketError;

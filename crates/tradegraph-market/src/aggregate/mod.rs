@@ -1,1 +1,11 @@
-//! Aggregation (in progress).
+//! Ticks and trades into candles of all five timeframes at once.
+//!
+#![doc = include_str!("policy.md")]
+
+mod bucket;
+mod policy;
+mod tracker;
+
+pub use bucket::bucket_start;
+pub use policy::{AggregatorPolicy, EmptyMinutes, TickOutcome};
+pub use tracker::{AggregatorStats, CandleAggregator};

@@ -5,6 +5,10 @@
 //! reconnects as [`FeedNotice`](crate::FeedNotice)s.
 
 mod backoff;
+#[cfg(feature = "binance")]
+pub mod binance;
+#[cfg(feature = "kite")]
+pub mod kite;
 
 pub use backoff::Backoff;
 

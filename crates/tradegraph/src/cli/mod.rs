@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 the input is invalid (the problems are on stderr, one per line, as
 //! `file:line:column: message`), 2 the input could not be read or the command line is wrong.
 
+mod data;
 mod graph;
 
 use clap::{Parser, Subcommand};
@@ -34,6 +35,9 @@ enum Command {
     /// Graphs declared in YAML: check, draw, and the format's JSON Schema.
     #[command(subcommand)]
     Graph(graph::GraphCommand),
+    /// Market data files: indicators over a CSV of bars.
+    #[command(subcommand)]
+    Data(data::DataCommand),
 }
 
 /// Runs the command line `args` (the program name first), writing results to `out` and
@@ -70,5 +74,6 @@ where
     };
     match cli.command {
         Command::Graph(command) => graph::run(command, out, err),
+        Command::Data(command) => data::run(command, out, err),
     }
 }

@@ -1,0 +1,360 @@
+//! The aggregator: one open minute, one open candle per higher timeframe.
+
+use super::{bucket_start, AggregatorPolicy, EmptyMinutes, TickOutcome};
+use crate::MarketEvent;
+use serde::Serialize;
+use tradegraph_core::{Candle, Price, Quantity, Symbol, Timeframe, Timestamp, TradingSession};
+
+/// At most this many empty minutes are filled in one go (a week); a longer silence is a gap.
+const MAX_FILL: u32 = 7 * 24 * 60;
+const HIGHER: [Timeframe; 4] = [Timeframe::M5, Timeframe::M15, Timeframe::H1, Timeframe::D1];
+
+/// Counts of what the aggregator did, for health reporting.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct AggregatorStats {
+    /// Ticks folded into a candle.
+    pub accepted: u64,
+    /// Ticks dropped as late.
+    pub late: u64,
+    /// Trades dropped as duplicates.
+    pub duplicates: u64,
+    /// Ticks dropped outside the session.
+    pub out_of_session: u64,
+    /// Flat candles made for minutes with no trades.
+    pub filled_minutes: u64,
+    /// Candles emitted, all timeframes.
+    pub emitted: u64,
+}
+
+#[derive(Debug, Clone)]
+struct OpenMinute {
+    candle: Candle,
+    end: Timestamp,
+    first_ts: Timestamp,
+    last_ts: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+struct OpenCandle {
+    candle: Candle,
+    end: Timestamp,
+}
+
+/// Builds 1m, 5m, 15m, 1h and daily candles from ticks, following the
+/// [documented policy](crate::aggregate).
+///
+/// Closed candles are pushed to the `out` vector the caller passes (shortest timeframe first), so
+/// the hot path allocates nothing.
+///
+/// ```
+/// use tradegraph_core::{Instrument, Timeframe};
+/// use tradegraph_market::aggregate::CandleAggregator;
+/// let btc = Instrument::btc_usdt();
+/// let mut agg = CandleAggregator::new(btc.symbol.clone(), btc.session.clone());
+/// let mut closed = Vec::new();
+/// agg.on_price("2024-01-01T10:00:05Z".parse()?, "42000.5".parse().unwrap(), "0.1".parse().unwrap(), None, &mut closed);
+/// agg.on_price("2024-01-01T10:01:00Z".parse()?, "42001".parse().unwrap(), "0.2".parse().unwrap(), None, &mut closed);
+/// assert_eq!(closed.len(), 1);
+/// assert_eq!(closed[0].timeframe, Timeframe::M1);
+/// # Ok::<(), tradegraph_core::CoreError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct CandleAggregator {
+    symbol: Symbol,
+    session: TradingSession,
+    policy: AggregatorPolicy,
+    minute: Option<OpenMinute>,
+    higher: [Option<OpenCandle>; 4],
+    last_trade_id: Option<u64>,
+    last_close: Option<Price>,
+    closed_until: Option<Timestamp>,
+    stats: AggregatorStats,
+}
+
+impl CandleAggregator {
+    /// An aggregator with the default policy.
+    pub fn new(symbol: Symbol, session: TradingSession) -> Self {
+        Self::with_policy(symbol, session, AggregatorPolicy::default())
+    }
+
+    /// An aggregator with a policy.
+    pub fn with_policy(symbol: Symbol, session: TradingSession, policy: AggregatorPolicy) -> Self {
+        Self {
+            symbol,
+            session,
+            policy,
+            minute: None,
+            higher: [None, None, None, None],
+            last_trade_id: None,
+            last_close: None,
+            closed_until: None,
+            stats: AggregatorStats::default(),
+        }
+    }
+
+    /// The instrument.
+    pub fn symbol(&self) -> &Symbol {
+        &self.symbol
+    }
+
+    /// What happened so far.
+    pub fn stats(&self) -> AggregatorStats {
+        self.stats
+    }
+
+    /// Folds one price in. `trade_id` (when the exchange gives one) lets duplicates be dropped.
+    #[inline]
+    pub fn on_price(
+        &mut self,
+        ts: Timestamp,
+        price: Price,
+        volume: Quantity,
+        trade_id: Option<u64>,
+        out: &mut Vec<Candle>,
+    ) -> TickOutcome {
+        if let (Some(id), Some(last)) = (trade_id, self.last_trade_id) {
+            if id <= last {
+                self.stats.duplicates += 1;
+                return TickOutcome::Duplicate;
+            }
+        }
+        if let Some(m) = &mut self.minute {
+            if ts >= m.candle.open_time && ts < m.end {
+                fold(m, ts, price, volume);
+                return self.accepted(trade_id);
+            }
+        }
+        if self.closed_until.is_some_and(|until| ts < until)
+            || self
+                .minute
+                .as_ref()
+                .is_some_and(|m| ts < m.candle.open_time)
+        {
+            self.stats.late += 1;
+            return TickOutcome::Late;
+        }
+        let Some((start, end)) = bucket_start(&self.session, Timeframe::M1, ts) else {
+            self.stats.out_of_session += 1;
+            return TickOutcome::OutOfSession;
+        };
+        self.close_minute(out);
+        self.fill_before(start, out);
+        self.minute = Some(OpenMinute {
+            candle: Candle::opening(start, Timeframe::M1, price, volume),
+            end,
+            first_ts: ts,
+            last_ts: ts,
+        });
+        self.accepted(trade_id)
+    }
+
+    fn accepted(&mut self, trade_id: Option<u64>) -> TickOutcome {
+        if trade_id.is_some() {
+            self.last_trade_id = trade_id;
+        }
+        self.stats.accepted += 1;
+        TickOutcome::Accepted
+    }
+
+    /// Folds a complete 1-minute candle in (a replayed candle file), building the higher
+    /// timeframes from it. Candles of other timeframes are refused as late-or-foreign and
+    /// counted as late.
+    pub fn on_minute_candle(&mut self, candle: &Candle, out: &mut Vec<Candle>) -> TickOutcome {
+        if candle.timeframe != Timeframe::M1 {
+            self.stats.late += 1;
+            return TickOutcome::Late;
+        }
+        let Some((start, end)) = bucket_start(&self.session, Timeframe::M1, candle.open_time)
+        else {
+            self.stats.out_of_session += 1;
+            return TickOutcome::OutOfSession;
+        };
+        let open_start = self.minute.as_ref().map(|m| m.candle.open_time);
+        if self.closed_until.is_some_and(|until| start < until)
+            || open_start.is_some_and(|s| start <= s)
+        {
+            self.stats.late += 1;
+            return TickOutcome::Late;
+        }
+        self.close_minute(out);
+        self.fill_before(start, out);
+        let mut candle = candle.clone();
+        candle.open_time = start;
+        self.minute = Some(OpenMinute {
+            first_ts: start,
+            last_ts: start,
+            candle,
+            end,
+        });
+        self.stats.accepted += 1;
+        self.close_minute(out);
+        TickOutcome::Accepted
+    }
+
+    /// Folds trades and ticks in; other events are ignored (returns `None`).
+    pub fn on_event(&mut self, event: &MarketEvent, out: &mut Vec<Candle>) -> Option<TickOutcome> {
+        match event {
+            MarketEvent::Trade { trade, .. } => Some(self.on_price(
+                trade.ts,
+                trade.price,
+                trade.quantity,
+                Some(trade.trade_id),
+                out,
+            )),
+            MarketEvent::Tick { tick, .. } => {
+                Some(self.on_price(tick.ts, tick.price, tick.volume, None, out))
+            }
+            MarketEvent::Candle {
+                candle,
+                closed: true,
+                ..
+            } if candle.timeframe == Timeframe::M1 => Some(self.on_minute_candle(candle, out)),
+            _ => None,
+        }
+    }
+
+    /// Moves time to `now`: closes every candle that has ended by then and, with
+    /// [`EmptyMinutes::Fill`], fills the quiet minutes before it. Call it on a timer (live) or
+    /// with the simulated clock (replay), and at the end of a replay.
+    pub fn advance(&mut self, now: Timestamp, out: &mut Vec<Candle>) {
+        if self.minute.as_ref().is_some_and(|m| m.end <= now) {
+            self.close_minute(out);
+        }
+        let target = match bucket_start(&self.session, Timeframe::M1, now) {
+            Some((start, _)) => start,
+            None => now,
+        };
+        self.fill_before(target, out);
+        for slot in &mut self.higher {
+            if slot.as_ref().is_some_and(|h| h.end <= now) {
+                if let Some(h) = slot.take() {
+                    out.push(h.candle);
+                    self.stats.emitted += 1;
+                }
+            }
+        }
+    }
+
+    /// The candle in progress for `timeframe` (the open minute merged in), if any.
+    pub fn current(&self, timeframe: Timeframe) -> Option<Candle> {
+        let minute = self.minute.as_ref().map(|m| &m.candle);
+        if timeframe == Timeframe::M1 {
+            return minute.cloned();
+        }
+        let slot = HIGHER.iter().position(|&tf| tf == timeframe)?;
+        let open = self.higher[slot].as_ref().map(|h| &h.candle);
+        match (open, minute) {
+            (Some(h), Some(m))
+                if m.open_time >= h.open_time
+                    && m.open_time < h.open_time.add_millis(timeframe.millis()) =>
+            {
+                let mut merged = h.clone();
+                merged.absorb(m);
+                Some(merged)
+            }
+            (Some(h), _) => Some(h.clone()),
+            (None, Some(m)) => {
+                let (start, _) = bucket_start(&self.session, timeframe, m.open_time)?;
+                Some(Candle {
+                    open_time: start,
+                    timeframe,
+                    ..m.clone()
+                })
+            }
+            (None, None) => None,
+        }
+    }
+
+    fn close_minute(&mut self, out: &mut Vec<Candle>) {
+        let Some(m) = self.minute.take() else { return };
+        self.closed_until = Some(m.end);
+        self.last_close = Some(m.candle.close);
+        self.emit_minute(m.candle, m.end, out);
+    }
+
+    fn emit_minute(&mut self, candle: Candle, end: Timestamp, out: &mut Vec<Candle>) {
+        for (slot, tf) in HIGHER.iter().enumerate() {
+            let Some((start, bucket_end)) = bucket_start(&self.session, *tf, candle.open_time)
+            else {
+                continue;
+            };
+            match &mut self.higher[slot] {
+                Some(h) if h.candle.open_time == start => h.candle.absorb(&candle),
+                other => {
+                    if let Some(done) = other.take() {
+                        out.push(done.candle);
+                        self.stats.emitted += 1;
+                    }
+                    *other = Some(OpenCandle {
+                        candle: Candle {
+                            open_time: start,
+                            timeframe: *tf,
+                            ..candle.clone()
+                        },
+                        end: bucket_end,
+                    });
+                }
+            }
+        }
+        out.push(candle);
+        self.stats.emitted += 1;
+        // Emit higher candles that this minute completed, after the minute itself.
+        for slot in &mut self.higher {
+            if slot.as_ref().is_some_and(|h| h.end <= end) {
+                if let Some(h) = slot.take() {
+                    out.push(h.candle);
+                    self.stats.emitted += 1;
+                }
+            }
+        }
+    }
+
+    /// Flat candles for the quiet minutes in the session between the last closed minute and
+    /// `target` (exclusive).
+    fn fill_before(&mut self, target: Timestamp, out: &mut Vec<Candle>) {
+        if self.policy.empty_minutes == EmptyMinutes::Skip || self.minute.is_some() {
+            return;
+        }
+        let (Some(close), Some(mut at)) = (self.last_close, self.closed_until) else {
+            return;
+        };
+        let mut filled = 0;
+        while at < target && filled < MAX_FILL {
+            match bucket_start(&self.session, Timeframe::M1, at) {
+                Some((start, end)) => {
+                    let mut flat = Candle::opening(start, Timeframe::M1, close, Quantity::ZERO);
+                    flat.trades = 0;
+                    self.emit_minute(flat, end, out);
+                    self.closed_until = Some(end);
+                    self.stats.filled_minutes += 1;
+                    filled += 1;
+                    at = end;
+                }
+                None => match self.session.exchange().and_then(|s| s.next_open_after(at)) {
+                    Some(open) => at = open,
+                    None => break,
+                },
+            }
+        }
+    }
+}
+
+fn fold(m: &mut OpenMinute, ts: Timestamp, price: Price, volume: Quantity) {
+    let c = &mut m.candle;
+    if price > c.high {
+        c.high = price;
+    }
+    if price < c.low {
+        c.low = price;
+    }
+    if ts < m.first_ts {
+        c.open = price;
+        m.first_ts = ts;
+    }
+    if ts >= m.last_ts {
+        c.close = price;
+        m.last_ts = ts;
+    }
+    c.volume += volume;
+    c.trades += 1;
+}

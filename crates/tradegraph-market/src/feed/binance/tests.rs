@@ -1,0 +1,199 @@
+//! The decoder on the documented payloads (`tests/fixtures/binance`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use super::{Decoded, Decoder};
+use crate::{MarketError, MarketEvent};
+use rust_decimal::Decimal;
+use tradegraph_core::{Book, BookLevel, Candle, Side, Symbol, Timeframe, Timestamp, Trade};
+
+const TRADE: &str = include_str!("../../../tests/fixtures/binance/trade.json");
+const AGG_TRADE: &str = include_str!("../../../tests/fixtures/binance/agg_trade.json");
+const KLINE: &str = include_str!("../../../tests/fixtures/binance/kline.json");
+const DEPTH5: &str = include_str!("../../../tests/fixtures/binance/depth5.json");
+const REPLY: &str = include_str!("../../../tests/fixtures/binance/subscribe_reply.json");
+const ERROR: &str = include_str!("../../../tests/fixtures/binance/error.json");
+
+const NOW: Timestamp = Timestamp::from_millis(1_672_515_782_200);
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+fn combined(stream: &str, data: &str) -> String {
+    format!(r#"{{"stream":"{stream}","data":{data}}}"#)
+}
+
+fn event(frame: &str) -> MarketEvent {
+    match Decoder::new("BNBBTC").decode(frame, NOW).unwrap() {
+        Decoded::Event(event) => event,
+        other => panic!("not an event: {other:?}"),
+    }
+}
+
+fn reason(frame: &str) -> String {
+    match Decoder::new("BNBBTC").decode(frame, NOW) {
+        Err(MarketError::Malformed { reason, .. }) => reason,
+        other => panic!("not malformed: {other:?}"),
+    }
+}
+
+#[test]
+fn documented_trade() {
+    let expected = MarketEvent::Trade {
+        symbol: Symbol::new("BNBBTC"),
+        trade: Trade {
+            ts: Timestamp::from_millis(1_672_515_782_136),
+            price: d("0.001"),
+            quantity: d("100"),
+            aggressor: Side::Sell,
+            trade_id: 12345,
+        },
+    };
+    assert_eq!(event(&combined("bnbbtc@trade", TRADE)), expected);
+}
+
+#[test]
+fn the_taker_buys_when_the_buyer_is_not_the_maker() {
+    let taker_buy = TRADE.replace(r#""m": true"#, r#""m": false"#);
+    let MarketEvent::Trade { trade, .. } = event(&combined("bnbbtc@trade", &taker_buy)) else {
+        panic!()
+    };
+    assert_eq!(trade.aggressor, Side::Buy);
+}
+
+#[test]
+fn prices_keep_every_digit() {
+    let precise = TRADE.replace(r#""0.001""#, r#""16500.12345678""#);
+    let MarketEvent::Trade { trade, .. } = event(&combined("bnbbtc@trade", &precise)) else {
+        panic!()
+    };
+    assert_eq!(trade.price.to_string(), "16500.12345678");
+    assert_eq!(trade.price.scale(), 8);
+}
+
+#[test]
+fn documented_agg_trade() {
+    let MarketEvent::Trade { symbol, trade } = event(&combined("bnbbtc@aggTrade", AGG_TRADE))
+    else {
+        panic!()
+    };
+    assert_eq!(symbol.as_str(), "BNBBTC");
+    assert_eq!((trade.trade_id, trade.aggressor), (12345, Side::Sell));
+    assert_eq!((trade.price, trade.quantity), (d("0.001"), d("100")));
+}
+
+#[test]
+fn documented_kline() {
+    // As documented, even though its low (0.0015) is above its open (0.0010): the exchange's
+    // candle is passed on as the exchange sent it.
+    let expected = MarketEvent::Candle {
+        symbol: Symbol::new("BNBBTC"),
+        candle: Candle {
+            open_time: Timestamp::from_millis(1_672_515_780_000),
+            timeframe: Timeframe::M1,
+            open: d("0.0010"),
+            high: d("0.0025"),
+            low: d("0.0015"),
+            close: d("0.0020"),
+            volume: d("1000"),
+            trades: 100,
+        },
+        closed: false,
+    };
+    assert_eq!(event(&combined("bnbbtc@kline_1m", KLINE)), expected);
+    let closed = KLINE.replace(r#""x": false"#, r#""x": true"#);
+    let MarketEvent::Candle { closed, .. } = event(&combined("bnbbtc@kline_1m", &closed)) else {
+        panic!()
+    };
+    assert!(closed);
+}
+
+#[test]
+fn documented_depth() {
+    let expected = MarketEvent::Book {
+        symbol: Symbol::new("BNBBTC"),
+        book: Book {
+            ts: NOW,
+            bids: vec![BookLevel {
+                price: d("0.0024"),
+                quantity: d("10"),
+                orders: None,
+            }],
+            asks: vec![BookLevel {
+                price: d("0.0026"),
+                quantity: d("100"),
+                orders: None,
+            }],
+            update_id: Some(160),
+        },
+    };
+    assert_eq!(event(&combined("bnbbtc@depth5@100ms", DEPTH5)), expected);
+    assert_eq!(event(&combined("bnbbtc@depth5", DEPTH5)), expected);
+}
+
+#[test]
+fn data_before_stream_still_decodes() {
+    let frame = format!(r#"{{"data":{TRADE},"stream":"bnbbtc@trade"}}"#);
+    assert_eq!(event(&frame), event(&combined("bnbbtc@trade", TRADE)));
+}
+
+#[test]
+fn replies_and_exchange_errors() {
+    let decoder = Decoder::new("BNBBTC");
+    assert_eq!(decoder.decode(REPLY, NOW).unwrap(), Decoded::Reply);
+    match decoder.decode(ERROR, NOW).unwrap() {
+        Decoded::ExchangeError { code, frame } => {
+            assert_eq!(code, 2);
+            assert!(frame.contains("unsigned integer"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn malformed_frames_say_what_is_wrong() {
+    let cases = [
+        ("{not json", "key must be a string"),
+        (r#"[1,2]"#, "combined-stream frame"),
+        (r#"{"stream":"bnbbtc@trade"}"#, "missing field `data`"),
+        (&combined("bnbbtc@bookTicker", "{}"), "unsupported stream"),
+        (&combined("bnbbtc@trade", AGG_TRADE), "missing field `t`"),
+        (
+            &combined("bnbbtc@trade", &TRADE.replace(r#""0.001""#, r#""abc""#)),
+            "p `abc`",
+        ),
+        (
+            &combined("bnbbtc@trade", &TRADE.replace(r#""100""#, r#""-1""#)),
+            "q `-1` is negative",
+        ),
+        (
+            &combined(
+                "bnbbtc@trade",
+                &TRADE.replace(r#""trade""#, r#""aggTrade""#),
+            ),
+            "e: `aggTrade` on a trade stream",
+        ),
+        (
+            &combined("bnbbtc@kline_1M", &KLINE.replace(r#""1m""#, r#""1M""#)),
+            "interval `1M`",
+        ),
+        (r#"{"id":1}"#, "neither a stream event nor a reply"),
+    ];
+    for (frame, expected) in cases {
+        let reason = reason(frame);
+        assert!(reason.contains(expected), "{frame}: {reason}");
+        assert!(reason.contains("frame: `"), "{reason}");
+    }
+}
+
+#[test]
+fn deadlines_never_overflow() {
+    use std::time::Duration;
+    use tokio::time::Instant;
+    let now = Instant::now();
+    assert!(super::feed::later(now, Duration::MAX) > now);
+    assert_eq!(
+        super::feed::later(now, Duration::from_secs(1)),
+        now + Duration::from_secs(1)
+    );
+}

@@ -1,0 +1,40 @@
+//! Zerodha Kite Connect market data over WebSocket (feature `kite`).
+//!
+//! Kite sends binary messages of big-endian packets whose length picks the layout:
+//!
+//! | packet | bytes | becomes |
+//! |---|---|---|
+//! | LTP | 8 | [`MarketEvent::Tick`](crate::MarketEvent::Tick) with the price, stamped with the clock |
+//! | index quote / full | 28 / 32 | a tick; full packets carry the exchange time |
+//! | quote | 44 | a tick with day volume, volume since the previous packet, total buy/sell quantity |
+//! | full | 184 | the same plus best bid/ask, open interest (derivatives) and the exchange time, and a [`MarketEvent::Book`](crate::MarketEvent::Book) of the 5+5 depth |
+//!
+//! Prices are exact decimals: the wire integer over the segment's divisor (CDS 10^7, BCD and
+//! NCO 10^4, others 100, as Zerodha's `kiteconnect` 5.2.2). A 1-byte message is a heartbeat;
+//! text messages (order updates, errors, notices) become
+//! [`FeedNotice::Message`](crate::FeedNotice::Message)s.
+//!
+//! The pieces work on their own too: [`split`] and [`KitePacket::decode`] parse captured
+//! messages without allocating, [`Converter`] makes events of packets, and [`subscribe`] /
+//! [`mode`] build the control messages. [`KiteFeed`] puts them on a connection.
+
+mod config;
+mod connect;
+mod control;
+mod convert;
+mod feed;
+mod frame;
+mod kind;
+mod packet;
+#[cfg(test)]
+mod tests;
+mod text;
+
+pub use config::{KiteConfig, KiteMode, Secret};
+pub use control::{mode, subscribe, unsubscribe};
+pub use convert::Converter;
+pub use feed::KiteFeed;
+pub use frame::{split, FrameError, Message, Packets};
+pub use kind::{price_scale, PacketKind, SEGMENT_INDICES};
+pub use packet::{Depth, KitePacket, Ohlc};
+pub use text::{parse_text, TextMessage};
