@@ -14,7 +14,7 @@ Writes, next to this script, CSV files with the columns
                      1-minute bars over 3 days (no real 1-minute BTC data ships
                      in any PyPI package we checked).
 
-The synthetic NSE sessions are 2024-12-02 .. 2024-12-06 (Mon-Fri, no NSE
+The synthetic NSE sessions are 2025-02-03 .. 2025-02-07 (Mon-Fri, no NSE
 holiday), 09:15-15:29 Asia/Kolkata = 03:45-09:59 UTC, 375 bars a day.  Prices
 are a seeded geometric random walk (numpy default_rng, fixed seeds) with an
 overnight gap, a U-shaped intraday volatility profile, and every price a
@@ -47,7 +47,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 UTC = dt.timezone.utc
 HEADER = ["timestamp", "open", "high", "low", "close", "volume"]
-NSE_DAYS = [dt.date(2024, 12, d) for d in (2, 3, 4, 5, 6)]
+NSE_DAYS = [dt.date(2025, 2, d) for d in (3, 4, 5, 6, 7)]
 BARS_PER_SESSION = 375  # 09:15 .. 15:29 IST
 SESSION_OPEN_UTC = dt.time(3, 45)  # 09:15 IST (UTC+05:30, no DST)
 

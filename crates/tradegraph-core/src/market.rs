@@ -143,7 +143,7 @@ impl Candle {
             self.low = price;
         }
         self.close = price;
-        self.volume += volume;
+        self.volume = self.volume.saturating_add(volume);
         self.trades += 1;
     }
 
@@ -157,8 +157,8 @@ impl Candle {
             self.low = later.low;
         }
         self.close = later.close;
-        self.volume += later.volume;
-        self.trades += later.trades;
+        self.volume = self.volume.saturating_add(later.volume);
+        self.trades = self.trades.saturating_add(later.trades);
     }
 }
 
@@ -204,20 +204,27 @@ impl Book {
 
     /// Mid price, when both sides have a level.
     pub fn mid(&self) -> Option<Price> {
-        Some((self.best_bid()?.price + self.best_ask()?.price) / Price::TWO)
+        self.best_bid()?
+            .price
+            .checked_add(self.best_ask()?.price)?
+            .checked_div(Price::TWO)
     }
 
     /// Book imbalance over the kept levels: `(bid qty - ask qty) / (bid qty + ask qty)`, in
     /// `[-1, 1]`; `None` for an empty book.
     pub fn imbalance(&self) -> Option<f64> {
-        let bid: Quantity = self.bids.iter().map(|l| l.quantity).sum();
-        let ask: Quantity = self.asks.iter().map(|l| l.quantity).sum();
-        let total = bid + ask;
+        // Checked: quantities come from the wire, and a decimal overflow would panic.
+        let sum = |levels: &[BookLevel]| {
+            levels
+                .iter()
+                .try_fold(Quantity::ZERO, |acc, l| acc.checked_add(l.quantity))
+        };
+        let (bid, ask) = (sum(&self.bids)?, sum(&self.asks)?);
+        let total = bid.checked_add(ask)?;
         if total.is_zero() {
             return None;
         }
-        let ratio = (bid - ask) / total;
-        ratio.try_into().ok()
+        bid.checked_sub(ask)?.checked_div(total)?.try_into().ok()
     }
 }
 
@@ -232,6 +239,10 @@ pub struct OrderFlow {
     pub cumulative_delta: Quantity,
     /// Book imbalance of the latest book, in `[-1, 1]`.
     pub book_imbalance: Option<f64>,
+    /// Imbalance of all resting orders, `(buy - sell) / (buy + sell)` in `[-1, 1]`, from the
+    /// exchange's total buy and sell quantities (Kite), when it reports them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resting_imbalance: Option<f64>,
     /// Volume-weighted average price of the session so far.
     pub session_vwap: Option<Price>,
 }
@@ -239,7 +250,7 @@ pub struct OrderFlow {
 impl OrderFlow {
     /// Bought minus sold in this window.
     pub fn delta(&self) -> Quantity {
-        self.buy_volume - self.sell_volume
+        self.buy_volume.saturating_sub(self.sell_volume)
     }
 }
 

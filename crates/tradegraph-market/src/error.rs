@@ -38,4 +38,8 @@ pub enum MarketError {
     /// A domain error.
     #[error(transparent)]
     Core(#[from] tradegraph_core::CoreError),
+    /// A news or macro source failed.
+    #[cfg(feature = "news")]
+    #[error(transparent)]
+    News(#[from] crate::news::NewsError),
 }

@@ -309,8 +309,8 @@ impl CandleAggregator {
         }
     }
 
-    /// Flat candles for the quiet minutes in the session between the last closed minute and
-    /// `target` (exclusive).
+    /// Flat candles for the quiet minutes between the last closed minute and `target`
+    /// (exclusive), up to the end of that minute's session.
     fn fill_before(&mut self, target: Timestamp, out: &mut Vec<Candle>) {
         if self.policy.empty_minutes == EmptyMinutes::Skip || self.minute.is_some() {
             return;
@@ -330,10 +330,9 @@ impl CandleAggregator {
                     filled += 1;
                     at = end;
                 }
-                None => match self.session.exchange().and_then(|s| s.next_open_after(at)) {
-                    Some(open) => at = open,
-                    None => break,
-                },
+                // The session is over: the next one starts with its own first trade, not with
+                // yesterday's close.
+                None => break,
             }
         }
     }
@@ -355,6 +354,7 @@ fn fold(m: &mut OpenMinute, ts: Timestamp, price: Price, volume: Quantity) {
         c.close = price;
         m.last_ts = ts;
     }
-    c.volume += volume;
+    // Saturating: volumes come from the wire, and a decimal overflow would panic.
+    c.volume = c.volume.saturating_add(volume);
     c.trades += 1;
 }

@@ -9,6 +9,9 @@ mod backoff;
 pub mod binance;
 #[cfg(feature = "kite")]
 pub mod kite;
+pub mod record;
+pub mod replay;
+pub mod synthetic;
 
 pub use backoff::Backoff;
 

@@ -6,6 +6,7 @@
 
 mod data;
 mod graph;
+mod record;
 
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
@@ -38,6 +39,14 @@ enum Command {
     /// Market data files: indicators over a CSV of bars.
     #[command(subcommand)]
     Data(data::DataCommand),
+    /// Record a live Binance or Kite feed to a JSONL file that replay reads back.
+    ///
+    /// Every event is written, one JSON market event per line, the feed's notices
+    /// (connections, gaps, malformed frames) included; they are also shown on stderr as they
+    /// happen. Stops after --max-events, after --seconds, or on Ctrl-C, and then prints a
+    /// one-line summary. Exit code 2 when the options, the Kite credentials or the output file
+    /// are wrong.
+    Record(record::RecordArgs),
 }
 
 /// Runs the command line `args` (the program name first), writing results to `out` and
@@ -75,5 +84,6 @@ where
     match cli.command {
         Command::Graph(command) => graph::run(command, out, err),
         Command::Data(command) => data::run(command, out, err),
+        Command::Record(args) => record::run(args, out, err),
     }
 }

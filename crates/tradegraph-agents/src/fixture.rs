@@ -1,0 +1,160 @@
+//! A decision state built from bundled data, for prompt snapshots, `tradegraph prompts render`
+//! and examples of the state's shape.
+
+use crate::learning::{Lesson, Situation};
+use crate::reports::{AgentMode, AgentReport, Stance};
+use crate::rules::{self, RuleConfig};
+use crate::{AgentError, DebateEntry, ExternalInputs, MarketSnapshot, TradingState};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use tradegraph_core::{Candle, Instrument, Timeframe, Timestamp};
+use tradegraph_market::aggregate::CandleAggregator;
+use tradegraph_market::indicators::{IndicatorConfig, IndicatorSet};
+use tradegraph_market::news::{FileMacro, FixtureNews};
+
+const BTC: &str = include_str!("../fixtures/btcusdt-1m.csv");
+const BANK_NIFTY: &str = include_str!("../fixtures/banknifty-1m.csv");
+const NIFTY: &str = include_str!("../fixtures/nifty50-1m.csv");
+
+/// Candles kept per timeframe in the snapshot.
+const KEEP: usize = 50;
+
+/// The market of `instrument` after its bundled bars (the first 450 one-minute bars of the
+/// sample data), with the bundled news and macro figures known by then.
+///
+/// # Errors
+/// [`AgentError::Fixture`] for an instrument without bundled data.
+pub fn market(instrument: &Instrument) -> Result<(MarketSnapshot, ExternalInputs), AgentError> {
+    let (csv, news, macro_source) = match instrument.symbol.as_str() {
+        "BTCUSDT" => (BTC, FixtureNews::bundled_crypto(), None),
+        "BANKNIFTY" => (
+            BANK_NIFTY,
+            FixtureNews::bundled_india(),
+            FileMacro::bundled_india().ok(),
+        ),
+        "NIFTY50" => (
+            NIFTY,
+            FixtureNews::bundled_india(),
+            FileMacro::bundled_india().ok(),
+        ),
+        other => {
+            return Err(AgentError::Fixture(format!(
+                "no bundled data for `{other}`"
+            )))
+        }
+    };
+    let mut aggregator =
+        CandleAggregator::new(instrument.symbol.clone(), instrument.session.clone());
+    let mut sets: BTreeMap<Timeframe, IndicatorSet> = BTreeMap::new();
+    let mut snapshot = MarketSnapshot::default();
+    let mut closed = Vec::new();
+    for (number, line) in csv.lines().enumerate().skip(1) {
+        let candle = parse_row(line).ok_or_else(|| {
+            AgentError::Fixture(format!(
+                "{}: line {}: bad row",
+                instrument.symbol,
+                number + 1
+            ))
+        })?;
+        snapshot.as_of = candle.open_time.add_millis(Timeframe::M1.millis());
+        snapshot.price = candle.close;
+        aggregator.on_minute_candle(&candle, &mut closed);
+        for c in closed.drain(..) {
+            let set = match sets.entry(c.timeframe) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => e.insert(
+                    IndicatorSet::new(IndicatorConfig::default())
+                        .map_err(|e| AgentError::Fixture(e.to_string()))?,
+                ),
+            };
+            snapshot
+                .indicators
+                .insert(c.timeframe, set.update_candle(&c));
+            let list = snapshot.candles.entry(c.timeframe).or_default();
+            list.push(c);
+            if list.len() > KEEP {
+                list.remove(0);
+            }
+        }
+    }
+    let as_of = snapshot.as_of;
+    let mut items: Vec<_> = news
+        .items()
+        .iter()
+        .filter(|n| n.published <= as_of)
+        .cloned()
+        .collect();
+    items.sort_by_key(|n| std::cmp::Reverse(n.published));
+    let macro_snapshot = macro_source.and_then(|m| {
+        m.snapshots()
+            .iter()
+            .filter(|s| s.as_of <= as_of)
+            .max_by_key(|s| s.as_of)
+            .cloned()
+    });
+    Ok((
+        snapshot,
+        ExternalInputs {
+            news: items,
+            macro_snapshot,
+        },
+    ))
+}
+
+/// A complete decision state for `instrument`: the bundled market, every analyst's rule-mode
+/// report, one debate round, the risk assessment, the decision, and one lesson.
+///
+/// # Errors
+/// [`AgentError::Fixture`] for an instrument without bundled data.
+pub fn state(instrument: &Instrument) -> Result<TradingState, AgentError> {
+    let (market, inputs) = market(instrument)?;
+    let config = RuleConfig::default();
+    let mut s = TradingState::new(instrument.clone(), market, inputs);
+    s.technical = Some(wrap_any(rules::technical(&s, &config)));
+    s.fundamental = Some(wrap_any(rules::fundamental(&s)));
+    s.sentiment = Some(wrap_any(rules::sentiment(&s)));
+    s.macro_view = Some(wrap_any(rules::macro_view(&s)));
+    for stance in [Stance::Bull, Stance::Bear] {
+        let turn = wrap_any(rules::debate_turn(&s, stance, 1));
+        s.debate.push(DebateEntry {
+            round: 1,
+            stance,
+            turn,
+        });
+    }
+    s.risk = Some(wrap_any(rules::risk(&s, &config)));
+    s.decision = Some(wrap_any(rules::portfolio(&s, &config)));
+    s.lessons.push(Lesson {
+        ts: s.as_of.add_millis(-86_400_000),
+        instrument: instrument.symbol.as_str().to_owned(),
+        situation: Situation {
+            rsi: 72.0,
+            trend_pct: 1.5,
+            volatility_pct: 0.4,
+            sentiment: 0.3,
+        },
+        text: "Buying into an RSI above 70 after a news-driven spike gave back the gain within the hour; wait for a pullback to the EMA.".into(),
+        return_pct: -0.8,
+    });
+    Ok(s)
+}
+
+fn wrap_any<T>(report: T) -> AgentReport<T> {
+    AgentReport {
+        report,
+        mode: AgentMode::unconfigured(),
+        prompt_version: "fixture".into(),
+    }
+}
+
+fn parse_row(line: &str) -> Option<Candle> {
+    let mut f = line.split(',');
+    let ts: Timestamp = f.next()?.parse().ok()?;
+    let mut next = || f.next()?.trim().parse::<Decimal>().ok();
+    let (open, high, low, close, volume) = (next()?, next()?, next()?, next()?, next()?);
+    let mut candle = Candle::opening(ts, Timeframe::M1, open, volume);
+    candle.high = high;
+    candle.low = low;
+    candle.close = close;
+    candle.is_consistent().then_some(candle)
+}

@@ -1,0 +1,25 @@
+//! The ten trading agents of tradegraph, as graph nodes.
+//!
+//! | module | what |
+//! |---|---|
+//! | [`reports`] | each agent's typed report; its JSON Schema is what a model's answer must pass |
+//! | [`state`] | [`TradingState`], what one decision cycle reads and writes |
+//! | [`rules`] | rule mode: deterministic logic that fills every report from the same inputs |
+//! | [`prompt`] | the prompt templates (embedded, overridable from a directory) and their rendering |
+//! | [`fixture`] | a complete decision state from bundled data, for snapshots and the CLI |
+//! | [`learning`] | hit rates, agent weights and lessons from closed positions |
+
+mod agent;
+mod error;
+pub mod fixture;
+pub mod learning;
+pub mod prompt;
+pub mod reports;
+pub mod rules;
+mod snapshot;
+pub mod state;
+
+pub use agent::{AgentName, UnknownAgent};
+pub use error::AgentError;
+pub use snapshot::{ExternalInputs, MarketSnapshot};
+pub use state::{DebateEntry, TradingState};

@@ -1,0 +1,213 @@
+//! What the templates see.
+
+use crate::learning::Lesson;
+use crate::reports::{
+    FundamentalReport, MacroReport, RiskAssessment, SentimentReport, Stance, TechnicalReport,
+};
+use crate::{AgentName, TradingState};
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use tradegraph_core::{Candle, OrderFlow, Segment, Timeframe};
+use tradegraph_market::indicators::IndicatorValues;
+use tradegraph_market::news::MacroSnapshot;
+
+/// The instrument as the prompt describes it.
+#[derive(Debug, Clone, Serialize)]
+pub struct InstrumentView {
+    /// `BTCUSDT`, `BANKNIFTY`, `NIFTY50`.
+    pub symbol: String,
+    /// `crypto` or `indian_index`: templates branch on it.
+    pub kind: &'static str,
+    /// A readable name.
+    pub name: String,
+    /// Quote currency.
+    pub currency: String,
+    /// When it trades.
+    pub session: &'static str,
+    /// Lot size.
+    pub lot_size: String,
+}
+
+/// A candle, as text.
+#[derive(Debug, Clone, Serialize)]
+pub struct CandleView {
+    /// Open time.
+    pub time: String,
+    /// Open, high, low, close and volume, exact.
+    pub ohlcv: [String; 5],
+}
+
+/// A news item as data: only what the agents need, already defused by the template's filter.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewsView {
+    /// Publication time.
+    pub published: String,
+    /// Outlet.
+    pub source: String,
+    /// Headline.
+    pub headline: String,
+    /// Summary.
+    pub summary: String,
+}
+
+/// A debate turn, flattened for the template.
+#[derive(Debug, Clone, Serialize)]
+pub struct DebateView {
+    /// Round.
+    pub round: u32,
+    /// `bull` or `bear`.
+    pub stance: Stance,
+    /// The case.
+    pub argument: String,
+    /// Its points.
+    pub points: Vec<String>,
+    /// The answer to the other side.
+    pub rebuttal: String,
+    /// Conviction, 0..1.
+    pub conviction: f64,
+}
+
+/// Everything a template can use. Built by [`PromptContext::new`] from the state.
+#[derive(Debug, Clone, Serialize)]
+pub struct PromptContext {
+    /// The agent the prompt is for.
+    pub agent: AgentName,
+    /// The instrument.
+    pub instrument: InstrumentView,
+    /// Decision time, RFC 3339.
+    pub as_of: String,
+    /// Last price.
+    pub price: String,
+    /// Decision timeframe.
+    pub timeframe: Timeframe,
+    /// Indicators of the decision timeframe.
+    pub indicators: Option<IndicatorValues>,
+    /// The last candles of the decision timeframe, oldest first.
+    pub candles: Vec<CandleView>,
+    /// The last daily candles, oldest first.
+    pub daily: Vec<CandleView>,
+    /// Order flow.
+    pub flow: Option<OrderFlow>,
+    /// News, newest first, published by the decision time.
+    pub news: Vec<NewsView>,
+    /// Macro figures.
+    pub macro_snapshot: Option<MacroSnapshot>,
+    /// Reports so far.
+    pub technical: Option<TechnicalReport>,
+    /// Reports so far.
+    pub fundamental: Option<FundamentalReport>,
+    /// Reports so far.
+    pub sentiment: Option<SentimentReport>,
+    /// Reports so far.
+    pub macro_view: Option<MacroReport>,
+    /// Reports so far.
+    pub risk: Option<RiskAssessment>,
+    /// The debate so far.
+    pub debate: Vec<DebateView>,
+    /// The current debate round (1-based; 0 outside the debate).
+    pub round: u32,
+    /// Lessons from similar situations.
+    pub lessons: Vec<Lesson>,
+    /// Analyst weights.
+    pub weights: BTreeMap<AgentName, f64>,
+    /// The JSON Schema the answer must follow, pretty-printed.
+    pub schema: String,
+}
+
+impl PromptContext {
+    /// The context for `agent`, whose answer has type `Output`, in debate round `round` (0
+    /// outside the debate).
+    pub fn new<Output: JsonSchema>(
+        agent: AgentName,
+        state: &TradingState,
+        timeframe: Timeframe,
+        round: u32,
+    ) -> Self {
+        let schema =
+            serde_json::to_string_pretty(&schemars::schema_for!(Output)).unwrap_or_default();
+        Self {
+            agent,
+            instrument: instrument_view(state),
+            as_of: state.as_of.to_string(),
+            price: state.market.price.to_string(),
+            timeframe,
+            indicators: state.market.indicators(timeframe).copied(),
+            candles: candle_views(state.market.candles(timeframe), 12),
+            daily: candle_views(state.market.candles(Timeframe::D1), 10),
+            flow: state.market.flow.clone(),
+            news: state
+                .inputs
+                .news
+                .iter()
+                .filter(|n| n.published <= state.as_of)
+                .take(12)
+                .map(|n| NewsView {
+                    published: n.published.to_string(),
+                    source: n.source.clone(),
+                    headline: n.headline.clone(),
+                    summary: n.summary.clone(),
+                })
+                .collect(),
+            macro_snapshot: state
+                .inputs
+                .macro_snapshot
+                .clone()
+                .filter(|m| m.as_of <= state.as_of),
+            technical: state.technical.as_ref().map(|r| r.report.clone()),
+            fundamental: state.fundamental.as_ref().map(|r| r.report.clone()),
+            sentiment: state.sentiment.as_ref().map(|r| r.report.clone()),
+            macro_view: state.macro_view.as_ref().map(|r| r.report.clone()),
+            risk: state.risk.as_ref().map(|r| r.report.clone()),
+            debate: state
+                .debate
+                .iter()
+                .map(|e| DebateView {
+                    round: e.round,
+                    stance: e.stance,
+                    argument: e.turn.report.argument.clone(),
+                    points: e.turn.report.points.clone(),
+                    rebuttal: e.turn.report.rebuttal.clone(),
+                    conviction: e.turn.report.conviction,
+                })
+                .collect(),
+            round,
+            lessons: state.lessons.clone(),
+            weights: state.weights.analyst_weights(),
+            schema,
+        }
+    }
+}
+
+fn instrument_view(state: &TradingState) -> InstrumentView {
+    let i = &state.instrument;
+    let crypto = i.segment == Segment::Spot;
+    let name = match i.symbol.as_str() {
+        "BTCUSDT" => "Bitcoin against Tether (Binance spot)".to_owned(),
+        "BANKNIFTY" => "Nifty Bank index, traded through its NSE futures".to_owned(),
+        "NIFTY50" => "Nifty 50 index, traded through its NSE futures".to_owned(),
+        other => other.to_owned(),
+    };
+    InstrumentView {
+        symbol: i.symbol.as_str().to_owned(),
+        kind: if crypto { "crypto" } else { "indian_index" },
+        name,
+        currency: format!("{:?}", i.currency).to_uppercase(),
+        session: if crypto {
+            "24/7, UTC"
+        } else {
+            "09:15-15:30 Asia/Kolkata on NSE trading days"
+        },
+        lot_size: i.lot_size.normalize().to_string(),
+    }
+}
+
+fn candle_views(candles: &[Candle], last: usize) -> Vec<CandleView> {
+    candles[candles.len().saturating_sub(last)..]
+        .iter()
+        .map(|c| CandleView {
+            time: c.open_time.to_string(),
+            ohlcv: [c.open, c.high, c.low, c.close, c.volume].map(|d| d.normalize().to_string()),
+        })
+        .collect()
+}

@@ -1,0 +1,210 @@
+//! The set of templates, embedded or overridden, and rendering.
+
+use super::{filters, PromptContext};
+use crate::{AgentError, AgentName};
+use minijinja::Environment;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The templates shipped in `prompts/`, embedded at compile time: the shared parts (names
+/// starting with `_`, included by the others) and one per agent that asks a model. Execution is
+/// deterministic code and has none.
+const EMBEDDED: [(&str, &str); 15] = [
+    ("_frame.j2", include_str!("../../../../prompts/_frame.j2")),
+    ("_market.j2", include_str!("../../../../prompts/_market.j2")),
+    ("_news.j2", include_str!("../../../../prompts/_news.j2")),
+    (
+        "_reports.j2",
+        include_str!("../../../../prompts/_reports.j2"),
+    ),
+    ("_debate.j2", include_str!("../../../../prompts/_debate.j2")),
+    (
+        "_lessons.j2",
+        include_str!("../../../../prompts/_lessons.j2"),
+    ),
+    (
+        "technical.j2",
+        include_str!("../../../../prompts/technical.j2"),
+    ),
+    (
+        "fundamental.j2",
+        include_str!("../../../../prompts/fundamental.j2"),
+    ),
+    (
+        "sentiment.j2",
+        include_str!("../../../../prompts/sentiment.j2"),
+    ),
+    ("macro.j2", include_str!("../../../../prompts/macro.j2")),
+    ("bull.j2", include_str!("../../../../prompts/bull.j2")),
+    ("bear.j2", include_str!("../../../../prompts/bear.j2")),
+    (
+        "risk_manager.j2",
+        include_str!("../../../../prompts/risk_manager.j2"),
+    ),
+    (
+        "portfolio_manager.j2",
+        include_str!("../../../../prompts/portfolio_manager.j2"),
+    ),
+    (
+        "learning.j2",
+        include_str!("../../../../prompts/learning.j2"),
+    ),
+];
+
+/// A rendered prompt: the system and user messages, and the template's version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedPrompt {
+    /// Which agent.
+    pub agent: AgentName,
+    /// The system message.
+    pub system: String,
+    /// The user message.
+    pub user: String,
+    /// `<agent>@<16 hex digits>`: a hash of the agent's template and the shared parts, so a
+    /// decision records exactly which prompt produced it.
+    pub version: String,
+}
+
+/// The prompt templates, ready to render.
+///
+/// ```
+/// use tradegraph_agents::prompt::Prompts;
+/// let prompts = Prompts::embedded()?;
+/// assert!(prompts.version(tradegraph_agents::AgentName::Technical).starts_with("technical@"));
+/// # Ok::<(), tradegraph_agents::AgentError>(())
+/// ```
+#[derive(Debug)]
+pub struct Prompts {
+    env: Environment<'static>,
+    versions: BTreeMap<AgentName, String>,
+}
+
+impl Prompts {
+    /// The embedded templates.
+    ///
+    /// # Errors
+    /// [`AgentError::Prompt`] when a template does not parse (a build defect; the tests render
+    /// every one).
+    pub fn embedded() -> Result<Self, AgentError> {
+        Self::build(
+            EMBEDDED
+                .iter()
+                .map(|(name, source)| ((*name).to_owned(), (*source).to_owned()))
+                .collect(),
+        )
+    }
+
+    /// The embedded templates, with any file of the same name found in `dir` taking precedence
+    /// (the runtime passes `TRADEGRAPH_PROMPTS_DIR`).
+    ///
+    /// # Errors
+    /// [`AgentError::PromptDir`] when a file there cannot be read, [`AgentError::Prompt`] when a
+    /// template does not parse, naming the file and the line.
+    pub fn with_overrides(dir: &Path) -> Result<Self, AgentError> {
+        let mut sources: BTreeMap<String, String> = EMBEDDED
+            .iter()
+            .map(|(name, source)| ((*name).to_owned(), (*source).to_owned()))
+            .collect();
+        for name in EMBEDDED.iter().map(|(n, _)| *n) {
+            let path = dir.join(name);
+            match std::fs::read_to_string(&path) {
+                Ok(source) => {
+                    sources.insert(name.to_owned(), source);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => return Err(AgentError::PromptDir { path, source }),
+            }
+        }
+        Self::build(sources)
+    }
+
+    fn build(sources: BTreeMap<String, String>) -> Result<Self, AgentError> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        // Block tags on their own lines leave no blank lines behind.
+        let syntax = minijinja::syntax::SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .build()
+            .map_err(|source| AgentError::Prompt {
+                agent: "(syntax)".into(),
+                source,
+            })?;
+        env.set_syntax(syntax);
+        env.add_filter("untrusted", filters::untrusted);
+        env.add_filter("fixed", filters::fixed);
+        let shared: Vec<&str> = sources
+            .iter()
+            .filter(|(name, _)| name.starts_with('_'))
+            .map(|(_, source)| source.as_str())
+            .collect();
+        let mut versions = BTreeMap::new();
+        for (name, source) in &sources {
+            if let Some(agent) = name
+                .strip_suffix(".j2")
+                .and_then(|n| n.parse::<AgentName>().ok())
+            {
+                let mut parts = shared.clone();
+                parts.push(source);
+                versions.insert(agent, format!("{agent}@{:016x}", fnv1a(&parts)));
+            }
+        }
+        for (name, source) in sources {
+            env.add_template_owned(name.clone(), source)
+                .map_err(|source| AgentError::Prompt {
+                    agent: name,
+                    source,
+                })?;
+        }
+        Ok(Self { env, versions })
+    }
+
+    /// The version of an agent's template.
+    pub fn version(&self, agent: AgentName) -> &str {
+        self.versions.get(&agent).map_or("", String::as_str)
+    }
+
+    /// Renders an agent's prompt.
+    ///
+    /// # Errors
+    /// [`AgentError::Prompt`] when the template fails (an unknown variable, a bad filter call),
+    /// naming the agent, the template and the line.
+    pub fn render(
+        &self,
+        agent: AgentName,
+        context: &PromptContext,
+    ) -> Result<RenderedPrompt, AgentError> {
+        let err = |source| AgentError::Prompt {
+            agent: agent.as_str().to_owned(),
+            source,
+        };
+        let template = self.env.get_template(&format!("{agent}.j2")).map_err(err)?;
+        let mut captured = template
+            .render_captured(minijinja::value::Serde(context))
+            .map_err(err)?;
+        let system = captured
+            .with_state_mut(|state| state.render_block("system"))
+            .map_err(err)?;
+        let user = captured
+            .with_state_mut(|state| state.render_block("user"))
+            .map_err(err)?;
+        Ok(RenderedPrompt {
+            agent,
+            system: system.trim().to_owned(),
+            user: user.trim().to_owned(),
+            version: self.version(agent).to_owned(),
+        })
+    }
+}
+
+/// FNV-1a over the parts: stable across runs, platforms and Rust versions.
+fn fnv1a(parts: &[&str]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for byte in part.bytes().chain(std::iter::once(0)) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    hash
+}

@@ -1,0 +1,123 @@
+//! The risk manager and the portfolio manager in rule mode.
+
+use super::debate::evidence;
+use super::{clamp_unit, RuleConfig};
+use crate::reports::{Action, PortfolioDecision, RiskAssessment, Stance};
+use crate::TradingState;
+
+/// Volatility (ATR in percent of the price), the analysts' disagreement and a thin book set the
+/// risk score; the suggested size shrinks as it grows, and the stop sits two ATRs away.
+pub fn risk(state: &TradingState, config: &RuleConfig) -> RiskAssessment {
+    let close = state.market.price_f64();
+    let atr = state
+        .market
+        .indicators(config.timeframe)
+        .and_then(|i| i.atr)
+        .filter(|a| a.is_finite() && *a > 0.0);
+    let mut warnings = Vec::new();
+    let vol_pct = match atr {
+        Some(atr) if close > 0.0 => 100.0 * atr / close,
+        _ => {
+            warnings.push("volatility unknown: not enough history".to_owned());
+            1.0
+        }
+    };
+    let views = evidence(state);
+    let total = views.iter().fold(0.0, |sum, e| sum + e.strength);
+    let net = views
+        .iter()
+        .fold(0.0, |sum, e| sum + e.strength * e.signal.direction());
+    let disagreement = if total > 0.0 {
+        1.0 - (net / total).abs()
+    } else {
+        1.0
+    };
+    let vol_risk = (vol_pct / 1.5).clamp(0.0, 1.0);
+    if vol_pct > 1.0 {
+        warnings.push(format!("high volatility: ATR {vol_pct:.2}% of price"));
+    }
+    if disagreement > 0.6 {
+        warnings.push("analysts disagree".to_owned());
+    }
+    if let Some(book) = &state.market.book {
+        if let (Some(bid), Some(ask)) = (book.best_bid(), book.best_ask()) {
+            let spread = (ask.price - bid.price) / ask.price;
+            let spread: f64 = spread.try_into().unwrap_or(0.0);
+            if spread > 0.002 {
+                warnings.push(format!("wide spread: {:.2}%", 100.0 * spread));
+            }
+        }
+    }
+    let risk_score = (0.6 * vol_risk + 0.4 * disagreement).clamp(0.0, 1.0);
+    let stop_loss_pct = (2.0 * vol_pct).clamp(0.3, 10.0);
+    RiskAssessment {
+        risk_score,
+        max_position_pct: (config.max_position_pct * (1.0 - risk_score)).clamp(0.0, 100.0),
+        stop_loss_pct,
+        take_profit_pct: (2.0 * stop_loss_pct).min(100.0),
+        warnings,
+    }
+}
+
+/// The weighted analysts plus a quarter of the debate's balance; past the entry threshold it
+/// buys or sells with a size scaled by the score within the risk manager's maximum, a stop and
+/// take-profit at the suggested distances and a trailing stop as wide as the stop.
+pub fn portfolio(state: &TradingState, config: &RuleConfig) -> PortfolioDecision {
+    let views = evidence(state);
+    // Folds from +0.0: an empty f64 sum is -0.0, which would print as "-0.00".
+    let weights = views
+        .iter()
+        .map(|e| state.weights.weight(e.agent))
+        .filter(|w| w.is_finite())
+        .fold(0.0, |sum, w| sum + w);
+    let net = views
+        .iter()
+        .fold(0.0, |sum, e| sum + e.strength * e.signal.direction());
+    let analysts = if weights > 0.0 { net / weights } else { 0.0 };
+    let conviction = |s| state.last_turn(s).map_or(0.0, |e| e.turn.report.conviction);
+    let debate = conviction(Stance::Bull) - conviction(Stance::Bear);
+    let score = clamp_unit(0.75 * analysts + 0.25 * debate);
+    let price = state.market.price_f64();
+    let Some(risk) = state.risk.as_ref().map(|r| &r.report) else {
+        return hold(score, "no risk assessment; holding".into());
+    };
+    if score.abs() < config.entry_threshold || !(price.is_finite() && price > 0.0) {
+        return hold(
+            score,
+            format!(
+                "Combined score {score:+.2} (analysts {analysts:+.2}, debate {debate:+.2}) is inside the ±{:.2} entry band.",
+                config.entry_threshold
+            ),
+        );
+    }
+    let (action, dir) = if score > 0.0 {
+        (Action::Buy, 1.0)
+    } else {
+        (Action::Sell, -1.0)
+    };
+    let size_pct = (risk.max_position_pct * (score.abs() / 0.6).min(1.0)).clamp(0.0, 100.0);
+    PortfolioDecision {
+        action,
+        size_pct,
+        stop_loss: Some(price * (1.0 - dir * risk.stop_loss_pct / 100.0)),
+        take_profit: Some(price * (1.0 + dir * risk.take_profit_pct / 100.0)),
+        trailing_pct: Some(risk.stop_loss_pct),
+        confidence: score.abs().min(1.0),
+        rationale: format!(
+            "Combined score {score:+.2} (analysts {analysts:+.2}, debate {debate:+.2}); risk score {:.2} allows {:.2}% of equity.",
+            risk.risk_score, risk.max_position_pct
+        ),
+    }
+}
+
+fn hold(score: f64, rationale: String) -> PortfolioDecision {
+    PortfolioDecision {
+        action: Action::Hold,
+        size_pct: 0.0,
+        stop_loss: None,
+        take_profit: None,
+        trailing_pct: None,
+        confidence: (1.0 - score.abs()).clamp(0.0, 1.0),
+        rationale,
+    }
+}

@@ -1,0 +1,345 @@
+//! The aggregation policy, case by case (`src/aggregate/policy.md`).
+#![allow(clippy::unwrap_used)]
+
+use rust_decimal::Decimal;
+use tradegraph_core::{Candle, Instrument, Side, Symbol, Timeframe, Timestamp, Trade};
+use tradegraph_market::aggregate::{AggregatorPolicy, CandleAggregator, EmptyMinutes, TickOutcome};
+use tradegraph_market::MarketEvent;
+
+fn t(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+fn btc() -> CandleAggregator {
+    let i = Instrument::btc_usdt();
+    CandleAggregator::new(i.symbol, i.session)
+}
+
+fn nifty(policy: AggregatorPolicy) -> CandleAggregator {
+    let i = Instrument::nifty_50();
+    CandleAggregator::with_policy(i.symbol, i.session, policy)
+}
+
+fn of(closed: &[Candle], tf: Timeframe) -> Vec<Candle> {
+    closed
+        .iter()
+        .filter(|c| c.timeframe == tf)
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn one_tick_stream_makes_all_five_timeframes() {
+    let mut agg = btc();
+    let mut out = Vec::new();
+    // Two hours of one trade a minute, price = minute number.
+    let start = t("2024-01-01T22:00:00Z");
+    for m in 0..120 {
+        let ts = start.add_millis(m * 60_000 + 1_000);
+        let price = Decimal::from(100 + m);
+        agg.on_price(ts, price, d("1"), None, &mut out);
+    }
+    agg.advance(t("2024-01-02T00:00:00Z"), &mut out);
+
+    let minutes = of(&out, Timeframe::M1);
+    assert_eq!(minutes.len(), 120);
+    let fives = of(&out, Timeframe::M5);
+    assert_eq!(fives.len(), 24);
+    assert_eq!(fives[0].open_time, start);
+    assert_eq!(
+        (fives[0].open, fives[0].high, fives[0].low, fives[0].close),
+        (d("100"), d("104"), d("100"), d("104"))
+    );
+    assert_eq!(fives[0].volume, d("5"));
+    assert_eq!(fives[0].trades, 5);
+    assert_eq!(of(&out, Timeframe::M15).len(), 8);
+    let hours = of(&out, Timeframe::H1);
+    assert_eq!(hours.len(), 2);
+    assert_eq!(hours[1].open_time, t("2024-01-01T23:00:00Z"));
+    assert_eq!((hours[1].open, hours[1].close), (d("160"), d("219")));
+    let days = of(&out, Timeframe::D1);
+    assert_eq!(days.len(), 1, "the UTC day ended at midnight");
+    assert_eq!(days[0].open_time, t("2024-01-01T00:00:00Z"));
+    assert_eq!(days[0].volume, d("120"));
+    // Shortest first: a candle that closes with others comes before them.
+    let last_minute = out
+        .iter()
+        .position(|c| c.timeframe == Timeframe::M1 && c.open_time == t("2024-01-01T23:59:00Z"))
+        .unwrap();
+    let day = out
+        .iter()
+        .position(|c| c.timeframe == Timeframe::D1)
+        .unwrap();
+    assert!(last_minute < day);
+    assert_eq!(agg.stats().emitted, out.len() as u64);
+}
+
+#[test]
+fn nse_candles_follow_the_session_and_the_daily_candle_is_the_session() {
+    let mut agg = nifty(AggregatorPolicy {
+        empty_minutes: EmptyMinutes::Skip,
+    });
+    let mut out = Vec::new();
+    assert_eq!(
+        agg.on_price(
+            t("2025-01-06T09:14:30+05:30"),
+            d("24000"),
+            d("1"),
+            None,
+            &mut out
+        ),
+        TickOutcome::OutOfSession,
+        "pre-open"
+    );
+    agg.on_price(
+        t("2025-01-06T09:15:00+05:30"),
+        d("24010"),
+        d("2"),
+        None,
+        &mut out,
+    );
+    agg.on_price(
+        t("2025-01-06T10:14:59+05:30"),
+        d("24020"),
+        d("1"),
+        None,
+        &mut out,
+    );
+    agg.on_price(
+        t("2025-01-06T10:15:00+05:30"),
+        d("24030"),
+        d("1"),
+        None,
+        &mut out,
+    );
+    agg.on_price(
+        t("2025-01-06T15:29:59+05:30"),
+        d("23990"),
+        d("4"),
+        None,
+        &mut out,
+    );
+    assert_eq!(
+        agg.on_price(
+            t("2025-01-06T15:30:00+05:30"),
+            d("1"),
+            d("1"),
+            None,
+            &mut out
+        ),
+        TickOutcome::OutOfSession,
+        "the close is exclusive"
+    );
+    agg.advance(t("2025-01-06T15:30:00+05:30"), &mut out);
+
+    let hours = of(&out, Timeframe::H1);
+    let starts: Vec<_> = hours.iter().map(|c| c.open_time).collect();
+    assert_eq!(
+        starts,
+        [
+            t("2025-01-06T09:15:00+05:30"),
+            t("2025-01-06T10:15:00+05:30"),
+            t("2025-01-06T15:15:00+05:30")
+        ]
+    );
+    assert_eq!(hours[0].close, d("24020"));
+    let days = of(&out, Timeframe::D1);
+    assert_eq!(days.len(), 1);
+    assert_eq!(days[0].open_time, t("2025-01-06T09:15:00+05:30"));
+    assert_eq!(
+        (days[0].open, days[0].high, days[0].low, days[0].close),
+        (d("24010"), d("24030"), d("23990"), d("23990"))
+    );
+    assert_eq!(days[0].volume, d("8"));
+    assert_eq!(agg.stats().out_of_session, 2);
+}
+
+#[test]
+fn ticks_out_of_order_within_the_minute_are_folded_by_time() {
+    let mut agg = btc();
+    let mut out = Vec::new();
+    agg.on_price(t("2024-01-01T10:00:30Z"), d("101"), d("1"), None, &mut out);
+    agg.on_price(t("2024-01-01T10:00:10Z"), d("100"), d("1"), None, &mut out);
+    agg.on_price(t("2024-01-01T10:00:50Z"), d("103"), d("1"), None, &mut out);
+    agg.on_price(t("2024-01-01T10:00:40Z"), d("99"), d("1"), None, &mut out);
+    let c = agg.current(Timeframe::M1).unwrap();
+    assert_eq!(
+        (c.open, c.high, c.low, c.close, c.trades),
+        (d("100"), d("103"), d("99"), d("103"), 4)
+    );
+}
+
+#[test]
+fn late_ticks_are_dropped_and_emitted_candles_never_change() {
+    let mut agg = btc();
+    let mut out = Vec::new();
+    agg.on_price(t("2024-01-01T10:00:10Z"), d("100"), d("1"), None, &mut out);
+    agg.on_price(t("2024-01-01T10:01:10Z"), d("101"), d("1"), None, &mut out);
+    let emitted = out.clone();
+    assert_eq!(
+        agg.on_price(t("2024-01-01T10:00:59Z"), d("500"), d("9"), None, &mut out),
+        TickOutcome::Late
+    );
+    assert_eq!(out, emitted);
+    agg.advance(t("2024-01-01T10:02:00Z"), &mut out);
+    assert_eq!(
+        agg.on_price(t("2024-01-01T10:01:59Z"), d("500"), d("9"), None, &mut out),
+        TickOutcome::Late,
+        "after advance closed the minute"
+    );
+    assert_eq!(agg.stats().late, 2);
+    assert!(of(&out, Timeframe::M1).iter().all(|c| c.high < d("500")));
+}
+
+#[test]
+fn repeated_trade_ids_are_duplicates_even_when_late() {
+    let mut agg = btc();
+    let mut out = Vec::new();
+    let sym = Symbol::new("BTCUSDT");
+    let trade = |id: u64, ts: &str, price: &str| MarketEvent::Trade {
+        symbol: sym.clone(),
+        trade: Trade {
+            ts: t(ts),
+            price: d(price),
+            quantity: d("0.5"),
+            aggressor: Side::Buy,
+            trade_id: id,
+        },
+    };
+    let outcomes: Vec<_> = [
+        trade(7, "2024-01-01T10:00:01Z", "100"),
+        trade(8, "2024-01-01T10:00:02Z", "101"),
+        trade(8, "2024-01-01T10:00:02Z", "101"),
+        trade(9, "2024-01-01T10:01:00Z", "102"),
+        trade(7, "2024-01-01T10:00:01Z", "100"),
+    ]
+    .iter()
+    .map(|e| agg.on_event(e, &mut out).unwrap())
+    .collect();
+    use TickOutcome::*;
+    assert_eq!(
+        outcomes,
+        [Accepted, Accepted, Duplicate, Accepted, Duplicate]
+    );
+    assert_eq!(of(&out, Timeframe::M1)[0].volume, d("1.0"));
+    assert_eq!(agg.stats().duplicates, 2);
+}
+
+#[test]
+fn quiet_minutes_are_filled_flat_or_skipped() {
+    for (policy, expected) in [(EmptyMinutes::Fill, 4), (EmptyMinutes::Skip, 2)] {
+        let i = Instrument::btc_usdt();
+        let mut agg = CandleAggregator::with_policy(
+            i.symbol,
+            i.session,
+            AggregatorPolicy {
+                empty_minutes: policy,
+            },
+        );
+        let mut out = Vec::new();
+        agg.on_price(t("2024-01-01T10:00:10Z"), d("100"), d("1"), None, &mut out);
+        agg.on_price(t("2024-01-01T10:03:10Z"), d("104"), d("1"), None, &mut out);
+        agg.advance(t("2024-01-01T10:04:00Z"), &mut out);
+        let minutes = of(&out, Timeframe::M1);
+        assert_eq!(minutes.len(), expected, "{policy:?}");
+        if policy == EmptyMinutes::Fill {
+            let flat = &minutes[1];
+            assert_eq!(flat.open_time, t("2024-01-01T10:01:00Z"));
+            assert_eq!(
+                (flat.open, flat.high, flat.low, flat.close),
+                (d("100"), d("100"), d("100"), d("100"))
+            );
+            assert_eq!((flat.volume, flat.trades), (Decimal::ZERO, 0));
+            assert_eq!(agg.stats().filled_minutes, 2);
+        }
+    }
+}
+
+#[test]
+fn nothing_is_filled_across_the_night() {
+    let mut agg = nifty(AggregatorPolicy::default());
+    let mut out = Vec::new();
+    agg.on_price(
+        t("2025-01-06T15:28:10+05:30"),
+        d("24000"),
+        d("1"),
+        None,
+        &mut out,
+    );
+    agg.on_price(
+        t("2025-01-07T09:16:10+05:30"),
+        d("24100"),
+        d("1"),
+        None,
+        &mut out,
+    );
+    agg.advance(t("2025-01-07T09:17:00+05:30"), &mut out);
+    let minutes = of(&out, Timeframe::M1);
+    let times: Vec<_> = minutes.iter().map(|c| c.open_time).collect();
+    assert_eq!(
+        times,
+        [
+            t("2025-01-06T15:28:00+05:30"),
+            t("2025-01-06T15:29:00+05:30"),
+            t("2025-01-07T09:16:00+05:30")
+        ],
+        "the rest of the day is filled; the night and the next day's quiet open are not"
+    );
+    let days = of(&out, Timeframe::D1);
+    assert_eq!(days.len(), 1);
+    assert_eq!(days[0].open_time, t("2025-01-06T09:15:00+05:30"));
+}
+
+#[test]
+fn minute_candles_build_the_higher_timeframes() {
+    let mut agg = btc();
+    let mut out = Vec::new();
+    let start = t("2024-01-01T10:00:00Z");
+    for m in 0..5i64 {
+        let mut c = Candle::opening(
+            start.add_millis(m * 60_000),
+            Timeframe::M1,
+            Decimal::from(10 + m),
+            d("2"),
+        );
+        c.high = Decimal::from(20 + m);
+        c.low = Decimal::from(5 + m);
+        c.close = Decimal::from(11 + m);
+        assert_eq!(agg.on_minute_candle(&c, &mut out), TickOutcome::Accepted);
+    }
+    let five = of(&out, Timeframe::M5);
+    assert_eq!(five.len(), 1, "the fifth minute completes the 5m candle");
+    assert_eq!(
+        (
+            five[0].open,
+            five[0].high,
+            five[0].low,
+            five[0].close,
+            five[0].volume
+        ),
+        (d("10"), d("24"), d("5"), d("15"), d("10"))
+    );
+    let stale = Candle::opening(start, Timeframe::M1, d("1"), d("1"));
+    assert_eq!(agg.on_minute_candle(&stale, &mut out), TickOutcome::Late);
+}
+
+#[test]
+fn current_merges_the_open_minute_into_the_open_higher_candles() {
+    let mut agg = btc();
+    let mut out = Vec::new();
+    agg.on_price(t("2024-01-01T10:00:10Z"), d("100"), d("1"), None, &mut out);
+    agg.on_price(t("2024-01-01T10:01:10Z"), d("120"), d("1"), None, &mut out);
+    agg.on_price(t("2024-01-01T10:01:20Z"), d("90"), d("1"), None, &mut out);
+    let five = agg.current(Timeframe::M5).unwrap();
+    assert_eq!(five.open_time, t("2024-01-01T10:00:00Z"));
+    assert_eq!(
+        (five.open, five.high, five.low, five.close, five.trades),
+        (d("100"), d("120"), d("90"), d("90"), 3)
+    );
+    let day = agg.current(Timeframe::D1).unwrap();
+    assert_eq!(day.open_time, t("2024-01-01T00:00:00Z"));
+}
