@@ -3,32 +3,22 @@
 #![allow(clippy::unwrap_used)]
 
 use tradegraph_agents::prompt::{PromptContext, Prompts};
-use tradegraph_agents::reports::{
-    DebateTurn, FundamentalReport, MacroReport, PortfolioDecision, RiskAssessment, SentimentReport,
-    TechnicalReport,
-};
 use tradegraph_agents::{fixture, AgentName, TradingState};
 use tradegraph_core::{Instrument, Timeframe};
 
 fn context(agent: AgentName, state: &TradingState) -> PromptContext {
-    let tf = Timeframe::M15;
-    match agent {
-        AgentName::Technical => PromptContext::new::<TechnicalReport>(agent, state, tf, 0),
-        AgentName::Fundamental => PromptContext::new::<FundamentalReport>(agent, state, tf, 0),
-        AgentName::Sentiment => PromptContext::new::<SentimentReport>(agent, state, tf, 0),
-        AgentName::Macro => PromptContext::new::<MacroReport>(agent, state, tf, 0),
-        AgentName::Bull | AgentName::Bear => PromptContext::new::<DebateTurn>(agent, state, tf, 2),
-        AgentName::RiskManager => PromptContext::new::<RiskAssessment>(agent, state, tf, 0),
-        AgentName::PortfolioManager | AgentName::Execution | AgentName::Learning => {
-            PromptContext::new::<PortfolioDecision>(agent, state, tf, 0)
-        }
-    }
+    let round = if matches!(agent, AgentName::Bull | AgentName::Bear) {
+        2
+    } else {
+        0
+    };
+    PromptContext::for_agent(agent, state, Timeframe::M15, round).unwrap()
 }
 
 fn agents() -> impl Iterator<Item = AgentName> {
     AgentName::ALL
         .into_iter()
-        .filter(|a| *a != AgentName::Execution && *a != AgentName::Learning)
+        .filter(|a| *a != AgentName::Execution)
 }
 
 #[test]
@@ -51,6 +41,12 @@ fn every_prompt_for_every_instrument() {
             );
         }
     }
+}
+
+#[test]
+fn execution_has_no_prompt() {
+    let state = fixture::state(&Instrument::btc_usdt()).unwrap();
+    assert!(PromptContext::for_agent(AgentName::Execution, &state, Timeframe::M15, 0).is_none());
 }
 
 #[test]

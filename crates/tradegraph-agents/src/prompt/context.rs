@@ -2,7 +2,8 @@
 
 use crate::learning::Lesson;
 use crate::reports::{
-    FundamentalReport, MacroReport, RiskAssessment, SentimentReport, Stance, TechnicalReport,
+    DebateTurn, FundamentalReport, LessonDraft, MacroReport, PortfolioDecision, RiskAssessment,
+    SentimentReport, Stance, TechnicalReport,
 };
 use crate::{AgentName, TradingState};
 use schemars::JsonSchema;
@@ -176,6 +177,36 @@ impl PromptContext {
             weights: state.weights.analyst_weights(),
             schema,
         }
+    }
+}
+
+impl PromptContext {
+    /// The context for `agent` with the schema of that agent's report; `None` for execution,
+    /// which is deterministic code and asks no model.
+    pub fn for_agent(
+        agent: AgentName,
+        state: &TradingState,
+        timeframe: Timeframe,
+        round: u32,
+    ) -> Option<Self> {
+        let ctx = match agent {
+            AgentName::Technical => Self::new::<TechnicalReport>(agent, state, timeframe, round),
+            AgentName::Fundamental => {
+                Self::new::<FundamentalReport>(agent, state, timeframe, round)
+            }
+            AgentName::Sentiment => Self::new::<SentimentReport>(agent, state, timeframe, round),
+            AgentName::Macro => Self::new::<MacroReport>(agent, state, timeframe, round),
+            AgentName::Bull | AgentName::Bear => {
+                Self::new::<DebateTurn>(agent, state, timeframe, round)
+            }
+            AgentName::RiskManager => Self::new::<RiskAssessment>(agent, state, timeframe, round),
+            AgentName::PortfolioManager => {
+                Self::new::<PortfolioDecision>(agent, state, timeframe, round)
+            }
+            AgentName::Learning => Self::new::<LessonDraft>(agent, state, timeframe, round),
+            AgentName::Execution => return None,
+        };
+        Some(ctx)
     }
 }
 

@@ -16,7 +16,7 @@ pub use analysts::{
 pub use debate::{DebateTurn, Stance};
 pub use decision::{Action, PortfolioDecision};
 pub use envelope::{AgentMode, AgentReport};
-pub use risk::RiskAssessment;
+pub use risk::{LessonDraft, RiskAssessment};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

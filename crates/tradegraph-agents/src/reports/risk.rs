@@ -24,3 +24,12 @@ pub struct RiskAssessment {
     #[schemars(length(max = 8))]
     pub warnings: Vec<String>,
 }
+
+/// The learning agent's lesson from a closed position.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LessonDraft {
+    /// One or two sentences, specific to the situation.
+    #[schemars(length(min = 1, max = 400))]
+    pub text: String,
+}

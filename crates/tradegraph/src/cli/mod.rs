@@ -6,6 +6,7 @@
 
 mod data;
 mod graph;
+mod prompts;
 mod record;
 
 use clap::{Parser, Subcommand};
@@ -47,6 +48,9 @@ enum Command {
     /// one-line summary. Exit code 2 when the options, the Kite credentials or the output file
     /// are wrong.
     Record(record::RecordArgs),
+    /// The agents' prompts: render one from a fixture state.
+    #[command(subcommand)]
+    Prompts(prompts::PromptsCommand),
 }
 
 /// Runs the command line `args` (the program name first), writing results to `out` and
@@ -85,5 +89,6 @@ where
         Command::Graph(command) => graph::run(command, out, err),
         Command::Data(command) => data::run(command, out, err),
         Command::Record(args) => record::run(args, out, err),
+        Command::Prompts(command) => prompts::run(command, out, err),
     }
 }
