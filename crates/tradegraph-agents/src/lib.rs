@@ -7,12 +7,16 @@
 //! | [`rules`] | rule mode: deterministic logic that fills every report from the same inputs |
 //! | [`prompt`] | the prompt templates (embedded, overridable from a directory) and their rendering |
 //! | [`fixture`] | a complete decision state from bundled data, for snapshots and the CLI |
+//! | [`model`] | [`model::ReportModel`], the one narrow trait agents ask a model through |
+//! | [`node`] | the agents as graph nodes (model with schema check, rule fallback) and the YAML registry |
 //! | [`learning`] | hit rates, agent weights and lessons from closed positions |
 
 mod agent;
 mod error;
 pub mod fixture;
 pub mod learning;
+pub mod model;
+pub mod node;
 pub mod prompt;
 pub mod reports;
 pub mod rules;

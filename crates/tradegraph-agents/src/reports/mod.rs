@@ -9,6 +9,7 @@ mod debate;
 mod decision;
 mod envelope;
 mod risk;
+mod schema;
 
 pub use analysts::{
     FundamentalReport, KeyLevels, MacroReport, Regime, SentimentReport, TechnicalReport,
@@ -17,6 +18,7 @@ pub use debate::{DebateTurn, Stance};
 pub use decision::{Action, PortfolioDecision};
 pub use envelope::{AgentMode, AgentReport};
 pub use risk::{LessonDraft, RiskAssessment};
+pub use schema::Report;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,62 @@
+//! One decision cycle of the default graph (`graphs/trading.yaml`) in rule mode: four analysts
+//! in parallel, a two-round debate, the risk manager and the portfolio manager, on the fixture
+//! market of each instrument (50 candles per timeframe, indicators, news, macro).
+//!
+//! Run: `cargo bench -p tradegraph-agents --bench decision`. Target: <= 50 us per cycle.
+#![allow(
+    clippy::print_stdout,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs
+)]
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::hint::black_box;
+use std::time::Instant;
+use tradegraph_agents::node::{registry, Brain, DEFAULT_GRAPH};
+use tradegraph_agents::{fixture, TradingState};
+use tradegraph_core::Instrument;
+use tradegraph_graph::{yaml, RunConfig};
+
+const TARGET_MICROS: f64 = 50.0;
+
+fn decision(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let brain = Brain::rules_only().unwrap();
+    let graph = yaml::load_str(DEFAULT_GRAPH, "trading.yaml", &registry(&brain)).unwrap();
+    let instrument = Instrument::btc_usdt();
+    let (market, inputs) = fixture::market(&instrument).unwrap();
+    let state = TradingState::new(instrument, market, inputs);
+
+    let mut group = c.benchmark_group("decision");
+    group.bench_function("one rule-mode cycle, default graph, BTC fixture", |b| {
+        b.to_async(&runtime).iter(|| async {
+            black_box(graph.invoke(state.clone(), RunConfig::new()).await.unwrap())
+        });
+    });
+    group.finish();
+
+    let cycles = 20_000u32;
+    let start = Instant::now();
+    runtime.block_on(async {
+        for _ in 0..cycles {
+            black_box(graph.invoke(state.clone(), RunConfig::new()).await.unwrap());
+        }
+    });
+    let micros = start.elapsed().as_secs_f64() * 1e6 / f64::from(cycles);
+    let verdict = if micros <= TARGET_MICROS {
+        "met"
+    } else {
+        "MISSED"
+    };
+    println!(
+        "one decision cycle, rule mode: {micros:.1} us (target <= {TARGET_MICROS:.0} us: {verdict})"
+    );
+}
+
+criterion_group!(benches, decision);
+criterion_main!(benches);

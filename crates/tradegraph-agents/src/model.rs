@@ -1,0 +1,38 @@
+//! What an agent asks a model through: one narrow trait, so any LLM stack (the
+//! `tradegraph-llm` fallback chain, a local server, a scripted test peer) can answer.
+
+use crate::prompt::RenderedPrompt;
+use async_trait::async_trait;
+
+/// A model's answer: JSON that is still to be checked against the report's schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelAnswer {
+    /// The JSON value.
+    pub value: serde_json::Value,
+    /// Which provider answered (after any fallback).
+    pub provider: String,
+    /// Which model.
+    pub model: String,
+}
+
+/// Why a model gave no usable answer. The agent falls back to rule mode and records this.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ModelFailure(pub String);
+
+/// Answers an agent's prompt with JSON following `schema`.
+///
+/// Implementations must never put secrets in a [`ModelFailure`]: its text is stored with the
+/// report.
+#[async_trait]
+pub trait ReportModel: Send + Sync + std::fmt::Debug {
+    /// Asks for an answer.
+    ///
+    /// # Errors
+    /// [`ModelFailure`] when no provider produced an answer.
+    async fn answer(
+        &self,
+        prompt: &RenderedPrompt,
+        schema: &serde_json::Value,
+    ) -> Result<ModelAnswer, ModelFailure>;
+}

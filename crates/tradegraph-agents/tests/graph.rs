@@ -1,0 +1,171 @@
+//! The default graph from `graphs/trading.yaml`, run on the fixture market: rule mode with no
+//! model, and the model path with its fallbacks.
+#![allow(clippy::unwrap_used)]
+
+use async_trait::async_trait;
+use std::sync::{Arc, Mutex};
+use tradegraph_agents::model::{ModelAnswer, ModelFailure, ReportModel};
+use tradegraph_agents::node::{registry, Brain, DEFAULT_GRAPH};
+use tradegraph_agents::prompt::RenderedPrompt;
+use tradegraph_agents::reports::{AgentMode, Signal, Stance};
+use tradegraph_agents::{fixture, AgentName, TradingState};
+use tradegraph_core::Instrument;
+use tradegraph_graph::{yaml, RunConfig, RunStatus};
+
+fn fresh_state(instrument: &Instrument) -> TradingState {
+    let (market, inputs) = fixture::market(instrument).unwrap();
+    TradingState::new(instrument.clone(), market, inputs)
+}
+
+async fn run(brain: &Brain, instrument: &Instrument) -> TradingState {
+    let graph = yaml::load_str(DEFAULT_GRAPH, "trading.yaml", &registry(brain)).unwrap();
+    let out = graph
+        .invoke(fresh_state(instrument), RunConfig::new())
+        .await
+        .unwrap();
+    assert_eq!(out.status, RunStatus::Finished);
+    out.state
+}
+
+#[tokio::test]
+async fn rule_mode_fills_every_report_and_debates_two_rounds() {
+    let brain = Brain::rules_only().unwrap();
+    for instrument in [
+        Instrument::btc_usdt(),
+        Instrument::bank_nifty(),
+        Instrument::nifty_50(),
+    ] {
+        let s = run(&brain, &instrument).await;
+        assert!(s.technical.is_some() && s.fundamental.is_some());
+        assert!(s.sentiment.is_some() && s.macro_view.is_some());
+        let turns: Vec<(u32, Stance)> = s.debate.iter().map(|e| (e.round, e.stance)).collect();
+        assert_eq!(
+            turns,
+            [
+                (1, Stance::Bull),
+                (1, Stance::Bear),
+                (2, Stance::Bull),
+                (2, Stance::Bear)
+            ]
+        );
+        assert!(
+            s.debate[0].turn.report.rebuttal.is_empty(),
+            "nobody spoke before the bull"
+        );
+        assert!(
+            !s.debate[1].turn.report.rebuttal.is_empty(),
+            "the bear answers the bull"
+        );
+        let decision = s.decision.as_ref().unwrap();
+        assert!(decision.mode.is_rule());
+        assert_eq!(s.prompt_versions.len(), 8, "{:?}", s.prompt_versions.keys());
+        assert_eq!(
+            s.prompt_versions["technical"],
+            brain.prompts.version(AgentName::Technical)
+        );
+    }
+}
+
+/// Answers like a model would, per agent: valid JSON, JSON that breaks the schema, or nothing.
+#[derive(Debug, Default)]
+struct Scripted {
+    asked: Mutex<Vec<AgentName>>,
+}
+
+#[async_trait]
+impl ReportModel for Scripted {
+    async fn answer(
+        &self,
+        prompt: &RenderedPrompt,
+        schema: &serde_json::Value,
+    ) -> Result<ModelAnswer, ModelFailure> {
+        self.asked.lock().unwrap().push(prompt.agent);
+        assert!(
+            schema.get("properties").is_some(),
+            "the schema goes with the prompt"
+        );
+        let value = match prompt.agent {
+            AgentName::Technical => serde_json::json!({
+                "signal": "BUY", "confidence": 0.8, "reasoning": "Higher lows above the EMA.",
+                "key_levels": { "support": [1.0], "resistance": [] }
+            }),
+            // Confidence out of range: the schema check must reject it.
+            AgentName::Sentiment => {
+                serde_json::json!({ "score": 0.5, "confidence": 7, "drivers": [] })
+            }
+            AgentName::Macro => {
+                return Err(ModelFailure("every provider failed: rate limited".into()))
+            }
+            _ => return Err(ModelFailure("scripted: no answer".into())),
+        };
+        Ok(ModelAnswer {
+            value,
+            provider: "scripted".into(),
+            model: "m1".into(),
+        })
+    }
+}
+
+#[tokio::test]
+async fn model_answers_are_schema_checked_and_failures_fall_back_to_rules() {
+    let model = Arc::new(Scripted::default());
+    let brain = Brain::rules_only().unwrap().with_model(model.clone());
+    let s = run(&brain, &Instrument::btc_usdt()).await;
+
+    let technical = s.technical.unwrap();
+    assert_eq!(technical.report.signal, Signal::Buy);
+    assert_eq!(
+        technical.mode,
+        AgentMode::Llm {
+            provider: "scripted".into(),
+            model: "m1".into()
+        }
+    );
+    match s.sentiment.unwrap().mode {
+        AgentMode::Rule { reason } => {
+            assert!(
+                reason.contains("outside the schema") && reason.contains("/confidence"),
+                "{reason}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    match s.macro_view.unwrap().mode {
+        AgentMode::Rule { reason } => assert!(reason.contains("rate limited"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    let asked = model.asked.lock().unwrap().clone();
+    for agent in [
+        AgentName::Technical,
+        AgentName::Fundamental,
+        AgentName::Sentiment,
+        AgentName::Macro,
+        AgentName::RiskManager,
+        AgentName::PortfolioManager,
+    ] {
+        assert_eq!(asked.iter().filter(|a| **a == agent).count(), 1, "{agent}");
+    }
+    assert_eq!(
+        asked.iter().filter(|a| **a == AgentName::Bull).count(),
+        2,
+        "two rounds"
+    );
+}
+
+#[tokio::test]
+async fn graph_variants_change_the_flow_without_rust() {
+    let brain = Brain::rules_only().unwrap();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../graphs");
+    for (file, turns) in [
+        ("trading-three-rounds.yaml", 6),
+        ("trading-no-debate.yaml", 0),
+    ] {
+        let graph = yaml::load_file(format!("{dir}/{file}"), &registry(&brain)).unwrap();
+        let out = graph
+            .invoke(fresh_state(&Instrument::nifty_50()), RunConfig::new())
+            .await
+            .unwrap();
+        assert_eq!(out.state.debate.len(), turns, "{file}");
+        assert!(out.state.decision.is_some(), "{file}");
+    }
+}
