@@ -343,3 +343,45 @@ fn current_merges_the_open_minute_into_the_open_higher_candles() {
     let day = agg.current(Timeframe::D1).unwrap();
     assert_eq!(day.open_time, t("2024-01-01T00:00:00Z"));
 }
+
+#[tokio::test]
+async fn a_replayed_minute_file_gains_every_timeframe_as_events() {
+    use futures::StreamExt;
+    use tradegraph_market::aggregate::with_candles;
+    use tradegraph_market::feed::replay::{Replay, ReplayConfig};
+    let nifty = Instrument::nifty_50();
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/data/nifty50-1m.csv"
+    );
+    let feed = Replay::new(ReplayConfig::new(path, nifty.symbol.clone()))
+        .unwrap()
+        .stream();
+    let events: Vec<MarketEvent> = with_candles(
+        feed,
+        nifty.symbol.clone(),
+        nifty.session.clone(),
+        AggregatorPolicy::default(),
+    )
+    .collect()
+    .await;
+    let count = |tf: Timeframe| {
+        events
+            .iter()
+            .filter(|e| matches!(e, MarketEvent::Candle { candle, closed: true, .. } if candle.timeframe == tf))
+            .count()
+    };
+    // Five sessions of 375 minutes: each minute once, 75 five-minute, 25 fifteen-minute and 7
+    // hourly candles (the last one cut at 15:30) a day, and one daily candle per session.
+    assert_eq!(
+        [
+            Timeframe::M1,
+            Timeframe::M5,
+            Timeframe::M15,
+            Timeframe::H1,
+            Timeframe::D1
+        ]
+        .map(count),
+        [1875, 375, 125, 35, 5]
+    );
+}

@@ -4,8 +4,10 @@
 
 mod bucket;
 mod policy;
+mod stream;
 mod tracker;
 
 pub use bucket::bucket_start;
 pub use policy::{AggregatorPolicy, EmptyMinutes, TickOutcome};
+pub use stream::with_candles;
 pub use tracker::{AggregatorStats, CandleAggregator};

@@ -97,6 +97,11 @@ impl CandleAggregator {
         &self.symbol
     }
 
+    /// The trading session candles align to.
+    pub fn session(&self) -> &TradingSession {
+        &self.session
+    }
+
     /// What happened so far.
     pub fn stats(&self) -> AggregatorStats {
         self.stats

@@ -1,0 +1,104 @@
+//! A feed with the aggregator's closed candles in it, as events.
+
+use super::{bucket_start, AggregatorPolicy, CandleAggregator};
+use crate::feed::Feed;
+use crate::MarketEvent;
+use futures::StreamExt;
+use std::collections::VecDeque;
+use tradegraph_core::{Symbol, Timeframe, TradingSession};
+
+/// Passes every event of `feed` through and, after each one that closes candles, yields those
+/// candles as [`MarketEvent::Candle`] with `closed: true` (shortest timeframe first). When the
+/// feed ends, the minute still open is closed and yielded too (nothing more will come into it),
+/// so a replay ends with its last minute; longer candles still open are partial and stay out.
+///
+/// Candle events already in the feed (an exchange's klines) are passed through and, when they
+/// are closed 1-minute candles, also build the higher timeframes.
+///
+/// ```
+/// use futures::StreamExt;
+/// use tradegraph_core::{Instrument, Side, Trade, Timeframe};
+/// use tradegraph_market::{aggregate::with_candles, MarketEvent};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let btc = Instrument::btc_usdt();
+/// let trade = |ts: &str, id| MarketEvent::Trade {
+///     symbol: btc.symbol.clone(),
+///     trade: Trade { ts: ts.parse().unwrap(), price: "100".parse().unwrap(),
+///                    quantity: "1".parse().unwrap(), aggressor: Side::Buy, trade_id: id },
+/// };
+/// let feed = futures::stream::iter([trade("2024-01-01T10:00:01Z", 1), trade("2024-01-01T10:01:01Z", 2)]).boxed();
+/// let events: Vec<_> = with_candles(feed, btc.symbol.clone(), btc.session.clone(), Default::default())
+///     .collect().await;
+/// let minutes = events.iter().filter(|e| matches!(e, MarketEvent::Candle { candle, closed: true, .. }
+///     if candle.timeframe == Timeframe::M1)).count();
+/// assert_eq!(minutes, 2); // one closed by the second trade, one at the end of the feed
+/// # Ok(()) }
+/// ```
+pub fn with_candles(
+    feed: Feed,
+    symbol: Symbol,
+    session: TradingSession,
+    policy: AggregatorPolicy,
+) -> Feed {
+    struct State {
+        feed: Feed,
+        aggregator: CandleAggregator,
+        pending: VecDeque<MarketEvent>,
+        closed: Vec<tradegraph_core::Candle>,
+        done: bool,
+    }
+    let state = State {
+        feed,
+        aggregator: CandleAggregator::with_policy(symbol, session, policy),
+        pending: VecDeque::new(),
+        closed: Vec::new(),
+        done: false,
+    };
+    futures::stream::unfold(state, |mut s| async move {
+        loop {
+            if let Some(event) = s.pending.pop_front() {
+                return Some((event, s));
+            }
+            if s.done {
+                return None;
+            }
+            match s.feed.next().await {
+                Some(event) => {
+                    s.aggregator.on_event(&event, &mut s.closed);
+                    // A closed minute from the feed comes back from the aggregator: keep one.
+                    if let MarketEvent::Candle {
+                        candle,
+                        closed: true,
+                        ..
+                    } = &event
+                    {
+                        let (tf, at) = (candle.timeframe, candle.open_time);
+                        s.closed.retain(|c| c.timeframe != tf || c.open_time != at);
+                    }
+                    s.pending.push_back(event);
+                }
+                None => {
+                    s.done = true;
+                    // Close the minute still open at the end of the data (it is complete:
+                    // nothing more will come); longer candles stay open, as they are partial.
+                    let open_minute = s.aggregator.current(Timeframe::M1);
+                    if let Some((_, end)) = open_minute.and_then(|m| {
+                        bucket_start(s.aggregator.session(), Timeframe::M1, m.open_time)
+                    }) {
+                        s.aggregator.advance(end, &mut s.closed);
+                    }
+                }
+            }
+            let symbol = s.aggregator.symbol().clone();
+            for candle in s.closed.drain(..) {
+                s.pending.push_back(MarketEvent::Candle {
+                    symbol: symbol.clone(),
+                    candle,
+                    closed: true,
+                });
+            }
+        }
+    })
+    .boxed()
+}
