@@ -4,13 +4,14 @@
 use crate::learning::{Lesson, Situation};
 use crate::reports::{AgentMode, AgentReport, Stance};
 use crate::rules::{self, RuleConfig};
-use crate::{AgentError, DebateEntry, ExternalInputs, MarketSnapshot, TradingState};
+use crate::{
+    AgentError, DebateEntry, ExternalInputs, MarketSnapshot, SnapshotBuilder, TradingState,
+};
 use rust_decimal::Decimal;
-use std::collections::BTreeMap;
 use tradegraph_core::{Candle, Instrument, Timeframe, Timestamp};
 use tradegraph_market::aggregate::CandleAggregator;
-use tradegraph_market::indicators::{IndicatorConfig, IndicatorSet};
 use tradegraph_market::news::{FileMacro, FixtureNews};
+use tradegraph_market::MarketEvent;
 
 const BTC: &str = include_str!("../fixtures/btcusdt-1m.csv");
 const BANK_NIFTY: &str = include_str!("../fixtures/banknifty-1m.csv");
@@ -45,8 +46,7 @@ pub fn market(instrument: &Instrument) -> Result<(MarketSnapshot, ExternalInputs
     };
     let mut aggregator =
         CandleAggregator::new(instrument.symbol.clone(), instrument.session.clone());
-    let mut sets: BTreeMap<Timeframe, IndicatorSet> = BTreeMap::new();
-    let mut snapshot = MarketSnapshot::default();
+    let mut builder = SnapshotBuilder::new(instrument.session.clone(), KEEP);
     let mut closed = Vec::new();
     for (number, line) in csv.lines().enumerate().skip(1) {
         let candle = parse_row(line).ok_or_else(|| {
@@ -56,27 +56,18 @@ pub fn market(instrument: &Instrument) -> Result<(MarketSnapshot, ExternalInputs
                 number + 1
             ))
         })?;
-        snapshot.as_of = candle.open_time.add_millis(Timeframe::M1.millis());
-        snapshot.price = candle.close;
         aggregator.on_minute_candle(&candle, &mut closed);
-        for c in closed.drain(..) {
-            let set = match sets.entry(c.timeframe) {
-                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::btree_map::Entry::Vacant(e) => e.insert(
-                    IndicatorSet::new(IndicatorConfig::default())
-                        .map_err(|e| AgentError::Fixture(e.to_string()))?,
-                ),
-            };
-            snapshot
-                .indicators
-                .insert(c.timeframe, set.update_candle(&c));
-            let list = snapshot.candles.entry(c.timeframe).or_default();
-            list.push(c);
-            if list.len() > KEEP {
-                list.remove(0);
-            }
+        for candle in closed.drain(..) {
+            builder
+                .on_event(&MarketEvent::Candle {
+                    symbol: instrument.symbol.clone(),
+                    candle,
+                    closed: true,
+                })
+                .map_err(|e| AgentError::Fixture(e.to_string()))?;
         }
     }
+    let snapshot = builder.snapshot();
     let as_of = snapshot.as_of;
     let mut items: Vec<_> = news
         .items()

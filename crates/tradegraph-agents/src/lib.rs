@@ -12,6 +12,7 @@
 //! | [`learning`] | hit rates, agent weights and lessons from closed positions |
 
 mod agent;
+mod builder;
 mod error;
 pub mod fixture;
 pub mod learning;
@@ -24,6 +25,7 @@ mod snapshot;
 pub mod state;
 
 pub use agent::{AgentName, UnknownAgent};
+pub use builder::SnapshotBuilder;
 pub use error::AgentError;
 pub use snapshot::{ExternalInputs, MarketSnapshot};
 pub use state::{DebateEntry, TradingState};

@@ -1,0 +1,97 @@
+//! Keeping a [`MarketSnapshot`] current from a feed's events.
+
+use crate::MarketSnapshot;
+use std::collections::BTreeMap;
+use tradegraph_core::{Candle, Timeframe, TradingSession};
+use tradegraph_market::flow::OrderFlowTracker;
+use tradegraph_market::indicators::{IndicatorConfig, IndicatorSet};
+use tradegraph_market::{MarketError, MarketEvent};
+
+/// Folds market events (with the aggregator's closed candles, see
+/// [`with_candles`](tradegraph_market::aggregate::with_candles)) into the snapshot the agents
+/// read: the last `keep` closed candles and the indicators of every timeframe, the latest book,
+/// the session's order flow and the last price. Only what has happened is in it, so a snapshot
+/// taken at any point of a replay is what a trader could have known then.
+#[derive(Debug)]
+pub struct SnapshotBuilder {
+    keep: usize,
+    config: IndicatorConfig,
+    indicators: BTreeMap<Timeframe, IndicatorSet>,
+    flow: OrderFlowTracker,
+    snapshot: MarketSnapshot,
+}
+
+impl SnapshotBuilder {
+    /// A builder keeping `keep` candles per timeframe, with the default indicator settings.
+    pub fn new(session: TradingSession, keep: usize) -> Self {
+        Self {
+            keep: keep.max(1),
+            config: IndicatorConfig::default(),
+            indicators: BTreeMap::new(),
+            flow: OrderFlowTracker::new(session),
+            snapshot: MarketSnapshot::default(),
+        }
+    }
+
+    /// Folds one event in. Returns the candle when the event is a closed candle.
+    ///
+    /// # Errors
+    /// [`MarketError`] when the indicator settings are invalid (only with a custom config).
+    pub fn on_event(&mut self, event: &MarketEvent) -> Result<Option<Candle>, MarketError> {
+        self.flow.on_event(event);
+        match event {
+            MarketEvent::Trade { trade, .. } => self.price(trade.price, trade.ts),
+            MarketEvent::Tick { tick, .. } => self.price(tick.price, tick.ts),
+            MarketEvent::Book { book, .. } => self.snapshot.book = Some(book.clone()),
+            MarketEvent::Candle {
+                candle,
+                closed: true,
+                ..
+            } => {
+                self.on_candle(candle)?;
+                return Ok(Some(candle.clone()));
+            }
+            _ => {}
+        }
+        Ok(None)
+    }
+
+    fn price(&mut self, price: rust_decimal::Decimal, ts: tradegraph_core::Timestamp) {
+        self.snapshot.price = price;
+        self.snapshot.as_of = self.snapshot.as_of.max(ts);
+    }
+
+    fn on_candle(&mut self, candle: &Candle) -> Result<(), MarketError> {
+        let set = match self.indicators.entry(candle.timeframe) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(IndicatorSet::new(self.config)?)
+            }
+        };
+        self.snapshot
+            .indicators
+            .insert(candle.timeframe, set.update_candle(candle));
+        let list = self.snapshot.candles.entry(candle.timeframe).or_default();
+        list.push(candle.clone());
+        if list.len() > self.keep {
+            let excess = list.len() - self.keep;
+            list.drain(..excess);
+        }
+        let end = candle.open_time.add_millis(candle.timeframe.millis());
+        if end >= self.snapshot.as_of {
+            self.snapshot.as_of = end;
+            self.snapshot.price = candle.close;
+        }
+        Ok(())
+    }
+
+    /// The snapshot as of now, with the session's order flow once trades or ticks have come
+    /// (a feed of candles alone has none).
+    pub fn snapshot(&self) -> MarketSnapshot {
+        let mut snapshot = self.snapshot.clone();
+        if self.flow.stats().sessions > 0 {
+            snapshot.flow = Some(self.flow.session());
+        }
+        snapshot
+    }
+}
