@@ -31,4 +31,44 @@ pub enum CoreError {
         /// The line.
         text: String,
     },
+    /// A decimal computation that does not fit (absurd prices or quantities).
+    #[error("{what} overflows the decimal range: check the prices and quantities given")]
+    Overflow {
+        /// What was being computed.
+        what: &'static str,
+    },
+    /// A client order id that exchanges would refuse.
+    #[error("client order id `{id}` is not usable: {reason}")]
+    ClientOrderId {
+        /// What was given (cut to 48 characters).
+        id: String,
+        /// Why.
+        reason: String,
+    },
+    /// A status change the order lifecycle does not allow.
+    #[error("order {client_id}: cannot go from {from} to {to}")]
+    OrderLifecycle {
+        /// The order.
+        client_id: String,
+        /// Its status.
+        from: crate::order::OrderStatus,
+        /// The status asked for.
+        to: crate::order::OrderStatus,
+    },
+    /// A fill that cannot be booked on an order or a position.
+    #[error("fill of order {client_id} refused: {reason}")]
+    Fill {
+        /// The order.
+        client_id: String,
+        /// Why.
+        reason: String,
+    },
+    /// Risk limits that cannot work.
+    #[error("risk limit `{field}`: {reason}")]
+    RiskLimits {
+        /// The field of `RiskLimits`.
+        field: &'static str,
+        /// Why.
+        reason: String,
+    },
 }

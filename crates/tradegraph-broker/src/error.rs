@@ -1,0 +1,50 @@
+//! Errors of brokers.
+
+use tradegraph_core::order::{ClientOrderId, OrderStatus};
+use tradegraph_core::{CoreError, Symbol};
+
+/// What went wrong talking to a broker.
+///
+/// An order the broker refuses (no price yet, market closed, off the tick grid, not enough
+/// equity) is not an error: it comes back as an [`Order`](tradegraph_core::Order) with status
+/// `Rejected` and a reason, and is kept under its client order id like any other.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BrokerError {
+    /// The broker does not trade this instrument.
+    #[error(
+        "instrument {0} is not configured on this broker: add it to the broker's configuration"
+    )]
+    UnknownInstrument(Symbol),
+    /// A client order id already used for a different order.
+    #[error("client order id {0} was already used for a different order: derive a new id for a new order")]
+    DuplicateClientOrderId(ClientOrderId),
+    /// No order has this client order id.
+    #[error("no order has client order id {0}")]
+    UnknownOrder(ClientOrderId),
+    /// The order cannot be cancelled in its status.
+    #[error("order {client_id} is {status} and cannot be cancelled")]
+    NotCancellable {
+        /// The order.
+        client_id: ClientOrderId,
+        /// Its status.
+        status: OrderStatus,
+    },
+    /// A configuration value that cannot work.
+    #[error("broker configuration: {0}")]
+    Config(String),
+    /// The broker's state is unusable because a thread panicked while changing it.
+    #[error("the {0} broker's state was poisoned by a panic; restart it")]
+    Poisoned(&'static str),
+    /// A live venue failed (timeout, HTTP or exchange error).
+    #[error("{venue}: {reason}")]
+    Venue {
+        /// Which broker.
+        venue: String,
+        /// What happened.
+        reason: String,
+    },
+    /// A domain error (decimal overflow, lifecycle).
+    #[error(transparent)]
+    Core(#[from] CoreError),
+}

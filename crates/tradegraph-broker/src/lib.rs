@@ -1,0 +1,26 @@
+//! Brokers for tradegraph: where orders go.
+//!
+//! | module | what |
+//! |---|---|
+//! | [`Broker`] | the trait execution uses: submit (idempotent by client order id), cancel, orders, positions, account, fills |
+//! | [`paper`] | the paper broker: fills against the price stream with fees, slippage, stop-loss, take-profit and trailing stops; the default |
+//! | [`live`] | the explicit opt-in for real money: [`live::Live`] needs a [`live::LiveTradingEnabled`] token |
+//!
+//! | feature | default | what |
+//! |---|---|---|
+//! | `binance` | – | Binance spot broker (planned, see [`live`]) |
+//! | `kite` | – | Zerodha Kite broker (planned, see [`live`]) |
+//!
+//! The domain types (orders, fills, positions, the account) live in
+//! [`tradegraph_core`]; the [risk guard](tradegraph_core::risk) decides what reaches a broker.
+//! Live, paper and backtest share the same code: only the broker (and the clock and the feed)
+//! differ.
+
+mod broker;
+mod error;
+pub mod live;
+pub mod paper;
+
+pub use broker::Broker;
+pub use error::BrokerError;
+pub use paper::{FeeModel, PaperBroker, PaperConfig, PaperEngine};

@@ -1,0 +1,239 @@
+//! Price events: ticks, trades and candles become price points; at each point every working
+//! order of the instrument is checked, protective stops first.
+
+use super::engine::{Quote, Role};
+use super::submit::market_price;
+use super::PaperEngine;
+use crate::BrokerError;
+use tradegraph_core::order::{Fill, Liquidity, OrderKind, OrderSide, OrderStatus};
+use tradegraph_core::{Candle, Price, Quantity, Symbol, Tick, Timestamp, Trade, TradingSession};
+
+impl PaperEngine {
+    /// Feeds a tick (its bid and ask, when present, price market and limit fills). Returns the
+    /// fills it caused.
+    pub fn on_tick(&mut self, symbol: &Symbol, tick: &Tick) -> Result<Vec<Fill>, BrokerError> {
+        let quote = Quote {
+            price: tick.price,
+            bid: tick.bid,
+            ask: tick.ask,
+            ts: tick.ts,
+            through: false,
+        };
+        self.on_points(symbol, tick.ts, &[quote], false)
+    }
+
+    /// Feeds a trade. Returns the fills it caused.
+    pub fn on_trade(&mut self, symbol: &Symbol, trade: &Trade) -> Result<Vec<Fill>, BrokerError> {
+        let quote = Quote {
+            price: trade.price,
+            bid: None,
+            ask: None,
+            ts: trade.ts,
+            through: false,
+        };
+        self.on_points(symbol, trade.ts, &[quote], false)
+    }
+
+    /// Feeds a closed candle, walked as open, the extreme against the position, the other
+    /// extreme, close (flat or long: O, L, H, C; short: O, H, L, C), all at the candle's last
+    /// millisecond, so a stop is always hit before a take-profit touched in the same bar.
+    /// Returns the fills it caused.
+    pub fn on_candle(
+        &mut self,
+        symbol: &Symbol,
+        candle: &Candle,
+    ) -> Result<Vec<Fill>, BrokerError> {
+        let market = self
+            .markets
+            .get(symbol)
+            .ok_or_else(|| BrokerError::UnknownInstrument(symbol.clone()))?;
+        let mut end = candle
+            .open_time
+            .add_millis(candle.timeframe.millis().saturating_sub(1));
+        if let TradingSession::Exchange(session) = &market.instrument.session {
+            if let Some((_, close)) = session.session_at(candle.open_time) {
+                end = end.min(close.add_millis(-1));
+            }
+        }
+        let short = self.portfolio.quantity(symbol) < Quantity::ZERO;
+        let (first, second) = if short {
+            (candle.high, candle.low)
+        } else {
+            (candle.low, candle.high)
+        };
+        let point = |price, through| Quote {
+            price,
+            bid: None,
+            ask: None,
+            ts: end,
+            through,
+        };
+        // The open may gap from the last price; after it the path is continuous.
+        let points = [
+            point(candle.open, false),
+            point(first, true),
+            point(second, true),
+            point(candle.close, true),
+        ];
+        self.on_points(symbol, end, &points, true)
+    }
+
+    fn on_points(
+        &mut self,
+        symbol: &Symbol,
+        ts: Timestamp,
+        points: &[Quote],
+        candle: bool,
+    ) -> Result<Vec<Fill>, BrokerError> {
+        let market = self
+            .markets
+            .get(symbol)
+            .ok_or_else(|| BrokerError::UnknownInstrument(symbol.clone()))?;
+        if market.last.is_some_and(|q| ts < q.ts) {
+            self.stale_events += 1;
+            return Ok(Vec::new());
+        }
+        let first_fill = self.fills.len();
+        self.now = self.now.max(ts);
+        self.event += 1;
+        self.in_candle = candle;
+        self.roll_day(ts);
+        self.expire(symbol, ts)?;
+        for quote in points {
+            self.at_point(symbol, *quote)?;
+        }
+        self.in_candle = false;
+        self.square_off(symbol, ts)?;
+        Ok(self.fills[first_fill..].to_vec())
+    }
+
+    /// Starts a new trading day for the daily P&L when `ts` is past the current one.
+    fn roll_day(&mut self, ts: Timestamp) {
+        if self.day.is_some_and(|(start, end)| start <= ts && ts < end) {
+            return;
+        }
+        if let Some((start, end)) = self.trading_day.day_at(ts) {
+            self.day = Some((start, end));
+            self.portfolio.start_day(start);
+        }
+    }
+
+    /// Expires DAY orders of `symbol` whose day is over.
+    fn expire(&mut self, symbol: &Symbol, ts: Timestamp) -> Result<(), BrokerError> {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        scratch.extend(self.working.iter().copied().filter(|i| {
+            self.meta
+                .get(*i)
+                .and_then(|m| m.expires_at)
+                .is_some_and(|e| ts >= e)
+                && self
+                    .orders
+                    .get(*i)
+                    .is_some_and(|o| &o.request.symbol == symbol)
+        }));
+        for &index in &scratch {
+            self.end(
+                index,
+                OrderStatus::Expired,
+                "day order expired at the end of the trading day",
+            )?;
+        }
+        self.scratch = scratch;
+        Ok(())
+    }
+
+    /// Marks the position and checks every working order of `symbol` at one price.
+    fn at_point(&mut self, symbol: &Symbol, quote: Quote) -> Result<(), BrokerError> {
+        if let Some(market) = self.markets.get_mut(symbol) {
+            market.last = Some(quote);
+        }
+        self.portfolio.mark(symbol, quote.price, quote.ts)?;
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        scratch.extend(self.working.iter().copied().filter(|i| {
+            self.orders
+                .get(*i)
+                .is_some_and(|o| &o.request.symbol == symbol)
+        }));
+        scratch.sort_unstable_by_key(|i| (self.meta.get(*i).map_or(Role::Plain, |m| m.role), *i));
+        let result = scratch
+            .iter()
+            .try_for_each(|&index| self.check(symbol, index, &quote));
+        self.scratch = scratch;
+        result
+    }
+
+    /// Fills one working order if `quote` reaches it.
+    fn check(&mut self, symbol: &Symbol, index: usize, quote: &Quote) -> Result<(), BrokerError> {
+        let (Some(order), Some(meta)) = (self.orders.get(index), self.meta.get(index)) else {
+            return Ok(());
+        };
+        if !order.status.is_working() {
+            return Ok(());
+        }
+        let side = order.request.side;
+        let fill: Option<(Price, Liquidity)> = match order.request.kind {
+            OrderKind::Limit { price: limit } => {
+                let armed = meta.role != Role::TakeProfit || self.event > meta.armed_after;
+                let touched = match side {
+                    OrderSide::Buy => quote.buy_price() <= limit,
+                    OrderSide::Sell => quote.sell_price() >= limit,
+                };
+                (armed && touched).then_some((limit, Liquidity::Maker))
+            }
+            OrderKind::Stop { trigger } => self.stop_fill(symbol, side, trigger, quote)?,
+            OrderKind::TrailingStop { distance } => {
+                let best = meta.best.unwrap_or(quote.price);
+                let best = match side {
+                    OrderSide::Sell => best.max(quote.price),
+                    OrderSide::Buy => best.min(quote.price),
+                };
+                let trigger = match side {
+                    OrderSide::Sell => best.checked_sub(distance),
+                    OrderSide::Buy => best.checked_add(distance),
+                };
+                if let Some(meta) = self.meta.get_mut(index) {
+                    meta.best = Some(best);
+                }
+                if let Some(order) = self.orders.get_mut(index) {
+                    order.trigger_price = trigger;
+                }
+                match trigger {
+                    Some(trigger) => self.stop_fill(symbol, side, trigger, quote)?,
+                    None => None,
+                }
+            }
+            OrderKind::Market => Some((
+                self.slip(symbol, side, market_price(side, quote))?,
+                Liquidity::Taker,
+            )),
+            _ => None,
+        };
+        if let Some((price, liquidity)) = fill {
+            self.execute(index, price, liquidity)?;
+        }
+        Ok(())
+    }
+
+    /// A stop-market order's fill at `quote`, if it triggers: at the trigger when the market
+    /// moved through it continuously (inside a candle), else the worse of the trigger and the
+    /// market (a gap); then slippage.
+    fn stop_fill(
+        &self,
+        symbol: &Symbol,
+        side: OrderSide,
+        trigger: Price,
+        quote: &Quote,
+    ) -> Result<Option<(Price, Liquidity)>, BrokerError> {
+        let (fires, gap) = match side {
+            OrderSide::Buy => (quote.price >= trigger, trigger.max(quote.buy_price())),
+            OrderSide::Sell => (quote.price <= trigger, trigger.min(quote.sell_price())),
+        };
+        let base = if quote.through { trigger } else { gap };
+        if !fires {
+            return Ok(None);
+        }
+        Ok(Some((self.slip(symbol, side, base)?, Liquidity::Taker)))
+    }
+}

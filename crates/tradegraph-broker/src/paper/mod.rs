@@ -1,0 +1,23 @@
+//! The paper broker: fills against the price stream, with fees, slippage and attached exits, in
+//! exact decimals that reconcile at every step. The default broker everywhere.
+//!
+//! - [`PaperEngine`]: the synchronous, deterministic engine (a backtest can drive it directly).
+//! - [`PaperBroker`]: the engine behind a mutex, implementing the async [`Broker`](crate::Broker).
+//! - [`PaperConfig`] and [`FeeModel`]: cash, instruments, fees, slippage, leverage, square-off.
+//!
+#![doc = include_str!("fills.md")]
+
+mod broker;
+mod config;
+mod engine;
+mod execute;
+mod exits;
+mod matching;
+mod submit;
+
+pub use broker::PaperBroker;
+pub use config::{FeeModel, PaperConfig};
+pub use engine::PaperEngine;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,338 @@
+//! Submitting and cancelling: idempotency, the checks a venue would make, immediate fills.
+
+use super::engine::{Market, Meta, Quote, Role};
+use super::PaperEngine;
+use crate::BrokerError;
+use tradegraph_core::money::{checked, is_multiple_of, Money};
+use tradegraph_core::order::{
+    ClientOrderId, Liquidity, Order, OrderId, OrderKind, OrderRequest, OrderSide, OrderStatus,
+    TimeInForce,
+};
+use tradegraph_core::{Decimal, Price, Quantity};
+
+impl PaperEngine {
+    /// Places an order. Idempotent: a client order id seen before returns that order (the same
+    /// request) or [`BrokerError::DuplicateClientOrderId`] (a different one), and never fills
+    /// twice. An order the venue would refuse comes back with status `Rejected` and a reason.
+    /// Market orders, and limit orders that are marketable, fill at once.
+    pub fn submit(&mut self, request: OrderRequest) -> Result<Order, BrokerError> {
+        if let Some((index, original)) = self.submitted.get(&request.client_id) {
+            if *original != request {
+                return Err(BrokerError::DuplicateClientOrderId(request.client_id));
+            }
+            return self.order_at(*index);
+        }
+        let market = self
+            .markets
+            .get(&request.symbol)
+            .ok_or_else(|| BrokerError::UnknownInstrument(request.symbol.clone()))?;
+        let refusal = self.refusal(&request, market);
+        let quote = market.last;
+        let expires_at = match request.time_in_force {
+            TimeInForce::Day => market
+                .instrument
+                .session
+                .day_at(self.now)
+                .map(|(_, end)| end),
+            _ => None,
+        };
+        let index = self.register(request.clone(), Role::Plain, None);
+        if let Some(meta) = self.meta.get_mut(index) {
+            meta.expires_at = expires_at;
+        }
+        let (Some(quote), None) = (quote, refusal.as_ref()) else {
+            let reason = refusal.unwrap_or_else(|| "no price yet".into());
+            tracing::debug!(client_id = %request.client_id, %reason, "paper order rejected");
+            self.end(index, OrderStatus::Rejected, reason)?;
+            return self.order_at(index);
+        };
+        self.open(index)?;
+        match request.kind {
+            OrderKind::Market => {
+                let price = self.slip(
+                    &request.symbol,
+                    request.side,
+                    market_price(request.side, &quote),
+                )?;
+                self.execute(index, price, Liquidity::Taker)?;
+            }
+            OrderKind::Limit { price: limit } => {
+                let now = market_price(request.side, &quote);
+                let marketable = match request.side {
+                    OrderSide::Buy => now <= limit,
+                    OrderSide::Sell => now >= limit,
+                };
+                if marketable {
+                    let slipped = self.slip(&request.symbol, request.side, now)?;
+                    let price = match request.side {
+                        OrderSide::Buy => slipped.min(limit),
+                        OrderSide::Sell => slipped.max(limit),
+                    };
+                    self.execute(index, price, Liquidity::Taker)?;
+                } else if matches!(request.time_in_force, TimeInForce::Ioc | TimeInForce::Fok) {
+                    self.end(
+                        index,
+                        OrderStatus::Cancelled,
+                        "IOC/FOK limit not marketable",
+                    )?;
+                }
+            }
+            OrderKind::Stop { trigger } => {
+                if let Some(order) = self.orders.get_mut(index) {
+                    order.trigger_price = Some(trigger);
+                }
+            }
+            OrderKind::TrailingStop { distance } => {
+                self.start_trailing(index, quote.price, distance)
+            }
+            _ => {}
+        }
+        tracing::debug!(client_id = %request.client_id, kind = %request.kind, "paper order placed");
+        self.order_at(index)
+    }
+
+    /// Cancels a working order.
+    pub fn cancel(&mut self, client_id: &ClientOrderId) -> Result<Order, BrokerError> {
+        let (index, _) = *self
+            .submitted
+            .get(client_id)
+            .ok_or_else(|| BrokerError::UnknownOrder(client_id.clone()))?;
+        let status = self.order_at(index)?.status;
+        if !status.is_working() {
+            return Err(BrokerError::NotCancellable {
+                client_id: client_id.clone(),
+                status,
+            });
+        }
+        self.end(index, OrderStatus::Cancelled, "cancelled by the client")?;
+        for group in self.exit_groups.values_mut() {
+            group.orders.retain(|i| *i != index);
+        }
+        self.exit_groups.retain(|_, g| !g.orders.is_empty());
+        self.order_at(index)
+    }
+
+    /// Why a venue would refuse `request` now, if it would.
+    fn refusal(&self, request: &OrderRequest, market: &Market) -> Option<String> {
+        let instrument = &market.instrument;
+        let (lot, tick) = (instrument.lot_size, instrument.tick_size);
+        let on_grid = |what: &str, p: Price| -> Option<String> {
+            if p <= Decimal::ZERO {
+                Some(format!("{what} {p} is not positive"))
+            } else if !is_multiple_of(p, tick) {
+                Some(format!(
+                    "{what} {p} is not a multiple of the tick size {tick}"
+                ))
+            } else {
+                None
+            }
+        };
+        if request.quantity <= Quantity::ZERO {
+            return Some(format!("quantity {} is not positive", request.quantity));
+        }
+        if !is_multiple_of(request.quantity, lot) {
+            return Some(format!(
+                "quantity {} is not a multiple of the lot size {lot}",
+                request.quantity
+            ));
+        }
+        let price_problem = match request.kind {
+            OrderKind::Limit { price } => on_grid("limit price", price),
+            OrderKind::Stop { trigger } => on_grid("stop trigger", trigger),
+            OrderKind::TrailingStop { distance } => on_grid("trailing distance", distance),
+            _ => None,
+        };
+        if price_problem.is_some() {
+            return price_problem;
+        }
+        let Some(quote) = market.last else {
+            return Some(format!(
+                "no price yet for {}: feed the broker a tick, trade or candle first",
+                request.symbol
+            ));
+        };
+        if !instrument.session.is_open(self.now) {
+            return Some(format!("the market is closed at {}", self.now));
+        }
+        if !request.reduce_only && self.in_square_off(market, self.now) {
+            return Some(
+                "inside the square-off window before the close: only reducing orders".into(),
+            );
+        }
+        let held = self.portfolio.quantity(&request.symbol);
+        let reduces = OrderSide::of_quantity(held).is_some_and(|h| h != request.side);
+        if request.reduce_only && !reduces {
+            return Some("reduce-only, but there is no position to reduce".into());
+        }
+        if matches!(request.time_in_force, TimeInForce::Ioc | TimeInForce::Fok)
+            && !matches!(request.kind, OrderKind::Market | OrderKind::Limit { .. })
+        {
+            return Some("IOC and FOK apply to market and limit orders".into());
+        }
+        if let OrderKind::Stop { trigger } = request.kind {
+            let fires = match request.side {
+                OrderSide::Buy => quote.price >= trigger,
+                OrderSide::Sell => quote.price <= trigger,
+            };
+            if fires {
+                return Some(format!(
+                    "stop {trigger} would trigger immediately at {}",
+                    quote.price
+                ));
+            }
+        }
+        if let Some(exits) = request.exits {
+            if request.reduce_only {
+                return Some("exits cannot be attached to a reduce-only order".into());
+            }
+            let reference = request.kind.limit_price().unwrap_or(quote.price);
+            let long = request.side == OrderSide::Buy;
+            for (what, level, below) in [
+                ("stop-loss", exits.stop_loss, long),
+                ("take-profit", exits.take_profit, !long),
+            ] {
+                let Some(level) = level else { continue };
+                if let Some(problem) = on_grid(what, level) {
+                    return Some(problem);
+                }
+                if (below && level >= reference) || (!below && level <= reference) {
+                    let side = if below { "below" } else { "above" };
+                    return Some(format!(
+                        "{what} {level} must be {side} the entry price {reference}"
+                    ));
+                }
+            }
+            if let Some(d) = exits.trailing_distance {
+                if let Some(problem) = on_grid("trailing distance", d) {
+                    return Some(problem);
+                }
+            }
+        }
+        if !reduces || request.quantity > held.abs() {
+            let price = request.kind.limit_price().unwrap_or(quote.price);
+            if let Err(problem) = self.leverage_check(request, price, held) {
+                return Some(problem);
+            }
+        }
+        None
+    }
+
+    /// Whether `request` at `price` keeps gross exposure within equity × leverage.
+    pub(super) fn leverage_check(
+        &self,
+        request: &OrderRequest,
+        price: Price,
+        held: Quantity,
+    ) -> Result<(), String> {
+        let overflow = |_| "the order's figures overflow".to_owned();
+        let after = checked(
+            "position",
+            held.checked_add(request.side.sign() * request.quantity),
+        )
+        .map_err(overflow)?;
+        if after.abs() <= held.abs() {
+            return Ok(());
+        }
+        let others = self
+            .portfolio
+            .open_positions()
+            .filter(|p| p.symbol != request.symbol)
+            .fold(Money::ZERO, |acc, p| acc.saturating_add(p.exposure()));
+        let gross = checked("exposure", after.abs().checked_mul(price))
+            .and_then(|mine| checked("exposure", mine.checked_add(others)))
+            .map_err(overflow)?;
+        let equity = self.portfolio.equity();
+        let allowed = equity.saturating_mul(self.config.max_leverage);
+        if gross > allowed {
+            return Err(format!(
+                "exposure would be {} but equity {} allows {} (leverage {})",
+                gross.round_dp(2),
+                equity.round_dp(2),
+                allowed.round_dp(2),
+                self.config.max_leverage
+            ));
+        }
+        Ok(())
+    }
+
+    /// Records a new order (status `Pending`) and returns its index.
+    pub(super) fn register(
+        &mut self,
+        request: OrderRequest,
+        role: Role,
+        parent: Option<ClientOrderId>,
+    ) -> usize {
+        let index = self.orders.len();
+        let id = OrderId::new(format!("P-{}", index + 1));
+        self.submitted
+            .insert(request.client_id.clone(), (index, request.clone()));
+        let mut order = Order::new(id, request, self.now);
+        order.parent = parent;
+        self.orders.push(order);
+        self.meta.push(Meta {
+            role,
+            best: None,
+            armed_after: 0,
+            expires_at: None,
+        });
+        index
+    }
+
+    /// Moves a registered order to `Open` and into the working set.
+    pub(super) fn open(&mut self, index: usize) -> Result<(), BrokerError> {
+        let now = self.now;
+        self.order_mut(index)?.transition(OrderStatus::Open, now)?;
+        self.working.push(index);
+        Ok(())
+    }
+
+    /// Ends an order (cancelled, rejected, expired) and takes it out of the working set.
+    pub(super) fn end(
+        &mut self,
+        index: usize,
+        status: OrderStatus,
+        reason: impl Into<String>,
+    ) -> Result<(), BrokerError> {
+        let now = self.now;
+        self.order_mut(index)?.close(status, reason, now)?;
+        self.working.retain(|i| *i != index);
+        Ok(())
+    }
+
+    /// Starts a trailing stop at `price`.
+    pub(super) fn start_trailing(&mut self, index: usize, price: Price, distance: Price) {
+        let (Some(order), Some(meta)) = (self.orders.get_mut(index), self.meta.get_mut(index))
+        else {
+            return;
+        };
+        meta.best = Some(price);
+        order.trigger_price = match order.request.side {
+            OrderSide::Sell => price.checked_sub(distance),
+            OrderSide::Buy => price.checked_add(distance),
+        };
+    }
+
+    pub(super) fn order_at(&self, index: usize) -> Result<Order, BrokerError> {
+        self.orders.get(index).cloned().ok_or_else(|| lost(index))
+    }
+
+    pub(super) fn order_mut(&mut self, index: usize) -> Result<&mut Order, BrokerError> {
+        self.orders.get_mut(index).ok_or_else(|| lost(index))
+    }
+}
+
+/// The price a market order of `side` meets.
+pub(super) fn market_price(side: OrderSide, quote: &Quote) -> Price {
+    match side {
+        OrderSide::Buy => quote.buy_price(),
+        OrderSide::Sell => quote.sell_price(),
+    }
+}
+
+/// An order index that does not exist: a bookkeeping bug, reported rather than panicking.
+fn lost(index: usize) -> BrokerError {
+    BrokerError::Venue {
+        venue: "paper".into(),
+        reason: format!("internal bookkeeping error: no order at index {index}"),
+    }
+}

@@ -1,0 +1,132 @@
+//! What the guard knows besides the proposal: instrument, account, price, time, volatility.
+
+use super::number::opt_num;
+use crate::position::Account;
+use crate::{Candle, Instrument, Price, Timestamp};
+use rust_decimal::prelude::ToPrimitive;
+use serde::{Deserialize, Serialize};
+
+/// Recent volatility, for the circuit breaker and the default stop-loss. `f64` analytics; any
+/// figure may be missing.
+///
+/// ```
+/// use tradegraph_core::risk::Volatility;
+/// use tradegraph_core::{Candle, Decimal, Timeframe, Timestamp};
+/// let bar = |c: i64, h: i64, l: i64| Candle {
+///     open_time: Timestamp::EPOCH, timeframe: Timeframe::M15, open: Decimal::from(c),
+///     high: Decimal::from(h), low: Decimal::from(l), close: Decimal::from(c),
+///     volume: Decimal::ONE, trades: 1,
+/// };
+/// let v = Volatility::from_candles(&[bar(100, 101, 99), bar(102, 103, 100), bar(101, 104, 98)], 14);
+/// assert!((v.bar_range_pct.unwrap() - 5.940_594).abs() < 1e-5); // (104 − 98) / 101
+/// assert!(v.atr.unwrap() > 0.0 && v.realized_pct.unwrap() > 0.0);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Volatility {
+    /// Standard deviation of recent bar-to-bar returns, in percent.
+    #[serde(default, with = "opt_num", skip_serializing_if = "Option::is_none")]
+    pub realized_pct: Option<f64>,
+    /// The last bar's range, `(high − low) / close`, in percent.
+    #[serde(default, with = "opt_num", skip_serializing_if = "Option::is_none")]
+    pub bar_range_pct: Option<f64>,
+    /// Average true range, in price units.
+    #[serde(default, with = "opt_num", skip_serializing_if = "Option::is_none")]
+    pub atr: Option<f64>,
+}
+
+impl Volatility {
+    /// The three figures over the last `lookback` bars of `candles` (oldest first): the sample
+    /// standard deviation of close-to-close returns, the last bar's range, and the simple mean of
+    /// the true range. Figures that need more bars than there are stay `None`.
+    pub fn from_candles(candles: &[Candle], lookback: usize) -> Self {
+        let lookback = lookback.max(2);
+        let start = candles.len().saturating_sub(lookback + 1);
+        let window = &candles[start..];
+        let f = |d: Price| d.to_f64().unwrap_or(f64::NAN);
+        let bar_range_pct = window.last().and_then(|c| {
+            let close = f(c.close);
+            (close > 0.0).then(|| (f(c.high) - f(c.low)) / close * 100.0)
+        });
+        let returns: Vec<f64> = window
+            .windows(2)
+            .filter_map(|w| {
+                let (a, b) = (f(w[0].close), f(w[1].close));
+                (a > 0.0).then(|| (b - a) / a)
+            })
+            .collect();
+        let realized_pct = (returns.len() >= 2).then(|| {
+            #[allow(clippy::cast_precision_loss)]
+            let n = returns.len() as f64;
+            let mean = returns.iter().sum::<f64>() / n;
+            let var = returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1.0);
+            var.sqrt() * 100.0
+        });
+        let ranges: Vec<f64> = window
+            .windows(2)
+            .map(|w| {
+                let prev = f(w[0].close);
+                let (h, l) = (f(w[1].high), f(w[1].low));
+                (h - l).max((h - prev).abs()).max((l - prev).abs())
+            })
+            .collect();
+        #[allow(clippy::cast_precision_loss)]
+        let atr = (!ranges.is_empty()).then(|| ranges.iter().sum::<f64>() / ranges.len() as f64);
+        Self {
+            realized_pct,
+            bar_range_pct,
+            atr,
+        }
+    }
+}
+
+/// Everything the guard reads besides the proposal.
+///
+/// ```
+/// use tradegraph_core::position::Account;
+/// use tradegraph_core::risk::{RiskContext, Volatility};
+/// use tradegraph_core::{Currency, Decimal, Instrument, Timestamp};
+/// let btc = Instrument::btc_usdt();
+/// let now: Timestamp = "2024-01-01T10:15:00Z".parse()?;
+/// let account = Account::flat(Currency::Usdt, Decimal::from(100_000), now);
+/// let ctx = RiskContext::new(&btc, &account, Decimal::from(42_000), now)
+///     .with_volatility(Volatility { atr: Some(350.0), ..Volatility::default() });
+/// assert_eq!(ctx.price, Decimal::from(42_000));
+/// # Ok::<(), tradegraph_core::CoreError>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct RiskContext<'a> {
+    /// The instrument traded (lot and tick sizes, session, segment).
+    pub instrument: &'a Instrument,
+    /// The account (equity, cash, the day's starting equity, open positions).
+    pub account: &'a Account,
+    /// The current price, which sizes the order and anchors its stops.
+    pub price: Price,
+    /// The decision's time (market time in a backtest).
+    pub now: Timestamp,
+    /// Recent volatility.
+    pub volatility: Volatility,
+}
+
+impl<'a> RiskContext<'a> {
+    /// A context without volatility figures.
+    pub fn new(
+        instrument: &'a Instrument,
+        account: &'a Account,
+        price: Price,
+        now: Timestamp,
+    ) -> Self {
+        Self {
+            instrument,
+            account,
+            price,
+            now,
+            volatility: Volatility::default(),
+        }
+    }
+
+    /// Sets the volatility figures.
+    pub fn with_volatility(mut self, volatility: Volatility) -> Self {
+        self.volatility = volatility;
+        self
+    }
+}
