@@ -1,6 +1,7 @@
 //! One decision cycle of the default graph (`graphs/trading.yaml`) in rule mode: four analysts
-//! in parallel, a two-round debate, the risk manager and the portfolio manager, on the fixture
-//! market of each instrument (50 candles per timeframe, indicators, news, macro).
+//! in parallel, a two-round debate, the risk manager, the portfolio manager, the risk guard,
+//! execution against the paper broker when the guard lets an order through, and learning, on the
+//! BTC fixture market (50 candles per timeframe, indicators, news).
 //!
 //! Run: `cargo bench -p tradegraph-agents --bench decision`. Target: <= 50 us per cycle.
 #![allow(
@@ -27,10 +28,12 @@ fn decision(c: &mut Criterion) {
         .build()
         .unwrap();
     let brain = Brain::rules_only().unwrap();
-    let graph = yaml::load_str(DEFAULT_GRAPH, "trading.yaml", &registry(&brain)).unwrap();
     let instrument = Instrument::btc_usdt();
+    let (desk, _) = fixture::paper_desk(&instrument).unwrap();
+    let graph = yaml::load_str(DEFAULT_GRAPH, "trading.yaml", &registry(&brain, &desk)).unwrap();
     let (market, inputs) = fixture::market(&instrument).unwrap();
-    let state = TradingState::new(instrument, market, inputs);
+    let mut state = TradingState::new(instrument, market, inputs);
+    state.account = Some(runtime.block_on(desk.broker.account()).unwrap());
 
     let mut group = c.benchmark_group("decision");
     group.bench_function("one rule-mode cycle, default graph, BTC fixture", |b| {

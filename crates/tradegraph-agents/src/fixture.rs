@@ -149,3 +149,46 @@ fn parse_row(line: &str) -> Option<Candle> {
     candle.close = close;
     candle.is_consistent().then_some(candle)
 }
+
+/// Paper capital for an instrument's examples and tests: 100,000 USDT for BTC, ₹10 crore for the
+/// Indian index futures (the guard sizes by notional: one Bank Nifty lot is about ₹15 lakh and
+/// one Nifty lot about ₹18 lakh, so a few percent of equity must cover a lot).
+pub fn paper_cash(instrument: &Instrument) -> Decimal {
+    match instrument.currency {
+        tradegraph_core::Currency::Inr => Decimal::from(100_000_000),
+        _ => Decimal::from(100_000),
+    }
+}
+
+/// A desk with a paper broker for `instrument` (its fee preset, [`paper_cash`]), marked at the
+/// fixture market's last one-minute candle so orders can fill.
+///
+/// # Errors
+/// [`AgentError::Fixture`] when the instrument has no bundled data or the broker refuses the
+/// configuration.
+pub fn paper_desk(
+    instrument: &Instrument,
+) -> Result<
+    (
+        crate::node::Desk,
+        std::sync::Arc<tradegraph_broker::PaperBroker>,
+    ),
+    AgentError,
+> {
+    use tradegraph_broker::{FeeModel, PaperBroker, PaperConfig};
+    let fees = match instrument.currency {
+        tradegraph_core::Currency::Inr => FeeModel::zerodha_futures(),
+        _ => FeeModel::binance_spot(),
+    };
+    let broker = std::sync::Arc::new(
+        PaperBroker::new(PaperConfig::new(instrument.clone(), paper_cash(instrument)).fees(fees))
+            .map_err(|e| AgentError::Fixture(e.to_string()))?,
+    );
+    let (market, _) = market(instrument)?;
+    if let Some(last) = market.candles(Timeframe::M1).last() {
+        broker
+            .on_candle(&instrument.symbol, last)
+            .map_err(|e| AgentError::Fixture(e.to_string()))?;
+    }
+    Ok((crate::node::Desk::new(broker.clone()), broker))
+}

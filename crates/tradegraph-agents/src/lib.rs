@@ -10,6 +10,10 @@
 //! | [`model`] | [`model::ReportModel`], the one narrow trait agents ask a model through |
 //! | [`node`] | the agents as graph nodes (model with schema check, rule fallback) and the YAML registry |
 //! | [`learning`] | hit rates, agent weights and lessons from closed positions |
+//!
+//! | feature | default | what |
+//! |---|---|---|
+//! | `llm` | yes | [`model::LlmModel`]: agents answered through `tradegraph-llm`'s fallback chain |
 
 mod agent;
 mod builder;

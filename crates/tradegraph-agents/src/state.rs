@@ -1,14 +1,18 @@
 //! The trading state: everything one decision cycle reads and writes.
 
-use crate::learning::{AgentWeights, Lesson};
+use crate::learning::{AgentWeights, Lesson, Situation};
 use crate::reports::{
     AgentReport, DebateTurn, FundamentalReport, MacroReport, PortfolioDecision, RiskAssessment,
-    SentimentReport, Stance, TechnicalReport,
+    SentimentReport, Signal, Stance, TechnicalReport,
 };
 use crate::snapshot::{ExternalInputs, MarketSnapshot};
+use crate::AgentName;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use tradegraph_core::{Instrument, Timestamp};
+use tradegraph_core::order::Order;
+use tradegraph_core::position::Account;
+use tradegraph_core::risk::Verdict;
+use tradegraph_core::{Instrument, Timeframe, Timestamp};
 use tradegraph_graph::GraphState;
 
 /// One turn of the debate, as recorded in the transcript.
@@ -50,6 +54,13 @@ pub struct TradingState {
     pub risk: Option<AgentReport<RiskAssessment>>,
     /// The portfolio manager's decision (a proposal until the risk guard has ruled).
     pub decision: Option<AgentReport<PortfolioDecision>>,
+    /// The account when the cycle started (cash, equity, open positions, the day's P&L).
+    pub account: Option<Account>,
+    /// The risk guard's ruling on the decision, with every clamp and rejection and its reason.
+    pub verdict: Option<Verdict>,
+    /// Orders the execution agent submitted this cycle.
+    #[reducer(append)]
+    pub orders: Vec<Order>,
     /// The weight of each analyst in the portfolio manager's view, from learning.
     pub weights: AgentWeights,
     /// Lessons from earlier trades in similar situations, given to the agents.
@@ -74,6 +85,9 @@ impl TradingState {
             debate: Vec::new(),
             risk: None,
             decision: None,
+            account: None,
+            verdict: None,
+            orders: Vec::new(),
             weights: AgentWeights::default(),
             lessons: Vec::new(),
             prompt_versions: BTreeMap::new(),
@@ -83,6 +97,46 @@ impl TradingState {
     /// The last turn of one side, if it has spoken.
     pub fn last_turn(&self, stance: Stance) -> Option<&DebateEntry> {
         self.debate.iter().rev().find(|e| e.stance == stance)
+    }
+
+    /// Each analyst's signal, from the reports written so far.
+    pub fn analyst_signals(&self) -> BTreeMap<AgentName, Signal> {
+        let mut out = BTreeMap::new();
+        if let Some(r) = &self.technical {
+            out.insert(AgentName::Technical, r.report.signal);
+        }
+        if let Some(r) = &self.fundamental {
+            out.insert(AgentName::Fundamental, r.report.signal);
+        }
+        if let Some(r) = &self.sentiment {
+            out.insert(AgentName::Sentiment, r.report.signal());
+        }
+        if let Some(r) = &self.macro_view {
+            out.insert(AgentName::Macro, r.report.signal());
+        }
+        out
+    }
+
+    /// The market situation, for lessons: RSI, trend against the SMA, ATR in percent of the
+    /// price (decision timeframe `15min`, else `1min`), and the news sentiment.
+    pub fn situation(&self) -> Situation {
+        let ind = self
+            .market
+            .indicators(Timeframe::M15)
+            .or_else(|| self.market.indicators(Timeframe::M1));
+        let price = self.market.price_f64();
+        let pct = |x: Option<f64>| x.filter(|v| v.is_finite()).unwrap_or(0.0);
+        Situation {
+            rsi: ind
+                .and_then(|i| i.rsi)
+                .filter(|v| v.is_finite())
+                .unwrap_or(50.0),
+            trend_pct: pct(ind
+                .and_then(|i| i.sma)
+                .map(|sma| 100.0 * (price - sma) / sma)),
+            volatility_pct: pct(ind.and_then(|i| i.atr).map(|atr| 100.0 * atr / price)),
+            sentiment: pct(self.sentiment.as_ref().map(|s| s.report.score)),
+        }
     }
 
     /// Completed debate rounds (both sides spoke).

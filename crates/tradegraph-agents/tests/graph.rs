@@ -5,22 +5,25 @@
 use async_trait::async_trait;
 use std::sync::{Arc, Mutex};
 use tradegraph_agents::model::{ModelAnswer, ModelFailure, ReportModel};
-use tradegraph_agents::node::{registry, Brain, DEFAULT_GRAPH};
+use tradegraph_agents::node::{registry, Brain, Desk, DEFAULT_GRAPH};
 use tradegraph_agents::prompt::RenderedPrompt;
 use tradegraph_agents::reports::{AgentMode, Signal, Stance};
 use tradegraph_agents::{fixture, AgentName, TradingState};
 use tradegraph_core::Instrument;
 use tradegraph_graph::{yaml, RunConfig, RunStatus};
 
-fn fresh_state(instrument: &Instrument) -> TradingState {
+async fn fresh_state(instrument: &Instrument, desk: &Desk) -> TradingState {
     let (market, inputs) = fixture::market(instrument).unwrap();
-    TradingState::new(instrument.clone(), market, inputs)
+    let mut state = TradingState::new(instrument.clone(), market, inputs);
+    state.account = Some(desk.broker.account().await.unwrap());
+    state
 }
 
 async fn run(brain: &Brain, instrument: &Instrument) -> TradingState {
-    let graph = yaml::load_str(DEFAULT_GRAPH, "trading.yaml", &registry(brain)).unwrap();
+    let (desk, _) = fixture::paper_desk(instrument).unwrap();
+    let graph = yaml::load_str(DEFAULT_GRAPH, "trading.yaml", &registry(brain, &desk)).unwrap();
     let out = graph
-        .invoke(fresh_state(instrument), RunConfig::new())
+        .invoke(fresh_state(instrument, &desk).await, RunConfig::new())
         .await
         .unwrap();
     assert_eq!(out.status, RunStatus::Finished);
@@ -58,7 +61,9 @@ async fn rule_mode_fills_every_report_and_debates_two_rounds() {
         );
         let decision = s.decision.as_ref().unwrap();
         assert!(decision.mode.is_rule());
-        assert_eq!(s.prompt_versions.len(), 8, "{:?}", s.prompt_versions.keys());
+        assert_eq!(s.prompt_versions.len(), 9, "{:?}", s.prompt_versions.keys());
+        let verdict = s.verdict.as_ref().expect("the guard always rules");
+        assert_eq!(verdict.intent.is_some(), !s.orders.is_empty(), "execution ran iff the guard let an order through");
         assert_eq!(
             s.prompt_versions["technical"],
             brain.prompts.version(AgentName::Technical)
@@ -160,9 +165,11 @@ async fn graph_variants_change_the_flow_without_rust() {
         ("trading-three-rounds.yaml", 6),
         ("trading-no-debate.yaml", 0),
     ] {
-        let graph = yaml::load_file(format!("{dir}/{file}"), &registry(&brain)).unwrap();
+        let nifty = Instrument::nifty_50();
+        let (desk, _) = fixture::paper_desk(&nifty).unwrap();
+        let graph = yaml::load_file(format!("{dir}/{file}"), &registry(&brain, &desk)).unwrap();
         let out = graph
-            .invoke(fresh_state(&Instrument::nifty_50()), RunConfig::new())
+            .invoke(fresh_state(&nifty, &desk).await, RunConfig::new())
             .await
             .unwrap();
         assert_eq!(out.state.debate.len(), turns, "{file}");

@@ -1,7 +1,9 @@
 //! Learning from closed positions: per-agent hit rates and weights, and lessons.
 
+mod learner;
 mod lessons;
 mod weights;
 
+pub use learner::{rule_lesson, ClosedTrade, Entry, Learner};
 pub use lessons::{Lesson, Situation};
 pub use weights::{AgentWeights, HitRecord};

@@ -9,8 +9,16 @@
 
 mod agents;
 mod brain;
+mod desk;
+mod execution;
+mod guard;
+mod learning;
 mod registry;
 
 pub use agents::AgentNode;
 pub use brain::Brain;
+pub use desk::Desk;
+pub use execution::ExecutionNode;
+pub use guard::{proposal, GuardNode};
+pub use learning::LearningNode;
 pub use registry::{registry, DEFAULT_GRAPH};

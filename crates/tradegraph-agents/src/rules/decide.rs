@@ -4,6 +4,7 @@ use super::debate::evidence;
 use super::{clamp_unit, RuleConfig};
 use crate::reports::{Action, PortfolioDecision, RiskAssessment, Stance};
 use crate::TradingState;
+use tradegraph_core::Segment;
 
 /// Volatility (ATR in percent of the price), the analysts' disagreement and a thin book set the
 /// risk score; the suggested size shrinks as it grows, and the stop sits two ATRs away.
@@ -90,12 +91,48 @@ pub fn portfolio(state: &TradingState, config: &RuleConfig) -> PortfolioDecision
             ),
         );
     }
-    let (action, dir) = if score > 0.0 {
+    let (action, dir): (Action, f64) = if score > 0.0 {
         (Action::Buy, 1.0)
     } else {
         (Action::Sell, -1.0)
     };
-    let size_pct = (risk.max_position_pct * (score.abs() / 0.6).min(1.0)).clamp(0.0, 100.0);
+    // An open position: keep it while the view agrees, close it when the view turns.
+    let held = state
+        .account
+        .as_ref()
+        .and_then(|a| a.position(&state.instrument.symbol))
+        .map_or(0.0_f64, |p| p.quantity.try_into().unwrap_or(0.0));
+    if held != 0.0 {
+        let rationale = format!(
+            "Combined score {score:+.2} (analysts {analysts:+.2}, debate {debate:+.2}) with a {} position open",
+            if held > 0.0 { "long" } else { "short" }
+        );
+        if held.signum() == dir {
+            return hold(score, format!("{rationale}: the view agrees; keep it."));
+        }
+        return PortfolioDecision {
+            action: Action::Close,
+            size_pct: 0.0,
+            stop_loss: None,
+            take_profit: None,
+            trailing_pct: None,
+            confidence: score.abs().min(1.0),
+            rationale: format!("{rationale}: the view turned; close it."),
+        };
+    }
+    if action == Action::Sell && state.instrument.segment == Segment::Spot {
+        return hold(
+            score,
+            format!("Combined score {score:+.2} is bearish, but a spot instrument cannot be sold short; staying out."),
+        );
+    }
+    let mut size_pct = (risk.max_position_pct * (score.abs() / 0.6).min(1.0)).clamp(0.0, 100.0);
+    // Futures trade in lots: size up to one lot when one lot still fits the risk manager's cap.
+    if let Some(lot_pct) = one_lot_pct(state, price) {
+        if size_pct < lot_pct && lot_pct <= risk.max_position_pct {
+            size_pct = lot_pct;
+        }
+    }
     PortfolioDecision {
         action,
         size_pct,
@@ -108,6 +145,14 @@ pub fn portfolio(state: &TradingState, config: &RuleConfig) -> PortfolioDecision
             risk.risk_score, risk.max_position_pct
         ),
     }
+}
+
+/// One lot's notional in percent of equity (with a hair of headroom for rounding).
+fn one_lot_pct(state: &TradingState, price: f64) -> Option<f64> {
+    let equity: f64 = state.account.as_ref()?.equity.try_into().ok()?;
+    let lot: f64 = state.instrument.lot_size.try_into().ok()?;
+    let pct = 100.0 * lot * price / equity * 1.001;
+    (pct.is_finite() && pct > 0.0).then_some(pct)
 }
 
 fn hold(score: f64, rationale: String) -> PortfolioDecision {

@@ -7,6 +7,7 @@
 mod data;
 mod graph;
 mod prompts;
+mod providers;
 mod record;
 
 use clap::{Parser, Subcommand};
@@ -51,6 +52,9 @@ enum Command {
     /// The agents' prompts: render one from a fixture state.
     #[command(subcommand)]
     Prompts(prompts::PromptsCommand),
+    /// LLM providers: check that each configured one answers with structured output.
+    #[command(subcommand)]
+    Providers(providers::ProvidersCommand),
 }
 
 /// Runs the command line `args` (the program name first), writing results to `out` and
@@ -90,5 +94,6 @@ where
         Command::Data(command) => data::run(command, out, err),
         Command::Record(args) => record::run(args, out, err),
         Command::Prompts(command) => prompts::run(command, out, err),
+        Command::Providers(command) => providers::run(command, out, err),
     }
 }

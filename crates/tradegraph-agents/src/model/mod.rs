@@ -1,6 +1,12 @@
 //! What an agent asks a model through: one narrow trait, so any LLM stack (the
 //! `tradegraph-llm` fallback chain, a local server, a scripted test peer) can answer.
 
+#[cfg(feature = "llm")]
+mod llm;
+
+#[cfg(feature = "llm")]
+pub use llm::LlmModel;
+
 use crate::prompt::RenderedPrompt;
 use async_trait::async_trait;
 

@@ -1,0 +1,42 @@
+//! The execution agent: deterministic, turns an approved verdict into orders.
+
+use super::Desk;
+use crate::state::TradingStateUpdate;
+use crate::TradingState;
+use async_trait::async_trait;
+use std::sync::Arc;
+use tradegraph_graph::{Command, Node, NodeContext, NodeError, NodeResult};
+
+/// Submits the verdict's order intent to the broker: a market order with idempotent client
+/// order ids derived from the decision, and the stop-loss, take-profit and trailing stop the
+/// guard set attached. A retry or a replay of the same decision cannot double the order.
+#[derive(Debug, Clone)]
+pub struct ExecutionNode {
+    desk: Desk,
+}
+
+impl ExecutionNode {
+    /// An execution node sending to the desk's broker.
+    pub fn new(desk: Desk) -> Self {
+        Self { desk }
+    }
+}
+
+#[async_trait]
+impl Node<TradingState> for ExecutionNode {
+    async fn run(&self, state: Arc<TradingState>, _ctx: NodeContext) -> NodeResult<TradingState> {
+        let Some(intent) = state.verdict.as_ref().and_then(|v| v.intent.as_ref()) else {
+            return Ok(Command::update(TradingStateUpdate::default()));
+        };
+        let order = self
+            .desk
+            .broker
+            .submit(intent.to_request())
+            .await
+            .map_err(|e| NodeError::Transient(format!("{}: {e}", self.desk.broker.name())))?;
+        tracing::info!(symbol = %state.instrument.symbol, client_id = %order.request.client_id, status = ?order.status, "order submitted");
+        Ok(Command::update(
+            TradingStateUpdate::default().orders(vec![order]),
+        ))
+    }
+}

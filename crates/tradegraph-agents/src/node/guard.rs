@@ -1,0 +1,82 @@
+//! The risk guard as a node: code, not a model, rules on the portfolio manager's decision.
+
+use super::Desk;
+use crate::reports::Action;
+use crate::state::TradingStateUpdate;
+use crate::TradingState;
+use async_trait::async_trait;
+use std::sync::Arc;
+use tradegraph_core::order::DecisionId;
+use tradegraph_core::risk::{self, Proposal, RiskContext, Volatility};
+use tradegraph_core::Timeframe;
+use tradegraph_graph::{Command, Node, NodeContext, NodeError, NodeResult};
+
+/// Turns the decision into a [`Proposal`] and has the [`RiskGuard`](risk::RiskGuard) rule on it
+/// against the account, the price, the session and recent volatility. Writes the verdict. The
+/// decision's free text is passed along for the record and never read.
+#[derive(Debug, Clone)]
+pub struct GuardNode {
+    desk: Desk,
+    timeframe: Timeframe,
+}
+
+impl GuardNode {
+    /// A guard node measuring volatility on `timeframe` candles.
+    pub fn new(desk: Desk, timeframe: Timeframe) -> Self {
+        Self { desk, timeframe }
+    }
+}
+
+/// The guard's proposal for a decision (a HOLD when there is none).
+pub fn proposal(state: &TradingState) -> Proposal {
+    let id = DecisionId::at(&state.instrument.symbol, state.as_of);
+    let Some(d) = state.decision.as_ref().map(|d| &d.report) else {
+        return Proposal::hold(id);
+    };
+    let action = match d.action {
+        Action::Buy => risk::Action::Buy,
+        Action::Sell => risk::Action::Sell,
+        Action::Hold => risk::Action::Hold,
+        Action::Close => risk::Action::Close,
+    };
+    let mut p = Proposal::new(id, action, d.size_pct)
+        .with_confidence(d.confidence)
+        .with_rationale(d.rationale.clone());
+    if let Some(stop) = d.stop_loss {
+        p = p.with_stop_loss(stop);
+    }
+    if let Some(target) = d.take_profit {
+        p = p.with_take_profit(target);
+    }
+    if let Some(pct) = d.trailing_pct {
+        p = p.with_trailing_distance(state.market.price_f64() * pct / 100.0);
+    }
+    p
+}
+
+#[async_trait]
+impl Node<TradingState> for GuardNode {
+    async fn run(&self, state: Arc<TradingState>, _ctx: NodeContext) -> NodeResult<TradingState> {
+        let account = state.account.as_ref().ok_or_else(|| {
+            NodeError::Failed("the risk guard needs the account in the state".into())
+        })?;
+        let volatility = Volatility::from_candles(state.market.candles(self.timeframe), 14);
+        let context = RiskContext::new(&state.instrument, account, state.market.price, state.as_of)
+            .with_volatility(volatility);
+        let proposal = proposal(&state);
+        let verdict = {
+            let mut guard = self
+                .desk
+                .guard
+                .lock()
+                .map_err(|_| NodeError::Failed("the risk guard's lock is poisoned".into()))?;
+            guard.evaluate(&proposal, &context)
+        };
+        for finding in &verdict.findings {
+            tracing::info!(symbol = %state.instrument.symbol, effect = ?finding.effect, reason = %finding.reason, "risk guard");
+        }
+        Ok(Command::update(
+            TradingStateUpdate::default().verdict(Some(verdict)),
+        ))
+    }
+}

@@ -1,0 +1,90 @@
+//! The learning agent as a node.
+
+use super::{Brain, Desk};
+use crate::learning::{rule_lesson, ClosedTrade};
+use crate::prompt::PromptContext;
+use crate::reports::{LessonDraft, Report};
+use crate::state::TradingStateUpdate;
+use crate::{AgentName, TradingState};
+use async_trait::async_trait;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tradegraph_graph::{Command, Node, NodeContext, NodeError, NodeResult};
+
+/// Judges a position that closed since it was opened (analyst hit rates and weights), writes a
+/// lesson (the model's words when one is configured, the rule lesson otherwise), records an
+/// entry made this cycle, and writes the updated weights into the state.
+#[derive(Debug, Clone)]
+pub struct LearningNode {
+    desk: Desk,
+    brain: Brain,
+}
+
+impl LearningNode {
+    /// A learning node.
+    pub fn new(desk: Desk, brain: Brain) -> Self {
+        Self { desk, brain }
+    }
+
+    async fn model_lesson(&self, state: &TradingState, trade: &ClosedTrade) -> Option<String> {
+        let model = self.brain.model.as_ref()?;
+        let mut context = PromptContext::new::<LessonDraft>(
+            AgentName::Learning,
+            state,
+            self.brain.rules.timeframe,
+            0,
+        );
+        // The rule lesson carries the facts of the trade for the model to word.
+        context.lessons.insert(
+            0,
+            crate::learning::Lesson {
+                ts: trade.closed_at,
+                instrument: state.instrument.symbol.as_str().to_owned(),
+                situation: trade.entry.situation,
+                text: rule_lesson(trade),
+                return_pct: 0.0,
+            },
+        );
+        let prompt = self
+            .brain
+            .prompts
+            .render(AgentName::Learning, &context)
+            .ok()?;
+        let schema = LessonDraft::output_schema()?;
+        let answer = model.answer(&prompt, schema.schema()).await.ok()?;
+        schema.parse(answer.value).ok().map(|d| d.text)
+    }
+}
+
+#[async_trait]
+impl Node<TradingState> for LearningNode {
+    async fn run(&self, state: Arc<TradingState>, _ctx: NodeContext) -> NodeResult<TradingState> {
+        let poisoned = || NodeError::Failed("the learner's lock is poisoned".into());
+        let judged = {
+            let mut learner = self.desk.learner.lock().map_err(|_| poisoned())?;
+            learner.observe(&state, rule_lesson)
+        };
+        if let Some(trade) = &judged {
+            if let Some(text) = self.model_lesson(&state, trade).await {
+                self.desk
+                    .learner
+                    .lock()
+                    .map_err(|_| poisoned())?
+                    .reword_last_lesson(text);
+            }
+        }
+        let weights = self
+            .desk
+            .learner
+            .lock()
+            .map_err(|_| poisoned())?
+            .weights()
+            .clone();
+        let version = self.brain.prompts.version(AgentName::Learning).to_owned();
+        Ok(Command::update(
+            TradingStateUpdate::default()
+                .weights(weights)
+                .prompt_versions(BTreeMap::from([("learning".to_owned(), version)])),
+        ))
+    }
+}

@@ -1,0 +1,130 @@
+//! Anthropic's messages API.
+//!
+//! Structured answers use a forced tool: one tool whose `input_schema` is the answer's schema,
+//! and `tool_choice: {"type": "tool", "name": ...}`; the answer is the `tool_use` block's
+//! `input`. Headers: `x-api-key` and `anthropic-version: 2023-06-01`. `stop_reason: refusal`
+//! is [`LlmError::Refusal`], `max_tokens` a truncation; 529 `overloaded_error` is
+//! [`LlmError::Overloaded`].
+
+mod wire;
+
+use crate::http::{Http, KeyHeader};
+use crate::provider::settle;
+use crate::{LlmError, Provider, Request, Response, SchemaMode, Secret};
+use std::time::Duration;
+
+/// The default timeout of a call.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The API version sent with every call.
+pub const API_VERSION: &str = "2023-06-01";
+
+/// The Anthropic messages API.
+///
+/// ```
+/// use tradegraph_llm::{anthropic::Anthropic, Provider};
+///
+/// let claude = Anthropic::new("sk-ant-...")?.with_model("claude-sonnet-4-5");
+/// assert_eq!((claude.name(), claude.model()), ("anthropic", "claude-sonnet-4-5"));
+/// # Ok::<(), tradegraph_llm::LlmError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Anthropic {
+    http: Http,
+    model: String,
+    mode: SchemaMode,
+}
+
+impl Anthropic {
+    /// Anthropic (`https://api.anthropic.com`, model `claude-haiku-4-5`).
+    ///
+    /// # Errors
+    /// [`LlmError::Config`] when the TLS client cannot be built.
+    pub fn new(key: impl Into<Secret>) -> Result<Self, LlmError> {
+        let mut http = Http::new(
+            "anthropic",
+            "https://api.anthropic.com",
+            Some(key.into()),
+            KeyHeader::XApiKey,
+            DEFAULT_TIMEOUT,
+        )?;
+        http.header("anthropic-version", API_VERSION);
+        Ok(Self {
+            http,
+            model: "claude-haiku-4-5".into(),
+            mode: SchemaMode::Auto,
+        })
+    }
+
+    /// Sets the base URL (`ANTHROPIC_BASE_URL`; without `/v1`).
+    ///
+    /// # Errors
+    /// [`LlmError::Config`] unless it is `http(s)://host[:port][/path]` without a query.
+    pub fn with_base_url(mut self, base_url: &str) -> Result<Self, LlmError> {
+        self.http.set_base(base_url)?;
+        Ok(self)
+    }
+
+    /// Sets the default model.
+    #[must_use]
+    pub fn with_model(mut self, model: impl Into<String>) -> Self {
+        self.model = model.into();
+        self
+    }
+
+    /// Sets the timeout of every call (a request's own timeout wins).
+    #[must_use]
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.http.timeout = timeout;
+        self
+    }
+
+    /// Forces a schema form: [`SchemaMode::JsonMode`] and [`SchemaMode::Prompt`] put the schema
+    /// in the system prompt instead of a tool.
+    #[must_use]
+    pub fn with_schema_mode(mut self, mode: SchemaMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Renames the provider.
+    #[must_use]
+    pub fn with_name(mut self, name: &str) -> Self {
+        self.http.set_name(name);
+        self
+    }
+
+    /// Uses this HTTP client.
+    #[must_use]
+    pub fn with_client(mut self, client: reqwest::Client) -> Self {
+        self.http.set_client(client);
+        self
+    }
+}
+
+#[async_trait::async_trait]
+impl Provider for Anthropic {
+    fn name(&self) -> &str {
+        &self.http.provider
+    }
+
+    fn model(&self) -> &str {
+        &self.model
+    }
+
+    async fn complete(&self, request: &Request) -> Result<Response, LlmError> {
+        let model = request.model_or(&self.model);
+        let body = wire::body(model, request, self.mode);
+        let reply = self
+            .http
+            .post("v1/messages", &body, request.timeout)
+            .await?;
+        let response =
+            wire::parse(&self.http.provider, request, &reply.body)?.with_latency(reply.latency);
+        settle(request, response)
+    }
+
+    async fn check_key(&self) -> Result<(), LlmError> {
+        self.http.get("v1/models", None).await.map(|_| ())
+    }
+}

@@ -1,0 +1,170 @@
+//! A JSON Lines file cache: one record per line, appended.
+
+use super::{CacheKey, CacheRecord, LlmCache};
+use crate::LlmError;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use tokio::io::AsyncWriteExt;
+use tokio::sync::Mutex;
+
+/// Records in a JSON Lines file, loaded into memory when opened and appended to on every new
+/// answer (the last record of a key wins). Lines that cannot be read are skipped and counted.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// use tradegraph_llm::cache::JsonlCache;
+///
+/// let path = std::env::temp_dir().join(format!("llm-cache-doc-{}.jsonl", std::process::id()));
+/// let cache = JsonlCache::open(&path).await?;
+/// assert_eq!((cache.len().await, cache.skipped_lines()), (0, 0));
+/// # std::fs::remove_file(&path).ok();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct JsonlCache {
+    path: PathBuf,
+    skipped: usize,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    map: HashMap<CacheKey, CacheRecord>,
+    file: tokio::fs::File,
+}
+
+impl JsonlCache {
+    /// Opens (or creates, with its directory) the file at `path` and loads its records.
+    ///
+    /// # Errors
+    /// [`LlmError::Cache`] when the file cannot be read or created.
+    pub async fn open(path: impl AsRef<Path>) -> Result<Self, LlmError> {
+        let path = path.as_ref().to_path_buf();
+        let fail = |what: &str, e: std::io::Error| {
+            LlmError::Cache(format!("{what} {}: {e}", path.display()))
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(|e| fail("cannot create the directory of", e))?;
+        }
+        let text = match tokio::fs::read_to_string(&path).await {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(fail("cannot read", e)),
+        };
+        let mut map = HashMap::new();
+        let mut skipped = 0;
+        for (n, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            match serde_json::from_str::<CacheRecord>(line) {
+                Ok(record) => {
+                    map.insert(record.key.clone(), record);
+                }
+                Err(e) => {
+                    skipped += 1;
+                    tracing::warn!(path = %path.display(), line = n + 1, error = %e, "skipping an unreadable cache line");
+                }
+            }
+        }
+        let file = tokio::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .await
+            .map_err(|e| fail("cannot open", e))?;
+        Ok(Self {
+            path,
+            skipped,
+            inner: Mutex::new(Inner { map, file }),
+        })
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Records held.
+    pub async fn len(&self) -> usize {
+        self.inner.lock().await.map.len()
+    }
+
+    /// Whether it holds nothing.
+    pub async fn is_empty(&self) -> bool {
+        self.len().await == 0
+    }
+
+    /// Lines skipped when the file was loaded.
+    pub fn skipped_lines(&self) -> usize {
+        self.skipped
+    }
+}
+
+#[async_trait::async_trait]
+impl LlmCache for JsonlCache {
+    async fn get(&self, key: &CacheKey) -> Result<Option<CacheRecord>, LlmError> {
+        Ok(self.inner.lock().await.map.get(key).cloned())
+    }
+
+    async fn put(&self, record: CacheRecord) -> Result<(), LlmError> {
+        let mut line = serde_json::to_string(&record)
+            .map_err(|e| LlmError::Cache(format!("cannot encode a record: {e}")))?;
+        line.push('\n');
+        let mut inner = self.inner.lock().await;
+        let fail = |e: std::io::Error| {
+            LlmError::Cache(format!("cannot write {}: {e}", self.path.display()))
+        };
+        inner.file.write_all(line.as_bytes()).await.map_err(fail)?;
+        inner.file.flush().await.map_err(fail)?;
+        inner.map.insert(record.key.clone(), record);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Content, Request, Response};
+
+    #[tokio::test]
+    async fn records_survive_a_reopen_and_bad_lines_are_skipped() {
+        let dir = std::env::temp_dir().join(format!("tg-llm-jsonl-{}", std::process::id()));
+        let path = dir.join("sub/cache.jsonl");
+        let _ = tokio::fs::remove_dir_all(&dir).await;
+        let key = CacheKey::new("p", "m", &Request::chat("s", "u"));
+        {
+            let cache = JsonlCache::open(&path).await.unwrap();
+            let response = Response::new("p", "m", Content::Json(serde_json::json!({"a": 1})));
+            cache
+                .put(CacheRecord {
+                    key: key.clone(),
+                    response,
+                })
+                .await
+                .unwrap();
+        }
+        tokio::fs::write(
+            &path,
+            format!(
+                "{}not json\n",
+                tokio::fs::read_to_string(&path).await.unwrap()
+            ),
+        )
+        .await
+        .unwrap();
+        let cache = JsonlCache::open(&path).await.unwrap();
+        assert_eq!((cache.len().await, cache.skipped_lines()), (1, 1));
+        let record = cache.get(&key).await.unwrap().unwrap();
+        assert_eq!(
+            record.response.content,
+            Content::Json(serde_json::json!({"a": 1}))
+        );
+        let _ = tokio::fs::remove_dir_all(&dir).await;
+    }
+}

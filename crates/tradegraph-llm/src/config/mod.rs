@@ -1,0 +1,273 @@
+//! Configuration: a typed [`LlmConfig`], read from the environment with [`LlmConfig::from_env`]
+//! (given a lookup function: this crate never reads the process environment itself) or from
+//! a TOML or YAML file (feature `config-file`), then [built](LlmConfig::build) into an
+//! [`Llm`](crate::Llm).
+//!
+//! ```toml
+//! selection = "weighted"          # or "priority" (the default): primary first
+//! repair_turns = 2
+//!
+//! [breaker]
+//! failure_threshold = 3
+//! open_for = 30                   # seconds
+//!
+//! [cache]
+//! mode = "read_write"             # "off" | "read_write" | "replay_only"
+//! path = "data/llm-cache.jsonl"   # JSON Lines; in memory without a path
+//!
+//! [budget]
+//! max_cost = "5.00"               # money is exact: give it as a string
+//! max_tokens = 2000000
+//!
+//! [prices]                        # per million tokens; `provider/model` or `model`
+//! "gpt-4.1-mini" = { input_per_mtok = "0.40", output_per_mtok = "1.60" }
+//!
+//! [[providers]]                   # the chain, primary first
+//! kind = "openai"                 # openai anthropic gemini groq together openrouter ollama compatible
+//! model = "gpt-4.1-mini"
+//! timeout = 30
+//! limits = { requests_per_minute = 500, max_concurrency = 8 }
+//!
+//! [[providers]]
+//! kind = "anthropic"
+//! api_key_env = "ANTHROPIC_API_KEY"   # keys stay out of files (the default variable anyway)
+//!
+//! [[providers]]
+//! kind = "ollama"
+//! base_url = "http://localhost:11434"
+//! model = "qwen2.5:7b"
+//! ```
+
+mod build;
+mod env;
+pub use env::PROVIDERS_VAR;
+#[cfg(feature = "config-file")]
+mod file;
+mod serde_secs;
+
+pub(crate) use serde_secs::{opt_secs, secs};
+
+use crate::budget::{PriceTable, RunBudget};
+use crate::cache::CacheMode;
+use crate::fallback::{BreakerPolicy, Limits};
+use crate::{SchemaMode, Secret};
+use serde::Deserialize;
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The whole LLM layer's configuration.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LlmConfig {
+    /// The chain, primary first.
+    pub providers: Vec<ProviderConfig>,
+    /// How providers are ordered for each call.
+    pub selection: Selection,
+    /// The breaker of every provider.
+    pub breaker: BreakerPolicy,
+    /// Repair turns per provider for structured answers.
+    pub repair_turns: u32,
+    /// The cache.
+    pub cache: CacheConfig,
+    /// The run budget.
+    pub budget: RunBudget,
+    /// Prices per million tokens.
+    pub prices: PriceTable,
+    /// How long a call waits for a rate-limited provider when no other answered, in seconds.
+    #[serde(with = "secs")]
+    pub max_queue_wait: Duration,
+}
+
+impl Default for LlmConfig {
+    fn default() -> Self {
+        Self {
+            providers: Vec::new(),
+            selection: Selection::Priority,
+            breaker: BreakerPolicy::default(),
+            repair_turns: 2,
+            cache: CacheConfig::default(),
+            budget: RunBudget::default(),
+            prices: PriceTable::new(),
+            max_queue_wait: Duration::from_secs(60),
+        }
+    }
+}
+
+/// How providers are ordered for each call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Selection {
+    /// Primary first, then the backups in order.
+    #[default]
+    Priority,
+    /// Weighted by recent success rate and latency.
+    Weighted,
+}
+
+/// The cache's configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Off, read-write or replay-only.
+    pub mode: CacheMode,
+    /// A JSON Lines file; in memory without one.
+    pub path: Option<PathBuf>,
+}
+
+/// The vendors this crate speaks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderKind {
+    /// OpenAI.
+    Openai,
+    /// Anthropic.
+    Anthropic,
+    /// Google Gemini.
+    Gemini,
+    /// Groq (OpenAI-compatible).
+    Groq,
+    /// Together (OpenAI-compatible).
+    Together,
+    /// OpenRouter (OpenAI-compatible).
+    Openrouter,
+    /// Ollama (native API).
+    Ollama,
+    /// Any other OpenAI-compatible server (needs `base_url`).
+    Compatible,
+}
+
+impl ProviderKind {
+    /// Every vendor with a well-known environment, in the order the chain takes them when
+    /// `TRADEGRAPH_LLM_PROVIDERS` is unset.
+    pub const ENV_ORDER: [ProviderKind; 7] = [
+        Self::Openai,
+        Self::Anthropic,
+        Self::Gemini,
+        Self::Groq,
+        Self::Together,
+        Self::Openrouter,
+        Self::Ollama,
+    ];
+
+    /// The name used in configuration, errors and the chain (`openai`, `groq`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Openai => "openai",
+            Self::Anthropic => "anthropic",
+            Self::Gemini => "gemini",
+            Self::Groq => "groq",
+            Self::Together => "together",
+            Self::Openrouter => "openrouter",
+            Self::Ollama => "ollama",
+            Self::Compatible => "compatible",
+        }
+    }
+
+    /// The prefix of its environment variables (`OPENAI`, `GROQ`, ...).
+    pub fn env_prefix(self) -> &'static str {
+        match self {
+            Self::Openai => "OPENAI",
+            Self::Anthropic => "ANTHROPIC",
+            Self::Gemini => "GEMINI",
+            Self::Groq => "GROQ",
+            Self::Together => "TOGETHER",
+            Self::Openrouter => "OPENROUTER",
+            Self::Ollama => "OLLAMA",
+            Self::Compatible => "OPENAI_COMPATIBLE",
+        }
+    }
+
+    /// Whether it needs a key.
+    pub fn needs_key(self) -> bool {
+        !matches!(self, Self::Ollama | Self::Compatible)
+    }
+
+    /// The kind named `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        let name = name.trim().to_ascii_lowercase();
+        Self::ENV_ORDER
+            .into_iter()
+            .chain([Self::Compatible])
+            .find(|k| k.as_str() == name)
+    }
+}
+
+impl fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One provider of the chain.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderConfig {
+    /// The vendor.
+    pub kind: ProviderKind,
+    /// A name overriding the vendor's (two accounts of one vendor).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The key. Prefer `api_key_env` in files.
+    #[serde(default)]
+    pub api_key: Option<Secret>,
+    /// The variable holding the key (default: `<PROVIDER>_API_KEY`), read by
+    /// [`LlmConfig::resolve_keys`].
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+    /// The base URL (default: the vendor's documented one).
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// The model (default: the provider's).
+    #[serde(default)]
+    pub model: Option<String>,
+    /// The timeout of each call, in seconds (default: 60, Ollama 120).
+    #[serde(default, deserialize_with = "opt_secs_de")]
+    pub timeout: Option<Duration>,
+    /// How structured answers are asked for.
+    #[serde(default)]
+    pub schema_mode: SchemaMode,
+    /// The weight under weighted selection.
+    #[serde(default = "one")]
+    pub weight: f64,
+    /// Rate and concurrency limits.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+impl ProviderConfig {
+    /// A provider of `kind` with every default.
+    pub fn new(kind: ProviderKind) -> Self {
+        Self {
+            kind,
+            name: None,
+            api_key: None,
+            api_key_env: None,
+            base_url: None,
+            model: None,
+            timeout: None,
+            schema_mode: SchemaMode::Auto,
+            weight: 1.0,
+            limits: Limits::default(),
+        }
+    }
+
+    /// The name it takes in the chain.
+    pub fn name(&self) -> &str {
+        self.name.as_deref().unwrap_or(self.kind.as_str())
+    }
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+fn opt_secs_de<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    match Option::<f64>::deserialize(d)? {
+        None => Ok(None),
+        Some(s) if s.is_finite() && s > 0.0 => Ok(Some(Duration::from_secs_f64(s))),
+        Some(s) => Err(serde::de::Error::custom(format!(
+            "timeout {s} is not a positive number of seconds"
+        ))),
+    }
+}

@@ -1,0 +1,321 @@
+//! The HTTP side shared by the providers: TLS, base URLs, timeouts, status mapping, redaction.
+// With only some providers compiled in, some of the shared helpers go unused.
+#![cfg_attr(
+    not(all(
+        feature = "openai",
+        feature = "anthropic",
+        feature = "gemini",
+        feature = "ollama"
+    )),
+    allow(dead_code)
+)]
+
+mod status;
+mod tls;
+
+pub(crate) use status::{redacted_snippet, status_error};
+
+use crate::{LlmError, Secret};
+use reqwest::header::{HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
+use reqwest::{Method, Url};
+use serde_json::Value;
+use std::time::{Duration, Instant};
+use tracing::Instrument;
+
+/// How an API wants its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyHeader {
+    /// `Authorization: Bearer KEY` (OpenAI and the compatible APIs, Ollama behind a proxy).
+    Bearer,
+    /// `x-api-key: KEY` (Anthropic).
+    XApiKey,
+    /// `x-goog-api-key: KEY` (Gemini; never the `?key=` query parameter, which would put the
+    /// key in URLs and so in logs).
+    XGoogApiKey,
+}
+
+/// One provider's endpoint: name, base URL, key, timeout and client.
+#[derive(Debug, Clone)]
+pub(crate) struct Http {
+    pub(crate) provider: String,
+    base: Url,
+    key: Option<Secret>,
+    key_header: KeyHeader,
+    pub(crate) timeout: Duration,
+    extra_headers: Vec<(HeaderName, HeaderValue)>,
+    client: reqwest::Client,
+}
+
+/// A decoded 2xx answer.
+pub(crate) struct Reply {
+    pub(crate) body: Value,
+    pub(crate) latency: Duration,
+}
+
+impl Http {
+    pub(crate) fn new(
+        provider: &str,
+        base: &str,
+        key: Option<Secret>,
+        key_header: KeyHeader,
+        timeout: Duration,
+    ) -> Result<Self, LlmError> {
+        Ok(Self {
+            provider: provider.to_owned(),
+            base: parse_base(provider, base)?,
+            key: key.filter(|k| !k.is_empty()),
+            key_header,
+            timeout,
+            extra_headers: Vec::new(),
+            client: tls::client()?,
+        })
+    }
+
+    pub(crate) fn set_base(&mut self, base: &str) -> Result<(), LlmError> {
+        self.base = parse_base(&self.provider, base)?;
+        Ok(())
+    }
+
+    pub(crate) fn set_key(&mut self, key: Option<Secret>) {
+        self.key = key.filter(|k| !k.is_empty());
+    }
+
+    pub(crate) fn set_name(&mut self, name: &str) {
+        self.provider = name.to_owned();
+    }
+
+    pub(crate) fn set_client(&mut self, client: reqwest::Client) {
+        self.client = client;
+    }
+
+    /// Adds a header sent with every call (`anthropic-version`, OpenRouter's `X-Title`).
+    pub(crate) fn header(&mut self, name: &'static str, value: &'static str) {
+        self.extra_headers.push((
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        ));
+    }
+
+    /// `POST {base}/{path}` with a JSON body; the 2xx body as JSON.
+    pub(crate) async fn post(
+        &self,
+        path: &str,
+        body: &Value,
+        timeout: Option<Duration>,
+    ) -> Result<Reply, LlmError> {
+        self.send(Method::POST, path, Some(body), timeout).await
+    }
+
+    /// `GET {base}/{path}`; the 2xx body as JSON.
+    pub(crate) async fn get(
+        &self,
+        path: &str,
+        timeout: Option<Duration>,
+    ) -> Result<Reply, LlmError> {
+        self.send(Method::GET, path, None, timeout).await
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        timeout: Option<Duration>,
+    ) -> Result<Reply, LlmError> {
+        let url = self.url(path)?;
+        let timeout = timeout.unwrap_or(self.timeout);
+        let span =
+            tracing::debug_span!("llm_http", provider = %self.provider, %method, path = url.path());
+        async move {
+            let mut request = self
+                .client
+                .request(method, url)
+                .timeout(timeout)
+                .header(ACCEPT, "application/json");
+            for (name, value) in &self.extra_headers {
+                request = request.header(name, value);
+            }
+            if let Some(key) = &self.key {
+                request = match self.key_header {
+                    KeyHeader::Bearer => request.header(
+                        reqwest::header::AUTHORIZATION,
+                        sensitive(&format!("Bearer {}", key.expose()))?,
+                    ),
+                    KeyHeader::XApiKey => request.header("x-api-key", sensitive(key.expose())?),
+                    KeyHeader::XGoogApiKey => {
+                        request.header("x-goog-api-key", sensitive(key.expose())?)
+                    }
+                };
+            }
+            if let Some(body) = body {
+                let bytes = serde_json::to_vec(body).map_err(|e| {
+                    LlmError::Config(format!("{}: request body: {e}", self.provider))
+                })?;
+                request = request.header(CONTENT_TYPE, "application/json").body(bytes);
+            }
+            let started = Instant::now();
+            let response = request
+                .send()
+                .await
+                .map_err(|e| self.transport(e, timeout))?;
+            let status = response.status();
+            // Headers matter only for errors (Retry-After).
+            let headers = if status.is_success() {
+                reqwest::header::HeaderMap::new()
+            } else {
+                response.headers().clone()
+            };
+            let bytes = response
+                .bytes()
+                .await
+                .map_err(|e| self.transport(e, timeout))?;
+            let latency = started.elapsed();
+            if !status.is_success() {
+                let text = String::from_utf8_lossy(&bytes);
+                let err = status_error(
+                    &self.provider,
+                    status.as_u16(),
+                    &headers,
+                    &text,
+                    self.key.as_ref(),
+                    timeout,
+                );
+                tracing::debug!(status = status.as_u16(), ?latency, error = %err, "provider error");
+                return Err(err);
+            }
+            tracing::debug!(
+                status = status.as_u16(),
+                ?latency,
+                bytes = bytes.len(),
+                "provider answered"
+            );
+            let body: Value = serde_json::from_slice(&bytes).map_err(|e| LlmError::Malformed {
+                provider: self.provider.clone(),
+                message: format!(
+                    "the body is not JSON ({e}): {}",
+                    redacted_snippet(&String::from_utf8_lossy(&bytes), self.key.as_ref())
+                ),
+            })?;
+            Ok(Reply { body, latency })
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// The typed error for an error body that came with a 2xx (OpenRouter does this).
+    pub(crate) fn error_in_body(&self, status: u16, body: &Value) -> LlmError {
+        status_error(
+            &self.provider,
+            status,
+            &reqwest::header::HeaderMap::new(),
+            &body.to_string(),
+            self.key.as_ref(),
+            self.timeout,
+        )
+    }
+
+    fn url(&self, path: &str) -> Result<Url, LlmError> {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .map_err(|()| {
+                LlmError::Config(format!(
+                    "{}: the base URL cannot take a path",
+                    self.provider
+                ))
+            })?
+            .pop_if_empty()
+            .extend(path.split('/').filter(|s| !s.is_empty()));
+        Ok(url)
+    }
+
+    /// A reqwest error as an [`LlmError`], without the URL and with the key redacted.
+    fn transport(&self, err: reqwest::Error, timeout: Duration) -> LlmError {
+        if err.is_timeout() {
+            return LlmError::Timeout {
+                provider: self.provider.clone(),
+                after: timeout,
+            };
+        }
+        let err = err.without_url();
+        let mut reason = err.to_string();
+        let mut source = std::error::Error::source(&err);
+        while let Some(cause) = source {
+            reason.push_str(": ");
+            reason.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        LlmError::Connect {
+            provider: self.provider.clone(),
+            message: redacted_snippet(&reason, self.key.as_ref()),
+        }
+    }
+}
+
+fn sensitive(value: &str) -> Result<HeaderValue, LlmError> {
+    let mut v = HeaderValue::from_str(value).map_err(|_| {
+        LlmError::Config("the API key contains characters a header cannot carry".into())
+    })?;
+    v.set_sensitive(true);
+    Ok(v)
+}
+
+fn parse_base(provider: &str, base: &str) -> Result<Url, LlmError> {
+    let url = Url::parse(base.trim())
+        .map_err(|e| LlmError::Config(format!("{provider}: base URL `{base}`: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
+        return Err(LlmError::Config(format!(
+            "{provider}: base URL `{base}` must be http(s)://host[/path]"
+        )));
+    }
+    if url.query().is_some() || !url.username().is_empty() || url.password().is_some() {
+        return Err(LlmError::Config(format!(
+            "{provider}: the base URL must carry no query string or credentials (give the key as a key)"
+        )));
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_are_checked_and_paths_joined() {
+        let http = Http::new(
+            "x",
+            "https://api.openai.com/v1/",
+            None,
+            KeyHeader::Bearer,
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        assert_eq!(
+            http.url("chat/completions").unwrap().as_str(),
+            "https://api.openai.com/v1/chat/completions"
+        );
+        let http = Http::new(
+            "x",
+            "http://127.0.0.1:9",
+            None,
+            KeyHeader::Bearer,
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        assert_eq!(
+            http.url("/api/chat").unwrap().as_str(),
+            "http://127.0.0.1:9/api/chat"
+        );
+        for bad in [
+            "ftp://host",
+            "not a url",
+            "mailto:a@b",
+            "http://h/?key=1",
+            "https://u:p@h/",
+        ] {
+            assert!(
+                matches!(parse_base("x", bad), Err(LlmError::Config(_))),
+                "{bad}"
+            );
+        }
+    }
+}

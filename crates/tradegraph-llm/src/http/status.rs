@@ -1,0 +1,289 @@
+//! Non-2xx answers as typed errors, from each vendor's documented error bodies:
+//!
+//! - OpenAI and compatibles: `{"error": {"message", "type", "code"}}`;
+//! - Anthropic: `{"type": "error", "error": {"type": "overloaded_error", "message"}}`;
+//! - Gemini: `{"error": {"code", "message", "status", "details": [{"@type": ".../RetryInfo", "retryDelay": "22s"}]}}`;
+//! - Ollama: `{"error": "model 'x' not found"}`.
+
+use crate::{LlmError, Secret};
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How much of a vendor message goes into an error.
+const SNIPPET_CHARS: usize = 300;
+
+/// The typed error for a non-2xx answer.
+pub(crate) fn status_error(
+    provider: &str,
+    status: u16,
+    headers: &HeaderMap,
+    body: &str,
+    key: Option<&Secret>,
+    timeout: Duration,
+) -> LlmError {
+    let json: Option<Value> = serde_json::from_str(body).ok();
+    let error = json.as_ref().and_then(|j| j.get("error"));
+    let kind = error
+        .and_then(|e| e.get("type").or_else(|| e.get("status")))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let raw_message = error
+        .and_then(|e| {
+            e.get("message")
+                .and_then(Value::as_str)
+                .or_else(|| e.as_str())
+        })
+        .unwrap_or(body);
+    let message = redacted_snippet(raw_message, key);
+    let provider = provider.to_owned();
+    let lower = raw_message.to_ascii_lowercase();
+    if kind == "overloaded_error" || status == 529 {
+        return LlmError::Overloaded { provider, status };
+    }
+    match status {
+        401 | 403 => LlmError::Unauthorized { provider, status },
+        // Gemini answers a bad key with 400 INVALID_ARGUMENT and reason API_KEY_INVALID.
+        400 if body.contains("API_KEY_INVALID") || lower.contains("api key not valid") => {
+            LlmError::Unauthorized { provider, status }
+        }
+        429 => LlmError::RateLimited {
+            provider,
+            retry_after: retry_after(headers, json.as_ref()),
+        },
+        408 => LlmError::Timeout {
+            provider,
+            after: timeout,
+        },
+        500..=599 => LlmError::Server {
+            provider,
+            status,
+            message,
+        },
+        _ if lower.contains("response_format")
+            || lower.contains("json_schema")
+            || lower.contains("responseschema")
+            || lower.contains("input_schema") =>
+        {
+            LlmError::SchemaUnsupported {
+                provider,
+                reason: message,
+            }
+        }
+        _ => LlmError::BadRequest {
+            provider,
+            status,
+            message,
+        },
+    }
+}
+
+/// The start of a vendor text, on one line, with the key redacted.
+pub(crate) fn redacted_snippet(text: &str, key: Option<&Secret>) -> String {
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let redacted = match key {
+        Some(k) => k.redact(&one_line),
+        None => one_line,
+    };
+    let mut out: String = redacted.chars().take(SNIPPET_CHARS).collect();
+    if redacted.chars().count() > SNIPPET_CHARS {
+        out.push('…');
+    }
+    out
+}
+
+/// The delay a 429 asks for: `retry-after-ms`, `Retry-After` (seconds or an HTTP date), or
+/// Gemini's `RetryInfo.retryDelay` (`"22s"`, `"0.5s"`).
+fn retry_after(headers: &HeaderMap, body: Option<&Value>) -> Option<Duration> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    if let Some(ms) = header("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
+        return seconds(ms / 1000.0);
+    }
+    if let Some(v) = header("retry-after") {
+        if let Ok(secs) = v.parse::<f64>() {
+            return seconds(secs);
+        }
+        if let Some(at) = http_date(v) {
+            return Some(
+                at.duration_since(SystemTime::now())
+                    .unwrap_or(Duration::ZERO),
+            );
+        }
+    }
+    body?
+        .pointer("/error/details")?
+        .as_array()?
+        .iter()
+        .filter_map(|d| d.get("retryDelay").and_then(Value::as_str))
+        .find_map(|d| d.strip_suffix('s').and_then(|s| s.parse::<f64>().ok()))
+        .and_then(seconds)
+}
+
+fn seconds(secs: f64) -> Option<Duration> {
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(86_400.0)))
+}
+
+/// An IMF-fixdate (`Wed, 21 Oct 2015 07:28:00 GMT`), the form RFC 9110 requires.
+fn http_date(text: &str) -> Option<SystemTime> {
+    let mut parts = text.split_whitespace();
+    let _weekday = parts.next()?;
+    let day: i64 = parts.next()?.parse().ok()?;
+    let month = match parts.next()? {
+        "Jan" => 1,
+        "Feb" => 2,
+        "Mar" => 3,
+        "Apr" => 4,
+        "May" => 5,
+        "Jun" => 6,
+        "Jul" => 7,
+        "Aug" => 8,
+        "Sep" => 9,
+        "Oct" => 10,
+        "Nov" => 11,
+        "Dec" => 12,
+        _ => return None,
+    };
+    let year: i64 = parts.next()?.parse().ok()?;
+    let mut hms = parts.next()?.split(':').map(|p| p.parse::<i64>().ok());
+    let (h, m, s) = (hms.next()??, hms.next()??, hms.next()??);
+    if parts.next()? != "GMT" || !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 {
+        return None;
+    }
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = u64::try_from(days * 86_400 + h * 3600 + m * 60 + s).ok()?;
+    Some(UNIX_EPOCH + Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn err(status: u16, headers: &[(&'static str, &'static str)], body: &str) -> LlmError {
+        let mut map = HeaderMap::new();
+        for (k, v) in headers {
+            map.insert(*k, HeaderValue::from_static(v));
+        }
+        status_error(
+            "p",
+            status,
+            &map,
+            body,
+            Some(&Secret::new("sk-canary-0123456789")),
+            Duration::from_secs(3),
+        )
+    }
+
+    #[test]
+    fn every_vendor_error_shape_is_typed() {
+        assert!(matches!(
+            err(
+                401,
+                &[],
+                r#"{"error":{"message":"Incorrect API key provided: sk-canary-0123456789"}}"#
+            ),
+            LlmError::Unauthorized { status: 401, .. }
+        ));
+        assert!(matches!(
+            err(403, &[], ""),
+            LlmError::Unauthorized { status: 403, .. }
+        ));
+        assert!(matches!(
+            err(
+                400,
+                &[],
+                r#"{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT","details":[{"reason":"API_KEY_INVALID"}]}}"#
+            ),
+            LlmError::Unauthorized { status: 400, .. }
+        ));
+        assert_eq!(
+            err(429, &[("retry-after", "7")], "{}").retry_after(),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            err(429, &[("retry-after-ms", "250")], "{}").retry_after(),
+            Some(Duration::from_millis(250))
+        );
+        let gemini = r#"{"error":{"code":429,"status":"RESOURCE_EXHAUSTED","message":"quota","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"22s"}]}}"#;
+        assert_eq!(
+            err(429, &[], gemini).retry_after(),
+            Some(Duration::from_secs(22))
+        );
+        assert_eq!(err(429, &[], "{}").retry_after(), None);
+        assert!(matches!(
+            err(
+                529,
+                &[],
+                r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#
+            ),
+            LlmError::Overloaded { status: 529, .. }
+        ));
+        assert!(matches!(
+            err(
+                429,
+                &[],
+                r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#
+            ),
+            LlmError::Overloaded { status: 429, .. }
+        ));
+        assert!(
+            matches!(err(500, &[], r#"{"error":{"message":"boom"}}"#), LlmError::Server { status: 500, ref message, .. } if message == "boom")
+        );
+        assert!(matches!(err(408, &[], ""), LlmError::Timeout { .. }));
+        assert!(
+            matches!(err(404, &[], r#"{"error":"model \"x\" not found, try pulling it first"}"#), LlmError::BadRequest { status: 404, ref message, .. } if message.contains("try pulling"))
+        );
+        assert!(matches!(
+            err(
+                400,
+                &[],
+                r#"{"error":{"message":"Invalid schema for response_format 'Signal'","type":"invalid_request_error"}}"#
+            ),
+            LlmError::SchemaUnsupported { .. }
+        ));
+    }
+
+    #[test]
+    fn vendor_messages_are_redacted_and_shortened() {
+        let e = err(
+            400,
+            &[],
+            &format!(
+                r#"{{"error":{{"message":"bad key sk-canary-0123456789 {}"}}}}"#,
+                "x".repeat(400)
+            ),
+        );
+        let text = e.to_string();
+        assert!(!text.contains("canary"), "{text}");
+        assert!(text.ends_with('…'));
+    }
+
+    #[test]
+    fn http_dates_parse() {
+        let t = http_date("Wed, 21 Oct 2015 07:28:00 GMT").unwrap();
+        assert_eq!(
+            t.duration_since(UNIX_EPOCH).unwrap().as_secs(),
+            1_445_412_480
+        );
+        assert!(http_date("Wed, 21 Oct 2015 07:28:00 CET").is_none());
+        assert!(http_date("soon").is_none());
+        let mut past = HeaderMap::new();
+        past.insert(
+            "retry-after",
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        assert_eq!(retry_after(&past, None), Some(Duration::ZERO));
+    }
+}

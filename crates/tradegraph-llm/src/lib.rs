@@ -1,0 +1,32 @@
+#![doc = include_str!("docs/lib.md")]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+#[cfg(feature = "anthropic")]
+pub mod anthropic;
+pub mod budget;
+pub mod cache;
+mod client;
+pub mod config;
+mod error;
+pub mod fallback;
+#[cfg(feature = "gemini")]
+pub mod gemini;
+pub mod health;
+#[cfg(feature = "http")]
+mod http;
+#[cfg(feature = "ollama")]
+pub mod ollama;
+#[cfg(feature = "openai")]
+pub mod openai;
+pub mod provider;
+mod secret;
+pub mod structured;
+mod types;
+
+pub use async_trait::async_trait;
+pub use client::{Llm, LlmBuilder, ProviderOptions};
+pub use error::{ErrorKind, FailedAttempt, LlmError};
+pub use provider::{Provider, SchemaMode, ScriptedProvider};
+pub use secret::Secret;
+pub use structured::{extract_json, PreparedSchema, Repair, RepairPolicy, Structured, Violation};
+pub use types::{Content, FinishReason, Message, Request, Response, Role, Usage};

@@ -1,0 +1,137 @@
+//! Ollama's native `/api/chat`.
+//!
+//! Structured answers set `format` to the schema (and give it in the instructions too, as
+//! Ollama recommends), with `stream: false`. An empty answer — Ollama's silent failure, e.g. a
+//! thinking model that spent its budget on thoughts, or a model only just loaded — is
+//! [`LlmError::EmptyAnswer`], never a result. The key check lists `/api/tags` and confirms the
+//! model is pulled.
+
+mod wire;
+
+use crate::http::{Http, KeyHeader};
+use crate::provider::settle;
+use crate::{LlmError, Provider, Request, Response, SchemaMode, Secret};
+use serde_json::Value;
+use std::time::Duration;
+
+/// The default timeout of a call (local models can be slow to load).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// A local (or remote) Ollama server.
+///
+/// ```
+/// use tradegraph_llm::{ollama::Ollama, Provider};
+///
+/// let ollama = Ollama::new("http://127.0.0.1:11434")?.with_model("qwen2.5:7b");
+/// assert_eq!((ollama.name(), ollama.model()), ("ollama", "qwen2.5:7b"));
+/// # Ok::<(), tradegraph_llm::LlmError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Ollama {
+    http: Http,
+    model: String,
+    mode: SchemaMode,
+}
+
+impl Ollama {
+    /// The default local server.
+    pub const DEFAULT_BASE_URL: &'static str = "http://localhost:11434";
+
+    /// A server at `base_url` (`OLLAMA_BASE_URL`), model `llama3.2`.
+    ///
+    /// # Errors
+    /// [`LlmError::Config`] for a bad base URL.
+    pub fn new(base_url: &str) -> Result<Self, LlmError> {
+        let http = Http::new("ollama", base_url, None, KeyHeader::Bearer, DEFAULT_TIMEOUT)?;
+        Ok(Self {
+            http,
+            model: "llama3.2".into(),
+            mode: SchemaMode::Auto,
+        })
+    }
+
+    /// Sends `Authorization: Bearer KEY` (Ollama's cloud, or a server behind an authenticating
+    /// proxy).
+    #[must_use]
+    pub fn with_key(mut self, key: impl Into<Secret>) -> Self {
+        self.http.set_key(Some(key.into()));
+        self
+    }
+
+    /// Sets the default model.
+    #[must_use]
+    pub fn with_model(mut self, model: impl Into<String>) -> Self {
+        self.model = model.into();
+        self
+    }
+
+    /// Sets the timeout of every call (a request's own timeout wins).
+    #[must_use]
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.http.timeout = timeout;
+        self
+    }
+
+    /// Forces a schema form: [`SchemaMode::JsonMode`] sends `format: "json"`,
+    /// [`SchemaMode::Prompt`] no `format`.
+    #[must_use]
+    pub fn with_schema_mode(mut self, mode: SchemaMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Renames the provider.
+    #[must_use]
+    pub fn with_name(mut self, name: &str) -> Self {
+        self.http.set_name(name);
+        self
+    }
+
+    /// Uses this HTTP client.
+    #[must_use]
+    pub fn with_client(mut self, client: reqwest::Client) -> Self {
+        self.http.set_client(client);
+        self
+    }
+}
+
+#[async_trait::async_trait]
+impl Provider for Ollama {
+    fn name(&self) -> &str {
+        &self.http.provider
+    }
+
+    fn model(&self) -> &str {
+        &self.model
+    }
+
+    async fn complete(&self, request: &Request) -> Result<Response, LlmError> {
+        let model = request.model_or(&self.model);
+        let body = wire::body(model, request, self.mode);
+        let reply = self.http.post("api/chat", &body, request.timeout).await?;
+        let response =
+            wire::parse(&self.http.provider, model, &reply.body)?.with_latency(reply.latency);
+        settle(request, response)
+    }
+
+    async fn check_key(&self) -> Result<(), LlmError> {
+        let reply = self.http.get("api/tags", None).await?;
+        let pulled = reply
+            .body
+            .get("models")
+            .and_then(Value::as_array)
+            .is_some_and(|models| models.iter().any(|m| wire::same_model(m, &self.model)));
+        if pulled {
+            Ok(())
+        } else {
+            Err(LlmError::BadRequest {
+                provider: self.http.provider.clone(),
+                status: 404,
+                message: format!(
+                    "model `{}` is not pulled; run `ollama pull {}`",
+                    self.model, self.model
+                ),
+            })
+        }
+    }
+}

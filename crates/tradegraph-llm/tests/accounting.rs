@@ -1,0 +1,87 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Tokens and cost per call, per provider and per run; the run budget; health as data.
+
+mod common;
+
+use common::*;
+use rust_decimal::Decimal;
+use tradegraph_llm::budget::{Price, PriceTable, RunBudget};
+use tradegraph_llm::health::prometheus;
+use tradegraph_llm::{Llm, LlmError, ScriptedProvider};
+
+fn prices() -> PriceTable {
+    let mut t = PriceTable::new();
+    // $2 per million in, $8 per million out.
+    t.insert("p/m", Price::new(Decimal::new(2, 0), Decimal::new(8, 0)));
+    t
+}
+
+#[tokio::test]
+async fn each_call_costs_exactly_and_the_run_adds_up() {
+    // ScriptedProvider answers use 10 input and 5 output tokens.
+    let llm = Llm::builder()
+        .provider(ScriptedProvider::new("p", "m").text(INVALID).text(VALID))
+        .provider(ScriptedProvider::new("free", "local").text(VALID))
+        .prices(prices())
+        .build()
+        .unwrap();
+    let out = llm.structured::<Signal>(request()).await.unwrap();
+    // Two turns (one repair): 20 in, 10 out -> 20*2/1e6 + 10*8/1e6 = 0.00012
+    assert_eq!(out.response.usage.total(), 30);
+    assert_eq!(out.response.cost, Some(Decimal::new(12, 5)));
+    let acc = llm.accounting();
+    assert_eq!(acc.run.cost, Decimal::new(12, 5));
+    assert_eq!(acc.providers["p"].usage.total(), 30);
+    assert_eq!(acc.run.unpriced_calls, 0);
+}
+
+#[tokio::test]
+async fn a_cost_budget_stops_before_the_next_call() {
+    let p = ScriptedProvider::new("p", "m").text(VALID);
+    let llm = Llm::builder()
+        .provider(p.clone())
+        .prices(prices())
+        .budget(RunBudget::default().max_cost(Decimal::new(1, 4)))
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        llm.structured::<Signal>(request()).await.unwrap(); // 0.00006 each
+    }
+    let err = llm.structured::<Signal>(request()).await.unwrap_err();
+    assert!(
+        matches!(err, LlmError::BudgetExceeded { ref what } if what == "cost 0.00012 of 0.0001"),
+        "{err:?}"
+    );
+    assert_eq!(p.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn health_is_data_and_prometheus_text() {
+    let llm = Llm::builder()
+        .provider(
+            ScriptedProvider::new("p", "m")
+                .error(LlmError::Server {
+                    provider: "p".into(),
+                    status: 503,
+                    message: "x".into(),
+                })
+                .text(VALID),
+        )
+        .build()
+        .unwrap();
+    let _ = llm.complete(&request()).await;
+    llm.complete(&request()).await.unwrap();
+    let h = &llm.health()[0];
+    assert_eq!((h.calls, h.successes, h.failed()), (2, 1, 1));
+    assert_eq!(h.latency.count, 1);
+    let json = serde_json::to_value(h).unwrap();
+    assert_eq!(json["failures"]["server_error"], 1);
+    assert_eq!(json["breaker"], "closed");
+    let text = prometheus(&llm.health());
+    assert!(
+        text.contains("tradegraph_llm_calls_total{provider=\"p\"} 2"),
+        "{text}"
+    );
+    assert!(text.contains("tradegraph_llm_failures_total{provider=\"p\",kind=\"server_error\"} 1"));
+    assert!(text.contains("tradegraph_llm_latency_seconds_count{provider=\"p\"} 1"));
+}

@@ -1,0 +1,141 @@
+//! The agents' LLM path end to end: a local server speaking OpenAI's chat-completions format
+//! answers each agent — valid JSON, JSON that breaks the schema and is fixed by the repair turn,
+//! or a server error — and the graph records which mode produced every report.
+#![allow(clippy::unwrap_used, clippy::panic, missing_docs)]
+
+use serde_json::{json, Value};
+use std::sync::Arc;
+use tradegraph_agents::model::LlmModel;
+use tradegraph_agents::node::{registry, Brain, DEFAULT_GRAPH};
+use tradegraph_agents::reports::AgentMode;
+use tradegraph_agents::{fixture, TradingState};
+use tradegraph_core::Instrument;
+use tradegraph_graph::{yaml, RunConfig};
+use tradegraph_llm::config::{LlmConfig, ProviderConfig, ProviderKind};
+use wiremock::matchers::{method, path_regex};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+const REPAIR: &str = "does not match the required JSON Schema";
+
+/// Answers like a model that knows which agent is asking.
+struct Desk;
+
+fn completion(content: &Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 1_733_000_000, "model": "gpt-test",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content.to_string()},
+                     "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 900, "completion_tokens": 60, "total_tokens": 960}
+    }))
+}
+
+impl Respond for Desk {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        let messages = body["messages"].as_array().unwrap();
+        let system = messages[0]["content"].as_str().unwrap_or_default();
+        let repairing = messages
+            .iter()
+            .any(|m| m["content"].as_str().is_some_and(|c| c.contains(REPAIR)));
+        if system.contains("technical analyst") {
+            completion(&json!({"signal": "BUY", "confidence": 0.81,
+                "reasoning": "Price holds above the EMA with rising MACD.",
+                "key_levels": {"support": [94000.0], "resistance": [96500.0]}}))
+        } else if system.contains("sentiment analyst") {
+            if repairing {
+                completion(&json!({"score": 0.4, "confidence": 0.7, "drivers": ["ETF inflows"]}))
+            } else {
+                // Confidence out of range: the schema check sends it back for repair.
+                completion(&json!({"score": 0.4, "confidence": 7, "drivers": ["ETF inflows"]}))
+            }
+        } else if system.contains("macro analyst") {
+            ResponseTemplate::new(500).set_body_json(
+                json!({"error": {"message": "upstream failure", "type": "server_error"}}),
+            )
+        } else if system.contains("portfolio manager") {
+            completion(
+                &json!({"action": "HOLD", "size_pct": 0, "stop_loss": null, "take_profit": null,
+                "trailing_pct": null, "confidence": 0.6, "rationale": "Mixed signals; wait."}),
+            )
+        } else {
+            // Fundamental, the debate and the risk manager: prose instead of JSON, no repair.
+            completion(&json!("I think the market looks fine."))
+        }
+    }
+}
+
+#[tokio::test]
+async fn valid_repaired_and_failing_answers_each_land_in_the_right_mode() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path_regex("chat/completions$"))
+        .respond_with(Desk)
+        .mount(&server)
+        .await;
+    let mut provider = ProviderConfig::new(ProviderKind::Openai);
+    provider.api_key = Some("sk-test-not-a-real-key".into());
+    provider.base_url = Some(format!("{}/v1", server.uri()));
+    provider.model = Some("gpt-test".into());
+    let config = LlmConfig {
+        providers: vec![provider],
+        ..LlmConfig::default()
+    };
+    let llm = config.build().await.unwrap();
+    let brain = Brain::rules_only()
+        .unwrap()
+        .with_model(Arc::new(LlmModel::new(llm)));
+
+    let btc = Instrument::btc_usdt();
+    let (desk, _) = fixture::paper_desk(&btc).unwrap();
+    let graph = yaml::load_str(DEFAULT_GRAPH, "trading.yaml", &registry(&brain, &desk)).unwrap();
+    let (market, inputs) = fixture::market(&btc).unwrap();
+    let mut state = TradingState::new(btc, market, inputs);
+    state.account = Some(desk.broker.account().await.unwrap());
+    let s = graph.invoke(state, RunConfig::new()).await.unwrap().state;
+
+    let llm_mode = AgentMode::Llm {
+        provider: "openai".into(),
+        model: "gpt-test".into(),
+    };
+    let technical = s.technical.unwrap();
+    assert_eq!(technical.mode, llm_mode);
+    assert_eq!(technical.report.key_levels.support, [94000.0]);
+
+    let sentiment = s.sentiment.unwrap();
+    assert_eq!(sentiment.mode, llm_mode, "repaired, then accepted");
+    assert_eq!(sentiment.report.confidence, 0.7);
+
+    match s.macro_view.unwrap().mode {
+        AgentMode::Rule { reason } => {
+            assert!(!reason.is_empty());
+            assert!(
+                !reason.contains("sk-test"),
+                "no key in the recorded reason: {reason}"
+            );
+        }
+        other => panic!("the macro analyst should have fallen back to rules: {other:?}"),
+    }
+    match s.fundamental.unwrap().mode {
+        AgentMode::Rule { reason } => assert!(!reason.is_empty()),
+        other => panic!("prose is not a report: {other:?}"),
+    }
+    let decision = s.decision.unwrap();
+    assert_eq!(decision.mode, llm_mode);
+    assert_eq!(
+        decision.report.action,
+        tradegraph_agents::reports::Action::Hold
+    );
+    assert!(s.verdict.unwrap().intent.is_none());
+    assert!(s.orders.is_empty());
+
+    // The server saw the schema in OpenAI's strict form, and a repair turn for the sentiment.
+    let requests = server.received_requests().await.unwrap();
+    let bodies: Vec<Value> = requests
+        .iter()
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert!(bodies
+        .iter()
+        .any(|b| b["response_format"]["type"] == "json_schema"));
+    assert!(bodies.iter().any(|b| b.to_string().contains(REPAIR)));
+}

@@ -1,0 +1,316 @@
+//! The whole bot on scenarios built to trigger each risk rule: the YAML graph runs on replayed
+//! bars, the portfolio manager's decisions are scripted per cycle (every other agent runs its
+//! rules), and the test checks decisions, verdicts, orders, exits and P&L.
+#![allow(clippy::unwrap_used, clippy::panic, missing_docs)]
+
+use async_trait::async_trait;
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use tradegraph::runtime::{backtest, BotConfig, BotSummary};
+use tradegraph_agents::model::{ModelAnswer, ModelFailure, ReportModel};
+use tradegraph_agents::node::{Brain, DEFAULT_GRAPH};
+use tradegraph_agents::prompt::RenderedPrompt;
+use tradegraph_agents::{AgentName, TradingState};
+use tradegraph_core::risk::{RiskLimits, VerdictStatus};
+use tradegraph_core::{Instrument, Side, Timeframe, Timestamp};
+
+/// Answers the portfolio manager from a script, one entry per decision cycle (HOLD when the
+/// script has none); every other agent gets no answer and runs its rules.
+#[derive(Debug)]
+struct ScriptedPm {
+    decisions: Vec<Option<Value>>,
+    cycle: AtomicUsize,
+}
+
+#[async_trait]
+impl ReportModel for ScriptedPm {
+    async fn answer(
+        &self,
+        prompt: &RenderedPrompt,
+        _: &Value,
+    ) -> Result<ModelAnswer, ModelFailure> {
+        if prompt.agent != AgentName::PortfolioManager {
+            return Err(ModelFailure("scripted: rules for this agent".into()));
+        }
+        let cycle = self.cycle.fetch_add(1, Ordering::SeqCst);
+        let value = self
+            .decisions
+            .get(cycle)
+            .cloned()
+            .flatten()
+            .unwrap_or_else(|| {
+                json!({"action": "HOLD", "size_pct": 0, "stop_loss": null, "take_profit": null,
+                   "trailing_pct": null, "confidence": 0.5, "rationale": "scripted hold"})
+            });
+        Ok(ModelAnswer {
+            value,
+            provider: "script".into(),
+            model: "pm".into(),
+        })
+    }
+}
+
+fn buy(size: f64, stop: f64, take_profit: Option<f64>, trailing_pct: Option<f64>) -> Option<Value> {
+    Some(
+        json!({"action": "BUY", "size_pct": size, "stop_loss": stop, "take_profit": take_profit,
+                "trailing_pct": trailing_pct, "confidence": 0.8, "rationale": "scripted"}),
+    )
+}
+
+/// Minute bars `(open, high, low, close)` from `start`, written to a temporary CSV.
+fn bars_file(name: &str, start: &str, bars: &[(f64, f64, f64, f64)]) -> PathBuf {
+    let start: Timestamp = start.parse().unwrap();
+    let mut csv = String::from("timestamp,open,high,low,close,volume\n");
+    for (i, (o, h, l, c)) in bars.iter().enumerate() {
+        let ts = start.add_millis(i as i64 * 60_000);
+        csv += &format!("{ts},{o:.2},{h:.2},{l:.2},{c:.2},10\n");
+    }
+    let path = std::env::temp_dir().join(format!(
+        "tradegraph-scenario-{}-{name}.csv",
+        std::process::id()
+    ));
+    std::fs::write(&path, csv).unwrap();
+    path
+}
+
+fn flat(price: f64, n: usize) -> Vec<(f64, f64, f64, f64)> {
+    vec![(price, price, price, price); n]
+}
+
+struct Run {
+    summary: BotSummary,
+    cycles: Vec<TradingState>,
+}
+
+async fn run(
+    instrument: Instrument,
+    data: PathBuf,
+    decisions: Vec<Option<Value>>,
+    limits: RiskLimits,
+) -> Run {
+    let model = Arc::new(ScriptedPm {
+        decisions,
+        cycle: AtomicUsize::new(0),
+    });
+    let config = BotConfig {
+        cash: tradegraph_agents::fixture::paper_cash(&instrument),
+        instrument,
+        data: data.clone(),
+        graph_yaml: DEFAULT_GRAPH.to_owned(),
+        graph_origin: "trading.yaml".into(),
+        decision_every: Timeframe::M15,
+        brain: Brain::rules_only().unwrap().with_model(model),
+        news: Vec::new(),
+        macro_snapshots: Vec::new(),
+        keep_candles: 50,
+        risk_limits: limits,
+    };
+    let cycles = Arc::new(Mutex::new(Vec::new()));
+    let sink = cycles.clone();
+    let summary = Box::pin(backtest(config, move |s| {
+        sink.lock().unwrap().push(s.clone())
+    }))
+    .await
+    .unwrap();
+    std::fs::remove_file(data).unwrap();
+    let cycles = cycles.lock().unwrap().clone();
+    Run { summary, cycles }
+}
+
+fn sells(run: &Run) -> Vec<(Timestamp, f64)> {
+    run.summary
+        .fills
+        .iter()
+        .filter(|f| f.side == Side::Sell)
+        .map(|f| (f.ts, f.price.try_into().unwrap()))
+        .collect()
+}
+
+fn flat_at_end(run: &Run) -> bool {
+    run.summary
+        .final_account
+        .as_ref()
+        .unwrap()
+        .positions
+        .iter()
+        .all(|p| p.quantity.is_zero())
+}
+
+#[tokio::test]
+async fn a_stop_loss_is_hit() {
+    // Flat at 100; bought at 00:15 with a stop at 98; at 00:20 the price falls through it.
+    let mut bars = flat(100.0, 20);
+    bars.push((100.0, 100.0, 97.0, 97.5));
+    bars.extend(flat(97.5, 24));
+    let data = bars_file("stop", "2024-03-04T00:00:00Z", &bars);
+    let run = run(
+        Instrument::btc_usdt(),
+        data,
+        vec![buy(5.0, 98.0, Some(110.0), None)],
+        RiskLimits::default(),
+    )
+    .await;
+
+    assert_eq!(run.cycles[0].orders.len(), 1, "{:?}", run.cycles[0].verdict);
+    let exits = sells(&run);
+    assert_eq!(exits.len(), 1);
+    // Within the 00:20 bar (a bar's fills are stamped at its last millisecond).
+    let bar: Timestamp = "2024-03-04T00:20:00Z".parse().unwrap();
+    assert!(
+        bar <= exits[0].0 && exits[0].0 < bar.add_millis(60_000),
+        "{}",
+        exits[0].0
+    );
+    assert!(
+        (exits[0].1 - 98.0).abs() < 0.05,
+        "the stop fills at its price (less slippage): {}",
+        exits[0].1
+    );
+    assert!(flat_at_end(&run));
+    assert!(run.summary.pnl() < Decimal::ZERO);
+    assert_eq!(run.summary.trades, 1, "the learner judged the closed trade");
+}
+
+#[tokio::test]
+async fn a_take_profit_is_hit() {
+    let mut bars = flat(100.0, 20);
+    bars.push((100.0, 104.0, 100.0, 103.5));
+    bars.extend(flat(103.5, 24));
+    let data = bars_file("tp", "2024-03-04T00:00:00Z", &bars);
+    let run = run(
+        Instrument::btc_usdt(),
+        data,
+        vec![buy(5.0, 97.0, Some(103.0), None)],
+        RiskLimits::default(),
+    )
+    .await;
+    let exits = sells(&run);
+    assert_eq!(exits.len(), 1, "{exits:?}");
+    assert!((exits[0].1 - 103.0).abs() < 0.05, "{}", exits[0].1);
+    assert!(run.summary.pnl() > Decimal::ZERO);
+    assert!(flat_at_end(&run));
+}
+
+#[tokio::test]
+async fn a_trailing_stop_follows_the_high() {
+    // Bought at 100 with a 2% trail (2.00); the price climbs to 110, then falls back to 107.
+    let mut bars = flat(100.0, 15);
+    let mut price = 100.0;
+    for _ in 0..10 {
+        bars.push((price, price + 1.0, price, price + 1.0));
+        price += 1.0;
+    }
+    bars.push((110.0, 110.0, 107.0, 107.5));
+    bars.extend(flat(107.5, 19));
+    let data = bars_file("trail", "2024-03-04T00:00:00Z", &bars);
+    let run = run(
+        Instrument::btc_usdt(),
+        data,
+        vec![buy(5.0, 95.0, None, Some(2.0))],
+        RiskLimits::default(),
+    )
+    .await;
+    let exits = sells(&run);
+    assert_eq!(exits.len(), 1, "{exits:?}");
+    assert!(
+        (exits[0].1 - 108.0).abs() < 0.1,
+        "two below the 110 high: {}",
+        exits[0].1
+    );
+    assert!(run.summary.pnl() > Decimal::ZERO);
+}
+
+#[tokio::test]
+async fn the_daily_loss_limit_halts_new_entries() {
+    let mut bars = flat(100.0, 20);
+    bars.push((100.0, 100.0, 97.0, 97.5));
+    bars.extend(flat(97.5, 24));
+    let data = bars_file("daily", "2024-03-04T00:00:00Z", &bars);
+    let limits = RiskLimits {
+        max_daily_loss_pct: Decimal::new(1, 1),
+        ..RiskLimits::default()
+    };
+    let decisions = vec![buy(5.0, 98.0, None, None), buy(5.0, 95.0, None, None)];
+    let run = run(Instrument::btc_usdt(), data, decisions, limits).await;
+    let second = run.cycles[1].verdict.as_ref().unwrap();
+    assert_eq!(second.status, VerdictStatus::Rejected);
+    let reasons: Vec<String> = second
+        .findings
+        .iter()
+        .map(|f| f.reason.to_string())
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r.contains("daily loss")),
+        "{reasons:?}"
+    );
+    assert!(run.cycles[1].orders.is_empty(), "no order after the halt");
+}
+
+#[tokio::test]
+async fn the_volatility_circuit_breaker_blocks_entries() {
+    let mut bars = flat(100.0, 10);
+    bars.push((100.0, 104.0, 96.0, 100.0)); // an 8% bar inside the first 15-minute candle
+    bars.extend(flat(100.0, 34));
+    let data = bars_file("breaker", "2024-03-04T00:00:00Z", &bars);
+    let run = run(
+        Instrument::btc_usdt(),
+        data,
+        vec![buy(5.0, 98.0, None, None)],
+        RiskLimits::default(),
+    )
+    .await;
+    let first = run.cycles[0].verdict.as_ref().unwrap();
+    assert_eq!(first.status, VerdictStatus::Rejected);
+    assert!(
+        first
+            .findings
+            .iter()
+            .any(|f| f.reason.to_string().contains("circuit breaker")),
+        "{:?}",
+        first.findings
+    );
+    assert!(run.summary.fills.is_empty());
+}
+
+#[tokio::test]
+async fn indian_positions_are_squared_off_before_the_close() {
+    // One NSE session (09:15-15:30 IST = 03:45-10:00 UTC), flat at 50,000; bought at 14:45.
+    let bars = flat(50_000.0, 375);
+    let data = bars_file("squareoff", "2025-02-03T03:45:00Z", &bars);
+    let mut decisions = vec![None; 21];
+    decisions.push(buy(3.0, 49_000.0, None, None)); // the cycle at 14:45 IST
+    let run = run(
+        Instrument::bank_nifty(),
+        data,
+        decisions,
+        RiskLimits::default(),
+    )
+    .await;
+    let entry = &run.cycles[21];
+    assert_eq!(entry.as_of, "2025-02-03T14:45:00+05:30".parse().unwrap());
+    assert_eq!(entry.orders.len(), 1, "{:?}", entry.verdict);
+    let exits = sells(&run);
+    assert_eq!(exits.len(), 1, "{exits:?}");
+    let (at, _) = exits[0];
+    // The guard closes at the 15:15 decision (filled at the end of the 15:14 bar); the paper
+    // broker's own square-off at 15:20 is the backstop.
+    let from: Timestamp = "2025-02-03T15:14:00+05:30".parse().unwrap();
+    let to: Timestamp = "2025-02-03T15:21:00+05:30".parse().unwrap();
+    assert!(from <= at && at < to, "closed before the close: {at}");
+    let square_off = &run.cycles[23];
+    assert_eq!(
+        square_off.as_of,
+        "2025-02-03T15:15:00+05:30".parse().unwrap()
+    );
+    let verdict = square_off.verdict.as_ref().unwrap();
+    assert!(verdict.is_forced_close(), "{:?}", verdict.findings);
+    assert!(verdict
+        .findings
+        .iter()
+        .any(|f| f.reason.to_string().contains("square-off")));
+    assert_eq!(square_off.orders.len(), 1, "execution sent the close");
+    assert!(flat_at_end(&run));
+}
