@@ -70,6 +70,7 @@ fn config(data: PathBuf) -> BotConfig {
         macro_snapshots: Vec::new(),
         keep_candles: 50,
         risk_limits: Default::default(),
+        stores: tradegraph_store::Stores::memory(),
     }
 }
 

@@ -63,7 +63,11 @@ async fn rule_mode_fills_every_report_and_debates_two_rounds() {
         assert!(decision.mode.is_rule());
         assert_eq!(s.prompt_versions.len(), 9, "{:?}", s.prompt_versions.keys());
         let verdict = s.verdict.as_ref().expect("the guard always rules");
-        assert_eq!(verdict.intent.is_some(), !s.orders.is_empty(), "execution ran iff the guard let an order through");
+        assert_eq!(
+            verdict.intent.is_some(),
+            !s.orders.is_empty(),
+            "execution ran iff the guard let an order through"
+        );
         assert_eq!(
             s.prompt_versions["technical"],
             brain.prompts.version(AgentName::Technical)

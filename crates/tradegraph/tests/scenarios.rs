@@ -16,6 +16,7 @@ use tradegraph_agents::prompt::RenderedPrompt;
 use tradegraph_agents::{AgentName, TradingState};
 use tradegraph_core::risk::{RiskLimits, VerdictStatus};
 use tradegraph_core::{Instrument, Side, Timeframe, Timestamp};
+use tradegraph_store::{Query, Stores, StoresConfig, TradeStatus};
 
 /// Answers the portfolio manager from a script, one entry per decision cycle (HOLD when the
 /// script has none); every other agent gets no answer and runs its rules.
@@ -91,6 +92,16 @@ async fn run(
     decisions: Vec<Option<Value>>,
     limits: RiskLimits,
 ) -> Run {
+    run_with(instrument, data, decisions, limits, Stores::memory()).await
+}
+
+async fn run_with(
+    instrument: Instrument,
+    data: PathBuf,
+    decisions: Vec<Option<Value>>,
+    limits: RiskLimits,
+    stores: Stores,
+) -> Run {
     let model = Arc::new(ScriptedPm {
         decisions,
         cycle: AtomicUsize::new(0),
@@ -107,6 +118,7 @@ async fn run(
         macro_snapshots: Vec::new(),
         keep_candles: 50,
         risk_limits: limits,
+        stores,
     };
     let cycles = Arc::new(Mutex::new(Vec::new()));
     let sink = cycles.clone();
@@ -313,4 +325,146 @@ async fn indian_positions_are_squared_off_before_the_close() {
         .any(|f| f.reason.to_string().contains("square-off")));
     assert_eq!(square_off.orders.len(), 1, "execution sent the close");
     assert!(flat_at_end(&run));
+}
+
+fn stop_loss_bars(name: &str) -> PathBuf {
+    let mut bars = flat(100.0, 20);
+    bars.push((100.0, 100.0, 97.0, 97.5));
+    bars.extend(flat(97.5, 24));
+    bars_file(name, "2024-03-04T00:00:00Z", &bars)
+}
+
+async fn check_persisted(stores: &Stores, run: &Run, symbol: &str) {
+    stores.flush().await.unwrap();
+    let query = Query::new(symbol);
+    let decisions = stores.decisions.decisions(&query).await.unwrap();
+    assert_eq!(decisions.len(), run.cycles.len(), "one document per cycle");
+    let first = &decisions[0];
+    for agent in [
+        "technical",
+        "fundamental",
+        "sentiment",
+        "macro",
+        "bull",
+        "bear",
+        "risk_manager",
+        "portfolio_manager",
+    ] {
+        assert!(
+            first.agent_decisions.contains_key(agent),
+            "{agent} in agent_decisions"
+        );
+    }
+    assert_eq!(first.action.as_deref(), Some("BUY"));
+    let trades = stores.trades.trades(&query).await.unwrap();
+    assert_eq!(trades.len(), 1, "{trades:?}");
+    let trade = &trades[0];
+    assert_eq!(trade.status, TradeStatus::Closed);
+    let exit: f64 = trade.exit_price.unwrap().try_into().unwrap();
+    assert!((exit - 98.0).abs() < 0.05, "{exit}");
+    assert!(trade.realized_pnl.unwrap() < Decimal::ZERO);
+    assert_eq!(
+        trade.realized_pnl.unwrap(),
+        run.summary.pnl(),
+        "the trade's P&L is the run's"
+    );
+    let minutes = stores.history.candles(&query, Timeframe::M1).await.unwrap();
+    assert_eq!(minutes.len(), 45);
+    let quarters = stores
+        .history
+        .candles(&query, Timeframe::M15)
+        .await
+        .unwrap();
+    assert_eq!(quarters.len(), 3);
+    let lessons = stores
+        .lessons
+        .recent_lessons(&symbol.into(), Some("learning"), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        lessons.len(),
+        1,
+        "the learner's lesson on the stopped-out trade"
+    );
+    assert!(lessons[0].text.contains("lost"), "{}", lessons[0].text);
+    let latest = stores
+        .hot
+        .latest_price(&symbol.into())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(latest.price, Decimal::new(975, 1));
+}
+
+#[tokio::test]
+async fn decisions_trades_and_candles_reach_the_stores() {
+    let stores = Stores::memory();
+    let data = stop_loss_bars("persist");
+    let decisions = vec![buy(5.0, 98.0, Some(110.0), None)];
+    let run = run_with(
+        Instrument::btc_usdt(),
+        data,
+        decisions,
+        RiskLimits::default(),
+        stores.clone(),
+    )
+    .await;
+    check_persisted(&stores, &run, "BTCUSDT").await;
+}
+
+/// Redis and MongoDB from scripts/services.sh (or REDIS_URL / MONGODB_URI): two bots share them
+/// without colliding. Skipped with a message when the servers are not running, unless
+/// TRADEGRAPH_REQUIRE_SERVICES=1 (the test command), which makes that a failure.
+#[tokio::test]
+async fn two_bots_share_real_redis_and_mongodb() {
+    let redis = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:16379".into());
+    let mongo = std::env::var("MONGODB_URI").unwrap_or_else(|_| "mongodb://127.0.0.1:37017".into());
+    let reachable = |url: &str| {
+        let rest = url.split_once("://").map_or(url, |(_, r)| r);
+        let host = rest.split(['/', '?']).next().unwrap_or(rest);
+        std::net::TcpStream::connect(host).is_ok()
+    };
+    if !(reachable(&redis) && reachable(&mongo)) {
+        assert!(
+            std::env::var("TRADEGRAPH_REQUIRE_SERVICES").as_deref() != Ok("1"),
+            "Redis ({redis}) or MongoDB ({mongo}) is not reachable and TRADEGRAPH_REQUIRE_SERVICES=1: run scripts/services.sh start"
+        );
+        eprintln!("skipping: Redis or MongoDB not reachable (scripts/services.sh start)");
+        return;
+    }
+    let database = format!("bots_{}", std::process::id());
+    let spill = std::env::temp_dir().join(format!("tradegraph-bots-{}", std::process::id()));
+    let connect = |name: &str| {
+        Stores::connect(
+            StoresConfig::new()
+                .redis(Some(redis.clone()))
+                .mongodb(Some(mongo.clone()), database.clone())
+                .spill_path(spill.join(format!("{name}.jsonl"))),
+        )
+    };
+    let (btc_stores, eth_stores) = (connect("btc").await.unwrap(), connect("eth").await.unwrap());
+    let mut eth = Instrument::btc_usdt();
+    eth.symbol = "ETHUSDT".into();
+    let decisions = || vec![buy(5.0, 98.0, Some(110.0), None)];
+    let (btc_run, eth_run) = tokio::join!(
+        run_with(
+            Instrument::btc_usdt(),
+            stop_loss_bars("shared-btc"),
+            decisions(),
+            RiskLimits::default(),
+            btc_stores.clone()
+        ),
+        run_with(
+            eth,
+            stop_loss_bars("shared-eth"),
+            decisions(),
+            RiskLimits::default(),
+            eth_stores.clone()
+        ),
+    );
+    check_persisted(&btc_stores, &btc_run, "BTCUSDT").await;
+    check_persisted(&eth_stores, &eth_run, "ETHUSDT").await;
+    btc_stores.shutdown().await;
+    eth_stores.shutdown().await;
+    let _ = std::fs::remove_dir_all(spill);
 }

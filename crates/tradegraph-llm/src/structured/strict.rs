@@ -127,9 +127,15 @@ fn node(value: &Value, path: &str) -> Result<Value, String> {
             if !originally_required.contains(&name.as_str()) {
                 make_nullable(prop);
             }
-            required.push(Value::String(name.clone()));
+            required.push(name.clone());
         }
-        out.insert("required".into(), Value::Array(required));
+        // Sorted, so the schema sent is the same whether or not a dependency turns on
+        // `serde_json`'s `preserve_order` (bson does).
+        required.sort();
+        out.insert(
+            "required".into(),
+            Value::Array(required.into_iter().map(Value::String).collect()),
+        );
         out.insert("additionalProperties".into(), Value::Bool(false));
     }
     Ok(Value::Object(out))

@@ -1,8 +1,9 @@
 //! Replaying data through the whole graph.
 
 use super::summary::{BotSummary, EquityPoint};
-use super::{BotConfig, RuntimeError};
+use super::{persist, BotConfig, RuntimeError};
 use futures::StreamExt;
+use rust_decimal::Decimal;
 use std::sync::{Arc, Mutex};
 use tradegraph_agents::learning::Learner;
 use tradegraph_agents::node::{registry, Desk};
@@ -14,6 +15,7 @@ use tradegraph_graph::{yaml, RunConfig};
 use tradegraph_market::aggregate::{with_candles, AggregatorPolicy};
 use tradegraph_market::feed::replay::{Replay, ReplayConfig};
 use tradegraph_market::{MarketEvent, SimulatedClock};
+use tradegraph_store::TradeRecord;
 
 /// Replays `config.data` through the aggregator, the paper broker and, at every close of the
 /// decision timeframe, one cycle of the graph; calls `on_cycle` with each cycle's final state.
@@ -59,6 +61,9 @@ pub async fn backtest(
     );
     let mut builder = SnapshotBuilder::new(instrument.session.clone(), config.keep_candles);
     let mut summary = BotSummary::new(config.cash);
+    let stores = config.stores.clone();
+    let mut open_trade: Option<(TradeRecord, Decimal)> = None;
+    let mut lessons_stored = 0usize;
     while let Some(event) = events.next().await {
         let Some(candle) = builder.on_event(&event)? else {
             if let MarketEvent::Notice { notice, .. } = &event {
@@ -66,10 +71,23 @@ pub async fn backtest(
             }
             continue;
         };
+        if let Err(e) = persist::candle(&stores, &instrument.symbol, &candle).await {
+            summary.store_errors += 1;
+            tracing::warn!(error = %e, "store: candle not written");
+        }
         if candle.timeframe == Timeframe::M1 {
-            broker.on_candle(&instrument.symbol, &candle)?;
+            let fills = broker.on_candle(&instrument.symbol, &candle)?;
             summary.observe_price(candle.close);
             let account = broker.account().await?;
+            let flat = account
+                .position(&instrument.symbol)
+                .is_none_or(|p| p.quantity.is_zero());
+            if let (true, Some(exit)) = (flat, fills.last()) {
+                if let Some((trade, net_before)) = open_trade.take() {
+                    let trade = persist::closed(trade, exit, &account, net_before);
+                    record_trade(&stores, &trade, &mut summary).await;
+                }
+            }
             summary.equity.push(EquityPoint {
                 ts: candle.open_time.add_millis(Timeframe::M1.millis()),
                 equity: account.equity,
@@ -94,14 +112,63 @@ pub async fn backtest(
             .await
             .map_err(|e| RuntimeError::Graph(e.to_string()))?;
         summary.record_cycle(&out.state);
+        let decision = persist::decision(&out.state);
+        if let Err(e) = stores.decisions.record_decision(&decision).await {
+            summary.store_errors += 1;
+            tracing::warn!(error = %e, "store: decision not written");
+        }
+        if let Some(trade) = persist::opened(&out.state, &decision) {
+            let account = out.state.account.as_ref();
+            let net_before = account.map_or(Decimal::ZERO, |a| a.realized_pnl - a.fees_paid);
+            record_trade(&stores, &trade, &mut summary).await;
+            open_trade = Some((trade, net_before));
+        }
+        let new_lessons: Vec<_> = {
+            let learner = desk.learner.lock().map_err(|_| poisoned())?;
+            learner.lessons()[lessons_stored.min(learner.lessons().len())..].to_vec()
+        };
+        for lesson in new_lessons {
+            lessons_stored += 1;
+            let mut record = tradegraph_store::Lesson::new(
+                instrument.symbol.clone(),
+                lesson.ts,
+                "learning",
+                lesson.text.clone(),
+            );
+            record
+                .extra
+                .insert("situation".into(), serde_json::json!(lesson.situation));
+            record
+                .extra
+                .insert("return_pct".into(), serde_json::json!(lesson.return_pct));
+            if let Err(e) = stores.lessons.record_lesson(&record).await {
+                summary.store_errors += 1;
+                tracing::warn!(error = %e, "store: lesson not written");
+            }
+        }
         on_cycle(&out.state);
     }
     summary.malformed_lines = stats.malformed();
+    if let Err(e) = stores.flush().await {
+        summary.store_errors += 1;
+        tracing::warn!(error = %e, "store: flush failed");
+    }
     summary.final_account = Some(broker.account().await?);
     summary.fills = broker.fills_since(0).await?;
     let learner: Learner = desk.learner.lock().map_err(|_| poisoned())?.clone();
     summary.finish(&learner);
     Ok(summary)
+}
+
+async fn record_trade(
+    stores: &tradegraph_store::Stores,
+    trade: &TradeRecord,
+    summary: &mut BotSummary,
+) {
+    if let Err(e) = stores.trades.record_trade(trade).await {
+        summary.store_errors += 1;
+        tracing::warn!(error = %e, trade_id = %trade.trade_id, "store: trade not written");
+    }
 }
 
 fn poisoned() -> RuntimeError {

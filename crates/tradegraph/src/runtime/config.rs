@@ -6,6 +6,7 @@ use tradegraph_agents::node::Brain;
 use tradegraph_core::risk::RiskLimits;
 use tradegraph_core::{Instrument, Timeframe};
 use tradegraph_market::news::{MacroSnapshot, NewsItem};
+use tradegraph_store::Stores;
 
 /// The instruments tradegraph ships a bot for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +49,7 @@ impl InstrumentKey {
 }
 
 /// A bot's configuration.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct BotConfig {
     /// What is traded.
     pub instrument: Instrument,
@@ -72,4 +73,6 @@ pub struct BotConfig {
     pub keep_candles: usize,
     /// The risk guard's limits (DESIGN.md's defaults unless set).
     pub risk_limits: RiskLimits,
+    /// Where candles, decisions and trades go ([`Stores::memory`] unless connected).
+    pub stores: Stores,
 }

@@ -11,6 +11,7 @@ use tradegraph_agents::prompt::Prompts;
 use tradegraph_core::{Currency, Timeframe};
 use tradegraph_llm::config::LlmConfig;
 use tradegraph_market::news::{FileMacro, FixtureNews};
+use tradegraph_store::{Stores, StoresConfig};
 
 /// Runs the example bot for `key` from the repository at `root`: reads `.env.<key>`, replays the
 /// bundled one-minute bars through `graphs/trading.yaml` with the paper broker, prints a line
@@ -67,7 +68,26 @@ async fn run(key: InstrumentKey, root: &Path) -> Result<(), Box<dyn std::error::
         ),
         _ => (FixtureNews::bundled_crypto().items().to_vec(), Vec::new()),
     };
+    let redis = env.var("REDIS_URL");
+    let mongodb = env.var("MONGODB_URI");
+    let stores = Stores::connect(
+        StoresConfig::new()
+            .redis(redis.clone())
+            .mongodb(mongodb.clone(), "tradegraph")
+            .spill_path(root.join(format!(".tradegraph/spill-{}.jsonl", key.key()))),
+    )
+    .await?;
+    println!(
+        "stores: hot cache in {}, history and logs in {}",
+        if redis.is_some() { "Redis" } else { "memory" },
+        if mongodb.is_some() {
+            "MongoDB"
+        } else {
+            "memory"
+        }
+    );
     let config = BotConfig {
+        stores: stores.clone(),
         data: root.join(key.sample_data()),
         graph_yaml: DEFAULT_GRAPH.to_owned(),
         graph_origin: "graphs/trading.yaml".into(),
@@ -93,6 +113,7 @@ async fn run(key: InstrumentKey, root: &Path) -> Result<(), Box<dyn std::error::
     }))
     .await?;
     print_summary(key, &summary);
+    stores.shutdown().await;
     Ok(())
 }
 

@@ -11,6 +11,7 @@ mod config;
 mod env;
 mod error;
 mod example;
+mod persist;
 mod report;
 mod summary;
 

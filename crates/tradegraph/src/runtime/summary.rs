@@ -55,6 +55,8 @@ pub struct BotSummary {
     pub lessons: usize,
     /// Every fill, in order.
     pub fills: Vec<Fill>,
+    /// Store writes that failed (the bot went on; see the warnings).
+    pub store_errors: u64,
 }
 
 impl BotSummary {

@@ -1,0 +1,82 @@
+//! The store traits on the write-behind queue: writes queued, reads from the sink.
+
+use super::{Record, RecordSink, WriteBehind};
+use crate::{
+    CandleHistory, DecisionLog, DecisionRecord, Lesson, LessonLog, Query, StoreError, TradeLog,
+    TradeRecord,
+};
+use async_trait::async_trait;
+use tradegraph_core::{Candle, Symbol, Timeframe};
+
+#[async_trait]
+impl<S: RecordSink + CandleHistory> CandleHistory for WriteBehind<S> {
+    async fn upsert_candles(
+        &self,
+        instrument: &Symbol,
+        candles: &[Candle],
+    ) -> Result<(), StoreError> {
+        for candle in candles {
+            self.submit(Record::Candle {
+                instrument: instrument.clone(),
+                candle: candle.clone(),
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn candles(
+        &self,
+        query: &Query,
+        timeframe: Timeframe,
+    ) -> Result<Vec<Candle>, StoreError> {
+        self.flush().await?;
+        self.sink().candles(query, timeframe).await
+    }
+}
+
+#[async_trait]
+impl<S: RecordSink + DecisionLog> DecisionLog for WriteBehind<S> {
+    async fn record_decision(&self, decision: &DecisionRecord) -> Result<(), StoreError> {
+        self.submit(Record::Decision(decision.clone())).await
+    }
+
+    async fn decisions(&self, query: &Query) -> Result<Vec<DecisionRecord>, StoreError> {
+        self.flush().await?;
+        self.sink().decisions(query).await
+    }
+}
+
+#[async_trait]
+impl<S: RecordSink + TradeLog> TradeLog for WriteBehind<S> {
+    async fn record_trade(&self, trade: &TradeRecord) -> Result<(), StoreError> {
+        self.submit(Record::Trade(trade.clone())).await
+    }
+
+    async fn trade(&self, trade_id: &str) -> Result<Option<TradeRecord>, StoreError> {
+        self.flush().await?;
+        self.sink().trade(trade_id).await
+    }
+
+    async fn trades(&self, query: &Query) -> Result<Vec<TradeRecord>, StoreError> {
+        self.flush().await?;
+        self.sink().trades(query).await
+    }
+}
+
+#[async_trait]
+impl<S: RecordSink + LessonLog> LessonLog for WriteBehind<S> {
+    async fn record_lesson(&self, lesson: &Lesson) -> Result<(), StoreError> {
+        self.submit(Record::Lesson(lesson.clone())).await
+    }
+
+    async fn recent_lessons(
+        &self,
+        instrument: &Symbol,
+        agent: Option<&str>,
+        n: usize,
+    ) -> Result<Vec<Lesson>, StoreError> {
+        self.flush().await?;
+        self.sink().recent_lessons(instrument, agent, n).await
+    }
+}

@@ -1,0 +1,244 @@
+use super::*;
+use crate::{DecisionLog, DecisionRecord, MemoryJournal, Query, StoreEvent};
+use async_trait::async_trait;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
+use tradegraph_core::Timestamp;
+
+/// A sink that can be switched off, counting every write it receives.
+#[derive(Default)]
+struct FlakySink {
+    down: AtomicBool,
+    journal: MemoryJournal,
+    writes: AtomicUsize,
+    order: Mutex<Vec<String>>,
+}
+
+#[async_trait]
+impl RecordSink for FlakySink {
+    async fn write_records(&self, records: &[Record]) -> Result<Rejected, StoreError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(StoreError::Closed);
+        }
+        let mut rejected = Vec::new();
+        for (i, record) in records.iter().enumerate() {
+            self.writes.fetch_add(1, Ordering::SeqCst);
+            match record {
+                Record::Decision(d) if d.action.as_deref() == Some("BAD") => {
+                    rejected.push((i, StoreError::Config("bad".into())));
+                }
+                Record::Decision(d) => {
+                    self.order.lock().unwrap().push(d.decision_id.clone());
+                    self.journal.record_decision(d).await?;
+                }
+                _ => {}
+            }
+        }
+        Ok(rejected)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        if self.down.load(Ordering::SeqCst) {
+            Err(StoreError::Closed)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[async_trait]
+impl DecisionLog for FlakySink {
+    async fn record_decision(&self, d: &DecisionRecord) -> Result<(), StoreError> {
+        self.journal.record_decision(d).await
+    }
+    async fn decisions(&self, q: &Query) -> Result<Vec<DecisionRecord>, StoreError> {
+        self.journal.decisions(q).await
+    }
+}
+
+fn decision(i: i64) -> DecisionRecord {
+    DecisionRecord::new("BTCUSDT".into(), Timestamp::from_secs(i)).action("HOLD")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let dir = std::env::temp_dir().join(format!(
+        "tradegraph-store-{name}-{}-{nanos}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    dir.join("spill.jsonl")
+}
+
+fn config(path: PathBuf) -> WriteBehindConfig {
+    WriteBehindConfig::new(path)
+        .retry_interval(Duration::from_millis(20))
+        .batch_size(7)
+}
+
+async fn wait_drained<S: RecordSink>(wb: &WriteBehind<S>) {
+    for _ in 0..500 {
+        wb.flush().await.unwrap();
+        if wb.spilled() == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the spill file was not drained: {}", wb.spilled());
+}
+
+#[tokio::test]
+async fn writes_go_through_in_order() {
+    let sink = Arc::new(FlakySink::default());
+    let wb = WriteBehind::start(sink.clone(), config(scratch("order")))
+        .await
+        .unwrap();
+    for i in 0..50 {
+        wb.record_decision(&decision(i)).await.unwrap();
+    }
+    assert_eq!(
+        wb.decisions(&Query::new("BTCUSDT")).await.unwrap().len(),
+        50
+    );
+    let order = sink.order.lock().unwrap().clone();
+    let expected: Vec<String> = (0..50).map(|i| decision(i).decision_id).collect();
+    assert_eq!(order, expected);
+    wb.shutdown().await;
+    assert!(matches!(
+        wb.submit(Record::Decision(decision(0))).await,
+        Err(StoreError::Closed)
+    ));
+}
+
+#[tokio::test]
+async fn an_outage_spills_then_drains_in_order_exactly_once() {
+    let sink = Arc::new(FlakySink::default());
+    let path = scratch("outage");
+    let alerts = Alerts::new();
+    let mut events = alerts.subscribe();
+    let wb = WriteBehind::start(sink.clone(), config(path.clone()).alerts(alerts))
+        .await
+        .unwrap();
+    for i in 0..10 {
+        wb.record_decision(&decision(i)).await.unwrap();
+    }
+    wb.flush().await.unwrap();
+    sink.down.store(true, Ordering::SeqCst);
+    for i in 10..40 {
+        wb.record_decision(&decision(i)).await.unwrap();
+    }
+    wb.flush().await.unwrap();
+    assert_eq!(wb.spilled(), 30);
+    assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 30);
+    assert!(matches!(
+        events.recv().await.unwrap(),
+        StoreEvent::Unavailable {
+            backend: "mongodb",
+            ..
+        }
+    ));
+    assert!(matches!(
+        events.recv().await.unwrap(),
+        StoreEvent::Spilling { .. }
+    ));
+    sink.down.store(false, Ordering::SeqCst);
+    // Records arriving while it drains go behind the spilled ones.
+    for i in 40..45 {
+        wb.record_decision(&decision(i)).await.unwrap();
+    }
+    wait_drained(&wb).await;
+    let order = sink.order.lock().unwrap().clone();
+    let expected: Vec<String> = (0..45).map(|i| decision(i).decision_id).collect();
+    assert_eq!(order, expected, "in order, each once");
+    assert_eq!(sink.writes.load(Ordering::SeqCst), 45);
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 0, "emptied");
+    match events.recv().await.unwrap() {
+        StoreEvent::Drained { records, .. } => assert_eq!(records, 35),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        events.recv().await.unwrap(),
+        StoreEvent::Recovered {
+            backend: "mongodb",
+            ..
+        }
+    ));
+}
+
+#[tokio::test]
+async fn a_spill_file_left_by_a_crash_is_written_at_the_next_start() {
+    let path = scratch("restart");
+    let down = Arc::new(FlakySink::default());
+    down.down.store(true, Ordering::SeqCst);
+    let wb = WriteBehind::start(down.clone(), config(path.clone()))
+        .await
+        .unwrap();
+    for i in 0..20 {
+        wb.record_decision(&decision(i)).await.unwrap();
+    }
+    wb.flush().await.unwrap();
+    wb.shutdown().await;
+    // A torn last line, as a crash in the middle of an append leaves.
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str("{\"kind\":\"decision\",\"rec");
+    std::fs::write(&path, text).unwrap();
+    // An offset file from before the records were spilled.
+    std::fs::write(path.with_extension("jsonl.offset"), "0").unwrap();
+
+    let sink = Arc::new(FlakySink::default());
+    let wb = WriteBehind::start(sink.clone(), config(path.clone()))
+        .await
+        .unwrap();
+    assert_eq!(wb.spilled(), 20);
+    wait_drained(&wb).await;
+    assert_eq!(
+        sink.journal
+            .decisions(&Query::new("BTCUSDT"))
+            .await
+            .unwrap()
+            .len(),
+        20
+    );
+    assert_eq!(sink.writes.load(Ordering::SeqCst), 20);
+}
+
+#[tokio::test]
+async fn refused_records_are_kept_and_reported_not_retried() {
+    let sink = Arc::new(FlakySink::default());
+    let path = scratch("rejected");
+    let alerts = Alerts::new();
+    let mut events = alerts.subscribe();
+    let wb = WriteBehind::start(sink.clone(), config(path.clone()).alerts(alerts))
+        .await
+        .unwrap();
+    wb.record_decision(&decision(1).action("BAD"))
+        .await
+        .unwrap();
+    wb.record_decision(&decision(2)).await.unwrap();
+    wb.flush().await.unwrap();
+    assert!(matches!(
+        events.recv().await.unwrap(),
+        StoreEvent::Rejected { .. }
+    ));
+    let rejected = std::fs::read_to_string(path.with_extension("jsonl.rejected")).unwrap();
+    assert!(rejected.contains("BAD"), "{rejected}");
+    assert_eq!(wb.spilled(), 0);
+    assert_eq!(sink.order.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_spill_file_serves_one_process_at_a_time() {
+    let path = scratch("lock");
+    let sink = Arc::new(FlakySink::default());
+    let first = WriteBehind::start(sink.clone(), config(path.clone()))
+        .await
+        .unwrap();
+    let second = WriteBehind::start(sink.clone(), config(path.clone())).await;
+    assert!(
+        matches!(second, Err(StoreError::Config(ref m)) if m.contains("in use")),
+        "{second:?}"
+    );
+    first.shutdown().await;
+}

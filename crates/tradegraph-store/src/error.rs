@@ -1,0 +1,143 @@
+//! The crate's one error type.
+
+use std::path::PathBuf;
+use std::time::Duration;
+use tradegraph_graph::checkpoint::CheckpointError;
+
+/// What went wrong in a store. Messages say what failed, where, and what to do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A Redis command failed.
+    #[cfg(feature = "redis")]
+    #[error("redis {operation} failed: {source} (is Redis running at the configured URL? `scripts/services.sh start` starts one)")]
+    Redis {
+        /// What was being done (`put_tick`, `recent_candles`, ...).
+        operation: &'static str,
+        /// The driver's error.
+        #[source]
+        source: redis::RedisError,
+    },
+    /// A MongoDB operation failed.
+    #[cfg(feature = "mongodb")]
+    #[error("mongodb {operation} failed: {source}")]
+    Mongo {
+        /// What was being done (`upsert ohlc_history`, `find agent_decisions`, ...).
+        operation: String,
+        /// The driver's error.
+        #[source]
+        source: Box<mongodb::error::Error>,
+    },
+    /// A backend did not answer in time.
+    #[error("{backend} {operation} timed out after {after:?}; the server is slow or unreachable")]
+    Timeout {
+        /// `redis` or `mongodb`.
+        backend: &'static str,
+        /// What was being done.
+        operation: &'static str,
+        /// The time limit.
+        after: Duration,
+    },
+    /// The server refused a record for good (a bad value, not a connectivity problem).
+    #[error("{backend} refused {record}: {reason}")]
+    Refused {
+        /// `mongodb`.
+        backend: &'static str,
+        /// The record's collection and key.
+        record: String,
+        /// The server's reason.
+        reason: String,
+    },
+    /// A stored value could not be read back.
+    #[error("cannot decode {what}: {reason}")]
+    Decode {
+        /// Which value (a key, a collection and id).
+        what: String,
+        /// Why.
+        reason: String,
+    },
+    /// A value could not be encoded for storage.
+    #[error("cannot encode {what}: {reason}")]
+    Encode {
+        /// Which value.
+        what: String,
+        /// Why.
+        reason: String,
+    },
+    /// The spill file could not be written or read.
+    #[error(
+        "spill file {path}: {source}; records waiting for MongoDB stay in memory until it works"
+    )]
+    Spill {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A configuration value that cannot work.
+    #[error("invalid store configuration: {0}")]
+    Config(String),
+    /// The write-behind queue has shut down.
+    #[error("the write-behind queue has shut down; no more records are accepted")]
+    Closed,
+    /// A checkpoint could not be stored or read.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+}
+
+impl StoreError {
+    /// True when retrying later may succeed (the server is down, slow or restarting), as opposed
+    /// to a value the server refuses or a bug.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            #[cfg(feature = "redis")]
+            Self::Redis { source, .. } => {
+                source.is_io_error()
+                    || source.is_connection_dropped()
+                    || source.is_connection_refusal()
+                    || source.is_timeout()
+                    || source.is_unrecoverable_error()
+            }
+            #[cfg(feature = "mongodb")]
+            Self::Mongo { source, .. } => crate::mongo::is_transient(source),
+            Self::Timeout { .. } => true,
+            _ => false,
+        }
+    }
+
+    #[cfg_attr(not(any(feature = "redis", feature = "mongodb")), allow(dead_code))]
+    pub(crate) fn decode(what: impl Into<String>, reason: impl ToString) -> Self {
+        Self::Decode {
+            what: what.into(),
+            reason: reason.to_string(),
+        }
+    }
+
+    #[cfg_attr(not(feature = "mongodb"), allow(dead_code))]
+    pub(crate) fn encode(what: impl Into<String>, reason: impl ToString) -> Self {
+        Self::Encode {
+            what: what.into(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// As the graph engine's checkpoint error, for the [`Checkpointer`] implementations.
+    ///
+    /// [`Checkpointer`]: tradegraph_graph::Checkpointer
+    #[cfg_attr(not(any(feature = "redis", feature = "mongodb")), allow(dead_code))]
+    pub(crate) fn into_checkpoint(
+        self,
+        backend: &'static str,
+        operation: &'static str,
+    ) -> CheckpointError {
+        match self {
+            Self::Checkpoint(e) => e,
+            other => CheckpointError::Backend {
+                backend,
+                operation,
+                message: other.to_string(),
+            },
+        }
+    }
+}

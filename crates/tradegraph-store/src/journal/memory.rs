@@ -1,0 +1,120 @@
+use super::{DecisionLog, LessonLog, TradeLog};
+use crate::{DecisionRecord, Lesson, Query, StoreError, TradeRecord};
+use async_trait::async_trait;
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+use tradegraph_core::Symbol;
+
+#[derive(Default)]
+struct Logs {
+    decisions: HashMap<String, DecisionRecord>,
+    trades: HashMap<String, TradeRecord>,
+    lessons: HashMap<String, Lesson>,
+}
+
+/// Decisions, trades and lessons in memory (unbounded: for tests, backtests and short runs).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), tradegraph_store::StoreError> {
+/// use tradegraph_core::Timestamp;
+/// use tradegraph_store::{DecisionLog, DecisionRecord, MemoryJournal, Query};
+/// let log = MemoryJournal::new();
+/// let d = DecisionRecord::new("BTCUSDT".into(), Timestamp::from_secs(60)).action("HOLD");
+/// log.record_decision(&d).await?;
+/// log.record_decision(&d).await?; // a retry: still one
+/// assert_eq!(log.decisions(&Query::new("BTCUSDT")).await?.len(), 1);
+/// # Ok(()) }
+/// ```
+#[derive(Default)]
+pub struct MemoryJournal {
+    logs: Mutex<Logs>,
+}
+
+impl MemoryJournal {
+    /// Empty logs.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Logs> {
+        self.logs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[async_trait]
+impl DecisionLog for MemoryJournal {
+    async fn record_decision(&self, decision: &DecisionRecord) -> Result<(), StoreError> {
+        self.lock()
+            .decisions
+            .insert(decision.decision_id.clone(), decision.clone());
+        Ok(())
+    }
+
+    async fn decisions(&self, query: &Query) -> Result<Vec<DecisionRecord>, StoreError> {
+        let mut found: Vec<DecisionRecord> = self
+            .lock()
+            .decisions
+            .values()
+            .filter(|d| d.instrument == query.instrument && query.contains(d.timestamp))
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| (a.timestamp, &a.decision_id).cmp(&(b.timestamp, &b.decision_id)));
+        Ok(query.keep_newest(found))
+    }
+}
+
+#[async_trait]
+impl TradeLog for MemoryJournal {
+    async fn record_trade(&self, trade: &TradeRecord) -> Result<(), StoreError> {
+        self.lock()
+            .trades
+            .insert(trade.trade_id.clone(), trade.clone());
+        Ok(())
+    }
+
+    async fn trade(&self, trade_id: &str) -> Result<Option<TradeRecord>, StoreError> {
+        Ok(self.lock().trades.get(trade_id).cloned())
+    }
+
+    async fn trades(&self, query: &Query) -> Result<Vec<TradeRecord>, StoreError> {
+        let mut found: Vec<TradeRecord> = self
+            .lock()
+            .trades
+            .values()
+            .filter(|t| t.instrument == query.instrument && query.contains(t.entry_timestamp))
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| {
+            (a.entry_timestamp, &a.trade_id).cmp(&(b.entry_timestamp, &b.trade_id))
+        });
+        Ok(query.keep_newest(found))
+    }
+}
+
+#[async_trait]
+impl LessonLog for MemoryJournal {
+    async fn record_lesson(&self, lesson: &Lesson) -> Result<(), StoreError> {
+        self.lock()
+            .lessons
+            .insert(lesson.lesson_id.clone(), lesson.clone());
+        Ok(())
+    }
+
+    async fn recent_lessons(
+        &self,
+        instrument: &Symbol,
+        agent: Option<&str>,
+        n: usize,
+    ) -> Result<Vec<Lesson>, StoreError> {
+        let mut found: Vec<Lesson> = self
+            .lock()
+            .lessons
+            .values()
+            .filter(|l| &l.instrument == instrument && agent.is_none_or(|a| l.agent == a))
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| (b.timestamp, &b.lesson_id).cmp(&(a.timestamp, &a.lesson_id)));
+        found.truncate(n);
+        Ok(found)
+    }
+}

@@ -1,0 +1,50 @@
+//! The logs: decisions, trades and lessons. Every record carries its own unique key
+//! (`decision_id`, `trade_id`, `lesson_id`) and writing it again replaces it, so a retry or a
+//! replay never duplicates. [`MemoryJournal`] is the default; `MongoStore` (feature `mongodb`)
+//! keeps them in `agent_decisions`, `trades_executed` and `lessons`.
+
+mod memory;
+
+pub use memory::MemoryJournal;
+
+use crate::{DecisionRecord, Lesson, Query, StoreError, TradeRecord};
+use async_trait::async_trait;
+use tradegraph_core::Symbol;
+
+/// The decision log.
+#[async_trait]
+pub trait DecisionLog: Send + Sync + 'static {
+    /// Stores a decision (replacing one with the same `decision_id`).
+    async fn record_decision(&self, decision: &DecisionRecord) -> Result<(), StoreError>;
+
+    /// Decisions whose `timestamp` is in the query's range, oldest first.
+    async fn decisions(&self, query: &Query) -> Result<Vec<DecisionRecord>, StoreError>;
+}
+
+/// The trade log.
+#[async_trait]
+pub trait TradeLog: Send + Sync + 'static {
+    /// Stores a trade (replacing one with the same `trade_id`: status changes, exits).
+    async fn record_trade(&self, trade: &TradeRecord) -> Result<(), StoreError>;
+
+    /// One trade.
+    async fn trade(&self, trade_id: &str) -> Result<Option<TradeRecord>, StoreError>;
+
+    /// Trades whose `entry_timestamp` is in the query's range, oldest first.
+    async fn trades(&self, query: &Query) -> Result<Vec<TradeRecord>, StoreError>;
+}
+
+/// The lessons the learning agent keeps.
+#[async_trait]
+pub trait LessonLog: Send + Sync + 'static {
+    /// Stores a lesson (replacing one with the same `lesson_id`).
+    async fn record_lesson(&self, lesson: &Lesson) -> Result<(), StoreError>;
+
+    /// The newest `n` lessons of an instrument (for one agent, or all), newest first.
+    async fn recent_lessons(
+        &self,
+        instrument: &Symbol,
+        agent: Option<&str>,
+        n: usize,
+    ) -> Result<Vec<Lesson>, StoreError>;
+}

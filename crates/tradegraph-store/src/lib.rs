@@ -1,0 +1,26 @@
+#![doc = include_str!("docs/lib.md")]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+pub mod behind;
+mod error;
+mod event;
+pub mod history;
+pub mod hot;
+pub mod journal;
+#[cfg(feature = "mongodb")]
+pub mod mongo;
+mod query;
+pub mod record;
+#[cfg(feature = "redis")]
+pub mod redis;
+mod stores;
+
+pub use behind::{Record, RecordSink, WriteBehind, WriteBehindConfig};
+pub use error::StoreError;
+pub use event::{Alerts, StoreEvent};
+pub use history::{CandleHistory, MemoryHistory};
+pub use hot::{HotCache, HotLimits, LatestPrice, MemoryHotCache};
+pub use journal::{DecisionLog, LessonLog, MemoryJournal, TradeLog};
+pub use query::Query;
+pub use record::{AgentDecision, DecisionRecord, Lesson, TradeRecord, TradeStatus};
+pub use stores::{Stores, StoresConfig};

@@ -1,0 +1,206 @@
+//! Records as MongoDB documents: the specification's fields, with decimals (prices,
+//! quantities, money) as `Decimal128` and times as BSON dates, so that they stay exact and sort,
+//! filter and chart as numbers and dates in mongosh, Compass or Grafana.
+
+use crate::StoreError;
+use mongodb::bson::{self, doc, Bson, DateTime, Decimal128, Document};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::str::FromStr;
+use tradegraph_core::{Candle, Decimal, Symbol, Timeframe, Timestamp};
+
+/// Decimal and date fields of each record type.
+pub(crate) struct Shape {
+    pub(crate) decimals: &'static [&'static str],
+    pub(crate) times: &'static [&'static str],
+}
+
+pub(crate) const DECISION: Shape = Shape {
+    decimals: &[],
+    times: &["timestamp"],
+};
+pub(crate) const LESSON: Shape = Shape {
+    decimals: &[],
+    times: &["timestamp"],
+};
+pub(crate) const TRADE: Shape = Shape {
+    decimals: &[
+        "entry_price",
+        "quantity",
+        "stop_loss",
+        "take_profit",
+        "exit_price",
+        "realized_pnl",
+    ],
+    times: &["entry_timestamp", "exit_timestamp"],
+};
+
+pub(crate) fn date(t: Timestamp) -> DateTime {
+    DateTime::from_millis(t.millis())
+}
+
+pub(crate) fn decimal(what: &str, d: Decimal) -> Result<Bson, StoreError> {
+    Decimal128::from_str(&d.to_string())
+        .map(Bson::Decimal128)
+        .map_err(|e| StoreError::encode(what, format!("{d} as Decimal128: {e}")))
+}
+
+fn parse_decimal(what: &str, d: &Decimal128) -> Result<Decimal, StoreError> {
+    let text = d.to_string();
+    Decimal::from_str(&text)
+        .or_else(|_| Decimal::from_scientific(&text))
+        .map_err(|e| StoreError::decode(what, format!("Decimal128 {text}: {e}")))
+}
+
+/// A record as a document, with its decimals and times converted.
+pub(crate) fn to_doc<T: Serialize>(
+    value: &T,
+    what: &str,
+    shape: &Shape,
+) -> Result<Document, StoreError> {
+    let mut doc = bson::to_document(value).map_err(|e| StoreError::encode(what, e))?;
+    for &field in shape.decimals {
+        if let Some(Bson::String(text)) = doc.get(field) {
+            let d = Decimal::from_str(text)
+                .map_err(|e| StoreError::encode(what, format!("{field}: {e}")))?;
+            doc.insert(field, decimal(what, d)?);
+        }
+    }
+    for &field in shape.times {
+        if let Some(Bson::String(text)) = doc.get(field) {
+            let t = Timestamp::from_str(text)
+                .map_err(|e| StoreError::encode(what, format!("{field}: {e}")))?;
+            doc.insert(field, date(t));
+        }
+    }
+    Ok(doc)
+}
+
+/// A document back as a record (`_id` dropped).
+pub(crate) fn from_doc<T: DeserializeOwned>(
+    mut doc: Document,
+    what: &str,
+    shape: &Shape,
+) -> Result<T, StoreError> {
+    doc.remove("_id");
+    for &field in shape.decimals {
+        if let Some(Bson::Decimal128(d)) = doc.get(field) {
+            let text = parse_decimal(what, d)?.to_string();
+            doc.insert(field, text);
+        }
+    }
+    for &field in shape.times {
+        if let Some(Bson::DateTime(t)) = doc.get(field) {
+            let millis = t.timestamp_millis();
+            doc.insert(field, millis);
+        }
+    }
+    bson::from_document(doc).map_err(|e| StoreError::decode(what, e))
+}
+
+/// The filter selecting a candle's document: the unique key.
+pub(crate) fn candle_key(
+    instrument: &Symbol,
+    timeframe: Timeframe,
+    open_time: Timestamp,
+) -> Document {
+    doc! { "instrument": instrument.as_str(), "timeframe": timeframe.key(), "timestamp": date(open_time) }
+}
+
+/// `{instrument, timestamp, timeframe, open, high, low, close, volume}` plus `trades`.
+pub(crate) fn candle_doc(instrument: &Symbol, c: &Candle) -> Result<Document, StoreError> {
+    let what = "ohlc_history";
+    Ok(doc! {
+        "instrument": instrument.as_str(),
+        "timestamp": date(c.open_time),
+        "timeframe": c.timeframe.key(),
+        "open": decimal(what, c.open)?,
+        "high": decimal(what, c.high)?,
+        "low": decimal(what, c.low)?,
+        "close": decimal(what, c.close)?,
+        "volume": decimal(what, c.volume)?,
+        "trades": i64::try_from(c.trades).unwrap_or(i64::MAX),
+    })
+}
+
+pub(crate) fn candle_from(doc: &Document) -> Result<Candle, StoreError> {
+    let what = "ohlc_history document";
+    let bad =
+        |field: &str, e: &dyn std::fmt::Display| StoreError::decode(what, format!("{field}: {e}"));
+    let dec = |field: &str| match doc.get(field) {
+        Some(Bson::Decimal128(d)) => parse_decimal(what, d),
+        Some(Bson::Double(f)) => Decimal::try_from(*f).map_err(|e| bad(field, &e)),
+        Some(Bson::String(s)) => Decimal::from_str(s).map_err(|e| bad(field, &e)),
+        other => Err(bad(field, &format!("expected a decimal, found {other:?}"))),
+    };
+    Ok(Candle {
+        open_time: Timestamp::from_millis(
+            doc.get_datetime("timestamp")
+                .map_err(|e| bad("timestamp", &e))?
+                .timestamp_millis(),
+        ),
+        timeframe: Timeframe::from_str(doc.get_str("timeframe").map_err(|e| bad("timeframe", &e))?)
+            .map_err(|e| bad("timeframe", &e))?,
+        open: dec("open")?,
+        high: dec("high")?,
+        low: dec("low")?,
+        close: dec("close")?,
+        volume: dec("volume")?,
+        trades: doc
+            .get_i64("trades")
+            .ok()
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(0),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AgentDecision, TradeRecord};
+    use tradegraph_core::Side;
+
+    #[test]
+    fn trades_store_decimals_and_dates_and_come_back_equal() {
+        let at = Timestamp::from_millis(1_704_103_200_250);
+        let mut t = TradeRecord::new(
+            "t-1",
+            "BTCUSDT".into(),
+            Side::Buy,
+            at,
+            "45000.50".parse().unwrap(),
+            "0.00000001".parse().unwrap(),
+        );
+        t.agent_decisions.insert(
+            "risk".into(),
+            AgentDecision::new("APPROVE", 0.9, "within limits"),
+        );
+        t.realized_pnl = Some("-12.5".parse().unwrap());
+        let doc = to_doc(&t, "t", &TRADE).unwrap();
+        assert_eq!(
+            doc.get("entry_price"),
+            Some(&Bson::Decimal128("45000.50".parse().unwrap()))
+        );
+        assert_eq!(
+            doc.get("entry_timestamp"),
+            Some(&Bson::DateTime(DateTime::from_millis(at.millis())))
+        );
+        assert_eq!(doc.get_str("status").unwrap(), "open");
+        assert!(doc.get("exit_price").is_none());
+        let back: TradeRecord = from_doc(doc, "t", &TRADE).unwrap();
+        assert_eq!(back, t);
+    }
+
+    #[test]
+    fn candles_round_trip() {
+        let c = Candle::opening(
+            Timestamp::from_secs(60),
+            Timeframe::M15,
+            "1.5".parse().unwrap(),
+            "2".parse().unwrap(),
+        );
+        let doc = candle_doc(&Symbol::new("NIFTY50"), &c).unwrap();
+        assert_eq!(doc.get_str("timeframe").unwrap(), "15min");
+        assert_eq!(candle_from(&doc).unwrap(), c);
+    }
+}

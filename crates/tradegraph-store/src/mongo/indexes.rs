@@ -1,0 +1,89 @@
+//! The indexes: unique keys make every write idempotent; the others serve the queries.
+
+use super::{MongoStore, AGENT_DECISIONS, CHECKPOINTS, LESSONS, OHLC_HISTORY, TRADES_EXECUTED};
+use crate::StoreError;
+use mongodb::bson::{doc, Document};
+use mongodb::options::IndexOptions;
+use mongodb::IndexModel;
+
+fn index(keys: Document, name: &str, unique: bool) -> IndexModel {
+    IndexModel::builder()
+        .keys(keys)
+        .options(
+            IndexOptions::builder()
+                .name(name.to_owned())
+                .unique(unique)
+                .build(),
+        )
+        .build()
+}
+
+/// `(collection, [(keys, name, unique)])`.
+fn all() -> Vec<(&'static str, Vec<IndexModel>)> {
+    vec![
+        (
+            OHLC_HISTORY,
+            vec![index(
+                doc! {"instrument": 1, "timeframe": 1, "timestamp": 1},
+                "instrument_timeframe_timestamp",
+                true,
+            )],
+        ),
+        (
+            AGENT_DECISIONS,
+            vec![
+                index(
+                    doc! {"instrument": 1, "timestamp": 1},
+                    "instrument_timestamp",
+                    false,
+                ),
+                index(doc! {"decision_id": 1}, "decision_id", true),
+            ],
+        ),
+        (
+            TRADES_EXECUTED,
+            vec![
+                index(doc! {"trade_id": 1}, "trade_id", true),
+                index(
+                    doc! {"instrument": 1, "entry_timestamp": 1},
+                    "instrument_entry_timestamp",
+                    false,
+                ),
+            ],
+        ),
+        (
+            LESSONS,
+            vec![
+                index(doc! {"lesson_id": 1}, "lesson_id", true),
+                index(
+                    doc! {"instrument": 1, "timestamp": -1},
+                    "instrument_timestamp",
+                    false,
+                ),
+            ],
+        ),
+        (
+            CHECKPOINTS,
+            vec![
+                index(
+                    doc! {"thread_id": 1, "checkpoint_id": 1},
+                    "thread_checkpoint",
+                    true,
+                ),
+                index(doc! {"thread_id": 1, "seq": -1}, "thread_seq", false),
+            ],
+        ),
+    ]
+}
+
+pub(super) async fn create(store: &MongoStore) -> Result<(), StoreError> {
+    for (collection, models) in all() {
+        let coll = store.db.collection::<Document>(collection);
+        store
+            .run("create indexes", async {
+                coll.create_indexes(models).await.map(drop)
+            })
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,216 @@
+//! MongoDB (feature `mongodb`): candle history, the decision, trade and lesson logs, and a graph
+//! checkpointer, in collections shared by every instrument.
+#![doc = include_str!("../docs/mongodb.md")]
+
+mod checkpoint;
+mod document;
+mod indexes;
+mod read;
+mod write;
+
+pub use checkpoint::MongoCheckpointer;
+
+use crate::{Alerts, StoreError};
+use mongodb::bson::doc;
+use mongodb::error::ErrorKind;
+use mongodb::options::ClientOptions;
+use mongodb::{Client, Database};
+use std::future::IntoFuture;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The candle history collection.
+pub const OHLC_HISTORY: &str = "ohlc_history";
+/// The decision log collection.
+pub const AGENT_DECISIONS: &str = "agent_decisions";
+/// The trade log collection.
+pub const TRADES_EXECUTED: &str = "trades_executed";
+/// The lessons collection.
+pub const LESSONS: &str = "lessons";
+/// The graph checkpoints collection.
+pub const CHECKPOINTS: &str = "checkpoints";
+/// Per-thread checkpoint counters.
+pub const CHECKPOINT_THREADS: &str = "checkpoint_threads";
+
+/// How to reach MongoDB.
+///
+/// ```
+/// use tradegraph_store::mongo::MongoConfig;
+/// let config = MongoConfig::new("mongodb://127.0.0.1:27017").database("trading");
+/// assert_eq!(config.database, "trading");
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct MongoConfig {
+    /// `mongodb://[user:password@]host:port[/?options]` (`MONGODB_URI`).
+    pub uri: String,
+    /// The database (`tradegraph`).
+    pub database: String,
+    /// Time limit of every operation, and of finding the server (5 seconds).
+    pub timeout: Duration,
+    /// Where [`StoreEvent`](crate::StoreEvent)s go.
+    pub alerts: Alerts,
+}
+
+impl MongoConfig {
+    /// Defaults for `uri`.
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self {
+            uri: uri.into(),
+            database: "tradegraph".into(),
+            timeout: Duration::from_secs(5),
+            alerts: Alerts::new(),
+        }
+    }
+
+    /// Sets the database.
+    #[must_use]
+    pub fn database(mut self, name: impl Into<String>) -> Self {
+        self.database = name.into();
+        self
+    }
+
+    /// Sets the time limit.
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sends events to `alerts`.
+    #[must_use]
+    pub fn alerts(mut self, alerts: Alerts) -> Self {
+        self.alerts = alerts;
+        self
+    }
+}
+
+/// History, logs and lessons in MongoDB. Writes are idempotent upserts on each record's unique
+/// key, batched (one round trip per collection per batch); the indexes are created with the
+/// first operation that reaches the server. Cloning shares the connection pool.
+///
+/// Direct writes fail while MongoDB is away; put a [`WriteBehind`](crate::WriteBehind) in front
+/// (as [`Stores::connect`](crate::Stores::connect) does) so that nothing waits and nothing is
+/// lost.
+#[derive(Clone)]
+pub struct MongoStore {
+    db: Database,
+    write_concern: mongodb::bson::Document,
+    timeout: Duration,
+    indexed: Arc<AtomicBool>,
+}
+
+impl MongoStore {
+    /// A store on `config.uri`. Makes no connection yet: fails only for a bad URI.
+    pub async fn connect(config: &MongoConfig) -> Result<Self, StoreError> {
+        let mut options = ClientOptions::parse(&config.uri).await.map_err(|e| {
+            StoreError::Config(format!("MONGODB_URI `{}`: {e}", redact(&config.uri)))
+        })?;
+        options.app_name.get_or_insert_with(|| "tradegraph".into());
+        options
+            .server_selection_timeout
+            .get_or_insert(config.timeout);
+        options.connect_timeout.get_or_insert(config.timeout);
+        // Acknowledged once journaled, so that a server killed right after loses nothing we were
+        // told was written; a URI's own `w`/`journal` options take precedence.
+        let write_concern = match &options.write_concern {
+            Some(wc) => mongodb::bson::to_document(wc).unwrap_or_else(|_| doc! {"w": 1, "j": true}),
+            None => doc! {"w": 1, "j": true},
+        };
+        let client = Client::with_options(options).map_err(|e| mongo("connect", e))?;
+        Ok(Self {
+            db: client.database(&config.database),
+            write_concern,
+            timeout: config.timeout,
+            indexed: Arc::new(AtomicBool::new(false)),
+        })
+    }
+
+    /// The database, for queries of your own.
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// Checks that MongoDB answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.run("ping", async {
+            self.db.run_command(doc! {"ping": 1}).await.map(drop)
+        })
+        .await
+    }
+
+    /// Creates the indexes (idempotent; done by the first operation anyway).
+    pub async fn ensure_indexes(&self) -> Result<(), StoreError> {
+        indexes::create(self).await?;
+        self.indexed.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+
+    async fn ready(&self) -> Result<(), StoreError> {
+        if self.indexed.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        self.ensure_indexes().await
+    }
+
+    /// Runs an operation with the time limit.
+    pub(crate) async fn run<T>(
+        &self,
+        operation: &'static str,
+        fut: impl IntoFuture<Output = mongodb::error::Result<T>>,
+    ) -> Result<T, StoreError> {
+        match tokio::time::timeout(self.timeout, fut.into_future()).await {
+            Ok(result) => result.map_err(|e| mongo(operation, e)),
+            Err(_) => Err(StoreError::Timeout {
+                backend: "mongodb",
+                operation,
+                after: self.timeout,
+            }),
+        }
+    }
+}
+
+impl std::fmt::Debug for MongoStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MongoStore")
+            .field("database", &self.db.name())
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn mongo(operation: &str, source: mongodb::error::Error) -> StoreError {
+    StoreError::Mongo {
+        operation: operation.to_owned(),
+        source: Box::new(source),
+    }
+}
+
+/// The URI without its password, for messages.
+fn redact(uri: &str) -> String {
+    match (uri.find("://"), uri.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://***{}", &uri[..scheme], &uri[at..])
+        }
+        _ => uri.to_owned(),
+    }
+}
+
+/// Server codes that mean "not now" (shutting down, stepping down, network).
+const TRANSIENT_CODES: &[i32] = &[
+    6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436,
+];
+
+/// Whether retrying later may succeed.
+pub(crate) fn is_transient(e: &mongodb::error::Error) -> bool {
+    if e.contains_label("RetryableWriteError") || e.contains_label("TransientTransactionError") {
+        return true;
+    }
+    match e.kind.as_ref() {
+        ErrorKind::Io(_)
+        | ErrorKind::ConnectionPoolCleared { .. }
+        | ErrorKind::ServerSelection { .. } => true,
+        ErrorKind::Command(c) => TRANSIENT_CODES.contains(&c.code),
+        _ => false,
+    }
+}

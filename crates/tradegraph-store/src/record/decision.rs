@@ -1,0 +1,91 @@
+use super::Extra;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use tradegraph_core::{Symbol, Timestamp};
+
+/// One agent's view in a decision: `{signal, confidence, reasoning}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentDecision {
+    /// What the agent says: `BUY`, `SELL`, `HOLD` (or `BULLISH`, `BEARISH`, `NEUTRAL` for an
+    /// analyst).
+    pub signal: String,
+    /// How sure, in `[0, 1]`.
+    pub confidence: f64,
+    /// Why, in the agent's words.
+    pub reasoning: String,
+    /// Anything else the agent reported (key factors, targets, ...).
+    #[serde(flatten, default)]
+    pub extra: Extra,
+}
+
+impl AgentDecision {
+    /// A view with no extra fields.
+    pub fn new(signal: impl Into<String>, confidence: f64, reasoning: impl Into<String>) -> Self {
+        Self {
+            signal: signal.into(),
+            confidence,
+            reasoning: reasoning.into(),
+            extra: Extra::new(),
+        }
+    }
+}
+
+/// A decision cycle's outcome, as stored in `agent_decisions`:
+/// `{timestamp, instrument, agent_decisions: {technical: {signal, confidence, reasoning}, ...}}`,
+/// plus `decision_id`, the key that makes writing it twice harmless.
+///
+/// ```
+/// use tradegraph_store::{AgentDecision, DecisionRecord};
+/// let at = "2024-01-01T10:00:00Z".parse()?;
+/// let d = DecisionRecord::new("BTCUSDT".into(), at)
+///     .agent("technical", AgentDecision::new("BUY", 0.7, "EMA cross"));
+/// assert_eq!(d.decision_id, "BTCUSDT@2024-01-01T10:00:00Z");
+/// # Ok::<(), tradegraph_core::CoreError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionRecord {
+    /// When the decision was taken.
+    pub timestamp: Timestamp,
+    /// The instrument.
+    pub instrument: Symbol,
+    /// Each agent's view, by agent name (`technical`, `fundamental`, `sentiment`, `macro`, `bull`,
+    /// `bear`, `risk`, `portfolio`, ...).
+    pub agent_decisions: BTreeMap<String, AgentDecision>,
+    /// Unique key; [`DecisionRecord::new`] derives it from the instrument and the time, so a
+    /// replay of the same data writes the same decision.
+    pub decision_id: String,
+    /// The final action, when one was taken (`BUY`, `SELL`, `HOLD`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// Further fields.
+    #[serde(flatten, default)]
+    pub extra: Extra,
+}
+
+impl DecisionRecord {
+    /// An empty decision of `instrument` at `timestamp`, keyed `<instrument>@<timestamp>`.
+    pub fn new(instrument: Symbol, timestamp: Timestamp) -> Self {
+        Self {
+            decision_id: format!("{instrument}@{timestamp}"),
+            timestamp,
+            instrument,
+            agent_decisions: BTreeMap::new(),
+            action: None,
+            extra: Extra::new(),
+        }
+    }
+
+    /// Adds (or replaces) an agent's view.
+    #[must_use]
+    pub fn agent(mut self, name: impl Into<String>, decision: AgentDecision) -> Self {
+        self.agent_decisions.insert(name.into(), decision);
+        self
+    }
+
+    /// Sets the final action.
+    #[must_use]
+    pub fn action(mut self, action: impl Into<String>) -> Self {
+        self.action = Some(action.into());
+        self
+    }
+}

@@ -1,0 +1,104 @@
+//! The key scheme: the specification's keys, plus the indexes that make "the last N" one round
+//! trip. Every key names its instrument, so bots of several instruments share one Redis.
+
+use tradegraph_core::{Symbol, Timeframe, Timestamp};
+
+/// Builds keys, each behind an optional prefix (empty by default, which gives the specification's
+/// keys exactly; a prefix such as `staging:` separates environments sharing a server).
+///
+/// ```
+/// use tradegraph_core::{Symbol, Timeframe};
+/// use tradegraph_store::redis::Keys;
+/// let keys = Keys::new("");
+/// let btc = Symbol::new("BTCUSD");
+/// let at = "2024-01-01T10:00:00Z".parse()?;
+/// assert_eq!(keys.latest(&btc), "price:BTCUSD:latest");
+/// assert_eq!(keys.latest_ts(&btc), "price:BTCUSD:latest_ts");
+/// assert_eq!(keys.ohlc(&btc, Timeframe::M1, at), "ohlc:BTCUSD:1min:20240101T100000Z");
+/// assert_eq!(keys.tick(&btc, at), "tick:BTCUSD:20240101T100000Z");
+/// assert_eq!(keys.ohlc_index(&btc, Timeframe::M1), "index:ohlc:BTCUSD:1min");
+/// # Ok::<(), tradegraph_core::CoreError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    /// Keys behind `prefix`.
+    pub fn new(prefix: impl Into<String>) -> Self {
+        Self {
+            prefix: prefix.into(),
+        }
+    }
+
+    /// The prefix.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// `price:<SYM>:latest`: the last price, as a decimal string (5 minutes).
+    pub fn latest(&self, instrument: &Symbol) -> String {
+        format!("{}price:{instrument}:latest", self.prefix)
+    }
+
+    /// `price:<SYM>:latest_ts`: its time, RFC 3339 (5 minutes).
+    pub fn latest_ts(&self, instrument: &Symbol) -> String {
+        format!("{}price:{instrument}:latest_ts", self.prefix)
+    }
+
+    /// `ohlc:<SYM>:<tf>:`, to which the compact open time is appended.
+    pub fn ohlc_stem(&self, instrument: &Symbol, timeframe: Timeframe) -> String {
+        format!("{}ohlc:{instrument}:{}:", self.prefix, timeframe.key())
+    }
+
+    /// `ohlc:<SYM>:<tf>:<open time>`: a candle as JSON (24 hours).
+    pub fn ohlc(&self, instrument: &Symbol, timeframe: Timeframe, open_time: Timestamp) -> String {
+        format!(
+            "{}{}",
+            self.ohlc_stem(instrument, timeframe),
+            open_time.compact()
+        )
+    }
+
+    /// `tick:<SYM>:`, to which the compact time is appended.
+    pub fn tick_stem(&self, instrument: &Symbol) -> String {
+        format!("{}tick:{instrument}:", self.prefix)
+    }
+
+    /// `tick:<SYM>:<time>`: the last tick of that second as JSON (24 hours).
+    pub fn tick(&self, instrument: &Symbol, ts: Timestamp) -> String {
+        format!("{}{}", self.tick_stem(instrument), ts.compact())
+    }
+
+    /// `index:ohlc:<SYM>:<tf>`: sorted set of the candles' compact open times, scored by open
+    /// time in milliseconds.
+    pub fn ohlc_index(&self, instrument: &Symbol, timeframe: Timeframe) -> String {
+        format!("{}index:ohlc:{instrument}:{}", self.prefix, timeframe.key())
+    }
+
+    /// `index:tick:<SYM>`: sorted set of the ticks' compact times, scored in milliseconds.
+    pub fn tick_index(&self, instrument: &Symbol) -> String {
+        format!("{}index:tick:{instrument}", self.prefix)
+    }
+
+    /// `checkpoint:<thread>:<id>`: a graph checkpoint (JSON, the engine's codec).
+    pub fn checkpoint(&self, thread: &str, id: &str) -> String {
+        format!("{}checkpoint:{thread}:{id}", self.prefix)
+    }
+
+    /// `checkpoint_writes:<thread>:<id>`: hash of pending writes by task index.
+    pub fn checkpoint_writes(&self, thread: &str, id: &str) -> String {
+        format!("{}checkpoint_writes:{thread}:{id}", self.prefix)
+    }
+
+    /// `checkpoints:<thread>`: sorted set of the thread's checkpoint ids, in write order.
+    pub fn checkpoints(&self, thread: &str) -> String {
+        format!("{}checkpoints:{thread}", self.prefix)
+    }
+
+    /// `checkpoint_seq:<thread>`: the thread's write counter.
+    pub fn checkpoint_seq(&self, thread: &str) -> String {
+        format!("{}checkpoint_seq:{thread}", self.prefix)
+    }
+}

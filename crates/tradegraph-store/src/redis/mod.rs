@@ -1,0 +1,162 @@
+//! Redis (feature `redis`): the hot cache with the specification's keys and TTLs, and a graph
+//! checkpointer.
+#![doc = include_str!("../docs/redis.md")]
+
+mod checkpoint;
+mod commands;
+mod hot;
+mod keys;
+#[cfg(feature = "llm-cache")]
+mod llm_cache;
+mod pending;
+mod value;
+mod writer;
+
+pub use checkpoint::RedisCheckpointer;
+pub use hot::RedisHotCache;
+pub use keys::Keys;
+#[cfg(feature = "llm-cache")]
+pub use llm_cache::RedisLlmCache;
+
+use crate::{Alerts, HotLimits, StoreError};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use std::time::Duration;
+
+/// How to reach Redis and how to behave while it is away.
+///
+/// ```
+/// use std::time::Duration;
+/// use tradegraph_store::redis::RedisConfig;
+/// let config = RedisConfig::new("redis://127.0.0.1:6379").key_prefix("staging:").timeout(Duration::from_millis(500));
+/// assert_eq!(config.key_prefix, "staging:");
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RedisConfig {
+    /// `redis://[user:password@]host:port[/db]` (`REDIS_URL`).
+    pub url: String,
+    /// Prepended to every key (empty: the specification's keys exactly).
+    pub key_prefix: String,
+    /// Time limit of every command, and of connecting (1 second).
+    pub timeout: Duration,
+    /// While Redis is away, how often the writer tries it again (1 second).
+    pub retry_interval: Duration,
+    /// Most writes held back while Redis is away (100,000); beyond, the oldest ticks are dropped.
+    pub max_pending: usize,
+    /// TTLs and windows: the latest price 5 minutes, candles and ticks 24 hours.
+    pub limits: HotLimits,
+    /// Where [`StoreEvent`](crate::StoreEvent)s go.
+    pub alerts: Alerts,
+}
+
+impl RedisConfig {
+    /// Defaults for `url`.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            key_prefix: String::new(),
+            timeout: Duration::from_secs(1),
+            retry_interval: Duration::from_secs(1),
+            max_pending: 100_000,
+            limits: HotLimits::default(),
+            alerts: Alerts::new(),
+        }
+    }
+
+    /// Sets the key prefix.
+    #[must_use]
+    pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.key_prefix = prefix.into();
+        self
+    }
+
+    /// Sets the command time limit.
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets how often Redis is tried again while away.
+    #[must_use]
+    pub fn retry_interval(mut self, interval: Duration) -> Self {
+        self.retry_interval = interval;
+        self
+    }
+
+    /// Sets the held-back write bound.
+    #[must_use]
+    pub fn max_pending(mut self, n: usize) -> Self {
+        self.max_pending = n;
+        self
+    }
+
+    /// Sets the TTLs and windows.
+    #[must_use]
+    pub fn limits(mut self, limits: HotLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Sends events to `alerts`.
+    #[must_use]
+    pub fn alerts(mut self, alerts: Alerts) -> Self {
+        self.alerts = alerts;
+        self
+    }
+
+    /// A connection that reconnects by itself. It is made lazily: this fails only for a bad URL,
+    /// not for an unreachable server (writes then report it, and the hot cache carries on in
+    /// process).
+    pub(crate) fn connection(&self) -> Result<ConnectionManager, StoreError> {
+        let client = redis::Client::open(self.url.as_str())
+            .map_err(|e| StoreError::Config(format!("REDIS_URL `{}`: {e}", redact(&self.url))))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(self.timeout))
+            .set_response_timeout(Some(self.timeout))
+            .set_number_of_retries(1)
+            .set_max_delay(self.retry_interval);
+        ConnectionManager::new_lazy_with_config(client, config).map_err(|source| {
+            StoreError::Redis {
+                operation: "connect",
+                source,
+            }
+        })
+    }
+}
+
+/// The URL without its password, for messages.
+pub(crate) fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://***{}", &url[..scheme], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Runs a command with the time limit, naming the operation in errors.
+pub(crate) async fn run<T>(
+    operation: &'static str,
+    timeout: Duration,
+    fut: impl std::future::Future<Output = redis::RedisResult<T>>,
+) -> Result<T, StoreError> {
+    match tokio::time::timeout(timeout, fut).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(source)) => Err(StoreError::Redis { operation, source }),
+        Err(_) => Err(StoreError::Timeout {
+            backend: "redis",
+            operation,
+            after: timeout,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(super::redact("redis://u:secret@h:1/0"), "redis://***@h:1/0");
+        assert_eq!(super::redact("redis://h:1"), "redis://h:1");
+    }
+}

@@ -1,0 +1,182 @@
+//! [`Stores`]: one of each store, as a bot uses them, from URLs.
+
+use crate::{
+    Alerts, CandleHistory, DecisionLog, HotCache, LessonLog, MemoryHistory, MemoryHotCache,
+    MemoryJournal, StoreError, TradeLog,
+};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What [`Stores::connect`] connects to: the runtime fills it from `REDIS_URL` and `MONGODB_URI`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct StoresConfig {
+    /// Redis for the hot cache; `None`: in memory.
+    pub redis_url: Option<String>,
+    /// MongoDB for history and logs; `None`: in memory.
+    pub mongodb_uri: Option<String>,
+    /// The MongoDB database (`tradegraph`).
+    pub database: String,
+    /// The write-behind spill file (`.tradegraph/spill.jsonl`). One per process: a second
+    /// process opening the same file is refused.
+    pub spill_path: PathBuf,
+    /// Where [`StoreEvent`](crate::StoreEvent)s go.
+    pub alerts: Alerts,
+}
+
+impl Default for StoresConfig {
+    fn default() -> Self {
+        Self {
+            redis_url: None,
+            mongodb_uri: None,
+            database: "tradegraph".into(),
+            spill_path: PathBuf::from(".tradegraph/spill.jsonl"),
+            alerts: Alerts::new(),
+        }
+    }
+}
+
+impl StoresConfig {
+    /// Everything in memory.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Uses Redis (when `Some`).
+    #[must_use]
+    pub fn redis(mut self, url: Option<String>) -> Self {
+        self.redis_url = url;
+        self
+    }
+
+    /// Uses MongoDB (when `Some`).
+    #[must_use]
+    pub fn mongodb(mut self, uri: Option<String>, database: impl Into<String>) -> Self {
+        self.mongodb_uri = uri;
+        self.database = database.into();
+        self
+    }
+
+    /// Sets the spill file.
+    #[must_use]
+    pub fn spill_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.spill_path = path.into();
+        self
+    }
+}
+
+/// The stores a bot writes to and its agents read from. Cloning shares them.
+///
+/// ```
+/// use tradegraph_store::Stores;
+/// let stores = Stores::memory();
+/// let _events = stores.alerts.subscribe();
+/// ```
+#[derive(Clone)]
+pub struct Stores {
+    /// Latest prices, recent candles and ticks.
+    pub hot: Arc<dyn HotCache>,
+    /// Candle history.
+    pub history: Arc<dyn CandleHistory>,
+    /// The decision log.
+    pub decisions: Arc<dyn DecisionLog>,
+    /// The trade log.
+    pub trades: Arc<dyn TradeLog>,
+    /// Lessons.
+    pub lessons: Arc<dyn LessonLog>,
+    /// What the stores report while they keep working.
+    pub alerts: Alerts,
+    #[cfg(feature = "mongodb")]
+    behind: Option<Arc<crate::WriteBehind<crate::mongo::MongoStore>>>,
+}
+
+impl Stores {
+    /// Everything in memory: the default, with no server at all.
+    pub fn memory() -> Self {
+        let journal = Arc::new(MemoryJournal::new());
+        Self {
+            hot: Arc::new(MemoryHotCache::new()),
+            history: Arc::new(MemoryHistory::new()),
+            decisions: journal.clone(),
+            trades: journal.clone(),
+            lessons: journal,
+            alerts: Alerts::new(),
+            #[cfg(feature = "mongodb")]
+            behind: None,
+        }
+    }
+
+    /// Redis for the hot cache and MongoDB (behind a write-behind queue) for history and logs,
+    /// each when configured, memory otherwise. An unreachable server is not an error (the stores
+    /// carry on and raise alerts); a bad URL, or a URL for a backend this build lacks, is.
+    ///
+    /// # Errors
+    /// [`StoreError::Config`] for a bad URL or a missing feature; [`StoreError::Spill`] when the
+    /// spill file cannot be opened.
+    pub async fn connect(config: StoresConfig) -> Result<Self, StoreError> {
+        let mut stores = Self::memory();
+        stores.alerts = config.alerts.clone();
+        if let Some(url) = &config.redis_url {
+            #[cfg(feature = "redis")]
+            {
+                let redis =
+                    crate::redis::RedisConfig::new(url.clone()).alerts(config.alerts.clone());
+                stores.hot = Arc::new(crate::redis::RedisHotCache::connect(redis).await?);
+            }
+            #[cfg(not(feature = "redis"))]
+            return Err(missing("redis", url));
+        }
+        if let Some(uri) = &config.mongodb_uri {
+            #[cfg(feature = "mongodb")]
+            {
+                let mongo = crate::mongo::MongoConfig::new(uri.clone())
+                    .database(config.database.clone())
+                    .alerts(config.alerts.clone());
+                let store = Arc::new(crate::mongo::MongoStore::connect(&mongo).await?);
+                let queue = crate::WriteBehindConfig::new(config.spill_path.clone())
+                    .alerts(config.alerts.clone());
+                let behind = Arc::new(crate::WriteBehind::start(store, queue).await?);
+                stores.history = behind.clone();
+                stores.decisions = behind.clone();
+                stores.trades = behind.clone();
+                stores.lessons = behind.clone();
+                stores.behind = Some(behind);
+            }
+            #[cfg(not(feature = "mongodb"))]
+            return Err(missing("mongodb", uri));
+        }
+        Ok(stores)
+    }
+
+    /// Waits until every history and log record written so far is in MongoDB or its spill file
+    /// (nothing to do in memory).
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        #[cfg(feature = "mongodb")]
+        if let Some(behind) = &self.behind {
+            return behind.flush().await;
+        }
+        Ok(())
+    }
+
+    /// Flushes and stops the write-behind queue, for a clean exit.
+    pub async fn shutdown(&self) {
+        #[cfg(feature = "mongodb")]
+        if let Some(behind) = &self.behind {
+            behind.shutdown().await;
+        }
+    }
+}
+
+#[cfg(not(all(feature = "redis", feature = "mongodb")))]
+fn missing(feature: &str, url: &str) -> StoreError {
+    let scheme = url.split("://").next().unwrap_or(url);
+    StoreError::Config(format!(
+        "a {scheme}:// URL was given but tradegraph-store was built without the `{feature}` feature; enable it"
+    ))
+}
+
+impl std::fmt::Debug for Stores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stores").finish_non_exhaustive()
+    }
+}

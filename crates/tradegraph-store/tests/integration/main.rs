@@ -1,0 +1,16 @@
+//! Integration tests: the in-memory stores, and Redis and MongoDB against real servers
+//! (`scripts/services.sh start`; skipped, saying so, when unreachable, unless
+//! `TRADEGRAPH_REQUIRE_SERVICES=1`). One binary, so that linking happens once and the tests run
+//! in parallel; each test uses its own keys, databases or private server.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+mod crash_resume;
+mod memory;
+mod mongo_logs;
+mod mongo_outage;
+mod mongo_schema;
+mod redis_hot;
+mod redis_llm;
+mod stores;

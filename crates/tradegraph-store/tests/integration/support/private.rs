@@ -1,0 +1,180 @@
+//! Server processes owned by one test, on a free port, so that stopping them disturbs no one.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn find(env: &str, candidates: &[PathBuf]) -> Option<PathBuf> {
+    if let Ok(path) = std::env::var(env) {
+        return Some(PathBuf::from(path)).filter(|p| p.exists());
+    }
+    candidates.iter().find(|p| p.exists()).cloned()
+}
+
+fn wait_for(port: u16, up: bool) {
+    for _ in 0..300 {
+        let open = std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
+        if open == up {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!(
+        "port {port} did not become {}",
+        if up { "open" } else { "closed" }
+    );
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(super::unique(name));
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    dir
+}
+
+/// A private `redis-server` without persistence (a restart comes back empty).
+pub struct PrivateRedis {
+    bin: PathBuf,
+    dir: PathBuf,
+    pub port: u16,
+    child: Option<Child>,
+}
+
+impl PrivateRedis {
+    /// Starts one, or `None` (skip) when `redis-server` is not installed.
+    pub fn start() -> Option<Self> {
+        let Some(bin) = find(
+            "TRADEGRAPH_REDIS_SERVER",
+            &[
+                "/usr/bin/redis-server".into(),
+                "/usr/local/bin/redis-server".into(),
+            ],
+        ) else {
+            return super::unavailable("redis-server is not installed");
+        };
+        let mut redis = Self {
+            bin,
+            dir: scratch("redis"),
+            port: free_port(),
+            child: None,
+        };
+        redis.resume();
+        Some(redis)
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the server (SIGKILL: an abrupt loss).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        wait_for(self.port, false);
+    }
+
+    /// Starts it again on the same port.
+    pub fn resume(&mut self) {
+        let child = Command::new(&self.bin)
+            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(&self.dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server starts");
+        self.child = Some(child);
+        wait_for(self.port, true);
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A private `mongod` (standalone, its own data directory, kept across restarts).
+pub struct PrivateMongo {
+    bin: PathBuf,
+    dir: PathBuf,
+    pub port: u16,
+    child: Option<Child>,
+}
+
+impl PrivateMongo {
+    /// Starts one, or `None` (skip) when mongod is not in `.services/bin` (run
+    /// `scripts/services.sh start` once) or `TRADEGRAPH_MONGOD`.
+    pub fn start() -> Option<Self> {
+        let Some(bin) = find(
+            "TRADEGRAPH_MONGOD",
+            &[workspace_root().join(".services/bin/mongod")],
+        ) else {
+            return super::unavailable("mongod is not in .services/bin");
+        };
+        let mut mongo = Self {
+            bin,
+            dir: scratch("mongod"),
+            port: free_port(),
+            child: None,
+        };
+        mongo.resume();
+        Some(mongo)
+    }
+
+    pub fn uri(&self) -> String {
+        format!("mongodb://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the server (SIGKILL: an abrupt loss; the journal keeps acknowledged writes).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        wait_for(self.port, false);
+    }
+
+    /// Starts it again on the same port and data directory.
+    pub fn resume(&mut self) {
+        let child = Command::new(&self.bin)
+            .args(["--bind_ip", "127.0.0.1", "--port", &self.port.to_string()])
+            .arg("--dbpath")
+            .arg(&self.dir)
+            .args(["--wiredTigerCacheSizeGB", "0.25", "--quiet"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("mongod starts");
+        self.child = Some(child);
+        wait_for(self.port, true);
+    }
+}
+
+impl Drop for PrivateMongo {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
