@@ -9,7 +9,7 @@ use crate::snapshot::{ExternalInputs, MarketSnapshot};
 use crate::AgentName;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use tradegraph_core::order::Order;
+use tradegraph_core::order::{Fill, Order};
 use tradegraph_core::position::Account;
 use tradegraph_core::risk::Verdict;
 use tradegraph_core::{Instrument, Timeframe, Timestamp};
@@ -61,6 +61,9 @@ pub struct TradingState {
     /// Orders the execution agent submitted this cycle.
     #[reducer(append)]
     pub orders: Vec<Order>,
+    /// Fills of those orders (a market order fills at once on the paper broker).
+    #[reducer(append)]
+    pub fills: Vec<Fill>,
     /// The weight of each analyst in the portfolio manager's view, from learning.
     pub weights: AgentWeights,
     /// Lessons from earlier trades in similar situations, given to the agents.
@@ -88,6 +91,7 @@ impl TradingState {
             account: None,
             verdict: None,
             orders: Vec::new(),
+            fills: Vec::new(),
             weights: AgentWeights::default(),
             lessons: Vec::new(),
             prompt_versions: BTreeMap::new(),

@@ -167,6 +167,9 @@ async fn a_stop_loss_is_hit() {
     .await;
 
     assert_eq!(run.cycles[0].orders.len(), 1, "{:?}", run.cycles[0].verdict);
+    let entry = &run.cycles[0].fills;
+    assert_eq!(entry.len(), 1, "the market order filled at once");
+    assert_eq!(entry[0].side, Side::Buy);
     let exits = sells(&run);
     assert_eq!(exits.len(), 1);
     // Within the 00:20 bar (a bar's fills are stamped at its last millisecond).

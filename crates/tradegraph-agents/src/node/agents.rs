@@ -33,6 +33,25 @@ impl AgentNode {
         }
     }
 
+    /// The report: by rules at once when there is no model (no future to build or move: the
+    /// common case in backtests), otherwise through [`Self::produce`], boxed so this future
+    /// stays small.
+    async fn report<T: Report>(
+        &self,
+        state: &TradingState,
+        round: u32,
+        rule: impl FnOnce() -> T,
+    ) -> AgentReport<T> {
+        if self.brain.model.is_none() {
+            return AgentReport {
+                report: rule(),
+                mode: AgentMode::unconfigured(),
+                prompt_version: self.brain.prompts.version(self.agent).to_owned(),
+            };
+        }
+        Box::pin(self.produce(state, round, rule)).await
+    }
+
     /// Asks the model (when there is one) and checks the answer against `T`'s schema; falls
     /// back to `rule` on any failure, recording why.
     async fn produce<T: Report>(
@@ -89,16 +108,16 @@ impl Node<TradingState> for AgentNode {
         let update = TradingStateUpdate::default();
         let update = match self.agent {
             AgentName::Technical => {
-                update.technical(Some(self.produce(s, 0, || rules::technical(s, &cfg)).await))
+                update.technical(Some(self.report(s, 0, || rules::technical(s, &cfg)).await))
             }
             AgentName::Fundamental => {
-                update.fundamental(Some(self.produce(s, 0, || rules::fundamental(s)).await))
+                update.fundamental(Some(self.report(s, 0, || rules::fundamental(s)).await))
             }
             AgentName::Sentiment => {
-                update.sentiment(Some(self.produce(s, 0, || rules::sentiment(s)).await))
+                update.sentiment(Some(self.report(s, 0, || rules::sentiment(s)).await))
             }
             AgentName::Macro => {
-                update.macro_view(Some(self.produce(s, 0, || rules::macro_view(s)).await))
+                update.macro_view(Some(self.report(s, 0, || rules::macro_view(s)).await))
             }
             AgentName::Bull | AgentName::Bear => {
                 let stance = if self.agent == AgentName::Bull {
@@ -108,7 +127,7 @@ impl Node<TradingState> for AgentNode {
                 };
                 let round = ctx.round();
                 let turn = self
-                    .produce(s, round, || rules::debate_turn(s, stance, round))
+                    .report(s, round, || rules::debate_turn(s, stance, round))
                     .await;
                 update.debate(vec![DebateEntry {
                     round,
@@ -117,10 +136,10 @@ impl Node<TradingState> for AgentNode {
                 }])
             }
             AgentName::RiskManager => {
-                update.risk(Some(self.produce(s, 0, || rules::risk(s, &cfg)).await))
+                update.risk(Some(self.report(s, 0, || rules::risk(s, &cfg)).await))
             }
             AgentName::PortfolioManager => {
-                update.decision(Some(self.produce(s, 0, || rules::portfolio(s, &cfg)).await))
+                update.decision(Some(self.report(s, 0, || rules::portfolio(s, &cfg)).await))
             }
             AgentName::Execution | AgentName::Learning => {
                 return Err(NodeError::Failed(format!(

@@ -35,8 +35,19 @@ impl Node<TradingState> for ExecutionNode {
             .await
             .map_err(|e| NodeError::Transient(format!("{}: {e}", self.desk.broker.name())))?;
         tracing::info!(symbol = %state.instrument.symbol, client_id = %order.request.client_id, status = ?order.status, "order submitted");
+        let fills: Vec<_> = self
+            .desk
+            .broker
+            .fills_since(0)
+            .await
+            .map_err(|e| NodeError::Transient(format!("{}: {e}", self.desk.broker.name())))?
+            .into_iter()
+            .filter(|f| f.client_id == order.request.client_id)
+            .collect();
         Ok(Command::update(
-            TradingStateUpdate::default().orders(vec![order]),
+            TradingStateUpdate::default()
+                .orders(vec![order])
+                .fills(fills),
         ))
     }
 }

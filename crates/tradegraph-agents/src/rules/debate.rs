@@ -10,7 +10,29 @@ pub(crate) struct Evidence {
     pub(crate) signal: Signal,
     /// Weight × confidence.
     pub(crate) strength: f64,
-    pub(crate) summary: String,
+    /// What the view is, to put into words only when a researcher cites it.
+    detail: Detail,
+}
+
+enum Detail {
+    Signal(Signal, f64),
+    Sentiment(f64, f64),
+    Macro(crate::reports::Regime, f64),
+}
+
+impl Evidence {
+    /// The view in a few words (`technical BUY (0.72)`).
+    pub(crate) fn summary(&self) -> String {
+        match self.detail {
+            Detail::Signal(signal, confidence) => {
+                format!("{} {signal} ({confidence:.2})", self.agent)
+            }
+            Detail::Sentiment(score, confidence) => {
+                format!("news sentiment {score:+.2} ({confidence:.2})")
+            }
+            Detail::Macro(regime, confidence) => format!("macro {regime:?} ({confidence:.2})"),
+        }
+    }
 }
 
 /// The analysts' views, weighted by the portfolio manager's learned weights.
@@ -23,7 +45,7 @@ pub(crate) fn evidence(state: &TradingState) -> Vec<Evidence> {
             agent: AgentName::Technical,
             signal: t.signal,
             strength: w(AgentName::Technical) * t.confidence,
-            summary: format!("technical {} ({:.2})", t.signal, t.confidence),
+            detail: Detail::Signal(t.signal, t.confidence),
         });
     }
     if let Some(r) = &state.fundamental {
@@ -32,7 +54,7 @@ pub(crate) fn evidence(state: &TradingState) -> Vec<Evidence> {
             agent: AgentName::Fundamental,
             signal: f.signal,
             strength: w(AgentName::Fundamental) * f.confidence,
-            summary: format!("fundamental {} ({:.2})", f.signal, f.confidence),
+            detail: Detail::Signal(f.signal, f.confidence),
         });
     }
     if let Some(r) = &state.sentiment {
@@ -41,7 +63,7 @@ pub(crate) fn evidence(state: &TradingState) -> Vec<Evidence> {
             agent: AgentName::Sentiment,
             signal: s.signal(),
             strength: w(AgentName::Sentiment) * s.confidence,
-            summary: format!("news sentiment {:+.2} ({:.2})", s.score, s.confidence),
+            detail: Detail::Sentiment(s.score, s.confidence),
         });
     }
     if let Some(r) = &state.macro_view {
@@ -50,7 +72,7 @@ pub(crate) fn evidence(state: &TradingState) -> Vec<Evidence> {
             agent: AgentName::Macro,
             signal: m.signal(),
             strength: w(AgentName::Macro) * m.confidence,
-            summary: format!("macro {:?} ({:.2})", m.regime, m.confidence),
+            detail: Detail::Macro(m.regime, m.confidence),
         });
     }
     for e in &mut out {
@@ -91,7 +113,7 @@ pub fn debate_turn(state: &TradingState, stance: Stance, round: u32) -> DebateTu
         Stance::Bull => "buying",
         Stance::Bear => "selling",
     };
-    let points: Vec<String> = support.iter().map(|e| e.summary.clone()).collect();
+    let points: Vec<String> = support.iter().map(|e| e.summary()).collect();
     let argument = if points.is_empty() {
         format!("No analyst supports {side} now; the case rests on caution alone.")
     } else {
