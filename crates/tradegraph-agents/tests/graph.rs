@@ -180,3 +180,61 @@ async fn graph_variants_change_the_flow_without_rust() {
         assert!(out.state.decision.is_some(), "{file}");
     }
 }
+
+/// Buys on every portfolio-manager call; everything else falls back to rules.
+#[derive(Debug)]
+struct AlwaysBuy;
+
+#[async_trait]
+impl ReportModel for AlwaysBuy {
+    async fn answer(
+        &self,
+        prompt: &RenderedPrompt,
+        _: &serde_json::Value,
+    ) -> Result<ModelAnswer, ModelFailure> {
+        if prompt.agent != AgentName::PortfolioManager {
+            return Err(ModelFailure("rules".into()));
+        }
+        Ok(ModelAnswer {
+            value: serde_json::json!({"action": "BUY", "size_pct": 2.0, "stop_loss": null,
+                "take_profit": null, "trailing_pct": null, "confidence": 0.7, "rationale": "test"}),
+            provider: "script".into(),
+            model: "pm".into(),
+        })
+    }
+}
+
+#[tokio::test]
+async fn execution_refuses_a_verdict_from_another_cycle() {
+    use tradegraph_agents::node::ExecutionNode;
+    use tradegraph_graph::{Node, NodeContext};
+    let btc = Instrument::btc_usdt();
+    let (desk, _) = fixture::paper_desk(&btc).unwrap();
+    let brain = Brain::rules_only().unwrap().with_model(Arc::new(AlwaysBuy));
+    let graph = yaml::load_str(DEFAULT_GRAPH, "trading.yaml", &registry(&brain, &desk)).unwrap();
+    let out = graph
+        .invoke(fresh_state(&btc, &desk).await, RunConfig::new())
+        .await
+        .unwrap();
+    let mut state = out.state;
+    assert!(
+        state.verdict.as_ref().unwrap().intent.is_some(),
+        "the guard let the buy through"
+    );
+    assert_eq!(state.orders.len(), 1);
+
+    // The same verdict, carried into the next cycle (a resume with a stale state), is refused.
+    state.as_of = state.as_of.add_millis(15 * 60_000);
+    let result = ExecutionNode::new(desk.clone())
+        .run(Arc::new(state), NodeContext::detached("execution"))
+        .await;
+    let Err(err) = result else {
+        panic!("a stale verdict must not reach the broker")
+    };
+    assert!(err.to_string().contains("not this cycle's"), "{err}");
+    assert_eq!(
+        desk.broker.fills_since(0).await.unwrap().len(),
+        1,
+        "no second order"
+    );
+}

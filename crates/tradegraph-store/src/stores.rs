@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// What [`Stores::connect`] connects to: the runtime fills it from `REDIS_URL` and `MONGODB_URI`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct StoresConfig {
     /// Redis for the hot cache; `None`: in memory.
@@ -22,6 +22,41 @@ pub struct StoresConfig {
     pub spill_path: PathBuf,
     /// Where [`StoreEvent`](crate::StoreEvent)s go.
     pub alerts: Alerts,
+}
+
+impl std::fmt::Debug for StoresConfig {
+    /// The URLs without their passwords.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hide = |url: &Option<String>| {
+            url.as_deref().map(|u| match (u.find("://"), u.rfind('@')) {
+                (Some(scheme), Some(at)) if at > scheme => {
+                    format!("{}://***{}", &u[..scheme], &u[at..])
+                }
+                _ => u.to_owned(),
+            })
+        };
+        f.debug_struct("StoresConfig")
+            .field("redis_url", &hide(&self.redis_url))
+            .field("mongodb_uri", &hide(&self.mongodb_uri))
+            .field("database", &self.database)
+            .field("spill_path", &self.spill_path)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod debug_tests {
+    #[test]
+    fn passwords_never_show_in_debug() {
+        let config = super::StoresConfig::new()
+            .redis(Some("redis://user:hunter2@127.0.0.1:6379".into()))
+            .mongodb(Some("mongodb://admin:hunter2@127.0.0.1:27017".into()), "db");
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains("hunter2") && shown.contains("127.0.0.1:6379"),
+            "{shown}"
+        );
+    }
 }
 
 impl Default for StoresConfig {

@@ -5,6 +5,7 @@ use crate::state::TradingStateUpdate;
 use crate::TradingState;
 use async_trait::async_trait;
 use std::sync::Arc;
+use tradegraph_core::order::DecisionId;
 use tradegraph_graph::{Command, Node, NodeContext, NodeError, NodeResult};
 
 /// Submits the verdict's order intent to the broker: a market order with idempotent client
@@ -25,9 +26,28 @@ impl ExecutionNode {
 #[async_trait]
 impl Node<TradingState> for ExecutionNode {
     async fn run(&self, state: Arc<TradingState>, _ctx: NodeContext) -> NodeResult<TradingState> {
-        let Some(intent) = state.verdict.as_ref().and_then(|v| v.intent.as_ref()) else {
+        let Some(verdict) = state.verdict.as_ref() else {
             return Ok(Command::update(TradingStateUpdate::default()));
         };
+        let Some(intent) = verdict.intent.as_ref() else {
+            return Ok(Command::update(TradingStateUpdate::default()));
+        };
+        // Only this cycle's ruling on this instrument goes out: a verdict carried over by a
+        // resume, or written by anything but the guard for this decision, is refused.
+        let expected = DecisionId::at(&state.instrument.symbol, state.as_of);
+        if verdict.at != state.as_of
+            || verdict.symbol != state.instrument.symbol
+            || verdict.decision_id != expected
+            || intent.decision_id != expected
+        {
+            return Err(NodeError::Failed(format!(
+                "refusing a verdict that is not this cycle's: decision `{}` at {}, expected `{}` at {}",
+                verdict.decision_id.as_str(),
+                verdict.at,
+                expected.as_str(),
+                state.as_of
+            )));
+        }
         let order = self
             .desk
             .broker

@@ -122,12 +122,16 @@ pub struct Instrument {
 }
 
 impl Instrument {
-    /// Rounds a price to the nearest tick (half away from zero).
+    /// Rounds a price to the nearest tick (half away from zero); a price too large to round is
+    /// returned as it is.
     pub fn round_to_tick(&self, price: Price) -> Price {
         if self.tick_size.is_zero() {
             return price;
         }
-        (price / self.tick_size).round() * self.tick_size
+        price
+            .checked_div(self.tick_size)
+            .and_then(|ticks| ticks.round().checked_mul(self.tick_size))
+            .unwrap_or(price)
     }
 }
 

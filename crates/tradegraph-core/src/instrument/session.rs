@@ -36,7 +36,7 @@ impl TradingSession {
                 let start = t.millis().div_euclid(DAY) * DAY;
                 Some((
                     Timestamp::from_millis(start),
-                    Timestamp::from_millis(start + DAY),
+                    Timestamp::from_millis(start.saturating_add(DAY)),
                 ))
             }
             Self::Exchange(s) => s.session_at(t),
@@ -96,7 +96,7 @@ impl ExchangeSession {
 
     /// The local calendar date at `t`.
     pub fn local_date(&self, t: Timestamp) -> NaiveDate {
-        let local = Timestamp::from_millis(t.millis() + self.offset_millis());
+        let local = Timestamp::from_millis(t.millis().saturating_add(self.offset_millis()));
         local.to_datetime().date_naive()
     }
 

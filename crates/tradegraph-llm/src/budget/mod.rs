@@ -76,7 +76,7 @@ impl Account {
         self.calls += 1;
         self.usage += usage;
         match cost {
-            Some(c) => self.cost += c,
+            Some(c) => self.cost = self.cost.saturating_add(c),
             None => self.unpriced_calls += 1,
         }
     }

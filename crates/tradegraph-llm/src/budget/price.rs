@@ -27,8 +27,10 @@ impl Price {
     /// The cost of `usage`, exact.
     pub fn cost(&self, usage: Usage) -> Decimal {
         let million = Decimal::from(1_000_000u32);
-        (Decimal::from(usage.input_tokens) * self.input_per_mtok
-            + Decimal::from(usage.output_tokens) * self.output_per_mtok)
+        // Saturating: token counts come from the wire and prices from configuration.
+        Decimal::from(usage.input_tokens)
+            .saturating_mul(self.input_per_mtok)
+            .saturating_add(Decimal::from(usage.output_tokens).saturating_mul(self.output_per_mtok))
             / million
     }
 }

@@ -28,8 +28,17 @@ impl LlmConfig {
     /// # Ok::<(), tradegraph_llm::LlmError>(())
     /// ```
     pub fn from_toml(text: &str) -> Result<Self, LlmError> {
-        toml::from_str(text)
-            .map_err(|e| LlmError::Config(format!("TOML: {}", e.to_string().trim())))
+        toml::from_str(text).map_err(|e| {
+            // The message and the position only: the error's Display quotes the source line,
+            // which may be the one holding an API key.
+            let at = e.span().map_or(String::new(), |span| {
+                let before = &text[..span.start.min(text.len())];
+                let line = before.matches('\n').count() + 1;
+                let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                format!("line {line}, column {column}: ")
+            });
+            LlmError::Config(format!("TOML: {at}{}", scrub(e.message().trim(), text)))
+        })
     }
 
     /// Parses a YAML configuration (the same fields).
@@ -38,7 +47,7 @@ impl LlmConfig {
     /// [`LlmError::Config`] naming the line and what is wrong.
     pub fn from_yaml(text: &str) -> Result<Self, LlmError> {
         serde_saphyr::from_str(text)
-            .map_err(|e| LlmError::Config(format!("YAML: {}", e.to_string().trim())))
+            .map_err(|e| LlmError::Config(format!("YAML: {}", scrub(e.to_string().trim(), text))))
     }
 
     /// Reads a configuration file: TOML for `.toml`, YAML for `.yaml`/`.yml`.
@@ -69,6 +78,52 @@ impl LlmConfig {
             LlmError::Config(m) => LlmError::Config(format!("{}: {m}", path.display())),
             other => other,
         })
+    }
+}
+
+/// `message` without anything that could be a secret from `source`: every source line it
+/// quotes, and every value of a line that mentions a key, token or secret.
+fn scrub(message: &str, source: &str) -> String {
+    let mut out = message.to_owned();
+    for line in source.lines() {
+        let trimmed = line.trim();
+        let lower = trimmed.to_ascii_lowercase();
+        if ["key", "token", "secret"].iter().any(|w| lower.contains(w)) {
+            if let Some((_, value)) = trimmed.split_once(['=', ':']) {
+                let value = value.trim().trim_matches(['"', '\'', ',', '}', ' ']);
+                if value.len() >= 4 {
+                    out = out.replace(value, "***");
+                }
+            }
+        }
+        if trimmed.len() >= 4 {
+            out = out.replace(trimmed, "<source line>");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod leak_tests {
+    use super::LlmConfig;
+
+    #[test]
+    fn a_parse_error_on_the_key_line_does_not_show_the_key() {
+        for text in [
+            "[[providers]]\nkind = \"openai\"\napi_key = sk-canary-1234567890\n",
+            "[[providers]]\nkind = \"openai\"\napikey = \"sk-canary-1234567890\"\n",
+            "providers = [{ kind = \"openai\", api_key = \"sk-canary-1234567890\", bogus = 1 }]\n",
+        ] {
+            let err = LlmConfig::from_toml(text).unwrap_err().to_string();
+            assert!(!err.contains("canary"), "{err}");
+            assert!(err.contains("line"), "{err}");
+        }
+        let err = LlmConfig::from_yaml(
+            "providers:\n  - kind: openai\n    apikey: sk-canary-1234567890\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(!err.contains("canary"), "{err}");
     }
 }
 

@@ -265,7 +265,9 @@ fn one() -> f64 {
 fn opt_secs_de<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
     match Option::<f64>::deserialize(d)? {
         None => Ok(None),
-        Some(s) if s.is_finite() && s > 0.0 => Ok(Some(Duration::from_secs_f64(s))),
+        Some(s) if s.is_finite() && s > 0.0 => Duration::try_from_secs_f64(s)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
         Some(s) => Err(serde::de::Error::custom(format!(
             "timeout {s} is not a positive number of seconds"
         ))),

@@ -16,7 +16,7 @@ pub(crate) mod secs {
                 "{secs} is not a number of seconds"
             )));
         }
-        Ok(Duration::from_secs_f64(secs))
+        Duration::try_from_secs_f64(secs).map_err(serde::de::Error::custom)
     }
 }
 

@@ -81,12 +81,16 @@ impl Bucket {
         if need <= 0.0 {
             Duration::ZERO
         } else {
-            Duration::from_secs_f64(need * 60.0 / self.capacity)
+            // A full bucket takes a minute to refill; anything odd waits that long, never panics.
+            Duration::try_from_secs_f64(need * 60.0 / self.capacity)
+                .unwrap_or(Duration::from_secs(60))
+                .min(Duration::from_secs(60))
         }
     }
 
     fn take(&mut self, amount: f64) {
-        self.level -= amount;
+        // A provider reporting absurd usage costs at most one bucket of debt.
+        self.level = (self.level - amount).max(-self.capacity);
     }
 
     fn give_back(&mut self, amount: f64) {

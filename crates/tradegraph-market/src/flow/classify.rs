@@ -56,8 +56,9 @@ fn quote_rule(price: Price, bid: Option<Price>, ask: Option<Price>) -> Option<Si
         (_, Some(ask)) if price >= ask => Some(Side::Buy),
         (Some(bid), _) if price <= bid => Some(Side::Sell),
         (Some(bid), Some(ask)) if bid < ask => {
-            let doubled = price + price;
-            let spread_mid_doubled = bid + ask;
+            // Checked: prices come from the wire.
+            let doubled = price.checked_add(price)?;
+            let spread_mid_doubled = bid.checked_add(ask)?;
             if doubled > spread_mid_doubled {
                 Some(Side::Buy)
             } else if doubled < spread_mid_doubled {

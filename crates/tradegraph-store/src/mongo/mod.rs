@@ -40,7 +40,7 @@ pub const CHECKPOINT_THREADS: &str = "checkpoint_threads";
 /// let config = MongoConfig::new("mongodb://127.0.0.1:27017").database("trading");
 /// assert_eq!(config.database, "trading");
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct MongoConfig {
     /// `mongodb://[user:password@]host:port[/?options]` (`MONGODB_URI`).
@@ -186,8 +186,19 @@ pub(crate) fn mongo(operation: &str, source: mongodb::error::Error) -> StoreErro
     }
 }
 
+impl std::fmt::Debug for MongoConfig {
+    /// The URI without its password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MongoConfig")
+            .field("uri", &redact(&self.uri))
+            .field("database", &self.database)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The URI without its password, for messages.
-fn redact(uri: &str) -> String {
+pub(crate) fn redact(uri: &str) -> String {
     match (uri.find("://"), uri.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             format!("{}://***{}", &uri[..scheme], &uri[at..])

@@ -30,7 +30,7 @@ use std::time::Duration;
 /// let config = RedisConfig::new("redis://127.0.0.1:6379").key_prefix("staging:").timeout(Duration::from_millis(500));
 /// assert_eq!(config.key_prefix, "staging:");
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct RedisConfig {
     /// `redis://[user:password@]host:port[/db]` (`REDIS_URL`).
@@ -126,6 +126,19 @@ impl RedisConfig {
 }
 
 /// The URL without its password, for messages.
+impl std::fmt::Debug for RedisConfig {
+    /// The URL without its password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisConfig")
+            .field("url", &redact(&self.url))
+            .field("key_prefix", &self.key_prefix)
+            .field("timeout", &self.timeout)
+            .field("retry_interval", &self.retry_interval)
+            .field("max_pending", &self.max_pending)
+            .finish_non_exhaustive()
+    }
+}
+
 pub(crate) fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {

@@ -4,7 +4,8 @@
 //! aggregator builds every timeframe, the paper broker checks stops on every bar, and each closed
 //! candle of the decision timeframe runs one decision cycle of the graph (four analysts in
 //! parallel, the debate, risk manager, portfolio manager, risk guard, execution, learning).
-//! Live and paper trading run the same cycle on a live feed.
+//! The cycle is feed-agnostic (any `Feed` of market events can drive it), but today the runtime's
+//! entry point is [`backtest`]; a loop over a live Binance or Kite feed is not built yet.
 
 mod backtest;
 mod config;
