@@ -73,64 +73,40 @@ pub trait Broker: Send + Sync {
     async fn fills_since(&self, after: u64) -> Result<Vec<Fill>, BrokerError>;
 }
 
-#[async_trait]
-impl<B: Broker + ?Sized> Broker for Arc<B> {
-    fn name(&self) -> &str {
-        (**self).name()
-    }
-    fn is_live(&self) -> bool {
-        (**self).is_live()
-    }
-    async fn submit(&self, request: OrderRequest) -> Result<Order, BrokerError> {
-        (**self).submit(request).await
-    }
-    async fn cancel(&self, client_id: &ClientOrderId) -> Result<Order, BrokerError> {
-        (**self).cancel(client_id).await
-    }
-    async fn order(&self, client_id: &ClientOrderId) -> Result<Option<Order>, BrokerError> {
-        (**self).order(client_id).await
-    }
-    async fn open_orders(&self) -> Result<Vec<Order>, BrokerError> {
-        (**self).open_orders().await
-    }
-    async fn positions(&self) -> Result<Vec<Position>, BrokerError> {
-        (**self).positions().await
-    }
-    async fn account(&self) -> Result<Account, BrokerError> {
-        (**self).account().await
-    }
-    async fn fills_since(&self, after: u64) -> Result<Vec<Fill>, BrokerError> {
-        (**self).fills_since(after).await
-    }
+/// A broker behind a smart pointer is a broker: every method forwards.
+macro_rules! forward_broker {
+    ($($pointer:ident),*) => {$(
+        #[async_trait]
+        impl<B: Broker + ?Sized> Broker for $pointer<B> {
+            fn name(&self) -> &str {
+                (**self).name()
+            }
+            fn is_live(&self) -> bool {
+                (**self).is_live()
+            }
+            async fn submit(&self, request: OrderRequest) -> Result<Order, BrokerError> {
+                (**self).submit(request).await
+            }
+            async fn cancel(&self, client_id: &ClientOrderId) -> Result<Order, BrokerError> {
+                (**self).cancel(client_id).await
+            }
+            async fn order(&self, client_id: &ClientOrderId) -> Result<Option<Order>, BrokerError> {
+                (**self).order(client_id).await
+            }
+            async fn open_orders(&self) -> Result<Vec<Order>, BrokerError> {
+                (**self).open_orders().await
+            }
+            async fn positions(&self) -> Result<Vec<Position>, BrokerError> {
+                (**self).positions().await
+            }
+            async fn account(&self) -> Result<Account, BrokerError> {
+                (**self).account().await
+            }
+            async fn fills_since(&self, after: u64) -> Result<Vec<Fill>, BrokerError> {
+                (**self).fills_since(after).await
+            }
+        }
+    )*};
 }
 
-#[async_trait]
-impl<B: Broker + ?Sized> Broker for Box<B> {
-    fn name(&self) -> &str {
-        (**self).name()
-    }
-    fn is_live(&self) -> bool {
-        (**self).is_live()
-    }
-    async fn submit(&self, request: OrderRequest) -> Result<Order, BrokerError> {
-        (**self).submit(request).await
-    }
-    async fn cancel(&self, client_id: &ClientOrderId) -> Result<Order, BrokerError> {
-        (**self).cancel(client_id).await
-    }
-    async fn order(&self, client_id: &ClientOrderId) -> Result<Option<Order>, BrokerError> {
-        (**self).order(client_id).await
-    }
-    async fn open_orders(&self) -> Result<Vec<Order>, BrokerError> {
-        (**self).open_orders().await
-    }
-    async fn positions(&self) -> Result<Vec<Position>, BrokerError> {
-        (**self).positions().await
-    }
-    async fn account(&self) -> Result<Account, BrokerError> {
-        (**self).account().await
-    }
-    async fn fills_since(&self, after: u64) -> Result<Vec<Fill>, BrokerError> {
-        (**self).fills_since(after).await
-    }
-}
+forward_broker!(Arc, Box);

@@ -14,6 +14,7 @@ pub mod record;
 #[cfg(feature = "redis")]
 pub mod redis;
 mod stores;
+mod url;
 
 pub use behind::{Record, RecordSink, WriteBehind, WriteBehindConfig};
 pub use error::StoreError;

@@ -27,14 +27,7 @@ pub struct StoresConfig {
 impl std::fmt::Debug for StoresConfig {
     /// The URLs without their passwords.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let hide = |url: &Option<String>| {
-            url.as_deref().map(|u| match (u.find("://"), u.rfind('@')) {
-                (Some(scheme), Some(at)) if at > scheme => {
-                    format!("{}://***{}", &u[..scheme], &u[at..])
-                }
-                _ => u.to_owned(),
-            })
-        };
+        let hide = |url: &Option<String>| url.as_deref().map(crate::url::redact);
         f.debug_struct("StoresConfig")
             .field("redis_url", &hide(&self.redis_url))
             .field("mongodb_uri", &hide(&self.mongodb_uri))

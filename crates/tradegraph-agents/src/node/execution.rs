@@ -4,6 +4,7 @@ use super::Desk;
 use crate::state::TradingStateUpdate;
 use crate::TradingState;
 use async_trait::async_trait;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tradegraph_core::order::DecisionId;
 use tradegraph_graph::{Command, Node, NodeContext, NodeError, NodeResult};
@@ -14,12 +15,17 @@ use tradegraph_graph::{Command, Node, NodeContext, NodeError, NodeResult};
 #[derive(Debug, Clone)]
 pub struct ExecutionNode {
     desk: Desk,
+    /// The newest fill already looked at, so each order reads only the fills after it.
+    seen: Arc<AtomicU64>,
 }
 
 impl ExecutionNode {
     /// An execution node sending to the desk's broker.
     pub fn new(desk: Desk) -> Self {
-        Self { desk }
+        Self {
+            desk,
+            seen: Arc::new(AtomicU64::new(0)),
+        }
     }
 }
 
@@ -55,12 +61,16 @@ impl Node<TradingState> for ExecutionNode {
             .await
             .map_err(|e| NodeError::Transient(format!("{}: {e}", self.desk.broker.name())))?;
         tracing::info!(symbol = %state.instrument.symbol, client_id = %order.request.client_id, status = ?order.status, "order submitted");
-        let fills: Vec<_> = self
+        let new_fills = self
             .desk
             .broker
-            .fills_since(0)
+            .fills_since(self.seen.load(Ordering::Acquire))
             .await
-            .map_err(|e| NodeError::Transient(format!("{}: {e}", self.desk.broker.name())))?
+            .map_err(|e| NodeError::Transient(format!("{}: {e}", self.desk.broker.name())))?;
+        if let Some(last) = new_fills.last() {
+            self.seen.fetch_max(last.seq, Ordering::AcqRel);
+        }
+        let fills: Vec<_> = new_fills
             .into_iter()
             .filter(|f| f.client_id == order.request.client_id)
             .collect();

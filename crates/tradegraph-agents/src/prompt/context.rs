@@ -128,7 +128,7 @@ impl PromptContext {
         // Keys sorted at every level, whatever `serde_json` features the build unifies (bson
         // turns on `preserve_order`), so the prompt and its snapshot are the same in every build.
         let schema = serde_json::to_value(schemars::schema_for!(Output))
-            .map(sort_keys)
+            .map(tradegraph_graph::schema::sorted_keys)
             .and_then(|v| serde_json::to_string_pretty(&v))
             .unwrap_or_default();
         Self {
@@ -211,25 +211,6 @@ impl PromptContext {
             AgentName::Execution => return None,
         };
         Some(ctx)
-    }
-}
-
-fn sort_keys(value: serde_json::Value) -> serde_json::Value {
-    match value {
-        serde_json::Value::Object(map) => {
-            let mut entries: Vec<_> = map.into_iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(&b.0));
-            serde_json::Value::Object(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| (k, sort_keys(v)))
-                    .collect(),
-            )
-        }
-        serde_json::Value::Array(items) => {
-            serde_json::Value::Array(items.into_iter().map(sort_keys).collect())
-        }
-        other => other,
     }
 }
 

@@ -29,29 +29,7 @@ pub fn format_schema() -> serde_json::Value {
         .into_root_schema_for::<GraphSpec>()
         .to_value();
     unwrap_descriptions(&mut schema);
-    sort_keys(schema)
-}
-
-/// Object keys in sorted order at every level, whether or not `serde_json`'s `preserve_order`
-/// feature is on somewhere in the build (a dependency can turn it on), so the printed schema
-/// is the same byte for byte in every build.
-fn sort_keys(value: serde_json::Value) -> serde_json::Value {
-    match value {
-        serde_json::Value::Object(map) => {
-            let mut entries: Vec<_> = map.into_iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(&b.0));
-            serde_json::Value::Object(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| (k, sort_keys(v)))
-                    .collect(),
-            )
-        }
-        serde_json::Value::Array(items) => {
-            serde_json::Value::Array(items.into_iter().map(sort_keys).collect())
-        }
-        other => other,
-    }
+    crate::schema::sorted_keys(schema)
 }
 
 /// Doc comments are wrapped at 100 columns; editors show descriptions as one paragraph.

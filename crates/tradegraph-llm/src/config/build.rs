@@ -83,6 +83,26 @@ impl ProviderConfig {
     }
 }
 
+/// The options every provider takes from its configuration: model, timeout, schema mode and
+/// name (the builder methods of `http::http_builders!`).
+#[allow(unused_macros)]
+macro_rules! configured {
+    ($provider:expr, $config:expr) => {{
+        let mut provider = $provider;
+        if let Some(model) = &$config.model {
+            provider = provider.with_model(model);
+        }
+        if let Some(timeout) = $config.timeout {
+            provider = provider.with_timeout(timeout);
+        }
+        Arc::new(
+            provider
+                .with_schema_mode($config.schema_mode)
+                .with_name($config.name()),
+        )
+    }};
+}
+
 #[allow(unused_variables, unreachable_code)]
 fn build_provider(
     p: &ProviderConfig,
@@ -119,15 +139,7 @@ fn build_provider(
                 if let Some(base) = &p.base_url {
                     o = o.with_base_url(base)?;
                 }
-                if let Some(model) = &p.model {
-                    o = o.with_model(model);
-                }
-                if let Some(t) = p.timeout {
-                    o = o.with_timeout(t);
-                }
-                return Ok(Arc::new(
-                    o.with_schema_mode(p.schema_mode).with_name(p.name()),
-                ));
+                return Ok(configured!(o, p));
             }
             Err(feature_off("openai"))
         }
@@ -138,15 +150,7 @@ fn build_provider(
                 if let Some(base) = &p.base_url {
                     a = a.with_base_url(base)?;
                 }
-                if let Some(model) = &p.model {
-                    a = a.with_model(model);
-                }
-                if let Some(t) = p.timeout {
-                    a = a.with_timeout(t);
-                }
-                return Ok(Arc::new(
-                    a.with_schema_mode(p.schema_mode).with_name(p.name()),
-                ));
+                return Ok(configured!(a, p));
             }
             Err(feature_off("anthropic"))
         }
@@ -157,15 +161,7 @@ fn build_provider(
                 if let Some(base) = &p.base_url {
                     g = g.with_base_url(base)?;
                 }
-                if let Some(model) = &p.model {
-                    g = g.with_model(model);
-                }
-                if let Some(t) = p.timeout {
-                    g = g.with_timeout(t);
-                }
-                return Ok(Arc::new(
-                    g.with_schema_mode(p.schema_mode).with_name(p.name()),
-                ));
+                return Ok(configured!(g, p));
             }
             Err(feature_off("gemini"))
         }
@@ -177,15 +173,7 @@ fn build_provider(
                 if let Some(k) = key.clone() {
                     o = o.with_key(k);
                 }
-                if let Some(model) = &p.model {
-                    o = o.with_model(model);
-                }
-                if let Some(t) = p.timeout {
-                    o = o.with_timeout(t);
-                }
-                return Ok(Arc::new(
-                    o.with_schema_mode(p.schema_mode).with_name(p.name()),
-                ));
+                return Ok(configured!(o, p));
             }
             Err(feature_off("ollama"))
         }

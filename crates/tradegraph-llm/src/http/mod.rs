@@ -10,8 +10,11 @@
     allow(dead_code)
 )]
 
+mod builders;
 mod status;
 mod tls;
+
+pub(crate) use builders::http_builders;
 
 pub(crate) use status::{redacted_snippet, status_error};
 

@@ -57,43 +57,13 @@ impl Ollama {
         self.http.set_key(Some(key.into()));
         self
     }
-
-    /// Sets the default model.
-    #[must_use]
-    pub fn with_model(mut self, model: impl Into<String>) -> Self {
-        self.model = model.into();
-        self
-    }
-
-    /// Sets the timeout of every call (a request's own timeout wins).
-    #[must_use]
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.http.timeout = timeout;
-        self
-    }
-
-    /// Forces a schema form: [`SchemaMode::JsonMode`] sends `format: "json"`,
-    /// [`SchemaMode::Prompt`] no `format`.
-    #[must_use]
-    pub fn with_schema_mode(mut self, mode: SchemaMode) -> Self {
-        self.mode = mode;
-        self
-    }
-
-    /// Renames the provider.
-    #[must_use]
-    pub fn with_name(mut self, name: &str) -> Self {
-        self.http.set_name(name);
-        self
-    }
-
-    /// Uses this HTTP client.
-    #[must_use]
-    pub fn with_client(mut self, client: reqwest::Client) -> Self {
-        self.http.set_client(client);
-        self
-    }
 }
+
+crate::http::http_builders!(
+    Ollama,
+    schema_mode = "Forces a schema form: [`SchemaMode::JsonMode`] sends `format: \"json\"`,
+[`SchemaMode::Prompt`] no `format`."
+);
 
 #[async_trait::async_trait]
 impl Provider for Ollama {

@@ -122,41 +122,6 @@ impl OpenAi {
         Ok(self)
     }
 
-    /// Sets the default model.
-    #[must_use]
-    pub fn with_model(mut self, model: impl Into<String>) -> Self {
-        self.model = model.into();
-        self
-    }
-
-    /// Sets the timeout of every call (a request's own timeout wins).
-    #[must_use]
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.http.timeout = timeout;
-        self
-    }
-
-    /// Forces a schema form instead of the preset's choice for the model.
-    #[must_use]
-    pub fn with_schema_mode(mut self, mode: SchemaMode) -> Self {
-        self.mode = mode;
-        self
-    }
-
-    /// Renames the provider (two OpenAI accounts in one chain).
-    #[must_use]
-    pub fn with_name(mut self, name: &str) -> Self {
-        self.http.set_name(name);
-        self
-    }
-
-    /// Uses this HTTP client (shared connection pools, a proxy).
-    #[must_use]
-    pub fn with_client(mut self, client: reqwest::Client) -> Self {
-        self.http.set_client(client);
-        self
-    }
-
     /// The schema form `model` gets.
     fn mode_for(&self, model: &str) -> SchemaMode {
         if self.downgraded.load(Ordering::Relaxed) {
@@ -191,6 +156,11 @@ impl OpenAi {
         settle(request, response)
     }
 }
+
+crate::http::http_builders!(
+    OpenAi,
+    schema_mode = "Forces a schema form instead of the preset's choice for the model."
+);
 
 #[async_trait::async_trait]
 impl Provider for OpenAi {

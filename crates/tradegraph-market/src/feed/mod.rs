@@ -12,6 +12,8 @@ pub mod kite;
 pub mod record;
 pub mod replay;
 pub mod synthetic;
+#[cfg(any(feature = "binance", feature = "kite"))]
+mod tls;
 
 pub use backoff::Backoff;
 

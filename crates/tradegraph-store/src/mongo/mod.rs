@@ -10,6 +10,7 @@ mod write;
 
 pub use checkpoint::MongoCheckpointer;
 
+use crate::url::redact;
 use crate::{Alerts, StoreError};
 use mongodb::bson::doc;
 use mongodb::error::ErrorKind;
@@ -194,16 +195,6 @@ impl std::fmt::Debug for MongoConfig {
             .field("database", &self.database)
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
-    }
-}
-
-/// The URI without its password, for messages.
-pub(crate) fn redact(uri: &str) -> String {
-    match (uri.find("://"), uri.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            format!("{}://***{}", &uri[..scheme], &uri[at..])
-        }
-        _ => uri.to_owned(),
     }
 }
 

@@ -18,6 +18,7 @@ pub use keys::Keys;
 #[cfg(feature = "llm-cache")]
 pub use llm_cache::RedisLlmCache;
 
+pub(crate) use crate::url::redact;
 use crate::{Alerts, HotLimits, StoreError};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use std::time::Duration;
@@ -136,15 +137,6 @@ impl std::fmt::Debug for RedisConfig {
             .field("retry_interval", &self.retry_interval)
             .field("max_pending", &self.max_pending)
             .finish_non_exhaustive()
-    }
-}
-
-pub(crate) fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            format!("{}://***{}", &url[..scheme], &url[at..])
-        }
-        _ => url.to_owned(),
     }
 }
 

@@ -16,18 +16,9 @@ pub(super) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// Binance's frames are a few hundred bytes; anything near this is not a market message.
 const MAX_MESSAGE: usize = 1 << 20;
 
-/// A TLS client configuration with an explicit provider: it does not depend on which rustls
-/// provider features other crates in the build enable.
+/// The feed's TLS configuration (see [`websocket_tls`](crate::feed::tls::websocket_tls)).
 pub(super) fn tls_config() -> Result<Arc<rustls::ClientConfig>, MarketError> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| MarketError::Config(format!("binance TLS: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
+    crate::feed::tls::websocket_tls("binance")
 }
 
 /// Connects to `url`, giving up after `timeout`. The error says what failed.

@@ -17,18 +17,9 @@ pub(super) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// A full-mode message for Kite's limit of 3000 instruments is about 560 KB.
 const MAX_MESSAGE: usize = 4 << 20;
 
-/// A TLS client configuration with an explicit provider, whatever rustls provider features
-/// other crates in the build enable.
+/// The feed's TLS configuration (see [`websocket_tls`](crate::feed::tls::websocket_tls)).
 pub(super) fn tls_config() -> Result<Arc<rustls::ClientConfig>, MarketError> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| MarketError::Config(format!("kite TLS: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
+    crate::feed::tls::websocket_tls("kite")
 }
 
 /// Connects, subscribes to the configured tokens and sets their mode, within the connect
