@@ -14,7 +14,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use tradegraph::runtime::{backtest, BotConfig};
+use tradegraph::engine::{backtest, BotConfig, Mode};
 use tradegraph_agents::node::{Brain, DEFAULT_GRAPH};
 use tradegraph_core::{Instrument, Timeframe, Timestamp};
 
@@ -56,22 +56,18 @@ fn year_file() -> PathBuf {
     path
 }
 
-fn config(data: PathBuf) -> BotConfig {
+fn config() -> BotConfig {
     let instrument = Instrument::btc_usdt();
-    BotConfig {
-        cash: tradegraph_agents::fixture::paper_cash(&instrument),
+    let cash = tradegraph_agents::fixture::paper_cash(&instrument);
+    let mut config = BotConfig::new(
         instrument,
-        data,
-        graph_yaml: DEFAULT_GRAPH.to_owned(),
-        graph_origin: "trading.yaml".into(),
-        decision_every: Timeframe::M15,
-        brain: Brain::rules_only().unwrap(),
-        news: Vec::new(),
-        macro_snapshots: Vec::new(),
-        keep_candles: 50,
-        risk_limits: Default::default(),
-        stores: tradegraph_store::Stores::memory(),
-    }
+        Brain::rules_only().unwrap(),
+        cash,
+        Mode::Backtest,
+    );
+    config.graph_yaml = DEFAULT_GRAPH.to_owned();
+    config.decision_every = Timeframe::M15;
+    config
 }
 
 fn year(c: &mut Criterion) {
@@ -83,7 +79,7 @@ fn year(c: &mut Criterion) {
         .unwrap();
     let start = Instant::now();
     let summary = runtime
-        .block_on(Box::pin(backtest(config(data.clone()), |_| {})))
+        .block_on(Box::pin(backtest(config(), &data, |_| {})))
         .unwrap();
     let secs = start.elapsed().as_secs_f64();
     let verdict = if secs <= TARGET_SECS { "met" } else { "MISSED" };
@@ -98,7 +94,7 @@ fn year(c: &mut Criterion) {
     group.bench_function("BTC 2024, 1-minute bars, rule mode", |b| {
         b.iter(|| {
             runtime
-                .block_on(Box::pin(backtest(config(data.clone()), |_| {})))
+                .block_on(Box::pin(backtest(config(), &data, |_| {})))
                 .unwrap()
         });
     });

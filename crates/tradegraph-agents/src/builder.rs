@@ -62,6 +62,17 @@ impl SnapshotBuilder {
     }
 
     fn on_candle(&mut self, candle: &Candle) -> Result<(), MarketError> {
+        // A candle the view already has (a restarted bot's warm-up, then the feed again) or an
+        // older one is not counted twice.
+        let seen = self
+            .snapshot
+            .candles
+            .get(&candle.timeframe)
+            .and_then(|list| list.last())
+            .is_some_and(|last| last.open_time >= candle.open_time);
+        if seen {
+            return Ok(());
+        }
         let set = match self.indicators.entry(candle.timeframe) {
             std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::btree_map::Entry::Vacant(e) => {

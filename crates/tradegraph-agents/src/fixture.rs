@@ -190,5 +190,11 @@ pub fn paper_desk(
             .on_candle(&instrument.symbol, last)
             .map_err(|e| AgentError::Fixture(e.to_string()))?;
     }
-    Ok((crate::node::Desk::new(broker.clone()), broker))
+    // The desk's clock stands at the fixture's decision time, so execution's re-check judges
+    // the verdict at the time it was made.
+    let clock = tradegraph_market::SimulatedClock::new(market.as_of);
+    let now = crate::node::MarketNow::new(std::sync::Arc::new(clock));
+    now.set_price(market.price);
+    let desk = crate::node::Desk::new(broker.clone()).with_market(now);
+    Ok((desk, broker))
 }

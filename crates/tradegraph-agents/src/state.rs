@@ -1,6 +1,6 @@
 //! The trading state: everything one decision cycle reads and writes.
 
-use crate::learning::{AgentWeights, Lesson, Situation};
+use crate::learning::{AgentWeights, Lesson, Situation, TradeOutcome};
 use crate::reports::{
     AgentReport, DebateTurn, FundamentalReport, MacroReport, PortfolioDecision, RiskAssessment,
     SentimentReport, Signal, Stance, TechnicalReport,
@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use tradegraph_core::order::{Fill, Order};
 use tradegraph_core::position::Account;
-use tradegraph_core::risk::Verdict;
+use tradegraph_core::risk::{Finding, Verdict};
 use tradegraph_core::{Instrument, Timeframe, Timestamp};
 use tradegraph_graph::GraphState;
 
@@ -71,6 +71,18 @@ pub struct TradingState {
     /// The prompt version each agent used, by agent name.
     #[reducer(merge)]
     pub prompt_versions: BTreeMap<String, String>,
+    /// Trades the trade ledger closed since the previous cycle (from the broker's fills), for
+    /// the learning agent to judge.
+    #[serde(default)]
+    pub closed_trades: Vec<TradeOutcome>,
+    /// Lessons the learning agent wrote this cycle (every one is saved to the lesson log).
+    #[reducer(append)]
+    #[serde(default)]
+    pub new_lessons: Vec<Lesson>,
+    /// Why the execution agent refused to send the verdict's order: the guard's re-check on
+    /// the market as it was when the order was about to go out.
+    #[serde(default)]
+    pub refusal: Option<Finding>,
 }
 
 impl TradingState {
@@ -95,6 +107,9 @@ impl TradingState {
             weights: AgentWeights::default(),
             lessons: Vec::new(),
             prompt_versions: BTreeMap::new(),
+            closed_trades: Vec::new(),
+            new_lessons: Vec::new(),
+            refusal: None,
         }
     }
 

@@ -1,25 +1,32 @@
 //! The [`Broker`] trait: what execution needs from any venue, paper or live.
 
-use crate::BrokerError;
+use crate::{BrokerError, PriceEvent};
 use async_trait::async_trait;
 use std::sync::Arc;
 use tradegraph_core::order::{ClientOrderId, Fill, Order, OrderRequest};
 use tradegraph_core::position::{Account, Position};
+use tradegraph_core::Symbol;
 
 /// A venue that takes orders: the paper broker, or (behind features and an explicit opt-in,
 /// see [`live`](crate::live)) Binance and Kite.
 ///
 /// Contract, for every implementation:
 /// - **Idempotent submit.** Submitting a client order id again returns the order already
-///   known under it and never places (or fills) it twice; the same id with a different request
-///   is [`BrokerError::DuplicateClientOrderId`].
+///   known under it and never places (or fills) it twice; the same id with a different request,
+///   or the id of an order finished so long ago that the broker no longer keeps it (the paper
+///   broker keeps its newest finished orders, see `PaperEngine::compact`), is
+///   [`BrokerError::DuplicateClientOrderId`].
 /// - **Refusals are orders.** An order the venue refuses comes back `Ok` with status `Rejected`
 ///   and a reason; `Err` means the broker itself failed.
 /// - **Fills are numbered.** Every fill has a `seq` one above the previous; [`fills_since`]
 ///   returns those after a cursor, so a consumer that remembers the last `seq` it saw never
 ///   misses or repeats one.
+/// - **Market data goes to every broker.** An engine passes each market event to
+///   [`on_market`]; a broker that simulates fills (the paper broker) matches its working orders
+///   against it, a venue's broker ignores it (the default) because the venue matches them.
 ///
 /// [`fills_since`]: Broker::fills_since
+/// [`on_market`]: Broker::on_market
 ///
 /// ```
 /// use tradegraph_broker::{Broker, PaperBroker, PaperConfig};
@@ -71,6 +78,13 @@ pub trait Broker: Send + Sync {
 
     /// The fills with `seq` above `after`, oldest first (`0` for all).
     async fn fills_since(&self, after: u64) -> Result<Vec<Fill>, BrokerError>;
+
+    /// Market data for working orders: the paper broker matches its orders against it; a
+    /// venue's broker ignores it (the default). Returns the fills it caused.
+    fn on_market(&self, symbol: &Symbol, event: PriceEvent<'_>) -> Result<Vec<Fill>, BrokerError> {
+        let _ = (symbol, event);
+        Ok(Vec::new())
+    }
 }
 
 /// A broker behind a smart pointer is a broker: every method forwards.
@@ -104,6 +118,9 @@ macro_rules! forward_broker {
             }
             async fn fills_since(&self, after: u64) -> Result<Vec<Fill>, BrokerError> {
                 (**self).fills_since(after).await
+            }
+            fn on_market(&self, symbol: &Symbol, event: PriceEvent<'_>) -> Result<Vec<Fill>, BrokerError> {
+                (**self).on_market(symbol, event)
             }
         }
     )*};

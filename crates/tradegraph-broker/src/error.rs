@@ -33,6 +33,10 @@ pub enum BrokerError {
     /// A configuration value that cannot work.
     #[error("broker configuration: {0}")]
     Config(String),
+    /// A saved paper account that cannot be restored: corrupt, or taken with another
+    /// configuration (currency, starting cash, instruments).
+    #[error("cannot restore the paper account from its snapshot: {0}; restore it with the configuration it was saved with, or start a new paper account")]
+    Snapshot(String),
     /// The broker's state is unusable because a thread panicked while changing it.
     #[error("the {0} broker's state was poisoned by a panic; restart it")]
     Poisoned(&'static str),
@@ -42,6 +46,15 @@ pub enum BrokerError {
         /// Which broker.
         venue: String,
         /// What happened.
+        reason: String,
+    },
+    /// The order's intent could not be written durably before sending it, so it was not sent
+    /// (an order that could not be reconciled after a crash must never go out).
+    #[error("order {client_id}: its intent could not be recorded, so it was not sent: {reason}")]
+    Journal {
+        /// The order.
+        client_id: ClientOrderId,
+        /// What failed.
         reason: String,
     },
     /// A domain error (decimal overflow, lifecycle).

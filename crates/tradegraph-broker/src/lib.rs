@@ -2,8 +2,8 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | [`Broker`] | the trait execution uses: submit (idempotent by client order id), cancel, orders, positions, account, fills |
-//! | [`paper`] | the paper broker: fills against the price stream with fees, slippage, stop-loss, take-profit and trailing stops; the default |
+//! | [`Broker`] | the trait execution uses: submit (idempotent by client order id), cancel, orders, positions, account, fills, and market data ([`PriceEvent`]) for brokers that match orders themselves |
+//! | [`paper`] | the paper broker: fills against the price stream with fees, slippage, stop-loss, take-profit and trailing stops; saved and restored across restarts ([`PaperSnapshot`]); the default |
 //! | [`live`] | the explicit opt-in for real money: [`live::Live`] needs a [`live::LiveTradingEnabled`] token |
 //!
 //! | feature | default | what |
@@ -18,9 +18,11 @@
 
 mod broker;
 mod error;
+mod event;
 pub mod live;
 pub mod paper;
 
 pub use broker::Broker;
 pub use error::BrokerError;
-pub use paper::{FeeModel, PaperBroker, PaperConfig, PaperEngine};
+pub use event::PriceEvent;
+pub use paper::{FeeModel, PaperBroker, PaperConfig, PaperEngine, PaperSnapshot};

@@ -32,7 +32,7 @@ fn guard(c: &mut Criterion) {
         },
     );
     let proposal = Proposal::new(
-        DecisionId::new("BTCUSDT-20240101T101500Z"),
+        DecisionId::new("BTCUSDT-20240101T101500.000Z"),
         Action::Buy,
         7.5,
     )

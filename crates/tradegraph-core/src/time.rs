@@ -18,6 +18,7 @@ use std::str::FromStr;
 /// assert_eq!(t.millis(), 1_704_103_200_000);
 /// assert_eq!(t.to_string(), "2024-01-01T10:00:00Z");
 /// assert_eq!(t.compact(), "20240101T100000Z");
+/// assert_eq!(t.add_millis(250).compact_millis(), "20240101T100000.250Z");
 /// # Ok::<(), tradegraph_core::CoreError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -65,6 +66,20 @@ impl Timestamp {
     /// The compact form used in store keys: `20240101T100000Z` (seconds precision).
     pub fn compact(self) -> String {
         self.to_datetime().format("%Y%m%dT%H%M%SZ").to_string()
+    }
+
+    /// The compact form with milliseconds, used in decision ids: `20240101T100000.250Z`
+    /// (always three digits, `.000` on a whole second).
+    ///
+    /// ```
+    /// use tradegraph_core::Timestamp;
+    /// let t: Timestamp = "2024-01-01T10:15:00Z".parse()?;
+    /// assert_eq!(t.compact_millis(), "20240101T101500.000Z");
+    /// assert_eq!(t.add_millis(7).compact_millis(), "20240101T101500.007Z");
+    /// # Ok::<(), tradegraph_core::CoreError>(())
+    /// ```
+    pub fn compact_millis(self) -> String {
+        self.to_datetime().format("%Y%m%dT%H%M%S%.3fZ").to_string()
     }
 }
 
@@ -212,6 +227,19 @@ mod tests {
         );
         let ist: Timestamp = "2024-01-01T15:30:00+05:30".parse().unwrap();
         assert_eq!(ist.to_string(), "2024-01-01T10:00:00Z");
+    }
+
+    #[test]
+    fn compact_forms_keep_seconds_or_milliseconds() {
+        let t: Timestamp = "2024-01-01T10:15:00.999Z".parse().unwrap();
+        assert_eq!(t.compact(), "20240101T101500Z");
+        assert_eq!(t.compact_millis(), "20240101T101500.999Z");
+        assert_eq!(Timestamp::EPOCH.compact_millis(), "19700101T000000.000Z");
+        // Before the epoch the milliseconds still count forward within the second.
+        assert_eq!(
+            Timestamp::from_millis(-1).compact_millis(),
+            "19691231T235959.999Z"
+        );
     }
 
     #[test]

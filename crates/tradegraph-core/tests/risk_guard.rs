@@ -4,7 +4,9 @@
 //! every limit from the rules' words and must find zero violations.
 //!
 //! A second property runs sequences of decisions through one guard, for the rules with memory
-//! (the circuit breaker's cooldown and the daily halt).
+//! (the circuit breaker's cooldown and the daily halt). Every verdict must pass the guard's
+//! execution-time recheck against the world it was made in, and the recheck must never panic
+//! on any verdict, price or time.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
 use proptest::prelude::*;
@@ -13,10 +15,10 @@ use rust_decimal::prelude::ToPrimitive;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use tradegraph_core::money::{is_multiple_of, pct_of};
-use tradegraph_core::order::{DecisionId, IntentPurpose, OrderSide};
+use tradegraph_core::order::{DecisionId, Exits, IntentPurpose, OrderIntent, OrderSide};
 use tradegraph_core::position::{Account, Position};
 use tradegraph_core::risk::{
-    Action, Effect, KillSwitch, Proposal, RiskContext, RiskGuard, RiskLimits, Verdict,
+    Action, Effect, KillSwitch, Proposal, RiskContext, RiskGuard, RiskLimits, RiskReason, Verdict,
     VerdictStatus, Volatility,
 };
 use tradegraph_core::{
@@ -526,6 +528,10 @@ fn ten_thousand_hostile_proposals_break_no_limit() {
             serde_json::to_string(&again).unwrap(),
             serde_json::to_string(&v).unwrap()
         );
+        // Sent at once, against the world it was made in, the verdict passes the recheck.
+        let state = guard.state().clone();
+        prop_assert_eq!(guard.recheck(&v, &ctx, 0), Ok(()), "{}", v);
+        prop_assert_eq!(guard.state(), &state);
         let mut t = tally.borrow_mut();
         t.cases += 1;
         *t.by_status.entry(format!("{:?}", v.status)).or_default() += 1;
@@ -671,4 +677,202 @@ fn prices_and_quantities_of_any_size_never_panic() {
     if let Err(e) = result {
         panic!("{e}");
     }
+}
+
+/// Decimals of any size, with the edges often.
+fn any_decimal() -> impl Strategy<Value = Decimal> {
+    prop_oneof![
+        1 => Just(Decimal::MAX),
+        1 => Just(Decimal::MIN),
+        1 => Just(Decimal::ZERO),
+        1 => Just(Decimal::new(1, 28)),
+        1 => Just(Decimal::new(-1, 28)),
+        2 => any::<i64>().prop_map(|n| Decimal::new(n, 4)),
+        4 => (1i64..100_000_000).prop_map(|n| Decimal::new(n, 2)),
+    ]
+}
+
+fn any_millis() -> impl Strategy<Value = i64> {
+    prop_oneof![
+        1 => Just(i64::MIN),
+        1 => Just(i64::MAX),
+        1 => Just(0i64),
+        2 => any::<i64>(),
+        4 => 1_736_121_600_000i64..1_736_726_400_000,
+    ]
+}
+
+#[test]
+fn rechecks_of_any_verdict_never_panic_and_never_pass_a_broken_rule() {
+    let mut runner = TestRunner::new(Config {
+        cases: 5_000,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let numbers = (
+        any_decimal(),
+        any_decimal(),
+        prop::option::weighted(0.9, any_decimal()),
+        any_decimal(),
+        any_decimal(),
+    );
+    let times = (any_millis(), any_millis(), any_millis());
+    let shape = (0u8..3, any::<bool>(), any::<bool>(), any::<bool>(), 0u8..4);
+    // Half the time a plausible world instead: the stop 1-500 bp from the reference, the price
+    // moved by up to 600 bp, the verdict up to 2 minutes old on a weekday morning (UTC).
+    let near = prop::option::weighted(
+        0.5,
+        (1i64..500, -600i64..600, 0i64..120_000, 0i64..5, 240i64..540),
+    );
+    let passed = RefCell::new((0usize, 0usize));
+    let result = runner.run(
+        &(numbers, times, shape, near),
+        |((price, reference, stop, quantity, held), (at, now, max_age), shape, near)| {
+            let (which, open, buy, kill, symbol) = shape;
+            let (price, reference, stop, at, now, max_age) = match near {
+                None => (price, reference, stop, at, now, max_age),
+                Some((stop_bp, move_bp, age, day, minute)) => {
+                    let reference = Decimal::from(40_000);
+                    let dir = if buy { -1 } else { 1 };
+                    let bp = |n: i64| reference * (Decimal::ONE + Decimal::new(n, 4));
+                    let now = 1_736_121_600_000 + (day * 24 * 60 + minute) * MINUTE;
+                    (
+                        bp(move_bp),
+                        reference,
+                        Some(bp(dir * stop_bp)),
+                        now - age,
+                        now,
+                        60_000,
+                    )
+                }
+            };
+            let instrument = match which {
+                0 => Instrument::btc_usdt(),
+                1 => Instrument::bank_nifty(),
+                _ => Instrument::nifty_50(),
+            };
+            let now = Timestamp::from_millis(now);
+            let mut account = Account::flat(instrument.currency, Decimal::from(100_000), now);
+            if !held.is_zero() {
+                let mut p = Position::flat(instrument.symbol.clone());
+                p.quantity = held;
+                account.positions.push(p);
+            }
+            let traded = if symbol == 0 {
+                Symbol::new("OTHER")
+            } else {
+                instrument.symbol.clone()
+            };
+            let side = if buy { OrderSide::Buy } else { OrderSide::Sell };
+            let verdict = Verdict {
+                decision_id: DecisionId::new("any"),
+                symbol: traded.clone(),
+                at: Timestamp::from_millis(at),
+                action: Action::Buy,
+                status: VerdictStatus::Approved,
+                intent: Some(OrderIntent {
+                    symbol: traded,
+                    decision_id: DecisionId::new("any"),
+                    purpose: if open {
+                        IntentPurpose::Open
+                    } else {
+                        IntentPurpose::Close
+                    },
+                    side,
+                    quantity,
+                    reference_price: reference,
+                    exits: Exits {
+                        stop_loss: stop,
+                        ..Exits::default()
+                    },
+                }),
+                findings: Vec::new(),
+            };
+            let switch = KillSwitch::new();
+            if kill {
+                switch.engage();
+            }
+            let guard = RiskGuard::default().with_kill_switch(switch);
+            let ctx = RiskContext::new(&instrument, &account, price, now);
+            match guard.recheck(&verdict, &ctx, max_age) {
+                Err(finding) => {
+                    prop_assert_eq!(finding.effect, Effect::Rejected);
+                    prop_assert!(finding.to_string().len() > 20, "{}", finding);
+                }
+                Ok(()) => {
+                    // What passed must hold every rule, restated.
+                    prop_assert!(verdict.symbol == instrument.symbol);
+                    let age = i128::from(now.millis()) - i128::from(at);
+                    // An entry's verdict must be fresh; a close goes out however old (it only
+                    // lowers the risk).
+                    prop_assert!(
+                        !open || age.abs() <= i128::from(max_age),
+                        "an entry aged {} past {}",
+                        age,
+                        max_age
+                    );
+                    prop_assert!(price > Decimal::ZERO);
+                    let tradable = match &instrument.session {
+                        TradingSession::Exchange(s) => s.session_at(now).is_some(),
+                        _ => true,
+                    };
+                    prop_assert!(tradable, "an order while the market is closed");
+                    if open {
+                        prop_assert!(!kill, "an entry with the kill switch engaged");
+                        let stop = stop.unwrap_or_default();
+                        let safe = if buy { price > stop } else { price < stop };
+                        prop_assert!(safe, "price {} through stop {}", price, stop);
+                        prop_assert!(reference > Decimal::ZERO && stop > Decimal::ZERO);
+                        // Both positive: the differences are exact.
+                        let moved = (price - reference).abs();
+                        let allowed = (reference - stop).abs();
+                        prop_assert!(
+                            moved <= allowed,
+                            "moved {} from {}, more than {}",
+                            price,
+                            reference,
+                            allowed
+                        );
+                        passed.borrow_mut().0 += 1;
+                    } else {
+                        let closes = OrderSide::of_quantity(held).map(OrderSide::opposite);
+                        prop_assert_eq!(closes, Some(side));
+                        passed.borrow_mut().1 += 1;
+                    }
+                }
+            }
+            Ok(())
+        },
+    );
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    // Not vacuous: entries and closes both got through.
+    let (entries, closes) = passed.into_inner();
+    assert!(
+        entries > 20 && closes > 20,
+        "{entries} entries, {closes} closes passed"
+    );
+}
+
+#[test]
+fn a_refused_recheck_names_its_rule() {
+    // Smoke check of the wiring through the public API: one refusal per kind of input.
+    let btc = Instrument::btc_usdt();
+    let at = Timestamp::from_millis(1_736_121_600_000);
+    let account = Account::flat(Currency::Usdt, Decimal::from(100_000), at);
+    let mut guard = RiskGuard::default();
+    let buy =
+        Proposal::new(DecisionId::at(&btc.symbol, at), Action::Buy, 2.0).with_stop_loss(39_000.0);
+    let ctx = RiskContext::new(&btc, &account, Decimal::from(40_000), at);
+    let v = guard.evaluate(&buy, &ctx);
+    let late = RiskContext::new(&btc, &account, Decimal::from(40_000), at.add_millis(5_001));
+    let reason = guard.recheck(&v, &late, 5_000).unwrap_err().reason;
+    assert_eq!(
+        reason,
+        RiskReason::VerdictStale {
+            age_ms: 5_001,
+            max_ms: 5_000
+        }
+    );
 }

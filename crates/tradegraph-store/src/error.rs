@@ -41,7 +41,7 @@ pub enum StoreError {
     /// The server refused a record for good (a bad value, not a connectivity problem).
     #[error("{backend} refused {record}: {reason}")]
     Refused {
-        /// `mongodb`.
+        /// `mongodb`; for bot state and order intents also `memory`, `file` or `redis`.
         backend: &'static str,
         /// The record's collection and key.
         record: String,
@@ -69,6 +69,15 @@ pub enum StoreError {
         "spill file {path}: {source}; records waiting for MongoDB stay in memory until it works"
     )]
     Spill {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The bot-state file could not be read, written or locked.
+    #[error("state file {path}: {source}; bot state cannot be saved or restored until this is fixed (check that the directory exists, is writable and has free space)")]
+    StateFile {
         /// The file.
         path: PathBuf,
         /// Why.

@@ -7,14 +7,16 @@ mod event;
 pub mod history;
 pub mod hot;
 pub mod journal;
+mod lock;
 #[cfg(feature = "mongodb")]
 pub mod mongo;
 mod query;
 pub mod record;
 #[cfg(feature = "redis")]
 pub mod redis;
+pub mod state;
 mod stores;
-mod url;
+pub mod url;
 
 pub use behind::{Record, RecordSink, WriteBehind, WriteBehindConfig};
 pub use error::StoreError;
@@ -24,4 +26,8 @@ pub use hot::{HotCache, HotLimits, LatestPrice, MemoryHotCache};
 pub use journal::{DecisionLog, LessonLog, MemoryJournal, TradeLog};
 pub use query::Query;
 pub use record::{AgentDecision, DecisionRecord, Lesson, TradeRecord, TradeStatus};
+pub use state::{
+    BotStateStore, FileState, IntentLog, IntentRecord, IntentStatus, MemoryState, Saved, StateDoc,
+    StateKey, StatePart,
+};
 pub use stores::{Stores, StoresConfig};

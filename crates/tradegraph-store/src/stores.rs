@@ -1,13 +1,14 @@
 //! [`Stores`]: one of each store, as a bot uses them, from URLs.
 
 use crate::{
-    Alerts, CandleHistory, DecisionLog, HotCache, LessonLog, MemoryHistory, MemoryHotCache,
-    MemoryJournal, StoreError, TradeLog,
+    Alerts, BotStateStore, CandleHistory, DecisionLog, FileState, HotCache, IntentLog, LessonLog,
+    MemoryHistory, MemoryHotCache, MemoryJournal, MemoryState, StoreError, TradeLog,
 };
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// What [`Stores::connect`] connects to: the runtime fills it from `REDIS_URL` and `MONGODB_URI`.
+/// What [`Stores::connect`] connects to: the runtime fills it from `REDIS_URL` and `MONGODB_URI`
+/// (and the bot's state file setting).
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct StoresConfig {
@@ -20,6 +21,9 @@ pub struct StoresConfig {
     /// The write-behind spill file (`.tradegraph/spill.jsonl`). One per process: a second
     /// process opening the same file is refused.
     pub spill_path: PathBuf,
+    /// Where bot state and order intents go when neither MongoDB nor Redis is configured
+    /// ([`FileState`]); `None` with no server either: in memory, forgotten at exit.
+    pub state_file: Option<PathBuf>,
     /// Where [`StoreEvent`](crate::StoreEvent)s go.
     pub alerts: Alerts,
 }
@@ -33,6 +37,7 @@ impl std::fmt::Debug for StoresConfig {
             .field("mongodb_uri", &hide(&self.mongodb_uri))
             .field("database", &self.database)
             .field("spill_path", &self.spill_path)
+            .field("state_file", &self.state_file)
             .finish_non_exhaustive()
     }
 }
@@ -59,6 +64,7 @@ impl Default for StoresConfig {
             mongodb_uri: None,
             database: "tradegraph".into(),
             spill_path: PathBuf::from(".tradegraph/spill.jsonl"),
+            state_file: None,
             alerts: Alerts::new(),
         }
     }
@@ -91,6 +97,20 @@ impl StoresConfig {
         self.spill_path = path.into();
         self
     }
+
+    /// Keeps bot state and order intents in this file (when `Some`) unless MongoDB or Redis is
+    /// configured.
+    ///
+    /// ```
+    /// use tradegraph_store::StoresConfig;
+    /// let config = StoresConfig::new().state_file(Some(".tradegraph/btc/state.json".into()));
+    /// assert!(config.state_file.is_some());
+    /// ```
+    #[must_use]
+    pub fn state_file(mut self, path: Option<PathBuf>) -> Self {
+        self.state_file = path;
+        self
+    }
 }
 
 /// The stores a bot writes to and its agents read from. Cloning shares them.
@@ -112,8 +132,15 @@ pub struct Stores {
     pub trades: Arc<dyn TradeLog>,
     /// Lessons.
     pub lessons: Arc<dyn LessonLog>,
+    /// The bot's state (guard, kill switch, learner, open trades, paper account, sequence):
+    /// written directly, durable when a save returns.
+    pub state: Arc<dyn BotStateStore>,
+    /// Order intents, recorded before each broker call: written directly, durable when a
+    /// record returns.
+    pub intents: Arc<dyn IntentLog>,
     /// What the stores report while they keep working.
     pub alerts: Alerts,
+    state_backend: &'static str,
     #[cfg(feature = "mongodb")]
     behind: Option<Arc<crate::WriteBehind<crate::mongo::MongoStore>>>,
 }
@@ -122,13 +149,17 @@ impl Stores {
     /// Everything in memory: the default, with no server at all.
     pub fn memory() -> Self {
         let journal = Arc::new(MemoryJournal::new());
+        let state = Arc::new(MemoryState::new());
         Self {
             hot: Arc::new(MemoryHotCache::new()),
             history: Arc::new(MemoryHistory::new()),
             decisions: journal.clone(),
             trades: journal.clone(),
             lessons: journal,
+            state: state.clone(),
+            intents: state,
             alerts: Alerts::new(),
+            state_backend: "memory",
             #[cfg(feature = "mongodb")]
             behind: None,
         }
@@ -138,9 +169,14 @@ impl Stores {
     /// each when configured, memory otherwise. An unreachable server is not an error (the stores
     /// carry on and raise alerts); a bad URL, or a URL for a backend this build lacks, is.
     ///
+    /// Bot state and order intents are written directly (never queued), to the first of:
+    /// MongoDB when `mongodb_uri` is set, Redis when `redis_url` is set, the `state_file`, memory.
+    /// [`state_backend`](Self::state_backend) says which.
+    ///
     /// # Errors
-    /// [`StoreError::Config`] for a bad URL or a missing feature; [`StoreError::Spill`] when the
-    /// spill file cannot be opened.
+    /// [`StoreError::Config`] for a bad URL, a missing feature, or a state file in use by another
+    /// process; [`StoreError::Spill`] when the spill file cannot be opened;
+    /// [`StoreError::StateFile`] or [`StoreError::Decode`] when the state file cannot be read.
     pub async fn connect(config: StoresConfig) -> Result<Self, StoreError> {
         let mut stores = Self::memory();
         stores.alerts = config.alerts.clone();
@@ -149,6 +185,12 @@ impl Stores {
             {
                 let redis =
                     crate::redis::RedisConfig::new(url.clone()).alerts(config.alerts.clone());
+                if config.mongodb_uri.is_none() {
+                    let state = Arc::new(crate::redis::RedisState::connect(redis.clone()).await?);
+                    stores.state = state.clone();
+                    stores.intents = state;
+                    stores.state_backend = "redis";
+                }
                 stores.hot = Arc::new(crate::redis::RedisHotCache::connect(redis).await?);
             }
             #[cfg(not(feature = "redis"))]
@@ -161,6 +203,10 @@ impl Stores {
                     .database(config.database.clone())
                     .alerts(config.alerts.clone());
                 let store = Arc::new(crate::mongo::MongoStore::connect(&mongo).await?);
+                let state = Arc::new(crate::mongo::MongoState::new(store.as_ref().clone()));
+                stores.state = state.clone();
+                stores.intents = state;
+                stores.state_backend = "mongodb";
                 let queue = crate::WriteBehindConfig::new(config.spill_path.clone())
                     .alerts(config.alerts.clone());
                 let behind = Arc::new(crate::WriteBehind::start(store, queue).await?);
@@ -173,7 +219,20 @@ impl Stores {
             #[cfg(not(feature = "mongodb"))]
             return Err(missing("mongodb", uri));
         }
+        if let (None, None, Some(path)) =
+            (&config.mongodb_uri, &config.redis_url, &config.state_file)
+        {
+            let state = Arc::new(FileState::open(path)?);
+            stores.state = state.clone();
+            stores.intents = state;
+            stores.state_backend = "file";
+        }
         Ok(stores)
+    }
+
+    /// Where bot state and order intents go: `"mongodb"`, `"redis"`, `"file"` or `"memory"`.
+    pub fn state_backend(&self) -> &'static str {
+        self.state_backend
     }
 
     /// Waits until every history and log record written so far is in MongoDB or its spill file
@@ -205,6 +264,8 @@ fn missing(feature: &str, url: &str) -> StoreError {
 
 impl std::fmt::Debug for Stores {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Stores").finish_non_exhaustive()
+        f.debug_struct("Stores")
+            .field("state_backend", &self.state_backend)
+            .finish_non_exhaustive()
     }
 }

@@ -1,6 +1,13 @@
 #![doc = include_str!("docs/lib.md")]
 
 pub mod cli;
-pub mod runtime;
+pub mod config;
+pub mod engine;
 
+pub use tradegraph_agents as agents;
+pub use tradegraph_broker as broker;
+pub use tradegraph_core as core;
 pub use tradegraph_graph as graph;
+pub use tradegraph_llm as llm;
+pub use tradegraph_market as market;
+pub use tradegraph_store as store;

@@ -181,7 +181,7 @@ fn schema_prints_the_committed_schema() {
 fn usage_errors_and_help() {
     let out = tradegraph(&[]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("Usage: tradegraph <COMMAND>"));
+    assert!(text(&out.stderr).contains("Usage: tradegraph [OPTIONS] <COMMAND>"));
 
     let out = tradegraph(&["graph", "--help"]);
     assert_eq!(out.status.code(), Some(0));

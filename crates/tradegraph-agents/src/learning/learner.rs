@@ -1,75 +1,118 @@
-//! The learning agent's memory: open entries, closed trades, weights and lessons.
+//! The learning agent's memory: weights and lessons, learned from trades as the trade ledger
+//! closed them. The learner keeps no positions of its own: what a trade made comes from the
+//! broker's fills, once, through [`TradeOutcome`].
 
 use super::{AgentWeights, Lesson, Situation};
 use crate::reports::Signal;
-use crate::{AgentName, TradingState};
-use rust_decimal::prelude::ToPrimitive;
+use crate::AgentName;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use tradegraph_core::order::OrderStatus;
-use tradegraph_core::position::Account;
-use tradegraph_core::{Side, Timestamp};
+use tradegraph_core::{Side, Symbol, Timestamp};
 
-/// What was known when a position was opened.
+/// A closed trade as the trade ledger recorded it from the broker's fills, with what the agents
+/// saw when it was opened.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Entry {
-    /// When.
-    pub ts: Timestamp,
+pub struct TradeOutcome {
+    /// The trade's id in the trade log (its entry order's client id).
+    pub trade_id: String,
+    /// The instrument.
+    pub instrument: Symbol,
     /// Long (`Buy`) or short (`Sell`).
     pub side: Side,
-    /// The price then.
-    pub price: f64,
-    /// Each analyst's signal.
+    /// When the first entry fill happened.
+    pub opened_at: Timestamp,
+    /// When the last exit fill happened.
+    pub closed_at: Timestamp,
+    /// Average entry price.
+    pub entry_price: Decimal,
+    /// Average exit price.
+    pub exit_price: Decimal,
+    /// Net P&L, fees of both sides included.
+    pub pnl: Decimal,
+    /// P&L in percent of the equity when the trade was opened.
+    pub return_pct: f64,
+    /// Each analyst's signal in the cycle that opened the trade (empty when unknown, e.g. a
+    /// position found at the broker).
     pub signals: BTreeMap<AgentName, Signal>,
-    /// The market situation.
+    /// The market situation then.
     pub situation: Situation,
-    /// The account's realized P&L minus fees then, to measure the trade by.
-    pub net_pnl_before: Decimal,
 }
 
-/// A closed position, judged.
+/// A trade, judged: which analysts called the move right.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClosedTrade {
-    /// The entry.
-    pub entry: Entry,
-    /// When the close was seen.
-    pub closed_at: Timestamp,
-    /// Net P&L (after fees).
-    pub pnl: Decimal,
+    /// The trade.
+    pub outcome: TradeOutcome,
     /// The analysts that called it right.
     pub hits: Vec<AgentName>,
     /// The analysts that called it wrong.
     pub misses: Vec<AgentName>,
 }
 
-/// Learns from closed positions: which analysts were right (their weights follow), and a lesson
-/// kept with the situation it came from, retrieved for similar situations later.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// Learns from closed trades: which analysts were right (their weights follow), and a lesson
+/// kept with the situation it came from, retrieved for similar situations later. Serializable:
+/// a bot saves it after every change and restores it at start.
+///
+/// ```
+/// use tradegraph_agents::learning::{rule_lesson, Learner, Situation, TradeOutcome};
+/// use tradegraph_agents::{reports::Signal, AgentName};
+/// use tradegraph_core::{Decimal, Side, Timestamp};
+///
+/// let mut learner = Learner::default();
+/// let won = TradeOutcome {
+///     trade_id: "t1".into(),
+///     instrument: "BTCUSDT".into(),
+///     side: Side::Buy,
+///     opened_at: Timestamp::EPOCH,
+///     closed_at: Timestamp::from_millis(60_000),
+///     entry_price: Decimal::from(100),
+///     exit_price: Decimal::from(110),
+///     pnl: Decimal::from(10),
+///     return_pct: 0.1,
+///     signals: [(AgentName::Technical, Signal::Buy), (AgentName::Sentiment, Signal::Sell)].into(),
+///     situation: Situation::default(),
+/// };
+/// let (judged, lesson) = learner.learn(&won, rule_lesson).unwrap();
+/// assert_eq!(judged.hits, vec![AgentName::Technical]);
+/// assert!(lesson.text.contains("won"));
+/// assert!(learner.learn(&won, rule_lesson).is_none(), "each trade is judged once");
+/// assert_eq!(learner.lessons().len(), 1);
+/// assert_eq!(learner.judged(), 1);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Learner {
     weights: AgentWeights,
     lessons: Vec<Lesson>,
-    open: Option<Entry>,
-    closed: Vec<ClosedTrade>,
+    #[serde(default)]
+    judged: u64,
+    /// The trades judged last, so that one handed over again (a restart between saving the
+    /// learner and the ledger) is not judged twice.
+    #[serde(default)]
+    recent: std::collections::VecDeque<String>,
 }
 
 impl Learner {
-    /// Lessons kept (the oldest go first).
+    /// Lessons kept in memory for retrieval (the oldest go first). Every lesson is also written
+    /// to the lesson log, whatever this cap.
     pub const MAX_LESSONS: usize = 500;
+
+    /// Trade ids remembered to judge each trade once.
+    const RECENT: usize = 256;
 
     /// The analyst weights.
     pub fn weights(&self) -> &AgentWeights {
         &self.weights
     }
 
-    /// Every closed trade so far.
-    pub fn closed(&self) -> &[ClosedTrade] {
-        &self.closed
-    }
-
-    /// All lessons, oldest first.
+    /// Lessons kept for retrieval, oldest first (at most [`Self::MAX_LESSONS`]).
     pub fn lessons(&self) -> &[Lesson] {
         &self.lessons
+    }
+
+    /// How many trades were judged since the bot first started.
+    pub fn judged(&self) -> u64 {
+        self.judged
     }
 
     /// The `k` lessons whose situations are closest to `situation`.
@@ -83,62 +126,28 @@ impl Learner {
         ranked.into_iter().take(k).map(|(_, l)| l.clone()).collect()
     }
 
-    /// Looks at the end of a cycle: a position that closed since the entry was recorded is
-    /// judged (weights updated, a lesson written by `lesson`), and an entry made this cycle is
-    /// recorded. Returns the trade judged, if any.
-    pub fn observe(
+    /// Judges a closed trade: every analyst that gave a BUY or SELL at entry is a hit when the
+    /// market moved its way (a long that made money moved up), a miss otherwise, and its weight
+    /// follows; a lesson worded by `lesson` is kept. Returns the judgement and the lesson, or
+    /// `None` for a trade judged already.
+    pub fn learn(
         &mut self,
-        state: &TradingState,
+        outcome: &TradeOutcome,
         lesson: impl FnOnce(&ClosedTrade) -> String,
-    ) -> Option<ClosedTrade> {
-        let account = state.account.as_ref()?;
-        let symbol = &state.instrument.symbol;
-        let holding = account
-            .position(symbol)
-            .is_some_and(|p| !p.quantity.is_zero());
-        let mut judged = None;
-        if let Some(entry) = self.open.take() {
-            if holding {
-                self.open = Some(entry);
-            } else {
-                let trade = self.judge(entry, account, state.as_of);
-                let text = lesson(&trade);
-                self.remember(state, &trade, text);
-                self.closed.push(trade.clone());
-                judged = Some(trade);
-            }
+    ) -> Option<(ClosedTrade, Lesson)> {
+        if self.recent.contains(&outcome.trade_id) {
+            return None;
         }
-        if self.open.is_none() && !holding {
-            if let Some(side) = opened_this_cycle(state) {
-                self.open = Some(Entry {
-                    ts: state.as_of,
-                    side,
-                    price: state.market.price_f64(),
-                    signals: state.analyst_signals(),
-                    situation: state.situation(),
-                    net_pnl_before: account.realized_pnl - account.fees_paid,
-                });
-            }
+        self.recent.push_back(outcome.trade_id.clone());
+        while self.recent.len() > Self::RECENT {
+            self.recent.pop_front();
         }
-        judged
-    }
-
-    /// Replaces the text of the newest lesson (a model's better wording of the rule lesson).
-    pub fn reword_last_lesson(&mut self, text: String) {
-        if let Some(last) = self.lessons.last_mut() {
-            last.text = text;
-        }
-    }
-
-    fn judge(&mut self, entry: Entry, account: &Account, now: Timestamp) -> ClosedTrade {
-        let pnl = (account.realized_pnl - account.fees_paid) - entry.net_pnl_before;
-        // The market moved the way the trade bet when it made money.
-        let moved = match (entry.side, pnl > Decimal::ZERO) {
+        let moved = match (outcome.side, outcome.pnl > Decimal::ZERO) {
             (Side::Buy, true) | (Side::Sell, false) => Signal::Buy,
             _ => Signal::Sell,
         };
         let (mut hits, mut misses) = (Vec::new(), Vec::new());
-        for (agent, signal) in &entry.signals {
+        for (agent, signal) in &outcome.signals {
             if *signal == Signal::Hold {
                 continue;
             }
@@ -150,35 +159,33 @@ impl Learner {
                 misses.push(*agent);
             }
         }
-        ClosedTrade {
-            entry,
-            closed_at: now,
-            pnl,
+        let judged = ClosedTrade {
+            outcome: outcome.clone(),
             hits,
             misses,
+        };
+        let kept = Lesson {
+            ts: outcome.closed_at,
+            instrument: outcome.instrument.as_str().to_owned(),
+            situation: outcome.situation,
+            text: lesson(&judged),
+            return_pct: outcome.return_pct,
+        };
+        self.judged += 1;
+        self.keep(kept.clone());
+        Some((judged, kept))
+    }
+
+    /// Replaces the text of the newest lesson (a model's better wording of the rule lesson).
+    pub fn reword_last_lesson(&mut self, text: String) {
+        if let Some(last) = self.lessons.last_mut() {
+            last.text = text;
         }
     }
 
-    fn remember(&mut self, state: &TradingState, trade: &ClosedTrade, text: String) {
-        let notional = trade.entry.price;
-        let return_pct = match (trade.pnl.to_f64(), state.account.as_ref()) {
-            (Some(pnl), Some(a)) if notional > 0.0 => {
-                let equity = a.equity.to_f64().unwrap_or(0.0);
-                if equity > 0.0 {
-                    100.0 * pnl / equity
-                } else {
-                    0.0
-                }
-            }
-            _ => 0.0,
-        };
-        self.lessons.push(Lesson {
-            ts: trade.closed_at,
-            instrument: state.instrument.symbol.as_str().to_owned(),
-            situation: trade.entry.situation,
-            text,
-            return_pct,
-        });
+    /// Keeps a lesson for retrieval, dropping the oldest past [`Self::MAX_LESSONS`].
+    pub fn keep(&mut self, lesson: Lesson) {
+        self.lessons.push(lesson);
         if self.lessons.len() > Self::MAX_LESSONS {
             let excess = self.lessons.len() - Self::MAX_LESSONS;
             self.lessons.drain(..excess);
@@ -186,28 +193,16 @@ impl Learner {
     }
 }
 
-/// The side of a position the execution agent opened this cycle (an accepted opening order).
-fn opened_this_cycle(state: &TradingState) -> Option<Side> {
-    let verdict = state.verdict.as_ref()?;
-    let intent = verdict.entry()?;
-    let accepted = state.orders.iter().any(|o| {
-        !matches!(
-            o.status,
-            OrderStatus::Rejected | OrderStatus::Cancelled | OrderStatus::Expired
-        )
-    });
-    accepted.then_some(intent.side)
-}
-
 /// A lesson in rule mode: what was seen, what happened, what to do next time.
 pub fn rule_lesson(trade: &ClosedTrade) -> String {
-    let s = &trade.entry.situation;
-    let won = trade.pnl > Decimal::ZERO;
-    let side = match trade.entry.side {
+    let o = &trade.outcome;
+    let s = &o.situation;
+    let won = o.pnl > Decimal::ZERO;
+    let side = match o.side {
         Side::Buy => "Long",
         Side::Sell => "Short",
     };
-    let advice = match (trade.entry.side, won) {
+    let advice = match (o.side, won) {
         (Side::Buy, false) if s.rsi > 65.0 => {
             "avoid buying into overbought readings; wait for a pullback"
         }
@@ -220,14 +215,14 @@ pub fn rule_lesson(trade: &ClosedTrade) -> String {
     };
     let right: Vec<&str> = trade.hits.iter().map(|a| a.as_str()).collect();
     format!(
-        "{side} at {:.2} with RSI {:.0}, trend {:+.2}%, volatility {:.2}%, sentiment {:+.2}: {} {}; right: {}. Next time: {advice}.",
-        trade.entry.price,
+        "{side} at {} with RSI {:.0}, trend {:+.2}%, volatility {:.2}%, sentiment {:+.2}: {} {}; right: {}. Next time: {advice}.",
+        o.entry_price.round_dp(2),
         s.rsi,
         s.trend_pct,
         s.volatility_pct,
         s.sentiment,
         if won { "won" } else { "lost" },
-        trade.pnl.round_dp(2),
+        o.pnl.round_dp(2),
         if right.is_empty() { "none".to_owned() } else { right.join(", ") },
     )
 }

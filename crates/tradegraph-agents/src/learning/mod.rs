@@ -4,6 +4,6 @@ mod learner;
 mod lessons;
 mod weights;
 
-pub use learner::{rule_lesson, ClosedTrade, Entry, Learner};
+pub use learner::{rule_lesson, ClosedTrade, Learner, TradeOutcome};
 pub use lessons::{Lesson, Situation};
 pub use weights::{AgentWeights, HitRecord};

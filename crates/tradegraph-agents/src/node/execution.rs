@@ -7,11 +7,17 @@ use async_trait::async_trait;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tradegraph_core::order::DecisionId;
+use tradegraph_core::risk::RiskContext;
 use tradegraph_graph::{Command, Node, NodeContext, NodeError, NodeResult};
 
 /// Submits the verdict's order intent to the broker: a market order with idempotent client
 /// order ids derived from the decision, and the stop-loss, take-profit and trailing stop the
 /// guard set attached. A retry or a replay of the same decision cannot double the order.
+///
+/// Before the order goes out, the guard re-checks the verdict on the market as it is then (the
+/// desk's [`MarketNow`](super::MarketNow)): a verdict older than the limit, an entry after the
+/// session's cutoff, a price through the stop or moved beyond the stop distance are refused,
+/// and the refusal is written to the state's `refusal`.
 #[derive(Debug, Clone)]
 pub struct ExecutionNode {
     desk: Desk,
@@ -41,8 +47,7 @@ impl Node<TradingState> for ExecutionNode {
         // Only this cycle's ruling on this instrument goes out: a verdict carried over by a
         // resume, or written by anything but the guard for this decision, is refused.
         let expected = DecisionId::at(&state.instrument.symbol, state.as_of);
-        if verdict.at != state.as_of
-            || verdict.symbol != state.instrument.symbol
+        if verdict.symbol != state.instrument.symbol
             || verdict.decision_id != expected
             || intent.decision_id != expected
         {
@@ -53,6 +58,33 @@ impl Node<TradingState> for ExecutionNode {
                 expected.as_str(),
                 state.as_of
             )));
+        }
+        // The market may have moved since the guard ruled (an approval, an interrupt, a slow
+        // model): the guard checks the verdict again on the price and time as they are now.
+        let market = self.desk.market();
+        let now = market.now();
+        let price = market.price().unwrap_or(state.market.price);
+        let account = self
+            .desk
+            .broker
+            .account()
+            .await
+            .map_err(|e| NodeError::Transient(format!("{}: {e}", self.desk.broker.name())))?;
+        let max_age_ms = i64::try_from(market.verdict_age_limit().as_millis()).unwrap_or(i64::MAX);
+        let recheck = {
+            let context = RiskContext::new(&state.instrument, &account, price, now);
+            let guard = self
+                .desk
+                .guard
+                .lock()
+                .map_err(|_| NodeError::Failed("the risk guard's lock is poisoned".into()))?;
+            guard.recheck(verdict, &context, max_age_ms)
+        };
+        if let Err(finding) = recheck {
+            tracing::warn!(symbol = %state.instrument.symbol, decision = %verdict.decision_id, reason = %finding.reason, "execution refused: the verdict no longer holds");
+            return Ok(Command::update(
+                TradingStateUpdate::default().refusal(Some(finding)),
+            ));
         }
         let order = self
             .desk

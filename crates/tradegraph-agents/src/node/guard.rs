@@ -61,7 +61,11 @@ impl Node<TradingState> for GuardNode {
             NodeError::Failed("the risk guard needs the account in the state".into())
         })?;
         let volatility = Volatility::from_candles(state.market.candles(self.timeframe), 14);
-        let context = RiskContext::new(&state.instrument, account, state.market.price, state.as_of)
+        // The guard rules at the time it runs (live, after the models took their time; in a
+        // backtest, the simulated clock stands at the decision time): its time rules (the NSE
+        // cutoff, the square-off) and the verdict's age count from then.
+        let now = self.desk.market().now().max(state.as_of);
+        let context = RiskContext::new(&state.instrument, account, state.market.price, now)
             .with_volatility(volatility);
         let proposal = proposal(&state);
         let verdict = {

@@ -11,9 +11,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use tradegraph_graph::{Command, Node, NodeContext, NodeError, NodeResult};
 
-/// Judges a position that closed since it was opened (analyst hit rates and weights), writes a
-/// lesson (the model's words when one is configured, the rule lesson otherwise), records an
-/// entry made this cycle, and writes the updated weights into the state.
+/// Judges each trade the ledger closed since the previous cycle (`closed_trades`: analyst hit
+/// rates and weights), writes a lesson for each (the model's words when one is configured, the
+/// rule lesson otherwise) into `new_lessons`, and writes the updated weights into the state.
 #[derive(Debug, Clone)]
 pub struct LearningNode {
     desk: Desk,
@@ -38,9 +38,9 @@ impl LearningNode {
         context.lessons.insert(
             0,
             crate::learning::Lesson {
-                ts: trade.closed_at,
+                ts: trade.outcome.closed_at,
                 instrument: state.instrument.symbol.as_str().to_owned(),
-                situation: trade.entry.situation,
+                situation: trade.outcome.situation,
                 text: rule_lesson(trade),
                 return_pct: 0.0,
             },
@@ -60,18 +60,26 @@ impl LearningNode {
 impl Node<TradingState> for LearningNode {
     async fn run(&self, state: Arc<TradingState>, _ctx: NodeContext) -> NodeResult<TradingState> {
         let poisoned = || NodeError::Failed("the learner's lock is poisoned".into());
-        let judged = {
-            let mut learner = self.desk.learner.lock().map_err(|_| poisoned())?;
-            learner.observe(&state, rule_lesson)
-        };
-        if let Some(trade) = &judged {
-            if let Some(text) = self.model_lesson(&state, trade).await {
+        let mut new_lessons = Vec::with_capacity(state.closed_trades.len());
+        for outcome in &state.closed_trades {
+            let learned = self
+                .desk
+                .learner
+                .lock()
+                .map_err(|_| poisoned())?
+                .learn(outcome, rule_lesson);
+            let Some((judged, mut lesson)) = learned else {
+                continue;
+            };
+            if let Some(text) = self.model_lesson(&state, &judged).await {
                 self.desk
                     .learner
                     .lock()
                     .map_err(|_| poisoned())?
-                    .reword_last_lesson(text);
+                    .reword_last_lesson(text.clone());
+                lesson.text = text;
             }
+            new_lessons.push(lesson);
         }
         let weights = self
             .desk
@@ -84,6 +92,7 @@ impl Node<TradingState> for LearningNode {
         Ok(Command::update(
             TradingStateUpdate::default()
                 .weights(weights)
+                .new_lessons(new_lessons)
                 .prompt_versions(BTreeMap::from([("learning".to_owned(), version)])),
         ))
     }

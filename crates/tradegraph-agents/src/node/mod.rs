@@ -17,7 +17,7 @@ mod registry;
 
 pub use agents::AgentNode;
 pub use brain::Brain;
-pub use desk::Desk;
+pub use desk::{Desk, MarketNow};
 pub use execution::ExecutionNode;
 pub use guard::{proposal, GuardNode};
 pub use learning::LearningNode;

@@ -34,10 +34,11 @@
 // #[cfg(feature = "kite")]
 // pub mod kite;
 
-use crate::{Broker, BrokerError};
+use crate::{Broker, BrokerError, PriceEvent};
 use async_trait::async_trait;
 use tradegraph_core::order::{ClientOrderId, Fill, Order, OrderRequest};
 use tradegraph_core::position::{Account, Position};
+use tradegraph_core::Symbol;
 
 /// Proof that live trading was explicitly enabled. Not `Default`, not `Deserialize`, not
 /// `Clone`: it is made on purpose, once.
@@ -105,5 +106,8 @@ impl<B: Broker> Broker for Live<B> {
     }
     async fn fills_since(&self, after: u64) -> Result<Vec<Fill>, BrokerError> {
         self.inner.fills_since(after).await
+    }
+    fn on_market(&self, symbol: &Symbol, event: PriceEvent<'_>) -> Result<Vec<Fill>, BrokerError> {
+        self.inner.on_market(symbol, event)
     }
 }

@@ -2,13 +2,14 @@
 
 use super::PaperConfig;
 use crate::BrokerError;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use tradegraph_core::order::{ClientOrderId, Fill, Order, OrderRequest};
 use tradegraph_core::position::{Account, Portfolio, Position};
 use tradegraph_core::{Instrument, Price, Symbol, Timestamp, TradingSession};
 
 /// The last price seen for an instrument.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Quote {
     pub(super) price: Price,
     pub(super) bid: Option<Price>,
@@ -43,7 +44,8 @@ pub(super) struct Market {
 }
 
 /// What a working order is for, which decides the order it is checked in at each price.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub(super) enum Role {
     /// An attached stop-loss: checked first.
     StopLoss,
@@ -56,7 +58,7 @@ pub(super) enum Role {
 }
 
 /// Bookkeeping beside each order.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Meta {
     pub(super) role: Role,
     /// A trailing stop's best price since it started working.
@@ -68,7 +70,7 @@ pub(super) struct Meta {
 }
 
 /// An entry's attached exits in one instrument.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct ExitGroup {
     pub(super) parent: ClientOrderId,
     pub(super) orders: Vec<usize>,
@@ -114,6 +116,12 @@ pub struct PaperEngine {
     pub(super) working: Vec<usize>,
     pub(super) exit_groups: HashMap<Symbol, ExitGroup>,
     pub(super) fills: Vec<Fill>,
+    /// Fills let go by [`compact`](Self::compact): `fills[0].seq == fills_base + 1`.
+    pub(super) fills_base: u64,
+    /// Orders let go by [`compact`](Self::compact): the next order is `P-{order_base + orders.len() + 1}`.
+    pub(super) order_base: u64,
+    /// The client order ids of the orders let go: never placed again.
+    pub(super) retired: std::collections::VecDeque<ClientOrderId>,
     pub(super) now: Timestamp,
     pub(super) event: u64,
     pub(super) in_candle: bool,
@@ -150,6 +158,9 @@ impl PaperEngine {
             working: Vec::new(),
             exit_groups: HashMap::new(),
             fills: Vec::new(),
+            fills_base: 0,
+            order_base: 0,
+            retired: std::collections::VecDeque::new(),
             now: Timestamp::EPOCH,
             event: 0,
             in_candle: false,
@@ -179,7 +190,8 @@ impl PaperEngine {
         self.orders.get(*index)
     }
 
-    /// Every order ever submitted (or attached), oldest first.
+    /// The orders kept (every working one, and the finished ones since the last
+    /// [`compact`](Self::compact)), oldest first.
     pub fn orders(&self) -> &[Order] {
         &self.orders
     }
@@ -208,17 +220,23 @@ impl PaperEngine {
         self.portfolio.snapshot(self.now)
     }
 
-    /// Every fill, oldest first; `fills()[i].seq == i + 1`.
+    /// The fills kept (all of them until a [`compact`](Self::compact)), oldest first, numbered
+    /// on without gaps.
     pub fn fills(&self) -> &[Fill] {
         &self.fills
     }
 
     /// The fills with `seq` above `after`.
     pub fn fills_since(&self, after: u64) -> &[Fill] {
-        let start = usize::try_from(after)
+        let start = usize::try_from(after.saturating_sub(self.fills_base))
             .unwrap_or(usize::MAX)
             .min(self.fills.len());
         &self.fills[start..]
+    }
+
+    /// The `seq` of the last fill (`0` for none).
+    pub fn last_fill_seq(&self) -> u64 {
+        self.fills_base + self.fills.len() as u64
     }
 
     /// Price events ignored because they were older than the instrument's latest one.

@@ -70,7 +70,7 @@ impl PaperEngine {
         let notional = checked("fill value", quantity.checked_mul(price))?;
         let fee = checked("fee", self.config.fees.fee(notional, liquidity))?;
         let fill = Fill {
-            seq: self.fills.len() as u64 + 1,
+            seq: self.fills_base + self.fills.len() as u64 + 1,
             order_id: order.id.clone(),
             client_id: request.client_id.clone(),
             symbol: request.symbol.clone(),

@@ -4,7 +4,7 @@
 use super::engine::{Quote, Role};
 use super::submit::market_price;
 use super::PaperEngine;
-use crate::BrokerError;
+use crate::{BrokerError, PriceEvent};
 use tradegraph_core::order::{Fill, Liquidity, OrderKind, OrderSide, OrderStatus};
 use tradegraph_core::{Candle, Price, Quantity, Symbol, Tick, Timestamp, Trade, TradingSession};
 
@@ -76,6 +76,21 @@ impl PaperEngine {
             point(candle.close, true),
         ];
         self.on_points(symbol, end, &points, true)
+    }
+
+    /// Feeds any price event (dispatches to [`on_tick`](Self::on_tick),
+    /// [`on_trade`](Self::on_trade) or [`on_candle`](Self::on_candle)). Returns the fills it
+    /// caused.
+    pub fn on_market(
+        &mut self,
+        symbol: &Symbol,
+        event: PriceEvent<'_>,
+    ) -> Result<Vec<Fill>, BrokerError> {
+        match event {
+            PriceEvent::Tick(tick) => self.on_tick(symbol, tick),
+            PriceEvent::Trade(trade) => self.on_trade(symbol, trade),
+            PriceEvent::Candle(candle) => self.on_candle(symbol, candle),
+        }
     }
 
     fn on_points(

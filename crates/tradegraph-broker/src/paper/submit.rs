@@ -16,6 +16,10 @@ impl PaperEngine {
     /// twice. An order the venue would refuse comes back with status `Rejected` and a reason.
     /// Market orders, and limit orders that are marketable, fill at once.
     pub fn submit(&mut self, request: OrderRequest) -> Result<Order, BrokerError> {
+        if self.retired.contains(&request.client_id) {
+            // Placed long ago and let go by `compact`: never placed again.
+            return Err(BrokerError::DuplicateClientOrderId(request.client_id));
+        }
         if let Some((index, original)) = self.submitted.get(&request.client_id) {
             if *original != request {
                 return Err(BrokerError::DuplicateClientOrderId(request.client_id));
@@ -263,7 +267,7 @@ impl PaperEngine {
         parent: Option<ClientOrderId>,
     ) -> usize {
         let index = self.orders.len();
-        let id = OrderId::new(format!("P-{}", index + 1));
+        let id = OrderId::new(format!("P-{}", self.order_base + index as u64 + 1));
         self.submitted
             .insert(request.client_id.clone(), (index, request.clone()));
         let mut order = Order::new(id, request, self.now);

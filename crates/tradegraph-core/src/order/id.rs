@@ -9,13 +9,16 @@ use std::sync::Arc;
 /// The identity of one trading decision (one graph cycle for one instrument).
 ///
 /// Any stable text works (a run id and step, a UUID); [`DecisionId::at`] builds the usual one
-/// from the instrument and the decision's as-of time, so a replay of the same data yields the
-/// same ids.
+/// from the instrument and the decision's as-of time at millisecond resolution, so a replay of
+/// the same data yields the same ids. One decision id names the graph thread, seeds the client
+/// order ids and keys the stored decision.
 ///
 /// ```
 /// use tradegraph_core::{order::DecisionId, Symbol, Timestamp};
 /// let t: Timestamp = "2024-01-01T10:15:00Z".parse()?;
-/// assert_eq!(DecisionId::at(&Symbol::new("BTCUSDT"), t).as_str(), "BTCUSDT-20240101T101500Z");
+/// assert_eq!(DecisionId::at(&Symbol::new("BTCUSDT"), t).as_str(), "BTCUSDT-20240101T101500.000Z");
+/// // Two decisions within one second are two decisions.
+/// assert_ne!(DecisionId::at(&Symbol::new("BTCUSDT"), t.add_millis(1)), DecisionId::at(&Symbol::new("BTCUSDT"), t));
 /// # Ok::<(), tradegraph_core::CoreError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -28,9 +31,10 @@ impl DecisionId {
         Self(Arc::from(id.as_ref()))
     }
 
-    /// `SYMBOL-YYYYMMDDTHHMMSSZ`: one decision per instrument and time.
+    /// `SYMBOL-YYYYMMDDTHHMMSS.mmmZ` ([`Timestamp::compact_millis`]): one decision per
+    /// instrument and millisecond.
     pub fn at(symbol: &Symbol, as_of: Timestamp) -> Self {
-        Self::new(format!("{symbol}-{}", as_of.compact()))
+        Self::new(format!("{symbol}-{}", as_of.compact_millis()))
     }
 
     /// The text.
@@ -92,7 +96,7 @@ impl Leg {
 /// ```
 /// use tradegraph_core::order::{ClientOrderId, DecisionId, Leg};
 /// use tradegraph_core::Symbol;
-/// let decision = DecisionId::new("BTCUSDT-20240101T101500Z");
+/// let decision = DecisionId::new("BTCUSDT-20240101T101500.000Z");
 /// let btc = Symbol::new("BTCUSDT");
 /// let entry = ClientOrderId::derive(&btc, &decision, Leg::Entry);
 /// assert_eq!(entry, ClientOrderId::derive(&btc, &decision, Leg::Entry));
@@ -255,6 +259,26 @@ mod tests {
         assert_ne!(
             ClientOrderId::derive(&Symbol::new("ab"), &DecisionId::new("c"), Leg::Entry),
             ClientOrderId::derive(&Symbol::new("a"), &DecisionId::new("bc"), Leg::Entry)
+        );
+    }
+
+    #[test]
+    fn decision_ids_carry_milliseconds() {
+        let s = Symbol::new("BANKNIFTY");
+        let t: Timestamp = "2025-01-06T04:15:00.125Z".parse().unwrap();
+        assert_eq!(
+            DecisionId::at(&s, t).as_str(),
+            "BANKNIFTY-20250106T041500.125Z"
+        );
+        let whole: Timestamp = "2025-01-06T04:15:00Z".parse().unwrap();
+        assert_eq!(
+            DecisionId::at(&s, whole).as_str(),
+            "BANKNIFTY-20250106T041500.000Z"
+        );
+        // Within one second, different decisions derive different orders.
+        assert_ne!(
+            ClientOrderId::derive(&s, &DecisionId::at(&s, whole), Leg::Entry),
+            ClientOrderId::derive(&s, &DecisionId::at(&s, t), Leg::Entry)
         );
     }
 

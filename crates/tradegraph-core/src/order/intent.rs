@@ -26,7 +26,7 @@ pub enum IntentPurpose {
 /// use tradegraph_core::{Decimal, Symbol};
 /// let intent = OrderIntent {
 ///     symbol: Symbol::new("BANKNIFTY"),
-///     decision_id: DecisionId::new("BANKNIFTY-20250106T041500Z"),
+///     decision_id: DecisionId::new("BANKNIFTY-20250106T041500.000Z"),
 ///     purpose: IntentPurpose::Open,
 ///     side: OrderSide::Buy,
 ///     quantity: Decimal::from(30),

@@ -46,6 +46,19 @@ impl GuardState {
         limits: &RiskLimits,
         ctx: &RiskContext<'_>,
     ) -> Option<RiskReason> {
+        let reason = self.breaker_now(limits, ctx);
+        if let Some(RiskReason::CircuitBreaker { until, .. }) = &reason {
+            self.breaker_until = Some(*until);
+        }
+        reason
+    }
+
+    /// What [`breaker`](Self::breaker) would report, without remembering a trip.
+    pub(super) fn breaker_now(
+        &self,
+        limits: &RiskLimits,
+        ctx: &RiskContext<'_>,
+    ) -> Option<RiskReason> {
         let v = ctx.volatility;
         let trips = [
             (
@@ -65,7 +78,6 @@ impl GuardState {
             if let Some(value) = value.filter(|x| *x > limit) {
                 let until = ctx.now.add_millis(cooldown);
                 let until = self.breaker_until.map_or(until, |u| u.max(until));
-                self.breaker_until = Some(until);
                 return Some(RiskReason::CircuitBreaker {
                     trigger,
                     value,
@@ -87,17 +99,35 @@ impl GuardState {
         ctx: &RiskContext<'_>,
     ) -> Option<RiskReason> {
         let day = ctx.account.day_started_at.unwrap_or(Timestamp::EPOCH);
-        let loss = ctx.account.daily_loss_pct();
-        if let Some(loss) = loss.filter(|l| *l >= limits.max_daily_loss_pct) {
-            let worst = match self.halted_day {
-                Some(d) if d == day => self.halted_loss_pct.max(loss),
-                _ => loss,
-            };
+        if let Some(RiskReason::DailyLossLimit { loss_pct, .. }) = self.daily_halt_now(limits, ctx)
+        {
             self.halted_day = Some(day);
-            self.halted_loss_pct = worst;
+            self.halted_loss_pct = loss_pct;
         }
         (self.halted_day == Some(day)).then_some(RiskReason::DailyLossLimit {
             loss_pct: self.halted_loss_pct,
+            limit_pct: limits.max_daily_loss_pct,
+        })
+    }
+
+    /// What [`daily_halt`](Self::daily_halt) would report, without latching a new halt.
+    pub(super) fn daily_halt_now(
+        &self,
+        limits: &RiskLimits,
+        ctx: &RiskContext<'_>,
+    ) -> Option<RiskReason> {
+        let day = ctx.account.day_started_at.unwrap_or(Timestamp::EPOCH);
+        let latched = (self.halted_day == Some(day)).then_some(self.halted_loss_pct);
+        let loss = ctx
+            .account
+            .daily_loss_pct()
+            .filter(|l| *l >= limits.max_daily_loss_pct);
+        let worst = match (latched, loss) {
+            (Some(a), Some(b)) => a.max(b),
+            (a, b) => a.or(b)?,
+        };
+        Some(RiskReason::DailyLossLimit {
+            loss_pct: worst,
             limit_pct: limits.max_daily_loss_pct,
         })
     }

@@ -29,6 +29,7 @@ mod limits;
 mod number;
 mod proposal;
 mod reason;
+mod recheck;
 mod sizing;
 mod verdict;
 

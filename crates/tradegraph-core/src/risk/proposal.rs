@@ -46,7 +46,7 @@ impl fmt::Display for Action {
 /// ```
 /// use tradegraph_core::order::DecisionId;
 /// use tradegraph_core::risk::{Action, Proposal};
-/// let p = Proposal::new(DecisionId::new("BTCUSDT-20240101T101500Z"), Action::Buy, 3.0)
+/// let p = Proposal::new(DecisionId::new("BTCUSDT-20240101T101500.000Z"), Action::Buy, 3.0)
 ///     .with_stop_loss(41_000.0)
 ///     .with_take_profit(46_000.0)
 ///     .with_confidence(0.7)

@@ -2,7 +2,7 @@
 
 use super::number::num;
 use crate::money::Money;
-use crate::{Currency, Decimal, Price, Quantity, Timestamp};
+use crate::{Currency, Decimal, Price, Quantity, Symbol, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -250,6 +250,43 @@ pub enum RiskReason {
         /// The distance set.
         distance: Price,
     },
+    /// At execution: the verdict is older than allowed (or dated after the current time by
+    /// more than that).
+    VerdictStale {
+        /// The current time less the verdict's time, in milliseconds (negative: dated after now).
+        age_ms: i64,
+        /// The oldest allowed, in milliseconds.
+        max_ms: i64,
+    },
+    /// At execution: the verdict is for another instrument than the market it is checked
+    /// against.
+    WrongInstrument {
+        /// The instrument of the verdict (or of its order).
+        verdict: Symbol,
+        /// The instrument of the current market.
+        market: Symbol,
+    },
+    /// At execution: the entry carries no stop-loss, so it is not sent.
+    MissingStopLoss,
+    /// At execution: the price is already at or beyond the entry's stop-loss.
+    PriceThroughStop {
+        /// The current price.
+        price: Price,
+        /// The stop-loss.
+        stop: Price,
+    },
+    /// At execution: the price moved from the one the entry was sized at by more than the stop
+    /// distance.
+    PriceMoved {
+        /// The price the verdict was sized at.
+        reference: Price,
+        /// The current price.
+        price: Price,
+        /// The largest move allowed: the distance from the reference to the stop.
+        max_move: Price,
+    },
+    /// At execution: the position the close was for is gone (flat, or now on the other side).
+    NothingToClose,
 }
 
 impl fmt::Display for RiskReason {
@@ -377,6 +414,31 @@ impl fmt::Display for RiskReason {
                 f,
                 "trailing distance {given} is wider than the widest stop: cut to {distance}"
             ),
+            Self::VerdictStale { age_ms, max_ms } if *age_ms < 0 => write!(
+                f,
+                "the verdict is dated {} ms after the current time, more than the {max_ms} ms allowed: check the clock, then decide again",
+                age_ms.unsigned_abs()
+            ),
+            Self::VerdictStale { age_ms, max_ms } => write!(
+                f,
+                "the verdict is {age_ms} ms old, more than the {max_ms} ms allowed: decide again on the current market"
+            ),
+            Self::WrongInstrument { verdict, market } => write!(
+                f,
+                "the verdict is for {verdict} but the current market is {market}: check it against its own instrument"
+            ),
+            Self::MissingStopLoss => f.write_str("the entry carries no stop-loss: it is not sent"),
+            Self::PriceThroughStop { price, stop } => write!(
+                f,
+                "the price {price} is already at or beyond the stop-loss {stop}: the entry is not sent"
+            ),
+            Self::PriceMoved { reference, price, max_move } => write!(
+                f,
+                "the price moved from {reference} to {price}, more than the stop distance {max_move}: decide again"
+            ),
+            Self::NothingToClose => {
+                f.write_str("there is no position on that side left to close: the close is not sent")
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 //! writes are idempotent.
 
 use super::Record;
+use crate::lock::{self, with_suffix, LockError};
 use crate::StoreError;
 use std::io::SeekFrom;
 use std::path::{Path, PathBuf};
@@ -18,12 +19,6 @@ pub(crate) struct Spill {
     _lock: std::fs::File,
 }
 
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
-}
-
 impl Spill {
     /// Opens (or creates) the file, dropping a torn last line and counting what is left to write.
     pub(crate) async fn open(path: PathBuf) -> Result<Self, StoreError> {
@@ -34,13 +29,13 @@ impl Spill {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir).await.map_err(io)?;
         }
-        let lock = std::fs::File::create(with_suffix(&path, ".lock")).map_err(io)?;
-        if let Err(e) = lock.try_lock() {
-            return Err(StoreError::Config(format!(
-                "the spill file {} is in use by another process ({e}); give each bot its own",
+        let lock = lock::exclusive(&path).map_err(|e| match e {
+            LockError::Io(source) => io(source),
+            LockError::Busy(holder) => StoreError::Config(format!(
+                "the spill file {} is in use ({holder}); give each bot its own",
                 path.display()
-            )));
-        }
+            )),
+        })?;
         let file = OpenOptions::new()
             .create(true)
             .append(true)

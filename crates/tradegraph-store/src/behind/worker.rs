@@ -208,7 +208,11 @@ impl<S: RecordSink> Worker<S> {
                 return;
             }
             self.drained += records.len() as u64;
-            self.publish();
+            // "Nothing spilled" is said only once the file is emptied (below), never between
+            // the last commit and the reset.
+            if self.spill.pending() > 0 {
+                self.publish();
+            }
             self.take_in_new_records().await;
         }
         if let Err(e) = self.spill.reset().await {

@@ -84,19 +84,42 @@ impl MemoryHotCache {
         }
     }
 
-    /// Records a tick without awaiting (the Redis cache's mirror).
-    pub(crate) fn insert_tick(&self, instrument: &Symbol, tick: &Tick) {
+    /// Makes `latest` the latest price unless the one held (and not expired) is newer; returns
+    /// whether it did.
+    fn advance_latest(&self, series: &mut Series, latest: LatestPrice) -> bool {
+        let now = Instant::now();
+        let older = series.latest.is_some_and(|(held, written)| {
+            now.duration_since(written) < self.limits.latest_ttl && latest.ts < held.ts
+        });
+        if !older {
+            series.latest = Some((latest, now));
+        }
+        !older
+    }
+
+    /// Records a tick without awaiting (the Redis cache's mirror); returns whether it became the
+    /// latest price (an older tick is kept as a tick only).
+    pub(crate) fn insert_tick(&self, instrument: &Symbol, tick: &Tick) -> bool {
         let mut all = self.lock();
         let series = all.entry(instrument.clone()).or_default();
         let latest = LatestPrice {
             price: tick.price,
             ts: tick.ts,
         };
-        series.latest = Some((latest, Instant::now()));
+        let advanced = self.advance_latest(series, latest);
         series.ticks.insert(tick.ts.secs(), tick.clone());
         // Ticks are keyed in seconds.
         let window = i64::try_from(self.limits.window.as_secs()).unwrap_or(i64::MAX);
         self.trim(&mut series.ticks, window);
+        advanced
+    }
+
+    /// Records a latest price without awaiting (the Redis cache's mirror); returns whether it
+    /// became the latest price (an older one is ignored).
+    pub(crate) fn insert_latest(&self, instrument: &Symbol, latest: LatestPrice) -> bool {
+        let mut all = self.lock();
+        let series = all.entry(instrument.clone()).or_default();
+        self.advance_latest(series, latest)
     }
 
     /// Records a candle without awaiting (the Redis cache's mirror).
@@ -141,6 +164,11 @@ fn newest<T: Clone>(map: &BTreeMap<i64, T>, n: usize) -> Vec<T> {
 impl HotCache for MemoryHotCache {
     async fn put_tick(&self, instrument: &Symbol, tick: &Tick) -> Result<(), StoreError> {
         self.insert_tick(instrument, tick);
+        Ok(())
+    }
+
+    async fn put_latest(&self, instrument: &Symbol, price: LatestPrice) -> Result<(), StoreError> {
+        self.insert_latest(instrument, price);
         Ok(())
     }
 

@@ -1,6 +1,9 @@
 //! The indexes: unique keys make every write idempotent; the others serve the queries.
 
-use super::{MongoStore, AGENT_DECISIONS, CHECKPOINTS, LESSONS, OHLC_HISTORY, TRADES_EXECUTED};
+use super::{
+    MongoStore, AGENT_DECISIONS, BOT_STATE, CHECKPOINTS, LESSONS, OHLC_HISTORY, ORDER_INTENTS,
+    TRADES_EXECUTED,
+};
 use crate::StoreError;
 use mongodb::bson::{doc, Document};
 use mongodb::options::IndexOptions;
@@ -71,6 +74,25 @@ fn all() -> Vec<(&'static str, Vec<IndexModel>)> {
                     true,
                 ),
                 index(doc! {"thread_id": 1, "seq": -1}, "thread_seq", false),
+            ],
+        ),
+        (
+            BOT_STATE,
+            vec![index(
+                doc! {"instrument": 1, "part": 1},
+                "instrument_part",
+                true,
+            )],
+        ),
+        (
+            ORDER_INTENTS,
+            vec![
+                index(doc! {"client_id": 1}, "client_id", true),
+                index(
+                    doc! {"instrument": 1, "status": 1, "created_at": 1},
+                    "instrument_status_created_at",
+                    false,
+                ),
             ],
         ),
     ]

@@ -6,9 +6,11 @@ mod checkpoint;
 mod document;
 mod indexes;
 mod read;
+mod state;
 mod write;
 
 pub use checkpoint::MongoCheckpointer;
+pub use state::MongoState;
 
 use crate::url::redact;
 use crate::{Alerts, StoreError};
@@ -33,6 +35,10 @@ pub const LESSONS: &str = "lessons";
 pub const CHECKPOINTS: &str = "checkpoints";
 /// Per-thread checkpoint counters.
 pub const CHECKPOINT_THREADS: &str = "checkpoint_threads";
+/// Bot state: one document per instrument and part.
+pub const BOT_STATE: &str = "bot_state";
+/// Order intents, one document per client order id.
+pub const ORDER_INTENTS: &str = "order_intents";
 
 /// How to reach MongoDB.
 ///

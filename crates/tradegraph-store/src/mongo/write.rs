@@ -53,7 +53,7 @@ fn upsert(record: &Record) -> Result<Upsert, StoreError> {
 }
 
 /// The first write error of an `update` reply: `(index, code, message)`.
-fn first_write_error(reply: &Document) -> Option<(usize, i32, String)> {
+pub(super) fn first_write_error(reply: &Document) -> Option<(usize, i32, String)> {
     let errors = reply.get_array("writeErrors").ok()?;
     let first = errors.first()?.as_document()?;
     let index = first

@@ -3,7 +3,7 @@
 
 use super::value::{encode_candle, encode_tick};
 use super::Keys;
-use crate::HotLimits;
+use crate::{HotLimits, LatestPrice};
 use redis::{Pipeline, Script};
 use std::sync::LazyLock;
 use tradegraph_core::{Candle, Symbol, Tick, Timestamp};
@@ -66,18 +66,18 @@ pub(crate) fn index(pipe: &mut Pipeline, key: &str, score: i64, member: &str, li
         .ignore();
 }
 
-/// The latest price and its time, 5 minutes each.
+/// The latest price and its time, 5 minutes each (a tick's or one put alone: the same keys).
 pub(crate) fn latest(
     pipe: &mut Pipeline,
     keys: &Keys,
     instrument: &Symbol,
-    tick: &Tick,
+    latest: &LatestPrice,
     limits: &HotLimits,
 ) {
     let ttl = secs(limits.latest_ttl);
-    pipe.set_ex(keys.latest(instrument), tick.price.to_string(), ttl)
+    pipe.set_ex(keys.latest(instrument), latest.price.to_string(), ttl)
         .ignore();
-    pipe.set_ex(keys.latest_ts(instrument), tick.ts.to_string(), ttl)
+    pipe.set_ex(keys.latest_ts(instrument), latest.ts.to_string(), ttl)
         .ignore();
 }
 

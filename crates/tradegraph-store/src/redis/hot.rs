@@ -16,7 +16,7 @@ use tradegraph_core::{Candle, Symbol, Tick, Timeframe, Timestamp};
 /// The hot cache in Redis, under the specification's keys and TTLs (see the [module
 /// docs](crate::redis)).
 ///
-/// Writes never wait for Redis: `put_tick` and `put_candle` record into an in-process
+/// Writes never wait for Redis: `put_tick`, `put_latest` and `put_candle` record into an in-process
 /// [`MemoryHotCache`] and a coalescing buffer (one entry per key), and a writer task sends what
 /// is buffered in pipelined batches, so a burst costs one write per key. [`flush`] waits until
 /// Redis has it. When Redis does not answer, the buffer holds what is pending (bounded, the
@@ -71,7 +71,8 @@ impl RedisHotCache {
         self.shared.lock().down_since.is_none()
     }
 
-    /// Writes recorded so far (each `put_*` counts one).
+    /// Writes recorded so far (each `put_*` counts one, except a `put_latest` older than the
+    /// latest price, which changes nothing).
     pub fn recorded(&self) -> u64 {
         self.shared.lock().seq
     }
@@ -149,10 +150,22 @@ impl Drop for RedisHotCache {
 #[async_trait]
 impl HotCache for RedisHotCache {
     async fn put_tick(&self, instrument: &Symbol, tick: &Tick) -> Result<(), StoreError> {
-        self.shared.mirror.insert_tick(instrument, tick);
+        let advanced = self.shared.mirror.insert_tick(instrument, tick);
         self.shared.record(self.config.max_pending, |p, cap| {
-            p.tick(instrument, tick, cap)
+            if advanced {
+                p.latest(instrument, cap);
+            }
+            p.tick(instrument, tick, cap);
         });
+        Ok(())
+    }
+
+    async fn put_latest(&self, instrument: &Symbol, price: LatestPrice) -> Result<(), StoreError> {
+        // An older price changes nothing: nothing to write.
+        if self.shared.mirror.insert_latest(instrument, price) {
+            self.shared
+                .record(self.config.max_pending, |p, cap| p.latest(instrument, cap));
+        }
         Ok(())
     }
 

@@ -1,6 +1,8 @@
 //! The key scheme: the specification's keys, plus the indexes that make "the last N" one round
 //! trip. Every key names its instrument, so bots of several instruments share one Redis.
 
+use crate::StatePart;
+use tradegraph_core::order::ClientOrderId;
 use tradegraph_core::{Symbol, Timeframe, Timestamp};
 
 /// Builds keys, each behind an optional prefix (empty by default, which gives the specification's
@@ -100,5 +102,40 @@ impl Keys {
     /// `checkpoint_seq:<thread>`: the thread's write counter.
     pub fn checkpoint_seq(&self, thread: &str) -> String {
         format!("{}checkpoint_seq:{thread}", self.prefix)
+    }
+
+    /// `state:{<SYM>}:<part>`: a part of a bot's state, the `StateDoc` as JSON. The instrument is
+    /// a hash tag (as in every bot-state key), so a Redis Cluster keeps an instrument's state and
+    /// intents on one node.
+    ///
+    /// ```
+    /// use tradegraph_core::Symbol;
+    /// use tradegraph_store::{redis::Keys, StatePart};
+    /// assert_eq!(Keys::new("").state(&Symbol::new("BTCUSDT"), StatePart::KillSwitch), "state:{BTCUSDT}:kill_switch");
+    /// ```
+    pub fn state(&self, instrument: &Symbol, part: StatePart) -> String {
+        format!("{}state:{{{instrument}}}:{}", self.prefix, part.as_str())
+    }
+
+    /// `intent:{<SYM>}:`, to which the client order id is appended.
+    pub fn intent_stem(&self, instrument: &Symbol) -> String {
+        format!("{}intent:{{{instrument}}}:", self.prefix)
+    }
+
+    /// `intent:{<SYM>}:<client id>`: an order intent, the `IntentRecord` as JSON.
+    pub fn intent(&self, instrument: &Symbol, client_id: &ClientOrderId) -> String {
+        format!("{}{client_id}", self.intent_stem(instrument))
+    }
+
+    /// `intents:{<SYM>}:unsettled`: sorted set of the client ids of the instrument's pending and
+    /// submitted intents, scored by creation time in milliseconds.
+    pub fn unsettled_intents(&self, instrument: &Symbol) -> String {
+        format!("{}intents:{{{instrument}}}:unsettled", self.prefix)
+    }
+
+    /// `intent_instrument:<client id>`: the instrument an intent was recorded for, so that an
+    /// intent is found by its client id alone.
+    pub fn intent_instrument(&self, client_id: &ClientOrderId) -> String {
+        format!("{}intent_instrument:{client_id}", self.prefix)
     }
 }

@@ -9,6 +9,7 @@ mod keys;
 #[cfg(feature = "llm-cache")]
 mod llm_cache;
 mod pending;
+mod state;
 mod value;
 mod writer;
 
@@ -17,6 +18,7 @@ pub use hot::RedisHotCache;
 pub use keys::Keys;
 #[cfg(feature = "llm-cache")]
 pub use llm_cache::RedisLlmCache;
+pub use state::RedisState;
 
 pub(crate) use crate::url::redact;
 use crate::{Alerts, HotLimits, StoreError};

@@ -25,8 +25,14 @@ impl Pending {
         self.len() == 0
     }
 
-    pub(crate) fn tick(&mut self, instrument: &Symbol, tick: &Tick, cap: usize) {
+    /// The instrument's latest price changed: the writer writes the newest one it holds then.
+    pub(crate) fn latest(&mut self, instrument: &Symbol, cap: usize) {
         self.latest.insert(instrument.clone());
+        self.bound(cap);
+    }
+
+    /// A tick under its second (the latest price is recorded apart, with [`Self::latest`]).
+    pub(crate) fn tick(&mut self, instrument: &Symbol, tick: &Tick, cap: usize) {
         self.ticks
             .insert((tick.ts.secs(), instrument.clone()), tick.clone());
         self.bound(cap);
@@ -82,6 +88,7 @@ mod tests {
         let btc = Symbol::new("BTC");
         let mut p = Pending::default();
         for ms in [1_000, 1_500, 2_000, 3_000] {
+            p.latest(&btc, 3);
             p.tick(
                 &btc,
                 &Tick::new(Timestamp::from_millis(ms), ms.into(), 1.into()),
@@ -92,6 +99,7 @@ mod tests {
         assert_eq!(p.ticks.len(), 2);
         assert_eq!(p.dropped, 1);
         assert_eq!(p.ticks.keys().next().map(|k| k.0), Some(2));
+        assert_eq!(p.latest.len(), 1, "one latest price per instrument");
         let mut older = Pending::default();
         older.tick(
             &btc,

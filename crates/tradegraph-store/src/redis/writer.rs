@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
-use tradegraph_core::{Price, Tick};
+use tradegraph_core::Tick;
 
 /// Entries per pipeline.
 const CHUNK: usize = 2_000;
@@ -153,8 +153,7 @@ impl Writer {
         for instrument in &pending.latest {
             // The newest price, and only while it is fresh.
             if let Some(latest) = self.shared.mirror.latest(instrument) {
-                let tick = Tick::new(latest.ts, latest.price, Price::ZERO);
-                commands::latest(&mut pipe, &self.keys, instrument, &tick, limits);
+                commands::latest(&mut pipe, &self.keys, instrument, &latest, limits);
                 in_pipe += 1;
             }
         }

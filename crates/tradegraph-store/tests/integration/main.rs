@@ -13,4 +13,8 @@ mod mongo_outage;
 mod mongo_schema;
 mod redis_hot;
 mod redis_llm;
+mod state_local;
+mod state_mongo;
+mod state_redis;
+mod state_stores;
 mod stores;

@@ -29,6 +29,16 @@ async fn memory_latest_price_expires_after_five_minutes() {
 }
 
 #[tokio::test]
+async fn memory_latest_price_alone_expires_like_a_ticks() {
+    let ttl = Duration::from_secs(1);
+    let cache = MemoryHotCache::with_limits(HotLimits {
+        latest_ttl: ttl,
+        ..HotLimits::default()
+    });
+    hot_suite::latest_alone_expires_like_a_ticks(&cache, ttl).await;
+}
+
+#[tokio::test]
 async fn memory_hot_cache_keeps_a_window_of_data_time() {
     let cache = MemoryHotCache::with_limits(HotLimits {
         window: Duration::from_secs(3 * 60),

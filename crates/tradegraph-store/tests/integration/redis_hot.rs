@@ -8,7 +8,7 @@ use redis::AsyncCommands;
 use std::time::Duration;
 use tradegraph_core::{Symbol, Tick, Timeframe};
 use tradegraph_store::redis::{RedisCheckpointer, RedisConfig, RedisHotCache};
-use tradegraph_store::{Alerts, HotCache, StoreEvent};
+use tradegraph_store::{Alerts, HotCache, HotLimits, StoreEvent};
 
 #[tokio::test]
 async fn redis_hot_cache_passes_the_suite() {
@@ -83,6 +83,64 @@ async fn redis_keys_values_and_ttls_are_as_specified() {
             tick_key.clone(),
         ]
     );
+}
+
+#[tokio::test]
+async fn redis_latest_price_alone_writes_the_two_price_keys_only() {
+    let Some(url) = redis_url() else { return };
+    let cache = RedisHotCache::connect(RedisConfig::new(url.clone()))
+        .await
+        .unwrap();
+    let sym = unique("BARS");
+    let bars = Symbol::new(&sym);
+    cache
+        .put_latest(&bars, hot_suite::latest("97.5", 60_250))
+        .await
+        .unwrap();
+    cache.flush().await.unwrap();
+    let recorded = cache.recorded();
+    // An older price changes nothing, so it records nothing (and a flush still answers).
+    cache
+        .put_latest(&bars, hot_suite::latest("96", 0))
+        .await
+        .unwrap();
+    assert_eq!(cache.recorded(), recorded);
+    cache.flush().await.unwrap();
+
+    let mut conn = raw(&url).await;
+    let price: String = conn.get(format!("price:{sym}:latest")).await.unwrap();
+    assert_eq!(price, "97.5");
+    let ts: String = conn.get(format!("price:{sym}:latest_ts")).await.unwrap();
+    assert_eq!(ts, "2024-01-01T10:01:00.250Z");
+    let mut keys: Vec<String> = conn.keys(format!("*{sym}*")).await.unwrap();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            format!("price:{sym}:latest"),
+            format!("price:{sym}:latest_ts")
+        ],
+        "no tick:* key and no index:* entry"
+    );
+    for key in &keys {
+        let ttl: i64 = conn.ttl(key).await.unwrap();
+        assert!((295..=300).contains(&ttl), "{key} TTL {ttl}");
+    }
+}
+
+#[tokio::test]
+async fn redis_latest_price_alone_expires_like_a_ticks() {
+    let Some(url) = redis_url() else { return };
+    let ttl = Duration::from_secs(1);
+    let limits = HotLimits {
+        latest_ttl: ttl,
+        ..HotLimits::default()
+    };
+    let cache = RedisHotCache::connect(RedisConfig::new(url).limits(limits))
+        .await
+        .unwrap();
+    hot_suite::latest_alone_expires_like_a_ticks(&cache, ttl).await;
+    assert!(cache.is_available(), "the answers came from Redis");
 }
 
 #[tokio::test]

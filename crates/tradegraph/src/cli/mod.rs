@@ -2,13 +2,20 @@
 //! the streams it is given (so it can be embedded and tested) and returns the exit code.
 //!
 //! Exit codes: 0 success, 1 the input is invalid (the problems are on stderr, one per line, as
-//! `file:line:column: message`), 2 the input could not be read or the command line is wrong.
+//! `file:line:column: message`), 2 the input could not be read or the command line is wrong,
+//! 3 a bot (`run`, `backtest`) stopped on an error (the message says what and where), 130 a
+//! bot was stopped by a second Ctrl-C without finishing its cycle.
 
+mod backtest;
+mod bot;
+mod config;
 mod data;
 mod graph;
+pub mod log;
 mod prompts;
 mod providers;
 mod record;
+mod run;
 
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
@@ -20,6 +27,8 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_INVALID: u8 = 1;
 /// The input could not be read, or the command line is wrong.
 pub const EXIT_USAGE: u8 = 2;
+/// A bot stopped on an error.
+pub const EXIT_FAILED: u8 = 3;
 
 /// The `tradegraph` command line.
 #[derive(Debug, Parser)]
@@ -31,10 +40,32 @@ pub const EXIT_USAGE: u8 = 2;
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    log: crate::config::LogArgs,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run a paper bot for one instrument until stopped (SIGINT or SIGTERM).
+    ///
+    /// The feed is live (binance, kite), replayed (a file of one-minute bars or a recording)
+    /// or synthetic; the broker is the paper broker. Candles close on the exchange's time, each
+    /// close of the decision timeframe runs a decision cycle of the graph, and a line per cycle
+    /// is printed. What the bot must not forget (the guard's halt, the kill switch, the learner,
+    /// the open trade, the paper account, order intents) is saved to the configured store as it
+    /// changes: a restarted bot carries on, and never sends an order twice. On SIGINT or SIGTERM
+    /// the cycle in flight finishes, the state is saved and the stores are flushed.
+    Run(run::RunArgs),
+    /// Replay a file through the bot on a simulated clock, with a progress bar and a summary.
+    ///
+    /// The same engine as `run`, on a simulated clock that the data moves, with the paper
+    /// broker; the agents only see data stamped at or before the simulated time. With models
+    /// configured, the run states the calls it plans and stops asking models (rule mode) once
+    /// its budget (TRADEGRAPH_LLM_BUDGET_USD, 5 USD unless set) is spent.
+    Backtest(backtest::BacktestArgs),
+    /// A bot's configuration: show the effective settings and where each came from.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
     /// Graphs declared in YAML: check, draw, and the format's JSON Schema.
     #[command(subcommand)]
     Graph(graph::GraphCommand),
@@ -89,7 +120,14 @@ where
             };
         }
     };
+    // `record` prints its feed's notices on stderr itself.
+    if !matches!(cli.command, Command::Record(_)) {
+        log::install(&cli.log);
+    }
     match cli.command {
+        Command::Config(command) => config::run(command, out, err),
+        Command::Run(args) => run::run(args, out, err),
+        Command::Backtest(args) => backtest::run(args, out, err),
         Command::Graph(command) => graph::run(command, out, err),
         Command::Data(command) => data::run(command, out, err),
         Command::Record(args) => record::run(args, out, err),

@@ -4,6 +4,7 @@
 
 mod entries;
 mod halts;
+mod recheck;
 
 use super::*;
 use crate::order::{DecisionId, IntentPurpose, OrderIntent, OrderSide};

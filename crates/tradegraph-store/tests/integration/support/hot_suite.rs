@@ -1,7 +1,8 @@
 //! What every hot cache does, checked on memory and Redis alike.
 
+use std::time::Duration;
 use tradegraph_core::{Candle, Decimal, Symbol, Tick, Timeframe, Timestamp};
-use tradegraph_store::HotCache;
+use tradegraph_store::{HotCache, LatestPrice};
 
 pub fn d(s: &str) -> Decimal {
     s.parse().unwrap()
@@ -22,6 +23,116 @@ pub async fn run_all(cache: &dyn HotCache, instrument: &Symbol) {
     latest_price_and_ticks(cache, instrument).await;
     candles_replace_and_come_newest_last(cache, instrument).await;
     unknown_instruments_are_empty(cache).await;
+    latest_alone_adds_no_tick(cache, &Symbol::new(super::unique("LATEST"))).await;
+    latest_never_moves_back_in_time(cache, &Symbol::new(super::unique("ORDER"))).await;
+}
+
+pub fn latest(price: &str, ms: i64) -> LatestPrice {
+    LatestPrice {
+        price: d(price),
+        ts: at(ms),
+    }
+}
+
+/// `put_latest` sets the latest price and time, and writes no tick.
+pub async fn latest_alone_adds_no_tick(cache: &dyn HotCache, sym: &Symbol) {
+    cache.put_latest(sym, latest("97.5", 60_000)).await.unwrap();
+    assert_eq!(
+        cache.latest_price(sym).await.unwrap(),
+        Some(latest("97.5", 60_000))
+    );
+    assert!(cache.recent_ticks(sym, 10).await.unwrap().is_empty());
+    cache
+        .put_tick(sym, &Tick::new(at(61_000), d("98"), d("0.1")))
+        .await
+        .unwrap();
+    let ticks = cache.recent_ticks(sym, 10).await.unwrap();
+    cache
+        .put_latest(sym, latest("98.5", 120_000))
+        .await
+        .unwrap();
+    assert_eq!(
+        cache.latest_price(sym).await.unwrap(),
+        Some(latest("98.5", 120_000))
+    );
+    assert_eq!(cache.recent_ticks(sym, 10).await.unwrap(), ticks);
+    assert_eq!(ticks.len(), 1);
+}
+
+/// An older tick or price leaves the latest price as it is (the tick is still kept); one of the
+/// same time replaces it.
+pub async fn latest_never_moves_back_in_time(cache: &dyn HotCache, sym: &Symbol) {
+    cache
+        .put_tick(sym, &Tick::new(at(60_000), d("100"), d("1")))
+        .await
+        .unwrap();
+    cache.put_latest(sym, latest("99", 30_000)).await.unwrap();
+    assert_eq!(
+        cache.latest_price(sym).await.unwrap(),
+        Some(latest("100", 60_000)),
+        "an older price after a tick"
+    );
+    cache.put_latest(sym, latest("101", 120_000)).await.unwrap();
+    cache
+        .put_tick(sym, &Tick::new(at(90_000), d("98"), d("1")))
+        .await
+        .unwrap();
+    assert_eq!(
+        cache.latest_price(sym).await.unwrap(),
+        Some(latest("101", 120_000)),
+        "an older tick after a price"
+    );
+    let prices: Vec<Decimal> = cache
+        .recent_ticks(sym, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.price)
+        .collect();
+    assert_eq!(
+        prices,
+        [d("100"), d("98")],
+        "the older tick is kept as a tick"
+    );
+    cache
+        .put_latest(sym, latest("101.5", 120_000))
+        .await
+        .unwrap();
+    assert_eq!(
+        cache.latest_price(sym).await.unwrap(),
+        Some(latest("101.5", 120_000)),
+        "the same time replaces"
+    );
+    cache
+        .put_tick(sym, &Tick::new(at(180_000), d("102"), d("1")))
+        .await
+        .unwrap();
+    assert_eq!(
+        cache.latest_price(sym).await.unwrap(),
+        Some(latest("102", 180_000))
+    );
+}
+
+/// For a cache whose latest price lives `ttl` (short: this waits for it): a price put alone
+/// expires like a tick's, and once expired no longer holds back an older one.
+pub async fn latest_alone_expires_like_a_ticks(cache: &dyn HotCache, ttl: Duration) {
+    let by_tick = Symbol::new(super::unique("TTLTICK"));
+    let alone = Symbol::new(super::unique("TTLALONE"));
+    cache
+        .put_tick(&by_tick, &Tick::new(at(60_000), d("1"), d("1")))
+        .await
+        .unwrap();
+    cache.put_latest(&alone, latest("2", 60_000)).await.unwrap();
+    assert!(cache.latest_price(&by_tick).await.unwrap().is_some());
+    assert!(cache.latest_price(&alone).await.unwrap().is_some());
+    tokio::time::sleep(ttl + Duration::from_millis(600)).await;
+    assert_eq!(cache.latest_price(&by_tick).await.unwrap(), None);
+    assert_eq!(cache.latest_price(&alone).await.unwrap(), None);
+    cache.put_latest(&alone, latest("3", 0)).await.unwrap();
+    assert_eq!(
+        cache.latest_price(&alone).await.unwrap(),
+        Some(latest("3", 0))
+    );
 }
 
 pub async fn latest_price_and_ticks(cache: &dyn HotCache, sym: &Symbol) {

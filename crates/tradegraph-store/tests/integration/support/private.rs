@@ -43,17 +43,29 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// A private `redis-server` without persistence (a restart comes back empty).
+/// A private `redis-server`, without persistence (a restart comes back empty) unless started
+/// with [`PrivateRedis::start_durable`].
 pub struct PrivateRedis {
     bin: PathBuf,
     dir: PathBuf,
     pub port: u16,
     child: Option<Child>,
+    durable: bool,
 }
 
 impl PrivateRedis {
     /// Starts one, or `None` (skip) when `redis-server` is not installed.
     pub fn start() -> Option<Self> {
+        Self::start_with(false)
+    }
+
+    /// Starts one with an append-only file synced on every write (`appendonly yes`,
+    /// `appendfsync always`), kept across restarts.
+    pub fn start_durable() -> Option<Self> {
+        Self::start_with(true)
+    }
+
+    fn start_with(durable: bool) -> Option<Self> {
         let Some(bin) = find(
             "TRADEGRAPH_REDIS_SERVER",
             &[
@@ -68,6 +80,7 @@ impl PrivateRedis {
             dir: scratch("redis"),
             port: free_port(),
             child: None,
+            durable,
         };
         redis.resume();
         Some(redis)
@@ -88,9 +101,15 @@ impl PrivateRedis {
 
     /// Starts it again on the same port.
     pub fn resume(&mut self) {
+        let persistence: &[&str] = if self.durable {
+            &["--appendonly", "yes", "--appendfsync", "always"]
+        } else {
+            &["--appendonly", "no"]
+        };
         let child = Command::new(&self.bin)
             .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
-            .args(["--save", "", "--appendonly", "no"])
+            .args(["--save", ""])
+            .args(persistence)
             .arg("--dir")
             .arg(&self.dir)
             .stdout(Stdio::null())

@@ -1,0 +1,121 @@
+//! Bot state and order intents in Redis: the conformance suite, the keys, and durability
+//! through a SIGKILL of a server with an append-only file.
+#![cfg(all(feature = "conformance", feature = "redis"))]
+
+use crate::support::redis::{delete_prefix, raw};
+use crate::support::{redis_url, unique, PrivateRedis};
+use redis::AsyncCommands;
+use std::sync::Arc;
+use tradegraph_store::redis::{RedisConfig, RedisState};
+use tradegraph_store::state::conformance;
+use tradegraph_store::{
+    BotStateStore, IntentLog, IntentStatus, Saved, StateDoc, StateKey, StatePart, StoreError,
+};
+
+async fn state(url: &str, prefix: &str) -> RedisState {
+    RedisState::connect(RedisConfig::new(url).key_prefix(prefix))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn redis_passes_the_conformance_suite() {
+    let Some(url) = redis_url() else { return };
+    let prefix = format!("{}:", unique("state"));
+    conformance::run_all(&state(&url, &prefix).await).await;
+    delete_prefix(&url, &prefix).await;
+}
+
+#[tokio::test]
+async fn a_second_connection_sees_everything_the_first_saved() {
+    let Some(url) = redis_url() else { return };
+    let prefix = format!("{}:", unique("state"));
+    conformance::restart(|| state(&url, &prefix)).await;
+    delete_prefix(&url, &prefix).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_saves_keep_the_newest() {
+    let Some(url) = redis_url() else { return };
+    let prefix = format!("{}:", unique("state"));
+    let (key, id) = conformance::concurrent_saves(Arc::new(state(&url, &prefix).await)).await;
+    let again = state(&url, &prefix).await;
+    assert_eq!(again.load(&key).await.unwrap().unwrap().version, 50);
+    assert_eq!(again.intent(&id).await.unwrap().unwrap().version, 50);
+    delete_prefix(&url, &prefix).await;
+}
+
+#[tokio::test]
+async fn the_keys_are_the_documented_ones_and_never_expire() {
+    let Some(url) = redis_url() else { return };
+    let prefix = format!("{}:", unique("state"));
+    let store = state(&url, &prefix).await;
+    let mut conn = raw(&url).await;
+    let sym = conformance::instrument("BTCUSDT");
+    let key = StateKey::new(sym.clone(), StatePart::KillSwitch);
+    let doc = StateDoc::encode(key, 1, conformance::intent(&sym, 1, 0).created_at, &true).unwrap();
+    store.save(&doc).await.unwrap();
+    let state_key = format!("{prefix}state:{{{sym}}}:kill_switch");
+    let json: String = conn.get(&state_key).await.unwrap();
+    assert_eq!(serde_json::from_str::<StateDoc>(&json).unwrap(), doc);
+    let ttl: i64 = conn.ttl(&state_key).await.unwrap();
+    assert_eq!(ttl, -1, "bot state never expires");
+
+    let intent = conformance::intent(&sym, 7, 1_250);
+    store.record_intent(&intent).await.unwrap();
+    let id = intent.client_id.to_string();
+    let set = format!("{prefix}intents:{{{sym}}}:unsettled");
+    let score: Option<f64> = conn.zscore(&set, &id).await.unwrap();
+    assert_eq!(score, Some(intent.created_at.millis() as f64));
+    let owner: String = conn
+        .get(format!("{prefix}intent_instrument:{id}"))
+        .await
+        .unwrap();
+    assert_eq!(owner, sym.as_str());
+    let stored: String = conn
+        .get(format!("{prefix}intent:{{{sym}}}:{id}"))
+        .await
+        .unwrap();
+    assert!(stored.contains(r#""status":"pending""#), "{stored}");
+
+    let done = intent.advance(IntentStatus::Done, intent.created_at.add_millis(5));
+    store.record_intent(&done).await.unwrap();
+    let score: Option<f64> = conn.zscore(&set, &id).await.unwrap();
+    assert_eq!(score, None, "a settled intent leaves the unsettled set");
+    delete_prefix(&url, &prefix).await;
+}
+
+#[tokio::test]
+async fn a_redis_with_an_fsynced_append_only_file_keeps_state_through_a_kill() {
+    let Some(mut server) = PrivateRedis::start_durable() else {
+        return;
+    };
+    let store = state(&server.url(), "").await;
+    let sym = conformance::instrument("NIFTY50");
+    let doc = conformance::doc(&StateKey::new(sym.clone(), StatePart::Broker), 4);
+    assert_eq!(store.save(&doc).await.unwrap(), Saved::Written);
+    let intent = conformance::intent(&sym, 1, 0);
+    store.record_intent(&intent).await.unwrap();
+    server.stop();
+    server.resume();
+    let store = state(&server.url(), "").await;
+    assert_eq!(store.load(&doc.key).await.unwrap(), Some(doc));
+    assert_eq!(store.unsettled_intents(&sym).await.unwrap(), [intent]);
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_is_an_error_not_an_ok() {
+    let Some(mut server) = PrivateRedis::start() else {
+        return;
+    };
+    let url = server.url();
+    server.stop();
+    let store = state(&url, "").await;
+    let doc = conformance::doc(&StateKey::new("BTCUSDT", StatePart::Guard), 1);
+    let err = store.save(&doc).await.unwrap_err();
+    assert!(
+        matches!(err, StoreError::Redis { .. } | StoreError::Timeout { .. }),
+        "{err:?}"
+    );
+    assert!(err.is_transient(), "{err:?}");
+}

@@ -1,0 +1,94 @@
+//! `Stores`: where bot state and order intents go (MongoDB, else Redis, else the state file,
+//! else memory).
+#![cfg(all(feature = "redis", feature = "mongodb"))]
+
+use crate::support::{mongodb_uri, redis_url, unique};
+use tradegraph_core::Timestamp;
+use tradegraph_store::{BotStateStore, StateDoc, StateKey, StatePart, Stores, StoresConfig};
+
+fn doc(instrument: &str, version: u64) -> StateDoc {
+    let key = StateKey::new(instrument, StatePart::Sequence);
+    StateDoc::encode(key, version, Timestamp::from_secs(60), &version).unwrap()
+}
+
+#[tokio::test]
+async fn without_servers_or_a_file_state_is_in_memory() {
+    assert_eq!(Stores::memory().state_backend(), "memory");
+    let stores = Stores::connect(StoresConfig::new()).await.unwrap();
+    assert_eq!(stores.state_backend(), "memory");
+    stores.state.save(&doc("BTCUSDT", 1)).await.unwrap();
+    assert!(format!("{stores:?}").contains("memory"));
+}
+
+#[tokio::test]
+async fn a_state_file_keeps_state_across_stores() {
+    let dir = std::env::temp_dir().join(unique("stores-state"));
+    let path = dir.join("btc/state.json");
+    let config = || StoresConfig::new().state_file(Some(path.clone()));
+    {
+        let stores = Stores::connect(config()).await.unwrap();
+        assert_eq!(stores.state_backend(), "file");
+        stores.state.save(&doc("BTCUSDT", 4)).await.unwrap();
+    }
+    let stores = Stores::connect(config()).await.unwrap();
+    let loaded = stores.state.load(&doc("BTCUSDT", 4).key).await.unwrap();
+    assert_eq!(loaded, Some(doc("BTCUSDT", 4)));
+    drop(stores);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_server_takes_precedence_over_the_state_file() {
+    let (Some(redis), Some(mongo)) = (redis_url(), mongodb_uri()) else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(unique("stores-state"));
+    let file = dir.join("state.json");
+    let with_redis = StoresConfig::new()
+        .redis(Some(redis.clone()))
+        .state_file(Some(file.clone()));
+    let stores = Stores::connect(with_redis).await.unwrap();
+    assert_eq!(stores.state_backend(), "redis");
+    let sym = unique("STORES");
+    stores.state.save(&doc(&sym, 1)).await.unwrap();
+    assert!(
+        !file.exists(),
+        "the file is not used when a server is configured"
+    );
+
+    let database = unique("stores_state");
+    let with_both = StoresConfig::new()
+        .redis(Some(redis))
+        .mongodb(Some(mongo.clone()), database.clone())
+        .spill_path(dir.join("spill.jsonl"))
+        .state_file(Some(file.clone()));
+    let stores = Stores::connect(with_both).await.unwrap();
+    assert_eq!(stores.state_backend(), "mongodb");
+    assert_eq!(
+        stores.state.load(&doc(&sym, 1).key).await.unwrap(),
+        None,
+        "not Redis"
+    );
+    stores.state.save(&doc(&sym, 2)).await.unwrap();
+    let direct = tradegraph_store::mongo::MongoState::connect(
+        &tradegraph_store::mongo::MongoConfig::new(&mongo).database(&database),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        direct.load(&doc(&sym, 2).key).await.unwrap(),
+        Some(doc(&sym, 2))
+    );
+    stores.shutdown().await;
+    tradegraph_store::mongo::MongoStore::connect(
+        &tradegraph_store::mongo::MongoConfig::new(&mongo).database(&database),
+    )
+    .await
+    .unwrap()
+    .database()
+    .drop()
+    .await
+    .unwrap();
+    crate::support::redis::delete_prefix(&redis_url().unwrap(), &format!("state:{{{sym}}}")).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

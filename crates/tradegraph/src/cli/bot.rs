@@ -1,0 +1,339 @@
+//! A bot from its settings: the agents (rule mode, or models with a budget), the stores, the
+//! news and macro inputs, the feed and the broker — shared by `run` and `backtest`.
+
+use crate::config::{FeedSettings, Settings};
+use crate::engine::{paper_broker, BotConfig, BotSummary, Engine, EngineError, Execution, Mode};
+use futures::Stream;
+use rust_decimal::Decimal;
+use std::error::Error;
+use std::future::Future;
+use std::io::Write;
+use std::sync::Arc;
+use tradegraph_agents::model::LlmModel;
+use tradegraph_agents::node::Brain;
+use tradegraph_agents::prompt::Prompts;
+use tradegraph_agents::TradingState;
+use tradegraph_core::{Currency, Timestamp};
+use tradegraph_llm::Llm;
+use tradegraph_market::feed::replay::{Replay, ReplayConfig};
+use tradegraph_market::feed::synthetic::{Pacing, SyntheticConfig, SyntheticGenerator};
+use tradegraph_market::feed::Feed;
+use tradegraph_market::news::{FileMacro, FixtureNews};
+use tradegraph_market::{Clock, MarketEvent, SimulatedClock, SystemClock};
+use tradegraph_store::Stores;
+
+/// The settings of `run` and `backtest` from their flags, the environment and the working
+/// directory, with their notices written to `err`; the exit code when they cannot be had.
+/// Live trading is refused here, before anything connects.
+pub(super) fn settings(
+    command: &str,
+    flags: &crate::config::Flags,
+    err: &mut dyn Write,
+) -> Result<Settings, u8> {
+    let cwd = std::env::current_dir().map_err(|e| {
+        let _ = writeln!(err, "{command}: the current directory cannot be read: {e}");
+        super::EXIT_USAGE
+    })?;
+    let settings = Settings::resolve(flags, &|k| std::env::var(k).ok(), &cwd).map_err(|e| {
+        let _ = writeln!(err, "{e}");
+        if e.is_unreadable() {
+            super::EXIT_USAGE
+        } else {
+            super::EXIT_INVALID
+        }
+    })?;
+    for notice in &settings.notices {
+        let _ = writeln!(err, "note: {notice}");
+    }
+    if settings.live {
+        let _ = writeln!(
+            err,
+            "{command}: live trading is not available in this version: tradegraph has no Binance or \
+             Kite order adapter yet, so a bot only trades on paper. Unset TRADEGRAPH_LIVE or `live` \
+             in the configuration to run on paper."
+        );
+        return Err(super::EXIT_USAGE);
+    }
+    Ok(settings)
+}
+
+/// The runtime a bot runs on (one thread: the agents' model calls are I/O and run concurrently
+/// on it).
+pub(super) fn runtime(command: &str, err: &mut dyn Write) -> Result<tokio::runtime::Runtime, u8> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            let _ = writeln!(err, "{command}: the async runtime cannot start: {e}");
+            super::EXIT_FAILED
+        })
+}
+
+/// Model calls one cycle of the default graph makes at most: four analysts, two debate rounds
+/// of two turns, the risk and portfolio managers, and the learning agent when a trade closed.
+pub(super) const MODEL_CALLS_PER_CYCLE: u64 = 11;
+
+/// The bot's configuration, and the model chain when one is configured.
+pub(super) struct Bot {
+    pub(super) config: BotConfig,
+    pub(super) llm: Option<Llm>,
+}
+
+/// What a run may spend on models when the settings set no budget: a cap in US dollars, and
+/// the calls the run plans (the cap when the chain's models have no price, so their cost cannot
+/// be counted).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct DefaultBudget {
+    pub(super) usd: Option<Decimal>,
+    pub(super) planned_calls: Option<u64>,
+}
+
+/// Assembles the bot: prompts, models (with `defaults` as the spending cap when the settings
+/// set none), the stores, the news and macro inputs.
+pub(super) async fn assemble(
+    settings: &Settings,
+    mode: Mode,
+    defaults: DefaultBudget,
+    out: &mut dyn Write,
+) -> Result<Bot, Box<dyn Error>> {
+    let prompts = match &settings.prompts_dir {
+        Some(dir) => Prompts::with_overrides(dir)?,
+        None => Prompts::embedded()?,
+    };
+    let mut brain = Brain {
+        prompts: Arc::new(prompts),
+        ..Brain::rules_only()?
+    };
+    let mut llm = None;
+    if settings.llm.providers.is_empty() {
+        writeln!(
+            out,
+            "No LLM keys: the agents run in rule mode (set OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY, \
+             GROQ_API_KEY, TOGETHER_API_KEY, OPENROUTER_API_KEY or OLLAMA_HOST to use models)."
+        )?;
+    } else {
+        let mut config = settings.llm.clone();
+        let configured = config.budget.max_cost.is_some()
+            || config.budget.max_calls.is_some()
+            || config.budget.max_tokens.is_some()
+            || settings.llm_budget_usd.is_some();
+        if let Some(cap) = settings.llm_budget_usd.or(defaults.usd) {
+            config.budget.max_cost = Some(config.budget.max_cost.map_or(cap, |c| c.min(cap)));
+        }
+        let unpriced: Vec<String> = config
+            .providers
+            .iter()
+            .filter_map(|p| {
+                let model = p.model.clone().unwrap_or_default();
+                config
+                    .prices
+                    .lookup(p.name(), &model)
+                    .is_none()
+                    .then(|| format!("{} ({model})", p.name()))
+            })
+            .collect();
+        if !unpriced.is_empty() {
+            writeln!(
+                out,
+                "LLM prices: none configured for {} (the [llm.prices] table), so their cost is not counted",
+                unpriced.join(", ")
+            )?;
+            if !configured && config.budget.max_calls.is_none() {
+                if let Some(calls) = defaults.planned_calls {
+                    config.budget.max_calls = Some(calls);
+                    writeln!(
+                        out,
+                        "LLM budget: at most {calls} model calls, the run's plan"
+                    )?;
+                }
+            }
+        }
+        let client = config.build().await?;
+        let chain: Vec<String> = client
+            .providers()
+            .into_iter()
+            .map(|(name, model)| format!("{name} ({model})"))
+            .collect();
+        writeln!(out, "LLM chain: {}", chain.join(" -> "))?;
+        match config.budget.max_cost {
+            Some(cap) => writeln!(
+                out,
+                "LLM budget: {cap} USD for this run; when it is spent the agents run in rule mode"
+            )?,
+            None => writeln!(
+                out,
+                "LLM budget: none set (TRADEGRAPH_LLM_BUDGET_USD or [llm] budget_usd caps spending)"
+            )?,
+        }
+        brain = brain.with_model(Arc::new(LlmModel::new(client.clone())));
+        llm = Some(client);
+    }
+    let instrument = settings.instrument.clone();
+    let (news, macro_snapshots) = match instrument.currency {
+        Currency::Inr => (
+            FixtureNews::bundled_india().items().to_vec(),
+            FileMacro::bundled_india()?.snapshots().to_vec(),
+        ),
+        _ => (FixtureNews::bundled_crypto().items().to_vec(), Vec::new()),
+    };
+    let mut stores_config = settings.stores.clone();
+    if mode == Mode::Backtest {
+        // a backtest starts fresh and keeps nothing: it leaves a running bot's state file alone
+        stores_config.state_file = None;
+    }
+    let stores = Stores::connect(stores_config).await?;
+    writeln!(
+        out,
+        "stores: hot cache in {}, history and logs in {}, bot state in {}",
+        if settings.stores.redis_url.is_some() {
+            "Redis"
+        } else {
+            "memory"
+        },
+        if settings.stores.mongodb_uri.is_some() {
+            "MongoDB"
+        } else {
+            "memory"
+        },
+        stores.state_backend(),
+    )?;
+    let mut config = BotConfig::new(instrument, brain, settings.cash, mode);
+    config.graph_yaml = settings.graph.yaml.clone();
+    config.graph_origin = settings.graph.origin.clone();
+    config.decision_every = settings.decision_every;
+    config.keep_candles = settings.keep_candles;
+    config.risk_limits = settings.risk.clone();
+    config.max_verdict_age = settings.max_verdict_age;
+    config.news = news;
+    config.macro_snapshots = macro_snapshots;
+    config.stores = stores;
+    Ok(Bot { config, llm })
+}
+
+/// Says once when the model budget has been spent.
+pub(super) struct BudgetWatch {
+    llm: Option<Llm>,
+    said: bool,
+}
+
+impl BudgetWatch {
+    pub(super) fn new(llm: Option<Llm>) -> Self {
+        Self { llm, said: false }
+    }
+
+    /// A line to print when the budget has just run out.
+    pub(super) fn check(&mut self) -> Option<String> {
+        let llm = self.llm.as_ref()?;
+        if self.said {
+            return None;
+        }
+        let books = llm.accounting();
+        let cost = books.budget.max_cost.filter(|cap| books.run.cost >= *cap);
+        let calls = books.budget.max_calls.filter(|cap| books.run.calls >= *cap);
+        let what = match (cost, calls) {
+            (Some(cap), _) => format!("{} of {cap} USD", books.run.cost.round_dp(4)),
+            (None, Some(cap)) => format!("{} of {cap} calls", books.run.calls),
+            (None, None) => return None,
+        };
+        self.said = true;
+        Some(format!(
+            "LLM budget spent ({what}): the agents run in rule mode from now on"
+        ))
+    }
+}
+
+/// Runs `bot` on the feed its settings name (through `adapt`: a progress bar, a time window),
+/// with the paper broker, until the feed ends or `shutdown` completes.
+pub(super) async fn drive(
+    settings: &Settings,
+    bot: BotConfig,
+    shutdown: impl Future<Output = ()>,
+    on_cycle: impl FnMut(&TradingState),
+    adapt: impl FnOnce(Feed) -> Feed,
+) -> Result<BotSummary, Box<dyn Error>> {
+    let broker = paper_broker(&bot)?;
+    let symbol = bot.instrument.symbol.clone();
+    match &settings.feed {
+        FeedSettings::Replay { path } => {
+            let clock = SimulatedClock::default();
+            let replay = Replay::new(ReplayConfig {
+                clock: clock.clone(),
+                ..ReplayConfig::new(path.clone(), symbol)
+            })?;
+            go(
+                bot,
+                clock,
+                adapt(replay.stream()),
+                broker,
+                shutdown,
+                on_cycle,
+            )
+            .await
+        }
+        FeedSettings::Synthetic { seed } => {
+            let start = Timestamp::from_datetime(chrono::Utc::now());
+            let config = SyntheticConfig::for_instrument(&bot.instrument, *seed).with_start(start);
+            let clock = SimulatedClock::new(start);
+            let feed =
+                SyntheticGenerator::new(config)?.stream(clock.clone(), Pacing::Speed(1.0))?;
+            go(bot, clock, adapt(feed), broker, shutdown, on_cycle).await
+        }
+        FeedSettings::Binance { ws_url, .. } => {
+            let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+            let mut config = tradegraph_market::feed::binance::BinanceConfig::new(symbol.as_str());
+            config.url = ws_url.clone();
+            let feed = tradegraph_market::feed::binance::BinanceFeed::new(config, clock)?.stream();
+            go(bot, SystemClock, adapt(feed), broker, shutdown, on_cycle).await
+        }
+        FeedSettings::Kite {
+            ws_url,
+            api_key,
+            access_token,
+            tokens,
+            ..
+        } => {
+            use tradegraph_market::feed::kite::{KiteConfig, KiteFeed};
+            let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+            let mut config =
+                KiteConfig::new(api_key.expose(), access_token.expose(), tokens.clone());
+            config.url = ws_url.clone();
+            let feed = KiteFeed::new(config, clock)?.stream();
+            go(bot, SystemClock, adapt(feed), broker, shutdown, on_cycle).await
+        }
+    }
+}
+
+async fn go<C, F, B>(
+    bot: BotConfig,
+    clock: C,
+    feed: F,
+    broker: B,
+    shutdown: impl Future<Output = ()>,
+    on_cycle: impl FnMut(&TradingState),
+) -> Result<BotSummary, Box<dyn Error>>
+where
+    C: Clock + Clone + 'static,
+    F: Stream<Item = MarketEvent> + Send + Unpin,
+    B: Execution,
+{
+    let stores = bot.stores.clone();
+    let started = Engine::start(bot, clock, feed, broker).await;
+    let result: Result<BotSummary, EngineError> = match started {
+        Ok(engine) => {
+            let r = engine.reconciled();
+            if !r.found.is_empty() || !r.abandoned.is_empty() {
+                tracing::warn!(
+                    found = r.found.len(),
+                    abandoned = r.abandoned.len(),
+                    working = r.working.len(),
+                    "order intents reconciled with the broker at start"
+                );
+            }
+            engine.run(shutdown, on_cycle).await
+        }
+        Err(e) => Err(e),
+    };
+    // every way out: the stores flushed and stopped
+    stores.shutdown().await;
+    Ok(result?)
+}

@@ -1,0 +1,106 @@
+//! The sections of the configuration file, as serde reads them (unknown keys are errors).
+
+use super::session::SessionSpec;
+use crate::config::{FeedKind, Venue};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use toml::Spanned;
+use tradegraph_core::risk::RiskLimits;
+use tradegraph_core::{Currency, Exchange, Segment, Timeframe};
+use tradegraph_llm::config::LlmConfig;
+
+/// The whole file (no `Debug`: URLs may carry passwords). `[llm] budget_usd` is taken out before this is read (it is not a field of
+/// [`LlmConfig`]), and the keys of `[risk]` are checked beforehand ([`RiskLimits`] ignores
+/// unknown ones).
+#[derive(Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct FileDoc {
+    pub(crate) bot: BotSection,
+    pub(crate) risk: Option<RiskLimits>,
+    pub(crate) graph: GraphSection,
+    pub(crate) stores: StoresSection,
+    pub(crate) llm: Option<LlmConfig>,
+    pub(crate) feeds: FeedsSection,
+    pub(crate) instruments: Vec<Spanned<InstrumentSpec>>,
+}
+
+/// `[bot]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct BotSection {
+    pub(crate) instrument: Option<String>,
+    pub(crate) feed: Option<FeedKind>,
+    pub(crate) data: Option<PathBuf>,
+    pub(crate) seed: Option<u64>,
+    pub(crate) decision_timeframe: Option<Timeframe>,
+    pub(crate) keep_candles: Option<usize>,
+    pub(crate) cash: Option<Decimal>,
+    pub(crate) max_verdict_age_secs: Option<u64>,
+    pub(crate) live: Option<bool>,
+    pub(crate) listen: Option<SocketAddr>,
+}
+
+/// `[graph]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct GraphSection {
+    pub(crate) file: Option<PathBuf>,
+    pub(crate) prompts_dir: Option<PathBuf>,
+}
+
+/// `[stores]`.
+#[derive(Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct StoresSection {
+    pub(crate) redis_url: Option<String>,
+    pub(crate) mongodb_uri: Option<String>,
+    pub(crate) database: Option<String>,
+    pub(crate) spill_file: Option<PathBuf>,
+    pub(crate) state_file: Option<PathBuf>,
+}
+
+/// `[feeds]`.
+#[derive(Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct FeedsSection {
+    pub(crate) binance: BinanceSection,
+    pub(crate) kite: KiteSection,
+}
+
+/// `[feeds.binance]`.
+#[derive(Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct BinanceSection {
+    pub(crate) ws_url: Option<String>,
+    pub(crate) api_url: Option<String>,
+}
+
+/// `[feeds.kite]`.
+#[derive(Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct KiteSection {
+    pub(crate) ws_url: Option<String>,
+    pub(crate) api_url: Option<String>,
+    /// Instrument name -> the Kite instrument token its bot subscribes to.
+    pub(crate) tokens: BTreeMap<String, Spanned<u32>>,
+}
+
+/// One `[[instruments]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct InstrumentSpec {
+    pub(crate) name: String,
+    pub(crate) symbol: String,
+    pub(crate) venue: Venue,
+    #[serde(default)]
+    pub(crate) exchange: Option<Exchange>,
+    #[serde(default)]
+    pub(crate) segment: Option<Segment>,
+    pub(crate) currency: Currency,
+    pub(crate) tick_size: Decimal,
+    pub(crate) lot_size: Decimal,
+    pub(crate) session: SessionSpec,
+}

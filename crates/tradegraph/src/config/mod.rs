@@ -1,0 +1,46 @@
+//! A bot's configuration: the TOML file, the environment and `.env` files, custom instruments,
+//! and the flags that override them.
+//!
+//! [`Settings::resolve`] merges, highest precedence first: command-line [`Flags`], the process
+//! environment, `.env.<name>` (the instrument's own file), `.env`, the configuration file
+//! (`--config`, `TRADEGRAPH_CONFIG` or `tradegraph.toml`; every key is annotated in
+//! `tradegraph.example.toml`), then the defaults. [`Settings::origins`] records which layer
+//! each value came from and [`Settings::show`] prints them all, secrets masked.
+//!
+//! The variables read, beyond the LLM providers' (`OPENAI_API_KEY`, ... see
+//! [`tradegraph_llm::config::LlmConfig::from_env`]):
+//!
+//! | variable | setting |
+//! |---|---|
+//! | `TRADEGRAPH_CONFIG` | the configuration file |
+//! | `TRADEGRAPH_INSTRUMENT` | `bot.instrument` (not from `.env.<name>`) |
+//! | `TRADEGRAPH_FEED`, `TRADEGRAPH_DATA` | `bot.feed`, `bot.data` |
+//! | `TRADEGRAPH_LISTEN` | `bot.listen` (reserved for the HTTP service, not in this version) |
+//! | `TRADEGRAPH_LIVE` | `1` with `live = true` in `[bot]`: real orders (refused in this version: no venue broker yet) |
+//! | `TRADEGRAPH_API_TOKEN` | reserved for the HTTP service's control endpoints (not in this version) |
+//! | `TRADEGRAPH_PROMPTS_DIR` | `graph.prompts_dir` |
+//! | `TRADEGRAPH_LLM_BUDGET_USD` | `llm.budget_usd` |
+//! | `REDIS_URL`, `MONGODB_URI` | `stores.redis_url`, `stores.mongodb_uri` |
+//! | `BINANCE_WS_URL`, `BINANCE_API_URL`, `BINANCE_API_KEY`, `BINANCE_API_SECRET` | `[feeds.binance]` |
+//! | `KITE_WS_URL`, `KITE_API_URL`, `KITE_API_KEY`, `KITE_ACCESS_TOKEN` | `[feeds.kite]` |
+
+mod dotenv;
+mod error;
+mod file;
+mod flags;
+mod instrument;
+mod layers;
+mod origin;
+mod resolve;
+mod settings;
+mod show;
+
+pub use error::ConfigError;
+pub use flags::{FeedKind, Flags, LogArgs, LogFormat};
+pub use origin::{Origin, Origins};
+pub use resolve::{
+    API_TOKEN_VAR, CONFIG_VAR, DATA_VAR, DEFAULT_CONFIG_FILE, FEED_VAR, INSTRUMENT_VAR, LISTEN_VAR,
+    LIVE_VAR, LLM_BUDGET_VAR, PROMPTS_DIR_VAR,
+};
+pub use settings::{FeedSettings, GraphSource, Settings, Venue};
+pub use show::ShowFormat;

@@ -1,0 +1,205 @@
+//! The feed and what it needs.
+
+use super::{Resolver, DATA_VAR, FEED_VAR};
+use crate::config::instrument::Choice;
+use crate::config::{ConfigError, FeedKind, FeedSettings, Flags, Origin, Venue};
+use clap::ValueEnum;
+use tradegraph_core::Symbol;
+use tradegraph_market::feed::binance::BinanceConfig;
+use tradegraph_market::feed::kite::KiteConfig;
+
+/// Binance's REST endpoint.
+const BINANCE_API_URL: &str = "https://api.binance.com";
+/// Kite Connect's REST endpoint.
+const KITE_API_URL: &str = "https://api.kite.trade";
+
+/// The feed: `--feed`, `TRADEGRAPH_FEED`, `[bot] feed`, else replay when there is a file to
+/// replay (the built-in instruments have a bundled sample) and synthetic data otherwise.
+pub(super) fn feed(
+    r: &mut Resolver<'_>,
+    flags: &Flags,
+    choice: &Choice,
+) -> Result<FeedSettings, ConfigError> {
+    let cwd = r.cwd;
+    let file_data = r.file_path(r.file.and_then(|f| f.doc.bot.data.as_deref()));
+    let mut data = r.pick_opt(
+        "bot.data",
+        flags.data.as_ref().map(|p| cwd.join(p)),
+        Some(DATA_VAR),
+        |v| Ok(cwd.join(v)),
+        file_data,
+    )?;
+    if data.is_none() {
+        if let Some(sample) = choice.sample {
+            r.origins.set("bot.data", Origin::Default);
+            data = Some(cwd.join(sample));
+        }
+    }
+    let file_kind = r.file.and_then(|f| f.doc.bot.feed);
+    let kind = r.pick(
+        "bot.feed",
+        flags.feed,
+        Some(FEED_VAR),
+        |v| {
+            FeedKind::from_str(v, true)
+                .map_err(|_| format!("`{v}` is not a feed: use binance, kite, replay or synthetic"))
+        },
+        file_kind,
+        || {
+            if data.is_some() {
+                FeedKind::Replay
+            } else {
+                FeedKind::Synthetic
+            }
+        },
+    )?;
+    let needs = match kind {
+        FeedKind::Binance => Some(Venue::Binance),
+        FeedKind::Kite => Some(Venue::Kite),
+        _ => None,
+    };
+    if let Some(venue) = needs.filter(|v| *v != choice.venue) {
+        return Err(ConfigError::Invalid {
+            key: "bot.feed".into(),
+            origin: r.origin("bot.feed"),
+            message: format!(
+                "instrument `{}` is not on {}: its venue is {}; use the {} feed, replay or \
+                 synthetic",
+                choice.name,
+                venue.as_str(),
+                choice.venue.as_str(),
+                choice.venue.as_str(),
+            ),
+        });
+    }
+    match kind {
+        FeedKind::Replay => {
+            let path = data.ok_or_else(|| ConfigError::Invalid {
+                key: "bot.data".into(),
+                origin: Origin::Default,
+                message: format!(
+                    "the replay feed needs a file for `{}`: --data FILE, {DATA_VAR} or [bot] data",
+                    choice.name
+                ),
+            })?;
+            if !path.exists() {
+                r.notices.push(format!(
+                    "the replay file {} does not exist (yet)",
+                    path.display()
+                ));
+            }
+            Ok(FeedSettings::Replay { path })
+        }
+        FeedKind::Synthetic => {
+            let file = r.file.and_then(|f| f.doc.bot.seed);
+            let seed = r.pick("bot.seed", None, None, |_| Err(String::new()), file, || 1)?;
+            Ok(FeedSettings::Synthetic { seed })
+        }
+        FeedKind::Binance => {
+            let (ws, api) = match r.file {
+                Some(f) => (
+                    f.doc.feeds.binance.ws_url.clone(),
+                    f.doc.feeds.binance.api_url.clone(),
+                ),
+                None => (None, None),
+            };
+            let text = |v: &str| Ok(v.to_owned());
+            let ws_url = r.pick(
+                "feeds.binance.ws_url",
+                None,
+                Some("BINANCE_WS_URL"),
+                text,
+                ws,
+                || BinanceConfig::DEFAULT_URL.to_owned(),
+            )?;
+            let api_url = r.pick(
+                "feeds.binance.api_url",
+                None,
+                Some("BINANCE_API_URL"),
+                text,
+                api,
+                || BINANCE_API_URL.to_owned(),
+            )?;
+            Ok(FeedSettings::Binance {
+                ws_url,
+                api_url,
+                api_key: r.secret("feeds.binance.api_key", "BINANCE_API_KEY"),
+                api_secret: r.secret("feeds.binance.api_secret", "BINANCE_API_SECRET"),
+            })
+        }
+        FeedKind::Kite => kite(r, choice),
+    }
+}
+
+fn kite(r: &mut Resolver<'_>, choice: &Choice) -> Result<FeedSettings, ConfigError> {
+    let (ws, api, pinned) = match r.file {
+        Some(f) => (
+            f.doc.feeds.kite.ws_url.clone(),
+            f.doc.feeds.kite.api_url.clone(),
+            f.doc
+                .feeds
+                .kite
+                .tokens
+                .get(&choice.name)
+                .map(|t| *t.get_ref()),
+        ),
+        None => (None, None, None),
+    };
+    let text = |v: &str| Ok(v.to_owned());
+    let ws_url = r.pick(
+        "feeds.kite.ws_url",
+        None,
+        Some("KITE_WS_URL"),
+        text,
+        ws,
+        || KiteConfig::DEFAULT_URL.to_owned(),
+    )?;
+    let api_url = r.pick(
+        "feeds.kite.api_url",
+        None,
+        Some("KITE_API_URL"),
+        text,
+        api,
+        || KITE_API_URL.to_owned(),
+    )?;
+    let token = match (pinned, choice.kite_token) {
+        (Some(token), _) => {
+            r.origins.set("feeds.kite.tokens", Origin::File);
+            token
+        }
+        (None, Some(token)) => {
+            r.origins.set("feeds.kite.tokens", Origin::Default);
+            token
+        }
+        (None, None) => {
+            return Err(ConfigError::Invalid {
+                key: "feeds.kite.tokens".into(),
+                origin: Origin::Default,
+                message: format!(
+                    "the kite feed needs the instrument token of `{0}`: add `{0} = <token>` \
+                     to [feeds.kite.tokens] (tokens are in Kite's instruments dump)",
+                    choice.name
+                ),
+            })
+        }
+    };
+    let api_key = r.secret("feeds.kite.api_key", "KITE_API_KEY");
+    let access_token = r.secret("feeds.kite.access_token", "KITE_ACCESS_TOKEN");
+    let (Some(api_key), Some(access_token)) = (api_key, access_token) else {
+        return Err(ConfigError::Invalid {
+            key: "KITE_API_KEY, KITE_ACCESS_TOKEN".into(),
+            origin: Origin::Default,
+            message: format!(
+                "the kite feed needs both: set them in the environment or .env.{}",
+                choice.name
+            ),
+        });
+    };
+    Ok(FeedSettings::Kite {
+        ws_url,
+        api_url,
+        api_key,
+        access_token,
+        tokens: vec![(token, Symbol::clone(&choice.instrument.symbol))],
+    })
+}

@@ -1,0 +1,113 @@
+//! The LLM chain: the file's `[llm]` table (the format of `tradegraph_llm::config`), with the
+//! environment's keys, models and base URLs over it.
+
+use super::Resolver;
+use crate::config::{ConfigError, Origin};
+use tradegraph_llm::config::{LlmConfig, ProviderConfig, PROVIDERS_VAR};
+
+/// The keys of `[llm]` other than the chain and the budget.
+const SETTINGS: [&str; 6] = [
+    "selection",
+    "repair_turns",
+    "breaker",
+    "cache",
+    "prices",
+    "max_queue_wait",
+];
+
+/// The chain comes from `TRADEGRAPH_LLM_PROVIDERS` (any layer) when it is set, else from the
+/// file's `[[llm.providers]]` when there are any, else from the providers whose keys the
+/// environment's layers hold. A file's provider takes its key from `api_key_env` (or
+/// `<PROVIDER>_API_KEY`) unless the file holds it, and `<PROVIDER>_MODEL` and
+/// `<PROVIDER>_BASE_URL` override the file's model and base URL (providers without a custom
+/// `name` only).
+pub(super) fn llm(r: &mut Resolver<'_>) -> Result<LlmConfig, ConfigError> {
+    let file = r.file.and_then(|f| f.doc.llm.clone());
+    let file_keys = r.file.map(|f| f.llm_keys.clone()).unwrap_or_default();
+    for key in SETTINGS.into_iter().chain(["budget"]) {
+        let origin = if file_keys.iter().any(|k| k == key) {
+            Origin::File
+        } else {
+            Origin::Default
+        };
+        r.origins.set(format!("llm.{key}"), origin);
+    }
+    let from_file = file.as_ref().is_some_and(|f| !f.providers.is_empty());
+    let mut config = file.unwrap_or_default();
+    let chain = r.layers.get(PROVIDERS_VAR);
+    let lookup = |k: &str| r.layers.var(k);
+    let chain_origin = if chain.is_some() || !from_file {
+        config.providers = LlmConfig::from_env(lookup)?.providers;
+        match chain {
+            Some((_, origin)) => origin,
+            None => config
+                .providers
+                .first()
+                .and_then(|p| env_origin(r, p))
+                .unwrap_or(Origin::Default),
+        }
+    } else {
+        let in_file: Vec<bool> = config
+            .providers
+            .iter()
+            .map(|p| p.api_key.as_ref().is_some_and(|k| !k.is_empty()))
+            .collect();
+        config.resolve_keys(lookup);
+        for (p, in_file) in config.providers.iter_mut().zip(in_file) {
+            let prefix = p.kind.env_prefix();
+            let id = format!("llm.providers.{}", p.name());
+            if in_file {
+                r.origins.set(format!("{id}.api_key"), Origin::File);
+            }
+            if p.name.is_none() {
+                for (field, value) in [("model", &mut p.model), ("base_url", &mut p.base_url)] {
+                    let var = format!("{prefix}_{}", field.to_ascii_uppercase());
+                    if let Some((v, origin)) = r.layers.get(&var) {
+                        *value = Some(v);
+                        r.origins.set(format!("{id}.{field}"), origin);
+                    }
+                }
+            }
+        }
+        Origin::File
+    };
+    r.origins.set("llm.providers", chain_origin.clone());
+    for p in &config.providers {
+        let id = format!("llm.providers.{}", p.name());
+        let prefix = p.kind.env_prefix();
+        let key_var = p
+            .api_key_env
+            .clone()
+            .unwrap_or_else(|| format!("{prefix}_API_KEY"));
+        let fields = [
+            ("api_key", key_var, p.api_key.is_some()),
+            ("model", format!("{prefix}_MODEL"), p.model.is_some()),
+            (
+                "base_url",
+                format!("{prefix}_BASE_URL"),
+                p.base_url.is_some(),
+            ),
+        ];
+        for (field, var, set) in fields {
+            let key = format!("{id}.{field}");
+            if r.origins.get(&key).is_some() {
+                continue;
+            }
+            let origin = match r.layers.seen(&var) {
+                Some(origin) if set => origin,
+                _ if set && chain_origin == Origin::File => Origin::File,
+                _ => Origin::Default,
+            };
+            r.origins.set(key, origin);
+        }
+    }
+    Ok(config)
+}
+
+/// The layer that made an environment-configured provider join the chain.
+fn env_origin(r: &Resolver<'_>, p: &ProviderConfig) -> Option<Origin> {
+    let prefix = p.kind.env_prefix();
+    ["API_KEY", "BASE_URL", "MODEL"]
+        .iter()
+        .find_map(|suffix| r.layers.seen(&format!("{prefix}_{suffix}")))
+}

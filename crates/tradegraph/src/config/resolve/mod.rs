@@ -1,0 +1,285 @@
+//! [`Settings::resolve`]: flags, then the environment, then `.env.<name>`, then `.env`, then
+//! the configuration file, then the defaults.
+
+mod feed;
+mod llm;
+mod values;
+
+use super::dotenv::EnvFile;
+use super::file::ConfigFile;
+use super::instrument::{self, Choice, BUILT_IN};
+use super::layers::Layers;
+use super::{ConfigError, Flags, Origin, Origins, Settings};
+use std::path::{Path, PathBuf};
+use tradegraph_llm::Secret;
+
+/// The configuration file's variable.
+pub const CONFIG_VAR: &str = "TRADEGRAPH_CONFIG";
+/// The instrument's variable.
+pub const INSTRUMENT_VAR: &str = "TRADEGRAPH_INSTRUMENT";
+/// The feed's variable.
+pub const FEED_VAR: &str = "TRADEGRAPH_FEED";
+/// The replay file's variable.
+pub const DATA_VAR: &str = "TRADEGRAPH_DATA";
+/// The service address's variable.
+pub const LISTEN_VAR: &str = "TRADEGRAPH_LISTEN";
+/// Live trading's variable (`1`; the file must also say `live = true`).
+pub const LIVE_VAR: &str = "TRADEGRAPH_LIVE";
+/// The prompts directory's variable.
+pub const PROMPTS_DIR_VAR: &str = "TRADEGRAPH_PROMPTS_DIR";
+/// The control endpoints' bearer token.
+pub const API_TOKEN_VAR: &str = "TRADEGRAPH_API_TOKEN";
+/// The LLM spending cap's variable, in US dollars.
+pub const LLM_BUDGET_VAR: &str = "TRADEGRAPH_LLM_BUDGET_USD";
+/// The file read when neither `--config` nor `TRADEGRAPH_CONFIG` names one.
+pub const DEFAULT_CONFIG_FILE: &str = "tradegraph.toml";
+
+impl Settings {
+    /// The effective configuration of the bot `flags` ask for. `env` is the process environment
+    /// (`&|k| std::env::var(k).ok()`; tests pass a map); `.env.<name>` and `.env` are read from
+    /// `cwd` (a missing file is fine); the configuration file is `--config`, else
+    /// `TRADEGRAPH_CONFIG`, else `tradegraph.toml` in `cwd` when present. Paths given in the
+    /// file are relative to the file's directory, others to `cwd`.
+    ///
+    /// Each setting takes the first of: its flag, the environment, `.env.<name>`, `.env`, the
+    /// file, the default; [`Settings::origins`] says which.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the file and line, the variable and its layer, or the flag of the
+    /// first problem found.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use tradegraph::config::{FeedKind, Flags, Origin, Settings};
+    ///
+    /// let env = HashMap::from([("TRADEGRAPH_FEED", "synthetic")]);
+    /// let flags = Flags { instrument: Some("nifty".into()), ..Flags::default() };
+    /// let dir = std::env::temp_dir().join("tradegraph-doc-resolve");
+    /// std::fs::create_dir_all(&dir)?;
+    /// let settings = Settings::resolve(&flags, &|k| env.get(k).map(|v| v.to_string()), &dir)?;
+    /// assert_eq!(settings.instrument.symbol.as_str(), "NIFTY50");
+    /// assert_eq!(settings.feed.kind(), FeedKind::Synthetic);
+    /// assert_eq!(settings.origins.get("bot.feed"), Some(&Origin::Env));
+    /// assert_eq!(settings.listen.port(), 8003);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn resolve(
+        flags: &Flags,
+        env: &dyn Fn(&str) -> Option<String>,
+        cwd: &Path,
+    ) -> Result<Settings, ConfigError> {
+        let layers = Layers::new(env, EnvFile::read(&cwd.join(".env"))?);
+        let mut origins = Origins::default();
+        let config_file = match (&flags.config, layers.get(CONFIG_VAR)) {
+            (Some(path), _) => {
+                origins.set("config_file", Origin::Flag);
+                Some(cwd.join(path))
+            }
+            (None, Some((path, origin))) => {
+                origins.set("config_file", origin);
+                Some(cwd.join(path))
+            }
+            (None, None) => {
+                let path = cwd.join(DEFAULT_CONFIG_FILE);
+                path.is_file().then(|| {
+                    origins.set("config_file", Origin::Default);
+                    path
+                })
+            }
+        };
+        let file = config_file.as_deref().map(ConfigFile::read).transpose()?;
+        let customs = match &file {
+            Some(file) => instrument::custom(file)?,
+            None => Vec::new(),
+        };
+        let mut r = Resolver {
+            layers,
+            file: file.as_ref(),
+            cwd,
+            origins,
+            notices: Vec::new(),
+        };
+        let choice = r.instrument(flags, &customs)?;
+        r.origins.set(
+            "instrument",
+            if choice.custom {
+                Origin::File
+            } else {
+                Origin::Default
+            },
+        );
+        let name = choice.name.clone();
+        let instrument_file = EnvFile::read(&cwd.join(format!(".env.{name}")))?;
+        r.layers = r.layers.with_instrument_file(&name, instrument_file);
+        for var in [INSTRUMENT_VAR, CONFIG_VAR] {
+            if r.layers.in_instrument_file(var) {
+                r.notices.push(format!(
+                    ".env.{name} sets {var}, which it cannot change (the file is chosen by it): \
+                     ignored; set it in the environment, .env or with a flag"
+                ));
+            }
+        }
+        r.check_kite_tokens(&customs)?;
+        let feed = feed::feed(&mut r, flags, &choice)?;
+        let llm = llm::llm(&mut r)?;
+        let settings = Settings {
+            feed,
+            llm,
+            decision_every: r.decision_every()?,
+            keep_candles: r.keep_candles()?,
+            cash: r.cash(&choice)?,
+            risk: r.risk()?,
+            max_verdict_age: r.max_verdict_age()?,
+            graph: r.graph()?,
+            prompts_dir: r.prompts_dir()?,
+            stores: r.stores(&name)?,
+            llm_budget_usd: r.llm_budget()?,
+            live: r.live()?,
+            listen: r.listen(flags, &choice)?,
+            api_token: r.secret("bot.api_token", API_TOKEN_VAR),
+            venue: choice.venue,
+            instrument: choice.instrument,
+            name,
+            config_file,
+            notices: std::mem::take(&mut r.notices),
+            origins: std::mem::take(&mut r.origins),
+        };
+        tracing::debug!(
+            instrument = %settings.name,
+            feed = %settings.feed.kind(),
+            config_file = ?settings.config_file,
+            "configuration resolved"
+        );
+        Ok(settings)
+    }
+}
+
+/// One resolution in progress.
+pub(super) struct Resolver<'a> {
+    pub(super) layers: Layers<'a>,
+    pub(super) file: Option<&'a ConfigFile>,
+    pub(super) cwd: &'a Path,
+    pub(super) origins: Origins,
+    pub(super) notices: Vec<String>,
+}
+
+impl Resolver<'_> {
+    /// A setting that may be unset: the flag, else the variable (parsed), else the file's value.
+    pub(super) fn pick_opt<T>(
+        &mut self,
+        key: &str,
+        flag: Option<T>,
+        var: Option<&str>,
+        parse: impl Fn(&str) -> Result<T, String>,
+        file: Option<T>,
+    ) -> Result<Option<T>, ConfigError> {
+        let found = match (flag, var.and_then(|v| self.layers.get(v).map(|x| (v, x)))) {
+            (Some(value), _) => Some((value, Origin::Flag)),
+            (None, Some((var, (text, origin)))) => {
+                let value = parse(&text).map_err(|message| ConfigError::Invalid {
+                    key: var.to_owned(),
+                    origin: origin.clone(),
+                    message,
+                })?;
+                Some((value, origin))
+            }
+            (None, None) => file.map(|value| (value, Origin::File)),
+        };
+        Ok(found.map(|(value, origin)| {
+            self.origins.set(key, origin);
+            value
+        }))
+    }
+
+    /// A setting with a default.
+    pub(super) fn pick<T>(
+        &mut self,
+        key: &str,
+        flag: Option<T>,
+        var: Option<&str>,
+        parse: impl Fn(&str) -> Result<T, String>,
+        file: Option<T>,
+        default: impl FnOnce() -> T,
+    ) -> Result<T, ConfigError> {
+        match self.pick_opt(key, flag, var, parse, file)? {
+            Some(value) => Ok(value),
+            None => {
+                self.origins.set(key, Origin::Default);
+                Ok(default())
+            }
+        }
+    }
+
+    /// A secret from the environment's layers.
+    pub(super) fn secret(&mut self, key: &str, var: &str) -> Option<Secret> {
+        let (value, origin) = self.layers.get(var)?;
+        self.origins.set(key, origin);
+        Some(Secret::new(value))
+    }
+
+    /// The origin recorded for `key` (`Default` if none).
+    pub(super) fn origin(&self, key: &str) -> Origin {
+        self.origins.get(key).cloned().unwrap_or(Origin::Default)
+    }
+
+    pub(super) fn doc(&self) -> Option<&super::file::FileDoc> {
+        self.file.map(|f| &f.doc)
+    }
+
+    /// A path the file gives, relative to the file's directory.
+    pub(super) fn file_path(&self, path: Option<&Path>) -> Option<PathBuf> {
+        Some(self.file?.resolve(path?))
+    }
+
+    pub(super) fn invalid(&self, key: &str, message: String) -> ConfigError {
+        ConfigError::Invalid {
+            key: key.to_owned(),
+            origin: self.origin(key),
+            message,
+        }
+    }
+
+    fn instrument(&mut self, flags: &Flags, customs: &[Choice]) -> Result<Choice, ConfigError> {
+        let file = self.doc().and_then(|d| d.bot.instrument.clone());
+        let name = self.pick(
+            "bot.instrument",
+            flags.instrument.clone(),
+            Some(INSTRUMENT_VAR),
+            |v| Ok(v.to_owned()),
+            file,
+            || "btc".to_owned(),
+        )?;
+        let name = name.trim().to_ascii_lowercase();
+        instrument::built_in(&name)
+            .or_else(|| customs.iter().find(|c| c.name == name).cloned())
+            .ok_or_else(|| ConfigError::UnknownInstrument {
+                name: name.clone(),
+                origin: self.origin("bot.instrument"),
+                known: BUILT_IN
+                    .iter()
+                    .copied()
+                    .chain(customs.iter().map(|c| c.name.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+
+    /// Every name in `[feeds.kite.tokens]` must be an instrument.
+    fn check_kite_tokens(&self, customs: &[Choice]) -> Result<(), ConfigError> {
+        let Some(file) = self.file else {
+            return Ok(());
+        };
+        for (name, token) in &file.doc.feeds.kite.tokens {
+            if !BUILT_IN.contains(&name.as_str()) && !customs.iter().any(|c| &c.name == name) {
+                return Err(file.error_at(
+                    token.span().start,
+                    format!(
+                        "unknown instrument `{name}` in [feeds.kite.tokens]: use banknifty, \
+                         nifty or a name of [[instruments]]"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,281 @@
+//! The bot's scalar settings, its graph, stores, budget, live switch and address.
+
+use super::{Resolver, LISTEN_VAR, LIVE_VAR, LLM_BUDGET_VAR, PROMPTS_DIR_VAR};
+use crate::config::instrument::Choice;
+use crate::config::{ConfigError, Flags, GraphSource, Origin};
+use rust_decimal::Decimal;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+use tradegraph_core::risk::RiskLimits;
+use tradegraph_core::{Currency, Timeframe};
+use tradegraph_store::StoresConfig;
+
+/// Where the default graph comes from, for messages.
+const DEFAULT_GRAPH_ORIGIN: &str = "graphs/trading.yaml";
+
+impl Resolver<'_> {
+    pub(super) fn decision_every(&mut self) -> Result<Timeframe, ConfigError> {
+        let file = self.doc().and_then(|d| d.bot.decision_timeframe);
+        self.pick(
+            "bot.decision_timeframe",
+            None,
+            None,
+            |_| Err(String::new()),
+            file,
+            || Timeframe::M15,
+        )
+    }
+
+    pub(super) fn keep_candles(&mut self) -> Result<usize, ConfigError> {
+        let file = self.doc().and_then(|d| d.bot.keep_candles);
+        let n = self.pick(
+            "bot.keep_candles",
+            None,
+            None,
+            |_| Err(String::new()),
+            file,
+            || 50,
+        )?;
+        if n == 0 {
+            return Err(self.invalid("bot.keep_candles", "must be at least 1".into()));
+        }
+        Ok(n)
+    }
+
+    pub(super) fn cash(&mut self, choice: &Choice) -> Result<Decimal, ConfigError> {
+        let file = self.doc().and_then(|d| d.bot.cash);
+        let cash = self.pick(
+            "bot.cash",
+            None,
+            None,
+            |_| Err(String::new()),
+            file,
+            || default_cash(choice.instrument.currency),
+        )?;
+        if cash <= Decimal::ZERO {
+            return Err(self.invalid("bot.cash", format!("{cash} must be greater than 0")));
+        }
+        Ok(cash)
+    }
+
+    pub(super) fn risk(&mut self) -> Result<RiskLimits, ConfigError> {
+        let limits = self.doc().and_then(|d| d.risk.clone()).unwrap_or_default();
+        let set = self.file.map(|f| f.risk_keys.clone()).unwrap_or_default();
+        for field in crate::config::file::risk_fields() {
+            let origin = if set.contains(&field) {
+                Origin::File
+            } else {
+                Origin::Default
+            };
+            self.origins.set(format!("risk.{field}"), origin);
+        }
+        limits.validate().map_err(|e| ConfigError::Invalid {
+            key: "risk".into(),
+            origin: if set.is_empty() {
+                Origin::Default
+            } else {
+                Origin::File
+            },
+            message: e.to_string(),
+        })?;
+        Ok(limits)
+    }
+
+    pub(super) fn max_verdict_age(&mut self) -> Result<Duration, ConfigError> {
+        let file = self.doc().and_then(|d| d.bot.max_verdict_age_secs);
+        let secs = self.pick(
+            "bot.max_verdict_age_secs",
+            None,
+            None,
+            |_| Err(String::new()),
+            file,
+            || 60,
+        )?;
+        if secs == 0 {
+            return Err(self.invalid("bot.max_verdict_age_secs", "must be at least 1".into()));
+        }
+        Ok(Duration::from_secs(secs))
+    }
+
+    pub(super) fn graph(&mut self) -> Result<GraphSource, ConfigError> {
+        let file = self.file_path(self.doc().and_then(|d| d.graph.file.as_deref()));
+        match file {
+            Some(path) => {
+                self.origins.set("graph.file", Origin::File);
+                let yaml = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                tracing::debug!(path = %path.display(), "read graph file");
+                Ok(GraphSource {
+                    yaml,
+                    origin: path.display().to_string(),
+                })
+            }
+            None => {
+                self.origins.set("graph.file", Origin::Default);
+                Ok(GraphSource {
+                    yaml: tradegraph_agents::node::DEFAULT_GRAPH.to_owned(),
+                    origin: DEFAULT_GRAPH_ORIGIN.to_owned(),
+                })
+            }
+        }
+    }
+
+    pub(super) fn prompts_dir(&mut self) -> Result<Option<PathBuf>, ConfigError> {
+        let file = self.file_path(self.doc().and_then(|d| d.graph.prompts_dir.as_deref()));
+        let cwd = self.cwd;
+        self.pick_opt(
+            "graph.prompts_dir",
+            None,
+            Some(PROMPTS_DIR_VAR),
+            |v| Ok(cwd.join(v)),
+            file,
+        )
+    }
+
+    pub(super) fn stores(&mut self, name: &str) -> Result<StoresConfig, ConfigError> {
+        let (redis, mongodb, database, spill, state) = match self.doc() {
+            Some(d) => (
+                d.stores.redis_url.clone(),
+                d.stores.mongodb_uri.clone(),
+                d.stores.database.clone(),
+                self.file_path(d.stores.spill_file.as_deref()),
+                self.file_path(d.stores.state_file.as_deref()),
+            ),
+            None => (None, None, None, None, None),
+        };
+        let text = |v: &str| Ok(v.to_owned());
+        let redis = self.pick_opt("stores.redis_url", None, Some("REDIS_URL"), text, redis)?;
+        let mongodb = self.pick_opt(
+            "stores.mongodb_uri",
+            None,
+            Some("MONGODB_URI"),
+            text,
+            mongodb,
+        )?;
+        let database = self.pick("stores.database", None, None, text, database, || {
+            "tradegraph".to_owned()
+        })?;
+        let cwd = self.cwd;
+        let spill = self.pick(
+            "stores.spill_file",
+            None,
+            None,
+            |_| Err(String::new()),
+            spill,
+            || cwd.join(format!(".tradegraph/spill-{name}.jsonl")),
+        )?;
+        let state = self.pick(
+            "stores.state_file",
+            None,
+            None,
+            |_| Err(String::new()),
+            state,
+            || cwd.join(format!(".tradegraph/state-{name}.json")),
+        )?;
+        Ok(StoresConfig::new()
+            .redis(redis)
+            .mongodb(mongodb, database)
+            .spill_path(spill)
+            .state_file(Some(state)))
+    }
+
+    pub(super) fn llm_budget(&mut self) -> Result<Option<Decimal>, ConfigError> {
+        let file = self.file.and_then(|f| f.llm_budget_usd);
+        let budget = self.pick_opt(
+            "llm.budget_usd",
+            None,
+            Some(LLM_BUDGET_VAR),
+            |v| {
+                v.parse::<Decimal>()
+                    .map_err(|_| format!("`{v}` is not an amount of US dollars like 5 or 2.50"))
+            },
+            file,
+        )?;
+        if let Some(b) = budget {
+            if b < Decimal::ZERO {
+                return Err(self.invalid("llm.budget_usd", format!("{b} must not be negative")));
+            }
+        } else {
+            self.origins.set("llm.budget_usd", Origin::Default);
+        }
+        Ok(budget)
+    }
+
+    pub(super) fn live(&mut self) -> Result<bool, ConfigError> {
+        let var = match self.layers.get(LIVE_VAR) {
+            Some((v, origin)) => match v.as_str() {
+                "1" => Some(origin),
+                "0" => None,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        key: LIVE_VAR.into(),
+                        origin,
+                        message: format!(
+                            "`{v}`: set 1 to trade real money (with `live = true` in the \
+                             configuration file), 0 or nothing for paper trading"
+                        ),
+                    })
+                }
+            },
+            None => None,
+        };
+        let file = self.doc().and_then(|d| d.bot.live).unwrap_or(false);
+        match (var, file) {
+            (Some(origin), true) => {
+                self.origins.set("bot.live", origin);
+                Ok(true)
+            }
+            (Some(origin), false) => {
+                self.origins.set("bot.live", Origin::Default);
+                self.notices.push(format!(
+                    "{LIVE_VAR}=1 (from {origin}) asks for live trading, but the configuration \
+                     file does not say `live = true` in [bot]: paper trading"
+                ));
+                Ok(false)
+            }
+            (None, true) => {
+                self.origins.set("bot.live", Origin::Default);
+                self.notices.push(format!(
+                    "the configuration file says `live = true`, but {LIVE_VAR}=1 is not set: \
+                     paper trading"
+                ));
+                Ok(false)
+            }
+            (None, false) => {
+                self.origins.set("bot.live", Origin::Default);
+                Ok(false)
+            }
+        }
+    }
+
+    pub(super) fn listen(
+        &mut self,
+        flags: &Flags,
+        choice: &Choice,
+    ) -> Result<SocketAddr, ConfigError> {
+        let file = self.doc().and_then(|d| d.bot.listen);
+        self.pick(
+            "bot.listen",
+            flags.listen,
+            Some(LISTEN_VAR),
+            |v| {
+                v.parse()
+                    .map_err(|_| format!("`{v}` is not an address like 127.0.0.1:8001"))
+            },
+            file,
+            || SocketAddr::from((Ipv4Addr::LOCALHOST, choice.port)),
+        )
+    }
+}
+
+/// Paper capital when the file sets none: 100,000,000 rupees (10 crore) for an instrument
+/// quoted in INR, 100,000 in any other currency.
+pub(crate) fn default_cash(currency: Currency) -> Decimal {
+    match currency {
+        Currency::Inr => Decimal::from(100_000_000),
+        _ => Decimal::from(100_000),
+    }
+}

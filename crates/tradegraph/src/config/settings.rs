@@ -1,0 +1,234 @@
+//! [`Settings`]: a bot's effective configuration, fully typed.
+
+use super::{FeedKind, Origins};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use tradegraph_core::risk::RiskLimits;
+use tradegraph_core::{Instrument, Symbol, Timeframe};
+use tradegraph_llm::config::LlmConfig;
+use tradegraph_llm::Secret;
+use tradegraph_store::url::redact;
+use tradegraph_store::StoresConfig;
+
+/// A bot's effective configuration: flags, then the environment, then `.env.<name>`, then
+/// `.env`, then the configuration file, then the defaults (see [`Settings::resolve`]).
+///
+/// `Debug` never shows a secret: keys and tokens print as `***`, URLs without their password.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct Settings {
+    /// `btc`, `banknifty`, `nifty` or a custom instrument's name: the suffix of
+    /// `.env.<name>` and of the bot's state and spill files.
+    pub name: String,
+    /// What the bot trades.
+    pub instrument: Instrument,
+    /// Where the instrument's live data and orders go.
+    pub venue: Venue,
+    /// Where market data comes from.
+    pub feed: FeedSettings,
+    /// A decision cycle runs when a candle of this timeframe closes.
+    pub decision_every: Timeframe,
+    /// Candles kept per timeframe in the agents' view.
+    pub keep_candles: usize,
+    /// Paper capital, in the instrument's currency.
+    pub cash: Decimal,
+    /// The risk guard's limits.
+    pub risk: RiskLimits,
+    /// The execution re-check refuses a verdict older than this.
+    pub max_verdict_age: Duration,
+    /// The trading graph.
+    pub graph: GraphSource,
+    /// A directory of prompt templates replacing the embedded ones.
+    pub prompts_dir: Option<PathBuf>,
+    /// Redis, MongoDB, the spill file and the state file.
+    pub stores: StoresConfig,
+    /// The LLM chain (empty: the agents run in rule mode).
+    pub llm: LlmConfig,
+    /// A cap on what the run may spend on models, in US dollars (`None`: no cap set).
+    pub llm_budget_usd: Option<Decimal>,
+    /// Real orders: only when `TRADEGRAPH_LIVE=1` and `live = true` in the file.
+    pub live: bool,
+    /// The address of the bot's HTTP service (reserved: this version has no HTTP service).
+    pub listen: SocketAddr,
+    /// The bearer token of the HTTP service's control endpoints (`TRADEGRAPH_API_TOKEN`;
+    /// reserved: this version has no HTTP service).
+    pub api_token: Option<Secret>,
+    /// The configuration file read, if any.
+    pub config_file: Option<PathBuf>,
+    /// Things the caller should tell the user (a live switch set without the other, a
+    /// variable ignored, a missing replay file).
+    pub notices: Vec<String>,
+    /// Where every value came from, by its key in the configuration file.
+    pub origins: Origins,
+}
+
+/// Where an instrument's live data and orders go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Venue {
+    /// Binance spot.
+    Binance,
+    /// Zerodha Kite Connect.
+    Kite,
+    /// None: replayed or synthetic data only.
+    None,
+}
+
+impl Venue {
+    /// `binance`, `kite`, `none`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Binance => "binance",
+            Self::Kite => "kite",
+            Self::None => "none",
+        }
+    }
+}
+
+/// A feed and what it needs.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FeedSettings {
+    /// A CSV of one-minute bars or a JSONL recording, on a simulated clock.
+    Replay {
+        /// The file.
+        path: PathBuf,
+    },
+    /// Generated market data.
+    Synthetic {
+        /// The generator's seed.
+        seed: u64,
+    },
+    /// Binance spot (`BINANCE_WS_URL`, `BINANCE_API_URL`).
+    Binance {
+        /// The WebSocket endpoint.
+        ws_url: String,
+        /// The REST endpoint.
+        api_url: String,
+        /// `BINANCE_API_KEY`, for live orders.
+        api_key: Option<Secret>,
+        /// `BINANCE_API_SECRET`, for live orders.
+        api_secret: Option<Secret>,
+    },
+    /// Zerodha Kite Connect (`KITE_*`).
+    Kite {
+        /// The ticker's WebSocket endpoint.
+        ws_url: String,
+        /// The REST endpoint.
+        api_url: String,
+        /// `KITE_API_KEY`.
+        api_key: Secret,
+        /// `KITE_ACCESS_TOKEN`.
+        access_token: Secret,
+        /// Instrument tokens to subscribe to, with the symbol their events carry.
+        tokens: Vec<(u32, Symbol)>,
+    },
+}
+
+impl FeedSettings {
+    /// Which feed this is.
+    pub fn kind(&self) -> FeedKind {
+        match self {
+            Self::Replay { .. } => FeedKind::Replay,
+            Self::Synthetic { .. } => FeedKind::Synthetic,
+            Self::Binance { .. } => FeedKind::Binance,
+            Self::Kite { .. } => FeedKind::Kite,
+        }
+    }
+}
+
+impl fmt::Debug for FeedSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Replay { path } => f.debug_struct("Replay").field("path", path).finish(),
+            Self::Synthetic { seed } => f.debug_struct("Synthetic").field("seed", seed).finish(),
+            Self::Binance {
+                ws_url,
+                api_url,
+                api_key,
+                api_secret,
+            } => f
+                .debug_struct("Binance")
+                .field("ws_url", &redact(ws_url))
+                .field("api_url", &redact(api_url))
+                .field("api_key", api_key)
+                .field("api_secret", api_secret)
+                .finish(),
+            Self::Kite {
+                ws_url,
+                api_url,
+                api_key,
+                access_token,
+                tokens,
+            } => f
+                .debug_struct("Kite")
+                .field("ws_url", &redact(ws_url))
+                .field("api_url", &redact(api_url))
+                .field("api_key", api_key)
+                .field("access_token", access_token)
+                .field("tokens", tokens)
+                .finish(),
+        }
+    }
+}
+
+/// The trading graph's YAML and where it came from.
+#[derive(Clone, PartialEq, Eq)]
+pub struct GraphSource {
+    /// The YAML text.
+    pub yaml: String,
+    /// Where it came from, for error messages (`graphs/trading.yaml` for the embedded default).
+    pub origin: String,
+}
+
+impl fmt::Debug for GraphSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GraphSource")
+            .field("origin", &self.origin)
+            .field("bytes", &self.yaml.len())
+            .finish()
+    }
+}
+
+/// The LLM configuration with its base URLs redacted (keys are [`Secret`]s already).
+struct LlmDebug<'a>(&'a LlmConfig);
+
+impl fmt::Debug for LlmDebug<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut config = self.0.clone();
+        for p in &mut config.providers {
+            p.base_url = p.base_url.as_deref().map(redact);
+        }
+        fmt::Debug::fmt(&config, f)
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("name", &self.name)
+            .field("instrument", &self.instrument)
+            .field("venue", &self.venue)
+            .field("feed", &self.feed)
+            .field("decision_every", &self.decision_every)
+            .field("keep_candles", &self.keep_candles)
+            .field("cash", &self.cash)
+            .field("risk", &self.risk)
+            .field("max_verdict_age", &self.max_verdict_age)
+            .field("graph", &self.graph)
+            .field("prompts_dir", &self.prompts_dir)
+            .field("stores", &self.stores)
+            .field("llm", &LlmDebug(&self.llm))
+            .field("llm_budget_usd", &self.llm_budget_usd)
+            .field("live", &self.live)
+            .field("listen", &self.listen)
+            .field("api_token", &self.api_token)
+            .field("config_file", &self.config_file)
+            .field("notices", &self.notices)
+            .finish_non_exhaustive()
+    }
+}

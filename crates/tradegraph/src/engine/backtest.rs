@@ -1,0 +1,58 @@
+//! The engine on a replayed file: simulated clock, replay feed, paper broker.
+
+use super::{BotConfig, BotSummary, Engine, EngineError, Mode};
+use std::path::Path;
+use tradegraph_agents::TradingState;
+use tradegraph_broker::{FeeModel, PaperBroker, PaperConfig};
+use tradegraph_core::Currency;
+use tradegraph_market::feed::replay::{Replay, ReplayConfig};
+use tradegraph_market::SimulatedClock;
+
+/// The paper broker for `config`'s instrument and cash, with the venue's fees: Binance spot's
+/// for crypto, Zerodha's for NSE futures.
+///
+/// # Errors
+/// [`EngineError::Broker`] when the cash or the instrument cannot work.
+pub fn paper_broker(config: &BotConfig) -> Result<PaperBroker, EngineError> {
+    let instrument = config.instrument.clone();
+    let fees = match instrument.currency {
+        Currency::Inr => FeeModel::zerodha_futures(),
+        _ => FeeModel::binance_spot(),
+    };
+    Ok(PaperBroker::new(
+        PaperConfig::new(instrument, config.cash).fees(fees),
+    )?)
+}
+
+/// Replays `data` (a CSV of one-minute bars or a JSONL recording) through the engine in
+/// [`Mode::Backtest`] on a simulated clock with the paper broker, calling `on_cycle` with each
+/// cycle's final state. The agents only ever see data stamped at or before the simulated time.
+///
+/// ```no_run
+/// use tradegraph::engine::{backtest, BotConfig, Mode};
+/// use tradegraph::agents::node::Brain;
+/// use tradegraph::core::{Decimal, Instrument};
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// let config = BotConfig::new(Instrument::btc_usdt(), Brain::rules_only()?, Decimal::from(100_000), Mode::Backtest);
+/// let summary = backtest(config, "examples/data/btcusdt-1m.csv".as_ref(), |_| {}).await?;
+/// println!("{} cycles, {} trades", summary.cycles, summary.trades);
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// [`EngineError`] when the data, the graph or the broker cannot be set up, or a cycle fails.
+pub async fn backtest(
+    mut config: BotConfig,
+    data: &Path,
+    on_cycle: impl FnMut(&TradingState),
+) -> Result<BotSummary, EngineError> {
+    config.mode = Mode::Backtest;
+    let clock = SimulatedClock::default();
+    let replay = Replay::new(ReplayConfig {
+        clock: clock.clone(),
+        ..ReplayConfig::new(data.to_path_buf(), config.instrument.symbol.clone())
+    })?;
+    let broker = paper_broker(&config)?;
+    let engine = Engine::start(config, clock, replay.stream(), broker).await?;
+    engine.run(std::future::pending(), on_cycle).await
+}

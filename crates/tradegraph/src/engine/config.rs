@@ -1,0 +1,107 @@
+//! What an engine runs on, besides its clock, feed and broker.
+
+use rust_decimal::Decimal;
+use std::time::Duration;
+use tradegraph_agents::node::Brain;
+use tradegraph_agents::ExternalInputs;
+use tradegraph_core::risk::RiskLimits;
+use tradegraph_core::{Instrument, Timeframe, Timestamp};
+use tradegraph_market::news::{MacroSnapshot, NewsItem};
+use tradegraph_store::Stores;
+
+/// How the engine treats time and state: a backtest or a bot that runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// A replay on a simulated clock that starts fresh and keeps nothing: candles close on the
+    /// data's own time only.
+    Backtest,
+    /// A bot that runs on (paper or live, on any feed): its state is restored at start and
+    /// saved as it changes; a candle also closes when the market goes quiet past its end.
+    Service,
+}
+
+/// A bot's configuration (the clock, the feed and the broker are given to the engine apart).
+#[derive(Clone)]
+pub struct BotConfig {
+    /// What is traded.
+    pub instrument: Instrument,
+    /// The graph, as YAML (the default is `graphs/trading.yaml`).
+    pub graph_yaml: String,
+    /// Where the YAML came from, for error messages.
+    pub graph_origin: String,
+    /// A decision cycle runs when a candle of this timeframe closes.
+    pub decision_every: Timeframe,
+    /// Paper capital (for a fresh paper account).
+    pub cash: Decimal,
+    /// Prompts, model and rule-mode knobs of the agents.
+    pub brain: Brain,
+    /// News the agents may read (each only once published).
+    pub news: Vec<NewsItem>,
+    /// Macro figures (each only once public).
+    pub macro_snapshots: Vec<MacroSnapshot>,
+    /// Candles kept per timeframe in the agents' view.
+    pub keep_candles: usize,
+    /// The risk guard's limits (DESIGN.md's defaults unless set).
+    pub risk_limits: RiskLimits,
+    /// Where candles, decisions, trades, the bot's state and order intents go.
+    pub stores: Stores,
+    /// The oldest verdict whose order may still go out.
+    pub max_verdict_age: Duration,
+    /// Backtest or service.
+    pub mode: Mode,
+}
+
+impl BotConfig {
+    /// A configuration with the defaults: 15-minute decisions, 50 candles, the default limits,
+    /// a one-minute verdict age, in-memory stores, no news.
+    pub fn new(instrument: Instrument, brain: Brain, cash: Decimal, mode: Mode) -> Self {
+        Self {
+            instrument,
+            graph_yaml: tradegraph_agents::node::DEFAULT_GRAPH.to_owned(),
+            graph_origin: "graphs/trading.yaml".into(),
+            decision_every: Timeframe::M15,
+            cash,
+            brain,
+            news: Vec::new(),
+            macro_snapshots: Vec::new(),
+            keep_candles: 50,
+            risk_limits: RiskLimits::default(),
+            stores: Stores::memory(),
+            max_verdict_age: Duration::from_secs(60),
+            mode,
+        }
+    }
+
+    /// News published and macro figures public by `as_of`, newest news first.
+    pub fn inputs_at(&self, as_of: Timestamp) -> ExternalInputs {
+        let mut news: Vec<_> = self
+            .news
+            .iter()
+            .filter(|n| n.published <= as_of)
+            .cloned()
+            .collect();
+        news.sort_by_key(|n| std::cmp::Reverse(n.published));
+        news.truncate(20);
+        let macro_snapshot = self
+            .macro_snapshots
+            .iter()
+            .filter(|m| m.as_of <= as_of)
+            .max_by_key(|m| m.as_of)
+            .cloned();
+        ExternalInputs {
+            news,
+            macro_snapshot,
+        }
+    }
+}
+
+impl std::fmt::Debug for BotConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BotConfig")
+            .field("instrument", &self.instrument.symbol)
+            .field("decision_every", &self.decision_every)
+            .field("cash", &self.cash)
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
+    }
+}

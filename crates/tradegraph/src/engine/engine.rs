@@ -1,0 +1,323 @@
+//! The [`Engine`] type: one instrument's bot, and how it starts.
+
+use super::journal::{reconcile, Execution, Journal, Reconciled};
+use super::ledger::TradeLedger;
+use super::state::{BotState, KillSwitchState, Sequence};
+use super::summary::BotSummary;
+use super::{BotConfig, EngineError, Mode};
+use futures::Stream;
+use std::sync::Arc;
+use tradegraph_agents::learning::Learner;
+use tradegraph_agents::node::{registry, Desk, MarketNow};
+use tradegraph_agents::SnapshotBuilder;
+use tradegraph_agents::TradingState;
+use tradegraph_broker::Broker;
+use tradegraph_core::risk::{GuardState, KillSwitch, RiskGuard};
+use tradegraph_core::Timeframe;
+use tradegraph_graph::{yaml, CompiledGraph};
+use tradegraph_market::aggregate::{AggregatorPolicy, CandleAggregator};
+use tradegraph_market::{Clock, MarketEvent};
+use tradegraph_store::StatePart;
+
+/// One instrument's bot: a clock, a feed of market events, a broker, and between them the
+/// aggregator, the agents' market view, the stores, the decision cadence, the compiled graph,
+/// the risk guard, the learner and the trade ledger. Backtest, paper on a live feed and live
+/// trading are the same engine with another clock, feed or broker:
+///
+/// | run | clock | feed | broker |
+/// |---|---|---|---|
+/// | backtest | [`SimulatedClock`](tradegraph_market::SimulatedClock) | replay | paper |
+/// | paper | [`SystemClock`](tradegraph_market::SystemClock) | Binance, Kite, synthetic | paper |
+/// | live | [`SystemClock`](tradegraph_market::SystemClock) | Binance, Kite | a venue |
+///
+/// See the [module documentation](super) for the loop.
+pub struct Engine<C, F, B> {
+    pub(super) config: BotConfig,
+    pub(super) clock: C,
+    pub(super) feed: F,
+    pub(super) broker: Arc<Journal<B>>,
+    pub(super) desk: Desk,
+    pub(super) graph: CompiledGraph<TradingState>,
+    pub(super) state: Arc<BotState>,
+    pub(super) aggregator: CandleAggregator,
+    pub(super) builder: SnapshotBuilder,
+    pub(super) ledger: TradeLedger,
+    pub(super) sequence: Sequence,
+    pub(super) kill_switch: KillSwitch,
+    pub(super) saved_kill: bool,
+    pub(super) saved_guard: GuardState,
+    pub(super) summary: BotSummary,
+    pub(super) feed_ticks: bool,
+    pub(super) reconciled: Reconciled,
+}
+
+impl<C, F, B> Engine<C, F, B>
+where
+    C: Clock + Clone + 'static,
+    F: Stream<Item = MarketEvent> + Send + Unpin,
+    B: Execution,
+{
+    /// Builds the bot and restores what it must not forget (in [`Mode::Service`]): the guard's
+    /// state and kill switch, the learner, the trade ledger, the broker's kept state (the paper
+    /// account), the decision sequence. Then reconciles the order intents with the broker, and
+    /// catches the ledger up with the broker's fills, before anything is sent.
+    ///
+    /// # Errors
+    /// [`EngineError`] when the graph, the limits or the saved state cannot be used, or the
+    /// store or the broker cannot be read at start.
+    pub async fn start(
+        config: BotConfig,
+        clock: C,
+        feed: F,
+        broker: B,
+    ) -> Result<Self, EngineError> {
+        let symbol = config.instrument.symbol.clone();
+        let shared_clock: Arc<dyn Clock> = Arc::new(clock.clone());
+        let state = Arc::new(BotState::new(
+            config.stores.state.clone(),
+            symbol.clone(),
+            shared_clock.clone(),
+            config.mode == Mode::Backtest,
+        ));
+        let broker = match state.load::<serde_json::Value>(StatePart::Broker).await? {
+            Some(saved) => {
+                tracing::info!(%symbol, "broker state restored");
+                broker.restored(saved)?
+            }
+            None => broker,
+        };
+        // A backtest keeps nothing: its intents stay in memory, out of a live bot's store.
+        let intents: Arc<dyn tradegraph_store::IntentLog> = match config.mode {
+            Mode::Backtest => Arc::new(tradegraph_store::MemoryState::new()),
+            Mode::Service => config.stores.intents.clone(),
+        };
+        let broker = Arc::new(Journal::new(
+            Arc::new(broker),
+            intents,
+            state.clone(),
+            shared_clock.clone(),
+        ));
+        let kill_switch = KillSwitch::new();
+        let saved_kill = state
+            .load::<KillSwitchState>(StatePart::KillSwitch)
+            .await?
+            .unwrap_or_default()
+            .engaged;
+        if saved_kill {
+            kill_switch.engage();
+            tracing::warn!(%symbol, "the kill switch is engaged (restored): no new entries");
+        }
+        let guard_state = state
+            .load::<GuardState>(StatePart::Guard)
+            .await?
+            .unwrap_or_default();
+        let guard = RiskGuard::new(config.risk_limits.clone())?
+            .with_kill_switch(kill_switch.clone())
+            .with_state(guard_state.clone());
+        let learner = state
+            .load::<Learner>(StatePart::Learner)
+            .await?
+            .unwrap_or_default();
+        let ledger = state
+            .load::<TradeLedger>(StatePart::Trades)
+            .await?
+            .unwrap_or_else(|| TradeLedger::new(symbol.clone()));
+        let sequence = state
+            .load::<Sequence>(StatePart::Sequence)
+            .await?
+            .unwrap_or_default();
+        let market = MarketNow::new(shared_clock.clone()).max_verdict_age(config.max_verdict_age);
+        let desk = Desk::new(broker.clone())
+            .with_guard(guard)
+            .with_learner(learner)
+            .with_market(market);
+        // One decision timeframe: the agents read (and the prompts show) the candles whose close
+        // runs a cycle.
+        let mut brain = config.brain.clone();
+        brain.rules.timeframe = config.decision_every;
+        let graph = yaml::load_str(
+            &config.graph_yaml,
+            &config.graph_origin,
+            &registry(&brain, &desk),
+        )?;
+        let reconciled = if config.mode == Mode::Service {
+            let inner = broker.inner().clone();
+            reconcile(
+                broker.as_ref(),
+                &|id| inner.is_retired(id),
+                config.stores.intents.as_ref(),
+                &symbol,
+                shared_clock.as_ref(),
+            )
+            .await?
+        } else {
+            Reconciled::default()
+        };
+        let aggregator = CandleAggregator::with_policy(
+            symbol.clone(),
+            config.instrument.session.clone(),
+            AggregatorPolicy::default(),
+        );
+        let mut builder =
+            SnapshotBuilder::new(config.instrument.session.clone(), config.keep_candles);
+        if config.mode == Mode::Service {
+            warm_up(&mut builder, &config).await;
+        }
+        let summary = BotSummary::new(config.cash);
+        let mut engine = Self {
+            clock,
+            feed,
+            broker,
+            desk,
+            graph,
+            state,
+            aggregator,
+            builder,
+            ledger,
+            sequence,
+            kill_switch,
+            saved_kill,
+            saved_guard: guard_state,
+            summary,
+            feed_ticks: false,
+            reconciled,
+            config,
+        };
+        engine.check_ledger().await?;
+        // fills the ledger has not read yet (the bot stopped between a fill and saving it)
+        engine.read_fills(None).await?;
+        Ok(engine)
+    }
+
+    /// The ledger must not be ahead of the broker: a ledger that read fills the broker does not
+    /// have (the broker's state is older than the ledger's) is rebuilt from the broker's fills.
+    async fn check_ledger(&mut self) -> Result<(), EngineError> {
+        let fills = self.broker.fills_since(0).await?;
+        let last = fills.last().map_or(0, |f| f.seq);
+        if self.ledger.cursor() <= last {
+            return Ok(());
+        }
+        if fills.first().is_some_and(|f| f.seq > 1) {
+            // The broker no longer has its whole history: the ledger is kept as it is and
+            // reads on from the broker's last fill.
+            tracing::error!(
+                symbol = %self.config.instrument.symbol,
+                ledger = self.ledger.cursor(),
+                broker = last,
+                "the trade ledger is ahead of the broker's saved state, whose early fills are let go: the ledger carries on from the broker's last fill; check the open trade against the broker"
+            );
+            self.ledger.skip_to(last);
+            self.summary.ledger_rebuilt = true;
+            return self.save_ledger().await;
+        }
+        tracing::warn!(
+            symbol = %self.config.instrument.symbol,
+            ledger = self.ledger.cursor(),
+            broker = last,
+            "the trade ledger is ahead of the broker's saved state; rebuilding it from the broker's fills"
+        );
+        let mut ledger = TradeLedger::new(self.config.instrument.symbol.clone());
+        for fill in &fills {
+            ledger.on_fill(fill);
+        }
+        // Whether those trades were learned is not known: none is learned twice.
+        let all = ledger.unlearned().len();
+        ledger.learned(all);
+        self.ledger = ledger;
+        self.summary.ledger_rebuilt = true;
+        self.save_ledger().await
+    }
+
+    /// The kill switch: engaged, the guard lets no entry through and closes open positions at
+    /// the next cycle. Its state is saved as it changes and restored at start.
+    pub fn kill_switch(&self) -> &KillSwitch {
+        &self.kill_switch
+    }
+
+    /// What the start-up reconciliation found.
+    pub fn reconciled(&self) -> &Reconciled {
+        &self.reconciled
+    }
+
+    /// The trade ledger.
+    pub fn ledger(&self) -> &TradeLedger {
+        &self.ledger
+    }
+
+    /// The decision sequence.
+    pub fn sequence(&self) -> &Sequence {
+        &self.sequence
+    }
+
+    /// The broker (with its order journal).
+    pub fn broker(&self) -> &Arc<Journal<B>> {
+        &self.broker
+    }
+
+    /// The shared equipment of the nodes: guard, learner, market view.
+    pub fn desk(&self) -> &Desk {
+        &self.desk
+    }
+
+    pub(super) fn guard_state(&self) -> Result<GuardState, EngineError> {
+        Ok(self
+            .desk
+            .guard
+            .lock()
+            .map_err(|_| EngineError::Poisoned("the risk guard"))?
+            .state()
+            .clone())
+    }
+
+    pub(super) fn learner(&self) -> Result<Learner, EngineError> {
+        Ok(self
+            .desk
+            .learner
+            .lock()
+            .map_err(|_| EngineError::Poisoned("the learner"))?
+            .clone())
+    }
+}
+
+/// A restarted bot's view starts from the recent candles in the hot cache (Redis keeps a day
+/// of them; memory has none after a restart), so its indicators do not start from nothing.
+async fn warm_up(builder: &mut SnapshotBuilder, config: &BotConfig) {
+    let symbol = &config.instrument.symbol;
+    let mut warmed = 0;
+    for timeframe in Timeframe::ALL {
+        let candles = match config
+            .stores
+            .hot
+            .recent_candles(symbol, timeframe, config.keep_candles)
+            .await
+        {
+            Ok(candles) => candles,
+            Err(e) => {
+                tracing::warn!(%symbol, error = %e, "store: no warm-up from the hot cache");
+                return;
+            }
+        };
+        for candle in candles {
+            let event = MarketEvent::Candle {
+                symbol: symbol.clone(),
+                candle,
+                closed: true,
+            };
+            if builder.on_event(&event).is_ok() {
+                warmed += 1;
+            }
+        }
+    }
+    if warmed > 0 {
+        tracing::info!(%symbol, candles = warmed, "the agents' view warmed up from the hot cache");
+    }
+}
+
+impl<C, F, B> std::fmt::Debug for Engine<C, F, B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("config", &self.config)
+            .field("sequence", &self.sequence)
+            .finish_non_exhaustive()
+    }
+}

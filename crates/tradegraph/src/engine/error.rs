@@ -1,0 +1,52 @@
+//! What stops a bot.
+
+use tradegraph_store::StatePart;
+
+/// The errors of the engine and the bot built on it: each crate's error, composed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// Market data could not be read.
+    #[error(transparent)]
+    Market(#[from] tradegraph_market::MarketError),
+    /// The graph failed to load or run.
+    #[error(transparent)]
+    Graph(#[from] tradegraph_graph::GraphError),
+    /// The graph file is invalid (every problem, with file, line and column).
+    #[error(transparent)]
+    GraphFile(#[from] tradegraph_graph::yaml::YamlErrors),
+    /// The agents could not be set up.
+    #[error(transparent)]
+    Agents(#[from] tradegraph_agents::AgentError),
+    /// The broker failed.
+    #[error(transparent)]
+    Broker(#[from] tradegraph_broker::BrokerError),
+    /// A store failed where the bot cannot go on without it (its saved state).
+    #[error(transparent)]
+    Store(#[from] tradegraph_store::StoreError),
+    /// A domain rule was broken (risk limits that cannot work, decimal overflow).
+    #[error(transparent)]
+    Core(#[from] tradegraph_core::CoreError),
+    /// Another process saved a newer version of this bot's state: two bots are running on the
+    /// same instrument and store. This one stops rather than trade on a state it does not own.
+    #[error(
+        "{part:?} state of {instrument}: version {stored} is stored, newer than this bot's {ours}; \
+         another bot runs on this instrument and store — stop one of them"
+    )]
+    StateConflict {
+        /// The instrument.
+        instrument: String,
+        /// Which part of the state.
+        part: StatePart,
+        /// The version in the store.
+        stored: u64,
+        /// The version this bot tried to write.
+        ours: u64,
+    },
+    /// A lock was poisoned by a panic elsewhere.
+    #[error("{0}'s lock was poisoned by a panic; restart the bot")]
+    Poisoned(&'static str),
+    /// A configuration value cannot work.
+    #[error("configuration: {0}")]
+    Config(String),
+}

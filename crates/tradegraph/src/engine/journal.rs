@@ -1,0 +1,592 @@
+//! Order intents: written before an order goes to the broker, settled after, reconciled at
+//! start. Whatever crashes when, a client order id reaches the broker at most once.
+//!
+//! [`Journal`] wraps the engine's broker, so every order passes through it, whoever sends it
+//! (the execution agent, a forced close). For a submit it:
+//! 1. writes the intent (`Pending`) durably, and refuses to send when that fails;
+//! 2. sends the order (the broker is idempotent by client order id);
+//! 3. saves the broker's own state when the bot keeps it (the paper account);
+//! 4. settles the intent (`Submitted` while the order works, `Done` once it is final).
+//!
+//! A restarted bot runs its reconciliation before anything else: an unsettled intent whose order
+//! the broker knows is settled from the broker's word (its fills are read by the trade
+//! ledger); one the broker never saw is `Abandoned` — the decision is not repeated, the next
+//! cycle decides afresh.
+
+use super::state::BotState;
+use super::EngineError;
+use async_trait::async_trait;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use tradegraph_broker::{Broker, BrokerError, PaperBroker, PriceEvent};
+use tradegraph_core::order::{ClientOrderId, DecisionId, Fill, Order, OrderRequest};
+use tradegraph_core::position::{Account, Position};
+use tradegraph_core::Symbol;
+use tradegraph_market::Clock;
+use tradegraph_store::{IntentLog, IntentRecord, IntentStatus, Saved, StatePart};
+
+/// A broker the engine can drive: the [`Broker`] contract, plus the broker's own state when
+/// the bot keeps it. The paper broker's account lives in the bot's store; a venue keeps its
+/// own state and keeps the defaults.
+///
+/// The order journal sends a pending intent again only when [`Broker::order`] does not know its
+/// client id: a venue's broker must answer `order` from the venue (not from a cache that may lag
+/// a send whose answer was lost), or report an unknown outcome as an error.
+pub trait Execution: Broker + 'static {
+    /// A number that changes whenever the state to keep changes (`0` when there is none).
+    fn revision(&self) -> u64 {
+        0
+    }
+
+    /// The state to keep, as JSON (`None` when the venue keeps it).
+    ///
+    /// # Errors
+    /// The broker's error when its state cannot be read.
+    fn kept_state(&self) -> Result<Option<serde_json::Value>, BrokerError> {
+        Ok(None)
+    }
+
+    /// The `seq` of the broker's last fill, when the bot keeps the broker's state (`None`: the
+    /// venue keeps it, and every fill it reports may be read).
+    fn last_fill_seq(&self) -> Option<u64> {
+        None
+    }
+
+    /// Whether the broker let go of the finished order `client_id` (known, never placed
+    /// again), for an order its [`order`](Broker::order) no longer returns.
+    fn is_retired(&self, client_id: &ClientOrderId) -> bool {
+        let _ = client_id;
+        false
+    }
+
+    /// The broker, continuing from `state` (what [`kept_state`](Self::kept_state) gave).
+    ///
+    /// # Errors
+    /// The broker's error when the state does not fit it.
+    fn restored(self, state: serde_json::Value) -> Result<Self, BrokerError>
+    where
+        Self: Sized,
+    {
+        drop(state);
+        Ok(self)
+    }
+}
+
+impl Execution for PaperBroker {
+    fn revision(&self) -> u64 {
+        PaperBroker::revision(self)
+    }
+
+    fn kept_state(&self) -> Result<Option<serde_json::Value>, BrokerError> {
+        let snapshot = self.snapshot()?;
+        serde_json::to_value(&snapshot)
+            .map(Some)
+            .map_err(|e| BrokerError::Snapshot(format!("the paper account cannot be saved: {e}")))
+    }
+
+    fn last_fill_seq(&self) -> Option<u64> {
+        self.read(|engine| engine.last_fill_seq()).ok()
+    }
+
+    fn is_retired(&self, client_id: &ClientOrderId) -> bool {
+        self.read(|engine| engine.is_retired(client_id))
+            .unwrap_or(false)
+    }
+
+    fn restored(self, state: serde_json::Value) -> Result<Self, BrokerError> {
+        let snapshot = serde_json::from_value(state).map_err(|e| {
+            BrokerError::Snapshot(format!(
+                "the saved paper account cannot be read ({e}); move the bot's state file or store aside to start a fresh account"
+            ))
+        })?;
+        let config = self.read(|engine| engine.config().clone())?;
+        PaperBroker::restore(config, snapshot)
+    }
+}
+
+/// The engine's broker: order intents written before an order goes to the broker, settled
+/// after, reconciled at start. Whatever crashes when, a client order id reaches the broker at
+/// most once.
+///
+/// `Journal` wraps the engine's broker, so every order passes through it, whoever sends it
+/// (the execution agent, a forced close). For a submit it:
+/// 1. writes the intent (`Pending`) durably, and refuses to send when that fails;
+/// 2. sends the order (the broker is idempotent by client order id);
+/// 3. saves the broker's own state when the bot keeps it (the paper account);
+/// 4. settles the intent (`Submitted` while the order works, `Done` once it is final).
+///
+/// A restarted bot runs its reconciliation before anything else: an unsettled intent whose order
+/// the broker knows is settled from the broker's word (its fills are read by the trade
+/// ledger); one the broker never saw is `Abandoned` — the decision is not repeated, the next
+/// cycle decides afresh.
+pub struct Journal<B> {
+    inner: Arc<B>,
+    intents: Arc<dyn IntentLog>,
+    state: Arc<BotState>,
+    clock: Arc<dyn Clock>,
+    decision: Mutex<DecisionId>,
+    saved_revision: AtomicU64,
+    /// The `seq` of the last fill in the broker's saved state: the ledger reads no further.
+    saved_fills: AtomicU64,
+}
+
+impl<B: Execution> Journal<B> {
+    pub(crate) fn new(
+        inner: Arc<B>,
+        intents: Arc<dyn IntentLog>,
+        state: Arc<BotState>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let saved_revision = AtomicU64::new(inner.revision());
+        // At start the broker is as saved (restored, or fresh with no fills).
+        let saved_fills = AtomicU64::new(inner.last_fill_seq().unwrap_or(u64::MAX));
+        Self {
+            inner,
+            intents,
+            state,
+            clock,
+            decision: Mutex::new(DecisionId::new("start")),
+            saved_revision,
+            saved_fills,
+        }
+    }
+
+    /// The broker inside.
+    pub fn inner(&self) -> &Arc<B> {
+        &self.inner
+    }
+
+    /// The decision an order was sent for, from its intent (`None` when unknown).
+    pub(crate) async fn decision_of(&self, client_id: &str) -> Option<String> {
+        let id = ClientOrderId::new(client_id).ok()?;
+        let intent = self.intents.intent(&id).await.ok()??;
+        Some(intent.decision_id.as_str().to_owned())
+    }
+
+    /// Orders sent from now on belong to `decision`.
+    pub(crate) fn begin(&self, decision: DecisionId) {
+        *self.decision.lock().unwrap_or_else(PoisonError::into_inner) = decision;
+    }
+
+    fn decision(&self) -> DecisionId {
+        self.decision
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Saves the broker's kept state if it changed since the last save.
+    pub(crate) async fn save_broker(&self) -> Result<(), EngineError> {
+        if self.state.is_ephemeral() {
+            return Ok(());
+        }
+        let revision = self.inner.revision();
+        if self.saved_revision.load(Ordering::Acquire) == revision {
+            return Ok(());
+        }
+        // Taken before the state: the saved state holds at least these fills.
+        let last_fill = self.inner.last_fill_seq();
+        if let Some(value) = self.inner.kept_state()? {
+            self.state.save(StatePart::Broker, &value).await?;
+        }
+        self.saved_revision.store(revision, Ordering::Release);
+        if let Some(last) = last_fill {
+            self.saved_fills.fetch_max(last, Ordering::AcqRel);
+        }
+        Ok(())
+    }
+
+    /// The fills the trade ledger may read: those in the broker's saved state (all of them in a
+    /// backtest, or when the venue keeps the broker's state). The ledger is never ahead of it.
+    pub(crate) fn readable_fills(&self) -> u64 {
+        if self.state.is_ephemeral() || self.inner.last_fill_seq().is_none() {
+            return u64::MAX;
+        }
+        self.saved_fills.load(Ordering::Acquire)
+    }
+
+    /// Moves `intent` on to what the broker says of `order` (a failure is logged: the intent is
+    /// reconciled at the next start).
+    async fn settle(&self, intent: &IntentRecord, order: &Order) {
+        let status = settled(order);
+        if intent.status.is_settled() || intent.status == status {
+            return;
+        }
+        let mut next = intent.advance(status, self.clock.now());
+        next.order_id = Some(order.id.clone());
+        next.note = order.reason.clone();
+        if let Err(reason) = self.write(&next).await {
+            let client_id = &intent.client_id;
+            tracing::warn!(%client_id, %reason, "order intent not settled; it is reconciled at the next start");
+        }
+    }
+
+    async fn write(&self, intent: &IntentRecord) -> Result<(), String> {
+        match self.intents.record_intent(intent).await {
+            Ok(Saved::Written) => Ok(()),
+            Ok(Saved::Stale { stored }) => Err(format!(
+                "version {stored} of this intent is stored, newer than ours ({}): another bot sends orders for this instrument",
+                intent.version
+            )),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
+fn settled(order: &Order) -> IntentStatus {
+    if order.status.is_terminal() {
+        IntentStatus::Done
+    } else {
+        IntentStatus::Submitted
+    }
+}
+
+#[async_trait]
+impl<B: Execution> Broker for Journal<B> {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn is_live(&self) -> bool {
+        self.inner.is_live()
+    }
+
+    async fn submit(&self, request: OrderRequest) -> Result<Order, BrokerError> {
+        let client_id = request.client_id.clone();
+        let journal = |reason: String| BrokerError::Journal {
+            client_id: client_id.clone(),
+            reason,
+        };
+        let known = self
+            .intents
+            .intent(&client_id)
+            .await
+            .map_err(|e| journal(e.to_string()))?;
+        let intent = match known {
+            // Abandoned at a restart: the decision behind it is not repeated.
+            Some(intent) if intent.status == IntentStatus::Abandoned => {
+                return Err(journal(
+                    "it was abandoned when the bot restarted (the broker never received it); a decision is not repeated"
+                        .into(),
+                ));
+            }
+            Some(intent) => {
+                // Known: never sent again. The broker's order is the answer; a pending intent
+                // the broker has not seen (the send failed before reaching it) may go out.
+                if intent.request != request {
+                    return Err(journal(
+                        "an intent with this client order id and another request exists".into(),
+                    ));
+                }
+                if let Some(order) = self.inner.order(&client_id).await? {
+                    self.settle(&intent, &order).await;
+                    return Ok(order);
+                }
+                if intent.status != IntentStatus::Pending {
+                    return Err(journal(format!(
+                        "its intent is {} but the broker does not know the order; it is not sent again",
+                        intent.status
+                    )));
+                }
+                intent
+            }
+            None => {
+                let intent =
+                    IntentRecord::pending(request.clone(), self.decision(), self.clock.now());
+                self.write(&intent).await.map_err(journal)?;
+                intent
+            }
+        };
+        let order = self.inner.submit(request).await?;
+        if let Err(e) = self.save_broker().await {
+            tracing::error!(%client_id, error = %e, "the broker's state was not saved after an order; it is saved again at the next change");
+        }
+        self.settle(&intent, &order).await;
+        Ok(order)
+    }
+
+    async fn cancel(&self, client_id: &ClientOrderId) -> Result<Order, BrokerError> {
+        let order = self.inner.cancel(client_id).await?;
+        if let Err(e) = self.save_broker().await {
+            tracing::error!(%client_id, error = %e, "the broker's state was not saved after a cancel");
+        }
+        Ok(order)
+    }
+
+    async fn order(&self, client_id: &ClientOrderId) -> Result<Option<Order>, BrokerError> {
+        self.inner.order(client_id).await
+    }
+
+    async fn open_orders(&self) -> Result<Vec<Order>, BrokerError> {
+        self.inner.open_orders().await
+    }
+
+    async fn positions(&self) -> Result<Vec<Position>, BrokerError> {
+        self.inner.positions().await
+    }
+
+    async fn account(&self) -> Result<Account, BrokerError> {
+        self.inner.account().await
+    }
+
+    async fn fills_since(&self, after: u64) -> Result<Vec<Fill>, BrokerError> {
+        self.inner.fills_since(after).await
+    }
+
+    fn on_market(&self, symbol: &Symbol, event: PriceEvent<'_>) -> Result<Vec<Fill>, BrokerError> {
+        self.inner.on_market(symbol, event)
+    }
+}
+
+impl<B> std::fmt::Debug for Journal<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Journal").finish_non_exhaustive()
+    }
+}
+
+/// What the start-up reconciliation of order intents found ([`Engine::reconciled`](super::Engine::reconciled)).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reconciled {
+    /// Intents whose orders the broker knows: settled from its word.
+    pub found: Vec<ClientOrderId>,
+    /// Intents the broker never saw: abandoned, not sent.
+    pub abandoned: Vec<ClientOrderId>,
+    /// Intents still working at the broker.
+    pub working: Vec<ClientOrderId>,
+}
+
+/// Settles every unsettled intent of `symbol` from the broker's word, before anything is sent.
+///
+/// # Errors
+/// The store's or the broker's error: the bot must not start trading without knowing.
+pub(crate) async fn reconcile(
+    broker: &dyn Broker,
+    retired: &dyn Fn(&ClientOrderId) -> bool,
+    intents: &dyn IntentLog,
+    symbol: &Symbol,
+    clock: &dyn Clock,
+) -> Result<Reconciled, EngineError> {
+    let mut out = Reconciled::default();
+    for intent in intents.unsettled_intents(symbol).await? {
+        let client_id = intent.client_id.clone();
+        let next = match broker.order(&client_id).await? {
+            Some(order) => {
+                let status = settled(&order);
+                let mut next = intent.advance(status, clock.now());
+                next.order_id = Some(order.id.clone());
+                if status == IntentStatus::Done {
+                    out.found.push(client_id.clone());
+                } else {
+                    out.working.push(client_id.clone());
+                }
+                tracing::info!(%client_id, status = ?order.status, "order intent reconciled: the broker has the order");
+                if intent.status == IntentStatus::Submitted && status == IntentStatus::Submitted {
+                    continue;
+                }
+                next
+            }
+            None if retired(&client_id) => {
+                // Finished long ago and let go by the broker: it did receive it.
+                let mut next = intent.advance(IntentStatus::Done, clock.now());
+                next.note = Some("finished; the broker no longer keeps the order".into());
+                out.found.push(client_id.clone());
+                next
+            }
+            None => {
+                let mut next = intent.advance(IntentStatus::Abandoned, clock.now());
+                next.note = Some(
+                    "the broker never received it (the bot stopped before sending); not sent again"
+                        .into(),
+                );
+                tracing::warn!(%client_id, "order intent abandoned: the broker never received it");
+                out.abandoned.push(client_id.clone());
+                next
+            }
+        };
+        if let Saved::Stale { stored } = intents.record_intent(&next).await? {
+            return Err(EngineError::Config(format!(
+                "order intent {client_id}: version {stored} is stored, newer than ours; another bot runs on this instrument"
+            )));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use tradegraph_broker::{PaperBroker, PaperConfig};
+    use tradegraph_core::order::{OrderSide, OrderStatus};
+    use tradegraph_core::{Decimal, Instrument, Tick, Timestamp};
+    use tradegraph_market::SimulatedClock;
+    use tradegraph_store::MemoryState;
+
+    /// The paper broker, counting the orders that reach it.
+    struct Counting {
+        inner: PaperBroker,
+        submits: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl Broker for Counting {
+        fn name(&self) -> &str {
+            "counting"
+        }
+        async fn submit(&self, request: OrderRequest) -> Result<Order, BrokerError> {
+            self.submits.fetch_add(1, Ordering::SeqCst);
+            self.inner.submit(request).await
+        }
+        async fn cancel(&self, id: &ClientOrderId) -> Result<Order, BrokerError> {
+            self.inner.cancel(id).await
+        }
+        async fn order(&self, id: &ClientOrderId) -> Result<Option<Order>, BrokerError> {
+            self.inner.order(id).await
+        }
+        async fn open_orders(&self) -> Result<Vec<Order>, BrokerError> {
+            self.inner.open_orders().await
+        }
+        async fn positions(&self) -> Result<Vec<Position>, BrokerError> {
+            self.inner.positions().await
+        }
+        async fn account(&self) -> Result<Account, BrokerError> {
+            self.inner.account().await
+        }
+        async fn fills_since(&self, after: u64) -> Result<Vec<Fill>, BrokerError> {
+            self.inner.fills_since(after).await
+        }
+    }
+
+    impl Execution for Counting {}
+
+    fn broker() -> Arc<Counting> {
+        let btc = Instrument::btc_usdt();
+        let inner =
+            PaperBroker::new(PaperConfig::new(btc.clone(), Decimal::from(100_000))).unwrap();
+        inner
+            .on_tick(
+                &btc.symbol,
+                &Tick::new(Timestamp::EPOCH, Decimal::from(40_000), Decimal::ONE),
+            )
+            .unwrap();
+        Arc::new(Counting {
+            inner,
+            submits: AtomicUsize::new(0),
+        })
+    }
+
+    fn journal(broker: Arc<Counting>, intents: Arc<MemoryState>) -> Journal<Counting> {
+        let clock: Arc<dyn Clock> = Arc::new(SimulatedClock::default());
+        let state = Arc::new(BotState::new(
+            Arc::new(MemoryState::new()),
+            "BTCUSDT".into(),
+            clock.clone(),
+            false,
+        ));
+        Journal::new(broker, intents, state, clock)
+    }
+
+    fn request() -> OrderRequest {
+        let id = ClientOrderId::new("tg-test-entry").unwrap();
+        OrderRequest::market(id, "BTCUSDT".into(), OrderSide::Buy, Decimal::new(1, 2))
+    }
+
+    #[tokio::test]
+    async fn a_known_order_never_reaches_the_broker_again() {
+        let intents = Arc::new(MemoryState::new());
+        let venue = broker();
+        let journal = journal(venue.clone(), intents.clone());
+        journal.begin(DecisionId::new("d1"));
+        let first = journal.submit(request()).await.unwrap();
+        assert_eq!(first.status, OrderStatus::Filled);
+        let again = journal.submit(request()).await.unwrap();
+        assert_eq!(again.id, first.id, "the broker's order is the answer");
+        assert_eq!(venue.submits.load(Ordering::SeqCst), 1, "sent once");
+        let intent = intents.intent(&request().client_id).await.unwrap().unwrap();
+        assert_eq!(intent.status, IntentStatus::Done);
+        assert_eq!(intent.order_id, Some(first.id));
+    }
+
+    #[tokio::test]
+    async fn an_order_the_broker_forgot_is_not_sent_again() {
+        let intents = Arc::new(MemoryState::new());
+        journal(broker(), intents.clone())
+            .submit(request())
+            .await
+            .unwrap();
+        // Another broker that never saw it (a venue that lost it, an account reset): the intent
+        // says it went out, so it does not go out again.
+        let venue = broker();
+        let err = journal(venue.clone(), intents.clone())
+            .submit(request())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, BrokerError::Journal { .. }), "{err}");
+        assert!(err.to_string().contains("not sent again"), "{err}");
+        assert_eq!(venue.submits.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn an_abandoned_intent_is_never_sent() {
+        let intents = Arc::new(MemoryState::new());
+        let pending = IntentRecord::pending(request(), DecisionId::new("d1"), Timestamp::EPOCH);
+        intents.record_intent(&pending).await.unwrap();
+        let venue = broker();
+        let clock = SimulatedClock::default();
+        let found = reconcile(
+            venue.as_ref(),
+            &|_| false,
+            intents.as_ref(),
+            &"BTCUSDT".into(),
+            &clock,
+        )
+        .await
+        .unwrap();
+        assert_eq!(found.abandoned, vec![request().client_id]);
+        let err = journal(venue.clone(), intents)
+            .submit(request())
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("abandoned"), "{err}");
+        assert_eq!(venue.submits.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn no_intent_no_order() {
+        struct Down;
+        #[async_trait]
+        impl IntentLog for Down {
+            async fn record_intent(
+                &self,
+                _: &IntentRecord,
+            ) -> Result<Saved, tradegraph_store::StoreError> {
+                Err(tradegraph_store::StoreError::Config("down".into()))
+            }
+            async fn intent(
+                &self,
+                _: &ClientOrderId,
+            ) -> Result<Option<IntentRecord>, tradegraph_store::StoreError> {
+                Ok(None)
+            }
+            async fn unsettled_intents(
+                &self,
+                _: &Symbol,
+            ) -> Result<Vec<IntentRecord>, tradegraph_store::StoreError> {
+                Ok(Vec::new())
+            }
+        }
+        let venue = broker();
+        let clock: Arc<dyn Clock> = Arc::new(SimulatedClock::default());
+        let state = Arc::new(BotState::new(
+            Arc::new(MemoryState::new()),
+            "BTCUSDT".into(),
+            clock.clone(),
+            false,
+        ));
+        let journal = Journal::new(venue.clone(), Arc::new(Down), state, clock);
+        let err = journal.submit(request()).await.unwrap_err();
+        assert!(err.to_string().contains("was not sent"), "{err}");
+        assert_eq!(venue.submits.load(Ordering::SeqCst), 0);
+    }
+}

@@ -1,0 +1,48 @@
+//! The bot engine: one loop for backtest, paper and live.
+//!
+//! An [`Engine`] owns one instrument's bot and is generic over its clock, its feed (any
+//! stream of [`MarketEvent`](tradegraph_market::MarketEvent)s) and its broker
+//! ([`Execution`]). Its loop, the same for every run:
+//!
+//! 1. **Every market event** goes to the broker ([`Broker::on_market`]: the paper broker works
+//!    its stops and targets on every trade and tick, on one-minute bars when the feed has no
+//!    ticks), to the price the execution agent re-checks against, to the hot cache (real ticks
+//!    and trades only), to the candle aggregator and to the agents' market view.
+//! 2. **Each close of the decision timeframe** (by the exchange's event time, so a replay
+//!    drives the loop exactly as the market does; live, a quiet market's candle also closes on
+//!    the wall clock past its end) runs one decision cycle of the graph under one decision id
+//!    (milliseconds): the graph thread, the client order ids and the decision log's record.
+//! 3. **The broker's fills** are the one record of trades: the [`TradeLedger`] turns them into
+//!    the trade log's records (every kind of close ends `Closed` with the fills' P&L), the
+//!    learner's outcomes and the summary.
+//! 4. **What must survive a restart** (the guard's state, the kill switch, the learner, the
+//!    ledger, the paper account, the decision sequence) is saved to the store as it changes
+//!    and restored by [`Engine::start`] ([`Mode::Service`]).
+//! 5. **Order intents** are written before an order goes to the broker and reconciled by client
+//!    order id at start ([`Journal`]), so no order is placed twice, whatever crashes when.
+//!
+//! [`Broker::on_market`]: tradegraph_broker::Broker::on_market
+
+mod backtest;
+mod config;
+mod cycle;
+#[allow(clippy::module_inception)]
+mod engine;
+mod error;
+mod journal;
+mod ledger;
+mod record;
+mod report;
+mod run;
+mod state;
+mod summary;
+
+pub use backtest::{backtest, paper_broker};
+pub use config::{BotConfig, Mode};
+pub use engine::Engine;
+pub use error::EngineError;
+pub use journal::{Execution, Journal, Reconciled};
+pub use ledger::{EntryContext, LedgerEvent, TradeLedger};
+pub use report::{bars_per_year, describe_cycle, summary_text};
+pub use state::{KillSwitchState, Sequence};
+pub use summary::{BotSummary, EquityPoint, VerdictCounts};

@@ -1,0 +1,439 @@
+//! The event loop: every market event to the broker, the hot cache, the aggregator and the
+//! agents' view; each close of the decision timeframe to a decision cycle.
+
+use super::journal::Execution;
+use super::state::KillSwitchState;
+use super::{Engine, EngineError, Mode};
+use futures::{Stream, StreamExt};
+use std::future::Future;
+use std::time::{Duration, Instant};
+use tradegraph_agents::TradingState;
+use tradegraph_broker::{Broker, PriceEvent};
+use tradegraph_core::{Candle, Tick, Timeframe, Timestamp};
+use tradegraph_market::aggregate::bucket_start;
+use tradegraph_market::{Clock, FeedNotice, MarketEvent};
+use tradegraph_store::{LatestPrice, StatePart};
+
+/// A candle closes on the wall clock when no event came this long after its end (a quiet
+/// market); events that arrive later than this for it are the aggregator's late events.
+const QUIET_GRACE: Duration = Duration::from_secs(2);
+/// The paper account's price-only changes (a trailing stop's best price) are saved this often
+/// (orders and fills are saved as they happen).
+const QUOTE_SAVE_EVERY: Duration = Duration::from_secs(60);
+/// A feed with no event this long is reported stale (once, until it speaks again).
+const STALE_AFTER: Duration = Duration::from_secs(60);
+
+/// Where the loop is in time: the newest event's exchange time and when it arrived.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct LastEvent {
+    pub(super) at: Timestamp,
+    pub(super) arrived: Instant,
+}
+
+impl<C, F, B> Engine<C, F, B>
+where
+    C: Clock + Clone + 'static,
+    F: Stream<Item = MarketEvent> + Send + Unpin,
+    B: Execution,
+{
+    /// Runs the bot until the feed ends or `shutdown` completes, calling `on_cycle` with each
+    /// cycle's final state. A cycle in flight when `shutdown` completes finishes first. On every
+    /// way out (the feed's end, shutdown, an error) the state is saved and the stores flushed.
+    ///
+    /// # Errors
+    /// [`EngineError`] for what the bot cannot go on after: another process writing its state,
+    /// a poisoned lock, and in a backtest a failed cycle. Feed gaps, reconnects, a stale feed
+    /// and store outages are logged and the bot goes on.
+    pub async fn run<S, O>(
+        mut self,
+        shutdown: S,
+        mut on_cycle: O,
+    ) -> Result<super::BotSummary, EngineError>
+    where
+        S: Future<Output = ()>,
+        O: FnMut(&TradingState),
+    {
+        let outcome = Box::pin(self.event_loop(shutdown, &mut on_cycle)).await;
+        let finished = self.finish().await;
+        outcome?;
+        finished?;
+        Ok(self.summary)
+    }
+
+    async fn event_loop<S, O>(&mut self, shutdown: S, on_cycle: &mut O) -> Result<(), EngineError>
+    where
+        S: Future<Output = ()>,
+        O: FnMut(&TradingState),
+    {
+        let mut shutdown = std::pin::pin!(shutdown);
+        let mut timer = (self.config.mode == Mode::Service).then(|| {
+            let mut t = tokio::time::interval(Duration::from_secs(1));
+            t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            t
+        });
+        let mut last: Option<LastEvent> = None;
+        let mut stale = false;
+        let mut quote_saved = Instant::now();
+        loop {
+            let event = tokio::select! {
+                biased;
+                () = &mut shutdown => {
+                    tracing::info!(symbol = %self.config.instrument.symbol, "stopping: shutdown requested");
+                    return Ok(());
+                }
+                event = self.feed.next() => event,
+                () = tick(&mut timer) => {
+                    self.on_timer(&mut last, &mut stale, &mut quote_saved, on_cycle).await?;
+                    continue;
+                }
+            };
+            let Some(event) = event else {
+                self.on_feed_end(on_cycle).await?;
+                tracing::info!(symbol = %self.config.instrument.symbol, "the feed ended");
+                return Ok(());
+            };
+            if !matches!(event, MarketEvent::Notice { .. }) {
+                if stale {
+                    tracing::info!(symbol = %self.config.instrument.symbol, "feed: data again");
+                    stale = false;
+                }
+                last = Some(LastEvent {
+                    at: event.known_at(),
+                    arrived: Instant::now(),
+                });
+            }
+            self.on_event(event, on_cycle).await?;
+        }
+    }
+
+    /// Once a second, live: a candle past its end with no event for [`QUIET_GRACE`] closes on
+    /// the exchange time the last event implies; a silent feed is reported; the paper account's
+    /// price-only changes are saved.
+    async fn on_timer<O: FnMut(&TradingState)>(
+        &mut self,
+        last: &mut Option<LastEvent>,
+        stale: &mut bool,
+        quote_saved: &mut Instant,
+        on_cycle: &mut O,
+    ) -> Result<(), EngineError> {
+        if quote_saved.elapsed() >= QUOTE_SAVE_EVERY {
+            *quote_saved = Instant::now();
+            if let Err(e) = self.broker.save_broker().await {
+                if matches!(e, EngineError::StateConflict { .. }) {
+                    return Err(e);
+                }
+                tracing::warn!(error = %e, "the paper account was not saved; retrying");
+            }
+        }
+        self.save_kill_switch().await?;
+        let Some(l) = *last else { return Ok(()) };
+        let quiet = l.arrived.elapsed();
+        if quiet >= STALE_AFTER
+            && !*stale
+            && self.config.instrument.session.is_open(self.clock.now())
+        {
+            *stale = true;
+            self.summary.stale_feed += 1;
+            tracing::warn!(symbol = %self.config.instrument.symbol, quiet_s = quiet.as_secs(), "feed: stale, no market data");
+        }
+        if quiet < QUIET_GRACE {
+            return Ok(());
+        }
+        let elapsed = i64::try_from((quiet - QUIET_GRACE).as_millis()).unwrap_or(i64::MAX);
+        let now = l.at.add_millis(elapsed);
+        let mut closed = Vec::new();
+        self.aggregator.advance(now, &mut closed);
+        for candle in closed {
+            self.on_closed(&candle, on_cycle).await?;
+        }
+        Ok(())
+    }
+
+    /// The feed ended: the minute still open is complete, close it (longer candles stay open:
+    /// they are partial).
+    async fn on_feed_end<O: FnMut(&TradingState)>(
+        &mut self,
+        on_cycle: &mut O,
+    ) -> Result<(), EngineError> {
+        let open_minute = self.aggregator.current(Timeframe::M1);
+        let end = open_minute.and_then(|m| {
+            bucket_start(self.aggregator.session(), Timeframe::M1, m.open_time).map(|(_, e)| e)
+        });
+        if let Some(end) = end {
+            let mut closed = Vec::new();
+            self.aggregator.advance(end, &mut closed);
+            for candle in closed {
+                self.on_closed(&candle, on_cycle).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn on_event<O: FnMut(&TradingState)>(
+        &mut self,
+        event: MarketEvent,
+        on_cycle: &mut O,
+    ) -> Result<(), EngineError> {
+        let symbol = self.config.instrument.symbol.clone();
+        match &event {
+            MarketEvent::Notice { feed, notice, .. } => {
+                self.on_notice(feed, notice);
+                return Ok(());
+            }
+            other if other.symbol() != Some(&symbol) => return Ok(()),
+            _ => {}
+        }
+        // The broker works its orders on every price; the price is also what the execution
+        // agent's re-check reads. Fills are saved once the event is done (a cycle it closes
+        // decides first: its order does not wait for them).
+        let mut filled = false;
+        let price = match &event {
+            MarketEvent::Trade { trade, .. } => {
+                self.feed_ticks = true;
+                Some((PriceEvent::Trade(trade), trade.price))
+            }
+            MarketEvent::Tick { tick, .. } => {
+                self.feed_ticks = true;
+                Some((PriceEvent::Tick(tick), tick.price))
+            }
+            MarketEvent::Candle {
+                candle,
+                closed: true,
+                ..
+            } if !self.feed_ticks && candle.timeframe == Timeframe::M1 => {
+                Some((PriceEvent::Candle(candle), candle.close))
+            }
+            _ => None,
+        };
+        if let Some((price_event, price)) = price {
+            self.desk.market().set_price(price);
+            match self.broker.on_market(&symbol, price_event) {
+                Ok(fills) if !fills.is_empty() => filled = true,
+                Ok(_) => {}
+                Err(e) => {
+                    self.summary.broker_errors += 1;
+                    tracing::warn!(%symbol, error = %e, "broker: market event refused");
+                }
+            }
+        }
+        // Real ticks into the hot cache.
+        let tick = match &event {
+            MarketEvent::Trade { trade, .. } => {
+                Some(Tick::new(trade.ts, trade.price, trade.quantity))
+            }
+            MarketEvent::Tick { tick, .. } => Some(tick.clone()),
+            _ => None,
+        };
+        if let Some(tick) = tick {
+            if let Err(e) = self.config.stores.hot.put_tick(&symbol, &tick).await {
+                self.summary.store_errors += 1;
+                tracing::warn!(%symbol, error = %e, "store: tick not cached");
+            }
+        }
+        // Candles: the aggregator closes them; the agents' view takes every event.
+        let mut closed = Vec::new();
+        self.aggregator.on_event(&event, &mut closed);
+        match &event {
+            // A closed one-minute candle from the feed (a bar file, an exchange's kline) comes
+            // back from the aggregator when it accepts it, and not when trades already built
+            // that minute: the aggregator's word counts, so no minute is counted twice. Longer
+            // candles from the feed are not the aggregator's.
+            MarketEvent::Candle {
+                candle,
+                closed: true,
+                ..
+            } if candle.timeframe != Timeframe::M1 => {
+                self.on_closed(candle, on_cycle).await?;
+            }
+            MarketEvent::Candle { .. } => {}
+            other => {
+                self.builder.on_event(other)?;
+            }
+        }
+        for candle in closed {
+            self.on_closed(&candle, on_cycle).await?;
+        }
+        if filled {
+            // the broker's state first: the ledger never records fills ahead of it
+            self.save_or_warn_broker().await?;
+            self.read_fills(None).await?;
+        }
+        self.save_kill_switch().await
+    }
+
+    /// A closed candle: into the agents' view, the hot cache and the history; a decision cycle
+    /// when it is of the decision timeframe and later than the last cycle.
+    async fn on_closed<O: FnMut(&TradingState)>(
+        &mut self,
+        candle: &Candle,
+        on_cycle: &mut O,
+    ) -> Result<(), EngineError> {
+        let symbol = self.config.instrument.symbol.clone();
+        self.builder.on_event(&MarketEvent::Candle {
+            symbol: symbol.clone(),
+            candle: candle.clone(),
+            closed: true,
+        })?;
+        let stores = &self.config.stores;
+        let written = match stores.hot.put_candle(&symbol, candle).await {
+            Ok(()) => {
+                stores
+                    .history
+                    .upsert_candles(&symbol, std::slice::from_ref(candle))
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = written {
+            self.summary.store_errors += 1;
+            tracing::warn!(%symbol, error = %e, "store: candle not written");
+        }
+        let end = candle.open_time.add_millis(candle.timeframe.millis());
+        if candle.timeframe == Timeframe::M1 {
+            if !self.feed_ticks {
+                // A feed of bars only: its close is the latest price (no tick is made up).
+                let latest = LatestPrice {
+                    price: candle.close,
+                    ts: end,
+                };
+                if let Err(e) = self.config.stores.hot.put_latest(&symbol, latest).await {
+                    self.summary.store_errors += 1;
+                    tracing::warn!(%symbol, error = %e, "store: latest price not cached");
+                }
+            }
+            self.summary.observe_price(candle.close);
+            let account = self.broker.account().await?;
+            self.summary.observe_equity(end, account.equity);
+        }
+        let due = candle.timeframe == self.config.decision_every
+            && self.sequence.last_cycle_at.is_none_or(|last| end > last);
+        if due {
+            // boxed: a cycle's future (the whole graph run) is large
+            Box::pin(self.cycle(on_cycle)).await?;
+        }
+        Ok(())
+    }
+
+    fn on_notice(&mut self, feed: &str, notice: &FeedNotice) {
+        match notice {
+            FeedNotice::Connected { url } => tracing::info!(feed, url, "feed: connected"),
+            FeedNotice::Disconnected { reason } => {
+                tracing::warn!(feed, reason, "feed: disconnected; reconnecting")
+            }
+            FeedNotice::Reconnecting { attempt, delay_ms } => {
+                self.summary.reconnects += 1;
+                tracing::warn!(feed, attempt, delay_ms, "feed: reconnecting")
+            }
+            FeedNotice::Gap { symbol, kind } => {
+                self.summary.gaps += 1;
+                tracing::warn!(feed, symbol, ?kind, "feed: gap in the data")
+            }
+            FeedNotice::Malformed { origin, reason } => {
+                self.summary.malformed_events += 1;
+                tracing::warn!(feed, origin, reason, "feed: malformed input skipped")
+            }
+            FeedNotice::Message { kind, payload } => {
+                tracing::info!(feed, kind, payload, "feed: message")
+            }
+            other => tracing::info!(feed, notice = ?other, "feed"),
+        }
+    }
+
+    /// Saves the broker's kept state; an outage is logged (the next change saves again), a
+    /// conflict with another bot stops this one.
+    pub(super) async fn save_or_warn_broker(&mut self) -> Result<(), EngineError> {
+        match self.broker.save_broker().await {
+            Ok(()) => Ok(()),
+            Err(e @ EngineError::StateConflict { .. }) => Err(e),
+            Err(e) => {
+                self.summary.store_errors += 1;
+                tracing::warn!(error = %e, "the broker's state was not saved; it is saved again at the next change");
+                Ok(())
+            }
+        }
+    }
+
+    /// Saves the kill switch when it changed (whoever pulled it).
+    async fn save_kill_switch(&mut self) -> Result<(), EngineError> {
+        let engaged = self.kill_switch.is_engaged();
+        if engaged == self.saved_kill {
+            return Ok(());
+        }
+        let saved = KillSwitchState {
+            engaged,
+            changed_at: Some(self.clock.now()),
+        };
+        self.save_part(StatePart::KillSwitch, &saved).await?;
+        self.saved_kill = engaged;
+        tracing::warn!(symbol = %self.config.instrument.symbol, engaged, "kill switch changed");
+        Ok(())
+    }
+
+    /// Saves one part of the state; an outage is logged and the caller's next change saves
+    /// again, a conflict stops the bot.
+    pub(super) async fn save_part<T: serde::Serialize>(
+        &mut self,
+        part: StatePart,
+        value: &T,
+    ) -> Result<(), EngineError> {
+        let saved = self.state.save(part, value).await;
+        self.saved(part, saved)
+    }
+
+    /// The trade ledger, saved (see [`save_part`](Self::save_part)).
+    pub(super) async fn save_ledger(&mut self) -> Result<(), EngineError> {
+        let saved = self.state.save(StatePart::Trades, &self.ledger).await;
+        self.saved(StatePart::Trades, saved)
+    }
+
+    /// What a save came to: an outage is logged (the caller's next change saves again), a
+    /// conflict stops the bot.
+    pub(super) fn saved(
+        &mut self,
+        part: StatePart,
+        saved: Result<(), EngineError>,
+    ) -> Result<(), EngineError> {
+        match saved {
+            Ok(()) => Ok(()),
+            Err(e @ EngineError::StateConflict { .. }) => Err(e),
+            Err(e) => {
+                self.summary.store_errors += 1;
+                tracing::warn!(?part, error = %e, "bot state not saved; saved again at the next change and at exit");
+                Ok(())
+            }
+        }
+    }
+
+    /// Every way out: the state saved one last time, the stores flushed.
+    async fn finish(&mut self) -> Result<(), EngineError> {
+        let symbol = self.config.instrument.symbol.clone();
+        let mut outcome = Ok(());
+        if let Err(e) = self.read_fills(None).await {
+            outcome = Err(e);
+        }
+        if let Err(e) = self.save_all().await {
+            tracing::error!(%symbol, error = %e, "state not saved at exit");
+            if outcome.is_ok() {
+                outcome = Err(e);
+            }
+        }
+        let stores = &self.config.stores;
+        if let Err(e) = stores.flush().await {
+            self.summary.store_errors += 1;
+            tracing::warn!(%symbol, error = %e, "store: flush failed at exit");
+        }
+        self.summary.final_account = Some(self.broker.account().await?);
+        self.summary.finish(&self.ledger, &self.learner()?);
+        outcome
+    }
+}
+
+/// The next tick of the timer, or never when there is none.
+async fn tick(timer: &mut Option<tokio::time::Interval>) {
+    match timer {
+        Some(t) => {
+            t.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}

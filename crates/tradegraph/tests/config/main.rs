@@ -1,0 +1,11 @@
+//! The bot configuration: precedence of flags, environment, `.env.<name>`, `.env`, the TOML file
+//! and defaults; unknown keys; custom instruments; `config show` and secrets; logging.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod file;
+mod instruments;
+mod logging;
+mod precedence;
+mod show;
+mod support;
+mod switches;

@@ -1,0 +1,104 @@
+//! Live trading and the LLM chain.
+
+use super::support::*;
+use tradegraph::config::{FeedKind, Flags, Origin};
+
+#[test]
+fn live_trading_needs_both_switches() {
+    let dir = scratch("live");
+    let synthetic = Flags {
+        feed: Some(FeedKind::Synthetic),
+        ..no_flags()
+    };
+    let resolve = |vars: &[(&str, &str)]| resolve(&synthetic, vars, &dir);
+    let s = resolve(&[("TRADEGRAPH_LIVE", "1")]).unwrap();
+    assert!(!s.live);
+    assert!(
+        s.notices
+            .iter()
+            .any(|n| n.contains("TRADEGRAPH_LIVE=1 (from env)")),
+        "{:?}",
+        s.notices
+    );
+    write(&dir, "tradegraph.toml", "[bot]\nlive = true\n");
+    let s = resolve(&[]).unwrap();
+    assert!(!s.live);
+    assert!(
+        s.notices.iter().any(|n| n.contains("`live = true`")),
+        "{:?}",
+        s.notices
+    );
+    let s = resolve(&[("TRADEGRAPH_LIVE", "1")]).unwrap();
+    assert!(s.live);
+    assert_eq!(s.origins.get("bot.live"), Some(&Origin::Env));
+    assert!(s.notices.is_empty(), "{:?}", s.notices);
+    let err = resolve(&[("TRADEGRAPH_LIVE", "yes")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("TRADEGRAPH_LIVE (from env): `yes`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_file_chain_takes_keys_from_the_environment_and_the_variable_reorders_it() {
+    let dir = scratch("llm");
+    write(
+        &dir,
+        "tradegraph.toml",
+        "[llm]\nbudget_usd = \"2.5\"\nrepair_turns = 1\n[[llm.providers]]\nkind = \"anthropic\"\nmodel = \"claude-x\"\n[[llm.providers]]\nkind = \"openai\"\n",
+    );
+    write(
+        &dir,
+        ".env",
+        "ANTHROPIC_API_KEY=sk-ant-1234\nOPENAI_MODEL=gpt-y\n",
+    );
+    let s = resolve(&no_flags(), &[], &dir).unwrap();
+    let names: Vec<&str> = s.llm.providers.iter().map(|p| p.name()).collect();
+    assert_eq!(names, ["anthropic", "openai"]);
+    assert_eq!(
+        s.llm.providers[0].api_key.as_ref().unwrap().expose(),
+        "sk-ant-1234"
+    );
+    assert_eq!(s.llm.providers[1].model.as_deref(), Some("gpt-y"));
+    assert_eq!(s.llm.repair_turns, 1);
+    assert_eq!(
+        s.llm_budget_usd.map(|b| b.to_string()).as_deref(),
+        Some("2.5")
+    );
+    assert_eq!(s.origins.get("llm.providers"), Some(&Origin::File));
+    assert_eq!(
+        s.origins.get("llm.providers.anthropic.api_key"),
+        Some(&Origin::EnvFile)
+    );
+    assert_eq!(
+        s.origins.get("llm.providers.anthropic.model"),
+        Some(&Origin::File)
+    );
+    assert_eq!(
+        s.origins.get("llm.providers.openai.model"),
+        Some(&Origin::EnvFile)
+    );
+    assert_eq!(s.origins.get("llm.budget_usd"), Some(&Origin::File));
+    let vars = [
+        ("TRADEGRAPH_LLM_PROVIDERS", "openai"),
+        ("OPENAI_API_KEY", "sk-1234"),
+        ("TRADEGRAPH_LLM_BUDGET_USD", "0.75"),
+    ];
+    let s = resolve(&no_flags(), &vars, &dir).unwrap();
+    assert_eq!(s.llm.providers.len(), 1);
+    assert_eq!(s.origins.get("llm.providers"), Some(&Origin::Env));
+    assert_eq!(
+        s.llm_budget_usd.map(|b| b.to_string()).as_deref(),
+        Some("0.75")
+    );
+    assert_eq!(s.origins.get("llm.budget_usd"), Some(&Origin::Env));
+    let err = resolve(&no_flags(), &[("TRADEGRAPH_LLM_BUDGET_USD", "lots")], &dir)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("TRADEGRAPH_LLM_BUDGET_USD (from env): `lots`"),
+        "{err}"
+    );
+}

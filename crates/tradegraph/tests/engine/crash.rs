@@ -1,0 +1,392 @@
+//! A bot that dies at any point around an order, restarted, never sends the order twice and
+//! shows the fills it has. The stores keep what was written before the crash (they are shared
+//! between the dead bot and the new one, as a server or a file would be); the bot's memory —
+//! the engine, the graph, the paper broker in memory — is gone. The crash is a store call that
+//! never returns at the chosen point, and the bot's task dropped there.
+
+use super::support::*;
+use async_trait::async_trait;
+use std::sync::Arc;
+use tokio::sync::Notify;
+use tradegraph::engine::Mode;
+use tradegraph_core::order::ClientOrderId;
+use tradegraph_core::risk::RiskLimits;
+use tradegraph_core::{Side, Symbol};
+use tradegraph_store::{
+    BotStateStore, IntentLog, IntentRecord, IntentStatus, MemoryState, Saved, StateDoc, StateKey,
+    StatePart, StoreError, Stores,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum CrashAt {
+    /// The intent is written, the order not yet sent.
+    BeforeSubmit,
+    /// The broker accepted the order (and the paper account was saved); the intent is not yet
+    /// settled.
+    AfterAccepted,
+    /// Everything about the order is written; the cycle's checkpoint (the decision sequence)
+    /// is not.
+    BeforeCheckpoint,
+    /// A stop filled on a market event and the paper account was saved; the trade ledger that
+    /// closes the trade is not.
+    AfterStopFill,
+}
+
+/// The store, failing at one point: the call never returns.
+struct Crashing {
+    inner: Arc<MemoryState>,
+    at: CrashAt,
+    crashed: Arc<Notify>,
+}
+
+impl Crashing {
+    async fn die(&self) -> ! {
+        self.crashed.notify_one();
+        std::future::pending::<()>().await;
+        unreachable!()
+    }
+}
+
+#[async_trait]
+impl IntentLog for Crashing {
+    async fn record_intent(&self, intent: &IntentRecord) -> Result<Saved, StoreError> {
+        match (self.at, intent.status) {
+            (CrashAt::BeforeSubmit, IntentStatus::Pending) => {
+                self.inner.record_intent(intent).await?;
+                self.die().await
+            }
+            (CrashAt::AfterAccepted, IntentStatus::Submitted | IntentStatus::Done) => {
+                self.die().await
+            }
+            _ => self.inner.record_intent(intent).await,
+        }
+    }
+
+    async fn intent(&self, client_id: &ClientOrderId) -> Result<Option<IntentRecord>, StoreError> {
+        self.inner.intent(client_id).await
+    }
+
+    async fn unsettled_intents(
+        &self,
+        instrument: &Symbol,
+    ) -> Result<Vec<IntentRecord>, StoreError> {
+        self.inner.unsettled_intents(instrument).await
+    }
+}
+
+#[async_trait]
+impl BotStateStore for Crashing {
+    async fn load(&self, key: &StateKey) -> Result<Option<StateDoc>, StoreError> {
+        self.inner.load(key).await
+    }
+
+    async fn save(&self, doc: &StateDoc) -> Result<Saved, StoreError> {
+        if self.at == CrashAt::BeforeCheckpoint && doc.key.part == StatePart::Sequence {
+            self.die().await
+        }
+        // the ledger's save that would record the first closed trade
+        if self.at == CrashAt::AfterStopFill
+            && doc.key.part == StatePart::Trades
+            && doc.body["closed"] == 1
+        {
+            self.die().await
+        }
+        self.inner.save(doc).await
+    }
+}
+
+/// Bought at 00:15 (the order the crash is about), then flat to 00:45.
+fn data(name: &str) -> std::path::PathBuf {
+    let mut bars = flat(100.0, 15);
+    bars.extend(flat(100.5, 31));
+    bars_file(name, "2024-03-04T00:00:00Z", &bars)
+}
+
+fn pm() -> Arc<ScriptedPm> {
+    // the same decision time again after the restart gets the same answer
+    ScriptedPm::at(&[(
+        "2024-03-04T00:15:00Z",
+        buy(5.0, 98.0, Some(120.0), None).unwrap(),
+    )])
+}
+
+/// Buys at 00:15, and again at 00:30.
+fn pm_twice() -> Arc<ScriptedPm> {
+    ScriptedPm::at(&[
+        (
+            "2024-03-04T00:15:00Z",
+            buy(5.0, 98.0, Some(120.0), None).unwrap(),
+        ),
+        (
+            "2024-03-04T00:30:00Z",
+            buy(5.0, 95.0, Some(120.0), None).unwrap(),
+        ),
+    ])
+}
+
+async fn crash_then_restart(
+    at: CrashAt,
+) -> (Run, tradegraph::engine::Reconciled, Arc<MemoryState>) {
+    Box::pin(crash_on(at, data, pm, |_, _| {})).await
+}
+
+/// The first bot runs on `bars` until it dies at `at` (`on_cycle` sees its cycles, with its
+/// kill switch); a new bot runs on the same bars with what the stores kept.
+async fn crash_on(
+    at: CrashAt,
+    bars: fn(&str) -> std::path::PathBuf,
+    script: fn() -> Arc<ScriptedPm>,
+    mut on_cycle: impl FnMut(&tradegraph_agents::TradingState, &tradegraph_core::risk::KillSwitch),
+) -> (Run, tradegraph::engine::Reconciled, Arc<MemoryState>) {
+    let symbol = unique("CR");
+    let instrument = btc_as(&symbol);
+    let durable = Arc::new(MemoryState::new());
+    let crashed = Arc::new(Notify::new());
+    let crashing = Arc::new(Crashing {
+        inner: durable.clone(),
+        at,
+        crashed: crashed.clone(),
+    });
+    let file = bars(&symbol);
+
+    // The first bot dies at `at`.
+    let mut stores = Stores::memory();
+    stores.state = crashing.clone();
+    stores.intents = crashing;
+    let engine = start(
+        config(
+            instrument.clone(),
+            script(),
+            RiskLimits::default(),
+            stores,
+            Mode::Service,
+        ),
+        &file,
+    )
+    .await;
+    let switch = engine.kill_switch().clone();
+    let run = Box::pin(engine.run(std::future::pending(), move |s| on_cycle(s, &switch)));
+    tokio::select! {
+        result = run => panic!("the bot was to crash at {at:?}, it ended: {:?}", result.map(|s| s.cycles)),
+        () = crashed.notified() => {}
+    }
+
+    // A new bot on what the stores kept.
+    let mut stores = Stores::memory();
+    stores.state = durable.clone();
+    stores.intents = durable.clone();
+    let engine = start(
+        config(
+            instrument,
+            script(),
+            RiskLimits::default(),
+            stores.clone(),
+            Mode::Service,
+        ),
+        &file,
+    )
+    .await;
+    let reconciled = engine.reconciled().clone();
+    let run = finish(engine, stores).await;
+    std::fs::remove_file(file).unwrap();
+    (run, reconciled, durable)
+}
+
+/// The broker's buy fills, before and after the restart.
+fn entry_fills(run: &Run) -> Vec<&tradegraph_core::order::Fill> {
+    run.broker_fills
+        .iter()
+        .filter(|f| f.side == Side::Buy)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_crash_before_submit_sends_nothing_and_abandons_the_intent() {
+    let (run, reconciled, durable) = Box::pin(crash_then_restart(CrashAt::BeforeSubmit)).await;
+    assert_eq!(reconciled.abandoned.len(), 1, "{reconciled:?}");
+    assert!(
+        entry_fills(&run).is_empty(),
+        "never sent: {:?}",
+        run.summary.fills
+    );
+    let intent = durable
+        .intent(&reconciled.abandoned[0])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(intent.status, IntentStatus::Abandoned);
+    assert!(durable
+        .unsettled_intents(&intent.instrument)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn a_crash_after_the_broker_accepted_keeps_the_one_order() {
+    let (run, reconciled, durable) = Box::pin(crash_then_restart(CrashAt::AfterAccepted)).await;
+    assert_eq!(reconciled.found.len(), 1, "{reconciled:?}");
+    let fills = entry_fills(&run);
+    assert_eq!(fills.len(), 1, "exactly one entry: {:?}", run.summary.fills);
+    assert_eq!(fills[0].client_id, reconciled.found[0]);
+    let intent = durable.intent(&reconciled.found[0]).await.unwrap().unwrap();
+    assert_eq!(intent.status, IntentStatus::Done);
+    assert!(!flat_at_end(&run), "the position the order opened is there");
+    assert!(run
+        .summary
+        .final_account
+        .as_ref()
+        .unwrap()
+        .positions
+        .iter()
+        .any(|p| !p.quantity.is_zero()));
+}
+
+#[tokio::test]
+async fn a_crash_before_the_checkpoint_keeps_the_one_order_and_its_trade() {
+    let (run, reconciled, durable) = Box::pin(crash_then_restart(CrashAt::BeforeCheckpoint)).await;
+    assert!(
+        reconciled.abandoned.is_empty() && reconciled.found.is_empty(),
+        "settled before the crash: {reconciled:?}"
+    );
+    let fills = entry_fills(&run);
+    assert_eq!(fills.len(), 1, "exactly one entry: {:?}", run.summary.fills);
+    let intent = durable.intent(&fills[0].client_id).await.unwrap().unwrap();
+    assert_eq!(intent.status, IntentStatus::Done);
+    // The 00:15 cycle ran again (its checkpoint was lost) and sent nothing new.
+    assert!(run
+        .cycles
+        .iter()
+        .any(|c| c.as_of == "2024-03-04T00:15:00Z".parse().unwrap()));
+    assert!(!flat_at_end(&run));
+}
+
+/// The state store away (a server down): every write fails, reads find nothing.
+struct Down;
+
+fn down() -> StoreError {
+    StoreError::Timeout {
+        backend: "test",
+        operation: "write",
+        after: std::time::Duration::from_millis(1),
+    }
+}
+
+#[async_trait]
+impl IntentLog for Down {
+    async fn record_intent(&self, _: &IntentRecord) -> Result<Saved, StoreError> {
+        Err(down())
+    }
+
+    async fn intent(&self, _: &ClientOrderId) -> Result<Option<IntentRecord>, StoreError> {
+        Ok(None)
+    }
+
+    async fn unsettled_intents(&self, _: &Symbol) -> Result<Vec<IntentRecord>, StoreError> {
+        Ok(Vec::new())
+    }
+}
+
+#[async_trait]
+impl BotStateStore for Down {
+    async fn load(&self, _: &StateKey) -> Result<Option<StateDoc>, StoreError> {
+        Ok(None)
+    }
+
+    async fn save(&self, _: &StateDoc) -> Result<Saved, StoreError> {
+        Err(down())
+    }
+}
+
+#[tokio::test]
+async fn a_store_outage_does_not_stop_the_bot_and_no_order_goes_out_unjournaled() {
+    let symbol = unique("DN");
+    let file = data(&symbol);
+    let mut stores = Stores::memory();
+    stores.state = Arc::new(Down);
+    stores.intents = Arc::new(Down);
+    let engine = start(
+        config(
+            btc_as(&symbol),
+            pm(),
+            RiskLimits::default(),
+            stores.clone(),
+            Mode::Service,
+        ),
+        &file,
+    )
+    .await;
+    let run = finish(engine, stores).await;
+    std::fs::remove_file(file).unwrap();
+    assert!(
+        run.summary.store_errors > 0,
+        "the failed writes are counted"
+    );
+    assert!(
+        run.summary.fills.is_empty(),
+        "the buy was not sent without its intent: {:?}",
+        run.summary.fills
+    );
+    assert_eq!(
+        run.summary.cycle_errors, 1,
+        "the cycle whose order could not be journaled"
+    );
+    assert_eq!(run.cycles.len(), 2, "the bot went on deciding");
+}
+
+/// Bought at 00:15 with a stop at 98; the 00:20 bar falls through it; flat after.
+fn stopped(name: &str) -> std::path::PathBuf {
+    let mut bars = flat(100.0, 20);
+    bars.push((100.0, 100.0, 97.0, 97.5));
+    bars.extend(flat(97.5, 25));
+    bars_file(name, "2024-03-04T00:00:00Z", &bars)
+}
+
+#[tokio::test]
+async fn a_crash_after_a_stop_fill_closes_the_trade_from_the_broker_and_keeps_the_kill_switch() {
+    let (run, reconciled, _) = Box::pin(crash_on(
+        CrashAt::AfterStopFill,
+        stopped,
+        pm_twice,
+        |state, switch| {
+            // an operator pulls the switch after the entry; the bot dies later
+            if state.as_of == "2024-03-04T00:15:00Z".parse().unwrap() {
+                switch.engage();
+            }
+        },
+    ))
+    .await;
+    assert!(reconciled.abandoned.is_empty(), "{reconciled:?}");
+    assert_eq!(entry_fills(&run).len(), 1, "{:?}", run.summary.fills);
+    assert!(flat_at_end(&run), "the stop's fill is the broker's");
+    assert_eq!(
+        run.summary.trades, 1,
+        "the ledger caught up with the stop's fill at start"
+    );
+    assert!(run.summary.realized_pnl < rust_decimal::Decimal::ZERO);
+    let log = run
+        .stores
+        .trades
+        .trades(&tradegraph_store::Query::new(
+            run.broker_fills[0].symbol.as_str(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].status, tradegraph_store::TradeStatus::Closed);
+    assert_eq!(log[0].realized_pnl, Some(run.summary.realized_pnl));
+    // engaged before the crash, still engaged: every later decision is refused entry
+    for cycle in &run.cycles {
+        let v = cycle.verdict.as_ref().unwrap();
+        if v.action != tradegraph_core::risk::Action::Hold {
+            assert!(
+                v.findings
+                    .iter()
+                    .any(|f| f.reason.to_string().contains("kill switch")),
+                "{:?}",
+                v.findings
+            );
+        }
+    }
+    assert!(run.cycles.iter().all(|c| c.orders.is_empty()));
+}

@@ -1,0 +1,17 @@
+//! The bot engine end to end: the trading graph on replayed bars with the paper broker, the
+//! portfolio manager's decisions scripted (every other agent runs its rules). One binary, so
+//! linking happens once; each test uses its own data file, symbol, keys or database.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr,
+    missing_docs
+)]
+
+mod support;
+
+mod closes;
+mod crash;
+mod restart;
+mod scenarios;

@@ -1,0 +1,325 @@
+//! The whole bot on scenarios built to trigger each risk rule: the YAML graph runs on replayed
+//! bars, the portfolio manager's decisions are scripted per cycle (every other agent runs its
+//! rules), and the test checks decisions, verdicts, orders, exits and P&L.
+
+use super::support::*;
+use rust_decimal::Decimal;
+use std::path::PathBuf;
+use tradegraph_core::risk::{RiskLimits, VerdictStatus};
+use tradegraph_core::{Instrument, Side, Timeframe, Timestamp};
+use tradegraph_store::{Query, Stores, StoresConfig, TradeStatus};
+
+#[tokio::test]
+async fn a_stop_loss_is_hit() {
+    // Flat at 100; bought at 00:15 with a stop at 98; at 00:20 the price falls through it.
+    let mut bars = flat(100.0, 20);
+    bars.push((100.0, 100.0, 97.0, 97.5));
+    bars.extend(flat(97.5, 24));
+    let data = bars_file("stop", "2024-03-04T00:00:00Z", &bars);
+    let run = run(
+        Instrument::btc_usdt(),
+        data,
+        vec![buy(5.0, 98.0, Some(110.0), None)],
+        RiskLimits::default(),
+    )
+    .await;
+
+    assert_eq!(run.cycles[0].orders.len(), 1, "{:?}", run.cycles[0].verdict);
+    let entry = &run.cycles[0].fills;
+    assert_eq!(entry.len(), 1, "the market order filled at once");
+    assert_eq!(entry[0].side, Side::Buy);
+    let exits = sells(&run);
+    assert_eq!(exits.len(), 1);
+    // Within the 00:20 bar (a bar's fills are stamped at its last millisecond).
+    let bar: Timestamp = "2024-03-04T00:20:00Z".parse().unwrap();
+    assert!(
+        bar <= exits[0].0 && exits[0].0 < bar.add_millis(60_000),
+        "{}",
+        exits[0].0
+    );
+    assert!(
+        (exits[0].1 - 98.0).abs() < 0.05,
+        "the stop fills at its price (less slippage): {}",
+        exits[0].1
+    );
+    assert!(flat_at_end(&run));
+    assert!(run.summary.pnl() < Decimal::ZERO);
+    assert_eq!(run.summary.trades, 1, "the learner judged the closed trade");
+    check_trade_log(&run, "BTCUSDT", 1).await;
+}
+
+#[tokio::test]
+async fn a_take_profit_is_hit() {
+    let mut bars = flat(100.0, 20);
+    bars.push((100.0, 104.0, 100.0, 103.5));
+    bars.extend(flat(103.5, 24));
+    let data = bars_file("tp", "2024-03-04T00:00:00Z", &bars);
+    let run = run(
+        Instrument::btc_usdt(),
+        data,
+        vec![buy(5.0, 97.0, Some(103.0), None)],
+        RiskLimits::default(),
+    )
+    .await;
+    let exits = sells(&run);
+    assert_eq!(exits.len(), 1, "{exits:?}");
+    assert!((exits[0].1 - 103.0).abs() < 0.05, "{}", exits[0].1);
+    assert!(run.summary.pnl() > Decimal::ZERO);
+    assert!(flat_at_end(&run));
+    check_trade_log(&run, "BTCUSDT", 1).await;
+}
+
+#[tokio::test]
+async fn a_trailing_stop_follows_the_high() {
+    // Bought at 100 with a 2% trail (2.00); the price climbs to 110, then falls back to 107.
+    let mut bars = flat(100.0, 15);
+    let mut price = 100.0;
+    for _ in 0..10 {
+        bars.push((price, price + 1.0, price, price + 1.0));
+        price += 1.0;
+    }
+    bars.push((110.0, 110.0, 107.0, 107.5));
+    bars.extend(flat(107.5, 19));
+    let data = bars_file("trail", "2024-03-04T00:00:00Z", &bars);
+    let run = run(
+        Instrument::btc_usdt(),
+        data,
+        vec![buy(5.0, 95.0, None, Some(2.0))],
+        RiskLimits::default(),
+    )
+    .await;
+    let exits = sells(&run);
+    assert_eq!(exits.len(), 1, "{exits:?}");
+    assert!(
+        (exits[0].1 - 108.0).abs() < 0.1,
+        "two below the 110 high: {}",
+        exits[0].1
+    );
+    assert!(run.summary.pnl() > Decimal::ZERO);
+    check_trade_log(&run, "BTCUSDT", 1).await;
+}
+
+#[tokio::test]
+async fn the_daily_loss_limit_halts_new_entries() {
+    let mut bars = flat(100.0, 20);
+    bars.push((100.0, 100.0, 97.0, 97.5));
+    bars.extend(flat(97.5, 24));
+    let data = bars_file("daily", "2024-03-04T00:00:00Z", &bars);
+    let limits = RiskLimits {
+        max_daily_loss_pct: Decimal::new(1, 1),
+        ..RiskLimits::default()
+    };
+    let decisions = vec![buy(5.0, 98.0, None, None), buy(5.0, 95.0, None, None)];
+    let run = run(Instrument::btc_usdt(), data, decisions, limits).await;
+    let second = run.cycles[1].verdict.as_ref().unwrap();
+    assert_eq!(second.status, VerdictStatus::Rejected);
+    let reasons: Vec<String> = second
+        .findings
+        .iter()
+        .map(|f| f.reason.to_string())
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r.contains("daily loss")),
+        "{reasons:?}"
+    );
+    assert!(run.cycles[1].orders.is_empty(), "no order after the halt");
+    check_trade_log(&run, "BTCUSDT", 1).await;
+}
+
+#[tokio::test]
+async fn the_volatility_circuit_breaker_blocks_entries() {
+    let mut bars = flat(100.0, 10);
+    bars.push((100.0, 104.0, 96.0, 100.0)); // an 8% bar inside the first 15-minute candle
+    bars.extend(flat(100.0, 34));
+    let data = bars_file("breaker", "2024-03-04T00:00:00Z", &bars);
+    let run = run(
+        Instrument::btc_usdt(),
+        data,
+        vec![buy(5.0, 98.0, None, None)],
+        RiskLimits::default(),
+    )
+    .await;
+    let first = run.cycles[0].verdict.as_ref().unwrap();
+    assert_eq!(first.status, VerdictStatus::Rejected);
+    assert!(
+        first
+            .findings
+            .iter()
+            .any(|f| f.reason.to_string().contains("circuit breaker")),
+        "{:?}",
+        first.findings
+    );
+    assert!(run.summary.fills.is_empty());
+    check_trade_log(&run, "BTCUSDT", 0).await;
+}
+
+#[tokio::test]
+async fn indian_positions_are_squared_off_before_the_close() {
+    // One NSE session (09:15-15:30 IST = 03:45-10:00 UTC), flat at 50,000; bought at 14:45.
+    let bars = flat(50_000.0, 375);
+    let data = bars_file("squareoff", "2025-02-03T03:45:00Z", &bars);
+    let mut decisions = vec![None; 21];
+    decisions.push(buy(3.0, 49_000.0, None, None)); // the cycle at 14:45 IST
+    let run = run(
+        Instrument::bank_nifty(),
+        data,
+        decisions,
+        RiskLimits::default(),
+    )
+    .await;
+    let entry = &run.cycles[21];
+    assert_eq!(entry.as_of, "2025-02-03T14:45:00+05:30".parse().unwrap());
+    assert_eq!(entry.orders.len(), 1, "{:?}", entry.verdict);
+    let exits = sells(&run);
+    assert_eq!(exits.len(), 1, "{exits:?}");
+    let (at, _) = exits[0];
+    // The guard closes at the 15:15 decision (filled at the end of the 15:14 bar); the paper
+    // broker's own square-off at 15:20 is the backstop.
+    let from: Timestamp = "2025-02-03T15:14:00+05:30".parse().unwrap();
+    let to: Timestamp = "2025-02-03T15:21:00+05:30".parse().unwrap();
+    assert!(from <= at && at < to, "closed before the close: {at}");
+    let square_off = &run.cycles[23];
+    assert_eq!(
+        square_off.as_of,
+        "2025-02-03T15:15:00+05:30".parse().unwrap()
+    );
+    let verdict = square_off.verdict.as_ref().unwrap();
+    assert!(verdict.is_forced_close(), "{:?}", verdict.findings);
+    assert!(verdict
+        .findings
+        .iter()
+        .any(|f| f.reason.to_string().contains("square-off")));
+    assert_eq!(square_off.orders.len(), 1, "execution sent the close");
+    assert!(flat_at_end(&run));
+    check_trade_log(&run, "BANKNIFTY", 1).await;
+}
+
+fn stop_loss_bars(name: &str) -> PathBuf {
+    let mut bars = flat(100.0, 20);
+    bars.push((100.0, 100.0, 97.0, 97.5));
+    bars.extend(flat(97.5, 24));
+    bars_file(name, "2024-03-04T00:00:00Z", &bars)
+}
+
+async fn check_persisted(stores: &Stores, run: &Run, symbol: &str) {
+    stores.flush().await.unwrap();
+    let query = Query::new(symbol);
+    let decisions = stores.decisions.decisions(&query).await.unwrap();
+    assert_eq!(decisions.len(), run.cycles.len(), "one document per cycle");
+    let first = &decisions[0];
+    for agent in [
+        "technical",
+        "fundamental",
+        "sentiment",
+        "macro",
+        "bull",
+        "bear",
+        "risk_manager",
+        "portfolio_manager",
+    ] {
+        assert!(
+            first.agent_decisions.contains_key(agent),
+            "{agent} in agent_decisions"
+        );
+    }
+    assert_eq!(first.action.as_deref(), Some("BUY"));
+    let trades = stores.trades.trades(&query).await.unwrap();
+    assert_eq!(trades.len(), 1, "{trades:?}");
+    let trade = &trades[0];
+    assert_eq!(trade.status, TradeStatus::Closed);
+    let exit: f64 = trade.exit_price.unwrap().try_into().unwrap();
+    assert!((exit - 98.0).abs() < 0.05, "{exit}");
+    assert!(trade.realized_pnl.unwrap() < Decimal::ZERO);
+    assert_eq!(
+        trade.realized_pnl.unwrap(),
+        run.summary.pnl(),
+        "the trade's P&L is the run's"
+    );
+    let minutes = stores.history.candles(&query, Timeframe::M1).await.unwrap();
+    assert_eq!(minutes.len(), 45);
+    let quarters = stores
+        .history
+        .candles(&query, Timeframe::M15)
+        .await
+        .unwrap();
+    assert_eq!(quarters.len(), 3);
+    let lessons = stores
+        .lessons
+        .recent_lessons(&symbol.into(), Some("learning"), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        lessons.len(),
+        1,
+        "the learner's lesson on the stopped-out trade"
+    );
+    assert!(lessons[0].text.contains("lost"), "{}", lessons[0].text);
+    let latest = stores
+        .hot
+        .latest_price(&symbol.into())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(latest.price, Decimal::new(975, 1));
+}
+
+#[tokio::test]
+async fn decisions_trades_and_candles_reach_the_stores() {
+    let stores = Stores::memory();
+    let data = stop_loss_bars("persist");
+    let decisions = vec![buy(5.0, 98.0, Some(110.0), None)];
+    let run = run_with(
+        Instrument::btc_usdt(),
+        data,
+        decisions,
+        RiskLimits::default(),
+        stores.clone(),
+    )
+    .await;
+    check_persisted(&stores, &run, "BTCUSDT").await;
+}
+
+/// Redis and MongoDB from scripts/services.sh (or REDIS_URL / MONGODB_URI): two bots share them
+/// without colliding. Skipped with a message when the servers are not running, unless
+/// TRADEGRAPH_REQUIRE_SERVICES=1 (the test command), which makes that a failure.
+#[tokio::test]
+async fn two_bots_share_real_redis_and_mongodb() {
+    let Some((redis, mongo)) = services() else {
+        return;
+    };
+    let database = format!("bots_{}", std::process::id());
+    let spill = std::env::temp_dir().join(format!("tradegraph-bots-{}", std::process::id()));
+    let connect = |name: &str| {
+        Stores::connect(
+            StoresConfig::new()
+                .redis(Some(redis.clone()))
+                .mongodb(Some(mongo.clone()), database.clone())
+                .spill_path(spill.join(format!("{name}.jsonl"))),
+        )
+    };
+    let (btc_stores, eth_stores) = (connect("btc").await.unwrap(), connect("eth").await.unwrap());
+    let mut eth = Instrument::btc_usdt();
+    eth.symbol = "ETHUSDT".into();
+    let decisions = || vec![buy(5.0, 98.0, Some(110.0), None)];
+    let (btc_run, eth_run) = tokio::join!(
+        run_with(
+            Instrument::btc_usdt(),
+            stop_loss_bars("shared-btc"),
+            decisions(),
+            RiskLimits::default(),
+            btc_stores.clone()
+        ),
+        run_with(
+            eth,
+            stop_loss_bars("shared-eth"),
+            decisions(),
+            RiskLimits::default(),
+            eth_stores.clone()
+        ),
+    );
+    check_persisted(&btc_stores, &btc_run, "BTCUSDT").await;
+    check_persisted(&eth_stores, &eth_run, "ETHUSDT").await;
+    btc_stores.shutdown().await;
+    eth_stores.shutdown().await;
+    let _ = std::fs::remove_dir_all(spill);
+}

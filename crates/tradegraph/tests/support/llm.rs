@@ -1,0 +1,159 @@
+//! A local server in OpenAI's chat-completions format that answers like a desk of models: each
+//! agent (found by its system prompt) gets a valid report; the portfolio manager says BUY, with
+//! a stop below and a target above the last price, for the first decision time it is asked
+//! about (and again whenever it is asked about that same decision), and HOLD for every other.
+
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use wiremock::matchers::{method, path_regex};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+/// What the portfolio manager was asked and answered.
+#[derive(Debug, Default)]
+pub struct Asked {
+    /// The decision time of the BUY.
+    pub buy_at: Option<String>,
+    /// Every decision time it was asked about, in order, with its answer.
+    pub decisions: Vec<(String, &'static str)>,
+    /// Requests of agents the server did not recognise (their system prompts' starts).
+    pub unknown: Vec<String>,
+}
+
+/// The running server.
+pub struct LlmServer {
+    pub server: MockServer,
+    pub asked: Arc<Mutex<Asked>>,
+}
+
+impl LlmServer {
+    /// Starts it on `runtime` (it lives as long as the runtime).
+    pub fn start(runtime: &tokio::runtime::Runtime) -> Self {
+        let asked = Arc::new(Mutex::new(Asked::default()));
+        let server = runtime.block_on(async {
+            let server = MockServer::start().await;
+            Mock::given(method("POST"))
+                .and(path_regex("chat/completions$"))
+                .respond_with(DeskModels {
+                    asked: Arc::clone(&asked),
+                })
+                .mount(&server)
+                .await;
+            server
+        });
+        Self { server, asked }
+    }
+
+    /// `OPENAI_BASE_URL`.
+    pub fn base_url(&self) -> String {
+        format!("{}/v1", self.server.uri())
+    }
+
+    /// The environment that makes the bot use this server, and only it.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("OPENAI_API_KEY", "test".to_owned()),
+            ("OPENAI_BASE_URL", self.base_url()),
+            ("OPENAI_MODEL", "gpt-test".to_owned()),
+        ]
+    }
+}
+
+struct DeskModels {
+    asked: Arc<Mutex<Asked>>,
+}
+
+fn completion(content: &Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 1_733_000_000, "model": "gpt-test",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content.to_string()},
+                     "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 900, "completion_tokens": 60, "total_tokens": 960}
+    }))
+}
+
+/// The text after `label` up to the end of its sentence (`. ` or a line end).
+fn field<'a>(text: &'a str, label: &str) -> Option<&'a str> {
+    let start = text.find(label)? + label.len();
+    let rest = &text[start..];
+    let end = rest
+        .find(". ")
+        .into_iter()
+        .chain(rest.find(".\n"))
+        .chain(rest.find('\n'))
+        .min()
+        .unwrap_or(rest.len());
+    Some(rest[..end].trim())
+}
+
+impl DeskModels {
+    fn portfolio_manager(&self, user: &str) -> Value {
+        let at = field(user, "Decision time: ")
+            .unwrap_or_default()
+            .to_owned();
+        let price: f64 = field(user, "Last price: ")
+            .and_then(|p| p.trim_end_matches('.').parse().ok())
+            .unwrap_or_else(|| panic!("no last price in the portfolio manager's prompt: {user}"));
+        let mut asked = self.asked.lock().unwrap();
+        let buy = match &asked.buy_at {
+            None => {
+                asked.buy_at = Some(at.clone());
+                true
+            }
+            Some(first) => *first == at,
+        };
+        asked.decisions.push((at, if buy { "BUY" } else { "HOLD" }));
+        if buy {
+            let round = |x: f64| (x * 100.0).round() / 100.0;
+            json!({"action": "BUY", "size_pct": 2.0, "stop_loss": round(price * 0.97),
+                "take_profit": round(price * 1.05), "trailing_pct": null, "confidence": 0.8,
+                "rationale": "Trend and flows agree; a small long with a stop below support."})
+        } else {
+            json!({"action": "HOLD", "size_pct": 0.0, "stop_loss": null, "take_profit": null,
+                "trailing_pct": null, "confidence": 0.6, "rationale": "Nothing new; keep what is held."})
+        }
+    }
+}
+
+impl Respond for DeskModels {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        let messages = body["messages"].as_array().unwrap();
+        let system = messages[0]["content"].as_str().unwrap_or_default();
+        let user = messages
+            .iter()
+            .rev()
+            .find(|m| m["role"] == "user")
+            .and_then(|m| m["content"].as_str())
+            .unwrap_or_default();
+        let is = |role: &str| system.contains(&format!("You are the {role}"));
+        let answer = if is("portfolio manager") {
+            self.portfolio_manager(user)
+        } else if is("technical analyst") {
+            json!({"signal": "BUY", "confidence": 0.7, "reasoning": "Higher lows above the EMA.",
+                "key_levels": {"support": [], "resistance": []}})
+        } else if is("fundamental analyst") {
+            json!({"thesis": "Adoption keeps growing.", "signal": "HOLD", "confidence": 0.5})
+        } else if is("sentiment analyst") {
+            json!({"score": 0.2, "confidence": 0.6, "drivers": ["steady flows"]})
+        } else if is("macro analyst") {
+            json!({"regime": "neutral", "confidence": 0.5, "factors": ["rates on hold"]})
+        } else if is("bull researcher") || is("bear researcher") {
+            json!({"argument": "The evidence is mixed.", "points": [], "rebuttal": "", "conviction": 0.5})
+        } else if is("risk manager") {
+            json!({"risk_score": 0.3, "max_position_pct": 5.0, "stop_loss_pct": 3.0,
+                "take_profit_pct": 5.0, "warnings": []})
+        } else if is("learning agent") {
+            json!({"text": "A small long with a wide stop held through chop."})
+        } else {
+            self.asked
+                .lock()
+                .unwrap()
+                .unknown
+                .push(system.chars().take(80).collect());
+            return ResponseTemplate::new(400).set_body_json(
+                json!({"error": {"message": "unknown agent", "type": "invalid_request_error"}}),
+            );
+        };
+        completion(&answer)
+    }
+}

@@ -1,0 +1,52 @@
+//! Shared by `run_binance.rs` and `run_kite.rs`: the `tradegraph run` process, a local server in
+//! OpenAI's chat-completions format that answers per agent, a local WebSocket server that
+//! plays a script of frames, and readers of the bot's state file.
+#![allow(dead_code, unreachable_pub)]
+
+pub mod kite;
+pub mod llm;
+pub mod process;
+pub mod state;
+pub mod ws;
+
+use std::path::PathBuf;
+
+/// A fresh directory for one test's files (the bot runs in it, so no `.env` of the repository
+/// is read).
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tradegraph-run-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Now, in milliseconds since the epoch, rounded down to the minute.
+pub fn this_minute_ms() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let now = i64::try_from(now).unwrap();
+    now - now % 60_000
+}
+
+/// The cycle lines (`describe_cycle`: `<decision time> <SYMBOL> | ...`) among `stdout`, with
+/// their decision times.
+pub fn cycles(stdout: &[String], symbol: &str) -> Vec<(tradegraph_core::Timestamp, String)> {
+    stdout
+        .iter()
+        .filter_map(|line| {
+            let (at, rest) = line.split_once(' ')?;
+            if !rest.starts_with(&format!("{symbol} | ")) {
+                return None;
+            }
+            Some((at.parse().ok()?, line.clone()))
+        })
+        .collect()
+}
+
+/// A local port with nothing listening on it.
+pub fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
