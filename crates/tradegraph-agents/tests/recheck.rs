@@ -147,3 +147,31 @@ async fn an_nse_entry_after_the_cutoff_is_refused() {
     let reason = Box::pin(refused(&p)).await;
     assert!(matches!(reason, RiskReason::EntryCutoff { .. }), "{reason}");
 }
+
+#[tokio::test]
+async fn an_entry_with_no_market_price_yet_is_refused() {
+    // A desk whose market view has seen no price (a bot just started): the entry cannot be
+    // checked against the market, so it does not go out.
+    let btc = Instrument::btc_usdt();
+    let (desk, _) = fixture::paper_desk(&btc).unwrap();
+    let (snapshot, inputs) = fixture::market(&btc).unwrap();
+    let clock = SimulatedClock::new(snapshot.as_of);
+    let desk = desk.with_market(MarketNow::new(Arc::new(clock)));
+    let price: f64 = snapshot.price.try_into().unwrap();
+    let brain = Brain::rules_only()
+        .unwrap()
+        .with_model(Arc::new(Buy(price)));
+    let graph = yaml::load_str(DEFAULT_GRAPH, "trading.yaml", &registry(&brain, &desk)).unwrap();
+    let mut state = TradingState::new(btc.clone(), snapshot, inputs);
+    state.account = Some(desk.broker.account().await.unwrap());
+    let out = Box::pin(graph.invoke(state, RunConfig::new()))
+        .await
+        .unwrap();
+    assert!(
+        out.state.verdict.as_ref().unwrap().intent.is_some(),
+        "the guard approved"
+    );
+    assert!(out.state.orders.is_empty());
+    let reason = out.state.refusal.expect("refused").reason;
+    assert!(reason.to_string().contains("no market price"), "{reason}");
+}

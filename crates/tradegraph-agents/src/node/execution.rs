@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tradegraph_core::order::DecisionId;
-use tradegraph_core::risk::RiskContext;
+use tradegraph_core::order::IntentPurpose;
+use tradegraph_core::risk::{BadInput, Effect, Finding, RiskContext, RiskReason};
 use tradegraph_graph::{Command, Node, NodeContext, NodeError, NodeResult};
 
 /// Submits the verdict's order intent to the broker: a market order with idempotent client
@@ -63,7 +64,24 @@ impl Node<TradingState> for ExecutionNode {
         // model): the guard checks the verdict again on the price and time as they are now.
         let market = self.desk.market();
         let now = market.now();
-        let price = market.price().unwrap_or(state.market.price);
+        // No price seen yet (nothing has traded since the bot started): an entry cannot be
+        // checked, so it does not go out; a close may (it only lowers the risk).
+        let Some(price) = market
+            .price()
+            .or_else(|| (intent.purpose == IntentPurpose::Close).then_some(state.market.price))
+        else {
+            let finding = Finding {
+                effect: Effect::Rejected,
+                reason: RiskReason::BadInput {
+                    input: BadInput::Price,
+                    value: "no market price seen since the bot started".into(),
+                },
+            };
+            tracing::warn!(symbol = %state.instrument.symbol, decision = %verdict.decision_id, "execution refused: no market price yet");
+            return Ok(Command::update(
+                TradingStateUpdate::default().refusal(Some(finding)),
+            ));
+        };
         let account = self
             .desk
             .broker
