@@ -12,6 +12,15 @@ pub enum CoreError {
         /// Why it was refused.
         reason: String,
     },
+    /// A timestamp outside years 0000–9999, which RFC 3339 text (and so checkpoints) cannot carry.
+    #[error(
+        "timestamp `{input}` is outside 0000-01-01T00:00:00Z..=9999-12-31T23:59:59.999Z \
+         (milliseconds -62167219200000..=253402300799999): check the feed or file it came from"
+    )]
+    TimestampRange {
+        /// What was given: the text, or the milliseconds.
+        input: String,
+    },
     /// A timeframe name that is not one of 1m, 5m, 15m, 1h, 1d.
     #[error("timeframe `{0}` is unknown: use 1m, 5m, 15m, 1h or 1d")]
     Timeframe(String),

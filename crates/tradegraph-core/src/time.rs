@@ -12,6 +12,11 @@ use std::str::FromStr;
 /// (`2024-01-01T10:00:00Z`, with milliseconds only when there are some); deserializes from RFC 3339
 /// or from integer milliseconds.
 ///
+/// RFC 3339 text carries four-digit years only, so what comes from outside (parsed text,
+/// deserialized values, [`try_from_millis`](Self::try_from_millis)) must lie within
+/// [`Timestamp::MIN`]`..=`[`Timestamp::MAX`] (years 0000 to 9999); anything else is refused with
+/// [`CoreError::TimestampRange`], so every accepted value round-trips.
+///
 /// ```
 /// use tradegraph_core::Timestamp;
 /// let t: Timestamp = "2024-01-01T10:00:00Z".parse()?;
@@ -28,9 +33,48 @@ impl Timestamp {
     /// The Unix epoch.
     pub const EPOCH: Self = Self(0);
 
-    /// From milliseconds since the epoch.
+    /// 0000-01-01T00:00:00Z, the earliest instant RFC 3339 text can carry.
+    pub const MIN: Self = Self(-62_167_219_200_000);
+
+    /// 9999-12-31T23:59:59.999Z, the latest instant RFC 3339 text can carry.
+    pub const MAX: Self = Self(253_402_300_799_999);
+
+    /// From milliseconds since the epoch, unchecked: for trusted arithmetic and sentinels. Values
+    /// outside [`MIN`](Self::MIN)`..=`[`MAX`](Self::MAX) work in comparisons and arithmetic but do
+    /// not survive serialization; for input from feeds and files use
+    /// [`try_from_millis`](Self::try_from_millis).
     pub const fn from_millis(millis: i64) -> Self {
         Self(millis)
+    }
+
+    /// From milliseconds since the epoch given by a feed or a file: refuses instants outside
+    /// [`MIN`](Self::MIN)`..=`[`MAX`](Self::MAX) (years 0000 to 9999), which RFC 3339 cannot carry.
+    ///
+    /// ```
+    /// use tradegraph_core::{CoreError, Timestamp};
+    /// assert_eq!(Timestamp::try_from_millis(1_704_103_200_000)?.to_string(), "2024-01-01T10:00:00Z");
+    /// assert_eq!(Timestamp::try_from_millis(Timestamp::MAX.millis())?, Timestamp::MAX);
+    /// assert!(matches!(
+    ///     Timestamp::try_from_millis(i64::MIN),
+    ///     Err(CoreError::TimestampRange { .. })
+    /// ));
+    /// # Ok::<(), CoreError>(())
+    /// ```
+    pub fn try_from_millis(millis: i64) -> Result<Self, CoreError> {
+        let t = Self(millis);
+        if t.is_representable() {
+            Ok(t)
+        } else {
+            Err(CoreError::TimestampRange {
+                input: millis.to_string(),
+            })
+        }
+    }
+
+    /// Whether this instant lies within [`MIN`](Self::MIN)`..=`[`MAX`](Self::MAX), so that its
+    /// RFC 3339 text parses back to it.
+    pub const fn is_representable(self) -> bool {
+        self.0 >= Self::MIN.0 && self.0 <= Self::MAX.0
     }
 
     /// From whole seconds since the epoch.
@@ -53,9 +97,13 @@ impl Timestamp {
         Self(self.0.saturating_add(millis))
     }
 
-    /// As a chrono date-time.
+    /// As a chrono date-time, clamped to chrono's range (about ±262 000 years).
     pub fn to_datetime(self) -> DateTime<Utc> {
-        DateTime::from_timestamp_millis(self.0).unwrap_or(DateTime::<Utc>::MIN_UTC)
+        DateTime::from_timestamp_millis(self.0).unwrap_or(if self.0 < 0 {
+            DateTime::<Utc>::MIN_UTC
+        } else {
+            DateTime::<Utc>::MAX_UTC
+        })
     }
 
     /// From a chrono date-time.
@@ -98,12 +146,20 @@ impl FromStr for Timestamp {
     type Err = CoreError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        DateTime::parse_from_rfc3339(s.trim())
+        let t = DateTime::parse_from_rfc3339(s.trim())
             .map(Self::from_datetime)
             .map_err(|e| CoreError::Timestamp {
                 input: s.chars().take(64).collect(),
                 reason: e.to_string(),
+            })?;
+        if t.is_representable() {
+            Ok(t)
+        } else {
+            // A four-digit year whose UTC offset moves the instant past year 0000 or 9999.
+            Err(CoreError::TimestampRange {
+                input: s.chars().take(64).collect(),
             })
+        }
     }
 }
 
@@ -125,12 +181,15 @@ impl<'de> Deserialize<'de> for Timestamp {
                 v.parse().map_err(E::custom)
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Timestamp, E> {
-                Ok(Timestamp(v))
+                Timestamp::try_from_millis(v).map_err(E::custom)
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Timestamp, E> {
                 i64::try_from(v)
-                    .map(Timestamp)
-                    .map_err(|_| E::custom("milliseconds out of range"))
+                    .map_err(|_| CoreError::TimestampRange {
+                        input: v.to_string(),
+                    })
+                    .and_then(Timestamp::try_from_millis)
+                    .map_err(E::custom)
             }
         }
         deserializer.deserialize_any(Visitor)

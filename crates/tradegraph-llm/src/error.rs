@@ -48,6 +48,7 @@ pub enum LlmError {
         /// The vendor's message, redacted and shortened.
         message: String,
     },
+    /// A 3xx (redirects are never followed, so a key cannot travel to another host), or a
     /// 4xx other than 401/403/429: our request is wrong for this provider (unknown model, a
     /// parameter it does not take). Not retried and no failover: another provider would most
     /// likely reject it too, and the configuration needs fixing.

@@ -167,3 +167,75 @@ async fn a_cache_mode_needs_a_cache() {
         .build();
     assert!(err.is_ok(), "off with a cache is fine");
 }
+
+/// An OpenAI-compatible server that answers every chat call with `action`.
+#[cfg(feature = "openai")]
+async fn compatible_server(action: &str) -> wiremock::MockServer {
+    let server = wiremock::MockServer::start().await;
+    let content =
+        format!(r#"{{"action": "{action}", "confidence": 0.5, "reasons": ["{action}"]}}"#);
+    wiremock::Mock::given(wiremock::matchers::path("/v1/chat/completions"))
+        .respond_with(json(
+            200,
+            serde_json::json!({
+                "id": "chatcmpl-1", "object": "chat.completion", "created": 1_700_000_000, "model": "m",
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
+            }),
+        ))
+        .mount(&server)
+        .await;
+    server
+}
+
+#[cfg(feature = "openai")]
+#[tokio::test]
+async fn two_base_urls_under_one_provider_name_do_not_share_cached_answers() {
+    use tradegraph_llm::openai::OpenAi;
+    let (buy, sell) = (
+        compatible_server("BUY").await,
+        compatible_server("SELL").await,
+    );
+    let cache = Arc::new(MemoryCache::new());
+    // Same provider name, same model, same key; only the base URL differs (one with a
+    // trailing slash, which names the same endpoint).
+    let client = |base: String| {
+        let p = OpenAi::compatible("local", &base, Some(CANARY.into()))
+            .unwrap()
+            .with_model("m");
+        Llm::builder()
+            .provider(p)
+            .cache(cache.clone(), CacheMode::ReadWrite)
+            .build()
+            .unwrap()
+    };
+    let on_buy = client(format!("{}/v1", buy.uri()));
+    let on_sell = client(format!("{}/v1", sell.uri()));
+    let first = on_buy.structured::<Signal>(request()).await.unwrap();
+    assert_eq!(first.value.action, Action::Buy);
+    let other = on_sell.structured::<Signal>(request()).await.unwrap();
+    assert_eq!(
+        other.value.action,
+        Action::Sell,
+        "another endpoint under the same provider name was served the first one's cached answer"
+    );
+    assert!(!other.response.cached);
+    assert_eq!(sell.received_requests().await.unwrap().len(), 1);
+    // The same endpoint (written with a trailing slash) still hits the cache.
+    let again = client(format!("{}/v1/", buy.uri()))
+        .structured::<Signal>(request())
+        .await
+        .unwrap();
+    assert!(again.response.cached);
+    assert_eq!(again.value.action, Action::Buy);
+    assert_eq!(buy.received_requests().await.unwrap().len(), 1);
+    // No record holds the key or the endpoint's address in clear.
+    assert_eq!(cache.records().len(), 2);
+    for record in cache.records() {
+        let text = serde_json::to_string(&record).unwrap();
+        assert!(
+            !text.contains(CANARY) && !text.contains("127.0.0.1"),
+            "{text}"
+        );
+    }
+}

@@ -30,10 +30,13 @@ impl TradingSession {
 
     /// The `[open, close)` interval of the trading day containing `t`: a UTC day for 24/7 markets,
     /// the session for an exchange (`None` outside it).
+    ///
+    /// At the ends of the `i64` range the UTC day is clamped: the first day starts at `i64::MIN`
+    /// milliseconds and the last ends at `i64::MAX`.
     pub fn day_at(&self, t: Timestamp) -> Option<(Timestamp, Timestamp)> {
         match self {
             Self::AlwaysOpen => {
-                let start = t.millis().div_euclid(DAY) * DAY;
+                let start = t.millis().div_euclid(DAY).saturating_mul(DAY);
                 Some((
                     Timestamp::from_millis(start),
                     Timestamp::from_millis(start.saturating_add(DAY)),
@@ -91,10 +94,10 @@ impl ExchangeSession {
     }
 
     fn offset_millis(&self) -> i64 {
-        i64::from(self.utc_offset_minutes) * MINUTE
+        i64::from(self.utc_offset_minutes).saturating_mul(MINUTE)
     }
 
-    /// The local calendar date at `t`.
+    /// The local calendar date at `t` (clamped to chrono's date range for instants beyond it).
     pub fn local_date(&self, t: Timestamp) -> NaiveDate {
         let local = Timestamp::from_millis(t.millis().saturating_add(self.offset_millis()));
         local.to_datetime().date_naive()
@@ -113,7 +116,9 @@ impl ExchangeSession {
         let midnight = date.and_time(NaiveTime::MIN).and_utc().timestamp_millis();
         let at = |t: NaiveTime| {
             Timestamp::from_millis(
-                midnight + i64::from(t.num_seconds_from_midnight()) * 1000 - self.offset_millis(),
+                midnight
+                    .saturating_add(i64::from(t.num_seconds_from_midnight()).saturating_mul(1000))
+                    .saturating_sub(self.offset_millis()),
             )
         };
         Some((at(self.open), at(self.close)))

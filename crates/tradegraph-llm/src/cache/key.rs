@@ -1,17 +1,20 @@
 //! The stable key of a request on a provider.
 
 use crate::structured::{canonical, hex};
-use crate::Request;
+use crate::{Provider, Request};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::fmt;
 
-/// Bumped when the key's inputs change, so old records are not served for new requests.
-const KEY_VERSION: u32 = 1;
+/// Bumped when the key's inputs change, so old records are not served for new requests
+/// (2: the provider's endpoint joined them).
+const KEY_VERSION: u32 = 2;
 
-/// The SHA-256, in hex, of the provider, the model, the messages, the schema's hash and the
-/// sampling parameters (temperature, max tokens). The timeout is not part of it, nor the key.
+/// The SHA-256, in hex, of the provider, its endpoint (base URL, for HTTP providers), the
+/// model, the messages, the schema's hash and the sampling parameters (temperature, max
+/// tokens). The timeout is not part of it, nor the API key. Only the hash is stored, so
+/// neither the endpoint nor the prompt can be read back from a key.
 ///
 /// ```
 /// use tradegraph_llm::cache::CacheKey;
@@ -29,8 +32,44 @@ const KEY_VERSION: u32 = 1;
 pub struct CacheKey(String);
 
 impl CacheKey {
-    /// The key of `request` on `provider` (its model is the request's, or `default_model`).
+    /// The key of `request` on a provider named `provider` with no endpoint (an in-process
+    /// provider; its model is the request's, or `default_model`). HTTP providers get theirs
+    /// from [`CacheKey::for_provider`].
     pub fn new(provider: &str, default_model: &str, request: &Request) -> Self {
+        Self::compute(provider, None, default_model, request)
+    }
+
+    /// The key of `request` on `provider`: its name, its [endpoint](Provider::endpoint)
+    /// (so two base URLs under one name never share answers) and its default model.
+    ///
+    /// ```
+    /// # #[cfg(feature = "openai")] {
+    /// use tradegraph_llm::cache::CacheKey;
+    /// use tradegraph_llm::openai::OpenAi;
+    /// use tradegraph_llm::Request;
+    ///
+    /// let req = Request::chat("You are terse.", "Trade?");
+    /// let at = |base: &str| OpenAi::compatible("local", base, None).unwrap().with_model("m");
+    /// let a = CacheKey::for_provider(&at("http://127.0.0.1:8000/v1"), &req);
+    /// assert_eq!(a, CacheKey::for_provider(&at("http://127.0.0.1:8000/v1/"), &req));
+    /// assert_ne!(a, CacheKey::for_provider(&at("http://127.0.0.1:9000/v1"), &req));
+    /// # }
+    /// ```
+    pub fn for_provider(provider: &dyn Provider, request: &Request) -> Self {
+        Self::compute(
+            provider.name(),
+            provider.endpoint().map(|e| e.trim_end_matches('/')),
+            provider.model(),
+            request,
+        )
+    }
+
+    fn compute(
+        provider: &str,
+        endpoint: Option<&str>,
+        default_model: &str,
+        request: &Request,
+    ) -> Self {
         let messages: Vec<_> = request
             .messages
             .iter()
@@ -39,6 +78,7 @@ impl CacheKey {
         let doc = json!({
             "v": KEY_VERSION,
             "provider": provider,
+            "endpoint": endpoint,
             "model": request.model_or(default_model),
             "messages": messages,
             "schema": request.schema.as_deref().map(|s| s.hash()),
@@ -94,6 +134,40 @@ mod tests {
             "the default model is the model"
         );
         // Pinned: a change to the key's inputs must bump KEY_VERSION.
-        assert_eq!(k(&base).as_str(), k(&base).as_str());
+        assert_eq!(
+            k(&base).as_str(),
+            "57072a2265788c06fd0d0b9c63f70a9182d83dbf6a5c3d289c0e19fb5508caa1"
+        );
+    }
+
+    /// A provider with an endpoint, and nothing else.
+    #[derive(Debug)]
+    struct At(Option<&'static str>);
+
+    #[async_trait::async_trait]
+    impl Provider for At {
+        fn name(&self) -> &str {
+            "p"
+        }
+        fn model(&self) -> &str {
+            "m"
+        }
+        fn endpoint(&self) -> Option<&str> {
+            self.0
+        }
+        async fn complete(&self, _request: &Request) -> Result<crate::Response, crate::LlmError> {
+            Err(crate::LlmError::Config("not called".into()))
+        }
+    }
+
+    #[test]
+    fn the_endpoint_is_part_of_the_key_and_a_trailing_slash_is_not() {
+        let req = Request::chat("s", "u");
+        let k = |endpoint| CacheKey::for_provider(&At(endpoint), &req);
+        let a = k(Some("http://127.0.0.1:8000/v1"));
+        assert_ne!(a, k(Some("http://127.0.0.1:9000/v1")));
+        assert_ne!(a, k(None));
+        assert_eq!(a, k(Some("http://127.0.0.1:8000/v1/")));
+        assert_eq!(k(None), CacheKey::new("p", "m", &req));
     }
 }

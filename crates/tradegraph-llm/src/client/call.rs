@@ -180,7 +180,7 @@ impl Inner {
         let mut tried = Vec::new();
         for &i in order {
             let member = &self.members[i];
-            let key = CacheKey::new(member.name(), member.provider.model(), request);
+            let key = CacheKey::for_provider(member.provider.as_ref(), request);
             if let Some(done) = self.cached(member, &key, op, true).await? {
                 return Ok(done);
             }
@@ -261,7 +261,7 @@ impl Inner {
             armed: true,
         };
         let key = (self.cache_mode == CacheMode::ReadWrite && self.cache.is_some())
-            .then(|| CacheKey::new(member.name(), member.provider.model(), request));
+            .then(|| CacheKey::for_provider(member.provider.as_ref(), request));
         if let Some(key) = &key {
             if let Ok(Some(done)) = self.cached(member, key, op, false).await {
                 guard.armed = false;

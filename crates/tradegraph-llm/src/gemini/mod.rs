@@ -79,6 +79,9 @@ impl Provider for Gemini {
     fn model(&self) -> &str {
         &self.model
     }
+    fn endpoint(&self) -> Option<&str> {
+        Some(self.http.endpoint())
+    }
 
     async fn complete(&self, request: &Request) -> Result<Response, LlmError> {
         let model = request.model_or(&self.model);

@@ -34,7 +34,9 @@ macro_rules! http_builders {
                 self
             }
 
-            /// Uses this HTTP client (shared connection pools, a proxy).
+            /// Uses this HTTP client (shared connection pools, a proxy). Build it with
+            /// `.redirect(reqwest::redirect::Policy::none())`, as the default client is: a
+            /// client that follows redirects sends the key to whatever host a 3xx names.
             #[must_use]
             pub fn with_client(mut self, client: reqwest::Client) -> Self {
                 self.http.set_client(client);

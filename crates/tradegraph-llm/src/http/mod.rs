@@ -79,6 +79,12 @@ impl Http {
         Ok(())
     }
 
+    /// The base URL without a trailing slash (it holds no credentials: `parse_base` refuses
+    /// them); it keeps two endpoints under one provider name apart in cache keys.
+    pub(crate) fn endpoint(&self) -> &str {
+        self.base.as_str().trim_end_matches('/')
+    }
+
     pub(crate) fn set_key(&mut self, key: Option<Secret>) {
         self.key = key.filter(|k| !k.is_empty());
     }
@@ -296,6 +302,7 @@ mod tests {
             http.url("chat/completions").unwrap().as_str(),
             "https://api.openai.com/v1/chat/completions"
         );
+        assert_eq!(http.endpoint(), "https://api.openai.com/v1");
         let http = Http::new(
             "x",
             "http://127.0.0.1:9",
@@ -308,6 +315,7 @@ mod tests {
             http.url("/api/chat").unwrap().as_str(),
             "http://127.0.0.1:9/api/chat"
         );
+        assert_eq!(http.endpoint(), "http://127.0.0.1:9");
         for bad in [
             "ftp://host",
             "not a url",

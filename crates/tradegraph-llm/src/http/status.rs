@@ -42,6 +42,14 @@ pub(crate) fn status_error(
         return LlmError::Overloaded { provider, status };
     }
     match status {
+        // The client follows no redirects (one could carry the key to another host).
+        300..=399 => LlmError::BadRequest {
+            provider,
+            status,
+            message: "the endpoint answered with a redirect, which is not followed (it could \
+                      carry the API key to another host); set the base URL to the final address"
+                .to_owned(),
+        },
         401 | 403 => LlmError::Unauthorized { provider, status },
         // Gemini answers a bad key with 400 INVALID_ARGUMENT and reason API_KEY_INVALID.
         400 if body.contains("API_KEY_INVALID") || lower.contains("api key not valid") => {

@@ -1,4 +1,4 @@
-//! The HTTP client: rustls with the Mozilla roots and the ring provider.
+//! The HTTP client: rustls with the Mozilla roots and the ring provider, following no redirects.
 
 use crate::LlmError;
 use std::sync::Arc;
@@ -9,6 +9,10 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// An HTTP/1.1 client on rustls, using the process's default crypto provider if one is
 /// installed and ring otherwise (it installs nothing process-wide).
+///
+/// It follows no redirects: reqwest's default policy would resend custom key headers
+/// (`x-api-key`, `x-goog-api-key`) to whatever host a 3xx names, so a 3xx is returned as it is
+/// and becomes an error (see `status_error`).
 pub(crate) fn client() -> Result<reqwest::Client, LlmError> {
     let provider = rustls::crypto::CryptoProvider::get_default()
         .cloned()
@@ -24,6 +28,7 @@ pub(crate) fn client() -> Result<reqwest::Client, LlmError> {
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .connect_timeout(CONNECT_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| LlmError::Config(format!("HTTP client: {}", e.without_url())))
 }

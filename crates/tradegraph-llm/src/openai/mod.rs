@@ -171,6 +171,9 @@ impl Provider for OpenAi {
     fn model(&self) -> &str {
         &self.model
     }
+    fn endpoint(&self) -> Option<&str> {
+        Some(self.http.endpoint())
+    }
 
     async fn complete(&self, request: &Request) -> Result<Response, LlmError> {
         let mode = self.mode_for(request.model_or(&self.model));

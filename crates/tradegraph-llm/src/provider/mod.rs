@@ -67,6 +67,14 @@ pub trait Provider: Send + Sync + fmt::Debug {
     /// The model used when a request names none.
     fn model(&self) -> &str;
 
+    /// The base URL the provider calls, without a trailing slash (HTTP providers), or `None`
+    /// (in-process providers, the default). It is part of cache keys, so two endpoints under
+    /// one provider name never share answers; it must hold no credentials (it goes into the
+    /// key's hash only, never into a record).
+    fn endpoint(&self) -> Option<&str> {
+        None
+    }
+
     /// Asks `request` and returns the answer.
     async fn complete(&self, request: &Request) -> Result<Response, LlmError>;
 
@@ -86,6 +94,9 @@ impl<P: Provider + ?Sized> Provider for Arc<P> {
     fn model(&self) -> &str {
         (**self).model()
     }
+    fn endpoint(&self) -> Option<&str> {
+        (**self).endpoint()
+    }
     async fn complete(&self, request: &Request) -> Result<Response, LlmError> {
         (**self).complete(request).await
     }
@@ -101,6 +112,9 @@ impl<P: Provider + ?Sized> Provider for Box<P> {
     }
     fn model(&self) -> &str {
         (**self).model()
+    }
+    fn endpoint(&self) -> Option<&str> {
+        (**self).endpoint()
     }
     async fn complete(&self, request: &Request) -> Result<Response, LlmError> {
         (**self).complete(request).await
