@@ -1,7 +1,7 @@
 //! Errors of brokers.
 
 use tradegraph_core::order::{ClientOrderId, OrderStatus};
-use tradegraph_core::{CoreError, Symbol};
+use tradegraph_core::{CoreError, Price, Symbol};
 
 /// What went wrong talking to a broker.
 ///
@@ -56,6 +56,17 @@ pub enum BrokerError {
         client_id: ClientOrderId,
         /// What failed.
         reason: String,
+    },
+    /// A price event whose price cannot be real (zero or negative): refused, so it neither
+    /// fills nor marks anything.
+    #[error("refused a {event} for {symbol} at price {price}: prices must be positive; the feed should have reported it as malformed, check its source")]
+    NonPositivePrice {
+        /// The instrument.
+        symbol: Symbol,
+        /// Which event and field (`tick`, `tick bid`, `candle low`, `trade`).
+        event: &'static str,
+        /// The refused price.
+        price: Price,
     },
     /// A domain error (decimal overflow, lifecycle).
     #[error(transparent)]

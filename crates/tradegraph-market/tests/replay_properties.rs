@@ -40,6 +40,20 @@ fn non_negative() -> impl Strategy<Value = Decimal> {
     decimal().prop_map(|d| d.abs())
 }
 
+/// A price a feed lets through: above zero (issue 12, item 10).
+fn positive() -> impl Strategy<Value = Decimal> {
+    prop_oneof![(1..=MANTISSA, 0u32..=28), (1i128..1_000_000_000, 0u32..=8),]
+        .prop_map(|(m, scale)| Decimal::from_i128_with_scale(m, scale))
+}
+
+/// Four prices sorted as a consistent candle's low, open, close, high.
+fn candle_prices() -> impl Strategy<Value = [Decimal; 4]> {
+    [positive(), positive(), positive(), positive()].prop_map(|mut prices| {
+        prices.sort();
+        prices
+    })
+}
+
 fn symbol() -> impl Strategy<Value = Symbol> {
     prop_oneof!["[A-Z0-9_-]{1,16}", any::<String>()].prop_map(Symbol::from)
 }
@@ -49,20 +63,24 @@ fn timeframe() -> impl Strategy<Value = Timeframe> {
 }
 
 fn level() -> impl Strategy<Value = BookLevel> {
-    (decimal(), decimal(), proptest::option::of(any::<u32>())).prop_map(
-        |(price, quantity, orders)| BookLevel {
+    (
+        positive(),
+        non_negative(),
+        proptest::option::of(any::<u32>()),
+    )
+        .prop_map(|(price, quantity, orders)| BookLevel {
             price,
             quantity,
             orders,
-        },
-    )
+        })
 }
 
 fn tick() -> impl Strategy<Value = Tick> {
     let opt = || proptest::option::of(decimal());
+    let price = || proptest::option::of(positive());
     (
-        (timestamp(), decimal(), decimal()),
-        (opt(), opt(), opt(), opt(), opt(), opt()),
+        (timestamp(), positive(), non_negative()),
+        (price(), price(), opt(), opt(), opt(), opt()),
     )
         .prop_map(
             |((ts, price, volume), (bid, ask, day, buy, sell, oi))| Tick {
@@ -109,8 +127,8 @@ fn event() -> impl Strategy<Value = MarketEvent> {
         (
             symbol(),
             timestamp(),
-            decimal(),
-            decimal(),
+            positive(),
+            non_negative(),
             any::<bool>(),
             any::<u64>()
         )
@@ -151,12 +169,14 @@ fn event() -> impl Strategy<Value = MarketEvent> {
                 any::<bool>(),
                 any::<u64>()
             ),
-            [decimal(), decimal(), decimal(), decimal(), decimal()]
+            candle_prices(),
+            non_negative()
         )
             .prop_map(
                 |(
                     (symbol, open_time, timeframe, closed, trades),
-                    [open, high, low, close, volume],
+                    [low, open, close, high],
+                    volume,
                 )| {
                     MarketEvent::Candle {
                         symbol,
@@ -227,15 +247,12 @@ proptest! {
     fn valid_candle_rows_round_trip(
         ts in timestamp(),
         as_millis in any::<bool>(),
-        [a, b, c, d] in [decimal(), decimal(), decimal(), decimal()],
+        [low, open, close, high] in candle_prices(),
         volume in non_negative(),
         timeframe in timeframe(),
         order in Just(vec![0usize, 1, 2, 3, 4, 5]).prop_shuffle(),
         extra in "[a-z]{0,8}",
     ) {
-        let mut sorted = [a, b, c, d];
-        sorted.sort();
-        let [low, open, close, high] = sorted;
         let names = ["timestamp", "open", "high", "low", "close", "volume"];
         let values = [
             write_timestamp(ts, as_millis),
@@ -261,10 +278,10 @@ proptest! {
     fn valid_tick_rows_round_trip(
         ts in timestamp(),
         as_millis in any::<bool>(),
-        price in decimal(),
+        price in positive(),
         volume in non_negative(),
-        bid in proptest::option::of(decimal()),
-        ask in proptest::option::of(decimal()),
+        bid in proptest::option::of(positive()),
+        ask in proptest::option::of(positive()),
         quoted in any::<bool>(),
     ) {
         let show = |v: Option<Decimal>| v.map_or_else(String::new, |v| v.to_string());

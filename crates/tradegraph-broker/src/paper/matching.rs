@@ -11,7 +11,19 @@ use tradegraph_core::{Candle, Price, Quantity, Symbol, Tick, Timestamp, Trade, T
 impl PaperEngine {
     /// Feeds a tick (its bid and ask, when present, price market and limit fills). Returns the
     /// fills it caused.
+    ///
+    /// # Errors
+    ///
+    /// [`BrokerError::NonPositivePrice`] for a price, bid or ask at or below zero (nothing is
+    /// filled or marked), [`BrokerError::UnknownInstrument`] for an instrument not configured.
     pub fn on_tick(&mut self, symbol: &Symbol, tick: &Tick) -> Result<Vec<Fill>, BrokerError> {
+        positive(symbol, "tick", tick.price)?;
+        if let Some(bid) = tick.bid {
+            positive(symbol, "tick bid", bid)?;
+        }
+        if let Some(ask) = tick.ask {
+            positive(symbol, "tick ask", ask)?;
+        }
         let quote = Quote {
             price: tick.price,
             bid: tick.bid,
@@ -23,7 +35,13 @@ impl PaperEngine {
     }
 
     /// Feeds a trade. Returns the fills it caused.
+    ///
+    /// # Errors
+    ///
+    /// [`BrokerError::NonPositivePrice`] for a price at or below zero (nothing is filled or
+    /// marked), [`BrokerError::UnknownInstrument`] for an instrument not configured.
     pub fn on_trade(&mut self, symbol: &Symbol, trade: &Trade) -> Result<Vec<Fill>, BrokerError> {
+        positive(symbol, "trade", trade.price)?;
         let quote = Quote {
             price: trade.price,
             bid: None,
@@ -38,11 +56,25 @@ impl PaperEngine {
     /// extreme, close (flat or long: O, L, H, C; short: O, H, L, C), all at the candle's last
     /// millisecond, so a stop is always hit before a take-profit touched in the same bar.
     /// Returns the fills it caused.
+    ///
+    /// # Errors
+    ///
+    /// [`BrokerError::NonPositivePrice`] for an open, high, low or close at or below zero
+    /// (nothing is filled or marked), [`BrokerError::UnknownInstrument`] for an instrument not
+    /// configured.
     pub fn on_candle(
         &mut self,
         symbol: &Symbol,
         candle: &Candle,
     ) -> Result<Vec<Fill>, BrokerError> {
+        for (event, price) in [
+            ("candle open", candle.open),
+            ("candle high", candle.high),
+            ("candle low", candle.low),
+            ("candle close", candle.close),
+        ] {
+            positive(symbol, event, price)?;
+        }
         let market = self
             .markets
             .get(symbol)
@@ -250,5 +282,19 @@ impl PaperEngine {
             return Ok(None);
         }
         Ok(Some((self.slip(symbol, side, base)?, Liquidity::Taker)))
+    }
+}
+
+/// Refuses a price at or below zero: no real market trades there, and acting on it would fire
+/// every stop and mark the position to nothing.
+fn positive(symbol: &Symbol, event: &'static str, price: Price) -> Result<(), BrokerError> {
+    if price > Price::ZERO {
+        Ok(())
+    } else {
+        Err(BrokerError::NonPositivePrice {
+            symbol: symbol.clone(),
+            event,
+            price,
+        })
     }
 }

@@ -11,11 +11,13 @@ pub mod binance;
 pub mod kite;
 pub mod record;
 pub mod replay;
+mod sanity;
 pub mod synthetic;
 #[cfg(any(feature = "binance", feature = "kite"))]
 mod tls;
 
 pub use backoff::Backoff;
+pub use sanity::check_prices;
 
 use crate::MarketEvent;
 use futures::stream::BoxStream;

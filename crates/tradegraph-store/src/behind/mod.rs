@@ -205,4 +205,6 @@ impl<S> std::fmt::Debug for WriteBehind<S> {
 }
 
 #[cfg(test)]
+mod spill_tests;
+#[cfg(test)]
 mod tests;

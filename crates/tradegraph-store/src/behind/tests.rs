@@ -6,11 +6,11 @@ use tradegraph_core::Timestamp;
 
 /// A sink that can be switched off, counting every write it receives.
 #[derive(Default)]
-struct FlakySink {
-    down: AtomicBool,
-    journal: MemoryJournal,
-    writes: AtomicUsize,
-    order: Mutex<Vec<String>>,
+pub(super) struct FlakySink {
+    pub(super) down: AtomicBool,
+    pub(super) journal: MemoryJournal,
+    pub(super) writes: AtomicUsize,
+    pub(super) order: Mutex<Vec<String>>,
 }
 
 #[async_trait]
@@ -55,11 +55,11 @@ impl DecisionLog for FlakySink {
     }
 }
 
-fn decision(i: i64) -> DecisionRecord {
+pub(super) fn decision(i: i64) -> DecisionRecord {
     DecisionRecord::new("BTCUSDT".into(), Timestamp::from_secs(i)).action("HOLD")
 }
 
-fn scratch(name: &str) -> PathBuf {
+pub(super) fn scratch(name: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -72,13 +72,13 @@ fn scratch(name: &str) -> PathBuf {
     dir.join("spill.jsonl")
 }
 
-fn config(path: PathBuf) -> WriteBehindConfig {
+pub(super) fn config(path: PathBuf) -> WriteBehindConfig {
     WriteBehindConfig::new(path)
         .retry_interval(Duration::from_millis(20))
         .batch_size(7)
 }
 
-async fn wait_drained<S: RecordSink>(wb: &WriteBehind<S>) {
+pub(super) async fn wait_drained<S: RecordSink>(wb: &WriteBehind<S>) {
     for _ in 0..500 {
         wb.flush().await.unwrap();
         if wb.spilled() == 0 {

@@ -185,25 +185,27 @@ impl<S: RecordSink> Worker<S> {
             return;
         }
         loop {
-            let (records, offset, bad) = match self.spill.read(self.config.batch_size).await {
-                Ok(read) => read,
+            let batch = match self.spill.read(self.config.batch_size).await {
+                Ok(batch) => batch,
                 Err(e) => {
                     tracing::error!(error = %e, "cannot read the spill file");
                     return;
                 }
             };
-            for (line, error) in &bad {
+            for (line, error) in &batch.bad {
                 let _ = self.spill.reject(line, error).await;
             }
-            let lines = (records.len() + bad.len()) as u64;
-            if lines == 0 {
+            if batch.lines == 0 {
                 break;
             }
-            match timeout(self.config.timeout, self.sink.write_records(&records)).await {
-                Ok(Ok(rejected)) => self.reject(&records, rejected).await,
-                _ => return,
+            let records = batch.records;
+            if !records.is_empty() {
+                match timeout(self.config.timeout, self.sink.write_records(&records)).await {
+                    Ok(Ok(rejected)) => self.reject(&records, rejected).await,
+                    _ => return,
+                }
             }
-            if let Err(e) = self.spill.commit(offset, lines).await {
+            if let Err(e) = self.spill.commit(batch.offset, batch.lines).await {
                 tracing::error!(error = %e, "cannot record progress in the spill file");
                 return;
             }

@@ -2,6 +2,7 @@
 
 use super::envelope::{Frame, Payload};
 use super::messages::{AggTradeMsg, DepthMsg, KlineMsg, TradeMsg};
+use crate::feed::check_prices;
 use crate::{MarketError, MarketEvent};
 use rust_decimal::Decimal;
 use tradegraph_core::{Book, BookLevel, Candle, Side, Symbol, Timeframe, Timestamp, Trade};
@@ -27,7 +28,8 @@ pub enum Decoded {
 ///
 /// Prices and quantities are parsed exactly from Binance's strings; `m` (buyer is maker) means
 /// the seller crossed the spread, so the aggressor is [`Side::Sell`]. A frame that does not
-/// match the documented payloads is an error naming the field, never a panic.
+/// match the documented payloads, or whose prices fail [`check_prices`] (a zero price, a kline
+/// whose high is below its low), is an error naming the field, never a panic.
 ///
 /// ```
 /// use tradegraph_core::{Side, Timestamp};
@@ -81,7 +83,7 @@ impl Decoder {
                 return Ok(Decoded::ExchangeError { code, frame });
             }
         };
-        match event {
+        match event.and_then(|event| check_prices(&event).map(|()| event)) {
             Ok(event) => Ok(Decoded::Event(event)),
             Err(reason) => Err(malformed(text, &reason)),
         }
@@ -143,7 +145,7 @@ impl Decoder {
             other => return Err(format!("kline interval `{other}` is not supported")),
         };
         let candle = Candle {
-            open_time: Timestamp::from_millis(k.open_time),
+            open_time: time(k.open_time, "k.t")?,
             timeframe,
             open: decimal(k.open, "k.o")?,
             high: decimal(k.high, "k.h")?,
@@ -182,13 +184,13 @@ impl Decoder {
     }
 }
 
-fn trade(id: u64, price: &str, qty: &str, time: i64, maker: bool) -> Result<Trade, String> {
+fn trade(id: u64, price: &str, qty: &str, ts: i64, maker: bool) -> Result<Trade, String> {
     let price = decimal(price, "p")?;
     if price.is_zero() {
         return Err("p: a trade price of zero".to_owned());
     }
     Ok(Trade {
-        ts: Timestamp::from_millis(time),
+        ts: time(ts, "T")?,
         price,
         quantity: decimal(qty, "q")?,
         aggressor: if maker { Side::Sell } else { Side::Buy },
@@ -215,6 +217,11 @@ fn expect_event(found: &str, expected: &str) -> Result<(), String> {
     } else {
         Err(format!("e: `{found}` on a {expected} stream"))
     }
+}
+
+/// Milliseconds within years 0000 to 9999.
+fn time(millis: i64, field: &str) -> Result<Timestamp, String> {
+    Timestamp::try_from_millis(millis).map_err(|e| format!("{field}: {e}"))
 }
 
 /// An exact, non-negative decimal.

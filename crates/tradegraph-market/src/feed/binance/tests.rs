@@ -84,8 +84,14 @@ fn documented_agg_trade() {
 
 #[test]
 fn documented_kline() {
-    // As documented, even though its low (0.0015) is above its open (0.0010): the exchange's
-    // candle is passed on as the exchange sent it.
+    // As documented, its low (0.0015) is above its open (0.0010): such a candle cannot be real
+    // and is refused (issue 12, item 10). With the low at the open it decodes exactly.
+    let refused = reason(&combined("bnbbtc@kline_1m", KLINE));
+    assert!(
+        refused.starts_with("candle open 0.0010 and close 0.0020 must lie within low 0.0015"),
+        "{refused}"
+    );
+    let kline = KLINE.replace(r#""l": "0.0015""#, r#""l": "0.0010""#);
     let expected = MarketEvent::Candle {
         symbol: Symbol::new("BNBBTC"),
         candle: Candle {
@@ -93,15 +99,15 @@ fn documented_kline() {
             timeframe: Timeframe::M1,
             open: d("0.0010"),
             high: d("0.0025"),
-            low: d("0.0015"),
+            low: d("0.0010"),
             close: d("0.0020"),
             volume: d("1000"),
             trades: 100,
         },
         closed: false,
     };
-    assert_eq!(event(&combined("bnbbtc@kline_1m", KLINE)), expected);
-    let closed = KLINE.replace(r#""x": false"#, r#""x": true"#);
+    assert_eq!(event(&combined("bnbbtc@kline_1m", &kline)), expected);
+    let closed = kline.replace(r#""x": false"#, r#""x": true"#);
     let MarketEvent::Candle { closed, .. } = event(&combined("bnbbtc@kline_1m", &closed)) else {
         panic!()
     };

@@ -2,6 +2,7 @@
 //! across disconnections.
 
 use super::{Depth, KitePacket, PacketKind};
+use crate::feed::check_prices;
 use crate::{FeedNotice, GapKind, MarketEvent};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -55,7 +56,8 @@ impl Converter {
     /// The tick is stamped with the exchange timestamp when the packet has a non-zero one,
     /// otherwise with `received`. Its volume is the increase of the cumulative day volume since
     /// the token's previous packet (0 for the first packet, after a reset, and for packets
-    /// without volume).
+    /// without volume). A packet whose last price fails [`check_prices`] (Kite sends 0 before
+    /// the first trade) gives a [`FeedNotice::Malformed`] naming the token instead of a tick.
     pub fn convert(
         &mut self,
         packet: &KitePacket,
@@ -95,6 +97,20 @@ impl Converter {
             tick.total_sell_quantity = Some(Decimal::from(packet.total_sell_quantity));
         }
         let symbol = state.symbol.clone();
+        if let Err(reason) = check_prices(&MarketEvent::Tick {
+            symbol: symbol.clone(),
+            tick: tick.clone(),
+        }) {
+            out.extend([MarketEvent::Notice {
+                feed: self.feed.clone(),
+                ts: received,
+                notice: FeedNotice::Malformed {
+                    origin: format!("kite token {} ({symbol})", packet.token),
+                    reason,
+                },
+            }]);
+            return;
+        }
         if packet.kind != PacketKind::Full {
             out.extend([MarketEvent::Tick { symbol, tick }]);
             return;

@@ -4,6 +4,7 @@ use super::csv::{split, CsvKind, CsvLayout, CANDLE_COLUMNS};
 use super::error::shorten;
 use super::value::{parse_decimal, parse_timestamp};
 use super::LineError;
+use crate::feed::check_prices;
 use crate::MarketEvent;
 use rust_decimal::Decimal;
 use std::borrow::Cow;
@@ -89,13 +90,20 @@ impl LineParser {
     /// CSV timestamps are RFC 3339 (`2024-01-01T10:00:00Z`, any offset) or integer
     /// milliseconds since the epoch; numbers are exact decimals (`1e-3` is accepted too).
     /// Candles must satisfy `low <= open, close <= high` and `volume >= 0`; tick volumes must
-    /// not be negative; a tick without a `volume` column has volume 0. Candle rows become
+    /// not be negative; every event, JSONL too, must pass [`check_prices`] (prices above
+    /// zero); a tick without a `volume` column has volume 0. Candle rows become
     /// closed candles with 0 trades.
     ///
     /// # Errors
     ///
     /// A [`LineError`] saying what is wrong, naming the column for CSV.
     pub fn parse(&self, line: &str) -> Result<MarketEvent, LineError> {
+        let event = self.parse_unchecked(line)?;
+        check_prices(&event).map_err(LineError::Inconsistent)?;
+        Ok(event)
+    }
+
+    fn parse_unchecked(&self, line: &str) -> Result<MarketEvent, LineError> {
         match &self.kind {
             Kind::Jsonl => serde_json::from_str(line).map_err(|e| LineError::Json(e.to_string())),
             Kind::Csv {

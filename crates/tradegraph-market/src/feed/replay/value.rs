@@ -6,7 +6,8 @@ use rust_decimal::Decimal;
 use std::str::FromStr;
 use tradegraph_core::Timestamp;
 
-/// RFC 3339, or integer milliseconds since the epoch.
+/// RFC 3339, or integer milliseconds since the epoch, within years 0000 to 9999 (what RFC 3339
+/// can carry back).
 ///
 /// ```
 /// use tradegraph_market::feed::replay::parse_timestamp;
@@ -17,13 +18,15 @@ use tradegraph_core::Timestamp;
 ///
 /// # Errors
 ///
-/// [`LineError::BadTimestamp`] with the value.
+/// [`LineError::BadTimestamp`] with the value; [`LineError::Inconsistent`] for milliseconds
+/// outside years 0000 to 9999.
 pub fn parse_timestamp(text: &str) -> Result<Timestamp, LineError> {
     let text = text.trim();
     let digits = text.strip_prefix('-').unwrap_or(text);
     if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
         if let Ok(millis) = text.parse::<i64>() {
-            return Ok(Timestamp::from_millis(millis));
+            return Timestamp::try_from_millis(millis)
+                .map_err(|e| LineError::Inconsistent(format!("column `timestamp`: {e}")));
         }
     }
     text.parse().map_err(|_| LineError::BadTimestamp {

@@ -1,0 +1,139 @@
+//! The spill file under hostile conditions: torn appends, a reset cut short by a crash, a large
+//! file left by a previous run.
+
+use super::tests::{config, decision, scratch, wait_drained, FlakySink};
+use super::*;
+use std::io::Write;
+
+fn ids(range: std::ops::Range<i64>) -> Vec<String> {
+    range.map(|i| decision(i).decision_id).collect()
+}
+
+/// Item 1 of issue 12: a partial append (disk full, I/O error) cut inside a multi-byte character
+/// must cost at most the torn record, never every record after it.
+#[tokio::test]
+async fn a_torn_append_costs_at_most_the_torn_record() {
+    let path = scratch("torn");
+    let sink = Arc::new(FlakySink::default());
+    sink.down.store(true, Ordering::SeqCst);
+    let wb = WriteBehind::start(sink.clone(), config(path.clone()))
+        .await
+        .unwrap();
+    for i in 0..5 {
+        wb.submit(Record::Decision(decision(i))).await.unwrap();
+    }
+    wb.flush().await.unwrap();
+    // What a write cut short leaves: a record's first bytes, ending inside "é".
+    let torn = serde_json::to_vec(&Record::Decision(decision(99).action("café"))).unwrap();
+    let cut = torn.iter().position(|&b| b == 0xC3).unwrap() + 1;
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    file.write_all(&torn[..cut]).unwrap();
+    drop(file);
+    for i in 5..10 {
+        wb.submit(Record::Decision(decision(i))).await.unwrap();
+    }
+    wb.flush().await.unwrap();
+    sink.down.store(false, Ordering::SeqCst);
+    wait_drained(&wb).await;
+    assert_eq!(
+        *sink.order.lock().unwrap(),
+        ids(0..10),
+        "every whole record"
+    );
+    let rejected = std::fs::read_to_string(path.with_extension("jsonl.rejected")).unwrap();
+    assert_eq!(
+        rejected.lines().count(),
+        1,
+        "only the torn record: {rejected}"
+    );
+    wb.shutdown().await;
+}
+
+/// Item 2 of issue 12: `reset()` truncated the file, then a crash left the old `.offset`; records
+/// spilled after the restart must not be skipped at the next one.
+#[tokio::test]
+async fn a_reset_cut_short_by_a_crash_skips_no_records() {
+    let path = scratch("reset-crash");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, "").unwrap();
+    std::fs::write(path.with_extension("jsonl.offset"), "4096").unwrap();
+
+    let down = Arc::new(FlakySink::default());
+    down.down.store(true, Ordering::SeqCst);
+    let wb = WriteBehind::start(down.clone(), config(path.clone()))
+        .await
+        .unwrap();
+    for i in 0..60 {
+        wb.submit(Record::Decision(decision(i))).await.unwrap();
+    }
+    wb.flush().await.unwrap();
+    wb.shutdown().await;
+    assert!(std::fs::metadata(&path).unwrap().len() > 4096);
+
+    let sink = Arc::new(FlakySink::default());
+    let wb = WriteBehind::start(sink.clone(), config(path.clone()))
+        .await
+        .unwrap();
+    assert_eq!(wb.spilled(), 60);
+    wait_drained(&wb).await;
+    assert_eq!(*sink.order.lock().unwrap(), ids(0..60), "none skipped");
+    wb.shutdown().await;
+}
+
+/// An offset that does not fall on a line boundary describes no file this one was: everything is
+/// written again (harmless, writes are idempotent) rather than a record cut in two.
+#[tokio::test]
+async fn an_offset_inside_a_line_is_not_trusted() {
+    let path = scratch("mid-line");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut text = String::new();
+    for i in 0..3 {
+        text += &serde_json::to_string(&Record::Decision(decision(i))).unwrap();
+        text.push('\n');
+    }
+    std::fs::write(&path, text).unwrap();
+    std::fs::write(path.with_extension("jsonl.offset"), "10").unwrap();
+    let sink = Arc::new(FlakySink::default());
+    let wb = WriteBehind::start(sink.clone(), config(path.clone()))
+        .await
+        .unwrap();
+    assert_eq!(wb.spilled(), 3);
+    wait_drained(&wb).await;
+    assert_eq!(*sink.order.lock().unwrap(), ids(0..3));
+    assert!(!path.with_extension("jsonl.rejected").exists());
+    wb.shutdown().await;
+}
+
+/// Item 9 of issue 12 (`Spill::open`): a large file left by a previous run, with a committed
+/// offset and a torn tail, opens by streaming and drains from the offset, in order.
+#[tokio::test]
+async fn a_large_spill_file_opens_and_drains_in_order() {
+    let path = scratch("large");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let mut committed = 0u64;
+    for i in 0..20_000 {
+        let mut line = serde_json::to_vec(&Record::Decision(decision(i))).unwrap();
+        line.push(b'\n');
+        file.write_all(&line).unwrap();
+        if i < 1_000 {
+            committed += line.len() as u64;
+        }
+    }
+    file.write_all(b"{\"kind\":\"decision\",\"rec").unwrap();
+    file.into_inner().unwrap().sync_all().unwrap();
+    std::fs::write(path.with_extension("jsonl.offset"), committed.to_string()).unwrap();
+
+    let sink = Arc::new(FlakySink::default());
+    let wb = WriteBehind::start(sink.clone(), config(path.clone()).batch_size(500))
+        .await
+        .unwrap();
+    assert_eq!(wb.spilled(), 19_000);
+    wait_drained(&wb).await;
+    assert_eq!(*sink.order.lock().unwrap(), ids(1_000..20_000));
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
+    wb.shutdown().await;
+}
