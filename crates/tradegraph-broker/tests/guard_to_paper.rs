@@ -34,7 +34,9 @@ async fn a_stopped_out_day_halts_entries_and_square_off_closes_nse_positions() {
     let verdict = guard.evaluate(&proposal, &RiskContext::new(&btc, &account, price, now));
     assert_eq!(verdict.status, VerdictStatus::Clamped);
     let intent = verdict.intent.clone().unwrap();
-    assert_eq!(intent.quantity, d("0.125"));
+    // 5% of 100,000 at the worst expected fill (2 bp of slippage) with the fee (10 bp):
+    // 5,000 / (40,008 × 1.001), down to the lot.
+    assert_eq!(intent.quantity, d("0.12485"));
     let order = broker.submit(intent.to_request()).await.unwrap();
     assert_eq!(order.status, OrderStatus::Filled);
     // Retried after a timeout: the same order, no second fill.

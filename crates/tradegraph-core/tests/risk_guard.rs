@@ -14,7 +14,7 @@ use proptest::test_runner::{Config, TestRunner};
 use rust_decimal::prelude::ToPrimitive;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use tradegraph_core::money::{is_multiple_of, pct_of};
+use tradegraph_core::money::{is_multiple_of, pct_of, Bps};
 use tradegraph_core::order::{DecisionId, Exits, IntentPurpose, OrderIntent, OrderSide};
 use tradegraph_core::position::{Account, Position};
 use tradegraph_core::risk::{
@@ -105,6 +105,9 @@ struct Case {
     kill: bool,
     limits: (u8, bool, usize, f64, bool),
     wrong_currency: bool,
+    /// Fee and slippage in whole basis points (`None`: the defaults, 10 and 2), and the half
+    /// spread as a fraction of the price (`None`: no quote).
+    costs: (Option<(u32, u32)>, Option<f64>),
 }
 
 fn vol_figure() -> impl Strategy<Value = Option<f64>> {
@@ -141,6 +144,10 @@ fn case() -> impl Strategy<Value = Case> {
         prop_oneof![4 => 0.0..=1.0f64, 1 => hostile()],
         text(),
         text(),
+        (
+            prop_oneof![1 => Just(None), 3 => (0u32..60, 0u32..60).prop_map(Some)],
+            prop_oneof![1 => Just(None), 2 => (0.0..0.003f64).prop_map(Some)],
+        ),
     );
     let world = (
         prop_oneof![
@@ -185,6 +192,7 @@ fn case() -> impl Strategy<Value = Case> {
         kill: w.8,
         limits: w.9,
         wrong_currency: w.10,
+        costs: p.9,
     })
 }
 
@@ -197,6 +205,38 @@ struct World {
     vol: Volatility,
     limits: RiskLimits,
     proposal: Proposal,
+    /// Fee and slippage, when not the defaults.
+    costs: Option<(Bps, Bps)>,
+    /// Bid and ask, when known.
+    quote: Option<(Price, Price)>,
+}
+
+impl World {
+    fn ctx(&self) -> RiskContext<'_> {
+        let mut ctx = RiskContext::new(&self.instrument, &self.account, self.price, self.now)
+            .with_volatility(self.vol);
+        if let Some((fee, slippage)) = self.costs {
+            ctx = ctx.with_costs(fee, slippage);
+        }
+        if let Some((bid, ask)) = self.quote {
+            ctx = ctx.with_quote(bid, ask);
+        }
+        ctx
+    }
+
+    /// What one unit of an entry on `side` costs, restated from the rules: a buy at the higher of
+    /// the price and the ask plus the slippage, a sell at the price; plus the fee.
+    fn unit_cost(&self, side: OrderSide) -> Decimal {
+        let (fee, slippage) = self.costs.unwrap_or((Bps::whole(10), Bps::whole(2)));
+        let fill = match side {
+            OrderSide::Buy => {
+                let ask = self.quote.map_or(self.price, |(_, a)| a.max(self.price));
+                ask * (Decimal::ONE + slippage.fraction())
+            }
+            OrderSide::Sell => self.price,
+        };
+        fill * (Decimal::ONE + fee.fraction())
+    }
 }
 
 fn dec(x: f64) -> Decimal {
@@ -261,6 +301,11 @@ fn world(c: &Case) -> World {
         kill_switch_closes_positions: closes,
         ..RiskLimits::default()
     };
+    let quote = c.costs.1.map(|half| {
+        let bid = instrument.round_to_tick(price * (Decimal::ONE - dec(half)));
+        let ask = instrument.round_to_tick(price * (Decimal::ONE + dec(half)));
+        (bid, ask)
+    });
     World {
         instrument,
         account,
@@ -273,6 +318,11 @@ fn world(c: &Case) -> World {
         },
         limits,
         proposal,
+        costs: c
+            .costs
+            .0
+            .map(|(fee, slip)| (Bps::whole(fee), Bps::whole(slip))),
+        quote,
     }
 }
 
@@ -436,15 +486,20 @@ fn violations(w: &World, kill: bool, v: &Verdict) -> Vec<String> {
             if !is_multiple_of(i.quantity, w.instrument.lot_size) {
                 fail(format!("quantity not in lots: {v}"));
             }
-            let after = (held.abs() + i.quantity) * w.price;
+            // At the worst expected fill, fee included (issue 12, item 11).
+            let cost = i.quantity * w.unit_cost(side);
+            let after = held.abs() * w.price + cost;
             if after > pct_of(l.max_position_pct, a.equity).unwrap() {
                 fail(format!(
                     "position {after} above {}% of equity {}: {v}",
                     l.max_position_pct, a.equity
                 ));
             }
-            if side == OrderSide::Buy && i.quantity * w.price > a.cash {
-                fail(format!("buys more than the cash {}: {v}", a.cash));
+            if side == OrderSide::Buy && cost > a.cash {
+                fail(format!(
+                    "buys {cost} with fees, more than the cash {}: {v}",
+                    a.cash
+                ));
             }
             // Exits.
             let price = w.price;
@@ -516,8 +571,7 @@ fn ten_thousand_hostile_proposals_break_no_limit() {
         let mut guard = RiskGuard::new(w.limits.clone())
             .unwrap()
             .with_kill_switch(switch);
-        let ctx =
-            RiskContext::new(&w.instrument, &w.account, w.price, w.now).with_volatility(w.vol);
+        let ctx = w.ctx();
         let v = guard.clone().evaluate(&w.proposal, &ctx);
         let found = violations(&w, c.kill, &v);
         prop_assert!(found.is_empty(), "{} violations: {:#?}", found.len(), found);
@@ -874,5 +928,43 @@ fn a_refused_recheck_names_its_rule() {
             age_ms: 5_001,
             max_ms: 5_000
         }
+    );
+}
+
+/// Issue 12, item 11: with the default costs (10 bp fee, 2 bp slippage), an approved buy's
+/// quantity at the worst expected fill price, fee included, stays within 5% of equity and
+/// within the cash.
+#[test]
+fn size_and_cash_limits_hold_at_the_worst_fill_with_fees() {
+    let btc = Instrument::btc_usdt();
+    let now: Timestamp = "2025-01-06T10:00:00Z".parse().unwrap();
+    let price = Decimal::from(40_000);
+    let worst = price * Decimal::new(10_002, 4); // + 2 bp slippage
+    let with_fee = |q: Quantity| q * worst * Decimal::new(1_001, 3); // + 10 bp fee
+    let proposal =
+        Proposal::new(DecisionId::new("costs"), Action::Buy, 50.0).with_stop_loss(39_000.0);
+    // Size-limited: 5% of 100 000.
+    let account = Account::flat(Currency::Usdt, Decimal::from(100_000), now);
+    let v = RiskGuard::default().evaluate(&proposal, &RiskContext::new(&btc, &account, price, now));
+    let q = v.intent.as_ref().unwrap().quantity;
+    assert!(
+        with_fee(q) <= Decimal::from(5_000),
+        "{q} BTC cost {} > 5% of equity",
+        with_fee(q)
+    );
+    assert_eq!(
+        q,
+        Decimal::new(12_485, 5),
+        "the most whole lots within 5 000 at the worst fill"
+    );
+    // Cash-limited: 3 000 cash.
+    let mut account = Account::flat(Currency::Usdt, Decimal::from(100_000), now);
+    account.cash = Decimal::from(3_000);
+    let v = RiskGuard::default().evaluate(&proposal, &RiskContext::new(&btc, &account, price, now));
+    let q = v.intent.as_ref().unwrap().quantity;
+    assert!(
+        with_fee(q) <= account.cash,
+        "{q} BTC cost {} > cash 3 000",
+        with_fee(q)
     );
 }

@@ -160,10 +160,9 @@ fn backtest_with_models_states_its_plan_and_stops_asking_at_the_budget() {
         .block_on(llm.server.received_requests())
         .unwrap()
         .len();
-    // Calls stop at the budget. The four analysts ask in parallel and the budget is checked
-    // before each call, so up to three more may already be on their way (reserving before
-    // the call is issue 12's item 12).
-    assert!((5..=8).contains(&requests), "{requests} requests");
+    // Calls stop exactly at the budget, the four analysts asking in parallel included (each
+    // call reserves its place before it goes out).
+    assert_eq!(requests, 5, "{requests} requests");
     assert!(stdout.contains("reports by model"), "{stdout}");
     let by_rules: u64 = stdout
         .split("by rules ")

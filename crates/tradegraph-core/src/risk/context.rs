@@ -1,8 +1,10 @@
 //! What the guard knows besides the proposal: instrument, account, price, time, volatility.
 
 use super::number::opt_num;
+use crate::money::Bps;
+use crate::order::OrderSide;
 use crate::position::Account;
-use crate::{Candle, Instrument, Price, Timestamp};
+use crate::{Candle, Decimal, Instrument, Price, Timestamp};
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
@@ -105,6 +107,14 @@ pub struct RiskContext<'a> {
     pub now: Timestamp,
     /// Recent volatility.
     pub volatility: Volatility,
+    /// The best bid and ask, when known (`None`: only the reference price is known).
+    pub quote: Option<(Price, Price)>,
+    /// Expected fee on the entry, charged on its notional. Default
+    /// [`DEFAULT_FEE`](Self::DEFAULT_FEE); a negative figure counts as zero.
+    pub fee: Bps,
+    /// Expected slippage of a market order past the ask (buy) or bid (sell). Default
+    /// [`DEFAULT_SLIPPAGE`](Self::DEFAULT_SLIPPAGE); a negative figure counts as zero.
+    pub slippage: Bps,
 }
 
 impl<'a> RiskContext<'a> {
@@ -121,7 +131,71 @@ impl<'a> RiskContext<'a> {
             price,
             now,
             volatility: Volatility::default(),
+            quote: None,
+            fee: Self::DEFAULT_FEE,
+            slippage: Self::DEFAULT_SLIPPAGE,
         }
+    }
+
+    /// The fee assumed when none is given: 10 bp, Binance spot's taker rate and above the
+    /// paper broker's NSE approximation (2 bp plus ₹20 a fill) for any order of one lot or more.
+    pub const DEFAULT_FEE: Bps = Bps::new(Decimal::TEN);
+
+    /// The slippage assumed when none is given: 2 bp, the paper broker's default.
+    pub const DEFAULT_SLIPPAGE: Bps = Bps::new(Decimal::TWO);
+
+    /// Sets the expected fee and slippage, in basis points of the notional.
+    ///
+    /// ```
+    /// use tradegraph_core::money::Bps;
+    /// use tradegraph_core::order::OrderSide;
+    /// use tradegraph_core::position::Account;
+    /// use tradegraph_core::risk::RiskContext;
+    /// use tradegraph_core::{Currency, Decimal, Instrument, Timestamp};
+    /// let btc = Instrument::btc_usdt();
+    /// let account = Account::flat(Currency::Usdt, Decimal::from(100_000), Timestamp::EPOCH);
+    /// let ctx = RiskContext::new(&btc, &account, Decimal::from(40_000), Timestamp::EPOCH)
+    ///     .with_costs(Bps::whole(10), Bps::whole(5));
+    /// assert_eq!(ctx.worst_fill(OrderSide::Buy), Some(Decimal::from(40_020)));
+    /// ```
+    pub fn with_costs(mut self, fee: Bps, slippage: Bps) -> Self {
+        self.fee = fee;
+        self.slippage = slippage;
+        self
+    }
+
+    /// Sets the best bid and ask: buys are sized at the ask (sells at the bid), plus slippage.
+    pub fn with_quote(mut self, bid: Price, ask: Price) -> Self {
+        self.quote = Some((bid, ask));
+        self
+    }
+
+    /// The worst price an entry on `side` is expected to fill at: for a buy, the higher of the
+    /// price and the ask, plus the slippage; for a sell, the lower of the price and the bid, less
+    /// the slippage (never below zero). `None` on overflow.
+    pub fn worst_fill(&self, side: OrderSide) -> Option<Price> {
+        let slip = self.slippage.value().max(Decimal::ZERO);
+        let slip = Bps::new(slip).fraction();
+        match side {
+            OrderSide::Buy => {
+                let ask = self
+                    .quote
+                    .map_or(self.price, |(_, ask)| ask.max(self.price));
+                ask.checked_mul(Decimal::ONE.checked_add(slip)?)
+            }
+            OrderSide::Sell => {
+                let bid = self
+                    .quote
+                    .map_or(self.price, |(bid, _)| bid.min(self.price));
+                let p = bid.checked_mul(Decimal::ONE.checked_sub(slip)?)?;
+                Some(p.max(Decimal::ZERO))
+            }
+        }
+    }
+
+    /// The fee as a fraction of the notional (10 bp: 0.001), never negative.
+    pub fn fee_fraction(&self) -> Decimal {
+        self.fee.fraction().max(Decimal::ZERO)
     }
 
     /// Sets the volatility figures.

@@ -42,12 +42,13 @@ pub struct GuardState {
 /// let ctx = RiskContext::new(&btc, &account, Decimal::from(40_000), now);
 /// let mut guard = RiskGuard::default();
 ///
-/// // 3% of equity with a stop 2.5% below: approved as is, 0.075 BTC.
+/// // 3% of equity with a stop 2.5% below: approved, 0.07491 BTC (3 000 at 40 000 plus the
+/// // default 2 bp slippage and 10 bp fee).
 /// let buy = Proposal::new(DecisionId::new("d1"), Action::Buy, 3.0).with_stop_loss(39_000.0);
 /// let verdict = guard.evaluate(&buy, &ctx);
 /// assert_eq!(verdict.status, VerdictStatus::Approved);
 /// let intent = verdict.intent.as_ref().unwrap();
-/// assert_eq!((intent.purpose, intent.quantity), (IntentPurpose::Open, Decimal::new(75, 3)));
+/// assert_eq!((intent.purpose, intent.quantity), (IntentPurpose::Open, Decimal::new(7_491, 5)));
 /// assert_eq!(intent.exits.stop_loss, Some(Decimal::from(39_000)));
 ///
 /// // A hostile proposal: infinite size, no stop, and text that has no effect.

@@ -1,5 +1,5 @@
 //! From "size as a percent of equity" to a quantity in whole lots that respects the position
-//! limit and the cash.
+//! limit and the cash at the worst expected fill price, fees included.
 
 use super::verdict::{Effect, Finding};
 use super::{RiskContext, RiskLimits, RiskReason};
@@ -19,6 +19,10 @@ fn clamp(findings: &mut Vec<Finding>, reason: RiskReason) {
 ///
 /// `held` is the position already open on the same side (signed, or zero). Inputs were checked by
 /// the gates: price, equity and lot size are positive.
+///
+/// Each unit is costed at the higher of the reference price and the worst expected fill
+/// ([`RiskContext::worst_fill`]), plus the fee: `quantity × unit cost` stays within the room left
+/// under the position limit and, for a buy, within the cash.
 pub(super) fn quantity(
     limits: &RiskLimits,
     ctx: &RiskContext<'_>,
@@ -88,16 +92,21 @@ pub(super) fn quantity(
             notional = cash;
         }
     }
-    let raw = notional.checked_div(price).ok_or_else(overflow)?;
+    let fill = ctx.worst_fill(side).ok_or_else(overflow)?.max(price);
+    let unit = Decimal::ONE
+        .checked_add(ctx.fee_fraction())
+        .and_then(|f| fill.checked_mul(f))
+        .ok_or_else(overflow)?;
+    let raw = notional.checked_div(unit).ok_or_else(overflow)?;
     let mut qty = floor_to_step(raw, lot);
     // The division may have rounded up in its last digit: never exceed the notional.
-    if qty.checked_mul(price).is_none_or(|n| n > notional) {
+    if qty.checked_mul(unit).is_none_or(|n| n > notional) {
         qty = qty.checked_sub(lot).unwrap_or(Decimal::ZERO);
     }
     if qty <= Decimal::ZERO {
         return Err(RiskReason::BelowOneLot {
             allowed: notional,
-            lot_notional: lot.checked_mul(price).unwrap_or(Decimal::MAX),
+            lot_notional: lot.checked_mul(unit).unwrap_or(Decimal::MAX),
         });
     }
     Ok(qty)

@@ -2,9 +2,15 @@
 //! table in configuration; a run budget that stops calls with
 //! [`LlmError::BudgetExceeded`].
 //!
-//! The budget is checked before every call and every failover attempt. A call in flight is
-//! never cut: its tokens are counted, and the next call is refused. Tokens spent on failed
-//! attempts and repair turns count too.
+//! Every call and every failover attempt reserves its place in the budget before it is made,
+//! under the ledger's lock: a call slot, and its estimated tokens and worst-case cost (the
+//! prompt estimate plus the answer limit, at the model's price; an unpriced model reserves only
+//! the call). A call is refused with [`LlmError::BudgetExceeded`] when what was spent plus what
+//! calls in flight have reserved already reaches a limit, so parallel callers stop exactly at
+//! `max_calls`. When the call ends its reservation is replaced by what it really spent; a
+//! refused or abandoned call gives its reservation back. A call in flight is never cut: its
+//! tokens are counted, and the next call is refused. Tokens spent on failed attempts and repair
+//! turns count too.
 
 mod price;
 
@@ -93,6 +99,21 @@ pub struct Accounting {
     pub budget: RunBudget,
 }
 
+/// What a call in flight holds of the budget until it ends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Reservation {
+    tokens: u64,
+    cost: Decimal,
+}
+
+/// The sum of the reservations of the calls in flight.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Reserved {
+    calls: u64,
+    tokens: u64,
+    cost: Decimal,
+}
+
 /// The running books.
 #[derive(Debug, Default)]
 pub(crate) struct Ledger {
@@ -100,6 +121,7 @@ pub(crate) struct Ledger {
     pub(crate) budget: RunBudget,
     run: Account,
     providers: BTreeMap<String, Account>,
+    reserved: Reserved,
 }
 
 impl Ledger {
@@ -130,16 +152,64 @@ impl Ledger {
             .cached += 1;
     }
 
-    /// `Err` once the run has spent its budget.
-    pub(crate) fn check(&self) -> Result<(), LlmError> {
+    /// Takes a place in the budget for one call to `model` on `provider` whose size is
+    /// `estimate` (prompt estimate in, answer limit out), or `Err` when what was spent plus
+    /// what calls in flight reserved already reaches a limit. Give the reservation back with
+    /// [`Ledger::settle`] or [`Ledger::release`].
+    pub(crate) fn reserve(
+        &mut self,
+        provider: &str,
+        model: &str,
+        estimate: Usage,
+    ) -> Result<Reservation, LlmError> {
+        self.check()?;
+        let reservation = Reservation {
+            tokens: estimate.total(),
+            cost: self
+                .prices
+                .lookup(provider, model)
+                .map_or(Decimal::ZERO, |p| p.cost(estimate)),
+        };
+        self.reserved.calls += 1;
+        self.reserved.tokens = self.reserved.tokens.saturating_add(reservation.tokens);
+        self.reserved.cost = self.reserved.cost.saturating_add(reservation.cost);
+        Ok(reservation)
+    }
+
+    /// Gives back a reservation whose call was not made or was abandoned.
+    pub(crate) fn release(&mut self, reservation: Reservation) {
+        self.reserved.calls = self.reserved.calls.saturating_sub(1);
+        self.reserved.tokens = self.reserved.tokens.saturating_sub(reservation.tokens);
+        self.reserved.cost = (self.reserved.cost - reservation.cost).max(Decimal::ZERO);
+    }
+
+    /// Replaces a reservation with what its call spent; returns the cost if the model is priced.
+    pub(crate) fn settle(
+        &mut self,
+        reservation: Reservation,
+        provider: &str,
+        model: &str,
+        usage: Usage,
+    ) -> Option<Decimal> {
+        self.release(reservation);
+        self.record(provider, model, usage)
+    }
+
+    /// `Err` once the run has spent its budget, counting what calls in flight reserved.
+    fn check(&self) -> Result<(), LlmError> {
         let b = &self.budget;
         let spent = &self.run;
-        let what = if let Some(max) = b.max_calls.filter(|m| spent.calls >= *m) {
-            format!("{} calls of {max}", spent.calls)
-        } else if let Some(max) = b.max_tokens.filter(|m| spent.usage.total() >= *m) {
-            format!("{} tokens of {max}", spent.usage.total())
-        } else if let Some(max) = b.max_cost.filter(|m| spent.cost >= *m) {
-            format!("cost {} of {max}", spent.cost)
+        let held = &self.reserved;
+        let calls = spent.calls.saturating_add(held.calls);
+        let tokens = spent.usage.total().saturating_add(held.tokens);
+        let cost = spent.cost.saturating_add(held.cost);
+        let in_flight = |n: bool| if n { " with calls in flight" } else { "" };
+        let what = if let Some(max) = b.max_calls.filter(|m| calls >= *m) {
+            format!("{calls} calls of {max}{}", in_flight(held.calls > 0))
+        } else if let Some(max) = b.max_tokens.filter(|m| tokens >= *m) {
+            format!("{tokens} tokens of {max}{}", in_flight(held.tokens > 0))
+        } else if let Some(max) = b.max_cost.filter(|m| cost >= *m) {
+            format!("cost {cost} of {max}{}", in_flight(!held.cost.is_zero()))
         } else {
             return Ok(());
         };
@@ -217,5 +287,41 @@ mod tests {
         assert!(ledger.check().is_ok(), "cache hits are free");
         ledger.record("p", "m", Usage::default());
         assert!(ledger.check().is_err());
+    }
+
+    #[test]
+    fn reservations_count_while_in_flight_and_are_given_back() {
+        let mut prices = PriceTable::new();
+        prices.insert("p/m", Price::new(Decimal::new(1, 0), Decimal::new(1, 0)));
+        let budget = RunBudget::default()
+            .max_cost(Decimal::new(1, 3))
+            .max_calls(3);
+        let mut ledger = Ledger::new(prices, budget);
+        // Worst case 1000 tokens at $1/M = 0.001: a second priced call in flight is refused.
+        let first = ledger.reserve("p", "m", Usage::new(200, 800)).unwrap();
+        let err = ledger.reserve("p", "m", Usage::new(200, 800)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "run budget exceeded: cost 0.001 of 0.001 with calls in flight; raise the budget or start a new run"
+        );
+        // The call really spent 100 tokens: its reservation becomes 0.0001.
+        assert_eq!(
+            ledger.settle(first, "p", "m", Usage::new(50, 50)),
+            Some(Decimal::new(1, 4))
+        );
+        let second = ledger.reserve("p", "m", Usage::new(200, 800)).unwrap();
+        ledger.release(second);
+        // Unpriced calls reserve only their slot.
+        let a = ledger.reserve("q", "free", Usage::new(200, 800)).unwrap();
+        let b = ledger.reserve("q", "free", Usage::new(200, 800)).unwrap();
+        assert!(ledger
+            .reserve("q", "free", Usage::new(1, 1))
+            .unwrap_err()
+            .to_string()
+            .contains("3 calls of 3 with calls in flight"));
+        ledger.release(a);
+        ledger.release(b);
+        assert!(ledger.check().is_ok());
+        assert_eq!(ledger.snapshot().run.calls, 1);
     }
 }

@@ -269,15 +269,23 @@ impl Inner {
                 return Step::Done(done);
             }
         }
-        let budget = self.ledger().check();
-        if let Err(error) = budget {
-            if let LlmError::BudgetExceeded { what } = &error {
-                self.events
-                    .emit(LlmEvent::BudgetExceeded { what: what.clone() });
-            }
-            return Step::Stop(error);
-        }
         let model = request.model_or(member.provider.model()).to_owned();
+        let reserved = self
+            .ledger()
+            .reserve(member.name(), &model, estimate(request));
+        let mut held = match reserved {
+            Ok(reservation) => Held {
+                inner: self,
+                reservation: Some(reservation),
+            },
+            Err(error) => {
+                if let LlmError::BudgetExceeded { what } = &error {
+                    self.events
+                        .emit(LlmEvent::BudgetExceeded { what: what.clone() });
+                }
+                return Step::Stop(error);
+            }
+        };
         let span = tracing::info_span!("llm_call", provider = member.name(), model = %model);
         let started = Instant::now();
         let (result, spent) = async {
@@ -309,7 +317,12 @@ impl Inner {
         let elapsed = started.elapsed();
         member.lock().limiter.settle(permit.tokens, spent.total());
         drop(permit);
-        let cost = self.ledger().record(member.name(), &model, spent);
+        let cost = match held.reservation.take() {
+            Some(reservation) => self
+                .ledger()
+                .settle(reservation, member.name(), &model, spent),
+            None => self.ledger().record(member.name(), &model, spent),
+        };
         guard.armed = false;
         match result {
             Ok((value, mut response, repairs)) => {
@@ -412,5 +425,26 @@ impl Inner {
             }
         };
         self.events.emit(event);
+    }
+}
+
+/// The size a call may reach: the prompt estimate in, the answer limit out.
+fn estimate(request: &Request) -> Usage {
+    let output = u64::from(request.max_tokens.unwrap_or(Request::DEFAULT_MAX_TOKENS));
+    let input = request.estimated_tokens().saturating_sub(output);
+    Usage::new(input, output)
+}
+
+/// A call's place in the budget; given back if the call is dropped before it settles.
+struct Held<'a> {
+    inner: &'a Inner,
+    reservation: Option<crate::budget::Reservation>,
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        if let Some(reservation) = self.reservation.take() {
+            self.inner.ledger().release(reservation);
+        }
     }
 }

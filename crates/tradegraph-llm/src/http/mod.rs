@@ -18,6 +18,16 @@ pub(crate) use builders::http_builders;
 
 pub(crate) use status::{redacted_snippet, status_error};
 
+/// The most bytes read from one provider response body: 8 MiB. A body past it is refused
+/// with [`LlmError::Malformed`] naming the provider and the cap, and is not read further, so a
+/// faulty or hostile endpoint cannot make the process hold an unbounded answer in memory.
+/// Real answers are far smaller (a full 128k-token completion is well under 1 MiB).
+///
+/// ```
+/// assert_eq!(tradegraph_llm::MAX_RESPONSE_BYTES, 8 * 1024 * 1024);
+/// ```
+pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
+
 use crate::{LlmError, Secret};
 use reqwest::header::{HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
 use reqwest::{Method, Url};
@@ -174,10 +184,7 @@ impl Http {
             } else {
                 response.headers().clone()
             };
-            let bytes = response
-                .bytes()
-                .await
-                .map_err(|e| self.transport(e, timeout))?;
+            let bytes = self.read_capped(response, timeout).await?;
             let latency = started.elapsed();
             if !status.is_success() {
                 let text = String::from_utf8_lossy(&bytes);
@@ -209,6 +216,41 @@ impl Http {
         }
         .instrument(span)
         .await
+    }
+
+    /// The body, read chunk by chunk and refused once it passes [`MAX_RESPONSE_BYTES`].
+    async fn read_capped(
+        &self,
+        mut response: reqwest::Response,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, LlmError> {
+        let too_large = || {
+            LlmError::Malformed {
+            provider: self.provider.clone(),
+            message: format!(
+                "the response body is larger than the {} MiB cap; the endpoint is not a working LLM API, check the base URL",
+                MAX_RESPONSE_BYTES / (1024 * 1024)
+            ),
+        }
+        };
+        let announced = response
+            .content_length()
+            .and_then(|n| usize::try_from(n).ok());
+        if announced.is_some_and(|n| n > MAX_RESPONSE_BYTES) {
+            return Err(too_large());
+        }
+        let mut body = Vec::with_capacity(announced.unwrap_or(0));
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.transport(e, timeout))?
+        {
+            if body.len().saturating_add(chunk.len()) > MAX_RESPONSE_BYTES {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     /// The typed error for an error body that came with a 2xx (OpenRouter does this).

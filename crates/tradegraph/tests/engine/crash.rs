@@ -253,11 +253,20 @@ async fn a_crash_before_the_checkpoint_keeps_the_one_order_and_its_trade() {
     assert_eq!(fills.len(), 1, "exactly one entry: {:?}", run.summary.fills);
     let intent = durable.intent(&fills[0].client_id).await.unwrap().unwrap();
     assert_eq!(intent.status, IntentStatus::Done);
-    // The 00:15 cycle ran again (its checkpoint was lost) and sent nothing new.
-    assert!(run
+    // The 00:15 decision runs again (its checkpoint was lost) and sends nothing new: the guard
+    // has no room left, or its order's client id is known and a different request under it is
+    // refused by the journal (that cycle fails, logged); either way no second order.
+    let again = run
         .cycles
         .iter()
-        .any(|c| c.as_of == "2024-03-04T00:15:00Z".parse().unwrap()));
+        .find(|c| c.as_of == "2024-03-04T00:15:00Z".parse().unwrap());
+    match again {
+        Some(cycle) => assert!(cycle.orders.is_empty(), "{:?}", cycle.orders),
+        None => assert_eq!(
+            run.summary.cycle_errors, 1,
+            "the 00:15 cycle ran and failed"
+        ),
+    }
     assert!(!flat_at_end(&run));
 }
 

@@ -333,3 +333,53 @@ fn the_text_is_never_read() {
         );
     }
 }
+
+#[test]
+fn size_and_cash_limits_hold_at_the_worst_fill_with_fees() {
+    // 10 bp fee, 5 bp slippage, ask 40 010: a buy costs 40 010 × 1.0005 × 1.001 a BTC.
+    let mut fx = Fx::btc();
+    fx.costs = (Bps::whole(10), Bps::whole(5));
+    let unit = d("40010") * d("1.0005") * d("1.001");
+    let ctx = fx.ctx().with_quote(d("39990"), d("40010"));
+    assert_eq!(ctx.worst_fill(OrderSide::Buy), Some(d("40030.005")));
+    assert_eq!(ctx.worst_fill(OrderSide::Sell), Some(d("39970.005")));
+    let v = RiskGuard::default().evaluate(&buy(50.0, 39_000.0), &ctx);
+    let q = intent(&v).quantity;
+    assert!(q * unit <= d("5000"), "{q} costs {}", q * unit);
+    assert!(
+        (q + d("0.00001")) * unit > d("5000"),
+        "{q} is not the most that fits"
+    );
+    // Cash-limited: the fee must not take the cash below zero.
+    fx.account.cash = d("1000");
+    let ctx = fx.ctx().with_quote(d("39990"), d("40010"));
+    let v = RiskGuard::default().evaluate(&buy(5.0, 39_000.0), &ctx);
+    let q = intent(&v).quantity;
+    assert!(q * unit <= d("1000"), "{q} costs {}", q * unit);
+    assert!(
+        q < d("0.025"),
+        "0.025 at 40 000 would use all the cash before the fee"
+    );
+}
+
+#[test]
+fn the_default_costs_are_conservative_and_negative_costs_count_as_zero() {
+    let fx = Fx::btc();
+    let ctx = RiskContext::new(&fx.instrument, &fx.account, fx.price, fx.now);
+    assert_eq!((ctx.fee, ctx.slippage), (Bps::whole(10), Bps::whole(2)));
+    assert_eq!(ctx.worst_fill(OrderSide::Buy), Some(d("40008")));
+    let v = RiskGuard::default().evaluate(&buy(50.0, 39_000.0), &ctx);
+    assert_eq!(
+        intent(&v).quantity,
+        d("0.12485"),
+        "5 000 / (40 008 × 1.001), in lots"
+    );
+    let rebate = ctx.with_costs(Bps::new(d("-50")), Bps::new(d("-50")));
+    assert_eq!(rebate.worst_fill(OrderSide::Buy), Some(d("40000")));
+    let v = RiskGuard::default().evaluate(&buy(50.0, 39_000.0), &rebate);
+    assert_eq!(
+        intent(&v).quantity,
+        d("0.125"),
+        "never more than without costs"
+    );
+}

@@ -7,6 +7,7 @@ mod halts;
 mod recheck;
 
 use super::*;
+use crate::money::Bps;
 use crate::order::{DecisionId, IntentPurpose, OrderIntent, OrderSide};
 use crate::position::{Account, Position};
 use crate::{Currency, Decimal, Instrument, Price, Quantity, Symbol, Timestamp};
@@ -26,6 +27,8 @@ pub(super) struct Fx {
     pub(super) price: Price,
     pub(super) now: Timestamp,
     pub(super) vol: Volatility,
+    /// Fee and slippage: zero, so each rule's figures stay round; `entries.rs` tests the costs.
+    pub(super) costs: (Bps, Bps),
 }
 
 impl Fx {
@@ -38,6 +41,7 @@ impl Fx {
             price: d("40000"),
             now,
             vol: Volatility::default(),
+            costs: (Bps::ZERO, Bps::ZERO),
         }
     }
 
@@ -50,6 +54,7 @@ impl Fx {
             price: d("50000"),
             now,
             vol: Volatility::default(),
+            costs: (Bps::ZERO, Bps::ZERO),
         }
     }
 
@@ -71,6 +76,7 @@ impl Fx {
     pub(super) fn ctx(&self) -> RiskContext<'_> {
         RiskContext::new(&self.instrument, &self.account, self.price, self.now)
             .with_volatility(self.vol)
+            .with_costs(self.costs.0, self.costs.1)
     }
 
     pub(super) fn judge(&self, guard: &mut RiskGuard, proposal: &Proposal) -> Verdict {
