@@ -154,10 +154,16 @@ where
                 );
             }
         }
-        // The broker's state first: the ledger reads only fills the saved state holds.
-        self.save_or_warn_broker().await?;
-        let readable = self.broker.readable_fills();
         let mut fills = self.broker.fills_since(self.ledger.cursor()).await?;
+        // The ledger reads only fills the broker's saved state holds: the broker is saved
+        // first when it has new ones (not on every cycle: its quotes change on every event).
+        if fills
+            .last()
+            .is_some_and(|f| f.seq > self.broker.readable_fills())
+        {
+            self.save_or_warn_broker().await?;
+        }
+        let readable = self.broker.readable_fills();
         fills.retain(|f| f.seq <= readable);
         if fills.is_empty() {
             return Ok(());

