@@ -166,6 +166,8 @@ fn measure(mode: Mode, scripted: bool) {
                 quantity: Decimal::new(1, 2),
                 aggressor: if i % 2 == 0 { Side::Buy } else { Side::Sell },
                 trade_id: u64::try_from(i + 1).unwrap(),
+                first_trade_id: None,
+                last_trade_id: None,
             };
             feed_clock.advance_to(ts);
             *stamp.lock().unwrap() = Instant::now();

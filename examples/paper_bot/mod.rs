@@ -10,7 +10,9 @@ use tradegraph::agents::node::Brain;
 use tradegraph::agents::prompt::Prompts;
 use tradegraph::config::{FeedSettings, Flags, LogArgs, Settings};
 use tradegraph::core::Currency;
-use tradegraph::engine::{describe_cycle, paper_broker, summary_text, BotConfig, Engine, Mode};
+use tradegraph::engine::{
+    describe_cycle, paper_broker, summary_text, BotConfig, BotSummary, Engine, Mode,
+};
 use tradegraph::market::feed::replay::{Replay, ReplayConfig};
 use tradegraph::market::news::{FileMacro, FixtureNews};
 use tradegraph::market::SimulatedClock;
@@ -98,13 +100,28 @@ async fn run(name: &str) -> Result<(), Box<dyn std::error::Error>> {
         config.news = FixtureNews::bundled_crypto().items().to_vec();
     }
 
+    // 5.-7. Run, then flush and stop the stores on every way out, an error included.
+    let summary = trade(config, name, &data).await;
+    stores.shutdown().await;
+    println!("{}", summary_text(&summary?, &instrument));
+    Ok(())
+}
+
+/// Steps 5 to 7: the feed, the broker and the engine, run to the end of the data.
+#[allow(clippy::print_stdout)]
+async fn trade(
+    config: BotConfig,
+    name: &str,
+    data: &Path,
+) -> Result<BotSummary, Box<dyn std::error::Error>> {
+    let instrument = config.instrument.clone();
     // 5. The clock and the feed: the bundled bars, replayed on a simulated clock that each
     //    event moves (the agents never see data stamped after it). A live bot uses the wall
     //    clock and a `BinanceFeed` or `KiteFeed` here instead: the engine is the same.
     let clock = SimulatedClock::default();
     let feed = Replay::new(ReplayConfig {
         clock: clock.clone(),
-        ..ReplayConfig::new(data.clone(), instrument.symbol.clone())
+        ..ReplayConfig::new(data.to_path_buf(), instrument.symbol.clone())
     })?
     .stream();
 
@@ -115,8 +132,8 @@ async fn run(name: &str) -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "{name}: paper trading {} on {} with {} {:?}",
         instrument.symbol,
-        short(&data),
-        settings.cash,
+        short(data),
+        config.cash,
         instrument.currency
     );
     let engine = Engine::start(config, clock, feed, broker).await?;
@@ -124,10 +141,8 @@ async fn run(name: &str) -> Result<(), Box<dyn std::error::Error>> {
         .run(std::future::pending(), |state| {
             println!("{}", describe_cycle(state))
         })
-        .await;
-    stores.shutdown().await;
-    println!("{}", summary_text(&summary?, &instrument));
-    Ok(())
+        .await?;
+    Ok(summary)
 }
 
 fn short(path: &Path) -> String {

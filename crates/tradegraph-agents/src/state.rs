@@ -9,7 +9,7 @@ use crate::snapshot::{ExternalInputs, MarketSnapshot};
 use crate::AgentName;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use tradegraph_core::order::{Fill, Order};
+use tradegraph_core::order::{ClientOrderId, Fill, Order};
 use tradegraph_core::position::Account;
 use tradegraph_core::risk::{Finding, Verdict};
 use tradegraph_core::{Instrument, Timeframe, Timestamp};
@@ -83,6 +83,11 @@ pub struct TradingState {
     /// the market as it was when the order was about to go out.
     #[serde(default)]
     pub refusal: Option<Finding>,
+    /// The order a run of this cycle before a restart had already placed: this run asked for
+    /// it again (sized on the account as it is now) and the journal answered with that first
+    /// order, sending nothing. The cycle's verdict is this run's, its order the first run's.
+    #[serde(default)]
+    pub placed_earlier: Option<ClientOrderId>,
 }
 
 impl TradingState {
@@ -110,6 +115,7 @@ impl TradingState {
             closed_trades: Vec::new(),
             new_lessons: Vec::new(),
             refusal: None,
+            placed_earlier: None,
         }
     }
 

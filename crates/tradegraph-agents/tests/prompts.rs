@@ -88,7 +88,7 @@ fn an_override_directory_replaces_one_template_and_changes_its_version() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
         dir.join("technical.j2"),
-        "{% block system %}Custom {{ instrument.symbol }}{% endblock %}{% block user %}Price {{ price }}{% endblock %}",
+        "{% block system %}Custom {{ instrument.kind }}{% endblock %}{% block user %}Price {{ price }}{% endblock %}",
     )
     .unwrap();
     let embedded = Prompts::embedded().unwrap();
@@ -96,7 +96,7 @@ fn an_override_directory_replaces_one_template_and_changes_its_version() {
     let state = fixture::state(&Instrument::btc_usdt()).unwrap();
     let ctx = context(AgentName::Technical, &state);
     let p = custom.render(AgentName::Technical, &ctx).unwrap();
-    assert_eq!(p.system, "Custom BTCUSDT");
+    assert_eq!(p.system, "Custom crypto");
     assert!(p.user.starts_with("Price "));
     assert_ne!(p.version, embedded.version(AgentName::Technical));
     assert_eq!(

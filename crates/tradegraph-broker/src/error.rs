@@ -57,10 +57,20 @@ pub enum BrokerError {
         /// What failed.
         reason: String,
     },
-    /// A price event whose price cannot be real (zero or negative): refused, so it neither
-    /// fills nor marks anything.
-    #[error("refused a {event} for {symbol} at price {price}: prices must be positive; the feed should have reported it as malformed, check its source")]
-    NonPositivePrice {
+    /// The order journal knows this client order id and does not send the order again (see
+    /// [`NotRepeated`](tradegraph_core::risk::NotRepeated)); nothing was sent.
+    #[error("order {client_id} is not sent again: {why}")]
+    NotRepeated {
+        /// The order.
+        client_id: ClientOrderId,
+        /// Why.
+        why: tradegraph_core::risk::NotRepeated,
+    },
+    /// A price event whose price cannot be real (zero, negative, or above
+    /// [`MAX_PRICE`](tradegraph_core::MAX_PRICE)): refused, so it neither fills nor marks
+    /// anything.
+    #[error("refused a {event} for {symbol} at price {price}: prices must be above 0 and at most {max}; the feed should have reported it as malformed, check its source", max = tradegraph_core::MAX_PRICE)]
+    ImplausiblePrice {
         /// The instrument.
         symbol: Symbol,
         /// Which event and field (`tick`, `tick bid`, `candle low`, `trade`).

@@ -20,6 +20,7 @@ mod broker;
 mod error;
 mod event;
 pub mod live;
+pub mod metrics;
 pub mod paper;
 
 pub use broker::Broker;

@@ -209,6 +209,9 @@ impl Run {
                     close: c,
                     volume: Decimal::ONE,
                     trades: 1,
+                    quote_volume: None,
+                    taker_buy_volume: None,
+                    taker_buy_quote_volume: None,
                 };
                 self.price = c;
                 self.engine.on_candle(&s, &candle).map_err(fail)?;

@@ -184,6 +184,8 @@ impl World {
                     quantity: Decimal::ONE,
                     aggressor: if bps >= 0 { Side::Buy } else { Side::Sell },
                     trade_id: self.now.millis().unsigned_abs(),
+                    first_trade_id: None,
+                    last_trade_id: None,
                 };
                 outcome(engine.on_trade(&s, &trade), Outcome::Fills)
             }
@@ -213,6 +215,9 @@ impl World {
                     close: c,
                     volume: Decimal::ONE,
                     trades: 1,
+                    quote_volume: None,
+                    taker_buy_volume: None,
+                    taker_buy_quote_volume: None,
                 };
                 self.price = c;
                 outcome(engine.on_candle(&s, &candle), Outcome::Fills)

@@ -34,7 +34,7 @@ fn paper_zero_price_tick_fires_no_stop_and_leaves_equity_unchanged() {
         .on_tick(&s, &at(2, "0"))
         .expect_err("a zero tick is refused");
     assert!(
-        matches!(err, BrokerError::NonPositivePrice { .. }),
+        matches!(err, BrokerError::ImplausiblePrice { .. }),
         "{err:?}"
     );
     let text = err.to_string();
@@ -49,10 +49,12 @@ fn paper_zero_price_tick_fires_no_stop_and_leaves_equity_unchanged() {
         quantity: Decimal::ONE,
         aggressor: Side::Sell,
         trade_id: 7,
+        first_trade_id: None,
+        last_trade_id: None,
     };
     assert!(matches!(
         e.on_trade(&s, &trade),
-        Err(BrokerError::NonPositivePrice { .. })
+        Err(BrokerError::ImplausiblePrice { .. })
     ));
     let mut bar = Candle::opening(
         Timestamp::from_millis(60_000),
@@ -63,7 +65,30 @@ fn paper_zero_price_tick_fires_no_stop_and_leaves_equity_unchanged() {
     bar.low = Decimal::ZERO;
     assert!(matches!(
         e.on_candle(&s, &bar),
-        Err(BrokerError::NonPositivePrice { .. })
+        Err(BrokerError::ImplausiblePrice { .. })
+    ));
+
+    let absurd = e
+        .on_tick(&s, &at(5, "1000000000000.01"))
+        .expect_err("a price above MAX_PRICE is refused");
+    assert!(matches!(err_kind(&absurd), Some("tick")), "{absurd:?}");
+    assert!(
+        absurd.to_string().contains("at most 1000000000000"),
+        "{absurd}"
+    );
+    let mut spike = Candle::opening(
+        Timestamp::from_millis(120_000),
+        Timeframe::M1,
+        d("40000"),
+        Decimal::ONE,
+    );
+    spike.high = Decimal::MAX;
+    assert!(matches!(
+        e.on_candle(&s, &spike),
+        Err(BrokerError::ImplausiblePrice {
+            event: "candle high",
+            ..
+        })
     ));
 
     assert_eq!(e.fills().len(), fills, "no stop fired");
@@ -75,4 +100,12 @@ fn paper_zero_price_tick_fires_no_stop_and_leaves_equity_unchanged() {
     let filled = e.on_tick(&s, &at(4, "38900")).unwrap();
     assert_eq!(filled.len(), 1);
     assert_eq!(filled[0].price, d("38900"));
+}
+
+/// The event a [`BrokerError::ImplausiblePrice`] names, if it is one.
+fn err_kind(err: &BrokerError) -> Option<&'static str> {
+    match err {
+        BrokerError::ImplausiblePrice { event, .. } => Some(event),
+        _ => None,
+    }
 }

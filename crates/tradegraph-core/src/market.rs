@@ -1,4 +1,9 @@
-//! What the market says: trades, ticks, candles, the top-5 book and order-flow figures.
+//! What the market says: trades, ticks (and the day's figures that come with them), candles, the
+//! top-5 book and order-flow figures.
+
+mod day;
+
+pub use day::DayStats;
 
 use crate::{Price, Quantity, Timeframe, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -24,8 +29,44 @@ pub struct Trade {
     pub quantity: Quantity,
     /// Who crossed the spread: `Sell` when the buyer was the maker.
     pub aggressor: Side,
-    /// The exchange's trade id (consecutive on Binance, so gaps show lost trades).
+    /// The exchange's trade id (consecutive on Binance, so gaps show lost trades); for an
+    /// aggregate trade, the aggregate trade id.
     pub trade_id: u64,
+    /// For an aggregate trade (Binance `aggTrade`), the exchange id of the first trade it sums
+    /// (`f`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_trade_id: Option<u64>,
+    /// For an aggregate trade, the exchange id of the last trade it sums (`l`): it stands for
+    /// `last_trade_id - first_trade_id + 1` trades.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_trade_id: Option<u64>,
+}
+
+impl Trade {
+    /// A trade that is not an aggregate (no first and last trade ids).
+    ///
+    /// ```
+    /// use tradegraph_core::{Decimal, Side, Timestamp, Trade};
+    /// let t = Trade::new(Timestamp::EPOCH, Decimal::from(100), Decimal::ONE, Side::Buy, 7);
+    /// assert_eq!((t.trade_id, t.first_trade_id), (7, None));
+    /// ```
+    pub fn new(
+        ts: Timestamp,
+        price: Price,
+        quantity: Quantity,
+        aggressor: Side,
+        trade_id: u64,
+    ) -> Self {
+        Self {
+            ts,
+            price,
+            quantity,
+            aggressor,
+            trade_id,
+            first_trade_id: None,
+            last_trade_id: None,
+        }
+    }
 }
 
 /// A price update (Kite's LTP/quote/full packets, or a trade seen as a tick).
@@ -55,6 +96,11 @@ pub struct Tick {
     /// Open interest, for derivatives.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open_interest: Option<Quantity>,
+    /// The day's figures that came with the update (Kite quote and full packets): session
+    /// open, high and low, previous close, change, average price, last trade, open-interest
+    /// range, exchange time. Boxed: most ticks have none, and ticks stay small.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day: Option<Box<DayStats>>,
 }
 
 impl Tick {
@@ -70,6 +116,7 @@ impl Tick {
             total_buy_quantity: None,
             total_sell_quantity: None,
             open_interest: None,
+            day: None,
         }
     }
 }
@@ -102,6 +149,18 @@ pub struct Candle {
     /// Number of trades or ticks folded in.
     #[serde(default)]
     pub trades: u64,
+    /// Value traded, in the quote asset (price times quantity summed: USDT for BTCUSDT), when
+    /// the exchange reports it (Binance kline `q`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote_volume: Option<Quantity>,
+    /// Quantity bought by takers (aggressive buyers), in the base asset, when the exchange
+    /// reports it (Binance kline `V`, "taker buy base asset volume").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taker_buy_volume: Option<Quantity>,
+    /// Value bought by takers, in the quote asset, when the exchange reports it (Binance kline
+    /// `Q`, "taker buy quote asset volume").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taker_buy_quote_volume: Option<Quantity>,
 }
 
 impl Candle {
@@ -121,6 +180,9 @@ impl Candle {
             close: price,
             volume,
             trades: 1,
+            quote_volume: None,
+            taker_buy_volume: None,
+            taker_buy_quote_volume: None,
         }
     }
 
@@ -133,7 +195,8 @@ impl Candle {
             && !self.volume.is_sign_negative()
     }
 
-    /// Folds one more price in.
+    /// Folds one more price in. A price that traded (`volume` not zero) makes the
+    /// exchange-reported volumes (quote, taker buy) unknown: the price does not say them.
     #[inline]
     pub fn update(&mut self, price: Price, volume: Quantity) {
         if price > self.high {
@@ -145,9 +208,16 @@ impl Candle {
         self.close = price;
         self.volume = self.volume.saturating_add(volume);
         self.trades += 1;
+        if !volume.is_zero() {
+            self.quote_volume = None;
+            self.taker_buy_volume = None;
+            self.taker_buy_quote_volume = None;
+        }
     }
 
-    /// Folds a later candle of a shorter timeframe in.
+    /// Folds a later candle of a shorter timeframe in. The exchange-reported volumes add up
+    /// where both candles have them; a candle that traded nothing counts as zero for them;
+    /// otherwise the sum is not known (`None`).
     #[inline]
     pub fn absorb(&mut self, later: &Candle) {
         if later.high > self.high {
@@ -157,6 +227,17 @@ impl Candle {
             self.low = later.low;
         }
         self.close = later.close;
+        let (mine, theirs) = (self.volume.is_zero(), later.volume.is_zero());
+        let sum = |a: Option<Quantity>, b: Option<Quantity>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.saturating_add(b)),
+            (Some(a), None) if theirs => Some(a),
+            (None, Some(b)) if mine => Some(b),
+            _ => None,
+        };
+        self.quote_volume = sum(self.quote_volume, later.quote_volume);
+        self.taker_buy_volume = sum(self.taker_buy_volume, later.taker_buy_volume);
+        self.taker_buy_quote_volume =
+            sum(self.taker_buy_quote_volume, later.taker_buy_quote_volume);
         self.volume = self.volume.saturating_add(later.volume);
         self.trades = self.trades.saturating_add(later.trades);
     }
@@ -276,6 +357,63 @@ mod tests {
         );
         assert_eq!((c.volume, c.trades), (d("4.5"), 4));
         assert!(c.is_consistent());
+    }
+
+    #[test]
+    fn exchange_volumes_add_up_only_where_known() {
+        let kline = |minute: i64, volume: &str, quote: Option<&str>| Candle {
+            quote_volume: quote.map(d),
+            taker_buy_volume: quote.map(|_| d("1")),
+            taker_buy_quote_volume: quote.map(|_| d("2")),
+            ..Candle::opening(
+                Timestamp::from_millis(minute * 60_000),
+                Timeframe::M1,
+                d("10"),
+                d(volume),
+            )
+        };
+        let mut five = kline(0, "3", Some("30"));
+        five.absorb(&kline(1, "2", Some("20")));
+        assert_eq!(
+            (
+                five.quote_volume,
+                five.taker_buy_volume,
+                five.taker_buy_quote_volume
+            ),
+            (Some(d("50")), Some(d("2")), Some(d("4")))
+        );
+        // A quiet minute (no volume, nothing reported) adds nothing.
+        five.absorb(&kline(2, "0", None));
+        assert_eq!(five.quote_volume, Some(d("50")));
+        // A minute that traded without the figures makes the sum unknown.
+        five.absorb(&kline(3, "1", None));
+        assert_eq!((five.quote_volume, five.taker_buy_volume), (None, None));
+        // A quiet first minute takes the next one's figures.
+        let mut quiet = kline(0, "0", None);
+        quiet.absorb(&kline(1, "2", Some("20")));
+        assert_eq!(quiet.quote_volume, Some(d("20")));
+        // A traded price says nothing of them either; a zero-volume update keeps them.
+        let mut c = kline(0, "3", Some("30"));
+        c.update(d("11"), Decimal::ZERO);
+        assert_eq!(c.quote_volume, Some(d("30")));
+        c.update(d("11"), d("1"));
+        assert_eq!(c.quote_volume, None);
+    }
+
+    #[test]
+    fn records_without_the_new_fields_read_back_and_write_the_same() {
+        let old = r#"{"ts":"1970-01-01T00:00:00Z","price":"1","volume":"0","bid":"0.5"}"#;
+        let tick: Tick = serde_json::from_str(old).unwrap();
+        assert_eq!(tick.day, None);
+        assert_eq!(serde_json::to_string(&tick).unwrap(), old);
+        let old = r#"{"ts":"1970-01-01T00:00:00Z","price":"1","quantity":"2","aggressor":"BUY","trade_id":3}"#;
+        let trade: Trade = serde_json::from_str(old).unwrap();
+        assert_eq!(trade.first_trade_id, None);
+        assert_eq!(serde_json::to_string(&trade).unwrap(), old);
+        let old = r#"{"open_time":"1970-01-01T00:00:00Z","timeframe":"1min","open":"1","high":"1","low":"1","close":"1","volume":"0","trades":0}"#;
+        let candle: Candle = serde_json::from_str(old).unwrap();
+        assert_eq!(candle.quote_volume, None);
+        assert_eq!(serde_json::to_string(&candle).unwrap(), old);
     }
 
     #[test]

@@ -56,13 +56,21 @@ pub(crate) fn expand(input: &DeriveInput) -> Result<TokenStream> {
     let extra_derives = &options.update_derive;
     let serde_path = format!("{krate}::__private::serde").replace(' ', "");
 
+    let present = format!("{krate}::__private::present").replace(' ', "");
     let update_fields = fields.iter().map(|f| {
         let (ident, ty) = (f.ident, f.ty);
         let doc =
             format!("New value for `{ident}`, merged by its reducer; `None` leaves it alone.");
+        // For an optional field, `null` is a value (`Some(None)` clears it), not an absence.
+        let read = if is_option(ty) {
+            quote!(#[serde(deserialize_with = #present)])
+        } else {
+            quote!()
+        };
         quote! {
             #[doc = #doc]
             #[serde(default, skip_serializing_if = "Option::is_none")]
+            #read
             pub #ident: ::core::option::Option<#ty>,
         }
     });
@@ -193,4 +201,19 @@ pub(crate) fn expand(input: &DeriveInput) -> Result<TokenStream> {
             }
         }
     })
+}
+
+/// Whether `ty` is written as an `Option<...>` (`Option`, `std::option::Option`,
+/// `core::option::Option`).
+fn is_option(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Path(path) if path.qself.is_none() => path
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "Option" && !s.arguments.is_empty()),
+        syn::Type::Group(group) => is_option(&group.elem),
+        syn::Type::Paren(paren) => is_option(&paren.elem),
+        _ => false,
+    }
 }

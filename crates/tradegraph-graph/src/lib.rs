@@ -10,6 +10,7 @@ pub mod checkpoint;
 mod compile;
 mod error;
 mod event;
+pub mod metrics;
 pub mod node;
 pub mod render;
 pub mod retry;
@@ -44,7 +45,7 @@ pub use tradegraph_graph_macros::GraphState;
 /// Used by the code that `#[derive(GraphState)]` generates. Not a stable API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::state::merge_support::{check_map_keys, check_overwrite};
+    pub use crate::state::merge_support::{check_map_keys, check_overwrite, present};
     pub use serde;
     pub use serde_json;
 }

@@ -14,6 +14,7 @@ pub mod gemini;
 pub mod health;
 #[cfg(feature = "http")]
 mod http;
+pub mod metrics;
 #[cfg(feature = "ollama")]
 pub mod ollama;
 #[cfg(feature = "openai")]
@@ -31,4 +32,5 @@ pub use http::MAX_RESPONSE_BYTES;
 pub use provider::{Provider, SchemaMode, ScriptedProvider};
 pub use secret::Secret;
 pub use structured::{extract_json, PreparedSchema, Repair, RepairPolicy, Structured, Violation};
+pub use tradegraph_core::redact::{url as redact_url, MIN_SECRET_CHARS};
 pub use types::{Content, FinishReason, Message, Request, Response, Role, Usage};

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Deserializer};
 use std::fmt;
 use std::sync::Arc;
+use tradegraph_core::redact::{self, MIN_SECRET_CHARS};
 
 /// How long a run of the key's characters may survive [`Secret::redact`].
 const MAX_SURVIVING_RUN: usize = 8;
@@ -22,6 +23,8 @@ const MAX_SURVIVING_RUN: usize = 8;
 /// assert_eq!(key.redact("echo: sk-live-0123456789abcdef"), "echo: ***");
 /// // Partial echoes (vendors print the start or the end of a rejected key) go too.
 /// assert_eq!(key.redact("key sk-live-01234567... rejected"), "key ***... rejected");
+/// // A value shorter than MIN_SECRET_CHARS goes only where it is a token of its own.
+/// assert_eq!(Secret::new("t").redact("the server: bad key t"), "the server: bad key ***");
 /// ```
 #[derive(Clone)]
 pub struct Secret(Arc<str>);
@@ -45,12 +48,16 @@ impl Secret {
 
     /// `text` with the secret replaced by `***`, and with every run of more than eight of its
     /// characters replaced too: vendors echo rejected keys in their error bodies, often
-    /// partly masked (`sk-proj-abc…wxyz`). Secrets shorter than four characters are left alone
-    /// (they would redact ordinary words).
+    /// partly masked (`sk-proj-abc…wxyz`). A secret shorter than [`MIN_SECRET_CHARS`] is
+    /// replaced only where it stands as a token of its own (not inside a word), so that it
+    /// does not cut letters out of unrelated text.
     pub fn redact(&self, text: &str) -> String {
         let secret: &str = &self.0;
-        if secret.len() < 4 {
+        if secret.is_empty() {
             return text.to_owned();
+        }
+        if secret.chars().count() < MIN_SECRET_CHARS {
+            return redact::secret(text, secret);
         }
         // Mark every byte of `text` covered by the secret or by a run of more than
         // MAX_SURVIVING_RUN of its characters, then write each marked stretch as one `***`.
@@ -171,5 +178,24 @@ mod tests {
         assert_eq!(Secret::new(" k3y-value\n"), Secret::new("k3y-value"));
         assert_ne!(Secret::new("k3y-value"), Secret::new("k3y-valuf"));
         assert!(Secret::new("  ").is_empty());
+    }
+
+    #[test]
+    fn short_secret_redaction_mangles_unrelated_text() {
+        // The issue's example (`--access-token t`), and a four-letter one that matched inside
+        // words: neither may eat letters of an unrelated message.
+        assert_eq!(Secret::new("t").redact("the server"), "the server");
+        assert_eq!(
+            Secret::new("rver").redact("the server said rver"),
+            "the server said ***"
+        );
+        // Where the short value stands as a token of its own, it still goes.
+        assert_eq!(
+            Secret::new("t").redact("bad key t; Bearer t"),
+            "bad key ***; Bearer ***"
+        );
+        // A real key goes wherever it appears, even glued to other text.
+        let key = Secret::new("sk-live-0123456789abcdef");
+        assert_eq!(key.redact("xsk-live-0123456789abcdefx"), "x***x");
     }
 }

@@ -157,3 +157,116 @@ pub enum GapKind {
         to: Timestamp,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    //! The line format of recordings: events with every field round trip, and lines written
+    //! before the exchanges' extra fields were carried read back unchanged.
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::feed::replay::LineParser;
+    use rust_decimal::Decimal;
+    use tradegraph_core::{DayStats, Side, Timeframe};
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    /// Lines as recordings held them before ticks had `day`, trades their id range and
+    /// candles their quote and taker volumes.
+    const OLD_LINES: [&str; 3] = [
+        r#"{"type":"trade","symbol":"BTCUSDT","ts":"2025-01-01T00:00:00Z","price":"93512.10000000","quantity":"0.00123000","aggressor":"SELL","trade_id":7}"#,
+        r#"{"type":"tick","symbol":"BANKNIFTY-FUT","ts":"2025-01-01T00:00:00.005Z","price":"51234.05","volume":"30","bid":"51234.00","ask":"51234.10","day_volume":"1234567","total_buy_quantity":"10","total_sell_quantity":"20","open_interest":"77"}"#,
+        r#"{"type":"candle","symbol":"BTCUSDT","open_time":"2025-01-01T00:00:00Z","timeframe":"1min","open":"93500.00","high":"93520.00","low":"93490.00","close":"93512.10","volume":"12.50000000","trades":101,"closed":false}"#,
+    ];
+
+    #[test]
+    fn old_recording_lines_parse_and_round_trip_unchanged() {
+        let parser = LineParser::jsonl();
+        for line in OLD_LINES {
+            let event = parser.parse(line).unwrap();
+            assert_eq!(serde_json::to_string(&event).unwrap(), line);
+        }
+        let MarketEvent::Tick { tick, .. } = parser.parse(OLD_LINES[1]).unwrap() else {
+            unreachable!()
+        };
+        assert_eq!(tick.day, None);
+    }
+
+    #[test]
+    fn events_with_every_exchange_field_round_trip() {
+        let ts = Timestamp::from_secs(1_718_359_199);
+        let tick = Tick {
+            day: Some(Box::new(DayStats {
+                open: Some(d("51000.00")),
+                high: Some(d("51400.00")),
+                low: Some(d("50900.50")),
+                previous_close: Some(d("51100.00")),
+                change_pct: Some(d("0.2472916666666666666666666667")),
+                average_price: Some(d("51200.12")),
+                last_quantity: Some(d("75")),
+                last_trade_time: Some(ts.add_millis(-1_000)),
+                oi_day_high: Some(d("2450000")),
+                oi_day_low: Some(d("2300000")),
+                exchange_time: Some(ts),
+            })),
+            ..Tick::new(ts, d("51355.50"), d("25"))
+        };
+        let trade = Trade {
+            first_trade_id: Some(100),
+            last_trade_id: Some(105),
+            ..Trade::new(ts, d("0.001"), d("100"), Side::Sell, 12345)
+        };
+        let candle = Candle {
+            quote_volume: Some(d("1.0000")),
+            taker_buy_volume: Some(d("500")),
+            taker_buy_quote_volume: Some(d("0.500")),
+            ..Candle::opening(ts, Timeframe::M1, d("0.0010"), d("1000"))
+        };
+        let events = [
+            MarketEvent::Tick {
+                symbol: "NIFTY-FUT".into(),
+                tick,
+            },
+            MarketEvent::Trade {
+                symbol: "BNBBTC".into(),
+                trade,
+            },
+            MarketEvent::Candle {
+                symbol: "BNBBTC".into(),
+                candle,
+                closed: true,
+            },
+        ];
+        let parser = LineParser::jsonl();
+        for event in events {
+            let line = serde_json::to_string(&event).unwrap();
+            let again = parser.parse(&line).unwrap();
+            assert_eq!(again, event, "{line}");
+            // Exact: every decimal keeps its digits and scale.
+            assert_eq!(serde_json::to_string(&again).unwrap(), line);
+        }
+    }
+
+    #[test]
+    fn the_day_is_one_nested_object_of_a_tick_line() {
+        let tick = Tick {
+            day: Some(Box::new(DayStats {
+                previous_close: Some(d("24000.00")),
+                change_pct: Some(d("0.5")),
+                ..DayStats::default()
+            })),
+            ..Tick::new(Timestamp::EPOCH, d("24120.00"), Decimal::ZERO)
+        };
+        let line = serde_json::to_string(&MarketEvent::Tick {
+            symbol: "NIFTY 50".into(),
+            tick,
+        })
+        .unwrap();
+        assert_eq!(
+            line,
+            r#"{"type":"tick","symbol":"NIFTY 50","ts":"1970-01-01T00:00:00Z","price":"24120.00","volume":"0","day":{"previous_close":"24000.00","change_pct":"0.5"}}"#
+        );
+    }
+}

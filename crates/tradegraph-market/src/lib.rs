@@ -20,6 +20,7 @@ pub mod event;
 pub mod feed;
 pub mod flow;
 pub mod indicators;
+pub mod metrics;
 #[cfg(feature = "news")]
 pub mod news;
 

@@ -208,6 +208,8 @@ fn repeated_trade_ids_are_duplicates_even_when_late() {
             quantity: d("0.5"),
             aggressor: Side::Buy,
             trade_id: id,
+            first_trade_id: None,
+            last_trade_id: None,
         },
     };
     let outcomes: Vec<_> = [

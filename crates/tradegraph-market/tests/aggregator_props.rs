@@ -126,6 +126,9 @@ fn model_minutes(accepted: &[&Tick]) -> BTreeMap<Timestamp, Candle> {
                 close: last.price,
                 volume: ticks.iter().map(|t| t.volume).sum(),
                 trades: ticks.len() as u64,
+                quote_volume: None,
+                taker_buy_volume: None,
+                taker_buy_quote_volume: None,
             };
             (minute, candle)
         })

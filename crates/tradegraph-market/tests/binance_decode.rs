@@ -54,8 +54,8 @@ proptest! {
     #[test]
     fn well_formed_trades_decode_exactly(
         id in any::<u64>(),
-        mantissa in 1i64..i64::MAX,
-        scale in 0u32..=8,
+        // Up to the largest plausible price (tradegraph_core::MAX_PRICE, 10^12) at each scale.
+        (mantissa, scale) in (0u32..=8).prop_flat_map(|scale| (1i64..=10i64.checked_pow(12 + scale).unwrap_or(i64::MAX), Just(scale))),
         qty in 0i64..1_000_000_000,
         time in 0i64..4_102_444_800_000,
         maker in any::<bool>(),

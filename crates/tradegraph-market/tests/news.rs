@@ -168,6 +168,30 @@ async fn eodhd_reads_sentiment_and_sends_the_documented_query() {
 }
 
 #[tokio::test]
+async fn eodhd_drops_a_sentiment_outside_minus_one_and_one_and_keeps_the_item() {
+    let server = MockServer::start().await;
+    let body = r#"[
+        {"date": "2025-02-07T04:45:00+00:00", "title": "high", "link": "https://a.example.com/1", "sentiment": {"polarity": 7.0}},
+        {"date": "2025-02-07T04:40:00+00:00", "title": "low", "link": "https://a.example.com/2", "sentiment": {"polarity": -1.5}},
+        {"date": "2025-02-07T04:35:00+00:00", "title": "edge", "link": "https://a.example.com/3", "sentiment": {"polarity": -1.0}}
+    ]"#;
+    Mock::given(method("GET"))
+        .and(path("/news"))
+        .respond_with(json(body))
+        .mount(&server)
+        .await;
+    let news = eodhd(&server, "2025-02-10T00:00:00Z").with_symbol("NSEI.INDX");
+    let items = news.latest(&NewsQuery::new()).await.unwrap();
+    let got: Vec<_> = items
+        .iter()
+        .map(|i| (i.headline.as_str(), i.sentiment))
+        .collect();
+    assert_eq!(got, [("high", None), ("low", None), ("edge", Some(-1.0))]);
+    assert_eq!(news.dropped_sentiments(), 2);
+    assert_eq!(news.skipped_items(), 0);
+}
+
+#[tokio::test]
 async fn eodhd_as_of_drops_what_was_published_later_the_same_day() {
     let server = MockServer::start().await;
     Mock::given(query_param("to", "2025-02-07"))

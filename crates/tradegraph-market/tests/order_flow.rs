@@ -23,6 +23,8 @@ fn trade(ts: &str, price: &str, qty: &str, aggressor: Side, id: u64) -> Trade {
         quantity: d(qty),
         aggressor,
         trade_id: id,
+        first_trade_id: None,
+        last_trade_id: None,
     }
 }
 
@@ -171,6 +173,8 @@ fn absurd_quantities_do_not_panic() {
             quantity: huge,
             aggressor: Side::Buy,
             trade_id: id,
+            first_trade_id: None,
+            last_trade_id: None,
         });
     }
     assert_eq!(flow.session().buy_volume, Decimal::MAX, "saturates");
@@ -191,7 +195,7 @@ proptest! {
             let price = Decimal::new(i64::from(*cents), 2);
             let qty = Decimal::new(i64::from(*milli), 3);
             let side = if *is_buy { Side::Buy } else { Side::Sell };
-            flow.on_trade(&Trade { ts: start.add_millis(i as i64), price, quantity: qty, aggressor: side, trade_id: i as u64 });
+            flow.on_trade(&Trade { ts: start.add_millis(i as i64), price, quantity: qty, aggressor: side, trade_id: i as u64, first_trade_id: None, last_trade_id: None });
             if *is_buy { buy += qty } else { sell += qty }
             notional += price * qty;
             volume += qty;

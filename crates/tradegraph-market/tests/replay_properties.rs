@@ -9,7 +9,9 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use replay_support::{replay_all, TempFile};
 use rust_decimal::Decimal;
-use tradegraph_core::{Book, BookLevel, Candle, Side, Symbol, Tick, Timeframe, Timestamp, Trade};
+use tradegraph_core::{
+    Book, BookLevel, Candle, DayStats, Side, Symbol, Tick, Timeframe, Timestamp, Trade,
+};
 use tradegraph_market::feed::record::{JsonlWriter, RecordConfig, Recorder};
 use tradegraph_market::feed::replay::LineParser;
 use tradegraph_market::{FeedNotice, GapKind, MarketEvent};
@@ -40,10 +42,22 @@ fn non_negative() -> impl Strategy<Value = Decimal> {
     decimal().prop_map(|d| d.abs())
 }
 
-/// A price a feed lets through: above zero (issue 12, item 10).
+/// A price a feed lets through: above zero and at most `MAX_PRICE` (issue 12, item 10), at
+/// every scale.
 fn positive() -> impl Strategy<Value = Decimal> {
-    prop_oneof![(1..=MANTISSA, 0u32..=28), (1i128..1_000_000_000, 0u32..=8),]
+    let wide = (0u32..=28).prop_flat_map(|scale| {
+        // The largest mantissa whose value stays within MAX_PRICE (10^12) at this scale.
+        let top = 10i128
+            .checked_pow(12 + scale)
+            .map_or(MANTISSA, |t| t.min(MANTISSA));
+        (1..=top, Just(scale))
+    });
+    prop_oneof![wide, (1i128..1_000_000_000, 0u32..=8)]
         .prop_map(|(m, scale)| Decimal::from_i128_with_scale(m, scale))
+        .prop_map(|d| {
+            assert!(d <= tradegraph_core::MAX_PRICE, "{d}");
+            d
+        })
 }
 
 /// Four prices sorted as a consistent candle's low, open, close, high.
@@ -75,24 +89,59 @@ fn level() -> impl Strategy<Value = BookLevel> {
         })
 }
 
+/// The day's figures a feed lets through: prices above zero, quantities not negative.
+fn day_stats() -> impl Strategy<Value = DayStats> {
+    let price = || proptest::option::of(positive());
+    let quantity = || proptest::option::of(non_negative());
+    let time = || proptest::option::of(timestamp());
+    (
+        (price(), price(), price(), price(), price()),
+        proptest::option::of(decimal()),
+        (quantity(), quantity(), quantity()),
+        (time(), time()),
+    )
+        .prop_map(
+            |(
+                (open, high, low, previous_close, average_price),
+                change_pct,
+                (last_quantity, oi_day_high, oi_day_low),
+                (last_trade_time, exchange_time),
+            )| DayStats {
+                open,
+                high,
+                low,
+                previous_close,
+                change_pct,
+                average_price,
+                last_quantity,
+                last_trade_time,
+                oi_day_high,
+                oi_day_low,
+                exchange_time,
+            },
+        )
+}
+
 fn tick() -> impl Strategy<Value = Tick> {
     let opt = || proptest::option::of(decimal());
     let price = || proptest::option::of(positive());
     (
         (timestamp(), positive(), non_negative()),
         (price(), price(), opt(), opt(), opt(), opt()),
+        proptest::option::of(day_stats().prop_map(Box::new)),
     )
         .prop_map(
-            |((ts, price, volume), (bid, ask, day, buy, sell, oi))| Tick {
+            |((ts, price, volume), (bid, ask, day_volume, buy, sell, oi), day)| Tick {
                 ts,
                 price,
                 volume,
                 bid,
                 ask,
-                day_volume: day,
+                day_volume,
                 total_buy_quantity: buy,
                 total_sell_quantity: sell,
                 open_interest: oi,
+                day,
             },
         )
 }
@@ -130,10 +179,11 @@ fn event() -> impl Strategy<Value = MarketEvent> {
             positive(),
             non_negative(),
             any::<bool>(),
-            any::<u64>()
+            any::<u64>(),
+            proptest::option::of((any::<u64>(), any::<u64>()))
         )
-            .prop_map(
-                |(symbol, ts, price, quantity, sell, trade_id)| MarketEvent::Trade {
+            .prop_map(|(symbol, ts, price, quantity, sell, trade_id, ids)| {
+                MarketEvent::Trade {
                     symbol,
                     trade: Trade {
                         ts,
@@ -141,9 +191,12 @@ fn event() -> impl Strategy<Value = MarketEvent> {
                         quantity,
                         aggressor: if sell { Side::Sell } else { Side::Buy },
                         trade_id,
+                        // An aggregate trade's range: first not after last.
+                        first_trade_id: ids.map(|(a, b)| a.min(b)),
+                        last_trade_id: ids.map(|(a, b)| a.max(b)),
                     },
                 }
-            ),
+            }),
         (symbol(), tick()).prop_map(|(symbol, tick)| MarketEvent::Tick { symbol, tick }),
         (
             symbol(),
@@ -170,13 +223,19 @@ fn event() -> impl Strategy<Value = MarketEvent> {
                 any::<u64>()
             ),
             candle_prices(),
-            non_negative()
+            non_negative(),
+            [
+                proptest::option::of(non_negative()),
+                proptest::option::of(non_negative()),
+                proptest::option::of(non_negative()),
+            ]
         )
             .prop_map(
                 |(
                     (symbol, open_time, timeframe, closed, trades),
                     [low, open, close, high],
                     volume,
+                    [quote_volume, taker_buy_volume, taker_buy_quote_volume],
                 )| {
                     MarketEvent::Candle {
                         symbol,
@@ -189,6 +248,9 @@ fn event() -> impl Strategy<Value = MarketEvent> {
                             close,
                             volume,
                             trades,
+                            quote_volume,
+                            taker_buy_volume,
+                            taker_buy_quote_volume,
                         },
                         closed,
                     }
@@ -268,7 +330,7 @@ proptest! {
         let event = parser.parse(&row.join(",")).unwrap();
         let expected = MarketEvent::Candle {
             symbol: "BTC".into(),
-            candle: Candle { open_time: ts, timeframe, open, high, low, close, volume, trades: 0 },
+            candle: Candle { open_time: ts, timeframe, open, high, low, close, volume, trades: 0, quote_volume: None, taker_buy_volume: None, taker_buy_quote_volume: None },
             closed: true,
         };
         prop_assert_eq!(event, expected);

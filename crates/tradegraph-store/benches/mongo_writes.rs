@@ -16,6 +16,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 use tradegraph_core::{Candle, Decimal, Symbol, Timeframe, Timestamp};
+use tradegraph_store::behind::Versioned;
 use tradegraph_store::mongo::{MongoConfig, MongoStore};
 use tradegraph_store::{
     AgentDecision, DecisionRecord, Record, RecordSink, WriteBehind, WriteBehindConfig,
@@ -63,7 +64,7 @@ fn decision(i: i64) -> Record {
 }
 
 async fn direct(store: &MongoStore, what: &str, make: fn(i64) -> Record, total: i64, batch: usize) {
-    let records: Vec<Record> = (0..total).map(make).collect();
+    let records: Vec<Versioned> = (0..total).map(|i| Versioned::new(make(i))).collect();
     let start = Instant::now();
     for chunk in records.chunks(batch) {
         assert!(store.write_records(chunk).await.unwrap().is_empty());

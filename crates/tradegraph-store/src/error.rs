@@ -48,6 +48,17 @@ pub enum StoreError {
         /// The server's reason.
         reason: String,
     },
+    /// The server could not take a record now (a primary stepping down, a server shutting
+    /// down): nothing is lost, the record is written again later.
+    #[error("{backend} cannot write {record} now: {reason}; it is kept and written again once the server takes writes (a primary is elected, the server is back)")]
+    Unavailable {
+        /// `mongodb`.
+        backend: &'static str,
+        /// The record's collection and key.
+        record: String,
+        /// The server's reason.
+        reason: String,
+    },
     /// A stored value could not be read back.
     #[error("cannot decode {what}: {reason}")]
     Decode {
@@ -110,7 +121,7 @@ impl StoreError {
             }
             #[cfg(feature = "mongodb")]
             Self::Mongo { source, .. } => crate::mongo::is_transient(source),
-            Self::Timeout { .. } => true,
+            Self::Timeout { .. } | Self::Unavailable { .. } => true,
             _ => false,
         }
     }

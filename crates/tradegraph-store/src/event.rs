@@ -96,6 +96,7 @@ impl Alerts {
 
     /// Raises an event: logs it and sends it to every subscriber.
     pub fn raise(&self, event: StoreEvent) {
+        crate::metrics::event(&event);
         match &event {
             StoreEvent::Recovered { .. } | StoreEvent::Drained { .. } => {
                 tracing::info!(?event, "store recovered");

@@ -8,6 +8,7 @@ pub mod history;
 pub mod hot;
 pub mod journal;
 mod lock;
+pub mod metrics;
 #[cfg(feature = "mongodb")]
 pub mod mongo;
 mod query;
@@ -18,14 +19,19 @@ pub mod state;
 mod stores;
 pub mod url;
 
-pub use behind::{Record, RecordSink, WriteBehind, WriteBehindConfig};
+pub use behind::{
+    replay_rejected, Record, RecordSink, ReplayReport, Versioned, WriteBehind, WriteBehindConfig,
+};
 pub use error::StoreError;
 pub use event::{Alerts, StoreEvent};
 pub use history::{CandleHistory, MemoryHistory};
 pub use hot::{HotCache, HotLimits, LatestPrice, MemoryHotCache};
-pub use journal::{DecisionLog, LessonLog, MemoryJournal, TradeLog};
+pub use journal::{DecisionLog, LessonLog, MemoryJournal, OperatorLog, TradeLog};
 pub use query::Query;
-pub use record::{AgentDecision, DecisionRecord, Lesson, TradeRecord, TradeStatus};
+pub use record::{
+    ActionOutcome, AgentDecision, DecisionRecord, Lesson, OperatorAction, TradeRecord, TradeStatus,
+    CLASHING_EXTRA,
+};
 pub use state::{
     BotStateStore, FileState, IntentLog, IntentRecord, IntentStatus, MemoryState, Saved, StateDoc,
     StateKey, StatePart,

@@ -2,7 +2,7 @@
 
 use crate::{
     Alerts, BotStateStore, CandleHistory, DecisionLog, FileState, HotCache, IntentLog, LessonLog,
-    MemoryHistory, MemoryHotCache, MemoryJournal, MemoryState, StoreError, TradeLog,
+    MemoryHistory, MemoryHotCache, MemoryJournal, MemoryState, OperatorLog, StoreError, TradeLog,
 };
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -132,6 +132,9 @@ pub struct Stores {
     pub trades: Arc<dyn TradeLog>,
     /// Lessons.
     pub lessons: Arc<dyn LessonLog>,
+    /// What operators did (kill switch, pause, close all, approvals): written behind like the
+    /// other logs, so an outage of MongoDB never stops an operator.
+    pub operators: Arc<dyn OperatorLog>,
     /// The bot's state (guard, kill switch, learner, open trades, paper account, sequence):
     /// written directly, durable when a save returns.
     pub state: Arc<dyn BotStateStore>,
@@ -155,7 +158,8 @@ impl Stores {
             history: Arc::new(MemoryHistory::new()),
             decisions: journal.clone(),
             trades: journal.clone(),
-            lessons: journal,
+            lessons: journal.clone(),
+            operators: journal,
             state: state.clone(),
             intents: state,
             alerts: Alerts::new(),
@@ -214,6 +218,7 @@ impl Stores {
                 stores.decisions = behind.clone();
                 stores.trades = behind.clone();
                 stores.lessons = behind.clone();
+                stores.operators = behind.clone();
                 stores.behind = Some(behind);
             }
             #[cfg(not(feature = "mongodb"))]
@@ -235,22 +240,45 @@ impl Stores {
         self.state_backend
     }
 
-    /// Waits until every history and log record written so far is in MongoDB or its spill file
-    /// (nothing to do in memory).
+    /// Waits until every history and log record written so far is in MongoDB or its spill file,
+    /// and (at the same time, at most the hot cache's time limit) until every hot-cache write so
+    /// far is in Redis. Nothing to do in memory.
+    ///
+    /// # Errors
+    /// The write-behind queue's ([`StoreError::Closed`], [`StoreError::Spill`]). A hot cache
+    /// that cannot be flushed is logged (warn), not returned: it is a cache whose writes stay
+    /// held in process and retried, and a caller saving a checkpoint once the logs are durable
+    /// must not wait on Redis.
     pub async fn flush(&self) -> Result<(), StoreError> {
-        #[cfg(feature = "mongodb")]
-        if let Some(behind) = &self.behind {
-            return behind.flush().await;
+        let (behind, hot) = tokio::join!(self.flush_behind(), self.hot.flush());
+        if let Err(e) = hot {
+            tracing::warn!(error = %e, "hot-cache writes not yet in Redis; check that Redis answers");
         }
-        Ok(())
+        behind
     }
 
-    /// Flushes and stops the write-behind queue, for a clean exit.
+    /// Flushes and stops the write-behind queue, and waits (at most the hot cache's time limit)
+    /// until the hot cache's buffered writes are in Redis, for a clean exit. A hot cache that
+    /// cannot be flushed is logged (error) with what to check, never silently dropped.
     pub async fn shutdown(&self) {
         #[cfg(feature = "mongodb")]
         if let Some(behind) = &self.behind {
             behind.shutdown().await;
         }
+        if let Err(e) = self.hot.flush().await {
+            tracing::error!(
+                error = %e,
+                "hot-cache writes not yet in Redis are lost at exit; check that Redis answers"
+            );
+        }
+    }
+
+    async fn flush_behind(&self) -> Result<(), StoreError> {
+        #[cfg(feature = "mongodb")]
+        if let Some(behind) = &self.behind {
+            return behind.flush().await;
+        }
+        Ok(())
     }
 }
 

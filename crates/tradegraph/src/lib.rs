@@ -3,6 +3,8 @@
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod service;
+pub mod telemetry;
 
 pub use tradegraph_agents as agents;
 pub use tradegraph_broker as broker;

@@ -11,6 +11,8 @@ use std::process::{Command, Output};
 fn tradegraph(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tradegraph"));
     command.args(args).current_dir(dir).env_clear();
+    // `run` serves on a port of its own: tests running at once must not collide on 8001.
+    command.env("TRADEGRAPH_LISTEN", "127.0.0.1:0");
     for (k, v) in env {
         command.env(k, v);
     }
@@ -23,7 +25,12 @@ fn text(bytes: &[u8]) -> String {
 
 /// `n` one-minute bars from 2024-03-04T00:00Z, a gentle zigzag.
 fn bars(dir: &Path, n: usize) -> std::path::PathBuf {
-    let start: tradegraph_core::Timestamp = "2024-03-04T00:00:00Z".parse().unwrap();
+    bars_from(dir, "2024-03-04T00:00:00Z", n)
+}
+
+/// `n` one-minute bars from `start`, a gentle zigzag.
+fn bars_from(dir: &Path, start: &str, n: usize) -> std::path::PathBuf {
+    let start: tradegraph_core::Timestamp = start.parse().unwrap();
     let mut csv = String::from("timestamp,open,high,low,close,volume\n");
     for i in 0..n {
         let p = 100.0 + if (i / 7) % 2 == 0 { i % 7 } else { 7 - i % 7 } as f64 * 0.1;
@@ -228,4 +235,52 @@ fn run_on_a_replay_saves_its_state_and_a_restart_carries_on() {
         "nothing decided twice: {stdout}"
     );
     assert!(stdout.contains("cycles 0 "), "{stdout}");
+}
+
+#[test]
+fn a_session_past_the_holiday_list_is_warned_once() {
+    let dir = support::temp_dir("holidays");
+    // Monday 4 January 2027, from NSE's open (09:15 IST): past the bundled list (2026).
+    let data = bars_from(&dir, "2027-01-04T03:45:00Z", 90);
+    let out = tradegraph(
+        &dir,
+        &[
+            "backtest",
+            "--instrument",
+            "banknifty",
+            "--data",
+            data.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let warned = format!("{stdout}{stderr}");
+    let warnings = warned.matches("past the holiday list").count();
+    assert_eq!(warnings, 1, "one warning for the year: {warned}");
+    assert!(
+        warned.contains("2027-01-04") && warned.contains("ends with 2026"),
+        "names the date and the list's last year: {warned}"
+    );
+    assert!(
+        warned.contains("holidays_file"),
+        "says what to do: {warned}"
+    );
+
+    // Inside the list's years: no warning.
+    let data = bars_from(&dir, "2026-07-20T03:45:00Z", 90);
+    let out = tradegraph(
+        &dir,
+        &[
+            "backtest",
+            "--instrument",
+            "banknifty",
+            "--data",
+            data.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(!all.contains("past the holiday list"), "{all}");
 }

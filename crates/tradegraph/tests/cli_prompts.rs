@@ -62,7 +62,7 @@ fn a_template_directory_overrides_the_embedded_ones() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
         dir.join("sentiment.j2"),
-        "{% block system %}Mood of {{ instrument.symbol }}{% endblock %}{% block user %}{{ news | length }} stories{% endblock %}",
+        "{% block system %}Mood of {{ instrument.kind }}{% endblock %}{% block user %}{{ news | length }} stories{% endblock %}",
     )
     .unwrap();
     let (code, out, err) = run(&[
@@ -75,6 +75,6 @@ fn a_template_directory_overrides_the_embedded_ones() {
     ]);
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("Mood of BTCUSDT"));
+    assert!(out.contains("Mood of crypto"), "{out}");
     assert!(out.contains(" stories"));
 }

@@ -54,7 +54,8 @@ impl ReportModel for LlmModel {
             .map_err(|e| ModelFailure(e.to_string()))?;
         let request = Request::chat(prompt.system.clone(), prompt.user.clone())
             .temperature(self.temperature)
-            .max_tokens(self.max_tokens);
+            .max_tokens(self.max_tokens)
+            .agent(prompt.agent.as_str());
         let out = self
             .llm
             .structured_json(request, prepared)

@@ -6,6 +6,7 @@ use crate::TradingState;
 use async_trait::async_trait;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use tradegraph_broker::BrokerError;
 use tradegraph_core::order::DecisionId;
 use tradegraph_core::order::IntentPurpose;
 use tradegraph_core::risk::{BadInput, Effect, Finding, RiskContext, RiskReason};
@@ -104,12 +105,28 @@ impl Node<TradingState> for ExecutionNode {
                 TradingStateUpdate::default().refusal(Some(finding)),
             ));
         }
-        let order = self
-            .desk
-            .broker
-            .submit(intent.to_request())
-            .await
-            .map_err(|e| NodeError::Transient(format!("{}: {e}", self.desk.broker.name())))?;
+        let request = intent.to_request();
+        let order = match self.desk.broker.submit(request.clone()).await {
+            Ok(order) => order,
+            // A cycle run again after a restart: the journal knows the order and does not send
+            // it again. That is the cycle's outcome, recorded like any refusal.
+            Err(BrokerError::NotRepeated { client_id, why }) => {
+                let finding = Finding {
+                    effect: Effect::Rejected,
+                    reason: RiskReason::OrderNotRepeated { client_id, why },
+                };
+                tracing::warn!(symbol = %state.instrument.symbol, decision = %verdict.decision_id, reason = %finding.reason, "execution refused");
+                return Ok(Command::update(
+                    TradingStateUpdate::default().refusal(Some(finding)),
+                ));
+            }
+            Err(e) => {
+                return Err(NodeError::Transient(format!(
+                    "{}: {e}",
+                    self.desk.broker.name()
+                )))
+            }
+        };
         tracing::info!(symbol = %state.instrument.symbol, client_id = %order.request.client_id, status = ?order.status, "order submitted");
         let new_fills = self
             .desk
@@ -124,10 +141,17 @@ impl Node<TradingState> for ExecutionNode {
             .into_iter()
             .filter(|f| f.client_id == order.request.client_id)
             .collect();
+        // The journal answered with an order placed by an earlier run of this cycle (before a
+        // restart), not the one asked for now: say so in the cycle's record.
+        let placed_earlier = (order.request != request).then(|| order.request.client_id.clone());
+        if let Some(client_id) = &placed_earlier {
+            tracing::warn!(symbol = %state.instrument.symbol, %client_id, "order placed by an earlier run of this cycle: nothing sent now");
+        }
         Ok(Command::update(
             TradingStateUpdate::default()
                 .orders(vec![order])
-                .fills(fills),
+                .fills(fills)
+                .placed_earlier(placed_earlier),
         ))
     }
 }

@@ -1,6 +1,6 @@
 //! The set of templates, embedded or overridden, and rendering.
 
-use super::{filters, PromptContext};
+use super::{filters, frame, taint, PromptContext};
 use crate::{AgentError, AgentName};
 use minijinja::Environment;
 use std::collections::BTreeMap;
@@ -9,8 +9,12 @@ use std::path::Path;
 /// The templates shipped in `prompts/`, embedded at compile time: the shared parts (names
 /// starting with `_`, included by the others) and one per agent that asks a model. Execution is
 /// deterministic code and has none.
-const EMBEDDED: [(&str, &str); 15] = [
+const EMBEDDED: [(&str, &str); 16] = [
     ("_frame.j2", include_str!("../../../../prompts/_frame.j2")),
+    (
+        "_instrument.j2",
+        include_str!("../../../../prompts/_instrument.j2"),
+    ),
     ("_market.j2", include_str!("../../../../prompts/_market.j2")),
     ("_news.j2", include_str!("../../../../prompts/_news.j2")),
     (
@@ -121,17 +125,20 @@ impl Prompts {
     fn build(sources: BTreeMap<String, String>) -> Result<Self, AgentError> {
         let mut env = Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        // Block tags on their own lines leave no blank lines behind.
+        // Block tags on their own lines leave no blank lines behind; a shared part ending in a
+        // line of text keeps that line's newline when included.
         let syntax = minijinja::syntax::SyntaxConfig::builder()
             .trim_blocks(true)
             .lstrip_blocks(true)
+            .keep_trailing_newline(true)
             .build()
             .map_err(|source| AgentError::Prompt {
                 agent: "(syntax)".into(),
                 source,
             })?;
         env.set_syntax(syntax);
-        env.add_filter("untrusted", filters::untrusted);
+        env.set_formatter(taint::format);
+        env.add_filter("untrusted", taint::untrusted);
         env.add_filter("fixed", filters::fixed);
         let shared: Vec<&str> = sources
             .iter()
@@ -167,8 +174,10 @@ impl Prompts {
     /// Renders an agent's prompt.
     ///
     /// # Errors
-    /// [`AgentError::Prompt`] when the template fails (an unknown variable, a bad filter call),
-    /// naming the agent, the template and the line.
+    /// [`AgentError::Prompt`] when the template fails (an unknown variable, a bad filter call,
+    /// text from a model or from outside printed without the `untrusted` filter), naming the
+    /// agent, the template and the line; [`AgentError::PromptFrame`] when such text lands
+    /// anywhere but inside the user message's one `<data>` frame, naming the field.
     pub fn render(
         &self,
         agent: AgentName,
@@ -178,9 +187,10 @@ impl Prompts {
             agent: agent.as_str().to_owned(),
             source,
         };
-        let template = self.env.get_template(&format!("{agent}.j2")).map_err(err)?;
+        let name = format!("{agent}.j2");
+        let template = self.env.get_template(&name).map_err(err)?;
         let mut captured = template
-            .render_captured(minijinja::value::Serde(context))
+            .render_captured(taint::context_value(context))
             .map_err(err)?;
         let system = captured
             .with_state_mut(|state| state.render_block("system"))
@@ -188,6 +198,13 @@ impl Prompts {
         let user = captured
             .with_state_mut(|state| state.render_block("user"))
             .map_err(err)?;
+        let (system, user) =
+            frame::settle(&system, &user).map_err(|m| AgentError::PromptFrame {
+                agent: agent.as_str().to_owned(),
+                template: name,
+                field: m.field,
+                problem: m.problem,
+            })?;
         Ok(RenderedPrompt {
             agent,
             system: system.trim().to_owned(),

@@ -4,13 +4,23 @@
 //! Each template has two blocks, `system` and `user`. Templates see a [`PromptContext`] built
 //! from the [`TradingState`](crate::TradingState): the instrument and its kind (crypto or Indian
 //! index futures), prices, indicators, the reports so far, the debate, lessons and weights, and
-//! the JSON Schema the answer must follow. News and other third-party text go through the
-//! `untrusted` filter and sit inside `<data>` tags that the system block declares to be data,
-//! never instructions.
+//! the JSON Schema the answer must follow.
+//!
+//! Text that came from a model or from outside (news, macro figures, the analysts' reports, the
+//! debate, lessons, a user-defined symbol: every context string not in [`TRUSTED_FIELDS`]) is
+//! data. Templates print it only through the `untrusted` filter ([`defuse()`]) and only inside the
+//! one `<data>` ... `</data>` frame of the user block, which the system block declares to be
+//! data, never instructions. Rendering enforces both: printing such a field raw, or anywhere
+//! but inside the frame, is an error naming the template and the field.
 
 mod context;
+mod defuse;
 mod filters;
+mod frame;
 mod library;
+mod taint;
 
 pub use context::PromptContext;
+pub use defuse::{defuse, DEFAULT_MAX};
 pub use library::{Prompts, RenderedPrompt};
+pub use taint::TRUSTED_FIELDS;

@@ -29,6 +29,7 @@ use tradegraph_core::{Candle, Symbol, Tick, Trade};
 /// let bar = |t: &str, o: i64, h: i64, l: i64, c: i64| Candle {
 ///     open_time: t.parse().unwrap(), timeframe: Timeframe::M15,
 ///     open: o.into(), high: h.into(), low: l.into(), close: c.into(), volume: Decimal::ZERO, trades: 1,
+///     quote_volume: None, taker_buy_volume: None, taker_buy_quote_volume: None,
 /// };
 /// broker.on_candle(&nifty.symbol, &bar("2025-01-06T10:00:00+05:30", 24_000, 24_050, 23_980, 24_020))?;
 ///

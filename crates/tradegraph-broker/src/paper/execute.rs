@@ -61,6 +61,7 @@ impl PaperEngine {
             quantity = quantity.min(held.abs());
         } else if let Err(problem) = self.leverage_check(request, price, held) {
             let status = if order.status == OrderStatus::Pending {
+                crate::metrics::refused("leverage");
                 OrderStatus::Rejected
             } else {
                 OrderStatus::Cancelled
@@ -91,6 +92,10 @@ impl PaperEngine {
         let has_exits = request.exits.is_some();
         let cut = updated.status == OrderStatus::PartiallyFilled && request.reduce_only;
         let filled = updated.status == OrderStatus::Filled;
+        crate::metrics::filled(&fill);
+        if updated.status != order.status {
+            crate::metrics::order_status(&updated);
+        }
         *self.order_mut(index)? = updated;
         tracing::debug!(client_id = %fill.client_id, side = %fill.side, quantity = %fill.quantity, price = %fill.price, fee = %fill.fee, "paper fill");
         self.fills.push(fill);

@@ -6,7 +6,9 @@ use super::submit::market_price;
 use super::PaperEngine;
 use crate::{BrokerError, PriceEvent};
 use tradegraph_core::order::{Fill, Liquidity, OrderKind, OrderSide, OrderStatus};
-use tradegraph_core::{Candle, Price, Quantity, Symbol, Tick, Timestamp, Trade, TradingSession};
+use tradegraph_core::{
+    Candle, Price, Quantity, Symbol, Tick, Timestamp, Trade, TradingSession, MAX_PRICE,
+};
 
 impl PaperEngine {
     /// Feeds a tick (its bid and ask, when present, price market and limit fills). Returns the
@@ -14,15 +16,16 @@ impl PaperEngine {
     ///
     /// # Errors
     ///
-    /// [`BrokerError::NonPositivePrice`] for a price, bid or ask at or below zero (nothing is
-    /// filled or marked), [`BrokerError::UnknownInstrument`] for an instrument not configured.
+    /// [`BrokerError::ImplausiblePrice`] for a price, bid or ask at or below zero or above
+    /// [`MAX_PRICE`] (nothing is filled or marked), [`BrokerError::UnknownInstrument`] for an
+    /// instrument not configured.
     pub fn on_tick(&mut self, symbol: &Symbol, tick: &Tick) -> Result<Vec<Fill>, BrokerError> {
-        positive(symbol, "tick", tick.price)?;
+        plausible(symbol, "tick", tick.price)?;
         if let Some(bid) = tick.bid {
-            positive(symbol, "tick bid", bid)?;
+            plausible(symbol, "tick bid", bid)?;
         }
         if let Some(ask) = tick.ask {
-            positive(symbol, "tick ask", ask)?;
+            plausible(symbol, "tick ask", ask)?;
         }
         let quote = Quote {
             price: tick.price,
@@ -38,10 +41,10 @@ impl PaperEngine {
     ///
     /// # Errors
     ///
-    /// [`BrokerError::NonPositivePrice`] for a price at or below zero (nothing is filled or
-    /// marked), [`BrokerError::UnknownInstrument`] for an instrument not configured.
+    /// [`BrokerError::ImplausiblePrice`] for a price at or below zero or above [`MAX_PRICE`]
+    /// (nothing is filled or marked), [`BrokerError::UnknownInstrument`] for an instrument not configured.
     pub fn on_trade(&mut self, symbol: &Symbol, trade: &Trade) -> Result<Vec<Fill>, BrokerError> {
-        positive(symbol, "trade", trade.price)?;
+        plausible(symbol, "trade", trade.price)?;
         let quote = Quote {
             price: trade.price,
             bid: None,
@@ -59,9 +62,9 @@ impl PaperEngine {
     ///
     /// # Errors
     ///
-    /// [`BrokerError::NonPositivePrice`] for an open, high, low or close at or below zero
-    /// (nothing is filled or marked), [`BrokerError::UnknownInstrument`] for an instrument not
-    /// configured.
+    /// [`BrokerError::ImplausiblePrice`] for an open, high, low or close at or below zero or
+    /// above [`MAX_PRICE`] (nothing is filled or marked), [`BrokerError::UnknownInstrument`] for
+    /// an instrument not configured.
     pub fn on_candle(
         &mut self,
         symbol: &Symbol,
@@ -73,7 +76,7 @@ impl PaperEngine {
             ("candle low", candle.low),
             ("candle close", candle.close),
         ] {
-            positive(symbol, event, price)?;
+            plausible(symbol, event, price)?;
         }
         let market = self
             .markets
@@ -285,13 +288,14 @@ impl PaperEngine {
     }
 }
 
-/// Refuses a price at or below zero: no real market trades there, and acting on it would fire
-/// every stop and mark the position to nothing.
-fn positive(symbol: &Symbol, event: &'static str, price: Price) -> Result<(), BrokerError> {
-    if price > Price::ZERO {
+/// Refuses a price at or below zero or above [`MAX_PRICE`]: no real market trades there. Acting
+/// on a price at zero would fire every stop and mark the position to nothing; a position marked
+/// at an absurdly large price cannot be valued exactly, so the equity would no longer reconcile.
+fn plausible(symbol: &Symbol, event: &'static str, price: Price) -> Result<(), BrokerError> {
+    if price > Price::ZERO && price <= MAX_PRICE {
         Ok(())
     } else {
-        Err(BrokerError::NonPositivePrice {
+        Err(BrokerError::ImplausiblePrice {
             symbol: symbol.clone(),
             event,
             price,

@@ -273,6 +273,8 @@ async fn market_events_reach_the_paper_broker_through_any_wrapper() {
         quantity: Decimal::ONE,
         aggressor: Side::Buy,
         trade_id: 1,
+        first_trade_id: None,
+        last_trade_id: None,
     };
     let fills = shared.on_market(&s, PriceEvent::Trade(&trade)).unwrap();
     assert_eq!((fills.len(), fills[0].price), (1, d("41000")));
@@ -293,6 +295,9 @@ async fn market_events_reach_the_paper_broker_through_any_wrapper() {
         close: d("40900"),
         volume: Decimal::ONE,
         trades: 3,
+        quote_volume: None,
+        taker_buy_volume: None,
+        taker_buy_quote_volume: None,
     };
     let fills = shared.on_market(&s, PriceEvent::Candle(&bar)).unwrap();
     assert_eq!(

@@ -45,7 +45,8 @@ impl PaperEngine {
             meta.expires_at = expires_at;
         }
         let (Some(quote), None) = (quote, refusal.as_ref()) else {
-            let reason = refusal.unwrap_or_else(|| "no price yet".into());
+            let (label, reason) = refusal.unwrap_or(("no_price", "no price yet".into()));
+            crate::metrics::refused(label);
             tracing::debug!(client_id = %request.client_id, %reason, "paper order rejected");
             self.end(index, OrderStatus::Rejected, reason)?;
             return self.order_at(index);
@@ -116,8 +117,9 @@ impl PaperEngine {
         self.order_at(index)
     }
 
-    /// Why a venue would refuse `request` now, if it would.
-    fn refusal(&self, request: &OrderRequest, market: &Market) -> Option<String> {
+    /// Why a venue would refuse `request` now, if it would: the reason's metric label and the
+    /// message.
+    fn refusal(&self, request: &OrderRequest, market: &Market) -> Option<(&'static str, String)> {
         let instrument = &market.instrument;
         let (lot, tick) = (instrument.lot_size, instrument.tick_size);
         let on_grid = |what: &str, p: Price| -> Option<String> {
@@ -132,13 +134,19 @@ impl PaperEngine {
             }
         };
         if request.quantity <= Quantity::ZERO {
-            return Some(format!("quantity {} is not positive", request.quantity));
+            return refused(
+                "quantity",
+                format!("quantity {} is not positive", request.quantity),
+            );
         }
         if !is_multiple_of(request.quantity, lot) {
-            return Some(format!(
-                "quantity {} is not a multiple of the lot size {lot}",
-                request.quantity
-            ));
+            return refused(
+                "lot_size",
+                format!(
+                    "quantity {} is not a multiple of the lot size {lot}",
+                    request.quantity
+                ),
+            );
         }
         let price_problem = match request.kind {
             OrderKind::Limit { price } => on_grid("limit price", price),
@@ -146,32 +154,45 @@ impl PaperEngine {
             OrderKind::TrailingStop { distance } => on_grid("trailing distance", distance),
             _ => None,
         };
-        if price_problem.is_some() {
-            return price_problem;
+        if let Some(problem) = price_problem {
+            return refused("price_grid", problem);
         }
         let Some(quote) = market.last else {
-            return Some(format!(
-                "no price yet for {}: feed the broker a tick, trade or candle first",
-                request.symbol
-            ));
+            return refused(
+                "no_price",
+                format!(
+                    "no price yet for {}: feed the broker a tick, trade or candle first",
+                    request.symbol
+                ),
+            );
         };
         if !instrument.session.is_open(self.now) {
-            return Some(format!("the market is closed at {}", self.now));
+            return refused(
+                "market_closed",
+                format!("the market is closed at {}", self.now),
+            );
         }
         if !request.reduce_only && self.in_square_off(market, self.now) {
-            return Some(
-                "inside the square-off window before the close: only reducing orders".into(),
+            return refused(
+                "square_off",
+                "inside the square-off window before the close: only reducing orders",
             );
         }
         let held = self.portfolio.quantity(&request.symbol);
         let reduces = OrderSide::of_quantity(held).is_some_and(|h| h != request.side);
         if request.reduce_only && !reduces {
-            return Some("reduce-only, but there is no position to reduce".into());
+            return refused(
+                "reduce_only",
+                "reduce-only, but there is no position to reduce",
+            );
         }
         if matches!(request.time_in_force, TimeInForce::Ioc | TimeInForce::Fok)
             && !matches!(request.kind, OrderKind::Market | OrderKind::Limit { .. })
         {
-            return Some("IOC and FOK apply to market and limit orders".into());
+            return refused(
+                "time_in_force",
+                "IOC and FOK apply to market and limit orders",
+            );
         }
         if let OrderKind::Stop { trigger } = request.kind {
             let fires = match request.side {
@@ -179,15 +200,18 @@ impl PaperEngine {
                 OrderSide::Sell => quote.price <= trigger,
             };
             if fires {
-                return Some(format!(
-                    "stop {trigger} would trigger immediately at {}",
-                    quote.price
-                ));
+                return refused(
+                    "stop_would_trigger",
+                    format!(
+                        "stop {trigger} would trigger immediately at {}",
+                        quote.price
+                    ),
+                );
             }
         }
         if let Some(exits) = request.exits {
             if request.reduce_only {
-                return Some("exits cannot be attached to a reduce-only order".into());
+                return refused("exits", "exits cannot be attached to a reduce-only order");
             }
             let reference = request.kind.limit_price().unwrap_or(quote.price);
             let long = request.side == OrderSide::Buy;
@@ -197,25 +221,26 @@ impl PaperEngine {
             ] {
                 let Some(level) = level else { continue };
                 if let Some(problem) = on_grid(what, level) {
-                    return Some(problem);
+                    return refused("exits", problem);
                 }
                 if (below && level >= reference) || (!below && level <= reference) {
                     let side = if below { "below" } else { "above" };
-                    return Some(format!(
-                        "{what} {level} must be {side} the entry price {reference}"
-                    ));
+                    return refused(
+                        "exits",
+                        format!("{what} {level} must be {side} the entry price {reference}"),
+                    );
                 }
             }
             if let Some(d) = exits.trailing_distance {
                 if let Some(problem) = on_grid("trailing distance", d) {
-                    return Some(problem);
+                    return refused("exits", problem);
                 }
             }
         }
         if !reduces || request.quantity > held.abs() {
             let price = request.kind.limit_price().unwrap_or(quote.price);
             if let Err(problem) = self.leverage_check(request, price, held) {
-                return Some(problem);
+                return refused("leverage", problem);
             }
         }
         None
@@ -285,7 +310,9 @@ impl PaperEngine {
     /// Moves a registered order to `Open` and into the working set.
     pub(super) fn open(&mut self, index: usize) -> Result<(), BrokerError> {
         let now = self.now;
-        self.order_mut(index)?.transition(OrderStatus::Open, now)?;
+        let order = self.order_mut(index)?;
+        order.transition(OrderStatus::Open, now)?;
+        crate::metrics::order_status(order);
         self.working.push(index);
         Ok(())
     }
@@ -298,7 +325,9 @@ impl PaperEngine {
         reason: impl Into<String>,
     ) -> Result<(), BrokerError> {
         let now = self.now;
-        self.order_mut(index)?.close(status, reason, now)?;
+        let order = self.order_mut(index)?;
+        order.close(status, reason, now)?;
+        crate::metrics::order_status(order);
         self.working.retain(|i| *i != index);
         Ok(())
     }
@@ -323,6 +352,11 @@ impl PaperEngine {
     pub(super) fn order_mut(&mut self, index: usize) -> Result<&mut Order, BrokerError> {
         self.orders.get_mut(index).ok_or_else(|| lost(index))
     }
+}
+
+/// A refusal: its reason's metric label and its message.
+fn refused(label: &'static str, message: impl Into<String>) -> Option<(&'static str, String)> {
+    Some((label, message.into()))
 }
 
 /// The price a market order of `side` meets.

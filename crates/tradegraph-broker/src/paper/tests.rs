@@ -238,6 +238,9 @@ fn bar(ms: i64, o: &str, h: &str, l: &str, c: &str) -> Candle {
         close: d(c),
         volume: Decimal::ONE,
         trades: 1,
+        quote_volume: None,
+        taker_buy_volume: None,
+        taker_buy_quote_volume: None,
     }
 }
 
@@ -363,6 +366,8 @@ fn cancel_expire_and_poll() {
         quantity: Decimal::ONE,
         aggressor: Side::Buy,
         trade_id: 1,
+        first_trade_id: None,
+        last_trade_id: None,
     };
     e.on_trade(&btc(), &trade).unwrap();
     assert_eq!(e.last_price(&btc()), Some(d("40001")));

@@ -93,6 +93,31 @@ impl ExchangeSession {
         self
     }
 
+    /// The last year the holiday list covers (the year of its latest date), or `None` for a
+    /// session without a list.
+    ///
+    /// Exchanges publish the next year's holidays late in the year; a date after this year may
+    /// be a holiday the list does not know, and is then taken for a trading day.
+    pub fn holidays_known_through(&self) -> Option<i32> {
+        self.holidays.last().map(Datelike::year)
+    }
+
+    /// `Some(last_year)` when `date` lies past the holiday list's last year (its holidays are
+    /// unknown); `None` when the list covers it or there is no list.
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use tradegraph_core::instrument::ExchangeSession;
+    ///
+    /// let nse = ExchangeSession::nse();
+    /// let later = NaiveDate::from_ymd_opt(2099, 1, 5).unwrap();
+    /// assert_eq!(nse.past_holiday_list(later), nse.holidays_known_through());
+    /// ```
+    pub fn past_holiday_list(&self, date: NaiveDate) -> Option<i32> {
+        self.holidays_known_through()
+            .filter(|last| date.year() > *last)
+    }
+
     fn offset_millis(&self) -> i64 {
         i64::from(self.utc_offset_minutes).saturating_mul(MINUTE)
     }
@@ -231,6 +256,56 @@ mod tests {
         assert!(extra
             .bounds(NaiveDate::from_ymd_opt(2025, 1, 6).unwrap())
             .is_none());
+    }
+
+    /// NSE's trading holidays for 2026: the annual circular's fifteen, plus 15 January (the
+    /// Maharashtra municipal elections), added by NSE's circular of 12 January 2026.
+    #[test]
+    fn nse_holidays_2026_are_closed() {
+        let nse = ExchangeSession::nse();
+        let holidays = [
+            (1, 15),
+            (1, 26),
+            (3, 3),
+            (3, 26),
+            (3, 31),
+            (4, 3),
+            (4, 14),
+            (5, 1),
+            (5, 28),
+            (6, 26),
+            (9, 14),
+            (10, 2),
+            (10, 20),
+            (11, 10),
+            (11, 24),
+            (12, 25),
+        ];
+        for (m, d) in holidays {
+            let date = NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+            assert!(!nse.is_trading_day(date), "{date} is an NSE holiday");
+        }
+        let listed = nse.holidays.iter().filter(|d| d.year() == 2026).count();
+        assert_eq!(listed, holidays.len(), "exactly NSE's 2026 list");
+        // An ordinary Wednesday of 2026 trades.
+        assert!(nse.is_trading_day(NaiveDate::from_ymd_opt(2026, 7, 22).unwrap()));
+    }
+
+    #[test]
+    fn a_date_past_the_holiday_list_is_named() {
+        let nse = ExchangeSession::nse();
+        assert_eq!(nse.holidays_known_through(), Some(2026));
+        let in_list = NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
+        let past = NaiveDate::from_ymd_opt(2027, 1, 4).unwrap();
+        assert_eq!(nse.past_holiday_list(in_list), None);
+        assert_eq!(nse.past_holiday_list(past), Some(2026));
+        let extended = nse.with_holidays([NaiveDate::from_ymd_opt(2027, 1, 26).unwrap()]);
+        assert_eq!(extended.past_holiday_list(past), None);
+        // A session without any holiday list is never "past" it.
+        let mut bare = ExchangeSession::nse();
+        bare.holidays = Arc::new(BTreeSet::new());
+        assert_eq!(bare.holidays_known_through(), None);
+        assert_eq!(bare.past_holiday_list(past), None);
     }
 
     #[test]

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 ///     open_time: Timestamp::EPOCH, timeframe: Timeframe::M15, open: Decimal::from(c),
 ///     high: Decimal::from(h), low: Decimal::from(l), close: Decimal::from(c),
 ///     volume: Decimal::ONE, trades: 1,
+///     quote_volume: None, taker_buy_volume: None, taker_buy_quote_volume: None,
 /// };
 /// let v = Volatility::from_candles(&[bar(100, 101, 99), bar(102, 103, 100), bar(101, 104, 98)], 14);
 /// assert!((v.bar_range_pct.unwrap() - 5.940_594).abs() < 1e-5); // (104 − 98) / 101

@@ -200,7 +200,7 @@ pub(super) fn entry_gates(
 
 fn bad_inputs(ctx: &RiskContext<'_>, gates: &mut Vec<RiskReason>) {
     let bad = |input, value: String| RiskReason::BadInput { input, value };
-    if ctx.price <= Decimal::ZERO {
+    if ctx.price <= Decimal::ZERO || ctx.price > crate::MAX_PRICE {
         gates.push(bad(BadInput::Price, ctx.price.to_string()));
     }
     let v = ctx.volatility;

@@ -38,7 +38,7 @@ pub use guard::{GuardState, RiskGuard};
 pub use kill_switch::KillSwitch;
 pub use limits::RiskLimits;
 pub use proposal::{Action, Proposal};
-pub use reason::{BadInput, RiskReason, StopBasis, VolatilityTrigger};
+pub use reason::{BadInput, NotRepeated, RiskReason, StopBasis, VolatilityTrigger};
 pub use verdict::{Effect, Finding, Verdict, VerdictStatus};
 
 #[cfg(test)]

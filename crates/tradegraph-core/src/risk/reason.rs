@@ -2,6 +2,7 @@
 
 use super::number::num;
 use crate::money::Money;
+use crate::order::ClientOrderId;
 use crate::{Currency, Decimal, Price, Quantity, Symbol, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -20,7 +21,7 @@ pub enum VolatilityTrigger {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BadInput {
-    /// The current price (not positive).
+    /// The current price (not positive, or above [`MAX_PRICE`](crate::MAX_PRICE)).
     Price,
     /// A volatility figure (NaN, infinite or negative).
     Volatility,
@@ -38,6 +39,34 @@ pub enum StopBasis {
     Atr,
     /// A percent of the price.
     Percent,
+}
+
+/// Why the order journal does not send an order again under a client order id it knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum NotRepeated {
+    /// Its intent was abandoned when the bot restarted: the broker never received it, and a
+    /// decision is not repeated later.
+    Abandoned,
+    /// Another request was recorded under the same client order id.
+    OtherRequest,
+    /// Its intent says it was sent, but the broker does not know the order.
+    UnknownToBroker,
+}
+
+impl fmt::Display for NotRepeated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Abandoned => {
+                "it was abandoned when the bot restarted (the broker never received it); a decision is not repeated"
+            }
+            Self::OtherRequest => "an intent with this client order id and another request exists",
+            Self::UnknownToBroker => {
+                "its intent says it was sent but the broker does not know the order; it is not sent again"
+            }
+        })
+    }
 }
 
 /// The reason behind one clamp, rejection or forced close. The [`Display`](fmt::Display) text is
@@ -287,6 +316,14 @@ pub enum RiskReason {
     },
     /// At execution: the position the close was for is gone (flat, or now on the other side).
     NothingToClose,
+    /// At execution: the order journal knows this order's client order id and does not send it
+    /// again (a cycle run again after a restart).
+    OrderNotRepeated {
+        /// The order.
+        client_id: ClientOrderId,
+        /// Why it is not sent.
+        why: NotRepeated,
+    },
 }
 
 impl fmt::Display for RiskReason {
@@ -438,6 +475,9 @@ impl fmt::Display for RiskReason {
             ),
             Self::NothingToClose => {
                 f.write_str("there is no position on that side left to close: the close is not sent")
+            }
+            Self::OrderNotRepeated { client_id, why } => {
+                write!(f, "order {client_id} is not sent again: {why}")
             }
         }
     }

@@ -42,8 +42,13 @@ impl fmt::Display for CheckpointId {
 pub struct TaskSpec {
     /// The node.
     pub node: NodeName,
-    /// The map node's item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The map node's item (`Some(Value::Null)` for an item that serializes to `null`, which is
+    /// read back as such, not as no item).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::state::merge_support::present"
+    )]
     pub item: Option<serde_json::Value>,
 }
 
@@ -97,8 +102,12 @@ pub struct Interrupt {
     pub node: NodeName,
     /// Why.
     pub kind: InterruptKind,
-    /// What a dynamic interrupt asks.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// What a dynamic interrupt asks (a `null` payload is read back as `Some(Value::Null)`).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::state::merge_support::present"
+    )]
     pub payload: Option<serde_json::Value>,
 }
 

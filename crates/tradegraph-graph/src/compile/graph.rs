@@ -74,4 +74,6 @@ pub(crate) struct Graph<S: GraphState> {
     pub(crate) loops: Vec<CompiledLoop<S>>,
     pub(crate) limits: Limits,
     pub(crate) topology: Topology,
+    /// Metric handles, registered with the recorder in use.
+    pub(crate) meters: crate::metrics::GraphMeters,
 }

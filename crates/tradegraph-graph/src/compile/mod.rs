@@ -116,8 +116,13 @@ pub(crate) fn compile<S: GraphState>(
         interrupt_after: decls.interrupt_after.clone(),
         limits: decls.limits.clone(),
     };
+    let meters = crate::metrics::GraphMeters::new(
+        &decls.name,
+        resolved.nodes.iter().map(|n| n.name.clone()).collect(),
+    );
     Ok(CompiledGraph {
         graph: Arc::new(Graph {
+            meters,
             name: decls.name,
             nodes: resolved.nodes,
             index: resolved.index,

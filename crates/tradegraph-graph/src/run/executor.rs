@@ -64,6 +64,8 @@ pub(crate) struct Run<S: GraphState> {
     emit: Option<Emit>,
     pub(crate) run_id: Arc<str>,
     pub(crate) thread_id: Arc<str>,
+    /// The graph's metric handles, for the recorder in use when the run started.
+    pub(crate) meters: Arc<crate::metrics::Meters>,
     pub(crate) cancel: CancellationToken,
     extensions: Arc<Extensions>,
     max_steps: u64,
@@ -98,6 +100,7 @@ impl<S: GraphState> Run<S> {
             cp,
             run_id,
             thread_id,
+            meters: g.meters.current(),
             cancel: config.cancel.unwrap_or_default(),
             extensions: Arc::new(config.extensions),
             max_steps: config.max_steps.unwrap_or(g.limits.max_steps),
@@ -280,6 +283,9 @@ impl<S: GraphState> Run<S> {
                         };
                         cp.put_writes(&self.thread_id, id, vec![write]).await?;
                     }
+                    if let Some(meter) = self.meters.nodes.get(self.next[index].node) {
+                        meter.duration.record(duration.as_secs_f64());
+                    }
                     self.sink.send(|| Event::NodeFinished {
                         node,
                         step,
@@ -304,6 +310,9 @@ impl<S: GraphState> Run<S> {
                         return Err(GraphError::Cancelled);
                     }
                     tracing::error!(node = %node, step, attempts, %error, "node failed");
+                    if let Some(meter) = self.meters.nodes.get(self.next[index].node) {
+                        meter.failures.increment(1);
+                    }
                     self.sink.send(|| Event::NodeFailed {
                         node: node.clone(),
                         step,
@@ -327,6 +336,11 @@ impl<S: GraphState> Run<S> {
         let node = &self.g.nodes[task.node];
         TaskInput {
             index,
+            retries: self
+                .meters
+                .nodes
+                .get(task.node)
+                .map_or_else(metrics::Counter::noop, |m| m.retries.clone()),
             imp: node.imp.clone(),
             item: task.item.clone(),
             state: self.state.clone(),

@@ -150,6 +150,7 @@ impl<S: GraphState> CompiledGraph<S> {
         config: RunConfig,
         sink: Sink<S>,
     ) -> Result<RunOutput<S>, GraphError> {
+        let started = std::time::Instant::now();
         let mut run = Run::new(
             self.graph.clone(),
             self.checkpointer.clone(),
@@ -171,6 +172,7 @@ impl<S: GraphState> CompiledGraph<S> {
         .instrument(span)
         .await;
         report_failure(&sink, &result);
+        record_run(&self.graph.meters, &result, started);
         result
     }
 
@@ -181,6 +183,7 @@ impl<S: GraphState> CompiledGraph<S> {
         config: RunConfig,
         sink: Sink<S>,
     ) -> Result<RunOutput<S>, GraphError> {
+        let started = std::time::Instant::now();
         let result = async {
             let cp = self.checkpointer("resume")?;
             let checkpoint = cp.latest(thread_id).await?.ok_or_else(|| GraphError::NoCheckpoint {
@@ -198,8 +201,24 @@ impl<S: GraphState> CompiledGraph<S> {
         }
         .await;
         report_failure(&sink, &result);
+        record_run(&self.graph.meters, &result, started);
         result
     }
+}
+
+fn record_run<S: GraphState>(
+    meters: &crate::metrics::GraphMeters,
+    result: &Result<RunOutput<S>, GraphError>,
+    started: std::time::Instant,
+) {
+    use crate::metrics::RunEnd;
+    let end = match result {
+        Ok(out) if matches!(out.status, RunStatus::Finished) => RunEnd::Finished,
+        Ok(_) => RunEnd::Interrupted,
+        Err(GraphError::Cancelled) => RunEnd::Cancelled,
+        Err(_) => RunEnd::Failed,
+    };
+    meters.current().run_ended(end, started.elapsed());
 }
 
 fn report_failure<S: GraphState>(sink: &Sink<S>, result: &Result<RunOutput<S>, GraphError>) {

@@ -11,6 +11,8 @@ use tracing::Instrument;
 
 pub(crate) struct TaskInput<S: GraphState> {
     pub(crate) index: usize,
+    /// Counts this node's retried attempts.
+    pub(crate) retries: metrics::Counter,
     pub(crate) imp: NodeImpl<S>,
     pub(crate) item: Option<serde_json::Value>,
     pub(crate) state: Arc<S>,
@@ -29,6 +31,7 @@ pub(crate) struct TaskOutcome<U> {
 pub(crate) async fn run_task<S: GraphState>(input: TaskInput<S>) -> TaskOutcome<S::Update> {
     let TaskInput {
         index,
+        retries,
         imp,
         item,
         state,
@@ -90,6 +93,7 @@ pub(crate) async fn run_task<S: GraphState>(input: TaskInput<S>) -> TaskOutcome<
             };
         };
         tracing::warn!(node = %ctx.node, attempt, ?delay, %error, "node attempt failed; retrying");
+        retries.increment(1);
         sink.send(|| Event::NodeRetrying {
             node: ctx.node.clone(),
             step: ctx.step,

@@ -79,6 +79,18 @@ pub(crate) mod support {
         Ok(())
     }
 
+    /// Reads an update field that is present as set, `null` included. The update field of an
+    /// `Option<T>` state field is an `Option<Option<T>>`, where `Some(None)` (written `null`)
+    /// clears the field; serde's default reading takes `null` for an absent field (leave it
+    /// alone), so a clearing write would be lost in a checkpoint's pending writes.
+    pub fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+        T: serde::Deserialize<'de>,
+    {
+        T::deserialize(deserializer).map(Some)
+    }
+
     /// Errors when two writes set the same key of a map-merge field.
     pub fn check_map_keys<U, M: MergeMap>(
         writes: &[Write<U>],

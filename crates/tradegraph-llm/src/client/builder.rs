@@ -202,7 +202,10 @@ impl LlmBuilder {
             .into_iter()
             .enumerate()
             .map(|(i, (p, o))| Member::new(p, i, o.weight, o.limits, self.breaker))
-            .collect();
+            .collect::<Vec<_>>();
+        for member in &members {
+            crate::metrics::breaker(member.name(), crate::fallback::BreakerState::Closed);
+        }
         Ok(Llm {
             inner: Arc::new(Inner {
                 members,

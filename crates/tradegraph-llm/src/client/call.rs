@@ -3,7 +3,8 @@
 use super::member::{Admission, Member, ProbeGuard};
 use super::Inner;
 use crate::cache::{CacheKey, CacheMode, CacheRecord};
-use crate::fallback::{Blocked, LlmEvent, Permit, Transition};
+use crate::fallback::{Blocked, BreakerState, LlmEvent, Permit, Transition};
+use crate::metrics::CallLabels;
 use crate::structured::{decode, run_structured, Decoded, Decoder};
 use crate::{FailedAttempt, LlmError, PreparedSchema, Request, Response, Usage};
 use futures::future::BoxFuture;
@@ -182,6 +183,7 @@ impl Inner {
             let member = &self.members[i];
             let key = CacheKey::for_provider(member.provider.as_ref(), request);
             if let Some(done) = self.cached(member, &key, op, true).await? {
+                labels(member, &done.response.model, request).counted("cached");
                 return Ok(done);
             }
             first_key.get_or_insert(key);
@@ -266,10 +268,12 @@ impl Inner {
             if let Ok(Some(done)) = self.cached(member, key, op, false).await {
                 guard.armed = false;
                 member.lock().breaker.on_abandoned();
+                labels(member, &done.response.model, request).counted("cached");
                 return Step::Done(done);
             }
         }
         let model = request.model_or(member.provider.model()).to_owned();
+        let meter = labels(member, &model, request);
         let reserved = self
             .ledger()
             .reserve(member.name(), &model, estimate(request));
@@ -279,6 +283,7 @@ impl Inner {
                 reservation: Some(reservation),
             },
             Err(error) => {
+                meter.counted(error.kind().label());
                 if let LlmError::BudgetExceeded { what } = &error {
                     self.events
                         .emit(LlmEvent::BudgetExceeded { what: what.clone() });
@@ -332,6 +337,8 @@ impl Inner {
                     state.breaker.on_success()
                 };
                 self.transition(member, transition);
+                meter.called("ok", elapsed, spent, cost);
+                meter.repaired(repairs);
                 response.cost = cost;
                 tracing::debug!(parent: &span, latency_ms = elapsed.as_millis() as u64, tokens = spent.total(), repairs, "llm call answered");
                 if let (Some(key), Some(cache)) = (key, &self.cache) {
@@ -363,7 +370,9 @@ impl Inner {
             }
             Err(error) => {
                 self.record_failure(member, &error);
+                meter.called(error.kind().label(), elapsed, spent, cost);
                 if self.failover.fail_over(&error) {
+                    meter.failed_over(error.kind());
                     tracing::warn!(parent: &span, error = %error, "llm call failed; failing over");
                     self.events.emit(LlmEvent::Failover {
                         provider: member.name().to_owned(),
@@ -412,6 +421,14 @@ impl Inner {
 
     fn transition(&self, member: &Member, transition: Option<Transition>) {
         let provider = member.name().to_owned();
+        if let Some(transition) = transition {
+            let state = match transition {
+                Transition::Opened(_) => BreakerState::Open,
+                Transition::HalfOpened => BreakerState::HalfOpen,
+                Transition::Closed => BreakerState::Closed,
+            };
+            crate::metrics::breaker(&provider, state);
+        }
         let event = match transition {
             None => return,
             Some(Transition::Opened(retry_in)) => {
@@ -425,6 +442,18 @@ impl Inner {
             }
         };
         self.events.emit(event);
+    }
+}
+
+/// The metric labels of a call to `member` for `request`.
+fn labels<'a>(member: &'a Member, model: &'a str, request: &'a Request) -> CallLabels<'a> {
+    CallLabels {
+        provider: member.name(),
+        model,
+        agent: request
+            .agent
+            .as_deref()
+            .unwrap_or(crate::metrics::UNKNOWN_AGENT),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Configuration files: TOML and YAML.
 
 use super::LlmConfig;
-use crate::LlmError;
+use crate::{LlmError, Secret};
 use std::path::Path;
 
 impl LlmConfig {
@@ -91,9 +91,8 @@ fn scrub(message: &str, source: &str) -> String {
         if ["key", "token", "secret"].iter().any(|w| lower.contains(w)) {
             if let Some((_, value)) = trimmed.split_once(['=', ':']) {
                 let value = value.trim().trim_matches(['"', '\'', ',', '}', ' ']);
-                if value.len() >= 4 {
-                    out = out.replace(value, "***");
-                }
+                // Whole tokens only for a short value: see `Secret::redact`.
+                out = Secret::new(value).redact(&out);
             }
         }
         if trimmed.len() >= 4 {
@@ -245,5 +244,16 @@ providers:
             .unwrap_err()
             .to_string()
             .contains("x.json"));
+    }
+
+    #[test]
+    fn scrub_of_a_short_value_mangles_unrelated_text() {
+        // A short key's letters must not be cut out of the parser's words.
+        let err = LlmConfig::from_toml(
+            "[[providers]]\nkind = \"openai\"\napi_key = \"ring\"\ntimeout = \"x\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("invalid type: string"), "{err}");
     }
 }

@@ -310,17 +310,21 @@ fn sensitive(value: &str) -> Result<HeaderValue, LlmError> {
     Ok(v)
 }
 
+/// The base URL, checked. Errors show it with its credentials redacted (`crate::redact_url`).
 fn parse_base(provider: &str, base: &str) -> Result<Url, LlmError> {
+    let shown = || crate::redact_url(base.trim());
     let url = Url::parse(base.trim())
-        .map_err(|e| LlmError::Config(format!("{provider}: base URL `{base}`: {e}")))?;
+        .map_err(|e| LlmError::Config(format!("{provider}: base URL `{}`: {e}", shown())))?;
     if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
         return Err(LlmError::Config(format!(
-            "{provider}: base URL `{base}` must be http(s)://host[/path]"
+            "{provider}: base URL `{}` must be http(s)://host[/path]",
+            shown()
         )));
     }
     if url.query().is_some() || !url.username().is_empty() || url.password().is_some() {
         return Err(LlmError::Config(format!(
-            "{provider}: the base URL must carry no query string or credentials (give the key as a key)"
+            "{provider}: base URL `{}` must carry no query string or credentials (give the key as a key)",
+            shown()
         )));
     }
     Ok(url)

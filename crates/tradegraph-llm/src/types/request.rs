@@ -31,6 +31,9 @@ pub struct Request {
     pub schema: Option<Arc<PreparedSchema>>,
     /// A timeout for this call, overriding the provider's.
     pub timeout: Option<Duration>,
+    /// Who asks (`technical`, `risk_manager`, ...): the `agent` label of the call's metrics.
+    /// A short fixed name, never free text; it is not sent to the provider.
+    pub agent: Option<String>,
 }
 
 impl Request {
@@ -76,6 +79,18 @@ impl Request {
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+    /// Names who asks, for the metrics (see [`crate::metrics`]).
+    ///
+    /// ```
+    /// use tradegraph_llm::Request;
+    /// let req = Request::chat("Be brief.", "Hi").agent("technical");
+    /// assert_eq!(req.agent.as_deref(), Some("technical"));
+    /// ```
+    #[must_use]
+    pub fn agent(mut self, agent: impl Into<String>) -> Self {
+        self.agent = Some(agent.into());
         self
     }
 

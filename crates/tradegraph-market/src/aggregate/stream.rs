@@ -24,8 +24,8 @@ use tradegraph_core::{Symbol, Timeframe, TradingSession};
 /// let btc = Instrument::btc_usdt();
 /// let trade = |ts: &str, id| MarketEvent::Trade {
 ///     symbol: btc.symbol.clone(),
-///     trade: Trade { ts: ts.parse().unwrap(), price: "100".parse().unwrap(),
-///                    quantity: "1".parse().unwrap(), aggressor: Side::Buy, trade_id: id },
+///     trade: Trade::new(ts.parse().unwrap(), "100".parse().unwrap(), "1".parse().unwrap(),
+///                       Side::Buy, id),
 /// };
 /// let feed = futures::stream::iter([trade("2024-01-01T10:00:01Z", 1), trade("2024-01-01T10:01:01Z", 2)]).boxed();
 /// let events: Vec<_> = with_candles(feed, btc.symbol.clone(), btc.session.clone(), Default::default())

@@ -230,6 +230,11 @@ impl CandleAggregator {
             None => now,
         };
         self.fill_before(target, out);
+        // Time has moved on: every minute before `target` is over, filled or not (a silence
+        // longer than the fill limit is a gap), so no later data reopens what closes below.
+        if let Some(until) = &mut self.closed_until {
+            *until = (*until).max(target);
+        }
         for slot in &mut self.higher {
             if slot.as_ref().is_some_and(|h| h.end <= now) {
                 if let Some(h) = slot.take() {

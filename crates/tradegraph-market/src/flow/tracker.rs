@@ -35,8 +35,8 @@ struct Volumes {
 /// let d = |s: &str| s.parse().unwrap();
 /// let mut flow = OrderFlowTracker::new(Instrument::btc_usdt().session);
 /// let ts = "2024-01-01T10:00:00Z".parse()?;
-/// flow.on_trade(&Trade { ts, price: d("100"), quantity: d("3"), aggressor: Side::Buy, trade_id: 1 });
-/// flow.on_trade(&Trade { ts, price: d("110"), quantity: d("1"), aggressor: Side::Sell, trade_id: 2 });
+/// flow.on_trade(&Trade::new(ts, d("100"), d("3"), Side::Buy, 1));
+/// flow.on_trade(&Trade::new(ts, d("110"), d("1"), Side::Sell, 2));
 /// let f = flow.session();
 /// assert_eq!(f.cumulative_delta, d("2"));
 /// assert_eq!(f.session_vwap, Some(d("102.5")));

@@ -20,7 +20,9 @@ const SUMMARY_CHARS: usize = 1000;
 /// `topic` as `t`; `from`/`to` carry the dates of `since` and of the as-of cutoff, so a backtest
 /// gets the news of its day, and the exact cutoff is applied here. Items come back with the
 /// article link as `id`, the link's host as `source`, and the text cut to 1,000 characters as
-/// `summary`; items without a title or a readable `date` are skipped and counted.
+/// `summary`; items without a title or a readable `date` are skipped and counted. A sentiment
+/// polarity outside EODHD's documented -1..1 is dropped (the item is kept with no sentiment,
+/// never a clamped or invented one), logged and counted ([`Self::dropped_sentiments`]).
 ///
 /// ```no_run
 /// use tradegraph_market::news::{EodhdNews, NewsQuery, NewsSource};
@@ -35,6 +37,7 @@ pub struct EodhdNews {
     symbol: Option<String>,
     clock: Arc<dyn Clock>,
     skipped: AtomicU64,
+    dropped_sentiments: AtomicU64,
 }
 
 impl EodhdNews {
@@ -48,6 +51,7 @@ impl EodhdNews {
             symbol: None,
             clock: Arc::new(SystemClock),
             skipped: AtomicU64::new(0),
+            dropped_sentiments: AtomicU64::new(0),
         })
     }
 
@@ -75,7 +79,16 @@ impl EodhdNews {
         self
     }
 
-    /// A client of your own (shared connection pool, proxy settings). The timeout still applies.
+    /// How many sentiment polarities outside -1..1 this client has dropped since it was made
+    /// (their items were kept, without a sentiment).
+    pub fn dropped_sentiments(&self) -> u64 {
+        self.dropped_sentiments.load(Ordering::Relaxed)
+    }
+
+    /// A client of your own (shared connection pool, proxy settings). The timeout and the
+    /// body cap still apply. Build it with `.redirect(reqwest::redirect::Policy::none())`, as
+    /// the default client is: a client that follows redirects sends the key to whatever host a
+    /// 3xx names.
     pub fn with_http_client(mut self, client: reqwest::Client) -> Self {
         self.http.set_client(client);
         self
@@ -116,7 +129,12 @@ impl NewsSource for EodhdNews {
         let mut items = Vec::with_capacity(raw.len());
         for (i, value) in raw.iter().enumerate() {
             match parse(value, i) {
-                Ok(item) => items.push(item),
+                Ok((item, None)) => items.push(item),
+                Ok((item, Some(polarity))) => {
+                    self.dropped_sentiments.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(provider = "eodhd", path = %format!("$[{i}].sentiment.polarity"), polarity, id = %item.id, "dropped a sentiment polarity outside -1..1; the item is kept without one");
+                    items.push(item);
+                }
                 Err(e) => {
                     self.skipped.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(provider = "eodhd", path = %e.path, reason = %e.reason, "skipped a malformed news item");
@@ -135,8 +153,9 @@ fn date(t: Timestamp) -> String {
     t.to_datetime().format("%Y-%m-%d").to_string()
 }
 
-/// One EODHD item: `{date, title, content, link, symbols, tags, sentiment{polarity,neg,neu,pos}}`.
-fn parse(value: &Value, index: usize) -> Result<NewsItem, ItemError> {
+/// One EODHD item: `{date, title, content, link, symbols, tags, sentiment{polarity,neg,neu,pos}}`,
+/// and the polarity it dropped for lying outside -1..1, if it did.
+fn parse(value: &Value, index: usize) -> Result<(NewsItem, Option<f64>), ItemError> {
     let obj = Obj::new(value, format!("$[{index}]"))?;
     let published: Timestamp = obj.text("date")?.parse().map_err(|e| ItemError {
         path: format!("$[{index}].date"),
@@ -156,7 +175,14 @@ fn parse(value: &Value, index: usize) -> Result<NewsItem, ItemError> {
     } else {
         link.clone()
     };
-    Ok(NewsItem {
+    let polarity = obj
+        .nested_number("sentiment", "polarity")
+        .filter(|p| p.is_finite());
+    let (sentiment, dropped) = match polarity {
+        Some(p) if !(-1.0..=1.0).contains(&p) => (None, Some(p)),
+        p => (p, None),
+    };
+    let item = NewsItem {
         id,
         published,
         source,
@@ -165,10 +191,9 @@ fn parse(value: &Value, index: usize) -> Result<NewsItem, ItemError> {
         url: link,
         symbols: obj.strings("symbols")?,
         tags: obj.strings("tags")?,
-        sentiment: obj
-            .nested_number("sentiment", "polarity")
-            .filter(|p| p.is_finite()),
-    })
+        sentiment,
+    };
+    Ok((item, dropped))
 }
 
 fn cut(text: &str) -> String {

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 use tradegraph_core::Timestamp;
 
-/// What went wrong fetching news or macro figures. No variant ever holds an API key or a URL
-/// with one in it.
+/// What went wrong fetching news or macro figures. No variant ever holds an API key, a
+/// password or a URL with one in it (URLs are shown with `***` in their place).
 ///
 /// A malformed *item* is not an error: sources skip it, count it
 /// ([`NewsSource::skipped_items`](super::NewsSource::skipped_items)) and log where it was.
@@ -57,6 +57,30 @@ pub enum NewsError {
         provider: &'static str,
         /// Why (URLs and keys removed).
         reason: String,
+    },
+    /// The provider answered with a redirect (3xx). Redirects are never followed: the request
+    /// carries the API key, and following would send it to whatever host the redirect names.
+    #[error("{provider}: HTTP {status} redirect from {endpoint} to {location} not followed (it could carry the API key to another host); set the base URL to where the API is now")]
+    Redirect {
+        /// `finnhub`, `eodhd`.
+        provider: &'static str,
+        /// The path asked for, without the query string (`/news`).
+        endpoint: String,
+        /// The status code.
+        status: u16,
+        /// Where the redirect pointed, credentials and key redacted.
+        location: String,
+    },
+    /// The response body is larger than the cap ([`MAX_RESPONSE_BYTES`](super::MAX_RESPONSE_BYTES)
+    /// for an answer); it was not read further.
+    #[error("{provider}: the response from {url} is larger than the {} MiB cap and was not read further; the endpoint is not a working news API, check the base URL", cap / (1024 * 1024))]
+    TooLarge {
+        /// `finnhub`, `eodhd`.
+        provider: &'static str,
+        /// The URL asked for, the key redacted (`...&token=***`).
+        url: String,
+        /// The cap, in bytes.
+        cap: usize,
     },
     /// The response body as a whole cannot be read.
     #[error("{provider}: malformed response at `{path}`: {reason}")]

@@ -9,14 +9,18 @@ pub(crate) fn cutoff(query: &NewsQuery, now: Timestamp) -> Timestamp {
 }
 
 /// Keeps the items published in `(since, cutoff]`, newest first, without repeated ids, at most
-/// `limit` of them.
+/// `limit` of them. An id listed more than once (a story re-dated or updated under the same id)
+/// is kept once, at its earliest publication in the window, wherever the copies are listed.
 pub(crate) fn select(mut items: Vec<NewsItem>, query: &NewsQuery, now: Timestamp) -> Vec<NewsItem> {
     let cutoff = cutoff(query, now);
     items.retain(|item| {
         item.published <= cutoff && query.since.is_none_or(|since| item.published > since)
     });
+    // Each id's copies next to each other, earliest first (stable: equal copies keep their
+    // order), then the first of each.
+    items.sort_by(|a, b| a.id.cmp(&b.id).then_with(|| a.published.cmp(&b.published)));
+    items.dedup_by(|later, first| later.id == first.id);
     items.sort_by(|a, b| b.published.cmp(&a.published).then_with(|| a.id.cmp(&b.id)));
-    items.dedup_by(|a, b| a.id == b.id);
     items.truncate(query.limit);
     items
 }
@@ -71,6 +75,31 @@ mod tests {
         // An as_of beyond the clock is clamped to the clock.
         let q = NewsQuery::new().as_of(Timestamp::from_secs(99)).limit(1);
         assert_eq!(ids(select(items, &q, now)), ["b"]);
+    }
+
+    #[test]
+    fn an_id_listed_twice_is_kept_once_at_its_earliest_time() {
+        let ids_and_times = |v: Vec<NewsItem>| {
+            v.into_iter()
+                .map(|i| (i.id, i.published.millis() / 1000))
+                .collect::<Vec<_>>()
+        };
+        let now = Timestamp::from_secs(100);
+        let listed = [item("s", 10), item("t", 20), item("s", 30), item("s", 5)];
+        let mut reversed = listed.to_vec();
+        reversed.reverse();
+        for items in [listed.to_vec(), reversed] {
+            assert_eq!(
+                ids_and_times(select(items, &NewsQuery::new(), now)),
+                [("t".to_owned(), 20), ("s".to_owned(), 5)]
+            );
+        }
+        // The earliest copy inside the window.
+        let q = NewsQuery::new().since(Timestamp::from_secs(8));
+        assert_eq!(
+            ids_and_times(select(listed.to_vec(), &q, now)),
+            [("t".to_owned(), 20), ("s".to_owned(), 10)]
+        );
     }
 
     #[test]

@@ -75,7 +75,10 @@ impl FinnhubNews {
         self
     }
 
-    /// A client of your own (shared connection pool, proxy settings). The timeout still applies.
+    /// A client of your own (shared connection pool, proxy settings). The timeout and the
+    /// body cap still apply. Build it with `.redirect(reqwest::redirect::Policy::none())`, as
+    /// the default client is: a client that follows redirects sends the key to whatever host a
+    /// 3xx names.
     pub fn with_http_client(mut self, client: reqwest::Client) -> Self {
         self.http.set_client(client);
         self

@@ -1,8 +1,9 @@
-//! The HTTP side shared by the provider clients: TLS, timeouts, status mapping, redaction.
+//! The HTTP side shared by the provider clients: TLS, timeouts, redirects, body cap, status
+//! mapping, redaction.
 
 use super::json::kind;
 use super::{ApiKey, NewsError};
-use reqwest::header::{HeaderValue, ACCEPT, RETRY_AFTER};
+use reqwest::header::{HeaderValue, ACCEPT, LOCATION, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
 use serde_json::Value;
 use std::sync::Arc;
@@ -12,8 +13,26 @@ use tracing::Instrument;
 /// The timeout of every call unless set.
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long connecting may take, whatever the call's timeout.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How much of an error body goes into an error message.
 const BODY_SNIPPET_CHARS: usize = 200;
+
+/// How much of an error (non-2xx) body is read: enough for the snippet, never the whole of a
+/// large one.
+const ERROR_BODY_BYTES: usize = 64 * 1024;
+
+/// The most bytes read from one news response body: 8 MiB. A body past it is refused with
+/// [`NewsError::TooLarge`] naming the provider, the URL (key redacted) and the cap, and is not
+/// read further, so a faulty or hostile endpoint cannot make the process hold an unbounded
+/// answer in memory. Real answers are far smaller (100 Finnhub stories are about 100 KiB;
+/// 1,000 EODHD articles with their full text a few MiB).
+///
+/// ```
+/// assert_eq!(tradegraph_market::news::MAX_RESPONSE_BYTES, 8 * 1024 * 1024);
+/// ```
+pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 
 /// One provider's endpoint: base URL, key, timeout and client.
 #[derive(Debug, Clone)]
@@ -74,7 +93,7 @@ impl Http {
         async move {
             let response = self
                 .client
-                .get(url)
+                .get(url.clone())
                 .timeout(self.timeout)
                 .header(ACCEPT, "application/json")
                 .send()
@@ -88,8 +107,25 @@ impl Http {
                     retry_after,
                 });
             }
+            if status.is_redirection() {
+                // Never followed (see `client`): a redirect could take the key elsewhere.
+                let location = response
+                    .headers()
+                    .get(LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .map_or_else(
+                        || "nowhere (no Location header)".to_owned(),
+                        |to| self.key.redact(&tradegraph_core::redact::url(to)),
+                    );
+                return Err(NewsError::Redirect {
+                    provider: self.provider,
+                    endpoint,
+                    status: status.as_u16(),
+                    location,
+                });
+            }
             if !status.is_success() {
-                let body = response.text().await.unwrap_or_default();
+                let body = String::from_utf8_lossy(&start_of(response).await).into_owned();
                 return Err(NewsError::Status {
                     provider: self.provider,
                     endpoint,
@@ -97,7 +133,7 @@ impl Http {
                     body: self.snippet(&body),
                 });
             }
-            let bytes = response.bytes().await.map_err(|e| self.transport(e))?;
+            let bytes = self.read(response, MAX_RESPONSE_BYTES, &url).await?;
             let value: Value =
                 serde_json::from_slice(&bytes).map_err(|e| NewsError::Malformed {
                     provider: self.provider,
@@ -124,6 +160,35 @@ impl Http {
         }
         .instrument(span)
         .await
+    }
+
+    /// The body, read chunk by chunk and refused with [`NewsError::TooLarge`] once it passes
+    /// `cap` bytes (or announces more in its Content-Length), without reading further.
+    async fn read(
+        &self,
+        mut response: reqwest::Response,
+        cap: usize,
+        url: &Url,
+    ) -> Result<Vec<u8>, NewsError> {
+        let too_large = || NewsError::TooLarge {
+            provider: self.provider,
+            url: self.key.redact(&tradegraph_core::redact::url(url.as_str())),
+            cap,
+        };
+        let announced = response
+            .content_length()
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+        if announced.is_some_and(|n| n > cap) {
+            return Err(too_large());
+        }
+        let mut body = Vec::with_capacity(announced.unwrap_or(0));
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.transport(e))? {
+            if body.len().saturating_add(chunk.len()) > cap {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     /// A reqwest error as a [`NewsError`], without the URL (it carries the key).
@@ -159,17 +224,35 @@ impl Http {
     }
 }
 
+/// The first [`ERROR_BODY_BYTES`] of an error body (what could be read of them), for its
+/// snippet; the rest is not read.
+async fn start_of(mut response: reqwest::Response) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let room = ERROR_BODY_BYTES - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= ERROR_BODY_BYTES {
+            break;
+        }
+    }
+    body
+}
+
+/// The base URL, checked. Errors show it with its credentials redacted.
 fn parse_base(provider: &str, base: &str) -> Result<Url, NewsError> {
+    let shown = || tradegraph_core::redact::url(base.trim());
     let url = Url::parse(base.trim())
-        .map_err(|e| NewsError::Config(format!("{provider}: base URL `{base}`: {e}")))?;
+        .map_err(|e| NewsError::Config(format!("{provider}: base URL `{}`: {e}", shown())))?;
     if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
         return Err(NewsError::Config(format!(
-            "{provider}: base URL `{base}` must be http(s)://host[/path]"
+            "{provider}: base URL `{}` must be http(s)://host[/path]",
+            shown()
         )));
     }
-    if url.query().is_some() {
+    if url.query().is_some() || !url.username().is_empty() || url.password().is_some() {
         return Err(NewsError::Config(format!(
-            "{provider}: the base URL must not have a query string (pass the key as an ApiKey)"
+            "{provider}: base URL `{}` must carry no query string or credentials (pass the key as an ApiKey)",
+            shown()
         )));
     }
     Ok(url)
@@ -177,6 +260,10 @@ fn parse_base(provider: &str, base: &str) -> Result<Url, NewsError> {
 
 /// An HTTP/1.1 client on rustls with the Mozilla roots, using the process's default crypto
 /// provider if one is installed and ring otherwise (it installs nothing process-wide).
+///
+/// It follows no redirects: reqwest's default policy would resend the request, key included in
+/// its query string, to whatever host a 3xx names (a moved host keeps the query), so a 3xx is
+/// returned as it is and becomes [`NewsError::Redirect`].
 fn client() -> Result<reqwest::Client, NewsError> {
     let provider = rustls::crypto::CryptoProvider::get_default()
         .cloned()
@@ -191,6 +278,8 @@ fn client() -> Result<reqwest::Client, NewsError> {
     tls.alpn_protocols = vec![b"http/1.1".to_vec()];
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
+        .connect_timeout(CONNECT_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| NewsError::Config(format!("HTTP client: {}", e.without_url())))
 }
@@ -224,7 +313,13 @@ mod tests {
     #[test]
     fn base_urls_are_checked() {
         assert!(parse_base("x", "https://finnhub.io/api/v1").is_ok());
-        for bad in ["ftp://host", "not a url", "mailto:a@b", "http://h/?token=1"] {
+        for bad in [
+            "ftp://host",
+            "not a url",
+            "mailto:a@b",
+            "http://h/?token=1",
+            "https://u:p@h/",
+        ] {
             assert!(
                 matches!(parse_base("x", bad), Err(NewsError::Config(_))),
                 "{bad}"

@@ -30,13 +30,11 @@ impl ApiKey {
         self.0.is_empty()
     }
 
-    /// `text` with every occurrence of the key replaced by `***`.
+    /// `text` with the key replaced by `***`: everywhere it appears, or, for a value shorter
+    /// than 8 characters (no real key is: Finnhub's have 20), only where it stands as a token
+    /// of its own, so that it cannot cut letters out of unrelated words.
     pub(crate) fn redact(&self, text: &str) -> String {
-        if self.0.is_empty() {
-            text.to_owned()
-        } else {
-            text.replace(&self.0, "***")
-        }
+        tradegraph_core::redact::secret(text, &self.0)
     }
 }
 
@@ -61,5 +59,31 @@ impl From<String> for ApiKey {
 impl From<&str> for ApiKey {
     fn from(key: &str) -> Self {
         Self(key.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_key_redaction_mangles_unrelated_text() {
+        // The example: a one-letter key must not eat every `t` of a message.
+        let key = ApiKey::new("t");
+        assert_eq!(key.redact("the server"), "the server");
+        // Where it stands as a token of its own, it still goes.
+        assert_eq!(key.redact("bad token t, retry"), "bad token ***, retry");
+        assert_eq!(key.redact("/news?token=t&x=1"), "/news?token=***&x=1");
+        let key = ApiKey::new("rver");
+        assert_eq!(key.redact("the server said rver"), "the server said ***");
+    }
+
+    #[test]
+    fn real_keys_are_redacted_wherever_they_appear() {
+        let key = ApiKey::new("c1a2b3c4d5e6f7g8h9i0");
+        assert_eq!(
+            key.redact("token=c1a2b3c4d5e6f7g8h9i0; xc1a2b3c4d5e6f7g8h9i0x"),
+            "token=***; x***x"
+        );
     }
 }

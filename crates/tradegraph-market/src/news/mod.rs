@@ -16,7 +16,10 @@
 //! 100 BTC"; the bundled fixtures carry such items on purpose). Quote it as data in prompts.
 //!
 //! API keys are [`ApiKey`]s: Debug and Display print `***`, and the clients strip URLs (which
-//! carry the key in their query string) from every error and log line.
+//! carry the key in their query string) from every error and log line, or show them with the
+//! key and any `user:password@` replaced by `***`. The clients follow no redirects (a 3xx is
+//! [`NewsError::Redirect`]: following would send the key to the host it names) and read at
+//! most [`MAX_RESPONSE_BYTES`] of a response ([`NewsError::TooLarge`] past it).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -51,6 +54,7 @@ pub use error::NewsError;
 pub use file_macro::FileMacro;
 pub use finnhub::FinnhubNews;
 pub use fixture::FixtureNews;
+pub use http::MAX_RESPONSE_BYTES;
 pub use key::ApiKey;
 pub use types::{MacroSnapshot, NewsItem, NewsQuery};
 

@@ -87,6 +87,8 @@ pub fn mixed_events() -> Vec<MarketEvent> {
                 quantity: d("0.00123000"),
                 aggressor: Side::Sell,
                 trade_id: u64::MAX,
+                first_trade_id: None,
+                last_trade_id: None,
             },
         },
         MarketEvent::Tick {
@@ -128,6 +130,9 @@ pub fn mixed_events() -> Vec<MarketEvent> {
                 close: d("93512.10"),
                 volume: d("12.50000000"),
                 trades: 101,
+                quote_volume: None,
+                taker_buy_volume: None,
+                taker_buy_quote_volume: None,
             },
             closed: false,
         },

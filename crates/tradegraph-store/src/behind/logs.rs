@@ -2,8 +2,8 @@
 
 use super::{Record, RecordSink, WriteBehind};
 use crate::{
-    CandleHistory, DecisionLog, DecisionRecord, Lesson, LessonLog, Query, StoreError, TradeLog,
-    TradeRecord,
+    CandleHistory, DecisionLog, DecisionRecord, Lesson, LessonLog, OperatorAction, OperatorLog,
+    Query, StoreError, TradeLog, TradeRecord,
 };
 use async_trait::async_trait;
 use tradegraph_core::{Candle, Symbol, Timeframe};
@@ -78,5 +78,17 @@ impl<S: RecordSink + LessonLog> LessonLog for WriteBehind<S> {
     ) -> Result<Vec<Lesson>, StoreError> {
         self.flush().await?;
         self.sink().recent_lessons(instrument, agent, n).await
+    }
+}
+
+#[async_trait]
+impl<S: RecordSink + OperatorLog> OperatorLog for WriteBehind<S> {
+    async fn record_action(&self, action: &OperatorAction) -> Result<(), StoreError> {
+        self.submit(Record::OperatorAction(action.clone())).await
+    }
+
+    async fn actions(&self, query: &Query) -> Result<Vec<OperatorAction>, StoreError> {
+        self.flush().await?;
+        self.sink().actions(query).await
     }
 }

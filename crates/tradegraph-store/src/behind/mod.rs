@@ -11,19 +11,35 @@
 //! lost acknowledgement leaves one copy: every record is stored exactly once. A spill file left
 //! by a previous run is written back first.
 //!
+//! Every record is stamped with a version when it is queued ([`Versioned`]), kept in the spill
+//! file, and written with it: a record never replaces a stored one of the same key with a higher
+//! version, so a batch given up after its time limit that still lands later, after a newer
+//! write, changes nothing.
+//!
+//! A record the sink refuses for good (a bad value) is kept with the reason in
+//! `<spill file>.rejected` ([`StoreEvent::Rejected`]); one it cannot take now (a primary
+//! stepping down) is written again like a batch of a sink that is away. [`replay_rejected`]
+//! writes the rejected records again once their cause is fixed (`tradegraph store
+//! replay-rejected`).
+//!
 //! A full queue makes [`WriteBehind::submit`] wait (back-pressure), never drops.
 //!
 //! [`StoreEvent::Unavailable`]: crate::StoreEvent::Unavailable
 //! [`StoreEvent::Spilling`]: crate::StoreEvent::Spilling
 //! [`StoreEvent::Drained`]: crate::StoreEvent::Drained
 //! [`StoreEvent::Recovered`]: crate::StoreEvent::Recovered
+//! [`StoreEvent::Rejected`]: crate::StoreEvent::Rejected
 
 mod logs;
 mod record;
+mod rejected;
+mod replay;
 mod spill;
+mod version;
 mod worker;
 
-pub use record::{Record, RecordSink, Rejected};
+pub use record::{Record, RecordSink, Rejected, Versioned};
+pub use replay::{replay_rejected, ReplayReport, MAX_REJECTED_LINE};
 
 use crate::{Alerts, StoreError};
 use spill::Spill;
@@ -51,6 +67,9 @@ pub struct WriteBehindConfig {
     pub timeout: Duration,
     /// Where [`StoreEvent`](crate::StoreEvent)s go.
     pub alerts: Alerts,
+    /// The clock of the versions, in milliseconds since the Unix epoch (the wall clock; tests
+    /// step it).
+    pub(crate) clock: fn() -> i64,
 }
 
 impl WriteBehindConfig {
@@ -63,7 +82,16 @@ impl WriteBehindConfig {
             retry_interval: Duration::from_secs(1),
             timeout: Duration::from_secs(10),
             alerts: Alerts::new(),
+            clock: version::wall_ms,
         }
+    }
+
+    /// Sets the clock of the versions.
+    #[cfg(test)]
+    #[must_use]
+    pub(crate) fn clock(mut self, clock: fn() -> i64) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Sets the queue's capacity.
@@ -111,6 +139,7 @@ pub struct WriteBehind<S> {
     tx: mpsc::Sender<Msg>,
     sink: Arc<S>,
     spilled: Arc<AtomicU64>,
+    versions: version::Versions,
     worker: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -122,6 +151,8 @@ impl<S: RecordSink> WriteBehind<S> {
     /// [`StoreError::Spill`] when the spill file cannot be opened.
     pub async fn start(sink: Arc<S>, config: WriteBehindConfig) -> Result<Self, StoreError> {
         let spill = Spill::open(config.spill_path.clone()).await?;
+        let high_water = version::HighWater::open(&config.spill_path).await?;
+        let versions = version::Versions::new(config.clock, high_water.recorded());
         let spilled = Arc::new(AtomicU64::new(spill.pending()));
         let (tx, rx) = mpsc::channel(config.capacity.max(1));
         let worker = Worker {
@@ -134,6 +165,7 @@ impl<S: RecordSink> WriteBehind<S> {
             next_try: tokio::time::Instant::now(),
             drained: 0,
             pending_shutdown: None,
+            high_water,
             config,
         };
         let handle = tokio::spawn(worker.run());
@@ -141,19 +173,30 @@ impl<S: RecordSink> WriteBehind<S> {
             tx,
             sink,
             spilled,
+            versions,
             worker: Mutex::new(Some(handle)),
         })
     }
 
-    /// Queues a record; waits only while the queue is full.
+    /// Queues a record, stamping its version (above every version this queue's spill file
+    /// recorded, in this run or before, and above the clock's: see [`Versioned`]); waits only
+    /// while the queue is full.
     ///
     /// # Errors
     /// [`StoreError::Closed`] after [`shutdown`](Self::shutdown).
     pub async fn submit(&self, record: Record) -> Result<(), StoreError> {
         self.tx
-            .send(Msg::Record(record))
+            .send(Msg::Record(Versioned::with_version(
+                record,
+                self.versions.next(),
+            )))
             .await
-            .map_err(|_| StoreError::Closed)
+            .map_err(|_| StoreError::Closed)?;
+        crate::metrics::write_behind_depth(
+            self.tx.max_capacity() - self.tx.capacity(),
+            self.spilled.load(Ordering::Relaxed),
+        );
+        Ok(())
     }
 
     /// Waits until every record submitted before is written to the sink or safely in the spill
@@ -204,6 +247,8 @@ impl<S> std::fmt::Debug for WriteBehind<S> {
     }
 }
 
+#[cfg(test)]
+mod replay_tests;
 #[cfg(test)]
 mod spill_tests;
 #[cfg(test)]

@@ -1,9 +1,10 @@
 //! The spill file: records waiting for the sink, one JSON line each, appended and synced, read
 //! from a committed offset kept beside it (`<file>.offset`) so that a restart resumes where the
 //! last run stopped. A record read again after a crash is written again, harmlessly: the sink's
-//! writes are idempotent.
+//! writes are idempotent, and each line keeps the version its record was stamped with when it
+//! was queued (lines from before versions existed read as version 0).
 
-use super::Record;
+use super::Versioned;
 use crate::lock::{self, with_suffix, LockError};
 use crate::StoreError;
 use std::io::SeekFrom;
@@ -91,11 +92,11 @@ impl Spill {
     }
 
     /// Appends records and syncs them to disk.
-    pub(crate) async fn append(&mut self, records: &[Record]) -> Result<(), StoreError> {
+    pub(crate) async fn append(&mut self, records: &[Versioned]) -> Result<(), StoreError> {
         let mut buf = Vec::new();
         for record in records {
             serde_json::to_writer(&mut buf, record)
-                .map_err(|e| StoreError::encode(record.describe(), e))?;
+                .map_err(|e| StoreError::encode(record.record.describe(), e))?;
             buf.push(b'\n');
         }
         let mut file = OpenOptions::new()
@@ -206,16 +207,15 @@ impl Spill {
     /// Keeps a record the sink refused for good, with the reason, in `<file>.rejected`.
     pub(crate) async fn reject(&self, record: &str, error: &str) -> Result<(), StoreError> {
         let path = with_suffix(&self.path, ".rejected");
-        let line = serde_json::json!({"record": record, "error": error}).to_string() + "\n";
+        let mut line = super::rejected::RejectedLine::new(record, error).to_line();
+        line.push(b'\n');
         let mut file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(&path)
             .await
             .map_err(|e| self.io(e))?;
-        file.write_all(line.as_bytes())
-            .await
-            .map_err(|e| self.io(e))?;
+        file.write_all(&line).await.map_err(|e| self.io(e))?;
         file.sync_data().await.map_err(|e| self.io(e))
     }
 }
@@ -223,7 +223,7 @@ impl Spill {
 /// What one [`Spill::read`] found.
 pub(crate) struct Batch {
     /// The records decoded, in order.
-    pub(crate) records: Vec<Record>,
+    pub(crate) records: Vec<Versioned>,
     /// Lines that could not be decoded, with why.
     pub(crate) bad: Vec<(String, String)>,
     /// The offset after the lines read.

@@ -1,5 +1,5 @@
 //! The spill file under hostile conditions: torn appends, a reset cut short by a crash, a large
-//! file left by a previous run.
+//! file left by a previous run, a file written before records had versions.
 
 use super::tests::{config, decision, scratch, wait_drained, FlakySink};
 use super::*;
@@ -135,5 +135,65 @@ async fn a_large_spill_file_opens_and_drains_in_order() {
     wait_drained(&wb).await;
     assert_eq!(*sink.order.lock().unwrap(), ids(1_000..20_000));
     assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
+    wb.shutdown().await;
+}
+
+/// Item 4 of issue 12: the version stamped when a record is queued is kept in the spill file, so
+/// a spill written back after a restart keeps it, and records queued after the restart are newer.
+#[tokio::test]
+async fn spilled_records_keep_their_versions_across_a_restart() {
+    let path = scratch("versions");
+    let down = Arc::new(FlakySink::default());
+    down.down.store(true, Ordering::SeqCst);
+    let wb = WriteBehind::start(down.clone(), config(path.clone()))
+        .await
+        .unwrap();
+    for i in 0..5 {
+        wb.submit(Record::Decision(decision(i))).await.unwrap();
+    }
+    wb.flush().await.unwrap();
+    wb.shutdown().await;
+    let spilled: Vec<i64> = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Versioned>(l).unwrap().version)
+        .collect();
+    assert_eq!(spilled.len(), 5);
+    assert!(spilled.windows(2).all(|w| w[0] < w[1]), "{spilled:?}");
+
+    let sink = Arc::new(FlakySink::default());
+    let wb = WriteBehind::start(sink.clone(), config(path.clone()))
+        .await
+        .unwrap();
+    wb.submit(Record::Decision(decision(5))).await.unwrap();
+    wait_drained(&wb).await;
+    let written = sink.versions.lock().unwrap().clone();
+    assert_eq!(written[..5], spilled[..], "the original versions");
+    assert!(written[5] > spilled[4], "newer after the restart");
+    wb.shutdown().await;
+}
+
+/// Item 4 of issue 12: a spill file written before records had versions is still read; its
+/// records have version 0.
+#[tokio::test]
+async fn a_spill_file_without_versions_is_still_read() {
+    let path = scratch("unversioned");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut text = String::new();
+    for i in 0..3 {
+        // What the queue wrote before versions: `{"kind":"decision","record":{...}}`.
+        text += &serde_json::to_string(&Record::Decision(decision(i))).unwrap();
+        text.push('\n');
+    }
+    assert!(!text.contains("version"));
+    std::fs::write(&path, text).unwrap();
+    let sink = Arc::new(FlakySink::default());
+    let wb = WriteBehind::start(sink.clone(), config(path.clone()))
+        .await
+        .unwrap();
+    wait_drained(&wb).await;
+    assert_eq!(*sink.order.lock().unwrap(), ids(0..3));
+    assert_eq!(*sink.versions.lock().unwrap(), [0, 0, 0]);
+    assert!(!path.with_extension("jsonl.rejected").exists());
     wb.shutdown().await;
 }

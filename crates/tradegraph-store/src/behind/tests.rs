@@ -11,23 +11,26 @@ pub(super) struct FlakySink {
     pub(super) journal: MemoryJournal,
     pub(super) writes: AtomicUsize,
     pub(super) order: Mutex<Vec<String>>,
+    /// The version of each decision written, in order.
+    pub(super) versions: Mutex<Vec<i64>>,
 }
 
 #[async_trait]
 impl RecordSink for FlakySink {
-    async fn write_records(&self, records: &[Record]) -> Result<Rejected, StoreError> {
+    async fn write_records(&self, records: &[Versioned]) -> Result<Rejected, StoreError> {
         if self.down.load(Ordering::SeqCst) {
             return Err(StoreError::Closed);
         }
         let mut rejected = Vec::new();
         for (i, record) in records.iter().enumerate() {
             self.writes.fetch_add(1, Ordering::SeqCst);
-            match record {
+            match &record.record {
                 Record::Decision(d) if d.action.as_deref() == Some("BAD") => {
                     rejected.push((i, StoreError::Config("bad".into())));
                 }
                 Record::Decision(d) => {
                     self.order.lock().unwrap().push(d.decision_id.clone());
+                    self.versions.lock().unwrap().push(record.version);
                     self.journal.record_decision(d).await?;
                 }
                 _ => {}
@@ -241,4 +244,65 @@ async fn a_spill_file_serves_one_process_at_a_time() {
         "{second:?}"
     );
     first.shutdown().await;
+}
+
+/// A sink that keeps, per key, the highest version written (as MongoDB's conditional upserts
+/// do): a lower or equal version changes nothing.
+#[derive(Default)]
+struct VersionedSink(Mutex<std::collections::HashMap<String, (i64, Record)>>);
+
+#[async_trait]
+impl RecordSink for VersionedSink {
+    async fn write_records(&self, records: &[Versioned]) -> Result<Rejected, StoreError> {
+        let mut stored = self.0.lock().unwrap();
+        for r in records {
+            let key = r.record.describe();
+            if stored.get(&key).is_none_or(|(v, _)| *v < r.version) {
+                stored.insert(key, (r.version, r.record.clone()));
+            }
+        }
+        Ok(Vec::new())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+fn wall_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+#[tokio::test]
+async fn a_restart_with_the_clock_stepped_back_still_replaces_records() {
+    let spill = scratch("clock-back");
+    let sink = Arc::new(VersionedSink::default());
+    // The previous run's clock was a day ahead.
+    let ahead = config(spill.clone()).clock(|| wall_ms() + 86_400_000);
+    let first = WriteBehind::start(sink.clone(), ahead).await.unwrap();
+    first.submit(Record::Decision(decision(1))).await.unwrap();
+    first.shutdown().await;
+    drop(first);
+    // The clock was stepped back across the restart.
+    let second = WriteBehind::start(sink.clone(), config(spill.clone()).clock(wall_ms))
+        .await
+        .unwrap();
+    let newer = decision(1).action("BUY");
+    second
+        .submit(Record::Decision(newer.clone()))
+        .await
+        .unwrap();
+    second.shutdown().await;
+    let stored = sink.0.lock().unwrap();
+    let (_, record) = stored
+        .get(&Record::Decision(newer.clone()).describe())
+        .unwrap();
+    assert_eq!(
+        record,
+        &Record::Decision(newer),
+        "the later write replaced the earlier"
+    );
 }

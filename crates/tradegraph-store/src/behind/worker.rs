@@ -2,7 +2,7 @@
 //! while the sink is away, and drains the spill file in order when it returns.
 
 use super::spill::Spill;
-use super::{Record, RecordSink, Rejected, WriteBehindConfig};
+use super::{RecordSink, Rejected, Versioned, WriteBehindConfig};
 use crate::{StoreError, StoreEvent};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -12,7 +12,7 @@ use tokio::time::{sleep_until, timeout, Instant};
 // Records are nearly every message: boxing them would only add an allocation each.
 #[allow(clippy::large_enum_variant)]
 pub(super) enum Msg {
-    Record(Record),
+    Record(Versioned),
     Flush(oneshot::Sender<Result<(), StoreError>>),
     Shutdown(oneshot::Sender<()>),
 }
@@ -24,11 +24,13 @@ pub(super) struct Worker<S> {
     pub(super) config: WriteBehindConfig,
     pub(super) spilled: Arc<AtomicU64>,
     /// Records that could not even be spilled (disk trouble), oldest first.
-    pub(super) backlog: Vec<Record>,
+    pub(super) backlog: Vec<Versioned>,
     pub(super) down_since: Option<Instant>,
     pub(super) next_try: Instant,
     pub(super) drained: u64,
     pub(super) pending_shutdown: Option<oneshot::Sender<()>>,
+    /// The highest version sent or spilled, kept beside the spill file.
+    pub(super) high_water: super::version::HighWater,
 }
 
 impl<S: RecordSink> Worker<S> {
@@ -78,6 +80,7 @@ impl<S: RecordSink> Worker<S> {
     fn publish(&self) {
         let total = self.spill.pending() + self.backlog.len() as u64;
         self.spilled.store(total, Ordering::Relaxed);
+        crate::metrics::write_behind_depth(self.rx.len(), total);
     }
 
     /// Handles messages in order; returns the shutdown request, if one came.
@@ -100,15 +103,17 @@ impl<S: RecordSink> Worker<S> {
     }
 
     /// Writes to the sink, or behind what is already waiting in the spill file.
-    async fn write(&mut self, records: Vec<Record>) -> Result<(), StoreError> {
+    async fn write(&mut self, records: Vec<Versioned>) -> Result<(), StoreError> {
         if records.is_empty() {
             return Ok(());
         }
+        self.cover(&records).await;
         if self.waiting() {
             return self.spill_records(records).await;
         }
         match timeout(self.config.timeout, self.sink.write_records(&records)).await {
             Ok(Ok(rejected)) => {
+                crate::metrics::write_behind_written(records.len().saturating_sub(rejected.len()));
                 self.reject(&records, rejected).await;
                 Ok(())
             }
@@ -124,6 +129,7 @@ impl<S: RecordSink> Worker<S> {
     }
 
     fn went_down(&mut self, error: &str) {
+        crate::metrics::write_behind_failed();
         self.next_try = Instant::now() + self.config.retry_interval;
         if self.down_since.is_none() {
             self.down_since = Some(Instant::now());
@@ -138,7 +144,8 @@ impl<S: RecordSink> Worker<S> {
         }
     }
 
-    async fn spill_records(&mut self, records: Vec<Record>) -> Result<(), StoreError> {
+    async fn spill_records(&mut self, records: Vec<Versioned>) -> Result<(), StoreError> {
+        self.cover(&records).await;
         self.backlog.extend(records);
         let all = std::mem::take(&mut self.backlog);
         match self.spill.append(&all).await {
@@ -151,12 +158,23 @@ impl<S: RecordSink> Worker<S> {
         }
     }
 
-    async fn reject(&self, records: &[Record], rejected: Rejected) {
+    /// Records the highest version of `records` beside the spill file before they go out, so
+    /// that the next run's versions start above it. A failure is logged: the records are
+    /// written regardless (only a clock stepped back across a restart would then matter).
+    async fn cover(&mut self, records: &[Versioned]) {
+        if let Err(e) = self.high_water.cover(records).await {
+            tracing::error!(error = %e,
+                "cannot record the versions' high-water mark; a restart relies on the clock");
+        }
+    }
+
+    async fn reject(&self, records: &[Versioned], rejected: Rejected) {
         for (index, error) in rejected {
-            let Some(record) = records.get(index) else {
+            let Some(versioned) = records.get(index) else {
                 continue;
             };
-            let json = serde_json::to_string(record).unwrap_or_else(|_| record.describe());
+            let record = &versioned.record;
+            let json = serde_json::to_string(versioned).unwrap_or_else(|_| record.describe());
             if let Err(e) = self.spill.reject(&json, &error.to_string()).await {
                 tracing::error!(error = %e, record = %record.describe(), "cannot keep a rejected record");
             }
@@ -200,9 +218,18 @@ impl<S: RecordSink> Worker<S> {
             }
             let records = batch.records;
             if !records.is_empty() {
+                self.cover(&records).await;
                 match timeout(self.config.timeout, self.sink.write_records(&records)).await {
-                    Ok(Ok(rejected)) => self.reject(&records, rejected).await,
-                    _ => return,
+                    Ok(Ok(rejected)) => {
+                        crate::metrics::write_behind_written(
+                            records.len().saturating_sub(rejected.len()),
+                        );
+                        self.reject(&records, rejected).await;
+                    }
+                    _ => {
+                        crate::metrics::write_behind_failed();
+                        return;
+                    }
                 }
             }
             if let Err(e) = self.spill.commit(batch.offset, batch.lines).await {

@@ -1,5 +1,5 @@
-use super::{DecisionLog, LessonLog, TradeLog};
-use crate::{DecisionRecord, Lesson, Query, StoreError, TradeRecord};
+use super::{DecisionLog, LessonLog, OperatorLog, TradeLog};
+use crate::{DecisionRecord, Lesson, OperatorAction, Query, StoreError, TradeRecord};
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
@@ -10,9 +10,10 @@ struct Logs {
     decisions: HashMap<String, DecisionRecord>,
     trades: HashMap<String, TradeRecord>,
     lessons: HashMap<String, Lesson>,
+    actions: HashMap<String, OperatorAction>,
 }
 
-/// Decisions, trades and lessons in memory (unbounded: for tests, backtests and short runs).
+/// Decisions, trades, lessons and operator actions in memory (unbounded: for tests, backtests and short runs).
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), tradegraph_store::StoreError> {
@@ -116,5 +117,59 @@ impl LessonLog for MemoryJournal {
         found.sort_by(|a, b| (b.timestamp, &b.lesson_id).cmp(&(a.timestamp, &a.lesson_id)));
         found.truncate(n);
         Ok(found)
+    }
+}
+
+#[async_trait]
+impl OperatorLog for MemoryJournal {
+    async fn record_action(&self, action: &OperatorAction) -> Result<(), StoreError> {
+        self.lock()
+            .actions
+            .insert(action.action_id.clone(), action.clone());
+        Ok(())
+    }
+
+    async fn actions(&self, query: &Query) -> Result<Vec<OperatorAction>, StoreError> {
+        let mut found: Vec<OperatorAction> = self
+            .lock()
+            .actions
+            .values()
+            .filter(|a| a.instrument == query.instrument && query.contains(a.timestamp))
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| (a.timestamp, &a.action_id).cmp(&(b.timestamp, &b.action_id)));
+        Ok(query.keep_newest(found))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::ActionOutcome;
+    use tradegraph_core::Timestamp;
+
+    #[tokio::test]
+    async fn operator_actions_come_back_by_instrument_and_time_newest_kept() {
+        let log = MemoryJournal::new();
+        let at = |s: i64| Timestamp::from_secs(1_704_103_200 + s);
+        for (n, s) in [(1, 0), (2, 60), (3, 120)] {
+            let a = OperatorAction::new("BTCUSDT".into(), at(s), n, "kill_switch.engage")
+                .source("127.0.0.1:4000")
+                .outcome(ActionOutcome::Done, "engaged");
+            log.record_action(&a).await.unwrap();
+            log.record_action(&a).await.unwrap();
+        }
+        let other = OperatorAction::new("NIFTY50".into(), at(0), 1, "entries.pause");
+        log.record_action(&other).await.unwrap();
+        let all = log.actions(&Query::new("BTCUSDT")).await.unwrap();
+        assert_eq!(all.len(), 3, "one per action_id, this instrument only");
+        let page = log
+            .actions(&Query::new("BTCUSDT").before(at(120)).limit(1))
+            .await
+            .unwrap();
+        assert_eq!(page.len(), 1);
+        assert_eq!(page[0].timestamp, at(60));
+        assert_eq!(page[0].source.as_deref(), Some("127.0.0.1:4000"));
     }
 }

@@ -1,13 +1,14 @@
-//! The logs: decisions, trades and lessons. Every record carries its own unique key
-//! (`decision_id`, `trade_id`, `lesson_id`) and writing it again replaces it, so a retry or a
-//! replay never duplicates. [`MemoryJournal`] is the default; `MongoStore` (feature `mongodb`)
-//! keeps them in `agent_decisions`, `trades_executed` and `lessons`.
+//! The logs: decisions, trades, lessons and operator actions. Every record carries its own
+//! unique key (`decision_id`, `trade_id`, `lesson_id`, `action_id`) and writing it again
+//! replaces it, so a retry or a replay never duplicates. [`MemoryJournal`] is the default;
+//! `MongoStore` (feature `mongodb`) keeps them in `agent_decisions`, `trades_executed`,
+//! `lessons` and `operator_actions`.
 
 mod memory;
 
 pub use memory::MemoryJournal;
 
-use crate::{DecisionRecord, Lesson, Query, StoreError, TradeRecord};
+use crate::{DecisionRecord, Lesson, OperatorAction, Query, StoreError, TradeRecord};
 use async_trait::async_trait;
 use tradegraph_core::Symbol;
 
@@ -47,4 +48,15 @@ pub trait LessonLog: Send + Sync + 'static {
         agent: Option<&str>,
         n: usize,
     ) -> Result<Vec<Lesson>, StoreError>;
+}
+
+/// What operators did to the bots: every control action (kill switch, pause, close all, cancel
+/// all, approvals), with when, from where and its outcome.
+#[async_trait]
+pub trait OperatorLog: Send + Sync + 'static {
+    /// Stores an action (replacing one with the same `action_id`).
+    async fn record_action(&self, action: &OperatorAction) -> Result<(), StoreError>;
+
+    /// Actions whose `timestamp` is in the query's range, oldest first.
+    async fn actions(&self, query: &Query) -> Result<Vec<OperatorAction>, StoreError>;
 }

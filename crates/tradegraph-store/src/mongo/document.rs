@@ -23,6 +23,10 @@ pub(crate) const LESSON: Shape = Shape {
     decimals: &[],
     times: &["timestamp"],
 };
+pub(crate) const OPERATOR_ACTION: Shape = Shape {
+    decimals: &[],
+    times: &["timestamp"],
+};
 pub(crate) const TRADE: Shape = Shape {
     decimals: &[
         "entry_price",
@@ -76,13 +80,17 @@ pub(crate) fn to_doc<T: Serialize>(
     Ok(doc)
 }
 
-/// A document back as a record (`_id` dropped).
+/// The version field of the history and log documents: see the write-behind queue.
+pub(crate) const VERSION: &str = "_v";
+
+/// A document back as a record (`_id` and the version dropped).
 pub(crate) fn from_doc<T: DeserializeOwned>(
     mut doc: Document,
     what: &str,
     shape: &Shape,
 ) -> Result<T, StoreError> {
     doc.remove("_id");
+    doc.remove(VERSION);
     for &field in shape.decimals {
         if let Some(Bson::Decimal128(d)) = doc.get(field) {
             let text = parse_decimal(what, d)?.to_string();
@@ -151,6 +159,9 @@ pub(crate) fn candle_from(doc: &Document) -> Result<Candle, StoreError> {
             .ok()
             .and_then(|n| u64::try_from(n).ok())
             .unwrap_or(0),
+        quote_volume: None,
+        taker_buy_volume: None,
+        taker_buy_quote_volume: None,
     })
 }
 

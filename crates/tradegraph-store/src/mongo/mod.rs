@@ -1,4 +1,4 @@
-//! MongoDB (feature `mongodb`): candle history, the decision, trade and lesson logs, and a graph
+//! MongoDB (feature `mongodb`): candle history, the decision, trade, lesson and operator logs, and a graph
 //! checkpointer, in collections shared by every instrument.
 #![doc = include_str!("../docs/mongodb.md")]
 
@@ -19,7 +19,7 @@ use mongodb::error::ErrorKind;
 use mongodb::options::ClientOptions;
 use mongodb::{Client, Database};
 use std::future::IntoFuture;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,6 +31,9 @@ pub const AGENT_DECISIONS: &str = "agent_decisions";
 pub const TRADES_EXECUTED: &str = "trades_executed";
 /// The lessons collection.
 pub const LESSONS: &str = "lessons";
+/// Operators' actions on the bots (kill switch, pause, close all, approvals), one document
+/// per action.
+pub const OPERATOR_ACTIONS: &str = "operator_actions";
 /// The graph checkpoints collection.
 pub const CHECKPOINTS: &str = "checkpoints";
 /// Per-thread checkpoint counters.
@@ -106,6 +109,8 @@ pub struct MongoStore {
     write_concern: mongodb::bson::Document,
     timeout: Duration,
     indexed: Arc<AtomicBool>,
+    /// Records not written because a version as high was stored (shared by clones).
+    superseded: Arc<AtomicU64>,
 }
 
 impl MongoStore {
@@ -131,7 +136,15 @@ impl MongoStore {
             write_concern,
             timeout: config.timeout,
             indexed: Arc::new(AtomicBool::new(false)),
+            superseded: Arc::new(AtomicU64::new(0)),
         })
+    }
+
+    /// Records this store (and its clones) did not write because their key already held a
+    /// version as high: normal for a late batch, a sign of versions gone back otherwise (each
+    /// is logged at warn with both versions).
+    pub fn superseded(&self) -> u64 {
+        self.superseded.load(Ordering::Relaxed)
     }
 
     /// The database, for queries of your own.
@@ -218,7 +231,14 @@ pub(crate) fn is_transient(e: &mongodb::error::Error) -> bool {
         ErrorKind::Io(_)
         | ErrorKind::ConnectionPoolCleared { .. }
         | ErrorKind::ServerSelection { .. } => true,
-        ErrorKind::Command(c) => TRANSIENT_CODES.contains(&c.code),
+        ErrorKind::Command(c) => transient_code(c.code),
         _ => false,
     }
+}
+
+/// Whether a server error code (of a command, or of one record in `writeErrors`) means "not
+/// now": shutting down (91, 11600), stepping down or not primary (189, 10107, 11602, 13435,
+/// 13436), network trouble.
+pub(crate) fn transient_code(code: i32) -> bool {
+    TRANSIENT_CODES.contains(&code)
 }

@@ -1,11 +1,13 @@
 //! The store traits on MongoDB: direct writes (one upsert each) and queries.
 
 use super::document::{self, candle_from, date, from_doc, Shape};
-use super::{MongoStore, AGENT_DECISIONS, LESSONS, OHLC_HISTORY, TRADES_EXECUTED};
-use crate::behind::{Record, RecordSink};
+use super::{
+    MongoStore, AGENT_DECISIONS, LESSONS, OHLC_HISTORY, OPERATOR_ACTIONS, TRADES_EXECUTED,
+};
+use crate::behind::{Record, RecordSink, Versioned};
 use crate::{
-    CandleHistory, DecisionLog, DecisionRecord, Lesson, LessonLog, Query, StoreError, TradeLog,
-    TradeRecord,
+    CandleHistory, DecisionLog, DecisionRecord, Lesson, LessonLog, OperatorAction, OperatorLog,
+    Query, StoreError, TradeLog, TradeRecord,
 };
 use async_trait::async_trait;
 use mongodb::bson::{doc, Document};
@@ -13,8 +15,9 @@ use serde::de::DeserializeOwned;
 use tradegraph_core::{Candle, Symbol, Timeframe};
 
 impl MongoStore {
+    /// Writes one record now, versioned as of now.
     async fn write_one(&self, record: Record) -> Result<(), StoreError> {
-        let records = [record];
+        let records = [Versioned::new(record)];
         match self.write_records(&records).await?.pop() {
             Some((_, e)) => Err(e),
             None => Ok(()),
@@ -86,11 +89,13 @@ impl CandleHistory for MongoStore {
         instrument: &Symbol,
         candles: &[Candle],
     ) -> Result<(), StoreError> {
-        let records: Vec<Record> = candles
+        let records: Vec<Versioned> = candles
             .iter()
-            .map(|c| Record::Candle {
-                instrument: instrument.clone(),
-                candle: c.clone(),
+            .map(|c| {
+                Versioned::new(Record::Candle {
+                    instrument: instrument.clone(),
+                    candle: c.clone(),
+                })
             })
             .collect();
         match self.write_records(&records).await?.pop() {
@@ -173,5 +178,22 @@ impl LessonLog for MongoStore {
             .collect::<Result<_, _>>()?;
         lessons.reverse();
         Ok(lessons)
+    }
+}
+
+#[async_trait]
+impl OperatorLog for MongoStore {
+    async fn record_action(&self, action: &OperatorAction) -> Result<(), StoreError> {
+        self.write_one(Record::OperatorAction(action.clone())).await
+    }
+
+    async fn actions(&self, query: &Query) -> Result<Vec<OperatorAction>, StoreError> {
+        self.find_records(
+            OPERATOR_ACTIONS,
+            "timestamp",
+            query,
+            &document::OPERATOR_ACTION,
+        )
+        .await
     }
 }

@@ -14,7 +14,12 @@ pub struct AgentDecision {
     /// Why, in the agent's words.
     pub reasoning: String,
     /// Anything else the agent reported (key factors, targets, ...).
-    #[serde(flatten, default)]
+    #[serde(
+        flatten,
+        default,
+        serialize_with = "super::extra::agent_decision",
+        deserialize_with = "super::extra::read"
+    )]
     pub extra: Extra,
 }
 
@@ -58,7 +63,12 @@ pub struct DecisionRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
     /// Further fields.
-    #[serde(flatten, default)]
+    #[serde(
+        flatten,
+        default,
+        serialize_with = "super::extra::decision",
+        deserialize_with = "super::extra::read"
+    )]
     pub extra: Extra,
 }
 

@@ -28,7 +28,12 @@ pub struct Lesson {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trade_id: Option<String>,
     /// Further fields (weights, prompt versions, ...).
-    #[serde(flatten, default)]
+    #[serde(
+        flatten,
+        default,
+        serialize_with = "super::extra::lesson",
+        deserialize_with = "super::extra::read"
+    )]
     pub extra: Extra,
 }
 

@@ -1,14 +1,20 @@
-//! What the logs store: decisions, trades and lessons, with the fields of the specification's
-//! MongoDB documents (names are part of the contract: fields are added, never renamed).
+//! What the logs store: decisions, trades, lessons and operator actions, with the fields of
+//! the specification's MongoDB documents (names are part of the contract: fields are added,
+//! never renamed).
 
 mod decision;
+mod extra;
 mod lesson;
+mod operator;
 mod trade;
 
 pub use decision::{AgentDecision, DecisionRecord};
+pub use extra::CLASHING_EXTRA;
 pub use lesson::Lesson;
+pub use operator::{ActionOutcome, OperatorAction};
 pub use trade::{TradeRecord, TradeStatus};
 
 /// Extra fields carried by a record (flattened into its document), for data a later version or
-/// an embedder adds without a schema change.
+/// an embedder adds without a schema change. One named like a field of its record is kept under
+/// [`CLASHING_EXTRA`] in the document, so it neither overwrites nor duplicates that field.
 pub type Extra = serde_json::Map<String, serde_json::Value>;

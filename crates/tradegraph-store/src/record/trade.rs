@@ -70,7 +70,12 @@ pub struct TradeRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub realized_pnl: Option<Decimal>,
     /// Further fields (broker order ids, fees, paper or live, ...).
-    #[serde(flatten, default)]
+    #[serde(
+        flatten,
+        default,
+        serialize_with = "super::extra::trade",
+        deserialize_with = "super::extra::read"
+    )]
     pub extra: Extra,
 }
 

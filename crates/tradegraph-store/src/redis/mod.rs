@@ -148,7 +148,15 @@ pub(crate) async fn run<T>(
     timeout: Duration,
     fut: impl std::future::Future<Output = redis::RedisResult<T>>,
 ) -> Result<T, StoreError> {
-    match tokio::time::timeout(timeout, fut).await {
+    let started = std::time::Instant::now();
+    let answer = tokio::time::timeout(timeout, fut).await;
+    let failed = match &answer {
+        Ok(Ok(_)) => None,
+        Ok(Err(_)) => Some("error"),
+        Err(_) => Some("timeout"),
+    };
+    crate::metrics::redis_op(operation, started.elapsed(), failed);
+    match answer {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(source)) => Err(StoreError::Redis { operation, source }),
         Err(_) => Err(StoreError::Timeout {

@@ -49,6 +49,9 @@ pub(crate) fn decode_candle(
         close: o.close,
         volume: o.volume,
         trades: o.trades,
+        quote_volume: None,
+        taker_buy_volume: None,
+        taker_buy_quote_volume: None,
     })
 }
 

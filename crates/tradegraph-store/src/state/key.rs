@@ -10,7 +10,7 @@ use tradegraph_core::Symbol;
 /// ```
 /// use tradegraph_store::StatePart;
 /// assert_eq!(StatePart::KillSwitch.as_str(), "kill_switch");
-/// assert_eq!(StatePart::ALL.len(), 6);
+/// assert_eq!(StatePart::ALL.len(), 8);
 /// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -28,17 +28,23 @@ pub enum StatePart {
     Broker,
     /// The decision sequence.
     Sequence,
+    /// The operator's pause of new entries (the bot only reduces).
+    Pause,
+    /// Orders waiting for an operator's approval.
+    Approvals,
 }
 
 impl StatePart {
     /// Every part, in declaration order.
-    pub const ALL: [StatePart; 6] = [
+    pub const ALL: [StatePart; 8] = [
         Self::Guard,
         Self::KillSwitch,
         Self::Learner,
         Self::Trades,
         Self::Broker,
         Self::Sequence,
+        Self::Pause,
+        Self::Approvals,
     ];
 
     /// The name used in keys, documents and files (`guard`, `kill_switch`, ...).
@@ -50,6 +56,8 @@ impl StatePart {
             Self::Trades => "trades",
             Self::Broker => "broker",
             Self::Sequence => "sequence",
+            Self::Pause => "pause",
+            Self::Approvals => "approvals",
         }
     }
 }

@@ -36,6 +36,7 @@ async fn documents_are_as_specified() {
         keys(&c),
         BTreeSet::from([
             "_id",
+            "_v",
             "instrument",
             "timestamp",
             "timeframe",
@@ -63,6 +64,7 @@ async fn documents_are_as_specified() {
         keys(&dec),
         BTreeSet::from([
             "_id",
+            "_v",
             "timestamp",
             "instrument",
             "agent_decisions",
@@ -103,12 +105,17 @@ async fn documents_are_as_specified() {
         Some(&Bson::Decimal128("45000.50".parse().unwrap()))
     );
     assert!(matches!(t.get("entry_timestamp"), Some(Bson::DateTime(_))));
+    // The version that orders the writes of a key: an Int64.
+    for d in [&c, &dec, &t] {
+        assert!(matches!(d.get("_v"), Some(Bson::Int64(v)) if *v > 0), "{d}");
+    }
 
     let l = one(&db, "lessons").await;
     assert_eq!(
         keys(&l),
         BTreeSet::from([
             "_id",
+            "_v",
             "lesson_id",
             "instrument",
             "timestamp",

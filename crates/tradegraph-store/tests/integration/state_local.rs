@@ -53,7 +53,10 @@ async fn a_reopened_state_file_has_everything_the_first_saved() {
     let text = std::fs::read_to_string(&path).unwrap();
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(json["format"], 1);
-    assert_eq!(json["states"].as_array().unwrap().len(), 6);
+    assert_eq!(
+        json["states"].as_array().unwrap().len(),
+        tradegraph_store::StatePart::ALL.len()
+    );
     assert_eq!(json["intents"].as_array().unwrap().len(), 3);
     assert!(
         !dir.join("state.json.tmp").exists(),

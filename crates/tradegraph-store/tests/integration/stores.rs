@@ -106,3 +106,31 @@ async fn two_instruments_share_one_redis_and_one_mongodb() {
     store.database().drop().await.unwrap();
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_leaves_the_buffered_hot_cache_writes_in_redis() {
+    let Some(redis) = redis_url() else {
+        return;
+    };
+    let stores = Stores::connect(StoresConfig::new().redis(Some(redis.clone())))
+        .await
+        .unwrap();
+    let sym = Symbol::new(unique("EXIT"));
+    for minute in 0..500 {
+        stores
+            .hot
+            .put_candle(&sym, &candle(Timeframe::M1, minute, "101"))
+            .await
+            .unwrap();
+    }
+    stores.shutdown().await;
+    // The process exits right after: its writer task goes with it.
+    drop(stores);
+    let prefix = format!("ohlc:{sym}:1min:");
+    let mut conn = crate::support::redis::raw(&redis).await;
+    let keys: Vec<String> = redis::AsyncCommands::keys(&mut conn, format!("{prefix}*"))
+        .await
+        .unwrap();
+    crate::support::redis::delete_prefix(&redis, &prefix).await;
+    assert_eq!(keys.len(), 500, "every buffered candle is in Redis");
+}

@@ -171,6 +171,7 @@ async fn replay(
                 }
             },
             window,
+            Box::new(|_| {}),
         ))
         .await?
     };

@@ -2,7 +2,9 @@
 //! news and macro inputs, the feed and the broker — shared by `run` and `backtest`.
 
 use crate::config::{FeedSettings, Settings};
-use crate::engine::{paper_broker, BotConfig, BotSummary, Engine, EngineError, Execution, Mode};
+use crate::engine::{
+    paper_broker, BotConfig, BotHandle, BotSummary, Engine, EngineError, Execution, Mode,
+};
 use futures::Stream;
 use rust_decimal::Decimal;
 use std::error::Error;
@@ -204,6 +206,7 @@ pub(super) async fn assemble(
     config.keep_candles = settings.keep_candles;
     config.risk_limits = settings.risk.clone();
     config.max_verdict_age = settings.max_verdict_age;
+    config.approval = settings.approval;
     config.news = news;
     config.macro_snapshots = macro_snapshots;
     config.stores = stores;
@@ -242,14 +245,34 @@ impl BudgetWatch {
     }
 }
 
+/// What a run does with its bot once the engine has started (before its loop runs): serve it.
+pub(super) type OnStart<'a> = Box<dyn FnOnce(BotHandle) + 'a>;
+
 /// Runs `bot` on the feed its settings name (through `adapt`: a progress bar, a time window),
-/// with the paper broker, until the feed ends or `shutdown` completes.
+/// with the paper broker, until the feed ends or `shutdown` completes; `on_start` gets the
+/// bot's handle once the engine has started. Every way out, errors before the engine starts
+/// included, flushes and stops the stores.
 pub(super) async fn drive(
     settings: &Settings,
     bot: BotConfig,
     shutdown: impl Future<Output = ()>,
     on_cycle: impl FnMut(&TradingState),
     adapt: impl FnOnce(Feed) -> Feed,
+    on_start: OnStart<'_>,
+) -> Result<BotSummary, Box<dyn Error>> {
+    let stores = bot.stores.clone();
+    let result = drive_feed(settings, bot, shutdown, on_cycle, adapt, on_start).await;
+    stores.shutdown().await;
+    result
+}
+
+async fn drive_feed(
+    settings: &Settings,
+    bot: BotConfig,
+    shutdown: impl Future<Output = ()>,
+    on_cycle: impl FnMut(&TradingState),
+    adapt: impl FnOnce(Feed) -> Feed,
+    on_start: OnStart<'_>,
 ) -> Result<BotSummary, Box<dyn Error>> {
     let broker = paper_broker(&bot)?;
     let symbol = bot.instrument.symbol.clone();
@@ -267,6 +290,7 @@ pub(super) async fn drive(
                 broker,
                 shutdown,
                 on_cycle,
+                on_start,
             )
             .await
         }
@@ -276,14 +300,32 @@ pub(super) async fn drive(
             let clock = SimulatedClock::new(start);
             let feed =
                 SyntheticGenerator::new(config)?.stream(clock.clone(), Pacing::Speed(1.0))?;
-            go(bot, clock, adapt(feed), broker, shutdown, on_cycle).await
+            go(
+                bot,
+                clock,
+                adapt(feed),
+                broker,
+                shutdown,
+                on_cycle,
+                on_start,
+            )
+            .await
         }
         FeedSettings::Binance { ws_url, .. } => {
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
             let mut config = tradegraph_market::feed::binance::BinanceConfig::new(symbol.as_str());
             config.url = ws_url.clone();
             let feed = tradegraph_market::feed::binance::BinanceFeed::new(config, clock)?.stream();
-            go(bot, SystemClock, adapt(feed), broker, shutdown, on_cycle).await
+            go(
+                bot,
+                SystemClock,
+                adapt(feed),
+                broker,
+                shutdown,
+                on_cycle,
+                on_start,
+            )
+            .await
         }
         FeedSettings::Kite {
             ws_url,
@@ -298,7 +340,16 @@ pub(super) async fn drive(
                 KiteConfig::new(api_key.expose(), access_token.expose(), tokens.clone());
             config.url = ws_url.clone();
             let feed = KiteFeed::new(config, clock)?.stream();
-            go(bot, SystemClock, adapt(feed), broker, shutdown, on_cycle).await
+            go(
+                bot,
+                SystemClock,
+                adapt(feed),
+                broker,
+                shutdown,
+                on_cycle,
+                on_start,
+            )
+            .await
         }
     }
 }
@@ -310,13 +361,13 @@ async fn go<C, F, B>(
     broker: B,
     shutdown: impl Future<Output = ()>,
     on_cycle: impl FnMut(&TradingState),
+    on_start: OnStart<'_>,
 ) -> Result<BotSummary, Box<dyn Error>>
 where
     C: Clock + Clone + 'static,
     F: Stream<Item = MarketEvent> + Send + Unpin,
     B: Execution,
 {
-    let stores = bot.stores.clone();
     let started = Engine::start(bot, clock, feed, broker).await;
     let result: Result<BotSummary, EngineError> = match started {
         Ok(engine) => {
@@ -329,11 +380,10 @@ where
                     "order intents reconciled with the broker at start"
                 );
             }
+            on_start(engine.handle());
             engine.run(shutdown, on_cycle).await
         }
         Err(e) => Err(e),
     };
-    // every way out: the stores flushed and stopped
-    stores.shutdown().await;
     Ok(result?)
 }

@@ -16,6 +16,7 @@ mod prompts;
 mod providers;
 mod record;
 mod run;
+mod store;
 
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
@@ -55,6 +56,11 @@ enum Command {
     /// the open trade, the paper account, order intents) is saved to the configured store as it
     /// changes: a restarted bot carries on, and never sends an order twice. On SIGINT or SIGTERM
     /// the cycle in flight finishes, the state is saved and the stores are flushed.
+    ///
+    /// The bot is served over HTTP on --listen (127.0.0.1:8001 for btc, 8002 banknifty, 8003
+    /// nifty): the API under /api/v1, server-sent events at /api/v1/events, the control
+    /// endpoints (kill switch, pause, close all, cancel all, approvals) behind a bearer token
+    /// (TRADEGRAPH_API_TOKEN, or one generated and printed at start), /healthz and /readyz.
     Run(run::RunArgs),
     /// Replay a file through the bot on a simulated clock, with a progress bar and a summary.
     ///
@@ -86,6 +92,9 @@ enum Command {
     /// LLM providers: check that each configured one answers with structured output.
     #[command(subcommand)]
     Providers(providers::ProvidersCommand),
+    /// A bot's stores: write the records MongoDB refused to it again.
+    #[command(subcommand)]
+    Store(store::StoreCommand),
 }
 
 /// Runs the command line `args` (the program name first), writing results to `out` and
@@ -133,5 +142,6 @@ where
         Command::Record(args) => record::run(args, out, err),
         Command::Prompts(command) => prompts::run(command, out, err),
         Command::Providers(command) => providers::run(command, out, err),
+        Command::Store(command) => store::run(command, out, err),
     }
 }

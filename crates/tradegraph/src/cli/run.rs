@@ -1,9 +1,11 @@
-//! `tradegraph run`: a long-running paper bot on a live, replayed or synthetic feed.
+//! `tradegraph run`: a long-running paper bot on a live, replayed or synthetic feed, served over
+//! HTTP (the API, the event stream, operator control, health) on `--listen`.
 
 use super::bot::{assemble, drive, BudgetWatch, DefaultBudget};
 use super::{EXIT_FAILED, EXIT_OK};
 use crate::config::{Flags, Settings};
 use crate::engine::{describe_cycle, summary_text, Mode};
+use crate::service::{ApiToken, EventHub, Service, DEFAULT_EVENTS_KEPT};
 use clap::Args;
 use std::io::Write;
 
@@ -33,7 +35,36 @@ pub(super) fn run(args: RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8
 }
 
 async fn serve(settings: &Settings, out: &mut dyn Write) -> Result<(), Box<dyn std::error::Error>> {
-    let bot = assemble(settings, Mode::Service, DefaultBudget::default(), out).await?;
+    // The Prometheus recorder, before anything records: the service serves it at /metrics.
+    if let Err(e) = crate::telemetry::install() {
+        tracing::warn!(error = %e, "metrics: the Prometheus recorder is not installed; /metrics stays empty");
+    }
+    let mut bot = assemble(settings, Mode::Service, DefaultBudget::default(), out).await?;
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| {
+            format!(
+                "the HTTP service cannot listen on {}: {e}; is another bot or program using it? \
+                 choose another address with --listen or TRADEGRAPH_LISTEN",
+                settings.listen
+            )
+        })?;
+    let address = listener.local_addr()?;
+    let token = match &settings.api_token {
+        Some(token) => ApiToken::new(token.expose())?,
+        None => {
+            let (token, text) = ApiToken::generate();
+            // Shown once, here, never logged: whoever started the bot may operate it.
+            writeln!(
+                out,
+                "API token for the control endpoints (generated for this run; set \
+                 TRADEGRAPH_API_TOKEN to choose one): {text}"
+            )?;
+            token
+        }
+    };
+    let hub = EventHub::start(DEFAULT_EVENTS_KEPT);
+    bot.config.events = Some(hub.sender());
     writeln!(
         out,
         "{}: paper trading {} on the {} feed with {} {:?}; a decision every {}",
@@ -44,6 +75,16 @@ async fn serve(settings: &Settings, out: &mut dyn Write) -> Result<(), Box<dyn s
         settings.instrument.currency,
         settings.decision_every,
     )?;
+    writeln!(
+        out,
+        "service: http://{address}/api/v1/status, events at /api/v1/events, control endpoints \
+         with the API token{}",
+        if settings.approval.is_required() {
+            "; entries wait for approval (GET /api/v1/approvals)"
+        } else {
+            ""
+        }
+    )?;
     if bot.llm.is_some() {
         writeln!(
             out,
@@ -53,7 +94,20 @@ async fn serve(settings: &Settings, out: &mut dyn Write) -> Result<(), Box<dyn s
     }
     let mut budget = BudgetWatch::new(bot.llm.clone());
     let instrument = bot.config.instrument.clone();
-    let summary = {
+    let (stores, llm) = (bot.config.stores.clone(), bot.llm.clone());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let mut server = None;
+    let start_serving = |handle| {
+        let mut service = Service::new(handle, stores, instrument.clone(), token, hub.clone());
+        if let Some(llm) = llm {
+            service = service.with_llm(llm);
+        }
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        server = Some(tokio::spawn(service.serve(listener, shutdown)));
+    };
+    let result = {
         let out = &mut *out;
         Box::pin(drive(
             settings,
@@ -67,12 +121,30 @@ async fn serve(settings: &Settings, out: &mut dyn Write) -> Result<(), Box<dyn s
                 let _ = out.flush();
             },
             |feed| feed,
+            Box::new(start_serving),
         ))
-        .await?
+        .await
     };
+    // The bot stopped: event streams end, requests in flight finish, then the server stops.
+    hub.close();
+    let _ = stop.send(());
+    if let Some(server) = server {
+        match tokio::time::timeout(SERVER_GRACE, server).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => tracing::warn!(error = %e, "the HTTP service stopped on an error"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "the HTTP service's task failed"),
+            Err(_) => tracing::warn!(
+                "the HTTP service did not stop within {SERVER_GRACE:?}; stopping anyway"
+            ),
+        }
+    }
+    let summary = result?;
     writeln!(out, "{}", summary_text(&summary, &instrument))?;
     Ok(())
 }
+
+/// How long requests in flight may take to finish once the bot stopped.
+const SERVER_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM; a second one exits at once (code 130), without
 /// waiting for the cycle in flight.

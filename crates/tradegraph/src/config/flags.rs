@@ -41,9 +41,9 @@ pub struct Flags {
     /// [env: TRADEGRAPH_DATA].
     #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
-    /// Reserved for the bot's HTTP service, which this version does not have yet (nothing
-    /// listens) [env: TRADEGRAPH_LISTEN; default: 127.0.0.1:8001 for btc, 8002 banknifty, 8003
-    /// nifty, 8010 and up for custom instruments].
+    /// The address of the bot's HTTP service (API, event stream, control, health) [env:
+    /// TRADEGRAPH_LISTEN; default: 127.0.0.1:8001 for btc, 8002 banknifty, 8003 nifty, 8010 and
+    /// up for custom instruments].
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
 }

@@ -15,9 +15,9 @@
 //! | `TRADEGRAPH_CONFIG` | the configuration file |
 //! | `TRADEGRAPH_INSTRUMENT` | `bot.instrument` (not from `.env.<name>`) |
 //! | `TRADEGRAPH_FEED`, `TRADEGRAPH_DATA` | `bot.feed`, `bot.data` |
-//! | `TRADEGRAPH_LISTEN` | `bot.listen` (reserved for the HTTP service, not in this version) |
+//! | `TRADEGRAPH_LISTEN` | `bot.listen`: the address of the bot's HTTP service |
 //! | `TRADEGRAPH_LIVE` | `1` with `live = true` in `[bot]`: real orders (refused in this version: no venue broker yet) |
-//! | `TRADEGRAPH_API_TOKEN` | reserved for the HTTP service's control endpoints (not in this version) |
+//! | `TRADEGRAPH_API_TOKEN` | the bearer token of the HTTP service's control endpoints (generated and printed once when unset) |
 //! | `TRADEGRAPH_PROMPTS_DIR` | `graph.prompts_dir` |
 //! | `TRADEGRAPH_LLM_BUDGET_USD` | `llm.budget_usd` |
 //! | `REDIS_URL`, `MONGODB_URI` | `stores.redis_url`, `stores.mongodb_uri` |

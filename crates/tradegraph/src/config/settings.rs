@@ -1,6 +1,7 @@
 //! [`Settings`]: a bot's effective configuration, fully typed.
 
 use super::{FeedKind, Origins};
+use crate::engine::Approval;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::fmt;
@@ -40,6 +41,9 @@ pub struct Settings {
     pub risk: RiskLimits,
     /// The execution re-check refuses a verdict older than this.
     pub max_verdict_age: Duration,
+    /// Whether entries wait for an operator's approval (`[bot] approval`,
+    /// `approval_timeout_secs`).
+    pub approval: Approval,
     /// The trading graph.
     pub graph: GraphSource,
     /// A directory of prompt templates replacing the embedded ones.
@@ -52,10 +56,10 @@ pub struct Settings {
     pub llm_budget_usd: Option<Decimal>,
     /// Real orders: only when `TRADEGRAPH_LIVE=1` and `live = true` in the file.
     pub live: bool,
-    /// The address of the bot's HTTP service (reserved: this version has no HTTP service).
+    /// The address of the bot's HTTP service (`--listen`, `TRADEGRAPH_LISTEN`).
     pub listen: SocketAddr,
-    /// The bearer token of the HTTP service's control endpoints (`TRADEGRAPH_API_TOKEN`;
-    /// reserved: this version has no HTTP service).
+    /// The bearer token of the HTTP service's control endpoints (`TRADEGRAPH_API_TOKEN`; when
+    /// unset, `tradegraph run` generates one and prints it once).
     pub api_token: Option<Secret>,
     /// The configuration file read, if any.
     pub config_file: Option<PathBuf>,
@@ -219,6 +223,7 @@ impl fmt::Debug for Settings {
             .field("cash", &self.cash)
             .field("risk", &self.risk)
             .field("max_verdict_age", &self.max_verdict_age)
+            .field("approval", &self.approval)
             .field("graph", &self.graph)
             .field("prompts_dir", &self.prompts_dir)
             .field("stores", &self.stores)

@@ -9,6 +9,8 @@ use tradegraph_core::{Instrument, Timeframe, Timestamp};
 use tradegraph_market::news::{MacroSnapshot, NewsItem};
 use tradegraph_store::Stores;
 
+use super::{Approval, BotEvent};
+
 /// How the engine treats time and state: a backtest or a bot that runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -49,6 +51,12 @@ pub struct BotConfig {
     pub max_verdict_age: Duration,
     /// Backtest or service.
     pub mode: Mode,
+    /// Where the engine publishes its [`BotEvent`]s (`None`: nowhere, at no cost). The HTTP
+    /// service numbers and streams them; any receiver may listen.
+    pub events: Option<tokio::sync::broadcast::Sender<BotEvent>>,
+    /// Whether entries wait for an operator's approval (service mode only; a backtest never
+    /// waits).
+    pub approval: Approval,
 }
 
 impl BotConfig {
@@ -69,6 +77,8 @@ impl BotConfig {
             stores: Stores::memory(),
             max_verdict_age: Duration::from_secs(60),
             mode,
+            events: None,
+            approval: Approval::None,
         }
     }
 
@@ -102,6 +112,7 @@ impl std::fmt::Debug for BotConfig {
             .field("decision_every", &self.decision_every)
             .field("cash", &self.cash)
             .field("mode", &self.mode)
+            .field("approval", &self.approval)
             .finish_non_exhaustive()
     }
 }

@@ -1,17 +1,37 @@
 //! One decision cycle, and what follows from it: the decision log, the lessons, the trade
 //! ledger from the broker's fills, and the state saved.
 
+use super::graph_run::Start;
 use super::journal::Execution;
 use super::ledger::{EntryContext, LedgerEvent};
+use super::observe::{BotEvent, DecisionEvent, FillEvent, OrderEvent, TradeClosedEvent};
 use super::{record, Engine, EngineError, Mode};
 use futures::Stream;
 use tracing::Instrument;
 use tradegraph_agents::TradingState;
 use tradegraph_broker::Broker;
 use tradegraph_core::order::DecisionId;
-use tradegraph_graph::RunConfig;
+use tradegraph_core::Timestamp;
 use tradegraph_market::{Clock, MarketEvent};
 use tradegraph_store::StatePart;
+
+/// Which cycle a run belongs to.
+#[derive(Debug, Clone)]
+pub(crate) struct CycleMeta {
+    /// Its decision (and graph thread).
+    pub(crate) id: DecisionId,
+    /// Its number since the bot first started.
+    pub(crate) seq: u64,
+    /// Its market time.
+    pub(crate) as_of: Timestamp,
+    /// Closed trades handed to its learner.
+    pub(crate) learned: usize,
+}
+
+/// How long a checkpoint waits for the logs before it (decisions, trades, lessons) to be in
+/// MongoDB or the spill file. Longer than a healthy write; short enough that a MongoDB outage
+/// does not hold up the market events (stops, the hot cache) behind it for the write timeout.
+const LOGS_DURABLE_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl<C, F, B> Engine<C, F, B>
 where
@@ -19,12 +39,17 @@ where
     F: Stream<Item = MarketEvent> + Send + Unpin,
     B: Execution,
 {
-    /// Runs one cycle of the graph on the agents' view as it is now.
+    /// Runs one cycle of the graph on the agents' view as it is now. An entry that must wait
+    /// for an operator parks the cycle ([`park`](Self::park)); it finishes when the order is
+    /// approved, rejected, expires, or the next cycle supersedes it.
     pub(super) async fn cycle<O: FnMut(&TradingState)>(
         &mut self,
         on_cycle: &mut O,
     ) -> Result<(), EngineError> {
+        // An order still waiting for approval is superseded by this decision.
+        self.supersede_approvals(on_cycle).await?;
         let symbol = self.config.instrument.symbol.clone();
+        let started = std::time::Instant::now();
         let snapshot = self.builder.snapshot();
         let as_of = snapshot.as_of;
         let id = DecisionId::at(&symbol, as_of);
@@ -50,28 +75,63 @@ where
         let learned = state.closed_trades.len();
         self.broker.begin(id.clone());
         let span = tracing::info_span!("cycle", %symbol, decision = %id, seq);
-        let run = self
-            .graph
-            .invoke(state, RunConfig::new().thread(id.as_str()))
+        let run = Box::pin(self.run_graph(Start::Fresh(Box::new(state)), id.as_str()))
             .instrument(span)
-            .await;
-        let out = match run {
-            Ok(out) => out.state,
+            .await?;
+        let meta = CycleMeta {
+            id,
+            seq,
+            as_of,
+            learned,
+        };
+        match run {
+            Ok(out) if out.is_interrupted() => self.park(out, meta, on_cycle).await,
+            Ok(out) => {
+                crate::telemetry::record_cycle(symbol.as_str(), &out.state, started.elapsed());
+                self.finish_cycle(out.state, meta, None, on_cycle).await
+            }
             Err(e) => {
+                crate::telemetry::record_cycle_failure(symbol.as_str(), started.elapsed());
                 self.summary.cycle_errors += 1;
                 if self.config.mode == Mode::Backtest {
                     return Err(e.into());
                 }
-                tracing::error!(%symbol, decision = %id, error = %e, "decision cycle failed; the bot goes on");
-                self.read_fills(None).await?;
-                return Ok(());
+                tracing::error!(%symbol, decision = %meta.id, error = %e, "decision cycle failed; the bot goes on");
+                self.read_fills(None).await
             }
-        };
-        self.sequence.cycles = seq;
-        self.sequence.last_decision = Some(id.clone());
-        self.sequence.last_cycle_at = Some(as_of);
+        }
+    }
+
+    /// What follows a cycle's run: the decision log (with what the operator's gate did, if it
+    /// stepped in), the lessons, the learner, the ledger from the fills, the state saved, and
+    /// the events.
+    pub(super) async fn finish_cycle<O: FnMut(&TradingState)>(
+        &mut self,
+        out: TradingState,
+        meta: CycleMeta,
+        gate: Option<String>,
+        on_cycle: &mut O,
+    ) -> Result<(), EngineError> {
+        let symbol = self.config.instrument.symbol.clone();
+        let CycleMeta {
+            id,
+            seq,
+            as_of,
+            learned,
+        } = meta;
+        self.sequence.cycles = self.sequence.cycles.max(seq);
+        if self.sequence.last_cycle_at.is_none_or(|last| as_of >= last) {
+            self.sequence.last_decision = Some(id.clone());
+            self.sequence.last_cycle_at = Some(as_of);
+        }
         self.summary.record_cycle(&out);
-        let decision = record::decision(&out, &id, seq);
+        let gate = self.ops.gate.take_note(id.as_str()).or(gate);
+        let mut decision = record::decision(&out, &id, seq);
+        if let Some(gate) = &gate {
+            decision
+                .extra
+                .insert("operator_gate".into(), serde_json::json!(gate));
+        }
         if let Err(e) = self
             .config
             .stores
@@ -101,9 +161,12 @@ where
                 }
             }
         }
+        // The decision and its lessons are durable before any checkpoint passes them; when they
+        // are not, no checkpoint passes them (a restart runs this cycle again).
+        let durable = self.flush_logs().await;
         // The learner before the ledger: the ledger's saved state no longer holds the outcomes
         // the learner took, so the learner must have them first.
-        if learned > 0 {
+        if learned > 0 && durable {
             let written = if self.state.is_ephemeral() {
                 true
             } else {
@@ -119,9 +182,62 @@ where
             }
         }
         self.read_fills(Some((&out, &decision))).await?;
-        self.save_after_cycle().await?;
+        self.save_after_cycle(durable).await?;
+        self.tell_cycle(&out, &decision, seq, gate);
         on_cycle(&out);
         Ok(())
+    }
+
+    /// The cycle's decision and orders, to whoever watches.
+    fn tell_cycle(
+        &mut self,
+        out: &TradingState,
+        decision: &tradegraph_store::DecisionRecord,
+        seq: u64,
+        gate: Option<String>,
+    ) {
+        if self.observer.listening() {
+            for order in &out.orders {
+                let event = OrderEvent::from(order);
+                self.observer.publish(|| BotEvent::Order(event));
+            }
+            self.observer.publish(|| {
+                BotEvent::Decision(DecisionEvent {
+                    decision_id: decision.decision_id.clone(),
+                    seq,
+                    at: out.as_of,
+                    action: decision.action.clone(),
+                    confidence: out.decision.as_ref().map(|d| d.report.confidence),
+                    verdict: out.verdict.as_ref().map(|v| v.status),
+                    reasons: out
+                        .verdict
+                        .iter()
+                        .flat_map(|v| v.findings.iter().map(|f| f.to_string()))
+                        .collect(),
+                    refused: out.refusal.as_ref().map(|f| f.reason.to_string()),
+                    orders: out.orders.len(),
+                    gate,
+                })
+            });
+        }
+        let (cycles, last) = (self.sequence.cycles, self.sequence.last_decision.clone());
+        let at = self.sequence.last_cycle_at;
+        self.observer.status(|s| {
+            s.cycles = cycles;
+            s.last_decision_id = last.map(|d| d.as_str().to_owned());
+            s.last_decision_at = at;
+            true
+        });
+        if let Some(account) = &out.account {
+            self.seen.day_started_at = account.day_started_at;
+            self.seen.peak_equity = self.seen.peak_equity.max(account.equity);
+            crate::telemetry::record_account(
+                self.config.instrument.symbol.as_str(),
+                account,
+                self.seen.peak_equity,
+            );
+        }
+        self.refresh_status();
     }
 
     /// Reads the broker's fills after the ledger's cursor into the ledger; writes each trade
@@ -177,12 +293,26 @@ where
             );
         }
         self.summary.fills.extend(fills.iter().cloned());
+        let mut written = false;
         for fill in &fills {
+            self.observer
+                .publish(|| BotEvent::Fill(FillEvent::from(fill)));
             for event in self.ledger.on_fill(fill) {
                 let mut record = match event {
                     LedgerEvent::Open(record) => record,
                     LedgerEvent::Closed(record, outcome) => {
                         self.summary.closed_trades.push(outcome);
+                        self.observer.publish(|| {
+                            BotEvent::TradeClosed(TradeClosedEvent {
+                                trade_id: record.trade_id.clone(),
+                                side: record.side,
+                                entry_price: record.entry_price,
+                                exit_price: record.exit_price,
+                                quantity: record.quantity,
+                                pnl: record.realized_pnl,
+                                at: record.exit_timestamp,
+                            })
+                        });
                         record
                     }
                 };
@@ -191,29 +321,68 @@ where
                     // still names the decision.
                     record.decision_id = self.broker.decision_of(&record.trade_id).await;
                 }
-                if let Err(e) = self.config.stores.trades.record_trade(&record).await {
-                    self.summary.store_errors += 1;
-                    tracing::warn!(trade_id = %record.trade_id, error = %e, "store: trade not written");
+                match self.config.stores.trades.record_trade(&record).await {
+                    Ok(()) => written = true,
+                    Err(e) => {
+                        self.summary.store_errors += 1;
+                        tracing::warn!(trade_id = %record.trade_id, error = %e, "store: trade not written");
+                    }
                 }
             }
+        }
+        // The ledger's checkpoint never runs ahead of the trade log: a bot killed after saving
+        // it does not read these fills again.
+        if written && !self.flush_logs().await {
+            return Ok(());
         }
         self.save_ledger().await
     }
 
+    /// Waits until the log records written so far (decisions, trades, lessons: queued behind
+    /// MongoDB) are in MongoDB or its spill file, so that a checkpoint saved next is never ahead
+    /// of them: a bot killed after the checkpoint would not write them again. Nothing to wait
+    /// for when nothing is kept (a backtest). Returns whether they are durable: when they are
+    /// not (the spill file cannot be written, or MongoDB takes longer than
+    /// [`LOGS_DURABLE_WITHIN`]), the caller does not save the checkpoint that would pass them,
+    /// and a restart reads those fills or runs that cycle again.
+    pub(super) async fn flush_logs(&mut self) -> bool {
+        if self.state.is_ephemeral() {
+            return true;
+        }
+        let symbol = &self.config.instrument.symbol;
+        match tokio::time::timeout(LOGS_DURABLE_WITHIN, self.config.stores.flush()).await {
+            Ok(Ok(())) => true,
+            Ok(Err(e)) => {
+                self.summary.store_errors += 1;
+                tracing::warn!(%symbol, error = %e, "store: the logs are neither in MongoDB nor in the spill file; the checkpoint waits (a restart now redoes this work)");
+                false
+            }
+            Err(_) => {
+                self.summary.store_errors += 1;
+                tracing::warn!(%symbol, within = ?LOGS_DURABLE_WITHIN, "store: the logs were not durable in time; the checkpoint waits (a restart now redoes this work)");
+                false
+            }
+        }
+    }
+
     /// The guard's state when it changed, and the decision sequence (last: the cycle's
-    /// checkpoint).
-    async fn save_after_cycle(&mut self) -> Result<(), EngineError> {
+    /// checkpoint, only when the cycle's logs are `durable`).
+    async fn save_after_cycle(&mut self, durable: bool) -> Result<(), EngineError> {
         let guard = self.guard_state()?;
         if guard != self.saved_guard {
             self.save_part(StatePart::Guard, &guard).await?;
             self.saved_guard = guard;
         }
+        if !durable {
+            return Ok(());
+        }
         let saved = self.state.save(StatePart::Sequence, &self.sequence).await;
         self.saved(StatePart::Sequence, saved)
     }
 
-    /// Every part, at exit.
-    pub(super) async fn save_all(&mut self) -> Result<(), EngineError> {
+    /// Every part, at exit; the learner, the ledger and the sequence only when the logs they
+    /// pass are `durable`.
+    pub(super) async fn save_all(&mut self, durable: bool) -> Result<(), EngineError> {
         self.save_or_warn_broker().await?;
         let kill = super::state::KillSwitchState {
             engaged: self.kill_switch.is_engaged(),
@@ -223,13 +392,16 @@ where
             self.save_part(StatePart::KillSwitch, &kill).await?;
             self.saved_kill = kill.engaged;
         }
+        let guard = self.guard_state()?;
+        self.save_part(StatePart::Guard, &guard).await?;
+        self.saved_guard = guard;
+        if !durable {
+            return Ok(());
+        }
         // The learner before the ledger (see `cycle`), the broker before both (above).
         let learner = self.learner()?;
         self.save_part(StatePart::Learner, &learner).await?;
         self.save_ledger().await?;
-        let guard = self.guard_state()?;
-        self.save_part(StatePart::Guard, &guard).await?;
-        self.saved_guard = guard;
         let saved = self.state.save(StatePart::Sequence, &self.sequence).await;
         self.saved(StatePart::Sequence, saved)
     }

@@ -1,9 +1,12 @@
 //! The [`Engine`] type: one instrument's bot, and how it starts.
 
+use super::control::{gate_execution, BotHandle, Gate, Ops};
 use super::journal::{reconcile, Execution, Journal, Reconciled};
 use super::ledger::TradeLedger;
-use super::state::{BotState, KillSwitchState, Sequence};
+use super::observe::{wall_now, BotStatus, EquityCurve, Observer};
+use super::state::{BotState, KillSwitchState, PauseState, Sequence};
 use super::summary::BotSummary;
+use super::tell::Seen;
 use super::{BotConfig, EngineError, Mode};
 use futures::Stream;
 use std::sync::Arc;
@@ -49,6 +52,16 @@ pub struct Engine<C, F, B> {
     pub(super) summary: BotSummary,
     pub(super) feed_ticks: bool,
     pub(super) reconciled: Reconciled,
+    /// The last year past the holiday list that was warned about (once per year).
+    pub(super) holidays_warned: Option<i32>,
+    /// Events and the status, to whoever watches.
+    pub(super) observer: Observer,
+    /// The equity curve the status and the API read.
+    pub(super) equity: EquityCurve,
+    /// Operators' commands, the pause, approvals.
+    pub(super) ops: Ops,
+    /// What the status reports of the feed and the stores.
+    pub(super) seen: Seen,
 }
 
 impl<C, F, B> Engine<C, F, B>
@@ -97,6 +110,7 @@ where
             state.clone(),
             shared_clock.clone(),
         ));
+        let started_at = wall_now();
         let kill_switch = KillSwitch::new();
         let saved_kill = state
             .load::<KillSwitchState>(StatePart::KillSwitch)
@@ -126,6 +140,14 @@ where
             .load::<Sequence>(StatePart::Sequence)
             .await?
             .unwrap_or_default();
+        let paused = state
+            .load::<PauseState>(StatePart::Pause)
+            .await?
+            .unwrap_or_default()
+            .paused;
+        if paused {
+            tracing::warn!(%symbol, "new entries are paused (restored): the bot only reduces");
+        }
         let market = MarketNow::new(shared_clock.clone()).max_verdict_age(config.max_verdict_age);
         let desk = Desk::new(broker.clone())
             .with_guard(guard)
@@ -135,11 +157,12 @@ where
         // runs a cycle.
         let mut brain = config.brain.clone();
         brain.rules.timeframe = config.decision_every;
-        let graph = yaml::load_str(
-            &config.graph_yaml,
-            &config.graph_origin,
-            &registry(&brain, &desk),
-        )?;
+        let approval = config.approval.is_required() && config.mode == Mode::Service;
+        let gate = Gate::new(paused, approval);
+        let mut kinds = registry(&brain, &desk);
+        gate_execution(&mut kinds, &desk, &gate);
+        let graph = yaml::load_str(&config.graph_yaml, &config.graph_origin, &kinds)?;
+        let (graph, ops) = Ops::start(&state, graph, gate, config.mode == Mode::Service).await?;
         let reconciled = if config.mode == Mode::Service {
             let inner = broker.inner().clone();
             reconcile(
@@ -164,6 +187,18 @@ where
             warm_up(&mut builder, &config).await;
         }
         let summary = BotSummary::new(config.cash);
+        let mut status = BotStatus::new(symbol.clone(), broker.is_live(), started_at);
+        status.kill_switch = saved_kill;
+        status.entries_paused = paused;
+        status.approval_required = approval;
+        status.cycles = sequence.cycles;
+        status.last_decision_id = sequence
+            .last_decision
+            .as_ref()
+            .map(|d| d.as_str().to_owned());
+        status.last_decision_at = sequence.last_cycle_at;
+        status.pending_approvals = ops.views();
+        let observer = Observer::new(config.events.clone(), status);
         let mut engine = Self {
             clock,
             feed,
@@ -181,12 +216,29 @@ where
             summary,
             feed_ticks: false,
             reconciled,
+            holidays_warned: None,
+            observer,
+            equity: EquityCurve::new(),
+            ops,
+            seen: Seen::default(),
             config,
         };
         engine.check_ledger().await?;
         // fills the ledger has not read yet (the bot stopped between a fill and saving it)
         engine.read_fills(None).await?;
+        engine.refresh_status();
         Ok(engine)
+    }
+
+    /// A handle on the bot for whoever operates or watches it (the HTTP service): its
+    /// commands, its status, its broker, its equity curve. Take it before [`run`](Self::run).
+    pub fn handle(&self) -> BotHandle {
+        BotHandle {
+            commands: self.ops.sender.clone(),
+            status: self.observer.watch(),
+            broker: self.broker.clone(),
+            equity: self.equity.clone(),
+        }
     }
 
     /// The ledger must not be ahead of the broker: a ledger that read fills the broker does not

@@ -49,4 +49,7 @@ pub enum EngineError {
     /// A configuration value cannot work.
     #[error("configuration: {0}")]
     Config(String),
+    /// The bot has stopped: it takes no more commands.
+    #[error("the bot has stopped and takes no more commands; start it again (`tradegraph run`)")]
+    Stopped,
 }

@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tradegraph_broker::{Broker, BrokerError, PaperBroker, PriceEvent};
 use tradegraph_core::order::{ClientOrderId, DecisionId, Fill, Order, OrderRequest};
 use tradegraph_core::position::{Account, Position};
+use tradegraph_core::risk::NotRepeated;
 use tradegraph_core::Symbol;
 use tradegraph_market::Clock;
 use tradegraph_store::{IntentLog, IntentRecord, IntentStatus, Saved, StatePart};
@@ -263,30 +264,28 @@ impl<B: Execution> Broker for Journal<B> {
             .await
             .map_err(|e| journal(e.to_string()))?;
         let intent = match known {
-            // Abandoned at a restart: the decision behind it is not repeated.
-            Some(intent) if intent.status == IntentStatus::Abandoned => {
-                return Err(journal(
-                    "it was abandoned when the bot restarted (the broker never received it); a decision is not repeated"
-                        .into(),
-                ));
-            }
             Some(intent) => {
-                // Known: never sent again. The broker's order is the answer; a pending intent
-                // the broker has not seen (the send failed before reaching it) may go out.
-                if intent.request != request {
-                    return Err(journal(
-                        "an intent with this client order id and another request exists".into(),
-                    ));
-                }
+                // Known: never sent again. The broker's order is the answer (a cycle run again
+                // after a restart may size it differently: the first order stands).
                 if let Some(order) = self.inner.order(&client_id).await? {
                     self.settle(&intent, &order).await;
                     return Ok(order);
                 }
+                let not_repeated = |why| BrokerError::NotRepeated {
+                    client_id: client_id.clone(),
+                    why,
+                };
+                // Abandoned at a restart: the decision behind it is not repeated.
+                if intent.status == IntentStatus::Abandoned {
+                    return Err(not_repeated(NotRepeated::Abandoned));
+                }
+                if intent.request != request {
+                    return Err(not_repeated(NotRepeated::OtherRequest));
+                }
+                // A pending intent the broker has not seen (the send failed before reaching
+                // it) may go out.
                 if intent.status != IntentStatus::Pending {
-                    return Err(journal(format!(
-                        "its intent is {} but the broker does not know the order; it is not sent again",
-                        intent.status
-                    )));
+                    return Err(not_repeated(NotRepeated::UnknownToBroker));
                 }
                 intent
             }
@@ -509,6 +508,22 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_known_order_asked_for_again_with_another_size_is_the_first_order() {
+        let intents = Arc::new(MemoryState::new());
+        let venue = broker();
+        let journal = journal(venue.clone(), intents);
+        journal.begin(DecisionId::new("d1"));
+        let first = journal.submit(request()).await.unwrap();
+        // The same cycle run again after a restart sizes it otherwise: the first order stands.
+        let mut other = request();
+        other.quantity = Decimal::new(3, 2);
+        let again = journal.submit(other).await.unwrap();
+        assert_eq!(again.id, first.id);
+        assert_eq!(again.request.quantity, Decimal::new(1, 2));
+        assert_eq!(venue.submits.load(Ordering::SeqCst), 1, "sent once");
+    }
+
+    #[tokio::test]
     async fn an_order_the_broker_forgot_is_not_sent_again() {
         let intents = Arc::new(MemoryState::new());
         journal(broker(), intents.clone())
@@ -522,7 +537,16 @@ mod tests {
             .submit(request())
             .await
             .unwrap_err();
-        assert!(matches!(err, BrokerError::Journal { .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                BrokerError::NotRepeated {
+                    why: NotRepeated::UnknownToBroker,
+                    ..
+                }
+            ),
+            "{err}"
+        );
         assert!(err.to_string().contains("not sent again"), "{err}");
         assert_eq!(venue.submits.load(Ordering::SeqCst), 0);
     }

@@ -20,29 +20,46 @@
 //!    and restored by [`Engine::start`] ([`Mode::Service`]).
 //! 5. **Order intents** are written before an order goes to the broker and reconciled by client
 //!    order id at start ([`Journal`]), so no order is placed twice, whatever crashes when.
+//! 6. **Operators** act through a [`BotHandle`] ([`Engine::handle`]): [`Command`]s (the kill
+//!    switch, pausing entries, closing the position, cancelling orders, approving or rejecting
+//!    an entry that waits, see [`Approval`]) are carried out inside the loop, so the engine stays
+//!    the one owner of its state, and recorded in the operator log. Watchers read the
+//!    [`BotStatus`] (kept current on a `watch` channel) and the [`BotEvent`]s the engine
+//!    publishes on the broadcast channel of [`BotConfig::events`].
 //!
 //! [`Broker::on_market`]: tradegraph_broker::Broker::on_market
 
 mod backtest;
 mod config;
+mod control;
 mod cycle;
 #[allow(clippy::module_inception)]
 mod engine;
 mod error;
+mod graph_run;
 mod journal;
 mod ledger;
+mod observe;
 mod record;
 mod report;
 mod run;
 mod state;
 mod summary;
+mod tell;
 
 pub use backtest::{backtest, paper_broker};
 pub use config::{BotConfig, Mode};
+pub use control::{Approval, ApprovalView, BotHandle, Command, Reply, ReplyKind};
 pub use engine::Engine;
 pub use error::EngineError;
 pub use journal::{Execution, Journal, Reconciled};
 pub use ledger::{EntryContext, LedgerEvent, TradeLedger};
+pub(crate) use observe::wall_now;
+pub use observe::{
+    AlertEvent, BotEvent, BotStatus, Check, CheckState, DecisionEvent, EquityCurve, FeedState,
+    FeedStatus, FillEvent, HealthChange, HealthReport, OrderEvent, Severity, TradeClosedEvent,
+    Trading,
+};
 pub use report::{bars_per_year, describe_cycle, summary_text};
-pub use state::{KillSwitchState, Sequence};
+pub use state::{KillSwitchState, PauseState, Sequence};
 pub use summary::{BotSummary, EquityPoint, VerdictCounts};

@@ -113,6 +113,11 @@ pub(super) fn decision(state: &TradingState, id: &DecisionId, seq: u64) -> Decis
             "findings": verdict.findings.iter().map(|f| json!({"effect": f.effect, "reason": f.reason.to_string()})).collect::<Vec<_>>(),
         }));
     }
+    if let Some(client_id) = &state.placed_earlier {
+        record
+            .extra
+            .insert("placed_earlier".into(), json!(client_id.as_str()));
+    }
     if let Some(refusal) = &state.refusal {
         record.extra.insert(
             "execution_refused".into(),

@@ -2,8 +2,10 @@
 //! agents' view; each close of the decision timeframe to a decision cycle.
 
 use super::journal::Execution;
+use super::observe::FeedState;
 use super::state::KillSwitchState;
-use super::{Engine, EngineError, Mode};
+use super::{Engine, EngineError, EquityPoint, Mode};
+use chrono::Datelike;
 use futures::{Stream, StreamExt};
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -55,6 +57,11 @@ where
     {
         let outcome = Box::pin(self.event_loop(shutdown, &mut on_cycle)).await;
         let finished = self.finish().await;
+        let why = match (&outcome, &finished) {
+            (Err(e), _) | (Ok(()), Err(e)) => e.to_string(),
+            (Ok(()), Ok(())) => "stopped as asked, or its feed ended".to_owned(),
+        };
+        self.stopped(&why);
         outcome?;
         finished?;
         Ok(self.summary)
@@ -75,11 +82,25 @@ where
         let mut stale = false;
         let mut quote_saved = Instant::now();
         loop {
+            // Commands that came during a decision cycle, in the order they came.
+            if let Some(envelope) = self.ops.deferred.pop_front() {
+                Box::pin(self.on_command(envelope, on_cycle)).await?;
+                continue;
+            }
+            let expiry = self.next_expiry();
             let event = tokio::select! {
                 biased;
                 () = &mut shutdown => {
                     tracing::info!(symbol = %self.config.instrument.symbol, "stopping: shutdown requested");
                     return Ok(());
+                }
+                Some(envelope) = self.ops.commands.recv() => {
+                    Box::pin(self.on_command(envelope, on_cycle)).await?;
+                    continue;
+                }
+                () = sleep_for(expiry) => {
+                    Box::pin(self.expire_approvals(on_cycle)).await?;
+                    continue;
                 }
                 event = self.feed.next() => event,
                 () = tick(&mut timer) => {
@@ -97,10 +118,12 @@ where
                     tracing::info!(symbol = %self.config.instrument.symbol, "feed: data again");
                     stale = false;
                 }
+                let at = event.known_at();
                 last = Some(LastEvent {
-                    at: event.known_at(),
+                    at,
                     arrived: Instant::now(),
                 });
+                self.saw_event(at);
             }
             self.on_event(event, on_cycle).await?;
         }
@@ -126,6 +149,8 @@ where
             }
         }
         self.save_kill_switch().await?;
+        self.save_pause().await?;
+        self.refresh_status();
         let Some(l) = *last else { return Ok(()) };
         let quiet = l.arrived.elapsed();
         if quiet >= STALE_AFTER
@@ -135,6 +160,10 @@ where
             *stale = true;
             self.summary.stale_feed += 1;
             tracing::warn!(symbol = %self.config.instrument.symbol, quiet_s = quiet.as_secs(), "feed: stale, no market data");
+            self.feed_changed(
+                FeedState::Stale,
+                Some(format!("no market data for {} s", quiet.as_secs())),
+            );
         }
         if quiet < QUIET_GRACE {
             return Ok(());
@@ -166,6 +195,7 @@ where
                 self.on_closed(&candle, on_cycle).await?;
             }
         }
+        self.feed_changed(FeedState::Ended, None);
         Ok(())
     }
 
@@ -268,6 +298,7 @@ where
         on_cycle: &mut O,
     ) -> Result<(), EngineError> {
         let symbol = self.config.instrument.symbol.clone();
+        self.check_holiday_list(candle.open_time);
         self.builder.on_event(&MarketEvent::Candle {
             symbol: symbol.clone(),
             candle: candle.clone(),
@@ -303,6 +334,11 @@ where
             self.summary.observe_price(candle.close);
             let account = self.broker.account().await?;
             self.summary.observe_equity(end, account.equity);
+            let point = EquityPoint {
+                ts: end,
+                equity: account.equity,
+            };
+            self.saw_equity(point, account.day_started_at);
         }
         let due = candle.timeframe == self.config.decision_every
             && self.sequence.last_cycle_at.is_none_or(|last| end > last);
@@ -313,15 +349,46 @@ where
         Ok(())
     }
 
+    /// Warns, once per year, when the session date is past the exchange's holiday list: its
+    /// holidays are unknown and would be taken for trading days.
+    fn check_holiday_list(&mut self, at: Timestamp) {
+        let Some(session) = self.config.instrument.session.exchange() else {
+            return;
+        };
+        let date = session.local_date(at);
+        let Some(last) = session.past_holiday_list(date) else {
+            return;
+        };
+        if self.holidays_warned.is_some_and(|year| year >= date.year()) {
+            return;
+        }
+        self.holidays_warned = Some(date.year());
+        tracing::warn!(
+            symbol = %self.config.instrument.symbol,
+            "session: {date} is past the holiday list, which ends with {last}: the exchange's \
+             later holidays are unknown and count as trading days; add them with \
+             `holidays_file` under [bot] in tradegraph.toml"
+        );
+    }
+
     fn on_notice(&mut self, feed: &str, notice: &FeedNotice) {
         match notice {
-            FeedNotice::Connected { url } => tracing::info!(feed, url, "feed: connected"),
+            FeedNotice::Connected { url } => {
+                tracing::info!(feed, url, "feed: connected");
+                self.feed_changed(FeedState::Connected, Some(format!("{feed} connected")));
+            }
             FeedNotice::Disconnected { reason } => {
-                tracing::warn!(feed, reason, "feed: disconnected; reconnecting")
+                tracing::warn!(feed, reason, "feed: disconnected; reconnecting");
+                self.feed_changed(FeedState::Disconnected, Some(reason.clone()));
             }
             FeedNotice::Reconnecting { attempt, delay_ms } => {
                 self.summary.reconnects += 1;
-                tracing::warn!(feed, attempt, delay_ms, "feed: reconnecting")
+                self.seen.reconnects += 1;
+                tracing::warn!(feed, attempt, delay_ms, "feed: reconnecting");
+                self.feed_changed(
+                    FeedState::Disconnected,
+                    Some(format!("reconnecting, attempt {attempt}")),
+                );
             }
             FeedNotice::Gap { symbol, kind } => {
                 self.summary.gaps += 1;
@@ -353,7 +420,7 @@ where
     }
 
     /// Saves the kill switch when it changed (whoever pulled it).
-    async fn save_kill_switch(&mut self) -> Result<(), EngineError> {
+    pub(super) async fn save_kill_switch(&mut self) -> Result<(), EngineError> {
         let engaged = self.kill_switch.is_engaged();
         if engaged == self.saved_kill {
             return Ok(());
@@ -393,11 +460,17 @@ where
         saved: Result<(), EngineError>,
     ) -> Result<(), EngineError> {
         match saved {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                if self.seen.state_error.is_some() {
+                    self.saw_save(part, None);
+                }
+                Ok(())
+            }
             Err(e @ EngineError::StateConflict { .. }) => Err(e),
             Err(e) => {
                 self.summary.store_errors += 1;
                 tracing::warn!(?part, error = %e, "bot state not saved; saved again at the next change and at exit");
+                self.saw_save(part, Some(e.to_string()));
                 Ok(())
             }
         }
@@ -410,20 +483,33 @@ where
         if let Err(e) = self.read_fills(None).await {
             outcome = Err(e);
         }
-        if let Err(e) = self.save_all().await {
+        // The logs first, so that no checkpoint saved now is ahead of them (when they cannot be
+        // made durable, the checkpoints stay behind and a restart redoes that work).
+        let durable = match self.config.stores.flush().await {
+            Ok(()) => true,
+            Err(e) => {
+                self.summary.store_errors += 1;
+                tracing::warn!(%symbol, error = %e, "store: flush failed at exit");
+                false
+            }
+        };
+        if let Err(e) = self.save_all(durable).await {
             tracing::error!(%symbol, error = %e, "state not saved at exit");
             if outcome.is_ok() {
                 outcome = Err(e);
             }
         }
-        let stores = &self.config.stores;
-        if let Err(e) = stores.flush().await {
-            self.summary.store_errors += 1;
-            tracing::warn!(%symbol, error = %e, "store: flush failed at exit");
-        }
         self.summary.final_account = Some(self.broker.account().await?);
         self.summary.finish(&self.ledger, &self.learner()?);
         outcome
+    }
+}
+
+/// Completes after `wait`, or never when there is none.
+async fn sleep_for(wait: Option<Duration>) {
+    match wait {
+        Some(wait) => tokio::time::sleep(wait).await,
+        None => std::future::pending().await,
     }
 }
 

@@ -35,6 +35,15 @@ pub struct KillSwitchState {
     pub changed_at: Option<Timestamp>,
 }
 
+/// The operator's pause of new entries, as saved.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PauseState {
+    /// Whether new entries are paused (the bot only reduces).
+    pub paused: bool,
+    /// When it last changed.
+    pub changed_at: Option<Timestamp>,
+}
+
 /// Reads and writes one bot's state parts, with their versions.
 pub(crate) struct BotState {
     store: Arc<dyn BotStateStore>,

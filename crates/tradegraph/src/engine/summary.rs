@@ -11,7 +11,7 @@ use tradegraph_core::risk::VerdictStatus;
 use tradegraph_core::Timestamp;
 
 /// Equity at one time.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EquityPoint {
     /// When.
     pub ts: Timestamp,

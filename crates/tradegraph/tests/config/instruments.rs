@@ -163,3 +163,56 @@ fn an_unknown_instrument_lists_the_known_ones() {
         "{err}"
     );
 }
+
+#[test]
+fn bot_holidays_file_extends_a_built_in_exchange_session() {
+    let dir = scratch("bot-holidays");
+    write(
+        &dir,
+        "tradegraph.toml",
+        "[bot]\nholidays_file = \"nse-2027.txt\"\n",
+    );
+    write(
+        &dir,
+        "nse-2027.txt",
+        "# next year's circular\n2027-01-26 Republic Day\n",
+    );
+    let flags = Flags {
+        instrument: Some("banknifty".into()),
+        ..no_flags()
+    };
+    let s = resolve(&flags, &[], &dir).unwrap();
+    let session = s.instrument.session.exchange().unwrap();
+    let republic_day = chrono::NaiveDate::from_ymd_opt(2027, 1, 26).unwrap();
+    assert!(!session.is_trading_day(republic_day));
+    assert_eq!(session.holidays_known_through(), Some(2027));
+    // The bundled list is still there.
+    assert!(!session.is_trading_day(chrono::NaiveDate::from_ymd_opt(2026, 1, 26).unwrap()));
+
+    // A 24/7 instrument has no holidays: the file is ignored, with a notice saying so.
+    let flags = Flags {
+        instrument: Some("btc".into()),
+        ..no_flags()
+    };
+    let s = resolve(&flags, &[], &dir).unwrap();
+    assert_eq!(s.instrument.session, TradingSession::AlwaysOpen);
+    assert!(
+        s.notices
+            .iter()
+            .any(|n| n.contains("bot.holidays_file") && n.contains("24/7")),
+        "{:?}",
+        s.notices
+    );
+
+    // A bad line names the file and the line.
+    write(&dir, "nse-2027.txt", "2027-01-26\n26/01/2027\n");
+    let flags = Flags {
+        instrument: Some("nifty".into()),
+        ..no_flags()
+    };
+    let err = resolve(&flags, &[], &dir).unwrap_err().to_string();
+    assert!(
+        err.contains("bot.holidays_file") && err.contains("nse-2027.txt") && err.contains("line 2"),
+        "{err}"
+    );
+}

@@ -6,6 +6,7 @@ mod file;
 mod instruments;
 mod logging;
 mod precedence;
+mod redaction;
 mod show;
 mod support;
 mod switches;

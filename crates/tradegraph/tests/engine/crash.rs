@@ -10,7 +10,7 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 use tradegraph::engine::Mode;
 use tradegraph_core::order::ClientOrderId;
-use tradegraph_core::risk::RiskLimits;
+use tradegraph_core::risk::{RiskLimits, RiskReason};
 use tradegraph_core::{Side, Symbol};
 use tradegraph_store::{
     BotStateStore, IntentLog, IntentRecord, IntentStatus, MemoryState, Saved, StateDoc, StateKey,
@@ -220,6 +220,31 @@ async fn a_crash_before_submit_sends_nothing_and_abandons_the_intent() {
         .await
         .unwrap()
         .is_empty());
+    // The 00:15 cycle runs again after the restart (its checkpoint was never written): it is
+    // decided and recorded, its order refused as not to be repeated, not a failed cycle.
+    assert_eq!(run.summary.cycle_errors, 0, "no cycle failed");
+    let again = rerun_of_0015(&run);
+    assert!(again.orders.is_empty(), "{:?}", again.orders);
+    let refusal = again
+        .refusal
+        .as_ref()
+        .expect("the order's refusal is recorded");
+    assert!(
+        matches!(
+            &refusal.reason,
+            RiskReason::OrderNotRepeated { client_id, .. } if *client_id == reconciled.abandoned[0]
+        ),
+        "{refusal:?}"
+    );
+    assert!(refusal.to_string().contains("abandoned"), "{refusal}");
+}
+
+/// The 00:15 cycle as the restarted bot ran it.
+fn rerun_of_0015(run: &Run) -> &tradegraph_agents::TradingState {
+    let at: tradegraph_core::Timestamp = "2024-03-04T00:15:00Z".parse().unwrap();
+    let runs: Vec<_> = run.cycles.iter().filter(|c| c.as_of == at).collect();
+    assert_eq!(runs.len(), 1, "the 00:15 cycle ran once after the restart");
+    runs[0]
 }
 
 #[tokio::test]
@@ -253,20 +278,22 @@ async fn a_crash_before_the_checkpoint_keeps_the_one_order_and_its_trade() {
     assert_eq!(fills.len(), 1, "exactly one entry: {:?}", run.summary.fills);
     let intent = durable.intent(&fills[0].client_id).await.unwrap().unwrap();
     assert_eq!(intent.status, IntentStatus::Done);
-    // The 00:15 decision runs again (its checkpoint was lost) and sends nothing new: the guard
-    // has no room left, or its order's client id is known and a different request under it is
-    // refused by the journal (that cycle fails, logged); either way no second order.
-    let again = run
-        .cycles
-        .iter()
-        .find(|c| c.as_of == "2024-03-04T00:15:00Z".parse().unwrap());
-    match again {
-        Some(cycle) => assert!(cycle.orders.is_empty(), "{:?}", cycle.orders),
-        None => assert_eq!(
-            run.summary.cycle_errors, 1,
-            "the 00:15 cycle ran and failed"
-        ),
+    // The 00:15 decision runs again (its checkpoint was lost) and sends nothing new: the
+    // order's client id is known to the broker and its order is the answer, whatever the new
+    // request; the cycle is recorded, saying so.
+    assert_eq!(run.summary.cycle_errors, 0, "no cycle failed");
+    let again = rerun_of_0015(&run);
+    for order in &again.orders {
+        assert_eq!(
+            order.request.client_id, fills[0].client_id,
+            "the first order, not a new one"
+        );
     }
+    // Here the first run's order filled before the crash, so this run sizes the entry on
+    // an account with the position: another request, answered with the first order.
+    assert_eq!(again.orders.len(), 1, "{:?}", again.orders);
+    assert_eq!(again.placed_earlier.as_ref(), Some(&fills[0].client_id));
+    assert!(again.refusal.is_none(), "{:?}", again.refusal);
     assert!(!flat_at_end(&run));
 }
 

@@ -9,8 +9,11 @@
     missing_docs
 )]
 
+#[path = "../support/mod.rs"]
+mod shared;
 mod support;
 
+mod checkpoint;
 mod closes;
 mod crash;
 mod restart;

@@ -50,3 +50,26 @@ pub fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
 }
+
+/// Redis and MongoDB from `scripts/services.sh` (or `REDIS_URL` / `MONGODB_URI`); `None`, saying
+/// so, when they are not running — unless `TRADEGRAPH_REQUIRE_SERVICES=1` (the test command),
+/// which makes that a failure.
+#[allow(clippy::print_stderr)]
+pub fn services() -> Option<(String, String)> {
+    let redis = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:16379".into());
+    let mongo = std::env::var("MONGODB_URI").unwrap_or_else(|_| "mongodb://127.0.0.1:37017".into());
+    let reachable = |url: &str| {
+        let rest = url.split_once("://").map_or(url, |(_, r)| r);
+        let host = rest.split(['/', '?']).next().unwrap_or(rest);
+        std::net::TcpStream::connect(host).is_ok()
+    };
+    if reachable(&redis) && reachable(&mongo) {
+        return Some((redis, mongo));
+    }
+    assert!(
+        std::env::var("TRADEGRAPH_REQUIRE_SERVICES").as_deref() != Ok("1"),
+        "Redis ({redis}) or MongoDB ({mongo}) is not reachable and TRADEGRAPH_REQUIRE_SERVICES=1: run scripts/services.sh start"
+    );
+    eprintln!("skipping: Redis or MongoDB not reachable (scripts/services.sh start)");
+    None
+}

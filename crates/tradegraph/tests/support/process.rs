@@ -59,6 +59,9 @@ impl Bot {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        // The HTTP service on a port of its own, so bots of tests running at once do not
+        // collide on the instrument's default (8001).
+        command.env("TRADEGRAPH_LISTEN", "127.0.0.1:0");
         for (key, value) in env {
             command.env(key, value);
         }

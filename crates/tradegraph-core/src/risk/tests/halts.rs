@@ -201,6 +201,16 @@ fn unusable_inputs_block_entries() {
         }
     )));
     let mut fx = Fx::btc();
+    fx.price = crate::MAX_PRICE + Decimal::ONE;
+    let v = fx.judge_fresh(&buy(1.0, 39_000.0));
+    assert!(has(&v, Effect::Rejected, |r| matches!(
+        r,
+        RiskReason::BadInput {
+            input: BadInput::Price,
+            ..
+        }
+    )));
+    let mut fx = Fx::btc();
     fx.vol.atr = Some(f64::NAN);
     let v = fx.judge_fresh(&buy(1.0, 39_000.0));
     assert!(has(&v, Effect::Rejected, |r| matches!(
@@ -316,6 +326,9 @@ fn volatility_from_candles() {
         close: d(c),
         volume: Decimal::ONE,
         trades: 1,
+        quote_volume: None,
+        taker_buy_volume: None,
+        taker_buy_quote_volume: None,
     };
     let v = Volatility::from_candles(&[bar("100")], 14);
     assert_eq!((v.realized_pct, v.atr), (None, None));

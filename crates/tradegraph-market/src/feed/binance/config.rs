@@ -2,7 +2,9 @@
 
 use crate::feed::Backoff;
 use crate::MarketError;
+use std::fmt;
 use std::time::Duration;
+use tradegraph_core::redact;
 
 /// Which trade stream to subscribe to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -33,7 +35,7 @@ pub enum TradeStream {
 /// );
 /// assert_eq!(config.max_connection_age, Duration::from_secs(23 * 3600 + 50 * 60));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct BinanceConfig {
     /// Base endpoint, without a path (`wss://stream.binance.com:9443`,
     /// `wss://data-stream.binance.vision`, or a local `ws://` server in tests).
@@ -111,10 +113,12 @@ impl BinanceConfig {
     /// [`MarketError::Config`] naming the field and what to change.
     pub fn validate(&self) -> Result<(), MarketError> {
         let url = self.url.trim();
-        if !(url.starts_with("wss://") || url.starts_with("ws://")) || url.contains('?') {
+        if !(url.starts_with("wss://") || url.starts_with("ws://")) || url.contains(['?', '#', '@'])
+        {
             return Err(MarketError::Config(format!(
-                "binance.url `{url}`: give a ws:// or wss:// endpoint without a path or query, \
-                 e.g. {}",
+                "binance.url `{}`: give a ws:// or wss:// endpoint without credentials, path, \
+                 query or fragment (Binance's streams take none), e.g. {}",
+                redact::url(url),
                 Self::DEFAULT_URL
             )));
         }
@@ -139,6 +143,24 @@ impl BinanceConfig {
     }
 }
 
+impl fmt::Debug for BinanceConfig {
+    /// Every field, the URL [redacted](redact::url): a URL that [`validate`](Self::validate)
+    /// would refuse may carry credentials.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BinanceConfig")
+            .field("url", &redact::url(&self.url))
+            .field("symbol", &self.symbol)
+            .field("trade_stream", &self.trade_stream)
+            .field("depth", &self.depth)
+            .field("klines", &self.klines)
+            .field("max_connection_age", &self.max_connection_age)
+            .field("silence_timeout", &self.silence_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("backoff", &self.backoff)
+            .finish()
+    }
+}
+
 impl Default for BinanceConfig {
     /// [`BinanceConfig::new`] for `BTCUSDT`.
     fn default() -> Self {
@@ -159,6 +181,38 @@ mod tests {
              btcusdt@trade/btcusdt@kline_1m/btcusdt@depth5@100ms"
         );
         assert!(config.validate().is_ok());
+    }
+
+    #[test]
+    fn a_bad_url_is_named_without_its_credentials() {
+        for url in [
+            "https://user:pa55w0rd-canary@stream.example.com",
+            "wss://stream.example.com/?api_key=pa55w0rd-canary",
+            "wss://user:pa55/w0rd-canary@stream.example.com/x?y=1",
+            "wss://user:pa55w0rd-canary@stream.example.com",
+            "wss://stream.example.com/#token=pa55w0rd-canary",
+        ] {
+            let config = BinanceConfig {
+                url: url.into(),
+                ..BinanceConfig::default()
+            };
+            let message = config.validate().err().map(|e| e.to_string());
+            let Some(message) = message else {
+                panic!("{url} must be refused");
+            };
+            assert!(!message.contains("pa55"), "{message}");
+            assert!(message.contains("stream.example.com"), "{message}");
+            assert!(message.contains("binance.url"), "{message}");
+            let config = BinanceConfig {
+                url: url.into(),
+                ..BinanceConfig::default()
+            };
+            let debug = format!("{config:?}");
+            assert!(
+                !debug.contains("pa55") && debug.contains("BTCUSDT"),
+                "{debug}"
+            );
+        }
     }
 
     #[test]

@@ -120,13 +120,15 @@ impl Decoder {
                 msg.first_trade_id, msg.last_trade_id
             ));
         }
-        let trade = trade(
+        let mut trade = trade(
             msg.id,
             msg.price,
             msg.quantity,
             msg.time,
             msg.buyer_is_maker,
         )?;
+        trade.first_trade_id = Some(msg.first_trade_id);
+        trade.last_trade_id = Some(msg.last_trade_id);
         Ok(MarketEvent::Trade {
             symbol: self.symbol(msg.symbol),
             trade,
@@ -153,6 +155,9 @@ impl Decoder {
             close: decimal(k.close, "k.c")?,
             volume: decimal(k.volume, "k.v")?,
             trades: k.trades,
+            quote_volume: optional(k.quote_volume, "k.q")?,
+            taker_buy_volume: optional(k.taker_buy_volume, "k.V")?,
+            taker_buy_quote_volume: optional(k.taker_buy_quote_volume, "k.Q")?,
         };
         Ok(MarketEvent::Candle {
             symbol: self.symbol(msg.symbol),
@@ -189,13 +194,14 @@ fn trade(id: u64, price: &str, qty: &str, ts: i64, maker: bool) -> Result<Trade,
     if price.is_zero() {
         return Err("p: a trade price of zero".to_owned());
     }
-    Ok(Trade {
-        ts: time(ts, "T")?,
+    let aggressor = if maker { Side::Sell } else { Side::Buy };
+    Ok(Trade::new(
+        time(ts, "T")?,
         price,
-        quantity: decimal(qty, "q")?,
-        aggressor: if maker { Side::Sell } else { Side::Buy },
-        trade_id: id,
-    })
+        decimal(qty, "q")?,
+        aggressor,
+        id,
+    ))
 }
 
 fn levels(raw: &[[&str; 2]], side: &str) -> Result<Vec<BookLevel>, String> {
@@ -222,6 +228,11 @@ fn expect_event(found: &str, expected: &str) -> Result<(), String> {
 /// Milliseconds within years 0000 to 9999.
 fn time(millis: i64, field: &str) -> Result<Timestamp, String> {
     Timestamp::try_from_millis(millis).map_err(|e| format!("{field}: {e}"))
+}
+
+/// An exact, non-negative decimal, when the field is there.
+fn optional(text: Option<&str>, field: &str) -> Result<Option<Decimal>, String> {
+    text.map(|text| decimal(text, field)).transpose()
 }
 
 /// An exact, non-negative decimal.

@@ -7,7 +7,6 @@ use super::rollover::Live;
 use super::BinanceConfig;
 use crate::feed::Feed;
 use crate::{Clock, FeedNotice, GapKind, MarketError, MarketEvent};
-use futures::StreamExt;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
@@ -91,11 +90,13 @@ impl BinanceFeed {
             malformed: 0,
             connections: 0,
         };
-        futures::stream::unfold(Box::new(session), |mut session| async move {
-            let event = session.next_event().await;
-            Some((event, session))
-        })
-        .boxed()
+        crate::metrics::metered(
+            "binance",
+            futures::stream::unfold(Box::new(session), |mut session| async move {
+                let event = session.next_event().await;
+                Some((event, session))
+            }),
+        )
     }
 }
 

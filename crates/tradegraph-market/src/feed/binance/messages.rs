@@ -2,7 +2,10 @@
 //! (<https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams>).
 //!
 //! Text fields borrow from the frame: no allocation per message. Fields the feed does not use
-//! (`E` event time, `M` "ignore", the kline's quote volumes) are skipped by serde.
+//! are skipped by serde: `E` (event time: when Binance sent the event; the data carries its own
+//! trade or kline time), `M` and `B` ("ignore"), and the kline's `T` (close time: its start plus
+//! the interval, less 1 ms), `f` and `L` (first and last trade ids, which the trade stream
+//! carries one by one).
 
 use serde::Deserialize;
 
@@ -105,6 +108,15 @@ pub(super) struct Kline<'a> {
     /// Number of trades.
     #[serde(rename = "n")]
     pub(super) trades: u64,
+    /// Quote asset volume.
+    #[serde(rename = "q", default, borrow)]
+    pub(super) quote_volume: Option<&'a str>,
+    /// Taker buy base asset volume.
+    #[serde(rename = "V", default, borrow)]
+    pub(super) taker_buy_volume: Option<&'a str>,
+    /// Taker buy quote asset volume.
+    #[serde(rename = "Q", default, borrow)]
+    pub(super) taker_buy_quote_volume: Option<&'a str>,
     /// Is this kline closed?
     #[serde(rename = "x")]
     pub(super) closed: bool,

@@ -6,8 +6,8 @@
 //!
 //! | stream | becomes |
 //! |---|---|
-//! | `<symbol>@trade` or `<symbol>@aggTrade` | [`MarketEvent::Trade`](crate::MarketEvent::Trade): exact decimal price and quantity, aggressor [`Side::Sell`](tradegraph_core::Side::Sell) when the buyer is the maker (`m`), trade id (`t` or `a`) |
-//! | `<symbol>@kline_1m` | [`MarketEvent::Candle`](crate::MarketEvent::Candle), `closed` from `x` |
+//! | `<symbol>@trade` or `<symbol>@aggTrade` | [`MarketEvent::Trade`](crate::MarketEvent::Trade): exact decimal price and quantity, aggressor [`Side::Sell`](tradegraph_core::Side::Sell) when the buyer is the maker (`m`), trade id (`t` or `a`); an aggregate trade's first and last trade ids (`f`, `l`) |
+//! | `<symbol>@kline_1m` | [`MarketEvent::Candle`](crate::MarketEvent::Candle): OHLC, volume, number of trades (`n`), quote volume (`q`), taker buy base and quote volumes (`V`, `Q`); `closed` from `x` |
 //! | `<symbol>@depth5@100ms` | [`MarketEvent::Book`](crate::MarketEvent::Book), `update_id` from `lastUpdateId`, stamped with the clock (the payload has no time) |
 //!
 //! Pings are answered with their payload. [`BinanceFeed`] reconnects after failures, replaces

@@ -47,6 +47,8 @@ fn documented_trade() {
             quantity: d("100"),
             aggressor: Side::Sell,
             trade_id: 12345,
+            first_trade_id: None,
+            last_trade_id: None,
         },
     };
     assert_eq!(event(&combined("bnbbtc@trade", TRADE)), expected);
@@ -103,6 +105,9 @@ fn documented_kline() {
             close: d("0.0020"),
             volume: d("1000"),
             trades: 100,
+            quote_volume: Some(d("1.0000")),
+            taker_buy_volume: Some(d("500")),
+            taker_buy_quote_volume: Some(d("0.500")),
         },
         closed: false,
     };
@@ -112,6 +117,51 @@ fn documented_kline() {
         panic!()
     };
     assert!(closed);
+}
+
+/// Issue 12, item 7: every field of the kline reaches the candle (number of trades, quote
+/// volume, taker buy base and quote volumes).
+#[test]
+fn binance_klines_drop_no_field() {
+    let kline = KLINE.replace(r#""l": "0.0015""#, r#""l": "0.0010""#);
+    let MarketEvent::Candle { candle, closed, .. } = event(&combined("bnbbtc@kline_1m", &kline))
+    else {
+        panic!()
+    };
+    let expected = Candle {
+        open_time: Timestamp::from_millis(1_672_515_780_000),
+        timeframe: Timeframe::M1,
+        open: d("0.0010"),
+        high: d("0.0025"),
+        low: d("0.0010"),
+        close: d("0.0020"),
+        volume: d("1000"),
+        trades: 100,
+        quote_volume: Some(d("1.0000")),
+        taker_buy_volume: Some(d("500")),
+        taker_buy_quote_volume: Some(d("0.500")),
+    };
+    assert_eq!((candle, closed), (expected, false));
+}
+
+/// Issue 12, item 7: an aggregate trade keeps the range of trade ids it sums.
+#[test]
+fn binance_agg_trades_drop_no_field() {
+    let MarketEvent::Trade { trade, .. } = event(&combined("bnbbtc@aggTrade", AGG_TRADE)) else {
+        panic!()
+    };
+    let expected = Trade {
+        first_trade_id: Some(100),
+        last_trade_id: Some(105),
+        ..Trade::new(
+            Timestamp::from_millis(1_672_515_782_136),
+            d("0.001"),
+            d("100"),
+            Side::Sell,
+            12345,
+        )
+    };
+    assert_eq!(trade, expected);
 }
 
 #[test]

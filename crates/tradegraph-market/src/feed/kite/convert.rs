@@ -1,8 +1,9 @@
-//! Packets into market events: a tick per packet, a book per full packet, and time gaps
-//! across disconnections.
+//! Packets into market events: a tick per packet (with the day's figures), a book per full
+//! packet, and time gaps across disconnections. Only subscribed tokens have state.
 
-use super::{Depth, KitePacket, PacketKind};
-use crate::feed::check_prices;
+use super::day::day_stats;
+use super::{Depth, KitePacket, PacketKind, UnknownTokens};
+use crate::feed::sanity::check_tick;
 use crate::{FeedNotice, GapKind, MarketEvent};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -21,14 +22,33 @@ struct TokenState {
 }
 
 /// Turns packets into [`MarketEvent`]s, keeping per-token state across reconnections.
+///
+/// Only the tokens it is given have state. A packet of any other token is skipped: the first
+/// [`UnknownTokens::NAMED`] such tokens are named once each in a
+/// [`FeedNotice::Malformed`], later ones are counted in summaries; memory stays bounded
+/// whatever arrives (see [`unknown`](Self::unknown)).
+///
+/// ```
+/// use tradegraph_core::Timestamp;
+/// use tradegraph_market::feed::kite::{Converter, KitePacket};
+/// use tradegraph_market::MarketEvent;
+///
+/// let mut converter = Converter::new("kite", &[(408065, "INFY".into())]);
+/// let mut events = Vec::new();
+/// let packet = KitePacket::decode(&[0x00, 0x06, 0x3a, 0x01, 0x00, 0x02, 0x48, 0x33]).unwrap();
+/// converter.convert(&packet, Timestamp::from_secs(9), &mut events);
+/// let MarketEvent::Tick { symbol, tick } = &events[0] else { unreachable!() };
+/// assert_eq!((symbol.as_str(), tick.price.to_string()), ("INFY", "1495.55".to_owned()));
+/// ```
 #[derive(Debug)]
 pub struct Converter {
     feed: String,
     tokens: HashMap<u32, TokenState>,
+    unknown: UnknownTokens,
 }
 
 impl Converter {
-    /// A converter for these tokens; packets of other tokens carry the token as their symbol.
+    /// A converter for these tokens; packets of other tokens are skipped and reported.
     pub fn new(feed: impl Into<String>, tokens: &[(u32, Symbol)]) -> Self {
         let tokens = tokens
             .iter()
@@ -37,7 +57,18 @@ impl Converter {
         Self {
             feed: feed.into(),
             tokens,
+            unknown: UnknownTokens::default(),
         }
+    }
+
+    /// How many instrument tokens the converter keeps state for: the subscribed ones.
+    pub fn tokens_tracked(&self) -> usize {
+        self.tokens.len()
+    }
+
+    /// What became of packets of tokens the converter was not given.
+    pub fn unknown(&self) -> &UnknownTokens {
+        &self.unknown
     }
 
     /// Marks a disconnection: the first data of each token afterwards is preceded by a
@@ -56,22 +87,32 @@ impl Converter {
     /// The tick is stamped with the exchange timestamp when the packet has a non-zero one,
     /// otherwise with `received`. Its volume is the increase of the cumulative day volume since
     /// the token's previous packet (0 for the first packet, after a reset, and for packets
-    /// without volume). A packet whose last price fails [`check_prices`] (Kite sends 0 before
-    /// the first trade) gives a [`FeedNotice::Malformed`] naming the token instead of a tick.
+    /// without volume). Quote and full packets also give the day's figures
+    /// ([`Tick::day`]: open, high, low, previous close, change, average price, last trade,
+    /// open-interest range, exchange time). A packet whose last price fails
+    /// [`check_prices`](crate::feed::check_prices) (Kite sends 0 before the first trade)
+    /// gives a [`FeedNotice::Malformed`] naming the token instead of a tick. A packet of a
+    /// token not subscribed gives nothing but, within bounds, such a notice.
     pub fn convert(
         &mut self,
         packet: &KitePacket,
         received: Timestamp,
         out: &mut impl Extend<MarketEvent>,
     ) {
+        let Some(state) = self.tokens.get_mut(&packet.token) else {
+            if let Some(notice) = self.unknown.skip(packet.token) {
+                out.extend([MarketEvent::Notice {
+                    feed: self.feed.clone(),
+                    ts: received,
+                    notice,
+                }]);
+            }
+            return;
+        };
         let ts = packet
             .exchange_timestamp
             .filter(|t| *t != Timestamp::EPOCH)
             .unwrap_or(received);
-        let state = self
-            .tokens
-            .entry(packet.token)
-            .or_insert_with(|| TokenState::new(Symbol::new(packet.token.to_string())));
         if let Some(from) = state.gap_from.take() {
             out.extend([MarketEvent::Notice {
                 feed: self.feed.clone(),
@@ -83,7 +124,9 @@ impl Converter {
             }]);
         }
         state.last_data = Some(ts);
+        let derivative = is_derivative(packet.segment());
         let mut tick = Tick::new(ts, packet.last_price, Decimal::ZERO);
+        tick.day = day_stats(packet, derivative);
         if packet.is_tradable_layout() {
             let volume = packet.volume;
             let traded = match state.day_volume {
@@ -97,10 +140,7 @@ impl Converter {
             tick.total_sell_quantity = Some(Decimal::from(packet.total_sell_quantity));
         }
         let symbol = state.symbol.clone();
-        if let Err(reason) = check_prices(&MarketEvent::Tick {
-            symbol: symbol.clone(),
-            tick: tick.clone(),
-        }) {
+        if let Err(reason) = check_tick(&tick) {
             out.extend([MarketEvent::Notice {
                 feed: self.feed.clone(),
                 ts: received,
@@ -117,7 +157,7 @@ impl Converter {
         }
         tick.bid = packet.bids.iter().find(|l| is_level(l)).map(|l| l.price);
         tick.ask = packet.asks.iter().find(|l| is_level(l)).map(|l| l.price);
-        if is_derivative(packet.segment()) {
+        if derivative {
             tick.open_interest = Some(Decimal::from(packet.oi));
         }
         let book = Book {

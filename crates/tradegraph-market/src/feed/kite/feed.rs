@@ -77,11 +77,13 @@ impl KiteFeed {
             frames: 0,
             malformed: 0,
         };
-        futures::stream::unfold(Box::new(session), |mut session| async move {
-            let event = session.next_event().await;
-            Some((event, session))
-        })
-        .boxed()
+        crate::metrics::metered(
+            "kite",
+            futures::stream::unfold(Box::new(session), |mut session| async move {
+                let event = session.next_event().await;
+                Some((event, session))
+            }),
+        )
     }
 }
 

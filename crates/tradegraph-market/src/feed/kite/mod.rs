@@ -5,9 +5,13 @@
 //! | packet | bytes | becomes |
 //! |---|---|---|
 //! | LTP | 8 | [`MarketEvent::Tick`](crate::MarketEvent::Tick) with the price, stamped with the clock |
-//! | index quote / full | 28 / 32 | a tick; full packets carry the exchange time |
-//! | quote | 44 | a tick with day volume, volume since the previous packet, total buy/sell quantity |
-//! | full | 184 | the same plus best bid/ask, open interest (derivatives) and the exchange time, and a [`MarketEvent::Book`](crate::MarketEvent::Book) of the 5+5 depth |
+//! | index quote / full | 28 / 32 | a tick with the day's open, high, low, previous close and change ([`Tick::day`](tradegraph_core::Tick::day)); full packets carry the exchange time |
+//! | quote | 44 | a tick with day volume, volume since the previous packet, total buy/sell quantity, and the day's open, high, low, previous close, change, average price and last traded quantity |
+//! | full | 184 | the same plus best bid/ask, open interest and its day range (derivatives), last trade time and the exchange time, and a [`MarketEvent::Book`](crate::MarketEvent::Book) of the 5+5 depth |
+//!
+//! Every field Zerodha's own client (`kiteconnect`'s `KiteTicker`) hands its callback reaches
+//! the events; Kite's zeros for what it does not know yet become `None`. Packets of tokens
+//! that were not subscribed are skipped, and reported in bounded memory ([`UnknownTokens`]).
 //!
 //! Prices are exact decimals: the wire integer over the segment's divisor (CDS 10^7, BCD and
 //! NCO 10^4, others 100, as Zerodha's `kiteconnect` 5.2.2). A 1-byte message is a heartbeat;
@@ -22,6 +26,7 @@ mod config;
 mod connect;
 mod control;
 mod convert;
+mod day;
 mod feed;
 mod frame;
 mod kind;
@@ -29,6 +34,7 @@ mod packet;
 #[cfg(test)]
 mod tests;
 mod text;
+mod unknown;
 
 pub use config::{KiteConfig, KiteMode, Secret};
 pub use control::{mode, subscribe, unsubscribe};
@@ -38,3 +44,4 @@ pub use frame::{split, FrameError, Message, Packets};
 pub use kind::{price_scale, PacketKind, SEGMENT_INDICES};
 pub use packet::{Depth, KitePacket, Ohlc};
 pub use text::{parse_text, TextMessage};
+pub use unknown::UnknownTokens;

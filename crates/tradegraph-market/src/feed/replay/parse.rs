@@ -175,6 +175,9 @@ impl Row<'_> {
             close,
             volume,
             trades: 0,
+            quote_volume: None,
+            taker_buy_volume: None,
+            taker_buy_quote_volume: None,
         };
         if volume.is_sign_negative() {
             return Err(LineError::Inconsistent(format!(

@@ -6,7 +6,6 @@ use super::pace::Pacer;
 use super::{LineParser, ReplayConfig, ReplaySpeed, ReplayStats};
 use crate::feed::Feed;
 use crate::{Clock, FeedNotice, MarketError, MarketEvent, SimulatedClock};
-use futures::StreamExt;
 use tokio::io::BufReader;
 
 /// Read buffer size: large enough that the blocking-pool round trip per read is cheap.
@@ -91,11 +90,13 @@ impl Replay {
             pacer,
             done: false,
         };
-        futures::stream::unfold(Box::new(session), |mut session| async move {
-            let event = session.next_event().await?;
-            Some((event, session))
-        })
-        .boxed()
+        crate::metrics::metered(
+            "replay",
+            futures::stream::unfold(Box::new(session), |mut session| async move {
+                let event = session.next_event().await?;
+                Some((event, session))
+            }),
+        )
     }
 }
 

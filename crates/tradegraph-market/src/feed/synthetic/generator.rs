@@ -225,6 +225,8 @@ impl SyntheticGenerator {
             quantity: self.sizes.draw(&mut self.sampler),
             aggressor,
             trade_id,
+            first_trade_id: None,
+            last_trade_id: None,
         };
         if let Some(maker) = &self.book {
             self.since_book += 1;

@@ -3,7 +3,6 @@
 use super::SyntheticGenerator;
 use crate::feed::Feed;
 use crate::{MarketError, MarketEvent, SimulatedClock};
-use futures::StreamExt;
 use std::time::Duration;
 use tokio::time::{sleep_until, Instant};
 
@@ -81,11 +80,13 @@ impl SyntheticGenerator {
             origin: None,
             since_yield: 0,
         };
-        Ok(futures::stream::unfold(paced, |mut paced| async move {
-            let event = paced.next().await?;
-            Some((event, paced))
-        })
-        .boxed())
+        Ok(crate::metrics::metered(
+            "synthetic",
+            futures::stream::unfold(paced, |mut paced| async move {
+                let event = paced.next().await?;
+                Some((event, paced))
+            }),
+        ))
     }
 }
 

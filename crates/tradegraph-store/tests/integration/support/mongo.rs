@@ -64,3 +64,30 @@ pub async fn count(db: &mongodb::Database, collection: &str) -> u64 {
         .await
         .unwrap()
 }
+
+/// Whether the server of `client` is the primary.
+pub async fn is_primary(client: &mongodb::Client) -> bool {
+    client
+        .database("admin")
+        .run_command(doc! {"isMaster": 1})
+        .await
+        .is_ok_and(|reply| reply.get_bool("ismaster").unwrap_or(false))
+}
+
+/// Initiates the single-node replica set `rs0` of a private server on `port` and waits until it
+/// is primary.
+pub async fn initiate(client: &mongodb::Client, port: u16) {
+    let host = format!("127.0.0.1:{port}");
+    client
+        .database("admin")
+        .run_command(
+            doc! {"replSetInitiate": {"_id": "rs0", "members": [{"_id": 0, "host": host}]}},
+        )
+        .await
+        .unwrap();
+    let primary = super::eventually(std::time::Duration::from_secs(30), async || {
+        is_primary(client).await
+    })
+    .await;
+    assert!(primary, "the replica set did not elect its primary");
+}

@@ -131,18 +131,31 @@ impl Drop for PrivateRedis {
     }
 }
 
-/// A private `mongod` (standalone, its own data directory, kept across restarts).
+/// A private `mongod` (standalone, or a single-node replica set with the test commands, its own
+/// data directory, kept across restarts).
 pub struct PrivateMongo {
     bin: PathBuf,
     dir: PathBuf,
     pub port: u16,
     child: Option<Child>,
+    replica_set: bool,
 }
 
 impl PrivateMongo {
     /// Starts one, or `None` (skip) when mongod is not in `.services/bin` (run
     /// `scripts/services.sh start` once) or `TRADEGRAPH_MONGOD`.
     pub fn start() -> Option<Self> {
+        Self::start_with(false)
+    }
+
+    /// Starts a single-node replica set `rs0` (not initiated yet: see
+    /// `support::mongo::initiate`) with `enableTestCommands=1`, for the failpoints and stepdowns
+    /// of a primary.
+    pub fn start_replica_set() -> Option<Self> {
+        Self::start_with(true)
+    }
+
+    fn start_with(replica_set: bool) -> Option<Self> {
         let Some(bin) = find(
             "TRADEGRAPH_MONGOD",
             &[workspace_root().join(".services/bin/mongod")],
@@ -154,13 +167,19 @@ impl PrivateMongo {
             dir: scratch("mongod"),
             port: free_port(),
             child: None,
+            replica_set,
         };
         mongo.resume();
         Some(mongo)
     }
 
+    /// The URI; a direct connection for a replica set, so that it is used while secondary too.
     pub fn uri(&self) -> String {
-        format!("mongodb://127.0.0.1:{}", self.port)
+        if self.replica_set {
+            format!("mongodb://127.0.0.1:{}/?directConnection=true", self.port)
+        } else {
+            format!("mongodb://127.0.0.1:{}", self.port)
+        }
     }
 
     /// Stops the server (SIGKILL: an abrupt loss; the journal keeps acknowledged writes).
@@ -179,6 +198,11 @@ impl PrivateMongo {
             .arg("--dbpath")
             .arg(&self.dir)
             .args(["--wiredTigerCacheSizeGB", "0.25", "--quiet"])
+            .args(if self.replica_set {
+                &["--replSet", "rs0", "--setParameter", "enableTestCommands=1"][..]
+            } else {
+                &[]
+            })
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

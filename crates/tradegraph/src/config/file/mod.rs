@@ -4,7 +4,7 @@
 mod schema;
 mod session;
 
-pub(crate) use schema::{FileDoc, InstrumentSpec};
+pub(crate) use schema::{ApprovalSetting, FileDoc, InstrumentSpec};
 pub(crate) use session::{HoursSpec, SessionSpec};
 
 use super::ConfigError;
@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 use toml::Spanned;
 use tradegraph_core::risk::RiskLimits;
+use tradegraph_llm::Secret;
+use tradegraph_store::url::{redact, redact_all};
 
 /// A parsed configuration file (`Debug` shows its path only: it may hold secrets).
 pub(crate) struct ConfigFile {
@@ -139,14 +141,19 @@ impl Lines {
         (line, self.text[start..at].chars().count() + 1)
     }
 
-    /// A TOML error at its position, with the values in `secrets` masked.
     /// A TOML error at its position, prefixed with the key it is about (`stores.redis_url: `)
-    /// unless it names one itself, with the values in `secrets` masked.
-    fn toml_error(&self, e: &toml::de::Error, secrets: &[String]) -> ConfigError {
+    /// unless it names one itself, with the values in `secrets` masked and every URL it quotes
+    /// without its credentials.
+    fn toml_error(&self, e: &toml::de::Error, secrets: &[Masked]) -> ConfigError {
         let mut message = e.message().trim().to_owned();
         for secret in secrets {
-            message = message.replace(secret.as_str(), "***");
+            message = match secret {
+                // Whole tokens only for a short value (see `Secret::redact`).
+                Masked::Secret(value) => Secret::new(value.as_str()).redact(&message),
+                Masked::Url(url) => message.replace(url.as_str(), &redact(url)),
+            };
         }
+        message = redact_all(&message);
         if !message.contains("field `") {
             let key = e.span().and_then(|span| {
                 let root = DeTable::parse(&self.text).ok()?;
@@ -234,16 +241,22 @@ pub(crate) fn risk_fields() -> Vec<String> {
     }
 }
 
-/// The string values of keys that name a key, token, secret or password, and of URLs with
-/// credentials: error messages must not quote them.
-fn secret_values(table: &DeTable<'_>) -> Vec<String> {
+/// A value of the file that an error message must not quote as it is.
+enum Masked {
+    /// The value of a key that names a key, token, secret or password: shown as `***`.
+    Secret(String),
+    /// A URL: shown without its credentials (`tradegraph_store::url::redact`).
+    Url(String),
+}
+
+/// The string values of keys that name a key, token, secret or password, and the URLs.
+fn secret_values(table: &DeTable<'_>) -> Vec<Masked> {
     let mut found = Vec::new();
     collect_secrets(table, &mut found);
-    found.retain(|s| s.len() >= 4);
     found
 }
 
-fn collect_secrets(table: &DeTable<'_>, found: &mut Vec<String>) {
+fn collect_secrets(table: &DeTable<'_>, found: &mut Vec<Masked>) {
     for (key, value) in table {
         let key = key.get_ref().to_ascii_lowercase();
         let secret_key = ["key", "token", "secret", "password"]
@@ -253,10 +266,11 @@ fn collect_secrets(table: &DeTable<'_>, found: &mut Vec<String>) {
     }
 }
 
-fn collect_value(value: &DeValue<'_>, secret_key: bool, found: &mut Vec<String>) {
+fn collect_value(value: &DeValue<'_>, secret_key: bool, found: &mut Vec<Masked>) {
     match value {
-        DeValue::String(s) if secret_key || (s.contains("://") && s.contains('@')) => {
-            found.push(s.to_string());
+        DeValue::String(s) if secret_key => found.push(Masked::Secret(s.to_string())),
+        DeValue::String(s) if s.contains("://") || s.contains('@') => {
+            found.push(Masked::Url(s.to_string()));
         }
         DeValue::Table(t) => collect_secrets(t, found),
         DeValue::Array(items) => {

@@ -41,6 +41,23 @@ pub(crate) struct BotSection {
     pub(crate) max_verdict_age_secs: Option<u64>,
     pub(crate) live: Option<bool>,
     pub(crate) listen: Option<SocketAddr>,
+    /// `none` or `required`: entries wait for an operator's approval.
+    pub(crate) approval: Option<ApprovalSetting>,
+    /// How long an entry waits for approval before it is rejected as expired.
+    pub(crate) approval_timeout_secs: Option<u64>,
+    /// More holidays for the instrument's exchange session (one `YYYY-MM-DD` a line), e.g. next
+    /// year's NSE circular before the bundled list has it.
+    pub(crate) holidays_file: Option<PathBuf>,
+}
+
+/// `[bot] approval`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum ApprovalSetting {
+    /// Orders go out as the guard lets them.
+    None,
+    /// Entries wait for an operator.
+    Required,
 }
 
 /// `[graph]`.

@@ -12,6 +12,7 @@ use super::layers::Layers;
 use super::{ConfigError, Flags, Origin, Origins, Settings};
 use std::path::{Path, PathBuf};
 use tradegraph_llm::Secret;
+use tradegraph_store::url::redact_all;
 
 /// The configuration file's variable.
 pub const CONFIG_VAR: &str = "TRADEGRAPH_CONFIG";
@@ -122,6 +123,8 @@ impl Settings {
         r.check_kite_tokens(&customs)?;
         let feed = feed::feed(&mut r, flags, &choice)?;
         let llm = llm::llm(&mut r)?;
+        let max_verdict_age = r.max_verdict_age()?;
+        let approval = r.approval(max_verdict_age)?;
         let settings = Settings {
             feed,
             llm,
@@ -129,7 +132,8 @@ impl Settings {
             keep_candles: r.keep_candles()?,
             cash: r.cash(&choice)?,
             risk: r.risk()?,
-            max_verdict_age: r.max_verdict_age()?,
+            max_verdict_age,
+            approval,
             graph: r.graph()?,
             prompts_dir: r.prompts_dir()?,
             stores: r.stores(&name)?,
@@ -138,7 +142,7 @@ impl Settings {
             listen: r.listen(flags, &choice)?,
             api_token: r.secret("bot.api_token", API_TOKEN_VAR),
             venue: choice.venue,
-            instrument: choice.instrument,
+            instrument: r.with_holidays(choice.instrument)?,
             name,
             config_file,
             notices: std::mem::take(&mut r.notices),
@@ -176,10 +180,11 @@ impl Resolver<'_> {
         let found = match (flag, var.and_then(|v| self.layers.get(v).map(|x| (v, x)))) {
             (Some(value), _) => Some((value, Origin::Flag)),
             (None, Some((var, (text, origin)))) => {
+                // The message may quote the value: a URL in it loses its credentials.
                 let value = parse(&text).map_err(|message| ConfigError::Invalid {
                     key: var.to_owned(),
                     origin: origin.clone(),
-                    message,
+                    message: redact_all(&message),
                 })?;
                 Some((value, origin))
             }
@@ -235,7 +240,7 @@ impl Resolver<'_> {
         ConfigError::Invalid {
             key: key.to_owned(),
             origin: self.origin(key),
-            message,
+            message: redact_all(&message),
         }
     }
 

@@ -3,12 +3,15 @@
 use super::{Resolver, LISTEN_VAR, LIVE_VAR, LLM_BUDGET_VAR, PROMPTS_DIR_VAR};
 use crate::config::instrument::Choice;
 use crate::config::{ConfigError, Flags, GraphSource, Origin};
+use crate::engine::Approval;
 use rust_decimal::Decimal;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
+use tradegraph_core::instrument::parse_holidays;
 use tradegraph_core::risk::RiskLimits;
-use tradegraph_core::{Currency, Timeframe};
+use tradegraph_core::{Currency, Instrument, Timeframe, TradingSession};
+use tradegraph_store::url::redact_all;
 use tradegraph_store::StoresConfig;
 
 /// Where the default graph comes from, for messages.
@@ -25,6 +28,35 @@ impl Resolver<'_> {
             file,
             || Timeframe::M15,
         )
+    }
+
+    /// The instrument with `[bot] holidays_file`'s dates added to its exchange session (a 24/7
+    /// instrument has none: the file is ignored with a notice).
+    pub(super) fn with_holidays(
+        &mut self,
+        mut instrument: Instrument,
+    ) -> Result<Instrument, ConfigError> {
+        const KEY: &str = "bot.holidays_file";
+        let list = self.doc().and_then(|d| d.bot.holidays_file.clone());
+        let Some(path) = self.file_path(list.as_deref()) else {
+            return Ok(instrument);
+        };
+        self.origins.set(KEY, Origin::File);
+        let TradingSession::Exchange(session) = &instrument.session else {
+            self.notices.push(format!(
+                "{KEY} ignored: {} trades 24/7 and has no holidays",
+                instrument.symbol
+            ));
+            return Ok(instrument);
+        };
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let dates = parse_holidays(&text)
+            .map_err(|e| self.invalid(KEY, format!("{}: {e}", path.display())))?;
+        instrument.session = TradingSession::Exchange(session.clone().with_holidays(dates));
+        Ok(instrument)
     }
 
     pub(super) fn keep_candles(&mut self) -> Result<usize, ConfigError> {
@@ -213,10 +245,10 @@ impl Resolver<'_> {
                     return Err(ConfigError::Invalid {
                         key: LIVE_VAR.into(),
                         origin,
-                        message: format!(
+                        message: redact_all(&format!(
                             "`{v}`: set 1 to trade real money (with `live = true` in the \
                              configuration file), 0 or nothing for paper trading"
-                        ),
+                        )),
                     })
                 }
             },
@@ -249,6 +281,50 @@ impl Resolver<'_> {
                 Ok(false)
             }
         }
+    }
+
+    /// `[bot] approval` and `approval_timeout_secs` (at most the verdict age: an order approved
+    /// later would be refused at execution as stale).
+    pub(super) fn approval(&mut self, max_verdict_age: Duration) -> Result<Approval, ConfigError> {
+        use crate::config::file::ApprovalSetting;
+        let setting = self.doc().and_then(|d| d.bot.approval);
+        let mode = self.pick(
+            "bot.approval",
+            None,
+            None,
+            |_| Err(String::new()),
+            setting,
+            || ApprovalSetting::None,
+        )?;
+        let file = self.doc().and_then(|d| d.bot.approval_timeout_secs);
+        let default = max_verdict_age.as_secs();
+        let secs = self.pick(
+            "bot.approval_timeout_secs",
+            None,
+            None,
+            |_| Err(String::new()),
+            file,
+            || default,
+        )?;
+        if mode == ApprovalSetting::None {
+            return Ok(Approval::None);
+        }
+        if secs == 0 {
+            return Err(self.invalid("bot.approval_timeout_secs", "must be at least 1".into()));
+        }
+        if secs > max_verdict_age.as_secs() {
+            return Err(self.invalid(
+                "bot.approval_timeout_secs",
+                format!(
+                    "{secs} s is longer than max_verdict_age_secs ({} s): an order approved after {} s would be refused at execution as stale; raise max_verdict_age_secs or lower the timeout",
+                    max_verdict_age.as_secs(),
+                    max_verdict_age.as_secs()
+                ),
+            ));
+        }
+        Ok(Approval::Required {
+            timeout: Duration::from_secs(secs),
+        })
     }
 
     pub(super) fn listen(

@@ -124,6 +124,23 @@ impl Settings {
                 "max_verdict_age_secs",
                 Some(json!(self.max_verdict_age.as_secs())),
             ),
+            self.entry(
+                s,
+                "approval",
+                Some(json!(if self.approval.is_required() {
+                    "required"
+                } else {
+                    "none"
+                })),
+            ),
+            self.entry(
+                s,
+                "approval_timeout_secs",
+                Some(json!(match self.approval {
+                    crate::engine::Approval::Required { timeout } => timeout.as_secs(),
+                    crate::engine::Approval::None => self.max_verdict_age.as_secs(),
+                })),
+            ),
             self.entry(s, "live", Some(json!(self.live))),
             self.entry(s, "listen", Some(json!(self.listen.to_string()))),
             self.entry(s, "api_token", masked(self.api_token.as_ref())),

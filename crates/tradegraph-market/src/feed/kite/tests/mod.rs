@@ -1,5 +1,9 @@
-//! Packet and converter tests: layouts, scales, volumes, depth, timestamps and gaps.
+//! Packet and converter tests: layouts, scales, volumes, depth, timestamps and gaps; every
+//! field of a packet in its events (`fields`); unknown tokens (`unknown`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod fields;
+mod unknown;
 
 use super::*;
 use crate::{FeedNotice, GapKind, MarketEvent};
@@ -84,16 +88,6 @@ fn a_gap_precedes_the_first_data_after_a_disconnection() {
     out.clear();
     c.convert(&full(3, 161), Timestamp::EPOCH, &mut out);
     assert!(out.iter().all(|e| !matches!(e, MarketEvent::Notice { .. })));
-}
-
-#[test]
-fn unknown_tokens_are_named_by_number() {
-    let mut c = Converter::new("kite", &[]);
-    let mut out = Vec::new();
-    let ltp = KitePacket::decode(&[0, 6, 0x3a, 1, 0, 2, 0x48, 0x33]).unwrap();
-    c.convert(&ltp, Timestamp::from_secs(9), &mut out);
-    assert_eq!(out[0].symbol().map(|s| s.as_str()), Some("408065"));
-    assert_eq!(out[0].ts(), Timestamp::from_secs(9));
 }
 
 #[test]

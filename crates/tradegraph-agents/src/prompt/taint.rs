@@ -1,0 +1,238 @@
+//! Which text in a prompt's context came from a model or from outside, and how the templates
+//! must print it.
+//!
+//! Before rendering, every string of the [`PromptContext`](super::PromptContext) that is not
+//! listed in [`TRUSTED_FIELDS`] becomes an untrusted value that remembers its field. Printed
+//! as it is (`{{ lessons[0].text }}`) it stops the render with an error naming the template and
+//! the field; through the `untrusted` filter it is [defused](super::defuse()) and marked, so the
+//! renderer can then check that it sits inside the user message's `<data>` frame.
+
+use super::defuse::{defuse, DEFAULT_MAX};
+use minijinja::value::{DynObject, Object, ObjectRepr, Value, ValueKind};
+use minijinja::{Error, ErrorKind, Output, State};
+use std::cmp::Ordering;
+use std::fmt;
+use std::sync::Arc;
+
+/// Fields of the prompt context that templates may print without the `untrusted` filter:
+/// values our own code formats (times, exact decimals, enums, numbers, the answer's schema), so
+/// they cannot carry words from a model, a feed or a store. Every other string, including any
+/// field added later, is untrusted. `[]` stands for any index, `.*` for any field below.
+pub const TRUSTED_FIELDS: &[&str] = &[
+    "agent",
+    "instrument.kind",
+    "instrument.currency",
+    "instrument.session",
+    "instrument.lot_size",
+    "as_of",
+    "price",
+    "timeframe",
+    "indicators.*",
+    "candles[].time",
+    "candles[].ohlcv[]",
+    "daily[].time",
+    "daily[].ohlcv[]",
+    "flow.*",
+    "news[].published",
+    "macro_snapshot.as_of",
+    "technical.signal",
+    "fundamental.signal",
+    "macro_view.regime",
+    "debate[].stance",
+    "lessons[].ts",
+    "schema",
+];
+
+/// Maps whose keys are text from outside (the names of extra macro figures). The keys of every
+/// other map are field names or agent names.
+const UNTRUSTED_KEYS: [&str; 1] = ["macro_snapshot.extra"];
+
+/// Opens a marked span: the field's name follows, up to [`NAME_END`].
+pub(crate) const MARK_OPEN: char = '\u{E000}';
+/// Ends the field's name of a marked span; its defused text follows.
+pub(crate) const NAME_END: char = '\u{E001}';
+/// Closes a marked span.
+pub(crate) const MARK_CLOSE: char = '\u{E002}';
+
+/// Defused text, marked with the field it came from. The markers are private-use characters,
+/// which [`defuse`] removes from any input, so only the renderer can write them.
+fn marked(field: &str, text: &str) -> String {
+    let field: String = field
+        .chars()
+        .filter(|c| !matches!(*c, MARK_OPEN | NAME_END | MARK_CLOSE))
+        .collect();
+    format!("{MARK_OPEN}{field}{NAME_END}{text}{MARK_CLOSE}")
+}
+
+/// Text from a model or from outside, with the field it came from (`news[2].headline`).
+struct Untrusted {
+    field: String,
+    text: String,
+}
+
+impl fmt::Debug for Untrusted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "untrusted text of `{}`", self.field)
+    }
+}
+
+impl Object for Untrusted {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Plain
+    }
+
+    fn is_true(self: &Arc<Self>) -> bool {
+        !self.text.is_empty()
+    }
+
+    fn custom_cmp(self: &Arc<Self>, other: &DynObject) -> Option<Ordering> {
+        Some(self.text.cmp(&other.downcast_ref::<Self>()?.text))
+    }
+
+    /// Any other way into the output (`~`, `join`, `string`) gives the defused, marked text.
+    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&marked(&self.field, &defuse(&self.text, DEFAULT_MAX)))
+    }
+}
+
+/// The context as templates see it: untrusted strings wrapped.
+pub(crate) fn context_value(context: &super::PromptContext) -> Value {
+    wrap(Value::from(minijinja::value::Serde(context)), "", "")
+}
+
+fn wrap(value: Value, field: &str, pattern: &str) -> Value {
+    let join = |base: &str, key: &str| {
+        if base.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{base}.{key}")
+        }
+    };
+    match value.kind() {
+        ValueKind::String if !trusted(pattern) => Value::from_object(Untrusted {
+            field: field.to_owned(),
+            text: value.as_str().unwrap_or_default().to_owned(),
+        }),
+        ValueKind::Seq => {
+            let items = value.try_iter().into_iter().flatten().enumerate();
+            let pattern = format!("{pattern}[]");
+            items
+                .map(|(i, item)| wrap(item, &format!("{field}[{i}]"), &pattern))
+                .collect()
+        }
+        ValueKind::Map => {
+            let keys_untrusted = UNTRUSTED_KEYS.contains(&pattern);
+            let pairs: Vec<(Value, Value)> = value
+                .try_iter()
+                .into_iter()
+                .flatten()
+                .map(|key| {
+                    let item = value.get_item(&key).unwrap_or_default();
+                    let name = key
+                        .as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| key.to_string());
+                    let item = wrap(item, &join(field, &name), &join(pattern, &name));
+                    let key = if keys_untrusted {
+                        Value::from_object(Untrusted {
+                            field: format!("{field} (a name)"),
+                            text: name,
+                        })
+                    } else {
+                        key
+                    };
+                    (key, item)
+                })
+                .collect();
+            Value::from_pairs(pairs)
+        }
+        _ => value,
+    }
+}
+
+fn trusted(pattern: &str) -> bool {
+    TRUSTED_FIELDS.iter().any(|t| match t.strip_suffix(".*") {
+        Some(prefix) => pattern
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with('.')),
+        None => *t == pattern,
+    })
+}
+
+/// The `untrusted` filter: the text defused (at most `max` characters, 400 by default) and
+/// marked with its field, for the frame check after rendering.
+pub(crate) fn untrusted(value: &Value, max: Option<usize>) -> Result<Value, Error> {
+    let max = max.unwrap_or(DEFAULT_MAX);
+    let out = match value.downcast_object_ref::<Untrusted>() {
+        Some(u) => marked(&u.field, &defuse(&u.text, max)),
+        None => match value.kind() {
+            ValueKind::Undefined | ValueKind::None => String::new(),
+            ValueKind::String => marked("(text)", &defuse(value.as_str().unwrap_or_default(), max)),
+            ValueKind::Number | ValueKind::Bool => value.to_string(),
+            kind => {
+                return Err(Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("`untrusted` takes text, not a {kind}: apply it to each item (`map(\"untrusted\")`)"),
+                ))
+            }
+        },
+    };
+    Ok(Value::from(out))
+}
+
+/// Prints a value: untrusted text and whole lists or maps are refused, with an error the
+/// engine completes with the template's name and line.
+pub(crate) fn format(
+    out: &mut Output<'_>,
+    state: &mut State<'_, '_>,
+    value: &Value,
+) -> Result<(), Error> {
+    if let Some(u) = value.downcast_object_ref::<Untrusted>() {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!(
+                "`{0}` is text from a model or from outside: print it as `{{{{ {0} | untrusted }}}}` \
+                 inside the `<data>` frame of the user block",
+                u.field
+            ),
+        ));
+    }
+    if matches!(
+        value.kind(),
+        ValueKind::Seq | ValueKind::Map | ValueKind::Iterable | ValueKind::Plain
+    ) {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            "prints a whole list or map: print its fields one by one, text through `untrusted`",
+        ));
+    }
+    minijinja::escape_formatter(out, state, value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_match_fields_and_subtrees() {
+        assert!(trusted("as_of"));
+        assert!(trusted("candles[].ohlcv[]"));
+        assert!(trusted("flow.buy_volume"));
+        assert!(!trusted("flow"));
+        assert!(!trusted("flowers.x"));
+        assert!(!trusted("news[].headline"));
+        assert!(!trusted("instrument.symbol"));
+    }
+
+    #[test]
+    fn markers_cannot_be_forged_by_the_text() {
+        let forged = format!("{MARK_CLOSE}x{MARK_OPEN}as_of{NAME_END}y");
+        let out = untrusted(&Value::from(forged), None).unwrap();
+        let text = out.as_str().unwrap();
+        assert_eq!(text.matches(MARK_OPEN).count(), 1);
+        assert!(
+            text.ends_with(&format!("{NAME_END}xas_ofy{MARK_CLOSE}")),
+            "{text:?}"
+        );
+    }
+}

@@ -1,0 +1,94 @@
+//! `advance` moves the aggregator's time on for good: a candle it emits is never re-opened and
+//! emitted a second time by data that comes later (found by the `market_events` property test
+//! of issue 12, "beyond the list").
+#![allow(clippy::unwrap_used)]
+
+use tradegraph_core::{Candle, Decimal, Instrument, Timeframe, Timestamp};
+use tradegraph_market::aggregate::{AggregatorPolicy, CandleAggregator, EmptyMinutes, TickOutcome};
+
+fn t(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn aggregator(empty_minutes: EmptyMinutes) -> CandleAggregator {
+    let btc = Instrument::btc_usdt();
+    CandleAggregator::with_policy(btc.symbol, btc.session, AggregatorPolicy { empty_minutes })
+}
+
+/// Each bucket of each timeframe once.
+fn assert_each_once(candles: &[Candle]) {
+    for tf in Timeframe::ALL {
+        let opens: Vec<Timestamp> = candles
+            .iter()
+            .filter(|c| c.timeframe == tf)
+            .map(|c| c.open_time)
+            .collect();
+        let emitted = opens.len();
+        assert_eq!(
+            opens.len(),
+            emitted,
+            "{tf} candles emitted twice: {opens:?}"
+        );
+    }
+}
+
+/// Without filling, a tick older than an `advance` that emitted its 5-minute candle is late;
+/// it used to open a minute inside that candle and have it emitted again.
+#[test]
+fn a_tick_before_an_advance_does_not_reopen_an_emitted_candle() {
+    let mut agg = aggregator(EmptyMinutes::Skip);
+    let mut out = Vec::new();
+    let price = Decimal::from(42_000);
+    agg.on_price(
+        t("2024-01-01T10:00:10Z"),
+        price,
+        Decimal::ONE,
+        None,
+        &mut out,
+    );
+    agg.advance(t("2024-01-01T10:06:00Z"), &mut out);
+    assert!(out.iter().any(|c| c.timeframe == Timeframe::M5));
+    let outcome = agg.on_price(
+        t("2024-01-01T10:03:00Z"),
+        price,
+        Decimal::ONE,
+        None,
+        &mut out,
+    );
+    assert_eq!(outcome, TickOutcome::Late);
+    agg.advance(t("2024-01-01T10:20:00Z"), &mut out);
+    assert_each_once(&out);
+}
+
+/// At most a week of quiet minutes is filled; the rest of a longer silence is a gap. An
+/// `advance` after such a silence used to emit the candles of the last filled minute, and the
+/// next data resumed filling inside them and emitted them again.
+#[test]
+fn a_silence_longer_than_the_fill_limit_emits_each_candle_once() {
+    let mut agg = aggregator(EmptyMinutes::Fill);
+    let mut out = Vec::new();
+    let price = Decimal::from(42_000);
+    agg.on_price(
+        t("2024-01-01T00:00:10Z"),
+        price,
+        Decimal::ONE,
+        Some(1),
+        &mut out,
+    );
+    agg.advance(t("2024-03-01T00:00:00Z"), &mut out);
+    agg.on_price(
+        t("2024-03-01T00:00:30Z"),
+        price,
+        Decimal::ONE,
+        Some(2),
+        &mut out,
+    );
+    agg.advance(t("2024-03-01T00:02:00Z"), &mut out);
+    assert_each_once(&out);
+    let filled = out.iter().filter(|c| c.timeframe == Timeframe::M1).count();
+    assert_eq!(
+        filled,
+        1 + 7 * 24 * 60 + 2,
+        "the first minute, a week filled, then the last one and the quiet one after it"
+    );
+}

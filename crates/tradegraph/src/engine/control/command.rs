@@ -1,0 +1,226 @@
+//! [`Command`]s an operator sends a running bot, the [`Reply`] each gets, and the
+//! [`BotHandle`] they go through.
+
+use crate::engine::{BotStatus, EngineError, EquityCurve};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot, watch};
+use tradegraph_broker::Broker;
+use tradegraph_store::ActionOutcome;
+
+/// What an operator can ask a running bot to do. The engine carries each out inside its loop
+/// (the kill switch and the pause at once, even during a decision cycle; the others between
+/// events), records it in the operator log, and replies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Command {
+    /// Engage (`true`) or release the kill switch: engaged, nothing is opened and open
+    /// positions are closed at the next cycle. Saved: it survives a restart.
+    KillSwitch {
+        /// Engage or release.
+        engaged: bool,
+    },
+    /// Pause (`true`) or resume new entries: paused, the bot only reduces (exits, stops and
+    /// closes go on). Saved: it survives a restart.
+    PauseEntries {
+        /// Pause or resume.
+        paused: bool,
+    },
+    /// Close the open position now, through the risk guard's re-check and the order journal
+    /// (a market order, reduce-only; never sent twice for the same trade).
+    CloseAll,
+    /// Cancel the working orders; the protective exits (stop-loss, take-profit) of an open
+    /// position only with `include_exits`.
+    CancelAll {
+        /// Also cancel the exits attached to the open position.
+        include_exits: bool,
+    },
+    /// Send the order waiting for approval `id`.
+    Approve {
+        /// The approval (its decision's id).
+        id: String,
+    },
+    /// Refuse the order waiting for approval `id`.
+    Reject {
+        /// The approval (its decision's id).
+        id: String,
+        /// Why, for the record.
+        reason: Option<String>,
+    },
+}
+
+impl Command {
+    /// What the operator log calls it: `kill_switch.engage`, `kill_switch.release`,
+    /// `entries.pause`, `entries.resume`, `positions.close_all`, `orders.cancel_all`,
+    /// `approval.approve`, `approval.reject`.
+    pub fn action(&self) -> &'static str {
+        match self {
+            Self::KillSwitch { engaged: true } => "kill_switch.engage",
+            Self::KillSwitch { engaged: false } => "kill_switch.release",
+            Self::PauseEntries { paused: true } => "entries.pause",
+            Self::PauseEntries { paused: false } => "entries.resume",
+            Self::CloseAll => "positions.close_all",
+            Self::CancelAll { .. } => "orders.cancel_all",
+            Self::Approve { .. } => "approval.approve",
+            Self::Reject { .. } => "approval.reject",
+        }
+    }
+
+    /// Whether it only flips a switch the guard and the execution gate read (carried out at
+    /// once, even in the middle of a decision cycle).
+    pub(crate) fn is_switch(&self) -> bool {
+        matches!(self, Self::KillSwitch { .. } | Self::PauseEntries { .. })
+    }
+}
+
+/// How a command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyKind {
+    /// Carried out.
+    Done,
+    /// Refused by a rule (nothing to close, the market is closed, already decided): nothing
+    /// changed.
+    Refused,
+    /// No such approval.
+    NotFound,
+    /// Tried and failed (the broker or a store); the message says what to do.
+    Failed,
+}
+
+/// The engine's answer to a command.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reply {
+    /// How it ended.
+    pub kind: ReplyKind,
+    /// What happened, in words.
+    pub message: String,
+    /// What it did, in detail (orders sent or cancelled, the state now).
+    pub detail: serde_json::Value,
+}
+
+impl Reply {
+    /// Carried out.
+    pub fn done(message: impl Into<String>, detail: serde_json::Value) -> Self {
+        Self {
+            kind: ReplyKind::Done,
+            message: message.into(),
+            detail,
+        }
+    }
+
+    /// Refused: nothing changed.
+    pub fn refused(message: impl Into<String>) -> Self {
+        Self {
+            kind: ReplyKind::Refused,
+            message: message.into(),
+            detail: serde_json::Value::Null,
+        }
+    }
+
+    /// No such thing.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self {
+            kind: ReplyKind::NotFound,
+            message: message.into(),
+            detail: serde_json::Value::Null,
+        }
+    }
+
+    /// Failed.
+    pub fn failed(message: impl Into<String>) -> Self {
+        Self {
+            kind: ReplyKind::Failed,
+            message: message.into(),
+            detail: serde_json::Value::Null,
+        }
+    }
+
+    /// As the operator log records it.
+    pub fn outcome(&self) -> ActionOutcome {
+        match self.kind {
+            ReplyKind::Done => ActionOutcome::Done,
+            ReplyKind::Refused | ReplyKind::NotFound => ActionOutcome::Refused,
+            ReplyKind::Failed => ActionOutcome::Failed,
+        }
+    }
+}
+
+/// A command on its way to the engine.
+pub(crate) struct Envelope {
+    pub(crate) command: Command,
+    pub(crate) source: Option<String>,
+    pub(crate) reply: oneshot::Sender<Reply>,
+}
+
+/// A running bot, from outside its loop: send it [`Command`]s, read its [`BotStatus`], its
+/// broker (positions, orders) and its equity curve. Cheap to clone; get one from
+/// [`Engine::handle`](crate::engine::Engine::handle) before running the engine.
+///
+/// ```no_run
+/// use tradegraph::engine::{BotHandle, Command, ReplyKind};
+/// # async fn demo(bot: BotHandle) -> Result<(), tradegraph::engine::EngineError> {
+/// let reply = bot.send(Command::KillSwitch { engaged: true }, Some("ops-script".into())).await?;
+/// assert_eq!(reply.kind, ReplyKind::Done);
+/// assert!(bot.status().kill_switch);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct BotHandle {
+    pub(crate) commands: mpsc::Sender<Envelope>,
+    pub(crate) status: watch::Receiver<BotStatus>,
+    pub(crate) broker: Arc<dyn Broker>,
+    pub(crate) equity: EquityCurve,
+}
+
+impl BotHandle {
+    /// Sends `command` (from `source`: an address, a program's name) and waits for the reply.
+    ///
+    /// # Errors
+    /// [`EngineError::Stopped`] when the bot has stopped.
+    pub async fn send(
+        &self,
+        command: Command,
+        source: Option<String>,
+    ) -> Result<Reply, EngineError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Envelope {
+                command,
+                source,
+                reply,
+            })
+            .await
+            .map_err(|_| EngineError::Stopped)?;
+        answer.await.map_err(|_| EngineError::Stopped)
+    }
+
+    /// The status now.
+    pub fn status(&self) -> BotStatus {
+        self.status.borrow().clone()
+    }
+
+    /// A receiver that sees every change of the status.
+    pub fn watch_status(&self) -> watch::Receiver<BotStatus> {
+        self.status.clone()
+    }
+
+    /// The bot's broker (with its order journal): positions, working orders, the account.
+    pub fn broker(&self) -> &Arc<dyn Broker> {
+        &self.broker
+    }
+
+    /// The equity curve.
+    pub fn equity(&self) -> &EquityCurve {
+        &self.equity
+    }
+}
+
+impl std::fmt::Debug for BotHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BotHandle")
+            .field("instrument", &self.status.borrow().instrument)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,117 @@
+//! Running the decision graph for a cycle: streamed when anyone watches the bot's events (each
+//! node's start and end becomes a [`BotEvent`]), invoked otherwise; operators' switches (the
+//! kill switch, the pause) are carried out while it runs, other commands once it ends.
+
+use super::journal::Execution;
+use super::observe::BotEvent;
+use super::{Engine, EngineError};
+use futures::future::BoxFuture;
+use futures::{FutureExt, Stream, StreamExt};
+use tradegraph_agents::TradingState;
+use tradegraph_graph::{Event, GraphError, Resume, RunConfig, RunOutput};
+use tradegraph_market::{Clock, MarketEvent};
+
+/// How a run begins.
+pub(super) enum Start {
+    /// A fresh cycle from this state.
+    Fresh(Box<TradingState>),
+    /// The paused run of this thread, resumed with this answer.
+    Resume(serde_json::Value),
+}
+
+/// What a graph run came to.
+pub(super) type GraphRun = Result<RunOutput<TradingState>, GraphError>;
+
+impl<C, F, B> Engine<C, F, B>
+where
+    C: Clock + Clone + 'static,
+    F: Stream<Item = MarketEvent> + Send + Unpin,
+    B: Execution,
+{
+    /// Runs the graph on thread `thread` from `start`.
+    ///
+    /// # Errors
+    /// Only what stops the bot (a state conflict while saving a switch); the graph's own
+    /// failure is the inner result.
+    pub(super) async fn run_graph(
+        &mut self,
+        start: Start,
+        thread: &str,
+    ) -> Result<GraphRun, EngineError> {
+        let config = RunConfig::new().thread(thread);
+        let graph = self.graph.clone();
+        if !self.observer.listening() {
+            let thread = thread.to_owned();
+            let mut run: BoxFuture<'static, GraphRun> = match start {
+                Start::Fresh(state) => async move { graph.invoke(*state, config).await }.boxed(),
+                Start::Resume(answer) => async move {
+                    Box::pin(graph.resume(&thread, Resume::new().value(answer), config)).await
+                }
+                .boxed(),
+            };
+            loop {
+                tokio::select! {
+                    biased;
+                    Some(envelope) = self.ops.commands.recv() => self.command_in_cycle(envelope).await?,
+                    out = &mut run => return Ok(out),
+                }
+            }
+        }
+        let mut stream = match start {
+            Start::Fresh(state) => graph.stream(*state, config),
+            Start::Resume(answer) => {
+                graph.stream_resume(thread, Resume::new().value(answer), config)
+            }
+        };
+        loop {
+            tokio::select! {
+                biased;
+                Some(envelope) = self.ops.commands.recv() => self.command_in_cycle(envelope).await?,
+                event = stream.next() => match event {
+                    Some(event) => self.node_event(event, thread),
+                    None => return Ok(stream.output().unwrap_or(Err(GraphError::Cancelled))),
+                },
+            }
+        }
+    }
+
+    fn node_event(&self, event: Event<TradingState>, thread: &str) {
+        match event {
+            Event::NodeStarted { node, step, .. } => {
+                self.observer.publish(|| BotEvent::NodeStarted {
+                    decision_id: thread.to_owned(),
+                    node: node.to_string(),
+                    step,
+                });
+            }
+            Event::NodeFinished {
+                node,
+                step,
+                duration,
+                ..
+            } => {
+                self.observer.publish(|| BotEvent::NodeFinished {
+                    decision_id: thread.to_owned(),
+                    node: node.to_string(),
+                    step,
+                    duration_ms: duration.as_secs_f64() * 1e3,
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// A command that came while the graph runs: a switch at once (the guard and the gate
+    /// read it before the order goes out), anything else once the cycle ends.
+    async fn command_in_cycle(
+        &mut self,
+        envelope: super::control::Envelope,
+    ) -> Result<(), EngineError> {
+        if envelope.command.is_switch() {
+            self.switch(envelope).await
+        } else {
+            self.ops.deferred.push_back(envelope);
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,311 @@
+//! [`BotEvent`]: what a running bot reports, as it happens.
+
+use super::{CheckState, FeedState, Trading};
+use crate::engine::control::ApprovalView;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use tradegraph_core::order::{Fill, Order, OrderKind, OrderSide, OrderStatus};
+use tradegraph_core::risk::VerdictStatus;
+use tradegraph_core::Timestamp;
+use tradegraph_store::ActionOutcome;
+
+/// One thing a running bot did or saw, typed, in the order it happened. The engine publishes
+/// them on the broadcast channel of [`BotConfig::events`](crate::engine::BotConfig::events);
+/// the HTTP service numbers them and streams them as server-sent events, each event's `type`
+/// being its SSE event name.
+///
+/// Serialized with a `type` tag:
+///
+/// ```
+/// use tradegraph::engine::BotEvent;
+/// let e = BotEvent::NodeStarted { decision_id: "BTCUSDT-20240101T101500.000Z".into(), node: "technical".into(), step: 0 };
+/// assert_eq!(e.kind(), "node_started");
+/// let json = serde_json::to_value(&e)?;
+/// assert_eq!(json["type"], "node_started");
+/// assert_eq!(json["node"], "technical");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum BotEvent {
+    /// A node of the decision graph began.
+    NodeStarted {
+        /// The cycle.
+        decision_id: String,
+        /// The node.
+        node: String,
+        /// The superstep.
+        step: u64,
+    },
+    /// A node of the decision graph finished (or paused the run, for an approval).
+    NodeFinished {
+        /// The cycle.
+        decision_id: String,
+        /// The node.
+        node: String,
+        /// The superstep.
+        step: u64,
+        /// How long it took, retries included, in milliseconds.
+        duration_ms: f64,
+    },
+    /// A decision cycle ended and its record is in the decision log.
+    Decision(DecisionEvent),
+    /// An order was sent, refused or cancelled.
+    Order(OrderEvent),
+    /// An order filled (wholly or partly).
+    Fill(FillEvent),
+    /// A trade closed, with the P&L its fills give.
+    TradeClosed(TradeClosedEvent),
+    /// The kill switch was engaged or released.
+    KillSwitch {
+        /// Engaged now.
+        engaged: bool,
+        /// When (wall clock).
+        at: Timestamp,
+    },
+    /// The trading state changed: active, reducing (no new entries) or halted.
+    TradingState {
+        /// The state.
+        state: Trading,
+        /// Why, when not active.
+        reason: Option<String>,
+        /// When (wall clock).
+        at: Timestamp,
+    },
+    /// The feed connected, disconnected, went quiet or ended.
+    Feed {
+        /// The feed's state.
+        state: FeedState,
+        /// What the feed said.
+        detail: Option<String>,
+        /// When (wall clock).
+        at: Timestamp,
+    },
+    /// An order waits for an operator's approval.
+    ApprovalRequested(ApprovalView),
+    /// An order waiting for approval was approved, rejected, expired or superseded.
+    ApprovalResolved {
+        /// The approval (the decision's id).
+        id: String,
+        /// `approved`, `rejected`, `expired` or `superseded`.
+        outcome: String,
+        /// Who: the operator's address, when one answered.
+        by: Option<String>,
+        /// Why, for a rejection.
+        reason: Option<String>,
+        /// When (wall clock).
+        at: Timestamp,
+    },
+    /// An operator acted on the bot (also kept in the operator log).
+    OperatorAction {
+        /// What (`kill_switch.engage`, `positions.close_all`, ...).
+        action: String,
+        /// From where.
+        source: Option<String>,
+        /// Done, refused or failed.
+        outcome: ActionOutcome,
+        /// What happened.
+        message: String,
+        /// When (wall clock).
+        at: Timestamp,
+    },
+    /// An alert (circuit breakers, performance floors, system, feed and stores).
+    Alert(AlertEvent),
+    /// A health check changed state.
+    Health(HealthChange),
+}
+
+impl BotEvent {
+    /// The event's type: its `type` tag and its server-sent event name.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::NodeStarted { .. } => "node_started",
+            Self::NodeFinished { .. } => "node_finished",
+            Self::Decision(_) => "decision",
+            Self::Order(_) => "order",
+            Self::Fill(_) => "fill",
+            Self::TradeClosed(_) => "trade_closed",
+            Self::KillSwitch { .. } => "kill_switch",
+            Self::TradingState { .. } => "trading_state",
+            Self::Feed { .. } => "feed",
+            Self::ApprovalRequested(_) => "approval_requested",
+            Self::ApprovalResolved { .. } => "approval_resolved",
+            Self::OperatorAction { .. } => "operator_action",
+            Self::Alert(_) => "alert",
+            Self::Health(_) => "health",
+        }
+    }
+
+    /// Every type, for filters (`?types=`).
+    pub const KINDS: [&'static str; 14] = [
+        "node_started",
+        "node_finished",
+        "decision",
+        "order",
+        "fill",
+        "trade_closed",
+        "kill_switch",
+        "trading_state",
+        "feed",
+        "approval_requested",
+        "approval_resolved",
+        "operator_action",
+        "alert",
+        "health",
+    ];
+}
+
+/// A decision cycle, as the decision log holds it (`GET /api/v1/decisions/{id}` has the whole
+/// record).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionEvent {
+    /// The stored record's `decision_id`.
+    pub decision_id: String,
+    /// The cycle's number since the bot first started.
+    pub seq: u64,
+    /// The market time it decided at.
+    pub at: Timestamp,
+    /// The portfolio manager's action (`BUY`, `SELL`, `HOLD`, `CLOSE`).
+    pub action: Option<String>,
+    /// The portfolio manager's confidence.
+    pub confidence: Option<f64>,
+    /// The risk guard's verdict.
+    pub verdict: Option<VerdictStatus>,
+    /// The guard's findings, in words.
+    pub reasons: Vec<String>,
+    /// Why execution refused the order, if it did.
+    pub refused: Option<String>,
+    /// Orders the cycle sent.
+    pub orders: usize,
+    /// What the operator gate did (`approved`, `rejected`, `expired`, `superseded`,
+    /// `entries paused`), when it stepped in.
+    pub gate: Option<String>,
+}
+
+/// An order as it is now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderEvent {
+    /// The client order id.
+    pub client_id: String,
+    /// Buy or sell.
+    pub side: OrderSide,
+    /// How much.
+    pub quantity: Decimal,
+    /// Market, limit, stop, trailing stop.
+    pub kind: OrderKind,
+    /// Its status.
+    pub status: OrderStatus,
+    /// Filled so far.
+    pub filled_quantity: Decimal,
+    /// Why it was refused or cancelled.
+    pub reason: Option<String>,
+    /// When it last changed.
+    pub at: Timestamp,
+}
+
+impl From<&Order> for OrderEvent {
+    fn from(o: &Order) -> Self {
+        Self {
+            client_id: o.request.client_id.as_str().to_owned(),
+            side: o.request.side,
+            quantity: o.request.quantity,
+            kind: o.request.kind,
+            status: o.status,
+            filled_quantity: o.filled_quantity,
+            reason: o.reason.clone(),
+            at: o.updated_at,
+        }
+    }
+}
+
+/// A fill.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FillEvent {
+    /// The broker's fill number.
+    pub seq: u64,
+    /// The order's client id.
+    pub client_id: String,
+    /// Buy or sell.
+    pub side: OrderSide,
+    /// How much.
+    pub quantity: Decimal,
+    /// At what price.
+    pub price: Decimal,
+    /// The fee.
+    pub fee: Decimal,
+    /// When.
+    pub at: Timestamp,
+}
+
+impl From<&Fill> for FillEvent {
+    fn from(f: &Fill) -> Self {
+        Self {
+            seq: f.seq,
+            client_id: f.client_id.as_str().to_owned(),
+            side: f.side,
+            quantity: f.quantity,
+            price: f.price,
+            fee: f.fee,
+            at: f.ts,
+        }
+    }
+}
+
+/// A closed trade.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TradeClosedEvent {
+    /// The trade (its entry order's client id).
+    pub trade_id: String,
+    /// Long (`BUY`) or short (`SELL`).
+    pub side: OrderSide,
+    /// Average entry price.
+    pub entry_price: Decimal,
+    /// Average exit price.
+    pub exit_price: Option<Decimal>,
+    /// How much was bought or sold to open it.
+    pub quantity: Decimal,
+    /// Net P&L, fees included.
+    pub pnl: Option<Decimal>,
+    /// When it closed.
+    pub at: Option<Timestamp>,
+}
+
+/// How urgent an alert is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// For the record.
+    Info,
+    /// Look at it soon.
+    Warning,
+    /// Look at it now.
+    Critical,
+}
+
+/// An alert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertEvent {
+    /// What kind (`circuit_breaker`, `daily_loss_limit`, `feed_stale`, `store_down`, ...): the
+    /// key alerts are deduplicated on.
+    pub kind: String,
+    /// How urgent.
+    pub severity: Severity,
+    /// What happened and what to do, in words.
+    pub message: String,
+    /// When (wall clock).
+    pub at: Timestamp,
+}
+
+/// A health check that changed state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HealthChange {
+    /// The check (`feed`, `redis`, `mongodb`, `llm`, ...).
+    pub check: String,
+    /// Its state now.
+    pub state: CheckState,
+    /// What it found.
+    pub message: String,
+    /// When (wall clock).
+    pub at: Timestamp,
+}

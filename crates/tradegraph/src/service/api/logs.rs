@@ -1,0 +1,138 @@
+//! The logs: `trades`, `decisions` (and one by id), `lessons` and `operator-actions`.
+
+use crate::service::error::ApiError;
+use crate::service::params::{limit, Items, Page, PageQuery, Params};
+use crate::service::AppState;
+use axum::extract::{Path, State};
+use axum::Json;
+use serde::Deserialize;
+use std::future::Future;
+use std::time::Duration;
+use tradegraph_core::Timestamp;
+use tradegraph_store::{DecisionRecord, Lesson, OperatorAction, Query, StoreError, TradeRecord};
+
+/// How long a store may take to answer.
+const STORE_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// A store call with its time limit.
+pub(crate) async fn store<T>(
+    what: &str,
+    call: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, ApiError> {
+    match tokio::time::timeout(STORE_TIMEOUT, call).await {
+        Ok(result) => Ok(result?),
+        Err(_) => Err(ApiError::new(
+            axum::http::StatusCode::GATEWAY_TIMEOUT,
+            format!("the store did not answer for {what} within {STORE_TIMEOUT:?}; is MongoDB up?"),
+        )),
+    }
+}
+
+/// The query of one page.
+fn page_query(app: &AppState, page: &PageQuery) -> Result<(Query, usize), ApiError> {
+    let n = page.limit()?;
+    let mut query = Query::new(app.instrument.symbol.clone()).limit(n);
+    if let Some(end) = page.end()? {
+        query = query.before(end);
+    }
+    Ok((query, n))
+}
+
+/// `GET /api/v1/trades?limit=&before=&cursor=`: trades by entry time, newest first.
+pub(crate) async fn trades(
+    State(app): State<AppState>,
+    Params(page): Params<PageQuery>,
+) -> Result<Json<Page<TradeRecord>>, ApiError> {
+    let (query, n) = page_query(&app, &page)?;
+    let found = store("the trade log", app.stores.trades.trades(&query)).await?;
+    Ok(Json(Page::newest_first(found, n, |t| t.entry_timestamp)))
+}
+
+/// `GET /api/v1/decisions?limit=&before=&cursor=`: decisions, newest first, each with every
+/// agent's view, the guard's verdict and the orders.
+pub(crate) async fn decisions(
+    State(app): State<AppState>,
+    Params(page): Params<PageQuery>,
+) -> Result<Json<Page<DecisionRecord>>, ApiError> {
+    let (query, n) = page_query(&app, &page)?;
+    let found = store("the decision log", app.stores.decisions.decisions(&query)).await?;
+    Ok(Json(Page::newest_first(found, n, |d| d.timestamp)))
+}
+
+/// The decision time in a decision id `<SYMBOL>-<YYYYMMDDTHHMMSS.mmmZ>`.
+fn decision_time(id: &str) -> Option<Timestamp> {
+    let (_, compact) = id.rsplit_once('-')?;
+    let t = chrono::NaiveDateTime::parse_from_str(compact, "%Y%m%dT%H%M%S%.3fZ").ok()?;
+    Some(Timestamp::from_datetime(t.and_utc()))
+}
+
+/// `GET /api/v1/decisions/{id}`: one decision: every agent's signal, confidence and reasoning
+/// (with the mode that produced it: model or rules), the debate, the guard's findings, the
+/// orders.
+pub(crate) async fn decision(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<DecisionRecord>, ApiError> {
+    let Some(at) = decision_time(&id) else {
+        return Err(ApiError::not_found(format!(
+            "`{id}` is not a decision id of this bot (they read `{}-20240101T101500.000Z`)",
+            app.instrument.symbol
+        )));
+    };
+    let query = Query::new(app.instrument.symbol.clone()).between(at, at.add_millis(1));
+    let found = store("the decision log", app.stores.decisions.decisions(&query)).await?;
+    found
+        .into_iter()
+        .find(|d| d.decision_id == id)
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("no decision `{id}` in the decision log")))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct LessonsQuery {
+    limit: Option<usize>,
+    agent: Option<String>,
+}
+
+/// `GET /api/v1/lessons?limit=&agent=`: the newest lessons, newest first.
+pub(crate) async fn lessons(
+    State(app): State<AppState>,
+    Params(q): Params<LessonsQuery>,
+) -> Result<Json<Items<Lesson>>, ApiError> {
+    let n = limit(q.limit, 50, 500)?;
+    let items = store(
+        "the lessons",
+        app.stores
+            .lessons
+            .recent_lessons(&app.instrument.symbol, q.agent.as_deref(), n),
+    )
+    .await?;
+    Ok(Json(Items { items }))
+}
+
+/// `GET /api/v1/operator-actions?limit=&before=&cursor=`: what operators did, newest first.
+pub(crate) async fn operator_actions(
+    State(app): State<AppState>,
+    Params(page): Params<PageQuery>,
+) -> Result<Json<Page<OperatorAction>>, ApiError> {
+    let (query, n) = page_query(&app, &page)?;
+    let found = store("the operator log", app.stores.operators.actions(&query)).await?;
+    Ok(Json(Page::newest_first(found, n, |a| a.timestamp)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_decision_id_gives_its_time() {
+        let t: Timestamp = "2024-01-01T10:15:00.250Z".parse().unwrap();
+        let id = tradegraph_core::order::DecisionId::at(&"BTCUSDT".into(), t);
+        assert_eq!(decision_time(id.as_str()), Some(t));
+        assert_eq!(decision_time("nonsense"), None);
+        assert_eq!(
+            decision_time("BTC-USD-20240101T101500.000Z").map(|t| t.millis() % 1000),
+            Some(0)
+        );
+    }
+}

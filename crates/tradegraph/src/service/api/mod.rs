@@ -1,0 +1,67 @@
+//! The read API, under `/api/v1`: JSON, no token needed.
+
+mod broker;
+mod charts;
+mod llm;
+pub(crate) mod logs;
+mod status;
+
+use super::AppState;
+use axum::routing::get;
+use axum::{Json, Router};
+
+/// Every endpoint, for `GET /api/v1`.
+pub(crate) const ENDPOINTS: &[(&str, &str, &str)] = &[
+    ("GET", "/api/v1/status", "instrument, mode, trading state, kill switch, feed, cycles, equity, checks, uptime, version"),
+    ("GET", "/api/v1/positions", "open positions"),
+    ("GET", "/api/v1/orders", "working orders (exits carry their entry as `parent`)"),
+    ("GET", "/api/v1/trades", "trades, newest first; ?limit=&before=&cursor="),
+    ("GET", "/api/v1/equity", "equity curve, a point per minute; ?limit="),
+    ("GET", "/api/v1/pnl/daily", "realized P&L by day; ?days="),
+    ("GET", "/api/v1/decisions", "decisions, newest first; ?limit=&before=&cursor="),
+    ("GET", "/api/v1/decisions/{id}", "one decision: every agent, the debate, the guard, the orders"),
+    ("GET", "/api/v1/candles", "candles with indicators; ?timeframe=5m&limit=&before="),
+    ("GET", "/api/v1/llm/usage", "model calls, tokens and cost, by provider"),
+    ("GET", "/api/v1/alerts", "recent alerts; ?limit="),
+    ("GET", "/api/v1/lessons", "lessons, newest first; ?limit=&agent="),
+    ("GET", "/api/v1/approvals", "orders waiting for approval"),
+    ("GET", "/api/v1/operator-actions", "what operators did, newest first; ?limit=&before=&cursor="),
+    ("GET", "/api/v1/events", "server-sent events; ?types=; Last-Event-ID"),
+    ("POST", "/api/v1/kill-switch", "{\"engaged\": true|false} (token)"),
+    ("POST", "/api/v1/pause", "{\"paused\": true|false}: pause or resume new entries (token)"),
+    ("POST", "/api/v1/close-all", "close the open position now (token)"),
+    ("POST", "/api/v1/cancel-all", "{\"include_exits\": false}: cancel working orders (token)"),
+    ("POST", "/api/v1/approvals/{id}/approve", "send the order waiting for approval (token)"),
+    ("POST", "/api/v1/approvals/{id}/reject", "{\"reason\": \"...\"}: refuse it (token)"),
+    ("GET", "/healthz", "the process answers"),
+    ("GET", "/readyz", "ready to trade; 503 names the failing checks"),
+];
+
+async fn index() -> Json<serde_json::Value> {
+    let endpoints: Vec<_> = ENDPOINTS
+        .iter()
+        .map(|(method, path, what)| serde_json::json!({"method": method, "path": path, "what": what}))
+        .collect();
+    Json(serde_json::json!({"endpoints": endpoints}))
+}
+
+/// The read routes.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1", get(index))
+        .route("/api/v1/status", get(status::status))
+        .route("/api/v1/approvals", get(status::approvals))
+        .route("/api/v1/positions", get(broker::positions))
+        .route("/api/v1/orders", get(broker::orders))
+        .route("/api/v1/trades", get(logs::trades))
+        .route("/api/v1/decisions", get(logs::decisions))
+        .route("/api/v1/decisions/{id}", get(logs::decision))
+        .route("/api/v1/lessons", get(logs::lessons))
+        .route("/api/v1/operator-actions", get(logs::operator_actions))
+        .route("/api/v1/equity", get(charts::equity))
+        .route("/api/v1/pnl/daily", get(charts::pnl_daily))
+        .route("/api/v1/candles", get(charts::candles))
+        .route("/api/v1/llm/usage", get(llm::usage))
+        .route("/api/v1/alerts", get(llm::alerts))
+        .route("/api/v1/events", get(super::events::events))
+}

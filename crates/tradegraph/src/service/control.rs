@@ -1,0 +1,161 @@
+//! The control endpoints: `POST`, each behind the bearer token, each a [`Command`] to the
+//! engine, which carries it out, records it and answers.
+
+use super::auth::{peer, require_token};
+use super::error::ApiError;
+use super::params::body;
+use super::AppState;
+use crate::engine::{Command, ReplyKind};
+use axum::body::Bytes;
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+use std::time::Duration;
+
+/// How long the engine may take (a decision cycle with model calls in flight comes first).
+const ANSWER_WITHIN: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KillSwitchBody {
+    engaged: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PauseBody {
+    paused: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CancelBody {
+    #[serde(default)]
+    include_exits: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RejectBody {
+    reason: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Empty {}
+
+/// Sends `command` from the request's peer and turns the reply into a response: 200 done,
+/// 404 no such approval, 409 refused (nothing changed), 502 failed, 503 the bot stopped.
+async fn send(app: &AppState, command: Command, from: Option<std::net::SocketAddr>) -> Response {
+    let source = from.map(|p| format!("http {p}"));
+    let reply = match tokio::time::timeout(ANSWER_WITHIN, app.bot.send(command, source)).await {
+        Ok(Ok(reply)) => reply,
+        Ok(Err(e)) => return ApiError::unavailable(e.to_string()).into_response(),
+        Err(_) => {
+            return ApiError::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                format!("the bot did not answer within {ANSWER_WITHIN:?}; the command may still be carried out: see GET /api/v1/operator-actions"),
+            )
+            .into_response()
+        }
+    };
+    let status =
+        match reply.kind {
+            ReplyKind::Done => return Json(
+                serde_json::json!({"ok": true, "message": reply.message, "detail": reply.detail}),
+            )
+            .into_response(),
+            ReplyKind::NotFound => StatusCode::NOT_FOUND,
+            ReplyKind::Refused => StatusCode::CONFLICT,
+            ReplyKind::Failed => StatusCode::BAD_GATEWAY,
+        };
+    ApiError::new(status, reply.message)
+        .with_detail(reply.detail)
+        .into_response()
+}
+
+/// Splits a request into its peer and its body.
+async fn read(request: Request) -> Result<(Option<std::net::SocketAddr>, Bytes), ApiError> {
+    let from = peer(&request);
+    let bytes = axum::body::to_bytes(request.into_body(), 64 * 1024)
+        .await
+        .map_err(|e| ApiError::bad_request(format!("body: {e} (at most 64 KiB)")))?;
+    Ok((from, bytes))
+}
+
+async fn kill_switch(State(app): State<AppState>, request: Request) -> Result<Response, ApiError> {
+    let (from, bytes) = read(request).await?;
+    let b: KillSwitchBody = body(&bytes)?;
+    let engaged = b
+        .engaged
+        .ok_or_else(|| ApiError::bad_request("give {\"engaged\": true} or {\"engaged\": false}"))?;
+    Ok(send(&app, Command::KillSwitch { engaged }, from).await)
+}
+
+async fn pause(State(app): State<AppState>, request: Request) -> Result<Response, ApiError> {
+    let (from, bytes) = read(request).await?;
+    let b: PauseBody = body(&bytes)?;
+    let paused = b
+        .paused
+        .ok_or_else(|| ApiError::bad_request("give {\"paused\": true} or {\"paused\": false}"))?;
+    Ok(send(&app, Command::PauseEntries { paused }, from).await)
+}
+
+async fn close_all(State(app): State<AppState>, request: Request) -> Result<Response, ApiError> {
+    let (from, bytes) = read(request).await?;
+    let _: Empty = body(&bytes)?;
+    Ok(send(&app, Command::CloseAll, from).await)
+}
+
+async fn cancel_all(State(app): State<AppState>, request: Request) -> Result<Response, ApiError> {
+    let (from, bytes) = read(request).await?;
+    let b: CancelBody = body(&bytes)?;
+    let command = Command::CancelAll {
+        include_exits: b.include_exits,
+    };
+    Ok(send(&app, command, from).await)
+}
+
+async fn approve(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let (from, bytes) = read(request).await?;
+    let _: Empty = body(&bytes)?;
+    Ok(send(&app, Command::Approve { id }, from).await)
+}
+
+async fn reject(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let (from, bytes) = read(request).await?;
+    let b: RejectBody = body(&bytes)?;
+    Ok(send(
+        &app,
+        Command::Reject {
+            id,
+            reason: b.reason,
+        },
+        from,
+    )
+    .await)
+}
+
+/// The control routes, behind the token.
+pub(crate) fn routes(app: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/kill-switch", post(kill_switch))
+        .route("/api/v1/pause", post(pause))
+        .route("/api/v1/close-all", post(close_all))
+        .route("/api/v1/cancel-all", post(cancel_all))
+        .route("/api/v1/approvals/{id}/approve", post(approve))
+        .route("/api/v1/approvals/{id}/reject", post(reject))
+        .route_layer(from_fn_with_state(app.clone(), require_token))
+}

@@ -1,0 +1,252 @@
+//! [`EventHub`]: the bot's events, numbered, with the newest kept for clients that reconnect.
+
+use crate::engine::BotEvent;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
+use tokio::sync::{broadcast, watch};
+
+/// One event as clients get it: its number (the SSE `id`), its type (the SSE `event`) and its
+/// JSON (the SSE `data`), serialized once for every client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stamped {
+    /// Its number: one more than the previous event's, from 1.
+    pub id: u64,
+    /// Its type (`decision`, `order`, ...).
+    pub kind: &'static str,
+    /// The event as JSON.
+    pub json: String,
+}
+
+/// What a client of the stream starts from ([`EventHub::since`]).
+#[derive(Debug)]
+pub struct Subscription {
+    /// The events after the one asked for that are still kept, oldest first.
+    pub backlog: Vec<Arc<Stamped>>,
+    /// The events to come.
+    pub live: broadcast::Receiver<Arc<Stamped>>,
+    /// When events after the one asked for are no longer kept: `(first missed, first kept)`.
+    pub gap: Option<(u64, u64)>,
+}
+
+struct Ring {
+    events: VecDeque<Arc<Stamped>>,
+    alerts: VecDeque<Arc<Stamped>>,
+    last_id: u64,
+    capacity: usize,
+}
+
+struct Shared {
+    ring: Mutex<Ring>,
+    live: broadcast::Sender<Arc<Stamped>>,
+    input: broadcast::Sender<BotEvent>,
+    closed: watch::Sender<bool>,
+}
+
+/// The bot's events, numbered in the order they came, the newest `capacity` kept: what the
+/// event stream (`GET /api/v1/events`) serves, live and to clients that reconnect with
+/// `Last-Event-ID`. Give [`EventHub::sender`] to the engine
+/// ([`BotConfig::events`](crate::engine::BotConfig::events)); anything else (health checks,
+/// alerts) may [`publish`](EventHub::publish) too. Clones share the hub.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+/// use tradegraph::engine::BotEvent;
+/// use tradegraph::service::EventHub;
+/// let hub = EventHub::start(100);
+/// hub.publish(BotEvent::KillSwitch { engaged: true, at: tradegraph::core::Timestamp::EPOCH });
+/// tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+/// let resumed = hub.since(Some(0));
+/// let first = &resumed.backlog[0];
+/// assert_eq!((resumed.backlog.len(), first.id, first.kind, resumed.gap), (1, 1, "kill_switch", None));
+/// # Ok::<(), std::io::Error>(()) })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct EventHub(Arc<Shared>);
+
+/// Alerts kept for `GET /api/v1/alerts`.
+const ALERTS_KEPT: usize = 200;
+
+impl EventHub {
+    /// A hub keeping the newest `capacity` events (at least 1), with its recorder task
+    /// started. Must be called inside a tokio runtime.
+    pub fn start(capacity: usize) -> Self {
+        let capacity = capacity.max(1);
+        let (input, mut rx) = broadcast::channel(capacity.max(1024));
+        let (live, _) = broadcast::channel(capacity.max(1024));
+        let (closed, mut closing) = watch::channel(false);
+        let hub = Self(Arc::new(Shared {
+            ring: Mutex::new(Ring {
+                events: VecDeque::with_capacity(capacity),
+                alerts: VecDeque::new(),
+                last_id: 0,
+                capacity,
+            }),
+            live,
+            input,
+            closed,
+        }));
+        let recorder = hub.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    received = rx.recv() => match received {
+                        Ok(event) => recorder.record(&event),
+                        Err(broadcast::error::RecvError::Lagged(n)) => {
+                            tracing::warn!(missed = n, "event stream: the recorder fell behind; events were lost");
+                        }
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    },
+                    _ = closing.changed() => return,
+                }
+            }
+        });
+        hub
+    }
+
+    /// The sender the engine publishes on.
+    pub fn sender(&self) -> broadcast::Sender<BotEvent> {
+        self.0.input.clone()
+    }
+
+    /// Publishes an event (a health change, an alert) as the engine does.
+    pub fn publish(&self, event: BotEvent) {
+        // No receiver: the hub is closed; nobody to tell.
+        let _ = self.0.input.send(event);
+    }
+
+    fn record(&self, event: &BotEvent) {
+        let json = match serde_json::to_string(event) {
+            Ok(json) => json,
+            Err(e) => {
+                tracing::error!(kind = event.kind(), error = %e, "event stream: an event cannot be written as JSON; skipped");
+                return;
+            }
+        };
+        let mut ring = self.0.ring.lock().unwrap_or_else(PoisonError::into_inner);
+        ring.last_id += 1;
+        let stamped = Arc::new(Stamped {
+            id: ring.last_id,
+            kind: event.kind(),
+            json,
+        });
+        if ring.events.len() == ring.capacity {
+            ring.events.pop_front();
+        }
+        ring.events.push_back(stamped.clone());
+        if matches!(event, BotEvent::Alert(_)) {
+            if ring.alerts.len() == ALERTS_KEPT {
+                ring.alerts.pop_front();
+            }
+            ring.alerts.push_back(stamped.clone());
+        }
+        // Sent under the lock: a client that subscribes under it sees each event once, either
+        // in its backlog or live.
+        let _ = self.0.live.send(stamped);
+    }
+
+    /// The events after `after` still kept, and a receiver of those to come (no event is in
+    /// both, none is missed between them); `None`: only those to come.
+    pub fn since(&self, after: Option<u64>) -> Subscription {
+        let ring = self.0.ring.lock().unwrap_or_else(PoisonError::into_inner);
+        let live = self.0.live.subscribe();
+        let Some(after) = after else {
+            return Subscription {
+                backlog: Vec::new(),
+                live,
+                gap: None,
+            };
+        };
+        let backlog: Vec<_> = ring
+            .events
+            .iter()
+            .filter(|e| e.id > after)
+            .cloned()
+            .collect();
+        let first_kept = ring.events.front().map_or(ring.last_id + 1, |e| e.id);
+        let gap =
+            (after + 1 < first_kept && after < ring.last_id).then_some((after + 1, first_kept));
+        Subscription { backlog, live, gap }
+    }
+
+    /// The newest `n` alerts, oldest first.
+    pub fn alerts(&self, n: usize) -> Vec<Arc<Stamped>> {
+        let ring = self.0.ring.lock().unwrap_or_else(PoisonError::into_inner);
+        let skip = ring.alerts.len().saturating_sub(n);
+        ring.alerts.iter().skip(skip).cloned().collect()
+    }
+
+    /// The number of the last event.
+    pub fn last_id(&self) -> u64 {
+        self.0
+            .ring
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .last_id
+    }
+
+    /// Stops the recorder and ends every stream (the bot stopped).
+    pub fn close(&self) {
+        self.0.closed.send_replace(true);
+    }
+
+    /// A receiver that changes to `true` when the hub closes.
+    pub(crate) fn closing(&self) -> watch::Receiver<bool> {
+        self.0.closed.subscribe()
+    }
+}
+
+impl std::fmt::Debug for EventHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventHub")
+            .field("last_id", &self.last_id())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tradegraph_core::Timestamp;
+
+    fn switch(engaged: bool) -> BotEvent {
+        BotEvent::KillSwitch {
+            engaged,
+            at: Timestamp::EPOCH,
+        }
+    }
+
+    async fn settle(hub: &EventHub, last: u64) {
+        for _ in 0..100 {
+            if hub.last_id() >= last {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        panic!("the recorder did not take the events");
+    }
+
+    #[tokio::test]
+    async fn a_client_resumes_after_its_last_event_and_is_told_of_what_was_dropped() {
+        let hub = EventHub::start(3);
+        for i in 0..5 {
+            hub.publish(switch(i % 2 == 0));
+        }
+        settle(&hub, 5).await;
+        let resumed = hub.since(Some(3));
+        let ids: Vec<u64> = resumed.backlog.iter().map(|e| e.id).collect();
+        assert_eq!((ids, resumed.gap), (vec![4, 5], None));
+        let late = hub.since(Some(1));
+        let ids: Vec<u64> = late.backlog.iter().map(|e| e.id).collect();
+        assert_eq!(ids, vec![3, 4, 5], "the newest three kept");
+        assert_eq!(late.gap, Some((2, 3)), "event 2 was dropped");
+        let mut fresh = hub.since(None);
+        assert!(fresh.backlog.is_empty() && fresh.gap.is_none());
+        hub.publish(switch(true));
+        let next = fresh.live.recv().await.unwrap();
+        assert_eq!((next.id, next.kind), (6, "kill_switch"));
+        assert!(next.json.contains("\"engaged\":true"), "{}", next.json);
+        hub.close();
+        assert!(*hub.closing().borrow());
+    }
+}

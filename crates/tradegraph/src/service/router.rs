@@ -1,0 +1,50 @@
+//! The router: the read API, the event stream, the control endpoints, health; JSON for
+//! unknown paths and methods.
+
+use super::error::ApiError;
+use super::{api, control, health, AppState};
+use axum::http::{Method, Uri};
+use axum::routing::get;
+use axum::Router;
+
+async fn unknown(method: Method, uri: Uri) -> ApiError {
+    ApiError::not_found(format!(
+        "no endpoint {method} {}; GET /api/v1 lists them",
+        uri.path()
+    ))
+}
+
+async fn wrong_method(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        format!(
+            "{} does not take {method}; GET /api/v1 lists the endpoints and their methods",
+            uri.path()
+        ),
+    )
+}
+
+/// `GET /metrics`: every `tradegraph_*` series in Prometheus text (the recorder is installed
+/// by [`crate::telemetry::install`]; without it the text is empty).
+async fn metrics() -> impl axum::response::IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            crate::telemetry::CONTENT_TYPE,
+        )],
+        crate::telemetry::render(),
+    )
+}
+
+/// Every route, with `app` as state.
+pub(crate) fn router(app: AppState) -> Router {
+    Router::new()
+        .merge(api::routes())
+        .merge(control::routes(&app))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics))
+        .fallback(unknown)
+        .method_not_allowed_fallback(wrong_method)
+        .with_state(app)
+}

@@ -1,0 +1,135 @@
+//! The engine's metric names: one place, with their types, labels and descriptions. The
+//! library crates keep theirs in their own `metrics` modules.
+
+use metrics::Unit;
+
+/// Histogram: one decision cycle, candle close to the end of the graph run (`instrument`,
+/// `outcome` = `ok` or `failed`).
+pub const CYCLE_DURATION_SECONDS: &str = "tradegraph_engine_cycle_duration_seconds";
+/// Gauge: the decision time of the newest cycle, in Unix seconds (`instrument`).
+pub const LAST_CYCLE_TIMESTAMP_SECONDS: &str = "tradegraph_engine_last_cycle_timestamp_seconds";
+/// Counter: the portfolio manager's decisions (`instrument`, `action` = `buy`, `sell`,
+/// `hold`, `close`).
+pub const DECISIONS_TOTAL: &str = "tradegraph_engine_decisions_total";
+/// Counter: the risk guard's verdicts (`instrument`, `status` = `approved`, `clamped`,
+/// `rejected`).
+pub const VERDICTS_TOTAL: &str = "tradegraph_engine_verdicts_total";
+/// Counter: entries the risk rules refused (`instrument`, `stage` = `guard` or `execution`,
+/// `rule`).
+pub const RISK_REFUSALS_TOTAL: &str = "tradegraph_engine_risk_refusals_total";
+/// Counter: proposals the risk rules changed (`instrument`, `rule`).
+pub const RISK_CLAMPS_TOTAL: &str = "tradegraph_engine_risk_clamps_total";
+/// Counter: positions the risk rules closed whatever was proposed (`instrument`, `rule`).
+pub const RISK_FORCED_CLOSES_TOTAL: &str = "tradegraph_engine_risk_forced_closes_total";
+/// Counter: agent reports by how they were made (`instrument`, `agent`, `mode` = `model`,
+/// `rules`, `fallback`).
+pub const AGENT_REPORTS_TOTAL: &str = "tradegraph_engine_agent_reports_total";
+/// Gauge: net P&L of the closed trades (`instrument`, `currency`).
+pub const REALIZED_PNL: &str = "tradegraph_engine_realized_pnl";
+/// Gauge: P&L of the open positions at the mark (`instrument`, `currency`).
+pub const UNREALIZED_PNL: &str = "tradegraph_engine_unrealized_pnl";
+/// Gauge: cash plus open positions at the mark (`instrument`, `currency`).
+pub const EQUITY: &str = "tradegraph_engine_equity";
+/// Gauge: the fall of equity from its peak, 0 to 1 (`instrument`).
+pub const DRAWDOWN_RATIO: &str = "tradegraph_engine_drawdown_ratio";
+/// Gauge: 1 for the current trading state, 0 for the others (`instrument`, `state` =
+/// `active`, `reducing`, `halted`).
+pub const TRADING_STATE: &str = "tradegraph_engine_trading_state";
+/// Gauge: 1 while the kill switch is engaged (`instrument`).
+pub const KILL_SWITCH_ENGAGED: &str = "tradegraph_engine_kill_switch_engaged";
+/// Gauge: open positions (`instrument`).
+pub const OPEN_POSITIONS: &str = "tradegraph_engine_open_positions";
+
+/// Every engine metric: name, Prometheus type and label names.
+pub const ALL: &[(&str, &str, &[&str])] = &[
+    (
+        CYCLE_DURATION_SECONDS,
+        "histogram",
+        &["instrument", "outcome"],
+    ),
+    (LAST_CYCLE_TIMESTAMP_SECONDS, "gauge", &["instrument"]),
+    (DECISIONS_TOTAL, "counter", &["instrument", "action"]),
+    (VERDICTS_TOTAL, "counter", &["instrument", "status"]),
+    (
+        RISK_REFUSALS_TOTAL,
+        "counter",
+        &["instrument", "stage", "rule"],
+    ),
+    (RISK_CLAMPS_TOTAL, "counter", &["instrument", "rule"]),
+    (RISK_FORCED_CLOSES_TOTAL, "counter", &["instrument", "rule"]),
+    (
+        AGENT_REPORTS_TOTAL,
+        "counter",
+        &["instrument", "agent", "mode"],
+    ),
+    (REALIZED_PNL, "gauge", &["instrument", "currency"]),
+    (UNREALIZED_PNL, "gauge", &["instrument", "currency"]),
+    (EQUITY, "gauge", &["instrument", "currency"]),
+    (DRAWDOWN_RATIO, "gauge", &["instrument"]),
+    (TRADING_STATE, "gauge", &["instrument", "state"]),
+    (KILL_SWITCH_ENGAGED, "gauge", &["instrument"]),
+    (OPEN_POSITIONS, "gauge", &["instrument"]),
+];
+
+/// Registers every engine metric's description and unit with the installed recorder.
+pub fn describe() {
+    metrics::describe_histogram!(
+        CYCLE_DURATION_SECONDS,
+        Unit::Seconds,
+        "Duration of one decision cycle, by outcome (ok, failed)."
+    );
+    metrics::describe_gauge!(
+        LAST_CYCLE_TIMESTAMP_SECONDS,
+        Unit::Seconds,
+        "Decision time of the newest cycle, in Unix seconds."
+    );
+    metrics::describe_counter!(
+        DECISIONS_TOTAL,
+        Unit::Count,
+        "Portfolio manager decisions, by action."
+    );
+    metrics::describe_counter!(
+        VERDICTS_TOTAL,
+        Unit::Count,
+        "Risk guard verdicts, by status."
+    );
+    metrics::describe_counter!(
+        RISK_REFUSALS_TOTAL,
+        Unit::Count,
+        "Entries the risk rules refused, by stage (guard, execution) and rule."
+    );
+    metrics::describe_counter!(
+        RISK_CLAMPS_TOTAL,
+        Unit::Count,
+        "Proposals the risk rules changed, by rule."
+    );
+    metrics::describe_counter!(
+        RISK_FORCED_CLOSES_TOTAL,
+        Unit::Count,
+        "Positions the risk rules closed whatever was proposed, by rule."
+    );
+    metrics::describe_counter!(
+        AGENT_REPORTS_TOTAL,
+        Unit::Count,
+        "Agent reports by agent and mode (model, rules, fallback to rules after a model failed)."
+    );
+    metrics::describe_gauge!(
+        REALIZED_PNL,
+        "Net P&L of the closed trades, in the account's currency."
+    );
+    metrics::describe_gauge!(
+        UNREALIZED_PNL,
+        "P&L of the open positions at the mark, in the account's currency."
+    );
+    metrics::describe_gauge!(
+        EQUITY,
+        "Cash plus open positions at the mark, in the account's currency."
+    );
+    metrics::describe_gauge!(DRAWDOWN_RATIO, "Fall of equity from its peak, from 0 to 1.");
+    metrics::describe_gauge!(
+        TRADING_STATE,
+        "1 for the current trading state (active, reducing, halted), 0 for the others."
+    );
+    metrics::describe_gauge!(KILL_SWITCH_ENGAGED, "1 while the kill switch is engaged.");
+    metrics::describe_gauge!(OPEN_POSITIONS, Unit::Count, "Open positions.");
+}

@@ -1,0 +1,186 @@
+//! `tradegraph store replay-rejected` against the real MongoDB (scripts/services.sh start):
+//! the records MongoDB refused are written again; those refused again stay with their new
+//! reason, unreadable lines stay as they are, named by line number. Skipped, saying so, when
+//! MongoDB is not running, unless TRADEGRAPH_REQUIRE_SERVICES=1.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use tradegraph_core::{Side, Timestamp};
+use tradegraph_store::mongo::{MongoConfig, MongoStore};
+use tradegraph_store::{
+    AgentDecision, DecisionLog, DecisionRecord, Query, Record, TradeLog, TradeRecord,
+};
+
+/// `MONGODB_URI` (or scripts/services.sh's); `None`, saying so, when it is not reachable.
+#[allow(clippy::print_stderr)]
+fn mongodb() -> Option<String> {
+    let uri = std::env::var("MONGODB_URI").unwrap_or_else(|_| "mongodb://127.0.0.1:37017".into());
+    let rest = uri.split_once("://").map_or(uri.as_str(), |(_, r)| r);
+    let host = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+    let host = host.split(['/', '?', ',']).next().unwrap_or(host);
+    if std::net::TcpStream::connect(host).is_ok() {
+        return Some(uri);
+    }
+    assert!(
+        std::env::var("TRADEGRAPH_REQUIRE_SERVICES").as_deref() != Ok("1"),
+        "MongoDB ({uri}) is not reachable and TRADEGRAPH_REQUIRE_SERVICES=1: run scripts/services.sh start"
+    );
+    eprintln!("skipping: MongoDB is not reachable at {uri} (scripts/services.sh start)");
+    None
+}
+
+fn unique(name: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{name}_{}_{nanos}", std::process::id())
+}
+
+/// Runs the binary in `dir` with no environment but `MONGODB_URI`'s absence (the configuration
+/// file names the server).
+fn tradegraph(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tradegraph"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+fn at(minute: i64) -> Timestamp {
+    Timestamp::from_millis(1_704_103_200_000 + minute * 60_000)
+}
+
+/// A `.rejected` line as the write-behind queue writes it.
+fn rejected_line(record: &Record, error: &str) -> String {
+    let json = serde_json::to_string(record).unwrap();
+    serde_json::json!({"record": json, "error": error}).to_string()
+}
+
+fn setup(name: &str, uri: &str) -> (PathBuf, PathBuf, String) {
+    let dir = std::env::temp_dir().join(unique(name));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = unique("replay");
+    let spill = dir.join("spill-btc.jsonl");
+    let config = format!(
+        "[stores]\nmongodb_uri = \"{uri}\"\ndatabase = \"{database}\"\nspill_file = \"{}\"\n",
+        spill.display()
+    );
+    std::fs::write(dir.join("tradegraph.toml"), config).unwrap();
+    (dir, spill, database)
+}
+
+#[test]
+fn store_replay_rejected_writes_back_and_keeps_what_is_refused_again() {
+    let Some(uri) = mongodb() else {
+        return;
+    };
+    let (dir, spill, database) = setup("replay-rejected", &uri);
+    let decision = DecisionRecord::new("BTCUSDT".into(), at(1))
+        .agent("technical", AgentDecision::new("BUY", 0.7, "EMA cross"))
+        .action("BUY");
+    let trade = TradeRecord::new(
+        "t-replay",
+        "BTCUSDT".into(),
+        Side::Buy,
+        at(2),
+        "45000.5".parse().unwrap(),
+        "0.01".parse().unwrap(),
+    );
+    // MongoDB refuses a field name starting with `$` for good.
+    let mut bad = AgentDecision::new("SELL", 0.4, "bad key");
+    bad.extra.insert("$where".into(), serde_json::json!(1));
+    let refused = DecisionRecord::new("BTCUSDT".into(), at(3)).agent("risk", bad);
+    let torn = r#"{"record":"{\"kind\":\"decision\",\"rec"#;
+    let lines = [
+        rejected_line(
+            &Record::Decision(decision.clone()),
+            "mongodb refused agent_decisions BTCUSDT@2024-01-01T10:01:00Z: code 189: Not primary",
+        ),
+        torn.to_owned(),
+        rejected_line(&Record::Decision(refused.clone()), "code 52: earlier"),
+        rejected_line(&Record::Trade(trade.clone()), "code 91: shutting down"),
+    ];
+    let rejected = PathBuf::from(format!("{}.rejected", spill.display()));
+    std::fs::write(&rejected, lines.join("\n") + "\n").unwrap();
+
+    let out = tradegraph(&dir, &["store", "replay-rejected"]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "records remain: {stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("4 lines") && stdout.contains("2 written"),
+        "{stdout}\n{stderr}"
+    );
+    assert!(
+        stderr.contains("line 2"),
+        "the unreadable line is named: {stderr}"
+    );
+    assert!(
+        stderr.contains("line 3") && stderr.contains("$where"),
+        "the record refused again is named with its new reason: {stderr}"
+    );
+
+    let kept = std::fs::read_to_string(&rejected).unwrap();
+    let kept: Vec<&str> = kept.lines().collect();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    assert_eq!(kept[0], torn, "an unreadable line is kept as it was");
+    let again: serde_json::Value = serde_json::from_str(kept[1]).unwrap();
+    let reason = again["error"].as_str().unwrap();
+    assert!(
+        reason.contains("$where") && !reason.contains("earlier"),
+        "the new reason replaces the old: {reason}"
+    );
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let store = MongoStore::connect(&MongoConfig::new(uri.clone()).database(database.clone()))
+            .await
+            .unwrap();
+        let decisions = store.decisions(&Query::new("BTCUSDT")).await.unwrap();
+        assert_eq!(decisions, vec![decision.clone()]);
+        assert_eq!(store.trade("t-replay").await.unwrap(), Some(trade.clone()));
+
+        // Run again: the same two lines stay, nothing is written twice.
+        let out = tradegraph(&dir, &["store", "replay-rejected"]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        assert_eq!(
+            std::fs::read_to_string(&rejected).unwrap().lines().count(),
+            2
+        );
+        assert_eq!(
+            store.decisions(&Query::new("BTCUSDT")).await.unwrap().len(),
+            1
+        );
+        store.database().drop().await.unwrap();
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn store_replay_rejected_with_nothing_rejected_says_so() {
+    let Some(uri) = mongodb() else {
+        return;
+    };
+    let (dir, _, _) = setup("replay-none", &uri);
+    let out = tradegraph(&dir, &["store", "replay-rejected"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("nothing to replay"),
+        "{}",
+        text(&out.stdout)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,14 @@
+//! The bot as a service, as a user runs it: `tradegraph run` on a local Binance-format feed
+//! and a local model server, its HTTP service on a loopback port, driven with real HTTP: every
+//! read endpoint and its paging, the event stream and a reconnect with `Last-Event-ID`, 401 on
+//! every control endpoint, the kill switch across a restart, pause, close all, cancel all, and
+//! the approval of entries (approve, reject, expire, superseded, across a restart).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod approval;
+mod control;
+mod harness;
+mod read_api;
