@@ -369,8 +369,8 @@ where
     /// checkpoint, only when the cycle's logs are `durable`).
     async fn save_after_cycle(&mut self, durable: bool) -> Result<(), EngineError> {
         let guard = self.guard_state()?;
-        if guard != self.saved_guard {
-            self.save_part(StatePart::Guard, &guard).await?;
+        // Marked saved only once written (an outage is saved again at the next cycle).
+        if guard != self.saved_guard && self.save_part(StatePart::Guard, &guard).await? {
             self.saved_guard = guard;
         }
         if !durable {
@@ -388,13 +388,13 @@ where
             engaged: self.kill_switch.is_engaged(),
             changed_at: None,
         };
-        if kill.engaged != self.saved_kill {
-            self.save_part(StatePart::KillSwitch, &kill).await?;
+        if kill.engaged != self.saved_kill && self.save_part(StatePart::KillSwitch, &kill).await? {
             self.saved_kill = kill.engaged;
         }
         let guard = self.guard_state()?;
-        self.save_part(StatePart::Guard, &guard).await?;
-        self.saved_guard = guard;
+        if self.save_part(StatePart::Guard, &guard).await? {
+            self.saved_guard = guard;
+        }
         if !durable {
             return Ok(());
         }

@@ -162,7 +162,14 @@ where
         let mut kinds = registry(&brain, &desk);
         gate_execution(&mut kinds, &desk, &gate);
         let graph = yaml::load_str(&config.graph_yaml, &config.graph_origin, &kinds)?;
-        let (graph, ops) = Ops::start(&state, graph, gate, config.mode == Mode::Service).await?;
+        let (graph, ops) = Ops::start(
+            &state,
+            graph,
+            gate,
+            config.mode == Mode::Service,
+            broker.as_ref(),
+        )
+        .await?;
         let reconciled = if config.mode == Mode::Service {
             let inner = broker.inner().clone();
             reconcile(

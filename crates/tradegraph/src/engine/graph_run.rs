@@ -2,6 +2,7 @@
 //! node's start and end becomes a [`BotEvent`]), invoked otherwise; operators' switches (the
 //! kill switch, the pause) are carried out while it runs, other commands once it ends.
 
+use super::control::{Deferral, Reply, DEFERRED};
 use super::journal::Execution;
 use super::observe::BotEvent;
 use super::{Engine, EngineError};
@@ -108,10 +109,30 @@ where
         envelope: super::control::Envelope,
     ) -> Result<(), EngineError> {
         if envelope.command.is_switch() {
-            self.switch(envelope).await
-        } else {
-            self.ops.deferred.push_back(envelope);
-            Ok(())
+            return self.switch(envelope).await;
+        }
+        match self.ops.deferred.push(envelope) {
+            Deferral::Queued => Ok(()),
+            Deferral::Gone(envelope) => {
+                tracing::warn!(
+                    action = envelope.command.action(),
+                    "a command that came during a decision cycle is dropped: its caller stopped waiting"
+                );
+                Ok(())
+            }
+            Deferral::Full(envelope) => {
+                let busy = Reply::busy(format!(
+                    "{DEFERRED} commands already wait for the decision cycle to end; nothing \
+                     was done: try again in a moment"
+                ));
+                self.answer(
+                    &envelope.command,
+                    envelope.source.as_deref(),
+                    envelope.reply,
+                    busy,
+                )
+                .await
+            }
         }
     }
 }

@@ -429,21 +429,25 @@ where
             engaged,
             changed_at: Some(self.clock.now()),
         };
-        self.save_part(StatePart::KillSwitch, &saved).await?;
-        self.saved_kill = engaged;
-        tracing::warn!(symbol = %self.config.instrument.symbol, engaged, "kill switch changed");
+        // Marked saved only once written: an outage is retried each second and at exit.
+        if self.save_part(StatePart::KillSwitch, &saved).await? {
+            self.saved_kill = engaged;
+            tracing::warn!(symbol = %self.config.instrument.symbol, engaged, "kill switch changed");
+        }
         Ok(())
     }
 
-    /// Saves one part of the state; an outage is logged and the caller's next change saves
-    /// again, a conflict stops the bot.
+    /// Saves one part of the state; returns whether it was written. An outage is logged (the
+    /// caller keeps it unsaved, so it is saved again), a conflict stops the bot.
     pub(super) async fn save_part<T: serde::Serialize>(
         &mut self,
         part: StatePart,
         value: &T,
-    ) -> Result<(), EngineError> {
+    ) -> Result<bool, EngineError> {
         let saved = self.state.save(part, value).await;
-        self.saved(part, saved)
+        let written = saved.is_ok();
+        self.saved(part, saved)?;
+        Ok(written)
     }
 
     /// The trade ledger, saved (see [`save_part`](Self::save_part)).

@@ -49,7 +49,8 @@ struct RejectBody {
 struct Empty {}
 
 /// Sends `command` from the request's peer and turns the reply into a response: 200 done,
-/// 404 no such approval, 409 refused (nothing changed), 502 failed, 503 the bot stopped.
+/// 404 no such approval, 409 refused (nothing changed), 429 too many commands wait, 502
+/// failed, 503 the bot stopped.
 async fn send(app: &AppState, command: Command, from: Option<std::net::SocketAddr>) -> Response {
     let source = from.map(|p| format!("http {p}"));
     let reply = match tokio::time::timeout(ANSWER_WITHIN, app.bot.send(command, source)).await {
@@ -72,6 +73,7 @@ async fn send(app: &AppState, command: Command, from: Option<std::net::SocketAdd
             ReplyKind::NotFound => StatusCode::NOT_FOUND,
             ReplyKind::Refused => StatusCode::CONFLICT,
             ReplyKind::Failed => StatusCode::BAD_GATEWAY,
+            ReplyKind::Busy => StatusCode::TOO_MANY_REQUESTS,
         };
     ApiError::new(status, reply.message)
         .with_detail(reply.detail)

@@ -29,7 +29,8 @@ pub(crate) fn body<T: DeserializeOwned + Default>(bytes: &[u8]) -> Result<T, Api
 }
 
 /// `?limit=&before=&cursor=`: the newest `limit` items before `before` (a time, RFC 3339 or
-/// Unix milliseconds) or `cursor` (the `next_cursor` of the previous page).
+/// Unix milliseconds) or after the last item of the previous page (`cursor`, its
+/// `next_cursor`, opaque to clients).
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct PageQuery {
     pub(crate) limit: Option<usize>,
@@ -47,12 +48,60 @@ impl PageQuery {
     }
 
     /// The end (exclusive) of the page: the cursor, else `before`, else none.
-    pub(crate) fn end(&self) -> Result<Option<Timestamp>, ApiError> {
+    pub(crate) fn end(&self) -> Result<Option<PageEnd>, ApiError> {
         match (&self.cursor, &self.before) {
-            (Some(c), _) => time("cursor", c).map(Some),
-            (None, Some(b)) => time("before", b).map(Some),
+            (Some(c), _) => PageEnd::from_cursor(c).map(Some),
+            (None, Some(b)) => Ok(Some(PageEnd {
+                at: time("before", b)?,
+                key: None,
+            })),
             (None, None) => Ok(None),
         }
+    }
+}
+
+/// Where a page ends (exclusive): before the millisecond `at`, or, with `key`, after the item
+/// of that millisecond keyed `key` (the items of one millisecond go by key, highest first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PageEnd {
+    pub(crate) at: Timestamp,
+    pub(crate) key: Option<String>,
+}
+
+impl PageEnd {
+    /// The cursor of the item at `at` keyed `key`: `<ms>.<key in hex>`.
+    pub(crate) fn cursor(at: Timestamp, key: &str) -> String {
+        let hex: String = key.bytes().map(|b| format!("{b:02x}")).collect();
+        format!("{}.{hex}", at.millis())
+    }
+
+    /// A cursor as [`PageEnd::cursor`] writes it, or a time (as older cursors were).
+    fn from_cursor(text: &str) -> Result<Self, ApiError> {
+        let Some((ms, hex)) = text
+            .split_once('.')
+            .filter(|(ms, _)| ms.parse::<i64>().is_ok())
+        else {
+            return Ok(Self {
+                at: time("cursor", text)?,
+                key: None,
+            });
+        };
+        let bad = || {
+            ApiError::bad_request(format!(
+                "cursor={text}: not a cursor of this API; give the `next_cursor` of the previous page as it came"
+            ))
+        };
+        let at = time("cursor", ms)?;
+        let bytes = (0..hex.len())
+            .step_by(2)
+            .map(|i| {
+                hex.get(i..i + 2)
+                    .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+            })
+            .collect::<Option<Vec<u8>>>()
+            .ok_or_else(bad)?;
+        let key = String::from_utf8(bytes).map_err(|_| bad())?;
+        Ok(Self { at, key: Some(key) })
     }
 }
 
@@ -87,21 +136,21 @@ pub(crate) struct Page<T> {
 }
 
 impl<T> Page<T> {
-    /// A page from items oldest first (as the stores return them), `limit` asked, `time` of
-    /// each item.
-    pub(crate) fn newest_first(
-        mut items: Vec<T>,
+    /// A page of `items` newest first, `limit` asked, with the `time` and the `key` of each:
+    /// when full, its `next_cursor` resumes right after its last item.
+    pub(crate) fn new(
+        items: Vec<T>,
         limit: usize,
         time: impl Fn(&T) -> Timestamp,
+        key: impl Fn(&T) -> &str,
     ) -> Self {
         let next_cursor = (items.len() >= limit)
             .then(|| {
                 items
-                    .first()
-                    .map(|oldest| time(oldest).millis().to_string())
+                    .last()
+                    .map(|last| PageEnd::cursor(time(last), key(last)))
             })
             .flatten();
-        items.reverse();
         Self { items, next_cursor }
     }
 }
@@ -128,12 +177,36 @@ mod tests {
     }
 
     #[test]
-    fn a_full_page_points_at_its_oldest_item_and_a_short_one_ends() {
-        let at = |s: i64| Timestamp::from_secs(s);
-        let full = Page::newest_first(vec![at(1), at(2), at(3)], 3, |t| *t);
-        assert_eq!(full.items, vec![at(3), at(2), at(1)]);
-        assert_eq!(full.next_cursor, Some("1000".to_owned()));
-        let last = Page::newest_first(vec![at(1)], 3, |t| *t);
+    fn a_full_page_points_at_its_last_item_and_a_short_one_ends() {
+        let at = |s: i64| (Timestamp::from_secs(s), format!("key/{s}é"));
+        let full = Page::new(vec![at(3), at(2), at(1)], 3, |t| t.0, |t| &t.1);
+        let cursor = full.next_cursor.unwrap();
+        let end = PageEnd::from_cursor(&cursor).unwrap();
+        assert_eq!(
+            end,
+            PageEnd {
+                at: at(1).0,
+                key: Some(at(1).1)
+            }
+        );
+        let last = Page::new(vec![at(1)], 3, |t| t.0, |t| &t.1);
         assert_eq!(last.next_cursor, None);
+    }
+
+    #[test]
+    fn a_cursor_is_read_back_and_a_time_still_works_as_one() {
+        let t: Timestamp = "2024-01-01T10:00:00.5Z".parse().unwrap();
+        let end = PageEnd::from_cursor("2024-01-01T10:00:00.5Z").unwrap();
+        assert_eq!(end, PageEnd { at: t, key: None });
+        let end = PageEnd::from_cursor(&t.millis().to_string()).unwrap();
+        assert_eq!(end, PageEnd { at: t, key: None });
+        for bad in ["1.zz", "1.abc", "1.ff"] {
+            let err = PageEnd::from_cursor(bad).unwrap_err();
+            assert!(
+                err.message.contains("next_cursor"),
+                "{bad}: {}",
+                err.message
+            );
+        }
     }
 }

@@ -426,3 +426,82 @@ async fn a_crash_after_a_stop_fill_closes_the_trade_from_the_broker_and_keeps_th
     }
     assert!(run.cycles.iter().all(|c| c.orders.is_empty()));
 }
+
+/// The state store refusing the kill switch's first `fails` saves (an outage at the moment
+/// the operator engages it), everything else passing through.
+struct KillSwitchOutage {
+    inner: Arc<MemoryState>,
+    fails: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait]
+impl BotStateStore for KillSwitchOutage {
+    async fn load(&self, key: &StateKey) -> Result<Option<StateDoc>, StoreError> {
+        self.inner.load(key).await
+    }
+
+    async fn save(&self, doc: &StateDoc) -> Result<Saved, StoreError> {
+        use std::sync::atomic::Ordering;
+        if doc.key.part == StatePart::KillSwitch
+            && self
+                .fails
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+        {
+            return Err(down());
+        }
+        self.inner.save(doc).await
+    }
+}
+
+#[tokio::test]
+async fn a_kill_switch_engaged_during_a_state_store_outage_is_saved_once_it_is_back() {
+    let symbol = unique("KO");
+    let instrument = btc_as(&symbol);
+    let durable = Arc::new(MemoryState::new());
+    let file = data(&symbol);
+    let mut stores = Stores::memory();
+    stores.state = Arc::new(KillSwitchOutage {
+        inner: durable.clone(),
+        fails: std::sync::atomic::AtomicUsize::new(1),
+    });
+    stores.intents = durable.clone();
+    let engine = start(
+        config(
+            instrument.clone(),
+            pm(),
+            RiskLimits::default(),
+            stores.clone(),
+            Mode::Service,
+        ),
+        &file,
+    )
+    .await;
+    // The operator engages it at the first cycle; its first save meets the outage.
+    let switch = engine.kill_switch().clone();
+    let engage = switch.clone();
+    Box::pin(engine.run(std::future::pending(), move |_| engage.engage()))
+        .await
+        .unwrap();
+
+    // A new bot on what the store kept: still engaged.
+    let mut stores = Stores::memory();
+    stores.state = durable.clone();
+    stores.intents = durable;
+    let engine = start(
+        config(
+            instrument,
+            pm(),
+            RiskLimits::default(),
+            stores,
+            Mode::Service,
+        ),
+        &file,
+    )
+    .await;
+    assert!(
+        engine.kill_switch().is_engaged(),
+        "the kill switch engaged during the outage was lost at the restart"
+    );
+    std::fs::remove_file(file).unwrap();
+}

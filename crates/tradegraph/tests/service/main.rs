@@ -12,3 +12,4 @@ mod approval;
 mod control;
 mod harness;
 mod read_api;
+mod resume;

@@ -87,6 +87,8 @@ pub enum ReplyKind {
     NotFound,
     /// Tried and failed (the broker or a store); the message says what to do.
     Failed,
+    /// Not taken: too many commands wait already; nothing changed, try again later.
+    Busy,
 }
 
 /// The engine's answer to a command.
@@ -137,11 +139,20 @@ impl Reply {
         }
     }
 
+    /// Not taken: too many commands wait; nothing changed.
+    pub fn busy(message: impl Into<String>) -> Self {
+        Self {
+            kind: ReplyKind::Busy,
+            message: message.into(),
+            detail: serde_json::Value::Null,
+        }
+    }
+
     /// As the operator log records it.
     pub fn outcome(&self) -> ActionOutcome {
         match self.kind {
             ReplyKind::Done => ActionOutcome::Done,
-            ReplyKind::Refused | ReplyKind::NotFound => ActionOutcome::Refused,
+            ReplyKind::Refused | ReplyKind::NotFound | ReplyKind::Busy => ActionOutcome::Refused,
             ReplyKind::Failed => ActionOutcome::Failed,
         }
     }

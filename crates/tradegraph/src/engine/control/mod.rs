@@ -9,7 +9,9 @@
 
 mod approval;
 mod approve;
+mod close;
 mod command;
+mod deferred;
 mod gate;
 mod ops;
 
@@ -17,14 +19,16 @@ pub use approval::{Approval, ApprovalView};
 pub(crate) use approval::{PendingApproval, Resolution};
 pub(crate) use command::Envelope;
 pub use command::{BotHandle, Command, Reply, ReplyKind};
+pub(crate) use deferred::{Deferral, Deferred, DEFERRED};
 pub(crate) use gate::{gate_execution, Gate};
 
 use super::state::BotState;
 use super::EngineError;
-use std::collections::VecDeque;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tradegraph_agents::TradingState;
+use tradegraph_broker::Broker;
+use tradegraph_core::order::ClientOrderId;
 use tradegraph_graph::checkpoint::Checkpointer;
 use tradegraph_graph::{Checkpoint, CompiledGraph, MemoryCheckpointer};
 use tradegraph_store::StatePart;
@@ -37,7 +41,7 @@ pub(crate) struct Ops {
     pub(crate) commands: mpsc::Receiver<Envelope>,
     pub(crate) sender: mpsc::Sender<Envelope>,
     /// Commands that came during a decision cycle, carried out once it ends.
-    pub(crate) deferred: VecDeque<Envelope>,
+    pub(crate) deferred: Deferred,
     pub(crate) gate: Gate,
     pub(crate) saved_paused: bool,
     /// Orders waiting for approval, oldest first.
@@ -56,6 +60,7 @@ impl Ops {
         graph: CompiledGraph<TradingState>,
         gate: Gate,
         keeps_state: bool,
+        broker: &dyn Broker,
     ) -> Result<(CompiledGraph<TradingState>, Self), EngineError> {
         let (sender, commands) = mpsc::channel(QUEUE);
         let approvals: Vec<PendingApproval> = if keeps_state {
@@ -63,10 +68,14 @@ impl Ops {
         } else {
             Vec::new()
         };
+        let (approvals, sent) = already_sent(approvals, broker).await?;
+        if !sent.is_empty() {
+            state.save(StatePart::Approvals, &approvals).await?;
+        }
         let mut ops = Self {
             commands,
             sender,
-            deferred: VecDeque::new(),
+            deferred: Deferred::default(),
             saved_paused: gate.paused.load(std::sync::atomic::Ordering::SeqCst),
             gate,
             approvals: Vec::new(),
@@ -105,5 +114,98 @@ impl Ops {
     /// The orders waiting for approval, as the API shows them.
     pub(crate) fn views(&self) -> Vec<ApprovalView> {
         self.approvals.iter().map(|p| p.view.clone()).collect()
+    }
+}
+
+/// Splits saved approvals into those still waiting and those whose order the broker already
+/// has (approved and sent just before a crash, the approval not yet saved as settled): those
+/// are settled as approved and sent, never shown again, expired or superseded.
+///
+/// # Errors
+/// The broker's error: the bot must not ask again for an order it may have sent.
+async fn already_sent(
+    approvals: Vec<PendingApproval>,
+    broker: &dyn Broker,
+) -> Result<(Vec<PendingApproval>, Vec<PendingApproval>), EngineError> {
+    let mut waiting = Vec::new();
+    let mut sent = Vec::new();
+    for pending in approvals {
+        let known = match ClientOrderId::new(&pending.view.client_id) {
+            Ok(client_id) => broker.order(&client_id).await?,
+            Err(_) => None,
+        };
+        match known {
+            Some(order) => {
+                tracing::warn!(
+                    approval = %pending.view.id,
+                    client_id = %pending.view.client_id,
+                    status = ?order.status,
+                    "an approval saved as waiting was approved and sent before the restart: settled as approved"
+                );
+                sent.push(pending);
+            }
+            None => waiting.push(pending),
+        }
+    }
+    Ok((waiting, sent))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use tradegraph_broker::{PaperBroker, PaperConfig};
+    use tradegraph_core::order::{OrderRequest, OrderSide};
+    use tradegraph_core::risk::VerdictStatus;
+    use tradegraph_core::{Decimal, Instrument, Tick, Timestamp};
+
+    fn pending(client_id: &str) -> PendingApproval {
+        PendingApproval {
+            view: ApprovalView {
+                id: format!("decision-{client_id}"),
+                client_id: client_id.to_owned(),
+                side: OrderSide::Buy,
+                quantity: Decimal::new(1, 2),
+                reference_price: Decimal::from(40_000),
+                stop_loss: None,
+                take_profit: None,
+                verdict: VerdictStatus::Approved,
+                reasons: Vec::new(),
+                requested_at: Timestamp::EPOCH,
+                expires_at: Timestamp::EPOCH,
+            },
+            seq: 1,
+            as_of: Timestamp::EPOCH,
+            learned: 0,
+            checkpoint: serde_json::Value::Null,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_approval_whose_order_the_broker_has_is_settled_not_restored() {
+        let btc = Instrument::btc_usdt();
+        let broker =
+            PaperBroker::new(PaperConfig::new(btc.clone(), Decimal::from(100_000))).unwrap();
+        broker
+            .on_tick(
+                &btc.symbol,
+                &Tick::new(Timestamp::EPOCH, Decimal::from(40_000), Decimal::ONE),
+            )
+            .unwrap();
+        let sent_id = ClientOrderId::new("tg-sent-before-crash").unwrap();
+        let request = OrderRequest::market(
+            sent_id,
+            btc.symbol.clone(),
+            OrderSide::Buy,
+            Decimal::new(1, 2),
+        );
+        broker.submit(request).await.unwrap();
+        let saved = vec![pending("tg-sent-before-crash"), pending("tg-still-waiting")];
+        let (waiting, sent) = already_sent(saved, &broker).await.unwrap();
+        let ids = |v: &[PendingApproval]| -> Vec<String> {
+            v.iter().map(|p| p.view.client_id.clone()).collect()
+        };
+        assert_eq!(ids(&sent), ["tg-sent-before-crash"]);
+        assert_eq!(ids(&waiting), ["tg-still-waiting"]);
     }
 }

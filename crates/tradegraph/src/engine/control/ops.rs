@@ -1,5 +1,6 @@
 //! Carrying out operators' commands inside the engine's loop, and recording each.
 
+use super::close::{next_attempt, CloseAttempt};
 use super::{Command, Envelope, Reply, Resolution};
 use crate::engine::journal::Execution;
 use crate::engine::observe::{wall_now, BotEvent, OrderEvent};
@@ -10,9 +11,7 @@ use serde_json::json;
 use std::sync::atomic::Ordering;
 use tradegraph_agents::TradingState;
 use tradegraph_broker::Broker;
-use tradegraph_core::order::{
-    DecisionId, Exits, IntentPurpose, OrderIntent, OrderSide, OrderStatus,
-};
+use tradegraph_core::order::{Exits, IntentPurpose, OrderIntent, OrderSide, OrderStatus};
 use tradegraph_core::risk::{Action, RiskContext, Verdict, VerdictStatus};
 use tradegraph_market::{Clock, MarketEvent};
 use tradegraph_store::{OperatorAction, StatePart};
@@ -31,6 +30,14 @@ where
     ) -> Result<(), EngineError> {
         if envelope.command.is_switch() {
             return self.switch(envelope).await;
+        }
+        if envelope.reply.is_closed() {
+            // Its caller stopped waiting (the HTTP request timed out): not carried out.
+            tracing::warn!(
+                action = envelope.command.action(),
+                "a command is dropped: its caller stopped waiting before the bot took it"
+            );
+            return Ok(());
         }
         let Envelope {
             command,
@@ -72,7 +79,7 @@ where
             .await
     }
 
-    async fn answer(
+    pub(crate) async fn answer(
         &mut self,
         command: &Command,
         source: Option<&str>,
@@ -163,8 +170,9 @@ where
 
     /// Closes the position now: a reduce-only market order for the whole of it, re-checked by
     /// the guard (the market is open, there is something to close), journaled before it goes
-    /// out, with a client order id derived from the open trade, so the same trade is never
-    /// closed twice.
+    /// out, with a client order id derived from the open trade and the attempt: a close that
+    /// was rejected or cancelled can be tried again (reduce-only, it cannot over-close), one
+    /// still working is not doubled, and the same attempt is never sent twice.
     async fn close_all(&mut self) -> Result<Reply, EngineError> {
         let symbol = self.config.instrument.symbol.clone();
         let position = match self.broker.positions().await {
@@ -191,7 +199,26 @@ where
             Some(t) => t.trade_id,
             None => format!("position-{}", position.opened_at.map_or(0, |t| t.millis())),
         };
-        let decision = DecisionId::new(format!("close-all:{trade}"));
+        let decision = match next_attempt(&self.broker, &symbol, &trade).await {
+            Ok(CloseAttempt::Next(decision)) => decision,
+            Ok(CloseAttempt::Working(client_id)) => {
+                return Ok(Reply::refused(format!(
+                    "an earlier close-all of this position ({client_id}) still works at the \
+                     broker: wait for it, or cancel it (POST /api/v1/cancel-all) and close again"
+                )))
+            }
+            Ok(CloseAttempt::Exhausted) => {
+                return Ok(Reply::refused(format!(
+                    "this position ({trade}) was already closed too many times; close it at \
+                     the broker"
+                )))
+            }
+            Err(e) => {
+                return Ok(Reply::failed(format!(
+                    "the broker's earlier close orders: {e}"
+                )))
+            }
+        };
         let side = if position.quantity.is_sign_positive() {
             OrderSide::Sell
         } else {

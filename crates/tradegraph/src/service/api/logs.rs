@@ -1,7 +1,7 @@
 //! The logs: `trades`, `decisions` (and one by id), `lessons` and `operator-actions`.
 
 use crate::service::error::ApiError;
-use crate::service::params::{limit, Items, Page, PageQuery, Params};
+use crate::service::params::{limit, Items, Page, PageEnd, PageQuery, Params};
 use crate::service::AppState;
 use axum::extract::{Path, State};
 use axum::Json;
@@ -28,14 +28,53 @@ pub(crate) async fn store<T>(
     }
 }
 
-/// The query of one page.
-fn page_query(app: &AppState, page: &PageQuery) -> Result<(Query, usize), ApiError> {
+/// One page of a log read with `fetch`: the newest `limit` items before the page's end,
+/// newest first, the items of one millisecond by `key` (highest first), so that a cursor
+/// resumes exactly after the last item of the page before, however many share its millisecond.
+async fn page_of<T, F, Fut>(
+    app: &AppState,
+    page: &PageQuery,
+    time: impl Fn(&T) -> Timestamp,
+    key: impl Fn(&T) -> &str,
+    fetch: F,
+) -> Result<Page<T>, ApiError>
+where
+    F: Fn(Query) -> Fut,
+    Fut: Future<Output = Result<Vec<T>, ApiError>>,
+{
     let n = page.limit()?;
-    let mut query = Query::new(app.instrument.symbol.clone()).limit(n);
-    if let Some(end) = page.end()? {
-        query = query.before(end);
+    let base = Query::new(app.instrument.symbol.clone());
+    let millisecond = |at: Timestamp| base.clone().between(at, at.add_millis(1));
+    let end = page.end()?;
+    let mut items = Vec::new();
+    if let Some(PageEnd {
+        at,
+        key: Some(after),
+    }) = &end
+    {
+        // The rest of the cursor's millisecond first.
+        items = fetch(millisecond(*at)).await?;
+        items.retain(|t| key(t) < after.as_str());
+        items.sort_by(|a, b| key(b).cmp(key(a)));
+        items.truncate(n);
     }
-    Ok((query, n))
+    let want = n - items.len();
+    if want > 0 {
+        let mut query = base.clone().limit(want);
+        if let Some(end) = &end {
+            query = query.before(end.at);
+        }
+        let mut older = fetch(query).await?;
+        // A full answer may cut its oldest millisecond anywhere: take all of it.
+        if let Some(oldest) = older.first().map(&time).filter(|_| older.len() >= want) {
+            older.retain(|t| time(t) != oldest);
+            older.extend(fetch(millisecond(oldest)).await?);
+        }
+        older.sort_by(|a, b| time(b).cmp(&time(a)).then_with(|| key(b).cmp(key(a))));
+        older.truncate(want);
+        items.extend(older);
+    }
+    Ok(Page::new(items, n, time, key))
 }
 
 /// `GET /api/v1/trades?limit=&before=&cursor=`: trades by entry time, newest first.
@@ -43,9 +82,10 @@ pub(crate) async fn trades(
     State(app): State<AppState>,
     Params(page): Params<PageQuery>,
 ) -> Result<Json<Page<TradeRecord>>, ApiError> {
-    let (query, n) = page_query(&app, &page)?;
-    let found = store("the trade log", app.stores.trades.trades(&query)).await?;
-    Ok(Json(Page::newest_first(found, n, |t| t.entry_timestamp)))
+    let log = &app.stores.trades;
+    let fetch = |q: Query| async move { store("the trade log", log.trades(&q)).await };
+    let found = page_of(&app, &page, |t| t.entry_timestamp, |t| &t.trade_id, fetch).await?;
+    Ok(Json(found))
 }
 
 /// `GET /api/v1/decisions?limit=&before=&cursor=`: decisions, newest first, each with every
@@ -54,9 +94,10 @@ pub(crate) async fn decisions(
     State(app): State<AppState>,
     Params(page): Params<PageQuery>,
 ) -> Result<Json<Page<DecisionRecord>>, ApiError> {
-    let (query, n) = page_query(&app, &page)?;
-    let found = store("the decision log", app.stores.decisions.decisions(&query)).await?;
-    Ok(Json(Page::newest_first(found, n, |d| d.timestamp)))
+    let log = &app.stores.decisions;
+    let fetch = |q: Query| async move { store("the decision log", log.decisions(&q)).await };
+    let found = page_of(&app, &page, |d| d.timestamp, |d| &d.decision_id, fetch).await?;
+    Ok(Json(found))
 }
 
 /// The decision time in a decision id `<SYMBOL>-<YYYYMMDDTHHMMSS.mmmZ>`.
@@ -115,9 +156,10 @@ pub(crate) async fn operator_actions(
     State(app): State<AppState>,
     Params(page): Params<PageQuery>,
 ) -> Result<Json<Page<OperatorAction>>, ApiError> {
-    let (query, n) = page_query(&app, &page)?;
-    let found = store("the operator log", app.stores.operators.actions(&query)).await?;
-    Ok(Json(Page::newest_first(found, n, |a| a.timestamp)))
+    let log = &app.stores.operators;
+    let fetch = |q: Query| async move { store("the operator log", log.actions(&q)).await };
+    let found = page_of(&app, &page, |a| a.timestamp, |a| &a.action_id, fetch).await?;
+    Ok(Json(found))
 }
 
 #[cfg(test)]

@@ -26,6 +26,10 @@ pub struct Subscription {
     pub live: broadcast::Receiver<Arc<Stamped>>,
     /// When events after the one asked for are no longer kept: `(first missed, first kept)`.
     pub gap: Option<(u64, u64)>,
+    /// When the one asked for is ahead of every event this hub numbered, it comes from another
+    /// run of the bot (numbers start at 1 in each run): the backlog is then every event kept,
+    /// from the first, and this is the number of the first event the client gets.
+    pub reset: Option<u64>,
 }
 
 struct Ring {
@@ -146,7 +150,9 @@ impl EventHub {
     }
 
     /// The events after `after` still kept, and a receiver of those to come (no event is in
-    /// both, none is missed between them); `None`: only those to come.
+    /// both, none is missed between them); `None`: only those to come. An `after` ahead of the
+    /// last event numbered here comes from another run: every event kept, with
+    /// [`Subscription::reset`].
     pub fn since(&self, after: Option<u64>) -> Subscription {
         let ring = self.0.ring.lock().unwrap_or_else(PoisonError::into_inner);
         let live = self.0.live.subscribe();
@@ -155,18 +161,35 @@ impl EventHub {
                 backlog: Vec::new(),
                 live,
                 gap: None,
+                reset: None,
             };
         };
+        let first_kept = ring
+            .events
+            .front()
+            .map_or(ring.last_id.saturating_add(1), |e| e.id);
+        if after > ring.last_id {
+            return Subscription {
+                backlog: ring.events.iter().cloned().collect(),
+                live,
+                gap: None,
+                reset: Some(first_kept),
+            };
+        }
         let backlog: Vec<_> = ring
             .events
             .iter()
             .filter(|e| e.id > after)
             .cloned()
             .collect();
-        let first_kept = ring.events.front().map_or(ring.last_id + 1, |e| e.id);
-        let gap =
-            (after + 1 < first_kept && after < ring.last_id).then_some((after + 1, first_kept));
-        Subscription { backlog, live, gap }
+        let next = after.saturating_add(1);
+        let gap = (next < first_kept).then_some((next, first_kept));
+        Subscription {
+            backlog,
+            live,
+            gap,
+            reset: None,
+        }
     }
 
     /// The newest `n` alerts, oldest first.
@@ -240,6 +263,17 @@ mod tests {
         let ids: Vec<u64> = late.backlog.iter().map(|e| e.id).collect();
         assert_eq!(ids, vec![3, 4, 5], "the newest three kept");
         assert_eq!(late.gap, Some((2, 3)), "event 2 was dropped");
+        let ahead = hub.since(Some(u64::MAX));
+        let ids: Vec<u64> = ahead.backlog.iter().map(|e| e.id).collect();
+        assert_eq!(
+            (ids, ahead.gap, ahead.reset),
+            (vec![3, 4, 5], None, Some(3))
+        );
+        let other_run = hub.since(Some(6));
+        assert_eq!((other_run.backlog.len(), other_run.reset), (3, Some(3)));
+        let caught_up = hub.since(Some(5));
+        assert!(caught_up.backlog.is_empty());
+        assert_eq!((caught_up.gap, caught_up.reset), (None, None));
         let mut fresh = hub.since(None);
         assert!(fresh.backlog.is_empty() && fresh.gap.is_none());
         hub.publish(switch(true));

@@ -1,6 +1,6 @@
 //! `GET /api/v1/events`: the event stream as server-sent events.
 
-use super::hub::Stamped;
+use super::hub::{Stamped, Subscription};
 use crate::engine::BotEvent;
 use crate::service::error::ApiError;
 use crate::service::params::Params;
@@ -45,6 +45,37 @@ fn parse_types(types: Option<&str>) -> Result<Option<HashSet<&'static str>>, Api
     Ok(Some(wanted))
 }
 
+/// Where a client resumed after event `after` starts (the last event it has) and what it is
+/// told first: a `gap` when events after `after` are no longer kept, a `reset` when `after`
+/// comes from another run.
+fn start(
+    hub: &super::EventHub,
+    gap: Option<(u64, u64)>,
+    reset: Option<u64>,
+    after: Option<u64>,
+) -> (u64, Option<Event>) {
+    if let Some(first) = reset {
+        let data = serde_json::json!({
+            "last_event_id": after,
+            "newest": hub.last_id(),
+            "resumed_at": first,
+        });
+        return (
+            0,
+            Some(Event::default().event("reset").data(data.to_string())),
+        );
+    }
+    let notice = gap.map(|(from, to)| {
+        let data = serde_json::json!({
+            "missed_from": from,
+            "missed_to": to.saturating_sub(1),
+            "resumed_at": to,
+        });
+        Event::default().event("gap").data(data.to_string())
+    });
+    (after.unwrap_or(0), notice)
+}
+
 /// The stream of one client.
 struct Client {
     backlog: VecDeque<Arc<Stamped>>,
@@ -53,19 +84,37 @@ struct Client {
     types: Option<HashSet<&'static str>>,
     last: u64,
     hub: super::EventHub,
-    gap: Option<(u64, u64)>,
+    /// A `gap` or `reset` to send before the next event.
+    notice: Option<Event>,
 }
 
 impl Client {
+    /// A client starting from `resumed`, asked for after event `after`.
+    fn new(
+        hub: &super::EventHub,
+        types: Option<HashSet<&'static str>>,
+        resumed: Subscription,
+        after: Option<u64>,
+    ) -> Self {
+        let (last, notice) = start(hub, resumed.gap, resumed.reset, after);
+        Self {
+            backlog: resumed.backlog.into(),
+            live: resumed.live,
+            closing: hub.closing(),
+            types,
+            last,
+            hub: hub.clone(),
+            notice,
+        }
+    }
+
     fn wants(&self, event: &Stamped) -> bool {
         event.id > self.last && self.types.as_ref().is_none_or(|t| t.contains(event.kind))
     }
 
     async fn next(&mut self) -> Option<Event> {
-        if let Some((from, to)) = self.gap.take() {
-            let data =
-                serde_json::json!({"missed_from": from, "missed_to": to - 1, "resumed_at": to});
-            return Some(Event::default().event("gap").data(data.to_string()));
+        if let Some(notice) = self.notice.take() {
+            return Some(notice);
         }
         loop {
             let event = match self.backlog.pop_front() {
@@ -76,12 +125,13 @@ impl Client {
                         Err(broadcast::error::RecvError::Lagged(_)) => {
                             // Too slow for the live channel: catch up from what is kept.
                             let resumed = self.hub.since(Some(self.last));
+                            let (last, notice) =
+                                start(&self.hub, resumed.gap, resumed.reset, Some(self.last));
                             self.backlog = resumed.backlog.into();
                             self.live = resumed.live;
-                            self.gap = resumed.gap;
-                            if let Some((from, to)) = self.gap.take() {
-                                let data = serde_json::json!({"missed_from": from, "missed_to": to - 1, "resumed_at": to});
-                                return Some(Event::default().event("gap").data(data.to_string()));
+                            self.last = last;
+                            if let Some(notice) = notice {
+                                return Some(notice);
                             }
                             continue;
                         }
@@ -109,7 +159,9 @@ impl Client {
 /// with `Last-Event-ID: N`, every event after N still kept, then the live ones), as
 /// server-sent events: `id` is the event's number, `event` its type, `data` its JSON. A
 /// comment every 15 s keeps an idle stream open. When events after N are no longer kept, a
-/// `gap` event says which were missed. The stream ends when the bot stops.
+/// `gap` event says which were missed. When N is ahead of every event of this run (it comes
+/// from a run before a restart: numbers start at 1 in each run), a `reset` event says so and
+/// every event kept follows, from the first. The stream ends when the bot stops.
 pub(crate) async fn events(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -130,16 +182,7 @@ pub(crate) async fn events(
         })
         .transpose()?;
     let after = header.or(query.last_event_id);
-    let resumed = app.hub.since(after);
-    let client = Client {
-        backlog: resumed.backlog.into(),
-        live: resumed.live,
-        closing: app.hub.closing(),
-        types,
-        last: after.unwrap_or(0),
-        hub: app.hub.clone(),
-        gap: resumed.gap,
-    };
+    let client = Client::new(&app.hub, types, app.hub.since(after), after);
     let stream = futures::stream::unfold(client, |mut client| async move {
         client.next().await.map(|event| (Ok(event), client))
     });
