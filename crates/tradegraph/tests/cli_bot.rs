@@ -237,13 +237,12 @@ fn run_on_a_replay_saves_its_state_and_a_restart_carries_on() {
     assert!(stdout.contains("cycles 0 "), "{stdout}");
 }
 
-#[test]
-fn a_session_past_the_holiday_list_is_warned_once() {
-    let dir = support::temp_dir("holidays");
-    // Monday 4 January 2027, from NSE's open (09:15 IST): past the bundled list (2026).
-    let data = bars_from(&dir, "2027-01-04T03:45:00Z", 90);
+/// A Bank Nifty backtest of 90 one-minute bars from `start`: the exit code, stdout and stderr
+/// together.
+fn banknifty_backtest(dir: &Path, start: &str) -> (Option<i32>, String) {
+    let data = bars_from(dir, start, 90);
     let out = tradegraph(
-        &dir,
+        dir,
         &[
             "backtest",
             "--instrument",
@@ -253,9 +252,16 @@ fn a_session_past_the_holiday_list_is_warned_once() {
         ],
         &[],
     );
-    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
-    let warned = format!("{stdout}{stderr}");
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    (out.status.code(), all)
+}
+
+#[test]
+fn a_session_past_the_holiday_list_is_warned_once() {
+    let dir = support::temp_dir("holidays");
+    // Monday 4 January 2027, from NSE's open (09:15 IST): past the bundled list (2026).
+    let (code, warned) = banknifty_backtest(&dir, "2027-01-04T03:45:00Z");
+    assert_eq!(code, Some(0), "{warned}");
     let warnings = warned.matches("past the holiday list").count();
     assert_eq!(warnings, 1, "one warning for the year: {warned}");
     assert!(
@@ -268,19 +274,7 @@ fn a_session_past_the_holiday_list_is_warned_once() {
     );
 
     // Inside the list's years: no warning.
-    let data = bars_from(&dir, "2026-07-20T03:45:00Z", 90);
-    let out = tradegraph(
-        &dir,
-        &[
-            "backtest",
-            "--instrument",
-            "banknifty",
-            "--data",
-            data.to_str().unwrap(),
-        ],
-        &[],
-    );
-    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
-    assert_eq!(out.status.code(), Some(0), "{all}");
+    let (code, all) = banknifty_backtest(&dir, "2026-07-20T03:45:00Z");
+    assert_eq!(code, Some(0), "{all}");
     assert!(!all.contains("past the holiday list"), "{all}");
 }

@@ -3,6 +3,7 @@
 //! local model server, with its HTTP service on a free loopback port, and an HTTP client (JSON
 //! and server-sent events) for it.
 
+use crate::support::binance::script;
 use crate::support::llm::LlmServer;
 use crate::support::process::{Bot, Exited};
 use crate::support::ws::{Keepalive, WsServer};
@@ -11,7 +12,6 @@ use serde_json::Value;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
-use tokio_tungstenite::tungstenite::Message;
 use tradegraph_core::Timestamp;
 
 /// The API token the bots run with.
@@ -19,32 +19,6 @@ pub const TOKEN: &str = "service-test-token-0123456789abcdef";
 pub const SYMBOL: &str = "BTCUSDT";
 /// As `TRADEGRAPH_API_TOKEN` in [`Served::start_with`]'s environment: leave it unset.
 pub const GENERATE: &str = "<generate>";
-
-/// One Binance trade frame.
-fn trade(id: u64, at_ms: i64, price: &str) -> Message {
-    Message::text(format!(
-        r#"{{"stream":"btcusdt@trade","data":{{"e":"trade","E":{},"s":"BTCUSDT","t":{id},"p":"{price}","q":"0.01200000","T":{at_ms},"m":{},"M":true}}}}"#,
-        at_ms + 1,
-        id.is_multiple_of(2)
-    ))
-}
-
-/// `minutes` minutes of trades from `start_ms`, four a minute, in a narrow band around 95,000.
-fn script(start_ms: i64, minutes: usize) -> Vec<Vec<Message>> {
-    let mut id = 1_000;
-    (0..minutes)
-        .map(|m| {
-            (0..4)
-                .map(|k| {
-                    id += 1;
-                    let at = start_ms + (m as i64) * 60_000 + k * 15_000;
-                    let cents = 9_500_000 + ((m * 4 + k as usize) % 9) as i64 * 350;
-                    trade(id, at, &format!("{}.{:02}", cents / 100, cents % 100))
-                })
-                .collect()
-        })
-        .collect()
-}
 
 /// A bot served over HTTP, with its feed and model servers.
 pub struct Served {

@@ -3,6 +3,7 @@
 //! plays a script of frames, and readers of the bot's state file.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod binance;
 pub mod kite;
 pub mod llm;
 pub mod process;
