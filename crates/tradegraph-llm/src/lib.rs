@@ -28,7 +28,7 @@ pub use async_trait::async_trait;
 pub use client::{Llm, LlmBuilder, ProviderOptions};
 pub use error::{ErrorKind, FailedAttempt, LlmError};
 #[cfg(feature = "http")]
-pub use http::MAX_RESPONSE_BYTES;
+pub use http::{http_client_builder, MAX_RESPONSE_BYTES};
 pub use provider::{Provider, SchemaMode, ScriptedProvider};
 pub use secret::Secret;
 pub use structured::{extract_json, PreparedSchema, Repair, RepairPolicy, Structured, Violation};

@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use std::sync::Arc;
-use tradegraph_llm::cache::{CacheKey, CacheMode, JsonlCache, LlmCache, MemoryCache};
+use tradegraph_llm::cache::{CacheKey, CacheMode, CacheRecord, JsonlCache, LlmCache, MemoryCache};
 use tradegraph_llm::{Content, Llm, LlmError, Request, ScriptedProvider};
 
 fn temp_file(name: &str) -> std::path::PathBuf {
@@ -238,4 +238,43 @@ async fn two_base_urls_under_one_provider_name_do_not_share_cached_answers() {
             "{text}"
         );
     }
+}
+
+/// A cache whose writes never finish: the caller's future is dropped while it waits.
+#[derive(Debug)]
+struct StuckCache;
+
+#[tradegraph_llm::async_trait]
+impl LlmCache for StuckCache {
+    async fn get(&self, _key: &CacheKey) -> Result<Option<CacheRecord>, LlmError> {
+        Ok(None)
+    }
+    async fn put(&self, _record: CacheRecord) -> Result<(), LlmError> {
+        std::future::pending().await
+    }
+}
+
+#[tokio::test]
+async fn a_call_dropped_while_its_answer_is_cached_is_still_reported() {
+    // The usage ledger adds up `Call` events and must agree with the accounting, even when the
+    // caller gives up (a node timeout) while the answer is being written to the cache.
+    let llm = Llm::builder()
+        .provider(ScriptedProvider::new("p", "m").text(VALID))
+        .cache(Arc::new(StuckCache), CacheMode::ReadWrite)
+        .build()
+        .unwrap();
+    let mut events = llm.subscribe();
+    let req = request();
+    let call = llm.complete(&req);
+    let timed_out = tokio::time::timeout(std::time::Duration::from_millis(200), call).await;
+    assert!(timed_out.is_err(), "the cache write never finishes");
+    assert_eq!(llm.accounting().run.calls, 1);
+    let mut calls = 0;
+    while let Ok(event) = events.try_recv() {
+        if let tradegraph_llm::fallback::LlmEvent::Call { usage, .. } = event {
+            assert_eq!(usage.total(), 15);
+            calls += 1;
+        }
+    }
+    assert_eq!(calls, 1, "the accounted call reached the event stream");
 }

@@ -58,6 +58,11 @@ async fn the_primary_down_the_backup_answers() {
     assert_eq!((primary.requests().len(), backup.requests().len()), (1, 1));
     let events = events.lock().unwrap();
     assert!(
+        matches!(&events[0], LlmEvent::CallFailed { provider, kind: ErrorKind::Overloaded, .. } if provider == "primary"),
+        "{events:?}"
+    );
+    let events = &events[1..];
+    assert!(
         matches!(&events[0], LlmEvent::Failover { provider, kind: ErrorKind::Overloaded, .. } if provider == "primary"),
         "{events:?}"
     );

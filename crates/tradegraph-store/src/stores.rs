@@ -1,11 +1,14 @@
 //! [`Stores`]: one of each store, as a bot uses them, from URLs.
 
 use crate::{
-    Alerts, BotStateStore, CandleHistory, DecisionLog, FileState, HotCache, IntentLog, LessonLog,
-    MemoryHistory, MemoryHotCache, MemoryJournal, MemoryState, OperatorLog, StoreError, TradeLog,
+    AlertLog, Alerts, BotStateStore, CandleHistory, DecisionLog, FileState, HotCache, IntentLog,
+    LessonLog, MemoryHistory, MemoryHotCache, MemoryJournal, MemoryState, OperatorLog, StoreError,
+    TradeLog,
 };
 use std::path::PathBuf;
 use std::sync::Arc;
+
+mod ping;
 
 /// What [`Stores::connect`] connects to: the runtime fills it from `REDIS_URL` and `MONGODB_URI`
 /// (and the bot's state file setting).
@@ -135,6 +138,9 @@ pub struct Stores {
     /// What operators did (kill switch, pause, close all, approvals): written behind like the
     /// other logs, so an outage of MongoDB never stops an operator.
     pub operators: Arc<dyn OperatorLog>,
+    /// The alerts the bot raised: written behind like the other logs (named `alert_log`:
+    /// [`alerts`](Self::alerts) is the stores' own channel of events).
+    pub alert_log: Arc<dyn AlertLog>,
     /// The bot's state (guard, kill switch, learner, open trades, paper account, sequence):
     /// written directly, durable when a save returns.
     pub state: Arc<dyn BotStateStore>,
@@ -144,6 +150,8 @@ pub struct Stores {
     /// What the stores report while they keep working.
     pub alerts: Alerts,
     state_backend: &'static str,
+    #[cfg(feature = "redis")]
+    redis: Option<Arc<crate::redis::RedisHotCache>>,
     #[cfg(feature = "mongodb")]
     behind: Option<Arc<crate::WriteBehind<crate::mongo::MongoStore>>>,
 }
@@ -159,11 +167,14 @@ impl Stores {
             decisions: journal.clone(),
             trades: journal.clone(),
             lessons: journal.clone(),
-            operators: journal,
+            operators: journal.clone(),
+            alert_log: journal,
             state: state.clone(),
             intents: state,
             alerts: Alerts::new(),
             state_backend: "memory",
+            #[cfg(feature = "redis")]
+            redis: None,
             #[cfg(feature = "mongodb")]
             behind: None,
         }
@@ -195,7 +206,9 @@ impl Stores {
                     stores.intents = state;
                     stores.state_backend = "redis";
                 }
-                stores.hot = Arc::new(crate::redis::RedisHotCache::connect(redis).await?);
+                let hot = Arc::new(crate::redis::RedisHotCache::connect(redis).await?);
+                stores.redis = Some(hot.clone());
+                stores.hot = hot;
             }
             #[cfg(not(feature = "redis"))]
             return Err(missing("redis", url));
@@ -219,6 +232,7 @@ impl Stores {
                 stores.trades = behind.clone();
                 stores.lessons = behind.clone();
                 stores.operators = behind.clone();
+                stores.alert_log = behind.clone();
                 stores.behind = Some(behind);
             }
             #[cfg(not(feature = "mongodb"))]

@@ -1,5 +1,6 @@
 #![doc = include_str!("docs/lib.md")]
 
+pub mod alerts;
 pub mod cli;
 pub mod config;
 pub mod engine;

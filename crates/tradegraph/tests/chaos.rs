@@ -31,11 +31,10 @@ mod records;
 #[path = "chaos/schedule.rs"]
 mod schedule;
 
-/// The store crate's private servers (one `mongod` of this test's own, so that stopping it
-/// disturbs no other test). It asks its parent for [`unique`] and [`unavailable`].
-#[allow(dead_code, unreachable_pub)]
-#[path = "../../tradegraph-store/tests/integration/support/private.rs"]
-mod private;
+/// The shared helpers: private servers ([`support::private`]), [`support::unique`] names.
+mod support;
+
+use support::{private, unique};
 
 use bot::{Ended, Run};
 use records::Stored;
@@ -43,31 +42,6 @@ use schedule::{Figures, Rng};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 use tradegraph_core::Timestamp;
-
-/// A name no other test or run uses.
-fn unique(name: &str) -> String {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    let millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
-    format!(
-        "{name}_{}_{millis}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// Skips (saying why) or, with `TRADEGRAPH_REQUIRE_SERVICES=1`, fails.
-fn unavailable<T>(what: &str) -> Option<T> {
-    assert!(
-        std::env::var("TRADEGRAPH_REQUIRE_SERVICES").as_deref() != Ok("1"),
-        "{what}, and TRADEGRAPH_REQUIRE_SERVICES=1: run `scripts/services.sh start` once (it \
-         installs mongod in .services/bin) or set TRADEGRAPH_MONGOD"
-    );
-    eprintln!("skipping: {what} (`scripts/services.sh start` installs it)");
-    None
-}
 
 /// Bars of the replayed day: 16 hours, 64 decision cycles.
 const MINUTES: usize = 16 * 60;

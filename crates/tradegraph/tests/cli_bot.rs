@@ -203,6 +203,11 @@ fn run_on_a_replay_saves_its_state_and_a_restart_carries_on() {
         text(&out.stderr)
     );
     assert!(stdout.contains("bot state in file"), "{stdout}");
+    let stderr = text(&out.stderr);
+    assert!(
+        !stderr.contains("feed_stale"),
+        "the replay's end is not a stale feed: {stderr}"
+    );
     assert_eq!(
         stdout
             .lines()

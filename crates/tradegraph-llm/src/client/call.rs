@@ -182,7 +182,7 @@ impl Inner {
         for &i in order {
             let member = &self.members[i];
             let key = CacheKey::for_provider(member.provider.as_ref(), request);
-            if let Some(done) = self.cached(member, &key, op, true).await? {
+            if let Some(done) = self.cached(member, &key, op, true, request).await? {
                 labels(member, &done.response.model, request).counted("cached");
                 return Ok(done);
             }
@@ -203,6 +203,7 @@ impl Inner {
         key: &CacheKey,
         op: Op<'_>,
         strict: bool,
+        request: &Request,
     ) -> Result<Option<Done>, LlmError> {
         let Some(cache) = &self.cache else {
             return Ok(None);
@@ -237,8 +238,9 @@ impl Inner {
         self.ledger().record_cached(member.name());
         self.events.emit(LlmEvent::Call {
             provider: member.name().to_owned(),
+            agent: request.agent.clone(),
             model: response.model.clone(),
-            usage: response.usage,
+            usage: Usage::default(),
             cost: rust_decimal::Decimal::ZERO,
             latency: Duration::ZERO,
             cached: true,
@@ -265,7 +267,7 @@ impl Inner {
         let key = (self.cache_mode == CacheMode::ReadWrite && self.cache.is_some())
             .then(|| CacheKey::for_provider(member.provider.as_ref(), request));
         if let Some(key) = &key {
-            if let Ok(Some(done)) = self.cached(member, key, op, false).await {
+            if let Ok(Some(done)) = self.cached(member, key, op, false, request).await {
                 guard.armed = false;
                 member.lock().breaker.on_abandoned();
                 labels(member, &done.response.model, request).counted("cached");
@@ -341,6 +343,19 @@ impl Inner {
                 meter.repaired(repairs);
                 response.cost = cost;
                 tracing::debug!(parent: &span, latency_ms = elapsed.as_millis() as u64, tokens = spent.total(), repairs, "llm call answered");
+                // Reported before the cache write: the accounting is settled, and a caller that
+                // gives up during that await (a node timeout) must not hide the call from the
+                // usage ledger (`UsageBook::run == accounting().run`).
+                self.events.emit(LlmEvent::Call {
+                    provider: member.name().to_owned(),
+                    agent: request.agent.clone(),
+                    model: response.model.clone(),
+                    usage: spent,
+                    cost: cost.unwrap_or_default(),
+                    latency: response.latency,
+                    cached: false,
+                    repairs,
+                });
                 if let (Some(key), Some(cache)) = (key, &self.cache) {
                     let record = CacheRecord {
                         key,
@@ -353,15 +368,6 @@ impl Inner {
                         tracing::warn!(error = %e, "could not record the answer in the cache");
                     }
                 }
-                self.events.emit(LlmEvent::Call {
-                    provider: member.name().to_owned(),
-                    model: response.model.clone(),
-                    usage: response.usage,
-                    cost: cost.unwrap_or_default(),
-                    latency: response.latency,
-                    cached: false,
-                    repairs,
-                });
                 Step::Done(Done {
                     response,
                     value,
@@ -371,6 +377,14 @@ impl Inner {
             Err(error) => {
                 self.record_failure(member, &error);
                 meter.called(error.kind().label(), elapsed, spent, cost);
+                self.events.emit(LlmEvent::CallFailed {
+                    provider: member.name().to_owned(),
+                    agent: request.agent.clone(),
+                    model: model.clone(),
+                    usage: spent,
+                    cost: cost.unwrap_or_default(),
+                    kind: error.kind(),
+                });
                 if self.failover.fail_over(&error) {
                     meter.failed_over(error.kind());
                     tracing::warn!(parent: &span, error = %error, "llm call failed; failing over");

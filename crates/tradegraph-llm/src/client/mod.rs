@@ -197,6 +197,14 @@ impl Llm {
             .collect()
     }
 
+    /// The cheap key check of the provider named `provider` (its name in
+    /// [`providers`](Self::providers)); `None` when the chain has no such provider. Lets a
+    /// caller give each provider its own time limit and keep the results that came in.
+    pub async fn check_key(&self, provider: &str) -> Option<CheckResult> {
+        let member = self.inner.members.iter().find(|m| m.name() == provider)?;
+        Some(crate::health::check_key(member.provider.as_ref()).await)
+    }
+
     /// The cheap key check of every provider, concurrently (HTTP providers list their models;
     /// no tokens are spent). Bypasses the chain, the cache and the budget.
     pub async fn check_keys(&self) -> Vec<CheckResult> {

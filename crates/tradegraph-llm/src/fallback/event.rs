@@ -50,6 +50,24 @@ pub enum LlmEvent {
         /// Why, in words (redacted).
         message: String,
     },
+    /// A call to a provider failed (after what it spent: a provider may bill a failed or
+    /// unrepairable answer). Counted as a call by [`Llm::accounting`](crate::Llm::accounting),
+    /// as [`LlmEvent::Call`] is: every attempt sent to a provider is one call.
+    CallFailed {
+        /// Provider name.
+        provider: String,
+        /// The agent that asked (`None` when unset).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agent: Option<String>,
+        /// Model.
+        model: String,
+        /// Tokens spent.
+        usage: Usage,
+        /// Cost in the price table's currency (zero when unpriced).
+        cost: Decimal,
+        /// Why, in a word.
+        kind: ErrorKind,
+    },
     /// Alert: the run budget is spent; calls fail with
     /// [`LlmError::BudgetExceeded`](crate::LlmError::BudgetExceeded) until a new run.
     BudgetExceeded {
@@ -60,9 +78,12 @@ pub enum LlmEvent {
     Call {
         /// Provider name.
         provider: String,
+        /// The agent that asked ([`Request::agent`](crate::Request::agent); `None` when unset).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agent: Option<String>,
         /// Model.
         model: String,
-        /// Tokens.
+        /// Tokens spent (repair turns included; zero when cached: nothing was billed).
         usage: Usage,
         /// Cost in the price table's currency (zero when unpriced or cached).
         cost: Decimal,

@@ -15,6 +15,7 @@ mod status;
 mod tls;
 
 pub(crate) use builders::http_builders;
+pub use tls::http_client_builder;
 
 pub(crate) use status::{redacted_snippet, status_error};
 

@@ -2,8 +2,8 @@
 
 use super::{Record, RecordSink, WriteBehind};
 use crate::{
-    CandleHistory, DecisionLog, DecisionRecord, Lesson, LessonLog, OperatorAction, OperatorLog,
-    Query, StoreError, TradeLog, TradeRecord,
+    AlertLog, AlertRecord, CandleHistory, DecisionLog, DecisionRecord, Lesson, LessonLog,
+    OperatorAction, OperatorLog, Query, StoreError, TradeLog, TradeRecord,
 };
 use async_trait::async_trait;
 use tradegraph_core::{Candle, Symbol, Timeframe};
@@ -90,5 +90,17 @@ impl<S: RecordSink + OperatorLog> OperatorLog for WriteBehind<S> {
     async fn actions(&self, query: &Query) -> Result<Vec<OperatorAction>, StoreError> {
         self.flush().await?;
         self.sink().actions(query).await
+    }
+}
+
+#[async_trait]
+impl<S: RecordSink + AlertLog> AlertLog for WriteBehind<S> {
+    async fn record_alert(&self, alert: &AlertRecord) -> Result<(), StoreError> {
+        self.submit(Record::Alert(alert.clone())).await
+    }
+
+    async fn alerts(&self, query: &Query) -> Result<Vec<AlertRecord>, StoreError> {
+        self.flush().await?;
+        self.sink().alerts(query).await
     }
 }

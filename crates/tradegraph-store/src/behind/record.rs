@@ -1,4 +1,4 @@
-use crate::{DecisionRecord, Lesson, OperatorAction, StoreError, TradeRecord};
+use crate::{AlertRecord, DecisionRecord, Lesson, OperatorAction, StoreError, TradeRecord};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tradegraph_core::{Candle, Symbol};
@@ -22,6 +22,8 @@ pub enum Record {
     Lesson(Lesson),
     /// An operator's action for `operator_actions`.
     OperatorAction(OperatorAction),
+    /// An alert for `alerts`.
+    Alert(AlertRecord),
 }
 
 impl Record {
@@ -37,6 +39,7 @@ impl Record {
             Self::Trade(t) => format!("trades_executed {}", t.trade_id),
             Self::Lesson(l) => format!("lessons {}", l.lesson_id),
             Self::OperatorAction(a) => format!("operator_actions {}", a.action_id),
+            Self::Alert(a) => format!("alerts {}", a.alert_id),
         }
     }
 }

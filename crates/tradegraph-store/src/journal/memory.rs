@@ -1,5 +1,5 @@
-use super::{DecisionLog, LessonLog, OperatorLog, TradeLog};
-use crate::{DecisionRecord, Lesson, OperatorAction, Query, StoreError, TradeRecord};
+use super::{AlertLog, DecisionLog, LessonLog, OperatorLog, TradeLog};
+use crate::{AlertRecord, DecisionRecord, Lesson, OperatorAction, Query, StoreError, TradeRecord};
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
@@ -11,9 +11,10 @@ struct Logs {
     trades: HashMap<String, TradeRecord>,
     lessons: HashMap<String, Lesson>,
     actions: HashMap<String, OperatorAction>,
+    alerts: HashMap<String, AlertRecord>,
 }
 
-/// Decisions, trades, lessons and operator actions in memory (unbounded: for tests, backtests and short runs).
+/// Decisions, trades, lessons, operator actions and alerts in memory (unbounded: for tests, backtests and short runs).
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), tradegraph_store::StoreError> {
@@ -138,6 +139,28 @@ impl OperatorLog for MemoryJournal {
             .cloned()
             .collect();
         found.sort_by(|a, b| (a.timestamp, &a.action_id).cmp(&(b.timestamp, &b.action_id)));
+        Ok(query.keep_newest(found))
+    }
+}
+
+#[async_trait]
+impl AlertLog for MemoryJournal {
+    async fn record_alert(&self, alert: &AlertRecord) -> Result<(), StoreError> {
+        self.lock()
+            .alerts
+            .insert(alert.alert_id.clone(), alert.clone());
+        Ok(())
+    }
+
+    async fn alerts(&self, query: &Query) -> Result<Vec<AlertRecord>, StoreError> {
+        let mut found: Vec<AlertRecord> = self
+            .lock()
+            .alerts
+            .values()
+            .filter(|a| a.instrument == query.instrument && query.contains(a.timestamp))
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| (a.timestamp, &a.alert_id).cmp(&(b.timestamp, &b.alert_id)));
         Ok(query.keep_newest(found))
     }
 }

@@ -1,14 +1,14 @@
-//! The logs: decisions, trades, lessons and operator actions. Every record carries its own
-//! unique key (`decision_id`, `trade_id`, `lesson_id`, `action_id`) and writing it again
-//! replaces it, so a retry or a replay never duplicates. [`MemoryJournal`] is the default;
-//! `MongoStore` (feature `mongodb`) keeps them in `agent_decisions`, `trades_executed`,
-//! `lessons` and `operator_actions`.
+//! The logs: decisions, trades, lessons, operator actions and alerts. Every record carries its
+//! own unique key (`decision_id`, `trade_id`, `lesson_id`, `action_id`, `alert_id`) and writing
+//! it again replaces it, so a retry or a replay never duplicates. [`MemoryJournal`] is the
+//! default; `MongoStore` (feature `mongodb`) keeps them in `agent_decisions`,
+//! `trades_executed`, `lessons`, `operator_actions` and `alerts`.
 
 mod memory;
 
 pub use memory::MemoryJournal;
 
-use crate::{DecisionRecord, Lesson, OperatorAction, Query, StoreError, TradeRecord};
+use crate::{AlertRecord, DecisionRecord, Lesson, OperatorAction, Query, StoreError, TradeRecord};
 use async_trait::async_trait;
 use tradegraph_core::Symbol;
 
@@ -59,4 +59,15 @@ pub trait OperatorLog: Send + Sync + 'static {
 
     /// Actions whose `timestamp` is in the query's range, oldest first.
     async fn actions(&self, query: &Query) -> Result<Vec<OperatorAction>, StoreError>;
+}
+
+/// The alerts the bots raised (circuit breakers, stores down, performance floors crossed, ...)
+/// and their recoveries, kept so that they survive a restart.
+#[async_trait]
+pub trait AlertLog: Send + Sync + 'static {
+    /// Stores an alert (replacing one with the same `alert_id`).
+    async fn record_alert(&self, alert: &AlertRecord) -> Result<(), StoreError>;
+
+    /// Alerts whose `timestamp` is in the query's range, oldest first.
+    async fn alerts(&self, query: &Query) -> Result<Vec<AlertRecord>, StoreError>;
 }

@@ -23,6 +23,10 @@ pub(crate) const LESSON: Shape = Shape {
     decimals: &[],
     times: &["timestamp"],
 };
+pub(crate) const ALERT: Shape = Shape {
+    decimals: &[],
+    times: &["timestamp"],
+};
 pub(crate) const OPERATOR_ACTION: Shape = Shape {
     decimals: &[],
     times: &["timestamp"],

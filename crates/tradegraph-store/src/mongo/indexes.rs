@@ -1,8 +1,8 @@
 //! The indexes: unique keys make every write idempotent; the others serve the queries.
 
 use super::{
-    MongoStore, AGENT_DECISIONS, BOT_STATE, CHECKPOINTS, LESSONS, OHLC_HISTORY, OPERATOR_ACTIONS,
-    ORDER_INTENTS, TRADES_EXECUTED,
+    MongoStore, AGENT_DECISIONS, ALERTS, BOT_STATE, CHECKPOINTS, LESSONS, OHLC_HISTORY,
+    OPERATOR_ACTIONS, ORDER_INTENTS, TRADES_EXECUTED,
 };
 use crate::StoreError;
 use mongodb::bson::{doc, Document};
@@ -60,6 +60,17 @@ fn all() -> Vec<(&'static str, Vec<IndexModel>)> {
                 index(doc! {"lesson_id": 1}, "lesson_id", true),
                 index(
                     doc! {"instrument": 1, "timestamp": -1},
+                    "instrument_timestamp",
+                    false,
+                ),
+            ],
+        ),
+        (
+            ALERTS,
+            vec![
+                index(doc! {"alert_id": 1}, "alert_id", true),
+                index(
+                    doc! {"instrument": 1, "timestamp": 1},
                     "instrument_timestamp",
                     false,
                 ),

@@ -34,6 +34,8 @@ pub const LESSONS: &str = "lessons";
 /// Operators' actions on the bots (kill switch, pause, close all, approvals), one document
 /// per action.
 pub const OPERATOR_ACTIONS: &str = "operator_actions";
+/// The alerts the bots raised, one document per alert (and per recovery).
+pub const ALERTS: &str = "alerts";
 /// The graph checkpoints collection.
 pub const CHECKPOINTS: &str = "checkpoints";
 /// Per-thread checkpoint counters.

@@ -2,12 +2,12 @@
 
 use super::document::{self, candle_from, date, from_doc, Shape};
 use super::{
-    MongoStore, AGENT_DECISIONS, LESSONS, OHLC_HISTORY, OPERATOR_ACTIONS, TRADES_EXECUTED,
+    MongoStore, AGENT_DECISIONS, ALERTS, LESSONS, OHLC_HISTORY, OPERATOR_ACTIONS, TRADES_EXECUTED,
 };
 use crate::behind::{Record, RecordSink, Versioned};
 use crate::{
-    CandleHistory, DecisionLog, DecisionRecord, Lesson, LessonLog, OperatorAction, OperatorLog,
-    Query, StoreError, TradeLog, TradeRecord,
+    AlertLog, AlertRecord, CandleHistory, DecisionLog, DecisionRecord, Lesson, LessonLog,
+    OperatorAction, OperatorLog, Query, StoreError, TradeLog, TradeRecord,
 };
 use async_trait::async_trait;
 use mongodb::bson::{doc, Document};
@@ -195,5 +195,17 @@ impl OperatorLog for MongoStore {
             &document::OPERATOR_ACTION,
         )
         .await
+    }
+}
+
+#[async_trait]
+impl AlertLog for MongoStore {
+    async fn record_alert(&self, alert: &AlertRecord) -> Result<(), StoreError> {
+        self.write_one(Record::Alert(alert.clone())).await
+    }
+
+    async fn alerts(&self, query: &Query) -> Result<Vec<AlertRecord>, StoreError> {
+        self.find_records(ALERTS, "timestamp", query, &document::ALERT)
+            .await
     }
 }

@@ -17,7 +17,7 @@
 
 use super::document::{self, candle_doc, candle_key, to_doc, VERSION};
 use super::{
-    transient_code, MongoStore, AGENT_DECISIONS, LESSONS, OHLC_HISTORY, OPERATOR_ACTIONS,
+    transient_code, MongoStore, AGENT_DECISIONS, ALERTS, LESSONS, OHLC_HISTORY, OPERATOR_ACTIONS,
     TRADES_EXECUTED,
 };
 use crate::behind::{Record, RecordSink, Rejected, Versioned};
@@ -68,6 +68,11 @@ fn upsert(versioned: &Versioned) -> Result<Upsert, StoreError> {
             OPERATOR_ACTIONS,
             doc! {"action_id": &a.action_id},
             to_doc(a, &what, &document::OPERATOR_ACTION)?,
+        ),
+        Record::Alert(a) => (
+            ALERTS,
+            doc! {"alert_id": &a.alert_id},
+            to_doc(a, &what, &document::ALERT)?,
         ),
     };
     let key = filter.clone();

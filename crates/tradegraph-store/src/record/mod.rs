@@ -1,13 +1,15 @@
-//! What the logs store: decisions, trades, lessons and operator actions, with the fields of
+//! What the logs store: decisions, trades, lessons, operator actions and alerts, with the fields of
 //! the specification's MongoDB documents (names are part of the contract: fields are added,
 //! never renamed).
 
+mod alert;
 mod decision;
 mod extra;
 mod lesson;
 mod operator;
 mod trade;
 
+pub use alert::AlertRecord;
 pub use decision::{AgentDecision, DecisionRecord};
 pub use extra::CLASHING_EXTRA;
 pub use lesson::Lesson;

@@ -10,7 +10,7 @@ use tradegraph_core::Symbol;
 /// ```
 /// use tradegraph_store::StatePart;
 /// assert_eq!(StatePart::KillSwitch.as_str(), "kill_switch");
-/// assert_eq!(StatePart::ALL.len(), 8);
+/// assert_eq!(StatePart::ALL.len(), 9);
 /// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -32,11 +32,13 @@ pub enum StatePart {
     Pause,
     /// Orders waiting for an operator's approval.
     Approvals,
+    /// The model calls, tokens and cost by day, agent and provider.
+    LlmUsage,
 }
 
 impl StatePart {
     /// Every part, in declaration order.
-    pub const ALL: [StatePart; 8] = [
+    pub const ALL: [StatePart; 9] = [
         Self::Guard,
         Self::KillSwitch,
         Self::Learner,
@@ -45,6 +47,7 @@ impl StatePart {
         Self::Sequence,
         Self::Pause,
         Self::Approvals,
+        Self::LlmUsage,
     ];
 
     /// The name used in keys, documents and files (`guard`, `kill_switch`, ...).
@@ -58,6 +61,7 @@ impl StatePart {
             Self::Sequence => "sequence",
             Self::Pause => "pause",
             Self::Approvals => "approvals",
+            Self::LlmUsage => "llm_usage",
         }
     }
 }

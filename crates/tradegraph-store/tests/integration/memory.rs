@@ -10,6 +10,11 @@ use tradegraph_store::{
 };
 
 #[tokio::test]
+async fn memory_alert_log_passes_the_suite() {
+    crate::support::alert_suite::run_all(&MemoryJournal::new(), &Symbol::new("BTCUSDT")).await;
+}
+
+#[tokio::test]
 async fn memory_hot_cache_passes_the_suite() {
     hot_suite::run_all(&MemoryHotCache::new(), &Symbol::new("BTCUSDT")).await;
 }

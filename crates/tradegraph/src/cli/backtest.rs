@@ -172,6 +172,7 @@ async fn replay(
             },
             window,
             Box::new(|_| {}),
+            Box::new(|_| Box::pin(async {})),
         ))
         .await?
     };

@@ -207,6 +207,8 @@ pub(super) async fn assemble(
     config.risk_limits = settings.risk.clone();
     config.max_verdict_age = settings.max_verdict_age;
     config.approval = settings.approval;
+    config.stale_after = settings.health.feed_stale_after;
+    config.broker_quiet_after = settings.health.broker_quiet_after();
     config.news = news;
     config.macro_snapshots = macro_snapshots;
     config.stores = stores;
@@ -248,10 +250,16 @@ impl BudgetWatch {
 /// What a run does with its bot once the engine has started (before its loop runs): serve it.
 pub(super) type OnStart<'a> = Box<dyn FnOnce(BotHandle) + 'a>;
 
+/// What a run does once the engine stopped and before the stores close, given the error the
+/// bot stopped on (`None`: the feed ended or a signal stopped it): deliver its last alerts.
+pub(super) type OnStop<'a> =
+    Box<dyn FnOnce(Option<String>) -> std::pin::Pin<Box<dyn Future<Output = ()> + 'a>> + 'a>;
+
 /// Runs `bot` on the feed its settings name (through `adapt`: a progress bar, a time window),
 /// with the paper broker, until the feed ends or `shutdown` completes; `on_start` gets the
-/// bot's handle once the engine has started. Every way out, errors before the engine starts
-/// included, flushes and stops the stores.
+/// bot's handle once the engine has started; `on_stop` runs once the engine stopped, before
+/// the stores close. Every way out, errors before the engine starts included, runs `on_stop`
+/// and flushes and stops the stores.
 pub(super) async fn drive(
     settings: &Settings,
     bot: BotConfig,
@@ -259,9 +267,11 @@ pub(super) async fn drive(
     on_cycle: impl FnMut(&TradingState),
     adapt: impl FnOnce(Feed) -> Feed,
     on_start: OnStart<'_>,
+    on_stop: OnStop<'_>,
 ) -> Result<BotSummary, Box<dyn Error>> {
     let stores = bot.stores.clone();
     let result = drive_feed(settings, bot, shutdown, on_cycle, adapt, on_start).await;
+    on_stop(result.as_ref().err().map(ToString::to_string)).await;
     stores.shutdown().await;
     result
 }

@@ -3,13 +3,16 @@
 use crate::config::{LogArgs, LogFormat};
 use std::io::IsTerminal;
 use std::sync::OnceLock;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
 
 /// Set once the first [`install`] has run.
 static INSTALLED: OnceLock<bool> = OnceLock::new();
 
 /// Installs the global `tracing` subscriber, writing to stderr as text or JSON lines
-/// (`--log-format`). `RUST_LOG`, when set, chooses what is logged; otherwise [`directives`]
+/// (`--log-format`), with the alerts' count of error-level lines
+/// ([`ErrorCounter`](crate::alerts::ErrorCounter)). `RUST_LOG`, when set, chooses what is logged; otherwise [`directives`]
 /// of `-v`/`-q` do: by default `info` from tradegraph's crates and `warn` from the others, so
 /// every warning the crates emit is shown.
 ///
@@ -34,15 +37,20 @@ pub fn install(args: &LogArgs) -> bool {
             Some(Err(e)) => (EnvFilter::new(default), Some(e.to_string())),
             None => (EnvFilter::new(default), None),
         };
-        let builder = tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .with_writer(std::io::stderr);
+        // ERROR-level lines are counted for the `error_rate` alert (crate::alerts::ErrorCounter).
+        let registry = tracing_subscriber::registry()
+            .with(filter)
+            .with(crate::alerts::ErrorCounter);
+        let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
         let installed = match args.log_format {
-            LogFormat::Text => builder
-                .with_ansi(std::io::stderr().is_terminal())
+            LogFormat::Text => registry
+                .with(fmt.with_ansi(std::io::stderr().is_terminal()))
                 .try_init()
                 .is_ok(),
-            LogFormat::Json => builder.json().with_ansi(false).try_init().is_ok(),
+            LogFormat::Json => registry
+                .with(fmt.json().with_ansi(false))
+                .try_init()
+                .is_ok(),
         };
         if let Some(reason) = rejected {
             tracing::warn!(%reason, fallback = default, "RUST_LOG is not a valid filter; using -v/-q");

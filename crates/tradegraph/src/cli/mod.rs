@@ -58,9 +58,12 @@ enum Command {
     /// the cycle in flight finishes, the state is saved and the stores are flushed.
     ///
     /// The bot is served over HTTP on --listen (127.0.0.1:8001 for btc, 8002 banknifty, 8003
-    /// nifty): the API under /api/v1, server-sent events at /api/v1/events, the control
-    /// endpoints (kill switch, pause, close all, cancel all, approvals) behind a bearer token
-    /// (TRADEGRAPH_API_TOKEN, or one generated and printed at start), /healthz and /readyz.
+    /// nifty): the dashboard at /, the overview of several bots at /overview, the API under
+    /// /api/v1, server-sent events at /api/v1/events, the control endpoints (kill switch, pause,
+    /// close all, cancel all, approvals) behind a bearer token (TRADEGRAPH_API_TOKEN, or one
+    /// generated and printed at start), /healthz, /readyz (the health checks, every 10 s) and
+    /// /metrics (Prometheus). Alerts go to the log, the event stream, the store and the
+    /// configured webhooks.
     Run(run::RunArgs),
     /// Replay a file through the bot on a simulated clock, with a progress bar and a summary.
     ///

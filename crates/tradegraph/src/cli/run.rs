@@ -3,9 +3,11 @@
 
 use super::bot::{assemble, drive, BudgetWatch, DefaultBudget};
 use super::{EXIT_FAILED, EXIT_OK};
+use crate::alerts::{AlertService, AlertSources};
 use crate::config::{Flags, Settings};
 use crate::engine::{describe_cycle, summary_text, Mode};
-use crate::service::{ApiToken, EventHub, Service, DEFAULT_EVENTS_KEPT};
+use crate::service::checks::Checker;
+use crate::service::{ApiToken, EventHub, HealthBoard, Service, UsageBook, DEFAULT_EVENTS_KEPT};
 use clap::Args;
 use std::io::Write;
 
@@ -39,7 +41,22 @@ async fn serve(settings: &Settings, out: &mut dyn Write) -> Result<(), Box<dyn s
     if let Err(e) = crate::telemetry::install() {
         tracing::warn!(error = %e, "metrics: the Prometheus recorder is not installed; /metrics stays empty");
     }
-    let mut bot = assemble(settings, Mode::Service, DefaultBudget::default(), out).await?;
+    let bot = assemble(settings, Mode::Service, DefaultBudget::default(), out).await?;
+    let stores = bot.config.stores.clone();
+    let served = serve_bot(settings, bot, out).await;
+    // Every way out once the stores are open, an error before the engine runs included: they
+    // are flushed and closed here (`drive` closed them already when the engine ran, before the
+    // server stopped; closing again does nothing).
+    stores.shutdown().await;
+    served
+}
+
+/// Serves `bot` until it stops; the caller closes the stores.
+async fn serve_bot(
+    settings: &Settings,
+    mut bot: super::bot::Bot,
+    out: &mut dyn Write,
+) -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .map_err(|e| {
@@ -77,8 +94,9 @@ async fn serve(settings: &Settings, out: &mut dyn Write) -> Result<(), Box<dyn s
     )?;
     writeln!(
         out,
-        "service: http://{address}/api/v1/status, events at /api/v1/events, control endpoints \
-         with the API token{}",
+        "service: http://{address}/ (the dashboard; /overview for every bot), \
+         http://{address}/api/v1/status, events at /api/v1/events, control endpoints with the \
+         API token{}",
         if settings.approval.is_required() {
             "; entries wait for approval (GET /api/v1/approvals)"
         } else {
@@ -95,18 +113,66 @@ async fn serve(settings: &Settings, out: &mut dyn Write) -> Result<(), Box<dyn s
     let mut budget = BudgetWatch::new(bot.llm.clone());
     let instrument = bot.config.instrument.clone();
     let (stores, llm) = (bot.config.stores.clone(), bot.llm.clone());
+    // The model calls by agent, provider and day, counted from the chain's events and saved
+    // with the bot's state (GET /api/v1/llm/usage).
+    let usage = match &llm {
+        Some(llm) => {
+            Some(UsageBook::start(llm, stores.state.clone(), instrument.symbol.clone()).await?)
+        }
+        None => None,
+    };
+    let served_usage = usage.clone();
+    // The alerts (the log, the event stream, the store's alert log, the webhooks), subscribed
+    // to the hub before anything publishes on it.
+    let alerts = if settings.alerts.enabled {
+        let sources = AlertSources {
+            hub: hub.clone(),
+            stores: stores.clone(),
+            llm: llm.clone(),
+            instrument: instrument.clone(),
+        };
+        Some(AlertService::start(&settings.alerts, sources)?)
+    } else {
+        None
+    };
+    let peers = settings.dashboard_peers.clone();
+    // The periodic health checks (Redis, MongoDB, the models) on the board the service reads.
+    let board = HealthBoard::new();
+    let checker = Checker::for_bot(
+        board.clone(),
+        settings.health,
+        &settings.stores,
+        &stores,
+        llm.clone(),
+        instrument.symbol.as_str(),
+    )
+    .publish_to(hub.sender())
+    .start();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let mut server = None;
-    let start_serving = |handle| {
-        let mut service = Service::new(handle, stores, instrument.clone(), token, hub.clone());
+    let start_serving = |handle: crate::engine::BotHandle| {
+        if let Some(alerts) = &alerts {
+            alerts.attach(handle.clone());
+        }
+        let mut service =
+            Service::new(handle, stores, instrument.clone(), token, hub.clone()).with_peers(peers);
         if let Some(llm) = llm {
             service = service.with_llm(llm);
+        }
+        if let Some(book) = served_usage {
+            service = service.with_usage(book);
+        }
+        service = service.with_health(board);
+        if let Some(alerts) = &alerts {
+            service = service.with_alerts(alerts.recent());
         }
         let shutdown = async move {
             let _ = stopped.await;
         };
         server = Some(tokio::spawn(service.serve(listener, shutdown)));
     };
+    let alerts_ref = alerts.as_ref();
+    let usage_ref = usage.as_ref();
     let result = {
         let out = &mut *out;
         Box::pin(drive(
@@ -122,10 +188,40 @@ async fn serve(settings: &Settings, out: &mut dyn Write) -> Result<(), Box<dyn s
             },
             |feed| feed,
             Box::new(start_serving),
+            // Once the engine stopped (a signal, the feed's end, an error) and before the
+            // stores close: the health checks stop, the last model calls are saved in the
+            // usage by day, an error raises `engine_stopped`, and every sink delivers what it
+            // holds (the store's alert log included).
+            Box::new(move |error: Option<String>| {
+                Box::pin(async move {
+                    checker.stop().await;
+                    if let Some(book) = usage_ref {
+                        if tokio::time::timeout(USAGE_GRACE, book.flush())
+                            .await
+                            .is_err()
+                        {
+                            tracing::warn!(
+                                "the model usage was not saved within {USAGE_GRACE:?}; the \
+                                 calls of the last minutes are missing from GET /api/v1/llm/usage \
+                                 after a restart"
+                            );
+                        }
+                    }
+                    if let Some(alerts) = alerts_ref {
+                        if let Some(error) = &error {
+                            alerts.engine_stopped(error).await;
+                        }
+                        alerts.stop(ALERTS_GRACE).await;
+                    }
+                })
+            }),
         ))
         .await
     };
     // The bot stopped: event streams end, requests in flight finish, then the server stops.
+    if let Some(alerts) = alerts {
+        alerts.shutdown().await;
+    }
     hub.close();
     let _ = stop.send(());
     if let Some(server) = server {
@@ -142,6 +238,12 @@ async fn serve(settings: &Settings, out: &mut dyn Write) -> Result<(), Box<dyn s
     writeln!(out, "{}", summary_text(&summary, &instrument))?;
     Ok(())
 }
+
+/// How long saving the model usage may take once the bot stopped.
+const USAGE_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How long the alerts' sinks may take, in all, to deliver what they hold once the bot stopped.
+const ALERTS_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// How long requests in flight may take to finish once the bot stopped.
 const SERVER_GRACE: std::time::Duration = std::time::Duration::from_secs(5);

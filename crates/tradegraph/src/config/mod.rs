@@ -20,6 +20,7 @@
 //! | `TRADEGRAPH_API_TOKEN` | the bearer token of the HTTP service's control endpoints (generated and printed once when unset) |
 //! | `TRADEGRAPH_PROMPTS_DIR` | `graph.prompts_dir` |
 //! | `TRADEGRAPH_LLM_BUDGET_USD` | `llm.budget_usd` |
+//! | `TRADEGRAPH_DASHBOARD_PEERS` | `dashboard.peers`: the bots the overview page lists, `host:port,host:port` |
 //! | `REDIS_URL`, `MONGODB_URI` | `stores.redis_url`, `stores.mongodb_uri` |
 //! | `BINANCE_WS_URL`, `BINANCE_API_URL`, `BINANCE_API_KEY`, `BINANCE_API_SECRET` | `[feeds.binance]` |
 //! | `KITE_WS_URL`, `KITE_API_URL`, `KITE_API_KEY`, `KITE_ACCESS_TOKEN` | `[feeds.kite]` |
@@ -42,5 +43,6 @@ pub use resolve::{
     API_TOKEN_VAR, CONFIG_VAR, DATA_VAR, DEFAULT_CONFIG_FILE, FEED_VAR, INSTRUMENT_VAR, LISTEN_VAR,
     LIVE_VAR, LLM_BUDGET_VAR, PROMPTS_DIR_VAR,
 };
+pub use resolve::{DASHBOARD_PEERS_VAR, DEFAULT_DASHBOARD_PEERS};
 pub use settings::{FeedSettings, GraphSource, Settings, Venue};
 pub use show::ShowFormat;

@@ -61,6 +61,15 @@ pub struct Settings {
     /// The bearer token of the HTTP service's control endpoints (`TRADEGRAPH_API_TOKEN`; when
     /// unset, `tradegraph run` generates one and prints it once).
     pub api_token: Option<Secret>,
+    /// The bots the dashboard's overview page lists, as `host:port` (`[dashboard] peers`,
+    /// `TRADEGRAPH_DASHBOARD_PEERS`; the three standard bots on 8001, 8002 and 8003 unless set).
+    pub dashboard_peers: Vec<String>,
+    /// The periodic health checks: how often, their time limit, when the feed is stale
+    /// (`[health]`).
+    pub health: crate::service::checks::HealthConfig,
+    /// The alerts: their limits, the cool-down and the webhooks (`[alerts]`; webhook URLs are
+    /// secrets and show as `***`).
+    pub alerts: crate::alerts::AlertsConfig,
     /// The configuration file read, if any.
     pub config_file: Option<PathBuf>,
     /// Things the caller should tell the user (a live switch set without the other, a
@@ -232,6 +241,9 @@ impl fmt::Debug for Settings {
             .field("live", &self.live)
             .field("listen", &self.listen)
             .field("api_token", &self.api_token)
+            .field("dashboard_peers", &self.dashboard_peers)
+            .field("health", &self.health)
+            .field("alerts", &self.alerts)
             .field("config_file", &self.config_file)
             .field("notices", &self.notices)
             .finish_non_exhaustive()

@@ -57,7 +57,17 @@ pub struct BotConfig {
     /// Whether entries wait for an operator's approval (service mode only; a backtest never
     /// waits).
     pub approval: Approval,
+    /// A live feed with no market data this long while the market is open is reported stale
+    /// (the `feed` check fails; `[health] feed_stale_secs`, [`FEED_STALE_AFTER`]).
+    pub stale_after: Duration,
+    /// No call to the broker answered this long while the market is open: the `broker` check
+    /// is degraded ([`HealthConfig::broker_quiet_after`](crate::service::checks::HealthConfig::broker_quiet_after),
+    /// 180 s by default: the engine reads the account at each closed minute).
+    pub broker_quiet_after: Duration,
 }
+
+/// The default of [`BotConfig::stale_after`] and `[health] feed_stale_secs`: 60 s.
+pub const FEED_STALE_AFTER: Duration = Duration::from_secs(60);
 
 impl BotConfig {
     /// A configuration with the defaults: 15-minute decisions, 50 candles, the default limits,
@@ -79,6 +89,8 @@ impl BotConfig {
             mode,
             events: None,
             approval: Approval::None,
+            stale_after: FEED_STALE_AFTER,
+            broker_quiet_after: Duration::from_secs(180),
         }
     }
 

@@ -214,6 +214,12 @@ where
                         .iter()
                         .flat_map(|v| v.findings.iter().map(|f| f.to_string()))
                         .collect(),
+                    risk: out
+                        .verdict
+                        .iter()
+                        .flat_map(|v| v.findings.iter().map(|f| f.reason.clone()))
+                        .chain(out.refusal.iter().map(|f| f.reason.clone()))
+                        .collect(),
                     refused: out.refusal.as_ref().map(|f| f.reason.to_string()),
                     orders: out.orders.len(),
                     gate,
@@ -230,7 +236,7 @@ where
         });
         if let Some(account) = &out.account {
             self.seen.day_started_at = account.day_started_at;
-            self.seen.peak_equity = self.seen.peak_equity.max(account.equity);
+            self.saw_peak(account.equity);
             crate::telemetry::record_account(
                 self.config.instrument.symbol.as_str(),
                 account,
@@ -292,7 +298,7 @@ where
                 "fills missing: the broker no longer has them; the trade ledger skips them"
             );
         }
-        self.summary.fills.extend(fills.iter().cloned());
+        self.summary.observe_fills(&fills);
         let mut written = false;
         for fill in &fills {
             self.observer
@@ -301,7 +307,7 @@ where
                 let mut record = match event {
                     LedgerEvent::Open(record) => record,
                     LedgerEvent::Closed(record, outcome) => {
-                        self.summary.closed_trades.push(outcome);
+                        self.summary.observe_closed(outcome);
                         self.observer.publish(|| {
                             BotEvent::TradeClosed(TradeClosedEvent {
                                 trade_id: record.trade_id.clone(),

@@ -193,7 +193,7 @@ where
         if config.mode == Mode::Service {
             warm_up(&mut builder, &config).await;
         }
-        let summary = BotSummary::new(config.cash);
+        let summary = BotSummary::new(config.cash).bounded(config.mode == Mode::Service);
         let mut status = BotStatus::new(symbol.clone(), broker.is_live(), started_at);
         status.kill_switch = saved_kill;
         status.entries_paused = paused;
@@ -233,6 +233,7 @@ where
         engine.check_ledger().await?;
         // fills the ledger has not read yet (the bot stopped between a fill and saving it)
         engine.read_fills(None).await?;
+        engine.record_settled_at_start().await;
         engine.refresh_status();
         Ok(engine)
     }
@@ -245,6 +246,11 @@ where
             status: self.observer.watch(),
             broker: self.broker.clone(),
             equity: self.equity.clone(),
+            graph: Arc::new(self.graph.topology().clone()),
+            kept_orders: {
+                let broker = self.broker.clone();
+                Arc::new(move || broker.inner().kept_orders())
+            },
         }
     }
 

@@ -24,6 +24,9 @@ pub enum EngineError {
     /// A store failed where the bot cannot go on without it (its saved state).
     #[error(transparent)]
     Store(#[from] tradegraph_store::StoreError),
+    /// The alerts could not start (their webhooks' HTTP client).
+    #[error(transparent)]
+    Alerts(#[from] crate::alerts::AlertError),
     /// A domain rule was broken (risk limits that cannot work, decimal overflow).
     #[error(transparent)]
     Core(#[from] tradegraph_core::CoreError),

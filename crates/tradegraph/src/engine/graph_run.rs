@@ -43,18 +43,25 @@ where
         let graph = self.graph.clone();
         if !self.observer.listening() {
             let thread = thread.to_owned();
-            let mut run: BoxFuture<'static, GraphRun> = match start {
+            let run: BoxFuture<'static, GraphRun> = match start {
                 Start::Fresh(state) => async move { graph.invoke(*state, config).await }.boxed(),
                 Start::Resume(answer) => async move {
                     Box::pin(graph.resume(&thread, Resume::new().value(answer), config)).await
                 }
                 .boxed(),
             };
+            // The run as a stream of one item: its output.
+            let mut run = futures::stream::once(run);
             loop {
                 tokio::select! {
                     biased;
-                    Some(envelope) = self.ops.commands.recv() => self.command_in_cycle(envelope).await?,
-                    out = &mut run => return Ok(out),
+                    Some(envelope) = self.ops.commands.recv() => {
+                        let (mut outputs, _) = self.command_in_cycle(envelope, &mut run).await?;
+                        if let Some(out) = outputs.pop() {
+                            return Ok(out);
+                        }
+                    }
+                    out = run.next() => return Ok(out.unwrap_or(Err(GraphError::Cancelled))),
                 }
             }
         }
@@ -67,7 +74,15 @@ where
         loop {
             tokio::select! {
                 biased;
-                Some(envelope) = self.ops.commands.recv() => self.command_in_cycle(envelope).await?,
+                Some(envelope) = self.ops.commands.recv() => {
+                    let (events, ended) = self.command_in_cycle(envelope, &mut stream).await?;
+                    for event in events {
+                        self.node_event(event, thread);
+                    }
+                    if ended {
+                        return Ok(stream.output().unwrap_or(Err(GraphError::Cancelled)));
+                    }
+                }
                 event = stream.next() => match event {
                     Some(event) => self.node_event(event, thread),
                     None => return Ok(stream.output().unwrap_or(Err(GraphError::Cancelled))),
@@ -104,7 +119,36 @@ where
 
     /// A command that came while the graph runs: a switch at once (the guard and the gate
     /// read it before the order goes out), anything else once the cycle ends.
-    async fn command_in_cycle(
+    ///
+    /// The graph (`run`: the run's stream) goes on meanwhile, and what it yields is returned
+    /// with whether it ended: a switch saves the bot's state, which a node of the graph may be
+    /// saving at that moment (the execution node saves the paper account as an order goes out);
+    /// a graph left unpolled would hold the store's lock forever and the bot would stop.
+    async fn command_in_cycle<S: Stream + Unpin>(
+        &mut self,
+        envelope: super::control::Envelope,
+        run: &mut S,
+    ) -> Result<(Vec<S::Item>, bool), EngineError> {
+        let mut came = Vec::new();
+        let mut ended = false;
+        let carried_out = self.carry_out_in_cycle(envelope);
+        tokio::pin!(carried_out);
+        loop {
+            tokio::select! {
+                biased;
+                done = &mut carried_out => {
+                    done?;
+                    return Ok((came, ended));
+                }
+                item = run.next(), if !ended => match item {
+                    Some(item) => came.push(item),
+                    None => ended = true,
+                },
+            }
+        }
+    }
+
+    async fn carry_out_in_cycle(
         &mut self,
         envelope: super::control::Envelope,
     ) -> Result<(), EngineError> {

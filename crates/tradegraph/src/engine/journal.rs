@@ -13,6 +13,7 @@
 //! ledger); one the broker never saw is `Abandoned` — the decision is not repeated, the next
 //! cycle decides afresh.
 
+use super::calls::BrokerCalls;
 use super::state::BotState;
 use super::EngineError;
 use async_trait::async_trait;
@@ -53,10 +54,25 @@ pub trait Execution: Broker + 'static {
         None
     }
 
+    /// Every order the broker still keeps, working and finished, in the order it took them
+    /// (`None`: the broker keeps no history to read; its working orders are
+    /// [`Broker::open_orders`]). The paper broker keeps its working orders and the newest
+    /// finished ones (see `PaperEngine::compact`).
+    fn kept_orders(&self) -> Option<Vec<Order>> {
+        None
+    }
+
     /// Whether the broker let go of the finished order `client_id` (known, never placed
     /// again), for an order its [`order`](Broker::order) no longer returns.
     fn is_retired(&self, client_id: &ClientOrderId) -> bool {
         let _ = client_id;
+        false
+    }
+
+    /// Whether [`Broker::on_market`] works on the broker's books (the paper broker matches its
+    /// orders), so that its answer says something about the broker (the `broker` check); a
+    /// venue's broker ignores market data (the trait's default) and keeps `false`.
+    fn books_on_market(&self) -> bool {
         false
     }
 
@@ -78,6 +94,10 @@ impl Execution for PaperBroker {
         PaperBroker::revision(self)
     }
 
+    fn books_on_market(&self) -> bool {
+        true
+    }
+
     fn kept_state(&self) -> Result<Option<serde_json::Value>, BrokerError> {
         let snapshot = self.snapshot()?;
         serde_json::to_value(&snapshot)
@@ -87,6 +107,10 @@ impl Execution for PaperBroker {
 
     fn last_fill_seq(&self) -> Option<u64> {
         self.read(|engine| engine.last_fill_seq()).ok()
+    }
+
+    fn kept_orders(&self) -> Option<Vec<Order>> {
+        self.read(|engine| engine.orders().to_vec()).ok()
     }
 
     fn is_retired(&self, client_id: &ClientOrderId) -> bool {
@@ -129,6 +153,8 @@ pub struct Journal<B> {
     saved_revision: AtomicU64,
     /// The `seq` of the last fill in the broker's saved state: the ledger reads no further.
     saved_fills: AtomicU64,
+    /// The outcome of the calls that reach the broker (the `broker` check).
+    calls: BrokerCalls,
 }
 
 impl<B: Execution> Journal<B> {
@@ -149,12 +175,24 @@ impl<B: Execution> Journal<B> {
             decision: Mutex::new(DecisionId::new("start")),
             saved_revision,
             saved_fills,
+            calls: BrokerCalls::default(),
         }
     }
 
     /// The broker inside.
     pub fn inner(&self) -> &Arc<B> {
         &self.inner
+    }
+
+    /// The outcome of the calls that reached the broker.
+    pub(crate) fn calls(&self) -> &BrokerCalls {
+        &self.calls
+    }
+
+    /// Records `outcome`, a call that reached the broker, and returns it.
+    fn seen<T>(&self, outcome: Result<T, BrokerError>) -> Result<T, BrokerError> {
+        self.calls.record(&outcome);
+        outcome
     }
 
     /// The decision an order was sent for, from its intent (`None` when unknown).
@@ -267,7 +305,7 @@ impl<B: Execution> Broker for Journal<B> {
             Some(intent) => {
                 // Known: never sent again. The broker's order is the answer (a cycle run again
                 // after a restart may size it differently: the first order stands).
-                if let Some(order) = self.inner.order(&client_id).await? {
+                if let Some(order) = self.seen(self.inner.order(&client_id).await)? {
                     self.settle(&intent, &order).await;
                     return Ok(order);
                 }
@@ -296,7 +334,7 @@ impl<B: Execution> Broker for Journal<B> {
                 intent
             }
         };
-        let order = self.inner.submit(request).await?;
+        let order = self.seen(self.inner.submit(request).await)?;
         if let Err(e) = self.save_broker().await {
             tracing::error!(%client_id, error = %e, "the broker's state was not saved after an order; it is saved again at the next change");
         }
@@ -305,7 +343,7 @@ impl<B: Execution> Broker for Journal<B> {
     }
 
     async fn cancel(&self, client_id: &ClientOrderId) -> Result<Order, BrokerError> {
-        let order = self.inner.cancel(client_id).await?;
+        let order = self.seen(self.inner.cancel(client_id).await)?;
         if let Err(e) = self.save_broker().await {
             tracing::error!(%client_id, error = %e, "the broker's state was not saved after a cancel");
         }
@@ -313,27 +351,31 @@ impl<B: Execution> Broker for Journal<B> {
     }
 
     async fn order(&self, client_id: &ClientOrderId) -> Result<Option<Order>, BrokerError> {
-        self.inner.order(client_id).await
+        self.seen(self.inner.order(client_id).await)
     }
 
     async fn open_orders(&self) -> Result<Vec<Order>, BrokerError> {
-        self.inner.open_orders().await
+        self.seen(self.inner.open_orders().await)
     }
 
     async fn positions(&self) -> Result<Vec<Position>, BrokerError> {
-        self.inner.positions().await
+        self.seen(self.inner.positions().await)
     }
 
     async fn account(&self) -> Result<Account, BrokerError> {
-        self.inner.account().await
+        self.seen(self.inner.account().await)
     }
 
     async fn fills_since(&self, after: u64) -> Result<Vec<Fill>, BrokerError> {
-        self.inner.fills_since(after).await
+        self.seen(self.inner.fills_since(after).await)
     }
 
     fn on_market(&self, symbol: &Symbol, event: PriceEvent<'_>) -> Result<Vec<Fill>, BrokerError> {
-        self.inner.on_market(symbol, event)
+        let outcome = self.inner.on_market(symbol, event);
+        if self.inner.books_on_market() {
+            self.calls.record(&outcome);
+        }
+        outcome
     }
 }
 
@@ -475,7 +517,7 @@ mod tests {
         })
     }
 
-    fn journal(broker: Arc<Counting>, intents: Arc<MemoryState>) -> Journal<Counting> {
+    fn journal<B: Execution>(broker: Arc<B>, intents: Arc<MemoryState>) -> Journal<B> {
         let clock: Arc<dyn Clock> = Arc::new(SimulatedClock::default());
         let state = Arc::new(BotState::new(
             Arc::new(MemoryState::new()),
@@ -489,6 +531,56 @@ mod tests {
     fn request() -> OrderRequest {
         let id = ClientOrderId::new("tg-test-entry").unwrap();
         OrderRequest::market(id, "BTCUSDT".into(), OrderSide::Buy, Decimal::new(1, 2))
+    }
+
+    #[tokio::test]
+    async fn the_broker_check_counts_only_calls_that_reach_the_books_or_the_venue() {
+        use crate::engine::calls::standing;
+        use crate::engine::CheckState;
+        use std::time::{Duration, Instant};
+        let tick = Tick::new(Timestamp::EPOCH, Decimal::from(40_000), Decimal::ONE);
+        let btc = Instrument::btc_usdt().symbol;
+        // A venue's broker ignores market data (the trait's default): no answer from it.
+        let venue = journal(broker(), Arc::new(MemoryState::new()));
+        venue.on_market(&btc, PriceEvent::Tick(&tick)).unwrap();
+        assert_eq!(
+            venue.calls().now().answered,
+            None,
+            "on_market's no-op is no answer"
+        );
+        venue.account().await.unwrap();
+        assert!(venue.calls().now().answered.is_some(), "the account is");
+
+        // The paper broker, its state poisoned by a panic: every call fails, market data too.
+        let paper = PaperBroker::new(PaperConfig::new(
+            Instrument::btc_usdt(),
+            Decimal::from(100_000),
+        ))
+        .unwrap();
+        let poison = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            paper.with_engine(|_| std::panic::resume_unwind(Box::new("poisoned")))
+        }));
+        assert!(poison.is_err());
+        let paper = journal(Arc::new(paper), Arc::new(MemoryState::new()));
+        assert!(paper.on_market(&btc, PriceEvent::Tick(&tick)).is_err());
+        assert!(paper.account().await.is_err());
+        let calls = paper.calls().now();
+        let now = Instant::now();
+        let quiet = Duration::from_secs(180);
+        assert_eq!((calls.failures, calls.answered), (2, None));
+        assert_eq!(
+            standing(&calls, now, now, quiet, true).0,
+            CheckState::Degraded
+        );
+        assert!(paper.fills_since(0).await.is_err());
+        let (state, said) = standing(&paper.calls().now(), now, now, quiet, true);
+        assert_eq!(state, CheckState::Failing);
+        assert!(
+            said.contains(
+                "3 failed call(s) in a row, the last: the paper broker's state was poisoned"
+            ),
+            "{said}"
+        );
     }
 
     #[tokio::test]

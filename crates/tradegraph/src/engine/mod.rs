@@ -30,6 +30,7 @@
 //! [`Broker::on_market`]: tradegraph_broker::Broker::on_market
 
 mod backtest;
+mod calls;
 mod config;
 mod control;
 mod cycle;
@@ -48,7 +49,7 @@ mod summary;
 mod tell;
 
 pub use backtest::{backtest, paper_broker};
-pub use config::{BotConfig, Mode};
+pub use config::{BotConfig, Mode, FEED_STALE_AFTER};
 pub use control::{Approval, ApprovalView, BotHandle, Command, Reply, ReplyKind};
 pub use engine::Engine;
 pub use error::EngineError;
@@ -56,10 +57,14 @@ pub use journal::{Execution, Journal, Reconciled};
 pub use ledger::{EntryContext, LedgerEvent, TradeLedger};
 pub(crate) use observe::wall_now;
 pub use observe::{
-    AlertEvent, BotEvent, BotStatus, Check, CheckState, DecisionEvent, EquityCurve, FeedState,
-    FeedStatus, FillEvent, HealthChange, HealthReport, OrderEvent, Severity, TradeClosedEvent,
-    Trading,
+    AlertEvent, AlertKind, BotEvent, BotStatus, Check, CheckId, CheckState, DecisionEvent,
+    EquityCurve, FeedState, FeedStatus, FillEvent, HealthChange, HealthReport, OrderEvent,
+    Severity, TradeClosedEvent, Trading,
 };
 pub use report::{bars_per_year, describe_cycle, summary_text};
+pub(crate) use state::BotState;
 pub use state::{KillSwitchState, PauseState, Sequence};
-pub use summary::{BotSummary, EquityPoint, VerdictCounts};
+pub use summary::{
+    sharpe, BotSummary, EquityPoint, VerdictCounts, SERVICE_KEEP_EQUITY, SERVICE_KEEP_FILLS,
+    SERVICE_KEEP_TRADES,
+};

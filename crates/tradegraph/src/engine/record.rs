@@ -68,6 +68,24 @@ pub(super) fn decision(state: &TradingState, id: &DecisionId, seq: u64) -> Decis
         v.extra.insert("regime".into(), json!(m.regime));
         record = record.agent("macro", v);
     }
+    if !state.debate.is_empty() {
+        // The whole bull/bear transcript, turn by turn (`agent_decisions` keeps each side's last).
+        let turns: Vec<_> = state
+            .debate
+            .iter()
+            .map(|e| {
+                json!({
+                    "round": e.round,
+                    "stance": e.stance,
+                    "argument": e.turn.report.argument,
+                    "points": e.turn.report.points,
+                    "rebuttal": e.turn.report.rebuttal,
+                    "conviction": e.turn.report.conviction,
+                })
+            })
+            .collect();
+        record.extra.insert("debate".into(), json!(turns));
+    }
     for stance in [Stance::Bull, Stance::Bear] {
         if let Some(e) = state.last_turn(stance) {
             let t = &e.turn.report;

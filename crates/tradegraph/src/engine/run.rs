@@ -2,7 +2,7 @@
 //! agents' view; each close of the decision timeframe to a decision cycle.
 
 use super::journal::Execution;
-use super::observe::FeedState;
+use super::observe::{AlertEvent, AlertKind, BotEvent, FeedState, Severity};
 use super::state::KillSwitchState;
 use super::{Engine, EngineError, EquityPoint, Mode};
 use chrono::Datelike;
@@ -22,8 +22,6 @@ const QUIET_GRACE: Duration = Duration::from_secs(2);
 /// The paper account's price-only changes (a trailing stop's best price) are saved this often
 /// (orders and fills are saved as they happen).
 const QUOTE_SAVE_EVERY: Duration = Duration::from_secs(60);
-/// A feed with no event this long is reported stale (once, until it speaks again).
-const STALE_AFTER: Duration = Duration::from_secs(60);
 
 /// Where the loop is in time: the newest event's exchange time and when it arrived.
 #[derive(Debug, Clone, Copy)]
@@ -80,6 +78,7 @@ where
         });
         let mut last: Option<LastEvent> = None;
         let mut stale = false;
+        self.seen.started = Some(Instant::now());
         let mut quote_saved = Instant::now();
         loop {
             // Commands that came during a decision cycle, in the order they came.
@@ -153,7 +152,8 @@ where
         self.refresh_status();
         let Some(l) = *last else { return Ok(()) };
         let quiet = l.arrived.elapsed();
-        if quiet >= STALE_AFTER
+        // A feed with no event this long is reported stale (once, until it speaks again).
+        if quiet >= self.config.stale_after
             && !*stale
             && self.config.instrument.session.is_open(self.clock.now())
         {
@@ -333,11 +333,12 @@ where
             }
             self.summary.observe_price(candle.close);
             let account = self.broker.account().await?;
-            self.summary.observe_equity(end, account.equity);
             let point = EquityPoint {
                 ts: end,
                 equity: account.equity,
+                drawdown_pct: self.saw_peak(account.equity),
             };
+            self.summary.observe_equity(point);
             self.saw_equity(point, account.day_started_at);
         }
         let due = candle.timeframe == self.config.decision_every
@@ -363,12 +364,23 @@ where
             return;
         }
         self.holidays_warned = Some(date.year());
-        tracing::warn!(
-            symbol = %self.config.instrument.symbol,
+        let message = format!(
             "session: {date} is past the holiday list, which ends with {last}: the exchange's \
              later holidays are unknown and count as trading days; add them with \
              `holidays_file` under [bot] in tradegraph.toml"
         );
+        tracing::warn!(symbol = %self.config.instrument.symbol, "{message}");
+        // An alert too (the alerts deduplicate it with the others), once per year like the log.
+        let about = date.year().to_string();
+        self.observer.publish(|| {
+            BotEvent::Alert(AlertEvent::new(
+                AlertKind::HolidayList,
+                &about,
+                Severity::Warning,
+                message,
+                super::wall_now(),
+            ))
+        });
     }
 
     fn on_notice(&mut self, feed: &str, notice: &FeedNotice) {

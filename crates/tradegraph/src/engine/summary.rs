@@ -10,13 +10,18 @@ use tradegraph_core::position::Account;
 use tradegraph_core::risk::VerdictStatus;
 use tradegraph_core::Timestamp;
 
-/// Equity at one time.
+/// Equity at one time, and the drawdown then.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EquityPoint {
     /// When.
     pub ts: Timestamp,
     /// Equity then (cash plus open positions at the mark).
     pub equity: Decimal,
+    /// How far (percent, 0 at a peak) equity then was below the highest equity the engine saw
+    /// since this process's bot started (the engine's one drawdown; see
+    /// [`BotStatus::drawdown_pct`](crate::engine::BotStatus::drawdown_pct)).
+    #[serde(default)]
+    pub drawdown_pct: f64,
 }
 
 /// How the guard ruled on the cycles' decisions.
@@ -58,9 +63,13 @@ pub struct BotSummary {
     pub wins: u64,
     /// Net P&L of the closed trades, from the fills.
     pub realized_pnl: Decimal,
-    /// The trades closed in this run, in order.
+    /// The trades closed in this run, in order: every one in a backtest; in service mode the
+    /// newest [`SERVICE_KEEP_TRADES`] or so ([`Self::closed_trades_dropped`] older ones were let
+    /// go; [`Self::trades`], wins and realized P&L count them all).
     pub closed_trades: Vec<TradeOutcome>,
-    /// Equity over time (every one-minute bar).
+    /// Equity over time (every one-minute bar): every point in a backtest; in service mode the
+    /// newest [`SERVICE_KEEP_EQUITY`] or so ([`Self::equity_dropped`] older ones were let go;
+    /// the drawdown and Sharpe count them all).
     pub equity: Vec<EquityPoint>,
     /// First and last price seen, for buy-and-hold.
     pub first_price: Option<Decimal>,
@@ -86,10 +95,94 @@ pub struct BotSummary {
     pub broker_errors: u64,
     /// The trade ledger was rebuilt from the broker's fills at start (it was ahead of them).
     pub ledger_rebuilt: bool,
-    /// Every fill of this run, in order, as the trade ledger read them.
+    /// The fills of this run, in order, as the trade ledger read them: every one in a
+    /// backtest; in service mode the newest [`SERVICE_KEEP_FILLS`] or so ([`Self::fills_dropped`]
+    /// older ones were let go).
     pub fills: Vec<Fill>,
     /// Store writes that failed (the bot went on; see the warnings).
     pub store_errors: u64,
+    /// Fills of this run let go from [`Self::fills`] (service mode: its window is bounded).
+    pub fills_dropped: u64,
+    /// Closed trades of this run let go from [`Self::closed_trades`] (service mode).
+    pub closed_trades_dropped: u64,
+    /// Equity points let go from [`Self::equity`] (service mode); the drawdown and Sharpe
+    /// still count them (running figures).
+    pub equity_dropped: u64,
+    /// `None`: keep everything (a backtest); `Some`: the service's bounded windows.
+    window: Option<Window>,
+    /// The running figures of the equity points let go.
+    dropped_curve: Curve,
+}
+
+/// Equity points a service keeps in [`BotSummary::equity`] (a week of one-minute bars); older
+/// ones are let go, their drawdown and returns kept as running figures.
+pub const SERVICE_KEEP_EQUITY: usize = 10_080;
+/// Fills a service keeps in [`BotSummary::fills`].
+pub const SERVICE_KEEP_FILLS: usize = 1_000;
+/// Closed trades a service keeps in [`BotSummary::closed_trades`].
+pub const SERVICE_KEEP_TRADES: usize = 1_000;
+
+/// How many of each a summary keeps (the newest; a quarter more before trimming, so a push
+/// is cheap).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Window {
+    equity: usize,
+    fills: usize,
+    trades: usize,
+}
+
+/// Running figures of an equity curve: its peak and worst drawdown, and its per-bar returns'
+/// count, mean and sum of squared deviations (Welford).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Curve {
+    peak: Option<f64>,
+    worst: f64,
+    last: Option<f64>,
+    returns: u64,
+    mean: f64,
+    m2: f64,
+}
+
+impl Curve {
+    fn add(&mut self, equity: &Decimal) {
+        let e = equity.to_f64().unwrap_or(0.0);
+        let peak = self.peak.map_or(e, |p| p.max(e));
+        self.peak = Some(peak);
+        if peak > 0.0 {
+            self.worst = self.worst.max(100.0 * (peak - e) / peak);
+        }
+        if let (Some(a), Some(b)) = (self.last, equity.to_f64()) {
+            if a > 0.0 {
+                let r = b / a - 1.0;
+                self.returns += 1;
+                let delta = r - self.mean;
+                self.mean += delta / self.returns as f64;
+                self.m2 += delta * (r - self.mean);
+            }
+        }
+        self.last = equity.to_f64();
+    }
+
+    fn sharpe(&self, bars_per_year: f64) -> Option<f64> {
+        if self.returns < 2 {
+            return None;
+        }
+        let var = self.m2 / (self.returns as f64 - 1.0);
+        (var > 0.0).then(|| self.mean / var.sqrt() * bars_per_year.sqrt())
+    }
+}
+
+/// Drops the oldest of `items` once it holds a quarter more than `keep`, down to `keep`,
+/// showing each to `gone` first; returns how many were dropped.
+fn trim<T>(items: &mut Vec<T>, keep: usize, mut gone: impl FnMut(&T)) -> u64 {
+    if items.len() <= keep.saturating_add(keep / 4).max(1) {
+        return 0;
+    }
+    let dropped = items.len() - keep;
+    for item in items.drain(..dropped) {
+        gone(&item);
+    }
+    dropped as u64
 }
 
 impl BotSummary {
@@ -100,13 +193,45 @@ impl BotSummary {
         }
     }
 
+    /// In service mode (`bounded`): keeps the newest equity points, fills and closed trades
+    /// only ([`SERVICE_KEEP_EQUITY`], [`SERVICE_KEEP_FILLS`], [`SERVICE_KEEP_TRADES`]), so a
+    /// long run's memory stays bounded; the summary's figures stay exact.
+    pub(super) fn bounded(mut self, bounded: bool) -> Self {
+        self.window = bounded.then_some(Window {
+            equity: SERVICE_KEEP_EQUITY,
+            fills: SERVICE_KEEP_FILLS,
+            trades: SERVICE_KEEP_TRADES,
+        });
+        self
+    }
+
+    /// The fills the trade ledger read (kept within the window in service mode).
+    pub(super) fn observe_fills(&mut self, fills: &[Fill]) {
+        self.fills.extend(fills.iter().cloned());
+        if let Some(w) = self.window {
+            self.fills_dropped += trim(&mut self.fills, w.fills, |_| ());
+        }
+    }
+
+    /// A trade the ledger closed (kept within the window in service mode).
+    pub(super) fn observe_closed(&mut self, outcome: TradeOutcome) {
+        self.closed_trades.push(outcome);
+        if let Some(w) = self.window {
+            self.closed_trades_dropped += trim(&mut self.closed_trades, w.trades, |_| ());
+        }
+    }
+
     pub(super) fn observe_price(&mut self, price: Decimal) {
         self.first_price.get_or_insert(price);
         self.last_price = Some(price);
     }
 
-    pub(super) fn observe_equity(&mut self, ts: Timestamp, equity: Decimal) {
-        self.equity.push(EquityPoint { ts, equity });
+    pub(super) fn observe_equity(&mut self, point: EquityPoint) {
+        self.equity.push(point);
+        if let Some(w) = self.window {
+            let curve = &mut self.dropped_curve;
+            self.equity_dropped += trim(&mut self.equity, w.equity, |p| curve.add(&p.equity));
+        }
     }
 
     pub(super) fn record_cycle(&mut self, state: &TradingState) {
@@ -190,39 +315,63 @@ impl BotSummary {
         }
     }
 
-    /// Largest fall of equity from a previous peak, in percent.
+    /// Largest fall of equity from a previous peak, in percent (every point of the run,
+    /// those let go from [`Self::equity`] included).
     pub fn max_drawdown_pct(&self) -> f64 {
-        let mut peak = f64::MIN;
-        let mut worst: f64 = 0.0;
-        for p in &self.equity {
-            let e = p.equity.to_f64().unwrap_or(0.0);
-            peak = peak.max(e);
-            if peak > 0.0 {
-                worst = worst.max(100.0 * (peak - e) / peak);
-            }
-        }
-        worst
+        self.whole_curve().worst
     }
 
     /// Annualized Sharpe ratio of per-bar equity returns (no risk-free rate), with
-    /// `bars_per_year` one-minute bars a year (525,600 for 24/7 markets, 375 × 250 for NSE).
+    /// `bars_per_year` one-minute bars a year (525,600 for 24/7 markets, 375 × 250 for NSE);
+    /// every point of the run, those let go from [`Self::equity`] included.
     pub fn sharpe(&self, bars_per_year: f64) -> Option<f64> {
-        let returns: Vec<f64> = self
-            .equity
-            .windows(2)
-            .filter_map(|w| {
-                let (a, b) = (w[0].equity.to_f64()?, w[1].equity.to_f64()?);
-                (a > 0.0).then(|| b / a - 1.0)
-            })
-            .collect();
-        if returns.len() < 2 {
-            return None;
+        if self.equity_dropped == 0 {
+            return sharpe(&self.equity, bars_per_year);
         }
-        let n = returns.len() as f64;
-        let mean = returns.iter().sum::<f64>() / n;
-        let var = returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1.0);
-        (var > 0.0).then(|| mean / var.sqrt() * bars_per_year.sqrt())
+        self.whole_curve().sharpe(bars_per_year)
     }
+
+    /// The running figures of the points let go, continued over the points kept.
+    fn whole_curve(&self) -> Curve {
+        let mut curve = self.dropped_curve;
+        for p in &self.equity {
+            curve.add(&p.equity);
+        }
+        curve
+    }
+}
+
+/// Annualized Sharpe ratio of the per-bar returns of `equity` (no risk-free rate), with
+/// `bars_per_year` bars a year: `None` with fewer than two returns or none that vary. The one
+/// computation of it, for a run's summary and the alerts' rolling floor alike.
+///
+/// ```
+/// use rust_decimal::Decimal;
+/// use tradegraph::engine::{sharpe, EquityPoint};
+/// use tradegraph::core::Timestamp;
+/// let curve: Vec<EquityPoint> = [100, 101, 100, 102]
+///     .iter()
+///     .enumerate()
+///     .map(|(i, e)| EquityPoint { ts: Timestamp::from_secs(60 * i as i64), equity: Decimal::from(*e), drawdown_pct: 0.0 })
+///     .collect();
+/// assert!(sharpe(&curve, 525_600.0).unwrap() > 0.0);
+/// assert_eq!(sharpe(&curve[..2], 525_600.0), None);
+/// ```
+pub fn sharpe(equity: &[EquityPoint], bars_per_year: f64) -> Option<f64> {
+    let returns: Vec<f64> = equity
+        .windows(2)
+        .filter_map(|w| {
+            let (a, b) = (w[0].equity.to_f64()?, w[1].equity.to_f64()?);
+            (a > 0.0).then(|| b / a - 1.0)
+        })
+        .collect();
+    if returns.len() < 2 {
+        return None;
+    }
+    let n = returns.len() as f64;
+    let mean = returns.iter().sum::<f64>() / n;
+    let var = returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (var > 0.0).then(|| mean / var.sqrt() * bars_per_year.sqrt())
 }
 
 fn ratio_pct(num: Decimal, den: Decimal) -> f64 {
@@ -232,4 +381,88 @@ fn ratio_pct(num: Decimal, den: Decimal) -> f64 {
     num.checked_div(den)
         .and_then(|r| r.to_f64())
         .map_or(0.0, |r| 100.0 * r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(i: i64) -> EquityPoint {
+        // A curve that rises and falls (its worst drawdown early), not a straight line.
+        let wave = (i * 7919 % 113) - 56 - if (100..300).contains(&i) { 400 } else { 0 };
+        EquityPoint {
+            ts: Timestamp::from_secs(60 * i),
+            equity: Decimal::from(10_000 + wave + i / 10),
+            drawdown_pct: 0.0,
+        }
+    }
+
+    fn small(bounded: bool) -> BotSummary {
+        let mut s = BotSummary::new(Decimal::from(10_000)).bounded(bounded);
+        if bounded {
+            s.window = Some(Window {
+                equity: 100,
+                fills: 10,
+                trades: 10,
+            });
+        }
+        s
+    }
+
+    #[test]
+    fn a_long_service_run_keeps_bounded_windows_and_exact_figures() {
+        let mut service = small(true);
+        let mut backtest = small(false);
+        for i in 0..5_000 {
+            service.observe_equity(point(i));
+            backtest.observe_equity(point(i));
+            assert!(service.equity.len() <= 125, "bounded at every step");
+        }
+        assert_eq!(backtest.equity.len(), 5_000, "a backtest keeps everything");
+        assert_eq!(service.equity_dropped + service.equity.len() as u64, 5_000);
+        assert_eq!(
+            service.equity.last(),
+            backtest.equity.last(),
+            "the newest are kept"
+        );
+        assert!(
+            backtest.max_drawdown_pct() > 3.0,
+            "the worst fall is among the dropped"
+        );
+        assert_eq!(service.max_drawdown_pct(), backtest.max_drawdown_pct());
+        let (a, b) = (
+            service.sharpe(525_600.0).unwrap(),
+            backtest.sharpe(525_600.0).unwrap(),
+        );
+        assert!((a - b).abs() <= 1e-9 * b.abs(), "{a} vs {b}");
+    }
+
+    #[test]
+    fn the_default_service_windows_are_applied_only_in_service_mode() {
+        let service = BotSummary::new(Decimal::ONE).bounded(true);
+        assert_eq!(
+            service.window,
+            Some(Window {
+                equity: SERVICE_KEEP_EQUITY,
+                fills: SERVICE_KEEP_FILLS,
+                trades: SERVICE_KEEP_TRADES,
+            })
+        );
+        assert_eq!(BotSummary::new(Decimal::ONE).bounded(false).window, None);
+    }
+
+    #[test]
+    fn trimming_keeps_the_newest_and_counts_the_rest() {
+        let mut items: Vec<u32> = Vec::new();
+        let mut gone = Vec::new();
+        let mut dropped = 0;
+        for i in 0..1_000 {
+            items.push(i);
+            dropped += trim(&mut items, 10, |x| gone.push(*x));
+            assert!(items.len() <= 12);
+        }
+        assert_eq!(dropped + items.len() as u64, 1_000);
+        assert_eq!(gone, (0..dropped as u32).collect::<Vec<_>>());
+        assert_eq!(items.last(), Some(&999));
+    }
 }

@@ -3,7 +3,7 @@
 //! they change.
 
 use super::journal::Execution;
-use super::observe::{wall_now, BotEvent, Check, CheckState, FeedState, HealthChange, Trading};
+use super::observe::{wall_now, BotEvent, Check, CheckId, CheckState, FeedState, Trading};
 use super::{Engine, EquityPoint};
 use futures::Stream;
 use std::sync::atomic::Ordering;
@@ -25,8 +25,14 @@ pub(super) struct Seen {
     /// The last failed save of the bot's state, until a save succeeds.
     pub(super) state_error: Option<String>,
     pub(super) stopped: Option<String>,
-    /// The highest equity seen at a cycle, for the drawdown metric.
+    /// The highest equity seen (at a closed minute or a cycle) since this process's engine
+    /// started: the peak of the engine's one drawdown.
     pub(super) peak_equity: rust_decimal::Decimal,
+    /// The drawdown now and the largest since start (percent).
+    pub(super) drawdown_pct: Option<(f64, f64)>,
+    /// When the engine's loop started (the `broker` check counts its quiet from it until a
+    /// call answers).
+    pub(super) started: Option<Instant>,
 }
 
 impl<C, F, B> Engine<C, F, B>
@@ -68,8 +74,8 @@ where
         (Trading::Active, None)
     }
 
-    /// The engine's own checks: `engine`, `feed`, `state_store`.
-    fn checks_now(&self) -> Vec<(String, CheckState, String)> {
+    /// The engine's own checks: `engine`, `feed`, `broker`, `state_store`.
+    fn checks_now(&self) -> Vec<(CheckId, CheckState, String)> {
         let engine = match &self.seen.stopped {
             None => (CheckState::Ok, "running".to_owned()),
             Some(why) => (CheckState::Failing, format!("the bot stopped: {why}")),
@@ -101,7 +107,11 @@ where
                     age.unwrap_or(0)
                 ),
             ),
-            FeedState::Ended => (CheckState::Failing, "the feed ended".to_owned()),
+            // A replay that is done is not a stale feed: no alert, the check says why.
+            FeedState::Ended => (
+                CheckState::Degraded,
+                "the feed ended: no more market data comes".to_owned(),
+            ),
         };
         let store = match &self.seen.state_error {
             None => (
@@ -115,10 +125,19 @@ where
                 ),
             ),
         };
+        let now = Instant::now();
+        let broker = super::calls::standing(
+            &self.broker.calls().now(),
+            now,
+            self.seen.started.unwrap_or(now),
+            self.config.broker_quiet_after,
+            self.config.instrument.session.is_open(self.clock.now()),
+        );
         vec![
-            ("engine".into(), engine.0, engine.1),
-            ("feed".into(), feed.0, feed.1),
-            ("state_store".into(), store.0, store.1),
+            (CheckId::Engine, engine.0, engine.1),
+            (CheckId::Feed, feed.0, feed.1),
+            (CheckId::Broker, broker.0, broker.1),
+            (CheckId::StateStore, store.0, store.1),
         ]
     }
 
@@ -136,11 +155,8 @@ where
             self.kill_switch.is_engaged(),
         );
         let running = self.seen.stopped.is_none();
-        crate::telemetry::record_trading_status(
-            self.config.instrument.symbol.as_str(),
-            trading,
-            kill,
-        );
+        let symbol = self.config.instrument.symbol.as_str();
+        crate::telemetry::record_trading_status(symbol, trading, kill);
         self.observer.status(|s| {
             if s.trading != trading || s.trading_reason != reason {
                 (s.trading, s.trading_reason) = (trading, reason.clone());
@@ -148,17 +164,11 @@ where
             }
             let mut next = Vec::with_capacity(checks.len());
             for (name, state, message) in &checks {
-                let before = s.checks.iter().find(|c| &c.name == name);
-                let since = match before {
-                    Some(c) if c.state == *state => c.since,
-                    _ => {
-                        if before.is_some() {
-                            changed_checks.push((name.clone(), *state, message.clone()));
-                        }
-                        now
-                    }
-                };
-                next.push(Check::new(name.clone(), *state, message.clone(), since));
+                let before = s.checks.iter().find(|c| c.name == *name);
+                let (check, change) =
+                    Check::next(before, *name, *state, message.clone(), now, symbol);
+                next.push(check);
+                changed_checks.extend(change);
             }
             s.checks = next;
             s.feed.state = feed_state;
@@ -185,15 +195,8 @@ where
                 at: now,
             });
         }
-        for (check, state, message) in changed_checks {
-            self.observer.publish(|| {
-                BotEvent::Health(HealthChange {
-                    check,
-                    state,
-                    message,
-                    at: now,
-                })
-            });
+        for change in changed_checks {
+            self.observer.publish(|| BotEvent::Health(change));
         }
     }
 
@@ -218,6 +221,23 @@ where
         if self.seen.feed != FeedState::Connected {
             self.feed_changed(FeedState::Connected, None);
         }
+    }
+
+    /// Equity read from the broker: the peak and the drawdowns follow it; returns the
+    /// drawdown now (percent below the peak, 0 at a peak).
+    pub(super) fn saw_peak(&mut self, equity: rust_decimal::Decimal) -> f64 {
+        self.seen.peak_equity = self.seen.peak_equity.max(equity);
+        let now = 100.0 * crate::telemetry::drawdown(equity, self.seen.peak_equity);
+        let worst = self
+            .seen
+            .drawdown_pct
+            .map_or(now, |(_, worst)| worst.max(now));
+        self.seen.drawdown_pct = Some((now, worst));
+        self.observer.status(|s| {
+            (s.drawdown_pct, s.max_drawdown_pct) = (Some(now), Some(worst));
+            true
+        });
+        now
     }
 
     /// A one-minute bar closed: equity into the curve and the status.

@@ -1,32 +1,36 @@
 //! `GET /healthz` (the process answers) and `GET /readyz` (ready to trade, the failing checks
-//! named), from the engine's own checks and those on the [`HealthBoard`].
+//! named), from the engine's own checks (`engine`, `feed`, `broker`, `state_store`) and those
+//! on the [`HealthBoard`] (the periodic [checks](super::checks): `redis`, `mongodb`, `llm`).
+//! Each check has one owner, so each is listed once.
 
 use super::AppState;
-use crate::engine::{Check, CheckState, HealthReport};
+use crate::engine::{Check, CheckId, CheckState, HealthChange, HealthReport};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock};
+use tradegraph_core::Timestamp;
 
-/// Health checks beyond the engine's own (`engine`, `feed`, `state_store`): Redis, MongoDB,
-/// the LLM providers, the broker, ... whoever checks them sets them here, by name, and
-/// `/readyz` and `/api/v1/status` include them. Clones share the board.
+/// Health checks beyond the engine's own (`engine`, `feed`, `broker`, `state_store`): Redis,
+/// MongoDB, the model providers, ... whoever checks them (the
+/// [`Checker`](super::checks::Checker)) sets them here, and `/readyz` and `/api/v1/status`
+/// include them. Clones share the board.
 ///
 /// ```
-/// use tradegraph::engine::{Check, CheckState};
+/// use tradegraph::engine::{Check, CheckId, CheckState};
 /// use tradegraph::service::HealthBoard;
 /// use tradegraph::core::Timestamp;
 /// let board = HealthBoard::new();
 /// let now = Timestamp::from_secs(1_704_103_200);
-/// assert_eq!(board.set(Check::new("redis", CheckState::Ok, "PONG in 1 ms", now)), None);
-/// let before = board.set(Check::new("redis", CheckState::Failing, "connection refused", now));
+/// assert_eq!(board.set(Check::new(CheckId::Redis, CheckState::Ok, "PONG in 1 ms", now)), None);
+/// let before = board.set(Check::new(CheckId::Redis, CheckState::Failing, "connection refused", now));
 /// assert_eq!(before, Some(CheckState::Ok));
 /// assert_eq!(board.checks().len(), 1);
 /// ```
 #[derive(Debug, Clone, Default)]
-pub struct HealthBoard(Arc<RwLock<BTreeMap<String, Check>>>);
+pub struct HealthBoard(Arc<RwLock<BTreeMap<&'static str, Check>>>);
 
 impl HealthBoard {
     /// An empty board.
@@ -38,19 +42,56 @@ impl HealthBoard {
     pub fn set(&self, check: Check) -> Option<CheckState> {
         let mut checks = self.0.write().unwrap_or_else(PoisonError::into_inner);
         checks
-            .insert(check.name.clone(), check)
+            .insert(check.name.as_str(), check)
             .map(|before| before.state)
     }
 
+    /// Records what check `name` found at `at`, for the bot of `instrument`, as
+    /// [`Check::next`] says (its `since` kept while its state is unchanged, the gauge set, a
+    /// change logged); returns the change, if it is one.
+    ///
+    /// ```
+    /// use tradegraph::engine::{CheckId, CheckState};
+    /// use tradegraph::service::HealthBoard;
+    /// use tradegraph::core::Timestamp;
+    /// let board = HealthBoard::new();
+    /// let (t0, t1) = (Timestamp::from_secs(1_704_103_200), Timestamp::from_secs(1_704_103_210));
+    /// assert!(board.record(CheckId::Redis, CheckState::Ok, "PONG in 1 ms", t0, "BTCUSDT").is_none());
+    /// assert!(board.record(CheckId::Redis, CheckState::Ok, "PONG in 2 ms", t1, "BTCUSDT").is_none());
+    /// assert_eq!((board.checks()[0].since, board.checks()[0].message.as_str()), (t0, "PONG in 2 ms"));
+    /// let change = board.record(CheckId::Redis, CheckState::Failing, "refused", t1, "BTCUSDT");
+    /// assert_eq!(change.map(|c| c.state), Some(CheckState::Failing));
+    /// ```
+    pub fn record(
+        &self,
+        name: CheckId,
+        state: CheckState,
+        message: impl Into<String>,
+        at: Timestamp,
+        instrument: &str,
+    ) -> Option<HealthChange> {
+        let mut checks = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        let (check, change) = Check::next(
+            checks.get(name.as_str()),
+            name,
+            state,
+            message,
+            at,
+            instrument,
+        );
+        checks.insert(name.as_str(), check);
+        change
+    }
+
     /// Removes a check.
-    pub fn remove(&self, name: &str) {
+    pub fn remove(&self, name: CheckId) {
         self.0
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-            .remove(name);
+            .remove(name.as_str());
     }
 
-    /// Every check on the board, by name.
+    /// Every check on the board, sorted by name.
     pub fn checks(&self) -> Vec<Check> {
         self.0
             .read()

@@ -1,19 +1,24 @@
 //! The bot as a service: an HTTP API over a running bot ([`Service`]), on axum.
 //!
-//! - **Read API** under `/api/v1` (JSON): `status`, `positions`, `orders`, `trades` (paged),
-//!   `equity`, `pnl/daily`, `decisions` (paged) and `decisions/{id}`, `candles` with the
-//!   indicators, `llm/usage`, `alerts`, `lessons`, `approvals`, `operator-actions` (paged).
+//! - **Read API** under `/api/v1` (JSON): `status`, `positions`, `orders` (paged, working and
+//!   finished), `trades` (paged), `equity`, `pnl/daily`, `decisions` (paged) and
+//!   `decisions/{id}`, `candles` with the indicators, `llm/usage` (by agent, provider and day),
+//!   `alerts`, `lessons`, `approvals`, `operator-actions` (paged).
 //!   `GET /api/v1` lists every endpoint.
-//! - **Event stream**: `GET /api/v1/events`, server-sent events numbered by the [`EventHub`]:
+//! - **Event stream**: `GET /api/v1/events`, server-sent events numbered by the [`EventHub`],
+//!   each `id` `<run>:<n>` (the run: 12 hex digits drawn at each start; `n` from 1 in each run):
 //!   `?types=` keeps some types; a client that reconnects with `Last-Event-ID` gets every event
-//!   after it that is still kept (the newest 2,048 by default), then the live ones.
+//!   after it that is still kept (the newest 2,048 by default), then the live ones; with an id
+//!   of another run (the bot restarted), a `reset` event and every event kept.
 //! - **Control** (`POST`, `Authorization: Bearer <token>` required, 401 and nothing done
 //!   otherwise): `kill-switch`, `pause`, `close-all`, `cancel-all`,
 //!   `approvals/{id}/approve` and `approvals/{id}/reject`. Each is a
 //!   [`Command`](crate::engine::Command) the engine carries out and records in the operator
 //!   log with the caller's address.
 //! - **Health**: `GET /healthz` (alive), `GET /readyz` (ready to trade, 503 with the failing
-//!   checks named) from the engine's checks and the [`HealthBoard`].
+//!   checks named) from the engine's checks (`engine`, `feed`, `broker`, `state_store`) and the
+//!   [`HealthBoard`], on which the periodic [`checks`] (`redis`, `mongodb`, `llm`, every 10 s)
+//!   record theirs; each change of a check's state is a `health` event.
 //!
 //! Paged endpoints take `?limit=` (50 unless set, at most 500) and `?before=` (a time, RFC
 //! 3339 or Unix milliseconds) or `?cursor=` (the previous page's `next_cursor`), and answer
@@ -44,16 +49,20 @@
 
 mod api;
 mod auth;
+pub mod checks;
 mod control;
+mod dashboard;
 mod error;
 mod events;
 mod health;
 mod params;
 mod router;
+pub mod usage;
 
 pub use auth::ApiToken;
 pub use events::{EventHub, Stamped, Subscription};
 pub use health::HealthBoard;
+pub use usage::UsageBook;
 
 use crate::engine::BotHandle;
 use axum::Router;
@@ -72,10 +81,17 @@ pub(crate) struct Shared {
     pub(crate) bot: BotHandle,
     pub(crate) stores: Stores,
     pub(crate) llm: Option<Llm>,
+    pub(crate) usage: Option<UsageBook>,
     pub(crate) token: ApiToken,
     pub(crate) hub: EventHub,
     pub(crate) health: HealthBoard,
     pub(crate) instrument: Instrument,
+    /// The bots the dashboard's overview lists, as `host:port`.
+    pub(crate) peers: Vec<String>,
+    /// The overview last asked of the peers (`GET /api/v1/overview`).
+    pub(crate) overview: dashboard::OverviewCache,
+    /// The alerts this run raised, for `GET /api/v1/alerts` when the store does not answer.
+    pub(crate) alerts: Option<crate::alerts::RecentAlerts>,
 }
 
 /// The handlers' state.
@@ -111,10 +127,17 @@ impl Service {
                 bot,
                 stores,
                 llm: None,
+                usage: None,
                 token,
                 hub,
                 health: HealthBoard::new(),
                 instrument,
+                peers: crate::config::DEFAULT_DASHBOARD_PEERS
+                    .iter()
+                    .map(|p| (*p).to_owned())
+                    .collect(),
+                overview: dashboard::OverviewCache::default(),
+                alerts: None,
             },
         }
     }
@@ -126,10 +149,33 @@ impl Service {
         self
     }
 
+    /// Reports the model usage by agent, provider and day from `book` (see [`usage`]).
+    #[must_use]
+    pub fn with_usage(mut self, book: UsageBook) -> Self {
+        self.shared.usage = Some(book);
+        self
+    }
+
+    /// Answers `GET /api/v1/alerts` from `recent` (the alert service's own list) when the
+    /// store's alert log does not answer.
+    #[must_use]
+    pub fn with_alerts(mut self, recent: crate::alerts::RecentAlerts) -> Self {
+        self.shared.alerts = Some(recent);
+        self
+    }
+
     /// Uses `board` for the checks beyond the engine's own.
     #[must_use]
     pub fn with_health(mut self, board: HealthBoard) -> Self {
         self.shared.health = board;
+        self
+    }
+
+    /// Lists `peers` (`host:port`) on the dashboard's overview page (`GET /overview`,
+    /// `GET /api/v1/overview`); the three standard bots on 8001, 8002 and 8003 unless set.
+    #[must_use]
+    pub fn with_peers(mut self, peers: Vec<String>) -> Self {
+        self.shared.peers = peers;
         self
     }
 

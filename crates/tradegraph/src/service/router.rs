@@ -2,7 +2,7 @@
 //! unknown paths and methods.
 
 use super::error::ApiError;
-use super::{api, control, health, AppState};
+use super::{api, control, dashboard, health, AppState};
 use axum::http::{Method, Uri};
 use axum::routing::get;
 use axum::Router;
@@ -40,6 +40,7 @@ async fn metrics() -> impl axum::response::IntoResponse {
 pub(crate) fn router(app: AppState) -> Router {
     Router::new()
         .merge(api::routes())
+        .merge(dashboard::routes())
         .merge(control::routes(&app))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

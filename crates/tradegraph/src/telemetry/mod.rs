@@ -8,7 +8,8 @@ mod record;
 pub use error::TelemetryError;
 pub use install::{install, render, Telemetry, DOLLARS_BUCKETS, SECONDS_BUCKETS};
 pub use record::{
-    drawdown, record_account, record_cycle, record_cycle_failure, record_trading_status,
+    drawdown, record_account, record_cycle, record_cycle_failure, record_health_check,
+    record_trading_status,
 };
 
 /// The `Content-Type` of [`render`]'s text (Prometheus exposition format 0.0.4).
@@ -87,7 +88,9 @@ mod tests {
             }
         }
         let engine: Vec<_> = names::ALL.iter().map(|(n, _, _)| *n).collect();
-        assert!(engine.iter().all(|n| n.starts_with("tradegraph_engine_")));
+        assert!(engine
+            .iter()
+            .all(|n| n.starts_with("tradegraph_engine_") || n.starts_with("tradegraph_health_")));
     }
 
     #[test]

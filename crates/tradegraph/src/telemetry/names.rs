@@ -40,6 +40,14 @@ pub const KILL_SWITCH_ENGAGED: &str = "tradegraph_engine_kill_switch_engaged";
 /// Gauge: open positions (`instrument`).
 pub const OPEN_POSITIONS: &str = "tradegraph_engine_open_positions";
 
+/// Gauge: each health check's state, 0 ok, 1 degraded, 2 failing (`check` = `redis`,
+/// `mongodb`, `llm`, `feed`, `broker`, `engine`, `state_store`; `instrument`: the bot's).
+pub const HEALTH_CHECK_STATE: &str = "tradegraph_health_check_state";
+
+/// Counter: model-call events the LLM usage ledger missed (it fell behind the chain's event
+/// channel), so its usage by agent and day undercounts (`instrument`).
+pub const LLM_USAGE_MISSED_EVENTS_TOTAL: &str = "tradegraph_engine_llm_usage_missed_events_total";
+
 /// Every engine metric: name, Prometheus type and label names.
 pub const ALL: &[(&str, &str, &[&str])] = &[
     (
@@ -69,6 +77,8 @@ pub const ALL: &[(&str, &str, &[&str])] = &[
     (TRADING_STATE, "gauge", &["instrument", "state"]),
     (KILL_SWITCH_ENGAGED, "gauge", &["instrument"]),
     (OPEN_POSITIONS, "gauge", &["instrument"]),
+    (HEALTH_CHECK_STATE, "gauge", &["instrument", "check"]),
+    (LLM_USAGE_MISSED_EVENTS_TOTAL, "counter", &["instrument"]),
 ];
 
 /// Registers every engine metric's description and unit with the installed recorder.
@@ -132,4 +142,13 @@ pub fn describe() {
     );
     metrics::describe_gauge!(KILL_SWITCH_ENGAGED, "1 while the kill switch is engaged.");
     metrics::describe_gauge!(OPEN_POSITIONS, Unit::Count, "Open positions.");
+    metrics::describe_gauge!(
+        HEALTH_CHECK_STATE,
+        "State of each health check: 0 ok, 1 degraded, 2 failing."
+    );
+    metrics::describe_counter!(
+        LLM_USAGE_MISSED_EVENTS_TOTAL,
+        Unit::Count,
+        "Model-call events the LLM usage ledger missed: its usage by agent and day undercounts."
+    );
 }

@@ -2,7 +2,7 @@
 //! the engine's own types, so the labels stay the fixed words of [`names`](super::names).
 
 use super::names;
-use crate::engine::Trading;
+use crate::engine::{CheckId, CheckState, Trading};
 use metrics::Label;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
@@ -142,6 +142,26 @@ pub fn record_trading_status(instrument: &str, status: Trading, kill_switch_enga
         vec![instrument_label(instrument)]
     )
     .set(if kill_switch_engaged { 1.0 } else { 0.0 });
+}
+
+/// Records health check `check`'s state for the bot of `instrument`: the gauge
+/// `tradegraph_health_check_state`, 0 ok, 1 degraded, 2 failing.
+///
+/// ```
+/// use tradegraph::engine::{CheckId, CheckState};
+/// tradegraph::telemetry::record_health_check(CheckId::Redis, "BTCUSDT", CheckState::Failing);
+/// ```
+pub fn record_health_check(check: CheckId, instrument: &str, state: CheckState) {
+    let value = match state {
+        CheckState::Ok => 0.0,
+        CheckState::Degraded => 1.0,
+        CheckState::Failing => 2.0,
+    };
+    metrics::gauge!(
+        names::HEALTH_CHECK_STATE,
+        labels(instrument, &[("check", check.as_str())])
+    )
+    .set(value);
 }
 
 /// The fall of `equity` from `peak`, from 0 to 1 (0 without a positive peak).

@@ -505,3 +505,88 @@ async fn a_kill_switch_engaged_during_a_state_store_outage_is_saved_once_it_is_b
     );
     std::fs::remove_file(file).unwrap();
 }
+
+/// The state store, holding the first save of the paper account (made by the execution node,
+/// as the order goes out) until the test lets it go.
+struct HeldBrokerSave {
+    inner: Arc<MemoryState>,
+    held: Arc<Notify>,
+    release: Arc<Notify>,
+    once: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait]
+impl BotStateStore for HeldBrokerSave {
+    async fn load(&self, key: &StateKey) -> Result<Option<StateDoc>, StoreError> {
+        self.inner.load(key).await
+    }
+
+    async fn save(&self, doc: &StateDoc) -> Result<Saved, StoreError> {
+        use std::sync::atomic::Ordering;
+        if doc.key.part == StatePart::Broker && !self.once.swap(true, Ordering::SeqCst) {
+            self.held.notify_one();
+            self.release.notified().await;
+        }
+        self.inner.save(doc).await
+    }
+}
+
+#[tokio::test]
+async fn a_kill_switch_engaged_while_the_order_is_being_saved_is_answered_and_the_cycle_ends() {
+    use tradegraph::engine::Command;
+    let symbol = unique("KS");
+    let file = data(&symbol);
+    let durable = Arc::new(MemoryState::new());
+    let held = Arc::new(Notify::new());
+    let release = Arc::new(Notify::new());
+    let mut stores = Stores::memory();
+    stores.state = Arc::new(HeldBrokerSave {
+        inner: durable.clone(),
+        held: held.clone(),
+        release: release.clone(),
+        once: std::sync::atomic::AtomicBool::new(false),
+    });
+    stores.intents = durable;
+    let engine = start(
+        config(
+            btc_as(&symbol),
+            pm(),
+            RiskLimits::default(),
+            stores,
+            Mode::Service,
+        ),
+        &file,
+    )
+    .await;
+    let handle = engine.handle();
+    let run =
+        tokio::spawn(async move { Box::pin(engine.run(std::future::pending(), |_| {})).await });
+    // The 00:15 entry is going out: the execution node saves the paper account.
+    tokio::time::timeout(std::time::Duration::from_secs(60), held.notified())
+        .await
+        .expect("the entry's save of the paper account never came");
+    // The operator engages the kill switch in the middle of it; then the save goes on.
+    let engage = tokio::spawn({
+        let handle = handle.clone();
+        async move {
+            handle
+                .send(Command::KillSwitch { engaged: true }, Some("test".into()))
+                .await
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    release.notify_one();
+    let reply = tokio::time::timeout(std::time::Duration::from_secs(30), engage)
+        .await
+        .expect("the kill switch was never answered: the engine is stuck in the cycle")
+        .unwrap()
+        .unwrap();
+    assert_eq!(reply.kind, tradegraph::engine::ReplyKind::Done, "{reply:?}");
+    assert!(handle.status().kill_switch);
+    tokio::time::timeout(std::time::Duration::from_secs(60), run)
+        .await
+        .expect("the run never finished")
+        .unwrap()
+        .unwrap();
+    std::fs::remove_file(file).unwrap();
+}

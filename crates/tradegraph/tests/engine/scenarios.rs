@@ -49,6 +49,40 @@ async fn a_stop_loss_is_hit() {
 }
 
 #[tokio::test]
+async fn every_equity_point_carries_the_engines_drawdown_from_its_peak_since_start() {
+    // Bought at 100 with a stop at 98; the price falls to 97.5: equity falls from its peak.
+    let mut bars = flat(100.0, 20);
+    bars.push((100.0, 100.0, 97.0, 97.5));
+    bars.extend(flat(97.5, 24));
+    let data = bars_file("drawdown", "2024-03-04T00:00:00Z", &bars);
+    let run = run(
+        Instrument::btc_usdt(),
+        data,
+        vec![buy(5.0, 98.0, Some(110.0), None)],
+        RiskLimits::default(),
+    )
+    .await;
+    let points = &run.summary.equity;
+    assert!(!points.is_empty());
+    let mut peak = Decimal::ZERO;
+    for p in points {
+        peak = peak.max(p.equity);
+        let expected = 100.0 * tradegraph::telemetry::drawdown(p.equity, peak);
+        assert!(
+            (p.drawdown_pct - expected).abs() < 1e-9,
+            "{p:?}, peak {peak}"
+        );
+    }
+    let last = points.last().unwrap();
+    assert!(last.drawdown_pct > 0.0, "the loss is a drawdown: {last:?}");
+    let worst = points.iter().map(|p| p.drawdown_pct).fold(0.0, f64::max);
+    assert!(
+        (worst - run.summary.max_drawdown_pct()).abs() < 1e-6,
+        "{worst}"
+    );
+}
+
+#[tokio::test]
 async fn a_take_profit_is_hit() {
     let mut bars = flat(100.0, 20);
     bars.push((100.0, 104.0, 100.0, 103.5));

@@ -157,3 +157,55 @@ fn a_waiting_entry_survives_a_restart_and_is_sent_once_when_approved() {
     let saved = crate::support::state::body(&file, "BTCUSDT", "approvals").unwrap();
     assert_eq!(saved, &serde_json::json!([]));
 }
+
+#[test]
+fn an_approval_sent_before_a_crash_is_settled_at_restart_and_written_to_the_operator_log() {
+    let (mut bot, waiting) = waiting("settled", REQUIRED);
+    let id = waiting["id"].as_str().unwrap().to_owned();
+    let path = bot.dir.join("state/btc.json");
+    let file = crate::support::state::read(&path).unwrap();
+    let saved_waiting = crate::support::state::body(&file, "BTCUSDT", "approvals")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        saved_waiting.as_array().map(Vec::len),
+        Some(1),
+        "saved as waiting"
+    );
+    let (code, answer, _) = bot.post(
+        &format!("/api/v1/approvals/{id}/approve"),
+        None,
+        Some(TOKEN),
+    );
+    assert_eq!(code, 200, "{answer}");
+    bot.stop();
+    // As if the bot had crashed after sending the order and before saving the approval as
+    // settled: the approval is saved as waiting again.
+    let mut file = crate::support::state::read(&path).unwrap();
+    let doc = file["states"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|d| d["key"]["instrument"] == "BTCUSDT" && d["key"]["part"] == "approvals")
+        .unwrap();
+    doc["body"] = saved_waiting;
+    std::fs::write(&path, serde_json::to_vec(&file).unwrap()).unwrap();
+    bot.spawn();
+    assert!(approvals(&bot).is_empty(), "settled, not shown again");
+    assert_eq!(positions(&bot), 1, "sent once");
+    let (code, actions) = bot.get("/api/v1/operator-actions");
+    assert_eq!(code, 200, "{actions}");
+    let settled = &actions["items"][0];
+    assert_eq!(settled["action"], "approval.approve", "{actions}");
+    assert_eq!(settled["source"], "restart", "{actions}");
+    assert_eq!(settled["outcome"], "done", "{actions}");
+    assert_eq!(settled["detail"]["id"], id.as_str(), "{actions}");
+    assert_eq!(
+        settled["detail"]["client_id"], waiting["client_id"],
+        "{actions}"
+    );
+    assert!(
+        settled["message"].as_str().unwrap().contains("restart"),
+        "{actions}"
+    );
+}

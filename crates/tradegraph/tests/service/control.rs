@@ -26,7 +26,7 @@ fn every_control_endpoint_refuses_a_missing_or_wrong_token_and_nothing_changes()
     let mut bot = Served::start("auth", "", 3);
     bot.wait_cycles(2);
     let positions = items(&bot, "/api/v1/positions");
-    let orders = items(&bot, "/api/v1/orders");
+    let orders = items(&bot, "/api/v1/orders?status=working");
     assert_eq!((positions.len(), orders.len()), (1, 2));
     for (path, body) in CONTROLS {
         for token in [None, Some("wrong-token-0123456789abcdef"), Some("")] {
@@ -48,7 +48,7 @@ fn every_control_endpoint_refuses_a_missing_or_wrong_token_and_nothing_changes()
         (&Value::Bool(false), &Value::Bool(false))
     );
     assert_eq!(items(&bot, "/api/v1/positions"), positions);
-    assert_eq!(items(&bot, "/api/v1/orders"), orders);
+    assert_eq!(items(&bot, "/api/v1/orders?status=working"), orders);
     assert!(items(&bot, "/api/v1/operator-actions").is_empty());
     // The right token, a bad body: 400, nothing done.
     let (code, answer, _) = bot.post(
@@ -229,7 +229,7 @@ fn paused_entries_are_held_back_and_the_pause_survives_a_restart() {
 fn cancel_all_keeps_the_exits_unless_asked_and_close_all_closes_once() {
     let mut bot = Served::start("close", "", 3);
     bot.wait_cycles(2);
-    assert_eq!(items(&bot, "/api/v1/orders").len(), 2);
+    assert_eq!(items(&bot, "/api/v1/orders?status=working").len(), 2);
 
     let (code, answer, _) = bot.post("/api/v1/cancel-all", None, Some(TOKEN));
     assert_eq!(code, 200, "{answer}");
@@ -239,7 +239,7 @@ fn cancel_all_keeps_the_exits_unless_asked_and_close_all_closes_once() {
         2,
         "{answer}"
     );
-    assert_eq!(items(&bot, "/api/v1/orders").len(), 2);
+    assert_eq!(items(&bot, "/api/v1/orders?status=working").len(), 2);
 
     let (code, answer, _) = bot.post(
         "/api/v1/cancel-all",
@@ -250,7 +250,7 @@ fn cancel_all_keeps_the_exits_unless_asked_and_close_all_closes_once() {
     let cancelled = answer["detail"]["cancelled"].as_array().unwrap();
     assert_eq!(cancelled.len(), 2, "{answer}");
     assert!(cancelled.iter().all(|o| o["status"] == "CANCELLED"));
-    assert!(items(&bot, "/api/v1/orders").is_empty());
+    assert!(items(&bot, "/api/v1/orders?status=working").is_empty());
 
     let (code, answer, _) = bot.post("/api/v1/close-all", None, Some(TOKEN));
     assert_eq!(code, 200, "{answer}");

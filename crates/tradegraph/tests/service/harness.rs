@@ -50,13 +50,26 @@ impl Served {
         played: usize,
         env: Vec<(&'static str, String)>,
     ) -> Self {
+        Self::start_scripted(name, extra, stores, played, env, 20)
+    }
+
+    /// [`Served::start_with`], on a script of `minutes` minutes that started `minutes + 10`
+    /// minutes ago.
+    pub fn start_scripted(
+        name: &str,
+        extra: &str,
+        stores: &str,
+        played: usize,
+        env: Vec<(&'static str, String)>,
+        minutes: usize,
+    ) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let runtime = Runtime::new().unwrap();
         let llm = LlmServer::start(&runtime);
-        let start_ms = this_minute_ms() - 30 * 60_000;
+        let start_ms = this_minute_ms() - (minutes as i64 + 10) * 60_000;
         let feed = WsServer::start(
             &runtime,
-            script(start_ms, 20),
+            script(start_ms, minutes),
             played,
             Duration::from_millis(40),
             Keepalive::Ping,
@@ -92,7 +105,8 @@ impl Served {
         served
     }
 
-    fn spawn(&mut self) {
+    /// Starts the bot (again, after [`Served::stop`]) on the same state and port.
+    pub fn spawn(&mut self) {
         let mut env = self.llm.env();
         env.push(("BINANCE_WS_URL", self.feed.url.clone()));
         // `GENERATE` as the token: none is set, the bot makes one.
@@ -277,12 +291,19 @@ impl Served {
         decision
     }
 
-    /// Opens the event stream at `query` (`?types=...`), after event `last` when given.
+    /// Opens the event stream at `query` (`?types=...`), after event `last` (a bare number, as
+    /// older clients sent) when given.
     pub fn events(&self, query: &str, last: Option<u64>) -> Sse {
+        self.events_after(query, last.map(|n| n.to_string()).as_deref())
+    }
+
+    /// Opens the event stream at `query` with `Last-Event-ID: <last>` when given (an SSE `id`
+    /// as the server wrote it, `<run>:<n>`, or anything else).
+    pub fn events_after(&self, query: &str, last: Option<&str>) -> Sse {
         self.runtime.block_on(async {
             let mut request = self.http.get(format!("{}/api/v1/events{query}", self.base));
             if let Some(last) = last {
-                request = request.header("last-event-id", last.to_string());
+                request = request.header("last-event-id", last);
             }
             let response = request.send().await.unwrap();
             assert_eq!(response.status().as_u16(), 200);
@@ -308,7 +329,12 @@ impl Drop for Served {
 /// One server-sent event.
 #[derive(Debug, Clone)]
 pub struct SseEvent {
+    /// The event's number (the part of the SSE `id` after the run).
     pub id: Option<u64>,
+    /// The run of the bot that numbered it (the part of the SSE `id` before `:`).
+    pub run: Option<String>,
+    /// The SSE `id` as sent.
+    pub raw_id: Option<String>,
     pub event: String,
     pub data: Value,
 }
@@ -326,10 +352,11 @@ impl Sse {
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let frame: String = self.buffer.drain(..end + 2).collect();
-                let (mut id, mut event, mut data) = (None, String::from("message"), String::new());
+                let (mut raw_id, mut event, mut data) =
+                    (None::<String>, String::from("message"), String::new());
                 for line in frame.lines() {
                     if let Some(v) = line.strip_prefix("id:") {
-                        id = v.trim().parse().ok();
+                        raw_id = Some(v.trim().to_owned());
                     } else if let Some(v) = line.strip_prefix("event:") {
                         event = v.trim().to_owned();
                     } else if let Some(v) = line.strip_prefix("data:") {
@@ -340,7 +367,17 @@ impl Sse {
                     continue;
                 }
                 let data = serde_json::from_str(&data).unwrap();
-                return Some(SseEvent { id, event, data });
+                let (run, id) = match raw_id.as_deref().and_then(|r| r.split_once(':')) {
+                    Some((run, n)) => (Some(run.to_owned()), n.parse().ok()),
+                    None => (None, raw_id.as_deref().and_then(|r| r.parse().ok())),
+                };
+                return Some(SseEvent {
+                    id,
+                    run,
+                    raw_id,
+                    event,
+                    data,
+                });
             }
             let chunk = tokio::time::timeout_at(deadline, self.response.chunk()).await;
             match chunk {

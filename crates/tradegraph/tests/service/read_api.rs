@@ -113,14 +113,17 @@ fn every_read_endpoint_answers_with_paging_and_the_stream_resumes_without_a_gap(
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert_eq!(checks, BTreeSet::from(["engine", "feed", "state_store"]));
+    assert_eq!(
+        checks,
+        BTreeSet::from(["broker", "engine", "feed", "llm", "state_store"])
+    );
 
     // the broker
     let (_, positions) = bot.get("/api/v1/positions");
     let positions = positions["items"].as_array().unwrap();
     assert_eq!(positions.len(), 1, "{positions:?}");
     assert_eq!(positions[0]["symbol"], SYMBOL);
-    let (_, orders) = bot.get("/api/v1/orders");
+    let (_, orders) = bot.get("/api/v1/orders?status=working");
     let orders = orders["items"].as_array().unwrap();
     assert_eq!(
         orders.len(),
@@ -128,6 +131,7 @@ fn every_read_endpoint_answers_with_paging_and_the_stream_resumes_without_a_gap(
         "the stop-loss and the take-profit: {orders:?}"
     );
     assert!(orders.iter().all(|o| o["parent"].is_string()));
+    assert!(orders.iter().all(|o| o["status"] == "OPEN"), "{orders:?}");
 
     // the logs, paged
     let (decisions, pages) = all_pages(&bot, "/api/v1/decisions", 4);
@@ -193,7 +197,7 @@ fn every_read_endpoint_answers_with_paging_and_the_stream_resumes_without_a_gap(
         assert_eq!(body["items"], serde_json::json!([]), "{path}");
     }
     let (_, index) = bot.get("/api/v1");
-    assert!(index["endpoints"].as_array().unwrap().len() >= 20);
+    every_route_is_listed_and_every_listed_route_is_served(&bot, &index);
     assert_eq!(
         bot.get("/healthz"),
         (200, serde_json::json!({"status": "alive"}))
@@ -232,6 +236,171 @@ fn every_read_endpoint_answers_with_paging_and_the_stream_resumes_without_a_gap(
         started.elapsed() < Duration::from_secs(10),
         "the stream ended with the bot"
     );
+}
+
+#[test]
+fn orders_show_working_and_finished_ones_newest_first_and_paged() {
+    let mut bot = Served::start("orders", "", 0);
+    bot.play(4);
+    bot.wait_cycles(3);
+    let (_, orders) = bot.get("/api/v1/orders?status=working");
+    let orders = orders["items"].as_array().unwrap().clone();
+    assert_eq!(
+        orders.len(),
+        2,
+        "the stop-loss and the take-profit: {orders:?}"
+    );
+    // Finished orders too: the entry, filled.
+    let (code, finished) = bot.get("/api/v1/orders?status=finished");
+    assert_eq!(code, 200, "{finished}");
+    assert_eq!(finished["history"], true, "the paper account keeps them");
+    let finished = finished["items"].as_array().unwrap().clone();
+    assert_eq!(finished.len(), 1, "the filled entry: {finished:?}");
+    assert_eq!(finished[0]["status"], "FILLED");
+    assert_eq!(finished[0]["request"]["client_id"], orders[0]["parent"]);
+    // All (the default), newest first, paged like the logs.
+    let (all, pages) = all_pages(&bot, "/api/v1/orders", 2);
+    assert_eq!((all.len(), pages), (3, 2), "{all:?}");
+    let (_, first_page) = bot.get("/api/v1/orders");
+    assert_eq!(first_page["items"].as_array().unwrap().len(), 3);
+    assert_eq!(first_page["next_cursor"], Value::Null);
+    let keys: Vec<(tradegraph_core::Timestamp, String)> = all
+        .iter()
+        .map(|o| {
+            (
+                o["created_at"].as_str().unwrap().parse().unwrap(),
+                o["request"]["client_id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(keys, sorted, "newest first");
+    assert_eq!(all.iter().filter(|o| o["status"] == "FILLED").count(), 1);
+    let (code, err) = bot.get("/api/v1/orders?status=done");
+    assert_eq!(code, 400, "{err}");
+    assert!(
+        err["error"]
+            .as_str()
+            .unwrap()
+            .contains("unknown variant `done`, expected one of `working`, `finished`, `all`"),
+        "the bad value and the good ones named: {err}"
+    );
+
+    // Cancelled orders are finished orders too.
+    let (code, answer, _) = bot.post(
+        "/api/v1/cancel-all",
+        Some(r#"{"include_exits": true}"#),
+        Some(crate::harness::TOKEN),
+    );
+    assert_eq!(code, 200, "{answer}");
+    let (_, working) = bot.get("/api/v1/orders?status=working");
+    assert_eq!(working["items"], serde_json::json!([]), "{working}");
+    let (_, finished) = bot.get("/api/v1/orders?status=finished&limit=5");
+    let statuses: BTreeSet<&str> = finished["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        BTreeSet::from(["CANCELLED", "FILLED"]),
+        "{finished}"
+    );
+    assert_eq!(finished["items"].as_array().unwrap().len(), 3, "{finished}");
+}
+
+/// The calls the model server answered, by agent (found by the system prompt, as the server
+/// finds them): each billed 900 prompt and 60 answer tokens.
+fn served_calls(bot: &Served) -> std::collections::BTreeMap<&'static str, u64> {
+    let roles = [
+        ("technical analyst", "technical"),
+        ("fundamental analyst", "fundamental"),
+        ("sentiment analyst", "sentiment"),
+        ("macro analyst", "macro"),
+        ("bull researcher", "bull"),
+        ("bear researcher", "bear"),
+        ("risk manager", "risk_manager"),
+        ("portfolio manager", "portfolio_manager"),
+        ("learning agent", "learning"),
+    ];
+    let requests = bot
+        .runtime
+        .block_on(bot.llm.server.received_requests())
+        .unwrap();
+    let mut calls = std::collections::BTreeMap::new();
+    for request in requests {
+        if !request.url.path().ends_with("chat/completions") {
+            continue; // the health checks' probes
+        }
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        let system = body["messages"][0]["content"].as_str().unwrap_or_default();
+        let agent = roles
+            .iter()
+            .find(|(role, _)| system.contains(&format!("You are the {role}")))
+            .map_or("unknown", |(_, agent)| *agent);
+        *calls.entry(agent).or_insert(0) += 1;
+    }
+    calls
+}
+
+#[test]
+fn model_usage_by_agent_provider_and_day_is_what_the_models_billed_and_survives_a_restart() {
+    let mut bot = Served::start("usage", "", 0);
+    bot.play(4);
+    bot.wait_cycles(3);
+    let served = served_calls(&bot);
+    let calls: u64 = served.values().sum();
+    assert!(calls >= 3 * 8, "every agent of three cycles: {served:?}");
+    bot.wait("the usage to count every call", |b| {
+        b.get("/api/v1/llm/usage").1["total"]["calls"].as_u64() == Some(calls)
+    });
+    let check = |usage: &Value| {
+        let today = chrono::Utc::now().date_naive().to_string();
+        assert_eq!(usage["total"]["calls"], calls, "{usage}");
+        assert_eq!(usage["total"]["input_tokens"], 900 * calls, "{usage}");
+        assert_eq!(usage["total"]["output_tokens"], 60 * calls, "{usage}");
+        let by_agent = usage["by_agent"].as_object().unwrap();
+        let agents: std::collections::BTreeMap<&str, u64> = by_agent
+            .iter()
+            .map(|(k, v)| (k.as_str(), v["calls"].as_u64().unwrap()))
+            .collect();
+        assert_eq!(agents, served, "{usage}");
+        for (agent, tally) in by_agent {
+            let n = tally["calls"].as_u64().unwrap();
+            assert_eq!(tally["input_tokens"], 900 * n, "{agent}");
+            assert_eq!(tally["output_tokens"], 60 * n, "{agent}");
+        }
+        let providers: Vec<&String> = usage["by_provider"].as_object().unwrap().keys().collect();
+        assert_eq!(providers, ["openai"], "{usage}");
+        assert_eq!(usage["by_provider"]["openai"]["calls"], calls);
+        let days = usage["by_day"].as_array().unwrap();
+        assert_eq!(days.len(), 1, "{usage}");
+        assert_eq!(days[0]["day"], today.as_str());
+        assert_eq!(days[0]["calls"], calls);
+        assert_eq!(usage["days"], 30, "{usage}");
+    };
+    let (code, usage) = bot.get("/api/v1/llm/usage");
+    assert_eq!(code, 200, "{usage}");
+    check(&usage);
+    assert_eq!(
+        usage["run"]["calls"], calls,
+        "this run's totals agree: {usage}"
+    );
+
+    // A restart: the usage by agent, provider and day is still there; this run's is new.
+    bot.restart();
+    let (_, usage) = bot.get("/api/v1/llm/usage?days=1");
+    assert_eq!(usage["days"], 1);
+    let mut usage = usage;
+    usage["days"] = 30.into();
+    check(&usage);
+    assert_eq!(usage["run"]["calls"], 0, "{usage}");
+    for bad in ["0", "91", "x"] {
+        let (code, err) = bot.get(&format!("/api/v1/llm/usage?days={bad}"));
+        assert_eq!(code, 400, "days={bad}: {err}");
+    }
 }
 
 /// The value of the sample `series` (name and labels as Prometheus prints them) in `text`.
@@ -275,4 +444,80 @@ fn metrics_are_served_as_prometheus_text_and_move_as_the_bot_trades() {
     let (_, _, text) = bot.get_text("/metrics");
     let after = sample(&text, cycles).unwrap();
     assert!(after >= before + 2.0, "{before} -> {after}");
+}
+
+/// `GET /api/v1` lists exactly the routes the router serves (a hard list here: axum cannot
+/// list its routes), and each listed one is served (not the router's "no endpoint" answer).
+fn every_route_is_listed_and_every_listed_route_is_served(bot: &Served, index: &Value) {
+    let served = [
+        ("GET", "/api/v1/status"),
+        ("GET", "/api/v1/positions"),
+        ("GET", "/api/v1/orders"),
+        ("GET", "/api/v1/trades"),
+        ("GET", "/api/v1/equity"),
+        ("GET", "/api/v1/pnl/daily"),
+        ("GET", "/api/v1/decisions"),
+        ("GET", "/api/v1/decisions/{id}"),
+        ("GET", "/api/v1/candles"),
+        ("GET", "/api/v1/llm/usage"),
+        ("GET", "/api/v1/alerts"),
+        ("GET", "/api/v1/lessons"),
+        ("GET", "/api/v1/approvals"),
+        ("GET", "/api/v1/operator-actions"),
+        ("GET", "/api/v1/events"),
+        ("GET", "/api/v1/graph"),
+        ("GET", "/api/v1/overview"),
+        ("POST", "/api/v1/kill-switch"),
+        ("POST", "/api/v1/pause"),
+        ("POST", "/api/v1/close-all"),
+        ("POST", "/api/v1/cancel-all"),
+        ("POST", "/api/v1/approvals/{id}/approve"),
+        ("POST", "/api/v1/approvals/{id}/reject"),
+        ("GET", "/healthz"),
+        ("GET", "/readyz"),
+        ("GET", "/metrics"),
+        ("GET", "/"),
+        ("GET", "/overview"),
+        ("GET", "/assets/{version}/{path}"),
+    ];
+    let mut listed: Vec<(String, String)> = index["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["method"].as_str().unwrap().to_owned(),
+                e["path"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let mut expected: Vec<(String, String)> = served
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    listed.sort();
+    expected.sort();
+    assert_eq!(
+        listed, expected,
+        "GET /api/v1 lists every route, and only those"
+    );
+    for (method, path) in served {
+        if path == "/api/v1/events" {
+            continue; // a stream: tested on its own
+        }
+        let path = path
+            .replace("{id}", "1")
+            .replace("{version}", "0")
+            .replace("{path}", "x.js");
+        let body = if method == "GET" {
+            bot.get_text(&path).2
+        } else {
+            // No token: refused, but by the endpoint, not the router's fallback.
+            bot.post(&path, None, None).1.to_string()
+        };
+        assert!(
+            !body.contains("no endpoint") && !body.contains("does not take"),
+            "{method} {path} is listed but not served: {body}"
+        );
+    }
 }

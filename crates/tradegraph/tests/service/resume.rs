@@ -62,6 +62,72 @@ fn an_event_number_from_another_run_or_out_of_range_resets_the_stream_from_the_s
 }
 
 #[test]
+fn an_event_id_of_another_run_resets_even_when_its_number_is_below_the_new_runs() {
+    let mut bot = Served::start("resume-run", "", 0);
+    let mut live = bot.events("", None);
+    bot.play(3);
+    let first = bot
+        .runtime
+        .block_on(live.until(Duration::from_secs(30), |e| {
+            e.event == "decision" && e.data["seq"] == 2
+        }));
+    drop(live);
+    let run = first[0].run.clone().expect("the SSE id names the run");
+    assert!(
+        first.iter().all(|e| e.run.as_deref() == Some(run.as_str())),
+        "{first:?}"
+    );
+    let early = &first[2];
+    let early_id = early.raw_id.clone().unwrap();
+    assert_eq!(early_id, format!("{run}:{}", early.id.unwrap()));
+
+    // An id of this run: resumed right after it, as before.
+    let mut same = bot.events_after("", Some(&early_id));
+    let got = bot
+        .runtime
+        .block_on(same.until(Duration::from_secs(10), |_| true));
+    assert_eq!(got[0].id, Some(early.id.unwrap() + 1), "{got:?}");
+    drop(same);
+
+    // A malformed id is no id: the stream answers, from now on (no backlog).
+    let newest = first.last().unwrap().id.unwrap();
+    let mut bad = bot.events_after("", Some("not-an-event-id"));
+    let mut bad_query = bot.events("?last_event_id=nope", None);
+    bot.play(4);
+    for stream in [&mut bad, &mut bad_query] {
+        let got = bot
+            .runtime
+            .block_on(stream.until(Duration::from_secs(30), |_| true));
+        assert!(got[0].id.unwrap() > newest, "live only: {got:?}");
+    }
+    drop((bad, bad_query));
+
+    // After a restart the new run numbers from 1 again and soon passes the early number: the
+    // old run's id still resets the stream, from the new run's first event.
+    let cycles = bot.status()["cycles"].as_u64().unwrap();
+    bot.restart();
+    bot.play(7);
+    bot.wait("two cycles of the new run", |s| {
+        s.status()["cycles"].as_u64() >= Some(cycles + 2)
+    });
+    let mut again = bot.events_after("", Some(&early_id));
+    let got = bot
+        .runtime
+        .block_on(again.until(Duration::from_secs(30), |e| e.event == "decision"));
+    assert_eq!(got[0].event, "reset", "{got:?}");
+    assert_eq!(got[0].data["last_event_id"], early_id.as_str());
+    assert!(
+        got[0].data["newest"].as_u64().unwrap() > early.id.unwrap(),
+        "the new run is past the old number: {}",
+        got[0].data
+    );
+    assert_eq!(got[1].id, Some(1), "{got:?}");
+    let new_run = got[1].run.clone().unwrap();
+    assert_ne!(new_run, run, "each run has its own id");
+    assert_eq!(got[0].data["run"], new_run.as_str());
+}
+
+#[test]
 fn paging_with_the_cursor_keeps_records_stamped_the_same_millisecond() {
     let Some((_, mongo)) = crate::support::services() else {
         return;

@@ -2,8 +2,11 @@
 //! agent (found by its system prompt) gets a valid report; the portfolio manager says BUY, with
 //! a stop below and a target above the last price, for the first decision time it is asked
 //! about (and again whenever it is asked about that same decision), and HOLD for every other.
+//! It lists its model (`GET /v1/models`, the providers' key check), and can be told to fail
+//! every request with an HTTP status ([`LlmServer::fail_with`]).
 
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -23,24 +26,46 @@ pub struct Asked {
 pub struct LlmServer {
     pub server: MockServer,
     pub asked: Arc<Mutex<Asked>>,
+    /// The status every request is answered with, when not 0.
+    failing: Arc<AtomicU16>,
 }
 
 impl LlmServer {
     /// Starts it on `runtime` (it lives as long as the runtime).
     pub fn start(runtime: &tokio::runtime::Runtime) -> Self {
         let asked = Arc::new(Mutex::new(Asked::default()));
+        let failing = Arc::new(AtomicU16::new(0));
         let server = runtime.block_on(async {
             let server = MockServer::start().await;
             Mock::given(method("POST"))
                 .and(path_regex("chat/completions$"))
                 .respond_with(DeskModels {
                     asked: Arc::clone(&asked),
+                    failing: Arc::clone(&failing),
+                })
+                .mount(&server)
+                .await;
+            Mock::given(method("GET"))
+                .and(path_regex("/models$"))
+                .respond_with(Models {
+                    failing: Arc::clone(&failing),
                 })
                 .mount(&server)
                 .await;
             server
         });
-        Self { server, asked }
+        Self {
+            server,
+            asked,
+            failing,
+        }
+    }
+
+    /// From now on every request (completions and the models listing) is answered with HTTP
+    /// `status` and an OpenAI-format error (401: a rejected key, 500: a server error); `0`
+    /// answers normally again.
+    pub fn fail_with(&self, status: u16) {
+        self.failing.store(status, Ordering::SeqCst);
     }
 
     /// `OPENAI_BASE_URL`.
@@ -60,6 +85,37 @@ impl LlmServer {
 
 struct DeskModels {
     asked: Arc<Mutex<Asked>>,
+    failing: Arc<AtomicU16>,
+}
+
+/// The answer of a server told to fail, if it is.
+fn failure(failing: &AtomicU16) -> Option<ResponseTemplate> {
+    let status = failing.load(Ordering::SeqCst);
+    (status != 0).then(|| {
+        let kind = if status == 401 {
+            "invalid_request_error"
+        } else {
+            "server_error"
+        };
+        ResponseTemplate::new(status).set_body_json(
+            json!({"error": {"message": format!("told to fail with {status}"), "type": kind}}),
+        )
+    })
+}
+
+/// `GET /v1/models`: the one model, as OpenAI lists models.
+struct Models {
+    failing: Arc<AtomicU16>,
+}
+
+impl Respond for Models {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        failure(&self.failing).unwrap_or_else(|| {
+            ResponseTemplate::new(200).set_body_json(json!({"object": "list", "data": [
+                {"id": "gpt-test", "object": "model", "created": 1_733_000_000, "owned_by": "test"}
+            ]}))
+        })
+    }
 }
 
 fn completion(content: &Value) -> ResponseTemplate {
@@ -116,6 +172,9 @@ impl DeskModels {
 
 impl Respond for DeskModels {
     fn respond(&self, request: &Request) -> ResponseTemplate {
+        if let Some(failed) = failure(&self.failing) {
+            return failed;
+        }
         let body: Value = serde_json::from_slice(&request.body).unwrap();
         let messages = body["messages"].as_array().unwrap();
         let system = messages[0]["content"].as_str().unwrap_or_default();

@@ -1,6 +1,7 @@
-//! Shared by `run_binance.rs` and `run_kite.rs`: the `tradegraph run` process, a local server in
-//! OpenAI's chat-completions format that answers per agent, a local WebSocket server that
-//! plays a script of frames, and readers of the bot's state file.
+//! Shared by the integration tests: the `tradegraph run` process, a local server in OpenAI's
+//! chat-completions format that answers per agent, a local WebSocket server that plays a
+//! script of frames, readers of the bot's state file, and private Redis/MongoDB servers
+//! ([`private`]) with [`unique`] names.
 #![allow(dead_code, unreachable_pub)]
 
 pub mod binance;
@@ -8,9 +9,42 @@ pub mod kite;
 pub mod llm;
 pub mod process;
 pub mod state;
+pub mod webdriver;
 pub mod ws;
 
+/// The store crate's private servers (a `redis-server` or `mongod` of one test's own, so that
+/// stopping it disturbs no other test). It asks its parent for [`unique`] and [`unavailable`].
+#[allow(clippy::print_stderr)]
+#[path = "../../../tradegraph-store/tests/integration/support/private.rs"]
+pub mod private;
+
 use std::path::PathBuf;
+
+/// A name no other test or run uses (databases, keys, directories).
+pub fn unique(name: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    format!(
+        "{name}_{}_{millis}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Skips (saying why: `None`) or, with `TRADEGRAPH_REQUIRE_SERVICES=1`, fails.
+#[allow(clippy::print_stderr)]
+pub fn unavailable<T>(what: &str) -> Option<T> {
+    assert!(
+        std::env::var("TRADEGRAPH_REQUIRE_SERVICES").as_deref() != Ok("1"),
+        "{what}, and TRADEGRAPH_REQUIRE_SERVICES=1: run `scripts/services.sh start` once (it \
+         installs redis-server and mongod in .services/bin) or set TRADEGRAPH_MONGOD"
+    );
+    eprintln!("skipping: {what} (`scripts/services.sh start` installs it)");
+    None
+}
 
 /// A fresh directory for one test's files (the bot runs in it, so no `.env` of the repository
 /// is read).

@@ -8,6 +8,7 @@
     clippy::print_stderr
 )]
 
+pub mod alert_suite;
 pub mod hot_suite;
 #[cfg(feature = "mongodb")]
 pub mod mongo;

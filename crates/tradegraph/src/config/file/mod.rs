@@ -4,7 +4,7 @@
 mod schema;
 mod session;
 
-pub(crate) use schema::{ApprovalSetting, FileDoc, InstrumentSpec};
+pub(crate) use schema::{AlertsSection, ApprovalSetting, FileDoc, InstrumentSpec};
 pub(crate) use session::{HoursSpec, SessionSpec};
 
 use super::ConfigError;
@@ -249,7 +249,8 @@ enum Masked {
     Url(String),
 }
 
-/// The string values of keys that name a key, token, secret or password, and the URLs.
+/// The string values of keys that name a key, token, secret, password or URL (`url`: a webhook's
+/// URL holds its token), and the values that look like URLs.
 fn secret_values(table: &DeTable<'_>) -> Vec<Masked> {
     let mut found = Vec::new();
     collect_secrets(table, &mut found);
@@ -259,7 +260,7 @@ fn secret_values(table: &DeTable<'_>) -> Vec<Masked> {
 fn collect_secrets(table: &DeTable<'_>, found: &mut Vec<Masked>) {
     for (key, value) in table {
         let key = key.get_ref().to_ascii_lowercase();
-        let secret_key = ["key", "token", "secret", "password"]
+        let secret_key = ["key", "token", "secret", "password", "url"]
             .iter()
             .any(|w| key.contains(w));
         collect_value(value.get_ref(), secret_key, found);

@@ -25,6 +25,9 @@ pub(crate) struct FileDoc {
     pub(crate) llm: Option<LlmConfig>,
     pub(crate) feeds: FeedsSection,
     pub(crate) instruments: Vec<Spanned<InstrumentSpec>>,
+    pub(crate) dashboard: DashboardSection,
+    pub(crate) health: HealthSection,
+    pub(crate) alerts: AlertsSection,
 }
 
 /// `[bot]`.
@@ -66,6 +69,60 @@ pub(crate) enum ApprovalSetting {
 pub(crate) struct GraphSection {
     pub(crate) file: Option<PathBuf>,
     pub(crate) prompts_dir: Option<PathBuf>,
+}
+
+/// `[dashboard]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct DashboardSection {
+    /// The bots the overview page lists, as `host:port`.
+    pub(crate) peers: Option<Vec<String>>,
+}
+
+/// `[health]`: the periodic health checks.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct HealthSection {
+    /// A round of checks this often.
+    pub(crate) every_secs: Option<u64>,
+    /// The model providers' key check at most this often.
+    pub(crate) llm_every_secs: Option<u64>,
+    /// A check that does not answer within this is failing.
+    pub(crate) timeout_secs: Option<u64>,
+    /// The feed is stale after this long without market data while the market is open.
+    pub(crate) feed_stale_secs: Option<u64>,
+}
+
+/// `[alerts]`: the alert rules' limits, the cool-down and the webhooks (no `Debug`: webhook
+/// URLs are secrets).
+#[derive(Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct AlertsSection {
+    pub(crate) enabled: Option<bool>,
+    pub(crate) cooldown_secs: Option<u64>,
+    pub(crate) sample_secs: Option<u64>,
+    pub(crate) max_memory_mb: Option<u64>,
+    pub(crate) max_errors_per_minute: Option<u64>,
+    pub(crate) window_trades: Option<usize>,
+    pub(crate) min_win_rate: Option<f64>,
+    pub(crate) min_sharpe: Option<f64>,
+    pub(crate) max_drawdown_pct: Option<f64>,
+    pub(crate) webhook: Vec<Spanned<WebhookSpec>>,
+}
+
+/// One `[[alerts.webhook]]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WebhookSpec {
+    /// The URL itself (a secret in the file), or:
+    #[serde(default)]
+    pub(crate) url: Option<String>,
+    /// the environment variable (or `.env` entry) holding it.
+    #[serde(default)]
+    pub(crate) url_env: Option<String>,
+    pub(crate) format: crate::alerts::WebhookFormat,
+    #[serde(default)]
+    pub(crate) chat_id: Option<String>,
 }
 
 /// `[stores]`.

@@ -1,9 +1,14 @@
 //! [`Settings::resolve`]: flags, then the environment, then `.env.<name>`, then `.env`, then
 //! the configuration file, then the defaults.
 
+mod alerts;
+mod dashboard;
 mod feed;
+mod health;
 mod llm;
 mod values;
+
+pub use dashboard::{DASHBOARD_PEERS_VAR, DEFAULT_DASHBOARD_PEERS};
 
 use super::dotenv::EnvFile;
 use super::file::ConfigFile;
@@ -140,6 +145,9 @@ impl Settings {
             llm_budget_usd: r.llm_budget()?,
             live: r.live()?,
             listen: r.listen(flags, &choice)?,
+            dashboard_peers: r.dashboard_peers()?,
+            health: r.health()?,
+            alerts: r.alerts()?,
             api_token: r.secret("bot.api_token", API_TOKEN_VAR),
             venue: choice.venue,
             instrument: r.with_holidays(choice.instrument)?,

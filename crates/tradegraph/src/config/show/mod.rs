@@ -1,5 +1,7 @@
 //! `tradegraph config show`: the effective settings, each with its origin, secrets masked.
 
+mod alerts;
+mod health;
 mod render;
 
 use super::{FeedSettings, Origin, Settings};
@@ -95,6 +97,13 @@ impl Settings {
         out.push(self.stores_section());
         out.extend(self.llm_sections());
         out.extend(self.feed_section());
+        out.push(self.health_section());
+        out.extend(self.alerts_sections());
+        out.push(Section {
+            name: "dashboard".into(),
+            array: false,
+            entries: vec![self.entry("dashboard", "peers", Some(json!(self.dashboard_peers)))],
+        });
         out
     }
 

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, watch};
 use tradegraph_broker::Broker;
+use tradegraph_core::order::Order;
 use tradegraph_store::ActionOutcome;
 
 /// What an operator can ask a running bot to do. The engine carries each out inside its loop
@@ -183,7 +184,13 @@ pub struct BotHandle {
     pub(crate) status: watch::Receiver<BotStatus>,
     pub(crate) broker: Arc<dyn Broker>,
     pub(crate) equity: EquityCurve,
+    pub(crate) graph: Arc<tradegraph_graph::Topology>,
+    /// Every order the broker keeps (see [`BotHandle::kept_orders`]).
+    pub(crate) kept_orders: KeptOrders,
 }
+
+/// Reads every order the broker keeps, working and finished (`None`: it keeps no history).
+pub(crate) type KeptOrders = Arc<dyn Fn() -> Option<Vec<Order>> + Send + Sync>;
 
 impl BotHandle {
     /// Sends `command` (from `source`: an address, a program's name) and waits for the reply.
@@ -222,9 +229,23 @@ impl BotHandle {
         &self.broker
     }
 
+    /// Every order the broker still keeps, working and finished, in the order it took them;
+    /// `None` when the broker keeps no history (its working orders are then
+    /// [`Broker::open_orders`]). The paper broker keeps every working order, the exits attached
+    /// to a position and their entries, and at least the newest 64 finished orders (up to 128
+    /// before it lets the older ones go).
+    pub fn kept_orders(&self) -> Option<Vec<Order>> {
+        (self.kept_orders)()
+    }
+
     /// The equity curve.
     pub fn equity(&self) -> &EquityCurve {
         &self.equity
+    }
+
+    /// The compiled trading graph the engine runs: its nodes and edges.
+    pub fn graph(&self) -> &tradegraph_graph::Topology {
+        &self.graph
     }
 }
 

@@ -50,6 +50,9 @@ pub(crate) struct Ops {
     pub(crate) checkpointer: Option<Arc<MemoryCheckpointer<TradingState>>>,
     /// Operator actions recorded by this process.
     pub(crate) actions: u64,
+    /// Approvals saved as waiting whose order the broker already had at start (approved and
+    /// sent before a restart): settled, and written to the operator log once the engine runs.
+    pub(crate) settled_at_start: Vec<ApprovalView>,
 }
 
 impl Ops {
@@ -81,6 +84,7 @@ impl Ops {
             approvals: Vec::new(),
             checkpointer: None,
             actions: 0,
+            settled_at_start: sent.into_iter().map(|p| p.view).collect(),
         };
         if !ops.gate.approval && approvals.is_empty() {
             return Ok((graph, ops));

@@ -16,6 +16,9 @@ use tradegraph_core::risk::{Action, RiskContext, Verdict, VerdictStatus};
 use tradegraph_market::{Clock, MarketEvent};
 use tradegraph_store::{OperatorAction, StatePart};
 
+/// Who settles, in the operator log, an approval whose order was sent before a restart.
+const SETTLED_BY: &str = "restart";
+
 impl<C, F, B> Engine<C, F, B>
 where
     C: Clock + Clone + 'static,
@@ -321,6 +324,26 @@ where
             );
         }
         Ok(Reply::done(message, detail))
+    }
+
+    /// Writes the approvals settled at start (their order was sent before the bot restarted,
+    /// the approval not yet saved as settled) to the operator log, as approved by `restart`.
+    pub(crate) async fn record_settled_at_start(&mut self) {
+        for view in std::mem::take(&mut self.ops.settled_at_start) {
+            let command = Command::Approve {
+                id: view.id.clone(),
+            };
+            let answer = Reply::done(
+                format!(
+                    "settled at restart: order {} was sent before the bot restarted (the broker \
+                     has it); it is not sent again",
+                    view.client_id
+                ),
+                json!({"id": view.id, "client_id": view.client_id, "settled_at": "restart"}),
+            );
+            self.record_action(&command, Some(SETTLED_BY), &answer)
+                .await;
+        }
     }
 
     /// Records a command in the operator log (behind, so a database outage never holds an

@@ -5,7 +5,7 @@ use crate::engine::control::ApprovalView;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use tradegraph_core::order::{Fill, Order, OrderKind, OrderSide, OrderStatus};
-use tradegraph_core::risk::VerdictStatus;
+use tradegraph_core::risk::{RiskReason, VerdictStatus};
 use tradegraph_core::Timestamp;
 use tradegraph_store::ActionOutcome;
 
@@ -174,6 +174,11 @@ pub struct DecisionEvent {
     pub verdict: Option<VerdictStatus>,
     /// The guard's findings, in words.
     pub reasons: Vec<String>,
+    /// The guard's findings and the execution's refusal, typed (what [`reasons`](Self::reasons)
+    /// and [`refused`](Self::refused) say in words), for whoever acts on them: the alerts
+    /// match the circuit breaker, the daily loss limit and the position limits here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub risk: Vec<RiskReason>,
     /// Why execution refused the order, if it did.
     pub refused: Option<String>,
     /// Orders the cycle sent.
@@ -272,10 +277,10 @@ pub struct TradeClosedEvent {
 }
 
 /// How urgent an alert is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
-    /// For the record.
+    /// For the record (a recovery, a note).
     Info,
     /// Look at it soon.
     Warning,
@@ -283,25 +288,195 @@ pub enum Severity {
     Critical,
 }
 
-/// An alert.
+impl Severity {
+    /// `info`, `warning`, `critical`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Info => "info",
+            Self::Warning => "warning",
+            Self::Critical => "critical",
+        }
+    }
+
+    /// The severity named `name` (`info`, `warning`, `critical`), as serialized.
+    ///
+    /// ```
+    /// use tradegraph::engine::Severity;
+    /// assert_eq!(Severity::parse("critical"), Some(Severity::Critical));
+    /// assert_eq!(Severity::parse("fatal"), None);
+    /// ```
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Info, Self::Warning, Self::Critical]
+            .into_iter()
+            .find(|s| s.as_str() == name)
+    }
+}
+
+/// What an alert is about: one kind per condition the specification lists. Serialized in
+/// snake_case (`circuit_breaker`, `store_down`, ...). The kinds, their rules and what to do
+/// are in the [`alerts`](crate::alerts) module's documentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AlertKind {
+    /// Volatility tripped the guard's circuit breaker: no new entries for its cool-down.
+    CircuitBreaker,
+    /// Equity fell from its peak by more than `[alerts] max_drawdown_pct`.
+    Drawdown,
+    /// A model provider, the broker or a store is failing (errors, a disabled key, a spent
+    /// budget).
+    ApiFailures,
+    /// The rolling win rate is below `[alerts] min_win_rate`.
+    WinRateFloor,
+    /// The rolling Sharpe ratio is below `[alerts] min_sharpe`.
+    SharpeFloor,
+    /// The process's resident memory is above `[alerts] max_memory_mb`.
+    Memory,
+    /// More error-level log events per minute than `[alerts] max_errors_per_minute`.
+    ErrorRate,
+    /// The guard refused or cut an entry at a position limit.
+    PositionLimit,
+    /// The day's loss reached the guard's limit: the bot is halted for the day.
+    DailyLossLimit,
+    /// The feed is stale or disconnected.
+    FeedStale,
+    /// Redis or MongoDB does not answer (the bot carries on in memory or spilling to disk).
+    StoreDown,
+    /// The session date is past the exchange's holiday list: its holidays are unknown.
+    HolidayList,
+    /// The engine stopped on an error: the bot no longer trades.
+    EngineStopped,
+}
+
+impl AlertKind {
+    /// Every kind, in order.
+    pub const ALL: [Self; 13] = [
+        Self::CircuitBreaker,
+        Self::Drawdown,
+        Self::ApiFailures,
+        Self::WinRateFloor,
+        Self::SharpeFloor,
+        Self::Memory,
+        Self::ErrorRate,
+        Self::PositionLimit,
+        Self::DailyLossLimit,
+        Self::FeedStale,
+        Self::StoreDown,
+        Self::HolidayList,
+        Self::EngineStopped,
+    ];
+
+    /// Its snake_case name, as serialized.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::CircuitBreaker => "circuit_breaker",
+            Self::Drawdown => "drawdown",
+            Self::ApiFailures => "api_failures",
+            Self::WinRateFloor => "win_rate_floor",
+            Self::SharpeFloor => "sharpe_floor",
+            Self::Memory => "memory",
+            Self::ErrorRate => "error_rate",
+            Self::PositionLimit => "position_limit",
+            Self::DailyLossLimit => "daily_loss_limit",
+            Self::FeedStale => "feed_stale",
+            Self::StoreDown => "store_down",
+            Self::HolidayList => "holiday_list",
+            Self::EngineStopped => "engine_stopped",
+        }
+    }
+
+    /// The kind named `name` (its snake_case name).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for AlertKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An alert: what kind, about what, how urgent, what happened and what to do.
+///
+/// ```
+/// use tradegraph::engine::{AlertEvent, AlertKind, Severity};
+/// let at = tradegraph::core::Timestamp::from_secs(1_704_103_200);
+/// let a = AlertEvent::new(AlertKind::StoreDown, "redis", Severity::Critical, "redis does not answer", at);
+/// assert_eq!(a.key, "store_down:redis");
+/// let json = serde_json::to_value(&a)?;
+/// assert_eq!((json["kind"].as_str(), json["severity"].as_str()), (Some("store_down"), Some("critical")));
+/// assert_eq!(a.recovery("redis answers again", at).severity, Severity::Info);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlertEvent {
-    /// What kind (`circuit_breaker`, `daily_loss_limit`, `feed_stale`, `store_down`, ...): the
-    /// key alerts are deduplicated on.
-    pub kind: String,
+    /// What kind.
+    pub kind: AlertKind,
+    /// What it is deduplicated on: the kind, and what it is about when there is more than one
+    /// thing of its kind (`store_down:redis`, `api_failures:llm`).
+    pub key: String,
     /// How urgent.
     pub severity: Severity,
     /// What happened and what to do, in words.
     pub message: String,
+    /// Whether it says that the condition of an earlier alert of the same key is over.
+    #[serde(default)]
+    pub recovered: bool,
     /// When (wall clock).
     pub at: Timestamp,
+    /// Its id in the store's alert log (`<instrument>@<timestamp>#<n>`), set by the alert
+    /// service when it raises it: the same alert on the event stream and in
+    /// `GET /api/v1/alerts` has the same id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_id: Option<String>,
+}
+
+impl AlertEvent {
+    /// An alert of `kind` about `about` (empty: the kind alone is the key).
+    pub fn new(
+        kind: AlertKind,
+        about: &str,
+        severity: Severity,
+        message: impl Into<String>,
+        at: Timestamp,
+    ) -> Self {
+        let key = if about.is_empty() {
+            kind.as_str().to_owned()
+        } else {
+            format!("{kind}:{about}")
+        };
+        Self {
+            kind,
+            key,
+            severity,
+            message: message.into(),
+            recovered: false,
+            at,
+            alert_id: None,
+        }
+    }
+
+    /// The recovery of this alert: the same kind and key, [`Severity::Info`].
+    #[must_use]
+    pub fn recovery(&self, message: impl Into<String>, at: Timestamp) -> Self {
+        Self {
+            kind: self.kind,
+            key: self.key.clone(),
+            severity: Severity::Info,
+            message: message.into(),
+            recovered: true,
+            at,
+            alert_id: None,
+        }
+    }
 }
 
 /// A health check that changed state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HealthChange {
-    /// The check (`feed`, `redis`, `mongodb`, `llm`, ...).
-    pub check: String,
+    /// The check (serialized as its name: `feed`, `redis`, `mongodb`, `llm`, ...).
+    pub check: super::CheckId,
     /// Its state now.
     pub state: CheckState,
     /// What it found.

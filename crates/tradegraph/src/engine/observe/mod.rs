@@ -9,10 +9,10 @@ mod publish;
 mod status;
 
 pub use event::{
-    AlertEvent, BotEvent, DecisionEvent, FillEvent, HealthChange, OrderEvent, Severity,
+    AlertEvent, AlertKind, BotEvent, DecisionEvent, FillEvent, HealthChange, OrderEvent, Severity,
     TradeClosedEvent,
 };
-pub use health::{Check, CheckState, HealthReport};
+pub use health::{Check, CheckId, CheckState, HealthReport};
 pub use publish::EquityCurve;
 pub(crate) use publish::{wall_now, Observer};
 pub use status::{BotStatus, FeedState, FeedStatus, Trading};

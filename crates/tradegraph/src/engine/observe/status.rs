@@ -104,6 +104,13 @@ pub struct BotStatus {
     pub last_decision_at: Option<Timestamp>,
     /// Equity at the last one-minute bar or fill.
     pub equity: Option<Decimal>,
+    /// How far (percent) equity is below its peak now: the highest equity the engine read
+    /// (at each closed minute and each cycle) since this process's bot started; the peak is
+    /// not saved with the bot's state, so a restart starts it again. `None` before the first
+    /// reading.
+    pub drawdown_pct: Option<f64>,
+    /// The largest [`drawdown_pct`](Self::drawdown_pct) since this process's bot started.
+    pub max_drawdown_pct: Option<f64>,
     /// Every entry waits for an operator's approval.
     pub approval_required: bool,
     /// Orders waiting for approval.
@@ -112,7 +119,7 @@ pub struct BotStatus {
     pub started_at: Timestamp,
     /// Whether the engine is running (false once it stopped).
     pub running: bool,
-    /// The engine's own health checks (`engine`, `feed`, `state_store`).
+    /// The engine's own health checks (`engine`, `feed`, `broker`, `state_store`).
     pub checks: Vec<Check>,
     /// The tradegraph version.
     pub version: String,
@@ -133,6 +140,8 @@ impl BotStatus {
             last_decision_id: None,
             last_decision_at: None,
             equity: None,
+            drawdown_pct: None,
+            max_drawdown_pct: None,
             approval_required: false,
             pending_approvals: Vec::new(),
             started_at,

@@ -10,23 +10,26 @@ use super::AppState;
 use axum::routing::get;
 use axum::{Json, Router};
 
-/// Every endpoint, for `GET /api/v1`.
+/// Every endpoint the router serves, for `GET /api/v1` (the service test `read_api` checks
+/// it against the routes).
 pub(crate) const ENDPOINTS: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/status", "instrument, mode, trading state, kill switch, feed, cycles, equity, checks, uptime, version"),
     ("GET", "/api/v1/positions", "open positions"),
-    ("GET", "/api/v1/orders", "working orders (exits carry their entry as `parent`)"),
+    ("GET", "/api/v1/orders", "orders, newest first; ?status=working|finished|all&limit=&before=&cursor= (exits carry their entry as `parent`)"),
     ("GET", "/api/v1/trades", "trades, newest first; ?limit=&before=&cursor="),
     ("GET", "/api/v1/equity", "equity curve, a point per minute; ?limit="),
     ("GET", "/api/v1/pnl/daily", "realized P&L by day; ?days="),
     ("GET", "/api/v1/decisions", "decisions, newest first; ?limit=&before=&cursor="),
     ("GET", "/api/v1/decisions/{id}", "one decision: every agent, the debate, the guard, the orders"),
     ("GET", "/api/v1/candles", "candles with indicators; ?timeframe=5m&limit=&before="),
-    ("GET", "/api/v1/llm/usage", "model calls, tokens and cost, by provider"),
+    ("GET", "/api/v1/llm/usage", "model calls, tokens and cost by agent, provider and day; ?days="),
     ("GET", "/api/v1/alerts", "recent alerts; ?limit="),
     ("GET", "/api/v1/lessons", "lessons, newest first; ?limit=&agent="),
     ("GET", "/api/v1/approvals", "orders waiting for approval"),
     ("GET", "/api/v1/operator-actions", "what operators did, newest first; ?limit=&before=&cursor="),
     ("GET", "/api/v1/events", "server-sent events; ?types=; Last-Event-ID"),
+    ("GET", "/api/v1/graph", "the compiled trading graph: nodes and edges"),
+    ("GET", "/api/v1/overview", "every bot of [dashboard] peers: status, equity, today's P&L, health"),
     ("POST", "/api/v1/kill-switch", "{\"engaged\": true|false} (token)"),
     ("POST", "/api/v1/pause", "{\"paused\": true|false}: pause or resume new entries (token)"),
     ("POST", "/api/v1/close-all", "close the open position now (token)"),
@@ -35,6 +38,10 @@ pub(crate) const ENDPOINTS: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/approvals/{id}/reject", "{\"reason\": \"...\"}: refuse it (token)"),
     ("GET", "/healthz", "the process answers"),
     ("GET", "/readyz", "ready to trade; 503 names the failing checks"),
+    ("GET", "/metrics", "every tradegraph_* series, Prometheus text"),
+    ("GET", "/", "the dashboard (HTML)"),
+    ("GET", "/overview", "the overview of every bot of [dashboard] peers (HTML)"),
+    ("GET", "/assets/{version}/{path}", "the dashboard's scripts and styles (cached for good)"),
 ];
 
 async fn index() -> Json<serde_json::Value> {

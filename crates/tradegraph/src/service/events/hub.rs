@@ -2,14 +2,16 @@
 
 use crate::engine::BotEvent;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::{broadcast, watch};
 
-/// One event as clients get it: its number (the SSE `id`), its type (the SSE `event`) and its
-/// JSON (the SSE `data`), serialized once for every client.
+/// One event as clients get it: its number (the SSE `id` is `<run>:<number>`, the run being
+/// [`EventHub::run`]), its type (the SSE `event`) and its JSON (the SSE `data`), serialized
+/// once for every client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stamped {
-    /// Its number: one more than the previous event's, from 1.
+    /// Its number in this run: one more than the previous event's, from 1.
     pub id: u64,
     /// Its type (`decision`, `order`, ...).
     pub kind: &'static str,
@@ -34,16 +36,19 @@ pub struct Subscription {
 
 struct Ring {
     events: VecDeque<Arc<Stamped>>,
-    alerts: VecDeque<Arc<Stamped>>,
     last_id: u64,
     capacity: usize,
 }
 
 struct Shared {
+    /// This run's id: the first part of every SSE `id`.
+    run: String,
     ring: Mutex<Ring>,
     live: broadcast::Sender<Arc<Stamped>>,
     input: broadcast::Sender<BotEvent>,
     closed: watch::Sender<bool>,
+    /// An alert service numbers the alerts and streams them itself.
+    numbered: AtomicBool,
 }
 
 /// The bot's events, numbered in the order they came, the newest `capacity` kept: what the
@@ -68,9 +73,6 @@ struct Shared {
 #[derive(Clone)]
 pub struct EventHub(Arc<Shared>);
 
-/// Alerts kept for `GET /api/v1/alerts`.
-const ALERTS_KEPT: usize = 200;
-
 impl EventHub {
     /// A hub keeping the newest `capacity` events (at least 1), with its recorder task
     /// started. Must be called inside a tokio runtime.
@@ -80,15 +82,16 @@ impl EventHub {
         let (live, _) = broadcast::channel(capacity.max(1024));
         let (closed, mut closing) = watch::channel(false);
         let hub = Self(Arc::new(Shared {
+            run: run_id(),
             ring: Mutex::new(Ring {
                 events: VecDeque::with_capacity(capacity),
-                alerts: VecDeque::new(),
                 last_id: 0,
                 capacity,
             }),
             live,
             input,
             closed,
+            numbered: AtomicBool::new(false),
         }));
         let recorder = hub.clone();
         tokio::spawn(async move {
@@ -108,6 +111,14 @@ impl EventHub {
         hub
     }
 
+    /// This run's id: 12 hex digits drawn at random when the hub starts, so that an SSE `id`
+    /// (`<run>:<number>`) names the run that numbered it and a client resuming with one of
+    /// another run (the bot restarted, and numbers start at 1 again) is never taken for one of
+    /// this run.
+    pub fn run(&self) -> &str {
+        &self.0.run
+    }
+
     /// The sender the engine publishes on.
     pub fn sender(&self) -> broadcast::Sender<BotEvent> {
         self.0.input.clone()
@@ -119,7 +130,22 @@ impl EventHub {
         let _ = self.0.input.send(event);
     }
 
+    /// An alert service runs on this hub: it takes the alerts the engine raises itself (no
+    /// `alert_id` yet) as input and streams them once, numbered, so the hub no longer streams
+    /// those as they come. Without one, they are streamed as they come.
+    pub fn alerts_numbered(&self) {
+        self.0.numbered.store(true, Ordering::SeqCst);
+    }
+
     fn record(&self, event: &BotEvent) {
+        // An alert reaches the stream once: from the alert service, which numbers it, when one
+        // runs (one the engine raised itself is then its input, not an event); as it came
+        // when none does.
+        if self.0.numbered.load(Ordering::SeqCst)
+            && matches!(event, BotEvent::Alert(alert) if alert.alert_id.is_none())
+        {
+            return;
+        }
         let json = match serde_json::to_string(event) {
             Ok(json) => json,
             Err(e) => {
@@ -138,12 +164,6 @@ impl EventHub {
             ring.events.pop_front();
         }
         ring.events.push_back(stamped.clone());
-        if matches!(event, BotEvent::Alert(_)) {
-            if ring.alerts.len() == ALERTS_KEPT {
-                ring.alerts.pop_front();
-            }
-            ring.alerts.push_back(stamped.clone());
-        }
         // Sent under the lock: a client that subscribes under it sees each event once, either
         // in its backlog or live.
         let _ = self.0.live.send(stamped);
@@ -192,13 +212,6 @@ impl EventHub {
         }
     }
 
-    /// The newest `n` alerts, oldest first.
-    pub fn alerts(&self, n: usize) -> Vec<Arc<Stamped>> {
-        let ring = self.0.ring.lock().unwrap_or_else(PoisonError::into_inner);
-        let skip = ring.alerts.len().saturating_sub(n);
-        ring.alerts.iter().skip(skip).cloned().collect()
-    }
-
     /// The number of the last event.
     pub fn last_id(&self) -> u64 {
         self.0
@@ -219,9 +232,18 @@ impl EventHub {
     }
 }
 
+/// A fresh run id: 12 hex digits.
+fn run_id() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 6];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 impl std::fmt::Debug for EventHub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EventHub")
+            .field("run", &self.run())
             .field("last_id", &self.last_id())
             .finish_non_exhaustive()
     }
@@ -282,5 +304,42 @@ mod tests {
         assert!(next.json.contains("\"engaged\":true"), "{}", next.json);
         hub.close();
         assert!(*hub.closing().borrow());
+    }
+
+    #[tokio::test]
+    async fn an_engines_alert_is_streamed_as_is_unless_an_alert_service_numbers_it() {
+        use crate::engine::{AlertEvent, AlertKind, Severity};
+        let holiday = || {
+            BotEvent::Alert(AlertEvent::new(
+                AlertKind::HolidayList,
+                "",
+                Severity::Warning,
+                "the holiday list ends",
+                Timestamp::EPOCH,
+            ))
+        };
+        // No alert service: the engine's alert is the stream's.
+        let hub = EventHub::start(10);
+        hub.publish(holiday());
+        settle(&hub, 1).await;
+        assert_eq!(hub.since(Some(0)).backlog[0].kind, "alert");
+        // An alert service runs: it streams the alert once, numbered; the hub skips the raw one.
+        let hub = EventHub::start(10);
+        hub.alerts_numbered();
+        hub.publish(holiday());
+        hub.publish(switch(true));
+        settle(&hub, 1).await;
+        let kinds: Vec<&str> = hub.since(Some(0)).backlog.iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, ["kill_switch"]);
+    }
+
+    #[tokio::test]
+    async fn each_hub_has_its_own_run_id() {
+        let (a, b) = (EventHub::start(1), EventHub::start(1));
+        for hub in [&a, &b] {
+            assert_eq!(hub.run().len(), 12);
+            assert!(hub.run().bytes().all(|c| c.is_ascii_hexdigit()));
+        }
+        assert_ne!(a.run(), b.run());
     }
 }

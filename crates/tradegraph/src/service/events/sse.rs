@@ -24,7 +24,37 @@ pub(crate) struct EventsQuery {
     /// Comma-separated event types to keep.
     types: Option<String>,
     /// Where to resume, for clients that cannot set `Last-Event-ID`.
-    last_event_id: Option<u64>,
+    last_event_id: Option<String>,
+}
+
+/// Where a client's last event id puts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum LastId {
+    /// After event `n` of this run.
+    ThisRun(u64),
+    /// The id of another run (the bot restarted since).
+    OtherRun,
+}
+
+/// Reads `text`, an SSE `id` as this stream writes it (`<run>:<n>`) or a bare number `n`
+/// (taken as a number of this run, as the ids were before they named their run), for the
+/// hub of run `run`; `None` when it is neither.
+fn read_last_id(run: &str, text: &str) -> Option<LastId> {
+    let text = text.trim();
+    match text.split_once(':') {
+        Some((of, n)) => {
+            let n = n.parse::<u64>().ok()?;
+            if of.is_empty() {
+                return None;
+            }
+            Some(if of == run {
+                LastId::ThisRun(n)
+            } else {
+                LastId::OtherRun
+            })
+        }
+        None => text.parse::<u64>().ok().map(LastId::ThisRun),
+    }
 }
 
 /// The types asked for (`None`: all).
@@ -46,17 +76,19 @@ fn parse_types(types: Option<&str>) -> Result<Option<HashSet<&'static str>>, Api
 }
 
 /// Where a client resumed after event `after` starts (the last event it has) and what it is
-/// told first: a `gap` when events after `after` are no longer kept, a `reset` when `after`
-/// comes from another run.
+/// told first: a `gap` when events after `after` are no longer kept, a `reset` when the id it
+/// gave (`given`, as it gave it) comes from another run.
 fn start(
     hub: &super::EventHub,
     gap: Option<(u64, u64)>,
     reset: Option<u64>,
     after: Option<u64>,
+    given: &serde_json::Value,
 ) -> (u64, Option<Event>) {
     if let Some(first) = reset {
         let data = serde_json::json!({
-            "last_event_id": after,
+            "last_event_id": given,
+            "run": hub.run(),
             "newest": hub.last_id(),
             "resumed_at": first,
         });
@@ -89,14 +121,16 @@ struct Client {
 }
 
 impl Client {
-    /// A client starting from `resumed`, asked for after event `after`.
+    /// A client starting from `resumed`, asked for after event `after` of this run (the id it
+    /// gave: `given`).
     fn new(
         hub: &super::EventHub,
         types: Option<HashSet<&'static str>>,
         resumed: Subscription,
         after: Option<u64>,
+        given: &serde_json::Value,
     ) -> Self {
-        let (last, notice) = start(hub, resumed.gap, resumed.reset, after);
+        let (last, notice) = start(hub, resumed.gap, resumed.reset, after, given);
         Self {
             backlog: resumed.backlog.into(),
             live: resumed.live,
@@ -125,8 +159,14 @@ impl Client {
                         Err(broadcast::error::RecvError::Lagged(_)) => {
                             // Too slow for the live channel: catch up from what is kept.
                             let resumed = self.hub.since(Some(self.last));
-                            let (last, notice) =
-                                start(&self.hub, resumed.gap, resumed.reset, Some(self.last));
+                            let given = serde_json::json!(format!("{}:{}", self.hub.run(), self.last));
+                            let (last, notice) = start(
+                                &self.hub,
+                                resumed.gap,
+                                resumed.reset,
+                                Some(self.last),
+                                &given,
+                            );
                             self.backlog = resumed.backlog.into();
                             self.live = resumed.live;
                             self.last = last;
@@ -147,7 +187,7 @@ impl Client {
             self.last = event.id;
             return Some(
                 Event::default()
-                    .id(event.id.to_string())
+                    .id(format!("{}:{}", self.hub.run(), event.id))
                     .event(event.kind)
                     .data(event.json.clone()),
             );
@@ -155,34 +195,55 @@ impl Client {
     }
 }
 
-/// `GET /api/v1/events[?types=decision,order][&last_event_id=N]`: every event from now (or,
-/// with `Last-Event-ID: N`, every event after N still kept, then the live ones), as
-/// server-sent events: `id` is the event's number, `event` its type, `data` its JSON. A
-/// comment every 15 s keeps an idle stream open. When events after N are no longer kept, a
-/// `gap` event says which were missed. When N is ahead of every event of this run (it comes
-/// from a run before a restart: numbers start at 1 in each run), a `reset` event says so and
-/// every event kept follows, from the first. The stream ends when the bot stops.
+/// `GET /api/v1/events[?types=decision,order][&last_event_id=ID]`: every event from now (or,
+/// with `Last-Event-ID: ID`, every event after it still kept, then the live ones), as
+/// server-sent events: `id` is `<run>:<n>` (the bot's run, 12 hex digits drawn at each start,
+/// and the event's number in that run, from 1), `event` its type, `data` its JSON. A comment
+/// every 15 s keeps an idle stream open.
+///
+/// Resuming: an id of this run resumes right after it; when events after it are no longer
+/// kept, a `gap` event says which were missed. An id of another run (the bot restarted since),
+/// or a number ahead of every event of this run, gets a `reset` event (`{"last_event_id": <as
+/// given>, "run": <this run>, "newest": <n>, "resumed_at": <n>}`) and every event kept follows,
+/// from the first. A bare number `n` (ids before they named their run) is read as a number of
+/// this run. Anything else is no id: the stream starts from now, and it is logged at debug
+/// level (not a warning: a client may send it on every request; a header that is not text at
+/// all is logged as a warning). The stream ends when the bot stops.
 pub(crate) async fn events(
     State(app): State<AppState>,
     headers: HeaderMap,
     Params(query): Params<EventsQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let types = parse_types(query.types.as_deref())?;
-    let header = headers
-        .get("last-event-id")
-        .map(|v| {
-            v.to_str()
-                .ok()
-                .and_then(|t| t.trim().parse::<u64>().ok())
-                .ok_or_else(|| {
-                    ApiError::bad_request(
-                        "Last-Event-ID: give the `id` of the last event received (a number)",
-                    )
-                })
-        })
-        .transpose()?;
-    let after = header.or(query.last_event_id);
-    let client = Client::new(&app.hub, types, app.hub.since(after), after);
+    let header = headers.get("last-event-id").and_then(|v| match v.to_str() {
+        Ok(text) => Some(text.to_owned()),
+        Err(_) => {
+            tracing::warn!(
+                "event stream: a Last-Event-ID that is not text was ignored; streaming from now"
+            );
+            None
+        }
+    });
+    let given = header.or(query.last_event_id);
+    let hub = &app.hub;
+    let (resumed, after, shown) = match given.as_deref().map(|t| (t, read_last_id(hub.run(), t))) {
+        None => (hub.since(None), None, serde_json::Value::Null),
+        Some((_, Some(LastId::ThisRun(n)))) => (hub.since(Some(n)), Some(n), serde_json::json!(n)),
+        Some((text, Some(LastId::OtherRun))) => {
+            (hub.since(Some(u64::MAX)), None, serde_json::json!(text))
+        }
+        Some((text, None)) => {
+            let shown: String = text.chars().take(64).collect();
+            // Debug, not warn: a client can send it on every request.
+            tracing::debug!(
+                last_event_id = %shown.escape_debug(),
+                run = hub.run(),
+                "event stream: Last-Event-ID is not an event id of this API (`<run>:<n>`, as the `id` of an event); streaming from now"
+            );
+            (hub.since(None), None, serde_json::Value::Null)
+        }
+    };
+    let client = Client::new(hub, types, resumed, after, &shown);
     let stream = futures::stream::unfold(client, |mut client| async move {
         client.next().await.map(|event| (Ok(event), client))
     });
@@ -204,5 +265,27 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn a_last_event_id_is_of_this_run_of_another_or_none() {
+        let run = "0123456789ab";
+        assert_eq!(
+            read_last_id(run, "0123456789ab:42"),
+            Some(LastId::ThisRun(42))
+        );
+        assert_eq!(read_last_id(run, " 7 "), Some(LastId::ThisRun(7)));
+        assert_eq!(read_last_id(run, "ba9876543210:3"), Some(LastId::OtherRun));
+        for bad in [
+            "",
+            "x",
+            ":3",
+            "0123456789ab:",
+            "0123456789ab:-1",
+            "a:b:3",
+            "1:99999999999999999999999",
+        ] {
+            assert_eq!(read_last_id(run, bad), None, "{bad}");
+        }
     }
 }

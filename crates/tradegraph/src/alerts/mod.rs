@@ -1,0 +1,30 @@
+#![doc = include_str!("alerts.md")]
+//!
+//! ## Webhook bodies
+//!
+#![doc = include_str!("webhooks.md")]
+
+mod alerter;
+mod config;
+mod dedup;
+mod error;
+mod errors;
+mod input;
+mod recent;
+pub mod rule;
+mod sample;
+mod service;
+pub mod sink;
+
+pub use alerter::Alerter;
+pub use config::{AlertsConfig, WebhookConfig, WebhookFormat};
+pub use dedup::{Admission, AlertClock, Dedup, WallClock};
+pub use error::AlertError;
+pub use errors::{error_count, ErrorCounter};
+pub use input::Input;
+pub use recent::{RecentAlerts, RECENT_KEPT};
+pub use sample::{resident_memory_mb, Sample, WinWindow, MIN_SHARPE_POINTS, SHARPE_POINTS};
+pub use service::{AlertService, AlertSources};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,17 @@
+#![doc = include_str!("checks.md")]
+
+mod bot;
+mod checker;
+mod config;
+mod llm;
+mod probe;
+mod stores;
+
+pub use checker::{Checker, CheckerTask};
+pub use config::HealthConfig;
+pub use llm::LlmProbe;
+pub use probe::{Outcome, Probe};
+pub use stores::{MongoProbe, RedisProbe};
+
+#[cfg(test)]
+mod tests;
