@@ -5,7 +5,7 @@ use crate::{AgentName, TradingState};
 use tradegraph_graph::yaml::{NoConfig, Registry};
 
 /// The default trading graph, `graphs/trading.yaml`, embedded.
-pub const DEFAULT_GRAPH: &str = include_str!("../../../../graphs/trading.yaml");
+pub const DEFAULT_GRAPH: &str = include_str!("../../graphs/trading.yaml");
 
 /// A registry with every agent as a node kind named after it (`technical`, ...,
 /// `portfolio_manager`, `execution`, `learning`) plus `risk_guard`, sharing `brain` and `desk`.

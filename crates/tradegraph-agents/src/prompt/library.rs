@@ -10,48 +10,48 @@ use std::path::Path;
 /// starting with `_`, included by the others) and one per agent that asks a model. Execution is
 /// deterministic code and has none.
 const EMBEDDED: [(&str, &str); 16] = [
-    ("_frame.j2", include_str!("../../../../prompts/_frame.j2")),
+    ("_frame.j2", include_str!("../../prompts/_frame.j2")),
     (
         "_instrument.j2",
-        include_str!("../../../../prompts/_instrument.j2"),
+        include_str!("../../prompts/_instrument.j2"),
     ),
-    ("_market.j2", include_str!("../../../../prompts/_market.j2")),
-    ("_news.j2", include_str!("../../../../prompts/_news.j2")),
+    ("_market.j2", include_str!("../../prompts/_market.j2")),
+    ("_news.j2", include_str!("../../prompts/_news.j2")),
     (
         "_reports.j2",
-        include_str!("../../../../prompts/_reports.j2"),
+        include_str!("../../prompts/_reports.j2"),
     ),
-    ("_debate.j2", include_str!("../../../../prompts/_debate.j2")),
+    ("_debate.j2", include_str!("../../prompts/_debate.j2")),
     (
         "_lessons.j2",
-        include_str!("../../../../prompts/_lessons.j2"),
+        include_str!("../../prompts/_lessons.j2"),
     ),
     (
         "technical.j2",
-        include_str!("../../../../prompts/technical.j2"),
+        include_str!("../../prompts/technical.j2"),
     ),
     (
         "fundamental.j2",
-        include_str!("../../../../prompts/fundamental.j2"),
+        include_str!("../../prompts/fundamental.j2"),
     ),
     (
         "sentiment.j2",
-        include_str!("../../../../prompts/sentiment.j2"),
+        include_str!("../../prompts/sentiment.j2"),
     ),
-    ("macro.j2", include_str!("../../../../prompts/macro.j2")),
-    ("bull.j2", include_str!("../../../../prompts/bull.j2")),
-    ("bear.j2", include_str!("../../../../prompts/bear.j2")),
+    ("macro.j2", include_str!("../../prompts/macro.j2")),
+    ("bull.j2", include_str!("../../prompts/bull.j2")),
+    ("bear.j2", include_str!("../../prompts/bear.j2")),
     (
         "risk_manager.j2",
-        include_str!("../../../../prompts/risk_manager.j2"),
+        include_str!("../../prompts/risk_manager.j2"),
     ),
     (
         "portfolio_manager.j2",
-        include_str!("../../../../prompts/portfolio_manager.j2"),
+        include_str!("../../prompts/portfolio_manager.j2"),
     ),
     (
         "learning.j2",
-        include_str!("../../../../prompts/learning.j2"),
+        include_str!("../../prompts/learning.j2"),
     ),
 ];
 
