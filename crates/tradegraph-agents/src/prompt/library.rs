@@ -17,27 +17,15 @@ const EMBEDDED: [(&str, &str); 16] = [
     ),
     ("_market.j2", include_str!("../../prompts/_market.j2")),
     ("_news.j2", include_str!("../../prompts/_news.j2")),
-    (
-        "_reports.j2",
-        include_str!("../../prompts/_reports.j2"),
-    ),
+    ("_reports.j2", include_str!("../../prompts/_reports.j2")),
     ("_debate.j2", include_str!("../../prompts/_debate.j2")),
-    (
-        "_lessons.j2",
-        include_str!("../../prompts/_lessons.j2"),
-    ),
-    (
-        "technical.j2",
-        include_str!("../../prompts/technical.j2"),
-    ),
+    ("_lessons.j2", include_str!("../../prompts/_lessons.j2")),
+    ("technical.j2", include_str!("../../prompts/technical.j2")),
     (
         "fundamental.j2",
         include_str!("../../prompts/fundamental.j2"),
     ),
-    (
-        "sentiment.j2",
-        include_str!("../../prompts/sentiment.j2"),
-    ),
+    ("sentiment.j2", include_str!("../../prompts/sentiment.j2")),
     ("macro.j2", include_str!("../../prompts/macro.j2")),
     ("bull.j2", include_str!("../../prompts/bull.j2")),
     ("bear.j2", include_str!("../../prompts/bear.j2")),
@@ -49,10 +37,7 @@ const EMBEDDED: [(&str, &str); 16] = [
         "portfolio_manager.j2",
         include_str!("../../prompts/portfolio_manager.j2"),
     ),
-    (
-        "learning.j2",
-        include_str!("../../prompts/learning.j2"),
-    ),
+    ("learning.j2", include_str!("../../prompts/learning.j2")),
 ];
 
 /// A rendered prompt: the system and user messages, and the template's version.

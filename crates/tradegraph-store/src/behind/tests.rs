@@ -306,3 +306,21 @@ async fn a_restart_with_the_clock_stepped_back_still_replaces_records() {
         "the later write replaced the earlier"
     );
 }
+
+/// `spilled` counts what a flush put in the spill file by the time the flush returns (the
+/// worker runs on another thread of the runtime; before, it replied first and counted after).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spilled_is_counted_when_a_flush_returns() {
+    for round in 0..100 {
+        let sink = Arc::new(FlakySink::default());
+        sink.down.store(true, Ordering::SeqCst);
+        let wb = WriteBehind::start(sink, config(scratch(&format!("flush-count-{round}"))))
+            .await
+            .unwrap();
+        wb.record_decision(&decision(0)).await.unwrap();
+        wb.record_decision(&decision(1)).await.unwrap();
+        wb.flush().await.unwrap();
+        assert_eq!(wb.spilled(), 2, "round {round}");
+        wb.shutdown().await;
+    }
+}

@@ -92,6 +92,8 @@ impl<S: RecordSink> Worker<S> {
                 Msg::Record(r) => records.push(r),
                 Msg::Flush(reply) => {
                     let result = self.write(std::mem::take(&mut records)).await;
+                    // What waits in the spill file is counted before the flush returns.
+                    self.publish();
                     let _ = reply.send(result);
                 }
                 Msg::Shutdown(reply) => shutdown = Some(reply),
@@ -275,6 +277,7 @@ impl<S: RecordSink> Worker<S> {
                 Msg::Record(r) => records.push(r),
                 Msg::Flush(reply) => {
                     let result = self.spill_records(std::mem::take(&mut records)).await;
+                    self.publish();
                     let _ = reply.send(result);
                 }
                 // Handled by the main loop once the drain returns.
