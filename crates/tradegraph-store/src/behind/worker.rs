@@ -277,7 +277,11 @@ impl<S: RecordSink> Worker<S> {
                 Msg::Record(r) => records.push(r),
                 Msg::Flush(reply) => {
                     let result = self.spill_records(std::mem::take(&mut records)).await;
-                    self.publish();
+                    // Counted before the flush returns, but "nothing spilled" only once the
+                    // file is emptied (the drain says it after the reset).
+                    if self.spill.pending() > 0 {
+                        self.publish();
+                    }
                     let _ = reply.send(result);
                 }
                 // Handled by the main loop once the drain returns.
