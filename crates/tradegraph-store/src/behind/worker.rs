@@ -83,6 +83,15 @@ impl<S: RecordSink> Worker<S> {
         crate::metrics::write_behind_depth(self.rx.len(), total);
     }
 
+    /// [`publish`](Self::publish) during a drain: "nothing spilled" is said only once the
+    /// file is emptied (the drain says it after the reset), never between the last commit and
+    /// the reset.
+    fn publish_while_draining(&self) {
+        if self.spill.pending() > 0 {
+            self.publish();
+        }
+    }
+
     /// Handles messages in order; returns the shutdown request, if one came.
     async fn handle(&mut self, msgs: Vec<Msg>) -> Option<oneshot::Sender<()>> {
         let mut records = Vec::new();
@@ -239,11 +248,7 @@ impl<S: RecordSink> Worker<S> {
                 return;
             }
             self.drained += records.len() as u64;
-            // "Nothing spilled" is said only once the file is emptied (below), never between
-            // the last commit and the reset.
-            if self.spill.pending() > 0 {
-                self.publish();
-            }
+            self.publish_while_draining();
             self.take_in_new_records().await;
         }
         if let Err(e) = self.spill.reset().await {
@@ -277,11 +282,8 @@ impl<S: RecordSink> Worker<S> {
                 Msg::Record(r) => records.push(r),
                 Msg::Flush(reply) => {
                     let result = self.spill_records(std::mem::take(&mut records)).await;
-                    // Counted before the flush returns, but "nothing spilled" only once the
-                    // file is emptied (the drain says it after the reset).
-                    if self.spill.pending() > 0 {
-                        self.publish();
-                    }
+                    // Counted before the flush returns.
+                    self.publish_while_draining();
                     let _ = reply.send(result);
                 }
                 // Handled by the main loop once the drain returns.
