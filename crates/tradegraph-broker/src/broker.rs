@@ -1,6 +1,6 @@
 //! The [`Broker`] trait: what execution needs from any venue, paper or live.
 
-use crate::{BrokerError, PriceEvent};
+use crate::{Amendment, BrokerError, PriceEvent};
 use async_trait::async_trait;
 use std::sync::Arc;
 use tradegraph_core::order::{ClientOrderId, Fill, Order, OrderRequest};
@@ -21,12 +21,24 @@ use tradegraph_core::Symbol;
 /// - **Fills are numbered.** Every fill has a `seq` one above the previous; [`fills_since`]
 ///   returns those after a cursor, so a consumer that remembers the last `seq` it saw never
 ///   misses or repeats one.
+/// - **Amend in place or not at all.** [`amend`] changes a working order's quantity or prices
+///   and returns it as it now works, under the **same client order id** (the journal's intent
+///   stays the one record of it): the paper broker and Kite modify the order itself; Binance
+///   spot replaces it atomically (`cancelReplace`) and the replacement takes over the id, so
+///   [`order`] answers the order that works now. A broker that cannot amend says
+///   [`BrokerError::Unsupported`] (the default); a refused amendment changes nothing.
+/// - **Reconnections are counted.** A venue's broker counts each time it re-established its
+///   link for order updates ([`reconnections`]); the engine reconciles its state with the
+///   venue's whenever the count moves. A broker with no such link keeps `0`.
 /// - **Market data goes to every broker.** An engine passes each market event to
 ///   [`on_market`]; a broker that simulates fills (the paper broker) matches its working orders
 ///   against it, a venue's broker ignores it (the default) because the venue matches them.
 ///
 /// [`fills_since`]: Broker::fills_since
 /// [`on_market`]: Broker::on_market
+/// [`amend`]: Broker::amend
+/// [`order`]: Broker::order
+/// [`reconnections`]: Broker::reconnections
 ///
 /// ```
 /// use tradegraph_broker::{Broker, PaperBroker, PaperConfig};
@@ -64,6 +76,30 @@ pub trait Broker: Send + Sync {
     /// Cancels a working order; returns it as it ends.
     async fn cancel(&self, client_id: &ClientOrderId) -> Result<Order, BrokerError>;
 
+    /// Changes a working order (see [`Amendment`]); returns it as it now works.
+    ///
+    /// # Errors
+    /// [`BrokerError::Unsupported`] from a broker that cannot amend (the default);
+    /// [`BrokerError::UnknownOrder`] or [`BrokerError::NotCancellable`] when the order is not
+    /// working.
+    async fn amend(
+        &self,
+        client_id: &ClientOrderId,
+        amendment: Amendment,
+    ) -> Result<Order, BrokerError> {
+        let _ = (client_id, amendment);
+        Err(BrokerError::Unsupported {
+            broker: self.name().to_owned(),
+            what: "amend an order",
+        })
+    }
+
+    /// How many times the broker re-established its link for order updates since it started
+    /// (`0` for a broker without one, such as the paper broker).
+    fn reconnections(&self) -> u64 {
+        0
+    }
+
     /// The order with this client order id, if any.
     async fn order(&self, client_id: &ClientOrderId) -> Result<Option<Order>, BrokerError>;
 
@@ -87,22 +123,35 @@ pub trait Broker: Send + Sync {
     }
 }
 
-/// A broker behind a smart pointer is a broker: every method forwards.
+/// A broker that forwards every method to what it dereferences to (`**self`), except
+/// [`Broker::is_live`], which each use states: a smart pointer forwards it (`forward`), the
+/// live opt-in ([`Live`](crate::live::Live)) says `true`.
 macro_rules! forward_broker {
-    ($($pointer:ident),*) => {$(
+    (pointers: $($pointer:ident),*) => {$(
+        $crate::broker::forward_broker!(@impl [B: Broker + ?Sized] $pointer<B>, forward);
+    )*};
+    (@live $this:ident forward) => { (**$this).is_live() };
+    (@live $this:ident true) => { true };
+    (@impl [$($generics:tt)*] $ty:ty, $live:tt) => {
         #[async_trait]
-        impl<B: Broker + ?Sized> Broker for $pointer<B> {
+        impl<$($generics)*> Broker for $ty {
+            fn is_live(&self) -> bool {
+                $crate::broker::forward_broker!(@live self $live)
+            }
             fn name(&self) -> &str {
                 (**self).name()
-            }
-            fn is_live(&self) -> bool {
-                (**self).is_live()
             }
             async fn submit(&self, request: OrderRequest) -> Result<Order, BrokerError> {
                 (**self).submit(request).await
             }
             async fn cancel(&self, client_id: &ClientOrderId) -> Result<Order, BrokerError> {
                 (**self).cancel(client_id).await
+            }
+            async fn amend(&self, client_id: &ClientOrderId, amendment: Amendment) -> Result<Order, BrokerError> {
+                (**self).amend(client_id, amendment).await
+            }
+            fn reconnections(&self) -> u64 {
+                (**self).reconnections()
             }
             async fn order(&self, client_id: &ClientOrderId) -> Result<Option<Order>, BrokerError> {
                 (**self).order(client_id).await
@@ -123,7 +172,9 @@ macro_rules! forward_broker {
                 (**self).on_market(symbol, event)
             }
         }
-    )*};
+    };
 }
 
-forward_broker!(Arc, Box);
+forward_broker!(pointers: Arc, Box);
+
+pub(crate) use forward_broker;

@@ -1,5 +1,6 @@
 //! Errors of brokers.
 
+use crate::live::VenueReason;
 use tradegraph_core::order::{ClientOrderId, OrderStatus};
 use tradegraph_core::{CoreError, Price, Symbol};
 
@@ -30,6 +31,15 @@ pub enum BrokerError {
         /// Its status.
         status: OrderStatus,
     },
+    /// The order cannot be amended: it is no longer working, or the change does not fit it;
+    /// nothing changed.
+    #[error("order {client_id} cannot be amended: {reason}")]
+    NotAmendable {
+        /// The order.
+        client_id: ClientOrderId,
+        /// Why.
+        reason: String,
+    },
     /// A configuration value that cannot work.
     #[error("broker configuration: {0}")]
     Config(String),
@@ -40,13 +50,23 @@ pub enum BrokerError {
     /// The broker's state is unusable because a thread panicked while changing it.
     #[error("the {0} broker's state was poisoned by a panic; restart it")]
     Poisoned(&'static str),
-    /// A live venue failed (timeout, HTTP or exchange error).
+    /// A venue failed a request (unreachable, rate limited, credentials refused, ...): nothing
+    /// was placed by this call, or its outcome is unknown until the order is queried
+    /// ([`VenueReason::Unavailable`]).
     #[error("{venue}: {reason}")]
     Venue {
-        /// Which broker.
+        /// Which broker: `binance`, `kite`, `paper`.
         venue: String,
-        /// What happened.
-        reason: String,
+        /// Why, typed.
+        reason: VenueReason,
+    },
+    /// The broker does not do this (e.g. amending an order at a venue without that call).
+    #[error("the {broker} broker cannot {what}")]
+    Unsupported {
+        /// Which broker.
+        broker: String,
+        /// What was asked.
+        what: &'static str,
     },
     /// The order's intent could not be written durably before sending it, so it was not sent
     /// (an order that could not be reconciled after a crash must never go out).

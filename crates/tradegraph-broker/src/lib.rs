@@ -8,14 +8,15 @@
 //!
 //! | feature | default | what |
 //! |---|---|---|
-//! | `binance` | – | Binance spot broker (planned, see [`live`]) |
-//! | `kite` | – | Zerodha Kite broker (planned, see [`live`]) |
+//! | `binance` | – | Binance spot broker, `live::binance` (see [`live`]) |
+//! | `kite` | – | Zerodha Kite Connect broker, `live::kite` (see [`live`]) |
 //!
 //! The domain types (orders, fills, positions, the account) live in
 //! [`tradegraph_core`]; the [risk guard](tradegraph_core::risk) decides what reaches a broker.
 //! Live, paper and backtest share the same code: only the broker (and the clock and the feed)
 //! differ.
 
+mod amend;
 mod broker;
 mod error;
 mod event;
@@ -23,6 +24,7 @@ pub mod live;
 pub mod metrics;
 pub mod paper;
 
+pub use amend::Amendment;
 pub use broker::Broker;
 pub use error::BrokerError;
 pub use event::PriceEvent;

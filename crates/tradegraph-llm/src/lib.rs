@@ -20,7 +20,6 @@ pub mod ollama;
 #[cfg(feature = "openai")]
 pub mod openai;
 pub mod provider;
-mod secret;
 pub mod structured;
 mod types;
 
@@ -30,7 +29,7 @@ pub use error::{ErrorKind, FailedAttempt, LlmError};
 #[cfg(feature = "http")]
 pub use http::{http_client_builder, MAX_RESPONSE_BYTES};
 pub use provider::{Provider, SchemaMode, ScriptedProvider};
-pub use secret::Secret;
 pub use structured::{extract_json, PreparedSchema, Repair, RepairPolicy, Structured, Violation};
+pub use tradegraph_core::redact::Secret;
 pub use tradegraph_core::redact::{url as redact_url, MIN_SECRET_CHARS};
 pub use types::{Content, FinishReason, Message, Request, Response, Role, Usage};

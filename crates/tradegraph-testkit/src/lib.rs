@@ -1,6 +1,9 @@
 //! Checks the tradegraph crates share in their tests. A dev-dependency only, never published:
 //! nothing here is part of a crate users build on.
 
+#[cfg(feature = "venues")]
+pub mod venue;
+
 /// Asserts that every metric in `all` (name, Prometheus type, label names: each crate's
 /// `metrics::ALL`) follows the Prometheus naming conventions the crates keep: named
 /// `<prefix>...` in `snake_case`; a counter ends `_total`; a histogram ends with its unit

@@ -18,24 +18,34 @@
 //! assert!(broker.is_live());
 //! ```
 //!
-//! # Where the live adapters go
+//! # The venues
 //!
-//! Each venue is a module behind its cargo feature, implementing [`Broker`] and taking the token
-//! in its constructor, so that it cannot exist without the opt-in:
+//! Each venue is a module behind its cargo feature, implementing [`Broker`] on the shared
+//! [`venue`] layer (signed HTTP with masked logs, a body cap and no redirects, rate limits,
+//! the order book that numbers fills, the order-update stream with polling while it is down).
+//! Its only constructor (`connect`) takes the [`LiveTradingEnabled`] token and returns the
+//! broker inside [`Live`], so that no venue broker exists without the opt-in:
 //!
 //! | module | feature | venue |
 //! |---|---|---|
-//! | `live::binance` | `binance` | Binance spot REST + user data stream (`newClientOrderId` = our client order id) |
-//! | `live::kite` | `kite` | Zerodha Kite Connect orders and postbacks (`tag` = our client order id) |
+//! | `live::binance` | `binance` | Binance spot REST and user data stream (`newClientOrderId` = our client order id) |
+//! | `live::kite` | `kite` | Zerodha Kite Connect orders, GTT and order updates (`tag` = our client order id) |
 //!
-//! Neither is implemented yet.
-// #[cfg(feature = "binance")]
-// pub mod binance;
-// #[cfg(feature = "kite")]
-// pub mod kite;
+//! Refusals and failures are typed: [`VenueReason`].
+#[cfg(feature = "binance")]
+pub mod binance;
+#[cfg(feature = "kite")]
+pub mod kite;
+mod reason;
+#[cfg(feature = "venue")]
+pub mod venue;
 
-use crate::{Broker, BrokerError, PriceEvent};
+pub use reason::VenueReason;
+
+use crate::broker::forward_broker;
+use crate::{Amendment, Broker, BrokerError, PriceEvent};
 use async_trait::async_trait;
+use std::ops::Deref;
 use tradegraph_core::order::{ClientOrderId, Fill, Order, OrderRequest};
 use tradegraph_core::position::{Account, Position};
 use tradegraph_core::Symbol;
@@ -78,36 +88,11 @@ impl<B: Broker> Live<B> {
     }
 }
 
-#[async_trait]
-impl<B: Broker> Broker for Live<B> {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-    fn is_live(&self) -> bool {
-        true
-    }
-    async fn submit(&self, request: OrderRequest) -> Result<Order, BrokerError> {
-        self.inner.submit(request).await
-    }
-    async fn cancel(&self, client_id: &ClientOrderId) -> Result<Order, BrokerError> {
-        self.inner.cancel(client_id).await
-    }
-    async fn order(&self, client_id: &ClientOrderId) -> Result<Option<Order>, BrokerError> {
-        self.inner.order(client_id).await
-    }
-    async fn open_orders(&self) -> Result<Vec<Order>, BrokerError> {
-        self.inner.open_orders().await
-    }
-    async fn positions(&self) -> Result<Vec<Position>, BrokerError> {
-        self.inner.positions().await
-    }
-    async fn account(&self) -> Result<Account, BrokerError> {
-        self.inner.account().await
-    }
-    async fn fills_since(&self, after: u64) -> Result<Vec<Fill>, BrokerError> {
-        self.inner.fills_since(after).await
-    }
-    fn on_market(&self, symbol: &Symbol, event: PriceEvent<'_>) -> Result<Vec<Fill>, BrokerError> {
-        self.inner.on_market(symbol, event)
+impl<B> Deref for Live<B> {
+    type Target = B;
+    fn deref(&self) -> &B {
+        &self.inner
     }
 }
+
+forward_broker!(@impl [B: Broker] Live<B>, true);

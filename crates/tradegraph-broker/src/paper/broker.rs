@@ -1,7 +1,7 @@
 //! [`PaperBroker`]: the engine behind a mutex, as an async [`Broker`].
 
 use super::{PaperConfig, PaperEngine, PaperSnapshot};
-use crate::{Broker, BrokerError, PriceEvent};
+use crate::{Amendment, Broker, BrokerError, PriceEvent};
 use async_trait::async_trait;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -184,6 +184,19 @@ impl Broker for PaperBroker {
     async fn cancel(&self, client_id: &ClientOrderId) -> Result<Order, BrokerError> {
         let mut engine = self.lock()?;
         let result = engine.cancel(client_id);
+        if result.is_ok() {
+            self.changed();
+        }
+        result
+    }
+
+    async fn amend(
+        &self,
+        client_id: &ClientOrderId,
+        amendment: Amendment,
+    ) -> Result<Order, BrokerError> {
+        let mut engine = self.lock()?;
+        let result = engine.amend(client_id, amendment);
         if result.is_ok() {
             self.changed();
         }

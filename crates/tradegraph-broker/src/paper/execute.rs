@@ -61,7 +61,7 @@ impl PaperEngine {
             quantity = quantity.min(held.abs());
         } else if let Err(problem) = self.leverage_check(request, price, held) {
             let status = if order.status == OrderStatus::Pending {
-                crate::metrics::refused("leverage");
+                crate::metrics::refused(crate::metrics::PAPER, "leverage");
                 OrderStatus::Rejected
             } else {
                 OrderStatus::Cancelled
@@ -92,9 +92,9 @@ impl PaperEngine {
         let has_exits = request.exits.is_some();
         let cut = updated.status == OrderStatus::PartiallyFilled && request.reduce_only;
         let filled = updated.status == OrderStatus::Filled;
-        crate::metrics::filled(&fill);
+        crate::metrics::filled(crate::metrics::PAPER, &fill);
         if updated.status != order.status {
-            crate::metrics::order_status(&updated);
+            crate::metrics::order_status(crate::metrics::PAPER, &updated);
         }
         *self.order_mut(index)? = updated;
         tracing::debug!(client_id = %fill.client_id, side = %fill.side, quantity = %fill.quantity, price = %fill.price, fee = %fill.fee, "paper fill");

@@ -8,6 +8,7 @@
 //!
 #![doc = include_str!("fills.md")]
 
+mod amend;
 mod broker;
 mod compact;
 mod config;

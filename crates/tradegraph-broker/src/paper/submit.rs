@@ -46,7 +46,7 @@ impl PaperEngine {
         }
         let (Some(quote), None) = (quote, refusal.as_ref()) else {
             let (label, reason) = refusal.unwrap_or(("no_price", "no price yet".into()));
-            crate::metrics::refused(label);
+            crate::metrics::refused(crate::metrics::PAPER, label);
             tracing::debug!(client_id = %request.client_id, %reason, "paper order rejected");
             self.end(index, OrderStatus::Rejected, reason)?;
             return self.order_at(index);
@@ -119,7 +119,11 @@ impl PaperEngine {
 
     /// Why a venue would refuse `request` now, if it would: the reason's metric label and the
     /// message.
-    fn refusal(&self, request: &OrderRequest, market: &Market) -> Option<(&'static str, String)> {
+    pub(super) fn refusal(
+        &self,
+        request: &OrderRequest,
+        market: &Market,
+    ) -> Option<(&'static str, String)> {
         let instrument = &market.instrument;
         let (lot, tick) = (instrument.lot_size, instrument.tick_size);
         let on_grid = |what: &str, p: Price| -> Option<String> {
@@ -312,7 +316,7 @@ impl PaperEngine {
         let now = self.now;
         let order = self.order_mut(index)?;
         order.transition(OrderStatus::Open, now)?;
-        crate::metrics::order_status(order);
+        crate::metrics::order_status(crate::metrics::PAPER, order);
         self.working.push(index);
         Ok(())
     }
@@ -327,7 +331,7 @@ impl PaperEngine {
         let now = self.now;
         let order = self.order_mut(index)?;
         order.close(status, reason, now)?;
-        crate::metrics::order_status(order);
+        crate::metrics::order_status(crate::metrics::PAPER, order);
         self.working.retain(|i| *i != index);
         Ok(())
     }
@@ -371,6 +375,9 @@ pub(super) fn market_price(side: OrderSide, quote: &Quote) -> Price {
 fn lost(index: usize) -> BrokerError {
     BrokerError::Venue {
         venue: "paper".into(),
-        reason: format!("internal bookkeeping error: no order at index {index}"),
+        reason: crate::live::VenueReason::Other {
+            code: "bookkeeping".into(),
+            message: format!("internal bookkeeping error: no order at index {index}"),
+        },
     }
 }

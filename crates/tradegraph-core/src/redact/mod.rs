@@ -7,6 +7,7 @@
 //!
 //! | function | hides |
 //! |---|---|
+//! | [`Secret`] | (a type) a key or token: `***` in `Debug` and `Display`, not `Serialize`, [`Secret::redact`] hides it and its partial echoes in a text |
 //! | [`url`] | `user:password@` and the values of credential parameters of one URL |
 //! | [`urls_in`] | the same in every `scheme://...` URL of a message |
 //! | [`secret`] | one known secret wherever it appears in a text |
@@ -19,9 +20,11 @@
 //! assert_eq!(redact::secret("bad key k3y-0123456789", "k3y-0123456789"), "bad key ***");
 //! ```
 
+mod key;
 mod secret;
 mod url;
 
+pub use key::Secret;
 pub use secret::{secret, MIN_SECRET_CHARS};
 pub use url::{credential_name, url, urls_in};
 

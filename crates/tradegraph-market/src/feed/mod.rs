@@ -13,8 +13,8 @@ pub mod record;
 pub mod replay;
 mod sanity;
 pub mod synthetic;
-#[cfg(any(feature = "binance", feature = "kite"))]
-mod tls;
+#[cfg(any(feature = "binance", feature = "kite", feature = "news"))]
+pub mod tls;
 
 pub use backoff::Backoff;
 pub use sanity::check_prices;

@@ -2,12 +2,13 @@
 
 use super::http::Http;
 use super::json::{ItemError, Obj};
-use super::{filter, ApiKey, NewsError, NewsItem, NewsQuery, NewsSource};
+use super::{filter, NewsError, NewsItem, NewsQuery, NewsSource};
 use crate::{Clock, SystemClock};
 use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use tradegraph_core::redact::Secret;
 use tradegraph_core::Timestamp;
 
 /// Article text longer than this is cut for [`NewsItem::summary`].
@@ -45,7 +46,7 @@ impl EodhdNews {
     pub const DEFAULT_BASE_URL: &'static str = "https://eodhd.com/api";
 
     /// A client for `key`, at [`Self::DEFAULT_BASE_URL`], 10 s timeout, on the system clock.
-    pub fn new(key: impl Into<ApiKey>) -> Result<Self, NewsError> {
+    pub fn new(key: impl Into<Secret>) -> Result<Self, NewsError> {
         Ok(Self {
             http: Http::new("eodhd", Self::DEFAULT_BASE_URL, key.into(), "api_token")?,
             symbol: None,

@@ -2,12 +2,13 @@
 
 use super::http::Http;
 use super::json::{ItemError, Obj};
-use super::{filter, ApiKey, NewsError, NewsItem, NewsQuery, NewsSource};
+use super::{filter, NewsError, NewsItem, NewsQuery, NewsSource};
 use crate::{Clock, SystemClock};
 use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use tradegraph_core::redact::Secret;
 use tradegraph_core::Timestamp;
 
 /// Finnhub's market news by category (`crypto` unless set; `general`, `forex`, `merger`).
@@ -42,7 +43,7 @@ impl FinnhubNews {
 
     /// A client for `key`, at [`Self::DEFAULT_BASE_URL`], 10 s timeout, category `crypto`, on
     /// the system clock.
-    pub fn new(key: impl Into<ApiKey>) -> Result<Self, NewsError> {
+    pub fn new(key: impl Into<Secret>) -> Result<Self, NewsError> {
         Ok(Self {
             http: Http::new("finnhub", Self::DEFAULT_BASE_URL, key.into(), "token")?,
             category: "crypto".to_owned(),

@@ -2,13 +2,13 @@
 //! mapping, redaction.
 
 use super::json::kind;
-use super::{ApiKey, NewsError};
+use super::NewsError;
 use reqwest::header::{HeaderValue, ACCEPT, LOCATION, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
 use serde_json::Value;
-use std::sync::Arc;
 use std::time::Duration;
 use tracing::Instrument;
+use tradegraph_core::redact::Secret;
 
 /// The timeout of every call unless set.
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -39,7 +39,7 @@ pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 pub(crate) struct Http {
     pub(crate) provider: &'static str,
     base: Url,
-    key: ApiKey,
+    key: Secret,
     /// The query parameter that carries the key (`token`, `api_token`).
     key_param: &'static str,
     pub(crate) timeout: Duration,
@@ -50,7 +50,7 @@ impl Http {
     pub(crate) fn new(
         provider: &'static str,
         base: &str,
-        key: ApiKey,
+        key: Secret,
         key_param: &'static str,
     ) -> Result<Self, NewsError> {
         Ok(Self {
@@ -251,30 +251,22 @@ fn parse_base(provider: &str, base: &str) -> Result<Url, NewsError> {
     }
     if url.query().is_some() || !url.username().is_empty() || url.password().is_some() {
         return Err(NewsError::Config(format!(
-            "{provider}: base URL `{}` must carry no query string or credentials (pass the key as an ApiKey)",
+            "{provider}: base URL `{}` must carry no query string or credentials (the API key is its own setting: FINNHUB_API_KEY or EODHD_API_KEY)",
             shown()
         )));
     }
     Ok(url)
 }
 
-/// An HTTP/1.1 client on rustls with the Mozilla roots, using the process's default crypto
-/// provider if one is installed and ring otherwise (it installs nothing process-wide).
+/// An HTTP/1.1 client on the market connections' TLS configuration
+/// ([`tls_config`](crate::feed::tls::tls_config): rustls, `ring`, the Mozilla roots).
 ///
 /// It follows no redirects: reqwest's default policy would resend the request, key included in
 /// its query string, to whatever host a 3xx names (a moved host keeps the query), so a 3xx is
 /// returned as it is and becomes [`NewsError::Redirect`].
 fn client() -> Result<reqwest::Client, NewsError> {
-    let provider = rustls::crypto::CryptoProvider::get_default()
-        .cloned()
-        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| NewsError::Config(format!("TLS: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let tls = crate::feed::tls::tls_config("news").map_err(|e| NewsError::Config(e.to_string()))?;
+    let mut tls = (*tls).clone();
     tls.alpn_protocols = vec![b"http/1.1".to_vec()];
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
@@ -329,7 +321,7 @@ mod tests {
 
     #[test]
     fn snippets_redact_the_key() {
-        let http = Http::new("x", "http://127.0.0.1:1", ApiKey::new("k3y"), "token").unwrap();
+        let http = Http::new("x", "http://127.0.0.1:1", Secret::new("k3y"), "token").unwrap();
         assert_eq!(http.snippet("bad  token k3y\n"), "bad token ***");
     }
 }

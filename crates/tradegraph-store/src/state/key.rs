@@ -10,7 +10,7 @@ use tradegraph_core::Symbol;
 /// ```
 /// use tradegraph_store::StatePart;
 /// assert_eq!(StatePart::KillSwitch.as_str(), "kill_switch");
-/// assert_eq!(StatePart::ALL.len(), 9);
+/// assert_eq!(StatePart::ALL.len(), 10);
 /// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -34,11 +34,14 @@ pub enum StatePart {
     Approvals,
     /// The model calls, tokens and cost by day, agent and provider.
     LlmUsage,
+    /// The last reconciliation with the venue and the `reducing` hold it put the bot in (only
+    /// exits, stops and closes go on until a person confirms).
+    Reconciliation,
 }
 
 impl StatePart {
     /// Every part, in declaration order.
-    pub const ALL: [StatePart; 9] = [
+    pub const ALL: [StatePart; 10] = [
         Self::Guard,
         Self::KillSwitch,
         Self::Learner,
@@ -48,6 +51,7 @@ impl StatePart {
         Self::Pause,
         Self::Approvals,
         Self::LlmUsage,
+        Self::Reconciliation,
     ];
 
     /// The name used in keys, documents and files (`guard`, `kill_switch`, ...).
@@ -62,6 +66,7 @@ impl StatePart {
             Self::Pause => "pause",
             Self::Approvals => "approvals",
             Self::LlmUsage => "llm_usage",
+            Self::Reconciliation => "reconciliation",
         }
     }
 }

@@ -26,7 +26,8 @@ use tradegraph_store::Stores;
 
 /// The settings of `run` and `backtest` from their flags, the environment and the working
 /// directory, with their notices written to `err`; the exit code when they cannot be had.
-/// Live trading is refused here, before anything connects.
+/// Live trading (`TRADEGRAPH_LIVE=1` and `live = true`) with paper-only settings or without
+/// the venue's keys is refused here, before anything connects, each refusal naming the setting.
 pub(super) fn settings(
     command: &str,
     flags: &crate::config::Flags,
@@ -48,13 +49,18 @@ pub(super) fn settings(
         let _ = writeln!(err, "note: {notice}");
     }
     if settings.live {
-        let _ = writeln!(
-            err,
-            "{command}: live trading is not available in this version: tradegraph has no Binance or \
-             Kite order adapter yet, so a bot only trades on paper. Unset TRADEGRAPH_LIVE or `live` \
-             in the configuration to run on paper."
-        );
-        return Err(super::EXIT_USAGE);
+        let refused = super::live::refusals(&settings);
+        for why in &refused {
+            let _ = writeln!(err, "{command}: live trading refused: {why}");
+        }
+        if !refused.is_empty() {
+            let _ = writeln!(
+                err,
+                "{command}: fix the settings above, or unset TRADEGRAPH_LIVE or `live` in the \
+                 configuration to run on paper."
+            );
+            return Err(super::EXIT_USAGE);
+        }
     }
     Ok(settings)
 }
@@ -284,10 +290,10 @@ async fn drive_feed(
     adapt: impl FnOnce(Feed) -> Feed,
     on_start: OnStart<'_>,
 ) -> Result<BotSummary, Box<dyn Error>> {
-    let broker = paper_broker(&bot)?;
     let symbol = bot.instrument.symbol.clone();
     match &settings.feed {
         FeedSettings::Replay { path } => {
+            let broker = paper_broker(&bot)?;
             let clock = SimulatedClock::default();
             let replay = Replay::new(ReplayConfig {
                 clock: clock.clone(),
@@ -305,6 +311,7 @@ async fn drive_feed(
             .await
         }
         FeedSettings::Synthetic { seed } => {
+            let broker = paper_broker(&bot)?;
             let start = Timestamp::from_datetime(chrono::Utc::now());
             let config = SyntheticConfig::for_instrument(&bot.instrument, *seed).with_start(start);
             let clock = SimulatedClock::new(start);
@@ -326,16 +333,7 @@ async fn drive_feed(
             let mut config = tradegraph_market::feed::binance::BinanceConfig::new(symbol.as_str());
             config.url = ws_url.clone();
             let feed = tradegraph_market::feed::binance::BinanceFeed::new(config, clock)?.stream();
-            go(
-                bot,
-                SystemClock,
-                adapt(feed),
-                broker,
-                shutdown,
-                on_cycle,
-                on_start,
-            )
-            .await
+            on_venue(settings, bot, adapt(feed), shutdown, on_cycle, on_start).await
         }
         FeedSettings::Kite {
             ws_url,
@@ -350,18 +348,46 @@ async fn drive_feed(
                 KiteConfig::new(api_key.expose(), access_token.expose(), tokens.clone());
             config.url = ws_url.clone();
             let feed = KiteFeed::new(config, clock)?.stream();
-            go(
-                bot,
-                SystemClock,
-                adapt(feed),
-                broker,
-                shutdown,
-                on_cycle,
-                on_start,
-            )
-            .await
+            on_venue(settings, bot, adapt(feed), shutdown, on_cycle, on_start).await
         }
     }
+}
+
+/// A bot on a venue's live feed: with the paper broker, or (live trading asked for and
+/// allowed) with the venue's broker, after a banner.
+async fn on_venue(
+    settings: &Settings,
+    bot: BotConfig,
+    feed: Feed,
+    shutdown: impl Future<Output = ()>,
+    on_cycle: impl FnMut(&TradingState),
+    on_start: OnStart<'_>,
+) -> Result<BotSummary, Box<dyn Error>> {
+    use super::live::{banner, connect, LiveBroker};
+    if !settings.live {
+        let broker = paper_broker(&bot)?;
+        return go(bot, SystemClock, feed, broker, shutdown, on_cycle, on_start).await;
+    }
+    // `settings` refused paper-only settings (a memory state among them) before this.
+    let (broker, venue) = connect(settings, &bot.stores).await?;
+    match broker {
+        LiveBroker::Binance(broker) => {
+            say_live(&banner(&broker, &venue, settings).await);
+            go(bot, SystemClock, feed, broker, shutdown, on_cycle, on_start).await
+        }
+        LiveBroker::Kite(broker) => {
+            say_live(&banner(&broker, &venue, settings).await);
+            go(bot, SystemClock, feed, broker, shutdown, on_cycle, on_start).await
+        }
+    }
+}
+
+/// Writes the live banner to stderr itself: no log filter hides it and no log format mangles
+/// it.
+fn say_live(banner: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{banner}");
+    let _ = err.flush();
 }
 
 async fn go<C, F, B>(

@@ -8,9 +8,12 @@
 
 mod backtest;
 mod bot;
+mod bot_ctl;
 mod config;
 mod data;
 mod graph;
+mod kite;
+mod live;
 pub mod log;
 mod prompts;
 mod providers;
@@ -47,10 +50,16 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run a paper bot for one instrument until stopped (SIGINT or SIGTERM).
+    /// Run a bot for one instrument (paper unless live trading is asked for) until stopped (SIGINT or SIGTERM).
     ///
     /// The feed is live (binance, kite), replayed (a file of one-minute bars or a recording)
-    /// or synthetic; the broker is the paper broker. Candles close on the exchange's time, each
+    /// or synthetic; the broker is the paper broker, or the venue's (Binance spot, Kite) with
+    /// TRADEGRAPH_LIVE=1, `live = true` under [bot], the venue's keys (BINANCE_API_KEY and
+    /// BINANCE_API_SECRET; KITE_API_KEY and KITE_ACCESS_TOKEN or the token of `tradegraph kite
+    /// login`), its live feed and a state that survives a restart; a live bot prints a banner
+    /// (venue, masked key, balances, limits) and reconciles with the venue at start and after
+    /// every reconnection, holding entries on a discrepancy until a person confirms
+    /// (`tradegraph bot confirm-reconciliation`). Candles close on the exchange's time, each
     /// close of the decision timeframe runs a decision cycle of the graph, and a line per cycle
     /// is printed. What the bot must not forget (the guard's halt, the kill switch, the learner,
     /// the open trade, the paper account, order intents) is saved to the configured store as it
@@ -98,6 +107,12 @@ enum Command {
     /// A bot's stores: write the records MongoDB refused to it again.
     #[command(subcommand)]
     Store(store::StoreCommand),
+    /// A running bot, over its HTTP API: its status, and confirming a reconciliation.
+    #[command(subcommand)]
+    Bot(bot_ctl::BotCommand),
+    /// Zerodha Kite: log in for the day's access token.
+    #[command(subcommand)]
+    Kite(kite::KiteCommand),
 }
 
 /// Runs the command line `args` (the program name first), writing results to `out` and
@@ -146,5 +161,7 @@ where
         Command::Prompts(command) => prompts::run(command, out, err),
         Command::Providers(command) => providers::run(command, out, err),
         Command::Store(command) => store::run(command, out, err),
+        Command::Bot(command) => bot_ctl::run(command, out, err),
+        Command::Kite(command) => kite::run(command, out, err),
     }
 }

@@ -84,8 +84,13 @@ async fn serve_bot(
     bot.config.events = Some(hub.sender());
     writeln!(
         out,
-        "{}: paper trading {} on the {} feed with {} {:?}; a decision every {}",
+        "{}: {} {} on the {} feed with {} {:?}; a decision every {}",
         settings.name,
+        if settings.live {
+            "LIVE trading (real orders at the venue)"
+        } else {
+            "paper trading"
+        },
         settings.instrument.symbol,
         settings.feed.kind().as_str(),
         settings.cash,

@@ -16,14 +16,16 @@
 //! | `TRADEGRAPH_INSTRUMENT` | `bot.instrument` (not from `.env.<name>`) |
 //! | `TRADEGRAPH_FEED`, `TRADEGRAPH_DATA` | `bot.feed`, `bot.data` |
 //! | `TRADEGRAPH_LISTEN` | `bot.listen`: the address of the bot's HTTP service |
-//! | `TRADEGRAPH_LIVE` | `1` with `live = true` in `[bot]`: real orders (refused in this version: no venue broker yet) |
+//! | `TRADEGRAPH_LIVE` | `1` with `live = true` in `[bot]`: real orders at the venue (with its keys, a live feed and a durable state store; a banner shows the account and limits at start) |
 //! | `TRADEGRAPH_API_TOKEN` | the bearer token of the HTTP service's control endpoints (generated and printed once when unset) |
 //! | `TRADEGRAPH_PROMPTS_DIR` | `graph.prompts_dir` |
 //! | `TRADEGRAPH_LLM_BUDGET_USD` | `llm.budget_usd` |
 //! | `TRADEGRAPH_DASHBOARD_PEERS` | `dashboard.peers`: the bots the overview page lists, `host:port,host:port` |
 //! | `REDIS_URL`, `MONGODB_URI` | `stores.redis_url`, `stores.mongodb_uri` |
 //! | `BINANCE_WS_URL`, `BINANCE_API_URL`, `BINANCE_API_KEY`, `BINANCE_API_SECRET` | `[feeds.binance]` |
-//! | `KITE_WS_URL`, `KITE_API_URL`, `KITE_API_KEY`, `KITE_ACCESS_TOKEN` | `[feeds.kite]` |
+//! | `BINANCE_WS_API_URL` | `feeds.binance.ws_api_url`: live trading's user data stream (Binance's or the testnet's, following `BINANCE_API_URL`, unless set) |
+//! | `KITE_WS_URL`, `KITE_API_URL`, `KITE_API_KEY`, `KITE_ACCESS_TOKEN` | `[feeds.kite]` (the access token falls back to the day's token of `tradegraph kite login` in `live.data_dir`) |
+//! | `BINANCE_RESERVED_BASE`, `KITE_PRODUCT`, `TRADEGRAPH_DATA_DIR` | `live.binance_reserved_base`, `live.kite_product`, `live.data_dir` |
 
 mod dotenv;
 mod error;
@@ -40,9 +42,10 @@ pub use error::ConfigError;
 pub use flags::{FeedKind, Flags, LogArgs, LogFormat};
 pub use origin::{Origin, Origins};
 pub use resolve::{
-    API_TOKEN_VAR, CONFIG_VAR, DATA_VAR, DEFAULT_CONFIG_FILE, FEED_VAR, INSTRUMENT_VAR, LISTEN_VAR,
-    LIVE_VAR, LLM_BUDGET_VAR, PROMPTS_DIR_VAR,
+    API_TOKEN_VAR, BINANCE_RESERVED_BASE_VAR, CONFIG_VAR, DATA_DIR_VAR, DATA_VAR,
+    DEFAULT_CONFIG_FILE, FEED_VAR, INSTRUMENT_VAR, KITE_PRODUCT_VAR, LISTEN_VAR, LIVE_VAR,
+    LLM_BUDGET_VAR, PROMPTS_DIR_VAR,
 };
 pub use resolve::{DASHBOARD_PEERS_VAR, DEFAULT_DASHBOARD_PEERS};
-pub use settings::{FeedSettings, GraphSource, Settings, Venue};
+pub use settings::{FeedSettings, GraphSource, LiveSettings, Settings, Venue};
 pub use show::ShowFormat;

@@ -56,6 +56,8 @@ pub struct Settings {
     pub llm_budget_usd: Option<Decimal>,
     /// Real orders: only when `TRADEGRAPH_LIVE=1` and `live = true` in the file.
     pub live: bool,
+    /// What live trading needs besides the feed's keys (`[live]`).
+    pub live_trading: LiveSettings,
     /// The address of the bot's HTTP service (`--listen`, `TRADEGRAPH_LISTEN`).
     pub listen: SocketAddr,
     /// The bearer token of the HTTP service's control endpoints (`TRADEGRAPH_API_TOKEN`; when
@@ -77,6 +79,30 @@ pub struct Settings {
     pub notices: Vec<String>,
     /// Where every value came from, by its key in the configuration file.
     pub origins: Origins,
+}
+
+/// `[live]`: what live trading needs besides the feed's keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LiveSettings {
+    /// Base-asset holdings in the Binance account that are not the bot's (`binance_reserved_base`,
+    /// `BINANCE_RESERVED_BASE`; 0): the broker's position is the base balance minus this.
+    pub binance_reserved_base: Decimal,
+    /// Kite's product (`kite_product`, `KITE_PRODUCT`): MIS (intraday, the default) or NRML.
+    pub kite_product: tradegraph_broker::live::kite::KiteProduct,
+    /// Where `tradegraph kite login` keeps the day's access token (`data_dir`,
+    /// `TRADEGRAPH_DATA_DIR`; `data` in the working directory): read when `KITE_ACCESS_TOKEN`
+    /// is not set.
+    pub data_dir: PathBuf,
+}
+
+impl Settings {
+    /// Whether the bot's state (its order intents with it) survives a restart: kept in
+    /// MongoDB, Redis or a state file, not in memory only. Live trading needs it.
+    pub fn state_is_durable(&self) -> bool {
+        let s = &self.stores;
+        s.mongodb_uri.is_some() || s.redis_url.is_some() || s.state_file.is_some()
+    }
 }
 
 /// Where an instrument's live data and orders go.
@@ -122,6 +148,10 @@ pub enum FeedSettings {
         ws_url: String,
         /// The REST endpoint.
         api_url: String,
+        /// The WebSocket API of live trading's user data stream (`BINANCE_WS_API_URL`,
+        /// `[feeds.binance] ws_api_url`; unset, Binance's own or the testnet's, following
+        /// `api_url`; `None` when `api_url` is neither and it is not set).
+        ws_api_url: Option<String>,
         /// `BINANCE_API_KEY`, for live orders.
         api_key: Option<Secret>,
         /// `BINANCE_API_SECRET`, for live orders.
@@ -162,12 +192,14 @@ impl fmt::Debug for FeedSettings {
             Self::Binance {
                 ws_url,
                 api_url,
+                ws_api_url,
                 api_key,
                 api_secret,
             } => f
                 .debug_struct("Binance")
                 .field("ws_url", &redact(ws_url))
                 .field("api_url", &redact(api_url))
+                .field("ws_api_url", &ws_api_url.as_deref().map(redact))
                 .field("api_key", api_key)
                 .field("api_secret", api_secret)
                 .finish(),
@@ -239,6 +271,7 @@ impl fmt::Debug for Settings {
             .field("llm", &LlmDebug(&self.llm))
             .field("llm_budget_usd", &self.llm_budget_usd)
             .field("live", &self.live)
+            .field("live_trading", &self.live_trading)
             .field("listen", &self.listen)
             .field("api_token", &self.api_token)
             .field("dashboard_peers", &self.dashboard_peers)

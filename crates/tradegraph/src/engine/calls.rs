@@ -111,7 +111,9 @@ mod tests {
     fn down() -> Result<(), BrokerError> {
         Err(BrokerError::Venue {
             venue: "binance".into(),
-            reason: "HTTP 503 from the venue".into(),
+            reason: tradegraph_broker::live::VenueReason::Unavailable(
+                "HTTP 503 from the venue".into(),
+            ),
         })
     }
 
@@ -132,7 +134,9 @@ mod tests {
         let (failing, said) = standing(&calls.now(), start, start, QUIET, true);
         assert_eq!(failing, CheckState::Failing);
         assert!(
-            said.contains("3 failed call(s) in a row, the last: binance: HTTP 503"),
+            said.contains(
+                "3 failed call(s) in a row, the last: binance: the venue is unavailable: HTTP 503"
+            ),
             "{said}"
         );
         let refused: Result<(), _> = Err(BrokerError::UnknownOrder(

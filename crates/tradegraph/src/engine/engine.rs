@@ -4,6 +4,7 @@ use super::control::{gate_execution, BotHandle, Gate, Ops};
 use super::journal::{reconcile, Execution, Journal, Reconciled};
 use super::ledger::TradeLedger;
 use super::observe::{wall_now, BotStatus, EquityCurve, Observer};
+use super::reconcile::{ReconcileTrigger, Reconciliation, SharedHold};
 use super::state::{BotState, KillSwitchState, PauseState, Sequence};
 use super::summary::BotSummary;
 use super::tell::Seen;
@@ -62,6 +63,18 @@ pub struct Engine<C, F, B> {
     pub(super) ops: Ops,
     /// What the status reports of the feed and the stores.
     pub(super) seen: Seen,
+    /// The last reconciliation with the broker and its hold (saved).
+    pub(super) reconciliation: SharedHold,
+    /// Whether [`reconciliation`](Self::reconciliation) is saved as it is now.
+    pub(super) reconciliation_saved: bool,
+    /// The broker's reconnection count at the last reconciliation.
+    pub(super) reconnections: u64,
+    /// The kill switch is engaged and its work at the broker is not done yet (orders still
+    /// work, or a position is still open): tried again each second.
+    pub(super) kill_pending: bool,
+    /// When the kill switch's unfinished work is tried again, and what its last try came to
+    /// (`None`: at once). Boxed: the engine is held inline in its callers' futures.
+    pub(super) kill_retry: Option<Box<super::control::KillRetry>>,
 }
 
 impl<C, F, B> Engine<C, F, B>
@@ -148,6 +161,13 @@ where
         if paused {
             tracing::warn!(%symbol, "new entries are paused (restored): the bot only reduces");
         }
+        let reconciliation = state
+            .load::<Reconciliation>(StatePart::Reconciliation)
+            .await?
+            .unwrap_or_default();
+        if reconciliation.held {
+            tracing::warn!(%symbol, "reconciliation holds the bot (restored): entries are refused until a person confirms");
+        }
         let market = MarketNow::new(shared_clock.clone()).max_verdict_age(config.max_verdict_age);
         let desk = Desk::new(broker.clone())
             .with_guard(guard)
@@ -158,7 +178,8 @@ where
         let mut brain = config.brain.clone();
         brain.rules.timeframe = config.decision_every;
         let approval = config.approval.is_required() && config.mode == Mode::Service;
-        let gate = Gate::new(paused, approval);
+        let reconciliation = SharedHold::new(reconciliation);
+        let gate = Gate::new(paused, approval, reconciliation.flag());
         let mut kinds = registry(&brain, &desk);
         gate_execution(&mut kinds, &desk, &gate);
         let graph = yaml::load_str(&config.graph_yaml, &config.graph_origin, &kinds)?;
@@ -205,6 +226,7 @@ where
             .map(|d| d.as_str().to_owned());
         status.last_decision_at = sequence.last_cycle_at;
         status.pending_approvals = ops.views();
+        status.reconciliation = reconciliation.get().clone();
         let observer = Observer::new(config.events.clone(), status);
         let mut engine = Self {
             clock,
@@ -228,12 +250,22 @@ where
             equity: EquityCurve::new(),
             ops,
             seen: Seen::default(),
+            reconciliation,
+            reconciliation_saved: true,
+            reconnections: 0,
+            kill_pending: saved_kill,
+            kill_retry: None,
             config,
         };
         engine.check_ledger().await?;
         // fills the ledger has not read yet (the bot stopped between a fill and saving it)
         engine.read_fills(None).await?;
         engine.record_settled_at_start().await;
+        if engine.config.mode == Mode::Service {
+            // the bot must not trade before it knows the broker and it agree
+            engine.reconnections = engine.broker.reconnections();
+            engine.reconcile_venue(ReconcileTrigger::Start).await?;
+        }
         engine.refresh_status();
         Ok(engine)
     }
@@ -293,10 +325,17 @@ where
         self.save_ledger().await
     }
 
-    /// The kill switch: engaged, the guard lets no entry through and closes open positions at
-    /// the next cycle. Its state is saved as it changes and restored at start.
+    /// The kill switch: engaged, the guard lets no entry through; engaging it through a
+    /// [`Command`](super::Command) (or restoring it engaged at start) cancels every working
+    /// order at the broker and closes the open position at once, and a close that failed is
+    /// tried again at each cycle. Its state is saved as it changes and restored at start.
     pub fn kill_switch(&self) -> &KillSwitch {
         &self.kill_switch
+    }
+
+    /// The last reconciliation with the broker, and whether it holds the bot in `reducing`.
+    pub fn reconciliation(&self) -> &Reconciliation {
+        self.reconciliation.get()
     }
 
     /// What the start-up reconciliation found.

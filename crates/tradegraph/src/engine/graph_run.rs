@@ -153,7 +153,8 @@ where
         envelope: super::control::Envelope,
     ) -> Result<(), EngineError> {
         if envelope.command.is_switch() {
-            return self.switch(envelope).await;
+            // the kill switch's cancels and close wait for the cycle to end
+            return self.switch(envelope, false).await;
         }
         match self.ops.deferred.push(envelope) {
             Deferral::Queued => Ok(()),

@@ -19,13 +19,16 @@ use super::EngineError;
 use async_trait::async_trait;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use tradegraph_broker::{Broker, BrokerError, PaperBroker, PriceEvent};
+use tradegraph_broker::{Amendment, Broker, BrokerError, PaperBroker, PriceEvent};
 use tradegraph_core::order::{ClientOrderId, DecisionId, Fill, Order, OrderRequest};
 use tradegraph_core::position::{Account, Position};
 use tradegraph_core::risk::NotRepeated;
 use tradegraph_core::Symbol;
 use tradegraph_market::Clock;
 use tradegraph_store::{IntentLog, IntentRecord, IntentStatus, Saved, StatePart};
+
+/// The saved revision of a broker state not saved yet (no broker's revision reaches it).
+const UNSAVED: u64 = u64::MAX;
 
 /// A broker the engine can drive: the [`Broker`] contract, plus the broker's own state when
 /// the bot keeps it. The paper broker's account lives in the bot's store; a venue keeps its
@@ -60,6 +63,16 @@ pub trait Execution: Broker + 'static {
     /// finished ones (see `PaperEngine::compact`).
     fn kept_orders(&self) -> Option<Vec<Order>> {
         None
+    }
+
+    /// The order `client_id` as the broker tracks it itself, without asking the venue (`None`:
+    /// not tracked; [`Broker::order`] asks). Reconciliation tells an exit's parent from it
+    /// first, so that many fills do not become many requests to a venue. By default, from
+    /// [`kept_orders`](Self::kept_orders).
+    fn tracked_order(&self, client_id: &ClientOrderId) -> Option<Order> {
+        self.kept_orders()?
+            .into_iter()
+            .find(|o| o.request.client_id == *client_id)
     }
 
     /// Whether the broker let go of the finished order `client_id` (known, never placed
@@ -164,9 +177,15 @@ impl<B: Execution> Journal<B> {
         state: Arc<BotState>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        let saved_revision = AtomicU64::new(inner.revision());
-        // At start the broker is as saved (restored, or fresh with no fills).
-        let saved_fills = AtomicU64::new(inner.last_fill_seq().unwrap_or(u64::MAX));
+        // A broker whose state the bot keeps may have moved since that state was saved (a venue
+        // broker resumes and catches up as it connects, before the engine starts): nothing
+        // counts as saved until the first save, so the ledger reads no fill before it.
+        let (saved_revision, saved_fills) = match inner.last_fill_seq() {
+            Some(_) => (UNSAVED, 0),
+            None => (inner.revision(), u64::MAX),
+        };
+        let (saved_revision, saved_fills) =
+            (AtomicU64::new(saved_revision), AtomicU64::new(saved_fills));
         Self {
             inner,
             intents,
@@ -348,6 +367,22 @@ impl<B: Execution> Broker for Journal<B> {
             tracing::error!(%client_id, error = %e, "the broker's state was not saved after a cancel");
         }
         Ok(order)
+    }
+
+    async fn amend(
+        &self,
+        client_id: &ClientOrderId,
+        amendment: Amendment,
+    ) -> Result<Order, BrokerError> {
+        let order = self.seen(self.inner.amend(client_id, amendment).await)?;
+        if let Err(e) = self.save_broker().await {
+            tracing::error!(%client_id, error = %e, "the broker's state was not saved after an amendment");
+        }
+        Ok(order)
+    }
+
+    fn reconnections(&self) -> u64 {
+        self.inner.reconnections()
     }
 
     async fn order(&self, client_id: &ClientOrderId) -> Result<Option<Order>, BrokerError> {
@@ -580,6 +615,50 @@ mod tests {
                 "3 failed call(s) in a row, the last: the paper broker's state was poisoned"
             ),
             "{said}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_amendment_goes_through_to_the_broker_and_is_counted_as_a_call() {
+        let btc = Instrument::btc_usdt();
+        let paper =
+            PaperBroker::new(PaperConfig::new(btc.clone(), Decimal::from(100_000))).unwrap();
+        let tick = Tick::new(Timestamp::EPOCH, Decimal::from(40_000), Decimal::ONE);
+        paper.on_tick(&btc.symbol, &tick).unwrap();
+        let journal = journal(Arc::new(paper), Arc::new(MemoryState::new()));
+        journal.begin(DecisionId::new("d1"));
+        let id = ClientOrderId::new("tg-test-limit").unwrap();
+        let limit = OrderRequest::limit(
+            id.clone(),
+            btc.symbol.clone(),
+            OrderSide::Buy,
+            Decimal::new(1, 2),
+            Decimal::from(39_000),
+        );
+        journal.submit(limit).await.unwrap();
+        let before = journal.calls().now().answered;
+        let moved = journal
+            .amend(&id, Amendment::price(Decimal::from(39_500)))
+            .await
+            .unwrap();
+        assert_eq!(
+            moved.request.kind.limit_price(),
+            Some(Decimal::from(39_500))
+        );
+        let at_broker = journal.inner().order(&id).await.unwrap().unwrap();
+        assert_eq!(
+            at_broker.request.kind.limit_price(),
+            Some(Decimal::from(39_500))
+        );
+        assert_ne!(
+            journal.calls().now().answered,
+            before,
+            "the amendment reached the broker"
+        );
+        assert_eq!(
+            journal.reconnections(),
+            0,
+            "the paper broker has no link to lose"
         );
     }
 

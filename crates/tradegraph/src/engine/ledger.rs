@@ -145,6 +145,11 @@ impl TradeLedger {
         self.open.as_ref().map(|t| self.record(t))
     }
 
+    /// The open trade's position, signed (negative short); zero when no trade is open.
+    pub fn open_position(&self) -> Decimal {
+        self.open.as_ref().map_or(Decimal::ZERO, |t| t.position)
+    }
+
     /// Remembers what the agents knew when `client_id` was sent, for the trade it may open.
     pub fn expect(&mut self, client_id: ClientOrderId, context: EntryContext) {
         self.contexts.retain(|(id, _)| *id != client_id);

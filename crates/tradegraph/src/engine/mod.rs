@@ -19,7 +19,10 @@
 //!    ledger, the paper account, the decision sequence) is saved to the store as it changes
 //!    and restored by [`Engine::start`] ([`Mode::Service`]).
 //! 5. **Order intents** are written before an order goes to the broker and reconciled by client
-//!    order id at start ([`Journal`]), so no order is placed twice, whatever crashes when.
+//!    order id at start ([`Journal`]), so no order is placed twice, whatever crashes when. Then
+//!    the broker's working orders, positions, account and fills are compared with the bot's
+//!    own state, at start and after every reconnection of a venue broker
+//!    ([`Reconciliation`]): what disagrees holds the bot in `reducing` until a person confirms.
 //! 6. **Operators** act through a [`BotHandle`] ([`Engine::handle`]): [`Command`]s (the kill
 //!    switch, pausing entries, closing the position, cancelling orders, approving or rejecting
 //!    an entry that waits, see [`Approval`]) are carried out inside the loop, so the engine stays
@@ -41,12 +44,14 @@ mod graph_run;
 mod journal;
 mod ledger;
 mod observe;
+mod reconcile;
 mod record;
 mod report;
 mod run;
 mod state;
 mod summary;
 mod tell;
+mod venue;
 
 pub use backtest::{backtest, paper_broker};
 pub use config::{BotConfig, Mode, FEED_STALE_AFTER};
@@ -61,6 +66,7 @@ pub use observe::{
     EquityCurve, FeedState, FeedStatus, FillEvent, HealthChange, HealthReport, OrderEvent,
     Severity, TradeClosedEvent, Trading,
 };
+pub use reconcile::{Discrepancy, ReconcileReport, ReconcileTrigger, Reconciliation};
 pub use report::{bars_per_year, describe_cycle, summary_text};
 pub(crate) use state::BotState;
 pub use state::{KillSwitchState, PauseState, Sequence};

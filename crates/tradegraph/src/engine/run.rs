@@ -86,6 +86,13 @@ where
                 Box::pin(self.on_command(envelope, on_cycle)).await?;
                 continue;
             }
+            // The kill switch engaged during a cycle, restored engaged at start, or not done at
+            // its last try (once a second: the timer wakes the loop).
+            if self.kill_due() {
+                Box::pin(self.kill_at_venue()).await?;
+                self.read_fills(None).await?;
+                continue;
+            }
             let expiry = self.next_expiry();
             let event = tokio::select! {
                 biased;
@@ -149,6 +156,10 @@ where
         }
         self.save_kill_switch().await?;
         self.save_pause().await?;
+        if !self.reconciliation_saved {
+            self.save_reconciliation().await?;
+        }
+        self.on_reconnections().await?;
         self.refresh_status();
         let Some(l) = *last else { return Ok(()) };
         let quiet = l.arrived.elapsed();
@@ -236,6 +247,10 @@ where
             _ => None,
         };
         if let Some((price_event, price)) = price {
+            if self.desk.market().price().is_none() && self.kill_pending {
+                // The kill switch's close waited for a price: it is tried at once.
+                self.kill_retry = None;
+            }
             self.desk.market().set_price(price);
             match self.broker.on_market(&symbol, price_event) {
                 Ok(fills) if !fills.is_empty() => filled = true,

@@ -57,6 +57,9 @@ where
                 )),
             );
         }
+        if let Some(reason) = self.reconciliation.get().reason() {
+            return (Trading::Reducing, Some(reason));
+        }
         if self.ops.gate.paused.load(Ordering::SeqCst) {
             return (
                 Trading::Reducing,

@@ -48,6 +48,13 @@ struct RejectBody {
 #[serde(deny_unknown_fields)]
 struct Empty {}
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfirmBody {
+    /// The `last.at` of `GET /api/v1/reconciliation` the person read.
+    at: Option<tradegraph_core::Timestamp>,
+}
+
 /// Sends `command` from the request's peer and turns the reply into a response: 200 done,
 /// 404 no such approval, 409 refused (nothing changed), 429 too many commands wait, 502
 /// failed, 503 the bot stopped.
@@ -150,6 +157,21 @@ async fn reject(
     .await)
 }
 
+async fn confirm_reconciliation(
+    State(app): State<AppState>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let (from, bytes) = read(request).await?;
+    let b: ConfirmBody = body(&bytes)?;
+    let seen = b.at.ok_or_else(|| {
+        ApiError::bad_request(
+            "give {\"at\": \"<last.at of GET /api/v1/reconciliation>\"}: the reconciliation \
+             report you read and confirm (refused with 409 when a newer one holds the bot)",
+        )
+    })?;
+    Ok(send(&app, Command::ConfirmReconciliation { seen }, from).await)
+}
+
 /// The control routes, behind the token.
 pub(crate) fn routes(app: &AppState) -> Router<AppState> {
     Router::new()
@@ -159,5 +181,9 @@ pub(crate) fn routes(app: &AppState) -> Router<AppState> {
         .route("/api/v1/cancel-all", post(cancel_all))
         .route("/api/v1/approvals/{id}/approve", post(approve))
         .route("/api/v1/approvals/{id}/reject", post(reject))
+        .route(
+            "/api/v1/reconciliation/confirm",
+            post(confirm_reconciliation),
+        )
         .route_layer(from_fn_with_state(app.clone(), require_token))
 }

@@ -141,6 +141,77 @@ async fn the_kill_switch_forces_a_close() {
     check_trade_log(&run, "BTCUSDT", 1).await;
 }
 
+/// The guard's forced close (the kill switch engaged) is not sent while an earlier close of the
+/// position still works at the broker: two full-size closes would over-sell where the venue has
+/// no reduce-only.
+#[tokio::test]
+async fn a_forced_close_waits_while_an_earlier_close_still_works() {
+    use tradegraph_broker::Broker;
+    use tradegraph_core::order::{ClientOrderId, OrderRequest, OrderSide};
+    let stores = Stores::memory();
+    let instrument = btc_as(&unique("FC"));
+    let symbol = instrument.symbol.clone();
+    let config = config(
+        instrument,
+        ScriptedPm::cycles(Vec::new()),
+        RiskLimits::default(),
+        stores.clone(),
+        Mode::Backtest,
+    );
+    let broker = tradegraph::engine::paper_broker(&config).unwrap();
+    broker
+        .on_tick(
+            &symbol,
+            &tradegraph_core::Tick::new(
+                tradegraph_core::Timestamp::EPOCH,
+                Decimal::from(100),
+                Decimal::ONE,
+            ),
+        )
+        .unwrap();
+    let id = |s: &str| ClientOrderId::new(s).unwrap();
+    let entry = OrderRequest::market(id("fc-entry"), symbol.clone(), OrderSide::Buy, Decimal::ONE);
+    broker.submit(entry).await.unwrap();
+    // A close of the whole position, still working (a limit far above the market).
+    let close = OrderRequest::limit(
+        id("fc-close"),
+        symbol.clone(),
+        OrderSide::Sell,
+        Decimal::ONE,
+        Decimal::from(1_000),
+    )
+    .reduce_only();
+    assert!(!broker.submit(close).await.unwrap().status.is_terminal());
+    let data = bars_file(
+        &format!("{symbol}-forced"),
+        "2024-03-04T00:00:00Z",
+        &flat(100.0, 20),
+    );
+    let engine = start_on(config, &data, broker).await;
+    engine.kill_switch().engage();
+    let run = finish(engine, stores).await;
+    std::fs::remove_file(&data).ok();
+    let forced = run
+        .cycles
+        .iter()
+        .find(|c| c.verdict.as_ref().is_some_and(|v| v.is_forced_close()))
+        .expect("the guard forces a close");
+    assert!(
+        forced.orders.is_empty(),
+        "no second close: {:?}",
+        forced.orders
+    );
+    let sells: Vec<_> = run
+        .broker_fills
+        .iter()
+        .filter(|f| f.side == Side::Sell)
+        .collect();
+    assert!(
+        sells.is_empty(),
+        "nothing sold while the close works: {sells:?}"
+    );
+}
+
 /// The portfolio manager (scripted), the guard, execution and learning.
 const LEAN_GRAPH: &str = r#"
 name: lean

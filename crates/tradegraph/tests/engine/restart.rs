@@ -163,14 +163,21 @@ async fn the_open_trade_paper_account_learner_and_kill_switch_survive_a_restart(
             position
         );
         let run = finish(engine, stores.clone()).await;
-        // 00:15 to 00:45 are not decided again; 01:00 and 01:15 run, the kill switch closes.
+        // 00:15 to 00:45 are not decided again; 01:00 and 01:15 run. The kill switch, restored
+        // engaged, closed the position at the first price, before any cycle: the cycles have
+        // nothing left to close.
         let times: Vec<String> = run.cycles.iter().map(|c| c.as_of.to_string()).collect();
         assert_eq!(times, ["2024-03-04T01:00:00Z", "2024-03-04T01:15:00Z"]);
         let first_verdict = run.cycles[0].verdict.as_ref().unwrap();
         assert!(
-            first_verdict.is_forced_close(),
-            "{:?}",
+            !first_verdict.is_forced_close(),
+            "closed before the first cycle: {:?}",
             first_verdict.findings
+        );
+        let close = run.summary.fills.first().expect("the close's fill");
+        assert!(
+            close.ts < "2024-03-04T01:00:00Z".parse().unwrap(),
+            "closed at once, not at the next cycle: {close:?}"
         );
         assert!(flat_at_end(&run));
         assert_eq!(

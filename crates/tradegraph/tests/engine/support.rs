@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use tradegraph::engine::{paper_broker, BotConfig, BotSummary, Engine, Mode};
+use tradegraph::engine::{paper_broker, BotConfig, BotSummary, Engine, Execution, Mode};
 use tradegraph_agents::model::{ModelAnswer, ModelFailure, ReportModel};
 use tradegraph_agents::node::{Brain, DEFAULT_GRAPH};
 use tradegraph_agents::prompt::RenderedPrompt;
@@ -178,17 +178,26 @@ pub(crate) fn config(
     config
 }
 
-pub(crate) type TestEngine = Engine<SimulatedClock, Feed, PaperBroker>;
+pub(crate) type TestEngine<B = PaperBroker> = Engine<SimulatedClock, Feed, B>;
 
 /// The engine on a replay of `data`, with the paper broker.
 pub(crate) async fn start(config: BotConfig, data: &std::path::Path) -> TestEngine {
+    let broker = paper_broker(&config).unwrap();
+    start_on(config, data, broker).await
+}
+
+/// The engine on a replay of `data`, with `broker`.
+pub(crate) async fn start_on<B: Execution>(
+    config: BotConfig,
+    data: &std::path::Path,
+    broker: B,
+) -> TestEngine<B> {
     let clock = SimulatedClock::default();
     let replay = Replay::new(ReplayConfig {
         clock: clock.clone(),
         ..ReplayConfig::new(data.to_path_buf(), config.instrument.symbol.clone())
     })
     .unwrap();
-    let broker = paper_broker(&config).unwrap();
     Box::pin(Engine::start(config, clock, replay.stream(), broker))
         .await
         .unwrap()
@@ -203,7 +212,7 @@ pub(crate) struct Run {
 }
 
 /// Runs `engine` to the end of its data, keeping every cycle's state.
-pub(crate) async fn finish(engine: TestEngine, stores: Stores) -> Run {
+pub(crate) async fn finish<B: Execution>(engine: TestEngine<B>, stores: Stores) -> Run {
     let broker = engine.broker().inner().clone();
     let cycles = Arc::new(Mutex::new(Vec::new()));
     let sink = cycles.clone();

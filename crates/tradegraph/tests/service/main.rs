@@ -16,5 +16,7 @@ mod dashboard;
 mod dashboard_browser;
 mod harness;
 mod health;
+mod live_binance;
 mod read_api;
+mod reconcile;
 mod resume;

@@ -473,6 +473,8 @@ fn every_route_is_listed_and_every_listed_route_is_served(bot: &Served, index: &
         ("POST", "/api/v1/cancel-all"),
         ("POST", "/api/v1/approvals/{id}/approve"),
         ("POST", "/api/v1/approvals/{id}/reject"),
+        ("GET", "/api/v1/reconciliation"),
+        ("POST", "/api/v1/reconciliation/confirm"),
         ("GET", "/healthz"),
         ("GET", "/readyz"),
         ("GET", "/metrics"),

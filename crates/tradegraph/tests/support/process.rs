@@ -197,6 +197,12 @@ impl Bot {
         );
     }
 
+    /// SIGKILL: the bot dies at once and saves nothing more; what it left.
+    pub fn kill(mut self) -> Exited {
+        let _ = self.child.kill();
+        self.wait_exit(Duration::from_secs(15))
+    }
+
     /// SIGTERM, then the exit, which must be clean (code 0).
     pub fn stop_cleanly(self) -> Exited {
         self.terminate();

@@ -16,9 +16,9 @@ pub(super) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// Binance's frames are a few hundred bytes; anything near this is not a market message.
 const MAX_MESSAGE: usize = 1 << 20;
 
-/// The feed's TLS configuration (see [`websocket_tls`](crate::feed::tls::websocket_tls)).
+/// The feed's TLS configuration (see [`tls_config`](crate::feed::tls::tls_config)).
 pub(super) fn tls_config() -> Result<Arc<rustls::ClientConfig>, MarketError> {
-    crate::feed::tls::websocket_tls("binance")
+    crate::feed::tls::tls_config("binance")
 }
 
 /// Connects to `url`, giving up after `timeout`. The error says what failed.

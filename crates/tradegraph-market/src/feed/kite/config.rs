@@ -8,41 +8,7 @@ use std::time::Duration;
 use tradegraph_core::redact::{self, MIN_SECRET_CHARS};
 use tradegraph_core::Symbol;
 
-/// A credential. `Debug` and `Display` print `***`; only [`expose`](Self::expose) gives the
-/// text, and the feed uses it for nothing but the connection URL.
-///
-/// ```
-/// use tradegraph_market::feed::kite::Secret;
-/// let key = Secret::new("abc123");
-/// assert_eq!(format!("{key} {key:?}"), "*** ***");
-/// assert_eq!(key.expose(), "abc123");
-/// ```
-#[derive(Clone, PartialEq, Eq, Default)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a credential.
-    pub fn new(secret: impl Into<String>) -> Self {
-        Self(secret.into())
-    }
-
-    /// The credential itself. Do not log it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
+pub use tradegraph_core::redact::Secret;
 
 /// How much Kite sends per instrument.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

@@ -17,9 +17,9 @@ pub(super) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// A full-mode message for Kite's limit of 3000 instruments is about 560 KB.
 const MAX_MESSAGE: usize = 4 << 20;
 
-/// The feed's TLS configuration (see [`websocket_tls`](crate::feed::tls::websocket_tls)).
+/// The feed's TLS configuration (see [`tls_config`](crate::feed::tls::tls_config)).
 pub(super) fn tls_config() -> Result<Arc<rustls::ClientConfig>, MarketError> {
-    crate::feed::tls::websocket_tls("kite")
+    crate::feed::tls::tls_config("kite")
 }
 
 /// Connects, subscribes to the configured tokens and sets their mode, within the connect

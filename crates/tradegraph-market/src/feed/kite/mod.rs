@@ -29,6 +29,7 @@ mod convert;
 mod day;
 mod feed;
 mod frame;
+mod instruments;
 mod kind;
 mod packet;
 #[cfg(test)]
@@ -41,6 +42,10 @@ pub use control::{mode, subscribe, unsubscribe};
 pub use convert::Converter;
 pub use feed::KiteFeed;
 pub use frame::{split, FrameError, Message, Packets};
+pub use instruments::{
+    nearest_future, parse_instruments, read_instruments, BadInstrumentRow, InstrumentsDump,
+    KiteInstrument, INSTRUMENT_COLUMNS,
+};
 pub use kind::{price_scale, PacketKind, SEGMENT_INDICES};
 pub use packet::{Depth, KitePacket, Ohlc};
 pub use text::{parse_text, TextMessage};

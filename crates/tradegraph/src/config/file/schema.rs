@@ -28,6 +28,7 @@ pub(crate) struct FileDoc {
     pub(crate) dashboard: DashboardSection,
     pub(crate) health: HealthSection,
     pub(crate) alerts: AlertsSection,
+    pub(crate) live: LiveSection,
 }
 
 /// `[bot]`.
@@ -150,6 +151,20 @@ pub(crate) struct FeedsSection {
 pub(crate) struct BinanceSection {
     pub(crate) ws_url: Option<String>,
     pub(crate) api_url: Option<String>,
+    /// The WebSocket API of live trading's user data stream.
+    pub(crate) ws_api_url: Option<String>,
+}
+
+/// `[live]`: what live trading needs besides the feed's keys.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct LiveSection {
+    /// Base-asset holdings in the Binance account that are not the bot's.
+    pub(crate) binance_reserved_base: Option<Decimal>,
+    /// Kite's product: `MIS` (intraday) or `NRML`.
+    pub(crate) kite_product: Option<String>,
+    /// Where `tradegraph kite login` keeps the day's access token.
+    pub(crate) data_dir: Option<PathBuf>,
 }
 
 /// `[feeds.kite]`.

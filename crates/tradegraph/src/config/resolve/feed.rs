@@ -4,6 +4,8 @@ use super::{Resolver, DATA_VAR, FEED_VAR};
 use crate::config::instrument::Choice;
 use crate::config::{ConfigError, FeedKind, FeedSettings, Flags, Origin, Venue};
 use clap::ValueEnum;
+use std::path::Path;
+use tradegraph_broker::live::binance::{BINANCE_WS_API_URL, TESTNET_API_URL, TESTNET_WS_API_URL};
 use tradegraph_core::Symbol;
 use tradegraph_market::feed::binance::BinanceConfig;
 use tradegraph_market::feed::kite::KiteConfig;
@@ -19,6 +21,7 @@ pub(super) fn feed(
     r: &mut Resolver<'_>,
     flags: &Flags,
     choice: &Choice,
+    data_dir: &Path,
 ) -> Result<FeedSettings, ConfigError> {
     let cwd = r.cwd;
     let file_data = r.file_path(r.file.and_then(|f| f.doc.bot.data.as_deref()));
@@ -95,43 +98,70 @@ pub(super) fn feed(
             let seed = r.pick("bot.seed", None, None, |_| Err(String::new()), file, || 1)?;
             Ok(FeedSettings::Synthetic { seed })
         }
-        FeedKind::Binance => {
-            let (ws, api) = match r.file {
-                Some(f) => (
-                    f.doc.feeds.binance.ws_url.clone(),
-                    f.doc.feeds.binance.api_url.clone(),
-                ),
-                None => (None, None),
-            };
-            let text = |v: &str| Ok(v.to_owned());
-            let ws_url = r.pick(
-                "feeds.binance.ws_url",
-                None,
-                Some("BINANCE_WS_URL"),
-                text,
-                ws,
-                || BinanceConfig::DEFAULT_URL.to_owned(),
-            )?;
-            let api_url = r.pick(
-                "feeds.binance.api_url",
-                None,
-                Some("BINANCE_API_URL"),
-                text,
-                api,
-                || BINANCE_API_URL.to_owned(),
-            )?;
-            Ok(FeedSettings::Binance {
-                ws_url,
-                api_url,
-                api_key: r.secret("feeds.binance.api_key", "BINANCE_API_KEY"),
-                api_secret: r.secret("feeds.binance.api_secret", "BINANCE_API_SECRET"),
-            })
-        }
-        FeedKind::Kite => kite(r, choice),
+        FeedKind::Binance => binance(r),
+        FeedKind::Kite => kite(r, choice, data_dir),
     }
 }
 
-fn kite(r: &mut Resolver<'_>, choice: &Choice) -> Result<FeedSettings, ConfigError> {
+fn binance(r: &mut Resolver<'_>) -> Result<FeedSettings, ConfigError> {
+    let (ws, api, ws_api) = match r.file {
+        Some(f) => (
+            f.doc.feeds.binance.ws_url.clone(),
+            f.doc.feeds.binance.api_url.clone(),
+            f.doc.feeds.binance.ws_api_url.clone(),
+        ),
+        None => (None, None, None),
+    };
+    let text = |v: &str| Ok(v.to_owned());
+    let ws_url = r.pick(
+        "feeds.binance.ws_url",
+        None,
+        Some("BINANCE_WS_URL"),
+        text,
+        ws,
+        || BinanceConfig::DEFAULT_URL.to_owned(),
+    )?;
+    let api_url = r.pick(
+        "feeds.binance.api_url",
+        None,
+        Some("BINANCE_API_URL"),
+        text,
+        api,
+        || BINANCE_API_URL.to_owned(),
+    )?;
+    // The user data stream's WebSocket API follows the REST endpoint: Binance's own, or the
+    // testnet's; another (a local venue) names its own.
+    let ws_api_url = match r.pick_opt(
+        "feeds.binance.ws_api_url",
+        None,
+        Some("BINANCE_WS_API_URL"),
+        text,
+        ws_api,
+    )? {
+        Some(url) => Some(url),
+        None => {
+            r.origins.set("feeds.binance.ws_api_url", Origin::Default);
+            match api_url.trim_end_matches('/') {
+                BINANCE_API_URL => Some(BINANCE_WS_API_URL.to_owned()),
+                TESTNET_API_URL => Some(TESTNET_WS_API_URL.to_owned()),
+                _ => None,
+            }
+        }
+    };
+    Ok(FeedSettings::Binance {
+        ws_url,
+        api_url,
+        ws_api_url,
+        api_key: r.secret("feeds.binance.api_key", "BINANCE_API_KEY"),
+        api_secret: r.secret("feeds.binance.api_secret", "BINANCE_API_SECRET"),
+    })
+}
+
+fn kite(
+    r: &mut Resolver<'_>,
+    choice: &Choice,
+    data_dir: &Path,
+) -> Result<FeedSettings, ConfigError> {
     let (ws, api, pinned) = match r.file {
         Some(f) => (
             f.doc.feeds.kite.ws_url.clone(),
@@ -184,14 +214,24 @@ fn kite(r: &mut Resolver<'_>, choice: &Choice) -> Result<FeedSettings, ConfigErr
         }
     };
     let api_key = r.secret("feeds.kite.api_key", "KITE_API_KEY");
-    let access_token = r.secret("feeds.kite.access_token", "KITE_ACCESS_TOKEN");
+    // The day's token `tradegraph kite login` kept (in `[live] data_dir`) when none is set:
+    // the one place this fallback is made.
+    let access_token = r
+        .secret("feeds.kite.access_token", "KITE_ACCESS_TOKEN")
+        .or_else(|| {
+            let day = tradegraph_broker::live::kite::ist_today();
+            tradegraph_broker::live::kite::load_token(data_dir, &day).ok()
+        });
     let (Some(api_key), Some(access_token)) = (api_key, access_token) else {
         return Err(ConfigError::Invalid {
             key: "KITE_API_KEY, KITE_ACCESS_TOKEN".into(),
             origin: Origin::Default,
             message: format!(
-                "the kite feed needs both: set them in the environment or .env.{}",
-                choice.name
+                "the kite feed needs both: set them in the environment or .env.{} (or run \
+                 `tradegraph kite login` for the day's token, kept in {}: `[live] data_dir`, \
+                 TRADEGRAPH_DATA_DIR)",
+                choice.name,
+                data_dir.display()
             ),
         });
     };

@@ -5,10 +5,12 @@ mod alerts;
 mod dashboard;
 mod feed;
 mod health;
+mod live;
 mod llm;
 mod values;
 
 pub use dashboard::{DASHBOARD_PEERS_VAR, DEFAULT_DASHBOARD_PEERS};
+pub use live::{BINANCE_RESERVED_BASE_VAR, DATA_DIR_VAR, KITE_PRODUCT_VAR};
 
 use super::dotenv::EnvFile;
 use super::file::ConfigFile;
@@ -126,7 +128,8 @@ impl Settings {
             }
         }
         r.check_kite_tokens(&customs)?;
-        let feed = feed::feed(&mut r, flags, &choice)?;
+        let live_trading = r.live_trading()?;
+        let feed = feed::feed(&mut r, flags, &choice, &live_trading.data_dir)?;
         let llm = llm::llm(&mut r)?;
         let max_verdict_age = r.max_verdict_age()?;
         let approval = r.approval(max_verdict_age)?;
@@ -144,6 +147,7 @@ impl Settings {
             stores: r.stores(&name)?,
             llm_budget_usd: r.llm_budget()?,
             live: r.live()?,
+            live_trading,
             listen: r.listen(flags, &choice)?,
             dashboard_peers: r.dashboard_peers()?,
             health: r.health()?,

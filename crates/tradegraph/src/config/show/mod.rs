@@ -2,6 +2,7 @@
 
 mod alerts;
 mod health;
+mod live;
 mod render;
 
 use super::{FeedSettings, Origin, Settings};
@@ -97,6 +98,7 @@ impl Settings {
         out.push(self.stores_section());
         out.extend(self.llm_sections());
         out.extend(self.feed_section());
+        out.push(self.live_section());
         out.push(self.health_section());
         out.extend(self.alerts_sections());
         out.push(Section {
@@ -302,6 +304,7 @@ impl Settings {
             FeedSettings::Binance {
                 ws_url,
                 api_url,
+                ws_api_url,
                 api_key,
                 api_secret,
             } => {
@@ -311,6 +314,11 @@ impl Settings {
                     vec![
                         self.entry(s, "ws_url", Some(json!(redact(ws_url)))),
                         self.entry(s, "api_url", Some(json!(redact(api_url)))),
+                        self.entry(
+                            s,
+                            "ws_api_url",
+                            ws_api_url.as_deref().map(|u| json!(redact(u))),
+                        ),
                         self.entry(s, "api_key", masked(api_key.as_ref())),
                         self.entry(s, "api_secret", masked(api_secret.as_ref())),
                     ],

@@ -1,9 +1,12 @@
 //! Which attempt a close-all is: its client order id comes from the position and an attempt
 //! number, so a close that was rejected, cancelled or only partly filled can be tried again,
-//! while the same attempt is never sent twice (the order journal answers a known id).
+//! while the same attempt is never sent twice (the order journal answers a known id). And
+//! whether any close of the position still works at the broker ([`working_close`]): every
+//! close — an operator's close-all, the kill switch's, the guard's forced close — waits for it,
+//! so two full-size closes never work at once (a venue without reduce-only would over-sell).
 
 use crate::engine::journal::{Execution, Journal};
-use tradegraph_broker::BrokerError;
+use tradegraph_broker::{Broker, BrokerError};
 use tradegraph_core::order::{ClientOrderId, DecisionId, Leg};
 use tradegraph_core::Symbol;
 
@@ -27,6 +30,27 @@ pub(crate) fn close_decision(key: &str, attempt: u32) -> DecisionId {
     DecisionId::new(format!("close-all:{key}:{attempt}"))
 }
 
+/// A close still working at the broker for `symbol`: a reduce-only order that is not an exit
+/// attached to an entry (whoever sent it: close-all, the kill switch, the guard's forced close).
+///
+/// # Errors
+/// The broker's error when it cannot list its working orders.
+pub(crate) async fn working_close(
+    broker: &dyn Broker,
+    symbol: &Symbol,
+) -> Result<Option<ClientOrderId>, BrokerError> {
+    let working = broker.open_orders().await?;
+    Ok(working
+        .into_iter()
+        .find(|o| {
+            o.request.symbol == *symbol
+                && o.parent.is_none()
+                && o.request.reduce_only
+                && !o.status.is_terminal()
+        })
+        .map(|o| o.request.client_id))
+}
+
 /// The first attempt at closing `key` whose client order id neither the broker nor the order
 /// journal knows; an attempt still working at the broker stops the search.
 ///
@@ -37,7 +61,6 @@ pub(crate) async fn next_attempt<B: Execution>(
     symbol: &Symbol,
     key: &str,
 ) -> Result<CloseAttempt, BrokerError> {
-    use tradegraph_broker::Broker;
     for attempt in 0..MAX_ATTEMPTS {
         let decision = close_decision(key, attempt);
         let client_id = ClientOrderId::derive(symbol, &decision, Leg::Exit);
@@ -135,6 +158,34 @@ mod tests {
         assert_eq!(
             next(&journal, "t1").await,
             CloseAttempt::Next(close_decision("t1", 1))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_reduce_only_order_without_a_parent_is_a_working_close_an_exit_is_not() {
+        let journal = journal();
+        let symbol: Symbol = "BTCUSDT".into();
+        assert_eq!(working_close(&journal, &symbol).await.unwrap(), None);
+        let entry = OrderRequest::market(id("e", 0), symbol.clone(), OrderSide::Buy, Decimal::ONE)
+            .with_exits(tradegraph_core::order::Exits::stop(Decimal::from(30_000)));
+        journal.submit(entry).await.unwrap();
+        assert_eq!(
+            working_close(&journal, &symbol).await.unwrap(),
+            None,
+            "the stop-loss is an exit, not a close"
+        );
+        let close = OrderRequest::limit(
+            id("t1", 0),
+            symbol.clone(),
+            OrderSide::Sell,
+            Decimal::ONE,
+            Decimal::from(90_000),
+        )
+        .reduce_only();
+        journal.submit(close).await.unwrap();
+        assert_eq!(
+            working_close(&journal, &symbol).await.unwrap(),
+            Some(id("t1", 0))
         );
     }
 

@@ -16,8 +16,13 @@ use tradegraph_store::ActionOutcome;
 #[serde(tag = "command", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Command {
-    /// Engage (`true`) or release the kill switch: engaged, nothing is opened and open
-    /// positions are closed at the next cycle. Saved: it survives a restart.
+    /// Engage (`true`) or release the kill switch: engaged, nothing is opened and the working
+    /// entries are cancelled at the broker at once (after the decision cycle in flight, if
+    /// any); with `kill_switch_closes_positions` (the default) the open position is closed,
+    /// its exits cancelled only right before a close that can go now (no price yet, or the
+    /// guard refusing, keeps them); without it the exits are kept. What is not done yet is
+    /// tried again each second until nothing works and no position is left. The answer says
+    /// what was done. Saved: it survives a restart, and a restarted bot goes on with it.
     KillSwitch {
         /// Engage or release.
         engaged: bool,
@@ -49,12 +54,20 @@ pub enum Command {
         /// Why, for the record.
         reason: Option<String>,
     },
+    /// A person checked the discrepancies the last reconciliation with the broker found (see
+    /// [`Reconciliation`](crate::engine::Reconciliation)): the `reducing` hold ends and
+    /// entries are allowed again. Saved: it survives a restart. Refused when the last
+    /// reconciliation is not the one the person read (`seen`).
+    ConfirmReconciliation {
+        /// The `at` of the reconciliation report the person read.
+        seen: tradegraph_core::Timestamp,
+    },
 }
 
 impl Command {
     /// What the operator log calls it: `kill_switch.engage`, `kill_switch.release`,
     /// `entries.pause`, `entries.resume`, `positions.close_all`, `orders.cancel_all`,
-    /// `approval.approve`, `approval.reject`.
+    /// `approval.approve`, `approval.reject`, `reconciliation.confirm`.
     pub fn action(&self) -> &'static str {
         match self {
             Self::KillSwitch { engaged: true } => "kill_switch.engage",
@@ -65,6 +78,7 @@ impl Command {
             Self::CancelAll { .. } => "orders.cancel_all",
             Self::Approve { .. } => "approval.approve",
             Self::Reject { .. } => "approval.reject",
+            Self::ConfirmReconciliation { .. } => "reconciliation.confirm",
         }
     }
 

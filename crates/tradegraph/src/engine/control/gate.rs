@@ -1,12 +1,15 @@
 //! The operator's gate in front of execution: entries wait for approval (a graph interrupt)
-//! or are held back while the operator pauses them.
+//! or are held back while the operator pauses them or reconciliation holds the bot.
 
+use super::close::working_close;
 use async_trait::async_trait;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use tradegraph_agents::node::{Desk, ExecutionNode};
 use tradegraph_agents::state::TradingStateUpdate;
 use tradegraph_agents::TradingState;
+use tradegraph_broker::Broker;
+use tradegraph_core::order::IntentPurpose;
 use tradegraph_graph::yaml::{NoConfig, Registry};
 use tradegraph_graph::{Command, Node, NodeContext, NodeResult};
 
@@ -15,14 +18,19 @@ use tradegraph_graph::{Command, Node, NodeContext, NodeResult};
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Gate {
     pub(crate) paused: Arc<AtomicBool>,
+    /// Held by reconciliation until a person confirms: entries are refused like a pause. Read
+    /// only: [`SharedHold`](crate::engine::reconcile::SharedHold) sets it.
+    held: Arc<AtomicBool>,
     pub(crate) approval: bool,
     notes: Arc<Mutex<Vec<(String, String)>>>,
 }
 
 impl Gate {
-    pub(crate) fn new(paused: bool, approval: bool) -> Self {
+    /// A gate whose reconciliation hold is `held` (the flag of the engine's `SharedHold`).
+    pub(crate) fn new(paused: bool, approval: bool, held: Arc<AtomicBool>) -> Self {
         Self {
             paused: Arc::new(AtomicBool::new(paused)),
+            held,
             approval,
             notes: Arc::default(),
         }
@@ -48,16 +56,42 @@ impl Gate {
 /// The registry's `execution` kind with the gate in front: an entry (an order that opens or
 /// adds to a position) is held back while entries are paused, and waits for an operator when
 /// approval is required (the node interrupts the run; resumed, it reads the operator's answer
-/// and sends the order only if approved). Closes always go through.
+/// and sends the order only if approved). Closes always go through, except while an earlier
+/// close of the position still works at the broker (see [`working_close`]): the guard's forced
+/// close then waits for the next cycle rather than double the one working.
 struct GatedExecution {
     inner: ExecutionNode,
     gate: Gate,
+    broker: Arc<dyn Broker>,
 }
 
 #[async_trait]
 impl Node<TradingState> for GatedExecution {
     async fn run(&self, state: Arc<TradingState>, ctx: NodeContext) -> NodeResult<TradingState> {
         let entry = state.verdict.as_ref().and_then(|v| v.entry()).is_some();
+        let closes = state
+            .verdict
+            .as_ref()
+            .and_then(|v| v.intent.as_ref())
+            .is_some_and(|i| i.purpose == IntentPurpose::Close);
+        if closes {
+            let symbol = &state.instrument.symbol;
+            let decision = tradegraph_core::order::DecisionId::at(symbol, state.as_of);
+            match working_close(self.broker.as_ref(), symbol).await {
+                Ok(None) => {}
+                Ok(Some(working)) => {
+                    tracing::warn!(%symbol, %decision, %working, "close not sent: an earlier close of the position still works at the broker");
+                    self.gate
+                        .note(decision.as_str(), "an earlier close still works");
+                    return Ok(Command::update(TradingStateUpdate::default()));
+                }
+                Err(e) => {
+                    tracing::warn!(%symbol, %decision, error = %e, "close not sent: the broker's working orders cannot be read (a close may still work); tried again at the next cycle");
+                    self.gate.note(decision.as_str(), "working orders unknown");
+                    return Ok(Command::update(TradingStateUpdate::default()));
+                }
+            }
+        }
         if !entry {
             return self.inner.run(state, ctx).await;
         }
@@ -67,6 +101,11 @@ impl Node<TradingState> for GatedExecution {
         if self.gate.paused.load(Ordering::SeqCst) {
             tracing::info!(symbol = %state.instrument.symbol, %decision, "entry held back: new entries are paused by the operator");
             self.gate.note(decision.as_str(), "entries paused");
+            return hold();
+        }
+        if self.gate.held.load(Ordering::SeqCst) {
+            tracing::warn!(symbol = %state.instrument.symbol, %decision, "entry refused: reconciliation with the broker found discrepancies; a person must confirm");
+            self.gate.note(decision.as_str(), "held by reconciliation");
             return hold();
         }
         match ctx.resume_value() {
@@ -98,6 +137,7 @@ pub(crate) fn gate_execution(registry: &mut Registry<TradingState>, desk: &Desk,
         Ok(GatedExecution {
             inner: ExecutionNode::new(desk.clone()),
             gate: gate.clone(),
+            broker: desk.broker.clone(),
         })
     });
 }

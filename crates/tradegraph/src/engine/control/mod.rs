@@ -10,9 +10,11 @@
 mod approval;
 mod approve;
 mod close;
+mod closing;
 mod command;
 mod deferred;
 mod gate;
+mod kill;
 mod ops;
 
 pub use approval::{Approval, ApprovalView};
@@ -21,6 +23,7 @@ pub(crate) use command::Envelope;
 pub use command::{BotHandle, Command, Reply, ReplyKind};
 pub(crate) use deferred::{Deferral, Deferred, DEFERRED};
 pub(crate) use gate::{gate_execution, Gate};
+pub(crate) use kill::KillRetry;
 
 use super::state::BotState;
 use super::EngineError;

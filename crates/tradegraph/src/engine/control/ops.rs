@@ -1,18 +1,14 @@
 //! Carrying out operators' commands inside the engine's loop, and recording each.
 
-use super::close::{next_attempt, CloseAttempt};
 use super::{Command, Envelope, Reply, Resolution};
 use crate::engine::journal::Execution;
-use crate::engine::observe::{wall_now, BotEvent, OrderEvent};
+use crate::engine::observe::{wall_now, BotEvent};
 use crate::engine::state::PauseState;
 use crate::engine::{Engine, EngineError};
 use futures::Stream;
 use serde_json::json;
 use std::sync::atomic::Ordering;
 use tradegraph_agents::TradingState;
-use tradegraph_broker::Broker;
-use tradegraph_core::order::{Exits, IntentPurpose, OrderIntent, OrderSide, OrderStatus};
-use tradegraph_core::risk::{Action, RiskContext, Verdict, VerdictStatus};
 use tradegraph_market::{Clock, MarketEvent};
 use tradegraph_store::{OperatorAction, StatePart};
 
@@ -32,7 +28,7 @@ where
         on_cycle: &mut O,
     ) -> Result<(), EngineError> {
         if envelope.command.is_switch() {
-            return self.switch(envelope).await;
+            return self.switch(envelope, true).await;
         }
         if envelope.reply.is_closed() {
             // Its caller stopped waiting (the HTTP request timed out): not carried out.
@@ -58,6 +54,9 @@ where
                 let resolution = Resolution::Rejected(reason.clone());
                 Box::pin(self.resolve(id, resolution, by, on_cycle)).await?
             }
+            Command::ConfirmReconciliation { seen } => {
+                self.confirm_reconciliation(*seen, by).await?
+            }
             Command::KillSwitch { .. } | Command::PauseEntries { .. } => {
                 Reply::refused("a switch is carried out by `switch`")
             }
@@ -66,15 +65,44 @@ where
             .await
     }
 
-    /// Flips the kill switch or the pause, saves it, and answers.
-    pub(crate) async fn switch(&mut self, envelope: Envelope) -> Result<(), EngineError> {
+    /// Flips the kill switch or the pause, saves it, and answers. An engaged kill switch acts
+    /// at the broker now when `act_now` (between events), and the answer says what it did;
+    /// during a decision cycle it acts once the cycle ends, and the answer says so.
+    pub(crate) async fn switch(
+        &mut self,
+        envelope: Envelope,
+        act_now: bool,
+    ) -> Result<(), EngineError> {
         let Envelope {
             command,
             source,
             reply,
         } = envelope;
         let answer = match command {
-            Command::KillSwitch { engaged } => self.set_kill_switch(engaged).await?,
+            Command::KillSwitch { engaged } => {
+                let mut reply = self.set_kill_switch(engaged).await?;
+                if engaged && act_now {
+                    let tried = Box::pin(self.kill_at_venue()).await?;
+                    reply.message = format!(
+                        "the kill switch is engaged: nothing is opened; at the broker: {}",
+                        tried.said
+                    );
+                    reply.detail["at_broker"] = tried.detail;
+                    reply.detail["done"] = tried.done.into();
+                } else if engaged {
+                    reply.message = if self.config.risk_limits.kill_switch_closes_positions {
+                        "the kill switch is engaged: nothing is opened; the working orders are \
+                         cancelled and the position is closed at the broker after the decision \
+                         cycle in flight ends (the bot's log says what was done)"
+                    } else {
+                        "the kill switch is engaged: nothing is opened; the working entries are \
+                         cancelled at the broker after the decision cycle in flight ends, the \
+                         exits are kept (the bot's log says what was done)"
+                    }
+                    .to_owned();
+                }
+                reply
+            }
             Command::PauseEntries { paused } => self.set_paused(paused).await?,
             _ => Reply::refused("not a switch"),
         };
@@ -103,6 +131,10 @@ where
         } else {
             self.kill_switch.release();
         }
+        // Engaged: cancel (and close) at the broker, now or once a cycle in flight ends, and
+        // again each second until done.
+        self.kill_pending = engaged;
+        self.kill_retry = None;
         self.save_kill_switch().await?;
         if was != engaged {
             self.observer.publish(|| BotEvent::KillSwitch {
@@ -114,17 +146,11 @@ where
                 true
             });
         }
-        let message = match (
-            engaged,
-            self.config.risk_limits.kill_switch_closes_positions,
-        ) {
-            (true, true) => {
-                "the kill switch is engaged: nothing is opened, and open positions \
-                             are closed at the next decision cycle (POST /api/v1/close-all \
-                             closes them now)"
-            }
-            (true, false) => "the kill switch is engaged: nothing is opened",
-            (false, _) => "the kill switch is released: entries are allowed again",
+        // An engaged switch's answer says what was done at the broker (see `switch`).
+        let message = if engaged {
+            "the kill switch is engaged: nothing is opened"
+        } else {
+            "the kill switch is released: entries are allowed again"
         };
         Ok(Reply::done(
             message,
@@ -169,161 +195,6 @@ where
             self.ops.saved_paused = paused;
         }
         Ok(())
-    }
-
-    /// Closes the position now: a reduce-only market order for the whole of it, re-checked by
-    /// the guard (the market is open, there is something to close), journaled before it goes
-    /// out, with a client order id derived from the open trade and the attempt: a close that
-    /// was rejected or cancelled can be tried again (reduce-only, it cannot over-close), one
-    /// still working is not doubled, and the same attempt is never sent twice.
-    async fn close_all(&mut self) -> Result<Reply, EngineError> {
-        let symbol = self.config.instrument.symbol.clone();
-        let position = match self.broker.positions().await {
-            Ok(positions) => positions
-                .into_iter()
-                .find(|p| p.symbol == symbol && !p.quantity.is_zero()),
-            Err(e) => return Ok(Reply::failed(format!("the broker's positions: {e}"))),
-        };
-        let Some(position) = position else {
-            return Ok(Reply::refused(format!(
-                "no open position in {symbol}: nothing to close"
-            )));
-        };
-        let Some(price) = self.desk.market().price() else {
-            return Ok(Reply::refused(
-                "no market price seen since the bot started: wait for the feed",
-            ));
-        };
-        let account = match self.broker.account().await {
-            Ok(account) => account,
-            Err(e) => return Ok(Reply::failed(format!("the broker's account: {e}"))),
-        };
-        let trade = match self.ledger.open_trade() {
-            Some(t) => t.trade_id,
-            None => format!("position-{}", position.opened_at.map_or(0, |t| t.millis())),
-        };
-        let decision = match next_attempt(&self.broker, &symbol, &trade).await {
-            Ok(CloseAttempt::Next(decision)) => decision,
-            Ok(CloseAttempt::Working(client_id)) => {
-                return Ok(Reply::refused(format!(
-                    "an earlier close-all of this position ({client_id}) still works at the \
-                     broker: wait for it, or cancel it (POST /api/v1/cancel-all) and close again"
-                )))
-            }
-            Ok(CloseAttempt::Exhausted) => {
-                return Ok(Reply::refused(format!(
-                    "this position ({trade}) was already closed too many times; close it at \
-                     the broker"
-                )))
-            }
-            Err(e) => {
-                return Ok(Reply::failed(format!(
-                    "the broker's earlier close orders: {e}"
-                )))
-            }
-        };
-        let side = if position.quantity.is_sign_positive() {
-            OrderSide::Sell
-        } else {
-            OrderSide::Buy
-        };
-        let now = self.clock.now();
-        let intent = OrderIntent {
-            symbol: symbol.clone(),
-            decision_id: decision.clone(),
-            purpose: IntentPurpose::Close,
-            side,
-            quantity: position.quantity.abs(),
-            reference_price: price,
-            exits: Exits::default(),
-        };
-        let verdict = Verdict {
-            decision_id: decision.clone(),
-            symbol: symbol.clone(),
-            at: now,
-            action: Action::Close,
-            status: VerdictStatus::Approved,
-            intent: Some(intent.clone()),
-            findings: Vec::new(),
-        };
-        let recheck = {
-            let context = RiskContext::new(&self.config.instrument, &account, price, now);
-            let guard = self
-                .desk
-                .guard
-                .lock()
-                .map_err(|_| EngineError::Poisoned("the risk guard"))?;
-            guard.recheck(&verdict, &context, i64::MAX)
-        };
-        if let Err(finding) = recheck {
-            return Ok(Reply::refused(format!(
-                "the risk guard refused the close: {}",
-                finding.reason
-            )));
-        }
-        self.broker.begin(decision);
-        let order = match self.broker.submit(intent.to_request()).await {
-            Ok(order) => order,
-            Err(e) => return Ok(Reply::failed(format!("the close was not sent: {e}"))),
-        };
-        let event = OrderEvent::from(&order);
-        self.observer.publish(|| BotEvent::Order(event.clone()));
-        self.read_fills(None).await?;
-        if order.status == OrderStatus::Rejected {
-            return Ok(Reply::refused(format!(
-                "the broker refused the close: {}",
-                order.reason.as_deref().unwrap_or("no reason given")
-            )));
-        }
-        Ok(Reply::done(
-            format!("closing {} {symbol} ({:?})", intent.quantity, order.status),
-            json!({"orders": [event]}),
-        ))
-    }
-
-    /// Cancels the working orders of the instrument; the exits protecting the open position
-    /// only with `include_exits`.
-    async fn cancel_all(&mut self, include_exits: bool) -> Result<Reply, EngineError> {
-        let symbol = self.config.instrument.symbol.clone();
-        let working = match self.broker.open_orders().await {
-            Ok(orders) => orders,
-            Err(e) => return Ok(Reply::failed(format!("the broker's working orders: {e}"))),
-        };
-        let mut cancelled = Vec::new();
-        let mut kept = Vec::new();
-        let mut failed = Vec::new();
-        for order in working.into_iter().filter(|o| o.request.symbol == symbol) {
-            if order.parent.is_some() && !include_exits {
-                kept.push(order.request.client_id.as_str().to_owned());
-                continue;
-            }
-            match self.broker.cancel(&order.request.client_id).await {
-                Ok(done) => {
-                    let event = OrderEvent::from(&done);
-                    self.observer.publish(|| BotEvent::Order(event.clone()));
-                    cancelled.push(event);
-                }
-                Err(e) => failed.push(format!("{}: {e}", order.request.client_id)),
-            }
-        }
-        let detail = json!({"cancelled": cancelled, "kept": kept, "failed": failed});
-        if !failed.is_empty() {
-            return Ok(Reply {
-                detail,
-                ..Reply::failed(format!(
-                    "some orders were not cancelled: {}",
-                    failed.join("; ")
-                ))
-            });
-        }
-        let mut message = format!("{} working order(s) cancelled", cancelled.len());
-        if !kept.is_empty() {
-            message += &format!(
-                "; {} exit(s) protecting the open position kept (include_exits cancels them too)",
-                kept.len()
-            );
-        }
-        Ok(Reply::done(message, detail))
     }
 
     /// Writes the approvals settled at start (their order was sent before the bot restarted,

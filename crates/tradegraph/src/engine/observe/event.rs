@@ -114,6 +114,14 @@ pub enum BotEvent {
     Alert(AlertEvent),
     /// A health check changed state.
     Health(HealthChange),
+    /// The broker's word was compared with the bot's state (at start, after the venue broker
+    /// reconnected); discrepancies put the bot on hold in `reducing` until a person confirms.
+    Reconciliation {
+        /// What was found.
+        report: crate::engine::ReconcileReport,
+        /// Whether the bot is held now.
+        held: bool,
+    },
 }
 
 impl BotEvent {
@@ -134,11 +142,12 @@ impl BotEvent {
             Self::OperatorAction { .. } => "operator_action",
             Self::Alert(_) => "alert",
             Self::Health(_) => "health",
+            Self::Reconciliation { .. } => "reconciliation",
         }
     }
 
     /// Every type, for filters (`?types=`).
-    pub const KINDS: [&'static str; 14] = [
+    pub const KINDS: [&'static str; 15] = [
         "node_started",
         "node_finished",
         "decision",
@@ -153,6 +162,7 @@ impl BotEvent {
         "operator_action",
         "alert",
         "health",
+        "reconciliation",
     ];
 }
 
@@ -346,11 +356,14 @@ pub enum AlertKind {
     HolidayList,
     /// The engine stopped on an error: the bot no longer trades.
     EngineStopped,
+    /// Reconciliation found the broker and the bot disagree: the bot is held in `reducing`
+    /// until a person confirms.
+    Reconciliation,
 }
 
 impl AlertKind {
     /// Every kind, in order.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
         Self::CircuitBreaker,
         Self::Drawdown,
         Self::ApiFailures,
@@ -364,6 +377,7 @@ impl AlertKind {
         Self::StoreDown,
         Self::HolidayList,
         Self::EngineStopped,
+        Self::Reconciliation,
     ];
 
     /// Its snake_case name, as serialized.
@@ -382,6 +396,7 @@ impl AlertKind {
             Self::StoreDown => "store_down",
             Self::HolidayList => "holiday_list",
             Self::EngineStopped => "engine_stopped",
+            Self::Reconciliation => "reconciliation",
         }
     }
 

@@ -123,6 +123,10 @@ pub struct BotStatus {
     pub checks: Vec<Check>,
     /// The tradegraph version.
     pub version: String,
+    /// The last reconciliation with the broker, and whether it holds the bot in `reducing`
+    /// until a person confirms.
+    #[serde(default)]
+    pub reconciliation: crate::engine::Reconciliation,
 }
 
 impl BotStatus {
@@ -148,6 +152,7 @@ impl BotStatus {
             running: true,
             checks: Vec::new(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
+            reconciliation: crate::engine::Reconciliation::default(),
         }
     }
 }

@@ -26,6 +26,7 @@ pub(crate) const ENDPOINTS: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/alerts", "recent alerts; ?limit="),
     ("GET", "/api/v1/lessons", "lessons, newest first; ?limit=&agent="),
     ("GET", "/api/v1/approvals", "orders waiting for approval"),
+    ("GET", "/api/v1/reconciliation", "the last reconciliation with the broker: discrepancies, and whether entries are held until a person confirms"),
     ("GET", "/api/v1/operator-actions", "what operators did, newest first; ?limit=&before=&cursor="),
     ("GET", "/api/v1/events", "server-sent events; ?types=; Last-Event-ID"),
     ("GET", "/api/v1/graph", "the compiled trading graph: nodes and edges"),
@@ -36,6 +37,7 @@ pub(crate) const ENDPOINTS: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/cancel-all", "{\"include_exits\": false}: cancel working orders (token)"),
     ("POST", "/api/v1/approvals/{id}/approve", "send the order waiting for approval (token)"),
     ("POST", "/api/v1/approvals/{id}/reject", "{\"reason\": \"...\"}: refuse it (token)"),
+    ("POST", "/api/v1/reconciliation/confirm", "{\"at\": last.at}: a person checked the discrepancies of that report: entries are allowed again (token; 409 when a newer report holds the bot)"),
     ("GET", "/healthz", "the process answers"),
     ("GET", "/readyz", "ready to trade; 503 names the failing checks"),
     ("GET", "/metrics", "every tradegraph_* series, Prometheus text"),
@@ -58,6 +60,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1", get(index))
         .route("/api/v1/status", get(status::status))
         .route("/api/v1/approvals", get(status::approvals))
+        .route("/api/v1/reconciliation", get(status::reconciliation))
         .route("/api/v1/positions", get(broker::positions))
         .route("/api/v1/orders", get(broker::orders))
         .route("/api/v1/trades", get(logs::trades))

@@ -1,4 +1,4 @@
-//! `GET /api/v1/status` and `GET /api/v1/approvals`.
+//! `GET /api/v1/status`, `GET /api/v1/approvals` and `GET /api/v1/reconciliation`.
 
 use crate::service::params::Items;
 use crate::service::{health, AppState};
@@ -36,4 +36,12 @@ pub(crate) async fn approvals(
     Json(Items {
         items: app.bot.status().pending_approvals,
     })
+}
+
+/// `GET /api/v1/reconciliation`: the last reconciliation with the broker (its discrepancies),
+/// whether it holds the bot in `reducing`, and the last confirmation.
+pub(crate) async fn reconciliation(
+    State(app): State<AppState>,
+) -> Json<crate::engine::Reconciliation> {
+    Json(app.bot.status().reconciliation)
 }

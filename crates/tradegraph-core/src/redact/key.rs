@@ -1,9 +1,11 @@
-//! [`Secret`]: an API key that never shows itself.
+//! [`Secret`]: an API key, token or password that never shows itself: the one secret type of
+//! every tradegraph crate (model keys, venue keys, feed tokens).
 
+use super::MIN_SECRET_CHARS;
+use crate::redact;
 use serde::{Deserialize, Deserializer};
 use std::fmt;
 use std::sync::Arc;
-use tradegraph_core::redact::{self, MIN_SECRET_CHARS};
 
 /// How long a run of the key's characters may survive [`Secret::redact`].
 const MAX_SURVIVING_RUN: usize = 8;
@@ -15,7 +17,7 @@ const MAX_SURVIVING_RUN: usize = 8;
 /// [`Secret::expose`], which the HTTP layer calls to set the one header that needs it.
 ///
 /// ```
-/// use tradegraph_llm::Secret;
+/// use tradegraph_core::redact::Secret;
 ///
 /// let key = Secret::new("sk-live-0123456789abcdef");
 /// assert_eq!(format!("{key} {key:?}"), "*** ***");
@@ -26,7 +28,7 @@ const MAX_SURVIVING_RUN: usize = 8;
 /// // A value shorter than MIN_SECRET_CHARS goes only where it is a token of its own.
 /// assert_eq!(Secret::new("t").redact("the server: bad key t"), "the server: bad key ***");
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct Secret(Arc<str>);
 
 impl Secret {
@@ -193,6 +195,10 @@ mod tests {
         assert_eq!(
             Secret::new("t").redact("bad key t; Bearer t"),
             "bad key ***; Bearer ***"
+        );
+        assert_eq!(
+            Secret::new("t").redact("/news?token=t&x=1"),
+            "/news?token=***&x=1"
         );
         // A real key goes wherever it appears, even glued to other text.
         let key = Secret::new("sk-live-0123456789abcdef");

@@ -1,0 +1,157 @@
+//! Reducing a position while its exits are working. Binance locks the base asset for a
+//! working sell OCO, so a reduce-only sell (a close, the kill switch's close) sent beside it is
+//! refused for insufficient balance. The working exits are cancelled first (one `DELETE`: an
+//! order list goes with any of its legs), the order is sent, and whatever position is left
+//! (the order reduced it only, rests, or was refused) gets its exits again at the same prices,
+//! as the order's children. A position that went flat another way (a sale by hand at the
+//! venue) has its exits cancelled: none is left working with nothing to protect.
+
+use super::broker::Inner;
+use super::{account, orders, owed};
+use crate::BrokerError;
+use std::sync::Arc;
+use tradegraph_core::order::{Exits, Order, OrderId, OrderKind, OrderRequest, OrderSide};
+use tradegraph_core::{Decimal, Timestamp};
+
+/// The exit legs working on `side` (the sells protecting a long).
+fn working_legs(inner: &Inner, side: OrderSide) -> Vec<Order> {
+    inner
+        .book
+        .open_orders()
+        .into_iter()
+        .filter(|o| o.parent.is_some() && o.request.side == side)
+        .collect()
+}
+
+/// The prices of `legs`.
+fn prices(legs: &[Order]) -> Exits {
+    let mut exits = Exits::default();
+    for leg in legs {
+        match leg.request.kind {
+            OrderKind::Stop { trigger } => exits.stop_loss = Some(trigger),
+            OrderKind::Limit { price } => exits.take_profit = Some(price),
+            OrderKind::TrailingStop { distance } => exits.trailing_distance = Some(distance),
+            _ => {}
+        }
+    }
+    exits
+}
+
+/// Cancels `legs`: the first with a `DELETE` (the venue cancels its whole order list), the
+/// others asked about (their end booked), a lone order each with its own `DELETE`.
+pub(super) async fn cancel_legs(inner: &Arc<Inner>, legs: &[Order]) -> Result<(), BrokerError> {
+    let mut lists_done: Vec<_> = Vec::new();
+    for leg in legs {
+        let Some(parent) = leg.parent.clone() else {
+            continue;
+        };
+        if lists_done.contains(&parent) {
+            if let Some(now) = orders::query(inner, leg.client_id()).await? {
+                if !now.status.is_terminal() {
+                    orders::cancel(inner, leg.client_id()).await?;
+                }
+            }
+            continue;
+        }
+        match orders::cancel(inner, leg.client_id()).await {
+            Ok(_) | Err(BrokerError::NotCancellable { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        lists_done.push(parent);
+    }
+    Ok(())
+}
+
+/// `Broker::submit`: a reduce-only order while exits on its side are working cancels them
+/// first and places them again for what is left; any other order goes as it is.
+pub(crate) async fn submit(
+    inner: &Arc<Inner>,
+    request: OrderRequest,
+) -> Result<Order, BrokerError> {
+    let reduces = request.reduce_only
+        && request.exits.is_none_or(|e| e.is_empty())
+        && inner.book.order(&request.client_id).is_none();
+    if !reduces {
+        return orders::submit(inner, request).await;
+    }
+    // An exit placement under way finishes first: its OCO would lock the position.
+    inner.exits.settled().await;
+    let turn = inner.exits.turn().await;
+    let legs = working_legs(inner, request.side);
+    if legs.is_empty() {
+        drop(turn);
+        return orders::submit(inner, request).await;
+    }
+    let exits = prices(&legs);
+    let exit_side = legs[0].request.side;
+    tracing::info!(client_id = %request.client_id, legs = legs.len(), "a reduce-only order while exits are working: cancelling them first");
+    if let Err(e) = cancel_legs(inner, &legs).await {
+        // Nothing is sent on top of exits half cancelled. Whatever was cancelled is placed
+        // again for the position (legs still working keep protecting it).
+        tracing::error!(client_id = %request.client_id, error = %e, "the exits could not all be cancelled before a reduce-only order: it is not sent");
+        let still_working = working_legs(inner, exit_side);
+        if still_working.is_empty() && !exits.is_empty() {
+            let owner = stand_in(inner, &request);
+            place_again(inner, owner, exit_side, exits).await;
+        }
+        drop(turn);
+        return Err(e);
+    }
+    // From here on the position keeps its exits whatever the order comes to: what is left
+    // (less what the order itself still has resting) gets them again, tried until placed.
+    let sent = orders::submit(inner, request.clone()).await;
+    let owner = match &sent {
+        Ok(order) => order.clone(),
+        Err(e) => {
+            tracing::error!(client_id = %request.client_id, error = %e, "a reduce-only order failed after its position's exits were cancelled: placing them again");
+            inner
+                .book
+                .order(&request.client_id)
+                .unwrap_or_else(|| stand_in(inner, &request))
+        }
+    };
+    if !exits.is_empty() {
+        place_again(inner, owner, exit_side, exits).await;
+    }
+    drop(turn);
+    sent
+}
+
+/// Places `exits` again as `owner`'s children (the caller holds the exits' turn): now, and,
+/// should that fail, in the background until they are placed or the position is flat.
+async fn place_again(inner: &Arc<Inner>, owner: Order, side: OrderSide, exits: Exits) {
+    let owed = owed::Owed::Again { side, exits };
+    match owed::attempt(inner, &owner, &owed).await {
+        Ok(()) => inner.exits.placed(&inner.book, owner.client_id()),
+        Err(e) => {
+            tracing::error!(client_id = %owner.client_id(), error = %e, "exits are owed but could not be placed: the position is unprotected until they are; trying again");
+            let first = inner.exits.begin();
+            owed::keep_trying(inner, owner, owed, first, true);
+        }
+    }
+}
+
+/// `request` as an order the venue never saw (the owner of exits placed again for it).
+fn stand_in(inner: &Inner, request: &OrderRequest) -> Order {
+    Order::new(
+        OrderId::new(""),
+        request.clone(),
+        Timestamp::from_millis(inner.rest.server_now()),
+    )
+}
+
+/// When the bot holds no position, cancels the sell exits still working.
+pub(crate) async fn cancel_if_flat(inner: &Arc<Inner>) -> Result<(), BrokerError> {
+    let legs = working_legs(inner, OrderSide::Sell);
+    if legs.is_empty() {
+        return Ok(());
+    }
+    if account::base_position(inner).await? > Decimal::ZERO {
+        return Ok(());
+    }
+    tracing::warn!(
+        legs = legs.len(),
+        "the position is flat but exits are working: cancelling them"
+    );
+    cancel_legs(inner, &legs).await
+}

@@ -1,0 +1,225 @@
+//! Exits never outgrow the position: Kite has no reduce-only orders, so a GTT or an SL order
+//! left working after the position was closed (by a reduce-only order, by hand, by Kite's
+//! square-off) would open a reverse position when it triggers. After every fill, and whenever
+//! the position is read, the working exits are fitted to it: deleted or cancelled when nothing
+//! is left to close on their side, cut down to the position when it shrank (a GTT in place,
+//! never deleted before what replaces it exists).
+
+use super::broker::Inner;
+use super::exits::Gtt;
+use super::gtt_oco_form;
+use super::rest::{encode, Cost, VENUE};
+use crate::{Amendment, BrokerError};
+use reqwest::Method;
+use rust_decimal::Decimal;
+use tradegraph_core::order::{Order, OrderRequest, OrderSide, OrderStatus};
+use tradegraph_core::position::Position;
+
+/// What exits on `side` may still close of a net position `net` (signed).
+fn room(side: OrderSide, net: Decimal) -> Decimal {
+    match side {
+        OrderSide::Sell => net.max(Decimal::ZERO),
+        OrderSide::Buy => (-net).max(Decimal::ZERO),
+    }
+}
+
+/// The net quantity of `positions` (signed; 0 when flat).
+pub(crate) fn net_of(positions: &[Position]) -> Decimal {
+    positions.iter().map(|p| p.quantity).sum()
+}
+
+impl Inner {
+    /// Whether any exit is working (a GTT not triggered, or a reduce-only order).
+    pub(crate) fn has_working_exits(&self) -> bool {
+        !self.exits().gtts.is_empty()
+            || self
+                .book
+                .open_orders()
+                .iter()
+                .any(|o| o.request.reduce_only)
+    }
+
+    /// Reads the position and fits the exits on `side` (every side for `None`) to it.
+    ///
+    /// After a fill, only the exits on the fill's side are fitted: a fill on the other side
+    /// (an entry) cannot have made them too large, and a position read that lags the fill
+    /// must not cancel the exits just placed for it.
+    pub(crate) async fn fit_exits(&self, side: Option<OrderSide>) -> Result<(), BrokerError> {
+        if !self.has_working_exits() {
+            return Ok(());
+        }
+        let positions = self.positions().await?;
+        self.fit_exits_to(net_of(&positions), side).await
+    }
+
+    /// Fits the working exits on `side` (every side for `None`) to a net position `net`.
+    pub(crate) async fn fit_exits_to(
+        &self,
+        net: Decimal,
+        side: Option<OrderSide>,
+    ) -> Result<(), BrokerError> {
+        let mut first_error = None;
+        let on_side = |s: OrderSide| side.is_none_or(|only| only == s);
+        let gtts: Vec<Gtt> = self.exits().gtts.clone();
+        for gtt in gtts.into_iter().filter(|g| on_side(g.side)) {
+            let allowed = room(gtt.side, net);
+            if allowed >= gtt.quantity {
+                continue;
+            }
+            if let Err(e) = self.resize_gtt(&gtt, allowed).await {
+                tracing::error!(venue = VENUE, trigger_id = %gtt.trigger_id, error = %e, "a GTT larger than the position could not be deleted: delete it at Kite before it triggers");
+                first_error.get_or_insert(e);
+            }
+        }
+        let orders: Vec<Order> = self
+            .book
+            .open_orders()
+            .into_iter()
+            .filter(|o| {
+                o.request.reduce_only && !o.id.as_str().is_empty() && on_side(o.request.side)
+            })
+            .collect();
+        for order in orders {
+            let remaining = order.request.quantity - order.filled_quantity;
+            let allowed = room(order.request.side, net);
+            if allowed >= remaining {
+                continue;
+            }
+            if let Err(e) = self.shrink_order(&order, allowed).await {
+                tracing::error!(venue = VENUE, client_id = %order.client_id(), error = %e, "an exit larger than the position could not be cancelled or cut: cancel it at Kite before it triggers");
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// Sets a GTT's quantity to `allowed` in place (`PUT /gtt/triggers/{id}`: it protects the
+    /// position all along; cut when the position shrank, grown when an entry filled further),
+    /// or deletes it when nothing is left to close. When the price has left its
+    /// band (no GTT can be made now), an SL order for `allowed` is placed first and the GTT
+    /// deleted after. Any failure leaves the GTT as it was (larger than the position: an
+    /// error says to cut it at Kite).
+    pub(crate) async fn resize_gtt(&self, gtt: &Gtt, allowed: Decimal) -> Result<(), BrokerError> {
+        let path = format!("/gtt/triggers/{}", gtt.trigger_id);
+        let status = self.rest.call(Method::GET, &path, None, Cost::Read).await?;
+        let active = status.get("status").and_then(serde_json::Value::as_str) == Some("active");
+        if !active {
+            // It triggered: its leg is an order now, fitted with the orders.
+            self.exits().gtts.retain(|g| g.trigger_id != gtt.trigger_id);
+            return Ok(());
+        }
+        if allowed.is_zero() {
+            self.rest
+                .call(Method::DELETE, &path, None, Cost::Write)
+                .await?;
+            self.exits().gtts.retain(|g| g.trigger_id != gtt.trigger_id);
+            tracing::warn!(venue = VENUE, trigger_id = %gtt.trigger_id, "the position is closed: its GTT (stop and target) was deleted");
+            return Ok(());
+        }
+        let last = self
+            .last_price()
+            .unwrap_or((gtt.stop + gtt.target) / Decimal::TWO);
+        let form = gtt_oco_form(
+            &self.config_now(),
+            &self.rules(),
+            gtt.side,
+            allowed,
+            gtt.stop,
+            gtt.target,
+            last,
+        );
+        match form {
+            Ok(form) => {
+                self.rest
+                    .call(Method::PUT, &path, Some(encode(&form)), Cost::Write)
+                    .await?;
+                let mut all = self.exits();
+                if let Some(kept) = all.gtts.iter_mut().find(|g| g.trigger_id == gtt.trigger_id) {
+                    kept.quantity = allowed;
+                    for leg in &mut kept.legs {
+                        leg.quantity = allowed;
+                    }
+                }
+                tracing::warn!(venue = VENUE, trigger_id = %gtt.trigger_id, quantity = %allowed, "the GTT now covers what is open");
+            }
+            Err(reason) => {
+                // Out of the band: the stop alone, as an SL order, before the GTT goes.
+                let stop = OrderRequest::stop(
+                    gtt.legs[0].client_id.clone(),
+                    self.symbol.clone(),
+                    gtt.side,
+                    allowed,
+                    gtt.stop,
+                )
+                .reduce_only();
+                let placed = self.place(stop, None).await?;
+                if placed.status == OrderStatus::Rejected {
+                    return Err(self.rest.error(crate::live::VenueReason::Other {
+                        code: "stop refused".into(),
+                        message: format!(
+                            "the GTT could not be cut ({reason}) and the SL order replacing it was refused: {}",
+                            placed.reason.unwrap_or_default()
+                        ),
+                    }));
+                }
+                self.rest
+                    .call(Method::DELETE, &path, None, Cost::Write)
+                    .await?;
+                self.exits().gtts.retain(|g| g.trigger_id != gtt.trigger_id);
+                tracing::error!(venue = VENUE, trigger_id = %gtt.trigger_id, %reason, quantity = %allowed, "the position shrank and its GTT could not be cut: replaced by an SL order for what is left, without the target");
+            }
+        }
+        Ok(())
+    }
+
+    /// Cancels an exit order, or cuts it to `allowed` (Kite's quantity is the order's total).
+    async fn shrink_order(&self, order: &Order, allowed: Decimal) -> Result<(), BrokerError> {
+        let id = order.client_id();
+        if allowed.is_zero() {
+            let path = format!("/orders/regular/{}", order.id.as_str());
+            let cancelled = self
+                .rest
+                .call(Method::DELETE, &path, None, Cost::Write)
+                .await;
+            let now = self.refresh(order).await?;
+            {
+                let mut exits = self.exits();
+                exits.trails.remove(id);
+                if let Some(sibling) = exits.siblings.remove(id) {
+                    exits.siblings.remove(&sibling);
+                }
+            }
+            return match cancelled {
+                Ok(_) => {
+                    tracing::warn!(venue = VENUE, client_id = %id, "the position is closed: its exit order was cancelled");
+                    Ok(())
+                }
+                // It finished meanwhile (filled or cancelled): nothing is left working.
+                Err(_) if now.is_some_and(|o| o.status.is_terminal()) => Ok(()),
+                Err(e) => Err(e),
+            };
+        }
+        let total = order.filled_quantity + allowed;
+        self.amend(id, Amendment::quantity(total)).await?;
+        if let Some(trail) = self.exits().trails.get_mut(id) {
+            trail.quantity = total;
+        }
+        tracing::warn!(venue = VENUE, client_id = %id, quantity = %total, "the position shrank: its exit order was cut to it");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exits_may_close_only_what_is_open_on_their_side() {
+        let (long, short) = (Decimal::from(30), Decimal::from(-60));
+        assert_eq!(room(OrderSide::Sell, long), long);
+        assert_eq!(room(OrderSide::Buy, long), Decimal::ZERO);
+        assert_eq!(room(OrderSide::Buy, short), Decimal::from(60));
+        assert_eq!(room(OrderSide::Sell, short), Decimal::ZERO);
+        assert_eq!(room(OrderSide::Sell, Decimal::ZERO), Decimal::ZERO);
+    }
+}

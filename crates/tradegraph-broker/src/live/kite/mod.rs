@@ -1,0 +1,50 @@
+//! Zerodha Kite Connect (feature `kite`): the broker, the wire formats of its orders, GTTs,
+//! errors and login, and the instrument's rules.
+//!
+//! | piece | what |
+//! |---|---|
+//! | [`KiteBroker`] | the [`Broker`](crate::Broker): orders, exits (GTT OCO for NRML, SL + LIMIT for MIS; retried until placed), trailing stops, order updates (WebSocket, polling while down), positions, margins; the exits kept in the book's venue state across restarts and fitted to the position (none left working after a close); the nearest-month future rolled while running |
+//! | [`KiteConfig`] | API key and access token (secrets), URLs, product (MIS/NRML), instrument, limits |
+//! | [`login`], [`session_checksum`] | the login (`POST /session/token`): checksum = hex SHA-256 of api key + request token + api secret |
+//! | [`place_form`], [`modify_stop_form`], [`gtt_oco_form`] | `POST /orders/regular`, `PUT /orders/regular/{id}`, `POST /gtt/triggers` (`two-leg`) |
+//! | [`KiteRules`], [`tag_of`] | whole lots and the tick grid, checked before sending; `tag` = our client order id (alphanumeric, at most 20) |
+//! | [`KiteOrder`], [`KiteTrade`] | order and trade payloads (REST and WebSocket order updates), exact decimals |
+//! | [`save_token`], [`load_token`] | the day's access token in the data directory (0600, with its day) |
+//! | [`KiteError`] | Kite's `error_type` and message to a [`VenueReason`](crate::live::VenueReason) |
+//!
+//! Every REST call carries `X-Kite-Version: 3` and `Authorization: token api_key:access_token`;
+//! the header value is a secret and never logged.
+
+mod account;
+mod broker;
+mod config;
+mod errors;
+mod exits;
+mod fit;
+mod keeper;
+mod order;
+mod params;
+mod place;
+mod rest;
+mod resume;
+mod roll;
+mod rules;
+mod session;
+mod sync;
+mod token;
+mod trail;
+
+pub use broker::{ist_today, KiteBroker};
+pub use config::{KiteConfig, KiteProduct, DEFAULT_API_URL, DEFAULT_WS_URL};
+pub use errors::KiteError;
+pub use order::{kite_time, orders_of, success_data, trades_of, KiteOrder, KiteTrade};
+pub use params::{
+    gtt_oco_form, gtt_stop_limit, modify_limit_form, modify_stop_form, place_form, side_of,
+    stop_limit, Form,
+};
+pub use rules::{tag_of, KiteRules, MAX_TAG_CHARS};
+pub use session::{login, session_checksum, session_form};
+pub use token::{load_token, save_token, token_path, TOKEN_FILE};
+
+/// The API version header Kite requires on every call.
+pub const KITE_VERSION: (&str, &str) = ("X-Kite-Version", "3");

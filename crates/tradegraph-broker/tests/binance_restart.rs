@@ -1,0 +1,185 @@
+//! The Binance broker across restarts: a broker started from the book the runtime kept places
+//! an entry's exits exactly once, whether the entry filled while the bot was down or before.
+#![cfg(feature = "binance")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod binance_support;
+
+use binance_support::{config, d, start, wait_until, Logs, KEY, SECRET};
+use tradegraph_broker::live::binance::BinanceBroker;
+use tradegraph_broker::live::venue::{VenueBookSnapshot, VenueBroker};
+use tradegraph_broker::live::Live;
+use tradegraph_broker::Broker;
+use tradegraph_core::order::{ClientOrderId, Exits, Leg, OrderRequest, OrderSide, OrderStatus};
+use tradegraph_core::Symbol;
+use tradegraph_testkit::venue::binance::{BinanceVenue, OrderView};
+
+fn id(s: &str) -> ClientOrderId {
+    ClientOrderId::new(s).unwrap()
+}
+
+fn btc() -> Symbol {
+    Symbol::new("BTCUSDT")
+}
+
+fn working(venue: &BinanceVenue) -> Vec<OrderView> {
+    venue
+        .orders()
+        .into_iter()
+        .filter(|o| o.status == "NEW")
+        .collect()
+}
+
+fn ocos_posted(venue: &BinanceVenue) -> usize {
+    venue
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/api/v3/orderList/oco")
+        .count()
+}
+
+/// A restarted broker, its stream up and the catch-up's exit placements done.
+async fn restart(venue: &BinanceVenue, snapshot: VenueBookSnapshot) -> Live<BinanceBroker> {
+    let broker = BinanceBroker::connect(
+        config(venue),
+        Some(snapshot),
+        tradegraph_broker::live::LiveTradingEnabled::i_understand_this_trades_real_money(),
+    )
+    .await
+    .unwrap();
+    wait_until("the user data stream is up", || async {
+        broker.stream_is_up()
+    })
+    .await;
+    broker.exits_settled().await;
+    broker
+}
+
+fn assert_no_canary(snapshot: &VenueBookSnapshot) {
+    let text = serde_json::to_string(snapshot).unwrap();
+    for canary in [KEY, SECRET] {
+        assert!(!text.contains(&canary[..16]), "a canary is in the snapshot");
+    }
+}
+
+#[tokio::test]
+async fn an_entry_that_filled_while_the_bot_was_down_gets_exactly_one_oco() {
+    let logs = Logs;
+    logs.capture();
+    let (venue, broker) = start().await;
+    let entry = id("tg00000000000000r1");
+    let request = OrderRequest::limit(entry.clone(), btc(), OrderSide::Buy, d("0.01"), d("39900"))
+        .with_exits(Exits::stop(d("39000")).with_take_profit(d("42000")));
+    let placed = broker.submit(request).await.unwrap();
+    assert_eq!(placed.status, OrderStatus::Open);
+    let snapshot = broker.book().snapshot();
+    drop(broker);
+
+    // While the bot is down, the entry fills: no one hears the venue's events.
+    venue.set_price(d("39900"));
+    assert_eq!(venue.balance("BTC"), (d("0.01"), d("0")));
+
+    let broker = restart(&venue, snapshot).await;
+    // The journal asks about the entry after a crash: that must not place anything twice.
+    let asked = broker.order(&entry).await.unwrap().unwrap();
+    assert_eq!(asked.status, OrderStatus::Filled);
+    broker.exits_settled().await;
+
+    let (sl, tp) = (entry.child(Leg::StopLoss), entry.child(Leg::TakeProfit));
+    let now = working(&venue);
+    assert_eq!(now.len(), 2, "{now:?}");
+    assert!(now.iter().any(|o| o.client_id == sl.as_str()));
+    assert!(now.iter().any(|o| o.client_id == tp.as_str()));
+    assert_eq!(now[0].order_list_id, now[1].order_list_id);
+    assert!(now.iter().all(|o| o.quantity == d("0.01")));
+    assert_eq!(ocos_posted(&venue), 1, "exactly one OCO sent");
+    assert_eq!(venue.balance("BTC"), (d("0"), d("0.01")));
+    // The fill made while the bot was down is booked, once, numbered after the kept ones.
+    let fills = broker.fills_since(0).await.unwrap();
+    assert_eq!(
+        fills
+            .iter()
+            .map(|f| (f.seq, f.client_id.clone()))
+            .collect::<Vec<_>>(),
+        vec![(1, entry.clone())]
+    );
+    // The book keeps that the exits were placed, and no secret.
+    let kept = broker.book().snapshot();
+    assert!(
+        kept.venue_state.to_string().contains(entry.as_str()),
+        "{}",
+        kept.venue_state
+    );
+    assert_no_canary(&kept);
+
+    // Started again from that book: nothing is placed again.
+    drop(broker);
+    let broker = restart(&venue, kept).await;
+    broker.order(&entry).await.unwrap();
+    broker.exits_settled().await;
+    assert_eq!(ocos_posted(&venue), 1);
+    assert_eq!(working(&venue).len(), 2);
+    logs.assert_clean();
+}
+
+/// The exits of an entry replaced by a later entry's are not placed again after a restart,
+/// whether the book kept its exits state or not (then the venue is asked for the legs).
+#[tokio::test]
+async fn a_restart_never_places_exits_twice() {
+    let (venue, broker) = start().await;
+    let (first, second) = (id("tg00000000000000s1"), id("tg00000000000000s2"));
+    for (entry, stop, target) in [(&first, "39000", "42000"), (&second, "39500", "42500")] {
+        broker
+            .submit(
+                OrderRequest::market(entry.clone(), btc(), OrderSide::Buy, d("0.01"))
+                    .with_exits(Exits::stop(d(stop)).with_take_profit(d(target))),
+            )
+            .await
+            .unwrap();
+        broker.exits_settled().await;
+    }
+    let (sl, tp) = (second.child(Leg::StopLoss), second.child(Leg::TakeProfit));
+    let expected = |venue: &BinanceVenue| {
+        let now = working(venue);
+        assert_eq!(now.len(), 2, "{now:?}");
+        assert!(now.iter().all(
+            |o| (o.client_id == sl.as_str() || o.client_id == tp.as_str())
+                && o.quantity == d("0.02")
+        ));
+    };
+    expected(&venue);
+    assert_eq!(ocos_posted(&venue), 2);
+    let kept = broker.book().snapshot();
+    assert!(!kept.venue_state.is_null());
+    drop(broker);
+
+    let mut without_state = kept.clone();
+    without_state.venue_state = serde_json::Value::Null;
+    for snapshot in [kept, without_state] {
+        let broker = restart(&venue, snapshot).await;
+        // The runtime's journal asks about both entries.
+        for entry in [&first, &second] {
+            let order = broker.order(entry).await.unwrap().unwrap();
+            assert_eq!(order.status, OrderStatus::Filled);
+        }
+        broker.exits_settled().await;
+        expected(&venue);
+        assert_eq!(ocos_posted(&venue), 2, "no exit placed again");
+        let open: Vec<_> = broker
+            .open_orders()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|o| o.parent)
+            .collect();
+        assert_eq!(open, vec![Some(second.clone()), Some(second.clone())]);
+        assert_no_canary(&broker.book().snapshot());
+    }
+    // One cancel in all: the first OCO, when the second entry replaced it; none after.
+    let deletes = venue
+        .requests()
+        .iter()
+        .filter(|r| r.method == "DELETE")
+        .count();
+    assert_eq!(deletes, 1);
+}

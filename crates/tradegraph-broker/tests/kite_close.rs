@@ -1,0 +1,92 @@
+//! Closing at Kite leaves no exit behind: Kite has no reduce-only orders, so a GTT or SL order
+//! still working after the position closed would open a reverse position when it triggers.
+#![cfg(feature = "kite")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod kite_support;
+
+use kite_support::{bank, d, id, start, wait_until, Logs};
+use tradegraph_broker::Broker;
+use tradegraph_core::order::{Exits, Leg, OrderRequest, OrderSide, OrderStatus};
+
+#[tokio::test]
+async fn a_reduce_only_close_deletes_the_gtt_and_a_later_move_opens_nothing() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start().await;
+    let entry = id("tg00000000000000c1");
+    let request = OrderRequest::market(entry.clone(), bank(), OrderSide::Buy, d("30"))
+        .with_exits(Exits::stop(d("47900")).with_take_profit(d("48500")));
+    broker.submit(request).await.unwrap();
+    wait_until("the GTT is placed", || async { venue.gtts().len() == 1 }).await;
+    let close = OrderRequest::market(id("tg00000000000000c2"), bank(), OrderSide::Sell, d("30"))
+        .reduce_only();
+    broker.submit(close).await.unwrap();
+    wait_until("no GTT is left", || async {
+        venue.gtts().iter().all(|g| g.status != "active")
+    })
+    .await;
+    assert_eq!(venue.gtts()[0].status, "deleted");
+    let legs: Vec<_> = broker
+        .open_orders()
+        .await
+        .unwrap()
+        .iter()
+        .map(|o| o.client_id().clone())
+        .collect();
+    assert!(!legs.contains(&entry.child(Leg::StopLoss)), "{legs:?}");
+    // The price reaches the old target: nothing is placed, the position stays flat.
+    let orders = venue.orders().len();
+    venue.set_price(d("48500"));
+    assert_eq!(venue.orders().len(), orders);
+    assert!(broker
+        .positions()
+        .await
+        .unwrap()
+        .iter()
+        .all(|p| p.quantity.is_zero()));
+    logs.assert_clean();
+}
+
+#[tokio::test]
+async fn a_partial_close_cuts_the_stop_and_a_close_by_hand_cancels_it() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start().await;
+    let entry = id("tg00000000000000c3");
+    let request = OrderRequest::market(entry.clone(), bank(), OrderSide::Buy, d("60"))
+        .with_exits(Exits::stop(d("47900")));
+    broker.submit(request).await.unwrap();
+    let stop = entry.child(Leg::StopLoss);
+    let stop_at_venue = |venue: &tradegraph_testkit::venue::kite::KiteVenue| {
+        venue
+            .orders()
+            .into_iter()
+            .find(|o| o.tag.as_deref() == Some(stop.as_str()))
+    };
+    wait_until("the SL order is placed", || async {
+        stop_at_venue(&venue).is_some()
+    })
+    .await;
+    let half = OrderRequest::market(id("tg00000000000000c4"), bank(), OrderSide::Sell, d("30"))
+        .reduce_only();
+    broker.submit(half).await.unwrap();
+    wait_until("the stop is cut to the position", || async {
+        stop_at_venue(&venue).unwrap().quantity == d("30")
+    })
+    .await;
+    assert_eq!(stop_at_venue(&venue).unwrap().status, "TRIGGER PENDING");
+    // The rest is closed by hand at Kite (an order without our tag): the stop is cancelled
+    // once the broker reads the position.
+    venue.place_by_hand("SELL", d("30"));
+    wait_until("the stop is cancelled", || async {
+        broker.positions().await.unwrap();
+        stop_at_venue(&venue).unwrap().status == "CANCELLED"
+    })
+    .await;
+    assert_eq!(
+        broker.order(&stop).await.unwrap().unwrap().status,
+        OrderStatus::Cancelled
+    );
+    logs.assert_clean();
+}

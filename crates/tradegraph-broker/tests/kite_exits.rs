@@ -1,0 +1,350 @@
+//! The Kite broker's exits where money is at risk: MIS exits without a GTT, exits retried
+//! after a failure, a lost entry answer, a GTT cut in place, a gap through a GTT stop, an
+//! order finished before its trades, another trade's GTT.
+#![cfg(feature = "kite")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod kite_support;
+
+use kite_support::{bank, d, id, start, start_with, wait_until, Logs, KEY, TOKEN};
+use tradegraph_broker::live::kite::KiteProduct;
+use tradegraph_broker::{Broker, PriceEvent};
+use tradegraph_core::order::{Exits, Leg, OrderRequest, OrderSide, OrderStatus};
+use tradegraph_core::{Tick, Timestamp};
+use tradegraph_testkit::venue::kite::{Failure, KiteVenue};
+
+fn entry(client_id: &str, quantity: &str) -> OrderRequest {
+    OrderRequest::market(id(client_id), bank(), OrderSide::Buy, d(quantity))
+        .with_exits(Exits::stop(d("47900")).with_take_profit(d("48500")))
+}
+
+fn tagged(venue: &KiteVenue, tag: &str) -> Option<tradegraph_testkit::venue::kite::VenueOrder> {
+    venue
+        .orders()
+        .into_iter()
+        .find(|o| o.tag.as_deref() == Some(tag))
+}
+
+fn calls(venue: &KiteVenue, method: &str, prefix: &str) -> usize {
+    venue
+        .requests()
+        .iter()
+        .filter(|r| r.method == method && r.path.starts_with(prefix))
+        .count()
+}
+
+#[tokio::test]
+async fn mis_exits_are_an_sl_order_and_a_limit_target_one_cancelling_the_other() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start_with(|c| c.product = KiteProduct::Mis).await;
+    let e = id("tg00000000000000e1");
+    broker.submit(entry(e.as_str(), "30")).await.unwrap();
+    let (stop, target) = (e.child(Leg::StopLoss), e.child(Leg::TakeProfit));
+    wait_until("the stop and the target are placed", || async {
+        tagged(&venue, stop.as_str()).is_some() && tagged(&venue, target.as_str()).is_some()
+    })
+    .await;
+    assert!(
+        venue.gtts().is_empty(),
+        "no GTT for MIS: {:?}",
+        venue.gtts()
+    );
+    let s = tagged(&venue, stop.as_str()).unwrap();
+    assert_eq!(
+        (s.order_type.as_str(), s.trigger_price, s.product.as_str()),
+        ("SL-M", d("47900"), "MIS")
+    );
+    let t = tagged(&venue, target.as_str()).unwrap();
+    assert_eq!((t.order_type.as_str(), t.price), ("LIMIT", d("48500")));
+    venue.set_price(d("48500"));
+    wait_until("the target fills and the stop is cancelled", || async {
+        tagged(&venue, stop.as_str()).unwrap().status == "CANCELLED"
+    })
+    .await;
+    assert_eq!(tagged(&venue, target.as_str()).unwrap().status, "COMPLETE");
+    assert_eq!(broker.fills_since(0).await.unwrap().len(), 2);
+    logs.assert_clean();
+}
+
+#[tokio::test]
+async fn the_venue_refuses_a_gtt_for_mis_as_kite_documents_them_for_cnc_and_nrml() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, _broker) = start().await;
+    let leg = |product: &str| {
+        serde_json::json!([{"exchange": "NFO", "tradingsymbol": venue.tradingsymbol(), "transaction_type": "SELL",
+            "quantity": 30, "order_type": "LIMIT", "product": product, "price": 47900}])
+        .to_string()
+    };
+    let condition = serde_json::json!({"exchange": "NFO", "tradingsymbol": venue.tradingsymbol(),
+        "trigger_values": [47900], "last_price": 48200})
+    .to_string();
+    let post = |product: &str| {
+        let form = format!(
+            "type=single&condition={}&orders={}",
+            percent(&condition),
+            percent(&leg(product))
+        );
+        let url = venue.url();
+        async move { raw_post(&url, "/gtt/triggers", &form).await }
+    };
+    let refused = post("MIS").await;
+    assert!(refused.starts_with("HTTP/1.1 400"), "{refused}");
+    assert!(refused.contains("CNC or NRML"), "{refused}");
+    let taken = post("NRML").await;
+    assert!(taken.starts_with("HTTP/1.1 200"), "{taken}");
+    logs.assert_clean();
+}
+
+fn percent(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// A plain HTTP/1.1 POST of a form, authenticated; the whole answer as text.
+async fn raw_post(base: &str, path: &str, form: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = base.trim_start_matches("http://").trim_end_matches('/');
+    let mut tcp = tokio::net::TcpStream::connect(host).await.unwrap();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nX-Kite-Version: 3\r\nAuthorization: token {KEY}:{TOKEN}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
+        form.len()
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    tcp.read_to_string(&mut answer).await.unwrap();
+    answer
+}
+
+#[tokio::test]
+async fn exits_that_failed_to_go_out_are_retried_until_placed() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start().await;
+    // More failures than the HTTP layer retries: the placement itself fails.
+    for _ in 0..4 {
+        venue.fail_next("POST", "/gtt/triggers", Failure::ServerError);
+    }
+    broker
+        .submit(entry("tg00000000000000e2", "30"))
+        .await
+        .unwrap();
+    wait_until("the GTT is placed after all", || async {
+        venue.gtts().len() == 1
+    })
+    .await;
+    assert_eq!(venue.gtts()[0].status, "active");
+    assert!(calls(&venue, "POST", "/gtt/triggers") >= 5);
+    wait_until("nothing is owed any more", || async {
+        !broker.owes_exits()
+    })
+    .await;
+    assert!(
+        logs.text().contains("UNPROTECTED"),
+        "the failure was alerted"
+    );
+    logs.assert_clean();
+}
+
+#[tokio::test]
+async fn an_entry_whose_answer_was_lost_still_gets_its_exits() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start().await;
+    venue.fail_next("POST", "/orders/regular", Failure::LoseAnswer);
+    // The look for an earlier order under the tag works; the one after the lost answer fails.
+    venue.fail_next("GET", "/orders", Failure::Pass);
+    for _ in 0..4 {
+        venue.fail_next("GET", "/orders", Failure::ServerError);
+    }
+    // A resting entry: it fills later, long after the lost answer.
+    let e = id("tg00000000000000e3");
+    let request = OrderRequest::limit(e.clone(), bank(), OrderSide::Buy, d("30"), d("48100"))
+        .with_exits(Exits::stop(d("47900")).with_take_profit(d("48500")));
+    let outcome = broker.submit(request).await;
+    assert!(outcome.is_err(), "the outcome is unknown: {outcome:?}");
+    venue.set_price(d("48100"));
+    wait_until("the entry's exits are placed", || async {
+        venue.gtts().len() == 1
+    })
+    .await;
+    assert_eq!(venue.gtts()[0].quantities, vec![d("30"), d("30")]);
+    assert_eq!(venue.orders().len(), 1, "the entry was placed once");
+    logs.assert_clean();
+}
+
+#[tokio::test]
+async fn a_shrinking_position_cuts_its_gtt_in_place() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start().await;
+    broker
+        .submit(entry("tg00000000000000e4", "60"))
+        .await
+        .unwrap();
+    wait_until("the GTT is placed", || async { venue.gtts().len() == 1 }).await;
+    // Closed in part by hand: the fill's update fits the exits to what is left.
+    venue.place_by_hand("SELL", d("30"));
+    wait_until("the GTT is cut to 30", || async {
+        venue.gtts()[0].quantities == vec![d("30"), d("30")]
+    })
+    .await;
+    let gtts = venue.gtts();
+    assert_eq!(gtts.len(), 1, "never deleted and placed again: {gtts:?}");
+    assert_eq!(gtts[0].status, "active");
+    assert_eq!(calls(&venue, "DELETE", "/gtt/triggers"), 0);
+    assert!(calls(&venue, "PUT", "/gtt/triggers") >= 1);
+    logs.assert_clean();
+}
+
+#[tokio::test]
+async fn a_gap_through_the_gtt_stop_moves_its_leg_until_it_fills() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start().await;
+    let e = id("tg00000000000000e5");
+    broker.submit(entry(e.as_str(), "30")).await.unwrap();
+    wait_until("the GTT is placed", || async { venue.gtts().len() == 1 }).await;
+    // The price gaps past the stop leg's limit (47 660.50): the leg rests unfilled.
+    let gap = d("47500");
+    venue.set_price(gap);
+    broker
+        .on_market(
+            &bank(),
+            PriceEvent::Tick(&Tick::new(Timestamp::from_millis(1), gap, d("1"))),
+        )
+        .unwrap();
+    wait_until("the stop leg fills", || async {
+        broker.fills_since(0).await.unwrap().len() == 2
+    })
+    .await;
+    let fills = broker.fills_since(0).await.unwrap();
+    assert_eq!(fills[1].client_id, e.child(Leg::StopLoss));
+    assert_eq!(
+        (fills[1].side, fills[1].quantity),
+        (OrderSide::Sell, d("30"))
+    );
+    assert!(logs.text().contains("rests unfilled past its limit"));
+    logs.assert_clean();
+}
+
+#[tokio::test]
+async fn an_order_kite_shows_complete_before_its_trades_waits_for_them() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start().await;
+    venue.delay_trades(true);
+    let e = id("tg00000000000000e6");
+    broker.submit(entry(e.as_str(), "30")).await.unwrap();
+    wait_until("the venue has the order complete", || async {
+        tagged(&venue, e.as_str()).is_some_and(|o| o.status == "COMPLETE")
+    })
+    .await;
+    // Several updates and polls later, the book still waits for the trade.
+    broker.open_orders().await.unwrap();
+    let now = broker.order(&e).await.unwrap().unwrap();
+    assert_ne!(now.status, OrderStatus::Filled, "{now:?}");
+    assert!(
+        venue.gtts().is_empty(),
+        "no exits sized on a fill not booked"
+    );
+    venue.delay_trades(false);
+    wait_until("the trade is booked and the exits placed", || async {
+        venue.gtts().len() == 1
+    })
+    .await;
+    let fills = broker.fills_since(0).await.unwrap();
+    assert_eq!((fills.len(), fills[0].quantity), (1, d("30")));
+    assert_eq!(fills[0].ts.millis() % 1000, 0, "Kite's fill_timestamp");
+    assert_eq!(
+        broker.order(&e).await.unwrap().unwrap().status,
+        OrderStatus::Filled
+    );
+    assert_eq!(venue.gtts()[0].quantities, vec![d("30"), d("30")]);
+    logs.assert_clean();
+}
+
+#[tokio::test]
+async fn another_trades_gtt_is_never_taken_for_this_ones() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start().await;
+    broker
+        .submit(entry("tg00000000000000e7", "30"))
+        .await
+        .unwrap();
+    wait_until("the first GTT is placed", || async {
+        venue.gtts().len() == 1
+    })
+    .await;
+    broker
+        .submit(entry("tg00000000000000e8", "30"))
+        .await
+        .unwrap();
+    wait_until("the second trade gets its own GTT", || async {
+        venue.gtts().len() == 2
+    })
+    .await;
+    logs.assert_clean();
+}
+
+#[tokio::test]
+async fn a_silent_socket_is_taken_for_dead_and_fills_arrive_by_polling() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start_with(|c| {
+        c.silence_timeout = std::time::Duration::from_millis(1500);
+    })
+    .await;
+    // Silent, not closed (a half-open connection); reconnections are refused meanwhile.
+    venue.silence_streams(true);
+    venue.refuse_streams(true);
+    wait_until("the broker gives the silent socket up", || async {
+        !broker.is_streaming()
+    })
+    .await;
+    let order = OrderRequest::market(id("tg00000000000000e9"), bank(), OrderSide::Buy, d("30"));
+    broker.submit(order).await.unwrap();
+    wait_until("the fill arrives by polling", || async {
+        broker.fills_since(0).await.unwrap().len() == 1
+    })
+    .await;
+    logs.assert_clean();
+}
+
+#[tokio::test]
+async fn a_resting_entry_filling_in_parts_is_protected_part_by_part() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start().await;
+    let e = id("tg00000000000000ea");
+    let request = OrderRequest::limit(e.clone(), bank(), OrderSide::Buy, d("60"), d("48100"))
+        .with_exits(Exits::stop(d("47900")).with_take_profit(d("48500")));
+    broker.submit(request).await.unwrap();
+    venue.fill_partially(d("30"));
+    venue.set_price(d("48100"));
+    wait_until("the filled half is protected", || async {
+        venue.gtts().len() == 1
+    })
+    .await;
+    assert_eq!(venue.gtts()[0].quantities, vec![d("30"), d("30")]);
+    venue.set_price(d("48050"));
+    wait_until("the exits grow with the rest", || async {
+        venue.gtts()[0].quantities == vec![d("60"), d("60")]
+    })
+    .await;
+    assert_eq!(venue.gtts().len(), 1, "one GTT, resized in place");
+    assert_eq!(
+        broker.order(&e).await.unwrap().unwrap().status,
+        OrderStatus::Filled
+    );
+    logs.assert_clean();
+}

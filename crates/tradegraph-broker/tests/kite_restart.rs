@@ -1,0 +1,160 @@
+//! The Kite broker's exits across a restart: kept in the book's venue state, a broker restored
+//! from the snapshot goes on managing them (trailing, GTT legs booked under their client ids,
+//! exits of an entry that filled while it was down placed at start, never twice).
+#![cfg(feature = "kite")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod kite_support;
+
+use kite_support::{assert_no_canary, bank, config, d, id, start, wait_until, Logs};
+use tradegraph_broker::live::kite::KiteBroker;
+use tradegraph_broker::live::venue::{VenueBookSnapshot, VenueBroker};
+use tradegraph_broker::live::Live;
+use tradegraph_broker::{Broker, PriceEvent};
+use tradegraph_core::order::{Exits, Leg, OrderRequest, OrderSide};
+use tradegraph_core::{Tick, Timestamp};
+use tradegraph_testkit::venue::kite::KiteVenue;
+
+/// The snapshot the runtime would save, checked for canaries.
+fn saved(broker: &KiteBroker) -> VenueBookSnapshot {
+    let snapshot = broker.book().snapshot();
+    assert!(
+        !snapshot.venue_state.is_null(),
+        "the exits are kept in the book"
+    );
+    assert_no_canary(&serde_json::to_string(&snapshot).unwrap());
+    snapshot
+}
+
+async fn restored(venue: &KiteVenue, snapshot: VenueBookSnapshot) -> Live<KiteBroker> {
+    KiteBroker::connect(
+        config(venue),
+        bank(),
+        Some(snapshot),
+        tradegraph_broker::live::LiveTradingEnabled::i_understand_this_trades_real_money(),
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_restored_broker_keeps_moving_the_trailing_stop() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start().await;
+    let entry = id("tg00000000000000e1");
+    let request = OrderRequest::market(entry.clone(), bank(), OrderSide::Buy, d("30"))
+        .with_exits(Exits::default().with_trailing(d("100")));
+    broker.submit(request).await.unwrap();
+    let trail = entry.child(Leg::TrailingStop);
+    let trigger = |venue: &KiteVenue| {
+        venue
+            .orders()
+            .iter()
+            .find(|o| o.tag.as_deref() == Some(trail.as_str()))
+            .map(|o| o.trigger_price)
+    };
+    wait_until("the SL order is placed", || async {
+        trigger(&venue) == Some(d("48100"))
+    })
+    .await;
+    let snapshot = saved(&broker);
+    drop(broker);
+    let broker = restored(&venue, snapshot).await;
+    venue.set_price(d("48300"));
+    broker
+        .on_market(
+            &bank(),
+            PriceEvent::Tick(&Tick::new(Timestamp::from_millis(1), d("48300"), d("1"))),
+        )
+        .unwrap();
+    wait_until("the restored broker moves the stop", || async {
+        trigger(&venue) == Some(d("48200"))
+    })
+    .await;
+    let sl_orders = venue
+        .orders()
+        .iter()
+        .filter(|o| o.tag.as_deref() == Some(trail.as_str()))
+        .count();
+    assert_eq!(sl_orders, 1, "the stop was moved, not placed again");
+    assert_no_canary(&serde_json::to_string(&broker.book().snapshot()).unwrap());
+    logs.assert_clean();
+}
+
+#[tokio::test]
+async fn a_gtt_leg_filling_after_a_restart_is_booked_under_its_leg() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start().await;
+    let entry = id("tg00000000000000e2");
+    let request = OrderRequest::market(entry.clone(), bank(), OrderSide::Buy, d("30"))
+        .with_exits(Exits::stop(d("47900")).with_take_profit(d("48500")));
+    broker.submit(request).await.unwrap();
+    wait_until("the GTT is placed", || async { venue.gtts().len() == 1 }).await;
+    let snapshot = saved(&broker);
+    drop(broker);
+    let broker = restored(&venue, snapshot).await;
+    wait_until("the order-update socket is up", || async {
+        venue.subscribers() == 1
+    })
+    .await;
+    let legs: Vec<_> = broker
+        .open_orders()
+        .await
+        .unwrap()
+        .iter()
+        .map(|o| o.client_id().clone())
+        .collect();
+    assert!(legs.contains(&entry.child(Leg::TakeProfit)), "{legs:?}");
+    venue.set_price(d("48500"));
+    wait_until("the target fills", || async {
+        broker.fills_since(1).await.unwrap().len() == 1
+    })
+    .await;
+    let fill = broker.fills_since(1).await.unwrap().remove(0);
+    assert_eq!(
+        (fill.seq, fill.client_id, fill.side),
+        (2, entry.child(Leg::TakeProfit), OrderSide::Sell)
+    );
+    assert_eq!(venue.gtts().len(), 1, "no second GTT");
+    logs.assert_clean();
+}
+
+#[tokio::test]
+async fn an_entry_that_filled_while_down_gets_its_exits_at_start_once() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start().await;
+    let entry = id("tg00000000000000e3");
+    let request = OrderRequest::limit(entry.clone(), bank(), OrderSide::Buy, d("30"), d("48100"))
+        .with_exits(Exits::stop(d("47900")).with_take_profit(d("48500")));
+    broker.submit(request).await.unwrap();
+    let snapshot = saved(&broker);
+    drop(broker);
+    // The entry fills while no broker runs.
+    venue.set_price(d("48100"));
+    assert!(venue.gtts().is_empty());
+    let first = restored(&venue, snapshot.clone()).await;
+    assert_eq!(venue.gtts().len(), 1, "the exits went out at start");
+    let gtt = &venue.gtts()[0];
+    assert_eq!(
+        (gtt.status.as_str(), gtt.trigger_values.clone()),
+        ("active", vec![d("47900"), d("48500")])
+    );
+    assert_eq!(first.book().last_seq(), 1);
+    drop(first);
+    // The same old snapshot again (a crash before the new one was saved): Kite has the GTT.
+    let second = restored(&venue, snapshot).await;
+    assert_eq!(venue.gtts().len(), 1, "the GTT was not placed twice");
+    let legs: Vec<_> = second
+        .open_orders()
+        .await
+        .unwrap()
+        .iter()
+        .map(|o| o.client_id().clone())
+        .collect();
+    assert!(legs.contains(&entry.child(Leg::StopLoss)), "{legs:?}");
+    assert!(logs.text().contains("already at Kite"));
+    logs.assert_clean();
+}

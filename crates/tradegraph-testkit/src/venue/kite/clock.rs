@@ -1,0 +1,54 @@
+//! The venue's clock as Kite shows times: `YYYY-MM-DD HH:MM:SS` in India (UTC+05:30).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// India's offset from UTC, in seconds.
+const IST_OFFSET_SECS: i64 = 19_800;
+
+/// Now, in India, as Kite writes times (`2026-12-05 10:00:00`).
+pub(crate) fn ist_now() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    ist_text(secs)
+}
+
+/// Unix seconds as India's `YYYY-MM-DD HH:MM:SS`.
+pub(crate) fn ist_text(unix_secs: i64) -> String {
+    let local = unix_secs.saturating_add(IST_OFFSET_SECS);
+    let (days, rest) = (local.div_euclid(86_400), local.rem_euclid(86_400));
+    let (y, m, d) = civil(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+/// The calendar date of days since 1970-01-01 (proleptic Gregorian).
+fn civil(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_written_in_india() {
+        assert_eq!(ist_text(0), "1970-01-01 05:30:00");
+        // 2026-12-05T04:30:00Z
+        assert_eq!(ist_text(1_796_445_000), "2026-12-05 10:00:00");
+        assert_eq!(ist_text(951_782_400), "2000-02-29 05:30:00");
+    }
+}

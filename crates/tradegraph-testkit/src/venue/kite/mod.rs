@@ -1,0 +1,387 @@
+//! A local Kite Connect venue for tests: real HTTP and WebSocket on 127.0.0.1, checking every
+//! request as Kite does (`X-Kite-Version: 3`, `Authorization: token api_key:access_token`, the
+//! login checksum, order forms, lot and tick size, market protection), keeping orders and GTTs,
+//! matching them when the test moves the price, sending order updates on the WebSocket, and
+//! recording every request.
+//!
+//! | Kite | here |
+//! |---|---|
+//! | `POST /session/token` | yes: checks the SHA-256 checksum, issues the access token |
+//! | `POST`/`PUT`/`DELETE /orders/regular[/{id}]`, `GET /orders`, `/orders/{id}`, `/orders/{id}/trades` | yes |
+//! | `POST /gtt/triggers` (`single`, `two-leg`), `GET`/`DELETE /gtt/triggers/{id}` | yes: a triggered leg places a LIMIT order |
+//! | `GET /portfolio/positions`, `/user/margins`, `/instruments/{exchange}` | yes |
+//! | the ticker WebSocket (`?api_key=..&access_token=..`) | order updates as `{"type":"order","data":{..}}` text messages |
+//! | 429 with `Retry-After`, 5xx, any `error_type`, dropped sockets | scripted with [`Failure`] |
+//!
+//! ```no_run
+//! use tradegraph_testkit::venue::kite::{Failure, KiteVenue};
+//! # async fn demo() -> std::io::Result<()> {
+//! let venue = KiteVenue::start("api-key", "api-secret", "access-token").await?;
+//! venue.fail_next("POST", "/orders/regular", Failure::RateLimited { retry_after_secs: 1 });
+//! venue.set_price(48_200.into()); // matches the working orders, triggers GTTs
+//! assert!(venue.requests().is_empty());
+//! # Ok(()) }
+//! ```
+
+mod book;
+mod clock;
+mod dump;
+mod gtt;
+mod http;
+mod ws;
+
+pub use book::{number, Book, KiteFail, VenueOrder, MAX_MODIFICATIONS};
+pub use gtt::GttView;
+
+use rust_decimal::Decimal;
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+/// A failure the venue gives the next matching request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// An error answer in Kite's envelope: status, `error_type` and message (`403
+    /// TokenException`, `400 OrderException "Insufficient funds..."`, ...). Nothing is done.
+    Reject {
+        /// HTTP status.
+        status: u16,
+        /// `TokenException`, `InputException`, `OrderException`, `NetworkException`,
+        /// `GeneralException`.
+        error_type: &'static str,
+        /// The message.
+        message: String,
+    },
+    /// HTTP 429 `Too many requests` with `Retry-After`.
+    RateLimited {
+        /// Seconds.
+        retry_after_secs: u64,
+    },
+    /// HTTP 503 `NetworkException`; nothing done.
+    ServerError,
+    /// The request is executed, but the answer is HTTP 504 (the outcome is unknown to the
+    /// client).
+    LoseAnswer,
+    /// The request is served as usual: a place in the queue, so that a failure scripted
+    /// after it hits a later request to the same path.
+    Pass,
+}
+
+/// One request as the venue saw it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// `GET`, `POST`, `PUT`, `DELETE`.
+    pub method: String,
+    /// `/orders/regular`.
+    pub path: String,
+    /// The raw query string.
+    pub query: String,
+    /// The raw body.
+    pub body: String,
+    /// The `Authorization` header.
+    pub authorization: Option<String>,
+    /// The `X-Kite-Version` header.
+    pub version: Option<String>,
+    /// The HTTP status answered.
+    pub status: u16,
+    /// When it arrived.
+    pub at: Instant,
+}
+
+pub(crate) struct Control {
+    pub(crate) api_key: String,
+    pub(crate) api_secret: String,
+    pub(crate) access_token: String,
+    pub(crate) request_token: String,
+    pub(crate) failures: VecDeque<(String, String, Failure)>,
+    pub(crate) log: Vec<Recorded>,
+    pub(crate) refuse_streams: bool,
+    pub(crate) silent_streams: bool,
+    pub(crate) stream_connections: u64,
+}
+
+pub(crate) struct State {
+    pub(crate) book: Book,
+    pub(crate) gtts: Vec<gtt::Gtt>,
+    pub(crate) exchange: String,
+    pub(crate) tradingsymbol: String,
+    pub(crate) dump: String,
+    pub(crate) cash: Decimal,
+    pub(crate) subscribers: Vec<mpsc::UnboundedSender<String>>,
+    pub(crate) events: Vec<String>,
+}
+
+impl State {
+    /// Sends the orders that changed since `before` to every WebSocket.
+    pub(crate) fn publish(&mut self, before: &[VenueOrder]) {
+        let changed: Vec<String> = self
+            .book
+            .orders
+            .iter()
+            .enumerate()
+            .filter(|(i, o)| before.get(*i) != Some(o))
+            .map(|(_, o)| {
+                serde_json::json!({"type": "order", "data": o.to_json(&self.exchange, &self.tradingsymbol)})
+                    .to_string()
+            })
+            .collect();
+        for message in changed {
+            self.subscribers.retain(|s| s.send(message.clone()).is_ok());
+            self.events.push(message);
+        }
+    }
+
+    /// Moves the price: orders match, GTTs trigger (their orders then match too).
+    pub(crate) fn move_price(&mut self, price: Decimal) {
+        let before = self.book.orders.clone();
+        self.book.set_price(price);
+        gtt::trigger(self, price);
+        self.publish(&before);
+    }
+}
+
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    control: Mutex<Control>,
+    pub(crate) drops: watch::Sender<u64>,
+}
+
+impl Shared {
+    pub(crate) fn lock_state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn lock_control(&self) -> MutexGuard<'_, Control> {
+        self.control.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The running venue; stops when dropped.
+pub struct KiteVenue {
+    shared: Arc<Shared>,
+    http: SocketAddr,
+    ws: SocketAddr,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for KiteVenue {
+    fn drop(&mut self) {
+        self.tasks.iter().for_each(JoinHandle::abort);
+    }
+}
+
+impl KiteVenue {
+    /// Starts the venue for the account `api_key` (app secret `api_secret`) whose access token
+    /// today is `access_token`. It trades one NFO BANKNIFTY future (lot 30, tick 0.05, expiring
+    /// in 30 days: [`tradingsymbol`](Self::tradingsymbol)); its dump also lists the contracts
+    /// expiring in 2 and 60 days. Cash: 1,000,000.
+    ///
+    /// # Errors
+    /// When it cannot listen on 127.0.0.1.
+    pub async fn start(
+        api_key: &str,
+        api_secret: &str,
+        access_token: &str,
+    ) -> std::io::Result<Self> {
+        let (dump, tradingsymbol) = dump::banknifty(30, Decimal::new(5, 2));
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                book: Book::new(30, Decimal::new(5, 2)),
+                gtts: Vec::new(),
+                exchange: "NFO".into(),
+                tradingsymbol,
+                dump,
+                cash: Decimal::from(1_000_000),
+                subscribers: Vec::new(),
+                events: Vec::new(),
+            }),
+            control: Mutex::new(Control {
+                api_key: api_key.to_owned(),
+                api_secret: api_secret.to_owned(),
+                access_token: access_token.to_owned(),
+                request_token: "request-token-0001".into(),
+                failures: VecDeque::new(),
+                log: Vec::new(),
+                refuse_streams: false,
+                silent_streams: false,
+                stream_connections: 0,
+            }),
+            drops: watch::channel(0).0,
+        });
+        let http_listener = TcpListener::bind("127.0.0.1:0").await?;
+        let ws_listener = TcpListener::bind("127.0.0.1:0").await?;
+        let (http, ws) = (http_listener.local_addr()?, ws_listener.local_addr()?);
+        let router = axum::Router::new()
+            .fallback(http::handle)
+            .with_state(shared.clone());
+        let tasks = vec![
+            tokio::spawn(async move {
+                let _ = axum::serve(http_listener, router).await;
+            }),
+            tokio::spawn(ws::serve(ws_listener, shared.clone())),
+        ];
+        Ok(Self {
+            shared,
+            http,
+            ws,
+            tasks,
+        })
+    }
+
+    /// The REST base URL (`http://127.0.0.1:<port>`).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.http)
+    }
+
+    /// The ticker WebSocket URL (`ws://127.0.0.1:<port>`), without its query.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}", self.ws)
+    }
+
+    /// The contract traded.
+    pub fn tradingsymbol(&self) -> String {
+        self.shared.lock_state().tradingsymbol.clone()
+    }
+
+    /// The next trading day's dump, as Kite publishes it: the contract traded now expires
+    /// tomorrow (inside the broker's roll), and the next month's is traded from now on (its
+    /// symbol is returned; the expiring one still takes orders).
+    pub fn roll_contract(&self) -> String {
+        let mut state = self.shared.lock_state();
+        let lot = u32::try_from(state.book.lot_size.mantissa()).unwrap_or(30);
+        let (dump, next) = dump::banknifty_rolled(lot, state.book.tick_size);
+        state.dump = dump;
+        state.tradingsymbol = next.clone();
+        next
+    }
+
+    /// The request token `POST /session/token` takes (one login).
+    pub fn set_request_token(&self, token: &str) {
+        self.shared.lock_control().request_token = token.to_owned();
+    }
+
+    /// The access token the venue takes now (a login issues a new one).
+    pub fn access_token(&self) -> String {
+        self.shared.lock_control().access_token.clone()
+    }
+
+    /// Moves the last price: working orders match, GTTs trigger.
+    pub fn set_price(&self, price: Decimal) {
+        self.shared.lock_state().move_price(price);
+    }
+
+    /// A MARKET order placed by hand (in Kite's web app: no `tag`) in the contract traded;
+    /// returns its order id.
+    pub fn place_by_hand(&self, side: &str, quantity: Decimal) -> String {
+        let mut state = self.shared.lock_state();
+        let before = state.book.orders.clone();
+        let form: std::collections::HashMap<String, String> = [
+            ("transaction_type", side.to_owned()),
+            ("quantity", quantity.to_string()),
+            ("product", "MIS".to_owned()),
+            ("order_type", "MARKET".to_owned()),
+            ("market_protection", "-1".to_owned()),
+            ("exchange", state.exchange.clone()),
+            ("tradingsymbol", state.tradingsymbol.clone()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        let placed = state.book.place(&form).unwrap_or_default();
+        state.publish(&before);
+        placed
+    }
+
+    /// The next match fills at most `quantity` (once), then the rest on later prices.
+    pub fn fill_partially(&self, quantity: Decimal) {
+        self.shared.lock_state().book.partial = Some(quantity);
+    }
+
+    /// While `true`, new trades stay out of `GET /orders/{id}/trades` although the orders
+    /// show them filled (Kite's trade book lags its order book); `false` shows them all.
+    pub fn delay_trades(&self, delay: bool) {
+        let mut state = self.shared.lock_state();
+        state.book.delay_trades = delay;
+        if !delay {
+            state.book.hidden_trades.clear();
+        }
+    }
+
+    /// The equity segment's available cash.
+    pub fn set_cash(&self, cash: Decimal) {
+        self.shared.lock_state().cash = cash;
+    }
+
+    /// The next request to `method path` (the path as sent, `/orders/regular`) gets `failure`.
+    pub fn fail_next(&self, method: &str, path: &str, failure: Failure) {
+        self.shared.lock_control().failures.push_back((
+            method.to_owned(),
+            path.to_owned(),
+            failure,
+        ));
+    }
+
+    /// The next order placed is accepted (its id answered), then `REJECTED` with this
+    /// `status_message`, as Kite's margin and risk checks do after taking a request.
+    pub fn reject_after_accepting(&self, status_message: &str) {
+        self.shared.lock_state().book.reject_next = Some(status_message.to_owned());
+    }
+
+    /// Closes every WebSocket connection now.
+    pub fn drop_streams(&self) {
+        self.shared.lock_state().subscribers.clear();
+        self.shared.drops.send_modify(|n| *n += 1);
+    }
+
+    /// While `true`, WebSocket connections are closed as they arrive.
+    pub fn refuse_streams(&self, refuse: bool) {
+        self.shared.lock_control().refuse_streams = refuse;
+    }
+
+    /// While `true`, the WebSockets stay open but send nothing (no heartbeat, no order
+    /// update): a half-open connection as the client sees it.
+    pub fn silence_streams(&self, silent: bool) {
+        self.shared.lock_control().silent_streams = silent;
+    }
+
+    /// How many WebSocket connections were accepted so far.
+    pub fn stream_connections(&self) -> u64 {
+        self.shared.lock_control().stream_connections
+    }
+
+    /// How many WebSockets are connected now.
+    pub fn subscribers(&self) -> usize {
+        let mut state = self.shared.lock_state();
+        state.subscribers.retain(|s| !s.is_closed());
+        state.subscribers.len()
+    }
+
+    /// Every request so far, oldest first.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.shared.lock_control().log.clone()
+    }
+
+    /// Every order the venue took, oldest first.
+    pub fn orders(&self) -> Vec<VenueOrder> {
+        self.shared.lock_state().book.orders.clone()
+    }
+
+    /// Every GTT, oldest first.
+    pub fn gtts(&self) -> Vec<GttView> {
+        self.shared
+            .lock_state()
+            .gtts
+            .iter()
+            .map(gtt::Gtt::view)
+            .collect()
+    }
+
+    /// The order updates sent on the WebSocket so far (whole text messages).
+    pub fn events(&self) -> Vec<String> {
+        self.shared.lock_state().events.clone()
+    }
+}

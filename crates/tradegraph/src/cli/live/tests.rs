@@ -1,0 +1,172 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+use super::rules::{check_binance, check_kite, check_kite_feed};
+use super::*;
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+use tradegraph_broker::live::binance::SymbolRules;
+use tradegraph_broker::live::kite::KiteRules;
+use tradegraph_broker::paper::{PaperBroker, PaperConfig};
+
+const KEY: &str = "canary-key-0123456789abcdef";
+
+fn settings(env: &[(&str, &str)]) -> Settings {
+    let dir = std::env::temp_dir().join(format!(
+        "tradegraph-live-{}-{}",
+        std::process::id(),
+        env.len()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let env: HashMap<String, String> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    Settings::resolve(
+        &crate::config::Flags::default(),
+        &|k| env.get(k).cloned(),
+        &dir,
+    )
+    .unwrap()
+}
+
+fn binance(extra: &[(&str, &str)]) -> Settings {
+    let mut env = vec![
+        ("TRADEGRAPH_FEED", "binance"),
+        ("BINANCE_API_KEY", KEY),
+        ("BINANCE_API_SECRET", "canary-secret-0123456789"),
+    ];
+    env.extend_from_slice(extra);
+    settings(&env)
+}
+
+#[test]
+fn binance_settings_with_keys_and_a_state_file_can_trade_live() {
+    let s = binance(&[]);
+    assert!(refusals(&s).is_empty(), "{:?}", refusals(&s));
+    // The testnet's REST endpoint brings the testnet's WebSocket API.
+    let s = binance(&[("BINANCE_API_URL", "https://testnet.binance.vision")]);
+    assert!(refusals(&s).is_empty(), "{:?}", refusals(&s));
+}
+
+#[test]
+fn a_state_kept_in_memory_is_refused_naming_the_setting() {
+    let mut s = binance(&[]);
+    s.stores.state_file = None;
+    assert!(!s.state_is_durable());
+    let no = refusals(&s);
+    assert_eq!(no.len(), 1, "{no:?}");
+    assert!(
+        no[0].contains("state_file") && no[0].contains("memory"),
+        "{no:?}"
+    );
+    s.stores.redis_url = Some("redis://127.0.0.1:1".into());
+    assert!(s.state_is_durable());
+    assert!(refusals(&s).is_empty());
+}
+
+#[test]
+fn another_rest_endpoint_without_its_websocket_api_is_refused() {
+    let s = binance(&[("BINANCE_API_URL", "http://127.0.0.1:9")]);
+    let no = refusals(&s);
+    assert_eq!(no.len(), 1, "{no:?}");
+    assert!(no[0].contains("BINANCE_WS_API_URL"), "{no:?}");
+    let s = binance(&[
+        ("BINANCE_API_URL", "http://127.0.0.1:9"),
+        ("BINANCE_WS_API_URL", "ws://127.0.0.1:9/ws-api/v3"),
+    ]);
+    assert!(refusals(&s).is_empty());
+}
+
+#[test]
+fn a_key_shows_as_its_length_only() {
+    let shown = banner::masked(&Secret::new(KEY));
+    assert_eq!(shown, format!("*** ({} characters)", KEY.len()));
+    assert!(!shown.contains(&KEY[..2]), "{shown}");
+}
+
+#[tokio::test]
+async fn the_banner_shows_the_venue_the_balances_the_instrument_and_the_limits() {
+    let s = binance(&[]);
+    let broker = PaperBroker::new(PaperConfig::new(
+        s.instrument.clone(),
+        Decimal::from(12_345),
+    ))
+    .unwrap();
+    let venue = format!(
+        "binance at https://api.binance.com with key {}",
+        banner::masked(&Secret::new(KEY))
+    );
+    let text = banner(&broker, &venue, &s).await;
+    assert!(text.contains("LIVE TRADING"), "{text}");
+    assert!(text.contains("with key *** (27 characters)"), "{text}");
+    assert!(!text.contains("canary"), "{text}");
+    assert!(text.contains("cash 12345"), "{text}");
+    assert!(text.contains("BTCUSDT"), "{text}");
+    let limits = &s.risk;
+    assert!(
+        text.contains(&format!("position {}% of equity", limits.max_position_pct))
+            && text.contains(&format!("daily loss {}%", limits.max_daily_loss_pct)),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_instrument_off_the_venues_grid_is_refused_naming_the_setting() {
+    let s = binance(&[]);
+    let rules = SymbolRules {
+        lot: Some(tradegraph_broker::live::binance::filters::LotFilter {
+            step: s.instrument.lot_size,
+            ..Default::default()
+        }),
+        price: Some(tradegraph_broker::live::binance::filters::PriceFilter {
+            tick: s.instrument.tick_size,
+            ..Default::default()
+        }),
+        ..SymbolRules::default()
+    };
+    check_binance(&s.instrument, &rules).unwrap();
+    let mut coarse = s.instrument.clone();
+    coarse.lot_size = s.instrument.lot_size * Decimal::from(10);
+    check_binance(&coarse, &rules).unwrap();
+    let mut off = s.instrument.clone();
+    off.lot_size = Decimal::new(15, 6);
+    off.tick_size = Decimal::new(5, 3);
+    let e = check_binance(&off, &rules).unwrap_err();
+    assert!(
+        e.contains("`lot_size` is 0.000015") && e.contains("0.00001"),
+        "{e}"
+    );
+    assert!(
+        e.contains("`tick_size` is 0.005") && e.contains("0.01"),
+        "{e}"
+    );
+    let kite = KiteRules {
+        lot_size: 30,
+        tick_size: Decimal::new(5, 2),
+    };
+    let mut bank = s.instrument.clone();
+    bank.lot_size = Decimal::from(15);
+    bank.tick_size = Decimal::new(5, 2);
+    let e = check_kite(&bank, kite).unwrap_err();
+    assert!(
+        e.contains("`lot_size` is 15") && e.contains("Kite's quantity step"),
+        "{e}"
+    );
+    bank.lot_size = Decimal::from(30);
+    check_kite(&bank, kite).unwrap();
+}
+
+#[test]
+fn a_kite_feed_on_another_contract_than_the_brokers_is_refused_naming_both() {
+    let feed = [(260_105, "BANKNIFTY".into())];
+    check_kite_feed("banknifty", &feed, "BANKNIFTY25JANFUT", 260_105).unwrap();
+    let e = check_kite_feed("banknifty", &feed, "BANKNIFTY25FEBFUT", 12_345).unwrap_err();
+    assert!(
+        e.contains("260105") && e.contains("BANKNIFTY25FEBFUT"),
+        "{e}"
+    );
+    assert!(
+        e.contains("12345") && e.contains("banknifty = 12345"),
+        "{e}"
+    );
+    assert!(check_kite_feed("banknifty", &[], "X", 1).is_err());
+}

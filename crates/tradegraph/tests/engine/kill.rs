@@ -1,0 +1,285 @@
+//! The kill switch at the broker, with the paper broker (the same engine as live): with closes
+//! off it cancels only the entries and keeps the exits protecting the position; with closes on
+//! it cancels the exits only right before a close that can go now (a bot with no price yet
+//! keeps them until one comes), and it keeps at it each second until no order works and no
+//! position is left; pulled during a decision cycle, it answers what it did, not what it will.
+
+use super::support::*;
+use futures::channel::mpsc::{unbounded, UnboundedSender};
+use futures::future::BoxFuture;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Notify;
+use tradegraph::engine::{paper_broker, BotHandle, Command, Engine, Mode, ReplyKind};
+use tradegraph_broker::{Broker, PaperBroker};
+use tradegraph_core::order::{ClientOrderId, Exits, Order, OrderRequest, OrderSide};
+use tradegraph_core::risk::RiskLimits;
+use tradegraph_core::{Decimal, Instrument, Side, Tick, Timestamp};
+use tradegraph_market::{MarketEvent, SimulatedClock};
+use tradegraph_store::Stores;
+
+/// A position of 1 with its stop-loss and take-profit, and a working entry, placed on the
+/// paper broker directly (at 100).
+async fn positioned(config: &tradegraph::engine::BotConfig) -> PaperBroker {
+    let symbol = config.instrument.symbol.clone();
+    let broker = paper_broker(config).unwrap();
+    broker
+        .on_tick(
+            &symbol,
+            &Tick::new(Timestamp::EPOCH, Decimal::from(100), Decimal::ONE),
+        )
+        .unwrap();
+    let exits = Exits {
+        stop_loss: Some(Decimal::from(90)),
+        take_profit: Some(Decimal::from(130)),
+        trailing_distance: None,
+    };
+    let entry = OrderRequest::market(
+        ClientOrderId::new("ks-entry").unwrap(),
+        symbol.clone(),
+        OrderSide::Buy,
+        Decimal::ONE,
+    )
+    .with_exits(exits);
+    broker.submit(entry).await.unwrap();
+    let working = OrderRequest::limit(
+        ClientOrderId::new("ks-working-entry").unwrap(),
+        symbol,
+        OrderSide::Buy,
+        Decimal::ONE,
+        Decimal::from(50),
+    );
+    broker.submit(working).await.unwrap();
+    broker
+}
+
+fn tick(symbol: &tradegraph_core::Symbol, minute: i64, price: i64) -> MarketEvent {
+    MarketEvent::Tick {
+        symbol: symbol.clone(),
+        tick: Tick::new(
+            "2024-03-04T00:00:00Z"
+                .parse::<Timestamp>()
+                .unwrap()
+                .add_millis(minute * 60_000 + 1_000),
+            Decimal::from(price),
+            Decimal::ONE,
+        ),
+    }
+}
+
+async fn working(bot: &BotHandle) -> Vec<Order> {
+    bot.broker().open_orders().await.unwrap()
+}
+
+async fn position(bot: &BotHandle) -> Decimal {
+    let positions = bot.broker().positions().await.unwrap();
+    positions.iter().map(|p| p.quantity).sum()
+}
+
+/// Waits (10 s at most) until `done` holds.
+async fn until(what: &str, bot: &BotHandle, done: impl Fn(Vec<Order>, Decimal) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (orders, held) = (working(bot).await, position(bot).await);
+        if done(orders.clone(), held) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: not within 10 s; working {orders:#?}, position {held}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn exits(orders: &[Order]) -> usize {
+    orders.iter().filter(|o| o.parent.is_some()).count()
+}
+
+/// Runs a bot on `instrument` over a feed the test writes to, and `body` against it.
+async fn with_bot<M>(
+    instrument: Instrument,
+    pm: M,
+    closes: bool,
+    body: impl FnOnce(BotHandle, UnboundedSender<MarketEvent>) -> BoxFuture<'static, ()>,
+) -> Vec<tradegraph_core::order::Fill>
+where
+    M: tradegraph_agents::model::ReportModel + 'static,
+{
+    let limits = RiskLimits {
+        kill_switch_closes_positions: closes,
+        ..RiskLimits::default()
+    };
+    let stores = Stores::memory();
+    let mut config = config(
+        instrument,
+        ScriptedPm::cycles(Vec::new()),
+        limits,
+        stores,
+        Mode::Service,
+    );
+    config.brain = tradegraph_agents::node::Brain::rules_only()
+        .unwrap()
+        .with_model(Arc::new(pm));
+    let broker = positioned(&config).await;
+    let (feed, events) = unbounded();
+    let engine = Box::pin(Engine::start(
+        config,
+        SimulatedClock::default(),
+        events,
+        broker,
+    ))
+    .await
+    .unwrap();
+    let bot = engine.handle();
+    let inner = engine.broker().inner().clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let test = async move {
+        body(bot, feed).await;
+        stop.send(()).unwrap();
+    };
+    let run = Box::pin(engine.run(
+        async {
+            stopped.await.ok();
+        },
+        |_| {},
+    ));
+    let (summary, ()) = tokio::join!(run, test);
+    summary.unwrap();
+    inner.fills_since(0).await.unwrap()
+}
+
+#[tokio::test]
+async fn with_closes_off_the_kill_switch_cancels_the_entries_and_keeps_the_exits() {
+    let instrument = btc_as(&unique("KO"));
+    with_bot(instrument, ScriptedPm::default(), false, |bot, feed| {
+        Box::pin(async move {
+            // The feed stays open while the test runs (its end would stop the bot).
+            let _feed = feed;
+            assert_eq!(exits(&working(&bot).await), 2, "the stop and the target");
+            let reply = bot
+                .send(Command::KillSwitch { engaged: true }, None)
+                .await
+                .unwrap();
+            assert_eq!(reply.kind, ReplyKind::Done, "{reply:?}");
+            until("the working entry cancelled", &bot, |orders, _| {
+                orders.iter().all(|o| o.parent.is_some())
+            })
+            .await;
+            let left = working(&bot).await;
+            assert_eq!(exits(&left), 2, "the exits protect the position: {left:#?}");
+            assert_eq!(position(&bot).await, Decimal::ONE, "not closed");
+            assert!(
+                reply.message.contains("kept"),
+                "the answer says the exits are kept: {reply:?}"
+            );
+        })
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn without_a_price_the_exits_stay_until_the_close_can_go_then_it_closes_once() {
+    let instrument = btc_as(&unique("KP"));
+    let symbol = instrument.symbol.clone();
+    let fills = with_bot(instrument, ScriptedPm::default(), true, |bot, feed| {
+        Box::pin(async move {
+            let reply = bot
+                .send(Command::KillSwitch { engaged: true }, None)
+                .await
+                .unwrap();
+            assert_eq!(reply.kind, ReplyKind::Done, "{reply:?}");
+            // No price yet: the close cannot go, so the exits are not cancelled.
+            let left = working(&bot).await;
+            assert_eq!(exits(&left), 2, "no stop removed before a close: {left:#?}");
+            assert!(
+                left.iter().all(|o| o.parent.is_some()),
+                "the entry is cancelled at once: {left:#?}"
+            );
+            assert_eq!(position(&bot).await, Decimal::ONE);
+            assert!(
+                !reply.message.contains("closed"),
+                "the answer does not claim a close: {reply:?}"
+            );
+            // A price: at the next try (each second) the exits go and the close right after.
+            feed.unbounded_send(tick(&symbol, 0, 100)).unwrap();
+            until("closed and nothing working", &bot, |orders, held| {
+                orders.is_empty() && held.is_zero()
+            })
+            .await;
+            // More seconds pass: nothing is sent again.
+            feed.unbounded_send(tick(&symbol, 1, 100)).unwrap();
+            tokio::time::sleep(Duration::from_millis(1_500)).await;
+            assert!(bot.status().kill_switch);
+        })
+    })
+    .await;
+    let sells = fills.iter().filter(|f| f.side == Side::Sell).count();
+    assert_eq!(sells, 1, "closed once: {fills:#?}");
+}
+
+/// A portfolio manager that tells the test when it is asked, and answers only once the test
+/// lets it.
+#[derive(Debug, Default)]
+struct Waiting {
+    asked: Arc<Notify>,
+    answer: Arc<Notify>,
+}
+
+#[async_trait::async_trait]
+impl tradegraph_agents::model::ReportModel for Waiting {
+    async fn answer(
+        &self,
+        prompt: &tradegraph_agents::prompt::RenderedPrompt,
+        _: &serde_json::Value,
+    ) -> Result<tradegraph_agents::model::ModelAnswer, tradegraph_agents::model::ModelFailure> {
+        if prompt.agent != tradegraph_agents::AgentName::PortfolioManager {
+            return Err(tradegraph_agents::model::ModelFailure(
+                "rules for this agent".into(),
+            ));
+        }
+        self.asked.notify_one();
+        self.answer.notified().await;
+        Ok(tradegraph_agents::model::ModelAnswer {
+            value: hold(),
+            provider: "test".into(),
+            model: "waiting".into(),
+        })
+    }
+}
+
+#[tokio::test]
+async fn pulled_during_a_cycle_it_answers_that_the_broker_work_follows_the_cycle() {
+    let instrument = btc_as(&unique("KC"));
+    let symbol = instrument.symbol.clone();
+    let pm = Waiting::default();
+    let (asked, answer) = (pm.asked.clone(), pm.answer.clone());
+    with_bot(instrument, pm, true, |bot, feed| {
+        Box::pin(async move {
+            // Ticks through 00:15: the 15-minute candle closes and a cycle asks the model.
+            for minute in 0..=15 {
+                feed.unbounded_send(tick(&symbol, minute, 100)).unwrap();
+            }
+            tokio::time::timeout(Duration::from_secs(30), asked.notified())
+                .await
+                .expect("a cycle asks the portfolio manager");
+            let reply = bot
+                .send(Command::KillSwitch { engaged: true }, None)
+                .await
+                .unwrap();
+            assert_eq!(reply.kind, ReplyKind::Done, "{reply:?}");
+            assert!(
+                reply.message.contains("cycle in flight"),
+                "the answer says the broker work waits for the cycle: {reply:?}"
+            );
+            assert!(reply.detail.get("at_broker").is_none(), "{reply:?}");
+            assert_eq!(position(&bot).await, Decimal::ONE, "nothing done yet");
+            answer.notify_one();
+            until("closed after the cycle", &bot, |orders, held| {
+                orders.is_empty() && held.is_zero()
+            })
+            .await;
+        })
+    })
+    .await;
+}
