@@ -5,14 +5,34 @@ use crate::live::VenueReason;
 use serde::Deserialize;
 use std::time::Duration;
 
-/// Binance's error body.
+/// Binance's error body: a JSON object `{"code": ..., "msg": ...}` only (serde would read a
+/// struct from an array, so `[-2010, "Duplicate order sent."]` from a proxy must not pass for
+/// one).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "serde_json::Map<String, serde_json::Value>")]
 pub struct ApiError {
     /// The code (`-2010`, `-1013`, ...).
     pub code: i64,
     /// The message.
-    #[serde(default)]
     pub msg: String,
+}
+
+#[derive(Deserialize)]
+struct ApiErrorFields {
+    code: i64,
+    #[serde(default)]
+    msg: String,
+}
+
+impl TryFrom<serde_json::Map<String, serde_json::Value>> for ApiError {
+    type Error = serde_json::Error;
+    fn try_from(map: serde_json::Map<String, serde_json::Value>) -> Result<Self, Self::Error> {
+        let fields: ApiErrorFields = serde_json::from_value(serde_json::Value::Object(map))?;
+        Ok(Self {
+            code: fields.code,
+            msg: fields.msg,
+        })
+    }
 }
 
 /// What an error answer means for the broker.

@@ -7,14 +7,51 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::collections::HashMap;
 
+/// The answer: a JSON object only, as its symbol entries.
 #[derive(Deserialize)]
+#[serde(try_from = "serde_json::Map<String, serde_json::Value>")]
 struct Info {
     symbols: Vec<SymbolInfo>,
 }
 
 #[derive(Deserialize)]
+struct InfoFields {
+    symbols: Vec<SymbolInfo>,
+}
+
+impl TryFrom<serde_json::Map<String, serde_json::Value>> for Info {
+    type Error = serde_json::Error;
+    fn try_from(map: serde_json::Map<String, serde_json::Value>) -> Result<Self, Self::Error> {
+        let fields: InfoFields = serde_json::from_value(serde_json::Value::Object(map))?;
+        Ok(Self {
+            symbols: fields.symbols,
+        })
+    }
+}
+
+/// A symbol entry: a JSON object only (serde would read a struct from an array of its fields,
+/// so `["BTCUSDT", ...]` must not pass for one).
+#[derive(Deserialize)]
+#[serde(try_from = "serde_json::Map<String, serde_json::Value>")]
+struct SymbolInfo(SymbolFields);
+
+impl TryFrom<serde_json::Map<String, serde_json::Value>> for SymbolInfo {
+    type Error = serde_json::Error;
+    fn try_from(map: serde_json::Map<String, serde_json::Value>) -> Result<Self, Self::Error> {
+        serde_json::from_value(serde_json::Value::Object(map)).map(Self)
+    }
+}
+
+impl std::ops::Deref for SymbolInfo {
+    type Target = SymbolFields;
+    fn deref(&self) -> &SymbolFields {
+        &self.0
+    }
+}
+
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct SymbolInfo {
+struct SymbolFields {
     symbol: String,
     #[serde(default)]
     status: String,
@@ -52,6 +89,7 @@ pub fn parse_exchange_info(body: &str, symbol: &str) -> Result<SymbolRules, Stri
         .into_iter()
         .find(|s| s.symbol.eq_ignore_ascii_case(symbol))
         .ok_or_else(|| format!("exchangeInfo does not list symbol {symbol}"))?;
+    let s = s.0;
     if !s.status.is_empty() && s.status != "TRADING" {
         return Err(format!(
             "symbol {symbol} has status {} on the venue, not TRADING",

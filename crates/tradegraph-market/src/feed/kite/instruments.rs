@@ -86,8 +86,7 @@ pub fn parse_instruments(text: &str) -> Result<Vec<KiteInstrument>, MarketError>
         .from_reader(text.as_bytes());
     let index = columns(&mut reader)?;
     let mut out = Vec::new();
-    for (row, record) in reader.records().enumerate() {
-        let line = u64::try_from(row).unwrap_or(u64::MAX).saturating_add(2);
+    for (line, record) in records_by_line(&mut reader, text) {
         let record = record.map_err(|e| bad(line, e.to_string()))?;
         let field = |column: usize| record.get(index[column]).unwrap_or("").trim();
         let parsed = parse_row(&field).map_err(|reason| bad(line, reason))?;
@@ -170,8 +169,7 @@ pub fn read_instruments(text: &str) -> Result<InstrumentsDump, MarketError> {
         .from_reader(text.as_bytes());
     let index = columns(&mut reader)?;
     let mut dump = InstrumentsDump::default();
-    for (row, record) in reader.records().enumerate() {
-        let line = u64::try_from(row).unwrap_or(u64::MAX).saturating_add(2);
+    for (line, record) in records_by_line(&mut reader, text) {
         let record = match record {
             Ok(record) => record,
             Err(e) => {
@@ -324,3 +322,43 @@ pub fn nearest_future<'a>(
 #[cfg(test)]
 #[path = "instruments_tests.rs"]
 mod tests;
+
+/// The records of `reader` (reading `text`), each with the line it starts on in `text` (1 is
+/// the header): blank lines and line breaks inside quoted fields counted, as an editor shows
+/// them.
+fn records_by_line<'r>(
+    reader: &'r mut csv::Reader<&'r [u8]>,
+    text: &'r str,
+) -> impl Iterator<Item = (u64, Result<csv::StringRecord, csv::Error>)> + 'r {
+    let mut stuck = false;
+    std::iter::from_fn(move || {
+        if stuck {
+            return None;
+        }
+        let after_previous = usize::try_from(reader.position().byte()).unwrap_or(usize::MAX);
+        let rest = text.as_bytes().get(after_previous..).unwrap_or_default();
+        let start = after_previous
+            + rest
+                .iter()
+                .take_while(|b| matches!(b, b'\r' | b'\n'))
+                .count();
+        let mut record = csv::StringRecord::new();
+        let outcome = match reader.read_record(&mut record) {
+            Ok(false) => return None,
+            Ok(true) => Ok(record),
+            Err(e) => {
+                // An error that consumed nothing would be read again forever: the last one.
+                stuck = reader.position().byte() == after_previous as u64;
+                Err(e)
+            }
+        };
+        let breaks = text.as_bytes()[..start.min(text.len())]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
+        Some((
+            u64::try_from(breaks).unwrap_or(u64::MAX).saturating_add(1),
+            outcome,
+        ))
+    })
+}
