@@ -2,7 +2,6 @@
 //! log lines captured, and waiting with a deadline.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::future::Future;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -123,18 +122,4 @@ pub(crate) async fn start() -> (BinanceVenue, Live<BinanceBroker>) {
     (venue, broker)
 }
 
-/// Waits until `check` holds, for at most 10 s (polling every 10 ms).
-pub(crate) async fn wait_until<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !check().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting until {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
+pub(crate) use tradegraph_testkit::venue::wait_until;

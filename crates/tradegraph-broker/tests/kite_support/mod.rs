@@ -2,7 +2,6 @@
 //! broker's log lines captured, and waiting with a deadline.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::future::Future;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -126,18 +125,4 @@ pub(crate) async fn start_with(
     (venue, broker)
 }
 
-/// Waits (at most 10 s) until `check` holds.
-pub(crate) async fn wait_until<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !check().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting until {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
+pub(crate) use tradegraph_testkit::venue::wait_until;

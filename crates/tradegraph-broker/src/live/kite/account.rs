@@ -180,11 +180,13 @@ fn sum(mut values: impl Iterator<Item = Decimal>) -> Option<Decimal> {
     values.try_fold(Decimal::ZERO, Decimal::checked_add)
 }
 
-/// The start (00:00 IST, UTC+05:30) of the Indian calendar day containing `t`.
+/// The start (00:00 IST) of the Indian calendar day containing `t`.
 fn ist_day_start(t: tradegraph_core::Timestamp) -> tradegraph_core::Timestamp {
+    use super::broker::IST_OFFSET_MS;
     const DAY: i64 = 86_400_000;
-    const IST: i64 = 19_800_000;
-    tradegraph_core::Timestamp::from_millis((t.millis() + IST).div_euclid(DAY) * DAY - IST)
+    tradegraph_core::Timestamp::from_millis(
+        (t.millis() + IST_OFFSET_MS).div_euclid(DAY) * DAY - IST_OFFSET_MS,
+    )
 }
 
 #[cfg(test)]

@@ -38,7 +38,6 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
-use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
@@ -212,18 +211,12 @@ impl KiteVenue {
             }),
             drops: watch::channel(0).0,
         });
-        let http_listener = TcpListener::bind("127.0.0.1:0").await?;
-        let ws_listener = TcpListener::bind("127.0.0.1:0").await?;
-        let (http, ws) = (http_listener.local_addr()?, ws_listener.local_addr()?);
         let router = axum::Router::new()
             .fallback(http::handle)
             .with_state(shared.clone());
-        let tasks = vec![
-            tokio::spawn(async move {
-                let _ = axum::serve(http_listener, router).await;
-            }),
-            tokio::spawn(ws::serve(ws_listener, shared.clone())),
-        ];
+        let on_ws = shared.clone();
+        let super::Listening { http, ws, tasks } =
+            super::listen(router, move |listener| ws::serve(listener, on_ws)).await?;
         Ok(Self {
             shared,
             http,
