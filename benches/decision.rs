@@ -29,11 +29,13 @@ fn decision(c: &mut Criterion) {
         .unwrap();
     let brain = Brain::rules_only().unwrap();
     let instrument = Instrument::btc_usdt();
-    let (desk, _) = fixture::paper_desk(&instrument).unwrap();
+    // This bench belongs to tradegraph-agents, which cannot see the runtime's `default_cash`;
+    // `sample_cash` mirrors it (the runtime's `sample_cash_mirrors_the_default_cash` test).
+    let (desk, _) = fixture::paper_desk(&instrument, fixture::sample_cash(&instrument)).unwrap();
     let graph = yaml::load_str(DEFAULT_GRAPH, "trading.yaml", &registry(&brain, &desk)).unwrap();
     let (market, inputs) = fixture::market(&instrument).unwrap();
     let mut state = TradingState::new(instrument, market, inputs);
-    state.account = Some(runtime.block_on(desk.broker.account()).unwrap());
+    state.account = Some(runtime.block_on(desk.broker().account()).unwrap());
 
     let mut group = c.benchmark_group("decision");
     group.bench_function("one rule-mode cycle, default graph, BTC fixture", |b| {

@@ -199,7 +199,7 @@ fn measure(mode: Mode, scripted: bool) {
     let start: Timestamp = "2024-03-04T00:00:00Z".parse().unwrap();
     let clock = SimulatedClock::new(start);
     let (feed, left) = trades(MINUTES, start, &clock, &instrument.symbol, |_| {});
-    let cash = tradegraph_agents::fixture::paper_cash(&instrument);
+    let cash = tradegraph::config::default_cash(instrument.currency);
     let brain = Brain::rules_only().unwrap();
     let brain = if scripted {
         brain.with_model(Arc::new(Alternate::default()))
@@ -307,7 +307,7 @@ mod live {
                 .unwrap(),
         );
         let instrument = Instrument::btc_usdt();
-        let cash = tradegraph_agents::fixture::paper_cash(&instrument);
+        let cash = tradegraph::config::default_cash(instrument.currency);
         venue.set_balance("USDT", cash);
         venue.set_price(Decimal::from(42_000));
         let runtime = tokio::runtime::Builder::new_current_thread()

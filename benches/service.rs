@@ -117,7 +117,7 @@ fn start_bot(closed: Closed, done: Arc<AtomicBool>) -> std::net::SocketAddr {
                     }
                 })
                 .boxed();
-            let cash = tradegraph_agents::fixture::paper_cash(&instrument);
+            let cash = tradegraph::config::default_cash(instrument.currency);
             let brain = Brain::rules_only()
                 .unwrap()
                 .with_model(Arc::new(Alternate::default()));

@@ -58,7 +58,7 @@ fn year_file() -> PathBuf {
 
 fn config() -> BotConfig {
     let instrument = Instrument::btc_usdt();
-    let cash = tradegraph_agents::fixture::paper_cash(&instrument);
+    let cash = tradegraph::config::default_cash(instrument.currency);
     let mut config = BotConfig::new(
         instrument,
         Brain::rules_only().unwrap(),

@@ -1,10 +1,11 @@
 //! The Bank Nifty bot: replays the bundled one-minute bars through the trading graph with the
 //! paper broker. No keys: rule-mode agents. With LLM keys in the environment or `.env.banknifty`
 //! (see `.env.banknifty.example`), the agents ask the models, with fallback and a 5 USD budget.
-//! The engine is built step by step in `examples/paper_bot/mod.rs`.
+//! The engine is built step by step in `examples/paper_bot/mod.rs` (this folder is the
+//! `tradegraph-examples` package: the bots are binaries, built without dev-dependencies).
 //!
 //! ```text
-//! cargo run --release --example banknifty
+//! cargo run --release -p tradegraph-examples --bin banknifty
 //! ```
 
 #[path = "paper_bot/mod.rs"]

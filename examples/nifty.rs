@@ -1,10 +1,11 @@
 //! The Nifty 50 bot: replays the bundled one-minute bars through the trading graph with the
 //! paper broker. No keys: rule-mode agents. With LLM keys in the environment or `.env.nifty`
 //! (see `.env.nifty.example`), the agents ask the models, with fallback and a 5 USD budget.
-//! The engine is built step by step in `examples/paper_bot/mod.rs`.
+//! The engine is built step by step in `examples/paper_bot/mod.rs` (this folder is the
+//! `tradegraph-examples` package: the bots are binaries, built without dev-dependencies).
 //!
 //! ```text
-//! cargo run --release --example nifty
+//! cargo run --release -p tradegraph-examples --bin nifty
 //! ```
 
 #[path = "paper_bot/mod.rs"]

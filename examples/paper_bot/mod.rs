@@ -36,7 +36,7 @@ pub(crate) async fn main(name: &str) -> ExitCode {
 
 #[allow(clippy::print_stdout)]
 async fn run(name: &str) -> Result<(), Box<dyn std::error::Error>> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
 
     // 1. Settings: the defaults, then `.env`, `.env.<name>` and the environment (LLM keys,
     //    REDIS_URL, MONGODB_URI). The feed is the bundled sample, replayed.
@@ -51,13 +51,10 @@ async fn run(name: &str) -> Result<(), Box<dyn std::error::Error>> {
     let data = root.join(path);
 
     // 2. The agents: prompts, and a model chain when keys are set (rule mode otherwise).
-    let mut brain = Brain {
-        prompts: Arc::new(match &settings.prompts_dir {
-            Some(dir) => Prompts::with_overrides(dir)?,
-            None => Prompts::embedded()?,
-        }),
-        ..Brain::rules_only()?
-    };
+    let mut brain = Brain::rules_only()?.with_prompts(Arc::new(match &settings.prompts_dir {
+        Some(dir) => Prompts::with_overrides(dir)?,
+        None => Prompts::embedded()?,
+    }));
     if settings.llm.providers.is_empty() {
         println!("No LLM keys: the agents run in rule mode.");
     } else {
@@ -83,7 +80,20 @@ async fn run(name: &str) -> Result<(), Box<dyn std::error::Error>> {
 
     // 3. The stores: memory, or Redis and MongoDB when their URLs are set. A replay keeps no
     //    bot state (`Mode::Backtest` below), so no state file either.
-    let stores = Stores::connect(settings.stores.clone().state_file(None)).await?;
+    //    Built without a server's feature (the default), its URL is refused: say how to build it.
+    let unbuilt = (settings.stores.redis_url.is_some() && !cfg!(feature = "redis"))
+        || (settings.stores.mongodb_uri.is_some() && !cfg!(feature = "mongodb"));
+    let stores = match Stores::connect(settings.stores.clone().state_file(None)).await {
+        Ok(stores) => stores,
+        Err(e) if unbuilt => {
+            return Err(format!(
+                "{e}\nThe example bots write to Redis and MongoDB only when built with them: \
+                 cargo run --release -p tradegraph-examples --features redis,mongodb --bin {name}"
+            )
+            .into())
+        }
+        Err(e) => return Err(e.into()),
+    };
 
     // 4. The bot: instrument, agents, graph, limits, news and macro inputs, stores.
     let instrument = settings.instrument.clone();

@@ -1,14 +1,17 @@
 //! Errors of the agents.
 
+use crate::AgentName;
+use std::fmt;
+
 /// What went wrong in an agent.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AgentError {
     /// A prompt template does not parse or render.
-    #[error("prompt `{agent}`: {}", with_causes(.source))]
+    #[error("{template}: {}", with_causes(.source))]
     Prompt {
-        /// Which agent's template.
-        agent: String,
+        /// Which template: an agent's, a file of the prompt directory, or the engine's syntax.
+        template: PromptTemplate,
         /// Why.
         source: minijinja::Error,
     },
@@ -16,7 +19,7 @@ pub enum AgentError {
     #[error("prompt `{agent}`: template `{template}` puts `{field}` {problem}")]
     PromptFrame {
         /// Which agent's prompt.
-        agent: String,
+        agent: AgentName,
         /// The agent's template (`bull.j2`).
         template: String,
         /// The untrusted field (`lessons[0].text`).
@@ -38,6 +41,51 @@ pub enum AgentError {
     /// An unknown agent name.
     #[error(transparent)]
     UnknownAgent(#[from] crate::UnknownAgent),
+    /// A node kind of a user's own has the name of a built-in kind.
+    #[error(
+        "node kind `{kind}` is built in ({}): register your own node under another kind and name \
+         that kind in the graph file",
+        .built_in.join(", ")
+    )]
+    KindTaken {
+        /// The kind registered twice.
+        kind: String,
+        /// Every built-in kind.
+        built_in: Vec<String>,
+    },
+    /// Two of a user's adders register the same name, so the second would replace the first.
+    #[error(
+        "{what} `{name}` is registered by two of the custom kinds' adders: give each its own name \
+         (or register it in one adder only)"
+    )]
+    NameTwice {
+        /// `node kind`, `router`, `condition` or `send`.
+        what: &'static str,
+        /// The name registered twice.
+        name: String,
+    },
+}
+
+/// The template an [`AgentError::Prompt`] is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PromptTemplate {
+    /// An agent's template, as it renders.
+    Agent(AgentName),
+    /// A template file (`bull.j2`, a shared `_frame.j2`) that does not parse.
+    File(String),
+    /// The template engine's syntax settings (a build defect: no template is read).
+    Syntax,
+}
+
+impl fmt::Display for PromptTemplate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Agent(agent) => write!(f, "prompt `{agent}`"),
+            Self::File(name) => write!(f, "prompt template `{name}`"),
+            Self::Syntax => f.write_str("prompt templates' syntax settings"),
+        }
+    }
 }
 
 /// An engine error with the errors it wraps (an error inside an included template is the cause

@@ -1,11 +1,16 @@
-//! A decision state built from bundled data, for prompt snapshots, `tradegraph prompts render`
-//! and examples of the state's shape.
+//! Sample data: a decision state built from the bundled bars, news and macro figures, for
+//! prompt snapshots, `tradegraph prompts render`, tests and examples of the state's shape.
+//!
+//! Nothing here configures a bot: a bot's paper capital is its configuration's (`bot.cash`,
+//! with the runtime's `tradegraph::config::default_cash` when unset); [`sample_cash`] is the
+//! capital of the tests' sample desk.
 
 use crate::learning::{Lesson, Situation};
 use crate::reports::{AgentMode, AgentReport, Stance};
 use crate::rules::{self, RuleConfig};
 use crate::{
-    AgentError, DebateEntry, ExternalInputs, MarketSnapshot, SnapshotBuilder, TradingState,
+    AgentError, AgentName, DebateEntry, ExternalInputs, MarketSnapshot, SnapshotBuilder,
+    TradingState,
 };
 use rust_decimal::Decimal;
 use tradegraph_core::{Candle, Instrument, Timeframe, Timestamp};
@@ -115,18 +120,21 @@ pub fn state(instrument: &Instrument) -> Result<TradingState, AgentError> {
     }
     s.risk = Some(wrap_any(rules::risk(&s, &config)));
     s.decision = Some(wrap_any(rules::portfolio(&s, &config)));
-    s.lessons.push(Lesson {
-        ts: s.as_of.add_millis(-86_400_000),
-        instrument: instrument.symbol.as_str().to_owned(),
-        situation: Situation {
+    s.lessons.push(
+        Lesson::new(
+            instrument.symbol.clone(),
+            s.as_of.add_millis(-86_400_000),
+            AgentName::Learning.as_str(),
+            "Buying into an RSI above 70 after a news-driven spike gave back the gain within the hour; wait for a pullback to the EMA.",
+        )
+        .with_situation(Situation {
             rsi: 72.0,
             trend_pct: 1.5,
             volatility_pct: 0.4,
             sentiment: 0.3,
-        },
-        text: "Buying into an RSI above 70 after a news-driven spike gave back the gain within the hour; wait for a pullback to the EMA.".into(),
-        return_pct: -0.8,
-    });
+        })
+        .with_return_pct(-0.8),
+    );
     Ok(s)
 }
 
@@ -150,24 +158,29 @@ fn parse_row(line: &str) -> Option<Candle> {
     candle.is_consistent().then_some(candle)
 }
 
-/// Paper capital for an instrument's examples and tests: 100,000 USDT for BTC, ₹10 crore for the
-/// Indian index futures (the guard sizes by notional: one Bank Nifty lot is about ₹15 lakh and
-/// one Nifty lot about ₹18 lakh, so a few percent of equity must cover a lot).
-pub fn paper_cash(instrument: &Instrument) -> Decimal {
+/// Sample paper capital for tests of `instrument`'s sample desk: 100,000 USDT for BTC, ₹10
+/// crore for the Indian index futures (the guard sizes by notional, so a few percent of equity
+/// must cover a lot). Sample data, not a bot's capital (see the [module](self) docs).
+///
+/// The figures mirror the runtime's `tradegraph::config::default_cash` on purpose, so the
+/// agents' tests size orders as a bot with default capital does (this crate cannot depend on
+/// the runtime); the runtime's test `sample_cash_mirrors_the_default_cash` keeps them equal.
+pub fn sample_cash(instrument: &Instrument) -> Decimal {
     match instrument.currency {
         tradegraph_core::Currency::Inr => Decimal::from(100_000_000),
         _ => Decimal::from(100_000),
     }
 }
 
-/// A desk with a paper broker for `instrument` (its fee preset, [`paper_cash`]), marked at the
-/// fixture market's last one-minute candle so orders can fill.
+/// A sample desk: a paper broker for `instrument` with `cash` (its fee preset), marked at the
+/// sample market's last one-minute candle so orders can fill.
 ///
 /// # Errors
 /// [`AgentError::Fixture`] when the instrument has no bundled data or the broker refuses the
-/// configuration.
+/// configuration (a `cash` not above zero).
 pub fn paper_desk(
     instrument: &Instrument,
+    cash: Decimal,
 ) -> Result<
     (
         crate::node::Desk,
@@ -181,7 +194,7 @@ pub fn paper_desk(
         _ => FeeModel::binance_spot(),
     };
     let broker = std::sync::Arc::new(
-        PaperBroker::new(PaperConfig::new(instrument.clone(), paper_cash(instrument)).fees(fees))
+        PaperBroker::new(PaperConfig::new(instrument.clone(), cash).fees(fees))
             .map_err(|e| AgentError::Fixture(e.to_string()))?,
     );
     let (market, _) = market(instrument)?;

@@ -30,6 +30,6 @@ pub mod state;
 
 pub use agent::{AgentName, UnknownAgent};
 pub use builder::SnapshotBuilder;
-pub use error::AgentError;
+pub use error::{AgentError, PromptTemplate};
 pub use snapshot::{ExternalInputs, MarketSnapshot};
 pub use state::{DebateEntry, TradingState};

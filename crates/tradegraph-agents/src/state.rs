@@ -2,8 +2,8 @@
 
 use crate::learning::{AgentWeights, Lesson, Situation, TradeOutcome};
 use crate::reports::{
-    AgentReport, DebateTurn, FundamentalReport, MacroReport, PortfolioDecision, RiskAssessment,
-    SentimentReport, Signal, Stance, TechnicalReport,
+    AgentMode, AgentReport, DebateTurn, FundamentalReport, MacroReport, PortfolioDecision,
+    RiskAssessment, SentimentReport, Signal, Stance, TechnicalReport,
 };
 use crate::snapshot::{ExternalInputs, MarketSnapshot};
 use crate::AgentName;
@@ -70,7 +70,7 @@ pub struct TradingState {
     pub lessons: Vec<Lesson>,
     /// The prompt version each agent used, by agent name.
     #[reducer(merge)]
-    pub prompt_versions: BTreeMap<String, String>,
+    pub prompt_versions: BTreeMap<AgentName, String>,
     /// Trades the trade ledger closed since the previous cycle (from the broker's fills), for
     /// the learning agent to judge.
     #[serde(default)]
@@ -172,5 +172,85 @@ impl TradingState {
             .map(|e| e.round)
             .max()
             .unwrap_or(0)
+    }
+
+    /// How each report of the cycle so far was produced, with its agent's name: the analysts,
+    /// the risk manager and the portfolio manager in graph order, then every debate turn.
+    ///
+    /// ```
+    /// use tradegraph_agents::{fixture, AgentName};
+    /// use tradegraph_core::Instrument;
+    ///
+    /// let state = fixture::state(&Instrument::btc_usdt())?;
+    /// let modes = state.report_modes();
+    /// assert_eq!(modes[0].0, AgentName::Technical);
+    /// assert!(modes.iter().all(|(_, mode)| mode.is_rule()));
+    /// # Ok::<(), tradegraph_agents::AgentError>(())
+    /// ```
+    pub fn report_modes(&self) -> Vec<(AgentName, &AgentMode)> {
+        fn mode<T>(report: &Option<AgentReport<T>>) -> Option<&AgentMode> {
+            report.as_ref().map(|r| &r.mode)
+        }
+        let reports = [
+            (AgentName::Technical, mode(&self.technical)),
+            (AgentName::Fundamental, mode(&self.fundamental)),
+            (AgentName::Sentiment, mode(&self.sentiment)),
+            (AgentName::Macro, mode(&self.macro_view)),
+            (AgentName::RiskManager, mode(&self.risk)),
+            (AgentName::PortfolioManager, mode(&self.decision)),
+        ];
+        let turns = self.debate.iter().map(|entry| {
+            let agent = match entry.stance {
+                Stance::Bull => AgentName::Bull,
+                Stance::Bear => AgentName::Bear,
+            };
+            (agent, &entry.turn.mode)
+        });
+        reports
+            .into_iter()
+            .filter_map(|(agent, mode)| mode.map(|m| (agent, m)))
+            .chain(turns)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixture;
+    use crate::reports::RuleReason;
+    use tradegraph_core::Instrument;
+
+    #[test]
+    fn report_modes_lists_every_report_written_and_only_those() {
+        let mut state = fixture::state(&Instrument::btc_usdt()).unwrap();
+        let agents: Vec<AgentName> = state.report_modes().iter().map(|(a, _)| *a).collect();
+        assert_eq!(
+            agents,
+            [
+                AgentName::Technical,
+                AgentName::Fundamental,
+                AgentName::Sentiment,
+                AgentName::Macro,
+                AgentName::RiskManager,
+                AgentName::PortfolioManager,
+                AgentName::Bull,
+                AgentName::Bear,
+            ]
+        );
+        state.fundamental = None;
+        if let Some(r) = state.risk.as_mut() {
+            r.mode = AgentMode::Rule {
+                reason: RuleReason::ModelFailed("timeout".into()),
+            };
+        }
+        let modes = state.report_modes();
+        assert!(modes.iter().all(|(a, _)| *a != AgentName::Fundamental));
+        let fallbacks: Vec<AgentName> = modes
+            .iter()
+            .filter(|(_, m)| m.is_fallback())
+            .map(|(a, _)| *a)
+            .collect();
+        assert_eq!(fallbacks, [AgentName::RiskManager]);
     }
 }

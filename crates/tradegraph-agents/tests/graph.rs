@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use tradegraph_agents::model::{ModelAnswer, ModelFailure, ReportModel};
 use tradegraph_agents::node::{registry, Brain, Desk, DEFAULT_GRAPH};
 use tradegraph_agents::prompt::RenderedPrompt;
-use tradegraph_agents::reports::{AgentMode, Signal, Stance};
+use tradegraph_agents::reports::{AgentMode, RuleReason, Signal, Stance};
 use tradegraph_agents::{fixture, AgentName, TradingState};
 use tradegraph_core::Instrument;
 use tradegraph_graph::{yaml, RunConfig, RunStatus};
@@ -15,12 +15,12 @@ use tradegraph_graph::{yaml, RunConfig, RunStatus};
 async fn fresh_state(instrument: &Instrument, desk: &Desk) -> TradingState {
     let (market, inputs) = fixture::market(instrument).unwrap();
     let mut state = TradingState::new(instrument.clone(), market, inputs);
-    state.account = Some(desk.broker.account().await.unwrap());
+    state.account = Some(desk.broker().account().await.unwrap());
     state
 }
 
 async fn run(brain: &Brain, instrument: &Instrument) -> TradingState {
-    let (desk, _) = fixture::paper_desk(instrument).unwrap();
+    let (desk, _) = fixture::paper_desk(instrument, fixture::sample_cash(instrument)).unwrap();
     let graph = yaml::load_str(DEFAULT_GRAPH, "trading.yaml", &registry(brain, &desk)).unwrap();
     let out = graph
         .invoke(fresh_state(instrument, &desk).await, RunConfig::new())
@@ -69,8 +69,8 @@ async fn rule_mode_fills_every_report_and_debates_two_rounds() {
             "execution ran iff the guard let an order through"
         );
         assert_eq!(
-            s.prompt_versions["technical"],
-            brain.prompts.version(AgentName::Technical)
+            s.prompt_versions[&AgentName::Technical],
+            brain.prompts().version(AgentName::Technical)
         );
     }
 }
@@ -131,7 +131,9 @@ async fn model_answers_are_schema_checked_and_failures_fall_back_to_rules() {
         }
     );
     match s.sentiment.unwrap().mode {
-        AgentMode::Rule { reason } => {
+        AgentMode::Rule {
+            reason: RuleReason::ModelFailed(reason),
+        } => {
             assert!(
                 reason.contains("outside the schema") && reason.contains("/confidence"),
                 "{reason}"
@@ -140,7 +142,9 @@ async fn model_answers_are_schema_checked_and_failures_fall_back_to_rules() {
         other => panic!("{other:?}"),
     }
     match s.macro_view.unwrap().mode {
-        AgentMode::Rule { reason } => assert!(reason.contains("rate limited"), "{reason}"),
+        AgentMode::Rule {
+            reason: RuleReason::ModelFailed(reason),
+        } => assert!(reason.contains("rate limited"), "{reason}"),
         other => panic!("{other:?}"),
     }
     let asked = model.asked.lock().unwrap().clone();
@@ -170,7 +174,7 @@ async fn graph_variants_change_the_flow_without_rust() {
         ("trading-no-debate.yaml", 0),
     ] {
         let nifty = Instrument::nifty_50();
-        let (desk, _) = fixture::paper_desk(&nifty).unwrap();
+        let (desk, _) = fixture::paper_desk(&nifty, fixture::sample_cash(&nifty)).unwrap();
         let graph = yaml::load_file(format!("{dir}/{file}"), &registry(&brain, &desk)).unwrap();
         let out = graph
             .invoke(fresh_state(&nifty, &desk).await, RunConfig::new())
@@ -209,7 +213,7 @@ async fn execution_refuses_a_verdict_from_another_cycle() {
     use tradegraph_agents::node::ExecutionNode;
     use tradegraph_graph::{Node, NodeContext};
     let btc = Instrument::btc_usdt();
-    let (desk, _) = fixture::paper_desk(&btc).unwrap();
+    let (desk, _) = fixture::paper_desk(&btc, fixture::sample_cash(&btc)).unwrap();
     let brain = Brain::rules_only().unwrap().with_model(Arc::new(AlwaysBuy));
     let graph = yaml::load_str(DEFAULT_GRAPH, "trading.yaml", &registry(&brain, &desk)).unwrap();
     let out = graph
@@ -233,7 +237,7 @@ async fn execution_refuses_a_verdict_from_another_cycle() {
     };
     assert!(err.to_string().contains("not this cycle's"), "{err}");
     assert_eq!(
-        desk.broker.fills_since(0).await.unwrap().len(),
+        desk.broker().fills_since(0).await.unwrap().len(),
         1,
         "no second order"
     );

@@ -83,6 +83,33 @@ fn news_is_framed_as_data_and_injections_are_defused() {
 }
 
 #[test]
+fn the_answer_schema_is_part_of_the_prompt_version() {
+    let dir =
+        std::env::temp_dir().join(format!("tradegraph-prompts-schema-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let same = "{% block system %}Same{% endblock %}{% block user %}Same{% endblock %}";
+    for name in ["technical.j2", "sentiment.j2", "bull.j2", "bear.j2"] {
+        std::fs::write(dir.join(name), same).unwrap();
+    }
+    let prompts = Prompts::with_overrides(&dir).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let hash = |agent: AgentName| {
+        let version = prompts.version(agent).to_owned();
+        version.split_once('@').unwrap().1.to_owned()
+    };
+    assert_ne!(
+        hash(AgentName::Technical),
+        hash(AgentName::Sentiment),
+        "same templates, different answer schemas: the model sees different text"
+    );
+    assert_eq!(
+        hash(AgentName::Bull),
+        hash(AgentName::Bear),
+        "same templates, same answer schema (a debate turn): the same prompt"
+    );
+}
+
+#[test]
 fn an_override_directory_replaces_one_template_and_changes_its_version() {
     let dir = std::env::temp_dir().join(format!("tradegraph-prompts-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -115,5 +142,47 @@ fn an_override_directory_replaces_one_template_and_changes_its_version() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("macro"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_prompt_error_names_the_template_file_or_the_agent() {
+    use tradegraph_agents::{AgentError, PromptTemplate};
+    let dir = std::env::temp_dir().join(format!("tradegraph-prompts-typed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+
+    // A shared part that does not parse: the file is named (no agent owns it).
+    std::fs::write(dir.join("_news.j2"), "{% for n in news %}{{ n }}").unwrap();
+    let err = Prompts::with_overrides(&dir).unwrap_err();
+    match &err {
+        AgentError::Prompt { template, .. } => {
+            assert_eq!(*template, PromptTemplate::File("_news.j2".into()));
+        }
+        other => panic!("expected a prompt error, got {other}"),
+    }
+    assert!(
+        err.to_string().starts_with("prompt template `_news.j2`: "),
+        "{err}"
+    );
+    std::fs::remove_file(dir.join("_news.j2")).unwrap();
+
+    // An agent's template that fails to render: the agent is named.
+    std::fs::write(
+        dir.join("macro.j2"),
+        "{% block system %}{{ nope }}{% endblock %}{% block user %}{% endblock %}",
+    )
+    .unwrap();
+    let state = fixture::state(&Instrument::btc_usdt()).unwrap();
+    let err = Prompts::with_overrides(&dir)
+        .unwrap()
+        .render(AgentName::Macro, &context(AgentName::Macro, &state))
+        .unwrap_err();
+    match &err {
+        AgentError::Prompt { template, .. } => {
+            assert_eq!(*template, PromptTemplate::Agent(AgentName::Macro));
+        }
+        other => panic!("expected a prompt error, got {other}"),
+    }
+    assert!(err.to_string().starts_with("prompt `macro`: "), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

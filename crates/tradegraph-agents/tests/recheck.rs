@@ -49,7 +49,7 @@ struct Paused {
 
 /// The trading graph on `instrument`'s fixture, paused before execution with an approved buy.
 async fn paused(instrument: &Instrument, max_age: Duration) -> Paused {
-    let (desk, _) = fixture::paper_desk(instrument).unwrap();
+    let (desk, _) = fixture::paper_desk(instrument, fixture::sample_cash(instrument)).unwrap();
     let (snapshot, inputs) = fixture::market(instrument).unwrap();
     let clock = SimulatedClock::new(snapshot.as_of);
     let market = MarketNow::new(Arc::new(clock.clone())).max_verdict_age(max_age);
@@ -65,7 +65,7 @@ async fn paused(instrument: &Instrument, max_age: Duration) -> Paused {
         .with_checkpointer(MemoryCheckpointer::new());
     let as_of = snapshot.as_of;
     let mut state = TradingState::new(instrument.clone(), snapshot.clone(), inputs);
-    state.account = Some(desk.broker.account().await.unwrap());
+    state.account = Some(desk.broker().account().await.unwrap());
     let out = graph
         .invoke(state, RunConfig::new().thread("t"))
         .await
@@ -101,7 +101,7 @@ async fn resume(p: &Paused) -> TradingState {
 async fn refused(p: &Paused) -> RiskReason {
     let state = Box::pin(resume(p)).await;
     assert!(state.orders.is_empty(), "nothing sent: {:?}", state.orders);
-    assert!(p.desk.broker.fills_since(0).await.unwrap().is_empty());
+    assert!(p.desk.broker().fills_since(0).await.unwrap().is_empty());
     state.refusal.expect("the refusal is recorded").reason
 }
 
@@ -153,7 +153,7 @@ async fn an_entry_with_no_market_price_yet_is_refused() {
     // A desk whose market view has seen no price (a bot just started): the entry cannot be
     // checked against the market, so it does not go out.
     let btc = Instrument::btc_usdt();
-    let (desk, _) = fixture::paper_desk(&btc).unwrap();
+    let (desk, _) = fixture::paper_desk(&btc, fixture::sample_cash(&btc)).unwrap();
     let (snapshot, inputs) = fixture::market(&btc).unwrap();
     let clock = SimulatedClock::new(snapshot.as_of);
     let desk = desk.with_market(MarketNow::new(Arc::new(clock)));
@@ -163,7 +163,7 @@ async fn an_entry_with_no_market_price_yet_is_refused() {
         .with_model(Arc::new(Buy(price)));
     let graph = yaml::load_str(DEFAULT_GRAPH, "trading.yaml", &registry(&brain, &desk)).unwrap();
     let mut state = TradingState::new(btc.clone(), snapshot, inputs);
-    state.account = Some(desk.broker.account().await.unwrap());
+    state.account = Some(desk.broker().account().await.unwrap());
     let out = Box::pin(graph.invoke(state, RunConfig::new()))
         .await
         .unwrap();

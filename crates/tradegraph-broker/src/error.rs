@@ -37,8 +37,8 @@ pub enum BrokerError {
     NotAmendable {
         /// The order.
         client_id: ClientOrderId,
-        /// Why.
-        reason: String,
+        /// Why, typed.
+        reason: crate::AmendRefusal,
     },
     /// A configuration value that cannot work.
     #[error("broker configuration: {0}")]
@@ -74,8 +74,9 @@ pub enum BrokerError {
     Journal {
         /// The order.
         client_id: ClientOrderId,
-        /// What failed.
-        reason: String,
+        /// What failed, typed (also the error's source).
+        #[source]
+        reason: crate::IntentFailure,
     },
     /// The order journal knows this client order id and does not send the order again (see
     /// [`NotRepeated`](tradegraph_core::risk::NotRepeated)); nothing was sent.

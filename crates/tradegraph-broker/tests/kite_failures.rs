@@ -8,7 +8,7 @@ mod kite_support;
 use kite_support::{assert_no_canary, bank, d, id, start, Logs, KEY, TOKEN};
 use tradegraph_broker::live::venue::VenueBroker;
 use tradegraph_broker::live::VenueReason;
-use tradegraph_broker::{Amendment, Broker, BrokerError};
+use tradegraph_broker::{AmendRefusal, Amendment, Broker, BrokerError};
 use tradegraph_core::order::{OrderRequest, OrderSide, OrderStatus};
 use tradegraph_testkit::venue::kite::Failure;
 
@@ -178,8 +178,38 @@ async fn every_kite_error_has_its_typed_reason() {
         .await
         .unwrap_err();
     assert!(
-        matches!(refused, BrokerError::NotAmendable { .. }),
+        matches!(
+            &refused,
+            BrokerError::NotAmendable {
+                reason: AmendRefusal::Venue(VenueReason::FilterFailed { filter, .. }),
+                ..
+            } if filter == "tick size"
+        ),
         "{refused}"
+    );
+    // Kite's own refusal of an amendment is the typed venue reason too.
+    venue.fail_next(
+        "PUT",
+        &format!("/orders/regular/{}", working.id),
+        reject(
+            400,
+            "InputException",
+            "Quantity should be multiples of lot size.",
+        ),
+    );
+    let refused_there = broker
+        .amend(working.client_id(), Amendment::price(d("48050")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &refused_there,
+            BrokerError::NotAmendable {
+                reason: AmendRefusal::Venue(VenueReason::FilterFailed { filter, .. }),
+                ..
+            } if filter == "lot size"
+        ),
+        "{refused_there}"
     );
     let amended = broker
         .amend(working.client_id(), Amendment::price(d("48050")))

@@ -2,18 +2,25 @@
 //!
 //! | module | what |
 //! |---|---|
+//! | [`backoff`] | the exponential [`Backoff`](backoff::Backoff) schedule (with full jitter) for retries and reconnections, and the [`Attempts`](backoff::Attempts) counted between healthy moments |
 //! | [`time`] | [`Timestamp`] (UTC milliseconds) and [`Timeframe`] (1m, 5m, 15m, 1h, daily) |
 //! | [`instrument`] | [`Instrument`], [`Symbol`], exchanges, segments, and [`TradingSession`] (24/7 or an exchange session with holidays) |
 //! | [`market`] | ticks (with the exchange's [`DayStats`]), trades, candles, the top-5 [`Book`] and [`OrderFlow`] figures |
 //! | [`money`] | [`Money`], basis points, checked decimal arithmetic, lot and tick rounding |
 //! | [`order`] | sides, kinds, time in force, deterministic client order ids, requests, the order lifecycle, fills, order intents |
 //! | [`position`] | [`Position`], the [`Portfolio`] ledger and [`Account`] snapshots: cash, equity, realized and unrealized P&L, exposure |
+//! | [`retry_after`] | the HTTP `Retry-After` header (seconds or a date) as a delay |
 //! | [`risk`] | the [`RiskGuard`]: hard risk rules in code, typed verdicts with every clamp and rejection |
 //! | [`redact`] | credentials out of shown text: URLs without passwords or keys, known secrets in messages |
 //!
 //! Prices, quantities and money are exact decimals ([`Price`], [`Quantity`]); `f64` is kept for
 //! analytics. This crate does no I/O.
+//!
+//! | feature | default | what |
+//! |---|---|---|
+//! | `schemars` | no | `schemars::JsonSchema` for [`risk::Action`], the action a model proposes (tradegraph-agents shows its schema to the portfolio manager) |
 
+pub mod backoff;
 pub mod error;
 pub mod instrument;
 pub mod market;
@@ -21,6 +28,7 @@ pub mod money;
 pub mod order;
 pub mod position;
 pub mod redact;
+pub mod retry_after;
 pub mod risk;
 pub mod time;
 

@@ -12,6 +12,7 @@
 //! | `binance` | yes | Binance spot WebSocket feed |
 //! | `kite` | yes | Zerodha Kite WebSocket feed and binary packet parser |
 //! | `news` | yes | [`news`]: Finnhub and EODHD news clients, bundled news fixtures, macro snapshots |
+//! | `tls` | no | `feed::tls`: the TLS configuration of every connection to a market; enabled by `binance`, `kite` and `news` |
 
 pub mod aggregate;
 pub mod clock;

@@ -78,10 +78,7 @@ async fn exchange() -> (String, Arc<AtomicUsize>) {
 fn config(url: &str) -> BinanceConfig {
     BinanceConfig {
         url: url.to_owned(),
-        backoff: Backoff {
-            initial: Duration::from_millis(20),
-            max: Duration::from_millis(100),
-        },
+        backoff: Backoff::new(Duration::from_millis(20), Duration::from_millis(100)),
         ..BinanceConfig::new("BTCUSDT")
     }
 }

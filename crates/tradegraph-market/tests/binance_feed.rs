@@ -59,10 +59,7 @@ const DEPTH: &str = r#"{"stream":"btcusdt@depth5@100ms","data":{"lastUpdateId":1
 fn config(url: &str) -> BinanceConfig {
     BinanceConfig {
         url: url.to_owned(),
-        backoff: Backoff {
-            initial: Duration::from_millis(20),
-            max: Duration::from_millis(100),
-        },
+        backoff: Backoff::new(Duration::from_millis(20), Duration::from_millis(100)),
         ..BinanceConfig::new("BTCUSDT")
     }
 }

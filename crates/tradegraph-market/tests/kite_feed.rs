@@ -208,3 +208,46 @@ async fn rejected_credentials_retry_with_growing_attempts_and_no_secret_in_reaso
         .iter()
         .all(|q| q.contains("access_token=wrong-s3cret")));
 }
+
+#[tokio::test]
+async fn a_server_that_closes_at_once_keeps_counting_until_a_frame_arrives() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    tokio::spawn(async move {
+        // Three connections accepted and subscribed, then closed with nothing sent.
+        for _ in 0..3 {
+            drop(accept(&listener, &seen).await.unwrap());
+        }
+        // One heartbeat, then closed: the link was healthy.
+        let mut ws = accept(&listener, &seen).await.unwrap();
+        ws.send(Message::binary(vec![0u8])).await.unwrap();
+        drop(ws);
+        loop {
+            drop(accept(&listener, &seen).await);
+        }
+    });
+    let mut feed = feed(config(port, Duration::from_secs(5)));
+    let mut reconnects = 0;
+    let fifth_reconnect = |e: &MarketEvent| {
+        if matches!(notice(e), Some(FeedNotice::Reconnecting { .. })) {
+            reconnects += 1;
+        }
+        reconnects == 5
+    };
+    let events = until(&mut feed, fifth_reconnect).await;
+    let attempts: Vec<u32> = events
+        .iter()
+        .filter_map(|e| match notice(e) {
+            Some(FeedNotice::Reconnecting { attempt, .. }) => Some(*attempt),
+            _ => None,
+        })
+        .collect();
+    // Subscribing is not health: the count grows until a heartbeat arrives, then starts again.
+    assert_eq!(attempts, [1, 2, 3, 1, 2]);
+    let connected = events
+        .iter()
+        .filter(|e| matches!(notice(e), Some(FeedNotice::Connected { .. })))
+        .count();
+    assert_eq!(connected, 5, "each attempt connected and subscribed");
+}

@@ -1,6 +1,8 @@
 //! Alerts: what a store reports while it keeps working (a server went away, came back, records
-//! spilled to disk). Subscribe with [`Alerts::subscribe`]; the runtime forwards them to the
-//! dashboard and the logs.
+//! spilled to disk). Subscribe with [`Alerts::subscribe`]. In the `tradegraph` crate, the
+//! alerts of a bot's service (`tradegraph::alerts`) turn them into `store_down` and
+//! `api_failures` alerts, sent to the log, the webhooks, the alert log and the bot's event
+//! stream (`GET /api/v1/events`, which its dashboard shows).
 
 use std::path::PathBuf;
 use std::time::Duration;

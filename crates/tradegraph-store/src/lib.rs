@@ -29,8 +29,8 @@ pub use hot::{HotCache, HotLimits, LatestPrice, MemoryHotCache};
 pub use journal::{AlertLog, DecisionLog, LessonLog, MemoryJournal, OperatorLog, TradeLog};
 pub use query::Query;
 pub use record::{
-    ActionOutcome, AgentDecision, AlertRecord, DecisionRecord, Lesson, OperatorAction, TradeRecord,
-    TradeStatus, CLASHING_EXTRA,
+    ActionOutcome, AgentDecision, AlertRecord, DecisionRecord, Lesson, OperatorAction, Situation,
+    TradeRecord, TradeStatus, CLASHING_EXTRA,
 };
 pub use state::{
     BotStateStore, FileState, IntentLog, IntentRecord, IntentStatus, MemoryState, Saved, StateDoc,

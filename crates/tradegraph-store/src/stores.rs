@@ -298,9 +298,14 @@ impl Stores {
 
 #[cfg(not(all(feature = "redis", feature = "mongodb")))]
 fn missing(feature: &str, url: &str) -> StoreError {
-    let scheme = url.split("://").next().unwrap_or(url);
+    // Only the scheme: a URL without one is not echoed (it may hold a password).
+    let scheme = url.split_once("://").map_or(feature, |(scheme, _)| scheme);
     StoreError::Config(format!(
-        "a {scheme}:// URL was given but tradegraph-store was built without the `{feature}` feature; enable it"
+        "a {scheme}:// URL was given but tradegraph-store was built without the `{feature}` \
+         feature: enable `{feature}` on tradegraph-store or on the `tradegraph` facade that depends \
+         on it (`features = [\"{feature}\"]` on that dependency in your Cargo.toml, or \
+         `--features {feature}` on a package that forwards it), or leave the URL out to keep these \
+         stores in memory"
     ))
 }
 
@@ -309,5 +314,25 @@ impl std::fmt::Debug for Stores {
         f.debug_struct("Stores")
             .field("state_backend", &self.state_backend)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(feature = "redis")))]
+mod missing_feature_tests {
+    #[tokio::test]
+    async fn a_url_without_its_feature_says_how_to_enable_it() {
+        let config =
+            super::StoresConfig::new().redis(Some("redis://u:hunter2@127.0.0.1:6379".into()));
+        let err = super::Stores::connect(config)
+            .await
+            .expect_err("built without `redis`");
+        let text = err.to_string();
+        assert!(
+            text.contains("without the `redis` feature")
+                && text.contains(r#"features = ["redis"]"#)
+                && text.contains("--features redis"),
+            "{text}"
+        );
+        assert!(!text.contains("hunter2"), "{text}");
     }
 }

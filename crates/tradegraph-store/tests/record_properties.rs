@@ -12,7 +12,9 @@ use proptest::prelude::*;
 use serde_json::{Map, Value};
 use tradegraph_core::{Candle, Decimal, Side, Symbol, Timeframe, Timestamp};
 use tradegraph_store::behind::Versioned;
-use tradegraph_store::{AgentDecision, DecisionRecord, Lesson, Record, TradeRecord, TradeStatus};
+use tradegraph_store::{
+    AgentDecision, DecisionRecord, Lesson, Record, Situation, TradeRecord, TradeStatus,
+};
 
 fn text() -> impl Strategy<Value = String> {
     prop_oneof![3 => "[ -~]{0,16}", 1 => any::<String>()]
@@ -48,11 +50,21 @@ fn agents() -> impl Strategy<Value = Vec<(String, AgentDecision)>> {
     prop::collection::vec(
         (
             text(),
-            (text(), confidence(), text(), extra()).prop_map(|(signal, c, why, extra)| {
-                let mut d = AgentDecision::new(signal, c, why);
-                d.extra = extra;
-                d
-            }),
+            (
+                prop::option::of(text()),
+                prop::option::of(confidence()),
+                text(),
+                extra(),
+            )
+                .prop_map(|(signal, c, why, extra)| {
+                    // A call has both; an assessment (the risk manager's) neither; any mix reads
+                    // back as written.
+                    let mut d = AgentDecision::assessment(why);
+                    d.signal = signal;
+                    d.confidence = c;
+                    d.extra = extra;
+                    d
+                }),
         ),
         0..3,
     )
@@ -140,14 +152,26 @@ fn record() -> impl Strategy<Value = Record> {
             text(),
             text(),
             prop::option::of(text()),
+            prop::option::of((confidence(), confidence(), confidence(), confidence())),
+            prop::option::of(confidence()),
             extra()
         )
-            .prop_map(|(symbol, at, agent, words, trade, extra)| {
-                let mut l = Lesson::new(Symbol::new(symbol), at, agent, words);
-                l.trade_id = trade;
-                l.extra = extra;
-                Record::Lesson(l)
-            }),
+            .prop_map(
+                |(symbol, at, agent, words, trade, situation, back, extra)| {
+                    let mut l = Lesson::new(Symbol::new(symbol), at, agent, words);
+                    l.trade_id = trade;
+                    l.situation =
+                        situation.map(|(rsi, trend_pct, volatility_pct, sentiment)| Situation {
+                            rsi,
+                            trend_pct,
+                            volatility_pct,
+                            sentiment,
+                        });
+                    l.return_pct = back;
+                    l.extra = extra;
+                    Record::Lesson(l)
+                }
+            ),
     ]
 }
 

@@ -1,6 +1,14 @@
 //! Checks the tradegraph crates share in their tests. A dev-dependency only, never published:
 //! nothing here is part of a crate users build on.
+//!
+//! | feature | default | what |
+//! |---|---|---|
+//! | `venues` | no | `venue`: local Binance spot and Kite Connect servers speaking the venues' wire formats, for the live brokers' and bots' tests |
+//!
+//! Without features: [`services`] (real servers found, or the test skipped or failed) and
+//! [`assert_metric_names`].
 
+pub mod services;
 #[cfg(feature = "venues")]
 pub mod venue;
 

@@ -4,6 +4,8 @@ pub mod alerts;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod guide;
+pub mod prelude;
 pub mod service;
 pub mod telemetry;
 

@@ -12,31 +12,7 @@ use tradegraph_store::{
     AgentDecision, DecisionLog, DecisionRecord, Query, Record, TradeLog, TradeRecord,
 };
 
-/// `MONGODB_URI` (or scripts/services.sh's); `None`, saying so, when it is not reachable.
-#[allow(clippy::print_stderr)]
-fn mongodb() -> Option<String> {
-    let uri = std::env::var("MONGODB_URI").unwrap_or_else(|_| "mongodb://127.0.0.1:37017".into());
-    let rest = uri.split_once("://").map_or(uri.as_str(), |(_, r)| r);
-    let host = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
-    let host = host.split(['/', '?', ',']).next().unwrap_or(host);
-    if std::net::TcpStream::connect(host).is_ok() {
-        return Some(uri);
-    }
-    assert!(
-        std::env::var("TRADEGRAPH_REQUIRE_SERVICES").as_deref() != Ok("1"),
-        "MongoDB ({uri}) is not reachable and TRADEGRAPH_REQUIRE_SERVICES=1: run scripts/services.sh start"
-    );
-    eprintln!("skipping: MongoDB is not reachable at {uri} (scripts/services.sh start)");
-    None
-}
-
-fn unique(name: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{name}_{}_{nanos}", std::process::id())
-}
+use tradegraph_testkit::services::{mongodb_uri as mongodb, unique};
 
 /// Runs the binary in `dir` with no environment but `MONGODB_URI`'s absence (the configuration
 /// file names the server).

@@ -5,9 +5,10 @@
 
 use serde_json::{json, Value};
 use std::sync::Arc;
+use tradegraph::config::default_cash;
 use tradegraph_agents::model::LlmModel;
 use tradegraph_agents::node::{registry, Brain, DEFAULT_GRAPH};
-use tradegraph_agents::reports::AgentMode;
+use tradegraph_agents::reports::{AgentMode, RuleReason};
 use tradegraph_agents::{fixture, TradingState};
 use tradegraph_core::Instrument;
 use tradegraph_graph::{yaml, RunConfig};
@@ -64,6 +65,22 @@ impl Respond for Desk {
     }
 }
 
+#[test]
+fn sample_cash_mirrors_the_default_cash() {
+    for instrument in [
+        Instrument::btc_usdt(),
+        Instrument::bank_nifty(),
+        Instrument::nifty_50(),
+    ] {
+        assert_eq!(
+            fixture::sample_cash(&instrument),
+            default_cash(instrument.currency),
+            "{}: the agents' sample desk and a default bot have the same capital",
+            instrument.symbol
+        );
+    }
+}
+
 #[tokio::test]
 async fn valid_repaired_and_failing_answers_each_land_in_the_right_mode() {
     let server = MockServer::start().await;
@@ -86,11 +103,11 @@ async fn valid_repaired_and_failing_answers_each_land_in_the_right_mode() {
         .with_model(Arc::new(LlmModel::new(llm)));
 
     let btc = Instrument::btc_usdt();
-    let (desk, _) = fixture::paper_desk(&btc).unwrap();
+    let (desk, _) = fixture::paper_desk(&btc, default_cash(btc.currency)).unwrap();
     let graph = yaml::load_str(DEFAULT_GRAPH, "trading.yaml", &registry(&brain, &desk)).unwrap();
     let (market, inputs) = fixture::market(&btc).unwrap();
     let mut state = TradingState::new(btc, market, inputs);
-    state.account = Some(desk.broker.account().await.unwrap());
+    state.account = Some(desk.broker().account().await.unwrap());
     let s = graph.invoke(state, RunConfig::new()).await.unwrap().state;
 
     let llm_mode = AgentMode::Llm {
@@ -106,7 +123,9 @@ async fn valid_repaired_and_failing_answers_each_land_in_the_right_mode() {
     assert_eq!(sentiment.report.confidence, 0.7);
 
     match s.macro_view.unwrap().mode {
-        AgentMode::Rule { reason } => {
+        AgentMode::Rule {
+            reason: RuleReason::ModelFailed(reason),
+        } => {
             assert!(!reason.is_empty());
             assert!(
                 !reason.contains("sk-test"),
@@ -116,7 +135,9 @@ async fn valid_repaired_and_failing_answers_each_land_in_the_right_mode() {
         other => panic!("the macro analyst should have fallen back to rules: {other:?}"),
     }
     match s.fundamental.unwrap().mode {
-        AgentMode::Rule { reason } => assert!(!reason.is_empty()),
+        AgentMode::Rule {
+            reason: RuleReason::ModelFailed(reason),
+        } => assert!(!reason.is_empty()),
         other => panic!("prose is not a report: {other:?}"),
     }
     let decision = s.decision.unwrap();

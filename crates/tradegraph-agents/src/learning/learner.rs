@@ -76,6 +76,8 @@ pub struct ClosedTrade {
 /// let (judged, lesson) = learner.learn(&won, rule_lesson).unwrap();
 /// assert_eq!(judged.hits, vec![AgentName::Technical]);
 /// assert!(lesson.text.contains("won"));
+/// assert_eq!(lesson.lesson_id, "BTCUSDT@1970-01-01T00:01:00Z#learning");
+/// assert_eq!((lesson.trade_id.as_deref(), lesson.return_pct), (Some("t1"), Some(0.1)));
 /// assert!(learner.learn(&won, rule_lesson).is_none(), "each trade is judged once");
 /// assert_eq!(learner.lessons().len(), 1);
 /// assert_eq!(learner.judged(), 1);
@@ -120,9 +122,9 @@ impl Learner {
         let mut ranked: Vec<(f64, &Lesson)> = self
             .lessons
             .iter()
-            .map(|l| (l.situation.distance(situation), l))
+            .map(|l| (l.distance(situation), l))
             .collect();
-        ranked.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.ts.cmp(&a.1.ts)));
+        ranked.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.timestamp.cmp(&a.1.timestamp)));
         ranked.into_iter().take(k).map(|(_, l)| l.clone()).collect()
     }
 
@@ -164,13 +166,15 @@ impl Learner {
             hits,
             misses,
         };
-        let kept = Lesson {
-            ts: outcome.closed_at,
-            instrument: outcome.instrument.as_str().to_owned(),
-            situation: outcome.situation,
-            text: lesson(&judged),
-            return_pct: outcome.return_pct,
-        };
+        let kept = Lesson::new(
+            outcome.instrument.clone(),
+            outcome.closed_at,
+            AgentName::Learning.as_str(),
+            lesson(&judged),
+        )
+        .with_trade_id(outcome.trade_id.clone())
+        .with_situation(outcome.situation)
+        .with_return_pct(outcome.return_pct);
         self.judged += 1;
         self.keep(kept.clone());
         Some((judged, kept))
@@ -225,4 +229,65 @@ pub fn rule_lesson(trade: &ClosedTrade) -> String {
         o.pnl.round_dp(2),
         if right.is_empty() { "none".to_owned() } else { right.join(", ") },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_learner_saved_with_the_older_lessons_restores_them() {
+        // A learner saved before the lesson was the lesson log's record: `ts`, a plain
+        // instrument, no id and no agent.
+        let mut saved = serde_json::to_value(Learner::default()).unwrap();
+        saved["lessons"] = serde_json::json!([{
+            "ts": "2024-03-04T10:00:00Z",
+            "instrument": "BTCUSDT",
+            "situation": {"rsi": 72.0, "trend_pct": 1.5, "volatility_pct": 0.4, "sentiment": 0.3},
+            "text": "wait for the pullback",
+            "return_pct": -0.8,
+        }]);
+        let restored: Learner = serde_json::from_value(saved).unwrap();
+        let near = Situation {
+            rsi: 70.0,
+            ..Situation::default()
+        };
+        let found = restored.similar(&near, 1);
+        assert_eq!(found.len(), 1);
+        let l = &found[0];
+        assert_eq!(l.text, "wait for the pullback");
+        assert_eq!(l.lesson_id, "BTCUSDT@2024-03-04T10:00:00Z#learning");
+        assert_eq!(l.agent, AgentName::Learning.as_str());
+        assert_eq!(l.return_pct, Some(-0.8));
+        let again: Learner =
+            serde_json::from_str(&serde_json::to_string(&restored).unwrap()).unwrap();
+        assert_eq!(
+            again, restored,
+            "saved again in the new form, it reads the same"
+        );
+    }
+
+    #[test]
+    fn lessons_nearest_the_situation_come_first_and_those_without_one_last() {
+        let mut learner = Learner::default();
+        let at = |m: i64| Timestamp::from_millis(m * 60_000);
+        let with = |rsi: f64| Situation {
+            rsi,
+            ..Situation::default()
+        };
+        learner.keep(Lesson::new("BTCUSDT".into(), at(1), "learning", "none"));
+        learner.keep(
+            Lesson::new("BTCUSDT".into(), at(2), "learning", "far").with_situation(with(90.0)),
+        );
+        learner.keep(
+            Lesson::new("BTCUSDT".into(), at(3), "learning", "near").with_situation(with(52.0)),
+        );
+        let texts: Vec<String> = learner
+            .similar(&with(50.0), 3)
+            .into_iter()
+            .map(|l| l.text)
+            .collect();
+        assert_eq!(texts, ["near", "far", "none"]);
+    }
 }

@@ -1,9 +1,10 @@
 //! Learning from closed positions: per-agent hit rates and weights, and lessons.
 
 mod learner;
-mod lessons;
 mod weights;
 
 pub use learner::{rule_lesson, ClosedTrade, Learner, TradeOutcome};
-pub use lessons::{Lesson, Situation};
+/// The lesson and its situation are the lesson log's own types: what the learner keeps is what
+/// the `lessons` collection stores.
+pub use tradegraph_store::{Lesson, Situation};
 pub use weights::{AgentWeights, HitRecord};

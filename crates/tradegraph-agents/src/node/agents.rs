@@ -1,8 +1,9 @@
 //! One node type for the eight model-facing decision agents.
 
 use super::Brain;
+use crate::model::ReportModel;
 use crate::prompt::PromptContext;
-use crate::reports::{AgentMode, AgentReport, Report, Stance};
+use crate::reports::{AgentMode, AgentReport, Report, RuleReason, Stance};
 use crate::rules;
 use crate::state::TradingStateUpdate;
 use crate::{AgentName, DebateEntry, TradingState};
@@ -42,35 +43,36 @@ impl AgentNode {
         round: u32,
         rule: impl FnOnce() -> T,
     ) -> AgentReport<T> {
-        if self.brain.model.is_none() {
+        let Some(model) = self.brain.model() else {
             return AgentReport {
                 report: rule(),
                 mode: AgentMode::unconfigured(),
-                prompt_version: self.brain.prompts.version(self.agent).to_owned(),
+                prompt_version: self.brain.prompts().version(self.agent).to_owned(),
             };
-        }
-        Box::pin(self.produce(state, round, rule)).await
+        };
+        Box::pin(self.produce(model, state, round, rule)).await
     }
 
-    /// Asks the model (when there is one) and checks the answer against `T`'s schema; falls
-    /// back to `rule` on any failure, recording why.
+    /// Asks `model` and checks the answer against `T`'s schema; falls back to `rule` on any
+    /// failure, recording why.
     async fn produce<T: Report>(
         &self,
+        model: &Arc<dyn ReportModel>,
         state: &TradingState,
         round: u32,
         rule: impl FnOnce() -> T,
     ) -> AgentReport<T> {
-        let version = self.brain.prompts.version(self.agent).to_owned();
+        let version = self.brain.prompts().version(self.agent).to_owned();
         let fallback = |reason: String, rule: Box<dyn FnOnce() -> T + '_>| AgentReport {
             report: rule(),
-            mode: AgentMode::Rule { reason },
+            mode: AgentMode::Rule {
+                reason: RuleReason::ModelFailed(reason),
+            },
             prompt_version: version.clone(),
         };
-        let Some(model) = &self.brain.model else {
-            return fallback("no provider configured".into(), Box::new(rule));
-        };
-        let context = PromptContext::new::<T>(self.agent, state, self.brain.rules.timeframe, round);
-        let prompt = match self.brain.prompts.render(self.agent, &context) {
+        let context =
+            PromptContext::new::<T>(self.agent, state, self.brain.rules().timeframe, round);
+        let prompt = match self.brain.prompts().render(self.agent, &context) {
             Ok(prompt) => prompt,
             Err(e) => return fallback(format!("prompt: {e}"), Box::new(rule)),
         };
@@ -104,7 +106,7 @@ impl AgentNode {
 impl Node<TradingState> for AgentNode {
     async fn run(&self, state: Arc<TradingState>, ctx: NodeContext) -> NodeResult<TradingState> {
         let s = state.as_ref();
-        let cfg = self.brain.rules;
+        let cfg = self.brain.rules();
         let update = TradingStateUpdate::default();
         let update = match self.agent {
             AgentName::Technical => {
@@ -148,10 +150,9 @@ impl Node<TradingState> for AgentNode {
                 )))
             }
         };
-        let version = self.brain.prompts.version(self.agent).to_owned();
-        Ok(Command::update(update.prompt_versions(BTreeMap::from([(
-            self.agent.as_str().to_owned(),
-            version,
-        )]))))
+        let version = self.brain.prompts().version(self.agent).to_owned();
+        Ok(Command::update(
+            update.prompt_versions(BTreeMap::from([(self.agent, version)])),
+        ))
     }
 }

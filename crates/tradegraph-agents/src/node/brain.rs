@@ -5,15 +5,27 @@ use crate::prompt::Prompts;
 use crate::rules::RuleConfig;
 use std::sync::Arc;
 
-/// The shared equipment of the agent nodes.
+/// The shared equipment of the agent nodes: the prompt templates, the model (none: rule mode
+/// throughout) and the rule-mode knobs.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tradegraph_agents::node::Brain;
+/// use tradegraph_agents::prompt::Prompts;
+/// use tradegraph_core::Timeframe;
+///
+/// let brain = Brain::rules_only()?
+///     .with_prompts(Arc::new(Prompts::embedded()?))
+///     .with_timeframe(Timeframe::M15);
+/// assert!(brain.model().is_none());
+/// assert_eq!(brain.rules().timeframe, Timeframe::M15);
+/// # Ok::<(), tradegraph_agents::AgentError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Brain {
-    /// The prompt templates.
-    pub prompts: Arc<Prompts>,
-    /// The model, or `None` for rule mode throughout.
-    pub model: Option<Arc<dyn ReportModel>>,
-    /// Rule-mode knobs, also the decision timeframe the prompts show.
-    pub rules: RuleConfig,
+    prompts: Arc<Prompts>,
+    model: Option<Arc<dyn ReportModel>>,
+    rules: RuleConfig,
 }
 
 impl Brain {
@@ -30,8 +42,46 @@ impl Brain {
     }
 
     /// The same, answering through `model`.
+    #[must_use]
     pub fn with_model(mut self, model: Arc<dyn ReportModel>) -> Self {
         self.model = Some(model);
         self
+    }
+
+    /// The same, with `prompts` (the embedded templates with a directory's overrides, say).
+    #[must_use]
+    pub fn with_prompts(mut self, prompts: Arc<Prompts>) -> Self {
+        self.prompts = prompts;
+        self
+    }
+
+    /// The same, with the rule-mode knobs `rules`.
+    #[must_use]
+    pub fn with_rules(mut self, rules: RuleConfig) -> Self {
+        self.rules = rules;
+        self
+    }
+
+    /// The same, deciding on candles of `timeframe` (the agents read, and the prompts show,
+    /// the candles whose close runs a cycle).
+    #[must_use]
+    pub fn with_timeframe(mut self, timeframe: tradegraph_core::Timeframe) -> Self {
+        self.rules.timeframe = timeframe;
+        self
+    }
+
+    /// The prompt templates.
+    pub fn prompts(&self) -> &Arc<Prompts> {
+        &self.prompts
+    }
+
+    /// The model, or `None` for rule mode throughout.
+    pub fn model(&self) -> Option<&Arc<dyn ReportModel>> {
+        self.model.as_ref()
+    }
+
+    /// The rule-mode knobs, also the decision timeframe the prompts show.
+    pub fn rules(&self) -> RuleConfig {
+        self.rules
     }
 }

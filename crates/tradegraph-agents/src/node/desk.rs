@@ -9,15 +9,27 @@ use tradegraph_core::risk::RiskGuard;
 use tradegraph_core::{Price, Timestamp};
 use tradegraph_market::{Clock, SystemClock};
 
-/// What the risk guard, execution and learning nodes share across decision cycles.
+/// What the risk guard, execution and learning nodes share across decision cycles. Clones
+/// share the guard, the broker, the learner and the market view.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tradegraph_agents::node::Desk;
+/// use tradegraph_broker::paper::{PaperBroker, PaperConfig};
+/// use tradegraph_core::risk::RiskGuard;
+/// use tradegraph_core::{Decimal, Instrument};
+///
+/// let broker = PaperBroker::new(PaperConfig::new(Instrument::btc_usdt(), Decimal::from(10_000)))?;
+/// let desk = Desk::new(Arc::new(broker)).with_guard(RiskGuard::default());
+/// assert_eq!(desk.broker().name(), "paper");
+/// assert!(desk.learner().lock().unwrap().lessons().is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
 pub struct Desk {
-    /// The risk guard (it remembers cooldowns and the daily halt).
-    pub guard: Arc<Mutex<RiskGuard>>,
-    /// Where orders go (the paper broker unless live trading was opted into).
-    pub broker: Arc<dyn Broker>,
-    /// Hit rates, weights and lessons.
-    pub learner: Arc<Mutex<Learner>>,
+    guard: Arc<Mutex<RiskGuard>>,
+    broker: Arc<dyn Broker>,
+    learner: Arc<Mutex<Learner>>,
     market: MarketNow,
 }
 
@@ -56,6 +68,22 @@ impl Desk {
     /// The market as it is now.
     pub fn market(&self) -> &MarketNow {
         &self.market
+    }
+
+    /// The risk guard (it remembers cooldowns and the daily halt), shared by the guard and
+    /// execution nodes and the runtime's controls.
+    pub fn guard(&self) -> &Arc<Mutex<RiskGuard>> {
+        &self.guard
+    }
+
+    /// Where orders go (the paper broker unless live trading was opted into).
+    pub fn broker(&self) -> &Arc<dyn Broker> {
+        &self.broker
+    }
+
+    /// Hit rates, weights and lessons.
+    pub fn learner(&self) -> &Arc<Mutex<Learner>> {
+        &self.learner
     }
 }
 

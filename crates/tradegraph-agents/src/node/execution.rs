@@ -85,16 +85,16 @@ impl Node<TradingState> for ExecutionNode {
         };
         let account = self
             .desk
-            .broker
+            .broker()
             .account()
             .await
-            .map_err(|e| NodeError::Transient(format!("{}: {e}", self.desk.broker.name())))?;
+            .map_err(|e| NodeError::Transient(format!("{}: {e}", self.desk.broker().name())))?;
         let max_age_ms = i64::try_from(market.verdict_age_limit().as_millis()).unwrap_or(i64::MAX);
         let recheck = {
             let context = RiskContext::new(&state.instrument, &account, price, now);
             let guard = self
                 .desk
-                .guard
+                .guard()
                 .lock()
                 .map_err(|_| NodeError::Failed("the risk guard's lock is poisoned".into()))?;
             guard.recheck(verdict, &context, max_age_ms)
@@ -106,7 +106,7 @@ impl Node<TradingState> for ExecutionNode {
             ));
         }
         let request = intent.to_request();
-        let order = match self.desk.broker.submit(request.clone()).await {
+        let order = match self.desk.broker().submit(request.clone()).await {
             Ok(order) => order,
             // A cycle run again after a restart: the journal knows the order and does not send
             // it again. That is the cycle's outcome, recorded like any refusal.
@@ -123,17 +123,17 @@ impl Node<TradingState> for ExecutionNode {
             Err(e) => {
                 return Err(NodeError::Transient(format!(
                     "{}: {e}",
-                    self.desk.broker.name()
+                    self.desk.broker().name()
                 )))
             }
         };
         tracing::info!(symbol = %state.instrument.symbol, client_id = %order.request.client_id, status = ?order.status, "order submitted");
         let new_fills = self
             .desk
-            .broker
+            .broker()
             .fills_since(self.seen.load(Ordering::Acquire))
             .await
-            .map_err(|e| NodeError::Transient(format!("{}: {e}", self.desk.broker.name())))?;
+            .map_err(|e| NodeError::Transient(format!("{}: {e}", self.desk.broker().name())))?;
         if let Some(last) = new_fills.last() {
             self.seen.fetch_max(last.seq, Ordering::AcqRel);
         }

@@ -1,19 +1,19 @@
 //! The risk guard as a node: code, not a model, rules on the portfolio manager's decision.
 
 use super::Desk;
-use crate::reports::Action;
 use crate::state::TradingStateUpdate;
 use crate::TradingState;
 use async_trait::async_trait;
 use std::sync::Arc;
 use tradegraph_core::order::DecisionId;
-use tradegraph_core::risk::{self, Proposal, RiskContext, Volatility};
+use tradegraph_core::risk::{Proposal, RiskContext, Volatility};
 use tradegraph_core::Timeframe;
 use tradegraph_graph::{Command, Node, NodeContext, NodeError, NodeResult};
 
-/// Turns the decision into a [`Proposal`] and has the [`RiskGuard`](risk::RiskGuard) rule on it
-/// against the account, the price, the session and recent volatility. Writes the verdict. The
-/// decision's free text is passed along for the record and never read.
+/// Turns the decision into a [`Proposal`] and has the
+/// [`RiskGuard`](tradegraph_core::risk::RiskGuard) rule on it against the account, the price,
+/// the session and recent volatility. Writes the verdict. The decision's free text is passed
+/// along for the record and never read.
 #[derive(Debug, Clone)]
 pub struct GuardNode {
     desk: Desk,
@@ -33,13 +33,7 @@ pub fn proposal(state: &TradingState) -> Proposal {
     let Some(d) = state.decision.as_ref().map(|d| &d.report) else {
         return Proposal::hold(id);
     };
-    let action = match d.action {
-        Action::Buy => risk::Action::Buy,
-        Action::Sell => risk::Action::Sell,
-        Action::Hold => risk::Action::Hold,
-        Action::Close => risk::Action::Close,
-    };
-    let mut p = Proposal::new(id, action, d.size_pct)
+    let mut p = Proposal::new(id, d.action, d.size_pct)
         .with_confidence(d.confidence)
         .with_rationale(d.rationale.clone());
     if let Some(stop) = d.stop_loss {
@@ -71,7 +65,7 @@ impl Node<TradingState> for GuardNode {
         let verdict = {
             let mut guard = self
                 .desk
-                .guard
+                .guard()
                 .lock()
                 .map_err(|_| NodeError::Failed("the risk guard's lock is poisoned".into()))?;
             guard.evaluate(&proposal, &context)

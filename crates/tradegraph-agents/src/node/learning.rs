@@ -27,27 +27,28 @@ impl LearningNode {
     }
 
     async fn model_lesson(&self, state: &TradingState, trade: &ClosedTrade) -> Option<String> {
-        let model = self.brain.model.as_ref()?;
+        let model = self.brain.model()?;
         let mut context = PromptContext::new::<LessonDraft>(
             AgentName::Learning,
             state,
-            self.brain.rules.timeframe,
+            self.brain.rules().timeframe,
             0,
         );
         // The rule lesson carries the facts of the trade for the model to word.
         context.lessons.insert(
             0,
-            crate::learning::Lesson {
-                ts: trade.outcome.closed_at,
-                instrument: state.instrument.symbol.as_str().to_owned(),
-                situation: trade.outcome.situation,
-                text: rule_lesson(trade),
-                return_pct: 0.0,
-            },
+            crate::learning::Lesson::new(
+                state.instrument.symbol.clone(),
+                trade.outcome.closed_at,
+                AgentName::Learning.as_str(),
+                rule_lesson(trade),
+            )
+            .with_situation(trade.outcome.situation)
+            .with_return_pct(0.0),
         );
         let prompt = self
             .brain
-            .prompts
+            .prompts()
             .render(AgentName::Learning, &context)
             .ok()?;
         let schema = LessonDraft::output_schema()?;
@@ -64,7 +65,7 @@ impl Node<TradingState> for LearningNode {
         for outcome in &state.closed_trades {
             let learned = self
                 .desk
-                .learner
+                .learner()
                 .lock()
                 .map_err(|_| poisoned())?
                 .learn(outcome, rule_lesson);
@@ -73,7 +74,7 @@ impl Node<TradingState> for LearningNode {
             };
             if let Some(text) = self.model_lesson(&state, &judged).await {
                 self.desk
-                    .learner
+                    .learner()
                     .lock()
                     .map_err(|_| poisoned())?
                     .reword_last_lesson(text.clone());
@@ -83,17 +84,17 @@ impl Node<TradingState> for LearningNode {
         }
         let weights = self
             .desk
-            .learner
+            .learner()
             .lock()
             .map_err(|_| poisoned())?
             .weights()
             .clone();
-        let version = self.brain.prompts.version(AgentName::Learning).to_owned();
+        let version = self.brain.prompts().version(AgentName::Learning).to_owned();
         Ok(Command::update(
             TradingStateUpdate::default()
                 .weights(weights)
                 .new_lessons(new_lessons)
-                .prompt_versions(BTreeMap::from([("learning".to_owned(), version)])),
+                .prompt_versions(BTreeMap::from([(AgentName::Learning, version)])),
         ))
     }
 }

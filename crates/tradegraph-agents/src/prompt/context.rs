@@ -125,12 +125,17 @@ impl PromptContext {
         timeframe: Timeframe,
         round: u32,
     ) -> Self {
-        // Keys sorted at every level, whatever `serde_json` features the build unifies (bson
-        // turns on `preserve_order`), so the prompt and its snapshot are the same in every build.
-        let schema = serde_json::to_value(schemars::schema_for!(Output))
-            .map(tradegraph_graph::schema::sorted_keys)
-            .and_then(|v| serde_json::to_string_pretty(&v))
-            .unwrap_or_default();
+        Self::with_schema(agent, state, timeframe, round, schema_text::<Output>())
+    }
+
+    /// The context for `agent` with the answer's schema already rendered.
+    fn with_schema(
+        agent: AgentName,
+        state: &TradingState,
+        timeframe: Timeframe,
+        round: u32,
+        schema: String,
+    ) -> Self {
         Self {
             agent,
             instrument: instrument_view(state),
@@ -193,25 +198,37 @@ impl PromptContext {
         timeframe: Timeframe,
         round: u32,
     ) -> Option<Self> {
-        let ctx = match agent {
-            AgentName::Technical => Self::new::<TechnicalReport>(agent, state, timeframe, round),
-            AgentName::Fundamental => {
-                Self::new::<FundamentalReport>(agent, state, timeframe, round)
-            }
-            AgentName::Sentiment => Self::new::<SentimentReport>(agent, state, timeframe, round),
-            AgentName::Macro => Self::new::<MacroReport>(agent, state, timeframe, round),
-            AgentName::Bull | AgentName::Bear => {
-                Self::new::<DebateTurn>(agent, state, timeframe, round)
-            }
-            AgentName::RiskManager => Self::new::<RiskAssessment>(agent, state, timeframe, round),
-            AgentName::PortfolioManager => {
-                Self::new::<PortfolioDecision>(agent, state, timeframe, round)
-            }
-            AgentName::Learning => Self::new::<LessonDraft>(agent, state, timeframe, round),
-            AgentName::Execution => return None,
-        };
-        Some(ctx)
+        output_schema(agent).map(|schema| Self::with_schema(agent, state, timeframe, round, schema))
     }
+}
+
+/// The JSON Schema of `Output`, pretty-printed as the prompts show it.
+fn schema_text<Output: JsonSchema>() -> String {
+    // Keys sorted at every level, whatever `serde_json` features the build unifies (bson
+    // turns on `preserve_order`), so the prompt and its snapshot are the same in every build.
+    serde_json::to_value(schemars::schema_for!(Output))
+        .map(|mut schema| {
+            schema.sort_all_objects();
+            schema
+        })
+        .and_then(|v| serde_json::to_string_pretty(&v))
+        .unwrap_or_default()
+}
+
+/// The schema text of `agent`'s answer as its prompt shows it; `None` for execution, which
+/// asks no model. Also part of the agent's prompt version.
+pub(crate) fn output_schema(agent: AgentName) -> Option<String> {
+    Some(match agent {
+        AgentName::Technical => schema_text::<TechnicalReport>(),
+        AgentName::Fundamental => schema_text::<FundamentalReport>(),
+        AgentName::Sentiment => schema_text::<SentimentReport>(),
+        AgentName::Macro => schema_text::<MacroReport>(),
+        AgentName::Bull | AgentName::Bear => schema_text::<DebateTurn>(),
+        AgentName::RiskManager => schema_text::<RiskAssessment>(),
+        AgentName::PortfolioManager => schema_text::<PortfolioDecision>(),
+        AgentName::Learning => schema_text::<LessonDraft>(),
+        AgentName::Execution => return None,
+    })
 }
 
 fn instrument_view(state: &TradingState) -> InstrumentView {

@@ -1,6 +1,7 @@
 //! The set of templates, embedded or overridden, and rendering.
 
-use super::{filters, frame, taint, PromptContext};
+use super::{context, filters, frame, taint, PromptContext};
+use crate::error::PromptTemplate;
 use crate::{AgentError, AgentName};
 use minijinja::Environment;
 use std::collections::BTreeMap;
@@ -118,7 +119,7 @@ impl Prompts {
             .keep_trailing_newline(true)
             .build()
             .map_err(|source| AgentError::Prompt {
-                agent: "(syntax)".into(),
+                template: PromptTemplate::Syntax,
                 source,
             })?;
         env.set_syntax(syntax);
@@ -136,22 +137,26 @@ impl Prompts {
                 .strip_suffix(".j2")
                 .and_then(|n| n.parse::<AgentName>().ok())
             {
+                // The answer's schema is part of what the model sees, so it is part of the
+                // version: a changed report type changes the version like a changed template.
+                let schema = context::output_schema(agent).unwrap_or_default();
                 let mut parts = shared.clone();
                 parts.push(source);
+                parts.push(&schema);
                 versions.insert(agent, format!("{agent}@{:016x}", fnv1a(&parts)));
             }
         }
         for (name, source) in sources {
             env.add_template_owned(name.clone(), source)
                 .map_err(|source| AgentError::Prompt {
-                    agent: name,
+                    template: PromptTemplate::File(name),
                     source,
                 })?;
         }
         Ok(Self { env, versions })
     }
 
-    /// The version of an agent's template.
+    /// The version of an agent's prompt: a hash of its templates and of its answer's schema.
     pub fn version(&self, agent: AgentName) -> &str {
         self.versions.get(&agent).map_or("", String::as_str)
     }
@@ -169,7 +174,7 @@ impl Prompts {
         context: &PromptContext,
     ) -> Result<RenderedPrompt, AgentError> {
         let err = |source| AgentError::Prompt {
-            agent: agent.as_str().to_owned(),
+            template: PromptTemplate::Agent(agent),
             source,
         };
         let name = format!("{agent}.j2");
@@ -185,7 +190,7 @@ impl Prompts {
             .map_err(err)?;
         let (system, user) =
             frame::settle(&system, &user).map_err(|m| AgentError::PromptFrame {
-                agent: agent.as_str().to_owned(),
+                agent,
                 template: name,
                 field: m.field,
                 problem: m.problem,

@@ -39,7 +39,7 @@ pub const TRUSTED_FIELDS: &[&str] = &[
     "fundamental.signal",
     "macro_view.regime",
     "debate[].stance",
-    "lessons[].ts",
+    "lessons[].timestamp",
     "schema",
 ];
 

@@ -3,19 +3,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// What to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Action {
-    /// Open or add to a long position.
-    Buy,
-    /// Open or add to a short position (or sell what is held, where shorting is not allowed).
-    Sell,
-    /// Do nothing.
-    Hold,
-    /// Close the open position.
-    Close,
-}
+/// What to do: the risk guard's own action type, so the decision reaches the guard unchanged.
+pub use tradegraph_core::risk::Action;
 
 /// The portfolio manager's decision. A proposal: the risk guard decides what may happen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

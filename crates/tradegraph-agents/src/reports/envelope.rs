@@ -1,8 +1,29 @@
 //! What our code wraps around a report: which mode made it, with which prompt.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
 
 /// How a report was produced.
+///
+/// Serialized inside the report as `{"mode": "llm", "provider": ..., "model": ...}`, or
+/// `{"mode": "rule"}` when no model is configured, or `{"mode": "rule", "reason": "..."}` when
+/// a configured model's answer could not be used.
+///
+/// ```
+/// use tradegraph_agents::reports::{AgentMode, RuleReason};
+///
+/// let mode = AgentMode::unconfigured();
+/// assert!(mode.is_rule() && !mode.is_fallback());
+/// assert_eq!(serde_json::to_value(&mode)?, serde_json::json!({"mode": "rule"}));
+///
+/// let failed = AgentMode::Rule { reason: RuleReason::ModelFailed("rate limited".into()) };
+/// assert!(failed.is_fallback());
+/// assert_eq!(
+///     serde_json::to_value(&failed)?,
+///     serde_json::json!({"mode": "rule", "reason": "rate limited"})
+/// );
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "mode", rename_all = "snake_case")]
 pub enum AgentMode {
@@ -15,22 +36,88 @@ pub enum AgentMode {
     },
     /// Deterministic rules.
     Rule {
-        /// Why rules were used (`no provider configured`, or the provider error).
-        reason: String,
+        /// Why rules were used: no model configured, or the model's failure.
+        #[serde(default, skip_serializing_if = "RuleReason::is_no_model")]
+        reason: RuleReason,
     },
 }
 
 impl AgentMode {
-    /// Rules, because no provider is configured.
+    /// Rules, because no model is configured.
     pub fn unconfigured() -> Self {
         Self::Rule {
-            reason: "no provider configured".into(),
+            reason: RuleReason::NoModel,
         }
     }
 
     /// Whether rules produced the report.
     pub fn is_rule(&self) -> bool {
         matches!(self, Self::Rule { .. })
+    }
+
+    /// Whether rules produced the report although a model is configured (its answer could
+    /// not be used).
+    pub fn is_fallback(&self) -> bool {
+        matches!(
+            self,
+            Self::Rule {
+                reason: RuleReason::ModelFailed(_)
+            }
+        )
+    }
+}
+
+/// Why a report was produced by rules.
+///
+/// Serialized as the failure's text; [`NoModel`](Self::NoModel) is the absence of a reason.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum RuleReason {
+    /// No model is configured: rule mode by choice.
+    #[default]
+    NoModel,
+    /// A model is configured but its answer could not be used: the provider's error, a prompt
+    /// that did not render, an answer outside the schema.
+    ModelFailed(String),
+}
+
+impl RuleReason {
+    /// Whether no model is configured.
+    pub fn is_no_model(&self) -> bool {
+        matches!(self, Self::NoModel)
+    }
+}
+
+impl fmt::Display for RuleReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoModel => f.write_str("no model configured"),
+            Self::ModelFailed(why) => f.write_str(why),
+        }
+    }
+}
+
+impl Serialize for RuleReason {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::NoModel => serializer.serialize_none(),
+            Self::ModelFailed(why) => serializer.serialize_str(why),
+        }
+    }
+}
+
+/// The text that meant "no model configured" before [`RuleReason`] existed. Checkpoints and
+/// saved states written then still hold it as the reason.
+const LEGACY_NO_MODEL: &str = "no provider configured";
+
+impl<'de> Deserialize<'de> for RuleReason {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(match Option::<String>::deserialize(deserializer)? {
+            None => Self::NoModel,
+            // The one string comparison that stays: a cycle resumed from an old checkpoint
+            // must count its no-model reports as no-model, not as fallbacks.
+            Some(why) if why == LEGACY_NO_MODEL => Self::NoModel,
+            Some(why) => Self::ModelFailed(why),
+        })
     }
 }
 
@@ -42,6 +129,79 @@ pub struct AgentReport<T> {
     /// How it was produced.
     #[serde(flatten)]
     pub mode: AgentMode,
-    /// The version of the prompt (a hash of the template) the agent used.
+    /// The version of the prompt the agent used (a hash of its templates and answer schema).
     pub prompt_version: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn report(mode: AgentMode) -> AgentReport<u8> {
+        AgentReport {
+            report: 7,
+            mode,
+            prompt_version: "v1".into(),
+        }
+    }
+
+    #[test]
+    fn no_model_is_a_mode_of_its_own_and_round_trips() {
+        let r = report(AgentMode::unconfigured());
+        let value = serde_json::to_value(&r).unwrap();
+        assert_eq!(
+            value,
+            json!({"report": 7, "mode": "rule", "prompt_version": "v1"})
+        );
+        let back: AgentReport<u8> = serde_json::from_value(value).unwrap();
+        assert_eq!(back.mode, AgentMode::unconfigured());
+        assert!(back.mode.is_rule());
+        assert!(!back.mode.is_fallback());
+    }
+
+    #[test]
+    fn a_failed_model_keeps_its_reason_and_round_trips() {
+        let mode = AgentMode::Rule {
+            reason: RuleReason::ModelFailed("openai: rate limited".into()),
+        };
+        let value = serde_json::to_value(report(mode.clone())).unwrap();
+        assert_eq!(value["reason"], "openai: rate limited");
+        let back: AgentReport<u8> = serde_json::from_value(value).unwrap();
+        assert_eq!(back.mode, mode);
+        assert!(back.mode.is_fallback());
+        assert_eq!(
+            RuleReason::ModelFailed("x".into()).to_string(),
+            "x",
+            "the failure reads as the provider said it"
+        );
+        assert_eq!(RuleReason::NoModel.to_string(), "no model configured");
+    }
+
+    #[test]
+    fn a_reason_written_before_the_type_reads_as_no_model() {
+        let back: AgentReport<u8> = serde_json::from_value(json!({
+            "report": 7,
+            "mode": "rule",
+            "reason": "no provider configured",
+            "prompt_version": "v1"
+        }))
+        .unwrap();
+        assert_eq!(back.mode, AgentMode::unconfigured());
+        assert!(!back.mode.is_fallback());
+        let other: AgentMode =
+            serde_json::from_value(json!({"mode": "rule", "reason": "no provider configured!"}))
+                .unwrap();
+        assert!(
+            other.is_fallback(),
+            "only the exact old text is the old no-model form"
+        );
+    }
+
+    #[test]
+    fn a_null_reason_reads_as_no_model() {
+        let back: AgentMode =
+            serde_json::from_value(json!({"mode": "rule", "reason": null})).unwrap();
+        assert_eq!(back, AgentMode::unconfigured());
+    }
 }

@@ -9,7 +9,9 @@ use tradegraph_agents::AgentName;
 /// Fields the templates may print without the `untrusted` filter: values our code formats
 /// (times, decimals, enums, the schema). Any other string in the context must come back from
 /// this test hostile, so a new field cannot escape either.
-const TRUSTED: [&str; 22] = [
+/// It must equal the renderer's own list, [`tradegraph_agents::prompt::TRUSTED_FIELDS`]
+/// (checked by `injection_the_test_trusts_exactly_what_the_renderer_trusts`).
+pub(crate) const TRUSTED: [&str; 22] = [
     "agent",
     "instrument.kind",
     "instrument.currency",
@@ -29,7 +31,7 @@ const TRUSTED: [&str; 22] = [
     "fundamental.signal",
     "macro_view.regime",
     "debate[].stance",
-    "lessons[].ts",
+    "lessons[].timestamp",
     "schema",
     "flow.*",
 ];

@@ -140,7 +140,10 @@ pub(crate) fn state(instrument: &Instrument, fill: &mut Filler) -> TradingState 
         .map(|i| {
             let mut l = lesson.clone();
             l.text = fill.all(&format!("lessons[{i}].text"));
-            l.instrument = fill.one(&format!("lessons[{i}].instrument"), i + 17);
+            l.instrument = Symbol::new(fill.one(&format!("lessons[{i}].instrument"), i + 17));
+            l.lesson_id = fill.one(&format!("lessons[{i}].lesson_id"), i + 5);
+            l.agent = fill.one(&format!("lessons[{i}].agent"), i + 7);
+            l.trade_id = Some(fill.one(&format!("lessons[{i}].trade_id"), i + 9));
             l
         })
         .collect();

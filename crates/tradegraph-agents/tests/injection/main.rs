@@ -12,11 +12,12 @@ mod hostile;
 use async_trait::async_trait;
 use check::{check, templates, Marks};
 use hostile::{context, prompts_dir, state, Filler};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use tradegraph_agents::learning::{Learner, TradeOutcome};
 use tradegraph_agents::model::{ModelAnswer, ModelFailure, ReportModel};
 use tradegraph_agents::node::{registry, Brain, DEFAULT_GRAPH};
-use tradegraph_agents::prompt::{Prompts, RenderedPrompt};
+use tradegraph_agents::prompt::{Prompts, RenderedPrompt, TRUSTED_FIELDS};
 use tradegraph_agents::reports::Signal;
 use tradegraph_agents::{fixture, AgentName, TradingState};
 use tradegraph_core::{Decimal, Instrument, Side};
@@ -102,14 +103,14 @@ impl ReportModel for Teacher {
 /// One cycle in which the learning model writes `lesson` about a closed trade; the learner as a
 /// restarted bot would restore it; the next cycle's state with the lessons it retrieves.
 async fn next_cycle_after_lesson(instrument: &Instrument, lesson: &str) -> TradingState {
-    let (desk, _) = fixture::paper_desk(instrument).unwrap();
+    let (desk, _) = fixture::paper_desk(instrument, fixture::sample_cash(instrument)).unwrap();
     let brain = Brain::rules_only()
         .unwrap()
         .with_model(Arc::new(Teacher(lesson.to_owned())));
     let graph = yaml::load_str(DEFAULT_GRAPH, "trading.yaml", &registry(&brain, &desk)).unwrap();
     let (market, inputs) = fixture::market(instrument).unwrap();
     let mut first = TradingState::new(instrument.clone(), market, inputs);
-    first.account = Some(desk.broker.account().await.unwrap());
+    first.account = Some(desk.broker().account().await.unwrap());
     let situation = first.situation();
     first.closed_trades = vec![TradeOutcome {
         trade_id: "t-injection".into(),
@@ -135,7 +136,7 @@ async fn next_cycle_after_lesson(instrument: &Instrument, lesson: &str) -> Tradi
         [lesson],
         "the model's answer passed the schema and became the lesson"
     );
-    let saved = serde_json::to_string(&*desk.learner.lock().unwrap()).unwrap();
+    let saved = serde_json::to_string(&*desk.learner().lock().unwrap()).unwrap();
     let restored: Learner = serde_json::from_str(&saved).unwrap();
     let mut next = fixture::state(instrument).unwrap();
     next.lessons = restored.similar(&next.situation(), 3);
@@ -174,6 +175,37 @@ async fn injection_a_lesson_stored_by_the_learner_cannot_change_any_agents_instr
         problems.len(),
         problems.join("\n")
     );
+}
+
+#[test]
+fn injection_the_test_trusts_exactly_what_the_renderer_trusts() {
+    let ours: BTreeSet<&str> = check::TRUSTED.into_iter().collect();
+    let renderer: BTreeSet<&str> = TRUSTED_FIELDS.iter().copied().collect();
+    assert_eq!(
+        ours, renderer,
+        "the test's list and the renderer's list drifted apart"
+    );
+    assert_eq!(TRUSTED_FIELDS.len(), renderer.len(), "no entry twice");
+}
+
+#[test]
+fn injection_a_lesson_timestamp_prints_without_the_untrusted_filter() {
+    let dir = std::env::temp_dir().join(format!("tradegraph-injection-ts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("technical.j2"),
+        "{% block system %}Rules.{% endblock %}\
+         {% block user %}Task.\n<data>\n{{ lessons[0].timestamp }}\n</data>\nAnswer.{% endblock %}",
+    )
+    .unwrap();
+    let state = fixture::state(&Instrument::btc_usdt()).unwrap();
+    let ctx = context(AgentName::Technical, &state);
+    let rendered = Prompts::with_overrides(&dir)
+        .unwrap()
+        .render(AgentName::Technical, &ctx);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let rendered = rendered.unwrap();
+    assert!(rendered.user.contains("<data>\n20"), "{}", rendered.user);
 }
 
 #[test]

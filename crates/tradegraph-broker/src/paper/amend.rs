@@ -2,7 +2,7 @@
 
 use super::engine::Role;
 use super::PaperEngine;
-use crate::{Amendment, BrokerError};
+use crate::{AmendRefusal, Amendment, BrokerError, PriceField};
 use tradegraph_core::money::is_multiple_of;
 use tradegraph_core::order::{ClientOrderId, Order, OrderKind};
 use tradegraph_core::{Decimal, Price};
@@ -28,12 +28,12 @@ impl PaperEngine {
             .get(client_id)
             .ok_or_else(|| BrokerError::UnknownOrder(client_id.clone()))?;
         let order = self.order_at(index)?;
-        let refuse = |reason: String| BrokerError::NotAmendable {
+        let refuse = |reason: AmendRefusal| BrokerError::NotAmendable {
             client_id: client_id.clone(),
             reason,
         };
         if !order.status.is_working() {
-            return Err(refuse(format!("it is {}", order.status)));
+            return Err(refuse(AmendRefusal::NotWorking(order.status)));
         }
         if amendment.is_empty() {
             return Ok(order);
@@ -44,11 +44,13 @@ impl PaperEngine {
             .ok_or_else(|| BrokerError::UnknownInstrument(order.request.symbol.clone()))?
             .instrument;
         let (lot, tick) = (instrument.lot_size, instrument.tick_size);
-        let on_tick = |what: &str, p: Price| {
+        let on_tick = |what: PriceField, p: Price| {
             if p <= Decimal::ZERO || !is_multiple_of(p, tick) {
-                Err(refuse(format!(
-                    "the {what} {p} must be positive and a multiple of the tick size {tick}"
-                )))
+                Err(refuse(AmendRefusal::OffTickGrid {
+                    what,
+                    price: p,
+                    tick,
+                }))
             } else {
                 Ok(p)
             }
@@ -57,10 +59,11 @@ impl PaperEngine {
         let mut trigger_price = order.trigger_price;
         if let Some(quantity) = amendment.quantity {
             if quantity <= order.filled_quantity || !is_multiple_of(quantity, lot) {
-                return Err(refuse(format!(
-                    "the quantity {quantity} must be above the {} already filled and a multiple of the lot size {lot}",
-                    order.filled_quantity
-                )));
+                return Err(refuse(AmendRefusal::Quantity {
+                    quantity,
+                    filled: order.filled_quantity,
+                    lot,
+                }));
             }
             next.quantity = quantity;
         }
@@ -68,24 +71,15 @@ impl PaperEngine {
             (_, None, None) => {}
             (OrderKind::Limit { .. }, Some(price), None) => {
                 next.kind = OrderKind::Limit {
-                    price: on_tick("limit price", price)?,
+                    price: on_tick(PriceField::Limit, price)?,
                 };
             }
             (OrderKind::Stop { .. }, None, Some(trigger)) => {
-                let trigger = on_tick("trigger", trigger)?;
+                let trigger = on_tick(PriceField::Trigger, trigger)?;
                 next.kind = OrderKind::Stop { trigger };
                 trigger_price = Some(trigger);
             }
-            (kind, price, trigger) => {
-                return Err(refuse(format!(
-                    "a {kind} order takes {}",
-                    match (kind, price.is_some(), trigger.is_some()) {
-                        (OrderKind::Limit { .. }, _, _) => "a new limit price, not a trigger",
-                        (OrderKind::Stop { .. }, _, _) => "a new trigger, not a limit price",
-                        _ => "no new price (only a new quantity)",
-                    }
-                )));
-            }
+            (kind, _, _) => return Err(refuse(AmendRefusal::WrongPrice(kind))),
         }
         // The checks a new order would get (grid, market open, a stop not through the market,
         // exposure within leverage), on what is left to fill.
@@ -96,17 +90,17 @@ impl PaperEngine {
             .markets
             .get(&next.symbol)
             .ok_or_else(|| BrokerError::UnknownInstrument(next.symbol.clone()))?;
-        if let Some((_, problem)) = self.refusal(&check, market) {
-            return Err(refuse(problem));
+        if let Some(problem) = self.refusal(&check, market) {
+            return Err(refuse(AmendRefusal::Order(problem)));
         }
         // An attached exit never covers more than the position.
         let exit = self.meta.get(index).is_some_and(|m| m.role != Role::Plain);
         let held = self.portfolio.quantity(&next.symbol).abs();
         if exit && next.quantity > held {
-            return Err(refuse(format!(
-                "an exit of {} would cover more than the position of {held}",
-                next.quantity
-            )));
+            return Err(refuse(AmendRefusal::ExitTooLarge {
+                quantity: next.quantity,
+                held,
+            }));
         }
         let now = self.now;
         let order = self.order_mut(index)?;
@@ -122,7 +116,7 @@ impl PaperEngine {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::PaperConfig;
+    use crate::{OrderRefusal, PaperConfig};
     use tradegraph_core::order::{Exits, OrderRequest, OrderSide, OrderStatus};
     use tradegraph_core::{Instrument, Tick, Timestamp};
 
@@ -193,7 +187,13 @@ mod tests {
             )
             .unwrap_err();
         assert!(
-            matches!(amended, BrokerError::NotAmendable { .. }),
+            matches!(
+                amended,
+                BrokerError::NotAmendable {
+                    reason: AmendRefusal::WrongPrice(OrderKind::Limit { .. }),
+                    ..
+                }
+            ),
             "{amended}"
         );
         let order = paper
@@ -215,6 +215,19 @@ mod tests {
             .amend(&id("l1"), Amendment::price(Decimal::new(39_500_001, 3)))
             .unwrap_err();
         assert!(off_grid.to_string().contains("tick size"), "{off_grid}");
+        assert!(
+            matches!(
+                off_grid,
+                BrokerError::NotAmendable {
+                    reason: AmendRefusal::OffTickGrid {
+                        what: PriceField::Limit,
+                        ..
+                    },
+                    ..
+                }
+            ),
+            "{off_grid}"
+        );
     }
 
     #[test]
@@ -237,12 +250,32 @@ mod tests {
             through.to_string().contains("would trigger immediately"),
             "{through}"
         );
+        assert!(
+            matches!(
+                through,
+                BrokerError::NotAmendable {
+                    reason: AmendRefusal::Order(OrderRefusal::StopWouldTrigger { .. }),
+                    ..
+                }
+            ),
+            "{through}"
+        );
         // An exit never covers more than the position.
         let over = paper
             .amend(stop.client_id(), Amendment::quantity(Decimal::from(2)))
             .unwrap_err();
         assert!(
             over.to_string().contains("more than the position"),
+            "{over}"
+        );
+        assert!(
+            matches!(
+                over,
+                BrokerError::NotAmendable {
+                    reason: AmendRefusal::ExitTooLarge { .. },
+                    ..
+                }
+            ),
             "{over}"
         );
         // A limit buy grown beyond what the equity allows: refused on leverage.
@@ -258,6 +291,16 @@ mod tests {
             .amend(&id("l2"), Amendment::quantity(Decimal::from(100)))
             .unwrap_err();
         assert!(huge.to_string().contains("exposure"), "{huge}");
+        assert!(
+            matches!(
+                huge,
+                BrokerError::NotAmendable {
+                    reason: AmendRefusal::Order(OrderRefusal::Leverage { .. }),
+                    ..
+                }
+            ),
+            "{huge}"
+        );
         assert_eq!(
             paper.order(&id("l2")).unwrap().request.quantity,
             Decimal::ONE,

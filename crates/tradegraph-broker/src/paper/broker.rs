@@ -65,8 +65,8 @@ impl PaperBroker {
         Ok(Self::from_engine(PaperEngine::new(config)?))
     }
 
-    /// Wraps an engine (for example one a backtest prepared).
-    pub fn from_engine(engine: PaperEngine) -> Self {
+    /// Wraps an engine.
+    fn from_engine(engine: PaperEngine) -> Self {
         Self {
             engine: Arc::new(Mutex::new(engine)),
             revision: Arc::new(AtomicU64::new(0)),
@@ -113,10 +113,8 @@ impl PaperBroker {
     }
 
     /// A counter that increases on every change of state (a submit that places or refuses an
-    /// order, a cancel, any price event and the fills it causes, any [`with_engine`] call), so
-    /// a caller can tell whether there is anything new to save. Shared by clones; starts at 0.
-    ///
-    /// [`with_engine`]: Self::with_engine
+    /// order, a cancel, any price event and the fills it causes), so a caller can tell whether
+    /// there is anything new to save. Shared by clones; starts at 0.
     pub fn revision(&self) -> u64 {
         self.revision.load(Ordering::Acquire)
     }
@@ -135,15 +133,6 @@ impl PaperBroker {
     /// Runs `f` on the engine to read it; not a change.
     pub fn read<R>(&self, f: impl FnOnce(&PaperEngine) -> R) -> Result<R, BrokerError> {
         Ok(f(&*self.lock()?))
-    }
-
-    /// Runs `f` on the engine (several changes at once). Counts as a change whatever `f` does;
-    /// use [`read`](Self::read) to only read.
-    pub fn with_engine<R>(&self, f: impl FnOnce(&mut PaperEngine) -> R) -> Result<R, BrokerError> {
-        let mut engine = self.lock()?;
-        let result = f(&mut engine);
-        self.changed();
-        Ok(result)
     }
 
     /// Feeds a tick; returns the fills it caused.

@@ -61,12 +61,12 @@ impl PaperEngine {
             quantity = quantity.min(held.abs());
         } else if let Err(problem) = self.leverage_check(request, price, held) {
             let status = if order.status == OrderStatus::Pending {
-                crate::metrics::refused(crate::metrics::PAPER, "leverage");
+                crate::metrics::refused(crate::metrics::PAPER, problem.label());
                 OrderStatus::Rejected
             } else {
                 OrderStatus::Cancelled
             };
-            return self.end(index, status, problem);
+            return self.end(index, status, problem.to_string());
         }
         let notional = checked("fill value", quantity.checked_mul(price))?;
         let fee = checked("fee", self.config.fees.fee(notional, liquidity))?;

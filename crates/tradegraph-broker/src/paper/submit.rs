@@ -2,7 +2,7 @@
 
 use super::engine::{Market, Meta, Quote, Role};
 use super::PaperEngine;
-use crate::BrokerError;
+use crate::{BrokerError, OrderRefusal, Placement, PriceField};
 use tradegraph_core::money::{checked, is_multiple_of, Money};
 use tradegraph_core::order::{
     ClientOrderId, Liquidity, Order, OrderId, OrderKind, OrderRequest, OrderSide, OrderStatus,
@@ -45,10 +45,10 @@ impl PaperEngine {
             meta.expires_at = expires_at;
         }
         let (Some(quote), None) = (quote, refusal.as_ref()) else {
-            let (label, reason) = refusal.unwrap_or(("no_price", "no price yet".into()));
-            crate::metrics::refused(crate::metrics::PAPER, label);
+            let reason = refusal.unwrap_or_else(|| OrderRefusal::NoPrice(request.symbol.clone()));
+            crate::metrics::refused(crate::metrics::PAPER, reason.label());
             tracing::debug!(client_id = %request.client_id, %reason, "paper order rejected");
-            self.end(index, OrderStatus::Rejected, reason)?;
+            self.end(index, OrderStatus::Rejected, reason.to_string())?;
             return self.order_at(index);
         };
         self.open(index)?;
@@ -117,86 +117,55 @@ impl PaperEngine {
         self.order_at(index)
     }
 
-    /// Why a venue would refuse `request` now, if it would: the reason's metric label and the
-    /// message.
-    pub(super) fn refusal(
-        &self,
-        request: &OrderRequest,
-        market: &Market,
-    ) -> Option<(&'static str, String)> {
+    /// Why a venue would refuse `request` now, if it would.
+    pub(super) fn refusal(&self, request: &OrderRequest, market: &Market) -> Option<OrderRefusal> {
         let instrument = &market.instrument;
         let (lot, tick) = (instrument.lot_size, instrument.tick_size);
-        let on_grid = |what: &str, p: Price| -> Option<String> {
-            if p <= Decimal::ZERO {
-                Some(format!("{what} {p} is not positive"))
-            } else if !is_multiple_of(p, tick) {
-                Some(format!(
-                    "{what} {p} is not a multiple of the tick size {tick}"
-                ))
+        let on_grid = |what: PriceField, price: Price| -> Option<OrderRefusal> {
+            if price <= Decimal::ZERO {
+                Some(OrderRefusal::PriceNotPositive { what, price })
+            } else if !is_multiple_of(price, tick) {
+                Some(OrderRefusal::OffTickGrid { what, price, tick })
             } else {
                 None
             }
         };
         if request.quantity <= Quantity::ZERO {
-            return refused(
-                "quantity",
-                format!("quantity {} is not positive", request.quantity),
-            );
+            return Some(OrderRefusal::QuantityNotPositive(request.quantity));
         }
         if !is_multiple_of(request.quantity, lot) {
-            return refused(
-                "lot_size",
-                format!(
-                    "quantity {} is not a multiple of the lot size {lot}",
-                    request.quantity
-                ),
-            );
+            return Some(OrderRefusal::OffLotGrid {
+                quantity: request.quantity,
+                lot,
+            });
         }
         let price_problem = match request.kind {
-            OrderKind::Limit { price } => on_grid("limit price", price),
-            OrderKind::Stop { trigger } => on_grid("stop trigger", trigger),
-            OrderKind::TrailingStop { distance } => on_grid("trailing distance", distance),
+            OrderKind::Limit { price } => on_grid(PriceField::Limit, price),
+            OrderKind::Stop { trigger } => on_grid(PriceField::Trigger, trigger),
+            OrderKind::TrailingStop { distance } => on_grid(PriceField::Trailing, distance),
             _ => None,
         };
-        if let Some(problem) = price_problem {
-            return refused("price_grid", problem);
+        if price_problem.is_some() {
+            return price_problem;
         }
         let Some(quote) = market.last else {
-            return refused(
-                "no_price",
-                format!(
-                    "no price yet for {}: feed the broker a tick, trade or candle first",
-                    request.symbol
-                ),
-            );
+            return Some(OrderRefusal::NoPrice(request.symbol.clone()));
         };
         if !instrument.session.is_open(self.now) {
-            return refused(
-                "market_closed",
-                format!("the market is closed at {}", self.now),
-            );
+            return Some(OrderRefusal::MarketClosed(self.now));
         }
         if !request.reduce_only && self.in_square_off(market, self.now) {
-            return refused(
-                "square_off",
-                "inside the square-off window before the close: only reducing orders",
-            );
+            return Some(OrderRefusal::SquareOff);
         }
         let held = self.portfolio.quantity(&request.symbol);
         let reduces = OrderSide::of_quantity(held).is_some_and(|h| h != request.side);
         if request.reduce_only && !reduces {
-            return refused(
-                "reduce_only",
-                "reduce-only, but there is no position to reduce",
-            );
+            return Some(OrderRefusal::NothingToReduce);
         }
         if matches!(request.time_in_force, TimeInForce::Ioc | TimeInForce::Fok)
             && !matches!(request.kind, OrderKind::Market | OrderKind::Limit { .. })
         {
-            return refused(
-                "time_in_force",
-                "IOC and FOK apply to market and limit orders",
-            );
+            return Some(OrderRefusal::TimeInForce);
         }
         if let OrderKind::Stop { trigger } = request.kind {
             let fires = match request.side {
@@ -204,47 +173,50 @@ impl PaperEngine {
                 OrderSide::Sell => quote.price <= trigger,
             };
             if fires {
-                return refused(
-                    "stop_would_trigger",
-                    format!(
-                        "stop {trigger} would trigger immediately at {}",
-                        quote.price
-                    ),
-                );
+                return Some(OrderRefusal::StopWouldTrigger {
+                    trigger,
+                    price: quote.price,
+                });
             }
         }
         if let Some(exits) = request.exits {
             if request.reduce_only {
-                return refused("exits", "exits cannot be attached to a reduce-only order");
+                return Some(OrderRefusal::ExitsOnReduceOnly);
             }
             let reference = request.kind.limit_price().unwrap_or(quote.price);
             let long = request.side == OrderSide::Buy;
             for (what, level, below) in [
-                ("stop-loss", exits.stop_loss, long),
-                ("take-profit", exits.take_profit, !long),
+                (PriceField::StopLoss, exits.stop_loss, long),
+                (PriceField::TakeProfit, exits.take_profit, !long),
             ] {
                 let Some(level) = level else { continue };
                 if let Some(problem) = on_grid(what, level) {
-                    return refused("exits", problem);
+                    return Some(OrderRefusal::BadExit(Box::new(problem)));
                 }
                 if (below && level >= reference) || (!below && level <= reference) {
-                    let side = if below { "below" } else { "above" };
-                    return refused(
-                        "exits",
-                        format!("{what} {level} must be {side} the entry price {reference}"),
-                    );
+                    let side = if below {
+                        Placement::Below
+                    } else {
+                        Placement::Above
+                    };
+                    return Some(OrderRefusal::ExitOnWrongSide {
+                        what,
+                        level,
+                        side,
+                        reference,
+                    });
                 }
             }
             if let Some(d) = exits.trailing_distance {
-                if let Some(problem) = on_grid("trailing distance", d) {
-                    return refused("exits", problem);
+                if let Some(problem) = on_grid(PriceField::Trailing, d) {
+                    return Some(OrderRefusal::BadExit(Box::new(problem)));
                 }
             }
         }
         if !reduces || request.quantity > held.abs() {
             let price = request.kind.limit_price().unwrap_or(quote.price);
             if let Err(problem) = self.leverage_check(request, price, held) {
-                return refused("leverage", problem);
+                return Some(problem);
             }
         }
         None
@@ -256,8 +228,8 @@ impl PaperEngine {
         request: &OrderRequest,
         price: Price,
         held: Quantity,
-    ) -> Result<(), String> {
-        let overflow = |_| "the order's figures overflow".to_owned();
+    ) -> Result<(), OrderRefusal> {
+        let overflow = |_| OrderRefusal::Overflow;
         let after = checked(
             "position",
             held.checked_add(request.side.sign() * request.quantity),
@@ -277,13 +249,12 @@ impl PaperEngine {
         let equity = self.portfolio.equity();
         let allowed = equity.saturating_mul(self.config.max_leverage);
         if gross > allowed {
-            return Err(format!(
-                "exposure would be {} but equity {} allows {} (leverage {})",
-                gross.round_dp(2),
-                equity.round_dp(2),
-                allowed.round_dp(2),
-                self.config.max_leverage
-            ));
+            return Err(OrderRefusal::Leverage {
+                exposure: gross,
+                equity,
+                allowed,
+                leverage: self.config.max_leverage,
+            });
         }
         Ok(())
     }
@@ -356,11 +327,6 @@ impl PaperEngine {
     pub(super) fn order_mut(&mut self, index: usize) -> Result<&mut Order, BrokerError> {
         self.orders.get_mut(index).ok_or_else(|| lost(index))
     }
-}
-
-/// A refusal: its reason's metric label and its message.
-fn refused(label: &'static str, message: impl Into<String>) -> Option<(&'static str, String)> {
-    Some((label, message.into()))
 }
 
 /// The price a market order of `side` meets.

@@ -477,7 +477,7 @@ async fn the_async_broker_and_the_live_opt_in() {
     assert_eq!(o.status, OrderStatus::Filled);
     assert_eq!(shared.positions().await.unwrap().len(), 1);
     assert_eq!(shared.order(&id("x1")).await.unwrap().unwrap().id, o.id);
-    assert_eq!(broker.with_engine(|e| e.fills().len()).unwrap(), 1);
+    assert_eq!(broker.read(|e| e.fills().len()).unwrap(), 1);
     let live = Live::new(
         broker,
         LiveTradingEnabled::i_understand_this_trades_real_money(),

@@ -92,8 +92,10 @@ pub(crate) fn config(venue: &KiteVenue) -> KiteConfig {
     // GTT exits need NRML (Kite documents them for CNC and NRML only); the MIS tests set it.
     .with_product(KiteProduct::Nrml);
     config.poll_every = Duration::from_millis(50);
-    config.backoff.initial = Duration::from_millis(20);
-    config.backoff.max = Duration::from_millis(100);
+    config.backoff = tradegraph_core::backoff::Backoff::new(
+        Duration::from_millis(20),
+        Duration::from_millis(100),
+    );
     config
 }
 

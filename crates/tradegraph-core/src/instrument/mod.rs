@@ -93,6 +93,25 @@ pub enum Currency {
     Inr,
 }
 
+impl Currency {
+    /// The currency's code, exactly as it is serialized: `USDT`, `USD` or `INR`.
+    ///
+    /// ```
+    /// use tradegraph_core::Currency;
+    ///
+    /// assert_eq!(Currency::Inr.as_str(), "INR");
+    /// assert_eq!(serde_json::to_value(Currency::Usdt)?, Currency::Usdt.as_str());
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Usdt => "USDT",
+            Self::Usd => "USD",
+            Self::Inr => "INR",
+        }
+    }
+}
+
 /// Everything the system needs to know about a tradable (or watchable) instrument.
 ///
 /// ```

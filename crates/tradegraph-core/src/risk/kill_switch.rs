@@ -4,8 +4,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// A manual kill switch, shared between the guard and whoever may pull it (an operator command,
-/// the HTTP server, a test). Clones share the same switch. While engaged the guard opens nothing
-/// and, by default, closes what is open.
+/// such as `POST /api/v1/kill-switch` of a bot's service in the `tradegraph` crate, or a test).
+/// Clones share the same switch. While engaged the guard opens nothing and, by default, closes
+/// what is open.
 ///
 /// ```
 /// use tradegraph_core::risk::{KillSwitch, RiskGuard};

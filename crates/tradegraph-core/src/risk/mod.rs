@@ -30,6 +30,7 @@ mod number;
 mod proposal;
 mod reason;
 mod recheck;
+mod rule;
 mod sizing;
 mod verdict;
 

@@ -5,17 +5,19 @@ use crate::order::DecisionId;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// What the portfolio manager wants to do.
+/// What to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Action {
     /// Open or add to a long position (or, holding a short, close it).
     Buy,
-    /// Open or add to a short position (or, holding a long, close it).
+    /// Open or add to a short position (or, holding a long, close it; where shorting is not
+    /// allowed, only sell what is held).
     Sell,
     /// Do nothing.
     Hold,
-    /// Close the position in this instrument.
+    /// Close the open position in this instrument.
     Close,
 }
 
@@ -38,6 +40,10 @@ impl fmt::Display for Action {
 }
 
 /// A proposed trading decision, exactly as a model might produce it.
+///
+/// [`Action`] is the one action type of the workspace: the portfolio manager's report carries it
+/// too, and with the `schemars` feature it derives `JsonSchema`, so its doc comments (one line
+/// each: a line break would reach the model) are what the model is shown.
 ///
 /// The numbers are raw `f64`s and may be anything (NaN, infinite, negative, huge); the guard
 /// checks every one. `rationale` is kept for the log and **never read** by the guard: no text

@@ -1,17 +1,7 @@
 use super::RetryPolicy;
 use crate::node::NodeError;
-use rand::Rng;
 use std::time::Duration;
-
-/// How much randomness spreads the retries of many callers apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Jitter {
-    /// Exactly the computed delay.
-    None,
-    /// A uniform delay between zero and the computed delay ("full jitter").
-    #[default]
-    Full,
-}
+use tradegraph_core::backoff::{Backoff, Jitter};
 
 /// Which errors are retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -37,7 +27,9 @@ impl RetryOn {
     }
 }
 
-/// Exponential backoff: `initial * multiplier^(attempt-1)`, capped at `max`, with jitter.
+/// Exponential backoff: `initial * multiplier^(attempt-1)`, capped at `max`, with jitter (the
+/// schedule is [`tradegraph_core::backoff::Backoff`]), for at most `max_attempts` attempts of
+/// the errors [`RetryOn`] selects.
 ///
 /// ```
 /// use std::time::Duration;
@@ -55,10 +47,7 @@ impl RetryOn {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ExponentialBackoff {
     max_attempts: u32,
-    initial: Duration,
-    max: Duration,
-    multiplier: f64,
-    jitter: Jitter,
+    schedule: Backoff,
     retry_on: RetryOn,
 }
 
@@ -68,10 +57,7 @@ impl ExponentialBackoff {
     pub fn new(max_attempts: u32) -> Self {
         Self {
             max_attempts: max_attempts.max(1),
-            initial: Duration::from_millis(100),
-            max: Duration::from_secs(10),
-            multiplier: 2.0,
-            jitter: Jitter::Full,
+            schedule: Backoff::new(Duration::from_millis(100), Duration::from_secs(10)),
             retry_on: RetryOn::Transient,
         }
     }
@@ -79,32 +65,28 @@ impl ExponentialBackoff {
     /// The first delay.
     #[must_use]
     pub fn initial(mut self, delay: Duration) -> Self {
-        self.initial = delay;
+        self.schedule = self.schedule.with_initial(delay);
         self
     }
 
     /// The largest delay.
     #[must_use]
     pub fn max(mut self, delay: Duration) -> Self {
-        self.max = delay;
+        self.schedule = self.schedule.with_max(delay);
         self
     }
 
     /// The growth factor (at least 1).
     #[must_use]
     pub fn multiplier(mut self, multiplier: f64) -> Self {
-        self.multiplier = if multiplier.is_finite() {
-            multiplier.max(1.0)
-        } else {
-            1.0
-        };
+        self.schedule = self.schedule.with_multiplier(multiplier);
         self
     }
 
     /// The jitter.
     #[must_use]
     pub fn jitter(mut self, jitter: Jitter) -> Self {
-        self.jitter = jitter;
+        self.schedule = self.schedule.with_jitter(jitter);
         self
     }
 
@@ -120,19 +102,9 @@ impl ExponentialBackoff {
         self.max_attempts
     }
 
-    fn delay(&self, attempt: u32) -> Duration {
-        let exponent = i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX);
-        let secs = self.initial.as_secs_f64() * self.multiplier.powi(exponent);
-        let capped = if secs.is_finite() {
-            secs.min(self.max.as_secs_f64())
-        } else {
-            self.max.as_secs_f64()
-        };
-        let secs = match self.jitter {
-            Jitter::None => capped,
-            Jitter::Full => rand::rng().random_range(0.0..=capped),
-        };
-        Duration::try_from_secs_f64(secs).unwrap_or(self.max)
+    /// The delay schedule.
+    pub fn schedule(&self) -> Backoff {
+        self.schedule
     }
 }
 
@@ -144,13 +116,20 @@ impl Default for ExponentialBackoff {
 
 impl RetryPolicy for ExponentialBackoff {
     fn retry(&self, attempt: u32, error: &NodeError) -> Option<Duration> {
-        (attempt < self.max_attempts && self.retry_on.matches(error)).then(|| self.delay(attempt))
+        (attempt < self.max_attempts && self.retry_on.matches(error))
+            .then(|| self.schedule.delay(attempt))
     }
 
     fn describe(&self) -> String {
+        let s = &self.schedule;
         format!(
             "exponential({} attempts, {:?}..{:?}, x{}, {:?} jitter, on {:?})",
-            self.max_attempts, self.initial, self.max, self.multiplier, self.jitter, self.retry_on
+            self.max_attempts,
+            s.initial(),
+            s.max(),
+            s.multiplier(),
+            s.jitter(),
+            self.retry_on
         )
     }
 }

@@ -6,5 +6,6 @@
 mod backoff;
 mod policy;
 
-pub use backoff::{ExponentialBackoff, Jitter, RetryOn};
+pub use backoff::{ExponentialBackoff, RetryOn};
 pub use policy::{NoRetry, RetryPolicy};
+pub use tradegraph_core::backoff::Jitter;

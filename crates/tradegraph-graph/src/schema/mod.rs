@@ -7,34 +7,6 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::marker::PhantomData;
 
-/// `value` with object keys in sorted order at every level, whether or not `serde_json`'s
-/// `preserve_order` feature is on somewhere in the build (a dependency can turn it on), so
-/// printed schemas are the same byte for byte in every build.
-///
-/// ```
-/// let v = serde_json::json!({"b": 1, "a": {"d": 2, "c": 3}});
-/// let text = serde_json::to_string(&tradegraph_graph::schema::sorted_keys(v)).unwrap();
-/// assert_eq!(text, r#"{"a":{"c":3,"d":2},"b":1}"#);
-/// ```
-pub fn sorted_keys(value: serde_json::Value) -> serde_json::Value {
-    match value {
-        serde_json::Value::Object(map) => {
-            let mut entries: Vec<_> = map.into_iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(&b.0));
-            serde_json::Value::Object(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| (k, sorted_keys(v)))
-                    .collect(),
-            )
-        }
-        serde_json::Value::Array(items) => {
-            serde_json::Value::Array(items.into_iter().map(sorted_keys).collect())
-        }
-        other => other,
-    }
-}
-
 /// Where and how a value broke its schema.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SchemaViolation {

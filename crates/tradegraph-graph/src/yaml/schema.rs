@@ -29,7 +29,10 @@ pub fn format_schema() -> serde_json::Value {
         .into_root_schema_for::<GraphSpec>()
         .to_value();
     unwrap_descriptions(&mut schema);
-    crate::schema::sorted_keys(schema)
+    // Sorted at every level whether or not a dependency turns on `preserve_order`, so the
+    // printed schema is the same byte for byte in every build.
+    schema.sort_all_objects();
+    schema
 }
 
 /// Doc comments are wrapped at 100 columns; editors show descriptions as one paragraph.

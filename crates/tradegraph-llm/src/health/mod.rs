@@ -1,6 +1,8 @@
 //! Health as data: per-provider counters, recent success rate and latency, a latency
-//! histogram, breaker state; and the key checks. The runtime exports them (Prometheus text,
-//! a dashboard); [`prometheus`] renders the standard form.
+//! histogram, breaker state; and the key checks. In the `tradegraph` crate, a bot's service
+//! shows them in `GET /api/v1/status` and `GET /api/v1/llm/usage` and records them in its
+//! periodic `llm` health check, and `tradegraph providers check` runs the key checks;
+//! [`prometheus`] renders them as Prometheus text for an embedder's own endpoint.
 
 mod check;
 mod histogram;

@@ -1,5 +1,6 @@
 //! The HTTP side shared by the providers: TLS, base URLs, timeouts, status mapping, redaction.
-// With only some providers compiled in, some of the shared helpers go unused.
+// With only some providers compiled in (or none: the `http` feature alone), some of the shared
+// helpers go unused.
 #![cfg_attr(
     not(all(
         feature = "openai",
@@ -7,7 +8,7 @@
         feature = "gemini",
         feature = "ollama"
     )),
-    allow(dead_code)
+    allow(dead_code, unused_imports, unused_macros)
 )]
 
 mod builders;

@@ -8,7 +8,7 @@
 use crate::{LlmError, Secret};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// How much of a vendor message goes into an error.
 const SNIPPET_CHARS: usize = 300;
@@ -112,16 +112,8 @@ fn retry_after(headers: &HeaderMap, body: Option<&Value>) -> Option<Duration> {
     if let Some(ms) = header("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
         return seconds(ms / 1000.0);
     }
-    if let Some(v) = header("retry-after") {
-        if let Ok(secs) = v.parse::<f64>() {
-            return seconds(secs);
-        }
-        if let Some(at) = http_date(v) {
-            return Some(
-                at.duration_since(SystemTime::now())
-                    .unwrap_or(Duration::ZERO),
-            );
-        }
+    if let Some(delay) = header("retry-after").and_then(tradegraph_core::retry_after::parse) {
+        return Some(delay.min(MAX_RETRY_AFTER));
     }
     body?
         .pointer("/error/details")?
@@ -132,52 +124,19 @@ fn retry_after(headers: &HeaderMap, body: Option<&Value>) -> Option<Duration> {
         .and_then(seconds)
 }
 
-fn seconds(secs: f64) -> Option<Duration> {
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(86_400.0)))
-}
+/// The longest delay taken from a vendor (a day).
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(86_400);
 
-/// An IMF-fixdate (`Wed, 21 Oct 2015 07:28:00 GMT`), the form RFC 9110 requires.
-fn http_date(text: &str) -> Option<SystemTime> {
-    let mut parts = text.split_whitespace();
-    let _weekday = parts.next()?;
-    let day: i64 = parts.next()?.parse().ok()?;
-    let month = match parts.next()? {
-        "Jan" => 1,
-        "Feb" => 2,
-        "Mar" => 3,
-        "Apr" => 4,
-        "May" => 5,
-        "Jun" => 6,
-        "Jul" => 7,
-        "Aug" => 8,
-        "Sep" => 9,
-        "Oct" => 10,
-        "Nov" => 11,
-        "Dec" => 12,
-        _ => return None,
-    };
-    let year: i64 = parts.next()?.parse().ok()?;
-    let mut hms = parts.next()?.split(':').map(|p| p.parse::<i64>().ok());
-    let (h, m, s) = (hms.next()??, hms.next()??, hms.next()??);
-    if parts.next()? != "GMT" || !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 {
-        return None;
-    }
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = u64::try_from(days * 86_400 + h * 3600 + m * 60 + s).ok()?;
-    Some(UNIX_EPOCH + Duration::from_secs(secs))
+fn seconds(secs: f64) -> Option<Duration> {
+    (secs.is_finite() && secs >= 0.0)
+        .then(|| Duration::from_secs_f64(secs.min(MAX_RETRY_AFTER.as_secs_f64())))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
+    use std::time::UNIX_EPOCH;
 
     fn err(status: u16, headers: &[(&'static str, &'static str)], body: &str) -> LlmError {
         let mut map = HeaderMap::new();
@@ -280,13 +239,11 @@ mod tests {
 
     #[test]
     fn http_dates_parse() {
-        let t = http_date("Wed, 21 Oct 2015 07:28:00 GMT").unwrap();
-        assert_eq!(
-            t.duration_since(UNIX_EPOCH).unwrap().as_secs(),
-            1_445_412_480
-        );
-        assert!(http_date("Wed, 21 Oct 2015 07:28:00 CET").is_none());
-        assert!(http_date("soon").is_none());
+        let since_epoch = |text| tradegraph_core::retry_after::parse_at(text, UNIX_EPOCH);
+        let t = since_epoch("Wed, 21 Oct 2015 07:28:00 GMT").unwrap();
+        assert_eq!(t.as_secs(), 1_445_412_480);
+        assert!(since_epoch("Wed, 21 Oct 2015 07:28:00 CET").is_none());
+        assert!(since_epoch("soon").is_none());
         let mut past = HeaderMap::new();
         past.insert(
             "retry-after",

@@ -153,7 +153,15 @@ pub(crate) fn system_with(request: &Request, instruction: Option<&str>) -> Optio
 /// is [`LlmError::EmptyAnswer`], never a result; a cut answer to a structured request is
 /// [`LlmError::Truncated`] (its JSON would be broken); a cut text answer is returned with
 /// [`FinishReason::Length`].
-#[cfg_attr(not(feature = "http"), allow(dead_code))]
+#[cfg_attr(
+    not(any(
+        feature = "openai",
+        feature = "anthropic",
+        feature = "gemini",
+        feature = "ollama"
+    )),
+    allow(dead_code)
+)]
 pub(crate) fn settle(request: &Request, response: Response) -> Result<Response, LlmError> {
     if response.finish == FinishReason::Length && request.schema.is_some() {
         return Err(LlmError::Truncated {

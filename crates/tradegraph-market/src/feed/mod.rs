@@ -4,20 +4,22 @@
 //! their URL as configuration, reconnect with [`Backoff`], resubscribe, and report gaps and
 //! reconnects as [`FeedNotice`](crate::FeedNotice)s.
 
-mod backoff;
 #[cfg(feature = "binance")]
 pub mod binance;
 #[cfg(feature = "kite")]
 pub mod kite;
+#[cfg(any(feature = "binance", feature = "kite"))]
+mod reconnect;
 pub mod record;
 pub mod replay;
 mod sanity;
 pub mod synthetic;
-#[cfg(any(feature = "binance", feature = "kite", feature = "news"))]
+#[cfg(feature = "tls")]
 pub mod tls;
 
-pub use backoff::Backoff;
 pub use sanity::check_prices;
+/// Reconnection delays: the shared exponential schedule with full jitter.
+pub use tradegraph_core::backoff::Backoff;
 
 use crate::MarketEvent;
 use futures::stream::BoxStream;

@@ -276,15 +276,10 @@ fn client() -> Result<reqwest::Client, NewsError> {
         .map_err(|e| NewsError::Config(format!("HTTP client: {}", e.without_url())))
 }
 
-/// `Retry-After` as a delay: delta-seconds or an HTTP date.
+/// `Retry-After` as a delay: delta-seconds or an HTTP date (see
+/// [`tradegraph_core::retry_after`]).
 pub(crate) fn retry_after(value: Option<&HeaderValue>) -> Option<Duration> {
-    let text = value?.to_str().ok()?.trim();
-    if let Ok(secs) = text.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = chrono::DateTime::parse_from_rfc2822(text).ok()?;
-    let delta = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
-    Some(delta.to_std().unwrap_or(Duration::ZERO))
+    tradegraph_core::retry_after::parse(value?.to_str().ok()?)
 }
 
 #[cfg(test)]

@@ -104,10 +104,7 @@ pub fn config(port: u16, silence: Duration) -> KiteConfig {
         url: format!("ws://127.0.0.1:{port}"),
         silence_timeout: silence,
         connect_timeout: Duration::from_secs(5),
-        backoff: Backoff {
-            initial: Duration::from_millis(20),
-            max: Duration::from_millis(50),
-        },
+        backoff: Backoff::new(Duration::from_millis(20), Duration::from_millis(50)),
         ..KiteConfig::new(
             KEY,
             TOKEN,
@@ -122,7 +119,10 @@ pub fn feed(config: KiteConfig) -> Feed {
 }
 
 /// Events until `stop` matches one (included), within 10 s.
-pub async fn until(feed: &mut Feed, stop: impl Fn(&MarketEvent) -> bool) -> Vec<MarketEvent> {
+pub async fn until(
+    feed: &mut Feed,
+    mut stop: impl FnMut(&MarketEvent) -> bool,
+) -> Vec<MarketEvent> {
     let mut events = Vec::new();
     let run = async {
         while let Some(event) = feed.next().await {

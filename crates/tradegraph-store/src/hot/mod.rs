@@ -1,6 +1,10 @@
-//! The hot cache: the latest price and the recent candles and ticks of each instrument, read by
-//! the agents on every decision. [`MemoryHotCache`] is the default; `RedisHotCache` (feature
-//! `redis`) shares it between processes with the specification's keys and TTLs.
+//! The hot cache: the latest price and the recent candles and ticks of each instrument. The
+//! bot engine (`tradegraph::engine`) writes every real tick, closed candle and latest price to
+//! it; it reads it back to warm up a restarted bot's view of the market, and the bot's service
+//! (`GET /api/v1/candles`) falls back to it when the candle history has none. The agents decide
+//! on the engine's own in-memory snapshot, not on this cache. [`MemoryHotCache`] is the default;
+//! `RedisHotCache` (feature `redis`) shares it between processes (and with `redis-cli`) with the
+//! specification's keys and TTLs.
 
 mod memory;
 

@@ -3,14 +3,30 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use tradegraph_core::{Symbol, Timestamp};
 
-/// One agent's view in a decision: `{signal, confidence, reasoning}`.
+/// One agent's view in a decision: `{signal, confidence, reasoning}` for an agent that makes
+/// a call, `{reasoning}` and its figures (in [`extra`](Self::extra)) for one that assesses
+/// without a direction (the risk manager).
+///
+/// ```
+/// use tradegraph_store::AgentDecision;
+///
+/// let call = AgentDecision::new("BUY", 0.7, "EMA cross");
+/// assert_eq!(call.signal.as_deref(), Some("BUY"));
+/// let risk = AgentDecision::assessment("volatility is high");
+/// let doc = serde_json::to_value(&risk)?;
+/// assert_eq!(doc, serde_json::json!({"reasoning": "volatility is high"}));
+/// assert_eq!(serde_json::from_value::<AgentDecision>(doc)?, risk);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AgentDecision {
     /// What the agent says: `BUY`, `SELL`, `HOLD` (or `BULLISH`, `BEARISH`, `NEUTRAL` for an
-    /// analyst).
-    pub signal: String,
-    /// How sure, in `[0, 1]`.
-    pub confidence: f64,
+    /// analyst); `None` for an agent that makes no call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
+    /// How sure of its call, in `[0, 1]`; `None` without a call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f64>,
     /// Why, in the agent's words.
     pub reasoning: String,
     /// Anything else the agent reported (key factors, targets, ...).
@@ -24,11 +40,21 @@ pub struct AgentDecision {
 }
 
 impl AgentDecision {
-    /// A view with no extra fields.
+    /// A call with no extra fields.
     pub fn new(signal: impl Into<String>, confidence: f64, reasoning: impl Into<String>) -> Self {
         Self {
-            signal: signal.into(),
-            confidence,
+            signal: Some(signal.into()),
+            confidence: Some(confidence),
+            reasoning: reasoning.into(),
+            extra: Extra::new(),
+        }
+    }
+
+    /// An assessment that makes no call (no signal, no confidence), with no extra fields.
+    pub fn assessment(reasoning: impl Into<String>) -> Self {
+        Self {
+            signal: None,
+            confidence: None,
             reasoning: reasoning.into(),
             extra: Extra::new(),
         }

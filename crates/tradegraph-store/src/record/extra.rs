@@ -74,7 +74,12 @@ macro_rules! own_fields {
 own_fields! {
     agent_decision: ["signal", "confidence", "reasoning"];
     decision: ["timestamp", "instrument", "agent_decisions", "decision_id", "action"];
-    lesson: ["lesson_id", "instrument", "timestamp", "agent", "text", "trade_id"];
+    // `ts`: the learner's older name of `timestamp`. An extra `ts` goes under `_extra`, so a
+    // document never holds both (an old one that does still reads: see `lesson::read`).
+    lesson: [
+        "lesson_id", "instrument", "timestamp", "agent", "text", "trade_id", "situation",
+        "return_pct", "ts",
+    ];
     trade: [
         "trade_id", "instrument", "status", "entry_timestamp", "entry_price", "quantity",
         "confidence", "agent_decisions", "side", "decision_id", "stop_loss", "take_profit",
@@ -86,7 +91,7 @@ own_fields! {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::{AgentDecision, DecisionRecord, Lesson, TradeRecord};
+    use crate::{AgentDecision, DecisionRecord, Lesson, Situation, TradeRecord};
     use serde::de::DeserializeOwned;
     use serde::Serialize;
     use std::fmt::Debug;
@@ -150,8 +155,10 @@ mod tests {
         );
         survives(&mut d, |r| &mut r.extra);
 
-        let mut l = Lesson::new(Symbol::new("BTCUSDT"), at(), "technical", "text");
-        l.trade_id = Some("t".to_owned());
+        let mut l = Lesson::new(Symbol::new("BTCUSDT"), at(), "technical", "text")
+            .with_trade_id("t")
+            .with_situation(Situation::default())
+            .with_return_pct(1.5);
         assert_eq!(
             keys(&l),
             sorted(&[
@@ -160,9 +167,12 @@ mod tests {
                 "timestamp",
                 "agent",
                 "text",
-                "trade_id"
+                "trade_id",
+                "situation",
+                "return_pct",
             ])
         );
+        l.extra.insert("ts".to_owned(), Value::from("extra ts"));
         survives(&mut l, |r| &mut r.extra);
 
         let mut t = TradeRecord::new(

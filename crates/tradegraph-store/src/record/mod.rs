@@ -12,7 +12,7 @@ mod trade;
 pub use alert::AlertRecord;
 pub use decision::{AgentDecision, DecisionRecord};
 pub use extra::CLASHING_EXTRA;
-pub use lesson::Lesson;
+pub use lesson::{Lesson, Situation};
 pub use operator::{ActionOutcome, OperatorAction};
 pub use trade::{TradeRecord, TradeStatus};
 

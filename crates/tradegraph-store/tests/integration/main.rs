@@ -9,6 +9,7 @@ mod support;
 mod crash_resume;
 mod memory;
 mod mongo_alerts;
+mod mongo_lessons;
 mod mongo_logs;
 mod mongo_operator;
 mod mongo_outage;

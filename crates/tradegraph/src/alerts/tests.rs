@@ -11,11 +11,11 @@ use crate::engine::{
 use rust_decimal::Decimal;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tradegraph_core::backoff::Backoff;
 use tradegraph_core::risk::{RiskReason, VolatilityTrigger};
 use tradegraph_core::Timestamp;
 use tradegraph_llm::fallback::LlmEvent;
 use tradegraph_llm::Secret;
-use tradegraph_market::feed::Backoff;
 use tradegraph_store::StoreEvent;
 
 const T0: i64 = 1_704_103_200;
@@ -739,10 +739,10 @@ fn sink(url: &str, format: WebhookFormat, chat_id: Option<&str>) -> WebhookSink 
     };
     WebhookSink::new(1, config, "BTCUSDT".into())
         .unwrap()
-        .with_backoff(Backoff {
-            initial: Duration::from_millis(5),
-            max: Duration::from_millis(20),
-        })
+        .with_backoff(Backoff::new(
+            Duration::from_millis(5),
+            Duration::from_millis(20),
+        ))
 }
 
 #[tokio::test]

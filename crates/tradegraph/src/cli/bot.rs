@@ -108,10 +108,7 @@ pub(super) async fn assemble(
         Some(dir) => Prompts::with_overrides(dir)?,
         None => Prompts::embedded()?,
     };
-    let mut brain = Brain {
-        prompts: Arc::new(prompts),
-        ..Brain::rules_only()?
-    };
+    let mut brain = Brain::rules_only()?.with_prompts(Arc::new(prompts));
     let mut llm = None;
     if settings.llm.providers.is_empty() {
         writeln!(

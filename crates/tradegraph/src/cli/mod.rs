@@ -34,14 +34,15 @@ pub const EXIT_USAGE: u8 = 2;
 /// A bot stopped on an error.
 pub const EXIT_FAILED: u8 = 3;
 
-/// The `tradegraph` command line.
+/// The `tradegraph` command line, as clap parses it. Private: the command line's API is
+/// [`run`], which parses, runs and returns the exit code.
 #[derive(Debug, Parser)]
 #[command(
     name = "tradegraph",
     version,
     about = "LLM trading agents as typed state graphs"
 )]
-pub struct Cli {
+struct Cli {
     #[command(subcommand)]
     command: Command,
     #[command(flatten)]

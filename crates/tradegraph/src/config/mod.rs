@@ -41,11 +41,11 @@ mod show;
 pub use error::ConfigError;
 pub use flags::{FeedKind, Flags, LogArgs, LogFormat};
 pub use origin::{Origin, Origins};
+pub use resolve::{default_cash, DASHBOARD_PEERS_VAR, DEFAULT_DASHBOARD_PEERS};
 pub use resolve::{
     API_TOKEN_VAR, BINANCE_RESERVED_BASE_VAR, CONFIG_VAR, DATA_DIR_VAR, DATA_VAR,
     DEFAULT_CONFIG_FILE, FEED_VAR, INSTRUMENT_VAR, KITE_PRODUCT_VAR, LISTEN_VAR, LIVE_VAR,
     LLM_BUDGET_VAR, PROMPTS_DIR_VAR,
 };
-pub use resolve::{DASHBOARD_PEERS_VAR, DEFAULT_DASHBOARD_PEERS};
 pub use settings::{FeedSettings, GraphSource, LiveSettings, Settings, Venue};
 pub use show::ShowFormat;

@@ -2,10 +2,11 @@
 
 use rust_decimal::Decimal;
 use std::time::Duration;
-use tradegraph_agents::node::Brain;
-use tradegraph_agents::ExternalInputs;
+use tradegraph_agents::node::{Brain, CustomKinds, Desk};
+use tradegraph_agents::{ExternalInputs, TradingState};
 use tradegraph_core::risk::RiskLimits;
 use tradegraph_core::{Instrument, Timeframe, Timestamp};
+use tradegraph_graph::yaml::Registry;
 use tradegraph_market::news::{MacroSnapshot, NewsItem};
 use tradegraph_store::Stores;
 
@@ -31,6 +32,9 @@ pub struct BotConfig {
     pub graph_yaml: String,
     /// Where the YAML came from, for error messages.
     pub graph_origin: String,
+    /// Node kinds of your own that [`graph_yaml`](Self::graph_yaml) may name, next to the
+    /// built-in ones (see [`with_kinds`](Self::with_kinds)).
+    pub kinds: CustomKinds,
     /// A decision cycle runs when a candle of this timeframe closes.
     pub decision_every: Timeframe,
     /// Paper capital (for a fresh paper account).
@@ -77,6 +81,7 @@ impl BotConfig {
             instrument,
             graph_yaml: tradegraph_agents::node::DEFAULT_GRAPH.to_owned(),
             graph_origin: "graphs/trading.yaml".into(),
+            kinds: CustomKinds::new(),
             decision_every: Timeframe::M15,
             cash,
             brain,
@@ -92,6 +97,21 @@ impl BotConfig {
             stale_after: FEED_STALE_AFTER,
             broker_quiet_after: Duration::from_secs(180),
         }
+    }
+
+    /// Adds node kinds of your own: `add` registers them when the engine compiles the graph,
+    /// given the [`Brain`] (the configured model, prompts and rules, with the decision
+    /// timeframe) and the [`Desk`] (broker, guard, learner, market view) its nodes share. A
+    /// kind with the name of a built-in kind stops [`Engine::start`](super::Engine::start)
+    /// with [`AgentError::KindTaken`](tradegraph_agents::AgentError::KindTaken). The guide
+    /// [write your own agent](crate::guide::agent) runs one in a backtest.
+    #[must_use]
+    pub fn with_kinds(
+        mut self,
+        add: impl Fn(&mut Registry<TradingState>, &Brain, &Desk) + Send + Sync + 'static,
+    ) -> Self {
+        self.kinds = self.kinds.with(add);
+        self
     }
 
     /// News published and macro figures public by `as_of`, newest news first.
@@ -125,6 +145,7 @@ impl std::fmt::Debug for BotConfig {
             .field("cash", &self.cash)
             .field("mode", &self.mode)
             .field("approval", &self.approval)
+            .field("kinds", &self.kinds)
             .finish_non_exhaustive()
     }
 }

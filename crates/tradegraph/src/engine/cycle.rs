@@ -63,7 +63,7 @@ where
         {
             let learner = self
                 .desk
-                .learner
+                .learner()
                 .lock()
                 .map_err(|_| EngineError::Poisoned("the learner"))?;
             state.weights = learner.weights().clone();
@@ -142,18 +142,9 @@ where
             self.summary.store_errors += 1;
             tracing::warn!(%symbol, error = %e, "store: decision not written");
         }
+        // The learner's lessons are the lesson log's records, situation and return typed.
         for lesson in &out.new_lessons {
-            let mut kept = tradegraph_store::Lesson::new(
-                symbol.clone(),
-                lesson.ts,
-                "learning",
-                lesson.text.clone(),
-            );
-            kept.extra
-                .insert("situation".into(), serde_json::json!(lesson.situation));
-            kept.extra
-                .insert("return_pct".into(), serde_json::json!(lesson.return_pct));
-            match self.config.stores.lessons.record_lesson(&kept).await {
+            match self.config.stores.lessons.record_lesson(lesson).await {
                 Ok(()) => self.summary.lessons += 1,
                 Err(e) => {
                     self.summary.store_errors += 1;

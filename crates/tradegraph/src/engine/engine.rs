@@ -12,7 +12,7 @@ use super::{BotConfig, EngineError, Mode};
 use futures::Stream;
 use std::sync::Arc;
 use tradegraph_agents::learning::Learner;
-use tradegraph_agents::node::{registry, Desk, MarketNow};
+use tradegraph_agents::node::{registry_with, Desk, MarketNow};
 use tradegraph_agents::SnapshotBuilder;
 use tradegraph_agents::TradingState;
 use tradegraph_broker::Broker;
@@ -175,12 +175,11 @@ where
             .with_market(market);
         // One decision timeframe: the agents read (and the prompts show) the candles whose close
         // runs a cycle.
-        let mut brain = config.brain.clone();
-        brain.rules.timeframe = config.decision_every;
+        let brain = config.brain.clone().with_timeframe(config.decision_every);
         let approval = config.approval.is_required() && config.mode == Mode::Service;
         let reconciliation = SharedHold::new(reconciliation);
         let gate = Gate::new(paused, approval, reconciliation.flag());
-        let mut kinds = registry(&brain, &desk);
+        let mut kinds = registry_with(&brain, &desk, &config.kinds)?;
         gate_execution(&mut kinds, &desk, &gate);
         let graph = yaml::load_str(&config.graph_yaml, &config.graph_origin, &kinds)?;
         let (graph, ops) = Ops::start(
@@ -366,7 +365,7 @@ where
     pub(super) fn guard_state(&self) -> Result<GuardState, EngineError> {
         Ok(self
             .desk
-            .guard
+            .guard()
             .lock()
             .map_err(|_| EngineError::Poisoned("the risk guard"))?
             .state()
@@ -376,7 +375,7 @@ where
     pub(super) fn learner(&self) -> Result<Learner, EngineError> {
         Ok(self
             .desk
-            .learner
+            .learner()
             .lock()
             .map_err(|_| EngineError::Poisoned("the learner"))?
             .clone())

@@ -19,7 +19,7 @@ use super::EngineError;
 use async_trait::async_trait;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use tradegraph_broker::{Amendment, Broker, BrokerError, PaperBroker, PriceEvent};
+use tradegraph_broker::{Amendment, Broker, BrokerError, IntentFailure, PaperBroker, PriceEvent};
 use tradegraph_core::order::{ClientOrderId, DecisionId, Fill, Order, OrderRequest};
 use tradegraph_core::position::{Account, Position};
 use tradegraph_core::risk::NotRepeated;
@@ -279,14 +279,14 @@ impl<B: Execution> Journal<B> {
         }
     }
 
-    async fn write(&self, intent: &IntentRecord) -> Result<(), String> {
+    async fn write(&self, intent: &IntentRecord) -> Result<(), IntentFailure> {
         match self.intents.record_intent(intent).await {
             Ok(Saved::Written) => Ok(()),
-            Ok(Saved::Stale { stored }) => Err(format!(
-                "version {stored} of this intent is stored, newer than ours ({}): another bot sends orders for this instrument",
-                intent.version
-            )),
-            Err(e) => Err(e.to_string()),
+            Ok(Saved::Stale { stored }) => Err(IntentFailure::Stale {
+                stored,
+                ours: intent.version,
+            }),
+            Err(e) => Err(IntentFailure::Store(Box::new(e))),
         }
     }
 }
@@ -311,7 +311,7 @@ impl<B: Execution> Broker for Journal<B> {
 
     async fn submit(&self, request: OrderRequest) -> Result<Order, BrokerError> {
         let client_id = request.client_id.clone();
-        let journal = |reason: String| BrokerError::Journal {
+        let journal = |reason: IntentFailure| BrokerError::Journal {
             client_id: client_id.clone(),
             reason,
         };
@@ -319,7 +319,7 @@ impl<B: Execution> Broker for Journal<B> {
             .intents
             .intent(&client_id)
             .await
-            .map_err(|e| journal(e.to_string()))?;
+            .map_err(|e| journal(IntentFailure::Store(Box::new(e))))?;
         let intent = match known {
             Some(intent) => {
                 // Known: never sent again. The broker's order is the answer (a cycle run again
@@ -593,7 +593,7 @@ mod tests {
         ))
         .unwrap();
         let poison = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            paper.with_engine(|_| std::panic::resume_unwind(Box::new("poisoned")))
+            paper.read(|_| std::panic::resume_unwind(Box::new("poisoned")))
         }));
         assert!(poison.is_err());
         let paper = journal(Arc::new(paper), Arc::new(MemoryState::new()));
@@ -747,30 +747,41 @@ mod tests {
         assert_eq!(venue.submits.load(Ordering::SeqCst), 0);
     }
 
-    #[tokio::test]
-    async fn no_intent_no_order() {
-        struct Down;
-        #[async_trait]
-        impl IntentLog for Down {
-            async fn record_intent(
-                &self,
-                _: &IntentRecord,
-            ) -> Result<Saved, tradegraph_store::StoreError> {
+    /// An intent log that knows no intent and refuses every write: down, or holding a newer
+    /// version (another bot wrote the same client id in between).
+    struct Refusing {
+        stale: bool,
+    }
+
+    #[async_trait]
+    impl IntentLog for Refusing {
+        async fn record_intent(
+            &self,
+            _: &IntentRecord,
+        ) -> Result<Saved, tradegraph_store::StoreError> {
+            if self.stale {
+                Ok(Saved::Stale { stored: 7 })
+            } else {
                 Err(tradegraph_store::StoreError::Config("down".into()))
             }
-            async fn intent(
-                &self,
-                _: &ClientOrderId,
-            ) -> Result<Option<IntentRecord>, tradegraph_store::StoreError> {
-                Ok(None)
-            }
-            async fn unsettled_intents(
-                &self,
-                _: &Symbol,
-            ) -> Result<Vec<IntentRecord>, tradegraph_store::StoreError> {
-                Ok(Vec::new())
-            }
         }
+        async fn intent(
+            &self,
+            _: &ClientOrderId,
+        ) -> Result<Option<IntentRecord>, tradegraph_store::StoreError> {
+            Ok(None)
+        }
+        async fn unsettled_intents(
+            &self,
+            _: &Symbol,
+        ) -> Result<Vec<IntentRecord>, tradegraph_store::StoreError> {
+            Ok(Vec::new())
+        }
+    }
+
+    /// Submits through a journal over `intents`; the error, and how many orders reached the
+    /// broker.
+    async fn refused(intents: Refusing) -> (BrokerError, usize) {
         let venue = broker();
         let clock: Arc<dyn Clock> = Arc::new(SimulatedClock::default());
         let state = Arc::new(BotState::new(
@@ -779,9 +790,42 @@ mod tests {
             clock.clone(),
             false,
         ));
-        let journal = Journal::new(venue.clone(), Arc::new(Down), state, clock);
+        let journal = Journal::new(venue.clone(), Arc::new(intents), state, clock);
         let err = journal.submit(request()).await.unwrap_err();
+        (err, venue.submits.load(Ordering::SeqCst))
+    }
+
+    #[tokio::test]
+    async fn no_intent_no_order() {
+        let (err, submits) = refused(Refusing { stale: false }).await;
         assert!(err.to_string().contains("was not sent"), "{err}");
-        assert_eq!(venue.submits.load(Ordering::SeqCst), 0);
+        assert!(
+            matches!(
+                err,
+                BrokerError::Journal {
+                    reason: IntentFailure::Store(_),
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(submits, 0);
+    }
+
+    #[tokio::test]
+    async fn a_newer_intent_stored_by_another_bot_stops_the_order() {
+        let (err, submits) = refused(Refusing { stale: true }).await;
+        assert!(
+            matches!(
+                err,
+                BrokerError::Journal {
+                    reason: IntentFailure::Stale { stored: 7, ours: 1 },
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("another bot"), "{err}");
+        assert_eq!(submits, 0);
     }
 }

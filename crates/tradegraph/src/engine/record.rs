@@ -1,25 +1,26 @@
 //! The decision log's record of a cycle: every agent's view, in `agent_decisions`.
 
 use serde_json::json;
-use tradegraph_agents::reports::{AgentMode, AgentReport, Stance};
-use tradegraph_agents::TradingState;
+use tradegraph_agents::reports::{AgentReport, Stance};
+use tradegraph_agents::{AgentName, TradingState};
 use tradegraph_core::order::DecisionId;
 use tradegraph_store::{AgentDecision, DecisionRecord};
 
+/// An agent's call (a signal and how sure) with how it was produced.
 fn view<T>(
     report: &AgentReport<T>,
     signal: String,
     confidence: f64,
     reasoning: String,
 ) -> AgentDecision {
-    let mut d = AgentDecision::new(signal, confidence, reasoning);
-    let mode = match &report.mode {
-        AgentMode::Llm { provider, model } => {
-            json!({"mode": "llm", "provider": provider, "model": model})
-        }
-        AgentMode::Rule { reason } => json!({"mode": "rule", "reason": reason}),
-    };
-    d.extra.insert("produced_by".into(), mode);
+    provenance(report, AgentDecision::new(signal, confidence, reasoning))
+}
+
+/// `d` with how `report` was produced: `produced_by` (`{"mode": "llm", provider, model}`,
+/// `{"mode": "rule"}` without a model, `{"mode": "rule", reason}` after a model's failure) and
+/// `prompt_version`.
+fn provenance<T>(report: &AgentReport<T>, mut d: AgentDecision) -> AgentDecision {
+    d.extra.insert("produced_by".into(), json!(report.mode));
     d.extra
         .insert("prompt_version".into(), json!(report.prompt_version));
     d
@@ -35,14 +36,14 @@ pub(super) fn decision(state: &TradingState, id: &DecisionId, seq: u64) -> Decis
     if let Some(r) = &state.technical {
         let t = &r.report;
         record = record.agent(
-            "technical",
+            AgentName::Technical.as_str(),
             view(r, t.signal.to_string(), t.confidence, t.reasoning.clone()),
         );
     }
     if let Some(r) = &state.fundamental {
         let f = &r.report;
         record = record.agent(
-            "fundamental",
+            AgentName::Fundamental.as_str(),
             view(r, f.signal.to_string(), f.confidence, f.thesis.clone()),
         );
     }
@@ -55,7 +56,7 @@ pub(super) fn decision(state: &TradingState, id: &DecisionId, seq: u64) -> Decis
             s.drivers.join("; "),
         );
         v.extra.insert("score".into(), json!(s.score));
-        record = record.agent("sentiment", v);
+        record = record.agent(AgentName::Sentiment.as_str(), v);
     }
     if let Some(r) = &state.macro_view {
         let m = &r.report;
@@ -66,7 +67,7 @@ pub(super) fn decision(state: &TradingState, id: &DecisionId, seq: u64) -> Decis
             m.factors.join("; "),
         );
         v.extra.insert("regime".into(), json!(m.regime));
-        record = record.agent("macro", v);
+        record = record.agent(AgentName::Macro.as_str(), v);
     }
     if !state.debate.is_empty() {
         // The whole bull/bear transcript, turn by turn (`agent_decisions` keeps each side's last).
@@ -96,33 +97,31 @@ pub(super) fn decision(state: &TradingState, id: &DecisionId, seq: u64) -> Decis
             };
             let mut v = view(&e.turn, signal.into(), t.conviction, t.argument.clone());
             v.extra.insert("rounds".into(), json!(e.round));
-            record = record.agent(
-                if stance == Stance::Bull {
-                    "bull"
-                } else {
-                    "bear"
-                },
-                v,
-            );
+            let agent = if stance == Stance::Bull {
+                AgentName::Bull
+            } else {
+                AgentName::Bear
+            };
+            record = record.agent(agent.as_str(), v);
         }
     }
     if let Some(r) = &state.risk {
         let k = &r.report;
-        let mut v = view(r, "RISK".into(), 1.0 - k.risk_score, k.warnings.join("; "));
-        v.extra.insert("risk_score".into(), json!(k.risk_score));
-        v.extra
-            .insert("max_position_pct".into(), json!(k.max_position_pct));
-        record = record.agent("risk_manager", v);
+        // An assessment, not a call: no signal, no confidence; what it reported instead.
+        // Every field of the assessment, written from its own serde form so a new field is
+        // recorded too.
+        let mut v = provenance(r, AgentDecision::assessment(k.warnings.join("; ")));
+        if let serde_json::Value::Object(fields) = json!(k) {
+            v.extra.extend(fields);
+        }
+        record = record.agent(AgentName::RiskManager.as_str(), v);
     }
     if let Some(r) = &state.decision {
         let d = &r.report;
-        let action = serde_json::to_value(d.action)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let action = d.action.as_str().to_owned();
         let mut v = view(r, action.clone(), d.confidence, d.rationale.clone());
         v.extra.insert("size_pct".into(), json!(d.size_pct));
-        record = record.agent("portfolio_manager", v);
+        record = record.agent(AgentName::PortfolioManager.as_str(), v);
         record.action = Some(action);
     }
     if let Some(verdict) = &state.verdict {
@@ -151,4 +150,69 @@ pub(super) fn decision(state: &TradingState, id: &DecisionId, seq: u64) -> Decis
         record.extra.insert("orders".into(), json!(orders));
     }
     record
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tradegraph_core::Instrument;
+
+    #[test]
+    fn the_risk_manager_is_recorded_as_an_assessment_not_a_call() {
+        let state = tradegraph_agents::fixture::state(&Instrument::btc_usdt()).unwrap();
+        let risk = state.risk.as_ref().unwrap().report.clone();
+        let record = decision(&state, &DecisionId::new("d1"), 1);
+        let view = &record.agent_decisions[AgentName::RiskManager.as_str()];
+        assert_eq!(view.signal, None, "the risk manager makes no call");
+        assert_eq!(view.confidence, None);
+        assert_eq!(view.extra["risk_score"], json!(risk.risk_score));
+        assert_eq!(view.extra["warnings"], json!(risk.warnings));
+        let written = json!(risk);
+        let fields = written.as_object().unwrap();
+        assert_eq!(fields.len(), 5, "{written}");
+        for (key, value) in fields {
+            assert_eq!(
+                &view.extra[key], value,
+                "the assessment's `{key}` is recorded"
+            );
+        }
+        assert_eq!(view.extra["produced_by"], json!({"mode": "rule"}));
+        let technical = &record.agent_decisions[AgentName::Technical.as_str()];
+        assert!(technical.signal.is_some() && technical.confidence.is_some());
+        assert!(technical.extra.get("risk_score").is_none());
+        let doc = serde_json::to_value(view).unwrap();
+        assert!(
+            doc.get("signal").is_none() && doc.get("confidence").is_none(),
+            "{doc}"
+        );
+    }
+
+    #[test]
+    fn produced_by_says_how_each_report_was_made() {
+        use tradegraph_agents::reports::{AgentMode, RuleReason};
+        let mut state = tradegraph_agents::fixture::state(&Instrument::btc_usdt()).unwrap();
+        if let Some(r) = state.technical.as_mut() {
+            r.mode = AgentMode::Llm {
+                provider: "openai".into(),
+                model: "gpt".into(),
+            };
+        }
+        if let Some(r) = state.fundamental.as_mut() {
+            r.mode = AgentMode::Rule {
+                reason: RuleReason::ModelFailed("openai: timeout".into()),
+            };
+        }
+        let record = decision(&state, &DecisionId::new("d1"), 1);
+        let produced_by =
+            |agent: AgentName| record.agent_decisions[agent.as_str()].extra["produced_by"].clone();
+        assert_eq!(
+            produced_by(AgentName::Technical),
+            json!({"mode": "llm", "provider": "openai", "model": "gpt"})
+        );
+        assert_eq!(
+            produced_by(AgentName::Fundamental),
+            json!({"mode": "rule", "reason": "openai: timeout"})
+        );
+        assert_eq!(produced_by(AgentName::Sentiment), json!({"mode": "rule"}));
+    }
 }

@@ -7,11 +7,7 @@ use tradegraph_agents::TradingState;
 /// guard's verdict and the orders. Agents that fell back to rules while a model was configured
 /// are marked `*`.
 pub fn describe_cycle(s: &TradingState) -> String {
-    let mark = |m: &AgentMode| match m {
-        AgentMode::Llm { .. } => "",
-        AgentMode::Rule { reason } if reason == "no provider configured" => "",
-        AgentMode::Rule { .. } => "*",
-    };
+    let mark = |m: &AgentMode| if m.is_fallback() { "*" } else { "" };
     let mut line = format!("{} {}", s.as_of, s.instrument.symbol);
     if let Some(r) = &s.technical {
         line += &format!(

@@ -253,27 +253,14 @@ impl BotSummary {
             *count += 1;
         }
         self.orders += state.orders.len() as u64;
-        let modes = [
-            state.technical.as_ref().map(|r| &r.mode),
-            state.fundamental.as_ref().map(|r| &r.mode),
-            state.sentiment.as_ref().map(|r| &r.mode),
-            state.macro_view.as_ref().map(|r| &r.mode),
-            state.risk.as_ref().map(|r| &r.mode),
-            state.decision.as_ref().map(|r| &r.mode),
-        ];
-        for mode in modes
-            .into_iter()
-            .flatten()
-            .chain(state.debate.iter().map(|e| &e.turn.mode))
-        {
-            match mode {
-                tradegraph_agents::reports::AgentMode::Llm { .. } => self.reports_by_model += 1,
-                tradegraph_agents::reports::AgentMode::Rule { reason } => {
-                    self.reports_by_rules += 1;
-                    if reason != "no provider configured" {
-                        self.fallbacks += 1;
-                    }
-                }
+        for (_, mode) in state.report_modes() {
+            if mode.is_rule() {
+                self.reports_by_rules += 1;
+            } else {
+                self.reports_by_model += 1;
+            }
+            if mode.is_fallback() {
+                self.fallbacks += 1;
             }
         }
     }
@@ -464,5 +451,41 @@ mod tests {
         assert_eq!(dropped + items.len() as u64, 1_000);
         assert_eq!(gone, (0..dropped as u32).collect::<Vec<_>>());
         assert_eq!(items.last(), Some(&999));
+    }
+
+    #[test]
+    fn rules_without_a_model_are_counted_apart_from_fallbacks() {
+        use tradegraph_agents::reports::{AgentMode, RuleReason};
+        let mut state =
+            tradegraph_agents::fixture::state(&tradegraph_core::Instrument::btc_usdt()).unwrap();
+        let reports = 6 + state.debate.len() as u64;
+        assert_eq!(
+            state.risk.as_ref().map(|r| &r.mode),
+            Some(&AgentMode::unconfigured()),
+            "the sample state is made by rules, no model"
+        );
+        if let Some(r) = state.technical.as_mut() {
+            r.mode = AgentMode::Llm {
+                provider: "openai".into(),
+                model: "gpt".into(),
+            };
+        }
+        if let Some(r) = state.sentiment.as_mut() {
+            r.mode = AgentMode::Rule {
+                reason: RuleReason::ModelFailed("openai: timeout".into()),
+            };
+        }
+        let mut summary = BotSummary::new(Decimal::from(10_000));
+        summary.record_cycle(&state);
+        assert_eq!(summary.reports_by_model, 1);
+        assert_eq!(summary.reports_by_rules, reports - 1);
+        assert_eq!(summary.fallbacks, 1, "only the failed model is a fallback");
+        let line = super::super::report::describe_cycle(&state);
+        assert!(line.contains(" S "), "{line}");
+        assert_eq!(
+            line.matches('*').count(),
+            1,
+            "only the fallback is marked: {line}"
+        );
     }
 }

@@ -7,7 +7,7 @@ use metrics::Label;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use std::time::Duration;
-use tradegraph_agents::reports::{Action, AgentMode, AgentReport, Stance};
+use tradegraph_agents::reports::AgentMode;
 use tradegraph_agents::TradingState;
 use tradegraph_core::position::Account;
 use tradegraph_core::risk::{Effect, Finding, VerdictStatus};
@@ -51,10 +51,11 @@ pub fn record_cycle(instrument: &str, state: &TradingState, duration: Duration) 
     )
     .set(state.as_of.millis() as f64 / 1000.0);
     if let Some(decision) = &state.decision {
-        let action = action_label(decision.report.action);
+        // The documented label values are lower case (`buy`, ...): `Action::as_str`, lowered.
+        let action = decision.report.action.as_str().to_ascii_lowercase();
         metrics::counter!(
             names::DECISIONS_TOTAL,
-            labels(instrument, &[("action", action)])
+            labels(instrument, &[("action", &action)])
         )
         .increment(1);
     }
@@ -76,10 +77,13 @@ pub fn record_cycle(instrument: &str, state: &TradingState, duration: Duration) 
     if let Some(refusal) = &state.refusal {
         record_finding(instrument, refusal, "execution");
     }
-    for (agent, mode) in agent_modes(state) {
+    for (agent, mode) in state.report_modes() {
         metrics::counter!(
             names::AGENT_REPORTS_TOTAL,
-            labels(instrument, &[("agent", agent), ("mode", mode_label(mode))])
+            labels(
+                instrument,
+                &[("agent", agent.as_str()), ("mode", mode_label(mode))]
+            )
         )
         .increment(1);
     }
@@ -110,7 +114,7 @@ pub fn record_cycle_failure(instrument: &str, duration: Duration) {
 pub fn record_account(instrument: &str, account: &Account, peak_equity: Decimal) {
     let currency = currency_label(account);
     let money = |name: &'static str, value: Decimal| {
-        metrics::gauge!(name, labels(instrument, &[("currency", &currency)]))
+        metrics::gauge!(name, labels(instrument, &[("currency", currency)]))
             .set(value.to_f64().unwrap_or(0.0));
     };
     money(names::REALIZED_PNL, account.realized_pnl);
@@ -180,17 +184,17 @@ fn record_finding(instrument: &str, finding: &Finding, stage: &'static str) {
     match finding.effect {
         Effect::Rejected => metrics::counter!(
             names::RISK_REFUSALS_TOTAL,
-            labels(instrument, &[("stage", stage), ("rule", &rule)])
+            labels(instrument, &[("stage", stage), ("rule", rule)])
         )
         .increment(1),
         Effect::Clamped => metrics::counter!(
             names::RISK_CLAMPS_TOTAL,
-            labels(instrument, &[("rule", &rule)])
+            labels(instrument, &[("rule", rule)])
         )
         .increment(1),
         Effect::ForcedClose => metrics::counter!(
             names::RISK_FORCED_CLOSES_TOTAL,
-            labels(instrument, &[("rule", &rule)])
+            labels(instrument, &[("rule", rule)])
         )
         .increment(1),
     }
@@ -198,66 +202,28 @@ fn record_finding(instrument: &str, finding: &Finding, stage: &'static str) {
 
 /// The rule behind a finding, as its reason is tagged in the decision log (`kill_switch`,
 /// `daily_loss_limit`, `size_clamped`, ...): a fixed set of words.
-pub(crate) fn rule_label(finding: &Finding) -> String {
-    serde_json::to_value(&finding.reason)
-        .ok()
-        .and_then(|v| v.get("rule").and_then(|r| r.as_str()).map(str::to_owned))
-        .unwrap_or_else(|| "other".to_owned())
-}
-
-fn action_label(action: Action) -> &'static str {
-    match action {
-        Action::Buy => "buy",
-        Action::Sell => "sell",
-        Action::Hold => "hold",
-        Action::Close => "close",
-    }
+pub(crate) fn rule_label(finding: &Finding) -> &'static str {
+    finding.reason.rule()
 }
 
 fn mode_label(mode: &AgentMode) -> &'static str {
-    match mode {
-        AgentMode::Llm { .. } => "model",
-        AgentMode::Rule { .. } if *mode == AgentMode::unconfigured() => "rules",
-        AgentMode::Rule { .. } => "fallback",
+    if mode.is_fallback() {
+        "fallback"
+    } else if mode.is_rule() {
+        "rules"
+    } else {
+        "model"
     }
 }
 
-fn currency_label(account: &Account) -> String {
-    serde_json::to_value(account.currency)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| "other".to_owned())
-}
-
-/// Every report of the cycle with its agent's name.
-fn agent_modes(state: &TradingState) -> Vec<(&'static str, &AgentMode)> {
-    fn mode<T>(report: &Option<AgentReport<T>>) -> Option<&AgentMode> {
-        report.as_ref().map(|r| &r.mode)
-    }
-    let mut modes: Vec<(&'static str, &AgentMode)> = [
-        ("technical", mode(&state.technical)),
-        ("fundamental", mode(&state.fundamental)),
-        ("sentiment", mode(&state.sentiment)),
-        ("macro", mode(&state.macro_view)),
-        ("risk_manager", mode(&state.risk)),
-        ("portfolio_manager", mode(&state.decision)),
-    ]
-    .into_iter()
-    .filter_map(|(agent, mode)| mode.map(|m| (agent, m)))
-    .collect();
-    modes.extend(state.debate.iter().map(|entry| {
-        let agent = match entry.stance {
-            Stance::Bull => "bull",
-            Stance::Bear => "bear",
-        };
-        (agent, &entry.turn.mode)
-    }));
-    modes
+fn currency_label(account: &Account) -> &'static str {
+    account.currency.as_str()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tradegraph_agents::reports::RuleReason;
     use tradegraph_core::risk::RiskReason;
 
     #[test]
@@ -280,7 +246,7 @@ mod tests {
     fn a_model_failure_is_a_fallback_and_no_provider_is_rules() {
         assert_eq!(mode_label(&AgentMode::unconfigured()), "rules");
         let failed = AgentMode::Rule {
-            reason: "openai: timeout".into(),
+            reason: RuleReason::ModelFailed("openai: timeout".into()),
         };
         assert_eq!(mode_label(&failed), "fallback");
         let model = AgentMode::Llm {

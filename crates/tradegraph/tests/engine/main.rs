@@ -18,6 +18,7 @@ mod closes;
 mod crash;
 mod ids;
 mod kill;
+mod kinds;
 mod reconcile;
 mod restart;
 mod scenarios;

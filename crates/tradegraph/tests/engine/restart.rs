@@ -103,7 +103,7 @@ async fn the_open_trade_paper_account_learner_and_kill_switch_survive_a_restart(
         let learner_before = std::sync::Arc::new(std::sync::Mutex::new(None));
         let keep = learner_before.clone();
         // the learner only: the desk holds the broker and with it the state store
-        let learner_now = engine.desk().learner.clone();
+        let learner_now = engine.desk().learner().clone();
         let summary = Box::pin(engine.run(std::future::pending(), move |s| {
             if s.as_of == "2024-03-04T00:45:00Z".parse().unwrap() {
                 switch.engage();
@@ -146,7 +146,7 @@ async fn the_open_trade_paper_account_learner_and_kill_switch_survive_a_restart(
             Some("2024-03-04T00:45:00Z".parse().unwrap())
         );
         assert_eq!(
-            *engine.desk().learner.lock().unwrap(),
+            *engine.desk().learner().lock().unwrap(),
             learner,
             "the learner as it was"
         );
@@ -263,7 +263,7 @@ async fn the_halt_and_the_circuit_breaker_cooldown_survive_a_restart() {
             &data,
         )
         .await;
-        let guard = engine.desk().guard.clone();
+        let guard = engine.desk().guard().clone();
         let run = finish(engine, stores.clone()).await;
         let first = run.cycles[0].verdict.as_ref().unwrap();
         assert!(
@@ -298,7 +298,7 @@ async fn the_halt_and_the_circuit_breaker_cooldown_survive_a_restart() {
         )
         .await;
         assert_eq!(
-            *engine.desk().guard.lock().unwrap().state(),
+            *engine.desk().guard().lock().unwrap().state(),
             saved,
             "the guard's state as it was"
         );

@@ -288,6 +288,18 @@ async fn check_persisted(stores: &Stores, run: &Run, symbol: &str) {
         "the learner's lesson on the stopped-out trade"
     );
     assert!(lessons[0].text.contains("lost"), "{}", lessons[0].text);
+    // The learner's figures are the record's typed fields, not extra ones.
+    assert_eq!(
+        lessons[0].trade_id.as_deref(),
+        Some(trade.trade_id.as_str())
+    );
+    assert!(lessons[0].situation.is_some(), "{:?}", lessons[0]);
+    assert!(
+        lessons[0].return_pct.is_some_and(|r| r < 0.0),
+        "{:?}",
+        lessons[0]
+    );
+    assert!(lessons[0].extra.is_empty(), "{:?}", lessons[0].extra);
     let latest = stores
         .hot
         .latest_price(&symbol.into())

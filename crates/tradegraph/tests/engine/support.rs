@@ -145,19 +145,8 @@ pub(crate) fn btc_as(symbol: &str) -> Instrument {
     i
 }
 
-/// A unique name for this process and call.
-pub(crate) fn unique(prefix: &str) -> String {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!(
-        "{prefix}{}x{}x{nanos}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    )
-}
+/// A unique name for this process and call, of letters and digits (symbols, databases).
+pub(crate) use tradegraph_testkit::services::unique_compact as unique;
 
 /// A bot on `instrument` answering through `pm`, 15-minute decisions.
 pub(crate) fn config(
@@ -167,7 +156,7 @@ pub(crate) fn config(
     stores: Stores,
     mode: Mode,
 ) -> BotConfig {
-    let cash = tradegraph_agents::fixture::paper_cash(&instrument);
+    let cash = tradegraph::config::default_cash(instrument.currency);
     let brain = Brain::rules_only().unwrap().with_model(pm);
     let mut config = BotConfig::new(instrument, brain, cash, mode);
     config.graph_yaml = DEFAULT_GRAPH.to_owned();

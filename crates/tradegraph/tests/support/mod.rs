@@ -20,31 +20,9 @@ pub mod private;
 
 use std::path::PathBuf;
 
-/// A name no other test or run uses (databases, keys, directories).
-pub fn unique(name: &str) -> String {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    let millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
-    format!(
-        "{name}_{}_{millis}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// Skips (saying why: `None`) or, with `TRADEGRAPH_REQUIRE_SERVICES=1`, fails.
-#[allow(clippy::print_stderr)]
-pub fn unavailable<T>(what: &str) -> Option<T> {
-    assert!(
-        std::env::var("TRADEGRAPH_REQUIRE_SERVICES").as_deref() != Ok("1"),
-        "{what}, and TRADEGRAPH_REQUIRE_SERVICES=1: run `scripts/services.sh start` once (it \
-         installs redis-server and mongod in .services/bin) or set TRADEGRAPH_MONGOD"
-    );
-    eprintln!("skipping: {what} (`scripts/services.sh start` installs it)");
-    None
-}
+/// Finding the servers (skip or fail), and unique names: one implementation for every crate.
+#[allow(unused_imports)]
+pub use tradegraph_testkit::services::{mongodb_uri, redis_url, unavailable, unique};
 
 /// A fresh directory for one test's files (the bot runs in it, so no `.env` of the repository
 /// is read).
@@ -89,22 +67,6 @@ pub fn closed_port() -> u16 {
 /// Redis and MongoDB from `scripts/services.sh` (or `REDIS_URL` / `MONGODB_URI`); `None`, saying
 /// so, when they are not running — unless `TRADEGRAPH_REQUIRE_SERVICES=1` (the test command),
 /// which makes that a failure.
-#[allow(clippy::print_stderr)]
 pub fn services() -> Option<(String, String)> {
-    let redis = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:16379".into());
-    let mongo = std::env::var("MONGODB_URI").unwrap_or_else(|_| "mongodb://127.0.0.1:37017".into());
-    let reachable = |url: &str| {
-        let rest = url.split_once("://").map_or(url, |(_, r)| r);
-        let host = rest.split(['/', '?']).next().unwrap_or(rest);
-        std::net::TcpStream::connect(host).is_ok()
-    };
-    if reachable(&redis) && reachable(&mongo) {
-        return Some((redis, mongo));
-    }
-    assert!(
-        std::env::var("TRADEGRAPH_REQUIRE_SERVICES").as_deref() != Ok("1"),
-        "Redis ({redis}) or MongoDB ({mongo}) is not reachable and TRADEGRAPH_REQUIRE_SERVICES=1: run scripts/services.sh start"
-    );
-    eprintln!("skipping: Redis or MongoDB not reachable (scripts/services.sh start)");
-    None
+    Some((redis_url()?, mongodb_uri()?))
 }

@@ -14,7 +14,6 @@ const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 /// `chromedriver` (`TRADEGRAPH_CHROMEDRIVER`, exported by `scripts/services.sh env`, else on
 /// `PATH` or in /usr/bin); `None`, saying so, when there is none, unless
 /// `TRADEGRAPH_REQUIRE_SERVICES=1` (the test command), which makes that a failure.
-#[allow(clippy::print_stderr)]
 pub fn chromedriver() -> Option<PathBuf> {
     let named = std::env::var_os("TRADEGRAPH_CHROMEDRIVER").map(PathBuf::from);
     let on_path = std::env::var_os("PATH").and_then(|paths| {
@@ -30,13 +29,10 @@ pub fn chromedriver() -> Option<PathBuf> {
     if found.is_some() {
         return found;
     }
-    assert!(
-        std::env::var("TRADEGRAPH_REQUIRE_SERVICES").as_deref() != Ok("1"),
-        "chromedriver is not installed and TRADEGRAPH_REQUIRE_SERVICES=1: run scripts/services.sh start \
-         (it installs Debian's chromium and chromium-driver)"
-    );
-    eprintln!("skipping: chromedriver not installed (scripts/services.sh start installs it)");
-    None
+    tradegraph_testkit::services::unavailable(
+        "chromedriver is not installed (scripts/services.sh start installs Debian's chromium and \
+         chromium-driver)",
+    )
 }
 
 /// A headless Chromium session.

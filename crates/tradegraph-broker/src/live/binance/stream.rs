@@ -18,9 +18,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
+use tradegraph_core::backoff::Backoff;
 use tradegraph_core::order::{Liquidity, OrderId, OrderStatus};
 use tradegraph_core::Timestamp;
-use tradegraph_market::feed::Backoff;
 
 /// Sets the `myTrades` cursor: after the newest trade the book knows, or after the venue's
 /// newest trade on a fresh start.
@@ -101,10 +101,7 @@ pub(crate) async fn book_trades_of(inner: &Arc<Inner>, order_id: u64) -> Result<
 /// Starts the stream and the poller.
 pub(crate) fn spawn(inner: &Arc<Inner>) -> Vec<JoinHandle<()>> {
     let (s, p) = (inner.clone(), inner.clone());
-    let backoff = Backoff {
-        initial: Duration::from_millis(200),
-        max: Duration::from_secs(30),
-    };
+    let backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(30));
     vec![
         tokio::spawn(keep_streaming(
             "binance",

@@ -4,7 +4,7 @@
 use super::broker::{now, Inner};
 use super::order::decimal;
 use super::rest::{encode, Cost, KiteRest};
-use crate::{Amendment, BrokerError};
+use crate::{AmendRefusal, Amendment, BrokerError};
 use reqwest::Method;
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -102,7 +102,7 @@ impl Inner {
         client_id: &ClientOrderId,
         amendment: Amendment,
     ) -> Result<Order, BrokerError> {
-        let refuse = |reason: String| BrokerError::NotAmendable {
+        let refuse = |reason: AmendRefusal| BrokerError::NotAmendable {
             client_id: client_id.clone(),
             reason,
         };
@@ -111,7 +111,7 @@ impl Inner {
             .order(client_id)
             .ok_or_else(|| BrokerError::UnknownOrder(client_id.clone()))?;
         if order.status.is_terminal() || order.id.as_str().is_empty() {
-            return Err(refuse(format!("it is {}", order.status)));
+            return Err(refuse(AmendRefusal::NotWorking(order.status)));
         }
         if amendment.is_empty() {
             return Ok(order);
@@ -125,7 +125,7 @@ impl Inner {
                 .trigger
                 .map_or(Ok(()), |t| self.rules().check_price("trigger", t))
         });
-        check.map_err(|reason| refuse(reason.to_string()))?;
+        check.map_err(|reason| refuse(AmendRefusal::Venue(reason)))?;
         let (order_type, price, trigger) = match order.request.kind {
             OrderKind::Limit { price } => ("LIMIT", amendment.price.or(Some(price)), None),
             OrderKind::Stop { trigger } | OrderKind::TrailingStop { distance: trigger } => {
@@ -161,7 +161,11 @@ impl Inner {
         if !reply.is_success() {
             let reason = KiteRest::reason_of(&reply);
             if reason.is_refusal() {
-                return Err(refuse(self.rest.http.masker().mask(&reason.to_string())));
+                // The venue's refusal, its text masked as any venue error's.
+                return Err(match self.rest.error(reason) {
+                    BrokerError::Venue { reason, .. } => refuse(AmendRefusal::Venue(reason)),
+                    other => other,
+                });
             }
             return Err(self.rest.error(reason));
         }

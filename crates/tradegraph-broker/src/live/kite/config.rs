@@ -4,8 +4,8 @@ use crate::live::venue::HttpSettings;
 use crate::BrokerError;
 use std::fmt;
 use std::time::Duration;
+use tradegraph_core::backoff::Backoff;
 use tradegraph_core::redact::Secret;
-use tradegraph_market::feed::Backoff;
 
 /// Kite's REST API.
 pub const DEFAULT_API_URL: &str = "https://api.kite.trade";

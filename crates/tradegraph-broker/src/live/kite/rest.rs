@@ -133,8 +133,7 @@ impl KiteRest {
     pub(crate) fn reason_of(reply: &Reply) -> VenueReason {
         let retry = reply
             .header("retry-after")
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+            .and_then(tradegraph_core::retry_after::parse);
         KiteError::from_body(&reply.body).reason(reply.status.as_u16(), retry)
     }
 

@@ -386,10 +386,9 @@ fn snippet(body: &str) -> &str {
     }
 }
 
-/// `Retry-After` in seconds (the venues send seconds; an HTTP date is not used by them).
+/// `Retry-After` as a delay (seconds, or an HTTP date: see [`tradegraph_core::retry_after`]).
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    value.parse::<u64>().ok().map(Duration::from_secs)
+    tradegraph_core::retry_after::parse(headers.get(RETRY_AFTER)?.to_str().ok()?)
 }
 
 #[cfg(test)]
@@ -397,7 +396,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn retry_after_reads_seconds_and_ignores_the_rest() {
+    fn retry_after_reads_seconds_and_dates_and_ignores_the_rest() {
         let mut headers = HeaderMap::new();
         assert_eq!(retry_after(&headers), None);
         headers.insert(RETRY_AFTER, HeaderValue::from_static(" 7 "));
@@ -406,6 +405,8 @@ mod tests {
             RETRY_AFTER,
             HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
         );
+        assert_eq!(retry_after(&headers), Some(Duration::ZERO), "a past date");
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&headers), None);
     }
 

@@ -22,7 +22,7 @@
 //!   `fills_since` answers from the book; `order` must still ask the venue (see the order
 //!   journal in the runtime).
 //! - **Updates.** [`keep_streaming`] runs the WebSocket session again and again with the
-//!   feeds' [`Backoff`](tradegraph_market::feed::Backoff); the session calls [`Link::up`] once
+//!   feeds' [`Backoff`](tradegraph_core::backoff::Backoff); the session calls [`Link::up`] once
 //!   subscribed; [`Link::reconnections`] counts the links after the first (the runtime
 //!   reconciles when it moves). [`poll_while_down`] polls while the link is down, and once after
 //!   each reconnection for what happened in between.

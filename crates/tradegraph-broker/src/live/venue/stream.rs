@@ -12,7 +12,7 @@ use tokio::net::TcpStream;
 use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
-use tradegraph_market::feed::Backoff;
+use tradegraph_core::backoff::{Attempts, Backoff};
 
 /// A venue's WebSocket.
 pub type WebSocket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -141,7 +141,7 @@ pub async fn keep_streaming<S, F>(
     S: FnMut() -> F,
     F: Future<Output = Result<(), BrokerError>>,
 {
-    let mut attempt: u32 = 0;
+    let mut attempts = Attempts::new(backoff);
     while !link.is_stopped() {
         let before = link.reconnections();
         let ended = session().await;
@@ -150,8 +150,10 @@ pub async fn keep_streaming<S, F>(
         if link.is_stopped() {
             break;
         }
-        attempt = if was_up { 1 } else { attempt.saturating_add(1) };
-        let delay = backoff.delay(attempt);
+        if was_up {
+            attempts.healthy();
+        }
+        let (attempt, delay) = attempts.failed();
         match ended {
             Ok(()) => tracing::warn!(
                 venue,

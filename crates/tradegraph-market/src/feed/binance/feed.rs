@@ -1,17 +1,21 @@
-//! The connection loop: connect, read, answer pings, decode, check trade ids, reconnect.
+//! Binance's side of the shared reconnect loop ([`reconnect`]): connect, read, answer pings,
+//! decode, check trade ids, replace connections before their age limit
+//! ([`rollover`](super::rollover)).
 
 use super::connect::{connect, tls_config, Socket};
 use super::decode::Decoder;
 use super::gaps::{Continuity, TradeIds};
 use super::rollover::Live;
 use super::BinanceConfig;
+use crate::feed::reconnect::{self, Link, Venue};
 use crate::feed::Feed;
 use crate::{Clock, FeedNotice, GapKind, MarketError, MarketEvent};
-use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::time::{sleep_until, Instant};
+use tokio::time::Instant;
 use tradegraph_core::Timestamp;
+
+#[cfg(test)]
+pub(super) use crate::feed::reconnect::later;
 
 pub(super) const FEED: &str = "binance";
 
@@ -80,38 +84,21 @@ impl BinanceFeed {
 
     /// The events, forever. Drop the stream to disconnect.
     pub fn stream(self) -> Feed {
+        let link = Link::new(
+            FEED,
+            self.shared.config.backoff,
+            Arc::clone(&self.shared.clock),
+        );
         let session = Session {
             shared: self.shared,
-            out: VecDeque::new(),
-            phase: Phase::Waiting(Instant::now()),
+            link,
             ids: TradeIds::default(),
             last_closed: None,
-            attempt: 0,
             malformed: 0,
             connections: 0,
         };
-        crate::metrics::metered(
-            "binance",
-            futures::stream::unfold(Box::new(session), |mut session| async move {
-                let event = session.next_event().await;
-                Some((event, session))
-            }),
-        )
+        reconnect::stream(session)
     }
-}
-
-/// `from + after`, never overflowing (a configured duration may be huge).
-pub(super) fn later(from: Instant, after: Duration) -> Instant {
-    const YEAR: Duration = Duration::from_secs(365 * 86_400);
-    from.checked_add(after)
-        .or_else(|| from.checked_add(YEAR))
-        .unwrap_or(from)
-}
-
-pub(super) enum Phase {
-    /// Connect at this instant.
-    Waiting(Instant),
-    Live(Box<Live>),
 }
 
 /// One connection.
@@ -125,51 +112,36 @@ pub(super) struct Conn {
 
 pub(super) struct Session {
     pub(super) shared: Arc<Shared>,
-    out: VecDeque<MarketEvent>,
-    phase: Phase,
+    link: Link,
     pub(super) ids: TradeIds,
     /// Open time of the last closed kline handed out.
     last_closed: Option<Timestamp>,
-    /// Failed attempts since data last flowed.
-    pub(super) attempt: u32,
     pub(super) malformed: u64,
     connections: u64,
 }
 
-impl Session {
-    async fn next_event(&mut self) -> MarketEvent {
-        loop {
-            if let Some(event) = self.out.pop_front() {
-                return event;
-            }
-            let phase = std::mem::replace(&mut self.phase, Phase::Waiting(Instant::now()));
-            self.phase = match phase {
-                Phase::Waiting(at) => {
-                    sleep_until(at).await;
-                    let config = &self.shared.config;
-                    let tls = self.shared.tls.clone();
-                    match connect(self.shared.url.clone(), tls, config.connect_timeout).await {
-                        Ok(socket) => {
-                            let conn = self.open(socket);
-                            Phase::Live(Box::new(Live::new(conn, &self.shared.config)))
-                        }
-                        Err(reason) => self.disconnected(reason),
-                    }
-                }
-                Phase::Live(live) => self.step(live).await,
-            };
-        }
+impl Venue for Session {
+    type Live = Box<Live>;
+
+    fn link(&mut self) -> &mut Link {
+        &mut self.link
     }
 
-    /// Takes a new connection into use and says so.
-    fn open(&mut self, socket: Socket) -> Conn {
+    async fn connect(&mut self) -> Result<Box<Live>, String> {
+        let config = &self.shared.config;
+        let tls = Arc::clone(&self.shared.tls);
+        let socket = connect(self.shared.url.clone(), tls, config.connect_timeout).await?;
         let conn = self.new_conn(socket);
-        tracing::info!(feed = FEED, url = %self.shared.url, connection = conn.id, "connected");
-        let url = self.shared.url.clone();
-        self.notice(FeedNotice::Connected { url });
-        conn
+        self.link.connected_as(self.shared.url.clone(), conn.id);
+        Ok(Box::new(Live::new(conn, &self.shared.config)))
     }
 
+    async fn step(&mut self, live: Box<Live>) -> Result<Box<Live>, String> {
+        self.step_live(live).await
+    }
+}
+
+impl Session {
     /// Numbers a new connection.
     pub(super) fn new_conn(&mut self, socket: Socket) -> Conn {
         self.connections += 1;
@@ -181,19 +153,6 @@ impl Session {
             last_rx: now,
             frames: 0,
         }
-    }
-
-    /// Reports a lost connection and schedules the next attempt.
-    pub(super) fn disconnected(&mut self, reason: String) -> Phase {
-        tracing::warn!(feed = FEED, %reason, "disconnected");
-        self.notice(FeedNotice::Disconnected { reason });
-        self.attempt = self.attempt.saturating_add(1);
-        let delay = self.shared.config.backoff.delay(self.attempt);
-        self.notice(FeedNotice::Reconnecting {
-            attempt: self.attempt,
-            delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-        });
-        Phase::Waiting(later(Instant::now(), delay))
     }
 
     /// Hands out market data, after checking trade ids (a repeat is dropped, a jump is
@@ -226,15 +185,11 @@ impl Session {
                 }
             }
         }
-        self.attempt = 0;
-        self.out.push_back(event);
+        self.link.healthy();
+        self.link.queue().push_back(event);
     }
 
     pub(super) fn notice(&mut self, notice: FeedNotice) {
-        self.out.push_back(MarketEvent::Notice {
-            feed: FEED.to_owned(),
-            ts: self.shared.clock.now(),
-            notice,
-        });
+        self.link.notice(notice);
     }
 }

@@ -6,8 +6,9 @@
 //! old connection) does the switch happen anyway, and any trade-id gap is then reported.
 
 use super::connect::{connect, Socket};
-use super::feed::{later, Conn, Phase, Session};
+use super::feed::{Conn, Session};
 use super::BinanceConfig;
+use crate::feed::reconnect::later;
 use crate::{FeedNotice, MarketEvent};
 use futures::future::BoxFuture;
 use futures::StreamExt;
@@ -80,8 +81,9 @@ async fn next_step(next: &mut Rollover, handover: Duration) -> Step {
 }
 
 impl Session {
-    /// Waits for the next thing to happen on a live connection or its successor.
-    pub(super) async fn step(&mut self, mut live: Box<Live>) -> Phase {
+    /// Waits for the next thing to happen on a live connection or its successor: `Ok` with the
+    /// live connection (maybe the successor now), `Err` when the link is lost, and why.
+    pub(super) async fn step_live(&mut self, mut live: Box<Live>) -> Result<Box<Live>, String> {
         let silence = self.shared.config.silence_timeout;
         let step = {
             let Live { conn, next, .. } = &mut *live;
@@ -96,17 +98,17 @@ impl Session {
             Step::Old(frame) => match self.receive(&mut live.conn, frame).await {
                 Ok(Some(event)) => {
                     self.emit(event);
-                    Phase::Live(live)
+                    Ok(live)
                 }
-                Ok(None) => Phase::Live(live),
-                Err(reason) => self.lost(live, reason).await,
+                Ok(None) => Ok(live),
+                Err(reason) => self.connection_lost(live, reason).await,
             },
             Step::OldSilent => {
                 let reason = format!(
                     "connection {}: nothing received for {silence:?}",
                     live.conn.id
                 );
-                self.lost(live, reason).await
+                self.connection_lost(live, reason).await
             }
             Step::Due => {
                 tracing::info!(
@@ -117,21 +119,21 @@ impl Session {
                 let config = &self.shared.config;
                 let (url, tls) = (self.shared.url.clone(), self.shared.tls.clone());
                 live.next = Rollover::Connecting(connect(url, tls, config.connect_timeout));
-                Phase::Live(live)
+                Ok(live)
             }
             Step::Connected(Ok(socket)) => {
                 let conn = self.new_conn(*socket);
                 let (held, since) = (Vec::new(), Instant::now());
                 live.next = Rollover::Overlap(Box::new(Overlap { conn, held, since }));
-                Phase::Live(live)
+                Ok(live)
             }
             Step::Connected(Err(reason)) => {
                 self.retry_rollover(&mut live, reason);
-                Phase::Live(live)
+                Ok(live)
             }
             Step::New(frame) => {
                 let Rollover::Overlap(overlap) = &mut live.next else {
-                    return Phase::Live(live);
+                    return Ok(live);
                 };
                 match self.receive(&mut overlap.conn, frame).await {
                     Ok(Some(event @ MarketEvent::Trade { .. }))
@@ -141,14 +143,14 @@ impl Session {
                     Ok(_) => {}
                     Err(reason) => {
                         self.retry_rollover(&mut live, reason);
-                        return Phase::Live(live);
+                        return Ok(live);
                     }
                 }
                 if self.reaches_back(&overlap.held) {
                     self.promote(live, "its trades continue the old connection's")
                         .await
                 } else {
-                    Phase::Live(live)
+                    Ok(live)
                 }
             }
             Step::NewExpired => {
@@ -162,11 +164,15 @@ impl Session {
     }
 
     /// The live connection is over: its successor takes over if it is streaming already.
-    async fn lost(&mut self, live: Box<Live>, reason: String) -> Phase {
+    async fn connection_lost(
+        &mut self,
+        live: Box<Live>,
+        reason: String,
+    ) -> Result<Box<Live>, String> {
         if matches!(live.next, Rollover::Overlap(_)) {
             self.promote(live, &reason).await
         } else {
-            self.disconnected(reason)
+            Err(reason)
         }
     }
 
@@ -185,14 +191,14 @@ impl Session {
     }
 
     /// Closes the old connection and makes the successor the live one.
-    async fn promote(&mut self, live: Box<Live>, why: &str) -> Phase {
+    async fn promote(&mut self, live: Box<Live>, why: &str) -> Result<Box<Live>, String> {
         let Live {
             conn: mut old,
             next,
             ..
         } = *live;
         let Rollover::Overlap(overlap) = next else {
-            return self.disconnected(why.to_owned());
+            return Err(why.to_owned());
         };
         let Overlap {
             conn: new, held, ..
@@ -211,7 +217,7 @@ impl Session {
         for event in held {
             self.emit(event);
         }
-        Phase::Live(Box::new(Live::new(new, &self.shared.config)))
+        Ok(Box::new(Live::new(new, &self.shared.config)))
     }
 
     /// The successor failed: keep the live connection and try again later.

@@ -1,13 +1,14 @@
-//! The connection loop: connect, subscribe, read, answer pings, decode, reconnect.
+//! Kite's side of the shared reconnect loop ([`reconnect`]): connect and subscribe, read,
+//! answer pings, decode.
 
 use super::connect::{connect, tls_config, Socket};
 use super::{parse_text, split, Converter, KiteConfig, Message};
+use crate::feed::reconnect::{self, Link, Venue};
 use crate::feed::Feed;
-use crate::{Clock, FeedNotice, MarketError, MarketEvent};
+use crate::{Clock, FeedNotice, MarketError};
 use futures::{SinkExt, StreamExt};
-use std::collections::VecDeque;
 use std::sync::Arc;
-use tokio::time::{sleep_until, timeout, Instant};
+use tokio::time::timeout;
 use tokio_tungstenite::tungstenite;
 
 const FEED: &str = "kite";
@@ -68,83 +69,71 @@ impl KiteFeed {
 
     /// The events, forever. Drop the stream to disconnect.
     pub fn stream(self) -> Feed {
+        let link = Link::new(
+            FEED,
+            self.shared.config.backoff,
+            Arc::clone(&self.shared.clock),
+        );
         let session = Session {
             converter: Converter::new(FEED, &self.shared.config.tokens),
             shared: self.shared,
-            out: VecDeque::new(),
-            phase: Phase::Waiting(Instant::now()),
-            attempt: 0,
+            link,
             frames: 0,
             malformed: 0,
         };
-        crate::metrics::metered(
-            "kite",
-            futures::stream::unfold(Box::new(session), |mut session| async move {
-                let event = session.next_event().await;
-                Some((event, session))
-            }),
-        )
+        reconnect::stream(session)
     }
-}
-
-enum Phase {
-    /// Connect at this instant.
-    Waiting(Instant),
-    Live(Box<Socket>),
 }
 
 struct Session {
     shared: Arc<Shared>,
     converter: Converter,
-    out: VecDeque<MarketEvent>,
-    phase: Phase,
-    /// Failed attempts since the last successful connection.
-    attempt: u32,
+    link: Link,
     /// Messages received, for error locations.
     frames: u64,
     /// Malformed messages and packets skipped.
     malformed: u64,
 }
 
-impl Session {
-    async fn next_event(&mut self) -> MarketEvent {
-        loop {
-            if let Some(event) = self.out.pop_front() {
-                return event;
-            }
-            match &mut self.phase {
-                Phase::Waiting(at) => {
-                    sleep_until(*at).await;
-                    self.connect().await;
-                }
-                Phase::Live(socket) => {
-                    let silence = self.shared.config.silence_timeout;
-                    match timeout(silence, socket.next()).await {
-                        Ok(Some(Ok(message))) => self.on_message(message).await,
-                        Ok(Some(Err(e))) => self.disconnect(&format!("read failed: {e}")),
-                        Ok(None) => self.disconnect("the server closed the connection"),
-                        Err(_) => self.disconnect(&format!("nothing received for {silence:?}")),
-                    }
-                }
-            }
-        }
+impl Venue for Session {
+    type Live = Box<Socket>;
+
+    fn link(&mut self) -> &mut Link {
+        &mut self.link
     }
 
-    async fn connect(&mut self) {
+    async fn connect(&mut self) -> Result<Box<Socket>, String> {
         let config = &self.shared.config;
-        match connect(config, Arc::clone(&self.shared.tls)).await {
-            Ok(socket) => {
-                let url = config.redacted_url();
-                tracing::info!(feed = FEED, %url, "connected and subscribed");
-                self.attempt = 0;
-                self.phase = Phase::Live(Box::new(socket));
-                self.notice(FeedNotice::Connected { url });
-            }
-            Err(reason) => self.disconnect(&reason),
-        }
+        let socket = connect(config, Arc::clone(&self.shared.tls)).await?;
+        self.link.connected(config.redacted_url());
+        Ok(Box::new(socket))
     }
 
-    async fn on_message(&mut self, message: tungstenite::Message) {
+    async fn step(&mut self, mut socket: Box<Socket>) -> Result<Box<Socket>, String> {
+        let silence = self.shared.config.silence_timeout;
+        let outcome = match timeout(silence, socket.next()).await {
+            Ok(Some(Ok(message))) => self.on_message(&mut socket, message).await,
+            Ok(Some(Err(e))) => Err(format!("read failed: {e}")),
+            Ok(None) => Err("the server closed the connection".to_owned()),
+            Err(_) => Err(format!("nothing received for {silence:?}")),
+        };
+        outcome
+            .map(|()| socket)
+            .map_err(|reason| self.shared.config.redact(&reason))
+    }
+
+    fn lost(&mut self) {
+        self.converter.disconnected();
+    }
+}
+
+impl Session {
+    /// Deals with one message; `Err` when the connection is over, and why.
+    async fn on_message(
+        &mut self,
+        socket: &mut Socket,
+        message: tungstenite::Message,
+    ) -> Result<(), String> {
         self.frames += 1;
         match message {
             tungstenite::Message::Binary(bytes) => self.on_binary(&bytes),
@@ -154,7 +143,7 @@ impl Session {
                     if m.kind == "error" {
                         tracing::warn!(feed = FEED, %payload, "kite error message");
                     }
-                    self.notice(FeedNotice::Message {
+                    self.link.notice(FeedNotice::Message {
                         kind: m.kind,
                         payload,
                     });
@@ -163,34 +152,37 @@ impl Session {
             },
             tungstenite::Message::Ping(_) => {
                 // tungstenite queued the pong; send it now.
-                if let Phase::Live(socket) = &mut self.phase {
-                    let limit = self.shared.config.connect_timeout;
-                    match timeout(limit, socket.flush()).await {
-                        Ok(Ok(())) => {}
-                        Ok(Err(e)) => self.disconnect(&format!("answering a ping: {e}")),
-                        Err(_) => self.disconnect("answering a ping: timed out"),
-                    }
+                let limit = self.shared.config.connect_timeout;
+                match timeout(limit, socket.flush()).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => return Err(format!("answering a ping: {e}")),
+                    Err(_) => return Err("answering a ping: timed out".to_owned()),
                 }
             }
             tungstenite::Message::Close(frame) => {
                 let why = frame.map_or_else(String::new, |f| format!(": {} {}", f.code, f.reason));
-                self.disconnect(&format!("the server closed the connection{why}"));
+                return Err(format!("the server closed the connection{why}"));
             }
             tungstenite::Message::Pong(_) | tungstenite::Message::Frame(_) => {}
         }
+        Ok(())
     }
 
+    /// A well-formed binary frame (data or a heartbeat) shows the link healthy: the next failure
+    /// is the first attempt again. A server that accepts and subscribes but then sends nothing
+    /// (or only text, such as an error) before closing keeps the count, and the delay, growing.
     fn on_binary(&mut self, bytes: &[u8]) {
         let frame = self.frames;
         let packets = match split(bytes) {
-            Ok(Message::Heartbeat) => return,
+            Ok(Message::Heartbeat) => return self.link.healthy(),
             Ok(Message::Packets(packets)) => packets,
             Err(e) => return self.malformed(format!("frame {frame}"), e.to_string()),
         };
+        self.link.healthy();
         let received = self.shared.clock.now();
         for packet in packets {
             match packet {
-                Ok(packet) => self.converter.convert(&packet, received, &mut self.out),
+                Ok(packet) => self.converter.convert(&packet, received, self.link.queue()),
                 Err(e) => {
                     let origin = match e.packet() {
                         Some(n) => format!("frame {frame} packet {n}"),
@@ -206,32 +198,6 @@ impl Session {
         self.malformed += 1;
         let reason = self.shared.config.redact(&reason);
         tracing::warn!(feed = FEED, %origin, %reason, total = self.malformed, "skipped malformed input");
-        self.notice(FeedNotice::Malformed { origin, reason });
-    }
-
-    /// Drops the connection (if any) and schedules the next attempt.
-    fn disconnect(&mut self, reason: &str) {
-        let reason = self.shared.config.redact(reason);
-        tracing::warn!(feed = FEED, %reason, "disconnected");
-        if matches!(self.phase, Phase::Live(_)) {
-            self.converter.disconnected();
-        }
-        self.notice(FeedNotice::Disconnected { reason });
-        self.attempt = self.attempt.saturating_add(1);
-        let delay = self.shared.config.backoff.delay(self.attempt);
-        self.notice(FeedNotice::Reconnecting {
-            attempt: self.attempt,
-            delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-        });
-        let now = Instant::now();
-        self.phase = Phase::Waiting(now.checked_add(delay).unwrap_or(now));
-    }
-
-    fn notice(&mut self, notice: FeedNotice) {
-        self.out.push_back(MarketEvent::Notice {
-            feed: FEED.to_owned(),
-            ts: self.shared.clock.now(),
-            notice,
-        });
+        self.link.notice(FeedNotice::Malformed { origin, reason });
     }
 }

@@ -11,6 +11,7 @@ mod values;
 
 pub use dashboard::{DASHBOARD_PEERS_VAR, DEFAULT_DASHBOARD_PEERS};
 pub use live::{BINANCE_RESERVED_BASE_VAR, DATA_DIR_VAR, KITE_PRODUCT_VAR};
+pub use values::default_cash;
 
 use super::dotenv::EnvFile;
 use super::file::ConfigFile;

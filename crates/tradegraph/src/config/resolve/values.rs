@@ -347,9 +347,19 @@ impl Resolver<'_> {
     }
 }
 
-/// Paper capital when the file sets none: 100,000,000 rupees (10 crore) for an instrument
-/// quoted in INR, 100,000 in any other currency.
-pub(crate) fn default_cash(currency: Currency) -> Decimal {
+/// Paper capital when the file sets none (`bot.cash`): 100,000,000 rupees (10 crore) for an
+/// instrument quoted in INR (the guard sizes by notional: one Bank Nifty lot is about ₹15 lakh
+/// and one Nifty lot about ₹18 lakh, so a few percent of equity must cover a lot), 100,000 in
+/// any other currency. The one source of the bot's default capital: examples and benches take
+/// it from here too.
+///
+/// ```
+/// use tradegraph::config::default_cash;
+/// use tradegraph_core::{Decimal, Instrument};
+///
+/// assert_eq!(default_cash(Instrument::btc_usdt().currency), Decimal::from(100_000));
+/// ```
+pub fn default_cash(currency: Currency) -> Decimal {
     match currency {
         Currency::Inr => Decimal::from(100_000_000),
         _ => Decimal::from(100_000),

@@ -158,7 +158,7 @@ where
             let context = RiskContext::new(&self.config.instrument, &account, price, now);
             let guard = self
                 .desk
-                .guard
+                .guard()
                 .lock()
                 .map_err(|_| EngineError::Poisoned("the risk guard"))?;
             guard.recheck(&verdict, &context, i64::MAX)

@@ -137,7 +137,7 @@ pub(crate) fn gate_execution(registry: &mut Registry<TradingState>, desk: &Desk,
         Ok(GatedExecution {
             inner: ExecutionNode::new(desk.clone()),
             gate: gate.clone(),
-            broker: desk.broker.clone(),
+            broker: desk.broker().clone(),
         })
     });
 }

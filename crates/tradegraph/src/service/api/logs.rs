@@ -107,9 +107,9 @@ fn decision_time(id: &str) -> Option<Timestamp> {
     Some(Timestamp::from_datetime(t.and_utc()))
 }
 
-/// `GET /api/v1/decisions/{id}`: one decision: every agent's signal, confidence and reasoning
-/// (with the mode that produced it: model or rules), the debate, the guard's findings, the
-/// orders.
+/// `GET /api/v1/decisions/{id}`: one decision: every agent's reasoning and its call (signal and
+/// confidence) or, for the risk manager, its assessment (risk score, limits, warnings), with
+/// the mode that produced it (model or rules); the debate, the guard's findings, the orders.
 pub(crate) async fn decision(
     State(app): State<AppState>,
     Path(id): Path<String>,

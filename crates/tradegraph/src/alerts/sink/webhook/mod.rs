@@ -11,8 +11,8 @@ use crate::alerts::{AlertError, WebhookConfig};
 use crate::engine::AlertEvent;
 use async_trait::async_trait;
 use std::time::Duration;
+use tradegraph_core::backoff::Backoff;
 use tradegraph_core::Symbol;
-use tradegraph_market::feed::Backoff;
 
 /// Attempts per alert (the first and three retries).
 pub const ATTEMPTS: u32 = 4;
@@ -42,10 +42,7 @@ impl WebhookSink {
             config,
             instrument,
             http: client::client()?,
-            backoff: Backoff {
-                initial: Duration::from_millis(500),
-                max: Duration::from_secs(10),
-            },
+            backoff: Backoff::new(Duration::from_millis(500), Duration::from_secs(10)),
         })
     }
 

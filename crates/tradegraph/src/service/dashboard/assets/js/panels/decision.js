@@ -14,6 +14,16 @@ function signalBadge(signal) {
   return badge(s || '–', s === 'BUY' ? 'ok' : s === 'SELL' || s === 'CLOSE' ? 'bad' : 'info');
 }
 
+// What an agent said: its call, or for an assessment without one (the risk manager) its risk
+// score.
+function said(agent) {
+  if (agent.signal == null && agent.risk_score != null) {
+    const score = Number(agent.risk_score);
+    return badge(`risk ${pct(score)}`, score >= 0.7 ? 'bad' : score >= 0.4 ? 'warn' : 'ok');
+  }
+  return signalBadge(agent.signal);
+}
+
 function mode(agent) {
   const p = agent.produced_by;
   if (!p) return '–';
@@ -22,7 +32,7 @@ function mode(agent) {
 
 function render(d) {
   const agents = Object.entries(d.agent_decisions ?? {}).map(([name, a]) => [
-    name.replaceAll('_', ' '), signalBadge(a.signal), pct(a.confidence), mode(a), a.reasoning || '–',
+    name.replaceAll('_', ' '), said(a), pct(a.confidence), mode(a), a.reasoning || '–',
   ]);
   const debate = (d.debate ?? []).map((t) => el('li', { class: `turn ${t.stance}` },
     el('strong', {}, `Round ${t.round}, ${t.stance} (${pct(t.conviction)}): `), t.argument,

@@ -1,9 +1,17 @@
-//! Lessons: short notes from closed trades, kept with the situation they came from.
+//! The market situation a lesson came from.
 
 use serde::{Deserialize, Serialize};
-use tradegraph_core::Timestamp;
 
-/// The market situation a lesson came from, as a few comparable figures.
+/// The market situation a lesson came from, as a few comparable figures: lessons are retrieved
+/// for the situations nearest the current one.
+///
+/// ```
+/// use tradegraph_store::Situation;
+/// let calm = Situation { rsi: 50.0, trend_pct: 0.0, volatility_pct: 0.2, sentiment: 0.0 };
+/// let hot = Situation { rsi: 78.0, trend_pct: 2.5, volatility_pct: 1.1, sentiment: 0.6 };
+/// assert_eq!(calm.distance(&calm), 0.0);
+/// assert!(calm.distance(&hot) > calm.distance(&Situation { rsi: 55.0, ..calm }));
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Situation {
     /// RSI of the decision timeframe, 0..100.
@@ -17,7 +25,8 @@ pub struct Situation {
 }
 
 impl Situation {
-    /// Distance to another situation, each figure scaled to a comparable range.
+    /// Distance to another situation, each figure scaled to a comparable range (infinite when a
+    /// figure is not finite, so such a situation is never the nearest).
     pub fn distance(&self, other: &Situation) -> f64 {
         let d = [
             (self.rsi - other.rsi) / 20.0,
@@ -32,19 +41,4 @@ impl Situation {
             f64::INFINITY
         }
     }
-}
-
-/// A short lesson from a closed position.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Lesson {
-    /// When the position closed.
-    pub ts: Timestamp,
-    /// Instrument symbol.
-    pub instrument: String,
-    /// The situation at entry.
-    pub situation: Situation,
-    /// What to remember, one or two sentences.
-    pub text: String,
-    /// Return of the trade, in percent.
-    pub return_pct: f64,
 }
