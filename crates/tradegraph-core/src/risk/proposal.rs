@@ -5,6 +5,9 @@ use crate::order::DecisionId;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+// This type's and each variant's doc comment are descriptions the portfolio manager's model reads
+// in its answer's JSON Schema: keep each on one line (a wrapped line reaches the model as a line
+// break) and know that changing one changes the prompt version.
 /// What to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -12,8 +15,7 @@ use std::fmt;
 pub enum Action {
     /// Open or add to a long position (or, holding a short, close it).
     Buy,
-    /// Open or add to a short position (or, holding a long, close it; where shorting is not
-    /// allowed, only sell what is held).
+    /// Open or add to a short position (or, holding a long, close it; where shorting is not allowed, only sell what is held).
     Sell,
     /// Do nothing.
     Hold,
