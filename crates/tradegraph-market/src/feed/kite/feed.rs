@@ -16,7 +16,7 @@ const FEED: &str = "kite";
 /// The Zerodha Kite Connect market-data feed.
 ///
 /// Connects with the configured credentials, subscribes to the tokens in the configured mode,
-/// and yields a [`MarketEvent::Tick`] per packet plus a [`MarketEvent::Book`] per full packet.
+/// and yields a [`MarketEvent::Tick`](crate::MarketEvent::Tick) per packet plus a [`MarketEvent::Book`](crate::MarketEvent::Book) per full packet.
 /// The stream never ends by itself: after a drop, an error or [`silence`]
 /// (`KiteConfig::silence_timeout`) it reconnects with [`Backoff`](crate::feed::Backoff) and
 /// jitter and subscribes again, and reports it all as [`FeedNotice`]s (`Connected`,
