@@ -75,19 +75,21 @@ impl Link {
     }
 
     /// Failed attempts since the link was last healthy.
-    #[cfg(test)]
+    #[cfg(all(test, feature = "binance", feature = "kite"))]
     pub(crate) fn attempt(&self) -> u32 {
         self.attempts.count()
     }
 
     /// Reports a connection to `url` (no credentials in it).
+    #[cfg(feature = "kite")]
     pub(crate) fn connected(&mut self, url: String) {
         tracing::info!(feed = self.feed, %url, "connected");
         self.notice(FeedNotice::Connected { url });
     }
 
-    /// [`connected`](Self::connected), for a venue that numbers its connections: the log line
-    /// names the `connection`, as the venue's other lines about it do.
+    /// Reports a connection to `url` (no credentials in it), for a venue that numbers its
+    /// connections: the log line names the `connection`, as the venue's other lines about it do.
+    #[cfg(feature = "binance")]
     pub(crate) fn connected_as(&mut self, url: String, connection: u64) {
         tracing::info!(feed = self.feed, %url, connection, "connected");
         self.notice(FeedNotice::Connected { url });
@@ -173,7 +175,8 @@ pub(crate) fn stream<V: Venue>(mut venue: V) -> Feed {
     )
 }
 
-#[cfg(test)]
+// The tests report connections both ways (`connected` is Kite's, `connected_as` Binance's).
+#[cfg(all(test, feature = "binance", feature = "kite"))]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
