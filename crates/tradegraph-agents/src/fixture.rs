@@ -162,14 +162,10 @@ fn parse_row(line: &str) -> Option<Candle> {
 /// crore for the Indian index futures (the guard sizes by notional, so a few percent of equity
 /// must cover a lot). Sample data, not a bot's capital (see the [module](self) docs).
 ///
-/// The figures mirror the runtime's `tradegraph::config::default_cash` on purpose, so the
-/// agents' tests size orders as a bot with default capital does (this crate cannot depend on
-/// the runtime); the runtime's test `sample_cash_mirrors_the_default_cash` keeps them equal.
+/// The figures are the runtime's defaults ([`Currency::default_paper_cash`](tradegraph_core::Currency::default_paper_cash)),
+/// so the agents' tests size orders as a bot with default capital does.
 pub fn sample_cash(instrument: &Instrument) -> Decimal {
-    match instrument.currency {
-        tradegraph_core::Currency::Inr => Decimal::from(100_000_000),
-        _ => Decimal::from(100_000),
-    }
+    instrument.currency.default_paper_cash()
 }
 
 /// A sample desk: a paper broker for `instrument` with `cash` (its fee preset), marked at the

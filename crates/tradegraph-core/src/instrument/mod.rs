@@ -110,6 +110,23 @@ impl Currency {
             Self::Inr => "INR",
         }
     }
+
+    /// Default paper capital in this currency: 100,000 (USDT, USD), ₹10 crore (INR: the guard
+    /// sizes by notional, and one index-futures lot is ₹15–18 lakh). The one source of the
+    /// figures for the runtime's configuration default and the agents' sample desk.
+    ///
+    /// ```
+    /// use tradegraph_core::{Currency, Decimal};
+    ///
+    /// assert_eq!(Currency::Usdt.default_paper_cash(), Decimal::from(100_000));
+    /// assert_eq!(Currency::Inr.default_paper_cash(), Decimal::from(100_000_000));
+    /// ```
+    pub fn default_paper_cash(self) -> rust_decimal::Decimal {
+        match self {
+            Self::Inr => rust_decimal::Decimal::from(100_000_000),
+            Self::Usdt | Self::Usd => rust_decimal::Decimal::from(100_000),
+        }
+    }
 }
 
 /// Everything the system needs to know about a tradable (or watchable) instrument.

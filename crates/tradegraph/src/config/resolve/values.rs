@@ -360,8 +360,5 @@ impl Resolver<'_> {
 /// assert_eq!(default_cash(Instrument::btc_usdt().currency), Decimal::from(100_000));
 /// ```
 pub fn default_cash(currency: Currency) -> Decimal {
-    match currency {
-        Currency::Inr => Decimal::from(100_000_000),
-        _ => Decimal::from(100_000),
-    }
+    currency.default_paper_cash()
 }
