@@ -11,50 +11,16 @@
 )]
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use std::io::Write;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tradegraph::engine::{backtest, BotConfig, Mode};
 use tradegraph_agents::node::{Brain, DEFAULT_GRAPH};
-use tradegraph_core::{Instrument, Timeframe, Timestamp};
+use tradegraph_core::{Instrument, Timeframe};
+
+#[path = "support/year_data.rs"]
+mod year_data;
+use year_data::year_file;
 
 const TARGET_SECS: f64 = 10.0;
-const MINUTES: i64 = 525_600;
-
-/// A seeded random walk of one-minute bars for 2024, written once to a temporary CSV.
-fn year_file() -> PathBuf {
-    let path = std::env::temp_dir().join("tradegraph-bench-year-btc-1m.csv");
-    if path.exists() {
-        return path;
-    }
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-    writeln!(out, "timestamp,open,high,low,close,volume").unwrap();
-    let start: Timestamp = "2024-01-01T00:00:00Z".parse().unwrap();
-    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 11) as f64 / (1u64 << 53) as f64
-    };
-    let mut price: f64 = 42_000.0;
-    for m in 0..MINUTES {
-        let open = price;
-        price *= 1.0 + (next() - 0.5) * 0.002;
-        let close = price;
-        let high = open.max(close) * (1.0 + next() * 0.0005);
-        let low = open.min(close) * (1.0 - next() * 0.0005);
-        let ts = start.add_millis(m * 60_000);
-        writeln!(
-            out,
-            "{ts},{open:.2},{high:.2},{low:.2},{close:.2},{:.4}",
-            1.0 + next() * 9.0
-        )
-        .unwrap();
-    }
-    out.flush().unwrap();
-    path
-}
 
 fn config() -> BotConfig {
     let instrument = Instrument::btc_usdt();

@@ -24,8 +24,9 @@ const BUDGET_USD: i64 = 5;
 /// Runs the paper bot for `name` (`btc`, `banknifty`, `nifty`) on its bundled one-minute bars.
 #[allow(clippy::print_stdout, clippy::print_stderr)]
 pub(crate) async fn main(name: &str) -> ExitCode {
-    tradegraph::cli::log::install(&LogArgs::default());
-    match run(name).await {
+    tradegraph::telemetry::log::install(&LogArgs::default());
+    // boxed: a bot's future is large
+    match Box::pin(run(name)).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{name}: {e}");

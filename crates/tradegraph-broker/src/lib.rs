@@ -3,7 +3,7 @@
 //! | module | what |
 //! |---|---|
 //! | [`Broker`] | the trait execution uses: submit (idempotent by client order id), cancel, orders, positions, account, fills, and market data ([`PriceEvent`]) for brokers that match orders themselves |
-//! | [`paper`] | the paper broker: fills against the price stream with fees, slippage, stop-loss, take-profit and trailing stops; saved and restored across restarts ([`PaperSnapshot`]); the default |
+//! | [`paper`] | the paper broker: fills against the price stream with itemised fees from configurable tables ([`CostModel`]: Binance spot, Zerodha's futures charge sheet, basis points), a [`SlippageModel`], market orders at the next bar's open or at once ([`FillTiming`]), stop-loss, take-profit and trailing stops; saved and restored across restarts ([`PaperSnapshot`]); the default |
 //! | [`live`] | the explicit opt-in for real money: [`live::Live`] needs a [`live::LiveTradingEnabled`] token |
 //! | [`OrderRefusal`], [`AmendRefusal`], [`IntentFailure`] | why an order, an amendment or an order's intent is refused, typed (`Display` gives the message) |
 //!
@@ -31,5 +31,8 @@ pub use amend::Amendment;
 pub use broker::Broker;
 pub use error::BrokerError;
 pub use event::PriceEvent;
-pub use paper::{FeeModel, PaperBroker, PaperConfig, PaperEngine, PaperSnapshot};
+pub use paper::{
+    CostModel, ExecutionModel, FeeModel, FillTiming, PaperBroker, PaperConfig, PaperEngine,
+    PaperSnapshot, SlippageModel,
+};
 pub use refusal::{AmendRefusal, IntentFailure, OrderRefusal, Placement, PriceField};

@@ -180,6 +180,14 @@ pub enum LlmError {
     /// The cache backend failed (reading or writing its file).
     #[error("cache: {0}")]
     Cache(String),
+    /// A replay found no recorded answer for a request: the prompts, the data, the sampling
+    /// settings or the model changed since the recording (or it stopped early). Ends the call:
+    /// no failover, no fallback.
+    #[error("{0}")]
+    NotRecorded(Box<crate::record::Miss>),
+    /// A record file could not be read or written (see [`record`](crate::record)).
+    #[error("LLM record: {0}")]
+    Record(String),
     /// A schema that cannot be generated or compiled (a bug in a `JsonSchema` impl).
     #[error("schema for `{type_name}`: {message}")]
     Schema {
@@ -353,13 +361,15 @@ impl LlmError {
             Self::EmptyAnswer { .. } => ErrorKind::EmptyAnswer,
             Self::CircuitOpen { .. } => ErrorKind::CircuitOpen,
             Self::BudgetExceeded { .. } => ErrorKind::Budget,
-            Self::CacheMiss { .. } => ErrorKind::CacheMiss,
+            Self::CacheMiss { .. } | Self::NotRecorded { .. } => ErrorKind::CacheMiss,
             Self::AllFailed { attempts } => attempts
                 .first()
                 .map_or(ErrorKind::Other, |a| a.error.kind()),
-            Self::NoProviders | Self::Cache(_) | Self::Schema { .. } | Self::Config(_) => {
-                ErrorKind::Other
-            }
+            Self::NoProviders
+            | Self::Cache(_)
+            | Self::Record(_)
+            | Self::Schema { .. }
+            | Self::Config(_) => ErrorKind::Other,
         }
     }
 

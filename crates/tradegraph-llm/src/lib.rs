@@ -7,6 +7,7 @@ pub mod budget;
 pub mod cache;
 mod client;
 pub mod config;
+pub mod cutoff;
 mod error;
 pub mod fallback;
 #[cfg(feature = "gemini")]
@@ -20,6 +21,7 @@ pub mod ollama;
 #[cfg(feature = "openai")]
 pub mod openai;
 pub mod provider;
+pub mod record;
 pub mod structured;
 mod types;
 
@@ -32,4 +34,4 @@ pub use provider::{Provider, SchemaMode, ScriptedProvider};
 pub use structured::{extract_json, PreparedSchema, Repair, RepairPolicy, Structured, Violation};
 pub use tradegraph_core::redact::Secret;
 pub use tradegraph_core::redact::{url as redact_url, MIN_SECRET_CHARS};
-pub use types::{Content, FinishReason, Message, Request, Response, Role, Usage};
+pub use types::{Content, FinishReason, Message, Request, Response, Role, Sampling, Usage};

@@ -42,4 +42,8 @@ pub enum MarketError {
     #[cfg(feature = "news")]
     #[error(transparent)]
     News(#[from] crate::news::NewsError),
+    /// A historical download failed.
+    #[cfg(feature = "history")]
+    #[error(transparent)]
+    History(#[from] crate::history::HistoryError),
 }

@@ -1,11 +1,15 @@
 #![doc = include_str!("docs/lib.md")]
 
+#[cfg(feature = "service")]
 pub mod alerts;
+pub mod backtest;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod guide;
 pub mod prelude;
+#[cfg(feature = "service")]
 pub mod service;
 pub mod telemetry;
 

@@ -11,6 +11,8 @@
 //!
 //! The seed is printed; `TRADEGRAPH_CHAOS_SEED=<seed>` replays a run's schedule (the timing of a
 //! process on a loaded machine still varies).
+// Runs the `tradegraph` binary (or the service and venue brokers it turns on).
+#![cfg(feature = "cli")]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

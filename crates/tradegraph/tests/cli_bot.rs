@@ -1,5 +1,7 @@
 //! `tradegraph backtest` and `tradegraph run` on files, as a user runs them: the summary, the
 //! model budget, and a replayed bot that carries on after a restart.
+// Runs the `tradegraph` binary (or the service and venue brokers it turns on).
+#![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod support;

@@ -1,4 +1,6 @@
 //! `tradegraph data indicators`, run as a user runs it, against TA-Lib's golden values.
+// Runs the `tradegraph` binary (or the service and venue brokers it turns on).
+#![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use serde_json::Value;

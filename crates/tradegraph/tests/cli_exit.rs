@@ -1,5 +1,7 @@
 //! Every way out of the bot flushes its stores: a run that stops on an error leaves in MongoDB
 //! every record it made before the error (issue 12, item 5).
+// Runs the `tradegraph` binary (or the service and venue brokers it turns on).
+#![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod support;

@@ -1,6 +1,8 @@
 //! Live trading's opt-in, as a user meets it: `TRADEGRAPH_LIVE=1` with `live = true` and
 //! paper-only settings (a replayed feed) or without the venue's keys is refused before anything
 //! connects, each refusal naming the setting, and no secret shows.
+// Runs the `tradegraph` binary (or the service and venue brokers it turns on).
+#![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod support;

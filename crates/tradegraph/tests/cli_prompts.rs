@@ -1,4 +1,6 @@
 //! `tradegraph prompts render`, run as a user runs it.
+// Runs the `tradegraph` binary (or the service and venue brokers it turns on).
+#![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, missing_docs)]
 
 fn run(args: &[&str]) -> (u8, String, String) {

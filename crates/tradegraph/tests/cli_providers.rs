@@ -1,3 +1,5 @@
+// Runs the `tradegraph` binary (or the service and venue brokers it turns on).
+#![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! `tradegraph providers check` against local peers speaking the Ollama and OpenAI wire
 //! formats.

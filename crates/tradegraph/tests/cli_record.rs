@@ -1,5 +1,7 @@
 //! `tradegraph record`, run as a user runs it, against local WebSocket servers speaking
 //! Binance's combined-stream frames and Kite's binary packets; the file is replayed back.
+// Runs the `tradegraph` binary (or the service and venue brokers it turns on).
+#![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use futures::{SinkExt, StreamExt};

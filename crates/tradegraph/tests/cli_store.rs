@@ -2,6 +2,8 @@
 //! the records MongoDB refused are written again; those refused again stay with their new
 //! reason, unreadable lines stay as they are, named by line number. Skipped, saying so, when
 //! MongoDB is not running, unless TRADEGRAPH_REQUIRE_SERVICES=1.
+// Runs the `tradegraph` binary (or the service and venue brokers it turns on).
+#![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::path::{Path, PathBuf};

@@ -5,6 +5,8 @@
 //! the exposition format: every series is of a defined metric, with its type and labels, and
 //! the counters moved by exactly what the work did. The Grafana dashboard is checked against
 //! the same definitions.
+// Runs the `tradegraph` binary (or the service and venue brokers it turns on).
+#![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 #[path = "metrics/prometheus.rs"]

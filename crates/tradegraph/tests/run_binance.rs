@@ -1,6 +1,8 @@
 //! `tradegraph run --feed binance` as a user runs it: a paper bot against a local WebSocket
 //! server speaking Binance's combined-stream frames and a local model server in OpenAI's
 //! format; SIGTERM, the state file, a restart that must not repeat the order.
+// Runs the `tradegraph` binary (or the service and venue brokers it turns on).
+#![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod support;

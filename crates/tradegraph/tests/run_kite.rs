@@ -1,6 +1,8 @@
 //! `tradegraph run --feed kite` as a user runs it: a paper bot against a local WebSocket server
 //! speaking Kite's ticker protocol (credentials in the query, subscribe and mode messages,
 //! binary packets, heartbeats) and a local model server in OpenAI's format.
+// Runs the `tradegraph` binary (or the service and venue brokers it turns on).
+#![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod support;

@@ -30,6 +30,13 @@ pub struct TradeOutcome {
     pub exit_price: Decimal,
     /// Net P&L, fees of both sides included.
     pub pnl: Decimal,
+    /// Quantity entered (the sum of the entry fills; 0 when unknown, as in older saves).
+    #[serde(default)]
+    pub quantity: Decimal,
+    /// Fees of the trade's fills (a fill that reverses the position shares its fee by
+    /// quantity; 0 when unknown).
+    #[serde(default)]
+    pub fees: Decimal,
     /// P&L in percent of the equity when the trade was opened.
     pub return_pct: f64,
     /// Each analyst's signal in the cycle that opened the trade (empty when unknown, e.g. a
@@ -37,6 +44,18 @@ pub struct TradeOutcome {
     pub signals: BTreeMap<AgentName, Signal>,
     /// The market situation then.
     pub situation: Situation,
+}
+
+impl TradeOutcome {
+    /// Which way the price moved over the trade, as the learner judges the analysts: a long
+    /// that made money or a short that lost is a rise ([`Signal::Buy`]), anything else a fall
+    /// ([`Signal::Sell`]; a trade that broke even counts as going against its side).
+    pub fn moved(&self) -> Signal {
+        match (self.side, self.pnl > Decimal::ZERO) {
+            (Side::Buy, true) | (Side::Sell, false) => Signal::Buy,
+            _ => Signal::Sell,
+        }
+    }
 }
 
 /// A trade, judged: which analysts called the move right.
@@ -69,6 +88,8 @@ pub struct ClosedTrade {
 ///     entry_price: Decimal::from(100),
 ///     exit_price: Decimal::from(110),
 ///     pnl: Decimal::from(10),
+///     quantity: Decimal::ONE,
+///     fees: Decimal::ZERO,
 ///     return_pct: 0.1,
 ///     signals: [(AgentName::Technical, Signal::Buy), (AgentName::Sentiment, Signal::Sell)].into(),
 ///     situation: Situation::default(),
@@ -144,10 +165,7 @@ impl Learner {
         while self.recent.len() > Self::RECENT {
             self.recent.pop_front();
         }
-        let moved = match (outcome.side, outcome.pnl > Decimal::ZERO) {
-            (Side::Buy, true) | (Side::Sell, false) => Signal::Buy,
-            _ => Signal::Sell,
-        };
+        let moved = outcome.moved();
         let (mut hits, mut misses) = (Vec::new(), Vec::new());
         for (agent, signal) in &outcome.signals {
             if *signal == Signal::Hold {

@@ -8,7 +8,9 @@ use crate::reports::{
 use crate::{AgentName, TradingState};
 use schemars::JsonSchema;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::any::TypeId;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{OnceLock, RwLock};
 use tradegraph_core::{Candle, OrderFlow, Segment, Timeframe};
 use tradegraph_market::indicators::IndicatorValues;
 use tradegraph_market::news::MacroSnapshot;
@@ -119,7 +121,7 @@ pub struct PromptContext {
 impl PromptContext {
     /// The context for `agent`, whose answer has type `Output`, in debate round `round` (0
     /// outside the debate).
-    pub fn new<Output: JsonSchema>(
+    pub fn new<Output: JsonSchema + 'static>(
         agent: AgentName,
         state: &TradingState,
         timeframe: Timeframe,
@@ -202,8 +204,24 @@ impl PromptContext {
     }
 }
 
-/// The JSON Schema of `Output`, pretty-printed as the prompts show it.
-fn schema_text<Output: JsonSchema>() -> String {
+/// The JSON Schema of `Output`, pretty-printed as the prompts show it. Every prompt shows its
+/// answer's schema, so the text is made once per type and copied from then on.
+fn schema_text<Output: JsonSchema + 'static>() -> String {
+    static TEXTS: OnceLock<RwLock<HashMap<TypeId, String>>> = OnceLock::new();
+    let texts = TEXTS.get_or_init(Default::default);
+    let id = TypeId::of::<Output>();
+    if let Some(text) = texts.read().ok().and_then(|t| t.get(&id).cloned()) {
+        return text;
+    }
+    let text = render_schema::<Output>();
+    if let Ok(mut t) = texts.write() {
+        t.insert(id, text.clone());
+    }
+    text
+}
+
+/// The JSON Schema of `Output`, pretty-printed, made afresh.
+fn render_schema<Output: JsonSchema>() -> String {
     // Keys sorted at every level, whatever `serde_json` features the build unifies (bson
     // turns on `preserve_order`), so the prompt and its snapshot are the same in every build.
     serde_json::to_value(schemars::schema_for!(Output))

@@ -1,10 +1,10 @@
 //! The set of templates, embedded or overridden, and rendering.
 
-use super::{context, filters, frame, taint, PromptContext};
+use super::{context, filters, frame, shape, taint, PromptContext};
 use crate::error::PromptTemplate;
 use crate::{AgentError, AgentName};
 use minijinja::Environment;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// The templates shipped in `prompts/`, embedded at compile time: the shared parts (names
@@ -67,6 +67,9 @@ pub struct RenderedPrompt {
 pub struct Prompts {
     env: Environment<'static>,
     versions: BTreeMap<AgentName, String>,
+    /// Agents whose template is just the system block then the user block (see
+    /// [`shape::system_then_user`]): their user message comes from the whole render.
+    two_blocks: BTreeSet<AgentName>,
 }
 
 impl Prompts {
@@ -132,6 +135,7 @@ impl Prompts {
             .map(|(_, source)| source.as_str())
             .collect();
         let mut versions = BTreeMap::new();
+        let mut two_blocks = BTreeSet::new();
         for (name, source) in &sources {
             if let Some(agent) = name
                 .strip_suffix(".j2")
@@ -144,6 +148,9 @@ impl Prompts {
                 parts.push(source);
                 parts.push(&schema);
                 versions.insert(agent, format!("{agent}@{:016x}", fnv1a(&parts)));
+                if shape::system_then_user(source) {
+                    two_blocks.insert(agent);
+                }
             }
         }
         for (name, source) in sources {
@@ -153,7 +160,11 @@ impl Prompts {
                     source,
                 })?;
         }
-        Ok(Self { env, versions })
+        Ok(Self {
+            env,
+            versions,
+            two_blocks,
+        })
     }
 
     /// The version of an agent's prompt: a hash of its templates and of its answer's schema.
@@ -185,9 +196,19 @@ impl Prompts {
         let system = captured
             .with_state_mut(|state| state.render_block("system"))
             .map_err(err)?;
-        let user = captured
-            .with_state_mut(|state| state.render_block("user"))
-            .map_err(err)?;
+        // The whole render already holds the user block, after the system block and whitespace.
+        let whole = self
+            .two_blocks
+            .contains(&agent)
+            .then(|| captured.output().strip_prefix(system.as_str()))
+            .flatten()
+            .map(str::to_owned);
+        let user = match whole {
+            Some(user) => user,
+            None => captured
+                .with_state_mut(|state| state.render_block("user"))
+                .map_err(err)?,
+        };
         let (system, user) =
             frame::settle(&system, &user).map_err(|m| AgentError::PromptFrame {
                 agent,
@@ -214,4 +235,52 @@ fn fnv1a(parts: &[&str]) -> u64 {
         }
     }
     hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tradegraph_core::{Instrument, Timeframe};
+
+    /// Every agent's prompt rendered the fast way (the user message cut from the whole render)
+    /// and block by block, for the shipped templates and for overrides: the same text.
+    #[test]
+    fn the_user_message_from_the_whole_render_is_the_user_block() {
+        let dir = std::env::temp_dir().join(format!("tg-prompt-shape-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        // an override with whitespace-control tags, blank lines between and after the blocks,
+        // and variables set inside each block
+        std::fs::write(
+            dir.join("technical.j2"),
+            "{%- block system -%}\n{% set mood = \"calm\" %}You are {{ mood }}.\n{% include \"_frame.j2\" %}\n{% endblock %}\n\n\n{% block user %}\n{% set mood = \"brisk\" %}<data>\n{% include \"_instrument.j2\" %}\n</data>\n\n  Mood: {{ mood }}. Signal for {{ timeframe }}.\n{%- endblock %}\n\n",
+        )
+        .unwrap();
+        let state = crate::fixture::state(&Instrument::btc_usdt()).unwrap();
+        for prompts in [
+            Prompts::embedded().unwrap(),
+            Prompts::with_overrides(&dir).unwrap(),
+        ] {
+            assert!(
+                prompts.two_blocks.contains(&AgentName::Technical),
+                "the case under test takes the fast path"
+            );
+            let slow = Prompts {
+                env: prompts.env.clone(),
+                versions: prompts.versions.clone(),
+                two_blocks: BTreeSet::new(),
+            };
+            for agent in AgentName::ALL {
+                let round = u32::from(matches!(agent, AgentName::Bull | AgentName::Bear));
+                let Some(context) = PromptContext::for_agent(agent, &state, Timeframe::M15, round)
+                else {
+                    continue;
+                };
+                let fast = prompts.render(agent, &context).unwrap();
+                let by_block = slow.render(agent, &context).unwrap();
+                assert_eq!(fast, by_block, "{agent}");
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

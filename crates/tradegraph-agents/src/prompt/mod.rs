@@ -18,6 +18,7 @@ mod defuse;
 mod filters;
 mod frame;
 mod library;
+mod shape;
 mod taint;
 
 pub use context::PromptContext;

@@ -10,9 +10,10 @@
 use super::defuse::{defuse, DEFAULT_MAX};
 use minijinja::value::{DynObject, Object, ObjectRepr, Value, ValueKind};
 use minijinja::{Error, ErrorKind, Output, State};
+use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::fmt;
-use std::sync::Arc;
+use std::fmt::{self, Write as _};
+use std::sync::{Arc, Mutex};
 
 /// Fields of the prompt context that templates may print without the `untrusted` filter:
 /// values our own code formats (times, exact decimals, enums, numbers, the answer's schema), so
@@ -68,6 +69,33 @@ fn marked(field: &str, text: &str) -> String {
 struct Untrusted {
     field: String,
     text: String,
+    /// The last defused and marked text, with the length it was cut to: a prompt renders its
+    /// blocks twice (the whole template, then each block), so each text is defused once.
+    memo: Mutex<Option<(usize, Value)>>,
+}
+
+impl Untrusted {
+    fn new(field: String, text: String) -> Self {
+        Self {
+            field,
+            text,
+            memo: Mutex::new(None),
+        }
+    }
+
+    /// The text defused to at most `max` characters and marked with its field.
+    fn defused(&self, max: usize) -> Value {
+        let mut memo = match self.memo.lock() {
+            Ok(memo) => memo,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some((_, value)) = memo.as_ref().filter(|(m, _)| *m == max) {
+            return value.clone();
+        }
+        let value = Value::from(marked(&self.field, &defuse(&self.text, max)));
+        *memo = Some((max, value.clone()));
+        value
+    }
 }
 
 impl fmt::Debug for Untrusted {
@@ -91,53 +119,99 @@ impl Object for Untrusted {
 
     /// Any other way into the output (`~`, `join`, `string`) gives the defused, marked text.
     fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&marked(&self.field, &defuse(&self.text, DEFAULT_MAX)))
+        f.write_str(self.defused(DEFAULT_MAX).as_str().unwrap_or_default())
     }
 }
 
 /// The context as templates see it: untrusted strings wrapped.
 pub(crate) fn context_value(context: &super::PromptContext) -> Value {
-    wrap(Value::from(minijinja::value::Serde(context)), "", "")
+    let mut path = Path::default();
+    wrap(Value::from(minijinja::value::Serde(context)), &mut path)
 }
 
-fn wrap(value: Value, field: &str, pattern: &str) -> Value {
-    let join = |base: &str, key: &str| {
-        if base.is_empty() {
-            key.to_owned()
-        } else {
-            format!("{base}.{key}")
+/// Where [`wrap`] is: the field (`news[2].headline`) and its pattern (`news[].headline`),
+/// grown and cut back as the walk goes down and up, so only untrusted text copies its field.
+#[derive(Default)]
+struct Path {
+    field: String,
+    pattern: String,
+}
+
+impl Path {
+    /// Goes down to `key` of a map; returns where to cut back to.
+    fn key(&mut self, key: &str) -> (usize, usize) {
+        let at = (self.field.len(), self.pattern.len());
+        if !self.field.is_empty() {
+            self.field.push('.');
         }
-    };
+        self.field.push_str(key);
+        if !self.pattern.is_empty() {
+            self.pattern.push('.');
+        }
+        self.pattern.push_str(key);
+        at
+    }
+
+    fn cut(&mut self, (field, pattern): (usize, usize)) {
+        self.field.truncate(field);
+        self.pattern.truncate(pattern);
+    }
+}
+
+fn wrap(value: Value, path: &mut Path) -> Value {
     match value.kind() {
-        ValueKind::String if !trusted(pattern) => Value::from_object(Untrusted {
-            field: field.to_owned(),
-            text: value.as_str().unwrap_or_default().to_owned(),
-        }),
+        ValueKind::String if !trusted(&path.pattern) => Value::from_object(Untrusted::new(
+            path.field.clone(),
+            value.as_str().unwrap_or_default().to_owned(),
+        )),
         ValueKind::Seq => {
-            let items = value.try_iter().into_iter().flatten().enumerate();
-            let pattern = format!("{pattern}[]");
-            items
-                .map(|(i, item)| wrap(item, &format!("{field}[{i}]"), &pattern))
-                .collect()
-        }
-        ValueKind::Map => {
-            let keys_untrusted = UNTRUSTED_KEYS.contains(&pattern);
-            let pairs: Vec<(Value, Value)> = value
+            let at = (path.field.len(), path.pattern.len());
+            path.pattern.push_str("[]");
+            let items: Vec<Value> = value
                 .try_iter()
                 .into_iter()
                 .flatten()
-                .map(|key| {
-                    let item = value.get_item(&key).unwrap_or_default();
-                    let name = key
-                        .as_str()
-                        .map(str::to_owned)
-                        .unwrap_or_else(|| key.to_string());
-                    let item = wrap(item, &join(field, &name), &join(pattern, &name));
-                    let key = if keys_untrusted {
-                        Value::from_object(Untrusted {
-                            field: format!("{field} (a name)"),
-                            text: name,
+                .enumerate()
+                .map(|(i, item)| {
+                    path.field.truncate(at.0);
+                    // Writing to a String cannot fail.
+                    let _ = write!(path.field, "[{i}]");
+                    wrap(item, path)
+                })
+                .collect();
+            path.cut(at);
+            items.into_iter().collect()
+        }
+        ValueKind::Map => {
+            let keys_untrusted = UNTRUSTED_KEYS.contains(&path.pattern.as_str());
+            let pairs: Vec<(Value, Value)> =
+                match value.as_object().and_then(|o| o.try_iter_pairs()) {
+                    Some(pairs) => pairs.collect(),
+                    None => value
+                        .try_iter()
+                        .into_iter()
+                        .flatten()
+                        .map(|key| {
+                            let item = value.get_item(&key).unwrap_or_default();
+                            (key, item)
                         })
+                        .collect(),
+                };
+            let pairs: Vec<(Value, Value)> = pairs
+                .into_iter()
+                .map(|(key, item)| {
+                    let name = match key.as_str() {
+                        Some(name) => Cow::Borrowed(name),
+                        None => Cow::Owned(key.to_string()),
+                    };
+                    let at = path.key(&name);
+                    let item = wrap(item, path);
+                    path.cut(at);
+                    let key = if keys_untrusted {
+                        Value::from_object(Untrusted::new(
+                            format!("{} (a name)", path.field),
+                            name.into_owned(),
+                        ))
                     } else {
                         key
                     };
@@ -164,7 +238,7 @@ fn trusted(pattern: &str) -> bool {
 pub(crate) fn untrusted(value: &Value, max: Option<usize>) -> Result<Value, Error> {
     let max = max.unwrap_or(DEFAULT_MAX);
     let out = match value.downcast_object_ref::<Untrusted>() {
-        Some(u) => marked(&u.field, &defuse(&u.text, max)),
+        Some(u) => return Ok(u.defused(max)),
         None => match value.kind() {
             ValueKind::Undefined | ValueKind::None => String::new(),
             ValueKind::String => marked("(text)", &defuse(value.as_str().unwrap_or_default(), max)),

@@ -121,6 +121,8 @@ async fn next_cycle_after_lesson(instrument: &Instrument, lesson: &str) -> Tradi
         entry_price: Decimal::from(100),
         exit_price: Decimal::from(99),
         pnl: Decimal::from(-1),
+        quantity: Decimal::ONE,
+        fees: Decimal::ZERO,
         return_pct: -0.4,
         signals: [(AgentName::Technical, Signal::Buy)].into(),
         situation,

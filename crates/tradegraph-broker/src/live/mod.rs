@@ -20,7 +20,7 @@
 //!
 //! # The venues
 //!
-//! Each venue is a module behind its cargo feature, implementing [`Broker`] on the shared
+//! Each venue's broker is behind its cargo feature, implementing [`Broker`] on the shared
 //! [`venue`] layer (signed HTTP with masked logs, a body cap and no redirects, rate limits,
 //! the order book that numbers fills, the order-update stream with polling while it is down).
 //! Its only constructor (`connect`) takes the [`LiveTradingEnabled`] token and returns the
@@ -31,10 +31,12 @@
 //! | `live::binance` | `binance` | Binance spot REST and user data stream (`newClientOrderId` = our client order id) |
 //! | `live::kite` | `kite` | Zerodha Kite Connect orders, GTT and order updates (`tag` = our client order id) |
 //!
+//! What a configuration names without trading (Kite's product, the day's stored access token
+//! and the trading day in India; the venues' endpoints) is in these modules without the
+//! features too, so that settings read the same in every build.
+//!
 //! Refusals and failures are typed: [`VenueReason`].
-#[cfg(feature = "binance")]
 pub mod binance;
-#[cfg(feature = "kite")]
 pub mod kite;
 mod reason;
 #[cfg(feature = "venue")]

@@ -1,11 +1,13 @@
-//! The paper broker's configuration: cash, instruments, fees, slippage, leverage, square-off.
+//! The paper broker's configuration: cash, instruments, fees, slippage, fill timing, leverage,
+//! square-off.
 
+use super::{CostModel, ExecutionModel, FillTiming, SlippageModel};
 use crate::BrokerError;
 use rust_decimal::RoundingStrategy;
 use serde::{Deserialize, Serialize};
 use tradegraph_core::money::{Bps, Money};
-use tradegraph_core::order::Liquidity;
-use tradegraph_core::{Currency, Decimal, Exchange, Instrument, TradingSession};
+use tradegraph_core::order::{Charge, ChargeKind, Liquidity};
+use tradegraph_core::{Currency, Decimal, Instrument, TradingSession};
 
 /// Fees per fill: basis points of the notional (maker or taker) plus a flat amount, rounded up
 /// to `decimals` places.
@@ -18,16 +20,35 @@ use tradegraph_core::{Currency, Decimal, Exchange, Instrument, TradingSession};
 /// assert_eq!(fees.fee(Decimal::from(1_000_000), Liquidity::Taker), Some(Decimal::from(1_020)));
 /// assert_eq!(fees.fee(Decimal::from(1_000_000), Liquidity::Maker), Some(Decimal::from(220)));
 /// ```
+///
+/// Read from a configuration, `taker` and `maker` are required (a table that names one rate
+/// is an error, not a zero for the other); `flat_per_fill` defaults to none and `decimals`
+/// to 8.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FeeModel {
     /// Rate for fills that take liquidity (market, stop, marketable limit).
     pub taker: Bps,
     /// Rate for fills of resting limit orders.
     pub maker: Bps,
     /// A flat amount per fill (brokerage per executed order, like Zerodha's ₹20).
+    #[serde(default)]
     pub flat_per_fill: Money,
     /// Decimal places fees are rounded up to.
+    #[serde(default = "default_fee_decimals")]
     pub decimals: u32,
+}
+
+/// The decimal places of [`FeeModel::bps`]: serde's default for `decimals`.
+fn default_fee_decimals() -> u32 {
+    FeeModel::zero().decimals
+}
+
+impl Default for FeeModel {
+    /// No fees.
+    fn default() -> Self {
+        Self::zero()
+    }
 }
 
 impl FeeModel {
@@ -51,8 +72,9 @@ impl FeeModel {
         Self::bps(Bps::whole(10), Bps::whole(10))
     }
 
-    /// An approximation of Zerodha index futures: ₹20 per executed order plus 2 bp for exchange
-    /// charges and taxes, rounded up to the paisa.
+    /// A rough approximation of Zerodha index futures: ₹20 per executed order plus 2 bp for
+    /// exchange charges and taxes, rounded up to the paisa. The full charge sheet is
+    /// [`ZerodhaCharges`](super::ZerodhaCharges), the default for NSE.
     pub fn zerodha_futures() -> Self {
         Self {
             flat_per_fill: Decimal::from(20),
@@ -69,27 +91,48 @@ impl FeeModel {
 
     /// The fee on a fill of `notional`, `None` on overflow.
     pub fn fee(&self, notional: Money, liquidity: Liquidity) -> Option<Money> {
+        let fee = self
+            .rate_part(notional, liquidity)?
+            .checked_add(self.flat_per_fill)?;
+        Some(self.round(fee))
+    }
+
+    /// The fee as charges: the rate's part as commission, the flat part as brokerage. Their
+    /// sum is [`fee`](Self::fee) (the rounding lands on the commission).
+    pub fn charges(&self, notional: Money, liquidity: Liquidity) -> Option<Vec<Charge>> {
+        let fee = self.fee(notional, liquidity)?;
+        let commission = fee.checked_sub(self.flat_per_fill)?;
+        Some(vec![
+            Charge::new(ChargeKind::Commission, commission.normalize()),
+            Charge::new(ChargeKind::Brokerage, self.flat_per_fill),
+        ])
+    }
+
+    fn rate_part(&self, notional: Money, liquidity: Liquidity) -> Option<Money> {
         let rate = match liquidity {
             Liquidity::Taker => self.taker,
             Liquidity::Maker => self.maker,
         };
-        let fee = rate.of(notional.abs())?.checked_add(self.flat_per_fill)?;
-        Some(
-            fee.round_dp_with_strategy(self.decimals, RoundingStrategy::AwayFromZero)
-                .normalize(),
-        )
+        rate.of(notional.abs())
+    }
+
+    fn round(&self, fee: Money) -> Money {
+        fee.round_dp_with_strategy(self.decimals, RoundingStrategy::AwayFromZero)
+            .normalize()
     }
 }
 
 /// How the paper broker behaves.
 ///
 /// ```
-/// use tradegraph_broker::{FeeModel, PaperConfig};
+/// use tradegraph_broker::paper::{FillTiming, SlippageModel, ZerodhaCharges};
+/// use tradegraph_broker::PaperConfig;
 /// use tradegraph_core::{money::Bps, Decimal, Instrument};
 /// let config = PaperConfig::new(Instrument::bank_nifty(), Decimal::from(50_000_000))
 ///     .with_instrument(Instrument::nifty_50())
-///     .fees(FeeModel::zerodha_futures())
-///     .slippage(Bps::whole(1));
+///     .fees(ZerodhaCharges::nse_futures())
+///     .slippage(SlippageModel::Ticks { ticks: 2 })
+///     .fill_timing(FillTiming::NextOpen);
 /// config.validate()?;
 /// # Ok::<(), tradegraph_broker::BrokerError>(())
 /// ```
@@ -101,11 +144,19 @@ pub struct PaperConfig {
     pub initial_cash: Money,
     /// The instruments it trades.
     pub instruments: Vec<Instrument>,
-    /// Fees.
-    pub fees: FeeModel,
+    /// What each fill costs, itemised by kind. Also reads the form saved before cost tables (a
+    /// bare [`FeeModel`] with all four fields), as [`CostModel::Bps`].
+    #[serde(deserialize_with = "legacy::fees")]
+    pub fees: CostModel,
     /// Slippage on taker fills (market, stop, trailing stop, marketable limit): the fill price
-    /// is moved this much against the order, then rounded to the tick against it too.
-    pub slippage: Bps,
+    /// is moved against the order by the model, then rounded to the tick against it too. Also
+    /// reads the form saved before slippage models (basis points), as [`SlippageModel::Bps`].
+    #[serde(deserialize_with = "legacy::slippage")]
+    pub slippage: SlippageModel,
+    /// When market orders (and limit orders marketable when placed) fill: at once (the
+    /// default here) or at the next price event's first price (backtests' default).
+    #[serde(default = "immediate")]
+    pub fill_timing: FillTiming,
     /// Gross exposure allowed after a fill that opens or adds, as a multiple of equity (1: no
     /// leverage). Orders past it are rejected.
     pub max_leverage: Decimal,
@@ -119,20 +170,19 @@ pub struct PaperConfig {
 }
 
 impl PaperConfig {
-    /// Trading `instrument` with `initial_cash` in its currency: Binance spot fees for Binance,
-    /// the Zerodha approximation for NSE, 2 bp slippage, no leverage, square-off 10 minutes
-    /// before an exchange close.
+    /// Trading `instrument` with `initial_cash` in its currency: the venue's fees
+    /// ([`CostModel::for_instrument`]: Zerodha's futures charge sheet for NSE and rupees,
+    /// Binance spot's VIP 0 otherwise), 2 bp slippage, immediate fills, no leverage, square-off
+    /// 10 minutes before an exchange close.
     pub fn new(instrument: Instrument, initial_cash: Money) -> Self {
-        let fees = match instrument.exchange {
-            Exchange::Nse | Exchange::Bse => FeeModel::zerodha_futures(),
-            _ => FeeModel::binance_spot(),
-        };
+        let fees = CostModel::for_instrument(&instrument);
         Self {
             currency: instrument.currency,
             initial_cash,
             instruments: vec![instrument],
             fees,
-            slippage: Bps::whole(2),
+            slippage: SlippageModel::default(),
+            fill_timing: FillTiming::Immediate,
             max_leverage: Decimal::ONE,
             square_off_minutes: Some(10),
             day_session: None,
@@ -145,16 +195,35 @@ impl PaperConfig {
         self
     }
 
-    /// Sets the fees.
-    pub fn fees(mut self, fees: FeeModel) -> Self {
-        self.fees = fees;
+    /// Sets the fees: a [`CostModel`], or a [`FeeModel`], [`BinanceSpotFees`] or
+    /// [`ZerodhaCharges`].
+    ///
+    /// [`BinanceSpotFees`]: super::BinanceSpotFees
+    /// [`ZerodhaCharges`]: super::ZerodhaCharges
+    pub fn fees(mut self, fees: impl Into<CostModel>) -> Self {
+        self.fees = fees.into();
         self
     }
 
-    /// Sets the slippage.
-    pub fn slippage(mut self, slippage: Bps) -> Self {
-        self.slippage = slippage;
+    /// Sets the slippage: a [`SlippageModel`], or basis points.
+    pub fn slippage(mut self, slippage: impl Into<SlippageModel>) -> Self {
+        self.slippage = slippage.into();
         self
+    }
+
+    /// Sets when market orders fill.
+    pub fn fill_timing(mut self, timing: FillTiming) -> Self {
+        self.fill_timing = timing;
+        self
+    }
+
+    /// The fees, the slippage and the fill timing, for reports.
+    pub fn describe(&self) -> ExecutionModel {
+        ExecutionModel {
+            fees: self.fees.clone(),
+            slippage: self.slippage.clone(),
+            fill_timing: self.fill_timing,
+        }
     }
 
     /// Sets the leverage limit.
@@ -203,14 +272,11 @@ impl PaperConfig {
                 ));
             }
         }
-        let negative = [self.fees.taker, self.fees.maker, self.slippage]
-            .iter()
-            .any(|b| b.value() < Decimal::ZERO);
-        if negative || self.fees.flat_per_fill < Money::ZERO {
-            return bad("fees and slippage cannot be negative".into());
+        if let Some(problem) = self.fees.problem() {
+            return bad(problem);
         }
-        if self.slippage.value() >= Decimal::from(10_000) {
-            return bad(format!("slippage {} is 100% or more", self.slippage));
+        if let Some(problem) = self.slippage.problem() {
+            return bad(problem);
         }
         if self.max_leverage <= Decimal::ZERO {
             return bad(format!(
@@ -219,5 +285,62 @@ impl PaperConfig {
             ));
         }
         Ok(())
+    }
+}
+
+/// Serde's default for a configuration saved before fill timing existed: immediate fills, as
+/// then.
+fn immediate() -> FillTiming {
+    FillTiming::Immediate
+}
+
+/// The forms `PaperConfig` was saved in before cost tables and slippage models.
+mod legacy {
+    use super::{CostModel, FeeModel, SlippageModel};
+    use serde::{Deserialize, Deserializer};
+    use tradegraph_core::money::{Bps, Money};
+
+    /// The old `FeeModel`, every field required (so a half-written table is an error, not zero
+    /// fees).
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct OldFees {
+        taker: Bps,
+        maker: Bps,
+        flat_per_fill: Money,
+        decimals: u32,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Fees {
+        Now(CostModel),
+        Old(OldFees),
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Slippage {
+        Now(SlippageModel),
+        Old(Bps),
+    }
+
+    pub(super) fn fees<'de, D: Deserializer<'de>>(d: D) -> Result<CostModel, D::Error> {
+        Ok(match Fees::deserialize(d)? {
+            Fees::Now(model) => model,
+            Fees::Old(old) => CostModel::Bps(FeeModel {
+                taker: old.taker,
+                maker: old.maker,
+                flat_per_fill: old.flat_per_fill,
+                decimals: old.decimals,
+            }),
+        })
+    }
+
+    pub(super) fn slippage<'de, D: Deserializer<'de>>(d: D) -> Result<SlippageModel, D::Error> {
+        Ok(match Slippage::deserialize(d)? {
+            Slippage::Now(model) => model,
+            Slippage::Old(bps) => SlippageModel::Bps { bps },
+        })
     }
 }

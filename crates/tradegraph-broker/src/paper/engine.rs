@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use tradegraph_core::order::{ClientOrderId, Fill, Order, OrderRequest};
 use tradegraph_core::position::{Account, Portfolio, Position};
-use tradegraph_core::{Instrument, Price, Symbol, Timestamp, TradingSession};
+use tradegraph_core::{Instrument, Price, Quantity, Symbol, Timestamp, TradingSession};
 
 /// The last price seen for an instrument.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +41,13 @@ pub(super) struct Market {
     pub(super) session: Option<(Timestamp, Timestamp)>,
     /// The open of the last session squared off.
     pub(super) squared_off: Option<Timestamp>,
+    /// The volume of the candle being walked (for volume-based slippage); `None` on ticks and
+    /// trades.
+    pub(super) bar_volume: Option<Quantity>,
+    /// The volume of the last candle walked to its close before the current event: what a
+    /// next-open fill's volume-based slippage uses (the current bar's volume is only known at
+    /// its close).
+    pub(super) closed_volume: Option<Quantity>,
 }
 
 /// What a working order is for, which decides the order it is checked in at each price.
@@ -67,6 +74,10 @@ pub(super) struct Meta {
     pub(super) armed_after: u64,
     /// When a DAY order expires.
     pub(super) expires_at: Option<Timestamp>,
+    /// Placed with next-open fill timing and not yet checked at a price: a limit order
+    /// marketable at its first price fills there as a taker.
+    #[serde(default)]
+    pub(super) deferred: bool,
 }
 
 /// An entry's attached exits in one instrument.
@@ -142,6 +153,8 @@ impl PaperEngine {
                     last: None,
                     session: None,
                     squared_off: None,
+                    bar_volume: None,
+                    closed_volume: None,
                 };
                 (i.symbol.clone(), market)
             })

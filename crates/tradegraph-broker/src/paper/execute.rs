@@ -1,49 +1,73 @@
 //! Executing a fill: slippage, reduce-only cuts, leverage, fees, the books, and what a fill
 //! sets off (attached exits, one-cancels-the-other).
 
-use super::engine::{Market, Role};
+use super::engine::{Market, Quote, Role};
 use super::PaperEngine;
 use crate::BrokerError;
-use tradegraph_core::money::{ceil_to_step, checked, floor_to_step};
+use tradegraph_core::money::{checked, Money};
 use tradegraph_core::order::{
-    ClientOrderId, DecisionId, Fill, Leg, Liquidity, OrderRequest, OrderSide, OrderStatus,
+    Charge, ClientOrderId, DecisionId, Fill, Leg, Liquidity, OrderRequest, OrderSide, OrderStatus,
 };
 use tradegraph_core::{CoreError, Decimal, Price, Quantity, Symbol, Timestamp, TradingSession};
 
 const MINUTE: i64 = 60_000;
 
 impl PaperEngine {
-    /// `price` moved by the slippage against a `side` order, rounded to the tick against it too
-    /// (a buy pays more, a sell gets less), never below one tick.
+    /// `price` moved by the slippage model against a `side` order of `quantity` at `quote`,
+    /// rounded to the tick against it too (a buy pays more, a sell gets less), never below one
+    /// tick.
     pub(super) fn slip(
         &self,
         symbol: &Symbol,
         side: OrderSide,
         price: Price,
+        quantity: Quantity,
+        quote: &Quote,
+    ) -> Result<Price, BrokerError> {
+        let volume = self.markets.get(symbol).and_then(|m| m.bar_volume);
+        self.slip_with(symbol, side, price, quantity, quote, volume)
+    }
+
+    /// [`slip`](Self::slip) with the bar volume the volume model uses given.
+    pub(super) fn slip_with(
+        &self,
+        symbol: &Symbol,
+        side: OrderSide,
+        price: Price,
+        quantity: Quantity,
+        quote: &Quote,
+        volume: Option<Quantity>,
     ) -> Result<Price, BrokerError> {
         let tick = self
             .markets
             .get(symbol)
             .map_or(Decimal::ZERO, |m| m.instrument.tick_size);
-        let rate = self.config.slippage.fraction();
-        let factor = match side {
-            OrderSide::Buy => Decimal::ONE + rate,
-            OrderSide::Sell => Decimal::ONE - rate,
-        };
-        let moved = checked("slipped price", price.checked_mul(factor))?;
-        let rounded = match side {
-            OrderSide::Buy => checked("slipped price", ceil_to_step(moved, tick))?,
-            OrderSide::Sell => floor_to_step(moved, tick),
-        };
-        Ok(rounded.max(tick))
+        let touch = quote.bid.zip(quote.ask);
+        let slipped = self
+            .config
+            .slippage
+            .fill_price(side, price, touch, quantity, volume, tick);
+        Ok(checked("slipped price", slipped)?)
     }
 
-    /// Fills what can be filled of order `index` at `price`.
+    /// Fills what can be filled of order `index` at `price`, stamped with market time.
     pub(super) fn execute(
         &mut self,
         index: usize,
         price: Price,
         liquidity: Liquidity,
+    ) -> Result<(), BrokerError> {
+        self.execute_at(index, price, liquidity, self.now)
+    }
+
+    /// [`execute`](Self::execute), the fill stamped at `ts` (the time of the price it fills
+    /// at).
+    pub(super) fn execute_at(
+        &mut self,
+        index: usize,
+        price: Price,
+        liquidity: Liquidity,
+        ts: Timestamp,
     ) -> Result<(), BrokerError> {
         let order = self.order_at(index)?;
         let request = &order.request;
@@ -69,7 +93,7 @@ impl PaperEngine {
             return self.end(index, status, problem.to_string());
         }
         let notional = checked("fill value", quantity.checked_mul(price))?;
-        let fee = checked("fee", self.config.fees.fee(notional, liquidity))?;
+        let (fee, charges) = checked_fee(self.config.fees.fee(request.side, notional, liquidity))?;
         let fill = Fill {
             seq: self.fills_base + self.fills.len() as u64 + 1,
             order_id: order.id.clone(),
@@ -79,8 +103,9 @@ impl PaperEngine {
             quantity,
             price,
             fee,
+            charges,
             liquidity,
-            ts: self.now,
+            ts,
         };
         let mut updated = order.clone();
         updated.record_fill(&fill)?;
@@ -175,7 +200,8 @@ impl PaperEngine {
             let close =
                 OrderRequest::market(id, symbol.clone(), side.opposite(), held.abs()).reduce_only();
             tracing::info!(%symbol, quantity = %held, "paper square-off before the close");
-            let order = self.submit(close)?;
+            // At the market now, whatever the fill timing: the broker's own close.
+            let order = self.place(close, super::FillTiming::Immediate)?;
             if order.status == OrderStatus::Rejected {
                 return Err(CoreError::Fill {
                     client_id: order.request.client_id.to_string(),
@@ -194,4 +220,9 @@ impl PaperEngine {
     pub(super) fn held(&self, symbol: &Symbol) -> Quantity {
         self.portfolio.quantity(symbol)
     }
+}
+
+/// The fee and its charges, or the overflow named.
+fn checked_fee(fee: Option<(Money, Vec<Charge>)>) -> Result<(Money, Vec<Charge>), BrokerError> {
+    fee.ok_or_else(|| tradegraph_core::CoreError::Overflow { what: "fee" }.into())
 }

@@ -5,7 +5,7 @@ use super::engine::{Quote, Role};
 use super::submit::market_price;
 use super::PaperEngine;
 use crate::{BrokerError, PriceEvent};
-use tradegraph_core::order::{Fill, Liquidity, OrderKind, OrderSide, OrderStatus};
+use tradegraph_core::order::{Fill, Liquidity, OrderKind, OrderSide, OrderStatus, TimeInForce};
 use tradegraph_core::{
     Candle, Price, Quantity, Symbol, Tick, Timestamp, Trade, TradingSession, MAX_PRICE,
 };
@@ -34,7 +34,7 @@ impl PaperEngine {
             ts: tick.ts,
             through: false,
         };
-        self.on_points(symbol, tick.ts, &[quote], false)
+        self.on_points(symbol, tick.ts, &[quote], None)
     }
 
     /// Feeds a trade. Returns the fills it caused.
@@ -52,7 +52,7 @@ impl PaperEngine {
             ts: trade.ts,
             through: false,
         };
-        self.on_points(symbol, trade.ts, &[quote], false)
+        self.on_points(symbol, trade.ts, &[quote], None)
     }
 
     /// Feeds a closed candle, walked as open, the extreme against the position, the other
@@ -103,14 +103,20 @@ impl PaperEngine {
             ts: end,
             through,
         };
-        // The open may gap from the last price; after it the path is continuous.
+        // The open may gap from the last price; after it the path is continuous. The open is
+        // stamped at the candle's open time (a next-open fill there carries it), the rest at its
+        // last millisecond.
+        let open = Quote {
+            ts: candle.open_time.min(end),
+            ..point(candle.open, false)
+        };
         let points = [
-            point(candle.open, false),
+            open,
             point(first, true),
             point(second, true),
             point(candle.close, true),
         ];
-        self.on_points(symbol, end, &points, true)
+        self.on_points(symbol, end, &points, Some(candle.volume))
     }
 
     /// Feeds any price event (dispatches to [`on_tick`](Self::on_tick),
@@ -133,7 +139,7 @@ impl PaperEngine {
         symbol: &Symbol,
         ts: Timestamp,
         points: &[Quote],
-        candle: bool,
+        candle_volume: Option<Quantity>,
     ) -> Result<Vec<Fill>, BrokerError> {
         let market = self
             .markets
@@ -146,7 +152,11 @@ impl PaperEngine {
         let first_fill = self.fills.len();
         self.now = self.now.max(ts);
         self.event += 1;
-        self.in_candle = candle;
+        self.in_candle = candle_volume.is_some();
+        if let Some(market) = self.markets.get_mut(symbol) {
+            market.closed_volume = market.bar_volume.or(market.closed_volume);
+            market.bar_volume = candle_volume;
+        }
         self.roll_day(ts);
         self.expire(symbol, ts)?;
         for quote in points {
@@ -223,6 +233,10 @@ impl PaperEngine {
             return Ok(());
         }
         let side = order.request.side;
+        let quantity = order.remaining();
+        if meta.deferred {
+            return self.first_check(index, quote);
+        }
         let fill: Option<(Price, Liquidity)> = match order.request.kind {
             OrderKind::Limit { price: limit } => {
                 let armed = meta.role != Role::TakeProfit || self.event > meta.armed_after;
@@ -232,7 +246,9 @@ impl PaperEngine {
                 };
                 (armed && touched).then_some((limit, Liquidity::Maker))
             }
-            OrderKind::Stop { trigger } => self.stop_fill(symbol, side, trigger, quote)?,
+            OrderKind::Stop { trigger } => {
+                self.stop_fill(symbol, side, trigger, quantity, quote)?
+            }
             OrderKind::TrailingStop { distance } => {
                 let best = meta.best.unwrap_or(quote.price);
                 let best = match side {
@@ -250,12 +266,12 @@ impl PaperEngine {
                     order.trigger_price = trigger;
                 }
                 match trigger {
-                    Some(trigger) => self.stop_fill(symbol, side, trigger, quote)?,
+                    Some(trigger) => self.stop_fill(symbol, side, trigger, quantity, quote)?,
                     None => None,
                 }
             }
             OrderKind::Market => Some((
-                self.slip(symbol, side, market_price(side, quote))?,
+                self.slip(symbol, side, market_price(side, quote), quantity, quote)?,
                 Liquidity::Taker,
             )),
             _ => None,
@@ -266,6 +282,46 @@ impl PaperEngine {
         Ok(())
     }
 
+    /// The first price an order placed for next-open fills meets: a market order fills there,
+    /// a limit order marketable there fills as a taker (never past its limit); one that is not
+    /// rests from now on, or is cancelled if IOC/FOK.
+    fn first_check(&mut self, index: usize, quote: &Quote) -> Result<(), BrokerError> {
+        if let Some(meta) = self.meta.get_mut(index) {
+            meta.deferred = false;
+        }
+        let order = self.order_at(index)?;
+        let request = &order.request;
+        // The volume known at this first price: the last closed bar's, not the one it fills in.
+        let volume = self
+            .markets
+            .get(&request.symbol)
+            .and_then(|m| m.closed_volume);
+        let price = match request.kind {
+            OrderKind::Market => Some(self.slip_with(
+                &request.symbol,
+                request.side,
+                market_price(request.side, quote),
+                order.remaining(),
+                quote,
+                volume,
+            )?),
+            OrderKind::Limit { price: limit } => {
+                self.marketable_fill(request, limit, quote, volume)?
+            }
+            _ => None,
+        };
+        match price {
+            Some(price) => self.execute_at(index, price, Liquidity::Taker, quote.ts),
+            None if matches!(request.time_in_force, TimeInForce::Ioc | TimeInForce::Fok) => self
+                .end(
+                    index,
+                    OrderStatus::Cancelled,
+                    "IOC/FOK limit not marketable at the next price",
+                ),
+            None => Ok(()),
+        }
+    }
+
     /// A stop-market order's fill at `quote`, if it triggers: at the trigger when the market
     /// moved through it continuously (inside a candle), else the worse of the trigger and the
     /// market (a gap); then slippage.
@@ -274,6 +330,7 @@ impl PaperEngine {
         symbol: &Symbol,
         side: OrderSide,
         trigger: Price,
+        quantity: Quantity,
         quote: &Quote,
     ) -> Result<Option<(Price, Liquidity)>, BrokerError> {
         let (fires, gap) = match side {
@@ -284,7 +341,10 @@ impl PaperEngine {
         if !fires {
             return Ok(None);
         }
-        Ok(Some((self.slip(symbol, side, base)?, Liquidity::Taker)))
+        Ok(Some((
+            self.slip(symbol, side, base, quantity, quote)?,
+            Liquidity::Taker,
+        )))
     }
 }
 

@@ -1,7 +1,7 @@
 //! Submitting and cancelling: idempotency, the checks a venue would make, immediate fills.
 
 use super::engine::{Market, Meta, Quote, Role};
-use super::PaperEngine;
+use super::{FillTiming, PaperEngine};
 use crate::{BrokerError, OrderRefusal, Placement, PriceField};
 use tradegraph_core::money::{checked, is_multiple_of, Money};
 use tradegraph_core::order::{
@@ -14,8 +14,18 @@ impl PaperEngine {
     /// Places an order. Idempotent: a client order id seen before returns that order (the same
     /// request) or [`BrokerError::DuplicateClientOrderId`] (a different one), and never fills
     /// twice. An order the venue would refuse comes back with status `Rejected` and a reason.
-    /// Market orders, and limit orders that are marketable, fill at once.
+    /// Market orders, and limit orders that are marketable, fill at once, or with
+    /// [`FillTiming::NextOpen`] at the next price event's first price.
     pub fn submit(&mut self, request: OrderRequest) -> Result<Order, BrokerError> {
+        self.place(request, self.config.fill_timing)
+    }
+
+    /// [`submit`](Self::submit) with the fill timing given.
+    pub(super) fn place(
+        &mut self,
+        request: OrderRequest,
+        timing: FillTiming,
+    ) -> Result<Order, BrokerError> {
         if self.retired.contains(&request.client_id) {
             // Placed long ago and let go by `compact`: never placed again.
             return Err(BrokerError::DuplicateClientOrderId(request.client_id));
@@ -52,27 +62,30 @@ impl PaperEngine {
             return self.order_at(index);
         };
         self.open(index)?;
+        let deferred = timing == FillTiming::NextOpen
+            && matches!(request.kind, OrderKind::Market | OrderKind::Limit { .. });
+        if deferred {
+            // Fills (or, a limit, becomes a resting order) at the next price event.
+            if let Some(meta) = self.meta.get_mut(index) {
+                meta.deferred = true;
+            }
+            tracing::debug!(client_id = %request.client_id, kind = %request.kind, "paper order placed, to fill at the next price");
+            return self.order_at(index);
+        }
         match request.kind {
             OrderKind::Market => {
                 let price = self.slip(
                     &request.symbol,
                     request.side,
                     market_price(request.side, &quote),
+                    request.quantity,
+                    &quote,
                 )?;
                 self.execute(index, price, Liquidity::Taker)?;
             }
             OrderKind::Limit { price: limit } => {
-                let now = market_price(request.side, &quote);
-                let marketable = match request.side {
-                    OrderSide::Buy => now <= limit,
-                    OrderSide::Sell => now >= limit,
-                };
-                if marketable {
-                    let slipped = self.slip(&request.symbol, request.side, now)?;
-                    let price = match request.side {
-                        OrderSide::Buy => slipped.min(limit),
-                        OrderSide::Sell => slipped.max(limit),
-                    };
+                let volume = self.markets.get(&request.symbol).and_then(|m| m.bar_volume);
+                if let Some(price) = self.marketable_fill(&request, limit, &quote, volume)? {
                     self.execute(index, price, Liquidity::Taker)?;
                 } else if matches!(request.time_in_force, TimeInForce::Ioc | TimeInForce::Fok) {
                     self.end(
@@ -94,6 +107,37 @@ impl PaperEngine {
         }
         tracing::debug!(client_id = %request.client_id, kind = %request.kind, "paper order placed");
         self.order_at(index)
+    }
+
+    /// The taker price a limit order of `request` gets at `quote` if it is marketable there:
+    /// the slipped market price (with `volume` the bar volume known then), never past the limit.
+    pub(super) fn marketable_fill(
+        &self,
+        request: &OrderRequest,
+        limit: Price,
+        quote: &Quote,
+        volume: Option<Quantity>,
+    ) -> Result<Option<Price>, BrokerError> {
+        let now = market_price(request.side, quote);
+        let marketable = match request.side {
+            OrderSide::Buy => now <= limit,
+            OrderSide::Sell => now >= limit,
+        };
+        if !marketable {
+            return Ok(None);
+        }
+        let slipped = self.slip_with(
+            &request.symbol,
+            request.side,
+            now,
+            request.quantity,
+            quote,
+            volume,
+        )?;
+        Ok(Some(match request.side {
+            OrderSide::Buy => slipped.min(limit),
+            OrderSide::Sell => slipped.max(limit),
+        }))
     }
 
     /// Cancels a working order.
@@ -278,6 +322,7 @@ impl PaperEngine {
             best: None,
             armed_after: 0,
             expires_at: None,
+            deferred: false,
         });
         index
     }

@@ -1,6 +1,6 @@
 //! Fills: executions of (part of) an order.
 
-use super::{ClientOrderId, OrderId, OrderSide};
+use super::{Charge, ClientOrderId, OrderId, OrderSide};
 use crate::money::Money;
 use crate::{Price, Quantity, Symbol, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -29,6 +29,7 @@ pub enum Liquidity {
 ///     quantity: Decimal::new(2, 2),       // 0.02 BTC
 ///     price: Decimal::from(45_000),
 ///     fee: Decimal::new(9, 1),            // 0.9 USDT
+///     charges: Vec::new(),
 ///     liquidity: Liquidity::Taker,
 ///     ts: Timestamp::EPOCH,
 /// };
@@ -54,6 +55,10 @@ pub struct Fill {
     pub price: Price,
     /// The fee charged, in the quote currency, not negative.
     pub fee: Money,
+    /// What the fee is made of, by kind (brokerage, taxes, exchange charges), summing to `fee`;
+    /// empty when the broker reports the fee as one amount.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub charges: Vec<Charge>,
     /// Maker or taker.
     pub liquidity: Liquidity,
     /// When.

@@ -10,6 +10,7 @@
 //! Idempotency lives in the client order id: the same decision always derives the same ids, and a
 //! broker given an id it has seen returns the order it already has.
 
+mod charge;
 mod fill;
 mod id;
 mod intent;
@@ -19,6 +20,7 @@ mod request;
 mod side;
 mod status;
 
+pub use charge::{Charge, ChargeKind};
 pub use fill::{Fill, Liquidity};
 pub use id::{ClientOrderId, DecisionId, Leg, OrderId};
 pub use intent::{IntentPurpose, OrderIntent};

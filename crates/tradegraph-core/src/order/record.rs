@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 /// let fill = Fill {
 ///     seq: 1, order_id: order.id.clone(), client_id: id, symbol: Symbol::new("BTCUSDT"),
 ///     side: OrderSide::Buy, quantity: Decimal::ONE, price: Decimal::from(100),
-///     fee: Decimal::new(1, 1), liquidity: Liquidity::Taker, ts: Timestamp::EPOCH,
+///     fee: Decimal::new(1, 1), charges: vec![], liquidity: Liquidity::Taker, ts: Timestamp::EPOCH,
 /// };
 /// order.record_fill(&fill)?;
 /// assert_eq!(order.status, OrderStatus::Filled);

@@ -24,7 +24,7 @@ const BASIS_SCALE: u32 = 12;
 /// let fill = |side, qty: i64, price: i64| Fill {
 ///     seq: 0, order_id: OrderId::new("P-1"), client_id: ClientOrderId::new("x").unwrap(),
 ///     symbol: Symbol::new("NIFTY50"), side, quantity: Decimal::from(qty),
-///     price: Decimal::from(price), fee: Decimal::ZERO, liquidity: Liquidity::Taker,
+///     price: Decimal::from(price), fee: Decimal::ZERO, charges: vec![], liquidity: Liquidity::Taker,
 ///     ts: Timestamp::EPOCH,
 /// };
 /// let mut p = Position::flat(Symbol::new("NIFTY50"));

@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 /// book.apply_fill(&Fill {
 ///     seq: 1, order_id: OrderId::new("P-1"), client_id: ClientOrderId::new("a")?,
 ///     symbol: btc.clone(), side: OrderSide::Buy, quantity: Decimal::new(1, 2),
-///     price: Decimal::from(40_000), fee: Decimal::new(4, 1), liquidity: Liquidity::Taker,
+///     price: Decimal::from(40_000), fee: Decimal::new(4, 1), charges: vec![], liquidity: Liquidity::Taker,
 ///     ts: Timestamp::EPOCH,
 /// })?;
 /// book.mark(&btc, Decimal::from(41_000), Timestamp::EPOCH)?;

@@ -20,6 +20,7 @@ fn fill(side: OrderSide, qty: &str, price: &str, fee: &str) -> Fill {
         quantity: d(qty),
         price: d(price),
         fee: d(fee),
+        charges: Vec::new(),
         liquidity: Liquidity::Taker,
         ts: Timestamp::from_millis(1),
     }

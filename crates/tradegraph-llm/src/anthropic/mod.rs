@@ -33,6 +33,7 @@ pub struct Anthropic {
     http: Http,
     model: String,
     mode: SchemaMode,
+    sampling: crate::Sampling,
 }
 
 impl Anthropic {
@@ -53,6 +54,7 @@ impl Anthropic {
             http,
             model: "claude-haiku-4-5".into(),
             mode: SchemaMode::Auto,
+            sampling: crate::Sampling::default(),
         })
     }
 
@@ -82,11 +84,17 @@ impl Provider for Anthropic {
     fn model(&self) -> &str {
         &self.model
     }
+    fn sampling(&self) -> crate::Sampling {
+        self.sampling
+    }
+
     fn endpoint(&self) -> Option<&str> {
         Some(self.http.endpoint())
     }
 
     async fn complete(&self, request: &Request) -> Result<Response, LlmError> {
+        let request = self.sampling.apply(request);
+        let request = request.as_ref();
         let model = request.model_or(&self.model);
         let body = wire::body(model, request, self.mode);
         let reply = self

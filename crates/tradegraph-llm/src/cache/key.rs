@@ -8,12 +8,12 @@ use sha2::{Digest, Sha256};
 use std::fmt;
 
 /// Bumped when the key's inputs change, so old records are not served for new requests
-/// (2: the provider's endpoint joined them).
-const KEY_VERSION: u32 = 2;
+/// (2: the provider's endpoint joined them; 3: the seed).
+const KEY_VERSION: u32 = 3;
 
 /// The SHA-256, in hex, of the provider, its endpoint (base URL, for HTTP providers), the
-/// model, the messages, the schema's hash and the sampling parameters (temperature, max
-/// tokens). The timeout is not part of it, nor the API key. Only the hash is stored, so
+/// model, the messages, the schema's hash and the sampling parameters (temperature, seed, max
+/// tokens; a provider's configured [`Sampling`](crate::Sampling) in place of the request's). The timeout is not part of it, nor the API key. Only the hash is stored, so
 /// neither the endpoint nor the prompt can be read back from a key.
 ///
 /// ```
@@ -60,7 +60,7 @@ impl CacheKey {
             provider.name(),
             provider.endpoint().map(|e| e.trim_end_matches('/')),
             provider.model(),
-            request,
+            &provider.sampling().apply(request),
         )
     }
 
@@ -83,6 +83,7 @@ impl CacheKey {
             "messages": messages,
             "schema": request.schema.as_deref().map(|s| s.hash()),
             "temperature": request.temperature,
+            "seed": request.seed,
             "max_tokens": request.max_tokens,
         });
         Self(hex(&Sha256::digest(canonical(&doc).as_bytes())))
@@ -117,6 +118,7 @@ mod tests {
             base.clone().model("other"),
             base.clone().max_tokens(10),
             base.clone().temperature(0.1),
+            base.clone().seed(7),
             base.clone().schema(schema),
             Request::new(vec![Message::user("s"), Message::user("u")]),
             Request::new(vec![Message::system("s"), Message::user("u2")]),
@@ -136,7 +138,7 @@ mod tests {
         // Pinned: a change to the key's inputs must bump KEY_VERSION.
         assert_eq!(
             k(&base).as_str(),
-            "57072a2265788c06fd0d0b9c63f70a9182d83dbf6a5c3d289c0e19fb5508caa1"
+            "9b589aaa69b6f914f8b28fd69848033c224c96fbe377e5f7bcd264bf5a821733"
         );
     }
 

@@ -197,6 +197,20 @@ impl Llm {
             .collect()
     }
 
+    /// The providers, in chain order, with their sampling: what a
+    /// [record](crate::record::RecordBook::begin) notes of the chain.
+    pub fn chain_entries(&self) -> Vec<crate::record::ChainEntry> {
+        self.inner
+            .members
+            .iter()
+            .map(|m| crate::record::ChainEntry {
+                provider: m.name().to_owned(),
+                model: m.provider.model().to_owned(),
+                sampling: m.provider.sampling(),
+            })
+            .collect()
+    }
+
     /// The cheap key check of the provider named `provider` (its name in
     /// [`providers`](Self::providers)); `None` when the chain has no such provider. Lets a
     /// caller give each provider its own time limit and keep the results that came in.

@@ -31,6 +31,104 @@ impl LlmConfig {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub async fn build(&self) -> Result<Llm, LlmError> {
+        let mut providers = Vec::with_capacity(self.providers.len());
+        for p in &self.providers {
+            providers.push((p.provider()?, self.options(p)));
+        }
+        self.build_cached(providers, self.cache.mode).await
+    }
+
+    /// The client this configuration describes, recording into `book` or replaying from it.
+    ///
+    /// Recording: each configured provider goes behind the book
+    /// ([`RecordBook::layer`](crate::record::RecordBook::layer)) and the chain is noted in
+    /// the file. Replaying: the chain is the recorded one
+    /// ([`RecordBook::replayers`](crate::record::RecordBook::replayers)), whatever providers
+    /// are configured (none need be, and no key); the rest of the configuration (budget,
+    /// prices, repairs, breaker) applies as usual, except the answer cache (`[llm.cache]`),
+    /// which is off: every call goes to the record, so a recording holds every answer its run
+    /// used and its replay finds them all. Each replayed provider keeps the weight of a
+    /// configured provider of its name, and no rate limits (nothing is sent).
+    ///
+    /// # Errors
+    /// As [`LlmConfig::build`]; [`LlmError::Record`] when the chain cannot be noted in the
+    /// file.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+    /// use tradegraph_llm::config::{LlmConfig, ProviderConfig, ProviderKind};
+    /// use tradegraph_llm::record::RecordBook;
+    ///
+    /// let path = std::env::temp_dir().join(format!("llm-build-recorded-{}.jsonl", std::process::id()));
+    /// # std::fs::remove_file(&path).ok();
+    /// let mut config = LlmConfig::default();
+    /// let mut ollama = ProviderConfig::new(ProviderKind::Ollama);
+    /// ollama.seed = Some(7);
+    /// config.providers.push(ollama);
+    /// config.build_recorded(&RecordBook::record(&path)?).await?;
+    ///
+    /// // No provider configured at all: the recorded chain stands in.
+    /// let llm = LlmConfig::default().build_recorded(&RecordBook::replay(&path)?).await?;
+    /// assert_eq!(llm.providers(), [("ollama".to_owned(), "llama3.2".to_owned())]);
+    /// assert_eq!(llm.chain_entries()[0].sampling.seed, Some(7));
+    /// # std::fs::remove_file(&path).ok();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn build_recorded(
+        &self,
+        book: &Arc<crate::record::RecordBook>,
+    ) -> Result<Llm, LlmError> {
+        use crate::record::RecordMode;
+        match book.mode() {
+            RecordMode::Record => {
+                let mut providers = Vec::with_capacity(self.providers.len());
+                for p in &self.providers {
+                    providers.push((book.layer(p.provider()?), self.options(p)));
+                }
+                let llm = self.build_cached(providers, CacheMode::Off).await?;
+                book.begin(&llm)?;
+                Ok(llm)
+            }
+            RecordMode::Replay => {
+                let providers = book
+                    .replayers()
+                    .into_iter()
+                    .map(|p| {
+                        let weight = self
+                            .providers
+                            .iter()
+                            .find(|c| c.name() == p.name())
+                            .map_or(1.0, |c| c.weight);
+                        (
+                            p,
+                            ProviderOptions {
+                                weight,
+                                ..ProviderOptions::default()
+                            },
+                        )
+                    })
+                    .collect();
+                self.build_cached(providers, CacheMode::Off).await
+            }
+        }
+    }
+
+    fn options(&self, p: &ProviderConfig) -> ProviderOptions {
+        ProviderOptions {
+            weight: p.weight,
+            limits: p.limits,
+        }
+    }
+
+    /// The client of `providers` and the rest of this configuration, with the answer cache in
+    /// `cache_mode` ([`CacheMode::Off`]: none).
+    async fn build_cached(
+        &self,
+        providers: Vec<(Arc<dyn Provider>, ProviderOptions)>,
+        cache_mode: CacheMode,
+    ) -> Result<Llm, LlmError> {
         let mut builder = Llm::builder()
             .breaker(self.breaker)
             .repair(Repair::new(self.repair_turns))
@@ -41,21 +139,15 @@ impl LlmConfig {
             Selection::Priority => builder,
             Selection::Weighted => builder.selection(Weighted::new()),
         };
-        for p in &self.providers {
-            builder = builder.provider_arc(
-                p.provider()?,
-                ProviderOptions {
-                    weight: p.weight,
-                    limits: p.limits,
-                },
-            );
+        for (provider, options) in providers {
+            builder = builder.provider_arc(provider, options);
         }
-        if self.cache.mode != CacheMode::Off {
+        if cache_mode != CacheMode::Off {
             let cache: Arc<dyn LlmCache> = match &self.cache.path {
                 Some(path) => Arc::new(JsonlCache::open(path).await?),
                 None => Arc::new(MemoryCache::new()),
             };
-            builder = builder.cache(cache, self.cache.mode);
+            builder = builder.cache(cache, cache_mode);
         }
         builder.build()
     }
@@ -83,8 +175,8 @@ impl ProviderConfig {
     }
 }
 
-/// The options every provider takes from its configuration: model, timeout, schema mode and
-/// name (the builder methods of `http::http_builders!`).
+/// The options every provider takes from its configuration: model, timeout, schema mode,
+/// sampling and name (the builder methods of `http::http_builders!`).
 #[allow(unused_macros)]
 macro_rules! configured {
     ($provider:expr, $config:expr) => {{
@@ -98,6 +190,7 @@ macro_rules! configured {
         Arc::new(
             provider
                 .with_schema_mode($config.schema_mode)
+                .with_sampling($config.sampling())
                 .with_name($config.name()),
         )
     }};

@@ -26,6 +26,8 @@
 //! kind = "openai"                 # openai anthropic gemini groq together openrouter ollama compatible
 //! model = "gpt-4.1-mini"
 //! timeout = 30
+//! temperature = 0.0               # in place of the agents' 0.2
+//! seed = 42                       # OpenAI, Gemini and Ollama take a seed
 //! limits = { requests_per_minute = 500, max_concurrency = 8 }
 //!
 //! [[providers]]
@@ -233,6 +235,14 @@ pub struct ProviderConfig {
     /// Rate and concurrency limits.
     #[serde(default)]
     pub limits: Limits,
+    /// The sampling temperature of every call, in place of the agents' own (0.2).
+    #[serde(default)]
+    pub temperature: Option<f32>,
+    /// The sampling seed of every call, where the API takes one (OpenAI, Gemini, Ollama; not
+    /// Anthropic). Same seed, same prompt, same temperature: the vendors answer the same as
+    /// far as they can (OpenAI calls it best effort).
+    #[serde(default)]
+    pub seed: Option<u32>,
 }
 
 impl ProviderConfig {
@@ -249,6 +259,16 @@ impl ProviderConfig {
             schema_mode: SchemaMode::Auto,
             weight: 1.0,
             limits: Limits::default(),
+            temperature: None,
+            seed: None,
+        }
+    }
+
+    /// Its configured [`Sampling`](crate::Sampling).
+    pub fn sampling(&self) -> crate::Sampling {
+        crate::Sampling {
+            temperature: self.temperature,
+            seed: self.seed,
         }
     }
 

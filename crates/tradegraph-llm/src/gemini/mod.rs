@@ -32,6 +32,7 @@ pub struct Gemini {
     http: Http,
     model: String,
     mode: SchemaMode,
+    sampling: crate::Sampling,
 }
 
 impl Gemini {
@@ -52,6 +53,7 @@ impl Gemini {
             http,
             model: "gemini-2.5-flash".into(),
             mode: SchemaMode::Auto,
+            sampling: crate::Sampling::default(),
         })
     }
 
@@ -79,11 +81,17 @@ impl Provider for Gemini {
     fn model(&self) -> &str {
         &self.model
     }
+    fn sampling(&self) -> crate::Sampling {
+        self.sampling
+    }
+
     fn endpoint(&self) -> Option<&str> {
         Some(self.http.endpoint())
     }
 
     async fn complete(&self, request: &Request) -> Result<Response, LlmError> {
+        let request = self.sampling.apply(request);
+        let request = request.as_ref();
         let model = request.model_or(&self.model);
         let model = model.strip_prefix("models/").unwrap_or(model);
         let body = wire::body(request, self.mode);

@@ -49,6 +49,9 @@ pub(crate) fn body(request: &Request, mode: SchemaMode) -> Value {
     if let Some(t) = request.temperature {
         config.insert("temperature".into(), json!(t));
     }
+    if let Some(seed) = request.seed {
+        config.insert("seed".into(), json!(seed));
+    }
     if let Some(n) = request.max_tokens {
         config.insert("maxOutputTokens".into(), json!(n));
     }

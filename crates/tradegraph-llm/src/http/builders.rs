@@ -1,7 +1,8 @@
 //! The builder methods every HTTP provider shares (its `http`, `model` and `mode` fields).
 
-/// Generates `with_model`, `with_timeout`, `with_schema_mode`, `with_name` and `with_client`
-/// for a provider struct with fields `http: Http`, `model: String` and `mode: SchemaMode`; the
+/// Generates `with_model`, `with_timeout`, `with_schema_mode`, `with_sampling`, `with_name` and
+/// `with_client` for a provider struct with fields `http: Http`, `model: String`, `mode:
+/// SchemaMode` and `sampling: Sampling`; the
 /// `schema_mode` doc line says what forcing a mode means for that provider.
 macro_rules! http_builders {
     ($provider:ty, schema_mode = $schema_doc:literal) => {
@@ -24,6 +25,15 @@ macro_rules! http_builders {
             #[must_use]
             pub fn with_schema_mode(mut self, mode: $crate::SchemaMode) -> Self {
                 self.mode = mode;
+                self
+            }
+
+            /// Sets the temperature and seed sent with every request, in place of the
+            /// request's own (see [`Sampling`]($crate::Sampling) for what this provider
+            /// sends).
+            #[must_use]
+            pub fn with_sampling(mut self, sampling: $crate::Sampling) -> Self {
+                self.sampling = sampling;
                 self
             }
 

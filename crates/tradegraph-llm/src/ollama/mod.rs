@@ -31,6 +31,7 @@ pub struct Ollama {
     http: Http,
     model: String,
     mode: SchemaMode,
+    sampling: crate::Sampling,
 }
 
 impl Ollama {
@@ -47,6 +48,7 @@ impl Ollama {
             http,
             model: "llama3.2".into(),
             mode: SchemaMode::Auto,
+            sampling: crate::Sampling::default(),
         })
     }
 
@@ -74,11 +76,17 @@ impl Provider for Ollama {
     fn model(&self) -> &str {
         &self.model
     }
+    fn sampling(&self) -> crate::Sampling {
+        self.sampling
+    }
+
     fn endpoint(&self) -> Option<&str> {
         Some(self.http.endpoint())
     }
 
     async fn complete(&self, request: &Request) -> Result<Response, LlmError> {
+        let request = self.sampling.apply(request);
+        let request = request.as_ref();
         let model = request.model_or(&self.model);
         let body = wire::body(model, request, self.mode);
         let reply = self.http.post("api/chat", &body, request.timeout).await?;

@@ -38,6 +38,9 @@ pub(crate) fn body(model: &str, request: &Request, mode: SchemaMode) -> Value {
     if let Some(t) = request.temperature {
         options.insert("temperature".into(), json!(t));
     }
+    if let Some(seed) = request.seed {
+        options.insert("seed".into(), json!(seed));
+    }
     if let Some(n) = request.max_tokens {
         options.insert("num_predict".into(), json!(n));
     }

@@ -45,6 +45,7 @@ pub struct OpenAi {
     preset: Preset,
     model: String,
     mode: SchemaMode,
+    sampling: crate::Sampling,
     /// Set once the service rejected `json_schema`: JSON mode from then on.
     downgraded: Arc<AtomicBool>,
 }
@@ -109,6 +110,7 @@ impl OpenAi {
             preset,
             model: preset.model.to_owned(),
             mode: SchemaMode::Auto,
+            sampling: crate::Sampling::default(),
             downgraded: Arc::default(),
         })
     }
@@ -171,11 +173,17 @@ impl Provider for OpenAi {
     fn model(&self) -> &str {
         &self.model
     }
+    fn sampling(&self) -> crate::Sampling {
+        self.sampling
+    }
+
     fn endpoint(&self) -> Option<&str> {
         Some(self.http.endpoint())
     }
 
     async fn complete(&self, request: &Request) -> Result<Response, LlmError> {
+        let request = self.sampling.apply(request);
+        let request = request.as_ref();
         let mode = self.mode_for(request.model_or(&self.model));
         match self.call(request, mode).await {
             Err(LlmError::SchemaUnsupported { reason, .. })

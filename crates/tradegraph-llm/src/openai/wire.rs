@@ -28,6 +28,9 @@ pub(crate) fn body(preset: &Preset, model: &str, request: &Request, mode: Schema
     if let Some(t) = request.temperature.filter(|_| !rejects_temperature(model)) {
         body.insert("temperature".into(), json!(t));
     }
+    if let Some(seed) = request.seed {
+        body.insert("seed".into(), json!(seed));
+    }
     if let Some(n) = request.max_tokens {
         body.insert(preset.max_tokens_field.into(), json!(n));
     }

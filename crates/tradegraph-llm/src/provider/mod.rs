@@ -4,7 +4,7 @@ mod scripted;
 
 pub use scripted::ScriptedProvider;
 
-use crate::{FinishReason, LlmError, Message, Request, Response, Role};
+use crate::{FinishReason, LlmError, Message, Request, Response, Role, Sampling};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
@@ -75,6 +75,12 @@ pub trait Provider: Send + Sync + fmt::Debug {
         None
     }
 
+    /// The temperature and seed configured for this provider, which replace a request's own
+    /// ([`Sampling::apply`]); none by default. Part of cache and record keys.
+    fn sampling(&self) -> Sampling {
+        Sampling::default()
+    }
+
     /// Asks `request` and returns the answer.
     async fn complete(&self, request: &Request) -> Result<Response, LlmError>;
 
@@ -97,6 +103,9 @@ impl<P: Provider + ?Sized> Provider for Arc<P> {
     fn endpoint(&self) -> Option<&str> {
         (**self).endpoint()
     }
+    fn sampling(&self) -> Sampling {
+        (**self).sampling()
+    }
     async fn complete(&self, request: &Request) -> Result<Response, LlmError> {
         (**self).complete(request).await
     }
@@ -115,6 +124,9 @@ impl<P: Provider + ?Sized> Provider for Box<P> {
     }
     fn endpoint(&self) -> Option<&str> {
         (**self).endpoint()
+    }
+    fn sampling(&self) -> Sampling {
+        (**self).sampling()
     }
     async fn complete(&self, request: &Request) -> Result<Response, LlmError> {
         (**self).complete(request).await

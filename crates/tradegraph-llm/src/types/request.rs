@@ -23,6 +23,9 @@ pub struct Request {
     pub model: Option<String>,
     /// Sampling temperature.
     pub temperature: Option<f32>,
+    /// The sampling seed, for providers that take one (OpenAI `seed`, Gemini
+    /// `generationConfig.seed`, Ollama `options.seed`; Anthropic has none and ignores it).
+    pub seed: Option<u32>,
     /// The answer's token limit. Providers that require one (Anthropic) send
     /// [`Request::DEFAULT_MAX_TOKENS`] when it is unset.
     pub max_tokens: Option<u32>,
@@ -61,6 +64,12 @@ impl Request {
     #[must_use]
     pub fn temperature(mut self, temperature: f32) -> Self {
         self.temperature = Some(temperature);
+        self
+    }
+    /// Sets the sampling seed (see [`Request::seed`](Self#structfield.seed)).
+    #[must_use]
+    pub fn seed(mut self, seed: u32) -> Self {
+        self.seed = Some(seed);
         self
     }
     /// Sets the answer's token limit.

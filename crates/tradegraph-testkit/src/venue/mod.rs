@@ -1,9 +1,12 @@
 //! Local venue servers for tests (feature `venues`): each speaks its venue's wire format on
 //! 127.0.0.1 and checks every request as the venue would.
 
+mod bars;
 pub mod binance;
 mod form;
 pub mod kite;
+
+pub use bars::{walk, VenueBar};
 
 /// Waits until `check` holds, for at most 10 s (polling every 10 ms); panics naming `what`
 /// when it does not.

@@ -5,10 +5,8 @@
 #![doc = include_str!("webhooks.md")]
 
 mod alerter;
-mod config;
 mod dedup;
 mod error;
-mod errors;
 mod input;
 mod recent;
 pub mod rule;
@@ -16,11 +14,11 @@ mod sample;
 mod service;
 pub mod sink;
 
+pub use crate::config::{AlertsConfig, WebhookConfig, WebhookFormat};
+pub use crate::telemetry::{error_count, ErrorCounter};
 pub use alerter::Alerter;
-pub use config::{AlertsConfig, WebhookConfig, WebhookFormat};
 pub use dedup::{Admission, AlertClock, Dedup, WallClock};
 pub use error::AlertError;
-pub use errors::{error_count, ErrorCounter};
 pub use input::Input;
 pub use recent::{RecentAlerts, RECENT_KEPT};
 pub use sample::{resident_memory_mb, Sample, WinWindow, MIN_SHARPE_POINTS, SHARPE_POINTS};

@@ -1,6 +1,5 @@
 //! [`AlertService`]: the alerts of a running bot, on a task of their own.
 
-use super::errors::{error_count, ErrorRate};
 use super::sample::{equity_figures, resident_memory_mb, WinWindow};
 use super::sink::{EventSink, LogSink, Sink, SinkQueue, StoreSink, WebhookSink};
 use super::{
@@ -8,6 +7,7 @@ use super::{
 };
 use crate::engine::{AlertEvent, AlertKind, BotEvent, BotHandle, Severity};
 use crate::service::EventHub;
+use crate::telemetry::{error_count, ErrorRate};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, mpsc, oneshot};

@@ -4,10 +4,11 @@ use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
-    let mut out = stdout.lock();
-    let mut err = stderr.lock();
+    // Unlocked handles: each write takes the lock for itself. Holding stderr's lock for the
+    // whole command would stop every other thread's log line (the backtest's baselines run on
+    // one) until the command ends, and the command waits for them.
+    let mut out = std::io::stdout();
+    let mut err = std::io::stderr();
     let code = tradegraph::cli::run(std::env::args_os(), &mut out, &mut err);
     // a closed pipe (`tradegraph graph render x | head`) is not worth a second error
     let _ = out.flush();

@@ -16,6 +16,7 @@ use tradegraph_agents::node::Brain;
 use tradegraph_agents::prompt::Prompts;
 use tradegraph_agents::TradingState;
 use tradegraph_core::{Currency, Timestamp};
+use tradegraph_llm::record::{RecordBook, RecordMode};
 use tradegraph_llm::Llm;
 use tradegraph_market::feed::replay::{Replay, ReplayConfig};
 use tradegraph_market::feed::synthetic::{Pacing, SyntheticConfig, SyntheticGenerator};
@@ -97,11 +98,13 @@ pub(super) struct DefaultBudget {
 }
 
 /// Assembles the bot: prompts, models (with `defaults` as the spending cap when the settings
-/// set none), the stores, the news and macro inputs.
+/// set none; recorded into or replayed from `answers` when given), the stores, the news and
+/// macro inputs.
 pub(super) async fn assemble(
     settings: &Settings,
     mode: Mode,
     defaults: DefaultBudget,
+    answers: Option<&Arc<RecordBook>>,
     out: &mut dyn Write,
 ) -> Result<Bot, Box<dyn Error>> {
     let prompts = match &settings.prompts_dir {
@@ -110,7 +113,15 @@ pub(super) async fn assemble(
     };
     let mut brain = Brain::rules_only()?.with_prompts(Arc::new(prompts));
     let mut llm = None;
-    if settings.llm.providers.is_empty() {
+    let replay = answers.filter(|book| book.mode() == RecordMode::Replay);
+    if let Some(book) = answers.filter(|_| replay.is_none() && settings.llm.providers.is_empty()) {
+        return Err(format!(
+            "--record {} records model answers, and no model is configured: set a key such as OPENAI_API_KEY (or OLLAMA_HOST)",
+            book.path().display()
+        )
+        .into());
+    }
+    if settings.llm.providers.is_empty() && replay.is_none() {
         writeln!(
             out,
             "No LLM keys: the agents run in rule mode (set OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY, \
@@ -125,17 +136,23 @@ pub(super) async fn assemble(
         if let Some(cap) = settings.llm_budget_usd.or(defaults.usd) {
             config.budget.max_cost = Some(config.budget.max_cost.map_or(cap, |c| c.min(cap)));
         }
-        let unpriced: Vec<String> = config
-            .providers
+        // a replay's chain is the recorded one, whatever is configured
+        let chain: Vec<(String, String)> = match replay {
+            Some(book) => book
+                .chain()
+                .iter()
+                .map(|c| (c.provider.clone(), c.model.clone()))
+                .collect(),
+            None => config
+                .providers
+                .iter()
+                .map(|p| (p.name().to_owned(), p.model.clone().unwrap_or_default()))
+                .collect(),
+        };
+        let unpriced: Vec<String> = chain
             .iter()
-            .filter_map(|p| {
-                let model = p.model.clone().unwrap_or_default();
-                config
-                    .prices
-                    .lookup(p.name(), &model)
-                    .is_none()
-                    .then(|| format!("{} ({model})", p.name()))
-            })
+            .filter(|(name, model)| config.prices.lookup(name, model).is_none())
+            .map(|(name, model)| format!("{name} ({model})"))
             .collect();
         if !unpriced.is_empty() {
             writeln!(
@@ -153,7 +170,25 @@ pub(super) async fn assemble(
                 }
             }
         }
-        let client = config.build().await?;
+        let client = match answers {
+            Some(book) => config.build_recorded(book).await?,
+            None => config.build().await?,
+        };
+        if let Some(book) = answers {
+            match book.mode() {
+                RecordMode::Record => writeln!(
+                    out,
+                    "LLM answers: recorded to {} (replay them with --replay)",
+                    book.path().display()
+                )?,
+                RecordMode::Replay => writeln!(
+                    out,
+                    "LLM answers: replayed from {} ({} answers); no model is called",
+                    book.path().display(),
+                    book.answers()
+                )?,
+            }
+        }
         let chain: Vec<String> = client
             .providers()
             .into_iter()
@@ -212,6 +247,7 @@ pub(super) async fn assemble(
     config.approval = settings.approval;
     config.stale_after = settings.health.feed_stale_after;
     config.broker_quiet_after = settings.health.broker_quiet_after();
+    config.execution = settings.execution.clone();
     config.news = news;
     config.macro_snapshots = macro_snapshots;
     config.stores = stores;

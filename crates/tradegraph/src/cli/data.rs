@@ -1,4 +1,6 @@
-//! `tradegraph data indicators`.
+//! `tradegraph data indicators` and `tradegraph data download`.
+
+mod download;
 
 use super::{EXIT_INVALID, EXIT_OK, EXIT_USAGE};
 use clap::Subcommand;
@@ -26,11 +28,30 @@ pub(super) enum DataCommand {
         #[arg(long)]
         all: bool,
     },
+    /// Download historical bars from Binance (spot klines) or Kite (historical candles) into
+    /// the candle CSV that `backtest` and replay read.
+    ///
+    /// Binance: `GET /api/v3/klines` in pages of 1,000 bars (public, no key). Kite: `GET
+    /// /instruments/historical/{token}/{interval}` in windows within Kite's limits (60 days of
+    /// minute bars, 100 of 5-minute, 200 of 15-minute, 400 of hourly, 2,000 of day bars), with
+    /// KITE_API_KEY and KITE_ACCESS_TOKEN (or the day's token of `tradegraph kite login`).
+    /// BINANCE_API_URL and KITE_API_URL set other hosts.
+    ///
+    /// Each page is checked whole before it is written (bars in order, inside the range, prices
+    /// consistent); nothing is filled in: where the venue has no bars, a warning names the gap.
+    /// An existing file is continued after its last row (an interrupted download is finished
+    /// by running the same command again); FILE.meta beside it records the source and the
+    /// start, and a run for another source or an earlier start is refused. Rate limits are honoured (Retry-After on 429 and
+    /// 418, Binance's request weight). A progress bar is drawn on stderr when it is a terminal;
+    /// the summary goes to stdout. Exit code 2 when the options or credentials are wrong, 3
+    /// when the venue or the file fails.
+    Download(download::DownloadArgs),
 }
 
 pub(super) fn run(command: DataCommand, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     match command {
         DataCommand::Indicators { file, all } => indicators(&file, all, out, err),
+        DataCommand::Download(args) => download::run(&args, out, err),
     }
 }
 

@@ -14,7 +14,6 @@ mod data;
 mod graph;
 mod kite;
 mod live;
-pub mod log;
 mod prompts;
 mod providers;
 mod record;
@@ -88,7 +87,7 @@ enum Command {
     /// Graphs declared in YAML: check, draw, and the format's JSON Schema.
     #[command(subcommand)]
     Graph(graph::GraphCommand),
-    /// Market data files: indicators over a CSV of bars.
+    /// Market data files: indicators over a CSV of bars; historical bars downloaded from Binance or Kite.
     #[command(subcommand)]
     Data(data::DataCommand),
     /// Record a live Binance or Kite feed to a JSONL file that replay reads back.
@@ -118,6 +117,10 @@ enum Command {
 
 /// Runs the command line `args` (the program name first), writing results to `out` and
 /// problems to `err`; returns the exit code.
+///
+/// Logs go to the process's stderr from whatever thread makes them (a backtest's baselines
+/// run on a thread of their own, and the command waits for it): pass `std::io::stderr()`,
+/// not a held `std::io::stderr().lock()`, or a log line from that thread waits forever.
 ///
 /// ```
 /// let mut out = Vec::new();
@@ -150,7 +153,7 @@ where
     };
     // `record` prints its feed's notices on stderr itself.
     if !matches!(cli.command, Command::Record(_)) {
-        log::install(&cli.log);
+        crate::telemetry::log::install(&cli.log);
     }
     match cli.command {
         Command::Config(command) => config::run(command, out, err),

@@ -41,7 +41,7 @@ async fn serve(settings: &Settings, out: &mut dyn Write) -> Result<(), Box<dyn s
     if let Err(e) = crate::telemetry::install() {
         tracing::warn!(error = %e, "metrics: the Prometheus recorder is not installed; /metrics stays empty");
     }
-    let bot = assemble(settings, Mode::Service, DefaultBudget::default(), out).await?;
+    let bot = assemble(settings, Mode::Service, DefaultBudget::default(), None, out).await?;
     let stores = bot.config.stores.clone();
     let served = serve_bot(settings, bot, out).await;
     // Every way out once the stores are open, an error before the engine runs included: they

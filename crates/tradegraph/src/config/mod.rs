@@ -27,10 +27,12 @@
 //! | `KITE_WS_URL`, `KITE_API_URL`, `KITE_API_KEY`, `KITE_ACCESS_TOKEN` | `[feeds.kite]` (the access token falls back to the day's token of `tradegraph kite login` in `live.data_dir`) |
 //! | `BINANCE_RESERVED_BASE`, `KITE_PRODUCT`, `TRADEGRAPH_DATA_DIR` | `live.binance_reserved_base`, `live.kite_product`, `live.data_dir` |
 
+mod alerts;
 mod dotenv;
 mod error;
 mod file;
 mod flags;
+mod health;
 mod instrument;
 mod layers;
 mod origin;
@@ -38,10 +40,12 @@ mod resolve;
 mod settings;
 mod show;
 
+pub use alerts::{AlertsConfig, WebhookConfig, WebhookFormat};
 pub use error::ConfigError;
 pub use flags::{FeedKind, Flags, LogArgs, LogFormat};
+pub use health::HealthConfig;
 pub use origin::{Origin, Origins};
-pub use resolve::{default_cash, DASHBOARD_PEERS_VAR, DEFAULT_DASHBOARD_PEERS};
+pub use resolve::{default_cash, DASHBOARD_PEERS_VAR, DEFAULT_DASHBOARD_PEERS, FILL_TIMING_VAR};
 pub use resolve::{
     API_TOKEN_VAR, BINANCE_RESERVED_BASE_VAR, CONFIG_VAR, DATA_DIR_VAR, DATA_VAR,
     DEFAULT_CONFIG_FILE, FEED_VAR, INSTRUMENT_VAR, KITE_PRODUCT_VAR, LISTEN_VAR, LIVE_VAR,

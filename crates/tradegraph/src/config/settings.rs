@@ -58,6 +58,9 @@ pub struct Settings {
     pub live: bool,
     /// What live trading needs besides the feed's keys (`[live]`).
     pub live_trading: LiveSettings,
+    /// How the paper broker executes: the cost table, the slippage model and when market
+    /// orders fill (`[paper]`, `TRADEGRAPH_FILL_TIMING`).
+    pub execution: crate::backtest::execution::ExecutionSettings,
     /// The address of the bot's HTTP service (`--listen`, `TRADEGRAPH_LISTEN`).
     pub listen: SocketAddr,
     /// The bearer token of the HTTP service's control endpoints (`TRADEGRAPH_API_TOKEN`; when
@@ -68,10 +71,10 @@ pub struct Settings {
     pub dashboard_peers: Vec<String>,
     /// The periodic health checks: how often, their time limit, when the feed is stale
     /// (`[health]`).
-    pub health: crate::service::checks::HealthConfig,
+    pub health: super::HealthConfig,
     /// The alerts: their limits, the cool-down and the webhooks (`[alerts]`; webhook URLs are
     /// secrets and show as `***`).
-    pub alerts: crate::alerts::AlertsConfig,
+    pub alerts: super::AlertsConfig,
     /// The configuration file read, if any.
     pub config_file: Option<PathBuf>,
     /// Things the caller should tell the user (a live switch set without the other, a

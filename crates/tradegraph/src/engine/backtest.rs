@@ -3,25 +3,24 @@
 use super::{BotConfig, BotSummary, Engine, EngineError, Mode};
 use std::path::Path;
 use tradegraph_agents::TradingState;
-use tradegraph_broker::{FeeModel, PaperBroker, PaperConfig};
-use tradegraph_core::Currency;
+use tradegraph_broker::PaperBroker;
 use tradegraph_market::feed::replay::{Replay, ReplayConfig};
 use tradegraph_market::SimulatedClock;
 
-/// The paper broker for `config`'s instrument and cash, with the venue's fees: Binance spot's
-/// for crypto, Zerodha's for NSE futures.
+/// The paper broker for `config`'s instrument and cash, executing as
+/// [`BotConfig::execution`] says: the venue's fees unless set (Binance spot's VIP 0 for crypto,
+/// Zerodha's futures charge sheet for rupees), 2 bp slippage unless set, and market orders at
+/// the next bar's open in a backtest ([`Mode::Backtest`]) and on replayed bars (`run` on a
+/// file), or at once for the paper bot on a tick feed, unless set
+/// ([`ExecutionSettings::timing_for`](crate::backtest::execution::ExecutionSettings::timing_for)).
 ///
 /// # Errors
-/// [`EngineError::Broker`] when the cash or the instrument cannot work.
+/// [`EngineError::Broker`] when the cash, the instrument or a cost setting cannot work.
 pub fn paper_broker(config: &BotConfig) -> Result<PaperBroker, EngineError> {
-    let instrument = config.instrument.clone();
-    let fees = match instrument.currency {
-        Currency::Inr => FeeModel::zerodha_futures(),
-        _ => FeeModel::binance_spot(),
-    };
-    Ok(PaperBroker::new(
-        PaperConfig::new(instrument, config.cash).fees(fees),
-    )?)
+    let paper = config
+        .execution
+        .paper_config(config.instrument.clone(), config.cash, config.mode);
+    Ok(PaperBroker::new(paper)?)
 }
 
 /// Replays `data` (a CSV of one-minute bars or a JSONL recording) through the engine in

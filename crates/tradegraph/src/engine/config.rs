@@ -65,9 +65,12 @@ pub struct BotConfig {
     /// (the `feed` check fails; `[health] feed_stale_secs`, [`FEED_STALE_AFTER`]).
     pub stale_after: Duration,
     /// No call to the broker answered this long while the market is open: the `broker` check
-    /// is degraded ([`HealthConfig::broker_quiet_after`](crate::service::checks::HealthConfig::broker_quiet_after),
+    /// is degraded ([`HealthConfig::broker_quiet_after`](crate::config::HealthConfig::broker_quiet_after),
     /// 180 s by default: the engine reads the account at each closed minute).
     pub broker_quiet_after: Duration,
+    /// The paper broker's cost table, slippage and fill timing (`[paper]`; the venue's fees,
+    /// 2 bp, next-open fills in a backtest unless set).
+    pub execution: crate::backtest::execution::ExecutionSettings,
 }
 
 /// The default of [`BotConfig::stale_after`] and `[health] feed_stale_secs`: 60 s.
@@ -96,6 +99,7 @@ impl BotConfig {
             approval: Approval::None,
             stale_after: FEED_STALE_AFTER,
             broker_quiet_after: Duration::from_secs(180),
+            execution: crate::backtest::execution::ExecutionSettings::default(),
         }
     }
 

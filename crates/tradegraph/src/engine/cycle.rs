@@ -298,7 +298,7 @@ where
                 let mut record = match event {
                     LedgerEvent::Open(record) => record,
                     LedgerEvent::Closed(record, outcome) => {
-                        self.summary.observe_closed(outcome);
+                        self.summary.observe_closed(*outcome);
                         self.observer.publish(|| {
                             BotEvent::TradeClosed(TradeClosedEvent {
                                 trade_id: record.trade_id.clone(),

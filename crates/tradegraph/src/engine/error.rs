@@ -26,6 +26,7 @@ pub enum EngineError {
     Store(#[from] tradegraph_store::StoreError),
     /// The alerts could not start (their webhooks' HTTP client).
     #[error(transparent)]
+    #[cfg(feature = "service")]
     Alerts(#[from] crate::alerts::AlertError),
     /// A domain rule was broken (risk limits that cannot work, decimal overflow).
     #[error(transparent)]

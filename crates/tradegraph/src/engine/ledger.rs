@@ -69,7 +69,7 @@ pub enum LedgerEvent {
     /// A trade opened, or changed size: its record as the trade log holds it now.
     Open(TradeRecord),
     /// A trade closed: its final record, and its outcome for the learner.
-    Closed(TradeRecord, TradeOutcome),
+    Closed(TradeRecord, Box<TradeOutcome>),
 }
 
 /// The trade ledger: trades from the broker's fills, once.
@@ -309,6 +309,8 @@ impl TradeLedger {
             entry_price: record.entry_price,
             exit_price: record.exit_price.unwrap_or(record.entry_price),
             pnl,
+            quantity: trade.entry_quantity,
+            fees: trade.fees,
             return_pct,
             signals: context.signals,
             situation: context.situation,
@@ -319,7 +321,7 @@ impl TradeLedger {
         }
         self.realized = self.realized.saturating_add(pnl);
         self.unlearned.push(outcome.clone());
-        LedgerEvent::Closed(record, outcome)
+        LedgerEvent::Closed(record, Box::new(outcome))
     }
 
     fn record(&self, trade: &OpenTrade) -> TradeRecord {
@@ -372,6 +374,7 @@ mod tests {
             quantity: qty.parse().unwrap(),
             price: price.parse().unwrap(),
             fee: fee.parse().unwrap(),
+            charges: Vec::new(),
             liquidity: Liquidity::Taker,
             ts: Timestamp::from_millis(seq as i64 * 60_000),
         }

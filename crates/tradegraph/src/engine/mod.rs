@@ -44,6 +44,7 @@ mod graph_run;
 mod journal;
 mod ledger;
 mod observe;
+pub(crate) mod prices;
 mod reconcile;
 mod record;
 mod report;
@@ -51,6 +52,7 @@ mod run;
 mod state;
 mod summary;
 mod tell;
+#[cfg(feature = "live")]
 mod venue;
 
 pub use backtest::{backtest, paper_broker};
@@ -68,6 +70,7 @@ pub use observe::{
 };
 pub use reconcile::{Discrepancy, ReconcileReport, ReconcileTrigger, Reconciliation};
 pub use report::{bars_per_year, describe_cycle, summary_text};
+#[cfg(feature = "service")]
 pub(crate) use state::BotState;
 pub use state::{KillSwitchState, PauseState, Sequence};
 pub use summary::{

@@ -10,9 +10,8 @@ use futures::{Stream, StreamExt};
 use std::future::Future;
 use std::time::{Duration, Instant};
 use tradegraph_agents::TradingState;
-use tradegraph_broker::{Broker, PriceEvent};
+use tradegraph_broker::Broker;
 use tradegraph_core::{Candle, Tick, Timeframe, Timestamp};
-use tradegraph_market::aggregate::bucket_start;
 use tradegraph_market::{Clock, FeedNotice, MarketEvent};
 use tradegraph_store::{LatestPrice, StatePart};
 
@@ -195,11 +194,7 @@ where
         &mut self,
         on_cycle: &mut O,
     ) -> Result<(), EngineError> {
-        let open_minute = self.aggregator.current(Timeframe::M1);
-        let end = open_minute.and_then(|m| {
-            bucket_start(self.aggregator.session(), Timeframe::M1, m.open_time).map(|(_, e)| e)
-        });
-        if let Some(end) = end {
+        if let Some(end) = super::prices::open_minute_end(&self.aggregator) {
             let mut closed = Vec::new();
             self.aggregator.advance(end, &mut closed);
             for candle in closed {
@@ -228,24 +223,7 @@ where
         // agent's re-check reads. Fills are saved once the event is done (a cycle it closes
         // decides first: its order does not wait for them).
         let mut filled = false;
-        let price = match &event {
-            MarketEvent::Trade { trade, .. } => {
-                self.feed_ticks = true;
-                Some((PriceEvent::Trade(trade), trade.price))
-            }
-            MarketEvent::Tick { tick, .. } => {
-                self.feed_ticks = true;
-                Some((PriceEvent::Tick(tick), tick.price))
-            }
-            MarketEvent::Candle {
-                candle,
-                closed: true,
-                ..
-            } if !self.feed_ticks && candle.timeframe == Timeframe::M1 => {
-                Some((PriceEvent::Candle(candle), candle.close))
-            }
-            _ => None,
-        };
+        let price = super::prices::broker_price(&event, &mut self.feed_ticks);
         if let Some((price_event, price)) = price {
             if self.desk.market().price().is_none() && self.kill_pending {
                 // The kill switch's close waited for a price: it is tried at once.
@@ -278,22 +256,14 @@ where
         // Candles: the aggregator closes them; the agents' view takes every event.
         let mut closed = Vec::new();
         self.aggregator.on_event(&event, &mut closed);
-        match &event {
-            // A closed one-minute candle from the feed (a bar file, an exchange's kline) comes
-            // back from the aggregator when it accepts it, and not when trades already built
-            // that minute: the aggregator's word counts, so no minute is counted twice. Longer
-            // candles from the feed are not the aggregator's.
-            MarketEvent::Candle {
-                candle,
-                closed: true,
-                ..
-            } if candle.timeframe != Timeframe::M1 => {
-                self.on_closed(candle, on_cycle).await?;
-            }
-            MarketEvent::Candle { .. } => {}
-            other => {
-                self.builder.on_event(other)?;
-            }
+        // A closed one-minute candle from the feed (a bar file, an exchange's kline) comes back
+        // from the aggregator when it accepts it, and not when trades already built that
+        // minute: the aggregator's word counts, so no minute is counted twice. Longer candles
+        // from the feed are not the aggregator's.
+        if let Some(candle) = super::prices::feed_long_candle(&event) {
+            self.on_closed(candle, on_cycle).await?;
+        } else if !matches!(event, MarketEvent::Candle { .. }) {
+            self.builder.on_event(&event)?;
         }
         for candle in closed {
             self.on_closed(&candle, on_cycle).await?;

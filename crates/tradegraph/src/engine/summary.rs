@@ -1,6 +1,9 @@
-//! What a run comes to: trades, P&L, win rate, Sharpe, drawdown, buy-and-hold.
+//! What a run comes to: trades, P&L, win rate, Sharpe, drawdown, the price's change. The figures
+//! of the equity curve are [`crate::backtest::metrics`]'s (one definition of each).
 
 use super::ledger::TradeLedger;
+use crate::backtest::metrics::returns::{self, Running};
+use crate::backtest::metrics::Metrics;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use tradegraph_agents::learning::{Learner, TradeOutcome};
@@ -71,7 +74,7 @@ pub struct BotSummary {
     /// newest [`SERVICE_KEEP_EQUITY`] or so ([`Self::equity_dropped`] older ones were let go;
     /// the drawdown and Sharpe count them all).
     pub equity: Vec<EquityPoint>,
-    /// First and last price seen, for buy-and-hold.
+    /// First and last price seen, for [`Self::price_change_pct`].
     pub first_price: Option<Decimal>,
     /// Last price seen.
     pub last_price: Option<Decimal>,
@@ -111,7 +114,7 @@ pub struct BotSummary {
     /// `None`: keep everything (a backtest); `Some`: the service's bounded windows.
     window: Option<Window>,
     /// The running figures of the equity points let go.
-    dropped_curve: Curve,
+    dropped_curve: Running,
 }
 
 /// Equity points a service keeps in [`BotSummary::equity`] (a week of one-minute bars); older
@@ -129,47 +132,6 @@ struct Window {
     equity: usize,
     fills: usize,
     trades: usize,
-}
-
-/// Running figures of an equity curve: its peak and worst drawdown, and its per-bar returns'
-/// count, mean and sum of squared deviations (Welford).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-struct Curve {
-    peak: Option<f64>,
-    worst: f64,
-    last: Option<f64>,
-    returns: u64,
-    mean: f64,
-    m2: f64,
-}
-
-impl Curve {
-    fn add(&mut self, equity: &Decimal) {
-        let e = equity.to_f64().unwrap_or(0.0);
-        let peak = self.peak.map_or(e, |p| p.max(e));
-        self.peak = Some(peak);
-        if peak > 0.0 {
-            self.worst = self.worst.max(100.0 * (peak - e) / peak);
-        }
-        if let (Some(a), Some(b)) = (self.last, equity.to_f64()) {
-            if a > 0.0 {
-                let r = b / a - 1.0;
-                self.returns += 1;
-                let delta = r - self.mean;
-                self.mean += delta / self.returns as f64;
-                self.m2 += delta * (r - self.mean);
-            }
-        }
-        self.last = equity.to_f64();
-    }
-
-    fn sharpe(&self, bars_per_year: f64) -> Option<f64> {
-        if self.returns < 2 {
-            return None;
-        }
-        let var = self.m2 / (self.returns as f64 - 1.0);
-        (var > 0.0).then(|| self.mean / var.sqrt() * bars_per_year.sqrt())
-    }
 }
 
 /// Drops the oldest of `items` once it holds a quarter more than `keep`, down to `keep`,
@@ -230,7 +192,9 @@ impl BotSummary {
         self.equity.push(point);
         if let Some(w) = self.window {
             let curve = &mut self.dropped_curve;
-            self.equity_dropped += trim(&mut self.equity, w.equity, |p| curve.add(&p.equity));
+            self.equity_dropped += trim(&mut self.equity, w.equity, |p| {
+                curve.push(p.equity.to_f64().unwrap_or(0.0));
+            });
         }
     }
 
@@ -294,8 +258,10 @@ impl BotSummary {
         (self.trades > 0).then(|| 100.0 * self.wins as f64 / self.trades as f64)
     }
 
-    /// Buy-and-hold over the same bars, in percent.
-    pub fn buy_and_hold_pct(&self) -> Option<f64> {
+    /// The price's change from the first to the last price seen, in percent: no costs, not a
+    /// baseline. The buy-and-hold baseline (bought through the run's own broker, with its fees,
+    /// slippage and fill timing) is [`crate::backtest::metrics::buy_and_hold`].
+    pub fn price_change_pct(&self) -> Option<f64> {
         match (self.first_price, self.last_price) {
             (Some(first), Some(last)) => Some(ratio_pct(last - first, first)),
             _ => None,
@@ -303,14 +269,19 @@ impl BotSummary {
     }
 
     /// Largest fall of equity from a previous peak, in percent (every point of the run,
-    /// those let go from [`Self::equity`] included).
+    /// those let go from [`Self::equity`] included): empyrical's `max_drawdown` × −100.
     pub fn max_drawdown_pct(&self) -> f64 {
-        self.whole_curve().worst
+        if self.equity_dropped == 0 {
+            let worst = returns::drawdown(&self.equity).max.unwrap_or(0.0);
+            return 100.0 * (0.0 - worst);
+        }
+        100.0 * self.whole_curve().worst_drawdown()
     }
 
-    /// Annualized Sharpe ratio of per-bar equity returns (no risk-free rate), with
-    /// `bars_per_year` one-minute bars a year (525,600 for 24/7 markets, 375 × 250 for NSE);
-    /// every point of the run, those let go from [`Self::equity`] included.
+    /// Annualized Sharpe ratio of per-bar equity returns (no risk-free rate; empyrical's
+    /// `sharpe_ratio`), with `bars_per_year` bars a year ([`bars_per_year`](super::bars_per_year):
+    /// 525,600 one-minute bars for 24/7 markets, 375 × 252 for NSE); every point of the run,
+    /// those let go from [`Self::equity`] included.
     pub fn sharpe(&self, bars_per_year: f64) -> Option<f64> {
         if self.equity_dropped == 0 {
             return sharpe(&self.equity, bars_per_year);
@@ -318,11 +289,18 @@ impl BotSummary {
         self.whole_curve().sharpe(bars_per_year)
     }
 
+    /// Every metric of the run's kept points (all of a backtest's), its closed trades and
+    /// fills, annualized by the curve's interval and `instrument`'s session:
+    /// [`Metrics::of_run`].
+    pub fn metrics(&self, instrument: &tradegraph_core::Instrument) -> Metrics {
+        Metrics::of_run(self, instrument)
+    }
+
     /// The running figures of the points let go, continued over the points kept.
-    fn whole_curve(&self) -> Curve {
+    fn whole_curve(&self) -> Running {
         let mut curve = self.dropped_curve;
         for p in &self.equity {
-            curve.add(&p.equity);
+            curve.push(p.equity.to_f64().unwrap_or(0.0));
         }
         curve
     }
@@ -330,7 +308,8 @@ impl BotSummary {
 
 /// Annualized Sharpe ratio of the per-bar returns of `equity` (no risk-free rate), with
 /// `bars_per_year` bars a year: `None` with fewer than two returns or none that vary. The one
-/// computation of it, for a run's summary and the alerts' rolling floor alike.
+/// computation of it ([`returns::sharpe`], empyrical's `sharpe_ratio`), for a run's summary,
+/// its report and the alerts' rolling floor alike.
 ///
 /// ```
 /// use rust_decimal::Decimal;
@@ -345,20 +324,7 @@ impl BotSummary {
 /// assert_eq!(sharpe(&curve[..2], 525_600.0), None);
 /// ```
 pub fn sharpe(equity: &[EquityPoint], bars_per_year: f64) -> Option<f64> {
-    let returns: Vec<f64> = equity
-        .windows(2)
-        .filter_map(|w| {
-            let (a, b) = (w[0].equity.to_f64()?, w[1].equity.to_f64()?);
-            (a > 0.0).then(|| b / a - 1.0)
-        })
-        .collect();
-    if returns.len() < 2 {
-        return None;
-    }
-    let n = returns.len() as f64;
-    let mean = returns.iter().sum::<f64>() / n;
-    let var = returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (var > 0.0).then(|| mean / var.sqrt() * bars_per_year.sqrt())
+    returns::sharpe(&returns::simple_returns(equity), bars_per_year)
 }
 
 fn ratio_pct(num: Decimal, den: Decimal) -> f64 {
@@ -422,6 +388,91 @@ mod tests {
             backtest.sharpe(525_600.0).unwrap(),
         );
         assert!((a - b).abs() <= 1e-9 * b.abs(), "{a} vs {b}");
+    }
+
+    #[test]
+    fn the_summary_figures_are_the_metrics_modules() {
+        let mut s = small(false);
+        for i in 0..2_000 {
+            s.observe_equity(point(i));
+        }
+        let btc = tradegraph_core::Instrument::btc_usdt();
+        let m = s.metrics(&btc);
+        assert_eq!(s.sharpe(super::super::bars_per_year(&btc)), m.sharpe);
+        assert!(m.sharpe.is_some());
+        assert_eq!(s.max_drawdown_pct(), -100.0 * m.max_drawdown.unwrap());
+        let text = super::super::summary_text(&s, &btc);
+        assert!(
+            text.contains("annualized: 525600 periods a year (1-minute bars, 24/7: 365 days)"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("Sharpe {:.2},", m.sharpe.unwrap())),
+            "{text}"
+        );
+        let warning = m
+            .suspicious()
+            .expect("a Sharpe above 3 over a day and a half");
+        assert!(text.contains(&warning), "{text}");
+        // A day of steady losses: no warning.
+        let mut falling = small(false);
+        for i in 0..1_440 {
+            falling.observe_equity(EquityPoint {
+                ts: Timestamp::from_secs(60 * i),
+                equity: Decimal::from(10_000 - 2 * i - i % 3),
+                drawdown_pct: 0.0,
+            });
+        }
+        let text = super::super::summary_text(&falling, &btc);
+        assert!(falling.sharpe(525_600.0).unwrap() < 0.0);
+        assert!(!text.contains("suspicious"), "{text}");
+        let flat = BotSummary::new(Decimal::ONE);
+        assert_eq!(
+            flat.max_drawdown_pct().to_bits(),
+            0.0_f64.to_bits(),
+            "not -0"
+        );
+    }
+
+    #[test]
+    fn the_prices_change_is_not_called_buy_and_hold_and_each_figure_says_its_window() {
+        let btc = tradegraph_core::Instrument::btc_usdt();
+        let mut backtest = small(false);
+        backtest.observe_price(Decimal::from(100));
+        backtest.observe_price(Decimal::from(110));
+        for i in 0..500 {
+            backtest.observe_equity(point(i));
+        }
+        assert_eq!(backtest.price_change_pct(), Some(10.0));
+        let text = super::super::summary_text(&backtest, &btc);
+        // One buy-and-hold: the baseline's (with the run's costs), never the price's change.
+        assert!(!text.contains("buy-and-hold"), "{text}");
+        assert!(
+            text.contains("price change +10.00% (no costs, not a baseline)"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("over the last"),
+            "a backtest keeps every bar: {text}"
+        );
+        // A service that let points go: the kept window's figures say so.
+        let mut service = small(true);
+        for i in 0..500 {
+            service.observe_equity(point(i));
+        }
+        assert!(service.equity_dropped > 0);
+        let text = super::super::summary_text(&service, &btc);
+        let kept = service.equity.len();
+        assert!(
+            text.contains(&format!(
+                "over the last {kept} bars (of 500): annual return"
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains("whole run: max drawdown"),
+            "the running figures say they cover the whole run: {text}"
+        );
     }
 
     #[test]

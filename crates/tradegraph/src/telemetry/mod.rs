@@ -1,11 +1,16 @@
 #![doc = include_str!("metrics.md")]
 
 mod error;
+mod errors;
+#[cfg(feature = "service")]
 mod install;
+pub mod log;
 pub mod names;
 mod record;
 
 pub use error::TelemetryError;
+pub use errors::{error_count, ErrorCounter, ErrorRate};
+#[cfg(feature = "service")]
 pub use install::{install, render, Telemetry, DOLLARS_BUCKETS, SECONDS_BUCKETS};
 pub use record::{
     drawdown, record_account, record_cycle, record_cycle_failure, record_health_check,

@@ -172,6 +172,22 @@ async fn a_forced_close_waits_while_an_earlier_close_still_works() {
     let id = |s: &str| ClientOrderId::new(s).unwrap();
     let entry = OrderRequest::market(id("fc-entry"), symbol.clone(), OrderSide::Buy, Decimal::ONE);
     broker.submit(entry).await.unwrap();
+    // A backtest's market order fills at the next price: the next tick.
+    broker
+        .on_tick(
+            &symbol,
+            &tradegraph_core::Tick::new(
+                tradegraph_core::Timestamp::from_millis(1),
+                Decimal::from(100),
+                Decimal::ONE,
+            ),
+        )
+        .unwrap();
+    assert_eq!(
+        broker.positions().await.unwrap().len(),
+        1,
+        "the entry filled"
+    );
     // A close of the whole position, still working (a limit far above the market).
     let close = OrderRequest::limit(
         id("fc-close"),

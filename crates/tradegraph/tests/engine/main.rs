@@ -16,6 +16,7 @@ mod support;
 mod checkpoint;
 mod closes;
 mod crash;
+mod fills;
 mod ids;
 mod kill;
 mod kinds;

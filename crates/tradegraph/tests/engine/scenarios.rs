@@ -25,9 +25,26 @@ async fn a_stop_loss_is_hit() {
     .await;
 
     assert_eq!(run.cycles[0].orders.len(), 1, "{:?}", run.cycles[0].verdict);
-    let entry = &run.cycles[0].fills;
-    assert_eq!(entry.len(), 1, "the market order filled at once");
-    assert_eq!(entry[0].side, Side::Buy);
+    // Decided at the 00:15 close, the market order fills at the next bar's open (00:15-00:16:
+    // 100, plus 2 bp of slippage), not at the close that decided.
+    assert!(
+        run.cycles[0].fills.is_empty(),
+        "nothing fills at the deciding close"
+    );
+    let entry: Vec<_> = run
+        .summary
+        .fills
+        .iter()
+        .filter(|f| f.side == Side::Buy)
+        .collect();
+    assert_eq!(entry.len(), 1, "the market order filled at the next open");
+    let next: Timestamp = "2024-03-04T00:15:00Z".parse().unwrap();
+    assert!(
+        next <= entry[0].ts && entry[0].ts < next.add_millis(60_000),
+        "{}",
+        entry[0].ts
+    );
+    assert_eq!(entry[0].price, Decimal::new(10002, 2));
     let exits = sells(&run);
     assert_eq!(exits.len(), 1);
     // Within the 00:20 bar (a bar's fills are stamped at its last millisecond).

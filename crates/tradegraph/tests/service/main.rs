@@ -4,6 +4,8 @@
 //! every control endpoint, the kill switch across a restart, pause, close all, cancel all, and
 //! the approval of entries (approve, reject, expire, superseded, across a restart), and the
 //! periodic health checks through a Redis, MongoDB, model and feed outage.
+// Runs the `tradegraph` binary (or the service and venue brokers it turns on).
+#![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 #[path = "../support/mod.rs"]

@@ -1,5 +1,8 @@
 //! [`BinanceConfig`]: keys, URLs, timing and the instrument of the Binance spot broker.
 
+#[cfg(doc)]
+use super::endpoints::TESTNET_API_URL;
+use super::endpoints::{BINANCE_API_URL, BINANCE_WS_API_URL};
 use crate::live::venue::HttpSettings;
 use crate::BrokerError;
 use rust_decimal::Decimal;
@@ -7,15 +10,6 @@ use std::collections::HashMap;
 use std::time::Duration;
 use tradegraph_core::redact::Secret;
 use tradegraph_core::{Exchange, Instrument};
-
-/// Binance's REST base URL.
-pub const BINANCE_API_URL: &str = "https://api.binance.com";
-/// Binance's WebSocket API (where the user data stream is subscribed).
-pub const BINANCE_WS_API_URL: &str = "wss://ws-api.binance.com:443/ws-api/v3";
-/// The spot testnet's REST base URL.
-pub const TESTNET_API_URL: &str = "https://testnet.binance.vision";
-/// The spot testnet's WebSocket API.
-pub const TESTNET_WS_API_URL: &str = "wss://ws-api.testnet.binance.vision/ws-api/v3";
 
 /// How the Binance spot broker connects and trades. Nothing here reads the environment: the
 /// runtime fills it (`BINANCE_API_KEY`, `BINANCE_API_SECRET`, `BINANCE_API_URL`, ...).

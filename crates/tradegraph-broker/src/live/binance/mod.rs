@@ -1,4 +1,6 @@
-//! The Binance spot broker (feature `binance`): [`BinanceBroker`].
+//! The Binance spot broker (feature `binance`): [`BinanceBroker`]. Without the feature, only
+//! Binance's endpoints are here ([`BINANCE_API_URL`], [`TESTNET_API_URL`], ...), which the
+//! settings name.
 //!
 //! - **Requests** are signed with HMAC-SHA256 over the exact query ([`Signer`], [`Query`]),
 //!   with `X-MBX-APIKEY`, `recvWindow` and a `timestamp` from the local clock plus the
@@ -38,31 +40,56 @@
 //! - **Errors**: Binance's codes as typed [`VenueReason`](crate::live::VenueReason)s
 //!   ([`classify`]).
 
+#[cfg(feature = "binance")]
 mod account;
+#[cfg(feature = "binance")]
 mod broker;
+#[cfg(feature = "binance")]
 mod close;
+#[cfg(feature = "binance")]
 mod codes;
+#[cfg(feature = "binance")]
 mod config;
+#[cfg(feature = "binance")]
 mod encode;
+mod endpoints;
+#[cfg(feature = "binance")]
 mod exchange_info;
+#[cfg(feature = "binance")]
 mod exits;
+#[cfg(feature = "binance")]
 pub mod filters;
+#[cfg(feature = "binance")]
 mod oco;
+#[cfg(feature = "binance")]
 mod orders;
+#[cfg(feature = "binance")]
 mod owed;
+#[cfg(feature = "binance")]
 mod rest;
+#[cfg(feature = "binance")]
 mod saved;
+#[cfg(feature = "binance")]
 mod sign;
+#[cfg(feature = "binance")]
 mod stream;
+#[cfg(feature = "binance")]
 mod trait_impl;
+#[cfg(feature = "binance")]
 mod wire;
 
+#[cfg(feature = "binance")]
 pub use broker::BinanceBroker;
+#[cfg(feature = "binance")]
 pub use codes::{classify, classify_status, ApiError, Classified};
-pub use config::{
-    BinanceConfig, BINANCE_API_URL, BINANCE_WS_API_URL, TESTNET_API_URL, TESTNET_WS_API_URL,
-};
+#[cfg(feature = "binance")]
+pub use config::BinanceConfig;
+#[cfg(feature = "binance")]
 pub use encode::{encode_order, trailing_bips, Encoded};
+pub use endpoints::{BINANCE_API_URL, BINANCE_WS_API_URL, TESTNET_API_URL, TESTNET_WS_API_URL};
+#[cfg(feature = "binance")]
 pub use exchange_info::parse_exchange_info;
+#[cfg(feature = "binance")]
 pub use filters::SymbolRules;
+#[cfg(feature = "binance")]
 pub use sign::{Query, Signer};

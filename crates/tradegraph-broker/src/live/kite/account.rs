@@ -1,7 +1,8 @@
 //! Positions (`GET /portfolio/positions`, net), the account (`GET /user/margins`) and order
 //! amendments (`PUT /orders/regular/{id}`).
 
-use super::broker::{now, Inner};
+use super::broker::Inner;
+use super::now;
 use super::order::decimal;
 use super::rest::{encode, Cost, KiteRest};
 use crate::{AmendRefusal, Amendment, BrokerError};
@@ -186,7 +187,7 @@ fn sum(mut values: impl Iterator<Item = Decimal>) -> Option<Decimal> {
 
 /// The start (00:00 IST) of the Indian calendar day containing `t`.
 fn ist_day_start(t: tradegraph_core::Timestamp) -> tradegraph_core::Timestamp {
-    use super::broker::IST_OFFSET_MS;
+    use crate::live::kite::IST_OFFSET_MS;
     const DAY: i64 = 86_400_000;
     tradegraph_core::Timestamp::from_millis(
         (t.millis() + IST_OFFSET_MS).div_euclid(DAY) * DAY - IST_OFFSET_MS,

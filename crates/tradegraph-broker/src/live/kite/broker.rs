@@ -18,10 +18,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tradegraph_core::order::{ClientOrderId, Fill, Order, OrderKind, OrderRequest, OrderStatus};
 use tradegraph_core::position::{Account, Position};
-use tradegraph_core::{Symbol, Timestamp};
-
-/// India's offset from UTC, for the trading day.
-pub(crate) const IST_OFFSET_MS: i64 = (5 * 60 + 30) * 60 * 1000;
+use tradegraph_core::Symbol;
 
 /// What the broker's tasks share.
 #[derive(Debug)]
@@ -40,29 +37,6 @@ pub(crate) struct Inner {
     pub(crate) syncing: tokio::sync::Mutex<()>,
     /// What the keeper remembers between its rounds.
     pub(crate) keep: Mutex<super::keeper::Keep>,
-}
-
-/// The current time.
-pub(crate) fn now() -> Timestamp {
-    let millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    Timestamp::from_millis(millis)
-}
-
-/// Today in India (`YYYY-MM-DD`): the day Kite's access tokens and orders belong to.
-///
-/// ```
-/// let day = tradegraph_broker::live::kite::ist_today();
-/// assert_eq!(day.len(), 10);
-/// ```
-pub fn ist_today() -> String {
-    now()
-        .add_millis(IST_OFFSET_MS)
-        .to_datetime()
-        .date_naive()
-        .format("%Y-%m-%d")
-        .to_string()
 }
 
 /// The Kite Connect broker: orders (`MARKET`, `LIMIT`, `SL`, `SL-M`; MIS or NRML) with our

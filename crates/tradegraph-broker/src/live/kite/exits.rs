@@ -6,7 +6,8 @@
 //! stop fills and the other way round). A GTT stop leg is a LIMIT order past its trigger by a
 //! protection band, watched once triggered (see the keeper).
 
-use super::broker::{now, Inner};
+use super::broker::Inner;
+use super::now;
 use super::params::gtt_stop_limit;
 use super::rest::{Cost, VENUE};
 use super::rules::KiteRules;

@@ -1,5 +1,7 @@
 //! Zerodha Kite Connect (feature `kite`): the broker, the wire formats of its orders, GTTs,
-//! errors and login, and the instrument's rules.
+//! errors and login, and the instrument's rules. Without the feature, only what the settings
+//! name is here: [`KiteProduct`], the endpoints, the day in India ([`ist_today`]) and the day's
+//! stored token ([`save_token`], [`load_token`]).
 //!
 //! | piece | what |
 //! |---|---|
@@ -15,36 +17,67 @@
 //! Every REST call carries `X-Kite-Version: 3` and `Authorization: token api_key:access_token`;
 //! the header value is a secret and never logged.
 
+#[cfg(feature = "kite")]
 mod account;
+#[cfg(feature = "kite")]
 mod broker;
+#[cfg(feature = "kite")]
 mod config;
+mod day;
+#[cfg(feature = "kite")]
 mod errors;
+#[cfg(feature = "kite")]
 mod exits;
+#[cfg(feature = "kite")]
 mod fit;
+#[cfg(feature = "kite")]
 mod keeper;
+#[cfg(feature = "kite")]
 mod order;
+#[cfg(feature = "kite")]
 mod params;
+#[cfg(feature = "kite")]
 mod place;
+mod product;
+#[cfg(feature = "kite")]
 mod rest;
+#[cfg(feature = "kite")]
 mod resume;
+#[cfg(feature = "kite")]
 mod roll;
+#[cfg(feature = "kite")]
 mod rules;
+#[cfg(feature = "kite")]
 mod session;
+#[cfg(feature = "kite")]
 mod sync;
 mod token;
+#[cfg(feature = "kite")]
 mod trail;
 
-pub use broker::{ist_today, KiteBroker};
-pub use config::{KiteConfig, KiteProduct, DEFAULT_API_URL, DEFAULT_WS_URL};
+#[cfg(feature = "kite")]
+pub use broker::KiteBroker;
+#[cfg(feature = "kite")]
+pub use config::KiteConfig;
+pub use day::ist_today;
+#[cfg(feature = "kite")]
+pub(crate) use day::{now, IST_OFFSET_MS};
+#[cfg(feature = "kite")]
 pub use errors::KiteError;
+#[cfg(feature = "kite")]
 pub use order::{kite_time, orders_of, success_data, trades_of, KiteOrder, KiteTrade};
+#[cfg(feature = "kite")]
 pub use params::{
     gtt_oco_form, gtt_stop_limit, modify_limit_form, modify_stop_form, place_form, side_of,
     stop_limit, Form,
 };
+pub use product::{KiteProduct, DEFAULT_API_URL, DEFAULT_WS_URL};
+#[cfg(feature = "kite")]
 pub use rules::{tag_of, KiteRules, MAX_TAG_CHARS};
+#[cfg(feature = "kite")]
 pub use session::{login, session_checksum, session_form};
 pub use token::{load_token, save_token, token_path, TOKEN_FILE};
 
+#[cfg(feature = "kite")]
 /// The API version header Kite requires on every call.
 pub const KITE_VERSION: (&str, &str) = ("X-Kite-Version", "3");

@@ -1,6 +1,7 @@
 //! Placing an order at Kite and finding it again: the state of one order, from the venue.
 
-use super::broker::{now, Inner};
+use super::broker::Inner;
+use super::now;
 use super::place_form;
 use super::rest::{Cost, KiteRest, VENUE};
 use super::resume::ExitsGuard;

@@ -8,8 +8,9 @@
 //! never closes a position itself for a roll. An MIS position is squared off by Kite at the
 //! end of each day anyway, so only NRML positions can reach expiry.
 
-use super::broker::{now, Inner, IST_OFFSET_MS};
+use super::broker::Inner;
 use super::rest::{KiteRest, VENUE};
+use super::{now, IST_OFFSET_MS};
 use super::{KiteConfig, KiteRules};
 use crate::live::VenueReason;
 use crate::BrokerError;

@@ -1,7 +1,8 @@
 //! Order updates into the book: from the ticker WebSocket's `{"type":"order"}` messages and
 //! from polling `GET /orders` while it is down, through the same [`Inner::sync`].
 
-use super::broker::{now, Inner};
+use super::broker::Inner;
+use super::now;
 use super::order::KiteOrder;
 use super::rest::VENUE;
 use super::KiteError;

@@ -2,9 +2,10 @@
 //! write, paced by the order limits) only when it moves by the configured ticks, within
 //! Kite's modification allowance per order, never back.
 
-use super::broker::{now, Inner};
+use super::broker::Inner;
 use super::exits::{trail_trigger, Trail, MAX_MODIFICATIONS};
 use super::modify_stop_form;
+use super::now;
 use super::rest::{encode, Cost, VENUE};
 use reqwest::Method;
 use rust_decimal::Decimal;

@@ -301,6 +301,7 @@ impl VenueBook {
                     quantity: trade.quantity,
                     price: trade.price,
                     fee: trade.fee,
+                    charges: Vec::new(),
                     liquidity: trade.liquidity,
                     ts: trade.ts,
                 };

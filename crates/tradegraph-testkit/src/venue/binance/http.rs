@@ -19,6 +19,7 @@ fn weight(method: &Method, path: &str) -> u32 {
         ("GET", "/api/v3/exchangeInfo") => 20,
         ("GET", "/api/v3/account") => 20,
         ("GET", "/api/v3/myTrades") => 20,
+        ("GET", "/api/v3/klines") => 2,
         ("GET", "/api/v3/openOrders") => 6,
         ("GET", "/api/v3/order") => 4,
         _ => 1,
@@ -26,7 +27,12 @@ fn weight(method: &Method, path: &str) -> u32 {
 }
 
 fn respond(status: u16, body: &Value, used: u32, retry_after: Option<u64>) -> Response {
-    let mut response = Response::new(Body::from(body.to_string()));
+    // A scripted raw body (`Failure::Body`) goes out as it is.
+    let text = match body {
+        Value::String(raw) => raw.clone(),
+        other => other.to_string(),
+    };
+    let mut response = Response::new(Body::from(text));
     *response.status_mut() =
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
@@ -53,6 +59,21 @@ pub(crate) async fn handle(
     let server_ms = shared.now_ms();
     let path = uri.path().to_owned();
     let query = uri.query().unwrap_or("").to_owned();
+    if method == Method::GET && path == "/api/v3/klines" {
+        // A download interrupted after N pages: later pages wait until released.
+        loop {
+            let held = {
+                let control = shared.lock_control();
+                control
+                    .hold_klines_after
+                    .is_some_and(|n| control.klines_served >= n)
+            };
+            if !held {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
     let key = headers
         .get("x-mbx-apikey")
         .and_then(|v| v.to_str().ok())
@@ -66,7 +87,12 @@ pub(crate) async fn handle(
         &body,
         key.as_deref(),
     );
-    shared.lock_control().log.push(Recorded {
+    let mut control = shared.lock_control();
+    let cut = std::mem::take(&mut control.cut_body);
+    if status == 200 && path == "/api/v3/klines" && !cut {
+        control.klines_served += 1;
+    }
+    control.log.push(Recorded {
         method: method.to_string(),
         path,
         query,
@@ -77,7 +103,28 @@ pub(crate) async fn handle(
         server_ms,
         used_weight: used,
     });
-    respond(status, &value, used, retry)
+    drop(control);
+    let response = respond(status, &value, used, retry);
+    if !cut {
+        return response;
+    }
+    // Half of the body, then the connection breaks (the stream fails: no end of the body).
+    let (parts, _) = response.into_parts();
+    let text = value.to_string();
+    let half = text.as_bytes()[..text.len() / 2].to_vec();
+    let first = futures::stream::once(async move { Ok::<_, std::io::Error>(half) });
+    let broken = futures::stream::once(async {
+        // Late enough for the headers and the first half to reach the client.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "the venue cut the answer",
+        ))
+    });
+    Response::from_parts(
+        parts,
+        Body::from_stream(futures::StreamExt::chain(first, broken)),
+    )
 }
 
 fn answer(
@@ -166,12 +213,14 @@ fn answer(
             )
         }
         Some(Failure::LoseAnswer) => lose_answer = true,
-        None => {}
+        Some(Failure::Body(text)) => return (200, Value::String(text), used, None),
+        Some(Failure::CutBody) => control.cut_body = true,
+        Some(Failure::Pass) | None => {}
     }
     drop(control);
     let public = matches!(
         path,
-        "/api/v3/time" | "/api/v3/exchangeInfo" | "/api/v3/ping"
+        "/api/v3/time" | "/api/v3/exchangeInfo" | "/api/v3/ping" | "/api/v3/klines"
     );
     let params: Params = auth::parse(&format!("{query}&{body}"));
     if !public {
@@ -205,6 +254,9 @@ fn answer(
     let mut replace_failed = None;
     let result = match (method.as_str(), path) {
         ("GET", "/api/v3/ping") => Ok(serde_json::json!({})),
+        ("GET", "/api/v3/klines") => {
+            super::klines::answer(&state.rules.symbol, &state.klines, &params)
+        }
         ("GET", "/api/v3/time") => Ok(serde_json::json!({ "serverTime": now })),
         ("GET", "/api/v3/exchangeInfo") => {
             let mut info = state.rules.exchange_info();

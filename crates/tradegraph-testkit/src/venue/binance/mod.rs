@@ -10,6 +10,8 @@
 //! | `POST /api/v3/order/cancelReplace` | yes: the cancel first, then the new order checked; refused after the cancel: 409 `-2021` with `data` |
 //! | `POST /api/v3/orderList/oco` | yes: one leg triggering cancels the other |
 //! | WebSocket API `userDataStream.subscribe.signature` | yes, `executionReport` events, `eventStreamTerminated` ([`terminate_streams`](BinanceVenue::terminate_streams)), a half-open socket ([`stall_streams`](BinanceVenue::stall_streams)) |
+//! | `GET /api/v3/klines` | yes: the bars of [`set_klines`](BinanceVenue::set_klines), paged by `startTime`, `endTime` (inclusive) and `limit`; weight 2; [`hold_klines_after`](BinanceVenue::hold_klines_after) stalls later pages (an interrupted download) |
+//! | a connection dropped half-way through an answer | scripted with [`Failure::CutBody`] |
 //! | `X-MBX-USED-WEIGHT-1M`, 429 and 418 with `Retry-After` | yes (over 6 000 a minute: 429 until the next minute; a request before `Retry-After` is banned with 418, as Binance does) |
 //!
 //! ```no_run
@@ -27,6 +29,7 @@ mod auth;
 mod endpoints;
 mod http;
 mod json;
+mod klines;
 mod orders;
 mod rules;
 mod state;
@@ -69,6 +72,14 @@ pub enum Failure {
     },
     /// HTTP 503 `-1001`, nothing done.
     ServerError,
+    /// HTTP 200 with this body, as it is (a truncated or garbled answer).
+    Body(String),
+    /// The request is served as usual: a place in the queue, so that a failure scripted
+    /// after it hits a later request to the same path.
+    Pass,
+    /// The request is served, but the connection is dropped half-way through the answer's
+    /// body (a reset while reading).
+    CutBody,
     /// The request is executed, but the answer is HTTP 503 `-1007` ("execution status
     /// unknown").
     LoseAnswer,
@@ -137,6 +148,10 @@ pub(crate) struct Control {
     pub(crate) refuse_streams: bool,
     pub(crate) subscriptions: u64,
     pub(crate) stream_connections: u64,
+    pub(crate) klines_served: u64,
+    pub(crate) hold_klines_after: Option<u64>,
+    /// The answer being made is to be cut half-way (`Failure::CutBody`).
+    pub(crate) cut_body: bool,
 }
 
 pub(crate) struct Shared {
@@ -209,6 +224,9 @@ impl BinanceVenue {
                 refuse_streams: false,
                 subscriptions: 0,
                 stream_connections: 0,
+                klines_served: 0,
+                hold_klines_after: None,
+                cut_body: false,
             }),
             drops: watch::channel(0).0,
             stalls: watch::channel(0).0,
@@ -339,6 +357,26 @@ impl BinanceVenue {
         let mut control = self.shared.lock_control();
         control.minute = minute;
         control.used = used;
+    }
+
+    /// The klines `GET /api/v3/klines` serves: `bars` of `interval` (`1m`, `1h`, `1d`, ...),
+    /// oldest first, for the venue's symbol.
+    pub fn set_klines(&self, interval: &str, bars: Vec<crate::venue::VenueBar>) {
+        let mut state = self.shared.lock_state();
+        state.klines.interval = interval.to_owned();
+        state.klines.bars = bars;
+    }
+
+    /// After `pages` klines answers, later klines requests wait (the client sees a request
+    /// that never ends, as when a download is interrupted) until this is called with `None`.
+    pub fn hold_klines_after(&self, pages: Option<u64>) {
+        let mut control = self.shared.lock_control();
+        control.hold_klines_after = pages;
+    }
+
+    /// How many klines pages were answered with 200 so far.
+    pub fn klines_served(&self) -> u64 {
+        self.shared.lock_control().klines_served
     }
 
     /// How many user data stream subscriptions were accepted so far.

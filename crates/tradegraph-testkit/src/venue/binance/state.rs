@@ -41,6 +41,7 @@ pub(crate) struct State {
     pub(crate) subscribers: Vec<UnboundedSender<String>>,
     pub(crate) events: Vec<String>,
     pub(crate) now: i64,
+    pub(crate) klines: super::klines::Klines,
 }
 
 impl State {
@@ -61,6 +62,7 @@ impl State {
             subscribers: Vec::new(),
             events: Vec::new(),
             now: 0,
+            klines: super::klines::Klines::default(),
         }
     }
 

@@ -71,15 +71,36 @@ pub(crate) async fn handle(
     let (authorization, version) = (header("authorization"), header("x-kite-version"));
     let path = uri.path().to_owned();
     let query = uri.query().unwrap_or("").to_owned();
+    let historical = method == Method::GET && path.starts_with("/instruments/historical/");
+    if historical {
+        // A download interrupted after N windows: later ones wait until released.
+        loop {
+            let held = {
+                let control = shared.lock_control();
+                control
+                    .hold_history_after
+                    .is_some_and(|n| control.history_served >= n)
+            };
+            if !held {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
     let answer = answer(
         &shared,
         &method,
         &path,
+        &query,
         &body,
         authorization.as_deref(),
         version.as_deref(),
     );
-    shared.lock_control().log.push(Recorded {
+    let mut control = shared.lock_control();
+    if historical && answer.status == 200 {
+        control.history_served += 1;
+    }
+    control.log.push(Recorded {
         method: method.to_string(),
         path,
         query,
@@ -89,6 +110,7 @@ pub(crate) async fn handle(
         status: answer.status,
         at: Instant::now(),
     });
+    drop(control);
     let mut response = Response::new(Body::from(answer.body));
     *response.status_mut() =
         StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -112,6 +134,7 @@ fn answer(
     shared: &Shared,
     method: &Method,
     path: &str,
+    query: &str,
     body: &str,
     authorization: Option<&str>,
     version: Option<&str>,
@@ -143,6 +166,14 @@ fn answer(
             ))
         }
         Some(Failure::LoseAnswer) => lose_answer = true,
+        Some(Failure::Body(text)) => {
+            return Answer {
+                status: 200,
+                body: text,
+                csv: false,
+                retry_after: None,
+            }
+        }
         Some(Failure::Pass) | None => {}
     }
     if version != Some("3") {
@@ -212,6 +243,13 @@ fn answer(
         ("DELETE", ["gtt", "triggers", id]) => {
             gtt::delete(&mut state, id).map(|id| json!({"trigger_id": id}))
         }
+        ("GET", ["instruments", "historical", token, interval]) => super::history::answer(
+            &state.candles,
+            state.days_by_date,
+            token,
+            interval,
+            &super::super::form::pairs(query),
+        ),
         ("GET", ["portfolio", "positions"]) => Ok(positions(&state)),
         ("GET", ["user", "margins"]) => Ok(margins(&state)),
         ("GET", ["instruments", exchange]) if *exchange == state.exchange => {

@@ -11,6 +11,7 @@
 //! | `POST /gtt/triggers` (`single`, `two-leg`), `GET`/`DELETE /gtt/triggers/{id}` | yes: a triggered leg places a LIMIT order |
 //! | `GET /portfolio/positions`, `/user/margins`, `/instruments/{exchange}` | yes |
 //! | the ticker WebSocket (`?api_key=..&access_token=..`) | order updates as `{"type":"order","data":{..}}` text messages |
+//! | `GET /instruments/historical/{token}/{interval}` | yes: the candles of [`set_candles`](KiteVenue::set_candles), `from` and `to` (IST, inclusive) within Kite's window per interval (60 days of minute candles ... 2,000 of day candles); day candles by date with [`day_candles_by_date`](KiteVenue::day_candles_by_date); [`hold_history_after`](KiteVenue::hold_history_after) stalls later windows (an interrupted download) |
 //! | 429 with `Retry-After`, 5xx, any `error_type`, dropped sockets | scripted with [`Failure`] |
 //!
 //! ```no_run
@@ -27,6 +28,7 @@ mod book;
 mod clock;
 mod dump;
 mod gtt;
+mod history;
 mod http;
 mod ws;
 
@@ -68,6 +70,8 @@ pub enum Failure {
     /// The request is served as usual: a place in the queue, so that a failure scripted
     /// after it hits a later request to the same path.
     Pass,
+    /// HTTP 200 with this body, as it is (a truncated or garbled answer).
+    Body(String),
 }
 
 /// One request as the venue saw it.
@@ -101,6 +105,10 @@ pub(crate) struct Control {
     pub(crate) refuse_streams: bool,
     pub(crate) silent_streams: bool,
     pub(crate) stream_connections: u64,
+    /// Historical-candles answers given with 200 so far.
+    pub(crate) history_served: u64,
+    /// Historical-candles requests wait once this many were answered.
+    pub(crate) hold_history_after: Option<u64>,
 }
 
 pub(crate) struct State {
@@ -112,6 +120,10 @@ pub(crate) struct State {
     pub(crate) cash: Decimal,
     pub(crate) subscribers: Vec<mpsc::UnboundedSender<String>>,
     pub(crate) events: Vec<String>,
+    /// Historical candles: instrument token, interval, bars.
+    pub(crate) candles: Vec<(u32, String, Vec<crate::venue::VenueBar>)>,
+    /// Day candles chosen by date, whatever the times of `from` and `to`.
+    pub(crate) days_by_date: bool,
 }
 
 impl State {
@@ -197,6 +209,8 @@ impl KiteVenue {
                 cash: Decimal::from(1_000_000),
                 subscribers: Vec::new(),
                 events: Vec::new(),
+                candles: Vec::new(),
+                days_by_date: false,
             }),
             control: Mutex::new(Control {
                 api_key: api_key.to_owned(),
@@ -208,6 +222,8 @@ impl KiteVenue {
                 refuse_streams: false,
                 silent_streams: false,
                 stream_connections: 0,
+                history_served: 0,
+                hold_history_after: None,
             }),
             drops: watch::channel(0).0,
         });
@@ -351,6 +367,35 @@ impl KiteVenue {
         let mut state = self.shared.lock_state();
         state.subscribers.retain(|s| !s.is_closed());
         state.subscribers.len()
+    }
+
+    /// The candles `GET /instruments/historical/{token}/{interval}` serves for `token` at
+    /// `interval` (Kite's names: `minute`, `5minute`, `60minute`, `day`, ...), oldest first.
+    pub fn set_candles(&self, token: u32, interval: &str, bars: Vec<crate::venue::VenueBar>) {
+        let mut state = self.shared.lock_state();
+        state
+            .candles
+            .retain(|(t, i, _)| !(*t == token && i == interval));
+        state.candles.push((token, interval.to_owned(), bars));
+    }
+
+    /// Whether day candles are chosen by their date only: from `from`'s date to `to`'s date,
+    /// whatever their times (off by default: by the second, like the other intervals). Kite's
+    /// documentation does not say which it does; a client must work with both.
+    pub fn day_candles_by_date(&self, by_date: bool) {
+        self.shared.lock_state().days_by_date = by_date;
+    }
+
+    /// After `windows` historical-candles answers, later historical requests wait (the client
+    /// sees a request that never ends, as when a download is interrupted) until this is called
+    /// with `None`.
+    pub fn hold_history_after(&self, windows: Option<u64>) {
+        self.shared.lock_control().hold_history_after = windows;
+    }
+
+    /// How many historical-candles answers were given with 200 so far.
+    pub fn history_served(&self) -> u64 {
+        self.shared.lock_control().history_served
     }
 
     /// Every request so far, oldest first.

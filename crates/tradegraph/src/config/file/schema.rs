@@ -29,6 +29,20 @@ pub(crate) struct FileDoc {
     pub(crate) health: HealthSection,
     pub(crate) alerts: AlertsSection,
     pub(crate) live: LiveSection,
+    pub(crate) paper: PaperSection,
+}
+
+/// `[paper]`: how the paper broker executes (`fees` and `slippage` are tables with a `model`
+/// key and that model's fields).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct PaperSection {
+    /// `next_open` or `immediate`.
+    pub(crate) fill_timing: Option<tradegraph_broker::paper::FillTiming>,
+    /// `[paper.fees]`.
+    pub(crate) fees: Option<Spanned<tradegraph_broker::paper::CostModel>>,
+    /// `[paper.slippage]`.
+    pub(crate) slippage: Option<Spanned<tradegraph_broker::paper::SlippageModel>>,
 }
 
 /// `[bot]`.
@@ -121,7 +135,7 @@ pub(crate) struct WebhookSpec {
     /// the environment variable (or `.env` entry) holding it.
     #[serde(default)]
     pub(crate) url_env: Option<String>,
-    pub(crate) format: crate::alerts::WebhookFormat,
+    pub(crate) format: crate::config::WebhookFormat,
     #[serde(default)]
     pub(crate) chat_id: Option<String>,
 }

@@ -1,8 +1,8 @@
 //! `[alerts]`: the alert rules' limits, the cool-down and the webhooks.
 
 use super::Resolver;
-use crate::alerts::{AlertsConfig, WebhookConfig, WebhookFormat};
 use crate::config::ConfigError;
+use crate::config::{AlertsConfig, WebhookConfig, WebhookFormat};
 use std::time::Duration;
 use tradegraph_llm::Secret;
 
@@ -237,7 +237,7 @@ fn webhook_url_ok(url: &str) -> Result<(), &'static str> {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use crate::alerts::WebhookFormat;
+    use crate::config::WebhookFormat;
     use crate::config::{ConfigError, Flags, Settings, ShowFormat};
 
     fn resolve(toml: &str) -> Result<Settings, ConfigError> {

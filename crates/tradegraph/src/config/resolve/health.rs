@@ -2,7 +2,7 @@
 
 use super::Resolver;
 use crate::config::ConfigError;
-use crate::service::checks::HealthConfig;
+use crate::config::HealthConfig;
 use std::time::Duration;
 
 impl Resolver<'_> {

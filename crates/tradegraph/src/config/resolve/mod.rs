@@ -3,6 +3,7 @@
 
 mod alerts;
 mod dashboard;
+mod execution;
 mod feed;
 mod health;
 mod live;
@@ -10,6 +11,7 @@ mod llm;
 mod values;
 
 pub use dashboard::{DASHBOARD_PEERS_VAR, DEFAULT_DASHBOARD_PEERS};
+pub use execution::FILL_TIMING_VAR;
 pub use live::{BINANCE_RESERVED_BASE_VAR, DATA_DIR_VAR, KITE_PRODUCT_VAR};
 pub use values::default_cash;
 
@@ -134,6 +136,7 @@ impl Settings {
         let llm = llm::llm(&mut r)?;
         let max_verdict_age = r.max_verdict_age()?;
         let approval = r.approval(max_verdict_age)?;
+        let replayed_bars = matches!(feed, super::FeedSettings::Replay { .. });
         let settings = Settings {
             feed,
             llm,
@@ -149,6 +152,7 @@ impl Settings {
             llm_budget_usd: r.llm_budget()?,
             live: r.live()?,
             live_trading,
+            execution: r.execution(replayed_bars)?,
             listen: r.listen(flags, &choice)?,
             dashboard_peers: r.dashboard_peers()?,
             health: r.health()?,

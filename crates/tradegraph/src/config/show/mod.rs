@@ -3,6 +3,7 @@
 mod alerts;
 mod health;
 mod live;
+mod paper;
 mod render;
 
 use super::{FeedSettings, Origin, Settings};
@@ -99,6 +100,7 @@ impl Settings {
         out.extend(self.llm_sections());
         out.extend(self.feed_section());
         out.push(self.live_section());
+        out.extend(self.paper_sections());
         out.push(self.health_section());
         out.extend(self.alerts_sections());
         out.push(Section {

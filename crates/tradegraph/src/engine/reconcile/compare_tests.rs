@@ -54,6 +54,7 @@ fn fill(seq: u64, client: &str, side: OrderSide, qty: &str) -> Fill {
         quantity: dec(qty),
         price: dec("40000"),
         fee: Decimal::ZERO,
+        charges: Vec::new(),
         liquidity: Liquidity::Taker,
         ts: Timestamp::EPOCH,
     }

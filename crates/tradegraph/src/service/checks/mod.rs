@@ -2,13 +2,12 @@
 
 mod bot;
 mod checker;
-mod config;
 mod llm;
 mod probe;
 mod stores;
 
+pub use crate::config::HealthConfig;
 pub use checker::{Checker, CheckerTask};
-pub use config::HealthConfig;
 pub use llm::LlmProbe;
 pub use probe::{Outcome, Probe};
 pub use stores::{MongoProbe, RedisProbe};

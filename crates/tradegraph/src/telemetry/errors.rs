@@ -11,11 +11,11 @@ static ERRORS: AtomicU64 = AtomicU64::new(0);
 
 /// A `tracing` layer that counts ERROR-level events, except the alerts' own log lines (a
 /// critical alert is logged at error level and must not feed the error rate). `tradegraph
-/// run`'s subscriber ([`crate::cli::log::install`]) has it.
+/// run`'s subscriber ([`crate::telemetry::log::install`]) has it.
 ///
 /// ```
 /// use tracing_subscriber::layer::SubscriberExt;
-/// use tradegraph::alerts::{error_count, ErrorCounter};
+/// use tradegraph::telemetry::{error_count, ErrorCounter};
 /// let subscriber = tracing_subscriber::registry().with(ErrorCounter);
 /// let before = error_count();
 /// tracing::subscriber::with_default(subscriber, || tracing::error!("the broker refused"));
@@ -38,16 +38,25 @@ pub fn error_count() -> u64 {
     ERRORS.load(Ordering::Relaxed)
 }
 
-/// Errors in the last minute, from the running count sampled over time.
+/// Errors in the last minute, from the running count ([`error_count`]) sampled over time:
+/// the `error_rate` alert's figure.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// let mut rate = tradegraph::telemetry::ErrorRate::default();
+/// let t0 = Instant::now();
+/// assert_eq!(rate.per_minute(t0, 5), 0.0);
+/// assert_eq!(rate.per_minute(t0 + Duration::from_secs(10), 8), 3.0);
+/// ```
 #[derive(Debug, Default)]
-pub(crate) struct ErrorRate {
+pub struct ErrorRate {
     seen: VecDeque<(Instant, u64)>,
 }
 
 impl ErrorRate {
     /// Records the count `total` at `now` and answers the errors since the newest sample a
     /// minute old or older (since the first sample while the process is younger).
-    pub(crate) fn per_minute(&mut self, now: Instant, total: u64) -> f64 {
+    pub fn per_minute(&mut self, now: Instant, total: u64) -> f64 {
         self.seen.push_back((now, total));
         let minute = Duration::from_secs(60);
         while self.seen.len() > 1

@@ -53,7 +53,7 @@ impl fmt::Debug for WebhookConfig {
 /// stream and the store's `alerts` collection always receive alerts while alerts are enabled.
 ///
 /// ```
-/// use tradegraph::alerts::AlertsConfig;
+/// use tradegraph::config::AlertsConfig;
 /// let config = AlertsConfig::default();
 /// assert!(config.enabled && config.webhooks.is_empty());
 /// assert_eq!(config.cooldown.as_secs(), 900);

@@ -12,7 +12,7 @@ static INSTALLED: OnceLock<bool> = OnceLock::new();
 
 /// Installs the global `tracing` subscriber, writing to stderr as text or JSON lines
 /// (`--log-format`), with the alerts' count of error-level lines
-/// ([`ErrorCounter`](crate::alerts::ErrorCounter)). `RUST_LOG`, when set, chooses what is logged; otherwise [`directives`]
+/// ([`ErrorCounter`](super::ErrorCounter)). `RUST_LOG`, when set, chooses what is logged; otherwise [`directives`]
 /// of `-v`/`-q` do: by default `info` from tradegraph's crates and `warn` from the others, so
 /// every warning the crates emit is shown.
 ///
@@ -23,8 +23,8 @@ static INSTALLED: OnceLock<bool> = OnceLock::new();
 /// ```
 /// use tradegraph::config::LogArgs;
 /// let args = LogArgs::default();
-/// let first = tradegraph::cli::log::install(&args);
-/// assert_eq!(tradegraph::cli::log::install(&args), first);
+/// let first = tradegraph::telemetry::log::install(&args);
+/// assert_eq!(tradegraph::telemetry::log::install(&args), first);
 /// ```
 pub fn install(args: &LogArgs) -> bool {
     *INSTALLED.get_or_init(|| {
@@ -37,10 +37,10 @@ pub fn install(args: &LogArgs) -> bool {
             Some(Err(e)) => (EnvFilter::new(default), Some(e.to_string())),
             None => (EnvFilter::new(default), None),
         };
-        // ERROR-level lines are counted for the `error_rate` alert (crate::alerts::ErrorCounter).
+        // ERROR-level lines are counted for the `error_rate` alert (super::ErrorCounter).
         let registry = tracing_subscriber::registry()
             .with(filter)
-            .with(crate::alerts::ErrorCounter);
+            .with(super::ErrorCounter);
         let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
         let installed = match args.log_format {
             LogFormat::Text => registry
@@ -65,7 +65,7 @@ pub fn install(args: &LogArgs) -> bool {
 ///
 /// ```
 /// use tradegraph::config::LogArgs;
-/// use tradegraph::cli::log::directives;
+/// use tradegraph::telemetry::log::directives;
 /// assert_eq!(directives(&LogArgs::default()), "warn,tradegraph=info");
 /// assert_eq!(directives(&LogArgs { verbose: 1, ..LogArgs::default() }), "warn,tradegraph=debug");
 /// assert_eq!(directives(&LogArgs { quiet: true, ..LogArgs::default() }), "error");

@@ -8,7 +8,7 @@ use std::time::Duration;
 ///
 /// ```
 /// use std::time::Duration;
-/// use tradegraph::service::checks::HealthConfig;
+/// use tradegraph::config::HealthConfig;
 /// let config = HealthConfig::default();
 /// assert_eq!(config.every, Duration::from_secs(10));
 /// assert_eq!(config.llm_every, Duration::from_secs(300));
@@ -37,7 +37,7 @@ impl HealthConfig {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use tradegraph::service::checks::HealthConfig;
+    /// use tradegraph::config::HealthConfig;
     /// assert_eq!(HealthConfig::default().broker_quiet_after(), Duration::from_secs(180));
     /// let slow = HealthConfig { every: Duration::from_secs(120), ..HealthConfig::default() };
     /// assert_eq!(slow.broker_quiet_after(), Duration::from_secs(360));

@@ -1,0 +1,51 @@
+//! Record and replay of model calls: a run records every provider's answers into a file, and a
+//! later run replays them with no provider called, no network and no key, so it decides
+//! exactly as the recorded run did (`tradegraph backtest --record FILE` / `--replay FILE`).
+//!
+//! It is a provider layer: [`RecordBook::layer`] puts any provider behind the record
+//! ([`Recorded`]), and [`RecordBook::replayers`] gives stand-ins for the recorded chain
+//! ([`Replayed`]); [`LlmConfig::build_recorded`](crate::config::LlmConfig::build_recorded) does
+//! either for a configured chain. Unlike the [cache](crate::cache), which keeps the final
+//! validated answer of a call, the record keeps each provider call (repair turns and failures
+//! too), so a replay takes the same path through repairs and failovers, with the same usage.
+//!
+//! # The file (format version 1)
+//!
+//! JSON Lines, UTF-8, append-only: one JSON object per line, each with `v` (the format
+//! version, 1) and `type`:
+//!
+//! | `type` | fields | written |
+//! |---|---|---|
+//! | `session` | `chain`: the providers, primary first, each `{provider, model, sampling?: {temperature?, seed?}}` | when a recording starts |
+//! | `answer` | `key`, `provider`, `model`, `agent?`, `response` (`content` `{"text": ..}` or `{"json": ..}`, `usage`, `latency` in ms, `provider`, `model`, `finish`) | after each answer |
+//! | `failure` | `key`, `provider`, `model`, `agent?`, `error` (`{"kind": "rate_limited", "retry_after_ms": 1000}`, ...) | after each provider failure |
+//!
+//! `key` is the request's [`RecordKey`]: SHA-256 of the provider, the model, the rendered
+//! messages, the schema's hash, temperature, seed and token limit. No prompt text, no key, no
+//! URL is stored. A key recorded twice (the same question asked again) replays its answers
+//! in order. A replay stands in for the chain of the file's last `session` line; a provider the
+//! recording skipped (breaker open, rate limit) for a request another provider answered is
+//! skipped in the replay too, whatever the replay's timing.
+//!
+//! Each line is written whole with one write call and flushed: a crash mid-write leaves at
+//! most the last line torn. Reading reports a torn or unreadable line
+//! ([`RecordBook::skipped`]) and ignores it; every line before and after it is read. Recording
+//! into a file that ends torn first closes the torn line with a line break. A line of a newer
+//! format version is an error naming the file and line (update, or record again).
+//!
+//! ```text
+//! {"v":1,"type":"session","chain":[{"provider":"openai","model":"gpt-4.1-mini","sampling":{"temperature":0.0,"seed":7}}]}
+//! {"v":1,"type":"answer","key":"9f2c…","provider":"openai","model":"gpt-4.1-mini","agent":"technical","response":{"content":{"text":"{\"signal\":\"BUY\",…}"},"usage":{"input_tokens":912,"output_tokens":64},"latency":820,"provider":"openai","model":"gpt-4.1-mini-2025-04-14","finish":"stop","cached":false}}
+//! ```
+
+mod book;
+mod key;
+mod layer;
+mod line;
+mod replay;
+
+pub use book::{Miss, RecordBook, RecordFingerprint, RecordMode, SkippedLine};
+pub use key::RecordKey;
+pub use layer::Recorded;
+pub use line::{ChainEntry, FORMAT_VERSION};
+pub use replay::Replayed;

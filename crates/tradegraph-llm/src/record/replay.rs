@@ -1,0 +1,80 @@
+//! [`Replayed`]: a recorded provider's stand-in, answering from the record.
+
+use super::{ChainEntry, RecordBook, RecordKey};
+use crate::{LlmError, Provider, Request, Response, Sampling};
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One provider of a recorded chain, played back (made by [`RecordBook::replayers`]): the same
+/// name, model and sampling, so the same requests have the same [`RecordKey`]s; each answer,
+/// or failure, is the recorded one, with its recorded usage (so accounting and budgets come
+/// out as they did). A request it was not asked while recording, but another provider of the
+/// chain answered, is skipped ([`LlmError::CircuitOpen`]: the recording skipped it, its breaker
+/// open or at its rate limit). A request the record does not hold at all is
+/// [`LlmError::NotRecorded`], which names the agent, the model and the key, and ends the call
+/// (no failover, no fallback).
+/// Nothing is ever sent anywhere; no key is needed.
+pub struct Replayed {
+    entry: ChainEntry,
+    book: Arc<RecordBook>,
+}
+
+impl Replayed {
+    pub(crate) fn new(entry: ChainEntry, book: Arc<RecordBook>) -> Self {
+        Self { entry, book }
+    }
+}
+
+impl fmt::Debug for Replayed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Replayed")
+            .field("provider", &self.entry.provider)
+            .field("model", &self.entry.model)
+            .field("file", &self.book.path())
+            .finish()
+    }
+}
+
+#[async_trait::async_trait]
+impl Provider for Replayed {
+    fn name(&self) -> &str {
+        &self.entry.provider
+    }
+    fn model(&self) -> &str {
+        &self.entry.model
+    }
+    fn sampling(&self) -> Sampling {
+        self.entry.sampling
+    }
+    async fn complete(&self, request: &Request) -> Result<Response, LlmError> {
+        let key = RecordKey::of(self, request);
+        if let Some(outcome) = self.book.take(&key, &self.entry.provider) {
+            return outcome;
+        }
+        // Not asked while recording but answered by another provider of the chain: the
+        // recording skipped this one (its breaker was open, it was at its rate limit), which
+        // a faster replay need not repeat. Skip it again.
+        let elsewhere = self
+            .book
+            .chain()
+            .iter()
+            .filter(|other| other.provider != self.entry.provider)
+            .any(|other| {
+                let stand_in = Replayed::new(other.clone(), Arc::clone(&self.book));
+                self.book.holds(&RecordKey::of(&stand_in, request))
+            });
+        if elsewhere {
+            return Err(LlmError::CircuitOpen {
+                provider: self.entry.provider.clone(),
+                retry_in: Duration::ZERO,
+            });
+        }
+        let model = request.model_or(&self.entry.model);
+        Err(self.book.miss(&key, &self.entry.provider, model, request))
+    }
+    /// Nothing to check: a replay calls no one.
+    async fn check_key(&self) -> Result<(), LlmError> {
+        Ok(())
+    }
+}

@@ -1,0 +1,391 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg(feature = "openai")]
+//! Record and replay: answers recorded against a local OpenAI-format peer replay with the peer
+//! gone and no key; failovers replay; a torn file keeps its earlier answers; a request the
+//! record lacks is an error naming the agent, the model and the hash.
+
+mod common;
+
+use common::*;
+use proptest::prelude::*;
+use serde_json::json;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tradegraph_llm::config::{LlmConfig, ProviderConfig, ProviderKind};
+use tradegraph_llm::record::{RecordBook, RecordKey, FORMAT_VERSION};
+use tradegraph_llm::{Llm, LlmError, Provider, Request, ScriptedProvider};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer};
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tg-llm-record-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir.join("answers.jsonl")
+}
+
+fn completion(content: &str) -> serde_json::Value {
+    json!({
+        "id": "c", "object": "chat.completion", "created": 1, "model": "gpt-4.1-mini-2025-04-14",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 120, "completion_tokens": 30, "total_tokens": 150}
+    })
+}
+
+fn config(base: &str) -> LlmConfig {
+    let mut p = ProviderConfig::new(ProviderKind::Openai);
+    p.api_key = Some(CANARY.into());
+    p.base_url = Some(base.to_owned());
+    p.seed = Some(11);
+    let mut config = LlmConfig::default();
+    config.providers.push(p);
+    config
+}
+
+fn asked(agent: &str, user: &str) -> Request {
+    Request::chat("You are a trading analyst.", user)
+        .temperature(0.0)
+        .max_tokens(200)
+        .agent(agent)
+}
+
+#[tokio::test]
+async fn a_recorded_run_replays_with_the_peer_gone_and_no_key() {
+    let file = temp("roundtrip");
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(json(200, completion(INVALID)))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(json(200, completion(VALID)))
+        .mount(&server)
+        .await;
+    let base = format!("{}/v1", server.uri());
+    let recorded = {
+        let book = RecordBook::record(&file).unwrap();
+        let llm = config(&base).build_recorded(&book).await.unwrap();
+        // the first answer breaks the schema: the repair turn is a second call
+        let first = llm
+            .structured::<Signal>(asked("technical", "BTC at 45000?"))
+            .await
+            .unwrap();
+        let second = llm
+            .structured::<Signal>(asked("macro", "Rates?"))
+            .await
+            .unwrap();
+        assert_eq!((first.repairs, second.repairs), (1, 0));
+        assert_eq!(book.answers(), 3);
+        (first.value, second.value, llm.accounting().run)
+    };
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+    drop(server);
+
+    let book = RecordBook::replay(&file).unwrap();
+    assert_eq!(book.chain()[0].provider, "openai");
+    let print = book.fingerprint().unwrap();
+    assert_eq!(
+        (print.answers, print.format_version, print.sha256.len()),
+        (3, 1, 64)
+    );
+    assert_eq!(book.chain()[0].sampling.seed, Some(11));
+    // no provider configured, no key: the recorded chain stands in
+    let llm = LlmConfig::default().build_recorded(&book).await.unwrap();
+    let first = llm
+        .structured::<Signal>(asked("technical", "BTC at 45000?"))
+        .await
+        .unwrap();
+    let second = llm
+        .structured::<Signal>(asked("macro", "Rates?"))
+        .await
+        .unwrap();
+    assert_eq!(first.repairs, 1, "the repair replays too");
+    assert_eq!((first.value, second.value), (recorded.0, recorded.1));
+    let run = llm.accounting().run;
+    assert_eq!(
+        (run.calls, run.usage),
+        (recorded.2.calls, recorded.2.usage),
+        "the recorded usage is counted again"
+    );
+    assert!(book.misses().is_empty());
+
+    // a question never recorded: an error naming who asked, the model and the hash
+    let err = llm
+        .structured::<Signal>(asked("sentiment", "Mood?"))
+        .await
+        .unwrap_err();
+    let LlmError::NotRecorded(miss) = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(
+        (
+            miss.agent.as_deref(),
+            miss.provider.as_str(),
+            miss.model.as_str()
+        ),
+        (Some("sentiment"), "openai", "gpt-4.1-mini")
+    );
+    let key = &miss.key;
+    assert_eq!(key.len(), 64);
+    assert!(miss.file.ends_with("answers.jsonl"));
+    let text = err.to_string();
+    assert!(
+        text.contains("agent `sentiment`") && text.contains(key.as_str()),
+        "{text}"
+    );
+    assert_eq!(book.misses().len(), 1);
+    // the run's stop signal has fired
+    tokio::time::timeout(std::time::Duration::from_secs(1), book.missed())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_failover_replays_and_a_second_ask_gets_the_second_answer() {
+    let file = temp("failover");
+    let primary = ScriptedProvider::new("primary", "m1").error(LlmError::Server {
+        provider: "primary".into(),
+        status: 503,
+        message: "busy".into(),
+    });
+    let backup = ScriptedProvider::new("backup", "m2")
+        .text(VALID)
+        .text(r#"{"action": "SELL", "confidence": 0.4, "reasons": []}"#);
+    let recorded = {
+        let book = RecordBook::record(&file).unwrap();
+        let llm = Llm::builder()
+            .provider_arc(book.layer(Arc::new(primary.clone())), Default::default())
+            .provider_arc(book.layer(Arc::new(backup.clone())), Default::default())
+            .build()
+            .unwrap();
+        book.begin(&llm).unwrap();
+        let a = llm.structured::<Signal>(asked("pm", "Now?")).await.unwrap();
+        // the primary's breaker still lets it try; it fails the same way again
+        let b = llm.structured::<Signal>(asked("pm", "Now?")).await.unwrap();
+        assert_eq!(a.response.provider, "backup");
+        (a.value, b.value)
+    };
+    assert_ne!(recorded.0, recorded.1);
+    let book = RecordBook::replay(&file).unwrap();
+    let mut builder = Llm::builder();
+    for p in book.replayers() {
+        builder = builder.provider_arc(p, Default::default());
+    }
+    let llm = builder.build().unwrap();
+    let a = llm.structured::<Signal>(asked("pm", "Now?")).await.unwrap();
+    let b = llm.structured::<Signal>(asked("pm", "Now?")).await.unwrap();
+    assert_eq!(a.response.provider, "backup", "the primary's 503 replayed");
+    assert_eq!((a.value, b.value), recorded);
+    assert_eq!(
+        llm.health()[0].failed(),
+        2,
+        "the primary failed in the replay as it did"
+    );
+}
+
+/// Records `answer` for one question into `file` (a session of its own).
+async fn record_once(file: &PathBuf, answer: &str) {
+    let book = RecordBook::record(file).unwrap();
+    let p: Arc<dyn Provider> = Arc::new(ScriptedProvider::new("p", "m").text(answer));
+    let llm = Llm::builder()
+        .provider_arc(book.layer(p), Default::default())
+        .build()
+        .unwrap();
+    book.begin(&llm).unwrap();
+    llm.complete(&asked("technical", "BTC?")).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_file_recorded_into_twice_replays_the_latest_run_and_an_extra_ask_is_a_miss() {
+    let file = temp("twice");
+    record_once(&file, "first run").await;
+    record_once(&file, "second run").await;
+    let book = RecordBook::replay(&file).unwrap();
+    assert_eq!(book.answers(), 2, "both answer lines are in the file");
+    let llm = LlmConfig::default().build_recorded(&book).await.unwrap();
+    let req = asked("technical", "BTC?");
+    assert_eq!(llm.complete(&req).await.unwrap().text(), "second run");
+    // the recording asked once: a second ask took another path
+    let err = llm.complete(&req).await.unwrap_err().to_string();
+    assert!(
+        err.contains("no recorded answer for agent `technical`"),
+        "{err}"
+    );
+    assert_eq!(book.misses().len(), 1);
+}
+
+#[tokio::test]
+async fn a_provider_the_recording_skipped_is_skipped_in_the_replay() {
+    use tradegraph_llm::fallback::BreakerPolicy;
+    let file = temp("skipped");
+    let primary = ScriptedProvider::new("primary", "m1").error(LlmError::Overloaded {
+        provider: "primary".into(),
+        status: 529,
+    });
+    let backup = ScriptedProvider::new("backup", "m2").text(VALID);
+    // recording: one failure opens the primary's breaker for an hour; the second question
+    // never reaches it
+    let breaker = |open_for: std::time::Duration| BreakerPolicy {
+        failure_threshold: 1,
+        open_for,
+        ..BreakerPolicy::default()
+    };
+    {
+        let book = RecordBook::record(&file).unwrap();
+        let llm = Llm::builder()
+            .provider_arc(book.layer(Arc::new(primary.clone())), Default::default())
+            .provider_arc(book.layer(Arc::new(backup)), Default::default())
+            .breaker(breaker(std::time::Duration::from_secs(3600)))
+            .build()
+            .unwrap();
+        book.begin(&llm).unwrap();
+        llm.complete(&asked("pm", "First?")).await.unwrap();
+        llm.complete(&asked("pm", "Second?")).await.unwrap();
+    }
+    assert_eq!(primary.requests().len(), 1);
+    // a replay whose breaker closes at once asks the primary the second question too: the
+    // record has the backup's answer, so the primary is skipped, not a miss
+    let book = RecordBook::replay(&file).unwrap();
+    let mut builder = Llm::builder().breaker(breaker(std::time::Duration::ZERO));
+    for p in book.replayers() {
+        builder = builder.provider_arc(p, Default::default());
+    }
+    let llm = builder.build().unwrap();
+    for question in ["First?", "Second?"] {
+        let answer = llm.complete(&asked("pm", question)).await.unwrap();
+        assert_eq!(
+            (answer.provider.as_str(), answer.text()),
+            ("backup", VALID.to_owned())
+        );
+    }
+    assert!(book.misses().is_empty(), "{:?}", book.misses());
+}
+
+#[tokio::test]
+async fn a_torn_last_line_is_reported_and_earlier_answers_kept() {
+    let file = temp("torn");
+    let req = asked("technical", "BTC?");
+    {
+        let book = RecordBook::record(&file).unwrap();
+        let p: Arc<dyn Provider> = Arc::new(ScriptedProvider::new("p", "m").text(VALID));
+        let llm = Llm::builder()
+            .provider_arc(book.layer(p), Default::default())
+            .build()
+            .unwrap();
+        book.begin(&llm).unwrap();
+        llm.complete(&req).await.unwrap();
+    }
+    // a crash in the middle of writing the next answer
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    let lines = text.lines().count();
+    text.push_str(r#"{"v":1,"type":"answer","key":"ab"#);
+    std::fs::write(&file, &text).unwrap();
+
+    let book = RecordBook::replay(&file).unwrap();
+    assert_eq!(book.skipped().len(), 1);
+    assert_eq!(book.skipped()[0].line, lines + 1);
+    assert!(
+        book.skipped()[0].reason.starts_with("torn"),
+        "{:?}",
+        book.skipped()
+    );
+    assert_eq!(book.answers(), 1);
+    let llm = LlmConfig::default().build_recorded(&book).await.unwrap();
+    assert_eq!(llm.complete(&req).await.unwrap().text(), VALID);
+
+    // recording on: the torn line is closed off, the new answer is whole
+    {
+        let book = RecordBook::record(&file).unwrap();
+        assert_eq!(book.skipped().len(), 1);
+        let p: Arc<dyn Provider> = Arc::new(ScriptedProvider::new("p", "m").text("later"));
+        let llm = Llm::builder()
+            .provider_arc(book.layer(p), Default::default())
+            .build()
+            .unwrap();
+        book.begin(&llm).unwrap();
+        llm.complete(&asked("macro", "Rates?")).await.unwrap();
+    }
+    let book = RecordBook::replay(&file).unwrap();
+    assert_eq!(book.answers(), 2);
+    assert_eq!(book.skipped().len(), 1, "{:?}", book.skipped());
+    assert!(book.skipped()[0].reason.starts_with("unreadable"));
+}
+
+#[test]
+fn a_newer_format_is_refused_and_an_empty_file_holds_no_recording() {
+    let file = temp("newer");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(
+        &file,
+        format!(
+            "{{\"v\":{},\"type\":\"session\",\"chain\":[]}}\n",
+            FORMAT_VERSION + 1
+        ),
+    )
+    .unwrap();
+    let err = RecordBook::replay(&file).unwrap_err().to_string();
+    assert!(
+        err.contains(":1: written in record format version 2"),
+        "{err}"
+    );
+    std::fs::write(&file, "").unwrap();
+    let err = RecordBook::replay(&file).unwrap_err().to_string();
+    assert!(err.contains("no recording in it"), "{err}");
+    let err = RecordBook::replay(file.with_extension("absent"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("cannot read"), "{err}");
+}
+
+#[test]
+fn configured_sampling_is_part_of_the_key() {
+    use tradegraph_llm::openai::OpenAi;
+    use tradegraph_llm::Sampling;
+    let plain = OpenAi::new(CANARY).unwrap();
+    let seeded = OpenAi::new(CANARY).unwrap().with_sampling(Sampling {
+        temperature: None,
+        seed: Some(3),
+    });
+    let req = asked("technical", "BTC?");
+    let key = RecordKey::of(&plain, &req);
+    assert_eq!(key, RecordKey::of(&plain, &req.clone().agent("other")));
+    assert_ne!(key, RecordKey::of(&seeded, &req));
+    assert_eq!(
+        RecordKey::of(&seeded, &req),
+        RecordKey::of(&plain, &req.clone().seed(3)),
+        "the seed sent is what counts"
+    );
+}
+
+proptest! {
+    /// Whatever a record file holds, opening it never panics: each line is read, skipped
+    /// with its number and a reason, or refused naming the file and line.
+    #[test]
+    fn any_file_opens_without_panicking(lines in proptest::collection::vec(
+        prop_oneof![
+            ".{0,40}",
+            Just(r#"{"v":1,"type":"session","chain":[{"provider":"p","model":"m"}]}"#.to_owned()),
+            Just(r#"{"v":1,"type":"answer","key":"k","provider":"p","model":"m","response":{}}"#.to_owned()),
+            Just(r#"{"v":9,"type":"other"}"#.to_owned()),
+            Just(r#"{"v":1,"type":"failure","key":"k","provider":"p","model":"m","error":{"kind":"timeout","after_ms":5}}"#.to_owned()),
+        ],
+        0..8,
+    ), torn in any::<bool>()) {
+        let file = temp(&format!("prop-{}", lines.len()));
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        let mut text = lines.join("\n");
+        if !torn { text.push('\n'); }
+        std::fs::write(&file, &text).unwrap();
+        match RecordBook::replay(&file) {
+            Ok(book) => {
+                for s in book.skipped() {
+                    prop_assert!(s.line >= 1 && s.line <= lines.len());
+                    prop_assert!(!s.reason.is_empty());
+                }
+            }
+            Err(e) => prop_assert!(e.to_string().contains("answers.jsonl"), "{}", e),
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! Reading a data file's bars and cutting its period into windows.
+
+use super::{WalkError, Window};
+use crate::backtest::metrics::Period;
+use std::io::BufRead;
+use std::path::Path;
+use tradegraph_core::{Symbol, Timeframe, Timestamp};
+use tradegraph_market::feed::replay::{Replay, ReplayConfig};
+use tradegraph_market::MarketEvent;
+
+/// What a pass over a data file found: its records (the progress bar's length), whether they
+/// are one-minute bars (a CSV) rather than a recording's events (JSONL), and, when asked for,
+/// the open times of its closed one-minute bars within a period.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DataScan {
+    /// Non-empty data lines (a CSV's header line not counted).
+    pub records: u64,
+    /// Whether the file is a CSV of one-minute bars.
+    pub csv: bool,
+    /// The open times of the closed one-minute bars within the period, in file order (empty
+    /// from [`DataScan::count`]).
+    pub bar_times: Vec<Timestamp>,
+}
+
+impl DataScan {
+    /// Counts the records of `path` without parsing them (a plain backtest's progress bar).
+    ///
+    /// # Errors
+    /// [`WalkError::Read`] naming the file when it cannot be opened or read.
+    pub fn count(path: &Path) -> Result<Self, WalkError> {
+        let file = open(path)?;
+        let mut records: u64 = 0;
+        for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
+            if !read_line(path, n, line)?.trim().is_empty() {
+                records += 1;
+            }
+        }
+        Ok(Self::finish(path, records, Vec::new()))
+    }
+
+    /// Counts the records of `path` and reads the open times of its closed one-minute bars
+    /// within `period` (as the backtest reads them; malformed lines are skipped as the replay
+    /// skips them), in one pass.
+    ///
+    /// # Errors
+    /// [`WalkError::Read`] naming the file when it cannot be opened or read.
+    pub fn bars(path: &Path, symbol: &Symbol, period: Period) -> Result<Self, WalkError> {
+        let replay = Replay::new(ReplayConfig::new(path.to_path_buf(), symbol.clone()))
+            .map_err(|e| read_error(path, e.to_string()))?;
+        let parser = replay.parser().clone();
+        let skip = usize::from(parser.layout().is_some());
+        let file = open(path)?;
+        let (mut records, mut times) = (0u64, Vec::new());
+        for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
+            let line = read_line(path, n, line)?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            records += 1;
+            if n < skip {
+                continue;
+            }
+            if let Ok(MarketEvent::Candle {
+                candle,
+                closed: true,
+                ..
+            }) = parser.parse(line.trim_end_matches('\r'))
+            {
+                if period.contains(candle.open_time) {
+                    times.push(candle.open_time);
+                }
+            }
+        }
+        Ok(Self::finish(path, records, times))
+    }
+
+    fn finish(path: &Path, records: u64, bar_times: Vec<Timestamp>) -> Self {
+        let csv = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+        Self {
+            // a CSV's header line is not a record
+            records: if csv {
+                records.saturating_sub(1)
+            } else {
+                records
+            },
+            csv,
+            bar_times,
+        }
+    }
+}
+
+fn read_error(path: &Path, message: String) -> WalkError {
+    WalkError::Read {
+        path: path.to_path_buf(),
+        message,
+    }
+}
+
+fn open(path: &Path) -> Result<std::fs::File, WalkError> {
+    std::fs::File::open(path).map_err(|e| read_error(path, format!("cannot be opened: {e}")))
+}
+
+fn read_line(path: &Path, n: usize, line: std::io::Result<String>) -> Result<String, WalkError> {
+    line.map_err(|e| read_error(path, format!("line {}: cannot be read: {e}", n + 1)))
+}
+
+/// The open times of the closed one-minute bars in the file `path` within `period`, in file
+/// order ([`DataScan::bars`]'s).
+///
+/// # Errors
+/// [`WalkError::Read`] naming the file when it cannot be opened or read.
+pub fn bar_times(
+    path: &Path,
+    symbol: &Symbol,
+    period: Period,
+) -> Result<Vec<Timestamp>, WalkError> {
+    Ok(DataScan::bars(path, symbol, period)?.bar_times)
+}
+
+/// Cuts the period of the bars stamped `times` into `n` windows of about equal length, refusing
+/// windows with fewer than `min_bars` bars. The first window starts at the first bar, the last
+/// ends just after the last bar, and every edge in between is floored to a multiple of `cycle`
+/// (the decision timeframe), so no window starts inside a decision candle. Each window's `bars`
+/// are the bars within its `[from, to)`, the bars its run gets.
+///
+/// ```
+/// use tradegraph::backtest::walk::split;
+/// use tradegraph::core::{Timeframe, Timestamp};
+/// let times: Vec<Timestamp> = (0..100).map(|i| Timestamp::from_millis(i * 60_000)).collect();
+/// let windows = split(&times, 4, 10, Timeframe::M5)?;
+/// assert_eq!(windows.iter().map(|w| w.bars).sum::<u64>(), 100);
+/// assert_eq!(windows[1].from, windows[0].to);
+/// assert_eq!(windows[1].from, Timestamp::from_millis(25 * 60_000));
+/// assert!(split(&times, 1, 10, Timeframe::M5).is_err());
+/// assert!(split(&times, 20, 10, Timeframe::M5).is_err());
+/// # Ok::<(), tradegraph::backtest::walk::WalkError>(())
+/// ```
+///
+/// # Errors
+/// [`WalkError::TooFewWindows`] for `n < 2`, [`WalkError::NoBars`] when `times` is empty,
+/// [`WalkError::WindowTooSmall`] naming the first window with too few bars.
+pub fn split(
+    times: &[Timestamp],
+    n: usize,
+    min_bars: u64,
+    cycle: Timeframe,
+) -> Result<Vec<Window>, WalkError> {
+    if n < 2 {
+        return Err(WalkError::TooFewWindows(n));
+    }
+    let (Some(first), Some(last)) = (times.iter().min(), times.iter().max()) else {
+        return Err(WalkError::NoBars);
+    };
+    let start = i128::from(first.millis());
+    let end = i128::from(last.millis()) + 1;
+    let step = i128::from(cycle.millis().max(1));
+    let edge = |i: usize| {
+        let at = if i == 0 {
+            start
+        } else if i == n {
+            end
+        } else {
+            let raw = start + (end - start) * i as i128 / n as i128;
+            (raw - raw.rem_euclid(step)).max(start)
+        };
+        Timestamp::from_millis(i64::try_from(at).unwrap_or(i64::MAX))
+    };
+    let mut windows: Vec<Window> = (0..n)
+        .map(|i| Window {
+            index: i + 1,
+            from: edge(i),
+            to: edge(i + 1),
+            bars: 0,
+        })
+        .collect();
+    for ts in times {
+        // the last window whose start is not after the bar: the one whose run gets it
+        let i = windows.partition_point(|w| w.from <= *ts).saturating_sub(1);
+        if let Some(w) = windows.get_mut(i) {
+            w.bars += 1;
+        }
+    }
+    if let Some(w) = windows.iter().find(|w| w.bars < min_bars.max(1)) {
+        return Err(WalkError::WindowTooSmall {
+            windows: n,
+            index: w.index,
+            from: w.from,
+            to: w.to,
+            bars: w.bars,
+            min: min_bars.max(1),
+        });
+    }
+    Ok(windows)
+}
+
+/// The `n` windows of a walk-forward of `symbol`'s bars in `data` within `period`, decided
+/// every `cycle`: the file read once ([`DataScan::bars`]), its period [`split`] on `cycle`,
+/// each window holding at least [`MIN_CYCLES_PER_WINDOW`](super::MIN_CYCLES_PER_WINDOW)
+/// cycles' worth of bars. Also the scan (the records, for a progress bar).
+///
+/// # Errors
+/// [`WalkError`] as [`DataScan::bars`] and [`split`] say.
+pub fn plan(
+    data: &Path,
+    symbol: &Symbol,
+    period: Period,
+    cycle: Timeframe,
+    n: usize,
+) -> Result<(DataScan, Vec<Window>), WalkError> {
+    if n < 2 {
+        return Err(WalkError::TooFewWindows(n));
+    }
+    let scan = DataScan::bars(data, symbol, period)?;
+    let min = super::MIN_CYCLES_PER_WINDOW * cycle_minutes(cycle);
+    let windows = split(&scan.bar_times, n, min, cycle)?;
+    Ok((scan, windows))
+}
+
+/// One-minute bars per decision cycle of `cycle` (at least 1).
+///
+/// ```
+/// use tradegraph::backtest::walk::cycle_minutes;
+/// use tradegraph::core::Timeframe;
+/// assert_eq!(cycle_minutes(Timeframe::M15), 15);
+/// ```
+pub fn cycle_minutes(cycle: Timeframe) -> u64 {
+    u64::try_from(cycle.millis() / Timeframe::M1.millis())
+        .unwrap_or(1)
+        .max(1)
+}

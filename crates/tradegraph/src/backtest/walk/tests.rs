@@ -1,0 +1,95 @@
+//! The splitting of a period into windows.
+
+use super::*;
+use crate::backtest::metrics::Period;
+use proptest::prelude::*;
+use tradegraph_core::{Symbol, Timeframe, Timestamp};
+
+proptest! {
+    #[test]
+    fn reading_any_file_never_panics_and_names_it(bytes in proptest::collection::vec(any::<u8>(), 0..400), csv in any::<bool>()) {
+        let dir = std::env::temp_dir().join(format!("tg-walk-prop-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(if csv { "bars.csv" } else { "bars.jsonl" });
+        std::fs::write(&path, &bytes).unwrap();
+        let read = bar_times(&path, &Symbol::from("BTCUSDT"), Period::default());
+        std::fs::remove_dir_all(&dir).unwrap();
+        match read {
+            Ok(times) => prop_assert!(times.len() <= bytes.len()),
+            Err(e) => prop_assert!(e.to_string().contains("bars."), "{e}"),
+        }
+    }
+
+    #[test]
+    fn windows_cover_every_bar_once(gaps in proptest::collection::vec(1i64..5_000_000, 1..300), n in 2usize..8) {
+        let mut t = 1_700_000_000_000i64;
+        let times: Vec<Timestamp> = gaps.iter().map(|g| { t += g; Timestamp::from_millis(t) }).collect();
+        if let Ok(windows) = split(&times, n, 1, Timeframe::M1) {
+            prop_assert_eq!(windows.len(), n);
+            prop_assert_eq!(windows.iter().map(|w| w.bars).sum::<u64>(), times.len() as u64);
+            for w in windows.windows(2) {
+                prop_assert_eq!(w[0].to, w[1].from);
+            }
+            for ts in &times {
+                let inside = windows.iter().filter(|w| *ts >= w.from && *ts < w.to).count();
+                prop_assert_eq!(inside, 1, "{} in one window", ts);
+            }
+            for w in &windows {
+                let held = times.iter().filter(|t| **t >= w.from && **t < w.to).count();
+                prop_assert_eq!(w.bars, held as u64, "window {} counts its [from, to)", w.index);
+            }
+        }
+    }
+
+    #[test]
+    fn minute_bars_split_on_cycle_edges_count_what_each_window_runs(bars in 20i64..3_000, n in 2usize..8, cycle in proptest::sample::select(vec![Timeframe::M1, Timeframe::M5, Timeframe::M15, Timeframe::H1])) {
+        let times: Vec<Timestamp> = (0..bars).map(|i| Timestamp::from_millis(1_700_000_040_000 + i * 60_000)).collect();
+        let step = cycle.millis();
+        if let Ok(windows) = split(&times, n, 1, cycle) {
+            for w in &windows {
+                let held = times.iter().filter(|t| **t >= w.from && **t < w.to).count();
+                prop_assert_eq!(w.bars, held as u64);
+            }
+            for w in &windows[1..] {
+                prop_assert_eq!(w.from.millis().rem_euclid(step), 0, "window {} starts on a cycle edge", w.index);
+            }
+        }
+    }
+}
+
+fn minutes(n: i64) -> Vec<Timestamp> {
+    (0..n).map(|i| Timestamp::from_millis(i * 60_000)).collect()
+}
+
+#[test]
+fn a_bar_on_an_edge_is_counted_in_the_window_that_runs_it() {
+    // 5 bars, 2 windows: the edge falls on the third bar, which the second window runs
+    let windows = split(&minutes(5), 2, 1, Timeframe::M1).unwrap();
+    assert_eq!(windows[0].to, Timestamp::from_millis(120_000));
+    assert_eq!(
+        windows.iter().map(|w| w.bars).collect::<Vec<_>>(),
+        vec![2, 3]
+    );
+}
+
+#[test]
+fn inner_edges_fall_on_the_decision_timeframe() {
+    // 100 one-minute bars from minute 3, 3 windows, 15-minute cycles
+    let times: Vec<Timestamp> = (3..103)
+        .map(|i| Timestamp::from_millis(i * 60_000))
+        .collect();
+    let windows = split(&times, 3, 1, Timeframe::M15).unwrap();
+    assert_eq!(windows[0].from, times[0]);
+    assert_eq!(windows[1].from, Timestamp::from_millis(30 * 60_000));
+    assert_eq!(windows[2].from, Timestamp::from_millis(60 * 60_000));
+    assert_eq!(windows.iter().map(|w| w.bars).sum::<u64>(), 100);
+    assert_eq!(windows[0].bars, 27);
+}
+
+#[test]
+fn no_bars_says_split_needs_a_file_of_bars() {
+    let e = split(&[], 2, 1, Timeframe::M1).unwrap_err().to_string();
+    assert!(e.contains("no one-minute bars"), "{e}");
+    assert!(e.contains("--split needs a file of bars"), "{e}");
+    assert!(!e.contains("1970"), "{e}");
+}
