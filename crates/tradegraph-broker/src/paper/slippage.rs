@@ -14,7 +14,7 @@ use tradegraph_core::{Decimal, Price, Quantity};
 /// |---|---|
 /// | [`Bps`](Self::Bps) | `base × bp / 10 000` |
 /// | [`Ticks`](Self::Ticks) | `ticks × tick size` |
-/// | [`Spread`](Self::Spread) | `share × spread`, from the mid (`(bid + ask) / 2`) when the tick has a bid and an ask; else from the last price with the spread `fallback_spread` bp of it |
+/// | [`Spread`](Self::Spread) | `share × spread`, from the mid (`(bid + ask) / 2`) when the tick has a bid and an ask, and never better than the base; else from the last price with the spread `fallback_spread` bp of it |
 /// | [`Volume`](Self::Volume) | `base × min(cap, impact × √(quantity / bar volume)) / 10 000`; `cap` when the volume is unknown or zero |
 ///
 /// The volume model is the square-root law of market impact: an order of 1% of the bar's volume
@@ -117,6 +117,13 @@ impl SlippageModel {
         let moved = match side {
             OrderSide::Buy => from.checked_add(offset)?,
             OrderSide::Sell => from.checked_sub(offset)?,
+        };
+        // Priced from a quote's mid, a taker fill is still never better than its base (the
+        // touch, or a stop's trigger or the worse price it gapped to).
+        let moved = match (self, side) {
+            (Self::Spread { .. }, OrderSide::Buy) => moved.max(base),
+            (Self::Spread { .. }, OrderSide::Sell) => moved.min(base),
+            _ => moved,
         };
         let rounded = match side {
             OrderSide::Buy => ceil_to_step(moved, tick)?,
@@ -249,6 +256,18 @@ mod tests {
         };
         let buy = whole.fill_price(OrderSide::Buy, d("100.10"), quote, d("1"), None, d("0.01"));
         assert_eq!(buy, Some(d("100.20")));
+        // A sell stop triggered at 99.50 (the quote not yet caught up): never better than that.
+        let stop = model.fill_price(OrderSide::Sell, d("99.50"), quote, d("1"), None, d("0.01"));
+        assert_eq!(stop, Some(d("99.50")));
+        let stop = model.fill_price(OrderSide::Buy, d("100.40"), quote, d("1"), None, d("0.01"));
+        assert_eq!(stop, Some(d("100.40")));
+        // A small share stays at the touch, not inside the spread.
+        let inside = SlippageModel::Spread {
+            share: d("0.1"),
+            fallback_spread: Bps::whole(4),
+        };
+        let buy = inside.fill_price(OrderSide::Buy, d("100.10"), quote, d("1"), None, d("0.01"));
+        assert_eq!(buy, Some(d("100.10")));
         // A bar: no quote, so 4 bp of 40 000 is a 16 spread, half of it is 8.
         let bar = model.fill_price(OrderSide::Buy, d("40000"), None, d("1"), None, d("0.01"));
         assert_eq!(bar, Some(d("40008")));

@@ -1,10 +1,7 @@
 //! The stable key of a request on a provider.
 
-use crate::structured::{canonical, hex};
 use crate::{Provider, Request};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
-use sha2::{Digest, Sha256};
 use std::fmt;
 
 /// Bumped when the key's inputs change, so old records are not served for new requests
@@ -70,23 +67,7 @@ impl CacheKey {
         default_model: &str,
         request: &Request,
     ) -> Self {
-        let messages: Vec<_> = request
-            .messages
-            .iter()
-            .map(|m| json!([m.role.as_str(), m.content]))
-            .collect();
-        let doc = json!({
-            "v": KEY_VERSION,
-            "provider": provider,
-            "endpoint": endpoint,
-            "model": request.model_or(default_model),
-            "messages": messages,
-            "schema": request.schema.as_deref().map(|s| s.hash()),
-            "temperature": request.temperature,
-            "seed": request.seed,
-            "max_tokens": request.max_tokens,
-        });
-        Self(hex(&Sha256::digest(canonical(&doc).as_bytes())))
+        Self(request.digest(KEY_VERSION, provider, Some(endpoint), default_model))
     }
 
     /// The key in hex.

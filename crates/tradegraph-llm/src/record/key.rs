@@ -1,10 +1,7 @@
 //! The key of one model call in a record.
 
-use crate::structured::{canonical, hex};
 use crate::{Provider, Request};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
-use sha2::{Digest, Sha256};
 use std::fmt;
 
 /// Bumped when the key's inputs change (then old records miss, loudly, rather than answer a
@@ -37,22 +34,7 @@ impl RecordKey {
     /// The key of `request` sent through `provider`.
     pub fn of(provider: &dyn Provider, request: &Request) -> Self {
         let sent = provider.sampling().apply(request);
-        let messages: Vec<_> = sent
-            .messages
-            .iter()
-            .map(|m| json!([m.role.as_str(), m.content]))
-            .collect();
-        let doc = json!({
-            "v": KEY_VERSION,
-            "provider": provider.name(),
-            "model": sent.model_or(provider.model()),
-            "messages": messages,
-            "schema": sent.schema.as_deref().map(|s| s.hash()),
-            "temperature": sent.temperature,
-            "seed": sent.seed,
-            "max_tokens": sent.max_tokens,
-        });
-        Self(hex(&Sha256::digest(canonical(&doc).as_bytes())))
+        Self(sent.digest(KEY_VERSION, provider.name(), None, provider.model()))
     }
 
     /// The key in hex.

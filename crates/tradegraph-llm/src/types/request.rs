@@ -40,6 +40,42 @@ pub struct Request {
 }
 
 impl Request {
+    /// The SHA-256, in hex, of what decides this request's answer: the key version
+    /// `key_version`, the provider's name, its endpoint when the key includes one (`Some`), the
+    /// model (the request's, or `default_model`), the messages, the schema's hash, temperature,
+    /// seed and token limit. The one hash behind the cache's and the record's keys
+    /// ([`CacheKey`](crate::cache::CacheKey), [`RecordKey`](crate::record::RecordKey)).
+    pub(crate) fn digest(
+        &self,
+        key_version: u32,
+        provider: &str,
+        endpoint: Option<Option<&str>>,
+        default_model: &str,
+    ) -> String {
+        use sha2::{Digest, Sha256};
+        let messages: Vec<_> = self
+            .messages
+            .iter()
+            .map(|m| serde_json::json!([m.role.as_str(), m.content]))
+            .collect();
+        let mut doc = serde_json::json!({
+            "v": key_version,
+            "provider": provider,
+            "model": self.model_or(default_model),
+            "messages": messages,
+            "schema": self.schema.as_deref().map(|s| s.hash()),
+            "temperature": self.temperature,
+            "seed": self.seed,
+            "max_tokens": self.max_tokens,
+        });
+        if let (Some(endpoint), Some(fields)) = (endpoint, doc.as_object_mut()) {
+            fields.insert("endpoint".into(), serde_json::json!(endpoint));
+        }
+        crate::structured::hex(&Sha256::digest(
+            crate::structured::canonical(&doc).as_bytes(),
+        ))
+    }
+
     /// The token limit sent to providers that require one when the request has none.
     pub const DEFAULT_MAX_TOKENS: u32 = 1024;
 

@@ -86,6 +86,30 @@ pub fn interval_label(timeframe: Timeframe) -> &'static str {
 }
 
 /// An exact decimal from a venue's text (`"0.01634790"`, `1386.4`, `1e-3`), naming the column.
+/// The fields of row `n` of a page, a JSON array of at least six (`what`: "kline", "candle").
+pub(crate) fn row_fields<'a>(
+    row: &'a serde_json::Value,
+    n: usize,
+    what: &str,
+) -> Result<&'a [serde_json::Value], PageError> {
+    let Some(fields) = row.as_array() else {
+        return Err(PageError::row(
+            n,
+            format!(
+                "expected a {what} array, found {}",
+                super::binance::describe(row)
+            ),
+        ));
+    };
+    if fields.len() < 6 {
+        return Err(PageError::row(
+            n,
+            format!("a {what} has at least 6 fields, this one {}", fields.len()),
+        ));
+    }
+    Ok(fields)
+}
+
 pub(crate) fn decimal(text: &str, row: usize, column: &str) -> Result<Decimal, PageError> {
     let text = text.trim();
     let parsed = if text.contains(['e', 'E']) {

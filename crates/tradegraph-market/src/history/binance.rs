@@ -61,18 +61,7 @@ pub fn parse_klines(body: &[u8]) -> Result<Vec<HistoryBar>, PageError> {
 }
 
 fn kline(row: &Value, n: usize) -> Result<HistoryBar, PageError> {
-    let Some(fields) = row.as_array() else {
-        return Err(PageError::row(
-            n,
-            format!("expected a kline array, found {}", describe(row)),
-        ));
-    };
-    if fields.len() < 6 {
-        return Err(PageError::row(
-            n,
-            format!("a kline has at least 6 fields, this one {}", fields.len()),
-        ));
-    }
+    let fields = super::bar::row_fields(row, n, "kline")?;
     let open_time = fields[0]
         .as_i64()
         .and_then(|ms| Timestamp::try_from_millis(ms).ok())

@@ -139,18 +139,7 @@ pub fn parse_kite_candles(body: &[u8]) -> Result<Vec<HistoryBar>, PageError> {
 }
 
 fn candle(row: &Value, n: usize) -> Result<HistoryBar, PageError> {
-    let Some(fields) = row.as_array() else {
-        return Err(PageError::row(
-            n,
-            format!("expected a candle array, found {}", describe(row)),
-        ));
-    };
-    if fields.len() < 6 {
-        return Err(PageError::row(
-            n,
-            format!("a candle has at least 6 fields, this one {}", fields.len()),
-        ));
-    }
+    let fields = super::bar::row_fields(row, n, "candle")?;
     let open_time = fields[0]
         .as_str()
         .and_then(|t| DateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%z").ok())

@@ -1,11 +1,12 @@
 //! The baselines of a run, on the same data: buy-and-hold, and the graph in rule mode.
 
-use super::hold::{buy_and_hold, HoldEntry};
+use super::hold::{buy_and_hold_until, HoldEntry};
 use super::Metrics;
 use crate::engine::{paper_broker, BotConfig, BotSummary, Engine, EngineError, Mode};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use tokio::sync::watch;
 use tradegraph_agents::node::Brain;
 use tradegraph_agents::TradingState;
 use tradegraph_core::Timestamp;
@@ -84,8 +85,20 @@ pub async fn baselines(
     data: &Path,
     period: Period,
 ) -> Result<Baselines, EngineError> {
+    baselines_until(config, data, period, &Halt::never()).await
+}
+
+/// [`baselines`] that end early, their figures partial, once `halt` is set (the caller
+/// discards them: [`walk::run_one`](crate::backtest::walk::run_one) halts them when its run is
+/// stopped or fails).
+pub(crate) async fn baselines_until(
+    config: &BotConfig,
+    data: &Path,
+    period: Period,
+    halt: &Halt,
+) -> Result<Baselines, EngineError> {
     // boxed: an engine run's future is large
-    let hold = Box::pin(buy_and_hold(config, data, period)).await?;
+    let hold = Box::pin(buy_and_hold_until(config, data, period, halt)).await?;
     let (rule_mode, rule_mode_note) = if config.brain.model().is_none() {
         (None, Some(RULE_MODE_IS_THE_RUN.to_owned()))
     } else {
@@ -94,7 +107,7 @@ pub async fn baselines(
         rules.stores = Stores::memory();
         rules.events = None;
         let instrument = rules.instrument.clone();
-        let summary = Box::pin(run_period(rules, data, period, |_| {})).await?;
+        let summary = Box::pin(run_period_until(rules, data, period, |_| {}, halt.wait())).await?;
         (Some(Metrics::of_run(&summary, &instrument)), None)
     };
     Ok(Baselines {
@@ -111,10 +124,21 @@ pub async fn baselines(
 /// # Errors
 /// [`EngineError`] when the data, the graph or the broker cannot be set up, or a cycle fails.
 pub async fn run_period(
+    config: BotConfig,
+    data: &Path,
+    period: Period,
+    on_cycle: impl FnMut(&TradingState),
+) -> Result<BotSummary, EngineError> {
+    run_period_until(config, data, period, on_cycle, std::future::pending()).await
+}
+
+/// [`run_period`] that ends when `stop` resolves, as a stopped engine does.
+async fn run_period_until(
     mut config: BotConfig,
     data: &Path,
     period: Period,
     on_cycle: impl FnMut(&TradingState),
+    stop: impl std::future::Future<Output = ()>,
 ) -> Result<BotSummary, EngineError> {
     config.mode = Mode::Backtest;
     let clock = SimulatedClock::default();
@@ -137,5 +161,52 @@ pub async fn run_period(
         .boxed();
     let broker = paper_broker(&config)?;
     let engine = Engine::start(config, clock, feed, broker).await?;
-    engine.run(std::future::pending(), on_cycle).await
+    engine.run(stop, on_cycle).await
+}
+
+/// Tells the baselines, on their thread, to end early: set once by [`Halt::set`] or when its
+/// [`HaltHandle`] is dropped (the run that owns it ended, however).
+#[derive(Debug, Clone)]
+pub(crate) struct Halt(Option<watch::Receiver<bool>>);
+
+/// The side of a [`Halt`] that sets it; dropping it sets it too.
+#[derive(Debug)]
+pub(crate) struct HaltHandle(watch::Sender<bool>);
+
+impl Halt {
+    /// A halt and its handle.
+    pub(crate) fn new() -> (Self, HaltHandle) {
+        let (tx, rx) = watch::channel(false);
+        (Self(Some(rx)), HaltHandle(tx))
+    }
+
+    /// A halt that is never set.
+    pub(crate) fn never() -> Self {
+        Self(None)
+    }
+
+    /// Whether it is set (or its handle is gone).
+    pub(crate) fn is_set(&self) -> bool {
+        self.0
+            .as_ref()
+            .is_some_and(|rx| *rx.borrow() || rx.has_changed().is_err())
+    }
+
+    /// Resolves once it is set (never for [`Halt::never`]).
+    pub(crate) async fn wait(&self) {
+        match self.0.clone() {
+            Some(mut rx) => {
+                // an error: the handle is gone, which sets it
+                let _ = rx.wait_for(|set| *set).await;
+            }
+            None => std::future::pending().await,
+        }
+    }
+}
+
+impl HaltHandle {
+    /// Sets the halt.
+    pub(crate) fn set(&self) {
+        self.0.send_replace(true);
+    }
 }

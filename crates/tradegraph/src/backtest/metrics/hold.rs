@@ -1,6 +1,7 @@
 //! Buy-and-hold on a run's data: all the cash into the instrument at the first decision,
 //! through the run's own paper broker (its fees, slippage and fill rules), held to the end.
 
+use super::baseline::Halt;
 use super::{compute, Annualization, Metrics, Period};
 use crate::engine::prices;
 use crate::engine::{paper_broker, BotConfig, EngineError, EquityPoint, Mode};
@@ -67,6 +68,16 @@ pub async fn buy_and_hold(
     data: &Path,
     period: Period,
 ) -> Result<BuyAndHold, EngineError> {
+    buy_and_hold_until(config, data, period, &Halt::never()).await
+}
+
+/// [`buy_and_hold`] that stops reading the data once `halt` is set (its figures partial).
+pub(crate) async fn buy_and_hold_until(
+    config: &BotConfig,
+    data: &Path,
+    period: Period,
+    halt: &Halt,
+) -> Result<BuyAndHold, EngineError> {
     // a backtest's broker (its fill timing), whatever mode `config` was made for
     let config = &BotConfig {
         mode: Mode::Backtest,
@@ -95,6 +106,13 @@ pub async fn buy_and_hold(
     let mut ticks = false;
     let mut closed = Vec::new();
     while let Some(event) = feed.next().await {
+        if halt.is_set() {
+            break;
+        }
+        // the replay is in time order: nothing after the period's end is read
+        if period.to.is_some_and(|to| event.ts() >= to) && event.symbol().is_some() {
+            break;
+        }
         if event.symbol() != Some(&symbol) || !period.contains(event.ts()) {
             continue;
         }

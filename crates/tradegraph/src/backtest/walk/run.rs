@@ -2,7 +2,7 @@
 //! each with its report when asked.
 
 use super::{Overview, WalkError, Window, WindowResult};
-use crate::backtest::metrics::{baselines, Baselines, Period};
+use crate::backtest::metrics::{baselines_until, Baselines, Halt, Period};
 use crate::backtest::report::{prepare_out, Context, DataSpan, Recorder, Report, RunLog, Written};
 use crate::engine::{paper_broker, BotConfig, BotSummary, Engine, Mode};
 use futures::StreamExt;
@@ -99,9 +99,17 @@ pub async fn run_one(spec: RunSpec<'_>, observer: Observer<'_>) -> Result<Outcom
     } = spec;
     let mut config = config.clone();
     config.mode = Mode::Backtest;
-    // the baselines run on the same data and period beside the run: the run keeps its core
+    // the baselines run on the same data and period beside the run: the run keeps its core.
+    // They end with it: the handle sets their halt when the run is stopped, and when this
+    // function returns early (an error), by being dropped.
+    let (halt, halt_handle) = Halt::new();
     let baselines = if with_baselines && context.is_some() {
-        Some(spawn_baselines(config.clone(), data.to_path_buf(), period))
+        Some(spawn_baselines(
+            config.clone(),
+            data.to_path_buf(),
+            period,
+            halt,
+        ))
     } else {
         None
     };
@@ -140,7 +148,12 @@ pub async fn run_one(spec: RunSpec<'_>, observer: Observer<'_>) -> Result<Outcom
     let engine = Box::pin(Engine::start(config, clock, feed, broker)).await?;
     let mut first: Option<Timestamp> = None;
     let mut on_cycle = observer.on_cycle;
-    let summary = Box::pin(engine.run(observer.stop, |state| {
+    let stopped = std::cell::Cell::new(false);
+    let stop = async {
+        observer.stop.await;
+        stopped.set(true);
+    };
+    let summary = Box::pin(engine.run(stop, |state| {
         if let Some(recorder) = recorder.as_mut() {
             recorder.observe(state);
         }
@@ -155,6 +168,9 @@ pub async fn run_one(spec: RunSpec<'_>, observer: Observer<'_>) -> Result<Outcom
             .collect(),
         _ => Vec::new(),
     };
+    if stopped.get() {
+        halt_handle.set();
+    }
     let (baselines, baselines_error) = match baselines {
         None => (None, None),
         Some(Err(e)) => (None, Some(e)),
@@ -196,11 +212,13 @@ pub async fn run_one(spec: RunSpec<'_>, observer: Observer<'_>) -> Result<Outcom
     })
 }
 
-/// [`baselines`] of `config` on `data` within `period`, on a thread of its own.
+/// [`baselines`](crate::backtest::metrics::baselines) of `config` on `data` within `period`,
+/// on a thread of its own, ended early (and an error) once `halt` is set.
 fn spawn_baselines(
     config: BotConfig,
     data: PathBuf,
     period: Period,
+    halt: Halt,
 ) -> Result<std::thread::JoinHandle<Result<Baselines, String>>, String> {
     std::thread::Builder::new()
         .name("baselines".into())
@@ -209,9 +227,13 @@ fn spawn_baselines(
                 .enable_all()
                 .build()
                 .map_err(|e| format!("baselines: the async runtime cannot start: {e}"))?;
-            runtime
-                .block_on(baselines(&config, &data, period))
-                .map_err(|e| format!("baselines: {e}"))
+            let baselines = runtime
+                .block_on(baselines_until(&config, &data, period, &halt))
+                .map_err(|e| format!("baselines: {e}"))?;
+            if halt.is_set() {
+                return Err("baselines: stopped with the run".to_owned());
+            }
+            Ok(baselines)
         })
         .map_err(|e| format!("baselines: their thread cannot start: {e}"))
 }
@@ -294,4 +316,54 @@ pub async fn run(
         overview.write(dir)?;
     }
     Ok(overview)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::Decimal;
+    use tradegraph_agents::node::Brain;
+    use tradegraph_core::Instrument;
+
+    fn config() -> BotConfig {
+        BotConfig::new(
+            Instrument::btc_usdt(),
+            Brain::rules_only().unwrap(),
+            Decimal::from(100_000),
+            Mode::Backtest,
+        )
+    }
+
+    fn bundled() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/btcusdt-1m.csv")
+    }
+
+    #[test]
+    fn the_baselines_finish_while_their_run_goes_on() {
+        let (halt, handle) = Halt::new();
+        let thread = spawn_baselines(config(), bundled(), Period::default(), halt).unwrap();
+        let baselines = thread.join().unwrap().unwrap();
+        assert!(baselines.buy_and_hold_entry.is_some(), "{baselines:?}");
+        drop(handle);
+    }
+
+    #[test]
+    fn the_baselines_end_with_a_run_that_was_stopped_or_failed() {
+        // stopped: the handle sets the halt
+        let (halt, handle) = Halt::new();
+        handle.set();
+        let thread = spawn_baselines(config(), bundled(), Period::default(), halt).unwrap();
+        assert_eq!(
+            thread.join().unwrap().unwrap_err(),
+            "baselines: stopped with the run"
+        );
+        // failed: the run returned early and dropped the handle
+        let (halt, handle) = Halt::new();
+        drop(handle);
+        let thread = spawn_baselines(config(), bundled(), Period::default(), halt).unwrap();
+        assert_eq!(
+            thread.join().unwrap().unwrap_err(),
+            "baselines: stopped with the run"
+        );
+    }
 }

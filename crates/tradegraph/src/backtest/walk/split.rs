@@ -132,7 +132,9 @@ pub fn bar_times(
 /// let windows = split(&times, 4, 10, Timeframe::M5)?;
 /// assert_eq!(windows.iter().map(|w| w.bars).sum::<u64>(), 100);
 /// assert_eq!(windows[1].from, windows[0].to);
-/// assert_eq!(windows[1].from, Timestamp::from_millis(25 * 60_000));
+/// // a quarter of the 99 minutes from the first bar to the last is 24.75 minutes, floored to
+/// // the 5-minute decision candle: 20
+/// assert_eq!(windows[1].from, Timestamp::from_millis(20 * 60_000));
 /// assert!(split(&times, 1, 10, Timeframe::M5).is_err());
 /// assert!(split(&times, 20, 10, Timeframe::M5).is_err());
 /// # Ok::<(), tradegraph::backtest::walk::WalkError>(())
