@@ -164,17 +164,19 @@ async fn run_period_until(
     engine.run(stop, on_cycle).await
 }
 
-/// Tells the baselines, on their thread, to end early: set once by [`Halt::set`] or when its
+/// Tells the baselines, on their thread, to end early: set by [`HaltHandle::set`], or when its
 /// [`HaltHandle`] is dropped (the run that owns it ended, however).
 #[derive(Debug, Clone)]
 pub(crate) struct Halt(Option<watch::Receiver<bool>>);
 
 /// The side of a [`Halt`] that sets it; dropping it sets it too.
+#[cfg(feature = "report")]
 #[derive(Debug)]
 pub(crate) struct HaltHandle(watch::Sender<bool>);
 
 impl Halt {
     /// A halt and its handle.
+    #[cfg(feature = "report")]
     pub(crate) fn new() -> (Self, HaltHandle) {
         let (tx, rx) = watch::channel(false);
         (Self(Some(rx)), HaltHandle(tx))
@@ -204,6 +206,7 @@ impl Halt {
     }
 }
 
+#[cfg(feature = "report")]
 impl HaltHandle {
     /// Sets the halt.
     pub(crate) fn set(&self) {

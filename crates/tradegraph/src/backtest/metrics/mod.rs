@@ -13,6 +13,7 @@ pub use annualization::{Annualization, Basis};
 pub use baseline::{
     baselines, rule_mode_brain, run_period, Baselines, Period, RULE_MODE_IS_THE_RUN,
 };
+#[cfg(feature = "report")]
 pub(crate) use baseline::{baselines_until, Halt};
 pub use hold::{buy_and_hold, BuyAndHold, HoldEntry};
 
