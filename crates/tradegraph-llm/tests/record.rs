@@ -183,6 +183,37 @@ async fn a_failover_replays_and_a_second_ask_gets_the_second_answer() {
         2,
         "the primary failed in the replay as it did"
     );
+    // a third ask: the recording asked twice, so it is a miss, not a failure of the chain
+    let err = llm.complete(&asked("pm", "Now?")).await.unwrap_err();
+    assert!(matches!(err, LlmError::NotRecorded(_)), "{err:?}");
+    assert_eq!(book.misses().len(), 1, "{:?}", book.misses());
+}
+
+#[tokio::test]
+async fn recording_turns_the_answer_cache_off_so_every_call_is_in_the_record() {
+    let file = temp("cache-off");
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(json(200, completion(VALID)))
+        .mount(&server)
+        .await;
+    let mut config = config(&format!("{}/v1", server.uri()));
+    config.cache.mode = tradegraph_llm::cache::CacheMode::ReadWrite;
+    let book = RecordBook::record(&file).unwrap();
+    let llm = config.build_recorded(&book).await.unwrap();
+    let req = asked("technical", "BTC?");
+    llm.complete(&req).await.unwrap();
+    llm.complete(&req).await.unwrap();
+    // with the cache on, the second answer would have come from it and never reached the file
+    assert_eq!(book.answers(), 2);
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+    drop(server);
+    let book = RecordBook::replay(&file).unwrap();
+    let llm = config.build_recorded(&book).await.unwrap();
+    llm.complete(&req).await.unwrap();
+    llm.complete(&req).await.unwrap();
+    assert!(book.misses().is_empty(), "{:?}", book.misses());
 }
 
 /// Records `answer` for one question into `file` (a session of its own).

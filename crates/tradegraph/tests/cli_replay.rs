@@ -244,3 +244,55 @@ fn record_without_a_model_and_a_missing_replay_file_are_usage_errors() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn a_recorded_walk_forward_replays_with_the_same_window_reports() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let llm = support::llm::LlmServer::start(&runtime);
+    let env = llm.env();
+    let dir = support::temp_dir("record-replay-split");
+    // two windows of at least ten 15-minute cycles each
+    let data = bars(&dir, "bars.csv", "2024-03-04T00:00:00Z", 330);
+    let backtest = |extra: &[&str], env: &[(&str, String)]| {
+        let mut args = vec![
+            "backtest",
+            "--instrument",
+            "btc",
+            "--data",
+            data.as_str(),
+            "--split",
+            "2",
+        ];
+        args.extend_from_slice(extra);
+        tradegraph(&dir, &args, env)
+    };
+    ok(&backtest(
+        &["--record", "answers.jsonl", "--out", "recorded"],
+        &env,
+    ));
+    // the model server is gone; the same environment (its key now leads nowhere)
+    drop(llm);
+    drop(runtime);
+    ok(&backtest(
+        &["--replay", "answers.jsonl", "--out", "same"],
+        &env,
+    ));
+    let read = |sub: &str, file: &str| std::fs::read(dir.join(sub).join(file)).unwrap();
+    for window in ["window-01", "window-02"] {
+        let file = format!("{window}/summary.json");
+        assert!(
+            read("same", &file) == read("recorded", &file),
+            "{file} differs:\n{}\n---\n{}",
+            text(&read("recorded", &file)),
+            text(&read("same", &file))
+        );
+        let v: serde_json::Value = serde_json::from_slice(&read("same", &file)).unwrap();
+        let record = &v["configuration"]["llm_record"];
+        assert_eq!(record["path"], "answers.jsonl", "{record}");
+        assert!(record.get("sha256").is_none(), "{record}");
+    }
+}

@@ -441,9 +441,12 @@ impl RecordBook {
         Some(outcome.map_err(|e| e.to_error(provider)))
     }
 
-    /// Whether the record holds an outcome for `key`.
-    pub(crate) fn holds(&self, key: &RecordKey) -> bool {
-        self.state().outcomes.contains_key(key)
+    /// Whether the record holds an outcome for `key` that a replay has not served yet.
+    pub(crate) fn has_unserved(&self, key: &RecordKey) -> bool {
+        self.state()
+            .outcomes
+            .get(key)
+            .is_some_and(|k| k.served < k.outcomes.len())
     }
 
     /// A miss, noted and signalled, as the error it is.

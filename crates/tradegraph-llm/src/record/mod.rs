@@ -23,9 +23,12 @@
 //! `key` is the request's [`RecordKey`]: SHA-256 of the provider, the model, the rendered
 //! messages, the schema's hash, temperature, seed and token limit. No prompt text, no key, no
 //! URL is stored. A key recorded twice (the same question asked again) replays its answers
-//! in order. A replay stands in for the chain of the file's last `session` line; a provider the
-//! recording skipped (breaker open, rate limit) for a request another provider answered is
-//! skipped in the replay too, whatever the replay's timing.
+//! in order; asked once more than recorded, it is a miss. Recording into a file that holds
+//! answers appends a session: a key it records again keeps only this session's answers, the
+//! others stay as they were, so the file replays its latest run. A replay stands in for the
+//! chain of the file's last `session` line; a provider the recording skipped (breaker open,
+//! rate limit) for a request another provider still has an answer for is skipped in the
+//! replay too, whatever the replay's timing.
 //!
 //! Each line is written whole with one write call and flushed: a crash mid-write leaves at
 //! most the last line torn. Reading reports a torn or unreadable line

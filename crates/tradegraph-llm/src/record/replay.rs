@@ -52,9 +52,10 @@ impl Provider for Replayed {
         if let Some(outcome) = self.book.take(&key, &self.entry.provider) {
             return outcome;
         }
-        // Not asked while recording but answered by another provider of the chain: the
-        // recording skipped this one (its breaker was open, it was at its rate limit), which
-        // a faster replay need not repeat. Skip it again.
+        // Not asked while recording, and another provider of the chain still has an answer
+        // for it: the recording skipped this one (its breaker was open, it was at its rate
+        // limit), which a faster replay need not repeat. Skip it again. When no provider has
+        // an answer left, the replay asks more often than the recording did: a miss.
         let elsewhere = self
             .book
             .chain()
@@ -62,7 +63,7 @@ impl Provider for Replayed {
             .filter(|other| other.provider != self.entry.provider)
             .any(|other| {
                 let stand_in = Replayed::new(other.clone(), Arc::clone(&self.book));
-                self.book.holds(&RecordKey::of(&stand_in, request))
+                self.book.has_unserved(&RecordKey::of(&stand_in, request))
             });
         if elsewhere {
             return Err(LlmError::CircuitOpen {

@@ -85,7 +85,6 @@ pub fn interval_label(timeframe: Timeframe) -> &'static str {
     }
 }
 
-/// An exact decimal from a venue's text (`"0.01634790"`, `1386.4`, `1e-3`), naming the column.
 /// The fields of row `n` of a page, a JSON array of at least six (`what`: "kline", "candle").
 pub(crate) fn row_fields<'a>(
     row: &'a serde_json::Value,
@@ -110,6 +109,7 @@ pub(crate) fn row_fields<'a>(
     Ok(fields)
 }
 
+/// An exact decimal from a venue's text (`"0.01634790"`, `1386.4`, `1e-3`), naming the column.
 pub(crate) fn decimal(text: &str, row: usize, column: &str) -> Result<Decimal, PageError> {
     let text = text.trim();
     let parsed = if text.contains(['e', 'E']) {

@@ -96,19 +96,31 @@ impl Context {
 impl Context {
     /// Adds the record file's fingerprint (path, format, answers, SHA-256) to the
     /// configuration as `llm_record`, read now: called when the run has ended, so a recording
-    /// states every answer it wrote, as its replay does.
+    /// states every answer it wrote, as its replay does. A walk-forward window states the path
+    /// and the format only: while recording, the file grows window by window, and a replay
+    /// reads it whole, so the count and the hash of a window's end would differ between them.
     ///
     /// # Errors
     /// [`ReportError::Describe`] when the record file cannot be read.
     pub fn state_record(&mut self) -> Result<(), ReportError> {
         let configuration = std::mem::take(&mut self.configuration);
-        self.configuration =
+        let mut configuration =
             crate::backtest::answers::with_record(configuration, self.answers.as_deref()).map_err(
                 |e| ReportError::Describe {
                     what: "the record file",
                     message: e.to_string(),
                 },
             )?;
+        if self.window.is_some() {
+            if let Some(record) = configuration
+                .get_mut("llm_record")
+                .and_then(serde_json::Value::as_object_mut)
+            {
+                record.remove("answers");
+                record.remove("sha256");
+            }
+        }
+        self.configuration = configuration;
         Ok(())
     }
 }

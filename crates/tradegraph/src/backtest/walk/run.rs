@@ -227,13 +227,12 @@ fn spawn_baselines(
                 .enable_all()
                 .build()
                 .map_err(|e| format!("baselines: the async runtime cannot start: {e}"))?;
-            let baselines = runtime
-                .block_on(baselines_until(&config, &data, period, &halt))
-                .map_err(|e| format!("baselines: {e}"))?;
+            let baselines = runtime.block_on(baselines_until(&config, &data, period, &halt));
+            // cut short, whatever they came to (an error of a half-read file included)
             if halt.is_set() {
                 return Err("baselines: stopped with the run".to_owned());
             }
-            Ok(baselines)
+            baselines.map_err(|e| format!("baselines: {e}"))
         })
         .map_err(|e| format!("baselines: their thread cannot start: {e}"))
 }
