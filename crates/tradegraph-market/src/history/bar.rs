@@ -85,6 +85,39 @@ pub fn interval_label(timeframe: Timeframe) -> &'static str {
     }
 }
 
+/// Row `n`'s bar from its open time and `number`, which reads field `k` as column `column`
+/// (fields 1 to 5: open, high, low, close, volume); refused when its prices or volume cannot
+/// be a bar's.
+pub(crate) fn checked_bar(
+    open_time: Timestamp,
+    n: usize,
+    number: impl Fn(usize, &str) -> Result<Decimal, PageError>,
+) -> Result<HistoryBar, PageError> {
+    let bar = HistoryBar {
+        open_time,
+        open: number(1, "open")?,
+        high: number(2, "high")?,
+        low: number(3, "low")?,
+        close: number(4, "close")?,
+        volume: number(5, "volume")?,
+    };
+    match bar.problem() {
+        Some(problem) => Err(PageError::row(n, problem)),
+        None => Ok(bar),
+    }
+}
+
+/// Row `n`'s column `column` holds `found`, not a number.
+pub(crate) fn not_a_number(n: usize, column: &str, found: &serde_json::Value) -> PageError {
+    PageError::row(
+        n,
+        format!(
+            "column `{column}`: expected a number, found {}",
+            super::binance::describe(found)
+        ),
+    )
+}
+
 /// The fields of row `n` of a page, a JSON array of at least six (`what`: "kline", "candle").
 pub(crate) fn row_fields<'a>(
     row: &'a serde_json::Value,

@@ -157,26 +157,9 @@ fn candle(row: &Value, n: usize) -> Result<HistoryBar, PageError> {
     // Kite's numbers are floats: their shortest text, without a trailing `.0`.
     let number = |k: usize, column: &str| match &fields[k] {
         Value::Number(number) => decimal(&number.to_string(), n, column).map(|d| d.normalize()),
-        other => Err(PageError::row(
-            n,
-            format!(
-                "column `{column}`: expected a number, found {}",
-                describe(other)
-            ),
-        )),
+        other => Err(super::bar::not_a_number(n, column, other)),
     };
-    let bar = HistoryBar {
-        open_time,
-        open: number(1, "open")?,
-        high: number(2, "high")?,
-        low: number(3, "low")?,
-        close: number(4, "close")?,
-        volume: number(5, "volume")?,
-    };
-    match bar.problem() {
-        Some(problem) => Err(PageError::row(n, problem)),
-        None => Ok(bar),
-    }
+    super::bar::checked_bar(open_time, n, number)
 }
 
 /// The IST calendar day of `t` (Kite's trading day).
