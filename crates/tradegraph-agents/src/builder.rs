@@ -1,7 +1,7 @@
 //! Keeping a [`MarketSnapshot`] current from a feed's events.
 
 use crate::MarketSnapshot;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use tradegraph_core::{Candle, Timeframe, TradingSession};
 use tradegraph_market::flow::OrderFlowTracker;
 use tradegraph_market::indicators::{IndicatorConfig, IndicatorSet};
@@ -17,7 +17,11 @@ pub struct SnapshotBuilder {
     keep: usize,
     config: IndicatorConfig,
     indicators: BTreeMap<Timeframe, IndicatorSet>,
+    /// The last `keep` closed candles per timeframe (a ring: a new minute drops the oldest
+    /// without moving the rest); [`snapshot`](Self::snapshot) lays them out.
+    candles: BTreeMap<Timeframe, VecDeque<Candle>>,
     flow: OrderFlowTracker,
+    /// Everything else the snapshot holds (its `candles` stay empty here).
     snapshot: MarketSnapshot,
 }
 
@@ -28,6 +32,7 @@ impl SnapshotBuilder {
             keep: keep.max(1),
             config: IndicatorConfig::default(),
             indicators: BTreeMap::new(),
+            candles: BTreeMap::new(),
             flow: OrderFlowTracker::new(session),
             snapshot: MarketSnapshot::default(),
         }
@@ -65,10 +70,9 @@ impl SnapshotBuilder {
         // A candle the view already has (a restarted bot's warm-up, then the feed again) or an
         // older one is not counted twice.
         let seen = self
-            .snapshot
             .candles
             .get(&candle.timeframe)
-            .and_then(|list| list.last())
+            .and_then(VecDeque::back)
             .is_some_and(|last| last.open_time >= candle.open_time);
         if seen {
             return Ok(());
@@ -82,12 +86,11 @@ impl SnapshotBuilder {
         self.snapshot
             .indicators
             .insert(candle.timeframe, set.update_candle(candle));
-        let list = self.snapshot.candles.entry(candle.timeframe).or_default();
-        list.push(candle.clone());
-        if list.len() > self.keep {
-            let excess = list.len() - self.keep;
-            list.drain(..excess);
+        let list = self.candles.entry(candle.timeframe).or_default();
+        if list.len() >= self.keep {
+            list.pop_front();
         }
+        list.push_back(candle.clone());
         let end = candle.open_time.add_millis(candle.timeframe.millis());
         if end >= self.snapshot.as_of {
             self.snapshot.as_of = end;
@@ -100,6 +103,11 @@ impl SnapshotBuilder {
     /// (a feed of candles alone has none).
     pub fn snapshot(&self) -> MarketSnapshot {
         let mut snapshot = self.snapshot.clone();
+        snapshot.candles = self
+            .candles
+            .iter()
+            .map(|(timeframe, list)| (*timeframe, list.iter().cloned().collect()))
+            .collect();
         if self.flow.stats().sessions > 0 {
             snapshot.flow = Some(self.flow.session());
         }

@@ -126,7 +126,6 @@ impl StoreError {
         }
     }
 
-    #[cfg_attr(not(any(feature = "redis", feature = "mongodb")), allow(dead_code))]
     pub(crate) fn decode(what: impl Into<String>, reason: impl ToString) -> Self {
         Self::Decode {
             what: what.into(),
@@ -134,7 +133,6 @@ impl StoreError {
         }
     }
 
-    #[cfg_attr(not(feature = "mongodb"), allow(dead_code))]
     pub(crate) fn encode(what: impl Into<String>, reason: impl ToString) -> Self {
         Self::Encode {
             what: what.into(),

@@ -140,13 +140,28 @@ impl Learner {
 
     /// The `k` lessons whose situations are closest to `situation`.
     pub fn similar(&self, situation: &Situation, k: usize) -> Vec<Lesson> {
-        let mut ranked: Vec<(f64, &Lesson)> = self
+        // closest first, then newest, then the order they were kept in: a total order, so only
+        // the k first need sorting (every cycle asks, and a year's run keeps hundreds)
+        let mut ranked: Vec<(f64, usize, &Lesson)> = self
             .lessons
             .iter()
-            .map(|l| (l.distance(situation), l))
+            .enumerate()
+            .map(|(i, l)| (l.distance(situation), i, l))
             .collect();
-        ranked.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.timestamp.cmp(&a.1.timestamp)));
-        ranked.into_iter().take(k).map(|(_, l)| l.clone()).collect()
+        let order = |a: &(f64, usize, &Lesson), b: &(f64, usize, &Lesson)| {
+            a.0.total_cmp(&b.0)
+                .then(b.2.timestamp.cmp(&a.2.timestamp))
+                .then(a.1.cmp(&b.1))
+        };
+        if k == 0 {
+            return Vec::new();
+        }
+        if ranked.len() > k {
+            ranked.select_nth_unstable_by(k - 1, order);
+            ranked.truncate(k);
+        }
+        ranked.sort_unstable_by(order);
+        ranked.into_iter().map(|(_, _, l)| l.clone()).collect()
     }
 
     /// Judges a closed trade: every analyst that gave a BUY or SELL at entry is a hit when the
@@ -307,5 +322,42 @@ mod tests {
             .map(|l| l.text)
             .collect();
         assert_eq!(texts, ["near", "far", "none"]);
+    }
+
+    proptest::proptest! {
+        /// Only the k first are sorted; they are the full ranking's k first, ties (the same
+        /// distance and time) in the order the lessons were kept.
+        #[test]
+        fn the_k_nearest_are_the_full_rankings_first_k(
+            lessons in proptest::collection::vec((0u8..4, 0i64..3, proptest::bool::ANY), 0..40),
+            k in 0usize..8,
+        ) {
+            let mut learner = Learner::default();
+            let with = |rsi: f64| Situation { rsi, ..Situation::default() };
+            for (i, (rsi, minute, situated)) in lessons.iter().enumerate() {
+                let lesson = Lesson::new(
+                    "BTCUSDT".into(),
+                    Timestamp::from_millis(minute * 60_000),
+                    "learning",
+                    format!("lesson {i}"),
+                );
+                learner.keep(if *situated {
+                    lesson.with_situation(with(f64::from(*rsi) * 10.0))
+                } else {
+                    lesson
+                });
+            }
+            let now = with(15.0);
+            let mut full: Vec<&Lesson> = learner.lessons.iter().collect();
+            full.sort_by(|a, b| {
+                a.distance(&now)
+                    .total_cmp(&b.distance(&now))
+                    .then(b.timestamp.cmp(&a.timestamp))
+            });
+            let expected: Vec<&str> = full.iter().take(k).map(|l| l.text.as_str()).collect();
+            let found = learner.similar(&now, k);
+            let texts: Vec<&str> = found.iter().map(|l| l.text.as_str()).collect();
+            proptest::prop_assert_eq!(texts, expected);
+        }
     }
 }

@@ -49,12 +49,14 @@ pub(crate) async fn run_task<S: GraphState>(input: TaskInput<S>) -> TaskOutcome<
             step: ctx.step,
             attempt,
         });
-        let span = tracing::info_span!(
+        // debug: a backtest runs hundreds of thousands of nodes, and an enabled span costs its
+        // fields' formatting whether or not anything logs inside it; `graph.run` (info, with
+        // the run id) is the parent of every event a node logs
+        let span = tracing::debug_span!(
             "graph.node",
             node = %ctx.node,
             step = ctx.step,
             attempt,
-            run_id = %ctx.run_id,
         );
         let cancel = ctx.cancel.clone();
         let call = imp.call(state.clone(), item.as_ref(), ctx.clone());

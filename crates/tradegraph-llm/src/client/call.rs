@@ -293,7 +293,13 @@ impl Inner {
                 return Step::Stop(error);
             }
         };
-        let span = tracing::info_span!("llm_call", provider = member.name(), model = %model);
+        // the agent asking: a node's own span is at debug level, so the call's lines name it
+        let span = tracing::info_span!(
+            "llm_call",
+            provider = member.name(),
+            model = %model,
+            agent = request.agent.as_deref().unwrap_or("-"),
+        );
         let started = Instant::now();
         let (result, spent) = async {
             match op {

@@ -3,11 +3,47 @@ use crate::{AlertRecord, DecisionRecord, Lesson, OperatorAction, Query, StoreErr
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
-use tradegraph_core::Symbol;
+use tradegraph_core::{Symbol, Timestamp};
+
+/// A decision as the memory journal keeps it: the fields a query filters on, and the record
+/// as compact JSON. A backtest writes one decision a cycle (35,040 in a year of 15-minute
+/// cycles) and rarely reads them: one string each costs a quarter of the record's tree in
+/// memory, and is written and freed as one block.
+struct StoredDecision {
+    instrument: Symbol,
+    timestamp: Timestamp,
+    json: Box<str>,
+}
+
+impl StoredDecision {
+    fn encode(decision: &DecisionRecord) -> Result<Self, StoreError> {
+        let what = || format!("decision {}", decision.decision_id);
+        // a time no reader could parse back is refused here, not at every later read
+        if !decision.timestamp.is_representable() {
+            return Err(StoreError::encode(
+                what(),
+                format!(
+                    "its time ({} ms since the epoch) is outside years 0000 to 9999",
+                    decision.timestamp.millis()
+                ),
+            ));
+        }
+        let json = serde_json::to_string(decision).map_err(|e| StoreError::encode(what(), e))?;
+        Ok(Self {
+            instrument: decision.instrument.clone(),
+            timestamp: decision.timestamp,
+            json: json.into_boxed_str(),
+        })
+    }
+
+    fn decode(id: &str, json: &str) -> Result<DecisionRecord, StoreError> {
+        serde_json::from_str(json).map_err(|e| StoreError::decode(format!("decision {id}"), e))
+    }
+}
 
 #[derive(Default)]
 struct Logs {
-    decisions: HashMap<String, DecisionRecord>,
+    decisions: HashMap<String, StoredDecision>,
     trades: HashMap<String, TradeRecord>,
     lessons: HashMap<String, Lesson>,
     actions: HashMap<String, OperatorAction>,
@@ -46,22 +82,32 @@ impl MemoryJournal {
 #[async_trait]
 impl DecisionLog for MemoryJournal {
     async fn record_decision(&self, decision: &DecisionRecord) -> Result<(), StoreError> {
+        let stored = StoredDecision::encode(decision)?;
         self.lock()
             .decisions
-            .insert(decision.decision_id.clone(), decision.clone());
+            .insert(decision.decision_id.clone(), stored);
         Ok(())
     }
 
     async fn decisions(&self, query: &Query) -> Result<Vec<DecisionRecord>, StoreError> {
-        let mut found: Vec<DecisionRecord> = self
-            .lock()
-            .decisions
-            .values()
-            .filter(|d| d.instrument == query.instrument && query.contains(d.timestamp))
-            .cloned()
-            .collect();
-        found.sort_by(|a, b| (a.timestamp, &a.decision_id).cmp(&(b.timestamp, &b.decision_id)));
-        Ok(query.keep_newest(found))
+        // the page is chosen on the kept fields, and only its records are decoded
+        let page: Vec<(String, Box<str>)> = {
+            let logs = self.lock();
+            let mut found: Vec<(&String, &StoredDecision)> = logs
+                .decisions
+                .iter()
+                .filter(|(_, d)| d.instrument == query.instrument && query.contains(d.timestamp))
+                .collect();
+            found.sort_by(|a, b| (a.1.timestamp, a.0).cmp(&(b.1.timestamp, b.0)));
+            query
+                .keep_newest(found)
+                .into_iter()
+                .map(|(id, d)| (id.clone(), d.json.clone()))
+                .collect()
+        };
+        page.iter()
+            .map(|(id, json)| StoredDecision::decode(id, json))
+            .collect()
     }
 }
 
@@ -194,5 +240,52 @@ mod tests {
         assert_eq!(page.len(), 1);
         assert_eq!(page[0].timestamp, at(60));
         assert_eq!(page[0].source.as_deref(), Some("127.0.0.1:4000"));
+    }
+
+    #[tokio::test]
+    async fn decisions_come_back_whole_newest_page_kept_and_an_unwritable_time_refused() {
+        use crate::AgentDecision;
+        let log = MemoryJournal::new();
+        let at = |s: i64| Timestamp::from_secs(1_704_103_200 + s);
+        let mut written = Vec::new();
+        for s in [120, 0, 60] {
+            let mut pm = AgentDecision::new("BUY", 0.1 + 0.2, "trend and flows agree");
+            pm.extra.insert("size_pct".into(), serde_json::json!(2.5));
+            let mut d = DecisionRecord::new("BTCUSDT".into(), at(s))
+                .agent("portfolio_manager", pm)
+                .action("BUY");
+            d.extra.insert("seq".into(), serde_json::json!(s));
+            d.extra.insert(
+                "debate".into(),
+                serde_json::json!([{"round": 1, "stance": "bull"}]),
+            );
+            log.record_decision(&d).await.unwrap();
+            written.push(d);
+        }
+        let other = DecisionRecord::new("NIFTY50".into(), at(30));
+        log.record_decision(&other).await.unwrap();
+        written.sort_by_key(|d| d.timestamp);
+        let all = log.decisions(&Query::new("BTCUSDT")).await.unwrap();
+        assert_eq!(
+            all, written,
+            "every field back, oldest first, this instrument only"
+        );
+        let page = log
+            .decisions(&Query::new("BTCUSDT").limit(2))
+            .await
+            .unwrap();
+        assert_eq!(page, written[1..], "the newest two");
+
+        let far = DecisionRecord::new("BTCUSDT".into(), Timestamp::from_millis(i64::MAX));
+        let err = log.record_decision(&far).await.unwrap_err();
+        assert!(
+            err.to_string().contains("outside years 0000 to 9999"),
+            "{err}"
+        );
+        assert_eq!(
+            log.decisions(&Query::new("BTCUSDT")).await.unwrap().len(),
+            3,
+            "the refused one is not kept, and the others still read"
+        );
     }
 }

@@ -44,7 +44,17 @@ impl Observer {
     /// Changes the status; `change` says whether it changed anything (watchers are woken
     /// only then).
     pub(crate) fn status(&self, change: impl FnOnce(&mut BotStatus) -> bool) {
-        self.status.send_if_modified(change);
+        if self.status.receiver_count() == 0 {
+            // Nobody watches (a backtest; a service's handler subscribes when asked): the
+            // value changes and nobody is woken, which the price of every bar otherwise costs.
+            // A later receiver reads the value as it is.
+            self.status.send_if_modified(|status| {
+                change(status);
+                false
+            });
+        } else {
+            self.status.send_if_modified(change);
+        }
     }
 
     /// A receiver of the status.
@@ -86,5 +96,52 @@ impl EquityCurve {
         let points = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         let skip = points.len().saturating_sub(n);
         points.iter().skip(skip).copied().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn observer() -> Observer {
+        Observer::new(
+            None,
+            BotStatus::new("BTCUSDT".into(), false, Timestamp::from_secs(0)),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_change_nobody_watches_is_kept_for_whoever_watches_later() {
+        let observer = observer();
+        observer.status(|s| {
+            s.kill_switch = true;
+            true
+        });
+        let mut watcher = observer.watch();
+        assert!(watcher.borrow().kill_switch, "a later receiver reads it");
+        observer.status(|s| {
+            s.entries_paused = true;
+            true
+        });
+        tokio::time::timeout(std::time::Duration::from_secs(5), watcher.changed())
+            .await
+            .unwrap()
+            .unwrap();
+        let seen = watcher.borrow_and_update();
+        assert!(seen.entries_paused && seen.kill_switch);
+    }
+
+    #[tokio::test]
+    async fn a_watcher_is_not_woken_for_no_change() {
+        let observer = observer();
+        let watcher = observer.watch();
+        observer.status(|_| false);
+        assert!(!watcher.has_changed().unwrap());
+        observer.status(|s| {
+            s.kill_switch = true;
+            true
+        });
+        assert!(watcher.has_changed().unwrap());
     }
 }
