@@ -6,9 +6,10 @@
 //!
 //! Run: `cargo bench -p tradegraph --bench replay_year`. Target: the replay within 2x the rule
 //! mode's time (issue 15), printed with the figure. Criterion then repeats the year's first
-//! week both ways (the week replayed from its own record, opened for each run). The record layer itself (keys, lookups, reading the file) is a few percent
-//! of a replay: the rest is the agents' work in model mode (rendering and defusing nine
-//! prompts a cycle, checking and parsing the answers) that rule mode never does.
+//! week both ways (the week replayed from its own record, opened for each run). The record
+//! layer itself (keys, lookups, reading the file) is a few percent of a replay: the rest is the
+//! agents' work in model mode (rendering and defusing nine prompts a cycle, checking and
+//! parsing the answers) that rule mode never does.
 #![allow(
     clippy::print_stdout,
     clippy::unwrap_used,
@@ -223,7 +224,7 @@ fn replay_year(c: &mut Criterion) {
         .build()
         .unwrap();
     book.begin(&llm).unwrap();
-    let _ = run(&runtime, with_model(llm), &week);
+    let (week_recorded, _) = run(&runtime, with_model(llm), &week);
     assert!(book.write_error().is_none());
     drop(book);
     let mut group = c.benchmark_group("replay_year");
@@ -232,9 +233,14 @@ fn replay_year(c: &mut Criterion) {
     group.bench_function("BTC 2024, first week, every answer replayed", |b| {
         b.iter(|| {
             let book = RecordBook::replay(&week_record).unwrap();
-            let out = run(&runtime, with_model(replayer(&book)), &week);
+            let (replayed, secs) = run(&runtime, with_model(replayer(&book)), &week);
             assert!(book.misses().is_empty(), "{:?}", &book.misses()[..1]);
-            out
+            assert_eq!(
+                (replayed.cycles, replayed.trades),
+                (week_recorded.cycles, week_recorded.trades),
+                "the week's replay decides as its recording did"
+            );
+            (replayed, secs)
         });
     });
     group.bench_function("BTC 2024, first week, rule mode", |b| {

@@ -114,3 +114,72 @@ impl SnapshotBuilder {
         snapshot
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use rust_decimal::Decimal;
+    use tradegraph_core::Timestamp;
+
+    fn closed(minute: i64, price: i64) -> MarketEvent {
+        MarketEvent::Candle {
+            symbol: "BTCUSDT".into(),
+            candle: Candle::opening(
+                Timestamp::from_millis(minute * 60_000),
+                Timeframe::M1,
+                Decimal::from(price),
+                Decimal::ONE,
+            ),
+            closed: true,
+        }
+    }
+
+    fn window(builder: &SnapshotBuilder) -> Vec<(i64, Decimal)> {
+        builder
+            .snapshot()
+            .candles(Timeframe::M1)
+            .iter()
+            .map(|c| (c.open_time.millis() / 60_000, c.close))
+            .collect()
+    }
+
+    #[test]
+    fn the_window_keeps_the_newest_candles_in_order_and_skips_seen_ones() {
+        let mut builder = SnapshotBuilder::new(TradingSession::AlwaysOpen, 3);
+        assert!(
+            builder.snapshot().candles.is_empty(),
+            "no timeframe before a candle"
+        );
+        for minute in 0..5 {
+            builder.on_event(&closed(minute, 100 + minute)).unwrap();
+        }
+        let newest = vec![
+            (2, Decimal::from(102)),
+            (3, Decimal::from(103)),
+            (4, Decimal::from(104)),
+        ];
+        assert_eq!(window(&builder), newest);
+        // the last minute again (a restart's warm-up, then the feed) and an older one
+        builder.on_event(&closed(4, 999)).unwrap();
+        builder.on_event(&closed(1, 999)).unwrap();
+        assert_eq!(window(&builder), newest, "neither is counted again");
+        builder.on_event(&closed(5, 105)).unwrap();
+        assert_eq!(
+            window(&builder),
+            [
+                (3, Decimal::from(103)),
+                (4, Decimal::from(104)),
+                (5, Decimal::from(105))
+            ]
+        );
+        let snapshot = builder.snapshot();
+        assert_eq!(snapshot.price, Decimal::from(105));
+        assert_eq!(snapshot.as_of, Timestamp::from_millis(6 * 60_000));
+        assert_eq!(
+            snapshot.candles.len(),
+            1,
+            "only the timeframe that had candles"
+        );
+    }
+}

@@ -140,6 +140,9 @@ impl Learner {
 
     /// The `k` lessons whose situations are closest to `situation`.
     pub fn similar(&self, situation: &Situation, k: usize) -> Vec<Lesson> {
+        if k == 0 {
+            return Vec::new();
+        }
         // closest first, then newest, then the order they were kept in: a total order, so only
         // the k first need sorting (every cycle asks, and a year's run keeps hundreds)
         let mut ranked: Vec<(f64, usize, &Lesson)> = self
@@ -153,9 +156,6 @@ impl Learner {
                 .then(b.2.timestamp.cmp(&a.2.timestamp))
                 .then(a.1.cmp(&b.1))
         };
-        if k == 0 {
-            return Vec::new();
-        }
         if ranked.len() > k {
             ranked.select_nth_unstable_by(k - 1, order);
             ranked.truncate(k);

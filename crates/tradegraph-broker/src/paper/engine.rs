@@ -252,7 +252,8 @@ impl PaperEngine {
         self.fills_base + self.fills.len() as u64
     }
 
-    /// Price events ignored because they were older than the instrument's latest one.
+    /// Price events ignored because they were older than the instrument's latest one (or a bar
+    /// the instrument's latest price had reached).
     pub fn stale_events(&self) -> u64 {
         self.stale_events
     }

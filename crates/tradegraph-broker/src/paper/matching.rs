@@ -145,7 +145,14 @@ impl PaperEngine {
             .markets
             .get(symbol)
             .ok_or_else(|| BrokerError::UnknownInstrument(symbol.clone()))?;
-        if market.last.is_some_and(|q| ts < q.ts) {
+        // Older than the latest price, or a bar whose last millisecond the market has reached
+        // (the same bar again: a restarted bot replays its feed from the start). Trades and
+        // ticks may share a millisecond.
+        let bar = candle_volume.is_some();
+        if market
+            .last
+            .is_some_and(|q| ts < q.ts || (bar && ts == q.ts))
+        {
             self.stale_events += 1;
             return Ok(Vec::new());
         }

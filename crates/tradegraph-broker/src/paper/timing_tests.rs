@@ -82,6 +82,36 @@ fn next_open_fills_a_market_order_at_the_next_bars_open_not_the_decision_close()
     assert_eq!(old.fills()[0].price, d("40050"));
 }
 
+/// A restarted bot replays its feed from the start, and the paper account it restored has
+/// seen the bar that decided: that bar again is stale, so a market order waiting for the next
+/// open is not filled at the open of the bar it was decided on (found by the chaos test).
+#[test]
+fn a_bar_seen_again_does_not_fill_an_order_waiting_for_the_next_open() {
+    let mut e = engine(FillTiming::NextOpen, Bps::ZERO);
+    let decided = bar(0, "40000", "40100", "39900", "40050", "10");
+    e.on_candle(&btc(), &decided).unwrap();
+    e.submit(buy("r1", "0.1")).unwrap();
+    let config = PaperConfig::new(Instrument::btc_usdt(), d("100000"))
+        .slippage(Bps::ZERO)
+        .fill_timing(FillTiming::NextOpen);
+    let mut restored = PaperEngine::restore(config, e.snapshot()).unwrap();
+    for engine in [&mut e, &mut restored] {
+        assert!(
+            engine.on_candle(&btc(), &decided).unwrap().is_empty(),
+            "the deciding bar again fills nothing"
+        );
+        let fills = engine
+            .on_candle(&btc(), &bar(1, "40200", "40300", "40150", "40250", "10"))
+            .unwrap();
+        assert_eq!(fills.len(), 1);
+        assert_eq!(
+            (fills[0].price, fills[0].ts),
+            (d("40200"), Timestamp::from_millis(MINUTE)),
+            "at the next bar's open"
+        );
+    }
+}
+
 #[test]
 fn next_open_fills_a_tick_feed_at_the_next_tick_with_slippage() {
     let mut e = engine(FillTiming::NextOpen, Bps::whole(2));

@@ -8,7 +8,8 @@ use tradegraph_core::{Symbol, Timestamp};
 /// A decision as the memory journal keeps it: the fields a query filters on, and the record
 /// as compact JSON. A backtest writes one decision a cycle (35,040 in a year of 15-minute
 /// cycles) and rarely reads them: one string each costs a quarter of the record's tree in
-/// memory, and is written and freed as one block.
+/// memory, and is written and freed as one block. A record reads back as the Redis, MongoDB
+/// spill and JSON Lines paths read it: a non-finite `confidence` (JSON has no NaN) as none.
 struct StoredDecision {
     instrument: Symbol,
     timestamp: Timestamp,

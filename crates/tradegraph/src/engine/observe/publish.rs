@@ -45,9 +45,10 @@ impl Observer {
     /// only then).
     pub(crate) fn status(&self, change: impl FnOnce(&mut BotStatus) -> bool) {
         if self.status.receiver_count() == 0 {
-            // Nobody watches (a backtest; a service's handler subscribes when asked): the
-            // value changes and nobody is woken, which the price of every bar otherwise costs.
-            // A later receiver reads the value as it is.
+            // Nobody watches (a backtest takes no handle): the value changes and nobody is
+            // woken, which the price of every bar otherwise costs. A later receiver reads the
+            // value as it is. Receivers are made only through `Engine::handle(&self)`, never
+            // while this runs, so none can subscribe between the count and the change.
             self.status.send_if_modified(|status| {
                 change(status);
                 false
