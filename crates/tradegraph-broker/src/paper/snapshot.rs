@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use tradegraph_core::order::{ClientOrderId, Fill, Order, OrderRequest};
 use tradegraph_core::position::{Account, Portfolio};
-use tradegraph_core::{Symbol, Timestamp};
+use tradegraph_core::{Quantity, Symbol, Timestamp};
 
 /// The version of the snapshot's layout; a snapshot of another version is refused.
 const FORMAT: u32 = 1;
@@ -85,6 +85,13 @@ struct MarketState {
     session: Option<(Timestamp, Timestamp)>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     squared_off: Option<Timestamp>,
+    /// The volume of the bar being walked and of the last closed one, for the volume slippage
+    /// model: a restarted engine no longer walks the last bar again (it is stale), so its
+    /// volume is kept here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    bar_volume: Option<Quantity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    closed_volume: Option<Quantity>,
 }
 
 /// An order, its bookkeeping, and the request first submitted under its client order id when
@@ -125,6 +132,8 @@ impl PaperEngine {
                     last: m.last,
                     session: m.session,
                     squared_off: m.squared_off,
+                    bar_volume: m.bar_volume,
+                    closed_volume: m.closed_volume,
                 };
                 (symbol.clone(), state)
             })
@@ -195,6 +204,8 @@ impl PaperEngine {
                 market.last = state.last;
                 market.session = state.session;
                 market.squared_off = state.squared_off;
+                market.bar_volume = state.bar_volume;
+                market.closed_volume = state.closed_volume;
             }
         }
         engine.day = snapshot.day;

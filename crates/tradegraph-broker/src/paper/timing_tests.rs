@@ -184,6 +184,30 @@ fn next_open_entries_get_their_exits_when_they_fill() {
     assert!(e.account().reconciliation_gap().is_zero());
 }
 
+/// A restored account knows the volume of the bar that decided (it does not walk that bar
+/// again): the volume model prices the next-open fill as the account that never stopped.
+#[test]
+fn a_restored_account_keeps_the_bars_volume_for_volume_slippage() {
+    let model = SlippageModel::Volume {
+        impact: Bps::whole(100),
+        cap: Bps::whole(50),
+    };
+    let mut e = engine(FillTiming::NextOpen, model.clone());
+    let decided = bar(0, "40000", "40100", "39900", "40000", "100");
+    e.on_candle(&btc(), &decided).unwrap();
+    e.submit(buy("v3", "0.25")).unwrap();
+    let config = PaperConfig::new(Instrument::btc_usdt(), d("100000"))
+        .slippage(model)
+        .fill_timing(FillTiming::NextOpen);
+    let mut restored = PaperEngine::restore(config, e.snapshot()).unwrap();
+    assert!(restored.on_candle(&btc(), &decided).unwrap().is_empty());
+    let next = bar(1, "40000", "40100", "39900", "40000", "1");
+    let fills = restored.on_candle(&btc(), &next).unwrap();
+    // as in the test below: 5 bp of 40 000 on the deciding bar's volume of 100
+    assert_eq!(fills[0].price, d("40020"));
+    assert_eq!(e.on_candle(&btc(), &next).unwrap()[0].price, d("40020"));
+}
+
 #[test]
 fn volume_slippage_of_a_next_open_fill_uses_the_last_closed_bars_volume() {
     let model = SlippageModel::Volume {
