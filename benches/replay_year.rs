@@ -157,6 +157,26 @@ fn run(runtime: &tokio::runtime::Runtime, brain: Brain, data: &Path) -> (BotSumm
     (summary, start.elapsed().as_secs_f64())
 }
 
+/// Runs `data` with a fresh in-process desk behind a recorder writing `record` (emptied
+/// first): the run's summary, its seconds and the answers recorded.
+fn record_run(
+    runtime: &tokio::runtime::Runtime,
+    record: &Path,
+    data: &Path,
+) -> (BotSummary, f64, usize) {
+    let _ = std::fs::remove_file(record);
+    let book = RecordBook::record(record).unwrap();
+    let desk: Arc<dyn Provider> = Arc::new(Desk::default());
+    let llm = Llm::builder()
+        .provider_arc(book.layer(desk), Default::default())
+        .build()
+        .unwrap();
+    book.begin(&llm).unwrap();
+    let (summary, secs) = run(runtime, with_model(llm), data);
+    assert!(book.write_error().is_none());
+    (summary, secs, book.answers())
+}
+
 fn replay_year(c: &mut Criterion) {
     let data = year_file();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -164,21 +184,9 @@ fn replay_year(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let record = std::env::temp_dir().join("tradegraph-bench-replay-year.jsonl");
-    let _ = std::fs::remove_file(&record);
-
     // the record, made here with the in-process desk
-    let book = RecordBook::record(&record).unwrap();
-    let desk: Arc<dyn Provider> = Arc::new(Desk::default());
-    let llm = Llm::builder()
-        .provider_arc(book.layer(desk), Default::default())
-        .build()
-        .unwrap();
-    book.begin(&llm).unwrap();
-    let (recorded, record_secs) = run(&runtime, with_model(llm), &data);
-    assert!(book.write_error().is_none());
-    let answers = book.answers();
-    drop(book);
+    let record = std::env::temp_dir().join("tradegraph-bench-replay-year.jsonl");
+    let (recorded, record_secs, answers) = record_run(&runtime, &record, &data);
 
     let (rules, rule_secs) = run(&runtime, Brain::rules_only().unwrap(), &data);
     let start = Instant::now();
@@ -216,17 +224,7 @@ fn replay_year(c: &mut Criterion) {
     // recording asked it, and an ask beyond that is a miss
     let week = week_file(&data);
     let week_record = std::env::temp_dir().join("tradegraph-bench-replay-week.jsonl");
-    let _ = std::fs::remove_file(&week_record);
-    let book = RecordBook::record(&week_record).unwrap();
-    let desk: Arc<dyn Provider> = Arc::new(Desk::default());
-    let llm = Llm::builder()
-        .provider_arc(book.layer(desk), Default::default())
-        .build()
-        .unwrap();
-    book.begin(&llm).unwrap();
-    let (week_recorded, _) = run(&runtime, with_model(llm), &week);
-    assert!(book.write_error().is_none());
-    drop(book);
+    let (week_recorded, _, _) = record_run(&runtime, &week_record, &week);
     let mut group = c.benchmark_group("replay_year");
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(30));
