@@ -177,6 +177,27 @@ fn record_run(
     (summary, secs, book.answers())
 }
 
+/// Opens `record` and replays `data` from it: the run's summary, its seconds with the record's
+/// loading, and the loading's seconds. Asserts no miss and the recording's cycles and trades.
+fn replay_run(
+    runtime: &tokio::runtime::Runtime,
+    record: &Path,
+    data: &Path,
+    recorded: &BotSummary,
+) -> (BotSummary, f64, f64) {
+    let start = Instant::now();
+    let book = RecordBook::replay(record).unwrap();
+    let load_secs = start.elapsed().as_secs_f64();
+    let (replayed, run_secs) = run(runtime, with_model(replayer(&book)), data);
+    assert!(book.misses().is_empty(), "{:?}", &book.misses()[..1]);
+    assert_eq!(
+        (replayed.cycles, replayed.trades),
+        (recorded.cycles, recorded.trades),
+        "the replay decides as the recording did"
+    );
+    (replayed, load_secs + run_secs, load_secs)
+}
+
 fn replay_year(c: &mut Criterion) {
     let data = year_file();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -189,17 +210,7 @@ fn replay_year(c: &mut Criterion) {
     let (recorded, record_secs, answers) = record_run(&runtime, &record, &data);
 
     let (rules, rule_secs) = run(&runtime, Brain::rules_only().unwrap(), &data);
-    let start = Instant::now();
-    let book = RecordBook::replay(&record).unwrap();
-    let load_secs = start.elapsed().as_secs_f64();
-    let (replayed, run_secs) = run(&runtime, with_model(replayer(&book)), &data);
-    assert!(book.misses().is_empty(), "{:?}", &book.misses()[..1]);
-    assert_eq!(
-        (replayed.cycles, replayed.trades),
-        (recorded.cycles, recorded.trades),
-        "the replay decides as the recording did"
-    );
-    let replay_secs = load_secs + run_secs;
+    let (replayed, replay_secs, load_secs) = replay_run(&runtime, &record, &data, &recorded);
     let ratio = replay_secs / rule_secs;
     let verdict = if ratio <= TARGET_RATIO {
         "met"
@@ -216,7 +227,6 @@ fn replay_year(c: &mut Criterion) {
         rules.trades,
     );
 
-    drop(book);
     let _ = std::fs::remove_file(&record);
 
     // criterion repeats a week (the year takes minutes a run), replayed from the week's own
@@ -229,17 +239,7 @@ fn replay_year(c: &mut Criterion) {
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(30));
     group.bench_function("BTC 2024, first week, every answer replayed", |b| {
-        b.iter(|| {
-            let book = RecordBook::replay(&week_record).unwrap();
-            let (replayed, secs) = run(&runtime, with_model(replayer(&book)), &week);
-            assert!(book.misses().is_empty(), "{:?}", &book.misses()[..1]);
-            assert_eq!(
-                (replayed.cycles, replayed.trades),
-                (week_recorded.cycles, week_recorded.trades),
-                "the week's replay decides as its recording did"
-            );
-            (replayed, secs)
-        });
+        b.iter(|| replay_run(&runtime, &week_record, &week, &week_recorded));
     });
     group.bench_function("BTC 2024, first week, rule mode", |b| {
         b.iter(|| run(&runtime, Brain::rules_only().unwrap(), &week));
