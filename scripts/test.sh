@@ -32,6 +32,8 @@ done
 # Tests that need a server fail (instead of skipping) when it is unreachable.
 export TRADEGRAPH_REQUIRE_SERVICES=1
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# One build, nothing rebuilt after it: the incremental caches would only take disk (6 GB).
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 echo "== services: Redis and MongoDB on loopback (scripts/services.sh)"
 install="$(scripts/services.sh plan)"

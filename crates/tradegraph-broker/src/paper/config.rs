@@ -167,6 +167,13 @@ pub struct PaperConfig {
     /// What a trading day is, for the daily P&L (the base of the daily loss limit); `None` uses
     /// the first instrument's session (UTC days for crypto, the NSE session for the indices).
     pub day_session: Option<TradingSession>,
+    /// Whether the feed sends again, after a restart, what it sent before (a bot replaying a
+    /// file from its start). A [restored](super::PaperEngine::restore) engine then skips, at
+    /// the latest millisecond, as many trades and ticks as it had taken there: they are the same
+    /// events. Off, a restored engine takes every event at that millisecond as new (a live feed
+    /// goes on).
+    #[serde(default)]
+    pub feed_resends: bool,
 }
 
 impl PaperConfig {
@@ -186,6 +193,7 @@ impl PaperConfig {
             max_leverage: Decimal::ONE,
             square_off_minutes: Some(10),
             day_session: None,
+            feed_resends: false,
         }
     }
 
@@ -224,6 +232,13 @@ impl PaperConfig {
             slippage: self.slippage.clone(),
             fill_timing: self.fill_timing,
         }
+    }
+
+    /// Says whether the feed sends again, after a restart, what it sent before (see
+    /// [`feed_resends`](Self::feed_resends)).
+    pub fn feed_resends(mut self, resends: bool) -> Self {
+        self.feed_resends = resends;
+        self
     }
 
     /// Sets the leverage limit.

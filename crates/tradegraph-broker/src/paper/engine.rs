@@ -48,6 +48,13 @@ pub(super) struct Market {
     /// next-open fill's volume-based slippage uses (the current bar's volume is only known at
     /// its close).
     pub(super) closed_volume: Option<Quantity>,
+    /// How many events at the latest price's millisecond were taken (trades and ticks may
+    /// share one).
+    pub(super) taken_at_last: u32,
+    /// After a restore with [`PaperConfig::feed_resends`], how many of those may still come
+    /// again from the replayed feed: they are the same events and are stale. A later event
+    /// ends the replay.
+    pub(super) replaying: u32,
 }
 
 /// What a working order is for, which decides the order it is checked in at each price.
@@ -155,6 +162,8 @@ impl PaperEngine {
                     squared_off: None,
                     bar_volume: None,
                     closed_volume: None,
+                    taken_at_last: 0,
+                    replaying: 0,
                 };
                 (i.symbol.clone(), market)
             })

@@ -143,27 +143,33 @@ impl PaperEngine {
     ) -> Result<Vec<Fill>, BrokerError> {
         let market = self
             .markets
-            .get(symbol)
+            .get_mut(symbol)
             .ok_or_else(|| BrokerError::UnknownInstrument(symbol.clone()))?;
         // Older than the latest price, or a bar whose last millisecond the market has reached
         // (the same bar again: a restarted bot replays its feed from the start). Trades and
-        // ticks may share a millisecond.
+        // ticks may share a millisecond: after a restore, as many as were taken at the latest
+        // one are the same events again.
         let bar = candle_volume.is_some();
-        if market
-            .last
-            .is_some_and(|q| ts < q.ts || (bar && ts == q.ts))
-        {
+        let at_last = market.last.is_some_and(|q| ts == q.ts);
+        if market.last.is_some_and(|q| ts < q.ts) || (at_last && (bar || market.replaying > 0)) {
+            if at_last && !bar {
+                market.replaying -= 1;
+            }
             self.stale_events += 1;
             return Ok(Vec::new());
         }
+        if at_last {
+            market.taken_at_last = market.taken_at_last.saturating_add(1);
+        } else {
+            market.taken_at_last = 1;
+            market.replaying = 0;
+        }
+        market.closed_volume = market.bar_volume.or(market.closed_volume);
+        market.bar_volume = candle_volume;
         let first_fill = self.fills.len();
         self.now = self.now.max(ts);
         self.event += 1;
         self.in_candle = candle_volume.is_some();
-        if let Some(market) = self.markets.get_mut(symbol) {
-            market.closed_volume = market.bar_volume.or(market.closed_volume);
-            market.bar_volume = candle_volume;
-        }
         self.roll_day(ts);
         self.expire(symbol, ts)?;
         for quote in points {

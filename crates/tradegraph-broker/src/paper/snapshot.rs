@@ -16,8 +16,10 @@ const FORMAT: u32 = 1;
 /// The paper engine's state, to save and [restore](PaperEngine::restore) after a restart: cash
 /// and positions, every order with its bookkeeping (attached stop-loss, take-profit and
 /// trailing stop with its best price), the client order ids already submitted, the fills
-/// (numbering continues after them), market time, each instrument's last price and squared-off
-/// session, the trading day. Not the [`PaperConfig`], which comes from the configuration at the
+/// (numbering continues after them), market time, each instrument's last price, last bars'
+/// volumes, how many events came at its latest millisecond (with
+/// [`PaperConfig::feed_resends`], a replayed feed's same events are stale after the restore)
+/// and squared-off session, the trading day. Not the [`PaperConfig`], which comes from the configuration at the
 /// restart and must match (currency, starting cash, instruments).
 ///
 /// Serializable (exact decimals as strings); its fields are private, so the only way to make
@@ -92,6 +94,10 @@ struct MarketState {
     bar_volume: Option<Quantity>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     closed_volume: Option<Quantity>,
+    /// How many events (trades, ticks) at the latest price's millisecond were taken: as many
+    /// again at that millisecond, from a restarted bot's replayed feed, are stale.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    taken_at_last: u32,
 }
 
 /// An order, its bookkeeping, and the request first submitted under its client order id when
@@ -134,6 +140,7 @@ impl PaperEngine {
                     squared_off: m.squared_off,
                     bar_volume: m.bar_volume,
                     closed_volume: m.closed_volume,
+                    taken_at_last: m.taken_at_last,
                 };
                 (symbol.clone(), state)
             })
@@ -206,6 +213,10 @@ impl PaperEngine {
                 market.squared_off = state.squared_off;
                 market.bar_volume = state.bar_volume;
                 market.closed_volume = state.closed_volume;
+                market.taken_at_last = state.taken_at_last;
+                if engine.config.feed_resends {
+                    market.replaying = state.taken_at_last;
+                }
             }
         }
         engine.day = snapshot.day;
@@ -364,4 +375,8 @@ fn check(engine: &PaperEngine, snapshot: &PaperSnapshot) -> Result<(), BrokerErr
         }
     }
     Ok(())
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }

@@ -5,9 +5,11 @@
 use super::*;
 use tradegraph_core::money::Bps;
 use tradegraph_core::order::{
-    ClientOrderId, Exits, Liquidity, OrderRequest, OrderSide, OrderStatus, TimeInForce,
+    ClientOrderId, Exits, Fill, Liquidity, OrderRequest, OrderSide, OrderStatus, TimeInForce,
 };
-use tradegraph_core::{Candle, Decimal, Instrument, Symbol, Tick, Timeframe, Timestamp};
+use tradegraph_core::{
+    Candle, Decimal, Instrument, Side, Symbol, Tick, Timeframe, Timestamp, Trade,
+};
 
 const MINUTE: i64 = 60_000;
 
@@ -110,6 +112,103 @@ fn a_bar_seen_again_does_not_fill_an_order_waiting_for_the_next_open() {
             "at the next bar's open"
         );
     }
+}
+
+/// Trades and ticks may share a millisecond, so one at the latest millisecond is not stale by
+/// its time alone. A restored account whose feed resends (a replayed file) knows how many it
+/// had taken at that millisecond: as many again are the same events and fill nothing; the next
+/// one at that millisecond is new, and fills as it does on the account that never stopped.
+#[test]
+fn trades_and_ticks_seen_again_at_the_latest_millisecond_fill_nothing_after_a_restore() {
+    let trade = |id: u64, p: &str| {
+        let trade = Trade::new(Timestamp::EPOCH, d(p), Decimal::ONE, Side::Buy, id);
+        move |e: &mut PaperEngine| e.on_trade(&btc(), &trade).unwrap()
+    };
+    let tick = |p: &str| {
+        let tick = Tick::new(Timestamp::EPOCH, d(p), Decimal::ONE);
+        move |e: &mut PaperEngine| e.on_tick(&btc(), &tick).unwrap()
+    };
+    type Feed = Vec<Box<dyn Fn(&mut PaperEngine) -> Vec<Fill>>>;
+    let trades: Feed = vec![
+        Box::new(trade(1, "40000")),
+        Box::new(trade(2, "40010")),
+        Box::new(trade(3, "40020")),
+    ];
+    let ticks: Feed = vec![
+        Box::new(tick("40000")),
+        Box::new(tick("40010")),
+        Box::new(tick("40020")),
+    ];
+    for (kind, feed) in [("trades", trades), ("ticks", ticks)] {
+        let mut e = engine(FillTiming::NextOpen, Bps::ZERO);
+        // Two events at millisecond 0, then the decision: the order waits for the next price.
+        assert!(feed[0](&mut e).is_empty() && feed[1](&mut e).is_empty());
+        e.submit(buy("s1", "0.1")).unwrap();
+        let config = PaperConfig::new(Instrument::btc_usdt(), d("100000"))
+            .slippage(Bps::ZERO)
+            .fill_timing(FillTiming::NextOpen)
+            .feed_resends(true);
+        let mut restored = PaperEngine::restore(config, e.snapshot()).unwrap();
+        // The restarted bot's feed starts again from its first event.
+        for again in &feed[..2] {
+            assert!(
+                again(&mut restored).is_empty(),
+                "{kind}: an event the account had taken fills nothing when it comes again"
+            );
+        }
+        for engine in [&mut e, &mut restored] {
+            let fills = feed[2](engine);
+            assert_eq!(
+                fills.len(),
+                1,
+                "{kind}: the next event at that millisecond is new"
+            );
+            assert_eq!(fills[0].price, d("40020"), "{kind}");
+        }
+        assert_eq!(e.account(), restored.account(), "{kind}");
+    }
+}
+
+/// After a restore with a resending feed, the events the account had taken are only skipped
+/// where they come again: a feed that goes on from a later time loses nothing. Without it (a
+/// live feed), the restored account takes every event at the latest millisecond, as the one
+/// that never stopped does.
+#[test]
+fn a_restored_account_takes_every_later_event() {
+    let tick = |ms: i64, p: &str| Tick::new(Timestamp::from_millis(ms), d(p), Decimal::ONE);
+    let mut e = engine(FillTiming::NextOpen, Bps::ZERO);
+    e.on_tick(&btc(), &tick(0, "40000")).unwrap();
+    e.on_tick(&btc(), &tick(0, "40005")).unwrap();
+    let config = PaperConfig::new(Instrument::btc_usdt(), d("100000"))
+        .slippage(Bps::ZERO)
+        .fill_timing(FillTiming::NextOpen);
+    let mut restored =
+        PaperEngine::restore(config.clone().feed_resends(true), e.snapshot()).unwrap();
+    let mut live = PaperEngine::restore(config, e.snapshot()).unwrap();
+    live.submit(buy("c1", "0.1")).unwrap();
+    let fills = live.on_tick(&btc(), &tick(0, "40007")).unwrap();
+    assert_eq!(
+        fills[0].price,
+        d("40007"),
+        "a live feed's next tick at that millisecond is new"
+    );
+    for engine in [&mut e, &mut restored] {
+        engine.submit(buy("l1", "0.1")).unwrap();
+        let fills = engine.on_tick(&btc(), &tick(5, "40100")).unwrap();
+        assert_eq!(
+            fills[0].price,
+            d("40100"),
+            "the live feed's next tick fills"
+        );
+        engine.submit(buy("l2", "0.1")).unwrap();
+        let fills = engine.on_tick(&btc(), &tick(5, "40110")).unwrap();
+        assert_eq!(
+            fills[0].price,
+            d("40110"),
+            "a second tick at that millisecond is new"
+        );
+    }
+    assert_eq!(e.stale_events(), restored.stale_events());
 }
 
 #[test]

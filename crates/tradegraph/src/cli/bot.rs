@@ -3,7 +3,8 @@
 
 use crate::config::{FeedSettings, Settings};
 use crate::engine::{
-    paper_broker, BotConfig, BotHandle, BotSummary, Engine, EngineError, Execution, Mode,
+    paper_broker, paper_broker_with, BotConfig, BotHandle, BotSummary, Engine, EngineError,
+    Execution, Mode,
 };
 use futures::Stream;
 use rust_decimal::Decimal;
@@ -326,7 +327,9 @@ async fn drive_feed(
     let symbol = bot.instrument.symbol.clone();
     match &settings.feed {
         FeedSettings::Replay { path } => {
-            let broker = paper_broker(&bot)?;
+            // Restarted, the bot replays its file from the start: the restored paper account
+            // skips the trades and ticks it had already taken at its latest millisecond.
+            let broker = paper_broker_with(&bot, |paper| paper.feed_resends(true))?;
             let clock = SimulatedClock::default();
             let replay = Replay::new(ReplayConfig {
                 clock: clock.clone(),

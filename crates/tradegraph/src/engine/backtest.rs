@@ -3,6 +3,7 @@
 use super::{BotConfig, BotSummary, Engine, EngineError, Mode};
 use std::path::Path;
 use tradegraph_agents::TradingState;
+use tradegraph_broker::paper::PaperConfig;
 use tradegraph_broker::PaperBroker;
 use tradegraph_market::feed::replay::{Replay, ReplayConfig};
 use tradegraph_market::SimulatedClock;
@@ -17,10 +18,22 @@ use tradegraph_market::SimulatedClock;
 /// # Errors
 /// [`EngineError::Broker`] when the cash, the instrument or a cost setting cannot work.
 pub fn paper_broker(config: &BotConfig) -> Result<PaperBroker, EngineError> {
+    paper_broker_with(config, |paper| paper)
+}
+
+/// [`paper_broker`], with `adjust` applied to the paper configuration first (`run` on a file
+/// says that its feed resends after a restart: [`PaperConfig::feed_resends`]).
+///
+/// # Errors
+/// As [`paper_broker`].
+pub fn paper_broker_with(
+    config: &BotConfig,
+    adjust: impl FnOnce(PaperConfig) -> PaperConfig,
+) -> Result<PaperBroker, EngineError> {
     let paper = config
         .execution
         .paper_config(config.instrument.clone(), config.cash, config.mode);
-    Ok(PaperBroker::new(paper)?)
+    Ok(PaperBroker::new(adjust(paper))?)
 }
 
 /// Replays `data` (a CSV of one-minute bars or a JSONL recording) through the engine in

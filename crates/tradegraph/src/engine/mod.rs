@@ -55,7 +55,7 @@ mod tell;
 #[cfg(feature = "live")]
 mod venue;
 
-pub use backtest::{backtest, paper_broker};
+pub use backtest::{backtest, paper_broker, paper_broker_with};
 pub use config::{BotConfig, Mode, FEED_STALE_AFTER};
 pub use control::{Approval, ApprovalView, BotHandle, Command, Reply, ReplyKind};
 pub use engine::Engine;
