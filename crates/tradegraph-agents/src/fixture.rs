@@ -5,6 +5,7 @@
 //! with the runtime's `tradegraph::config::default_cash` when unset); [`sample_cash`] is the
 //! capital of the tests' sample desk.
 
+use crate::book::Book;
 use crate::learning::{Lesson, Situation};
 use crate::reports::{AgentMode, AgentReport, Stance};
 use crate::rules::{self, RuleConfig};
@@ -13,7 +14,12 @@ use crate::{
     TradingState,
 };
 use rust_decimal::Decimal;
-use tradegraph_core::{Candle, Instrument, Timeframe, Timestamp};
+use tradegraph_core::order::{
+    ClientOrderId, DecisionId, Leg, Order, OrderId, OrderRequest, OrderSide, OrderStatus,
+};
+use tradegraph_core::position::{Account, Position};
+use tradegraph_core::risk::{GuardState, RiskGuard};
+use tradegraph_core::{Candle, Instrument, Symbol, Timeframe, Timestamp};
 use tradegraph_market::aggregate::CandleAggregator;
 use tradegraph_market::news::{FileMacro, FixtureNews};
 use tradegraph_market::MarketEvent;
@@ -97,8 +103,9 @@ pub fn market(instrument: &Instrument) -> Result<(MarketSnapshot, ExternalInputs
     ))
 }
 
-/// A complete decision state for `instrument`: the bundled market, every analyst's rule-mode
-/// report, one debate round, the risk assessment, the decision, and one lesson.
+/// A complete decision state for `instrument`: the bundled market, a fresh flat paper account
+/// and its book (default risk limits), every analyst's rule-mode report, one debate round, the
+/// risk assessment, the decision, and one lesson.
 ///
 /// # Errors
 /// [`AgentError::Fixture`] for an instrument without bundled data.
@@ -106,6 +113,16 @@ pub fn state(instrument: &Instrument) -> Result<TradingState, AgentError> {
     let (market, inputs) = market(instrument)?;
     let config = RuleConfig::default();
     let mut s = TradingState::new(instrument.clone(), market, inputs);
+    // A fresh paper account with the default risk limits: flat, nothing working.
+    let cash = sample_cash(instrument);
+    s.account = Some(Account::flat(instrument.currency, cash, s.as_of));
+    s.book = Book::new(
+        &s,
+        Vec::new(),
+        &RiskGuard::default(),
+        config.timeframe,
+        s.as_of,
+    );
     s.technical = Some(wrap_any(rules::technical(&s, &config)));
     s.fundamental = Some(wrap_any(rules::fundamental(&s)));
     s.sentiment = Some(wrap_any(rules::sentiment(&s)));
@@ -135,6 +152,83 @@ pub fn state(instrument: &Instrument) -> Result<TradingState, AgentError> {
         })
         .with_return_pct(-0.8),
     );
+    Ok(s)
+}
+
+/// [`state`] with a position open, as the risk manager and the portfolio manager then see it:
+/// long about 2% of equity (whole lots), entered three hours before the decision 1% below the
+/// last price, its stop-loss 3% and take-profit 5% from the entry working at the broker, the
+/// day down 1% of equity, and the circuit breaker cooling down for another ten minutes. The
+/// risk assessment and the decision are made again on that book.
+///
+/// # Errors
+/// [`AgentError::Fixture`] for an instrument without bundled data.
+pub fn holding(instrument: &Instrument) -> Result<TradingState, AgentError> {
+    let mut s = state(instrument)?;
+    let config = RuleConfig::default();
+    let symbol = instrument.symbol.clone();
+    let price = s.market.price;
+    let pct = |p: i64| Decimal::new(p, 2);
+    let entry = (price * (Decimal::ONE - pct(1))).round_dp(2);
+    let start = sample_cash(instrument);
+    let lots = (start * pct(2) / price / instrument.lot_size)
+        .floor()
+        .max(Decimal::ONE);
+    let quantity = lots * instrument.lot_size;
+    let mut position = Position::flat(symbol.clone());
+    position.quantity = quantity;
+    position.cost_basis = quantity * entry;
+    position.mark_price = Some(price);
+    position.opened_at = Some(s.as_of.add_millis(-3 * 3_600_000));
+    position.updated_at = s.as_of;
+    let mut account = Account::flat(instrument.currency, start, s.as_of);
+    account.equity = start * pct(99);
+    account.cash = account.equity - quantity * price;
+    account.unrealized_pnl = position.unrealized_pnl();
+    account.realized_pnl = account.equity - start - account.unrealized_pnl;
+    account.gross_exposure = quantity * price;
+    account.net_exposure = quantity * price;
+    account.positions.push(position);
+    s.account = Some(account);
+    let entry_id = ClientOrderId::derive(&symbol, &DecisionId::new("fixture-entry"), Leg::Entry);
+    type Make = fn(ClientOrderId, Symbol, OrderSide, Decimal, Decimal) -> OrderRequest;
+    let exit = |leg, n: &str, request: Make, at| {
+        let mut order = Order::new(
+            OrderId::new(n),
+            request(
+                entry_id.child(leg),
+                symbol.clone(),
+                OrderSide::Sell,
+                quantity,
+                at,
+            ),
+            s.as_of,
+        );
+        order.parent = Some(entry_id.clone());
+        order.status = OrderStatus::Open;
+        order
+    };
+    let orders = vec![
+        exit(
+            Leg::StopLoss,
+            "2",
+            OrderRequest::stop,
+            (entry * pct(97)).round_dp(2),
+        ),
+        exit(
+            Leg::TakeProfit,
+            "3",
+            OrderRequest::limit,
+            (entry * pct(105)).round_dp(2),
+        ),
+    ];
+    let guard = RiskGuard::default().with_state(GuardState {
+        breaker_until: Some(s.as_of.add_millis(10 * 60_000)),
+        ..GuardState::default()
+    });
+    s.book = Book::new(&s, orders, &guard, config.timeframe, s.as_of);
+    s.risk = Some(wrap_any(rules::risk(&s, &config)));
+    s.decision = Some(wrap_any(rules::portfolio(&s, &config)));
     Ok(s)
 }
 

@@ -4,6 +4,7 @@
 //! |---|---|
 //! | [`reports`] | each agent's typed report; its JSON Schema is what a model's answer must pass |
 //! | [`state`] | [`TradingState`], what one decision cycle reads and writes |
+//! | [`book`] | the book the agents decide on: working orders and what the risk guard allows now |
 //! | [`rules`] | rule mode: deterministic logic that fills every report from the same inputs |
 //! | [`prompt`] | the prompt templates (embedded, overridable from a directory) and their rendering |
 //! | [`fixture`] | a complete decision state from bundled data, for snapshots and the CLI |
@@ -16,6 +17,7 @@
 //! | `llm` | yes | [`model::LlmModel`]: agents answered through `tradegraph-llm`'s fallback chain |
 
 mod agent;
+pub mod book;
 mod builder;
 mod error;
 pub mod fixture;

@@ -1,5 +1,6 @@
 //! The trading state: everything one decision cycle reads and writes.
 
+use crate::book::Book;
 use crate::learning::{AgentWeights, Lesson, Situation, TradeOutcome};
 use crate::reports::{
     AgentMode, AgentReport, DebateTurn, FundamentalReport, MacroReport, PortfolioDecision,
@@ -56,6 +57,10 @@ pub struct TradingState {
     pub decision: Option<AgentReport<PortfolioDecision>>,
     /// The account when the cycle started (cash, equity, open positions, the day's P&L).
     pub account: Option<Account>,
+    /// The rest of the book when the cycle started: the instrument's working orders and what
+    /// the risk guard allows now. `None` outside a bot (a bare graph run).
+    #[serde(default)]
+    pub book: Option<Book>,
     /// The risk guard's ruling on the decision, with every clamp and rejection and its reason.
     pub verdict: Option<Verdict>,
     /// Orders the execution agent submitted this cycle.
@@ -106,6 +111,7 @@ impl TradingState {
             risk: None,
             decision: None,
             account: None,
+            book: None,
             verdict: None,
             orders: Vec::new(),
             fills: Vec::new(),

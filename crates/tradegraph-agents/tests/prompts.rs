@@ -43,6 +43,35 @@ fn every_prompt_for_every_instrument() {
     }
 }
 
+/// The risk manager and the portfolio manager with a position open: its side, size, entry,
+/// unrealized P&L, time held, working stop-loss and take-profit, the day's loss and the room
+/// left under the limits, and the circuit breaker blocking entries. (Flat, in the snapshots
+/// above, they see that there is nothing to close.)
+#[test]
+fn the_risk_and_portfolio_managers_see_the_position_and_the_room_left() {
+    let prompts = Prompts::embedded().unwrap();
+    for (key, instrument) in [
+        ("btc", Instrument::btc_usdt()),
+        ("banknifty", Instrument::bank_nifty()),
+    ] {
+        let state = fixture::holding(&instrument).unwrap();
+        for agent in [AgentName::RiskManager, AgentName::PortfolioManager] {
+            let p = prompts.render(agent, &context(agent, &state)).unwrap();
+            assert!(p.user.contains("- Position: long "), "{}", p.user);
+            assert!(p.user.contains("- Entries: blocked: "), "{}", p.user);
+            insta::assert_snapshot!(
+                format!("{agent}_{key}_holding"),
+                format!("--- user ---\n{}\n", p.user)
+            );
+        }
+        // The others do not see the book.
+        let technical = prompts
+            .render(AgentName::Technical, &context(AgentName::Technical, &state))
+            .unwrap();
+        assert!(!technical.user.contains("The book now:"));
+    }
+}
+
 #[test]
 fn execution_has_no_prompt() {
     let state = fixture::state(&Instrument::btc_usdt()).unwrap();

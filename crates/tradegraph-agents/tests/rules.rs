@@ -5,12 +5,14 @@
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use serde::Serialize;
+use tradegraph_agents::book::Book;
 use tradegraph_agents::reports::{
     Action, AgentMode, AgentReport, DebateTurn, FundamentalReport, MacroReport, PortfolioDecision,
     RiskAssessment, SentimentReport, Signal, Stance, TechnicalReport,
 };
 use tradegraph_agents::rules::{self, RuleConfig};
 use tradegraph_agents::{fixture, DebateEntry, TradingState};
+use tradegraph_core::risk::{RiskGuard, RiskLimits};
 use tradegraph_core::{Instrument, Timeframe, Timestamp};
 use tradegraph_graph::schema::OutputSchema;
 use tradegraph_market::indicators::IndicatorValues;
@@ -159,6 +161,21 @@ fn fixture_chains_pass_for_every_instrument() {
 fn an_oversold_trending_down_market_is_not_a_buy_and_calm_agreement_buys() {
     let mut s = fixture::state(&Instrument::btc_usdt()).unwrap();
     let config = RuleConfig::default();
+    calm_uptrend(&mut s);
+    let t = rules::technical(&s, &config);
+    assert_eq!(t.signal, Signal::Buy, "{}", t.reasoning);
+    assert!(t.reasoning.contains("above the EMA"));
+
+    // Every analyst bullish, both debaters agree: a buy within the risk manager's size.
+    bullish(&mut s, t);
+    let done = run_chain(s, &config);
+    let d = &done.decision.unwrap().report;
+    assert_eq!(d.action, Action::Buy, "{}", d.rationale);
+    assert!(d.size_pct > 0.0);
+}
+
+/// Price 3% above the EMA, RSI 60, a rising MACD, a strong trend, a calm ATR.
+fn calm_uptrend(s: &mut TradingState) {
     let mut ind = IndicatorValues {
         ts: s.as_of,
         ..Default::default()
@@ -170,12 +187,11 @@ fn an_oversold_trending_down_market_is_not_a_buy_and_calm_agreement_buys() {
     ind.adx = Some(30.0);
     s.market.price = Decimal::from(103);
     s.market.indicators.insert(Timeframe::M15, ind);
-    let t = rules::technical(&s, &config);
-    assert_eq!(t.signal, Signal::Buy, "{}", t.reasoning);
-    assert!(t.reasoning.contains("above the EMA"));
+}
 
-    // Every analyst bullish, both debaters agree: a buy within the risk manager's size.
-    s.technical = Some(wrap(t));
+/// Every analyst bullish after `technical`, no debate yet.
+fn bullish(s: &mut TradingState, technical: TechnicalReport) {
+    s.technical = Some(wrap(technical));
     s.fundamental = Some(wrap(FundamentalReport {
         thesis: "x".into(),
         signal: Signal::Buy,
@@ -192,10 +208,61 @@ fn an_oversold_trending_down_market_is_not_a_buy_and_calm_agreement_buys() {
         factors: vec![],
     }));
     s.debate.clear();
-    let done = run_chain(s, &config);
-    let d = &done.decision.unwrap().report;
+}
+
+/// Rule mode decides on the book as the models do: it holds while the guard blocks entries,
+/// sizes within the room the position limit leaves, and warns about the day's loss.
+#[test]
+fn rule_mode_decides_on_the_book() {
+    let config = RuleConfig::default();
+    let bullish_state = |guard: &RiskGuard, equity: Option<Decimal>| {
+        let mut s = fixture::state(&Instrument::btc_usdt()).unwrap();
+        calm_uptrend(&mut s);
+        let t = rules::technical(&s, &config);
+        bullish(&mut s, t);
+        if let (Some(account), Some(equity)) = (s.account.as_mut(), equity) {
+            account.equity = equity;
+            account.cash = equity;
+        }
+        s.book = Book::new(&s, Vec::new(), guard, config.timeframe, s.as_of);
+        run_chain(s, &config)
+    };
+    // The kill switch is engaged: the portfolio manager holds, and both say why.
+    let guard = RiskGuard::default();
+    guard.kill_switch().engage();
+    let done = bullish_state(&guard, None);
+    let d = &done.decision.as_ref().unwrap().report;
+    assert_eq!(d.action, Action::Hold, "{}", d.rationale);
+    assert!(d.rationale.contains("blocks entries"), "{}", d.rationale);
+    let r = &done.risk.as_ref().unwrap().report;
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.starts_with("entries are blocked: the kill switch")),
+        "{:?}",
+        r.warnings
+    );
+    // A 1% position limit: the suggestion and the size stay within it.
+    let tight = RiskGuard::new(RiskLimits {
+        max_position_pct: Decimal::ONE,
+        ..RiskLimits::default()
+    })
+    .unwrap();
+    let done = bullish_state(&tight, None);
+    let d = &done.decision.as_ref().unwrap().report;
     assert_eq!(d.action, Action::Buy, "{}", d.rationale);
-    assert!(d.size_pct > 0.0);
+    assert!(d.size_pct > 0.0 && d.size_pct <= 1.0, "{}", d.size_pct);
+    assert!(done.risk.as_ref().unwrap().report.max_position_pct <= 1.0);
+    // Down 1.2% today, with 2% allowed: a warning, and still a buy.
+    let done = bullish_state(&RiskGuard::default(), Some(Decimal::from(98_800)));
+    let r = &done.risk.as_ref().unwrap().report;
+    assert!(
+        r.warnings
+            .contains(&"today's loss is 1.2% of the 2% daily limit".to_owned()),
+        "{:?}",
+        r.warnings
+    );
+    assert_eq!(done.decision.unwrap().report.action, Action::Buy);
 }
 
 #[test]

@@ -285,3 +285,156 @@ fn a_session_past_the_holiday_list_is_warned_once() {
     assert_eq!(code, Some(0), "{all}");
     assert!(!all.contains("past the holiday list"), "{all}");
 }
+
+/// What the portfolio manager and the risk manager were shown, in the order they were asked.
+#[derive(Default)]
+struct Shown {
+    portfolio_manager: Vec<String>,
+    risk_manager: Vec<String>,
+}
+
+/// A desk of models in OpenAI's format whose portfolio manager first asks to CLOSE while flat,
+/// then BUYs with a stop and a target, then HOLDs; it keeps the prompts it was shown.
+struct BookDesk(std::sync::Arc<std::sync::Mutex<Shown>>);
+
+impl wiremock::Respond for BookDesk {
+    fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+        use serde_json::json;
+        use support::llm::{completion, desk_answer, is_agent, messages};
+        let (system, user) = messages(request);
+        let mut shown = self.0.lock().unwrap();
+        let answer = if is_agent(&system, "portfolio manager") {
+            shown.portfolio_manager.push(user);
+            match shown.portfolio_manager.len() {
+                1 => {
+                    json!({"action": "CLOSE", "size_pct": 0.0, "stop_loss": null, "take_profit": null,
+                    "trailing_pct": null, "confidence": 0.7, "rationale": "Take the profit."})
+                }
+                2 => {
+                    json!({"action": "BUY", "size_pct": 2.0, "stop_loss": 97.0, "take_profit": 105.0,
+                    "trailing_pct": null, "confidence": 0.8, "rationale": "A small long."})
+                }
+                _ => {
+                    json!({"action": "HOLD", "size_pct": 0.0, "stop_loss": null, "take_profit": null,
+                    "trailing_pct": null, "confidence": 0.6, "rationale": "Keep it."})
+                }
+            }
+        } else {
+            if is_agent(&system, "risk manager") {
+                shown.risk_manager.push(user);
+            }
+            desk_answer(&system)
+                .unwrap_or_else(|| panic!("an agent the desk does not know: {system}"))
+        };
+        completion(&answer)
+    }
+}
+
+/// The risk manager and the portfolio manager see the book: flat, a CLOSE is refused with a
+/// finding that says there is nothing to close; after the entry fills, the position with its
+/// entry, stop-loss and take-profit, the working exits and the room left under the limits.
+#[test]
+fn the_models_see_the_book_and_a_close_while_flat_is_refused() {
+    use wiremock::matchers::{method, path_regex};
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let shown = std::sync::Arc::new(std::sync::Mutex::new(Shown::default()));
+    let server = runtime.block_on(async {
+        let server = wiremock::MockServer::start().await;
+        wiremock::Mock::given(method("POST"))
+            .and(path_regex("chat/completions$"))
+            .respond_with(BookDesk(std::sync::Arc::clone(&shown)))
+            .mount(&server)
+            .await;
+        server
+    });
+    let dir = support::temp_dir("book");
+    let data = bars(&dir, 60);
+    let out_dir = dir.join("report");
+    let env = [
+        ("OPENAI_API_KEY", "test".to_owned()),
+        ("OPENAI_BASE_URL", format!("{}/v1", server.uri())),
+        ("OPENAI_MODEL", "gpt-test".to_owned()),
+    ];
+    let out = tradegraph(
+        &dir,
+        &[
+            "backtest",
+            "--instrument",
+            "btc",
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+        &env,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let decisions: Vec<serde_json::Value> =
+        std::fs::read_to_string(out_dir.join("decisions.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+    assert!(decisions.len() >= 3, "{decisions:?}");
+
+    // Flat: the book says so, and the CLOSE is refused, saying why.
+    let shown = shown.lock().unwrap();
+    let first = &shown.portfolio_manager[0];
+    for line in [
+        "- Position: none (flat). CLOSE has nothing to close.",
+        "- Equity 100000, cash 100000, today's P&L 0.",
+        "- Daily loss: 0% so far of the 2% limit, 2% left.",
+        "- Position size: at most 5% of equity; 5% left to add.",
+        "- Working orders: none.",
+        "- Entries: allowed.",
+    ] {
+        assert!(first.contains(line), "{line:?} not in:\n{first}");
+    }
+    assert!(shown.risk_manager[0].contains("- Position: none (flat)."));
+    let verdict = &decisions[0]["verdict"];
+    assert_eq!(verdict["status"], "REJECTED", "{verdict}");
+    assert_eq!(verdict["action"], "CLOSE", "{verdict}");
+    assert_eq!(
+        verdict["findings"],
+        serde_json::json!([{"effect": "rejected", "reason": {"rule": "nothing_to_close"}}]),
+        "{verdict}"
+    );
+    assert!(decisions[0]["orders"].as_array().unwrap().is_empty());
+
+    // The BUY goes out and fills at the next open; the next prompts show the position.
+    assert_eq!(
+        decisions[1]["orders"].as_array().unwrap().len(),
+        1,
+        "{}",
+        decisions[1]
+    );
+    for prompt in [&shown.portfolio_manager[2], &shown.risk_manager[2]] {
+        assert!(prompt.contains("- Position: long "), "{prompt}");
+        assert!(
+            prompt.contains("stop-loss 97, take-profit 105."),
+            "{prompt}"
+        );
+        assert!(
+            prompt.contains("- Working orders: stop-loss sell ")
+                && prompt.contains("stop at 97")
+                && prompt.contains("take-profit sell ")
+                && prompt.contains("limit at 105"),
+            "{prompt}"
+        );
+        assert!(
+            !prompt.contains("5% left to add"),
+            "the position uses room: {prompt}"
+        );
+        assert!(prompt.contains("- Entries: allowed."), "{prompt}");
+    }
+}

@@ -1,12 +1,15 @@
 //! The desk's shared, stateful equipment: the risk guard, the broker, the learner, and the
 //! market as it is now.
 
+use crate::book::Book;
 use crate::learning::Learner;
+use crate::TradingState;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tradegraph_broker::Broker;
+use tradegraph_core::order::Order;
 use tradegraph_core::risk::RiskGuard;
-use tradegraph_core::{Price, Timestamp};
+use tradegraph_core::{Price, Timeframe, Timestamp};
 use tradegraph_market::{Clock, SystemClock};
 
 /// What the risk guard, execution and learning nodes share across decision cycles. Clones
@@ -42,6 +45,22 @@ impl Desk {
             learner: Arc::new(Mutex::new(Learner::default())),
             market: MarketNow::new(Arc::new(SystemClock)),
         }
+    }
+
+    /// The book the agents see this cycle (`None` without the account in `state`): the
+    /// instrument's working orders among `orders`, the guard's limits and what it allows now
+    /// (its time rules at the market's time; volatility on `timeframe`, as the guard node
+    /// measures it). Changes nothing in the guard.
+    pub fn book(
+        &self,
+        state: &TradingState,
+        orders: Vec<Order>,
+        timeframe: Timeframe,
+    ) -> Option<Book> {
+        let now = self.market.now().max(state.as_of);
+        // Read only: a guard poisoned by a panic elsewhere still tells its limits and state.
+        let guard = self.guard.lock().unwrap_or_else(PoisonError::into_inner);
+        Book::new(state, orders, &guard, timeframe, now)
     }
 
     /// Uses `guard` (restored, or with the bot's limits and kill switch).

@@ -6,7 +6,7 @@ use crate::TradingState;
 use async_trait::async_trait;
 use std::sync::Arc;
 use tradegraph_core::order::DecisionId;
-use tradegraph_core::risk::{Proposal, RiskContext, Volatility};
+use tradegraph_core::risk::{Proposal, RiskContext};
 use tradegraph_core::Timeframe;
 use tradegraph_graph::{Command, Node, NodeContext, NodeError, NodeResult};
 
@@ -54,7 +54,7 @@ impl Node<TradingState> for GuardNode {
         let account = state.account.as_ref().ok_or_else(|| {
             NodeError::Failed("the risk guard needs the account in the state".into())
         })?;
-        let volatility = Volatility::from_candles(state.market.candles(self.timeframe), 14);
+        let volatility = crate::book::guard_volatility(&state, self.timeframe);
         // The guard rules at the time it runs (live, after the models took their time; in a
         // backtest, the simulated clock stands at the decision time): its time rules (the NSE
         // cutoff, the square-off) and the verdict's age count from then.

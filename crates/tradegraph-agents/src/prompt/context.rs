@@ -1,5 +1,6 @@
 //! What the templates see.
 
+use crate::book::{self, exact};
 use crate::learning::Lesson;
 use crate::reports::{
     DebateTurn, FundamentalReport, LessonDraft, MacroReport, PortfolioDecision, RiskAssessment,
@@ -11,7 +12,8 @@ use serde::Serialize;
 use std::any::TypeId;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{OnceLock, RwLock};
-use tradegraph_core::{Candle, OrderFlow, Segment, Timeframe};
+use tradegraph_core::order::OrderKind;
+use tradegraph_core::{Candle, Decimal, OrderFlow, Segment, Timeframe};
 use tradegraph_market::indicators::IndicatorValues;
 use tradegraph_market::news::MacroSnapshot;
 
@@ -71,6 +73,74 @@ pub struct DebateView {
     pub conviction: f64,
 }
 
+/// The book as the risk manager and the portfolio manager see it: the position, the account,
+/// what the guard's limits leave, working orders and what blocks entries. Our own figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct BookView {
+    /// The position in the instrument; `None` when flat.
+    pub position: Option<PositionView>,
+    /// Equity (cash and positions at their marks).
+    pub equity: String,
+    /// Cash.
+    pub cash: String,
+    /// Today's P&L.
+    pub day_pnl: String,
+    /// Today's loss so far, in percent of the day's starting equity (0 on a gain).
+    pub daily_loss_pct: String,
+    /// The daily loss limit, in percent.
+    pub daily_loss_limit_pct: String,
+    /// What the day may still lose before entries halt, in percent.
+    pub daily_loss_left_pct: String,
+    /// The position limit, in percent of equity.
+    pub position_limit_pct: String,
+    /// How much more of equity the position may grow by, in percent.
+    pub position_left_pct: String,
+    /// Working orders of the instrument.
+    pub working: Vec<WorkingOrderView>,
+    /// What blocks any entry now (the guard's words); empty when entries may be opened.
+    pub entry_blocks: Vec<String>,
+}
+
+/// The open position.
+#[derive(Debug, Clone, Serialize)]
+pub struct PositionView {
+    /// `long` or `short`.
+    pub side: &'static str,
+    /// Size, unsigned.
+    pub quantity: String,
+    /// Average entry price.
+    pub entry: String,
+    /// Unrealized P&L at the last mark.
+    pub unrealized_pnl: String,
+    /// Unrealized P&L in percent of the entry value.
+    pub unrealized_pct: String,
+    /// When it was opened.
+    pub opened_at: String,
+    /// How long it has been held (`3 h 15 min`).
+    pub held: String,
+    /// The working stop-loss trigger, if any.
+    pub stop_loss: Option<String>,
+    /// The working take-profit, if any.
+    pub take_profit: Option<String>,
+    /// The trailing stop's current trigger, if any.
+    pub trailing_stop: Option<String>,
+}
+
+/// A working order.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkingOrderView {
+    /// `buy` or `sell`.
+    pub side: &'static str,
+    /// `market`, `limit`, `stop` or `trailing stop`.
+    pub kind: &'static str,
+    /// Size.
+    pub quantity: String,
+    /// Limit price or stop trigger, if any.
+    pub price: Option<String>,
+    /// `entry`, or the exit it is (`stop-loss`, `take-profit`, `trailing stop`).
+    pub role: &'static str,
+}
+
 /// Everything a template can use. Built by [`PromptContext::new`] from the state.
 #[derive(Debug, Clone, Serialize)]
 pub struct PromptContext {
@@ -114,6 +184,9 @@ pub struct PromptContext {
     pub lessons: Vec<Lesson>,
     /// Analyst weights.
     pub weights: BTreeMap<AgentName, f64>,
+    /// The book (position, account, limits left, working orders, entry blocks), for the risk
+    /// manager and the portfolio manager; `None` for the others and outside a bot.
+    pub book: Option<BookView>,
     /// The JSON Schema the answer must follow, pretty-printed.
     pub schema: String,
 }
@@ -186,6 +259,9 @@ impl PromptContext {
             round,
             lessons: state.lessons.clone(),
             weights: state.weights.analyst_weights(),
+            book: matches!(agent, AgentName::RiskManager | AgentName::PortfolioManager)
+                .then(|| book_view(state))
+                .flatten(),
             schema,
         }
     }
@@ -280,4 +356,91 @@ fn candle_views(candles: &[Candle], last: usize) -> Vec<CandleView> {
             ohlcv: [c.open, c.high, c.low, c.close, c.volume].map(|d| d.normalize().to_string()),
         })
         .collect()
+}
+
+/// The book of `state` as the prompts show it; `None` without the account and the book.
+fn book_view(state: &TradingState) -> Option<BookView> {
+    let (account, book) = (state.account.as_ref()?, state.book.as_ref()?);
+    let money = |d: Decimal| exact(d, 2);
+    let pct = |d: Decimal| exact(d, 2);
+    let exits = book.exits();
+    let position = book::position(state).map(|p| {
+        let entry = p.average_entry().unwrap_or_default();
+        let unrealized = p.unrealized_pnl();
+        let entry_value = (entry * p.quantity).abs();
+        let opened = p.opened_at.unwrap_or(state.as_of);
+        PositionView {
+            side: if p.is_long() { "long" } else { "short" },
+            quantity: p.quantity.abs().normalize().to_string(),
+            entry: exact(entry, 8),
+            unrealized_pnl: money(unrealized),
+            unrealized_pct: tradegraph_core::money::pct(unrealized, entry_value)
+                .map_or_else(|| "0".to_owned(), pct),
+            opened_at: opened.to_string(),
+            held: held(state.as_of.millis().saturating_sub(opened.millis())),
+            stop_loss: exits.stop_loss.map(|p| exact(p, 8)),
+            take_profit: exits.take_profit.map(|p| exact(p, 8)),
+            trailing_stop: exits.trailing_stop.map(|p| exact(p, 8)),
+        }
+    });
+    let working = book
+        .working
+        .iter()
+        .map(|o| {
+            let (kind, price) = match o.request.kind {
+                OrderKind::Market => ("market", None),
+                OrderKind::Limit { price } => ("limit", Some(price)),
+                OrderKind::Stop { trigger } => ("stop", Some(trigger)),
+                OrderKind::TrailingStop { .. } => ("trailing stop", o.trigger_price),
+                _ => ("order", None),
+            };
+            let role = match (o.parent.is_some(), o.request.kind) {
+                (false, _) => "entry",
+                (true, OrderKind::Stop { .. }) => "stop-loss",
+                (true, OrderKind::Market) => "exit",
+                (true, OrderKind::TrailingStop { .. }) => "trailing stop",
+                (true, _) => "take-profit",
+            };
+            WorkingOrderView {
+                side: book::side_word(o.request.side),
+                kind,
+                quantity: (o.request.quantity - o.filled_quantity)
+                    .normalize()
+                    .to_string(),
+                price: price.map(|p| exact(p, 8)),
+                role,
+            }
+        })
+        .collect();
+    let room = &book.headroom;
+    Some(BookView {
+        position,
+        equity: money(account.equity),
+        cash: money(account.cash),
+        day_pnl: money(account.daily_pnl()),
+        daily_loss_pct: pct(room.daily_loss_pct),
+        daily_loss_limit_pct: pct(book.limits.max_daily_loss_pct),
+        daily_loss_left_pct: pct(room.daily_loss_left_pct),
+        position_limit_pct: pct(book.limits.max_position_pct),
+        position_left_pct: pct(room.position_left_pct),
+        working,
+        entry_blocks: room.entry_blocks.iter().map(ToString::to_string).collect(),
+    })
+}
+
+/// A duration in milliseconds as days, hours and minutes (`1 d 3 h 5 min`, `0 min`).
+fn held(ms: i64) -> String {
+    let minutes = ms.max(0) / 60_000;
+    let (days, hours, mins) = (minutes / 1_440, minutes / 60 % 24, minutes % 60);
+    let mut parts = Vec::new();
+    if days > 0 {
+        parts.push(format!("{days} d"));
+    }
+    if hours > 0 {
+        parts.push(format!("{hours} h"));
+    }
+    if mins > 0 || parts.is_empty() {
+        parts.push(format!("{mins} min"));
+    }
+    parts.join(" ")
 }

@@ -10,7 +10,7 @@ use std::path::Path;
 /// The templates shipped in `prompts/`, embedded at compile time: the shared parts (names
 /// starting with `_`, included by the others) and one per agent that asks a model. Execution is
 /// deterministic code and has none.
-const EMBEDDED: [(&str, &str); 16] = [
+const EMBEDDED: [(&str, &str); 17] = [
     ("_frame.j2", include_str!("../../prompts/_frame.j2")),
     (
         "_instrument.j2",
@@ -21,6 +21,7 @@ const EMBEDDED: [(&str, &str); 16] = [
     ("_reports.j2", include_str!("../../prompts/_reports.j2")),
     ("_debate.j2", include_str!("../../prompts/_debate.j2")),
     ("_lessons.j2", include_str!("../../prompts/_lessons.j2")),
+    ("_book.j2", include_str!("../../prompts/_book.j2")),
     ("technical.j2", include_str!("../../prompts/technical.j2")),
     (
         "fundamental.j2",

@@ -3,8 +3,9 @@
 //!
 //! Each template has two blocks, `system` and `user`. Templates see a [`PromptContext`] built
 //! from the [`TradingState`](crate::TradingState): the instrument and its kind (crypto or Indian
-//! index futures), prices, indicators, the reports so far, the debate, lessons and weights, and
-//! the JSON Schema the answer must follow.
+//! index futures), prices, indicators, the reports so far, the debate, lessons and weights, the book
+//! (for the risk manager and the portfolio manager: the position, the account, what the risk
+//! guard's limits leave, working orders) and the JSON Schema the answer must follow.
 //!
 //! Text that came from a model or from outside (news, macro figures, the analysts' reports, the
 //! debate, lessons, a user-defined symbol: every context string not in [`TRUSTED_FIELDS`]) is
@@ -21,7 +22,7 @@ mod library;
 mod shape;
 mod taint;
 
-pub use context::PromptContext;
+pub use context::{BookView, PositionView, PromptContext, WorkingOrderView};
 pub use defuse::{defuse, DEFAULT_MAX};
 pub use library::{Prompts, RenderedPrompt};
 pub use taint::TRUSTED_FIELDS;

@@ -41,6 +41,7 @@ pub const TRUSTED_FIELDS: &[&str] = &[
     "macro_view.regime",
     "debate[].stance",
     "lessons[].timestamp",
+    "book.*",
     "schema",
 ];
 

@@ -2,12 +2,15 @@
 
 use super::debate::evidence;
 use super::{clamp_unit, RuleConfig};
+use crate::book::{exact, Book};
 use crate::reports::{Action, PortfolioDecision, RiskAssessment, Stance};
 use crate::TradingState;
-use tradegraph_core::Segment;
+use tradegraph_core::{Decimal, Segment};
 
 /// Volatility (ATR in percent of the price), the analysts' disagreement and a thin book set the
-/// risk score; the suggested size shrinks as it grows, and the stop sits two ATRs away.
+/// risk score; the suggested size shrinks as it grows (never past what the book's position
+/// limit leaves), and the stop sits two ATRs away. The book's daily loss and entry blocks
+/// become warnings.
 pub fn risk(state: &TradingState, config: &RuleConfig) -> RiskAssessment {
     let close = state.market.price_f64();
     let atr = state
@@ -51,9 +54,29 @@ pub fn risk(state: &TradingState, config: &RuleConfig) -> RiskAssessment {
     }
     let risk_score = (0.6 * vol_risk + 0.4 * disagreement).clamp(0.0, 1.0);
     let stop_loss_pct = (2.0 * vol_pct).clamp(0.3, 10.0);
+    let mut max_position_pct = (config.max_position_pct * (1.0 - risk_score)).clamp(0.0, 100.0);
+    // The book: never more than the position limit leaves; say what the day and the guard allow.
+    if let Some(book) = &state.book {
+        let room = &book.headroom;
+        let left = decimal_f64(room.position_left_pct);
+        if left < max_position_pct {
+            max_position_pct = left;
+        }
+        let limit = book.limits.max_daily_loss_pct;
+        if room.daily_loss_pct * Decimal::TWO >= limit && limit > Decimal::ZERO {
+            warnings.push(format!(
+                "today's loss is {}% of the {}% daily limit",
+                exact(room.daily_loss_pct, 2),
+                exact(limit, 2)
+            ));
+        }
+        if book.entries_blocked() {
+            warnings.push(format!("entries are blocked: {}", blocks(book)));
+        }
+    }
     RiskAssessment {
         risk_score,
-        max_position_pct: (config.max_position_pct * (1.0 - risk_score)).clamp(0.0, 100.0),
+        max_position_pct,
         stop_loss_pct,
         take_profit_pct: (2.0 * stop_loss_pct).min(100.0),
         warnings,
@@ -62,7 +85,10 @@ pub fn risk(state: &TradingState, config: &RuleConfig) -> RiskAssessment {
 
 /// The weighted analysts plus a quarter of the debate's balance; past the entry threshold it
 /// buys or sells with a size scaled by the score within the risk manager's maximum, a stop and
-/// take-profit at the suggested distances and a trailing stop as wide as the stop.
+/// take-profit at the suggested distances and a trailing stop as wide as the stop. From the
+/// book: an open position is kept while the view agrees and closed when it turns (CLOSE only
+/// then); flat, it holds while the risk guard blocks entries, and sizes within what the
+/// position limit leaves.
 pub fn portfolio(state: &TradingState, config: &RuleConfig) -> PortfolioDecision {
     let views = evidence(state);
     // Folds from +0.0: an empty f64 sum is -0.0, which would print as "-0.00".
@@ -120,6 +146,12 @@ pub fn portfolio(state: &TradingState, config: &RuleConfig) -> PortfolioDecision
             rationale: format!("{rationale}: the view turned; close it."),
         };
     }
+    if let Some(book) = state.book.as_ref().filter(|b| b.entries_blocked()) {
+        return hold(
+            score,
+            format!("Combined score {score:+.2}, but the risk guard blocks entries now ({}); staying out.", blocks(book)),
+        );
+    }
     if action == Action::Sell && state.instrument.segment == Segment::Spot {
         return hold(
             score,
@@ -127,15 +159,19 @@ pub fn portfolio(state: &TradingState, config: &RuleConfig) -> PortfolioDecision
         );
     }
     let mut size_pct = (risk.max_position_pct * (score.abs() / 0.6).min(1.0)).clamp(0.0, 100.0);
+    let room = state
+        .book
+        .as_ref()
+        .map_or(f64::INFINITY, |b| decimal_f64(b.headroom.position_left_pct));
     // Futures trade in lots: size up to one lot when one lot still fits the risk manager's cap.
     if let Some(lot_pct) = one_lot_pct(state, price) {
-        if size_pct < lot_pct && lot_pct <= risk.max_position_pct {
+        if size_pct < lot_pct && lot_pct <= risk.max_position_pct && lot_pct <= room {
             size_pct = lot_pct;
         }
     }
     PortfolioDecision {
         action,
-        size_pct,
+        size_pct: size_pct.min(room),
         stop_loss: Some(price * (1.0 - dir * risk.stop_loss_pct / 100.0)),
         take_profit: Some(price * (1.0 + dir * risk.take_profit_pct / 100.0)),
         trailing_pct: Some(risk.stop_loss_pct),
@@ -165,4 +201,18 @@ fn hold(score: f64, rationale: String) -> PortfolioDecision {
         confidence: (1.0 - score.abs()).clamp(0.0, 1.0),
         rationale,
     }
+}
+
+/// What blocks entries, in the guard's words.
+fn blocks(book: &Book) -> String {
+    book.headroom
+        .entry_blocks
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn decimal_f64(d: Decimal) -> f64 {
+    d.try_into().unwrap_or(0.0)
 }

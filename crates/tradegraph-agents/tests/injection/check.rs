@@ -11,7 +11,7 @@ use tradegraph_agents::AgentName;
 /// this test hostile, so a new field cannot escape either.
 /// It must equal the renderer's own list, [`tradegraph_agents::prompt::TRUSTED_FIELDS`]
 /// (checked by `injection_the_test_trusts_exactly_what_the_renderer_trusts`).
-pub(crate) const TRUSTED: [&str; 22] = [
+pub(crate) const TRUSTED: [&str; 23] = [
     "agent",
     "instrument.kind",
     "instrument.currency",
@@ -34,6 +34,8 @@ pub(crate) const TRUSTED: [&str; 22] = [
     "lessons[].timestamp",
     "schema",
     "flow.*",
+    // Decimals, times and the risk guard's own words about the book.
+    "book.*",
 ];
 
 /// Where each marked value came from: canary, field.

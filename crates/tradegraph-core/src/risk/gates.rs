@@ -133,13 +133,11 @@ impl GuardState {
     }
 }
 
-/// Everything that forbids opening or adding to a position now, in rule order.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn entry_gates(
+/// What forbids any entry now, whatever is proposed, in rule order: the kill switch, the daily
+/// halt, the session, the circuit breaker, the number of open positions.
+pub(super) fn standing_gates(
     limits: &RiskLimits,
     ctx: &RiskContext<'_>,
-    proposal: &Proposal,
-    side: OrderSide,
     held: Quantity,
     kill: bool,
     phase: Phase,
@@ -175,6 +173,24 @@ pub(super) fn entry_gates(
             max: limits.max_open_positions,
         });
     }
+    gates
+}
+
+/// Everything that forbids opening or adding to a position now, in rule order: the
+/// [standing gates](standing_gates), then what depends on the proposal and the inputs.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn entry_gates(
+    limits: &RiskLimits,
+    ctx: &RiskContext<'_>,
+    proposal: &Proposal,
+    side: OrderSide,
+    held: Quantity,
+    kill: bool,
+    phase: Phase,
+    daily: Option<&RiskReason>,
+    breaker: Option<&RiskReason>,
+) -> Vec<RiskReason> {
+    let mut gates = standing_gates(limits, ctx, held, kill, phase, daily, breaker);
     let spot = ctx.instrument.segment == Segment::Spot;
     if side == OrderSide::Sell && held <= Quantity::ZERO && (spot || !limits.allow_short) {
         gates.push(RiskReason::ShortNotAllowed { spot });

@@ -27,6 +27,23 @@ pub struct GuardState {
     pub halted_loss_pct: Decimal,
 }
 
+/// What the guard would allow now ([`RiskGuard::headroom`]): for the agents, who see it in
+/// their book; the guard still rules on each decision.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Headroom {
+    /// What blocks any entry now, in rule order (the kill switch, the daily halt, the session,
+    /// the circuit breaker, the number of open positions); empty when entries may be opened.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entry_blocks: Vec<RiskReason>,
+    /// Today's loss so far, in percent of the day's starting equity (zero on a gain).
+    pub daily_loss_pct: Decimal,
+    /// How much more the day may lose before entries halt, in percent (zero once halted).
+    pub daily_loss_left_pct: Decimal,
+    /// How much more of equity the instrument's position may grow by, in percent (the position
+    /// limit less what is held).
+    pub position_left_pct: Decimal,
+}
+
 /// The risk guard: hard rules in code between the portfolio manager and the broker. No model
 /// output and no text can get past it; see the [module documentation](super) for the rules.
 ///
@@ -100,6 +117,75 @@ impl RiskGuard {
     /// The state to save.
     pub fn state(&self) -> &GuardState {
         &self.state
+    }
+
+    /// What the guard would let the instrument of `ctx` do now, without changing its state:
+    /// what blocks entries, what is left of the daily loss limit and of the position limit.
+    /// The agents see it in their book, so they do not propose what the guard must refuse.
+    ///
+    /// ```
+    /// use tradegraph_core::position::Account;
+    /// use tradegraph_core::risk::{RiskContext, RiskGuard, RiskReason};
+    /// use tradegraph_core::{Currency, Decimal, Instrument, Timestamp};
+    ///
+    /// let btc = Instrument::btc_usdt();
+    /// let now: Timestamp = "2024-01-01T10:15:00Z".parse()?;
+    /// let mut account = Account::flat(Currency::Usdt, Decimal::from(100_000), now);
+    /// account.equity = Decimal::from(99_500); // half a percent down today
+    /// let guard = RiskGuard::default();
+    /// let room = guard.headroom(&RiskContext::new(&btc, &account, Decimal::from(40_000), now));
+    /// assert!(room.entry_blocks.is_empty());
+    /// assert_eq!(room.daily_loss_pct, Decimal::new(5, 1));
+    /// assert_eq!(room.daily_loss_left_pct, Decimal::new(15, 1)); // of the default 2%
+    /// assert_eq!(room.position_left_pct, Decimal::from(5));
+    ///
+    /// guard.kill_switch().engage();
+    /// let room = guard.headroom(&RiskContext::new(&btc, &account, Decimal::from(40_000), now));
+    /// assert_eq!(room.entry_blocks, [RiskReason::KillSwitch]);
+    /// # Ok::<(), tradegraph_core::CoreError>(())
+    /// ```
+    pub fn headroom(&self, ctx: &RiskContext<'_>) -> Headroom {
+        let limits = &self.limits;
+        let held = ctx
+            .account
+            .position(&ctx.instrument.symbol)
+            .map_or(Quantity::ZERO, |p| p.quantity);
+        let phase = gates::phase(ctx.instrument, ctx.now, limits);
+        let breaker = self.state.breaker_now(limits, ctx);
+        let daily = self.state.daily_halt_now(limits, ctx);
+        let entry_blocks = gates::standing_gates(
+            limits,
+            ctx,
+            held,
+            self.kill_switch.is_engaged(),
+            phase,
+            daily.as_ref(),
+            breaker.as_ref(),
+        );
+        let daily_loss_pct = ctx
+            .account
+            .daily_loss_pct()
+            .unwrap_or(Decimal::ZERO)
+            .round_dp(4);
+        let daily_loss_left_pct = if daily.is_some() {
+            Decimal::ZERO
+        } else {
+            (limits.max_daily_loss_pct - daily_loss_pct).max(Decimal::ZERO)
+        };
+        let held_pct = held
+            .abs()
+            .checked_mul(ctx.price)
+            .and_then(|notional| crate::money::pct(notional, ctx.account.equity))
+            .unwrap_or(Decimal::ZERO);
+        let position_left_pct = (limits.max_position_pct - held_pct)
+            .max(Decimal::ZERO)
+            .round_dp(4);
+        Headroom {
+            entry_blocks,
+            daily_loss_pct,
+            daily_loss_left_pct,
+            position_left_pct,
+        }
     }
 
     /// Judges `proposal` in `ctx`. Never panics, whatever the numbers; never reads the
@@ -177,7 +263,7 @@ impl RiskGuard {
         let side = match proposal.action {
             Action::Close => {
                 if held.is_zero() {
-                    // Nothing to close.
+                    reject(&mut verdict, RiskReason::NothingToClose);
                 } else if tradable {
                     verdict.intent = close();
                 } else {

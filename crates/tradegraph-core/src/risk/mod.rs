@@ -35,7 +35,7 @@ mod sizing;
 mod verdict;
 
 pub use context::{RiskContext, Volatility};
-pub use guard::{GuardState, RiskGuard};
+pub use guard::{GuardState, Headroom, RiskGuard};
 pub use kill_switch::KillSwitch;
 pub use limits::RiskLimits;
 pub use proposal::{Action, Proposal};

@@ -314,7 +314,8 @@ pub enum RiskReason {
         /// The largest move allowed: the distance from the reference to the stop.
         max_move: Price,
     },
-    /// At execution: the position the close was for is gone (flat, or now on the other side).
+    /// A CLOSE with no position open, or, at execution, the position the close was for is gone
+    /// (flat, or now on the other side).
     NothingToClose,
     /// At execution: the order journal knows this order's client order id and does not send it
     /// again (a cycle run again after a restart).

@@ -60,6 +60,12 @@ where
             self.config.inputs_at(as_of),
         );
         state.account = Some(self.broker.account().await?);
+        // The book the risk manager and the portfolio manager decide on: the instrument's
+        // working orders and what the guard allows now.
+        let orders = self.broker.open_orders().await?;
+        state.book = self
+            .desk
+            .book(&state, orders, self.config.brain.rules().timeframe);
         {
             let learner = self
                 .desk

@@ -118,7 +118,8 @@ impl Respond for Models {
     }
 }
 
-fn completion(content: &Value) -> ResponseTemplate {
+/// A chat completion whose message is `content` as JSON text.
+pub fn completion(content: &Value) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(json!({
         "id": "chatcmpl-1", "object": "chat.completion", "created": 1_733_000_000, "model": "gpt-test",
         "choices": [{"index": 0, "message": {"role": "assistant", "content": content.to_string()},
@@ -175,34 +176,11 @@ impl Respond for DeskModels {
         if let Some(failed) = failure(&self.failing) {
             return failed;
         }
-        let body: Value = serde_json::from_slice(&request.body).unwrap();
-        let messages = body["messages"].as_array().unwrap();
-        let system = messages[0]["content"].as_str().unwrap_or_default();
-        let user = messages
-            .iter()
-            .rev()
-            .find(|m| m["role"] == "user")
-            .and_then(|m| m["content"].as_str())
-            .unwrap_or_default();
-        let is = |role: &str| system.contains(&format!("You are the {role}"));
-        let answer = if is("portfolio manager") {
-            self.portfolio_manager(user)
-        } else if is("technical analyst") {
-            json!({"signal": "BUY", "confidence": 0.7, "reasoning": "Higher lows above the EMA.",
-                "key_levels": {"support": [], "resistance": []}})
-        } else if is("fundamental analyst") {
-            json!({"thesis": "Adoption keeps growing.", "signal": "HOLD", "confidence": 0.5})
-        } else if is("sentiment analyst") {
-            json!({"score": 0.2, "confidence": 0.6, "drivers": ["steady flows"]})
-        } else if is("macro analyst") {
-            json!({"regime": "neutral", "confidence": 0.5, "factors": ["rates on hold"]})
-        } else if is("bull researcher") || is("bear researcher") {
-            json!({"argument": "The evidence is mixed.", "points": [], "rebuttal": "", "conviction": 0.5})
-        } else if is("risk manager") {
-            json!({"risk_score": 0.3, "max_position_pct": 5.0, "stop_loss_pct": 3.0,
-                "take_profit_pct": 5.0, "warnings": []})
-        } else if is("learning agent") {
-            json!({"text": "A small long with a wide stop held through chop."})
+        let (system, user) = messages(request);
+        let answer = if is_agent(&system, "portfolio manager") {
+            self.portfolio_manager(&user)
+        } else if let Some(answer) = desk_answer(&system) {
+            answer
         } else {
             self.asked
                 .lock()
@@ -215,4 +193,49 @@ impl Respond for DeskModels {
         };
         completion(&answer)
     }
+}
+
+/// The system message and the last user message of a chat-completions request.
+pub fn messages(request: &Request) -> (String, String) {
+    let body: Value = serde_json::from_slice(&request.body).unwrap();
+    let messages = body["messages"].as_array().unwrap();
+    let text = |m: &Value| m["content"].as_str().unwrap_or_default().to_owned();
+    let system = messages.first().map(text).unwrap_or_default();
+    let user = messages
+        .iter()
+        .rev()
+        .find(|m| m["role"] == "user")
+        .map(text)
+        .unwrap_or_default();
+    (system, user)
+}
+
+/// Whether the system message is `role`'s (`portfolio manager`, `risk manager`, ...).
+pub fn is_agent(system: &str, role: &str) -> bool {
+    system.contains(&format!("You are the {role}"))
+}
+
+/// A valid answer for every agent but the portfolio manager (`None` for it, or for an agent
+/// the desk does not know).
+pub fn desk_answer(system: &str) -> Option<Value> {
+    let is = |role: &str| is_agent(system, role);
+    Some(if is("technical analyst") {
+        json!({"signal": "BUY", "confidence": 0.7, "reasoning": "Higher lows above the EMA.",
+            "key_levels": {"support": [], "resistance": []}})
+    } else if is("fundamental analyst") {
+        json!({"thesis": "Adoption keeps growing.", "signal": "HOLD", "confidence": 0.5})
+    } else if is("sentiment analyst") {
+        json!({"score": 0.2, "confidence": 0.6, "drivers": ["steady flows"]})
+    } else if is("macro analyst") {
+        json!({"regime": "neutral", "confidence": 0.5, "factors": ["rates on hold"]})
+    } else if is("bull researcher") || is("bear researcher") {
+        json!({"argument": "The evidence is mixed.", "points": [], "rebuttal": "", "conviction": 0.5})
+    } else if is("risk manager") {
+        json!({"risk_score": 0.3, "max_position_pct": 5.0, "stop_loss_pct": 3.0,
+            "take_profit_pct": 5.0, "warnings": []})
+    } else if is("learning agent") {
+        json!({"text": "A small long with a wide stop held through chop."})
+    } else {
+        return None;
+    })
 }

@@ -287,8 +287,14 @@ fn close_and_hold() {
     let v = fx.judge_fresh(&proposal(Action::Close, f64::NAN));
     assert_eq!(v.status, VerdictStatus::Approved);
     assert_close_of(&v, "0.05");
+    // A CLOSE with nothing open is refused, saying so: the decision did not look at the book.
     let v = Fx::btc().judge_fresh(&proposal(Action::Close, 0.0));
-    assert!(v.is_approved() && v.intent.is_none());
+    assert!(v.is_rejected() && v.intent.is_none(), "{v}");
+    assert_eq!(reasons(&v, Effect::Rejected), [RiskReason::NothingToClose]);
+    // Another instrument's position is not this one's to close.
+    let other = Fx::btc().holding("ETHUSDT", "1", "2000");
+    let v = other.judge_fresh(&proposal(Action::Close, 0.0));
+    assert_eq!(reasons(&v, Effect::Rejected), [RiskReason::NothingToClose]);
     let v = fx.judge_fresh(&Proposal::hold(DecisionId::new("h")));
     assert!(v.is_approved() && v.intent.is_none());
 }
@@ -382,4 +388,36 @@ fn the_default_costs_are_conservative_and_negative_costs_count_as_zero() {
         d("0.125"),
         "never more than without costs"
     );
+}
+
+#[test]
+fn headroom_tells_what_the_guard_would_allow_without_changing_it() {
+    // 2 000 of 100 000 held (2%), the day down 1.5% of the default 2%.
+    let mut fx = Fx::btc().holding("BTCUSDT", "0.05", "40000");
+    fx.account.equity = d("98500");
+    let guard = RiskGuard::default();
+    let room = guard.headroom(&fx.ctx());
+    assert!(room.entry_blocks.is_empty(), "{room:?}");
+    assert_eq!(room.daily_loss_pct, d("1.5"));
+    assert_eq!(room.daily_loss_left_pct, d("0.5"));
+    // 5% less 2 000 / 98 500 = 2.0305%.
+    assert_eq!(room.position_left_pct, d("2.9695"));
+    // Past the daily limit: entries blocked, nothing left; the guard has not latched a halt.
+    fx.account.equity = d("97900");
+    let room = guard.headroom(&fx.ctx());
+    assert!(matches!(
+        room.entry_blocks[..],
+        [RiskReason::DailyLossLimit { .. }]
+    ));
+    assert_eq!(room.daily_loss_left_pct, Decimal::ZERO);
+    assert_eq!(guard.state(), &GuardState::default());
+    // A position past the limit leaves no room (not a negative one).
+    let big = Fx::btc().holding("BTCUSDT", "0.5", "40000");
+    assert_eq!(guard.headroom(&big.ctx()).position_left_pct, Decimal::ZERO);
+    // The session: after the cutoff on NSE, entries are blocked.
+    let late = Fx::bank_nifty().at("2025-01-06T15:05:00+05:30");
+    assert!(matches!(
+        guard.headroom(&late.ctx()).entry_blocks[..],
+        [RiskReason::EntryCutoff { .. }]
+    ));
 }

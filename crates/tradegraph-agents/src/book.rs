@@ -1,0 +1,109 @@
+//! The book the agents decide on: beyond the account (in [`TradingState::account`]), the
+//! instrument's working orders and what the risk guard allows now.
+
+use crate::TradingState;
+use serde::{Deserialize, Serialize};
+use tradegraph_core::order::{Order, OrderKind, OrderSide};
+use tradegraph_core::position::Position;
+use tradegraph_core::risk::{Headroom, RiskContext, RiskGuard, RiskLimits, Volatility};
+use tradegraph_core::{Decimal, Price, Timeframe, Timestamp};
+
+/// How many candles of the decision timeframe the guard measures volatility on.
+pub(crate) const VOLATILITY_LOOKBACK: usize = 14;
+
+/// The volatility the guard rules with: measured on the decision timeframe's candles.
+pub(crate) fn guard_volatility(state: &TradingState, timeframe: Timeframe) -> Volatility {
+    Volatility::from_candles(state.market.candles(timeframe), VOLATILITY_LOOKBACK)
+}
+
+/// The rest of the book when a cycle starts: the instrument's working orders, the guard's
+/// limits and its [`Headroom`]. With the account, it is what the risk manager and the
+/// portfolio manager see, in their prompts and in rule mode alike.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Book {
+    /// The instrument's working orders: entries waiting, attached stop-loss, take-profit and
+    /// trailing stop.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub working: Vec<Order>,
+    /// The guard's limits.
+    pub limits: RiskLimits,
+    /// What the guard allows now.
+    pub headroom: Headroom,
+}
+
+impl Book {
+    /// The book of `state`'s instrument on `state`'s account (`None` without one): its working
+    /// orders among `orders`, and what `guard` allows at `now` (the guard's own view of the
+    /// market: volatility on `timeframe`). Changes nothing in the guard.
+    pub fn new(
+        state: &TradingState,
+        orders: Vec<Order>,
+        guard: &RiskGuard,
+        timeframe: Timeframe,
+        now: Timestamp,
+    ) -> Option<Self> {
+        let account = state.account.as_ref()?;
+        let context = RiskContext::new(&state.instrument, account, state.market.price, now)
+            .with_volatility(guard_volatility(state, timeframe));
+        let symbol = &state.instrument.symbol;
+        Some(Self {
+            working: orders
+                .into_iter()
+                .filter(|o| &o.request.symbol == symbol && o.status.is_working())
+                .collect(),
+            limits: guard.limits().clone(),
+            headroom: guard.headroom(&context),
+        })
+    }
+
+    /// The protective exits working for the position: stop-loss, take-profit, trailing stop.
+    pub fn exits(&self) -> Exits {
+        let mut exits = Exits::default();
+        for order in self.working.iter().filter(|o| o.parent.is_some()) {
+            match order.request.kind {
+                OrderKind::Stop { trigger } => exits.stop_loss = Some(trigger),
+                OrderKind::Limit { price } => exits.take_profit = Some(price),
+                OrderKind::TrailingStop { .. } => {
+                    exits.trailing_stop = order.trigger_price;
+                }
+                _ => {}
+            }
+        }
+        exits
+    }
+
+    /// Whether the guard blocks every entry now (kill switch, daily halt, session, circuit
+    /// breaker, open positions).
+    pub fn entries_blocked(&self) -> bool {
+        !self.headroom.entry_blocks.is_empty()
+    }
+}
+
+/// The exits working for a position, as prices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Exits {
+    /// The stop-loss trigger.
+    pub stop_loss: Option<Price>,
+    /// The take-profit limit.
+    pub take_profit: Option<Price>,
+    /// The trailing stop's current trigger.
+    pub trailing_stop: Option<Price>,
+}
+
+/// The position in `state`'s instrument, if one is open.
+pub fn position(state: &TradingState) -> Option<&Position> {
+    state.account.as_ref()?.position(&state.instrument.symbol)
+}
+
+/// Which way a position or order goes, in words.
+pub(crate) fn side_word(side: OrderSide) -> &'static str {
+    match side {
+        OrderSide::Buy => "buy",
+        OrderSide::Sell => "sell",
+    }
+}
+
+/// `value` with at most `dp` decimals, without trailing zeros.
+pub(crate) fn exact(value: Decimal, dp: u32) -> String {
+    value.round_dp(dp).normalize().to_string()
+}
