@@ -36,6 +36,9 @@ fn decision(c: &mut Criterion) {
     let (market, inputs) = fixture::market(&instrument).unwrap();
     let mut state = TradingState::new(instrument, market, inputs);
     state.account = Some(runtime.block_on(desk.broker().account()).unwrap());
+    // The book, as the engine sets it at every cycle's start.
+    let orders = runtime.block_on(desk.broker().open_orders()).unwrap();
+    state.book = desk.book(&state, orders, brain.rules().timeframe);
 
     let mut group = c.benchmark_group("decision");
     group.bench_function("one rule-mode cycle, default graph, BTC fixture", |b| {

@@ -32,8 +32,12 @@ done
 # Tests that need a server fail (instead of skipping) when it is unreachable.
 export TRADEGRAPH_REQUIRE_SERVICES=1
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
-# One build, nothing rebuilt after it: the incremental caches would only take disk (6 GB).
+# One build, nothing rebuilt after it: the incremental caches would only take disk (6 GB), and
+# so would the test binaries' line tables (a panic still names its file and line; set
+# CARGO_PROFILE_DEV_DEBUG=line-tables-only for backtraces with them). Both settings are part of
+# cargo's fingerprint: a plain `cargo test` afterwards rebuilds the workspace's crates.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-false}"
 
 echo "== services: Redis and MongoDB on loopback (scripts/services.sh)"
 install="$(scripts/services.sh plan)"

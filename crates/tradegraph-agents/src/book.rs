@@ -29,6 +29,32 @@ pub struct Book {
     pub limits: RiskLimits,
     /// What the guard allows now.
     pub headroom: Headroom,
+    /// What the bot holds entries back for beyond the guard (its operator, its reconciliation
+    /// with the broker).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holds: Vec<EntryHold>,
+}
+
+/// Why the bot holds new entries back, beyond the risk guard's rules: the agents are told, so
+/// they do not propose what would be held back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryHold {
+    /// The operator paused new entries.
+    PausedByOperator,
+    /// Reconciliation with the broker found discrepancies a person must confirm.
+    HeldByReconciliation,
+}
+
+impl std::fmt::Display for EntryHold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::PausedByOperator => "new entries are paused by the operator",
+            Self::HeldByReconciliation => {
+                "reconciliation with the broker found discrepancies a person must confirm"
+            }
+        })
+    }
 }
 
 impl Book {
@@ -53,18 +79,20 @@ impl Book {
                 .collect(),
             limits: guard.limits().clone(),
             headroom: guard.headroom(&context),
+            holds: Vec::new(),
         })
     }
 
-    /// The protective exits working for the position: stop-loss, take-profit, trailing stop.
-    pub fn exits(&self) -> Exits {
-        let mut exits = Exits::default();
+    /// The protective exits working for the position: stop-loss, take-profit, trailing stop
+    /// (the last of each kind, for a position with exits from several entries).
+    pub fn exits(&self) -> WorkingExits {
+        let mut exits = WorkingExits::default();
         for order in self.working.iter().filter(|o| o.parent.is_some()) {
             match order.request.kind {
                 OrderKind::Stop { trigger } => exits.stop_loss = Some(trigger),
                 OrderKind::Limit { price } => exits.take_profit = Some(price),
                 OrderKind::TrailingStop { .. } => {
-                    exits.trailing_stop = order.trigger_price;
+                    exits.trailing_stop = Some(order.trigger_price);
                 }
                 _ => {}
             }
@@ -72,22 +100,31 @@ impl Book {
         exits
     }
 
-    /// Whether the guard blocks every entry now (kill switch, daily halt, session, circuit
-    /// breaker, open positions).
+    /// Whether entries are blocked now: by the guard (kill switch, daily halt, session, circuit
+    /// breaker, open positions, an unusable equity) or held back by the bot.
     pub fn entries_blocked(&self) -> bool {
-        !self.headroom.entry_blocks.is_empty()
+        !self.headroom.entry_blocks.is_empty() || !self.holds.is_empty()
+    }
+
+    /// What blocks entries, in words: the guard's reasons, then the bot's holds.
+    pub fn entry_blocks(&self) -> Vec<String> {
+        let guard = self.headroom.entry_blocks.iter().map(ToString::to_string);
+        guard
+            .chain(self.holds.iter().map(ToString::to_string))
+            .collect()
     }
 }
 
 /// The exits working for a position, as prices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Exits {
+pub struct WorkingExits {
     /// The stop-loss trigger.
     pub stop_loss: Option<Price>,
     /// The take-profit limit.
     pub take_profit: Option<Price>,
-    /// The trailing stop's current trigger.
-    pub trailing_stop: Option<Price>,
+    /// A working trailing stop, with its current trigger (`None` until the first price
+    /// arms it).
+    pub trailing_stop: Option<Option<Price>>,
 }
 
 /// The position in `state`'s instrument, if one is open.

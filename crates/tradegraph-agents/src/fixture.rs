@@ -15,11 +15,11 @@ use crate::{
 };
 use rust_decimal::Decimal;
 use tradegraph_core::order::{
-    ClientOrderId, DecisionId, Leg, Order, OrderId, OrderRequest, OrderSide, OrderStatus,
+    ClientOrderId, DecisionId, Leg, Order, OrderId, OrderKind, OrderRequest, OrderSide, OrderStatus,
 };
 use tradegraph_core::position::{Account, Position};
 use tradegraph_core::risk::{GuardState, RiskGuard};
-use tradegraph_core::{Candle, Instrument, Symbol, Timeframe, Timestamp};
+use tradegraph_core::{Candle, Instrument, Timeframe, Timestamp};
 use tradegraph_market::aggregate::CandleAggregator;
 use tradegraph_market::news::{FileMacro, FixtureNews};
 use tradegraph_market::MarketEvent;
@@ -156,10 +156,11 @@ pub fn state(instrument: &Instrument) -> Result<TradingState, AgentError> {
 }
 
 /// [`state`] with a position open, as the risk manager and the portfolio manager then see it:
-/// long about 2% of equity (whole lots), entered three hours before the decision 1% below the
-/// last price, its stop-loss 3% and take-profit 5% from the entry working at the broker, the
-/// day down 1% of equity, and the circuit breaker cooling down for another ten minutes. The
-/// risk assessment and the decision are made again on that book.
+/// about 2% of equity (whole lots), long on a spot instrument and short on futures, entered
+/// three hours before the decision 1% better than the last price; working at the broker, its
+/// stop-loss 3% and take-profit 5% from the entry and a trailing stop 2% away (armed on spot,
+/// not yet armed on futures); the day down 1% of equity, and the circuit breaker cooling down
+/// for another ten minutes. The risk assessment and the decision are made again on that book.
 ///
 /// # Errors
 /// [`AgentError::Fixture`] for an instrument without bundled data.
@@ -169,57 +170,70 @@ pub fn holding(instrument: &Instrument) -> Result<TradingState, AgentError> {
     let symbol = instrument.symbol.clone();
     let price = s.market.price;
     let pct = |p: i64| Decimal::new(p, 2);
-    let entry = (price * (Decimal::ONE - pct(1))).round_dp(2);
+    let long = instrument.segment == tradegraph_core::Segment::Spot;
+    // `dir` signs what moves with the position: up for a long, down for a short.
+    let dir = if long { Decimal::ONE } else { -Decimal::ONE };
+    let entry = (price * (Decimal::ONE - dir * pct(1))).round_dp(2);
     let start = sample_cash(instrument);
     let lots = (start * pct(2) / price / instrument.lot_size)
         .floor()
         .max(Decimal::ONE);
     let quantity = lots * instrument.lot_size;
     let mut position = Position::flat(symbol.clone());
-    position.quantity = quantity;
-    position.cost_basis = quantity * entry;
+    position.quantity = dir * quantity;
+    position.cost_basis = dir * quantity * entry;
     position.mark_price = Some(price);
     position.opened_at = Some(s.as_of.add_millis(-3 * 3_600_000));
     position.updated_at = s.as_of;
     let mut account = Account::flat(instrument.currency, start, s.as_of);
     account.equity = start * pct(99);
-    account.cash = account.equity - quantity * price;
+    account.cash = account.equity - dir * quantity * price;
     account.unrealized_pnl = position.unrealized_pnl();
     account.realized_pnl = account.equity - start - account.unrealized_pnl;
     account.gross_exposure = quantity * price;
-    account.net_exposure = quantity * price;
+    account.net_exposure = dir * quantity * price;
     account.positions.push(position);
     s.account = Some(account);
     let entry_id = ClientOrderId::derive(&symbol, &DecisionId::new("fixture-entry"), Leg::Entry);
-    type Make = fn(ClientOrderId, Symbol, OrderSide, Decimal, Decimal) -> OrderRequest;
-    let exit = |leg, n: &str, request: Make, at| {
-        let mut order = Order::new(
-            OrderId::new(n),
-            request(
-                entry_id.child(leg),
-                symbol.clone(),
-                OrderSide::Sell,
-                quantity,
-                at,
-            ),
-            s.as_of,
+    let exit_side = if long {
+        OrderSide::Sell
+    } else {
+        OrderSide::Buy
+    };
+    let exit = |leg, n: &str, kind: OrderKind, trigger: Option<Decimal>| {
+        let request = OrderRequest::new(
+            entry_id.child(leg),
+            symbol.clone(),
+            exit_side,
+            quantity,
+            kind,
         );
+        let mut order = Order::new(OrderId::new(n), request, s.as_of);
         order.parent = Some(entry_id.clone());
         order.status = OrderStatus::Open;
+        order.trigger_price = trigger;
         order
     };
+    let away = |p: i64| (entry * (Decimal::ONE + dir * pct(p))).round_dp(2);
+    let trailing = (price * pct(2)).round_dp(2);
     let orders = vec![
         exit(
             Leg::StopLoss,
             "2",
-            OrderRequest::stop,
-            (entry * pct(97)).round_dp(2),
+            OrderKind::Stop { trigger: away(-3) },
+            None,
         ),
         exit(
             Leg::TakeProfit,
             "3",
-            OrderRequest::limit,
-            (entry * pct(105)).round_dp(2),
+            OrderKind::Limit { price: away(5) },
+            None,
+        ),
+        exit(
+            Leg::TrailingStop,
+            "4",
+            OrderKind::TrailingStop { distance: trailing },
+            long.then(|| price - trailing),
         ),
     ];
     let guard = RiskGuard::default().with_state(GuardState {

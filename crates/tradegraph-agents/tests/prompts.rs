@@ -43,9 +43,10 @@ fn every_prompt_for_every_instrument() {
     }
 }
 
-/// The risk manager and the portfolio manager with a position open: its side, size, entry,
-/// unrealized P&L, time held, working stop-loss and take-profit, the day's loss and the room
-/// left under the limits, and the circuit breaker blocking entries. (Flat, in the snapshots
+/// The risk manager and the portfolio manager with a position open (long BTC, short Bank
+/// Nifty): its side, size, entry, unrealized P&L, time held, working stop-loss, take-profit and
+/// trailing stop (armed, and not yet), the day's loss and the room left under the limits, and
+/// the circuit breaker blocking entries. (Flat, in the snapshots
 /// above, they see that there is nothing to close.)
 #[test]
 fn the_risk_and_portfolio_managers_see_the_position_and_the_room_left() {
@@ -57,7 +58,13 @@ fn the_risk_and_portfolio_managers_see_the_position_and_the_room_left() {
         let state = fixture::holding(&instrument).unwrap();
         for agent in [AgentName::RiskManager, AgentName::PortfolioManager] {
             let p = prompts.render(agent, &context(agent, &state)).unwrap();
-            assert!(p.user.contains("- Position: long "), "{}", p.user);
+            // Long on spot, short on futures.
+            let side = if key == "btc" { "long" } else { "short" };
+            assert!(
+                p.user.contains(&format!("- Position: {side} ")),
+                "{}",
+                p.user
+            );
             assert!(p.user.contains("- Entries: blocked: "), "{}", p.user);
             insta::assert_snapshot!(
                 format!("{agent}_{key}_holding"),

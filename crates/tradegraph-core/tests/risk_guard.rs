@@ -389,6 +389,18 @@ fn violations(w: &World, kill: bool, v: &Verdict) -> Vec<String> {
         }
     }
 
+    // A CLOSE with nothing open is refused for exactly that, and sends nothing.
+    if p.action == Action::Close && held.is_zero() {
+        let only = v.findings.len() == 1
+            && v.findings[0].effect == Effect::Rejected
+            && v.findings[0].reason == RiskReason::NothingToClose;
+        if v.status != VerdictStatus::Rejected || !only || v.intent.is_some() {
+            fail(format!(
+                "a CLOSE while flat is not refused as nothing to close: {v}"
+            ));
+        }
+    }
+
     if forced && !held.is_zero() && tradable {
         let closes = v
             .intent

@@ -47,10 +47,26 @@ impl Desk {
         }
     }
 
-    /// The book the agents see this cycle (`None` without the account in `state`): the
-    /// instrument's working orders among `orders`, the guard's limits and what it allows now
-    /// (its time rules at the market's time; volatility on `timeframe`, as the guard node
-    /// measures it). Changes nothing in the guard.
+    /// The book the agents see this cycle: the instrument's working orders among `orders`, the
+    /// guard's limits and what it allows now (its time rules at the market's time; volatility
+    /// on `timeframe`, as the guard node measures it). Changes nothing in the guard. `None`
+    /// without the account in `state`, or when the guard's lock is poisoned (the guard node
+    /// then fails the cycle).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tradegraph_agents::{fixture, node::Desk};
+    /// use tradegraph_broker::paper::{PaperBroker, PaperConfig};
+    /// use tradegraph_core::{Decimal, Instrument, Timeframe};
+    ///
+    /// let btc = Instrument::btc_usdt();
+    /// let desk = Desk::new(Arc::new(PaperBroker::new(PaperConfig::new(btc.clone(), Decimal::from(10_000)))?));
+    /// let state = fixture::state(&btc)?;
+    /// let book = desk.book(&state, Vec::new(), Timeframe::M15).unwrap();
+    /// assert!(!book.entries_blocked() && book.working.is_empty());
+    /// assert_eq!(book.headroom.position_left_pct, Decimal::from(5));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn book(
         &self,
         state: &TradingState,
@@ -58,8 +74,7 @@ impl Desk {
         timeframe: Timeframe,
     ) -> Option<Book> {
         let now = self.market.now().max(state.as_of);
-        // Read only: a guard poisoned by a panic elsewhere still tells its limits and state.
-        let guard = self.guard.lock().unwrap_or_else(PoisonError::into_inner);
+        let guard = self.guard.lock().ok()?;
         Book::new(state, orders, &guard, timeframe, now)
     }
 

@@ -97,7 +97,8 @@ pub struct BookView {
     pub position_left_pct: String,
     /// Working orders of the instrument.
     pub working: Vec<WorkingOrderView>,
-    /// What blocks any entry now (the guard's words); empty when entries may be opened.
+    /// What blocks any entry now (the guard's words, then the bot's holds); empty when
+    /// entries may be opened.
     pub entry_blocks: Vec<String>,
 }
 
@@ -114,15 +115,15 @@ pub struct PositionView {
     pub unrealized_pnl: String,
     /// Unrealized P&L in percent of the entry value.
     pub unrealized_pct: String,
-    /// When it was opened.
-    pub opened_at: String,
-    /// How long it has been held (`3 h 15 min`).
-    pub held: String,
+    /// When it was opened, if the broker says.
+    pub opened_at: Option<String>,
+    /// How long it has been held (`3 h 15 min`), if known.
+    pub held: Option<String>,
     /// The working stop-loss trigger, if any.
     pub stop_loss: Option<String>,
     /// The working take-profit, if any.
     pub take_profit: Option<String>,
-    /// The trailing stop's current trigger, if any.
+    /// A working trailing stop: `at <trigger>`, or `not armed yet` before its first price.
     pub trailing_stop: Option<String>,
 }
 
@@ -137,7 +138,8 @@ pub struct WorkingOrderView {
     pub quantity: String,
     /// Limit price or stop trigger, if any.
     pub price: Option<String>,
-    /// `entry`, or the exit it is (`stop-loss`, `take-profit`, `trailing stop`).
+    /// `entry`, `close` (a reduce-only order), or the exit of an entry it is (`stop-loss`,
+    /// `take-profit`, `trailing stop`, `exit`).
     pub role: &'static str,
 }
 
@@ -363,12 +365,17 @@ fn book_view(state: &TradingState) -> Option<BookView> {
     let (account, book) = (state.account.as_ref()?, state.book.as_ref()?);
     let money = |d: Decimal| exact(d, 2);
     let pct = |d: Decimal| exact(d, 2);
+    // What is left is never shown larger than it is.
+    let down = |d: Decimal| {
+        d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::ToZero)
+            .normalize()
+            .to_string()
+    };
     let exits = book.exits();
     let position = book::position(state).map(|p| {
         let entry = p.average_entry().unwrap_or_default();
         let unrealized = p.unrealized_pnl();
         let entry_value = (entry * p.quantity).abs();
-        let opened = p.opened_at.unwrap_or(state.as_of);
         PositionView {
             side: if p.is_long() { "long" } else { "short" },
             quantity: p.quantity.abs().normalize().to_string(),
@@ -376,11 +383,16 @@ fn book_view(state: &TradingState) -> Option<BookView> {
             unrealized_pnl: money(unrealized),
             unrealized_pct: tradegraph_core::money::pct(unrealized, entry_value)
                 .map_or_else(|| "0".to_owned(), pct),
-            opened_at: opened.to_string(),
-            held: held(state.as_of.millis().saturating_sub(opened.millis())),
+            opened_at: p.opened_at.map(|t| t.to_string()),
+            held: p
+                .opened_at
+                .map(|t| held(state.as_of.millis().saturating_sub(t.millis()))),
             stop_loss: exits.stop_loss.map(|p| exact(p, 8)),
             take_profit: exits.take_profit.map(|p| exact(p, 8)),
-            trailing_stop: exits.trailing_stop.map(|p| exact(p, 8)),
+            trailing_stop: exits.trailing_stop.map(|trigger| match trigger {
+                Some(p) => format!("at {}", exact(p, 8)),
+                None => "not armed yet".to_owned(),
+            }),
         }
     });
     let working = book
@@ -395,18 +407,17 @@ fn book_view(state: &TradingState) -> Option<BookView> {
                 _ => ("order", None),
             };
             let role = match (o.parent.is_some(), o.request.kind) {
+                (false, _) if o.request.reduce_only => "close",
                 (false, _) => "entry",
                 (true, OrderKind::Stop { .. }) => "stop-loss",
-                (true, OrderKind::Market) => "exit",
+                (true, OrderKind::Limit { .. }) => "take-profit",
                 (true, OrderKind::TrailingStop { .. }) => "trailing stop",
-                (true, _) => "take-profit",
+                (true, _) => "exit",
             };
             WorkingOrderView {
                 side: book::side_word(o.request.side),
                 kind,
-                quantity: (o.request.quantity - o.filled_quantity)
-                    .normalize()
-                    .to_string(),
+                quantity: o.remaining().normalize().to_string(),
                 price: price.map(|p| exact(p, 8)),
                 role,
             }
@@ -420,11 +431,11 @@ fn book_view(state: &TradingState) -> Option<BookView> {
         day_pnl: money(account.daily_pnl()),
         daily_loss_pct: pct(room.daily_loss_pct),
         daily_loss_limit_pct: pct(book.limits.max_daily_loss_pct),
-        daily_loss_left_pct: pct(room.daily_loss_left_pct),
+        daily_loss_left_pct: down(room.daily_loss_left_pct),
         position_limit_pct: pct(book.limits.max_position_pct),
-        position_left_pct: pct(room.position_left_pct),
+        position_left_pct: down(room.position_left_pct),
         working,
-        entry_blocks: room.entry_blocks.iter().map(ToString::to_string).collect(),
+        entry_blocks: book.entry_blocks(),
     })
 }
 

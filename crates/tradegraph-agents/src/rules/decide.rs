@@ -7,10 +7,9 @@ use crate::reports::{Action, PortfolioDecision, RiskAssessment, Stance};
 use crate::TradingState;
 use tradegraph_core::{Decimal, Segment};
 
-/// Volatility (ATR in percent of the price), the analysts' disagreement and a thin book set the
-/// risk score; the suggested size shrinks as it grows (never past what the book's position
-/// limit leaves), and the stop sits two ATRs away. The book's daily loss and entry blocks
-/// become warnings.
+/// Volatility (ATR in percent of the price), the analysts' disagreement and a thin order book
+/// set the risk score; the suggested size shrinks as it grows, and the stop sits two ATRs
+/// away. The day's loss (past half its limit) and what blocks entries become warnings.
 pub fn risk(state: &TradingState, config: &RuleConfig) -> RiskAssessment {
     let close = state.market.price_f64();
     let atr = state
@@ -54,14 +53,11 @@ pub fn risk(state: &TradingState, config: &RuleConfig) -> RiskAssessment {
     }
     let risk_score = (0.6 * vol_risk + 0.4 * disagreement).clamp(0.0, 1.0);
     let stop_loss_pct = (2.0 * vol_pct).clamp(0.3, 10.0);
-    let mut max_position_pct = (config.max_position_pct * (1.0 - risk_score)).clamp(0.0, 100.0);
-    // The book: never more than the position limit leaves; say what the day and the guard allow.
+    let max_position_pct = (config.max_position_pct * (1.0 - risk_score)).clamp(0.0, 100.0);
+    // The book: say what the day and the guard allow (the size is the portfolio manager's,
+    // within the room the position limit leaves).
     if let Some(book) = &state.book {
         let room = &book.headroom;
-        let left = decimal_f64(room.position_left_pct);
-        if left < max_position_pct {
-            max_position_pct = left;
-        }
         let limit = book.limits.max_daily_loss_pct;
         if room.daily_loss_pct * Decimal::TWO >= limit && limit > Decimal::ZERO {
             warnings.push(format!(
@@ -203,14 +199,9 @@ fn hold(score: f64, rationale: String) -> PortfolioDecision {
     }
 }
 
-/// What blocks entries, in the guard's words.
+/// What blocks entries, in the guard's and the bot's words.
 fn blocks(book: &Book) -> String {
-    book.headroom
-        .entry_blocks
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
+    book.entry_blocks().join("; ")
 }
 
 fn decimal_f64(d: Decimal) -> f64 {

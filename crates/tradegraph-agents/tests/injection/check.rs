@@ -11,7 +11,7 @@ use tradegraph_agents::AgentName;
 /// this test hostile, so a new field cannot escape either.
 /// It must equal the renderer's own list, [`tradegraph_agents::prompt::TRUSTED_FIELDS`]
 /// (checked by `injection_the_test_trusts_exactly_what_the_renderer_trusts`).
-pub(crate) const TRUSTED: [&str; 23] = [
+pub(crate) const TRUSTED: [&str; 46] = [
     "agent",
     "instrument.kind",
     "instrument.currency",
@@ -34,8 +34,31 @@ pub(crate) const TRUSTED: [&str; 23] = [
     "lessons[].timestamp",
     "schema",
     "flow.*",
-    // Decimals, times and the risk guard's own words about the book.
-    "book.*",
+    // Decimals, times and the risk guard's and the bot's own words about the book.
+    "book.position.side",
+    "book.position.quantity",
+    "book.position.entry",
+    "book.position.unrealized_pnl",
+    "book.position.unrealized_pct",
+    "book.position.opened_at",
+    "book.position.held",
+    "book.position.stop_loss",
+    "book.position.take_profit",
+    "book.position.trailing_stop",
+    "book.equity",
+    "book.cash",
+    "book.day_pnl",
+    "book.daily_loss_pct",
+    "book.daily_loss_limit_pct",
+    "book.daily_loss_left_pct",
+    "book.position_limit_pct",
+    "book.position_left_pct",
+    "book.working[].side",
+    "book.working[].kind",
+    "book.working[].quantity",
+    "book.working[].price",
+    "book.working[].role",
+    "book.entry_blocks[]",
 ];
 
 /// Where each marked value came from: canary, field.

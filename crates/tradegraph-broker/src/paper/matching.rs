@@ -158,10 +158,11 @@ impl PaperEngine {
             self.stale_events += 1;
             return Ok(Vec::new());
         }
+        // Only trades and ticks are counted: a bar at the latest millisecond is stale anyway.
         if at_last {
             market.taken_at_last = market.taken_at_last.saturating_add(1);
         } else {
-            market.taken_at_last = 1;
+            market.taken_at_last = u32::from(!bar);
             market.replaying = 0;
         }
         market.closed_volume = market.bar_volume.or(market.closed_volume);

@@ -236,11 +236,16 @@ fn bad_inputs(ctx: &RiskContext<'_>, gates: &mut Vec<RiskReason>) {
             format!("lot {}, tick {}", i.lot_size, i.tick_size),
         ));
     }
+    gates.extend(unusable_equity(ctx));
+}
+
+/// An equity or day's starting equity at or below zero: nothing can be sized on it.
+pub(super) fn unusable_equity(ctx: &RiskContext<'_>) -> Option<RiskReason> {
     let a = ctx.account;
-    if a.equity <= Decimal::ZERO || a.day_start_equity <= Decimal::ZERO {
-        gates.push(bad(
-            BadInput::Equity,
-            format!("equity {}, day start {}", a.equity, a.day_start_equity),
-        ));
-    }
+    (a.equity <= Decimal::ZERO || a.day_start_equity <= Decimal::ZERO).then(|| {
+        RiskReason::BadInput {
+            input: BadInput::Equity,
+            value: format!("equity {}, day start {}", a.equity, a.day_start_equity),
+        }
+    })
 }

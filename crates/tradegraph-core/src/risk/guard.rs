@@ -32,15 +32,18 @@ pub struct GuardState {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Headroom {
     /// What blocks any entry now, in rule order (the kill switch, the daily halt, the session,
-    /// the circuit breaker, the number of open positions); empty when entries may be opened.
+    /// the circuit breaker, the number of open positions, an equity the guard cannot use);
+    /// empty when entries may be opened.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub entry_blocks: Vec<RiskReason>,
     /// Today's loss so far, in percent of the day's starting equity (zero on a gain).
     pub daily_loss_pct: Decimal,
-    /// How much more the day may lose before entries halt, in percent (zero once halted).
+    /// How much more the day may lose before entries halt, in percent of the day's starting
+    /// equity, rounded down (zero once halted, or when the equity cannot be used).
     pub daily_loss_left_pct: Decimal,
-    /// How much more of equity the instrument's position may grow by, in percent (the position
-    /// limit less what is held).
+    /// How much more of the current equity the instrument's position may grow by, in percent,
+    /// rounded down: the position limit less what is held (zero when the equity cannot be
+    /// used). Working orders are not counted, as the guard's sizing does not count them.
     pub position_left_pct: Decimal,
 }
 
@@ -153,7 +156,7 @@ impl RiskGuard {
         let phase = gates::phase(ctx.instrument, ctx.now, limits);
         let breaker = self.state.breaker_now(limits, ctx);
         let daily = self.state.daily_halt_now(limits, ctx);
-        let entry_blocks = gates::standing_gates(
+        let mut entry_blocks = gates::standing_gates(
             limits,
             ctx,
             held,
@@ -162,24 +165,32 @@ impl RiskGuard {
             daily.as_ref(),
             breaker.as_ref(),
         );
-        let daily_loss_pct = ctx
-            .account
-            .daily_loss_pct()
-            .unwrap_or(Decimal::ZERO)
-            .round_dp(4);
-        let daily_loss_left_pct = if daily.is_some() {
-            Decimal::ZERO
-        } else {
-            (limits.max_daily_loss_pct - daily_loss_pct).max(Decimal::ZERO)
+        entry_blocks.extend(gates::unusable_equity(ctx));
+        // A figure that cannot be computed leaves no room: the book never shows room the guard
+        // would refuse.
+        let down = |d: Decimal| {
+            d.max(Decimal::ZERO)
+                .round_dp_with_strategy(4, rust_decimal::RoundingStrategy::ToZero)
+        };
+        let usable = gates::unusable_equity(ctx).is_none();
+        let loss = ctx.account.daily_loss_pct().filter(|_| usable);
+        let daily_loss_pct = loss.map_or(Decimal::ZERO, |l| {
+            l.max(Decimal::ZERO)
+                .round_dp_with_strategy(4, rust_decimal::RoundingStrategy::AwayFromZero)
+        });
+        let daily_loss_left_pct = match loss {
+            Some(loss) if daily.is_none() => {
+                down(limits.max_daily_loss_pct - loss.max(Decimal::ZERO))
+            }
+            _ => Decimal::ZERO,
         };
         let held_pct = held
             .abs()
             .checked_mul(ctx.price)
             .and_then(|notional| crate::money::pct(notional, ctx.account.equity))
-            .unwrap_or(Decimal::ZERO);
-        let position_left_pct = (limits.max_position_pct - held_pct)
-            .max(Decimal::ZERO)
-            .round_dp(4);
+            .filter(|_| usable);
+        let position_left_pct =
+            held_pct.map_or(Decimal::ZERO, |held| down(limits.max_position_pct - held));
         Headroom {
             entry_blocks,
             daily_loss_pct,

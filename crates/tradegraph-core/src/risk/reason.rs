@@ -475,7 +475,7 @@ impl fmt::Display for RiskReason {
                 "the price moved from {reference} to {price}, more than the stop distance {max_move}: decide again"
             ),
             Self::NothingToClose => {
-                f.write_str("there is no position on that side left to close: the close is not sent")
+                f.write_str("there is no open position (on that side) to close: the close is not sent")
             }
             Self::OrderNotRepeated { client_id, why } => {
                 write!(f, "order {client_id} is not sent again: {why}")

@@ -8,6 +8,7 @@
 
 mod wire;
 
+use crate::config::ProviderKind;
 use crate::http::{Http, KeyHeader};
 use crate::provider::settle;
 use crate::{LlmError, Provider, Request, Response, SchemaMode, Secret};
@@ -42,9 +43,10 @@ impl Anthropic {
     /// # Errors
     /// [`LlmError::Config`] when the TLS client cannot be built.
     pub fn new(key: impl Into<Secret>) -> Result<Self, LlmError> {
+        let defaults = ProviderKind::Anthropic.defaults();
         let mut http = Http::new(
             "anthropic",
-            "https://api.anthropic.com",
+            defaults.base_url,
             Some(key.into()),
             KeyHeader::XApiKey,
             DEFAULT_TIMEOUT,
@@ -52,7 +54,7 @@ impl Anthropic {
         http.header("anthropic-version", API_VERSION);
         Ok(Self {
             http,
-            model: "claude-haiku-4-5".into(),
+            model: defaults.model.into(),
             mode: SchemaMode::Auto,
             sampling: crate::Sampling::default(),
         })

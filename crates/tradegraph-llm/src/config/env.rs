@@ -1,11 +1,33 @@
 //! The environment convention of DESIGN.md: `<PROVIDER>_API_KEY`, `<PROVIDER>_BASE_URL`,
-//! `<PROVIDER>_MODEL`, `OLLAMA_BASE_URL`/`OLLAMA_MODEL`, and `TRADEGRAPH_LLM_PROVIDERS`.
+//! `<PROVIDER>_MODEL`, `OLLAMA_BASE_URL`/`OLLAMA_MODEL`, and `TRADEGRAPH_LLM_PROVIDERS`; also
+//! what the vendors' own clients read: `GOOGLE_API_KEY` for Gemini and `OLLAMA_HOST`.
 
-use super::{LlmConfig, ProviderConfig, ProviderKind};
+use super::{LlmConfig, ProviderConfig, ProviderKind, Selection};
 use crate::{LlmError, Secret};
 
 /// The variable that orders the chain.
 pub const PROVIDERS_VAR: &str = "TRADEGRAPH_LLM_PROVIDERS";
+
+/// The variable that picks how the chain chooses a provider: `priority` (primary first, the
+/// default) or `weighted` (by recent success and latency).
+pub const SELECTION_VAR: &str = "TRADEGRAPH_LLM_SELECTION";
+
+/// [`SELECTION_VAR`]'s value, read through `get` (`None` when unset).
+///
+/// # Errors
+/// [`LlmError::Config`], naming the variable, for a value other than `priority` or `weighted`.
+pub fn env_selection(get: impl Fn(&str) -> Option<String>) -> Result<Option<Selection>, LlmError> {
+    get(SELECTION_VAR)
+        .map(|v| {
+            Selection::parse(&v).ok_or_else(|| {
+                LlmError::Config(format!(
+                    "{SELECTION_VAR}: `{}` is not `priority` or `weighted`",
+                    v.trim()
+                ))
+            })
+        })
+        .transpose()
+}
 
 impl LlmConfig {
     /// The configuration the environment describes, read through `var` (pass
@@ -14,10 +36,20 @@ impl LlmConfig {
     /// `TRADEGRAPH_LLM_PROVIDERS=openai,anthropic,...` orders the chain, primary first (a
     /// listed provider without a key is kept, so the mistake shows when the chain is built).
     /// Unset, every provider with a key joins in the order openai, anthropic, gemini, groq,
-    /// together, openrouter, then ollama if `OLLAMA_BASE_URL` or `OLLAMA_MODEL` is set.
+    /// together, openrouter, then ollama if `OLLAMA_BASE_URL`, `OLLAMA_HOST` or `OLLAMA_MODEL`
+    /// is set.
+    ///
+    /// Gemini's key is `GOOGLE_API_KEY` or `GEMINI_API_KEY`, the first winning when both are
+    /// set, as in Google's own clients. Ollama's server is `OLLAMA_BASE_URL`, else
+    /// `OLLAMA_HOST` read as Ollama's own clients read it ([`ollama_host`]).
+    ///
+    /// `TRADEGRAPH_LLM_SELECTION=weighted` weighs the providers by recent success and latency
+    /// instead of trying the primary first.
     ///
     /// # Errors
-    /// [`LlmError::Config`] for an unknown name in `TRADEGRAPH_LLM_PROVIDERS`.
+    /// [`LlmError::Config`] for an unknown name in `TRADEGRAPH_LLM_PROVIDERS`, a
+    /// `TRADEGRAPH_LLM_SELECTION` other than `priority` or `weighted`, or an `OLLAMA_HOST`
+    /// whose port is not a port.
     ///
     /// ```
     /// use std::collections::HashMap;
@@ -61,8 +93,10 @@ impl LlmConfig {
             None => ProviderKind::ENV_ORDER
                 .into_iter()
                 .filter(|k| match k {
-                    ProviderKind::Ollama => get("OLLAMA_BASE_URL").is_some() || get("OLLAMA_MODEL").is_some(),
-                    k => get(&format!("{}_API_KEY", k.env_prefix())).is_some(),
+                    ProviderKind::Ollama => ["OLLAMA_BASE_URL", "OLLAMA_HOST", "OLLAMA_MODEL"]
+                        .into_iter()
+                        .any(|v| get(v).is_some()),
+                    k => k.key_vars().iter().any(|v| get(v).is_some()),
                 })
                 .collect(),
         };
@@ -71,32 +105,155 @@ impl LlmConfig {
             .map(|kind| {
                 let prefix = kind.env_prefix();
                 let mut p = ProviderConfig::new(kind);
-                p.api_key = get(&format!("{prefix}_API_KEY")).map(Secret::new);
-                p.base_url = get(&format!("{prefix}_BASE_URL"));
+                p.api_key = kind.key_vars().iter().find_map(|v| get(v)).map(Secret::new);
+                p.base_url = match get(&format!("{prefix}_BASE_URL")) {
+                    None if kind == ProviderKind::Ollama => {
+                        get("OLLAMA_HOST").map(|h| ollama_host(&h)).transpose()?
+                    }
+                    url => url,
+                };
                 p.model = get(&format!("{prefix}_MODEL"));
-                p
+                Ok(p)
             })
-            .collect();
+            .collect::<Result<_, LlmError>>()?;
         Ok(Self {
             providers,
+            selection: env_selection(get)?.unwrap_or_default(),
             ..Self::default()
         })
     }
 
-    /// Fills in the keys a file left out, from `api_key_env` or `<PROVIDER>_API_KEY`, read
-    /// through `var`.
+    /// Fills in the keys a file left out, from `api_key_env` or the provider's
+    /// [`key_vars`](ProviderKind::key_vars), read through `var`.
     pub fn resolve_keys(&mut self, var: impl Fn(&str) -> Option<String>) {
         for p in &mut self.providers {
             if p.api_key.as_ref().is_some_and(|k| !k.is_empty()) {
                 continue;
             }
-            let name = p
-                .api_key_env
-                .clone()
-                .unwrap_or_else(|| format!("{}_API_KEY", p.kind.env_prefix()));
-            p.api_key = var(&name).map(Secret::new).filter(|k| !k.is_empty());
+            let key = |name: &str| var(name).map(Secret::new).filter(|k| !k.is_empty());
+            p.api_key = match &p.api_key_env {
+                Some(name) => key(name),
+                None => p.kind.key_vars().iter().find_map(|name| key(name)),
+            };
         }
     }
+}
+
+/// The LLM section of the `.env.*.example` files: every provider's variables with the
+/// defaults of [`ProviderKind::defaults`], in the order the chain takes them.
+///
+/// ```
+/// let text = tradegraph_llm::config::env_example();
+/// assert!(text.contains("# OPENAI_MODEL=gpt-4.1-mini\n"));
+/// assert!(text.contains("# OLLAMA_HOST=127.0.0.1:11434"));
+/// ```
+pub fn env_example() -> String {
+    let order: Vec<&str> = ProviderKind::ENV_ORDER.iter().map(|k| k.as_str()).collect();
+    let mut out = String::from(
+        "# --- LLM providers (any subset; the chain is the order of TRADEGRAPH_LLM_PROVIDERS, primary first;\n\
+         # unset, every provider with a key joins in this order) ---\n",
+    );
+    out += &format!("# {PROVIDERS_VAR}={}\n", order.join(","));
+    out += &format!("# {SELECTION_VAR}=priority    # or weighted: by recent success and latency\n");
+    for kind in ProviderKind::ENV_ORDER {
+        let prefix = kind.env_prefix();
+        let defaults = kind.defaults();
+        if kind == ProviderKind::Ollama {
+            out += &format!(
+                "# OLLAMA_HOST={}    # as Ollama's own clients read it; OLLAMA_BASE_URL wins\n",
+                defaults.base_url.trim_start_matches("http://")
+            );
+        } else {
+            let keys = kind.key_vars();
+            out += &format!("{prefix}_API_KEY=\n");
+            for other in keys.iter().filter(|k| **k != format!("{prefix}_API_KEY")) {
+                out += &format!(
+                    "# {other}=    # read first when set, as the vendor's own clients do\n"
+                );
+            }
+            out += &format!("# {prefix}_BASE_URL={}\n", defaults.base_url);
+        }
+        out += &format!("# {prefix}_MODEL={}\n", defaults.model);
+    }
+    out
+}
+
+/// The base URL Ollama's own clients make of `OLLAMA_HOST`: `[scheme://]host[:port][/path]`,
+/// the scheme `http` unless given, the host `127.0.0.1` when empty, the port 11434 unless given
+/// (80 or 443 when the scheme is written out, as Ollama reads it). A bare IPv6 address is
+/// bracketed. The value is not repeated in errors (it may hold a proxy's password).
+///
+/// ```
+/// use tradegraph_llm::config::ollama_host;
+/// assert_eq!(ollama_host("gpu-box")?, "http://gpu-box:11434");
+/// assert_eq!(ollama_host("0.0.0.0:8080")?, "http://0.0.0.0:8080");
+/// assert_eq!(ollama_host(":11500")?, "http://127.0.0.1:11500");
+/// assert_eq!(ollama_host("https://ollama.example.com")?, "https://ollama.example.com:443");
+/// assert_eq!(ollama_host("[::1]:11434/ollama")?, "http://[::1]:11434/ollama");
+/// assert!(ollama_host("gpu-box:port").unwrap_err().to_string().contains("OLLAMA_HOST: the port"));
+/// # Ok::<(), tradegraph_llm::LlmError>(())
+/// ```
+///
+/// # Errors
+/// [`LlmError::Config`], naming `OLLAMA_HOST`, for a port that is not a number from 0 to 65535
+/// or a scheme other than `http` and `https`.
+pub fn ollama_host(value: &str) -> Result<String, LlmError> {
+    let value = value.trim();
+    // The value itself is not repeated: it may hold a proxy's password.
+    let bad = |what: String| LlmError::Config(format!("OLLAMA_HOST: {what}"));
+    let (scheme, rest, default_port) = match value.split_once("://") {
+        None => ("http", value, "11434"),
+        Some(("http", rest)) => ("http", rest, "80"),
+        Some(("https", rest)) => ("https", rest, "443"),
+        Some((other, _)) => return Err(bad(format!("the scheme `{other}` is not http or https"))),
+    };
+    let (hostport, path) = match rest.split_once('/') {
+        Some((hostport, path)) => (hostport, Some(path)),
+        None => (rest, None),
+    };
+    // `[v6]:port`, `[v6]`, `host:port`, `host`, `:port`, or nothing.
+    let v6 = |text: &str| {
+        text.parse::<std::net::Ipv6Addr>()
+            .map(|_| format!("[{text}]"))
+            .map_err(|_| bad(format!("`{text}` is not an IPv6 address")))
+    };
+    let (host, port) = if let Some(inner) = hostport.strip_prefix('[') {
+        let Some((address, tail)) = inner.split_once(']') else {
+            return Err(bad("an IPv6 address without its closing `]`".into()));
+        };
+        match tail {
+            "" => (v6(address)?, None),
+            _ => match tail.strip_prefix(':') {
+                Some(port) => (v6(address)?, Some(port)),
+                None => return Err(bad("text after the IPv6 address that is not `:port`".into())),
+            },
+        }
+    } else if hostport.matches(':').count() > 1 {
+        // A bare IPv6 address: no port can be told apart from it.
+        (v6(hostport)?, None)
+    } else {
+        match hostport.rsplit_once(':') {
+            Some((host, port)) => (host.to_owned(), Some(port)),
+            None => (hostport.to_owned(), None),
+        }
+    };
+    let host = if host.is_empty() {
+        "127.0.0.1".to_owned()
+    } else {
+        host
+    };
+    let port = match port.filter(|p| !p.is_empty()) {
+        None => default_port,
+        Some(port) => {
+            port.parse::<u16>()
+                .map_err(|_| bad(format!("the port `{port}` is not a number from 0 to 65535")))?;
+            port
+        }
+    };
+    Ok(match path.filter(|p| !p.is_empty()) {
+        Some(path) => format!("{scheme}://{host}:{port}/{path}"),
+        None => format!("{scheme}://{host}:{port}"),
+    })
 }
 
 #[cfg(test)]
@@ -159,5 +316,68 @@ mod tests {
         ]));
         assert_eq!(config.providers[0].api_key, Some(Secret::new("a")));
         assert_eq!(config.providers[1].api_key, Some(Secret::new("b")));
+    }
+
+    /// What Ollama's own clients read: `OLLAMA_HOST` alone brings Ollama into the chain at the
+    /// server it names (the CLI tells users to set it); `OLLAMA_BASE_URL` wins when both are set.
+    #[test]
+    fn ollama_host_is_read_as_ollamas_clients_read_it() {
+        let config = LlmConfig::from_env(env(&[("OLLAMA_HOST", "gpu-box")])).unwrap();
+        let names: Vec<_> = config.providers.iter().map(ProviderConfig::name).collect();
+        assert_eq!(names, ["ollama"]);
+        assert_eq!(
+            config.providers[0].base_url.as_deref(),
+            Some("http://gpu-box:11434")
+        );
+        let config = LlmConfig::from_env(env(&[
+            ("OLLAMA_HOST", "gpu-box"),
+            ("OLLAMA_BASE_URL", "http://proxy:8080"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            config.providers[0].base_url.as_deref(),
+            Some("http://proxy:8080")
+        );
+        let err = LlmConfig::from_env(env(&[("OLLAMA_HOST", "gpu-box:ollama")])).unwrap_err();
+        assert!(err.to_string().contains("OLLAMA_HOST: the port"), "{err}");
+    }
+
+    /// Gemini's key from `GOOGLE_API_KEY` or `GEMINI_API_KEY`, Google's first when both are set,
+    /// in the environment and for a provider of the file; other vendors keep their one name.
+    #[test]
+    fn gemini_takes_googles_key_names() {
+        let config = LlmConfig::from_env(env(&[("GOOGLE_API_KEY", "g1")])).unwrap();
+        assert_eq!(config.providers[0].name(), "gemini");
+        assert_eq!(config.providers[0].api_key, Some(Secret::new("g1")));
+        let both = [("GOOGLE_API_KEY", "g1"), ("GEMINI_API_KEY", "g2")];
+        let config = LlmConfig::from_env(env(&both)).unwrap();
+        assert_eq!(config.providers[0].api_key, Some(Secret::new("g1")));
+        let mut file = LlmConfig {
+            providers: vec![
+                ProviderConfig::new(ProviderKind::Gemini),
+                ProviderConfig::new(ProviderKind::Compatible),
+            ],
+            ..LlmConfig::default()
+        };
+        file.resolve_keys(env(&[
+            ("GEMINI_API_KEY", "g2"),
+            ("OPENAI_COMPATIBLE_API_KEY", "c"),
+        ]));
+        assert_eq!(file.providers[0].api_key, Some(Secret::new("g2")));
+        assert_eq!(file.providers[1].api_key, Some(Secret::new("c")));
+    }
+
+    #[test]
+    fn the_selection_comes_from_the_environment() {
+        let config = LlmConfig::from_env(env(&[(SELECTION_VAR, " Weighted ")])).unwrap();
+        assert_eq!(config.selection, Selection::Weighted);
+        let config = LlmConfig::from_env(env(&[])).unwrap();
+        assert_eq!(config.selection, Selection::Priority);
+        let err = LlmConfig::from_env(env(&[(SELECTION_VAR, "fastest")])).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("TRADEGRAPH_LLM_SELECTION: `fastest`"),
+            "{err}"
+        );
     }
 }

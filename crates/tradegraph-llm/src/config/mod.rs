@@ -42,7 +42,7 @@
 
 mod build;
 mod env;
-pub use env::PROVIDERS_VAR;
+pub use env::{env_example, env_selection, ollama_host, PROVIDERS_VAR, SELECTION_VAR};
 #[cfg(feature = "config-file")]
 mod file;
 mod serde_secs;
@@ -107,6 +107,17 @@ pub enum Selection {
     Weighted,
 }
 
+impl Selection {
+    /// `priority` or `weighted` (any case, spaces around ignored).
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "priority" => Some(Self::Priority),
+            "weighted" => Some(Self::Weighted),
+            _ => None,
+        }
+    }
+}
+
 /// The cache's configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -115,6 +126,15 @@ pub struct CacheConfig {
     pub mode: CacheMode,
     /// A JSON Lines file; in memory without one.
     pub path: Option<PathBuf>,
+}
+
+/// A provider's defaults ([`ProviderKind::defaults`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Defaults {
+    /// The documented base URL (Ollama: the local server).
+    pub base_url: &'static str,
+    /// The model used when none is configured.
+    pub model: &'static str,
 }
 
 /// The vendors this crate speaks to.
@@ -177,6 +197,51 @@ impl ProviderKind {
             Self::Openrouter => "OPENROUTER",
             Self::Ollama => "OLLAMA",
             Self::Compatible => "OPENAI_COMPATIBLE",
+        }
+    }
+
+    /// Where the provider is and which model it runs when the configuration does not say: the
+    /// one table the providers, the documentation and the `.env.*.example` files take their
+    /// defaults from.
+    ///
+    /// ```
+    /// use tradegraph_llm::config::ProviderKind;
+    /// let openai = ProviderKind::Openai.defaults();
+    /// assert_eq!((openai.base_url, openai.model), ("https://api.openai.com/v1", "gpt-4.1-mini"));
+    /// ```
+    pub const fn defaults(self) -> Defaults {
+        let (base_url, model) = match self {
+            Self::Openai => ("https://api.openai.com/v1", "gpt-4.1-mini"),
+            Self::Anthropic => ("https://api.anthropic.com", "claude-haiku-4-5"),
+            Self::Gemini => (
+                "https://generativelanguage.googleapis.com",
+                "gemini-2.5-flash",
+            ),
+            Self::Groq => ("https://api.groq.com/openai/v1", "llama-3.3-70b-versatile"),
+            Self::Together => (
+                "https://api.together.xyz/v1",
+                "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+            ),
+            Self::Openrouter => ("https://openrouter.ai/api/v1", "openai/gpt-4.1-mini"),
+            Self::Ollama => ("http://127.0.0.1:11434", "llama3.2"),
+            Self::Compatible => ("http://localhost:8000/v1", "default"),
+        };
+        Defaults { base_url, model }
+    }
+
+    /// The variables its key is read from, the first one set winning: `<PREFIX>_API_KEY`, and
+    /// for Gemini `GOOGLE_API_KEY` before `GEMINI_API_KEY`, as Google's own clients read them.
+    /// (Ollama and compatible servers need no key; theirs is for a server behind a proxy.)
+    pub fn key_vars(self) -> &'static [&'static str] {
+        match self {
+            Self::Openai => &["OPENAI_API_KEY"],
+            Self::Anthropic => &["ANTHROPIC_API_KEY"],
+            Self::Gemini => &["GOOGLE_API_KEY", "GEMINI_API_KEY"],
+            Self::Groq => &["GROQ_API_KEY"],
+            Self::Together => &["TOGETHER_API_KEY"],
+            Self::Openrouter => &["OPENROUTER_API_KEY"],
+            Self::Ollama => &["OLLAMA_API_KEY"],
+            Self::Compatible => &["OPENAI_COMPATIBLE_API_KEY"],
         }
     }
 

@@ -10,6 +10,7 @@
 
 mod wire;
 
+use crate::config::ProviderKind;
 use crate::http::{Http, KeyHeader};
 use crate::provider::settle;
 use crate::{LlmError, Provider, Request, Response, SchemaMode, Secret};
@@ -42,16 +43,17 @@ impl Gemini {
     /// # Errors
     /// [`LlmError::Config`] when the TLS client cannot be built.
     pub fn new(key: impl Into<Secret>) -> Result<Self, LlmError> {
+        let defaults = ProviderKind::Gemini.defaults();
         let http = Http::new(
             "gemini",
-            "https://generativelanguage.googleapis.com",
+            defaults.base_url,
             Some(key.into()),
             KeyHeader::XGoogApiKey,
             DEFAULT_TIMEOUT,
         )?;
         Ok(Self {
             http,
-            model: "gemini-2.5-flash".into(),
+            model: defaults.model.into(),
             mode: SchemaMode::Auto,
             sampling: crate::Sampling::default(),
         })

@@ -8,6 +8,7 @@
 
 mod wire;
 
+use crate::config::ProviderKind;
 use crate::http::{Http, KeyHeader};
 use crate::provider::settle;
 use crate::{LlmError, Provider, Request, Response, SchemaMode, Secret};
@@ -36,7 +37,7 @@ pub struct Ollama {
 
 impl Ollama {
     /// The default local server.
-    pub const DEFAULT_BASE_URL: &'static str = "http://localhost:11434";
+    pub const DEFAULT_BASE_URL: &'static str = ProviderKind::Ollama.defaults().base_url;
 
     /// A server at `base_url` (`OLLAMA_BASE_URL`), model `llama3.2`.
     ///
@@ -46,7 +47,7 @@ impl Ollama {
         let http = Http::new("ollama", base_url, None, KeyHeader::Bearer, DEFAULT_TIMEOUT)?;
         Ok(Self {
             http,
-            model: "llama3.2".into(),
+            model: ProviderKind::Ollama.defaults().model.into(),
             mode: SchemaMode::Auto,
             sampling: crate::Sampling::default(),
         })

@@ -1,5 +1,6 @@
 //! What each OpenAI-compatible service accepts.
 
+use crate::config::ProviderKind;
 use crate::SchemaMode;
 
 /// One OpenAI-compatible service.
@@ -24,8 +25,8 @@ pub(crate) struct Preset {
 /// OpenAI itself: strict `json_schema` for every current chat model.
 pub(crate) const OPENAI: Preset = Preset {
     name: "openai",
-    base: "https://api.openai.com/v1",
-    model: "gpt-4.1-mini",
+    base: ProviderKind::Openai.defaults().base_url,
+    model: ProviderKind::Openai.defaults().model,
     max_tokens_field: "max_completion_tokens",
     key_check_path: "models",
     auto: |_| SchemaMode::Strict,
@@ -36,8 +37,8 @@ pub(crate) const OPENAI: Preset = Preset {
 /// for structured outputs, JSON mode elsewhere (e.g. `llama-3.3-70b-versatile`).
 pub(crate) const GROQ: Preset = Preset {
     name: "groq",
-    base: "https://api.groq.com/openai/v1",
-    model: "llama-3.3-70b-versatile",
+    base: ProviderKind::Groq.defaults().base_url,
+    model: ProviderKind::Groq.defaults().model,
     max_tokens_field: "max_completion_tokens",
     key_check_path: "models",
     auto: |model| {
@@ -56,8 +57,8 @@ pub(crate) const GROQ: Preset = Preset {
 /// Together: `json_schema` (not strict) on its JSON-mode models.
 pub(crate) const TOGETHER: Preset = Preset {
     name: "together",
-    base: "https://api.together.xyz/v1",
-    model: "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+    base: ProviderKind::Together.defaults().base_url,
+    model: ProviderKind::Together.defaults().model,
     max_tokens_field: "max_tokens",
     key_check_path: "models",
     auto: |_| SchemaMode::Native,
@@ -68,8 +69,8 @@ pub(crate) const TOGETHER: Preset = Preset {
 /// `provider.require_parameters`, so no upstream ignores it), JSON mode for the rest.
 pub(crate) const OPENROUTER: Preset = Preset {
     name: "openrouter",
-    base: "https://openrouter.ai/api/v1",
-    model: "openai/gpt-4.1-mini",
+    base: ProviderKind::Openrouter.defaults().base_url,
+    model: ProviderKind::Openrouter.defaults().model,
     max_tokens_field: "max_tokens",
     key_check_path: "key",
     auto: |model| {
@@ -86,8 +87,8 @@ pub(crate) const OPENROUTER: Preset = Preset {
 /// `json_schema` without strict.
 pub(crate) const COMPATIBLE: Preset = Preset {
     name: "compatible",
-    base: "http://localhost:8000/v1",
-    model: "default",
+    base: ProviderKind::Compatible.defaults().base_url,
+    model: ProviderKind::Compatible.defaults().model,
     max_tokens_field: "max_tokens",
     key_check_path: "models",
     auto: |_| SchemaMode::Native,

@@ -125,8 +125,8 @@ pub(super) async fn assemble(
     if settings.llm.providers.is_empty() && replay.is_none() {
         writeln!(
             out,
-            "No LLM keys: the agents run in rule mode (set OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY, \
-             GROQ_API_KEY, TOGETHER_API_KEY, OPENROUTER_API_KEY or OLLAMA_HOST to use models)."
+            "No LLM keys: the agents run in rule mode (set OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY \
+             or GOOGLE_API_KEY, GROQ_API_KEY, TOGETHER_API_KEY, OPENROUTER_API_KEY or OLLAMA_HOST to use models)."
         )?;
     } else {
         let mut config = settings.llm.clone();

@@ -1,7 +1,7 @@
-//! `tradegraph config show`.
+//! `tradegraph config show` and `tradegraph config env-example`.
 
 use super::{EXIT_INVALID, EXIT_OK, EXIT_USAGE};
-use crate::config::{Flags, Settings, ShowFormat};
+use crate::config::{env_example, env_example_names, Flags, Settings, ShowFormat};
 use clap::Subcommand;
 use std::io::Write;
 
@@ -22,11 +22,33 @@ pub(super) enum ConfigCommand {
         #[arg(long, value_enum, default_value_t)]
         format: ShowFormat,
     },
+    /// Print the example `.env` file of a built-in instrument, written from the defaults in
+    /// code (the `.env.*.example` files of the repository are its output): every LLM
+    /// provider's key, base URL and default model, the venue's keys, the stores.
+    EnvExample {
+        /// `btc`, `banknifty` or `nifty`.
+        #[arg(long, default_value = "btc")]
+        instrument: String,
+    },
 }
 
 pub(super) fn run(command: ConfigCommand, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     match command {
         ConfigCommand::Show { flags, format } => show(&flags, format, out, err),
+        ConfigCommand::EnvExample { instrument } => match env_example(&instrument) {
+            Some(text) => {
+                let _ = write!(out, "{text}");
+                EXIT_OK
+            }
+            None => {
+                let _ = writeln!(
+                    err,
+                    "tradegraph config env-example: no example for `{instrument}`; the built-in instruments are {}",
+                    env_example_names().join(", ")
+                );
+                EXIT_USAGE
+            }
+        },
     }
 }
 

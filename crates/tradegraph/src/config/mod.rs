@@ -20,6 +20,7 @@
 //! | `TRADEGRAPH_API_TOKEN` | the bearer token of the HTTP service's control endpoints (generated and printed once when unset) |
 //! | `TRADEGRAPH_PROMPTS_DIR` | `graph.prompts_dir` |
 //! | `TRADEGRAPH_LLM_BUDGET_USD` | `llm.budget_usd` |
+//! | `TRADEGRAPH_LLM_SELECTION` | `llm.selection`: `priority` (primary first) or `weighted` (by recent success and latency) |
 //! | `TRADEGRAPH_DASHBOARD_PEERS` | `dashboard.peers`: the bots the overview page lists, `host:port,host:port` |
 //! | `REDIS_URL`, `MONGODB_URI` | `stores.redis_url`, `stores.mongodb_uri` |
 //! | `BINANCE_WS_URL`, `BINANCE_API_URL`, `BINANCE_API_KEY`, `BINANCE_API_SECRET` | `[feeds.binance]` |
@@ -29,6 +30,7 @@
 
 mod alerts;
 mod dotenv;
+mod env_example;
 mod error;
 mod file;
 mod flags;
@@ -41,6 +43,7 @@ mod settings;
 mod show;
 
 pub use alerts::{AlertsConfig, WebhookConfig, WebhookFormat};
+pub use env_example::{env_example, env_example_names};
 pub use error::ConfigError;
 pub use flags::{FeedKind, Flags, LogArgs, LogFormat};
 pub use health::HealthConfig;

@@ -61,11 +61,21 @@ where
         );
         state.account = Some(self.broker.account().await?);
         // The book the risk manager and the portfolio manager decide on: the instrument's
-        // working orders and what the guard allows now.
-        let orders = self.broker.open_orders().await?;
-        state.book = self
-            .desk
-            .book(&state, orders, self.config.brain.rules().timeframe);
+        // working orders, what the guard allows now and what the bot holds back. Without the
+        // working orders (the venue did not answer) the agents decide without the book.
+        state.book = match self.broker.open_orders().await {
+            Ok(orders) => {
+                let timeframe = self.config.brain.rules().timeframe;
+                self.desk.book(&state, orders, timeframe)
+            }
+            Err(e) => {
+                tracing::warn!(%symbol, error = %e, "working orders unreadable: this cycle's agents decide without the book");
+                None
+            }
+        };
+        if let Some(book) = state.book.as_mut() {
+            book.holds = self.ops.gate.holds();
+        }
         {
             let learner = self
                 .desk

@@ -101,4 +101,40 @@ fn the_file_chain_takes_keys_from_the_environment_and_the_variable_reorders_it()
         err.starts_with("TRADEGRAPH_LLM_BUDGET_USD (from env): `lots`"),
         "{err}"
     );
+    // The vendors' own names: Google's key for Gemini, Ollama's host; the selection by weight
+    // (in a directory without a file, so the chain comes from the environment).
+    let dir = scratch("llm-vendor-names");
+    let vars = [
+        ("GOOGLE_API_KEY", "AIza-1234"),
+        ("OLLAMA_HOST", "gpu-box:11500"),
+        ("TRADEGRAPH_LLM_SELECTION", "weighted"),
+    ];
+    let s = resolve(&no_flags(), &vars, &dir).unwrap();
+    let names: Vec<_> = s.llm.providers.iter().map(|p| p.name()).collect();
+    assert_eq!(names, ["gemini", "ollama"]);
+    assert_eq!(
+        s.llm.providers[0].api_key.as_ref().unwrap().expose(),
+        "AIza-1234"
+    );
+    assert_eq!(
+        s.llm.providers[1].base_url.as_deref(),
+        Some("http://gpu-box:11500")
+    );
+    assert_eq!(s.llm.selection, tradegraph_llm::config::Selection::Weighted);
+    for key in [
+        "llm.providers",
+        "llm.providers.gemini.api_key",
+        "llm.providers.ollama.base_url",
+        "llm.selection",
+    ] {
+        assert_eq!(s.origins.get(key), Some(&Origin::Env), "{key}");
+    }
+    let err = resolve(
+        &no_flags(),
+        &[("TRADEGRAPH_LLM_SELECTION", "fastest")],
+        &dir,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("TRADEGRAPH_LLM_SELECTION: `fastest`"), "{err}");
 }

@@ -395,14 +395,15 @@ fn headroom_tells_what_the_guard_would_allow_without_changing_it() {
     // 2 000 of 100 000 held (2%), the day down 1.5% of the default 2%.
     let mut fx = Fx::btc().holding("BTCUSDT", "0.05", "40000");
     fx.account.equity = d("98500");
-    let guard = RiskGuard::default();
+    let mut guard = RiskGuard::default();
     let room = guard.headroom(&fx.ctx());
     assert!(room.entry_blocks.is_empty(), "{room:?}");
     assert_eq!(room.daily_loss_pct, d("1.5"));
     assert_eq!(room.daily_loss_left_pct, d("0.5"));
-    // 5% less 2 000 / 98 500 = 2.0305%.
+    // 5% less 2 000 / 98 500 = 2.030456...%: 2.969543...%, rounded down.
     assert_eq!(room.position_left_pct, d("2.9695"));
-    // Past the daily limit: entries blocked, nothing left; the guard has not latched a halt.
+    // Past the daily limit: entries blocked, nothing left. What blocks is what the guard then
+    // refuses a buy for.
     fx.account.equity = d("97900");
     let room = guard.headroom(&fx.ctx());
     assert!(matches!(
@@ -410,10 +411,51 @@ fn headroom_tells_what_the_guard_would_allow_without_changing_it() {
         [RiskReason::DailyLossLimit { .. }]
     ));
     assert_eq!(room.daily_loss_left_pct, Decimal::ZERO);
-    assert_eq!(guard.state(), &GuardState::default());
-    // A position past the limit leaves no room (not a negative one).
+    let v = fx.judge(&mut guard, &buy(1.0, 39_000.0));
+    assert_eq!(reasons(&v, Effect::Rejected), room.entry_blocks);
+    // That guard has now latched the day's halt; the rest starts afresh.
+    let guard = RiskGuard::default();
+    // A winning day: no loss, the whole limit left (not more).
+    let mut up = Fx::btc();
+    up.account.equity = d("101500");
+    let room = RiskGuard::default().headroom(&up.ctx());
+    assert_eq!(
+        (room.daily_loss_pct, room.daily_loss_left_pct),
+        (Decimal::ZERO, d("2"))
+    );
+    // A position past the limit leaves no room (not a negative one); a short one counts as
+    // much as a long one.
     let big = Fx::btc().holding("BTCUSDT", "0.5", "40000");
     assert_eq!(guard.headroom(&big.ctx()).position_left_pct, Decimal::ZERO);
+    let short = Fx::btc().holding("BTCUSDT", "-0.05", "40000");
+    assert_eq!(guard.headroom(&short.ctx()).position_left_pct, d("3"));
+    // Other instruments' positions leave this one's room whole, but count toward the number
+    // of open positions.
+    let others = Fx::btc()
+        .holding("ETHUSDT", "1", "2000")
+        .holding("SOLUSDT", "10", "100")
+        .holding("BNBUSDT", "1", "300");
+    let room = guard.headroom(&others.ctx());
+    assert_eq!(room.position_left_pct, d("5"));
+    assert!(matches!(
+        room.entry_blocks[..],
+        [RiskReason::MaxOpenPositions { open: 3, max: 3 }]
+    ));
+    // An equity the guard cannot use leaves no room at all, and says why.
+    let mut broke = Fx::btc().holding("BTCUSDT", "0.05", "40000");
+    broke.account.equity = d("-100");
+    let room = guard.headroom(&broke.ctx());
+    assert_eq!(
+        (room.position_left_pct, room.daily_loss_left_pct),
+        (Decimal::ZERO, Decimal::ZERO)
+    );
+    assert!(room.entry_blocks.iter().any(|r| matches!(
+        r,
+        RiskReason::BadInput {
+            input: BadInput::Equity,
+            ..
+        }
+    )));
     // The session: after the cutoff on NSE, entries are blocked.
     let late = Fx::bank_nifty().at("2025-01-06T15:05:00+05:30");
     assert!(matches!(

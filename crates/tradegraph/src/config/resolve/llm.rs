@@ -3,7 +3,10 @@
 
 use super::Resolver;
 use crate::config::{ConfigError, Origin};
-use tradegraph_llm::config::{LlmConfig, ProviderConfig, PROVIDERS_VAR};
+use tradegraph_llm::config::{
+    env_selection, ollama_host, LlmConfig, ProviderConfig, ProviderKind, PROVIDERS_VAR,
+    SELECTION_VAR,
+};
 
 /// The keys of `[llm]` other than the chain and the budget.
 const SETTINGS: [&str; 6] = [
@@ -17,10 +20,11 @@ const SETTINGS: [&str; 6] = [
 
 /// The chain comes from `TRADEGRAPH_LLM_PROVIDERS` (any layer) when it is set, else from the
 /// file's `[[llm.providers]]` when there are any, else from the providers whose keys the
-/// environment's layers hold. A file's provider takes its key from `api_key_env` (or
-/// `<PROVIDER>_API_KEY`) unless the file holds it, and `<PROVIDER>_MODEL` and
-/// `<PROVIDER>_BASE_URL` override the file's model and base URL (providers without a custom
-/// `name` only).
+/// environment's layers hold. A file's provider takes its key from `api_key_env` (or its
+/// `ProviderKind::key_vars`: `<PROVIDER>_API_KEY`, and `GOOGLE_API_KEY` for Gemini) unless the
+/// file holds it, and `<PROVIDER>_MODEL` and `<PROVIDER>_BASE_URL` (for Ollama, else
+/// `OLLAMA_HOST`) override the file's model and base URL (providers without a custom `name`
+/// only).
 pub(super) fn llm(r: &mut Resolver<'_>) -> Result<LlmConfig, ConfigError> {
     let file = r.file.and_then(|f| f.doc.llm.clone());
     let file_keys = r.file.map(|f| f.llm_keys.clone()).unwrap_or_default();
@@ -67,26 +71,48 @@ pub(super) fn llm(r: &mut Resolver<'_>) -> Result<LlmConfig, ConfigError> {
                         r.origins.set(format!("{id}.{field}"), origin);
                     }
                 }
+                if p.kind == ProviderKind::Ollama && r.layers.get("OLLAMA_BASE_URL").is_none() {
+                    if let Some((host, origin)) = r.layers.get("OLLAMA_HOST") {
+                        p.base_url = Some(ollama_host(&host)?);
+                        r.origins.set(format!("{id}.base_url"), origin);
+                    }
+                }
             }
         }
         Origin::File
     };
     r.origins.set("llm.providers", chain_origin.clone());
+    if let Some((_, origin)) = r.layers.get(SELECTION_VAR) {
+        if let Some(selection) = env_selection(|k| r.layers.var(k))? {
+            config.selection = selection;
+            r.origins.set("llm.selection", origin);
+        }
+    }
     for p in &config.providers {
         let id = format!("llm.providers.{}", p.name());
         let prefix = p.kind.env_prefix();
         let key_var = p
             .api_key_env
             .clone()
+            .or_else(|| {
+                let seen = p
+                    .kind
+                    .key_vars()
+                    .iter()
+                    .find(|v| r.layers.seen(v).is_some());
+                seen.map(|v| (*v).to_owned())
+            })
             .unwrap_or_else(|| format!("{prefix}_API_KEY"));
+        let base_var = match p.kind {
+            ProviderKind::Ollama if r.layers.seen("OLLAMA_BASE_URL").is_none() => {
+                "OLLAMA_HOST".to_owned()
+            }
+            _ => format!("{prefix}_BASE_URL"),
+        };
         let fields = [
             ("api_key", key_var, p.api_key.is_some()),
             ("model", format!("{prefix}_MODEL"), p.model.is_some()),
-            (
-                "base_url",
-                format!("{prefix}_BASE_URL"),
-                p.base_url.is_some(),
-            ),
+            ("base_url", base_var, p.base_url.is_some()),
         ];
         for (field, var, set) in fields {
             let key = format!("{id}.{field}");
@@ -107,7 +133,12 @@ pub(super) fn llm(r: &mut Resolver<'_>) -> Result<LlmConfig, ConfigError> {
 /// The layer that made an environment-configured provider join the chain.
 fn env_origin(r: &Resolver<'_>, p: &ProviderConfig) -> Option<Origin> {
     let prefix = p.kind.env_prefix();
-    ["API_KEY", "BASE_URL", "MODEL"]
+    let host = (p.kind == ProviderKind::Ollama).then_some("OLLAMA_HOST");
+    p.kind
+        .key_vars()
         .iter()
-        .find_map(|suffix| r.layers.seen(&format!("{prefix}_{suffix}")))
+        .map(|v| (*v).to_owned())
+        .chain(["BASE_URL", "MODEL"].map(|suffix| format!("{prefix}_{suffix}")))
+        .chain(host.map(str::to_owned))
+        .find_map(|var| r.layers.seen(&var))
 }

@@ -5,6 +5,7 @@ use super::close::working_close;
 use async_trait::async_trait;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use tradegraph_agents::book::EntryHold;
 use tradegraph_agents::node::{Desk, ExecutionNode};
 use tradegraph_agents::state::TradingStateUpdate;
 use tradegraph_agents::TradingState;
@@ -26,6 +27,18 @@ pub(crate) struct Gate {
 }
 
 impl Gate {
+    /// What the gate holds new entries back for now, for the agents' book.
+    pub(crate) fn holds(&self) -> Vec<EntryHold> {
+        let mut holds = Vec::new();
+        if self.paused.load(Ordering::SeqCst) {
+            holds.push(EntryHold::PausedByOperator);
+        }
+        if self.held.load(Ordering::SeqCst) {
+            holds.push(EntryHold::HeldByReconciliation);
+        }
+        holds
+    }
+
     /// A gate whose reconciliation hold is `held` (the flag of the engine's `SharedHold`).
     pub(crate) fn new(paused: bool, approval: bool, held: Arc<AtomicBool>) -> Self {
         Self {
