@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use serde::Serialize;
-use tradegraph_agents::book::Book;
+use tradegraph_agents::book::{Book, EntryHold};
 use tradegraph_agents::reports::{
     Action, AgentMode, AgentReport, DebateTurn, FundamentalReport, MacroReport, PortfolioDecision,
     RiskAssessment, SentimentReport, Signal, Stance, TechnicalReport,
@@ -215,7 +215,7 @@ fn bullish(s: &mut TradingState, technical: TechnicalReport) {
 #[test]
 fn rule_mode_decides_on_the_book() {
     let config = RuleConfig::default();
-    let bullish_state = |guard: &RiskGuard, equity: Option<Decimal>| {
+    let bullish_state = |guard: &RiskGuard, equity: Option<Decimal>, holds: &[EntryHold]| {
         let mut s = fixture::state(&Instrument::btc_usdt()).unwrap();
         calm_uptrend(&mut s);
         let t = rules::technical(&s, &config);
@@ -224,16 +224,24 @@ fn rule_mode_decides_on_the_book() {
             account.equity = equity;
             account.cash = equity;
         }
-        s.book = Book::new(&s, Vec::new(), guard, config.timeframe, s.as_of);
+        s.book = Book::new(&s, Vec::new(), guard, config.timeframe, s.as_of).map(|mut book| {
+            book.holds = holds.to_vec();
+            book
+        });
         run_chain(s, &config)
     };
     // The kill switch is engaged: the portfolio manager holds, and both say why.
     let guard = RiskGuard::default();
     guard.kill_switch().engage();
-    let done = bullish_state(&guard, None);
+    let done = bullish_state(&guard, None, &[]);
     let d = &done.decision.as_ref().unwrap().report;
     assert_eq!(d.action, Action::Hold, "{}", d.rationale);
-    assert!(d.rationale.contains("blocks entries"), "{}", d.rationale);
+    assert!(
+        d.rationale
+            .contains("entries are blocked now (the kill switch"),
+        "{}",
+        d.rationale
+    );
     let r = &done.risk.as_ref().unwrap().report;
     assert!(
         r.warnings
@@ -242,18 +250,27 @@ fn rule_mode_decides_on_the_book() {
         "{:?}",
         r.warnings
     );
+    // The operator paused entries: the same, in the bot's words.
+    let done = bullish_state(&RiskGuard::default(), None, &[EntryHold::PausedByOperator]);
+    let d = &done.decision.as_ref().unwrap().report;
+    assert_eq!(d.action, Action::Hold, "{}", d.rationale);
+    assert!(
+        d.rationale.contains("paused by the operator"),
+        "{}",
+        d.rationale
+    );
     // A 1% position limit: the suggestion and the size stay within it.
     let tight = RiskGuard::new(RiskLimits {
         max_position_pct: Decimal::ONE,
         ..RiskLimits::default()
     })
     .unwrap();
-    let done = bullish_state(&tight, None);
+    let done = bullish_state(&tight, None, &[]);
     let d = &done.decision.as_ref().unwrap().report;
     assert_eq!(d.action, Action::Buy, "{}", d.rationale);
     assert!(d.size_pct > 0.0 && d.size_pct <= 1.0, "{}", d.size_pct);
     // Down 1.2% today, with 2% allowed: a warning, and still a buy.
-    let done = bullish_state(&RiskGuard::default(), Some(Decimal::from(98_800)));
+    let done = bullish_state(&RiskGuard::default(), Some(Decimal::from(98_800)), &[]);
     let r = &done.risk.as_ref().unwrap().report;
     assert!(
         r.warnings

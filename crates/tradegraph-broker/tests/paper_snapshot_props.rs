@@ -73,7 +73,9 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         8 => (0u8..40, -150i32..150, prop::option::of(0u8..4))
             .prop_map(|(minutes, bps, spread)| Op::Tick { minutes, bps, spread }),
-        3 => (0u8..60, -100i32..100).prop_map(|(seconds, bps)| Op::Trade { seconds, bps }),
+        // Half the trades share the millisecond of the event before them (as trades do).
+        3 => (prop_oneof![Just(0u8), 0u8..60], -100i32..100)
+            .prop_map(|(seconds, bps)| Op::Trade { seconds, bps }),
         4 => (-100i32..100, 0u16..300, 0u16..300, -200i32..200)
             .prop_map(|(open, low, high, close)| Op::Candle { open, low, high, close }),
         4 => (any::<bool>(), 1u8..4, exits()).prop_map(|(buy, lots, exits)| Op::Market { buy, lots, exits }),

@@ -15,6 +15,23 @@ proptest! {
         let _ = harness::check(&value);
     }
 
+    /// Whatever a value holds in its user, password, host or port, an error never repeats it.
+    #[test]
+    fn errors_never_repeat_the_value(
+        secret in "[a-z]{12}",
+        shape in 0usize..5,
+    ) {
+        let value = [
+            format!("http://user:{secret}@gpu-box"),
+            format!("{secret}:{secret}"),
+            format!("gpu-box:{secret}"),
+            format!("{secret}://gpu-box"),
+            format!("[{secret}]:11434"),
+        ][shape].clone();
+        let err = harness::check(&value).unwrap_err();
+        prop_assert!(!err.contains(&secret), "{value:?}: {err}");
+    }
+
     #[test]
     fn host_and_port_shapes_read_as_ollama_reads_them(
         scheme in prop_oneof![Just(""), Just("http://"), Just("https://"), Just("ftp://")],
@@ -41,16 +58,20 @@ fn the_shapes_ollama_documents() {
         ("[::1]", "http://[::1]:11434"),
         ("::1", "http://[::1]:11434"),
         ("  gpu-box  ", "http://gpu-box:11434"),
+        ("\"gpu-box:11500\"", "http://gpu-box:11500"),
     ] {
         assert_eq!(harness::check(value).as_deref(), Ok(url), "{value:?}");
     }
     for (value, says) in [
-        ("gpu-box:99999", "port `99999`"),
-        ("ftp://gpu-box", "scheme `ftp`"),
+        ("gpu-box:99999", "the port is not a number"),
+        ("gpu-box:+80", "the port is not a number"),
+        ("ftp://gpu-box", "the scheme is not http or https"),
         ("[::1:11434", "closing `]`"),
         ("[::1]x", "after the IPv6 address"),
         ("]::", "not an IPv6 address"),
         ("[gpu-box]:11434", "not an IPv6 address"),
+        ("gpu-box#x", "not a host name"),
+        ("http://me:s3cret@gpu-box", "credentials"),
     ] {
         let err = harness::check(value).unwrap_err();
         assert!(err.contains(says), "{value:?}: {err}");

@@ -145,7 +145,10 @@ pub fn portfolio(state: &TradingState, config: &RuleConfig) -> PortfolioDecision
     if let Some(book) = state.book.as_ref().filter(|b| b.entries_blocked()) {
         return hold(
             score,
-            format!("Combined score {score:+.2}, but the risk guard blocks entries now ({}); staying out.", blocks(book)),
+            format!(
+                "Combined score {score:+.2}, but entries are blocked now ({}); staying out.",
+                blocks(book)
+            ),
         );
     }
     if action == Action::Sell && state.instrument.segment == Segment::Spot {

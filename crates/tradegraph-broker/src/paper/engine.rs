@@ -48,8 +48,8 @@ pub(super) struct Market {
     /// next-open fill's volume-based slippage uses (the current bar's volume is only known at
     /// its close).
     pub(super) closed_volume: Option<Quantity>,
-    /// How many events at the latest price's millisecond were taken (trades and ticks may
-    /// share one).
+    /// How many trades and ticks at the latest price's millisecond were taken (they may share
+    /// one; a bar there is stale anyway).
     pub(super) taken_at_last: u32,
     /// After a restore with [`PaperConfig::feed_resends`], how many of those may still come
     /// again from the replayed feed: they are the same events and are stale. A later event

@@ -17,10 +17,10 @@ const FORMAT: u32 = 1;
 /// and positions, every order with its bookkeeping (attached stop-loss, take-profit and
 /// trailing stop with its best price), the client order ids already submitted, the fills
 /// (numbering continues after them), market time, each instrument's last price, last bars'
-/// volumes, how many events came at its latest millisecond (with
+/// volumes, how many trades and ticks it took at its latest millisecond (with
 /// [`PaperConfig::feed_resends`], a replayed feed's same events are stale after the restore)
-/// and squared-off session, the trading day. Not the [`PaperConfig`], which comes from the configuration at the
-/// restart and must match (currency, starting cash, instruments).
+/// and squared-off session, the trading day. Not the [`PaperConfig`], which comes from the
+/// configuration at the restart and must match (currency, starting cash, instruments).
 ///
 /// Serializable (exact decimals as strings); its fields are private, so the only way to make
 /// one is [`PaperEngine::snapshot`] or deserializing a saved one, and the only way to use one is
@@ -94,8 +94,9 @@ struct MarketState {
     bar_volume: Option<Quantity>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     closed_volume: Option<Quantity>,
-    /// How many events (trades, ticks) at the latest price's millisecond were taken: as many
-    /// again at that millisecond, from a restarted bot's replayed feed, are stale.
+    /// How many trades and ticks at the latest price's millisecond were taken: with
+    /// `feed_resends`, as many again at that millisecond, from a restarted bot's replayed feed,
+    /// are stale.
     #[serde(default, skip_serializing_if = "is_zero")]
     taken_at_last: u32,
 }

@@ -214,7 +214,8 @@ pub(super) fn entry_gates(
     gates
 }
 
-fn bad_inputs(ctx: &RiskContext<'_>, gates: &mut Vec<RiskReason>) {
+/// Inputs nothing can be sized on: price, volatility, instrument, equity.
+pub(super) fn bad_inputs(ctx: &RiskContext<'_>, gates: &mut Vec<RiskReason>) {
     let bad = |input, value: String| RiskReason::BadInput { input, value };
     if ctx.price <= Decimal::ZERO || ctx.price > crate::MAX_PRICE {
         gates.push(bad(BadInput::Price, ctx.price.to_string()));
@@ -236,16 +237,11 @@ fn bad_inputs(ctx: &RiskContext<'_>, gates: &mut Vec<RiskReason>) {
             format!("lot {}, tick {}", i.lot_size, i.tick_size),
         ));
     }
-    gates.extend(unusable_equity(ctx));
-}
-
-/// An equity or day's starting equity at or below zero: nothing can be sized on it.
-pub(super) fn unusable_equity(ctx: &RiskContext<'_>) -> Option<RiskReason> {
     let a = ctx.account;
-    (a.equity <= Decimal::ZERO || a.day_start_equity <= Decimal::ZERO).then(|| {
-        RiskReason::BadInput {
-            input: BadInput::Equity,
-            value: format!("equity {}, day start {}", a.equity, a.day_start_equity),
-        }
-    })
+    if a.equity <= Decimal::ZERO || a.day_start_equity <= Decimal::ZERO {
+        gates.push(bad(
+            BadInput::Equity,
+            format!("equity {}, day start {}", a.equity, a.day_start_equity),
+        ));
+    }
 }

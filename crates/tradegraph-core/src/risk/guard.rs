@@ -32,17 +32,17 @@ pub struct GuardState {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Headroom {
     /// What blocks any entry now, in rule order (the kill switch, the daily halt, the session,
-    /// the circuit breaker, the number of open positions, an equity the guard cannot use);
-    /// empty when entries may be opened.
+    /// the circuit breaker, the number of open positions, inputs the guard cannot use: price,
+    /// volatility, instrument, equity); empty when entries may be opened.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub entry_blocks: Vec<RiskReason>,
     /// Today's loss so far, in percent of the day's starting equity (zero on a gain).
     pub daily_loss_pct: Decimal,
     /// How much more the day may lose before entries halt, in percent of the day's starting
-    /// equity, rounded down (zero once halted, or when the equity cannot be used).
+    /// equity, rounded down (zero once halted, or when an input cannot be used).
     pub daily_loss_left_pct: Decimal,
     /// How much more of the current equity the instrument's position may grow by, in percent,
-    /// rounded down: the position limit less what is held (zero when the equity cannot be
+    /// rounded down: the position limit less what is held (zero when an input cannot be
     /// used). Working orders are not counted, as the guard's sizing does not count them.
     pub position_left_pct: Decimal,
 }
@@ -165,14 +165,17 @@ impl RiskGuard {
             daily.as_ref(),
             breaker.as_ref(),
         );
-        entry_blocks.extend(gates::unusable_equity(ctx));
+        // Inputs the guard cannot size on (price, volatility, instrument, equity) block every
+        // entry, and leave no room.
+        let blocked_before = entry_blocks.len();
+        gates::bad_inputs(ctx, &mut entry_blocks);
+        let usable = entry_blocks.len() == blocked_before;
         // A figure that cannot be computed leaves no room: the book never shows room the guard
         // would refuse.
         let down = |d: Decimal| {
             d.max(Decimal::ZERO)
                 .round_dp_with_strategy(4, rust_decimal::RoundingStrategy::ToZero)
         };
-        let usable = gates::unusable_equity(ctx).is_none();
         let loss = ctx.account.daily_loss_pct().filter(|_| usable);
         let daily_loss_pct = loss.map_or(Decimal::ZERO, |l| {
             l.max(Decimal::ZERO)

@@ -178,10 +178,12 @@ pub fn env_example() -> String {
     out
 }
 
-/// The base URL Ollama's own clients make of `OLLAMA_HOST`: `[scheme://]host[:port][/path]`,
-/// the scheme `http` unless given, the host `127.0.0.1` when empty, the port 11434 unless given
-/// (80 or 443 when the scheme is written out, as Ollama reads it). A bare IPv6 address is
-/// bracketed. The value is not repeated in errors (it may hold a proxy's password).
+/// The base URL of an `OLLAMA_HOST` value, in the shapes Ollama's own clients accept:
+/// `[scheme://]host[:port][/path]`, quotes around it ignored, the scheme `http` unless given,
+/// the host `127.0.0.1` when empty, the port 11434 unless given (80 or 443 when the scheme is
+/// written out, as Ollama reads it), a bare IPv6 address bracketed. Where Ollama falls back to
+/// its default on a port it cannot read, this refuses the value, saying so. Errors never
+/// repeat the value (it may hold a proxy's password); an address with credentials is refused.
 ///
 /// ```
 /// use tradegraph_llm::config::ollama_host;
@@ -191,51 +193,63 @@ pub fn env_example() -> String {
 /// assert_eq!(ollama_host("https://ollama.example.com")?, "https://ollama.example.com:443");
 /// assert_eq!(ollama_host("[::1]:11434/ollama")?, "http://[::1]:11434/ollama");
 /// assert!(ollama_host("gpu-box:port").unwrap_err().to_string().contains("OLLAMA_HOST: the port"));
+/// let secret = ollama_host("http://me:s3cret@gpu-box").unwrap_err().to_string();
+/// assert!(!secret.contains("s3cret"));
 /// # Ok::<(), tradegraph_llm::LlmError>(())
 /// ```
 ///
 /// # Errors
-/// [`LlmError::Config`], naming `OLLAMA_HOST`, for a port that is not a number from 0 to 65535
-/// or a scheme other than `http` and `https`.
+/// [`LlmError::Config`], naming `OLLAMA_HOST` and what is wrong (never the value): a scheme
+/// other than `http` and `https`, credentials, a host that is not a name or an address, a
+/// port that is not a number from 0 to 65535.
 pub fn ollama_host(value: &str) -> Result<String, LlmError> {
-    let value = value.trim();
-    // The value itself is not repeated: it may hold a proxy's password.
-    let bad = |what: String| LlmError::Config(format!("OLLAMA_HOST: {what}"));
+    let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
+    let bad = |what: &str| LlmError::Config(format!("OLLAMA_HOST: {what}"));
     let (scheme, rest, default_port) = match value.split_once("://") {
         None => ("http", value, "11434"),
         Some(("http", rest)) => ("http", rest, "80"),
         Some(("https", rest)) => ("https", rest, "443"),
-        Some((other, _)) => return Err(bad(format!("the scheme `{other}` is not http or https"))),
+        Some(_) => return Err(bad("the scheme is not http or https")),
     };
     let (hostport, path) = match rest.split_once('/') {
         Some((hostport, path)) => (hostport, Some(path)),
         None => (rest, None),
     };
+    if hostport.contains('@') {
+        return Err(bad(
+            "an address with credentials is not read (a key goes in OLLAMA_API_KEY)",
+        ));
+    }
     // `[v6]:port`, `[v6]`, `host:port`, `host`, `:port`, or nothing.
     let v6 = |text: &str| {
         text.parse::<std::net::Ipv6Addr>()
             .map(|_| format!("[{text}]"))
-            .map_err(|_| bad(format!("`{text}` is not an IPv6 address")))
+            .map_err(|_| bad("the host is not an IPv6 address"))
     };
     let (host, port) = if let Some(inner) = hostport.strip_prefix('[') {
         let Some((address, tail)) = inner.split_once(']') else {
-            return Err(bad("an IPv6 address without its closing `]`".into()));
+            return Err(bad("an IPv6 address without its closing `]`"));
         };
         match tail {
             "" => (v6(address)?, None),
             _ => match tail.strip_prefix(':') {
                 Some(port) => (v6(address)?, Some(port)),
-                None => return Err(bad("text after the IPv6 address that is not `:port`".into())),
+                None => return Err(bad("text after the IPv6 address that is not `:port`")),
             },
         }
     } else if hostport.matches(':').count() > 1 {
         // A bare IPv6 address: no port can be told apart from it.
         (v6(hostport)?, None)
     } else {
-        match hostport.rsplit_once(':') {
-            Some((host, port)) => (host.to_owned(), Some(port)),
-            None => (hostport.to_owned(), None),
+        let (host, port) = match hostport.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (hostport, None),
+        };
+        let name = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_');
+        if !host.chars().all(name) {
+            return Err(bad("the host is not a host name or an address"));
         }
+        (host.to_owned(), port)
     };
     let host = if host.is_empty() {
         "127.0.0.1".to_owned()
@@ -245,8 +259,9 @@ pub fn ollama_host(value: &str) -> Result<String, LlmError> {
     let port = match port.filter(|p| !p.is_empty()) {
         None => default_port,
         Some(port) => {
-            port.parse::<u16>()
-                .map_err(|_| bad(format!("the port `{port}` is not a number from 0 to 65535")))?;
+            if !port.bytes().all(|b| b.is_ascii_digit()) || port.parse::<u16>().is_err() {
+                return Err(bad("the port is not a number from 0 to 65535"));
+            }
             port
         }
     };

@@ -77,8 +77,9 @@ fn check(
         let _ = writeln!(
             err,
             "tradegraph: no LLM provider is configured. Set a key (OPENAI_API_KEY, ANTHROPIC_API_KEY, \
-             GEMINI_API_KEY, GROQ_API_KEY, TOGETHER_API_KEY or OPENROUTER_API_KEY), or OLLAMA_BASE_URL \
-             for a local Ollama; order them with {PROVIDERS_VAR}=openai,anthropic,...; or pass --config FILE."
+             GEMINI_API_KEY or GOOGLE_API_KEY, GROQ_API_KEY, TOGETHER_API_KEY or OPENROUTER_API_KEY), or \
+             OLLAMA_HOST (or OLLAMA_BASE_URL) for a local Ollama; order them with {PROVIDERS_VAR}=openai,anthropic,...; \
+             or pass --config FILE."
         );
         return EXIT_USAGE;
     }

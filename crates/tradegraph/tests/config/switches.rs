@@ -129,6 +129,34 @@ fn the_file_chain_takes_keys_from_the_environment_and_the_variable_reorders_it()
     ] {
         assert_eq!(s.origins.get(key), Some(&Origin::Env), "{key}");
     }
+    // A name set in a higher layer wins over the other name in a lower one.
+    write(
+        &dir,
+        ".env",
+        "GOOGLE_API_KEY=AIza-dotenv\nOLLAMA_BASE_URL=http://dotenv:1\n",
+    );
+    let vars = [
+        ("GEMINI_API_KEY", "AIza-shell"),
+        ("OLLAMA_HOST", "shell-box"),
+    ];
+    let s = resolve(&no_flags(), &vars, &dir).unwrap();
+    assert_eq!(
+        s.llm.providers[0].api_key.as_ref().unwrap().expose(),
+        "AIza-shell"
+    );
+    assert_eq!(
+        s.llm.providers[1].base_url.as_deref(),
+        Some("http://shell-box:11434")
+    );
+    let s = resolve(&no_flags(), &[], &dir).unwrap();
+    assert_eq!(
+        s.llm.providers[0].api_key.as_ref().unwrap().expose(),
+        "AIza-dotenv"
+    );
+    assert_eq!(
+        s.llm.providers[1].base_url.as_deref(),
+        Some("http://dotenv:1")
+    );
     let err = resolve(
         &no_flags(),
         &[("TRADEGRAPH_LLM_SELECTION", "fastest")],

@@ -456,6 +456,18 @@ fn headroom_tells_what_the_guard_would_allow_without_changing_it() {
             ..
         }
     )));
+    // So does a price the guard cannot use.
+    let mut no_price = Fx::btc().holding("BTCUSDT", "0.05", "40000");
+    no_price.price = Decimal::ZERO;
+    let room = guard.headroom(&no_price.ctx());
+    assert_eq!(room.position_left_pct, Decimal::ZERO);
+    assert!(room.entry_blocks.iter().any(|r| matches!(
+        r,
+        RiskReason::BadInput {
+            input: BadInput::Price,
+            ..
+        }
+    )));
     // The session: after the cutoff on NSE, entries are blocked.
     let late = Fx::bank_nifty().at("2025-01-06T15:05:00+05:30");
     assert!(matches!(

@@ -39,7 +39,7 @@ pub(super) fn llm(r: &mut Resolver<'_>) -> Result<LlmConfig, ConfigError> {
     let from_file = file.as_ref().is_some_and(|f| !f.providers.is_empty());
     let mut config = file.unwrap_or_default();
     let chain = r.layers.get(PROVIDERS_VAR);
-    let lookup = |k: &str| r.layers.var(k);
+    let lookup = |k: &str| layered(r, k);
     let chain_origin = if chain.is_some() || !from_file {
         config.providers = LlmConfig::from_env(lookup)?.providers;
         match chain {
@@ -71,7 +71,9 @@ pub(super) fn llm(r: &mut Resolver<'_>) -> Result<LlmConfig, ConfigError> {
                         r.origins.set(format!("{id}.{field}"), origin);
                     }
                 }
-                if p.kind == ProviderKind::Ollama && r.layers.get("OLLAMA_BASE_URL").is_none() {
+                // `OLLAMA_HOST` (often set for the server itself) only where the file and
+                // `OLLAMA_BASE_URL` give no URL.
+                if p.kind == ProviderKind::Ollama && p.base_url.is_none() {
                     if let Some((host, origin)) = r.layers.get("OLLAMA_HOST") {
                         p.base_url = Some(ollama_host(&host)?);
                         r.origins.set(format!("{id}.base_url"), origin);
@@ -141,4 +143,38 @@ fn env_origin(r: &Resolver<'_>, p: &ProviderConfig) -> Option<Origin> {
         .chain(["BASE_URL", "MODEL"].map(|suffix| format!("{prefix}_{suffix}")))
         .chain(host.map(str::to_owned))
         .find_map(|var| r.layers.seen(&var))
+}
+
+/// Variables that stand for one setting, the first preferred within a layer.
+const ALIASES: [&[&str]; 2] = [
+    &["GOOGLE_API_KEY", "GEMINI_API_KEY"],
+    &["OLLAMA_BASE_URL", "OLLAMA_HOST"],
+];
+
+/// `key` from the layers, unless another name of the same setting is set in a higher layer
+/// (the process environment over `.env.<instrument>` over `.env`): a `GEMINI_API_KEY` exported
+/// in the shell wins over a `GOOGLE_API_KEY` in `.env`.
+fn layered(r: &Resolver<'_>, key: &str) -> Option<String> {
+    if let Some(names) = ALIASES.iter().find(|names| names.contains(&key)) {
+        let best = names
+            .iter()
+            .filter_map(|name| r.layers.get(name).map(|(_, origin)| (rank(&origin), *name)))
+            .min_by_key(|(rank, _)| *rank);
+        if best.is_some_and(|(_, name)| name != key) {
+            return None;
+        }
+    }
+    r.layers.var(key)
+}
+
+/// A layer's precedence: lower wins.
+fn rank(origin: &Origin) -> u8 {
+    match origin {
+        Origin::Flag => 0,
+        Origin::Env => 1,
+        Origin::InstrumentEnvFile(_) => 2,
+        Origin::EnvFile => 3,
+        Origin::File => 4,
+        Origin::Default => 5,
+    }
 }

@@ -154,3 +154,24 @@ pub(crate) fn gate_execution(registry: &mut Registry<TradingState>, desk: &Desk,
         })
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The agents' book is told what the gate holds entries back for, as it changes.
+    #[test]
+    fn the_holds_follow_the_pause_and_the_reconciliation_hold() {
+        let held = Arc::new(AtomicBool::new(false));
+        let gate = Gate::new(true, false, Arc::clone(&held));
+        assert_eq!(gate.holds(), [EntryHold::PausedByOperator]);
+        held.store(true, Ordering::SeqCst);
+        assert_eq!(
+            gate.holds(),
+            [EntryHold::PausedByOperator, EntryHold::HeldByReconciliation]
+        );
+        gate.paused.store(false, Ordering::SeqCst);
+        held.store(false, Ordering::SeqCst);
+        assert!(gate.holds().is_empty());
+    }
+}
