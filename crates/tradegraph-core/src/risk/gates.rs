@@ -177,20 +177,16 @@ pub(super) fn standing_gates(
 }
 
 /// Everything that forbids opening or adding to a position now, in rule order: the
-/// [standing gates](standing_gates), then what depends on the proposal and the inputs.
-#[allow(clippy::too_many_arguments)]
+/// [standing gates](standing_gates) given, then what depends on the proposal and the inputs.
 pub(super) fn entry_gates(
     limits: &RiskLimits,
     ctx: &RiskContext<'_>,
     proposal: &Proposal,
     side: OrderSide,
     held: Quantity,
-    kill: bool,
-    phase: Phase,
-    daily: Option<&RiskReason>,
-    breaker: Option<&RiskReason>,
+    standing: Vec<RiskReason>,
 ) -> Vec<RiskReason> {
-    let mut gates = standing_gates(limits, ctx, held, kill, phase, daily, breaker);
+    let mut gates = standing;
     let spot = ctx.instrument.segment == Segment::Spot;
     if side == OrderSide::Sell && held <= Quantity::ZERO && (spot || !limits.allow_short) {
         gates.push(RiskReason::ShortNotAllowed { spot });

@@ -312,17 +312,16 @@ impl RiskGuard {
             return verdict;
         }
 
-        let gates = gates::entry_gates(
+        let standing = gates::standing_gates(
             limits,
             ctx,
-            proposal,
-            side,
             held,
             kill,
             phase,
             daily.as_ref(),
             breaker.as_ref(),
         );
+        let gates = gates::entry_gates(limits, ctx, proposal, side, held, standing);
         if !gates.is_empty() {
             for reason in gates {
                 reject(&mut verdict, reason);

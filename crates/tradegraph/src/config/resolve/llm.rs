@@ -97,16 +97,13 @@ pub(super) fn llm(r: &mut Resolver<'_>) -> Result<LlmConfig, ConfigError> {
             .api_key_env
             .clone()
             .or_else(|| {
-                let seen = p
-                    .kind
-                    .key_vars()
-                    .iter()
-                    .find(|v| r.layers.seen(v).is_some());
-                seen.map(|v| (*v).to_owned())
+                // The name whose value the key came from (the higher layer's, as `layered`).
+                let used = p.kind.key_vars().iter().find(|v| layered(r, v).is_some());
+                used.map(|v| (*v).to_owned())
             })
             .unwrap_or_else(|| format!("{prefix}_API_KEY"));
         let base_var = match p.kind {
-            ProviderKind::Ollama if r.layers.seen("OLLAMA_BASE_URL").is_none() => {
+            ProviderKind::Ollama if layered(r, "OLLAMA_BASE_URL").is_none() => {
                 "OLLAMA_HOST".to_owned()
             }
             _ => format!("{prefix}_BASE_URL"),
