@@ -85,5 +85,9 @@ echo "== every published crate packages and builds from its package (cargo packa
 # Each crate is built from its .crate file against the others' packaged versions. The packages
 # that are not published (publish = false: the test kit, the example bots) are left out.
 # --allow-dirty: the check is about what a package holds, not about uncommitted edits.
+# Earlier runs' packages of these crates are forgotten first (scripts/forget-packages.sh says
+# why; scripts/forget-packages-test.sh shows it).
+scripts/forget-packages-test.sh
+scripts/forget-packages.sh tradegraph
 cargo package --locked --allow-dirty --workspace \
     --exclude tradegraph-testkit --exclude tradegraph-examples
