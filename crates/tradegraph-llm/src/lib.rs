@@ -15,6 +15,7 @@ pub mod gemini;
 pub mod health;
 #[cfg(feature = "http")]
 mod http;
+mod keys;
 pub mod metrics;
 #[cfg(feature = "ollama")]
 pub mod ollama;

@@ -155,6 +155,8 @@ pub fn env_example() -> String {
     );
     out += &format!("# {PROVIDERS_VAR}={}\n", order.join(","));
     out += &format!("# {SELECTION_VAR}=priority    # or weighted: by recent success and latency\n");
+    out += "# Each *_API_KEY takes several keys separated by commas: a key refused (401/403) or out of\n\
+            # quota (429) hands the call to the next.\n";
     for kind in ProviderKind::ENV_ORDER {
         let prefix = kind.env_prefix();
         let defaults = kind.defaults();

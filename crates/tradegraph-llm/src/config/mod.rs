@@ -275,7 +275,10 @@ pub struct ProviderConfig {
     /// A name overriding the vendor's (two accounts of one vendor).
     #[serde(default)]
     pub name: Option<String>,
-    /// The key. Prefer `api_key_env` in files.
+    /// The key, or several separated by commas (`sk-a,sk-b`): a key the vendor refuses
+    /// (401/403, Gemini's `API_KEY_INVALID`) or says is out of quota (429) hands the call to
+    /// the next, each tried once per call, and later calls start from the key that last
+    /// answered. Prefer `api_key_env` in files.
     #[serde(default)]
     pub api_key: Option<Secret>,
     /// The variable holding the key (default: `<PROVIDER>_API_KEY`), read by

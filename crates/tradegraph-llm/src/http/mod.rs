@@ -30,6 +30,7 @@ pub(crate) use status::{redacted_snippet, status_error};
 /// ```
 pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 
+use crate::keys::KeyRing;
 use crate::{LlmError, Secret};
 use reqwest::header::{HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
 use reqwest::{Method, Url};
@@ -49,12 +50,12 @@ pub(crate) enum KeyHeader {
     XGoogApiKey,
 }
 
-/// One provider's endpoint: name, base URL, key, timeout and client.
+/// One provider's endpoint: name, base URL, keys, timeout and client.
 #[derive(Debug, Clone)]
 pub(crate) struct Http {
     pub(crate) provider: String,
     base: Url,
-    key: Option<Secret>,
+    keys: Option<KeyRing>,
     key_header: KeyHeader,
     pub(crate) timeout: Duration,
     extra_headers: Vec<(HeaderName, HeaderValue)>,
@@ -78,7 +79,7 @@ impl Http {
         Ok(Self {
             provider: provider.to_owned(),
             base: parse_base(provider, base)?,
-            key: key.filter(|k| !k.is_empty()),
+            keys: key.as_ref().and_then(KeyRing::new),
             key_header,
             timeout,
             extra_headers: Vec::new(),
@@ -98,7 +99,12 @@ impl Http {
     }
 
     pub(crate) fn set_key(&mut self, key: Option<Secret>) {
-        self.key = key.filter(|k| !k.is_empty());
+        self.keys = key.as_ref().and_then(KeyRing::new);
+    }
+
+    /// Every key, to redact from text that may echo one.
+    fn all_keys(&self) -> &[Secret] {
+        self.keys.as_ref().map_or(&[], KeyRing::all)
     }
 
     pub(crate) fn set_name(&mut self, name: &str) {
@@ -136,8 +142,53 @@ impl Http {
         self.send(Method::GET, path, None, timeout).await
     }
 
+    /// One call, with the key in use; when the vendor refuses that key or says it is out of
+    /// quota ([`KeyRing::is_about_the_key`]) and there are others, the same call again with
+    /// the next, each key tried at most once per call. Later calls start from the key that
+    /// last answered.
     async fn send(
         &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        timeout: Option<Duration>,
+    ) -> Result<Reply, LlmError> {
+        let Some(keys) = self.keys.as_ref().filter(|k| k.len() > 1) else {
+            let key = self.keys.as_ref().map(|k| k.current().1);
+            return self.send_with(key, method, path, body, timeout).await;
+        };
+        let mut tries = 0;
+        loop {
+            let (at, key) = keys.current();
+            let result = self
+                .send_with(Some(key), method.clone(), path, body, timeout)
+                .await;
+            tries += 1;
+            match result {
+                Err(err) if KeyRing::is_about_the_key(&err) && tries < keys.len() => {
+                    let next = keys.rotate_from(at);
+                    tracing::warn!(
+                        provider = %self.provider,
+                        key = at + 1,
+                        keys = keys.len(),
+                        next = next + 1,
+                        error = %err,
+                        "provider refused a key; the call goes on with the next"
+                    );
+                }
+                Err(err) if KeyRing::is_about_the_key(&err) => {
+                    // The last untried key failed too: the next call starts past it.
+                    keys.rotate_from(at);
+                    return Err(err);
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn send_with(
+        &self,
+        key: Option<&Secret>,
         method: Method,
         path: &str,
         body: Option<&Value>,
@@ -156,7 +207,7 @@ impl Http {
             for (name, value) in &self.extra_headers {
                 request = request.header(name, value);
             }
-            if let Some(key) = &self.key {
+            if let Some(key) = key {
                 request = match self.key_header {
                     KeyHeader::Bearer => request.header(
                         reqwest::header::AUTHORIZATION,
@@ -195,7 +246,7 @@ impl Http {
                     status.as_u16(),
                     &headers,
                     &text,
-                    self.key.as_ref(),
+                    self.all_keys(),
                     timeout,
                 );
                 tracing::debug!(status = status.as_u16(), ?latency, error = %err, "provider error");
@@ -211,7 +262,7 @@ impl Http {
                 provider: self.provider.clone(),
                 message: format!(
                     "the body is not JSON ({e}): {}",
-                    redacted_snippet(&String::from_utf8_lossy(&bytes), self.key.as_ref())
+                    redacted_snippet(&String::from_utf8_lossy(&bytes), self.all_keys())
                 ),
             })?;
             Ok(Reply { body, latency })
@@ -262,7 +313,7 @@ impl Http {
             status,
             &reqwest::header::HeaderMap::new(),
             &body.to_string(),
-            self.key.as_ref(),
+            self.all_keys(),
             self.timeout,
         )
     }
@@ -299,7 +350,7 @@ impl Http {
         }
         LlmError::Connect {
             provider: self.provider.clone(),
-            message: redacted_snippet(&reason, self.key.as_ref()),
+            message: redacted_snippet(&reason, self.all_keys()),
         }
     }
 }

@@ -19,7 +19,7 @@ pub(crate) fn status_error(
     status: u16,
     headers: &HeaderMap,
     body: &str,
-    key: Option<&Secret>,
+    keys: &[Secret],
     timeout: Duration,
 ) -> LlmError {
     let json: Option<Value> = serde_json::from_str(body).ok();
@@ -35,7 +35,7 @@ pub(crate) fn status_error(
                 .or_else(|| e.as_str())
         })
         .unwrap_or(body);
-    let message = redacted_snippet(raw_message, key);
+    let message = redacted_snippet(raw_message, keys);
     let provider = provider.to_owned();
     let lower = raw_message.to_ascii_lowercase();
     if kind == "overloaded_error" || status == 529 {
@@ -87,12 +87,9 @@ pub(crate) fn status_error(
 }
 
 /// The start of a vendor text, on one line, with the key redacted.
-pub(crate) fn redacted_snippet(text: &str, key: Option<&Secret>) -> String {
+pub(crate) fn redacted_snippet(text: &str, keys: &[Secret]) -> String {
     let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let redacted = match key {
-        Some(k) => k.redact(&one_line),
-        None => one_line,
-    };
+    let redacted = keys.iter().fold(one_line, |text, k| k.redact(&text));
     let mut out: String = redacted.chars().take(SNIPPET_CHARS).collect();
     if redacted.chars().count() > SNIPPET_CHARS {
         out.push('…');
@@ -148,7 +145,7 @@ mod tests {
             status,
             &map,
             body,
-            Some(&Secret::new("sk-canary-0123456789")),
+            &[Secret::new("sk-canary-0123456789")],
             Duration::from_secs(3),
         )
     }
