@@ -9,6 +9,7 @@
 //! | [`prompt`] | the prompt templates (embedded, overridable from a directory) and their rendering |
 //! | [`fixture`] | a complete decision state from bundled data, for snapshots and the CLI |
 //! | [`model`] | [`model::ReportModel`], the one narrow trait agents ask a model through |
+//! | [`deadline`] | a deadline per decision cycle, shared out among the agents that ask a model |
 //! | [`node`] | the agents as graph nodes (model with schema check, rule fallback) and the YAML registry |
 //! | [`learning`] | hit rates, agent weights and lessons from closed positions |
 //!
@@ -19,6 +20,7 @@
 mod agent;
 pub mod book;
 mod builder;
+pub mod deadline;
 mod error;
 pub mod fixture;
 pub mod learning;

@@ -51,14 +51,17 @@ async fn rule_mode_fills_every_report_and_debates_two_rounds() {
                 (2, Stance::Bear)
             ]
         );
+        // Both sides speak at once: in the first round neither has anyone to answer, in the
+        // second each answers the other's first turn.
         assert!(
-            s.debate[0].turn.report.rebuttal.is_empty(),
-            "nobody spoke before the bull"
+            s.debate[0].turn.report.rebuttal.is_empty()
+                && s.debate[1].turn.report.rebuttal.is_empty(),
+            "nobody spoke before the first round"
         );
-        assert!(
-            !s.debate[1].turn.report.rebuttal.is_empty(),
-            "the bear answers the bull"
-        );
+        for (at, other) in [(2, "bear"), (3, "bull")] {
+            let rebuttal = &s.debate[at].turn.report.rebuttal;
+            assert!(rebuttal.starts_with(&format!("The {other} ")), "{rebuttal}");
+        }
         let decision = s.decision.as_ref().unwrap();
         assert!(decision.mode.is_rule());
         assert_eq!(s.prompt_versions.len(), 9, "{:?}", s.prompt_versions.keys());

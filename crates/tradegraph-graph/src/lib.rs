@@ -25,7 +25,7 @@ pub mod yaml;
 pub use async_trait::async_trait;
 pub use builder::{Limits, Loop, NodeOptions, StateGraph, END, START};
 pub use checkpoint::{Checkpoint, CheckpointId, Checkpointer, MemoryCheckpointer};
-pub use compile::{CompiledGraph, CycleInfo, EdgeInfo, EdgeKind, NodeInfo, Topology};
+pub use compile::{CompiledGraph, CycleInfo, EdgeInfo, EdgeKind, LoopInfo, NodeInfo, Topology};
 pub use error::{BuildError, BuildErrors, GraphError};
 pub use event::{Event, LoopExitReason};
 pub use node::{

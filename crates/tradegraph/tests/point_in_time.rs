@@ -279,8 +279,8 @@ async fn run(
             "to: [technical, fundamental, sentiment, macro, probe] }",
         )
         .replace(
-            "join: [technical, fundamental, sentiment, macro], to: bull",
-            "join: [technical, fundamental, sentiment, macro, probe], to: bull",
+            "join: [technical, fundamental, sentiment, macro], to: debate_round",
+            "join: [technical, fundamental, sentiment, macro, probe], to: debate_round",
         )
         .replace(
             "  - { name: macro, kind: macro }\n",

@@ -1,6 +1,7 @@
 //! One node type for the eight model-facing decision agents.
 
 use super::Brain;
+use crate::deadline::CycleDeadline;
 use crate::model::ReportModel;
 use crate::prompt::PromptContext;
 use crate::reports::{AgentMode, AgentReport, Report, RuleReason, Stance};
@@ -41,6 +42,7 @@ impl AgentNode {
         &self,
         state: &TradingState,
         round: u32,
+        wait: Option<Wait>,
         rule: impl FnOnce() -> T,
     ) -> AgentReport<T> {
         let Some(model) = self.brain.model() else {
@@ -50,16 +52,17 @@ impl AgentNode {
                 prompt_version: self.brain.prompts().version(self.agent).to_owned(),
             };
         };
-        Box::pin(self.produce(model, state, round, rule)).await
+        Box::pin(self.produce(model, state, round, wait, rule)).await
     }
 
     /// Asks `model` and checks the answer against `T`'s schema; falls back to `rule` on any
-    /// failure, recording why.
+    /// failure, or when the model has not answered within `wait`, recording why.
     async fn produce<T: Report>(
         &self,
         model: &Arc<dyn ReportModel>,
         state: &TradingState,
         round: u32,
+        wait: Option<Wait>,
         rule: impl FnOnce() -> T,
     ) -> AgentReport<T> {
         let version = self.brain.prompts().version(self.agent).to_owned();
@@ -79,7 +82,23 @@ impl AgentNode {
         let Some(schema) = T::output_schema() else {
             return fallback("the report schema does not compile".into(), Box::new(rule));
         };
-        match model.answer(&prompt, schema.schema()).await {
+        let asked = model.answer(&prompt, schema.schema());
+        let answered = match wait {
+            None => asked.await,
+            Some(wait) => match tokio::time::timeout(wait.share, asked).await {
+                Ok(answered) => answered,
+                Err(_) => {
+                    tracing::warn!(
+                        agent = %self.agent,
+                        share_ms = wait.share.as_millis(),
+                        deadline_ms = wait.total.as_millis(),
+                        "the model did not answer within the agent's share of the cycle's deadline; rules answer"
+                    );
+                    return fallback(wait.missed(), Box::new(rule));
+                }
+            },
+        };
+        match answered {
             Ok(answer) => match schema.parse(answer.value) {
                 Ok(report) => AgentReport {
                     report,
@@ -102,24 +121,54 @@ impl AgentNode {
     }
 }
 
+/// How long an agent may wait for its model in this cycle.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Wait {
+    /// Its share of the time left.
+    pub(crate) share: std::time::Duration,
+    /// The cycle's whole deadline.
+    pub(crate) total: std::time::Duration,
+}
+
+impl Wait {
+    /// The wait of the node running with `ctx`, from the cycle's [`CycleDeadline`]; `None` when
+    /// the run has none (no deadline: the model's own timeouts apply).
+    pub(crate) fn of(ctx: &NodeContext) -> Option<Self> {
+        ctx.extension::<CycleDeadline>().map(|d| Self {
+            share: d.share(ctx.node().as_str(), ctx.round()),
+            total: d.total(),
+        })
+    }
+
+    /// What a report falling back to rules says when the model missed its share.
+    pub(crate) fn missed(self) -> String {
+        format!(
+            "deadline: no answer within {:.1} s, this agent's share of the cycle's {:.0} s deadline",
+            self.share.as_secs_f64(),
+            self.total.as_secs_f64()
+        )
+    }
+}
+
 #[async_trait]
 impl Node<TradingState> for AgentNode {
     async fn run(&self, state: Arc<TradingState>, ctx: NodeContext) -> NodeResult<TradingState> {
         let s = state.as_ref();
         let cfg = self.brain.rules();
+        let wait = Wait::of(&ctx);
         let update = TradingStateUpdate::default();
         let update = match self.agent {
-            AgentName::Technical => {
-                update.technical(Some(self.report(s, 0, || rules::technical(s, &cfg)).await))
-            }
-            AgentName::Fundamental => {
-                update.fundamental(Some(self.report(s, 0, || rules::fundamental(s)).await))
-            }
+            AgentName::Technical => update.technical(Some(
+                self.report(s, 0, wait, || rules::technical(s, &cfg)).await,
+            )),
+            AgentName::Fundamental => update.fundamental(Some(
+                self.report(s, 0, wait, || rules::fundamental(s)).await,
+            )),
             AgentName::Sentiment => {
-                update.sentiment(Some(self.report(s, 0, || rules::sentiment(s)).await))
+                update.sentiment(Some(self.report(s, 0, wait, || rules::sentiment(s)).await))
             }
             AgentName::Macro => {
-                update.macro_view(Some(self.report(s, 0, || rules::macro_view(s)).await))
+                update.macro_view(Some(self.report(s, 0, wait, || rules::macro_view(s)).await))
             }
             AgentName::Bull | AgentName::Bear => {
                 let stance = if self.agent == AgentName::Bull {
@@ -129,7 +178,7 @@ impl Node<TradingState> for AgentNode {
                 };
                 let round = ctx.round();
                 let turn = self
-                    .report(s, round, || rules::debate_turn(s, stance, round))
+                    .report(s, round, wait, || rules::debate_turn(s, stance, round))
                     .await;
                 update.debate(vec![DebateEntry {
                     round,
@@ -138,11 +187,11 @@ impl Node<TradingState> for AgentNode {
                 }])
             }
             AgentName::RiskManager => {
-                update.risk(Some(self.report(s, 0, || rules::risk(s, &cfg)).await))
+                update.risk(Some(self.report(s, 0, wait, || rules::risk(s, &cfg)).await))
             }
-            AgentName::PortfolioManager => {
-                update.decision(Some(self.report(s, 0, || rules::portfolio(s, &cfg)).await))
-            }
+            AgentName::PortfolioManager => update.decision(Some(
+                self.report(s, 0, wait, || rules::portfolio(s, &cfg)).await,
+            )),
             AgentName::Execution | AgentName::Learning => {
                 return Err(NodeError::Failed(format!(
                     "`{}` is not a report agent",

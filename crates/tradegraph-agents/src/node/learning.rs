@@ -1,5 +1,6 @@
 //! The learning agent as a node.
 
+use super::agents::Wait;
 use super::{Brain, Desk};
 use crate::learning::{rule_lesson, ClosedTrade};
 use crate::prompt::PromptContext;
@@ -26,7 +27,14 @@ impl LearningNode {
         Self { desk, brain }
     }
 
-    async fn model_lesson(&self, state: &TradingState, trade: &ClosedTrade) -> Option<String> {
+    /// The model's wording of the lesson of `trade`, if it answers in time (`wait`: its share
+    /// of the cycle's deadline).
+    async fn model_lesson(
+        &self,
+        state: &TradingState,
+        trade: &ClosedTrade,
+        wait: Option<Wait>,
+    ) -> Option<String> {
         let model = self.brain.model()?;
         let mut context = PromptContext::new::<LessonDraft>(
             AgentName::Learning,
@@ -52,14 +60,28 @@ impl LearningNode {
             .render(AgentName::Learning, &context)
             .ok()?;
         let schema = LessonDraft::output_schema()?;
-        let answer = model.answer(&prompt, schema.schema()).await.ok()?;
+        let asked = model.answer(&prompt, schema.schema());
+        let answer = match wait {
+            None => asked.await,
+            Some(wait) => match tokio::time::timeout(wait.share, asked).await {
+                Ok(answered) => answered,
+                Err(_) => {
+                    tracing::warn!(
+                        share_ms = wait.share.as_millis(),
+                        "the model did not word the lesson within the cycle's deadline; the rule's words stay"
+                    );
+                    return None;
+                }
+            },
+        }
+        .ok()?;
         schema.parse(answer.value).ok().map(|d| d.text)
     }
 }
 
 #[async_trait]
 impl Node<TradingState> for LearningNode {
-    async fn run(&self, state: Arc<TradingState>, _ctx: NodeContext) -> NodeResult<TradingState> {
+    async fn run(&self, state: Arc<TradingState>, ctx: NodeContext) -> NodeResult<TradingState> {
         let poisoned = || NodeError::Failed("the learner's lock is poisoned".into());
         let mut new_lessons = Vec::with_capacity(state.closed_trades.len());
         for outcome in &state.closed_trades {
@@ -72,7 +94,8 @@ impl Node<TradingState> for LearningNode {
             let Some((judged, mut lesson)) = learned else {
                 continue;
             };
-            if let Some(text) = self.model_lesson(&state, &judged).await {
+            // The share is taken anew for each lesson: what the last one left.
+            if let Some(text) = self.model_lesson(&state, &judged, Wait::of(&ctx)).await {
                 self.desk
                     .learner()
                     .lock()

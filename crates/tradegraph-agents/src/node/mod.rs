@@ -21,4 +21,4 @@ pub use desk::{Desk, MarketNow};
 pub use execution::ExecutionNode;
 pub use guard::{proposal, GuardNode};
 pub use learning::LearningNode;
-pub use registry::{registry, registry_with, CustomKinds, DEFAULT_GRAPH};
+pub use registry::{registry, registry_with, CustomKinds, DEBATE_ROUND, DEFAULT_GRAPH};

@@ -5,12 +5,18 @@ use crate::{AgentError, AgentName, TradingState};
 use std::fmt;
 use std::sync::Arc;
 use tradegraph_graph::yaml::{NoConfig, Registry};
+use tradegraph_graph::{node_fn, Command};
+
+/// The kind of a node that opens or closes a debate round whose sides speak at once (the
+/// default graph's `debate_round` and `debate_round_end`): it changes nothing.
+pub const DEBATE_ROUND: &str = "debate_round";
 
 /// The default trading graph, `graphs/trading.yaml`, embedded.
 pub const DEFAULT_GRAPH: &str = include_str!("../../graphs/trading.yaml");
 
 /// A registry with every agent as a node kind named after it (`technical`, ...,
-/// `portfolio_manager`, `execution`, `learning`) plus `risk_guard`, sharing `brain` and `desk`.
+/// `portfolio_manager`, `execution`, `learning`) plus `risk_guard` and [`DEBATE_ROUND`],
+/// sharing `brain` and `desk`.
 pub fn registry(brain: &Brain, desk: &Desk) -> Registry<TradingState> {
     let mut registry = Registry::new();
     add_built_in(&mut registry, brain, desk);
@@ -143,6 +149,13 @@ fn add_built_in(registry: &mut Registry<TradingState>, brain: &Brain, desk: &Des
             AgentNode::new(agent, brain.clone())
         });
     }
+    // Opens or closes a round of a debate whose sides speak at once: a node that changes
+    // nothing, where the graph fans out to both sides or where the loop decides.
+    registry.node(DEBATE_ROUND, |_: NoConfig| {
+        Ok(node_fn(|_: Arc<TradingState>, _| async {
+            Ok(Command::empty())
+        }))
+    });
     let (d, tf) = (desk.clone(), brain.rules().timeframe);
     registry.node("risk_guard", move |_: NoConfig| {
         Ok(GuardNode::new(d.clone(), tf))

@@ -5,7 +5,7 @@ pub(crate) mod graph;
 mod resolve;
 mod topology;
 
-pub use topology::{CycleInfo, EdgeInfo, EdgeKind, NodeInfo, Topology};
+pub use topology::{CycleInfo, EdgeInfo, EdgeKind, LoopInfo, NodeInfo, Topology};
 
 use crate::builder::decl::Declarations;
 use crate::checkpoint::Checkpointer;
@@ -85,6 +85,18 @@ pub(crate) fn compile<S: GraphState>(
             reason: "loop limits must be at least 1".into(),
         });
     }
+    // Resolving takes the declared loops; the topology shows them as declared.
+    let loops: Vec<LoopInfo> = decls
+        .loops
+        .iter()
+        .map(|l| LoopInfo {
+            name: l.name.clone(),
+            head: l.head.clone(),
+            tail: l.tail.clone(),
+            exit: l.exit.clone(),
+            max_rounds: l.max_rounds,
+        })
+        .collect();
     let mut resolved = resolve::resolve(&mut decls, &mut errors);
     if !errors.is_empty() {
         return Err(BuildErrors(errors));
@@ -112,6 +124,7 @@ pub(crate) fn compile<S: GraphState>(
             .collect(),
         edges: resolved.edges,
         cycles,
+        loops,
         interrupt_before: decls.interrupt_before.clone(),
         interrupt_after: decls.interrupt_after.clone(),
         limits: decls.limits.clone(),

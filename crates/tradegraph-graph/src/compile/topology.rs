@@ -13,6 +13,8 @@ pub struct Topology {
     pub edges: Vec<EdgeInfo>,
     /// Cycles, with their head and run limit.
     pub cycles: Vec<CycleInfo>,
+    /// Declared loops, in declaration order.
+    pub loops: Vec<LoopInfo>,
     /// Nodes paused before.
     pub interrupt_before: Vec<String>,
     /// Nodes paused after.
@@ -92,4 +94,19 @@ pub struct CycleInfo {
     pub nodes: Vec<String>,
     /// Runs of `head` allowed per run.
     pub limit: u32,
+}
+
+/// A declared loop ([`Loop`](crate::Loop)): from `head` to `tail`, at most `max_rounds` rounds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LoopInfo {
+    /// The loop's name.
+    pub name: String,
+    /// The node each round starts at.
+    pub head: String,
+    /// The node each round ends at.
+    pub tail: String,
+    /// Where the run goes when the loop ends.
+    pub exit: String,
+    /// The most rounds.
+    pub max_rounds: u32,
 }

@@ -143,6 +143,29 @@ pub fn graph_from_file<S: GraphState>(
     graph_from_str(&source, &origin, registry)
 }
 
+/// Each node of the graph in `source` with its kind, in file order: what a caller that treats
+/// some kinds specially needs (the trading bot shares a cycle's deadline among the nodes whose
+/// kinds ask a model).
+///
+/// ```
+/// let source = "name: g\nnodes:\n  - { name: a, kind: analyst }\nedges:\n  - { from: start, to: a }\n  - { from: a, to: end }\n";
+/// let kinds = tradegraph_graph::yaml::node_kinds(source, "g.yaml")?;
+/// assert_eq!(kinds, [("a".to_owned(), "analyst".to_owned())]);
+/// # Ok::<(), tradegraph_graph::yaml::YamlErrors>(())
+/// ```
+///
+/// # Errors
+/// As [`load_str`] for the file's syntax and shape (nothing else is checked).
+pub fn node_kinds(source: &str, origin: &str) -> Result<Vec<(String, String)>, YamlErrors> {
+    let spec = parse(source, origin)?;
+    Ok(spec
+        .nodes
+        .value
+        .into_iter()
+        .map(|n| (n.name.value, n.kind.value))
+        .collect())
+}
+
 /// Reads a graph file, naming it by its path.
 pub(crate) fn read(path: &Path) -> Result<(String, String), YamlErrors> {
     let origin = path.display().to_string();

@@ -75,6 +75,6 @@ mod standin;
 pub use check::{check_file, check_str, GraphSummary};
 pub use edges::field_router_name;
 pub use error::{YamlError, YamlErrors};
-pub use load::{graph_from_file, graph_from_str, load_file, load_str, YamlGraph};
+pub use load::{graph_from_file, graph_from_str, load_file, load_str, node_kinds, YamlGraph};
 pub use registry::{NoConfig, Registry};
 pub use schema::format_schema;

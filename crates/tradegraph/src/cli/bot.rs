@@ -245,6 +245,7 @@ pub(super) async fn assemble(
     config.keep_candles = settings.keep_candles;
     config.risk_limits = settings.risk.clone();
     config.max_verdict_age = settings.max_verdict_age;
+    config.cycle_deadline = settings.cycle_deadline;
     config.approval = settings.approval;
     config.stale_after = settings.health.feed_stale_after;
     config.broker_quiet_after = settings.health.broker_quiet_after();

@@ -41,6 +41,9 @@ pub struct Settings {
     pub risk: RiskLimits,
     /// The execution re-check refuses a verdict older than this.
     pub max_verdict_age: Duration,
+    /// A decision cycle's deadline (`[bot] cycle_deadline_secs`,
+    /// `TRADEGRAPH_CYCLE_DEADLINE_SECS`; 30 s by default).
+    pub cycle_deadline: Duration,
     /// Whether entries wait for an operator's approval (`[bot] approval`,
     /// `approval_timeout_secs`).
     pub approval: Approval,
@@ -267,6 +270,7 @@ impl fmt::Debug for Settings {
             .field("cash", &self.cash)
             .field("risk", &self.risk)
             .field("max_verdict_age", &self.max_verdict_age)
+            .field("cycle_deadline", &self.cycle_deadline)
             .field("approval", &self.approval)
             .field("graph", &self.graph)
             .field("prompts_dir", &self.prompts_dir)

@@ -2,6 +2,7 @@
 
 use rust_decimal::Decimal;
 use std::time::Duration;
+use tradegraph_agents::deadline::DEFAULT_CYCLE_DEADLINE;
 use tradegraph_agents::node::{Brain, CustomKinds, Desk};
 use tradegraph_agents::{ExternalInputs, TradingState};
 use tradegraph_core::risk::RiskLimits;
@@ -53,6 +54,10 @@ pub struct BotConfig {
     pub stores: Stores,
     /// The oldest verdict whose order may still go out.
     pub max_verdict_age: Duration,
+    /// A decision cycle's deadline ([`DEFAULT_CYCLE_DEADLINE`], 30 s, unless set): an agent
+    /// whose model has not answered in its share of it answers by its rules
+    /// ([`tradegraph_agents::deadline`]).
+    pub cycle_deadline: Duration,
     /// Backtest or service.
     pub mode: Mode,
     /// Where the engine publishes its [`BotEvent`]s (`None`: nowhere, at no cost). The HTTP
@@ -94,6 +99,7 @@ impl BotConfig {
             risk_limits: RiskLimits::default(),
             stores: Stores::memory(),
             max_verdict_age: Duration::from_secs(60),
+            cycle_deadline: DEFAULT_CYCLE_DEADLINE,
             mode,
             events: None,
             approval: Approval::None,

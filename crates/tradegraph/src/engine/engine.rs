@@ -11,6 +11,7 @@ use super::tell::Seen;
 use super::{BotConfig, EngineError, Mode};
 use futures::Stream;
 use std::sync::Arc;
+use tradegraph_agents::deadline::StagePlan;
 use tradegraph_agents::learning::Learner;
 use tradegraph_agents::node::{registry_with, Desk, MarketNow};
 use tradegraph_agents::SnapshotBuilder;
@@ -75,6 +76,9 @@ pub struct Engine<C, F, B> {
     /// When the kill switch's unfinished work is tried again, and what its last try came to
     /// (`None`: at once). Boxed: the engine is held inline in its callers' futures.
     pub(super) kill_retry: Option<Box<super::control::KillRetry>>,
+    /// How the cycle's deadline is shared out among the nodes that ask a model; `None` in
+    /// rule mode (no model to wait for).
+    pub(super) stages: Option<Arc<StagePlan>>,
 }
 
 impl<C, F, B> Engine<C, F, B>
@@ -182,6 +186,14 @@ where
         let mut kinds = registry_with(&brain, &desk, &config.kinds)?;
         gate_execution(&mut kinds, &desk, &gate);
         let graph = yaml::load_str(&config.graph_yaml, &config.graph_origin, &kinds)?;
+        let stages = match brain.model() {
+            Some(_) => Some(Arc::new(StagePlan::for_yaml(
+                graph.topology(),
+                &config.graph_yaml,
+                &config.graph_origin,
+            )?)),
+            None => None,
+        };
         let (graph, ops) = Ops::start(
             &state,
             graph,
@@ -254,6 +266,7 @@ where
             reconnections: 0,
             kill_pending: saved_kill,
             kill_retry: None,
+            stages,
             config,
         };
         engine.check_ledger().await?;

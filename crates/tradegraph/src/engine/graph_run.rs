@@ -8,6 +8,7 @@ use super::observe::BotEvent;
 use super::{Engine, EngineError};
 use futures::future::BoxFuture;
 use futures::{FutureExt, Stream, StreamExt};
+use tradegraph_agents::deadline::CycleDeadline;
 use tradegraph_agents::TradingState;
 use tradegraph_graph::{Event, GraphError, Resume, RunConfig, RunOutput};
 use tradegraph_market::{Clock, MarketEvent};
@@ -39,7 +40,15 @@ where
         start: Start,
         thread: &str,
     ) -> Result<GraphRun, EngineError> {
-        let config = RunConfig::new().thread(thread);
+        let mut config = RunConfig::new().thread(thread);
+        if let Some(stages) = &self.stages {
+            // The deadline counts from the cycle's start (a resumed cycle starts anew: the
+            // wait for an approval is not the models').
+            config = config.extension(CycleDeadline::starting_now(
+                self.config.cycle_deadline,
+                stages.clone(),
+            ));
+        }
         let graph = self.graph.clone();
         if !self.observer.listening() {
             let thread = thread.to_owned();

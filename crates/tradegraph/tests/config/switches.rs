@@ -166,3 +166,46 @@ fn the_file_chain_takes_keys_from_the_environment_and_the_variable_reorders_it()
     .to_string();
     assert!(err.contains("TRADEGRAPH_LLM_SELECTION: `fastest`"), "{err}");
 }
+
+#[test]
+fn the_cycle_deadline_comes_from_the_file_or_the_environment_and_must_be_sensible() {
+    let dir = scratch("deadline");
+    let s = resolve(&no_flags(), &[], &dir).unwrap();
+    assert_eq!(s.cycle_deadline, std::time::Duration::from_secs(30));
+    assert_eq!(
+        s.origins.get("bot.cycle_deadline_secs"),
+        Some(&Origin::Default)
+    );
+    write(&dir, "tradegraph.toml", "[bot]\ncycle_deadline_secs = 12\n");
+    let s = resolve(&no_flags(), &[], &dir).unwrap();
+    assert_eq!(s.cycle_deadline, std::time::Duration::from_secs(12));
+    assert_eq!(
+        s.origins.get("bot.cycle_deadline_secs"),
+        Some(&Origin::File)
+    );
+    let s = resolve(
+        &no_flags(),
+        &[("TRADEGRAPH_CYCLE_DEADLINE_SECS", "45")],
+        &dir,
+    )
+    .unwrap();
+    assert_eq!(s.cycle_deadline, std::time::Duration::from_secs(45));
+    assert_eq!(s.origins.get("bot.cycle_deadline_secs"), Some(&Origin::Env));
+    let err = resolve(
+        &no_flags(),
+        &[("TRADEGRAPH_CYCLE_DEADLINE_SECS", "soon")],
+        &dir,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with("TRADEGRAPH_CYCLE_DEADLINE_SECS (from env): `soon`"),
+        "{err}"
+    );
+    write(&dir, "tradegraph.toml", "[bot]\ncycle_deadline_secs = 0\n");
+    let err = resolve(&no_flags(), &[], &dir).unwrap_err().to_string();
+    assert!(
+        err.contains("bot.cycle_deadline_secs") && err.contains("from 1 to 3600"),
+        "{err}"
+    );
+}

@@ -165,8 +165,10 @@ fn the_graph_endpoint_gives_the_compiled_graph_whose_nodes_the_events_name() {
             "fundamental",
             "sentiment",
             "macro",
+            "debate_round",
             "bull",
             "bear",
+            "debate_round_end",
             "risk_manager",
             "portfolio_manager",
             "risk_guard",
@@ -188,10 +190,13 @@ fn the_graph_endpoint_gives_the_compiled_graph_whose_nodes_the_events_name() {
         .collect();
     for (from, to, kind) in [
         ("start", "technical", "static"),
-        ("technical", "bull", "join"),
-        ("bull", "bear", "static"),
-        ("bear", "bull", "loop_back"),
-        ("bear", "risk_manager", "loop_exit"),
+        ("technical", "debate_round", "join"),
+        ("debate_round", "bull", "static"),
+        ("debate_round", "bear", "static"),
+        ("bull", "debate_round_end", "join"),
+        ("bear", "debate_round_end", "join"),
+        ("debate_round_end", "debate_round", "loop_back"),
+        ("debate_round_end", "risk_manager", "loop_exit"),
         ("risk_guard", "execution", "route"),
         ("learning", "end", "static"),
     ] {

@@ -74,11 +74,12 @@ fn the_dashboard_in_chromium_follows_the_bot_and_engages_the_kill_switch() {
     browser.wait("the chart's canvas drawn", Duration::from_secs(10), |b| {
         b.script(CANVAS_DRAWN, json!([])).as_u64().unwrap_or(0) > 8
     });
+    // The graph's 13 nodes, with start and end.
     browser.wait("the agent graph", Duration::from_secs(10), |b| {
         b.script(
             "return document.querySelectorAll('#graph g.node').length;",
             json!([]),
-        ) == json!(13)
+        ) == json!(15)
     });
     let shown = browser.script(
         "return document.getElementById('decision').textContent;",

@@ -57,6 +57,9 @@ pub(crate) struct BotSection {
     pub(crate) keep_candles: Option<usize>,
     pub(crate) cash: Option<Decimal>,
     pub(crate) max_verdict_age_secs: Option<u64>,
+    /// A decision cycle's deadline: a model that has not answered in its agent's share of it
+    /// is dropped and the agent's rules answer.
+    pub(crate) cycle_deadline_secs: Option<u64>,
     pub(crate) live: Option<bool>,
     pub(crate) listen: Option<SocketAddr>,
     /// `none` or `required`: entries wait for an operator's approval.

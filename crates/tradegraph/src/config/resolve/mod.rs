@@ -42,6 +42,8 @@ pub const PROMPTS_DIR_VAR: &str = "TRADEGRAPH_PROMPTS_DIR";
 pub const API_TOKEN_VAR: &str = "TRADEGRAPH_API_TOKEN";
 /// The LLM spending cap's variable, in US dollars.
 pub const LLM_BUDGET_VAR: &str = "TRADEGRAPH_LLM_BUDGET_USD";
+/// The decision cycle's deadline's variable, in seconds (`[bot] cycle_deadline_secs`).
+pub const CYCLE_DEADLINE_VAR: &str = "TRADEGRAPH_CYCLE_DEADLINE_SECS";
 /// The file read when neither `--config` nor `TRADEGRAPH_CONFIG` names one.
 pub const DEFAULT_CONFIG_FILE: &str = "tradegraph.toml";
 
@@ -145,6 +147,7 @@ impl Settings {
             cash: r.cash(&choice)?,
             risk: r.risk()?,
             max_verdict_age,
+            cycle_deadline: r.cycle_deadline()?,
             approval,
             graph: r.graph()?,
             prompts_dir: r.prompts_dir()?,

@@ -1,6 +1,6 @@
 //! The bot's scalar settings, its graph, stores, budget, live switch and address.
 
-use super::{Resolver, LISTEN_VAR, LIVE_VAR, LLM_BUDGET_VAR, PROMPTS_DIR_VAR};
+use super::{Resolver, CYCLE_DEADLINE_VAR, LISTEN_VAR, LIVE_VAR, LLM_BUDGET_VAR, PROMPTS_DIR_VAR};
 use crate::config::instrument::Choice;
 use crate::config::{ConfigError, Flags, GraphSource, Origin};
 use crate::engine::Approval;
@@ -126,6 +126,27 @@ impl Resolver<'_> {
         )?;
         if secs == 0 {
             return Err(self.invalid("bot.max_verdict_age_secs", "must be at least 1".into()));
+        }
+        Ok(Duration::from_secs(secs))
+    }
+
+    pub(super) fn cycle_deadline(&mut self) -> Result<Duration, ConfigError> {
+        const KEY: &str = "bot.cycle_deadline_secs";
+        let file = self.doc().and_then(|d| d.bot.cycle_deadline_secs);
+        let secs = self.pick(
+            KEY,
+            None,
+            Some(CYCLE_DEADLINE_VAR),
+            |v| {
+                v.trim()
+                    .parse::<u64>()
+                    .map_err(|_| format!("`{v}` is not a whole number of seconds like 30"))
+            },
+            file,
+            || tradegraph_agents::deadline::DEFAULT_CYCLE_DEADLINE.as_secs(),
+        )?;
+        if secs == 0 || secs > 3_600 {
+            return Err(self.invalid(KEY, format!("{secs} s: must be from 1 to 3600 seconds")));
         }
         Ok(Duration::from_secs(secs))
     }

@@ -139,6 +139,11 @@ impl Settings {
             ),
             self.entry(
                 s,
+                "cycle_deadline_secs",
+                Some(json!(self.cycle_deadline.as_secs())),
+            ),
+            self.entry(
+                s,
                 "approval",
                 Some(json!(if self.approval.is_required() {
                     "required"

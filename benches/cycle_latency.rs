@@ -1,0 +1,209 @@
+//! One decision cycle of the default graph with every agent answered by a model that takes
+//! 2 s a call: a local server in OpenAI's chat-completions format, the provider chain of
+//! `tradegraph-llm` (HTTP, schema check), the cycle's 30 s deadline shared out among the
+//! agents. The graph's critical path is five model stages (the four analysts at once, two
+//! debate rounds with both sides at once, the risk manager, the portfolio manager: 10 s; the
+//! learning agent asks only when a trade closed); a debate whose sides spoke in turn would be
+//! seven (14 s).
+//!
+//! The local server is a few lines of axum that sleeps `tokio::time::sleep(2 s)` before each
+//! answer: the timer wakes on a millisecond tick, so each stage may run up to 1 ms over 2 s.
+//! What the model path itself costs is measured apart: the same cycle against the server
+//! answering at once.
+//!
+//! Run: `cargo bench -p tradegraph --bench cycle_latency`. Target: wall time <= 12 s, and at
+//! most the critical path plus 1 ms. The figures are printed, not asserted.
+#![allow(
+    clippy::print_stdout,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    missing_docs
+)]
+
+#[allow(dead_code, unreachable_pub)]
+#[path = "../crates/tradegraph/tests/support/llm.rs"]
+mod llm;
+
+use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tradegraph_agents::deadline::{CycleDeadline, StagePlan, DEFAULT_CYCLE_DEADLINE};
+use tradegraph_agents::model::LlmModel;
+use tradegraph_agents::node::{registry, Brain, DEFAULT_GRAPH};
+use tradegraph_agents::{fixture, TradingState};
+use tradegraph_core::Instrument;
+use tradegraph_graph::{yaml, RunConfig};
+use tradegraph_llm::config::{LlmConfig, ProviderConfig, ProviderKind};
+
+const LATENCY: Duration = Duration::from_secs(2);
+const STAGES: u32 = 5;
+const TARGET: Duration = Duration::from_secs(12);
+const TARGET_OVERHEAD: Duration = Duration::from_millis(1);
+const CYCLES: usize = 3;
+
+/// `POST /v1/chat/completions`: every agent's valid answer (the portfolio manager holds), in
+/// OpenAI's format, after `latency`.
+async fn completions(
+    axum::extract::State(latency): axum::extract::State<Duration>,
+    axum::Json(request): axum::Json<serde_json::Value>,
+) -> axum::Json<serde_json::Value> {
+    let system = request["messages"][0]["content"]
+        .as_str()
+        .unwrap_or_default();
+    let answer = llm::desk_answer(system).unwrap_or_else(|| {
+        json!({"action": "HOLD", "size_pct": 0.0, "stop_loss": null, "take_profit": null,
+            "trailing_pct": null, "confidence": 0.6, "rationale": "Nothing to do."})
+    });
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    axum::Json(json!({
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 1_733_000_000, "model": "gpt-test",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.to_string()},
+                     "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 900, "completion_tokens": 60, "total_tokens": 960}
+    }))
+}
+
+/// The server's address, serving on `runtime` until the process ends.
+fn serve(runtime: &tokio::runtime::Runtime, latency: Duration) -> String {
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new()
+        .route("/v1/chat/completions", axum::routing::post(completions))
+        .with_state(latency);
+    runtime.spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}/v1")
+}
+
+/// A graph and a state whose every agent asks a local server answering after `latency`.
+struct Bench {
+    graph: tradegraph_graph::CompiledGraph<TradingState>,
+    plan: Arc<StagePlan>,
+    state: TradingState,
+}
+
+impl Bench {
+    fn new(runtime: &tokio::runtime::Runtime, latency: Duration) -> Self {
+        let base_url = serve(runtime, latency);
+        let mut provider = ProviderConfig::new(ProviderKind::Openai);
+        provider.api_key = Some(tradegraph_llm::Secret::new("bench"));
+        provider.base_url = Some(base_url);
+        provider.model = Some("gpt-test".into());
+        let config = LlmConfig {
+            providers: vec![provider],
+            ..LlmConfig::default()
+        };
+        let llm = runtime.block_on(config.build()).unwrap();
+        let brain = Brain::rules_only()
+            .unwrap()
+            .with_model(Arc::new(LlmModel::new(llm)));
+        let instrument = Instrument::btc_usdt();
+        let (desk, _) =
+            fixture::paper_desk(&instrument, fixture::sample_cash(&instrument)).unwrap();
+        let graph =
+            yaml::load_str(DEFAULT_GRAPH, "trading.yaml", &registry(&brain, &desk)).unwrap();
+        let plan =
+            Arc::new(StagePlan::for_yaml(graph.topology(), DEFAULT_GRAPH, "trading.yaml").unwrap());
+        let (market, inputs) = fixture::market(&instrument).unwrap();
+        let mut state = TradingState::new(instrument, market, inputs);
+        state.account = Some(runtime.block_on(desk.broker().account()).unwrap());
+        let orders = runtime.block_on(desk.broker().open_orders()).unwrap();
+        state.book = desk.book(&state, orders, brain.rules().timeframe);
+        Self { graph, plan, state }
+    }
+
+    /// The wall times of `cycles` cycles, sorted; every agent must have answered by model.
+    fn run(&self, runtime: &tokio::runtime::Runtime, cycles: usize) -> Vec<Duration> {
+        let mut walls = Vec::with_capacity(cycles);
+        for _ in 0..cycles {
+            let config = RunConfig::new().extension(CycleDeadline::starting_now(
+                DEFAULT_CYCLE_DEADLINE,
+                self.plan.clone(),
+            ));
+            let started = Instant::now();
+            let out = runtime
+                .block_on(self.graph.invoke(self.state.clone(), config))
+                .unwrap();
+            walls.push(started.elapsed());
+            let fell_back: Vec<String> = [
+                out.state.technical.as_ref().map(|r| &r.mode),
+                out.state.risk.as_ref().map(|r| &r.mode),
+                out.state.decision.as_ref().map(|r| &r.mode),
+            ]
+            .into_iter()
+            .flatten()
+            .chain(out.state.debate.iter().map(|e| &e.turn.mode))
+            .filter(|m| m.is_rule())
+            .map(|m| format!("{m:?}"))
+            .collect();
+            assert!(
+                fell_back.is_empty(),
+                "agents fell back to rules: {fell_back:?}"
+            );
+        }
+        walls.sort();
+        walls
+    }
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    // What the model path itself costs: the same cycle against a server that answers at once
+    // (prompts, HTTP on loopback, the server's own work, schema checks).
+    let instant = Bench::new(&runtime, Duration::ZERO);
+    instant.run(&runtime, 5);
+    let zero = instant.run(&runtime, 51);
+    let zero_median = zero[zero.len() / 2];
+
+    // How late the server's own 2 s sleep wakes (the timer's millisecond ticks).
+    let mut late: Vec<Duration> = (0..3)
+        .map(|_| {
+            runtime.block_on(async {
+                let started = Instant::now();
+                tokio::time::sleep(LATENCY).await;
+                started.elapsed().saturating_sub(LATENCY)
+            })
+        })
+        .collect();
+    late.sort();
+    let late = late[1];
+
+    let walls = Bench::new(&runtime, LATENCY).run(&runtime, CYCLES);
+    let median = walls[CYCLES / 2];
+    let critical = LATENCY * STAGES;
+    let overhead = median.saturating_sub(critical);
+    let met = median <= TARGET && overhead <= TARGET_OVERHEAD;
+    println!(
+        "one cycle, every agent a model at {} s a call: median {:.3} s of {CYCLES} (min {:.3} s, max {:.3} s); \
+         critical path {} s, overhead {:.2} ms (target <= {} s and <= {} ms over the critical path: {})",
+        LATENCY.as_secs(),
+        median.as_secs_f64(),
+        walls[0].as_secs_f64(),
+        walls[CYCLES - 1].as_secs_f64(),
+        critical.as_secs(),
+        overhead.as_secs_f64() * 1e3,
+        TARGET.as_secs(),
+        TARGET_OVERHEAD.as_millis(),
+        if met { "met" } else { "MISSED" }
+    );
+    println!(
+        "the server's {} s sleep alone wakes {:.2} ms late (median of 3): {:.2} ms of the overhead over {STAGES} stages",
+        LATENCY.as_secs(),
+        late.as_secs_f64() * 1e3,
+        late.as_secs_f64() * 1e3 * f64::from(STAGES)
+    );
+    println!(
+        "the same cycle against a server answering at once: median {:.2} ms of {} (the model path's \
+         own cost: prompts, loopback HTTP, the local server, schema checks)",
+        zero_median.as_secs_f64() * 1e3,
+        zero.len()
+    );
+}
