@@ -129,14 +129,18 @@ impl Bench {
                 .block_on(self.graph.invoke(self.state.clone(), config))
                 .unwrap();
             walls.push(started.elapsed());
+            let s = &out.state;
             let fell_back: Vec<String> = [
-                out.state.technical.as_ref().map(|r| &r.mode),
-                out.state.risk.as_ref().map(|r| &r.mode),
-                out.state.decision.as_ref().map(|r| &r.mode),
+                s.technical.as_ref().map(|r| &r.mode),
+                s.fundamental.as_ref().map(|r| &r.mode),
+                s.sentiment.as_ref().map(|r| &r.mode),
+                s.macro_view.as_ref().map(|r| &r.mode),
+                s.risk.as_ref().map(|r| &r.mode),
+                s.decision.as_ref().map(|r| &r.mode),
             ]
             .into_iter()
             .flatten()
-            .chain(out.state.debate.iter().map(|e| &e.turn.mode))
+            .chain(s.debate.iter().map(|e| &e.turn.mode))
             .filter(|m| m.is_rule())
             .map(|m| format!("{m:?}"))
             .collect();

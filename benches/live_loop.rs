@@ -72,6 +72,7 @@ impl ReportModel for Alternate {
             value,
             provider: "bench".into(),
             model: "alternate".into(),
+            spend: Default::default(),
         })
     }
 }

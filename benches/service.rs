@@ -66,6 +66,7 @@ impl ReportModel for Alternate {
                 "take_profit": null, "trailing_pct": null, "confidence": 0.8, "rationale": "bench"}),
             provider: "bench".into(),
             model: "alternate".into(),
+            spend: Default::default(),
         })
     }
 }

@@ -8,7 +8,12 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 dir="$(mktemp -d)"
 prefix="tgforgetcheck$$"
-cleanup() { "$here/forget-packages.sh" "$prefix" "$dir/target" >/dev/null 2>&1 || true; rm -rf -- "$dir"; }
+cleanup() {
+    "$here/forget-packages.sh" "$prefix" "$dir/target" >/dev/null 2>&1 || true
+    rm -rf -- "$dir"
+    # The temporary registry's directories in CARGO_HOME, emptied by the forgetting.
+    find "${CARGO_HOME:-$HOME/.cargo}/registry" -mindepth 2 -maxdepth 2 -type d -name '-*' -empty -delete 2>/dev/null || true
+}
 trap cleanup EXIT
 mkdir -p "$dir/a/src" "$dir/b/src"
 cd "$dir"
@@ -18,7 +23,8 @@ manifest "$prefix-a" > a/Cargo.toml
 { manifest "$prefix-b"; printf '[dependencies]\n%s-a = { path = "../a", version = "0.1.0" }\n' "$prefix"; } > b/Cargo.toml
 echo 'pub fn one() -> u8 { 1 }' > a/src/lib.rs
 echo "pub fn f() -> u8 { ${prefix}_a::one() }" > b/src/lib.rs
-package() { cargo package --offline --workspace --allow-dirty --no-metadata >"$dir/log" 2>&1; }
+# Its own target directory whatever CARGO_TARGET_DIR says (the forgetting is of that one).
+package() { cargo package --offline --workspace --allow-dirty --no-metadata --target-dir "$dir/target" >"$dir/log" 2>&1; }
 package || { cat "$dir/log" >&2; echo "forget-packages-test: the first packaging failed" >&2; exit 1; }
 echo 'pub fn one() -> u8 { 1 } pub fn two() -> u8 { 2 }' > a/src/lib.rs
 echo "pub fn f() -> u8 { ${prefix}_a::two() }" > b/src/lib.rs

@@ -4,12 +4,17 @@
 //! an agent asks its model, it may wait for the time left divided by the model stages still
 //! ahead on the graph's longest path, its own included ([`StagePlan`]): with the default graph,
 //! the four analysts (in parallel), two debate rounds (both sides in parallel), the risk
-//! manager, the portfolio manager and the learning agent are six stages, so an analyst waits at
-//! most 5 s, and time
-//! an early stage did not use goes to the later ones. A model that has not answered in its
-//! share is dropped (the HTTP call is cancelled) and the agent's rules answer instead; its
-//! report says why. The learning agent, whose model words the lesson of a closed trade, is the
-//! last stage and gets all that is left, so no model keeps a cycle past its deadline.
+//! manager, the portfolio manager and the learning agent are six stages, so an analyst waits
+//! at most 5 s, and time an early stage did not use goes to the later ones. The share is
+//! measured when the agent asks (after its prompt is rendered). A model that has not answered
+//! in its share is dropped (the HTTP call is cancelled; `tradegraph-llm` charges it its worst
+//! case, as the vendor may bill it) and the agent's rules answer instead; its report says why.
+//! With a chain of several providers each attempt gets its part of the share, so a provider
+//! that hangs is timed out and the next one asked ([`ReportModel::answer_within`]). The
+//! learning agent, whose model words the lesson of a closed trade, is the last stage and gets
+//! all that is left, so no model keeps a cycle past its deadline.
+//!
+//! [`ReportModel::answer_within`]: crate::model::ReportModel::answer_within
 //!
 //! ```
 //! use std::sync::Arc;
@@ -44,6 +49,9 @@ use tradegraph_graph::{EdgeKind, Topology, END};
 /// The specification's bound on a decision cycle: 30 s.
 pub const DEFAULT_CYCLE_DEADLINE: Duration = Duration::from_secs(30);
 
+/// The most rounds of a loop a [`StagePlan`] plans for.
+const MAX_PLANNED_ROUNDS: u32 = 64;
+
 /// How many model stages lie ahead of each node on the graph's longest path, its own included:
 /// a node counts as a stage when it asks a model, a declared loop counts its body once per
 /// round left (a node inside it at round `r` of `n` has `n - r` more rounds ahead), nodes that
@@ -55,6 +63,8 @@ pub struct StagePlan {
     stages: HashMap<String, Vec<u32>>,
     /// Nodes inside a cycle, whose `round` is the loop's round.
     in_cycle: HashSet<String>,
+    /// The most stages ahead of any node (at least 1).
+    most: u32,
 }
 
 impl StagePlan {
@@ -93,10 +103,11 @@ impl StagePlan {
 
     /// The stages ahead of `node` in its `round` (the node's run count in this cycle, as
     /// [`NodeContext::round`](tradegraph_graph::NodeContext::round) gives it), its own
-    /// included; at least 1, so a node the plan does not know gets all the time left.
+    /// included; at least 1. A node the plan does not know (inside a subgraph, say) is given
+    /// the most stages of any node, so that it cannot take the time of the stages after it.
     pub fn stages_left(&self, node: &str, round: u32) -> u32 {
         let Some(by_round) = self.stages.get(node) else {
-            return 1;
+            return self.most;
         };
         let at = if self.in_cycle.contains(node) {
             (round as usize).min(by_round.len() - 1)
@@ -179,7 +190,14 @@ impl Walk {
             names,
             out,
             heads,
-            rounds: topology.loops.iter().map(|l| l.max_rounds).collect(),
+            // Beyond MAX_PLANNED_ROUNDS a loop is planned as that many rounds: the search is
+            // as deep as the rounds, and a plan that long gives the same shares within a
+            // fraction of a percent.
+            rounds: topology
+                .loops
+                .iter()
+                .map(|l| l.max_rounds.min(MAX_PLANNED_ROUNDS))
+                .collect(),
             memo: HashMap::new(),
             on_path: HashSet::new(),
         }
@@ -225,9 +243,16 @@ impl Walk {
             let by_round: Vec<u32> = (0..=most).map(|r| self.ahead(node, r)).collect();
             stages.insert(self.names[node].clone(), by_round);
         }
+        let most = stages
+            .values()
+            .flat_map(|by_round| by_round.iter().copied())
+            .max()
+            .unwrap_or(1)
+            .max(1);
         StagePlan {
             stages,
             in_cycle: HashSet::new(),
+            most,
         }
     }
 }
@@ -305,7 +330,11 @@ mod tests {
         assert_eq!(plan.stages_left("learning", 1), 1);
         // Nodes that ask no model after which only the lesson is left, and unknown nodes.
         assert_eq!(plan.stages_left("risk_guard", 1), 1);
-        assert_eq!(plan.stages_left("no_such_node", 1), 1);
+        assert_eq!(
+            plan.stages_left("no_such_node", 1),
+            6,
+            "the most: it takes no one's time"
+        );
     }
 
     #[test]
@@ -314,6 +343,10 @@ mod tests {
         assert_eq!(three.stages_left("technical", 1), 7);
         assert_eq!(three.stages_left("bull", 1), 6);
         assert_eq!(three.stages_left("bear", 3), 4);
+        // A loop of a million rounds is planned as 64 (no deep search, no huge table).
+        let long = plan_of(&DEFAULT_GRAPH.replace("max_rounds: 2", "max_rounds: 1000000"));
+        assert_eq!(long.stages_left("technical", 1), 64 + 4);
+        assert_eq!(long.stages_left("bull", 500_000), 4);
         let no_debate = plan_of(include_str!("../../../graphs/trading-no-debate.yaml"));
         assert_eq!(no_debate.stages_left("technical", 1), 4);
         // The old shape, bull then bear: two stages a round.

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use tradegraph_agents::model::{ModelAnswer, ModelFailure, ReportModel};
 use tradegraph_agents::node::{registry, Brain, Desk, DEFAULT_GRAPH};
 use tradegraph_agents::prompt::RenderedPrompt;
-use tradegraph_agents::reports::{AgentMode, RuleReason, Signal, Stance};
+use tradegraph_agents::reports::{AgentMode, RuleReason, Signal, Spend, Stance};
 use tradegraph_agents::{fixture, AgentName, TradingState};
 use tradegraph_core::Instrument;
 use tradegraph_graph::{yaml, RunConfig, RunStatus};
@@ -114,6 +114,7 @@ impl ReportModel for Scripted {
             value,
             provider: "scripted".into(),
             model: "m1".into(),
+            spend: Default::default(),
         })
     }
 }
@@ -130,7 +131,8 @@ async fn model_answers_are_schema_checked_and_failures_fall_back_to_rules() {
         technical.mode,
         AgentMode::Llm {
             provider: "scripted".into(),
-            model: "m1".into()
+            model: "m1".into(),
+            spend: Some(Spend::default()),
         }
     );
     match s.sentiment.unwrap().mode {
@@ -207,6 +209,7 @@ impl ReportModel for AlwaysBuy {
                 "take_profit": null, "trailing_pct": null, "confidence": 0.7, "rationale": "test"}),
             provider: "script".into(),
             model: "pm".into(),
+            spend: Default::default(),
         })
     }
 }

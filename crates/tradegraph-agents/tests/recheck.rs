@@ -34,6 +34,7 @@ impl ReportModel for Buy {
                 "take_profit": null, "trailing_pct": null, "confidence": 0.7, "rationale": "test"}),
             provider: "script".into(),
             model: "pm".into(),
+            spend: Default::default(),
         })
     }
 }
@@ -107,7 +108,7 @@ async fn refused(p: &Paused) -> RiskReason {
 
 #[tokio::test]
 async fn a_verdict_resumed_in_time_goes_out() {
-    let p = paused(&Instrument::btc_usdt(), Duration::from_secs(60)).await;
+    let p = Box::pin(paused(&Instrument::btc_usdt(), Duration::from_secs(60))).await;
     p.clock.advance_to(p.as_of.add_millis(30_000));
     let state = Box::pin(resume(&p)).await;
     assert!(state.refusal.is_none(), "{:?}", state.refusal);
@@ -116,7 +117,7 @@ async fn a_verdict_resumed_in_time_goes_out() {
 
 #[tokio::test]
 async fn a_verdict_older_than_the_limit_is_refused() {
-    let p = paused(&Instrument::btc_usdt(), Duration::from_secs(60)).await;
+    let p = Box::pin(paused(&Instrument::btc_usdt(), Duration::from_secs(60))).await;
     p.clock.advance_to(p.as_of.add_millis(120_000));
     let reason = Box::pin(refused(&p)).await;
     assert!(
@@ -127,7 +128,7 @@ async fn a_verdict_older_than_the_limit_is_refused() {
 
 #[tokio::test]
 async fn a_price_through_the_stop_is_refused() {
-    let p = paused(&Instrument::btc_usdt(), Duration::from_secs(60)).await;
+    let p = Box::pin(paused(&Instrument::btc_usdt(), Duration::from_secs(60))).await;
     p.market.set_price(p.price * Decimal::new(97, 2));
     let reason = Box::pin(refused(&p)).await;
     assert!(
@@ -140,7 +141,7 @@ async fn a_price_through_the_stop_is_refused() {
 async fn an_nse_entry_after_the_cutoff_is_refused() {
     // The Bank Nifty fixture's decision, approved; the order would go out at 15:05 IST, after
     // the 15:00 entry cutoff (30 minutes before the close).
-    let p = paused(&Instrument::bank_nifty(), Duration::from_secs(24 * 3600)).await;
+    let p = Box::pin(paused(&Instrument::bank_nifty(), Duration::from_secs(24 * 3600))).await;
     let session = Instrument::bank_nifty().session;
     let (_, close) = session.day_at(p.as_of).unwrap();
     p.clock.advance_to(close.add_millis(-25 * 60_000));

@@ -163,9 +163,11 @@ pub enum LlmError {
     /// The chain has no provider.
     #[error("no LLM provider is configured; set a key such as OPENAI_API_KEY, or OLLAMA_BASE_URL")]
     NoProviders,
-    /// The run budget is spent; the call was not made.
-    #[error("run budget exceeded: {what}; raise the budget or start a new run")]
+    /// A budget (the run's, the cycle's or the day's) is spent; the call was not made.
+    #[error("{window} budget exceeded: {what}; {}", window.advice())]
     BudgetExceeded {
+        /// Which budget.
+        window: crate::budget::BudgetWindow,
         /// What was exceeded, with the limit and the amount spent.
         what: String,
     },
@@ -561,7 +563,10 @@ mod tests {
                 provider: p(),
                 max_tokens: Some(5),
             },
-            LlmError::BudgetExceeded { what: p() },
+            LlmError::BudgetExceeded {
+                window: crate::budget::BudgetWindow::Run,
+                what: p(),
+            },
         ];
         for e in stop {
             assert!(!e.is_retryable(), "{e}");

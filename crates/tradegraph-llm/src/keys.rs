@@ -67,6 +67,12 @@ impl KeyRing {
         }
     }
 
+    /// Makes the key at `at` the one in use (the key that answered, or the one that frees
+    /// first), so the next call starts there.
+    pub(crate) fn settle_on(&self, at: usize) {
+        self.active.store(at % self.keys.len(), Ordering::Release);
+    }
+
     /// Whether an error says the key itself was the problem, so another key may do: refused
     /// (401/403, Gemini's `API_KEY_INVALID`) or out of quota (429). An overloaded vendor
     /// (529, Anthropic's `overloaded_error`) is the same for every key.

@@ -49,7 +49,7 @@ async fn a_cost_budget_stops_before_the_next_call() {
     }
     let err = llm.structured::<Signal>(request()).await.unwrap_err();
     assert!(
-        matches!(err, LlmError::BudgetExceeded { ref what } if what == "cost 0.00012 of 0.0001"),
+        matches!(err, LlmError::BudgetExceeded { ref what, .. } if what == "cost 0.00012 of 0.0001"),
         "{err:?}"
     );
     assert_eq!(p.requests().len(), 2);

@@ -199,9 +199,9 @@ async fn anthropic_moves_on_when_a_key_is_out_of_quota() {
 }
 
 #[tokio::test]
-async fn every_key_out_of_quota_is_rate_limited_with_the_last_wait() {
+async fn every_key_out_of_quota_is_rate_limited_with_the_soonest_wait() {
     let server = MockServer::start().await;
-    for (key, wait) in [(K1, "30"), (K2, "7")] {
+    for (key, wait) in [(K1, "7"), (K2, "30")] {
         Mock::given(header("x-api-key", key))
             .respond_with(
                 json(429, json!({"type": "error", "error": {"type": "rate_limit_error", "message": "slow down"}}))
@@ -220,6 +220,76 @@ async fn every_key_out_of_quota_is_rate_limited_with_the_last_wait() {
         "{err:?}"
     );
     assert_eq!(keys_seen(&server, "x-api-key").await, [K1, K2]);
+    // The soonest wait is reported, and the next call starts at the key that frees first.
+    p.complete(&Request::chat("s", "u")).await.unwrap_err();
+    assert_eq!(keys_seen(&server, "x-api-key").await, [K1, K2, K1, K2]);
+}
+
+#[tokio::test]
+async fn a_revoked_key_beside_a_busy_one_reads_as_rate_limited_not_refused() {
+    let server = MockServer::start().await;
+    Mock::given(bearer_token(K1))
+        .respond_with(
+            json(429, json!({"error": {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}}))
+                .insert_header("retry-after", "3"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(bearer_token(K2))
+        .respond_with(openai_401(K2))
+        .mount(&server)
+        .await;
+    let p = openai(&server, &format!("{K1},{K2}")).await;
+    let err = p.complete(&Request::chat("s", "u")).await.unwrap_err();
+    assert!(
+        matches!(err, LlmError::RateLimited { retry_after: Some(d), .. } if d == std::time::Duration::from_secs(3)),
+        "a provider with a working key must not be taken for refused: {err:?}"
+    );
+    assert_names_no_key(&err);
+    assert_eq!(keys_seen(&server, "authorization").await, [K1, K2]);
+}
+
+#[tokio::test]
+async fn every_key_is_redacted_from_what_a_vendor_echoes() {
+    let server = MockServer::start().await;
+    Mock::given(bearer_token(K1))
+        .respond_with(openai_401(K1))
+        .mount(&server)
+        .await;
+    // The key in use is K2; the answer echoes all three.
+    let echo = format!("keys {K1} and {K2} and {K3} are not allowed here");
+    Mock::given(bearer_token(K2))
+        .and(wiremock::matchers::body_string_contains("bad"))
+        .respond_with(json(
+            400,
+            json!({"error": {"message": echo, "type": "invalid_request_error"}}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(bearer_token(K2))
+        .and(wiremock::matchers::body_string_contains("boom"))
+        .respond_with(json(500, json!({"error": {"message": echo}})))
+        .mount(&server)
+        .await;
+    Mock::given(bearer_token(K2))
+        .and(wiremock::matchers::body_string_contains("garbled"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(echo.clone()))
+        .mount(&server)
+        .await;
+    let p = openai(&server, &format!("{K1},{K2},{K3}")).await;
+    for (word, expect) in [
+        ("bad", "BadRequest"),
+        ("boom", "Server"),
+        ("garbled", "Malformed"),
+    ] {
+        let err = p.complete(&Request::chat("s", word)).await.unwrap_err();
+        assert!(format!("{err:?}").starts_with(expect), "{err:?}");
+        assert!(
+            err.to_string().contains("are not allowed here"),
+            "the message is kept: {err}"
+        );
+        assert_names_no_key(&err);
+    }
 }
 
 #[tokio::test]

@@ -83,7 +83,8 @@ fn a_recorded_backtest_replays_with_no_model_and_the_same_report() {
         &env,
     ));
     assert!(
-        recorded.contains("LLM answers: recorded to answers.jsonl"),
+        recorded.contains("LLM answers: recorded to answers.jsonl")
+            && recorded.contains("no cycle deadline"),
         "{recorded}"
     );
     let calls = runtime

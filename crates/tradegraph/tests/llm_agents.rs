@@ -8,10 +8,11 @@ use std::sync::Arc;
 use tradegraph::config::default_cash;
 use tradegraph_agents::model::LlmModel;
 use tradegraph_agents::node::{registry, Brain, DEFAULT_GRAPH};
-use tradegraph_agents::reports::{AgentMode, RuleReason};
+use tradegraph_agents::reports::{AgentMode, RuleReason, Spend};
 use tradegraph_agents::{fixture, TradingState};
 use tradegraph_core::Instrument;
 use tradegraph_graph::{yaml, RunConfig};
+use tradegraph_llm::budget::{Price, PriceTable};
 use tradegraph_llm::config::{LlmConfig, ProviderConfig, ProviderKind};
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -93,8 +94,15 @@ async fn valid_repaired_and_failing_answers_each_land_in_the_right_mode() {
     provider.api_key = Some("sk-test-not-a-real-key".into());
     provider.base_url = Some(format!("{}/v1", server.uri()));
     provider.model = Some("gpt-test".into());
+    // $1 per million tokens in, $2 out: every answer's cost is recorded with its report.
+    let mut prices = PriceTable::new();
+    prices.insert(
+        "gpt-test",
+        Price::new(rust_decimal::Decimal::ONE, rust_decimal::Decimal::TWO),
+    );
     let config = LlmConfig {
         providers: vec![provider],
+        prices,
         ..LlmConfig::default()
     };
     let llm = config.build().await.unwrap();
@@ -110,16 +118,26 @@ async fn valid_repaired_and_failing_answers_each_land_in_the_right_mode() {
     state.account = Some(desk.broker().account().await.unwrap());
     let s = graph.invoke(state, RunConfig::new()).await.unwrap().state;
 
-    let llm_mode = AgentMode::Llm {
+    // One call: 900 tokens in at $1/M and 60 out at $2/M.
+    let llm_mode = |calls: u64| AgentMode::Llm {
         provider: "openai".into(),
         model: "gpt-test".into(),
+        spend: Some(Spend {
+            input_tokens: 900 * calls,
+            output_tokens: 60 * calls,
+            cost: Some(rust_decimal::Decimal::new(102, 5) * rust_decimal::Decimal::from(calls)),
+        }),
     };
     let technical = s.technical.unwrap();
-    assert_eq!(technical.mode, llm_mode);
+    assert_eq!(technical.mode, llm_mode(1));
     assert_eq!(technical.report.key_levels.support, [94000.0]);
 
     let sentiment = s.sentiment.unwrap();
-    assert_eq!(sentiment.mode, llm_mode, "repaired, then accepted");
+    assert_eq!(
+        sentiment.mode,
+        llm_mode(2),
+        "repaired (two calls), then accepted"
+    );
     assert_eq!(sentiment.report.confidence, 0.7);
 
     match s.macro_view.unwrap().mode {
@@ -141,7 +159,7 @@ async fn valid_repaired_and_failing_answers_each_land_in_the_right_mode() {
         other => panic!("prose is not a report: {other:?}"),
     }
     let decision = s.decision.unwrap();
-    assert_eq!(decision.mode, llm_mode);
+    assert_eq!(decision.mode, llm_mode(1));
     assert_eq!(
         decision.report.action,
         tradegraph_agents::reports::Action::Hold

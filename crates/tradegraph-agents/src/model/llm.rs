@@ -3,6 +3,7 @@
 
 use super::{ModelAnswer, ModelFailure, ReportModel};
 use crate::prompt::RenderedPrompt;
+use crate::reports::Spend;
 use async_trait::async_trait;
 use tradegraph_llm::{Llm, PreparedSchema, Request};
 
@@ -40,6 +41,41 @@ impl LlmModel {
     pub fn llm(&self) -> &Llm {
         &self.llm
     }
+
+    /// One structured call, each provider attempt bounded by `attempt` when given.
+    async fn ask(
+        &self,
+        prompt: &RenderedPrompt,
+        schema: &serde_json::Value,
+        attempt: Option<std::time::Duration>,
+    ) -> Result<ModelAnswer, ModelFailure> {
+        // Prepared once per schema content and reused by every later call.
+        let prepared = PreparedSchema::cached(prompt.agent.as_str(), schema)
+            .map_err(|e| ModelFailure(e.to_string()))?;
+        let mut request = Request::chat(prompt.system.clone(), prompt.user.clone())
+            .temperature(self.temperature)
+            .max_tokens(self.max_tokens)
+            .agent(prompt.agent.as_str());
+        if let Some(attempt) = attempt {
+            request = request.timeout(attempt);
+        }
+        let out = self
+            .llm
+            .structured_json(request, prepared)
+            .await
+            .map_err(|e| ModelFailure(e.to_string()))?;
+        let usage = out.response.usage;
+        Ok(ModelAnswer {
+            value: out.value,
+            provider: out.response.provider,
+            model: out.response.model,
+            spend: Spend {
+                input_tokens: usage.input_tokens,
+                output_tokens: usage.output_tokens,
+                cost: out.response.cost,
+            },
+        })
+    }
 }
 
 #[async_trait]
@@ -49,22 +85,30 @@ impl ReportModel for LlmModel {
         prompt: &RenderedPrompt,
         schema: &serde_json::Value,
     ) -> Result<ModelAnswer, ModelFailure> {
-        // Prepared once per schema content and reused by every later call.
-        let prepared = PreparedSchema::cached(prompt.agent.as_str(), schema)
-            .map_err(|e| ModelFailure(e.to_string()))?;
-        let request = Request::chat(prompt.system.clone(), prompt.user.clone())
-            .temperature(self.temperature)
-            .max_tokens(self.max_tokens)
-            .agent(prompt.agent.as_str());
-        let out = self
-            .llm
-            .structured_json(request, prepared)
-            .await
-            .map_err(|e| ModelFailure(e.to_string()))?;
-        Ok(ModelAnswer {
-            value: out.value,
-            provider: out.response.provider,
-            model: out.response.model,
-        })
+        self.ask(prompt, schema, None).await
+    }
+
+    /// With a chain of several providers, each provider attempt may take `within` over the
+    /// chain's length: a provider that hangs times out (its breaker counts it, so later calls
+    /// go to the next provider) and the next one is asked in the time left. With one provider
+    /// there is nowhere else to go: the caller's deadline alone ends the call.
+    async fn answer_within(
+        &self,
+        prompt: &RenderedPrompt,
+        schema: &serde_json::Value,
+        within: std::time::Duration,
+    ) -> Result<ModelAnswer, ModelFailure> {
+        let providers = self.llm.providers().len();
+        let attempt = (providers > 1).then(|| {
+            let n = u32::try_from(providers).unwrap_or(u32::MAX);
+            (within / n).max(std::time::Duration::from_millis(1))
+        });
+        self.ask(prompt, schema, attempt).await
+    }
+
+    /// Opens the client's cycle on the UTC day of `as_of`: the cycle's and the day's budgets
+    /// (`[llm.cycle_budget]`, `[llm.day_budget]`) count from here.
+    fn begin_cycle(&self, as_of: tradegraph_core::Timestamp) {
+        self.llm.begin_cycle(as_of.millis().div_euclid(86_400_000));
     }
 }

@@ -8,6 +8,7 @@ mod llm;
 pub use llm::LlmModel;
 
 use crate::prompt::RenderedPrompt;
+use crate::reports::Spend;
 use async_trait::async_trait;
 
 /// A model's answer: JSON that is still to be checked against the report's schema.
@@ -19,6 +20,8 @@ pub struct ModelAnswer {
     pub provider: String,
     /// Which model.
     pub model: String,
+    /// What the answer cost.
+    pub spend: Spend,
 }
 
 /// Why a model gave no usable answer. The agent falls back to rule mode and records this.
@@ -41,4 +44,28 @@ pub trait ReportModel: Send + Sync + std::fmt::Debug {
         prompt: &RenderedPrompt,
         schema: &serde_json::Value,
     ) -> Result<ModelAnswer, ModelFailure>;
+
+    /// Asks for an answer that the caller waits for at most `within` (its share of the
+    /// cycle's deadline; the caller drops the call then). A model with timeouts of its own
+    /// (a chain of providers) should end its attempts inside it, so that a provider that hangs
+    /// is recorded as timed out (its breaker opens, later calls go to the next provider)
+    /// rather than dropped unseen. By default, [`answer`](Self::answer).
+    ///
+    /// # Errors
+    /// As [`answer`](Self::answer).
+    async fn answer_within(
+        &self,
+        prompt: &RenderedPrompt,
+        schema: &serde_json::Value,
+        within: std::time::Duration,
+    ) -> Result<ModelAnswer, ModelFailure> {
+        let _ = within;
+        self.answer(prompt, schema).await
+    }
+
+    /// A decision cycle at `as_of` begins (the engine calls this before each cycle's graph
+    /// runs): a model with budgets per cycle or per day opens them. Nothing by default.
+    fn begin_cycle(&self, as_of: tradegraph_core::Timestamp) {
+        let _ = as_of;
+    }
 }

@@ -82,21 +82,26 @@ impl AgentNode {
         let Some(schema) = T::output_schema() else {
             return fallback("the report schema does not compile".into(), Box::new(rule));
         };
-        let asked = model.answer(&prompt, schema.schema());
         let answered = match wait {
-            None => asked.await,
-            Some(wait) => match tokio::time::timeout(wait.share, asked).await {
-                Ok(answered) => answered,
-                Err(_) => {
-                    tracing::warn!(
-                        agent = %self.agent,
-                        share_ms = wait.share.as_millis(),
-                        deadline_ms = wait.total.as_millis(),
-                        "the model did not answer within the agent's share of the cycle's deadline; rules answer"
-                    );
-                    return fallback(wait.missed(), Box::new(rule));
+            None => model.answer(&prompt, schema.schema()).await,
+            Some(wait) => {
+                // Measured now, after the prompt is rendered: the wait never runs past the
+                // time left.
+                let share = wait.share();
+                let asked = model.answer_within(&prompt, schema.schema(), share);
+                match tokio::time::timeout(share, asked).await {
+                    Ok(answered) => answered,
+                    Err(_) => {
+                        tracing::warn!(
+                            agent = %self.agent,
+                            share_ms = share.as_millis(),
+                            deadline_ms = wait.total().as_millis(),
+                            "the model did not answer within the agent's share of the cycle's deadline; rules answer"
+                        );
+                        return fallback(wait.missed(share), Box::new(rule));
+                    }
                 }
-            },
+            }
         };
         match answered {
             Ok(answer) => match schema.parse(answer.value) {
@@ -105,6 +110,7 @@ impl AgentNode {
                     mode: AgentMode::Llm {
                         provider: answer.provider,
                         model: answer.model,
+                        spend: Some(answer.spend),
                     },
                     prompt_version: version.clone(),
                 },
@@ -121,31 +127,42 @@ impl AgentNode {
     }
 }
 
-/// How long an agent may wait for its model in this cycle.
-#[derive(Debug, Clone, Copy)]
+/// How long an agent may wait for its model in this cycle: the node's share of what is left
+/// of the cycle's [`CycleDeadline`] when it asks.
+#[derive(Debug, Clone)]
 pub(crate) struct Wait {
-    /// Its share of the time left.
-    pub(crate) share: std::time::Duration,
-    /// The cycle's whole deadline.
-    pub(crate) total: std::time::Duration,
+    deadline: CycleDeadline,
+    node: String,
+    round: u32,
 }
 
 impl Wait {
-    /// The wait of the node running with `ctx`, from the cycle's [`CycleDeadline`]; `None` when
-    /// the run has none (no deadline: the model's own timeouts apply).
+    /// The wait of the node running with `ctx`; `None` when the run has no deadline (the
+    /// model's own timeouts apply).
     pub(crate) fn of(ctx: &NodeContext) -> Option<Self> {
         ctx.extension::<CycleDeadline>().map(|d| Self {
-            share: d.share(ctx.node().as_str(), ctx.round()),
-            total: d.total(),
+            deadline: d.clone(),
+            node: ctx.node().as_str().to_owned(),
+            round: ctx.round(),
         })
     }
 
-    /// What a report falling back to rules says when the model missed its share.
-    pub(crate) fn missed(self) -> String {
+    /// The share, as of now.
+    pub(crate) fn share(&self) -> std::time::Duration {
+        self.deadline.share(&self.node, self.round)
+    }
+
+    /// The cycle's whole deadline.
+    pub(crate) fn total(&self) -> std::time::Duration {
+        self.deadline.total()
+    }
+
+    /// What a report falling back to rules says when the model missed its `share`.
+    pub(crate) fn missed(&self, share: std::time::Duration) -> String {
         format!(
             "deadline: no answer within {:.1} s, this agent's share of the cycle's {:.0} s deadline",
-            self.share.as_secs_f64(),
-            self.total.as_secs_f64()
+            share.as_secs_f64(),
+            self.total().as_secs_f64()
         )
     }
 }

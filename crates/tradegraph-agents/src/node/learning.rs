@@ -60,19 +60,22 @@ impl LearningNode {
             .render(AgentName::Learning, &context)
             .ok()?;
         let schema = LessonDraft::output_schema()?;
-        let asked = model.answer(&prompt, schema.schema());
         let answer = match wait {
-            None => asked.await,
-            Some(wait) => match tokio::time::timeout(wait.share, asked).await {
-                Ok(answered) => answered,
-                Err(_) => {
-                    tracing::warn!(
-                        share_ms = wait.share.as_millis(),
-                        "the model did not word the lesson within the cycle's deadline; the rule's words stay"
-                    );
-                    return None;
+            None => model.answer(&prompt, schema.schema()).await,
+            Some(wait) => {
+                let share = wait.share();
+                let asked = model.answer_within(&prompt, schema.schema(), share);
+                match tokio::time::timeout(share, asked).await {
+                    Ok(answered) => answered,
+                    Err(_) => {
+                        tracing::warn!(
+                            share_ms = share.as_millis(),
+                            "the model did not word the lesson within the cycle's deadline; the rule's words stay"
+                        );
+                        return None;
+                    }
                 }
-            },
+            }
         }
         .ok()?;
         schema.parse(answer.value).ok().map(|d| d.text)
@@ -94,7 +97,7 @@ impl Node<TradingState> for LearningNode {
             let Some((judged, mut lesson)) = learned else {
                 continue;
             };
-            // The share is taken anew for each lesson: what the last one left.
+            // The share is taken as each lesson is asked for: what the last one left.
             if let Some(text) = self.model_lesson(&state, &judged, Wait::of(&ctx)).await {
                 self.desk
                     .learner()

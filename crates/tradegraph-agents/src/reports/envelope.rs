@@ -3,9 +3,24 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
+/// What a model's answer cost: its tokens (repair turns included) and, when the model has a
+/// price in the price table, its cost (in the table's currency, US dollars by default). An
+/// answer from the cache or a record costs nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Spend {
+    /// Prompt tokens.
+    pub input_tokens: u64,
+    /// Answer tokens.
+    pub output_tokens: u64,
+    /// The cost; `None` when the model has no price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<rust_decimal::Decimal>,
+}
+
 /// How a report was produced.
 ///
-/// Serialized inside the report as `{"mode": "llm", "provider": ..., "model": ...}`, or
+/// Serialized inside the report as `{"mode": "llm", "provider": ..., "model": ..., "spend":
+/// {...}}`, or
 /// `{"mode": "rule"}` when no model is configured, or `{"mode": "rule", "reason": "..."}` when
 /// a configured model's answer could not be used.
 ///
@@ -33,6 +48,9 @@ pub enum AgentMode {
         provider: String,
         /// The model.
         model: String,
+        /// What the answer cost (absent in reports written before it was recorded).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        spend: Option<Spend>,
     },
     /// Deterministic rules.
     Rule {

@@ -96,6 +96,7 @@ impl ReportModel for Teacher {
             value: serde_json::json!({ "text": self.0 }),
             provider: "script".into(),
             model: "teacher".into(),
+            spend: Default::default(),
         })
     }
 }
@@ -159,8 +160,8 @@ async fn injection_a_lesson_stored_by_the_learner_cannot_change_any_agents_instr
     let prompts = Prompts::embedded().unwrap();
     let mut problems = Vec::new();
     for instrument in [Instrument::btc_usdt(), Instrument::nifty_50()] {
-        let hostile = next_cycle_after_lesson(&instrument, hostile_text).await;
-        let benign = next_cycle_after_lesson(&instrument, benign_text).await;
+        let hostile = Box::pin(next_cycle_after_lesson(&instrument, hostile_text)).await;
+        let benign = Box::pin(next_cycle_after_lesson(&instrument, benign_text)).await;
         for (agent, source) in templates() {
             let hp = prompts.render(agent, &context(agent, &hostile)).unwrap();
             let bp = prompts.render(agent, &context(agent, &benign)).unwrap();

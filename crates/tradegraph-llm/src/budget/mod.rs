@@ -11,6 +11,11 @@
 //! refused or abandoned call gives its reservation back. A call in flight is never cut: its
 //! tokens are counted, and the next call is refused. Tokens spent on failed attempts and repair
 //! turns count too.
+//!
+//! Three windows have limits of their own ([`BudgetWindow`]): the run, the current decision
+//! cycle and the current day. The caller opens a cycle with
+//! [`Llm::begin_cycle`](crate::Llm::begin_cycle), naming its day; the cycle's account starts
+//! at zero, and so does the day's when the day is a new one. A call must fit every window.
 
 mod price;
 
@@ -62,6 +67,45 @@ impl RunBudget {
     }
 }
 
+/// A window of the budget: what it limits is spent within it.
+///
+/// ```
+/// use tradegraph_llm::budget::BudgetWindow;
+/// assert_eq!(BudgetWindow::Cycle.to_string(), "cycle");
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BudgetWindow {
+    /// The run ([`Llm::new_run`](crate::Llm::new_run) starts a new one).
+    #[default]
+    Run,
+    /// The decision cycle ([`Llm::begin_cycle`](crate::Llm::begin_cycle) starts each).
+    Cycle,
+    /// The day the current cycle is in (UTC days, or whatever days the caller numbers).
+    Day,
+}
+
+impl BudgetWindow {
+    /// When calls may be made again.
+    pub fn advice(self) -> &'static str {
+        match self {
+            Self::Run => "raise the budget or start a new run",
+            Self::Cycle => "the next cycle may ask again",
+            Self::Day => "models are asked again from the next day",
+        }
+    }
+}
+
+impl std::fmt::Display for BudgetWindow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Run => "run",
+            Self::Cycle => "cycle",
+            Self::Day => "day",
+        })
+    }
+}
+
 /// What was spent.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
@@ -97,6 +141,14 @@ pub struct Accounting {
     pub providers: BTreeMap<String, Account>,
     /// The run's budget.
     pub budget: RunBudget,
+    /// The current cycle (since the last [`Llm::begin_cycle`](crate::Llm::begin_cycle)).
+    pub cycle: Account,
+    /// The cycle's budget.
+    pub cycle_budget: RunBudget,
+    /// The current day.
+    pub day: Account,
+    /// The day's budget.
+    pub day_budget: RunBudget,
 }
 
 /// What a call in flight holds of the budget until it ends.
@@ -119,8 +171,14 @@ struct Reserved {
 pub(crate) struct Ledger {
     pub(crate) prices: PriceTable,
     pub(crate) budget: RunBudget,
+    pub(crate) cycle_budget: RunBudget,
+    pub(crate) day_budget: RunBudget,
     run: Account,
     providers: BTreeMap<String, Account>,
+    cycle: Account,
+    day: Account,
+    /// The day the current cycle is in (`None` before the first cycle).
+    day_number: Option<i64>,
     reserved: Reserved,
 }
 
@@ -133,10 +191,29 @@ impl Ledger {
         }
     }
 
+    /// The same, with the cycle's and the day's budgets.
+    pub(crate) fn with_windows(mut self, cycle: RunBudget, day: RunBudget) -> Self {
+        self.cycle_budget = cycle;
+        self.day_budget = day;
+        self
+    }
+
+    /// A new cycle on day `day`: the cycle's account starts at zero, and the day's too when
+    /// `day` is not the last cycle's.
+    pub(crate) fn begin_cycle(&mut self, day: i64) {
+        self.cycle = Account::default();
+        if self.day_number != Some(day) {
+            self.day = Account::default();
+            self.day_number = Some(day);
+        }
+    }
+
     /// Records a provider call; returns its cost if the model is priced.
     pub(crate) fn record(&mut self, provider: &str, model: &str, usage: Usage) -> Option<Decimal> {
         let cost = self.prices.lookup(provider, model).map(|p| p.cost(usage));
         self.run.add(usage, cost);
+        self.cycle.add(usage, cost);
+        self.day.add(usage, cost);
         self.providers
             .entry(provider.to_owned())
             .or_default()
@@ -195,25 +272,31 @@ impl Ledger {
         self.record(provider, model, usage)
     }
 
-    /// `Err` once the run has spent its budget, counting what calls in flight reserved.
+    /// `Err` once a window has spent its budget, counting what calls in flight reserved (they
+    /// belong to the current cycle and day too).
     fn check(&self) -> Result<(), LlmError> {
-        let b = &self.budget;
-        let spent = &self.run;
         let held = &self.reserved;
-        let calls = spent.calls.saturating_add(held.calls);
-        let tokens = spent.usage.total().saturating_add(held.tokens);
-        let cost = spent.cost.saturating_add(held.cost);
         let in_flight = |n: bool| if n { " with calls in flight" } else { "" };
-        let what = if let Some(max) = b.max_calls.filter(|m| calls >= *m) {
-            format!("{calls} calls of {max}{}", in_flight(held.calls > 0))
-        } else if let Some(max) = b.max_tokens.filter(|m| tokens >= *m) {
-            format!("{tokens} tokens of {max}{}", in_flight(held.tokens > 0))
-        } else if let Some(max) = b.max_cost.filter(|m| cost >= *m) {
-            format!("cost {cost} of {max}{}", in_flight(!held.cost.is_zero()))
-        } else {
-            return Ok(());
-        };
-        Err(LlmError::BudgetExceeded { what })
+        for (window, b, spent) in [
+            (BudgetWindow::Run, &self.budget, &self.run),
+            (BudgetWindow::Day, &self.day_budget, &self.day),
+            (BudgetWindow::Cycle, &self.cycle_budget, &self.cycle),
+        ] {
+            let calls = spent.calls.saturating_add(held.calls);
+            let tokens = spent.usage.total().saturating_add(held.tokens);
+            let cost = spent.cost.saturating_add(held.cost);
+            let what = if let Some(max) = b.max_calls.filter(|m| calls >= *m) {
+                format!("{calls} calls of {max}{}", in_flight(held.calls > 0))
+            } else if let Some(max) = b.max_tokens.filter(|m| tokens >= *m) {
+                format!("{tokens} tokens of {max}{}", in_flight(held.tokens > 0))
+            } else if let Some(max) = b.max_cost.filter(|m| cost >= *m) {
+                format!("cost {cost} of {max}{}", in_flight(!held.cost.is_zero()))
+            } else {
+                continue;
+            };
+            return Err(LlmError::BudgetExceeded { window, what });
+        }
+        Ok(())
     }
 
     pub(crate) fn snapshot(&self) -> Accounting {
@@ -221,6 +304,10 @@ impl Ledger {
             run: self.run,
             providers: self.providers.clone(),
             budget: self.budget,
+            cycle: self.cycle,
+            cycle_budget: self.cycle_budget,
+            day: self.day,
+            day_budget: self.day_budget,
         }
     }
 
@@ -268,6 +355,60 @@ mod tests {
         );
         ledger.new_run();
         assert!(ledger.check().is_ok());
+    }
+
+    #[test]
+    fn the_cycle_and_the_day_have_budgets_of_their_own() {
+        let mut ledger = Ledger::new(PriceTable::new(), RunBudget::default().max_calls(10));
+        ledger.cycle_budget = RunBudget::default().max_calls(2);
+        ledger.day_budget = RunBudget::default().max_calls(3);
+        ledger.begin_cycle(100);
+        ledger.record("p", "m", Usage::new(1, 1));
+        assert!(ledger.check().is_ok());
+        ledger.record("p", "m", Usage::new(1, 1));
+        let err = ledger.check().unwrap_err();
+        assert!(
+            matches!(&err, LlmError::BudgetExceeded { window: BudgetWindow::Cycle, what } if what == "2 calls of 2"),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "cycle budget exceeded: 2 calls of 2; the next cycle may ask again"
+        );
+        // A new cycle on the same day: one more call, then the day is spent.
+        ledger.begin_cycle(100);
+        assert!(ledger.check().is_ok());
+        ledger.record("p", "m", Usage::new(1, 1));
+        let err = ledger.check().unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                LlmError::BudgetExceeded {
+                    window: BudgetWindow::Day,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        ledger.begin_cycle(100);
+        assert!(ledger.check().is_err(), "still the same day");
+        // The next day starts afresh; the run's limit still counts all of it.
+        ledger.begin_cycle(101);
+        assert!(ledger.check().is_ok());
+        let snap = ledger.snapshot();
+        assert_eq!(
+            (snap.run.calls, snap.day.calls, snap.cycle.calls),
+            (3, 0, 0)
+        );
+        for _ in 0..7 {
+            ledger.begin_cycle(ledger.day_number.unwrap() + 1);
+            ledger.record("p", "m", Usage::new(1, 1));
+        }
+        let err = ledger.check().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "run budget exceeded: 10 calls of 10; raise the budget or start a new run"
+        );
     }
 
     #[test]

@@ -66,6 +66,8 @@ pub struct LlmBuilder {
     cache_mode: CacheMode,
     prices: PriceTable,
     budget: RunBudget,
+    cycle_budget: RunBudget,
+    day_budget: RunBudget,
     callbacks: Vec<Callback>,
     max_wait: Duration,
 }
@@ -84,6 +86,8 @@ impl LlmBuilder {
             cache_mode: CacheMode::Off,
             prices: PriceTable::new(),
             budget: RunBudget::default(),
+            cycle_budget: RunBudget::default(),
+            day_budget: RunBudget::default(),
             callbacks: Vec::new(),
             max_wait: Duration::from_secs(60),
         }
@@ -163,6 +167,20 @@ impl LlmBuilder {
         self
     }
 
+    /// Sets the budget of each decision cycle ([`Llm::begin_cycle`]).
+    #[must_use]
+    pub fn cycle_budget(mut self, budget: RunBudget) -> Self {
+        self.cycle_budget = budget;
+        self
+    }
+
+    /// Sets the budget of each day ([`Llm::begin_cycle`] names the day).
+    #[must_use]
+    pub fn day_budget(mut self, budget: RunBudget) -> Self {
+        self.day_budget = budget;
+        self
+    }
+
     /// Calls `callback` with every event, synchronously (keep it quick).
     #[must_use]
     pub fn on_event(mut self, callback: impl Fn(&LlmEvent) + Send + Sync + 'static) -> Self {
@@ -214,7 +232,10 @@ impl LlmBuilder {
                 repair: self.repair,
                 cache: self.cache,
                 cache_mode: self.cache_mode,
-                ledger: Mutex::new(Ledger::new(self.prices, self.budget)),
+                ledger: Mutex::new(
+                    Ledger::new(self.prices, self.budget)
+                        .with_windows(self.cycle_budget, self.day_budget),
+                ),
                 events: Events::new(self.callbacks),
                 max_wait: self.max_wait,
             }),

@@ -276,19 +276,25 @@ impl Inner {
         }
         let model = request.model_or(member.provider.model()).to_owned();
         let meter = labels(member, &model, request);
-        let reserved = self
-            .ledger()
-            .reserve(member.name(), &model, estimate(request));
+        let worst = estimate(request);
+        let reserved = self.ledger().reserve(member.name(), &model, worst);
         let mut held = match reserved {
             Ok(reservation) => Held {
                 inner: self,
                 reservation: Some(reservation),
+                provider: member.name(),
+                model: &model,
+                agent: request.agent.as_deref(),
+                worst,
+                started: Instant::now(),
             },
             Err(error) => {
                 meter.counted(error.kind().label());
-                if let LlmError::BudgetExceeded { what } = &error {
-                    self.events
-                        .emit(LlmEvent::BudgetExceeded { what: what.clone() });
+                if let LlmError::BudgetExceeded { window, what } = &error {
+                    self.events.emit(LlmEvent::BudgetExceeded {
+                        window: *window,
+                        what: what.clone(),
+                    });
                 }
                 return Step::Stop(error);
             }
@@ -484,16 +490,44 @@ fn estimate(request: &Request) -> Usage {
     Usage::new(input, output)
 }
 
-/// A call's place in the budget; given back if the call is dropped before it settles.
+/// A call's place in the budget while it is in flight. A call dropped before it settles (the
+/// caller gave up: a cycle's deadline, a node's timeout) was already sent, and the vendor may
+/// bill it: it is charged its worst case (the prompt estimate and the answer limit), counted
+/// as a call, and reported like one, so the budget still holds however often callers give up.
 struct Held<'a> {
     inner: &'a Inner,
     reservation: Option<crate::budget::Reservation>,
+    provider: &'a str,
+    model: &'a str,
+    agent: Option<&'a str>,
+    worst: Usage,
+    started: Instant,
 }
 
 impl Drop for Held<'_> {
     fn drop(&mut self) {
-        if let Some(reservation) = self.reservation.take() {
-            self.inner.ledger().release(reservation);
-        }
+        let Some(reservation) = self.reservation.take() else {
+            return;
+        };
+        let cost = self
+            .inner
+            .ledger()
+            .settle(reservation, self.provider, self.model, self.worst);
+        tracing::debug!(
+            provider = self.provider,
+            model = self.model,
+            tokens = self.worst.total(),
+            "llm call abandoned in flight: charged its worst case"
+        );
+        self.inner.events.emit(LlmEvent::Call {
+            provider: self.provider.to_owned(),
+            agent: self.agent.map(str::to_owned),
+            model: self.model.to_owned(),
+            usage: self.worst,
+            cost: cost.unwrap_or_default(),
+            latency: self.started.elapsed(),
+            cached: false,
+            repairs: 0,
+        });
     }
 }

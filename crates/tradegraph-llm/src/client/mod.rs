@@ -188,6 +188,13 @@ impl Llm {
         self.inner.ledger().new_run();
     }
 
+    /// Starts a decision cycle on day `day` (any numbering of days: the trading bots use UTC
+    /// days since 1970): the cycle's budget starts afresh, and the day's when `day` is not the
+    /// last cycle's ([`budget`](crate::budget)).
+    pub fn begin_cycle(&self, day: i64) {
+        self.inner.ledger().begin_cycle(day);
+    }
+
     /// The providers, in chain order: `(name, model)`.
     pub fn providers(&self) -> Vec<(String, String)> {
         self.inner

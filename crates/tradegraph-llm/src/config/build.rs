@@ -133,6 +133,8 @@ impl LlmConfig {
             .breaker(self.breaker)
             .repair(Repair::new(self.repair_turns))
             .budget(self.budget)
+            .cycle_budget(self.cycle_budget)
+            .day_budget(self.day_budget)
             .prices(self.prices.clone())
             .max_queue_wait(self.max_queue_wait);
         builder = match self.selection {

@@ -127,10 +127,14 @@ impl LlmConfig {
     /// [`key_vars`](ProviderKind::key_vars), read through `var`.
     pub fn resolve_keys(&mut self, var: impl Fn(&str) -> Option<String>) {
         for p in &mut self.providers {
-            if p.api_key.as_ref().is_some_and(|k| !k.is_empty()) {
+            if p.has_key() {
                 continue;
             }
-            let key = |name: &str| var(name).map(Secret::new).filter(|k| !k.is_empty());
+            let key = |name: &str| {
+                var(name)
+                    .map(Secret::new)
+                    .filter(crate::keys::KeyRing::holds_a_key)
+            };
             p.api_key = match &p.api_key_env {
                 Some(name) => key(name),
                 None => p.kind.key_vars().iter().find_map(|name| key(name)),

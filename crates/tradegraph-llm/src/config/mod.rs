@@ -19,6 +19,12 @@
 //! max_cost = "5.00"               # money is exact: give it as a string
 //! max_tokens = 2000000
 //!
+//! [cycle_budget]                  # each decision cycle (the calls beyond it: rules answer)
+//! max_cost = "0.05"
+//!
+//! [day_budget]                    # each day (UTC for the trading bots)
+//! max_cost = "2.00"
+//!
 //! [prices]                        # per million tokens; `provider/model` or `model`
 //! "gpt-4.1-mini" = { input_per_mtok = "0.40", output_per_mtok = "1.60" }
 //!
@@ -74,6 +80,10 @@ pub struct LlmConfig {
     pub cache: CacheConfig,
     /// The run budget.
     pub budget: RunBudget,
+    /// Each decision cycle's budget (`[cycle_budget]`; the agents' engine opens the cycles).
+    pub cycle_budget: RunBudget,
+    /// Each day's budget (`[day_budget]`; UTC days for the trading bots).
+    pub day_budget: RunBudget,
     /// Prices per million tokens.
     pub prices: PriceTable,
     /// How long a call waits for a rate-limited provider when no other answered, in seconds.
@@ -90,6 +100,8 @@ impl Default for LlmConfig {
             repair_turns: 2,
             cache: CacheConfig::default(),
             budget: RunBudget::default(),
+            cycle_budget: RunBudget::default(),
+            day_budget: RunBudget::default(),
             prices: PriceTable::new(),
             max_queue_wait: Duration::from_secs(60),
         }
@@ -338,6 +350,14 @@ impl ProviderConfig {
             temperature: self.temperature,
             seed: self.seed,
         }
+    }
+
+    /// Whether the entry holds a key: [`api_key`](Self::api_key) with at least one key in it
+    /// (`","` holds none).
+    pub fn has_key(&self) -> bool {
+        self.api_key
+            .as_ref()
+            .is_some_and(crate::keys::KeyRing::holds_a_key)
     }
 
     /// The name it takes in the chain.

@@ -68,9 +68,13 @@ pub enum LlmEvent {
         /// Why, in a word.
         kind: ErrorKind,
     },
-    /// Alert: the run budget is spent; calls fail with
-    /// [`LlmError::BudgetExceeded`](crate::LlmError::BudgetExceeded) until a new run.
+    /// Alert: a budget is spent; calls fail with
+    /// [`LlmError::BudgetExceeded`](crate::LlmError::BudgetExceeded) until the window ends (a
+    /// new run, the next cycle, the next day).
     BudgetExceeded {
+        /// Which budget (events recorded before windows existed were the run's).
+        #[serde(default)]
+        window: crate::budget::BudgetWindow,
         /// What was exceeded.
         what: String,
     },

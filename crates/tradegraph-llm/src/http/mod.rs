@@ -144,8 +144,11 @@ impl Http {
 
     /// One call, with the key in use; when the vendor refuses that key or says it is out of
     /// quota ([`KeyRing::is_about_the_key`]) and there are others, the same call again with
-    /// the next, each key tried at most once per call. Later calls start from the key that
-    /// last answered.
+    /// the next, each key of the ring tried at most once per call (in ring order from the key
+    /// in use, whatever calls in parallel do to the ring). Later calls start from the key that
+    /// last answered. When every key failed: rate limited if any key was only out of quota
+    /// (with the soonest wait, the ring left at that key), so a revoked key beside a busy one
+    /// never reads as a refused provider; refused only when every key was refused.
     async fn send(
         &self,
         method: Method,
@@ -157,32 +160,59 @@ impl Http {
             let key = self.keys.as_ref().map(|k| k.current().1);
             return self.send_with(key, method, path, body, timeout).await;
         };
-        let mut tries = 0;
-        loop {
-            let (at, key) = keys.current();
-            let result = self
+        let (first, _) = keys.current();
+        // The soonest-free key that was out of quota, and its error.
+        let mut limited: Option<(usize, LlmError)> = None;
+        let mut refused: Option<LlmError> = None;
+        for n in 0..keys.len() {
+            let at = (first + n) % keys.len();
+            let key = &keys.all()[at];
+            match self
                 .send_with(Some(key), method.clone(), path, body, timeout)
-                .await;
-            tries += 1;
-            match result {
-                Err(err) if KeyRing::is_about_the_key(&err) && tries < keys.len() => {
-                    let next = keys.rotate_from(at);
-                    tracing::warn!(
-                        provider = %self.provider,
-                        key = at + 1,
-                        keys = keys.len(),
-                        next = next + 1,
-                        error = %err,
-                        "provider refused a key; the call goes on with the next"
-                    );
-                }
+                .await
+            {
                 Err(err) if KeyRing::is_about_the_key(&err) => {
-                    // The last untried key failed too: the next call starts past it.
+                    // The ring's hint moves past a failed key (once, for calls in parallel).
                     keys.rotate_from(at);
-                    return Err(err);
+                    if n + 1 < keys.len() {
+                        tracing::warn!(
+                            provider = %self.provider,
+                            key = at + 1,
+                            keys = keys.len(),
+                            next = (at + 1) % keys.len() + 1,
+                            error = %err,
+                            "provider refused a key; the call goes on with the next"
+                        );
+                    }
+                    if matches!(err, LlmError::RateLimited { .. }) {
+                        let sooner = limited
+                            .as_ref()
+                            .is_none_or(|(_, best)| wait_of(&err) < wait_of(best));
+                        if sooner {
+                            limited = Some((at, err));
+                        }
+                    } else {
+                        refused = Some(err);
+                    }
                 }
-                other => return other,
+                other => {
+                    if other.is_ok() {
+                        keys.settle_on(at);
+                    }
+                    return other;
+                }
             }
+        }
+        match (limited, refused) {
+            (Some((at, err)), _) => {
+                keys.settle_on(at);
+                Err(err)
+            }
+            (None, Some(err)) => Err(err),
+            (None, None) => Err(LlmError::Config(format!(
+                "{}: the key ring is empty",
+                self.provider
+            ))),
         }
     }
 
@@ -353,6 +383,11 @@ impl Http {
             message: redacted_snippet(&reason, self.all_keys()),
         }
     }
+}
+
+/// How long a rate-limited error asks to wait (unknown: the longest).
+fn wait_of(err: &LlmError) -> Duration {
+    err.retry_after().unwrap_or(Duration::MAX)
 }
 
 fn sensitive(value: &str) -> Result<HeaderValue, LlmError> {

@@ -253,7 +253,10 @@ mod tests {
         }
         assert_eq!(RecordedError::of(&LlmError::NoProviders), None);
         assert_eq!(
-            RecordedError::of(&LlmError::BudgetExceeded { what: "x".into() }),
+            RecordedError::of(&LlmError::BudgetExceeded {
+                window: crate::budget::BudgetWindow::Run,
+                what: "x".into()
+            }),
             None
         );
     }

@@ -14,6 +14,7 @@ use std::time::Duration;
 use tradegraph_core::backoff::Backoff;
 use tradegraph_core::risk::{RiskReason, VolatilityTrigger};
 use tradegraph_core::Timestamp;
+use tradegraph_llm::budget::BudgetWindow;
 use tradegraph_llm::fallback::LlmEvent;
 use tradegraph_llm::Secret;
 use tradegraph_store::StoreEvent;
@@ -277,12 +278,24 @@ fn store_and_model_events_raise_only_what_the_checks_do_not_see() {
             "whether the providers answer is the llm check's fact: {provider_event:?}"
         );
     }
-    let budget = LlmEvent::BudgetExceeded {
-        what: "run budget $1".into(),
+    for window in [BudgetWindow::Run, BudgetWindow::Day] {
+        let budget = LlmEvent::BudgetExceeded {
+            window,
+            what: "cost 1 of 1".into(),
+        };
+        assert_eq!(
+            raised(&signals(&mut llm, &Input::Llm(&budget)))[0].1,
+            "api_failures:llm_budget",
+            "{window}"
+        );
+    }
+    let cycle = LlmEvent::BudgetExceeded {
+        window: BudgetWindow::Cycle,
+        what: "2 calls of 2".into(),
     };
-    assert_eq!(
-        raised(&signals(&mut llm, &Input::Llm(&budget)))[0].1,
-        "api_failures:llm_budget"
+    assert!(
+        signals(&mut llm, &Input::Llm(&cycle)).is_empty(),
+        "a cycle's cap is not an incident"
     );
     assert!(
         signals(&mut llm, &Input::Store(&down)).is_empty(),

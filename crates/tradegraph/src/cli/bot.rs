@@ -179,12 +179,14 @@ pub(super) async fn assemble(
             match book.mode() {
                 RecordMode::Record => writeln!(
                     out,
-                    "LLM answers: recorded to {} (replay them with --replay)",
+                    "LLM answers: recorded to {} (replay them with --replay); no cycle \
+                     deadline, so that every answer is recorded",
                     book.path().display()
                 )?,
                 RecordMode::Replay => writeln!(
                     out,
-                    "LLM answers: replayed from {} ({} answers); no model is called",
+                    "LLM answers: replayed from {} ({} answers); no model is called and no \
+                     cycle deadline applies",
                     book.path().display(),
                     book.answers()
                 )?,
@@ -245,7 +247,9 @@ pub(super) async fn assemble(
     config.keep_candles = settings.keep_candles;
     config.risk_limits = settings.risk.clone();
     config.max_verdict_age = settings.max_verdict_age;
-    config.cycle_deadline = settings.cycle_deadline;
+    // A recorded or replayed run has no deadline: a call dropped at it would be missing from
+    // the record, and a replay must not depend on how fast this machine is.
+    config.cycle_deadline = answers.is_none().then_some(settings.cycle_deadline);
     config.approval = settings.approval;
     config.stale_after = settings.health.feed_stale_after;
     config.broker_quiet_after = settings.health.broker_quiet_after();

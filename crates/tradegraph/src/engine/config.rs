@@ -56,8 +56,9 @@ pub struct BotConfig {
     pub max_verdict_age: Duration,
     /// A decision cycle's deadline ([`DEFAULT_CYCLE_DEADLINE`], 30 s, unless set): an agent
     /// whose model has not answered in its share of it answers by its rules
-    /// ([`tradegraph_agents::deadline`]).
-    pub cycle_deadline: Duration,
+    /// ([`tradegraph_agents::deadline`]). `None`: no deadline (`tradegraph backtest --record`
+    /// and `--replay`, so that a record is complete and a replay identical).
+    pub cycle_deadline: Option<Duration>,
     /// Backtest or service.
     pub mode: Mode,
     /// Where the engine publishes its [`BotEvent`]s (`None`: nowhere, at no cost). The HTTP
@@ -99,7 +100,7 @@ impl BotConfig {
             risk_limits: RiskLimits::default(),
             stores: Stores::memory(),
             max_verdict_age: Duration::from_secs(60),
-            cycle_deadline: DEFAULT_CYCLE_DEADLINE,
+            cycle_deadline: Some(DEFAULT_CYCLE_DEADLINE),
             mode,
             events: None,
             approval: Approval::None,

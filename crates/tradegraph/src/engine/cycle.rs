@@ -90,6 +90,10 @@ where
         state.closed_trades = self.ledger.unlearned().to_vec();
         let learned = state.closed_trades.len();
         self.broker.begin(id.clone());
+        // The model's budgets per cycle and per day count from here.
+        if let Some(model) = self.config.brain.model() {
+            model.begin_cycle(as_of);
+        }
         let span = tracing::info_span!("cycle", %symbol, decision = %id, seq);
         let run = Box::pin(self.run_graph(Start::Fresh(Box::new(state)), id.as_str()))
             .instrument(span)

@@ -186,13 +186,13 @@ where
         let mut kinds = registry_with(&brain, &desk, &config.kinds)?;
         gate_execution(&mut kinds, &desk, &gate);
         let graph = yaml::load_str(&config.graph_yaml, &config.graph_origin, &kinds)?;
-        let stages = match brain.model() {
-            Some(_) => Some(Arc::new(StagePlan::for_yaml(
+        let stages = match (brain.model(), config.cycle_deadline) {
+            (Some(_), Some(_)) => Some(Arc::new(StagePlan::for_yaml(
                 graph.topology(),
                 &config.graph_yaml,
                 &config.graph_origin,
             )?)),
-            None => None,
+            _ => None,
         };
         let (graph, ops) = Ops::start(
             &state,

@@ -41,13 +41,10 @@ where
         thread: &str,
     ) -> Result<GraphRun, EngineError> {
         let mut config = RunConfig::new().thread(thread);
-        if let Some(stages) = &self.stages {
+        if let (Some(stages), Some(deadline)) = (&self.stages, self.config.cycle_deadline) {
             // The deadline counts from the cycle's start (a resumed cycle starts anew: the
             // wait for an approval is not the models').
-            config = config.extension(CycleDeadline::starting_now(
-                self.config.cycle_deadline,
-                stages.clone(),
-            ));
+            config = config.extension(CycleDeadline::starting_now(deadline, stages.clone()));
         }
         let graph = self.graph.clone();
         if !self.observer.listening() {

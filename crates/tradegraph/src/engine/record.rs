@@ -195,6 +195,7 @@ mod tests {
             r.mode = AgentMode::Llm {
                 provider: "openai".into(),
                 model: "gpt".into(),
+                spend: None,
             };
         }
         if let Some(r) = state.fundamental.as_mut() {

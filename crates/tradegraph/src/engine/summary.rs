@@ -519,6 +519,7 @@ mod tests {
             r.mode = AgentMode::Llm {
                 provider: "openai".into(),
                 model: "gpt".into(),
+                spend: None,
             };
         }
         if let Some(r) = state.sentiment.as_mut() {

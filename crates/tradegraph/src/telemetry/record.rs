@@ -252,6 +252,7 @@ mod tests {
         let model = AgentMode::Llm {
             provider: "openai".into(),
             model: "gpt".into(),
+            spend: None,
         };
         assert_eq!(mode_label(&model), "model");
     }

@@ -202,6 +202,17 @@ fn the_cycle_deadline_comes_from_the_file_or_the_environment_and_must_be_sensibl
         err.starts_with("TRADEGRAPH_CYCLE_DEADLINE_SECS (from env): `soon`"),
         "{err}"
     );
+    write(
+        &dir,
+        "tradegraph.toml",
+        "[bot]\ndecision_timeframe = \"1m\"\ncycle_deadline_secs = 60\n",
+    );
+    let err = resolve(&no_flags(), &[], &dir).unwrap_err().to_string();
+    assert!(
+        err.contains("bot.cycle_deadline_secs")
+            && err.contains("not shorter than the decision timeframe (1min)"),
+        "{err}"
+    );
     write(&dir, "tradegraph.toml", "[bot]\ncycle_deadline_secs = 0\n");
     let err = resolve(&no_flags(), &[], &dir).unwrap_err().to_string();
     assert!(

@@ -244,6 +244,7 @@ impl tradegraph_agents::model::ReportModel for Waiting {
             value: hold(),
             provider: "test".into(),
             model: "waiting".into(),
+            spend: Default::default(),
         })
     }
 }

@@ -83,6 +83,7 @@ impl ReportModel for ScriptedPm {
             value,
             provider: "script".into(),
             model: "pm".into(),
+            spend: Default::default(),
         })
     }
 }

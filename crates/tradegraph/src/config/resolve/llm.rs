@@ -28,7 +28,10 @@ const SETTINGS: [&str; 6] = [
 pub(super) fn llm(r: &mut Resolver<'_>) -> Result<LlmConfig, ConfigError> {
     let file = r.file.and_then(|f| f.doc.llm.clone());
     let file_keys = r.file.map(|f| f.llm_keys.clone()).unwrap_or_default();
-    for key in SETTINGS.into_iter().chain(["budget"]) {
+    for key in SETTINGS
+        .into_iter()
+        .chain(["budget", "cycle_budget", "day_budget"])
+    {
         let origin = if file_keys.iter().any(|k| k == key) {
             Origin::File
         } else {
@@ -54,7 +57,7 @@ pub(super) fn llm(r: &mut Resolver<'_>) -> Result<LlmConfig, ConfigError> {
         let in_file: Vec<bool> = config
             .providers
             .iter()
-            .map(|p| p.api_key.as_ref().is_some_and(|k| !k.is_empty()))
+            .map(ProviderConfig::has_key)
             .collect();
         config.resolve_keys(lookup);
         for (p, in_file) in config.providers.iter_mut().zip(in_file) {

@@ -139,15 +139,16 @@ impl Settings {
         let max_verdict_age = r.max_verdict_age()?;
         let approval = r.approval(max_verdict_age)?;
         let replayed_bars = matches!(feed, super::FeedSettings::Replay { .. });
+        let decision_every = r.decision_every()?;
         let settings = Settings {
             feed,
             llm,
-            decision_every: r.decision_every()?,
+            decision_every,
             keep_candles: r.keep_candles()?,
             cash: r.cash(&choice)?,
             risk: r.risk()?,
             max_verdict_age,
-            cycle_deadline: r.cycle_deadline()?,
+            cycle_deadline: r.cycle_deadline(decision_every)?,
             approval,
             graph: r.graph()?,
             prompts_dir: r.prompts_dir()?,

@@ -130,7 +130,12 @@ impl Resolver<'_> {
         Ok(Duration::from_secs(secs))
     }
 
-    pub(super) fn cycle_deadline(&mut self) -> Result<Duration, ConfigError> {
+    /// The cycle's deadline, shorter than the decision timeframe `every` (a cycle must end
+    /// before the next is due).
+    pub(super) fn cycle_deadline(
+        &mut self,
+        every: tradegraph_core::Timeframe,
+    ) -> Result<Duration, ConfigError> {
         const KEY: &str = "bot.cycle_deadline_secs";
         let file = self.doc().and_then(|d| d.bot.cycle_deadline_secs);
         let secs = self.pick(
@@ -147,6 +152,16 @@ impl Resolver<'_> {
         )?;
         if secs == 0 || secs > 3_600 {
             return Err(self.invalid(KEY, format!("{secs} s: must be from 1 to 3600 seconds")));
+        }
+        if i64::try_from(secs.saturating_mul(1_000)).unwrap_or(i64::MAX) >= every.millis() {
+            return Err(self.invalid(
+                KEY,
+                format!(
+                    "{secs} s is not shorter than the decision timeframe ({}): a cycle could still \
+                     be waiting for models when the next one is due",
+                    every.key()
+                ),
+            ));
         }
         Ok(Duration::from_secs(secs))
     }

@@ -270,6 +270,8 @@ impl Settings {
                 self.entry(s, "breaker", serde_json::to_value(l.breaker).ok()),
                 self.entry(s, "cache", Some(cache)),
                 self.entry(s, "budget", serde_json::to_value(l.budget).ok()),
+                self.entry(s, "cycle_budget", serde_json::to_value(l.cycle_budget).ok()),
+                self.entry(s, "day_budget", serde_json::to_value(l.day_budget).ok()),
                 self.entry(s, "prices", serde_json::to_value(&l.prices).ok()),
             ],
         }];

@@ -1,7 +1,9 @@
-//! A decision cycle's deadline, as a user meets it: models that take 2 s a call all answer
-//! within it (the debate's sides asked at once), and models that hang are dropped at each
-//! agent's share of it, the agents answering by their rules and the decision saying so.
-//! Against a local server in OpenAI's chat-completions format.
+//! A decision cycle's deadline and budgets, as a user meets them: models that take 2 s a call
+//! all answer within the deadline (the debate's sides asked at once), models that hang are
+//! dropped at each agent's share of it, and the cycle's and the day's budgets stop model calls
+//! exactly at their caps with the four analysts asking at once; the agents answer by their
+//! rules and each decision says why. Against a local server in OpenAI's chat-completions
+//! format.
 #![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -89,10 +91,10 @@ fn desk(delay: Duration) -> Desk {
     }
 }
 
-/// 16 one-minute bars: one 15-minute candle closes, so one decision cycle.
-fn one_cycle_of_bars(dir: &Path) -> std::path::PathBuf {
+/// One-minute bars for `cycles` 15-minute candles (one decision cycle each), on one day.
+fn bars_for_cycles(dir: &Path, cycles: i64) -> std::path::PathBuf {
     let mut csv = String::from("timestamp,open,high,low,close,volume\n");
-    for i in 0..16i64 {
+    for i in 0..15 * cycles + 1 {
         let p = 100.0 + (i % 5) as f64 * 0.1;
         let ts = tradegraph_core::Timestamp::from_millis(1_709_510_400_000 + i * 60_000);
         csv += &format!("{ts},{p:.2},{:.2},{:.2},{p:.2},10\n", p + 0.05, p - 0.05);
@@ -102,10 +104,18 @@ fn one_cycle_of_bars(dir: &Path) -> std::path::PathBuf {
     path
 }
 
-/// `tradegraph backtest` of one cycle against `desk`, with `env` added; the decision line.
-fn backtest(name: &str, desk: &Desk, env: &[(&str, &str)]) -> (Output, Value) {
+/// `tradegraph backtest` of `cycles` cycles against `desk`, with `env` added and `config` as
+/// `tradegraph.toml`; the decision lines.
+fn backtest_with(
+    name: &str,
+    desk: &Desk,
+    env: &[(&str, &str)],
+    config: &str,
+    cycles: i64,
+) -> (Output, Vec<Value>) {
     let dir = support::temp_dir(name);
-    let data = one_cycle_of_bars(&dir);
+    std::fs::write(dir.join("tradegraph.toml"), config).unwrap();
+    let data = bars_for_cycles(&dir, cycles);
     let out_dir = dir.join("report");
     let mut command = Command::new(env!("CARGO_BIN_EXE_tradegraph"));
     command
@@ -134,7 +144,13 @@ fn backtest(name: &str, desk: &Desk, env: &[(&str, &str)]) -> (Output, Value) {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(decisions.len(), 1, "one cycle: {decisions:?}");
+    assert_eq!(decisions.len() as i64, cycles, "{decisions:?}");
+    (out, decisions)
+}
+
+/// One cycle with the default configuration; its decision line.
+fn backtest(name: &str, desk: &Desk, env: &[(&str, &str)]) -> (Output, Value) {
+    let (out, decisions) = backtest_with(name, desk, env, "", 1);
     (out, decisions.into_iter().next().unwrap())
 }
 
@@ -225,12 +241,29 @@ fn models_that_hang_are_dropped_at_each_agents_share_and_the_rules_answer_saying
             "{agent}: {reason}"
         );
     }
-    // An analyst may wait a sixth of the deadline (six model stages ahead, learning's the last).
-    let (_, _, analyst) = &modes[0];
+    // An analyst may wait a sixth of the deadline (six model stages ahead, learning's the last);
+    // each later stage what is left over the stages ahead of it: the shares of the five stages
+    // that asked add up to no more than the deadline.
+    let share = |reason: &str| -> f64 {
+        reason
+            .trim_start_matches("deadline: no answer within ")
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(share(&modes[0].2), 1.0, "{modes:?}");
+    // technical, bull 1, bull 2, risk, decision
+    let stages = [&modes[0], &modes[6], &modes[8], &modes[4], &modes[5]];
+    let total: f64 = stages.iter().map(|(_, _, reason)| share(reason)).sum();
     assert!(
-        analyst.starts_with("deadline: no answer within 1.0 s,"),
-        "{analyst}"
+        total <= 6.0,
+        "the stages' shares add up to {total} s: {modes:?}"
     );
+    for (agent, _, reason) in &modes {
+        assert!(share(reason) <= 1.05, "{agent}: {reason}");
+    }
     // The run was not held by the hanging server (600 s a call).
     assert!(took < Duration::from_secs(120), "{took:?}");
     // A decision was still made (by rules) and the guard ruled on it.
@@ -239,4 +272,86 @@ fn models_that_hang_are_dropped_at_each_agents_share_and_the_rules_answer_saying
         "{decision}"
     );
     assert!(decision["verdict"].is_object(), "{decision}");
+}
+
+#[test]
+fn the_cycles_and_the_days_budgets_stop_model_calls_exactly_at_their_caps() {
+    let desk = desk(Duration::from_millis(50));
+    let config = "[llm.cycle_budget]\nmax_calls = 2\n\n[llm.day_budget]\nmax_calls = 3\n";
+    let (_, decisions) = backtest_with("budget-windows", &desk, &[], config, 2);
+    let mut by_model = Vec::new();
+    for decision in &decisions {
+        let modes = modes(decision);
+        assert_eq!(modes.len(), 10, "{modes:?}");
+        let models: Vec<&(String, String, String)> =
+            modes.iter().filter(|(_, mode, _)| mode == "llm").collect();
+        by_model.push(models.len());
+        // Only analysts reached the model: they ask first, four at once.
+        for (agent, _, _) in &models {
+            assert!(
+                ["technical", "fundamental", "sentiment", "macro_view"].contains(&agent.as_str()),
+                "{agent}"
+            );
+        }
+        for (agent, mode, reason) in modes.iter().filter(|(_, mode, _)| mode == "rule") {
+            // "... with calls in flight" when the others of the four were still asking.
+            let cycle = reason.starts_with("cycle budget exceeded: 2 calls of 2")
+                && reason.ends_with("; the next cycle may ask again");
+            let day = reason.starts_with("day budget exceeded: 3 calls of 3")
+                && reason.ends_with("; models are asked again from the next day");
+            assert!(cycle || day, "{agent} ({mode}): {reason}");
+        }
+    }
+    // The cycle's cap, then what the day had left.
+    assert_eq!(by_model, [2, 1]);
+    assert_eq!(desk.arrivals.lock().unwrap().len(), 3);
+    // Each answer's tokens are in its report.
+    let technical_or_other = decisions[0]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|v| v["mode"] == "llm")
+        .unwrap();
+    assert_eq!(
+        technical_or_other["spend"],
+        json!({"input_tokens": 900, "output_tokens": 60}),
+        "unpriced: tokens, no cost"
+    );
+}
+
+#[test]
+fn a_primary_that_hangs_is_timed_out_within_the_share_and_the_next_provider_answers() {
+    let hanging = desk(Duration::from_secs(600));
+    let answering = desk(Duration::ZERO);
+    let groq = format!("{}/v1", answering.server.uri());
+    // Calls that time out count: a cap above the run's plan of one call per agent.
+    let (_, decisions) = backtest_with(
+        "deadline-failover",
+        &hanging,
+        &[
+            ("TRADEGRAPH_LLM_PROVIDERS", "openai,groq"),
+            ("GROQ_API_KEY", "test"),
+            ("GROQ_BASE_URL", &groq),
+            ("GROQ_MODEL", "gpt-test"),
+            ("TRADEGRAPH_CYCLE_DEADLINE_SECS", "12"),
+        ],
+        "[llm.budget]\nmax_calls = 100\n",
+        1,
+    );
+    let decision = &decisions[0];
+    let modes = modes(decision);
+    assert_eq!(modes.len(), 10, "{modes:?}");
+    for (agent, mode, reason) in &modes {
+        assert_eq!(mode, "llm", "{agent} fell back: {reason}");
+    }
+    for report in [
+        &decision["technical"],
+        &decision["risk"],
+        &decision["decision"],
+    ] {
+        assert_eq!(report["provider"], "groq", "{report}");
+    }
+    // The primary was asked and timed out (its breaker then sent the rest to groq).
+    assert!(!hanging.arrivals.lock().unwrap().is_empty());
+    assert_eq!(answering.arrivals.lock().unwrap().len(), 10);
 }
