@@ -141,7 +141,11 @@ async fn a_price_through_the_stop_is_refused() {
 async fn an_nse_entry_after_the_cutoff_is_refused() {
     // The Bank Nifty fixture's decision, approved; the order would go out at 15:05 IST, after
     // the 15:00 entry cutoff (30 minutes before the close).
-    let p = Box::pin(paused(&Instrument::bank_nifty(), Duration::from_secs(24 * 3600))).await;
+    let p = Box::pin(paused(
+        &Instrument::bank_nifty(),
+        Duration::from_secs(24 * 3600),
+    ))
+    .await;
     let session = Instrument::bank_nifty().session;
     let (_, close) = session.day_at(p.as_of).unwrap();
     p.clock.advance_to(close.add_millis(-25 * 60_000));

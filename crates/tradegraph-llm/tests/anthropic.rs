@@ -46,7 +46,8 @@ async fn forces_the_tool_and_reads_the_tool_use_block() {
             "model": "claude-haiku-4-5",
             "max_tokens": 200,
             "temperature": 0.0,
-            "system": "You are a trading analyst.",
+            "system": [{"type": "text", "text": "You are a trading analyst.",
+                        "cache_control": {"type": "ephemeral"}}],
             "tool_choice": {"type": "tool", "name": "Signal"},
         })))
         .respond_with(json(200, tool_use(serde_json::from_str(VALID).unwrap())))

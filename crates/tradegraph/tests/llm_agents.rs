@@ -125,6 +125,7 @@ async fn valid_repaired_and_failing_answers_each_land_in_the_right_mode() {
         spend: Some(Spend {
             input_tokens: 900 * calls,
             output_tokens: 60 * calls,
+            cached_input_tokens: 0,
             cost: Some(rust_decimal::Decimal::new(102, 5) * rust_decimal::Decimal::from(calls)),
         }),
     };

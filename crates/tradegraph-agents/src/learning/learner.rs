@@ -69,6 +69,47 @@ pub struct ClosedTrade {
     pub misses: Vec<AgentName>,
 }
 
+/// How lessons are recalled for a decision: at most `k`, each within `max_distance` of the
+/// decision's situation.
+///
+/// The distance ([`Situation::distance`]) scales each figure to a comparable range (RSI by 20
+/// points, the trend by 2%, the volatility by 0.5%, the sentiment by 0.5), so the default
+/// `max_distance` of 1 takes lessons whose figures differ by about one such step in all, and
+/// leaves out a lesson learned in an overbought, volatile market when this one is calm.
+///
+/// ```
+/// use tradegraph_agents::learning::Recall;
+/// assert_eq!(Recall::default(), Recall { k: 3, max_distance: 1.0 });
+/// assert!(Recall::nearest(5).max_distance.is_infinite());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Recall {
+    /// The most lessons.
+    pub k: usize,
+    /// The farthest a lesson's situation may be (infinite: any, however far, the lessons
+    /// without a situation included).
+    pub max_distance: f64,
+}
+
+impl Default for Recall {
+    fn default() -> Self {
+        Self {
+            k: 3,
+            max_distance: 1.0,
+        }
+    }
+}
+
+impl Recall {
+    /// The `k` nearest, however far.
+    pub fn nearest(k: usize) -> Self {
+        Self {
+            k,
+            max_distance: f64::INFINITY,
+        }
+    }
+}
+
 /// Learns from closed trades: which analysts were right (their weights follow), and a lesson
 /// kept with the situation it came from, retrieved for similar situations later. Serializable:
 /// a bot saves it after every change and restores it at start.
@@ -138,8 +179,11 @@ impl Learner {
         self.judged
     }
 
-    /// The `k` lessons whose situations are closest to `situation`.
-    pub fn similar(&self, situation: &Situation, k: usize) -> Vec<Lesson> {
+    /// The lessons whose situations are closest to `situation`, at most `recall.k` of them
+    /// and each within `recall.max_distance` of it ([`Situation::distance`]): a lesson from a
+    /// market unlike this one is not shown, however few lessons there are.
+    pub fn similar(&self, situation: &Situation, recall: Recall) -> Vec<Lesson> {
+        let Recall { k, max_distance } = recall;
         if k == 0 {
             return Vec::new();
         }
@@ -150,6 +194,7 @@ impl Learner {
             .iter()
             .enumerate()
             .map(|(i, l)| (l.distance(situation), i, l))
+            .filter(|(d, _, _)| *d <= max_distance)
             .collect();
         let order = |a: &(f64, usize, &Lesson), b: &(f64, usize, &Lesson)| {
             a.0.total_cmp(&b.0)
@@ -286,7 +331,7 @@ mod tests {
             rsi: 70.0,
             ..Situation::default()
         };
-        let found = restored.similar(&near, 1);
+        let found = restored.similar(&near, Recall::nearest(1));
         assert_eq!(found.len(), 1);
         let l = &found[0];
         assert_eq!(l.text, "wait for the pullback");
@@ -316,12 +361,29 @@ mod tests {
         learner.keep(
             Lesson::new("BTCUSDT".into(), at(3), "learning", "near").with_situation(with(52.0)),
         );
-        let texts: Vec<String> = learner
-            .similar(&with(50.0), 3)
-            .into_iter()
-            .map(|l| l.text)
-            .collect();
-        assert_eq!(texts, ["near", "far", "none"]);
+        let texts = |recall: Recall| -> Vec<String> {
+            learner
+                .similar(&with(50.0), recall)
+                .into_iter()
+                .map(|l| l.text)
+                .collect()
+        };
+        assert_eq!(texts(Recall::nearest(3)), ["near", "far", "none"]);
+        // Within the default distance, only the near one (RSI 52 against 50: 0.1); RSI 90 is
+        // 2 away, and a lesson without a situation is never near.
+        assert_eq!(texts(Recall::default()), ["near"]);
+        assert_eq!(
+            texts(Recall {
+                k: 3,
+                max_distance: 2.0
+            }),
+            ["near", "far"]
+        );
+        assert!(texts(Recall {
+            k: 0,
+            max_distance: 9.0
+        })
+        .is_empty());
     }
 
     proptest::proptest! {
@@ -355,7 +417,18 @@ mod tests {
                     .then(b.timestamp.cmp(&a.timestamp))
             });
             let expected: Vec<&str> = full.iter().take(k).map(|l| l.text.as_str()).collect();
-            let found = learner.similar(&now, k);
+            // Within a distance: the same ranking, cut where the lessons get too far.
+            let within = Recall { k, max_distance: 2.0 };
+            let near: Vec<&str> = full
+                .iter()
+                .filter(|l| l.distance(&now) <= 2.0)
+                .take(k)
+                .map(|l| l.text.as_str())
+                .collect();
+            let found_near = learner.similar(&now, within);
+            let near_texts: Vec<&str> = found_near.iter().map(|l| l.text.as_str()).collect();
+            proptest::prop_assert_eq!(near_texts, near);
+            let found = learner.similar(&now, Recall::nearest(k));
             let texts: Vec<&str> = found.iter().map(|l| l.text.as_str()).collect();
             proptest::prop_assert_eq!(texts, expected);
         }

@@ -3,7 +3,7 @@
 mod learner;
 mod weights;
 
-pub use learner::{rule_lesson, ClosedTrade, Learner, TradeOutcome};
+pub use learner::{rule_lesson, ClosedTrade, Learner, Recall, TradeOutcome};
 /// The lesson and its situation are the lesson log's own types: what the learner keeps is what
 /// the `lessons` collection stores.
 pub use tradegraph_store::{Lesson, Situation};

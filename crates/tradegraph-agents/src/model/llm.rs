@@ -72,6 +72,7 @@ impl LlmModel {
             spend: Spend {
                 input_tokens: usage.input_tokens,
                 output_tokens: usage.output_tokens,
+                cached_input_tokens: usage.cached_input_tokens,
                 cost: out.response.cost,
             },
         })

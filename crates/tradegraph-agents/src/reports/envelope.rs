@@ -12,9 +12,16 @@ pub struct Spend {
     pub input_tokens: u64,
     /// Answer tokens.
     pub output_tokens: u64,
+    /// Of the prompt tokens, those the vendor read from its prompt cache.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cached_input_tokens: u64,
     /// The cost; `None` when the model has no price.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<rust_decimal::Decimal>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// How a report was produced.

@@ -14,7 +14,7 @@ use check::{check, templates, Marks};
 use hostile::{context, prompts_dir, state, Filler};
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use tradegraph_agents::learning::{Learner, TradeOutcome};
+use tradegraph_agents::learning::{Learner, Recall, TradeOutcome};
 use tradegraph_agents::model::{ModelAnswer, ModelFailure, ReportModel};
 use tradegraph_agents::node::{registry, Brain, DEFAULT_GRAPH};
 use tradegraph_agents::prompt::{Prompts, RenderedPrompt, TRUSTED_FIELDS};
@@ -142,7 +142,7 @@ async fn next_cycle_after_lesson(instrument: &Instrument, lesson: &str) -> Tradi
     let saved = serde_json::to_string(&*desk.learner().lock().unwrap()).unwrap();
     let restored: Learner = serde_json::from_str(&saved).unwrap();
     let mut next = fixture::state(instrument).unwrap();
-    next.lessons = restored.similar(&next.situation(), 3);
+    next.lessons = restored.similar(&next.situation(), Recall::nearest(3));
     assert!(
         next.lessons.iter().any(|l| l.text == lesson),
         "the stored lesson is retrieved for the next cycle"

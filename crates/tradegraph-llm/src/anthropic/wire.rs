@@ -20,8 +20,15 @@ pub(crate) fn body(model: &str, request: &Request, mode: SchemaMode) -> Value {
         "max_tokens".into(),
         json!(request.max_tokens.unwrap_or(Request::DEFAULT_MAX_TOKENS)),
     );
+    // The system prompt is the same on every call of an agent (its data is in the user turn):
+    // marked for Anthropic's prompt cache, so the tools and the system prompt are read from
+    // the cache after the first call (prompts under the model's minimum are not cached, and
+    // the mark is then ignored).
     if let Some(system) = system_with(request, instruction) {
-        body.insert("system".into(), json!(system));
+        body.insert(
+            "system".into(),
+            json!([{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}]),
+        );
     }
     body.insert("messages".into(), Value::Array(turns(request)));
     if let Some(t) = request.temperature {
@@ -110,11 +117,21 @@ pub(crate) fn parse(provider: &str, request: &Request, body: &Value) -> Result<R
         Some(input) => Content::Json(input.clone()),
         None => Content::Text(text),
     };
+    // `input_tokens` leaves out the tokens read from and written to the prompt cache, which
+    // come apart: all three are the prompt.
     let usage = body.get("usage").map_or_else(Usage::default, |u| {
+        let n = |k: &str| u.get(k).and_then(Value::as_u64).unwrap_or(0);
+        let (read, written) = (
+            n("cache_read_input_tokens"),
+            n("cache_creation_input_tokens"),
+        );
         Usage::new(
-            u.get("input_tokens").and_then(Value::as_u64).unwrap_or(0),
-            u.get("output_tokens").and_then(Value::as_u64).unwrap_or(0),
+            n("input_tokens")
+                .saturating_add(read)
+                .saturating_add(written),
+            n("output_tokens"),
         )
+        .with_cache(read, written)
     });
     let model = body
         .get("model")
@@ -148,7 +165,10 @@ mod tests {
         .schema(schema);
         let b = body("claude", &req, SchemaMode::Auto);
         assert_eq!(b["max_tokens"], 1024);
-        assert_eq!(b["system"], "S");
+        assert_eq!(
+            b["system"],
+            json!([{"type": "text", "text": "S", "cache_control": {"type": "ephemeral"}}])
+        );
         assert_eq!(
             b["messages"],
             json!([{"role": "user", "content": "U1\n\nU2"}])
@@ -160,7 +180,7 @@ mod tests {
         );
         let prompt = body("claude", &req, SchemaMode::Prompt);
         assert!(prompt.get("tools").is_none());
-        assert!(prompt["system"]
+        assert!(prompt["system"][0]["text"]
             .as_str()
             .unwrap()
             .starts_with("S\n\nAnswer with one JSON value"));

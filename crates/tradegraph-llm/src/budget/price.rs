@@ -13,6 +13,14 @@ pub struct Price {
     pub input_per_mtok: Decimal,
     /// Per million output (answer, including thinking) tokens.
     pub output_per_mtok: Decimal,
+    /// Per million prompt tokens read from the vendor's prompt cache (default: the input
+    /// price; OpenAI and Gemini bill them at a fraction of it, Anthropic at a tenth).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_input_per_mtok: Option<Decimal>,
+    /// Per million prompt tokens written to the prompt cache (default: the input price;
+    /// Anthropic bills 1.25 times it for its 5-minute cache).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write_per_mtok: Option<Decimal>,
 }
 
 impl Price {
@@ -21,16 +29,53 @@ impl Price {
         Self {
             input_per_mtok,
             output_per_mtok,
+            cached_input_per_mtok: None,
+            cache_write_per_mtok: None,
         }
     }
 
-    /// The cost of `usage`, exact.
+    /// The same, with prices for prompt tokens read from and written to the vendor's cache.
+    #[must_use]
+    pub fn with_cache(mut self, read_per_mtok: Decimal, write_per_mtok: Decimal) -> Self {
+        self.cached_input_per_mtok = Some(read_per_mtok);
+        self.cache_write_per_mtok = Some(write_per_mtok);
+        self
+    }
+
+    /// The cost of `usage`, exact: prompt tokens read from or written to the vendor's cache at
+    /// their own prices, the rest at the input price.
+    ///
+    /// ```
+    /// use rust_decimal::Decimal;
+    /// use tradegraph_llm::budget::Price;
+    /// use tradegraph_llm::Usage;
+    ///
+    /// // $3 in, $15 out, cache reads $0.30 and writes $3.75 per million (Anthropic's shape).
+    /// let price = Price::new(Decimal::from(3), Decimal::from(15))
+    ///     .with_cache(Decimal::new(30, 2), Decimal::new(375, 2));
+    /// // 2,000 prompt tokens of which 1,500 read from the cache, 100 answer tokens.
+    /// let usage = Usage::new(2_000, 100).with_cache(1_500, 0);
+    /// assert_eq!(price.cost(usage), Decimal::new(3_450, 6)); // 0.0015 + 0.00045 + 0.0015
+    /// ```
     pub fn cost(&self, usage: Usage) -> Decimal {
         let million = Decimal::from(1_000_000u32);
+        let cached = usage.cached_input_tokens.min(usage.input_tokens);
+        let written = usage
+            .cache_write_tokens
+            .min(usage.input_tokens.saturating_sub(cached));
+        let plain = usage.input_tokens.saturating_sub(cached + written);
+        let at = |tokens: u64, price: Decimal| Decimal::from(tokens).saturating_mul(price);
         // Saturating: token counts come from the wire and prices from configuration.
-        Decimal::from(usage.input_tokens)
-            .saturating_mul(self.input_per_mtok)
-            .saturating_add(Decimal::from(usage.output_tokens).saturating_mul(self.output_per_mtok))
+        at(plain, self.input_per_mtok)
+            .saturating_add(at(
+                cached,
+                self.cached_input_per_mtok.unwrap_or(self.input_per_mtok),
+            ))
+            .saturating_add(at(
+                written,
+                self.cache_write_per_mtok.unwrap_or(self.input_per_mtok),
+            ))
+            .saturating_add(at(usage.output_tokens, self.output_per_mtok))
             / million
     }
 }

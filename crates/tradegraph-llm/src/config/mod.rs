@@ -26,7 +26,8 @@
 //! max_cost = "2.00"
 //!
 //! [prices]                        # per million tokens; `provider/model` or `model`
-//! "gpt-4.1-mini" = { input_per_mtok = "0.40", output_per_mtok = "1.60" }
+//! "gpt-4.1-mini" = { input_per_mtok = "0.40", output_per_mtok = "1.60", cached_input_per_mtok = "0.10" }
+//! "claude-sonnet-4-5" = { input_per_mtok = "3", output_per_mtok = "15", cached_input_per_mtok = "0.30", cache_write_per_mtok = "3.75" }
 //!
 //! [[providers]]                   # the chain, primary first
 //! kind = "openai"                 # openai anthropic gemini groq together openrouter ollama compatible

@@ -116,10 +116,12 @@ pub(crate) fn parse(provider: &str, model: &str, body: &Value) -> Result<Respons
             .unwrap_or(0)
     };
     // Thinking tokens are billed as output.
+    // `promptTokenCount` counts the tokens read from the (implicit or explicit) cache too.
     let usage = Usage::new(
         count("promptTokenCount"),
         count("candidatesTokenCount") + count("thoughtsTokenCount"),
-    );
+    )
+    .with_cache(count("cachedContentTokenCount"), 0);
     let model = body
         .get("modelVersion")
         .and_then(Value::as_str)

@@ -20,6 +20,9 @@ pub(crate) struct Preset {
     pub(crate) auto: fn(&str) -> SchemaMode,
     /// OpenRouter: route only to upstreams that support every parameter sent.
     pub(crate) require_parameters: bool,
+    /// OpenAI: `prompt_cache_key`, so that the calls of one agent (same system prompt, the
+    /// stable prefix) reach the same prompt cache. Others may refuse unknown parameters.
+    pub(crate) prompt_cache_key: bool,
 }
 
 /// OpenAI itself: strict `json_schema` for every current chat model.
@@ -31,6 +34,7 @@ pub(crate) const OPENAI: Preset = Preset {
     key_check_path: "models",
     auto: |_| SchemaMode::Strict,
     require_parameters: false,
+    prompt_cache_key: true,
 };
 
 /// Groq: strict on the GPT-OSS models, best-effort `json_schema` on the few models documented
@@ -52,6 +56,7 @@ pub(crate) const GROQ: Preset = Preset {
         }
     },
     require_parameters: false,
+    prompt_cache_key: false,
 };
 
 /// Together: `json_schema` (not strict) on its JSON-mode models.
@@ -63,6 +68,7 @@ pub(crate) const TOGETHER: Preset = Preset {
     key_check_path: "models",
     auto: |_| SchemaMode::Native,
     require_parameters: false,
+    prompt_cache_key: false,
 };
 
 /// OpenRouter: strict `json_schema` for OpenAI and Google models (with
@@ -81,6 +87,7 @@ pub(crate) const OPENROUTER: Preset = Preset {
         }
     },
     require_parameters: true,
+    prompt_cache_key: false,
 };
 
 /// Any other OpenAI-compatible server (vLLM, LM Studio, llama.cpp server, a gateway):
@@ -93,6 +100,7 @@ pub(crate) const COMPATIBLE: Preset = Preset {
     key_check_path: "models",
     auto: |_| SchemaMode::Native,
     require_parameters: false,
+    prompt_cache_key: false,
 };
 
 #[cfg(test)]

@@ -34,6 +34,12 @@ pub(crate) fn body(preset: &Preset, model: &str, request: &Request, mode: Schema
     if let Some(n) = request.max_tokens {
         body.insert(preset.max_tokens_field.into(), json!(n));
     }
+    if let Some(agent) = request.agent.as_deref().filter(|_| preset.prompt_cache_key) {
+        body.insert(
+            "prompt_cache_key".into(),
+            json!(format!("tradegraph-{agent}")),
+        );
+    }
     if let Some(schema) = schema {
         let format = match (mode, schema.openai_strict()) {
             (SchemaMode::Strict, Ok(strict)) => Some(json!({
@@ -103,12 +109,19 @@ pub(crate) fn parse(provider: &str, request: &Request, body: &Value) -> Result<R
         .get("content")
         .and_then(Value::as_str)
         .unwrap_or_default();
+    // `prompt_tokens` counts the tokens read from the prompt cache too.
     let usage = body.get("usage").map_or_else(Usage::default, |u| {
         Usage::new(
             u.get("prompt_tokens").and_then(Value::as_u64).unwrap_or(0),
             u.get("completion_tokens")
                 .and_then(Value::as_u64)
                 .unwrap_or(0),
+        )
+        .with_cache(
+            u.pointer("/prompt_tokens_details/cached_tokens")
+                .and_then(Value::as_u64)
+                .unwrap_or(0),
+            0,
         )
     });
     let model = body

@@ -250,6 +250,7 @@ pub(super) async fn assemble(
     // A recorded or replayed run has no deadline: a call dropped at it would be missing from
     // the record, and a replay must not depend on how fast this machine is.
     config.cycle_deadline = answers.is_none().then_some(settings.cycle_deadline);
+    config.recall.max_distance = settings.lesson_max_distance;
     config.approval = settings.approval;
     config.stale_after = settings.health.feed_stale_after;
     config.broker_quiet_after = settings.health.broker_quiet_after();

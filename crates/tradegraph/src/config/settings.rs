@@ -44,6 +44,9 @@ pub struct Settings {
     /// A decision cycle's deadline (`[bot] cycle_deadline_secs`,
     /// `TRADEGRAPH_CYCLE_DEADLINE_SECS`; 30 s by default).
     pub cycle_deadline: Duration,
+    /// How near the cycle's situation a lesson must be to be shown (`[bot]
+    /// lesson_max_distance`; 1 by default).
+    pub lesson_max_distance: f64,
     /// Whether entries wait for an operator's approval (`[bot] approval`,
     /// `approval_timeout_secs`).
     pub approval: Approval,
@@ -271,6 +274,7 @@ impl fmt::Debug for Settings {
             .field("risk", &self.risk)
             .field("max_verdict_age", &self.max_verdict_age)
             .field("cycle_deadline", &self.cycle_deadline)
+            .field("lesson_max_distance", &self.lesson_max_distance)
             .field("approval", &self.approval)
             .field("graph", &self.graph)
             .field("prompts_dir", &self.prompts_dir)

@@ -3,6 +3,7 @@
 use rust_decimal::Decimal;
 use std::time::Duration;
 use tradegraph_agents::deadline::DEFAULT_CYCLE_DEADLINE;
+use tradegraph_agents::learning::Recall;
 use tradegraph_agents::node::{Brain, CustomKinds, Desk};
 use tradegraph_agents::{ExternalInputs, TradingState};
 use tradegraph_core::risk::RiskLimits;
@@ -59,6 +60,9 @@ pub struct BotConfig {
     /// ([`tradegraph_agents::deadline`]). `None`: no deadline (`tradegraph backtest --record`
     /// and `--replay`, so that a record is complete and a replay identical).
     pub cycle_deadline: Option<Duration>,
+    /// How many lessons the agents are shown, and how near the cycle's situation each must be
+    /// ([`Recall`]: 3 within a distance of 1 unless set; `[bot] lesson_max_distance`).
+    pub recall: Recall,
     /// Backtest or service.
     pub mode: Mode,
     /// Where the engine publishes its [`BotEvent`]s (`None`: nowhere, at no cost). The HTTP
@@ -101,6 +105,7 @@ impl BotConfig {
             stores: Stores::memory(),
             max_verdict_age: Duration::from_secs(60),
             cycle_deadline: Some(DEFAULT_CYCLE_DEADLINE),
+            recall: Recall::default(),
             mode,
             events: None,
             approval: Approval::None,

@@ -83,7 +83,7 @@ where
                 .lock()
                 .map_err(|_| EngineError::Poisoned("the learner"))?;
             state.weights = learner.weights().clone();
-            state.lessons = learner.similar(&state.situation(), 3);
+            state.lessons = learner.similar(&state.situation(), self.config.recall);
         }
         // Handed to the learner, and dropped from the ledger only once the learner is saved
         // (the learner judges a trade once, even if handed over again).

@@ -220,3 +220,34 @@ fn the_cycle_deadline_comes_from_the_file_or_the_environment_and_must_be_sensibl
         "{err}"
     );
 }
+
+#[test]
+fn the_lessons_distance_comes_from_the_file_and_must_be_a_distance() {
+    let dir = scratch("lessons");
+    let s = resolve(&no_flags(), &[], &dir).unwrap();
+    assert_eq!(s.lesson_max_distance, 1.0);
+    write(
+        &dir,
+        "tradegraph.toml",
+        "[bot]\nlesson_max_distance = inf\n",
+    );
+    let s = resolve(&no_flags(), &[], &dir).unwrap();
+    assert!(s.lesson_max_distance.is_infinite());
+    assert_eq!(
+        s.origins.get("bot.lesson_max_distance"),
+        Some(&Origin::File)
+    );
+    for bad in ["-1.0", "nan"] {
+        write(
+            &dir,
+            "tradegraph.toml",
+            &format!("[bot]\nlesson_max_distance = {bad}\n"),
+        );
+        let err = resolve(&no_flags(), &[], &dir).unwrap_err().to_string();
+        assert!(
+            err.contains("bot.lesson_max_distance")
+                && err.contains("must be a distance of 0 or more"),
+            "{bad}: {err}"
+        );
+    }
+}

@@ -60,6 +60,8 @@ pub(crate) struct BotSection {
     /// A decision cycle's deadline: a model that has not answered in its agent's share of it
     /// is dropped and the agent's rules answer.
     pub(crate) cycle_deadline_secs: Option<u64>,
+    /// How near the cycle's situation a lesson must be to be shown to the agents.
+    pub(crate) lesson_max_distance: Option<f64>,
     pub(crate) live: Option<bool>,
     pub(crate) listen: Option<SocketAddr>,
     /// `none` or `required`: entries wait for an operator's approval.

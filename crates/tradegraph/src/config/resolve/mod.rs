@@ -149,6 +149,7 @@ impl Settings {
             risk: r.risk()?,
             max_verdict_age,
             cycle_deadline: r.cycle_deadline(decision_every)?,
+            lesson_max_distance: r.lesson_max_distance()?,
             approval,
             graph: r.graph()?,
             prompts_dir: r.prompts_dir()?,

@@ -166,6 +166,26 @@ impl Resolver<'_> {
         Ok(Duration::from_secs(secs))
     }
 
+    pub(super) fn lesson_max_distance(&mut self) -> Result<f64, ConfigError> {
+        const KEY: &str = "bot.lesson_max_distance";
+        let file = self.doc().and_then(|d| d.bot.lesson_max_distance);
+        let distance = self.pick(
+            KEY,
+            None,
+            None,
+            |_| Err(String::new()),
+            file,
+            || tradegraph_agents::learning::Recall::default().max_distance,
+        )?;
+        if distance.is_nan() || distance < 0.0 {
+            return Err(self.invalid(
+                KEY,
+                format!("{distance}: must be a distance of 0 or more (inf: any lesson)"),
+            ));
+        }
+        Ok(distance)
+    }
+
     pub(super) fn graph(&mut self) -> Result<GraphSource, ConfigError> {
         let file = self.file_path(self.doc().and_then(|d| d.graph.file.as_deref()));
         match file {

@@ -144,6 +144,11 @@ impl Settings {
             ),
             self.entry(
                 s,
+                "lesson_max_distance",
+                Some(json!(self.lesson_max_distance)),
+            ),
+            self.entry(
+                s,
                 "approval",
                 Some(json!(if self.approval.is_required() {
                     "required"
