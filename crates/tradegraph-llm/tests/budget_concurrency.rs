@@ -13,8 +13,8 @@ use tradegraph_llm::{Llm, LlmError};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer};
 
-#[tokio::test]
-async fn budget_checked_before_and_charged_after_overshoots_with_parallel_calls() {
+/// A local OpenAI peer answering every completion after `delay`, and a provider on it.
+async fn peer(delay: Duration) -> (MockServer, OpenAi) {
     let server = MockServer::start().await;
     let answer = json!({
         "id": "chatcmpl-1", "object": "chat.completion", "created": 1_700_000_000,
@@ -24,13 +24,19 @@ async fn budget_checked_before_and_charged_after_overshoots_with_parallel_calls(
     });
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
-        .respond_with(json(200, answer).set_delay(Duration::from_millis(200)))
+        .respond_with(json(200, answer).set_delay(delay))
         .mount(&server)
         .await;
     let provider = OpenAi::new(CANARY)
         .unwrap()
         .with_base_url(&format!("{}/v1", server.uri()))
         .unwrap();
+    (server, provider)
+}
+
+#[tokio::test]
+async fn budget_checked_before_and_charged_after_overshoots_with_parallel_calls() {
+    let (server, provider) = peer(Duration::from_millis(200)).await;
     let llm = Llm::builder()
         .provider(provider)
         .budget(RunBudget::default().max_calls(5))
@@ -59,22 +65,7 @@ async fn budget_checked_before_and_charged_after_overshoots_with_parallel_calls(
 
 #[tokio::test]
 async fn a_cycles_budget_and_a_days_budget_hold_exactly_with_four_callers_in_parallel() {
-    let server = MockServer::start().await;
-    let answer = json!({
-        "id": "chatcmpl-1", "object": "chat.completion", "created": 1_700_000_000,
-        "model": "gpt-4.1-mini",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": VALID, "refusal": null}, "logprobs": null, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 12, "completion_tokens": 8, "total_tokens": 20}
-    });
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(json(200, answer).set_delay(Duration::from_millis(100)))
-        .mount(&server)
-        .await;
-    let provider = OpenAi::new(CANARY)
-        .unwrap()
-        .with_base_url(&format!("{}/v1", server.uri()))
-        .unwrap();
+    let (server, provider) = peer(Duration::from_millis(100)).await;
     let llm = Llm::builder()
         .provider(provider)
         .cycle_budget(RunBudget::default().max_calls(2))
@@ -108,16 +99,7 @@ async fn a_cycles_budget_and_a_days_budget_hold_exactly_with_four_callers_in_par
 
 #[tokio::test]
 async fn a_call_given_up_in_flight_is_charged_its_worst_case_and_counts() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(json(200, json!({})).set_delay(Duration::from_secs(30)))
-        .mount(&server)
-        .await;
-    let provider = OpenAi::new(CANARY)
-        .unwrap()
-        .with_base_url(&format!("{}/v1", server.uri()))
-        .unwrap();
+    let (server, provider) = peer(Duration::from_secs(30)).await;
     let llm = Llm::builder()
         .provider(provider)
         .budget(RunBudget::default().max_calls(1))
@@ -138,7 +120,7 @@ async fn a_call_given_up_in_flight_is_charged_its_worst_case_and_counts() {
     assert_eq!(books.run.usage.output_tokens, 200);
     assert!(books.run.usage.input_tokens > 0);
     let reported = std::iter::from_fn(|| events.try_recv().ok())
-        .any(|e| matches!(e, tradegraph_llm::fallback::LlmEvent::Call { usage, .. } if usage == books.run.usage));
+        .any(|e| matches!(e, tradegraph_llm::fallback::LlmEvent::CallFailed { usage, kind: tradegraph_llm::ErrorKind::Timeout, .. } if usage == books.run.usage));
     assert!(reported, "reported like a call, so the usage book agrees");
     let err = llm.structured::<Signal>(request()).await.unwrap_err();
     assert!(

@@ -201,7 +201,7 @@ async fn anthropic_moves_on_when_a_key_is_out_of_quota() {
 #[tokio::test]
 async fn every_key_out_of_quota_is_rate_limited_with_the_soonest_wait() {
     let server = MockServer::start().await;
-    for (key, wait) in [(K1, "7"), (K2, "30")] {
+    for (key, wait) in [(K1, "30"), (K2, "7")] {
         Mock::given(header("x-api-key", key))
             .respond_with(
                 json(429, json!({"type": "error", "error": {"type": "rate_limit_error", "message": "slow down"}}))
@@ -222,7 +222,7 @@ async fn every_key_out_of_quota_is_rate_limited_with_the_soonest_wait() {
     assert_eq!(keys_seen(&server, "x-api-key").await, [K1, K2]);
     // The soonest wait is reported, and the next call starts at the key that frees first.
     p.complete(&Request::chat("s", "u")).await.unwrap_err();
-    assert_eq!(keys_seen(&server, "x-api-key").await, [K1, K2, K1, K2]);
+    assert_eq!(keys_seen(&server, "x-api-key").await, [K1, K2, K2, K1]);
 }
 
 #[tokio::test]

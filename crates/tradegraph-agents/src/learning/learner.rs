@@ -180,8 +180,10 @@ impl Learner {
     }
 
     /// The lessons whose situations are closest to `situation`, at most `recall.k` of them
-    /// and each within `recall.max_distance` of it ([`Situation::distance`]): a lesson from a
-    /// market unlike this one is not shown, however few lessons there are.
+    /// and each within `recall.max_distance` of it on the market's figures
+    /// ([`Situation::market_distance`]: the sentiment is left out, as a decision recalls its
+    /// lessons before its sentiment analyst has spoken): a lesson from a market unlike this one
+    /// is not shown, however few lessons there are.
     pub fn similar(&self, situation: &Situation, recall: Recall) -> Vec<Lesson> {
         let Recall { k, max_distance } = recall;
         if k == 0 {
@@ -193,7 +195,7 @@ impl Learner {
             .lessons
             .iter()
             .enumerate()
-            .map(|(i, l)| (l.distance(situation), i, l))
+            .map(|(i, l)| (l.market_distance(situation), i, l))
             .filter(|(d, _, _)| *d <= max_distance)
             .collect();
         let order = |a: &(f64, usize, &Lesson), b: &(f64, usize, &Lesson)| {
@@ -361,13 +363,14 @@ mod tests {
         learner.keep(
             Lesson::new("BTCUSDT".into(), at(3), "learning", "near").with_situation(with(52.0)),
         );
-        let texts = |recall: Recall| -> Vec<String> {
+        let texts_of = |learner: &Learner, recall: Recall| -> Vec<String> {
             learner
                 .similar(&with(50.0), recall)
                 .into_iter()
                 .map(|l| l.text)
                 .collect()
         };
+        let texts = |recall: Recall| texts_of(&learner, recall);
         assert_eq!(texts(Recall::nearest(3)), ["near", "far", "none"]);
         // Within the default distance, only the near one (RSI 52 against 50: 0.1); RSI 90 is
         // 2 away, and a lesson without a situation is never near.
@@ -384,6 +387,15 @@ mod tests {
             max_distance: 9.0
         })
         .is_empty());
+        // A lesson kept with the sentiment of its trade is recalled by a decision that has no
+        // sentiment yet (it recalls before its sentiment analyst speaks).
+        learner.keep(
+            Lesson::new("BTCUSDT".into(), at(4), "learning", "cheered").with_situation(Situation {
+                sentiment: 0.9,
+                ..with(50.0)
+            }),
+        );
+        assert_eq!(texts_of(&learner, Recall::default()), ["cheered", "near"]);
     }
 
     proptest::proptest! {
@@ -412,8 +424,8 @@ mod tests {
             let now = with(15.0);
             let mut full: Vec<&Lesson> = learner.lessons.iter().collect();
             full.sort_by(|a, b| {
-                a.distance(&now)
-                    .total_cmp(&b.distance(&now))
+                a.market_distance(&now)
+                    .total_cmp(&b.market_distance(&now))
                     .then(b.timestamp.cmp(&a.timestamp))
             });
             let expected: Vec<&str> = full.iter().take(k).map(|l| l.text.as_str()).collect();
@@ -421,7 +433,7 @@ mod tests {
             let within = Recall { k, max_distance: 2.0 };
             let near: Vec<&str> = full
                 .iter()
-                .filter(|l| l.distance(&now) <= 2.0)
+                .filter(|l| l.market_distance(&now) <= 2.0)
                 .take(k)
                 .map(|l| l.text.as_str())
                 .collect();

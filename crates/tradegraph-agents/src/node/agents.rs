@@ -2,8 +2,9 @@
 
 use super::Brain;
 use crate::deadline::CycleDeadline;
-use crate::model::ReportModel;
+use crate::model::{ModelAnswer, ModelFailure, ReportModel};
 use crate::prompt::PromptContext;
+use crate::prompt::RenderedPrompt;
 use crate::reports::{AgentMode, AgentReport, Report, RuleReason, Stance};
 use crate::rules;
 use crate::state::TradingStateUpdate;
@@ -82,25 +83,18 @@ impl AgentNode {
         let Some(schema) = T::output_schema() else {
             return fallback("the report schema does not compile".into(), Box::new(rule));
         };
-        let answered = match wait {
-            None => model.answer(&prompt, schema.schema()).await,
-            Some(wait) => {
-                // Measured now, after the prompt is rendered: the wait never runs past the
-                // time left.
-                let share = wait.share();
-                let asked = model.answer_within(&prompt, schema.schema(), share);
-                match tokio::time::timeout(share, asked).await {
-                    Ok(answered) => answered,
-                    Err(_) => {
-                        tracing::warn!(
-                            agent = %self.agent,
-                            share_ms = share.as_millis(),
-                            deadline_ms = wait.total().as_millis(),
-                            "the model did not answer within the agent's share of the cycle's deadline; rules answer"
-                        );
-                        return fallback(wait.missed(share), Box::new(rule));
-                    }
-                }
+        let answered = match Wait::ask(wait.as_ref(), model.as_ref(), &prompt, schema.schema())
+            .await
+        {
+            Ok(answered) => answered,
+            Err(share) => {
+                tracing::warn!(
+                    agent = %self.agent,
+                    share_ms = share.as_millis(),
+                    "the model did not answer within the agent's share of the cycle's deadline; rules answer"
+                );
+                let missed = wait.map(|w| w.missed(share)).unwrap_or_default();
+                return fallback(missed, Box::new(rule));
             }
         };
         match answered {
@@ -155,6 +149,24 @@ impl Wait {
     /// The cycle's whole deadline.
     pub(crate) fn total(&self) -> std::time::Duration {
         self.deadline.total()
+    }
+
+    /// Asks `model`, within `wait` when there is one: the answer, or `Err(share)` when the
+    /// model missed its share (the call is dropped then). The share is measured now, after the
+    /// prompt is rendered, so the wait never runs past the time left.
+    pub(crate) async fn ask(
+        wait: Option<&Self>,
+        model: &dyn ReportModel,
+        prompt: &RenderedPrompt,
+        schema: &serde_json::Value,
+    ) -> Result<Result<ModelAnswer, ModelFailure>, std::time::Duration> {
+        let Some(wait) = wait else {
+            return Ok(model.answer(prompt, schema).await);
+        };
+        let share = wait.share();
+        tokio::time::timeout(share, model.answer_within(prompt, schema, share))
+            .await
+            .map_err(|_| share)
     }
 
     /// What a report falling back to rules says when the model missed its `share`.

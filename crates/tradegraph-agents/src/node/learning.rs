@@ -60,24 +60,17 @@ impl LearningNode {
             .render(AgentName::Learning, &context)
             .ok()?;
         let schema = LessonDraft::output_schema()?;
-        let answer = match wait {
-            None => model.answer(&prompt, schema.schema()).await,
-            Some(wait) => {
-                let share = wait.share();
-                let asked = model.answer_within(&prompt, schema.schema(), share);
-                match tokio::time::timeout(share, asked).await {
-                    Ok(answered) => answered,
-                    Err(_) => {
-                        tracing::warn!(
-                            share_ms = share.as_millis(),
-                            "the model did not word the lesson within the cycle's deadline; the rule's words stay"
-                        );
-                        return None;
-                    }
-                }
+        let answer = match Wait::ask(wait.as_ref(), model.as_ref(), &prompt, schema.schema()).await
+        {
+            Ok(answered) => answered.ok()?,
+            Err(share) => {
+                tracing::warn!(
+                    share_ms = share.as_millis(),
+                    "the model did not word the lesson within the cycle's deadline; the rule's words stay"
+                );
+                return None;
             }
-        }
-        .ok()?;
+        };
         schema.parse(answer.value).ok().map(|d| d.text)
     }
 }

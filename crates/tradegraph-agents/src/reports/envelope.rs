@@ -5,7 +5,9 @@ use std::fmt;
 
 /// What a model's answer cost: its tokens (repair turns included) and, when the model has a
 /// price in the price table, its cost (in the table's currency, US dollars by default). An
-/// answer from the cache or a record costs nothing.
+/// answer from the response cache shows the tokens it took when it was made and a cost of
+/// zero; an answer replayed from a record (`--replay`) is priced from its recorded tokens, as
+/// the recorded run priced it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Spend {
     /// Prompt tokens.

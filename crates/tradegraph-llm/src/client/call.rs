@@ -286,7 +286,6 @@ impl Inner {
                 model: &model,
                 agent: request.agent.as_deref(),
                 worst,
-                started: Instant::now(),
             },
             Err(error) => {
                 meter.counted(error.kind().label());
@@ -493,7 +492,8 @@ fn estimate(request: &Request) -> Usage {
 /// A call's place in the budget while it is in flight. A call dropped before it settles (the
 /// caller gave up: a cycle's deadline, a node's timeout) was already sent, and the vendor may
 /// bill it: it is charged its worst case (the prompt estimate and the answer limit), counted
-/// as a call, and reported like one, so the budget still holds however often callers give up.
+/// as a call, and reported as a call that failed by timing out, so the budget still holds
+/// however often callers give up.
 struct Held<'a> {
     inner: &'a Inner,
     reservation: Option<crate::budget::Reservation>,
@@ -501,7 +501,6 @@ struct Held<'a> {
     model: &'a str,
     agent: Option<&'a str>,
     worst: Usage,
-    started: Instant,
 }
 
 impl Drop for Held<'_> {
@@ -519,15 +518,14 @@ impl Drop for Held<'_> {
             tokens = self.worst.total(),
             "llm call abandoned in flight: charged its worst case"
         );
-        self.inner.events.emit(LlmEvent::Call {
+        // A call that did not answer in the time its caller gave it.
+        self.inner.events.emit(LlmEvent::CallFailed {
             provider: self.provider.to_owned(),
             agent: self.agent.map(str::to_owned),
             model: self.model.to_owned(),
             usage: self.worst,
             cost: cost.unwrap_or_default(),
-            latency: self.started.elapsed(),
-            cached: false,
-            repairs: 0,
+            kind: crate::ErrorKind::Timeout,
         });
     }
 }

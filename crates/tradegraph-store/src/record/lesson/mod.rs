@@ -105,6 +105,12 @@ impl Lesson {
             .map_or(f64::INFINITY, |own| own.distance(situation))
     }
 
+    /// The same on the market's figures alone ([`Situation::market_distance`]).
+    pub fn market_distance(&self, situation: &Situation) -> f64 {
+        self.situation
+            .map_or(f64::INFINITY, |own| own.market_distance(situation))
+    }
+
     /// The key of a lesson: `<instrument>@<timestamp>#<agent>`.
     fn key(instrument: &Symbol, timestamp: Timestamp, agent: &str) -> String {
         format!("{instrument}@{timestamp}#{agent}")

@@ -25,6 +25,25 @@ pub struct Situation {
 }
 
 impl Situation {
+    /// Distance to another situation on the market's figures alone (RSI, trend, volatility,
+    /// scaled as in [`distance`](Self::distance)), leaving the sentiment out: what a decision
+    /// knows when it recalls lessons, before its sentiment analyst has spoken.
+    ///
+    /// ```
+    /// use tradegraph_store::Situation;
+    /// let calm = Situation { rsi: 50.0, trend_pct: 0.0, volatility_pct: 0.5, sentiment: 0.0 };
+    /// let cheered = Situation { sentiment: 0.9, ..calm };
+    /// assert_eq!(calm.market_distance(&cheered), 0.0);
+    /// assert!(calm.distance(&cheered) > 1.0);
+    /// ```
+    pub fn market_distance(&self, other: &Situation) -> f64 {
+        Situation {
+            sentiment: other.sentiment,
+            ..*self
+        }
+        .distance(other)
+    }
+
     /// Distance to another situation, each figure scaled to a comparable range (infinite when a
     /// figure is not finite, so such a situation is never the nearest).
     pub fn distance(&self, other: &Situation) -> f64 {

@@ -145,7 +145,12 @@ impl Settings {
             self.entry(
                 s,
                 "lesson_max_distance",
-                Some(json!(self.lesson_max_distance)),
+                // JSON has no infinity: shown as TOML writes it.
+                Some(if self.lesson_max_distance.is_infinite() {
+                    json!("inf")
+                } else {
+                    json!(self.lesson_max_distance)
+                }),
             ),
             self.entry(
                 s,
