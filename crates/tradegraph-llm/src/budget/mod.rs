@@ -7,10 +7,11 @@
 //! prompt estimate plus the answer limit, at the model's price; an unpriced model reserves only
 //! the call). A call is refused with [`LlmError::BudgetExceeded`] when what was spent plus what
 //! calls in flight have reserved already reaches a limit, so parallel callers stop exactly at
-//! `max_calls`. When the call ends its reservation is replaced by what it really spent; a
-//! refused or abandoned call gives its reservation back. A call in flight is never cut: its
-//! tokens are counted, and the next call is refused. Tokens spent on failed attempts and repair
-//! turns count too.
+//! `max_calls`. When the call ends its reservation is replaced by what it really spent; a call
+//! refused before it is sent gives its reservation back, and a call its caller gives up while
+//! it is in flight (a cycle's deadline) is charged its reservation, the worst case, as the
+//! vendor may bill it. The budget never cuts a call in flight: its tokens are counted, and the
+//! next call is refused. Tokens spent on failed attempts and repair turns count too.
 //!
 //! Three windows have limits of their own ([`BudgetWindow`]): the run, the current decision
 //! cycle and the current day. The caller opens a cycle with
