@@ -199,6 +199,15 @@ impl Ledger {
         self
     }
 
+    /// What was spent on day `day` before this process began (a restarted bot's saved tally):
+    /// the day's account, when `day` is the day the ledger is in or none yet.
+    pub(crate) fn carry_day(&mut self, day: i64, spent: Account) {
+        if self.day_number.is_none_or(|d| d == day) {
+            self.day_number = Some(day);
+            self.day = spent;
+        }
+    }
+
     /// A new cycle on day `day`: the cycle's account starts at zero, and the day's too when
     /// `day` is not the last cycle's.
     pub(crate) fn begin_cycle(&mut self, day: i64) {
@@ -393,6 +402,27 @@ mod tests {
         );
         ledger.begin_cycle(100);
         assert!(ledger.check().is_err(), "still the same day");
+        // What a restarted bot carries over counts only for the day the ledger is in.
+        ledger.carry_day(99, Account::default());
+        assert!(ledger.check().is_err(), "another day's tally is ignored");
+        let mut restarted = Ledger::new(PriceTable::new(), RunBudget::default())
+            .with_windows(RunBudget::default(), RunBudget::default().max_calls(3));
+        let today = Account {
+            calls: 3,
+            ..Account::default()
+        };
+        restarted.carry_day(100, today);
+        restarted.begin_cycle(100);
+        assert!(
+            matches!(
+                restarted.check(),
+                Err(LlmError::BudgetExceeded {
+                    window: BudgetWindow::Day,
+                    ..
+                })
+            ),
+            "a restart gives the day no fresh budget"
+        );
         // The next day starts afresh; the run's limit still counts all of it.
         ledger.begin_cycle(101);
         assert!(ledger.check().is_ok());

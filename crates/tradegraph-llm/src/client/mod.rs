@@ -188,6 +188,13 @@ impl Llm {
         self.inner.ledger().new_run();
     }
 
+    /// Carries over what was spent on day `day` before this process began (a restarted bot's
+    /// saved tally of the day), so that the day's budget counts it: a restart does not give a
+    /// day a fresh budget. Ignored once a cycle of another day has begun.
+    pub fn carry_day(&self, day: i64, spent: crate::budget::Account) {
+        self.inner.ledger().carry_day(day, spent);
+    }
+
     /// Starts a decision cycle on day `day` (any numbering of days: the trading bots use UTC
     /// days since 1970): the cycle's budget starts afresh, and the day's when `day` is not the
     /// last cycle's ([`budget`](crate::budget)).

@@ -21,6 +21,9 @@
 //! calls, tokens and cost the book counted since the bot started ([`UsageBook::run`]) equal
 //! the accounting's `run`. Days are UTC, by when the call finished.
 //!
+//! **The day's budget.** At start the book hands today's saved tally to the chain
+//! ([`Llm::carry_day`]), so that `[llm.day_budget]` counts the calls made before a restart.
+//!
 //! **Missed events.** The book reads the chain's broadcast channel; should it fall behind,
 //! the events it missed are counted (`tradegraph_engine_llm_usage_missed_events_total`, a
 //! warning in the log) and the answer says `incomplete: true` with `missed_events`.
@@ -87,11 +90,23 @@ impl UsageBook {
         let clock: Arc<dyn tradegraph_market::Clock> = Arc::new(tradegraph_market::SystemClock);
         let state = BotState::new(store, instrument.clone(), clock, false);
         let saved = state.load::<serde_json::Value>(StatePart::LlmUsage).await?;
-        let ledger = Arc::new(Mutex::new(
-            saved
-                .map(|saved| decode_saved(saved, &instrument))
-                .unwrap_or_default(),
-        ));
+        let ledger: UsageLedger = saved
+            .map(|saved| decode_saved(saved, &instrument))
+            .unwrap_or_default();
+        // Today's calls before the restart count against today's budget.
+        let today = chrono::Utc::now().date_naive();
+        let spent = ledger.report(1, today).total;
+        llm.carry_day(
+            utc_day_number(today),
+            tradegraph_llm::budget::Account {
+                calls: spent.calls,
+                cached: spent.cached,
+                usage: tradegraph_llm::Usage::new(spent.input_tokens, spent.output_tokens),
+                cost: spent.cost,
+                unpriced_calls: 0,
+            },
+        );
+        let ledger = Arc::new(Mutex::new(ledger));
         let (flush, flushes) = mpsc::channel(8);
         let book = Self {
             ledger,
@@ -147,6 +162,13 @@ impl std::fmt::Debug for UsageBook {
 
 /// The ledger saved for `instrument`, or an empty one (with a warning) when `saved` is not a
 /// ledger.
+/// The number of a UTC day, as the agents' model numbers the day of a cycle (days since
+/// 1970-01-01).
+fn utc_day_number(day: chrono::NaiveDate) -> i64 {
+    day.signed_duration_since(chrono::NaiveDate::default())
+        .num_days()
+}
+
 fn decode_saved(saved: serde_json::Value, instrument: &Symbol) -> UsageLedger {
     match serde_json::from_value::<ledger::Saved>(saved) {
         Ok(saved) => UsageLedger::from_saved(saved),

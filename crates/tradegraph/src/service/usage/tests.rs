@@ -145,3 +145,50 @@ async fn a_burst_of_calls_is_saved_once_then_at_most_every_save_interval() {
     book.flush().await;
     assert_eq!(store.saves.load(Ordering::SeqCst), 3);
 }
+
+#[tokio::test]
+async fn todays_calls_before_a_restart_count_against_todays_budget() {
+    let store: Arc<dyn BotStateStore> = Arc::new(MemoryState::new());
+    let llm = chain();
+    let book = UsageBook::start(&llm, store.clone(), "BTCUSDT".into())
+        .await
+        .unwrap();
+    // Two calls today: the primary fails, the backup answers.
+    llm.complete(&Request::chat("system", "user"))
+        .await
+        .unwrap();
+    book.flush().await;
+    // Restarted, with a budget of three calls a day.
+    let restarted = Llm::builder()
+        .provider(ScriptedProvider::new("primary", "m1").text("a").text("b"))
+        .day_budget(tradegraph_llm::budget::RunBudget::default().max_calls(3))
+        .build()
+        .unwrap();
+    let _book = UsageBook::start(&restarted, store, "BTCUSDT".into())
+        .await
+        .unwrap();
+    restarted.begin_cycle(utc_day_number(chrono::Utc::now().date_naive()));
+    assert_eq!(
+        restarted.accounting().day.calls,
+        2,
+        "today's calls carried over"
+    );
+    restarted
+        .complete(&Request::chat("system", "user"))
+        .await
+        .unwrap();
+    let err = restarted
+        .complete(&Request::chat("system", "user"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            LlmError::BudgetExceeded {
+                window: tradegraph_llm::budget::BudgetWindow::Day,
+                ..
+            }
+        ),
+        "the restart gave the day no fresh budget: {err:?}"
+    );
+}
