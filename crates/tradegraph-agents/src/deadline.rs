@@ -58,11 +58,9 @@ const MAX_PLANNED_ROUNDS: u32 = 64;
 /// run in parallel count once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StagePlan {
-    /// Per node: stages ahead at loop round 0 (outside any loop) and at each round 1..=n of
-    /// the loop it is in.
+    /// Per node: the stages ahead of it; for a node inside a cycle, whose `round` is the loop's
+    /// round, at each round from 1 (index 0 unused), else one figure.
     stages: HashMap<String, Vec<u32>>,
-    /// Nodes inside a cycle, whose `round` is the loop's round.
-    in_cycle: HashSet<String>,
     /// The most stages ahead of any node (at least 1).
     most: u32,
 }
@@ -70,13 +68,12 @@ pub struct StagePlan {
 impl StagePlan {
     /// The plan of `topology`, where `asks_model` says which nodes ask a model.
     pub fn new(topology: &Topology, asks_model: impl Fn(&str) -> bool) -> Self {
-        let mut plan = Walk::new(topology, asks_model).plan();
-        plan.in_cycle = topology
+        let in_cycle: HashSet<&str> = topology
             .cycles
             .iter()
-            .flat_map(|c| c.nodes.iter().cloned())
+            .flat_map(|c| c.nodes.iter().map(String::as_str))
             .collect();
-        plan
+        Walk::new(topology, asks_model).plan(&in_cycle)
     }
 
     /// The plan of a graph declared in YAML (`source`, named `origin` in errors): the nodes
@@ -109,11 +106,7 @@ impl StagePlan {
         let Some(by_round) = self.stages.get(node) else {
             return self.most;
         };
-        let at = if self.in_cycle.contains(node) {
-            (round as usize).min(by_round.len() - 1)
-        } else {
-            0
-        };
+        let at = (round as usize).min(by_round.len() - 1);
         by_round[at].max(1)
     }
 }
@@ -236,24 +229,23 @@ impl Walk {
         total
     }
 
-    fn plan(mut self) -> StagePlan {
-        let most = self.rounds.iter().copied().max().unwrap_or(0);
+    /// The plan, the nodes of `in_cycle` planned for each round of the longest loop.
+    fn plan(mut self, in_cycle: &HashSet<&str>) -> StagePlan {
+        let rounds = self.rounds.iter().copied().max().unwrap_or(0);
         let mut stages = HashMap::new();
+        let mut most = 1;
         for node in 0..self.names.len() {
-            let by_round: Vec<u32> = (0..=most).map(|r| self.ahead(node, r)).collect();
+            let by_round: Vec<u32> = if rounds > 0 && in_cycle.contains(self.names[node].as_str()) {
+                let mut by_round = vec![0];
+                by_round.extend((1..=rounds).map(|r| self.ahead(node, r)));
+                by_round
+            } else {
+                vec![self.ahead(node, 0)]
+            };
+            most = by_round.iter().copied().fold(most, u32::max);
             stages.insert(self.names[node].clone(), by_round);
         }
-        let most = stages
-            .values()
-            .flat_map(|by_round| by_round.iter().copied())
-            .max()
-            .unwrap_or(1)
-            .max(1);
-        StagePlan {
-            stages,
-            in_cycle: HashSet::new(),
-            most,
-        }
+        StagePlan { stages, most }
     }
 }
 

@@ -21,12 +21,7 @@ impl KeyRing {
     /// The keys in `secret`, in order, each trimmed; `None` when it holds none (empty, or
     /// nothing but commas and spaces).
     pub(crate) fn new(secret: &Secret) -> Option<Self> {
-        let keys: Arc<[Secret]> = secret
-            .expose()
-            .split(',')
-            .map(Secret::new)
-            .filter(|k| !k.is_empty())
-            .collect();
+        let keys: Arc<[Secret]> = parts(secret).map(Secret::new).collect();
         (!keys.is_empty()).then(|| Self {
             keys,
             active: Arc::new(AtomicUsize::new(0)),
@@ -35,7 +30,7 @@ impl KeyRing {
 
     /// Whether `secret` holds at least one key.
     pub(crate) fn holds_a_key(secret: &Secret) -> bool {
-        secret.expose().split(',').any(|k| !k.trim().is_empty())
+        parts(secret).next().is_some()
     }
 
     /// How many keys there are.
@@ -82,6 +77,15 @@ impl KeyRing {
             LlmError::Unauthorized { .. } | LlmError::RateLimited { .. }
         )
     }
+}
+
+/// The keys a secret holds: its comma-separated parts, trimmed, the empty ones dropped.
+fn parts(secret: &Secret) -> impl Iterator<Item = &str> {
+    secret
+        .expose()
+        .split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
 }
 
 #[cfg(test)]

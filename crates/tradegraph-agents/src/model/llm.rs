@@ -99,7 +99,7 @@ impl ReportModel for LlmModel {
         schema: &serde_json::Value,
         within: std::time::Duration,
     ) -> Result<ModelAnswer, ModelFailure> {
-        let providers = self.llm.providers().len();
+        let providers = self.llm.provider_count();
         let attempt = (providers > 1).then(|| {
             let n = u32::try_from(providers).unwrap_or(u32::MAX);
             (within / n).max(std::time::Duration::from_millis(1))

@@ -202,6 +202,11 @@ impl Llm {
         self.inner.ledger().begin_cycle(day);
     }
 
+    /// How many providers the chain has.
+    pub fn provider_count(&self) -> usize {
+        self.inner.members.len()
+    }
+
     /// The providers, in chain order: `(name, model)`.
     pub fn providers(&self) -> Vec<(String, String)> {
         self.inner

@@ -162,10 +162,7 @@ impl ProviderConfig {
     /// [`LlmError::Config`] for a missing key, an invalid base URL, or a provider whose cargo
     /// feature is off.
     pub fn provider(&self) -> Result<Arc<dyn Provider>, LlmError> {
-        let key = self
-            .api_key
-            .clone()
-            .filter(crate::keys::KeyRing::holds_a_key);
+        let key = self.api_key.clone().filter(|_| self.has_key());
         if self.kind.needs_key() && key.is_none() {
             let var = self
                 .api_key_env
