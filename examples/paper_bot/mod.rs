@@ -9,12 +9,10 @@ use tradegraph::agents::model::LlmModel;
 use tradegraph::agents::node::Brain;
 use tradegraph::agents::prompt::Prompts;
 use tradegraph::config::{FeedSettings, Flags, LogArgs, Settings};
-use tradegraph::core::Currency;
 use tradegraph::engine::{
     describe_cycle, paper_broker, summary_text, BotConfig, BotSummary, Engine, Mode,
 };
 use tradegraph::market::feed::replay::{Replay, ReplayConfig};
-use tradegraph::market::news::{FileMacro, FixtureNews};
 use tradegraph::market::SimulatedClock;
 use tradegraph::store::Stores;
 
@@ -104,12 +102,15 @@ async fn run(name: &str) -> Result<(), Box<dyn std::error::Error>> {
     config.decision_every = settings.decision_every;
     config.risk_limits = settings.risk.clone();
     config.stores = stores.clone();
-    if instrument.currency == Currency::Inr {
-        config.news = FixtureNews::bundled_india().items().to_vec();
-        config.macro_snapshots = FileMacro::bundled_india()?.snapshots().to_vec();
-    } else {
-        config.news = FixtureNews::bundled_crypto().items().to_vec();
+    // The bundled news and macro figures (a backtest never reads live providers).
+    if let Some(news) = settings.news.open(instrument.currency, false)?.source {
+        config.news = news;
     }
+    config.macros = settings
+        .macros
+        .open(instrument.currency, false)
+        .await?
+        .source;
 
     // 5.-7. Run, then flush and stop the stores on every way out, an error included.
     let summary = trade(config, name, &data).await;

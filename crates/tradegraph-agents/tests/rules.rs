@@ -321,3 +321,45 @@ fn inflation_above_the_band_is_risk_off() {
         m.factors
     );
 }
+
+/// The same inflation reads against each central bank's target: 3.5% is below the RBI's 4%
+/// target, and above the top of the Fed's (a crypto bot's FRED figures, issue 16 item 3).
+#[test]
+fn inflation_reads_against_the_regions_target() {
+    let mut s = fixture::state(&Instrument::btc_usdt()).unwrap();
+    let snapshot = |region: &str| MacroSnapshot {
+        as_of: s.as_of,
+        region: region.into(),
+        policy_rate_pct: 4.5,
+        cpi_inflation_yoy_pct: 3.5,
+        us_fed_funds_pct: Some(4.5),
+        dxy: None,
+        extra: Default::default(),
+        source: String::new(),
+    };
+    s.inputs.macro_snapshot = Some(snapshot("IN"));
+    let india = rules::macro_view(&s);
+    assert!(
+        india
+            .factors
+            .iter()
+            .any(|f| f == "inflation 3.50% below the 4% target"),
+        "{:?}",
+        india.factors
+    );
+    s.inputs.macro_snapshot = Some(snapshot("US"));
+    let us = rules::macro_view(&s);
+    assert!(
+        us.factors
+            .iter()
+            .any(|f| f == "inflation 3.50% above the 3% tolerance"),
+        "{:?}",
+        us.factors
+    );
+    assert_eq!(
+        us.regime,
+        tradegraph_agents::reports::Regime::RiskOff,
+        "{:?}",
+        us.factors
+    );
+}

@@ -112,8 +112,31 @@ fn item() -> impl Strategy<Value = Value> {
         )
 }
 
+/// One FRED observation: dates that may not be dates, values that may be missing (`.`) or not
+/// numbers.
+fn observation() -> impl Strategy<Value = Value> {
+    let day = prop_oneof![
+        6 => (2000i32..2030, 1u32..13, 1u32..29).prop_map(|(y, m, d)| json!(format!("{y:04}-{m:02}-{d:02}"))),
+        1 => text(),
+    ];
+    let value = prop_oneof![
+        6 => (-5.0f64..500.0).prop_map(|v| json!(format!("{v:.2}"))),
+        2 => Just(json!(".")),
+        1 => prop::sample::select(vec!["NaN", "inf", "1e999", "", "-"]).prop_map(|v| json!(v)),
+        1 => text(),
+    ];
+    (day.clone(), day, value).prop_map(|(date, known, value)| {
+        json!({"realtime_start": known, "realtime_end": "2024-12-05", "date": date, "value": value})
+    })
+}
+
 fn body() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
+        3 => prop::collection::vec(observation(), 0..12).prop_map(|obs| {
+            json!({"realtime_start": "2024-12-05", "realtime_end": "2024-12-05", "units": "lin",
+                   "count": obs.len(), "observations": obs}).to_string().into_bytes()
+        }),
+        1 => Just(br#"{"error_code": 400, "error_message": "Bad Request.  The series does not exist."}"#.to_vec()),
         6 => prop::collection::vec(prop_oneof![9 => item(), 1 => Just(json!(42)), 1 => Just(Value::Null)], 0..70)
             .prop_map(|items| Value::Array(items).to_string().into_bytes()),
         1 => Just(br#"{"error": "You don't have access to this resource."}"#.to_vec()),
@@ -129,7 +152,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(192))]
 
     #[test]
-    fn any_body_gives_items_or_an_error_naming_the_source(body in body()) {
+    fn any_body_gives_items_or_a_snapshot_or_an_error_naming_the_source(body in body()) {
         news().check(&body);
     }
 }
@@ -151,6 +174,18 @@ fn a_plain_body_gives_items_from_both_sources() {
     let eodhd = answers.eodhd.unwrap();
     assert_eq!(eodhd[0].source, "example.com");
     assert_eq!(eodhd[0].summary.chars().count(), 1_001);
+}
+
+/// The FRED generator reaches the code under test: a plain observations body gives a snapshot.
+#[test]
+fn a_plain_observations_body_gives_a_fred_snapshot() {
+    let body = json!({"observations": [
+        {"realtime_start": "2024-12-05", "realtime_end": "2024-12-05", "date": "2024-12-05", "value": "."},
+        {"realtime_start": "2024-11-08", "realtime_end": "2024-12-05", "date": "2024-11-08", "value": "4.75"},
+    ]});
+    let snapshot = news().check(body.to_string().as_bytes()).fred.unwrap();
+    assert_eq!(snapshot.policy_rate_pct, 4.75);
+    assert_eq!(snapshot.as_of, "2024-11-08T00:00:00Z".parse().unwrap());
 }
 
 /// [`NewsItem::sentiment`](tradegraph_market::news::NewsItem::sentiment) is documented as a

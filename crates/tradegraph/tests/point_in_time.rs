@@ -206,8 +206,13 @@ async fn run(
         cash,
         Mode::Backtest,
     );
-    config.news = news.clone();
-    config.macro_snapshots = macros.clone();
+    config.news = Arc::new(FixtureNews::from_items(news.clone()));
+    if !macros.is_empty() {
+        config.macros = Some(Arc::new(FileMacro::from_snapshots(
+            macros.clone(),
+            "the bundled Indian figures",
+        )));
+    }
     let probe = {
         let (seen, pulled, clock, session) = (seen.clone(), pulled.clone(), clock.clone(), session);
         move |kinds: &mut tradegraph_graph::yaml::Registry<TradingState>,

@@ -238,12 +238,21 @@ pub fn macro_view(state: &TradingState) -> MacroReport {
     let mut factors = Vec::new();
     let cpi = m.cpi_inflation_yoy_pct;
     let real = m.policy_rate_pct - cpi;
-    if cpi > 6.0 {
+    // The central bank's target and the top of its band: the RBI's 4% within 2-6%; elsewhere
+    // (the Fed for a crypto bot) 2%, with 3% as the top.
+    let (target, ceiling) = if m.region.eq_ignore_ascii_case("IN") {
+        (4.0, 6.0)
+    } else {
+        (2.0, 3.0)
+    };
+    if cpi > ceiling {
         score -= 0.5;
-        factors.push(format!("inflation {cpi:.2}% above the 6% tolerance"));
-    } else if cpi < 4.0 {
+        factors.push(format!(
+            "inflation {cpi:.2}% above the {ceiling}% tolerance"
+        ));
+    } else if cpi < target {
         score += 0.3;
-        factors.push(format!("inflation {cpi:.2}% below the 4% target"));
+        factors.push(format!("inflation {cpi:.2}% below the {target}% target"));
     } else {
         factors.push(format!("inflation {cpi:.2}% within the band"));
     }

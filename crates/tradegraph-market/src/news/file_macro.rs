@@ -57,7 +57,7 @@ impl FileMacro {
             },
             _ => return Err(shape()),
         };
-        let mut snapshots = list
+        let snapshots = list
             .into_iter()
             .enumerate()
             .map(|(i, v)| {
@@ -67,12 +67,17 @@ impl FileMacro {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self::from_snapshots(snapshots, origin))
+    }
+
+    /// These `snapshots` (in any order); `origin` names them in errors.
+    pub fn from_snapshots(mut snapshots: Vec<MacroSnapshot>, origin: &str) -> Self {
         snapshots.sort_by_key(|s| s.as_of);
-        Ok(Self {
+        Self {
             snapshots,
             origin: origin.to_owned(),
             clock: Arc::new(SystemClock),
-        })
+        }
     }
 
     /// Snapshots from the JSON file at `path`.

@@ -58,6 +58,15 @@ impl FixtureNews {
         }
     }
 
+    /// These `items` (a set built in code, a test's stories).
+    pub fn from_items(items: Vec<NewsItem>) -> Self {
+        Self {
+            items,
+            skipped: 0,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
     /// Items from the JSON Lines file at `path`.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, NewsError> {
         let path = path.as_ref();

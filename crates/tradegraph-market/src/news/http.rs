@@ -78,13 +78,39 @@ impl Http {
         path: &str,
         params: &[(&str, String)],
     ) -> Result<Vec<Value>, NewsError> {
+        match self.get_json(path, params).await? {
+            Value::Array(items) => Ok(items),
+            other => Err(NewsError::Malformed {
+                provider: self.provider,
+                path: "$".to_owned(),
+                reason: format!(
+                    "expected an array of news items, found {}{}",
+                    kind(&other),
+                    other
+                        .get("error")
+                        .and_then(Value::as_str)
+                        .map_or(String::new(), |e| {
+                            format!(" (provider says: {})", self.snippet(e))
+                        })
+                ),
+            }),
+        }
+    }
+
+    /// `GET {base}/{path}?{params}&{key_param}=KEY`, expecting JSON. `path` may have several
+    /// segments (`series/observations`).
+    pub(crate) async fn get_json(
+        &self,
+        path: &str,
+        params: &[(&str, String)],
+    ) -> Result<Value, NewsError> {
         let mut url = self.base.clone();
         url.path_segments_mut()
             .map_err(|()| {
                 NewsError::Config(format!("{}: base URL cannot take a path", self.provider))
             })?
             .pop_if_empty()
-            .push(path);
+            .extend(path.split('/'));
         let endpoint = url.path().to_owned();
         url.query_pairs_mut()
             .extend_pairs(params.iter().map(|(k, v)| (*k, v.as_str())))
@@ -134,29 +160,11 @@ impl Http {
                 });
             }
             let bytes = self.read(response, MAX_RESPONSE_BYTES, &url).await?;
-            let value: Value =
-                serde_json::from_slice(&bytes).map_err(|e| NewsError::Malformed {
-                    provider: self.provider,
-                    path: "$".to_owned(),
-                    reason: format!("not JSON: {e}"),
-                })?;
-            match value {
-                Value::Array(items) => Ok(items),
-                other => Err(NewsError::Malformed {
-                    provider: self.provider,
-                    path: "$".to_owned(),
-                    reason: format!(
-                        "expected an array of news items, found {}{}",
-                        kind(&other),
-                        other
-                            .get("error")
-                            .and_then(Value::as_str)
-                            .map_or(String::new(), |e| {
-                                format!(" (provider says: {})", self.snippet(e))
-                            })
-                    ),
-                }),
-            }
+            serde_json::from_slice(&bytes).map_err(|e| NewsError::Malformed {
+                provider: self.provider,
+                path: "$".to_owned(),
+                reason: format!("not JSON: {e}"),
+            })
         }
         .instrument(span)
         .await
@@ -214,7 +222,7 @@ impl Http {
     }
 
     /// The start of a body, keys redacted, on one line.
-    fn snippet(&self, body: &str) -> String {
+    pub(crate) fn snippet(&self, body: &str) -> String {
         let one_line: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
         let mut text: String = one_line.chars().take(BODY_SNIPPET_CHARS).collect();
         if one_line.chars().count() > BODY_SNIPPET_CHARS {

@@ -6,6 +6,11 @@
 //! | [`EodhdNews`] | EODHD financial news by ticker (`NSEI.INDX`, `NSEBANK.INDX`) or topic, with sentiment | no |
 //! | [`FixtureNews`] | news items from a JSON Lines file; bundled sets for crypto and India | yes |
 //! | [`FileMacro`] | dated [`MacroSnapshot`]s (RBI repo rate, CPI, ...) from a JSON file; a bundled Indian set | yes |
+//! | [`FredMacro`] | macro figures from FRED series, as known at the time asked for ([`FredSeriesSet::us`], [`FredSeriesSet::india`]) | no |
+//!
+//! A running bot reads a live source through [`CachedNews`] or [`CachedMacro`]: asked at most
+//! once per refresh interval, stories kept and deduplicated (by id, and by headline across
+//! outlets), the last good answer served while the provider is down.
 //!
 //! Every source answers **as of** a time: nothing published after the query's
 //! [`as_of`](NewsQuery::as_of) or the source's [`Clock`](crate::Clock) is returned, so a backtest
@@ -38,21 +43,25 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod cache;
 mod eodhd;
 mod error;
 mod file_macro;
 mod filter;
 mod finnhub;
 mod fixture;
+mod fred;
 mod http;
 mod json;
 mod types;
 
+pub use cache::{CachedMacro, CachedNews, CACHED_STORIES};
 pub use eodhd::EodhdNews;
 pub use error::NewsError;
 pub use file_macro::FileMacro;
 pub use finnhub::FinnhubNews;
 pub use fixture::FixtureNews;
+pub use fred::{FredMacro, FredSeries, FredSeriesSet};
 pub use http::MAX_RESPONSE_BYTES;
 pub use types::{MacroSnapshot, NewsItem, NewsQuery};
 
@@ -94,4 +103,22 @@ pub trait NewsSource: Send + Sync + std::fmt::Debug {
 pub trait MacroSource: Send + Sync + std::fmt::Debug {
     /// The latest snapshot known at `as_of` (never one dated after it).
     async fn snapshot(&self, as_of: Timestamp) -> Result<MacroSnapshot, NewsError>;
+}
+
+#[async_trait::async_trait]
+impl<S: NewsSource + ?Sized> NewsSource for std::sync::Arc<S> {
+    async fn latest(&self, query: &NewsQuery) -> Result<Vec<NewsItem>, NewsError> {
+        (**self).latest(query).await
+    }
+
+    fn skipped_items(&self) -> u64 {
+        (**self).skipped_items()
+    }
+}
+
+#[async_trait::async_trait]
+impl<S: MacroSource + ?Sized> MacroSource for std::sync::Arc<S> {
+    async fn snapshot(&self, as_of: Timestamp) -> Result<MacroSnapshot, NewsError> {
+        (**self).snapshot(as_of).await
+    }
 }

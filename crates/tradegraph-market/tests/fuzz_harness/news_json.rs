@@ -1,6 +1,7 @@
-//! News JSON: any response body from Finnhub's and EODHD's news endpoints, served by a local
-//! HTTP peer, read by `FinnhubNews` and `EodhdNews`; the items (or the error) checked against
-//! what the sources promise.
+//! News JSON: any response body from Finnhub's and EODHD's news endpoints and FRED's series
+//! observations, served by a local HTTP peer, read by `FinnhubNews`, `EodhdNews` and
+//! `FredMacro`; the items or the snapshot (or the error) checked against what the sources
+//! promise.
 //!
 //! Shared by the property test `tests/news_json_properties.rs` and the cargo-fuzz target
 //! `fuzz/fuzz_targets/news_json.rs` (which includes this file by path). A violated property
@@ -18,7 +19,10 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use tradegraph_core::Timestamp;
-use tradegraph_market::news::{EodhdNews, FinnhubNews, NewsError, NewsItem, NewsQuery, NewsSource};
+use tradegraph_market::news::{
+    EodhdNews, FinnhubNews, FredMacro, FredSeriesSet, MacroSnapshot, MacroSource, NewsError,
+    NewsItem, NewsQuery, NewsSource,
+};
 use tradegraph_market::SimulatedClock;
 
 /// At most this many items are asked for.
@@ -35,6 +39,7 @@ pub struct News {
     serial: Mutex<()>,
     finnhub: FinnhubNews,
     eodhd: EodhdNews,
+    fred: FredMacro,
 }
 
 /// What the two sources made of one body.
@@ -43,7 +48,12 @@ pub struct Answers {
     pub finnhub: Result<Vec<NewsItem>, NewsError>,
     /// EODHD's items or error.
     pub eodhd: Result<Vec<NewsItem>, NewsError>,
+    /// FRED's snapshot (every series answered with the body) or error.
+    pub fred: Result<MacroSnapshot, NewsError>,
 }
+
+/// The time FRED is asked about.
+pub const FRED_AS_OF: Timestamp = Timestamp::from_secs(1_733_500_000);
 
 impl News {
     /// Starts the peer (a thread per connection) and the clients, on a clock at the last
@@ -77,6 +87,11 @@ impl News {
                 .with_base_url(&base)
                 .unwrap()
                 .with_symbol("NSEI.INDX")
+                .with_clock(clock.clone()),
+            fred: FredMacro::new("fuzz-key", FredSeriesSet::us())
+                .unwrap()
+                .with_base_url(&base)
+                .unwrap()
                 .with_clock(clock),
         }
     }
@@ -87,12 +102,14 @@ impl News {
         body.clone_into(&mut self.body.lock().unwrap());
         let query = NewsQuery::new().limit(LIMIT);
         let skipped = (self.finnhub.skipped_items(), self.eodhd.skipped_items());
-        let (finnhub, eodhd) = self.runtime.block_on(async {
+        let (finnhub, eodhd, fred) = self.runtime.block_on(async {
             (
                 self.finnhub.latest(&query).await,
                 self.eodhd.latest(&query).await,
+                self.fred.snapshot(FRED_AS_OF).await,
             )
         });
+        check_fred(&fred);
         let array = match serde_json::from_slice::<Value>(body) {
             Ok(Value::Array(items)) => Some(items.len()),
             _ => None,
@@ -133,7 +150,11 @@ impl News {
                 }
             }
         }
-        Answers { finnhub, eodhd }
+        Answers {
+            finnhub,
+            eodhd,
+            fred,
+        }
     }
 }
 
@@ -208,6 +229,37 @@ fn check_answer(
                 "{provider}: an error for a JSON array: {text}"
             );
             assert!(!text.contains("fuzz-key"), "{provider}: the key in {text}");
+        }
+    }
+}
+
+/// What FRED promises: a snapshot with finite figures, known no later than the time asked
+/// for, saying where each figure came from; or an error that names FRED and not the key.
+fn check_fred(answer: &Result<MacroSnapshot, NewsError>) {
+    match answer {
+        Ok(s) => {
+            assert!(
+                s.as_of <= FRED_AS_OF,
+                "fred: a snapshot from the future: {s:?}"
+            );
+            assert!(
+                s.policy_rate_pct.is_finite() && s.cpi_inflation_yoy_pct.is_finite(),
+                "fred: {s:?}"
+            );
+            assert!(s.extra.values().all(|v| v.is_finite()), "fred: {s:?}");
+            assert!(
+                s.source.contains("FRED DFEDTARU"),
+                "fred: source {:?}",
+                s.source
+            );
+        }
+        Err(e) => {
+            let text = e.to_string();
+            assert!(
+                text.starts_with("fred"),
+                "an error that does not name fred: {text}"
+            );
+            assert!(!text.contains("fuzz-key"), "fred: the key in {text}");
         }
     }
 }

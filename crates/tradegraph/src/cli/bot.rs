@@ -16,13 +16,12 @@ use tradegraph_agents::model::LlmModel;
 use tradegraph_agents::node::Brain;
 use tradegraph_agents::prompt::Prompts;
 use tradegraph_agents::TradingState;
-use tradegraph_core::{Currency, Timestamp};
+use tradegraph_core::Timestamp;
 use tradegraph_llm::record::{RecordBook, RecordMode};
 use tradegraph_llm::Llm;
 use tradegraph_market::feed::replay::{Replay, ReplayConfig};
 use tradegraph_market::feed::synthetic::{Pacing, SyntheticConfig, SyntheticGenerator};
 use tradegraph_market::feed::Feed;
-use tradegraph_market::news::{FileMacro, FixtureNews};
 use tradegraph_market::{Clock, MarketEvent, SimulatedClock, SystemClock};
 use tradegraph_store::Stores;
 
@@ -212,13 +211,12 @@ pub(super) async fn assemble(
         llm = Some(client);
     }
     let instrument = settings.instrument.clone();
-    let (news, macro_snapshots) = match instrument.currency {
-        Currency::Inr => (
-            FixtureNews::bundled_india().items().to_vec(),
-            FileMacro::bundled_india()?.snapshots().to_vec(),
-        ),
-        _ => (FixtureNews::bundled_crypto().items().to_vec(), Vec::new()),
-    };
+    // A running bot reads live providers when they are configured; a backtest the bundled data.
+    let running = mode == Mode::Service;
+    let news = settings.news.open(instrument.currency, running)?;
+    writeln!(out, "{}", news.description)?;
+    let macros = settings.macros.open(instrument.currency, running).await?;
+    writeln!(out, "{}", macros.description)?;
     let mut stores_config = settings.stores.clone();
     if mode == Mode::Backtest {
         // a backtest starts fresh and keeps nothing: it leaves a running bot's state file alone
@@ -255,8 +253,10 @@ pub(super) async fn assemble(
     config.stale_after = settings.health.feed_stale_after;
     config.broker_quiet_after = settings.health.broker_quiet_after();
     config.execution = settings.execution.clone();
-    config.news = news;
-    config.macro_snapshots = macro_snapshots;
+    if let Some(source) = news.source {
+        config.news = source;
+    }
+    config.macros = macros.source;
     config.stores = stores;
     Ok(Bot { config, llm })
 }

@@ -35,14 +35,18 @@ pub fn env_example(name: &str) -> Option<String> {
          # (Written by `tradegraph config env-example --instrument {name}`.)\n\n"
     );
     out += &tradegraph_llm::config::env_example();
-    out += "\n# --- News and macro: the bots read the bundled offline news and macro figures (live sources\n\
-            # are not wired into the bots yet; tradegraph_market::news has the clients) ---\n";
+    out += "\n# --- News and macro: with no key the bots read the bundled offline stories and figures; a\n\
+            # running bot (`tradegraph run`) reads these providers when their keys are set (backtests\n\
+            # always read the bundled data). TRADEGRAPH_NEWS / TRADEGRAPH_MACRO pick a source by name. ---\n";
     out += match choice.venue {
         Venue::Binance => {
-            "# FINNHUB_API_KEY=           # crypto news (https://finnhub.io), for FinnhubNews\n"
+            "# FINNHUB_API_KEY=           # crypto news (https://finnhub.io), asked at most every 300 s\n\
+             # FRED_API_KEY=              # US rates, CPI, dollar index (https://fred.stlouisfed.org)\n"
         }
         Venue::Kite | Venue::None => {
-            "# EODHD_API_KEY=             # Indian market news (https://eodhd.com), for EodhdNews\n"
+            "# EODHD_API_KEY=             # Indian market news (https://eodhd.com), asked at most every 300 s\n\
+             # FRED_API_KEY=              # RBI policy rate and CPI as FRED carries them (OECD series, lagged)\n\
+             # TRADEGRAPH_MACRO_FILE=     # or a JSON file of RBI figures of your own ([macro] file)\n"
         }
     };
     out += match choice.venue {

@@ -35,6 +35,7 @@ mod error;
 mod file;
 mod flags;
 mod health;
+mod inputs;
 mod instrument;
 mod layers;
 mod origin;
@@ -47,6 +48,7 @@ pub use env_example::{env_example, env_example_names};
 pub use error::ConfigError;
 pub use flags::{FeedKind, Flags, LogArgs, LogFormat};
 pub use health::HealthConfig;
+pub use inputs::{bundled_news, MacroProvider, MacroSettings, NewsProvider, NewsSettings, Opened};
 pub use origin::{Origin, Origins};
 pub use resolve::{default_cash, DASHBOARD_PEERS_VAR, DEFAULT_DASHBOARD_PEERS, FILL_TIMING_VAR};
 pub use resolve::{
@@ -54,5 +56,6 @@ pub use resolve::{
     DATA_VAR, DEFAULT_CONFIG_FILE, FEED_VAR, INSTRUMENT_VAR, KITE_PRODUCT_VAR, LISTEN_VAR,
     LIVE_VAR, LLM_BUDGET_VAR, PROMPTS_DIR_VAR,
 };
+pub use resolve::{MACRO_FILE_VAR, MACRO_VAR, NEWS_VAR};
 pub use settings::{FeedSettings, GraphSource, LiveSettings, Settings, Venue};
 pub use show::ShowFormat;

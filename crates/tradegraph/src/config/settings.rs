@@ -81,6 +81,10 @@ pub struct Settings {
     /// The alerts: their limits, the cool-down and the webhooks (`[alerts]`; webhook URLs are
     /// secrets and show as `***`).
     pub alerts: super::AlertsConfig,
+    /// Where the agents' news comes from (`[news]`).
+    pub news: super::NewsSettings,
+    /// Where the agents' macro figures come from (`[macro]`).
+    pub macros: super::MacroSettings,
     /// The configuration file read, if any.
     pub config_file: Option<PathBuf>,
     /// Things the caller should tell the user (a live switch set without the other, a

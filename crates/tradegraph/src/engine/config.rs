@@ -1,6 +1,7 @@
 //! What an engine runs on, besides its clock, feed and broker.
 
 use rust_decimal::Decimal;
+use std::sync::Arc;
 use std::time::Duration;
 use tradegraph_agents::deadline::DEFAULT_CYCLE_DEADLINE;
 use tradegraph_agents::learning::Recall;
@@ -9,7 +10,7 @@ use tradegraph_agents::{ExternalInputs, TradingState};
 use tradegraph_core::risk::RiskLimits;
 use tradegraph_core::{Instrument, Timeframe, Timestamp};
 use tradegraph_graph::yaml::Registry;
-use tradegraph_market::news::{MacroSnapshot, NewsItem};
+use tradegraph_market::news::{FixtureNews, MacroSource, NewsError, NewsQuery, NewsSource};
 use tradegraph_store::Stores;
 
 use super::{Approval, BotEvent};
@@ -43,10 +44,14 @@ pub struct BotConfig {
     pub cash: Decimal,
     /// Prompts, model and rule-mode knobs of the agents.
     pub brain: Brain,
-    /// News the agents may read (each only once published).
-    pub news: Vec<NewsItem>,
-    /// Macro figures (each only once public).
-    pub macro_snapshots: Vec<MacroSnapshot>,
+    /// Where the agents' news comes from: asked at each cycle for the 20 latest stories
+    /// published by the cycle's time (none unless set; `tradegraph run` and `backtest` set the
+    /// bundled fixtures, or a live provider behind a
+    /// [`CachedNews`](tradegraph_market::news::CachedNews)).
+    pub news: Arc<dyn NewsSource>,
+    /// Where the macro figures come from: asked at each cycle for those public by its time
+    /// (`None`: the macro analyst has none).
+    pub macros: Option<Arc<dyn MacroSource>>,
     /// Candles kept per timeframe in the agents' view.
     pub keep_candles: usize,
     /// The risk guard's limits (DESIGN.md's defaults unless set).
@@ -98,8 +103,8 @@ impl BotConfig {
             decision_every: Timeframe::M15,
             cash,
             brain,
-            news: Vec::new(),
-            macro_snapshots: Vec::new(),
+            news: Arc::new(FixtureNews::from_items(Vec::new())),
+            macros: None,
             keep_candles: 50,
             risk_limits: RiskLimits::default(),
             stores: Stores::memory(),
@@ -130,22 +135,29 @@ impl BotConfig {
         self
     }
 
-    /// News published and macro figures public by `as_of`, newest news first.
-    pub fn inputs_at(&self, as_of: Timestamp) -> ExternalInputs {
-        let mut news: Vec<_> = self
-            .news
-            .iter()
-            .filter(|n| n.published <= as_of)
-            .cloned()
-            .collect();
-        news.sort_by_key(|n| std::cmp::Reverse(n.published));
-        news.truncate(20);
-        let macro_snapshot = self
-            .macro_snapshots
-            .iter()
-            .filter(|m| m.as_of <= as_of)
-            .max_by_key(|m| m.as_of)
-            .cloned();
+    /// The 20 latest stories published by `as_of` (newest first) and the macro figures public
+    /// by then. A source that fails is logged and the cycle goes on without what it would have
+    /// given; a macro source with nothing that early gives nothing.
+    pub async fn inputs_at(&self, as_of: Timestamp) -> ExternalInputs {
+        let query = NewsQuery::new().as_of(as_of).limit(20);
+        let news = match self.news.latest(&query).await {
+            Ok(news) => news,
+            Err(e) => {
+                tracing::warn!(symbol = %self.instrument.symbol, error = %e, "news unavailable: this cycle's agents read none");
+                Vec::new()
+            }
+        };
+        let macro_snapshot = match &self.macros {
+            None => None,
+            Some(source) => match source.snapshot(as_of).await {
+                Ok(snapshot) => Some(snapshot).filter(|s| s.as_of <= as_of),
+                Err(NewsError::NoSnapshot { .. }) => None,
+                Err(e) => {
+                    tracing::warn!(symbol = %self.instrument.symbol, error = %e, "macro figures unavailable: this cycle's agents read none");
+                    None
+                }
+            },
+        };
         ExternalInputs {
             news,
             macro_snapshot,

@@ -57,7 +57,7 @@ where
         let mut state = TradingState::new(
             self.config.instrument.clone(),
             snapshot,
-            self.config.inputs_at(as_of),
+            self.config.inputs_at(as_of).await,
         );
         state.account = Some(self.broker.account().await?);
         // The book the risk manager and the portfolio manager decide on: the instrument's

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod file;
+mod inputs;
 mod instruments;
 mod logging;
 mod paper;

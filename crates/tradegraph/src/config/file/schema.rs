@@ -30,6 +30,35 @@ pub(crate) struct FileDoc {
     pub(crate) alerts: AlertsSection,
     pub(crate) live: LiveSection,
     pub(crate) paper: PaperSection,
+    pub(crate) news: NewsSection,
+    #[serde(rename = "macro")]
+    pub(crate) macros: MacroSection,
+}
+
+/// `[news]`: where the agents' news comes from.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct NewsSection {
+    /// `auto`, `fixture`, `finnhub`, `eodhd` or `none`.
+    pub(crate) source: Option<String>,
+    /// A live provider is asked at most this often.
+    pub(crate) refresh_secs: Option<u64>,
+    /// Finnhub's category (`crypto`).
+    pub(crate) category: Option<String>,
+    /// EODHD's ticker (`NSEI.INDX`).
+    pub(crate) symbol: Option<String>,
+}
+
+/// `[macro]`: where the agents' macro figures come from.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct MacroSection {
+    /// `auto`, `fixture`, `file`, `fred` or `none`.
+    pub(crate) source: Option<String>,
+    /// The snapshots' JSON file (`source = "file"`).
+    pub(crate) file: Option<PathBuf>,
+    /// A live provider is asked at most this often.
+    pub(crate) refresh_secs: Option<u64>,
 }
 
 /// `[paper]`: how the paper broker executes (`fees` and `slippage` are tables with a `model`

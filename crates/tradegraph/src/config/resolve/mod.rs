@@ -6,12 +6,14 @@ mod dashboard;
 mod execution;
 mod feed;
 mod health;
+mod inputs;
 mod live;
 mod llm;
 mod values;
 
 pub use dashboard::{DASHBOARD_PEERS_VAR, DEFAULT_DASHBOARD_PEERS};
 pub use execution::FILL_TIMING_VAR;
+pub use inputs::{MACRO_FILE_VAR, MACRO_VAR, NEWS_VAR};
 pub use live::{BINANCE_RESERVED_BASE_VAR, DATA_DIR_VAR, KITE_PRODUCT_VAR};
 pub use values::default_cash;
 
@@ -163,6 +165,8 @@ impl Settings {
             health: r.health()?,
             alerts: r.alerts()?,
             api_token: r.secret("bot.api_token", API_TOKEN_VAR),
+            news: r.news(&choice)?,
+            macros: r.macros(&choice)?,
             venue: choice.venue,
             instrument: r.with_holidays(choice.instrument)?,
             name,

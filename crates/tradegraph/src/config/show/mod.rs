@@ -2,6 +2,7 @@
 
 mod alerts;
 mod health;
+mod inputs;
 mod live;
 mod paper;
 mod render;
@@ -102,6 +103,8 @@ impl Settings {
         out.push(self.live_section());
         out.extend(self.paper_sections());
         out.push(self.health_section());
+        out.push(self.news_section());
+        out.push(self.macro_section());
         out.extend(self.alerts_sections());
         out.push(Section {
             name: "dashboard".into(),

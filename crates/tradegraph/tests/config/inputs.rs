@@ -1,0 +1,207 @@
+//! Where the agents' news and macro figures come from (issue 16, item 3): the bundled data by
+//! default and in backtests, Finnhub, EODHD and FRED for a running bot with their keys, read
+//! through the engine's `inputs_at` from local peers speaking their wire formats, as of the
+//! cycle's time.
+
+use super::support::{no_flags, resolve, scratch, t, write};
+use tradegraph::config::{Flags, MacroProvider, NewsProvider};
+use tradegraph::engine::{BotConfig, Mode};
+use tradegraph::prelude::Brain;
+use wiremock::matchers::{method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn flags(instrument: &str) -> Flags {
+    Flags {
+        instrument: Some(instrument.to_owned()),
+        ..no_flags()
+    }
+}
+
+fn json(body: serde_json::Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_raw(body.to_string(), "application/json")
+}
+
+#[test]
+fn without_keys_the_bots_read_the_bundled_data() {
+    let dir = scratch("inputs-default");
+    let btc = resolve(&no_flags(), &[], &dir).unwrap();
+    assert_eq!(btc.news.provider, NewsProvider::Fixture);
+    assert_eq!(btc.macros.provider, MacroProvider::Fixture);
+    let nifty = resolve(&flags("nifty"), &[], &dir).unwrap();
+    assert_eq!(nifty.news.provider, NewsProvider::Fixture);
+    assert_eq!(nifty.news.refresh.as_secs(), 300);
+    assert_eq!(nifty.macros.refresh.as_secs(), 3_600);
+}
+
+#[test]
+fn keys_pick_each_bots_provider() {
+    let dir = scratch("inputs-keys");
+    let vars = [
+        ("FINNHUB_API_KEY", "fh-canary-1234567"),
+        ("EODHD_API_KEY", "eod-canary-1234567"),
+        ("FRED_API_KEY", "fred-canary-1234567"),
+    ];
+    let btc = resolve(&no_flags(), &vars, &dir).unwrap();
+    assert!(
+        matches!(&btc.news.provider, NewsProvider::Finnhub { category, .. } if category == "crypto"),
+        "{:?}",
+        btc.news.provider
+    );
+    assert!(
+        matches!(&btc.macros.provider, MacroProvider::Fred { series, .. } if series.region == "US")
+    );
+    let bank = resolve(&flags("banknifty"), &vars, &dir).unwrap();
+    assert!(
+        matches!(&bank.news.provider, NewsProvider::Eodhd { symbol, .. } if symbol == "NSEBANK.INDX"),
+        "{:?}",
+        bank.news.provider
+    );
+    assert!(
+        matches!(&bank.macros.provider, MacroProvider::Fred { series, .. } if series.region == "IN")
+    );
+    // Shown masked, with where each came from.
+    let shown = bank.show(tradegraph::config::ShowFormat::Toml);
+    assert!(
+        shown.contains("[news]") && shown.contains("source = \"eodhd\""),
+        "{shown}"
+    );
+    assert!(shown.contains("eodhd_api_key = \"***\"  # env"), "{shown}");
+    assert!(
+        shown.contains("[macro]") && shown.contains("source = \"fred\""),
+        "{shown}"
+    );
+    assert!(!shown.contains("canary"), "{shown}");
+    // A source asked for by name needs its key; a bad name is named.
+    let err = resolve(&no_flags(), &[("TRADEGRAPH_NEWS", "finnhub")], &dir).unwrap_err();
+    assert!(err.to_string().contains("FINNHUB_API_KEY"), "{err}");
+    let err = resolve(&no_flags(), &[("TRADEGRAPH_MACRO", "rbi")], &dir).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("TRADEGRAPH_MACRO") && text.contains("`rbi`"),
+        "{text}"
+    );
+    // `none` turns them off; a file of one's own is read.
+    let file = write(
+        &dir,
+        "tradegraph.toml",
+        "[news]\nsource = \"none\"\n[macro]\nfile = \"rbi.json\"\n",
+    );
+    let own = resolve(&no_flags(), &vars, &dir).unwrap();
+    assert_eq!(own.news.provider, NewsProvider::None);
+    assert_eq!(
+        own.macros.provider,
+        MacroProvider::File(dir.join("rbi.json"))
+    );
+    std::fs::remove_file(file).unwrap();
+}
+
+/// A running Bitcoin bot with Finnhub and FRED keys reads both from their (local) servers, as of
+/// each cycle's time; a backtest of the same settings reads the bundled data.
+#[tokio::test]
+async fn a_running_bot_reads_live_news_and_macro_as_of_the_cycle() {
+    let finnhub = MockServer::start().await;
+    let cycle = t("2024-12-12T10:00:00Z");
+    let secs = cycle.secs();
+    Mock::given(method("GET"))
+        .and(path("/news"))
+        .and(query_param("category", "crypto"))
+        .and(query_param("token", "fh-key-1234567"))
+        .respond_with(json(serde_json::json!([
+            {"category": "crypto", "datetime": secs - 60, "headline": "Bitcoin ETF inflows hit a record",
+             "id": 11, "image": "", "related": "BTC", "source": "Wire", "summary": "s", "url": "https://n.example/11"},
+            {"category": "crypto", "datetime": secs - 30, "headline": "Bitcoin ETF Inflows Hit A Record",
+             "id": 12, "image": "", "related": "BTC", "source": "Other", "summary": "s", "url": "https://n.example/12"},
+            {"category": "crypto", "datetime": secs + 60, "headline": "After the cycle",
+             "id": 13, "image": "", "related": "BTC", "source": "Wire", "summary": "s", "url": "https://n.example/13"},
+        ])))
+        .expect(1)
+        .mount(&finnhub)
+        .await;
+    let fred = MockServer::start().await;
+    for (id, units, value, known) in [
+        ("DFEDTARU", "lin", "4.75", "2024-11-08"),
+        ("CPIAUCSL", "pc1", "2.6", "2024-11-13"),
+        ("DTWEXBGS", "lin", "127.1", "2024-12-09"),
+        ("DGS10", "lin", "4.26", "2024-12-11"),
+    ] {
+        Mock::given(method("GET"))
+            .and(path("/series/observations"))
+            .and(query_param("series_id", id))
+            .and(query_param("units", units))
+            .and(query_param("realtime_start", "2024-12-11"))
+            .and(query_param("api_key", "fred-key-1234567"))
+            .respond_with(json(serde_json::json!({"observations": [
+                {"realtime_start": known, "realtime_end": "2024-12-11", "date": known, "value": value}
+            ]})))
+            .expect(1)
+            .mount(&fred)
+            .await;
+    }
+    let dir = scratch("inputs-live");
+    let (finnhub_url, fred_url) = (finnhub.uri(), fred.uri());
+    let vars = [
+        ("FINNHUB_API_KEY", "fh-key-1234567"),
+        ("FINNHUB_BASE_URL", finnhub_url.as_str()),
+        ("FRED_API_KEY", "fred-key-1234567"),
+        ("FRED_BASE_URL", fred_url.as_str()),
+    ];
+    let settings = resolve(&no_flags(), &vars, &dir).unwrap();
+    let instrument = settings.instrument.clone();
+    let mut config = BotConfig::new(
+        instrument.clone(),
+        Brain::rules_only().unwrap(),
+        settings.cash,
+        Mode::Service,
+    );
+    let news = settings.news.open(instrument.currency, true).unwrap();
+    assert!(
+        news.description.contains("Finnhub (crypto)"),
+        "{}",
+        news.description
+    );
+    config.news = news.source.unwrap();
+    let macros = settings
+        .macros
+        .open(instrument.currency, true)
+        .await
+        .unwrap();
+    assert!(
+        macros.description.contains("FRED (US"),
+        "{}",
+        macros.description
+    );
+    config.macros = macros.source;
+
+    for _ in 0..3 {
+        let inputs = config.inputs_at(cycle).await;
+        let ids: Vec<_> = inputs.news.iter().map(|n| n.id.as_str()).collect();
+        assert_eq!(ids, ["finnhub:11"], "deduplicated, nothing after the cycle");
+        let m = inputs.macro_snapshot.expect("FRED's figures");
+        assert_eq!((m.policy_rate_pct, m.cpi_inflation_yoy_pct), (4.75, 2.6));
+        assert_eq!(m.us_fed_funds_pct, Some(4.75));
+        assert_eq!(m.extra["usd_broad_index"], 127.1);
+        assert!(m.as_of <= cycle);
+    }
+    // The servers' `expect(1)`: each asked once for the three cycles (checked on drop).
+
+    // A backtest of the same settings reads the bundled stories, and no figures for crypto.
+    let news = settings.news.open(instrument.currency, false).unwrap();
+    assert!(
+        news.description.contains("bundled crypto"),
+        "{}",
+        news.description
+    );
+    config.news = news.source.unwrap();
+    let from_fixture = config.inputs_at(t("2024-12-04T12:00:00Z")).await;
+    assert!(!from_fixture.news.is_empty());
+    assert!(from_fixture
+        .news
+        .iter()
+        .all(|n| !n.id.starts_with("finnhub:")));
+    let macros = settings
+        .macros
+        .open(instrument.currency, false)
+        .await
+        .unwrap();
+    assert!(macros.source.is_none(), "{}", macros.description);
+}
