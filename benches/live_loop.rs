@@ -68,12 +68,7 @@ impl ReportModel for Alternate {
             serde_json::json!({"action": "CLOSE", "size_pct": 0.0, "stop_loss": null, "take_profit": null,
                 "trailing_pct": null, "confidence": 0.8, "rationale": "bench"})
         };
-        Ok(ModelAnswer {
-            value,
-            provider: "bench".into(),
-            model: "alternate".into(),
-            spend: Default::default(),
-        })
+        Ok(ModelAnswer::new(value, "bench", "alternate"))
     }
 }
 

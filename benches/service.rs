@@ -61,13 +61,12 @@ impl ReportModel for Alternate {
         }
         let n = self.0.fetch_add(1, Ordering::Relaxed);
         let action = if n.is_multiple_of(2) { "BUY" } else { "CLOSE" };
-        Ok(ModelAnswer {
-            value: serde_json::json!({"action": action, "size_pct": 2.0, "stop_loss": null,
+        Ok(ModelAnswer::new(
+            serde_json::json!({"action": action, "size_pct": 2.0, "stop_loss": null,
                 "take_profit": null, "trailing_pct": null, "confidence": 0.8, "rationale": "bench"}),
-            provider: "bench".into(),
-            model: "alternate".into(),
-            spend: Default::default(),
-        })
+            "bench",
+            "alternate",
+        ))
     }
 }
 

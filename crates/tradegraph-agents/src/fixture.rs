@@ -251,6 +251,7 @@ fn wrap_any<T>(report: T) -> AgentReport<T> {
         report,
         mode: AgentMode::unconfigured(),
         prompt_version: "fixture".into(),
+        exchange: None,
     }
 }
 

@@ -76,6 +76,12 @@ pub struct TradingState {
     /// The prompt version each agent used, by agent name.
     #[reducer(merge)]
     pub prompt_versions: BTreeMap<AgentName, String>,
+    /// The prompts the agents' models were sent this cycle, by their
+    /// [`hash`](crate::prompt::RenderedPrompt::hash), which each report's
+    /// [`Exchange`](crate::reports::Exchange) names (empty in rule mode).
+    #[reducer(merge)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub prompts: BTreeMap<String, crate::prompt::RenderedPrompt>,
     /// Trades the trade ledger closed since the previous cycle (from the broker's fills), for
     /// the learning agent to judge.
     #[serde(default)]
@@ -118,6 +124,7 @@ impl TradingState {
             weights: AgentWeights::default(),
             lessons: Vec::new(),
             prompt_versions: BTreeMap::new(),
+            prompts: BTreeMap::new(),
             closed_trades: Vec::new(),
             new_lessons: Vec::new(),
             refusal: None,

@@ -110,12 +110,7 @@ impl ReportModel for Scripted {
             }
             _ => return Err(ModelFailure("scripted: no answer".into())),
         };
-        Ok(ModelAnswer {
-            value,
-            provider: "scripted".into(),
-            model: "m1".into(),
-            spend: Default::default(),
-        })
+        Ok(ModelAnswer::new(value, "scripted", "m1"))
     }
 }
 
@@ -204,13 +199,12 @@ impl ReportModel for AlwaysBuy {
         if prompt.agent != AgentName::PortfolioManager {
             return Err(ModelFailure("rules".into()));
         }
-        Ok(ModelAnswer {
-            value: serde_json::json!({"action": "BUY", "size_pct": 2.0, "stop_loss": null,
+        Ok(ModelAnswer::new(
+            serde_json::json!({"action": "BUY", "size_pct": 2.0, "stop_loss": null,
                 "take_profit": null, "trailing_pct": null, "confidence": 0.7, "rationale": "test"}),
-            provider: "script".into(),
-            model: "pm".into(),
-            spend: Default::default(),
-        })
+            "script",
+            "pm",
+        ))
     }
 }
 

@@ -29,13 +29,12 @@ impl ReportModel for Buy {
         if prompt.agent != AgentName::PortfolioManager {
             return Err(ModelFailure("rules".into()));
         }
-        Ok(ModelAnswer {
-            value: serde_json::json!({"action": "BUY", "size_pct": 2.0, "stop_loss": self.0 * 0.98,
+        Ok(ModelAnswer::new(
+            serde_json::json!({"action": "BUY", "size_pct": 2.0, "stop_loss": self.0 * 0.98,
                 "take_profit": null, "trailing_pct": null, "confidence": 0.7, "rationale": "test"}),
-            provider: "script".into(),
-            model: "pm".into(),
-            spend: Default::default(),
-        })
+            "script",
+            "pm",
+        ))
     }
 }
 

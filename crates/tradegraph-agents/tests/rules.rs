@@ -31,6 +31,7 @@ fn wrap<T>(report: T) -> AgentReport<T> {
         report,
         mode: AgentMode::unconfigured(),
         prompt_version: "test".into(),
+        exchange: None,
     }
 }
 

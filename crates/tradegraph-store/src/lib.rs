@@ -26,11 +26,13 @@ pub use error::StoreError;
 pub use event::{Alerts, StoreEvent};
 pub use history::{CandleHistory, MemoryHistory};
 pub use hot::{HotCache, HotLimits, LatestPrice, MemoryHotCache};
-pub use journal::{AlertLog, DecisionLog, LessonLog, MemoryJournal, OperatorLog, TradeLog};
+pub use journal::{
+    AlertLog, DecisionLog, LessonLog, MemoryJournal, OperatorLog, PromptLog, TradeLog,
+};
 pub use query::Query;
 pub use record::{
-    ActionOutcome, AgentDecision, AlertRecord, DecisionRecord, Lesson, OperatorAction, Situation,
-    TradeRecord, TradeStatus, CLASHING_EXTRA,
+    ActionOutcome, AgentDecision, AlertRecord, DecisionRecord, Lesson, OperatorAction,
+    PromptRecord, RunId, Situation, TradeRecord, TradeStatus, CLASHING_EXTRA,
 };
 pub use state::{
     BotStateStore, FileState, IntentLog, IntentRecord, IntentStatus, MemoryState, Saved, StateDoc,

@@ -2,8 +2,8 @@
 
 use crate::{
     AlertLog, Alerts, BotStateStore, CandleHistory, DecisionLog, FileState, HotCache, IntentLog,
-    LessonLog, MemoryHistory, MemoryHotCache, MemoryJournal, MemoryState, OperatorLog, StoreError,
-    TradeLog,
+    LessonLog, MemoryHistory, MemoryHotCache, MemoryJournal, MemoryState, OperatorLog, PromptLog,
+    StoreError, TradeLog,
 };
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -135,6 +135,8 @@ pub struct Stores {
     pub trades: Arc<dyn TradeLog>,
     /// Lessons.
     pub lessons: Arc<dyn LessonLog>,
+    /// The prompts the agents sent, once per distinct text.
+    pub prompts: Arc<dyn PromptLog>,
     /// What operators did (kill switch, pause, close all, approvals): written behind like the
     /// other logs, so an outage of MongoDB never stops an operator.
     pub operators: Arc<dyn OperatorLog>,
@@ -167,6 +169,7 @@ impl Stores {
             decisions: journal.clone(),
             trades: journal.clone(),
             lessons: journal.clone(),
+            prompts: journal.clone(),
             operators: journal.clone(),
             alert_log: journal,
             state: state.clone(),
@@ -231,6 +234,7 @@ impl Stores {
                 stores.decisions = behind.clone();
                 stores.trades = behind.clone();
                 stores.lessons = behind.clone();
+                stores.prompts = behind.clone();
                 stores.operators = behind.clone();
                 stores.alert_log = behind.clone();
                 stores.behind = Some(behind);

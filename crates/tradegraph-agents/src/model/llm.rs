@@ -65,7 +65,9 @@ impl LlmModel {
             .await
             .map_err(|e| ModelFailure(e.to_string()))?;
         let usage = out.response.usage;
+        let raw = out.response.raw.unwrap_or_else(|| out.value.to_string());
         Ok(ModelAnswer {
+            raw,
             value: out.value,
             provider: out.response.provider,
             model: out.response.model,

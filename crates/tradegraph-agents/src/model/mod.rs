@@ -22,6 +22,33 @@ pub struct ModelAnswer {
     pub model: String,
     /// What the answer cost.
     pub spend: Spend,
+    /// The answer as the model gave it, before its JSON was taken out (the audit trail keeps
+    /// it; [`value`](Self::value) is what was read from it).
+    pub raw: String,
+}
+
+impl ModelAnswer {
+    /// `value` from `provider`'s `model`, answered as its JSON text, at no recorded cost (a
+    /// scripted or local model; set [`spend`](Self::spend) and [`raw`](Self::raw) when known).
+    ///
+    /// ```
+    /// use tradegraph_agents::model::ModelAnswer;
+    /// let a = ModelAnswer::new(serde_json::json!({"signal": "BUY"}), "script", "m1");
+    /// assert_eq!(a.raw, r#"{"signal":"BUY"}"#);
+    /// ```
+    pub fn new(
+        value: serde_json::Value,
+        provider: impl Into<String>,
+        model: impl Into<String>,
+    ) -> Self {
+        Self {
+            raw: value.to_string(),
+            value,
+            provider: provider.into(),
+            model: model.into(),
+            spend: Spend::default(),
+        }
+    }
 }
 
 /// Why a model gave no usable answer. The agent falls back to rule mode and records this.

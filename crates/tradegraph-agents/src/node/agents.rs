@@ -5,7 +5,7 @@ use crate::deadline::CycleDeadline;
 use crate::model::{ModelAnswer, ModelFailure, ReportModel};
 use crate::prompt::PromptContext;
 use crate::prompt::RenderedPrompt;
-use crate::reports::{AgentMode, AgentReport, Report, RuleReason, Stance};
+use crate::reports::{AgentMode, AgentReport, Exchange, Report, RuleReason, Stance};
 use crate::rules;
 use crate::state::TradingStateUpdate;
 use crate::{AgentName, DebateEntry, TradingState};
@@ -38,26 +38,31 @@ impl AgentNode {
 
     /// The report: by rules at once when there is no model (no future to build or move: the
     /// common case in backtests), otherwise through [`Self::produce`], boxed so this future
-    /// stays small.
+    /// stays small. With a model, the prompt it was sent comes back beside the report.
     async fn report<T: Report>(
         &self,
         state: &TradingState,
         round: u32,
         wait: Option<Wait>,
         rule: impl FnOnce() -> T,
-    ) -> AgentReport<T> {
+    ) -> Asked<T> {
         let Some(model) = self.brain.model() else {
-            return AgentReport {
-                report: rule(),
-                mode: AgentMode::unconfigured(),
-                prompt_version: self.brain.prompts().version(self.agent).to_owned(),
+            return Asked {
+                report: AgentReport {
+                    report: rule(),
+                    mode: AgentMode::unconfigured(),
+                    prompt_version: self.brain.prompts().version(self.agent).to_owned(),
+                    exchange: None,
+                },
+                prompt: None,
             };
         };
         Box::pin(self.produce(model, state, round, wait, rule)).await
     }
 
     /// Asks `model` and checks the answer against `T`'s schema; falls back to `rule` on any
-    /// failure, or when the model has not answered within `wait`, recording why.
+    /// failure, or when the model has not answered within `wait`, recording why. The report's
+    /// [`Exchange`] holds the prompt's hash and the answer as it came.
     async fn produce<T: Report>(
         &self,
         model: &Arc<dyn ReportModel>,
@@ -65,23 +70,17 @@ impl AgentNode {
         round: u32,
         wait: Option<Wait>,
         rule: impl FnOnce() -> T,
-    ) -> AgentReport<T> {
+    ) -> Asked<T> {
         let version = self.brain.prompts().version(self.agent).to_owned();
-        let fallback = |reason: String, rule: Box<dyn FnOnce() -> T + '_>| AgentReport {
-            report: rule(),
-            mode: AgentMode::Rule {
-                reason: RuleReason::ModelFailed(reason),
-            },
-            prompt_version: version.clone(),
-        };
         let context =
             PromptContext::new::<T>(self.agent, state, self.brain.rules().timeframe, round);
         let prompt = match self.brain.prompts().render(self.agent, &context) {
             Ok(prompt) => prompt,
-            Err(e) => return fallback(format!("prompt: {e}"), Box::new(rule)),
+            Err(e) => return Asked::by_rules(format!("prompt: {e}"), rule(), version, None, None),
         };
         let Some(schema) = T::output_schema() else {
-            return fallback("the report schema does not compile".into(), Box::new(rule));
+            let reason = "the report schema does not compile".to_owned();
+            return Asked::by_rules(reason, rule(), version, Some(prompt), None);
         };
         let answered = match Wait::ask(wait.as_ref(), model.as_ref(), &prompt, schema.schema())
             .await
@@ -94,29 +93,84 @@ impl AgentNode {
                     "the model did not answer within the agent's share of the cycle's deadline; rules answer"
                 );
                 let missed = wait.map(|w| w.missed(share)).unwrap_or_default();
-                return fallback(missed, Box::new(rule));
+                return Asked::by_rules(missed, rule(), version, Some(prompt), None);
             }
         };
         match answered {
             Ok(answer) => match schema.parse(answer.value) {
-                Ok(report) => AgentReport {
-                    report,
-                    mode: AgentMode::Llm {
-                        provider: answer.provider,
-                        model: answer.model,
-                        spend: Some(answer.spend),
-                    },
-                    prompt_version: version.clone(),
-                },
-                Err(violation) => fallback(
+                Ok(report) => {
+                    let exchange = Exchange {
+                        prompt_hash: prompt.hash(),
+                        answer: Some(answer.raw),
+                    };
+                    Asked {
+                        report: AgentReport {
+                            report,
+                            mode: AgentMode::Llm {
+                                provider: answer.provider,
+                                model: answer.model,
+                                spend: Some(answer.spend),
+                            },
+                            prompt_version: version,
+                            exchange: Some(Box::new(exchange)),
+                        },
+                        prompt: Some(prompt),
+                    }
+                }
+                Err(violation) => Asked::by_rules(
                     format!(
                         "{} answered outside the schema: {violation}",
                         answer.provider
                     ),
-                    Box::new(rule),
+                    rule(),
+                    version,
+                    Some(prompt),
+                    Some(answer.raw),
                 ),
             },
-            Err(failure) => fallback(failure.0, Box::new(rule)),
+            Err(failure) => Asked::by_rules(failure.0, rule(), version, Some(prompt), None),
+        }
+    }
+}
+
+/// A report and the prompt its model was sent (`None`: no model was asked).
+struct Asked<T> {
+    report: AgentReport<T>,
+    prompt: Option<RenderedPrompt>,
+}
+
+impl<T> Asked<T> {
+    /// The report, the prompt put in `sent`.
+    fn into_report(self, sent: &mut Option<RenderedPrompt>) -> AgentReport<T> {
+        *sent = self.prompt;
+        self.report
+    }
+
+    /// The rules' `report` after the model gave none that could be used (`reason`), with what
+    /// was sent and answered, if anything.
+    fn by_rules(
+        reason: String,
+        report: T,
+        prompt_version: String,
+        prompt: Option<RenderedPrompt>,
+        answer: Option<String>,
+    ) -> Self {
+        let exchange = prompt.as_ref().map(|p| {
+            Box::new(Exchange {
+                prompt_hash: p.hash(),
+                answer,
+            })
+        });
+        Self {
+            report: AgentReport {
+                report,
+                mode: AgentMode::Rule {
+                    reason: RuleReason::ModelFailed(reason),
+                },
+                prompt_version,
+                exchange,
+            },
+            prompt,
         }
     }
 }
@@ -186,19 +240,28 @@ impl Node<TradingState> for AgentNode {
         let cfg = self.brain.rules();
         let wait = Wait::of(&ctx);
         let update = TradingStateUpdate::default();
+        let mut sent = None;
         let update = match self.agent {
             AgentName::Technical => update.technical(Some(
-                self.report(s, 0, wait, || rules::technical(s, &cfg)).await,
+                self.report(s, 0, wait, || rules::technical(s, &cfg))
+                    .await
+                    .into_report(&mut sent),
             )),
             AgentName::Fundamental => update.fundamental(Some(
-                self.report(s, 0, wait, || rules::fundamental(s)).await,
+                self.report(s, 0, wait, || rules::fundamental(s))
+                    .await
+                    .into_report(&mut sent),
             )),
-            AgentName::Sentiment => {
-                update.sentiment(Some(self.report(s, 0, wait, || rules::sentiment(s)).await))
-            }
-            AgentName::Macro => {
-                update.macro_view(Some(self.report(s, 0, wait, || rules::macro_view(s)).await))
-            }
+            AgentName::Sentiment => update.sentiment(Some(
+                self.report(s, 0, wait, || rules::sentiment(s))
+                    .await
+                    .into_report(&mut sent),
+            )),
+            AgentName::Macro => update.macro_view(Some(
+                self.report(s, 0, wait, || rules::macro_view(s))
+                    .await
+                    .into_report(&mut sent),
+            )),
             AgentName::Bull | AgentName::Bear => {
                 let stance = if self.agent == AgentName::Bull {
                     Stance::Bull
@@ -208,18 +271,23 @@ impl Node<TradingState> for AgentNode {
                 let round = ctx.round();
                 let turn = self
                     .report(s, round, wait, || rules::debate_turn(s, stance, round))
-                    .await;
+                    .await
+                    .into_report(&mut sent);
                 update.debate(vec![DebateEntry {
                     round,
                     stance,
                     turn,
                 }])
             }
-            AgentName::RiskManager => {
-                update.risk(Some(self.report(s, 0, wait, || rules::risk(s, &cfg)).await))
-            }
+            AgentName::RiskManager => update.risk(Some(
+                self.report(s, 0, wait, || rules::risk(s, &cfg))
+                    .await
+                    .into_report(&mut sent),
+            )),
             AgentName::PortfolioManager => update.decision(Some(
-                self.report(s, 0, wait, || rules::portfolio(s, &cfg)).await,
+                self.report(s, 0, wait, || rules::portfolio(s, &cfg))
+                    .await
+                    .into_report(&mut sent),
             )),
             AgentName::Execution | AgentName::Learning => {
                 return Err(NodeError::Failed(format!(
@@ -227,6 +295,10 @@ impl Node<TradingState> for AgentNode {
                     self.agent
                 )))
             }
+        };
+        let update = match sent {
+            Some(prompt) => update.prompts(BTreeMap::from([(prompt.hash(), prompt)])),
+            None => update,
         };
         let version = self.brain.prompts().version(self.agent).to_owned();
         Ok(Command::update(

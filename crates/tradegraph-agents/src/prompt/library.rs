@@ -43,7 +43,7 @@ const EMBEDDED: [(&str, &str); 17] = [
 ];
 
 /// A rendered prompt: the system and user messages, and the template's version.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RenderedPrompt {
     /// Which agent.
     pub agent: AgentName,
@@ -54,6 +54,36 @@ pub struct RenderedPrompt {
     /// `<agent>@<16 hex digits>`: a hash of the agent's template and the shared parts, so a
     /// decision records exactly which prompt produced it.
     pub version: String,
+}
+
+impl RenderedPrompt {
+    /// `sha256:<64 hex digits>` of the system message, a NUL and the user message: what a
+    /// decision's audit trail references the text by (stored once per distinct text).
+    ///
+    /// ```
+    /// use tradegraph_agents::prompt::RenderedPrompt;
+    /// use tradegraph_agents::AgentName;
+    /// let p = |user: &str| RenderedPrompt {
+    ///     agent: AgentName::Technical, system: "s".into(), user: user.into(), version: "v".into(),
+    /// };
+    /// assert!(p("a").hash().starts_with("sha256:") && p("a").hash().len() == 71);
+    /// assert_eq!(p("a").hash(), p("a").hash());
+    /// assert_ne!(p("a").hash(), p("b").hash());
+    /// ```
+    pub fn hash(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        hasher.update(self.system.as_bytes());
+        hasher.update([0u8]);
+        hasher.update(self.user.as_bytes());
+        let digest = hasher.finalize();
+        let mut out = String::with_capacity(71);
+        out.push_str("sha256:");
+        for byte in digest {
+            out.push_str(&format!("{byte:02x}"));
+        }
+        out
+    }
 }
 
 /// The prompt templates, ready to render.

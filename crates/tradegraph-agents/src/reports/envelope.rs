@@ -158,6 +158,32 @@ pub struct AgentReport<T> {
     pub mode: AgentMode,
     /// The version of the prompt the agent used (a hash of its templates and answer schema).
     pub prompt_version: String,
+    /// What the agent's model was sent and answered, when a model was asked (`None` in rule
+    /// mode): the audit trail of the report. Boxed: the state holds a report per agent, and
+    /// rule mode, the common case, pays one pointer for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange: Option<Box<Exchange>>,
+}
+
+/// What an agent's model was sent and what it answered: the prompt by its hash (its text is in
+/// the cycle's [`prompts`](crate::TradingState::prompts), and in the prompt log once per
+/// distinct text) and the answer as the model gave it.
+///
+/// ```
+/// use tradegraph_agents::reports::Exchange;
+/// let e = Exchange { prompt_hash: "sha256:ab".into(), answer: Some("{\"signal\": \"BUY\"}".into()) };
+/// let json = serde_json::to_value(&e)?;
+/// assert_eq!(json["prompt_hash"], "sha256:ab");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exchange {
+    /// The rendered prompt's [`hash`](crate::prompt::RenderedPrompt::hash).
+    pub prompt_hash: String,
+    /// The model's answer as it came (kept also when the report's schema refused it); `None`
+    /// when there was none (the call failed, or missed its share of the deadline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
 }
 
 #[cfg(test)]
@@ -170,6 +196,7 @@ mod tests {
             report: 7,
             mode,
             prompt_version: "v1".into(),
+            exchange: None,
         }
     }
 

@@ -16,7 +16,7 @@ pub use analysts::{
 };
 pub use debate::{DebateTurn, Stance};
 pub use decision::{Action, PortfolioDecision};
-pub use envelope::{AgentMode, AgentReport, RuleReason, Spend};
+pub use envelope::{AgentMode, AgentReport, Exchange, RuleReason, Spend};
 pub use risk::{LessonDraft, RiskAssessment};
 pub use schema::Report;
 

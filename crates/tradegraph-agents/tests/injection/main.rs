@@ -92,12 +92,11 @@ impl ReportModel for Teacher {
         if prompt.agent != AgentName::Learning {
             return Err(ModelFailure("rules".into()));
         }
-        Ok(ModelAnswer {
-            value: serde_json::json!({ "text": self.0 }),
-            provider: "script".into(),
-            model: "teacher".into(),
-            spend: Default::default(),
-        })
+        Ok(ModelAnswer::new(
+            serde_json::json!({ "text": self.0 }),
+            "script",
+            "teacher",
+        ))
     }
 }
 

@@ -34,7 +34,7 @@ pub(crate) struct Done {
 }
 
 enum Step {
-    Done(Done),
+    Done(Box<Done>),
     Next(LlmError),
     Stop(LlmError),
 }
@@ -59,7 +59,7 @@ impl Inner {
                 Admission::Go(permit, transition) => {
                     self.transition(member, transition);
                     match self.attempt(member, request, op, permit).await {
-                        Step::Done(done) => return Ok(done),
+                        Step::Done(done) => return Ok(*done),
                         Step::Next(error) => attempts.push(FailedAttempt {
                             provider: member.name().to_owned(),
                             error,
@@ -113,7 +113,7 @@ impl Inner {
                         pending.remove(at);
                         self.transition(member, transition);
                         match self.attempt(member, request, op, permit).await {
-                            Step::Done(done) => return Ok(Some(done)),
+                            Step::Done(done) => return Ok(Some(*done)),
                             Step::Next(error) => attempts.push(FailedAttempt {
                                 provider: member.name().to_owned(),
                                 error,
@@ -271,7 +271,7 @@ impl Inner {
                 guard.armed = false;
                 member.lock().breaker.on_abandoned();
                 labels(member, &done.response.model, request).counted("cached");
-                return Step::Done(done);
+                return Step::Done(Box::new(done));
             }
         }
         let model = request.model_or(member.provider.model()).to_owned();
@@ -379,11 +379,11 @@ impl Inner {
                         tracing::warn!(error = %e, "could not record the answer in the cache");
                     }
                 }
-                Step::Done(Done {
+                Step::Done(Box::new(Done {
                     response,
                     value,
                     repairs,
-                })
+                }))
             }
             Err(error) => {
                 self.record_failure(member, &error);

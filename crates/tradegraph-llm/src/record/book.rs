@@ -262,7 +262,7 @@ impl RecordBook {
                 }
                 Entry::Answer { key, response, .. } => {
                     state.answers += 1;
-                    state.push(key, Ok(response));
+                    state.push(key, Ok(*response));
                 }
                 Entry::Failure { key, error, .. } => state.push(key, Err(error)),
             }
@@ -392,10 +392,10 @@ impl RecordBook {
                 provider: provider_name,
                 model,
                 agent,
-                response: Response {
+                response: Box::new(Response {
                     cost: None,
                     ..response.clone()
-                },
+                }),
             },
             Err(error) => match RecordedError::of(error) {
                 Some(error) => Entry::Failure {
@@ -419,7 +419,7 @@ impl RecordBook {
             state.answers += 1;
         }
         let recorded = match entry {
-            Entry::Answer { response, .. } => Ok(response),
+            Entry::Answer { response, .. } => Ok(*response),
             Entry::Failure { error, .. } => Err(error),
             Entry::Session { .. } => return,
         };

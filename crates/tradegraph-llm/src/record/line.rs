@@ -30,7 +30,7 @@ pub(crate) enum Entry {
         model: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         agent: Option<String>,
-        response: Response,
+        response: Box<Response>,
     },
     /// A provider failed (so a failover replays too).
     Failure {

@@ -59,6 +59,7 @@ pub(crate) async fn run_structured(
         match decode(schema, &response.content, decoder) {
             Ok((value, json)) => {
                 let mut response = response;
+                response.raw = Some(response.text());
                 response.content = Content::Json(json);
                 response.usage = spent;
                 response.latency = latency;

@@ -73,6 +73,11 @@ pub struct Response {
     /// Whether this answer came from the cache.
     #[serde(default)]
     pub cached: bool,
+    /// For a structured answer, the model's answer as it came (its text, or the JSON a vendor
+    /// returned as a structure, serialized), before the JSON was taken out of it and checked:
+    /// what an audit re-reads. `None` for other answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<String>,
     /// What the call cost, from the [price table](crate::budget::PriceTable) (`None` when the
     /// model is unpriced, or before accounting; zero for a cache hit). Not recorded in caches.
     #[serde(skip)]
@@ -90,6 +95,7 @@ impl Response {
             model: model.into(),
             finish: FinishReason::Stop,
             cached: false,
+            raw: None,
             cost: None,
         }
     }

@@ -3,7 +3,7 @@
 use super::{Record, RecordSink, WriteBehind};
 use crate::{
     AlertLog, AlertRecord, CandleHistory, DecisionLog, DecisionRecord, Lesson, LessonLog,
-    OperatorAction, OperatorLog, Query, StoreError, TradeLog, TradeRecord,
+    OperatorAction, OperatorLog, PromptLog, PromptRecord, Query, StoreError, TradeLog, TradeRecord,
 };
 use async_trait::async_trait;
 use tradegraph_core::{Candle, Symbol, Timeframe};
@@ -102,5 +102,17 @@ impl<S: RecordSink + AlertLog> AlertLog for WriteBehind<S> {
     async fn alerts(&self, query: &Query) -> Result<Vec<AlertRecord>, StoreError> {
         self.flush().await?;
         self.sink().alerts(query).await
+    }
+}
+
+#[async_trait]
+impl<S: RecordSink + PromptLog> PromptLog for WriteBehind<S> {
+    async fn record_prompt(&self, prompt: &PromptRecord) -> Result<(), StoreError> {
+        self.submit(Record::Prompt(prompt.clone())).await
+    }
+
+    async fn prompt(&self, prompt_hash: &str) -> Result<Option<PromptRecord>, StoreError> {
+        self.flush().await?;
+        self.sink().prompt(prompt_hash).await
     }
 }

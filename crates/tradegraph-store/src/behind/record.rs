@@ -1,4 +1,7 @@
-use crate::{AlertRecord, DecisionRecord, Lesson, OperatorAction, StoreError, TradeRecord};
+use crate::{
+    AlertRecord, DecisionRecord, Lesson, OperatorAction, PromptRecord, RunId, StoreError,
+    TradeRecord,
+};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tradegraph_core::{Candle, Symbol};
@@ -24,6 +27,8 @@ pub enum Record {
     OperatorAction(OperatorAction),
     /// An alert for `alerts`.
     Alert(AlertRecord),
+    /// A prompt for `prompts`.
+    Prompt(PromptRecord),
 }
 
 impl Record {
@@ -35,12 +40,22 @@ impl Record {
                 "ohlc_history {instrument}/{}/{}",
                 candle.timeframe, candle.open_time
             ),
-            Self::Decision(d) => format!("agent_decisions {}", d.decision_id),
-            Self::Trade(t) => format!("trades_executed {}", t.trade_id),
-            Self::Lesson(l) => format!("lessons {}", l.lesson_id),
+            Self::Decision(d) => format!("agent_decisions {}{}", run(&d.run_id), d.decision_id),
+            Self::Trade(t) => format!("trades_executed {}{}", run(&t.run_id), t.trade_id),
+            Self::Lesson(l) => format!("lessons {}{}", run(&l.run_id), l.lesson_id),
+            Self::Prompt(p) => format!("prompts {}", p.prompt_hash),
             Self::OperatorAction(a) => format!("operator_actions {}", a.action_id),
             Self::Alert(a) => format!("alerts {}", a.alert_id),
         }
+    }
+}
+
+/// `<run>/` before a record's id, nothing without a run.
+fn run(id: &RunId) -> String {
+    if id.is_unset() {
+        String::new()
+    } else {
+        format!("{id}/")
     }
 }
 

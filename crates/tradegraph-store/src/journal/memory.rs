@@ -1,5 +1,8 @@
-use super::{AlertLog, DecisionLog, LessonLog, OperatorLog, TradeLog};
-use crate::{AlertRecord, DecisionRecord, Lesson, OperatorAction, Query, StoreError, TradeRecord};
+use super::{AlertLog, DecisionLog, LessonLog, OperatorLog, PromptLog, TradeLog};
+use crate::{
+    AlertRecord, DecisionRecord, Lesson, OperatorAction, PromptRecord, Query, RunId, StoreError,
+    TradeRecord,
+};
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
@@ -42,13 +45,17 @@ impl StoredDecision {
     }
 }
 
+/// A decision's, trade's or lesson's key: its run and its own id.
+type RunKey = (RunId, String);
+
 #[derive(Default)]
 struct Logs {
-    decisions: HashMap<String, StoredDecision>,
-    trades: HashMap<String, TradeRecord>,
-    lessons: HashMap<String, Lesson>,
+    decisions: HashMap<RunKey, StoredDecision>,
+    trades: HashMap<RunKey, TradeRecord>,
+    lessons: HashMap<RunKey, Lesson>,
     actions: HashMap<String, OperatorAction>,
     alerts: HashMap<String, AlertRecord>,
+    prompts: HashMap<String, PromptRecord>,
 }
 
 /// Decisions, trades, lessons, operator actions and alerts in memory (unbounded: for tests, backtests and short runs).
@@ -84,9 +91,10 @@ impl MemoryJournal {
 impl DecisionLog for MemoryJournal {
     async fn record_decision(&self, decision: &DecisionRecord) -> Result<(), StoreError> {
         let stored = StoredDecision::encode(decision)?;
-        self.lock()
-            .decisions
-            .insert(decision.decision_id.clone(), stored);
+        self.lock().decisions.insert(
+            (decision.run_id.clone(), decision.decision_id.clone()),
+            stored,
+        );
         Ok(())
     }
 
@@ -94,7 +102,7 @@ impl DecisionLog for MemoryJournal {
         // the page is chosen on the kept fields, and only its records are decoded
         let page: Vec<(String, Box<str>)> = {
             let logs = self.lock();
-            let mut found: Vec<(&String, &StoredDecision)> = logs
+            let mut found: Vec<(&RunKey, &StoredDecision)> = logs
                 .decisions
                 .iter()
                 .filter(|(_, d)| d.instrument == query.instrument && query.contains(d.timestamp))
@@ -103,7 +111,7 @@ impl DecisionLog for MemoryJournal {
             query
                 .keep_newest(found)
                 .into_iter()
-                .map(|(id, d)| (id.clone(), d.json.clone()))
+                .map(|((_, id), d)| (id.clone(), d.json.clone()))
                 .collect()
         };
         page.iter()
@@ -115,14 +123,21 @@ impl DecisionLog for MemoryJournal {
 #[async_trait]
 impl TradeLog for MemoryJournal {
     async fn record_trade(&self, trade: &TradeRecord) -> Result<(), StoreError> {
-        self.lock()
-            .trades
-            .insert(trade.trade_id.clone(), trade.clone());
+        self.lock().trades.insert(
+            (trade.run_id.clone(), trade.trade_id.clone()),
+            trade.clone(),
+        );
         Ok(())
     }
 
     async fn trade(&self, trade_id: &str) -> Result<Option<TradeRecord>, StoreError> {
-        Ok(self.lock().trades.get(trade_id).cloned())
+        Ok(self
+            .lock()
+            .trades
+            .iter()
+            .filter(|((_, id), _)| id == trade_id)
+            .max_by(|a, b| a.0 .0.cmp(&b.0 .0))
+            .map(|(_, t)| t.clone()))
     }
 
     async fn trades(&self, query: &Query) -> Result<Vec<TradeRecord>, StoreError> {
@@ -134,7 +149,11 @@ impl TradeLog for MemoryJournal {
             .cloned()
             .collect();
         found.sort_by(|a, b| {
-            (a.entry_timestamp, &a.trade_id).cmp(&(b.entry_timestamp, &b.trade_id))
+            (a.entry_timestamp, &a.trade_id, &a.run_id).cmp(&(
+                b.entry_timestamp,
+                &b.trade_id,
+                &b.run_id,
+            ))
         });
         Ok(query.keep_newest(found))
     }
@@ -143,9 +162,10 @@ impl TradeLog for MemoryJournal {
 #[async_trait]
 impl LessonLog for MemoryJournal {
     async fn record_lesson(&self, lesson: &Lesson) -> Result<(), StoreError> {
-        self.lock()
-            .lessons
-            .insert(lesson.lesson_id.clone(), lesson.clone());
+        self.lock().lessons.insert(
+            (lesson.run_id.clone(), lesson.lesson_id.clone()),
+            lesson.clone(),
+        );
         Ok(())
     }
 
@@ -162,7 +182,9 @@ impl LessonLog for MemoryJournal {
             .filter(|l| &l.instrument == instrument && agent.is_none_or(|a| l.agent == a))
             .cloned()
             .collect();
-        found.sort_by(|a, b| (b.timestamp, &b.lesson_id).cmp(&(a.timestamp, &a.lesson_id)));
+        found.sort_by(|a, b| {
+            (b.timestamp, &b.lesson_id, &b.run_id).cmp(&(a.timestamp, &a.lesson_id, &a.run_id))
+        });
         found.truncate(n);
         Ok(found)
     }
@@ -209,6 +231,21 @@ impl AlertLog for MemoryJournal {
             .collect();
         found.sort_by(|a, b| (a.timestamp, &a.alert_id).cmp(&(b.timestamp, &b.alert_id)));
         Ok(query.keep_newest(found))
+    }
+}
+
+#[async_trait]
+impl PromptLog for MemoryJournal {
+    async fn record_prompt(&self, prompt: &PromptRecord) -> Result<(), StoreError> {
+        self.lock()
+            .prompts
+            .entry(prompt.prompt_hash.clone())
+            .or_insert_with(|| prompt.clone());
+        Ok(())
+    }
+
+    async fn prompt(&self, prompt_hash: &str) -> Result<Option<PromptRecord>, StoreError> {
+        Ok(self.lock().prompts.get(prompt_hash).cloned())
     }
 }
 

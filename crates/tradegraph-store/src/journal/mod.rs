@@ -1,21 +1,26 @@
-//! The logs: decisions, trades, lessons, operator actions and alerts. Every record carries its
-//! own unique key (`decision_id`, `trade_id`, `lesson_id`, `action_id`, `alert_id`) and writing
-//! it again replaces it, so a retry or a replay never duplicates. [`MemoryJournal`] is the
-//! default; `MongoStore` (feature `mongodb`) keeps them in `agent_decisions`,
-//! `trades_executed`, `lessons`, `operator_actions` and `alerts`.
+//! The logs: decisions, trades, lessons, operator actions, alerts and prompts. Every record
+//! carries its own unique key (`decision_id`, `trade_id` and `lesson_id` within their
+//! [`RunId`](crate::RunId); `action_id`, `alert_id`, `prompt_hash`) and writing it again
+//! replaces it, so a retry or a replay never duplicates, and a re-run of a period (another run
+//! id) never replaces an earlier run's records. [`MemoryJournal`] is the default; `MongoStore`
+//! (feature `mongodb`) keeps them in `agent_decisions`, `trades_executed`, `lessons`,
+//! `operator_actions`, `alerts` and `prompts`.
 
 mod memory;
 
 pub use memory::MemoryJournal;
 
-use crate::{AlertRecord, DecisionRecord, Lesson, OperatorAction, Query, StoreError, TradeRecord};
+use crate::{
+    AlertRecord, DecisionRecord, Lesson, OperatorAction, PromptRecord, Query, StoreError,
+    TradeRecord,
+};
 use async_trait::async_trait;
 use tradegraph_core::Symbol;
 
 /// The decision log.
 #[async_trait]
 pub trait DecisionLog: Send + Sync + 'static {
-    /// Stores a decision (replacing one with the same `decision_id`).
+    /// Stores a decision (replacing one with the same `run_id` and `decision_id`).
     async fn record_decision(&self, decision: &DecisionRecord) -> Result<(), StoreError>;
 
     /// Decisions whose `timestamp` is in the query's range, oldest first.
@@ -25,10 +30,11 @@ pub trait DecisionLog: Send + Sync + 'static {
 /// The trade log.
 #[async_trait]
 pub trait TradeLog: Send + Sync + 'static {
-    /// Stores a trade (replacing one with the same `trade_id`: status changes, exits).
+    /// Stores a trade (replacing one with the same `run_id` and `trade_id`: status changes,
+    /// exits).
     async fn record_trade(&self, trade: &TradeRecord) -> Result<(), StoreError>;
 
-    /// One trade.
+    /// One trade (of any run; the latest written when several runs have it).
     async fn trade(&self, trade_id: &str) -> Result<Option<TradeRecord>, StoreError>;
 
     /// Trades whose `entry_timestamp` is in the query's range, oldest first.
@@ -38,7 +44,7 @@ pub trait TradeLog: Send + Sync + 'static {
 /// The lessons the learning agent keeps.
 #[async_trait]
 pub trait LessonLog: Send + Sync + 'static {
-    /// Stores a lesson (replacing one with the same `lesson_id`).
+    /// Stores a lesson (replacing one with the same `run_id` and `lesson_id`).
     async fn record_lesson(&self, lesson: &Lesson) -> Result<(), StoreError>;
 
     /// The newest `n` lessons of an instrument (for one agent, or all), newest first.
@@ -70,4 +76,16 @@ pub trait AlertLog: Send + Sync + 'static {
 
     /// Alerts whose `timestamp` is in the query's range, oldest first.
     async fn alerts(&self, query: &Query) -> Result<Vec<AlertRecord>, StoreError>;
+}
+
+/// The prompts the agents sent, each stored once per distinct text and referenced by its hash
+/// from the decisions that used it.
+#[async_trait]
+pub trait PromptLog: Send + Sync + 'static {
+    /// Stores a prompt (one with the same `prompt_hash` is the same text: writing it again
+    /// changes nothing that matters).
+    async fn record_prompt(&self, prompt: &PromptRecord) -> Result<(), StoreError>;
+
+    /// The prompt with this hash.
+    async fn prompt(&self, prompt_hash: &str) -> Result<Option<PromptRecord>, StoreError>;
 }

@@ -27,6 +27,10 @@ pub(crate) const ALERT: Shape = Shape {
     decimals: &[],
     times: &["timestamp"],
 };
+pub(crate) const PROMPT: Shape = Shape {
+    decimals: &[],
+    times: &["timestamp"],
+};
 pub(crate) const OPERATOR_ACTION: Shape = Shape {
     decimals: &[],
     times: &["timestamp"],

@@ -2,7 +2,7 @@
 
 use super::{
     MongoStore, AGENT_DECISIONS, ALERTS, BOT_STATE, CHECKPOINTS, LESSONS, OHLC_HISTORY,
-    OPERATOR_ACTIONS, ORDER_INTENTS, TRADES_EXECUTED,
+    OPERATOR_ACTIONS, ORDER_INTENTS, PROMPTS, TRADES_EXECUTED,
 };
 use crate::StoreError;
 use mongodb::bson::{doc, Document};
@@ -40,13 +40,18 @@ fn all() -> Vec<(&'static str, Vec<IndexModel>)> {
                     "instrument_timestamp",
                     false,
                 ),
-                index(doc! {"decision_id": 1}, "decision_id", true),
+                index(
+                    doc! {"run_id": 1, "decision_id": 1},
+                    "run_decision_id",
+                    true,
+                ),
             ],
         ),
         (
             TRADES_EXECUTED,
             vec![
-                index(doc! {"trade_id": 1}, "trade_id", true),
+                index(doc! {"run_id": 1, "trade_id": 1}, "run_trade_id", true),
+                index(doc! {"trade_id": 1}, "trade_id_any_run", false),
                 index(
                     doc! {"instrument": 1, "entry_timestamp": 1},
                     "instrument_entry_timestamp",
@@ -57,13 +62,17 @@ fn all() -> Vec<(&'static str, Vec<IndexModel>)> {
         (
             LESSONS,
             vec![
-                index(doc! {"lesson_id": 1}, "lesson_id", true),
+                index(doc! {"run_id": 1, "lesson_id": 1}, "run_lesson_id", true),
                 index(
                     doc! {"instrument": 1, "timestamp": -1},
                     "instrument_timestamp",
                     false,
                 ),
             ],
+        ),
+        (
+            PROMPTS,
+            vec![index(doc! {"prompt_hash": 1}, "prompt_hash", true)],
         ),
         (
             ALERTS,
@@ -120,7 +129,36 @@ fn all() -> Vec<(&'static str, Vec<IndexModel>)> {
     ]
 }
 
+/// Unique keys of earlier versions, dropped before the indexes are made: `(collection, name)`.
+/// A decision, trade or lesson was unique by its own id; it is now unique within its run.
+const RETIRED: [(&str, &str); 3] = [
+    (AGENT_DECISIONS, "decision_id"),
+    (TRADES_EXECUTED, "trade_id"),
+    (LESSONS, "lesson_id"),
+];
+
+/// MongoDB's code for "no such index" and "no such collection".
+const NO_SUCH_INDEX: [i32; 2] = [27, 26];
+
 pub(super) async fn create(store: &MongoStore) -> Result<(), StoreError> {
+    for (collection, name) in RETIRED {
+        let coll = store.db.collection::<Document>(collection);
+        let dropped = store
+            .run("drop a retired index", async {
+                match coll.drop_index(name).await {
+                    Err(e)
+                        if super::command_code(&e).is_some_and(|c| NO_SUCH_INDEX.contains(&c)) =>
+                    {
+                        Ok(())
+                    }
+                    other => other,
+                }
+            })
+            .await;
+        if let Err(e) = dropped {
+            tracing::warn!(collection, index = name, error = %e, "a unique index of an earlier version could not be dropped: a re-run of a period may be refused");
+        }
+    }
     for (collection, models) in all() {
         let coll = store.db.collection::<Document>(collection);
         store

@@ -36,6 +36,8 @@ pub const LESSONS: &str = "lessons";
 pub const OPERATOR_ACTIONS: &str = "operator_actions";
 /// The alerts the bots raised, one document per alert (and per recovery).
 pub const ALERTS: &str = "alerts";
+/// The prompts the agents sent, one document per distinct text (by `prompt_hash`).
+pub const PROMPTS: &str = "prompts";
 /// The graph checkpoints collection.
 pub const CHECKPOINTS: &str = "checkpoints";
 /// Per-thread checkpoint counters.
@@ -243,4 +245,12 @@ pub(crate) fn is_transient(e: &mongodb::error::Error) -> bool {
 /// 13436), network trouble.
 pub(crate) fn transient_code(code: i32) -> bool {
     TRANSIENT_CODES.contains(&code)
+}
+
+/// The server's code of a failed command, when it is one.
+pub(crate) fn command_code(e: &mongodb::error::Error) -> Option<i32> {
+    match e.kind.as_ref() {
+        ErrorKind::Command(c) => Some(c.code),
+        _ => None,
+    }
 }

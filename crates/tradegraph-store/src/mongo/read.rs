@@ -2,12 +2,13 @@
 
 use super::document::{self, candle_from, date, from_doc, Shape};
 use super::{
-    MongoStore, AGENT_DECISIONS, ALERTS, LESSONS, OHLC_HISTORY, OPERATOR_ACTIONS, TRADES_EXECUTED,
+    MongoStore, AGENT_DECISIONS, ALERTS, LESSONS, OHLC_HISTORY, OPERATOR_ACTIONS, PROMPTS,
+    TRADES_EXECUTED,
 };
 use crate::behind::{Record, RecordSink, Versioned};
 use crate::{
     AlertLog, AlertRecord, CandleHistory, DecisionLog, DecisionRecord, Lesson, LessonLog,
-    OperatorAction, OperatorLog, Query, StoreError, TradeLog, TradeRecord,
+    OperatorAction, OperatorLog, PromptLog, PromptRecord, Query, StoreError, TradeLog, TradeRecord,
 };
 use async_trait::async_trait;
 use mongodb::bson::{doc, Document};
@@ -139,8 +140,13 @@ impl TradeLog for MongoStore {
     async fn trade(&self, trade_id: &str) -> Result<Option<TradeRecord>, StoreError> {
         self.ready().await?;
         let coll = self.db.collection::<Document>(TRADES_EXECUTED);
+        // The latest run's (run ids sort by their start; a trade without one sorts first).
         let found = self
-            .run("find_one", coll.find_one(doc! {"trade_id": trade_id}))
+            .run(
+                "find_one",
+                coll.find_one(doc! {"trade_id": trade_id})
+                    .sort(doc! {"run_id": -1}),
+            )
             .await?;
         found
             .map(|d| from_doc(d, TRADES_EXECUTED, &document::TRADE))
@@ -207,5 +213,23 @@ impl AlertLog for MongoStore {
     async fn alerts(&self, query: &Query) -> Result<Vec<AlertRecord>, StoreError> {
         self.find_records(ALERTS, "timestamp", query, &document::ALERT)
             .await
+    }
+}
+
+#[async_trait]
+impl PromptLog for MongoStore {
+    async fn record_prompt(&self, prompt: &PromptRecord) -> Result<(), StoreError> {
+        self.write_one(Record::Prompt(prompt.clone())).await
+    }
+
+    async fn prompt(&self, prompt_hash: &str) -> Result<Option<PromptRecord>, StoreError> {
+        self.ready().await?;
+        let coll = self.db.collection::<Document>(PROMPTS);
+        let found = self
+            .run("find_one", coll.find_one(doc! {"prompt_hash": prompt_hash}))
+            .await?;
+        found
+            .map(|d| from_doc(d, PROMPTS, &document::PROMPT))
+            .transpose()
     }
 }

@@ -18,10 +18,10 @@
 use super::document::{self, candle_doc, candle_key, to_doc, VERSION};
 use super::{
     transient_code, MongoStore, AGENT_DECISIONS, ALERTS, LESSONS, OHLC_HISTORY, OPERATOR_ACTIONS,
-    TRADES_EXECUTED,
+    PROMPTS, TRADES_EXECUTED,
 };
 use crate::behind::{Record, RecordSink, Rejected, Versioned};
-use crate::StoreError;
+use crate::{RunId, StoreError};
 use async_trait::async_trait;
 use mongodb::bson::{doc, Bson, Document};
 
@@ -51,18 +51,23 @@ fn upsert(versioned: &Versioned) -> Result<Upsert, StoreError> {
         ),
         Record::Decision(d) => (
             AGENT_DECISIONS,
-            doc! {"decision_id": &d.decision_id},
+            run_key(&d.run_id, "decision_id", &d.decision_id),
             to_doc(d, &what, &document::DECISION)?,
         ),
         Record::Trade(t) => (
             TRADES_EXECUTED,
-            doc! {"trade_id": &t.trade_id},
+            run_key(&t.run_id, "trade_id", &t.trade_id),
             to_doc(t, &what, &document::TRADE)?,
         ),
         Record::Lesson(l) => (
             LESSONS,
-            doc! {"lesson_id": &l.lesson_id},
+            run_key(&l.run_id, "lesson_id", &l.lesson_id),
             to_doc(l, &what, &document::LESSON)?,
+        ),
+        Record::Prompt(p) => (
+            PROMPTS,
+            doc! {"prompt_hash": &p.prompt_hash},
+            to_doc(p, &what, &document::PROMPT)?,
         ),
         Record::OperatorAction(a) => (
             OPERATOR_ACTIONS,
@@ -86,6 +91,17 @@ fn upsert(versioned: &Versioned) -> Result<Upsert, StoreError> {
         doc,
         bytes,
     })
+}
+
+/// The key of a record kept per run: its run and its id. A record without a run matches only
+/// documents without one (written before runs existed, or by a writer that sets none), and an
+/// upsert from this filter inserts none.
+fn run_key(run: &RunId, field: &str, id: &str) -> Document {
+    if run.is_unset() {
+        doc! {"run_id": {"$exists": false}, field: id}
+    } else {
+        doc! {"run_id": run.as_str(), field: id}
+    }
 }
 
 /// Stored documents that `version` may replace: a lower version, or none (written before

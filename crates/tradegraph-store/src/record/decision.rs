@@ -1,4 +1,4 @@
-use super::Extra;
+use super::{Extra, RunId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use tradegraph_core::{Symbol, Timestamp};
@@ -85,6 +85,10 @@ pub struct DecisionRecord {
     /// Unique key; [`DecisionRecord::new`] derives it from the instrument and the time, so a
     /// replay of the same data writes the same decision.
     pub decision_id: String,
+    /// The run that wrote it: with [`decision_id`](Self::decision_id), the record's key, so a
+    /// re-run of the same period never replaces an earlier run's decision.
+    #[serde(default, skip_serializing_if = "RunId::is_unset")]
+    pub run_id: RunId,
     /// The final action, when one was taken (`BUY`, `SELL`, `HOLD`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
@@ -106,6 +110,7 @@ impl DecisionRecord {
             timestamp,
             instrument,
             agent_decisions: BTreeMap::new(),
+            run_id: RunId::default(),
             action: None,
             extra: Extra::new(),
         }

@@ -73,16 +73,16 @@ macro_rules! own_fields {
 
 own_fields! {
     agent_decision: ["signal", "confidence", "reasoning"];
-    decision: ["timestamp", "instrument", "agent_decisions", "decision_id", "action"];
+    decision: ["timestamp", "instrument", "agent_decisions", "decision_id", "run_id", "action"];
     // `ts`: the learner's older name of `timestamp`. An extra `ts` goes under `_extra`, so a
     // document never holds both (an old one that does still reads: see `lesson::read`).
     lesson: [
-        "lesson_id", "instrument", "timestamp", "agent", "text", "trade_id", "situation",
-        "return_pct", "ts",
+        "lesson_id", "instrument", "timestamp", "agent", "text", "trade_id", "run_id",
+        "situation", "return_pct", "ts",
     ];
     trade: [
         "trade_id", "instrument", "status", "entry_timestamp", "entry_price", "quantity",
-        "confidence", "agent_decisions", "side", "decision_id", "stop_loss", "take_profit",
+        "confidence", "agent_decisions", "side", "decision_id", "run_id", "stop_loss", "take_profit",
         "exit_timestamp", "exit_price", "realized_pnl",
     ];
 }
@@ -91,7 +91,7 @@ own_fields! {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::{AgentDecision, DecisionRecord, Lesson, Situation, TradeRecord};
+    use crate::{AgentDecision, DecisionRecord, Lesson, RunId, Situation, TradeRecord};
     use serde::de::DeserializeOwned;
     use serde::Serialize;
     use std::fmt::Debug;
@@ -143,6 +143,7 @@ mod tests {
         let mut d = DecisionRecord::new(Symbol::new("BTCUSDT"), at())
             .agent("technical", view())
             .action("BUY");
+        d.run_id = RunId::new(at());
         assert_eq!(
             keys(&d),
             sorted(&[
@@ -150,6 +151,7 @@ mod tests {
                 "instrument",
                 "agent_decisions",
                 "decision_id",
+                "run_id",
                 "action"
             ])
         );
@@ -159,6 +161,7 @@ mod tests {
             .with_trade_id("t")
             .with_situation(Situation::default())
             .with_return_pct(1.5);
+        l.run_id = RunId::new(at());
         assert_eq!(
             keys(&l),
             sorted(&[
@@ -168,6 +171,7 @@ mod tests {
                 "agent",
                 "text",
                 "trade_id",
+                "run_id",
                 "situation",
                 "return_pct",
             ])
@@ -184,6 +188,7 @@ mod tests {
             Decimal::ONE,
         );
         t.decision_id = Some("d".to_owned());
+        t.run_id = RunId::new(at());
         t.stop_loss = Some(Decimal::ONE);
         t.take_profit = Some(Decimal::ONE);
         t.exit_timestamp = Some(at());
@@ -202,6 +207,7 @@ mod tests {
                 "agent_decisions",
                 "side",
                 "decision_id",
+                "run_id",
                 "stop_loss",
                 "take_profit",
                 "exit_timestamp",

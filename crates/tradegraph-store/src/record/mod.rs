@@ -1,4 +1,4 @@
-//! What the logs store: decisions, trades, lessons, operator actions and alerts, with the fields of
+//! What the logs store: decisions, trades, lessons, operator actions, alerts and prompts, with the fields of
 //! the specification's MongoDB documents (names are part of the contract: fields are added,
 //! never renamed).
 
@@ -7,6 +7,8 @@ mod decision;
 mod extra;
 mod lesson;
 mod operator;
+mod prompt;
+mod run;
 mod trade;
 
 pub use alert::AlertRecord;
@@ -14,6 +16,8 @@ pub use decision::{AgentDecision, DecisionRecord};
 pub use extra::CLASHING_EXTRA;
 pub use lesson::{Lesson, Situation};
 pub use operator::{ActionOutcome, OperatorAction};
+pub use prompt::PromptRecord;
+pub use run::RunId;
 pub use trade::{TradeRecord, TradeStatus};
 
 /// Extra fields carried by a record (flattened into its document), for data a later version or

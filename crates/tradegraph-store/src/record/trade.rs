@@ -1,4 +1,4 @@
-use super::{AgentDecision, Extra};
+use super::{AgentDecision, Extra, RunId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use tradegraph_core::{Decimal, Price, Quantity, Side, Symbol, Timestamp};
@@ -54,6 +54,9 @@ pub struct TradeRecord {
     /// The decision that produced it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision_id: Option<String>,
+    /// The run that wrote it: with [`trade_id`](Self::trade_id), the record's key.
+    #[serde(default, skip_serializing_if = "RunId::is_unset")]
+    pub run_id: RunId,
     /// Stop-loss price.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_loss: Option<Price>,
@@ -100,6 +103,7 @@ impl TradeRecord {
             agent_decisions: BTreeMap::new(),
             side,
             decision_id: None,
+            run_id: RunId::default(),
             stop_loss: None,
             take_profit: None,
             exit_timestamp: None,

@@ -13,6 +13,7 @@ mod mongo_lessons;
 mod mongo_logs;
 mod mongo_operator;
 mod mongo_outage;
+mod mongo_runs;
 mod mongo_schema;
 mod mongo_transient;
 mod mongo_versions;

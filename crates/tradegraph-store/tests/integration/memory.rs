@@ -10,6 +10,11 @@ use tradegraph_store::{
 };
 
 #[tokio::test]
+async fn memory_journal_keeps_each_runs_records_and_each_prompt_once() {
+    crate::support::run_suite::run_all(&MemoryJournal::new(), &Symbol::new("BTCUSDT")).await;
+}
+
+#[tokio::test]
 async fn memory_alert_log_passes_the_suite() {
     crate::support::alert_suite::run_all(&MemoryJournal::new(), &Symbol::new("BTCUSDT")).await;
 }

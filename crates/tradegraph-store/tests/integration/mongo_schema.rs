@@ -147,12 +147,29 @@ async fn indexes_exist() {
         ),
         (
             "agent_decisions",
-            "decision_id",
-            doc! {"decision_id": 1},
+            "run_decision_id",
+            doc! {"run_id": 1, "decision_id": 1},
             true,
         ),
-        ("trades_executed", "trade_id", doc! {"trade_id": 1}, true),
-        ("lessons", "lesson_id", doc! {"lesson_id": 1}, true),
+        (
+            "trades_executed",
+            "run_trade_id",
+            doc! {"run_id": 1, "trade_id": 1},
+            true,
+        ),
+        (
+            "trades_executed",
+            "trade_id_any_run",
+            doc! {"trade_id": 1},
+            false,
+        ),
+        (
+            "lessons",
+            "run_lesson_id",
+            doc! {"run_id": 1, "lesson_id": 1},
+            true,
+        ),
+        ("prompts", "prompt_hash", doc! {"prompt_hash": 1}, true),
         (
             "checkpoints",
             "thread_checkpoint",

@@ -147,6 +147,7 @@ where
         self.summary.record_cycle(&out);
         let gate = self.ops.gate.take_note(id.as_str()).or(gate);
         let mut decision = record::decision(&out, &id, seq);
+        decision.run_id = self.sequence.run_id.clone();
         if let Some(gate) = &gate {
             decision
                 .extra
@@ -162,9 +163,12 @@ where
             self.summary.store_errors += 1;
             tracing::warn!(%symbol, error = %e, "store: decision not written");
         }
+        self.record_prompts(&out).await;
         // The learner's lessons are the lesson log's records, situation and return typed.
         for lesson in &out.new_lessons {
-            match self.config.stores.lessons.record_lesson(lesson).await {
+            let mut lesson = lesson.clone();
+            lesson.run_id = self.sequence.run_id.clone();
+            match self.config.stores.lessons.record_lesson(&lesson).await {
                 Ok(()) => self.summary.lessons += 1,
                 Err(e) => {
                     self.summary.store_errors += 1;
@@ -333,6 +337,7 @@ where
                         record
                     }
                 };
+                record.run_id = self.sequence.run_id.clone();
                 if record.decision_id.is_none() {
                     // No context (the bot stopped before its cycle ended): the order's intent
                     // still names the decision.
@@ -353,6 +358,34 @@ where
             return Ok(());
         }
         self.save_ledger().await
+    }
+
+    /// The prompts the cycle's models were sent, to the prompt log: each distinct text once
+    /// (by its hash, which the decision's agents name).
+    async fn record_prompts(&mut self, out: &TradingState) {
+        for (hash, prompt) in &out.prompts {
+            if self.prompts_written.contains(hash) {
+                continue;
+            }
+            let record = tradegraph_store::PromptRecord::new(
+                hash.clone(),
+                out.instrument.symbol.clone(),
+                prompt.agent.as_str(),
+                prompt.version.clone(),
+                prompt.system.clone(),
+                prompt.user.clone(),
+                out.as_of,
+            );
+            match self.config.stores.prompts.record_prompt(&record).await {
+                Ok(()) => {
+                    self.prompts_written.insert(hash.clone());
+                }
+                Err(e) => {
+                    self.summary.store_errors += 1;
+                    tracing::warn!(symbol = %out.instrument.symbol, error = %e, "store: prompt not written");
+                }
+            }
+        }
     }
 
     /// Waits until the log records written so far (decisions, trades, lessons: queued behind

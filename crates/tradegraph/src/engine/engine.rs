@@ -79,6 +79,8 @@ pub struct Engine<C, F, B> {
     /// How the cycle's deadline is shared out among the nodes that ask a model; `None` in
     /// rule mode (no model to wait for).
     pub(super) stages: Option<Arc<StagePlan>>,
+    /// The prompts this process has written to the prompt log (each distinct text once).
+    pub(super) prompts_written: std::collections::HashSet<String>,
 }
 
 impl<C, F, B> Engine<C, F, B>
@@ -153,10 +155,22 @@ where
             .load::<TradeLedger>(StatePart::Trades)
             .await?
             .unwrap_or_else(|| TradeLedger::new(symbol.clone()));
-        let sequence = state
+        let mut sequence = state
             .load::<Sequence>(StatePart::Sequence)
             .await?
             .unwrap_or_default();
+        if sequence.run_id.is_unset() {
+            // A new run (a backtest, or a bot's first start): its records are kept beside an
+            // earlier run's of the same period. Saved now, so that a restart keeps it.
+            sequence.run_id = tradegraph_store::RunId::new(started_at);
+            match state.save(StatePart::Sequence, &sequence).await {
+                Err(e @ EngineError::StateConflict { .. }) => return Err(e),
+                Err(e) => {
+                    tracing::warn!(%symbol, error = %e, "the new run's id is not saved yet; saved with the next cycle")
+                }
+                Ok(()) => {}
+            }
+        }
         let paused = state
             .load::<PauseState>(StatePart::Pause)
             .await?
@@ -267,6 +281,7 @@ where
             kill_pending: saved_kill,
             kill_retry: None,
             stages,
+            prompts_written: std::collections::HashSet::new(),
             config,
         };
         engine.check_ledger().await?;

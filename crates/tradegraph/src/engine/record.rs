@@ -17,12 +17,20 @@ fn view<T>(
 }
 
 /// `d` with how `report` was produced: `produced_by` (`{"mode": "llm", provider, model}`,
-/// `{"mode": "rule"}` without a model, `{"mode": "rule", reason}` after a model's failure) and
-/// `prompt_version`.
+/// `{"mode": "rule"}` without a model, `{"mode": "rule", reason}` after a model's failure),
+/// `prompt_version`, and when a model was asked `prompt_hash` (the text is in the prompt log)
+/// and `answer` (what the model answered, as it came).
 fn provenance<T>(report: &AgentReport<T>, mut d: AgentDecision) -> AgentDecision {
     d.extra.insert("produced_by".into(), json!(report.mode));
     d.extra
         .insert("prompt_version".into(), json!(report.prompt_version));
+    if let Some(exchange) = &report.exchange {
+        d.extra
+            .insert("prompt_hash".into(), json!(exchange.prompt_hash));
+        if let Some(answer) = &exchange.answer {
+            d.extra.insert("answer".into(), json!(answer));
+        }
+    }
     d
 }
 
@@ -75,14 +83,21 @@ pub(super) fn decision(state: &TradingState, id: &DecisionId, seq: u64) -> Decis
             .debate
             .iter()
             .map(|e| {
-                json!({
+                let mut turn = json!({
                     "round": e.round,
                     "stance": e.stance,
                     "argument": e.turn.report.argument,
                     "points": e.turn.report.points,
                     "rebuttal": e.turn.report.rebuttal,
                     "conviction": e.turn.report.conviction,
-                })
+                });
+                if let Some(exchange) = &e.turn.exchange {
+                    turn["prompt_hash"] = json!(exchange.prompt_hash);
+                    if let Some(answer) = &exchange.answer {
+                        turn["answer"] = json!(answer);
+                    }
+                }
+                turn
             })
             .collect();
         record.extra.insert("debate".into(), json!(turns));

@@ -24,6 +24,11 @@ pub struct Sequence {
     pub last_decision: Option<DecisionId>,
     /// The last cycle's time: a restarted bot runs no cycle at or before it.
     pub last_cycle_at: Option<Timestamp>,
+    /// The run this bot's decisions, trades and lessons are written under: made at its first
+    /// start and kept across restarts (a backtest, which keeps no state, has a new one each
+    /// time). Unset in state saved before runs existed: a new one is made then.
+    #[serde(default)]
+    pub run_id: tradegraph_store::RunId,
 }
 
 /// The kill switch as saved.

@@ -55,6 +55,12 @@ impl Watching {
         let body = &doc.body;
         let mut problems = Vec::new();
         match doc.key.part {
+            // A sequence with no decision yet (saved at the first start, for its run id) is
+            // past none.
+            StatePart::Sequence if body["last_decision"].is_null() => {
+                assert!(body["run_id"].is_string(), "{body}");
+                self.seen.lock().unwrap().push("sequence at start".into());
+            }
             StatePart::Sequence => {
                 let id = body["last_decision"].as_str().unwrap_or_default();
                 let stored = self.logs.count("agent_decisions", doc! {"decision_id": id});
@@ -180,7 +186,10 @@ fn a_checkpoint_is_never_saved_ahead_of_the_logs() {
     });
     let seen = watching.seen.lock().unwrap().clone();
     assert!(
-        seen.iter().filter(|s| s.starts_with("sequence")).count() >= 4
+        seen.iter()
+            .filter(|s| s.starts_with("sequence") && *s != "sequence at start")
+            .count()
+            >= 4
             && seen.iter().any(|s| s == "ledger closed 2"),
         "the checkpoints were watched: {seen:?}"
     );

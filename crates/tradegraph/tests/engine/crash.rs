@@ -81,7 +81,11 @@ impl BotStateStore for Crashing {
     }
 
     async fn save(&self, doc: &StateDoc) -> Result<Saved, StoreError> {
-        if self.at == CrashAt::BeforeCheckpoint && doc.key.part == StatePart::Sequence {
+        // the sequence's save after a cycle (not the one at the first start, with no decision)
+        if self.at == CrashAt::BeforeCheckpoint
+            && doc.key.part == StatePart::Sequence
+            && doc.body["last_decision"].is_string()
+        {
             self.die().await
         }
         // the ledger's save that would record the first closed trade

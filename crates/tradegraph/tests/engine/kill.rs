@@ -240,12 +240,11 @@ impl tradegraph_agents::model::ReportModel for Waiting {
         }
         self.asked.notify_one();
         self.answer.notified().await;
-        Ok(tradegraph_agents::model::ModelAnswer {
-            value: hold(),
-            provider: "test".into(),
-            model: "waiting".into(),
-            spend: Default::default(),
-        })
+        Ok(tradegraph_agents::model::ModelAnswer::new(
+            hold(),
+            "test",
+            "waiting",
+        ))
     }
 }
 

@@ -52,6 +52,7 @@ async fn a_node_kind_of_the_users_own_runs_in_every_backtest_cycle() {
                             reason: RuleReason::NoModel,
                         },
                         prompt_version: OWN.into(),
+                        exchange: None,
                     };
                     Ok(Command::update(
                         TradingStateUpdate::default().sentiment(Some(report)),

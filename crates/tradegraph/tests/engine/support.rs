@@ -79,12 +79,7 @@ impl ReportModel for ScriptedPm {
             .and_then(|t| self.by_time.get(&t).cloned())
             .or_else(|| self.by_cycle.get(cycle).cloned().flatten())
             .unwrap_or_else(hold);
-        Ok(ModelAnswer {
-            value,
-            provider: "script".into(),
-            model: "pm".into(),
-            spend: Default::default(),
-        })
+        Ok(ModelAnswer::new(value, "script", "pm"))
     }
 }
 

@@ -158,6 +158,36 @@ fn every_read_endpoint_answers_with_paging_and_the_stream_resumes_without_a_gap(
     assert_eq!(one["risk_guard"]["status"], "APPROVED");
     let (code, missing) = bot.get(&format!("/api/v1/decisions/{SYMBOL}-20000101T000000.000Z"));
     assert_eq!(code, 404, "{missing}");
+    // the audit trail: the technical analyst's prompt by its hash, the model's answer as it came
+    let technical = &one["agent_decisions"]["technical"];
+    let hash = technical["prompt_hash"].as_str().expect("a prompt hash");
+    assert!(
+        technical["answer"]
+            .as_str()
+            .is_some_and(|a| a.contains("signal")),
+        "{technical}"
+    );
+    let (code, prompt) = bot.get(&format!("/api/v1/prompts/{hash}"));
+    assert_eq!(code, 200, "{prompt}");
+    assert_eq!(prompt["agent"], "technical");
+    assert_eq!(prompt["prompt_version"], technical["prompt_version"]);
+    assert!(
+        prompt["user"].as_str().is_some_and(|u| !u.is_empty()),
+        "{prompt}"
+    );
+    let (code, missing) = bot.get("/api/v1/prompts/sha256:none");
+    assert_eq!(code, 404, "{missing}");
+    let run = one["run_id"].as_str().expect("the decision's run");
+    let (code, same) = bot.get(&format!(
+        "/api/v1/decisions/{}?run={run}",
+        bot.decision_id(1)
+    ));
+    assert_eq!((code, &same["run_id"]), (200, &one["run_id"]));
+    let (code, other) = bot.get(&format!(
+        "/api/v1/decisions/{}?run=another",
+        bot.decision_id(1)
+    ));
+    assert_eq!(code, 404, "{other}");
     let (trades, _) = all_pages(&bot, "/api/v1/trades", 1);
     assert_eq!(trades.len(), 1);
     assert_eq!(trades[0]["status"], "open");
@@ -458,6 +488,7 @@ fn every_route_is_listed_and_every_listed_route_is_served(bot: &Served, index: &
         ("GET", "/api/v1/pnl/daily"),
         ("GET", "/api/v1/decisions"),
         ("GET", "/api/v1/decisions/{id}"),
+        ("GET", "/api/v1/prompts/{hash}"),
         ("GET", "/api/v1/candles"),
         ("GET", "/api/v1/llm/usage"),
         ("GET", "/api/v1/alerts"),

@@ -6,7 +6,7 @@ mod situation;
 
 pub use situation::Situation;
 
-use super::Extra;
+use super::{Extra, RunId};
 use serde::{Deserialize, Serialize};
 use tradegraph_core::{Symbol, Timestamp};
 
@@ -47,6 +47,10 @@ pub struct Lesson {
     /// The trade it came from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trade_id: Option<String>,
+    /// The run that wrote it to the lesson log: with [`lesson_id`](Self::lesson_id), the
+    /// record's key (unset in the learner's own state).
+    #[serde(default, skip_serializing_if = "RunId::is_unset")]
+    pub run_id: RunId,
     /// The market situation when the trade was opened: what lessons are retrieved by.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub situation: Option<Situation>,
@@ -74,6 +78,7 @@ impl Lesson {
             agent,
             text: text.into(),
             trade_id: None,
+            run_id: RunId::default(),
             situation: None,
             return_pct: None,
             extra: Extra::new(),

@@ -33,6 +33,8 @@ pub(super) struct Stored {
     #[serde(default)]
     trade_id: Option<String>,
     #[serde(default)]
+    run_id: crate::RunId,
+    #[serde(default)]
     situation: Option<Situation>,
     #[serde(default)]
     return_pct: Option<f64>,
@@ -73,6 +75,7 @@ impl TryFrom<Stored> for Lesson {
             agent,
             text: s.text,
             trade_id: s.trade_id,
+            run_id: s.run_id,
             situation: s.situation,
             return_pct: s.return_pct,
             extra,

@@ -15,6 +15,7 @@ pub mod mongo;
 mod private;
 #[cfg(feature = "redis")]
 pub mod redis;
+pub mod run_suite;
 
 #[allow(unused_imports)]
 pub use private::{PrivateMongo, PrivateRedis};

@@ -22,6 +22,11 @@ use tradegraph_market::MarketEvent;
 /// The file of one line per decision cycle.
 pub const DECISIONS_FILE: &str = "decisions.jsonl";
 
+/// The file of the prompts the models were sent, one line per distinct text
+/// (`{"prompt_hash", "agent", "version", "system", "user"}`), which `decisions.jsonl`'s reports
+/// name by `exchange.prompt_hash`. Empty in rule mode.
+pub const PROMPTS_FILE: &str = "prompts.jsonl";
+
 /// One bar of the data: when it opened and its prices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BarPoint {
@@ -149,6 +154,16 @@ impl<'a> Decision<'a> {
     }
 }
 
+/// A line of `prompts.jsonl`.
+#[derive(Debug, Serialize)]
+struct PromptLine<'a> {
+    prompt_hash: &'a str,
+    agent: AgentName,
+    version: &'a str,
+    system: &'a str,
+    user: &'a str,
+}
+
 /// A line of `decisions.jsonl` read back: [`Decision`]'s fields, owned.
 ///
 /// ```
@@ -235,12 +250,50 @@ impl AgentStats {
 /// Writes `decisions.jsonl` as the cycles finish and tallies the agents.
 #[derive(Debug)]
 pub struct Recorder {
-    path: PathBuf,
-    out: BufWriter<std::fs::File>,
+    decisions: Lines,
     cycles: u64,
     failed: Option<ReportError>,
     agents: BTreeMap<AgentName, AgentStats>,
     prompt_versions: BTreeMap<AgentName, String>,
+    prompts: Lines,
+    prompts_seen: std::collections::HashSet<String>,
+}
+
+/// A JSON Lines file being written.
+#[derive(Debug)]
+struct Lines {
+    path: PathBuf,
+    out: BufWriter<std::fs::File>,
+}
+
+impl Lines {
+    fn create(path: PathBuf, capacity: usize) -> Result<Self, ReportError> {
+        let file = std::fs::File::create(&path)
+            .map_err(|e| ReportError::io(&path, "creating the file failed", e))?;
+        Ok(Self {
+            path,
+            out: BufWriter::with_capacity(capacity, file),
+        })
+    }
+
+    fn write<T: Serialize>(&mut self, line: &T) -> Result<(), ReportError> {
+        serde_json::to_writer(&mut self.out, line)
+            .map_err(|source| ReportError::Json {
+                path: self.path.clone(),
+                source,
+            })
+            .and_then(|()| {
+                self.out
+                    .write_all(b"\n")
+                    .map_err(|e| ReportError::io(&self.path, "writing a line failed", e))
+            })
+    }
+
+    fn flush(&mut self) -> Result<(), ReportError> {
+        self.out
+            .flush()
+            .map_err(|e| ReportError::io(&self.path, "writing the file failed", e))
+    }
 }
 
 /// What the [`Recorder`] gathered over a run.
@@ -263,23 +316,21 @@ impl Recorder {
     pub fn create(dir: &Path) -> Result<Self, ReportError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| ReportError::io(dir, "creating the report folder failed", e))?;
-        let path = dir.join(DECISIONS_FILE);
-        let file = std::fs::File::create(&path)
-            .map_err(|e| ReportError::io(&path, "creating the file failed", e))?;
         Ok(Self {
-            path,
             // a year of cycles is ~100 MiB: large writes, few system calls
-            out: BufWriter::with_capacity(1 << 20, file),
+            decisions: Lines::create(dir.join(DECISIONS_FILE), 1 << 20)?,
             cycles: 0,
             failed: None,
             agents: BTreeMap::new(),
             prompt_versions: BTreeMap::new(),
+            prompts: Lines::create(dir.join(PROMPTS_FILE), 1 << 16)?,
+            prompts_seen: std::collections::HashSet::new(),
         })
     }
 
     /// The report's folder.
     pub fn dir(&self) -> &Path {
-        self.path.parent().unwrap_or(Path::new("."))
+        self.decisions.path.parent().unwrap_or(Path::new("."))
     }
 
     /// Records a finished cycle: its line, its agents' reports and signals. The first write
@@ -314,17 +365,18 @@ impl Recorder {
         if self.failed.is_some() {
             return;
         }
-        let line = Decision::of(self.cycles, state);
-        let written = serde_json::to_writer(&mut self.out, &line)
-            .map_err(|source| ReportError::Json {
-                path: self.path.clone(),
-                source,
-            })
-            .and_then(|()| {
-                self.out
-                    .write_all(b"\n")
-                    .map_err(|e| ReportError::io(&self.path, "writing a line failed", e))
-            });
+        let mut written = self.decisions.write(&Decision::of(self.cycles, state));
+        for (hash, prompt) in &state.prompts {
+            if written.is_ok() && self.prompts_seen.insert(hash.clone()) {
+                written = self.prompts.write(&PromptLine {
+                    prompt_hash: hash,
+                    agent: prompt.agent,
+                    version: &prompt.version,
+                    system: &prompt.system,
+                    user: &prompt.user,
+                });
+            }
+        }
         if let Err(e) = written {
             self.failed = Some(e);
         }
@@ -338,9 +390,8 @@ impl Recorder {
         if let Some(e) = self.failed.take() {
             return Err(e);
         }
-        self.out
-            .flush()
-            .map_err(|e| ReportError::io(&self.path, "writing the file failed", e))?;
+        self.decisions.flush()?;
+        self.prompts.flush()?;
         Ok(RunLog {
             cycles: self.cycles,
             agents: self.agents,

@@ -28,6 +28,7 @@ pub use self::csv::{equity_rows, EquityRow, TRADES_HEADER};
 pub use context::Context;
 pub use decisions::{
     AgentStats, BarPoint, DataSpan, Decision, DecisionRecord, Recorder, RunLog, DECISIONS_FILE,
+    PROMPTS_FILE,
 };
 pub use error::ReportError;
 pub use html::{escape, render, MAX_TRADE_ROWS, REPORT_FILE};
@@ -51,9 +52,10 @@ pub const EQUITY_SVG: &str = "equity.svg";
 pub const DRAWDOWN_SVG: &str = "drawdown.svg";
 
 /// The files and folders a report (or a walk-forward's) leaves in its folder.
-const REPORT_ENTRIES: [&str; 9] = [
+const REPORT_ENTRIES: [&str; 10] = [
     SUMMARY_FILE,
     DECISIONS_FILE,
+    PROMPTS_FILE,
     EQUITY_CSV,
     TRADES_CSV,
     EQUITY_SVG,

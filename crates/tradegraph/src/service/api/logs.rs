@@ -9,7 +9,9 @@ use serde::Deserialize;
 use std::future::Future;
 use std::time::Duration;
 use tradegraph_core::Timestamp;
-use tradegraph_store::{DecisionRecord, Lesson, OperatorAction, Query, StoreError, TradeRecord};
+use tradegraph_store::{
+    DecisionRecord, Lesson, OperatorAction, PromptRecord, Query, RunId, StoreError, TradeRecord,
+};
 
 /// How long a store may take to answer.
 const STORE_TIMEOUT: Duration = Duration::from_secs(15);
@@ -107,12 +109,20 @@ fn decision_time(id: &str) -> Option<Timestamp> {
     Some(Timestamp::from_datetime(t.and_utc()))
 }
 
-/// `GET /api/v1/decisions/{id}`: one decision: every agent's reasoning and its call (signal and
-/// confidence) or, for the risk manager, its assessment (risk score, limits, warnings), with
-/// the mode that produced it (model or rules); the debate, the guard's findings, the orders.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct DecisionQuery {
+    run: Option<String>,
+}
+
+/// `GET /api/v1/decisions/{id}?run=`: one decision: every agent's reasoning and its call
+/// (signal and confidence) or, for the risk manager, its assessment (risk score, limits,
+/// warnings), with the mode that produced it (model or rules) and, when a model was asked, the
+/// prompt's hash ([`prompt`]) and the model's answer; the debate, the guard's findings, the
+/// orders. Of several runs' decisions with this id, the `run` asked for, else the latest run's.
 pub(crate) async fn decision(
     State(app): State<AppState>,
     Path(id): Path<String>,
+    Params(q): Params<DecisionQuery>,
 ) -> Result<Json<DecisionRecord>, ApiError> {
     let Some(at) = decision_time(&id) else {
         return Err(ApiError::not_found(format!(
@@ -122,11 +132,35 @@ pub(crate) async fn decision(
     };
     let query = Query::new(app.instrument.symbol.clone()).between(at, at.add_millis(1));
     let found = store("the decision log", app.stores.decisions.decisions(&query)).await?;
+    let run = q.run.map(RunId::from_text);
     found
         .into_iter()
-        .find(|d| d.decision_id == id)
+        .filter(|d| d.decision_id == id && run.as_ref().is_none_or(|r| &d.run_id == r))
+        .max_by(|a, b| a.run_id.cmp(&b.run_id))
         .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("no decision `{id}` in the decision log")))
+        .ok_or_else(|| {
+            ApiError::not_found(match &run {
+                Some(run) => format!("no decision `{id}` of run `{run}` in the decision log"),
+                None => format!("no decision `{id}` in the decision log"),
+            })
+        })
+}
+
+/// `GET /api/v1/prompts/{hash}`: the prompt a decision's agent names by `prompt_hash` (stored
+/// once per distinct text): the agent, the template's version, the system and user messages.
+pub(crate) async fn prompt(
+    State(app): State<AppState>,
+    Path(hash): Path<String>,
+) -> Result<Json<PromptRecord>, ApiError> {
+    store("the prompt log", app.stores.prompts.prompt(&hash))
+        .await?
+        .map(Json)
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "no prompt `{hash}` in the prompt log (decisions name theirs by `prompt_hash`, \
+                 `sha256:` and 64 hex digits)"
+            ))
+        })
 }
 
 #[derive(Debug, Default, Deserialize)]
