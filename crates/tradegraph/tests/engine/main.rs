@@ -20,6 +20,7 @@ mod fills;
 mod ids;
 mod kill;
 mod kinds;
+mod learned;
 mod reconcile;
 mod restart;
 mod scenarios;

@@ -99,6 +99,8 @@ async fn the_open_trade_paper_account_learner_and_kill_switch_survive_a_restart(
             &first,
         )
         .await;
+        let run_id = engine.sequence().run_id.clone();
+        assert!(!run_id.is_unset(), "a new bot starts a run");
         let switch = engine.kill_switch().clone();
         let learner_before = std::sync::Arc::new(std::sync::Mutex::new(None));
         let keep = learner_before.clone();
@@ -141,6 +143,11 @@ async fn the_open_trade_paper_account_learner_and_kill_switch_survive_a_restart(
             "the kill switch is still engaged"
         );
         assert_eq!(engine.sequence().cycles, 3);
+        assert_eq!(
+            engine.sequence().run_id,
+            run_id,
+            "a restarted bot goes on with its run"
+        );
         assert_eq!(
             engine.sequence().last_cycle_at,
             Some("2024-03-04T00:45:00Z".parse().unwrap())
