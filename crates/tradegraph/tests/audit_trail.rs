@@ -51,19 +51,6 @@ impl Respond for Desk {
     }
 }
 
-/// One-minute bars for two 15-minute decision cycles.
-fn bars(dir: &Path) -> std::path::PathBuf {
-    let mut csv = String::from("timestamp,open,high,low,close,volume\n");
-    for i in 0..31 {
-        let p = 100.0 + (i % 5) as f64 * 0.1;
-        let ts = tradegraph_core::Timestamp::from_millis(1_709_510_400_000 + i * 60_000);
-        csv += &format!("{ts},{p:.2},{:.2},{:.2},{p:.2},10\n", p + 0.05, p - 0.05);
-    }
-    let path = dir.join("bars.csv");
-    std::fs::write(&path, csv).unwrap();
-    path
-}
-
 fn lines(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)
         .unwrap()
@@ -75,7 +62,7 @@ fn lines(path: &Path) -> Vec<Value> {
 /// `tradegraph backtest` of the same two cycles into report folder `out`, with `config`.
 fn backtest(dir: &Path, server: &MockServer, out: &str, config: &str) {
     std::fs::write(dir.join("tradegraph.toml"), config).unwrap();
-    let data = bars(dir);
+    let data = support::bars_for_cycles(dir, 2);
     let run = Command::new(env!("CARGO_BIN_EXE_tradegraph"))
         .args(["backtest", "--instrument", "btc", "--data"])
         .arg(&data)

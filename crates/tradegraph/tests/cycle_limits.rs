@@ -10,7 +10,6 @@
 mod support;
 
 use serde_json::{json, Value};
-use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -91,19 +90,6 @@ fn desk(delay: Duration) -> Desk {
     }
 }
 
-/// One-minute bars for `cycles` 15-minute candles (one decision cycle each), on one day.
-fn bars_for_cycles(dir: &Path, cycles: i64) -> std::path::PathBuf {
-    let mut csv = String::from("timestamp,open,high,low,close,volume\n");
-    for i in 0..15 * cycles + 1 {
-        let p = 100.0 + (i % 5) as f64 * 0.1;
-        let ts = tradegraph_core::Timestamp::from_millis(1_709_510_400_000 + i * 60_000);
-        csv += &format!("{ts},{p:.2},{:.2},{:.2},{p:.2},10\n", p + 0.05, p - 0.05);
-    }
-    let path = dir.join("bars.csv");
-    std::fs::write(&path, csv).unwrap();
-    path
-}
-
 /// `tradegraph backtest` of `cycles` cycles against `desk`, with `env` added and `config` as
 /// `tradegraph.toml`; the decision lines.
 fn backtest_with(
@@ -115,7 +101,7 @@ fn backtest_with(
 ) -> (Output, Vec<Value>) {
     let dir = support::temp_dir(name);
     std::fs::write(dir.join("tradegraph.toml"), config).unwrap();
-    let data = bars_for_cycles(&dir, cycles);
+    let data = support::bars_for_cycles(&dir, cycles);
     let out_dir = dir.join("report");
     let mut command = Command::new(env!("CARGO_BIN_EXE_tradegraph"));
     command

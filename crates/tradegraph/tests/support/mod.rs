@@ -70,3 +70,17 @@ pub fn closed_port() -> u16 {
 pub fn services() -> Option<(String, String)> {
     Some((redis_url()?, mongodb_uri()?))
 }
+
+/// One-minute bars for `cycles` 15-minute candles (one decision cycle each) from 2024-03-04, on
+/// one day, written to `dir/bars.csv`.
+pub fn bars_for_cycles(dir: &std::path::Path, cycles: i64) -> PathBuf {
+    let mut csv = String::from("timestamp,open,high,low,close,volume\n");
+    for i in 0..15 * cycles + 1 {
+        let p = 100.0 + (i % 5) as f64 * 0.1;
+        let ts = tradegraph_core::Timestamp::from_millis(1_709_510_400_000 + i * 60_000);
+        csv += &format!("{ts},{p:.2},{:.2},{:.2},{p:.2},10\n", p + 0.05, p - 0.05);
+    }
+    let path = dir.join("bars.csv");
+    std::fs::write(&path, csv).unwrap();
+    path
+}
