@@ -205,3 +205,85 @@ async fn a_running_bot_reads_live_news_and_macro_as_of_the_cycle() {
         .unwrap();
     assert!(macros.source.is_none(), "{}", macros.description);
 }
+
+/// A running Bank Nifty bot with EODHD and FRED keys: EODHD's news about `NSEBANK.INDX` and
+/// the RBI's policy rate and India's CPI from FRED, as of the cycle.
+#[tokio::test]
+async fn a_running_indian_bot_reads_eodhd_news_and_the_rbi_figures() {
+    let eodhd = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/news"))
+        .and(query_param("s", "NSEBANK.INDX"))
+        .and(query_param("api_token", "eod-key-1234567"))
+        .and(query_param("fmt", "json"))
+        .respond_with(json(serde_json::json!([
+            {"date": "2025-02-07T04:45:00+00:00", "title": "RBI cuts repo rate by 25 bps to 6.25%",
+             "content": "The Monetary Policy Committee voted unanimously for the cut.",
+             "link": "https://www.arthik.example.com/rbi-cut", "symbols": ["NSEBANK.INDX"],
+             "tags": ["RBI"], "sentiment": {"polarity": 0.55, "neg": 0.02, "neu": 0.88, "pos": 0.1}},
+            {"date": "2025-02-07T11:00:00+00:00", "title": "Banks rally after the policy",
+             "content": "After the cycle.", "link": "https://www.arthik.example.com/later",
+             "symbols": ["NSEBANK.INDX"], "tags": [], "sentiment": {"polarity": 0.3}},
+        ])))
+        .expect(1)
+        .mount(&eodhd)
+        .await;
+    let fred = MockServer::start().await;
+    for (id, units, value, known) in [
+        ("IRSTCB01INM156N", "lin", "6.5", "2025-01-15"),
+        ("INDCPIALLMINMEI", "pc1", "5.22", "2025-01-13"),
+        ("DFEDTARU", "lin", "4.5", "2024-12-19"),
+        ("DEXINUS", "lin", "87.4", "2025-02-03"),
+    ] {
+        Mock::given(method("GET"))
+            .and(path("/series/observations"))
+            .and(query_param("series_id", id))
+            .and(query_param("units", units))
+            .and(query_param("realtime_start", "2025-02-06"))
+            .respond_with(json(serde_json::json!({"observations": [
+                {"realtime_start": known, "realtime_end": "2025-02-06", "date": known, "value": value}
+            ]})))
+            .expect(1)
+            .mount(&fred)
+            .await;
+    }
+    let dir = scratch("inputs-live-india");
+    let (eodhd_url, fred_url) = (eodhd.uri(), fred.uri());
+    let vars = [
+        ("EODHD_API_KEY", "eod-key-1234567"),
+        ("EODHD_BASE_URL", eodhd_url.as_str()),
+        ("FRED_API_KEY", "fred-key-1234567"),
+        ("FRED_BASE_URL", fred_url.as_str()),
+    ];
+    let settings = resolve(&flags("banknifty"), &vars, &dir).unwrap();
+    let instrument = settings.instrument.clone();
+    let mut config = BotConfig::new(
+        instrument.clone(),
+        Brain::rules_only().unwrap(),
+        settings.cash,
+        Mode::Service,
+    );
+    config.news = settings
+        .news
+        .open(instrument.currency, true)
+        .unwrap()
+        .source
+        .unwrap();
+    config.macros = settings
+        .macros
+        .open(instrument.currency, true)
+        .await
+        .unwrap()
+        .source;
+    let cycle = t("2025-02-07T09:15:00Z");
+    for _ in 0..2 {
+        let inputs = config.inputs_at(cycle).await;
+        let headlines: Vec<_> = inputs.news.iter().map(|n| n.headline.as_str()).collect();
+        assert_eq!(headlines, ["RBI cuts repo rate by 25 bps to 6.25%"]);
+        let m = inputs.macro_snapshot.expect("FRED's Indian figures");
+        assert_eq!(m.region, "IN");
+        assert_eq!((m.policy_rate_pct, m.cpi_inflation_yoy_pct), (6.5, 5.22));
+        assert_eq!(m.extra["usd_inr"], 87.4);
+        assert!(m.source.contains("FRED IRSTCB01INM156N"), "{}", m.source);
+    }
+}
