@@ -288,9 +288,26 @@ impl MacroSource for FredMacro {
                 figure.value
             ));
         };
-        let policy = self.figure(&set.policy_rate, day).await?;
+        // Every series at once: a snapshot takes one call's time, not one per series.
+        let fed_funds_series = set
+            .us_fed_funds
+            .as_ref()
+            .filter(|series| *series != &set.policy_rate);
+        let (policy, cpi, fed_funds, extras) = futures::join!(
+            self.figure(&set.policy_rate, day),
+            self.figure(&set.cpi_yoy, day),
+            async {
+                match fed_funds_series {
+                    Some(series) => Some(self.figure(series, day).await),
+                    None => None,
+                }
+            },
+            futures::future::join_all(set.extra.iter().map(|(name, series)| async move {
+                (name, series, self.figure(series, day).await)
+            })),
+        );
+        let (policy, cpi) = (policy?, cpi?);
         note("policy rate", &set.policy_rate, &policy);
-        let cpi = self.figure(&set.cpi_yoy, day).await?;
         note("CPI y/y", &set.cpi_yoy, &cpi);
         let optional = |name: &str, result: Result<Figure, NewsError>| match result {
             Ok(figure) => Some(figure),
@@ -299,18 +316,21 @@ impl MacroSource for FredMacro {
                 None
             }
         };
-        let mut fed_funds = None;
+        let mut us_fed_funds = None;
         if let Some(series) = &set.us_fed_funds {
-            if series == &set.policy_rate {
-                fed_funds = Some(policy.value);
-            } else if let Some(f) = optional("us_fed_funds", self.figure(series, day).await) {
-                note("US fed funds", series, &f);
-                fed_funds = Some(f.value);
+            match fed_funds {
+                None => us_fed_funds = Some(policy.value),
+                Some(result) => {
+                    if let Some(f) = optional("us_fed_funds", result) {
+                        note("US fed funds", series, &f);
+                        us_fed_funds = Some(f.value);
+                    }
+                }
             }
         }
         let mut extra = BTreeMap::new();
-        for (name, series) in &set.extra {
-            if let Some(f) = optional(name, self.figure(series, day).await) {
+        for (name, series, result) in extras {
+            if let Some(f) = optional(name, result) {
                 note(name, series, &f);
                 extra.insert(name.clone(), f.value);
             }
@@ -321,7 +341,7 @@ impl MacroSource for FredMacro {
             region: set.region.clone(),
             policy_rate_pct: policy.value,
             cpi_inflation_yoy_pct: cpi.value,
-            us_fed_funds_pct: fed_funds,
+            us_fed_funds_pct: us_fed_funds,
             dxy: None,
             extra,
             source: sources.join("; "),

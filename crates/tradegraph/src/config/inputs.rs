@@ -89,6 +89,11 @@ pub struct Opened<S: ?Sized> {
     pub description: String,
 }
 
+/// How long a running bot waits for a live provider's answer: a decision cycle waits at most
+/// this for its news and its macro figures (asked at once; FRED's series too), and a provider
+/// slower than that is skipped for the cycle (the stories and figures kept are served).
+pub const LIVE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Why a live provider is not used: a backtest reads the past, which these providers answer
 /// only as of now.
 const BACKTEST_NOTE: &str =
@@ -130,7 +135,9 @@ impl NewsSettings {
                 base_url,
                 category,
             } => {
-                let mut client = FinnhubNews::new(key.clone())?.with_category(category.clone());
+                let mut client = FinnhubNews::new(key.clone())?
+                    .with_category(category.clone())
+                    .with_timeout(LIVE_TIMEOUT);
                 if let Some(url) = base_url {
                     client = client.with_base_url(url)?;
                 }
@@ -141,7 +148,9 @@ impl NewsSettings {
                 base_url,
                 symbol,
             } => {
-                let mut client = EodhdNews::new(key.clone())?.with_symbol(symbol.clone());
+                let mut client = EodhdNews::new(key.clone())?
+                    .with_symbol(symbol.clone())
+                    .with_timeout(LIVE_TIMEOUT);
                 if let Some(url) = base_url {
                     client = client.with_base_url(url)?;
                 }
@@ -190,7 +199,8 @@ impl MacroSettings {
                 base_url,
                 series,
             } => {
-                let mut client = FredMacro::new(key.clone(), (**series).clone())?;
+                let mut client =
+                    FredMacro::new(key.clone(), (**series).clone())?.with_timeout(LIVE_TIMEOUT);
                 if let Some(url) = base_url {
                     client = client.with_base_url(url)?;
                 }

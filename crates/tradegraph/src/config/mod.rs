@@ -48,7 +48,9 @@ pub use env_example::{env_example, env_example_names};
 pub use error::ConfigError;
 pub use flags::{FeedKind, Flags, LogArgs, LogFormat};
 pub use health::HealthConfig;
-pub use inputs::{bundled_news, MacroProvider, MacroSettings, NewsProvider, NewsSettings, Opened};
+pub use inputs::{
+    bundled_news, MacroProvider, MacroSettings, NewsProvider, NewsSettings, Opened, LIVE_TIMEOUT,
+};
 pub use origin::{Origin, Origins};
 pub use resolve::{default_cash, DASHBOARD_PEERS_VAR, DEFAULT_DASHBOARD_PEERS, FILL_TIMING_VAR};
 pub use resolve::{

@@ -140,23 +140,28 @@ impl BotConfig {
     /// given; a macro source with nothing that early gives nothing.
     pub async fn inputs_at(&self, as_of: Timestamp) -> ExternalInputs {
         let query = NewsQuery::new().as_of(as_of).limit(20);
-        let news = match self.news.latest(&query).await {
+        let macros = async {
+            match &self.macros {
+                None => None,
+                Some(source) => Some(source.snapshot(as_of).await),
+            }
+        };
+        // Both at once: a cycle waits for the slower, not for the sum.
+        let (news, macro_snapshot) = tokio::join!(self.news.latest(&query), macros);
+        let news = match news {
             Ok(news) => news,
             Err(e) => {
                 tracing::warn!(symbol = %self.instrument.symbol, error = %e, "news unavailable: this cycle's agents read none");
                 Vec::new()
             }
         };
-        let macro_snapshot = match &self.macros {
-            None => None,
-            Some(source) => match source.snapshot(as_of).await {
-                Ok(snapshot) => Some(snapshot).filter(|s| s.as_of <= as_of),
-                Err(NewsError::NoSnapshot { .. }) => None,
-                Err(e) => {
-                    tracing::warn!(symbol = %self.instrument.symbol, error = %e, "macro figures unavailable: this cycle's agents read none");
-                    None
-                }
-            },
+        let macro_snapshot = match macro_snapshot {
+            None | Some(Err(NewsError::NoSnapshot { .. })) => None,
+            Some(Ok(snapshot)) => Some(snapshot).filter(|s| s.as_of <= as_of),
+            Some(Err(e)) => {
+                tracing::warn!(symbol = %self.instrument.symbol, error = %e, "macro figures unavailable: this cycle's agents read none");
+                None
+            }
         };
         ExternalInputs {
             news,
