@@ -185,7 +185,8 @@ fn a_plain_observations_body_gives_a_fred_snapshot() {
     ]});
     let snapshot = news().check(body.to_string().as_bytes()).fred.unwrap();
     assert_eq!(snapshot.policy_rate_pct, 4.75);
-    assert_eq!(snapshot.as_of, "2024-11-08T00:00:00Z".parse().unwrap());
+    // asked at 2024-12-06T15:46:40Z: the vintage of 2024-12-05, complete at its end
+    assert_eq!(snapshot.as_of, "2024-12-06T00:00:00Z".parse().unwrap());
 }
 
 /// [`NewsItem::sentiment`](tradegraph_market::news::NewsItem::sentiment) is documented as a

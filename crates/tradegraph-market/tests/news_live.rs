@@ -26,12 +26,14 @@ fn json(body: serde_json::Value) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_raw(body.to_string(), "application/json")
 }
 
-/// FRED's answer for one series: `(period, value, known since)`, newest first.
+/// FRED's answer for one series as of the vintage of `day`: `(period, value, first published)`,
+/// newest first. FRED clips each observation's real-time period to the one asked for, so every
+/// observation says `day`, whenever it was first published (which the rows note, unused).
 fn observations(day: &str, rows: &[(&str, &str, &str)]) -> serde_json::Value {
     let obs: Vec<_> = rows
         .iter()
-        .map(|(date, value, known)| {
-            serde_json::json!({"realtime_start": known, "realtime_end": day, "date": date, "value": value})
+        .map(|(date, value, _published)| {
+            serde_json::json!({"realtime_start": day, "realtime_end": day, "date": date, "value": value})
         })
         .collect();
     serde_json::json!({
@@ -129,8 +131,8 @@ async fn fred_reads_each_series_as_known_the_day_before() {
     assert_eq!(during.region, "US");
     assert_eq!(
         during.as_of,
-        at("2024-11-13T00:00:00Z"),
-        "the newest figure's vintage"
+        at("2024-12-11T00:00:00Z"),
+        "the vintage of 2024-12-10, complete at its end"
     );
     assert!(
         during.source.contains("FRED CPIAUCSL (pc1) 2024-10-01=2.6")
@@ -140,7 +142,7 @@ async fn fred_reads_each_series_as_known_the_day_before() {
     );
     let next_day = source.snapshot(at("2024-12-12T00:00:00Z")).await.unwrap();
     assert_eq!(next_day.cpi_inflation_yoy_pct, 2.7);
-    assert_eq!(next_day.as_of, at("2024-12-11T00:00:00Z"));
+    assert_eq!(next_day.as_of, at("2024-12-12T00:00:00Z"));
     // Asked about a time past its clock, the source answers as of the clock.
     let clamped = fred(&server, us_minimal(), "2024-12-11T20:00:00Z")
         .snapshot(at("2030-01-01T00:00:00Z"))

@@ -24,6 +24,9 @@ pub struct Query {
     pub to: Timestamp,
     /// Keep at most the newest `limit` results.
     pub limit: Option<usize>,
+    /// Only the records of this run (decisions and trades; `None`: every run's). The unset
+    /// run selects the records written without one.
+    pub run: Option<crate::RunId>,
 }
 
 impl Query {
@@ -34,7 +37,20 @@ impl Query {
             from: Timestamp::from_millis(i64::MIN),
             to: Timestamp::from_millis(i64::MAX),
             limit: None,
+            run: None,
         }
+    }
+
+    /// Only the records of `run` (decisions and trades).
+    #[must_use]
+    pub fn run(mut self, run: crate::RunId) -> Self {
+        self.run = Some(run);
+        self
+    }
+
+    /// Whether a record of `run` is asked for.
+    pub fn has_run(&self, run: &crate::RunId) -> bool {
+        self.run.as_ref().is_none_or(|wanted| wanted == run)
     }
 
     /// From `from`, inclusive.

@@ -84,12 +84,8 @@ fn backtest(dir: &Path, server: &MockServer, out: &str, config: &str) {
     );
 }
 
-#[test]
-fn every_decision_keeps_its_prompts_by_hash_and_the_answers_as_they_came_and_reruns_keep_both_runs()
-{
-    let Some(uri) = mongodb_uri() else {
-        return;
-    };
+/// The local model server, answering every agent, and what it was sent and answered.
+fn desk() -> (tokio::runtime::Runtime, MockServer, Seen) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -107,18 +103,16 @@ fn every_decision_keeps_its_prompts_by_hash_and_the_answers_as_they_came_and_rer
             .await;
         server
     });
-    let dir = support::temp_dir("audit-trail");
-    let database = unique("audit");
-    let config = format!(
-        "[stores]\nmongodb_uri = \"{uri}\"\ndatabase = \"{database}\"\nspill_file = \"{}\"\n",
-        dir.join("spill.jsonl").display()
-    );
-    backtest(&dir, &server, "first", &config);
+    (runtime, server, seen)
+}
 
-    // The report: each agent's report names its prompt by hash and keeps the answer as it came.
-    let decisions = lines(&dir.join("first/decisions.jsonl"));
+/// The report folder `out`: each agent's report names its prompt by hash and keeps the answer
+/// as it came; `prompts.jsonl` holds each prompt once, as the server received it. Its prompts
+/// by hash.
+fn check_report(out: &Path, seen: &Seen) -> BTreeMap<String, Value> {
+    let decisions = lines(&out.join("decisions.jsonl"));
     assert_eq!(decisions.len(), 2);
-    let prompts: BTreeMap<String, Value> = lines(&dir.join("first/prompts.jsonl"))
+    let prompts: BTreeMap<String, Value> = lines(&out.join("prompts.jsonl"))
         .into_iter()
         .map(|p| (p["prompt_hash"].as_str().unwrap().to_owned(), p))
         .collect();
@@ -161,7 +155,7 @@ fn every_decision_keeps_its_prompts_by_hash_and_the_answers_as_they_came_and_rer
                     .any(|(s, u, text)| s == system && u == user && text == answer),
                 "no request sent `{hash}`'s text and got `{answer}` back"
             );
-            assert_eq!(prompt["version"], report["prompt_version"]);
+            assert_eq!(prompt["prompt_version"], report["prompt_version"]);
             named.insert(hash.to_owned());
         }
         let technical = decision["technical"]["exchange"]["answer"]
@@ -177,6 +171,35 @@ fn every_decision_keeps_its_prompts_by_hash_and_the_answers_as_they_came_and_rer
         prompts.len(),
         "prompts.jsonl holds each named prompt once"
     );
+
+    prompts
+}
+
+#[test]
+fn every_report_names_its_prompt_by_hash_and_keeps_the_answer_as_it_came() {
+    let (_runtime, server, seen) = desk();
+    let dir = support::temp_dir("audit-report");
+    backtest(&dir, &server, "report", "");
+    let prompts = check_report(&dir.join("report"), &seen);
+    assert!(prompts
+        .values()
+        .all(|p| p["instrument"] == "BTCUSDT" && p["timestamp"].is_string()));
+}
+
+#[test]
+fn the_decision_log_names_the_stored_prompts_and_reruns_keep_both_runs() {
+    let Some(uri) = mongodb_uri() else {
+        return;
+    };
+    let (runtime, server, seen) = desk();
+    let dir = support::temp_dir("audit-trail");
+    let database = unique("audit");
+    let config = format!(
+        "[stores]\nmongodb_uri = \"{uri}\"\ndatabase = \"{database}\"\nspill_file = \"{}\"\n",
+        dir.join("spill.jsonl").display()
+    );
+    backtest(&dir, &server, "first", &config);
+    let prompts = check_report(&dir.join("first"), &seen);
 
     // The decision log in MongoDB names the same prompts, whose texts are in `prompts`.
     runtime.block_on(async {

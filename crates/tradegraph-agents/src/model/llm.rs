@@ -65,7 +65,8 @@ impl LlmModel {
             .await
             .map_err(|e| ModelFailure(e.to_string()))?;
         let usage = out.response.usage;
-        let raw = out.response.raw.unwrap_or_else(|| out.value.to_string());
+        // Empty when not known (an answer cached before answers were kept as they came).
+        let raw = out.response.raw.unwrap_or_default();
         Ok(ModelAnswer {
             raw,
             value: out.value,

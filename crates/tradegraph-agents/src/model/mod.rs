@@ -23,7 +23,7 @@ pub struct ModelAnswer {
     /// What the answer cost.
     pub spend: Spend,
     /// The answer as the model gave it, before its JSON was taken out (the audit trail keeps
-    /// it; [`value`](Self::value) is what was read from it).
+    /// it; [`value`](Self::value) is what was read from it); empty when not known.
     pub raw: String,
 }
 

@@ -101,7 +101,7 @@ impl AgentNode {
                 Ok(report) => {
                     let exchange = Exchange {
                         prompt_hash: prompt.hash(),
-                        answer: Some(answer.raw),
+                        answer: Some(answer.raw).filter(|raw| !raw.is_empty()),
                     };
                     Asked {
                         report: AgentReport {
@@ -125,7 +125,7 @@ impl AgentNode {
                     rule(),
                     version,
                     Some(prompt),
-                    Some(answer.raw),
+                    Some(answer.raw).filter(|raw| !raw.is_empty()),
                 ),
             },
             Err(failure) => Asked::by_rules(failure.0, rule(), version, Some(prompt), None),

@@ -180,8 +180,9 @@ pub struct AgentReport<T> {
 pub struct Exchange {
     /// The rendered prompt's [`hash`](crate::prompt::RenderedPrompt::hash).
     pub prompt_hash: String,
-    /// The model's answer as it came (kept also when the report's schema refused it); `None`
-    /// when there was none (the call failed, or missed its share of the deadline).
+    /// The model's answer as it came (kept also when the agent's check against the report's
+    /// schema refused it; an answer the model client refused itself, after its repair turns,
+    /// reaches the agent as the failure's reason only); `None` when there was none (the call failed, or missed its share of the deadline).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answer: Option<String>,
 }

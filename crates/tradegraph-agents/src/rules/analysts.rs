@@ -224,8 +224,9 @@ pub fn sentiment(state: &TradingState) -> SentimentReport {
     }
 }
 
-/// The regime from rates and inflation: for India the RBI's 2–6% inflation band and the real
-/// policy rate; elsewhere also the Fed funds rate and the dollar index.
+/// The regime from rates and inflation: inflation against the region's target (the RBI's 4%
+/// within 2–6% for India, 2% with a 3% top elsewhere), the real policy rate, and the dollar
+/// when the snapshot has ICE's DXY.
 pub fn macro_view(state: &TradingState) -> MacroReport {
     let Some(m) = &state.inputs.macro_snapshot else {
         return MacroReport {

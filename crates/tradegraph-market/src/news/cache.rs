@@ -3,7 +3,7 @@
 
 use super::{filter, MacroSnapshot, MacroSource, NewsError, NewsItem, NewsQuery, NewsSource};
 use crate::{Clock, SystemClock};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tradegraph_core::Timestamp;
@@ -11,16 +11,24 @@ use tradegraph_core::Timestamp;
 /// The most stories a [`CachedNews`] keeps (the newest).
 pub const CACHED_STORIES: usize = 1_000;
 
+/// Two stories with the same headline are one story when published this close together (48
+/// hours); a recurring headline ("Crypto market update") on other days is a new story.
+pub const SAME_STORY_WITHIN: Duration = Duration::from_secs(48 * 3_600);
+
 /// A news source asked at most once per `refresh` interval (by its clock), whose stories are
 /// kept between refreshes and deduplicated, so a decision cycle reads its news from memory:
 ///
 /// - a story is kept once: by its id, and across outlets and providers by its headline
-///   (compared in lower case, letters and digits only), at its earliest publication;
+///   (compared in lower case, letters and digits only; a headline without either is never
+///   taken for another) when the two were published within [`SAME_STORY_WITHIN`] of each
+///   other, at its earliest publication;
 /// - a query is answered from what was kept: as of its time (nothing published after it),
-///   newest first, at most its limit, for its symbol and topic;
+///   newest first, at most its limit, for its symbol and topic. A cache is meant for one
+///   subject (a bot's): a query for another symbol or topic within the interval is answered
+///   from the stories fetched for the first;
 /// - when the source fails, the stories already kept are served and the error is logged; the
-///   next attempt waits a refresh interval. The error is returned only while nothing was ever
-///   fetched.
+///   next attempt waits a refresh interval. While nothing was ever fetched, the source is asked
+///   again at each query and its error returned.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -53,7 +61,8 @@ struct Kept {
     /// Newest first.
     stories: Vec<NewsItem>,
     ids: HashSet<String>,
-    headlines: HashSet<String>,
+    /// Each kept headline's key, with the publications of the stories kept under it.
+    headlines: HashMap<String, Vec<Timestamp>>,
     /// When the source may be asked again (`None`: never asked).
     next: Option<Timestamp>,
     /// Whether an answer ever came.
@@ -107,22 +116,37 @@ fn headline_key(headline: &str) -> String {
 impl Kept {
     /// Adds the stories not seen yet, by id or headline; keeps the newest [`CACHED_STORIES`].
     fn merge(&mut self, mut fresh: Vec<NewsItem>) {
+        let window = i64::try_from(SAME_STORY_WITHIN.as_millis()).unwrap_or(i64::MAX);
         // Earliest first, so that of two copies the earlier publication is the one kept.
         fresh.sort_by_key(|item| item.published);
         for item in fresh {
             let headline = headline_key(&item.headline);
-            if self.ids.contains(&item.id) || self.headlines.contains(&headline) {
+            let same_story = !headline.is_empty()
+                && self.headlines.get(&headline).is_some_and(|kept| {
+                    kept.iter()
+                        .any(|t| (t.millis() - item.published.millis()).abs() <= window)
+                });
+            if self.ids.contains(&item.id) || same_story {
                 continue;
             }
             self.ids.insert(item.id.clone());
-            self.headlines.insert(headline);
+            self.headlines
+                .entry(headline)
+                .or_default()
+                .push(item.published);
             self.stories.push(item);
         }
         self.stories
             .sort_by(|a, b| b.published.cmp(&a.published).then_with(|| a.id.cmp(&b.id)));
         for dropped in self.stories.drain(CACHED_STORIES.min(self.stories.len())..) {
             self.ids.remove(&dropped.id);
-            self.headlines.remove(&headline_key(&dropped.headline));
+            let key = headline_key(&dropped.headline);
+            if let Some(kept) = self.headlines.get_mut(&key) {
+                kept.retain(|t| *t != dropped.published);
+                if kept.is_empty() {
+                    self.headlines.remove(&key);
+                }
+            }
         }
     }
 }
@@ -131,7 +155,10 @@ impl Kept {
 impl<S: NewsSource> NewsSource for CachedNews<S> {
     async fn latest(&self, query: &NewsQuery) -> Result<Vec<NewsItem>, NewsError> {
         let now = self.clock.now();
-        let due = self.lock().next.is_none_or(|next| now >= next);
+        let due = {
+            let kept = self.lock();
+            !kept.fetched || kept.next.is_none_or(|next| now >= next)
+        };
         if due {
             // Everything the source has now for this subject; the query's window is applied
             // to what is kept.
@@ -256,6 +283,39 @@ impl<S: MacroSource> MacroSource for CachedMacro<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn story(id: &str, secs: i64, headline: &str) -> NewsItem {
+        NewsItem {
+            id: id.to_owned(),
+            published: Timestamp::from_secs(secs),
+            source: "s".to_owned(),
+            headline: headline.to_owned(),
+            summary: String::new(),
+            url: String::new(),
+            symbols: Vec::new(),
+            tags: Vec::new(),
+            sentiment: None,
+        }
+    }
+
+    #[test]
+    fn a_headline_is_one_story_within_two_days_only_and_an_empty_one_never() {
+        let day = 86_400;
+        let mut kept = Kept::default();
+        kept.merge(vec![
+            story("a", 0, "Crypto market update"),
+            story("b", day, "CRYPTO MARKET UPDATE!"),
+            story("c", 5 * day, "Crypto market update"),
+            story("d", 10, "🚀🚀"),
+            story("e", 20, "!!!"),
+        ]);
+        let ids: Vec<_> = kept.stories.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["c", "e", "d", "a"],
+            "b is a's copy; c is a later story; d and e differ"
+        );
+    }
 
     #[test]
     fn headlines_compare_without_case_or_punctuation() {

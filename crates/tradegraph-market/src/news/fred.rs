@@ -99,9 +99,11 @@ impl FredSeriesSet {
 /// **As of, by vintage.** Each series is read as FRED knew it at the end of the day before the
 /// time asked for: the request sets `realtime_start` and `realtime_end` to that day (FRED's
 /// archive, ALFRED, keeps every vintage), so a figure revised later, or released later that
-/// day, is never seen early. The snapshot's [`as_of`](MacroSnapshot::as_of) is the day its
-/// newest figure became known; its [`source`](MacroSnapshot::source) names each series with
-/// the period of its figure (`FRED DFEDTARU 2024-12-19=4.50`), so a stale series shows.
+/// day, is never seen early. The snapshot's [`as_of`](MacroSnapshot::as_of) is the end of that
+/// day (00:00 UTC of the day asked about), when the vintage was complete; its
+/// [`source`](MacroSnapshot::source) names each series with the period of its figure
+/// (`FRED DFEDTARU 2024-12-19=4.50`), so a stale series shows (the macro prompt shows it).
+/// An observation for a period after that day is not a figure of the vintage and is skipped.
 ///
 /// A missing value (FRED's `.`) is skipped for the latest one before it. The policy rate and
 /// the CPI are required; an optional figure that cannot be read is left out and logged.
@@ -129,8 +131,6 @@ struct Figure {
     value: f64,
     /// The period it is for (`2024-11-01` for November's CPI).
     period: NaiveDate,
-    /// The day this value became known.
-    known: NaiveDate,
 }
 
 impl FredMacro {
@@ -192,11 +192,12 @@ impl FredMacro {
                 ],
             )
             .await?;
-        self.latest_value(&series.id, &body)
+        self.latest_value(&series.id, &body, day)
     }
 
-    /// The first observation with a value in `body` (newest first).
-    fn latest_value(&self, id: &str, body: &Value) -> Result<Figure, NewsError> {
+    /// The first observation with a value in `body` (newest first) for a period no later than
+    /// `day`.
+    fn latest_value(&self, id: &str, body: &Value, day: NaiveDate) -> Result<Figure, NewsError> {
         let malformed = |path: String, reason: String| NewsError::Malformed {
             provider: "fred",
             path,
@@ -249,11 +250,11 @@ impl FredMacro {
                         format!("`{value}` is not a number"),
                     )
                 })?;
-            return Ok(Figure {
-                value,
-                period: date("date")?,
-                known: date("realtime_start")?,
-            });
+            let period = date("date")?;
+            if period > day {
+                continue; // not a figure of this vintage
+            }
+            return Ok(Figure { value, period });
         }
         Err(malformed(
             "$.observations".to_owned(),
@@ -273,9 +274,7 @@ impl MacroSource for FredMacro {
         let day = as_of.to_datetime().date_naive() - Days::days(1);
         let set = &self.series;
         let mut sources = Vec::new();
-        let mut known = NaiveDate::MIN;
         let mut note = |name: &str, series: &FredSeries, figure: &Figure| {
-            known = known.max(figure.known);
             sources.push(format!(
                 "{name}: FRED {}{} {}={}",
                 series.id,
@@ -335,9 +334,11 @@ impl MacroSource for FredMacro {
                 extra.insert(name.clone(), f.value);
             }
         }
-        let known = Timestamp::from_datetime(known.and_time(NaiveTime::MIN).and_utc());
+        // The vintage is complete at the end of `day`: 00:00 UTC of the day asked about.
+        let complete =
+            Timestamp::from_datetime((day + Days::days(1)).and_time(NaiveTime::MIN).and_utc());
         Ok(MacroSnapshot {
-            as_of: known.min(as_of),
+            as_of: complete.min(as_of),
             region: set.region.clone(),
             policy_rate_pct: policy.value,
             cpi_inflation_yoy_pct: cpi.value,
@@ -358,22 +359,32 @@ mod tests {
         FredMacro::new("k", FredSeriesSet::us()).unwrap()
     }
 
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
     #[test]
     fn the_first_value_that_is_not_missing_is_read() {
+        // FRED clips every observation's real-time period to the one asked for.
         let body = json!({"observations": [
+            {"realtime_start": "2024-12-02", "realtime_end": "2024-12-02", "date": "2024-12-03", "value": "4.50"},
             {"realtime_start": "2024-12-02", "realtime_end": "2024-12-02", "date": "2024-12-02", "value": "."},
-            {"realtime_start": "2024-11-29", "realtime_end": "2024-12-02", "date": "2024-11-29", "value": "4.75"}
+            {"realtime_start": "2024-12-02", "realtime_end": "2024-12-02", "date": "2024-11-29", "value": "4.75"}
         ]});
-        let f = fred().latest_value("DFEDTARU", &body).unwrap();
-        assert_eq!(f.value, 4.75);
+        let f = fred()
+            .latest_value("DFEDTARU", &body, day("2024-12-02"))
+            .unwrap();
+        assert_eq!(
+            f.value, 4.75,
+            "a period after the vintage's day and a missing value skipped"
+        );
         assert_eq!(f.period.to_string(), "2024-11-29");
-        assert_eq!(f.known.to_string(), "2024-11-29");
     }
 
     #[test]
     fn a_bad_body_names_the_series_and_the_place() {
         let err = fred()
-            .latest_value("DGS10", &json!({"observations": [{"date": "2024-01-01", "value": "abc", "realtime_start": "2024-01-01"}]}))
+            .latest_value("DGS10", &json!({"observations": [{"date": "2024-01-01", "value": "abc", "realtime_start": "2024-01-01"}]}), day("2024-01-02"))
             .unwrap_err()
             .to_string();
         assert!(
@@ -383,7 +394,7 @@ mod tests {
             "{err}"
         );
         let err = fred()
-            .latest_value("DGS10", &json!({"error_code": 400, "error_message": "Bad Request. The series does not exist."}))
+            .latest_value("DGS10", &json!({"error_code": 400, "error_message": "Bad Request. The series does not exist."}), day("2024-01-02"))
             .unwrap_err()
             .to_string();
         assert!(err.contains("The series does not exist"), "{err}");
@@ -391,6 +402,7 @@ mod tests {
             .latest_value(
                 "DGS10",
                 &json!({"observations": [{"date": "2024-01-01", "value": "."}]}),
+                day("2024-01-02"),
             )
             .unwrap_err()
             .to_string();

@@ -259,8 +259,9 @@ fn parse_base(provider: &str, base: &str) -> Result<Url, NewsError> {
     }
     if url.query().is_some() || !url.username().is_empty() || url.password().is_some() {
         return Err(NewsError::Config(format!(
-            "{provider}: base URL `{}` must carry no query string or credentials (the API key is its own setting: FINNHUB_API_KEY or EODHD_API_KEY)",
-            shown()
+            "{provider}: base URL `{}` must carry no query string or credentials (the API key is its own setting: {}_API_KEY)",
+            shown(),
+            provider.to_ascii_uppercase()
         )));
     }
     Ok(url)

@@ -55,7 +55,7 @@ mod http;
 mod json;
 mod types;
 
-pub use cache::{CachedMacro, CachedNews, CACHED_STORIES};
+pub use cache::{CachedMacro, CachedNews, CACHED_STORIES, SAME_STORY_WITHIN};
 pub use eodhd::EodhdNews;
 pub use error::NewsError;
 pub use file_macro::FileMacro;

@@ -238,10 +238,20 @@ fn check_answer(
 fn check_fred(answer: &Result<MacroSnapshot, NewsError>) {
     match answer {
         Ok(s) => {
-            assert!(
-                s.as_of <= FRED_AS_OF,
-                "fred: a snapshot from the future: {s:?}"
-            );
+            // FRED_AS_OF is 2024-12-06T15:46:40Z: the vintage of 2024-12-05, complete at its
+            // end, and no figure for a later period.
+            let vintage: Timestamp = "2024-12-06T00:00:00Z".parse().unwrap();
+            assert_eq!(s.as_of, vintage, "fred: {s:?}");
+            for figure in s.source.split("; ") {
+                let period = figure
+                    .rsplit_once('=')
+                    .and_then(|(head, _)| head.rsplit(' ').next())
+                    .unwrap_or_default();
+                assert!(
+                    period <= "2024-12-05",
+                    "fred: a figure for {period}, after the vintage: {s:?}"
+                );
+            }
             assert!(
                 s.policy_rate_pct.is_finite() && s.cpi_inflation_yoy_pct.is_finite(),
                 "fred: {s:?}"

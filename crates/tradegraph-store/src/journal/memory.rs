@@ -105,7 +105,11 @@ impl DecisionLog for MemoryJournal {
             let mut found: Vec<(&RunKey, &StoredDecision)> = logs
                 .decisions
                 .iter()
-                .filter(|(_, d)| d.instrument == query.instrument && query.contains(d.timestamp))
+                .filter(|((run, _), d)| {
+                    d.instrument == query.instrument
+                        && query.contains(d.timestamp)
+                        && query.has_run(run)
+                })
                 .collect();
             found.sort_by(|a, b| (a.1.timestamp, a.0).cmp(&(b.1.timestamp, b.0)));
             query
@@ -145,7 +149,11 @@ impl TradeLog for MemoryJournal {
             .lock()
             .trades
             .values()
-            .filter(|t| t.instrument == query.instrument && query.contains(t.entry_timestamp))
+            .filter(|t| {
+                t.instrument == query.instrument
+                    && query.contains(t.entry_timestamp)
+                    && query.has_run(&t.run_id)
+            })
             .cloned()
             .collect();
         found.sort_by(|a, b| {
@@ -239,8 +247,7 @@ impl PromptLog for MemoryJournal {
     async fn record_prompt(&self, prompt: &PromptRecord) -> Result<(), StoreError> {
         self.lock()
             .prompts
-            .entry(prompt.prompt_hash.clone())
-            .or_insert_with(|| prompt.clone());
+            .insert(prompt.prompt_hash.clone(), prompt.clone());
         Ok(())
     }
 

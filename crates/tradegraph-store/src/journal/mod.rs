@@ -34,7 +34,9 @@ pub trait TradeLog: Send + Sync + 'static {
     /// exits).
     async fn record_trade(&self, trade: &TradeRecord) -> Result<(), StoreError>;
 
-    /// One trade (of any run; the latest written when several runs have it).
+    /// One trade (of any run; when several runs have it, the run whose id sorts last: run ids
+    /// begin with their start time, so the latest started, and a trade written without a run
+    /// comes first).
     async fn trade(&self, trade_id: &str) -> Result<Option<TradeRecord>, StoreError>;
 
     /// Trades whose `entry_timestamp` is in the query's range, oldest first.
@@ -83,7 +85,7 @@ pub trait AlertLog: Send + Sync + 'static {
 #[async_trait]
 pub trait PromptLog: Send + Sync + 'static {
     /// Stores a prompt (one with the same `prompt_hash` is the same text: writing it again
-    /// changes nothing that matters).
+    /// replaces only the decision it names, with the later one).
     async fn record_prompt(&self, prompt: &PromptRecord) -> Result<(), StoreError>;
 
     /// The prompt with this hash.

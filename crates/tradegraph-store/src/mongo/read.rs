@@ -42,6 +42,7 @@ impl MongoStore {
             time_field,
             doc! {"$gte": date(query.from), "$lt": date(query.to)},
         );
+
         let newest_first = query.limit.is_some();
         let direction = if newest_first { -1 } else { 1 };
         let coll = self.db.collection::<Document>(collection);
@@ -74,7 +75,18 @@ impl MongoStore {
         query: &Query,
         shape: &Shape,
     ) -> Result<Vec<T>, StoreError> {
-        let filter = doc! {"instrument": query.instrument.as_str()};
+        let mut filter = doc! {"instrument": query.instrument.as_str()};
+        // Decisions and trades are kept per run; the other logs have none.
+        let per_run = collection == AGENT_DECISIONS || collection == TRADES_EXECUTED;
+        match query.run.as_ref().filter(|_| per_run) {
+            None => {}
+            Some(run) if run.is_unset() => {
+                filter.insert("run_id", doc! {"$exists": false});
+            }
+            Some(run) => {
+                filter.insert("run_id", run.as_str());
+            }
+        }
         self.find(collection, filter, time_field, query)
             .await?
             .into_iter()

@@ -22,7 +22,7 @@ use tradegraph_core::{Symbol, Timestamp};
 pub struct PromptRecord {
     /// Unique key: `sha256:<64 hex digits>` of the system message, a NUL and the user message.
     pub prompt_hash: String,
-    /// The instrument of the decision that first used it.
+    /// The instrument of the decision that stored it (the latest to, when several did).
     pub instrument: Symbol,
     /// The agent it was rendered for.
     pub agent: String,
@@ -32,7 +32,7 @@ pub struct PromptRecord {
     pub system: String,
     /// The user message.
     pub user: String,
-    /// The time of the decision that first used it.
+    /// The time of the decision that stored it (the latest to, when several did).
     pub timestamp: Timestamp,
 }
 

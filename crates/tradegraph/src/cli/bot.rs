@@ -211,8 +211,11 @@ pub(super) async fn assemble(
         llm = Some(client);
     }
     let instrument = settings.instrument.clone();
-    // A running bot reads live providers when they are configured; a backtest the bundled data.
-    let running = mode == Mode::Service;
+    // A bot on the wall clock reads live providers when they are configured; a backtest, or a
+    // bot replaying a file (its cycles are in the past, the providers answer as of now), reads
+    // the bundled data.
+    let running = mode == Mode::Service
+        && !matches!(settings.feed, crate::config::FeedSettings::Replay { .. });
     let news = settings.news.open(instrument.currency, running)?;
     writeln!(out, "{}", news.description)?;
     let macros = settings.macros.open(instrument.currency, running).await?;

@@ -94,14 +94,15 @@ pub struct Opened<S: ?Sized> {
 /// slower than that is skipped for the cycle (the stories and figures kept are served).
 pub const LIVE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Why a live provider is not used: a backtest reads the past, which these providers answer
-/// only as of now.
-const BACKTEST_NOTE: &str =
-    "a backtest reads the bundled data: live providers answer as of now, not as of a past cycle";
+/// Why a live provider is not used: a backtest or a replay reads the past, which these
+/// providers answer only as of now.
+const BACKTEST_NOTE: &str = "a backtest or a replay reads the bundled data: live providers \
+                             answer as of now, not as of a past cycle";
 
 impl NewsSettings {
-    /// The source a bot on `currency` reads. `live`: a running bot; a backtest (`false`) reads
-    /// the bundled stories whatever the provider (a live one answers as of now only).
+    /// The source a bot on `currency` reads. `live`: a bot on the wall clock; a backtest or a
+    /// replay (`false`) reads the bundled stories whatever the provider (a live one answers as
+    /// of now only).
     ///
     /// # Errors
     /// A base URL that cannot be used.

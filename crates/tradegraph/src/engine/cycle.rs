@@ -360,13 +360,10 @@ where
         self.save_ledger().await
     }
 
-    /// The prompts the cycle's models were sent, to the prompt log: each distinct text once
-    /// (by its hash, which the decision's agents name).
+    /// The prompts the cycle's models were sent, to the prompt log, by their hash (which the
+    /// decision's agents name): a text stored already is the same document.
     async fn record_prompts(&mut self, out: &TradingState) {
         for (hash, prompt) in &out.prompts {
-            if self.prompts_written.contains(hash) {
-                continue;
-            }
             let record = tradegraph_store::PromptRecord::new(
                 hash.clone(),
                 out.instrument.symbol.clone(),
@@ -376,14 +373,9 @@ where
                 prompt.user.clone(),
                 out.as_of,
             );
-            match self.config.stores.prompts.record_prompt(&record).await {
-                Ok(()) => {
-                    self.prompts_written.insert(hash.clone());
-                }
-                Err(e) => {
-                    self.summary.store_errors += 1;
-                    tracing::warn!(symbol = %out.instrument.symbol, error = %e, "store: prompt not written");
-                }
+            if let Err(e) = self.config.stores.prompts.record_prompt(&record).await {
+                self.summary.store_errors += 1;
+                tracing::warn!(symbol = %out.instrument.symbol, error = %e, "store: prompt not written");
             }
         }
     }

@@ -79,8 +79,6 @@ pub struct Engine<C, F, B> {
     /// How the cycle's deadline is shared out among the nodes that ask a model; `None` in
     /// rule mode (no model to wait for).
     pub(super) stages: Option<Arc<StagePlan>>,
-    /// The prompts this process has written to the prompt log (each distinct text once).
-    pub(super) prompts_written: std::collections::HashSet<String>,
 }
 
 impl<C, F, B> Engine<C, F, B>
@@ -155,13 +153,14 @@ where
             .load::<TradeLedger>(StatePart::Trades)
             .await?
             .unwrap_or_else(|| TradeLedger::new(symbol.clone()));
-        let mut sequence = state
-            .load::<Sequence>(StatePart::Sequence)
-            .await?
-            .unwrap_or_default();
-        if sequence.run_id.is_unset() {
-            // A new run (a backtest, or a bot's first start): its records are kept beside an
-            // earlier run's of the same period. Saved now, so that a restart keeps it.
+        let restored = state.load::<Sequence>(StatePart::Sequence).await?;
+        let first_start = restored.is_none();
+        let mut sequence = restored.unwrap_or_default();
+        // A new run (a backtest, or a bot's first start): its records are kept beside an
+        // earlier run's of the same period. Saved now, so that a restart keeps it. A bot whose
+        // state was saved before runs existed goes on without one, as its records were written:
+        // a trade it has open is closed into the same document.
+        if first_start {
             sequence.run_id = tradegraph_store::RunId::new(started_at);
             match state.save(StatePart::Sequence, &sequence).await {
                 Err(e @ EngineError::StateConflict { .. }) => return Err(e),
@@ -245,6 +244,7 @@ where
         status.entries_paused = paused;
         status.approval_required = approval;
         status.cycles = sequence.cycles;
+        status.run_id = sequence.run_id.clone();
         status.last_decision_id = sequence
             .last_decision
             .as_ref()
@@ -281,7 +281,6 @@ where
             kill_pending: saved_kill,
             kill_retry: None,
             stages,
-            prompts_written: std::collections::HashSet::new(),
             config,
         };
         engine.check_ledger().await?;

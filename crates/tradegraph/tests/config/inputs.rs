@@ -131,7 +131,7 @@ async fn a_running_bot_reads_live_news_and_macro_as_of_the_cycle() {
             .and(query_param("realtime_start", "2024-12-11"))
             .and(query_param("api_key", "fred-key-1234567"))
             .respond_with(json(serde_json::json!({"observations": [
-                {"realtime_start": known, "realtime_end": "2024-12-11", "date": known, "value": value}
+                {"realtime_start": "2024-12-11", "realtime_end": "2024-12-11", "date": known, "value": value}
             ]})))
             .expect(1)
             .mount(&fred)
@@ -241,7 +241,7 @@ async fn a_running_indian_bot_reads_eodhd_news_and_the_rbi_figures() {
             .and(query_param("units", units))
             .and(query_param("realtime_start", "2025-02-06"))
             .respond_with(json(serde_json::json!({"observations": [
-                {"realtime_start": known, "realtime_end": "2025-02-06", "date": known, "value": value}
+                {"realtime_start": "2025-02-06", "realtime_end": "2025-02-06", "date": known, "value": value}
             ]})))
             .expect(1)
             .mount(&fred)

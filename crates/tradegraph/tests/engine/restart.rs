@@ -337,3 +337,44 @@ async fn the_halt_and_the_circuit_breaker_cooldown_survive_a_restart() {
         let _ = std::fs::remove_file(data2);
     }
 }
+
+/// A bot whose state was saved before run ids existed keeps writing without one, as its earlier
+/// records were written: a trade open at the upgrade is closed into its own document.
+#[tokio::test]
+async fn a_bot_saved_before_runs_existed_goes_on_without_a_run() {
+    let symbol = unique("LG");
+    let path = std::env::temp_dir().join(format!("{}.json", unique("tg-legacy-")));
+    let stores = Stores::connect(StoresConfig::new().state_file(Some(path.clone())))
+        .await
+        .unwrap();
+    // the sequence as the earlier version saved it: no `run_id`
+    let legacy = serde_json::json!({"cycles": 3, "last_decision": null, "last_cycle_at": "2024-03-04T00:45:00Z"});
+    let doc = tradegraph_store::StateDoc::encode(
+        tradegraph_store::StateKey::new(symbol.as_str(), tradegraph_store::StatePart::Sequence),
+        1,
+        "2024-03-04T00:46:00Z".parse().unwrap(),
+        &legacy,
+    )
+    .unwrap();
+    stores.state.save(&doc).await.unwrap();
+    let engine = start(
+        config(
+            btc_as(&symbol),
+            script(),
+            RiskLimits::default(),
+            stores.clone(),
+            Mode::Service,
+        ),
+        &bars(&format!("{symbol}-1"), 46),
+    )
+    .await;
+    assert_eq!(engine.sequence().cycles, 3, "the sequence was restored");
+    assert!(
+        engine.sequence().run_id.is_unset(),
+        "no new run for a bot that has records without one"
+    );
+    drop(engine);
+    stores.shutdown().await;
+    drop(stores);
+    let _ = std::fs::remove_file(path);
+}

@@ -178,6 +178,8 @@ fn every_read_endpoint_answers_with_paging_and_the_stream_resumes_without_a_gap(
     let (code, missing) = bot.get("/api/v1/prompts/sha256:none");
     assert_eq!(code, 404, "{missing}");
     let run = one["run_id"].as_str().expect("the decision's run");
+    let (_, status) = bot.get("/api/v1/status");
+    assert_eq!(status["run_id"], one["run_id"], "the bot's own run");
     let (code, same) = bot.get(&format!(
         "/api/v1/decisions/{}?run={run}",
         bot.decision_id(1)

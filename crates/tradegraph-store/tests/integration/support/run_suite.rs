@@ -65,6 +65,24 @@ async fn a_rerun_keeps_the_earlier_runs_records<J: DecisionLog + TradeLog + Less
     assert!(decisions
         .iter()
         .all(|d| d.action.as_deref() == Some(if d.run_id == first { "BUY" } else { "SELL" })));
+    // one run's records, and those written without a run
+    let firsts = journal
+        .decisions(&Query::new(instrument.clone()).run(first.clone()))
+        .await
+        .unwrap();
+    assert_eq!(firsts.len(), 3);
+    assert!(firsts.iter().all(|d| d.run_id == first));
+    let none = journal
+        .decisions(&Query::new(instrument.clone()).run(RunId::default()))
+        .await
+        .unwrap();
+    assert!(none.is_empty(), "{none:?}");
+    let seconds = journal
+        .trades(&Query::new(instrument.clone()).run(second.clone()))
+        .await
+        .unwrap();
+    assert_eq!(seconds.len(), 1);
+    assert_eq!(seconds[0].confidence, 0.9);
     let trades = journal
         .trades(&Query::new(instrument.clone()))
         .await
@@ -95,11 +113,12 @@ async fn a_prompt_is_kept_once_and_read_by_its_hash<J: PromptLog>(
         at(0),
     );
     journal.record_prompt(&p).await.unwrap();
-    // a later decision with the same text: the first record stays
+    // a later decision with the same text: still one prompt, naming the later decision
     let mut again = p.clone();
     again.timestamp = at(900_000);
     journal.record_prompt(&again).await.unwrap();
     let back = journal.prompt(&hash).await.unwrap().expect("the prompt");
+    assert_eq!(back.timestamp, at(900_000));
     assert_eq!(back.user, p.user);
     assert_eq!(back.system, p.system);
     assert_eq!(back.prompt_version, p.prompt_version);

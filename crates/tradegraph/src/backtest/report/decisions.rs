@@ -22,9 +22,11 @@ use tradegraph_market::MarketEvent;
 /// The file of one line per decision cycle.
 pub const DECISIONS_FILE: &str = "decisions.jsonl";
 
-/// The file of the prompts the models were sent, one line per distinct text
-/// (`{"prompt_hash", "agent", "version", "system", "user"}`), which `decisions.jsonl`'s reports
-/// name by `exchange.prompt_hash`. Empty in rule mode.
+/// The file of the prompts the models were sent, one line per distinct text (a
+/// [`PromptRecord`](tradegraph_store::PromptRecord), as the prompt log stores it: `prompt_hash`,
+/// `instrument`, `agent`, `prompt_version`, `system`, `user`, and the `timestamp` of the first
+/// decision that used it), which `decisions.jsonl`'s reports name by `exchange.prompt_hash`.
+/// Empty in rule mode.
 pub const PROMPTS_FILE: &str = "prompts.jsonl";
 
 /// One bar of the data: when it opened and its prices.
@@ -152,16 +154,6 @@ impl<'a> Decision<'a> {
             new_lessons: &state.new_lessons,
         }
     }
-}
-
-/// A line of `prompts.jsonl`.
-#[derive(Debug, Serialize)]
-struct PromptLine<'a> {
-    prompt_hash: &'a str,
-    agent: AgentName,
-    version: &'a str,
-    system: &'a str,
-    user: &'a str,
 }
 
 /// A line of `decisions.jsonl` read back: [`Decision`]'s fields, owned.
@@ -368,13 +360,15 @@ impl Recorder {
         let mut written = self.decisions.write(&Decision::of(self.cycles, state));
         for (hash, prompt) in &state.prompts {
             if written.is_ok() && self.prompts_seen.insert(hash.clone()) {
-                written = self.prompts.write(&PromptLine {
-                    prompt_hash: hash,
-                    agent: prompt.agent,
-                    version: &prompt.version,
-                    system: &prompt.system,
-                    user: &prompt.user,
-                });
+                written = self.prompts.write(&tradegraph_store::PromptRecord::new(
+                    hash.clone(),
+                    state.instrument.symbol.clone(),
+                    prompt.agent.as_str(),
+                    prompt.version.clone(),
+                    prompt.system.clone(),
+                    prompt.user.clone(),
+                    state.as_of,
+                ));
             }
         }
         if let Err(e) = written {

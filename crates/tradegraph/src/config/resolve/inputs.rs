@@ -123,9 +123,9 @@ impl Resolver<'_> {
         Ok(NewsSettings { provider, refresh })
     }
 
-    /// `[macro]`: `source` (`TRADEGRAPH_MACRO`; `auto` unless set: FRED when `FRED_API_KEY`
-    /// is set, else the bundled Indian figures for a bot in rupees, else none), `file`
-    /// (`TRADEGRAPH_MACRO_FILE`), `refresh_secs`.
+    /// `[macro]`: `source` (`TRADEGRAPH_MACRO`; `auto` unless set: the `file` when one is set,
+    /// else FRED when `FRED_API_KEY` is set, else the bundled Indian figures for a bot in
+    /// rupees, else none), `file` (`TRADEGRAPH_MACRO_FILE`), `refresh_secs`.
     pub(super) fn macros(&mut self, choice: &Choice) -> Result<MacroSettings, ConfigError> {
         const KEY: &str = "macro.source";
         let section = self.doc().map(|d| &d.macros);

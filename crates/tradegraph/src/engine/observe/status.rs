@@ -98,6 +98,10 @@ pub struct BotStatus {
     pub feed: FeedStatus,
     /// Decision cycles since the bot first started.
     pub cycles: u64,
+    /// The run its decisions, trades and lessons are written under (kept across restarts; the
+    /// read API shows this run's records).
+    #[serde(default)]
+    pub run_id: tradegraph_store::RunId,
     /// The last cycle's decision.
     pub last_decision_id: Option<String>,
     /// The market time of the last cycle.
@@ -141,6 +145,7 @@ impl BotStatus {
             entries_paused: false,
             feed: FeedStatus::default(),
             cycles: 0,
+            run_id: tradegraph_store::RunId::default(),
             last_decision_id: None,
             last_decision_at: None,
             equity: None,

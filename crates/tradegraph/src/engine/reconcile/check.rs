@@ -48,8 +48,16 @@ where
         let (venue, bot) = views(&self.broker, intents.as_ref(), known).await?;
         let last_fill = venue.fills.iter().map(|f| f.seq).max();
         let discrepancies = compare(&venue, &bot);
+        // Reports are told apart by their time (a confirmation names it, an alert's key is
+        // made of it): each later than the last, even within one millisecond of the wall clock.
+        let previous = self.reconciliation.get().last().map(|r| r.at);
+        let now = wall_now();
+        let at = match previous {
+            Some(last) if now <= last => last.add_millis(1),
+            _ => now,
+        };
         let report = ReconcileReport {
-            at: wall_now(),
+            at,
             trigger,
             discrepancies,
         };

@@ -60,7 +60,11 @@ pub(crate) async fn pnl_daily(
     };
     let today = day_of(crate::engine::wall_now());
     let first = today - chrono::Days::new(u64::try_from(days - 1).unwrap_or(0));
-    let query = Query::new(app.instrument.symbol.clone()).limit(10_000);
+    // This bot's trades: another run's (a backtest of the same days in the same database) are
+    // not its P&L.
+    let query = Query::new(app.instrument.symbol.clone())
+        .run(app.bot.status().run_id)
+        .limit(10_000);
     let trades = store("the trade log", app.stores.trades.trades(&query)).await?;
     let mut by_day: BTreeMap<NaiveDate, DailyPnl> = BTreeMap::new();
     for t in trades.iter().filter(|t| t.status == TradeStatus::Closed) {

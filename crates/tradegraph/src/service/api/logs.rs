@@ -35,6 +35,7 @@ pub(crate) async fn store<T>(
 /// resumes exactly after the last item of the page before, however many share its millisecond.
 async fn page_of<T, F, Fut>(
     app: &AppState,
+    run: Option<RunId>,
     page: &PageQuery,
     time: impl Fn(&T) -> Timestamp,
     key: impl Fn(&T) -> &str,
@@ -45,7 +46,10 @@ where
     Fut: Future<Output = Result<Vec<T>, ApiError>>,
 {
     let n = page.limit()?;
-    let base = Query::new(app.instrument.symbol.clone());
+    let mut base = Query::new(app.instrument.symbol.clone());
+    if let Some(run) = run {
+        base = base.run(run);
+    }
     let millisecond = |at: Timestamp| base.clone().between(at, at.add_millis(1));
     let end = page.end()?;
     let mut items = Vec::new();
@@ -86,7 +90,16 @@ pub(crate) async fn trades(
 ) -> Result<Json<Page<TradeRecord>>, ApiError> {
     let log = &app.stores.trades;
     let fetch = |q: Query| async move { store("the trade log", log.trades(&q)).await };
-    let found = page_of(&app, &page, |t| t.entry_timestamp, |t| &t.trade_id, fetch).await?;
+    let run = Some(app.bot.status().run_id);
+    let found = page_of(
+        &app,
+        run,
+        &page,
+        |t| t.entry_timestamp,
+        |t| &t.trade_id,
+        fetch,
+    )
+    .await?;
     Ok(Json(found))
 }
 
@@ -98,7 +111,15 @@ pub(crate) async fn decisions(
 ) -> Result<Json<Page<DecisionRecord>>, ApiError> {
     let log = &app.stores.decisions;
     let fetch = |q: Query| async move { store("the decision log", log.decisions(&q)).await };
-    let found = page_of(&app, &page, |d| d.timestamp, |d| &d.decision_id, fetch).await?;
+    let found = page_of(
+        &app,
+        Some(app.bot.status().run_id),
+        &page,
+        |d| d.timestamp,
+        |d| &d.decision_id,
+        fetch,
+    )
+    .await?;
     Ok(Json(found))
 }
 
@@ -118,7 +139,8 @@ pub(crate) struct DecisionQuery {
 /// (signal and confidence) or, for the risk manager, its assessment (risk score, limits,
 /// warnings), with the mode that produced it (model or rules) and, when a model was asked, the
 /// prompt's hash ([`prompt`]) and the model's answer; the debate, the guard's findings, the
-/// orders. Of several runs' decisions with this id, the `run` asked for, else the latest run's.
+/// orders. Of several runs' decisions with this id, the `run` asked for, else this bot's own
+/// run's.
 pub(crate) async fn decision(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -130,19 +152,21 @@ pub(crate) async fn decision(
             app.instrument.symbol
         )));
     };
-    let query = Query::new(app.instrument.symbol.clone()).between(at, at.add_millis(1));
+    let run = q
+        .run
+        .map_or_else(|| app.bot.status().run_id, RunId::from_text);
+    let query = Query::new(app.instrument.symbol.clone())
+        .between(at, at.add_millis(1))
+        .run(run.clone());
     let found = store("the decision log", app.stores.decisions.decisions(&query)).await?;
-    let run = q.run.map(RunId::from_text);
     found
         .into_iter()
-        .filter(|d| d.decision_id == id && run.as_ref().is_none_or(|r| &d.run_id == r))
-        .max_by(|a, b| a.run_id.cmp(&b.run_id))
+        .find(|d| d.decision_id == id)
         .map(Json)
         .ok_or_else(|| {
-            ApiError::not_found(match &run {
-                Some(run) => format!("no decision `{id}` of run `{run}` in the decision log"),
-                None => format!("no decision `{id}` in the decision log"),
-            })
+            ApiError::not_found(format!(
+                "no decision `{id}` of run `{run}` in the decision log (`?run=` names another run)"
+            ))
         })
 }
 
@@ -192,7 +216,7 @@ pub(crate) async fn operator_actions(
 ) -> Result<Json<Page<OperatorAction>>, ApiError> {
     let log = &app.stores.operators;
     let fetch = |q: Query| async move { store("the operator log", log.actions(&q)).await };
-    let found = page_of(&app, &page, |a| a.timestamp, |a| &a.action_id, fetch).await?;
+    let found = page_of(&app, None, &page, |a| a.timestamp, |a| &a.action_id, fetch).await?;
     Ok(Json(found))
 }
 

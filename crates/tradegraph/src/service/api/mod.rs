@@ -20,7 +20,7 @@ pub(crate) const ENDPOINTS: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/equity", "equity curve, a point per minute; ?limit="),
     ("GET", "/api/v1/pnl/daily", "realized P&L by day; ?days="),
     ("GET", "/api/v1/decisions", "decisions, newest first; ?limit=&before=&cursor="),
-    ("GET", "/api/v1/decisions/{id}", "one decision: every agent (with the prompt's hash and the model's answer when a model was asked), the debate, the guard, the orders; ?run= (the latest run's unless set)"),
+    ("GET", "/api/v1/decisions/{id}", "one decision: every agent (with the prompt's hash and the model's answer when a model was asked), the debate, the guard, the orders; ?run= (this bot's run unless set)"),
     ("GET", "/api/v1/prompts/{hash}", "a prompt an agent's model was sent, as a decision names it (`prompt_hash`): agent, version, system and user messages"),
     ("GET", "/api/v1/candles", "candles with indicators; ?timeframe=5m&limit=&before="),
     ("GET", "/api/v1/llm/usage", "model calls, tokens and cost by agent, provider and day; ?days="),
