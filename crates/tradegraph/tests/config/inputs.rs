@@ -21,6 +21,28 @@ fn json(body: serde_json::Value) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_raw(body.to_string(), "application/json")
 }
 
+/// A local FRED answering each `(series, units, value, period)` for the vintage of `day` (and
+/// once), as FRED does: every observation's real-time period is the day asked for.
+async fn fred_peer(day: &str, series: &[(&str, &str, &str, &str)]) -> MockServer {
+    let fred = MockServer::start().await;
+    for (id, units, value, period) in series {
+        Mock::given(method("GET"))
+            .and(path("/series/observations"))
+            .and(query_param("series_id", *id))
+            .and(query_param("units", *units))
+            .and(query_param("realtime_start", day))
+            .and(query_param("realtime_end", day))
+            .and(query_param("api_key", "fred-key-1234567"))
+            .respond_with(json(serde_json::json!({"observations": [
+                {"realtime_start": day, "realtime_end": day, "date": period, "value": value}
+            ]})))
+            .expect(1)
+            .mount(&fred)
+            .await;
+    }
+    fred
+}
+
 #[test]
 fn without_keys_the_bots_read_the_bundled_data() {
     let dir = scratch("inputs-default");
@@ -117,26 +139,16 @@ async fn a_running_bot_reads_live_news_and_macro_as_of_the_cycle() {
         .expect(1)
         .mount(&finnhub)
         .await;
-    let fred = MockServer::start().await;
-    for (id, units, value, known) in [
-        ("DFEDTARU", "lin", "4.75", "2024-11-08"),
-        ("CPIAUCSL", "pc1", "2.6", "2024-11-13"),
-        ("DTWEXBGS", "lin", "127.1", "2024-12-09"),
-        ("DGS10", "lin", "4.26", "2024-12-11"),
-    ] {
-        Mock::given(method("GET"))
-            .and(path("/series/observations"))
-            .and(query_param("series_id", id))
-            .and(query_param("units", units))
-            .and(query_param("realtime_start", "2024-12-11"))
-            .and(query_param("api_key", "fred-key-1234567"))
-            .respond_with(json(serde_json::json!({"observations": [
-                {"realtime_start": "2024-12-11", "realtime_end": "2024-12-11", "date": known, "value": value}
-            ]})))
-            .expect(1)
-            .mount(&fred)
-            .await;
-    }
+    let fred = fred_peer(
+        "2024-12-11",
+        &[
+            ("DFEDTARU", "lin", "4.75", "2024-12-11"),
+            ("CPIAUCSL", "pc1", "2.6", "2024-10-01"),
+            ("DTWEXBGS", "lin", "127.1", "2024-12-06"),
+            ("DGS10", "lin", "4.26", "2024-12-10"),
+        ],
+    )
+    .await;
     let dir = scratch("inputs-live");
     let (finnhub_url, fred_url) = (finnhub.uri(), fred.uri());
     let vars = [
@@ -228,25 +240,16 @@ async fn a_running_indian_bot_reads_eodhd_news_and_the_rbi_figures() {
         .expect(1)
         .mount(&eodhd)
         .await;
-    let fred = MockServer::start().await;
-    for (id, units, value, known) in [
-        ("IRSTCB01INM156N", "lin", "6.5", "2025-01-15"),
-        ("INDCPIALLMINMEI", "pc1", "5.22", "2025-01-13"),
-        ("DFEDTARU", "lin", "4.5", "2024-12-19"),
-        ("DEXINUS", "lin", "87.4", "2025-02-03"),
-    ] {
-        Mock::given(method("GET"))
-            .and(path("/series/observations"))
-            .and(query_param("series_id", id))
-            .and(query_param("units", units))
-            .and(query_param("realtime_start", "2025-02-06"))
-            .respond_with(json(serde_json::json!({"observations": [
-                {"realtime_start": "2025-02-06", "realtime_end": "2025-02-06", "date": known, "value": value}
-            ]})))
-            .expect(1)
-            .mount(&fred)
-            .await;
-    }
+    let fred = fred_peer(
+        "2025-02-06",
+        &[
+            ("IRSTCB01INM156N", "lin", "6.5", "2024-11-01"),
+            ("INDCPIALLMINMEI", "pc1", "5.22", "2024-12-01"),
+            ("DFEDTARU", "lin", "4.5", "2025-02-06"),
+            ("DEXINUS", "lin", "87.4", "2025-01-31"),
+        ],
+    )
+    .await;
     let dir = scratch("inputs-live-india");
     let (eodhd_url, fred_url) = (eodhd.uri(), fred.uri());
     let vars = [
