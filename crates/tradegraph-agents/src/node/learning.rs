@@ -28,13 +28,14 @@ impl LearningNode {
     }
 
     /// The model's wording of the lesson of `trade`, if it answers in time (`wait`: its share
-    /// of the cycle's deadline).
+    /// of the cycle's deadline), with what it was sent and answered (`None`: no model was
+    /// asked).
     async fn model_lesson(
         &self,
         state: &TradingState,
         trade: &ClosedTrade,
         wait: Option<Wait>,
-    ) -> Option<String> {
+    ) -> Option<Worded> {
         let model = self.brain.model()?;
         let mut context = PromptContext::new::<LessonDraft>(
             AgentName::Learning,
@@ -62,17 +63,34 @@ impl LearningNode {
         let schema = LessonDraft::output_schema()?;
         let answer = match Wait::ask(wait.as_ref(), model.as_ref(), &prompt, schema.schema()).await
         {
-            Ok(answered) => answered.ok()?,
+            Ok(answered) => answered.ok(),
             Err(share) => {
                 tracing::warn!(
                     share_ms = share.as_millis(),
                     "the model did not word the lesson within the cycle's deadline; the rule's words stay"
                 );
-                return None;
+                None
             }
         };
-        schema.parse(answer.value).ok().map(|d| d.text)
+        let (text, raw) = match answer {
+            Some(answer) => (
+                schema.parse(answer.value).ok().map(|d| d.text),
+                Some(answer.raw).filter(|raw| !raw.is_empty()),
+            ),
+            None => (None, None),
+        };
+        Some(Worded { text, prompt, raw })
     }
+}
+
+/// What the learning agent's model was asked about a trade, and what it answered.
+struct Worded {
+    /// The lesson in the model's words, when its answer passed the schema.
+    text: Option<String>,
+    /// The prompt it was sent.
+    prompt: crate::prompt::RenderedPrompt,
+    /// Its answer as it came, when it answered.
+    raw: Option<String>,
 }
 
 #[async_trait]
@@ -80,6 +98,7 @@ impl Node<TradingState> for LearningNode {
     async fn run(&self, state: Arc<TradingState>, ctx: NodeContext) -> NodeResult<TradingState> {
         let poisoned = || NodeError::Failed("the learner's lock is poisoned".into());
         let mut new_lessons = Vec::with_capacity(state.closed_trades.len());
+        let mut prompts = BTreeMap::new();
         for outcome in &state.closed_trades {
             let learned = self
                 .desk
@@ -91,13 +110,21 @@ impl Node<TradingState> for LearningNode {
                 continue;
             };
             // The share is taken as each lesson is asked for: what the last one left.
-            if let Some(text) = self.model_lesson(&state, &judged, Wait::of(&ctx)).await {
-                self.desk
-                    .learner()
-                    .lock()
-                    .map_err(|_| poisoned())?
-                    .reword_last_lesson(text.clone());
-                lesson.text = text;
+            if let Some(worded) = self.model_lesson(&state, &judged, Wait::of(&ctx)).await {
+                if let Some(text) = worded.text {
+                    self.desk
+                        .learner()
+                        .lock()
+                        .map_err(|_| poisoned())?
+                        .reword_last_lesson(text.clone());
+                    lesson.text = text;
+                }
+                // The audit trail: the lesson log's record names the prompt and keeps the
+                // answer as it came; the prompt's text goes to the prompt log by its hash.
+                let hash = worded.prompt.hash();
+                lesson.prompt_hash = Some(hash.clone());
+                lesson.answer = worded.raw;
+                prompts.insert(hash, worded.prompt);
             }
             new_lessons.push(lesson);
         }
@@ -113,6 +140,7 @@ impl Node<TradingState> for LearningNode {
             TradingStateUpdate::default()
                 .weights(weights)
                 .new_lessons(new_lessons)
+                .prompts(prompts)
                 .prompt_versions(BTreeMap::from([(AgentName::Learning, version)])),
         ))
     }

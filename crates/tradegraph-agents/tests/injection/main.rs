@@ -138,6 +138,22 @@ async fn next_cycle_after_lesson(instrument: &Instrument, lesson: &str) -> Tradi
         [lesson],
         "the model's answer passed the schema and became the lesson"
     );
+    // The audit trail: the lesson names the prompt the learning agent sent (its text in the
+    // cycle's prompts) and keeps the answer as it came.
+    let kept = &out.state.new_lessons[0];
+    let hash = kept.prompt_hash.as_deref().expect("the prompt's hash");
+    let prompt = &out.state.prompts[hash];
+    assert_eq!(prompt.agent, AgentName::Learning);
+    assert_eq!(prompt.hash(), hash);
+    assert_eq!(
+        kept.answer,
+        Some(serde_json::json!({ "text": lesson }).to_string())
+    );
+    assert!(
+        kept.extra.is_empty(),
+        "typed fields, not extra ones: {:?}",
+        kept.extra
+    );
     let saved = serde_json::to_string(&*desk.learner().lock().unwrap()).unwrap();
     let restored: Learner = serde_json::from_str(&saved).unwrap();
     let mut next = fixture::state(instrument).unwrap();

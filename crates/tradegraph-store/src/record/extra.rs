@@ -78,7 +78,7 @@ own_fields! {
     // document never holds both (an old one that does still reads: see `lesson::read`).
     lesson: [
         "lesson_id", "instrument", "timestamp", "agent", "text", "trade_id", "run_id",
-        "situation", "return_pct", "ts",
+        "situation", "return_pct", "prompt_hash", "answer", "ts",
     ];
     trade: [
         "trade_id", "instrument", "status", "entry_timestamp", "entry_price", "quantity",

@@ -57,6 +57,13 @@ pub struct Lesson {
     /// What the trade returned, in percent of the equity when it was opened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_pct: Option<f64>,
+    /// When a model worded the lesson: the hash of the prompt it was sent (its text in the
+    /// prompt log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_hash: Option<String>,
+    /// When a model worded the lesson: its answer as it came.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
     /// Further fields (prompt versions, an embedder's notes, ...).
     #[serde(flatten, serialize_with = "super::extra::lesson")]
     pub extra: Extra,
@@ -78,6 +85,8 @@ impl Lesson {
             agent,
             text: text.into(),
             trade_id: None,
+            prompt_hash: None,
+            answer: None,
             run_id: RunId::default(),
             situation: None,
             return_pct: None,

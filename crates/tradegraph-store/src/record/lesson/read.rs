@@ -38,6 +38,10 @@ pub(super) struct Stored {
     situation: Option<Situation>,
     #[serde(default)]
     return_pct: Option<f64>,
+    #[serde(default)]
+    prompt_hash: Option<String>,
+    #[serde(default)]
+    answer: Option<String>,
     #[serde(flatten, default, deserialize_with = "crate::record::extra::read")]
     extra: Extra,
 }
@@ -78,6 +82,8 @@ impl TryFrom<Stored> for Lesson {
             run_id: s.run_id,
             situation: s.situation,
             return_pct: s.return_pct,
+            prompt_hash: s.prompt_hash,
+            answer: s.answer,
             extra,
         })
     }
