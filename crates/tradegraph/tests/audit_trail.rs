@@ -200,11 +200,13 @@ fn the_decision_log_names_the_stored_prompts_and_reruns_keep_both_runs() {
     );
     backtest(&dir, &server, "first", &config);
     let prompts = check_report(&dir.join("first"), &seen);
+    let db = runtime.block_on(async {
+        let client = mongodb::Client::with_uri_str(&uri).await.unwrap();
+        client.database(&database)
+    });
 
     // The decision log in MongoDB names the same prompts, whose texts are in `prompts`.
     runtime.block_on(async {
-        let client = mongodb::Client::with_uri_str(&uri).await.unwrap();
-        let db = client.database(&database);
         let stored: Vec<Document> = collect(&db, "agent_decisions").await;
         assert_eq!(stored.len(), 2);
         for d in &stored {
@@ -227,11 +229,7 @@ fn the_decision_log_names_the_stored_prompts_and_reruns_keep_both_runs() {
             );
             assert_eq!(prompt.get_str("agent").unwrap(), "technical");
         }
-        let prompt_docs = db
-            .collection::<Document>("prompts")
-            .count_documents(doc! {})
-            .await
-            .unwrap();
+        let prompt_docs = count(&db, "prompts").await;
         assert_eq!(
             prompt_docs as usize,
             prompts.len(),
@@ -243,8 +241,6 @@ fn the_decision_log_names_the_stored_prompts_and_reruns_keep_both_runs() {
     // same prompts are not stored twice.
     backtest(&dir, &server, "second", &config);
     runtime.block_on(async {
-        let client = mongodb::Client::with_uri_str(&uri).await.unwrap();
-        let db = client.database(&database);
         let stored: Vec<Document> = collect(&db, "agent_decisions").await;
         assert_eq!(stored.len(), 4, "two runs of two cycles");
         let runs: BTreeSet<&str> = stored
@@ -257,11 +253,7 @@ fn the_decision_log_names_the_stored_prompts_and_reruns_keep_both_runs() {
             .map(|d| d.get_str("decision_id").unwrap())
             .collect();
         assert_eq!(ids.len(), 2, "the same two cycles: {ids:?}");
-        let prompt_docs = db
-            .collection::<Document>("prompts")
-            .count_documents(doc! {})
-            .await
-            .unwrap();
+        let prompt_docs = count(&db, "prompts").await;
         assert_eq!(
             prompt_docs as usize,
             prompts.len(),
@@ -269,6 +261,13 @@ fn the_decision_log_names_the_stored_prompts_and_reruns_keep_both_runs() {
         );
         db.drop().await.unwrap();
     });
+}
+
+async fn count(db: &mongodb::Database, collection: &str) -> u64 {
+    db.collection::<Document>(collection)
+        .count_documents(doc! {})
+        .await
+        .unwrap()
 }
 
 async fn collect(db: &mongodb::Database, collection: &str) -> Vec<Document> {

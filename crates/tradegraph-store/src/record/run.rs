@@ -1,7 +1,6 @@
 //! [`RunId`]: which run of a bot or a backtest wrote a record.
 
 use serde::{Deserialize, Serialize};
-use std::hash::{BuildHasher, Hasher};
 use tradegraph_core::Timestamp;
 
 /// Which run wrote a record: `<start, UTC, compact>-<8 hex digits>`
@@ -30,20 +29,8 @@ pub struct RunId(String);
 impl RunId {
     /// A new id for a run started at `started`.
     pub fn new(started: Timestamp) -> Self {
-        // 32 random bits from the standard library's per-process random hasher keys, mixed
-        // with the wall clock's nanoseconds: unique among the runs of one start second.
-        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-        hasher.write_u128(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos()),
-        );
-        let bits = hasher.finish();
-        Self(format!(
-            "{}-{:08x}",
-            started.compact(),
-            (bits ^ (bits >> 32)) & 0xffff_ffff
-        ))
+        let random: u32 = rand::random();
+        Self(format!("{}-{random:08x}", started.compact()))
     }
 
     /// An id given as text (read back from a store or a flag).
