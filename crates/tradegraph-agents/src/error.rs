@@ -64,6 +64,19 @@ pub enum AgentError {
         /// The name registered twice.
         name: String,
     },
+    /// An amendment's text cannot stand in a prompt.
+    #[error("prompt amendment: {0}")]
+    Amendment(String),
+    /// A prompt version cannot be approved, settled or rolled back to.
+    #[error("prompt version {agent} v{number}: {problem}")]
+    PromptVersion {
+        /// The agent.
+        agent: AgentName,
+        /// The version's number.
+        number: u32,
+        /// Why not.
+        problem: String,
+    },
 }
 
 /// The template an [`AgentError::Prompt`] is about.

@@ -1,7 +1,7 @@
 //! The trading state: everything one decision cycle reads and writes.
 
 use crate::book::Book;
-use crate::learning::{AgentWeights, Lesson, Situation, TradeOutcome};
+use crate::learning::{AdoptedAmendment, AgentWeights, Lesson, PromptRef, Situation, TradeOutcome};
 use crate::reports::{
     AgentMode, AgentReport, DebateTurn, FundamentalReport, MacroReport, PortfolioDecision,
     RiskAssessment, SentimentReport, Signal, Stance, TechnicalReport,
@@ -76,6 +76,10 @@ pub struct TradingState {
     /// The prompt version each agent used, by agent name.
     #[reducer(merge)]
     pub prompt_versions: BTreeMap<AgentName, String>,
+    /// The amendments the agents' prompts carry this cycle (the learner's adopted prompt
+    /// versions), appended to their system messages.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub amendments: BTreeMap<AgentName, AdoptedAmendment>,
     /// The prompts the agents' models were sent this cycle, by their
     /// [`hash`](crate::prompt::RenderedPrompt::hash), which each report's
     /// [`Exchange`](crate::reports::Exchange) names (empty in rule mode).
@@ -124,6 +128,7 @@ impl TradingState {
             weights: AgentWeights::default(),
             lessons: Vec::new(),
             prompt_versions: BTreeMap::new(),
+            amendments: BTreeMap::new(),
             prompts: BTreeMap::new(),
             closed_trades: Vec::new(),
             new_lessons: Vec::new(),
@@ -153,6 +158,49 @@ impl TradingState {
             out.insert(AgentName::Macro, r.report.signal());
         }
         out
+    }
+
+    /// The prompt each analyst made its call with, from the reports written so far.
+    pub fn analyst_prompts(&self) -> BTreeMap<AgentName, PromptRef> {
+        let of = |version: &str, exchange: Option<&crate::reports::Exchange>| PromptRef {
+            version: version.to_owned(),
+            hash: exchange.map(|e| e.prompt_hash.clone()),
+        };
+        let mut out = BTreeMap::new();
+        if let Some(r) = &self.technical {
+            out.insert(
+                AgentName::Technical,
+                of(&r.prompt_version, r.exchange.as_deref()),
+            );
+        }
+        if let Some(r) = &self.fundamental {
+            out.insert(
+                AgentName::Fundamental,
+                of(&r.prompt_version, r.exchange.as_deref()),
+            );
+        }
+        if let Some(r) = &self.sentiment {
+            out.insert(
+                AgentName::Sentiment,
+                of(&r.prompt_version, r.exchange.as_deref()),
+            );
+        }
+        if let Some(r) = &self.macro_view {
+            out.insert(
+                AgentName::Macro,
+                of(&r.prompt_version, r.exchange.as_deref()),
+            );
+        }
+        out
+    }
+
+    /// The version of `agent`'s prompt this cycle: the template's `version`, with the
+    /// adopted amendment's number when the prompt carries one (`technical@00ff+v2`).
+    pub fn prompt_version_of(&self, agent: AgentName, version: &str) -> String {
+        match self.amendments.get(&agent) {
+            Some(amendment) => amendment.version_of(version),
+            None => version.to_owned(),
+        }
     }
 
     /// The market situation, for lessons: RSI, trend against the SMA, ATR in percent of the

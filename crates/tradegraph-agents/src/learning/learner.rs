@@ -2,6 +2,7 @@
 //! closed them. The learner keeps no positions of its own: what a trade made comes from the
 //! broker's fills, once, through [`TradeOutcome`].
 
+use super::refine::{Call, PromptRef, PromptVersion, PromptVersions, RefinePolicy};
 use super::{AgentWeights, Lesson, Situation};
 use crate::reports::Signal;
 use crate::AgentName;
@@ -44,6 +45,9 @@ pub struct TradeOutcome {
     pub signals: BTreeMap<AgentName, Signal>,
     /// The market situation then.
     pub situation: Situation,
+    /// The prompt each analyst made its call with (empty when unknown, as in older saves).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub prompts: BTreeMap<AgentName, PromptRef>,
 }
 
 impl TradeOutcome {
@@ -134,6 +138,7 @@ impl Recall {
 ///     return_pct: 0.1,
 ///     signals: [(AgentName::Technical, Signal::Buy), (AgentName::Sentiment, Signal::Sell)].into(),
 ///     situation: Situation::default(),
+///     prompts: Default::default(),
 /// };
 /// let (judged, lesson) = learner.learn(&won, rule_lesson).unwrap();
 /// assert_eq!(judged.hits, vec![AgentName::Technical]);
@@ -154,6 +159,9 @@ pub struct Learner {
     /// learner and the ledger) is not judged twice.
     #[serde(default)]
     recent: std::collections::VecDeque<String>,
+    /// The analysts' judged calls and prompt versions.
+    #[serde(default)]
+    prompts: PromptVersions,
 }
 
 impl Learner {
@@ -172,6 +180,31 @@ impl Learner {
     /// Lessons kept for retrieval, oldest first (at most [`Self::MAX_LESSONS`]).
     pub fn lessons(&self) -> &[Lesson] {
         &self.lessons
+    }
+
+    /// The analysts' judged calls and prompt versions.
+    pub fn prompt_versions(&self) -> &PromptVersions {
+        &self.prompts
+    }
+
+    /// The same, to propose, settle, approve or roll back a version.
+    pub fn prompt_versions_mut(&mut self) -> &mut PromptVersions {
+        &mut self.prompts
+    }
+
+    /// Proposes an amendment to `agent`'s prompt (its version now: `current`) when its record
+    /// under it is poor, worded from the lessons kept of the trades it called wrong (see
+    /// [`PromptVersions::propose`]).
+    pub fn propose(
+        &mut self,
+        agent: AgentName,
+        current: &str,
+        policy: &RefinePolicy,
+        at: Timestamp,
+    ) -> Option<PromptVersion> {
+        self.prompts
+            .propose(agent, current, &self.lessons, policy, at)
+            .cloned()
     }
 
     /// How many trades were judged since the bot first started.
@@ -235,6 +268,18 @@ impl Learner {
             }
             let hit = *signal == moved;
             self.weights.record(*agent, hit);
+            let used = outcome.prompts.get(agent);
+            self.prompts.record(
+                *agent,
+                Call {
+                    trade_id: outcome.trade_id.clone(),
+                    closed_at: outcome.closed_at,
+                    signal: *signal,
+                    moved,
+                    version: used.map(|p| p.version.clone()).unwrap_or_default(),
+                    prompt_hash: used.and_then(|p| p.hash.clone()),
+                },
+            );
             if hit {
                 hits.push(*agent);
             } else {

@@ -51,7 +51,8 @@ impl AgentNode {
                 report: AgentReport {
                     report: rule(),
                     mode: AgentMode::unconfigured(),
-                    prompt_version: self.brain.prompts().version(self.agent).to_owned(),
+                    prompt_version: state
+                        .prompt_version_of(self.agent, self.brain.prompts().version(self.agent)),
                     exchange: None,
                 },
                 prompt: None,
@@ -71,11 +72,17 @@ impl AgentNode {
         wait: Option<Wait>,
         rule: impl FnOnce() -> T,
     ) -> Asked<T> {
-        let version = self.brain.prompts().version(self.agent).to_owned();
+        let version = state.prompt_version_of(self.agent, self.brain.prompts().version(self.agent));
         let context =
             PromptContext::new::<T>(self.agent, state, self.brain.rules().timeframe, round);
         let prompt = match self.brain.prompts().render(self.agent, &context) {
-            Ok(prompt) => prompt,
+            Ok(mut prompt) => {
+                // The adopted amendment, if the prompt carries one: its version names it.
+                if let Some(amendment) = state.amendments.get(&self.agent) {
+                    amendment.apply(&mut prompt);
+                }
+                prompt
+            }
             Err(e) => return Asked::by_rules(format!("prompt: {e}"), rule(), version, None, None),
         };
         let Some(schema) = T::output_schema() else {
@@ -300,7 +307,7 @@ impl Node<TradingState> for AgentNode {
             Some(prompt) => update.prompts(BTreeMap::from([(prompt.hash(), prompt)])),
             None => update,
         };
-        let version = self.brain.prompts().version(self.agent).to_owned();
+        let version = s.prompt_version_of(self.agent, self.brain.prompts().version(self.agent));
         Ok(Command::update(
             update.prompt_versions(BTreeMap::from([(self.agent, version)])),
         ))

@@ -1,5 +1,6 @@
 //! What every agent node shares: prompts, the optional model, the rule-mode knobs.
 
+use crate::learning::RefinePolicy;
 use crate::model::ReportModel;
 use crate::prompt::Prompts;
 use crate::rules::RuleConfig;
@@ -26,6 +27,7 @@ pub struct Brain {
     prompts: Arc<Prompts>,
     model: Option<Arc<dyn ReportModel>>,
     rules: RuleConfig,
+    refine: RefinePolicy,
 }
 
 impl Brain {
@@ -38,6 +40,7 @@ impl Brain {
             prompts: Arc::new(Prompts::embedded()?),
             model: None,
             rules: RuleConfig::default(),
+            refine: RefinePolicy::default(),
         })
     }
 
@@ -68,6 +71,19 @@ impl Brain {
     pub fn with_timeframe(mut self, timeframe: tradegraph_core::Timeframe) -> Self {
         self.rules.timeframe = timeframe;
         self
+    }
+
+    /// The same, proposing prompt amendments under `refine` ([`RefinePolicy::off`]: none).
+    #[must_use]
+    pub fn with_refine(mut self, refine: RefinePolicy) -> Self {
+        self.refine = refine;
+        self
+    }
+
+    /// When the learning agent proposes prompt amendments (only with a model: the rules read
+    /// no prompt).
+    pub fn refine(&self) -> RefinePolicy {
+        self.refine
     }
 
     /// The prompt templates.

@@ -128,6 +128,25 @@ impl Node<TradingState> for LearningNode {
             }
             new_lessons.push(lesson);
         }
+        // Amendments matter only to prompts a model reads. Asked every cycle, not only when a
+        // trade closed (a proposal needs new calls judged since the last one, so this is a few
+        // comparisons): calls judged before a restart are taken up at the next cycle.
+        let policy = self.brain.refine();
+        if policy.enabled && self.brain.model().is_some() {
+            let mut learner = self.desk.learner().lock().map_err(|_| poisoned())?;
+            for agent in AgentName::ANALYSTS {
+                let current = state.prompt_version_of(agent, self.brain.prompts().version(agent));
+                if let Some(proposed) = learner.propose(agent, &current, &policy, state.as_of) {
+                    tracing::info!(
+                        %agent,
+                        version = proposed.number,
+                        calls = proposed.evidence.calls,
+                        hits = proposed.evidence.hits,
+                        "the learning agent proposes a prompt amendment; it is adopted only if its shadow evaluation does better, or a person approves it"
+                    );
+                }
+            }
+        }
         let weights = self
             .desk
             .learner()

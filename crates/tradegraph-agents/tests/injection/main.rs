@@ -126,6 +126,7 @@ async fn next_cycle_after_lesson(instrument: &Instrument, lesson: &str) -> Tradi
         return_pct: -0.4,
         signals: [(AgentName::Technical, Signal::Buy)].into(),
         situation,
+        prompts: Default::default(),
     }];
     let out = graph.invoke(first, RunConfig::new()).await.unwrap();
     assert_eq!(out.status, RunStatus::Finished);

@@ -252,6 +252,12 @@ pub(super) async fn assemble(
     // the record, and a replay must not depend on how fast this machine is.
     config.cycle_deadline = answers.is_none().then_some(settings.cycle_deadline);
     config.recall.max_distance = settings.lesson_max_distance;
+    if !settings.refine_prompts {
+        config.brain = config
+            .brain
+            .clone()
+            .with_refine(tradegraph_agents::learning::RefinePolicy::off());
+    }
     config.approval = settings.approval;
     config.stale_after = settings.health.feed_stale_after;
     config.broker_quiet_after = settings.health.broker_quiet_after();

@@ -8,7 +8,7 @@ use std::time::Duration;
 use tradegraph_core::Timestamp;
 
 /// The environment variable holding the bot's control token.
-const TOKEN_VAR: &str = "TRADEGRAPH_API_TOKEN";
+pub(super) const TOKEN_VAR: &str = "TRADEGRAPH_API_TOKEN";
 /// How long a request may take.
 const TIMEOUT: Duration = Duration::from_secs(70);
 
@@ -31,7 +31,7 @@ pub(super) enum BotCommand {
 pub(super) struct Target {
     /// The bot's address (as `tradegraph run` printed it).
     #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8001")]
-    url: String,
+    pub(super) url: String,
 }
 
 /// Which bot, and which reconciliation report is confirmed.
@@ -92,7 +92,7 @@ pub(super) fn run(command: BotCommand, out: &mut dyn Write, err: &mut dyn Write)
 
 /// The HTTP client: rustls with `ring` and the Mozilla roots (the bot may sit behind TLS), no
 /// redirects (the token goes to the URL given, nowhere else), a time limit.
-fn client() -> Result<reqwest::Client, String> {
+pub(super) fn client() -> Result<reqwest::Client, String> {
     let shared = tradegraph_market::feed::tls::tls_config("bot API").map_err(|e| e.to_string())?;
     let mut tls = (*shared).clone();
     tls.alpn_protocols = vec![b"http/1.1".to_vec()];
@@ -104,7 +104,7 @@ fn client() -> Result<reqwest::Client, String> {
         .map_err(|e| format!("the HTTP client cannot be built: {e}"))
 }
 
-fn endpoint(target: &Target, path: &str) -> String {
+pub(super) fn endpoint(target: &Target, path: &str) -> String {
     format!("{}{path}", target.url.trim_end_matches('/'))
 }
 
@@ -126,7 +126,10 @@ fn answer(what: &str, code: reqwest::StatusCode, text: &str) -> Result<serde_jso
     json.map_err(|e| format!("{what}: HTTP {code}, but the answer is not JSON ({e}); is this a tradegraph bot's address?"))
 }
 
-async fn send(what: &str, request: reqwest::RequestBuilder) -> Result<serde_json::Value, String> {
+pub(super) async fn send(
+    what: &str,
+    request: reqwest::RequestBuilder,
+) -> Result<serde_json::Value, String> {
     let response = request
         .send()
         .await
@@ -139,7 +142,7 @@ async fn send(what: &str, request: reqwest::RequestBuilder) -> Result<serde_json
     answer(what, code, &text)
 }
 
-fn message(body: &serde_json::Value) -> String {
+pub(super) fn message(body: &serde_json::Value) -> String {
     body["error"]
         .as_str()
         .or_else(|| body["message"].as_str())

@@ -98,7 +98,8 @@ enum Command {
     /// one-line summary. Exit code 2 when the options, the Kite credentials or the output file
     /// are wrong.
     Record(record::RecordArgs),
-    /// The agents' prompts: render one from a fixture state.
+    /// The agents' prompts: render one from a fixture state; a running bot's prompt versions
+    /// (list, approve, roll back).
     #[command(subcommand)]
     Prompts(prompts::PromptsCommand),
     /// LLM providers: check that each configured one answers with structured output.

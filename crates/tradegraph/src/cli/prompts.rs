@@ -1,6 +1,8 @@
-//! `tradegraph prompts render`.
+//! `tradegraph prompts render`, and a running bot's prompt versions: `versions`, `approve`,
+//! `rollback`.
 
-use super::{EXIT_INVALID, EXIT_OK, EXIT_USAGE};
+use super::bot_ctl::{self, Target};
+use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK, EXIT_USAGE};
 use clap::{Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
@@ -29,6 +31,43 @@ pub(super) enum PromptsCommand {
         #[arg(long, default_value_t = 1)]
         round: u32,
     },
+    /// A running bot's prompt versions, over its HTTP API: each analyst's versions (the
+    /// learning agent's amendments), with the record they were proposed on, their shadow
+    /// evaluation and every change of status. Exit code 3 when the bot cannot be reached.
+    Versions {
+        #[command(flatten)]
+        target: Target,
+        /// Only this agent's versions.
+        #[arg(long)]
+        agent: Option<String>,
+    },
+    /// Adopt a proposed (or rejected) version of an analyst's prompt on a running bot: its
+    /// prompt carries the amendment from the next cycle (recorded in the operator log). Needs
+    /// the control token in TRADEGRAPH_API_TOKEN. Exit code 3 when the bot refuses or cannot be
+    /// reached.
+    Approve {
+        #[command(flatten)]
+        target: Target,
+        /// The agent.
+        #[arg(long)]
+        agent: String,
+        /// The version's number (as `tradegraph prompts versions` shows it).
+        #[arg(long)]
+        version: u32,
+    },
+    /// Roll an analyst's prompt on a running bot back to a version it used before (0: the
+    /// template as shipped). Needs the control token in TRADEGRAPH_API_TOKEN. Exit code 3 when
+    /// the bot refuses or cannot be reached.
+    Rollback {
+        #[command(flatten)]
+        target: Target,
+        /// The agent.
+        #[arg(long)]
+        agent: String,
+        /// The version to go back to.
+        #[arg(long)]
+        to: u32,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -42,12 +81,203 @@ pub(super) enum InstrumentKey {
 }
 
 pub(super) fn run(command: PromptsCommand, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let PromptsCommand::Render {
-        agent,
-        instrument,
-        dir,
-        round,
-    } = command;
+    match command {
+        PromptsCommand::Render {
+            agent,
+            instrument,
+            dir,
+            round,
+        } => render(&agent, instrument, dir, round, out, err),
+        PromptsCommand::Versions { target, agent } => {
+            let mut path = "/api/v1/prompts/versions".to_owned();
+            if let Some(agent) = agent {
+                match agent.parse::<AgentName>() {
+                    Ok(agent) => path.push_str(&format!("?agent={agent}")),
+                    Err(e) => {
+                        let _ = writeln!(err, "tradegraph: --agent: {e}");
+                        return EXIT_USAGE;
+                    }
+                }
+            }
+            call(&target, &path, None, out, err, |body, out| {
+                let items = body["items"].as_array().cloned().unwrap_or_default();
+                if items.is_empty() {
+                    let _ = writeln!(
+                        out,
+                        "no prompt versions: every analyst's prompt is the template as shipped"
+                    );
+                }
+                for version in &items {
+                    for line in version_lines(version) {
+                        let _ = writeln!(out, "{line}");
+                    }
+                }
+            })
+        }
+        PromptsCommand::Approve {
+            target,
+            agent,
+            version,
+        } => match agent.parse::<AgentName>() {
+            Ok(agent) => {
+                let path = format!("/api/v1/prompts/versions/{agent}/{version}/approve");
+                let body = serde_json::json!({});
+                call(&target, &path, Some(body), out, err, said)
+            }
+            Err(e) => {
+                let _ = writeln!(err, "tradegraph: --agent: {e}");
+                EXIT_USAGE
+            }
+        },
+        PromptsCommand::Rollback { target, agent, to } => match agent.parse::<AgentName>() {
+            Ok(agent) => {
+                let path = format!("/api/v1/prompts/versions/{agent}/rollback");
+                let body = serde_json::json!({ "to": to });
+                call(&target, &path, Some(body), out, err, said)
+            }
+            Err(e) => {
+                let _ = writeln!(err, "tradegraph: --agent: {e}");
+                EXIT_USAGE
+            }
+        },
+    }
+}
+
+/// What the bot said it did.
+fn said(body: &serde_json::Value, out: &mut dyn Write) {
+    let _ = writeln!(out, "{}", bot_ctl::message(body));
+}
+
+/// `GET` (no `body`) or `POST` (with the control token) `path` on the bot at `target`, and
+/// `show` its answer.
+fn call(
+    target: &Target,
+    path: &str,
+    body: Option<serde_json::Value>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    show: impl FnOnce(&serde_json::Value, &mut dyn Write),
+) -> u8 {
+    let token = match &body {
+        Some(_) => match std::env::var(bot_ctl::TOKEN_VAR)
+            .ok()
+            .filter(|t| !t.is_empty())
+        {
+            Some(token) => Some(token),
+            None => {
+                let _ = writeln!(
+                    err,
+                    "tradegraph: set {} to the bot's control token",
+                    bot_ctl::TOKEN_VAR
+                );
+                return EXIT_USAGE;
+            }
+        },
+        None => None,
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = writeln!(err, "tradegraph: cannot start the async runtime: {e}");
+            return EXIT_FAILED;
+        }
+    };
+    let client = match bot_ctl::client() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = writeln!(err, "tradegraph: {e}");
+            return EXIT_FAILED;
+        }
+    };
+    let url = bot_ctl::endpoint(target, path);
+    let (what, request) = match (body, token) {
+        (Some(body), Some(token)) => (
+            format!("POST {url}"),
+            client.post(&url).bearer_auth(token).json(&body),
+        ),
+        _ => (format!("GET {url}"), client.get(&url)),
+    };
+    match runtime.block_on(bot_ctl::send(&what, request)) {
+        Ok(answer) => {
+            show(&answer, out);
+            EXIT_OK
+        }
+        Err(e) => {
+            let _ = writeln!(err, "tradegraph: {e}");
+            EXIT_FAILED
+        }
+    }
+}
+
+/// A prompt version as lines of text: agent, number and status; the record it was proposed
+/// on and its shadow evaluation; the amendment; its history.
+fn version_lines(v: &serde_json::Value) -> Vec<String> {
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "-".to_owned(),
+        other => other.to_string(),
+    };
+    let history = v["history"].as_array().cloned().unwrap_or_default();
+    let status = history
+        .last()
+        .map_or("-".to_owned(), |c| text(&c["status"]));
+    let evidence = &v["evidence"];
+    let mut lines = vec![format!(
+        "{} v{}  {status}  (amends {})",
+        text(&v["agent"]),
+        text(&v["number"]),
+        text(&v["amends"])
+    )];
+    lines.push(format!(
+        "  record    {} of {} calls right",
+        text(&evidence["hits"]),
+        text(&evidence["calls"])
+    ));
+    let shadow = &evidence["shadow"];
+    if shadow.is_object() {
+        let net = |s: &serde_json::Value| {
+            s["hits"].as_i64().unwrap_or(0) - s["misses"].as_i64().unwrap_or(0)
+        };
+        lines.push(format!(
+            "  shadow    net {:+} amended against {:+} as recorded, on {} cycles ({} changed, {} unanswered)",
+            net(&shadow["amended"]),
+            net(&shadow["current"]),
+            text(&shadow["cycles"]),
+            text(&shadow["changed"]),
+            text(&shadow["unanswered"])
+        ));
+    }
+    for line in text(&v["amendment"]).lines() {
+        lines.push(format!("  | {line}"));
+    }
+    for change in &history {
+        let by = &change["by"];
+        let who = match by["kind"].as_str() {
+            Some("person") => format!("a person ({})", text(&by["via"])),
+            Some(kind) => kind.to_owned(),
+            None => "-".to_owned(),
+        };
+        lines.push(format!(
+            "  {}  {}  by {who}: {}",
+            text(&change["at"]),
+            text(&change["status"]),
+            text(&change["note"])
+        ));
+    }
+    lines
+}
+
+fn render(
+    agent: &str,
+    instrument: InstrumentKey,
+    dir: Option<PathBuf>,
+    round: u32,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
     let agent: AgentName = match agent.parse() {
         Ok(agent) => agent,
         Err(e) => {

@@ -47,6 +47,10 @@ pub struct Settings {
     /// How near the cycle's situation a lesson must be to be shown (`[bot]
     /// lesson_max_distance`; 1 by default).
     pub lesson_max_distance: f64,
+    /// Whether the learning agent proposes amendments to the analysts' prompts, adopted after
+    /// a shadow evaluation or a person's approval (`[bot] refine_prompts`; on by default; only
+    /// with a model: the rules read no prompt).
+    pub refine_prompts: bool,
     /// Whether entries wait for an operator's approval (`[bot] approval`,
     /// `approval_timeout_secs`).
     pub approval: Approval,
@@ -279,6 +283,7 @@ impl fmt::Debug for Settings {
             .field("max_verdict_age", &self.max_verdict_age)
             .field("cycle_deadline", &self.cycle_deadline)
             .field("lesson_max_distance", &self.lesson_max_distance)
+            .field("refine_prompts", &self.refine_prompts)
             .field("approval", &self.approval)
             .field("graph", &self.graph)
             .field("prompts_dir", &self.prompts_dir)

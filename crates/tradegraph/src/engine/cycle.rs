@@ -84,6 +84,7 @@ where
                 .map_err(|_| EngineError::Poisoned("the learner"))?;
             state.weights = learner.weights().clone();
             state.lessons = learner.similar(&state.situation(), self.config.recall);
+            state.amendments = learner.prompt_versions().adopted_amendments();
         }
         // Handed to the learner, and dropped from the ledger only once the learner is saved
         // (the learner judges a trade once, even if handed over again).
@@ -200,7 +201,8 @@ where
         self.save_after_cycle(durable).await?;
         self.tell_cycle(&out, &decision, seq, gate);
         on_cycle(&out);
-        Ok(())
+        // The learning agent's proposals, evaluated on the recorded cycles behind them.
+        self.refine_prompts().await
     }
 
     /// The cycle's decision and orders, to whoever watches.
@@ -282,6 +284,7 @@ where
                         decision_id: decision.decision_id.clone(),
                         signals: state.analyst_signals(),
                         situation: state.situation(),
+                        prompts: state.analyst_prompts(),
                         confidence: state.decision.as_ref().map_or(0.0, |d| d.report.confidence),
                         agent_decisions: decision.agent_decisions.clone(),
                         stop_loss: exits.and_then(|e| e.stop_loss),

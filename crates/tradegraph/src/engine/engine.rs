@@ -309,6 +309,7 @@ where
                 let broker = self.broker.clone();
                 Arc::new(move || broker.inner().kept_orders())
             },
+            learner: Arc::clone(self.desk.learner()),
         }
     }
 

@@ -16,7 +16,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
-use tradegraph_agents::learning::{Situation, TradeOutcome};
+use tradegraph_agents::learning::{PromptRef, Situation, TradeOutcome};
 use tradegraph_agents::reports::Signal;
 use tradegraph_agents::AgentName;
 use tradegraph_core::order::{ClientOrderId, Fill};
@@ -32,6 +32,9 @@ pub struct EntryContext {
     pub signals: BTreeMap<AgentName, Signal>,
     /// The market situation.
     pub situation: Situation,
+    /// The prompt each analyst made its call with.
+    #[serde(default)]
+    pub prompts: BTreeMap<AgentName, PromptRef>,
     /// The portfolio manager's confidence.
     pub confidence: f64,
     /// Every agent's view, as the decision log holds it.
@@ -314,6 +317,7 @@ impl TradeLedger {
             return_pct,
             signals: context.signals,
             situation: context.situation,
+            prompts: context.prompts,
         };
         self.closed += 1;
         if pnl > Decimal::ZERO {

@@ -47,6 +47,7 @@ mod observe;
 pub(crate) mod prices;
 mod reconcile;
 mod record;
+mod refine;
 mod report;
 mod run;
 mod state;

@@ -172,6 +172,46 @@ async fn confirm_reconciliation(
     Ok(send(&app, Command::ConfirmReconciliation { seen }, from).await)
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RollbackBody {
+    /// The version to go back to (0: the template as shipped).
+    to: Option<u32>,
+}
+
+/// An agent named in a path.
+fn agent_in(name: &str) -> Result<tradegraph_agents::AgentName, ApiError> {
+    name.parse()
+        .map_err(|e: tradegraph_agents::UnknownAgent| ApiError::bad_request(e.to_string()))
+}
+
+async fn approve_prompt(
+    State(app): State<AppState>,
+    Path((agent, version)): Path<(String, u32)>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let agent = agent_in(&agent)?;
+    let (from, bytes) = read(request).await?;
+    let _: Empty = body(&bytes)?;
+    Ok(send(&app, Command::ApprovePrompt { agent, version }, from).await)
+}
+
+async fn rollback_prompt(
+    State(app): State<AppState>,
+    Path(agent): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let agent = agent_in(&agent)?;
+    let (from, bytes) = read(request).await?;
+    let b: RollbackBody = body(&bytes)?;
+    let to = b.to.ok_or_else(|| {
+        ApiError::bad_request(
+            "give {\"to\": <version>}: a version in use before, or 0 for the template as shipped",
+        )
+    })?;
+    Ok(send(&app, Command::RollbackPrompt { agent, to }, from).await)
+}
+
 /// The control routes, behind the token.
 pub(crate) fn routes(app: &AppState) -> Router<AppState> {
     Router::new()
@@ -184,6 +224,14 @@ pub(crate) fn routes(app: &AppState) -> Router<AppState> {
         .route(
             "/api/v1/reconciliation/confirm",
             post(confirm_reconciliation),
+        )
+        .route(
+            "/api/v1/prompts/versions/{agent}/{version}/approve",
+            post(approve_prompt),
+        )
+        .route(
+            "/api/v1/prompts/versions/{agent}/rollback",
+            post(rollback_prompt),
         )
         .route_layer(from_fn_with_state(app.clone(), require_token))
 }

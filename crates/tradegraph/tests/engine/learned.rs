@@ -95,6 +95,7 @@ fn lost(n: i64, symbol: &str) -> TradeOutcome {
         return_pct: -0.3,
         signals: BTreeMap::from([(AgentName::Technical, Signal::Buy)]),
         situation: Situation::default(),
+        prompts: Default::default(),
     }
 }
 

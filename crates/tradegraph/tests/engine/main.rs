@@ -22,6 +22,7 @@ mod kill;
 mod kinds;
 mod learned;
 mod reconcile;
+mod refine;
 mod restart;
 mod scenarios;
 mod wrapped;

@@ -1,18 +1,23 @@
 //! The control endpoints: the token, the kill switch across a restart, pause, close all,
 //! cancel all.
 
-use crate::harness::{Served, GENERATE, TOKEN};
+use crate::harness::{cli, Served, GENERATE, TOKEN};
 use serde_json::Value;
 use std::time::Duration;
 
 /// Every control endpoint, with a body that would act.
-const CONTROLS: [(&str, Option<&str>); 6] = [
+const CONTROLS: [(&str, Option<&str>); 8] = [
     ("/api/v1/kill-switch", Some(r#"{"engaged": true}"#)),
     ("/api/v1/pause", Some(r#"{"paused": true}"#)),
     ("/api/v1/close-all", None),
     ("/api/v1/cancel-all", Some(r#"{"include_exits": true}"#)),
     ("/api/v1/approvals/x/approve", None),
     ("/api/v1/approvals/x/reject", Some(r#"{"reason": "no"}"#)),
+    ("/api/v1/prompts/versions/technical/1/approve", None),
+    (
+        "/api/v1/prompts/versions/technical/rollback",
+        Some(r#"{"to": 0}"#),
+    ),
 ];
 
 fn items(bot: &Served, path: &str) -> Vec<Value> {
@@ -302,4 +307,108 @@ fn cancel_all_keeps_the_exits_unless_asked_and_close_all_closes_once() {
         2,
         "the entry and the close, each journaled once: {intents:?}"
     );
+}
+
+#[test]
+fn prompt_versions_are_listed_approved_and_rolled_back_over_http_and_the_cli_with_clear_refusals() {
+    let mut bot = Served::start("prompts", "", 3);
+    bot.wait_cycles(1);
+    assert!(items(&bot, "/api/v1/prompts/versions").is_empty());
+    assert!(items(&bot, "/api/v1/prompts/versions?agent=technical").is_empty());
+    let (code, answer) = bot.get("/api/v1/prompts/versions?agent=chartist");
+    assert_eq!(code, 400, "{answer}");
+    assert!(
+        answer["error"].as_str().unwrap().contains("chartist"),
+        "{answer}"
+    );
+
+    let approve = "/api/v1/prompts/versions/technical/1/approve";
+    let (code, answer, _) = bot.post(approve, None, Some(TOKEN));
+    assert_eq!(code, 409, "{answer}");
+    assert_eq!(
+        answer["error"], "prompt version technical v1: there is no such version",
+        "{answer}"
+    );
+    let (code, answer, _) = bot.post(
+        "/api/v1/prompts/versions/chartist/1/approve",
+        None,
+        Some(TOKEN),
+    );
+    assert_eq!(code, 400, "{answer}");
+    let rollback = "/api/v1/prompts/versions/technical/rollback";
+    let (code, answer, _) = bot.post(rollback, Some("{}"), Some(TOKEN));
+    assert_eq!(code, 400, "{answer}");
+    assert!(
+        answer["error"].as_str().unwrap().contains("give {\"to\""),
+        "{answer}"
+    );
+    let (code, answer, _) = bot.post(rollback, Some(r#"{"to": 0}"#), Some(TOKEN));
+    assert_eq!(code, 409, "{answer}");
+    assert!(
+        answer.to_string().contains("it is the version in use"),
+        "{answer}"
+    );
+    let actions: Vec<Value> = items(&bot, "/api/v1/operator-actions");
+    let recorded: Vec<(&str, &str)> = actions
+        .iter()
+        .map(|a| {
+            (
+                a["action"].as_str().unwrap(),
+                a["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        recorded,
+        [
+            ("prompt.rollback", "refused"),
+            ("prompt.approve", "refused")
+        ],
+        "newest first: {actions:?}"
+    );
+
+    let url = bot.base.clone();
+    let (code, out, err) = cli(&["prompts", "versions", "--url", &url], None);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("no prompt versions"), "{out}");
+    let approve_cli = [
+        "prompts",
+        "approve",
+        "--url",
+        &url,
+        "--agent",
+        "technical",
+        "--version",
+        "1",
+    ];
+    let (code, _, err) = cli(&approve_cli, None);
+    assert_eq!(code, 2, "no token: {err}");
+    assert!(err.contains("TRADEGRAPH_API_TOKEN"), "{err}");
+    let (code, _, err) = cli(&approve_cli, Some(TOKEN));
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("409") && err.contains("technical v1: there is no such version"),
+        "{err}"
+    );
+    let (code, _, err) = cli(
+        &[
+            "prompts",
+            "rollback",
+            "--url",
+            &url,
+            "--agent",
+            "technical",
+            "--to",
+            "0",
+        ],
+        Some(TOKEN),
+    );
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("it is the version in use"), "{err}");
+    let (code, _, err) = cli(
+        &["prompts", "versions", "--url", &url, "--agent", "chartist"],
+        None,
+    );
+    assert_eq!(code, 2, "{err}");
+    bot.stop();
 }

@@ -408,3 +408,19 @@ impl Sse {
         }
     }
 }
+
+/// Runs the `tradegraph` binary with `args` and, when given, the control token in
+/// `TRADEGRAPH_API_TOKEN`: its exit code, stdout and stderr.
+pub fn cli(args: &[&str], token: Option<&str>) -> (i32, String, String) {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tradegraph"));
+    command.args(args).env_remove("TRADEGRAPH_API_TOKEN");
+    if let Some(token) = token {
+        command.env("TRADEGRAPH_API_TOKEN", token);
+    }
+    let output = command.output().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}

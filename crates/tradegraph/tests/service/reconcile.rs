@@ -3,29 +3,13 @@
 //! entries (across a restart) until a person confirms over HTTP or with the CLI; the kill
 //! switch cancels every working order and closes the position at once, never twice.
 
-use crate::harness::{Served, TOKEN};
+use crate::harness::{cli, Served, TOKEN};
 use serde_json::Value;
 
 fn items(bot: &Served, path: &str) -> Vec<Value> {
     let (code, body) = bot.get(path);
     assert_eq!(code, 200, "{path}: {body}");
     body["items"].as_array().unwrap().clone()
-}
-
-/// Runs the `tradegraph` binary with `args` and, when given, the control token in
-/// `TRADEGRAPH_API_TOKEN`: its exit code, stdout and stderr.
-fn cli(args: &[&str], token: Option<&str>) -> (i32, String, String) {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tradegraph"));
-    command.args(args).env_remove("TRADEGRAPH_API_TOKEN");
-    if let Some(token) = token {
-        command.env("TRADEGRAPH_API_TOKEN", token);
-    }
-    let output = command.output().unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    )
 }
 
 /// Forgets every order intent in the bot's state file (the bot is stopped).

@@ -39,6 +39,7 @@ fn trade(pnl: i64) -> TradeOutcome {
         return_pct: 0.0,
         signals: Default::default(),
         situation: Default::default(),
+        prompts: Default::default(),
     };
     t.pnl = Decimal::from(pnl);
     t

@@ -68,6 +68,7 @@ mod tests {
             return_pct: 0.2,
             signals: Default::default(),
             situation: Default::default(),
+            prompts: Default::default(),
         };
         let rows = round_trips(&[trade]);
         assert_eq!(rows.len(), 1);

@@ -91,6 +91,8 @@ pub(crate) struct BotSection {
     pub(crate) cycle_deadline_secs: Option<u64>,
     /// How near the cycle's situation a lesson must be to be shown to the agents.
     pub(crate) lesson_max_distance: Option<f64>,
+    /// Whether the learning agent proposes amendments to the analysts' prompts.
+    pub(crate) refine_prompts: Option<bool>,
     pub(crate) live: Option<bool>,
     pub(crate) listen: Option<SocketAddr>,
     /// `none` or `required`: entries wait for an operator's approval.

@@ -152,6 +152,7 @@ impl Settings {
             max_verdict_age,
             cycle_deadline: r.cycle_deadline(decision_every)?,
             lesson_max_distance: r.lesson_max_distance()?,
+            refine_prompts: r.refine_prompts()?,
             approval,
             graph: r.graph()?,
             prompts_dir: r.prompts_dir()?,

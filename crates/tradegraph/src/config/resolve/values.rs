@@ -186,6 +186,18 @@ impl Resolver<'_> {
         Ok(distance)
     }
 
+    pub(super) fn refine_prompts(&mut self) -> Result<bool, ConfigError> {
+        let file = self.doc().and_then(|d| d.bot.refine_prompts);
+        self.pick(
+            "bot.refine_prompts",
+            None,
+            None,
+            |_| Err(String::new()),
+            file,
+            || true,
+        )
+    }
+
     pub(super) fn graph(&mut self) -> Result<GraphSource, ConfigError> {
         let file = self.file_path(self.doc().and_then(|d| d.graph.file.as_deref()));
         match file {

@@ -155,6 +155,7 @@ impl Settings {
                     json!(self.lesson_max_distance)
                 }),
             ),
+            self.entry(s, "refine_prompts", Some(json!(self.refine_prompts))),
             self.entry(
                 s,
                 "approval",

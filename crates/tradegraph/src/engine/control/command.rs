@@ -5,6 +5,8 @@ use crate::engine::{BotStatus, EngineError, EquityCurve};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, watch};
+use tradegraph_agents::learning::{Learner, PromptVersions};
+use tradegraph_agents::AgentName;
 use tradegraph_broker::Broker;
 use tradegraph_core::order::Order;
 use tradegraph_store::ActionOutcome;
@@ -62,12 +64,30 @@ pub enum Command {
         /// The `at` of the reconciliation report the person read.
         seen: tradegraph_core::Timestamp,
     },
+    /// Adopt version `version` of `agent`'s prompt, proposed by the learning agent (or
+    /// rejected by its shadow evaluation): from the next cycle the agent's prompt carries its
+    /// amendment. Saved with the learner: it survives a restart.
+    ApprovePrompt {
+        /// The agent (an analyst).
+        agent: AgentName,
+        /// The version's number.
+        version: u32,
+    },
+    /// Roll `agent`'s prompt back to version `to`, which was in use before (0: the template as
+    /// shipped, no amendment). Saved with the learner: it survives a restart.
+    RollbackPrompt {
+        /// The agent (an analyst).
+        agent: AgentName,
+        /// The version to go back to.
+        to: u32,
+    },
 }
 
 impl Command {
     /// What the operator log calls it: `kill_switch.engage`, `kill_switch.release`,
     /// `entries.pause`, `entries.resume`, `positions.close_all`, `orders.cancel_all`,
-    /// `approval.approve`, `approval.reject`, `reconciliation.confirm`.
+    /// `approval.approve`, `approval.reject`, `reconciliation.confirm`, `prompt.approve`,
+    /// `prompt.rollback`.
     pub fn action(&self) -> &'static str {
         match self {
             Self::KillSwitch { engaged: true } => "kill_switch.engage",
@@ -79,6 +99,8 @@ impl Command {
             Self::Approve { .. } => "approval.approve",
             Self::Reject { .. } => "approval.reject",
             Self::ConfirmReconciliation { .. } => "reconciliation.confirm",
+            Self::ApprovePrompt { .. } => "prompt.approve",
+            Self::RollbackPrompt { .. } => "prompt.rollback",
         }
     }
 
@@ -201,6 +223,8 @@ pub struct BotHandle {
     pub(crate) graph: Arc<tradegraph_graph::Topology>,
     /// Every order the broker keeps (see [`BotHandle::kept_orders`]).
     pub(crate) kept_orders: KeptOrders,
+    /// The learner the engine's nodes share (read only here).
+    pub(crate) learner: Arc<std::sync::Mutex<Learner>>,
 }
 
 /// Reads every order the broker keeps, working and finished (`None`: it keeps no history).
@@ -255,6 +279,16 @@ impl BotHandle {
     /// The equity curve.
     pub fn equity(&self) -> &EquityCurve {
         &self.equity
+    }
+
+    /// The analysts' prompt versions as the learner holds them now: every version with its
+    /// amendment, evidence and history, and the calls they were judged on.
+    pub fn prompt_versions(&self) -> PromptVersions {
+        self.learner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .prompt_versions()
+            .clone()
     }
 
     /// The compiled trading graph the engine runs: its nodes and edges.

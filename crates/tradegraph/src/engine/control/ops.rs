@@ -57,12 +57,63 @@ where
             Command::ConfirmReconciliation { seen } => {
                 self.confirm_reconciliation(*seen, by).await?
             }
+            Command::ApprovePrompt { agent, version } => {
+                self.prompt_version(*agent, by, |versions, via, at| {
+                    versions
+                        .approve(*agent, *version, via, at)
+                        .map(|v| format!("{agent} prompt v{} adopted", v.number))
+                })
+                .await?
+            }
+            Command::RollbackPrompt { agent, to } => {
+                self.prompt_version(*agent, by, |versions, via, at| {
+                    versions
+                        .rollback(*agent, *to, via, at)
+                        .map(|()| format!("{agent} prompt rolled back to v{to}"))
+                })
+                .await?
+            }
             Command::KillSwitch { .. } | Command::PauseEntries { .. } => {
                 Reply::refused("a switch is carried out by `switch`")
             }
         };
         self.answer(&command, source.as_deref(), reply, answer)
             .await
+    }
+
+    /// Changes the learner's prompt versions of `agent` with `change` (from `by`, at the
+    /// engine's time), saves the learner, and answers with the agent's versions.
+    async fn prompt_version(
+        &mut self,
+        agent: tradegraph_agents::AgentName,
+        by: Option<&str>,
+        change: impl FnOnce(
+            &mut tradegraph_agents::learning::PromptVersions,
+            &str,
+            tradegraph_core::Timestamp,
+        ) -> Result<String, tradegraph_agents::AgentError>,
+    ) -> Result<Reply, EngineError> {
+        let at = self.clock.now();
+        let changed = {
+            let mut learner = self
+                .desk
+                .learner()
+                .lock()
+                .map_err(|_| EngineError::Poisoned("the learner"))?;
+            change(learner.prompt_versions_mut(), by.unwrap_or("operator"), at)
+        };
+        let message = match changed {
+            Ok(message) => message,
+            Err(e) => return Ok(Reply::refused(e.to_string())),
+        };
+        let learner = self.learner()?;
+        if !self.save_part(StatePart::Learner, &learner).await? {
+            return Ok(Reply::failed(format!(
+                "{message}, but the learner was not saved: a restart before the next save goes back"
+            )));
+        }
+        let versions = learner.prompt_versions().versions(agent);
+        Ok(Reply::done(message, json!({ "versions": versions })))
     }
 
     /// Flips the kill switch or the pause, saves it, and answers. An engaged kill switch acts

@@ -1,6 +1,8 @@
-//! `GET /api/v1/status`, `GET /api/v1/approvals` and `GET /api/v1/reconciliation`.
+//! `GET /api/v1/status`, `GET /api/v1/approvals`, `GET /api/v1/reconciliation` and
+//! `GET /api/v1/prompts/versions`.
 
-use crate::service::params::Items;
+use crate::service::error::ApiError;
+use crate::service::params::{Items, Params};
 use crate::service::{health, AppState};
 use axum::extract::State;
 use axum::Json;
@@ -36,6 +38,32 @@ pub(crate) async fn approvals(
     Json(Items {
         items: app.bot.status().pending_approvals,
     })
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct VersionsQuery {
+    agent: Option<String>,
+}
+
+/// `GET /api/v1/prompts/versions?agent=`: the analysts' prompt versions (all, or one
+/// agent's), each with its amendment, evidence (record, lessons, shadow evaluation) and
+/// history, oldest first.
+pub(crate) async fn prompt_versions(
+    State(app): State<AppState>,
+    Params(q): Params<VersionsQuery>,
+) -> Result<Json<Items<tradegraph_agents::learning::PromptVersion>>, ApiError> {
+    let versions = app.bot.prompt_versions();
+    let items = match q.agent {
+        Some(name) => {
+            let agent: tradegraph_agents::AgentName =
+                name.parse().map_err(|e: tradegraph_agents::UnknownAgent| {
+                    ApiError::bad_request(format!("agent: {e}"))
+                })?;
+            versions.versions(agent).to_vec()
+        }
+        None => versions.all().cloned().collect(),
+    };
+    Ok(Json(Items { items }))
 }
 
 /// `GET /api/v1/reconciliation`: the last reconciliation with the broker (its discrepancies),

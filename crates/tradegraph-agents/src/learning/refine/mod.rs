@@ -1,0 +1,22 @@
+//! Prompt refinement: the learning agent proposes an amendment to an analyst's prompt from
+//! its record (its hit rate under the current prompt, the lessons of the trades it called
+//! wrong); the amendment becomes the prompt's next version only when a shadow evaluation on
+//! the recorded cycles behind it shows it strictly better, or a person approves it. Versions
+//! are kept with their evidence and every change of status, and can be rolled back; every
+//! decision records the version each agent used (`technical@00ff+v2`).
+//!
+//! One record: [`PromptVersions`], kept in the [`Learner`](super::Learner) and saved with it.
+
+mod amendment;
+mod policy;
+mod shadow;
+mod version;
+mod versions;
+
+pub use amendment::{template_version, Amendment};
+pub use policy::RefinePolicy;
+pub use shadow::{evaluate, ShadowCase};
+pub use version::{
+    Call, Change, Decider, Evidence, PromptRef, PromptVersion, Score, Shadow, VersionStatus,
+};
+pub use versions::{AdoptedAmendment, PromptVersions};

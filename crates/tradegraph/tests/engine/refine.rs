@@ -1,0 +1,486 @@
+//! Prompt refinement (issue 16, item 2): the learning agent proposes an amendment to an
+//! analyst's prompt from its record; the amendment becomes the prompt's next version only when
+//! its shadow evaluation on the recorded cycles does better; a person can approve it or roll
+//! the prompt back, and the versions survive a restart. The models are a local server in
+//! OpenAI's chat-completions format.
+
+use super::shared::llm::{desk_answer, is_agent, messages};
+use super::support::*;
+use futures::StreamExt;
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use tradegraph::engine::{paper_broker, BotConfig, BotHandle, Command, Engine, Mode, ReplyKind};
+use tradegraph_agents::learning::{rule_lesson, PromptRef, Recall, TradeOutcome, VersionStatus};
+use tradegraph_agents::model::LlmModel;
+use tradegraph_agents::node::{Brain, DEFAULT_GRAPH};
+use tradegraph_agents::prompt::{Prompts, RenderedPrompt};
+use tradegraph_agents::reports::Signal;
+use tradegraph_agents::{AgentName, TradingState};
+use tradegraph_core::risk::RiskLimits;
+use tradegraph_core::{Side, Timeframe, Timestamp};
+use tradegraph_llm::config::{LlmConfig, ProviderConfig, ProviderKind};
+use tradegraph_market::feed::replay::{Replay, ReplayConfig};
+use tradegraph_market::SimulatedClock;
+use tradegraph_store::{PromptRecord, Situation, Stores, StoresConfig};
+use wiremock::matchers::{method, path_regex};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+const HEADING: &str = "Guidance from your record";
+
+/// How the technical analyst's model answers a prompt carrying an amendment.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Amended {
+    /// Right on every recorded cycle: SELL where the market fell, BUY where it rose.
+    Better,
+    /// Wrong on every one.
+    Worse,
+}
+
+/// Every agent answers validly (the technical analyst BUY); the technical analyst's prompts
+/// with an amendment are answered as `amended` says, from the recorded cycle's marker.
+struct Models {
+    amended: Amended,
+    /// The technical analyst's prompts: (system, user).
+    technical: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+impl Respond for Models {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let (system, user) = messages(request);
+        let answer = if is_agent(&system, "technical analyst") {
+            self.technical
+                .lock()
+                .unwrap()
+                .push((system.clone(), user.clone()));
+            let fell = user.contains("market fell");
+            let rose = user.contains("market rose");
+            let signal = match (system.contains(HEADING), self.amended, fell, rose) {
+                (true, Amended::Better, true, _) | (true, Amended::Worse, _, true) => "SELL",
+                (true, Amended::Better, _, true) | (true, Amended::Worse, true, _) => "BUY",
+                (true, _, _, _) => "HOLD",
+                (false, ..) => "BUY",
+            };
+            json!({"signal": signal, "confidence": 0.7, "reasoning": "As the tape reads.",
+                   "key_levels": {"support": [], "resistance": []}})
+        } else {
+            desk_answer(&system).unwrap_or_else(hold)
+        };
+        ResponseTemplate::new(200).set_body_json(json!({
+            "id": "chatcmpl-1", "object": "chat.completion", "created": 1_733_000_000,
+            "model": "gpt-test",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.to_string()},
+                         "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 900, "completion_tokens": 60, "total_tokens": 960}
+        }))
+    }
+}
+
+type Seen = Arc<Mutex<Vec<(String, String)>>>;
+
+async fn models(amended: Amended) -> (MockServer, Seen) {
+    let technical: Seen = Arc::default();
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path_regex("chat/completions$"))
+        .respond_with(Models {
+            amended,
+            technical: Arc::clone(&technical),
+        })
+        .mount(&server)
+        .await;
+    (server, technical)
+}
+
+async fn bot(
+    instrument: &tradegraph_core::Instrument,
+    server: &MockServer,
+    stores: Stores,
+) -> BotConfig {
+    let mut provider = ProviderConfig::new(ProviderKind::Openai);
+    provider.api_key = Some("sk-test-not-a-real-key".into());
+    provider.base_url = Some(format!("{}/v1", server.uri()));
+    provider.model = Some("gpt-test".into());
+    let llm = LlmConfig {
+        providers: vec![provider],
+        ..LlmConfig::default()
+    }
+    .build()
+    .await
+    .unwrap();
+    let brain = Brain::rules_only()
+        .unwrap()
+        .with_model(Arc::new(LlmModel::new(llm)));
+    let cash = tradegraph::config::default_cash(instrument.currency);
+    let mut config = BotConfig::new(instrument.clone(), brain, cash, Mode::Service);
+    config.graph_yaml = DEFAULT_GRAPH.to_owned();
+    config.graph_origin = "trading.yaml".into();
+    config.decision_every = Timeframe::M15;
+    config.risk_limits = RiskLimits::default();
+    config.stores = stores;
+    config.recall = Recall::nearest(3);
+    config
+}
+
+/// Six longs the technical analyst called BUY under the shipped prompt: two won, four lost
+/// (2 of 6 right). Each call's prompt is in the prompt log, marked with which way the market
+/// went, as a cycle's prompt would show it.
+async fn record_calls(engine: &TestEngine, stores: &Stores, symbol: &str) {
+    let version = Prompts::embedded()
+        .unwrap()
+        .version(AgentName::Technical)
+        .to_owned();
+    let mut learner = engine.desk().learner().lock().unwrap().clone();
+    for n in 0..6_i64 {
+        let won = n < 2;
+        let prompt = RenderedPrompt {
+            agent: AgentName::Technical,
+            system: "You are the technical analyst of a trading desk.".into(),
+            user: format!(
+                "<data>recorded cycle {n}: the market {} after this</data>",
+                if won { "rose" } else { "fell" }
+            ),
+            version: version.clone(),
+        };
+        let hash = prompt.hash();
+        stores
+            .prompts
+            .record_prompt(&PromptRecord::new(
+                hash.clone(),
+                symbol.into(),
+                "technical",
+                version.clone(),
+                prompt.system.clone(),
+                prompt.user.clone(),
+                Timestamp::from_secs(1_700_000_000 + n * 3_600),
+            ))
+            .await
+            .unwrap();
+        let outcome = TradeOutcome {
+            trade_id: format!("t-{n}"),
+            instrument: symbol.into(),
+            side: Side::Buy,
+            opened_at: Timestamp::from_secs(1_700_000_000 + n * 3_600),
+            closed_at: Timestamp::from_secs(1_700_001_800 + n * 3_600),
+            entry_price: Decimal::from(100),
+            exit_price: Decimal::from(if won { 103 } else { 97 }),
+            pnl: Decimal::from(if won { 3 } else { -3 }),
+            quantity: Decimal::ONE,
+            fees: Decimal::ZERO,
+            return_pct: if won { 0.3 } else { -0.3 },
+            signals: BTreeMap::from([(AgentName::Technical, Signal::Buy)]),
+            situation: Situation::default(),
+            prompts: BTreeMap::from([(
+                AgentName::Technical,
+                PromptRef {
+                    version: version.clone(),
+                    hash: Some(hash),
+                },
+            )]),
+        };
+        learner.learn(&outcome, rule_lesson).unwrap();
+    }
+    *engine.desk().learner().lock().unwrap() = learner;
+}
+
+/// The engine on `bars`, its feed kept open after them so that it takes commands.
+async fn open_engine(config: BotConfig, bars: &std::path::Path) -> TestEngine {
+    let broker = paper_broker(&config).unwrap();
+    let clock = SimulatedClock::default();
+    let replay = Replay::new(ReplayConfig {
+        clock: clock.clone(),
+        ..ReplayConfig::new(bars.to_path_buf(), config.instrument.symbol.clone())
+    })
+    .unwrap();
+    let feed = replay.stream().chain(futures::stream::pending()).boxed();
+    Box::pin(Engine::start(config, clock, feed, broker))
+        .await
+        .unwrap()
+}
+
+/// Runs `engine` until it has run `cycles` cycles, then `then` with its handle, then stops
+/// it. The cycles' states.
+async fn drive<F, Fut>(engine: TestEngine, cycles: u64, then: F) -> Vec<TradingState>
+where
+    F: FnOnce(BotHandle) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let handle = engine.handle();
+    let states = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&states);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let driver = async {
+        let mut status = handle.watch_status();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            status.wait_for(|s| s.cycles >= cycles),
+        )
+        .await
+        .expect("the cycles within a minute")
+        .unwrap();
+        then(handle.clone()).await;
+        stop.send(()).unwrap();
+    };
+    let running = Box::pin(engine.run(
+        async {
+            let _ = stopped.await;
+        },
+        move |s| sink.lock().unwrap().push(s.clone()),
+    ));
+    let (summary, ()) = tokio::join!(running, driver);
+    summary.unwrap();
+    let states = states.lock().unwrap().clone();
+    states
+}
+
+fn technical_version(state: &TradingState) -> String {
+    state.prompt_versions[&AgentName::Technical].clone()
+}
+
+#[tokio::test]
+async fn a_prompt_amendment_that_makes_the_shadow_evaluation_worse_is_not_adopted() {
+    let symbol = unique("RW");
+    let instrument = btc_as(&symbol);
+    let (server, technical) = models(Amended::Worse).await;
+    let stores = Stores::memory();
+    let bars = bars_file(&symbol, "2024-03-04T00:00:00Z", &flat(100.0, 31));
+    let engine = open_engine(bot(&instrument, &server, stores.clone()).await, &bars).await;
+    record_calls(&engine, &stores, &symbol).await;
+    let template = Prompts::embedded()
+        .unwrap()
+        .version(AgentName::Technical)
+        .to_owned();
+
+    let states = drive(engine, 2, |bot| async move {
+        let versions = bot.prompt_versions();
+        let v1 = versions
+            .version(AgentName::Technical, 1)
+            .expect("v1 proposed");
+        assert_eq!(v1.status(), VersionStatus::Rejected, "{v1:#?}");
+        assert_eq!((v1.evidence.calls, v1.evidence.hits), (6, 2));
+        assert_eq!(
+            v1.evidence.lessons.len(),
+            3,
+            "the newest three losses' lessons"
+        );
+        let shadow = v1.evidence.shadow.expect("evaluated");
+        assert_eq!(
+            (shadow.cycles, shadow.changed, shadow.unanswered),
+            (6, 2, 0)
+        );
+        assert_eq!(shadow.current.net(), -2, "as recorded: 2 right, 4 wrong");
+        assert_eq!(shadow.amended.net(), -6, "amended: every one wrong");
+        assert!(
+            v1.amendment.text().contains("2 of your last 6"),
+            "{}",
+            v1.amendment.text()
+        );
+        assert!(versions.adopted(AgentName::Technical).is_none());
+        // A person can still adopt it.
+        let reply = bot
+            .send(
+                Command::ApprovePrompt {
+                    agent: AgentName::Technical,
+                    version: 1,
+                },
+                Some("tester".into()),
+            )
+            .await
+            .unwrap();
+        assert_eq!(reply.kind, ReplyKind::Done, "{reply:?}");
+        let v1 = bot
+            .prompt_versions()
+            .version(AgentName::Technical, 1)
+            .cloned()
+            .unwrap();
+        assert_eq!(v1.status(), VersionStatus::Adopted);
+        assert_eq!(
+            serde_json::to_value(&v1.history.last().unwrap().by).unwrap(),
+            json!({"kind": "person", "via": "tester"})
+        );
+    })
+    .await;
+
+    assert_eq!(states.len(), 2);
+    for state in &states {
+        assert_eq!(
+            technical_version(state),
+            template,
+            "the shipped prompt throughout"
+        );
+        let prompt = state
+            .prompts
+            .values()
+            .find(|p| p.agent == AgentName::Technical)
+            .unwrap();
+        assert!(!prompt.system.contains(HEADING));
+    }
+    let seen = technical.lock().unwrap().clone();
+    let shadowed: Vec<&(String, String)> = seen
+        .iter()
+        .filter(|(system, _)| system.contains(HEADING))
+        .collect();
+    assert_eq!(
+        shadowed.len(),
+        6,
+        "the six recorded cycles, asked once each"
+    );
+    assert!(shadowed
+        .iter()
+        .all(|(_, user)| user.contains("recorded cycle")));
+}
+
+#[tokio::test]
+async fn an_amendment_that_does_better_is_adopted_used_rolled_back_and_kept_over_a_restart() {
+    let symbol = unique("RB");
+    let instrument = btc_as(&symbol);
+    let (server, technical) = models(Amended::Better).await;
+    let path = std::env::temp_dir().join(format!("{}.json", unique("tg-refine-")));
+    let connect = |path: &std::path::Path| {
+        let config = StoresConfig::new().state_file(Some(path.to_owned()));
+        async move { Stores::connect(config).await.unwrap() }
+    };
+    let template = Prompts::embedded()
+        .unwrap()
+        .version(AgentName::Technical)
+        .to_owned();
+
+    // First life: the 00:15 cycle proposes v1 and its shadow evaluation adopts it; the 00:30
+    // cycle's technical analyst is sent the amended prompt.
+    let stores = connect(&path).await;
+    let bars = bars_file(
+        &format!("{symbol}-1"),
+        "2024-03-04T00:00:00Z",
+        &flat(100.0, 31),
+    );
+    let engine = open_engine(bot(&instrument, &server, stores.clone()).await, &bars).await;
+    record_calls(&engine, &stores, &symbol).await;
+    let states = drive(engine, 2, |bot| async move {
+        let v1 = bot
+            .prompt_versions()
+            .version(AgentName::Technical, 1)
+            .cloned()
+            .unwrap();
+        assert_eq!(v1.status(), VersionStatus::Adopted, "{v1:#?}");
+        let shadow = v1.evidence.shadow.unwrap();
+        assert_eq!(
+            (shadow.current.net(), shadow.amended.net(), shadow.changed),
+            (-2, 6, 4)
+        );
+        assert_eq!(
+            serde_json::to_value(&v1.history.last().unwrap().by).unwrap(),
+            json!({"kind": "shadow"})
+        );
+    })
+    .await;
+    assert_eq!(
+        technical_version(&states[0]),
+        template,
+        "proposed after its reports"
+    );
+    assert_eq!(technical_version(&states[1]), format!("{template}+v1"));
+    let amended = states[1]
+        .prompts
+        .values()
+        .find(|p| p.agent == AgentName::Technical)
+        .unwrap();
+    assert_eq!(amended.version, format!("{template}+v1"));
+    assert!(
+        amended.system.ends_with(&format!(
+            "{HEADING} (prompt version v1):\n{}",
+            states[1].amendments[&AgentName::Technical].amendment.text()
+        )),
+        "{}",
+        amended.system
+    );
+    let live_amended = technical
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(system, user)| system.contains(HEADING) && !user.contains("recorded cycle"))
+        .count();
+    assert_eq!(live_amended, 1, "the 00:30 cycle's prompt, as sent");
+    stores.shutdown().await;
+    drop(stores);
+
+    // Second life: v1 is still in use; a person rolls it back, then restores it.
+    let stores = connect(&path).await;
+    let bars = bars_file(
+        &format!("{symbol}-2"),
+        "2024-03-04T00:00:00Z",
+        &flat(100.0, 46),
+    );
+    let engine = open_engine(bot(&instrument, &server, stores.clone()).await, &bars).await;
+    let states = drive(engine, 3, |bot| async move {
+        let technical = AgentName::Technical;
+        let send = |command: Command| {
+            let bot = bot.clone();
+            async move { bot.send(command, Some("tester".into())).await.unwrap() }
+        };
+        let refused = send(Command::ApprovePrompt {
+            agent: technical,
+            version: 1,
+        })
+        .await;
+        assert_eq!(
+            refused.kind,
+            ReplyKind::Refused,
+            "adopted already: {refused:?}"
+        );
+        assert!(
+            refused
+                .message
+                .contains("only a proposed or rejected version"),
+            "{}",
+            refused.message
+        );
+        let missing = send(Command::RollbackPrompt {
+            agent: technical,
+            to: 7,
+        })
+        .await;
+        assert_eq!(missing.kind, ReplyKind::Refused);
+        assert!(
+            missing.message.contains("no such version"),
+            "{}",
+            missing.message
+        );
+        let back = send(Command::RollbackPrompt {
+            agent: technical,
+            to: 0,
+        })
+        .await;
+        assert_eq!(back.kind, ReplyKind::Done, "{back:?}");
+        assert!(bot.prompt_versions().adopted(technical).is_none());
+        assert_eq!(
+            bot.prompt_versions()
+                .version(technical, 1)
+                .unwrap()
+                .status(),
+            VersionStatus::RolledBack
+        );
+        let again = send(Command::RollbackPrompt {
+            agent: technical,
+            to: 0,
+        })
+        .await;
+        assert_eq!(again.kind, ReplyKind::Refused, "in use already");
+        let restored = send(Command::RollbackPrompt {
+            agent: technical,
+            to: 1,
+        })
+        .await;
+        assert_eq!(restored.kind, ReplyKind::Done, "{restored:?}");
+        assert_eq!(bot.prompt_versions().adopted(technical).unwrap().number, 1);
+    })
+    .await;
+    assert!(
+        states
+            .iter()
+            .all(|s| technical_version(s) == format!("{template}+v1")),
+        "restored with the learner: the restarted bot's prompts carry v1"
+    );
+    stores.shutdown().await;
+    let _ = std::fs::remove_file(&path);
+}
