@@ -2,6 +2,7 @@
 
 #[cfg(feature = "service")]
 pub mod alerts;
+pub mod audit;
 pub mod backtest;
 #[cfg(feature = "cli")]
 pub mod cli;

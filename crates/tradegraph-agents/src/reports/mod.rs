@@ -8,6 +8,7 @@ mod analysts;
 mod debate;
 mod decision;
 mod envelope;
+mod read;
 mod risk;
 mod schema;
 
@@ -17,6 +18,7 @@ pub use analysts::{
 pub use debate::{DebateTurn, Stance};
 pub use decision::{Action, PortfolioDecision};
 pub use envelope::{AgentMode, AgentReport, Exchange, RuleReason, Spend};
+pub use read::{answer_schema, read_answer, ReadAnswer};
 pub use risk::{LessonDraft, RiskAssessment};
 pub use schema::Report;
 

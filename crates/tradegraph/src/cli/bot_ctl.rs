@@ -24,6 +24,29 @@ pub(super) enum BotCommand {
     /// newer reconciliation holds the bot: read it, then confirm that one. Needs the control
     /// token in TRADEGRAPH_API_TOKEN. Exit code 3 when the bot refuses or cannot be reached.
     ConfirmReconciliation(ConfirmArgs),
+    /// Replay a stored decision from its audit trail: every report a model wrote, read again
+    /// from the answer as recorded, through the agent's schema (no model is asked); with
+    /// --ask, the recorded prompts are sent to the bot's model again, word for word (needs the
+    /// control token in TRADEGRAPH_API_TOKEN; spends model calls). Prints, agent by agent, the
+    /// call recorded and replayed. Exit code 1 when a report does not come out as recorded, 3
+    /// when the bot refuses or cannot be reached.
+    Replay(ReplayArgs),
+}
+
+/// Which bot and decision, and how to replay it.
+#[derive(Debug, Args)]
+pub(super) struct ReplayArgs {
+    #[command(flatten)]
+    target: Target,
+    /// The decision's id (as `GET /api/v1/decisions` lists it).
+    #[arg(long)]
+    id: String,
+    /// The run it belongs to (the bot's own run unless given).
+    #[arg(long)]
+    run: Option<String>,
+    /// Ask the bot's model the recorded prompts again instead of reading the recorded answers.
+    #[arg(long)]
+    ask: bool,
 }
 
 /// Which bot.
@@ -64,6 +87,18 @@ pub(super) fn run(command: BotCommand, out: &mut dyn Write, err: &mut dyn Write)
     };
     match command {
         BotCommand::Status(target) => runtime.block_on(status(&client, &target, out, err)),
+        BotCommand::Replay(args) => {
+            let token = std::env::var(TOKEN_VAR).ok().filter(|t| !t.is_empty());
+            if args.ask && token.is_none() {
+                let _ = writeln!(
+                    err,
+                    "tradegraph: --ask sends the prompts to the bot's model: set {TOKEN_VAR} to \
+                     the bot's control token"
+                );
+                return EXIT_USAGE;
+            }
+            runtime.block_on(replay(&client, &args, token.as_deref(), out, err))
+        }
         BotCommand::ConfirmReconciliation(args) => {
             let at: Timestamp = match args.at.parse() {
                 Ok(at) => at,
@@ -215,6 +250,94 @@ fn status_lines(status: &serde_json::Value) -> Vec<String> {
             "  confirm     tradegraph bot confirm-reconciliation --at {}",
             text(&last["at"])
         ));
+    }
+    lines
+}
+
+async fn replay(
+    client: &reqwest::Client,
+    args: &ReplayArgs,
+    token: Option<&str>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    let mut url = endpoint(
+        &args.target,
+        &format!("/api/v1/decisions/{}/replay", args.id),
+    );
+    if let Some(run) = &args.run {
+        url = format!("{url}?run={run}");
+    }
+    let (what, request) = match (args.ask, token) {
+        (true, Some(token)) => (format!("POST {url}"), client.post(&url).bearer_auth(token)),
+        _ => (format!("GET {url}"), client.get(&url)),
+    };
+    let replayed = match send(&what, request).await {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = writeln!(err, "tradegraph: {e}");
+            return EXIT_FAILED;
+        }
+    };
+    for line in replay_lines(&replayed) {
+        let _ = writeln!(out, "{line}");
+    }
+    if replayed["same"].as_bool() == Some(true) {
+        EXIT_OK
+    } else {
+        super::EXIT_INVALID
+    }
+}
+
+/// A replayed decision as lines of text.
+fn replay_lines(r: &serde_json::Value) -> Vec<String> {
+    let text = |v: &serde_json::Value| v.as_str().map_or_else(|| "-".to_owned(), str::to_owned);
+    let how = if r["mode"] == "asked" {
+        "its prompts asked again"
+    } else {
+        "its answers read again as recorded"
+    };
+    let verdict = if r["same"].as_bool() == Some(true) {
+        "every report as recorded"
+    } else {
+        "NOT as recorded"
+    };
+    let mut lines = vec![format!(
+        "decision {} (run {}), {how}: {verdict}",
+        text(&r["decision_id"]),
+        text(&r["run_id"])
+    )];
+    for report in r["reports"].as_array().into_iter().flatten() {
+        let mut who = text(&report["agent"]);
+        if let Some(round) = report["round"].as_u64() {
+            who = format!("{who} round {round}");
+        }
+        let outcome = match report["error"].as_str() {
+            Some(e) => format!("no report: {e}"),
+            None => format!(
+                "{} -> {}",
+                text(&report["recorded_call"]),
+                text(&report["call"])
+            ),
+        };
+        let same = if report["same"].as_bool() == Some(true) {
+            "same"
+        } else {
+            "DIFFERS"
+        };
+        lines.push(format!(
+            "  {who:<26} {same:<8} ({} then) {outcome}",
+            text(&report["recorded_by"])
+        ));
+    }
+    let rules: Vec<String> = r["rules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(text)
+        .collect();
+    if !rules.is_empty() {
+        lines.push(format!("  rules (no model asked): {}", rules.join(", ")));
     }
     lines
 }

@@ -155,6 +155,8 @@ async fn serve_bot(
     .start();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let mut server = None;
+    // The bot's own model, for asking a stored decision's prompts again.
+    let model = bot.config.brain.model().cloned();
     let start_serving = |handle: crate::engine::BotHandle| {
         if let Some(alerts) = &alerts {
             alerts.attach(handle.clone());
@@ -163,6 +165,9 @@ async fn serve_bot(
             Service::new(handle, stores, instrument.clone(), token, hub.clone()).with_peers(peers);
         if let Some(llm) = llm {
             service = service.with_llm(llm);
+        }
+        if let Some(model) = model {
+            service = service.with_model(model);
         }
         if let Some(book) = served_usage {
             service = service.with_usage(book);

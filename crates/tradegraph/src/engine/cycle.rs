@@ -202,7 +202,7 @@ where
         self.tell_cycle(&out, &decision, seq, gate);
         on_cycle(&out);
         // The learning agent's proposals, evaluated on the recorded cycles behind them.
-        self.refine_prompts().await
+        Box::pin(self.refine_prompts()).await
     }
 
     /// The cycle's decision and orders, to whoever watches.

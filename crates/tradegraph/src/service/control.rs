@@ -233,5 +233,9 @@ pub(crate) fn routes(app: &AppState) -> Router<AppState> {
             "/api/v1/prompts/versions/{agent}/rollback",
             post(rollback_prompt),
         )
+        .route(
+            "/api/v1/decisions/{id}/replay",
+            post(super::api::logs::replay_asked),
+        )
         .route_layer(from_fn_with_state(app.clone(), require_token))
 }

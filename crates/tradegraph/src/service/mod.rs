@@ -81,6 +81,8 @@ pub(crate) struct Shared {
     pub(crate) bot: BotHandle,
     pub(crate) stores: Stores,
     pub(crate) llm: Option<Llm>,
+    /// The agents' model, for asking a stored decision's prompts again.
+    pub(crate) model: Option<std::sync::Arc<dyn tradegraph_agents::model::ReportModel>>,
     pub(crate) usage: Option<UsageBook>,
     pub(crate) token: ApiToken,
     pub(crate) hub: EventHub,
@@ -127,6 +129,7 @@ impl Service {
                 bot,
                 stores,
                 llm: None,
+                model: None,
                 usage: None,
                 token,
                 hub,
@@ -146,6 +149,17 @@ impl Service {
     #[must_use]
     pub fn with_llm(mut self, llm: Llm) -> Self {
         self.shared.llm = Some(llm);
+        self
+    }
+
+    /// Asks `model` (the agents' own) when a stored decision is replayed with its prompts
+    /// asked again (`POST /api/v1/decisions/{id}/replay`).
+    #[must_use]
+    pub fn with_model(
+        mut self,
+        model: std::sync::Arc<dyn tradegraph_agents::model::ReportModel>,
+    ) -> Self {
+        self.shared.model = Some(model);
         self
     }
 

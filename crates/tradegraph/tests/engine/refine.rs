@@ -8,7 +8,7 @@ use super::shared::llm::{desk_answer, is_agent, messages};
 use super::support::*;
 use futures::StreamExt;
 use rust_decimal::Decimal;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use tradegraph::engine::{paper_broker, BotConfig, BotHandle, Command, Engine, Mode, ReplyKind};

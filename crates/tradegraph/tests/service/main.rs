@@ -21,4 +21,5 @@ mod health;
 mod live_binance;
 mod read_api;
 mod reconcile;
+mod replay;
 mod resume;

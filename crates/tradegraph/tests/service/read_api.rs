@@ -491,6 +491,8 @@ fn every_route_is_listed_and_every_listed_route_is_served(bot: &Served, index: &
         ("GET", "/api/v1/decisions"),
         ("GET", "/api/v1/decisions/{id}"),
         ("GET", "/api/v1/prompts/{hash}"),
+        ("GET", "/api/v1/decisions/{id}/replay"),
+        ("POST", "/api/v1/decisions/{id}/replay"),
         ("GET", "/api/v1/candles"),
         ("GET", "/api/v1/llm/usage"),
         ("GET", "/api/v1/alerts"),

@@ -4,9 +4,7 @@ use super::version::Shadow;
 use super::PromptVersion;
 use crate::model::ReportModel;
 use crate::prompt::RenderedPrompt;
-use crate::reports::{
-    FundamentalReport, MacroReport, Report, SentimentReport, Signal, TechnicalReport,
-};
+use crate::reports::{answer_schema, read_answer, Signal};
 use crate::AgentName;
 
 /// A recorded cycle for the shadow evaluation: the prompt the analyst was sent (as the prompt
@@ -60,22 +58,7 @@ async fn signal_of(
     agent: AgentName,
     prompt: &RenderedPrompt,
 ) -> Option<Signal> {
-    async fn ask<T: Report>(model: &dyn ReportModel, prompt: &RenderedPrompt) -> Option<T> {
-        let schema = T::output_schema()?;
-        let answer = model.answer(prompt, schema.schema()).await.ok()?;
-        schema.parse(answer.value).ok()
-    }
-    match agent {
-        AgentName::Technical => ask::<TechnicalReport>(model, prompt)
-            .await
-            .map(|r| r.signal),
-        AgentName::Fundamental => ask::<FundamentalReport>(model, prompt)
-            .await
-            .map(|r| r.signal),
-        AgentName::Sentiment => ask::<SentimentReport>(model, prompt)
-            .await
-            .map(|r| r.signal()),
-        AgentName::Macro => ask::<MacroReport>(model, prompt).await.map(|r| r.signal()),
-        _ => None,
-    }
+    let schema = answer_schema(agent)?;
+    let answer = model.answer(prompt, schema).await.ok()?;
+    read_answer(agent, answer.value).ok()?.signal
 }

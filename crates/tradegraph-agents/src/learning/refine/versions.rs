@@ -515,11 +515,11 @@ mod tests {
         )
         .with_trade_id("t8");
         let v1 = book
-            .propose(T, V0, &[lesson.clone()], &policy, at(9))
+            .propose(T, V0, std::slice::from_ref(&lesson), &policy, at(9))
             .unwrap()
             .clone();
         assert_eq!((v1.number, v1.evidence.calls, v1.evidence.hits), (1, 8, 3));
-        assert_eq!(v1.evidence.lessons, [lesson.lesson_id.clone()]);
+        assert_eq!(v1.evidence.lessons, std::slice::from_ref(&lesson.lesson_id));
         assert!(
             v1.amendment.text().contains("- Wait ‹b›for‹/b› it now"),
             "the lesson made safe: {}",

@@ -160,8 +160,9 @@ async fn run_period_until(
         })
         .boxed();
     let broker = paper_broker(&config)?;
-    let engine = Engine::start(config, clock, feed, broker).await?;
-    engine.run(stop, on_cycle).await
+    // Boxed: the engine is large, and a caller's future would hold it twice over.
+    let engine = Box::pin(Engine::start(config, clock, feed, broker)).await?;
+    Box::pin(engine.run(stop, on_cycle)).await
 }
 
 /// Tells the baselines, on their thread, to end early: set by [`HaltHandle::set`], or when its

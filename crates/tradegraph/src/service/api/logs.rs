@@ -146,15 +146,63 @@ pub(crate) async fn decision(
     Path(id): Path<String>,
     Params(q): Params<DecisionQuery>,
 ) -> Result<Json<DecisionRecord>, ApiError> {
-    let Some(at) = decision_time(&id) else {
+    find_decision(&app, &id, q.run).await.map(Json)
+}
+
+/// `GET /api/v1/decisions/{id}/replay?run=`: the decision's model answers read again, as
+/// recorded, through each agent's report schema (no model is asked): agent by agent, whether
+/// the report comes out as the decision recorded it.
+pub(crate) async fn replay(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    Params(q): Params<DecisionQuery>,
+) -> Result<Json<crate::audit::DecisionReplay>, ApiError> {
+    let record = find_decision(&app, &id, q.run).await?;
+    replayed(&app, &record, None).await
+}
+
+/// `POST /api/v1/decisions/{id}/replay?run=` (behind the token: it spends model calls, in the
+/// day's budget): the decision's prompts sent to the bot's model again, word for word, and
+/// agent by agent whether it still answers the same.
+pub(crate) async fn replay_asked(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    Params(q): Params<DecisionQuery>,
+) -> Result<Json<crate::audit::DecisionReplay>, ApiError> {
+    let Some(model) = app.model.clone() else {
+        return Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "this bot has no model (its agents run on rules): there is nothing to ask again;              GET the same path reads the recorded answers again",
+        ));
+    };
+    let record = find_decision(&app, &id, q.run).await?;
+    replayed(&app, &record, Some(model.as_ref())).await
+}
+
+async fn replayed(
+    app: &AppState,
+    record: &DecisionRecord,
+    model: Option<&dyn tradegraph_agents::model::ReportModel>,
+) -> Result<Json<crate::audit::DecisionReplay>, ApiError> {
+    crate::audit::replay(record, app.stores.prompts.as_ref(), model)
+        .await
+        .map(Json)
+        .map_err(|e| ApiError::unavailable(e.to_string()))
+}
+
+/// The decision `id` of run `run` (this bot's own run unless given).
+async fn find_decision(
+    app: &AppState,
+    id: &str,
+    run: Option<String>,
+) -> Result<DecisionRecord, ApiError> {
+    let Some(at) = decision_time(id) else {
         return Err(ApiError::not_found(format!(
             "`{id}` is not a decision id of this bot (they read `{}-20240101T101500.000Z`)",
             app.instrument.symbol
         )));
     };
-    let run = q
-        .run
-        .map_or_else(|| app.bot.status().run_id, RunId::from_text);
+    let run = run.map_or_else(|| app.bot.status().run_id, RunId::from_text);
     let query = Query::new(app.instrument.symbol.clone())
         .between(at, at.add_millis(1))
         .run(run.clone());
@@ -162,7 +210,6 @@ pub(crate) async fn decision(
     found
         .into_iter()
         .find(|d| d.decision_id == id)
-        .map(Json)
         .ok_or_else(|| {
             ApiError::not_found(format!(
                 "no decision `{id}` of run `{run}` in the decision log (`?run=` names another run)"

@@ -21,6 +21,7 @@ pub(crate) const ENDPOINTS: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/pnl/daily", "realized P&L by day; ?days="),
     ("GET", "/api/v1/decisions", "decisions, newest first; ?limit=&before=&cursor="),
     ("GET", "/api/v1/decisions/{id}", "one decision: every agent (with the prompt's hash and the model's answer when a model was asked), the debate, the guard, the orders; ?run= (this bot's run unless set)"),
+    ("GET", "/api/v1/decisions/{id}/replay", "the decision's model answers read again as recorded, through each agent's schema (no model call): whether every report comes out as recorded; ?run="),
     ("GET", "/api/v1/prompts/{hash}", "a prompt an agent's model was sent, as a decision names it (`prompt_hash`): agent, version, system and user messages"),
     ("GET", "/api/v1/prompts/versions", "the analysts' prompt versions: amendment, evidence (record, lessons, shadow evaluation) and history of each; ?agent="),
     ("GET", "/api/v1/candles", "candles with indicators; ?timeframe=5m&limit=&before="),
@@ -42,6 +43,7 @@ pub(crate) const ENDPOINTS: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/reconciliation/confirm", "{\"at\": last.at}: a person checked the discrepancies of that report: entries are allowed again (token; 409 when a newer report holds the bot)"),
     ("POST", "/api/v1/prompts/versions/{agent}/{version}/approve", "adopt a proposed (or rejected) prompt version: the agent's prompt carries its amendment from the next cycle (token)"),
     ("POST", "/api/v1/prompts/versions/{agent}/rollback", "{\"to\": n}: go back to a version in use before, 0 for the template as shipped (token)"),
+    ("POST", "/api/v1/decisions/{id}/replay", "the decision's prompts sent to the bot's model again, word for word: whether it answers the same (token; spends model calls; 409 without a model); ?run="),
     ("GET", "/healthz", "the process answers"),
     ("GET", "/readyz", "ready to trade; 503 names the failing checks"),
     ("GET", "/metrics", "every tradegraph_* series, Prometheus text"),
@@ -70,6 +72,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/trades", get(logs::trades))
         .route("/api/v1/decisions", get(logs::decisions))
         .route("/api/v1/decisions/{id}", get(logs::decision))
+        .route("/api/v1/decisions/{id}/replay", get(logs::replay))
         .route("/api/v1/prompts/versions", get(status::prompt_versions))
         .route("/api/v1/prompts/{hash}", get(logs::prompt))
         .route("/api/v1/lessons", get(logs::lessons))
