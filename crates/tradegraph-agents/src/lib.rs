@@ -11,7 +11,7 @@
 //! | [`model`] | [`model::ReportModel`], the one narrow trait agents ask a model through |
 //! | [`deadline`] | a deadline per decision cycle, shared out among the agents that ask a model |
 //! | [`node`] | the agents as graph nodes (model with schema check, rule fallback) and the YAML registry |
-//! | [`learning`] | hit rates, agent weights and lessons from closed positions |
+//! | [`learning`] | hit rates, agent weights and lessons from closed positions; prompt versions the learning agent proposes and a shadow evaluation adopts |
 //!
 //! | feature | default | what |
 //! |---|---|---|
