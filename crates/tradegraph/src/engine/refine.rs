@@ -1,6 +1,7 @@
 //! Prompt refinement after a cycle: each proposal the learning agent made is evaluated in
 //! shadow on the recorded cycles behind it, and adopted or rejected.
 
+use super::observe::{wall_now, AlertEvent, AlertKind, BotEvent, Severity};
 use super::{Engine, EngineError, Execution};
 use futures::Stream;
 use tradegraph_agents::learning::{refine, ShadowCase, VersionStatus};
@@ -74,6 +75,12 @@ where
                 None => evaluation.await,
             };
             let at = self.clock.now();
+            // The version in use before (0: the template as shipped), for the alert's undo.
+            let previous = self
+                .learner()?
+                .prompt_versions()
+                .adopted(agent)
+                .map_or(0, |v| v.number);
             let status = self
                 .desk
                 .learner()
@@ -84,6 +91,28 @@ where
             match status {
                 Ok(status) => {
                     let adopted = status == VersionStatus::Adopted;
+                    if adopted {
+                        let message = format!(
+                            "the {agent} prompt is now v{number}: its amendment did better on {} \
+                             recorded cycles (net {:+} against {:+} as answered then); read it \
+                             with `tradegraph prompts versions`, undo it with `tradegraph prompts \
+                             rollback --agent {agent} --to {}`",
+                            shadow.cycles - shadow.unanswered,
+                            shadow.amended.net(),
+                            shadow.current.net(),
+                            previous,
+                        );
+                        let about = format!("{agent}:v{number}");
+                        self.observer.publish(|| {
+                            BotEvent::Alert(AlertEvent::new(
+                                AlertKind::PromptAdopted,
+                                &about,
+                                Severity::Warning,
+                                message,
+                                wall_now(),
+                            ))
+                        });
+                    }
                     tracing::info!(
                         %symbol, %agent, version = number, %status,
                         cycles = shadow.cycles, changed = shadow.changed,

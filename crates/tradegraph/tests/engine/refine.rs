@@ -11,7 +11,9 @@ use rust_decimal::Decimal;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use tradegraph::engine::{paper_broker, BotConfig, BotHandle, Command, Engine, Mode, ReplyKind};
+use tradegraph::engine::{
+    paper_broker, AlertKind, BotConfig, BotEvent, BotHandle, Command, Engine, Mode, ReplyKind,
+};
 use tradegraph_agents::learning::{rule_lesson, PromptRef, Recall, TradeOutcome, VersionStatus};
 use tradegraph_agents::model::LlmModel;
 use tradegraph_agents::node::{Brain, DEFAULT_GRAPH};
@@ -97,7 +99,7 @@ async fn bot(
     instrument: &tradegraph_core::Instrument,
     server: &MockServer,
     stores: Stores,
-) -> BotConfig {
+) -> (BotConfig, tokio::sync::broadcast::Receiver<BotEvent>) {
     let mut provider = ProviderConfig::new(ProviderKind::Openai);
     provider.api_key = Some("sk-test-not-a-real-key".into());
     provider.base_url = Some(format!("{}/v1", server.uri()));
@@ -120,7 +122,24 @@ async fn bot(
     config.risk_limits = RiskLimits::default();
     config.stores = stores;
     config.recall = Recall::nearest(3);
-    config
+    let (events, watched) = tokio::sync::broadcast::channel(4096);
+    config.events = Some(events);
+    (config, watched)
+}
+
+/// The `prompt_adopted` alerts the engine raised: (key, message).
+fn adopted_alerts(
+    events: &mut tokio::sync::broadcast::Receiver<BotEvent>,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        if let BotEvent::Alert(alert) = event {
+            if alert.kind == AlertKind::PromptAdopted {
+                out.push((alert.key.clone(), alert.message.clone()));
+            }
+        }
+    }
+    out
 }
 
 /// Six longs the technical analyst called BUY under the shipped prompt: two won, four lost
@@ -245,7 +264,8 @@ async fn a_prompt_amendment_that_makes_the_shadow_evaluation_worse_is_not_adopte
     let (server, technical) = models(Amended::Worse).await;
     let stores = Stores::memory();
     let bars = bars_file(&symbol, "2024-03-04T00:00:00Z", &flat(100.0, 31));
-    let engine = open_engine(bot(&instrument, &server, stores.clone()).await, &bars).await;
+    let (config, mut events) = bot(&instrument, &server, stores.clone()).await;
+    let engine = open_engine(config, &bars).await;
     record_calls(&engine, &stores, &symbol).await;
     let template = Prompts::embedded()
         .unwrap()
@@ -329,6 +349,10 @@ async fn a_prompt_amendment_that_makes_the_shadow_evaluation_worse_is_not_adopte
     assert!(shadowed
         .iter()
         .all(|(_, user)| user.contains("recorded cycle")));
+    assert!(
+        adopted_alerts(&mut events).is_empty(),
+        "nothing adopted by itself"
+    );
 }
 
 #[tokio::test]
@@ -354,7 +378,8 @@ async fn an_amendment_that_does_better_is_adopted_used_rolled_back_and_kept_over
         "2024-03-04T00:00:00Z",
         &flat(100.0, 31),
     );
-    let engine = open_engine(bot(&instrument, &server, stores.clone()).await, &bars).await;
+    let (config, mut events) = bot(&instrument, &server, stores.clone()).await;
+    let engine = open_engine(config, &bars).await;
     record_calls(&engine, &stores, &symbol).await;
     let states = drive(engine, 2, |bot| async move {
         let v1 = bot
@@ -401,6 +426,17 @@ async fn an_amendment_that_does_better_is_adopted_used_rolled_back_and_kept_over
         .filter(|(system, user)| system.contains(HEADING) && !user.contains("recorded cycle"))
         .count();
     assert_eq!(live_amended, 1, "the 00:30 cycle's prompt, as sent");
+    let alerts = adopted_alerts(&mut events);
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0].0, "prompt_adopted:technical:v1");
+    assert!(
+        alerts[0].1.contains("net +6 against -2")
+            && alerts[0]
+                .1
+                .contains("tradegraph prompts rollback --agent technical --to 0"),
+        "{}",
+        alerts[0].1
+    );
     stores.shutdown().await;
     drop(stores);
 
@@ -411,7 +447,8 @@ async fn an_amendment_that_does_better_is_adopted_used_rolled_back_and_kept_over
         "2024-03-04T00:00:00Z",
         &flat(100.0, 46),
     );
-    let engine = open_engine(bot(&instrument, &server, stores.clone()).await, &bars).await;
+    let (config, _events) = bot(&instrument, &server, stores.clone()).await;
+    let engine = open_engine(config, &bars).await;
     let states = drive(engine, 3, |bot| async move {
         let technical = AgentName::Technical;
         let send = |command: Command| {

@@ -359,11 +359,14 @@ pub enum AlertKind {
     /// Reconciliation found the broker and the bot disagree: the bot is held in `reducing`
     /// until a person confirms.
     Reconciliation,
+    /// The shadow evaluation adopted an amendment to an analyst's prompt: the bot changed its
+    /// own prompt (see it with `tradegraph prompts versions`, undo it with `rollback`).
+    PromptAdopted,
 }
 
 impl AlertKind {
     /// Every kind, in order.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::CircuitBreaker,
         Self::Drawdown,
         Self::ApiFailures,
@@ -378,6 +381,7 @@ impl AlertKind {
         Self::HolidayList,
         Self::EngineStopped,
         Self::Reconciliation,
+        Self::PromptAdopted,
     ];
 
     /// Its snake_case name, as serialized.
@@ -397,6 +401,7 @@ impl AlertKind {
             Self::HolidayList => "holiday_list",
             Self::EngineStopped => "engine_stopped",
             Self::Reconciliation => "reconciliation",
+            Self::PromptAdopted => "prompt_adopted",
         }
     }
 
