@@ -160,38 +160,31 @@ impl TradingState {
         out
     }
 
-    /// The prompt each analyst made its call with, from the reports written so far.
+    /// The prompt each analyst made its call with, from the reports written so far: only the
+    /// reports a model wrote (a report the rules wrote after the model failed says nothing of
+    /// the prompt).
     pub fn analyst_prompts(&self) -> BTreeMap<AgentName, PromptRef> {
-        let of = |version: &str, exchange: Option<&crate::reports::Exchange>| PromptRef {
-            version: version.to_owned(),
-            hash: exchange.map(|e| e.prompt_hash.clone()),
-        };
-        let mut out = BTreeMap::new();
-        if let Some(r) = &self.technical {
-            out.insert(
-                AgentName::Technical,
-                of(&r.prompt_version, r.exchange.as_deref()),
-            );
+        fn of<T>(r: &crate::reports::AgentReport<T>) -> Option<PromptRef> {
+            match (&r.mode, &r.exchange) {
+                (crate::reports::AgentMode::Llm { .. }, Some(exchange)) => Some(PromptRef {
+                    version: r.prompt_version.clone(),
+                    hash: Some(exchange.prompt_hash.clone()),
+                }),
+                _ => None,
+            }
         }
-        if let Some(r) = &self.fundamental {
-            out.insert(
+        [
+            (AgentName::Technical, self.technical.as_ref().and_then(of)),
+            (
                 AgentName::Fundamental,
-                of(&r.prompt_version, r.exchange.as_deref()),
-            );
-        }
-        if let Some(r) = &self.sentiment {
-            out.insert(
-                AgentName::Sentiment,
-                of(&r.prompt_version, r.exchange.as_deref()),
-            );
-        }
-        if let Some(r) = &self.macro_view {
-            out.insert(
-                AgentName::Macro,
-                of(&r.prompt_version, r.exchange.as_deref()),
-            );
-        }
-        out
+                self.fundamental.as_ref().and_then(of),
+            ),
+            (AgentName::Sentiment, self.sentiment.as_ref().and_then(of)),
+            (AgentName::Macro, self.macro_view.as_ref().and_then(of)),
+        ]
+        .into_iter()
+        .filter_map(|(agent, used)| used.map(|u| (agent, u)))
+        .collect()
     }
 
     /// The version of `agent`'s prompt this cycle: the template's `version`, with the

@@ -263,11 +263,8 @@ impl Learner {
         let moved = outcome.moved();
         let (mut hits, mut misses) = (Vec::new(), Vec::new());
         for (agent, signal) in &outcome.signals {
-            if *signal == Signal::Hold {
-                continue;
-            }
-            let hit = *signal == moved;
-            self.weights.record(*agent, hit);
+            // Every call is kept to judge the prompt that made it (a HOLD called nothing: not
+            // right); the weights judge directional calls only.
             let used = outcome.prompts.get(agent);
             self.prompts.record(
                 *agent,
@@ -278,8 +275,14 @@ impl Learner {
                     moved,
                     version: used.map(|p| p.version.clone()).unwrap_or_default(),
                     prompt_hash: used.and_then(|p| p.hash.clone()),
+                    situation: outcome.situation,
                 },
             );
+            if *signal == Signal::Hold {
+                continue;
+            }
+            let hit = *signal == moved;
+            self.weights.record(*agent, hit);
             if hit {
                 hits.push(*agent);
             } else {

@@ -41,7 +41,7 @@ pub struct Replayed {
     /// The prompt's hash.
     pub prompt_hash: String,
     /// Whether the decision's report came from the model (`llm`) or, its answer unusable or
-    /// late, from the rules (`rule`).
+    /// late, from the rules (`rule`); `unknown` in a decision recorded before this was kept.
     pub recorded_by: String,
     /// The call as the decision recorded it (`BUY`, the action; `None` for the debate and the
     /// risk manager).
@@ -153,9 +153,10 @@ pub async fn replay(
     let mut reports = Vec::with_capacity(asked.len());
     for (agent, round, view) in asked {
         let prompt_hash = view["prompt_hash"].as_str().unwrap_or_default().to_owned();
+        // Decisions recorded before the mode was kept say nothing: `unknown`.
         let recorded_by = view["produced_by"]["mode"]
             .as_str()
-            .unwrap_or("llm")
+            .unwrap_or("unknown")
             .to_owned();
         let recorded_call = view["signal"].as_str().map(str::to_owned);
         let (read, answer) = match model {
@@ -169,8 +170,8 @@ pub async fn replay(
             Some(model) => ask(model, prompts, agent, &prompt_hash).await?,
         };
         let same = match (&read, recorded_by.as_str()) {
-            (Ok(read), "llm") => {
-                read.call == recorded_call && agrees(&read.report, &view, round.is_some())
+            (Ok(read), "llm" | "unknown") => {
+                read.call == recorded_call && agrees(&read.report, &view)
             }
             (Err(_), "rule") => true,
             _ => false,
@@ -237,20 +238,13 @@ async fn ask(
 }
 
 /// Whether every field the decision log keeps of the report has the replayed value (a debate
-/// turn's record holds the turn's own fields; an agent's view holds its confidence and some
-/// of its report's fields beside its reasoning).
-fn agrees(report: &Value, view: &Value, turn: bool) -> bool {
-    let Some(fields) = report.as_object() else {
-        return false;
-    };
-    fields.iter().all(|(key, value)| {
-        let recorded = if turn || key != "reasoning" {
-            view.get(key)
-        } else {
-            // an agent's view keeps its reasoning under the same key
-            view.get("reasoning")
-        };
-        recorded.is_none_or(|r| r == value)
+/// turn's record holds all the turn's fields; an agent's view keeps some of its report's
+/// fields beside its call: the fields it does not keep are not compared).
+fn agrees(report: &Value, view: &Value) -> bool {
+    report.as_object().is_some_and(|fields| {
+        fields
+            .iter()
+            .all(|(key, value)| view.get(key).is_none_or(|kept| kept == value))
     })
 }
 

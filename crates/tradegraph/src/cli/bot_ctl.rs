@@ -8,7 +8,7 @@ use std::time::Duration;
 use tradegraph_core::Timestamp;
 
 /// The environment variable holding the bot's control token.
-pub(super) const TOKEN_VAR: &str = "TRADEGRAPH_API_TOKEN";
+const TOKEN_VAR: &str = "TRADEGRAPH_API_TOKEN";
 /// How long a request may take.
 const TIMEOUT: Duration = Duration::from_secs(70);
 
@@ -127,7 +127,7 @@ pub(super) fn run(command: BotCommand, out: &mut dyn Write, err: &mut dyn Write)
 
 /// The HTTP client: rustls with `ring` and the Mozilla roots (the bot may sit behind TLS), no
 /// redirects (the token goes to the URL given, nowhere else), a time limit.
-pub(super) fn client() -> Result<reqwest::Client, String> {
+fn client() -> Result<reqwest::Client, String> {
     let shared = tradegraph_market::feed::tls::tls_config("bot API").map_err(|e| e.to_string())?;
     let mut tls = (*shared).clone();
     tls.alpn_protocols = vec![b"http/1.1".to_vec()];
@@ -139,7 +139,50 @@ pub(super) fn client() -> Result<reqwest::Client, String> {
         .map_err(|e| format!("the HTTP client cannot be built: {e}"))
 }
 
-pub(super) fn endpoint(target: &Target, path: &str) -> String {
+/// One request to the bot at `target`, on a runtime of its own: `GET path`, or `POST path`
+/// with `body` and the control token from TRADEGRAPH_API_TOKEN. The answer's JSON; otherwise
+/// the problem is written to `err` and the exit code returned (2 without the token, 3 when the
+/// bot refuses or cannot be reached).
+pub(super) fn call(
+    target: &Target,
+    path: &str,
+    body: Option<serde_json::Value>,
+    err: &mut dyn Write,
+) -> Result<serde_json::Value, u8> {
+    let token = std::env::var(TOKEN_VAR).ok().filter(|t| !t.is_empty());
+    if body.is_some() && token.is_none() {
+        let _ = writeln!(
+            err,
+            "tradegraph: set {TOKEN_VAR} to the bot's control token"
+        );
+        return Err(EXIT_USAGE);
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            let _ = writeln!(err, "tradegraph: cannot start the async runtime: {e}");
+            EXIT_FAILED
+        })?;
+    let client = client().map_err(|e| {
+        let _ = writeln!(err, "tradegraph: {e}");
+        EXIT_FAILED
+    })?;
+    let url = endpoint(target, path);
+    let (what, request) = match (body, token) {
+        (Some(body), Some(token)) => (
+            format!("POST {url}"),
+            client.post(&url).bearer_auth(token).json(&body),
+        ),
+        _ => (format!("GET {url}"), client.get(&url)),
+    };
+    runtime.block_on(send(&what, request)).map_err(|e| {
+        let _ = writeln!(err, "tradegraph: {e}");
+        EXIT_FAILED
+    })
+}
+
+fn endpoint(target: &Target, path: &str) -> String {
     format!("{}{path}", target.url.trim_end_matches('/'))
 }
 
@@ -161,10 +204,7 @@ fn answer(what: &str, code: reqwest::StatusCode, text: &str) -> Result<serde_jso
     json.map_err(|e| format!("{what}: HTTP {code}, but the answer is not JSON ({e}); is this a tradegraph bot's address?"))
 }
 
-pub(super) async fn send(
-    what: &str,
-    request: reqwest::RequestBuilder,
-) -> Result<serde_json::Value, String> {
+async fn send(what: &str, request: reqwest::RequestBuilder) -> Result<serde_json::Value, String> {
     let response = request
         .send()
         .await

@@ -2,7 +2,7 @@
 //! `rollback`.
 
 use super::bot_ctl::{self, Target};
-use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK, EXIT_USAGE};
+use super::{EXIT_INVALID, EXIT_OK, EXIT_USAGE};
 use clap::{Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
@@ -52,6 +52,20 @@ pub(super) enum PromptsCommand {
         #[arg(long)]
         agent: String,
         /// The version's number (as `tradegraph prompts versions` shows it).
+        #[arg(long)]
+        version: u32,
+    },
+    /// Withdraw a pending proposal for an analyst's prompt on a running bot: it is not
+    /// evaluated, and no longer holds back the learning agent's next one (it can still be
+    /// approved). Needs the control token in TRADEGRAPH_API_TOKEN. Exit code 3 when the bot
+    /// refuses or cannot be reached.
+    Withdraw {
+        #[command(flatten)]
+        target: Target,
+        /// The agent.
+        #[arg(long)]
+        agent: String,
+        /// The version's number.
         #[arg(long)]
         version: u32,
     },
@@ -129,6 +143,20 @@ pub(super) fn run(command: PromptsCommand, out: &mut dyn Write, err: &mut dyn Wr
                 EXIT_USAGE
             }
         },
+        PromptsCommand::Withdraw {
+            target,
+            agent,
+            version,
+        } => match agent.parse::<AgentName>() {
+            Ok(agent) => {
+                let path = format!("/api/v1/prompts/versions/{agent}/{version}/withdraw");
+                call(&target, &path, Some(serde_json::json!({})), out, err, said)
+            }
+            Err(e) => {
+                let _ = writeln!(err, "tradegraph: --agent: {e}");
+                EXIT_USAGE
+            }
+        },
         PromptsCommand::Rollback { target, agent, to } => match agent.parse::<AgentName>() {
             Ok(agent) => {
                 let path = format!("/api/v1/prompts/versions/{agent}/rollback");
@@ -158,57 +186,12 @@ fn call(
     err: &mut dyn Write,
     show: impl FnOnce(&serde_json::Value, &mut dyn Write),
 ) -> u8 {
-    let token = match &body {
-        Some(_) => match std::env::var(bot_ctl::TOKEN_VAR)
-            .ok()
-            .filter(|t| !t.is_empty())
-        {
-            Some(token) => Some(token),
-            None => {
-                let _ = writeln!(
-                    err,
-                    "tradegraph: set {} to the bot's control token",
-                    bot_ctl::TOKEN_VAR
-                );
-                return EXIT_USAGE;
-            }
-        },
-        None => None,
-    };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = writeln!(err, "tradegraph: cannot start the async runtime: {e}");
-            return EXIT_FAILED;
-        }
-    };
-    let client = match bot_ctl::client() {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = writeln!(err, "tradegraph: {e}");
-            return EXIT_FAILED;
-        }
-    };
-    let url = bot_ctl::endpoint(target, path);
-    let (what, request) = match (body, token) {
-        (Some(body), Some(token)) => (
-            format!("POST {url}"),
-            client.post(&url).bearer_auth(token).json(&body),
-        ),
-        _ => (format!("GET {url}"), client.get(&url)),
-    };
-    match runtime.block_on(bot_ctl::send(&what, request)) {
+    match bot_ctl::call(target, path, body, err) {
         Ok(answer) => {
             show(&answer, out);
             EXIT_OK
         }
-        Err(e) => {
-            let _ = writeln!(err, "tradegraph: {e}");
-            EXIT_FAILED
-        }
+        Err(code) => code,
     }
 }
 
@@ -238,16 +221,20 @@ fn version_lines(v: &serde_json::Value) -> Vec<String> {
     ));
     let shadow = &evidence["shadow"];
     if shadow.is_object() {
-        let net = |s: &serde_json::Value| {
-            s["hits"].as_i64().unwrap_or(0) - s["misses"].as_i64().unwrap_or(0)
+        let score = |s: &serde_json::Value| {
+            let hits = s["hits"].as_i64().unwrap_or(0);
+            format!(
+                "{hits} right, net {:+}",
+                hits - s["misses"].as_i64().unwrap_or(0)
+            )
         };
         lines.push(format!(
-            "  shadow    net {:+} amended against {:+} as recorded, on {} cycles ({} changed, {} unanswered)",
-            net(&shadow["amended"]),
-            net(&shadow["current"]),
+            "  shadow    amended {} | as sent {} | {} cycles asked, {} unanswered, {} changed",
+            score(&shadow["amended"]),
+            score(&shadow["current"]),
             text(&shadow["cycles"]),
-            text(&shadow["changed"]),
-            text(&shadow["unanswered"])
+            text(&shadow["unanswered"]),
+            text(&shadow["changed"])
         ));
     }
     for line in text(&v["amendment"]).lines() {
@@ -324,5 +311,71 @@ fn render(
             let _ = writeln!(err, "tradegraph: {e}");
             EXIT_INVALID
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use tradegraph_agents::learning::{Call, PromptVersions, RefinePolicy, Score, Shadow};
+    use tradegraph_agents::reports::Signal;
+    use tradegraph_core::Timestamp;
+
+    #[test]
+    fn a_version_reads_as_its_record_its_shadow_scores_its_words_and_its_history() {
+        let mut book = PromptVersions::default();
+        for n in 0..6_i64 {
+            book.record(
+                AgentName::Macro,
+                Call {
+                    trade_id: format!("t{n}"),
+                    closed_at: Timestamp::from_secs(n),
+                    signal: Signal::Sell,
+                    moved: if n == 0 { Signal::Sell } else { Signal::Buy },
+                    version: "macro@01".into(),
+                    prompt_hash: None,
+                    situation: Default::default(),
+                },
+            );
+        }
+        let at = Timestamp::from_secs(1_700_000_000);
+        book.propose(
+            AgentName::Macro,
+            "macro@01",
+            &[],
+            &RefinePolicy::default(),
+            at,
+        )
+        .unwrap();
+        let shadow = Shadow {
+            cycles: 6,
+            changed: 4,
+            unanswered: 1,
+            current: Score { hits: 1, misses: 4 },
+            amended: Score { hits: 4, misses: 1 },
+        };
+        book.settle(AgentName::Macro, 1, shadow, at).unwrap();
+        let json = serde_json::to_value(book.version(AgentName::Macro, 1).unwrap()).unwrap();
+        let lines = version_lines(&json);
+        assert_eq!(lines[0], "macro v1  adopted  (amends macro@01)");
+        assert_eq!(lines[1], "  record    1 of 6 calls right");
+        assert_eq!(
+            lines[2],
+            "  shadow    amended 4 right, net +3 | as sent 1 right, net -3 | 6 cycles asked, 1 unanswered, 4 changed"
+        );
+        assert!(lines[3].starts_with("  | Your record under this prompt: 1 of your last 6"));
+        let history: Vec<&String> = lines.iter().filter(|l| l.contains(" by ")).collect();
+        assert_eq!(history.len(), 2, "{lines:#?}");
+        assert!(
+            history[0].contains("proposed  by learner"),
+            "{}",
+            history[0]
+        );
+        assert!(
+            history[1].contains("adopted  by shadow: better"),
+            "{}",
+            history[1]
+        );
     }
 }

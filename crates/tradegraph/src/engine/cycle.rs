@@ -201,8 +201,8 @@ where
         self.save_after_cycle(durable).await?;
         self.tell_cycle(&out, &decision, seq, gate);
         on_cycle(&out);
-        // The learning agent's proposals, evaluated on the recorded cycles behind them.
-        Box::pin(self.refine_prompts()).await
+        // The learning agent's proposals, evaluated in shadow beside the loop.
+        Box::pin(self.start_shadow()).await
     }
 
     /// The cycle's decision and orders, to whoever watches.

@@ -79,6 +79,8 @@ pub struct Engine<C, F, B> {
     /// How the cycle's deadline is shared out among the nodes that ask a model; `None` in
     /// rule mode (no model to wait for).
     pub(super) stages: Option<Arc<StagePlan>>,
+    /// The shadow evaluation of a prompt proposal running beside the loop, if any.
+    pub(super) shadow: Option<super::refine::ShadowRun>,
 }
 
 impl<C, F, B> Engine<C, F, B>
@@ -96,11 +98,19 @@ where
     /// [`EngineError`] when the graph, the limits or the saved state cannot be used, or the
     /// store or the broker cannot be read at start.
     pub async fn start(
-        config: BotConfig,
+        mut config: BotConfig,
         clock: C,
         feed: F,
         broker: B,
     ) -> Result<Self, EngineError> {
+        if config.mode == Mode::Backtest {
+            // A backtest measures one set of prompts: no amendment is proposed or evaluated
+            // (its record would not replay either).
+            config.brain = config
+                .brain
+                .clone()
+                .with_refine(tradegraph_agents::learning::RefinePolicy::off());
+        }
         let symbol = config.instrument.symbol.clone();
         let shared_clock: Arc<dyn Clock> = Arc::new(clock.clone());
         let state = Arc::new(BotState::new(
@@ -281,6 +291,7 @@ where
             kill_pending: saved_kill,
             kill_retry: None,
             stages,
+            shadow: None,
             config,
         };
         engine.check_ledger().await?;

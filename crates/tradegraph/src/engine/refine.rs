@@ -1,13 +1,51 @@
 //! Prompt refinement after a cycle: each proposal the learning agent made is evaluated in
-//! shadow on the recorded cycles behind it, and adopted or rejected.
+//! shadow, in the background, on the recorded cycles behind it, then adopted or rejected.
 
 use super::observe::{wall_now, AlertEvent, AlertKind, BotEvent, Severity};
 use super::{Engine, EngineError, Execution};
 use futures::Stream;
-use tradegraph_agents::learning::{refine, ShadowCase, VersionStatus};
+use std::time::Duration;
+use tradegraph_agents::learning::{refine, Shadow, ShadowCase, VersionStatus};
 use tradegraph_agents::prompt::RenderedPrompt;
+use tradegraph_agents::AgentName;
 use tradegraph_market::{Clock, MarketEvent};
 use tradegraph_store::StatePart;
+
+/// A shadow evaluation running beside the engine's loop.
+#[derive(Debug)]
+pub(crate) struct ShadowRun {
+    agent: AgentName,
+    number: u32,
+    /// How long it may take.
+    within: Duration,
+    /// The scores, or `None` when it did not finish in time.
+    task: tokio::task::JoinHandle<Option<Shadow>>,
+}
+
+impl Drop for ShadowRun {
+    fn drop(&mut self) {
+        // The engine stopped, or went on without it: its calls are not wanted any more.
+        self.task.abort();
+    }
+}
+
+/// What a running shadow evaluation came to: `None` while none runs (never ready).
+pub(crate) async fn shadow_done(
+    run: &mut Option<ShadowRun>,
+) -> (
+    AgentName,
+    u32,
+    Duration,
+    Result<Option<Shadow>, tokio::task::JoinError>,
+) {
+    match run {
+        Some(run) => {
+            let result = (&mut run.task).await;
+            (run.agent, run.number, run.within, result)
+        }
+        None => std::future::pending().await,
+    }
+}
 
 impl<C, F, B> Engine<C, F, B>
 where
@@ -15,20 +53,23 @@ where
     F: Stream<Item = MarketEvent> + Send + Unpin,
     B: Execution,
 {
-    /// Settles the learner's pending prompt proposals by their shadow evaluation: each
-    /// proposal's recorded cycles (their prompts read back from the prompt log) are asked again
-    /// with the amendment, within the cycle's deadline, and the proposal is adopted when the
-    /// answers did strictly better, rejected otherwise; the learner is saved. A proposal stays
-    /// pending (for a person, or the next cycle) without a model, with fewer recorded cycles
-    /// than the policy needs, or when the evaluation did not finish in time.
-    pub(super) async fn refine_prompts(&mut self) -> Result<(), EngineError> {
+    /// Starts the shadow evaluation of the learner's first pending prompt proposal, if none
+    /// runs: its recorded cycles (their prompts read back from the prompt log) are sent to the
+    /// model twice, as they were and amended, on a task of their own bounded by the cycle's
+    /// deadline, so that the loop goes on serving the feed and commands meanwhile (the result is
+    /// settled there: [`settle_shadow`](Self::settle_shadow)). A proposal with fewer recorded
+    /// prompts than the policy needs is tried again after the next cycles, then withdrawn.
+    /// Nothing happens without a model or with refinement off.
+    pub(super) async fn start_shadow(&mut self) -> Result<(), EngineError> {
+        let policy = self.config.brain.refine();
+        if !policy.enabled || self.shadow.is_some() {
+            return Ok(());
+        }
         let Some(model) = self.config.brain.model().cloned() else {
             return Ok(());
         };
-        let policy = self.config.brain.refine();
-        let pending = self.learner()?.prompt_versions().pending();
         let symbol = self.config.instrument.symbol.clone();
-        for (agent, number) in pending {
+        for (agent, number) in self.learner()?.prompt_versions().pending() {
             let (version, calls) = {
                 let learner = self.learner()?;
                 let versions = learner.prompt_versions();
@@ -50,7 +91,6 @@ where
                             user: record.user,
                             version: record.prompt_version,
                         },
-                        recorded: call.signal,
                         moved: call.moved,
                     }),
                     Ok(None) => {}
@@ -60,76 +100,148 @@ where
                 }
             }
             if cases.len() < policy.min_cases {
-                tracing::info!(%symbol, %agent, version = number, found = cases.len(), needed = policy.min_cases, "too few recorded cycles in the prompt log for a shadow evaluation; the proposal waits for a person");
+                let why = format!(
+                    "{} of its recorded prompts are in the prompt log, {} needed",
+                    cases.len(),
+                    policy.min_cases
+                );
+                self.inconclusive(agent, number, &why).await?;
                 continue;
             }
-            let evaluation = refine::evaluate(model.as_ref(), &version, &cases);
-            let shadow = match self.config.cycle_deadline {
-                Some(within) => match tokio::time::timeout(within, evaluation).await {
-                    Ok(shadow) => shadow,
-                    Err(_) => {
-                        tracing::warn!(%symbol, %agent, version = number, "the shadow evaluation did not finish within the cycle's deadline; tried again after the next cycle");
-                        continue;
-                    }
-                },
-                None => evaluation.await,
-            };
-            let at = self.clock.now();
-            // The version in use before (0: the template as shipped), for the alert's undo.
-            let previous = self
-                .learner()?
-                .prompt_versions()
-                .adopted(agent)
-                .map_or(0, |v| v.number);
-            let status = self
+            let within = self
+                .config
+                .cycle_deadline
+                .unwrap_or(tradegraph_agents::deadline::DEFAULT_CYCLE_DEADLINE);
+            let task = tokio::spawn(async move {
+                tokio::time::timeout(within, refine::evaluate(model.as_ref(), &version, &cases))
+                    .await
+                    .ok()
+            });
+            tracing::info!(%symbol, %agent, version = number, "shadow evaluation of a prompt amendment started");
+            self.shadow = Some(ShadowRun {
+                agent,
+                number,
+                within,
+                task,
+            });
+            break;
+        }
+        Ok(())
+    }
+
+    /// Settles a finished shadow evaluation: adopted when the amended prompt did strictly
+    /// better (raising the `prompt_adopted` alert), rejected otherwise, tried again when too
+    /// few answers came back; the learner is saved.
+    pub(super) async fn settle_shadow(
+        &mut self,
+        (agent, number, within, result): (
+            AgentName,
+            u32,
+            Duration,
+            Result<Option<Shadow>, tokio::task::JoinError>,
+        ),
+    ) -> Result<(), EngineError> {
+        self.shadow = None;
+        let policy = self.config.brain.refine();
+        let symbol = self.config.instrument.symbol.clone();
+        let shadow = match result {
+            Ok(Some(shadow)) if shadow.answered() as usize >= policy.min_cases => shadow,
+            Ok(Some(shadow)) => {
+                let why = format!(
+                    "both prompts were answered on {} recorded cycles of {}, {} needed",
+                    shadow.answered(),
+                    shadow.cycles,
+                    policy.min_cases
+                );
+                return self.inconclusive(agent, number, &why).await;
+            }
+            Ok(None) => {
+                let why = format!("no answers within {} s", within.as_secs());
+                return self.inconclusive(agent, number, &why).await;
+            }
+            Err(e) => {
+                let why = format!("the evaluation stopped: {e}");
+                return self.inconclusive(agent, number, &why).await;
+            }
+        };
+        let at = self.clock.now();
+        let (status, previous) = {
+            let mut learner = self
                 .desk
                 .learner()
                 .lock()
-                .map_err(|_| EngineError::Poisoned("the learner"))?
-                .prompt_versions_mut()
-                .settle(agent, number, shadow, at);
-            match status {
-                Ok(status) => {
-                    let adopted = status == VersionStatus::Adopted;
-                    if adopted {
-                        let message = format!(
-                            "the {agent} prompt is now v{number}: its amendment did better on {} \
-                             recorded cycles (net {:+} against {:+} as answered then); read it \
-                             with `tradegraph prompts versions`, undo it with `tradegraph prompts \
-                             rollback --agent {agent} --to {}`",
-                            shadow.cycles - shadow.unanswered,
-                            shadow.amended.net(),
-                            shadow.current.net(),
-                            previous,
-                        );
-                        let about = format!("{agent}:v{number}");
-                        self.observer.publish(|| {
-                            BotEvent::Alert(AlertEvent::new(
-                                AlertKind::PromptAdopted,
-                                &about,
-                                Severity::Warning,
-                                message,
-                                wall_now(),
-                            ))
-                        });
-                    }
-                    tracing::info!(
-                        %symbol, %agent, version = number, %status,
-                        cycles = shadow.cycles, changed = shadow.changed,
-                        current = shadow.current.net(), amended = shadow.amended.net(),
-                        "{}",
-                        if adopted {
-                            "prompt amendment adopted: it did better on the recorded cycles"
-                        } else {
-                            "prompt amendment not adopted: it did not do better on the recorded cycles"
-                        }
+                .map_err(|_| EngineError::Poisoned("the learner"))?;
+            let versions = learner.prompt_versions_mut();
+            let previous = versions.adopted(agent).map_or(0, |v| v.number);
+            (versions.settle(agent, number, shadow, at), previous)
+        };
+        match status {
+            Ok(status) => {
+                tracing::info!(
+                    %symbol, %agent, version = number, %status,
+                    cycles = shadow.answered(), changed = shadow.changed,
+                    current = shadow.current.net(), amended = shadow.amended.net(),
+                    "prompt amendment {status} after its shadow evaluation"
+                );
+                if status == VersionStatus::Adopted {
+                    let message = format!(
+                        "the {agent} prompt is now v{number}: asked again on {} recorded cycles, \
+                         it called {} right (net {:+}) where the prompt before called {} right \
+                         (net {:+}); read it with `tradegraph prompts versions`, undo it with \
+                         `tradegraph prompts rollback --agent {agent} --to {previous}`",
+                        shadow.answered(),
+                        shadow.amended.hits,
+                        shadow.amended.net(),
+                        shadow.current.hits,
+                        shadow.current.net(),
                     );
+                    let about = format!("{agent}:v{number}");
+                    self.observer.publish(|| {
+                        BotEvent::Alert(AlertEvent::new(
+                            AlertKind::PromptAdopted,
+                            &about,
+                            Severity::Warning,
+                            message,
+                            wall_now(),
+                        ))
+                    });
                 }
-                Err(e) => tracing::warn!(%symbol, error = %e, "prompt proposal not settled"),
             }
-            let learner = self.learner()?;
-            self.save_part(StatePart::Learner, &learner).await?;
+            Err(e) => tracing::warn!(%symbol, error = %e, "prompt proposal not settled"),
         }
+        let learner = self.learner()?;
+        self.save_part(StatePart::Learner, &learner).await?;
+        Ok(())
+    }
+
+    /// A shadow evaluation that did not conclude (`why`): counted; the proposal is withdrawn
+    /// after its last attempt. The learner is saved.
+    async fn inconclusive(
+        &mut self,
+        agent: AgentName,
+        number: u32,
+        why: &str,
+    ) -> Result<(), EngineError> {
+        let at = self.clock.now();
+        let status = self
+            .desk
+            .learner()
+            .lock()
+            .map_err(|_| EngineError::Poisoned("the learner"))?
+            .prompt_versions_mut()
+            .inconclusive(agent, number, why, at);
+        let symbol = &self.config.instrument.symbol;
+        match status {
+            Ok(VersionStatus::Withdrawn) => {
+                tracing::warn!(%symbol, %agent, version = number, "prompt proposal withdrawn: {why}")
+            }
+            Ok(_) => {
+                tracing::info!(%symbol, %agent, version = number, "shadow evaluation inconclusive, tried again after a later cycle: {why}")
+            }
+            Err(e) => tracing::warn!(%symbol, error = %e, "prompt proposal not settled"),
+        }
+        let learner = self.learner()?;
+        self.save_part(StatePart::Learner, &learner).await?;
         Ok(())
     }
 }

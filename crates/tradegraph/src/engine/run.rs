@@ -107,6 +107,10 @@ where
                     Box::pin(self.expire_approvals(on_cycle)).await?;
                     continue;
                 }
+                done = super::refine::shadow_done(&mut self.shadow) => {
+                    Box::pin(self.settle_shadow(done)).await?;
+                    continue;
+                }
                 event = self.feed.next() => event,
                 () = tick(&mut timer) => {
                     self.on_timer(&mut last, &mut stale, &mut quote_saved, on_cycle).await?;

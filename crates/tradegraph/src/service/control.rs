@@ -196,6 +196,17 @@ async fn approve_prompt(
     Ok(send(&app, Command::ApprovePrompt { agent, version }, from).await)
 }
 
+async fn withdraw_prompt(
+    State(app): State<AppState>,
+    Path((agent, version)): Path<(String, u32)>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let agent = agent_in(&agent)?;
+    let (from, bytes) = read(request).await?;
+    let _: Empty = body(&bytes)?;
+    Ok(send(&app, Command::WithdrawPrompt { agent, version }, from).await)
+}
+
 async fn rollback_prompt(
     State(app): State<AppState>,
     Path(agent): Path<String>,
@@ -228,6 +239,10 @@ pub(crate) fn routes(app: &AppState) -> Router<AppState> {
         .route(
             "/api/v1/prompts/versions/{agent}/{version}/approve",
             post(approve_prompt),
+        )
+        .route(
+            "/api/v1/prompts/versions/{agent}/{version}/withdraw",
+            post(withdraw_prompt),
         )
         .route(
             "/api/v1/prompts/versions/{agent}/rollback",

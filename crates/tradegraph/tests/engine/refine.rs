@@ -38,6 +38,10 @@ enum Amended {
     Better,
     /// Wrong on every one.
     Worse,
+    /// HOLD on every one: it abstains where the prompt before was wrong, and where it was right.
+    Hold,
+    /// An answer that breaks the report's schema, every time.
+    Broken,
 }
 
 /// Every agent answers validly (the technical analyst BUY); the technical analyst's prompts
@@ -61,6 +65,7 @@ impl Respond for Models {
             let signal = match (system.contains(HEADING), self.amended, fell, rose) {
                 (true, Amended::Better, true, _) | (true, Amended::Worse, _, true) => "SELL",
                 (true, Amended::Better, _, true) | (true, Amended::Worse, true, _) => "BUY",
+                (true, Amended::Broken, _, _) => "UP",
                 (true, _, _, _) => "HOLD",
                 (false, ..) => "BUY",
             };
@@ -203,26 +208,79 @@ async fn record_calls(engine: &TestEngine, stores: &Stores, symbol: &str) {
     *engine.desk().learner().lock().unwrap() = learner;
 }
 
-/// The engine on `bars`, its feed kept open after them so that it takes commands.
-async fn open_engine(config: BotConfig, bars: &std::path::Path) -> TestEngine {
+/// The engine on the bar files `parts` in turn, each after the test opened its gate (the
+/// first at once), its feed kept open after the last so that it takes commands; the gates.
+async fn open_engine(
+    config: BotConfig,
+    parts: &[std::path::PathBuf],
+) -> (TestEngine, Vec<tokio::sync::oneshot::Sender<()>>) {
     let broker = paper_broker(&config).unwrap();
     let clock = SimulatedClock::default();
-    let replay = Replay::new(ReplayConfig {
-        clock: clock.clone(),
-        ..ReplayConfig::new(bars.to_path_buf(), config.instrument.symbol.clone())
-    })
-    .unwrap();
-    let feed = replay.stream().chain(futures::stream::pending()).boxed();
-    Box::pin(Engine::start(config, clock, feed, broker))
+    let mut gates = Vec::new();
+    let mut feed = futures::stream::empty().boxed();
+    for (i, part) in parts.iter().enumerate() {
+        let replay = Replay::new(ReplayConfig {
+            clock: clock.clone(),
+            ..ReplayConfig::new(part.clone(), config.instrument.symbol.clone())
+        })
+        .unwrap();
+        let events = replay.stream();
+        feed = if i == 0 {
+            feed.chain(events).boxed()
+        } else {
+            let (open, opened) = tokio::sync::oneshot::channel::<()>();
+            gates.push(open);
+            let gate = futures::stream::once(opened).filter_map(|_| async { None });
+            feed.chain(gate).chain(events).boxed()
+        };
+    }
+    let feed = feed.chain(futures::stream::pending()).boxed();
+    let engine = Box::pin(Engine::start(config, clock, feed, broker))
         .await
-        .unwrap()
+        .unwrap();
+    (engine, gates)
 }
 
-/// Runs `engine` until it has run `cycles` cycles, then `then` with its handle, then stops
-/// it. The cycles' states.
-async fn drive<F, Fut>(engine: TestEngine, cycles: u64, then: F) -> Vec<TradingState>
+/// Waits until the bot has run `cycles` cycles.
+async fn cycles(bot: &BotHandle, cycles: u64) {
+    let mut status = bot.watch_status();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        status.wait_for(|s| s.cycles >= cycles),
+    )
+    .await
+    .expect("the cycles within a minute")
+    .unwrap();
+}
+
+/// Waits until `agent`'s version `number` is no longer `proposed` with `attempts` shadow
+/// evaluations tried (0: settled); its status then.
+async fn settled(bot: &BotHandle, number: u32, attempts: u32) -> VersionStatus {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let versions = bot.prompt_versions();
+        if let Some(v) = versions.version(AgentName::Technical, number) {
+            if v.status() != VersionStatus::Proposed || (attempts > 0 && v.attempts >= attempts) {
+                return v.status();
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "v{number} not settled: {versions:#?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Runs `engine` while `then` drives it through its handle and gates, then stops it. The
+/// cycles' states.
+async fn drive<F, Fut>(
+    engine: TestEngine,
+    gates: Vec<tokio::sync::oneshot::Sender<()>>,
+    then: F,
+) -> Vec<TradingState>
 where
-    F: FnOnce(BotHandle) -> Fut,
+    F: FnOnce(BotHandle, Vec<tokio::sync::oneshot::Sender<()>>) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
     let handle = engine.handle();
@@ -230,15 +288,7 @@ where
     let sink = Arc::clone(&states);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let driver = async {
-        let mut status = handle.watch_status();
-        tokio::time::timeout(
-            std::time::Duration::from_secs(60),
-            status.wait_for(|s| s.cycles >= cycles),
-        )
-        .await
-        .expect("the cycles within a minute")
-        .unwrap();
-        then(handle.clone()).await;
+        then(handle.clone(), gates).await;
         stop.send(()).unwrap();
     };
     let running = Box::pin(engine.run(
@@ -253,163 +303,266 @@ where
     states
 }
 
+/// Bars for the 00:15 cycle, then (after a gate) for the 00:30 cycle, named after `name`.
+fn two_cycles(name: &str) -> Vec<std::path::PathBuf> {
+    let bars = flat(100.0, 31);
+    vec![
+        bars_file(&format!("{name}-a"), "2024-03-04T00:00:00Z", &bars[..16]),
+        bars_file(&format!("{name}-b"), "2024-03-04T00:16:00Z", &bars[16..]),
+    ]
+}
+
 fn technical_version(state: &TradingState) -> String {
     state.prompt_versions[&AgentName::Technical].clone()
 }
 
-#[tokio::test]
-async fn a_prompt_amendment_that_makes_the_shadow_evaluation_worse_is_not_adopted() {
-    let symbol = unique("RW");
-    let instrument = btc_as(&symbol);
-    let (server, technical) = models(Amended::Worse).await;
-    let stores = Stores::memory();
-    let bars = bars_file(&symbol, "2024-03-04T00:00:00Z", &flat(100.0, 31));
+/// The first life of a bot whose technical analyst's model answers amended prompts as
+/// `amended` says: the 00:15 cycle proposes v1; the test waits until its shadow evaluation
+/// settles (or, with `attempts`, until it was tried that many times), then lets the 00:30
+/// cycle run; `then` goes on with the handle.
+async fn first_life<F, Fut>(
+    amended: Amended,
+    stores: Stores,
+    symbol: &str,
+    attempts: u32,
+    then: F,
+) -> (
+    Vec<TradingState>,
+    Seen,
+    Vec<(String, String)>,
+    VersionStatus,
+)
+where
+    F: FnOnce(BotHandle) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let instrument = btc_as(symbol);
+    let (server, technical) = models(amended).await;
     let (config, mut events) = bot(&instrument, &server, stores.clone()).await;
-    let engine = open_engine(config, &bars).await;
-    record_calls(&engine, &stores, &symbol).await;
-    let template = Prompts::embedded()
-        .unwrap()
-        .version(AgentName::Technical)
-        .to_owned();
-
-    let states = drive(engine, 2, |bot| async move {
-        let versions = bot.prompt_versions();
-        let v1 = versions
-            .version(AgentName::Technical, 1)
-            .expect("v1 proposed");
-        assert_eq!(v1.status(), VersionStatus::Rejected, "{v1:#?}");
-        assert_eq!((v1.evidence.calls, v1.evidence.hits), (6, 2));
-        assert_eq!(
-            v1.evidence.lessons.len(),
-            3,
-            "the newest three losses' lessons"
-        );
-        let shadow = v1.evidence.shadow.expect("evaluated");
-        assert_eq!(
-            (shadow.cycles, shadow.changed, shadow.unanswered),
-            (6, 2, 0)
-        );
-        assert_eq!(shadow.current.net(), -2, "as recorded: 2 right, 4 wrong");
-        assert_eq!(shadow.amended.net(), -6, "amended: every one wrong");
-        assert!(
-            v1.amendment.text().contains("2 of your last 6"),
-            "{}",
-            v1.amendment.text()
-        );
-        assert!(versions.adopted(AgentName::Technical).is_none());
-        // A person can still adopt it.
-        let reply = bot
-            .send(
-                Command::ApprovePrompt {
-                    agent: AgentName::Technical,
-                    version: 1,
-                },
-                Some("tester".into()),
-            )
-            .await
-            .unwrap();
-        assert_eq!(reply.kind, ReplyKind::Done, "{reply:?}");
-        let v1 = bot
-            .prompt_versions()
-            .version(AgentName::Technical, 1)
-            .cloned()
-            .unwrap();
-        assert_eq!(v1.status(), VersionStatus::Adopted);
-        assert_eq!(
-            serde_json::to_value(&v1.history.last().unwrap().by).unwrap(),
-            json!({"kind": "person", "via": "tester"})
-        );
+    let (engine, gates) = open_engine(config, &two_cycles(symbol)).await;
+    record_calls(&engine, &stores, symbol).await;
+    let status = Arc::new(Mutex::new(None));
+    let seen_status = Arc::clone(&status);
+    let states = drive(engine, gates, |bot, mut gates| async move {
+        cycles(&bot, 1).await;
+        *seen_status.lock().unwrap() = Some(settled(&bot, 1, attempts).await);
+        gates.remove(0).send(()).unwrap();
+        cycles(&bot, 2).await;
+        then(bot).await;
     })
     .await;
+    let status = status.lock().unwrap().unwrap();
+    (states, technical, adopted_alerts(&mut events), status)
+}
 
+fn template() -> String {
+    Prompts::embedded()
+        .unwrap()
+        .version(AgentName::Technical)
+        .to_owned()
+}
+
+/// The technical analyst's prompt of a cycle, as sent.
+fn technical_prompt(state: &TradingState) -> &RenderedPrompt {
+    state
+        .prompts
+        .values()
+        .find(|p| p.agent == AgentName::Technical)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_prompt_amendment_that_makes_the_shadow_evaluation_worse_is_not_adopted() {
+    let (states, technical, alerts, status) = first_life(
+        Amended::Worse,
+        Stores::memory(),
+        &unique("RW"),
+        0,
+        |bot| async move {
+            let versions = bot.prompt_versions();
+            let v1 = versions.version(AgentName::Technical, 1).unwrap();
+            assert_eq!((v1.evidence.calls, v1.evidence.hits), (6, 2));
+            assert_eq!(
+                v1.evidence.lessons.len(),
+                4,
+                "the lessons of the four losses"
+            );
+            let shadow = v1.evidence.shadow.expect("evaluated");
+            assert_eq!(
+                (shadow.cycles, shadow.changed, shadow.unanswered),
+                (6, 2, 0)
+            );
+            assert_eq!(
+                (shadow.current.hits, shadow.current.net()),
+                (2, -2),
+                "the prompt as sent, asked again: 2 right, 4 wrong"
+            );
+            assert_eq!((shadow.amended.hits, shadow.amended.net()), (0, -6));
+            let text = v1.amendment.text();
+            assert!(text.contains("2 of your last 6 calls"), "{text}");
+            assert!(
+                text.contains("- 4 of them: a BUY against a falling trend")
+                    || text.contains("- 4 of them: a direction the other readings did not confirm"),
+                "our own advice, from the calls' situations: {text}"
+            );
+            assert!(versions.adopted(AgentName::Technical).is_none());
+            // A person can still adopt it.
+            let reply = bot
+                .send(
+                    Command::ApprovePrompt {
+                        agent: AgentName::Technical,
+                        version: 1,
+                    },
+                    Some("tester".into()),
+                )
+                .await
+                .unwrap();
+            assert_eq!(reply.kind, ReplyKind::Done, "{reply:?}");
+            let v1 = bot
+                .prompt_versions()
+                .version(AgentName::Technical, 1)
+                .cloned()
+                .unwrap();
+            assert_eq!(v1.status(), VersionStatus::Adopted);
+            assert_eq!(
+                serde_json::to_value(&v1.history.last().unwrap().by).unwrap(),
+                json!({"kind": "person", "via": "tester"})
+            );
+        },
+    )
+    .await;
+    assert_eq!(status, VersionStatus::Rejected);
     assert_eq!(states.len(), 2);
     for state in &states {
         assert_eq!(
             technical_version(state),
-            template,
+            template(),
             "the shipped prompt throughout"
         );
-        let prompt = state
-            .prompts
-            .values()
-            .find(|p| p.agent == AgentName::Technical)
-            .unwrap();
-        assert!(!prompt.system.contains(HEADING));
+        assert!(!technical_prompt(state).system.contains(HEADING));
     }
     let seen = technical.lock().unwrap().clone();
-    let shadowed: Vec<&(String, String)> = seen
+    let recorded: Vec<&(String, String)> = seen
         .iter()
-        .filter(|(system, _)| system.contains(HEADING))
+        .filter(|(_, user)| user.contains("recorded cycle"))
         .collect();
     assert_eq!(
-        shadowed.len(),
-        6,
-        "the six recorded cycles, asked once each"
+        recorded.len(),
+        12,
+        "each recorded cycle asked twice: as sent, and amended"
     );
-    assert!(shadowed
-        .iter()
-        .all(|(_, user)| user.contains("recorded cycle")));
-    assert!(
-        adopted_alerts(&mut events).is_empty(),
-        "nothing adopted by itself"
+    assert_eq!(
+        recorded
+            .iter()
+            .filter(|(system, _)| system.contains(HEADING))
+            .count(),
+        6
     );
+    assert!(alerts.is_empty(), "nothing adopted by itself");
+}
+
+#[tokio::test]
+async fn an_amendment_that_only_answers_hold_is_not_adopted() {
+    let (states, _, alerts, status) = first_life(
+        Amended::Hold,
+        Stores::memory(),
+        &unique("RH"),
+        0,
+        |bot| async move {
+            let v1 = bot
+                .prompt_versions()
+                .version(AgentName::Technical, 1)
+                .cloned()
+                .unwrap();
+            let shadow = v1.evidence.shadow.unwrap();
+            assert_eq!(
+                (
+                    shadow.amended.hits,
+                    shadow.amended.net(),
+                    shadow.current.net()
+                ),
+                (0, 0, -2),
+                "fewer wrong calls, but no more right ones: abstaining is not skill"
+            );
+        },
+    )
+    .await;
+    assert_eq!(status, VersionStatus::Rejected);
+    assert_eq!(technical_version(&states[1]), template());
+    assert!(alerts.is_empty());
+}
+
+#[tokio::test]
+async fn an_evaluation_the_model_gives_no_usable_answers_for_leaves_the_proposal_pending() {
+    let (states, _, alerts, status) = first_life(
+        Amended::Broken,
+        Stores::memory(),
+        &unique("RX"),
+        1,
+        |bot| async move {
+            let v1 = bot
+                .prompt_versions()
+                .version(AgentName::Technical, 1)
+                .cloned()
+                .unwrap();
+            assert!(v1.attempts >= 1, "{v1:#?}");
+            assert!(v1.evidence.shadow.is_none(), "no scores from no answers");
+        },
+    )
+    .await;
+    assert_eq!(
+        status,
+        VersionStatus::Proposed,
+        "not rejected: it was never judged"
+    );
+    assert_eq!(technical_version(&states[1]), template());
+    assert!(alerts.is_empty());
 }
 
 #[tokio::test]
 async fn an_amendment_that_does_better_is_adopted_used_rolled_back_and_kept_over_a_restart() {
-    let symbol = unique("RB");
-    let instrument = btc_as(&symbol);
-    let (server, technical) = models(Amended::Better).await;
     let path = std::env::temp_dir().join(format!("{}.json", unique("tg-refine-")));
     let connect = |path: &std::path::Path| {
         let config = StoresConfig::new().state_file(Some(path.to_owned()));
         async move { Stores::connect(config).await.unwrap() }
     };
-    let template = Prompts::embedded()
-        .unwrap()
-        .version(AgentName::Technical)
-        .to_owned();
+    let template = template();
 
     // First life: the 00:15 cycle proposes v1 and its shadow evaluation adopts it; the 00:30
     // cycle's technical analyst is sent the amended prompt.
+    let symbol = unique("RB");
     let stores = connect(&path).await;
-    let bars = bars_file(
-        &format!("{symbol}-1"),
-        "2024-03-04T00:00:00Z",
-        &flat(100.0, 31),
-    );
-    let (config, mut events) = bot(&instrument, &server, stores.clone()).await;
-    let engine = open_engine(config, &bars).await;
-    record_calls(&engine, &stores, &symbol).await;
-    let states = drive(engine, 2, |bot| async move {
-        let v1 = bot
-            .prompt_versions()
-            .version(AgentName::Technical, 1)
-            .cloned()
-            .unwrap();
-        assert_eq!(v1.status(), VersionStatus::Adopted, "{v1:#?}");
-        let shadow = v1.evidence.shadow.unwrap();
-        assert_eq!(
-            (shadow.current.net(), shadow.amended.net(), shadow.changed),
-            (-2, 6, 4)
-        );
-        assert_eq!(
-            serde_json::to_value(&v1.history.last().unwrap().by).unwrap(),
-            json!({"kind": "shadow"})
-        );
-    })
+    let (states, technical, alerts, status) = first_life(
+        Amended::Better,
+        stores.clone(),
+        &symbol,
+        0,
+        |bot| async move {
+            let v1 = bot
+                .prompt_versions()
+                .version(AgentName::Technical, 1)
+                .cloned()
+                .unwrap();
+            let shadow = v1.evidence.shadow.unwrap();
+            assert_eq!(
+                (shadow.current.hits, shadow.amended.hits, shadow.changed),
+                (2, 6, 4)
+            );
+            assert_eq!(
+                serde_json::to_value(&v1.history.last().unwrap().by).unwrap(),
+                json!({"kind": "shadow"})
+            );
+        },
+    )
     .await;
+    assert_eq!(status, VersionStatus::Adopted);
     assert_eq!(
         technical_version(&states[0]),
         template,
         "proposed after its reports"
     );
     assert_eq!(technical_version(&states[1]), format!("{template}+v1"));
-    let amended = states[1]
-        .prompts
-        .values()
-        .find(|p| p.agent == AgentName::Technical)
-        .unwrap();
+    let amended = technical_prompt(&states[1]);
     assert_eq!(amended.version, format!("{template}+v1"));
     assert!(
         amended.system.ends_with(&format!(
@@ -426,11 +579,12 @@ async fn an_amendment_that_does_better_is_adopted_used_rolled_back_and_kept_over
         .filter(|(system, user)| system.contains(HEADING) && !user.contains("recorded cycle"))
         .count();
     assert_eq!(live_amended, 1, "the 00:30 cycle's prompt, as sent");
-    let alerts = adopted_alerts(&mut events);
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert_eq!(alerts[0].0, "prompt_adopted:technical:v1");
     assert!(
-        alerts[0].1.contains("net +6 against -2")
+        alerts[0]
+            .1
+            .contains("it called 6 right (net +6) where the prompt before called 2 right")
             && alerts[0]
                 .1
                 .contains("tradegraph prompts rollback --agent technical --to 0"),
@@ -440,16 +594,21 @@ async fn an_amendment_that_does_better_is_adopted_used_rolled_back_and_kept_over
     stores.shutdown().await;
     drop(stores);
 
-    // Second life: v1 is still in use; a person rolls it back, then restores it.
+    // Second life: v1 is still in use (the 00:45 cycle; the two before are done and not run
+    // again); a person rolls it back to the template (the 01:00 cycle is sent the template),
+    // then restores v1.
     let stores = connect(&path).await;
-    let bars = bars_file(
-        &format!("{symbol}-2"),
-        "2024-03-04T00:00:00Z",
-        &flat(100.0, 46),
-    );
+    let instrument = btc_as(&symbol);
+    let (server, _) = models(Amended::Better).await;
+    let bars = flat(100.0, 61);
+    let parts = vec![
+        bars_file(&format!("{symbol}-a"), "2024-03-04T00:00:00Z", &bars[..46]),
+        bars_file(&format!("{symbol}-b"), "2024-03-04T00:46:00Z", &bars[46..]),
+    ];
     let (config, _events) = bot(&instrument, &server, stores.clone()).await;
-    let engine = open_engine(config, &bars).await;
-    let states = drive(engine, 3, |bot| async move {
+    let (engine, gates) = open_engine(config, &parts).await;
+    let states = drive(engine, gates, |bot, mut gates| async move {
+        cycles(&bot, 3).await;
         let technical = AgentName::Technical;
         let send = |command: Command| {
             let bot = bot.clone();
@@ -466,9 +625,7 @@ async fn an_amendment_that_does_better_is_adopted_used_rolled_back_and_kept_over
             "adopted already: {refused:?}"
         );
         assert!(
-            refused
-                .message
-                .contains("only a proposed or rejected version"),
+            refused.message.contains("it is adopted"),
             "{}",
             refused.message
         );
@@ -503,6 +660,8 @@ async fn an_amendment_that_does_better_is_adopted_used_rolled_back_and_kept_over
         })
         .await;
         assert_eq!(again.kind, ReplyKind::Refused, "in use already");
+        gates.remove(0).send(()).unwrap();
+        cycles(&bot, 4).await;
         let restored = send(Command::RollbackPrompt {
             agent: technical,
             to: 1,
@@ -512,12 +671,14 @@ async fn an_amendment_that_does_better_is_adopted_used_rolled_back_and_kept_over
         assert_eq!(bot.prompt_versions().adopted(technical).unwrap().number, 1);
     })
     .await;
-    assert!(
-        states
-            .iter()
-            .all(|s| technical_version(s) == format!("{template}+v1")),
-        "restored with the learner: the restarted bot's prompts carry v1"
+    let versions: Vec<String> = states.iter().map(technical_version).collect();
+    assert_eq!(
+        versions,
+        [format!("{template}+v1"), template.clone()],
+        "restored with the learner, then rolled back"
     );
+    assert!(technical_prompt(&states[0]).system.contains(HEADING));
+    assert!(!technical_prompt(&states[1]).system.contains(HEADING));
     stores.shutdown().await;
     let _ = std::fs::remove_file(&path);
 }

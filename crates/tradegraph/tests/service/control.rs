@@ -6,7 +6,7 @@ use serde_json::Value;
 use std::time::Duration;
 
 /// Every control endpoint, with a body that would act.
-const CONTROLS: [(&str, Option<&str>); 8] = [
+const CONTROLS: [(&str, Option<&str>); 9] = [
     ("/api/v1/kill-switch", Some(r#"{"engaged": true}"#)),
     ("/api/v1/pause", Some(r#"{"paused": true}"#)),
     ("/api/v1/close-all", None),
@@ -14,6 +14,7 @@ const CONTROLS: [(&str, Option<&str>); 8] = [
     ("/api/v1/approvals/x/approve", None),
     ("/api/v1/approvals/x/reject", Some(r#"{"reason": "no"}"#)),
     ("/api/v1/prompts/versions/technical/1/approve", None),
+    ("/api/v1/prompts/versions/technical/1/withdraw", None),
     (
         "/api/v1/prompts/versions/technical/rollback",
         Some(r#"{"to": 0}"#),

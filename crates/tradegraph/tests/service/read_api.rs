@@ -512,6 +512,10 @@ fn every_route_is_listed_and_every_listed_route_is_served(bot: &Served, index: &
         ("POST", "/api/v1/reconciliation/confirm"),
         ("GET", "/api/v1/prompts/versions"),
         ("POST", "/api/v1/prompts/versions/{agent}/{version}/approve"),
+        (
+            "POST",
+            "/api/v1/prompts/versions/{agent}/{version}/withdraw",
+        ),
         ("POST", "/api/v1/prompts/versions/{agent}/rollback"),
         ("GET", "/healthz"),
         ("GET", "/readyz"),

@@ -110,5 +110,27 @@ fn a_stored_decision_is_replayed_from_its_answers_and_its_prompts_asked_again() 
         out.contains("its prompts asked again: every report as recorded"),
         "{out}"
     );
+
+    // A model that no longer answers (its key refused): nothing comes out as recorded, and the
+    // command says so with its exit code.
+    bot.llm.fail_with(401);
+    let (code, failed, _) = bot.post(&path, None, Some(TOKEN));
+    assert_eq!(code, 200, "{failed}");
+    assert_eq!(failed["same"], false, "{failed:#}");
+    assert!(failed["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["same"] == false && r["error"].is_string()));
+    let (code, out, err) = cli(
+        &["bot", "replay", "--url", &url, "--id", &id, "--ask"],
+        Some(TOKEN),
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("NOT as recorded") && out.contains("DIFFERS"),
+        "{out}"
+    );
+    bot.llm.fail_with(0);
     bot.stop();
 }

@@ -117,6 +117,8 @@ mod tests {
             match Amendment::new(&text) {
                 Ok(amendment) => {
                     let t = amendment.text();
+                    // read back from a saved state, it is the same amendment
+                    proptest::prop_assert_eq!(&Amendment::new(t).unwrap(), &amendment);
                     proptest::prop_assert!(!t.is_empty() && t.chars().count() <= Amendment::MAX_CHARS);
                     proptest::prop_assert!(!t.contains('<') && !t.contains('>'));
                     proptest::prop_assert!(t.lines().all(|l| !l.trim().is_empty()));

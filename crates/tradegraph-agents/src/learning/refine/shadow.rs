@@ -8,29 +8,32 @@ use crate::reports::{answer_schema, read_answer, Signal};
 use crate::AgentName;
 
 /// A recorded cycle for the shadow evaluation: the prompt the analyst was sent (as the prompt
-/// log keeps it), what it answered, and which way the market went.
+/// log keeps it) and which way the market went over the trade.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShadowCase {
     /// The prompt as it was sent.
     pub prompt: RenderedPrompt,
-    /// The signal it gave then.
-    pub recorded: Signal,
     /// The market's move over the trade.
     pub moved: Signal,
 }
 
-/// Asks `model` every case's prompt again with `version`'s amendment (all at once) and scores
-/// the answers beside the recorded ones. A case the model gives no usable answer for counts in
-/// neither score. Ask it within a bound of your own: a hung model holds it up.
+/// Asks `model` every case twice, all at once: the prompt as it was sent, and the same with
+/// `version`'s amendment; scores both answers against the market's move. Paired, so that the
+/// model's sampling (a newer model, a temperature above 0) weighs on both sides alike. A case
+/// either prompt gets no usable answer for counts in neither score (`unanswered`). Ask it
+/// within a bound of your own: a hung model holds it up.
 pub async fn evaluate(
     model: &dyn ReportModel,
     version: &PromptVersion,
     cases: &[ShadowCase],
 ) -> Shadow {
     let asked = cases.iter().map(|case| async move {
-        let mut prompt = case.prompt.clone();
-        version.amendment.apply(version.number, &mut prompt);
-        signal_of(model, version.agent, &prompt).await
+        let mut amended = case.prompt.clone();
+        version.amendment.apply(version.number, &mut amended);
+        futures::join!(
+            signal_of(model, version.agent, &case.prompt),
+            signal_of(model, version.agent, &amended)
+        )
     });
     let answers = futures::future::join_all(asked).await;
     let mut shadow = Shadow {
@@ -38,13 +41,13 @@ pub async fn evaluate(
         ..Shadow::default()
     };
     for (case, answer) in cases.iter().zip(answers) {
-        let Some(signal) = answer else {
+        let (Some(current), Some(amended)) = answer else {
             shadow.unanswered += 1;
             continue;
         };
-        shadow.current.count(case.recorded, case.moved);
-        shadow.amended.count(signal, case.moved);
-        if signal != case.recorded {
+        shadow.current.count(current, case.moved);
+        shadow.amended.count(amended, case.moved);
+        if amended != current {
             shadow.changed += 1;
         }
     }

@@ -18,7 +18,7 @@ pub struct PromptRef {
 }
 
 /// An analyst's call on a trade, judged when the trade closed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Call {
     /// The trade.
     pub trade_id: String,
@@ -33,10 +33,13 @@ pub struct Call {
     /// The prompt's hash, when a model answered (the shadow evaluation asks again with it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt_hash: Option<String>,
+    /// The market when the trade was opened (what the amendment's advice reads).
+    #[serde(default)]
+    pub situation: crate::learning::Situation,
 }
 
 impl Call {
-    /// Whether the call was right.
+    /// Whether the call was right (a HOLD never is: it called nothing).
     pub fn hit(&self) -> bool {
         self.signal == self.moved
     }
@@ -67,27 +70,34 @@ impl Score {
     }
 }
 
-/// The shadow evaluation of an amendment: the recorded cycles behind it asked again with the
-/// amended prompt, their answers scored against what the market did, beside the answers the
-/// current prompt gave then.
+/// The shadow evaluation of an amendment: each recorded cycle behind it asked again twice, with
+/// the prompt as it was sent and with the amendment (paired, so that the model's sampling
+/// noise falls on both sides alike), both answers scored against what the market did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shadow {
     /// Recorded cycles asked again (their prompt texts found in the prompt log).
     pub cycles: u32,
     /// Cycles whose answer the amendment changed.
     pub changed: u32,
-    /// Cycles the model gave no usable answer for (left out of both scores).
+    /// Cycles the model gave no usable answer for, to either prompt (left out of both scores).
     pub unanswered: u32,
-    /// The current prompt's answers, as recorded.
+    /// The current prompt's answers, asked again.
     pub current: Score,
     /// The amended prompt's answers.
     pub amended: Score,
 }
 
 impl Shadow {
-    /// Whether the amended prompt did better: strictly more net hits on the same cycles.
+    /// Cycles both prompts were answered on.
+    pub fn answered(&self) -> u32 {
+        self.cycles.saturating_sub(self.unanswered)
+    }
+
+    /// Whether the amended prompt did better: strictly more calls right **and** strictly more
+    /// net hits (right less wrong) on the same cycles. Abstaining is not skill: an amendment
+    /// that only turns wrong calls into HOLDs has no more right calls, and is not better.
     pub fn better(&self) -> bool {
-        self.amended.net() > self.current.net()
+        self.amended.hits > self.current.hits && self.amended.net() > self.current.net()
     }
 }
 
@@ -121,6 +131,9 @@ pub enum VersionStatus {
     Retired,
     /// Was in use; a person rolled it back.
     RolledBack,
+    /// Proposed, then no longer considered: a person withdrew it, a person changed the prompt
+    /// it amends (approved or rolled back another version), or it could not be evaluated.
+    Withdrawn,
 }
 
 impl std::fmt::Display for VersionStatus {
@@ -131,6 +144,7 @@ impl std::fmt::Display for VersionStatus {
             Self::Rejected => "rejected",
             Self::Retired => "retired",
             Self::RolledBack => "rolled back",
+            Self::Withdrawn => "withdrawn",
         })
     }
 }
@@ -181,6 +195,9 @@ pub struct PromptVersion {
     pub evidence: Evidence,
     /// Its status over time, oldest first (never empty: it starts `proposed`).
     pub history: Vec<Change>,
+    /// Shadow evaluations tried that did not conclude (too few answers, no time left).
+    #[serde(default)]
+    pub attempts: u32,
 }
 
 impl PromptVersion {
@@ -189,6 +206,15 @@ impl PromptVersion {
         self.history
             .last()
             .map_or(VersionStatus::Proposed, |c| c.status)
+    }
+
+    /// The number of the version it amends (0: the template as shipped), from
+    /// [`amends`](Self::amends).
+    pub fn amends_number(&self) -> u32 {
+        self.amends
+            .rsplit_once("+v")
+            .and_then(|(_, n)| n.parse().ok())
+            .unwrap_or(0)
     }
 
     /// Whether it was ever in use.

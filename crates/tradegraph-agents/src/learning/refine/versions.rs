@@ -4,7 +4,8 @@
 use super::version::{Call, Change, Decider, Evidence, PromptVersion, Shadow, VersionStatus};
 use super::{Amendment, RefinePolicy};
 use crate::learning::Lesson;
-use crate::prompt::{defuse, RenderedPrompt};
+use crate::prompt::RenderedPrompt;
+use crate::reports::Signal;
 use crate::{AgentError, AgentName};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
@@ -88,6 +89,9 @@ impl PromptVersions {
     /// Calls kept per analyst.
     pub const CALLS: usize = 50;
 
+    /// Shadow evaluations a proposal gets before it is withdrawn as not evaluable.
+    pub const MAX_ATTEMPTS: u32 = 3;
+
     /// Keeps an analyst's judged call.
     pub fn record(&mut self, agent: AgentName, call: Call) {
         let prompts = self.agents.entry(agent).or_default();
@@ -98,7 +102,7 @@ impl PromptVersions {
         prompts.since_proposal = prompts.since_proposal.saturating_add(1);
     }
 
-    /// An analyst's judged calls, oldest first.
+    /// An analyst's judged calls, oldest first (HOLDs included: they are judged as not right).
     pub fn calls(&self, agent: AgentName) -> impl Iterator<Item = &Call> {
         self.agents.get(&agent).into_iter().flat_map(|p| &p.calls)
     }
@@ -197,24 +201,26 @@ impl PromptVersions {
         if latest.len() < policy.min_calls || hits as f64 >= policy.below * latest.len() as f64 {
             return None;
         }
-        let missed: Vec<&Lesson> = latest
+        let missed: Vec<&Call> = latest.iter().copied().filter(|c| !c.hit()).collect();
+        // The lessons of those trades are the evidence, by id; their words (a model's, maybe)
+        // stay out of the amendment, which stands in the system message.
+        let lessons_behind: Vec<String> = missed
             .iter()
             .rev()
-            .filter(|c| !c.hit())
             .filter_map(|c| {
                 lessons
                     .iter()
                     .rev()
                     .find(|l| l.trade_id.as_deref() == Some(c.trade_id.as_str()))
             })
-            .take(3)
+            .map(|l| l.lesson_id.clone())
             .collect();
         let amendment = Amendment::new(&wording(hits, latest.len(), &missed)).ok()?;
         let evidence = Evidence {
             calls: u32::try_from(latest.len()).unwrap_or(u32::MAX),
             hits: u32::try_from(hits).unwrap_or(u32::MAX),
             trades: latest.iter().map(|c| c.trade_id.clone()).collect(),
-            lessons: missed.iter().map(|l| l.lesson_id.clone()).collect(),
+            lessons: lessons_behind,
             shadow: None,
         };
         let note = format!(
@@ -236,6 +242,7 @@ impl PromptVersions {
                 by: Decider::Learner,
                 note,
             }],
+            attempts: 0,
         });
         prompts.versions.last()
     }
@@ -252,13 +259,30 @@ impl PromptVersions {
         shadow: Shadow,
         at: Timestamp,
     ) -> Result<VersionStatus, AgentError> {
+        let in_use = self.adopted(agent).map_or(0, |v| v.number);
         let version = self.proposal(agent, number)?;
         version.evidence.shadow = Some(shadow);
+        if version.amends_number() != in_use {
+            // A person changed the prompt since: the evaluation compared against another one.
+            version.history.push(Change {
+                at,
+                status: VersionStatus::Withdrawn,
+                by: Decider::Shadow,
+                note: format!(
+                    "it amends v{}, but v{in_use} is in use now",
+                    version.amends_number()
+                ),
+            });
+            return Ok(VersionStatus::Withdrawn);
+        }
         let scores = format!(
-            "net {:+} against the current prompt's {:+} on {} recorded cycles ({} changed)",
+            "{} right, net {:+}, against the current prompt's {} right, net {:+}, on {} recorded \
+             cycles ({} answers changed)",
+            shadow.amended.hits,
             shadow.amended.net(),
+            shadow.current.hits,
             shadow.current.net(),
-            shadow.cycles - shadow.unanswered,
+            shadow.answered(),
             shadow.changed
         );
         if shadow.better() {
@@ -282,7 +306,75 @@ impl PromptVersions {
         }
     }
 
-    /// A person adopts a proposed or rejected version.
+    /// A shadow evaluation of a proposal did not conclude (`why`: too few answers, no time
+    /// left); after [`Self::MAX_ATTEMPTS`] the proposal is withdrawn, so that it does not hold
+    /// back later ones. Returns its status.
+    ///
+    /// # Errors
+    /// [`AgentError::PromptVersion`] when there is no such version or it is not proposed.
+    pub fn inconclusive(
+        &mut self,
+        agent: AgentName,
+        number: u32,
+        why: &str,
+        at: Timestamp,
+    ) -> Result<VersionStatus, AgentError> {
+        let version = self.proposal(agent, number)?;
+        version.attempts = version.attempts.saturating_add(1);
+        if version.attempts < Self::MAX_ATTEMPTS {
+            return Ok(VersionStatus::Proposed);
+        }
+        version.history.push(Change {
+            at,
+            status: VersionStatus::Withdrawn,
+            by: Decider::Shadow,
+            note: format!("not evaluable after {} attempts: {why}", version.attempts),
+        });
+        Ok(VersionStatus::Withdrawn)
+    }
+
+    /// A person withdraws a proposal: it is not considered again (a person may still approve
+    /// it later).
+    ///
+    /// # Errors
+    /// [`AgentError::PromptVersion`] when there is no such version or it is not proposed.
+    pub fn withdraw(
+        &mut self,
+        agent: AgentName,
+        number: u32,
+        via: &str,
+        at: Timestamp,
+    ) -> Result<(), AgentError> {
+        let version = self.proposal(agent, number)?;
+        version.history.push(Change {
+            at,
+            status: VersionStatus::Withdrawn,
+            by: Decider::Person {
+                via: via.to_owned(),
+            },
+            note: "withdrawn".into(),
+        });
+        Ok(())
+    }
+
+    /// A person changed `agent`'s prompt: its pending proposals, made against the prompt
+    /// before, are withdrawn.
+    fn withdraw_pending(&mut self, agent: AgentName, by: &Decider, why: &str, at: Timestamp) {
+        if let Some(prompts) = self.agents.get_mut(&agent) {
+            for version in &mut prompts.versions {
+                if version.status() == VersionStatus::Proposed {
+                    version.history.push(Change {
+                        at,
+                        status: VersionStatus::Withdrawn,
+                        by: by.clone(),
+                        note: why.to_owned(),
+                    });
+                }
+            }
+        }
+    }
+
+    /// A person adopts a proposed, rejected or withdrawn version.
     ///
     /// # Errors
     /// [`AgentError::PromptVersion`] when there is no such version, or it is not proposed or
@@ -296,19 +388,23 @@ impl PromptVersions {
     ) -> Result<&PromptVersion, AgentError> {
         let version = self.find(agent, number)?;
         match version.status() {
-            VersionStatus::Proposed | VersionStatus::Rejected => {}
+            VersionStatus::Proposed | VersionStatus::Rejected | VersionStatus::Withdrawn => {}
             other => {
                 return Err(refused(
                     agent,
                     number,
-                    format!("it is {other}; only a proposed or rejected version is approved"),
+                    format!(
+                        "it is {other}; only a proposed, rejected or withdrawn version is \
+                         approved (one used before comes back with a rollback)"
+                    ),
                 ))
             }
         }
         let by = Decider::Person {
             via: via.to_owned(),
         };
-        self.adopt(agent, number, by, "approved".into(), at)?;
+        self.adopt(agent, number, by.clone(), "approved".into(), at)?;
+        self.withdraw_pending(agent, &by, &format!("a person adopted v{number}"), at);
         self.find(agent, number).map(|v| &*v)
     }
 
@@ -352,10 +448,11 @@ impl PromptVersions {
             self.find(agent, to)?.history.push(Change {
                 at,
                 status: VersionStatus::Adopted,
-                by,
+                by: by.clone(),
                 note: format!("restored from v{current}"),
             });
         }
+        self.withdraw_pending(agent, &by, &format!("a person rolled back to v{to}"), at);
         Ok(())
     }
 
@@ -416,23 +513,51 @@ fn refused(agent: AgentName, number: u32, problem: String) -> AgentError {
     }
 }
 
-/// The amendment's words: the record, the lessons of the trades called wrong, and the advice.
-fn wording(hits: usize, calls: usize, missed: &[&Lesson]) -> String {
+/// The amendment's words, all of them our own (no model or outside text reaches the system
+/// message): the record, and the advice the situations of the calls not right point to, most
+/// frequent first, each with how many calls it comes from.
+fn wording(hits: usize, calls: usize, missed: &[&Call]) -> String {
     let mut text = format!(
-        "Your record under this prompt: {hits} of your last {calls} BUY or SELL calls were right."
+        "Your record under this prompt: {hits} of your last {calls} calls on trades the desk \
+         took were right (a HOLD calls nothing and counts as not right)."
     );
-    if !missed.is_empty() {
-        text.push_str("\nLessons from the trades you called wrong:");
-        for lesson in missed {
-            text.push_str("\n- ");
-            text.push_str(&defuse(&lesson.text, 300));
+    let mut advice: Vec<(&'static str, usize)> = Vec::new();
+    for call in missed {
+        let line = call_advice(call);
+        match advice.iter_mut().find(|(a, _)| *a == line) {
+            Some((_, n)) => *n += 1,
+            None => advice.push((line, 1)),
+        }
+    }
+    advice.sort_by_key(|a| std::cmp::Reverse(a.1));
+    if !advice.is_empty() {
+        text.push_str("\nWhat the calls that were not right have in common:");
+        for (line, n) in advice {
+            text.push_str(&format!("\n- {n} of them: {line}"));
         }
     }
     text.push_str(
-        "\nBefore you answer BUY or SELL, check your reading against these lessons; when the \
-         evidence is mixed or points both ways, answer HOLD.",
+        "\nWeigh this, and the lessons you are shown, before you answer; call a direction only \
+         when the evidence points one way.",
     );
     text
+}
+
+/// What a call that was not right teaches, from the market's figures when it was made (the
+/// rule lessons' reading of the situation, for an analyst's call).
+fn call_advice(call: &Call) -> &'static str {
+    let s = &call.situation;
+    match call.signal {
+        Signal::Buy if s.rsi > 65.0 => "a BUY into overbought readings (RSI above 65); wait for a pullback",
+        Signal::Sell if s.rsi < 35.0 => "a SELL into oversold readings (RSI below 35); wait for a bounce",
+        Signal::Buy | Signal::Sell if s.volatility_pct > 1.0 => {
+            "a direction called in high volatility (ATR above 1% of the price); demand stronger confirmation"
+        }
+        Signal::Buy if s.trend_pct < 0.0 => "a BUY against a falling trend (price below its average); wait for the trend to turn",
+        Signal::Sell if s.trend_pct > 0.0 => "a SELL against a rising trend (price above its average); wait for the trend to turn",
+        Signal::Hold => "a HOLD while the market moved; say which way the evidence leans",
+        Signal::Buy | Signal::Sell => "a direction the other readings did not confirm; demand more agreement",
+    }
 }
 
 #[cfg(test)]
@@ -462,6 +587,10 @@ mod tests {
                     moved: if right { Signal::Buy } else { Signal::Sell },
                     version: version.into(),
                     prompt_hash: Some(format!("sha256:{n}")),
+                    situation: crate::learning::Situation {
+                        rsi: 72.0,
+                        ..Default::default()
+                    },
                 },
             );
         }
@@ -520,10 +649,11 @@ mod tests {
             .clone();
         assert_eq!((v1.number, v1.evidence.calls, v1.evidence.hits), (1, 8, 3));
         assert_eq!(v1.evidence.lessons, std::slice::from_ref(&lesson.lesson_id));
+        let text = v1.amendment.text();
+        assert!(!text.contains("Wait"), "a lesson's words stay out: {text}");
         assert!(
-            v1.amendment.text().contains("- Wait ‹b›for‹/b› it now"),
-            "the lesson made safe: {}",
-            v1.amendment.text()
+            text.contains("- 5 of them: a BUY into overbought readings (RSI above 65)"),
+            "{text}"
         );
         assert_eq!(v1.amends, V0);
         calls(&mut book, 9, 0, 8, V0);
@@ -627,6 +757,89 @@ mod tests {
         assert!(
             err.to_string().contains("2001 characters, more than 2000"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn a_proposal_a_person_or_a_failing_evaluation_sets_aside_no_longer_blocks_the_next() {
+        let policy = RefinePolicy::default();
+        let mut book = PromptVersions::default();
+        calls(&mut book, 0, 1, 5, V0);
+        book.propose(T, V0, &[], &policy, at(0)).unwrap();
+        for attempt in 1..PromptVersions::MAX_ATTEMPTS {
+            assert_eq!(
+                book.inconclusive(T, 1, "no answers", at(attempt.into()))
+                    .unwrap(),
+                VersionStatus::Proposed
+            );
+        }
+        assert_eq!(
+            book.inconclusive(T, 1, "no answers", at(9)).unwrap(),
+            VersionStatus::Withdrawn
+        );
+        assert!(book
+            .version(T, 1)
+            .unwrap()
+            .history
+            .last()
+            .unwrap()
+            .note
+            .contains("not evaluable after 3 attempts: no answers"));
+        calls(&mut book, 6, 1, 5, V0);
+        book.propose(T, V0, &[], &policy, at(10)).unwrap();
+        book.withdraw(T, 2, "ops", at(11)).unwrap();
+        assert!(book.pending().is_empty());
+        assert!(
+            book.withdraw(T, 2, "ops", at(12)).is_err(),
+            "withdrawn already"
+        );
+        // A person may still adopt a withdrawn one; pending proposals made against the prompt
+        // before are withdrawn then.
+        calls(&mut book, 12, 1, 5, V0);
+        book.propose(T, V0, &[], &policy, at(13)).unwrap();
+        book.approve(T, 2, "ops", at(14)).unwrap();
+        assert_eq!(
+            book.version(T, 3).unwrap().status(),
+            VersionStatus::Withdrawn
+        );
+        assert_eq!(book.adopted(T).unwrap().number, 2);
+    }
+
+    #[test]
+    fn an_evaluation_against_a_prompt_no_longer_in_use_adopts_nothing() {
+        let policy = RefinePolicy::default();
+        let mut book = PromptVersions::default();
+        calls(&mut book, 0, 1, 5, V0);
+        book.propose(T, V0, &[], &policy, at(0)).unwrap();
+        book.settle(T, 1, shadow((1, 5), (5, 1)), at(1)).unwrap();
+        calls(&mut book, 6, 1, 5, "technical@00ff+v1");
+        book.propose(T, "technical@00ff+v1", &[], &policy, at(2))
+            .unwrap();
+        // The version in use changes under the pending v2 (as a restored state could have it):
+        // its evaluation compared against v1's answers and must not adopt it.
+        book.agents.get_mut(&T).unwrap().versions[0]
+            .history
+            .push(Change {
+                at: at(3),
+                status: VersionStatus::RolledBack,
+                by: Decider::Learner,
+                note: "test".into(),
+            });
+        assert_eq!(
+            book.settle(T, 2, shadow((1, 5), (6, 0)), at(4)).unwrap(),
+            VersionStatus::Withdrawn
+        );
+        assert!(book.adopted(T).is_none());
+        // A rollback by a person withdraws what was pending.
+        book.rollback(T, 1, "ops", at(5)).unwrap();
+        calls(&mut book, 12, 1, 5, "technical@00ff+v1");
+        book.propose(T, "technical@00ff+v1", &[], &policy, at(6))
+            .unwrap();
+        book.rollback(T, 0, "ops", at(7)).unwrap();
+        assert!(book.pending().is_empty());
+        assert_eq!(
+            book.version(T, 3).unwrap().status(),
+            VersionStatus::Withdrawn
         );
     }
 }

@@ -73,6 +73,15 @@ pub enum Command {
         /// The version's number.
         version: u32,
     },
+    /// Withdraw version `version` of `agent`'s prompt, a proposal still pending: it is not
+    /// evaluated, and no longer holds back the learning agent's next proposal (a person may
+    /// still approve it). Saved with the learner.
+    WithdrawPrompt {
+        /// The agent (an analyst).
+        agent: AgentName,
+        /// The version's number.
+        version: u32,
+    },
     /// Roll `agent`'s prompt back to version `to`, which was in use before (0: the template as
     /// shipped, no amendment). Saved with the learner: it survives a restart.
     RollbackPrompt {
@@ -87,7 +96,7 @@ impl Command {
     /// What the operator log calls it: `kill_switch.engage`, `kill_switch.release`,
     /// `entries.pause`, `entries.resume`, `positions.close_all`, `orders.cancel_all`,
     /// `approval.approve`, `approval.reject`, `reconciliation.confirm`, `prompt.approve`,
-    /// `prompt.rollback`.
+    /// `prompt.withdraw`, `prompt.rollback`.
     pub fn action(&self) -> &'static str {
         match self {
             Self::KillSwitch { engaged: true } => "kill_switch.engage",
@@ -100,6 +109,7 @@ impl Command {
             Self::Reject { .. } => "approval.reject",
             Self::ConfirmReconciliation { .. } => "reconciliation.confirm",
             Self::ApprovePrompt { .. } => "prompt.approve",
+            Self::WithdrawPrompt { .. } => "prompt.withdraw",
             Self::RollbackPrompt { .. } => "prompt.rollback",
         }
     }

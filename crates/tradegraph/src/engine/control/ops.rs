@@ -65,6 +65,14 @@ where
                 })
                 .await?
             }
+            Command::WithdrawPrompt { agent, version } => {
+                self.prompt_version(*agent, by, |versions, via, at| {
+                    versions
+                        .withdraw(*agent, *version, via, at)
+                        .map(|()| format!("{agent} prompt v{version} withdrawn"))
+                })
+                .await?
+            }
             Command::RollbackPrompt { agent, to } => {
                 self.prompt_version(*agent, by, |versions, via, at| {
                     versions

@@ -172,12 +172,27 @@ pub(crate) async fn replay_asked(
     let Some(model) = app.model.clone() else {
         return Err(ApiError::new(
             axum::http::StatusCode::CONFLICT,
-            "this bot has no model (its agents run on rules): there is nothing to ask again;              GET the same path reads the recorded answers again",
+            "this bot has no model (its agents run on rules): there is nothing to ask again; GET \
+             the same path reads the recorded answers again",
         ));
     };
     let record = find_decision(&app, &id, q.run).await?;
-    replayed(&app, &record, Some(model.as_ref())).await
+    tokio::time::timeout(ASK_WITHIN, replayed(&app, &record, Some(model.as_ref())))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                axum::http::StatusCode::GATEWAY_TIMEOUT,
+                format!(
+                    "the model did not answer every prompt within {} s; try again, or GET the \
+                     same path to read the recorded answers",
+                    ASK_WITHIN.as_secs()
+                ),
+            )
+        })?
 }
+
+/// How long asking a decision's prompts again may take (under the CLI's 70 s).
+const ASK_WITHIN: std::time::Duration = std::time::Duration::from_secs(60);
 
 async fn replayed(
     app: &AppState,
