@@ -48,6 +48,9 @@ enum Amended {
 /// with an amendment are answered as `amended` says, from the recorded cycle's marker.
 struct Models {
     amended: Amended,
+    /// The portfolio manager's first answer is a long (a stop at 95, a target at 130);
+    /// every other is HOLD.
+    pm_buys: std::sync::atomic::AtomicBool,
     /// The technical analyst's prompts: (system, user).
     technical: Arc<Mutex<Vec<(String, String)>>>,
 }
@@ -71,6 +74,13 @@ impl Respond for Models {
             };
             json!({"signal": signal, "confidence": 0.7, "reasoning": "As the tape reads.",
                    "key_levels": {"support": [], "resistance": []}})
+        } else if is_agent(&system, "portfolio manager")
+            && self
+                .pm_buys
+                .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            json!({"action": "BUY", "size_pct": 1.0, "stop_loss": 95.0, "take_profit": 130.0,
+                   "trailing_pct": null, "confidence": 0.7, "rationale": "Buy the range."})
         } else {
             desk_answer(&system).unwrap_or_else(hold)
         };
@@ -87,12 +97,18 @@ impl Respond for Models {
 type Seen = Arc<Mutex<Vec<(String, String)>>>;
 
 async fn models(amended: Amended) -> (MockServer, Seen) {
+    models_buying(amended, false).await
+}
+
+/// [`models`], the portfolio manager buying at its first answer when `pm_buys`.
+async fn models_buying(amended: Amended, pm_buys: bool) -> (MockServer, Seen) {
     let technical: Seen = Arc::default();
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path_regex("chat/completions$"))
         .respond_with(Models {
             amended,
+            pm_buys: std::sync::atomic::AtomicBool::new(pm_buys),
             technical: Arc::clone(&technical),
         })
         .mount(&server)
@@ -681,4 +697,69 @@ async fn an_amendment_that_does_better_is_adopted_used_rolled_back_and_kept_over
     assert!(!technical_prompt(&states[1]).system.contains(HEADING));
     stores.shutdown().await;
     let _ = std::fs::remove_file(&path);
+}
+
+#[tokio::test]
+async fn a_trade_the_desk_took_is_judged_on_the_prompt_its_analyst_was_sent() {
+    let symbol = unique("RT");
+    let instrument = btc_as(&symbol);
+    let (server, _) = models_buying(Amended::Better, true).await;
+    let stores = Stores::memory();
+    let (config, _events) = bot(&instrument, &server, stores.clone()).await;
+    // Flat at 100 to 00:16 (the 00:15 cycle buys, filled at 00:16's open), through the stop at
+    // 00:17, flat at 91 to 00:30 (that cycle's learning agent judges the trade).
+    let mut bars = flat(100.0, 17);
+    bars.push((100.0, 100.0, 90.0, 91.0));
+    bars.extend(flat(91.0, 13));
+    let (engine, gates) =
+        open_engine(config, &[bars_file(&symbol, "2024-03-04T00:00:00Z", &bars)]).await;
+    let judged = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&judged);
+    let states = drive(engine, gates, |bot, _| async move {
+        cycles(&bot, 2).await;
+        *seen.lock().unwrap() = bot
+            .prompt_versions()
+            .calls(AgentName::Technical)
+            .cloned()
+            .collect();
+    })
+    .await;
+    let calls: Vec<tradegraph_agents::learning::Call> = judged.lock().unwrap().clone();
+    assert_eq!(calls.len(), 1, "the one trade: {calls:#?}");
+    let call = &calls[0];
+    assert_eq!(
+        (call.signal, call.moved),
+        (Signal::Buy, Signal::Sell),
+        "a long that lost"
+    );
+    assert_eq!(
+        call.version,
+        template(),
+        "the prompt version of the cycle that opened it"
+    );
+    let opened = &states[0];
+    assert!(!opened.orders.is_empty(), "the 00:15 cycle bought");
+    let exchange = opened
+        .technical
+        .as_ref()
+        .unwrap()
+        .exchange
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        call.prompt_hash.as_deref(),
+        Some(exchange.prompt_hash.as_str())
+    );
+    let stored = stores
+        .prompts
+        .prompt(&exchange.prompt_hash)
+        .await
+        .unwrap()
+        .expect("in the prompt log under the hash the call keeps");
+    let sent = technical_prompt(opened);
+    assert_eq!(
+        (stored.system.as_str(), stored.user.as_str()),
+        (sent.system.as_str(), sent.user.as_str())
+    );
+    assert_eq!(call.trade_id, opened.orders[0].request.client_id.as_str());
 }

@@ -65,6 +65,7 @@ impl AdoptedAmendment {
 ///     book.record(t, Call {
 ///         trade_id: format!("t{n}"), closed_at: Timestamp::from_secs(n), signal: Signal::Buy,
 ///         moved, version: "technical@00ff".into(), prompt_hash: Some(format!("sha256:{n}")),
+///         situation: Default::default(),
 ///     });
 /// }
 /// let at = Timestamp::from_secs(100);
