@@ -7,9 +7,13 @@
 //! seven (14 s).
 //!
 //! The local server is a few lines of axum that sleeps `tokio::time::sleep(2 s)` before each
-//! answer: the timer wakes on a millisecond tick, so each stage may run up to 1 ms over 2 s.
-//! What the model path itself costs is measured apart: the same cycle against the server
-//! answering at once.
+//! answer: the timer wakes on a millisecond tick, so each of its answers takes 2 s and up to a
+//! few milliseconds more. It notes when it took each request and when it answered, so the
+//! critical path is measured as the server actually served it (each stage's slowest answer,
+//! stage after stage), and the overhead is the rest of the wall time: the graph, the prompts,
+//! the HTTP client, the schema checks, the deadline's timers. What the model path costs with
+//! no latency at all is measured apart too: the same cycle against the server answering at
+//! once.
 //!
 //! Run: `cargo bench -p tradegraph --bench cycle_latency`. Target: wall time <= 12 s, and at
 //! most the critical path plus 1 ms. The figures are printed, not asserted.
@@ -42,12 +46,16 @@ const TARGET: Duration = Duration::from_secs(12);
 const TARGET_OVERHEAD: Duration = Duration::from_millis(1);
 const CYCLES: usize = 3;
 
+/// When the server took each request and when it answered.
+type Served = Arc<std::sync::Mutex<Vec<(Instant, Instant)>>>;
+
 /// `POST /v1/chat/completions`: every agent's valid answer (the portfolio manager holds), in
 /// OpenAI's format, after `latency`.
 async fn completions(
-    axum::extract::State(latency): axum::extract::State<Duration>,
+    axum::extract::State((latency, served)): axum::extract::State<(Duration, Served)>,
     axum::Json(request): axum::Json<serde_json::Value>,
 ) -> axum::Json<serde_json::Value> {
+    let took = Instant::now();
     let system = request["messages"][0]["content"]
         .as_str()
         .unwrap_or_default();
@@ -58,6 +66,7 @@ async fn completions(
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
+    served.lock().unwrap().push((took, Instant::now()));
     axum::Json(json!({
         "id": "chatcmpl-1", "object": "chat.completion", "created": 1_733_000_000, "model": "gpt-test",
         "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.to_string()},
@@ -67,14 +76,14 @@ async fn completions(
 }
 
 /// The server's address, serving on `runtime` until the process ends.
-fn serve(runtime: &tokio::runtime::Runtime, latency: Duration) -> String {
+fn serve(runtime: &tokio::runtime::Runtime, latency: Duration, served: Served) -> String {
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
     let addr = listener.local_addr().unwrap();
     let app = axum::Router::new()
         .route("/v1/chat/completions", axum::routing::post(completions))
-        .with_state(latency);
+        .with_state((latency, served));
     runtime.spawn(async move { axum::serve(listener, app).await });
     format!("http://{addr}/v1")
 }
@@ -84,11 +93,37 @@ struct Bench {
     graph: tradegraph_graph::CompiledGraph<TradingState>,
     plan: Arc<StagePlan>,
     state: TradingState,
+    served: Served,
+}
+
+/// The critical path as the server served it: its answers grouped into stages (a stage's
+/// requests arrive together; the next stage's only after the last answer of this one), each
+/// stage's first request to its last answer, summed.
+fn served_path(served: &[(Instant, Instant)]) -> Duration {
+    let mut served = served.to_vec();
+    served.sort_by_key(|(took, _)| *took);
+    let mut path = Duration::ZERO;
+    let mut stage: Option<(Instant, Instant)> = None;
+    for (took, answered) in served {
+        stage = match stage {
+            Some((first, last)) if took < last => Some((first, last.max(answered))),
+            Some((first, last)) => {
+                path += last - first;
+                Some((took, answered))
+            }
+            None => Some((took, answered)),
+        };
+    }
+    if let Some((first, last)) = stage {
+        path += last - first;
+    }
+    path
 }
 
 impl Bench {
     fn new(runtime: &tokio::runtime::Runtime, latency: Duration) -> Self {
-        let base_url = serve(runtime, latency);
+        let served = Served::default();
+        let base_url = serve(runtime, latency, served.clone());
         let mut provider = ProviderConfig::new(ProviderKind::Openai);
         provider.api_key = Some(tradegraph_llm::Secret::new("bench"));
         provider.base_url = Some(base_url);
@@ -113,13 +148,20 @@ impl Bench {
         state.account = Some(runtime.block_on(desk.broker().account()).unwrap());
         let orders = runtime.block_on(desk.broker().open_orders()).unwrap();
         state.book = desk.book(&state, orders, brain.rules().timeframe);
-        Self { graph, plan, state }
+        Self {
+            graph,
+            plan,
+            state,
+            served,
+        }
     }
 
-    /// The wall times of `cycles` cycles, sorted; every agent must have answered by model.
-    fn run(&self, runtime: &tokio::runtime::Runtime, cycles: usize) -> Vec<Duration> {
+    /// The wall times of `cycles` cycles, each with the critical path as the server served it,
+    /// sorted by wall time; every agent must have answered by model.
+    fn run(&self, runtime: &tokio::runtime::Runtime, cycles: usize) -> Vec<(Duration, Duration)> {
         let mut walls = Vec::with_capacity(cycles);
         for _ in 0..cycles {
+            self.served.lock().unwrap().clear();
             let config = RunConfig::new().extension(CycleDeadline::starting_now(
                 DEFAULT_CYCLE_DEADLINE,
                 self.plan.clone(),
@@ -128,7 +170,8 @@ impl Bench {
             let out = runtime
                 .block_on(self.graph.invoke(self.state.clone(), config))
                 .unwrap();
-            walls.push(started.elapsed());
+            let wall = started.elapsed();
+            walls.push((wall, served_path(&self.served.lock().unwrap())));
             let s = &out.state;
             let fell_back: Vec<String> = [
                 s.technical.as_ref().map(|r| &r.mode),
@@ -165,7 +208,7 @@ fn main() {
     let instant = Bench::new(&runtime, Duration::ZERO);
     instant.run(&runtime, 5);
     let zero = instant.run(&runtime, 51);
-    let zero_median = zero[zero.len() / 2];
+    let zero_median = zero[zero.len() / 2].0;
 
     // How late the server's own 2 s sleep wakes (the timer's millisecond ticks).
     let mut late: Vec<Duration> = (0..3)
@@ -181,19 +224,22 @@ fn main() {
     let late = late[1];
 
     let walls = Bench::new(&runtime, LATENCY).run(&runtime, CYCLES);
-    let median = walls[CYCLES / 2];
+    let (median, served) = walls[CYCLES / 2];
     let critical = LATENCY * STAGES;
-    let overhead = median.saturating_sub(critical);
+    let overhead = median.saturating_sub(served);
     let met = median <= TARGET && overhead <= TARGET_OVERHEAD;
     println!(
         "one cycle, every agent a model at {} s a call: median {:.3} s of {CYCLES} (min {:.3} s, max {:.3} s); \
-         critical path {} s, overhead {:.2} ms (target <= {} s and <= {} ms over the critical path: {})",
+         critical path {} s nominal, {:.3} s as the server served it ({STAGES} stages); overhead over it {:.2} ms, \
+         over the nominal path {:.2} ms (target <= {} s and <= {} ms over the critical path: {})",
         LATENCY.as_secs(),
         median.as_secs_f64(),
-        walls[0].as_secs_f64(),
-        walls[CYCLES - 1].as_secs_f64(),
+        walls[0].0.as_secs_f64(),
+        walls[CYCLES - 1].0.as_secs_f64(),
         critical.as_secs(),
+        served.as_secs_f64(),
         overhead.as_secs_f64() * 1e3,
+        median.saturating_sub(critical).as_secs_f64() * 1e3,
         TARGET.as_secs(),
         TARGET_OVERHEAD.as_millis(),
         if met { "met" } else { "MISSED" }

@@ -276,6 +276,44 @@ mod tests {
     use tradegraph_core::Instrument;
 
     #[test]
+    fn only_reports_a_model_wrote_name_the_prompt_their_calls_are_judged_on() {
+        let mut state = fixture::state(&Instrument::btc_usdt()).unwrap();
+        assert!(state.analyst_prompts().is_empty(), "rules throughout");
+        let exchange = || {
+            Some(Box::new(crate::reports::Exchange {
+                prompt_hash: "sha256:aa".into(),
+                answer: Some("{}".into()),
+            }))
+        };
+        let technical = state.technical.as_mut().unwrap();
+        technical.mode = AgentMode::Llm {
+            provider: "openai".into(),
+            model: "m".into(),
+            spend: None,
+        };
+        technical.exchange = exchange();
+        technical.prompt_version = "technical@01".into();
+        // The model's answer broke the schema: rules wrote the report, after the prompt was sent.
+        let sentiment = state.sentiment.as_mut().unwrap();
+        sentiment.mode = AgentMode::Rule {
+            reason: RuleReason::ModelFailed("outside the schema".into()),
+        };
+        sentiment.exchange = exchange();
+        let prompts = state.analyst_prompts();
+        assert_eq!(
+            prompts.keys().copied().collect::<Vec<_>>(),
+            [AgentName::Technical]
+        );
+        assert_eq!(
+            prompts[&AgentName::Technical],
+            PromptRef {
+                version: "technical@01".into(),
+                hash: Some("sha256:aa".into())
+            }
+        );
+    }
+
+    #[test]
     fn report_modes_lists_every_report_written_and_only_those() {
         let mut state = fixture::state(&Instrument::btc_usdt()).unwrap();
         let agents: Vec<AgentName> = state.report_modes().iter().map(|(a, _)| *a).collect();

@@ -263,21 +263,23 @@ impl Learner {
         let moved = outcome.moved();
         let (mut hits, mut misses) = (Vec::new(), Vec::new());
         for (agent, signal) in &outcome.signals {
-            // Every call is kept to judge the prompt that made it (a HOLD called nothing: not
-            // right); the weights judge directional calls only.
-            let used = outcome.prompts.get(agent);
-            self.prompts.record(
-                *agent,
-                Call {
-                    trade_id: outcome.trade_id.clone(),
-                    closed_at: outcome.closed_at,
-                    signal: *signal,
-                    moved,
-                    version: used.map(|p| p.version.clone()).unwrap_or_default(),
-                    prompt_hash: used.and_then(|p| p.hash.clone()),
-                    situation: outcome.situation,
-                },
-            );
+            // Every call a model made is kept to judge the prompt that made it (a HOLD called
+            // nothing: not right); a report the rules wrote says nothing of a prompt. The
+            // weights judge directional calls, whoever made them.
+            if let Some(used) = outcome.prompts.get(agent) {
+                self.prompts.record(
+                    *agent,
+                    Call {
+                        trade_id: outcome.trade_id.clone(),
+                        closed_at: outcome.closed_at,
+                        signal: *signal,
+                        moved,
+                        version: used.version.clone(),
+                        prompt_hash: used.hash.clone(),
+                        situation: Some(outcome.situation),
+                    },
+                );
+            }
             if *signal == Signal::Hold {
                 continue;
             }

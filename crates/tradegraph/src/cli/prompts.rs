@@ -1,5 +1,5 @@
 //! `tradegraph prompts render`, and a running bot's prompt versions: `versions`, `approve`,
-//! `rollback`.
+//! `withdraw`, `rollback`.
 
 use super::bot_ctl::{self, Target};
 use super::{EXIT_INVALID, EXIT_OK, EXIT_USAGE};
@@ -41,8 +41,8 @@ pub(super) enum PromptsCommand {
         #[arg(long)]
         agent: Option<String>,
     },
-    /// Adopt a proposed (or rejected) version of an analyst's prompt on a running bot: its
-    /// prompt carries the amendment from the next cycle (recorded in the operator log). Needs
+    /// Adopt a proposed, rejected or withdrawn version of an analyst's prompt on a running bot:
+    /// its prompt carries the amendment from the next cycle (recorded in the operator log). Needs
     /// the control token in TRADEGRAPH_API_TOKEN. Exit code 3 when the bot refuses or cannot be
     /// reached.
     Approve {
@@ -204,9 +204,9 @@ fn version_lines(v: &serde_json::Value) -> Vec<String> {
         other => other.to_string(),
     };
     let history = v["history"].as_array().cloned().unwrap_or_default();
-    let status = history
-        .last()
-        .map_or("-".to_owned(), |c| text(&c["status"]));
+    // as the bot's messages say it (`rolled back`)
+    let status_of = |c: &serde_json::Value| text(&c["status"]).replace('_', " ");
+    let status = history.last().map_or("-".to_owned(), status_of);
     let evidence = &v["evidence"];
     let mut lines = vec![format!(
         "{} v{}  {status}  (amends {})",
@@ -250,7 +250,7 @@ fn version_lines(v: &serde_json::Value) -> Vec<String> {
         lines.push(format!(
             "  {}  {}  by {who}: {}",
             text(&change["at"]),
-            text(&change["status"]),
+            status_of(change),
             text(&change["note"])
         ));
     }

@@ -18,8 +18,8 @@ pub(crate) struct ShadowRun {
     number: u32,
     /// How long it may take.
     within: Duration,
-    /// The scores, or `None` when it did not finish in time.
-    task: tokio::task::JoinHandle<Option<Shadow>>,
+    /// The scores (what was answered within the bound).
+    task: tokio::task::JoinHandle<Shadow>,
 }
 
 impl Drop for ShadowRun {
@@ -29,15 +29,23 @@ impl Drop for ShadowRun {
     }
 }
 
-/// What a running shadow evaluation came to: `None` while none runs (never ready).
-pub(crate) async fn shadow_done(
-    run: &mut Option<ShadowRun>,
-) -> (
+/// What a finished shadow evaluation came to: its proposal, its bound, its scores.
+pub(crate) type ShadowDone = (
     AgentName,
     u32,
     Duration,
-    Result<Option<Shadow>, tokio::task::JoinError>,
-) {
+    Result<Shadow, tokio::task::JoinError>,
+);
+
+impl ShadowRun {
+    /// The agent whose proposal it evaluates.
+    pub(crate) fn agent(&self) -> AgentName {
+        self.agent
+    }
+}
+
+/// What a running shadow evaluation came to (never ready while none runs).
+pub(crate) async fn shadow_done(run: &mut Option<ShadowRun>) -> ShadowDone {
     match run {
         Some(run) => {
             let result = (&mut run.task).await;
@@ -56,7 +64,8 @@ where
     /// Starts the shadow evaluation of the learner's first pending prompt proposal, if none
     /// runs: its recorded cycles (their prompts read back from the prompt log) are sent to the
     /// model twice, as they were and amended, on a task of their own bounded by the cycle's
-    /// deadline, so that the loop goes on serving the feed and commands meanwhile (the result is
+    /// deadline (what is answered by then counts), so that the loop goes on serving the feed
+    /// and commands meanwhile (the result is
     /// settled there: [`settle_shadow`](Self::settle_shadow)). A proposal with fewer recorded
     /// prompts than the policy needs is tried again after the next cycles, then withdrawn.
     /// Nothing happens without a model or with refinement off.
@@ -113,9 +122,7 @@ where
                 .cycle_deadline
                 .unwrap_or(tradegraph_agents::deadline::DEFAULT_CYCLE_DEADLINE);
             let task = tokio::spawn(async move {
-                tokio::time::timeout(within, refine::evaluate(model.as_ref(), &version, &cases))
-                    .await
-                    .ok()
+                refine::evaluate(model.as_ref(), &version, &cases, within).await
             });
             tracing::info!(%symbol, %agent, version = number, "shadow evaluation of a prompt amendment started");
             self.shadow = Some(ShadowRun {
@@ -134,29 +141,22 @@ where
     /// few answers came back; the learner is saved.
     pub(super) async fn settle_shadow(
         &mut self,
-        (agent, number, within, result): (
-            AgentName,
-            u32,
-            Duration,
-            Result<Option<Shadow>, tokio::task::JoinError>,
-        ),
+        (agent, number, within, result): ShadowDone,
     ) -> Result<(), EngineError> {
         self.shadow = None;
         let policy = self.config.brain.refine();
         let symbol = self.config.instrument.symbol.clone();
         let shadow = match result {
-            Ok(Some(shadow)) if shadow.answered() as usize >= policy.min_cases => shadow,
-            Ok(Some(shadow)) => {
+            Ok(shadow) if shadow.answered() as usize >= policy.min_cases => shadow,
+            Ok(shadow) => {
                 let why = format!(
-                    "both prompts were answered on {} recorded cycles of {}, {} needed",
+                    "both prompts were answered within {} s on {} recorded cycles of {}, {} \
+                     needed",
+                    within.as_secs(),
                     shadow.answered(),
                     shadow.cycles,
                     policy.min_cases
                 );
-                return self.inconclusive(agent, number, &why).await;
-            }
-            Ok(None) => {
-                let why = format!("no answers within {} s", within.as_secs());
                 return self.inconclusive(agent, number, &why).await;
             }
             Err(e) => {

@@ -483,6 +483,9 @@ where
 
     /// Every way out: the state saved one last time, the stores flushed.
     async fn finish(&mut self) -> Result<(), EngineError> {
+        // A shadow evaluation still running is dropped (its calls end); its proposal stays
+        // pending and is evaluated again after the next start.
+        self.shadow = None;
         let symbol = self.config.instrument.symbol.clone();
         let mut outcome = Ok(());
         if let Err(e) = self.read_fills(None).await {

@@ -17,14 +17,39 @@ fn a_stored_decision_is_replayed_from_its_answers_and_its_prompts_asked_again() 
         .to_owned();
     let path = format!("/api/v1/decisions/{id}/replay");
 
-    // From the record: no model call.
+    // From the record: no model call. (Requests are counted by their prompt: those of this
+    // decision's prompts, whatever later cycles of the bot ask meanwhile.)
+    let (_, decision) = bot.get(&format!("/api/v1/decisions/{id}"));
+    let mut hashes: Vec<String> = decision["agent_decisions"]
+        .as_object()
+        .unwrap()
+        .values()
+        .chain(decision["debate"].as_array().into_iter().flatten())
+        .filter_map(|v| v["prompt_hash"].as_str().map(str::to_owned))
+        .collect();
+    hashes.sort();
+    hashes.dedup();
+    assert!(hashes.len() >= 8, "{decision:#}");
     let requests = || {
         bot.runtime
             .block_on(bot.llm.server.received_requests())
             .unwrap()
-            .len()
+            .iter()
+            .filter(|r| r.url.path().ends_with("chat/completions"))
+            .filter(|r| {
+                let (system, user) = crate::support::llm::messages(r);
+                let prompt = tradegraph_agents::prompt::RenderedPrompt {
+                    agent: tradegraph_agents::AgentName::Technical,
+                    system,
+                    user,
+                    version: String::new(),
+                };
+                hashes.contains(&prompt.hash())
+            })
+            .count()
     };
     let before = requests();
+    assert!(before >= hashes.len(), "the cycle's own requests");
     let (code, recorded) = bot.get(&path);
     assert_eq!(code, 200, "{recorded}");
     assert_eq!(requests(), before, "no model is asked");

@@ -7,8 +7,9 @@ const HEADING: &str = "Guidance from your record (prompt version v";
 
 /// Guidance for an agent, learned from its record, appended to the end of its system message
 /// as the prompt's next version. Plain text of at most [`Amendment::MAX_CHARS`] characters;
-/// each line is made safe the way text from outside is (see [`defuse`]), so an amendment
-/// built from a lesson a model worded cannot open a tag or pose as a role.
+/// each line is made safe the way text from outside is (see [`defuse`]), so that even an
+/// amendment read back from a tampered state cannot open a tag or pose as a role (the learning
+/// agent words its amendments from our own figures and fixed advice only).
 ///
 /// ```
 /// use tradegraph_agents::learning::Amendment;

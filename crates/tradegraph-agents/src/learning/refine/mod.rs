@@ -1,7 +1,8 @@
 //! Prompt refinement: the learning agent proposes an amendment to an analyst's prompt from
-//! its record (its hit rate under the current prompt, the lessons of the trades it called
-//! wrong); the amendment becomes the prompt's next version only when a shadow evaluation on
-//! the recorded cycles behind it shows it strictly better, or a person approves it. Versions
+//! its record (its hit rate under the current prompt, the situations of the calls that were
+//! not right, the lessons of those trades as evidence); the amendment becomes the prompt's
+//! next version only when a paired shadow evaluation on the recorded cycles behind it shows it
+//! better by a margin, or a person approves it. Versions
 //! are kept with their evidence and every change of status, and can be rolled back; every
 //! decision records the version each agent used (`technical@00ff+v2`).
 //!
@@ -15,7 +16,7 @@ mod versions;
 
 pub use amendment::{template_version, Amendment};
 pub use policy::RefinePolicy;
-pub use shadow::{evaluate, ShadowCase};
+pub use shadow::{evaluate, ShadowCase, CYCLES_AT_ONCE};
 pub use version::{
     Call, Change, Decider, Evidence, PromptRef, PromptVersion, Score, Shadow, VersionStatus,
 };

@@ -7,7 +7,9 @@
 /// its current prompt (at least `min_calls` of them, and `min_calls` new ones since its last
 /// proposal) were right less than `below` of the time. The shadow evaluation asks the model
 /// again on at most `window` of those recorded cycles and needs at least `min_cases` of them
-/// in the prompt log; with fewer, or without a model, the proposal waits for a person.
+/// in the prompt log, and answered; with fewer it is tried again after later cycles, then
+/// withdrawn ([`PromptVersions::MAX_ATTEMPTS`](super::PromptVersions::MAX_ATTEMPTS)). Without a
+/// model nothing is proposed or evaluated; a person can still approve a proposal.
 ///
 /// ```
 /// use tradegraph_agents::learning::RefinePolicy;

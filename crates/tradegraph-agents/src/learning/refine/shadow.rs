@@ -17,41 +17,63 @@ pub struct ShadowCase {
     pub moved: Signal,
 }
 
-/// Asks `model` every case twice, all at once: the prompt as it was sent, and the same with
-/// `version`'s amendment; scores both answers against the market's move. Paired, so that the
-/// model's sampling (a newer model, a temperature above 0) weighs on both sides alike. A case
-/// either prompt gets no usable answer for counts in neither score (`unanswered`). Ask it
-/// within a bound of your own: a hung model holds it up.
+/// How many recorded cycles are asked at once (each twice: as sent and amended), so that the
+/// evaluation leaves the bot's live calls room in the model chain.
+pub const CYCLES_AT_ONCE: usize = 2;
+
+/// Asks `model` every case twice, [`CYCLES_AT_ONCE`] cases at a time: the prompt as it was
+/// sent, and the same with `version`'s amendment; scores both answers against the market's
+/// move. Paired, so that the model's sampling (a newer model, a temperature above 0) weighs on
+/// both sides alike. A case either prompt gets no usable answer for, or that is not answered
+/// `within` the bound, counts in neither score (`unanswered`): what was answered by then is
+/// kept.
 pub async fn evaluate(
     model: &dyn ReportModel,
     version: &PromptVersion,
     cases: &[ShadowCase],
+    within: std::time::Duration,
 ) -> Shadow {
-    let asked = cases.iter().map(|case| async move {
-        let mut amended = case.prompt.clone();
-        version.amendment.apply(version.number, &mut amended);
-        futures::join!(
-            signal_of(model, version.agent, &case.prompt),
-            signal_of(model, version.agent, &amended)
-        )
-    });
-    let answers = futures::future::join_all(asked).await;
+    use futures::StreamExt;
+    let deadline = tokio::time::Instant::now() + within;
+    let asks: Vec<_> = cases
+        .iter()
+        .map(|case| ask_pair(model, version, case))
+        .collect();
+    let mut asked = futures::stream::iter(asks).buffered(CYCLES_AT_ONCE);
     let mut shadow = Shadow {
         cycles: u32::try_from(cases.len()).unwrap_or(u32::MAX),
+        unanswered: u32::try_from(cases.len()).unwrap_or(u32::MAX),
         ..Shadow::default()
     };
-    for (case, answer) in cases.iter().zip(answers) {
-        let (Some(current), Some(amended)) = answer else {
-            shadow.unanswered += 1;
+    while let Ok(Some((moved, current, amended))) =
+        tokio::time::timeout_at(deadline, asked.next()).await
+    {
+        let (Some(current), Some(amended)) = (current, amended) else {
             continue;
         };
-        shadow.current.count(current, case.moved);
-        shadow.amended.count(amended, case.moved);
+        shadow.unanswered -= 1;
+        shadow.current.count(current, moved);
+        shadow.amended.count(amended, moved);
         if amended != current {
             shadow.changed += 1;
         }
     }
     shadow
+}
+
+/// One case asked as sent and amended, at once: the market's move and both signals.
+async fn ask_pair(
+    model: &dyn ReportModel,
+    version: &PromptVersion,
+    case: &ShadowCase,
+) -> (Signal, Option<Signal>, Option<Signal>) {
+    let mut amended = case.prompt.clone();
+    version.amendment.apply(version.number, &mut amended);
+    let (current, amended) = futures::join!(
+        signal_of(model, version.agent, &case.prompt),
+        signal_of(model, version.agent, &amended)
+    );
+    (case.moved, current, amended)
 }
 
 /// The signal of an analyst's answer to `prompt`, when the model gave one that passed the

@@ -33,9 +33,10 @@ pub struct Call {
     /// The prompt's hash, when a model answered (the shadow evaluation asks again with it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt_hash: Option<String>,
-    /// The market when the trade was opened (what the amendment's advice reads).
-    #[serde(default)]
-    pub situation: crate::learning::Situation,
+    /// The market when the trade was opened (what the amendment's advice reads; `None` in a
+    /// call kept before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub situation: Option<crate::learning::Situation>,
 }
 
 impl Call {
@@ -93,11 +94,19 @@ impl Shadow {
         self.cycles.saturating_sub(self.unanswered)
     }
 
-    /// Whether the amended prompt did better: strictly more calls right **and** strictly more
-    /// net hits (right less wrong) on the same cycles. Abstaining is not skill: an amendment
-    /// that only turns wrong calls into HOLDs has no more right calls, and is not better.
+    /// The more right calls an amendment needs: 2, or a fifth of the cycles answered when that
+    /// is more, so that one lucky answer does not change a prompt.
+    pub fn margin(&self) -> u32 {
+        (self.answered() / 5).max(2)
+    }
+
+    /// Whether the amended prompt did better on the same cycles: at least [`margin`](Self::margin)
+    /// more calls right **and** strictly more net hits (right less wrong). Abstaining is not
+    /// skill: an amendment that only turns wrong calls into HOLDs has no more right calls, and
+    /// is not better.
     pub fn better(&self) -> bool {
-        self.amended.hits > self.current.hits && self.amended.net() > self.current.net()
+        self.amended.hits >= self.current.hits.saturating_add(self.margin())
+            && self.amended.net() > self.current.net()
     }
 }
 

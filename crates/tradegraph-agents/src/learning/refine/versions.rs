@@ -47,10 +47,13 @@ impl AdoptedAmendment {
 ///
 /// The learner judges each closed trade and [`record`](Self::record)s every analyst's call
 /// with the prompt it made it with. When an analyst's calls under its current prompt fall
-/// below the [`RefinePolicy`]'s hit rate, [`propose`](Self::propose) writes an amendment from
-/// the lessons of the trades it called wrong. A proposal is [`settle`](Self::settle)d by its
-/// shadow evaluation (adopted only when strictly better) or [`approve`](Self::approve)d by a
-/// person; an adopted version can be [`rollback`](Self::rollback)ed. Versions are never deleted.
+/// below the [`RefinePolicy`]'s hit rate, [`propose`](Self::propose) writes an amendment in
+/// our own words (the record, and the advice the market's figures at the calls that were not
+/// right point to), naming the lessons of those trades as evidence. A proposal is
+/// [`settle`](Self::settle)d by its shadow evaluation (adopted only when better by a margin,
+/// see [`Shadow::better`]), set aside ([`inconclusive`](Self::inconclusive) too often,
+/// [`withdraw`](Self::withdraw)n) or [`approve`](Self::approve)d by a person; an adopted version
+/// can be [`rollback`](Self::rollback)ed. Versions are never deleted.
 ///
 /// ```
 /// use tradegraph_agents::learning::{Call, PromptVersions, RefinePolicy, Shadow, Score, VersionStatus};
@@ -65,7 +68,7 @@ impl AdoptedAmendment {
 ///     book.record(t, Call {
 ///         trade_id: format!("t{n}"), closed_at: Timestamp::from_secs(n), signal: Signal::Buy,
 ///         moved, version: "technical@00ff".into(), prompt_hash: Some(format!("sha256:{n}")),
-///         situation: Default::default(),
+///         situation: None,
 ///     });
 /// }
 /// let at = Timestamp::from_secs(100);
@@ -170,8 +173,9 @@ impl PromptVersions {
 
     /// Proposes an amendment to `agent`'s prompt (version `current`, as its last decisions
     /// recorded it) when its latest calls under it are right less often than `policy` allows,
-    /// worded from `lessons` of the trades it called wrong; `None` when not due (too few calls
-    /// judged, or since its last proposal; a proposal still pending; a good enough record).
+    /// worded from their record and situations, with the ids of the `lessons` of those trades
+    /// as evidence; `None` when not due (too few calls judged, or since its last proposal; a
+    /// proposal still pending; a good enough record).
     pub fn propose(
         &mut self,
         agent: AgentName,
@@ -375,7 +379,8 @@ impl PromptVersions {
         }
     }
 
-    /// A person adopts a proposed, rejected or withdrawn version.
+    /// A person adopts a proposed, rejected or withdrawn version; the agent's other pending
+    /// proposals, made against the prompt before, are withdrawn.
     ///
     /// # Errors
     /// [`AgentError::PromptVersion`] when there is no such version, or it is not proposed or
@@ -547,7 +552,14 @@ fn wording(hits: usize, calls: usize, missed: &[&Call]) -> String {
 /// What a call that was not right teaches, from the market's figures when it was made (the
 /// rule lessons' reading of the situation, for an analyst's call).
 fn call_advice(call: &Call) -> &'static str {
-    let s = &call.situation;
+    let Some(s) = &call.situation else {
+        return match call.signal {
+            Signal::Hold => "a HOLD while the market moved; say which way the evidence leans",
+            Signal::Buy | Signal::Sell => {
+                "a direction the other readings did not confirm; demand more agreement"
+            }
+        };
+    };
     match call.signal {
         Signal::Buy if s.rsi > 65.0 => "a BUY into overbought readings (RSI above 65); wait for a pullback",
         Signal::Sell if s.rsi < 35.0 => "a SELL into oversold readings (RSI below 35); wait for a bounce",
@@ -588,10 +600,10 @@ mod tests {
                     moved: if right { Signal::Buy } else { Signal::Sell },
                     version: version.into(),
                     prompt_hash: Some(format!("sha256:{n}")),
-                    situation: crate::learning::Situation {
+                    situation: Some(crate::learning::Situation {
                         rsi: 72.0,
                         ..Default::default()
-                    },
+                    }),
                 },
             );
         }

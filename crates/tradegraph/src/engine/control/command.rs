@@ -64,9 +64,10 @@ pub enum Command {
         /// The `at` of the reconciliation report the person read.
         seen: tradegraph_core::Timestamp,
     },
-    /// Adopt version `version` of `agent`'s prompt, proposed by the learning agent (or
-    /// rejected by its shadow evaluation): from the next cycle the agent's prompt carries its
-    /// amendment. Saved with the learner: it survives a restart.
+    /// Adopt version `version` of `agent`'s prompt, proposed by the learning agent (or rejected
+    /// by its shadow evaluation, or withdrawn): from the next cycle the agent's prompt carries
+    /// its amendment; the agent's other pending proposals are withdrawn. Saved with the
+    /// learner: it survives a restart.
     ApprovePrompt {
         /// The agent (an analyst).
         agent: AgentName,

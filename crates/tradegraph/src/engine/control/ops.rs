@@ -114,6 +114,11 @@ where
             Ok(message) => message,
             Err(e) => return Ok(Reply::refused(e.to_string())),
         };
+        // A shadow evaluation of this agent's proposal is not wanted any more: a person settled
+        // the prompt (its proposals were withdrawn), or withdrew it.
+        if self.shadow.as_ref().is_some_and(|run| run.agent() == agent) {
+            self.shadow = None;
+        }
         let learner = self.learner()?;
         if !self.save_part(StatePart::Learner, &learner).await? {
             return Ok(Reply::failed(format!(

@@ -41,7 +41,7 @@ pub(crate) const ENDPOINTS: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/approvals/{id}/approve", "send the order waiting for approval (token)"),
     ("POST", "/api/v1/approvals/{id}/reject", "{\"reason\": \"...\"}: refuse it (token)"),
     ("POST", "/api/v1/reconciliation/confirm", "{\"at\": last.at}: a person checked the discrepancies of that report: entries are allowed again (token; 409 when a newer report holds the bot)"),
-    ("POST", "/api/v1/prompts/versions/{agent}/{version}/approve", "adopt a proposed (or rejected) prompt version: the agent's prompt carries its amendment from the next cycle (token)"),
+    ("POST", "/api/v1/prompts/versions/{agent}/{version}/approve", "adopt a proposed, rejected or withdrawn prompt version: the agent's prompt carries its amendment from the next cycle (token)"),
     ("POST", "/api/v1/prompts/versions/{agent}/{version}/withdraw", "withdraw a pending proposal: it is not evaluated and no longer holds back the next one (token)"),
     ("POST", "/api/v1/prompts/versions/{agent}/rollback", "{\"to\": n}: go back to a version in use before, 0 for the template as shipped (token)"),
     ("POST", "/api/v1/decisions/{id}/replay", "the decision's prompts sent to the bot's model again, word for word: whether it answers the same (token; spends model calls; 409 without a model); ?run="),
