@@ -45,30 +45,12 @@ pub(super) enum PromptsCommand {
     /// its prompt carries the amendment from the next cycle (recorded in the operator log). Needs
     /// the control token in TRADEGRAPH_API_TOKEN. Exit code 3 when the bot refuses or cannot be
     /// reached.
-    Approve {
-        #[command(flatten)]
-        target: Target,
-        /// The agent.
-        #[arg(long)]
-        agent: String,
-        /// The version's number (as `tradegraph prompts versions` shows it).
-        #[arg(long)]
-        version: u32,
-    },
+    Approve(VersionArgs),
     /// Withdraw a pending proposal for an analyst's prompt on a running bot: it is not
     /// evaluated, and no longer holds back the learning agent's next one (it can still be
     /// approved). Needs the control token in TRADEGRAPH_API_TOKEN. Exit code 3 when the bot
     /// refuses or cannot be reached.
-    Withdraw {
-        #[command(flatten)]
-        target: Target,
-        /// The agent.
-        #[arg(long)]
-        agent: String,
-        /// The version's number.
-        #[arg(long)]
-        version: u32,
-    },
+    Withdraw(VersionArgs),
     /// Roll an analyst's prompt on a running bot back to a version it used before (0: the
     /// template as shipped). Needs the control token in TRADEGRAPH_API_TOKEN. Exit code 3 when
     /// the bot refuses or cannot be reached.
@@ -82,6 +64,19 @@ pub(super) enum PromptsCommand {
         #[arg(long)]
         to: u32,
     },
+}
+
+/// Which bot, and which version of which agent's prompt.
+#[derive(Debug, clap::Args)]
+pub(super) struct VersionArgs {
+    #[command(flatten)]
+    target: Target,
+    /// The agent.
+    #[arg(long)]
+    agent: String,
+    /// The version's number (as `tradegraph prompts versions` shows it).
+    #[arg(long)]
+    version: u32,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -128,35 +123,8 @@ pub(super) fn run(command: PromptsCommand, out: &mut dyn Write, err: &mut dyn Wr
                 }
             })
         }
-        PromptsCommand::Approve {
-            target,
-            agent,
-            version,
-        } => match agent.parse::<AgentName>() {
-            Ok(agent) => {
-                let path = format!("/api/v1/prompts/versions/{agent}/{version}/approve");
-                let body = serde_json::json!({});
-                call(&target, &path, Some(body), out, err, said)
-            }
-            Err(e) => {
-                let _ = writeln!(err, "tradegraph: --agent: {e}");
-                EXIT_USAGE
-            }
-        },
-        PromptsCommand::Withdraw {
-            target,
-            agent,
-            version,
-        } => match agent.parse::<AgentName>() {
-            Ok(agent) => {
-                let path = format!("/api/v1/prompts/versions/{agent}/{version}/withdraw");
-                call(&target, &path, Some(serde_json::json!({})), out, err, said)
-            }
-            Err(e) => {
-                let _ = writeln!(err, "tradegraph: --agent: {e}");
-                EXIT_USAGE
-            }
-        },
+        PromptsCommand::Approve(args) => on_version(&args, "approve", out, err),
+        PromptsCommand::Withdraw(args) => on_version(&args, "withdraw", out, err),
         PromptsCommand::Rollback { target, agent, to } => match agent.parse::<AgentName>() {
             Ok(agent) => {
                 let path = format!("/api/v1/prompts/versions/{agent}/rollback");
@@ -168,6 +136,27 @@ pub(super) fn run(command: PromptsCommand, out: &mut dyn Write, err: &mut dyn Wr
                 EXIT_USAGE
             }
         },
+    }
+}
+
+/// `POST .../{agent}/{version}/{action}` on the bot, with the control token.
+fn on_version(args: &VersionArgs, action: &str, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    match args.agent.parse::<AgentName>() {
+        Ok(agent) => {
+            let path = format!("/api/v1/prompts/versions/{agent}/{}/{action}", args.version);
+            call(
+                &args.target,
+                &path,
+                Some(serde_json::json!({})),
+                out,
+                err,
+                said,
+            )
+        }
+        Err(e) => {
+            let _ = writeln!(err, "tradegraph: --agent: {e}");
+            EXIT_USAGE
+        }
     }
 }
 

@@ -185,26 +185,40 @@ fn agent_in(name: &str) -> Result<tradegraph_agents::AgentName, ApiError> {
         .map_err(|e: tradegraph_agents::UnknownAgent| ApiError::bad_request(e.to_string()))
 }
 
-async fn approve_prompt(
-    State(app): State<AppState>,
-    Path((agent, version)): Path<(String, u32)>,
+/// A command on one version of an agent's prompt, from the path's agent and number (the body
+/// empty).
+async fn on_version(
+    app: &AppState,
+    (agent, version): (String, u32),
     request: Request,
+    command: fn(tradegraph_agents::AgentName, u32) -> Command,
 ) -> Result<Response, ApiError> {
     let agent = agent_in(&agent)?;
     let (from, bytes) = read(request).await?;
     let _: Empty = body(&bytes)?;
-    Ok(send(&app, Command::ApprovePrompt { agent, version }, from).await)
+    Ok(send(app, command(agent, version), from).await)
+}
+
+async fn approve_prompt(
+    State(app): State<AppState>,
+    Path(path): Path<(String, u32)>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    on_version(&app, path, request, |agent, version| {
+        Command::ApprovePrompt { agent, version }
+    })
+    .await
 }
 
 async fn withdraw_prompt(
     State(app): State<AppState>,
-    Path((agent, version)): Path<(String, u32)>,
+    Path(path): Path<(String, u32)>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let agent = agent_in(&agent)?;
-    let (from, bytes) = read(request).await?;
-    let _: Empty = body(&bytes)?;
-    Ok(send(&app, Command::WithdrawPrompt { agent, version }, from).await)
+    on_version(&app, path, request, |agent, version| {
+        Command::WithdrawPrompt { agent, version }
+    })
+    .await
 }
 
 async fn rollback_prompt(

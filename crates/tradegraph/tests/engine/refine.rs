@@ -371,6 +371,14 @@ where
     (states, technical, adopted_alerts(&mut events), status)
 }
 
+/// The technical analyst's version 1 as the bot holds it now.
+fn version_1(bot: &BotHandle) -> tradegraph_agents::learning::PromptVersion {
+    bot.prompt_versions()
+        .version(AgentName::Technical, 1)
+        .cloned()
+        .expect("v1 proposed")
+}
+
 fn template() -> String {
     Prompts::embedded()
         .unwrap()
@@ -434,11 +442,7 @@ async fn a_prompt_amendment_that_makes_the_shadow_evaluation_worse_is_not_adopte
                 .await
                 .unwrap();
             assert_eq!(reply.kind, ReplyKind::Done, "{reply:?}");
-            let v1 = bot
-                .prompt_versions()
-                .version(AgentName::Technical, 1)
-                .cloned()
-                .unwrap();
+            let v1 = version_1(&bot);
             assert_eq!(v1.status(), VersionStatus::Adopted);
             assert_eq!(
                 serde_json::to_value(&v1.history.last().unwrap().by).unwrap(),
@@ -485,11 +489,7 @@ async fn an_amendment_that_only_answers_hold_is_not_adopted() {
         &unique("RH"),
         0,
         |bot| async move {
-            let v1 = bot
-                .prompt_versions()
-                .version(AgentName::Technical, 1)
-                .cloned()
-                .unwrap();
+            let v1 = version_1(&bot);
             let shadow = v1.evidence.shadow.unwrap();
             assert_eq!(
                 (
@@ -516,11 +516,7 @@ async fn an_evaluation_the_model_gives_no_usable_answers_for_leaves_the_proposal
         &unique("RX"),
         1,
         |bot| async move {
-            let v1 = bot
-                .prompt_versions()
-                .version(AgentName::Technical, 1)
-                .cloned()
-                .unwrap();
+            let v1 = version_1(&bot);
             assert!(v1.attempts >= 1, "{v1:#?}");
             assert!(v1.evidence.shadow.is_none(), "no scores from no answers");
         },
@@ -554,11 +550,7 @@ async fn an_amendment_that_does_better_is_adopted_used_rolled_back_and_kept_over
         &symbol,
         0,
         |bot| async move {
-            let v1 = bot
-                .prompt_versions()
-                .version(AgentName::Technical, 1)
-                .cloned()
-                .unwrap();
+            let v1 = version_1(&bot);
             let shadow = v1.evidence.shadow.unwrap();
             assert_eq!(
                 (shadow.current.hits, shadow.amended.hits, shadow.changed),
