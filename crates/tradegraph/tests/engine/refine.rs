@@ -755,3 +755,80 @@ async fn a_trade_the_desk_took_is_judged_on_the_prompt_its_analyst_was_sent() {
     );
     assert_eq!(call.trade_id, opened.orders[0].request.client_id.as_str());
 }
+
+/// Runs two cycles of a bot configured by `adjust` whose technical analyst has a poor record
+/// (and, with `pending`, a proposal made already); what the model server was sent and the
+/// versions after.
+async fn two_cycles_of(
+    adjust: impl FnOnce(&mut BotConfig),
+    pending: bool,
+) -> (
+    Vec<(String, String)>,
+    tradegraph_agents::learning::PromptVersions,
+) {
+    let symbol = unique("RO");
+    let instrument = btc_as(&symbol);
+    let (server, technical) = models(Amended::Better).await;
+    let stores = Stores::memory();
+    let (mut config, _events) = bot(&instrument, &server, stores.clone()).await;
+    adjust(&mut config);
+    let bars = flat(100.0, 31);
+    let part = bars_file(&symbol, "2024-03-04T00:00:00Z", &bars);
+    let (engine, gates) = open_engine(config, &[part]).await;
+    record_calls(&engine, &stores, &symbol).await;
+    if pending {
+        let mut learner = engine.desk().learner().lock().unwrap();
+        let policy = tradegraph_agents::learning::RefinePolicy::default();
+        let at = Timestamp::from_secs(1_700_100_000);
+        assert!(learner
+            .propose(AgentName::Technical, &template(), &policy, at)
+            .is_some());
+    }
+    let versions = Arc::new(Mutex::new(None));
+    let seen = Arc::clone(&versions);
+    drive(engine, gates, |bot, _| async move {
+        cycles(&bot, 2).await;
+        *seen.lock().unwrap() = Some(bot.prompt_versions());
+    })
+    .await;
+    let sent = technical.lock().unwrap().clone();
+    let versions = versions.lock().unwrap().take().unwrap();
+    (sent, versions)
+}
+
+#[tokio::test]
+async fn with_refinement_off_nothing_is_proposed_and_a_pending_proposal_is_not_evaluated() {
+    let off = |config: &mut BotConfig| {
+        config.brain = config
+            .brain
+            .clone()
+            .with_refine(tradegraph_agents::learning::RefinePolicy::off());
+    };
+    let (sent, versions) = two_cycles_of(off, false).await;
+    assert!(versions.all().next().is_none(), "{versions:#?}");
+    assert!(sent
+        .iter()
+        .all(|(_, user)| !user.contains("recorded cycle")));
+    let (sent, versions) = two_cycles_of(off, true).await;
+    assert_eq!(
+        versions.version(AgentName::Technical, 1).unwrap().status(),
+        VersionStatus::Proposed,
+        "made before the switch, and left as it is"
+    );
+    assert!(
+        sent.iter()
+            .all(|(_, user)| !user.contains("recorded cycle")),
+        "no shadow evaluation"
+    );
+}
+
+#[tokio::test]
+async fn a_backtest_keeps_its_prompts_fixed() {
+    let backtest = |config: &mut BotConfig| config.mode = Mode::Backtest;
+    let (sent, versions) = two_cycles_of(backtest, false).await;
+    assert!(versions.all().next().is_none(), "{versions:#?}");
+    assert!(!sent.is_empty(), "the technical analyst was asked");
+    assert!(sent
+        .iter()
+        .all(|(system, user)| !user.contains("recorded cycle") && !system.contains(HEADING)));
+}
