@@ -804,12 +804,12 @@ async fn with_refinement_off_nothing_is_proposed_and_a_pending_proposal_is_not_e
             .clone()
             .with_refine(tradegraph_agents::learning::RefinePolicy::off());
     };
-    let (sent, versions) = two_cycles_of(off, false).await;
+    let (sent, versions) = Box::pin(two_cycles_of(off, false)).await;
     assert!(versions.all().next().is_none(), "{versions:#?}");
     assert!(sent
         .iter()
         .all(|(_, user)| !user.contains("recorded cycle")));
-    let (sent, versions) = two_cycles_of(off, true).await;
+    let (sent, versions) = Box::pin(two_cycles_of(off, true)).await;
     assert_eq!(
         versions.version(AgentName::Technical, 1).unwrap().status(),
         VersionStatus::Proposed,
@@ -825,7 +825,7 @@ async fn with_refinement_off_nothing_is_proposed_and_a_pending_proposal_is_not_e
 #[tokio::test]
 async fn a_backtest_keeps_its_prompts_fixed() {
     let backtest = |config: &mut BotConfig| config.mode = Mode::Backtest;
-    let (sent, versions) = two_cycles_of(backtest, false).await;
+    let (sent, versions) = Box::pin(two_cycles_of(backtest, false)).await;
     assert!(versions.all().next().is_none(), "{versions:#?}");
     assert!(!sent.is_empty(), "the technical analyst was asked");
     assert!(sent
