@@ -78,15 +78,19 @@ where
             return Ok(());
         };
         let symbol = self.config.instrument.symbol.clone();
-        for (agent, number) in self.learner()?.prompt_versions().pending() {
-            let (version, calls) = {
-                let learner = self.learner()?;
-                let versions = learner.prompt_versions();
-                let Some(version) = versions.version(agent, number).cloned() else {
-                    continue;
-                };
-                (version, versions.cases(agent, number))
+        // One snapshot of the versions (not a copy of the whole learner per proposal).
+        let versions = self
+            .desk
+            .learner()
+            .lock()
+            .map_err(|_| EngineError::Poisoned("the learner"))?
+            .prompt_versions()
+            .clone();
+        for (agent, number) in versions.pending() {
+            let Some(version) = versions.version(agent, number).cloned() else {
+                continue;
             };
+            let calls = versions.cases(agent, number);
             let mut cases = Vec::with_capacity(calls.len());
             for call in calls.iter().rev().take(policy.window) {
                 let Some(hash) = &call.prompt_hash else {

@@ -78,7 +78,7 @@ impl Amendment {
     pub fn apply(&self, number: u32, prompt: &mut RenderedPrompt) {
         strip(prompt);
         prompt.system = format!("{}\n\n{HEADING}{number}):\n{}", prompt.system, self.0);
-        prompt.version = format!("{}+v{number}", prompt.version);
+        prompt.version = versioned(&prompt.version, number);
     }
 }
 
@@ -96,6 +96,11 @@ pub(crate) fn strip(prompt: &mut RenderedPrompt) {
         prompt.system.truncate(at);
     }
     prompt.version = template_version(&prompt.version).to_owned();
+}
+
+/// The version of a prompt from `template` carrying amendment `number` (`technical@00ff+v2`).
+pub(crate) fn versioned(template: &str, number: u32) -> String {
+    format!("{template}+v{number}")
 }
 
 /// The template's version in a prompt version (`technical@00ff` in `technical@00ff+v2`).

@@ -226,6 +226,16 @@ impl PromptVersion {
             .unwrap_or(0)
     }
 
+    /// Records a change of its status.
+    pub(crate) fn mark(&mut self, at: Timestamp, status: VersionStatus, by: Decider, note: String) {
+        self.history.push(Change {
+            at,
+            status,
+            by,
+            note,
+        });
+    }
+
     /// Whether it was ever in use.
     pub fn was_adopted(&self) -> bool {
         self.history

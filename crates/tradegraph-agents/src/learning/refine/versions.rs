@@ -39,7 +39,7 @@ impl AdoptedAmendment {
 
     /// The version of a prompt from `template` (`technical@00ff`) carrying it.
     pub fn version_of(&self, template: &str) -> String {
-        format!("{template}+v{}", self.number)
+        super::amendment::versioned(template, self.number)
     }
 }
 
@@ -269,15 +269,15 @@ impl PromptVersions {
         version.evidence.shadow = Some(shadow);
         if version.amends_number() != in_use {
             // A person changed the prompt since: the evaluation compared against another one.
-            version.history.push(Change {
+            version.mark(
                 at,
-                status: VersionStatus::Withdrawn,
-                by: Decider::Shadow,
-                note: format!(
+                VersionStatus::Withdrawn,
+                Decider::Shadow,
+                format!(
                     "it amends v{}, but v{in_use} is in use now",
                     version.amends_number()
                 ),
-            });
+            );
             return Ok(VersionStatus::Withdrawn);
         }
         let scores = format!(
@@ -301,12 +301,12 @@ impl PromptVersions {
             Ok(VersionStatus::Adopted)
         } else {
             let version = self.proposal(agent, number)?;
-            version.history.push(Change {
+            version.mark(
                 at,
-                status: VersionStatus::Rejected,
-                by: Decider::Shadow,
-                note: format!("not better: {scores}"),
-            });
+                VersionStatus::Rejected,
+                Decider::Shadow,
+                format!("not better: {scores}"),
+            );
             Ok(VersionStatus::Rejected)
         }
     }
@@ -329,12 +329,12 @@ impl PromptVersions {
         if version.attempts < Self::MAX_ATTEMPTS {
             return Ok(VersionStatus::Proposed);
         }
-        version.history.push(Change {
+        version.mark(
             at,
-            status: VersionStatus::Withdrawn,
-            by: Decider::Shadow,
-            note: format!("not evaluable after {} attempts: {why}", version.attempts),
-        });
+            VersionStatus::Withdrawn,
+            Decider::Shadow,
+            format!("not evaluable after {} attempts: {why}", version.attempts),
+        );
         Ok(VersionStatus::Withdrawn)
     }
 
@@ -351,14 +351,10 @@ impl PromptVersions {
         at: Timestamp,
     ) -> Result<(), AgentError> {
         let version = self.proposal(agent, number)?;
-        version.history.push(Change {
-            at,
-            status: VersionStatus::Withdrawn,
-            by: Decider::Person {
-                via: via.to_owned(),
-            },
-            note: "withdrawn".into(),
-        });
+        let by = Decider::Person {
+            via: via.to_owned(),
+        };
+        version.mark(at, VersionStatus::Withdrawn, by, "withdrawn".into());
         Ok(())
     }
 
@@ -368,12 +364,7 @@ impl PromptVersions {
         if let Some(prompts) = self.agents.get_mut(&agent) {
             for version in &mut prompts.versions {
                 if version.status() == VersionStatus::Proposed {
-                    version.history.push(Change {
-                        at,
-                        status: VersionStatus::Withdrawn,
-                        by: by.clone(),
-                        note: why.to_owned(),
-                    });
+                    version.mark(at, VersionStatus::Withdrawn, by.clone(), why.to_owned());
                 }
             }
         }
@@ -443,20 +434,20 @@ impl PromptVersions {
             via: via.to_owned(),
         };
         if current != 0 {
-            self.find(agent, current)?.history.push(Change {
+            self.find(agent, current)?.mark(
                 at,
-                status: VersionStatus::RolledBack,
-                by: by.clone(),
-                note: format!("rolled back to v{to}"),
-            });
+                VersionStatus::RolledBack,
+                by.clone(),
+                format!("rolled back to v{to}"),
+            );
         }
         if to != 0 {
-            self.find(agent, to)?.history.push(Change {
+            self.find(agent, to)?.mark(
                 at,
-                status: VersionStatus::Adopted,
-                by: by.clone(),
-                note: format!("restored from v{current}"),
-            });
+                VersionStatus::Adopted,
+                by.clone(),
+                format!("restored from v{current}"),
+            );
         }
         self.withdraw_pending(agent, &by, &format!("a person rolled back to v{to}"), at);
         Ok(())
@@ -471,19 +462,15 @@ impl PromptVersions {
         at: Timestamp,
     ) -> Result<(), AgentError> {
         if let Some(current) = self.adopted(agent).map(|v| v.number) {
-            self.find(agent, current)?.history.push(Change {
+            self.find(agent, current)?.mark(
                 at,
-                status: VersionStatus::Retired,
-                by: by.clone(),
-                note: format!("replaced by v{number}"),
-            });
+                VersionStatus::Retired,
+                by.clone(),
+                format!("replaced by v{number}"),
+            );
         }
-        self.find(agent, number)?.history.push(Change {
-            at,
-            status: VersionStatus::Adopted,
-            by,
-            note,
-        });
+        self.find(agent, number)?
+            .mark(at, VersionStatus::Adopted, by, note);
         Ok(())
     }
 
