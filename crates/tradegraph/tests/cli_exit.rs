@@ -170,7 +170,7 @@ fn an_error_exit_flushes_the_hot_cache_to_redis() {
     let missing: Vec<String> = (0..15)
         .map(|i| start.add_millis(i * 60_000))
         .filter(|t| !stored.iter().any(|c| c.open_time == *t && *t < end))
-        .map(|t| format!("ohlc:BTCUSDT:1min:{}", t.compact()))
+        .map(|t| format!("ohlc:{{BTCUSDT}}:1min:{}", t.compact()))
         .collect();
     assert!(
         missing.is_empty(),

@@ -85,9 +85,9 @@ impl<S: GraphState> MongoCheckpointer<S> {
         let coll = self.collection();
         let docs: Vec<Document> = self
             .store
-            .run("find checkpoints", async {
+            .run("find checkpoints", || async {
                 let mut cursor = coll
-                    .find(filter)
+                    .find(filter.clone())
                     .sort(doc! {"seq": -1})
                     .limit(limit)
                     .await?;
@@ -144,10 +144,13 @@ impl<S: GraphState> Checkpointer<S> for MongoCheckpointer<S> {
             .store
             .run(
                 "count checkpoints",
-                counters
-                    .find_one_and_update(doc! {"_id": thread}, doc! {"$inc": {"seq": 1_i64}})
-                    .upsert(true)
-                    .return_document(ReturnDocument::After),
+                // A retry after a stepdown may count twice: ids stay in order, with a gap.
+                || {
+                    counters
+                        .find_one_and_update(doc! {"_id": thread}, doc! {"$inc": {"seq": 1_i64}})
+                        .upsert(true)
+                        .return_document(ReturnDocument::After)
+                },
             )
             .await
             .map_err(backend("put a checkpoint"))?;
@@ -171,19 +174,18 @@ impl<S: GraphState> Checkpointer<S> for MongoCheckpointer<S> {
         let coll = self.collection();
         let filter = doc! {"thread_id": thread, "checkpoint_id": checkpoint.id.as_str()};
         self.store
-            .run(
-                "put a checkpoint",
-                coll.replace_one(filter, document).upsert(true),
-            )
+            .run("put a checkpoint", || {
+                coll.replace_one(filter.clone(), document.clone())
+                    .upsert(true)
+            })
             .await
             .map_err(backend("put a checkpoint"))?;
         if let Some(keep) = self.keep_last {
             let below = seq - i64::try_from(keep).unwrap_or(i64::MAX);
             self.store
-                .run(
-                    "trim checkpoints",
-                    coll.delete_many(doc! {"thread_id": thread, "seq": {"$lte": below}}),
-                )
+                .run("trim checkpoints", || {
+                    coll.delete_many(doc! {"thread_id": thread, "seq": {"$lte": below}})
+                })
                 .await
                 .map_err(backend("trim checkpoints"))?;
         }
@@ -220,7 +222,9 @@ impl<S: GraphState> Checkpointer<S> for MongoCheckpointer<S> {
         };
         let result = self
             .store
-            .run("put pending writes", coll.update_one(filter, update))
+            .run("put pending writes", || {
+                coll.update_one(filter.clone(), update.clone())
+            })
             .await
             .map_err(backend("put pending writes"))?;
         if result.matched_count == 0 {
@@ -267,18 +271,16 @@ impl<S: GraphState> Checkpointer<S> for MongoCheckpointer<S> {
     async fn delete_thread(&self, thread_id: &str) -> Result<(), CheckpointError> {
         let coll = self.collection();
         self.store
-            .run(
-                "delete a thread",
-                coll.delete_many(doc! {"thread_id": thread_id}),
-            )
+            .run("delete a thread", || {
+                coll.delete_many(doc! {"thread_id": thread_id})
+            })
             .await
             .map_err(backend("delete a thread"))?;
         let counters = self.store.db.collection::<Document>(CHECKPOINT_THREADS);
         self.store
-            .run(
-                "delete a thread",
-                counters.delete_one(doc! {"_id": thread_id}),
-            )
+            .run("delete a thread", || {
+                counters.delete_one(doc! {"_id": thread_id})
+            })
             .await
             .map_err(backend("delete a thread"))?;
         Ok(())

@@ -144,7 +144,7 @@ pub(super) async fn create(store: &MongoStore) -> Result<(), StoreError> {
     for (collection, name) in RETIRED {
         let coll = store.db.collection::<Document>(collection);
         let dropped = store
-            .run("drop a retired index", async {
+            .run("drop a retired index", || async {
                 match coll.drop_index(name).await {
                     Err(e)
                         if super::command_code(&e).is_some_and(|c| NO_SUCH_INDEX.contains(&c)) =>
@@ -162,8 +162,8 @@ pub(super) async fn create(store: &MongoStore) -> Result<(), StoreError> {
     for (collection, models) in all() {
         let coll = store.db.collection::<Document>(collection);
         store
-            .run("create indexes", async {
-                coll.create_indexes(models).await.map(drop)
+            .run("create indexes", || async {
+                coll.create_indexes(models.clone()).await.map(drop)
             })
             .await?;
     }

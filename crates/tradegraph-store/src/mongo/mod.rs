@@ -16,12 +16,13 @@ use crate::url::redact;
 use crate::{Alerts, StoreError};
 use mongodb::bson::doc;
 use mongodb::error::ErrorKind;
-use mongodb::options::ClientOptions;
+use mongodb::options::{Acknowledgment, ClientOptions, WriteConcern};
 use mongodb::{Client, Database};
 use std::future::IntoFuture;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use tradegraph_core::backoff::Backoff;
 
 /// The candle history collection.
 pub const OHLC_HISTORY: &str = "ohlc_history";
@@ -129,7 +130,17 @@ impl MongoStore {
             .get_or_insert(config.timeout);
         options.connect_timeout.get_or_insert(config.timeout);
         // Acknowledged once journaled, so that a server killed right after loses nothing we were
-        // told was written; a URI's own `w`/`journal` options take precedence.
+        // told was written; on a replica set (`replicaSet=` in the URI) once a majority of its
+        // members has it, so that a failover loses nothing either. A URI's own `w`/`journal`
+        // options take precedence.
+        if options.write_concern.is_none() && options.repl_set_name.is_some() {
+            options.write_concern = Some(
+                WriteConcern::builder()
+                    .w(Acknowledgment::Majority)
+                    .journal(true)
+                    .build(),
+            );
+        }
         let write_concern = match &options.write_concern {
             Some(wc) => mongodb::bson::to_document(wc).unwrap_or_else(|_| doc! {"w": 1, "j": true}),
             None => doc! {"w": 1, "j": true},
@@ -151,6 +162,12 @@ impl MongoStore {
         self.superseded.load(Ordering::Relaxed)
     }
 
+    /// The write concern of this store's writes: `{w: 1, j: true}`, or `{w: "majority", j:
+    /// true}` on a replica set (`replicaSet=` in the URI), or the URI's own.
+    pub fn write_concern(&self) -> &mongodb::bson::Document {
+        &self.write_concern
+    }
+
     /// The database, for queries of your own.
     pub fn database(&self) -> &Database {
         &self.db
@@ -158,7 +175,7 @@ impl MongoStore {
 
     /// Checks that MongoDB answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.run("ping", async {
+        self.run("ping", || async {
             self.db.run_command(doc! {"ping": 1}).await.map(drop)
         })
         .await
@@ -178,21 +195,87 @@ impl MongoStore {
         self.ensure_indexes().await
     }
 
-    /// Runs an operation with the time limit.
-    pub(crate) async fn run<T>(
+    /// Runs an operation with the time limit. An operation refused because the primary is
+    /// stepping down (or a replica set is electing one) is made again with `make`, after a
+    /// backoff, up to [`STEPDOWN_ATTEMPTS`] times: every operation of this crate is idempotent
+    /// (reads, upserts on a natural key, version-checked writes, deletes by key), so a retry
+    /// cannot apply anything twice. A server that does not answer at all is not retried here
+    /// (the [`WriteBehind`](crate::WriteBehind) in front holds the writes).
+    pub(crate) async fn run<T, F>(
         &self,
         operation: &'static str,
-        fut: impl IntoFuture<Output = mongodb::error::Result<T>>,
-    ) -> Result<T, StoreError> {
-        match tokio::time::timeout(self.timeout, fut.into_future()).await {
-            Ok(result) => result.map_err(|e| mongo(operation, e)),
-            Err(_) => Err(StoreError::Timeout {
-                backend: "mongodb",
-                operation,
-                after: self.timeout,
-            }),
+        make: impl Fn() -> F,
+    ) -> Result<T, StoreError>
+    where
+        F: IntoFuture<Output = mongodb::error::Result<T>>,
+    {
+        self.run_counted(operation, make)
+            .await
+            .map(|(value, _)| value)
+    }
+
+    /// [`run`](Self::run), also answering how many attempts it took (more than one: an earlier
+    /// attempt may have been applied before its answer was lost).
+    pub(crate) async fn run_counted<T, F>(
+        &self,
+        operation: &'static str,
+        make: impl Fn() -> F,
+    ) -> Result<(T, u32), StoreError>
+    where
+        F: IntoFuture<Output = mongodb::error::Result<T>>,
+    {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match tokio::time::timeout(self.timeout, make().into_future()).await {
+                Ok(Ok(value)) => return Ok((value, attempt)),
+                Ok(Err(e)) if attempt < STEPDOWN_ATTEMPTS && stepping_down(&e) => {
+                    let wait = STEPDOWN_BACKOFF.delay(attempt);
+                    tracing::info!(operation, attempt, error = %e, ?wait, "MongoDB's primary is stepping down; trying again");
+                    tokio::time::sleep(wait).await;
+                }
+                Ok(Err(e)) => return Err(mongo(operation, e)),
+                Err(_) => {
+                    return Err(StoreError::Timeout {
+                        backend: "mongodb",
+                        operation,
+                        after: self.timeout,
+                    })
+                }
+            }
         }
     }
+}
+
+/// How often an operation is made while the primary steps down.
+pub(crate) const STEPDOWN_ATTEMPTS: u32 = 8;
+
+/// The waits between those attempts (100 ms doubling up to 2 s, jittered): an election in a
+/// replica set takes a few seconds.
+const STEPDOWN_BACKOFF: Backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(2));
+
+/// Server codes of a primary that is stepping down or a member that is not (yet) primary:
+/// 189 `PrimarySteppedDown`, 10107 `NotWritablePrimary`, 11602
+/// `InterruptedDueToReplStateChange`, 13435 `NotPrimaryNoSecondaryOk`, 13436
+/// `NotPrimaryOrSecondary`, 91 `ShutdownInProgress`, 11600 `InterruptedAtShutdown`.
+const STEPDOWN_CODES: &[i32] = &[189, 10107, 11602, 13435, 13436, 91, 11600];
+
+/// Whether a server code means the primary is stepping down (see [`STEPDOWN_CODES`]).
+pub(crate) fn stepdown_code(code: i32) -> bool {
+    STEPDOWN_CODES.contains(&code)
+}
+
+/// Whether `e` says the operation met a primary stepping down: its code, the driver's
+/// `RetryableWriteError` label, or the connection it was on closed under it (a primary closes
+/// every connection when it steps down) or cleared from the pool. A server that cannot be found
+/// at all (`ServerSelection`, after the whole time limit) is not one.
+fn stepping_down(e: &mongodb::error::Error) -> bool {
+    e.contains_label("RetryableWriteError")
+        || command_code(e).is_some_and(stepdown_code)
+        || matches!(
+            e.kind.as_ref(),
+            ErrorKind::Io(_) | ErrorKind::ConnectionPoolCleared { .. }
+        )
 }
 
 impl std::fmt::Debug for MongoStore {

@@ -47,9 +47,9 @@ impl MongoStore {
         let direction = if newest_first { -1 } else { 1 };
         let coll = self.db.collection::<Document>(collection);
         let mut docs = self
-            .run("find", async {
+            .run("find", || async {
                 let mut find = coll
-                    .find(filter)
+                    .find(filter.clone())
                     .sort(doc! {time_field: direction, "_id": direction});
                 if let Some(n) = query.limit {
                     find = find.limit(i64::try_from(n).unwrap_or(i64::MAX));
@@ -154,11 +154,10 @@ impl TradeLog for MongoStore {
         let coll = self.db.collection::<Document>(TRADES_EXECUTED);
         // The latest run's (run ids sort by their start; a trade without one sorts first).
         let found = self
-            .run(
-                "find_one",
+            .run("find_one", || {
                 coll.find_one(doc! {"trade_id": trade_id})
-                    .sort(doc! {"run_id": -1}),
-            )
+                    .sort(doc! {"run_id": -1})
+            })
             .await?;
         found
             .map(|d| from_doc(d, TRADES_EXECUTED, &document::TRADE))
@@ -238,7 +237,9 @@ impl PromptLog for MongoStore {
         self.ready().await?;
         let coll = self.db.collection::<Document>(PROMPTS);
         let found = self
-            .run("find_one", coll.find_one(doc! {"prompt_hash": prompt_hash}))
+            .run("find_one", || {
+                coll.find_one(doc! {"prompt_hash": prompt_hash})
+            })
             .await?;
         found
             .map(|d| from_doc(d, PROMPTS, &document::PROMPT))

@@ -22,6 +22,9 @@ const INTENT: Shape = Shape {
 /// Tries of a versioned upsert that lost a race to insert the first document of its key.
 const ATTEMPTS: usize = 10;
 
+/// The wait before writing again after a write error of a primary stepping down.
+const STEPDOWN_PAUSE: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// Bot state and order intents in MongoDB, passing the bot-state conformance suite.
 ///
 /// | collection | document | unique key | other indexes |
@@ -78,7 +81,9 @@ impl MongoState {
     ) -> Result<Option<Document>, StoreError> {
         self.store.ready().await?;
         let coll = self.store.db.collection::<Document>(collection);
-        self.store.run(operation, coll.find_one(filter)).await
+        self.store
+            .run(operation, || coll.find_one(filter.clone()))
+            .await
     }
 
     /// Writes `document` unless the document of the unique `key` has a version `>= version` or
@@ -97,6 +102,8 @@ impl MongoState {
         let mut filter = key.clone();
         filter.extend(also.clone());
         filter.insert("version", doc! {"$lt": version});
+        // Set once an attempt may have been applied without our hearing so.
+        let mut uncertain = false;
         for _ in 0..ATTEMPTS {
             let command = doc! {
                 "update": collection,
@@ -104,11 +111,19 @@ impl MongoState {
                 "ordered": true,
                 "writeConcern": self.write_concern(),
             };
-            let reply = self
+            let (reply, attempts) = self
                 .store
-                .run(operation, self.store.db.run_command(command))
+                .run_counted(operation, || self.store.db.run_command(command.clone()))
                 .await?;
+            uncertain |= attempts > 1;
             if let Ok(concern) = reply.get_document("writeConcernError") {
+                // The primary stepped down before a majority had the write: it may or may not
+                // last, so it is written again (a version as high, the same document, is ours).
+                if concern.get_i32("code").is_ok_and(super::stepdown_code) {
+                    uncertain = true;
+                    tokio::time::sleep(STEPDOWN_PAUSE).await;
+                    continue;
+                }
                 return Err(StoreError::Refused {
                     backend: "mongodb",
                     record: what.to_owned(),
@@ -124,14 +139,23 @@ impl MongoState {
                     else {
                         continue;
                     };
-                    let higher = stored
-                        .get("version")
-                        .and_then(Bson::as_i64)
-                        .is_none_or(|v| v >= version);
+                    let stored_version = stored.get("version").and_then(Bson::as_i64);
+                    // This very write, applied by an attempt whose answer was lost (a stepdown).
+                    let ours = uncertain
+                        && stored_version == Some(version)
+                        && document.iter().all(|(f, v)| stored.get(f) == Some(v));
+                    if ours {
+                        return Ok(None);
+                    }
+                    let higher = stored_version.is_none_or(|v| v >= version);
                     let differs = also.iter().any(|(f, v)| stored.get(f) != Some(v));
                     if higher || differs {
                         return Ok(Some(stored));
                     }
+                }
+                Some((_, code, _)) if super::stepdown_code(code) => {
+                    uncertain = true;
+                    tokio::time::sleep(STEPDOWN_PAUSE).await;
                 }
                 Some((_, code, message)) => {
                     return Err(StoreError::Refused {
@@ -146,7 +170,8 @@ impl MongoState {
             backend: "mongodb",
             record: what.to_owned(),
             reason: format!(
-                "the write lost {ATTEMPTS} races in a row with writers of the same key; try again"
+                "the write lost {ATTEMPTS} races in a row with writers of the same key, or met a \
+                 primary stepping down as often; try again"
             ),
         })
     }
@@ -289,9 +314,9 @@ impl IntentLog for MongoState {
         let coll = self.store.db.collection::<Document>(ORDER_INTENTS);
         let docs: Vec<Document> = self
             .store
-            .run("find unsettled order intents", async {
+            .run("find unsettled order intents", || async {
                 let mut cursor = coll
-                    .find(filter)
+                    .find(filter.clone())
                     .sort(doc! {"created_at": 1, "client_id": 1})
                     .await?;
                 let mut docs = Vec::new();

@@ -313,7 +313,9 @@ impl MongoStore {
             "ordered": false,
             "writeConcern": self.write_concern.clone(),
         };
-        let reply = self.run("upsert", self.db.run_command(command)).await?;
+        let reply = self
+            .run("upsert", || self.db.run_command(command.clone()))
+            .await?;
         Ok((sent, reply_errors(&reply, collection, sent)?))
     }
 }

@@ -1,9 +1,9 @@
 //! Graph checkpoints in Redis.
 
+use super::Conn;
 use super::{run, Keys, RedisConfig};
 use crate::StoreError;
 use async_trait::async_trait;
-use redis::aio::ConnectionManager;
 use redis::Script;
 use std::marker::PhantomData;
 use std::sync::LazyLock;
@@ -11,9 +11,9 @@ use std::time::Duration;
 use tradegraph_graph::checkpoint::{codec, CheckpointError, PendingWrite};
 use tradegraph_graph::{Checkpoint, CheckpointId, Checkpointer, GraphState};
 
-/// Saves a checkpoint as the thread's newest (a per-thread counter orders them), then drops the
-/// oldest beyond `ARGV[3]` (0: keep all). KEYS: checkpoint, index, counter. ARGV: data, id,
-/// keep, checkpoint key stem, writes key stem.
+/// Saves a checkpoint as the thread's newest (a per-thread counter orders them) and returns the
+/// ids beyond the newest `ARGV[3]` (0: keep all), oldest first, for the caller to delete. KEYS:
+/// checkpoint, index, counter. ARGV: data, id, keep.
 static PUT: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
@@ -23,14 +23,9 @@ redis.call('ZADD', KEYS[2], seq, ARGV[2])
 local keep = tonumber(ARGV[3])
 if keep > 0 then
   local excess = redis.call('ZCARD', KEYS[2]) - keep
-  if excess > 0 then
-    for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, excess - 1)) do
-      redis.call('DEL', ARGV[4] .. id, ARGV[5] .. id)
-    end
-    redis.call('ZREMRANGEBYRANK', KEYS[2], 0, excess - 1)
-  end
+  if excess > 0 then return redis.call('ZRANGE', KEYS[2], 0, excess - 1) end
 end
-return seq
+return {}
 ",
     )
 });
@@ -47,42 +42,36 @@ return 1
     )
 });
 
-/// The newest `ARGV[3]` checkpoints with their writes, newest first:
-/// `[data, [task, write, ...], ...]`. KEYS: index. ARGV: checkpoint stem, writes stem, limit.
-static HISTORY: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-local out = {}
-for _, id in ipairs(redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[3]) - 1)) do
-  local data = redis.call('GET', ARGV[1] .. id)
-  if data then
-    out[#out + 1] = data
-    out[#out + 1] = redis.call('HGETALL', ARGV[2] .. id)
-  end
-end
-return out
-",
-    )
-});
-
-/// Deletes a thread. KEYS: index, counter. ARGV: checkpoint stem, writes stem.
+/// Deletes a thread whose index still holds `ARGV[1]` checkpoints (else returns 0: one was
+/// written since the caller read the index). KEYS: index, counter, then each checkpoint and its
+/// writes.
 static DELETE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
-for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. id, ARGV[2] .. id) end
-redis.call('DEL', KEYS[1], KEYS[2])
-return #ids
+if redis.call('ZCARD', KEYS[1]) ~= tonumber(ARGV[1]) then return 0 end
+for start = 1, #KEYS, 1000 do
+  redis.call('DEL', unpack(KEYS, start, math.min(start + 999, #KEYS)))
+end
+return 1
 ",
     )
 });
 
+/// How often `delete_thread` reads the index again when checkpoints keep arriving.
+const DELETE_ATTEMPTS: usize = 5;
+
 type Stored = (Vec<u8>, Vec<(u32, Vec<u8>)>);
 
+/// A checkpoint as read by key: its data, when it still exists, and its writes.
+type Found = (Option<Vec<u8>>, Vec<(u32, Vec<u8>)>);
+
 /// Graph checkpoints in Redis, passing the engine's conformance suite. Each checkpoint is one
-/// key (`checkpoint:<thread>:<id>`, the engine's JSON codec), with its pending writes in a hash
-/// beside it and the thread's order in a sorted set (`checkpoints:<thread>`); every operation is
-/// one round trip. Cloning shares the connection. Keeps the newest 1024 checkpoints per thread unless told otherwise.
+/// key (`checkpoint:{<thread>}:<id>`, the engine's JSON codec), with its pending writes in a hash
+/// beside it and the thread's order in a sorted set (`checkpoints:{<thread>}`). The thread is the
+/// keys' hash tag and every script names the keys it touches in `KEYS`, so the checkpointer runs
+/// unchanged on a Redis Cluster. A put is one round trip (two when it drops the oldest beyond
+/// the limit), reading the newest or the history two. Cloning shares the connection. Keeps the
+/// newest 1024 checkpoints per thread unless told otherwise.
 ///
 /// ```no_run
 /// # async fn demo<S: tradegraph_graph::GraphState>(graph: tradegraph_graph::CompiledGraph<S>) -> Result<(), tradegraph_store::StoreError> {
@@ -92,7 +81,7 @@ type Stored = (Vec<u8>, Vec<(u32, Vec<u8>)>);
 /// # Ok(()) }
 /// ```
 pub struct RedisCheckpointer<S> {
-    conn: ConnectionManager,
+    conn: Conn,
     keys: Keys,
     timeout: Duration,
     keep_last: usize,
@@ -140,17 +129,60 @@ impl<S: GraphState> RedisCheckpointer<S> {
             return Ok(Vec::new());
         }
         let mut conn = self.conn.clone();
-        let mut call = HISTORY.key(self.keys.checkpoints(thread_id));
-        call.arg(self.keys.checkpoint(thread_id, ""))
-            .arg(self.keys.checkpoint_writes(thread_id, ""))
-            .arg(limit);
-        run(
+        let read = |e: StoreError| e.into_checkpoint("redis", "read checkpoints");
+        let last = isize::try_from(limit).unwrap_or(isize::MAX) - 1;
+        let ids: Vec<String> = run(
             "checkpoint history",
             self.timeout,
-            call.invoke_async(&mut conn),
+            redis::cmd("ZREVRANGE")
+                .arg(self.keys.checkpoints(thread_id))
+                .arg(0)
+                .arg(last)
+                .query_async(&mut conn),
         )
         .await
-        .map_err(|e| e.into_checkpoint("redis", "read checkpoints"))
+        .map_err(read)?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for id in &ids {
+            pipe.get(self.keys.checkpoint(thread_id, id))
+                .hgetall(self.keys.checkpoint_writes(thread_id, id));
+        }
+        let found: Vec<Found> = run(
+            "checkpoint history",
+            self.timeout,
+            pipe.query_async(&mut conn),
+        )
+        .await
+        .map_err(read)?;
+        // A checkpoint dropped between the two reads is skipped.
+        Ok(found
+            .into_iter()
+            .filter_map(|(data, writes)| data.map(|data| (data, writes)))
+            .collect())
+    }
+
+    /// Deletes the checkpoints `ids` and their writes, then their index entries.
+    async fn drop_checkpoints(&self, thread: &str, ids: &[String]) -> Result<(), StoreError> {
+        let mut keys = Vec::with_capacity(ids.len() * 2);
+        for id in ids {
+            keys.push(self.keys.checkpoint(thread, id));
+            keys.push(self.keys.checkpoint_writes(thread, id));
+        }
+        let mut conn = self.conn.clone();
+        run(
+            "checkpoint trim",
+            self.timeout,
+            redis::pipe()
+                .del(keys)
+                .ignore()
+                .zrem(self.keys.checkpoints(thread), ids)
+                .ignore()
+                .query_async::<()>(&mut conn),
+        )
+        .await
     }
 }
 
@@ -180,17 +212,18 @@ impl<S: GraphState> Checkpointer<S> for RedisCheckpointer<S> {
             .key(self.keys.checkpoint_seq(thread))
             .arg(data)
             .arg(id)
-            .arg(self.keep_last)
-            .arg(self.keys.checkpoint(thread, ""))
-            .arg(self.keys.checkpoint_writes(thread, ""));
-        run(
-            "checkpoint put",
-            self.timeout,
-            call.invoke_async::<u64>(&mut conn),
-        )
-        .await
-        .map(drop)
-        .map_err(|e| e.into_checkpoint("redis", "put a checkpoint"))
+            .arg(self.keep_last);
+        let beyond: Vec<String> = run("checkpoint put", self.timeout, call.invoke_async(&mut conn))
+            .await
+            .map_err(|e| e.into_checkpoint("redis", "put a checkpoint"))?;
+        if !beyond.is_empty() {
+            // The checkpoint is saved; the oldest stay listed until deleted, so a failure here
+            // is retried by the next put.
+            if let Err(e) = self.drop_checkpoints(thread, &beyond).await {
+                tracing::warn!(thread, error = %e, "could not drop the oldest checkpoints; the next put tries again");
+            }
+        }
+        Ok(())
     }
 
     async fn put_writes(
@@ -269,18 +302,45 @@ impl<S: GraphState> Checkpointer<S> for RedisCheckpointer<S> {
     }
 
     async fn delete_thread(&self, thread_id: &str) -> Result<(), CheckpointError> {
-        let mut conn = self.conn.clone();
-        let mut call = DELETE.key(self.keys.checkpoints(thread_id));
-        call.key(self.keys.checkpoint_seq(thread_id))
-            .arg(self.keys.checkpoint(thread_id, ""))
-            .arg(self.keys.checkpoint_writes(thread_id, ""));
-        run(
-            "checkpoint delete",
-            self.timeout,
-            call.invoke_async::<u64>(&mut conn),
-        )
-        .await
-        .map(drop)
-        .map_err(|e| e.into_checkpoint("redis", "delete a thread"))
+        let failed = |e: StoreError| e.into_checkpoint("redis", "delete a thread");
+        let index = self.keys.checkpoints(thread_id);
+        for _ in 0..DELETE_ATTEMPTS {
+            let mut conn = self.conn.clone();
+            let ids: Vec<String> = run(
+                "checkpoint delete",
+                self.timeout,
+                redis::cmd("ZRANGE")
+                    .arg(&index)
+                    .arg(0)
+                    .arg(-1)
+                    .query_async(&mut conn),
+            )
+            .await
+            .map_err(failed)?;
+            let mut call = DELETE.key(&index);
+            call.key(self.keys.checkpoint_seq(thread_id)).arg(ids.len());
+            for id in &ids {
+                call.key(self.keys.checkpoint(thread_id, id))
+                    .key(self.keys.checkpoint_writes(thread_id, id));
+            }
+            let deleted: u8 = run(
+                "checkpoint delete",
+                self.timeout,
+                call.invoke_async(&mut conn),
+            )
+            .await
+            .map_err(failed)?;
+            if deleted == 1 {
+                return Ok(());
+            }
+        }
+        Err(CheckpointError::Backend {
+            backend: "redis",
+            operation: "delete a thread",
+            message: format!(
+                "thread `{thread_id}` kept receiving checkpoints while it was being deleted \
+                 ({DELETE_ATTEMPTS} attempts)"
+            ),
+        })
     }
 }

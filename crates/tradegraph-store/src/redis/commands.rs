@@ -1,43 +1,59 @@
-//! The commands behind the hot cache: pipelined writes, and one script that reads the last N
-//! entries of an index in a single round trip.
+//! The commands behind the hot cache: pipelined writes, and reading the last N entries of an
+//! index.
 
 use super::value::{encode_candle, encode_tick};
-use super::Keys;
-use crate::{HotLimits, LatestPrice};
-use redis::{Pipeline, Script};
-use std::sync::LazyLock;
+use super::{run, Conn, Keys};
+use crate::{HotLimits, LatestPrice, StoreError};
+use redis::Pipeline;
+use std::time::Duration;
 use tradegraph_core::{Candle, Symbol, Tick, Timestamp};
 
-/// Reads the newest `ARGV[2]` members of the index `KEYS[1]` and the values of the keys
-/// `ARGV[1] .. member`, skipping expired ones. Returns `[score, value, score, value, ...]`,
-/// oldest first.
-static RECENT: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-local entries = redis.call('ZRANGE', KEYS[1], -tonumber(ARGV[2]), -1, 'WITHSCORES')
-local out = {}
-local chunk = 500
-for start = 1, #entries, 2 * chunk do
-  local keys, scores = {}, {}
-  for i = start, math.min(start + 2 * chunk - 1, #entries), 2 do
-    keys[#keys + 1] = ARGV[1] .. entries[i]
-    scores[#scores + 1] = entries[i + 1]
-  end
-  local values = redis.call('MGET', unpack(keys))
-  for i = 1, #keys do
-    if values[i] then
-      out[#out + 1] = scores[i]
-      out[#out + 1] = values[i]
-    end
-  end
-end
-return out
-",
-    )
-});
+/// Values read per `MGET`.
+const MGET_CHUNK: usize = 500;
 
-pub(crate) fn recent_script() -> &'static Script {
-    &RECENT
+/// The newest `n` members of the index `index` with their scores, and the values of the keys
+/// `stem + member`, skipping expired ones: `(score, value)`, oldest first. Two round trips (the
+/// index, then the values): no script builds a key name, so this runs unchanged on a Redis
+/// Cluster, where the index and its keys share the instrument's hash tag and so one node.
+pub(crate) async fn recent(
+    conn: &Conn,
+    operation: &'static str,
+    timeout: Duration,
+    index: &str,
+    stem: &str,
+    n: usize,
+) -> Result<Vec<(f64, Vec<u8>)>, StoreError> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let mut conn = conn.clone();
+    let first = i64::try_from(n).map_or(i64::MIN, |n| -n);
+    let entries: Vec<(String, f64)> = run(
+        operation,
+        timeout,
+        redis::cmd("ZRANGE")
+            .arg(index)
+            .arg(first)
+            .arg(-1)
+            .arg("WITHSCORES")
+            .query_async(&mut conn),
+    )
+    .await?;
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut pipe = redis::pipe();
+    for chunk in entries.chunks(MGET_CHUNK) {
+        let keys: Vec<String> = chunk.iter().map(|(m, _)| format!("{stem}{m}")).collect();
+        pipe.cmd("MGET").arg(keys);
+    }
+    let values: Vec<Vec<Option<Vec<u8>>>> =
+        run(operation, timeout, pipe.query_async(&mut conn)).await?;
+    Ok(entries
+        .into_iter()
+        .zip(values.into_iter().flatten())
+        .filter_map(|((_, score), value)| value.map(|v| (score, v)))
+        .collect())
 }
 
 fn secs(d: std::time::Duration) -> u64 {

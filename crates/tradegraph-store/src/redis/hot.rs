@@ -1,12 +1,12 @@
 //! The Redis hot cache, which keeps working in process while Redis is away.
 
-use super::commands::recent_script;
+use super::commands;
 use super::value::{decode_candle, decode_tick};
 use super::writer::{Shared, Writer};
+use super::Conn;
 use super::{run, Keys, RedisConfig};
 use crate::{HotCache, LatestPrice, MemoryHotCache, StoreError};
 use async_trait::async_trait;
-use redis::aio::ConnectionManager;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -23,13 +23,13 @@ use tradegraph_core::{Candle, Symbol, Tick, Timeframe, Timestamp};
 /// oldest ticks dropped first), [`StoreEvent::Unavailable`] is raised, reads are served in
 /// process, and the writer tries again every `retry_interval`; when Redis answers, the held
 /// writes go out (the newest version of each key) and [`StoreEvent::Recovered`] is raised. The
-/// caller never sees an outage as an error. Reading the last N candles or ticks is one round trip.
+/// caller never sees an outage as an error. Reading the last N candles or ticks is two round trips (the index, then the values).
 ///
 /// [`flush`]: HotCache::flush
 /// [`StoreEvent::Unavailable`]: crate::StoreEvent::Unavailable
 /// [`StoreEvent::Recovered`]: crate::StoreEvent::Recovered
 pub struct RedisHotCache {
-    conn: ConnectionManager,
+    conn: Conn,
     keys: Keys,
     config: RedisConfig,
     shared: Arc<Shared>,
@@ -119,25 +119,13 @@ impl RedisHotCache {
         stem: String,
         n: usize,
     ) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
-        let mut conn = self.conn.clone();
-        let mut invocation = recent_script().key(index);
-        invocation.arg(stem).arg(n);
-        let flat: Vec<Vec<u8>> = run(
-            operation,
-            self.config.timeout,
-            invocation.invoke_async(&mut conn),
-        )
-        .await?;
-        let mut out = Vec::with_capacity(flat.len() / 2);
-        for pair in flat.chunks_exact(2) {
-            let score = std::str::from_utf8(&pair[0])
-                .ok()
-                .and_then(|s| s.parse::<f64>().ok())
-                .ok_or_else(|| StoreError::decode(operation, "index score is not a number"))?;
-            // Scores are whole milliseconds, exact in an f64.
-            out.push((score as i64, pair[1].clone()));
-        }
-        Ok(out)
+        let entries =
+            commands::recent(&self.conn, operation, self.config.timeout, &index, &stem, n).await?;
+        // Scores are whole milliseconds, exact in an f64.
+        Ok(entries
+            .into_iter()
+            .map(|(score, value)| (score as i64, value))
+            .collect())
     }
 }
 

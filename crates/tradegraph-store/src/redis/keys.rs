@@ -1,5 +1,8 @@
-//! The key scheme: the specification's keys, plus the indexes that make "the last N" one round
-//! trip. Every key names its instrument, so bots of several instruments share one Redis.
+//! The key scheme: the specification's keys, plus the indexes that make "the last N" two round
+//! trips. Every key names its instrument, so bots of several instruments share one Redis; the
+//! instrument (or a checkpoint's thread) is the key's hash tag, `{BTCUSDT}`, so on a Redis Cluster
+//! everything of one instrument lives in one slot: a pipeline or a script over its keys runs on
+//! one node.
 
 use crate::StatePart;
 use tradegraph_core::order::ClientOrderId;
@@ -14,11 +17,12 @@ use tradegraph_core::{Symbol, Timeframe, Timestamp};
 /// let keys = Keys::new("");
 /// let btc = Symbol::new("BTCUSD");
 /// let at = "2024-01-01T10:00:00Z".parse()?;
-/// assert_eq!(keys.latest(&btc), "price:BTCUSD:latest");
-/// assert_eq!(keys.latest_ts(&btc), "price:BTCUSD:latest_ts");
-/// assert_eq!(keys.ohlc(&btc, Timeframe::M1, at), "ohlc:BTCUSD:1min:20240101T100000Z");
-/// assert_eq!(keys.tick(&btc, at), "tick:BTCUSD:20240101T100000Z");
-/// assert_eq!(keys.ohlc_index(&btc, Timeframe::M1), "index:ohlc:BTCUSD:1min");
+/// assert_eq!(keys.latest(&btc), "price:{BTCUSD}:latest");
+/// assert_eq!(keys.latest_ts(&btc), "price:{BTCUSD}:latest_ts");
+/// assert_eq!(keys.ohlc(&btc, Timeframe::M1, at), "ohlc:{BTCUSD}:1min:20240101T100000Z");
+/// assert_eq!(keys.tick(&btc, at), "tick:{BTCUSD}:20240101T100000Z");
+/// assert_eq!(keys.ohlc_index(&btc, Timeframe::M1), "index:ohlc:{BTCUSD}:1min");
+/// assert_eq!(keys.checkpoint("btc-run-1", "7"), "checkpoint:{btc-run-1}:7");
 /// # Ok::<(), tradegraph_core::CoreError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -39,22 +43,22 @@ impl Keys {
         &self.prefix
     }
 
-    /// `price:<SYM>:latest`: the last price, as a decimal string (5 minutes).
+    /// `price:{<SYM>}:latest`: the last price, as a decimal string (5 minutes).
     pub fn latest(&self, instrument: &Symbol) -> String {
-        format!("{}price:{instrument}:latest", self.prefix)
+        format!("{}price:{{{instrument}}}:latest", self.prefix)
     }
 
-    /// `price:<SYM>:latest_ts`: its time, RFC 3339 (5 minutes).
+    /// `price:{<SYM>}:latest_ts`: its time, RFC 3339 (5 minutes).
     pub fn latest_ts(&self, instrument: &Symbol) -> String {
-        format!("{}price:{instrument}:latest_ts", self.prefix)
+        format!("{}price:{{{instrument}}}:latest_ts", self.prefix)
     }
 
-    /// `ohlc:<SYM>:<tf>:`, to which the compact open time is appended.
+    /// `ohlc:{<SYM>}:<tf>:`, to which the compact open time is appended.
     pub fn ohlc_stem(&self, instrument: &Symbol, timeframe: Timeframe) -> String {
-        format!("{}ohlc:{instrument}:{}:", self.prefix, timeframe.key())
+        format!("{}ohlc:{{{instrument}}}:{}:", self.prefix, timeframe.key())
     }
 
-    /// `ohlc:<SYM>:<tf>:<open time>`: a candle as JSON (24 hours).
+    /// `ohlc:{<SYM>}:<tf>:<open time>`: a candle as JSON (24 hours).
     pub fn ohlc(&self, instrument: &Symbol, timeframe: Timeframe, open_time: Timestamp) -> String {
         format!(
             "{}{}",
@@ -63,50 +67,53 @@ impl Keys {
         )
     }
 
-    /// `tick:<SYM>:`, to which the compact time is appended.
+    /// `tick:{<SYM>}:`, to which the compact time is appended.
     pub fn tick_stem(&self, instrument: &Symbol) -> String {
-        format!("{}tick:{instrument}:", self.prefix)
+        format!("{}tick:{{{instrument}}}:", self.prefix)
     }
 
-    /// `tick:<SYM>:<time>`: the last tick of that second as JSON (24 hours).
+    /// `tick:{<SYM>}:<time>`: the last tick of that second as JSON (24 hours).
     pub fn tick(&self, instrument: &Symbol, ts: Timestamp) -> String {
         format!("{}{}", self.tick_stem(instrument), ts.compact())
     }
 
-    /// `index:ohlc:<SYM>:<tf>`: sorted set of the candles' compact open times, scored by open
+    /// `index:ohlc:{<SYM>}:<tf>`: sorted set of the candles' compact open times, scored by open
     /// time in milliseconds.
     pub fn ohlc_index(&self, instrument: &Symbol, timeframe: Timeframe) -> String {
-        format!("{}index:ohlc:{instrument}:{}", self.prefix, timeframe.key())
+        format!(
+            "{}index:ohlc:{{{instrument}}}:{}",
+            self.prefix,
+            timeframe.key()
+        )
     }
 
-    /// `index:tick:<SYM>`: sorted set of the ticks' compact times, scored in milliseconds.
+    /// `index:tick:{<SYM>}`: sorted set of the ticks' compact times, scored in milliseconds.
     pub fn tick_index(&self, instrument: &Symbol) -> String {
-        format!("{}index:tick:{instrument}", self.prefix)
+        format!("{}index:tick:{{{instrument}}}", self.prefix)
     }
 
-    /// `checkpoint:<thread>:<id>`: a graph checkpoint (JSON, the engine's codec).
+    /// `checkpoint:{<thread>}:<id>`: a graph checkpoint (JSON, the engine's codec).
     pub fn checkpoint(&self, thread: &str, id: &str) -> String {
-        format!("{}checkpoint:{thread}:{id}", self.prefix)
+        format!("{}checkpoint:{{{thread}}}:{id}", self.prefix)
     }
 
-    /// `checkpoint_writes:<thread>:<id>`: hash of pending writes by task index.
+    /// `checkpoint_writes:{<thread>}:<id>`: hash of pending writes by task index.
     pub fn checkpoint_writes(&self, thread: &str, id: &str) -> String {
-        format!("{}checkpoint_writes:{thread}:{id}", self.prefix)
+        format!("{}checkpoint_writes:{{{thread}}}:{id}", self.prefix)
     }
 
-    /// `checkpoints:<thread>`: sorted set of the thread's checkpoint ids, in write order.
+    /// `checkpoints:{<thread>}`: sorted set of the thread's checkpoint ids, in write order.
     pub fn checkpoints(&self, thread: &str) -> String {
-        format!("{}checkpoints:{thread}", self.prefix)
+        format!("{}checkpoints:{{{thread}}}", self.prefix)
     }
 
-    /// `checkpoint_seq:<thread>`: the thread's write counter.
+    /// `checkpoint_seq:{<thread>}`: the thread's write counter.
     pub fn checkpoint_seq(&self, thread: &str) -> String {
-        format!("{}checkpoint_seq:{thread}", self.prefix)
+        format!("{}checkpoint_seq:{{{thread}}}", self.prefix)
     }
 
     /// `state:{<SYM>}:<part>`: a part of a bot's state, the `StateDoc` as JSON. The instrument is
-    /// a hash tag (as in every bot-state key), so a Redis Cluster keeps an instrument's state and
-    /// intents on one node.
+    /// the hash tag, as in every key of an instrument.
     ///
     /// ```
     /// use tradegraph_core::Symbol;

@@ -1,10 +1,10 @@
 //! The LLM response cache in Redis (feature `llm-cache`): recorded answers shared by every bot
 //! and every backtest that uses the same Redis.
 
+use super::Conn;
 use super::{redact, run, Keys, RedisConfig};
 use crate::StoreError;
 use async_trait::async_trait;
-use redis::aio::ConnectionManager;
 use std::fmt;
 use std::time::Duration;
 use tradegraph_llm::cache::{CacheKey, CacheRecord, LlmCache};
@@ -25,7 +25,7 @@ use tradegraph_llm::LlmError;
 /// # Ok(()) }
 /// ```
 pub struct RedisLlmCache {
-    conn: ConnectionManager,
+    conn: Conn,
     keys: Keys,
     timeout: Duration,
     ttl: Option<Duration>,

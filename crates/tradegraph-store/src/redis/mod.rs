@@ -4,6 +4,7 @@
 
 mod checkpoint;
 mod commands;
+mod conn;
 mod hot;
 mod keys;
 #[cfg(feature = "llm-cache")]
@@ -14,15 +15,17 @@ mod value;
 mod writer;
 
 pub use checkpoint::RedisCheckpointer;
+pub use conn::Topology;
 pub use hot::RedisHotCache;
 pub use keys::Keys;
 #[cfg(feature = "llm-cache")]
 pub use llm_cache::RedisLlmCache;
 pub use state::RedisState;
 
-pub(crate) use crate::url::redact;
+/// The URL without its password; each node of a cluster's list on its own.
+pub(crate) use crate::url::redact_nodes as redact;
 use crate::{Alerts, HotLimits, StoreError};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+pub(crate) use conn::Conn;
 use std::time::Duration;
 
 /// How to reach Redis and how to behave while it is away.
@@ -36,8 +39,12 @@ use std::time::Duration;
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct RedisConfig {
-    /// `redis://[user:password@]host:port[/db]` (`REDIS_URL`).
+    /// `redis://[user:password@]host:port[/db]` (`REDIS_URL`), or a comma-separated list of a
+    /// Redis Cluster's nodes.
     pub url: String,
+    /// A Redis Cluster even when `url` names one node (`REDIS_CLUSTER=1`). A list of several
+    /// nodes is always a cluster.
+    pub cluster: bool,
     /// Prepended to every key (empty: the specification's keys exactly).
     pub key_prefix: String,
     /// Time limit of every command, and of connecting (1 second).
@@ -57,6 +64,7 @@ impl RedisConfig {
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
+            cluster: false,
             key_prefix: String::new(),
             timeout: Duration::from_secs(1),
             retry_interval: Duration::from_secs(1),
@@ -71,6 +79,18 @@ impl RedisConfig {
     pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.key_prefix = prefix.into();
         self
+    }
+
+    /// Treats `url` as a Redis Cluster's seed node even when it names one node.
+    #[must_use]
+    pub fn cluster(mut self, cluster: bool) -> Self {
+        self.cluster = cluster;
+        self
+    }
+
+    /// One server or a cluster, from `url` and `cluster`.
+    pub fn topology(&self) -> Topology {
+        Topology::of(&self.url, self.cluster)
     }
 
     /// Sets the command time limit.
@@ -108,23 +128,11 @@ impl RedisConfig {
         self
     }
 
-    /// A connection that reconnects by itself. It is made lazily: this fails only for a bad URL,
-    /// not for an unreachable server (writes then report it, and the hot cache carries on in
-    /// process).
-    pub(crate) fn connection(&self) -> Result<ConnectionManager, StoreError> {
-        let client = redis::Client::open(self.url.as_str())
-            .map_err(|e| StoreError::Config(format!("REDIS_URL `{}`: {e}", redact(&self.url))))?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(self.timeout))
-            .set_response_timeout(Some(self.timeout))
-            .set_number_of_retries(1)
-            .set_max_delay(self.retry_interval);
-        ConnectionManager::new_lazy_with_config(client, config).map_err(|source| {
-            StoreError::Redis {
-                operation: "connect",
-                source,
-            }
-        })
+    /// A connection that reconnects by itself, to one server or a cluster ([`Topology`]). It is
+    /// made lazily: this fails only for a bad URL, not for an unreachable server (writes then
+    /// report it, and the hot cache carries on in process).
+    pub(crate) fn connection(&self) -> Result<Conn, StoreError> {
+        Conn::open(&self.topology(), self.timeout, self.retry_interval)
     }
 }
 
@@ -134,6 +142,7 @@ impl std::fmt::Debug for RedisConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisConfig")
             .field("url", &redact(&self.url))
+            .field("cluster", &self.cluster)
             .field("key_prefix", &self.key_prefix)
             .field("timeout", &self.timeout)
             .field("retry_interval", &self.retry_interval)
@@ -173,5 +182,9 @@ mod tests {
     fn passwords_never_reach_messages() {
         assert_eq!(super::redact("redis://u:secret@h:1/0"), "redis://***@h:1/0");
         assert_eq!(super::redact("redis://h:1"), "redis://h:1");
+        assert_eq!(
+            super::redact("redis://:a@h:1,redis://u:b@g:2"),
+            "redis://***@h:1,redis://***@g:2"
+        );
     }
 }

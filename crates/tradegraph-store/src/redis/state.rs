@@ -1,11 +1,11 @@
 //! Bot state and order intents in Redis.
 
-use super::commands::recent_script;
+use super::commands;
+use super::Conn;
 use super::{redact, run, Keys, RedisConfig};
 use crate::state::{foreign_intent, oldest_first};
 use crate::{BotStateStore, IntentLog, IntentRecord, Saved, StateDoc, StateKey, StoreError};
 use async_trait::async_trait;
-use redis::aio::ConnectionManager;
 use redis::Script;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock};
@@ -68,7 +68,7 @@ const MAX_VERSION: u64 = 1 << 53;
 /// ```
 #[derive(Clone)]
 pub struct RedisState {
-    conn: ConnectionManager,
+    conn: Conn,
     keys: Keys,
     timeout: Duration,
     url: String,
@@ -266,21 +266,20 @@ impl IntentLog for RedisState {
         &self,
         instrument: &Symbol,
     ) -> Result<Vec<IntentRecord>, StoreError> {
-        let mut call = recent_script().key(self.keys.unsettled_intents(instrument));
+        let stem = self.keys.intent_stem(instrument);
         // Every entry: "the newest N" with an N no bot reaches.
-        call.arg(self.keys.intent_stem(instrument))
-            .arg(1_000_000_000_000_i64);
-        let mut conn = self.conn.clone();
-        let flat: Vec<Vec<u8>> = run(
+        let entries = commands::recent(
+            &self.conn,
             "unsettled_intents",
             self.timeout,
-            call.invoke_async(&mut conn),
+            &self.keys.unsettled_intents(instrument),
+            &stem,
+            1_000_000_000_000,
         )
         .await?;
-        let stem = self.keys.intent_stem(instrument);
-        let mut open = Vec::with_capacity(flat.len() / 2);
-        for pair in flat.chunks_exact(2) {
-            let record: IntentRecord = decode(&stem, &pair[1])?;
+        let mut open = Vec::with_capacity(entries.len());
+        for (_, json) in entries {
+            let record: IntentRecord = decode(&stem, &json)?;
             // The set and the records change together; a settled one here would be a bug.
             if !record.status.is_settled() {
                 open.push(record);

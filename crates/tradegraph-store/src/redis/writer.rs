@@ -4,14 +4,14 @@
 //! holds what is pending (bounded) and the writer tries again every `retry_interval`.
 
 use super::pending::Pending;
+use super::Conn;
 use super::{commands, run, Keys, RedisConfig};
 use crate::{MemoryHotCache, StoreError, StoreEvent};
-use redis::aio::ConnectionManager;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
-use tradegraph_core::Tick;
+use tradegraph_core::{Symbol, Tick};
 
 /// Entries per pipeline.
 const CHUNK: usize = 2_000;
@@ -65,7 +65,7 @@ impl Shared {
 
 pub(super) struct Writer {
     pub(super) shared: Arc<Shared>,
-    pub(super) conn: ConnectionManager,
+    pub(super) conn: Conn,
     pub(super) keys: Keys,
     pub(super) config: RedisConfig,
     /// The newest score written to each index: a tick of the same second, or the forming candle
@@ -144,17 +144,19 @@ impl Writer {
         }
     }
 
-    /// Writes a batch in chunked pipelines; returns how many entries were written.
+    /// Writes a batch in chunked pipelines, one per instrument (on a Redis Cluster a pipeline
+    /// goes to one node: an instrument's keys share its hash tag); returns how many entries were
+    /// written.
     async fn write(&mut self, pending: &Pending) -> Result<u64, StoreError> {
         let limits = &self.config.limits;
-        let mut pipe = redis::pipe();
-        let (mut in_pipe, mut written) = (0, 0u64);
-        let mut conn = self.conn.clone();
+        let mut pipes: HashMap<&Symbol, (redis::Pipeline, usize)> = HashMap::new();
+        let mut written = 0u64;
         for instrument in &pending.latest {
             // The newest price, and only while it is fresh.
             if let Some(latest) = self.shared.mirror.latest(instrument) {
-                commands::latest(&mut pipe, &self.keys, instrument, &latest, limits);
-                in_pipe += 1;
+                let (pipe, n) = pipes.entry(instrument).or_default();
+                commands::latest(pipe, &self.keys, instrument, &latest, limits);
+                *n += 1;
             }
         }
         let ticks = pending.ticks.iter().map(|((_, i), t)| (i, Entry::Tick(t)));
@@ -163,36 +165,39 @@ impl Writer {
             .iter()
             .map(|((i, _, _), c)| (i, Entry::Candle(c)));
         for (instrument, entry) in ticks.chain(candles) {
+            let (pipe, n) = pipes.entry(instrument).or_default();
             let (index, score, member) = match entry {
-                Entry::Tick(t) => commands::tick(&mut pipe, &self.keys, instrument, t, limits),
-                Entry::Candle(c) => commands::candle(&mut pipe, &self.keys, instrument, c, limits),
+                Entry::Tick(t) => commands::tick(pipe, &self.keys, instrument, t, limits),
+                Entry::Candle(c) => commands::candle(pipe, &self.keys, instrument, c, limits),
             };
             if self.indexed.get(&index) != Some(&score) {
-                commands::index(&mut pipe, &index, score, &member, limits);
+                commands::index(pipe, &index, score, &member, limits);
                 self.indexed.insert(index, score);
             }
-            in_pipe += 1;
-            if in_pipe >= CHUNK {
-                run(
-                    "write",
-                    self.config.timeout,
-                    pipe.query_async::<()>(&mut conn),
-                )
-                .await?;
-                written += in_pipe as u64;
-                (pipe, in_pipe) = (redis::pipe(), 0);
+            *n += 1;
+            if *n >= CHUNK {
+                let full = std::mem::take(pipe);
+                written += self.send(full, std::mem::take(n)).await?;
             }
         }
-        if in_pipe > 0 {
-            run(
-                "write",
-                self.config.timeout,
-                pipe.query_async::<()>(&mut conn),
-            )
-            .await?;
-            written += in_pipe as u64;
+        for (_, (pipe, n)) in pipes {
+            if n > 0 {
+                written += self.send(pipe, n).await?;
+            }
         }
         Ok(written)
+    }
+
+    /// Sends one pipeline of `entries` entries.
+    async fn send(&self, pipe: redis::Pipeline, entries: usize) -> Result<u64, StoreError> {
+        let mut conn = self.conn.clone();
+        run(
+            "write",
+            self.config.timeout,
+            pipe.query_async::<()>(&mut conn),
+        )
+        .await?;
+        Ok(entries as u64)
     }
 }
 

@@ -35,25 +35,28 @@ async fn redis_keys_values_and_ttls_are_as_specified() {
     cache.flush().await.unwrap();
 
     let mut conn = raw(&url).await;
-    let latest: String = conn.get(format!("price:{sym}:latest")).await.unwrap();
+    let latest: String = conn.get(format!("price:{{{sym}}}:latest")).await.unwrap();
     assert_eq!(latest, "45000.50");
-    let latest_ts: String = conn.get(format!("price:{sym}:latest_ts")).await.unwrap();
+    let latest_ts: String = conn
+        .get(format!("price:{{{sym}}}:latest_ts"))
+        .await
+        .unwrap();
     assert_eq!(latest_ts, "2024-01-01T10:00:00.250Z");
     for key in [
-        format!("price:{sym}:latest"),
-        format!("price:{sym}:latest_ts"),
+        format!("price:{{{sym}}}:latest"),
+        format!("price:{{{sym}}}:latest_ts"),
     ] {
         let ttl: i64 = conn.ttl(&key).await.unwrap();
         assert!((295..=300).contains(&ttl), "{key} TTL {ttl}");
     }
-    let tick_key = format!("tick:{sym}:20240101T100000Z");
+    let tick_key = format!("tick:{{{sym}}}:20240101T100000Z");
     let tick_json: String = conn.get(&tick_key).await.unwrap();
     let value: serde_json::Value = serde_json::from_str(&tick_json).unwrap();
     assert_eq!(value["price"], "45000.50");
     assert_eq!(value["volume"], "0.1");
     assert_eq!(value["bid"], "45000.4");
     assert_eq!(value["ask"], "45000.6");
-    let ohlc_key = format!("ohlc:{sym}:1min:20240101T100000Z");
+    let ohlc_key = format!("ohlc:{{{sym}}}:1min:20240101T100000Z");
     let ohlc: serde_json::Value =
         serde_json::from_str(&conn.get::<_, String>(&ohlc_key).await.unwrap()).unwrap();
     assert_eq!(
@@ -65,7 +68,7 @@ async fn redis_keys_values_and_ttls_are_as_specified() {
         assert!((86_395..=86_400).contains(&ttl), "{key} TTL {ttl}");
     }
     let indexed: Vec<String> = conn
-        .zrange(format!("index:ohlc:{sym}:1min"), 0, -1)
+        .zrange(format!("index:ohlc:{{{sym}}}:1min"), 0, -1)
         .await
         .unwrap();
     assert_eq!(indexed, ["20240101T100000Z"]);
@@ -75,11 +78,11 @@ async fn redis_keys_values_and_ttls_are_as_specified() {
     assert_eq!(
         keys,
         [
-            format!("index:ohlc:{sym}:1min"),
-            format!("index:tick:{sym}"),
+            format!("index:ohlc:{{{sym}}}:1min"),
+            format!("index:tick:{{{sym}}}"),
             ohlc_key.clone(),
-            format!("price:{sym}:latest"),
-            format!("price:{sym}:latest_ts"),
+            format!("price:{{{sym}}}:latest"),
+            format!("price:{{{sym}}}:latest_ts"),
             tick_key.clone(),
         ]
     );
@@ -108,17 +111,20 @@ async fn redis_latest_price_alone_writes_the_two_price_keys_only() {
     cache.flush().await.unwrap();
 
     let mut conn = raw(&url).await;
-    let price: String = conn.get(format!("price:{sym}:latest")).await.unwrap();
+    let price: String = conn.get(format!("price:{{{sym}}}:latest")).await.unwrap();
     assert_eq!(price, "97.5");
-    let ts: String = conn.get(format!("price:{sym}:latest_ts")).await.unwrap();
+    let ts: String = conn
+        .get(format!("price:{{{sym}}}:latest_ts"))
+        .await
+        .unwrap();
     assert_eq!(ts, "2024-01-01T10:01:00.250Z");
     let mut keys: Vec<String> = conn.keys(format!("*{sym}*")).await.unwrap();
     keys.sort();
     assert_eq!(
         keys,
         [
-            format!("price:{sym}:latest"),
-            format!("price:{sym}:latest_ts")
+            format!("price:{{{sym}}}:latest"),
+            format!("price:{{{sym}}}:latest_ts")
         ],
         "no tick:* key and no index:* entry"
     );
@@ -173,7 +179,10 @@ async fn redis_replaying_the_same_data_leaves_no_duplicates() {
     assert_eq!(cache.recent_ticks(&btc, 1_000).await.unwrap().len(), 30);
     cache.flush().await.unwrap();
     let mut conn = raw(&url).await;
-    let indexed: u64 = conn.zcard(format!("index:ohlc:{btc}:1min")).await.unwrap();
+    let indexed: u64 = conn
+        .zcard(format!("index:ohlc:{{{btc}}}:1min"))
+        .await
+        .unwrap();
     assert_eq!(indexed, 30);
 }
 
@@ -192,7 +201,7 @@ async fn redis_key_prefix_separates_environments() {
     cache.flush().await.unwrap();
     let mut conn = raw(&url).await;
     let price: String = conn
-        .get(format!("{prefix}price:BTCUSDT:latest"))
+        .get(format!("{prefix}price:{{BTCUSDT}}:latest"))
         .await
         .unwrap();
     assert_eq!(price, "7");
@@ -272,15 +281,18 @@ async fn redis_stopped_and_started_the_cache_keeps_going_and_catches_up() {
         .unwrap();
     cache.flush().await.unwrap();
     let mut conn = raw(&server.url()).await;
-    let indexed: Vec<String> = conn.zrange("index:ohlc:BTCUSDT:1min", 0, -1).await.unwrap();
+    let indexed: Vec<String> = conn
+        .zrange("index:ohlc:{BTCUSDT}:1min", 0, -1)
+        .await
+        .unwrap();
     assert_eq!(
         indexed.len(),
         5,
         "the 5 candles written while Redis was away: {indexed:?}"
     );
-    let latest: String = conn.get("price:BTCUSDT:latest").await.unwrap();
+    let latest: String = conn.get("price:{BTCUSDT}:latest").await.unwrap();
     assert_eq!(latest, "103");
-    let ticks: u64 = conn.zcard("index:tick:BTCUSDT").await.unwrap();
+    let ticks: u64 = conn.zcard("index:tick:{BTCUSDT}").await.unwrap();
     assert_eq!(ticks, 6);
 }
 

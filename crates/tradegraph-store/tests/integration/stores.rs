@@ -126,7 +126,7 @@ async fn shutdown_leaves_the_buffered_hot_cache_writes_in_redis() {
     stores.shutdown().await;
     // The process exits right after: its writer task goes with it.
     drop(stores);
-    let prefix = format!("ohlc:{sym}:1min:");
+    let prefix = format!("ohlc:{{{sym}}}:1min:");
     let mut conn = crate::support::redis::raw(&redis).await;
     let keys: Vec<String> = redis::AsyncCommands::keys(&mut conn, format!("{prefix}*"))
         .await

@@ -64,7 +64,8 @@ pub fn env_example(name: &str) -> Option<String> {
         }
     };
     out += "\n# --- Stores (unset: in memory; the example bots need `--features redis,mongodb` for these) ---\n\
-            # REDIS_URL=redis://127.0.0.1:6379\n\
+            # REDIS_URL=redis://127.0.0.1:6379          # a Redis Cluster: its nodes, comma-separated\n\
+            # REDIS_CLUSTER=1                          # REDIS_URL names one node of a Redis Cluster\n\
             # MONGODB_URI=mongodb://127.0.0.1:27017/tradegraph\n\
             \n# --- Prompts and trading ---\n\
             # TRADEGRAPH_PROMPTS_DIR=prompts            # templates here replace the embedded ones\n\

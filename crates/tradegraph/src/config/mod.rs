@@ -23,6 +23,7 @@
 //! | `TRADEGRAPH_LLM_SELECTION` | `llm.selection`: `priority` (primary first) or `weighted` (by recent success and latency) |
 //! | `TRADEGRAPH_DASHBOARD_PEERS` | `dashboard.peers`: the bots the overview page lists, `host:port,host:port` |
 //! | `REDIS_URL`, `MONGODB_URI` | `stores.redis_url`, `stores.mongodb_uri` |
+//! | `REDIS_CLUSTER` | `stores.redis_cluster` |
 //! | `BINANCE_WS_URL`, `BINANCE_API_URL`, `BINANCE_API_KEY`, `BINANCE_API_SECRET` | `[feeds.binance]` |
 //! | `BINANCE_WS_API_URL` | `feeds.binance.ws_api_url`: live trading's user data stream (Binance's or the testnet's, following `BINANCE_API_URL`, unless set) |
 //! | `KITE_WS_URL`, `KITE_API_URL`, `KITE_API_KEY`, `KITE_ACCESS_TOKEN` | `[feeds.kite]` (the access token falls back to the day's token of `tradegraph kite login` in `live.data_dir`) |

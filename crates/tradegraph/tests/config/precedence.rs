@@ -209,3 +209,28 @@ fn kite_and_binance_feeds_take_their_variables() {
         matches!(&s.feed, FeedSettings::Binance { ws_url, .. } if ws_url == "wss://stream.binance.com:9443")
     );
 }
+
+#[test]
+fn redis_cluster_comes_from_the_environment_or_the_file_and_is_checked() {
+    let dir = scratch("redis-cluster");
+    let s = resolve(&no_flags(), &[], &dir).unwrap();
+    assert!(!s.stores.redis_cluster);
+    assert_eq!(
+        s.origins.get("stores.redis_cluster"),
+        Some(&Origin::Default)
+    );
+    write(&dir, "tradegraph.toml", "[stores]\nredis_cluster = true\n");
+    let s = resolve(&no_flags(), &[], &dir).unwrap();
+    assert!(s.stores.redis_cluster);
+    let s = resolve(&no_flags(), &[("REDIS_CLUSTER", "0")], &dir).unwrap();
+    assert!(!s.stores.redis_cluster);
+    assert_eq!(s.origins.get("stores.redis_cluster"), Some(&Origin::Env));
+    let e = resolve(&no_flags(), &[("REDIS_CLUSTER", "yes please")], &dir)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("REDIS_CLUSTER") && e.contains("yes please") && e.contains("one node"),
+        "{e}"
+    );
+}

@@ -24,7 +24,9 @@ use std::time::Duration;
 
 /// Finding the servers (skip or fail), and unique names: one implementation for every crate.
 #[allow(unused_imports)]
-pub use tradegraph_testkit::services::{mongodb_uri, redis_url, required, unavailable, unique};
+pub use tradegraph_testkit::services::{
+    mongodb_rs_uri, mongodb_uri, redis_cluster_url, redis_url, required, unavailable, unique,
+};
 
 /// Waits until `check` holds, up to `within`.
 pub async fn eventually(within: Duration, mut check: impl AsyncFnMut() -> bool) -> bool {

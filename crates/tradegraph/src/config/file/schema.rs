@@ -181,6 +181,7 @@ pub(crate) struct WebhookSpec {
 #[serde(default, deny_unknown_fields)]
 pub(crate) struct StoresSection {
     pub(crate) redis_url: Option<String>,
+    pub(crate) redis_cluster: Option<bool>,
     pub(crate) mongodb_uri: Option<String>,
     pub(crate) database: Option<String>,
     pub(crate) spill_file: Option<PathBuf>,

@@ -236,18 +236,34 @@ impl Resolver<'_> {
     }
 
     pub(super) fn stores(&mut self, name: &str) -> Result<StoresConfig, ConfigError> {
-        let (redis, mongodb, database, spill, state) = match self.doc() {
+        let (redis, cluster, mongodb, database, spill, state) = match self.doc() {
             Some(d) => (
                 d.stores.redis_url.clone(),
+                d.stores.redis_cluster,
                 d.stores.mongodb_uri.clone(),
                 d.stores.database.clone(),
                 self.file_path(d.stores.spill_file.as_deref()),
                 self.file_path(d.stores.state_file.as_deref()),
             ),
-            None => (None, None, None, None, None),
+            None => (None, None, None, None, None, None),
         };
         let text = |v: &str| Ok(v.to_owned());
         let redis = self.pick_opt("stores.redis_url", None, Some("REDIS_URL"), text, redis)?;
+        let cluster = self.pick(
+            "stores.redis_cluster",
+            None,
+            Some("REDIS_CLUSTER"),
+            |v| match v {
+                "1" | "true" => Ok(true),
+                "0" | "false" => Ok(false),
+                _ => Err(format!(
+                    "`{v}`: set 1 when REDIS_URL names one node of a Redis Cluster, 0 or nothing \
+                     otherwise (a list of several nodes is a cluster anyway)"
+                )),
+            },
+            cluster,
+            || false,
+        )?;
         let mongodb = self.pick_opt(
             "stores.mongodb_uri",
             None,
@@ -277,6 +293,7 @@ impl Resolver<'_> {
         )?;
         Ok(StoresConfig::new()
             .redis(redis)
+            .redis_cluster(cluster)
             .mongodb(mongodb, database)
             .spill_path(spill)
             .state_file(Some(state)))

@@ -240,6 +240,7 @@ impl Settings {
             array: false,
             entries: vec![
                 self.entry(s, "redis_url", url(&st.redis_url)),
+                self.entry(s, "redis_cluster", Some(json!(st.redis_cluster))),
                 self.entry(s, "mongodb_uri", url(&st.mongodb_uri)),
                 self.entry(s, "database", Some(json!(st.database))),
                 self.entry(s, "spill_file", Some(path(&st.spill_path))),
