@@ -51,6 +51,16 @@ pub enum StoreEvent {
         /// Records written from it.
         records: u64,
     },
+    /// A queued decision cycle failed on every delivery ([`RunQueue`](crate::queue::RunQueue)):
+    /// it was moved to its instrument's dead-letter stream and is no longer retried.
+    DeadLettered {
+        /// The instrument.
+        instrument: String,
+        /// The job's id in its queue.
+        job: String,
+        /// How often it was delivered.
+        deliveries: u32,
+    },
     /// The server refused a record for good (not a connectivity problem); it was appended to the
     /// rejects file beside the spill file so that it is not lost.
     Rejected {

@@ -12,6 +12,7 @@ pub mod metrics;
 #[cfg(feature = "mongodb")]
 pub mod mongo;
 mod query;
+pub mod queue;
 pub mod record;
 #[cfg(feature = "redis")]
 pub mod redis;

@@ -145,4 +145,43 @@ impl Keys {
     pub fn intent_instrument(&self, client_id: &ClientOrderId) -> String {
         format!("{}intent_instrument:{client_id}", self.prefix)
     }
+
+    /// `queue:<name>:{<SYM>}`: the stream of an instrument's queued jobs (a consumer group of
+    /// the queue's name reads it); `:dead`, `:lease` and `:lease_seq` beside it, same hash tag.
+    ///
+    /// ```
+    /// use tradegraph_core::Symbol;
+    /// use tradegraph_store::redis::Keys;
+    /// let btc = Symbol::new("BTCUSDT");
+    /// assert_eq!(Keys::new("").jobs("cycles", &btc), "queue:cycles:{BTCUSDT}");
+    /// assert_eq!(Keys::new("").lease("cycles", &btc), "queue:cycles:{BTCUSDT}:lease");
+    /// ```
+    pub fn jobs(&self, queue: &str, instrument: &Symbol) -> String {
+        format!("{}queue:{queue}:{{{instrument}}}", self.prefix)
+    }
+
+    /// `queue:<name>:{<SYM>}:dead`: the stream of the instrument's dead letters.
+    pub fn dead_jobs(&self, queue: &str, instrument: &Symbol) -> String {
+        format!("{}:dead", self.jobs(queue, instrument))
+    }
+
+    /// `queue:<name>:{<SYM>}:lease`: `<worker>#<token>` of the instrument's owner, expiring.
+    pub fn lease(&self, queue: &str, instrument: &Symbol) -> String {
+        format!("{}:lease", self.jobs(queue, instrument))
+    }
+
+    /// `queue:<name>:{<SYM>}:lease_seq`: the instrument's last fencing token.
+    pub fn lease_seq(&self, queue: &str, instrument: &Symbol) -> String {
+        format!("{}:lease_seq", self.jobs(queue, instrument))
+    }
+
+    /// `queue:<name>:{meta}:instruments`: the set of instruments that have a queue.
+    pub fn queued_instruments(&self, queue: &str) -> String {
+        format!("{}queue:{queue}:{{meta}}:instruments", self.prefix)
+    }
+
+    /// `queue:<name>:{meta}:workers`: hash of the workers' last reports (JSON) by name.
+    pub fn queue_workers(&self, queue: &str) -> String {
+        format!("{}queue:{queue}:{{meta}}:workers", self.prefix)
+    }
 }

@@ -10,6 +10,7 @@ mod keys;
 #[cfg(feature = "llm-cache")]
 mod llm_cache;
 mod pending;
+mod queue;
 mod state;
 mod value;
 mod writer;
@@ -20,6 +21,7 @@ pub use hot::RedisHotCache;
 pub use keys::Keys;
 #[cfg(feature = "llm-cache")]
 pub use llm_cache::RedisLlmCache;
+pub use queue::{RedisRunQueue, MAX_WAIT};
 pub use state::RedisState;
 
 /// The URL without its password; each node of a cluster's list on its own.

@@ -18,6 +18,7 @@ mod mongo_runs;
 mod mongo_schema;
 mod mongo_transient;
 mod mongo_versions;
+mod queue_redis;
 mod redis_cluster;
 mod redis_hot;
 mod redis_llm;
