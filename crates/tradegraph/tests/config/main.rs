@@ -4,6 +4,7 @@
 #![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod deploy;
 mod file;
 mod inputs;
 mod instruments;
