@@ -14,6 +14,7 @@
     clippy::print_stdout,
     clippy::unwrap_used,
     clippy::expect_used,
+    clippy::panic,
     missing_docs
 )]
 
