@@ -179,3 +179,139 @@ async fn valid_repaired_and_failing_answers_each_land_in_the_right_mode() {
         .any(|b| b["response_format"]["type"] == "json_schema"));
     assert!(bodies.iter().any(|b| b.to_string().contains(REPAIR)));
 }
+
+/// The providers' rate limits shared in Redis by several clients (as several bots).
+#[cfg(feature = "redis")]
+mod shared_limits {
+    use super::*;
+
+    /// A provider with `limits` at `server`, calls never waiting for a rate limit, the limits
+    /// shared through `shared` when given.
+    async fn limited_client(
+        server: &MockServer,
+        limits: tradegraph_llm::fallback::Limits,
+        shared: Option<&tradegraph_store::redis::RedisLlmLimits>,
+    ) -> tradegraph_llm::Llm {
+        let mut provider = ProviderConfig::new(ProviderKind::Openai);
+        provider.api_key = Some(tradegraph_llm::Secret::new("sk-test"));
+        provider.base_url = Some(format!("{}/v1", server.uri()));
+        provider.model = Some("gpt-test".into());
+        provider.limits = limits;
+        LlmConfig {
+            providers: vec![provider],
+            max_queue_wait: std::time::Duration::ZERO,
+            shared_limits: shared
+                .map(|s| tradegraph_llm::fallback::SharedLimitsHandle(Arc::new(s.clone()))),
+            ..LlmConfig::default()
+        }
+        .build()
+        .await
+        .unwrap()
+    }
+
+    /// Asks `llm` once (a short prompt, at most 100 tokens back): whether it was answered, or
+    /// refused for the rate limit.
+    async fn ask_once(llm: &tradegraph_llm::Llm) -> bool {
+        let mut request = tradegraph_llm::Request::new(vec![tradegraph_llm::Message::user("ping")]);
+        request.max_tokens = Some(100);
+        match llm.complete(&request).await {
+            Ok(_) => true,
+            Err(tradegraph_llm::LlmError::RateLimited { .. }) => false,
+            Err(e) => panic!("neither answered nor rate-limited: {e}"),
+        }
+    }
+
+    async fn answering(usage: u64) -> MockServer {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path_regex("/chat/completions$"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "id": "chatcmpl-1", "object": "chat.completion", "created": 1_733_000_000, "model": "gpt-test",
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": "pong"}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": usage - 10, "completion_tokens": 10, "total_tokens": usage}
+            })))
+            .mount(&server)
+            .await;
+        server
+    }
+
+    /// Two clients, as two bots using one key would be: with their limits shared in Redis they
+    /// get the provider's 4 requests a minute between them; each on its own would send 4.
+    #[tokio::test]
+    async fn bots_sharing_redis_share_a_providers_requests_per_minute() {
+        let Some(url) = tradegraph_testkit::services::redis_url() else {
+            return;
+        };
+        let rpm = tradegraph_llm::fallback::Limits::new().requests_per_minute(4);
+        let prefix = format!("{}:", tradegraph_testkit::services::unique("limits"));
+        let shared = tradegraph_store::redis::RedisLlmLimits::connect(
+            tradegraph_store::redis::RedisConfig::new(url).key_prefix(prefix),
+        )
+        .unwrap();
+        let server = answering(60).await;
+        let (a, b) = (
+            limited_client(&server, rpm, Some(&shared)).await,
+            limited_client(&server, rpm, Some(&shared)).await,
+        );
+        let mut answered = 0;
+        for _ in 0..3 {
+            answered += u32::from(ask_once(&a).await) + u32::from(ask_once(&b).await);
+        }
+        assert_eq!(answered, 4, "the shared quota");
+        assert_eq!(server.received_requests().await.unwrap().len(), 4);
+
+        // Apart, each client has the whole quota to itself.
+        let apart = answering(60).await;
+        let (a, b) = (
+            limited_client(&apart, rpm, None).await,
+            limited_client(&apart, rpm, None).await,
+        );
+        let mut answered = 0;
+        for _ in 0..3 {
+            answered += u32::from(ask_once(&a).await) + u32::from(ask_once(&b).await);
+        }
+        assert_eq!(answered, 6);
+    }
+
+    /// The shared token bucket is corrected with each call's real usage: a call that used 900 of
+    /// a 1,000-token minute leaves the other client no room for its next call.
+    #[tokio::test]
+    async fn the_shared_token_bucket_counts_the_tokens_really_used() {
+        let Some(url) = tradegraph_testkit::services::redis_url() else {
+            return;
+        };
+        let tpm = tradegraph_llm::fallback::Limits::new().tokens_per_minute(1_000);
+        let prefix = format!("{}:", tradegraph_testkit::services::unique("tokens"));
+        let shared = tradegraph_store::redis::RedisLlmLimits::connect(
+            tradegraph_store::redis::RedisConfig::new(url).key_prefix(prefix),
+        )
+        .unwrap();
+        let server = answering(900).await;
+        let (a, b) = (
+            limited_client(&server, tpm, Some(&shared)).await,
+            limited_client(&server, tpm, Some(&shared)).await,
+        );
+        assert!(ask_once(&a).await);
+        assert!(
+            !ask_once(&b).await,
+            "b's call fitted in what a's really used"
+        );
+        assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    }
+
+    /// Redis away: each process's own limits decide, and calls go on.
+    #[tokio::test]
+    async fn without_redis_the_clients_own_limits_apply() {
+        let rpm = tradegraph_llm::fallback::Limits::new().requests_per_minute(2);
+        let away = tradegraph_store::redis::RedisLlmLimits::connect(
+            tradegraph_store::redis::RedisConfig::new("redis://127.0.0.1:1")
+                .timeout(std::time::Duration::from_millis(200)),
+        )
+        .unwrap();
+        let server = answering(60).await;
+        let llm = limited_client(&server, rpm, Some(&away)).await;
+        assert!(ask_once(&llm).await);
+        assert!(ask_once(&llm).await);
+        assert!(!ask_once(&llm).await, "the client's own 2 a minute");
+    }
+}

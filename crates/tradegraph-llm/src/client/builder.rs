@@ -6,7 +6,7 @@ use crate::budget::{Ledger, PriceTable, RunBudget};
 use crate::cache::{CacheMode, LlmCache};
 use crate::fallback::{
     BreakerPolicy, Callback, DefaultFailover, Events, FailoverPolicy, Limits, LlmEvent, Priority,
-    SelectionPolicy,
+    SelectionPolicy, SharedLimits,
 };
 use crate::{LlmError, Provider, Repair, RepairPolicy};
 use std::sync::{Arc, Mutex};
@@ -70,6 +70,7 @@ pub struct LlmBuilder {
     day_budget: RunBudget,
     callbacks: Vec<Callback>,
     max_wait: Duration,
+    shared: Option<Arc<dyn SharedLimits>>,
 }
 
 impl LlmBuilder {
@@ -90,6 +91,7 @@ impl LlmBuilder {
             day_budget: RunBudget::default(),
             callbacks: Vec::new(),
             max_wait: Duration::from_secs(60),
+            shared: None,
         }
     }
 
@@ -195,6 +197,15 @@ impl LlmBuilder {
         self
     }
 
+    /// Takes every provider's requests and tokens from `shared` buckets too, so that the
+    /// processes sharing them share the providers' quotas (only providers with
+    /// `requests_per_minute` or `tokens_per_minute` set).
+    #[must_use]
+    pub fn shared_limits(mut self, shared: Arc<dyn SharedLimits>) -> Self {
+        self.shared = Some(shared);
+        self
+    }
+
     /// The client.
     ///
     /// # Errors
@@ -238,6 +249,7 @@ impl LlmBuilder {
                 ),
                 events: Events::new(self.callbacks),
                 max_wait: self.max_wait,
+                shared: self.shared,
             }),
         })
     }

@@ -55,7 +55,7 @@ impl Inner {
         let mut deferred: Vec<usize> = Vec::new();
         for &i in &order {
             let member = &self.members[i];
-            match member.admit(tokens) {
+            match self.admit(member, tokens, None).await {
                 Admission::Go(permit, transition) => {
                     self.transition(member, transition);
                     match self.attempt(member, request, op, permit).await {
@@ -90,6 +90,58 @@ impl Inner {
         Err(LlmError::AllFailed { attempts })
     }
 
+    /// Admits a call of about `tokens` tokens to `member`: its own limits, then the shared
+    /// ones. A call the shared buckets cannot take now gives back what it took of the member's
+    /// and waits like any rate-limited call. When the shared buckets cannot be consulted, the
+    /// member's own limits decide (logged).
+    async fn admit(
+        &self,
+        member: &Member,
+        tokens: u64,
+        slot: Option<OwnedSemaphorePermit>,
+    ) -> Admission {
+        let admitted = member.admit_with(tokens, slot);
+        let (Some(shared), Admission::Go(permit, transition)) = (&self.shared, &admitted) else {
+            return admitted;
+        };
+        let limits = member.limits;
+        if limits.requests_per_minute.is_none() && limits.tokens_per_minute.is_none() {
+            return admitted;
+        }
+        match shared.take(member.name(), limits, tokens).await {
+            Ok(wait) if wait.is_zero() => admitted,
+            Ok(wait) => {
+                self.transition(member, *transition);
+                {
+                    let mut state = member.lock();
+                    state.limiter.refund(permit);
+                    state.breaker.on_abandoned();
+                }
+                Admission::Later(Blocked::Rate(wait))
+            }
+            Err(error) => {
+                tracing::warn!(provider = member.name(), %error, "the shared rate limits cannot be read; this process's own limits apply");
+                admitted
+            }
+        }
+    }
+
+    /// Corrects the shared token bucket with a call's real usage.
+    async fn settle_shared(&self, member: &Member, estimated: u64, actual: u64) {
+        let Some(shared) = &self.shared else {
+            return;
+        };
+        if member.limits.tokens_per_minute.is_none() || estimated == actual {
+            return;
+        }
+        if let Err(error) = shared
+            .settle(member.name(), member.limits, estimated, actual)
+            .await
+        {
+            tracing::warn!(provider = member.name(), %error, "the shared token bucket was not corrected");
+        }
+    }
+
     /// The providers that were only at their rate or concurrency limit: waits (at most
     /// `max_wait`) for whichever frees up first, and tries it.
     async fn wait_for_deferred(
@@ -108,7 +160,7 @@ impl Inner {
             let mut busy = Vec::new();
             for (at, &i) in pending.iter().enumerate() {
                 let member = &self.members[i];
-                match member.admit_with(tokens, slots.remove(&i)) {
+                match self.admit(member, tokens, slots.remove(&i)).await {
                     Admission::Go(permit, transition) => {
                         pending.remove(at);
                         self.transition(member, transition);
@@ -334,6 +386,8 @@ impl Inner {
         .await;
         let elapsed = started.elapsed();
         member.lock().limiter.settle(permit.tokens, spent.total());
+        self.settle_shared(member, permit.tokens, spent.total())
+            .await;
         drop(permit);
         let cost = match held.reservation.take() {
             Some(reservation) => self

@@ -13,6 +13,8 @@ pub(crate) struct Member {
     pub(crate) provider: Arc<dyn Provider>,
     pub(crate) position: usize,
     pub(crate) weight: f64,
+    /// Its rate limits, as configured (the shared buckets are sized by them).
+    pub(crate) limits: Limits,
     state: Mutex<State>,
 }
 
@@ -43,6 +45,7 @@ impl Member {
             provider,
             position,
             weight,
+            limits,
             state: Mutex::new(State {
                 breaker: Breaker::new(breaker),
                 limiter: Limiter::new(limits, Instant::now()),
@@ -79,11 +82,8 @@ impl Member {
         h
     }
 
-    /// Admits a call of about `tokens` tokens now, or says why not.
-    pub(crate) fn admit(&self, tokens: u64) -> Admission {
-        self.admit_with(tokens, None)
-    }
-
+    /// Admits a call of about `tokens` tokens now (with a concurrency `slot` already waited
+    /// for), or says why not.
     pub(crate) fn admit_with(&self, tokens: u64, slot: Option<OwnedSemaphorePermit>) -> Admission {
         let now = Instant::now();
         let mut state = self.lock();

@@ -144,6 +144,9 @@ impl LlmConfig {
         for (provider, options) in providers {
             builder = builder.provider_arc(provider, options);
         }
+        if let Some(shared) = &self.shared_limits {
+            builder = builder.shared_limits(shared.0.clone());
+        }
         if cache_mode != CacheMode::Off {
             let cache: Arc<dyn LlmCache> = match &self.cache.path {
                 Some(path) => Arc::new(JsonlCache::open(path).await?),

@@ -90,6 +90,11 @@ pub struct LlmConfig {
     /// How long a call waits for a rate-limited provider when no other answered, in seconds.
     #[serde(with = "secs")]
     pub max_queue_wait: Duration,
+    /// Rate limits shared with other processes (set by the program, never read from a file):
+    /// the providers' `requests_per_minute` and `tokens_per_minute` are then one quota for all
+    /// of them.
+    #[serde(skip)]
+    pub shared_limits: Option<crate::fallback::SharedLimitsHandle>,
 }
 
 impl Default for LlmConfig {
@@ -105,6 +110,7 @@ impl Default for LlmConfig {
             day_budget: RunBudget::default(),
             prices: PriceTable::new(),
             max_queue_wait: Duration::from_secs(60),
+            shared_limits: None,
         }
     }
 }

@@ -177,6 +177,17 @@ impl Limiter {
         })
     }
 
+    /// Gives back what `permit` took (the call did not go after all); its concurrency slot is
+    /// freed when it drops.
+    pub(crate) fn refund(&mut self, permit: &Permit) {
+        if let Some(b) = self.requests.as_mut() {
+            b.give_back(1.0);
+        }
+        if let Some(b) = self.tokens.as_mut() {
+            b.give_back(permit.tokens as f64);
+        }
+    }
+
     /// The semaphore to wait on when [`Blocked::Busy`].
     pub(crate) fn semaphore(&self) -> Option<Arc<Semaphore>> {
         self.concurrency.clone()

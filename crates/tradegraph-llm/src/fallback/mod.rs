@@ -6,6 +6,7 @@
 //! | [`FailoverPolicy`] | which errors move on to the next provider | [`DefaultFailover`]: retryable errors and rejected keys |
 //! | [`BreakerPolicy`] | when a provider's breaker opens, for how long | 3 failures, 30 s, doubling to 5 min |
 //! | [`Limits`] | requests/min, tokens/min, calls in flight | none |
+//! | [`SharedLimits`] | the requests/min and tokens/min buckets shared with other processes (Redis) | none: each process its own |
 //! | [`LlmEvent`] | alerts and state changes | broadcast + callbacks |
 //!
 //! One call goes through the providers in the selection's order. A provider that is disabled,
@@ -20,6 +21,7 @@ mod event;
 mod limit;
 mod policy;
 mod select;
+mod shared;
 
 pub(crate) use breaker::{Breaker, Transition};
 pub use breaker::{BreakerPolicy, BreakerState};
@@ -29,3 +31,4 @@ pub use limit::Limits;
 pub(crate) use limit::{Blocked, Limiter, Permit};
 pub use policy::{DefaultFailover, FailoverPolicy};
 pub use select::{Candidate, Priority, SelectionPolicy, Weighted};
+pub use shared::{SharedLimitError, SharedLimits, SharedLimitsHandle};

@@ -9,6 +9,8 @@ mod hot;
 mod keys;
 #[cfg(feature = "llm-cache")]
 mod llm_cache;
+#[cfg(feature = "llm-limits")]
+mod llm_limits;
 mod pending;
 mod queue;
 mod state;
@@ -21,6 +23,8 @@ pub use hot::RedisHotCache;
 pub use keys::Keys;
 #[cfg(feature = "llm-cache")]
 pub use llm_cache::RedisLlmCache;
+#[cfg(feature = "llm-limits")]
+pub use llm_limits::RedisLlmLimits;
 pub use queue::{RedisRunQueue, MAX_WAIT};
 pub use state::RedisState;
 

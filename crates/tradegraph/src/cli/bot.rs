@@ -97,6 +97,42 @@ pub(super) struct DefaultBudget {
     pub(super) planned_calls: Option<u64>,
 }
 
+/// With Redis configured, the providers' rate limits (`requests_per_minute`,
+/// `tokens_per_minute`) are kept there, so that every bot using a provider shares its quota.
+/// Not for a replay: it calls no provider.
+#[cfg(feature = "redis")]
+fn share_limits(
+    config: &mut tradegraph_llm::config::LlmConfig,
+    settings: &Settings,
+    replay: bool,
+    out: &mut dyn Write,
+) -> Result<(), Box<dyn Error>> {
+    let Some(url) = settings.stores.redis_url.as_ref().filter(|_| !replay) else {
+        return Ok(());
+    };
+    let limited: Vec<&str> = config
+        .providers
+        .iter()
+        .filter(|p| p.limits.requests_per_minute.is_some() || p.limits.tokens_per_minute.is_some())
+        .map(|p| p.name())
+        .collect();
+    if limited.is_empty() {
+        return Ok(());
+    }
+    let redis = tradegraph_store::redis::RedisConfig::new(url.clone())
+        .cluster(settings.stores.redis_cluster);
+    let shared = tradegraph_store::redis::RedisLlmLimits::connect(redis)?;
+    config.shared_limits = Some(tradegraph_llm::fallback::SharedLimitsHandle(Arc::new(
+        shared,
+    )));
+    writeln!(
+        out,
+        "LLM rate limits: shared in Redis with every bot using it ({})",
+        limited.join(", ")
+    )?;
+    Ok(())
+}
+
 /// Assembles the bot: prompts, models (with `defaults` as the spending cap when the settings
 /// set none; recorded into or replayed from `answers` when given), the stores, the news and
 /// macro inputs.
@@ -170,6 +206,8 @@ pub(super) async fn assemble(
                 }
             }
         }
+        #[cfg(feature = "redis")]
+        share_limits(&mut config, settings, replay.is_some(), out)?;
         let client = match answers {
             Some(book) => config.build_recorded(book).await?,
             None => config.build().await?,
