@@ -96,6 +96,34 @@ struct Bench {
     served: Served,
 }
 
+/// The gaps between stages as the server saw them: from each stage's last answer to the next
+/// stage's first request (the client reading the answers, the graph, the next prompts, the
+/// request reaching the server), and within each stage from its first request to its last
+/// (requests of one stage sent apart).
+fn gaps(served: &[(Instant, Instant)]) -> (Vec<Duration>, Vec<Duration>) {
+    let mut served = served.to_vec();
+    served.sort_by_key(|(took, _)| *took);
+    let (mut between, mut within) = (Vec::new(), Vec::new());
+    let mut stage: Option<(Instant, Instant, Instant)> = None;
+    for (took, answered) in served {
+        stage = match stage {
+            Some((first, last_took, last)) if took < last => {
+                Some((first, last_took.max(took), last.max(answered)))
+            }
+            Some((first, last_took, last)) => {
+                within.push(last_took - first);
+                between.push(took - last);
+                Some((took, took, answered))
+            }
+            None => Some((took, took, answered)),
+        };
+    }
+    if let Some((first, last_took, _)) = stage {
+        within.push(last_took - first);
+    }
+    (between, within)
+}
+
 /// The critical path as the server served it: its answers grouped into stages (a stage's
 /// requests arrive together; the next stage's only after the last answer of this one), each
 /// stage's first request to its last answer, summed.
@@ -172,6 +200,21 @@ impl Bench {
                 .unwrap();
             let wall = started.elapsed();
             walls.push((wall, served_path(&self.served.lock().unwrap())));
+            if std::env::var_os("TG_BENCH_GAPS").is_some() {
+                let (between, within) = gaps(&self.served.lock().unwrap());
+                let ms = |v: &[Duration]| {
+                    v.iter()
+                        .map(|d| format!("{:.2}", d.as_secs_f64() * 1e3))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                println!(
+                    "  wall {:.2} ms over the served path; between stages (ms): {}; within stages (ms): {}",
+                    wall.saturating_sub(served_path(&self.served.lock().unwrap())).as_secs_f64() * 1e3,
+                    ms(&between),
+                    ms(&within)
+                );
+            }
             let s = &out.state;
             let fell_back: Vec<String> = [
                 s.technical.as_ref().map(|r| &r.mode),

@@ -32,6 +32,8 @@ const BACKLOG: usize = 20_000;
 const RATE: u64 = 1_000;
 const PACED_SECS: u64 = 5;
 const TARGET_P99: Duration = Duration::from_millis(5);
+/// A phase that takes longer lost jobs: the bench stops saying so.
+const DRAIN_LIMIT: Duration = Duration::from_secs(120);
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -130,6 +132,7 @@ fn main() {
         }
         let published = started.elapsed();
         while seen.done.load(Ordering::Relaxed) < BACKLOG as u64 {
+            assert!(started.elapsed() < DRAIN_LIMIT, "the backlog was not drained within {DRAIN_LIMIT:?}: {} of {BACKLOG}", seen.done.load(Ordering::Relaxed));
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         let drained = started.elapsed();
@@ -158,6 +161,7 @@ fn main() {
                 .unwrap();
         }
         while seen.done.load(Ordering::Relaxed) < before + total {
+            assert!(start.elapsed() < DRAIN_LIMIT, "the paced jobs were not all worked within {DRAIN_LIMIT:?}");
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         stop.store(true, Ordering::Relaxed);
@@ -165,6 +169,7 @@ fn main() {
             task.await.unwrap();
         }
         let mut latencies = std::mem::take(&mut *seen.latencies.lock().unwrap());
+        assert!(!latencies.is_empty(), "no timed job was worked");
         latencies.sort();
         let p99 = percentile(&latencies, 0.99);
         println!(

@@ -54,6 +54,8 @@ pub enum StoreEvent {
     /// A queued decision cycle failed on every delivery ([`RunQueue`](crate::queue::RunQueue)):
     /// it was moved to its instrument's dead-letter stream and is no longer retried.
     DeadLettered {
+        /// `redis`.
+        backend: &'static str,
         /// The instrument.
         instrument: String,
         /// The job's id in its queue.

@@ -144,7 +144,7 @@ pub(crate) fn event(event: &StoreEvent) {
         StoreEvent::Spilling { .. } => ("mongodb", "spilling"),
         StoreEvent::Drained { .. } => ("mongodb", "drained"),
         StoreEvent::Rejected { backend, .. } => (*backend, "rejected"),
-        StoreEvent::DeadLettered { .. } => ("redis", "dead_lettered"),
+        StoreEvent::DeadLettered { backend, .. } => (*backend, "dead_lettered"),
     };
     let labels = vec![
         Label::from_static_parts("backend", backend),

@@ -136,7 +136,7 @@ fn an_error_exit_flushes_the_hot_cache_to_redis() {
         ),
     )
     .unwrap();
-    // A day no other test uses, so that the instrument's keys (`ohlc:BTCUSDT:1min:<time>`,
+    // A day no other test uses, so that the instrument's keys (`ohlc:{BTCUSDT}:1min:<time>`,
     // no prefix) are this run's alone.
     let day = i64::from(std::process::id() % 40_000) + 1;
     let start = Timestamp::from_millis(946_684_800_000 + day * 86_400_000);
@@ -151,8 +151,8 @@ fn an_error_exit_flushes_the_hot_cache_to_redis() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "a run-time failure: {stderr}");
 
-    // Read back from Redis by a fresh cache (nothing of its own buffered): the recent-candles
-    // script reads the index and each candle's `ohlc:BTCUSDT:1min:<time>` key.
+    // Read back from Redis by a fresh cache (nothing of its own buffered): the recent candles
+    // are the index, then each candle's `ohlc:{BTCUSDT}:1min:<time>` key.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -304,10 +304,8 @@ impl std::fmt::Debug for MongoConfig {
     }
 }
 
-/// Server codes that mean "not now" (shutting down, stepping down, network).
-const TRANSIENT_CODES: &[i32] = &[
-    6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436,
-];
+/// Server codes of network trouble: "not now" (with [`STEPDOWN_CODES`]).
+const NETWORK_CODES: &[i32] = &[6, 7, 89, 262, 9001];
 
 /// Whether retrying later may succeed.
 pub(crate) fn is_transient(e: &mongodb::error::Error) -> bool {
@@ -327,7 +325,7 @@ pub(crate) fn is_transient(e: &mongodb::error::Error) -> bool {
 /// now": shutting down (91, 11600), stepping down or not primary (189, 10107, 11602, 13435,
 /// 13436), network trouble.
 pub(crate) fn transient_code(code: i32) -> bool {
-    TRANSIENT_CODES.contains(&code)
+    stepdown_code(code) || NETWORK_CODES.contains(&code)
 }
 
 /// The server's code of a failed command, when it is one.

@@ -166,12 +166,19 @@ impl MongoState {
                 }
             }
         }
+        if uncertain {
+            // Not refused: the primary kept stepping down; the write may be made again later.
+            return Err(StoreError::Unavailable {
+                backend: "mongodb",
+                record: what.to_owned(),
+                reason: format!("the primary stepped down at each of {ATTEMPTS} writes; try again"),
+            });
+        }
         Err(StoreError::Refused {
             backend: "mongodb",
             record: what.to_owned(),
             reason: format!(
-                "the write lost {ATTEMPTS} races in a row with writers of the same key, or met a \
-                 primary stepping down as often; try again"
+                "the write lost {ATTEMPTS} races in a row with writers of the same key; try again"
             ),
         })
     }

@@ -213,11 +213,15 @@ impl MongoStore {
         rejected: &mut Rejected,
     ) -> Result<(), StoreError> {
         let mut pending: Vec<usize> = (0..run.len()).collect();
+        // Set once a batch was sent again after its first send may have been applied unheard
+        // (a primary stepping down): a duplicate of the very version sent is then ours.
+        let mut uncertain = false;
         for attempt in 0..2 {
             let mut duplicates = Vec::new();
             let mut rest = pending.as_slice();
             while !rest.is_empty() {
-                let (sent, errors) = self.send(run, rest).await?;
+                let (sent, errors, attempts) = self.send(run, rest).await?;
+                uncertain |= attempts > 1;
                 for (i, code, message) in errors {
                     let Some(&at) = rest.get(i) else {
                         continue;
@@ -234,7 +238,8 @@ impl MongoStore {
                         }
                         // A version as high is stored: nothing to write.
                         Outcome::Duplicate if attempt > 0 => {
-                            self.note_superseded(&run[at].1, &records[original]).await;
+                            self.note_superseded(&run[at].1, &records[original], uncertain)
+                                .await;
                         }
                         Outcome::Duplicate => duplicates.push(at),
                         Outcome::Refused => rejected.push((
@@ -258,16 +263,25 @@ impl MongoStore {
     }
 
     /// Counts and logs (warn, with both versions) a record not written because its key holds a
-    /// version as high.
-    async fn note_superseded(&self, upsert: &Upsert, record: &Versioned) {
-        self.superseded
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    /// version as high; unless `uncertain` and the stored version is the record's: then it is
+    /// the record itself, written by a send whose answer was lost.
+    async fn note_superseded(&self, upsert: &Upsert, record: &Versioned, uncertain: bool) {
         let stored = self
             .db
             .collection::<Document>(upsert.collection)
             .find_one(upsert.key.clone())
             .projection(doc! {VERSION: 1})
             .await;
+        if uncertain {
+            if let Ok(Some(doc)) = &stored {
+                if doc.get_i64(VERSION).ok() == Some(record.version) {
+                    tracing::debug!(record = %record.record.describe(), "written by a send whose answer was lost");
+                    return;
+                }
+            }
+        }
+        self.superseded
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let stored = match stored {
             Ok(Some(doc)) => doc
                 .get_i64(VERSION)
@@ -285,14 +299,15 @@ impl MongoStore {
     }
 
     /// Sends the first updates of `positions` (of `run`) that fit in one command, unordered;
-    /// answers how many were sent and the write errors, indexed within those sent.
+    /// answers how many were sent, the write errors (indexed within those sent), and how many
+    /// times the command was sent.
     async fn send(
         &self,
         run: &[(usize, Upsert)],
         positions: &[usize],
-    ) -> Result<(usize, Vec<(usize, i32, String)>), StoreError> {
+    ) -> Result<(usize, Vec<(usize, i32, String)>, u32), StoreError> {
         let Some(&first) = positions.first() else {
-            return Ok((0, Vec::new()));
+            return Ok((0, Vec::new(), 0));
         };
         let collection = run[first].1.collection;
         let (mut updates, mut size) = (Vec::new(), 0);
@@ -313,10 +328,10 @@ impl MongoStore {
             "ordered": false,
             "writeConcern": self.write_concern.clone(),
         };
-        let reply = self
-            .run("upsert", || self.db.run_command(command.clone()))
+        let (reply, attempts) = self
+            .run_counted("upsert", || self.db.run_command(command.clone()))
             .await?;
-        Ok((sent, reply_errors(&reply, collection, sent)?))
+        Ok((sent, reply_errors(&reply, collection, sent)?, attempts))
     }
 }
 

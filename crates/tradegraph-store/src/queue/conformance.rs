@@ -37,6 +37,7 @@ where
     jobs_come_in_order_and_once(&open(config()).await).await;
     one_owner_at_a_time(&open(config()).await).await;
     a_dead_owners_job_goes_to_the_next_owner(&open(config()).await).await;
+    an_owner_past_its_lease_gets_no_new_job(&open(config()).await).await;
     a_released_job_goes_to_the_next_owner(&open(config()).await).await;
     retries_are_capped(&open(config()).await).await;
     instruments_spread_over_workers(&open(config()).await).await;
@@ -97,7 +98,18 @@ pub async fn jobs_come_in_order_and_once<Q: RunQueue + ?Sized>(queue: &Q) {
         assert_eq!(job.payload, format!("cycle {i}").into_bytes());
         assert_eq!((job.deliveries, &job.instrument), (1, &a));
         assert!(queue.ack(&lease, &job.id).await.unwrap());
+        assert!(
+            !queue.ack(&lease, &job.id).await.unwrap(),
+            "acknowledged twice"
+        );
     }
+    // An id never handed out is not acknowledged, and nothing queued is touched.
+    let stray = queue.publish(&a, b"stray").await.unwrap();
+    assert!(!queue.ack(&lease, &stray).await.unwrap());
+    assert_eq!(queue.pending(&a).await.unwrap(), 1);
+    let strayed = job(queue, &lease).await;
+    assert_eq!(strayed.id, stray);
+    assert!(queue.ack(&lease, &strayed.id).await.unwrap());
     assert_eq!(
         queue.next(&lease, Duration::from_millis(50)).await.unwrap(),
         Next::Idle
@@ -132,6 +144,8 @@ pub async fn one_owner_at_a_time<Q: RunQueue + ?Sized>(queue: &Q) {
     let (w1, w2) = (WorkerId::new("w1"), WorkerId::new("w2"));
     let first = take(queue, &w1, &b).await;
     assert_eq!(queue.acquire(&w2).await.unwrap(), None, "taken twice");
+    // Asking again (an answer lost on the way) gives the owner its own lease back.
+    assert_eq!(queue.acquire(&w1).await.unwrap(), Some(first.clone()));
     assert!(queue.renew(&first).await.unwrap());
     queue.release(&first).await.unwrap();
     assert!(
@@ -178,8 +192,35 @@ pub async fn a_dead_owners_job_goes_to_the_next_owner<Q: RunQueue + ?Sized>(queu
     assert_eq!(queue.pending(&c).await.unwrap(), 0);
 }
 
+/// A worker whose lease ran out gets no new job, even one published after: the instrument's new
+/// owner gets it.
+pub async fn an_owner_past_its_lease_gets_no_new_job<Q: RunQueue + ?Sized>(queue: &Q) {
+    let x = sym("LATE");
+    queue.publish(&x, b"first").await.unwrap();
+    let (w1, w2) = (WorkerId::new("w1"), WorkerId::new("w2"));
+    let stalled = take(queue, &w1, &x).await;
+    let first = job(queue, &stalled).await;
+    assert!(queue.ack(&stalled, &first.id).await.unwrap());
+    // It stalls past its lease; a job comes; another worker takes the instrument.
+    tokio::time::sleep(LEASE + Duration::from_millis(150)).await;
+    let second = queue.publish(&x, b"second").await.unwrap();
+    let owner = take(queue, &w2, &x).await;
+    assert_eq!(queue.next(&stalled, WAIT).await.unwrap(), Next::Lost);
+    let got = job(queue, &owner).await;
+    assert_eq!((&got.id, got.deliveries), (&second, 1));
+    assert!(queue.ack(&owner, &got.id).await.unwrap());
+    // A wait is cut to half the lease, so the lease it renewed still holds when it ends.
+    let started = tokio::time::Instant::now();
+    assert_eq!(
+        queue.next(&owner, Duration::from_secs(5)).await.unwrap(),
+        Next::Idle
+    );
+    assert!(started.elapsed() < LEASE, "waited {:?}", started.elapsed());
+    assert!(queue.renew(&owner).await.unwrap());
+}
+
 /// A worker that gives an instrument back (shutting down) leaves its job to the next owner at
-/// once, without waiting for the lease.
+/// once, without waiting for the lease, and the giving back does not count as a delivery.
 pub async fn a_released_job_goes_to_the_next_owner<Q: RunQueue + ?Sized>(queue: &Q) {
     let d = sym("RELEASED");
     let id = queue.publish(&d, b"cycle").await.unwrap();
@@ -189,12 +230,12 @@ pub async fn a_released_job_goes_to_the_next_owner<Q: RunQueue + ?Sized>(queue: 
     queue.release(&leaving).await.unwrap();
     let next = take(queue, &w2, &d).await;
     let again = job(queue, &next).await;
-    assert_eq!((&again.id, again.deliveries), (&id, 2));
+    assert_eq!((&again.id, again.deliveries), (&id, 1));
     assert!(queue.ack(&next, &id).await.unwrap());
 }
 
-/// A job delivered more than `max_deliveries` times goes to the dead letters; the next job
-/// comes.
+/// A job delivered more than `max_deliveries` times (its owners died on it) goes to the dead
+/// letters; the next job comes.
 pub async fn retries_are_capped<Q: RunQueue + ?Sized>(queue: &Q) {
     let e = sym("POISON");
     let poison = queue.publish(&e, b"poison").await.unwrap();
@@ -204,8 +245,8 @@ pub async fn retries_are_capped<Q: RunQueue + ?Sized>(queue: &Q) {
         let lease = take(queue, &worker, &e).await;
         let job = job(queue, &lease).await;
         assert_eq!((&job.id, job.deliveries), (&poison, delivery));
-        // The worker gives up on it (as a crash would).
-        queue.release(&lease).await.unwrap();
+        // The worker dies on it: the lease runs out.
+        tokio::time::sleep(LEASE + Duration::from_millis(150)).await;
     }
     let lease = take(queue, &worker, &e).await;
     let next = job(queue, &lease).await;
@@ -233,13 +274,14 @@ pub async fn instruments_spread_over_workers<Q: RunQueue + ?Sized>(queue: &Q) {
     assert_eq!(queue.acquire(&WorkerId::new("w3")).await.unwrap(), None);
 }
 
-/// Workers heard from within three intervals are listed with their load; older reports are not.
+/// Workers heard from within three of their intervals (by the store's clock) are listed with
+/// their load; the others are not.
 pub async fn workers_report_their_load<Q: RunQueue + ?Sized>(queue: &Q) {
     let report = |name: &str, beat: Timestamp, done: u64| WorkerInfo {
         id: WorkerId::new(name),
         started: Timestamp::from_millis(beat.millis() - 60_000),
         beat,
-        interval_ms: 1_000,
+        interval_ms: if name == "gone" { 50 } else { 10_000 },
         instruments: vec![sym("BTCUSDT")],
         capacity: 4,
         done,
@@ -248,14 +290,13 @@ pub async fn workers_report_their_load<Q: RunQueue + ?Sized>(queue: &Q) {
     let (a, b) = (report("wa", now, 7), report("wb", now, 9));
     queue.beat(&a).await.unwrap();
     queue.beat(&b).await.unwrap();
-    queue
-        .beat(&report(
-            "gone",
-            Timestamp::from_millis(now.millis() - 10_000),
-            1,
-        ))
-        .await
-        .unwrap();
+    // Reported once with a 50 ms interval: gone after 150 ms, by the store's clock.
+    let gone = report("gone", now, 1);
+    queue.beat(&gone).await.unwrap();
+    let mut all = vec![a.clone(), b.clone(), gone];
+    all.sort_by(|x, y| x.id.cmp(&y.id));
+    assert_eq!(queue.workers().await.unwrap(), all);
+    tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(queue.workers().await.unwrap(), [a.clone(), b.clone()]);
     // A new report replaces the last.
     let busier = report("wa", now, 8);

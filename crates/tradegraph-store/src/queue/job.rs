@@ -63,6 +63,9 @@ pub enum Next {
 }
 
 /// A worker's name, unique among the workers of a queue (by default `<host>-<pid>-<random>`).
+/// One name holds at most one lease at a time: a process that works several instruments at once
+/// gives each of its slots a name of its own (`<worker>/<n>`); asking for a lease under a name
+/// that holds one gives that lease back.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct WorkerId(String);
@@ -162,7 +165,8 @@ pub struct QueueConfig {
     /// How long an instrument stays a worker's without a renewal (10 s): how soon a dead
     /// worker's instruments go to another.
     pub lease: Duration,
-    /// Deliveries of a job before it goes to the dead letters (3).
+    /// Deliveries of a job before it goes to the dead letters (3): the deliveries to owners that
+    /// died on it or let their lease run out, not those given back with `release`.
     pub max_deliveries: u32,
     /// The queue's name: queues of different names share nothing (`cycles`).
     pub name: String,
@@ -201,7 +205,8 @@ impl QueueConfig {
     }
 }
 
-/// The wall clock as a [`Timestamp`].
+/// The wall clock as a [`Timestamp`] (the suite's reports).
+#[cfg(any(test, feature = "conformance"))]
 pub(crate) fn now() -> Timestamp {
     let millis = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -15,15 +15,18 @@
 //!   took and did not acknowledge first (it died, or gave the instrument back), then new ones in
 //!   the order they were published. A job is done when [`ack`](RunQueue::ack)ed; until then it
 //!   is delivered again to the instrument's next owner.
-//! - **Retries are capped.** A job delivered more than [`QueueConfig::max_deliveries`] times is
-//!   moved to the instrument's dead letters ([`dead_letters`](RunQueue::dead_letters)) with a
+//! - **Retries are capped.** A job delivered more than [`QueueConfig::max_deliveries`] times
+//!   (its owners died on it, or let their leases run out) is moved to the instrument's dead
+//!   letters; giving an instrument back with [`release`](RunQueue::release) does not count ([`dead_letters`](RunQueue::dead_letters)) with a
 //!   [`StoreEvent::DeadLettered`](crate::StoreEvent::DeadLettered), and the next job comes.
-//! - **A lost lease stops the worker.** Once another worker holds the instrument,
-//!   [`renew`](RunQueue::renew) and [`ack`](RunQueue::ack) answer `false` and
-//!   [`next`](RunQueue::next) [`Next::Lost`]: the old owner stops, and the job it was working
-//!   is the new owner's first. (Two owners can still overlap by a lease's length when one stalls
-//!   without noticing; what a cycle does must be safe to do twice, as the engine's order intents
-//!   and deterministic client order ids make it.)
+//! - **A lost lease stops the worker.** Once the lease ran out, [`renew`](RunQueue::renew) and
+//!   [`ack`](RunQueue::ack) answer `false` and [`next`](RunQueue::next) [`Next::Lost`]: the old
+//!   owner gets no new job and stops, and the job it was working is the new owner's first. A
+//!   wait in [`next`](RunQueue::next) lasts at most half the lease, so a waiting owner keeps it. (Two owners can still overlap by a lease's length when one stalls
+//!   without noticing, and a client that sends a request again after losing its answer (the
+//!   Redis Cluster client does, on a dropped connection) may publish a job twice: what a cycle
+//!   does must be safe to do twice, as the engine's order intents and deterministic client order
+//!   ids make it.)
 //! - **Workers are visible.** Each reports its load with [`beat`](RunQueue::beat);
 //!   [`workers`](RunQueue::workers) lists those heard from recently.
 

@@ -42,13 +42,12 @@ return 1
     )
 });
 
-/// Deletes a thread whose index still holds `ARGV[1]` checkpoints (else returns 0: one was
-/// written since the caller read the index). KEYS: index, counter, then each checkpoint and its
-/// writes.
+/// Deletes a thread whose counter is still `ARGV[1]` (else returns 0: a checkpoint was written
+/// since the caller read the index). KEYS: index, counter, then each checkpoint and its writes.
 static DELETE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-if redis.call('ZCARD', KEYS[1]) ~= tonumber(ARGV[1]) then return 0 end
+if (redis.call('GET', KEYS[2]) or '') ~= ARGV[1] then return 0 end
 for start = 1, #KEYS, 1000 do
   redis.call('DEL', unpack(KEYS, start, math.min(start + 999, #KEYS)))
 end
@@ -125,6 +124,15 @@ impl<S: GraphState> RedisCheckpointer<S> {
         thread_id: &str,
         limit: usize,
     ) -> Result<Vec<Stored>, CheckpointError> {
+        self.history_read(thread_id, limit, false).await
+    }
+
+    async fn history_read(
+        &self,
+        thread_id: &str,
+        limit: usize,
+        retried: bool,
+    ) -> Result<Vec<Stored>, CheckpointError> {
         if limit == 0 {
             return Ok(Vec::new());
         }
@@ -157,11 +165,16 @@ impl<S: GraphState> RedisCheckpointer<S> {
         )
         .await
         .map_err(read)?;
-        // A checkpoint dropped between the two reads is skipped.
-        Ok(found
+        // A checkpoint dropped between the two reads (by a put beyond the limit) is skipped;
+        // when that leaves nothing of a thread that has checkpoints, the index is read again.
+        let kept: Vec<Stored> = found
             .into_iter()
             .filter_map(|(data, writes)| data.map(|data| (data, writes)))
-            .collect())
+            .collect();
+        if kept.is_empty() && !retried {
+            return Box::pin(self.history_read(thread_id, limit, true)).await;
+        }
+        Ok(kept)
     }
 
     /// Deletes the checkpoints `ids` and their writes, then their index entries.
@@ -306,19 +319,24 @@ impl<S: GraphState> Checkpointer<S> for RedisCheckpointer<S> {
         let index = self.keys.checkpoints(thread_id);
         for _ in 0..DELETE_ATTEMPTS {
             let mut conn = self.conn.clone();
-            let ids: Vec<String> = run(
+            // The index and the counter together (one slot): the counter tells a checkpoint
+            // written in between, even one whose put dropped another.
+            let (ids, seq): (Vec<String>, Option<String>) = run(
                 "checkpoint delete",
                 self.timeout,
-                redis::cmd("ZRANGE")
+                redis::pipe()
+                    .cmd("ZRANGE")
                     .arg(&index)
                     .arg(0)
                     .arg(-1)
+                    .get(self.keys.checkpoint_seq(thread_id))
                     .query_async(&mut conn),
             )
             .await
             .map_err(failed)?;
             let mut call = DELETE.key(&index);
-            call.key(self.keys.checkpoint_seq(thread_id)).arg(ids.len());
+            call.key(self.keys.checkpoint_seq(thread_id))
+                .arg(seq.unwrap_or_default());
             for id in &ids {
                 call.key(self.keys.checkpoint(thread_id, id))
                     .key(self.keys.checkpoint_writes(thread_id, id));

@@ -22,7 +22,7 @@ use tokio::sync::OnceCell;
 /// // `REDIS_CLUSTER=1` with one seed node.
 /// assert_eq!(Topology::of("redis://10.0.0.1:7000", true), Topology::Cluster(vec!["redis://10.0.0.1:7000".into()]));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Topology {
     /// One server (or a server behind a proxy).
     Single(String),
@@ -34,8 +34,8 @@ impl Topology {
     /// A cluster when `url` lists several nodes (comma-separated) or `cluster` is set
     /// (`REDIS_CLUSTER=1`), else one server.
     pub fn of(url: &str, cluster: bool) -> Self {
-        let nodes: Vec<String> = url
-            .split(',')
+        let nodes: Vec<String> = crate::url::nodes(url)
+            .into_iter()
             .map(str::trim)
             .filter(|n| !n.is_empty())
             .map(str::to_owned)
@@ -44,6 +44,19 @@ impl Topology {
             Self::Cluster(nodes)
         } else {
             Self::Single(url.trim().to_owned())
+        }
+    }
+}
+
+/// The URLs without their passwords.
+impl std::fmt::Debug for Topology {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Single(url) => f.debug_tuple("Single").field(&redact(url)).finish(),
+            Self::Cluster(nodes) => f
+                .debug_tuple("Cluster")
+                .field(&nodes.iter().map(|n| redact(n)).collect::<Vec<_>>())
+                .finish(),
         }
     }
 }
@@ -117,6 +130,13 @@ impl Conn {
                 )))))
             }
         }
+    }
+}
+
+impl Conn {
+    /// Whether this is a cluster connection (a pipeline must then stay within one slot).
+    pub(crate) fn is_cluster(&self) -> bool {
+        matches!(self, Self::Cluster(_))
     }
 }
 

@@ -184,4 +184,10 @@ impl Keys {
     pub fn queue_workers(&self, queue: &str) -> String {
         format!("{}queue:{queue}:{{meta}}:workers", self.prefix)
     }
+
+    /// `queue:<name>:{meta}:beats`: sorted set of the workers' names, scored by when (server
+    /// time, ms) their last report stops counting.
+    pub fn queue_beats(&self, queue: &str) -> String {
+        format!("{}queue:{queue}:{{meta}}:beats", self.prefix)
+    }
 }

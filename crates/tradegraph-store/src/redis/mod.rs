@@ -184,6 +184,23 @@ pub(crate) async fn run<T>(
 
 #[cfg(test)]
 mod tests {
+    use super::Topology;
+
+    #[test]
+    fn a_topology_shows_no_password_and_a_comma_in_one_stays_in_it() {
+        let cluster = Topology::of("redis://:secret@h:1,redis://u:other@g:2", false);
+        let shown = format!("{cluster:?}");
+        assert!(
+            !shown.contains("secret") && !shown.contains("other") && shown.contains("g:2"),
+            "{shown}"
+        );
+        assert_eq!(
+            Topology::of("redis://:pa,ss@h:1", false),
+            Topology::Single("redis://:pa,ss@h:1".into())
+        );
+        assert!(!format!("{:?}", Topology::of("redis://:pa,ss@h:1", false)).contains("ss@"));
+    }
+
     #[test]
     fn passwords_never_reach_messages() {
         assert_eq!(super::redact("redis://u:secret@h:1/0"), "redis://***@h:1/0");

@@ -2,7 +2,6 @@
 //! key per instrument, scripts that name every key they touch.
 
 use super::{run, Conn, Keys, RedisConfig};
-use crate::queue::job::now;
 use crate::queue::{
     DeadLetter, Job, JobId, Lease, Next, QueueConfig, RunQueue, WorkerId, WorkerInfo,
 };
@@ -10,7 +9,6 @@ use crate::{Alerts, StoreError, StoreEvent};
 use async_trait::async_trait;
 use rand::seq::SliceRandom;
 use redis::{Script, Value};
-use std::collections::HashSet;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 use tradegraph_core::{Symbol, Timestamp};
@@ -27,11 +25,20 @@ return redis.call('XADD', KEYS[1], '*', 'payload', ARGV[2])
 });
 
 /// Takes the instrument when it has jobs and no owner. KEYS: lease, lease counter, stream.
-/// ARGV: worker, lease (ms). Returns the fencing token, or nil.
+/// ARGV: worker, lease (ms). Returns the fencing token, or nil. A worker that holds the lease
+/// already gets its token again (a request sent twice by a client that lost the answer).
 static ACQUIRE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-if redis.call('EXISTS', KEYS[1]) == 1 then return false end
+local held = redis.call('GET', KEYS[1])
+if held then
+  local prefix = ARGV[1] .. '#'
+  if string.sub(held, 1, #prefix) == prefix then
+    redis.call('PEXPIRE', KEYS[1], ARGV[2])
+    return tonumber(string.sub(held, #prefix + 1))
+  end
+  return false
+end
 if redis.call('EXISTS', KEYS[3]) == 0 or redis.call('XLEN', KEYS[3]) == 0 then return false end
 local token = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], ARGV[1] .. '#' .. token, 'PX', ARGV[2])
@@ -51,36 +58,48 @@ return 1
     )
 });
 
-/// Extends the lease and takes over the oldest job taken and not acknowledged (`XAUTOCLAIM`).
-/// KEYS: lease, stream. ARGV: holder, lease (ms), group, consumer. Returns `{0}` when the lease
-/// is not held, `{1}` when nothing waits, else `{1, id, payload, deliveries}`.
-static RECLAIM: LazyLock<Script> = LazyLock::new(|| {
+/// Extends the lease and hands out the next job: the oldest taken and not acknowledged
+/// (`XAUTOCLAIM`, whoever took it), else a new one (`XREADGROUP ... >`, not blocking), both
+/// under the lease. KEYS: lease, stream. ARGV: holder, lease (ms), group, consumer. Returns `{0}`
+/// when the lease is not held, `{1, last}` when nothing waits (`last`: the stream's newest id,
+/// to wait for a newer one from), else `{1, id, payload, deliveries}`.
+static NEXT: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {0} end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
+local function payload_of(fields)
+  for i = 1, #fields, 2 do
+    if fields[i] == 'payload' then return fields[i + 1] end
+  end
+  return ''
+end
 local claimed = redis.call('XAUTOCLAIM', KEYS[2], ARGV[3], ARGV[4], 0, '0-0', 'COUNT', 1)
 local entries = claimed[2]
-if #entries == 0 then return {1} end
-local id = entries[1][1]
-local fields = entries[1][2]
-local payload = ''
-for i = 1, #fields, 2 do
-  if fields[i] == 'payload' then payload = fields[i + 1] end
+if #entries > 0 and entries[1] then
+  local id = entries[1][1]
+  local pending = redis.call('XPENDING', KEYS[2], ARGV[3], id, id, 1)
+  return {1, id, payload_of(entries[1][2]), pending[1][4]}
 end
-local pending = redis.call('XPENDING', KEYS[2], ARGV[3], id, id, 1)
-return {1, id, payload, pending[1][4]}
+local fresh = redis.call('XREADGROUP', 'GROUP', ARGV[3], ARGV[4], 'COUNT', 1, 'STREAMS', KEYS[2], '>')
+if fresh and fresh[1] and #fresh[1][2] > 0 then
+  local entry = fresh[1][2][1]
+  return {1, entry[1], payload_of(entry[2]), 1}
+end
+local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+if #last > 0 then return {1, last[1][1]} end
+return {1, '0-0'}
 ",
     )
 });
 
-/// Acknowledges and deletes a job if the lease is held. KEYS: lease, stream. ARGV: holder,
-/// group, id. Returns 1 or 0.
+/// Acknowledges and deletes a job if the lease is held and the job was handed out (and not
+/// acknowledged yet). KEYS: lease, stream. ARGV: holder, group, id. Returns 1 or 0.
 static ACK: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('XACK', KEYS[2], ARGV[2], ARGV[3])
+if redis.call('XACK', KEYS[2], ARGV[2], ARGV[3]) == 0 then return 0 end
 redis.call('XDEL', KEYS[2], ARGV[3])
 return 1
 ",
@@ -93,7 +112,7 @@ static DEAD: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('XADD', KEYS[3], '*', 'job', ARGV[3], 'payload', ARGV[4], 'deliveries', ARGV[5])
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', 10000, '*', 'job', ARGV[3], 'payload', ARGV[4], 'deliveries', ARGV[5])
 redis.call('XACK', KEYS[2], ARGV[2], ARGV[3])
 redis.call('XDEL', KEYS[2], ARGV[3])
 return 1
@@ -101,17 +120,60 @@ return 1
     )
 });
 
-/// Gives the lease back if held. KEYS: lease. ARGV: holder.
+/// Gives the lease back if held; the jobs this worker took and did not acknowledge go back
+/// without counting as a delivery (their count is lowered by one: the next owner's claim raises
+/// it again). KEYS: lease, stream. ARGV: holder, group, consumer.
 static RELEASE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  for _, p in ipairs(redis.call('XPENDING', KEYS[2], ARGV[2], '-', '+', 100, ARGV[3])) do
+    redis.call('XCLAIM', KEYS[2], ARGV[2], ARGV[3], 0, p[1], 'RETRYCOUNT', math.max(0, p[4] - 1), 'JUSTID')
+  end
+end
+redis.call('DEL', KEYS[1])
 return 1
 ",
     )
 });
 
-/// The longest a [`RunQueue::next`] waits for a job to be published.
+/// Reports a worker, timed by the server's clock. KEYS: reports hash, beats sorted set.
+/// ARGV: worker, report (JSON), how long it counts as alive (ms). Forgets reports not renewed
+/// for a day.
+static BEAT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[1])
+local old = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now - 86400000)
+if #old > 0 then
+  redis.call('HDEL', KEYS[1], unpack(old))
+  redis.call('ZREM', KEYS[2], unpack(old))
+end
+return 1
+",
+    )
+});
+
+/// The reports of the workers still alive by the server's clock. KEYS: reports hash, beats
+/// sorted set.
+static ALIVE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ids = redis.call('ZRANGEBYSCORE', KEYS[2], now, '+inf')
+if #ids == 0 then return {} end
+return redis.call('HMGET', KEYS[1], unpack(ids))
+",
+    )
+});
+
+/// The longest a [`RunQueue::next`] waits for a job to be published (and never more than half
+/// the lease).
 pub const MAX_WAIT: Duration = Duration::from_secs(5);
 
 /// Decision cycles queued on Redis Streams (a [`RunQueue`]), on one server or a Redis Cluster.
@@ -121,15 +183,18 @@ pub const MAX_WAIT: Duration = Duration::from_secs(5);
 /// | `queue:cycles:{BTCUSDT}` | stream of the instrument's jobs not yet acknowledged (field `payload`), read by the consumer group `cycles` |
 /// | `queue:cycles:{BTCUSDT}:lease` | `<worker>#<token>` of the instrument's owner, expiring after the lease |
 /// | `queue:cycles:{BTCUSDT}:lease_seq` | the last fencing token |
-/// | `queue:cycles:{BTCUSDT}:dead` | stream of the dead letters (`job`, `payload`, `deliveries`) |
+/// | `queue:cycles:{BTCUSDT}:dead` | stream of the dead letters (`job`, `payload`, `deliveries`), the newest 10,000 or so |
 /// | `queue:cycles:{meta}:instruments` | set of the instruments with a queue |
 /// | `queue:cycles:{meta}:workers` | hash of the workers' last reports (JSON) |
+/// | `queue:cycles:{meta}:beats` | sorted set of the workers, scored by when (server time) their last report stops counting |
 ///
 /// An instrument's keys share its hash tag, and every script names the keys it touches, so it
-/// runs on a Redis Cluster as on one server. A job is acknowledged and deleted together, so a
-/// stream holds only the jobs still to do. Waiting for a job (`XREADGROUP ... BLOCK`) uses a
-/// connection of its own, from a small pool, so that it never holds up other commands.
-/// Cloning shares the connections.
+/// runs on a Redis Cluster as on one server. Jobs are handed out only by a script that checks
+/// the lease; waiting for one is an `XREAD BLOCK` (no group: it hands nothing out) on a
+/// connection of its own, from a small pool, so that it never holds up other commands. A job is
+/// acknowledged and deleted together, so a stream holds only the jobs still to do. Workers are
+/// alive by the server's clock, not their own. Needs Redis 7.0 or later (`XAUTOCLAIM` as 7.0
+/// answers it). Cloning shares the connections.
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), tradegraph_store::StoreError> {
@@ -161,8 +226,6 @@ struct Inner {
     config: QueueConfig,
     /// Connections for blocking reads, each used by one wait at a time.
     blocking: Mutex<Vec<Conn>>,
-    /// Instruments this process has added to the set of queued instruments.
-    registered: Mutex<HashSet<Symbol>>,
     alerts: Alerts,
 }
 
@@ -178,7 +241,6 @@ impl RedisRunQueue {
                 redis,
                 config,
                 blocking: Mutex::new(Vec::new()),
-                registered: Mutex::new(HashSet::new()),
             }),
         })
     }
@@ -222,6 +284,7 @@ impl RedisRunQueue {
         .await?;
         if moved == 1 {
             self.inner.alerts.raise(StoreEvent::DeadLettered {
+                backend: "redis",
                 instrument: lease.instrument.to_string(),
                 job: job.id.to_string(),
                 deliveries: job.deliveries,
@@ -230,11 +293,11 @@ impl RedisRunQueue {
         Ok(moved == 1)
     }
 
-    /// A job taken over from an earlier delivery, `None` when none waits; `Err(Lost)` shape as
-    /// `Next::Lost`.
-    async fn reclaim(&self, lease: &Lease) -> Result<Next, StoreError> {
+    /// The next job under the lease (see [`NEXT`]): `Ok(Err(last))` when none waits, `last`
+    /// being the stream's newest id.
+    async fn next_step(&self, lease: &Lease) -> Result<Result<Next, String>, StoreError> {
         let (keys, queue) = (&self.inner.keys, self.group());
-        let mut call = RECLAIM.key(keys.lease(queue, &lease.instrument));
+        let mut call = NEXT.key(keys.lease(queue, &lease.instrument));
         call.key(keys.jobs(queue, &lease.instrument))
             .arg(lease.holder())
             .arg(self.lease_ms())
@@ -243,31 +306,38 @@ impl RedisRunQueue {
         let mut conn = self.inner.conn.clone();
         let reply: Vec<Value> =
             run("queue next", self.timeout(), call.invoke_async(&mut conn)).await?;
+        let bad = |what: String| StoreError::decode("queue next", what);
         match reply.as_slice() {
-            [Value::Int(0)] => Ok(Next::Lost),
-            [Value::Int(1)] => Ok(Next::Idle),
-            [Value::Int(1), id, payload, deliveries] => {
-                let bad = |what: &str| StoreError::decode("queue next", what.to_owned());
-                Ok(Next::Job(Job {
-                    id: JobId::new(text(id).ok_or_else(|| bad("an entry id that is not text"))?),
-                    instrument: lease.instrument.clone(),
-                    payload: bytes(payload),
-                    deliveries: match deliveries {
-                        Value::Int(n) => u32::try_from(*n).unwrap_or(u32::MAX),
-                        _ => return Err(bad("a delivery count that is not a number")),
-                    },
-                }))
+            [Value::Int(0)] => Ok(Ok(Next::Lost)),
+            [Value::Int(1), last] => {
+                Ok(Err(text(last).ok_or_else(|| {
+                    bad(format!("a stream id that is not text: {last:?}"))
+                })?))
             }
-            other => Err(StoreError::decode(
-                "queue next",
-                format!("unexpected reply {other:?}"),
-            )),
+            [Value::Int(1), id, payload, deliveries] => Ok(Ok(Next::Job(Job {
+                id: JobId::new(
+                    text(id).ok_or_else(|| bad(format!("an entry id that is not text: {id:?}")))?,
+                ),
+                instrument: lease.instrument.clone(),
+                payload: bytes(payload),
+                deliveries: match deliveries {
+                    Value::Int(n) => u32::try_from(*n).unwrap_or(u32::MAX),
+                    other => return Err(bad(format!("a delivery count of {other:?}"))),
+                },
+            }))),
+            other => Err(bad(format!("unexpected reply {other:?}"))),
         }
     }
 
-    /// A new job for `lease`, waiting up to `wait`.
-    async fn read_new(&self, lease: &Lease, wait: Duration) -> Result<Option<Job>, StoreError> {
-        let wait = wait.min(MAX_WAIT);
+    /// Waits up to `wait` for an entry newer than `last` in the lease's stream (`XREAD BLOCK`,
+    /// no group: it hands nothing out, the next [`NEXT`] does), on a pooled connection of its
+    /// own; whether one came.
+    async fn wait_newer(
+        &self,
+        lease: &Lease,
+        last: &str,
+        wait: Duration,
+    ) -> Result<bool, StoreError> {
         let mut conn = match self
             .inner
             .blocking
@@ -282,23 +352,19 @@ impl RedisRunQueue {
                 self.inner.redis.retry_interval,
             )?,
         };
-        let mut read = redis::cmd("XREADGROUP");
-        read.arg("GROUP")
-            .arg(self.group())
-            .arg(lease.worker.as_str())
-            .arg("COUNT")
-            .arg(1);
-        if !wait.is_zero() {
-            read.arg("BLOCK")
-                .arg(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1));
-        }
-        read.arg("STREAMS")
-            .arg(self.inner.keys.jobs(self.group(), &lease.instrument))
-            .arg(">");
+        let millis = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
         let reply = run(
             "queue next",
             self.timeout() + wait,
-            read.query_async::<Value>(&mut conn),
+            redis::cmd("XREAD")
+                .arg("COUNT")
+                .arg(1)
+                .arg("BLOCK")
+                .arg(millis)
+                .arg("STREAMS")
+                .arg(self.inner.keys.jobs(self.group(), &lease.instrument))
+                .arg(last)
+                .query_async::<Value>(&mut conn),
         )
         .await;
         self.inner
@@ -306,15 +372,7 @@ impl RedisRunQueue {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(conn);
-        let entry = first_entry(&reply?).ok_or_else(|| {
-            StoreError::decode("queue next", "an XREADGROUP reply of another shape")
-        })?;
-        Ok(entry.map(|(id, payload)| Job {
-            id: JobId::new(id),
-            instrument: lease.instrument.clone(),
-            payload,
-            deliveries: 1,
-        }))
+        Ok(!matches!(reply?, Value::Nil))
     }
 }
 
@@ -323,28 +381,16 @@ impl RunQueue for RedisRunQueue {
     async fn publish(&self, instrument: &Symbol, payload: &[u8]) -> Result<JobId, StoreError> {
         let queue = self.group();
         let mut conn = self.inner.conn.clone();
-        let first = !self
-            .inner
-            .registered
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains(instrument);
-        if first {
-            run(
-                "queue publish",
-                self.timeout(),
-                redis::cmd("SADD")
-                    .arg(self.inner.keys.queued_instruments(queue))
-                    .arg(instrument.as_str())
-                    .query_async::<()>(&mut conn),
-            )
-            .await?;
-            self.inner
-                .registered
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(instrument.clone());
-        }
+        // Every time: a set lost (a flush, a failover) is made again by the next publish.
+        run(
+            "queue publish",
+            self.timeout(),
+            redis::cmd("SADD")
+                .arg(self.inner.keys.queued_instruments(queue))
+                .arg(instrument.as_str())
+                .query_async::<()>(&mut conn),
+        )
+        .await?;
         let mut call = PUBLISH.key(self.inner.keys.jobs(queue, instrument));
         call.arg(queue).arg(payload);
         let id: String = run(
@@ -403,20 +449,23 @@ impl RunQueue for RedisRunQueue {
     }
 
     async fn next(&self, lease: &Lease, wait: Duration) -> Result<Next, StoreError> {
+        // Never wait past half the lease: the lease is renewed by each look at the queue.
+        let wait = wait.min(self.inner.config.lease / 2).min(MAX_WAIT);
+        let deadline = tokio::time::Instant::now() + wait;
         loop {
-            match self.reclaim(lease).await? {
-                Next::Job(job) if job.deliveries > self.inner.config.max_deliveries => {
+            match self.next_step(lease).await? {
+                Ok(Next::Job(job)) if job.deliveries > self.inner.config.max_deliveries => {
                     if !self.dead_letter(lease, &job).await? {
                         return Ok(Next::Lost);
                     }
                 }
-                Next::Idle => {
-                    return Ok(match self.read_new(lease, wait).await? {
-                        Some(job) => Next::Job(job),
-                        None => Next::Idle,
-                    })
+                Ok(found) => return Ok(found),
+                Err(last) => {
+                    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                    if left.is_zero() || !self.wait_newer(lease, &last, left).await? {
+                        return Ok(Next::Idle);
+                    }
                 }
-                found => return Ok(found),
             }
         }
     }
@@ -434,8 +483,12 @@ impl RunQueue for RedisRunQueue {
     }
 
     async fn release(&self, lease: &Lease) -> Result<(), StoreError> {
-        let mut call = RELEASE.key(self.inner.keys.lease(self.group(), &lease.instrument));
-        call.arg(lease.holder());
+        let (keys, queue) = (&self.inner.keys, self.group());
+        let mut call = RELEASE.key(keys.lease(queue, &lease.instrument));
+        call.key(keys.jobs(queue, &lease.instrument))
+            .arg(lease.holder())
+            .arg(queue)
+            .arg(lease.worker.as_str());
         let mut conn = self.inner.conn.clone();
         run(
             "queue release",
@@ -498,57 +551,43 @@ impl RunQueue for RedisRunQueue {
     async fn beat(&self, worker: &WorkerInfo) -> Result<(), StoreError> {
         let json =
             serde_json::to_vec(worker).map_err(|e| StoreError::encode("a worker's report", e))?;
+        let keys = &self.inner.keys;
+        let mut call = BEAT.key(keys.queue_workers(self.group()));
+        call.key(keys.queue_beats(self.group()))
+            .arg(worker.id.as_str())
+            .arg(json)
+            .arg(worker.interval_ms.saturating_mul(3));
         let mut conn = self.inner.conn.clone();
         run(
             "queue beat",
             self.timeout(),
-            redis::cmd("HSET")
-                .arg(self.inner.keys.queue_workers(self.group()))
-                .arg(worker.id.as_str())
-                .arg(json)
-                .query_async::<()>(&mut conn),
+            call.invoke_async::<()>(&mut conn),
         )
         .await
     }
 
     async fn workers(&self) -> Result<Vec<WorkerInfo>, StoreError> {
-        let key = self.inner.keys.queue_workers(self.group());
+        let keys = &self.inner.keys;
+        let mut call = ALIVE.key(keys.queue_workers(self.group()));
+        call.key(keys.queue_beats(self.group()));
         let mut conn = self.inner.conn.clone();
-        let all: Vec<(String, Vec<u8>)> = run(
+        let reports: Vec<Option<Vec<u8>>> = run(
             "queue workers",
             self.timeout(),
-            redis::cmd("HGETALL").arg(&key).query_async(&mut conn),
+            call.invoke_async(&mut conn),
         )
         .await?;
-        let now = now();
-        let (mut alive, mut gone) = (Vec::new(), Vec::new());
-        for (name, json) in all {
-            match serde_json::from_slice::<WorkerInfo>(&json) {
-                Ok(info) if heard_recently(&info, now) => alive.push(info),
-                // Not heard from for three intervals, or unreadable: forgotten.
-                _ => gone.push(name),
-            }
-        }
-        if !gone.is_empty() {
-            run(
-                "queue workers",
-                self.timeout(),
-                redis::cmd("HDEL")
-                    .arg(&key)
-                    .arg(gone)
-                    .query_async::<()>(&mut conn),
-            )
-            .await?;
-        }
+        let mut alive = reports
+            .into_iter()
+            .flatten()
+            .map(|json| {
+                serde_json::from_slice::<WorkerInfo>(&json)
+                    .map_err(|e| StoreError::decode("a worker's report", e))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         alive.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(alive)
     }
-}
-
-/// Whether `info` was reported within three of its intervals of `now`.
-fn heard_recently(info: &WorkerInfo, now: Timestamp) -> bool {
-    let window = i64::try_from(info.interval_ms.saturating_mul(3)).unwrap_or(i64::MAX);
-    now.millis().saturating_sub(info.beat.millis()) <= window
 }
 
 /// The time in a stream entry id `<ms>-<n>`.
@@ -577,71 +616,12 @@ fn bytes(value: &Value) -> Vec<u8> {
     }
 }
 
-/// The first entry of an `XREADGROUP` reply of one stream: `Some(None)` for none, `None` for a
-/// reply of another shape.
-fn first_entry(reply: &Value) -> Option<Option<(String, Vec<u8>)>> {
-    let streams = match reply {
-        Value::Nil => return Some(None),
-        Value::Array(streams) => streams,
-        _ => return None,
-    };
-    let Some(Value::Array(stream)) = streams.first() else {
-        return Some(None);
-    };
-    let Some(Value::Array(entries)) = stream.get(1) else {
-        return None;
-    };
-    let Some(Value::Array(entry)) = entries.first() else {
-        return Some(None);
-    };
-    let id = text(entry.first()?)?;
-    let Some(Value::Array(fields)) = entry.get(1) else {
-        return None;
-    };
-    let payload = fields
-        .chunks_exact(2)
-        .find(|kv| text(&kv[0]).as_deref() == Some("payload"))
-        .map(|kv| bytes(&kv[1]))
-        .unwrap_or_default();
-    Some(Some((id, payload)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn an_xreadgroup_reply_gives_its_first_entry() {
-        let bulk = |s: &str| Value::BulkString(s.as_bytes().to_vec());
-        let reply = Value::Array(vec![Value::Array(vec![
-            bulk("queue:cycles:{BTC}"),
-            Value::Array(vec![Value::Array(vec![
-                bulk("1700000000000-3"),
-                Value::Array(vec![bulk("payload"), bulk("cycle")]),
-            ])]),
-        ])]);
-        assert_eq!(
-            first_entry(&reply),
-            Some(Some(("1700000000000-3".into(), b"cycle".to_vec())))
-        );
-        assert_eq!(first_entry(&Value::Nil), Some(None));
-        assert_eq!(first_entry(&Value::Int(3)), None);
+    fn an_entry_id_gives_its_time() {
         assert_eq!(entry_time("1700000000000-3").millis(), 1_700_000_000_000);
-    }
-
-    #[test]
-    fn a_worker_is_alive_for_three_intervals() {
-        let info = |beat: i64| WorkerInfo {
-            id: WorkerId::new("w"),
-            started: Timestamp::from_millis(0),
-            beat: Timestamp::from_millis(beat),
-            interval_ms: 1_000,
-            instruments: Vec::new(),
-            capacity: 1,
-            done: 0,
-        };
-        let now = Timestamp::from_millis(10_000);
-        assert!(heard_recently(&info(7_000), now));
-        assert!(!heard_recently(&info(6_999), now));
     }
 }

@@ -280,7 +280,8 @@ impl IntentLog for RedisState {
         let mut open = Vec::with_capacity(entries.len());
         for (_, json) in entries {
             let record: IntentRecord = decode(&stem, &json)?;
-            // The set and the records change together; a settled one here would be a bug.
+            // The set and the records change together; one settled between the two reads is
+            // left out.
             if !record.status.is_settled() {
                 open.push(record);
             }

@@ -144,17 +144,19 @@ impl Writer {
         }
     }
 
-    /// Writes a batch in chunked pipelines, one per instrument (on a Redis Cluster a pipeline
-    /// goes to one node: an instrument's keys share its hash tag); returns how many entries were
-    /// written.
+    /// Writes a batch in chunked pipelines: on one server one pipeline for every instrument, on
+    /// a Redis Cluster one per instrument (a pipeline goes to one node, and an instrument's keys
+    /// share its hash tag); returns how many entries were written.
     async fn write(&mut self, pending: &Pending) -> Result<u64, StoreError> {
         let limits = &self.config.limits;
-        let mut pipes: HashMap<&Symbol, (redis::Pipeline, usize)> = HashMap::new();
+        let per_instrument = self.conn.is_cluster();
+        let group = |i: &Symbol| per_instrument.then(|| i.clone());
+        let mut pipes: HashMap<Option<Symbol>, (redis::Pipeline, usize)> = HashMap::new();
         let mut written = 0u64;
         for instrument in &pending.latest {
             // The newest price, and only while it is fresh.
             if let Some(latest) = self.shared.mirror.latest(instrument) {
-                let (pipe, n) = pipes.entry(instrument).or_default();
+                let (pipe, n) = pipes.entry(group(instrument)).or_default();
                 commands::latest(pipe, &self.keys, instrument, &latest, limits);
                 *n += 1;
             }
@@ -165,7 +167,7 @@ impl Writer {
             .iter()
             .map(|((i, _, _), c)| (i, Entry::Candle(c)));
         for (instrument, entry) in ticks.chain(candles) {
-            let (pipe, n) = pipes.entry(instrument).or_default();
+            let (pipe, n) = pipes.entry(group(instrument)).or_default();
             let (index, score, member) = match entry {
                 Entry::Tick(t) => commands::tick(pipe, &self.keys, instrument, t, limits),
                 Entry::Candle(c) => commands::candle(pipe, &self.keys, instrument, c, limits),

@@ -103,6 +103,15 @@ fn the_compose_file_has_the_specifications_layout() {
         .as_array()
         .unwrap()
         .contains(&"--replSet".into()));
+    // The health check fails until the set has a primary (mongosh exits 0 unless told).
+    let probe = compose["services"]["mongodb"]["healthcheck"]["test"][4]
+        .as_str()
+        .unwrap();
+    assert!(
+        probe.contains("rs.initiate(")
+            && probe.contains("quit(db.hello().isWritablePrimary ? 0 : 1)"),
+        "{probe}"
+    );
     let redis = compose["services"]["redis"]["command"].as_array().unwrap();
     for flag in ["--appendonly", "--appendfsync", "always"] {
         assert!(redis.contains(&flag.into()), "redis runs with {flag}");
@@ -118,14 +127,12 @@ fn the_compose_file_has_the_specifications_layout() {
             serde_json::json!(["run", "--instrument", instrument]),
             "{bot}"
         );
+        // Published on the host's loopback only.
         assert_eq!(
             service["ports"],
-            serde_json::json!([format!("{port}:{port}")])
+            serde_json::json!([format!("127.0.0.1:{port}:{port}")])
         );
-        assert_eq!(
-            service["environment"]["TRADEGRAPH_LISTEN"],
-            format!("0.0.0.0:{port}").as_str()
-        );
+        assert_eq!(service["environment"]["TRADEGRAPH_LISTEN"], "0.0.0.0");
         assert_eq!(
             service["environment"]["TRADEGRAPH_LIVE"], "0",
             "{bot}: paper"
@@ -202,6 +209,11 @@ fn every_bot_of_the_compose_file_resolves_to_paper_trading_on_its_port() {
         assert_eq!(
             setting("stores", "mongodb_uri"),
             "mongodb://mongodb:27017/?replicaSet=tradegraph"
+        );
+        assert_eq!(
+            setting("dashboard", "peers"),
+            serde_json::json!(["bot-btc:8001", "bot-banknifty:8002", "bot-nifty:8003"]),
+            "{bot}: the overview reaches the other containers by name"
         );
         // No model keys passed: rule mode, not a provider with an empty key.
         assert_eq!(setting("llm", "chain"), serde_json::json!([]), "{bot}");
@@ -280,9 +292,23 @@ fn the_dockerfile_builds_the_binary_in_one_stage_and_runs_it_unprivileged_in_ano
         "no step runs after USER"
     );
     assert!(
-        runtime.iter().any(|l| l.contains(&format!("--uid {uid}"))),
-        "the user exists"
+        runtime
+            .iter()
+            .any(|l| l.contains(&format!("--uid {uid} --gid {uid}"))),
+        "the user exists, in its own group"
     );
+    assert!(runtime
+        .iter()
+        .any(|l| l.contains(&format!("--gid {uid} tradegraph"))));
+    // The state directory exists, owned by the user: a volume mounted there is writable.
+    assert!(
+        runtime.iter().any(|l| l.contains(&format!(
+            "install -d -o {uid} -g {uid} -m 0750 /var/lib/tradegraph/.tradegraph"
+        ))),
+        "the state directory is made for the user"
+    );
+    // It listens on every interface, on the instrument's port.
+    assert!(runtime.contains(&"ENV TRADEGRAPH_LISTEN=0.0.0.0"));
     // What it copies from the build context exists; the binary it starts is the one it copied.
     for line in runtime
         .iter()

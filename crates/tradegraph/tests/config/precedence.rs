@@ -234,3 +234,27 @@ fn redis_cluster_comes_from_the_environment_or_the_file_and_is_checked() {
         "{e}"
     );
 }
+
+#[test]
+fn an_ip_alone_in_tradegraph_listen_takes_the_instruments_port() {
+    let dir = scratch("listen-ip");
+    for (instrument, port) in [("btc", 8001), ("banknifty", 8002), ("nifty", 8003)] {
+        let s = resolve(
+            &no_flags(),
+            &[
+                ("TRADEGRAPH_LISTEN", "0.0.0.0"),
+                ("TRADEGRAPH_INSTRUMENT", instrument),
+            ],
+            &dir,
+        )
+        .unwrap();
+        assert_eq!(s.listen, format!("0.0.0.0:{port}").parse().unwrap());
+    }
+    let s = resolve(&no_flags(), &[("TRADEGRAPH_LISTEN", "0.0.0.0:9000")], &dir).unwrap();
+    assert_eq!(s.listen.port(), 9000);
+    let e = resolve(&no_flags(), &[("TRADEGRAPH_LISTEN", "everywhere")], &dir)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("everywhere") && e.contains("IP alone"), "{e}");
+}

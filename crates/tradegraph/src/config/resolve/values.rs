@@ -418,13 +418,23 @@ impl Resolver<'_> {
         choice: &Choice,
     ) -> Result<SocketAddr, ConfigError> {
         let file = self.doc().and_then(|d| d.bot.listen);
+        let port = choice.port;
         self.pick(
             "bot.listen",
             flags.listen,
             Some(LISTEN_VAR),
+            // An address alone (`0.0.0.0`, as a container listens) takes the instrument's port.
             |v| {
-                v.parse()
-                    .map_err(|_| format!("`{v}` is not an address like 127.0.0.1:8001"))
+                v.parse().or_else(|_| {
+                    v.parse::<std::net::IpAddr>()
+                        .map(|ip| SocketAddr::new(ip, port))
+                        .map_err(|_| {
+                            format!(
+                                "`{v}` is not an address like 127.0.0.1:8001, or an IP alone \
+                                 like 0.0.0.0 (on the instrument's port)"
+                            )
+                        })
+                })
             },
             file,
             || SocketAddr::from((Ipv4Addr::LOCALHOST, choice.port)),
