@@ -119,6 +119,61 @@ pub fn mongodb_rs_uri() -> Option<String> {
     reachable_url(&uri, "the MongoDB replica set")
 }
 
+/// The replica set of scripts/services.sh (`MONGODB_RS_URI`), initiated through the driver when
+/// it is not yet (by whichever test comes first; the others find it initiated) and primary; or,
+/// when unreachable, [`unavailable`].
+///
+/// # Panics
+/// When the server answers but cannot be made the set's primary within 30 s: a test failure.
+#[cfg(feature = "mongodb")]
+#[allow(clippy::panic)]
+pub async fn mongodb_replica_set() -> Option<String> {
+    use mongodb::bson::doc;
+    use mongodb::error::ErrorKind;
+    let uri = mongodb_rs_uri()?;
+    let host = host_port(&uri).to_owned();
+    let set = uri
+        .split_once("replicaSet=")
+        .map(|(_, rest)| rest.split('&').next().unwrap_or(rest).to_owned())
+        .unwrap_or_else(|| panic!("MONGODB_RS_URI `{uri}` names no replicaSet"));
+    let direct = mongodb::Client::with_uri_str(format!("mongodb://{host}/?directConnection=true"))
+        .await
+        .unwrap_or_else(|e| panic!("a client of {host}: {e}"));
+    let admin = direct.database("admin");
+    if let Err(e) = admin.run_command(doc! {"replSetGetStatus": 1}).await {
+        // 94 NotYetInitialized: initiate it (23 AlreadyInitialized: another test did).
+        match e.kind.as_ref() {
+            ErrorKind::Command(c) if c.code == 94 => {}
+            _ => panic!("replSetGetStatus on {host}: {e}"),
+        }
+        let members = vec![doc! {"_id": 0, "host": &host}];
+        if let Err(e) = admin
+            .run_command(doc! {"replSetInitiate": {"_id": &set, "members": members}})
+            .await
+        {
+            match e.kind.as_ref() {
+                ErrorKind::Command(c) if c.code == 23 => {}
+                _ => panic!("replSetInitiate on {host}: {e}"),
+            }
+        }
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let primary = admin
+            .run_command(doc! {"isMaster": 1})
+            .await
+            .is_ok_and(|reply| reply.get_bool("ismaster").unwrap_or(false));
+        if primary {
+            return Some(uri);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the replica set {set} at {host} elected no primary within 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// A name no other test or test run uses (databases, keys, directories):
 /// `<name>_<pid>_<millis>_<n>`.
 ///

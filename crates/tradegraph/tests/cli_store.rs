@@ -11,7 +11,7 @@ use std::process::{Command, Output};
 use tradegraph_core::{Side, Timestamp};
 use tradegraph_store::mongo::{MongoConfig, MongoStore};
 use tradegraph_store::{
-    AgentDecision, DecisionLog, DecisionRecord, Query, Record, TradeLog, TradeRecord,
+    AgentDecision, DecisionLog, DecisionRecord, HotCache, Query, Record, TradeLog, TradeRecord,
 };
 
 use tradegraph_testkit::services::{mongodb_uri as mongodb, unique};
@@ -161,4 +161,114 @@ fn store_replay_rejected_with_nothing_rejected_says_so() {
         text(&out.stdout)
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 17, items 4 and 5, as a user runs them: a bot whose `REDIS_URL` lists the nodes of a
+/// Redis Cluster and whose `MONGODB_URI` names a replica set runs its cycles, keeps its hot
+/// cache on the cluster (an instrument's keys in one slot) and its decisions and state in the
+/// replica set.
+#[test]
+fn a_bot_runs_on_a_redis_cluster_and_a_mongodb_replica_set() {
+    let Some(cluster) = tradegraph_testkit::services::redis_cluster_url() else {
+        return;
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let Some(rs) = runtime.block_on(tradegraph_testkit::services::mongodb_replica_set()) else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(unique("cluster-bot"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = unique("cluster_bot");
+    // A day no other run uses: its candles' keys are this run's alone. 61 one-minute bars: four
+    // decisions of 15 minutes.
+    let day = i64::from(std::process::id() % 40_000) + 1;
+    let start = Timestamp::from_millis(946_684_800_000 + day * 86_400_000);
+    let mut csv = String::from("timestamp,open,high,low,close,volume\n");
+    for i in 0..61 {
+        let p = 100.0 + (i % 5) as f64 * 0.1;
+        let ts = start.add_millis(i * 60_000);
+        csv += &format!("{ts},{p:.2},{:.2},{:.2},{p:.2},10\n", p + 0.05, p - 0.05);
+    }
+    std::fs::write(dir.join("bars.csv"), csv).unwrap();
+    std::fs::write(
+        dir.join("tradegraph.toml"),
+        format!("[stores]\ndatabase = \"{database}\"\nspill_file = \"spill.jsonl\"\n"),
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = Command::new(env!("CARGO_BIN_EXE_tradegraph"))
+        .args([
+            "run",
+            "--instrument",
+            "btc",
+            "--feed",
+            "replay",
+            "--data",
+            "bars.csv",
+        ])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .current_dir(&dir)
+        .env_clear()
+        .env("REDIS_URL", &cluster)
+        .env("MONGODB_URI", &rs)
+        .env("TRADEGRAPH_API_TOKEN", "0123456789abcdef0123456789")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(
+            "stores: hot cache in Redis, history and logs in MongoDB, bot state in mongodb"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("cycles 4 "), "{stdout}");
+
+    runtime.block_on(async {
+        // The decisions and the bot's state are in the replica set, written with majority.
+        let store = MongoStore::connect(&MongoConfig::new(&rs).database(&database))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.write_concern(),
+            &mongodb::bson::doc! {"w": "majority", "j": true}
+        );
+        let btc = tradegraph_core::Symbol::new("BTCUSDT");
+        let decisions = store.decisions(&Query::new(btc.clone())).await.unwrap();
+        assert_eq!(decisions.len(), 4, "{decisions:?}");
+        let parts = store
+            .database()
+            .collection::<mongodb::bson::Document>("bot_state")
+            .count_documents(mongodb::bson::doc! {"instrument": "BTCUSDT"})
+            .await
+            .unwrap();
+        assert!(
+            parts >= 3,
+            "the bot's state in the replica set: {parts} parts"
+        );
+        store.database().drop().await.unwrap();
+
+        // The hot cache's candles are on the cluster, read back through the cluster client.
+        let cache = tradegraph_store::redis::RedisHotCache::connect(
+            tradegraph_store::redis::RedisConfig::new(&cluster),
+        )
+        .await
+        .unwrap();
+        let candles = cache
+            .recent_candles(&btc, tradegraph_core::Timeframe::M1, 100_000)
+            .await
+            .unwrap();
+        let ours = candles
+            .iter()
+            .filter(|c| c.open_time >= start && c.open_time < start.add_millis(61 * 60_000))
+            .count();
+        assert!(ours >= 60, "{ours} of this run's candles in the cluster");
+    });
 }

@@ -92,48 +92,7 @@ pub async fn initiate(client: &mongodb::Client, port: u16) {
     assert!(primary, "the replica set did not elect its primary");
 }
 
-/// The replica set of scripts/services.sh (`MONGODB_RS_URI`), initiated through the driver if it
-/// is not yet (by whichever test comes first; the others find it initiated) and primary.
+/// The replica set of scripts/services.sh, initiated and primary (the testkit's).
 pub async fn replica_set() -> Option<String> {
-    let uri = super::mongodb_rs_uri()?;
-    let host = tradegraph_testkit::services::host_port(&uri).to_owned();
-    let set = uri
-        .split_once("replicaSet=")
-        .map(|(_, rest)| rest.split('&').next().unwrap_or(rest).to_owned())
-        .expect("MONGODB_RS_URI names its replicaSet");
-    let direct = mongodb::Client::with_uri_str(format!("mongodb://{host}/?directConnection=true"))
-        .await
-        .unwrap();
-    let admin = direct.database("admin");
-    match admin.run_command(doc! {"replSetGetStatus": 1}).await {
-        Ok(_) => {}
-        Err(e) => {
-            let code = match e.kind.as_ref() {
-                mongodb::error::ErrorKind::Command(c) => c.code,
-                _ => panic!("replSetGetStatus on {host}: {e}"),
-            };
-            // 94 NotYetInitialized: initiate it (23 AlreadyInitialized: another test did).
-            assert_eq!(code, 94, "replSetGetStatus on {host}: {e}");
-            if let Err(e) = admin
-                .run_command(
-                    doc! {"replSetInitiate": {"_id": &set, "members": [{"_id": 0, "host": &host}]}},
-                )
-                .await
-            {
-                assert!(
-                    matches!(e.kind.as_ref(), mongodb::error::ErrorKind::Command(c) if c.code == 23),
-                    "replSetInitiate on {host}: {e}"
-                );
-            }
-        }
-    }
-    let primary = super::eventually(std::time::Duration::from_secs(30), async || {
-        is_primary(&direct).await
-    })
-    .await;
-    assert!(
-        primary,
-        "the replica set {set} at {host} elected no primary within 30 s"
-    );
-    Some(uri)
+    tradegraph_testkit::services::mongodb_replica_set().await
 }
