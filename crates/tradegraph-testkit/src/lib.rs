@@ -4,6 +4,7 @@
 //! | feature | default | what |
 //! |---|---|---|
 //! | `venues` | no | `venue`: local Binance spot and Kite Connect servers speaking the venues' wire formats, for the live brokers' and bots' tests |
+//! | `mongodb` | no | `services::mongodb_replica_set`: the replica set of `scripts/services.sh`, initiated through the driver when it is not yet |
 //!
 //! Without features: [`services`] (real servers found, or the test skipped or failed) and
 //! [`assert_metric_names`].

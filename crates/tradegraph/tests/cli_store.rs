@@ -198,6 +198,37 @@ fn a_bot_runs_on_a_redis_cluster_and_a_mongodb_replica_set() {
         format!("[stores]\ndatabase = \"{database}\"\nspill_file = \"spill.jsonl\"\n"),
     )
     .unwrap();
+    // The bot warms up from the hot cache at start: an earlier run's candles (of another day)
+    // would be newer than this run's. Nothing else on the cluster writes BTCUSDT's keys
+    // unprefixed; each node drops those it holds.
+    runtime.block_on(async {
+        for node in tradegraph_store::url::nodes(&cluster) {
+            let mut conn = redis::Client::open(node.trim())
+                .unwrap()
+                .get_multiplexed_async_connection()
+                .await
+                .unwrap();
+            for pattern in [
+                "price:{BTCUSDT}:*",
+                "ohlc:{BTCUSDT}:*",
+                "tick:{BTCUSDT}:*",
+                "index:*:{BTCUSDT}*",
+            ] {
+                let keys: Vec<String> = redis::cmd("KEYS")
+                    .arg(pattern)
+                    .query_async(&mut conn)
+                    .await
+                    .unwrap();
+                for key in keys {
+                    let () = redis::cmd("DEL")
+                        .arg(&key)
+                        .query_async(&mut conn)
+                        .await
+                        .unwrap();
+                }
+            }
+        }
+    });
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
