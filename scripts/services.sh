@@ -262,7 +262,11 @@ start_rs() {
     if pid_alive "$d/mongod.pid" && port_open "$RS_PORT"; then
         say "mongod (replica set $RS_NAME) already running on 127.0.0.1:$RS_PORT"; return 0
     fi
-    port_open "$RS_PORT" && die "127.0.0.1:$RS_PORT is taken by a server this script did not start; set TRADEGRAPH_MONGO_RS_PORT"
+    if port_open "$RS_PORT"; then
+        say "using the server already answering on 127.0.0.1:$RS_PORT as the replica set (not started" \
+            "here, so \`stop\` leaves it alone; set TRADEGRAPH_MONGO_RS_PORT for a server of this checkout)"
+        return 0
+    fi
     "$(mongod_bin)" --bind_ip 127.0.0.1 --port "$RS_PORT" --dbpath "$d/data" --fork \
         --replSet "$RS_NAME" --logpath "$d/mongod.log" --logappend --pidfilepath "$d/mongod.pid" \
         --wiredTigerCacheSizeGB 0.25 >/dev/null \
