@@ -135,7 +135,7 @@ pub async fn mongodb_replica_set() -> Option<String> {
     let set = uri
         .split_once("replicaSet=")
         .map(|(_, rest)| rest.split('&').next().unwrap_or(rest).to_owned())
-        .unwrap_or_else(|| panic!("MONGODB_RS_URI `{uri}` names no replicaSet"));
+        .unwrap_or_else(|| panic!("MONGODB_RS_URI on {host} names no replicaSet"));
     let direct = mongodb::Client::with_uri_str(format!("mongodb://{host}/?directConnection=true"))
         .await
         .unwrap_or_else(|e| panic!("a client of {host}: {e}"));

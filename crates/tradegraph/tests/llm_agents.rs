@@ -209,11 +209,11 @@ mod shared_limits {
         .unwrap()
     }
 
-    /// Asks `llm` once (a short prompt, at most 100 tokens back): whether it was answered, or
-    /// refused for the rate limit.
+    /// Asks `llm` once (a short prompt, at most 400 tokens back: about 401 estimated): whether
+    /// it was answered, or refused for the rate limit.
     async fn ask_once(llm: &tradegraph_llm::Llm) -> bool {
         let mut request = tradegraph_llm::Request::new(vec![tradegraph_llm::Message::user("ping")]);
-        request.max_tokens = Some(100);
+        request.max_tokens = Some(400);
         match llm.complete(&request).await {
             Ok(_) => true,
             Err(tradegraph_llm::LlmError::RateLimited { .. }) => false,
@@ -274,7 +274,8 @@ mod shared_limits {
     }
 
     /// The shared token bucket is corrected with each call's real usage: a call that used 900 of
-    /// a 1,000-token minute leaves the other client no room for its next call.
+    /// a 1,000-token minute leaves the other client no room for its next call (it needs about
+    /// 401; the bucket refills 300 tokens in 18 s).
     #[tokio::test]
     async fn the_shared_token_bucket_counts_the_tokens_really_used() {
         let Some(url) = tradegraph_testkit::services::redis_url() else {
@@ -283,7 +284,7 @@ mod shared_limits {
         let tpm = tradegraph_llm::fallback::Limits::new().tokens_per_minute(1_000);
         let prefix = format!("{}:", tradegraph_testkit::services::unique("tokens"));
         let shared = tradegraph_store::redis::RedisLlmLimits::connect(
-            tradegraph_store::redis::RedisConfig::new(url).key_prefix(prefix),
+            tradegraph_store::redis::RedisConfig::new(url.clone()).key_prefix(prefix.clone()),
         )
         .unwrap();
         let server = answering(900).await;
@@ -292,6 +293,31 @@ mod shared_limits {
             limited_client(&server, tpm, Some(&shared)).await,
         );
         assert!(ask_once(&a).await);
+        // The correction lands after the call, on a task of its own: wait until the shared
+        // bucket holds what a really used.
+        let mut redis = redis::Client::open(url.as_str())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap();
+        let key = format!("{prefix}llm_limit:{{openai}}:tokens");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let level: Option<f64> = redis::cmd("HGET")
+                .arg(&key)
+                .arg("level")
+                .query_async(&mut redis)
+                .await
+                .unwrap();
+            if level.is_some_and(|l| l < 200.0) {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the usage was not settled: level {level:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
         assert!(
             !ask_once(&b).await,
             "b's call fitted in what a's really used"

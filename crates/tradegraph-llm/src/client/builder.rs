@@ -249,7 +249,9 @@ impl LlmBuilder {
                 ),
                 events: Events::new(self.callbacks),
                 max_wait: self.max_wait,
-                shared: self.shared,
+                shared: self
+                    .shared
+                    .map(|s| Arc::new(crate::fallback::SharedGate::new(s))),
             }),
         })
     }

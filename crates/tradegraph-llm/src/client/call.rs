@@ -14,6 +14,24 @@ use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 use tracing::Instrument;
 
+/// Undoes, when dropped armed, what a member admitted: the tokens back to its limiter, a
+/// half-open probe released.
+struct Unadmit<'a> {
+    member: &'a Member,
+    tokens: u64,
+    armed: bool,
+}
+
+impl Drop for Unadmit<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            let mut state = self.member.lock();
+            state.limiter.refund(self.tokens);
+            state.breaker.on_abandoned();
+        }
+    }
+}
+
 /// What to do with each provider.
 #[derive(Clone, Copy)]
 pub(crate) enum Op<'a> {
@@ -108,37 +126,30 @@ impl Inner {
         if limits.requests_per_minute.is_none() && limits.tokens_per_minute.is_none() {
             return admitted;
         }
+        // Until the shared buckets answer, what the member admitted is undone if the caller
+        // gives up (a cycle's deadline): its tokens back, a half-open probe released.
+        let mut undo = Unadmit {
+            member,
+            tokens: permit.tokens,
+            armed: true,
+        };
         match shared.take(member.name(), limits, tokens).await {
-            Ok(wait) if wait.is_zero() => admitted,
-            Ok(wait) => {
+            Some(wait) if !wait.is_zero() => {
                 self.transition(member, *transition);
-                {
-                    let mut state = member.lock();
-                    state.limiter.refund(permit);
-                    state.breaker.on_abandoned();
-                }
+                drop(undo);
                 Admission::Later(Blocked::Rate(wait))
             }
-            Err(error) => {
-                tracing::warn!(provider = member.name(), %error, "the shared rate limits cannot be read; this process's own limits apply");
+            _ => {
+                undo.armed = false;
                 admitted
             }
         }
     }
 
-    /// Corrects the shared token bucket with a call's real usage.
-    async fn settle_shared(&self, member: &Member, estimated: u64, actual: u64) {
-        let Some(shared) = &self.shared else {
-            return;
-        };
-        if member.limits.tokens_per_minute.is_none() || estimated == actual {
-            return;
-        }
-        if let Err(error) = shared
-            .settle(member.name(), member.limits, estimated, actual)
-            .await
-        {
-            tracing::warn!(provider = member.name(), %error, "the shared token bucket was not corrected");
+    /// Corrects the shared token bucket with a call's real usage (on a task of its own).
+    fn settle_shared(&self, member: &Member, estimated: u64, actual: u64) {
+        if let Some(shared) = &self.shared {
+            shared.settle(member.name(), member.limits, estimated, actual);
         }
     }
 
@@ -386,8 +397,7 @@ impl Inner {
         .await;
         let elapsed = started.elapsed();
         member.lock().limiter.settle(permit.tokens, spent.total());
-        self.settle_shared(member, permit.tokens, spent.total())
-            .await;
+        self.settle_shared(member, permit.tokens, spent.total());
         drop(permit);
         let cost = match held.reservation.take() {
             Some(reservation) => self

@@ -62,7 +62,7 @@ pub(crate) struct Inner {
     ledger: Mutex<Ledger>,
     events: Events,
     max_wait: Duration,
-    shared: Option<Arc<dyn crate::fallback::SharedLimits>>,
+    shared: Option<Arc<crate::fallback::SharedGate>>,
 }
 
 impl Llm {

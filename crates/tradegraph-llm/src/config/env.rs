@@ -209,7 +209,8 @@ pub fn env_example() -> String {
 /// other than `http` and `https`, credentials, a host that is not a name or an address, a
 /// port that is not a number from 0 to 65535.
 pub fn ollama_host(value: &str) -> Result<String, LlmError> {
-    let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
+    // Whitespace, then quotes, then whitespace the quotes held in (`"/ '"` is `/`).
+    let value = value.trim().trim_matches(|c| c == '"' || c == '\'').trim();
     let bad = |what: &str| LlmError::Config(format!("OLLAMA_HOST: {what}"));
     let (scheme, rest, default_port) = match value.split_once("://") {
         None => ("http", value, "11434"),

@@ -177,14 +177,14 @@ impl Limiter {
         })
     }
 
-    /// Gives back what `permit` took (the call did not go after all); its concurrency slot is
-    /// freed when it drops.
-    pub(crate) fn refund(&mut self, permit: &Permit) {
+    /// Gives back what a permit of `tokens` took (the call did not go after all); its
+    /// concurrency slot is freed when the permit drops.
+    pub(crate) fn refund(&mut self, tokens: u64) {
         if let Some(b) = self.requests.as_mut() {
             b.give_back(1.0);
         }
         if let Some(b) = self.tokens.as_mut() {
-            b.give_back(permit.tokens as f64);
+            b.give_back(tokens as f64);
         }
     }
 

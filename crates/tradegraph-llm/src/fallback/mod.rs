@@ -31,4 +31,5 @@ pub use limit::Limits;
 pub(crate) use limit::{Blocked, Limiter, Permit};
 pub use policy::{DefaultFailover, FailoverPolicy};
 pub use select::{Candidate, Priority, SelectionPolicy, Weighted};
+pub(crate) use shared::SharedGate;
 pub use shared::{SharedLimitError, SharedLimits, SharedLimitsHandle};

@@ -114,7 +114,7 @@ pub struct MongoStore {
     write_concern: mongodb::bson::Document,
     timeout: Duration,
     indexed: Arc<AtomicBool>,
-    /// Records not written because a version as high was stored (shared by clones).
+    /// Records not written because a higher version was stored (shared by clones).
     superseded: Arc<AtomicU64>,
 }
 
@@ -156,8 +156,9 @@ impl MongoStore {
     }
 
     /// Records this store (and its clones) did not write because their key already held a
-    /// version as high: normal for a late batch, a sign of versions gone back otherwise (each
-    /// is logged at warn with both versions).
+    /// higher version: normal for a late batch, a sign of versions gone back otherwise (each is
+    /// logged at warn with both versions). The same version already stored is a record written
+    /// before (sent again after a stepdown, or from the spill file) and is not counted.
     pub fn superseded(&self) -> u64 {
         self.superseded.load(Ordering::Relaxed)
     }
@@ -252,7 +253,8 @@ pub(crate) const STEPDOWN_ATTEMPTS: u32 = 8;
 
 /// The waits between those attempts (100 ms doubling up to 2 s, jittered): an election in a
 /// replica set takes a few seconds.
-const STEPDOWN_BACKOFF: Backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(2));
+pub(crate) const STEPDOWN_BACKOFF: Backoff =
+    Backoff::new(Duration::from_millis(100), Duration::from_secs(2));
 
 /// Server codes of a primary that is stepping down or a member that is not (yet) primary:
 /// 189 `PrimarySteppedDown`, 10107 `NotWritablePrimary`, 11602

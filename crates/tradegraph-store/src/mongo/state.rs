@@ -22,9 +22,6 @@ const INTENT: Shape = Shape {
 /// Tries of a versioned upsert that lost a race to insert the first document of its key.
 const ATTEMPTS: usize = 10;
 
-/// The wait before writing again after a write error of a primary stepping down.
-const STEPDOWN_PAUSE: std::time::Duration = std::time::Duration::from_millis(250);
-
 /// Bot state and order intents in MongoDB, passing the bot-state conformance suite.
 ///
 /// | collection | document | unique key | other indexes |
@@ -102,7 +99,7 @@ impl MongoState {
         let mut filter = key.clone();
         filter.extend(also.clone());
         filter.insert("version", doc! {"$lt": version});
-        // Set once an attempt may have been applied without our hearing so.
+        // Set once a send may have been applied without our hearing so.
         let mut uncertain = false;
         for _ in 0..ATTEMPTS {
             let command = doc! {
@@ -111,19 +108,12 @@ impl MongoState {
                 "ordered": true,
                 "writeConcern": self.write_concern(),
             };
-            let (reply, attempts) = self
+            let (reply, resent) = self
                 .store
-                .run_counted(operation, || self.store.db.run_command(command.clone()))
+                .write_command(operation, command, || what.to_owned())
                 .await?;
-            uncertain |= attempts > 1;
+            uncertain |= resent;
             if let Ok(concern) = reply.get_document("writeConcernError") {
-                // The primary stepped down before a majority had the write: it may or may not
-                // last, so it is written again (a version as high, the same document, is ours).
-                if concern.get_i32("code").is_ok_and(super::stepdown_code) {
-                    uncertain = true;
-                    tokio::time::sleep(STEPDOWN_PAUSE).await;
-                    continue;
-                }
                 return Err(StoreError::Refused {
                     backend: "mongodb",
                     record: what.to_owned(),
@@ -153,10 +143,6 @@ impl MongoState {
                         return Ok(Some(stored));
                     }
                 }
-                Some((_, code, _)) if super::stepdown_code(code) => {
-                    uncertain = true;
-                    tokio::time::sleep(STEPDOWN_PAUSE).await;
-                }
                 Some((_, code, message)) => {
                     return Err(StoreError::Refused {
                         backend: "mongodb",
@@ -165,14 +151,6 @@ impl MongoState {
                     })
                 }
             }
-        }
-        if uncertain {
-            // Not refused: the primary kept stepping down; the write may be made again later.
-            return Err(StoreError::Unavailable {
-                backend: "mongodb",
-                record: what.to_owned(),
-                reason: format!("the primary stepped down at each of {ATTEMPTS} writes; try again"),
-            });
         }
         Err(StoreError::Refused {
             backend: "mongodb",

@@ -144,6 +144,23 @@ fn write_errors(reply: &Document) -> Vec<(usize, i32, String)> {
         .collect()
 }
 
+/// How long a write command is made again while a reply says the primary is stepping down (an
+/// election takes a few seconds).
+const STEPDOWN_WINDOW: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The stepdown code in a reply's `writeErrors` or `writeConcernError`, if any.
+fn stepdown_in(reply: &Document) -> Option<i32> {
+    let concern = reply
+        .get_document("writeConcernError")
+        .ok()
+        .and_then(|c| c.get_i32("code").ok());
+    write_errors(reply)
+        .into_iter()
+        .map(|(_, code, _)| code)
+        .chain(concern)
+        .find(|code| super::stepdown_code(*code))
+}
+
 /// The write concern error code of a `wtimeout`: replication did not catch up in time.
 const WRITE_CONCERN_FAILED: i32 = 64;
 
@@ -213,15 +230,11 @@ impl MongoStore {
         rejected: &mut Rejected,
     ) -> Result<(), StoreError> {
         let mut pending: Vec<usize> = (0..run.len()).collect();
-        // Set once a batch was sent again after its first send may have been applied unheard
-        // (a primary stepping down): a duplicate of the very version sent is then ours.
-        let mut uncertain = false;
         for attempt in 0..2 {
             let mut duplicates = Vec::new();
             let mut rest = pending.as_slice();
             while !rest.is_empty() {
-                let (sent, errors, attempts) = self.send(run, rest).await?;
-                uncertain |= attempts > 1;
+                let (sent, errors) = self.send(run, rest).await?;
                 for (i, code, message) in errors {
                     let Some(&at) = rest.get(i) else {
                         continue;
@@ -238,8 +251,7 @@ impl MongoStore {
                         }
                         // A version as high is stored: nothing to write.
                         Outcome::Duplicate if attempt > 0 => {
-                            self.note_superseded(&run[at].1, &records[original], uncertain)
-                                .await;
+                            self.note_superseded(&run[at].1, &records[original]).await;
                         }
                         Outcome::Duplicate => duplicates.push(at),
                         Outcome::Refused => rejected.push((
@@ -263,21 +275,19 @@ impl MongoStore {
     }
 
     /// Counts and logs (warn, with both versions) a record not written because its key holds a
-    /// version as high; unless `uncertain` and the stored version is the record's: then it is
-    /// the record itself, written by a send whose answer was lost.
-    async fn note_superseded(&self, upsert: &Upsert, record: &Versioned, uncertain: bool) {
+    /// higher version. The very version stored is the record itself, written before (a batch
+    /// sent again after a stepdown, a spill file written back): nothing to count.
+    async fn note_superseded(&self, upsert: &Upsert, record: &Versioned) {
         let stored = self
             .db
             .collection::<Document>(upsert.collection)
             .find_one(upsert.key.clone())
             .projection(doc! {VERSION: 1})
             .await;
-        if uncertain {
-            if let Ok(Some(doc)) = &stored {
-                if doc.get_i64(VERSION).ok() == Some(record.version) {
-                    tracing::debug!(record = %record.record.describe(), "written by a send whose answer was lost");
-                    return;
-                }
+        if let Ok(Some(doc)) = &stored {
+            if doc.get_i64(VERSION).ok() == Some(record.version) {
+                tracing::debug!(record = %record.record.describe(), "already stored: written by an earlier send");
+                return;
             }
         }
         self.superseded
@@ -299,15 +309,14 @@ impl MongoStore {
     }
 
     /// Sends the first updates of `positions` (of `run`) that fit in one command, unordered;
-    /// answers how many were sent, the write errors (indexed within those sent), and how many
-    /// times the command was sent.
+    /// answers how many were sent and the write errors, indexed within those sent.
     async fn send(
         &self,
         run: &[(usize, Upsert)],
         positions: &[usize],
-    ) -> Result<(usize, Vec<(usize, i32, String)>, u32), StoreError> {
+    ) -> Result<(usize, Vec<(usize, i32, String)>), StoreError> {
         let Some(&first) = positions.first() else {
-            return Ok((0, Vec::new(), 0));
+            return Ok((0, Vec::new()));
         };
         let collection = run[first].1.collection;
         let (mut updates, mut size) = (Vec::new(), 0);
@@ -328,10 +337,49 @@ impl MongoStore {
             "ordered": false,
             "writeConcern": self.write_concern.clone(),
         };
-        let (reply, attempts) = self
-            .run_counted("upsert", || self.db.run_command(command.clone()))
+        let (reply, _) = self
+            .write_command("upsert", command, || collection.to_owned())
             .await?;
-        Ok((sent, reply_errors(&reply, collection, sent)?, attempts))
+        Ok((sent, reply_errors(&reply, collection, sent)?))
+    }
+
+    /// Sends an idempotent write command (upserts by key, version-checked), made again while
+    /// the primary steps down, whether the driver says so ([`run_counted`](Self::run_counted))
+    /// or the reply does (a stepdown code in `writeErrors` or `writeConcernError`), for at most
+    /// [`STEPDOWN_WINDOW`]. Answers the reply and whether an earlier send may have been applied
+    /// unheard. Still stepping down after the window: [`StoreError::Unavailable`] (transient).
+    pub(crate) async fn write_command(
+        &self,
+        operation: &'static str,
+        command: Document,
+        what: impl Fn() -> String,
+    ) -> Result<(Document, bool), StoreError> {
+        let started = tokio::time::Instant::now();
+        let mut resent = false;
+        let mut round = 0;
+        loop {
+            round += 1;
+            let (reply, attempts) = self
+                .run_counted(operation, || self.db.run_command(command.clone()))
+                .await?;
+            resent |= attempts > 1;
+            let Some(code) = stepdown_in(&reply) else {
+                return Ok((reply, resent));
+            };
+            // It may have been applied by the members that still had it.
+            resent = true;
+            if started.elapsed() >= STEPDOWN_WINDOW {
+                return Err(StoreError::Unavailable {
+                    backend: "mongodb",
+                    record: what(),
+                    reason: format!(
+                        "the primary was stepping down (code {code}) for {} s of tries",
+                        STEPDOWN_WINDOW.as_secs()
+                    ),
+                });
+            }
+            tokio::time::sleep(super::STEPDOWN_BACKOFF.delay(round)).await;
+        }
     }
 }
 

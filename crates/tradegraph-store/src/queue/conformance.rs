@@ -281,7 +281,7 @@ pub async fn workers_report_their_load<Q: RunQueue + ?Sized>(queue: &Q) {
         id: WorkerId::new(name),
         started: Timestamp::from_millis(beat.millis() - 60_000),
         beat,
-        interval_ms: if name == "gone" { 50 } else { 10_000 },
+        interval_ms: if name == "gone" { 300 } else { 10_000 },
         instruments: vec![sym("BTCUSDT")],
         capacity: 4,
         done,
@@ -290,13 +290,13 @@ pub async fn workers_report_their_load<Q: RunQueue + ?Sized>(queue: &Q) {
     let (a, b) = (report("wa", now, 7), report("wb", now, 9));
     queue.beat(&a).await.unwrap();
     queue.beat(&b).await.unwrap();
-    // Reported once with a 50 ms interval: gone after 150 ms, by the store's clock.
+    // Reported once with a 300 ms interval: gone after 900 ms, by the store's clock.
     let gone = report("gone", now, 1);
     queue.beat(&gone).await.unwrap();
     let mut all = vec![a.clone(), b.clone(), gone];
     all.sort_by(|x, y| x.id.cmp(&y.id));
     assert_eq!(queue.workers().await.unwrap(), all);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
     assert_eq!(queue.workers().await.unwrap(), [a.clone(), b.clone()]);
     // A new report replaces the last.
     let busier = report("wa", now, 8);

@@ -63,9 +63,10 @@ pub enum Next {
 }
 
 /// A worker's name, unique among the workers of a queue (by default `<host>-<pid>-<random>`).
-/// One name holds at most one lease at a time: a process that works several instruments at once
-/// gives each of its slots a name of its own (`<worker>/<n>`); asking for a lease under a name
-/// that holds one gives that lease back.
+/// A process that works several instruments at once gives each of its slots a name of its own
+/// (`<worker>/<n>`), one lease at a time each. An acquire sent again for an instrument the name
+/// holds (an answer lost on the way) gives that lease back; the queue does not stop a name from
+/// acquiring a second instrument.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct WorkerId(String);

@@ -16,9 +16,10 @@
 //!   the order they were published. A job is done when [`ack`](RunQueue::ack)ed; until then it
 //!   is delivered again to the instrument's next owner.
 //! - **Retries are capped.** A job delivered more than [`QueueConfig::max_deliveries`] times
-//!   (its owners died on it, or let their leases run out) is moved to the instrument's dead
-//!   letters; giving an instrument back with [`release`](RunQueue::release) does not count ([`dead_letters`](RunQueue::dead_letters)) with a
-//!   [`StoreEvent::DeadLettered`](crate::StoreEvent::DeadLettered), and the next job comes.
+//!   to owners that died on it (or let their leases run out) is moved to the instrument's dead
+//!   letters ([`dead_letters`](RunQueue::dead_letters)), with a
+//!   [`StoreEvent::DeadLettered`](crate::StoreEvent::DeadLettered), and the next job comes. A job
+//!   given back with [`release`](RunQueue::release) does not count as delivered.
 //! - **A lost lease stops the worker.** Once the lease ran out, [`renew`](RunQueue::renew) and
 //!   [`ack`](RunQueue::ack) answer `false` and [`next`](RunQueue::next) [`Next::Lost`]: the old
 //!   owner gets no new job and stops, and the job it was working is the new owner's first. A
@@ -62,7 +63,8 @@ pub trait RunQueue: Send + Sync {
     /// to `wait` for one to be published. Extends the lease.
     async fn next(&self, lease: &Lease, wait: Duration) -> Result<Next, StoreError>;
 
-    /// Marks a job done; `false` (and nothing done) when the lease is no longer held.
+    /// Marks a job done; `false` (and nothing done) when the lease is no longer held or the job
+    /// was not handed out under it (or is done already).
     async fn ack(&self, lease: &Lease, job: &JobId) -> Result<bool, StoreError>;
 
     /// Gives the instrument back: another worker may acquire it at once, and gets the job this

@@ -34,7 +34,7 @@ if tpm > 0 then
   local need = math.min(tokens, tpm)
   if k < need then wait = math.max(wait, (need - k) * 60000 / tpm) end
 end
-if wait > 0 then return math.max(1, math.ceil(wait)) end
+if wait > 0 then return math.min(60000, math.max(1, math.ceil(wait))) end
 if rpm > 0 then
   redis.call('HSET', KEYS[1], 'level', tostring(r - 1), 'at', now)
   redis.call('PEXPIRE', KEYS[1], 120000)
@@ -73,7 +73,10 @@ return 1
 /// `requests_per_minute` and `tokens_per_minute`. Keys: `llm_limit:{<provider>}:requests` and
 /// `llm_limit:{<provider>}:tokens` (hashes of the bucket's level and time, by the server's
 /// clock, expiring two minutes after the last call), one hash tag per provider, so it runs on a
-/// Redis Cluster too. Each take is one script, atomic.
+/// Redis Cluster too. Each take is one script, atomic; a wait is at most a minute, as the
+/// process's own limits answer. The buckets are named by the provider's name only: processes
+/// using different accounts of one provider on one Redis need different key prefixes
+/// ([`RedisConfig::key_prefix`]).
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {

@@ -119,8 +119,10 @@ fn share_limits(
     if limited.is_empty() {
         return Ok(());
     }
+    // A call waits for this at most: Redis away, the process's own limits decide.
     let redis = tradegraph_store::redis::RedisConfig::new(url.clone())
-        .cluster(settings.stores.redis_cluster);
+        .cluster(settings.stores.redis_cluster)
+        .timeout(std::time::Duration::from_millis(250));
     let shared = tradegraph_store::redis::RedisLlmLimits::connect(redis)?;
     config.shared_limits = Some(tradegraph_llm::fallback::SharedLimitsHandle(Arc::new(
         shared,

@@ -42,8 +42,8 @@ pub struct Flags {
     #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
     /// The address of the bot's HTTP service (API, event stream, control, health) [env:
-    /// TRADEGRAPH_LISTEN, where an IP alone such as 0.0.0.0 takes the instrument's port;
-    /// default: 127.0.0.1:8001 for btc, 8002 banknifty, 8003 nifty, 8010 and up for custom
+    /// TRADEGRAPH_LISTEN, which may also be an IP alone, such as 0.0.0.0, on the instrument's
+    /// port; default: 127.0.0.1:8001 for btc, 8002 banknifty, 8003 nifty, 8010 and up for custom
     /// instruments].
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
