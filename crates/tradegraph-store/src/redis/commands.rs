@@ -8,6 +8,15 @@ use redis::Pipeline;
 use std::time::Duration;
 use tradegraph_core::{Candle, Symbol, Tick, Timestamp};
 
+/// A script whose body reads `now`, the server's clock in milliseconds (so that every process
+/// sharing the keys agrees on time), defined before it.
+pub(crate) fn at_server_time(body: &str) -> redis::Script {
+    redis::Script::new(&format!(
+        "local t = redis.call('TIME')\n\
+         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n{body}"
+    ))
+}
+
 /// Values read per `MGET`.
 const MGET_CHUNK: usize = 500;
 

@@ -190,4 +190,9 @@ impl Keys {
     pub fn queue_beats(&self, queue: &str) -> String {
         format!("{}queue:{queue}:{{meta}}:beats", self.prefix)
     }
+
+    /// `llm_limit:{<provider>}:<bucket>`: a provider's shared `requests` or `tokens` bucket.
+    pub fn llm_limit(&self, provider: &str, bucket: &str) -> String {
+        format!("{}llm_limit:{{{provider}}}:{bucket}", self.prefix)
+    }
 }

@@ -8,21 +8,28 @@ use std::sync::LazyLock;
 use std::time::Duration;
 use tradegraph_llm::fallback::{Limits, SharedLimitError, SharedLimits};
 
-/// Takes one request and `ARGV[3]` tokens when both buckets have them, else answers the wait in
-/// milliseconds. Each bucket is a hash (`level`, `at` in ms, by the server's clock), refilled
-/// continuously at its capacity per minute, full when absent. KEYS: requests bucket, tokens
-/// bucket. ARGV: requests per minute (0: none), tokens per minute (0: none), tokens.
-static TAKE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
+/// A script on the buckets: its body has `now` (the server's clock, ms) and `level(key,
+/// capacity)`, a bucket's level refilled up to now (full when absent).
+fn bucket_script(body: &str) -> Script {
+    super::commands::at_server_time(&format!(
         r"
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local function level(key, capacity)
   local v = redis.call('HMGET', key, 'level', 'at')
   local l = tonumber(v[1]) or capacity
   local at = tonumber(v[2]) or now
   return math.min(capacity, l + math.max(0, now - at) * capacity / 60000)
 end
+{body}"
+    ))
+}
+
+/// Takes one request and `ARGV[3]` tokens when both buckets have them, else answers the wait in
+/// milliseconds. Each bucket is a hash (`level`, `at` in ms, by the server's clock), refilled
+/// continuously at its capacity per minute, full when absent. KEYS: requests bucket, tokens
+/// bucket. ARGV: requests per minute (0: none), tokens per minute (0: none), tokens.
+static TAKE: LazyLock<Script> = LazyLock::new(|| {
+    bucket_script(
+        r"
 local rpm, tpm, tokens = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local wait, r, k = 0, 0, 0
 if rpm > 0 then
@@ -51,16 +58,10 @@ return 0
 /// Adds `ARGV[2]` tokens (negative: takes) to the bucket, within `[-capacity, capacity]`.
 /// KEYS: tokens bucket. ARGV: tokens per minute, tokens.
 static SETTLE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
+    bucket_script(
         r"
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local tpm, delta = tonumber(ARGV[1]), tonumber(ARGV[2])
-local v = redis.call('HMGET', KEYS[1], 'level', 'at')
-local l = tonumber(v[1]) or tpm
-local at = tonumber(v[2]) or now
-l = math.min(tpm, l + math.max(0, now - at) * tpm / 60000)
-l = math.max(-tpm, math.min(tpm, l + delta))
+local l = math.max(-tpm, math.min(tpm, level(KEYS[1], tpm) + delta))
 redis.call('HSET', KEYS[1], 'level', tostring(l), 'at', now)
 redis.call('PEXPIRE', KEYS[1], 120000)
 return 1
@@ -109,7 +110,7 @@ impl RedisLlmLimits {
     }
 
     fn bucket(&self, provider: &str, what: &str) -> String {
-        format!("{}llm_limit:{{{provider}}}:{what}", self.keys.prefix())
+        self.keys.llm_limit(provider, what)
     }
 }
 

@@ -1,7 +1,7 @@
 //! The run queue on Redis Streams: a stream per instrument read by a consumer group, a lease
 //! key per instrument, scripts that name every key they touch.
 
-use super::{run, Conn, Keys, RedisConfig};
+use super::{commands, run, Conn, Keys, RedisConfig};
 use crate::queue::{
     DeadLetter, Job, JobId, Lease, Next, QueueConfig, RunQueue, WorkerId, WorkerInfo,
 };
@@ -142,10 +142,8 @@ return 1
 /// ARGV: worker, report (JSON), how long it counts as alive (ms). Forgets reports not renewed
 /// for a day.
 static BEAT: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
+    commands::at_server_time(
         r"
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[1])
 local old = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now - 86400000)
@@ -161,10 +159,8 @@ return 1
 /// The reports of the workers still alive by the server's clock. KEYS: reports hash, beats
 /// sorted set.
 static ALIVE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
+    commands::at_server_time(
         r"
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ids = redis.call('ZRANGEBYSCORE', KEYS[2], now, '+inf')
 if #ids == 0 then return {} end
 return redis.call('HMGET', KEYS[1], unpack(ids))

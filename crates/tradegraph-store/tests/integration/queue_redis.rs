@@ -13,15 +13,20 @@ fn open(url: &str, prefix: &str, config: QueueConfig) -> RedisRunQueue {
     RedisRunQueue::connect(RedisConfig::new(url).key_prefix(prefix), config).unwrap()
 }
 
-#[tokio::test]
-async fn the_redis_queue_passes_the_suite() {
-    let Some(url) = redis_url() else { return };
+/// The suite on `url`, each check on a queue of its own under a prefix of this run.
+async fn suite(url: &str) {
     let prefix = format!("{}:", unique("queue"));
     conformance::run_all(|config| {
-        let queue = open(&url, &prefix, config);
+        let queue = open(url, &prefix, config);
         async move { queue }
     })
     .await;
+}
+
+#[tokio::test]
+async fn the_redis_queue_passes_the_suite() {
+    let Some(url) = redis_url() else { return };
+    suite(&url).await;
 }
 
 #[tokio::test]
@@ -29,12 +34,7 @@ async fn the_redis_queue_passes_the_suite_on_a_cluster() {
     let Some(url) = redis_cluster_url() else {
         return;
     };
-    let prefix = format!("{}:", unique("queue"));
-    conformance::run_all(|config| {
-        let queue = open(&url, &prefix, config);
-        async move { queue }
-    })
-    .await;
+    suite(&url).await;
 }
 
 #[tokio::test]
