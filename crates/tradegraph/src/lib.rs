@@ -13,6 +13,8 @@ pub mod prelude;
 #[cfg(feature = "service")]
 pub mod service;
 pub mod telemetry;
+#[cfg(feature = "redis")]
+pub mod workers;
 
 pub use tradegraph_agents as agents;
 pub use tradegraph_broker as broker;

@@ -30,6 +30,9 @@
 //!   ids make it.)
 //! - **Workers are visible.** Each reports its load with [`beat`](RunQueue::beat);
 //!   [`workers`](RunQueue::workers) lists those heard from recently.
+//!
+//! A cycle in flight is cancelled through a [`CancelChannel`]: whoever asks publishes the
+//! instrument, every worker hears it, and the one running that instrument's cycle stops it.
 
 pub(crate) mod job;
 
@@ -82,4 +85,22 @@ pub trait RunQueue: Send + Sync {
 
     /// The workers heard from within three of their beat intervals.
     async fn workers(&self) -> Result<Vec<WorkerInfo>, StoreError>;
+}
+
+/// Asking the worker that runs an instrument's decision cycle to cancel it (the Redis queue:
+/// pub/sub). Best effort by nature: a worker that is not listening at that moment (it is
+/// reconnecting) does not hear it; [`cancel`](Self::cancel) says how many heard it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot carry cancellations",
+    note = "implement `tradegraph_store::queue::CancelChannel` (cancel, cancellations), or use `RedisRunQueue`"
+)]
+#[async_trait]
+pub trait CancelChannel: Send + Sync {
+    /// Asks for `instrument`'s cycle in flight to be cancelled; answers how many listeners
+    /// (workers) received the request (0: nobody listens, nothing is cancelled).
+    async fn cancel(&self, instrument: &Symbol) -> Result<u64, StoreError>;
+
+    /// The instruments whose cycle someone asked to cancel, as the requests come; listens
+    /// (reconnecting as needed) until the receiver is dropped.
+    async fn cancellations(&self) -> Result<tokio::sync::mpsc::Receiver<Symbol>, StoreError>;
 }

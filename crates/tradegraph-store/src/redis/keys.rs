@@ -191,6 +191,12 @@ impl Keys {
         format!("{}queue:{queue}:{{meta}}:beats", self.prefix)
     }
 
+    /// `queue:<name>:{meta}:cancel`: the pub/sub channel of cancellation requests (the
+    /// instrument's symbol as the message).
+    pub fn queue_cancel(&self, queue: &str) -> String {
+        format!("{}queue:{queue}:{{meta}}:cancel", self.prefix)
+    }
+
     /// `llm_limit:{<provider>}:<bucket>`: a provider's shared `requests` or `tokens` bucket.
     pub fn llm_limit(&self, provider: &str, bucket: &str) -> String {
         format!("{}llm_limit:{{{provider}}}:{bucket}", self.prefix)

@@ -13,6 +13,8 @@ use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 use tradegraph_core::{Symbol, Timestamp};
 
+mod cancel;
+
 /// Appends a job, creating the stream and its consumer group when missing. KEYS: stream.
 /// ARGV: group, payload. Returns the entry id.
 static PUBLISH: LazyLock<Script> = LazyLock::new(|| {

@@ -379,52 +379,53 @@ async fn drive_feed(
     adapt: impl FnOnce(Feed) -> Feed,
     on_start: OnStart<'_>,
 ) -> Result<BotSummary, Box<dyn Error>> {
-    let symbol = bot.instrument.symbol.clone();
+    let (feed, clock) = open_feed(settings)?;
+    let feed = adapt(feed);
+    match clock {
+        Some(clock) => {
+            let broker = if matches!(settings.feed, FeedSettings::Replay { .. }) {
+                // Restarted, the bot replays its file from the start: the restored paper account
+                // skips the trades and ticks it had already taken at its latest millisecond.
+                paper_broker_with(&bot, |paper| paper.feed_resends(true))?
+            } else {
+                paper_broker(&bot)?
+            };
+            go(bot, clock, feed, broker, shutdown, on_cycle, on_start).await
+        }
+        None => on_venue(settings, bot, feed, shutdown, on_cycle, on_start).await,
+    }
+}
+
+/// The feed the settings name, and the simulated clock it moves (`None`: a venue's live feed,
+/// on the wall clock).
+pub(super) fn open_feed(
+    settings: &Settings,
+) -> Result<(Feed, Option<SimulatedClock>), Box<dyn Error>> {
+    let symbol = settings.instrument.symbol.clone();
     match &settings.feed {
         FeedSettings::Replay { path } => {
-            // Restarted, the bot replays its file from the start: the restored paper account
-            // skips the trades and ticks it had already taken at its latest millisecond.
-            let broker = paper_broker_with(&bot, |paper| paper.feed_resends(true))?;
             let clock = SimulatedClock::default();
             let replay = Replay::new(ReplayConfig {
                 clock: clock.clone(),
                 ..ReplayConfig::new(path.clone(), symbol)
             })?;
-            go(
-                bot,
-                clock,
-                adapt(replay.stream()),
-                broker,
-                shutdown,
-                on_cycle,
-                on_start,
-            )
-            .await
+            Ok((replay.stream(), Some(clock)))
         }
-        FeedSettings::Synthetic { seed } => {
-            let broker = paper_broker(&bot)?;
+        FeedSettings::Synthetic { seed, speed } => {
             let start = Timestamp::from_datetime(chrono::Utc::now());
-            let config = SyntheticConfig::for_instrument(&bot.instrument, *seed).with_start(start);
+            let config =
+                SyntheticConfig::for_instrument(&settings.instrument, *seed).with_start(start);
             let clock = SimulatedClock::new(start);
             let feed =
-                SyntheticGenerator::new(config)?.stream(clock.clone(), Pacing::Speed(1.0))?;
-            go(
-                bot,
-                clock,
-                adapt(feed),
-                broker,
-                shutdown,
-                on_cycle,
-                on_start,
-            )
-            .await
+                SyntheticGenerator::new(config)?.stream(clock.clone(), Pacing::Speed(*speed))?;
+            Ok((feed, Some(clock)))
         }
         FeedSettings::Binance { ws_url, .. } => {
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
             let mut config = tradegraph_market::feed::binance::BinanceConfig::new(symbol.as_str());
             config.url = ws_url.clone();
             let feed = tradegraph_market::feed::binance::BinanceFeed::new(config, clock)?.stream();
-            on_venue(settings, bot, adapt(feed), shutdown, on_cycle, on_start).await
+            Ok((feed, None))
         }
         FeedSettings::Kite {
             ws_url,
@@ -438,8 +439,7 @@ async fn drive_feed(
             let mut config =
                 KiteConfig::new(api_key.expose(), access_token.expose(), tokens.clone());
             config.url = ws_url.clone();
-            let feed = KiteFeed::new(config, clock)?.stream();
-            on_venue(settings, bot, adapt(feed), shutdown, on_cycle, on_start).await
+            Ok((KiteFeed::new(config, clock)?.stream(), None))
         }
     }
 }

@@ -19,6 +19,7 @@ mod providers;
 mod record;
 mod run;
 mod store;
+mod worker;
 
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
@@ -114,6 +115,18 @@ enum Command {
     /// Zerodha Kite: log in for the day's access token.
     #[command(subcommand)]
     Kite(kite::KiteCommand),
+    /// Run decision cycles from the Redis run queue that `tradegraph run --workers redis`
+    /// publishes to, until stopped (SIGINT or SIGTERM).
+    ///
+    /// Any number of workers, on any machine, share the instruments: each of the --concurrency
+    /// slots takes an instrument under a lease, starts its engine from the shared state
+    /// (MongoDB, or Redis) with the instrument's settings from the same configuration file and
+    /// environment as the bots, and runs its cycles in order, one at a time, acknowledging
+    /// each. A worker that dies has its instrument taken over once the lease runs out (10 s);
+    /// the cycle it was running goes on from the graph's last checkpoint, and no order is sent
+    /// twice. SIGINT or SIGTERM finishes the cycles in flight and gives the instruments back at
+    /// once. Needs REDIS_URL; workers trade on paper.
+    Worker(worker::WorkerArgs),
 }
 
 /// Runs the command line `args` (the program name first), writing results to `out` and
@@ -168,5 +181,6 @@ where
         Command::Store(command) => store::run(command, out, err),
         Command::Bot(command) => bot_ctl::run(command, out, err),
         Command::Kite(command) => kite::run(command, out, err),
+        Command::Worker(args) => worker::run(args, out, err),
     }
 }

@@ -16,6 +16,19 @@ use std::io::Write;
 pub(super) struct RunArgs {
     #[command(flatten)]
     flags: Flags,
+    /// Run the decision cycles on `tradegraph worker` processes: this process then only
+    /// ingests (the feed into the hot cache and the history) and publishes each decision cycle
+    /// on the instrument's run queue (`redis`: Redis Streams at REDIS_URL). It serves its
+    /// status, the workers' load and POST /api/v1/cycle/cancel on --listen.
+    #[arg(long, value_enum, value_name = "QUEUE")]
+    workers: Option<QueueKind>,
+}
+
+/// Where `run --workers` publishes the decision cycles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(super) enum QueueKind {
+    /// Redis Streams, at REDIS_URL (one server or a cluster).
+    Redis,
 }
 
 pub(super) fn run(args: RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
@@ -27,7 +40,11 @@ pub(super) fn run(args: RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8
         Ok(runtime) => runtime,
         Err(code) => return code,
     };
-    match runtime.block_on(serve(&settings, out)) {
+    let served = match args.workers {
+        Some(QueueKind::Redis) => runtime.block_on(super::worker::ingest(&settings, out)),
+        None => runtime.block_on(serve(&settings, out)),
+    };
+    match served {
         Ok(()) => EXIT_OK,
         Err(e) => {
             let _ = writeln!(err, "run: {e}");
@@ -57,29 +74,8 @@ async fn serve_bot(
     mut bot: super::bot::Bot,
     out: &mut dyn Write,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let listener = tokio::net::TcpListener::bind(settings.listen)
-        .await
-        .map_err(|e| {
-            format!(
-                "the HTTP service cannot listen on {}: {e}; is another bot or program using it? \
-                 choose another address with --listen or TRADEGRAPH_LISTEN",
-                settings.listen
-            )
-        })?;
+    let (listener, token) = listen(settings, out).await?;
     let address = listener.local_addr()?;
-    let token = match &settings.api_token {
-        Some(token) => ApiToken::new(token.expose())?,
-        None => {
-            let (token, text) = ApiToken::generate();
-            // Shown once, here, never logged: whoever started the bot may operate it.
-            writeln!(
-                out,
-                "API token for the control endpoints (generated for this run; set \
-                 TRADEGRAPH_API_TOKEN to choose one): {text}"
-            )?;
-            token
-        }
-    };
     let hub = EventHub::start(DEFAULT_EVENTS_KEPT);
     bot.config.events = Some(hub.sender());
     writeln!(
@@ -249,6 +245,37 @@ async fn serve_bot(
     Ok(())
 }
 
+/// The service's listener on `--listen`, and the control endpoints' token (generated and
+/// printed to `out` when none is set).
+pub(super) async fn listen(
+    settings: &Settings,
+    out: &mut dyn Write,
+) -> Result<(tokio::net::TcpListener, ApiToken), Box<dyn std::error::Error>> {
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| {
+            format!(
+                "the HTTP service cannot listen on {}: {e}; is another bot or program using it? \
+                 choose another address with --listen or TRADEGRAPH_LISTEN",
+                settings.listen
+            )
+        })?;
+    let token = match &settings.api_token {
+        Some(token) => ApiToken::new(token.expose())?,
+        None => {
+            let (token, text) = ApiToken::generate();
+            // Shown once, here, never logged: whoever started the bot may operate it.
+            writeln!(
+                out,
+                "API token for the control endpoints (generated for this run; set \
+                 TRADEGRAPH_API_TOKEN to choose one): {text}"
+            )?;
+            token
+        }
+    };
+    Ok((listener, token))
+}
+
 /// How long saving the model usage may take once the bot stopped.
 const USAGE_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -256,7 +283,7 @@ const USAGE_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 const ALERTS_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// How long requests in flight may take to finish once the bot stopped.
-const SERVER_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+pub(super) const SERVER_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM; a second one exits at once (code 130), without
 /// waiting for the cycle in flight.

@@ -146,7 +146,7 @@ impl Venue {
 }
 
 /// A feed and what it needs.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum FeedSettings {
     /// A CSV of one-minute bars or a JSONL recording, on a simulated clock.
@@ -158,6 +158,9 @@ pub enum FeedSettings {
     Synthetic {
         /// The generator's seed.
         seed: u64,
+        /// Its pace, a multiple of real time in trading time (`[bot] speed`,
+        /// `TRADEGRAPH_SPEED`; 1: real time).
+        speed: f64,
     },
     /// Binance spot (`BINANCE_WS_URL`, `BINANCE_API_URL`).
     Binance {
@@ -205,7 +208,11 @@ impl fmt::Debug for FeedSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Replay { path } => f.debug_struct("Replay").field("path", path).finish(),
-            Self::Synthetic { seed } => f.debug_struct("Synthetic").field("seed", seed).finish(),
+            Self::Synthetic { seed, speed } => f
+                .debug_struct("Synthetic")
+                .field("seed", seed)
+                .field("speed", speed)
+                .finish(),
             Self::Binance {
                 ws_url,
                 api_url,

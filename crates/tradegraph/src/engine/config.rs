@@ -10,6 +10,7 @@ use tradegraph_agents::{ExternalInputs, TradingState};
 use tradegraph_core::risk::RiskLimits;
 use tradegraph_core::{Instrument, Timeframe, Timestamp};
 use tradegraph_graph::yaml::Registry;
+use tradegraph_graph::Checkpointer;
 use tradegraph_market::news::{FixtureNews, MacroSource, NewsError, NewsQuery, NewsSource};
 use tradegraph_store::Stores;
 
@@ -86,6 +87,26 @@ pub struct BotConfig {
     /// The paper broker's cost table, slippage and fill timing (`[paper]`; the venue's fees,
     /// 2 bp, next-open fills in a backtest unless set).
     pub execution: crate::backtest::execution::ExecutionSettings,
+    /// Where the decision graph keeps each cycle's supersteps (`None`: nowhere). With one, a
+    /// cycle cut short (its process killed, its instrument taken over by another worker) goes
+    /// on from its newest checkpoint at the next start instead of running again from the top,
+    /// and the checkpoints of a finished cycle are deleted. `tradegraph worker` sets the Redis
+    /// or MongoDB one. Not with entries waiting for approval (their paused runs are kept in
+    /// the bot's state).
+    pub checkpoints: Option<Arc<dyn Checkpointer<TradingState>>>,
+    /// Whether the engine writes the market data it sees (ticks, the latest price, candles) to
+    /// the hot cache and the history (`true`). A worker's engine does not: the process that
+    /// ingests the feed wrote them before it published the cycle.
+    pub writes_market: bool,
+    /// The agents' view is warmed up at start from the hot cache's candles that closed by this
+    /// time only (`None`: all of them). A worker's engine starts at a job, and the ingesting
+    /// process may already have cached the candles of later ones.
+    pub warm_up_until: Option<Timestamp>,
+    /// Whether the feed's silence on the wall clock means something (`true`): a candle closes
+    /// when the market goes quiet past its end, and a silent feed is reported stale. A
+    /// worker's engine is fed by jobs, whose candles close on the exchange's time alone, and
+    /// whose gaps are the ingesting process's to report.
+    pub watches_feed: bool,
 }
 
 /// The default of [`BotConfig::stale_after`] and `[health] feed_stale_secs`: 60 s.
@@ -117,6 +138,10 @@ impl BotConfig {
             stale_after: FEED_STALE_AFTER,
             broker_quiet_after: Duration::from_secs(180),
             execution: crate::backtest::execution::ExecutionSettings::default(),
+            checkpoints: None,
+            writes_market: true,
+            warm_up_until: None,
+            watches_feed: true,
         }
     }
 

@@ -96,7 +96,14 @@ where
             model.begin_cycle(as_of);
         }
         let span = tracing::info_span!("cycle", %symbol, decision = %id, seq);
-        let run = Box::pin(self.run_graph(Start::Fresh(Box::new(state)), id.as_str()))
+        let start = match self.cut_short(&id).await {
+            Some(step) => {
+                tracing::warn!(%symbol, decision = %id, step, "decision cycle resumed from its checkpoint (its run was cut short)");
+                Start::Continue
+            }
+            None => Start::Fresh(Box::new(state)),
+        };
+        let run = Box::pin(self.run_graph(start, id.as_str()))
             .instrument(span)
             .await?;
         let meta = CycleMeta {
@@ -112,6 +119,7 @@ where
                 self.finish_cycle(out.state, meta, None, on_cycle).await
             }
             Err(e) => {
+                self.forget_run(&meta.id).await;
                 crate::telemetry::record_cycle_failure(symbol.as_str(), started.elapsed());
                 self.summary.cycle_errors += 1;
                 if self.config.mode == Mode::Backtest {
@@ -199,6 +207,10 @@ where
         }
         self.read_fills(Some((&out, &decision))).await?;
         self.save_after_cycle(durable).await?;
+        if durable {
+            // The sequence now says the cycle ran: its checkpoints are not needed again.
+            self.forget_run(&id).await;
+        }
         self.tell_cycle(&out, &decision, seq, gate);
         on_cycle(&out);
         // The learning agent's proposals, evaluated in shadow beside the loop.
@@ -412,6 +424,33 @@ where
 
     /// The guard's state when it changed, and the decision sequence (last: the cycle's
     /// checkpoint, only when the cycle's logs are `durable`).
+    /// The newest checkpoint's step of a run of cycle `id` that was cut short (its process
+    /// died before the cycle was saved), when the engine keeps checkpoints and there is one.
+    /// A checkpoint store that cannot be read is logged and the cycle runs from the top: what
+    /// it sends is journaled under the same client order ids, so nothing goes out twice.
+    async fn cut_short(&mut self, id: &DecisionId) -> Option<u64> {
+        self.config.checkpoints.as_ref()?;
+        // owned, not borrowed from the engine across the wait (the engine is not `Sync`)
+        let graph = self.graph.clone();
+        match graph.state(id.as_str()).await {
+            Ok(checkpoint) => checkpoint.map(|c| c.progress.steps),
+            Err(e) => {
+                tracing::warn!(decision = %id, error = %e, "checkpoints unreadable: the cycle runs from the top");
+                None
+            }
+        }
+    }
+
+    /// Deletes the checkpoints of cycle `id` (finished, saved, or failed: a failed cycle is not
+    /// continued). A failure is logged: they are left behind, unread.
+    async fn forget_run(&mut self, id: &DecisionId) {
+        if let Some(checkpoints) = self.config.checkpoints.clone() {
+            if let Err(e) = checkpoints.delete_thread(id.as_str()).await {
+                tracing::warn!(decision = %id, error = %e, "the cycle's checkpoints were not deleted");
+            }
+        }
+    }
+
     async fn save_after_cycle(&mut self, durable: bool) -> Result<(), EngineError> {
         let guard = self.guard_state()?;
         // Marked saved only once written (an outage is saved again at the next cycle).

@@ -81,6 +81,8 @@ pub struct Engine<C, F, B> {
     pub(super) stages: Option<Arc<StagePlan>>,
     /// The shadow evaluation of a prompt proposal running beside the loop, if any.
     pub(super) shadow: Option<super::refine::ShadowRun>,
+    /// Cancels the graph run in flight ([`BotHandle::cancel_cycle`]).
+    pub(super) cycle_cancel: super::cancel::CycleCancel,
 }
 
 impl<C, F, B> Engine<C, F, B>
@@ -209,6 +211,17 @@ where
         let mut kinds = registry_with(&brain, &desk, &config.kinds)?;
         gate_execution(&mut kinds, &desk, &gate);
         let graph = yaml::load_str(&config.graph_yaml, &config.graph_origin, &kinds)?;
+        let graph =
+            match &config.checkpoints {
+                Some(_) if approval => return Err(EngineError::Config(
+                    "entries that wait for approval keep their paused runs in the bot's state, \
+                     not in the graph's checkpoints: run this instrument without approval \
+                     ([bot] approval) or in one process (`tradegraph run` without --workers)"
+                        .into(),
+                )),
+                Some(checkpoints) => graph.with_shared_checkpointer(checkpoints.clone()),
+                None => graph,
+            };
         let stages = match (brain.model(), config.cycle_deadline) {
             (Some(_), Some(_)) => Some(Arc::new(StagePlan::for_yaml(
                 graph.topology(),
@@ -292,6 +305,7 @@ where
             kill_retry: None,
             stages,
             shadow: None,
+            cycle_cancel: super::cancel::CycleCancel::default(),
             config,
         };
         engine.check_ledger().await?;
@@ -321,6 +335,7 @@ where
                 Arc::new(move || broker.inner().kept_orders())
             },
             learner: Arc::clone(self.desk.learner()),
+            cycle_cancel: self.cycle_cancel.clone(),
         }
     }
 
@@ -440,6 +455,10 @@ async fn warm_up(builder: &mut SnapshotBuilder, config: &BotConfig) {
             }
         };
         for candle in candles {
+            let end = candle.open_time.add_millis(candle.timeframe.millis());
+            if config.warm_up_until.is_some_and(|until| end > until) {
+                continue;
+            }
             let event = MarketEvent::Candle {
                 symbol: symbol.clone(),
                 candle,

@@ -19,6 +19,9 @@ pub(super) enum Start {
     Fresh(Box<TradingState>),
     /// The paused run of this thread, resumed with this answer.
     Resume(serde_json::Value),
+    /// The run of this thread cut short (its process died), continued from its newest
+    /// checkpoint.
+    Continue,
 }
 
 /// What a graph run came to.
@@ -40,7 +43,19 @@ where
         start: Start,
         thread: &str,
     ) -> Result<GraphRun, EngineError> {
-        let mut config = RunConfig::new().thread(thread);
+        let run = self.run_graph_inner(start, thread).await;
+        self.cycle_cancel.end();
+        run
+    }
+
+    async fn run_graph_inner(
+        &mut self,
+        start: Start,
+        thread: &str,
+    ) -> Result<GraphRun, EngineError> {
+        let mut config = RunConfig::new()
+            .thread(thread)
+            .cancellation(self.cycle_cancel.begin());
         if let (Some(stages), Some(deadline)) = (&self.stages, self.config.cycle_deadline) {
             // The deadline counts from the cycle's start (a resumed cycle starts anew: the
             // wait for an approval is not the models').
@@ -55,6 +70,10 @@ where
                     Box::pin(graph.resume(&thread, Resume::new().value(answer), config)).await
                 }
                 .boxed(),
+                Start::Continue => {
+                    async move { Box::pin(graph.resume(&thread, Resume::new(), config)).await }
+                        .boxed()
+                }
             };
             // The run as a stream of one item: its output.
             let mut run = futures::stream::once(run);
@@ -76,6 +95,7 @@ where
             Start::Resume(answer) => {
                 graph.stream_resume(thread, Resume::new().value(answer), config)
             }
+            Start::Continue => graph.stream_resume(thread, Resume::new(), config),
         };
         loop {
             tokio::select! {

@@ -34,6 +34,7 @@
 
 mod backtest;
 mod calls;
+mod cancel;
 mod config;
 mod control;
 mod cycle;
@@ -49,7 +50,7 @@ mod reconcile;
 mod record;
 mod refine;
 mod report;
-mod run;
+pub(crate) mod run;
 mod state;
 mod summary;
 mod tell;

@@ -17,7 +17,7 @@ use tradegraph_store::{LatestPrice, StatePart};
 
 /// A candle closes on the wall clock when no event came this long after its end (a quiet
 /// market); events that arrive later than this for it are the aggregator's late events.
-const QUIET_GRACE: Duration = Duration::from_secs(2);
+pub(crate) const QUIET_GRACE: Duration = Duration::from_secs(2);
 /// The paper account's price-only changes (a trailing stop's best price) are saved this often
 /// (orders and fills are saved as they happen).
 const QUOTE_SAVE_EVERY: Duration = Duration::from_secs(60);
@@ -164,7 +164,9 @@ where
         }
         self.on_reconnections().await?;
         self.refresh_status();
-        let Some(l) = *last else { return Ok(()) };
+        let Some(l) = last.filter(|_| self.config.watches_feed) else {
+            return Ok(());
+        };
         let quiet = l.arrived.elapsed();
         // A feed with no event this long is reported stale (once, until it speaks again).
         if quiet >= self.config.stale_after
@@ -251,7 +253,7 @@ where
             MarketEvent::Tick { tick, .. } => Some(tick.clone()),
             _ => None,
         };
-        if let Some(tick) = tick {
+        if let Some(tick) = tick.filter(|_| self.config.writes_market) {
             if let Err(e) = self.config.stores.hot.put_tick(&symbol, &tick).await {
                 self.summary.store_errors += 1;
                 tracing::warn!(%symbol, error = %e, "store: tick not cached");
@@ -293,23 +295,15 @@ where
             candle: candle.clone(),
             closed: true,
         })?;
-        let stores = &self.config.stores;
-        let written = match stores.hot.put_candle(&symbol, candle).await {
-            Ok(()) => {
-                stores
-                    .history
-                    .upsert_candles(&symbol, std::slice::from_ref(candle))
-                    .await
+        if self.config.writes_market {
+            if let Err(e) = write_candle(&self.config.stores, &symbol, candle).await {
+                self.summary.store_errors += 1;
+                tracing::warn!(%symbol, error = %e, "store: candle not written");
             }
-            Err(e) => Err(e),
-        };
-        if let Err(e) = written {
-            self.summary.store_errors += 1;
-            tracing::warn!(%symbol, error = %e, "store: candle not written");
         }
         let end = candle.open_time.add_millis(candle.timeframe.millis());
         if candle.timeframe == Timeframe::M1 {
-            if !self.feed_ticks {
+            if !self.feed_ticks && self.config.writes_market {
                 // A feed of bars only: its close is the latest price (no tick is made up).
                 let latest = LatestPrice {
                     price: candle.close,
@@ -511,6 +505,19 @@ where
         self.summary.finish(&self.ledger, &self.learner()?);
         outcome
     }
+}
+
+/// A closed candle into the hot cache, then the history.
+pub(crate) async fn write_candle(
+    stores: &tradegraph_store::Stores,
+    symbol: &tradegraph_core::Symbol,
+    candle: &Candle,
+) -> Result<(), tradegraph_store::StoreError> {
+    stores.hot.put_candle(symbol, candle).await?;
+    stores
+        .history
+        .upsert_candles(symbol, std::slice::from_ref(candle))
+        .await
 }
 
 /// Completes after `wait`, or never when there is none.

@@ -52,11 +52,11 @@ mod auth;
 pub mod checks;
 mod control;
 mod dashboard;
-mod error;
+pub(crate) mod error;
 mod events;
 mod health;
 mod params;
-mod router;
+pub(crate) mod router;
 pub mod usage;
 
 pub use auth::ApiToken;

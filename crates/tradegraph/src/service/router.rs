@@ -26,7 +26,7 @@ async fn wrong_method(method: Method, uri: Uri) -> ApiError {
 
 /// `GET /metrics`: every `tradegraph_*` series in Prometheus text (the recorder is installed
 /// by [`crate::telemetry::install`]; without it the text is empty).
-async fn metrics() -> impl axum::response::IntoResponse {
+pub(crate) async fn metrics() -> impl axum::response::IntoResponse {
     (
         [(
             axum::http::header::CONTENT_TYPE,

@@ -24,6 +24,17 @@ pub struct Desk {
 impl Desk {
     /// Starts it on `runtime`, for data that starts at `start`.
     pub fn start(runtime: &tokio::runtime::Runtime, start: Timestamp) -> Self {
+        Self::start_slow(runtime, start, std::time::Duration::ZERO, 15)
+    }
+
+    /// [`start`](Self::start), each answer taking `delay` (a model that thinks), the script's
+    /// step `minutes` long (15 for the quarter hours).
+    pub fn start_slow(
+        runtime: &tokio::runtime::Runtime,
+        start: Timestamp,
+        delay: std::time::Duration,
+        minutes: i64,
+    ) -> Self {
         let answered = Arc::new(AtomicU64::new(0));
         let last_asked = Arc::new(Mutex::new(None));
         let server = runtime.block_on(async {
@@ -32,6 +43,8 @@ impl Desk {
                 .and(path_regex("chat/completions$"))
                 .respond_with(Script {
                     start,
+                    delay,
+                    minutes,
                     answered: Arc::clone(&answered),
                     last_asked: Arc::clone(&last_asked),
                 })
@@ -67,6 +80,8 @@ pub fn scripted(n: i64) -> &'static str {
 
 struct Script {
     start: Timestamp,
+    delay: std::time::Duration,
+    minutes: i64,
     answered: Arc<AtomicU64>,
     last_asked: Arc<Mutex<Option<(Instant, Timestamp)>>>,
 }
@@ -92,7 +107,7 @@ impl Script {
         let price: f64 = field(user, "Last price: ")
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| panic!("no last price in the portfolio manager's prompt: {user}"));
-        let n = (at.millis() - self.start.millis()) / (15 * 60_000);
+        let n = (at.millis() - self.start.millis()) / (self.minutes * 60_000);
         let round = |x: f64| (x * 100.0).round() / 100.0;
         match scripted(n) {
             "BUY" => json!({"action": "BUY", "size_pct": 5.0, "stop_loss": round(price * 0.994),
@@ -147,12 +162,14 @@ impl Respond for Script {
             );
         };
         self.answered.fetch_add(1, Ordering::Relaxed);
-        ResponseTemplate::new(200).set_body_json(json!({
-            "id": "chatcmpl-chaos", "object": "chat.completion", "created": 1_733_000_000,
-            "model": "gpt-test",
-            "choices": [{"index": 0, "message": {"role": "assistant",
-                "content": answer.to_string()}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 900, "completion_tokens": 60, "total_tokens": 960}
-        }))
+        ResponseTemplate::new(200)
+            .set_delay(self.delay)
+            .set_body_json(json!({
+                "id": "chatcmpl-chaos", "object": "chat.completion", "created": 1_733_000_000,
+                "model": "gpt-test",
+                "choices": [{"index": 0, "message": {"role": "assistant",
+                    "content": answer.to_string()}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 900, "completion_tokens": 60, "total_tokens": 960}
+            }))
     }
 }

@@ -55,8 +55,60 @@ fn a_custom_24x7_instrument_resolves() {
     assert_eq!(s.listen.port(), 8010);
     assert_eq!(s.origins.get("instrument"), Some(&Origin::File));
     // no bundled sample: synthetic data unless a file is given
-    assert_eq!(s.feed, FeedSettings::Synthetic { seed: 1 });
+    assert_eq!(
+        s.feed,
+        FeedSettings::Synthetic {
+            seed: 1,
+            speed: 1.0
+        }
+    );
     assert_eq!(s.stores.spill_path, dir.join(".tradegraph/spill-sol.jsonl"));
+}
+
+#[test]
+fn the_synthetic_feeds_speed_comes_from_the_file_or_the_environment_and_is_checked() {
+    let dir = scratch("synthetic-speed");
+    write(
+        &dir,
+        "tradegraph.toml",
+        "[bot]\nfeed = \"synthetic\"\nseed = 7\nspeed = 60.0\n",
+    );
+    let flags = Flags::default();
+    let s = resolve(&flags, &[], &dir).unwrap();
+    assert_eq!(
+        s.feed,
+        FeedSettings::Synthetic {
+            seed: 7,
+            speed: 60.0
+        }
+    );
+    assert_eq!(s.origins.get("bot.speed"), Some(&Origin::File));
+    let s = resolve(&flags, &[("TRADEGRAPH_SPEED", "2.5")], &dir).unwrap();
+    assert_eq!(
+        s.feed,
+        FeedSettings::Synthetic {
+            seed: 7,
+            speed: 2.5
+        }
+    );
+    assert_eq!(s.origins.get("bot.speed"), Some(&Origin::Env));
+    let e = resolve(&flags, &[("TRADEGRAPH_SPEED", "fast")], &dir)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("TRADEGRAPH_SPEED") && e.contains("`fast` is not a number"),
+        "{e}"
+    );
+    write(
+        &dir,
+        "tradegraph.toml",
+        "[bot]\nfeed = \"synthetic\"\nspeed = 0.0\n",
+    );
+    let e = resolve(&flags, &[], &dir).unwrap_err().to_string();
+    assert!(
+        e.contains("bot.speed") && e.contains("positive multiple of real time"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -82,6 +82,7 @@ pub(crate) struct BotSection {
     pub(crate) feed: Option<FeedKind>,
     pub(crate) data: Option<PathBuf>,
     pub(crate) seed: Option<u64>,
+    pub(crate) speed: Option<f64>,
     pub(crate) decision_timeframe: Option<Timeframe>,
     pub(crate) keep_candles: Option<usize>,
     pub(crate) cash: Option<Decimal>,

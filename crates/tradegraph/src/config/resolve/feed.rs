@@ -1,6 +1,6 @@
 //! The feed and what it needs.
 
-use super::{Resolver, DATA_VAR, FEED_VAR};
+use super::{Resolver, DATA_VAR, FEED_VAR, SPEED_VAR};
 use crate::config::instrument::Choice;
 use crate::config::{ConfigError, FeedKind, FeedSettings, Flags, Origin, Venue};
 use clap::ValueEnum;
@@ -96,7 +96,29 @@ pub(super) fn feed(
         FeedKind::Synthetic => {
             let file = r.file.and_then(|f| f.doc.bot.seed);
             let seed = r.pick("bot.seed", None, None, |_| Err(String::new()), file, || 1)?;
-            Ok(FeedSettings::Synthetic { seed })
+            let file = r.file.and_then(|f| f.doc.bot.speed);
+            let speed = r.pick(
+                "bot.speed",
+                None,
+                Some(SPEED_VAR),
+                |text| {
+                    text.trim()
+                        .parse::<f64>()
+                        .map_err(|e| format!("`{text}` is not a number: {e}"))
+                },
+                file,
+                || 1.0,
+            )?;
+            if !(speed.is_finite() && speed > 0.0) {
+                return Err(ConfigError::Invalid {
+                    key: "bot.speed".into(),
+                    origin: r.origin("bot.speed"),
+                    message: format!(
+                        "the synthetic feed's speed must be a positive multiple of real time (1 is real time, 60 a minute a second); {speed} is not"
+                    ),
+                });
+            }
+            Ok(FeedSettings::Synthetic { seed, speed })
         }
         FeedKind::Binance => binance(r),
         FeedKind::Kite => kite(r, choice, data_dir),

@@ -34,6 +34,8 @@ pub const INSTRUMENT_VAR: &str = "TRADEGRAPH_INSTRUMENT";
 pub const FEED_VAR: &str = "TRADEGRAPH_FEED";
 /// The replay file's variable.
 pub const DATA_VAR: &str = "TRADEGRAPH_DATA";
+/// The synthetic feed's speed's variable, a multiple of real time (`[bot] speed`).
+pub const SPEED_VAR: &str = "TRADEGRAPH_SPEED";
 /// The service address's variable.
 pub const LISTEN_VAR: &str = "TRADEGRAPH_LISTEN";
 /// Live trading's variable (`1`; the file must also say `live = true`).

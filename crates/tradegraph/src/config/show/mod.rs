@@ -122,8 +122,9 @@ impl Settings {
         ];
         match &self.feed {
             FeedSettings::Replay { path: p } => entries.push(self.entry(s, "data", Some(path(p)))),
-            FeedSettings::Synthetic { seed } => {
-                entries.push(self.entry(s, "seed", Some(json!(seed))))
+            FeedSettings::Synthetic { seed, speed } => {
+                entries.push(self.entry(s, "seed", Some(json!(seed))));
+                entries.push(self.entry(s, "speed", Some(json!(speed))));
             }
             _ => {}
         }

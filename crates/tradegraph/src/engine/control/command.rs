@@ -236,6 +236,8 @@ pub struct BotHandle {
     pub(crate) kept_orders: KeptOrders,
     /// The learner the engine's nodes share (read only here).
     pub(crate) learner: Arc<std::sync::Mutex<Learner>>,
+    /// The graph run in flight, to cancel.
+    pub(crate) cycle_cancel: crate::engine::cancel::CycleCancel,
 }
 
 /// Reads every order the broker keeps, working and finished (`None`: it keeps no history).
@@ -300,6 +302,13 @@ impl BotHandle {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .prompt_versions()
             .clone()
+    }
+
+    /// Cancels the decision cycle in flight: its graph run stops between nodes (a model call
+    /// under way is dropped), no order of it is sent after that, the cycle counts as failed
+    /// and the bot goes on with the next one. `false` when no cycle is running.
+    pub fn cancel_cycle(&self) -> bool {
+        self.cycle_cancel.cancel()
     }
 
     /// The compiled trading graph the engine runs: its nodes and edges.

@@ -1,0 +1,299 @@
+//! `tradegraph worker`, and the ingesting side of `tradegraph run --workers redis`.
+
+use super::bot::{assemble, open_feed, DefaultBudget};
+use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use crate::config::{FeedKind, Flags, Settings};
+use crate::engine::{describe_cycle, BotConfig, Mode};
+use crate::workers::{
+    CycleJob, Ingest, IngestService, Instruments, Worker, WorkerConfig, WorkerError,
+};
+use async_trait::async_trait;
+use clap::Args;
+use std::error::Error;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tradegraph_agents::TradingState;
+use tradegraph_graph::Checkpointer;
+use tradegraph_store::queue::{QueueConfig, WorkerId};
+use tradegraph_store::redis::{RedisCheckpointer, RedisConfig, RedisRunQueue};
+use tradegraph_store::Stores;
+
+/// The options of `tradegraph worker` (its help text is on `Command::Worker`).
+#[derive(Debug, Args)]
+pub(super) struct WorkerArgs {
+    /// The configuration file the instruments' settings come from, as `tradegraph run` reads
+    /// it [env: TRADEGRAPH_CONFIG; default: tradegraph.toml when present].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Instruments this worker runs at once (its concurrency limit).
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    concurrency: u32,
+    /// The worker's name among the queue's workers [default: <host>-<pid>-<random>].
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
+    /// Seconds an instrument whose queue is empty is kept (its engine running) before it goes
+    /// back to the queue.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    keep_idle_secs: u64,
+}
+
+pub(super) fn run(args: WorkerArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    // The instruments' feeds are the ingesting processes': a synthetic feed here resolves
+    // without reading a data file.
+    let flags = Flags {
+        config: args.config.clone(),
+        feed: Some(FeedKind::Synthetic),
+        ..Flags::default()
+    };
+    let base = match super::bot::settings("worker", &flags, err) {
+        Ok(settings) => settings,
+        Err(code) => return code,
+    };
+    let Some(url) = base.stores.redis_url.clone() else {
+        let _ = writeln!(
+            err,
+            "worker: the run queue is in Redis: set REDIS_URL (or [stores] redis_url in the \
+             configuration), the one `tradegraph run --workers redis` publishes to"
+        );
+        return EXIT_USAGE;
+    };
+    let cwd = match std::env::current_dir() {
+        Ok(cwd) => cwd,
+        Err(e) => {
+            let _ = writeln!(err, "worker: the current directory cannot be read: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let runtime = match super::bot::runtime("worker", err) {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
+    };
+    let redis = RedisConfig::new(url).cluster(base.stores.redis_cluster);
+    match runtime.block_on(work(args, redis, FromSettings { flags, cwd }, out)) {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            let _ = writeln!(err, "worker: {e}");
+            EXIT_FAILED
+        }
+    }
+}
+
+async fn work(
+    args: WorkerArgs,
+    redis: RedisConfig,
+    instruments: FromSettings,
+    out: &mut dyn Write,
+) -> Result<(), Box<dyn Error>> {
+    if let Err(e) = crate::telemetry::install() {
+        tracing::warn!(error = %e, "metrics: the Prometheus recorder is not installed");
+    }
+    let queue = Arc::new(RedisRunQueue::connect(
+        redis.clone(),
+        QueueConfig::default(),
+    )?);
+    // The graph's runs, so that a cycle cut short goes on from its last superstep elsewhere.
+    let checkpoints: Arc<dyn Checkpointer<TradingState>> =
+        Arc::new(RedisCheckpointer::connect(redis).await?.keep_last(16));
+    let id = args
+        .name
+        .as_deref()
+        .map_or_else(WorkerId::unique, WorkerId::new);
+    let config = WorkerConfig::default()
+        .id(id.clone())
+        .concurrency(args.concurrency)
+        .keep_idle(Duration::from_secs(args.keep_idle_secs))
+        .lease(queue.config().lease);
+    writeln!(
+        out,
+        "worker {id}: up to {} instruments at once from the Redis run queue; a line per \
+         decision cycle; SIGINT or SIGTERM finishes the cycles in flight and gives the \
+         instruments back",
+        args.concurrency
+    )?;
+    out.flush()?;
+    let (lines, mut printed) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let worker = Worker::new(queue, Arc::new(instruments), checkpoints, config).on_cycle(Arc::new(
+        move |_, state| {
+            let _ = lines.send(describe_cycle(state));
+        },
+    ));
+    let summary = {
+        let run = std::pin::pin!(worker.run(super::run::shutdown_signal()));
+        let mut run = run;
+        loop {
+            tokio::select! {
+                summary = &mut run => break summary,
+                Some(line) = printed.recv() => {
+                    writeln!(out, "{line}")?;
+                    out.flush()?;
+                }
+            }
+        }
+    };
+    while let Ok(line) = printed.try_recv() {
+        writeln!(out, "{line}")?;
+    }
+    writeln!(
+        out,
+        "worker {id}: {} jobs done, {} instruments taken",
+        summary.done, summary.taken
+    )?;
+    Ok(())
+}
+
+/// Opens an instrument as `tradegraph run --instrument <name>` resolves it, from the same
+/// configuration file and environment.
+struct FromSettings {
+    flags: Flags,
+    cwd: PathBuf,
+}
+
+#[async_trait(?Send)]
+impl Instruments for FromSettings {
+    async fn open(&self, job: &CycleJob, slot: &WorkerId) -> Result<BotConfig, WorkerError> {
+        let refuse = |reason: String| WorkerError::Open {
+            instrument: job.instrument.clone(),
+            reason,
+        };
+        let flags = Flags {
+            instrument: Some(job.instrument.clone()),
+            ..self.flags.clone()
+        };
+        let mut settings = Settings::resolve(&flags, &|k| std::env::var(k).ok(), &self.cwd)
+            .map_err(|e| refuse(e.to_string()))?;
+        // MongoDB's spill file is the slot's: the ingesting bot (or another slot) on this
+        // machine holds the instrument's own; the slot's next engine writes what it holds.
+        let slot_name: String = slot
+            .as_str()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        settings.stores.spill_path = settings
+            .stores
+            .spill_path
+            .with_file_name(format!("spill-{}-{slot_name}.jsonl", settings.name));
+        if settings.instrument.symbol != job.symbol {
+            return Err(refuse(format!(
+                "it trades {} in this worker's configuration, and the job is for {}: give the \
+                 workers the configuration the ingesting bots run with",
+                settings.instrument.symbol, job.symbol
+            )));
+        }
+        if settings.live {
+            return Err(refuse(
+                "it is configured for live trading, which runs in one process (`tradegraph run` \
+                 without --workers): workers trade on paper"
+                    .into(),
+            ));
+        }
+        if settings.approval.is_required() {
+            return Err(refuse(
+                "its entries wait for an operator's approval, which needs the bot's own API \
+                 (`tradegraph run` without --workers)"
+                    .into(),
+            ));
+        }
+        let mut said = Vec::new();
+        let bot = assemble(
+            &settings,
+            Mode::Service,
+            DefaultBudget::default(),
+            None,
+            &mut said,
+        )
+        .await
+        .map_err(|e| refuse(e.to_string()))?;
+        for line in String::from_utf8_lossy(&said).lines() {
+            tracing::info!(instrument = %job.instrument, "{line}");
+        }
+        let backend = bot.config.stores.state_backend();
+        if !matches!(backend, "mongodb" | "redis") {
+            bot.config.stores.shutdown().await;
+            return Err(refuse(format!(
+                "its state is kept in {backend}, which other workers cannot read: set \
+                 MONGODB_URI (or REDIS_URL alone) so that every worker shares it"
+            )));
+        }
+        Ok(bot.config)
+    }
+}
+
+/// `tradegraph run --workers redis`: ingests the feed and publishes the decision cycles, serving
+/// the ingest's status, the workers and cancellation on `--listen`.
+pub(super) async fn ingest(settings: &Settings, out: &mut dyn Write) -> Result<(), Box<dyn Error>> {
+    if let Err(e) = crate::telemetry::install() {
+        tracing::warn!(error = %e, "metrics: the Prometheus recorder is not installed; /metrics stays empty");
+    }
+    let Some(url) = settings.stores.redis_url.clone() else {
+        return Err(
+            "--workers redis publishes the decision cycles in Redis: set REDIS_URL (or \
+                    [stores] redis_url in the configuration)"
+                .into(),
+        );
+    };
+    if settings.live {
+        return Err(
+            "live trading runs in one process: run without --workers (workers trade on \
+                    paper)"
+                .into(),
+        );
+    }
+    let stores = Stores::connect(settings.stores.clone()).await?;
+    let redis = RedisConfig::new(url).cluster(settings.stores.redis_cluster);
+    let queue = Arc::new(RedisRunQueue::connect(redis, QueueConfig::default())?);
+    let (feed, _) = open_feed(settings)?;
+    let symbol = settings.instrument.symbol.clone();
+    let ingest = Ingest::new(
+        feed,
+        queue.clone(),
+        settings.instrument.clone(),
+        settings.name.clone(),
+        settings.decision_every,
+        stores.clone(),
+    );
+    let (listener, token) = super::run::listen(settings, out).await?;
+    let address = listener.local_addr()?;
+    let service = IngestService::new(queue, symbol.clone(), ingest.status(), token).router();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(crate::service::serve_router(
+        listener,
+        service,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    writeln!(
+        out,
+        "{}: ingesting {symbol} on the {} feed; each decision cycle (every {}) is a job on the \
+         Redis run queue for `tradegraph worker`",
+        settings.name,
+        settings.feed.kind().as_str(),
+        settings.decision_every,
+    )?;
+    writeln!(
+        out,
+        "service: http://{address}/api/v1/status, /api/v1/workers, POST /api/v1/cycle/cancel \
+         with the API token, /healthz, /readyz, /metrics"
+    )?;
+    out.flush()?;
+    let published = ingest.run(super::run::shutdown_signal()).await;
+    let _ = stop.send(());
+    if tokio::time::timeout(super::run::SERVER_GRACE, server)
+        .await
+        .is_err()
+    {
+        tracing::warn!("the HTTP service did not stop in time; stopping anyway");
+    }
+    stores.shutdown().await;
+    let published = published?;
+    writeln!(out, "{symbol}: {published} decision cycles published")?;
+    Ok(())
+}

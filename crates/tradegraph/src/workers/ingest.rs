@@ -1,0 +1,355 @@
+//! The ingesting process of `tradegraph run --workers redis`: the feed into the hot cache and
+//! the history, and each decision cycle onto the run queue as a [`CycleJob`].
+
+use super::{CycleJob, WorkerError, JOB_FORMAT};
+use crate::engine::prices::feed_long_candle;
+use crate::engine::run::{write_candle, QUIET_GRACE};
+use crate::telemetry::names;
+use futures::{Stream, StreamExt};
+use serde::Serialize;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+use tradegraph_core::{Candle, Instrument, Tick, Timeframe, Timestamp};
+use tradegraph_market::aggregate::{AggregatorPolicy, CandleAggregator};
+use tradegraph_market::{FeedNotice, MarketEvent};
+use tradegraph_store::queue::RunQueue;
+use tradegraph_store::{LatestPrice, Stores};
+
+/// How long the jobs not yet published may take to go out once the feed stopped.
+const DRAIN_WITHIN: Duration = Duration::from_secs(10);
+
+/// What the ingesting process reports (`GET /api/v1/status` of its service).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IngestStatus {
+    /// The instrument's symbol.
+    pub instrument: String,
+    /// Its name in the configuration (the jobs carry it).
+    pub name: String,
+    /// The decision timeframe.
+    pub decision_every: String,
+    /// The newest market event's exchange time.
+    pub last_event_at: Option<Timestamp>,
+    /// The feed's state: `connecting`, `connected`, `disconnected`, `ended`.
+    pub feed: String,
+    /// Jobs published since the start.
+    pub published: u64,
+    /// The decision time of the newest job published.
+    pub last_published_at: Option<Timestamp>,
+    /// Jobs waiting to be published (Redis away); they go out in order once it is back.
+    pub unpublished: usize,
+    /// The newest publishing failure, while jobs wait.
+    pub publish_error: Option<String>,
+    /// Hot-cache and history writes that failed.
+    pub store_errors: u64,
+}
+
+/// The status, shared with the HTTP service.
+#[derive(Clone, Default)]
+pub struct SharedIngestStatus(Arc<Mutex<IngestStatus>>);
+
+impl SharedIngestStatus {
+    /// The status now.
+    pub fn get(&self) -> IngestStatus {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn update(&self, change: impl FnOnce(&mut IngestStatus)) {
+        change(&mut self.0.lock().unwrap_or_else(PoisonError::into_inner));
+    }
+}
+
+/// One instrument's feed, written to the stores and cut into decision cycles for the workers.
+pub struct Ingest<F, Q: ?Sized> {
+    feed: F,
+    queue: Arc<Q>,
+    instrument: Instrument,
+    name: String,
+    decision_every: Timeframe,
+    stores: Stores,
+    aggregator: CandleAggregator,
+    /// The closed candles since the last job.
+    pending: Vec<MarketEvent>,
+    /// Jobs made and not published yet, oldest first.
+    outbox: VecDeque<CycleJob>,
+    feed_ticks: bool,
+    last: Option<(Timestamp, Instant)>,
+    status: SharedIngestStatus,
+}
+
+impl<F, Q> Ingest<F, Q>
+where
+    F: Stream<Item = MarketEvent> + Send + Unpin,
+    Q: RunQueue + ?Sized,
+{
+    /// Ingests `feed` for `instrument` (named `name` in the configuration, the name the workers
+    /// resolve it by), deciding every `decision_every`, into `stores` and `queue`.
+    pub fn new(
+        feed: F,
+        queue: Arc<Q>,
+        instrument: Instrument,
+        name: impl Into<String>,
+        decision_every: Timeframe,
+        stores: Stores,
+    ) -> Self {
+        let name = name.into();
+        let aggregator = CandleAggregator::with_policy(
+            instrument.symbol.clone(),
+            instrument.session.clone(),
+            AggregatorPolicy::default(),
+        );
+        let status = SharedIngestStatus::default();
+        status.update(|s| {
+            s.instrument = instrument.symbol.to_string();
+            s.name.clone_from(&name);
+            s.decision_every = decision_every.to_string();
+            s.feed = "connecting".into();
+        });
+        Self {
+            feed,
+            queue,
+            instrument,
+            name,
+            decision_every,
+            stores,
+            aggregator,
+            pending: Vec::new(),
+            outbox: VecDeque::new(),
+            feed_ticks: false,
+            last: None,
+            status,
+        }
+    }
+
+    /// The status, for the HTTP service.
+    pub fn status(&self) -> SharedIngestStatus {
+        self.status.clone()
+    }
+
+    /// Runs until the feed ends or `shutdown` completes; then the minute still open is closed
+    /// (at the feed's end), what is left is published (for up to 10 s) and the stores flushed.
+    ///
+    /// # Errors
+    /// [`WorkerError::Unpublished`] when jobs could not be published before the end: they are
+    /// named, and their candles are in the hot cache and the history.
+    pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> Result<u64, WorkerError> {
+        let mut shutdown = std::pin::pin!(shutdown);
+        let mut timer = tokio::time::interval(Duration::from_secs(1));
+        timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                biased;
+                () = &mut shutdown => {
+                    tracing::info!(symbol = %self.instrument.symbol, "ingest: stopping, shutdown requested");
+                    break;
+                }
+                event = self.feed.next() => match event {
+                    Some(event) => self.on_event(event).await,
+                    None => {
+                        self.on_feed_end().await;
+                        break;
+                    }
+                },
+                _ = timer.tick() => self.on_timer().await,
+            }
+        }
+        let deadline = Instant::now() + DRAIN_WITHIN;
+        while !self.outbox.is_empty() && Instant::now() < deadline {
+            self.publish().await;
+            if !self.outbox.is_empty() {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+        if let Err(e) = self.stores.flush().await {
+            tracing::warn!(symbol = %self.instrument.symbol, error = %e, "store: flush failed at exit");
+        }
+        let published = self.status.get().published;
+        match self.outbox.front() {
+            None => Ok(published),
+            Some(first) => Err(WorkerError::Unpublished {
+                instrument: self.instrument.symbol.to_string(),
+                jobs: self.outbox.len(),
+                from: first.at,
+            }),
+        }
+    }
+
+    async fn on_event(&mut self, event: MarketEvent) {
+        let symbol = self.instrument.symbol.clone();
+        if let MarketEvent::Notice { feed, notice, .. } = &event {
+            let state = match notice {
+                FeedNotice::Connected { .. } => Some("connected"),
+                FeedNotice::Disconnected { .. } | FeedNotice::Reconnecting { .. } => {
+                    Some("disconnected")
+                }
+                _ => None,
+            };
+            tracing::info!(feed, notice = ?notice, "ingest: feed");
+            if let Some(state) = state {
+                self.status.update(|s| s.feed = state.into());
+            }
+            return;
+        }
+        if event.symbol() != Some(&symbol) {
+            return;
+        }
+        let at = event.known_at();
+        self.last = Some((at, Instant::now()));
+        self.status.update(|s| {
+            s.last_event_at = Some(at);
+            if s.feed == "connecting" {
+                s.feed = "connected".into();
+            }
+        });
+        let tick = match &event {
+            MarketEvent::Trade { trade, .. } => {
+                Some(Tick::new(trade.ts, trade.price, trade.quantity))
+            }
+            MarketEvent::Tick { tick, .. } => Some(tick.clone()),
+            _ => None,
+        };
+        if let Some(tick) = tick {
+            self.feed_ticks = true;
+            if let Err(e) = self.stores.hot.put_tick(&symbol, &tick).await {
+                self.store_error("tick not cached", &e);
+            }
+        }
+        let mut closed = Vec::new();
+        self.aggregator.on_event(&event, &mut closed);
+        if let Some(candle) = feed_long_candle(&event) {
+            closed.push(candle.clone());
+        }
+        for candle in closed {
+            self.on_closed(candle).await;
+        }
+    }
+
+    /// Once a second: a candle past its end with no event for [`QUIET_GRACE`] closes on the
+    /// exchange time the last event implies (as the engine does); jobs waiting are published.
+    async fn on_timer(&mut self) {
+        if let Some((at, arrived)) = self.last {
+            let quiet = arrived.elapsed();
+            if quiet >= QUIET_GRACE {
+                let elapsed = i64::try_from((quiet - QUIET_GRACE).as_millis()).unwrap_or(i64::MAX);
+                let mut closed = Vec::new();
+                self.aggregator.advance(at.add_millis(elapsed), &mut closed);
+                for candle in closed {
+                    self.on_closed(candle).await;
+                }
+            }
+        }
+        if !self.outbox.is_empty() {
+            self.publish().await;
+        }
+    }
+
+    async fn on_feed_end(&mut self) {
+        if let Some(end) = crate::engine::prices::open_minute_end(&self.aggregator) {
+            let mut closed = Vec::new();
+            self.aggregator.advance(end, &mut closed);
+            for candle in closed {
+                self.on_closed(candle).await;
+            }
+        }
+        // The candles after the last decision: the workers' brokers work their orders on them.
+        if let Some(last) = self.pending.last() {
+            let at = last.known_at();
+            self.enqueue(at);
+            self.publish().await;
+        }
+        self.status.update(|s| s.feed = "ended".into());
+        tracing::info!(symbol = %self.instrument.symbol, "ingest: the feed ended");
+    }
+
+    async fn on_closed(&mut self, candle: Candle) {
+        let symbol = self.instrument.symbol.clone();
+        if let Err(e) = write_candle(&self.stores, &symbol, &candle).await {
+            self.store_error("candle not written", &e);
+        }
+        let end = candle.open_time.add_millis(candle.timeframe.millis());
+        if candle.timeframe == Timeframe::M1 && !self.feed_ticks {
+            let latest = LatestPrice {
+                price: candle.close,
+                ts: end,
+            };
+            if let Err(e) = self.stores.hot.put_latest(&symbol, latest).await {
+                self.store_error("latest price not cached", &e);
+            }
+        }
+        let decides = candle.timeframe == self.decision_every;
+        self.pending.push(MarketEvent::Candle {
+            symbol,
+            candle,
+            closed: true,
+        });
+        if decides {
+            self.enqueue(end);
+            self.publish().await;
+        }
+    }
+
+    fn enqueue(&mut self, at: Timestamp) {
+        self.outbox.push_back(CycleJob {
+            format: JOB_FORMAT,
+            instrument: self.name.clone(),
+            symbol: self.instrument.symbol.clone(),
+            events: std::mem::take(&mut self.pending),
+            at,
+            published_ms: 0,
+        });
+    }
+
+    /// Publishes the jobs waiting, oldest first; the first that fails stays (with those after
+    /// it) for the next try.
+    async fn publish(&mut self) {
+        let symbol = self.instrument.symbol.clone();
+        while let Some(job) = self.outbox.front_mut() {
+            job.published_ms = crate::engine::wall_now().millis();
+            let payload = match job.encode() {
+                Ok(payload) => payload,
+                Err(e) => {
+                    // cannot happen (candles always encode); said, and the job set aside
+                    tracing::error!(%symbol, at = %job.at, error = %e, "ingest: a job cannot be encoded; its candles stay in the stores");
+                    self.outbox.pop_front();
+                    continue;
+                }
+            };
+            match self.queue.publish(&symbol, &payload).await {
+                Ok(id) => {
+                    let at = job.at;
+                    tracing::debug!(%symbol, job = %id, %at, "ingest: cycle published");
+                    metrics::counter!(names::QUEUE_PUBLISHED_TOTAL, "instrument" => symbol.to_string()).increment(1);
+                    self.outbox.pop_front();
+                    let left = self.outbox.len();
+                    self.status.update(|s| {
+                        s.published += 1;
+                        s.last_published_at = Some(at);
+                        s.unpublished = left;
+                        s.publish_error = None;
+                    });
+                }
+                Err(e) => {
+                    let left = self.outbox.len();
+                    let first = self.status.get().publish_error.is_none();
+                    if first {
+                        tracing::warn!(%symbol, error = %e, waiting = left, "ingest: cycles not published; kept and published in order once the queue answers");
+                    }
+                    self.status.update(|s| {
+                        s.unpublished = left;
+                        s.publish_error = Some(e.to_string());
+                    });
+                    return;
+                }
+            }
+        }
+    }
+
+    fn store_error(&self, what: &str, e: &tradegraph_store::StoreError) {
+        tracing::warn!(symbol = %self.instrument.symbol, error = %e, "store: {what}");
+        self.status.update(|s| s.store_errors += 1);
+    }
+}

@@ -1,0 +1,16 @@
+#![doc = include_str!("workers.md")]
+
+mod error;
+mod feed;
+mod ingest;
+mod job;
+#[cfg(feature = "service")]
+mod service;
+mod worker;
+
+pub use error::WorkerError;
+pub use ingest::{Ingest, IngestStatus, SharedIngestStatus};
+pub use job::{BadJob, CycleJob, JOB_FORMAT};
+#[cfg(feature = "service")]
+pub use service::{IngestService, WorkersView};
+pub use worker::{Instruments, OnCycle, Worker, WorkerConfig, WorkerSummary};

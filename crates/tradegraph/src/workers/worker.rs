@@ -1,0 +1,555 @@
+//! `tradegraph worker`: takes instruments from the run queue under leases and runs their
+//! decision cycles, each instrument's whole engine on one worker at a time.
+
+use super::feed::{Delivery, FeedControl, JobFeed};
+use super::{CycleJob, WorkerError};
+use crate::engine::{paper_broker, BotConfig, BotHandle, Engine, Mode};
+use crate::telemetry::names;
+use async_trait::async_trait;
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+use tradegraph_agents::TradingState;
+use tradegraph_core::backoff::{Attempts, Backoff};
+use tradegraph_core::{Symbol, Timestamp};
+use tradegraph_graph::Checkpointer;
+use tradegraph_market::SimulatedClock;
+use tradegraph_store::queue::{CancelChannel, JobId, Lease, Next, RunQueue, WorkerId, WorkerInfo};
+
+/// How a worker opens the bot of an instrument a job names: its configuration, as
+/// `tradegraph run --instrument <name>` would resolve it (the policy the worker runs with).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot open instruments for a worker",
+    note = "implement `tradegraph::workers::Instruments::open`, returning the instrument's `BotConfig`"
+)]
+#[async_trait(?Send)]
+pub trait Instruments {
+    /// The configuration of `job`'s instrument for the worker's slot `slot`, in
+    /// [`Mode::Service`], its state in a store every worker reaches (MongoDB or Redis), its
+    /// broker paper. Files of its own (MongoDB's spill file) must be the slot's: the ingesting
+    /// process, or another slot, may hold the bot's.
+    ///
+    /// # Errors
+    /// [`WorkerError::Open`] naming what is missing or refused.
+    async fn open(&self, job: &CycleJob, slot: &WorkerId) -> Result<BotConfig, WorkerError>;
+}
+
+/// A worker's settings.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct WorkerConfig {
+    /// Its name among the queue's workers ([`WorkerId::unique`] unless set); its slots are
+    /// `<name>/<n>`.
+    pub id: WorkerId,
+    /// Instruments it holds at once (4): the concurrency limit.
+    pub concurrency: u32,
+    /// How often it reports itself alive, with its load (2 s).
+    pub beat_every: Duration,
+    /// How often an idle slot asks for an instrument (250 ms).
+    pub idle_poll: Duration,
+    /// How long a slot keeps an instrument whose queue is empty before giving it back (60 s):
+    /// its next job then runs without starting the engine again.
+    pub keep_idle: Duration,
+    /// How often a lease is renewed while a cycle runs (3 s): a third of the queue's lease.
+    pub renew_every: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            id: WorkerId::unique(),
+            concurrency: 4,
+            beat_every: Duration::from_secs(2),
+            idle_poll: Duration::from_millis(250),
+            keep_idle: Duration::from_secs(60),
+            renew_every: Duration::from_secs(3),
+        }
+    }
+}
+
+impl WorkerConfig {
+    /// Sets the name.
+    #[must_use]
+    pub fn id(mut self, id: WorkerId) -> Self {
+        self.id = id;
+        self
+    }
+
+    /// Sets the concurrency limit (at least 1).
+    #[must_use]
+    pub fn concurrency(mut self, n: u32) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Sets how long an idle instrument is kept.
+    #[must_use]
+    pub fn keep_idle(mut self, keep: Duration) -> Self {
+        self.keep_idle = keep;
+        self
+    }
+
+    /// Renews leases three times per `lease` (the queue's [`QueueConfig::lease`](tradegraph_store::queue::QueueConfig)).
+    #[must_use]
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.renew_every = (lease / 3).max(Duration::from_millis(10));
+        self
+    }
+
+    /// Sets how often an idle slot asks for an instrument.
+    #[must_use]
+    pub fn idle_poll(mut self, poll: Duration) -> Self {
+        self.idle_poll = poll;
+        self
+    }
+}
+
+/// What a worker did, when it stops.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WorkerSummary {
+    /// Jobs acknowledged.
+    pub done: u64,
+    /// Instruments taken (engines started).
+    pub taken: u64,
+}
+
+/// Called with each cycle's final state and the instrument.
+pub type OnCycle = Arc<dyn Fn(&Symbol, &TradingState) + Send + Sync>;
+
+/// A worker: `concurrency` slots, each holding one instrument at a time (see the
+/// [module documentation](super)).
+pub struct Worker<Q: ?Sized, I: ?Sized> {
+    queue: Arc<Q>,
+    instruments: Arc<I>,
+    checkpoints: Arc<dyn Checkpointer<TradingState>>,
+    config: WorkerConfig,
+    on_cycle: OnCycle,
+    shared: Shared,
+}
+
+#[derive(Default)]
+struct Shared {
+    done: AtomicU64,
+    taken: AtomicU64,
+    /// The instrument of each busy slot.
+    held: Mutex<BTreeMap<u32, Symbol>>,
+    /// The engines running, for cancellations.
+    handles: Mutex<HashMap<Symbol, BotHandle>>,
+    stopping: CancellationToken,
+}
+
+/// How a slot's work on an instrument ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    /// Shutdown: the job in flight finished and was acknowledged; the instrument goes back.
+    Graceful,
+    /// Its queue stayed empty past `keep_idle`: the instrument goes back.
+    Idle,
+    /// The lease ran out (another worker may hold it): nothing more is done.
+    Lost,
+    /// The engine stopped on its own, or the queue failed: the job in flight is not
+    /// acknowledged, and the lease runs out, so that the job is delivered again (counted).
+    Failed,
+}
+
+impl<Q, I> Worker<Q, I>
+where
+    Q: RunQueue + CancelChannel + ?Sized + 'static,
+    I: Instruments + ?Sized + 'static,
+{
+    /// A worker on `queue`, opening instruments with `instruments`, keeping the graph's runs in
+    /// `checkpoints` (Redis or MongoDB: a run cut short goes on from there on another worker).
+    pub fn new(
+        queue: Arc<Q>,
+        instruments: Arc<I>,
+        checkpoints: Arc<dyn Checkpointer<TradingState>>,
+        config: WorkerConfig,
+    ) -> Self {
+        Self {
+            queue,
+            instruments,
+            checkpoints,
+            config,
+            on_cycle: Arc::new(|_, _| {}),
+            shared: Shared::default(),
+        }
+    }
+
+    /// Calls `f` with each finished cycle's state.
+    #[must_use]
+    pub fn on_cycle(mut self, f: OnCycle) -> Self {
+        self.on_cycle = f;
+        self
+    }
+
+    /// Works until `shutdown` completes; then each slot finishes its job in flight,
+    /// acknowledges it, stops its engine (which saves the instrument's state) and gives the
+    /// instrument back to the queue, so another worker takes it at once.
+    pub async fn run(&self, shutdown: impl Future<Output = ()>) -> WorkerSummary {
+        let stopping = self.shared.stopping.clone();
+        let watch = async move {
+            shutdown.await;
+            tracing::info!("worker: stopping; the cycles in flight finish, then the instruments go back to the queue");
+            stopping.cancel();
+            std::future::pending::<()>().await;
+        };
+        let slots = futures::future::join_all((0..self.config.concurrency).map(|n| self.slot(n)));
+        let work = async {
+            futures::join!(slots, self.beats(), self.cancellations());
+        };
+        tokio::select! {
+            () = work => {}
+            () = watch => {}
+        }
+        WorkerSummary {
+            done: self.shared.done.load(Ordering::Relaxed),
+            taken: self.shared.taken.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Stops the worker as its `run` shutdown would.
+    pub fn stop(&self) {
+        self.shared.stopping.cancel();
+    }
+
+    /// The worker's report of itself now.
+    pub fn info(&self, started: Timestamp) -> WorkerInfo {
+        let instruments = self
+            .shared
+            .held
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect();
+        WorkerInfo {
+            id: self.config.id.clone(),
+            started,
+            beat: crate::engine::wall_now(),
+            interval_ms: u64::try_from(self.config.beat_every.as_millis()).unwrap_or(u64::MAX),
+            instruments,
+            capacity: self.config.concurrency,
+            done: self.shared.done.load(Ordering::Relaxed),
+        }
+    }
+
+    async fn beats(&self) {
+        let started = crate::engine::wall_now();
+        let mut timer = tokio::time::interval(self.config.beat_every);
+        timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut failing = false;
+        loop {
+            tokio::select! {
+                () = self.shared.stopping.cancelled() => return,
+                _ = timer.tick() => {}
+            }
+            match self.queue.beat(&self.info(started)).await {
+                Ok(()) => failing = false,
+                Err(e) if !failing => {
+                    failing = true;
+                    tracing::warn!(error = %e, "worker: its beat was not reported; the API does not list it until the queue answers");
+                }
+                Err(_) => {}
+            }
+        }
+    }
+
+    async fn cancellations(&self) {
+        let mut requests = match self.queue.cancellations().await {
+            Ok(requests) => requests,
+            Err(e) => {
+                tracing::error!(error = %e, "worker: cannot listen for cancellations; cycles run to their end");
+                return;
+            }
+        };
+        loop {
+            let symbol = tokio::select! {
+                () = self.shared.stopping.cancelled() => return,
+                symbol = requests.recv() => match symbol {
+                    Some(symbol) => symbol,
+                    None => return,
+                },
+            };
+            let handle = self
+                .shared
+                .handles
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&symbol)
+                .cloned();
+            if let Some(handle) = handle {
+                if handle.cancel_cycle() {
+                    tracing::warn!(%symbol, "worker: the decision cycle in flight was cancelled on request");
+                } else {
+                    tracing::info!(%symbol, "worker: cancellation asked, no cycle in flight");
+                }
+            }
+        }
+    }
+
+    async fn slot(&self, n: u32) {
+        let id = WorkerId::new(format!("{}/{n}", self.config.id));
+        let mut attempts = Attempts::new(Backoff::new(
+            Duration::from_millis(100),
+            Duration::from_secs(5),
+        ));
+        let stopping = &self.shared.stopping;
+        while !stopping.is_cancelled() {
+            let wait = match self.queue.acquire(&id).await {
+                Ok(Some(lease)) => {
+                    attempts.healthy();
+                    if Box::pin(self.serve(n, &lease)).await == Ended::Failed {
+                        // The lease runs out on its own, and the job is delivered again
+                        // (counted), to whichever worker takes the instrument then: this slot
+                        // does not ask before (it would get its own lease back at once).
+                        self.config.renew_every * 3
+                    } else {
+                        continue;
+                    }
+                }
+                Ok(None) => {
+                    attempts.healthy();
+                    self.config.idle_poll
+                }
+                Err(e) => {
+                    let (attempt, delay) = attempts.failed();
+                    tracing::warn!(worker = %id, attempt, error = %e, "worker: the queue did not answer; trying again");
+                    delay
+                }
+            };
+            tokio::select! {
+                () = stopping.cancelled() => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// Works `lease`'s instrument until it is given back, lost or failed.
+    async fn serve(&self, n: u32, lease: &Lease) -> Ended {
+        let symbol = lease.instrument.clone();
+        let first = match self.next_job(lease, Instant::now()).await {
+            Ok(job) => job,
+            Err(ended) => return self.give_back(lease, ended).await,
+        };
+        let (id, job) = first;
+        let mut config = match self.instruments.open(&job, &lease.worker).await {
+            Ok(config) => config,
+            Err(e) => {
+                tracing::error!(%symbol, job = %id, error = %e, "worker: the instrument cannot be opened; its job is delivered again once the lease runs out, then set aside");
+                return Ended::Failed;
+            }
+        };
+        config.mode = Mode::Service;
+        config.checkpoints = Some(self.checkpoints.clone());
+        config.writes_market = false;
+        config.watches_feed = false;
+        config.warm_up_until = Some(job.starts_at());
+        // The engine sees bars, not trades: a market order fills at the next bar's open (unless
+        // `[paper] fill_timing` says otherwise), never at the close that decided it.
+        config.execution.replayed_bars = true;
+        let stores = config.stores.clone();
+        let clock = SimulatedClock::new(job.starts_at());
+        let (feed, control) = JobFeed::new(clock.clone());
+        let started = match paper_broker(&config) {
+            Ok(broker) => Engine::start(config, clock, feed, broker).await,
+            Err(e) => Err(e),
+        };
+        let engine = match started {
+            Ok(engine) => engine,
+            Err(e) => {
+                tracing::error!(%symbol, job = %id, error = %e, "worker: the instrument's engine cannot start; its job is delivered again once the lease runs out, then set aside");
+                stores.shutdown().await;
+                return Ended::Failed;
+            }
+        };
+        self.shared.taken.fetch_add(1, Ordering::Relaxed);
+        let handle = engine.handle();
+        self.hold(n, &symbol, Some(handle.clone()));
+        tracing::info!(%symbol, worker = %lease.worker, token = lease.token, "worker: instrument taken");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let on_cycle = self.on_cycle.clone();
+        let cycle_symbol = symbol.clone();
+        let run = engine.run(
+            async move {
+                let _ = stopped.await;
+            },
+            move |state| on_cycle(&cycle_symbol, state),
+        );
+        let mut run = std::pin::pin!(run);
+        let drive = self.drive(lease, (id, job), control);
+        let ended = tokio::select! {
+            result = &mut run => {
+                match result {
+                    Ok(_) => tracing::error!(%symbol, "worker: the engine stopped on its own; the job in flight is delivered again"),
+                    Err(e) => tracing::error!(%symbol, error = %e, "worker: the engine stopped; the job in flight is delivered again"),
+                }
+                Ended::Failed
+            }
+            ended = drive => {
+                if ended == Ended::Lost {
+                    // another worker may own the instrument now: stop at once
+                    handle.cancel_cycle();
+                }
+                let _ = stop.send(());
+                if let Err(e) = run.await {
+                    tracing::warn!(%symbol, error = %e, "worker: the engine stopped on an error");
+                }
+                ended
+            }
+        };
+        self.hold(n, &symbol, None);
+        stores.shutdown().await;
+        self.give_back(lease, ended).await
+    }
+
+    /// Gives the instrument back when the slot stopped with it in order.
+    async fn give_back(&self, lease: &Lease, ended: Ended) -> Ended {
+        if matches!(ended, Ended::Graceful | Ended::Idle) {
+            if let Err(e) = self.queue.release(lease).await {
+                tracing::warn!(symbol = %lease.instrument, error = %e, "worker: the instrument was not given back; another worker takes it once the lease runs out");
+            } else {
+                tracing::info!(symbol = %lease.instrument, "worker: instrument given back");
+            }
+        }
+        ended
+    }
+
+    fn hold(&self, n: u32, symbol: &Symbol, handle: Option<BotHandle>) {
+        let mut held = self
+            .shared
+            .held
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut handles = self
+            .shared
+            .handles
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match handle {
+            Some(handle) => {
+                held.insert(n, symbol.clone());
+                handles.insert(symbol.clone(), handle);
+            }
+            None => {
+                held.remove(&n);
+                handles.remove(symbol);
+            }
+        }
+    }
+
+    /// Hands the jobs to the engine one at a time, acknowledging each once the engine is done
+    /// with it, renewing the lease meanwhile.
+    async fn drive(
+        &self,
+        lease: &Lease,
+        first: (JobId, CycleJob),
+        mut control: FeedControl,
+    ) -> Ended {
+        let symbol = lease.instrument.to_string();
+        let renew_every = self.config.renew_every;
+        let (mut id, mut job) = first;
+        loop {
+            let waited = (crate::engine::wall_now().millis() - job.published_ms).max(0);
+            #[allow(clippy::cast_precision_loss)]
+            metrics::histogram!(names::QUEUE_WAIT_SECONDS, "instrument" => symbol.clone())
+                .record(waited as f64 / 1e3);
+            let delivery = Delivery {
+                id: id.clone(),
+                events: job.events,
+            };
+            if control.deliver.send(delivery).await.is_err() {
+                return Ended::Failed;
+            }
+            loop {
+                tokio::select! {
+                    done = control.done.recv() => match done {
+                        Some(done) if done == id => break,
+                        Some(_) => {}
+                        None => return Ended::Failed,
+                    },
+                    () = tokio::time::sleep(renew_every) => match self.queue.renew(lease).await {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            tracing::error!(%symbol, "worker: the lease ran out during a cycle; stopping this instrument");
+                            return Ended::Lost;
+                        }
+                        Err(e) => tracing::warn!(%symbol, error = %e, "worker: the lease was not renewed; trying again"),
+                    },
+                }
+            }
+            match self.queue.ack(lease, &id).await {
+                Ok(true) => {
+                    self.shared.done.fetch_add(1, Ordering::Relaxed);
+                    metrics::counter!(names::WORKER_JOBS_TOTAL, "instrument" => symbol.clone(), "outcome" => "done").increment(1);
+                }
+                Ok(false) => {
+                    tracing::error!(%symbol, job = %id, "worker: the job was done after the lease ran out; another worker runs it again (its orders go out once)");
+                    return Ended::Lost;
+                }
+                Err(e) => {
+                    tracing::error!(%symbol, job = %id, error = %e, "worker: the job was done and not acknowledged; it is delivered again (its orders go out once)");
+                    return Ended::Failed;
+                }
+            }
+            if self.shared.stopping.is_cancelled() {
+                return Ended::Graceful;
+            }
+            match self.next_job(lease, Instant::now()).await {
+                Ok(next) => (id, job) = next,
+                Err(ended) => return ended,
+            }
+        }
+    }
+
+    /// The lease's next readable job; malformed ones are acknowledged and logged. `Err`: the
+    /// slot stops with this instrument (stopping, idle past `keep_idle`, lost, failed).
+    async fn next_job(
+        &self,
+        lease: &Lease,
+        idle_since: Instant,
+    ) -> Result<(JobId, CycleJob), Ended> {
+        let symbol = lease.instrument.to_string();
+        let mut attempts = Attempts::new(Backoff::new(
+            Duration::from_millis(100),
+            Duration::from_secs(2),
+        ));
+        loop {
+            let wait = self
+                .config
+                .keep_idle
+                .saturating_sub(idle_since.elapsed())
+                .min(Duration::from_secs(5));
+            if wait.is_zero() {
+                return Err(Ended::Idle);
+            }
+            let next = tokio::select! {
+                () = self.shared.stopping.cancelled() => return Err(Ended::Graceful),
+                next = self.queue.next(lease, wait) => next,
+            };
+            match next {
+                Ok(Next::Job(job)) => match CycleJob::decode(&job) {
+                    Ok(decoded) => return Ok((job.id, decoded)),
+                    Err(e) => {
+                        tracing::error!(error = %e, "worker: an unreadable job is acknowledged and left out");
+                        metrics::counter!(names::WORKER_JOBS_TOTAL, "instrument" => symbol.clone(), "outcome" => "malformed").increment(1);
+                        match self.queue.ack(lease, &job.id).await {
+                            Ok(true) => {}
+                            Ok(false) => return Err(Ended::Lost),
+                            Err(_) => return Err(Ended::Failed),
+                        }
+                    }
+                },
+                Ok(Next::Idle) => {}
+                Ok(Next::Lost) => return Err(Ended::Lost),
+                Err(e) => {
+                    let (attempt, delay) = attempts.failed();
+                    tracing::warn!(%symbol, attempt, error = %e, "worker: the queue did not answer; trying again");
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
+    }
+}

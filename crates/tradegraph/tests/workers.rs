@@ -1,0 +1,579 @@
+//! Decision cycles on workers, end to end, with the real binary against the real Redis and
+//! MongoDB of `scripts/services.sh` (skipped, saying so, when they are not running, unless
+//! TRADEGRAPH_REQUIRE_SERVICES=1):
+//! - a worker decides exactly as a bot that runs its engine itself, cycle for cycle;
+//! - three workers serve ten instruments on synthetic feeds while one of them is killed with
+//!   SIGKILL mid-cycle: every cycle is stored once, in order, no order intent or fill is
+//!   repeated, and the killed worker's cycle goes on from its checkpoint on another worker;
+//! - the ingesting process lists the workers and their load, cancels a cycle in flight, and a
+//!   worker stopped by SIGTERM gives its instrument back at once.
+//!
+//! Each test has a Redis database of its own (the queue's keys are per database; the
+//! cancellation channel is shared, and the symbols are the test's own).
+#![cfg(feature = "cli")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr,
+    missing_docs,
+    unreachable_pub
+)]
+
+mod support;
+
+/// The scripted models of the chaos test, slowed down.
+#[allow(dead_code)]
+#[path = "chaos/desk.rs"]
+mod desk;
+
+use futures::TryStreamExt;
+use mongodb::bson::{doc, Document};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::time::{Duration, Instant};
+use support::process::Bot;
+use tradegraph_core::{Symbol, Timestamp};
+use tradegraph_store::queue::{QueueConfig, RunQueue};
+use tradegraph_store::redis::{RedisConfig, RedisRunQueue};
+
+const TOKEN: &str = "workers-test-token-0123456789";
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Redis database `db` of the services' server, emptied.
+fn redis_db(url: &str, db: u8) -> String {
+    let url = format!("{}/{db}", url.trim_end_matches('/'));
+    let client = redis::Client::open(url.as_str()).unwrap();
+    let mut conn = client.get_connection().unwrap();
+    redis::cmd("FLUSHDB").exec(&mut conn).unwrap();
+    url
+}
+
+/// The environment of every process of a test: the stores, the token, the models (if any).
+fn env(redis: &str, models: &[(&'static str, String)]) -> Vec<(&'static str, String)> {
+    let mut env = vec![
+        ("REDIS_URL", redis.to_owned()),
+        ("TRADEGRAPH_API_TOKEN", TOKEN.to_owned()),
+    ];
+    env.extend(models.iter().cloned());
+    env
+}
+
+/// `tradegraph.toml` for `instruments` (name, symbol) on synthetic feeds at `speed`, deciding
+/// every minute, their state and logs in `database`.
+fn configure(
+    dir: &Path,
+    mongodb: &str,
+    database: &str,
+    instruments: &[(String, String)],
+    speed: f64,
+) {
+    let mut toml = format!(
+        "[bot]\nfeed = \"synthetic\"\nspeed = {speed}\ndecision_timeframe = \"1m\"\n\n\
+         [stores]\nmongodb_uri = \"{mongodb}\"\ndatabase = \"{database}\"\n\n"
+    );
+    for (name, symbol) in instruments {
+        toml += &format!(
+            "[[instruments]]\nname = \"{name}\"\nsymbol = \"{symbol}\"\nvenue = \"none\"\n\
+             exchange = \"BINANCE\"\nsegment = \"spot\"\ncurrency = \"USDT\"\n\
+             tick_size = \"0.01\"\nlot_size = \"0.0001\"\nsession = \"24x7\"\n\n"
+        );
+    }
+    std::fs::write(dir.join("tradegraph.toml"), toml).unwrap();
+}
+
+fn worker(dir: &Path, name: &str, concurrency: u32, env: &[(&str, String)]) -> Bot {
+    Bot::spawn(
+        dir,
+        &[
+            "worker",
+            "--name",
+            name,
+            "--concurrency",
+            &concurrency.to_string(),
+        ],
+        env,
+    )
+}
+
+fn ingest(dir: &Path, instrument: &str, env: &[(&str, String)]) -> Bot {
+    Bot::spawn(
+        dir,
+        &["run", "--instrument", instrument, "--workers", "redis"],
+        env,
+    )
+}
+
+/// The service address an ingesting process printed.
+fn service_address(bot: &mut Bot) -> String {
+    bot.wait_until("the service's address", Duration::from_secs(30), |b| {
+        b.stdout().iter().any(|l| l.starts_with("service: http://"))
+    });
+    let line = bot
+        .stdout()
+        .into_iter()
+        .find(|l| l.starts_with("service: http://"))
+        .unwrap();
+    let rest = line.trim_start_matches("service: http://");
+    rest[..rest.find('/').unwrap()].to_owned()
+}
+
+/// The symbols of the instruments a worker took and did not give back, from its log.
+fn held(stderr: &[String]) -> BTreeSet<String> {
+    let symbol = |line: &str| {
+        let rest = &line[line.find("symbol=")? + 7..];
+        Some(rest.split_whitespace().next()?.to_owned())
+    };
+    let mut held = BTreeSet::new();
+    for line in stderr {
+        if line.contains("worker: instrument taken") {
+            held.extend(symbol(line));
+        } else if line.contains("worker: instrument given back") {
+            if let Some(s) = symbol(line) {
+                held.remove(&s);
+            }
+        }
+    }
+    held
+}
+
+/// Waits until no job of `symbols` is pending on the queue at `redis`.
+fn drained(rt: &tokio::runtime::Runtime, redis: &str, symbols: &[String], limit: Duration) {
+    let queue = {
+        let _inside = rt.enter();
+        RedisRunQueue::connect(RedisConfig::new(redis), QueueConfig::default()).unwrap()
+    };
+    let deadline = Instant::now() + limit;
+    loop {
+        let pending: Vec<u64> = rt.block_on(async {
+            let mut all = Vec::new();
+            for s in symbols {
+                all.push(queue.pending(&Symbol::new(s)).await.unwrap());
+            }
+            all
+        });
+        if pending.iter().all(|p| *p == 0) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "jobs still pending after {limit:?}: {pending:?} for {symbols:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+async fn documents(db: &mongodb::Database, collection: &str, symbol: &str) -> Vec<Document> {
+    db.collection::<Document>(collection)
+        .find(doc! {"instrument": symbol})
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap()
+}
+
+/// The decisions stored for `symbol`: (decision time, seq), in time order; fails on a decision
+/// stored twice.
+async fn decisions(db: &mongodb::Database, symbol: &str) -> Vec<(i64, i64)> {
+    let docs = documents(db, "agent_decisions", symbol).await;
+    let mut ids = BTreeSet::new();
+    let mut out = Vec::new();
+    for d in &docs {
+        let id = d.get_str("decision_id").unwrap().to_owned();
+        assert!(
+            ids.insert(id.clone()),
+            "decision {id} of {symbol} is stored twice"
+        );
+        let at = match d.get("timestamp").unwrap() {
+            mongodb::bson::Bson::DateTime(t) => t.timestamp_millis(),
+            mongodb::bson::Bson::String(t) => t.parse::<Timestamp>().unwrap().millis(),
+            other => panic!("a decision's timestamp {other}"),
+        };
+        let seq = d
+            .get_i64("seq")
+            .or_else(|_| d.get_i32("seq").map(i64::from))
+            .unwrap();
+        out.push((at, seq));
+    }
+    out.sort_unstable();
+    out
+}
+
+/// HTTP on the test's runtime.
+struct Http<'a>(&'a tokio::runtime::Runtime, reqwest::Client);
+
+impl Http<'_> {
+    fn get(&self, url: &str) -> (u16, serde_json::Value) {
+        self.0.block_on(async {
+            let r = self.1.get(url).send().await.unwrap();
+            (r.status().as_u16(), r.json().await.unwrap())
+        })
+    }
+
+    fn text(&self, url: &str) -> String {
+        self.0
+            .block_on(async { self.1.get(url).send().await.unwrap().text().await.unwrap() })
+    }
+
+    fn post(&self, url: &str, token: Option<&str>) -> (u16, serde_json::Value) {
+        self.0.block_on(async {
+            let mut request = self.1.post(url);
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let r = request.send().await.unwrap();
+            (r.status().as_u16(), r.json().await.unwrap())
+        })
+    }
+}
+
+#[test]
+fn a_worker_decides_as_the_bot_itself_does() {
+    let Some((redis, mongodb)) = support::services() else {
+        return;
+    };
+    let redis = redis_db(&redis, 12);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = support::temp_dir("workers-same");
+    std::fs::create_dir_all(dir.join("examples/data")).unwrap();
+    std::fs::copy(
+        root.join("examples/data/btcusdt-1m.csv"),
+        dir.join("examples/data/btcusdt-1m.csv"),
+    )
+    .unwrap();
+    let alone_db = support::unique("alone");
+    let workers_db = support::unique("workers");
+    let toml = |db: &str| format!("[stores]\nmongodb_uri = \"{mongodb}\"\ndatabase = \"{db}\"\n");
+    // The bot alone, on the bundled replay.
+    std::fs::write(dir.join("tradegraph.toml"), toml(&alone_db)).unwrap();
+    let alone =
+        Bot::spawn(&dir, &["run", "--instrument", "btc"], &[]).wait_exit(Duration::from_secs(300));
+    assert_eq!(alone.status.code(), Some(0), "{}", alone.dump());
+    let expected = support::cycles(&alone.stdout, "BTCUSDT");
+    assert!(expected.len() > 200, "{}", alone.dump());
+    // The same replay ingested, its cycles on a worker.
+    std::fs::write(dir.join("tradegraph.toml"), toml(&workers_db)).unwrap();
+    let env = env(&redis, &[]);
+    let mut worker = worker(&dir, "same-1", 2, &env);
+    let fed = ingest(&dir, "btc", &env).wait_exit(Duration::from_secs(300));
+    assert_eq!(fed.status.code(), Some(0), "{}", fed.dump());
+    assert!(
+        fed.stdout
+            .iter()
+            .any(|l| l.contains("decision cycles published")),
+        "{}",
+        fed.dump()
+    );
+    worker.wait_until("every cycle decided", Duration::from_secs(300), |w| {
+        support::cycles(&w.stdout(), "BTCUSDT").len() >= expected.len()
+    });
+    let worked = worker.stop_cleanly();
+    let got = support::cycles(&worked.stdout, "BTCUSDT");
+    assert_eq!(got.len(), expected.len(), "{}", worked.dump());
+    for ((at, line), (wat, wline)) in expected.iter().zip(&got) {
+        assert_eq!((at, line), (wat, wline), "the worker decided otherwise");
+    }
+}
+
+#[test]
+fn three_workers_and_a_sigkill_lose_and_repeat_no_cycle_and_no_order() {
+    let Some((redis, mongodb)) = support::services() else {
+        return;
+    };
+    let redis = redis_db(&redis, 11);
+    let rt = runtime();
+    // Models that take 150 ms an answer: a cycle lasts about a second, so a worker is always
+    // in the middle of one; the portfolio manager buys and closes on a script.
+    // (one step of the script a minute: a buy, a hold, a close, a hold, ...)
+    let desk = desk::Desk::start_slow(
+        &rt,
+        Timestamp::from_millis(0),
+        Duration::from_millis(150),
+        1,
+    );
+    let dir = support::temp_dir("workers-kill");
+    let database = support::unique("workers-kill");
+    let tag = &database[database.len() - 4..];
+    let instruments: Vec<(String, String)> = (0..10)
+        .map(|i| (format!("k{i}"), format!("K{i}{}USDT", tag.to_uppercase())))
+        .collect();
+    let symbols: Vec<String> = instruments.iter().map(|(_, s)| s.clone()).collect();
+    configure(&dir, &mongodb, &database, &instruments, 60.0);
+    let env = env(&redis, &desk.env());
+    let mut workers: BTreeMap<&str, Bot> = ["wk-a", "wk-b", "wk-c"]
+        .into_iter()
+        .map(|name| (name, worker(&dir, name, 4, &env)))
+        .collect();
+    let mut feeds: Vec<Bot> = instruments
+        .iter()
+        .map(|(name, _)| ingest(&dir, name, &env))
+        .collect();
+    // Once the workers hold all ten and have been deciding for a while, the one holding the
+    // most dies.
+    let began = Instant::now();
+    loop {
+        let holding: usize = workers.values().map(|w| held(&w.stderr()).len()).sum();
+        let decided: usize = workers
+            .values()
+            .map(|w| {
+                symbols
+                    .iter()
+                    .map(|s| support::cycles(&w.stdout(), s).len())
+                    .sum::<usize>()
+            })
+            .sum();
+        if holding == 10 && decided >= 20 {
+            break;
+        }
+        assert!(
+            began.elapsed() < Duration::from_secs(90),
+            "the workers did not take the ten instruments: {holding} held, {decided} cycles"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let victim = *workers
+        .iter()
+        .max_by_key(|(_, w)| held(&w.stderr()).len())
+        .unwrap()
+        .0;
+    let killed = workers.remove(victim).unwrap().kill();
+    let orphaned = held(&killed.stderr);
+    assert!(!orphaned.is_empty(), "{}", killed.dump());
+    eprintln!("workers: killed {victim}, holding {orphaned:?}");
+    // The feeds go on a while, then stop; the survivors drain the queues.
+    std::thread::sleep(Duration::from_secs(6));
+    let mut published = BTreeMap::new();
+    for feed in &feeds {
+        feed.terminate();
+    }
+    for feed in feeds.drain(..) {
+        let fed = feed.wait_exit(Duration::from_secs(30));
+        assert_eq!(fed.status.code(), Some(0), "{}", fed.dump());
+        let line = fed
+            .stdout
+            .iter()
+            .find(|l| l.ends_with("decision cycles published"))
+            .unwrap_or_else(|| panic!("{}", fed.dump()));
+        let (symbol, rest) = line.split_once(": ").unwrap();
+        let n: usize = rest.split_whitespace().next().unwrap().parse().unwrap();
+        published.insert(symbol.to_owned(), n);
+    }
+    drained(&rt, &redis, &symbols, Duration::from_secs(180));
+    let survivors: Vec<_> = workers.into_values().map(Bot::stop_cleanly).collect();
+    let dump = || {
+        let mut text = format!("--- killed {victim} ---\n{}\n", killed.dump());
+        for s in &survivors {
+            text += &format!("--- survivor ---\n{}\n", s.dump());
+        }
+        text
+    };
+    // The killed worker's cycle went on from its checkpoint on another worker.
+    let resumed: Vec<&String> = survivors
+        .iter()
+        .flat_map(|s| &s.stderr)
+        .filter(|l| {
+            l.contains("decision cycle resumed from its checkpoint")
+                && orphaned.iter().any(|o| l.contains(&format!("symbol={o}")))
+        })
+        .collect();
+    assert!(
+        !resumed.is_empty(),
+        "no cycle of {orphaned:?} resumed\n{}",
+        dump()
+    );
+    // Printed at most once each, in order on each worker.
+    for symbol in &symbols {
+        let mut seen = BTreeSet::new();
+        for out in survivors.iter().map(|s| &s.stdout).chain([&killed.stdout]) {
+            let times: Vec<Timestamp> = support::cycles(out, symbol)
+                .into_iter()
+                .map(|c| c.0)
+                .collect();
+            assert!(
+                times.windows(2).all(|w| w[0] < w[1]),
+                "{symbol} out of order: {times:?}"
+            );
+            for t in times {
+                assert!(
+                    seen.insert(t),
+                    "the cycle of {symbol} at {t} ran twice\n{}",
+                    dump()
+                );
+            }
+        }
+    }
+    // Stored: every published cycle once, numbered in time order; no intent or fill twice.
+    let client = rt
+        .block_on(mongodb::Client::with_uri_str(&mongodb))
+        .unwrap();
+    let db = client.database(&database);
+    for symbol in &symbols {
+        let stored = rt.block_on(decisions(&db, symbol));
+        let expected = published[symbol];
+        assert_eq!(
+            stored.len(),
+            expected,
+            "{symbol}: {expected} cycles published, {} stored\n{}",
+            stored.len(),
+            dump()
+        );
+        let seqs: Vec<i64> = stored.iter().map(|(_, seq)| *seq).collect();
+        let want: Vec<i64> = (1..=i64::try_from(expected).unwrap()).collect();
+        assert_eq!(
+            seqs, want,
+            "{symbol}: the cycles are not numbered in time order"
+        );
+        let intents = rt.block_on(documents(&db, "order_intents", symbol));
+        let ids: Vec<&str> = intents
+            .iter()
+            .map(|i| i.get_str("client_id").unwrap())
+            .collect();
+        let unique: BTreeSet<&str> = ids.iter().copied().collect();
+        assert_eq!(
+            ids.len(),
+            unique.len(),
+            "{symbol}: an order intent twice: {ids:?}"
+        );
+        let state = rt.block_on(documents(&db, "bot_state", symbol));
+        let broker = state
+            .iter()
+            .find(|d| d.get_str("part") == Ok("broker"))
+            .map(|d| {
+                serde_json::from_str::<serde_json::Value>(d.get_str("body").unwrap()).unwrap()
+            });
+        if let Some(broker) = broker {
+            let fills = broker["fills"].as_array().cloned().unwrap_or_default();
+            let filled: Vec<&str> = fills
+                .iter()
+                .filter_map(|f| f["client_id"].as_str())
+                .collect();
+            let unique: BTreeSet<&str> = filled.iter().copied().collect();
+            assert_eq!(
+                filled.len(),
+                unique.len(),
+                "{symbol}: a client order id filled twice: {filled:?}"
+            );
+        }
+    }
+    let orders: usize = symbols
+        .iter()
+        .map(|s| rt.block_on(documents(&db, "order_intents", s)).len())
+        .sum();
+    assert!(
+        orders > 0,
+        "no order was placed: the check of orders is empty\n{}",
+        dump()
+    );
+    eprintln!(
+        "workers: {} cycles, {orders} orders, {} resumed from a checkpoint",
+        published.values().sum::<usize>(),
+        resumed.len()
+    );
+}
+
+#[test]
+fn the_workers_are_listed_a_cycle_is_cancelled_and_a_stopped_worker_gives_back() {
+    let Some((redis, mongodb)) = support::services() else {
+        return;
+    };
+    let redis = redis_db(&redis, 13);
+    let rt = runtime();
+    // Models that take a second an answer: a cycle is in flight long enough to cancel it, and
+    // short enough for a graceful stop to wait for.
+    let desk = desk::Desk::start_slow(&rt, Timestamp::from_millis(0), Duration::from_secs(1), 15);
+    let dir = support::temp_dir("workers-ops");
+    let database = support::unique("workers-ops");
+    let symbol = format!("OPS{}USDT", database[database.len() - 4..].to_uppercase());
+    configure(
+        &dir,
+        &mongodb,
+        &database,
+        &[("ops".into(), symbol.clone())],
+        60.0,
+    );
+    let env = env(&redis, &desk.env());
+    let mut first = worker(&dir, "ops-a", 1, &env);
+    let mut feed = ingest(&dir, "ops", &env);
+    let address = service_address(&mut feed);
+    first.wait_until("the instrument taken", Duration::from_secs(60), |w| {
+        held(&w.stderr()).contains(&symbol)
+    });
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = Http(&rt, reqwest::Client::new());
+    // The worker and its load.
+    let mut listed = serde_json::Value::Null;
+    for _ in 0..100 {
+        listed = http.get(&format!("http://{address}/api/v1/workers")).1;
+        if listed["workers"][0]["instruments"][0] == symbol.as_str() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(listed["workers"][0]["id"], "ops-a", "{listed}");
+    assert_eq!(listed["workers"][0]["capacity"], 1, "{listed}");
+    assert_eq!(
+        listed["workers"][0]["instruments"][0],
+        symbol.as_str(),
+        "{listed}"
+    );
+    let metrics = http.text(&format!("http://{address}/metrics"));
+    assert!(
+        metrics.contains("tradegraph_worker_capacity{worker=\"ops-a\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("tradegraph_workers_alive 1"), "{metrics}");
+    // Cancelling needs the token; with it, the cycle in flight stops.
+    let url = format!("http://{address}/api/v1/cycle/cancel");
+    assert_eq!(http.post(&url, None).0, 401);
+    first.wait_until("a model asked", Duration::from_secs(60), |_| {
+        desk.answered.load(std::sync::atomic::Ordering::Relaxed) > 0
+            || desk.last_asked.lock().unwrap().is_some()
+    });
+    let (status, answer) = http.post(&url, Some(TOKEN));
+    assert_eq!(status, 202, "{answer}");
+    assert!(answer["heard_by"].as_u64().unwrap() >= 1, "{answer}");
+    first.wait_until("the cycle cancelled", Duration::from_secs(30), |w| {
+        let log = w.stderr();
+        log.iter()
+            .any(|l| l.contains("decision cycle in flight was cancelled on request"))
+            && log
+                .iter()
+                .any(|l| l.contains("decision cycle failed") && l.contains("cancel"))
+    });
+    // A second worker waits; SIGTERM makes the first give the instrument back at once.
+    let mut second = worker(&dir, "ops-b", 1, &env);
+    let stopped = first.stop_cleanly();
+    assert!(
+        stopped
+            .stderr
+            .iter()
+            .any(|l| l.contains("worker: instrument given back")),
+        "{}",
+        stopped.dump()
+    );
+    let client = redis::Client::open(redis.as_str()).unwrap();
+    let mut conn = client.get_connection().unwrap();
+    let holder: Option<String> = redis::cmd("GET")
+        .arg(format!("queue:cycles:{{{symbol}}}:lease"))
+        .query(&mut conn)
+        .unwrap();
+    assert!(
+        holder.as_deref().is_none_or(|h| h.starts_with("ops-b/")),
+        "the lease is still {holder:?} after the first worker stopped"
+    );
+    second.wait_until("the instrument taken over", Duration::from_secs(60), |w| {
+        held(&w.stderr()).contains(&symbol)
+    });
+    feed.terminate();
+    let fed = feed.wait_exit(Duration::from_secs(30));
+    assert_eq!(fed.status.code(), Some(0), "{}", fed.dump());
+    let _ = second.stop_cleanly();
+}
