@@ -530,6 +530,19 @@ fn the_workers_are_listed_a_cycle_is_cancelled_and_a_stopped_worker_gives_back()
         "{metrics}"
     );
     assert!(metrics.contains("tradegraph_workers_alive 1"), "{metrics}");
+    // `tradegraph bot status` (the containers' health check) reads the ingest's status.
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_tradegraph"))
+        .args(["bot", "status", "--url", &format!("http://{address}")])
+        .env_clear()
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&status.stdout);
+    assert!(status.status.success(), "{printed}");
+    assert!(
+        printed.contains(&format!("instrument    {symbol}")),
+        "{printed}"
+    );
+    assert!(printed.contains("role          ingest"), "{printed}");
     // Cancelling needs the token; with it, the cycle in flight stops.
     let url = format!("http://{address}/api/v1/cycle/cancel");
     assert_eq!(http.post(&url, None).0, 401);

@@ -251,6 +251,17 @@ fn status_lines(status: &serde_json::Value) -> Vec<String> {
         serde_json::Value::Null => "-".to_owned(),
         other => other.to_string(),
     };
+    if status["role"] == "ingest" {
+        // `tradegraph run --workers`: the feed and the queue; the engine runs on the workers.
+        return vec![
+            format!("instrument    {}", text(&status["instrument"])),
+            "role          ingest: decision cycles run on `tradegraph worker` (GET /api/v1/workers)".to_owned(),
+            format!("feed          {}", text(&status["feed"])),
+            format!("last event    {}", text(&status["last_event_at"])),
+            format!("published    {} cycles, the newest at {}", text(&status["published"]), text(&status["last_published_at"])),
+            format!("unpublished   {}", text(&status["unpublished"])),
+        ];
+    }
     let mut lines = vec![
         format!("instrument    {}", text(&status["instrument"])),
         format!("mode          {}", text(&status["mode"])),

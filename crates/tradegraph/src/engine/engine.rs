@@ -114,6 +114,11 @@ where
                 .with_refine(tradegraph_agents::learning::RefinePolicy::off());
         }
         let symbol = config.instrument.symbol.clone();
+        // The cycle's market view written once per cycle, not at every superstep.
+        config.checkpoints = config.checkpoints.take().map(|inner| {
+            Arc::new(super::checkpoints::CycleCheckpoints::new(inner))
+                as Arc<dyn tradegraph_graph::Checkpointer<TradingState>>
+        });
         let shared_clock: Arc<dyn Clock> = Arc::new(clock.clone());
         let state = Arc::new(BotState::new(
             config.stores.state.clone(),

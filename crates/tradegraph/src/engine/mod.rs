@@ -35,6 +35,7 @@
 mod backtest;
 mod calls;
 mod cancel;
+mod checkpoints;
 mod config;
 mod control;
 mod cycle;

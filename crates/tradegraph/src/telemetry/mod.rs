@@ -38,6 +38,7 @@ pub fn catalogue() -> impl Iterator<Item = &'static MetricSpec> {
         tradegraph_broker::metrics::ALL,
         tradegraph_market::metrics::ALL,
         names::ALL,
+        names::workers::ALL,
     ]
     .into_iter()
     .flatten()
@@ -52,6 +53,7 @@ pub fn describe() {
     tradegraph_broker::metrics::describe();
     tradegraph_market::metrics::describe();
     names::describe();
+    names::workers::describe();
 }
 
 #[cfg(test)]
@@ -96,6 +98,10 @@ mod tests {
         assert!(engine
             .iter()
             .all(|n| n.starts_with("tradegraph_engine_") || n.starts_with("tradegraph_health_")));
+        let workers: Vec<_> = names::workers::ALL.iter().map(|(n, _, _)| *n).collect();
+        assert!(workers
+            .iter()
+            .all(|n| n.starts_with("tradegraph_queue_") || n.starts_with("tradegraph_worker")));
     }
 
     #[test]

@@ -48,26 +48,6 @@ pub const HEALTH_CHECK_STATE: &str = "tradegraph_health_check_state";
 /// channel), so its usage by agent and day undercounts (`instrument`).
 pub const LLM_USAGE_MISSED_EVENTS_TOTAL: &str = "tradegraph_engine_llm_usage_missed_events_total";
 
-/// Counter: decision cycles the ingesting process published (`instrument`).
-pub const QUEUE_PUBLISHED_TOTAL: &str = "tradegraph_queue_published_total";
-/// Histogram: a job's wait in the queue, published to handed to a worker's engine
-/// (`instrument`).
-pub const QUEUE_WAIT_SECONDS: &str = "tradegraph_queue_wait_seconds";
-/// Counter: jobs a worker finished (`instrument`, `outcome` = `done`, `malformed`).
-pub const WORKER_JOBS_TOTAL: &str = "tradegraph_worker_jobs_total";
-/// Gauge: workers heard from lately, as the queue reports them.
-pub const WORKERS_ALIVE: &str = "tradegraph_workers_alive";
-/// Gauge: instruments a worker holds now (`worker`).
-pub const WORKER_INSTRUMENTS: &str = "tradegraph_worker_instruments";
-/// Gauge: instruments a worker may hold at once (`worker`).
-pub const WORKER_CAPACITY: &str = "tradegraph_worker_capacity";
-/// Gauge: jobs a worker finished since it started, as it last reported (`worker`).
-pub const WORKER_JOBS_DONE: &str = "tradegraph_worker_jobs_done";
-/// Gauge: jobs of an instrument not acknowledged yet (`instrument`).
-pub const QUEUE_PENDING_JOBS: &str = "tradegraph_queue_pending_jobs";
-/// Gauge: jobs of an instrument set aside after too many deliveries (`instrument`).
-pub const QUEUE_DEAD_LETTERS: &str = "tradegraph_queue_dead_letters";
-
 /// Every engine metric: name, Prometheus type and label names.
 pub const ALL: &[(&str, &str, &[&str])] = &[
     (
@@ -99,15 +79,6 @@ pub const ALL: &[(&str, &str, &[&str])] = &[
     (OPEN_POSITIONS, "gauge", &["instrument"]),
     (HEALTH_CHECK_STATE, "gauge", &["instrument", "check"]),
     (LLM_USAGE_MISSED_EVENTS_TOTAL, "counter", &["instrument"]),
-    (QUEUE_PUBLISHED_TOTAL, "counter", &["instrument"]),
-    (QUEUE_WAIT_SECONDS, "histogram", &["instrument"]),
-    (WORKER_JOBS_TOTAL, "counter", &["instrument", "outcome"]),
-    (WORKERS_ALIVE, "gauge", &[]),
-    (WORKER_INSTRUMENTS, "gauge", &["worker"]),
-    (WORKER_CAPACITY, "gauge", &["worker"]),
-    (WORKER_JOBS_DONE, "gauge", &["worker"]),
-    (QUEUE_PENDING_JOBS, "gauge", &["instrument"]),
-    (QUEUE_DEAD_LETTERS, "gauge", &["instrument"]),
 ];
 
 /// Registers every engine metric's description and unit with the installed recorder.
@@ -180,34 +151,76 @@ pub fn describe() {
         Unit::Count,
         "Model-call events the LLM usage ledger missed: its usage by agent and day undercounts."
     );
-    metrics::describe_counter!(
-        QUEUE_PUBLISHED_TOTAL,
-        Unit::Count,
-        "Decision cycles the ingesting process published on the run queue."
-    );
-    metrics::describe_histogram!(
-        QUEUE_WAIT_SECONDS,
-        Unit::Seconds,
-        "A job's wait in the run queue, from published to handed to a worker's engine."
-    );
-    metrics::describe_counter!(
-        WORKER_JOBS_TOTAL,
-        Unit::Count,
-        "Jobs a worker finished, by outcome (done, malformed)."
-    );
-    metrics::describe_gauge!(WORKERS_ALIVE, "Workers heard from within three beats.");
-    metrics::describe_gauge!(WORKER_INSTRUMENTS, "Instruments a worker holds now.");
-    metrics::describe_gauge!(WORKER_CAPACITY, "Instruments a worker may hold at once.");
-    metrics::describe_gauge!(
-        WORKER_JOBS_DONE,
-        "Jobs a worker finished since it started, as it last reported."
-    );
-    metrics::describe_gauge!(
-        QUEUE_PENDING_JOBS,
-        "Jobs of an instrument not acknowledged yet (waiting or being worked)."
-    );
-    metrics::describe_gauge!(
-        QUEUE_DEAD_LETTERS,
-        "Jobs of an instrument set aside after too many deliveries."
-    );
+}
+
+/// The run queue's and the workers' metrics (`tradegraph run --workers`, `tradegraph worker`).
+pub mod workers {
+    use metrics::Unit;
+
+    /// Counter: decision cycles the ingesting process published (`instrument`).
+    pub const QUEUE_PUBLISHED_TOTAL: &str = "tradegraph_queue_published_total";
+    /// Histogram: a job's wait in the queue, published to handed to a worker's engine
+    /// (`instrument`).
+    pub const QUEUE_WAIT_SECONDS: &str = "tradegraph_queue_wait_seconds";
+    /// Counter: jobs a worker finished (`instrument`, `outcome` = `done`, `malformed`).
+    pub const WORKER_JOBS_TOTAL: &str = "tradegraph_worker_jobs_total";
+    /// Gauge: workers heard from lately, as the queue reports them.
+    pub const WORKERS_ALIVE: &str = "tradegraph_workers_alive";
+    /// Gauge: instruments a worker holds now (`worker`).
+    pub const WORKER_INSTRUMENTS: &str = "tradegraph_worker_instruments";
+    /// Gauge: instruments a worker may hold at once (`worker`).
+    pub const WORKER_CAPACITY: &str = "tradegraph_worker_capacity";
+    /// Gauge: jobs a worker finished since it started, as it last reported (`worker`).
+    pub const WORKER_JOBS_DONE: &str = "tradegraph_worker_jobs_done";
+    /// Gauge: jobs of an instrument not acknowledged yet (`instrument`).
+    pub const QUEUE_PENDING_JOBS: &str = "tradegraph_queue_pending_jobs";
+    /// Gauge: jobs of an instrument set aside after too many deliveries (`instrument`).
+    pub const QUEUE_DEAD_LETTERS: &str = "tradegraph_queue_dead_letters";
+
+    /// Every queue and worker metric: name, Prometheus type and label names.
+    pub const ALL: &[(&str, &str, &[&str])] = &[
+        (QUEUE_PUBLISHED_TOTAL, "counter", &["instrument"]),
+        (QUEUE_WAIT_SECONDS, "histogram", &["instrument"]),
+        (WORKER_JOBS_TOTAL, "counter", &["instrument", "outcome"]),
+        (WORKERS_ALIVE, "gauge", &[]),
+        (WORKER_INSTRUMENTS, "gauge", &["worker"]),
+        (WORKER_CAPACITY, "gauge", &["worker"]),
+        (WORKER_JOBS_DONE, "gauge", &["worker"]),
+        (QUEUE_PENDING_JOBS, "gauge", &["instrument"]),
+        (QUEUE_DEAD_LETTERS, "gauge", &["instrument"]),
+    ];
+
+    /// Registers every queue and worker metric's description and unit.
+    pub fn describe() {
+        metrics::describe_counter!(
+            QUEUE_PUBLISHED_TOTAL,
+            Unit::Count,
+            "Decision cycles the ingesting process published on the run queue."
+        );
+        metrics::describe_histogram!(
+            QUEUE_WAIT_SECONDS,
+            Unit::Seconds,
+            "A job's wait in the run queue, from published to handed to a worker's engine."
+        );
+        metrics::describe_counter!(
+            WORKER_JOBS_TOTAL,
+            Unit::Count,
+            "Jobs a worker finished, by outcome (done, malformed)."
+        );
+        metrics::describe_gauge!(WORKERS_ALIVE, "Workers heard from within three beats.");
+        metrics::describe_gauge!(WORKER_INSTRUMENTS, "Instruments a worker holds now.");
+        metrics::describe_gauge!(WORKER_CAPACITY, "Instruments a worker may hold at once.");
+        metrics::describe_gauge!(
+            WORKER_JOBS_DONE,
+            "Jobs a worker finished since it started, as it last reported."
+        );
+        metrics::describe_gauge!(
+            QUEUE_PENDING_JOBS,
+            "Jobs of an instrument not acknowledged yet (waiting or being worked)."
+        );
+        metrics::describe_gauge!(
+            QUEUE_DEAD_LETTERS,
+            "Jobs of an instrument set aside after too many deliveries."
+        );
+    }
 }

@@ -23,6 +23,8 @@ const DRAIN_WITHIN: Duration = Duration::from_secs(10);
 /// What the ingesting process reports (`GET /api/v1/status` of its service).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct IngestStatus {
+    /// `ingest`: this process publishes the decision cycles, workers run them.
+    pub role: &'static str,
     /// The instrument's symbol.
     pub instrument: String,
     /// Its name in the configuration (the jobs carry it).
@@ -104,6 +106,7 @@ where
         );
         let status = SharedIngestStatus::default();
         status.update(|s| {
+            s.role = "ingest";
             s.instrument = instrument.symbol.to_string();
             s.name.clone_from(&name);
             s.decision_every = decision_every.to_string();
@@ -299,7 +302,7 @@ where
             symbol: self.instrument.symbol.clone(),
             events: std::mem::take(&mut self.pending),
             at,
-            published_ms: 0,
+            published_us: 0,
         });
     }
 
@@ -308,7 +311,7 @@ where
     async fn publish(&mut self) {
         let symbol = self.instrument.symbol.clone();
         while let Some(job) = self.outbox.front_mut() {
-            job.published_ms = crate::engine::wall_now().millis();
+            job.published_us = super::job::wall_us();
             let payload = match job.encode() {
                 Ok(payload) => payload,
                 Err(e) => {
@@ -322,7 +325,7 @@ where
                 Ok(id) => {
                     let at = job.at;
                     tracing::debug!(%symbol, job = %id, %at, "ingest: cycle published");
-                    metrics::counter!(names::QUEUE_PUBLISHED_TOTAL, "instrument" => symbol.to_string()).increment(1);
+                    metrics::counter!(names::workers::QUEUE_PUBLISHED_TOTAL, "instrument" => symbol.to_string()).increment(1);
                     self.outbox.pop_front();
                     let left = self.outbox.len();
                     self.status.update(|s| {

@@ -27,8 +27,15 @@ pub struct CycleJob {
     /// The decision time the job ends with (the decision candle's end), or the last event's
     /// time when the feed ended before it.
     pub at: Timestamp,
-    /// When it was published, on the publisher's wall clock (Unix ms): the queue's wait starts.
-    pub published_ms: i64,
+    /// When it was published, on the publisher's wall clock (Unix µs): the queue's wait starts.
+    pub published_us: i64,
+}
+
+/// Now on the wall clock, in Unix microseconds (0 before 1970).
+pub(crate) fn wall_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
 /// A job the worker cannot read.
@@ -146,7 +153,7 @@ mod tests {
                 .map(|m| candle("BTCUSDT", m, Timeframe::M1))
                 .collect(),
             at: Timestamp::from_millis(1_700_000_040_000 + minutes * 60_000),
-            published_ms: 1,
+            published_us: 1,
         }
     }
 
@@ -198,7 +205,7 @@ mod tests {
         #[test]
         fn written_jobs_read_back(minutes in 0i64..40, published in any::<i64>()) {
             let mut written = sample(minutes);
-            written.published_ms = published;
+            written.published_us = published;
             let read = CycleJob::decode(&job(written.encode().unwrap(), "BTCUSDT")).unwrap();
             prop_assert_eq!(read, written);
         }

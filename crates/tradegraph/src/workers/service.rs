@@ -186,19 +186,20 @@ async fn metrics(State(app): State<App>) -> axum::response::Response {
     if let Ok(view) = view(&app).await {
         #[allow(clippy::cast_precision_loss)]
         {
-            metrics::gauge!(names::WORKERS_ALIVE).set(view.workers.len() as f64);
+            metrics::gauge!(names::workers::WORKERS_ALIVE).set(view.workers.len() as f64);
             for worker in &view.workers {
                 let id = worker.id.to_string();
-                metrics::gauge!(names::WORKER_INSTRUMENTS, "worker" => id.clone())
+                metrics::gauge!(names::workers::WORKER_INSTRUMENTS, "worker" => id.clone())
                     .set(worker.instruments.len() as f64);
-                metrics::gauge!(names::WORKER_CAPACITY, "worker" => id.clone())
+                metrics::gauge!(names::workers::WORKER_CAPACITY, "worker" => id.clone())
                     .set(f64::from(worker.capacity));
-                metrics::gauge!(names::WORKER_JOBS_DONE, "worker" => id).set(worker.done as f64);
+                metrics::gauge!(names::workers::WORKER_JOBS_DONE, "worker" => id)
+                    .set(worker.done as f64);
             }
             let instrument = app.symbol.to_string();
-            metrics::gauge!(names::QUEUE_PENDING_JOBS, "instrument" => instrument.clone())
+            metrics::gauge!(names::workers::QUEUE_PENDING_JOBS, "instrument" => instrument.clone())
                 .set(view.pending as f64);
-            metrics::gauge!(names::QUEUE_DEAD_LETTERS, "instrument" => instrument)
+            metrics::gauge!(names::workers::QUEUE_DEAD_LETTERS, "instrument" => instrument)
                 .set(view.dead_letters as f64);
         }
     }

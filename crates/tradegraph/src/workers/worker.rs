@@ -452,10 +452,10 @@ where
         let renew_every = self.config.renew_every;
         let (mut id, mut job) = first;
         loop {
-            let waited = (crate::engine::wall_now().millis() - job.published_ms).max(0);
+            let waited = (super::job::wall_us() - job.published_us).max(0);
             #[allow(clippy::cast_precision_loss)]
-            metrics::histogram!(names::QUEUE_WAIT_SECONDS, "instrument" => symbol.clone())
-                .record(waited as f64 / 1e3);
+            metrics::histogram!(names::workers::QUEUE_WAIT_SECONDS, "instrument" => symbol.clone())
+                .record(waited as f64 / 1e6);
             let delivery = Delivery {
                 id: id.clone(),
                 events: job.events,
@@ -483,7 +483,7 @@ where
             match self.queue.ack(lease, &id).await {
                 Ok(true) => {
                     self.shared.done.fetch_add(1, Ordering::Relaxed);
-                    metrics::counter!(names::WORKER_JOBS_TOTAL, "instrument" => symbol.clone(), "outcome" => "done").increment(1);
+                    metrics::counter!(names::workers::WORKER_JOBS_TOTAL, "instrument" => symbol.clone(), "outcome" => "done").increment(1);
                 }
                 Ok(false) => {
                     tracing::error!(%symbol, job = %id, "worker: the job was done after the lease ran out; another worker runs it again (its orders go out once)");
@@ -534,7 +534,7 @@ where
                     Ok(decoded) => return Ok((job.id, decoded)),
                     Err(e) => {
                         tracing::error!(error = %e, "worker: an unreadable job is acknowledged and left out");
-                        metrics::counter!(names::WORKER_JOBS_TOTAL, "instrument" => symbol.clone(), "outcome" => "malformed").increment(1);
+                        metrics::counter!(names::workers::WORKER_JOBS_TOTAL, "instrument" => symbol.clone(), "outcome" => "malformed").increment(1);
                         match self.queue.ack(lease, &job.id).await {
                             Ok(true) => {}
                             Ok(false) => return Err(Ended::Lost),

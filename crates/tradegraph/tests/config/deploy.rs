@@ -97,7 +97,15 @@ fn the_compose_file_has_the_specifications_layout() {
     let names: Vec<&str> = services.keys().map(String::as_str).collect();
     assert_eq!(
         names,
-        ["mongodb", "redis", "bot-btc", "bot-banknifty", "bot-nifty"]
+        [
+            "mongodb",
+            "redis",
+            "bot-btc",
+            "bot-banknifty",
+            "bot-nifty",
+            "worker-1",
+            "worker-2"
+        ]
     );
     assert!(compose["services"]["mongodb"]["command"]
         .as_array()
@@ -122,9 +130,10 @@ fn the_compose_file_has_the_specifications_layout() {
         ("bot-nifty", "nifty", 8003),
     ] {
         let service = &compose["services"][bot];
+        // Each bot ingests; the workers run its cycles.
         assert_eq!(
             service["command"],
-            serde_json::json!(["run", "--instrument", instrument]),
+            serde_json::json!(["run", "--instrument", instrument, "--workers", "redis"]),
             "{bot}"
         );
         // Published on the host's loopback only.
@@ -160,6 +169,32 @@ fn the_compose_file_has_the_specifications_layout() {
 }
 
 #[test]
+fn the_two_workers_share_the_bots_stores_and_keep_their_own_files() {
+    let compose = compose();
+    for name in ["worker-1", "worker-2"] {
+        let worker = &compose["services"][name];
+        assert_eq!(
+            worker["command"],
+            serde_json::json!(["worker", "--name", name, "--concurrency", "4"])
+        );
+        for key in ["REDIS_URL", "MONGODB_URI", "TRADEGRAPH_LIVE"] {
+            assert_eq!(
+                worker["environment"][key], compose["services"]["bot-btc"]["environment"][key],
+                "{name}: {key} as the bots'"
+            );
+        }
+        assert!(worker["ports"].is_null(), "{name} serves nothing");
+        assert_eq!(
+            worker["volumes"],
+            serde_json::json!([format!("{name}-state:/var/lib/tradegraph/.tradegraph")])
+        );
+        for store in ["mongodb", "redis"] {
+            assert_eq!(worker["depends_on"][store]["condition"], "service_healthy");
+        }
+    }
+}
+
+#[test]
 fn every_bot_of_the_compose_file_resolves_to_paper_trading_on_its_port() {
     let compose = compose();
     let outside = BTreeMap::from([("TRADEGRAPH_API_TOKEN", "0123456789abcdef0123456789")]);
@@ -183,9 +218,10 @@ fn every_bot_of_the_compose_file_resolves_to_paper_trading_on_its_port() {
             .map(|a| a.as_str().unwrap())
             .collect();
         assert_eq!(args[0], "run");
+        assert_eq!(args[args.len() - 2..], ["--workers", "redis"], "{bot}");
         let out = Command::new(env!("CARGO_BIN_EXE_tradegraph"))
             .args(["config", "show", "--format", "json"])
-            .args(&args[1..])
+            .args(&args[1..args.len() - 2])
             .env_clear()
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .current_dir(&dir)

@@ -1,0 +1,316 @@
+//! A cycle's checkpoints with its market view written once ([`CycleCheckpoints`]).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use tradegraph_agents::{MarketSnapshot, TradingState};
+use tradegraph_graph::checkpoint::{CheckpointError, PendingWrite};
+use tradegraph_graph::{Checkpoint, CheckpointId, Checkpointer, GraphState};
+
+/// A full market view is written again after this many checkpoints without one, so that a
+/// backend keeping only a thread's newest checkpoints still holds one.
+const FULL_EVERY: u32 = 8;
+
+/// The market view of a thread's newest full checkpoint, and the checkpoints since.
+struct Written {
+    market: MarketSnapshot,
+    since: u32,
+}
+
+/// Wraps the engine's checkpointer for a cycle's graph runs, with two policies:
+///
+/// - **The market view once.** A cycle's market view (its candles of every timeframe and their
+///   indicators: most of a checkpoint's bytes, and the same at every superstep of the cycle) is
+///   written with the thread's first checkpoint only, and then every [`FULL_EVERY`]th, or when
+///   it changed. The others are stored with an empty view, and read back with the view of the
+///   newest full checkpoint before them (by this process from memory, by another from the
+///   thread's history). A thread whose full checkpoints are all gone reads as an error: the
+///   engine then runs the cycle from the top.
+/// - **Superstep durability.** The writes of the tasks that finish inside a superstep are not
+///   kept (`put_writes` does nothing): a cycle cut short goes on from its last completed
+///   superstep, and the nodes of the superstep it was in run again. Their orders carry the
+///   cycle's client order ids, which the order journal sends once; what is lost is at most one
+///   superstep's model calls, against a round trip to the store for every node of every cycle.
+pub(crate) struct CycleCheckpoints {
+    inner: Arc<dyn Checkpointer<TradingState>>,
+    written: Mutex<HashMap<String, Written>>,
+}
+
+impl CycleCheckpoints {
+    pub(crate) fn new(inner: Arc<dyn Checkpointer<TradingState>>) -> Self {
+        Self {
+            inner,
+            written: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn elided(market: &MarketSnapshot) -> bool {
+        *market == MarketSnapshot::default()
+    }
+
+    /// Fills the empty views of `checkpoints` (one thread's, newest first) from the newest full
+    /// one older than each; `complete`: the list reaches the thread's oldest checkpoint.
+    fn fill(
+        thread: &str,
+        checkpoints: &mut [Checkpoint<TradingState>],
+        complete: bool,
+    ) -> Result<(), CheckpointError> {
+        let mut older: Option<MarketSnapshot> = None;
+        for checkpoint in checkpoints.iter_mut().rev() {
+            if Self::elided(&checkpoint.state.market) {
+                match &older {
+                    Some(market) => checkpoint.state.market = market.clone(),
+                    None if complete => {
+                        return Err(CheckpointError::Backend {
+                            backend: "cycle checkpoints".into(),
+                            operation: "read".into(),
+                            message: format!(
+                                "checkpoint {} of thread {thread} has no market view, and none \
+                                 before it does (they were pruned)",
+                                checkpoint.id
+                            ),
+                        })
+                    }
+                    None => {}
+                }
+            } else {
+                older = Some(checkpoint.state.market.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// `checkpoint` with its view filled: from memory, else from the thread's history.
+    async fn restore(
+        &self,
+        thread: &str,
+        checkpoint: Option<Checkpoint<TradingState>>,
+    ) -> Result<Option<Checkpoint<TradingState>>, CheckpointError> {
+        let Some(mut checkpoint) = checkpoint else {
+            return Ok(None);
+        };
+        if !Self::elided(&checkpoint.state.market) {
+            return Ok(Some(checkpoint));
+        }
+        let known = self
+            .written
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(thread)
+            .map(|w| w.market.clone());
+        if let Some(market) = known {
+            checkpoint.state.market = market;
+            return Ok(Some(checkpoint));
+        }
+        let mut history = self.inner.history(thread, usize::MAX).await?;
+        Self::fill(thread, &mut history, true)?;
+        Ok(history
+            .into_iter()
+            .find(|c| c.id == checkpoint.id)
+            .map(|full| {
+                checkpoint.state.market = full.state.market;
+                checkpoint
+            }))
+    }
+}
+
+#[async_trait::async_trait]
+impl Checkpointer<TradingState> for CycleCheckpoints {
+    async fn put(&self, mut checkpoint: Checkpoint<TradingState>) -> Result<(), CheckpointError> {
+        let thread = checkpoint.thread_id.clone();
+        let elide = !Self::elided(&checkpoint.state.market)
+            && self
+                .written
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&thread)
+                .is_some_and(|w| w.since + 1 < FULL_EVERY && w.market == checkpoint.state.market);
+        if elide {
+            checkpoint.state.market = MarketSnapshot::default();
+            self.inner.put(checkpoint).await?;
+            if let Some(w) = self
+                .written
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get_mut(&thread)
+            {
+                w.since += 1;
+            }
+            return Ok(());
+        }
+        let market = checkpoint.state.market.clone();
+        self.inner.put(checkpoint).await?;
+        self.written
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(thread, Written { market, since: 0 });
+        Ok(())
+    }
+
+    async fn put_writes(
+        &self,
+        _: &str,
+        _: &CheckpointId,
+        _: Vec<PendingWrite<<TradingState as GraphState>::Update>>,
+    ) -> Result<(), CheckpointError> {
+        // Superstep durability: see the type's documentation.
+        Ok(())
+    }
+
+    async fn latest(
+        &self,
+        thread_id: &str,
+    ) -> Result<Option<Checkpoint<TradingState>>, CheckpointError> {
+        let latest = self.inner.latest(thread_id).await?;
+        self.restore(thread_id, latest).await
+    }
+
+    async fn get(
+        &self,
+        thread_id: &str,
+        id: &CheckpointId,
+    ) -> Result<Option<Checkpoint<TradingState>>, CheckpointError> {
+        let found = self.inner.get(thread_id, id).await?;
+        self.restore(thread_id, found).await
+    }
+
+    async fn history(
+        &self,
+        thread_id: &str,
+        limit: usize,
+    ) -> Result<Vec<Checkpoint<TradingState>>, CheckpointError> {
+        let mut history = self.inner.history(thread_id, usize::MAX).await?;
+        Self::fill(thread_id, &mut history, true)?;
+        history.truncate(limit);
+        Ok(history)
+    }
+
+    async fn delete_thread(&self, thread_id: &str) -> Result<(), CheckpointError> {
+        self.written
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(thread_id);
+        self.inner.delete_thread(thread_id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tradegraph_agents::ExternalInputs;
+    use tradegraph_core::{Instrument, Timestamp};
+    use tradegraph_graph::checkpoint::{CheckpointSource, Progress};
+    use tradegraph_graph::MemoryCheckpointer;
+
+    fn market(at: i64) -> MarketSnapshot {
+        MarketSnapshot {
+            as_of: Timestamp::from_millis(at),
+            ..MarketSnapshot::default()
+        }
+    }
+
+    fn checkpoint(thread: &str, n: u64, market: MarketSnapshot) -> Checkpoint<TradingState> {
+        let mut state =
+            TradingState::new(Instrument::btc_usdt(), market, ExternalInputs::default());
+        state.lessons.clear();
+        Checkpoint {
+            format: tradegraph_graph::checkpoint::FORMAT_VERSION,
+            id: CheckpointId(format!("{n:04}")),
+            parent: None,
+            thread_id: thread.into(),
+            run_id: "run".into(),
+            graph: "trading".into(),
+            created_at_ms: n,
+            source: CheckpointSource::Step,
+            state,
+            next: Vec::new(),
+            pending_writes: Vec::new(),
+            progress: Progress {
+                steps: n,
+                ..Progress::default()
+            },
+            interrupt: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_market_view_is_written_once_and_read_back_everywhere() {
+        let inner: Arc<MemoryCheckpointer<TradingState>> = Arc::new(MemoryCheckpointer::new());
+        let shared: Arc<dyn Checkpointer<TradingState>> = inner.clone();
+        let cycle = CycleCheckpoints::new(shared.clone());
+        for n in 1..=3 {
+            cycle.put(checkpoint("t", n, market(60_000))).await.unwrap();
+        }
+        // Stored: the view with the first only.
+        let stored = inner.history("t", 10).await.unwrap();
+        let views: Vec<bool> = stored
+            .iter()
+            .map(|c| CycleCheckpoints::elided(&c.state.market))
+            .collect();
+        assert_eq!(views, [true, true, false]);
+        // Read back whole, by this process and by another.
+        assert_eq!(
+            cycle.latest("t").await.unwrap().unwrap().state.market,
+            market(60_000)
+        );
+        let other = CycleCheckpoints::new(shared.clone());
+        let latest = other.latest("t").await.unwrap().unwrap();
+        assert_eq!(
+            (latest.progress.steps, latest.state.market),
+            (3, market(60_000))
+        );
+        let second = other
+            .get("t", &CheckpointId("0002".into()))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(second.state.market, market(60_000));
+        assert!(other
+            .history("t", 10)
+            .await
+            .unwrap()
+            .iter()
+            .all(|c| c.state.market == market(60_000)));
+        // A view that changes is written again; every eighth is full.
+        cycle
+            .put(checkpoint("t", 4, market(120_000)))
+            .await
+            .unwrap();
+        cycle
+            .put(checkpoint("t", 5, market(120_000)))
+            .await
+            .unwrap();
+        let latest = other.latest("t").await.unwrap().unwrap();
+        assert_eq!(latest.state.market, market(120_000));
+        for n in 6..=20 {
+            cycle
+                .put(checkpoint("t", n, market(120_000)))
+                .await
+                .unwrap();
+        }
+        let stored = inner.history("t", 100).await.unwrap();
+        let full = stored
+            .iter()
+            .filter(|c| !CycleCheckpoints::elided(&c.state.market))
+            .count();
+        assert_eq!(full, 1 + 1 + 2, "{full} full checkpoints of 20");
+        // Gone with the thread.
+        cycle.delete_thread("t").await.unwrap();
+        assert!(cycle.latest("t").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_thread_whose_full_checkpoints_were_pruned_reads_as_an_error() {
+        // A backend keeping the newest two only.
+        let inner: Arc<dyn Checkpointer<TradingState>> = Arc::new(MemoryCheckpointer::keep_last(2));
+        let cycle = CycleCheckpoints::new(inner.clone());
+        for n in 1..=4 {
+            cycle.put(checkpoint("t", n, market(60_000))).await.unwrap();
+        }
+        let e = CycleCheckpoints::new(inner)
+            .latest("t")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no market view"), "{e}");
+    }
+}
