@@ -196,10 +196,11 @@ fn main() {
     metrics::set_global_recorder(Recorder(waits.clone())).unwrap();
     let run = format!("{:04}", std::process::id() % 10_000);
     let done = Arc::new(AtomicU64::new(0));
-    let stops: Arc<Mutex<Vec<Box<dyn Fn() + Send>>>> = Arc::default();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut threads = Vec::new();
     for w in 0..WORKERS {
-        let (redis, run, done, stops) = (redis.clone(), run.clone(), done.clone(), stops.clone());
+        let (redis, run, done) = (redis.clone(), run.clone(), done.clone());
+        let mut stopped = stopped.clone();
         threads.push(std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -229,16 +230,9 @@ fn main() {
                 .on_cycle(Arc::new(move |_, _| {
                     done.fetch_add(1, Ordering::Relaxed);
                 }));
-                let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-                let stop = Mutex::new(Some(stop));
-                stops.lock().unwrap().push(Box::new(move || {
-                    if let Some(stop) = stop.lock().unwrap().take() {
-                        let _ = stop.send(());
-                    }
-                }));
                 worker
                     .run(async move {
-                        let _ = stopped.await;
+                        let _ = stopped.wait_for(|stop| *stop).await;
                     })
                     .await
             })
@@ -322,9 +316,7 @@ fn main() {
         TARGET_P99.as_millis(),
         if p99 < TARGET_P99.as_secs_f64() * 1e3 { "MET" } else { "MISSED" }
     );
-    for stop in stops.lock().unwrap().iter() {
-        stop();
-    }
+    stop.send_replace(true);
     for thread in threads {
         let _ = thread.join().unwrap();
     }

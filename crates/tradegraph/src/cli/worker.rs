@@ -35,8 +35,12 @@ pub(super) struct WorkerArgs {
     name: Option<String>,
     /// Seconds an instrument whose queue is empty is kept (its engine running) before it goes
     /// back to the queue.
-    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     keep_idle_secs: u64,
+    /// Serve /healthz and /metrics (the queue's waits, the jobs done) on this address; none
+    /// unless set. A worker runs its engines on one thread: run one worker per core.
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<std::net::SocketAddr>,
 }
 
 pub(super) fn run(args: WorkerArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
@@ -113,6 +117,35 @@ async fn work(
         args.concurrency
     )?;
     out.flush()?;
+    let server = match args.listen {
+        Some(address) => {
+            let listener = tokio::net::TcpListener::bind(address)
+                .await
+                .map_err(|e| format!("--listen {address}: {e}"))?;
+            writeln!(
+                out,
+                "worker {id}: /healthz and /metrics on http://{}",
+                listener.local_addr()?
+            )?;
+            let router = axum::Router::new()
+                .route(
+                    "/healthz",
+                    axum::routing::get(|| async {
+                        axum::Json(serde_json::json!({"status": "ok"}))
+                    }),
+                )
+                .route(
+                    "/metrics",
+                    axum::routing::get(crate::service::router::metrics),
+                );
+            Some(tokio::spawn(crate::service::serve_router(
+                listener,
+                router,
+                std::future::pending(),
+            )))
+        }
+        None => None,
+    };
     let (lines, mut printed) = tokio::sync::mpsc::unbounded_channel::<String>();
     let worker = Worker::new(queue, Arc::new(instruments), checkpoints, config).on_cycle(Arc::new(
         move |_, state| {
@@ -140,6 +173,9 @@ async fn work(
         "worker {id}: {} jobs done, {} instruments taken",
         summary.done, summary.taken
     )?;
+    if let Some(server) = server {
+        server.abort();
+    }
     Ok(())
 }
 
@@ -163,8 +199,9 @@ impl Instruments for FromSettings {
         };
         let mut settings = Settings::resolve(&flags, &|k| std::env::var(k).ok(), &self.cwd)
             .map_err(|e| refuse(e.to_string()))?;
-        // MongoDB's spill file is the slot's: the ingesting bot (or another slot) on this
-        // machine holds the instrument's own; the slot's next engine writes what it holds.
+        // MongoDB's spill file is the slot's, whatever the instrument: the ingesting bot (or
+        // another slot) on this machine holds the instrument's own, and the slot's next engine,
+        // of any instrument, writes what an earlier one left in it.
         let slot_name: String = slot
             .as_str()
             .chars()
@@ -179,7 +216,7 @@ impl Instruments for FromSettings {
         settings.stores.spill_path = settings
             .stores
             .spill_path
-            .with_file_name(format!("spill-{}-{slot_name}.jsonl", settings.name));
+            .with_file_name(format!("spill-worker-{slot_name}.jsonl"));
         if settings.instrument.symbol != job.symbol {
             return Err(refuse(format!(
                 "it trades {} in this worker's configuration, and the job is for {}: give the \
@@ -246,6 +283,13 @@ pub(super) async fn ingest(settings: &Settings, out: &mut dyn Write) -> Result<(
                 .into(),
         );
     }
+    if settings.approval.is_required() {
+        return Err(
+            "entries that wait for approval need the bot's own API: run without \
+                    --workers, or without [bot] approval"
+                .into(),
+        );
+    }
     let stores = Stores::connect(settings.stores.clone()).await?;
     let redis = RedisConfig::new(url).cluster(settings.stores.redis_cluster);
     let queue = Arc::new(RedisRunQueue::connect(redis, QueueConfig::default())?);
@@ -258,7 +302,8 @@ pub(super) async fn ingest(settings: &Settings, out: &mut dyn Write) -> Result<(
         settings.name.clone(),
         settings.decision_every,
         stores.clone(),
-    );
+    )
+    .stale_after(settings.health.feed_stale_after);
     let (listener, token) = super::run::listen(settings, out).await?;
     let address = listener.local_addr()?;
     let service = IngestService::new(queue, symbol.clone(), ingest.status(), token).router();

@@ -22,9 +22,11 @@ struct Written {
 ///   indicators: most of a checkpoint's bytes, and the same at every superstep of the cycle) is
 ///   written with the thread's first checkpoint only, and then every [`FULL_EVERY`]th, or when
 ///   it changed. The others are stored with an empty view, and read back with the view of the
-///   newest full checkpoint before them (by this process from memory, by another from the
-///   thread's history). A thread whose full checkpoints are all gone reads as an error: the
-///   engine then runs the cycle from the top.
+///   newest full checkpoint before them, from the thread's history (reads are a resume's, rare).
+///   A checkpoint whose full predecessors were all pruned reads as an error (and is left out of
+///   the history): the engine then runs the cycle from the top. A real market view is never
+///   empty (it has its time), so the empty one marks an elided view.
+/// - **Best effort.** A checkpoint the store does not take is logged and the run goes on.
 /// - **Superstep durability.** The writes of the tasks that finish inside a superstep are not
 ///   kept (`put_writes` does nothing): a cycle cut short goes on from its last completed
 ///   superstep, and the nodes of the superstep it was in run again. Their orders carry the
@@ -48,73 +50,65 @@ impl CycleCheckpoints {
     }
 
     /// Fills the empty views of `checkpoints` (one thread's, newest first) from the newest full
-    /// one older than each; `complete`: the list reaches the thread's oldest checkpoint.
-    fn fill(
-        thread: &str,
-        checkpoints: &mut [Checkpoint<TradingState>],
-        complete: bool,
-    ) -> Result<(), CheckpointError> {
+    /// one older than each; those with none (pruned) stay empty.
+    fn fill(checkpoints: &mut [Checkpoint<TradingState>]) {
         let mut older: Option<MarketSnapshot> = None;
         for checkpoint in checkpoints.iter_mut().rev() {
             if Self::elided(&checkpoint.state.market) {
-                match &older {
-                    Some(market) => checkpoint.state.market = market.clone(),
-                    None if complete => {
-                        return Err(CheckpointError::Backend {
-                            backend: "cycle checkpoints".into(),
-                            operation: "read".into(),
-                            message: format!(
-                                "checkpoint {} of thread {thread} has no market view, and none \
-                                 before it does (they were pruned)",
-                                checkpoint.id
-                            ),
-                        })
-                    }
-                    None => {}
+                if let Some(market) = &older {
+                    checkpoint.state.market = market.clone();
                 }
             } else {
                 older = Some(checkpoint.state.market.clone());
             }
         }
-        Ok(())
     }
 
-    /// `checkpoint` with its view filled: from memory, else from the thread's history.
+    /// The thread's checkpoints, newest first, their views filled; those whose full checkpoint
+    /// was pruned are left out.
+    async fn filled(&self, thread: &str) -> Result<Vec<Checkpoint<TradingState>>, CheckpointError> {
+        let mut history = self.inner.history(thread, usize::MAX).await?;
+        Self::fill(&mut history);
+        history.retain(|c| !Self::elided(&c.state.market));
+        Ok(history)
+    }
+
+    /// `checkpoint` with its view filled from the thread's history (reads are rare: a resume).
     async fn restore(
         &self,
         thread: &str,
         checkpoint: Option<Checkpoint<TradingState>>,
     ) -> Result<Option<Checkpoint<TradingState>>, CheckpointError> {
-        let Some(mut checkpoint) = checkpoint else {
+        let Some(checkpoint) = checkpoint else {
             return Ok(None);
         };
         if !Self::elided(&checkpoint.state.market) {
             return Ok(Some(checkpoint));
         }
-        let known = self
-            .written
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(thread)
-            .map(|w| w.market.clone());
-        if let Some(market) = known {
-            checkpoint.state.market = market;
-            return Ok(Some(checkpoint));
-        }
-        let mut history = self.inner.history(thread, usize::MAX).await?;
-        Self::fill(thread, &mut history, true)?;
-        Ok(history
+        match self
+            .filled(thread)
+            .await?
             .into_iter()
             .find(|c| c.id == checkpoint.id)
-            .map(|full| {
-                checkpoint.state.market = full.state.market;
-                checkpoint
-            }))
+        {
+            Some(full) => Ok(Some(full)),
+            None => Err(CheckpointError::Backend {
+                backend: "cycle checkpoints",
+                operation: "read",
+                message: format!(
+                    "checkpoint {} of thread {thread} has no market view, and none before it \
+                     does (they were pruned)",
+                    checkpoint.id
+                ),
+            }),
+        }
     }
 }
 
 #[async_trait::async_trait]
 impl Checkpointer<TradingState> for CycleCheckpoints {
+    /// Best effort: a checkpoint the store does not take is logged, and the run goes on (it
+    /// costs the cycle a resume from there, not the cycle).
     async fn put(&self, mut checkpoint: Checkpoint<TradingState>) -> Result<(), CheckpointError> {
         let thread = checkpoint.thread_id.clone();
         let elide = !Self::elided(&checkpoint.state.market)
@@ -126,7 +120,10 @@ impl Checkpointer<TradingState> for CycleCheckpoints {
                 .is_some_and(|w| w.since + 1 < FULL_EVERY && w.market == checkpoint.state.market);
         if elide {
             checkpoint.state.market = MarketSnapshot::default();
-            self.inner.put(checkpoint).await?;
+            if let Err(e) = self.inner.put(checkpoint).await {
+                tracing::warn!(thread, error = %e, "checkpoint not saved; the cycle goes on");
+                return Ok(());
+            }
             if let Some(w) = self
                 .written
                 .lock()
@@ -138,7 +135,10 @@ impl Checkpointer<TradingState> for CycleCheckpoints {
             return Ok(());
         }
         let market = checkpoint.state.market.clone();
-        self.inner.put(checkpoint).await?;
+        if let Err(e) = self.inner.put(checkpoint).await {
+            tracing::warn!(thread, error = %e, "checkpoint not saved; the cycle goes on");
+            return Ok(());
+        }
         self.written
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -178,8 +178,7 @@ impl Checkpointer<TradingState> for CycleCheckpoints {
         thread_id: &str,
         limit: usize,
     ) -> Result<Vec<Checkpoint<TradingState>>, CheckpointError> {
-        let mut history = self.inner.history(thread_id, usize::MAX).await?;
-        Self::fill(thread_id, &mut history, true)?;
+        let mut history = self.filled(thread_id).await?;
         history.truncate(limit);
         Ok(history)
     }
@@ -281,6 +280,13 @@ mod tests {
             .unwrap();
         let latest = other.latest("t").await.unwrap().unwrap();
         assert_eq!(latest.state.market, market(120_000));
+        // An older checkpoint reads with its own view, by the writer too.
+        let second = cycle
+            .get("t", &CheckpointId("0002".into()))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(second.state.market, market(60_000));
         for n in 6..=20 {
             cycle
                 .put(checkpoint("t", n, market(120_000)))
@@ -296,6 +302,30 @@ mod tests {
         // Gone with the thread.
         cycle.delete_thread("t").await.unwrap();
         assert!(cycle.latest("t").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_long_thread_pruned_by_its_store_stays_readable() {
+        let inner: Arc<dyn Checkpointer<TradingState>> =
+            Arc::new(MemoryCheckpointer::keep_last(16));
+        let cycle = CycleCheckpoints::new(inner.clone());
+        for n in 1..=20 {
+            cycle.put(checkpoint("t", n, market(60_000))).await.unwrap();
+        }
+        let other = CycleCheckpoints::new(inner);
+        let latest = other.latest("t").await.unwrap().unwrap();
+        assert_eq!(
+            (latest.progress.steps, latest.state.market),
+            (20, market(60_000))
+        );
+        // The oldest kept, whose full one was pruned, are left out of the history.
+        let history = other.history("t", 100).await.unwrap();
+        assert!(
+            !history.is_empty() && history.len() < 16,
+            "{}",
+            history.len()
+        );
+        assert!(history.iter().all(|c| c.state.market == market(60_000)));
     }
 
     #[tokio::test]

@@ -90,9 +90,10 @@ pub struct BotConfig {
     /// Where the decision graph keeps each cycle's supersteps (`None`: nowhere). With one, a
     /// cycle cut short (its process killed, its instrument taken over by another worker) goes
     /// on from its newest checkpoint at the next start instead of running again from the top,
-    /// and the checkpoints of a finished cycle are deleted. `tradegraph worker` sets the Redis
-    /// or MongoDB one. Not with entries waiting for approval (their paused runs are kept in
-    /// the bot's state).
+    /// and the checkpoints of a finished cycle are deleted. The engine writes a cycle's market
+    /// view once per cycle and keeps superstep checkpoints only, best effort (see
+    /// `engine::checkpoints`). `tradegraph worker` sets the Redis one. Not with entries waiting
+    /// for approval (their paused runs are kept in the bot's state).
     pub checkpoints: Option<Arc<dyn Checkpointer<TradingState>>>,
     /// Whether the engine writes the market data it sees (ticks, the latest price, candles) to
     /// the hot cache and the history (`true`). A worker's engine does not: the process that
@@ -107,6 +108,12 @@ pub struct BotConfig {
     /// worker's engine is fed by jobs, whose candles close on the exchange's time alone, and
     /// whose gaps are the ingesting process's to report.
     pub watches_feed: bool,
+    /// Whether a cycle whose state cannot be saved (the store away, the logs not durable in
+    /// time) stops the engine with [`EngineError::Unsaved`](super::EngineError::Unsaved)
+    /// (`false`: it is logged and saved with the next change, the bot goes on). A worker sets
+    /// it: the job is acknowledged once the engine is done with it, so the state must be saved
+    /// by then, or the job delivered again.
+    pub strict_saves: bool,
 }
 
 /// The default of [`BotConfig::stale_after`] and `[health] feed_stale_secs`: 60 s.
@@ -142,6 +149,7 @@ impl BotConfig {
             writes_market: true,
             warm_up_until: None,
             watches_feed: true,
+            strict_saves: false,
         }
     }
 

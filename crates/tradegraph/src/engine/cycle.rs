@@ -206,10 +206,19 @@ where
             }
         }
         self.read_fills(Some((&out, &decision))).await?;
-        self.save_after_cycle(durable).await?;
-        if durable {
+        let saved = self.save_after_cycle(durable).await?;
+        if saved {
             // The sequence now says the cycle ran: its checkpoints are not needed again.
             self.forget_run(&id).await;
+        } else if self.config.strict_saves {
+            return Err(EngineError::Unsaved {
+                at: as_of,
+                why: if durable {
+                    "the state store did not take the decision sequence".into()
+                } else {
+                    "its decision and lessons were not durable in time".into()
+                },
+            });
         }
         self.tell_cycle(&out, &decision, seq, gate);
         on_cycle(&out);
@@ -422,8 +431,6 @@ where
         }
     }
 
-    /// The guard's state when it changed, and the decision sequence (last: the cycle's
-    /// checkpoint, only when the cycle's logs are `durable`).
     /// The newest checkpoint's step of a run of cycle `id` that was cut short (its process
     /// died before the cycle was saved), when the engine keeps checkpoints and there is one.
     /// A checkpoint store that cannot be read is logged and the cycle runs from the top: what
@@ -451,17 +458,19 @@ where
         }
     }
 
-    async fn save_after_cycle(&mut self, durable: bool) -> Result<(), EngineError> {
+    /// The guard's state when it changed, and the decision sequence (last: the cycle's
+    /// checkpoint, only when the cycle's logs are `durable`). Whether the sequence was written.
+    async fn save_after_cycle(&mut self, durable: bool) -> Result<bool, EngineError> {
         let guard = self.guard_state()?;
         // Marked saved only once written (an outage is saved again at the next cycle).
         if guard != self.saved_guard && self.save_part(StatePart::Guard, &guard).await? {
             self.saved_guard = guard;
         }
         if !durable {
-            return Ok(());
+            return Ok(false);
         }
-        let saved = self.state.save(StatePart::Sequence, &self.sequence).await;
-        self.saved(StatePart::Sequence, saved)
+        self.save_part(StatePart::Sequence, &self.sequence.clone())
+            .await
     }
 
     /// Every part, at exit; the learner, the ledger and the sequence only when the logs they

@@ -53,6 +53,16 @@ pub enum EngineError {
     /// A configuration value cannot work.
     #[error("configuration: {0}")]
     Config(String),
+    /// A cycle's state could not be saved, and the engine was told to stop then
+    /// ([`BotConfig::strict_saves`](super::BotConfig::strict_saves): a worker, whose job must be
+    /// delivered again rather than acknowledged).
+    #[error("the state of the cycle at {at} was not saved ({why}): stopping, so that the cycle runs again from the saved state")]
+    Unsaved {
+        /// The cycle's decision time.
+        at: tradegraph_core::Timestamp,
+        /// What failed.
+        why: String,
+    },
     /// The bot has stopped: it takes no more commands.
     #[error("the bot has stopped and takes no more commands; start it again (`tradegraph run`)")]
     Stopped,

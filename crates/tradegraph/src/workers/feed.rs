@@ -17,8 +17,9 @@ pub(crate) struct Delivery {
 
 /// The engine's side: yields each delivery's events in order, moving the engine's clock to
 /// each event's time. When the engine polls again after a delivery's last event, it has done
-/// everything that event led to (the candle, the decision cycle, the state saved): the
-/// delivery's id goes to the `done` channel, and the worker acknowledges the job.
+/// everything that event led to (the candle, the decision cycle, and with `strict_saves` the
+/// cycle's state saved, or it would have stopped): the delivery's id goes to the `done`
+/// channel, and the worker acknowledges the job.
 pub(crate) struct JobFeed {
     deliveries: mpsc::Receiver<Delivery>,
     events: VecDeque<MarketEvent>,

@@ -81,6 +81,12 @@ pub struct Ingest<F, Q: ?Sized> {
     feed_ticks: bool,
     last: Option<(Timestamp, Instant)>,
     status: SharedIngestStatus,
+    /// A feed silent this long while the market is open is reported stale.
+    stale_after: Duration,
+    stale: bool,
+    /// Publishing failed: the next try waits for the core back-off.
+    retry: tradegraph_core::backoff::Attempts,
+    retry_at: Option<Instant>,
 }
 
 impl<F, Q> Ingest<F, Q>
@@ -125,7 +131,22 @@ where
             feed_ticks: false,
             last: None,
             status,
+            stale_after: crate::engine::FEED_STALE_AFTER,
+            stale: false,
+            retry: tradegraph_core::backoff::Attempts::new(tradegraph_core::backoff::Backoff::new(
+                Duration::from_millis(200),
+                Duration::from_secs(10),
+            )),
+            retry_at: None,
         }
+    }
+
+    /// Reports the feed stale once it is silent this long while the market is open (the
+    /// engine's 60 s unless set; `[health] feed_stale_secs`).
+    #[must_use]
+    pub fn stale_after(mut self, after: Duration) -> Self {
+        self.stale_after = after;
+        self
     }
 
     /// The status, for the HTTP service.
@@ -148,6 +169,12 @@ where
                 biased;
                 () = &mut shutdown => {
                     tracing::info!(symbol = %self.instrument.symbol, "ingest: stopping, shutdown requested");
+                    // The candles closed since the last decision: the workers' brokers work
+                    // their orders on them.
+                    if let Some(last) = self.pending.last() {
+                        let at = last.known_at();
+                        self.enqueue(at);
+                    }
                     break;
                 }
                 event = self.feed.next() => match event {
@@ -162,6 +189,7 @@ where
         }
         let deadline = Instant::now() + DRAIN_WITHIN;
         while !self.outbox.is_empty() && Instant::now() < deadline {
+            self.retry_at = None;
             self.publish().await;
             if !self.outbox.is_empty() {
                 tokio::time::sleep(Duration::from_millis(200)).await;
@@ -202,9 +230,13 @@ where
         }
         let at = event.known_at();
         self.last = Some((at, Instant::now()));
+        if self.stale {
+            self.stale = false;
+            tracing::info!(symbol = %symbol, "ingest: feed: data again");
+        }
         self.status.update(|s| {
             s.last_event_at = Some(at);
-            if s.feed == "connecting" {
+            if s.feed == "connecting" || s.feed == "stale" {
                 s.feed = "connected".into();
             }
         });
@@ -236,6 +268,14 @@ where
     async fn on_timer(&mut self) {
         if let Some((at, arrived)) = self.last {
             let quiet = arrived.elapsed();
+            if quiet >= self.stale_after
+                && !self.stale
+                && self.instrument.session.is_open(crate::engine::wall_now())
+            {
+                self.stale = true;
+                tracing::warn!(symbol = %self.instrument.symbol, quiet_s = quiet.as_secs(), "ingest: feed: stale, no market data");
+                self.status.update(|s| s.feed = "stale".into());
+            }
             if quiet >= QUIET_GRACE {
                 let elapsed = i64::try_from((quiet - QUIET_GRACE).as_millis()).unwrap_or(i64::MAX);
                 let mut closed = Vec::new();
@@ -307,8 +347,13 @@ where
     }
 
     /// Publishes the jobs waiting, oldest first; the first that fails stays (with those after
-    /// it) for the next try.
+    /// it) for the next try, after the core back-off.
     async fn publish(&mut self) {
+        if self.retry_at.is_some_and(|at| Instant::now() < at) {
+            let left = self.outbox.len();
+            self.status.update(|s| s.unpublished = left);
+            return;
+        }
         let symbol = self.instrument.symbol.clone();
         while let Some(job) = self.outbox.front_mut() {
             job.published_us = super::job::wall_us();
@@ -323,6 +368,8 @@ where
             };
             match self.queue.publish(&symbol, &payload).await {
                 Ok(id) => {
+                    self.retry.healthy();
+                    self.retry_at = None;
                     let at = job.at;
                     tracing::debug!(%symbol, job = %id, %at, "ingest: cycle published");
                     metrics::counter!(names::workers::QUEUE_PUBLISHED_TOTAL, "instrument" => symbol.to_string()).increment(1);
@@ -336,6 +383,8 @@ where
                     });
                 }
                 Err(e) => {
+                    let (_, delay) = self.retry.failed();
+                    self.retry_at = Some(Instant::now() + delay);
                     let left = self.outbox.len();
                     let first = self.status.get().publish_error.is_none();
                     if first {

@@ -6,7 +6,7 @@ use super::{CycleJob, WorkerError};
 use crate::engine::{paper_broker, BotConfig, BotHandle, Engine, Mode};
 use crate::telemetry::names;
 use async_trait::async_trait;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -134,10 +134,8 @@ pub struct Worker<Q: ?Sized, I: ?Sized> {
 struct Shared {
     done: AtomicU64,
     taken: AtomicU64,
-    /// The instrument of each busy slot.
-    held: Mutex<BTreeMap<u32, Symbol>>,
-    /// The engines running, for cancellations.
-    handles: Mutex<HashMap<Symbol, BotHandle>>,
+    /// The instrument of each busy slot, and its engine (for cancellations).
+    held: Mutex<BTreeMap<u32, (Symbol, BotHandle)>>,
     stopping: CancellationToken,
 }
 
@@ -196,13 +194,18 @@ where
             stopping.cancel();
             std::future::pending::<()>().await;
         };
+        let started = crate::engine::wall_now();
         let slots = futures::future::join_all((0..self.config.concurrency).map(|n| self.slot(n)));
         let work = async {
-            futures::join!(slots, self.beats(), self.cancellations());
+            futures::join!(slots, self.beats(started), self.cancellations());
         };
         tokio::select! {
             () = work => {}
             () = watch => {}
+        }
+        // Its last report: no instrument held any more (it is listed until it is 3 beats old).
+        if let Err(e) = self.queue.beat(&self.info(started)).await {
+            tracing::warn!(error = %e, "worker: its last beat was not reported");
         }
         WorkerSummary {
             done: self.shared.done.load(Ordering::Relaxed),
@@ -223,7 +226,7 @@ where
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .values()
-            .cloned()
+            .map(|(symbol, _)| symbol.clone())
             .collect();
         WorkerInfo {
             id: self.config.id.clone(),
@@ -236,8 +239,7 @@ where
         }
     }
 
-    async fn beats(&self) {
-        let started = crate::engine::wall_now();
+    async fn beats(&self, started: Timestamp) {
         let mut timer = tokio::time::interval(self.config.beat_every);
         timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut failing = false;
@@ -275,11 +277,12 @@ where
             };
             let handle = self
                 .shared
-                .handles
+                .held
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .get(&symbol)
-                .cloned();
+                .values()
+                .find(|(held, _)| *held == symbol)
+                .map(|(_, handle)| handle.clone());
             if let Some(handle) = handle {
                 if handle.cancel_cycle() {
                     tracing::warn!(%symbol, "worker: the decision cycle in flight was cancelled on request");
@@ -304,8 +307,8 @@ where
                     if Box::pin(self.serve(n, &lease)).await == Ended::Failed {
                         // The lease runs out on its own, and the job is delivered again
                         // (counted), to whichever worker takes the instrument then: this slot
-                        // does not ask before (it would get its own lease back at once).
-                        self.config.renew_every * 3
+                        // asks only once it has (it would get its own lease back before).
+                        self.config.renew_every * 4
                     } else {
                         continue;
                     }
@@ -335,17 +338,22 @@ where
             Err(ended) => return self.give_back(lease, ended).await,
         };
         let (id, job) = first;
-        let mut config = match self.instruments.open(&job, &lease.worker).await {
-            Ok(config) => config,
-            Err(e) => {
+        let opened = self
+            .renewing(lease, self.instruments.open(&job, &lease.worker))
+            .await;
+        let mut config = match opened {
+            Ok(Ok(config)) => config,
+            Ok(Err(e)) => {
                 tracing::error!(%symbol, job = %id, error = %e, "worker: the instrument cannot be opened; its job is delivered again once the lease runs out, then set aside");
                 return Ended::Failed;
             }
+            Err(ended) => return ended,
         };
         config.mode = Mode::Service;
         config.checkpoints = Some(self.checkpoints.clone());
         config.writes_market = false;
         config.watches_feed = false;
+        config.strict_saves = true;
         config.warm_up_until = Some(job.starts_at());
         // The engine sees bars, not trades: a market order fills at the next bar's open (unless
         // `[paper] fill_timing` says otherwise), never at the close that decided it.
@@ -354,20 +362,26 @@ where
         let clock = SimulatedClock::new(job.starts_at());
         let (feed, control) = JobFeed::new(clock.clone());
         let started = match paper_broker(&config) {
-            Ok(broker) => Engine::start(config, clock, feed, broker).await,
-            Err(e) => Err(e),
+            Ok(broker) => {
+                self.renewing(lease, Box::pin(Engine::start(config, clock, feed, broker)))
+                    .await
+            }
+            Err(e) => Ok(Err(e)),
         };
         let engine = match started {
-            Ok(engine) => engine,
-            Err(e) => {
+            Ok(Ok(engine)) => engine,
+            Err(ended) => {
+                stores.shutdown().await;
+                return ended;
+            }
+            Ok(Err(e)) => {
                 tracing::error!(%symbol, job = %id, error = %e, "worker: the instrument's engine cannot start; its job is delivered again once the lease runs out, then set aside");
                 stores.shutdown().await;
                 return Ended::Failed;
             }
         };
         self.shared.taken.fetch_add(1, Ordering::Relaxed);
-        let handle = engine.handle();
-        self.hold(n, &symbol, Some(handle.clone()));
+        self.hold(n, Some((symbol.clone(), engine.handle())));
         tracing::info!(%symbol, worker = %lease.worker, token = lease.token, "worker: instrument taken");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let on_cycle = self.on_cycle.clone();
@@ -390,17 +404,20 @@ where
             }
             ended = drive => {
                 if ended == Ended::Lost {
-                    // another worker may own the instrument now: stop at once
-                    handle.cancel_cycle();
-                }
-                let _ = stop.send(());
-                if let Err(e) = run.await {
-                    tracing::warn!(%symbol, error = %e, "worker: the engine stopped on an error");
+                    // Another worker may own the instrument now: this engine is dropped where
+                    // it stands, as if its process had died (no last save over the new owner's
+                    // state, its cycle's checkpoints left for the new owner to go on from).
+                    tracing::warn!(%symbol, "worker: the lease was lost; the instrument's engine is dropped unsaved");
+                } else {
+                    let _ = stop.send(());
+                    if let Err(e) = run.await {
+                        tracing::warn!(%symbol, error = %e, "worker: the engine stopped on an error");
+                    }
                 }
                 ended
             }
         };
-        self.hold(n, &symbol, None);
+        self.hold(n, None);
         stores.shutdown().await;
         self.give_back(lease, ended).await
     }
@@ -417,25 +434,30 @@ where
         ended
     }
 
-    fn hold(&self, n: u32, symbol: &Symbol, handle: Option<BotHandle>) {
-        let mut held = self
+    fn hold(&self, n: u32, held: Option<(Symbol, BotHandle)>) {
+        let mut slots = self
             .shared
             .held
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let mut handles = self
-            .shared
-            .handles
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        match handle {
-            Some(handle) => {
-                held.insert(n, symbol.clone());
-                handles.insert(symbol.clone(), handle);
-            }
-            None => {
-                held.remove(&n);
-                handles.remove(symbol);
+        match held {
+            Some(held) => slots.insert(n, held),
+            None => slots.remove(&n),
+        };
+    }
+
+    /// Runs `work` while keeping `lease` alive (opening an instrument and starting its engine
+    /// may take longer than a lease); `Err(Lost)` as soon as a renewal says it is gone.
+    async fn renewing<T>(&self, lease: &Lease, work: impl Future<Output = T>) -> Result<T, Ended> {
+        let mut work = std::pin::pin!(work);
+        loop {
+            tokio::select! {
+                out = &mut work => return Ok(out),
+                () = tokio::time::sleep(self.config.renew_every) => match self.queue.renew(lease).await {
+                    Ok(true) => {}
+                    Ok(false) => return Err(Ended::Lost),
+                    Err(e) => tracing::warn!(symbol = %lease.instrument, error = %e, "worker: the lease was not renewed; trying again"),
+                },
             }
         }
     }
@@ -452,7 +474,9 @@ where
         let renew_every = self.config.renew_every;
         let (mut id, mut job) = first;
         loop {
-            let waited = (super::job::wall_us() - job.published_us).max(0);
+            let waited = super::job::wall_us()
+                .saturating_sub(job.published_us)
+                .max(0);
             #[allow(clippy::cast_precision_loss)]
             metrics::histogram!(names::workers::QUEUE_WAIT_SECONDS, "instrument" => symbol.clone())
                 .record(waited as f64 / 1e6);
@@ -516,15 +540,20 @@ where
             Duration::from_millis(100),
             Duration::from_secs(2),
         ));
+        let mut asked = false;
         loop {
             let wait = self
                 .config
                 .keep_idle
                 .saturating_sub(idle_since.elapsed())
                 .min(Duration::from_secs(5));
-            if wait.is_zero() {
+            // asked once at least, whatever `keep_idle` (a slot that just took the instrument
+            // has a job waiting)
+            if wait.is_zero() && asked {
                 return Err(Ended::Idle);
             }
+            asked = true;
+            let wait = wait.max(Duration::from_millis(1));
             let next = tokio::select! {
                 () = self.shared.stopping.cancelled() => return Err(Ended::Graceful),
                 next = self.queue.next(lease, wait) => next,
