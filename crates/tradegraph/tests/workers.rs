@@ -401,6 +401,25 @@ fn three_workers_and_a_sigkill_lose_and_repeat_no_cycle_and_no_order() {
         "no cycle of {orphaned:?} resumed\n{}",
         dump()
     );
+    // No order sent twice, whichever owner sent it: every worker's log, the killed one's too.
+    let mut sent: BTreeMap<String, usize> = BTreeMap::new();
+    for line in survivors
+        .iter()
+        .flat_map(|s| &s.stderr)
+        .chain(&killed.stderr)
+        .filter(|l| l.contains("order sent to the broker"))
+    {
+        let rest = &line[line.find("client_id=").expect(line) + 10..];
+        let id = rest.split_whitespace().next().unwrap().to_owned();
+        *sent.entry(id).or_default() += 1;
+    }
+    assert!(!sent.is_empty(), "no order was sent\n{}", dump());
+    let twice: Vec<_> = sent.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        twice.is_empty(),
+        "orders sent more than once: {twice:?}\n{}",
+        dump()
+    );
     // Printed at most once each, in order on each worker.
     for symbol in &symbols {
         let mut seen = BTreeSet::new();
@@ -492,8 +511,9 @@ fn three_workers_and_a_sigkill_lose_and_repeat_no_cycle_and_no_order() {
     );
     let orders = placed;
     eprintln!(
-        "workers: {} cycles, {orders} orders, {} resumed from a checkpoint",
+        "workers: {} cycles, {orders} orders ({} sent), {} resumed from a checkpoint",
         published.values().sum::<usize>(),
+        sent.len(),
         resumed.len()
     );
 }

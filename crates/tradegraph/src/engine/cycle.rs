@@ -32,6 +32,9 @@ pub(crate) struct CycleMeta {
 /// MongoDB or the spill file. Longer than a healthy write; short enough that a MongoDB outage
 /// does not hold up the market events (stops, the hot cache) behind it for the write timeout.
 const LOGS_DURABLE_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+/// The same with [`BotConfig::strict_saves`](super::BotConfig::strict_saves) (a worker, whose
+/// lease is renewed meanwhile): a MongoDB election takes up to about 12 s.
+const STRICT_DURABLE_WITHIN: std::time::Duration = std::time::Duration::from_secs(20);
 
 impl<C, F, B> Engine<C, F, B>
 where
@@ -416,7 +419,13 @@ where
             return true;
         }
         let symbol = &self.config.instrument.symbol;
-        match tokio::time::timeout(LOGS_DURABLE_WITHIN, self.config.stores.flush()).await {
+        // A worker (strict saves) waits longer: giving up stops its engine and redelivers the job.
+        let within = if self.config.strict_saves {
+            STRICT_DURABLE_WITHIN
+        } else {
+            LOGS_DURABLE_WITHIN
+        };
+        match tokio::time::timeout(within, self.config.stores.flush()).await {
             Ok(Ok(())) => true,
             Ok(Err(e)) => {
                 self.summary.store_errors += 1;
@@ -425,7 +434,7 @@ where
             }
             Err(_) => {
                 self.summary.store_errors += 1;
-                tracing::warn!(%symbol, within = ?LOGS_DURABLE_WITHIN, "store: the logs were not durable in time; the checkpoint waits (a restart now redoes this work)");
+                tracing::warn!(%symbol, ?within, "store: the logs were not durable in time; the checkpoint waits (a restart now redoes this work)");
                 false
             }
         }
@@ -468,6 +477,19 @@ where
         }
         if !durable {
             return Ok(false);
+        }
+        if self.config.strict_saves && self.broker.trades_unsaved() {
+            // The paper account's orders and fills before the sequence that passes them: a
+            // worker's job is acknowledged on the sequence, and the next owner restores the
+            // account.
+            match self.broker.save_broker().await {
+                Ok(()) => {}
+                Err(e @ EngineError::StateConflict { .. }) => return Err(e),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the broker's state was not saved after the cycle");
+                    return Ok(false);
+                }
+            }
         }
         self.save_part(StatePart::Sequence, &self.sequence.clone())
             .await

@@ -17,7 +17,7 @@ use super::calls::BrokerCalls;
 use super::state::BotState;
 use super::EngineError;
 use async_trait::async_trait;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use tradegraph_broker::{Amendment, Broker, BrokerError, IntentFailure, PaperBroker, PriceEvent};
 use tradegraph_core::order::{ClientOrderId, DecisionId, Fill, Order, OrderRequest};
@@ -166,6 +166,9 @@ pub struct Journal<B> {
     saved_revision: AtomicU64,
     /// The `seq` of the last fill in the broker's saved state: the ledger reads no further.
     saved_fills: AtomicU64,
+    /// An order was sent, cancelled or amended, and the broker's state saved since does not
+    /// hold it yet (the save after it failed).
+    order_unsaved: AtomicBool,
     /// The outcome of the calls that reach the broker (the `broker` check).
     calls: BrokerCalls,
 }
@@ -194,7 +197,33 @@ impl<B: Execution> Journal<B> {
             decision: Mutex::new(DecisionId::new("start")),
             saved_revision,
             saved_fills,
+            order_unsaved: AtomicBool::new(false),
             calls: BrokerCalls::default(),
+        }
+    }
+
+    /// Whether the broker's kept state lacks an order sent, cancelled or amended, or a fill,
+    /// since its last save (price-only changes, such as a trailing stop's best price, do not
+    /// count).
+    pub(crate) fn trades_unsaved(&self) -> bool {
+        if self.state.is_ephemeral() {
+            return false;
+        }
+        self.order_unsaved.load(Ordering::Acquire)
+            || self
+                .inner
+                .last_fill_seq()
+                .is_some_and(|last| last > self.saved_fills.load(Ordering::Acquire))
+    }
+
+    /// After an order call: its state saved, or marked unsaved.
+    async fn save_after_order(&self, client_id: &ClientOrderId, what: &str) {
+        match self.save_broker().await {
+            Ok(()) => {}
+            Err(e) => {
+                self.order_unsaved.store(true, Ordering::Release);
+                tracing::error!(%client_id, error = %e, "the broker's state was not saved after {what}; it is saved again at the next change");
+            }
         }
     }
 
@@ -248,6 +277,7 @@ impl<B: Execution> Journal<B> {
             self.state.save(StatePart::Broker, &value).await?;
         }
         self.saved_revision.store(revision, Ordering::Release);
+        self.order_unsaved.store(false, Ordering::Release);
         if let Some(last) = last_fill {
             self.saved_fills.fetch_max(last, Ordering::AcqRel);
         }
@@ -354,18 +384,15 @@ impl<B: Execution> Broker for Journal<B> {
             }
         };
         let order = self.seen(self.inner.submit(request).await)?;
-        if let Err(e) = self.save_broker().await {
-            tracing::error!(%client_id, error = %e, "the broker's state was not saved after an order; it is saved again at the next change");
-        }
+        tracing::info!(%client_id, broker = self.inner.name(), "order sent to the broker");
+        self.save_after_order(&client_id, "an order").await;
         self.settle(&intent, &order).await;
         Ok(order)
     }
 
     async fn cancel(&self, client_id: &ClientOrderId) -> Result<Order, BrokerError> {
         let order = self.seen(self.inner.cancel(client_id).await)?;
-        if let Err(e) = self.save_broker().await {
-            tracing::error!(%client_id, error = %e, "the broker's state was not saved after a cancel");
-        }
+        self.save_after_order(client_id, "a cancel").await;
         Ok(order)
     }
 
@@ -375,9 +402,7 @@ impl<B: Execution> Broker for Journal<B> {
         amendment: Amendment,
     ) -> Result<Order, BrokerError> {
         let order = self.seen(self.inner.amend(client_id, amendment).await)?;
-        if let Err(e) = self.save_broker().await {
-            tracing::error!(%client_id, error = %e, "the broker's state was not saved after an amendment");
-        }
+        self.save_after_order(client_id, "an amendment").await;
         Ok(order)
     }
 

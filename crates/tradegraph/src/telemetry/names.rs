@@ -157,7 +157,8 @@ pub fn describe() {
 pub mod workers {
     use metrics::Unit;
 
-    /// Counter: decision cycles the ingesting process published (`instrument`).
+    /// Counter: jobs the ingesting process published: decision cycles, and the candles after
+    /// the last one at the feed's end or a stop (`instrument`).
     pub const QUEUE_PUBLISHED_TOTAL: &str = "tradegraph_queue_published_total";
     /// Histogram: a job's wait in the queue, published to handed to a worker's engine
     /// (`instrument`).
@@ -195,7 +196,7 @@ pub mod workers {
         metrics::describe_counter!(
             QUEUE_PUBLISHED_TOTAL,
             Unit::Count,
-            "Decision cycles the ingesting process published on the run queue."
+            "Jobs the ingesting process published on the run queue (decision cycles, and the last candles at a stop)."
         );
         metrics::describe_histogram!(
             QUEUE_WAIT_SECONDS,

@@ -35,9 +35,10 @@ pub struct IngestStatus {
     pub last_event_at: Option<Timestamp>,
     /// The feed's state: `connecting`, `connected`, `disconnected`, `ended`.
     pub feed: String,
-    /// Jobs published since the start.
+    /// Decision cycles published since the start (jobs that end with a decision candle; the
+    /// candles after the last one go out as a job of their own at the feed's end or a stop).
     pub published: u64,
-    /// The decision time of the newest job published.
+    /// The decision time of the newest cycle published.
     pub last_published_at: Option<Timestamp>,
     /// Jobs waiting to be published (Redis away); they go out in order once it is back.
     pub unpublished: usize,
@@ -77,7 +78,7 @@ pub struct Ingest<F, Q: ?Sized> {
     /// The closed candles since the last job.
     pending: Vec<MarketEvent>,
     /// Jobs made and not published yet, oldest first.
-    outbox: VecDeque<CycleJob>,
+    outbox: VecDeque<(CycleJob, bool)>,
     feed_ticks: bool,
     last: Option<(Timestamp, Instant)>,
     status: SharedIngestStatus,
@@ -173,7 +174,7 @@ where
                     // their orders on them.
                     if let Some(last) = self.pending.last() {
                         let at = last.known_at();
-                        self.enqueue(at);
+                        self.enqueue(at, false);
                     }
                     break;
                 }
@@ -201,7 +202,7 @@ where
         let published = self.status.get().published;
         match self.outbox.front() {
             None => Ok(published),
-            Some(first) => Err(WorkerError::Unpublished {
+            Some((first, _)) => Err(WorkerError::Unpublished {
                 instrument: self.instrument.symbol.to_string(),
                 jobs: self.outbox.len(),
                 from: first.at,
@@ -258,9 +259,7 @@ where
         if let Some(candle) = feed_long_candle(&event) {
             closed.push(candle.clone());
         }
-        for candle in closed {
-            self.on_closed(candle).await;
-        }
+        self.on_closed(closed).await;
     }
 
     /// Once a second: a candle past its end with no event for [`QUIET_GRACE`] closes on the
@@ -280,9 +279,7 @@ where
                 let elapsed = i64::try_from((quiet - QUIET_GRACE).as_millis()).unwrap_or(i64::MAX);
                 let mut closed = Vec::new();
                 self.aggregator.advance(at.add_millis(elapsed), &mut closed);
-                for candle in closed {
-                    self.on_closed(candle).await;
-                }
+                self.on_closed(closed).await;
             }
         }
         if !self.outbox.is_empty() {
@@ -294,56 +291,65 @@ where
         if let Some(end) = crate::engine::prices::open_minute_end(&self.aggregator) {
             let mut closed = Vec::new();
             self.aggregator.advance(end, &mut closed);
-            for candle in closed {
-                self.on_closed(candle).await;
-            }
+            self.on_closed(closed).await;
         }
         // The candles after the last decision: the workers' brokers work their orders on them.
         if let Some(last) = self.pending.last() {
             let at = last.known_at();
-            self.enqueue(at);
+            self.enqueue(at, false);
             self.publish().await;
         }
         self.status.update(|s| s.feed = "ended".into());
         tracing::info!(symbol = %self.instrument.symbol, "ingest: the feed ended");
     }
 
-    async fn on_closed(&mut self, candle: Candle) {
+    /// Candles that closed together (a minute, and the longer candles it completes): into the
+    /// stores, then onto the next job, which goes out when one of them is the decision
+    /// timeframe's, so that a job carries every candle closed by its decision time.
+    async fn on_closed(&mut self, closed: Vec<Candle>) {
         let symbol = self.instrument.symbol.clone();
-        if let Err(e) = write_candle(&self.stores, &symbol, &candle).await {
-            self.store_error("candle not written", &e);
-        }
-        let end = candle.open_time.add_millis(candle.timeframe.millis());
-        if candle.timeframe == Timeframe::M1 && !self.feed_ticks {
-            let latest = LatestPrice {
-                price: candle.close,
-                ts: end,
-            };
-            if let Err(e) = self.stores.hot.put_latest(&symbol, latest).await {
-                self.store_error("latest price not cached", &e);
+        let mut decided = None;
+        for candle in closed {
+            if let Err(e) = write_candle(&self.stores, &symbol, &candle).await {
+                self.store_error("candle not written", &e);
             }
+            let end = candle.open_time.add_millis(candle.timeframe.millis());
+            if candle.timeframe == Timeframe::M1 && !self.feed_ticks {
+                let latest = LatestPrice {
+                    price: candle.close,
+                    ts: end,
+                };
+                if let Err(e) = self.stores.hot.put_latest(&symbol, latest).await {
+                    self.store_error("latest price not cached", &e);
+                }
+            }
+            if candle.timeframe == self.decision_every {
+                decided = Some(end);
+            }
+            self.pending.push(MarketEvent::Candle {
+                symbol: symbol.clone(),
+                candle,
+                closed: true,
+            });
         }
-        let decides = candle.timeframe == self.decision_every;
-        self.pending.push(MarketEvent::Candle {
-            symbol,
-            candle,
-            closed: true,
-        });
-        if decides {
-            self.enqueue(end);
+        if let Some(at) = decided {
+            self.enqueue(at, true);
             self.publish().await;
         }
     }
 
-    fn enqueue(&mut self, at: Timestamp) {
-        self.outbox.push_back(CycleJob {
+    /// The pending candles as the next job; `decides`: it ends with a decision candle (else it
+    /// only carries the candles closed after the last one, at the feed's end or a stop).
+    fn enqueue(&mut self, at: Timestamp, decides: bool) {
+        let job = CycleJob {
             format: JOB_FORMAT,
             instrument: self.name.clone(),
             symbol: self.instrument.symbol.clone(),
             events: std::mem::take(&mut self.pending),
             at,
             published_us: 0,
-        });
+        };
+        self.outbox.push_back((job, decides));
     }
 
     /// Publishes the jobs waiting, oldest first; the first that fails stays (with those after
@@ -355,7 +361,8 @@ where
             return;
         }
         let symbol = self.instrument.symbol.clone();
-        while let Some(job) = self.outbox.front_mut() {
+        while let Some((job, decides)) = self.outbox.front_mut() {
+            let decides = *decides;
             job.published_us = super::job::wall_us();
             let payload = match job.encode() {
                 Ok(payload) => payload,
@@ -376,8 +383,10 @@ where
                     self.outbox.pop_front();
                     let left = self.outbox.len();
                     self.status.update(|s| {
-                        s.published += 1;
-                        s.last_published_at = Some(at);
+                        if decides {
+                            s.published += 1;
+                            s.last_published_at = Some(at);
+                        }
                         s.unpublished = left;
                         s.publish_error = None;
                     });
