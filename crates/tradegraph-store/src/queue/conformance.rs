@@ -253,6 +253,8 @@ pub async fn retries_are_capped<Q: RunQueue + ?Sized>(queue: &Q) {
     assert_eq!((&next.id, next.deliveries), (&fine, 1));
     let dead = queue.dead_letters(&e).await.unwrap();
     assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(queue.dead_letter_count(&e).await.unwrap(), 1);
+    assert_eq!(queue.dead_letter_count(&sym("NO-SUCH")).await.unwrap(), 0);
     assert_eq!(dead[0].job.id, poison);
     assert_eq!(dead[0].job.payload, b"poison");
     assert_eq!(dead[0].job.deliveries, MAX_DELIVERIES + 1);

@@ -77,6 +77,12 @@ pub trait RunQueue: Send + Sync {
     /// The jobs of `instrument` that were delivered too often, oldest first.
     async fn dead_letters(&self, instrument: &Symbol) -> Result<Vec<DeadLetter>, StoreError>;
 
+    /// How many jobs of `instrument` were delivered too often (what
+    /// [`dead_letters`](Self::dead_letters) lists, without reading them).
+    async fn dead_letter_count(&self, instrument: &Symbol) -> Result<u64, StoreError> {
+        Ok(self.dead_letters(instrument).await?.len() as u64)
+    }
+
     /// How many of `instrument`'s jobs are not acknowledged yet (waiting or being worked).
     async fn pending(&self, instrument: &Symbol) -> Result<u64, StoreError>;
 

@@ -496,6 +496,18 @@ impl RunQueue for RedisRunQueue {
         .await
     }
 
+    async fn dead_letter_count(&self, instrument: &Symbol) -> Result<u64, StoreError> {
+        let mut conn = self.inner.conn.clone();
+        let mut len = redis::cmd("XLEN");
+        len.arg(self.inner.keys.dead_jobs(self.group(), instrument));
+        run(
+            "queue dead_letter_count",
+            self.timeout(),
+            len.query_async(&mut conn),
+        )
+        .await
+    }
+
     async fn dead_letters(&self, instrument: &Symbol) -> Result<Vec<DeadLetter>, StoreError> {
         let mut conn = self.inner.conn.clone();
         let entries: Vec<(String, Vec<(String, Vec<u8>)>)> = run(

@@ -24,7 +24,7 @@ pub struct WorkersView {
     /// The instrument's jobs not acknowledged yet.
     pub pending: u64,
     /// The instrument's jobs set aside after too many deliveries.
-    pub dead_letters: usize,
+    pub dead_letters: u64,
 }
 
 /// A queue the service reads and cancels through.
@@ -37,6 +37,8 @@ struct App {
     symbol: Symbol,
     status: SharedIngestStatus,
     token: Arc<ApiToken>,
+    /// The workers whose gauges `/metrics` set last (a worker gone has them zeroed once).
+    gauged: Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>,
 }
 
 /// The service of an ingesting process.
@@ -59,6 +61,7 @@ impl IngestService {
                 symbol,
                 status,
                 token: Arc::new(token),
+                gauged: Arc::default(),
             },
         }
     }
@@ -104,7 +107,7 @@ async fn view(app: &App) -> Result<WorkersView, ApiError> {
         Ok::<_, tradegraph_store::StoreError>(WorkersView {
             workers: app.queue.workers().await?,
             pending: app.queue.pending(&app.symbol).await?,
-            dead_letters: app.queue.dead_letters(&app.symbol).await?.len(),
+            dead_letters: app.queue.dead_letter_count(&app.symbol).await?,
         })
     };
     match tokio::time::timeout(QUEUE_WAIT, read).await {
@@ -187,6 +190,22 @@ async fn metrics(State(app): State<App>) -> axum::response::Response {
         #[allow(clippy::cast_precision_loss)]
         {
             metrics::gauge!(names::workers::WORKERS_ALIVE).set(view.workers.len() as f64);
+            let now: std::collections::BTreeSet<String> =
+                view.workers.iter().map(|w| w.id.to_string()).collect();
+            let gone: Vec<String> = {
+                let mut gauged = app
+                    .gauged
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let gone = gauged.difference(&now).cloned().collect();
+                gauged.clone_from(&now);
+                gone
+            };
+            for id in gone {
+                metrics::gauge!(names::workers::WORKER_INSTRUMENTS, "worker" => id.clone())
+                    .set(0.0);
+                metrics::gauge!(names::workers::WORKER_CAPACITY, "worker" => id).set(0.0);
+            }
             for worker in &view.workers {
                 let id = worker.id.to_string();
                 metrics::gauge!(names::workers::WORKER_INSTRUMENTS, "worker" => id.clone())
