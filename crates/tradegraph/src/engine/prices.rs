@@ -36,6 +36,19 @@ pub(crate) fn broker_price<'a>(
     }
 }
 
+/// The tick the hot cache keeps for `event`: a trade as a tick, a tick as it is.
+pub(crate) fn tick_of(event: &MarketEvent) -> Option<tradegraph_core::Tick> {
+    match event {
+        MarketEvent::Trade { trade, .. } => Some(tradegraph_core::Tick::new(
+            trade.ts,
+            trade.price,
+            trade.quantity,
+        )),
+        MarketEvent::Tick { tick, .. } => Some(tick.clone()),
+        _ => None,
+    }
+}
+
 /// A closed candle of the feed's own that is longer than a minute: not the aggregator's (it
 /// builds from minutes), so it is handled as closed as it comes.
 pub(crate) fn feed_long_candle(event: &MarketEvent) -> Option<&Candle> {

@@ -11,7 +11,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 use tradegraph_agents::TradingState;
 use tradegraph_broker::Broker;
-use tradegraph_core::{Candle, Tick, Timeframe, Timestamp};
+use tradegraph_core::{Candle, Timeframe, Timestamp};
 use tradegraph_market::{Clock, FeedNotice, MarketEvent};
 use tradegraph_store::{LatestPrice, StatePart};
 
@@ -246,13 +246,7 @@ where
             }
         }
         // Real ticks into the hot cache.
-        let tick = match &event {
-            MarketEvent::Trade { trade, .. } => {
-                Some(Tick::new(trade.ts, trade.price, trade.quantity))
-            }
-            MarketEvent::Tick { tick, .. } => Some(tick.clone()),
-            _ => None,
-        };
+        let tick = super::prices::tick_of(&event);
         if let Some(tick) = tick.filter(|_| self.config.writes_market) {
             if let Err(e) = self.config.stores.hot.put_tick(&symbol, &tick).await {
                 self.summary.store_errors += 1;

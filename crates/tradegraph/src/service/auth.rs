@@ -87,6 +87,15 @@ pub(crate) fn peer(request: &Request) -> Option<SocketAddr> {
         .map(|c| c.0)
 }
 
+/// The token of an `Authorization: Bearer <token>` header, if there is one.
+pub(crate) fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
 /// Lets a request through only with `Authorization: Bearer <the token>`; 401 otherwise, and
 /// nothing happens.
 pub(crate) async fn require_token(
@@ -94,12 +103,7 @@ pub(crate) async fn require_token(
     request: Request,
     next: Next,
 ) -> Response {
-    let presented = request
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+    let presented = bearer(request.headers());
     if presented.is_some_and(|t| app.token.matches(t)) {
         return next.run(request).await;
     }

@@ -48,7 +48,7 @@
 //! ```
 
 mod api;
-mod auth;
+pub(crate) mod auth;
 pub mod checks;
 mod control;
 mod dashboard;

@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
-use tradegraph_core::{Candle, Instrument, Tick, Timeframe, Timestamp};
+use tradegraph_core::{Candle, Instrument, Timeframe, Timestamp};
 use tradegraph_market::aggregate::{AggregatorPolicy, CandleAggregator};
 use tradegraph_market::{FeedNotice, MarketEvent};
 use tradegraph_store::queue::RunQueue;
@@ -241,13 +241,7 @@ where
                 s.feed = "connected".into();
             }
         });
-        let tick = match &event {
-            MarketEvent::Trade { trade, .. } => {
-                Some(Tick::new(trade.ts, trade.price, trade.quantity))
-            }
-            MarketEvent::Tick { tick, .. } => Some(tick.clone()),
-            _ => None,
-        };
+        let tick = crate::engine::prices::tick_of(&event);
         if let Some(tick) = tick {
             self.feed_ticks = true;
             if let Err(e) = self.stores.hot.put_tick(&symbol, &tick).await {

@@ -7,7 +7,7 @@ use crate::service::error::ApiError;
 use crate::service::ApiToken;
 use crate::telemetry::names;
 use axum::extract::State;
-use axum::http::{header::AUTHORIZATION, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
@@ -149,11 +149,7 @@ async fn cancel(
     State(app): State<App>,
     headers: HeaderMap,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let presented = headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+    let presented = crate::service::auth::bearer(&headers);
     if !presented.is_some_and(|t| app.token.matches(t)) {
         tracing::warn!(
             token = if presented.is_some() {

@@ -471,7 +471,6 @@ where
         mut control: FeedControl,
     ) -> Ended {
         let symbol = lease.instrument.to_string();
-        let renew_every = self.config.renew_every;
         let (mut id, mut job) = first;
         loop {
             let waited = super::job::wall_us()
@@ -487,21 +486,21 @@ where
             if control.deliver.send(delivery).await.is_err() {
                 return Ended::Failed;
             }
-            loop {
-                tokio::select! {
-                    done = control.done.recv() => match done {
-                        Some(done) if done == id => break,
+            let finished = async {
+                loop {
+                    match control.done.recv().await {
+                        Some(done) if done == id => return true,
                         Some(_) => {}
-                        None => return Ended::Failed,
-                    },
-                    () = tokio::time::sleep(renew_every) => match self.queue.renew(lease).await {
-                        Ok(true) => {}
-                        Ok(false) => {
-                            tracing::error!(%symbol, "worker: the lease ran out during a cycle; stopping this instrument");
-                            return Ended::Lost;
-                        }
-                        Err(e) => tracing::warn!(%symbol, error = %e, "worker: the lease was not renewed; trying again"),
-                    },
+                        None => return false,
+                    }
+                }
+            };
+            match self.renewing(lease, finished).await {
+                Ok(true) => {}
+                Ok(false) => return Ended::Failed,
+                Err(ended) => {
+                    tracing::error!(%symbol, "worker: the lease ran out during a cycle; stopping this instrument");
+                    return ended;
                 }
             }
             match self.queue.ack(lease, &id).await {
