@@ -36,6 +36,8 @@ async fn transient_write_errors_are_retried_not_rejected() {
     let mut events = alerts.subscribe();
     let queue = WriteBehindConfig::new(&spill)
         .retry_interval(Duration::from_millis(100))
+        // The store retries a stepdown within each write: give each try two seconds, not ten.
+        .timeout(Duration::from_secs(2))
         .batch_size(8)
         .alerts(alerts);
     let wb = WriteBehind::start(store.clone(), queue).await.unwrap();
@@ -45,7 +47,9 @@ async fn transient_write_errors_are_retried_not_rejected() {
     wb.flush().await.unwrap();
     assert_eq!(count(store.database(), "agent_decisions").await, 10);
 
-    // The primary steps down for a minute; writes reach it and are refused one by one.
+    // The primary steps down for ten minutes (longer than any run of this test, however slow
+    // the machine: a node whose stepdown period ends is elected again, and writes succeed); writes
+    // reach it and are refused one by one.
     admin
         .database("admin")
         .run_command(doc! {
@@ -57,7 +61,7 @@ async fn transient_write_errors_are_retried_not_rejected() {
     // MongoDB 4.0 closes every connection when it steps down: the reply may be lost.
     let _ = admin
         .database("admin")
-        .run_command(doc! {"replSetStepDown": 60, "force": true})
+        .run_command(doc! {"replSetStepDown": 600, "force": true})
         .await;
     assert!(!is_primary(&admin).await, "the primary did not step down");
 
@@ -65,7 +69,7 @@ async fn transient_write_errors_are_retried_not_rejected() {
         wb.record_decision(&decision(i)).await.unwrap();
     }
     wb.flush().await.unwrap();
-    // The queue tries again every 100 ms: about ten tries while the primary is away.
+    // The queue tries again 100 ms after each try ends, while the primary is away.
     tokio::time::sleep(Duration::from_secs(1)).await;
     wb.flush().await.unwrap();
     let set_aside = std::fs::read_to_string(&rejected).unwrap_or_default();
