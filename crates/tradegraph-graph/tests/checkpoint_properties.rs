@@ -95,7 +95,10 @@ fn command() -> impl Strategy<Value = Command<DeskUpdate>> {
             prop::collection::vec(text(), 1..3)
                 .prop_map(|nodes| Goto::Nodes(nodes.into_iter().map(Into::into).collect())),
         ]))
-            .prop_map(|(update, goto)| Command::Update { update, goto }),
+            .prop_map(|(update, goto)| Command::Update {
+                update: Box::new(update),
+                goto
+            }),
         1 => json().prop_map(|payload| Command::Interrupt { payload }),
     ]
 }

@@ -297,3 +297,75 @@ fn a_recorded_walk_forward_replays_with_the_same_window_reports() {
         assert!(record.get("sha256").is_none(), "{record}");
     }
 }
+
+/// A replay that stops at its first missing answer halts the baselines running beside it (the
+/// rule-mode run of a model's backtest, on a thread of their own): the report written says so
+/// instead of holding figures of a run that went on after the run it compares with had ended.
+/// The data runs 60 days past the recorded hour-and-a-half, so the baselines (a pass of
+/// buy-and-hold over the whole file, then the rule-mode run) are far from done when the replay
+/// misses at the first new cycle.
+#[test]
+fn a_replay_stopped_at_a_missing_answer_halts_its_baselines() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let llm = support::llm::LlmServer::start(&runtime);
+    let env = llm.env();
+    let dir = support::temp_dir("replay-stop-baselines");
+    let short = bars(&dir, "short.csv", "2024-03-04T00:00:00Z", 90);
+    ok(&tradegraph(
+        &dir,
+        &[
+            "backtest",
+            "--instrument",
+            "btc",
+            "--data",
+            &short,
+            "--record",
+            "answers.jsonl",
+        ],
+        &env,
+    ));
+    drop(llm);
+    drop(runtime);
+
+    // the same first 90 bars, then 60 days more
+    let long = bars(&dir, "long.csv", "2024-03-04T00:00:00Z", 90 + 60 * 1440);
+    let out = tradegraph(
+        &dir,
+        &[
+            "backtest",
+            "--instrument",
+            "btc",
+            "--data",
+            &long,
+            "--replay",
+            "answers.jsonl",
+            "--out",
+            "stopped",
+        ],
+        &[],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("replay stopped: no recorded answer for agent `"),
+        "{stderr}"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("stopped/summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        summary["baselines_error"], "baselines: stopped with the run",
+        "{}",
+        summary["baselines"]
+    );
+    assert_eq!(summary["baselines"], serde_json::Value::Null);
+    // the run itself ended at the miss: the recorded cycles and the one that missed
+    let cycles = summary["results"]["cycles"].as_u64().unwrap();
+    assert!(
+        cycles <= 8,
+        "{cycles} cycles: the run went on past the miss"
+    );
+}

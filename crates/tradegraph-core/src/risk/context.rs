@@ -46,14 +46,18 @@ impl Volatility {
         let start = candles.len().saturating_sub(lookback + 1);
         let window = &candles[start..];
         let f = |d: Price| d.to_f64().unwrap_or(f64::NAN);
-        let bar_range_pct = window.last().and_then(|c| {
-            let close = f(c.close);
-            (close > 0.0).then(|| (f(c.high) - f(c.low)) / close * 100.0)
-        });
-        let returns: Vec<f64> = window
+        // each price converted once (a decimal's conversion is most of this function's cost)
+        let bars: Vec<[f64; 3]> = window
+            .iter()
+            .map(|c| [f(c.high), f(c.low), f(c.close)])
+            .collect();
+        let bar_range_pct = bars
+            .last()
+            .and_then(|&[high, low, close]| (close > 0.0).then(|| (high - low) / close * 100.0));
+        let returns: Vec<f64> = bars
             .windows(2)
             .filter_map(|w| {
-                let (a, b) = (f(w[0].close), f(w[1].close));
+                let (a, b) = (w[0][2], w[1][2]);
                 (a > 0.0).then(|| (b - a) / a)
             })
             .collect();
@@ -64,11 +68,11 @@ impl Volatility {
             let var = returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1.0);
             var.sqrt() * 100.0
         });
-        let ranges: Vec<f64> = window
+        let ranges: Vec<f64> = bars
             .windows(2)
             .map(|w| {
-                let prev = f(w[0].close);
-                let (h, l) = (f(w[1].high), f(w[1].low));
+                let prev = w[0][2];
+                let (h, l) = (w[1][0], w[1][1]);
                 (h - l).max((h - prev).abs()).max((l - prev).abs())
             })
             .collect();

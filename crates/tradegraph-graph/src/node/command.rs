@@ -28,8 +28,11 @@ pub enum Goto {
 pub enum Command<U> {
     /// Merge `update`; follow `goto` if set, the declared edges otherwise.
     Update {
-        /// The node's partial update.
-        update: U,
+        /// The node's partial update, boxed: a state's update can be kilobytes (one optional
+        /// field per state field), and a command is moved through every layer of a task's
+        /// future on its way to the merge; a box moves as a pointer. The serialized form is
+        /// the update's own.
+        update: Box<U>,
         /// Routing chosen by the node; `None` follows the declared edges.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         goto: Option<Goto>,
@@ -45,7 +48,10 @@ pub enum Command<U> {
 impl<U> Command<U> {
     /// An update that follows the declared edges.
     pub fn update(update: U) -> Self {
-        Self::Update { update, goto: None }
+        Self::Update {
+            update: Box::new(update),
+            goto: None,
+        }
     }
 
     /// A pause for human input (a dynamic interrupt).

@@ -180,7 +180,7 @@ impl<S: GraphState> Run<S> {
             let mut gotos = Vec::with_capacity(tasks.len());
             for (task, output) in tasks.iter().zip(outputs) {
                 if let Some(Command::Update { update, goto }) = output {
-                    writes.push(Write::new(self.g.nodes[task.node].name.clone(), update));
+                    writes.push(Write::new(self.g.nodes[task.node].name.clone(), *update));
                     gotos.push((task.node, goto));
                 }
             }
@@ -250,7 +250,7 @@ impl<S: GraphState> Run<S> {
                     node: self.g.nodes[task.node].name.clone(),
                     step,
                     duration: std::time::Duration::ZERO,
-                    update: Some(update.clone()),
+                    update: Some((**update).clone()),
                     replayed: true,
                 });
             }
@@ -291,7 +291,7 @@ impl<S: GraphState> Run<S> {
                         step,
                         duration,
                         update: match &command {
-                            Command::Update { update, .. } => Some(update.clone()),
+                            Command::Update { update, .. } => Some((**update).clone()),
                             Command::Interrupt { .. } => None,
                         },
                         replayed: false,
