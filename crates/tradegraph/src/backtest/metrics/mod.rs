@@ -15,6 +15,8 @@ pub use baseline::{
 };
 #[cfg(feature = "report")]
 pub(crate) use baseline::{baselines_until, Halt};
+#[cfg(test)]
+pub(crate) use hold::buy_and_hold_until;
 pub use hold::{buy_and_hold, BuyAndHold, HoldEntry};
 
 use crate::engine::{BotSummary, EquityPoint};

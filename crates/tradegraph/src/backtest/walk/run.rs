@@ -346,6 +346,33 @@ mod tests {
         drop(handle);
     }
 
+    /// A halt stops the baselines' reading of the data, not only their result: buy-and-hold
+    /// halted before it starts has read nothing (and without the halt, the whole day).
+    #[test]
+    fn a_halt_stops_the_baselines_reading_the_data() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let (config, data) = (config(), bundled());
+        let hold = |halt: &Halt| {
+            let run = crate::backtest::metrics::buy_and_hold_until(
+                &config,
+                &data,
+                Period::default(),
+                halt,
+            );
+            runtime.block_on(run).unwrap()
+        };
+        let whole = hold(&Halt::never());
+        assert!(whole.metrics.points > 1_000, "{:?}", whole.metrics.points);
+        let (halt, handle) = Halt::new();
+        handle.set();
+        let halted = hold(&halt);
+        assert_eq!(halted.metrics.points, 0);
+        assert!(halted.entry.is_none());
+    }
+
     #[test]
     fn the_baselines_end_with_a_run_that_was_stopped_or_failed() {
         // stopped: the handle sets the halt
