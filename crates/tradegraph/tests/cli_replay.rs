@@ -21,6 +21,24 @@ fn tradegraph(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Output {
     command.output().unwrap()
 }
 
+/// The local model server (OpenAI's format) on a runtime of its own.
+fn model_server() -> (tokio::runtime::Runtime, support::llm::LlmServer) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let llm = support::llm::LlmServer::start(&runtime);
+    (runtime, llm)
+}
+
+/// `tradegraph backtest --instrument btc --data DATA` with `extra`, in `dir` with only `env`.
+fn backtest(dir: &Path, data: &str, extra: &[&str], env: &[(&str, String)]) -> Output {
+    let mut args = vec!["backtest", "--instrument", "btc", "--data", data];
+    args.extend_from_slice(extra);
+    tradegraph(dir, &args, env)
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).unwrap()
 }
@@ -63,20 +81,11 @@ fn ok(out: &Output) -> String {
 
 #[test]
 fn a_recorded_backtest_replays_with_no_model_and_the_same_report() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let llm = support::llm::LlmServer::start(&runtime);
+    let (runtime, llm) = model_server();
     let env = llm.env();
     let dir = support::temp_dir("record-replay");
     let data = bars(&dir, "bars.csv", "2024-03-04T00:00:00Z", 90);
-    let backtest = |extra: &[&str], env: &[(&str, String)]| {
-        let mut args = vec!["backtest", "--instrument", "btc", "--data", data.as_str()];
-        args.extend_from_slice(extra);
-        tradegraph(&dir, &args, env)
-    };
+    let backtest = |extra: &[&str], env: &[(&str, String)]| backtest(&dir, &data, extra, env);
 
     let recorded = ok(&backtest(
         &["--record", "answers.jsonl", "--out", "recorded"],
@@ -248,12 +257,7 @@ fn record_without_a_model_and_a_missing_replay_file_are_usage_errors() {
 
 #[test]
 fn a_recorded_walk_forward_replays_with_the_same_window_reports() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let llm = support::llm::LlmServer::start(&runtime);
+    let (runtime, llm) = model_server();
     let env = llm.env();
     let dir = support::temp_dir("record-replay-split");
     // two windows of at least ten 15-minute cycles each
@@ -306,28 +310,14 @@ fn a_recorded_walk_forward_replays_with_the_same_window_reports() {
 /// misses at the first new cycle.
 #[test]
 fn a_replay_stopped_at_a_missing_answer_halts_its_baselines() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let llm = support::llm::LlmServer::start(&runtime);
+    let (runtime, llm) = model_server();
     let env = llm.env();
     let dir = support::temp_dir("replay-stop-baselines");
     let short = bars(&dir, "short.csv", "2024-03-04T00:00:00Z", 90);
-    ok(&tradegraph(
+    ok(&backtest(
         &dir,
-        &[
-            "backtest",
-            "--instrument",
-            "btc",
-            "--data",
-            &short,
-            "--record",
-            "answers.jsonl",
-            "--out",
-            "recorded",
-        ],
+        &short,
+        &["--record", "answers.jsonl", "--out", "recorded"],
         &env,
     ));
     let read_summary = |sub: &str| -> serde_json::Value {
@@ -342,19 +332,10 @@ fn a_replay_stopped_at_a_missing_answer_halts_its_baselines() {
 
     // the same first 90 bars, then 60 days more
     let long = bars(&dir, "long.csv", "2024-03-04T00:00:00Z", 90 + 60 * 1440);
-    let out = tradegraph(
+    let out = backtest(
         &dir,
-        &[
-            "backtest",
-            "--instrument",
-            "btc",
-            "--data",
-            &long,
-            "--replay",
-            "answers.jsonl",
-            "--out",
-            "stopped",
-        ],
+        &long,
+        &["--replay", "answers.jsonl", "--out", "stopped"],
         &[],
     );
     let stderr = text(&out.stderr);
