@@ -72,6 +72,7 @@ impl RenderedPrompt {
     /// ```
     pub fn hash(&self) -> String {
         use sha2::{Digest, Sha256};
+        use std::fmt::Write as _;
         let mut hasher = Sha256::new();
         hasher.update(self.system.as_bytes());
         hasher.update([0u8]);
@@ -80,7 +81,8 @@ impl RenderedPrompt {
         let mut out = String::with_capacity(71);
         out.push_str("sha256:");
         for byte in digest {
-            out.push_str(&format!("{byte:02x}"));
+            // writing to a String cannot fail
+            let _ = write!(out, "{byte:02x}");
         }
         out
     }
