@@ -130,12 +130,7 @@ fn backtest_windows_the_data_and_refuses_an_empty_window() {
 
 #[test]
 fn backtest_with_models_states_its_plan_and_stops_asking_at_the_budget() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let llm = support::llm::LlmServer::start(&runtime);
+    let (runtime, llm) = support::llm::LlmServer::on_own_runtime();
     let dir = support::temp_dir("budget");
     let data = bars(&dir, 90);
     std::fs::write(dir.join("tradegraph.toml"), "[llm.budget]\nmax_calls = 5\n").unwrap();

@@ -21,17 +21,6 @@ fn tradegraph(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Output {
     command.output().unwrap()
 }
 
-/// The local model server (OpenAI's format) on a runtime of its own.
-fn model_server() -> (tokio::runtime::Runtime, support::llm::LlmServer) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let llm = support::llm::LlmServer::start(&runtime);
-    (runtime, llm)
-}
-
 /// `tradegraph backtest --instrument btc --data DATA` with `extra`, in `dir` with only `env`.
 fn backtest(dir: &Path, data: &str, extra: &[&str], env: &[(&str, String)]) -> Output {
     let mut args = vec!["backtest", "--instrument", "btc", "--data", data];
@@ -81,7 +70,7 @@ fn ok(out: &Output) -> String {
 
 #[test]
 fn a_recorded_backtest_replays_with_no_model_and_the_same_report() {
-    let (runtime, llm) = model_server();
+    let (runtime, llm) = support::llm::LlmServer::on_own_runtime();
     let env = llm.env();
     let dir = support::temp_dir("record-replay");
     let data = bars(&dir, "bars.csv", "2024-03-04T00:00:00Z", 90);
@@ -257,7 +246,7 @@ fn record_without_a_model_and_a_missing_replay_file_are_usage_errors() {
 
 #[test]
 fn a_recorded_walk_forward_replays_with_the_same_window_reports() {
-    let (runtime, llm) = model_server();
+    let (runtime, llm) = support::llm::LlmServer::on_own_runtime();
     let env = llm.env();
     let dir = support::temp_dir("record-replay-split");
     // two windows of at least ten 15-minute cycles each
@@ -310,7 +299,7 @@ fn a_recorded_walk_forward_replays_with_the_same_window_reports() {
 /// misses at the first new cycle.
 #[test]
 fn a_replay_stopped_at_a_missing_answer_halts_its_baselines() {
-    let (runtime, llm) = model_server();
+    let (runtime, llm) = support::llm::LlmServer::on_own_runtime();
     let env = llm.env();
     let dir = support::temp_dir("replay-stop-baselines");
     let short = bars(&dir, "short.csv", "2024-03-04T00:00:00Z", 90);

@@ -31,6 +31,18 @@ pub struct LlmServer {
 }
 
 impl LlmServer {
+    /// Starts it on a runtime of its own (one worker thread), returned with it: the server
+    /// lives as long as that runtime.
+    pub fn on_own_runtime() -> (tokio::runtime::Runtime, Self) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let server = Self::start(&runtime);
+        (runtime, server)
+    }
+
     /// Starts it on `runtime` (it lives as long as the runtime).
     pub fn start(runtime: &tokio::runtime::Runtime) -> Self {
         let asked = Arc::new(Mutex::new(Asked::default()));
