@@ -1,6 +1,5 @@
 //! A cycle's checkpoints with its market view written once ([`CycleCheckpoints`]).
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use tradegraph_agents::{MarketSnapshot, TradingState};
 use tradegraph_graph::checkpoint::{CheckpointError, PendingWrite};
@@ -12,6 +11,7 @@ const FULL_EVERY: u32 = 8;
 
 /// The market view of a thread's newest full checkpoint, and the checkpoints since.
 struct Written {
+    thread: String,
     market: MarketSnapshot,
     since: u32,
 }
@@ -34,14 +34,17 @@ struct Written {
 ///   superstep's model calls, against a round trip to the store for every node of every cycle.
 pub(crate) struct CycleCheckpoints {
     inner: Arc<dyn Checkpointer<TradingState>>,
-    written: Mutex<HashMap<String, Written>>,
+    /// The view last written, of the one thread whose cycle runs now (an engine runs one
+    /// cycle at a time; another thread's put starts afresh, so nothing of an earlier cycle is
+    /// kept, deleted or not).
+    written: Mutex<Option<Written>>,
 }
 
 impl CycleCheckpoints {
     pub(crate) fn new(inner: Arc<dyn Checkpointer<TradingState>>) -> Self {
         Self {
             inner,
-            written: Mutex::new(HashMap::new()),
+            written: Mutex::new(None),
         }
     }
 
@@ -116,8 +119,12 @@ impl Checkpointer<TradingState> for CycleCheckpoints {
                 .written
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .get(&thread)
-                .is_some_and(|w| w.since + 1 < FULL_EVERY && w.market == checkpoint.state.market);
+                .as_ref()
+                .is_some_and(|w| {
+                    w.thread == thread
+                        && w.since + 1 < FULL_EVERY
+                        && w.market == checkpoint.state.market
+                });
         if elide {
             checkpoint.state.market = MarketSnapshot::default();
             if let Err(e) = self.inner.put(checkpoint).await {
@@ -128,7 +135,8 @@ impl Checkpointer<TradingState> for CycleCheckpoints {
                 .written
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .get_mut(&thread)
+                .as_mut()
+                .filter(|w| w.thread == thread)
             {
                 w.since += 1;
             }
@@ -142,7 +150,11 @@ impl Checkpointer<TradingState> for CycleCheckpoints {
         self.written
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(thread, Written { market, since: 0 });
+            .replace(Written {
+                thread,
+                market,
+                since: 0,
+            });
         Ok(())
     }
 
@@ -184,10 +196,12 @@ impl Checkpointer<TradingState> for CycleCheckpoints {
     }
 
     async fn delete_thread(&self, thread_id: &str) -> Result<(), CheckpointError> {
-        self.written
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(thread_id);
+        {
+            let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
+            if written.as_ref().is_some_and(|w| w.thread == thread_id) {
+                *written = None;
+            }
+        }
         self.inner.delete_thread(thread_id).await
     }
 }
