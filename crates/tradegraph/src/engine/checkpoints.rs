@@ -245,6 +245,33 @@ mod tests {
         }
     }
 
+    /// Only the running cycle's view is remembered: a cycle whose checkpoints were never
+    /// deleted leaves nothing behind once the next one writes, and were it written to again,
+    /// its view would be written whole.
+    #[tokio::test]
+    async fn only_the_running_cycles_view_is_remembered() {
+        let inner: Arc<MemoryCheckpointer<TradingState>> = Arc::new(MemoryCheckpointer::new());
+        let shared: Arc<dyn Checkpointer<TradingState>> = inner.clone();
+        let cycle = CycleCheckpoints::new(shared);
+        cycle.put(checkpoint("a", 1, market(60_000))).await.unwrap();
+        cycle.put(checkpoint("b", 1, market(60_000))).await.unwrap();
+        let remembered: Vec<String> = cycle
+            .written
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|w| w.thread.clone())
+            .collect();
+        assert_eq!(remembered, ["b"]);
+        cycle.put(checkpoint("a", 2, market(60_000))).await.unwrap();
+        let raw = inner
+            .get("a", &CheckpointId("0002".into()))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(raw.state.market, market(60_000), "written whole");
+    }
+
     #[tokio::test]
     async fn the_market_view_is_written_once_and_read_back_everywhere() {
         let inner: Arc<MemoryCheckpointer<TradingState>> = Arc::new(MemoryCheckpointer::new());
