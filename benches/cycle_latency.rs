@@ -15,6 +15,14 @@
 //! no latency at all is measured apart too: the same cycle against the server answering at
 //! once.
 //!
+//! The cycle runs as `tradegraph run` runs it: on a runtime of one thread, with the binary's
+//! allocator (mimalloc). The server has a thread of its own, as a provider is another process.
+//! Between two stages the client reads the answers, merges them, renders the next prompts and
+//! sends them; after a 2-s wait that work takes about three times what it takes back to back
+//! (0.8-0.9 ms against 0.3 ms a stage, 2026-12-06, `TG_BENCH_GAPS=1` prints the gaps): the
+//! processor comes back from idle with cold caches, so on this VM the overhead is mostly the
+//! client's own work between stages, made slower by the wait itself.
+//!
 //! Run: `cargo bench -p tradegraph --bench cycle_latency`. Target: wall time <= 12 s, and at
 //! most the critical path plus 1 ms. The figures are printed, not asserted.
 #![allow(
@@ -39,6 +47,10 @@ use tradegraph_agents::{fixture, TradingState};
 use tradegraph_core::Instrument;
 use tradegraph_graph::{yaml, RunConfig};
 use tradegraph_llm::config::{LlmConfig, ProviderConfig, ProviderKind};
+
+/// The `tradegraph` binary's allocator, as `tradegraph run` runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const LATENCY: Duration = Duration::from_secs(2);
 const STAGES: u32 = 5;
@@ -149,9 +161,14 @@ fn served_path(served: &[(Instant, Instant)]) -> Duration {
 }
 
 impl Bench {
-    fn new(runtime: &tokio::runtime::Runtime, latency: Duration) -> Self {
+    /// The cycle runs on `runtime`, the server on `server`.
+    fn new(
+        runtime: &tokio::runtime::Runtime,
+        server: &tokio::runtime::Runtime,
+        latency: Duration,
+    ) -> Self {
         let served = Served::default();
-        let base_url = serve(runtime, latency, served.clone());
+        let base_url = serve(server, latency, served.clone());
         let mut provider = ProviderConfig::new(ProviderKind::Openai);
         provider.api_key = Some(tradegraph_llm::Secret::new("bench"));
         provider.base_url = Some(base_url);
@@ -241,14 +258,20 @@ impl Bench {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // The cycle runs as a bot runs it: on a runtime of one thread (`tradegraph run`, `backtest`).
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // The provider is another process in life: its server gets a thread of its own.
+    let server = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
         .unwrap();
     // What the model path itself costs: the same cycle against a server that answers at once
     // (prompts, HTTP on loopback, the server's own work, schema checks).
-    let instant = Bench::new(&runtime, Duration::ZERO);
+    let instant = Bench::new(&runtime, &server, Duration::ZERO);
     instant.run(&runtime, 5);
     let zero = instant.run(&runtime, 51);
     let zero_median = zero[zero.len() / 2].0;
@@ -256,7 +279,7 @@ fn main() {
     // How late the server's own 2 s sleep wakes (the timer's millisecond ticks).
     let mut late: Vec<Duration> = (0..3)
         .map(|_| {
-            runtime.block_on(async {
+            server.block_on(async {
                 let started = Instant::now();
                 tokio::time::sleep(LATENCY).await;
                 started.elapsed().saturating_sub(LATENCY)
@@ -266,7 +289,7 @@ fn main() {
     late.sort();
     let late = late[1];
 
-    let walls = Bench::new(&runtime, LATENCY).run(&runtime, CYCLES);
+    let walls = Bench::new(&runtime, &server, LATENCY).run(&runtime, CYCLES);
     let (median, served) = walls[CYCLES / 2];
     let critical = LATENCY * STAGES;
     let overhead = median.saturating_sub(served);

@@ -75,7 +75,7 @@ impl AgentNode {
         let version = state.prompt_version_of(self.agent, self.brain.prompts().version(self.agent));
         let context =
             PromptContext::new::<T>(self.agent, state, self.brain.rules().timeframe, round);
-        let prompt = match self.brain.prompts().render(self.agent, &context) {
+        let prompt = match self.brain.prompts().render_owned(self.agent, context) {
             Ok(mut prompt) => {
                 // The adopted amendment, if the prompt carries one: its version names it.
                 if let Some(amendment) = state.amendments.get(&self.agent) {

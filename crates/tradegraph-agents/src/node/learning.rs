@@ -58,7 +58,7 @@ impl LearningNode {
         let prompt = self
             .brain
             .prompts()
-            .render(AgentName::Learning, &context)
+            .render_owned(AgentName::Learning, context)
             .ok()?;
         let schema = LessonDraft::output_schema()?;
         let answer = match Wait::ask(wait.as_ref(), model.as_ref(), &prompt, schema.schema()).await

@@ -193,6 +193,54 @@ pub struct PromptContext {
     pub schema: String,
 }
 
+/// The fields of [`PromptContext`] a template reads by name, each converted to a template
+/// value only when a template first reads it (see [`taint::context_value`](super::taint)).
+/// The destructuring below lists every field without `..`, so a field added to the struct and
+/// not here does not compile.
+macro_rules! template_fields {
+    ($($field:ident),* $(,)?) => {
+        /// The names of the context's fields, in declaration order.
+        pub(crate) const FIELDS: &[&str] = &[$(stringify!($field)),*];
+
+        impl PromptContext {
+            /// The field named `name` as a template value, before its untrusted text is
+            /// wrapped; `None` for a name that is no field.
+            pub(crate) fn field_value(&self, name: &str) -> Option<minijinja::Value> {
+                let Self { $($field),* } = self;
+                match name {
+                    $(stringify!($field) => Some(minijinja::Value::from(minijinja::value::Serde($field))),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+template_fields!(
+    agent,
+    instrument,
+    as_of,
+    price,
+    timeframe,
+    indicators,
+    candles,
+    daily,
+    flow,
+    news,
+    macro_snapshot,
+    technical,
+    fundamental,
+    sentiment,
+    macro_view,
+    risk,
+    debate,
+    round,
+    lessons,
+    weights,
+    book,
+    schema,
+);
+
 impl PromptContext {
     /// The context for `agent`, whose answer has type `Output`, in debate round `round` (0
     /// outside the debate).

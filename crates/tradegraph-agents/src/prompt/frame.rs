@@ -79,18 +79,27 @@ fn spans(text: &str) -> Vec<(String, (usize, usize))> {
 
 /// The text without markers and field names.
 fn strip(text: &str) -> String {
+    // Copied a run at a time between markers (found by `memchr`), not a character at a time.
     let mut out = String::with_capacity(text.len());
-    let mut in_name = false;
-    for c in text.chars() {
-        match c {
-            MARK_OPEN => in_name = true,
-            NAME_END => in_name = false,
-            MARK_CLOSE => {}
-            c if !in_name => out.push(c),
-            _ => {}
+    let mut rest = text;
+    while let Some(open) = rest.find(MARK_OPEN) {
+        push_unmarked(&mut out, &rest[..open]);
+        let name = &rest[open + MARK_OPEN.len_utf8()..];
+        rest = name
+            .find(NAME_END)
+            .map_or("", |end| &name[end + NAME_END.len_utf8()..]);
+    }
+    push_unmarked(&mut out, rest);
+    out
+}
+
+/// `text` without the markers that end a name or a span.
+fn push_unmarked(out: &mut String, text: &str) {
+    for run in text.split(MARK_CLOSE) {
+        for piece in run.split(NAME_END) {
+            out.push_str(piece);
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -99,6 +108,42 @@ mod tests {
 
     fn mark(field: &str, text: &str) -> String {
         format!("{MARK_OPEN}{field}{NAME_END}{text}{MARK_CLOSE}")
+    }
+
+    /// The markers taken out one character at a time: a field's name from its opening marker
+    /// to the end of the name, and every end marker.
+    fn strip_by_char(text: &str) -> String {
+        let mut out = String::new();
+        let mut in_name = false;
+        for c in text.chars() {
+            match c {
+                MARK_OPEN => in_name = true,
+                NAME_END => in_name = false,
+                MARK_CLOSE => {}
+                c if !in_name => out.push(c),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        /// Whatever the text, well marked or not, runs are copied as characters would be.
+        #[test]
+        fn markers_are_stripped_as_by_each_character(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(vec![
+                        MARK_OPEN.to_string(), NAME_END.to_string(), MARK_CLOSE.to_string(),
+                    ]),
+                    ".{0,5}",
+                ],
+                0..24,
+            )
+        ) {
+            let text = parts.concat();
+            proptest::prop_assert_eq!(strip(&text), strip_by_char(&text));
+        }
     }
 
     #[test]

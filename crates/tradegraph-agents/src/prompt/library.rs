@@ -217,6 +217,19 @@ impl Prompts {
         agent: AgentName,
         context: &PromptContext,
     ) -> Result<RenderedPrompt, AgentError> {
+        self.render_owned(agent, context.clone())
+    }
+
+    /// [`render`](Self::render), taking the context: what an agent does before each model
+    /// call, saving the copy the template engine would otherwise need.
+    ///
+    /// # Errors
+    /// As [`render`](Self::render).
+    pub fn render_owned(
+        &self,
+        agent: AgentName,
+        context: PromptContext,
+    ) -> Result<RenderedPrompt, AgentError> {
         let err = |source| AgentError::Prompt {
             template: PromptTemplate::Agent(agent),
             source,
@@ -274,6 +287,35 @@ fn fnv1a(parts: &[&str]) -> u64 {
 mod tests {
     use super::*;
     use tradegraph_core::{Instrument, Timeframe};
+
+    /// The names templates read the context's fields by are the names serde gives them (the
+    /// names the templates were written against), every one of them.
+    #[test]
+    fn the_context_read_field_by_field_has_every_field_by_its_serde_name() {
+        let state = crate::fixture::holding(&Instrument::btc_usdt()).unwrap();
+        let context =
+            PromptContext::for_agent(AgentName::RiskManager, &state, Timeframe::M15, 1).unwrap();
+        let serialized = serde_json::to_value(&context).unwrap();
+        let mut names: Vec<&str> = serialized
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        names.sort_unstable();
+        let mut fields = super::context::FIELDS.to_vec();
+        fields.sort_unstable();
+        assert_eq!(names, fields);
+        for name in fields {
+            let value = context.field_value(name).unwrap();
+            assert_eq!(
+                serde_json::to_value(&value).unwrap(),
+                serialized[name],
+                "{name}"
+            );
+        }
+        assert!(context.field_value("no_such_field").is_none());
+    }
 
     /// Every agent's prompt rendered the fast way (the user message cut from the whole render)
     /// and block by block, for the shipped templates and for overrides: the same text.

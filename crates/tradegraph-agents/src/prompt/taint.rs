@@ -7,13 +7,14 @@
 //! the field; through the `untrusted` filter it is [defused](super::defuse()) and marked, so the
 //! renderer can then check that it sits inside the user message's `<data>` frame.
 
+use super::context::FIELDS;
 use super::defuse::{defuse, DEFAULT_MAX};
-use minijinja::value::{DynObject, Object, ObjectRepr, Value, ValueKind};
+use minijinja::value::{DynObject, Enumerator, Object, ObjectRepr, Value, ValueKind};
 use minijinja::{Error, ErrorKind, Output, State};
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt::{self, Write as _};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Fields of the prompt context that templates may print without the `untrusted` filter:
 /// values our own code formats (times, exact decimals, enums, numbers, the answer's schema), so
@@ -82,11 +83,21 @@ pub(crate) const MARK_CLOSE: char = '\u{E002}';
 /// Defused text, marked with the field it came from. The markers are private-use characters,
 /// which [`defuse`] removes from any input, so only the renderer can write them.
 fn marked(field: &str, text: &str) -> String {
-    let field: String = field
-        .chars()
-        .filter(|c| !matches!(*c, MARK_OPEN | NAME_END | MARK_CLOSE))
-        .collect();
-    format!("{MARK_OPEN}{field}{NAME_END}{text}{MARK_CLOSE}")
+    let mut out = String::with_capacity(field.len() + text.len() + 9);
+    out.push(MARK_OPEN);
+    if field.contains([MARK_OPEN, NAME_END, MARK_CLOSE]) {
+        out.extend(
+            field
+                .chars()
+                .filter(|c| !matches!(*c, MARK_OPEN | NAME_END | MARK_CLOSE)),
+        );
+    } else {
+        out.push_str(field);
+    }
+    out.push(NAME_END);
+    out.push_str(text);
+    out.push(MARK_CLOSE);
+    out
 }
 
 /// Text from a model or from outside, with the field it came from (`news[2].headline`).
@@ -147,10 +158,49 @@ impl Object for Untrusted {
     }
 }
 
-/// The context as templates see it: untrusted strings wrapped.
-pub(crate) fn context_value(context: &super::PromptContext) -> Value {
-    let mut path = Path::default();
-    wrap(Value::from(minijinja::value::Serde(context)), &mut path)
+/// The context as templates see it: each field converted when a template first reads it, its
+/// untrusted strings wrapped. A prompt reads a few of the context's fields (the technical
+/// analyst no news, the debate no candles), so the others are never converted.
+pub(crate) fn context_value(context: super::PromptContext) -> Value {
+    Value::from_object(LazyContext {
+        context,
+        fields: [const { OnceLock::new() }; FIELDS.len()],
+    })
+}
+
+/// A [`PromptContext`](super::PromptContext) whose fields become template values on first
+/// read, each once per render.
+struct LazyContext {
+    context: super::PromptContext,
+    /// The converted fields, by their place in [`FIELDS`].
+    fields: [OnceLock<Value>; FIELDS.len()],
+}
+
+impl fmt::Debug for LazyContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the prompt context of {}", self.context.agent)
+    }
+}
+
+impl Object for LazyContext {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.get_value_by_str(key.as_str()?)
+    }
+
+    fn get_value_by_str(self: &Arc<Self>, name: &str) -> Option<Value> {
+        let at = FIELDS.iter().position(|f| *f == name)?;
+        let value = self.fields[at]
+            .get_or_init(|| wrap(name, self.context.field_value(name).unwrap_or_default()));
+        Some(value.clone())
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(FIELDS)
+    }
 }
 
 /// Where [`wrap`] is: the field (`news[2].headline`) and its pattern (`news[].headline`),
@@ -182,29 +232,46 @@ impl Path {
     }
 }
 
-fn wrap(value: Value, path: &mut Path) -> Value {
+/// `value`, the context's field `name`, with its untrusted strings wrapped.
+fn wrap(name: &str, value: Value) -> Value {
+    let mut path = Path::default();
+    path.key(name);
+    wrapped(&value, &mut path).unwrap_or(value)
+}
+
+/// `value` with its untrusted strings wrapped, or `None` when it holds none: a trusted subtree
+/// (candles, indicators) is kept as it is, not rebuilt.
+fn wrapped(value: &Value, path: &mut Path) -> Option<Value> {
     match value.kind() {
-        ValueKind::String if !trusted(&path.pattern) => Value::from_object(Untrusted::new(
+        ValueKind::String if !trusted(&path.pattern) => Some(Value::from_object(Untrusted::new(
             path.field.clone(),
             value.as_str().unwrap_or_default().to_owned(),
-        )),
+        ))),
         ValueKind::Seq => {
             let at = (path.field.len(), path.pattern.len());
             path.pattern.push_str("[]");
-            let items: Vec<Value> = value
-                .try_iter()
-                .into_iter()
-                .flatten()
-                .enumerate()
-                .map(|(i, item)| {
-                    path.field.truncate(at.0);
-                    // Writing to a String cannot fail.
-                    let _ = write!(path.field, "[{i}]");
-                    wrap(item, path)
-                })
-                .collect();
+            let items: Vec<Value> = value.try_iter().into_iter().flatten().collect();
+            let mut changed: Vec<Option<Value>> = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                path.field.truncate(at.0);
+                // Writing to a String cannot fail.
+                let _ = write!(path.field, "[{i}]");
+                let new = wrapped(item, path);
+                if new.is_some() && changed.is_empty() {
+                    changed.resize(items.len(), None);
+                }
+                if let Some(slot) = changed.get_mut(i) {
+                    *slot = new;
+                }
+            }
             path.cut(at);
-            items.into_iter().collect()
+            (!changed.is_empty()).then(|| {
+                items
+                    .into_iter()
+                    .zip(changed)
+                    .map(|(item, new)| new.unwrap_or(item))
+                    .collect()
+            })
         }
         ValueKind::Map => {
             let keys_untrusted = UNTRUSTED_KEYS.contains(&path.pattern.as_str());
@@ -221,6 +288,7 @@ fn wrap(value: Value, path: &mut Path) -> Value {
                         })
                         .collect(),
                 };
+            let mut changed = keys_untrusted && !pairs.is_empty();
             let pairs: Vec<(Value, Value)> = pairs
                 .into_iter()
                 .map(|(key, item)| {
@@ -229,8 +297,9 @@ fn wrap(value: Value, path: &mut Path) -> Value {
                         None => Cow::Owned(key.to_string()),
                     };
                     let at = path.key(&name);
-                    let item = wrap(item, path);
+                    let new = wrapped(&item, path);
                     path.cut(at);
+                    changed |= new.is_some();
                     let key = if keys_untrusted {
                         Value::from_object(Untrusted::new(
                             format!("{} (a name)", path.field),
@@ -239,12 +308,12 @@ fn wrap(value: Value, path: &mut Path) -> Value {
                     } else {
                         key
                     };
-                    (key, item)
+                    (key, new.unwrap_or(item))
                 })
                 .collect();
-            Value::from_pairs(pairs)
+            changed.then(|| Value::from_pairs(pairs))
         }
-        _ => value,
+        _ => None,
     }
 }
 

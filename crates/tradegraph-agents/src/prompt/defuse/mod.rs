@@ -27,11 +27,63 @@ pub const DEFAULT_MAX: usize = 400;
 /// ```
 pub fn defuse(text: &str, max: usize) -> String {
     // Escapes are at most a dozen characters for one: more input than this cannot show.
-    let bounded: String = text
-        .chars()
-        .take(max.saturating_mul(16).saturating_add(64))
-        .collect();
-    let mut plain = folded(&bounded);
+    let bound = max.saturating_mul(16).saturating_add(64);
+    let bounded = text
+        .char_indices()
+        .nth(bound)
+        .map_or(text, |(at, _)| &text[..at]);
+    match plain(bounded) {
+        // Most text (a model's reasoning, a headline) is plain: the passes below would leave
+        // all of it as it is but the role markers.
+        Some(Plain::AsIs) => truncate(bounded.to_owned(), max),
+        Some(Plain::MayHoldRoles) => truncate(one_line(&markers::roles(bounded)), max),
+        None => truncate(every_pass(bounded), max),
+    }
+}
+
+/// Text that every pass of [`every_pass`] leaves as it is, but perhaps the role markers'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plain {
+    /// Nothing to change.
+    AsIs,
+    /// A `:` or a `[`: role markers may need their colon taken (and the text its spaces
+    /// collapsed after that).
+    MayHoldRoles,
+}
+
+/// Whether `text` is plain: nothing in it decodes, no character folds, breaks the line, is
+/// invisible, is an angle bracket, or starts a fence or a heading, and single spaces only,
+/// between words. `None` when any pass may change it.
+fn plain(text: &str) -> Option<Plain> {
+    let (mut roles, mut escapes) = (false, false);
+    let mut last_space = true;
+    for c in text.chars() {
+        match c {
+            ' ' if last_space => return None,
+            ' ' => {}
+            '<' | '>' | '`' | '~' | '#' => return None,
+            // `25%` and `AT&T` decode to themselves; `%3C` and `&lt;` do not
+            '&' | '\\' | '%' => escapes = true,
+            ':' | '[' => roles = true,
+            c if c.is_whitespace() || c.is_control() => return None,
+            c if !c.is_ascii() && fold::fold(c) != Some(c) => return None,
+            _ => {}
+        }
+        last_space = c == ' ';
+    }
+    if last_space && !text.is_empty() || escapes && decode::decode(text) != text {
+        return None;
+    }
+    Some(if roles {
+        Plain::MayHoldRoles
+    } else {
+        Plain::AsIs
+    })
+}
+
+/// Every pass, in order, on text already bounded; the caller truncates.
+fn every_pass(bounded: &str) -> String {
+    let mut plain = folded(bounded);
     loop {
         // Each decoding turns several characters into one, so this ends.
         let next = folded(&decode::decode(&plain));
@@ -49,7 +101,7 @@ pub fn defuse(text: &str, max: usize) -> String {
         })
         .collect();
     let flat = markers::roles(&markers::headings(&markers::fences(&bracketed)));
-    truncate(one_line(&flat), max)
+    one_line(&flat)
 }
 
 fn folded(text: &str) -> String {
@@ -191,6 +243,107 @@ mod tests {
         ]);
         prop::collection::vec(prop_oneof![pieces.prop_map(str::to_owned), ".{0,6}"], 0..40)
             .prop_map(|parts| parts.concat())
+    }
+
+    /// Plain text taken the short way, and every other text, defused as every pass would.
+    fn plain_or_not() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let words = prop::sample::select(vec![
+            "Higher",
+            "lows",
+            "above",
+            "the",
+            "EMA.",
+            "RSI",
+            "55.2,",
+            "system",
+            "SYSTEM",
+            "SYSTEM:",
+            "assistant :",
+            "ЅYSTEM",
+            "assistant",
+            "User",
+            "**user**",
+            "ai",
+            "AIG",
+            "[INST]",
+            "[/inst]",
+            "[x]",
+            ":",
+            " :",
+            "(1)",
+            "é",
+            "—",
+            "…",
+            "₹",
+            "‹",
+            "x:",
+            "tool_",
+            "_",
+            "*",
+            "#",
+            "##",
+            "#1",
+            "C#",
+            "```",
+            "~~~",
+            "`",
+            "~",
+            "&amp;",
+            "&lt;",
+            "%3C",
+            "50%",
+            "\\u003c",
+            "<",
+            ">",
+            "\u{200B}",
+            "ｓ",
+            "𝐒",
+            "\u{E000}",
+        ]);
+        let seps = prop::sample::select(vec![" ", " ", " ", "", "  ", "\t", "\n"]);
+        // Few words, so that many texts are plain but for one thing.
+        prop_oneof![
+            prop::collection::vec((seps, words), 0..6).prop_map(|parts| {
+                // words with separators between them, none before the first
+                let text: String = parts.into_iter().map(|(s, w)| format!("{s}{w}")).collect();
+                text.trim_start_matches(' ').to_owned()
+            }),
+            hostile(),
+            ".{0,80}",
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(2048))]
+        /// The short way for plain text gives what every pass gives, whatever the text.
+        #[test]
+        fn plain_text_defuses_as_every_pass_would(text in plain_or_not(), max in 1usize..120) {
+            let bound = max.saturating_mul(16).saturating_add(64);
+            let bounded: String = text.chars().take(bound).collect();
+            proptest::prop_assert_eq!(defuse(&text, max), truncate(every_pass(&bounded), max));
+        }
+    }
+
+    #[test]
+    fn plain_text_takes_the_short_way() {
+        assert_eq!(plain("Higher lows above the EMA."), Some(Plain::AsIs));
+        assert_eq!(plain("RSI: 55 — see [1]"), Some(Plain::MayHoldRoles));
+        assert_eq!(plain("AT&T up 25% \\ 2"), Some(Plain::AsIs));
+        for not in [
+            " lead",
+            "trail ",
+            "two  spaces",
+            "a\nb",
+            "&lt;",
+            "%3C",
+            "<b>",
+            "＜",
+            "#1",
+            "‹",
+        ] {
+            assert_eq!(plain(not), None, "{not:?}");
+        }
     }
 
     proptest::proptest! {
