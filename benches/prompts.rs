@@ -1,6 +1,6 @@
-//! Rendering each agent's prompt from the BTC fixture (every analyst's report, a debate round,
-//! the risk assessment, the book, a lesson): building the context from the state and rendering it, as an
-//! agent does before each model call. A replayed LLM backtest renders ten prompts a cycle,
+//! Rendering each agent's prompt from the BTC fixture (every analyst's report, a debate
+//! round, the risk assessment, the book, a lesson): building the context from the state and
+//! rendering it, as an agent does before each model call. A replayed LLM backtest renders ten prompts a cycle,
 //! and a cycle with models renders one per stage on its critical path, so this cost counts
 //! against both the replay target (issue 15) and the overhead over the critical path
 //! (issue 16).

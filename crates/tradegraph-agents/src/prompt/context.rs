@@ -194,12 +194,12 @@ pub struct PromptContext {
 }
 
 /// The fields of [`PromptContext`] a template reads by name, each converted to a template
-/// value only when a template first reads it (see [`taint::context_value`](super::taint)).
+/// value only when a template first reads it (see the [`taint`](super::taint) module).
 /// The destructuring below lists every field without `..`, so a field added to the struct and
 /// not here does not compile.
 macro_rules! template_fields {
     ($($field:ident),* $(,)?) => {
-        /// The names of the context's fields, in declaration order.
+        /// The names of the context's fields.
         pub(crate) const FIELDS: &[&str] = &[$(stringify!($field)),*];
 
         impl PromptContext {

@@ -1,8 +1,9 @@
 //! Which text in a prompt's context came from a model or from outside, and how the templates
 //! must print it.
 //!
-//! Before rendering, every string of the [`PromptContext`](super::PromptContext) that is not
-//! listed in [`TRUSTED_FIELDS`] becomes an untrusted value that remembers its field. Printed
+//! When a template first reads a field of the [`PromptContext`](super::PromptContext), every
+//! string in it that is not listed in [`TRUSTED_FIELDS`] becomes an untrusted value that
+//! remembers its field. Printed
 //! as it is (`{{ lessons[0].text }}`) it stops the render with an error naming the template and
 //! the field; through the `untrusted` filter it is [defused](super::defuse()) and marked, so the
 //! renderer can then check that it sits inside the user message's `<data>` frame.
@@ -83,14 +84,12 @@ pub(crate) const MARK_CLOSE: char = '\u{E002}';
 /// Defused text, marked with the field it came from. The markers are private-use characters,
 /// which [`defuse`] removes from any input, so only the renderer can write them.
 fn marked(field: &str, text: &str) -> String {
+    const MARKS: [char; 3] = [MARK_OPEN, NAME_END, MARK_CLOSE];
+    // each mark is three bytes in UTF-8
     let mut out = String::with_capacity(field.len() + text.len() + 9);
     out.push(MARK_OPEN);
-    if field.contains([MARK_OPEN, NAME_END, MARK_CLOSE]) {
-        out.extend(
-            field
-                .chars()
-                .filter(|c| !matches!(*c, MARK_OPEN | NAME_END | MARK_CLOSE)),
-        );
+    if field.contains(MARKS) {
+        out.extend(field.chars().filter(|c| !MARKS.contains(c)));
     } else {
         out.push_str(field);
     }
@@ -194,7 +193,7 @@ impl Object for LazyContext {
     fn get_value_by_str(self: &Arc<Self>, name: &str) -> Option<Value> {
         let at = FIELDS.iter().position(|f| *f == name)?;
         let value = self.fields[at]
-            .get_or_init(|| wrap(name, self.context.field_value(name).unwrap_or_default()));
+            .get_or_init(|| wrap_field(name, self.context.field_value(name).unwrap_or_default()));
         Some(value.clone())
     }
 
@@ -233,45 +232,37 @@ impl Path {
 }
 
 /// `value`, the context's field `name`, with its untrusted strings wrapped.
-fn wrap(name: &str, value: Value) -> Value {
+fn wrap_field(name: &str, value: Value) -> Value {
     let mut path = Path::default();
     path.key(name);
-    wrapped(&value, &mut path).unwrap_or(value)
+    wrap(value, &mut path)
 }
 
-/// `value` with its untrusted strings wrapped, or `None` when it holds none: a trusted subtree
-/// (candles, indicators) is kept as it is, not rebuilt.
-fn wrapped(value: &Value, path: &mut Path) -> Option<Value> {
+/// `value` with its untrusted strings wrapped (its lists and maps rebuilt as plain ones, as
+/// templates have always seen them).
+fn wrap(value: Value, path: &mut Path) -> Value {
     match value.kind() {
-        ValueKind::String if !trusted(&path.pattern) => Some(Value::from_object(Untrusted::new(
+        ValueKind::String if !trusted(&path.pattern) => Value::from_object(Untrusted::new(
             path.field.clone(),
             value.as_str().unwrap_or_default().to_owned(),
-        ))),
+        )),
         ValueKind::Seq => {
             let at = (path.field.len(), path.pattern.len());
             path.pattern.push_str("[]");
-            let items: Vec<Value> = value.try_iter().into_iter().flatten().collect();
-            let mut changed: Vec<Option<Value>> = Vec::new();
-            for (i, item) in items.iter().enumerate() {
-                path.field.truncate(at.0);
-                // Writing to a String cannot fail.
-                let _ = write!(path.field, "[{i}]");
-                let new = wrapped(item, path);
-                if new.is_some() && changed.is_empty() {
-                    changed.resize(items.len(), None);
-                }
-                if let Some(slot) = changed.get_mut(i) {
-                    *slot = new;
-                }
-            }
+            let items: Vec<Value> = value
+                .try_iter()
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .map(|(i, item)| {
+                    path.field.truncate(at.0);
+                    // Writing to a String cannot fail.
+                    let _ = write!(path.field, "[{i}]");
+                    wrap(item, path)
+                })
+                .collect();
             path.cut(at);
-            (!changed.is_empty()).then(|| {
-                items
-                    .into_iter()
-                    .zip(changed)
-                    .map(|(item, new)| new.unwrap_or(item))
-                    .collect()
-            })
+            items.into_iter().collect()
         }
         ValueKind::Map => {
             let keys_untrusted = UNTRUSTED_KEYS.contains(&path.pattern.as_str());
@@ -288,7 +279,6 @@ fn wrapped(value: &Value, path: &mut Path) -> Option<Value> {
                         })
                         .collect(),
                 };
-            let mut changed = keys_untrusted && !pairs.is_empty();
             let pairs: Vec<(Value, Value)> = pairs
                 .into_iter()
                 .map(|(key, item)| {
@@ -297,9 +287,8 @@ fn wrapped(value: &Value, path: &mut Path) -> Option<Value> {
                         None => Cow::Owned(key.to_string()),
                     };
                     let at = path.key(&name);
-                    let new = wrapped(&item, path);
+                    let item = wrap(item, path);
                     path.cut(at);
-                    changed |= new.is_some();
                     let key = if keys_untrusted {
                         Value::from_object(Untrusted::new(
                             format!("{} (a name)", path.field),
@@ -308,12 +297,12 @@ fn wrapped(value: &Value, path: &mut Path) -> Option<Value> {
                     } else {
                         key
                     };
-                    (key, new.unwrap_or(item))
+                    (key, item)
                 })
                 .collect();
-            changed.then(|| Value::from_pairs(pairs))
+            Value::from_pairs(pairs)
         }
-        _ => None,
+        _ => value,
     }
 }
 

@@ -278,7 +278,7 @@ fn render(
             0
         };
         let context = PromptContext::for_agent(agent, &state, Timeframe::M15, round);
-        context.map(|c| prompts.render(agent, &c)).transpose()
+        context.map(|c| prompts.render_owned(agent, c)).transpose()
     });
     match rendered {
         Ok(Some(p)) => {

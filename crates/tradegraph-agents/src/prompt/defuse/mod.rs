@@ -71,7 +71,7 @@ fn plain(text: &str) -> Option<Plain> {
         }
         last_space = c == ' ';
     }
-    if last_space && !text.is_empty() || escapes && decode::decode(text) != text {
+    if (last_space && !text.is_empty()) || (escapes && decode::decode(text) != text) {
         return None;
     }
     Some(if roles {
@@ -83,16 +83,16 @@ fn plain(text: &str) -> Option<Plain> {
 
 /// Every pass, in order, on text already bounded; the caller truncates.
 fn every_pass(bounded: &str) -> String {
-    let mut plain = folded(bounded);
+    let mut decoded = folded(bounded);
     loop {
         // Each decoding turns several characters into one, so this ends.
-        let next = folded(&decode::decode(&plain));
-        if next == plain {
+        let next = folded(&decode::decode(&decoded));
+        if next == decoded {
             break;
         }
-        plain = next;
+        decoded = next;
     }
-    let bracketed: String = one_line(&plain)
+    let bracketed: String = one_line(&decoded)
         .chars()
         .map(|c| match c {
             '<' => '‹',
