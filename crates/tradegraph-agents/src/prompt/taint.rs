@@ -3,10 +3,10 @@
 //!
 //! When a template first reads a field of the [`PromptContext`](super::PromptContext), every
 //! string in it that is not listed in [`TRUSTED_FIELDS`] becomes an untrusted value that
-//! remembers its field. Printed
-//! as it is (`{{ lessons[0].text }}`) it stops the render with an error naming the template and
-//! the field; through the `untrusted` filter it is [defused](super::defuse()) and marked, so the
-//! renderer can then check that it sits inside the user message's `<data>` frame.
+//! remembers its field. Printed as it is (`{{ lessons[0].text }}`) it stops the render with an
+//! error naming the template and the field; through the `untrusted` filter it is
+//! [defused](super::defuse()) and marked, so the renderer can then check that it sits inside
+//! the user message's `<data>` frame.
 
 use super::context::FIELDS;
 use super::defuse::{defuse, DEFAULT_MAX};
