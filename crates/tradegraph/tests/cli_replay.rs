@@ -28,6 +28,11 @@ fn backtest(dir: &Path, data: &str, extra: &[&str], env: &[(&str, String)]) -> O
     tradegraph(dir, &args, env)
 }
 
+/// The `summary.json` a backtest wrote in `dir/out`, parsed.
+fn summary_json(dir: &Path, out: &str) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join(out).join("summary.json")).unwrap()).unwrap()
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).unwrap()
 }
@@ -147,14 +152,13 @@ fn a_recorded_backtest_replays_with_no_model_and_the_same_report() {
         read("replayed", "decisions.jsonl"),
         read("recorded", "decisions.jsonl")
     );
-    let summary_json: serde_json::Value =
-        serde_json::from_slice(&read("recorded", "summary.json")).unwrap();
-    let record = &summary_json["configuration"]["llm_record"];
+    let recorded_summary = summary_json(&dir, "recorded");
+    let record = &recorded_summary["configuration"]["llm_record"];
     assert_eq!(record["path"], "answers.jsonl", "{record}");
     assert_eq!(record["answers"], calls);
     assert_eq!(record["sha256"].as_str().map(str::len), Some(64));
     let metrics = |sub: &str| {
-        let v: serde_json::Value = serde_json::from_slice(&read(sub, "summary.json")).unwrap();
+        let v = summary_json(&dir, sub);
         (v["metrics"].clone(), v["results"].clone(), v["llm"].clone())
     };
     assert_eq!(metrics("replayed"), metrics("recorded"));
@@ -284,7 +288,7 @@ fn a_recorded_walk_forward_replays_with_the_same_window_reports() {
             text(&read("recorded", &file)),
             text(&read("same", &file))
         );
-        let v: serde_json::Value = serde_json::from_slice(&read("same", &file)).unwrap();
+        let v = summary_json(&dir, &format!("same/{window}"));
         let record = &v["configuration"]["llm_record"];
         assert_eq!(record["path"], "answers.jsonl", "{record}");
         assert!(record.get("sha256").is_none(), "{record}");
@@ -309,10 +313,7 @@ fn a_replay_stopped_at_a_missing_answer_halts_its_baselines() {
         &["--record", "answers.jsonl", "--out", "recorded"],
         &env,
     ));
-    let read_summary = |sub: &str| -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(dir.join(sub).join("summary.json")).unwrap()).unwrap()
-    };
-    let recorded = read_summary("recorded")["results"]["cycles"]
+    let recorded = summary_json(&dir, "recorded")["results"]["cycles"]
         .as_u64()
         .unwrap();
     assert!(recorded >= 5, "{recorded} cycles recorded");
@@ -333,7 +334,7 @@ fn a_replay_stopped_at_a_missing_answer_halts_its_baselines() {
         stderr.contains("replay stopped: no recorded answer for agent `"),
         "{stderr}"
     );
-    let summary = read_summary("stopped");
+    let summary = summary_json(&dir, "stopped");
     assert_eq!(
         summary["baselines_error"], "baselines: stopped with the run",
         "{}",
