@@ -100,7 +100,10 @@ fn a_live_bot_killed_after_the_venue_accepted_its_entry_sends_it_once() {
     let killed = bot.bot.take().unwrap().kill();
     bot.spawn();
     bot.wait_cycles(2);
-    bot.play(2);
+    // Two minutes more. The feed plays each connection from its first minute up to the limit,
+    // so the limit only goes up: lowered to 2, a bot reconnecting after it got no new minute
+    // and never reached its third cycle.
+    bot.play(5);
     bot.wait_cycles(3);
     let sent: Vec<String> = v
         .venue
