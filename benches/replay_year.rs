@@ -2,14 +2,15 @@
 //! (35,040 cycles of `graphs/trading.yaml`) with every agent answered by a model, each answer
 //! from a record (`tradegraph backtest --replay`). The bench makes the record itself, with an
 //! in-process desk of models (no network), then times the replay against the same year in
-//! rule mode.
+//! rule mode. Both run as `tradegraph backtest` runs them: on a runtime of one thread, with the
+//! binary's allocator (mimalloc).
 //!
 //! Run: `cargo bench -p tradegraph --bench replay_year`. Target: the replay within 2x the rule
 //! mode's time (issue 15), printed with the figure. Criterion then repeats the year's first
 //! week both ways (the week replayed from its own record, opened for each run). The record
-//! layer itself (keys, lookups, reading the file) is a few percent of a replay: the rest is the
-//! agents' work in model mode (rendering and defusing nine prompts a cycle, checking and
-//! parsing the answers) that rule mode never does.
+//! layer itself (keys, lookups, reading the file) is about a tenth of a replay, most of it
+//! hashing each request for its key: the rest is the agents' work in model mode (rendering and
+//! defusing nine prompts a cycle, checking and parsing the answers) that rule mode never does.
 #![allow(
     clippy::print_stdout,
     clippy::unwrap_used,
@@ -32,6 +33,10 @@ use tradegraph_llm::{async_trait, Content, Llm, LlmError, Provider, Request, Res
 #[path = "support/year_data.rs"]
 mod year_data;
 use year_data::year_file;
+
+/// The `tradegraph` binary's allocator, as `tradegraph backtest` runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const TARGET_RATIO: f64 = 2.0;
 
@@ -200,8 +205,8 @@ fn replay_run(
 
 fn replay_year(c: &mut Criterion) {
     let data = year_file();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // one thread, as `tradegraph backtest` runs (the agents' calls run concurrently on it)
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();

@@ -150,6 +150,18 @@ fn check_report(out: &Path, seen: &Seen) -> BTreeMap<String, Value> {
             // The stored text is what the model was sent, and the answer what it sent back.
             let system = prompt["system"].as_str().unwrap();
             let user = prompt["user"].as_str().unwrap();
+            // stored under the hash of its own text (the system message, a zero byte, the
+            // user message)
+            let digest = {
+                use sha2::Digest;
+                let mut hasher = sha2::Sha256::new();
+                hasher.update(system.as_bytes());
+                hasher.update([0u8]);
+                hasher.update(user.as_bytes());
+                hasher.finalize()
+            };
+            let own: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            assert_eq!(hash, format!("sha256:{own}"), "the key of `{hash}`");
             assert!(
                 sent.iter()
                     .any(|(s, u, text)| s == system && u == user && text == answer),

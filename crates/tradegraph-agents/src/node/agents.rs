@@ -81,7 +81,7 @@ impl AgentNode {
                 if let Some(amendment) = state.amendments.get(&self.agent) {
                     amendment.apply(&mut prompt);
                 }
-                prompt
+                Sent::new(prompt)
             }
             Err(e) => return Asked::by_rules(format!("prompt: {e}"), rule(), version, None, None),
         };
@@ -89,8 +89,13 @@ impl AgentNode {
             let reason = "the report schema does not compile".to_owned();
             return Asked::by_rules(reason, rule(), version, Some(prompt), None);
         };
-        let answered = match Wait::ask(wait.as_ref(), model.as_ref(), &prompt, schema.schema())
-            .await
+        let answered = match Wait::ask(
+            wait.as_ref(),
+            model.as_ref(),
+            &prompt.prompt,
+            schema.schema(),
+        )
+        .await
         {
             Ok(answered) => answered,
             Err(share) => {
@@ -107,7 +112,7 @@ impl AgentNode {
             Ok(answer) => match schema.parse(answer.value) {
                 Ok(report) => {
                     let exchange = Exchange {
-                        prompt_hash: prompt.hash(),
+                        prompt_hash: prompt.hash.clone(),
                         answer: Some(answer.raw).filter(|raw| !raw.is_empty()),
                     };
                     Asked {
@@ -140,15 +145,31 @@ impl AgentNode {
     }
 }
 
+/// A prompt sent to a model, with its hash: the key of the stored prompt and the report's
+/// [`Exchange`] both, computed once.
+struct Sent {
+    hash: String,
+    prompt: RenderedPrompt,
+}
+
+impl Sent {
+    fn new(prompt: RenderedPrompt) -> Self {
+        Self {
+            hash: prompt.hash(),
+            prompt,
+        }
+    }
+}
+
 /// A report and the prompt its model was sent (`None`: no model was asked).
 struct Asked<T> {
     report: AgentReport<T>,
-    prompt: Option<RenderedPrompt>,
+    prompt: Option<Sent>,
 }
 
 impl<T> Asked<T> {
     /// The report, the prompt put in `sent`.
-    fn into_report(self, sent: &mut Option<RenderedPrompt>) -> AgentReport<T> {
+    fn into_report(self, sent: &mut Option<Sent>) -> AgentReport<T> {
         *sent = self.prompt;
         self.report
     }
@@ -159,12 +180,12 @@ impl<T> Asked<T> {
         reason: String,
         report: T,
         prompt_version: String,
-        prompt: Option<RenderedPrompt>,
+        prompt: Option<Sent>,
         answer: Option<String>,
     ) -> Self {
         let exchange = prompt.as_ref().map(|p| {
             Box::new(Exchange {
-                prompt_hash: p.hash(),
+                prompt_hash: p.hash.clone(),
                 answer,
             })
         });
@@ -304,7 +325,7 @@ impl Node<TradingState> for AgentNode {
             }
         };
         let update = match sent {
-            Some(prompt) => update.prompts(BTreeMap::from([(prompt.hash(), prompt)])),
+            Some(Sent { hash, prompt }) => update.prompts(BTreeMap::from([(hash, prompt)])),
             None => update,
         };
         let version = s.prompt_version_of(self.agent, self.brain.prompts().version(self.agent));

@@ -13,7 +13,7 @@ use std::any::TypeId;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{OnceLock, RwLock};
 use tradegraph_core::order::OrderKind;
-use tradegraph_core::{Candle, Decimal, OrderFlow, Segment, Timeframe};
+use tradegraph_core::{Candle, Decimal, OrderFlow, Segment, Timeframe, Timestamp};
 use tradegraph_market::indicators::IndicatorValues;
 use tradegraph_market::news::MacroSnapshot;
 
@@ -212,6 +212,16 @@ macro_rules! template_fields {
                     _ => None,
                 }
             }
+
+            /// Appends the [print](super::print) of field `name` to `out`: `false` for a name
+            /// that is no field (or a field that fails to serialize).
+            pub(crate) fn print_field(&self, name: &str, out: &mut Vec<u8>) -> bool {
+                let Self { $($field),* } = self;
+                match name {
+                    $(stringify!($field) => super::print::print($field, out),)*
+                    _ => false,
+                }
+            }
         }
     };
 }
@@ -398,14 +408,45 @@ fn instrument_view(state: &TradingState) -> InstrumentView {
     }
 }
 
+/// The last `last` of `candles` as text. Every agent of a cycle shows the same candles, and
+/// the next cycle most of them again: each candle is formatted once while it stays the same
+/// (a memo per thread, by open time and timeframe, each holding the few candles of that time
+/// seen last, for engines of several instruments on one thread; a hit is the whole candle
+/// equal).
 fn candle_views(candles: &[Candle], last: usize) -> Vec<CandleView> {
-    candles[candles.len().saturating_sub(last)..]
-        .iter()
-        .map(|c| CandleView {
-            time: c.open_time.to_string(),
-            ohlcv: [c.open, c.high, c.low, c.close, c.volume].map(|d| d.normalize().to_string()),
-        })
-        .collect()
+    /// Open times (with their timeframe) the memo holds at most; it starts over past it.
+    const TIMES: usize = 256;
+    /// Candles kept for one open time: the instruments one thread runs, most likely.
+    const PER_TIME: usize = 8;
+    type Memo = HashMap<(Timestamp, Timeframe), Vec<(Candle, CandleView)>>;
+    thread_local! {
+        static MEMO: std::cell::RefCell<Memo> = std::cell::RefCell::default();
+    }
+    let format = |c: &Candle| CandleView {
+        time: c.open_time.to_string(),
+        // equal decimals print alike once normalized (`1.50` and `1.5`)
+        ohlcv: [c.open, c.high, c.low, c.close, c.volume].map(|d| d.normalize().to_string()),
+    };
+    let tail = &candles[candles.len().saturating_sub(last)..];
+    MEMO.with_borrow_mut(|memo| {
+        if memo.len() + tail.len() > TIMES {
+            memo.clear();
+        }
+        tail.iter()
+            .map(|c| {
+                let seen = memo.entry((c.open_time, c.timeframe)).or_default();
+                if let Some((_, view)) = seen.iter().find(|(candle, _)| candle == c) {
+                    return view.clone();
+                }
+                let view = format(c);
+                if seen.len() == PER_TIME {
+                    seen.remove(0);
+                }
+                seen.push((c.clone(), view.clone()));
+                view
+            })
+            .collect()
+    })
 }
 
 /// The book of `state` as the prompts show it; `None` without the account and the book.
@@ -502,4 +543,92 @@ fn held(ms: i64) -> String {
         parts.push(format!("{mins} min"));
     }
     parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The candles' memo never shows a candle as it was: a candle that changed under the same
+    /// open time (the forming bar) prints anew, and equal decimals print alike.
+    #[test]
+    fn candle_views_follow_the_candles() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        let mut candles: Vec<Candle> = (0..15)
+            .map(|i| {
+                Candle::opening(
+                    Timestamp::from_millis(1_700_000_000_000 + i * 900_000),
+                    Timeframe::M15,
+                    d("100.50") + Decimal::from(i),
+                    d("2.000"),
+                )
+            })
+            .collect();
+        let fresh = |candles: &[Candle]| -> Vec<[String; 6]> {
+            candles[candles.len() - 12..]
+                .iter()
+                .map(|c| {
+                    let [o, h, l, cl, v] = [c.open, c.high, c.low, c.close, c.volume]
+                        .map(|d| d.normalize().to_string());
+                    [c.open_time.to_string(), o, h, l, cl, v]
+                })
+                .collect()
+        };
+        let shown = |candles: &[Candle]| -> Vec<[String; 6]> {
+            candle_views(candles, 12)
+                .into_iter()
+                .map(|v| {
+                    let [o, h, l, c, vol] = v.ohlcv;
+                    [v.time, o, h, l, c, vol]
+                })
+                .collect()
+        };
+        assert_eq!(shown(&candles), fresh(&candles));
+        assert_eq!(shown(&candles)[0][1], "103.5");
+        assert_eq!(shown(&candles)[0][5], "2");
+        // the forming bar trades: its close and volume move, its open time stays
+        let last = candles.len() - 1;
+        candles[last].close = d("99.25");
+        candles[last].low = d("99.25");
+        candles[last].volume = d("3.5");
+        assert_eq!(shown(&candles), fresh(&candles));
+        assert_eq!(shown(&candles)[11][4], "99.25");
+        // the same numbers written with other trailing zeros print as before
+        candles[last].close = d("99.2500");
+        assert_eq!(shown(&candles)[11][4], "99.25");
+        // a new bar
+        let next = Candle::opening(
+            Timestamp::from_millis(1_700_000_000_000 + 15 * 900_000),
+            Timeframe::M15,
+            d("101"),
+            d("1"),
+        );
+        candles.push(next);
+        assert_eq!(shown(&candles), fresh(&candles));
+        // another timeframe with the same open times is other candles
+        let daily: Vec<Candle> = candles
+            .iter()
+            .map(|c| Candle {
+                timeframe: Timeframe::D1,
+                close: c.close + Decimal::ONE,
+                high: c.high + Decimal::ONE,
+                ..c.clone()
+            })
+            .collect();
+        assert_eq!(shown(&daily), fresh(&daily));
+        assert_ne!(shown(&daily), shown(&candles));
+        // another instrument's candles at the same times, in turn with these: each its own
+        let other: Vec<Candle> = candles
+            .iter()
+            .map(|c| Candle {
+                close: c.close * d("10"),
+                high: c.high * d("10"),
+                ..c.clone()
+            })
+            .collect();
+        for _ in 0..2 {
+            assert_eq!(shown(&other), fresh(&other));
+            assert_eq!(shown(&candles), fresh(&candles));
+        }
+    }
 }

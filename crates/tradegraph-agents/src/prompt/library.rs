@@ -6,6 +6,7 @@ use crate::{AgentError, AgentName};
 use minijinja::Environment;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::Arc;
 
 /// The templates shipped in `prompts/`, embedded at compile time: the shared parts (names
 /// starting with `_`, included by the others) and one per agent that asks a model. Execution is
@@ -103,6 +104,8 @@ pub struct Prompts {
     /// Agents whose template is just the system block then the user block (see
     /// [`shape::system_then_user`]): their user message comes from the whole render.
     two_blocks: BTreeSet<AgentName>,
+    /// The last wrapping of each context field, shared by the renders.
+    memo: Arc<taint::FieldMemo>,
 }
 
 impl Prompts {
@@ -197,6 +200,7 @@ impl Prompts {
             env,
             versions,
             two_blocks,
+            memo: Arc::default(),
         })
     }
 
@@ -237,7 +241,7 @@ impl Prompts {
         let name = format!("{agent}.j2");
         let template = self.env.get_template(&name).map_err(err)?;
         let mut captured = template
-            .render_captured(taint::context_value(context))
+            .render_captured(taint::context_value(context, &self.memo))
             .map_err(err)?;
         let system = captured
             .with_state_mut(|state| state.render_block("system"))
@@ -317,6 +321,77 @@ mod tests {
         assert!(context.field_value("no_such_field").is_none());
     }
 
+    /// One library renders a run of changing contexts (the memo of wrapped fields carried
+    /// from render to render) exactly as a fresh library renders each: a field that changed is
+    /// never printed as it was.
+    #[test]
+    fn renders_that_share_wrapped_fields_are_those_of_a_fresh_library() {
+        /// A small change to one field of a context.
+        type Change = fn(&mut PromptContext);
+        let shared = Prompts::embedded().unwrap();
+        let fresh = |agent, context: &PromptContext| {
+            Prompts::embedded().unwrap().render(agent, context).unwrap()
+        };
+        let mut changed = BTreeSet::new();
+        for state in [
+            crate::fixture::state(&Instrument::btc_usdt()).unwrap(),
+            crate::fixture::holding(&Instrument::btc_usdt()).unwrap(),
+        ] {
+            for agent in AgentName::ALL {
+                let round = u32::from(matches!(agent, AgentName::Bull | AgentName::Bear));
+                let Some(base) = PromptContext::for_agent(agent, &state, Timeframe::M15, round)
+                else {
+                    continue;
+                };
+                // each variant changes one field a little: a price's last digit, a word
+                let variants: [(&str, Change); 6] = [
+                    ("candles", |c| {
+                        if let Some(last) = c.candles.last_mut() {
+                            last.ohlcv[3].push('1');
+                        }
+                    }),
+                    ("daily", |c| {
+                        // the fixtures have no daily candles
+                        if let Some(first) = c.candles.first().cloned() {
+                            c.daily.push(first);
+                        }
+                    }),
+                    ("news", |c| {
+                        if let Some(item) = c.news.first_mut() {
+                            item.headline.push_str(" again");
+                        }
+                    }),
+                    ("indicators", |c| {
+                        if let Some(values) = c.indicators.as_mut() {
+                            values.rsi = values.rsi.map(|rsi| rsi + 0.5);
+                        }
+                    }),
+                    ("weights", |c| {
+                        for weight in c.weights.values_mut() {
+                            *weight += 0.25;
+                        }
+                    }),
+                    ("price", |c| c.price.push('7')),
+                ];
+                let base_prompt = shared.render(agent, &base).unwrap();
+                assert_eq!(base_prompt, fresh(agent, &base), "{agent}");
+                for (field, change) in &variants {
+                    let mut context = base.clone();
+                    change(&mut context);
+                    let prompt = shared.render(agent, &context).unwrap();
+                    assert_eq!(prompt, fresh(agent, &context), "{agent}, {field} changed");
+                    if prompt != base_prompt {
+                        changed.insert(*field);
+                    }
+                    // and back: the field's earlier value prints again
+                    assert_eq!(shared.render(agent, &base).unwrap(), base_prompt, "{agent}");
+                }
+            }
+        }
+        // every variant reached some prompt, so each comparison above could fail
+        assert_eq!(changed.len(), 6, "{changed:?}");
+    }
+
     /// Every agent's prompt rendered the fast way (the user message cut from the whole render)
     /// and block by block, for the shipped templates and for overrides: the same text.
     #[test]
@@ -344,6 +419,7 @@ mod tests {
                 env: prompts.env.clone(),
                 versions: prompts.versions.clone(),
                 two_blocks: BTreeSet::new(),
+                memo: Arc::default(),
             };
             for agent in AgentName::ALL {
                 let round = u32::from(matches!(agent, AgentName::Bull | AgentName::Bear));

@@ -19,6 +19,7 @@ mod defuse;
 mod filters;
 mod frame;
 mod library;
+mod print;
 mod shape;
 mod taint;
 

@@ -15,7 +15,7 @@ use minijinja::{Error, ErrorKind, Output, State};
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt::{self, Write as _};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 /// Fields of the prompt context that templates may print without the `untrusted` filter:
 /// values our own code formats (times, exact decimals, enums, numbers, the answer's schema), so
@@ -104,7 +104,8 @@ struct Untrusted {
     field: String,
     text: String,
     /// The last defused and marked text, with the length it was cut to: a prompt renders its
-    /// blocks twice (the whole template, then each block), so each text is defused once.
+    /// blocks twice (the whole template, then each block), and a field's wrapping serves every
+    /// render while the field stays the same (see [`FieldMemo`]), so each text is defused once.
     memo: Mutex<Option<(usize, Value)>>,
 }
 
@@ -119,10 +120,7 @@ impl Untrusted {
 
     /// The text defused to at most `max` characters and marked with its field.
     fn defused(&self, max: usize) -> Value {
-        let mut memo = match self.memo.lock() {
-            Ok(memo) => memo,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut memo = self.memo.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((_, value)) = memo.as_ref().filter(|(m, _)| *m == max) {
             return value.clone();
         }
@@ -159,11 +157,14 @@ impl Object for Untrusted {
 
 /// The context as templates see it: each field converted when a template first reads it, its
 /// untrusted strings wrapped. A prompt reads a few of the context's fields (the technical
-/// analyst no news, the debate no candles), so the others are never converted.
-pub(crate) fn context_value(context: super::PromptContext) -> Value {
+/// analyst no news, the debate no candles), so the others are never converted. A field equal
+/// to the one `memo` last wrapped (the same candles for every agent of a cycle) takes that
+/// wrapping.
+pub(crate) fn context_value(context: super::PromptContext, memo: &Arc<FieldMemo>) -> Value {
     Value::from_object(LazyContext {
         context,
         fields: [const { OnceLock::new() }; FIELDS.len()],
+        memo: Arc::clone(memo),
     })
 }
 
@@ -173,6 +174,7 @@ struct LazyContext {
     context: super::PromptContext,
     /// The converted fields, by their place in [`FIELDS`].
     fields: [OnceLock<Value>; FIELDS.len()],
+    memo: Arc<FieldMemo>,
 }
 
 impl fmt::Debug for LazyContext {
@@ -192,13 +194,62 @@ impl Object for LazyContext {
 
     fn get_value_by_str(self: &Arc<Self>, name: &str) -> Option<Value> {
         let at = FIELDS.iter().position(|f| *f == name)?;
-        let value = self.fields[at]
-            .get_or_init(|| wrap_field(name, self.context.field_value(name).unwrap_or_default()));
+        let value = self.fields[at].get_or_init(|| self.memo.wrapped(at, &self.context));
         Some(value.clone())
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
         Enumerator::Str(FIELDS)
+    }
+}
+
+/// The last wrapping of each context field, with the [print](super::print) of the field it
+/// wrapped. Wrapping a field is most of the cost of reading it, and the agents of a cycle read
+/// the same candles, indicators and reports: each field is wrapped once while it stays the
+/// same. Prints are compared rather than the template values: printing a field is a fraction
+/// of converting it.
+pub(crate) struct FieldMemo {
+    /// By the field's place in [`FIELDS`].
+    slots: [Mutex<Option<Wrapped>>; FIELDS.len()],
+}
+
+/// A field's print, and its wrapping.
+type Wrapped = (Vec<u8>, Value);
+
+impl Default for FieldMemo {
+    fn default() -> Self {
+        Self {
+            slots: [const { Mutex::new(None) }; FIELDS.len()],
+        }
+    }
+}
+
+impl fmt::Debug for FieldMemo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the last wrapping of each prompt context field")
+    }
+}
+
+impl FieldMemo {
+    /// The field at place `at` of [`FIELDS`] of `context`, converted and wrapped: the last
+    /// wrapping when the field prints as the one it wrapped.
+    fn wrapped(&self, at: usize, context: &super::PromptContext) -> Value {
+        let (Some(name), Some(slot)) = (FIELDS.get(at), self.slots.get(at)) else {
+            return Value::UNDEFINED;
+        };
+        let mut print = Vec::new();
+        let printed = context.print_field(name, &mut print);
+        if printed {
+            let memo = slot.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some((_, wrapped)) = memo.as_ref().filter(|(seen, _)| *seen == print) {
+                return wrapped.clone();
+            }
+        }
+        let wrapped = wrap_field(name, context.field_value(name).unwrap_or_default());
+        if printed {
+            *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some((print, wrapped.clone()));
+        }
+        wrapped
     }
 }
 

@@ -84,19 +84,27 @@ impl PreparedSchema {
     /// # Errors
     /// As [`PreparedSchema::from_value`].
     pub fn cached(name: &str, schema: &Value) -> Result<Arc<Self>, LlmError> {
-        static CACHE: OnceLock<RwLock<HashMap<String, Arc<PreparedSchema>>>> = OnceLock::new();
+        // By name, then by the schema's value: comparing it is far cheaper than printing and
+        // hashing it on every call, and a value the same to the bit prints the same canonical
+        // text.
+        type Cache = RwLock<HashMap<String, Vec<Arc<PreparedSchema>>>>;
+        static CACHE: OnceLock<Cache> = OnceLock::new();
         let cache = CACHE.get_or_init(Default::default);
-        let key = format!(
-            "{}:{}",
-            wire_name(name),
-            hex(&Sha256::digest(canonical(schema).as_bytes()))
-        );
-        if let Some(found) = cache.read().ok().and_then(|map| map.get(&key).cloned()) {
+        let find = |map: &HashMap<String, Vec<Arc<PreparedSchema>>>| {
+            map.get(name)
+                .and_then(|all| all.iter().find(|p| same(&p.schema, schema)).cloned())
+        };
+        if let Some(found) = cache.read().ok().and_then(|map| find(&map)) {
             return Ok(found);
         }
         let prepared = Arc::new(Self::from_value(name, schema.clone())?);
         if let Ok(mut map) = cache.write() {
-            return Ok(map.entry(key).or_insert(prepared).clone());
+            if let Some(found) = find(&map) {
+                return Ok(found);
+            }
+            map.entry(name.to_owned())
+                .or_default()
+                .push(Arc::clone(&prepared));
         }
         Ok(prepared)
     }
@@ -237,6 +245,27 @@ fn wire_name(name: &str) -> String {
     out
 }
 
+/// Whether `a` and `b` print the same canonical text: equal, numbers to the bit (`0.0` and
+/// `-0.0` are equal JSON values, but print apart).
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_f64(), y.as_f64()) {
+            (Some(fx), Some(fy)) if x.is_f64() && y.is_f64() => fx.to_bits() == fy.to_bits(),
+            _ => x == y,
+        },
+        (Value::Array(xs), Value::Array(ys)) => {
+            xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| same(x, y))
+        }
+        (Value::Object(xs), Value::Object(ys)) => {
+            xs.len() == ys.len()
+                && xs
+                    .iter()
+                    .all(|(key, x)| ys.get(key).is_some_and(|y| same(x, y)))
+        }
+        _ => a == b,
+    }
+}
+
 pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     bytes
@@ -256,6 +285,40 @@ mod tests {
         assert_eq!(wire_name("Vec<Signal>"), "Vec_Signal_");
         assert_eq!(wire_name(""), "answer");
         assert_eq!(wire_name(&"x".repeat(80)).len(), 64);
+    }
+
+    #[test]
+    fn cached_schemas_are_shared_by_name_and_content() {
+        let schema = serde_json::json!({"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "number"}}});
+        let first = PreparedSchema::cached("cached-test", &schema).unwrap();
+        let again = PreparedSchema::cached("cached-test", &schema.clone()).unwrap();
+        assert!(Arc::ptr_eq(&first, &again));
+        // the same content with its keys in another order is the same schema
+        let reordered = serde_json::json!({"properties": {"b": {"type": "number"}, "a": {"type": "string"}}, "type": "object"});
+        let same = PreparedSchema::cached("cached-test", &reordered).unwrap();
+        assert!(Arc::ptr_eq(&first, &same));
+        assert_eq!(same.hash(), first.hash());
+        // other content or another name is another schema
+        let other = serde_json::json!({"type": "object", "properties": {"a": {"type": "integer"}}});
+        let different = PreparedSchema::cached("cached-test", &other).unwrap();
+        assert!(!Arc::ptr_eq(&first, &different));
+        assert_ne!(different.hash(), first.hash());
+        assert!(different.validate(&serde_json::json!({"a": 1})).is_ok());
+        assert!(first.validate(&serde_json::json!({"a": 1})).is_err());
+        // equal as JSON values, printed apart: other schemas
+        let zero = serde_json::json!({"type": "number", "minimum": 0.0});
+        let negative_zero = serde_json::json!({"type": "number", "minimum": -0.0});
+        assert_eq!(zero, negative_zero);
+        let zero = PreparedSchema::cached("cached-zero", &zero).unwrap();
+        let negative_zero = PreparedSchema::cached("cached-zero", &negative_zero).unwrap();
+        assert_ne!(zero.hash(), negative_zero.hash());
+        let renamed = PreparedSchema::cached("cached-test-2", &schema).unwrap();
+        assert!(!Arc::ptr_eq(&first, &renamed));
+        assert_eq!(renamed.name(), "cached-test-2");
+        assert!(matches!(
+            PreparedSchema::cached("cached-test", &serde_json::json!({"type": 12})),
+            Err(LlmError::Schema { .. })
+        ));
     }
 
     #[test]

@@ -53,27 +53,43 @@ impl Request {
         default_model: &str,
     ) -> String {
         use sha2::{Digest, Sha256};
-        let messages: Vec<_> = self
-            .messages
-            .iter()
-            .map(|m| serde_json::json!([m.role.as_str(), m.content]))
-            .collect();
-        let mut doc = serde_json::json!({
-            "v": key_version,
-            "provider": provider,
-            "model": self.model_or(default_model),
-            "messages": messages,
-            "schema": self.schema.as_deref().map(|s| s.hash()),
-            "temperature": self.temperature,
-            "seed": self.seed,
-            "max_tokens": self.max_tokens,
-        });
-        if let (Some(endpoint), Some(fields)) = (endpoint, doc.as_object_mut()) {
-            fields.insert("endpoint".into(), serde_json::json!(endpoint));
+        // The canonical JSON of the document below (keys sorted, serde_json's escaping and
+        // numbers), written straight into the hash without building it:
+        // {"endpoint"?, "max_tokens", "messages": [[role, content], ...], "model", "provider",
+        //  "schema", "seed", "temperature", "v"}. A test checks it against the document built.
+        let mut hash = HashWriter(Sha256::new());
+        let out = &mut hash;
+        out.put(b"{");
+        if let Some(endpoint) = endpoint {
+            out.put(b"\"endpoint\":");
+            out.scalar(&endpoint);
+            out.put(b",");
         }
-        crate::structured::hex(&Sha256::digest(
-            crate::structured::canonical(&doc).as_bytes(),
-        ))
+        out.put(b"\"max_tokens\":");
+        out.scalar(&self.max_tokens);
+        out.put(b",\"messages\":[");
+        for (i, m) in self.messages.iter().enumerate() {
+            out.put(if i == 0 { b"[" } else { b",[" });
+            out.scalar(m.role.as_str());
+            out.put(b",");
+            out.scalar(&m.content);
+            out.put(b"]");
+        }
+        out.put(b"],\"model\":");
+        out.scalar(self.model_or(default_model));
+        out.put(b",\"provider\":");
+        out.scalar(provider);
+        out.put(b",\"schema\":");
+        out.scalar(&self.schema.as_deref().map(|s| s.hash()));
+        out.put(b",\"seed\":");
+        out.scalar(&self.seed);
+        // widened to f64, as the JSON value the document held printed it
+        out.put(b",\"temperature\":");
+        out.scalar(&self.temperature.map(f64::from));
+        out.put(b",\"v\":");
+        out.scalar(&key_version);
+        out.put(b"}");
+        crate::structured::hex(&hash.0.finalize())
     }
 
     /// The token limit sent to providers that require one when the request has none.
@@ -165,5 +181,143 @@ impl Request {
     pub fn estimated_tokens(&self) -> u64 {
         let chars: usize = self.messages.iter().map(|m| m.content.len()).sum();
         (chars as u64).div_ceil(4) + u64::from(self.max_tokens.unwrap_or(Self::DEFAULT_MAX_TOKENS))
+    }
+}
+
+/// Bytes written into a SHA-256.
+struct HashWriter(sha2::Sha256);
+
+impl HashWriter {
+    fn put(&mut self, bytes: &[u8]) {
+        sha2::Digest::update(&mut self.0, bytes);
+    }
+    /// `value` as serde_json writes it.
+    fn scalar<T: serde::Serialize + ?Sized>(&mut self, value: &T) {
+        // writing into a hash cannot fail, and these values always serialize
+        let _ = serde_json::to_writer(&mut *self, value);
+    }
+}
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.put(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The digest as it was first written: the document built as a JSON value, printed
+    /// canonically, hashed. The streamed digest must give the same keys, or every record and
+    /// cache made before would miss.
+    fn built_digest(
+        request: &Request,
+        key_version: u32,
+        provider: &str,
+        endpoint: Option<Option<&str>>,
+        default_model: &str,
+    ) -> String {
+        use sha2::{Digest, Sha256};
+        let messages: Vec<_> = request
+            .messages
+            .iter()
+            .map(|m| serde_json::json!([m.role.as_str(), m.content]))
+            .collect();
+        let mut doc = serde_json::json!({
+            "v": key_version,
+            "provider": provider,
+            "model": request.model_or(default_model),
+            "messages": messages,
+            "schema": request.schema.as_deref().map(|s| s.hash()),
+            "temperature": request.temperature,
+            "seed": request.seed,
+            "max_tokens": request.max_tokens,
+        });
+        if let (Some(endpoint), Some(fields)) = (endpoint, doc.as_object_mut()) {
+            fields.insert("endpoint".into(), serde_json::json!(endpoint));
+        }
+        crate::structured::hex(&Sha256::digest(
+            crate::structured::canonical(&doc).as_bytes(),
+        ))
+    }
+
+    /// Pinned with every input set, odd text included: a change to the bytes hashed (a key's
+    /// order, a number's or a string's printing, after a serde_json upgrade too) fails here.
+    #[test]
+    fn the_pinned_digest_holds() {
+        let request = Request::new(vec![
+            Message::system("Rules: \"quote\", tab\t, back\\slash."),
+            Message::user("Prix 42 000 € — 上昇 \u{1F4C8}\u{0007}"),
+            Message::assistant("{\"a\": 1}"),
+        ])
+        .model("m-2")
+        .temperature(0.7)
+        .seed(42)
+        .max_tokens(512)
+        .schema(Arc::new(
+            PreparedSchema::from_value("x", serde_json::json!({"type": "object"})).unwrap(),
+        ));
+        assert_eq!(
+            request.digest(3, "p", Some(None), "m"),
+            "0871cb065669927ba8fcc0e1a95cd90ae0b8f721869678a180bcd898d1f6a0b7"
+        );
+        assert_eq!(
+            request.digest(3, "p", Some(Some("http://h:1/v1")), "m"),
+            "bb93c4d1668aaa52c359c6762bf75424214bf1a219953b599f41b30083c11626"
+        );
+        assert_eq!(
+            request.digest(3, "p", None, "m"),
+            built_digest(&request, 3, "p", None, "m")
+        );
+    }
+
+    fn role() -> impl Strategy<Value = Role> {
+        prop_oneof![Just(Role::System), Just(Role::User), Just(Role::Assistant)]
+    }
+
+    proptest! {
+        #[test]
+        fn the_streamed_digest_is_the_built_documents(
+            messages in proptest::collection::vec((role(), any::<String>()), 0..4),
+            model in proptest::option::of(any::<String>()),
+            temperature in proptest::option::of(any::<f32>()),
+            seed in proptest::option::of(any::<u32>()),
+            max_tokens in proptest::option::of(any::<u32>()),
+            schema in any::<bool>(),
+            endpoint in proptest::option::of(proptest::option::of(any::<String>())),
+            provider in any::<String>(),
+            default_model in any::<String>(),
+            key_version in any::<u32>(),
+        ) {
+            let request = Request {
+                messages: messages
+                    .into_iter()
+                    .map(|(role, content)| Message { role, content })
+                    .collect(),
+                model,
+                temperature,
+                seed,
+                max_tokens,
+                schema: schema.then(|| {
+                    Arc::new(
+                        PreparedSchema::from_value("x", serde_json::json!({"type": "object"}))
+                            .unwrap(),
+                    )
+                }),
+                timeout: None,
+                agent: Some("technical".into()),
+            };
+            let endpoint = endpoint.as_ref().map(|e| e.as_deref());
+            prop_assert_eq!(
+                request.digest(key_version, &provider, endpoint, &default_model),
+                built_digest(&request, key_version, &provider, endpoint, &default_model)
+            );
+        }
     }
 }
