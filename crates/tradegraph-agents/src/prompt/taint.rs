@@ -106,7 +106,7 @@ struct Untrusted {
     /// The last defused and marked text, with the length it was cut to: a prompt renders its
     /// blocks twice (the whole template, then each block), and a field's wrapping serves every
     /// render while the field stays the same (see [`FieldMemo`]), so each text is defused once.
-    memo: Mutex<Option<(usize, Value)>>,
+    memo: Last<usize>,
 }
 
 impl Untrusted {
@@ -114,18 +114,38 @@ impl Untrusted {
         Self {
             field,
             text,
-            memo: Mutex::new(None),
+            memo: Last::default(),
         }
     }
 
     /// The text defused to at most `max` characters and marked with its field.
     fn defused(&self, max: usize) -> Value {
-        let mut memo = self.memo.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, value)) = memo.as_ref().filter(|(m, _)| *m == max) {
+        self.memo.get_or_make(max, || {
+            Value::from(marked(&self.field, &defuse(&self.text, max)))
+        })
+    }
+}
+
+/// The last value made, with the key it was made for: the memo of a defused text (keyed by
+/// its length) and of a context field's wrapping (keyed by the field's print).
+struct Last<K>(Mutex<Option<(K, Value)>>);
+
+impl<K> Default for Last<K> {
+    fn default() -> Self {
+        Self(Mutex::new(None))
+    }
+}
+
+impl<K: PartialEq> Last<K> {
+    /// The value for `key`: the last one when it was made for `key`, otherwise `make`'s, kept
+    /// in its place. The lock is not held while `make` runs.
+    fn get_or_make(&self, key: K, make: impl FnOnce() -> Value) -> Value {
+        let lock = || self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, value)) = lock().as_ref().filter(|(made_for, _)| *made_for == key) {
             return value.clone();
         }
-        let value = Value::from(marked(&self.field, &defuse(&self.text, max)));
-        *memo = Some((max, value.clone()));
+        let value = make();
+        *lock() = Some((key, value.clone()));
         value
     }
 }
@@ -209,17 +229,14 @@ impl Object for LazyContext {
 /// same. Prints are compared rather than the template values: printing a field is a fraction
 /// of converting it.
 pub(crate) struct FieldMemo {
-    /// By the field's place in [`FIELDS`].
-    slots: [Mutex<Option<Wrapped>>; FIELDS.len()],
+    /// By the field's place in [`FIELDS`]: its wrapping, keyed by the field's print.
+    slots: [Last<Vec<u8>>; FIELDS.len()],
 }
-
-/// A field's print, and its wrapping.
-type Wrapped = (Vec<u8>, Value);
 
 impl Default for FieldMemo {
     fn default() -> Self {
         Self {
-            slots: [const { Mutex::new(None) }; FIELDS.len()],
+            slots: std::array::from_fn(|_| Last::default()),
         }
     }
 }
@@ -237,19 +254,13 @@ impl FieldMemo {
         let (Some(name), Some(slot)) = (FIELDS.get(at), self.slots.get(at)) else {
             return Value::UNDEFINED;
         };
+        let wrap = || wrap_field(name, context.field_value(name).unwrap_or_default());
         let mut print = Vec::new();
-        let printed = context.print_field(name, &mut print);
-        if printed {
-            let memo = slot.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some((_, wrapped)) = memo.as_ref().filter(|(seen, _)| *seen == print) {
-                return wrapped.clone();
-            }
+        if context.print_field(name, &mut print) {
+            slot.get_or_make(print, wrap)
+        } else {
+            wrap()
         }
-        let wrapped = wrap_field(name, context.field_value(name).unwrap_or_default());
-        if printed {
-            *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some((print, wrapped.clone()));
-        }
-        wrapped
     }
 }
 

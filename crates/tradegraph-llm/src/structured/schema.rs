@@ -87,10 +87,10 @@ impl PreparedSchema {
         // By name, then by the schema's value: comparing it is far cheaper than printing and
         // hashing it on every call, and a value the same to the bit prints the same canonical
         // text.
-        type Cache = RwLock<HashMap<String, Vec<Arc<PreparedSchema>>>>;
-        static CACHE: OnceLock<Cache> = OnceLock::new();
+        type Schemas = HashMap<String, Vec<Arc<PreparedSchema>>>;
+        static CACHE: OnceLock<RwLock<Schemas>> = OnceLock::new();
         let cache = CACHE.get_or_init(Default::default);
-        let find = |map: &HashMap<String, Vec<Arc<PreparedSchema>>>| {
+        let find = |map: &Schemas| {
             map.get(name)
                 .and_then(|all| all.iter().find(|p| same(&p.schema, schema)).cloned())
         };
