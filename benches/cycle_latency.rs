@@ -8,10 +8,12 @@
 //!
 //! The local server is a few lines of axum that sleeps `tokio::time::sleep(2 s)` before each
 //! answer: the timer wakes on a millisecond tick, so each of its answers takes 2 s and up to a
-//! few milliseconds more. It notes when it took each request and when it answered, so the
-//! critical path is measured as the server actually served it (each stage's slowest answer,
-//! stage after stage), and the overhead is the rest of the wall time: the graph, the prompts,
-//! the HTTP client, the schema checks, the deadline's timers. What the model path costs with
+//! few milliseconds more. A layer around its handler notes when each request reached it (before
+//! its body is read) and when its answer was ready (serialized), so the critical path is
+//! measured as the server actually served it (each stage's slowest answer, stage after stage):
+//! reading a request and writing an answer are the provider's own work, part of its latency.
+//! The overhead is the rest of the wall time: the graph, the prompts, the HTTP client, the
+//! schema checks, the deadline's timers, loopback. What the model path costs with
 //! no latency at all is measured apart too: the same cycle against the server answering at
 //! once.
 //!
@@ -61,13 +63,25 @@ const CYCLES: usize = 3;
 /// When the server took each request and when it answered.
 type Served = Arc<std::sync::Mutex<Vec<(Instant, Instant)>>>;
 
+/// Notes when the server took a request (before reading its body) and when its answer was
+/// ready (serialized, as [`axum::Json`] does when it becomes a response).
+async fn note(
+    axum::extract::State(served): axum::extract::State<Served>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let took = Instant::now();
+    let response = next.run(request).await;
+    served.lock().unwrap().push((took, Instant::now()));
+    response
+}
+
 /// `POST /v1/chat/completions`: every agent's valid answer (the portfolio manager holds), in
 /// OpenAI's format, after `latency`.
 async fn completions(
-    axum::extract::State((latency, served)): axum::extract::State<(Duration, Served)>,
+    axum::extract::State(latency): axum::extract::State<Duration>,
     axum::Json(request): axum::Json<serde_json::Value>,
 ) -> axum::Json<serde_json::Value> {
-    let took = Instant::now();
     let system = request["messages"][0]["content"]
         .as_str()
         .unwrap_or_default();
@@ -78,7 +92,6 @@ async fn completions(
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    served.lock().unwrap().push((took, Instant::now()));
     axum::Json(json!({
         "id": "chatcmpl-1", "object": "chat.completion", "created": 1_733_000_000, "model": "gpt-test",
         "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.to_string()},
@@ -95,7 +108,8 @@ fn serve(runtime: &tokio::runtime::Runtime, latency: Duration, served: Served) -
     let addr = listener.local_addr().unwrap();
     let app = axum::Router::new()
         .route("/v1/chat/completions", axum::routing::post(completions))
-        .with_state((latency, served));
+        .with_state(latency)
+        .layer(axum::middleware::from_fn_with_state(served, note));
     runtime.spawn(async move { axum::serve(listener, app).await });
     format!("http://{addr}/v1")
 }

@@ -356,3 +356,45 @@ async fn the_configuration_names_the_field_that_cannot_work() {
     );
     assert!(venue.requests().is_empty());
 }
+
+/// A 418 whose `Retry-After` is past what a clock can hold (`u64::MAX` seconds) is a ban like
+/// any other, not a panic in the order path: the submit gets the ban, and later calls are
+/// refused without reaching the venue.
+#[tokio::test]
+async fn a_418_with_an_absurd_retry_after_is_a_ban_not_a_panic() {
+    let (venue, broker) = start().await;
+    venue.fail_next(
+        "POST",
+        "/api/v3/order",
+        Failure::Banned {
+            retry_after_secs: u64::MAX,
+        },
+    );
+    let err = broker
+        .submit(market("tg000000000000b002", "0.01"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            BrokerError::Venue {
+                reason: VenueReason::RateLimited { banned: true, .. },
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let sent = venue.requests().len();
+    let err = broker.account().await.unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            BrokerError::Venue {
+                reason: VenueReason::RateLimited { banned: true, .. },
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(venue.requests().len(), sent, "nothing sent while banned");
+}

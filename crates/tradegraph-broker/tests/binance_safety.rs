@@ -367,3 +367,41 @@ async fn a_partly_filled_entry_has_its_filled_part_protected_and_resized() {
         .collect();
     assert_eq!(sells.len(), 2, "one OCO working: {sells:?}");
 }
+
+/// A lone exit leg (a stop, no target: no OCO) is resized as its entry fills in parts: the
+/// leg is cancelled and placed again under its id for the whole fill. The id's cancelled
+/// order is history, not a conflicting request (it was refused as a duplicate once, leaving
+/// the position without a stop).
+#[tokio::test]
+async fn a_lone_stop_is_resized_as_its_entry_fills_in_parts() {
+    let (venue, broker) = start().await;
+    let entry = id("tg0000000000000x14");
+    let request = OrderRequest::limit(entry.clone(), btc(), OrderSide::Buy, d("0.02"), d("39990"))
+        .with_exits(Exits::stop(d("39000")));
+    broker.submit(request).await.unwrap();
+    venue.fill_partially(Some(d("0.01")));
+    venue.set_price(d("39990"));
+    let covering = |venue: &BinanceVenue, qty: &str| {
+        let w = working(venue);
+        let legs: Vec<_> = w.iter().filter(|o| o.side == "SELL").collect();
+        legs.len() == 1 && legs[0].quantity == d(qty)
+    };
+    wait_until("the first part is protected", || async {
+        covering(&venue, "0.01")
+    })
+    .await;
+    venue.set_price(d("39990"));
+    wait_until("the stop covers the whole fill", || async {
+        covering(&venue, "0.02")
+    })
+    .await;
+    broker.exits_settled().await;
+    let stop = broker
+        .order(&entry.child(Leg::StopLoss))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stop.request.quantity, d("0.02"));
+    assert!(!stop.status.is_terminal(), "the stop works: {stop:?}");
+    assert_eq!(venue.balance("BTC"), (d("0"), d("0.02")));
+}

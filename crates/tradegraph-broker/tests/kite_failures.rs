@@ -5,7 +5,9 @@
 
 mod kite_support;
 
-use kite_support::{assert_no_canary, bank, d, id, start, Logs, KEY, TOKEN};
+use kite_support::{
+    assert_no_canary, bank, d, id, start, start_with, wait_until, Logs, KEY, TOKEN,
+};
 use tradegraph_broker::live::venue::VenueBroker;
 use tradegraph_broker::live::VenueReason;
 use tradegraph_broker::{AmendRefusal, Amendment, Broker, BrokerError};
@@ -375,4 +377,84 @@ async fn credentials_go_in_the_headers_and_nowhere_else() {
     assert_no_canary(&err);
     assert_no_canary(&format!("{broker:?}"));
     logs.assert_clean();
+}
+
+/// How many times Kite's list of orders lags in the test below.
+const LAGGING: usize = 12;
+
+/// Kite's list of today's orders, empty: an order it took is not listed yet (it lags).
+fn unlisted() -> Failure {
+    Failure::Body(r#"{"status":"success","data":[]}"#.to_owned())
+}
+
+/// An order sent with its answer lost, that Kite does not list yet, is of unknown outcome: it
+/// is known as pending (so nothing is sent in its place, as a kill switch's next close attempt
+/// would be) and never sent again; once Kite lists it, it is Kite's order.
+#[tokio::test]
+async fn an_order_whose_answer_was_lost_and_that_kite_does_not_list_yet_stays_pending() {
+    let (venue, broker) = start().await;
+    // No order update tells: only Kite's list of orders does.
+    venue.silence_streams(true);
+    venue.fail_next("POST", "/orders/regular", Failure::LoseAnswer);
+    // Enough lagging lists for every look the broker takes (polls included) until the end.
+    for _ in 0..LAGGING {
+        venue.fail_next("GET", "/orders", unlisted());
+    }
+    let request = OrderRequest::market(id("tg00000000000000c9"), bank(), OrderSide::Buy, d("30"));
+    broker.submit(request.clone()).await.unwrap_err();
+    let kept = broker
+        .order(&request.client_id)
+        .await
+        .unwrap()
+        .expect("known, of unknown outcome");
+    assert_eq!(kept.status, OrderStatus::Pending);
+    let again = broker.submit(request.clone()).await.unwrap();
+    assert_eq!(again.status, OrderStatus::Pending);
+    let posts = venue
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/orders/regular")
+        .count();
+    assert_eq!(posts, 1, "never posted a second time");
+    // Once Kite lists it (the lagging lists used up), it is Kite's order.
+    wait_until("Kite lists the order", || async {
+        broker
+            .order(&request.client_id)
+            .await
+            .unwrap()
+            .is_some_and(|o| !o.id.as_str().is_empty())
+    })
+    .await;
+    let listed = broker.order(&request.client_id).await.unwrap().unwrap();
+    assert_eq!(listed.id.as_str(), venue.orders()[0].order_id);
+    assert_ne!(listed.status, OrderStatus::Pending);
+    assert_eq!(venue.orders().len(), 1);
+}
+
+/// An order whose placement failed (a 503: nothing done) and that Kite still does not list
+/// once `unlisted_after` has passed is taken as never received: rejected, with the reason, and
+/// still never sent again under its id.
+#[tokio::test]
+async fn an_order_kite_never_lists_is_taken_as_never_received() {
+    let (venue, broker) = start_with(|c| c.unlisted_after = std::time::Duration::ZERO).await;
+    venue.fail_next("POST", "/orders/regular", Failure::ServerError);
+    let request = OrderRequest::market(id("tg0000000000000c10"), bank(), OrderSide::Buy, d("30"));
+    broker.submit(request.clone()).await.unwrap_err();
+    let gone = broker.order(&request.client_id).await.unwrap().unwrap();
+    assert_eq!(gone.status, OrderStatus::Rejected, "{gone:?}");
+    assert!(
+        gone.reason
+            .as_deref()
+            .is_some_and(|r| r.contains("never reached Kite")),
+        "{gone:?}"
+    );
+    let again = broker.submit(request).await.unwrap();
+    assert_eq!(again.status, OrderStatus::Rejected);
+    assert!(venue.orders().is_empty());
+    let posts = venue
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/orders/regular")
+        .count();
+    assert_eq!(posts, 1);
 }

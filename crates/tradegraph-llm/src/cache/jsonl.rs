@@ -72,12 +72,22 @@ impl JsonlCache {
                 }
             }
         }
-        let file = tokio::fs::OpenOptions::new()
+        let mut file = tokio::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&path)
             .await
             .map_err(|e| fail("cannot open", e))?;
+        // A last line torn by a write cut short is ended, so the next record starts a line
+        // of its own (glued to the torn one, it would be lost at the next open).
+        if !text.is_empty() && !text.ends_with('\n') {
+            file.write_all(b"\n")
+                .await
+                .map_err(|e| fail("cannot end the torn last line of", e))?;
+            file.flush()
+                .await
+                .map_err(|e| fail("cannot end the torn last line of", e))?;
+        }
         Ok(Self {
             path,
             skipped,
@@ -165,6 +175,34 @@ mod tests {
             record.response.content,
             Content::Json(serde_json::json!({"a": 1}))
         );
+        let _ = tokio::fs::remove_dir_all(&dir).await;
+    }
+
+    /// A torn last line (a write cut short) is skipped, and a record put after it is kept:
+    /// it starts on a line of its own instead of being glued to the torn one.
+    #[tokio::test]
+    async fn a_record_put_after_a_torn_line_survives_a_reopen() {
+        let dir = std::env::temp_dir().join(format!("tg-llm-jsonl-torn-{}", std::process::id()));
+        let path = dir.join("cache.jsonl");
+        let _ = tokio::fs::remove_dir_all(&dir).await;
+        tokio::fs::create_dir_all(&dir).await.unwrap();
+        tokio::fs::write(&path, "{\"key\":").await.unwrap();
+        let key = CacheKey::new("p", "m", &Request::chat("s", "u"));
+        {
+            let cache = JsonlCache::open(&path).await.unwrap();
+            assert_eq!((cache.len().await, cache.skipped_lines()), (0, 1));
+            let response = Response::new("p", "m", Content::Json(serde_json::json!({"a": 1})));
+            cache
+                .put(CacheRecord {
+                    key: key.clone(),
+                    response,
+                })
+                .await
+                .unwrap();
+        }
+        let cache = JsonlCache::open(&path).await.unwrap();
+        assert_eq!((cache.len().await, cache.skipped_lines()), (1, 1));
+        assert!(cache.get(&key).await.unwrap().is_some());
         let _ = tokio::fs::remove_dir_all(&dir).await;
     }
 }

@@ -130,3 +130,36 @@ fn the_instrument_file_cannot_choose_the_instrument() {
         s.notices
     );
 }
+
+/// Timer periods past a day are refused naming the key: a huge one would panic the timer of
+/// the alerts' sampling or of the health rounds when it starts (a task that dies unseen).
+#[test]
+fn a_timer_period_past_a_day_is_refused_naming_its_key() {
+    for (text, key) in [
+        (
+            "[alerts]\nsample_secs = 9223372036854775807\n",
+            "alerts.sample_secs",
+        ),
+        (
+            "[health]\nevery_secs = 9223372036854775807\n",
+            "health.every_secs",
+        ),
+        (
+            "[health]\nllm_every_secs = 86401\n",
+            "health.llm_every_secs",
+        ),
+    ] {
+        let dir = scratch("timer-period");
+        write(&dir, "tradegraph.toml", text);
+        let err = resolve(&no_flags(), &[], &dir).unwrap_err().to_string();
+        assert!(err.contains(key), "{key}: {err}");
+        assert!(err.contains("at most 86400"), "{key}: {err}");
+    }
+    let dir = scratch("timer-period-ok");
+    write(
+        &dir,
+        "tradegraph.toml",
+        "[alerts]\nsample_secs = 86400\n[health]\nevery_secs = 86400\n",
+    );
+    resolve(&no_flags(), &[], &dir).unwrap();
+}

@@ -594,3 +594,53 @@ async fn a_kill_switch_engaged_while_the_order_is_being_saved_is_answered_and_th
         .unwrap();
     std::fs::remove_file(file).unwrap();
 }
+
+/// A kill switch engaged while the state store is down acts at once, but its answer says it
+/// was not saved: an operator told "engaged" would trust a restart to keep it, and a restart
+/// before the store is back would release it.
+#[tokio::test]
+async fn a_kill_switch_not_saved_is_not_answered_as_done() {
+    use tradegraph::engine::{Command, ReplyKind};
+    let symbol = unique("KN");
+    let file = data(&symbol);
+    let durable = Arc::new(MemoryState::new());
+    let mut stores = Stores::memory();
+    stores.state = Arc::new(KillSwitchOutage {
+        inner: durable.clone(),
+        fails: std::sync::atomic::AtomicUsize::new(usize::MAX),
+    });
+    stores.intents = durable;
+    let engine = start(
+        config(
+            btc_as(&symbol),
+            pm(),
+            RiskLimits::default(),
+            stores,
+            Mode::Service,
+        ),
+        &file,
+    )
+    .await;
+    let handle = engine.handle();
+    let run =
+        tokio::spawn(async move { Box::pin(engine.run(std::future::pending(), |_| {})).await });
+    let reply = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        handle.send(Command::KillSwitch { engaged: true }, Some("test".into())),
+    )
+    .await
+    .expect("the kill switch was never answered")
+    .unwrap();
+    assert_eq!(reply.kind, ReplyKind::Failed, "{reply:?}");
+    assert!(reply.message.contains("not saved"), "{}", reply.message);
+    assert_eq!(reply.detail["engaged"], true, "{reply:?}");
+    assert_eq!(reply.detail["saved"], false, "{reply:?}");
+    // It acts all the same.
+    assert!(handle.status().kill_switch);
+    tokio::time::timeout(std::time::Duration::from_secs(60), run)
+        .await
+        .expect("the run never finished")
+        .unwrap()
+        .unwrap();
+    std::fs::remove_file(file).unwrap();
+}

@@ -256,6 +256,17 @@ pub(crate) async fn place_legs(
         (Some((leg, kind)), None) | (None, Some((leg, kind))) => {
             let mut request = leg_request(entry, leg, side, quantity, kind);
             request.exits = None;
+            // A leg that is over (cancelled for a resize, expired) is history under its id:
+            // the venue refuses an id only among working orders, and the leg is placed again
+            // under it, as an OCO's legs are. A leg still working or of unknown outcome stays,
+            // so asking again never places it twice.
+            if inner
+                .book
+                .order(&request.client_id)
+                .is_some_and(|known| known.status.is_terminal())
+            {
+                inner.book.forget(&request.client_id);
+            }
             let order = orders::submit(inner, request).await?;
             let mut tracked = order;
             tracked.parent = Some(entry.client_id().clone());

@@ -63,6 +63,10 @@ pub struct KiteConfig {
     /// When `tradingsymbol` names an underlying (`BANKNIFTY`) rather than a contract, the
     /// nearest-month future is traded, left this many days before its expiry.
     pub roll_days: u32,
+    /// How long an order sent with its answer lost may stay unlisted by Kite (`GET /orders`)
+    /// before it is taken as never received (`Rejected`, default 2 minutes). Until then it is
+    /// pending, of unknown outcome: never sent again, and no other order is sent in its place.
+    pub unlisted_after: Duration,
 }
 
 impl KiteConfig {
@@ -93,6 +97,7 @@ impl KiteConfig {
             backoff: Backoff::default(),
             http: HttpSettings::default(),
             roll_days: 3,
+            unlisted_after: Duration::from_secs(120),
         }
     }
 

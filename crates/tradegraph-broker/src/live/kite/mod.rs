@@ -14,6 +14,11 @@
 //! | [`save_token`], [`load_token`] | the day's access token in the data directory (0600, with its day) |
 //! | [`KiteError`] | Kite's `error_type` and message to a [`VenueReason`](crate::live::VenueReason) |
 //!
+//! An order whose answer is lost (a timeout, a 5xx) is kept as pending before it is sent and
+//! looked for by its tag in Kite's list of today's orders: until listed it is of unknown
+//! outcome, never sent again, and after [`KiteConfig::unlisted_after`] unlisted it is taken as
+//! never received.
+//!
 //! Every REST call carries `X-Kite-Version: 3` and `Authorization: token api_key:access_token`;
 //! the header value is a secret and never logged.
 

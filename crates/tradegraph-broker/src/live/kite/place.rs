@@ -50,6 +50,11 @@ impl Inner {
             Ok(form) => form,
             Err(reason) => return Ok(self.rejected(request, &reason)),
         };
+        // Kept as pending before it is sent: if the answer is lost and Kite does not list the
+        // order yet, it is known as of unknown outcome (never sent again, and nothing sent in
+        // its place) until Kite lists it or [`KiteConfig::unlisted_after`] passes.
+        self.book
+            .track(Order::new(OrderId::new(""), request.clone(), now()));
         let sent = self
             .rest
             .send(
@@ -70,7 +75,11 @@ impl Inner {
                     .placed_or(&request, VenueReason::Unavailable(what))
                     .await
             }
-            Err(e) => return Err(e),
+            Err(e) => {
+                // Not placed (refused before Kite acted): it may be sent again.
+                self.book.forget(&request.client_id);
+                return Err(e);
+            }
         };
         if !reply.is_success() {
             let reason = KiteRest::reason_of(&reply);
@@ -80,6 +89,7 @@ impl Inner {
             if matches!(reason, VenueReason::Unavailable(_)) {
                 return self.placed_or(&request, reason).await;
             }
+            self.book.forget(&request.client_id);
             return Err(self.rest.error(reason));
         }
         let data = self.rest.data("POST /orders/regular", &reply)?;
@@ -100,6 +110,29 @@ impl Inner {
             Some(known) if known.id == order.id => Ok(known),
             _ => Ok(self.book.track(order)),
         }
+    }
+
+    /// An order sent with its answer lost that Kite does not list: still pending (of unknown
+    /// outcome) until [`KiteConfig::unlisted_after`] has passed since it was sent, then taken
+    /// as never received (`Rejected`, its exits' plan dropped), so that what it was for (a
+    /// close) may be tried under another id.
+    fn unlisted(&self, order: &Order) -> Order {
+        let waited = now().millis().saturating_sub(order.created_at.millis());
+        let limit = self.config.unlisted_after;
+        if order.status != OrderStatus::Pending
+            || u128::try_from(waited).unwrap_or(0) < limit.as_millis()
+        {
+            return order.clone();
+        }
+        let mut gone = order.clone();
+        gone.status = OrderStatus::Rejected;
+        gone.reason = Some(format!(
+            "Kite does not list it {} s after it was sent with its answer lost: it never reached Kite",
+            limit.as_secs()
+        ));
+        tracing::warn!(venue = VENUE, client_id = %order.client_id(), "an order sent with its answer lost is still not listed by Kite: taken as never received");
+        self.exits().forget(order.client_id());
+        self.book.track(gone)
     }
 
     /// After a failed answer to a placement: the order if Kite has it under its tag, else the
@@ -138,8 +171,15 @@ impl Inner {
 
     /// Asks Kite for the order's state now and syncs it.
     pub(crate) async fn refresh(&self, order: &Order) -> Result<Option<Order>, BrokerError> {
-        if order.id.as_str().is_empty() || order.id.as_str().starts_with("gtt:") {
+        if order.id.as_str().starts_with("gtt:") {
             return Ok(self.book.order(order.client_id()));
+        }
+        if order.id.as_str().is_empty() {
+            // Sent with its answer lost: Kite's list of today's orders says.
+            if let Some(listed) = self.find(order.client_id()).await? {
+                return Ok(Some(listed));
+            }
+            return Ok(Some(self.unlisted(order)));
         }
         if let Some(state) = self.rest.order(order.id.as_str()).await? {
             self.sync(&state).await?;

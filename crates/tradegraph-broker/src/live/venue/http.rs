@@ -102,6 +102,9 @@ impl Call {
     }
 }
 
+/// The longest ban (418) the client waits out before asking again: Binance's longest.
+const LONGEST_BAN: Duration = Duration::from_secs(3 * 86_400);
+
 /// A venue's answer: any status but 3xx, 429 and 418 (which [`VenueHttp::send`] handles).
 #[derive(Debug, Clone)]
 pub struct Reply {
@@ -261,7 +264,12 @@ impl VenueHttp {
             }
             let retry_after = retry_after(&reply.headers);
             if banned {
-                let until = Instant::now() + retry_after.unwrap_or(Duration::from_secs(60));
+                // Binance bans for 2 minutes to 3 days; a longer `Retry-After` (or one past
+                // what the clock holds) is held to 3 days, after which the venue is asked again.
+                let ban = retry_after
+                    .unwrap_or(Duration::from_secs(60))
+                    .min(LONGEST_BAN);
+                let until = Instant::now() + ban;
                 *self
                     .banned_until
                     .lock()

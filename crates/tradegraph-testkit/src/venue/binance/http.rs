@@ -188,12 +188,11 @@ fn answer(
     match scripted {
         Some(Failure::Reject { code, msg }) => return (400, json::error(code, &msg), used, None),
         Some(Failure::RateLimited { retry_after_secs }) => {
-            control.retry_after_until =
-                Some(Instant::now() + Duration::from_secs(retry_after_secs));
+            control.retry_after_until = Some(later(retry_after_secs));
             return (429, json::error(-1003, "Too much request weight used; current limit is 6000 request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API."), used, Some(retry_after_secs));
         }
         Some(Failure::Banned { retry_after_secs }) => {
-            control.banned_until = Some(Instant::now() + Duration::from_secs(retry_after_secs));
+            control.banned_until = Some(later(retry_after_secs));
             return (
                 418,
                 json::error(-1003, "Way too much request weight used; IP banned."),
@@ -297,4 +296,12 @@ fn answer(
         Ok(v) => (200, v, used, None),
         Err((s, c, m)) => (s, json::error(c, &m), used, None),
     }
+}
+
+/// `secs` from now; a century when that is past what an [`Instant`] holds (a test asking for
+/// an absurd `Retry-After`).
+fn later(secs: u64) -> Instant {
+    let now = Instant::now();
+    now.checked_add(Duration::from_secs(secs))
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 86_400))
 }

@@ -52,11 +52,12 @@ async fn connection(
     let (tx, mut rx) = mpsc::unbounded_channel::<String>();
     shared.lock_state().subscribers.push(tx);
     let mut heartbeat = tokio::time::interval(std::time::Duration::from_secs(1));
+    // Read as each message would go: a stream silenced while this loop waits stays silent.
+    let silent = || shared.lock_control().silent_streams;
     loop {
-        let silent = shared.lock_control().silent_streams;
         tokio::select! {
             _ = heartbeat.tick() => {
-                if !silent {
+                if !silent() {
                     sink.send(Message::binary(vec![0u8])).await?;
                 }
             }
@@ -66,7 +67,7 @@ async fn connection(
             }
             event = rx.recv() => {
                 let Some(event) = event else { return Ok(()) };
-                if !silent {
+                if !silent() {
                     sink.send(Message::text(event)).await?;
                 }
             }

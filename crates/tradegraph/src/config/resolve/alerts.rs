@@ -99,6 +99,7 @@ impl Resolver<'_> {
         if config.sample_every.is_zero() {
             return Err(self.invalid("alerts.sample_secs", "must be at least 1 (seconds)".into()));
         }
+        self.period("alerts.sample_secs", config.sample_every)?;
         if config.window_trades == 0 {
             return Err(self.invalid("alerts.window_trades", "must be at least 1 (trades)".into()));
         }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 impl Resolver<'_> {
     /// `[health] every_secs`, `llm_every_secs`, `timeout_secs` and `feed_stale_secs`: each at
-    /// least 1 s.
+    /// least 1 s; the rounds' periods at most a day.
     pub(super) fn health(&mut self) -> Result<HealthConfig, ConfigError> {
         let defaults = HealthConfig::default();
         let section = self.doc().map(|d| &d.health);
@@ -17,9 +17,11 @@ impl Resolver<'_> {
             section.and_then(|h| h.timeout_secs),
             section.and_then(|h| h.feed_stale_secs),
         );
+        let every = self.health_secs("health.every_secs", file.0, defaults.every)?;
+        let llm_every = self.health_secs("health.llm_every_secs", file.1, defaults.llm_every)?;
         Ok(HealthConfig {
-            every: self.health_secs("health.every_secs", file.0, defaults.every)?,
-            llm_every: self.health_secs("health.llm_every_secs", file.1, defaults.llm_every)?,
+            every: self.period("health.every_secs", every)?,
+            llm_every: self.period("health.llm_every_secs", llm_every)?,
             timeout: self.health_secs("health.timeout_secs", file.2, defaults.timeout)?,
             feed_stale_after: self.health_secs(
                 "health.feed_stale_secs",
@@ -48,4 +50,24 @@ impl Resolver<'_> {
         }
         Ok(Duration::from_secs(secs))
     }
+
+    /// A timer's period (`key`) of at most [`LONGEST_PERIOD`]: a longer one would overflow the
+    /// timer as it starts, ending its task unseen.
+    pub(super) fn period(&mut self, key: &str, period: Duration) -> Result<Duration, ConfigError> {
+        if period > LONGEST_PERIOD {
+            return Err(self.invalid(
+                key,
+                format!(
+                    "{} s is too long: give at most {} (seconds: a day)",
+                    period.as_secs(),
+                    LONGEST_PERIOD.as_secs()
+                ),
+            ));
+        }
+        Ok(period)
+    }
 }
+
+/// The longest period of a timer the configuration sets (the health rounds, the alerts'
+/// sampling): a day.
+const LONGEST_PERIOD: Duration = Duration::from_secs(86_400);

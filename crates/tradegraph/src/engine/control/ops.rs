@@ -1,6 +1,6 @@
 //! Carrying out operators' commands inside the engine's loop, and recording each.
 
-use super::{Command, Envelope, Reply, Resolution};
+use super::{Command, Envelope, Reply, ReplyKind, Resolution};
 use crate::engine::journal::Execution;
 use crate::engine::observe::{wall_now, BotEvent};
 use crate::engine::state::PauseState;
@@ -170,6 +170,15 @@ where
             Command::PauseEntries { paused } => self.set_paused(paused).await?,
             _ => Reply::refused("not a switch"),
         };
+        let saved = match command {
+            Command::KillSwitch { engaged } => self.saved_kill == engaged,
+            Command::PauseEntries { paused } => self.ops.saved_paused == paused,
+            _ => true,
+        };
+        let mut answer = if saved { answer } else { not_saved(answer) };
+        if let Some(detail) = answer.detail.as_object_mut() {
+            detail.insert("saved".into(), saved.into());
+        }
         self.answer(&command, source.as_deref(), reply, answer)
             .await
     }
@@ -315,4 +324,17 @@ where
             at,
         });
     }
+}
+
+/// The answer to a switch that acts but whose save failed (the store is down): it fails, and
+/// says that a restart before the retried save (each second) goes back, so that an operator
+/// does not trust a restart to keep it.
+fn not_saved(mut reply: Reply) -> Reply {
+    reply.kind = ReplyKind::Failed;
+    reply.message = format!(
+        "{}; but it was not saved (the state store failed): a restart before it is saved goes \
+         back; it is saved again each second",
+        reply.message
+    );
+    reply
 }
