@@ -43,3 +43,21 @@ async fn a_loss_during_the_day_shows_against_the_days_opening_equity() {
     let loss = later.daily_loss_pct().unwrap();
     assert!(loss > d("3"), "{loss}");
 }
+
+/// Balances whose value overflows a decimal (a venue's garbled answer) are an error naming
+/// what overflowed, not a panic.
+#[tokio::test]
+async fn balances_that_overflow_are_an_error_naming_them() {
+    let (venue, broker) = start().await;
+    // 1e23 BTC at 10 000 000 is past what a decimal holds (7.9e28).
+    venue.set_balance("BTC", d("99999999999999999999999"));
+    let tick = Tick::new(Timestamp::from_millis(1), d("10000000"), d("1"));
+    broker
+        .on_market(&Symbol::new("BTCUSDT"), (&tick).into())
+        .unwrap();
+    let err = broker.account().await.unwrap_err().to_string();
+    assert!(err.contains("overflows"), "{err}");
+    assert!(err.contains("position"), "{err}");
+    let err = broker.positions().await.unwrap_err().to_string();
+    assert!(err.contains("overflows"), "{err}");
+}

@@ -494,3 +494,50 @@ async fn a_rate_limited_chain_waits_for_the_refill_within_bounds() {
         "{err:?}"
     );
 }
+
+/// Waits and limits past what a clock or a semaphore holds (a configuration's `1e19` seconds,
+/// a huge `max_concurrency`) are "practically forever", not a panic: the queue still waits
+/// for the rate limit, the breaker still opens, the client still builds.
+#[tokio::test(start_paused = true)]
+async fn absurd_waits_and_limits_do_not_panic() {
+    let queued = Llm::builder()
+        .provider_with(
+            ScriptedProvider::new("q", "m").text(VALID).text(VALID),
+            ProviderOptions {
+                limits: Limits::new()
+                    .requests_per_minute(1)
+                    .max_concurrency(usize::MAX),
+                ..Default::default()
+            },
+        )
+        .max_queue_wait(Duration::MAX)
+        .build()
+        .unwrap();
+    queued.complete(&request()).await.unwrap();
+    // Waits (in paused time) for the minute's bucket to refill.
+    queued.complete(&request()).await.unwrap();
+
+    let primary = ScriptedProvider::new("primary", "m1")
+        .error(overloaded("primary"))
+        .error(overloaded("primary"));
+    let backup = ScriptedProvider::new("backup", "m2")
+        .text(VALID)
+        .text(VALID);
+    let llm = Llm::builder()
+        .provider(primary)
+        .provider(backup)
+        .breaker(BreakerPolicy {
+            failure_threshold: 2,
+            open_for: Duration::MAX,
+            max_open_for: Duration::MAX,
+        })
+        .build()
+        .unwrap();
+    llm.complete(&request()).await.unwrap();
+    llm.complete(&request()).await.unwrap();
+    assert!(
+        matches!(llm.health()[0].breaker, BreakerState::Open),
+        "{:?}",
+        llm.health()[0].breaker
+    );
+}

@@ -162,10 +162,56 @@ impl Order {
         } else {
             OrderStatus::PartiallyFilled
         };
+        // Everything computed before anything changes: a refused fill leaves the order as it
+        // was.
+        let average = checked("average fill price", value.checked_div(filled))?;
+        let fees = checked("order fees", self.fees.checked_add(fill.fee))?;
         self.transition(next, fill.ts)?;
-        self.average_fill_price = Some(checked("average fill price", value.checked_div(filled))?);
+        self.average_fill_price = Some(average);
         self.filled_quantity = filled;
-        self.fees = checked("order fees", self.fees.checked_add(fill.fee))?;
+        self.fees = fees;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::order::{ClientOrderId, Fill, Liquidity, OrderId, OrderRequest, OrderSide};
+    use crate::{Decimal, Symbol, Timestamp};
+
+    /// A fill refused because its fee overflows the order's fees leaves the order as it was
+    /// (it was half recorded: status, average price and quantity changed, the fees not).
+    #[test]
+    fn a_refused_fill_leaves_the_order_as_it_was() {
+        let id = ClientOrderId::new("atomic").unwrap();
+        let request = OrderRequest::market(
+            id.clone(),
+            Symbol::new("BTCUSDT"),
+            OrderSide::Buy,
+            Decimal::TWO,
+        );
+        let mut order = Order::new(OrderId::new("P-1"), request, Timestamp::EPOCH);
+        order
+            .transition(OrderStatus::Open, Timestamp::EPOCH)
+            .unwrap();
+        order.fees = Decimal::MAX;
+        let before = order.clone();
+        let fill = Fill {
+            seq: 1,
+            order_id: order.id.clone(),
+            client_id: id,
+            symbol: Symbol::new("BTCUSDT"),
+            side: OrderSide::Buy,
+            quantity: Decimal::ONE,
+            price: Decimal::from(100),
+            fee: Decimal::ONE,
+            charges: vec![],
+            liquidity: Liquidity::Taker,
+            ts: Timestamp::EPOCH,
+        };
+        assert!(order.record_fill(&fill).is_err());
+        assert_eq!(order, before);
     }
 }

@@ -163,7 +163,7 @@ impl Inner {
         deferred: Vec<usize>,
         attempts: &mut Vec<FailedAttempt>,
     ) -> Result<Option<Done>, LlmError> {
-        let deadline = Instant::now() + self.max_wait;
+        let deadline = crate::later(Instant::now(), self.max_wait);
         let mut pending = deferred;
         let mut slots: HashMap<usize, OwnedSemaphorePermit> = HashMap::new();
         'scan: while !pending.is_empty() {

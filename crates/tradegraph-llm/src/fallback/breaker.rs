@@ -166,7 +166,7 @@ impl Breaker {
 
     fn open(&mut self, now: Instant, delay: Duration, opened: u32) -> Transition {
         self.state = State::Open {
-            until: now + delay,
+            until: crate::later(now, delay),
             opened,
         };
         Transition::Opened(delay)

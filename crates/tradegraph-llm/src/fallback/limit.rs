@@ -136,7 +136,8 @@ impl Limiter {
             concurrency: limits
                 .max_concurrency
                 .filter(|n| *n > 0)
-                .map(|n| Arc::new(Semaphore::new(n))),
+                // More than a semaphore holds is as good as no limit.
+                .map(|n| Arc::new(Semaphore::new(n.min(Semaphore::MAX_PERMITS)))),
         }
     }
 

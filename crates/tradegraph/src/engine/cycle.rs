@@ -294,6 +294,7 @@ where
         &mut self,
         cycle: Option<(&TradingState, &tradegraph_store::DecisionRecord)>,
     ) -> Result<(), EngineError> {
+        let expected = cycle.is_some_and(|(state, _)| !state.orders.is_empty());
         if let Some((state, decision)) = cycle {
             let equity = state.account.as_ref().map(|a| a.equity).unwrap_or_default();
             let exits = state
@@ -330,7 +331,13 @@ where
         let readable = self.broker.readable_fills();
         fills.retain(|f| f.seq <= readable);
         if fills.is_empty() {
-            return Ok(());
+            // The orders' contexts are kept for fills still to come (at the next bar's open,
+            // or at the venue later): a bot restarted before then opens the trade with them.
+            return if expected {
+                self.save_ledger().await
+            } else {
+                Ok(())
+            };
         }
         if let Some(first) = fills.first().filter(|f| f.seq > self.ledger.cursor() + 1) {
             self.summary.store_errors += 1;

@@ -30,6 +30,16 @@ enum CrashAt {
     /// A stop filled on a market event and the paper account was saved; the trade ledger that
     /// closes the trade is not.
     AfterStopFill,
+    /// The entry, decided at a bar's close, filled at the next bar's open (the paper account
+    /// was saved); the trade ledger that opens the trade is not.
+    AfterEntryFill,
+}
+
+impl CrashAt {
+    /// Whether the bot fills at the next bar's open (as on replayed bars) rather than at once.
+    fn fills_at_next_open(self) -> bool {
+        self == Self::AfterEntryFill
+    }
 }
 
 /// The store, failing at one point: the call never returns.
@@ -95,6 +105,13 @@ impl BotStateStore for Crashing {
         {
             self.die().await
         }
+        // the ledger's save that would open the trade (the first fill read)
+        if self.at == CrashAt::AfterEntryFill
+            && doc.key.part == StatePart::Trades
+            && doc.body["cursor"] != 0
+        {
+            self.die().await
+        }
         self.inner.save(doc).await
     }
 }
@@ -157,17 +174,15 @@ async fn crash_on(
     let mut stores = Stores::memory();
     stores.state = crashing.clone();
     stores.intents = crashing;
-    let engine = start(
-        config(
-            instrument.clone(),
-            script(),
-            RiskLimits::default(),
-            stores,
-            Mode::Service,
-        ),
-        &file,
-    )
-    .await;
+    let mut first = config(
+        instrument.clone(),
+        script(),
+        RiskLimits::default(),
+        stores,
+        Mode::Service,
+    );
+    first.execution.replayed_bars = at.fills_at_next_open();
+    let engine = start(first, &file).await;
     let switch = engine.kill_switch().clone();
     let run = Box::pin(engine.run(std::future::pending(), move |s| on_cycle(s, &switch)));
     tokio::select! {
@@ -179,17 +194,15 @@ async fn crash_on(
     let mut stores = Stores::memory();
     stores.state = durable.clone();
     stores.intents = durable.clone();
-    let engine = start(
-        config(
-            instrument,
-            script(),
-            RiskLimits::default(),
-            stores.clone(),
-            Mode::Service,
-        ),
-        &file,
-    )
-    .await;
+    let mut again = config(
+        instrument,
+        script(),
+        RiskLimits::default(),
+        stores.clone(),
+        Mode::Service,
+    );
+    again.execution.replayed_bars = at.fills_at_next_open();
+    let engine = start(again, &file).await;
     let reconciled = engine.reconciled().clone();
     let run = finish(engine, stores).await;
     std::fs::remove_file(file).unwrap();
@@ -299,6 +312,29 @@ async fn a_crash_before_the_checkpoint_keeps_the_one_order_and_its_trade() {
     assert_eq!(again.placed_earlier.as_ref(), Some(&fills[0].client_id));
     assert!(again.refusal.is_none(), "{:?}", again.refusal);
     assert!(!flat_at_end(&run));
+}
+
+/// An entry sent at a bar's close fills at the next bar's open, after the cycle that sent it
+/// has ended: the bot dies before its ledger reads that fill. The entry's context (the
+/// decision, the agents' calls, the stops) was saved with the cycle, so the bot that reads the
+/// fill after the restart opens the trade with it (it was kept in memory only until the fill,
+/// and the trade opened bare: no decision, no agents, nothing for the learner to judge).
+#[tokio::test]
+async fn an_entry_filled_after_its_cycle_keeps_its_context_across_a_crash() {
+    let (run, _, _) = Box::pin(crash_then_restart(CrashAt::AfterEntryFill)).await;
+    let fills = entry_fills(&run);
+    assert_eq!(fills.len(), 1, "exactly one entry: {:?}", run.summary.fills);
+    run.stores.flush().await.unwrap();
+    let query = tradegraph_store::Query::new(fills[0].symbol.as_str());
+    let trades = run.stores.trades.trades(&query).await.unwrap();
+    assert_eq!(trades.len(), 1, "{trades:?}");
+    let trade = &trades[0];
+    assert!(trade.decision_id.is_some(), "{trade:?}");
+    assert!(
+        trade.agent_decisions.contains_key("portfolio_manager"),
+        "{trade:?}"
+    );
+    assert!(trade.stop_loss.is_some(), "{trade:?}");
 }
 
 /// The state store away (a server down): every write fails, reads find nothing.

@@ -3,6 +3,7 @@
 
 use super::broker::Inner;
 use super::wire::WireAccount;
+use crate::live::VenueReason;
 use crate::BrokerError;
 use reqwest::Method;
 use std::sync::Arc;
@@ -18,50 +19,74 @@ async fn balances(inner: &Arc<Inner>) -> Result<WireAccount, BrokerError> {
     inner.parse("GET /api/v3/account", &body)
 }
 
-fn total(account: &WireAccount, asset: &str) -> Decimal {
+/// `asset`'s balance, free and locked; a sum that overflows a decimal is an error naming it.
+fn total(inner: &Inner, account: &WireAccount, asset: &str) -> Result<Decimal, BrokerError> {
     account
         .balances
         .iter()
         .filter(|b| b.asset == asset)
-        .map(|b| b.free + b.locked)
-        .sum()
+        .try_fold(Decimal::ZERO, |sum, b| {
+            sum.checked_add(b.free)
+                .and_then(|s| s.checked_add(b.locked))
+        })
+        .ok_or_else(|| inner.rest.error(overflow(format!("the {asset} balance"))))
 }
 
-fn bot_base(inner: &Inner, account: &WireAccount) -> Decimal {
-    let held = total(account, &inner.rules.base_asset) - inner.config.reserved_base;
+fn overflow(what: String) -> VenueReason {
+    VenueReason::Other {
+        code: "GET /api/v3/account".into(),
+        message: format!("{what} overflows a decimal"),
+    }
+}
+
+fn bot_base(inner: &Inner, account: &WireAccount) -> Result<Decimal, BrokerError> {
+    let base = &inner.rules.base_asset;
+    let held = total(inner, account, base)?
+        .checked_sub(inner.config.reserved_base)
+        .ok_or_else(|| inner.rest.error(overflow(format!("the {base} balance"))))?;
     // Dust below the lot step cannot be sold: it is no position.
-    if held < inner.rules.dust() || held <= Decimal::ZERO {
+    Ok(if held < inner.rules.dust() || held <= Decimal::ZERO {
         Decimal::ZERO
     } else {
         held
-    }
+    })
 }
 
 /// The bot's base-asset holding at the venue.
 pub(crate) async fn base_position(inner: &Arc<Inner>) -> Result<Decimal, BrokerError> {
-    Ok(bot_base(inner, &balances(inner).await?))
+    bot_base(inner, &balances(inner).await?)
 }
 
-fn position(inner: &Inner, quantity: Decimal, now: Timestamp) -> Option<Position> {
+/// The position of `quantity` at the last price; its value overflowing a decimal is an error.
+fn position(
+    inner: &Inner,
+    quantity: Decimal,
+    now: Timestamp,
+) -> Result<Option<Position>, BrokerError> {
     if quantity.is_zero() {
-        return None;
+        return Ok(None);
     }
     let mut p = Position::flat(inner.symbol.clone());
     p.quantity = quantity;
     p.mark_price = inner.reference();
     // The venue keeps no cost basis: it is the position at the last price known.
-    p.cost_basis = inner
-        .reference()
-        .map_or(Decimal::ZERO, |price| quantity * price);
+    p.cost_basis = match inner.reference() {
+        Some(price) => quantity.checked_mul(price).ok_or_else(|| {
+            inner.rest.error(overflow(format!(
+                "the position's value ({quantity} at {price})"
+            )))
+        })?,
+        None => Decimal::ZERO,
+    };
     p.updated_at = now;
-    Some(p)
+    Ok(Some(p))
 }
 
 /// The venue's truth: the base balance (free + locked) less `reserved_base`, dust ignored.
 pub(crate) async fn positions(inner: &Arc<Inner>) -> Result<Vec<Position>, BrokerError> {
     let account = balances(inner).await?;
     let now = Timestamp::from_millis(inner.rest.server_now());
-    Ok(position(inner, bot_base(inner, &account), now)
+    Ok(position(inner, bot_base(inner, &account)?, now)?
         .into_iter()
         .collect())
 }
@@ -76,11 +101,14 @@ pub(crate) async fn positions(inner: &Arc<Inner>) -> Result<Vec<Position>, Broke
 pub(crate) async fn account(inner: &Arc<Inner>) -> Result<Account, BrokerError> {
     let wire = balances(inner).await?;
     let now = Timestamp::from_millis(inner.rest.server_now());
-    let cash = total(&wire, &inner.rules.quote_asset);
+    let cash = total(inner, &wire, &inner.rules.quote_asset)?;
     let mut account = Account::flat(inner.config.instrument.currency, cash, now);
-    if let Some(p) = position(inner, bot_base(inner, &wire), now) {
-        let value = p.mark_price.map_or(Decimal::ZERO, |m| m * p.quantity);
-        account.equity = cash + value;
+    if let Some(p) = position(inner, bot_base(inner, &wire)?, now)? {
+        // The position's value is its cost basis here (both at the last price).
+        let value = p.cost_basis;
+        account.equity = cash
+            .checked_add(value)
+            .ok_or_else(|| inner.rest.error(overflow("the account's equity".into())))?;
         account.gross_exposure = value;
         account.net_exposure = value;
         account.positions.push(p);

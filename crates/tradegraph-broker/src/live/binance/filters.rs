@@ -414,4 +414,4 @@ fn check_percent(
 
 #[cfg(test)]
 #[path = "filters_tests.rs"]
-mod tests;
+pub(super) mod tests;

@@ -6,7 +6,7 @@ fn d(s: &str) -> Decimal {
     s.parse().unwrap()
 }
 
-fn btc() -> SymbolRules {
+pub(crate) fn btc() -> SymbolRules {
     SymbolRules {
         symbol: "BTCUSDT".into(),
         base_asset: "BTC".into(),

@@ -4,7 +4,7 @@ use super::broker::Inner;
 use super::encode::{encode_order, Encoded};
 use super::exits;
 use super::rest::Outcome;
-use super::wire::{status, WireOrder};
+use super::wire::{overflows, status, WireOrder};
 use crate::live::venue::{VenueTrade, VenueUpdate};
 use crate::live::VenueReason;
 use crate::{Amendment, BrokerError};
@@ -60,7 +60,9 @@ pub(crate) fn book_answer(
         if inner.book.has_trade(&fill.trade_id.to_string()) {
             continue;
         }
-        filled += fill.qty;
+        filled = filled
+            .checked_add(fill.qty)
+            .ok_or_else(|| inner.rest.error(overflows("a fill's quantity", fill.qty)))?;
         // The venue's quantity (what was sent, on the lot step) decides when it is filled.
         let whole = if wire.orig_qty > Decimal::ZERO {
             wire.orig_qty
@@ -87,7 +89,8 @@ pub(crate) fn book_answer(
                     fill.commission,
                     &fill.commission_asset,
                     fill.price,
-                ),
+                )
+                .map_err(|reason| inner.rest.error(reason))?,
                 // A `FULL` answer's fills are the trades the order made on arrival (a new
                 // order's or a cancel-replace's new order's): on arrival an order takes, so
                 // these are taker fills. A resting order's fills (maker) come from the stream

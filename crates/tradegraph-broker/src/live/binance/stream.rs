@@ -5,7 +5,7 @@
 
 use super::broker::Inner;
 use super::exits;
-use super::wire::{ExecutionReport, WireOrder, WireTrade};
+use super::wire::{overflows, ExecutionReport, WireOrder, WireTrade};
 use crate::live::venue::{
     connect_websocket, keep_streaming, poll_while_down, VenueTrade, VenueUpdate,
 };
@@ -277,7 +277,9 @@ fn on_report(inner: &Arc<Inner>, report: &ExecutionReport) -> Result<(), BrokerE
     if report.execution == "TRADE" {
         inner.saw_price(report.last_price);
     }
-    let update = report.to_update(request, &inner.rules, &inner.fee_prices());
+    let update = report
+        .to_update(request, &inner.rules, &inner.fee_prices())
+        .map_err(|reason| inner.rest.error(reason))?;
     apply(inner, &update)
 }
 
@@ -343,7 +345,10 @@ async fn book_trade(inner: &Arc<Inner>, trade: &WireTrade) -> Result<(), BrokerE
     let filled = if inner.book.has_trade(&trade.id.to_string()) {
         tracked.filled_quantity
     } else {
-        tracked.filled_quantity + trade.qty
+        tracked
+            .filled_quantity
+            .checked_add(trade.qty)
+            .ok_or_else(|| inner.rest.error(overflows("a trade's quantity", trade.qty)))?
     };
     let status = if filled >= tracked.request.quantity {
         OrderStatus::Filled
@@ -367,7 +372,8 @@ async fn book_trade(inner: &Arc<Inner>, trade: &WireTrade) -> Result<(), BrokerE
                     trade.commission,
                     &trade.commission_asset,
                     trade.price,
-                ),
+                )
+                .map_err(|reason| inner.rest.error(reason))?,
                 liquidity: if trade.is_maker {
                     Liquidity::Maker
                 } else {

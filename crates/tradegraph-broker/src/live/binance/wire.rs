@@ -2,6 +2,7 @@
 
 use super::filters::SymbolRules;
 use crate::live::venue::{VenueTrade, VenueUpdate};
+use crate::live::VenueReason;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -216,23 +217,43 @@ use crate::metrics::BINANCE_UNVALUED_FEES_TOTAL as UNVALUED_FEES;
 /// Whether the first unvalued fee was logged as an error (later ones are warnings).
 static UNVALUED_LOGGED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// A venue number that overflows a decimal when added up: `what`, and the value.
+pub(crate) fn overflows(what: &str, value: Decimal) -> VenueReason {
+    VenueReason::Other {
+        code: "overflow".into(),
+        message: format!("{what} {value} overflows a decimal"),
+    }
+}
+
 /// Values fees in the quote asset: quote as is, base at the fill price, another asset through
-/// `prices` (0 with a warning when it has none; the fee is logged in its own terms).
+/// `prices` (0 with a warning when it has none; the fee is logged in its own terms). A value
+/// that overflows a decimal is an error naming the fee.
 pub(crate) fn fee_value(
     rules: &SymbolRules,
     prices: &HashMap<String, Decimal>,
     commission: Decimal,
     asset: &str,
     fill_price: Decimal,
-) -> Decimal {
+) -> Result<Decimal, VenueReason> {
     if commission.is_zero() || asset.is_empty() || asset == rules.quote_asset {
-        return commission;
+        return Ok(commission);
     }
+    let valued = |price: Decimal| {
+        commission
+            .checked_mul(price)
+            .ok_or_else(|| VenueReason::Other {
+                code: "fee".into(),
+                message: format!(
+                    "a fee of {commission} {asset} at {price} {} overflows a decimal",
+                    rules.quote_asset
+                ),
+            })
+    };
     if asset == rules.base_asset {
-        return commission * fill_price;
+        return valued(fill_price);
     }
     match prices.get(asset) {
-        Some(price) => commission * price,
+        Some(price) => valued(*price),
         None => {
             metrics::counter!(UNVALUED_FEES, "asset" => asset.to_owned()).increment(1);
             if !UNVALUED_LOGGED.swap(true, std::sync::atomic::Ordering::AcqRel) {
@@ -240,7 +261,7 @@ pub(crate) fn fee_value(
             } else {
                 tracing::warn!(fee = %commission, asset, "a fee in an asset without a known price: booked as 0 {}", rules.quote_asset);
             }
-            Decimal::ZERO
+            Ok(Decimal::ZERO)
         }
     }
 }
@@ -304,18 +325,24 @@ impl ExecutionReport {
         request: OrderRequest,
         rules: &SymbolRules,
         prices: &HashMap<String, Decimal>,
-    ) -> VenueUpdate {
-        let trade = (self.execution == "TRADE" && self.trade_id >= 0).then(|| VenueTrade {
-            trade_id: self.trade_id.to_string(),
-            quantity: self.last_qty,
-            price: self.last_price,
-            fee: fee_value(
+    ) -> Result<VenueUpdate, VenueReason> {
+        let traded = self.execution == "TRADE" && self.trade_id >= 0;
+        let fee = if traded {
+            fee_value(
                 rules,
                 prices,
                 self.commission,
                 self.commission_asset.as_deref().unwrap_or(""),
                 self.last_price,
-            ),
+            )?
+        } else {
+            Decimal::ZERO
+        };
+        let trade = traded.then(|| VenueTrade {
+            trade_id: self.trade_id.to_string(),
+            quantity: self.last_qty,
+            price: self.last_price,
+            fee,
             liquidity: if self.maker {
                 Liquidity::Maker
             } else {
@@ -332,20 +359,34 @@ impl ExecutionReport {
             )),
             _ => None,
         };
-        VenueUpdate {
+        Ok(VenueUpdate {
             request,
             order_id: OrderId::new(self.order_id.to_string()),
             status: status(&self.status),
             trade,
             reason,
             at: Timestamp::from_millis(self.event_time),
-        }
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fee_whose_value_overflows_is_an_error_naming_it() {
+        let rules = super::super::filters::tests::btc();
+        let prices = HashMap::from([("BNB".to_owned(), Decimal::MAX)]);
+        let err = fee_value(&rules, &prices, Decimal::TWO, "BNB", Decimal::ONE).unwrap_err();
+        assert!(err.to_string().contains("a fee of 2 BNB"), "{err}");
+        let err = fee_value(&rules, &prices, Decimal::MAX, "BTC", Decimal::TWO).unwrap_err();
+        assert!(err.to_string().contains("overflows"), "{err}");
+        assert_eq!(
+            fee_value(&rules, &prices, Decimal::ONE, "BTC", Decimal::TEN),
+            Ok(Decimal::TEN)
+        );
+    }
 
     #[test]
     fn a_status_binance_may_add_later_is_never_terminal() {

@@ -343,9 +343,11 @@ impl VenueBook {
                 // The venue's word stands: the fill is booked; the order's own record of it
                 // is set from the trade as far as it can be.
                 tracing::warn!(client_id = %fill.client_id, error = %e, "a venue fill does not fit the order as tracked; booked as the venue reported it");
-                order.filled_quantity =
-                    (order.filled_quantity + fill.quantity).min(order.request.quantity);
-                order.fees += fill.fee;
+                order.filled_quantity = order
+                    .filled_quantity
+                    .saturating_add(fill.quantity)
+                    .min(order.request.quantity);
+                order.fees = order.fees.saturating_add(fill.fee);
                 order.average_fill_price.get_or_insert(fill.price);
             }
         }
