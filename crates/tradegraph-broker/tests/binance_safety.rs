@@ -7,7 +7,7 @@
 
 mod binance_support;
 
-use binance_support::{d, start, wait_until, Logs};
+use binance_support::{d, start, start_with, wait_until, Logs};
 use tradegraph_broker::live::binance::BinanceBroker;
 use tradegraph_broker::{Amendment, Broker};
 use tradegraph_core::order::{ClientOrderId, Exits, Leg, OrderRequest, OrderSide, OrderStatus};
@@ -404,4 +404,32 @@ async fn a_lone_stop_is_resized_as_its_entry_fills_in_parts() {
     assert_eq!(stop.request.quantity, d("0.02"));
     assert!(!stop.status.is_terminal(), "the stop works: {stop:?}");
     assert_eq!(venue.balance("BTC"), (d("0"), d("0.02")));
+}
+
+/// An order whose placement failed (a 5xx: nothing done) and that Binance still does not know
+/// once `unknown_outcome_after` has passed is taken as never received: rejected, saying so
+/// (a kill switch's next close attempt may go), and still never sent again under its id.
+#[tokio::test]
+async fn an_order_binance_never_shows_is_taken_as_never_received() {
+    let (venue, broker) = start_with(|c| c.unknown_outcome_after = std::time::Duration::ZERO).await;
+    venue.fail_next("POST", "/api/v3/order", Failure::ServerError);
+    let client = id("tg0000000000000x15");
+    let request = OrderRequest::market(client.clone(), btc(), OrderSide::Buy, d("0.01"));
+    broker.submit(request.clone()).await.unwrap_err();
+    let gone = broker.order(&client).await.unwrap().unwrap();
+    assert_eq!(gone.status, OrderStatus::Rejected, "{gone:?}");
+    assert!(
+        gone.reason
+            .as_deref()
+            .is_some_and(|r| r.contains("never reached binance")),
+        "{gone:?}"
+    );
+    let again = broker.submit(request).await.unwrap();
+    assert_eq!(again.status, OrderStatus::Rejected);
+    let posts = venue
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/api/v3/order")
+        .count();
+    assert_eq!(posts, 1, "never posted a second time");
 }

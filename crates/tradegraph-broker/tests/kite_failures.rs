@@ -432,11 +432,11 @@ async fn an_order_whose_answer_was_lost_and_that_kite_does_not_list_yet_stays_pe
 }
 
 /// An order whose placement failed (a 503: nothing done) and that Kite still does not list
-/// once `unlisted_after` has passed is taken as never received: rejected, with the reason, and
+/// once `unknown_outcome_after` has passed is taken as never received: rejected, with the reason, and
 /// still never sent again under its id.
 #[tokio::test]
 async fn an_order_kite_never_lists_is_taken_as_never_received() {
-    let (venue, broker) = start_with(|c| c.unlisted_after = std::time::Duration::ZERO).await;
+    let (venue, broker) = start_with(|c| c.unknown_outcome_after = std::time::Duration::ZERO).await;
     venue.fail_next("POST", "/orders/regular", Failure::ServerError);
     let request = OrderRequest::market(id("tg0000000000000c10"), bank(), OrderSide::Buy, d("30"));
     broker.submit(request.clone()).await.unwrap_err();
@@ -445,7 +445,7 @@ async fn an_order_kite_never_lists_is_taken_as_never_received() {
     assert!(
         gone.reason
             .as_deref()
-            .is_some_and(|r| r.contains("never reached Kite")),
+            .is_some_and(|r| r.contains("never reached kite")),
         "{gone:?}"
     );
     let again = broker.submit(request).await.unwrap();

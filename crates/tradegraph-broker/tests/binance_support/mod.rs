@@ -104,11 +104,20 @@ pub(crate) fn config(venue: &BinanceVenue) -> BinanceConfig {
 
 /// A venue with 10 000 USDT at 40 000 and a broker on it.
 pub(crate) async fn start() -> (BinanceVenue, Live<BinanceBroker>) {
+    start_with(|_| {}).await
+}
+
+/// [`start`] with the settings `edit` changes.
+pub(crate) async fn start_with(
+    edit: impl FnOnce(&mut BinanceConfig),
+) -> (BinanceVenue, Live<BinanceBroker>) {
     let venue = BinanceVenue::start(KEY, SECRET).await.unwrap();
     venue.set_balance("USDT", d("10000"));
     venue.set_price(d("40000"));
+    let mut settings = config(&venue);
+    edit(&mut settings);
     let broker = BinanceBroker::connect(
-        config(&venue),
+        settings,
         None,
         tradegraph_broker::live::LiveTradingEnabled::i_understand_this_trades_real_money(),
     )

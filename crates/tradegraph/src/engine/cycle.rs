@@ -92,7 +92,7 @@ where
         // Handed to the learner, and dropped from the ledger only once the learner is saved
         // (the learner judges a trade once, even if handed over again).
         state.closed_trades = self.ledger.unlearned().to_vec();
-        let learned = state.closed_trades.len();
+        let mut learned = state.closed_trades.len();
         self.broker.begin(id.clone());
         // The model's budgets per cycle and per day count from here.
         if let Some(model) = self.config.brain.model() {
@@ -102,6 +102,11 @@ where
         let start = match self.cut_short(&id).await {
             Some(step) => {
                 tracing::warn!(%symbol, decision = %id, step, "decision cycle resumed from its checkpoint (its run was cut short)");
+                // The checkpoint's state, not this one, goes on: whether its learning agent
+                // judged the closed trades before the cut (the learner's record of that died
+                // with the process) is not known, so they stay with the ledger and the next
+                // cycle hands them over again (the learner judges a trade once).
+                learned = 0;
                 Start::Continue
             }
             None => Start::Fresh(Box::new(state)),

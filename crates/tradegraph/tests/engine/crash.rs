@@ -33,12 +33,21 @@ enum CrashAt {
     /// The entry, decided at a bar's close, filled at the next bar's open (the paper account
     /// was saved); the trade ledger that opens the trade is not.
     AfterEntryFill,
+    /// A cycle with superstep checkpoints (as on a worker) ran to its end, its learning agent
+    /// judged a closed trade; the learner is not saved yet.
+    BeforeLearnerSaved,
 }
 
 impl CrashAt {
     /// Whether the bot fills at the next bar's open (as on replayed bars) rather than at once.
     fn fills_at_next_open(self) -> bool {
         self == Self::AfterEntryFill
+    }
+
+    /// Whether the bots keep the graph's superstep checkpoints (shared by both, as a worker's
+    /// Redis is), so that the restarted bot continues a cycle cut short.
+    fn checkpointed(self) -> bool {
+        self == Self::BeforeLearnerSaved
     }
 }
 
@@ -105,6 +114,13 @@ impl BotStateStore for Crashing {
         {
             self.die().await
         }
+        // the learner's save after it judged its first trade
+        if self.at == CrashAt::BeforeLearnerSaved
+            && doc.key.part == StatePart::Learner
+            && doc.body["judged"].as_u64() >= Some(1)
+        {
+            self.die().await
+        }
         // the ledger's save that would open the trade (the first fill read)
         if self.at == CrashAt::AfterEntryFill
             && doc.key.part == StatePart::Trades
@@ -159,6 +175,11 @@ async fn crash_on(
     script: fn() -> Arc<ScriptedPm>,
     mut on_cycle: impl FnMut(&tradegraph_agents::TradingState, &tradegraph_core::risk::KillSwitch),
 ) -> (Run, tradegraph::engine::Reconciled, Arc<MemoryState>) {
+    let checkpoints: Option<
+        Arc<dyn tradegraph_graph::checkpoint::Checkpointer<tradegraph_agents::TradingState>>,
+    > = at
+        .checkpointed()
+        .then(|| Arc::new(tradegraph_graph::checkpoint::MemoryCheckpointer::new()) as _);
     let symbol = unique("CR");
     let instrument = btc_as(&symbol);
     let durable = Arc::new(MemoryState::new());
@@ -182,6 +203,7 @@ async fn crash_on(
         Mode::Service,
     );
     first.execution.replayed_bars = at.fills_at_next_open();
+    first.checkpoints = checkpoints.clone();
     let engine = start(first, &file).await;
     let switch = engine.kill_switch().clone();
     let run = Box::pin(engine.run(std::future::pending(), move |s| on_cycle(s, &switch)));
@@ -202,6 +224,7 @@ async fn crash_on(
         Mode::Service,
     );
     again.execution.replayed_bars = at.fills_at_next_open();
+    again.checkpoints = checkpoints;
     let engine = start(again, &file).await;
     let reconciled = engine.reconciled().clone();
     let run = finish(engine, stores).await;
@@ -335,6 +358,48 @@ async fn an_entry_filled_after_its_cycle_keeps_its_context_across_a_crash() {
         "{trade:?}"
     );
     assert!(trade.stop_loss.is_some(), "{trade:?}");
+}
+
+/// Bought at 00:15, closed at 00:30; the 00:45 cycle hands the closed trade to the learning
+/// agent; flat to 01:15.
+fn closing_data(name: &str) -> std::path::PathBuf {
+    let mut bars = flat(100.0, 15);
+    bars.extend(flat(100.5, 61));
+    bars_file(name, "2024-03-04T00:00:00Z", &bars)
+}
+
+fn pm_closing() -> Arc<ScriptedPm> {
+    ScriptedPm::at(&[
+        (
+            "2024-03-04T00:15:00Z",
+            buy(5.0, 98.0, Some(120.0), None).unwrap(),
+        ),
+        ("2024-03-04T00:30:00Z", close().unwrap()),
+    ])
+}
+
+/// A worker's cycle ran to its end (its checkpoints kept), the learning agent judged the closed
+/// trade, and the worker died before the learner was saved. The cycle continued after the
+/// restart runs no node again: the trade must stay with the ledger for the next cycle's
+/// learning agent (it was dropped as learned, and never judged).
+#[tokio::test]
+async fn a_trade_judged_in_a_cycle_cut_short_is_judged_after_the_restart() {
+    let symbol = Arc::new(std::sync::Mutex::new(String::new()));
+    let seen = symbol.clone();
+    let (_, _, durable) = Box::pin(crash_on(
+        CrashAt::BeforeLearnerSaved,
+        closing_data,
+        pm_closing,
+        move |state, _| *seen.lock().unwrap() = state.instrument.symbol.as_str().to_owned(),
+    ))
+    .await;
+    let symbol = symbol.lock().unwrap().clone();
+    let learner = durable
+        .load(&StateKey::new(symbol.as_str(), StatePart::Learner))
+        .await
+        .unwrap()
+        .expect("the learner is saved");
+    assert_eq!(learner.body["judged"], 1, "{}", learner.body);
 }
 
 /// The state store away (a server down): every write fails, reads find nothing.

@@ -64,6 +64,11 @@ pub struct BinanceConfig {
     pub stream_idle_timeout: Duration,
     /// HTTP timeouts, body cap, retries.
     pub http: HttpSettings,
+    /// How long an order sent with its answer lost may stay unknown to Binance (`GET
+    /// /api/v3/order`: "does not exist") before it is taken as never received (`Rejected`,
+    /// default 2 minutes). Until then it is pending, of unknown outcome: never sent again, and
+    /// no other order is sent in its place.
+    pub unknown_outcome_after: Duration,
 }
 
 impl BinanceConfig {
@@ -85,6 +90,7 @@ impl BinanceConfig {
             time_sync_every: Duration::from_secs(300),
             stream_idle_timeout: Duration::from_secs(60),
             http: HttpSettings::default(),
+            unknown_outcome_after: Duration::from_secs(120),
         }
     }
 

@@ -326,11 +326,22 @@ pub(crate) async fn query(
             Ok(Some(shown))
         }
         // Refused before it was sent, or sent with its answer lost and not shown by the venue
-        // yet: the book's record (`Rejected`, or `Pending`: unknown) is the answer.
-        Outcome::Unknown => Ok(tracked.filter(|t| {
-            t.id.as_str().is_empty()
-                && matches!(t.status, OrderStatus::Rejected | OrderStatus::Pending)
-        })),
+        // yet: the book's record (`Rejected`, or `Pending`: unknown, until
+        // `unknown_outcome_after` has passed) is the answer.
+        Outcome::Unknown => {
+            let now = Timestamp::from_millis(inner.rest.server_now());
+            if let Some(gone) =
+                inner
+                    .book
+                    .never_received(client_id, now, inner.config.unknown_outcome_after)
+            {
+                return Ok(Some(gone));
+            }
+            Ok(tracked.filter(|t| {
+                t.id.as_str().is_empty()
+                    && matches!(t.status, OrderStatus::Rejected | OrderStatus::Pending)
+            }))
+        }
         Outcome::Refused(r) => Err(inner.rest.error(r)),
         Outcome::Conflict(body) => Err(inner.rest.error(conflict_reason(&body))),
         Outcome::Duplicate => Ok(tracked),

@@ -66,7 +66,7 @@ pub struct KiteConfig {
     /// How long an order sent with its answer lost may stay unlisted by Kite (`GET /orders`)
     /// before it is taken as never received (`Rejected`, default 2 minutes). Until then it is
     /// pending, of unknown outcome: never sent again, and no other order is sent in its place.
-    pub unlisted_after: Duration,
+    pub unknown_outcome_after: Duration,
 }
 
 impl KiteConfig {
@@ -97,7 +97,7 @@ impl KiteConfig {
             backoff: Backoff::default(),
             http: HttpSettings::default(),
             roll_days: 3,
-            unlisted_after: Duration::from_secs(120),
+            unknown_outcome_after: Duration::from_secs(120),
         }
     }
 

@@ -16,7 +16,7 @@
 //!
 //! An order whose answer is lost (a timeout, a 5xx) is kept as pending before it is sent and
 //! looked for by its tag in Kite's list of today's orders: until listed it is of unknown
-//! outcome, never sent again, and after [`KiteConfig::unlisted_after`] unlisted it is taken as
+//! outcome, never sent again, and after [`KiteConfig::unknown_outcome_after`] unlisted it is taken as
 //! never received.
 //!
 //! Every REST call carries `X-Kite-Version: 3` and `Authorization: token api_key:access_token`;

@@ -52,7 +52,7 @@ impl Inner {
         };
         // Kept as pending before it is sent: if the answer is lost and Kite does not list the
         // order yet, it is known as of unknown outcome (never sent again, and nothing sent in
-        // its place) until Kite lists it or [`KiteConfig::unlisted_after`] passes.
+        // its place) until Kite lists it or [`KiteConfig::unknown_outcome_after`] passes.
         self.book
             .track(Order::new(OrderId::new(""), request.clone(), now()));
         let sent = self
@@ -113,26 +113,23 @@ impl Inner {
     }
 
     /// An order sent with its answer lost that Kite does not list: still pending (of unknown
-    /// outcome) until [`KiteConfig::unlisted_after`] has passed since it was sent, then taken
-    /// as never received (`Rejected`, its exits' plan dropped), so that what it was for (a
-    /// close) may be tried under another id.
+    /// outcome) until [`KiteConfig::unknown_outcome_after`] has passed since it was sent, then
+    /// taken as never received (`Rejected`, its exits' plan dropped), so that what it was for
+    /// (a close) may be tried under another id.
     fn unlisted(&self, order: &Order) -> Order {
-        let waited = now().millis().saturating_sub(order.created_at.millis());
-        let limit = self.config.unlisted_after;
-        if order.status != OrderStatus::Pending
-            || u128::try_from(waited).unwrap_or(0) < limit.as_millis()
+        match self
+            .book
+            .never_received(order.client_id(), now(), self.config.unknown_outcome_after)
         {
-            return order.clone();
+            Some(gone) => {
+                self.exits().forget(order.client_id());
+                gone
+            }
+            None => self
+                .book
+                .order(order.client_id())
+                .unwrap_or_else(|| order.clone()),
         }
-        let mut gone = order.clone();
-        gone.status = OrderStatus::Rejected;
-        gone.reason = Some(format!(
-            "Kite does not list it {} s after it was sent with its answer lost: it never reached Kite",
-            limit.as_secs()
-        ));
-        tracing::warn!(venue = VENUE, client_id = %order.client_id(), "an order sent with its answer lost is still not listed by Kite: taken as never received");
-        self.exits().forget(order.client_id());
-        self.book.track(gone)
     }
 
     /// After a failed answer to a placement: the order if Kite has it under its tag, else the

@@ -270,6 +270,36 @@ impl VenueBook {
         kept
     }
 
+    /// The order `client_id`, sent with its answer lost and still pending with no venue id,
+    /// taken as never received once `after` has passed since it was sent (at `now`) and the
+    /// venue still does not show it: `Rejected`, saying so. `None` while it may yet show (it
+    /// stays pending: never sent again, nothing sent in its place) or when it is not such an
+    /// order.
+    pub fn never_received(
+        &self,
+        client_id: &ClientOrderId,
+        now: Timestamp,
+        after: std::time::Duration,
+    ) -> Option<Order> {
+        let order = self.order(client_id)?;
+        let waited = now.millis().saturating_sub(order.created_at.millis());
+        let unknown = order.status == OrderStatus::Pending && order.id.as_str().is_empty();
+        if !unknown || u128::try_from(waited).unwrap_or(0) < after.as_millis() {
+            return None;
+        }
+        let mut gone = order;
+        gone.status = OrderStatus::Rejected;
+        gone.updated_at = now;
+        gone.reason = Some(format!(
+            "{} does not show it {} s after it was sent with its answer lost: it never reached {}",
+            self.venue,
+            after.as_secs(),
+            self.venue
+        ));
+        tracing::warn!(venue = self.venue, client_id = %client_id, "an order sent with its answer lost is still not shown by the venue: taken as never received");
+        Some(self.track(gone))
+    }
+
     /// Forgets the order `client_id` (a Binance `cancelReplace` gives the replacement a new
     /// client order id: the book tracks that one instead).
     pub fn forget(&self, client_id: &ClientOrderId) -> Option<Order> {
