@@ -398,3 +398,26 @@ async fn a_418_with_an_absurd_retry_after_is_a_ban_not_a_panic() {
     );
     assert_eq!(venue.requests().len(), sent, "nothing sent while banned");
 }
+
+/// A `serverTime` far from this machine's clock (here `i64::MIN`: a garbled answer) is an
+/// error naming it, not an overflow that signs every later request with a wrong timestamp.
+#[tokio::test]
+async fn a_server_time_past_a_day_away_is_refused_naming_it() {
+    let venue = BinanceVenue::start(KEY, SECRET).await.unwrap();
+    venue.fail_next(
+        "GET",
+        "/api/v3/time",
+        Failure::Body(r#"{"serverTime":-9223372036854775808}"#.to_owned()),
+    );
+    let err = BinanceBroker::connect(
+        config(&venue),
+        None,
+        tradegraph_broker::live::LiveTradingEnabled::i_understand_this_trades_real_money(),
+    )
+    .await
+    .map(|_| ())
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("serverTime"), "{err}");
+    assert!(err.contains("clock"), "{err}");
+}

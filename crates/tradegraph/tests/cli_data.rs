@@ -175,6 +175,28 @@ fn skips_and_counts_malformed_rows_naming_line_and_field() {
 }
 
 #[test]
+fn a_millisecond_timestamp_past_year_9999_is_a_malformed_row() {
+    let file = scratch(
+        "cli_data_far_future.csv",
+        "timestamp,open,high,low,close,volume\n\
+         1704067200000,10,11,9,10.5,100\n\
+         99999999999999999,10.5,11,10,11,100\n\
+         1704067320000,10.5,11.5,10,11,50\n",
+    );
+    let out = tradegraph(&["data", "indicators", &file]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!("{file}:3: warning: column `timestamp`:")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("skipped 1 malformed row, used 2 bars"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn an_empty_file_is_an_error() {
     for (name, content) in [
         ("cli_data_empty.csv", ""),

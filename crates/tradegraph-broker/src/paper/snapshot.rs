@@ -320,7 +320,7 @@ fn check(engine: &PaperEngine, snapshot: &PaperSnapshot) -> Result<(), BrokerErr
         }
     }
     let count = snapshot.orders.len();
-    if previous != snapshot.order_base + count as u64 {
+    if Some(previous) != snapshot.order_base.checked_add(count as u64) {
         return bad(format!(
             "the last order is P-{previous}, but {} orders were let go and {count} are kept",
             snapshot.order_base
@@ -361,7 +361,13 @@ fn check(engine: &PaperEngine, snapshot: &PaperSnapshot) -> Result<(), BrokerErr
         }
     }
     for (i, fill) in snapshot.fills.iter().enumerate() {
-        let expected = snapshot.fills_base + i as u64 + 1;
+        let Some(expected) = snapshot.fills_base.checked_add(i as u64 + 1) else {
+            return bad(format!(
+                "fill {} after {} is past the last sequence number",
+                i + 1,
+                snapshot.fills_base
+            ));
+        };
         if fill.seq != expected {
             return bad(format!(
                 "fill {expected} has seq {}: the fills are out of sequence",

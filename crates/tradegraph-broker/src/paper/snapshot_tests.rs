@@ -176,6 +176,14 @@ fn a_corrupt_snapshot_is_refused_naming_what_is_wrong() {
         ),
         (|v| v["order_base"] = json!(5), "5 orders were let go"),
         (
+            |v| v["order_base"] = json!(u64::MAX),
+            "18446744073709551615 orders were let go",
+        ),
+        (
+            |v| v["fills_base"] = json!(u64::MAX),
+            "is past the last sequence number",
+        ),
+        (
             |v| v["orders"][2]["order"]["request"]["client_id"] = json!("entry"),
             "client order id entry appears twice",
         ),

@@ -217,7 +217,7 @@ fn parse_bar(
 /// RFC 3339, or integer milliseconds since the epoch.
 fn parse_timestamp(text: &str) -> Result<Timestamp, String> {
     if let Ok(millis) = text.parse::<i64>() {
-        return Ok(Timestamp::from_millis(millis));
+        return Timestamp::try_from_millis(millis).map_err(|e| format!("column `timestamp`: {e}"));
     }
     text.parse().map_err(|_| {
         format!(

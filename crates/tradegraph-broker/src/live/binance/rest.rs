@@ -34,6 +34,9 @@ pub(crate) enum Outcome {
     Conflict(String),
 }
 
+/// The largest offset from Binance's clock taken as a clock skew (ms): a day.
+const MAX_OFFSET_MS: u64 = 86_400_000;
+
 pub(crate) struct Rest {
     http: VenueHttp,
     signer: Signer,
@@ -97,7 +100,7 @@ impl Rest {
 
     /// The server's clock now, as this broker estimates it (ms).
     pub(crate) fn server_now(&self) -> i64 {
-        wall_ms() + self.offset_ms.load(Ordering::Acquire)
+        wall_ms().saturating_add(self.offset_ms.load(Ordering::Acquire))
     }
 
     /// Measures the server-time offset (`GET /api/v3/time`), halfway through the round trip.
@@ -114,7 +117,19 @@ impl Rest {
                     message: "GET /api/v3/time did not answer a serverTime".into(),
                 })
             })?;
-        let offset = server - (before + after) / 2;
+        // A day away or more is no clock skew but a garbled answer (or a clock to fix): signed
+        // requests would carry a wrong timestamp.
+        let offset = server
+            .checked_sub(before.midpoint(after))
+            .filter(|o| o.unsigned_abs() < MAX_OFFSET_MS)
+            .ok_or_else(|| {
+                self.error(VenueReason::Other {
+                    code: "time".into(),
+                    message: format!(
+                        "GET /api/v3/time answered a serverTime ({server}) a day or more away from this machine's clock ({after}): check the clock"
+                    ),
+                })
+            })?;
         self.offset_ms.store(offset, Ordering::Release);
         *self
             .synced_at

@@ -70,6 +70,32 @@ pub(crate) struct Saved {
     rows: Vec<Row>,
 }
 
+impl Saved {
+    /// The saved form read row by row: the rows that read, and each row that does not (its
+    /// place in `rows` and why), so that one bad row loses no other. `Err` when `value` has no
+    /// list of rows at all.
+    pub(crate) fn read_rows(
+        value: serde_json::Value,
+    ) -> Result<(Self, Vec<(usize, String)>), String> {
+        let rows = match value {
+            serde_json::Value::Object(mut map) => match map.remove("rows") {
+                Some(serde_json::Value::Array(rows)) => rows,
+                _ => return Err("`rows` is not a list of rows".to_owned()),
+            },
+            _ => return Err("not an object with `rows`".to_owned()),
+        };
+        let mut saved = Self::default();
+        let mut bad = Vec::new();
+        for (i, row) in rows.into_iter().enumerate() {
+            match serde_json::from_value::<Row>(row) {
+                Ok(row) => saved.rows.push(row),
+                Err(e) => bad.push((i, e.to_string())),
+            }
+        }
+        Ok((saved, bad))
+    }
+}
+
 /// Usage per UTC day, agent and provider, the newest [`KEPT_DAYS`] days.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UsageLedger {
@@ -196,6 +222,25 @@ pub struct UsageReport {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn a_bad_row_is_skipped_and_the_others_kept() {
+        let value = serde_json::json!({"rows": [
+            {"day": "2026-12-05", "agent": "technical", "provider": "openai", "calls": 3,
+             "cached": 0, "input_tokens": 100, "output_tokens": 10, "cost": "0.5"},
+            {"day": "2026-12-05", "agent": "bull", "provider": "openai", "calls": -1},
+            {"day": "2026-12-06", "agent": "bear", "provider": "groq", "calls": 1,
+             "cached": 0, "input_tokens": 5, "output_tokens": 1, "cost": "0"}
+        ]});
+        let (saved, bad) = Saved::read_rows(value).unwrap();
+        assert_eq!(saved.rows.len(), 2);
+        assert_eq!(bad.len(), 1);
+        assert_eq!(bad[0].0, 1);
+        let ledger = UsageLedger::from_saved(saved);
+        let day: NaiveDate = "2026-12-05".parse().unwrap();
+        assert_eq!(ledger.report(1, day).total.calls, 3);
+        assert!(Saved::read_rows(serde_json::json!({"rows": "not rows"})).is_err());
+    }
 
     fn call(day: &str, agent: &str, provider: &str, tokens: u64, cost: i64) -> CallRecord {
         CallRecord {

@@ -170,8 +170,21 @@ fn utc_day_number(day: chrono::NaiveDate) -> i64 {
 }
 
 fn decode_saved(saved: serde_json::Value, instrument: &Symbol) -> UsageLedger {
-    match serde_json::from_value::<ledger::Saved>(saved) {
-        Ok(saved) => UsageLedger::from_saved(saved),
+    match ledger::Saved::read_rows(saved) {
+        Ok((saved, bad)) => {
+            // One bad row loses no other (and today's rows still count against the budget).
+            for (row, e) in bad {
+                tracing::warn!(
+                    instrument = %instrument,
+                    part = %StatePart::LlmUsage,
+                    row,
+                    error = %e,
+                    "llm usage: row {row} of the usage saved in the bot's state (part `{}` of {instrument}) cannot be read ({e}); it is left out, the other rows are kept",
+                    StatePart::LlmUsage
+                );
+            }
+            UsageLedger::from_saved(saved)
+        }
         Err(e) => {
             tracing::warn!(
                 instrument = %instrument,
