@@ -486,6 +486,19 @@ pub(crate) async fn reconcile(
                 }
                 next
             }
+            None if intent.status == IntentStatus::Submitted => {
+                // The broker accepted it (its answer was recorded) and no longer keeps it: let
+                // go with the orders it finished long ago (or a venue's list of today's orders
+                // only). It was received: what became of it is in the fills the broker read.
+                let mut next = intent.advance(IntentStatus::Done, clock.now());
+                next.note = Some(
+                    "accepted by the broker, which no longer keeps the order; its fills are the broker's"
+                        .into(),
+                );
+                tracing::warn!(%client_id, "order intent settled: the broker accepted it and no longer keeps the order");
+                out.found.push(client_id.clone());
+                next
+            }
             None if retired(&client_id) => {
                 // Finished long ago and let go by the broker: it did receive it.
                 let mut next = intent.advance(IntentStatus::Done, clock.now());
@@ -770,6 +783,39 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("abandoned"), "{err}");
         assert_eq!(venue.submits.load(Ordering::SeqCst), 0);
+    }
+
+    /// An intent the broker accepted (`Submitted`) that it no longer keeps at a restart (let
+    /// go with the orders it finished long ago, or a venue's list of today's orders only) was
+    /// received: it is settled as done, not recorded as never received.
+    #[tokio::test]
+    async fn a_submitted_intent_the_broker_no_longer_keeps_is_done_not_abandoned() {
+        let intents = Arc::new(MemoryState::new());
+        let pending = IntentRecord::pending(request(), DecisionId::new("d1"), Timestamp::EPOCH);
+        let submitted = pending.advance(IntentStatus::Submitted, Timestamp::EPOCH);
+        intents.record_intent(&submitted).await.unwrap();
+        let clock = SimulatedClock::default();
+        let found = reconcile(
+            broker().as_ref(),
+            &|_| false,
+            intents.as_ref(),
+            &"BTCUSDT".into(),
+            &clock,
+        )
+        .await
+        .unwrap();
+        assert!(found.abandoned.is_empty(), "{found:?}");
+        assert_eq!(found.found, vec![request().client_id]);
+        let kept = intents
+            .intent(&request().client_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(kept.status, IntentStatus::Done);
+        assert!(
+            kept.note.as_deref().is_some_and(|n| n.contains("accepted")),
+            "{kept:?}"
+        );
     }
 
     /// An intent log that knows no intent and refuses every write: down, or holding a newer
