@@ -183,3 +183,52 @@ async fn a_restart_never_places_exits_twice() {
         .count();
     assert_eq!(deletes, 1);
 }
+
+/// A lone stop resized (cancelled and placed again under its client id) after the book was
+/// last kept: the restarted broker, whose kept book still has the old order as working, finds
+/// the old one cancelled and takes the new one the venue has working under the same id as the
+/// stop (it was left booked as cancelled, missing from the open orders, while the venue held
+/// it).
+#[tokio::test]
+async fn a_stop_placed_again_under_its_id_after_the_book_was_kept_is_known_after_a_restart() {
+    let (venue, broker) = start().await;
+    let entry = id("tg0000000000000r21");
+    let request = OrderRequest::limit(entry.clone(), btc(), OrderSide::Buy, d("0.02"), d("39990"))
+        .with_exits(Exits::stop(d("39000")));
+    broker.submit(request).await.unwrap();
+    venue.fill_partially(Some(d("0.01")));
+    venue.set_price(d("39990"));
+    let stop_of = |venue: &BinanceVenue, qty: &str| {
+        working(venue)
+            .iter()
+            .any(|o| o.side == "SELL" && o.quantity == d(qty))
+    };
+    wait_until("the first part is protected", || async {
+        stop_of(&venue, "0.01")
+    })
+    .await;
+    broker.exits_settled().await;
+    // What the runtime kept: the stop for the first part.
+    let kept = broker.book().snapshot();
+    venue.set_price(d("39990"));
+    wait_until("the stop covers the whole fill", || async {
+        stop_of(&venue, "0.02")
+    })
+    .await;
+    broker.exits_settled().await;
+    drop(broker);
+    let broker = restart(&venue, kept).await;
+    let stop = entry.child(Leg::StopLoss);
+    wait_until("the stop working at the venue is the book's", || async {
+        broker
+            .open_orders()
+            .await
+            .unwrap()
+            .iter()
+            .any(|o| o.client_id() == &stop && o.request.quantity == d("0.02"))
+    })
+    .await;
+    let known = broker.order(&stop).await.unwrap().unwrap();
+    assert!(!known.status.is_terminal(), "{known:?}");
+    assert_eq!(working(&venue).len(), 1, "one stop at the venue");
+}

@@ -806,11 +806,7 @@ mod tests {
         .unwrap();
         assert!(found.abandoned.is_empty(), "{found:?}");
         assert_eq!(found.found, vec![request().client_id]);
-        let kept = intents
-            .intent(&request().client_id)
-            .await
-            .unwrap()
-            .unwrap();
+        let kept = intents.intent(&request().client_id).await.unwrap().unwrap();
         assert_eq!(kept.status, IntentStatus::Done);
         assert!(
             kept.note.as_deref().is_some_and(|n| n.contains("accepted")),
