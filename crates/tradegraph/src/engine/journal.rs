@@ -486,23 +486,15 @@ pub(crate) async fn reconcile(
                 }
                 next
             }
-            None if intent.status == IntentStatus::Submitted => {
-                // The broker accepted it (its answer was recorded) and no longer keeps it: let
-                // go with the orders it finished long ago (or a venue's list of today's orders
-                // only). It was received: what became of it is in the fills the broker read.
+            None if intent.status == IntentStatus::Submitted || retired(&client_id) => {
+                // Received (the broker's acceptance was recorded, or it finished long ago) and
+                // let go by the broker since: with the orders it finished long ago, or a
+                // venue's list of today's orders only. What became of it is in its fills.
                 let mut next = intent.advance(IntentStatus::Done, clock.now());
                 next.note = Some(
-                    "accepted by the broker, which no longer keeps the order; its fills are the broker's"
-                        .into(),
+                    "accepted by the broker, which no longer keeps the order (finished)".into(),
                 );
-                tracing::warn!(%client_id, "order intent settled: the broker accepted it and no longer keeps the order");
-                out.found.push(client_id.clone());
-                next
-            }
-            None if retired(&client_id) => {
-                // Finished long ago and let go by the broker: it did receive it.
-                let mut next = intent.advance(IntentStatus::Done, clock.now());
-                next.note = Some("finished; the broker no longer keeps the order".into());
+                tracing::info!(%client_id, "order intent settled: the broker accepted it and no longer keeps the order");
                 out.found.push(client_id.clone());
                 next
             }
