@@ -487,14 +487,16 @@ pub(crate) async fn reconcile(
                 next
             }
             None if intent.status == IntentStatus::Submitted || retired(&client_id) => {
-                // Received (the broker's acceptance was recorded, or it finished long ago) and
-                // let go by the broker since: with the orders it finished long ago, or a
-                // venue's list of today's orders only. What became of it is in its fills.
+                // The broker answered for it (it took it, or its answer was lost and it was
+                // pending), or it finished long ago, and the broker no longer shows it: let go
+                // with the orders it finished long ago, a venue's list of today's orders only,
+                // or never received. What became of it is in the broker's fills.
                 let mut next = intent.advance(IntentStatus::Done, clock.now());
                 next.note = Some(
-                    "accepted by the broker, which no longer keeps the order (finished)".into(),
+                    "submitted; the broker no longer shows the order (finished and let go, or never received after its answer was lost); not sent again"
+                        .into(),
                 );
-                tracing::info!(%client_id, "order intent settled: the broker accepted it and no longer keeps the order");
+                tracing::info!(%client_id, "order intent settled: submitted, and the broker no longer shows the order");
                 out.found.push(client_id.clone());
                 next
             }
@@ -777,9 +779,9 @@ mod tests {
         assert_eq!(venue.submits.load(Ordering::SeqCst), 0);
     }
 
-    /// An intent the broker accepted (`Submitted`) that it no longer keeps at a restart (let
-    /// go with the orders it finished long ago, or a venue's list of today's orders only) was
-    /// received: it is settled as done, not recorded as never received.
+    /// An intent the broker answered for (`Submitted`) that it no longer shows at a restart
+    /// (let go with the orders it finished long ago, a venue's list of today's orders only) is
+    /// settled as done and not sent again, not recorded as "the bot stopped before sending".
     #[tokio::test]
     async fn a_submitted_intent_the_broker_no_longer_keeps_is_done_not_abandoned() {
         let intents = Arc::new(MemoryState::new());
@@ -801,7 +803,9 @@ mod tests {
         let kept = intents.intent(&request().client_id).await.unwrap().unwrap();
         assert_eq!(kept.status, IntentStatus::Done);
         assert!(
-            kept.note.as_deref().is_some_and(|n| n.contains("accepted")),
+            kept.note
+                .as_deref()
+                .is_some_and(|n| n.contains("no longer shows")),
             "{kept:?}"
         );
     }

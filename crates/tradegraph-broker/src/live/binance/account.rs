@@ -2,8 +2,8 @@
 //! as the position.
 
 use super::broker::Inner;
+use super::wire::overflows;
 use super::wire::WireAccount;
-use crate::live::VenueReason;
 use crate::BrokerError;
 use reqwest::Method;
 use std::sync::Arc;
@@ -29,21 +29,22 @@ fn total(inner: &Inner, account: &WireAccount, asset: &str) -> Result<Decimal, B
             sum.checked_add(b.free)
                 .and_then(|s| s.checked_add(b.locked))
         })
-        .ok_or_else(|| inner.rest.error(overflow(format!("the {asset} balance"))))
-}
-
-fn overflow(what: String) -> VenueReason {
-    VenueReason::Other {
-        code: "GET /api/v3/account".into(),
-        message: format!("{what} overflows a decimal"),
-    }
+        .ok_or_else(|| {
+            inner
+                .rest
+                .error(overflows(format_args!("the {asset} balance")))
+        })
 }
 
 fn bot_base(inner: &Inner, account: &WireAccount) -> Result<Decimal, BrokerError> {
     let base = &inner.rules.base_asset;
     let held = total(inner, account, base)?
         .checked_sub(inner.config.reserved_base)
-        .ok_or_else(|| inner.rest.error(overflow(format!("the {base} balance"))))?;
+        .ok_or_else(|| {
+            inner
+                .rest
+                .error(overflows(format_args!("the {base} balance")))
+        })?;
     // Dust below the lot step cannot be sold: it is no position.
     Ok(if held < inner.rules.dust() || held <= Decimal::ZERO {
         Decimal::ZERO
@@ -72,7 +73,7 @@ fn position(
     // The venue keeps no cost basis: it is the position at the last price known.
     p.cost_basis = match inner.reference() {
         Some(price) => quantity.checked_mul(price).ok_or_else(|| {
-            inner.rest.error(overflow(format!(
+            inner.rest.error(overflows(format_args!(
                 "the position's value ({quantity} at {price})"
             )))
         })?,
@@ -108,7 +109,7 @@ pub(crate) async fn account(inner: &Arc<Inner>) -> Result<Account, BrokerError> 
         let value = p.cost_basis;
         account.equity = cash
             .checked_add(value)
-            .ok_or_else(|| inner.rest.error(overflow("the account's equity".into())))?;
+            .ok_or_else(|| inner.rest.error(overflows("the account's equity")))?;
         account.gross_exposure = value;
         account.net_exposure = value;
         account.positions.push(p);

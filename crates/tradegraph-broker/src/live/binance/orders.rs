@@ -60,9 +60,11 @@ pub(crate) fn book_answer(
         if inner.book.has_trade(&fill.trade_id.to_string()) {
             continue;
         }
-        filled = filled
-            .checked_add(fill.qty)
-            .ok_or_else(|| inner.rest.error(overflows("a fill's quantity", fill.qty)))?;
+        filled = filled.checked_add(fill.qty).ok_or_else(|| {
+            inner
+                .rest
+                .error(overflows(format_args!("a fill's quantity {}", fill.qty)))
+        })?;
         // The venue's quantity (what was sent, on the lot step) decides when it is filled.
         let whole = if wire.orig_qty > Decimal::ZERO {
             wire.orig_qty
@@ -329,13 +331,16 @@ pub(crate) async fn query(
         // yet: the book's record (`Rejected`, or `Pending`: unknown, until
         // `unknown_outcome_after` has passed) is the answer.
         Outcome::Unknown => {
-            let now = Timestamp::from_millis(inner.rest.server_now());
-            if let Some(gone) =
-                inner
-                    .book
-                    .never_received(client_id, now, inner.config.unknown_outcome_after)
-            {
-                return Ok(Some(gone));
+            // Not while it is being sent (its own answer may yet come).
+            if let Some(kept) = tracked.as_ref().filter(|_| !inner.is_sending(client_id)) {
+                let now = Timestamp::from_millis(inner.rest.server_now());
+                if let Some(gone) =
+                    inner
+                        .book
+                        .never_received(kept, now, inner.config.unknown_outcome_after)
+                {
+                    return Ok(Some(gone));
+                }
             }
             Ok(tracked.filter(|t| {
                 t.id.as_str().is_empty()

@@ -348,7 +348,11 @@ async fn book_trade(inner: &Arc<Inner>, trade: &WireTrade) -> Result<(), BrokerE
         tracked
             .filled_quantity
             .checked_add(trade.qty)
-            .ok_or_else(|| inner.rest.error(overflows("a trade's quantity", trade.qty)))?
+            .ok_or_else(|| {
+                inner
+                    .rest
+                    .error(overflows(format_args!("a trade's quantity {}", trade.qty)))
+            })?
     };
     let status = if filled >= tracked.request.quantity {
         OrderStatus::Filled

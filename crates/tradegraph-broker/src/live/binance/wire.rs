@@ -217,11 +217,11 @@ use crate::metrics::BINANCE_UNVALUED_FEES_TOTAL as UNVALUED_FEES;
 /// Whether the first unvalued fee was logged as an error (later ones are warnings).
 static UNVALUED_LOGGED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// A venue number that overflows a decimal when added up: `what`, and the value.
-pub(crate) fn overflows(what: &str, value: Decimal) -> VenueReason {
+/// What a venue's numbers come to overflows a decimal: `what`, named with its values.
+pub(crate) fn overflows(what: impl std::fmt::Display) -> VenueReason {
     VenueReason::Other {
         code: "overflow".into(),
-        message: format!("{what} {value} overflows a decimal"),
+        message: format!("{what} overflows a decimal"),
     }
 }
 
@@ -239,15 +239,12 @@ pub(crate) fn fee_value(
         return Ok(commission);
     }
     let valued = |price: Decimal| {
-        commission
-            .checked_mul(price)
-            .ok_or_else(|| VenueReason::Other {
-                code: "fee".into(),
-                message: format!(
-                    "a fee of {commission} {asset} at {price} {} overflows a decimal",
-                    rules.quote_asset
-                ),
-            })
+        commission.checked_mul(price).ok_or_else(|| {
+            overflows(format_args!(
+                "a fee of {commission} {asset} at {price} {}",
+                rules.quote_asset
+            ))
+        })
     };
     if asset == rules.base_asset {
         return valued(fill_price);

@@ -37,6 +37,9 @@ pub(crate) struct Inner {
     pub(crate) syncing: tokio::sync::Mutex<()>,
     /// What the keeper remembers between its rounds.
     pub(crate) keep: Mutex<super::keeper::Keep>,
+    /// Orders sent with their answers lost that Kite has not listed since, as sent (see
+    /// [`Inner::lost_order`]).
+    pub(crate) lost: Mutex<std::collections::HashMap<ClientOrderId, Order>>,
 }
 
 /// The Kite Connect broker: orders (`MARKET`, `LIMIT`, `SL`, `SL-M`; MIS or NRML) with our
@@ -123,6 +126,7 @@ impl KiteBroker {
             price: watch::channel(None).0,
             syncing: tokio::sync::Mutex::new(()),
             keep: Mutex::new(super::keeper::Keep::default()),
+            lost: Mutex::new(std::collections::HashMap::new()),
         });
         // A restored book's exits: what happened while the broker was down.
         inner.resume().await;
@@ -237,8 +241,12 @@ impl Broker for KiteBroker {
             {
                 return Ok(inner.rejected(request, &reason));
             }
-            // Placed before the book was saved (a crash)? Today's orders carry its tag.
-            known = inner.find(&request.client_id).await?;
+            // Placed before the book was saved (a crash)? Today's orders carry its tag. Sent
+            // with its answer lost and not listed yet? Of unknown outcome: never sent again.
+            known = match inner.find(&request.client_id).await? {
+                Some(order) => Some(order),
+                None => inner.lost_order(&request.client_id),
+            };
         }
         if let Some(order) = known {
             if !same_order(&order.request, &request) {
@@ -352,7 +360,11 @@ impl Broker for KiteBroker {
                 let leg = inner.exits().gtt_leg(client_id);
                 match leg {
                     Some(leg) => Ok(Some(leg)),
-                    None => inner.find(client_id).await,
+                    // Sent with its answer lost and not listed yet: of unknown outcome.
+                    None => match inner.find(client_id).await? {
+                        Some(order) => Ok(Some(order)),
+                        None => Ok(inner.lost_order(client_id)),
+                    },
                 }
             }
         }

@@ -14,9 +14,9 @@
 //! | [`save_token`], [`load_token`] | the day's access token in the data directory (0600, with its day) |
 //! | [`KiteError`] | Kite's `error_type` and message to a [`VenueReason`](crate::live::VenueReason) |
 //!
-//! An order whose answer is lost (a timeout, a 5xx) is kept as pending before it is sent and
-//! looked for by its tag in Kite's list of today's orders: until listed it is of unknown
-//! outcome, never sent again, and after [`KiteConfig::unknown_outcome_after`] unlisted it is taken as
+//! An order whose answer is lost (a timeout, a 5xx) is looked for by its tag in Kite's list of
+//! today's orders: until listed it is of unknown outcome (`order` answers it pending; it is
+//! never sent again), and after [`KiteConfig::unknown_outcome_after`] unlisted it is taken as
 //! never received.
 //!
 //! Every REST call carries `X-Kite-Version: 3` and `Authorization: token api_key:access_token`;

@@ -10,6 +10,7 @@ use crate::live::VenueReason;
 use crate::BrokerError;
 use reqwest::Method;
 use rust_decimal::Decimal;
+use std::collections::HashMap;
 use std::sync::PoisonError;
 use tradegraph_core::order::{ClientOrderId, Order, OrderId, OrderKind, OrderRequest, OrderStatus};
 
@@ -50,11 +51,6 @@ impl Inner {
             Ok(form) => form,
             Err(reason) => return Ok(self.rejected(request, &reason)),
         };
-        // Kept as pending before it is sent: if the answer is lost and Kite does not list the
-        // order yet, it is known as of unknown outcome (never sent again, and nothing sent in
-        // its place) until Kite lists it or [`KiteConfig::unknown_outcome_after`] passes.
-        self.book
-            .track(Order::new(OrderId::new(""), request.clone(), now()));
         let sent = self
             .rest
             .send(
@@ -75,11 +71,7 @@ impl Inner {
                     .placed_or(&request, VenueReason::Unavailable(what))
                     .await
             }
-            Err(e) => {
-                // Not placed (refused before Kite acted): it may be sent again.
-                self.book.forget(&request.client_id);
-                return Err(e);
-            }
+            Err(e) => return Err(e),
         };
         if !reply.is_success() {
             let reason = KiteRest::reason_of(&reply);
@@ -89,7 +81,6 @@ impl Inner {
             if matches!(reason, VenueReason::Unavailable(_)) {
                 return self.placed_or(&request, reason).await;
             }
-            self.book.forget(&request.client_id);
             return Err(self.rest.error(reason));
         }
         let data = self.rest.data("POST /orders/regular", &reply)?;
@@ -112,26 +103,6 @@ impl Inner {
         }
     }
 
-    /// An order sent with its answer lost that Kite does not list: still pending (of unknown
-    /// outcome) until [`KiteConfig::unknown_outcome_after`] has passed since it was sent, then
-    /// taken as never received (`Rejected`, its exits' plan dropped), so that what it was for
-    /// (a close) may be tried under another id.
-    fn unlisted(&self, order: &Order) -> Order {
-        match self
-            .book
-            .never_received(order.client_id(), now(), self.config.unknown_outcome_after)
-        {
-            Some(gone) => {
-                self.exits().forget(order.client_id());
-                gone
-            }
-            None => self
-                .book
-                .order(order.client_id())
-                .unwrap_or_else(|| order.clone()),
-        }
-    }
-
     /// After a failed answer to a placement: the order if Kite has it under its tag, else the
     /// failure (its outcome stays unknown to the caller, who asks again).
     async fn placed_or(
@@ -142,7 +113,42 @@ impl Inner {
         if let Ok(Some(order)) = self.find(&request.client_id).await {
             return Ok(order);
         }
+        // Kite may not list it yet: of unknown outcome until it does, or until
+        // `unknown_outcome_after` has passed ([`Self::lost_order`]).
+        self.lock_lost().insert(
+            request.client_id.clone(),
+            Order::new(OrderId::new(""), request.clone(), now()),
+        );
         Err(self.rest.error(reason))
+    }
+
+    /// An order sent with its answer lost that Kite has not listed since: pending (of unknown
+    /// outcome: never sent again, nothing sent in its place) until
+    /// [`KiteConfig::unknown_outcome_after`] has passed since the answer was lost, then taken as
+    /// never received (booked `Rejected`, saying so), so that what it was for (a close) may be
+    /// tried under another id. `None`: no such order.
+    pub(crate) fn lost_order(&self, client_id: &ClientOrderId) -> Option<Order> {
+        let pending = self.lock_lost().get(client_id).cloned()?;
+        if let Some(known) = self.book.order(client_id) {
+            // Listed since (an order update, a poll): the book's order is the answer.
+            self.lock_lost().remove(client_id);
+            return Some(known);
+        }
+        match self
+            .book
+            .never_received(&pending, now(), self.config.unknown_outcome_after)
+        {
+            Some(gone) => {
+                self.lock_lost().remove(client_id);
+                Some(gone)
+            }
+            None => Some(pending),
+        }
+    }
+
+    /// The orders sent with their answers lost, not listed by Kite since.
+    fn lock_lost(&self) -> std::sync::MutexGuard<'_, HashMap<ClientOrderId, Order>> {
+        self.lost.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The order `client_id` as Kite has it today (by its tag), synced into the book.
@@ -160,6 +166,7 @@ impl Inner {
         {
             Some(order) => {
                 self.sync(order).await?;
+                self.lock_lost().remove(client_id);
                 Ok(self.book.order(client_id))
             }
             None => Ok(None),
@@ -168,15 +175,8 @@ impl Inner {
 
     /// Asks Kite for the order's state now and syncs it.
     pub(crate) async fn refresh(&self, order: &Order) -> Result<Option<Order>, BrokerError> {
-        if order.id.as_str().starts_with("gtt:") {
+        if order.id.as_str().is_empty() || order.id.as_str().starts_with("gtt:") {
             return Ok(self.book.order(order.client_id()));
-        }
-        if order.id.as_str().is_empty() {
-            // Sent with its answer lost: Kite's list of today's orders says.
-            if let Some(listed) = self.find(order.client_id()).await? {
-                return Ok(Some(listed));
-            }
-            return Ok(Some(self.unlisted(order)));
         }
         if let Some(state) = self.rest.order(order.id.as_str()).await? {
             self.sync(&state).await?;

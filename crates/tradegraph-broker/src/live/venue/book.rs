@@ -89,7 +89,13 @@ struct State {
     last_seq: u64,
     trade_ids: HashSet<String>,
     trade_order: VecDeque<String>,
+    /// Orders forgotten to be placed again under their client id (the newest
+    /// [`KEEP_REPLACED`]): their late updates are not the new order's.
+    replaced: VecDeque<(ClientOrderId, OrderId)>,
 }
+
+/// How many forgotten orders' ids are remembered (see `State::replaced`).
+const KEEP_REPLACED: usize = 64;
 
 /// The orders a venue broker placed or saw, and their fills numbered in the order it learned
 /// of them (the [`Broker`](crate::Broker) contract: `seq` one above the previous, never
@@ -270,24 +276,23 @@ impl VenueBook {
         kept
     }
 
-    /// The order `client_id`, sent with its answer lost and still pending with no venue id,
-    /// taken as never received once `after` has passed since it was sent (at `now`) and the
-    /// venue still does not show it: `Rejected`, saying so. `None` while it may yet show (it
-    /// stays pending: never sent again, nothing sent in its place) or when it is not such an
-    /// order.
+    /// An order sent with its answer lost (`pending`: as sent, pending, no venue id), taken as
+    /// never received once `after` has passed since it was sent (at `now`) and the venue still
+    /// does not show it: booked `Rejected`, saying so, and returned. `None` while it may yet
+    /// show (it stays pending: never sent again, nothing sent in its place) or when `pending`
+    /// is no such order.
     pub fn never_received(
         &self,
-        client_id: &ClientOrderId,
+        pending: &Order,
         now: Timestamp,
         after: std::time::Duration,
     ) -> Option<Order> {
-        let order = self.order(client_id)?;
-        let waited = now.millis().saturating_sub(order.created_at.millis());
-        let unknown = order.status == OrderStatus::Pending && order.id.as_str().is_empty();
+        let waited = now.millis().saturating_sub(pending.created_at.millis());
+        let unknown = pending.status == OrderStatus::Pending && pending.id.as_str().is_empty();
         if !unknown || u128::try_from(waited).unwrap_or(0) < after.as_millis() {
             return None;
         }
-        let mut gone = order;
+        let mut gone = pending.clone();
         gone.status = OrderStatus::Rejected;
         gone.updated_at = now;
         gone.reason = Some(format!(
@@ -296,14 +301,24 @@ impl VenueBook {
             after.as_secs(),
             self.venue
         ));
-        tracing::warn!(venue = self.venue, client_id = %client_id, "an order sent with its answer lost is still not shown by the venue: taken as never received");
+        tracing::warn!(venue = self.venue, client_id = %pending.client_id(), "an order sent with its answer lost is still not shown by the venue: taken as never received");
         Some(self.track(gone))
     }
 
     /// Forgets the order `client_id` (a Binance `cancelReplace` gives the replacement a new
     /// client order id: the book tracks that one instead).
     pub fn forget(&self, client_id: &ClientOrderId) -> Option<Order> {
-        let removed = self.lock().orders.remove(client_id);
+        let mut state = self.lock();
+        let removed = state.orders.remove(client_id);
+        if let Some(order) = removed.as_ref().filter(|o| !o.id.as_str().is_empty()) {
+            state
+                .replaced
+                .push_back((client_id.clone(), order.id.clone()));
+            if state.replaced.len() > KEEP_REPLACED {
+                state.replaced.pop_front();
+            }
+        }
+        drop(state);
         if removed.is_some() {
             self.changed();
         }
@@ -354,6 +369,12 @@ impl VenueBook {
             let order = Order::new(update.order_id.clone(), update.request.clone(), update.at);
             state.orders.insert(client_id.clone(), order);
         }
+        // An update about an order forgotten to be placed again under its client id (a late
+        // report of a cancelled exit leg) is not the new order's.
+        let replaced = state
+            .replaced
+            .iter()
+            .any(|(c, o)| *c == client_id && *o == update.order_id);
         let Some(order) = state.orders.get_mut(&client_id) else {
             return Ok(fill);
         };
@@ -364,8 +385,8 @@ impl VenueBook {
         // An update about an order the venue replaced under the same client id (Binance's
         // cancelReplace) speaks for the old order: its trade is booked, its status is not
         // the tracked order's. An order tracked without a venue id yet takes the update's.
-        let current = order.id.as_str().is_empty() || order.id == update.order_id;
-        if order.id.as_str().is_empty() {
+        let current = (order.id.as_str().is_empty() && !replaced) || order.id == update.order_id;
+        if order.id.as_str().is_empty() && !replaced {
             order.id = update.order_id.clone();
         }
         if let Some(fill) = fill.as_ref().filter(|_| current) {
@@ -624,6 +645,29 @@ mod tests {
                 .unwrap()
                 .as_str(),
             "b"
+        );
+    }
+
+    /// An order forgotten to be placed again under its client id (a resized exit leg): the old
+    /// order's late cancellation does not land on the new one, pending with no venue id yet.
+    #[test]
+    fn a_late_update_of_a_forgotten_order_leaves_the_one_placed_again_alone() {
+        let book = VenueBook::new("test");
+        book.apply(&update("f", OrderStatus::Open, None, 1))
+            .unwrap();
+        let id = ClientOrderId::new("f").unwrap();
+        let old = book.forget(&id).unwrap();
+        book.track(Order::new(
+            OrderId::new(""),
+            old.request.clone(),
+            Timestamp::from_millis(2),
+        ));
+        book.apply(&update("f", OrderStatus::Cancelled, None, 3))
+            .unwrap();
+        let tracked = book.order(&id).unwrap();
+        assert_eq!(
+            (tracked.id.as_str(), tracked.status),
+            ("", OrderStatus::Pending)
         );
     }
 
