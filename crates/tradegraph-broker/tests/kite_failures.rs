@@ -408,6 +408,16 @@ async fn an_order_whose_answer_was_lost_and_that_kite_does_not_list_yet_stays_pe
         .unwrap()
         .expect("known, of unknown outcome");
     assert_eq!(kept.status, OrderStatus::Pending);
+    // Working, maybe: among the open orders (a forced close looks there before sending one),
+    // and not cancellable before Kite lists it.
+    let open = broker.open_orders().await.unwrap();
+    assert!(
+        open.iter()
+            .any(|o| o.client_id() == &request.client_id && o.status == OrderStatus::Pending),
+        "{open:?}"
+    );
+    let err = broker.cancel(&request.client_id).await.unwrap_err();
+    assert!(err.to_string().contains("does not list it yet"), "{err}");
     let again = broker.submit(request.clone()).await.unwrap();
     assert_eq!(again.status, OrderStatus::Pending);
     let posts = venue

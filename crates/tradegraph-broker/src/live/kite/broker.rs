@@ -8,7 +8,7 @@ use super::KiteConfig;
 use crate::live::venue::{
     keep_streaming, poll_while_down, Link, VenueBook, VenueBookSnapshot, VenueBroker,
 };
-use crate::live::{Live, LiveTradingEnabled};
+use crate::live::{Live, LiveTradingEnabled, VenueReason};
 use crate::{Amendment, Broker, BrokerError, PriceEvent};
 use async_trait::async_trait;
 use reqwest::Method;
@@ -309,16 +309,26 @@ impl Broker for KiteBroker {
         if let Some(order) = inner.cancel_gtt_leg(client_id).await? {
             return Ok(order);
         }
-        let order = match inner.book.order(client_id) {
-            Some(order) => order,
-            None => inner
-                .find(client_id)
-                .await?
-                .ok_or_else(|| BrokerError::UnknownOrder(client_id.clone()))?,
-        };
         let not_cancellable = |order: &Order| BrokerError::NotCancellable {
             client_id: client_id.clone(),
             status: order.status,
+        };
+        let order = match inner.book.order(client_id) {
+            Some(order) => order,
+            None => match inner.find(client_id).await? {
+                Some(order) => order,
+                None => {
+                    return Err(match inner.lost_order(client_id) {
+                        Some(lost) if lost.status == OrderStatus::Pending => {
+                            inner.rest.error(VenueReason::Unavailable(format!(
+                                "order {client_id} was sent with its answer lost and Kite does not list it yet: it cannot be cancelled before Kite lists it (or it is taken as never received)"
+                            )))
+                        }
+                        Some(gone) => not_cancellable(&gone),
+                        None => BrokerError::UnknownOrder(client_id.clone()),
+                    })
+                }
+            },
         };
         if order.status.is_terminal() {
             return Err(not_cancellable(&order));
@@ -374,6 +384,9 @@ impl Broker for KiteBroker {
         self.inner.poll().await?;
         let mut open = self.inner.book.open_orders();
         open.extend(self.inner.exits().gtt_legs());
+        // Sent with their answers lost and not listed yet: they may be working (a close sent
+        // again in their place could reverse the position).
+        open.extend(self.inner.lost_pending());
         Ok(open)
     }
 

@@ -19,7 +19,7 @@ use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
-use tradegraph_core::order::{ClientOrderId, OrderSide};
+use tradegraph_core::order::{ClientOrderId, OrderSide, OrderStatus};
 
 /// The longest wait between two tries at an entry's exits.
 const MAX_RETRY: Duration = Duration::from_secs(30);
@@ -139,6 +139,17 @@ impl Inner {
                 self.after_update(entry).await;
             }
             Ok(None) => {
+                match self.lost_order(entry) {
+                    // Its answer lost, not listed yet: it may be working; the plan stays.
+                    Some(lost) if lost.status == OrderStatus::Pending => return,
+                    // Taken as never received: no order, nothing to protect.
+                    Some(_) => {
+                        self.exits().plans.remove(entry);
+                        self.owed_paid(entry);
+                        return;
+                    }
+                    None => {}
+                }
                 let misses = {
                     let mut keep = self.keep();
                     let tries = keep.misses.get(entry).map_or(0, |m| m.0) + 1;

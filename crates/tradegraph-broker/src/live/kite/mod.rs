@@ -15,9 +15,10 @@
 //! | [`KiteError`] | Kite's `error_type` and message to a [`VenueReason`](crate::live::VenueReason) |
 //!
 //! An order whose answer is lost (a timeout, a 5xx) is looked for by its tag in Kite's list of
-//! today's orders: until listed it is of unknown outcome (`order` answers it pending; it is
-//! never sent again), and after [`KiteConfig::unknown_outcome_after`] unlisted it is taken as
-//! never received.
+//! today's orders: until listed it is of unknown outcome (`order` answers it pending and
+//! `open_orders` lists it; it is never sent again, nor cancelled), and after
+//! [`KiteConfig::unknown_outcome_after`] unlisted it is taken as never received. This memory
+//! is the process's, not the saved book's.
 //!
 //! Every REST call carries `X-Kite-Version: 3` and `Authorization: token api_key:access_token`;
 //! the header value is a secret and never logged.

@@ -146,8 +146,18 @@ impl Inner {
         }
     }
 
+    /// The orders sent with their answers lost that Kite has not listed since and that are
+    /// not yet taken as never received: pending, of unknown outcome (maybe working).
+    pub(crate) fn lost_pending(&self) -> Vec<Order> {
+        let ids: Vec<ClientOrderId> = self.lock_lost().keys().cloned().collect();
+        ids.iter()
+            .filter_map(|id| self.lost_order(id))
+            .filter(|o| o.status == OrderStatus::Pending && o.id.as_str().is_empty())
+            .collect()
+    }
+
     /// The orders sent with their answers lost, not listed by Kite since.
-    fn lock_lost(&self) -> std::sync::MutexGuard<'_, HashMap<ClientOrderId, Order>> {
+    pub(crate) fn lock_lost(&self) -> std::sync::MutexGuard<'_, HashMap<ClientOrderId, Order>> {
         self.lost.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -166,7 +176,6 @@ impl Inner {
         {
             Some(order) => {
                 self.sync(order).await?;
-                self.lock_lost().remove(client_id);
                 Ok(self.book.order(client_id))
             }
             None => Ok(None),

@@ -74,6 +74,19 @@ impl Inner {
             tracing::info!(venue = VENUE, client_id = %found.client_id(), "the exit is already at Kite: not placed again");
             return Ok(found);
         }
+        if let Some(lost) = self.lost_order(&request.client_id) {
+            if lost.status == tradegraph_core::order::OrderStatus::Pending {
+                // Sent before with its answer lost, not listed yet: placed again it could be
+                // twice at Kite. It stays owed, and is asked about at the next try.
+                return Err(self
+                    .rest
+                    .error(crate::live::VenueReason::Unavailable(format!(
+                        "exit {} was sent with its answer lost and Kite does not list it yet",
+                        request.client_id
+                    ))));
+            }
+            // Taken as never received: placed again under its id (Kite has no order under it).
+        }
         self.place(request, None).await
     }
 

@@ -106,10 +106,13 @@ impl Inner {
         let guard = self.syncing.lock().await;
         let client_id = self.client_of(order).await;
         let tracked = self.book.order(&client_id);
-        let request = tracked.as_ref().map_or_else(
-            || request_of(order, client_id.clone(), self),
-            |o| o.request.clone(),
-        );
+        // Listed at last after its answer was lost: the request as sent (its exits) stands.
+        let lost = self.lock_lost().remove(&client_id);
+        let request = match (&tracked, lost) {
+            (Some(o), _) => o.request.clone(),
+            (None, Some(lost)) => lost.request,
+            (None, None) => request_of(order, client_id.clone(), self),
+        };
         let order_id = OrderId::new(&order.order_id);
         let filled = tracked.map_or(Decimal::ZERO, |o| o.filled_quantity);
         let at = now();

@@ -250,7 +250,12 @@ impl VenueBook {
     /// and average price stand. An answer about another venue order under the same client id
     /// (a replacement) replaces it, keeping its parent.
     pub fn track(&self, order: Order) -> Order {
-        let mut state = self.lock();
+        let state = self.lock();
+        self.track_locked(state, order)
+    }
+
+    /// [`track`](Self::track), the book's lock held by the caller since it looked.
+    fn track_locked(&self, mut state: MutexGuard<'_, State>, order: Order) -> Order {
         let kept = match state.orders.get(order.client_id()) {
             Some(known) if known.id == order.id || order.id.as_str().is_empty() => {
                 merged(known, order)
@@ -288,8 +293,18 @@ impl VenueBook {
         after: std::time::Duration,
     ) -> Option<Order> {
         let waited = now.millis().saturating_sub(pending.created_at.millis());
-        let unknown = pending.status == OrderStatus::Pending && pending.id.as_str().is_empty();
-        if !unknown || u128::try_from(waited).unwrap_or(0) < after.as_millis() {
+        let unknown = |o: &Order| o.status == OrderStatus::Pending && o.id.as_str().is_empty();
+        if !unknown(pending) || u128::try_from(waited).unwrap_or(0) < after.as_millis() {
+            return None;
+        }
+        // Looked at and written under one lock: an update that came meanwhile (the order
+        // shown at last) is not overwritten.
+        let state = self.lock();
+        if state
+            .orders
+            .get(pending.client_id())
+            .is_some_and(|known| !unknown(known))
+        {
             return None;
         }
         let mut gone = pending.clone();
@@ -302,7 +317,7 @@ impl VenueBook {
             self.venue
         ));
         tracing::warn!(venue = self.venue, client_id = %pending.client_id(), "an order sent with its answer lost is still not shown by the venue: taken as never received");
-        Some(self.track(gone))
+        Some(self.track_locked(state, gone))
     }
 
     /// Forgets the order `client_id` (a Binance `cancelReplace` gives the replacement a new
