@@ -269,6 +269,22 @@ impl FromStr for Timeframe {
     }
 }
 
+/// `from + after`, never overflowing: a year after `from` when the sum is past what the clock
+/// holds (a configured or venue-given duration may be huge: it means "practically never").
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// let now = Instant::now();
+/// assert!(tradegraph_core::time::later(now, Duration::MAX) > now);
+/// assert_eq!(tradegraph_core::time::later(now, Duration::from_secs(1)), now + Duration::from_secs(1));
+/// ```
+pub fn later(from: std::time::Instant, after: std::time::Duration) -> std::time::Instant {
+    const YEAR: std::time::Duration = std::time::Duration::from_secs(365 * 86_400);
+    from.checked_add(after)
+        .or_else(|| from.checked_add(YEAR))
+        .unwrap_or(from)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

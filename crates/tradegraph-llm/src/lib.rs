@@ -37,9 +37,8 @@ pub use tradegraph_core::redact::Secret;
 pub use tradegraph_core::redact::{url as redact_url, MIN_SECRET_CHARS};
 pub use types::{Content, FinishReason, Message, Request, Response, Role, Sampling, Usage};
 
-/// `by` after `now`; a century after it when that is past what the clock holds (a wait of
-/// `1e19` s from a configuration means "practically forever", not a panic).
+/// `by` after `now`, never overflowing ([`tradegraph_core::time::later`] on the runtime's
+/// clock): a wait of `1e19` s from a configuration means "practically forever", not a panic.
 pub(crate) fn later(now: tokio::time::Instant, by: std::time::Duration) -> tokio::time::Instant {
-    now.checked_add(by)
-        .unwrap_or_else(|| now + std::time::Duration::from_secs(100 * 365 * 86_400))
+    tokio::time::Instant::from_std(tradegraph_core::time::later(now.into_std(), by))
 }

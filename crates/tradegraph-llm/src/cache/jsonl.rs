@@ -142,6 +142,14 @@ mod tests {
     use super::*;
     use crate::{Content, Request, Response};
 
+    /// The record the tests put: `{"a": 1}` under `key`.
+    fn record_of(key: &CacheKey) -> CacheRecord {
+        CacheRecord {
+            key: key.clone(),
+            response: Response::new("p", "m", Content::Json(serde_json::json!({"a": 1}))),
+        }
+    }
+
     #[tokio::test]
     async fn records_survive_a_reopen_and_bad_lines_are_skipped() {
         let dir = std::env::temp_dir().join(format!("tg-llm-jsonl-{}", std::process::id()));
@@ -150,14 +158,7 @@ mod tests {
         let key = CacheKey::new("p", "m", &Request::chat("s", "u"));
         {
             let cache = JsonlCache::open(&path).await.unwrap();
-            let response = Response::new("p", "m", Content::Json(serde_json::json!({"a": 1})));
-            cache
-                .put(CacheRecord {
-                    key: key.clone(),
-                    response,
-                })
-                .await
-                .unwrap();
+            cache.put(record_of(&key)).await.unwrap();
         }
         tokio::fs::write(
             &path,
@@ -191,14 +192,7 @@ mod tests {
         {
             let cache = JsonlCache::open(&path).await.unwrap();
             assert_eq!((cache.len().await, cache.skipped_lines()), (0, 1));
-            let response = Response::new("p", "m", Content::Json(serde_json::json!({"a": 1})));
-            cache
-                .put(CacheRecord {
-                    key: key.clone(),
-                    response,
-                })
-                .await
-                .unwrap();
+            cache.put(record_of(&key)).await.unwrap();
         }
         let cache = JsonlCache::open(&path).await.unwrap();
         assert_eq!((cache.len().await, cache.skipped_lines()), (1, 1));

@@ -112,12 +112,9 @@ impl Link {
     }
 }
 
-/// `from + after`, never overflowing (a configured duration may be huge).
+/// `from + after`, never overflowing ([`tradegraph_core::time::later`] on the runtime's clock).
 pub(crate) fn later(from: Instant, after: Duration) -> Instant {
-    const YEAR: Duration = Duration::from_secs(365 * 86_400);
-    from.checked_add(after)
-        .or_else(|| from.checked_add(YEAR))
-        .unwrap_or(from)
+    Instant::from_std(tradegraph_core::time::later(from.into_std(), after))
 }
 
 enum Phase<L> {

@@ -754,22 +754,26 @@ mod tests {
         assert_eq!(venue.submits.load(Ordering::SeqCst), 0);
     }
 
+    /// [`reconcile`] of BTCUSDT's intents, nothing retired.
+    async fn reconcile_btc(venue: &dyn Broker, intents: &dyn IntentLog) -> Reconciled {
+        reconcile(
+            venue,
+            &|_| false,
+            intents,
+            &"BTCUSDT".into(),
+            &SimulatedClock::default(),
+        )
+        .await
+        .unwrap()
+    }
+
     #[tokio::test]
     async fn an_abandoned_intent_is_never_sent() {
         let intents = Arc::new(MemoryState::new());
         let pending = IntentRecord::pending(request(), DecisionId::new("d1"), Timestamp::EPOCH);
         intents.record_intent(&pending).await.unwrap();
         let venue = broker();
-        let clock = SimulatedClock::default();
-        let found = reconcile(
-            venue.as_ref(),
-            &|_| false,
-            intents.as_ref(),
-            &"BTCUSDT".into(),
-            &clock,
-        )
-        .await
-        .unwrap();
+        let found = reconcile_btc(venue.as_ref(), intents.as_ref()).await;
         assert_eq!(found.abandoned, vec![request().client_id]);
         let err = journal(venue.clone(), intents)
             .submit(request())
@@ -788,16 +792,7 @@ mod tests {
         let pending = IntentRecord::pending(request(), DecisionId::new("d1"), Timestamp::EPOCH);
         let submitted = pending.advance(IntentStatus::Submitted, Timestamp::EPOCH);
         intents.record_intent(&submitted).await.unwrap();
-        let clock = SimulatedClock::default();
-        let found = reconcile(
-            broker().as_ref(),
-            &|_| false,
-            intents.as_ref(),
-            &"BTCUSDT".into(),
-            &clock,
-        )
-        .await
-        .unwrap();
+        let found = reconcile_btc(broker().as_ref(), intents.as_ref()).await;
         assert!(found.abandoned.is_empty(), "{found:?}");
         assert_eq!(found.found, vec![request().client_id]);
         let kept = intents.intent(&request().client_id).await.unwrap().unwrap();

@@ -50,24 +50,4 @@ impl Resolver<'_> {
         }
         Ok(Duration::from_secs(secs))
     }
-
-    /// A timer's period (`key`) of at most [`LONGEST_PERIOD`]: a longer one would overflow the
-    /// timer as it starts, ending its task unseen.
-    pub(super) fn period(&mut self, key: &str, period: Duration) -> Result<Duration, ConfigError> {
-        if period > LONGEST_PERIOD {
-            return Err(self.invalid(
-                key,
-                format!(
-                    "{} s is too long: give at most {} (seconds: a day)",
-                    period.as_secs(),
-                    LONGEST_PERIOD.as_secs()
-                ),
-            ));
-        }
-        Ok(period)
-    }
 }
-
-/// The longest period of a timer the configuration sets (the health rounds, the alerts'
-/// sampling): a day.
-const LONGEST_PERIOD: Duration = Duration::from_secs(86_400);
