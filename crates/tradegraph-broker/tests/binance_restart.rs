@@ -10,7 +10,9 @@ use tradegraph_broker::live::binance::BinanceBroker;
 use tradegraph_broker::live::venue::{VenueBookSnapshot, VenueBroker};
 use tradegraph_broker::live::Live;
 use tradegraph_broker::Broker;
-use tradegraph_core::order::{ClientOrderId, Exits, Leg, OrderRequest, OrderSide, OrderStatus};
+use tradegraph_core::order::{
+    ClientOrderId, Exits, Leg, OrderKind, OrderRequest, OrderSide, OrderStatus,
+};
 use tradegraph_core::Symbol;
 use tradegraph_testkit::venue::binance::{BinanceVenue, OrderView};
 
@@ -231,4 +233,80 @@ async fn a_stop_placed_again_under_its_id_after_the_book_was_kept_is_known_after
     let known = broker.order(&stop).await.unwrap().unwrap();
     assert!(!known.status.is_terminal(), "{known:?}");
     assert_eq!(working(&venue).len(), 1, "one stop at the venue");
+}
+
+/// A close cancels the working OCO before it is sent (the OCO locks the position). A crash
+/// between the two leaves the position held and its exits cancelled at the venue, while the
+/// book the runtime kept still has them working. After the restart the exits are placed again
+/// for the position.
+#[tokio::test]
+async fn exits_cancelled_for_a_close_that_a_crash_kept_from_being_sent_come_back() {
+    let logs = Logs;
+    logs.capture();
+    let (venue, broker) = start().await;
+    let entry = id("tg0000000000000r31");
+    broker
+        .submit(
+            OrderRequest::market(entry.clone(), btc(), OrderSide::Buy, d("0.01"))
+                .with_exits(Exits::stop(d("39000")).with_take_profit(d("42000"))),
+        )
+        .await
+        .unwrap();
+    broker.exits_settled().await;
+    assert_eq!(working(&venue).len(), 2, "the OCO is working");
+    let kept = broker.book().snapshot();
+    // What a close does first; then the bot goes down before the close is sent.
+    broker.cancel(&entry.child(Leg::StopLoss)).await.unwrap();
+    assert!(working(&venue).is_empty());
+    drop(broker);
+
+    let broker = restart(&venue, kept).await;
+    let now = working(&venue);
+    assert_eq!(now.len(), 2, "the exits are working again: {now:?}");
+    assert!(now
+        .iter()
+        .all(|o| o.quantity == d("0.01") && o.side == "SELL"));
+    assert!(now.iter().any(|o| o.price == d("42000")), "{now:?}");
+    assert!(now.iter().any(|o| o.stop_price == d("39000")), "{now:?}");
+    assert_eq!(ocos_posted(&venue), 2);
+    let open = broker.open_orders().await.unwrap();
+    assert_eq!(open.len(), 2, "{open:?}");
+    assert!(open.iter().all(|o| o.parent.as_ref() == Some(&entry)));
+    assert!(open.iter().any(|o| o.request.kind
+        == OrderKind::Stop {
+            trigger: d("39000")
+        }));
+    // Started again from the book kept now: nothing more is placed.
+    let kept = broker.book().snapshot();
+    drop(broker);
+    let _broker = restart(&venue, kept).await;
+    assert_eq!(ocos_posted(&venue), 2);
+    assert_eq!(working(&venue).len(), 2);
+    logs.assert_clean();
+}
+
+/// Exits cancelled while the bot was down with the position sold too (by hand, or the close
+/// sent before the crash) are not placed again: there is nothing to protect.
+#[tokio::test]
+async fn exits_cancelled_while_down_stay_cancelled_when_nothing_is_held() {
+    let (venue, broker) = start().await;
+    let entry = id("tg0000000000000r41");
+    broker
+        .submit(
+            OrderRequest::market(entry.clone(), btc(), OrderSide::Buy, d("0.01"))
+                .with_exits(Exits::stop(d("39000")).with_take_profit(d("42000"))),
+        )
+        .await
+        .unwrap();
+    broker.exits_settled().await;
+    let kept = broker.book().snapshot();
+    broker.cancel(&entry.child(Leg::TakeProfit)).await.unwrap();
+    drop(broker);
+    venue.place_by_hand(true, d("0.01")).unwrap();
+    assert_eq!(venue.balance("BTC"), (d("0"), d("0")));
+
+    let broker = restart(&venue, kept).await;
+    assert!(working(&venue).is_empty(), "{:?}", working(&venue));
+    assert_eq!(ocos_posted(&venue), 1);
+    assert!(broker.open_orders().await.unwrap().is_empty());
 }

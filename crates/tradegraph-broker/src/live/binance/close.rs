@@ -140,6 +140,55 @@ fn stand_in(inner: &Inner, request: &OrderRequest) -> Order {
     )
 }
 
+/// At a start from a kept book: exits the book had working (`kept`) that the venue has since
+/// cancelled, none of their legs filled, while the position is held and no exit works on their
+/// side, are placed again at the same prices for the position. A close cancels the working
+/// exits before it is sent (see [`submit`]); a crash between the two leaves a position without
+/// them, and the kept book, saved before the close, cannot tell that cancel from one made by
+/// hand while the bot was down. Either way a held position gets its exits back.
+pub(crate) async fn restore_cancelled(inner: &Arc<Inner>, kept: &[Order]) {
+    let mut owners: Vec<&tradegraph_core::order::ClientOrderId> = Vec::new();
+    for leg in kept {
+        if let Some(parent) = &leg.parent {
+            if !owners.contains(&parent) {
+                owners.push(parent);
+            }
+        }
+    }
+    for parent in owners {
+        let Some(legs) = kept
+            .iter()
+            .filter(|k| k.parent.as_ref() == Some(parent))
+            .map(|k| inner.book.order(k.client_id()))
+            .collect::<Option<Vec<Order>>>()
+        else {
+            continue;
+        };
+        let cancelled = legs.iter().all(|l| {
+            l.status == tradegraph_core::order::OrderStatus::Cancelled
+                && l.filled_quantity.is_zero()
+        });
+        if !cancelled {
+            continue;
+        }
+        let side = legs[0].request.side;
+        let _turn = inner.exits.turn().await;
+        if !working_legs(inner, side).is_empty() {
+            continue;
+        }
+        let owner = inner.book.order(parent).unwrap_or_else(|| {
+            // Gone from the book (finished long ago): the legs' owner by its id alone.
+            let mut request = legs[0].request.clone();
+            request.client_id = parent.clone();
+            request.side = side.opposite();
+            request.reduce_only = false;
+            stand_in(inner, &request)
+        });
+        tracing::warn!(owner = %parent, legs = legs.len(), "exits working when the book was kept were cancelled while the bot was down (a close cut short by a crash, or by hand): placing them again for the position held");
+        place_again(inner, owner, side, prices(&legs)).await;
+    }
+}
+
 /// When the bot holds no position, cancels the sell exits still working.
 pub(crate) async fn cancel_if_flat(inner: &Arc<Inner>) -> Result<(), BrokerError> {
     let legs = working_legs(inner, OrderSide::Sell);

@@ -17,7 +17,8 @@
 //!   placement that fails is tried again until placed or flat, an error logged each time): stop and target as an OCO order list (`POST /api/v3/orderList/oco`, target
 //!   `LIMIT_MAKER`), with client ids derived from the entry's; once per entry, across restarts
 //!   too (kept in the book's `venue_state`; the venue asked for the legs first). A start from a
-//!   kept book catches up on the fills of the orders it had working. A reduce-only order while
+//!   kept book catches up on the fills of the orders it had working, and places again the exits
+//!   cancelled meanwhile (a close cut short by a crash) while the position is held. A reduce-only order while
 //!   exits are working (which lock the base asset) cancels them first and places them again
 //!   for what is left; a position gone flat another way has its exits cancelled.
 //! - **Idempotent submit**: an id the broker knows is answered from the venue

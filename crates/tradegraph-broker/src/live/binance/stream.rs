@@ -51,10 +51,12 @@ pub(crate) async fn start_cursor(inner: &Arc<Inner>) -> Result<(), BrokerError> 
 
 /// At a start from a kept book, what happened while the bot was down: the trades of every
 /// order the book had working (the stream sent them to no one, and the `myTrades` cursor may
-/// start after them), each one's status from the venue, and the exits of entries that filled
-/// (the venue is asked for their legs before any is placed).
+/// start after them), each one's status from the venue, the exits of entries that filled
+/// (the venue is asked for their legs before any is placed), and exits cancelled meanwhile
+/// while the position is still held placed again (see `close::restore_cancelled`).
 pub(crate) async fn catch_up(inner: &Arc<Inner>) -> Result<(), BrokerError> {
-    for order in inner.book.open_orders() {
+    let kept = inner.book.open_orders();
+    for order in kept.iter().cloned() {
         let mut id = order.id.to_string();
         if id.is_empty() {
             // Sent before the crash with no answer kept: the venue's word, by client id.
@@ -79,6 +81,8 @@ pub(crate) async fn catch_up(inner: &Arc<Inner>) -> Result<(), BrokerError> {
             exits::after_update(inner, order.client_id());
         }
     }
+    let legs: Vec<_> = kept.into_iter().filter(|o| o.parent.is_some()).collect();
+    super::close::restore_cancelled(inner, &legs).await;
     Ok(())
 }
 
