@@ -134,6 +134,8 @@ where
                     return Err(e.into());
                 }
                 tracing::error!(%symbol, decision = %meta.id, error = %e, "decision cycle failed; the bot goes on");
+                // What its guard latched (a halt, a breaker trip) holds whatever comes next.
+                self.save_guard().await?;
                 self.read_fills(None).await
             }
         }
@@ -482,11 +484,7 @@ where
     /// The guard's state when it changed, and the decision sequence (last: the cycle's
     /// checkpoint, only when the cycle's logs are `durable`). Whether the sequence was written.
     async fn save_after_cycle(&mut self, durable: bool) -> Result<bool, EngineError> {
-        let guard = self.guard_state()?;
-        // Marked saved only once written (an outage is saved again at the next cycle).
-        if guard != self.saved_guard && self.save_part(StatePart::Guard, &guard).await? {
-            self.saved_guard = guard;
-        }
+        self.save_guard().await?;
         if !durable {
             return Ok(false);
         }
@@ -505,6 +503,18 @@ where
         }
         self.save_part(StatePart::Sequence, &self.sequence.clone())
             .await
+    }
+
+    /// The guard's state when it changed since it was last saved: after every cycle that ran
+    /// the guard, the ones that failed or wait for an operator too (a latch they set holds
+    /// across a crash before the next cycle). Marked saved only once written (an outage is
+    /// saved again after the next cycle).
+    pub(super) async fn save_guard(&mut self) -> Result<(), EngineError> {
+        let guard = self.guard_state()?;
+        if guard != self.saved_guard && self.save_part(StatePart::Guard, &guard).await? {
+            self.saved_guard = guard;
+        }
+        Ok(())
     }
 
     /// Every part, at exit; the learner, the ledger and the sequence only when the logs they

@@ -745,3 +745,99 @@ async fn a_kill_switch_not_saved_is_not_answered_as_done() {
         .unwrap();
     std::fs::remove_file(file).unwrap();
 }
+
+/// The intent log takes the entry, refuses the first close's intent (its cycle fails), and
+/// never returns from the second close's (the bot dies there).
+struct FailsThenDies {
+    inner: Arc<MemoryState>,
+    closes: std::sync::atomic::AtomicUsize,
+    crashed: Arc<Notify>,
+}
+
+#[async_trait]
+impl IntentLog for FailsThenDies {
+    async fn record_intent(&self, intent: &IntentRecord) -> Result<Saved, StoreError> {
+        let close = intent.request.side == tradegraph_core::order::OrderSide::Sell;
+        if close && intent.status == IntentStatus::Pending {
+            if self
+                .closes
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+                == 0
+            {
+                return Err(down());
+            }
+            self.crashed.notify_one();
+            std::future::pending::<()>().await;
+        }
+        self.inner.record_intent(intent).await
+    }
+
+    async fn intent(&self, client_id: &ClientOrderId) -> Result<Option<IntentRecord>, StoreError> {
+        self.inner.intent(client_id).await
+    }
+
+    async fn unsettled_intents(
+        &self,
+        instrument: &Symbol,
+    ) -> Result<Vec<IntentRecord>, StoreError> {
+        self.inner.unsettled_intents(instrument).await
+    }
+}
+
+/// A cycle whose verdict tripped the circuit breaker and that then failed (its close could not
+/// be journaled) has the guard's state saved: a crash before the next good cycle keeps the
+/// cooldown.
+#[tokio::test]
+async fn a_breaker_tripped_in_a_cycle_that_failed_survives_a_crash() {
+    let symbol = unique("GF");
+    // Bought at 00:15; an 8% bar at 00:40 trips the breaker at the 00:45 cycle, which closes.
+    let mut bars = flat(100.0, 40);
+    bars.push((100.0, 104.0, 96.0, 100.0));
+    bars.extend(flat(100.0, 30));
+    let file = bars_file(&symbol, "2024-03-04T00:00:00Z", &bars);
+    let script = ScriptedPm::at(&[
+        (
+            "2024-03-04T00:15:00Z",
+            buy(5.0, 80.0, Some(130.0), None).unwrap(),
+        ),
+        ("2024-03-04T00:45:00Z", close().unwrap()),
+        ("2024-03-04T01:00:00Z", close().unwrap()),
+    ]);
+    let durable = Arc::new(MemoryState::new());
+    let crashed = Arc::new(Notify::new());
+    let mut stores = Stores::memory();
+    stores.state = durable.clone();
+    stores.intents = Arc::new(FailsThenDies {
+        inner: durable.clone(),
+        closes: std::sync::atomic::AtomicUsize::new(0),
+        crashed: crashed.clone(),
+    });
+    let engine = start(
+        config(
+            btc_as(&symbol),
+            script,
+            RiskLimits::default(),
+            stores,
+            Mode::Service,
+        ),
+        &file,
+    )
+    .await;
+    let mut verdicts = Vec::new();
+    let run = Box::pin(engine.run(std::future::pending(), |s| {
+        verdicts.push(s.verdict.clone());
+    }));
+    tokio::select! {
+        result = run => panic!("the bot was to crash at the second close, it ended: {:?}", result.map(|s| s.cycles)),
+        () = crashed.notified() => {}
+    }
+    std::fs::remove_file(file).unwrap();
+    let guard = durable
+        .load(&StateKey::new(symbol.as_str(), StatePart::Guard))
+        .await
+        .unwrap()
+        .expect("the guard's state is saved");
+    let state: tradegraph_core::risk::GuardState = serde_json::from_value(guard.body).unwrap();
+    let until: tradegraph_core::Timestamp = "2024-03-04T01:15:00Z".parse().unwrap();
+    assert_eq!(state.breaker_until, Some(until), "{state:?}");
+}

@@ -66,6 +66,8 @@ where
             checkpoint,
         });
         self.save_approvals().await?;
+        // The sequence below passes this cycle: what its guard latched is saved first.
+        self.save_guard().await?;
         self.sequence.cycles = self.sequence.cycles.max(meta.seq);
         self.sequence.last_decision = Some(meta.id.clone());
         self.sequence.last_cycle_at = Some(meta.as_of);
