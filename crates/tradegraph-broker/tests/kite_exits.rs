@@ -1,6 +1,7 @@
 //! The Kite broker's exits where money is at risk: MIS exits without a GTT, exits retried
-//! after a failure, a lost entry answer, a GTT cut in place, a gap through a GTT stop, an
-//! order finished before its trades, another trade's GTT.
+//! after a failure, a lost entry answer, a GTT cut in place (or replaced by one SL order when
+//! it cannot be), a gap through a GTT stop, an order finished before its trades, another
+//! trade's GTT.
 #![cfg(feature = "kite")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -346,5 +347,57 @@ async fn a_resting_entry_filling_in_parts_is_protected_part_by_part() {
         broker.order(&e).await.unwrap().unwrap().status,
         OrderStatus::Filled
     );
+    logs.assert_clean();
+}
+
+/// A GTT that cannot be cut (the price has left its band) is replaced by an SL order, then
+/// deleted. When the delete fails, the next fit finds the SL order already at Kite: it is
+/// never placed a second time (two stops would sell twice, and Kite has no reduce-only).
+#[tokio::test]
+async fn a_gtt_replaced_by_an_sl_order_gets_one_sl_order_whatever_fails() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start().await;
+    let e = id("tg00000000000000e9");
+    broker.submit(entry(e.as_str(), "90")).await.unwrap();
+    wait_until("the GTT is placed", || async { venue.gtts().len() == 1 }).await;
+    // The bot's last price is past the target (the venue's is not: the GTT stays).
+    let far = d("48600");
+    broker
+        .on_market(
+            &bank(),
+            PriceEvent::Tick(&Tick::new(Timestamp::from_millis(1), far, d("1"))),
+        )
+        .unwrap();
+    let stop = e.child(Leg::StopLoss);
+    let gtt = format!("/gtt/triggers/{}", venue.gtts()[0].id);
+    venue.fail_next("DELETE", &gtt, Failure::ServerError);
+    venue.place_by_hand("SELL", d("30"));
+    wait_until("the SL order replacing the GTT is placed", || async {
+        tagged(&venue, stop.as_str()).is_some()
+    })
+    .await;
+    wait_until("the failed delete was tried", || async {
+        calls(&venue, "DELETE", "/gtt/triggers") == 1
+    })
+    .await;
+    assert_eq!(venue.gtts()[0].status, "active", "its delete failed");
+    // The next fill fits the exits again.
+    venue.place_by_hand("SELL", d("30"));
+    wait_until("the GTT is deleted", || async {
+        venue.gtts().iter().all(|g| g.status != "active")
+    })
+    .await;
+    let stops: Vec<_> = venue
+        .orders()
+        .into_iter()
+        .filter(|o| o.tag.as_deref() == Some(stop.as_str()))
+        .collect();
+    assert_eq!(stops.len(), 1, "one SL order: {stops:?}");
+    wait_until("the SL order is cut to what is left", || async {
+        tagged(&venue, stop.as_str()).is_some_and(|o| o.quantity == d("30"))
+    })
+    .await;
+    assert!(logs.text().contains("replaced by an SL order"));
     logs.assert_clean();
 }

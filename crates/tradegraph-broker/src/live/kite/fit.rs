@@ -143,7 +143,9 @@ impl Inner {
                 tracing::warn!(venue = VENUE, trigger_id = %gtt.trigger_id, quantity = %allowed, "the GTT now covers what is open");
             }
             Err(reason) => {
-                // Out of the band: the stop alone, as an SL order, before the GTT goes.
+                // Out of the band: the stop alone, as an SL order, before the GTT goes. An
+                // earlier try may have placed it (its GTT's delete failed), or sent it with
+                // its answer lost: it is placed once (a second stop would sell twice).
                 let stop = OrderRequest::stop(
                     gtt.legs[0].client_id.clone(),
                     self.symbol.clone(),
@@ -152,12 +154,13 @@ impl Inner {
                     gtt.stop,
                 )
                 .reduce_only();
-                let placed = self.place(stop, None).await?;
-                if placed.status == OrderStatus::Rejected {
+                let placed = self.place_exit(stop).await?;
+                if placed.status.is_terminal() && placed.status != OrderStatus::Filled {
                     return Err(self.rest.error(crate::live::VenueReason::Other {
                         code: "stop refused".into(),
                         message: format!(
-                            "the GTT could not be cut ({reason}) and the SL order replacing it was refused: {}",
+                            "the GTT could not be cut ({reason}) and the SL order replacing it is {}: {}",
+                            placed.status,
                             placed.reason.unwrap_or_default()
                         ),
                     }));
