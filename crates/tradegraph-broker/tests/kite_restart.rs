@@ -11,7 +11,7 @@ use tradegraph_broker::live::kite::KiteBroker;
 use tradegraph_broker::live::venue::{VenueBookSnapshot, VenueBroker};
 use tradegraph_broker::live::Live;
 use tradegraph_broker::{Broker, PriceEvent};
-use tradegraph_core::order::{Exits, Leg, OrderRequest, OrderSide};
+use tradegraph_core::order::{Exits, Leg, OrderRequest, OrderSide, OrderStatus};
 use tradegraph_core::{Tick, Timestamp};
 use tradegraph_testkit::venue::kite::KiteVenue;
 
@@ -157,4 +157,74 @@ async fn an_entry_that_filled_while_down_gets_its_exits_at_start_once() {
     assert!(legs.contains(&entry.child(Leg::StopLoss)), "{legs:?}");
     assert!(logs.text().contains("already at Kite"));
     logs.assert_clean();
+}
+
+/// An order sent with its answer lost that Kite does not list yet is of unknown outcome, and
+/// stays so across a restart: the restored broker answers it pending, lists it among the open
+/// orders (a kill switch's next close looks there before sending one) and never sends it again;
+/// once Kite lists it, it is Kite's order.
+#[tokio::test]
+async fn an_order_of_unknown_outcome_stays_pending_across_a_restart() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start().await;
+    venue.silence_streams(true);
+    venue.fail_next(
+        "POST",
+        "/orders/regular",
+        tradegraph_testkit::venue::kite::Failure::LoseAnswer,
+    );
+    // Kite lags: its list of today's orders leaves the order out for a while.
+    for _ in 0..40 {
+        venue.fail_next(
+            "GET",
+            "/orders",
+            tradegraph_testkit::venue::kite::Failure::Body(
+                r#"{"status":"success","data":[]}"#.to_owned(),
+            ),
+        );
+    }
+    let request = OrderRequest::market(id("tg00000000000000u1"), bank(), OrderSide::Sell, d("30"));
+    broker.submit(request.clone()).await.unwrap_err();
+    let snapshot = saved(&broker);
+    drop(broker);
+
+    let broker = restored(&venue, snapshot).await;
+    let kept = broker
+        .order(&request.client_id)
+        .await
+        .unwrap()
+        .expect("known after the restart, of unknown outcome");
+    assert_eq!(kept.status, OrderStatus::Pending);
+    let open = broker.open_orders().await.unwrap();
+    assert!(
+        open.iter().any(|o| o.client_id() == &request.client_id),
+        "{open:?}"
+    );
+    let again = broker.submit(request.clone()).await.unwrap();
+    assert_eq!(again.status, OrderStatus::Pending);
+    let posts = || {
+        venue
+            .requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path == "/orders/regular")
+            .count()
+    };
+    assert_eq!(posts(), 1, "never posted a second time");
+    wait_until("Kite lists the order", || async {
+        broker
+            .order(&request.client_id)
+            .await
+            .unwrap()
+            .is_some_and(|o| !o.id.as_str().is_empty())
+    })
+    .await;
+    assert_eq!(posts(), 1);
+    assert_eq!(venue.orders().len(), 1);
+    // Kept again from now on, the book has it: nothing of unknown outcome is left.
+    let snapshot = saved(&broker);
+    drop(broker);
+    let broker = restored(&venue, snapshot).await;
+    let listed = broker.order(&request.client_id).await.unwrap().unwrap();
+    assert_eq!(listed.id.as_str(), venue.orders()[0].order_id);
 }

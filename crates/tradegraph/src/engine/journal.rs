@@ -383,9 +383,12 @@ impl<B: Execution> Broker for Journal<B> {
                 intent
             }
         };
-        let order = self.seen(self.inner.submit(request).await)?;
-        tracing::info!(%client_id, broker = self.inner.name(), "order sent to the broker");
+        let sent = self.seen(self.inner.submit(request).await);
+        // Saved whatever the answer: a send that failed may have changed what the broker
+        // keeps too (a venue broker remembers an order whose answer was lost).
         self.save_after_order(&client_id, "an order").await;
+        let order = sent?;
+        tracing::info!(%client_id, broker = self.inner.name(), "order sent to the broker");
         self.settle(&intent, &order).await;
         Ok(order)
     }
@@ -752,6 +755,90 @@ mod tests {
         );
         assert!(err.to_string().contains("not sent again"), "{err}");
         assert_eq!(venue.submits.load(Ordering::SeqCst), 0);
+    }
+
+    /// A venue that takes the order and loses its answer: the paper account books it, the
+    /// call fails.
+    struct LosesAnswers(PaperBroker);
+
+    #[async_trait]
+    impl Broker for LosesAnswers {
+        fn name(&self) -> &str {
+            "loses-answers"
+        }
+        async fn submit(&self, request: OrderRequest) -> Result<Order, BrokerError> {
+            self.0.submit(request).await?;
+            Err(BrokerError::Venue {
+                venue: "loses-answers".into(),
+                reason: tradegraph_broker::live::VenueReason::Unavailable(
+                    "the answer was lost".into(),
+                ),
+            })
+        }
+        async fn cancel(&self, id: &ClientOrderId) -> Result<Order, BrokerError> {
+            self.0.cancel(id).await
+        }
+        async fn order(&self, id: &ClientOrderId) -> Result<Option<Order>, BrokerError> {
+            self.0.order(id).await
+        }
+        async fn open_orders(&self) -> Result<Vec<Order>, BrokerError> {
+            self.0.open_orders().await
+        }
+        async fn positions(&self) -> Result<Vec<Position>, BrokerError> {
+            self.0.positions().await
+        }
+        async fn account(&self) -> Result<Account, BrokerError> {
+            self.0.account().await
+        }
+        async fn fills_since(&self, after: u64) -> Result<Vec<Fill>, BrokerError> {
+            self.0.fills_since(after).await
+        }
+    }
+
+    impl Execution for LosesAnswers {
+        fn revision(&self) -> u64 {
+            self.0.revision()
+        }
+        fn kept_state(&self) -> Result<Option<serde_json::Value>, BrokerError> {
+            Execution::kept_state(&self.0)
+        }
+        fn last_fill_seq(&self) -> Option<u64> {
+            Execution::last_fill_seq(&self.0)
+        }
+    }
+
+    /// A send that failed may still have changed what the broker keeps (a venue broker
+    /// remembers an order whose answer was lost, as of unknown outcome): that state is saved
+    /// at once, as after an order that went through, so a restart knows it.
+    #[tokio::test]
+    async fn the_brokers_state_is_saved_after_a_send_that_failed() {
+        let kept = Arc::new(MemoryState::new());
+        let clock: Arc<dyn Clock> = Arc::new(SimulatedClock::default());
+        let state = Arc::new(BotState::new(
+            kept.clone(),
+            "BTCUSDT".into(),
+            clock.clone(),
+            false,
+        ));
+        let broker = Arc::new(LosesAnswers(broker().inner.clone()));
+        let journal = Journal::new(broker, Arc::new(MemoryState::new()), state, clock);
+        journal.submit(request()).await.unwrap_err();
+        let saved = tradegraph_store::BotStateStore::load(
+            kept.as_ref(),
+            &tradegraph_store::StateKey::new("BTCUSDT", StatePart::Broker),
+        )
+        .await
+        .unwrap()
+        .expect("the broker's state is saved");
+        assert!(
+            saved
+                .body
+                .to_string()
+                .contains(request().client_id.as_str()),
+            "{}",
+            saved.body
+        );
+        assert!(!journal.trades_unsaved());
     }
 
     /// [`reconcile`] of BTCUSDT's intents, nothing retired.

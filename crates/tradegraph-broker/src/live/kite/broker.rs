@@ -115,6 +115,7 @@ impl KiteBroker {
             tracing::info!(venue = VENUE, underlying = %config.tradingsymbol, contract = %contract.tradingsymbol, expiry = ?contract.expiry, "trading the nearest-month future");
         }
         let exits = super::resume::restored_exits(&book)?;
+        let lost = super::resume::restored_lost(&book)?;
         let inner = Arc::new(Inner {
             config,
             symbol,
@@ -126,7 +127,7 @@ impl KiteBroker {
             price: watch::channel(None).0,
             syncing: tokio::sync::Mutex::new(()),
             keep: Mutex::new(super::keeper::Keep::default()),
-            lost: Mutex::new(std::collections::HashMap::new()),
+            lost: Mutex::new(lost),
         });
         // A restored book's exits: what happened while the broker was down.
         inner.resume().await;

@@ -17,8 +17,8 @@
 //! An order whose answer is lost (a timeout, a 5xx) is looked for by its tag in Kite's list of
 //! today's orders: until listed it is of unknown outcome (`order` answers it pending and
 //! `open_orders` lists it; it is never sent again, nor cancelled), and after
-//! [`KiteConfig::unknown_outcome_after`] unlisted it is taken as never received. This memory
-//! is the process's, not the saved book's.
+//! [`KiteConfig::unknown_outcome_after`] unlisted it is taken as never received. It is kept
+//! in the book's venue state, so a broker restarted while Kite still lags knows it too.
 //!
 //! Every REST call carries `X-Kite-Version: 3` and `Authorization: token api_key:access_token`;
 //! the header value is a secret and never logged.

@@ -20,6 +20,7 @@ impl Inner {
         ExitsGuard {
             exits: self.exits.lock().unwrap_or_else(PoisonError::into_inner),
             book: &self.book,
+            lost: &self.lost,
         }
     }
 
@@ -119,6 +120,8 @@ impl Inner {
             request.client_id.clone(),
             Order::new(OrderId::new(""), request.clone(), now()),
         );
+        // Kept with the book (saved with the exits): a restart while Kite still lags knows it.
+        drop(self.exits());
         Err(self.rest.error(reason))
     }
 

@@ -12,15 +12,39 @@ use crate::live::venue::VenueBook;
 use crate::BrokerError;
 use reqwest::Method;
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
-use std::sync::MutexGuard;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use tradegraph_core::order::{ClientOrderId, Order, OrderRequest, OrderSide};
 
-/// The exits, locked; saved into the book's venue state when let go.
+/// The exits, locked; saved into the book's venue state when let go, with the orders of
+/// unknown outcome.
 pub(crate) struct ExitsGuard<'a> {
     pub(crate) exits: MutexGuard<'a, Exits>,
     pub(crate) book: &'a VenueBook,
+    /// Orders sent with their answers lost that Kite has not listed since (locked after the
+    /// exits, never the other way round).
+    pub(crate) lost: &'a Mutex<HashMap<ClientOrderId, Order>>,
+}
+
+/// What the Kite broker keeps in the book's venue state: its exits and its orders of unknown
+/// outcome, so that a restart while Kite still lags does not send in their place.
+#[derive(Serialize)]
+struct Kept<'a> {
+    #[serde(flatten)]
+    exits: &'a Exits,
+    #[serde(skip_serializing_if = "HashMap::is_empty")]
+    lost: HashMap<ClientOrderId, Order>,
+}
+
+/// The orders of unknown outcome as kept ([`Kept::lost`]; none in a book saved before they
+/// were kept).
+#[derive(Deserialize)]
+struct KeptLost {
+    #[serde(default)]
+    lost: HashMap<ClientOrderId, Order>,
 }
 
 impl Deref for ExitsGuard<'_> {
@@ -38,10 +62,36 @@ impl DerefMut for ExitsGuard<'_> {
 
 impl Drop for ExitsGuard<'_> {
     fn drop(&mut self) {
-        if let Err(e) = self.book.set_venue_state(&*self.exits) {
+        let kept = Kept {
+            exits: &self.exits,
+            lost: self
+                .lost
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
+        };
+        if let Err(e) = self.book.set_venue_state(&kept) {
             tracing::error!(venue = VENUE, error = %e, "the exits could not be saved with the book: after a restart they would not be managed");
         }
     }
+}
+
+/// The orders of unknown outcome kept in `book` that it does not track (those Kite listed
+/// since are the book's).
+///
+/// # Errors
+/// [`BrokerError::Snapshot`] when the book holds a state this version cannot read.
+pub(crate) fn restored_lost(
+    book: &VenueBook,
+) -> Result<HashMap<ClientOrderId, Order>, BrokerError> {
+    let kept = book.venue_state::<KeptLost>().map_err(|e| {
+        BrokerError::Snapshot(format!(
+            "{e}: the Kite broker's orders of unknown outcome cannot be read from the saved book; check today's orders at Kite, then start with a book without them"
+        ))
+    })?;
+    let mut lost = kept.map(|k| k.lost).unwrap_or_default();
+    lost.retain(|id, _| book.order(id).is_none());
+    Ok(lost)
 }
 
 /// The exits kept in `book` (none for a new book).
