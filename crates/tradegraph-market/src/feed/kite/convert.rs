@@ -72,12 +72,14 @@ impl Converter {
     }
 
     /// Marks a disconnection: the first data of each token afterwards is preceded by a
-    /// [`GapKind::Time`] notice from its last data before.
+    /// [`GapKind::Time`] notice from its last data before, and its day volume is a new base
+    /// (what traded meanwhile belongs to the minutes missed, not to one tick).
     pub fn disconnected(&mut self) {
         for state in self.tokens.values_mut() {
             if state.gap_from.is_none() {
                 state.gap_from = state.last_data;
             }
+            state.day_volume = None;
         }
     }
 
@@ -86,8 +88,8 @@ impl Converter {
     ///
     /// The tick is stamped with the exchange timestamp when the packet has a non-zero one,
     /// otherwise with `received`. Its volume is the increase of the cumulative day volume since
-    /// the token's previous packet (0 for the first packet, after a reset, and for packets
-    /// without volume). Quote and full packets also give the day's figures
+    /// the token's previous packet (0 for the first packet, the first after a disconnection or
+    /// a reset, and for packets without volume). Quote and full packets also give the day's figures
     /// ([`Tick::day`]: open, high, low, previous close, change, average price, last trade,
     /// open-interest range, exchange time). A packet whose last price fails
     /// [`check_prices`](crate::feed::check_prices) (Kite sends 0 before the first trade)

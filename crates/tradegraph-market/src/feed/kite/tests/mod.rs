@@ -90,6 +90,26 @@ fn a_gap_precedes_the_first_data_after_a_disconnection() {
     assert!(out.iter().all(|e| !matches!(e, MarketEvent::Notice { .. })));
 }
 
+/// What traded while the link was down is not one tick's: the day volume the first packet
+/// after a reconnection brings is a new base, not a delta of 400 000 in one minute.
+#[test]
+fn the_first_volume_after_a_disconnection_is_a_new_base() {
+    let mut c = Converter::new("kite", &[(NFO, "F".into())]);
+    let mut out = Vec::new();
+    c.convert(&full(1_000_000, 100), Timestamp::EPOCH, &mut out);
+    c.disconnected();
+    c.convert(&full(1_400_000, 400), Timestamp::EPOCH, &mut out);
+    c.convert(&full(1_400_250, 401), Timestamp::EPOCH, &mut out);
+    let volumes: Vec<_> = out
+        .iter()
+        .filter_map(|e| match e {
+            MarketEvent::Tick { tick, .. } => Some(tick.volume),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(volumes, [Decimal::ZERO, Decimal::ZERO, Decimal::from(250)]);
+}
+
 #[test]
 fn lengths_pick_layouts_and_segments_pick_scales() {
     assert_eq!(KitePacket::decode(&[0; 10]), None);
