@@ -82,11 +82,17 @@ impl MarketEvent {
         }
     }
 
-    /// The time at which the event was fully known: a candle's end for a candle, otherwise
-    /// [`ts`](Self::ts). Replay never hands out an event before the clock reaches this.
+    /// The time at which the event was fully known: a final candle's end, otherwise
+    /// [`ts`](Self::ts) (an in-progress candle tells only that its period has begun: taken
+    /// for its end, it would move the exchange time the runtime closes candles on up to a
+    /// period ahead). Replay never hands out an event before the clock reaches this.
     pub fn known_at(&self) -> Timestamp {
         match self {
-            Self::Candle { candle, .. } => candle.open_time.add_millis(candle.timeframe.millis()),
+            Self::Candle {
+                candle,
+                closed: true,
+                ..
+            } => candle.open_time.add_millis(candle.timeframe.millis()),
             other => other.ts(),
         }
     }
@@ -247,6 +253,21 @@ mod tests {
             // Exact: every decimal keeps its digits and scale.
             assert_eq!(serde_json::to_string(&again).unwrap(), line);
         }
+    }
+
+    /// An in-progress kline is not known at its end: the exchange time it implies is its
+    /// open, so a stall after it cannot close its minute early.
+    #[test]
+    fn only_a_final_candle_is_known_at_its_end() {
+        let open = Timestamp::from_secs(600);
+        let candle = Candle::opening(open, Timeframe::M1, d("100"), d("1"));
+        let event = |closed| MarketEvent::Candle {
+            symbol: "BTCUSDT".into(),
+            candle: candle.clone(),
+            closed,
+        };
+        assert_eq!(event(true).known_at(), Timestamp::from_secs(660));
+        assert_eq!(event(false).known_at(), open);
     }
 
     #[test]
