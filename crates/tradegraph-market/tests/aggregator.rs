@@ -158,6 +158,63 @@ fn nse_candles_follow_the_session_and_the_daily_candle_is_the_session() {
     assert_eq!(agg.stats().out_of_session, 2);
 }
 
+/// After the close, Kite keeps sending packets (depth, the closing price) stamped past it:
+/// the first of them shows the session's last candles over, as any later tick does, so they
+/// close then rather than when the stream goes quiet.
+#[test]
+fn a_tick_after_the_close_closes_the_last_candles_of_the_day() {
+    let mut agg = nifty(AggregatorPolicy {
+        empty_minutes: EmptyMinutes::Skip,
+    });
+    let mut out = Vec::new();
+    agg.on_price(
+        t("2025-01-06T15:29:59+05:30"),
+        d("23990"),
+        d("4"),
+        None,
+        &mut out,
+    );
+    assert!(out.is_empty());
+    assert_eq!(
+        agg.on_price(
+            t("2025-01-06T15:30:00.500+05:30"),
+            d("23991"),
+            d("0"),
+            None,
+            &mut out
+        ),
+        TickOutcome::OutOfSession
+    );
+    for (tf, start) in [
+        (Timeframe::M1, "2025-01-06T15:29:00+05:30"),
+        (Timeframe::M5, "2025-01-06T15:25:00+05:30"),
+        (Timeframe::M15, "2025-01-06T15:15:00+05:30"),
+        (Timeframe::H1, "2025-01-06T15:15:00+05:30"),
+        (Timeframe::D1, "2025-01-06T15:29:00+05:30"),
+    ] {
+        let closed = of(&out, tf);
+        assert_eq!(closed.len(), 1, "{tf:?}: {out:?}");
+        if tf != Timeframe::D1 {
+            assert_eq!(closed[0].open_time, t(start), "{tf:?}");
+        }
+        assert_eq!(
+            closed[0].close,
+            d("23990"),
+            "{tf:?}: the tick after the close is not in it"
+        );
+    }
+    // More packets after the close change nothing.
+    let before = out.len();
+    agg.on_price(
+        t("2025-01-06T15:31:00+05:30"),
+        d("23992"),
+        d("0"),
+        None,
+        &mut out,
+    );
+    assert_eq!(out.len(), before);
+}
+
 #[test]
 fn ticks_out_of_order_within_the_minute_are_folded_by_time() {
     let mut agg = btc();

@@ -81,6 +81,8 @@ fn minute_of(t: Timestamp) -> Timestamp {
 fn model_outcomes(session: &TradingSession, ticks: &[Tick]) -> Vec<TickOutcome> {
     let mut last_id = None;
     let mut open_minute: Option<Timestamp> = None;
+    // The latest time an out-of-session tick showed over (once a minute was accepted).
+    let mut shown_over: Option<Timestamp> = None;
     ticks
         .iter()
         .map(|tick| {
@@ -90,10 +92,17 @@ fn model_outcomes(session: &TradingSession, ticks: &[Tick]) -> Vec<TickOutcome> 
                 }
             }
             let minute = minute_of(tick.ts);
-            if open_minute.is_some_and(|open| minute < open) {
+            if open_minute.is_some_and(|open| minute < open)
+                || shown_over.is_some_and(|over| tick.ts < over)
+            {
                 return TickOutcome::Late;
             }
             if !session.is_open(tick.ts) {
+                // After the close (or before the next open), it shows the time up to it over,
+                // as a later tick in the session does.
+                if open_minute.is_some() {
+                    shown_over = Some(shown_over.map_or(tick.ts, |over| over.max(tick.ts)));
+                }
                 return TickOutcome::OutOfSession;
             }
             open_minute = Some(minute);

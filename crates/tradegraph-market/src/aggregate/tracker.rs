@@ -140,6 +140,9 @@ impl CandleAggregator {
         }
         let Some((start, end)) = bucket_start(&self.session, Timeframe::M1, ts) else {
             self.stats.out_of_session += 1;
+            // Past the session (packets after the close): it shows the session's last
+            // candles over, as any later tick does.
+            self.advance(ts, out);
             return TickOutcome::OutOfSession;
         };
         self.close_minute(out);
