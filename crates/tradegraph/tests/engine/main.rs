@@ -13,6 +13,7 @@
 mod shared;
 mod support;
 
+mod approvals;
 mod checkpoint;
 mod closes;
 mod crash;

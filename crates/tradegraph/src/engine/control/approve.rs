@@ -112,6 +112,27 @@ where
                  GET /api/v1/approvals lists those that wait"
             )));
         };
+        if resolution == Resolution::Approved {
+            // An answer that came after the approval expired (it waited behind other work, or
+            // through a restart) sends nothing: the approval ends as expired.
+            if pending.view.expires_at <= wall_now() {
+                Box::pin(self.resolve(id, Resolution::Expired, None, on_cycle)).await?;
+                return Ok(Reply::refused(format!(
+                    "approval `{id}` expired at {} before the answer was taken: the order was not sent",
+                    pending.view.expires_at
+                )));
+            }
+            // Entries held back: approving now would send nothing and use the approval up.
+            let holds = self.ops.gate.holds();
+            if !holds.is_empty() {
+                let why: Vec<String> = holds.iter().map(ToString::to_string).collect();
+                return Ok(Reply::refused(format!(
+                    "not approved: {}; the approval still waits (until {}), approve it once entries may go out",
+                    why.join("; "),
+                    pending.view.expires_at
+                )));
+            }
+        }
         let decision = DecisionId::new(&pending.view.id);
         self.broker.begin(decision.clone());
         let run = Box::pin(self.run_graph(Start::Resume(resolution.answer(by)), id)).await?;
