@@ -76,7 +76,6 @@ where
             t
         });
         let mut last: Option<LastEvent> = None;
-        let mut stale = false;
         self.seen.started = Some(Instant::now());
         let mut quote_saved = Instant::now();
         loop {
@@ -113,7 +112,7 @@ where
                 }
                 event = self.feed.next() => event,
                 () = tick(&mut timer) => {
-                    self.on_timer(&mut last, &mut stale, &mut quote_saved, on_cycle).await?;
+                    self.on_timer(&mut last, &mut quote_saved, on_cycle).await?;
                     continue;
                 }
             };
@@ -123,9 +122,8 @@ where
                 return Ok(());
             };
             if !matches!(event, MarketEvent::Notice { .. }) {
-                if stale {
+                if self.seen.feed == FeedState::Stale {
                     tracing::info!(symbol = %self.config.instrument.symbol, "feed: data again");
-                    stale = false;
                 }
                 let at = event.known_at();
                 last = Some(LastEvent {
@@ -144,7 +142,6 @@ where
     async fn on_timer<O: FnMut(&TradingState)>(
         &mut self,
         last: &mut Option<LastEvent>,
-        stale: &mut bool,
         quote_saved: &mut Instant,
         on_cycle: &mut O,
     ) -> Result<(), EngineError> {
@@ -164,23 +161,36 @@ where
         }
         self.on_reconnections().await?;
         self.refresh_status();
-        let Some(l) = last.filter(|_| self.config.watches_feed) else {
+        if !self.config.watches_feed {
+            return Ok(());
+        }
+        // Quiet since the last market data, the last (re)connection or the start: a feed that
+        // says it is connected and brings nothing is stale all the same (reported once, until
+        // it speaks or connects again).
+        let since = [
+            last.as_ref().map(|l| l.arrived),
+            self.seen.connected_at,
+            self.seen.started,
+        ]
+        .into_iter()
+        .flatten()
+        .max();
+        let silent = since.map_or(Duration::ZERO, |at| at.elapsed());
+        if silent >= self.config.stale_after
+            && matches!(self.seen.feed, FeedState::Connected | FeedState::Starting)
+            && self.config.instrument.session.is_open(self.clock.now())
+        {
+            self.summary.stale_feed += 1;
+            tracing::warn!(symbol = %self.config.instrument.symbol, quiet_s = silent.as_secs(), "feed: stale, no market data");
+            self.feed_changed(
+                FeedState::Stale,
+                Some(format!("no market data for {} s", silent.as_secs())),
+            );
+        }
+        let Some(l) = last.as_ref() else {
             return Ok(());
         };
         let quiet = l.arrived.elapsed();
-        // A feed with no event this long is reported stale (once, until it speaks again).
-        if quiet >= self.config.stale_after
-            && !*stale
-            && self.config.instrument.session.is_open(self.clock.now())
-        {
-            *stale = true;
-            self.summary.stale_feed += 1;
-            tracing::warn!(symbol = %self.config.instrument.symbol, quiet_s = quiet.as_secs(), "feed: stale, no market data");
-            self.feed_changed(
-                FeedState::Stale,
-                Some(format!("no market data for {} s", quiet.as_secs())),
-            );
-        }
         if quiet < QUIET_GRACE {
             return Ok(());
         }
@@ -364,6 +374,7 @@ where
         match notice {
             FeedNotice::Connected { url } => {
                 tracing::info!(feed, url, "feed: connected");
+                self.seen.connected_at = Some(Instant::now());
                 self.feed_changed(FeedState::Connected, Some(format!("{feed} connected")));
             }
             FeedNotice::Disconnected { reason } => {

@@ -26,4 +26,5 @@ mod reconcile;
 mod refine;
 mod restart;
 mod scenarios;
+mod stale;
 mod wrapped;

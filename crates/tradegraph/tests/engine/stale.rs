@@ -1,0 +1,91 @@
+//! A live feed that goes quiet is reported stale, whatever it says of its connection: after a
+//! reconnection that brings no data, and from the start when no data ever comes.
+
+use super::support::*;
+use futures::channel::mpsc;
+use std::time::{Duration, Instant};
+use tradegraph::engine::{paper_broker, BotHandle, Engine, FeedState, Mode};
+use tradegraph_core::risk::RiskLimits;
+use tradegraph_core::{Side, Timestamp, Trade};
+use tradegraph_market::{FeedNotice, MarketEvent, SimulatedClock};
+use tradegraph_store::Stores;
+
+/// A service-mode bot on a feed the test writes, stale after 1 s of silence; its handle and
+/// the feed's sender. The bot runs until the test ends.
+async fn live(name: &str) -> (BotHandle, mpsc::UnboundedSender<MarketEvent>, String) {
+    let symbol = unique(name);
+    let mut config = config(
+        btc_as(&symbol),
+        ScriptedPm::at(&[]),
+        RiskLimits::default(),
+        Stores::memory(),
+        Mode::Service,
+    );
+    config.stale_after = Duration::from_secs(1);
+    let broker = paper_broker(&config).unwrap();
+    let (tx, rx) = mpsc::unbounded();
+    let engine = Box::pin(Engine::start(config, SimulatedClock::default(), rx, broker))
+        .await
+        .unwrap();
+    let handle = engine.handle();
+    tokio::spawn(async move {
+        let _ = Box::pin(engine.run(std::future::pending(), |_| {})).await;
+    });
+    (handle, tx, symbol)
+}
+
+async fn until_feed(handle: &BotHandle, state: FeedState, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while handle.status().feed.state != state {
+        assert!(
+            Instant::now() < deadline,
+            "{what}: the feed is {:?}",
+            handle.status().feed
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn connected() -> MarketEvent {
+    MarketEvent::Notice {
+        feed: "test".into(),
+        ts: Timestamp::from_secs(1_700_000_000),
+        notice: FeedNotice::Connected {
+            url: "wss://feed.test/ws".into(),
+        },
+    }
+}
+
+#[tokio::test]
+async fn a_reconnection_that_brings_no_data_is_stale_again() {
+    let (handle, feed, symbol) = live("SR").await;
+    feed.unbounded_send(MarketEvent::Trade {
+        symbol: symbol.as_str().into(),
+        trade: Trade::new(
+            Timestamp::from_secs(1_700_000_000),
+            "100".parse().unwrap(),
+            "1".parse().unwrap(),
+            Side::Buy,
+            1,
+        ),
+    })
+    .unwrap();
+    until_feed(&handle, FeedState::Connected, "data").await;
+    until_feed(&handle, FeedState::Stale, "the first silence").await;
+    feed.unbounded_send(connected()).unwrap();
+    until_feed(&handle, FeedState::Connected, "the reconnection").await;
+    until_feed(
+        &handle,
+        FeedState::Stale,
+        "the silence after the reconnection",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_feed_that_connects_and_never_delivers_is_stale() {
+    let (handle, feed, _) = live("SN").await;
+    feed.unbounded_send(connected()).unwrap();
+    until_feed(&handle, FeedState::Connected, "the connection").await;
+    until_feed(&handle, FeedState::Stale, "the silence").await;
+}
