@@ -3,11 +3,11 @@
 
 use super::auth::{peer, require_token};
 use super::error::ApiError;
-use super::params::body;
+use super::params::{body, Segments};
 use super::AppState;
 use crate::engine::{Command, ReplyKind};
 use axum::body::Bytes;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
@@ -131,7 +131,7 @@ async fn cancel_all(State(app): State<AppState>, request: Request) -> Result<Res
 
 async fn approve(
     State(app): State<AppState>,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
     request: Request,
 ) -> Result<Response, ApiError> {
     let (from, bytes) = read(request).await?;
@@ -141,7 +141,7 @@ async fn approve(
 
 async fn reject(
     State(app): State<AppState>,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
     request: Request,
 ) -> Result<Response, ApiError> {
     let (from, bytes) = read(request).await?;
@@ -201,7 +201,7 @@ async fn on_version(
 
 async fn approve_prompt(
     State(app): State<AppState>,
-    Path(path): Path<(String, u32)>,
+    Segments(path): Segments<(String, u32)>,
     request: Request,
 ) -> Result<Response, ApiError> {
     on_version(&app, path, request, |agent, version| {
@@ -212,7 +212,7 @@ async fn approve_prompt(
 
 async fn withdraw_prompt(
     State(app): State<AppState>,
-    Path(path): Path<(String, u32)>,
+    Segments(path): Segments<(String, u32)>,
     request: Request,
 ) -> Result<Response, ApiError> {
     on_version(&app, path, request, |agent, version| {
@@ -223,7 +223,7 @@ async fn withdraw_prompt(
 
 async fn rollback_prompt(
     State(app): State<AppState>,
-    Path(agent): Path<String>,
+    Segments(agent): Segments<String>,
     request: Request,
 ) -> Result<Response, ApiError> {
     let agent = agent_in(&agent)?;

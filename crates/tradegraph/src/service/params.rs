@@ -1,7 +1,8 @@
-//! Reading requests: query strings and JSON bodies with JSON errors, and paging.
+//! Reading requests: path parameters, query strings and JSON bodies with JSON errors, and
+//! paging.
 
 use super::error::ApiError;
-use axum::extract::{FromRequestParts, Query};
+use axum::extract::{FromRequestParts, Path, Query};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -17,6 +18,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
         Query::<T>::try_from_uri(&parts.uri)
             .map(|q| Self(q.0))
             .map_err(|e| ApiError::bad_request(format!("query string: {}", e.body_text())))
+    }
+}
+
+/// The path's parameters (`/approvals/{id}`, `/versions/{agent}/{n}`), refused with a JSON
+/// error naming the bad segment (axum's own refusal is plain text).
+pub(crate) struct Segments<T>(pub(crate) T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Segments<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Self(p.0))
+            .map_err(|e| ApiError::bad_request(format!("path: {}", e.body_text())))
     }
 }
 

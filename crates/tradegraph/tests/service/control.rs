@@ -323,6 +323,19 @@ fn prompt_versions_are_listed_approved_and_rolled_back_over_http_and_the_cli_wit
         "{answer}"
     );
 
+    // A version that is no number is a JSON error naming the path, as every error is.
+    for bad in [
+        "/api/v1/prompts/versions/technical/abc/approve",
+        "/api/v1/prompts/versions/technical/-1/withdraw",
+    ] {
+        let (code, answer, _) = bot.post(bad, None, Some(TOKEN));
+        assert_eq!(code, 400, "{bad}: {answer}");
+        assert!(
+            answer["error"].as_str().is_some_and(|e| e.contains("path")),
+            "{bad}: {answer}"
+        );
+    }
+
     let approve = "/api/v1/prompts/versions/technical/1/approve";
     let (code, answer, _) = bot.post(approve, None, Some(TOKEN));
     assert_eq!(code, 409, "{answer}");
