@@ -386,6 +386,72 @@ fn minute_candles_build_the_higher_timeframes() {
     assert_eq!(agg.on_minute_candle(&stale, &mut out), TickOutcome::Late);
 }
 
+/// Binance sends the final kline of a minute just after it ends. When no trade of the next
+/// minute came first (a thin market), the kline is for the minute still open: it closes it,
+/// as the exchange's complete candle, instead of being dropped as late (the minute would wait
+/// for the next trade, or the next kline, up to a minute).
+#[test]
+fn the_exchanges_final_candle_of_the_open_minute_closes_it() {
+    let mut agg = btc();
+    let mut out = Vec::new();
+    agg.on_price(
+        t("2024-01-01T10:00:05Z"),
+        d("100"),
+        d("1"),
+        Some(1),
+        &mut out,
+    );
+    agg.on_price(
+        t("2024-01-01T10:00:40Z"),
+        d("101"),
+        d("1"),
+        Some(2),
+        &mut out,
+    );
+    assert!(out.is_empty());
+    let mut kline = Candle::opening(t("2024-01-01T10:00:00Z"), Timeframe::M1, d("99"), d("5"));
+    kline.high = d("102");
+    kline.low = d("98");
+    kline.close = d("101");
+    kline.trades = 7;
+    assert_eq!(
+        agg.on_minute_candle(&kline, &mut out),
+        TickOutcome::Accepted
+    );
+    let minutes = of(&out, Timeframe::M1);
+    assert_eq!(
+        minutes,
+        vec![kline.clone()],
+        "the exchange's candle, closed"
+    );
+    // Its trades sent late are late; the next minute goes on as usual.
+    assert_eq!(
+        agg.on_price(
+            t("2024-01-01T10:00:59Z"),
+            d("97"),
+            d("1"),
+            Some(3),
+            &mut out
+        ),
+        TickOutcome::Late
+    );
+    assert_eq!(
+        agg.on_price(
+            t("2024-01-01T10:01:02Z"),
+            d("103"),
+            d("1"),
+            Some(4),
+            &mut out
+        ),
+        TickOutcome::Accepted
+    );
+    assert_eq!(
+        agg.on_minute_candle(&kline, &mut out),
+        TickOutcome::Late,
+        "sent again: late"
+    );
+}
+
 #[test]
 fn current_merges_the_open_minute_into_the_open_higher_candles() {
     let mut agg = btc();

@@ -164,9 +164,10 @@ impl CandleAggregator {
         TickOutcome::Accepted
     }
 
-    /// Folds a complete 1-minute candle in (a replayed candle file), building the higher
-    /// timeframes from it. Candles of other timeframes are refused as late-or-foreign and
-    /// counted as late.
+    /// Folds a complete 1-minute candle in (a replayed candle file, an exchange's final
+    /// kline), building the higher timeframes from it. The final candle of the minute still
+    /// open replaces what the trades built of it and closes it. Candles of other timeframes
+    /// are refused as late-or-foreign and counted as late.
     pub fn on_minute_candle(&mut self, candle: &Candle, out: &mut Vec<Candle>) -> TickOutcome {
         if candle.timeframe != Timeframe::M1 {
             self.stats.late += 1;
@@ -179,10 +180,15 @@ impl CandleAggregator {
         };
         let open_start = self.minute.as_ref().map(|m| m.candle.open_time);
         if self.closed_until.is_some_and(|until| start < until)
-            || open_start.is_some_and(|s| start <= s)
+            || open_start.is_some_and(|s| start < s)
         {
             self.stats.late += 1;
             return TickOutcome::Late;
+        }
+        if open_start == Some(start) {
+            // The exchange's final candle of the minute still open (no later trade came
+            // first): it is the complete minute, and it closes it now.
+            self.minute = None;
         }
         self.close_minute(out);
         self.fill_before(start, out);
