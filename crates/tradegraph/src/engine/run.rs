@@ -282,7 +282,46 @@ where
             // saves the broker's state first: the ledger never records fills ahead of it
             self.read_fills(None).await?;
         }
-        self.save_kill_switch().await
+        self.save_kill_switch().await?;
+        self.strict_barrier(event.known_at()).await
+    }
+
+    /// With [`BotConfig::strict_saves`](super::BotConfig::strict_saves) (a worker: its job is
+    /// acknowledged once the engine asks for the next event), what an event changed is saved
+    /// before the next one is taken (the broker's trades, the guard's state, the kill switch),
+    /// whatever the event led to (a fill, a cycle that failed), or the engine stops
+    /// [`EngineError::Unsaved`]: the job is not acknowledged, and its next owner runs it again.
+    async fn strict_barrier(&mut self, at: Timestamp) -> Result<(), EngineError> {
+        if !self.config.strict_saves {
+            return Ok(());
+        }
+        if self.broker.trades_unsaved() {
+            match self.broker.save_broker().await {
+                Ok(()) => {}
+                Err(e @ EngineError::StateConflict { .. }) => return Err(e),
+                Err(e) => {
+                    return Err(EngineError::Unsaved {
+                        at,
+                        why: format!("the broker's trades were not saved: {e}"),
+                    })
+                }
+            }
+        }
+        self.save_guard().await?;
+        let unsaved = if self.guard_state()? != self.saved_guard {
+            Some("the risk guard's state was not saved")
+        } else if self.kill_switch.is_engaged() != self.saved_kill {
+            Some("the kill switch was not saved")
+        } else {
+            None
+        };
+        match unsaved {
+            Some(why) => Err(EngineError::Unsaved {
+                at,
+                why: why.to_owned(),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// A closed candle: into the agents' view, the hot cache and the history; a decision cycle

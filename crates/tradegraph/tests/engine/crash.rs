@@ -841,3 +841,65 @@ async fn a_breaker_tripped_in_a_cycle_that_failed_survives_a_crash() {
     let until: tradegraph_core::Timestamp = "2024-03-04T01:15:00Z".parse().unwrap();
     assert_eq!(state.breaker_until, Some(until), "{state:?}");
 }
+
+/// The state store refuses to keep the paper account once it holds the stop's fill.
+struct FillsRefused {
+    inner: Arc<MemoryState>,
+}
+
+#[async_trait]
+impl BotStateStore for FillsRefused {
+    async fn load(&self, key: &StateKey) -> Result<Option<StateDoc>, StoreError> {
+        self.inner.load(key).await
+    }
+
+    async fn save(&self, doc: &StateDoc) -> Result<Saved, StoreError> {
+        let fills = doc.body["fills"].as_array().map_or(0, Vec::len);
+        if doc.key.part == StatePart::Broker && fills >= 2 {
+            return Err(down());
+        }
+        self.inner.save(doc).await
+    }
+}
+
+/// With strict saves (a worker, whose job is acknowledged once the engine asks for more), a
+/// fill the broker's state could not keep stops the engine at once: it does not take the next
+/// event (nor end its feed), so the job is not acknowledged and the next owner runs it again,
+/// rather than restoring an account that still holds the position stopped out.
+#[tokio::test]
+async fn with_strict_saves_a_fill_the_state_could_not_keep_stops_the_engine() {
+    let symbol = unique("SF");
+    // Bought at 00:15 with a stop at 98; the 00:20 bar falls through it; no cycle after.
+    let mut bars = flat(100.0, 20);
+    bars.push((100.0, 100.0, 97.0, 97.5));
+    bars.extend(flat(97.5, 8));
+    let file = bars_file(&symbol, "2024-03-04T00:00:00Z", &bars);
+    let durable = Arc::new(MemoryState::new());
+    let mut stores = Stores::memory();
+    stores.state = Arc::new(FillsRefused {
+        inner: durable.clone(),
+    });
+    stores.intents = durable.clone();
+    let mut config = config(
+        btc_as(&symbol),
+        pm(),
+        RiskLimits::default(),
+        stores,
+        Mode::Service,
+    );
+    config.strict_saves = true;
+    let engine = start(config, &file).await;
+    let result = Box::pin(engine.run(std::future::pending(), |_| {})).await;
+    std::fs::remove_file(file).unwrap();
+    match result {
+        Err(tradegraph::engine::EngineError::Unsaved { at, why }) => {
+            let fill: tradegraph_core::Timestamp = "2024-03-04T00:21:00Z".parse().unwrap();
+            assert!(
+                at <= fill,
+                "stopped at the fill's event, not later: {at} ({why})"
+            );
+            assert!(why.contains("broker"), "{why}");
+        }
+        other => panic!("the engine went on: {:?}", other.map(|s| s.fills.len())),
+    }
+}
