@@ -318,6 +318,45 @@ fn quiet_minutes_are_filled_flat_or_skipped() {
     }
 }
 
+/// The feed lost its connection: what happened until it is back is unknown, not quiet. No
+/// flat minute is made up across the hole; the minutes after it are filled as usual.
+#[test]
+fn nothing_is_filled_across_a_hole_in_the_data() {
+    let mut agg = btc();
+    let mut out = Vec::new();
+    agg.on_price(
+        t("2024-01-01T10:00:10Z"),
+        d("100"),
+        d("1"),
+        Some(1),
+        &mut out,
+    );
+    agg.data_gap();
+    agg.on_price(
+        t("2024-01-01T10:05:10Z"),
+        d("104"),
+        d("1"),
+        Some(9),
+        &mut out,
+    );
+    agg.advance(t("2024-01-01T10:08:00Z"), &mut out);
+    let minutes: Vec<(Timestamp, u64)> = of(&out, Timeframe::M1)
+        .iter()
+        .map(|c| (c.open_time, c.trades))
+        .collect();
+    assert_eq!(
+        minutes,
+        [
+            (t("2024-01-01T10:00:00Z"), 1),
+            (t("2024-01-01T10:05:00Z"), 1),
+            (t("2024-01-01T10:06:00Z"), 0),
+            (t("2024-01-01T10:07:00Z"), 0),
+        ],
+        "the hole 10:01-10:04 is not filled; the quiet after 10:05 is"
+    );
+    assert_eq!(agg.stats().filled_minutes, 2);
+}
+
 #[test]
 fn nothing_is_filled_across_the_night() {
     let mut agg = nifty(AggregatorPolicy::default());

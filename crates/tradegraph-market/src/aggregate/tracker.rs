@@ -67,6 +67,8 @@ pub struct CandleAggregator {
     higher: [Option<OpenCandle>; 4],
     last_trade_id: Option<u64>,
     last_close: Option<Price>,
+    /// A hole in the data since the last price ([`Self::data_gap`]): the next fill is skipped.
+    gap: bool,
     closed_until: Option<Timestamp>,
     stats: AggregatorStats,
 }
@@ -87,6 +89,7 @@ impl CandleAggregator {
             higher: [None, None, None, None],
             last_trade_id: None,
             last_close: None,
+            gap: false,
             closed_until: None,
             stats: AggregatorStats::default(),
         }
@@ -328,10 +331,21 @@ impl CandleAggregator {
         }
     }
 
+    /// The data has a hole from here (the feed lost its connection): the minutes until the
+    /// next price are unknown, not quiet, and are not filled with flat candles (those after
+    /// it are, as usual). The open minute stays open until a later price shows it over.
+    pub fn data_gap(&mut self) {
+        self.gap = true;
+    }
+
     /// Flat candles for the quiet minutes between the last closed minute and `target`
-    /// (exclusive), up to the end of that minute's session.
+    /// (exclusive), up to the end of that minute's session; none across a hole in the data
+    /// ([`data_gap`](Self::data_gap)).
     fn fill_before(&mut self, target: Timestamp, out: &mut Vec<Candle>) {
         if self.policy.empty_minutes == EmptyMinutes::Skip || self.minute.is_some() {
+            return;
+        }
+        if std::mem::take(&mut self.gap) {
             return;
         }
         let (Some(close), Some(mut at)) = (self.last_close, self.closed_until) else {

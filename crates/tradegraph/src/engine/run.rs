@@ -137,7 +137,8 @@ where
     }
 
     /// Once a second, live: a candle past its end with no event for [`QUIET_GRACE`] closes on
-    /// the exchange time the last event implies; a silent feed is reported; the paper account's
+    /// the exchange time the last event implies (not while the feed is down or stale: a hole
+    /// in the data is no quiet market); a silent feed is reported; the paper account's
     /// price-only changes are saved.
     async fn on_timer<O: FnMut(&TradingState)>(
         &mut self,
@@ -190,6 +191,11 @@ where
         let Some(l) = last.as_ref() else {
             return Ok(());
         };
+        // A feed down or silent is no quiet market: its candles close when data shows them
+        // over, not on made-up time.
+        if matches!(self.seen.feed, FeedState::Disconnected | FeedState::Stale) {
+            return Ok(());
+        }
         let quiet = l.arrived.elapsed();
         if quiet < QUIET_GRACE {
             return Ok(());
@@ -418,12 +424,15 @@ where
             }
             FeedNotice::Disconnected { reason } => {
                 tracing::warn!(feed, reason, "feed: disconnected; reconnecting");
+                // What comes until it is back is unknown, not a quiet market.
+                self.aggregator.data_gap();
                 self.feed_changed(FeedState::Disconnected, Some(reason.clone()));
             }
             FeedNotice::Reconnecting { attempt, delay_ms } => {
                 self.summary.reconnects += 1;
                 self.seen.reconnects += 1;
                 tracing::warn!(feed, attempt, delay_ms, "feed: reconnecting");
+                self.aggregator.data_gap();
                 self.feed_changed(
                     FeedState::Disconnected,
                     Some(format!("reconnecting, attempt {attempt}")),
@@ -431,6 +440,7 @@ where
             }
             FeedNotice::Gap { symbol, kind } => {
                 self.summary.gaps += 1;
+                self.aggregator.data_gap();
                 tracing::warn!(feed, symbol, ?kind, "feed: gap in the data")
             }
             FeedNotice::Malformed { origin, reason } => {

@@ -221,6 +221,15 @@ where
                 _ => None,
             };
             tracing::info!(feed, notice = ?notice, "ingest: feed");
+            if matches!(
+                notice,
+                FeedNotice::Disconnected { .. }
+                    | FeedNotice::Reconnecting { .. }
+                    | FeedNotice::Gap { .. }
+            ) {
+                // What comes until it is back is unknown, not a quiet market (as the engine).
+                self.aggregator.data_gap();
+            }
             if let Some(state) = state {
                 self.status.update(|s| s.feed = state.into());
             }
@@ -257,7 +266,8 @@ where
     }
 
     /// Once a second: a candle past its end with no event for [`QUIET_GRACE`] closes on the
-    /// exchange time the last event implies (as the engine does); jobs waiting are published.
+    /// exchange time the last event implies, unless the feed is down or stale (as the engine
+    /// does); jobs waiting are published.
     async fn on_timer(&mut self) {
         if let Some((at, arrived)) = self.last {
             let quiet = arrived.elapsed();
@@ -269,7 +279,14 @@ where
                 tracing::warn!(symbol = %self.instrument.symbol, quiet_s = quiet.as_secs(), "ingest: feed: stale, no market data");
                 self.status.update(|s| s.feed = "stale".into());
             }
-            if quiet >= QUIET_GRACE {
+            let down = self
+                .status
+                .get()
+                .feed
+                .as_str()
+                .eq_ignore_ascii_case("disconnected")
+                || self.stale;
+            if quiet >= QUIET_GRACE && !down {
                 let elapsed = i64::try_from((quiet - QUIET_GRACE).as_millis()).unwrap_or(i64::MAX);
                 let mut closed = Vec::new();
                 self.aggregator.advance(at.add_millis(elapsed), &mut closed);
