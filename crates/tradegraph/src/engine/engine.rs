@@ -443,14 +443,22 @@ where
 
 /// A restarted bot's view starts from the recent candles in the hot cache (Redis keeps a day
 /// of them; memory has none after a restart), so its indicators do not start from nothing.
+/// Bounded by [`BotConfig::warm_up_until`] (a worker's first job), it takes the newest
+/// `keep_candles` before the bound: the newest in the cache may be a backlog's, past it.
 async fn warm_up(builder: &mut SnapshotBuilder, config: &BotConfig) {
     let symbol = &config.instrument.symbol;
     let mut warmed = 0;
     for timeframe in Timeframe::ALL {
-        let candles = match config
+        // With a bound, as many as the cache keeps (a day of them) are read and filtered.
+        let day = usize::try_from(86_400_000 / timeframe.millis().max(1)).unwrap_or(0);
+        let asked = match config.warm_up_until {
+            Some(_) => config.keep_candles.saturating_add(day),
+            None => config.keep_candles,
+        };
+        let mut candles = match config
             .stores
             .hot
-            .recent_candles(symbol, timeframe, config.keep_candles)
+            .recent_candles(symbol, timeframe, asked)
             .await
         {
             Ok(candles) => candles,
@@ -459,11 +467,11 @@ async fn warm_up(builder: &mut SnapshotBuilder, config: &BotConfig) {
                 return;
             }
         };
-        for candle in candles {
-            let end = candle.open_time.add_millis(candle.timeframe.millis());
-            if config.warm_up_until.is_some_and(|until| end > until) {
-                continue;
-            }
+        if let Some(until) = config.warm_up_until {
+            candles.retain(|c| c.open_time.add_millis(c.timeframe.millis()) <= until);
+        }
+        let from = candles.len().saturating_sub(config.keep_candles);
+        for candle in candles.into_iter().skip(from) {
             let event = MarketEvent::Candle {
                 symbol: symbol.clone(),
                 candle,
@@ -485,5 +493,53 @@ impl<C, F, B> std::fmt::Debug for Engine<C, F, B> {
             .field("config", &self.config)
             .field("sequence", &self.sequence)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use tradegraph_agents::node::Brain;
+    use tradegraph_core::{Candle, Instrument, Timestamp};
+
+    /// A worker taking over with a backlog warms up on the candles before its first job, not
+    /// on the newest in the hot cache (the backlog's, dropped past the bound): as many as a
+    /// bot without a backlog would have.
+    #[tokio::test]
+    async fn a_warm_up_bounded_by_a_backlog_still_gets_its_candles() {
+        let instrument = Instrument::btc_usdt();
+        let mut config = BotConfig::new(
+            instrument.clone(),
+            Brain::rules_only().unwrap(),
+            rust_decimal::Decimal::from(10_000),
+            super::super::Mode::Service,
+        );
+        config.keep_candles = 50;
+        let start = Timestamp::from_secs(1_704_067_200);
+        for m in 0..100i64 {
+            let candle = Candle::opening(
+                start.add_millis(m * 60_000),
+                Timeframe::M1,
+                rust_decimal::Decimal::from(100 + m),
+                rust_decimal::Decimal::ONE,
+            );
+            config
+                .stores
+                .hot
+                .put_candle(&instrument.symbol, &candle)
+                .await
+                .unwrap();
+        }
+        // The first job starts after the 40th minute: 60 candles of backlog follow.
+        config.warm_up_until = Some(start.add_millis(40 * 60_000));
+        let mut builder = SnapshotBuilder::new(instrument.session.clone(), config.keep_candles);
+        warm_up(&mut builder, &config).await;
+        let minutes = builder.snapshot().candles(Timeframe::M1).to_vec();
+        assert_eq!(minutes.len(), 40, "every candle before the bound");
+        assert_eq!(
+            minutes.last().unwrap().open_time,
+            start.add_millis(39 * 60_000)
+        );
     }
 }
