@@ -401,3 +401,57 @@ async fn a_gtt_replaced_by_an_sl_order_gets_one_sl_order_whatever_fails() {
     assert!(logs.text().contains("replaced by an SL order"));
     logs.assert_clean();
 }
+
+/// The SL order replacing a GTT that cannot be cut is refused once (Kite's checks): it
+/// protects nothing, so the next fit places it again, and the GTT goes once it is working.
+#[tokio::test]
+async fn a_refused_sl_order_replacing_a_gtt_is_placed_again_at_the_next_fit() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start().await;
+    let e = id("tg00000000000000ea");
+    broker.submit(entry(e.as_str(), "90")).await.unwrap();
+    wait_until("the GTT is placed", || async { venue.gtts().len() == 1 }).await;
+    let far = d("48600");
+    broker
+        .on_market(
+            &bank(),
+            PriceEvent::Tick(&Tick::new(Timestamp::from_millis(1), far, d("1"))),
+        )
+        .unwrap();
+    let stop = e.child(Leg::StopLoss);
+    venue.fail_next(
+        "POST",
+        "/orders/regular",
+        Failure::Reject {
+            status: 400,
+            error_type: "InputException",
+            message: "Trigger price for stoploss sell orders should be lower than the last price."
+                .into(),
+        },
+    );
+    venue.place_by_hand("SELL", d("30"));
+    // The entry, then the refused stop.
+    wait_until("the refused SL order was tried", || async {
+        calls(&venue, "POST", "/orders/regular") == 2
+    })
+    .await;
+    assert_eq!(
+        venue.gtts()[0].status,
+        "active",
+        "kept: nothing replaced it"
+    );
+    assert!(tagged(&venue, stop.as_str()).is_none());
+    // The next fill fits the exits again: the stop goes out, then the GTT goes.
+    venue.place_by_hand("SELL", d("30"));
+    wait_until("the GTT is deleted", || async {
+        venue.gtts().iter().all(|g| g.status != "active")
+    })
+    .await;
+    let sl = tagged(&venue, stop.as_str()).expect("the SL order is working");
+    assert_eq!(
+        (sl.quantity, sl.status.as_str()),
+        (d("30"), "TRIGGER PENDING")
+    );
+    logs.assert_clean();
+}

@@ -488,21 +488,31 @@ where
         if !durable {
             return Ok(false);
         }
-        if self.config.strict_saves && self.broker.trades_unsaved() {
+        if self.config.strict_saves {
             // The paper account's orders and fills before the sequence that passes them: a
             // worker's job is acknowledged on the sequence, and the next owner restores the
             // account.
-            match self.broker.save_broker().await {
-                Ok(()) => {}
-                Err(e @ EngineError::StateConflict { .. }) => return Err(e),
-                Err(e) => {
-                    tracing::warn!(error = %e, "the broker's state was not saved after the cycle");
-                    return Ok(false);
-                }
+            if let Some(why) = self.save_trades().await? {
+                tracing::warn!("{why} after the cycle");
+                return Ok(false);
             }
         }
         self.save_part(StatePart::Sequence, &self.sequence.clone())
             .await
+    }
+
+    /// Saves the broker's trades (orders sent, cancelled or amended, fills) when its kept
+    /// state lacks some: `Some(why)` when they could not be saved (an outage), `None` when
+    /// they are saved (or were). A conflict with another bot stops this one.
+    pub(super) async fn save_trades(&mut self) -> Result<Option<String>, EngineError> {
+        if !self.broker.trades_unsaved() {
+            return Ok(None);
+        }
+        match self.broker.save_broker().await {
+            Ok(()) => Ok(None),
+            Err(e @ EngineError::StateConflict { .. }) => Err(e),
+            Err(e) => Ok(Some(format!("the broker's trades were not saved: {e}"))),
+        }
     }
 
     /// The guard's state when it changed since it was last saved: after every cycle that ran

@@ -57,6 +57,7 @@ mod summary;
 mod tell;
 #[cfg(feature = "live")]
 mod venue;
+pub(crate) mod watch;
 
 pub use backtest::{backtest, paper_broker, paper_broker_with};
 pub use config::{BotConfig, Mode, FEED_STALE_AFTER};

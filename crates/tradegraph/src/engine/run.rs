@@ -22,13 +22,6 @@ pub(crate) const QUIET_GRACE: Duration = Duration::from_secs(2);
 /// (orders and fills are saved as they happen).
 const QUOTE_SAVE_EVERY: Duration = Duration::from_secs(60);
 
-/// Where the loop is in time: the newest event's exchange time and when it arrived.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct LastEvent {
-    pub(super) at: Timestamp,
-    pub(super) arrived: Instant,
-}
-
 impl<C, F, B> Engine<C, F, B>
 where
     C: Clock + Clone + 'static,
@@ -75,8 +68,8 @@ where
             t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             t
         });
-        let mut last: Option<LastEvent> = None;
         self.seen.started = Some(Instant::now());
+        self.seen.watch = super::watch::FeedWatch::default();
         let mut quote_saved = Instant::now();
         loop {
             // Commands that came during a decision cycle, in the order they came.
@@ -112,7 +105,7 @@ where
                 }
                 event = self.feed.next() => event,
                 () = tick(&mut timer) => {
-                    self.on_timer(&mut last, &mut quote_saved, on_cycle).await?;
+                    self.on_timer(&mut quote_saved, on_cycle).await?;
                     continue;
                 }
             };
@@ -122,14 +115,10 @@ where
                 return Ok(());
             };
             if !matches!(event, MarketEvent::Notice { .. }) {
-                if self.seen.feed == FeedState::Stale {
+                let (at, again) = self.seen.watch.data(event.known_at());
+                if again {
                     tracing::info!(symbol = %self.config.instrument.symbol, "feed: data again");
                 }
-                let at = event.known_at();
-                last = Some(LastEvent {
-                    at,
-                    arrived: Instant::now(),
-                });
                 self.saw_event(at);
             }
             self.on_event(event, on_cycle).await?;
@@ -142,7 +131,6 @@ where
     /// price-only changes are saved.
     async fn on_timer<O: FnMut(&TradingState)>(
         &mut self,
-        last: &mut Option<LastEvent>,
         quote_saved: &mut Instant,
         on_cycle: &mut O,
     ) -> Result<(), EngineError> {
@@ -167,41 +155,20 @@ where
         }
         // Quiet since the last market data, the last (re)connection or the start: a feed that
         // says it is connected and brings nothing is stale all the same (reported once, until
-        // it speaks or connects again).
-        let since = [
-            last.as_ref().map(|l| l.arrived),
-            self.seen.connected_at,
-            self.seen.started,
-        ]
-        .into_iter()
-        .flatten()
-        .max();
-        let silent = since.map_or(Duration::ZERO, |at| at.elapsed());
-        if silent >= self.config.stale_after
-            && matches!(self.seen.feed, FeedState::Connected | FeedState::Starting)
-            && self.config.instrument.session.is_open(self.clock.now())
-        {
+        // it speaks or connects again), and what it missed is a hole in the data.
+        let open = self.config.instrument.session.is_open(self.clock.now());
+        if let Some(silent) = self.seen.watch.turns_stale(self.config.stale_after, open) {
             self.summary.stale_feed += 1;
             tracing::warn!(symbol = %self.config.instrument.symbol, quiet_s = silent.as_secs(), "feed: stale, no market data");
+            self.aggregator.data_gap();
             self.feed_changed(
                 FeedState::Stale,
                 Some(format!("no market data for {} s", silent.as_secs())),
             );
         }
-        let Some(l) = last.as_ref() else {
+        let Some(now) = self.seen.watch.quiet_until(QUIET_GRACE) else {
             return Ok(());
         };
-        // A feed down or silent is no quiet market: its candles close when data shows them
-        // over, not on made-up time.
-        if matches!(self.seen.feed, FeedState::Disconnected | FeedState::Stale) {
-            return Ok(());
-        }
-        let quiet = l.arrived.elapsed();
-        if quiet < QUIET_GRACE {
-            return Ok(());
-        }
-        let elapsed = i64::try_from((quiet - QUIET_GRACE).as_millis()).unwrap_or(i64::MAX);
-        let now = l.at.add_millis(elapsed);
         let mut closed = Vec::new();
         self.aggregator.advance(now, &mut closed);
         for candle in closed {
@@ -301,17 +268,8 @@ where
         if !self.config.strict_saves {
             return Ok(());
         }
-        if self.broker.trades_unsaved() {
-            match self.broker.save_broker().await {
-                Ok(()) => {}
-                Err(e @ EngineError::StateConflict { .. }) => return Err(e),
-                Err(e) => {
-                    return Err(EngineError::Unsaved {
-                        at,
-                        why: format!("the broker's trades were not saved: {e}"),
-                    })
-                }
-            }
+        if let Some(why) = self.save_trades().await? {
+            return Err(EngineError::Unsaved { at, why });
         }
         self.save_guard().await?;
         let unsaved = if self.guard_state()? != self.saved_guard {
@@ -416,23 +374,23 @@ where
     }
 
     fn on_notice(&mut self, feed: &str, notice: &FeedNotice) {
+        if self.seen.watch.notice(notice) {
+            // What comes until data is back is unknown, not a quiet market.
+            self.aggregator.data_gap();
+        }
         match notice {
             FeedNotice::Connected { url } => {
                 tracing::info!(feed, url, "feed: connected");
-                self.seen.connected_at = Some(Instant::now());
                 self.feed_changed(FeedState::Connected, Some(format!("{feed} connected")));
             }
             FeedNotice::Disconnected { reason } => {
                 tracing::warn!(feed, reason, "feed: disconnected; reconnecting");
-                // What comes until it is back is unknown, not a quiet market.
-                self.aggregator.data_gap();
                 self.feed_changed(FeedState::Disconnected, Some(reason.clone()));
             }
             FeedNotice::Reconnecting { attempt, delay_ms } => {
                 self.summary.reconnects += 1;
                 self.seen.reconnects += 1;
                 tracing::warn!(feed, attempt, delay_ms, "feed: reconnecting");
-                self.aggregator.data_gap();
                 self.feed_changed(
                     FeedState::Disconnected,
                     Some(format!("reconnecting, attempt {attempt}")),
@@ -440,7 +398,6 @@ where
             }
             FeedNotice::Gap { symbol, kind } => {
                 self.summary.gaps += 1;
-                self.aggregator.data_gap();
                 tracing::warn!(feed, symbol, ?kind, "feed: gap in the data")
             }
             FeedNotice::Malformed { origin, reason } => {

@@ -33,9 +33,8 @@ pub(super) struct Seen {
     /// When the engine's loop started (the `broker` check counts its quiet from it until a
     /// call answers).
     pub(super) started: Option<Instant>,
-    /// When the feed last said it connected (the staleness of a feed that brings nothing
-    /// counts from it).
-    pub(super) connected_at: Option<Instant>,
+    /// The feed's silences: its newest exchange time, whether it is down or stale.
+    pub(super) watch: super::watch::FeedWatch,
 }
 
 impl<C, F, B> Engine<C, F, B>

@@ -22,7 +22,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
 }
 
 /// The path's parameters (`/approvals/{id}`, `/versions/{agent}/{n}`), refused with a JSON
-/// error naming the bad segment (axum's own refusal is plain text).
+/// error naming the bad segment, with axum's status (its own refusal is plain text).
 pub(crate) struct Segments<T>(pub(crate) T);
 
 impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Segments<T> {
@@ -32,7 +32,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Segment
         Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| Self(p.0))
-            .map_err(|e| ApiError::bad_request(format!("path: {}", e.body_text())))
+            .map_err(|e| ApiError::new(e.status(), format!("path: {}", e.body_text())))
     }
 }
 

@@ -4,6 +4,7 @@
 use super::{CycleJob, WorkerError, JOB_FORMAT};
 use crate::engine::prices::feed_long_candle;
 use crate::engine::run::{write_candle, QUIET_GRACE};
+use crate::engine::watch::FeedWatch;
 use crate::telemetry::names;
 use futures::{Stream, StreamExt};
 use serde::Serialize;
@@ -80,11 +81,11 @@ pub struct Ingest<F, Q: ?Sized> {
     /// Jobs made and not published yet, oldest first.
     outbox: VecDeque<(CycleJob, bool)>,
     feed_ticks: bool,
-    last: Option<(Timestamp, Instant)>,
+    /// The feed's silences (as the engine watches them).
+    watch: FeedWatch,
     status: SharedIngestStatus,
     /// A feed silent this long while the market is open is reported stale.
     stale_after: Duration,
-    stale: bool,
     /// Publishing failed: the next try waits for the core back-off.
     retry: tradegraph_core::backoff::Attempts,
     retry_at: Option<Instant>,
@@ -130,10 +131,9 @@ where
             pending: Vec::new(),
             outbox: VecDeque::new(),
             feed_ticks: false,
-            last: None,
+            watch: FeedWatch::default(),
             status,
             stale_after: crate::engine::FEED_STALE_AFTER,
-            stale: false,
             retry: tradegraph_core::backoff::Attempts::new(tradegraph_core::backoff::Backoff::new(
                 Duration::from_millis(200),
                 Duration::from_secs(10),
@@ -221,13 +221,8 @@ where
                 _ => None,
             };
             tracing::info!(feed, notice = ?notice, "ingest: feed");
-            if matches!(
-                notice,
-                FeedNotice::Disconnected { .. }
-                    | FeedNotice::Reconnecting { .. }
-                    | FeedNotice::Gap { .. }
-            ) {
-                // What comes until it is back is unknown, not a quiet market (as the engine).
+            if self.watch.notice(notice) {
+                // What comes until data is back is unknown, not a quiet market.
                 self.aggregator.data_gap();
             }
             if let Some(state) = state {
@@ -238,10 +233,8 @@ where
         if event.symbol() != Some(&symbol) {
             return;
         }
-        let at = event.known_at();
-        self.last = Some((at, Instant::now()));
-        if self.stale {
-            self.stale = false;
+        let (at, again) = self.watch.data(event.known_at());
+        if again {
             tracing::info!(symbol = %symbol, "ingest: feed: data again");
         }
         self.status.update(|s| {
@@ -269,29 +262,16 @@ where
     /// exchange time the last event implies, unless the feed is down or stale (as the engine
     /// does); jobs waiting are published.
     async fn on_timer(&mut self) {
-        if let Some((at, arrived)) = self.last {
-            let quiet = arrived.elapsed();
-            if quiet >= self.stale_after
-                && !self.stale
-                && self.instrument.session.is_open(crate::engine::wall_now())
-            {
-                self.stale = true;
-                tracing::warn!(symbol = %self.instrument.symbol, quiet_s = quiet.as_secs(), "ingest: feed: stale, no market data");
-                self.status.update(|s| s.feed = "stale".into());
-            }
-            let down = self
-                .status
-                .get()
-                .feed
-                .as_str()
-                .eq_ignore_ascii_case("disconnected")
-                || self.stale;
-            if quiet >= QUIET_GRACE && !down {
-                let elapsed = i64::try_from((quiet - QUIET_GRACE).as_millis()).unwrap_or(i64::MAX);
-                let mut closed = Vec::new();
-                self.aggregator.advance(at.add_millis(elapsed), &mut closed);
-                self.on_closed(closed).await;
-            }
+        let open = self.instrument.session.is_open(crate::engine::wall_now());
+        if let Some(silent) = self.watch.turns_stale(self.stale_after, open) {
+            tracing::warn!(symbol = %self.instrument.symbol, quiet_s = silent.as_secs(), "ingest: feed: stale, no market data");
+            self.aggregator.data_gap();
+            self.status.update(|s| s.feed = "stale".into());
+        }
+        if let Some(now) = self.watch.quiet_until(QUIET_GRACE) {
+            let mut closed = Vec::new();
+            self.aggregator.advance(now, &mut closed);
+            self.on_closed(closed).await;
         }
         if !self.outbox.is_empty() {
             self.publish().await;

@@ -397,7 +397,7 @@ fn technical_prompt(state: &TradingState) -> &RenderedPrompt {
 
 #[tokio::test]
 async fn a_prompt_amendment_that_makes_the_shadow_evaluation_worse_is_not_adopted() {
-    let (states, technical, alerts, status) = first_life(
+    let (states, technical, alerts, status) = Box::pin(first_life(
         Amended::Worse,
         Stores::memory(),
         &unique("RW"),
@@ -449,7 +449,7 @@ async fn a_prompt_amendment_that_makes_the_shadow_evaluation_worse_is_not_adopte
                 json!({"kind": "person", "via": "tester"})
             );
         },
-    )
+    ))
     .await;
     assert_eq!(status, VersionStatus::Rejected);
     assert_eq!(states.len(), 2);

@@ -140,12 +140,13 @@ fn stand_in(inner: &Inner, request: &OrderRequest) -> Order {
     )
 }
 
-/// At a start from a kept book: exits the book had working (`kept`) that the venue has since
-/// cancelled, none of their legs filled, while the position is held and no exit works on their
-/// side, are placed again at the same prices for the position. A close cancels the working
-/// exits before it is sent (see [`submit`]); a crash between the two leaves a position without
-/// them, and the kept book, saved before the close, cannot tell that cancel from one made by
-/// hand while the bot was down. Either way a held position gets its exits back.
+/// At a start from a kept book: exits the book had working (`kept`) that the venue has
+/// cancelled since the book was kept, none of their legs filled, while the position is held
+/// and no exit works on their side, are placed again at the same prices for the position. A
+/// close cancels the working exits before it is sent (see [`submit`]); a crash between the two
+/// leaves a position without them, and the kept book, saved before the close, cannot tell that
+/// cancel from one made by hand at the venue after it was kept. Either way a held position gets
+/// its exits back.
 pub(crate) async fn restore_cancelled(inner: &Arc<Inner>, kept: &[Order]) {
     let mut owners: Vec<&tradegraph_core::order::ClientOrderId> = Vec::new();
     for leg in kept {

@@ -170,10 +170,12 @@ pub(crate) async fn attempt(
             place_legs(inner, owner, side, quantity, *exits).await
         }
         Owed::Again { side, exits } => {
-            let working =
-                inner.book.open_orders().into_iter().any(|o| {
-                    o.parent.as_ref() == Some(owner.client_id()) && !o.id.as_str().is_empty()
-                });
+            // Exits working on the side already (the owner's, placed by an earlier try, or
+            // another entry's, placed meanwhile) protect the position and lock it: nothing
+            // more is placed.
+            let working = inner.book.open_orders().into_iter().any(|o| {
+                o.parent.is_some() && o.request.side == *side && !o.id.as_str().is_empty()
+            });
             if working {
                 return Ok(());
             }

@@ -145,7 +145,9 @@ impl Inner {
             Err(reason) => {
                 // Out of the band: the stop alone, as an SL order, before the GTT goes. An
                 // earlier try may have placed it (its GTT's delete failed), or sent it with
-                // its answer lost: it is placed once (a second stop would sell twice).
+                // its answer lost: one working, or of unknown outcome, is placed once (a
+                // second stop would sell twice). One that ended unfilled (refused, lapsed)
+                // protects nothing: the stop goes out again.
                 let stop = OrderRequest::stop(
                     gtt.legs[0].client_id.clone(),
                     self.symbol.clone(),
@@ -154,8 +156,13 @@ impl Inner {
                     gtt.stop,
                 )
                 .reduce_only();
-                let placed = self.place_exit(stop).await?;
-                if placed.status.is_terminal() && placed.status != OrderStatus::Filled {
+                let dead = |o: &Order| o.status.is_terminal() && o.status != OrderStatus::Filled;
+                let placed = if self.book.order(&stop.client_id).is_some_and(|o| dead(&o)) {
+                    self.place(stop, None).await?
+                } else {
+                    self.place_exit(stop).await?
+                };
+                if dead(&placed) {
                     return Err(self.rest.error(crate::live::VenueReason::Other {
                         code: "stop refused".into(),
                         message: format!(

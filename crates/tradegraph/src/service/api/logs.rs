@@ -1,9 +1,9 @@
 //! The logs: `trades`, `decisions` (and one by id), `lessons` and `operator-actions`.
 
 use crate::service::error::ApiError;
-use crate::service::params::{limit, Items, Page, PageEnd, PageQuery, Params};
+use crate::service::params::{limit, Items, Page, PageEnd, PageQuery, Params, Segments};
 use crate::service::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 use std::future::Future;
@@ -143,7 +143,7 @@ pub(crate) struct DecisionQuery {
 /// run's.
 pub(crate) async fn decision(
     State(app): State<AppState>,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
     Params(q): Params<DecisionQuery>,
 ) -> Result<Json<DecisionRecord>, ApiError> {
     find_decision(&app, &id, q.run).await.map(Json)
@@ -154,7 +154,7 @@ pub(crate) async fn decision(
 /// the report comes out as the decision recorded it.
 pub(crate) async fn replay(
     State(app): State<AppState>,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
     Params(q): Params<DecisionQuery>,
 ) -> Result<Json<crate::audit::DecisionReplay>, ApiError> {
     let record = find_decision(&app, &id, q.run).await?;
@@ -166,7 +166,7 @@ pub(crate) async fn replay(
 /// agent by agent whether it still answers the same.
 pub(crate) async fn replay_asked(
     State(app): State<AppState>,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
     Params(q): Params<DecisionQuery>,
 ) -> Result<Json<crate::audit::DecisionReplay>, ApiError> {
     let Some(model) = app.model.clone() else {
@@ -236,7 +236,7 @@ async fn find_decision(
 /// once per distinct text): the agent, the template's version, the system and user messages.
 pub(crate) async fn prompt(
     State(app): State<AppState>,
-    Path(hash): Path<String>,
+    Segments(hash): Segments<String>,
 ) -> Result<Json<PromptRecord>, ApiError> {
     store("the prompt log", app.stores.prompts.prompt(&hash))
         .await?
