@@ -235,6 +235,18 @@ async fn a_stop_placed_again_under_its_id_after_the_book_was_kept_is_known_after
     assert_eq!(working(&venue).len(), 1, "one stop at the venue");
 }
 
+/// A market buy of 0.01 BTC with stop 39 000 and target 42 000, its OCO placed.
+async fn bought_with_oco(broker: &BinanceBroker, entry: &ClientOrderId) {
+    broker
+        .submit(
+            OrderRequest::market(entry.clone(), btc(), OrderSide::Buy, d("0.01"))
+                .with_exits(Exits::stop(d("39000")).with_take_profit(d("42000"))),
+        )
+        .await
+        .unwrap();
+    broker.exits_settled().await;
+}
+
 /// A close cancels the working OCO before it is sent (the OCO locks the position). A crash
 /// between the two leaves the position held and its exits cancelled at the venue, while the
 /// book the runtime kept still has them working. After the restart the exits are placed again
@@ -245,14 +257,7 @@ async fn exits_cancelled_for_a_close_that_a_crash_kept_from_being_sent_come_back
     logs.capture();
     let (venue, broker) = start().await;
     let entry = id("tg0000000000000r31");
-    broker
-        .submit(
-            OrderRequest::market(entry.clone(), btc(), OrderSide::Buy, d("0.01"))
-                .with_exits(Exits::stop(d("39000")).with_take_profit(d("42000"))),
-        )
-        .await
-        .unwrap();
-    broker.exits_settled().await;
+    bought_with_oco(&broker, &entry).await;
     assert_eq!(working(&venue).len(), 2, "the OCO is working");
     let kept = broker.book().snapshot();
     // What a close does first; then the bot goes down before the close is sent.
@@ -291,14 +296,7 @@ async fn exits_cancelled_for_a_close_that_a_crash_kept_from_being_sent_come_back
 async fn exits_cancelled_while_down_stay_cancelled_when_nothing_is_held() {
     let (venue, broker) = start().await;
     let entry = id("tg0000000000000r41");
-    broker
-        .submit(
-            OrderRequest::market(entry.clone(), btc(), OrderSide::Buy, d("0.01"))
-                .with_exits(Exits::stop(d("39000")).with_take_profit(d("42000"))),
-        )
-        .await
-        .unwrap();
-    broker.exits_settled().await;
+    bought_with_oco(&broker, &entry).await;
     let kept = broker.book().snapshot();
     broker.cancel(&entry.child(Leg::TakeProfit)).await.unwrap();
     drop(broker);

@@ -350,18 +350,19 @@ async fn a_resting_entry_filling_in_parts_is_protected_part_by_part() {
     logs.assert_clean();
 }
 
-/// A GTT that cannot be cut (the price has left its band) is replaced by an SL order, then
-/// deleted. When the delete fails, the next fit finds the SL order already at Kite: it is
-/// never placed a second time (two stops would sell twice, and Kite has no reduce-only).
-#[tokio::test]
-async fn a_gtt_replaced_by_an_sl_order_gets_one_sl_order_whatever_fails() {
-    let logs = Logs::default();
-    let _guard = logs.capture();
+/// An entry of 90 whose GTT is working, the bot's last price past its target (the venue's is
+/// not: the GTT stays, and cannot be cut); the venue, the broker and the stop leg's id.
+async fn gtt_out_of_its_band(
+    client_id: &str,
+) -> (
+    KiteVenue,
+    tradegraph_broker::live::Live<tradegraph_broker::live::kite::KiteBroker>,
+    tradegraph_core::order::ClientOrderId,
+) {
     let (venue, broker) = start().await;
-    let e = id("tg00000000000000e9");
+    let e = id(client_id);
     broker.submit(entry(e.as_str(), "90")).await.unwrap();
     wait_until("the GTT is placed", || async { venue.gtts().len() == 1 }).await;
-    // The bot's last price is past the target (the venue's is not: the GTT stays).
     let far = d("48600");
     broker
         .on_market(
@@ -369,7 +370,17 @@ async fn a_gtt_replaced_by_an_sl_order_gets_one_sl_order_whatever_fails() {
             PriceEvent::Tick(&Tick::new(Timestamp::from_millis(1), far, d("1"))),
         )
         .unwrap();
-    let stop = e.child(Leg::StopLoss);
+    (venue, broker, e.child(Leg::StopLoss))
+}
+
+/// A GTT that cannot be cut (the price has left its band) is replaced by an SL order, then
+/// deleted. When the delete fails, the next fit finds the SL order already at Kite: it is
+/// never placed a second time (two stops would sell twice, and Kite has no reduce-only).
+#[tokio::test]
+async fn a_gtt_replaced_by_an_sl_order_gets_one_sl_order_whatever_fails() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker, stop) = gtt_out_of_its_band("tg00000000000000e9").await;
     let gtt = format!("/gtt/triggers/{}", venue.gtts()[0].id);
     venue.fail_next("DELETE", &gtt, Failure::ServerError);
     venue.place_by_hand("SELL", d("30"));
@@ -408,18 +419,7 @@ async fn a_gtt_replaced_by_an_sl_order_gets_one_sl_order_whatever_fails() {
 async fn a_refused_sl_order_replacing_a_gtt_is_placed_again_at_the_next_fit() {
     let logs = Logs::default();
     let _guard = logs.capture();
-    let (venue, broker) = start().await;
-    let e = id("tg00000000000000ea");
-    broker.submit(entry(e.as_str(), "90")).await.unwrap();
-    wait_until("the GTT is placed", || async { venue.gtts().len() == 1 }).await;
-    let far = d("48600");
-    broker
-        .on_market(
-            &bank(),
-            PriceEvent::Tick(&Tick::new(Timestamp::from_millis(1), far, d("1"))),
-        )
-        .unwrap();
-    let stop = e.child(Leg::StopLoss);
+    let (venue, broker, stop) = gtt_out_of_its_band("tg00000000000000ea").await;
     venue.fail_next(
         "POST",
         "/orders/regular",
