@@ -380,7 +380,7 @@ async fn gtt_out_of_its_band(
 async fn a_gtt_replaced_by_an_sl_order_gets_one_sl_order_whatever_fails() {
     let logs = Logs::default();
     let _guard = logs.capture();
-    let (venue, broker, stop) = gtt_out_of_its_band("tg00000000000000e9").await;
+    let (venue, _broker, stop) = gtt_out_of_its_band("tg00000000000000e9").await;
     let gtt = format!("/gtt/triggers/{}", venue.gtts()[0].id);
     venue.fail_next("DELETE", &gtt, Failure::ServerError);
     venue.place_by_hand("SELL", d("30"));
@@ -419,7 +419,7 @@ async fn a_gtt_replaced_by_an_sl_order_gets_one_sl_order_whatever_fails() {
 async fn a_refused_sl_order_replacing_a_gtt_is_placed_again_at_the_next_fit() {
     let logs = Logs::default();
     let _guard = logs.capture();
-    let (venue, broker, stop) = gtt_out_of_its_band("tg00000000000000ea").await;
+    let (venue, _broker, stop) = gtt_out_of_its_band("tg00000000000000ea").await;
     venue.fail_next(
         "POST",
         "/orders/regular",
