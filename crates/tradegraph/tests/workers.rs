@@ -643,3 +643,41 @@ fn the_workers_are_listed_a_cycle_is_cancelled_and_a_stopped_worker_gives_back()
     assert_eq!(fed.status.code(), Some(0), "{}", fed.dump());
     let _ = second.stop_cleanly();
 }
+
+/// A job no worker of this version can read (another version's, during a rolling upgrade) is
+/// set aside in the instrument's dead letters with its payload, not deleted: a worker that can
+/// read it finds it there.
+#[test]
+fn an_unreadable_job_is_set_aside_not_deleted() {
+    let Some((redis, mongodb)) = support::services() else {
+        return;
+    };
+    let redis = redis_db(&redis, 14);
+    let rt = runtime();
+    let dir = support::temp_dir("workers-unreadable");
+    let database = support::unique("workers-unreadable");
+    let symbol = format!("UNR{}USDT", database[database.len() - 4..].to_uppercase());
+    configure(
+        &dir,
+        &mongodb,
+        &database,
+        &[("unr".into(), symbol.clone())],
+        60.0,
+    );
+    let queue = {
+        let _inside = rt.enter();
+        RedisRunQueue::connect(RedisConfig::new(&redis), QueueConfig::default()).unwrap()
+    };
+    let instrument = Symbol::new(&symbol);
+    let payload = br#"{"format":99,"instrument":"elsewhere"}"#;
+    rt.block_on(queue.publish(&instrument, payload)).unwrap();
+    let mut worker = worker(&dir, "unreadable-1", 1, &env(&redis, &[]));
+    worker.wait_until("the unreadable job handled", Duration::from_secs(60), |w| {
+        w.stderr().iter().any(|l| l.contains("an unreadable job"))
+    });
+    let dead = rt.block_on(queue.dead_letters(&instrument)).unwrap();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(dead[0].job.payload, payload);
+    assert_eq!(rt.block_on(queue.pending(&instrument)).unwrap(), 0);
+    worker.stop_cleanly();
+}

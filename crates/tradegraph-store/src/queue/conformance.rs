@@ -1,5 +1,6 @@
 //! The suite every [`RunQueue`] backend passes (feature `conformance`): order, one owner per
-//! instrument, a dead or departing owner's job going to the next one, capped retries, spreading
+//! instrument, a dead or departing owner's job going to the next one, capped retries, jobs set
+//! aside, spreading
 //! instruments over workers, and the workers' reports. Each check opens its own queue (a fresh
 //! name from `open`), so the checks share nothing.
 //!
@@ -40,6 +41,7 @@ where
     an_owner_past_its_lease_gets_no_new_job(&open(config()).await).await;
     a_released_job_goes_to_the_next_owner(&open(config()).await).await;
     retries_are_capped(&open(config()).await).await;
+    a_job_set_aside_is_kept_and_not_delivered_again(&open(config()).await).await;
     instruments_spread_over_workers(&open(config()).await).await;
     workers_report_their_load(&open(config()).await).await;
 }
@@ -261,6 +263,35 @@ pub async fn retries_are_capped<Q: RunQueue + ?Sized>(queue: &Q) {
     assert!((now().millis() - dead[0].at.millis()).abs() < 60_000);
     assert!(queue.ack(&lease, &next.id).await.unwrap());
     assert_eq!(queue.pending(&e).await.unwrap(), 0);
+}
+
+/// A job set aside (unreadable to this worker) is kept in the dead letters with its payload
+/// and not delivered again; the next job comes. A former owner cannot set one aside.
+pub async fn a_job_set_aside_is_kept_and_not_delivered_again<Q: RunQueue + ?Sized>(queue: &Q) {
+    let e = sym("ASIDE");
+    let unreadable = queue.publish(&e, b"format 2").await.unwrap();
+    let fine = queue.publish(&e, b"fine").await.unwrap();
+    let lease = take(queue, &WorkerId::new("w1"), &e).await;
+    let first = job(queue, &lease).await;
+    assert_eq!(first.id, unreadable);
+    assert!(queue.set_aside(&lease, &first).await.unwrap());
+    let next = job(queue, &lease).await;
+    assert_eq!(next.id, fine, "the job set aside is not delivered again");
+    let dead = queue.dead_letters(&e).await.unwrap();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(
+        (&dead[0].job.id, dead[0].job.payload.as_slice()),
+        (&unreadable, &b"format 2"[..])
+    );
+    // Its lease run out, the former owner sets nothing aside.
+    tokio::time::sleep(LEASE + Duration::from_millis(150)).await;
+    let taken = take(queue, &WorkerId::new("w2"), &e).await;
+    assert!(!queue.set_aside(&lease, &next).await.unwrap());
+    let again = job(queue, &taken).await;
+    assert_eq!(again.id, fine);
+    assert!(queue.ack(&taken, &again.id).await.unwrap());
+    assert_eq!(queue.pending(&e).await.unwrap(), 0);
+    assert_eq!(queue.dead_letter_count(&e).await.unwrap(), 1);
 }
 
 /// Two instruments with work go to two workers; a third worker finds nothing.

@@ -42,7 +42,7 @@ pub struct Job {
     pub deliveries: u32,
 }
 
-/// A job that was delivered too often and is no longer retried.
+/// A job that was delivered too often, or set aside as unreadable, and is no longer retried.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeadLetter {
     /// The job as it was last delivered.

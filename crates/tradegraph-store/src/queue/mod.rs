@@ -74,7 +74,12 @@ pub trait RunQueue: Send + Sync {
     /// one had not acknowledged first. Nothing when the lease is no longer held.
     async fn release(&self, lease: &Lease) -> Result<(), StoreError>;
 
-    /// The jobs of `instrument` that were delivered too often, oldest first.
+    /// Sets `job` aside in the dead letters without delivering it again (one this worker
+    /// cannot read: another version's): kept there, with its payload, for a worker that can.
+    /// `false` (and nothing done) when the lease is no longer held.
+    async fn set_aside(&self, lease: &Lease, job: &Job) -> Result<bool, StoreError>;
+
+    /// The jobs of `instrument` that were delivered too often or set aside, oldest first.
     async fn dead_letters(&self, instrument: &Symbol) -> Result<Vec<DeadLetter>, StoreError>;
 
     /// How many jobs of `instrument` were delivered too often (what

@@ -438,6 +438,10 @@ impl RunQueue for RedisRunQueue {
         Ok(None)
     }
 
+    async fn set_aside(&self, lease: &Lease, job: &Job) -> Result<bool, StoreError> {
+        self.dead_letter(lease, job).await
+    }
+
     async fn renew(&self, lease: &Lease) -> Result<bool, StoreError> {
         let mut call = RENEW.key(self.inner.keys.lease(self.group(), &lease.instrument));
         call.arg(lease.holder()).arg(self.lease_ms());

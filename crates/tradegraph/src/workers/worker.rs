@@ -527,7 +527,8 @@ where
         }
     }
 
-    /// The lease's next readable job; malformed ones are acknowledged and logged. `Err`: the
+    /// The lease's next readable job; malformed ones are set aside in the dead letters and
+    /// logged. `Err`: the
     /// slot stops with this instrument (stopping, idle past `keep_idle`, lost, failed).
     async fn next_job(
         &self,
@@ -561,9 +562,11 @@ where
                 Ok(Next::Job(job)) => match CycleJob::decode(&job) {
                     Ok(decoded) => return Ok((job.id, decoded)),
                     Err(e) => {
-                        tracing::error!(error = %e, "worker: an unreadable job is acknowledged and left out");
+                        // Another version's (a rolling upgrade): kept for a worker that can read
+                        // it, never deleted.
+                        tracing::error!(error = %e, job = %job.id, "worker: an unreadable job is set aside in the dead letters");
                         metrics::counter!(names::workers::WORKER_JOBS_TOTAL, "instrument" => symbol.clone(), "outcome" => "malformed").increment(1);
-                        match self.queue.ack(lease, &job.id).await {
+                        match self.queue.set_aside(lease, &job).await {
                             Ok(true) => {}
                             Ok(false) => return Err(Ended::Lost),
                             Err(_) => return Err(Ended::Failed),
