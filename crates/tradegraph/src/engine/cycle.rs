@@ -518,13 +518,17 @@ where
     /// The guard's state when it changed since it was last saved: after every cycle that ran
     /// the guard, the ones that failed or wait for an operator too (a latch they set holds
     /// across a crash before the next cycle). Marked saved only once written (an outage is
-    /// saved again after the next cycle).
-    pub(super) async fn save_guard(&mut self) -> Result<(), EngineError> {
+    /// saved again after the next cycle). Whether the saved state is the guard's now.
+    pub(super) async fn save_guard(&mut self) -> Result<bool, EngineError> {
         let guard = self.guard_state()?;
-        if guard != self.saved_guard && self.save_part(StatePart::Guard, &guard).await? {
+        if guard == self.saved_guard {
+            return Ok(true);
+        }
+        let written = self.save_part(StatePart::Guard, &guard).await?;
+        if written {
             self.saved_guard = guard;
         }
-        Ok(())
+        Ok(written)
     }
 
     /// Every part, at exit; the learner, the ledger and the sequence only when the logs they

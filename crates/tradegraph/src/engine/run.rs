@@ -115,11 +115,11 @@ where
                 return Ok(());
             };
             if !matches!(event, MarketEvent::Notice { .. }) {
-                let (at, again) = self.seen.watch.data(event.known_at());
+                let (_, again) = self.seen.watch.data(event.known_at());
                 if again {
                     tracing::info!(symbol = %self.config.instrument.symbol, "feed: data again");
                 }
-                self.saw_event(at);
+                self.saw_event();
             }
             self.on_event(event, on_cycle).await?;
         }
@@ -271,8 +271,7 @@ where
         if let Some(why) = self.save_trades().await? {
             return Err(EngineError::Unsaved { at, why });
         }
-        self.save_guard().await?;
-        let unsaved = if self.guard_state()? != self.saved_guard {
+        let unsaved = if !self.save_guard().await? {
             Some("the risk guard's state was not saved")
         } else if self.kill_switch.is_engaged() != self.saved_kill {
             Some("the kill switch was not saved")

@@ -17,8 +17,6 @@ use tradegraph_store::StatePart;
 pub(super) struct Seen {
     pub(super) feed: FeedState,
     pub(super) feed_detail: Option<String>,
-    /// The exchange time of the last market event, and when it arrived.
-    pub(super) last_event: Option<(Timestamp, Instant)>,
     pub(super) reconnects: u64,
     /// The start of the account's trading day, at its last reading.
     pub(super) day_started_at: Option<Timestamp>,
@@ -87,7 +85,8 @@ where
         };
         let age = self
             .seen
-            .last_event
+            .watch
+            .last()
             .map(|(_, arrived)| arrived.elapsed().as_secs());
         let detail = self.seen.feed_detail.clone().unwrap_or_default();
         let feed = match self.seen.feed {
@@ -153,7 +152,7 @@ where
         let checks = self.checks_now();
         let mut changed_trading = false;
         let mut changed_checks = Vec::new();
-        let feed = self.seen.last_event;
+        let feed = self.seen.watch.last();
         let (feed_state, reconnects) = (self.seen.feed, self.seen.reconnects);
         let (paused, kill) = (
             self.ops.gate.paused.load(Ordering::SeqCst),
@@ -220,9 +219,8 @@ where
         self.refresh_status();
     }
 
-    /// A market event arrived (cheap: called for each).
-    pub(super) fn saw_event(&mut self, at: Timestamp) {
-        self.seen.last_event = Some((at, Instant::now()));
+    /// A market event arrived (cheap: called for each; the feed watch has its time).
+    pub(super) fn saw_event(&mut self) {
         if self.seen.feed != FeedState::Connected {
             self.feed_changed(FeedState::Connected, None);
         }

@@ -42,6 +42,12 @@ impl FeedWatch {
         (at, std::mem::take(&mut self.stale))
     }
 
+    /// The newest exchange time the data showed, and when data last arrived (`None` before
+    /// any data).
+    pub(crate) fn last(&self) -> Option<(Timestamp, Instant)> {
+        self.last
+    }
+
     /// A notice about the feed; `true` when it means a hole in the data (a disconnection, a
     /// reconnection attempt, a gap): the aggregator fills nothing across it.
     pub(crate) fn notice(&mut self, notice: &FeedNotice) -> bool {

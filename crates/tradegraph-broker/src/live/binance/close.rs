@@ -14,7 +14,7 @@ use tradegraph_core::order::{Exits, Order, OrderId, OrderKind, OrderRequest, Ord
 use tradegraph_core::{Decimal, Timestamp};
 
 /// The exit legs working on `side` (the sells protecting a long).
-fn working_legs(inner: &Inner, side: OrderSide) -> Vec<Order> {
+pub(super) fn working_legs(inner: &Inner, side: OrderSide) -> Vec<Order> {
     inner
         .book
         .open_orders()

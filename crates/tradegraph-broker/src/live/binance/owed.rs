@@ -173,9 +173,9 @@ pub(crate) async fn attempt(
             // Exits working on the side already (the owner's, placed by an earlier try, or
             // another entry's, placed meanwhile) protect the position and lock it: nothing
             // more is placed.
-            let working = inner.book.open_orders().into_iter().any(|o| {
-                o.parent.is_some() && o.request.side == *side && !o.id.as_str().is_empty()
-            });
+            let working = super::close::working_legs(inner, *side)
+                .iter()
+                .any(|o| !o.id.as_str().is_empty());
             if working {
                 return Ok(());
             }

@@ -244,10 +244,7 @@ impl Broker for KiteBroker {
             }
             // Placed before the book was saved (a crash)? Today's orders carry its tag. Sent
             // with its answer lost and not listed yet? Of unknown outcome: never sent again.
-            known = match inner.find(&request.client_id).await? {
-                Some(order) => Some(order),
-                None => inner.lost_order(&request.client_id),
-            };
+            known = inner.find_or_lost(&request.client_id).await?;
         }
         if let Some(order) = known {
             if !same_order(&order.request, &request) {
@@ -316,19 +313,14 @@ impl Broker for KiteBroker {
         };
         let order = match inner.book.order(client_id) {
             Some(order) => order,
-            None => match inner.find(client_id).await? {
-                Some(order) => order,
-                None => {
-                    return Err(match inner.lost_order(client_id) {
-                        Some(lost) if lost.status == OrderStatus::Pending => {
-                            inner.rest.error(VenueReason::Unavailable(format!(
-                                "order {client_id} was sent with its answer lost and Kite does not list it yet: it cannot be cancelled before Kite lists it (or it is taken as never received)"
-                            )))
-                        }
-                        Some(gone) => not_cancellable(&gone),
-                        None => BrokerError::UnknownOrder(client_id.clone()),
-                    })
+            None => match inner.find_or_lost(client_id).await? {
+                Some(order) if order.status == OrderStatus::Pending && order.id.as_str().is_empty() => {
+                    return Err(inner.rest.error(VenueReason::Unavailable(format!(
+                        "order {client_id} was sent with its answer lost and Kite does not list it yet: it cannot be cancelled before Kite lists it (or it is taken as never received)"
+                    ))))
                 }
+                Some(order) => order,
+                None => return Err(BrokerError::UnknownOrder(client_id.clone())),
             },
         };
         if order.status.is_terminal() {
@@ -372,10 +364,7 @@ impl Broker for KiteBroker {
                 match leg {
                     Some(leg) => Ok(Some(leg)),
                     // Sent with its answer lost and not listed yet: of unknown outcome.
-                    None => match inner.find(client_id).await? {
-                        Some(order) => Ok(Some(order)),
-                        None => Ok(inner.lost_order(client_id)),
-                    },
+                    None => inner.find_or_lost(client_id).await,
                 }
             }
         }

@@ -149,6 +149,18 @@ impl Inner {
         }
     }
 
+    /// The order `client_id` as Kite lists it today (by its tag), else as this broker
+    /// remembers it after its answer was lost ([`Self::lost_order`]).
+    pub(crate) async fn find_or_lost(
+        &self,
+        client_id: &ClientOrderId,
+    ) -> Result<Option<Order>, BrokerError> {
+        match self.find(client_id).await? {
+            Some(order) => Ok(Some(order)),
+            None => Ok(self.lost_order(client_id)),
+        }
+    }
+
     /// The orders sent with their answers lost that Kite has not listed since and that are
     /// not yet taken as never received: pending, of unknown outcome (maybe working).
     pub(crate) fn lost_pending(&self) -> Vec<Order> {

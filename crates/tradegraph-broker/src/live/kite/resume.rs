@@ -36,7 +36,7 @@ struct Kept<'a> {
     #[serde(flatten)]
     exits: &'a Exits,
     #[serde(skip_serializing_if = "HashMap::is_empty")]
-    lost: HashMap<ClientOrderId, Order>,
+    lost: &'a HashMap<ClientOrderId, Order>,
 }
 
 /// The orders of unknown outcome as kept ([`Kept::lost`]; none in a book saved before they
@@ -62,13 +62,10 @@ impl DerefMut for ExitsGuard<'_> {
 
 impl Drop for ExitsGuard<'_> {
     fn drop(&mut self) {
+        let lost = self.lost.lock().unwrap_or_else(PoisonError::into_inner);
         let kept = Kept {
             exits: &self.exits,
-            lost: self
-                .lost
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clone(),
+            lost: &lost,
         };
         if let Err(e) = self.book.set_venue_state(&kept) {
             tracing::error!(venue = VENUE, error = %e, "the exits could not be saved with the book: after a restart they would not be managed");
