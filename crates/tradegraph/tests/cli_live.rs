@@ -71,6 +71,30 @@ fn live_on_a_replayed_feed_is_refused_naming_the_feed() {
     );
 }
 
+/// A backtest always trades on the paper broker: a live configuration (both opt-ins given) is
+/// no reason to refuse it, and it says the live settings are not used.
+#[test]
+fn a_backtest_with_a_live_configuration_runs_on_paper() {
+    let dir = live_dir("live-backtest");
+    let args = [
+        "backtest",
+        "--instrument",
+        "btc",
+        "--data",
+        "bars.csv",
+        "--config",
+        "bot.toml",
+    ];
+    let out = tradegraph(&dir, &args, &[("TRADEGRAPH_LIVE", "1")]);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("refused"), "{stderr}");
+    assert!(
+        stderr.contains("a backtest trades on the paper broker"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn live_without_the_venues_keys_is_refused_and_no_secret_shows() {
     let dir = live_dir("live-keys");

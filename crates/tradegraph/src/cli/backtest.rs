@@ -66,10 +66,11 @@ pub(super) fn run(args: BacktestArgs, out: &mut dyn Write, err: &mut dyn Write) 
             return EXIT_USAGE;
         }
     }
-    let mut settings = match super::bot::settings("backtest", &args.flags, err) {
-        Ok(settings) => settings,
-        Err(code) => return code,
-    };
+    let mut settings =
+        match super::bot::settings("backtest", &args.flags, super::bot::LiveUse::Paper, err) {
+            Ok(settings) => settings,
+            Err(code) => return code,
+        };
     if let Some(timing) = args.fill_timing {
         settings.execution.fill_timing = Some(timing);
         settings

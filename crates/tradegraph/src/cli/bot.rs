@@ -25,13 +25,26 @@ use tradegraph_market::feed::Feed;
 use tradegraph_market::{Clock, MarketEvent, SimulatedClock, SystemClock};
 use tradegraph_store::Stores;
 
-/// The settings of `run` and `backtest` from their flags, the environment and the working
-/// directory, with their notices written to `err`; the exit code when they cannot be had.
-/// Live trading (`TRADEGRAPH_LIVE=1` and `live = true`) with paper-only settings or without
-/// the venue's keys is refused here, before anything connects, each refusal naming the setting.
+/// What a command does with a live configuration (`TRADEGRAPH_LIVE=1` and `live = true`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum LiveUse {
+    /// It may trade live (`run`, and `worker`, whose feeds are synthetic): live trading with
+    /// paper-only settings or without the venue's keys is refused before anything connects,
+    /// each refusal naming the setting.
+    Trades,
+    /// It trades on the paper broker whatever the settings (`backtest`), and says so.
+    Paper,
+    /// It trades nothing (`store replay-rejected`).
+    None,
+}
+
+/// The settings of a command from its flags, the environment and the working directory, with
+/// their notices written to `err`; the exit code when they cannot be had. A live
+/// configuration is refused or set aside as `live` says.
 pub(super) fn settings(
     command: &str,
     flags: &crate::config::Flags,
+    live: LiveUse,
     err: &mut dyn Write,
 ) -> Result<Settings, u8> {
     let cwd = std::env::current_dir().map_err(|e| {
@@ -49,7 +62,13 @@ pub(super) fn settings(
     for notice in &settings.notices {
         let _ = writeln!(err, "note: {notice}");
     }
-    if settings.live {
+    if settings.live && live == LiveUse::Paper {
+        let _ = writeln!(
+            err,
+            "note: the live settings are not used: a {command} trades on the paper broker"
+        );
+    }
+    if settings.live && live == LiveUse::Trades {
         let refused = super::live::refusals(&settings);
         for why in &refused {
             let _ = writeln!(err, "{command}: live trading refused: {why}");

@@ -32,7 +32,8 @@ pub(super) enum QueueKind {
 }
 
 pub(super) fn run(args: RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let settings = match super::bot::settings("run", &args.flags, err) {
+    let settings = match super::bot::settings("run", &args.flags, super::bot::LiveUse::Trades, err)
+    {
         Ok(settings) => settings,
         Err(code) => return code,
     };

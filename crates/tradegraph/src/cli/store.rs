@@ -37,7 +37,7 @@ pub(super) fn run(command: StoreCommand, out: &mut dyn Write, err: &mut dyn Writ
 const NAME: &str = "store replay-rejected";
 
 fn replay_rejected(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let settings = match super::bot::settings(NAME, &args.flags, err) {
+    let settings = match super::bot::settings(NAME, &args.flags, super::bot::LiveUse::None, err) {
         Ok(settings) => settings,
         Err(code) => return code,
     };

@@ -51,7 +51,7 @@ pub(super) fn run(args: WorkerArgs, out: &mut dyn Write, err: &mut dyn Write) ->
         feed: Some(FeedKind::Synthetic),
         ..Flags::default()
     };
-    let base = match super::bot::settings("worker", &flags, err) {
+    let base = match super::bot::settings("worker", &flags, super::bot::LiveUse::Trades, err) {
         Ok(settings) => settings,
         Err(code) => return code,
     };
