@@ -238,14 +238,14 @@ async fn status(
             return EXIT_FAILED;
         }
     };
-    for line in status_lines(&status) {
+    for line in status_lines(&status, &target.url) {
         let _ = writeln!(out, "{line}");
     }
     EXIT_OK
 }
 
-/// The status as lines of text.
-fn status_lines(status: &serde_json::Value) -> Vec<String> {
+/// The status as lines of text (`url`: the bot's, for the commands it prints).
+fn status_lines(status: &serde_json::Value, url: &str) -> Vec<String> {
     let text = |v: &serde_json::Value| match v {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Null => "-".to_owned(),
@@ -298,7 +298,7 @@ fn status_lines(status: &serde_json::Value) -> Vec<String> {
     }
     if let (true, Some(last)) = (held, last) {
         lines.push(format!(
-            "  confirm     tradegraph bot confirm-reconciliation --at {}",
+            "  confirm     tradegraph bot confirm-reconciliation --url {url} --at {}",
             text(&last["at"])
         ));
     }
@@ -454,11 +454,14 @@ mod tests {
                 "holding_for": [{"kind": "unknown_order", "client_id": "m-1", "order_id": "7"}],
             },
         });
-        let text = status_lines(&status).join("\n");
+        // the bot asked (not the BTC bot on the default port)
+        let text = status_lines(&status, "http://127.0.0.1:8002").join("\n");
         assert!(text.contains("HELD"), "{text}");
         assert!(text.contains("unknown_order"), "{text}");
         assert!(
-            text.contains("tradegraph bot confirm-reconciliation --at 2026-12-05T01:02:03.004Z"),
+            text.contains(
+                "tradegraph bot confirm-reconciliation --url http://127.0.0.1:8002 --at 2026-12-05T01:02:03.004Z"
+            ),
             "{text}"
         );
     }

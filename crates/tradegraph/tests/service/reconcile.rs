@@ -83,7 +83,7 @@ fn orders_the_bot_does_not_know_hold_entries_until_a_person_confirms_also_across
     let (_, read) = bot.get("/api/v1/reconciliation");
     let at = read["last"]["at"].as_str().unwrap().to_owned();
     assert!(
-        out.contains(&format!("confirm-reconciliation --at {at}")),
+        out.contains(&format!("confirm-reconciliation --url {url} --at {at}")),
         "{out}"
     );
     // Confirming needs the report read; an older one (not what holds the bot now) is refused.
