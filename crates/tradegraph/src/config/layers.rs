@@ -58,6 +58,12 @@ impl<'a> Layers<'a> {
         found
     }
 
+    /// Whether the process environment sets `key` to nothing (`KEY=`): for a switch, off,
+    /// whatever the files below say.
+    pub(crate) fn emptied(&self, key: &str) -> bool {
+        (self.env)(key).is_some_and(|v| v.trim().is_empty())
+    }
+
     /// The value of `key`, without its layer.
     pub(crate) fn var(&self, key: &str) -> Option<String> {
         self.get(key).map(|(v, _)| v)

@@ -41,6 +41,30 @@ fn live_trading_needs_both_switches() {
     );
 }
 
+/// `TRADEGRAPH_LIVE=` (empty) in the environment turns live trading off for that run, as the
+/// error text says ("0 or nothing for paper trading"), whatever `.env` says.
+#[test]
+fn an_empty_live_variable_in_the_environment_means_paper_whatever_the_env_files_say() {
+    let dir = scratch("live-empty");
+    let synthetic = Flags {
+        feed: Some(FeedKind::Synthetic),
+        ..no_flags()
+    };
+    write(&dir, "tradegraph.toml", "[bot]\nlive = true\n");
+    write(&dir, ".env", "TRADEGRAPH_LIVE=1\n");
+    assert!(resolve(&synthetic, &[], &dir).unwrap().live);
+    for empty in ["", " "] {
+        let s = resolve(&synthetic, &[("TRADEGRAPH_LIVE", empty)], &dir).unwrap();
+        assert!(!s.live, "TRADEGRAPH_LIVE={empty:?}");
+    }
+    // `0` too, as before
+    assert!(
+        !resolve(&synthetic, &[("TRADEGRAPH_LIVE", "0")], &dir)
+            .unwrap()
+            .live
+    );
+}
+
 #[test]
 fn the_file_chain_takes_keys_from_the_environment_and_the_variable_reorders_it() {
     let dir = scratch("llm");

@@ -322,7 +322,14 @@ impl Resolver<'_> {
     }
 
     pub(super) fn live(&mut self) -> Result<bool, ConfigError> {
-        let var = match self.layers.get(LIVE_VAR) {
+        // `TRADEGRAPH_LIVE=` for one run turns live trading off, as `0` does (empty values
+        // count as unset elsewhere, which here would let `.env`'s `1` through).
+        let lookup = if self.layers.emptied(LIVE_VAR) {
+            None
+        } else {
+            self.layers.get(LIVE_VAR)
+        };
+        let var = match lookup {
             Some((v, origin)) => match v.as_str() {
                 "1" => Some(origin),
                 "0" => None,
