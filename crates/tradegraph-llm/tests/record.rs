@@ -294,6 +294,57 @@ async fn a_provider_the_recording_skipped_is_skipped_in_the_replay() {
     assert!(book.misses().is_empty(), "{:?}", book.misses());
 }
 
+/// A replay takes the recording's path whatever time it takes: a recorded 429 with
+/// `Retry-After` opened the breaker for 200 ms of the recording's time, which a replay running
+/// at memory speed must not carry over to later questions the recording asked once the breaker
+/// had closed; and a question the recording's open breaker kept from the only provider is
+/// skipped again, not a miss.
+#[tokio::test]
+async fn a_replay_follows_the_recordings_breaker_not_its_own_clock() {
+    let file = temp("breaker-clock");
+    let only = ScriptedProvider::new("only", "m1")
+        .error(LlmError::RateLimited {
+            provider: "only".into(),
+            retry_after: Some(std::time::Duration::from_millis(200)),
+        })
+        .text(VALID);
+    {
+        let book = RecordBook::record(&file).unwrap();
+        let llm = Llm::builder()
+            .provider_arc(book.layer(Arc::new(only.clone())), Default::default())
+            .build()
+            .unwrap();
+        book.begin(&llm).unwrap();
+        // the 429 opens the breaker; the next question is refused without asking
+        assert!(llm.complete(&asked("pm", "First?")).await.is_err());
+        assert!(matches!(
+            llm.complete(&asked("pm", "Second?")).await,
+            Err(LlmError::CircuitOpen { .. })
+        ));
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(
+            llm.complete(&asked("pm", "Third?")).await.unwrap().text(),
+            VALID
+        );
+    }
+    assert_eq!(only.requests().len(), 2);
+    let book = RecordBook::replay(&file).unwrap();
+    let llm = LlmConfig::default().build_recorded(&book).await.unwrap();
+    assert!(matches!(
+        llm.complete(&asked("pm", "First?")).await,
+        Err(LlmError::RateLimited { .. })
+    ));
+    assert!(matches!(
+        llm.complete(&asked("pm", "Second?")).await,
+        Err(LlmError::CircuitOpen { .. })
+    ));
+    assert_eq!(
+        llm.complete(&asked("pm", "Third?")).await.unwrap().text(),
+        VALID
+    );
+    assert!(book.misses().is_empty(), "{:?}", book.misses());
+}
+
 #[tokio::test]
 async fn a_torn_last_line_is_reported_and_earlier_answers_kept() {
     let file = temp("torn");

@@ -61,7 +61,8 @@ pub struct LlmBuilder {
     selection: Box<dyn SelectionPolicy>,
     failover: Box<dyn FailoverPolicy>,
     repair: Box<dyn RepairPolicy>,
-    breaker: BreakerPolicy,
+    /// `None`: no breakers ([`without_breakers`](Self::without_breakers)).
+    breaker: Option<BreakerPolicy>,
     cache: Option<Arc<dyn LlmCache>>,
     cache_mode: CacheMode,
     prices: PriceTable,
@@ -82,7 +83,7 @@ impl LlmBuilder {
             selection: Box::new(Priority),
             failover: Box::new(DefaultFailover),
             repair: Box::new(Repair::default()),
-            breaker: BreakerPolicy::default(),
+            breaker: Some(BreakerPolicy::default()),
             cache: None,
             cache_mode: CacheMode::Off,
             prices: PriceTable::new(),
@@ -143,7 +144,17 @@ impl LlmBuilder {
     /// Sets every provider's breaker policy.
     #[must_use]
     pub fn breaker(mut self, policy: BreakerPolicy) -> Self {
-        self.breaker = policy;
+        self.breaker = Some(policy);
+        self
+    }
+
+    /// No breakers: every call asks each provider in turn, whatever failed before. For a
+    /// replay ([`RecordBook::replayers`](crate::record::RecordBook::replayers)), which must
+    /// take the recording's path whatever time it takes (the record says which providers the
+    /// recording's breakers skipped).
+    #[must_use]
+    pub fn without_breakers(mut self) -> Self {
+        self.breaker = None;
         self
     }
 

@@ -57,6 +57,16 @@ enum Step {
     Stop(LlmError),
 }
 
+/// `member` was not asked `request` (`error` says why): the provider hears of it (a recording
+/// notes it, so that a replay skips it too), and it is the call's attempt there.
+fn passed_over(member: &Member, request: &Request, error: LlmError) -> FailedAttempt {
+    member.provider.skipped(request);
+    FailedAttempt {
+        provider: member.name().to_owned(),
+        error,
+    }
+}
+
 impl Inner {
     pub(crate) async fn call(&self, request: &Request, op: Op<'_>) -> Result<Done, LlmError> {
         if self.members.is_empty() {
@@ -86,10 +96,7 @@ impl Inner {
                     }
                 }
                 Admission::Later(_) => deferred.push(i),
-                Admission::Skip(error) => attempts.push(FailedAttempt {
-                    provider: member.name().to_owned(),
-                    error,
-                }),
+                Admission::Skip(error) => attempts.push(passed_over(member, request, error)),
             }
         }
         if !deferred.is_empty() {
@@ -191,10 +198,7 @@ impl Inner {
                     Admission::Later(Blocked::Busy) => busy.push(i),
                     Admission::Skip(error) => {
                         pending.remove(at);
-                        attempts.push(FailedAttempt {
-                            provider: member.name().to_owned(),
-                            error,
-                        });
+                        attempts.push(passed_over(member, request, error));
                         continue 'scan;
                     }
                 }
@@ -202,14 +206,12 @@ impl Inner {
             let now = Instant::now();
             if now >= deadline {
                 for i in pending {
-                    let provider = self.members[i].name().to_owned();
-                    attempts.push(FailedAttempt {
-                        provider: provider.clone(),
-                        error: LlmError::RateLimited {
-                            provider,
-                            retry_after: rate_wait,
-                        },
-                    });
+                    let member = &self.members[i];
+                    let error = LlmError::RateLimited {
+                        provider: member.name().to_owned(),
+                        retry_after: rate_wait,
+                    };
+                    attempts.push(passed_over(member, request, error));
                 }
                 break;
             }

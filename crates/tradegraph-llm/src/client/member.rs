@@ -38,7 +38,7 @@ impl Member {
         position: usize,
         weight: f64,
         limits: Limits,
-        breaker: BreakerPolicy,
+        breaker: Option<BreakerPolicy>,
     ) -> Self {
         let health = ProviderHealth::new(provider.name(), provider.model());
         Self {
@@ -47,7 +47,7 @@ impl Member {
             weight,
             limits,
             state: Mutex::new(State {
-                breaker: Breaker::new(breaker),
+                breaker: breaker.map_or_else(Breaker::off, Breaker::new),
                 limiter: Limiter::new(limits, Instant::now()),
                 disabled: false,
                 health,

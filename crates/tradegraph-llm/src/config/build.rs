@@ -3,7 +3,7 @@
 use super::{LlmConfig, ProviderConfig, ProviderKind, Selection};
 use crate::cache::{CacheMode, JsonlCache, LlmCache, MemoryCache};
 use crate::fallback::Weighted;
-use crate::{Llm, LlmError, Provider, ProviderOptions, Repair};
+use crate::{Llm, LlmBuilder, LlmError, Provider, ProviderOptions, Repair};
 use std::sync::Arc;
 
 impl LlmConfig {
@@ -44,11 +44,12 @@ impl LlmConfig {
     /// ([`RecordBook::layer`](crate::record::RecordBook::layer)) and the chain is noted in
     /// the file. Replaying: the chain is the recorded one
     /// ([`RecordBook::replayers`](crate::record::RecordBook::replayers)), whatever providers
-    /// are configured (none need be, and no key); the rest of the configuration (budget,
-    /// prices, repairs, breaker) applies as usual, except the answer cache (`[llm.cache]`),
-    /// which is off: every call goes to the record, so a recording holds every answer its run
-    /// used and its replay finds them all. Each replayed provider keeps the weight of a
-    /// configured provider of its name, and no rate limits (nothing is sent).
+    /// are configured (none need be, and no key); budgets, prices and repairs apply as usual.
+    /// The answer cache (`[llm.cache]`) is off: every call goes to the record, so a recording
+    /// holds every answer its run used and its replay finds them all. A replay takes the
+    /// recording's path whatever time it takes: the providers are asked in the chain's order
+    /// (whatever `selection`), with no breakers and no rate limits, and the record says which
+    /// ones the recording's breakers and limits skipped.
     ///
     /// # Errors
     /// As [`LlmConfig::build`]; [`LlmError::Record`] when the chain cannot be noted in the
@@ -91,27 +92,7 @@ impl LlmConfig {
                 book.begin(&llm)?;
                 Ok(llm)
             }
-            RecordMode::Replay => {
-                let providers = book
-                    .replayers()
-                    .into_iter()
-                    .map(|p| {
-                        let weight = self
-                            .providers
-                            .iter()
-                            .find(|c| c.name() == p.name())
-                            .map_or(1.0, |c| c.weight);
-                        (
-                            p,
-                            ProviderOptions {
-                                weight,
-                                ..ProviderOptions::default()
-                            },
-                        )
-                    })
-                    .collect();
-                self.build_cached(providers, CacheMode::Off).await
-            }
+            RecordMode::Replay => self.build_replay(book.replayers()),
         }
     }
 
@@ -129,14 +110,7 @@ impl LlmConfig {
         providers: Vec<(Arc<dyn Provider>, ProviderOptions)>,
         cache_mode: CacheMode,
     ) -> Result<Llm, LlmError> {
-        let mut builder = Llm::builder()
-            .breaker(self.breaker)
-            .repair(Repair::new(self.repair_turns))
-            .budget(self.budget)
-            .cycle_budget(self.cycle_budget)
-            .day_budget(self.day_budget)
-            .prices(self.prices.clone())
-            .max_queue_wait(self.max_queue_wait);
+        let mut builder = self.builder().breaker(self.breaker);
         builder = match self.selection {
             Selection::Priority => builder,
             Selection::Weighted => builder.selection(Weighted::new()),
@@ -155,6 +129,28 @@ impl LlmConfig {
             builder = builder.cache(cache, cache_mode);
         }
         builder.build()
+    }
+
+    /// The client of a record's replayers: the providers in the chain's order and no breakers,
+    /// so each question goes where the recording's went (the record says which providers the
+    /// recording skipped), whatever time the replay takes; nothing random.
+    fn build_replay(&self, replayers: Vec<Arc<dyn Provider>>) -> Result<Llm, LlmError> {
+        let mut builder = self.builder().without_breakers();
+        for provider in replayers {
+            builder = builder.provider_arc(provider, ProviderOptions::default());
+        }
+        builder.build()
+    }
+
+    /// A builder with this configuration's repairs, budgets, prices and queue wait.
+    fn builder(&self) -> LlmBuilder {
+        Llm::builder()
+            .repair(Repair::new(self.repair_turns))
+            .budget(self.budget)
+            .cycle_budget(self.cycle_budget)
+            .day_budget(self.day_budget)
+            .prices(self.prices.clone())
+            .max_queue_wait(self.max_queue_wait)
     }
 }
 

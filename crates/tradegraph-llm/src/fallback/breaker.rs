@@ -68,6 +68,9 @@ enum State {
 #[derive(Debug, Clone)]
 pub(crate) struct Breaker {
     policy: BreakerPolicy,
+    /// Never opens (a replay: each question goes where the recording's went, whatever the
+    /// time).
+    off: bool,
     state: State,
 }
 
@@ -75,7 +78,16 @@ impl Breaker {
     pub(crate) fn new(policy: BreakerPolicy) -> Self {
         Self {
             policy,
+            off: false,
             state: State::Closed { failures: 0 },
+        }
+    }
+
+    /// A breaker that never opens.
+    pub(crate) fn off() -> Self {
+        Self {
+            off: true,
+            ..Self::new(BreakerPolicy::default())
         }
     }
 
@@ -130,6 +142,9 @@ impl Breaker {
         now: Instant,
         retry_after: Option<Duration>,
     ) -> Option<Transition> {
+        if self.off {
+            return None;
+        }
         let (failures, opened) = match self.state {
             State::Closed { failures } => (failures + 1, 0),
             State::Open { opened, .. } | State::HalfOpen { opened, .. } => {

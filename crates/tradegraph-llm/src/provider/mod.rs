@@ -90,6 +90,13 @@ pub trait Provider: Send + Sync + fmt::Debug {
         let probe = Request::new(vec![Message::user("Reply with OK.")]).max_tokens(5);
         self.complete(&probe).await.map(|_| ())
     }
+
+    /// The chain did not ask this provider `request` (its breaker was open, it was disabled,
+    /// or at its rate limit until the call gave up). Nothing by default; a recording notes it
+    /// ([`Recorded`](crate::record::Recorded)), so that a replay skips it too.
+    fn skipped(&self, request: &Request) {
+        let _ = request;
+    }
 }
 
 #[async_trait::async_trait]
@@ -112,6 +119,9 @@ impl<P: Provider + ?Sized> Provider for Arc<P> {
     async fn check_key(&self) -> Result<(), LlmError> {
         (**self).check_key().await
     }
+    fn skipped(&self, request: &Request) {
+        (**self).skipped(request);
+    }
 }
 
 #[async_trait::async_trait]
@@ -133,6 +143,9 @@ impl<P: Provider + ?Sized> Provider for Box<P> {
     }
     async fn check_key(&self) -> Result<(), LlmError> {
         (**self).check_key().await
+    }
+    fn skipped(&self, request: &Request) {
+        (**self).skipped(request);
     }
 }
 

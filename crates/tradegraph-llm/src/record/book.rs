@@ -408,6 +408,24 @@ impl RecordBook {
                 None => return,
             },
         };
+        self.keep(key, entry);
+    }
+
+    /// Appends that the chain did not ask `provider` `request` (recording): a replay skips it
+    /// there too.
+    pub(crate) fn put_skipped(&self, key: RecordKey, provider: &dyn Provider, request: &Request) {
+        let entry = Entry::Failure {
+            key: key.clone(),
+            provider: provider.name().to_owned(),
+            model: request.model_or(provider.model()).to_owned(),
+            agent: request.agent.clone(),
+            error: RecordedError::Skipped,
+        };
+        self.keep(key, entry);
+    }
+
+    /// Appends `entry` (an answer or a failure) and keeps it for `key`.
+    fn keep(&self, key: RecordKey, entry: Entry) {
         if let Err(e) = self.append(&entry) {
             let mut state = self.state();
             tracing::error!(error = %e, "the LLM record is incomplete");
@@ -415,7 +433,7 @@ impl RecordBook {
             return;
         }
         let mut state = self.state();
-        if outcome.is_ok() {
+        if matches!(entry, Entry::Answer { .. }) {
             state.answers += 1;
         }
         let recorded = match entry {

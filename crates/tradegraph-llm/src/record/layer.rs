@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 /// A provider behind a [`RecordBook`] (made by [`RecordBook::layer`]): it asks the provider and
 /// appends the answer, or the provider's failure, under the request's [`RecordKey`]. Every
-/// call is recorded, the repair turns of a structured answer included, so a replay takes the
-/// same path through repairs and failovers.
+/// call is recorded, the repair turns of a structured answer included, and so is every call
+/// the chain skipped it for (its breaker open, disabled, at its rate limit), so a replay takes
+/// the same path through repairs, failovers and skips.
 pub struct Recorded {
     inner: Arc<dyn Provider>,
     book: Arc<RecordBook>,
@@ -51,5 +52,9 @@ impl Provider for Recorded {
     }
     async fn check_key(&self) -> Result<(), LlmError> {
         self.inner.check_key().await
+    }
+    fn skipped(&self, request: &Request) {
+        let key = RecordKey::of(self.inner.as_ref(), request);
+        self.book.put_skipped(key, self.inner.as_ref(), request);
     }
 }

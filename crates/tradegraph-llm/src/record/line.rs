@@ -104,6 +104,9 @@ pub(crate) enum RecordedError {
     SchemaUnsupported {
         reason: String,
     },
+    /// Not asked: the chain skipped this provider (its breaker open, disabled, at its rate
+    /// limit). Replayed as [`LlmError::CircuitOpen`], so that a replay skips it too.
+    Skipped,
 }
 
 fn ms(d: Duration) -> u64 {
@@ -174,6 +177,10 @@ impl RecordedError {
             Self::ContentFilter { reason } => LlmError::ContentFilter { provider, reason },
             Self::EmptyAnswer { detail } => LlmError::EmptyAnswer { provider, detail },
             Self::SchemaUnsupported { reason } => LlmError::SchemaUnsupported { provider, reason },
+            Self::Skipped => LlmError::CircuitOpen {
+                provider,
+                retry_in: Duration::ZERO,
+            },
         }
     }
 }
