@@ -83,8 +83,10 @@ impl Price {
 /// Prices by model, from configuration (prices change; none are built in).
 ///
 /// Keys are `provider/model` or just `model`. A lookup tries `provider/model`, then `model`,
-/// then the longest key that is a prefix of the model (so `gpt-4.1-mini` prices the dated
-/// `gpt-4.1-mini-2025-04-14` the API reports).
+/// then the longest key the model is a version of: a dated snapshot (so `gpt-4.1-mini` prices
+/// the `gpt-4.1-mini-2025-04-14` the API reports), the `-latest` alias or a tag
+/// (`llama3.2:3b`). Another model whose name starts alike (`o3-pro` and `o3`) is not priced by
+/// it: its cost is unknown, which the bot reports, rather than counted at a tenth.
 ///
 /// ```
 /// use rust_decimal::Decimal;
@@ -126,7 +128,9 @@ impl PriceTable {
         let scoped = format!("{provider}/{model}");
         self.prices
             .iter()
-            .filter(|(k, _)| scoped.starts_with(k.as_str()) || model.starts_with(k.as_str()))
+            .filter(|(k, _)| {
+                crate::cutoff::is_version_of(&scoped, k) || crate::cutoff::is_version_of(model, k)
+            })
             .max_by_key(|(k, _)| k.len())
             .map(|(_, p)| *p)
     }
@@ -134,5 +138,44 @@ impl PriceTable {
     /// Whether the table is empty.
     pub fn is_empty(&self) -> bool {
         self.prices.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(keys: &[&str]) -> PriceTable {
+        let mut table = PriceTable::new();
+        for (i, key) in keys.iter().enumerate() {
+            table.insert(*key, Price::new(Decimal::from(i + 1), Decimal::from(i + 1)));
+        }
+        table
+    }
+
+    #[test]
+    fn a_price_covers_its_models_snapshots_and_tags_not_its_relatives() {
+        let t = table(&["o3", "openai/gpt-5", "llama3.2"]);
+        // snapshots and tags of the model priced
+        assert!(t.lookup("openai", "o3").is_some());
+        assert!(t.lookup("openai", "o3-2025-04-16").is_some());
+        assert!(t.lookup("openai", "gpt-5-2025-08-07").is_some());
+        assert!(t.lookup("ollama", "llama3.2:3b").is_some());
+        assert!(t.lookup("together", "llama3.2@q4").is_some());
+        // other models whose names start alike (a tenth of their price otherwise)
+        assert_eq!(t.lookup("openai", "o3-pro"), None);
+        assert_eq!(t.lookup("openai", "o3-mini"), None);
+        assert_eq!(t.lookup("openai", "gpt-5-pro"), None);
+        assert_eq!(t.lookup("openai", "gpt-5-mini-2025-08-07"), None);
+        // the longest key wins among those that match
+        let t = table(&["gpt-4.1", "gpt-4.1-mini"]);
+        assert_eq!(
+            t.lookup("openai", "gpt-4.1-mini-2025-04-14"),
+            Some(Price::new(Decimal::from(2), Decimal::from(2)))
+        );
+        assert_eq!(
+            t.lookup("openai", "gpt-4.1-2025-04-14"),
+            Some(Price::new(Decimal::from(1), Decimal::from(1)))
+        );
     }
 }

@@ -28,13 +28,21 @@ use std::fmt;
 pub fn known_cutoff(model: &str) -> Option<&'static KnownCutoff> {
     let name = model.trim().to_ascii_lowercase();
     let name = name.rsplit('/').next().unwrap_or_default();
-    KNOWN_CUTOFFS.iter().find(|row| {
-        name.strip_prefix(row.model).is_some_and(|rest| {
-            rest.is_empty()
-                || rest.starts_with("-20")
-                || rest.starts_with(':')
-                || rest.starts_with('@')
-        })
+    KNOWN_CUTOFFS
+        .iter()
+        .find(|row| is_version_of(name, row.model))
+}
+
+/// Whether `model` is `base` itself, a dated snapshot of it (`gpt-4.1-mini-2025-04-14`,
+/// `claude-sonnet-4-20250514`), its `-latest` alias, or a tag of it (`llama3.2:3b`,
+/// `model@q4`), not another model whose name starts alike (`o3-pro` is not `o3`).
+pub(crate) fn is_version_of(model: &str, base: &str) -> bool {
+    model.strip_prefix(base).is_some_and(|rest| {
+        rest.is_empty()
+            || rest.starts_with("-20")
+            || rest == "-latest"
+            || rest.starts_with(':')
+            || rest.starts_with('@')
     })
 }
 
