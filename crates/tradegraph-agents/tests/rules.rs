@@ -6,14 +6,15 @@ use proptest::prelude::*;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use tradegraph_agents::book::{Book, EntryHold};
+use tradegraph_agents::node;
 use tradegraph_agents::reports::{
     Action, AgentMode, AgentReport, DebateTurn, FundamentalReport, MacroReport, PortfolioDecision,
     RiskAssessment, SentimentReport, Signal, Stance, TechnicalReport,
 };
 use tradegraph_agents::rules::{self, RuleConfig};
 use tradegraph_agents::{fixture, DebateEntry, TradingState};
-use tradegraph_core::risk::{RiskGuard, RiskLimits};
-use tradegraph_core::{Instrument, Timeframe, Timestamp};
+use tradegraph_core::risk::{RiskContext, RiskGuard, RiskLimits};
+use tradegraph_core::{Account, Instrument, Timeframe, Timestamp};
 use tradegraph_graph::schema::OutputSchema;
 use tradegraph_market::indicators::IndicatorValues;
 use tradegraph_market::news::{MacroSnapshot, NewsItem};
@@ -363,4 +364,50 @@ fn inflation_reads_against_the_regions_target() {
         "{:?}",
         us.factors
     );
+}
+
+/// A futures decision sized up to one lot (the score alone would buy less, and one lot fits the
+/// risk manager's cap) buys that lot at the guard: the bump counts the guard's costs of a buy
+/// (slippage and fees), or the guard finds it below one lot and rejects it.
+#[test]
+fn a_decision_sized_up_to_one_lot_buys_that_lot_at_the_guard() {
+    let config = RuleConfig::default();
+    for instrument in [Instrument::bank_nifty(), Instrument::nifty_50()] {
+        let mut s = fixture::state(&instrument).unwrap();
+        calm_uptrend(&mut s);
+        let t = rules::technical(&s, &config);
+        bullish(&mut s, t);
+        // mixed views: a score well below full size
+        s.sentiment = Some(wrap(SentimentReport {
+            score: -0.7,
+            confidence: 0.8,
+            drivers: vec![],
+        }));
+        // one lot is 1.4% of equity: more than the score's size, within the cap
+        let lot_value = instrument.lot_size * s.market.price;
+        let equity = (lot_value * Decimal::from(100) / Decimal::new(14, 1)).round_dp(2);
+        s.account = Some(Account::flat(instrument.currency, equity, s.as_of));
+        let done = run_chain(s, &config);
+        let d = &done.decision.as_ref().unwrap().report;
+        let r = &done.risk.as_ref().unwrap().report;
+        assert_eq!(d.action, Action::Buy, "{}", d.rationale);
+        assert!(
+            d.size_pct > 1.4 && d.size_pct < r.max_position_pct,
+            "{} sized {} (cap {})",
+            instrument.symbol,
+            d.size_pct,
+            r.max_position_pct
+        );
+        let account = done.account.as_ref().unwrap();
+        let ctx = RiskContext::new(&done.instrument, account, done.market.price, done.as_of);
+        let verdict = RiskGuard::default().evaluate(&node::proposal(&done), &ctx);
+        let entry = verdict.entry();
+        assert_eq!(
+            entry.map(|e| e.quantity),
+            Some(instrument.lot_size),
+            "{}: {:?}",
+            instrument.symbol,
+            verdict.findings
+        );
+    }
 }

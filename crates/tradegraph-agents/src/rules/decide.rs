@@ -5,7 +5,8 @@ use super::{clamp_unit, RuleConfig};
 use crate::book::{exact, Book};
 use crate::reports::{Action, PortfolioDecision, RiskAssessment, Stance};
 use crate::TradingState;
-use tradegraph_core::{Decimal, Segment};
+use tradegraph_core::risk::RiskContext;
+use tradegraph_core::{Decimal, OrderSide, Segment};
 
 /// Volatility (ATR in percent of the price), the analysts' disagreement and a thin order book
 /// set the risk score; the suggested size shrinks as it grows, and the stop sits two ATRs
@@ -163,7 +164,12 @@ pub fn portfolio(state: &TradingState, config: &RuleConfig) -> PortfolioDecision
         .as_ref()
         .map_or(f64::INFINITY, |b| decimal_f64(b.headroom.position_left_pct));
     // Futures trade in lots: size up to one lot when one lot still fits the risk manager's cap.
-    if let Some(lot_pct) = one_lot_pct(state, price) {
+    let side = if action == Action::Buy {
+        OrderSide::Buy
+    } else {
+        OrderSide::Sell
+    };
+    if let Some(lot_pct) = one_lot_pct(state, side) {
         if size_pct < lot_pct && lot_pct <= risk.max_position_pct && lot_pct <= room {
             size_pct = lot_pct;
         }
@@ -182,11 +188,17 @@ pub fn portfolio(state: &TradingState, config: &RuleConfig) -> PortfolioDecision
     }
 }
 
-/// One lot's notional in percent of equity (with a hair of headroom for rounding).
-fn one_lot_pct(state: &TradingState, price: f64) -> Option<f64> {
-    let equity: f64 = state.account.as_ref()?.equity.try_into().ok()?;
-    let lot: f64 = state.instrument.lot_size.try_into().ok()?;
-    let pct = 100.0 * lot * price / equity * 1.001;
+/// One lot of an entry on `side` in percent of equity, as the risk guard costs it (slippage and
+/// fees included: [`RiskContext::unit_cost`]), with a hair of headroom for rounding.
+fn one_lot_pct(state: &TradingState, side: OrderSide) -> Option<f64> {
+    let account = state.account.as_ref()?;
+    let ctx = RiskContext::new(&state.instrument, account, state.market.price, state.as_of);
+    let lot_cost = ctx
+        .unit_cost(side)?
+        .checked_mul(state.instrument.lot_size)?;
+    let equity: f64 = account.equity.try_into().ok()?;
+    let lot_cost: f64 = lot_cost.try_into().ok()?;
+    let pct = 100.0 * lot_cost / equity * 1.001;
     (pct.is_finite() && pct > 0.0).then_some(pct)
 }
 

@@ -203,6 +203,27 @@ impl<'a> RiskContext<'a> {
         self.fee.fraction().max(Decimal::ZERO)
     }
 
+    /// What one unit of an entry on `side` counts for against the position limit and the cash,
+    /// as the guard sizes it: the higher of the price and the worst expected fill
+    /// ([`worst_fill`](Self::worst_fill)), plus the fee. `None` on overflow.
+    ///
+    /// ```
+    /// use rust_decimal::Decimal;
+    /// use tradegraph_core::risk::RiskContext;
+    /// use tradegraph_core::{Account, Currency, Instrument, OrderSide, Timestamp};
+    ///
+    /// let account = Account::flat(Currency::Inr, Decimal::from(1_000_000), Timestamp::from_millis(0));
+    /// let nifty = Instrument::nifty_50();
+    /// let ctx = RiskContext::new(&nifty, &account, Decimal::from(25_000), Timestamp::from_millis(0));
+    /// // 2 bp of slippage, then 10 bp of fees
+    /// assert_eq!(ctx.unit_cost(OrderSide::Buy), Some(Decimal::new(2_503_000_500, 5)));
+    /// assert_eq!(ctx.unit_cost(OrderSide::Sell), Some(Decimal::from(25_025)));
+    /// ```
+    pub fn unit_cost(&self, side: OrderSide) -> Option<Price> {
+        let fill = self.worst_fill(side)?.max(self.price);
+        fill.checked_mul(Decimal::ONE.checked_add(self.fee_fraction())?)
+    }
+
     /// Sets the volatility figures.
     pub fn with_volatility(mut self, volatility: Volatility) -> Self {
         self.volatility = volatility;

@@ -20,8 +20,8 @@ fn clamp(findings: &mut Vec<Finding>, reason: RiskReason) {
 /// `held` is the position already open on the same side (signed, or zero). Inputs were checked by
 /// the gates: price, equity and lot size are positive.
 ///
-/// Each unit is costed at the higher of the reference price and the worst expected fill
-/// ([`RiskContext::worst_fill`]), plus the fee: `quantity × unit cost` stays within the room left
+/// Each unit is costed at [`RiskContext::unit_cost`] (the higher of the reference price and
+/// the worst expected fill, plus the fee): `quantity × unit cost` stays within the room left
 /// under the position limit and, for a buy, within the cash.
 pub(super) fn quantity(
     limits: &RiskLimits,
@@ -92,11 +92,7 @@ pub(super) fn quantity(
             notional = cash;
         }
     }
-    let fill = ctx.worst_fill(side).ok_or_else(overflow)?.max(price);
-    let unit = Decimal::ONE
-        .checked_add(ctx.fee_fraction())
-        .and_then(|f| fill.checked_mul(f))
-        .ok_or_else(overflow)?;
+    let unit = ctx.unit_cost(side).ok_or_else(overflow)?;
     let raw = notional.checked_div(unit).ok_or_else(overflow)?;
     let mut qty = floor_to_step(raw, lot);
     // The division may have rounded up in its last digit: never exceed the notional.
