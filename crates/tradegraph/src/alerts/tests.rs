@@ -851,6 +851,82 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
     }
 }
 
+/// A receiver at its rate limit for `limited` after the first request: 429 with
+/// `Retry-After: 1` in `header` form, or Telegram's `parameters.retry_after` in the body only.
+async fn rate_limited_receiver(limited: Duration, header: bool) -> (String, Received) {
+    use axum::extract::State;
+    use axum::http::{StatusCode, Uri};
+    use axum::response::IntoResponse;
+    let got: Received = Arc::default();
+    let first: Arc<Mutex<Option<std::time::Instant>>> = Arc::default();
+    let app = axum::Router::new()
+        .fallback(
+            move |State((got, first)): State<(
+                Received,
+                Arc<Mutex<Option<std::time::Instant>>>,
+            )>,
+                  uri: Uri,
+                  axum::Json(body): axum::Json<serde_json::Value>| async move {
+                got.lock().unwrap().push((uri.path().to_owned(), body));
+                let since = first
+                    .lock()
+                    .unwrap()
+                    .get_or_insert_with(std::time::Instant::now)
+                    .elapsed();
+                if since >= limited {
+                    return StatusCode::OK.into_response();
+                }
+                let refusal = serde_json::json!({
+                    "ok": false,
+                    "error_code": 429,
+                    "description": "Too Many Requests: retry after 1",
+                    "parameters": {"retry_after": 1}
+                });
+                if header {
+                    (
+                        StatusCode::TOO_MANY_REQUESTS,
+                        [("retry-after", "1")],
+                        axum::Json(refusal),
+                    )
+                        .into_response()
+                } else {
+                    (StatusCode::TOO_MANY_REQUESTS, axum::Json(refusal)).into_response()
+                }
+            },
+        )
+        .with_state((got.clone(), first));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (base, got)
+}
+
+/// A receiver at its rate limit (Slack, Telegram shared by several bots) says when to come
+/// back: the webhook waits that long before its next attempt (however short its own backoff),
+/// so the alert gets through once the limit lifts instead of spending every attempt at once.
+#[test]
+fn a_rate_limited_webhook_waits_as_long_as_the_receiver_asks() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        // the header (any receiver), and Telegram's body
+        for (header, format, chat) in [
+            (true, WebhookFormat::Slack, None),
+            (false, WebhookFormat::Telegram, Some("1")),
+        ] {
+            let (base, got) = rate_limited_receiver(Duration::from_millis(1_500), header).await;
+            sink(&format!("{base}/hook"), format, chat)
+                .deliver(&alert())
+                .await
+                .unwrap();
+            let asked = got.lock().unwrap().len();
+            assert!((2..=3).contains(&asked), "{format:?}: {asked} attempts");
+        }
+    });
+}
+
 #[test]
 fn a_failing_webhook_is_retried_and_never_shows_its_url() {
     let log = Captured::default();

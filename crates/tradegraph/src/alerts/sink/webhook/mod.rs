@@ -7,7 +7,7 @@ mod client;
 pub use body::{body, CHAT_MESSAGE_MAX};
 
 use super::Sink;
-use crate::alerts::{AlertError, WebhookConfig};
+use crate::alerts::{AlertError, WebhookConfig, WebhookFormat};
 use crate::engine::AlertEvent;
 use async_trait::async_trait;
 use std::time::Duration;
@@ -17,8 +17,13 @@ use tradegraph_core::Symbol;
 /// Attempts per alert (the first and three retries).
 pub const ATTEMPTS: u32 = 4;
 
+/// The longest wait a receiver's `Retry-After` gets before the next attempt.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
 /// One `[[alerts.webhook]]`: POSTs each alert's body, retrying a failure (a connection error,
-/// a 5xx, a 429) [`ATTEMPTS`] times in all with the feeds' jittered [`Backoff`].
+/// a 5xx, a 429) [`ATTEMPTS`] times in all with the feeds' jittered [`Backoff`], waiting at
+/// least as long as the receiver asks (`Retry-After`, or Telegram's `parameters.retry_after`;
+/// [`MAX_RETRY_AFTER`] at most).
 pub struct WebhookSink {
     index: usize,
     config: WebhookConfig,
@@ -63,7 +68,7 @@ impl WebhookSink {
     }
 
     /// One POST: `Ok`, or the error and whether another attempt may succeed.
-    async fn post(&self, body: &serde_json::Value) -> Result<(), (AlertError, bool)> {
+    async fn post(&self, body: &serde_json::Value) -> Result<(), (AlertError, Again)> {
         let sent = self
             .http
             .post(self.config.url.expose())
@@ -74,17 +79,52 @@ impl WebhookSink {
             Ok(response) if response.status().is_success() => Ok(()),
             Ok(response) => {
                 let status = response.status();
-                let retry = status.is_server_error() || status.as_u16() == 429;
                 let why = if status.is_redirection() {
                     format!("HTTP {status} (redirects are not followed: give the final URL)")
                 } else {
                     format!("HTTP {status}")
                 };
-                Err((self.failed(why), retry))
+                let again = if status.is_server_error() || status.as_u16() == 429 {
+                    Again::After(self.asked_wait(response).await)
+                } else {
+                    Again::No
+                };
+                Err((self.failed(why), again))
             }
-            Err(e) => Err((self.failed(e.without_url().to_string()), true)),
+            Err(e) => Err((self.failed(e.without_url().to_string()), Again::After(None))),
         }
     }
+
+    /// How long a refusing receiver asks to be left alone: `Retry-After`, else (Telegram)
+    /// the body's `parameters.retry_after` in seconds; [`MAX_RETRY_AFTER`] at most.
+    async fn asked_wait(&self, response: reqwest::Response) -> Option<Duration> {
+        let header = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(tradegraph_core::retry_after::parse);
+        let asked = match header {
+            Some(wait) => Some(wait),
+            None if self.config.format == WebhookFormat::Telegram => {
+                // A refusal's body is short; a long one is not read.
+                let text = response.text().await.ok().filter(|t| t.len() <= 4_096)?;
+                serde_json::from_str::<serde_json::Value>(&text)
+                    .ok()?
+                    .pointer("/parameters/retry_after")?
+                    .as_f64()
+                    .filter(|s| s.is_finite() && *s >= 0.0)
+                    .map(|s| Duration::from_secs_f64(s.min(MAX_RETRY_AFTER.as_secs_f64())))
+            }
+            None => None,
+        };
+        asked.map(|wait| wait.min(MAX_RETRY_AFTER))
+    }
+}
+
+/// Whether a failed POST is tried again, and after how long the receiver asked for.
+enum Again {
+    No,
+    After(Option<Duration>),
 }
 
 impl std::fmt::Debug for WebhookSink {
@@ -113,9 +153,10 @@ impl Sink for WebhookSink {
         loop {
             match self.post(&body).await {
                 Ok(()) => return Ok(()),
-                Err((e, true)) if attempt < ATTEMPTS => {
-                    tracing::debug!(sink = %self.name(), attempt, error = %e, "alerts: webhook failed; retrying");
-                    tokio::time::sleep(self.backoff.delay(attempt)).await;
+                Err((e, Again::After(asked))) if attempt < ATTEMPTS => {
+                    let wait = self.backoff.delay(attempt).max(asked.unwrap_or_default());
+                    tracing::debug!(sink = %self.name(), attempt, wait_ms = wait.as_millis(), error = %e, "alerts: webhook failed; retrying");
+                    tokio::time::sleep(wait).await;
                     attempt += 1;
                 }
                 Err((e, _)) => return Err(e),
