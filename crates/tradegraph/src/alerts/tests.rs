@@ -927,6 +927,77 @@ fn a_rate_limited_webhook_waits_as_long_as_the_receiver_asks() {
     });
 }
 
+/// A critical alert (the engine stopped) queued behind others for a webhook that hangs is
+/// delivered first, within the stop's deadline: it does not wait for the alerts before it.
+#[test]
+fn a_critical_alert_goes_ahead_of_those_queued_for_a_hanging_webhook() {
+    use axum::extract::State;
+    use axum::http::StatusCode;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let got: Received = Arc::default();
+        // the first request hangs (a receiver in trouble); the others are answered
+        let app =
+            axum::Router::new()
+                .fallback(
+                    |State(got): State<Received>,
+                     axum::Json(body): axum::Json<serde_json::Value>| async move {
+                        let first = {
+                            let mut got = got.lock().unwrap();
+                            got.push((String::new(), body));
+                            got.len() == 1
+                        };
+                        if first {
+                            tokio::time::sleep(Duration::from_secs(60)).await;
+                        }
+                        StatusCode::OK
+                    },
+                )
+                .with_state(got.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+
+        let queue = sink::SinkQueue::start(Arc::new(sink(&base, WebhookFormat::Json, None)));
+        let warning = |about: &str| {
+            AlertEvent::new(
+                AlertKind::FeedStale,
+                about,
+                Severity::Warning,
+                "quiet",
+                at(0),
+            )
+        };
+        queue.offer(&warning("first"));
+        // the first is in flight, hanging
+        while got.lock().unwrap().is_empty() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        queue.offer(&warning("second"));
+        queue.offer(&AlertEvent::new(
+            AlertKind::EngineStopped,
+            "engine",
+            Severity::Critical,
+            "the bot stopped: the state store refused",
+            at(1),
+        ));
+        queue
+            .close(tokio::time::Instant::now() + Duration::from_secs(3))
+            .await;
+        let kinds: Vec<String> = got
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, body)| body["kind"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        // the hanging one, then the critical one (the second warning waits behind the first)
+        assert_eq!(kinds, ["feed_stale", "engine_stopped"]);
+    });
+}
+
 #[test]
 fn a_failing_webhook_is_retried_and_never_shows_its_url() {
     let log = Captured::default();

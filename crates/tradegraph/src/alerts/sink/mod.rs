@@ -12,7 +12,7 @@ pub use store::{alert_of_record, StoreSink};
 pub use webhook::WebhookSink;
 
 use super::AlertError;
-use crate::engine::AlertEvent;
+use crate::engine::{AlertEvent, Severity};
 use async_trait::async_trait;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -38,11 +38,15 @@ enum Item {
     Flush(oneshot::Sender<()>),
 }
 
-/// A sink behind a bounded queue, delivering on a task of its own.
+/// A sink behind a bounded queue, delivering on a task of its own. Critical alerts (the
+/// engine stopped, a store down, a limit hit) have a lane of their own and go first: ahead of
+/// those queued, and ahead of the rest of a delivery in progress (a webhook retrying or
+/// hanging), which goes on after them.
 #[derive(Debug)]
 pub struct SinkQueue {
     name: String,
     tx: mpsc::Sender<Item>,
+    critical: mpsc::Sender<AlertEvent>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -50,13 +54,37 @@ impl SinkQueue {
     /// Starts `sink`'s task. Must be called inside a tokio runtime.
     pub fn start(sink: Arc<dyn Sink>) -> Self {
         let (tx, mut rx) = mpsc::channel::<Item>(QUEUE);
+        let (critical, mut first) = mpsc::channel::<AlertEvent>(QUEUE);
         let name = sink.name();
         let task = tokio::spawn(async move {
-            while let Some(item) = rx.recv().await {
+            let deliver = |alert: AlertEvent| {
+                let sink = sink.clone();
+                async move {
+                    if let Err(e) = sink.deliver(&alert).await {
+                        tracing::warn!(sink = %sink.name(), key = %alert.key, error = %e, "alerts: not delivered");
+                    }
+                }
+            };
+            loop {
+                let item = tokio::select! {
+                    biased;
+                    Some(alert) = first.recv() => Item::Alert(alert),
+                    item = rx.recv() => match item {
+                        Some(item) => item,
+                        None => break,
+                    },
+                };
                 match item {
                     Item::Alert(alert) => {
-                        if let Err(e) = sink.deliver(&alert).await {
-                            tracing::warn!(sink = %sink.name(), key = %alert.key, error = %e, "alerts: not delivered");
+                        // Critical alerts arriving meanwhile are delivered while this
+                        // delivery waits (it is not polled, not dropped).
+                        let mut delivery = std::pin::pin!(deliver(alert));
+                        loop {
+                            tokio::select! {
+                                biased;
+                                () = &mut delivery => break,
+                                Some(urgent) = first.recv() => deliver(urgent).await,
+                            }
                         }
                     }
                     Item::Flush(done) => {
@@ -64,13 +92,28 @@ impl SinkQueue {
                     }
                 }
             }
+            // Stopping: criticals offered last still go.
+            while let Ok(urgent) = first.try_recv() {
+                deliver(urgent).await;
+            }
         });
-        Self { name, tx, task }
+        Self {
+            name,
+            tx,
+            critical,
+            task,
+        }
     }
 
-    /// Queues `alert`; a full queue drops it, saying so.
+    /// Queues `alert` (a critical one on the lane that goes first); a full queue drops it,
+    /// saying so.
     pub fn offer(&self, alert: &AlertEvent) {
-        if self.tx.try_send(Item::Alert(alert.clone())).is_err() {
+        let queued = if alert.severity == Severity::Critical {
+            self.critical.try_send(alert.clone()).is_ok()
+        } else {
+            self.tx.try_send(Item::Alert(alert.clone())).is_ok()
+        };
+        if !queued {
             tracing::warn!(sink = %self.name, key = %alert.key, "alerts: the sink's queue is full; alert dropped for it");
         }
     }
@@ -92,6 +135,7 @@ impl SinkQueue {
     /// delivered; what is left then is dropped.
     pub async fn close(self, deadline: tokio::time::Instant) {
         drop(self.tx);
+        drop(self.critical);
         let mut task = self.task;
         if tokio::time::timeout_at(deadline, &mut task).await.is_err() {
             task.abort();
