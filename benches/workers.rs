@@ -29,7 +29,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tradegraph::engine::{BotConfig, Mode};
-use tradegraph::workers::{CycleJob, Instruments, Worker, WorkerConfig, WorkerError, JOB_FORMAT};
+use tradegraph::workers::{
+    CycleJob, Instruments, Opened, Worker, WorkerConfig, WorkerError, JOB_FORMAT,
+};
 use tradegraph_agents::node::Brain;
 use tradegraph_agents::TradingState;
 use tradegraph_core::{Candle, Instrument, Symbol, Timeframe, Timestamp};
@@ -107,7 +109,7 @@ struct Bench {
 
 #[async_trait(?Send)]
 impl Instruments for Bench {
-    async fn open(&self, job: &CycleJob, _: &WorkerId) -> Result<BotConfig, WorkerError> {
+    async fn open(&self, job: &CycleJob, _: &WorkerId) -> Result<Opened, WorkerError> {
         let i: usize = job.instrument.parse().unwrap();
         let mut config = BotConfig::new(
             instrument(i, &self.run),
@@ -122,7 +124,7 @@ impl Instruments for Bench {
                 instrument: job.instrument.clone(),
                 reason: e.to_string(),
             })?;
-        Ok(config)
+        Ok(config.into())
     }
 }
 

@@ -681,3 +681,100 @@ fn an_unreadable_job_is_set_aside_not_deleted() {
     assert_eq!(rt.block_on(queue.pending(&instrument)).unwrap(), 0);
     worker.stop_cleanly();
 }
+
+/// A webhook receiver on loopback: what each path received (the alert bodies, `format = "json"`).
+type Hooked = std::sync::Arc<std::sync::Mutex<Vec<(String, serde_json::Value)>>>;
+
+fn alert_receiver(rt: &tokio::runtime::Runtime) -> (String, Hooked) {
+    let got: Hooked = std::sync::Arc::default();
+    let kept = got.clone();
+    let app = axum::Router::new().fallback(
+        move |uri: axum::http::Uri, axum::Json(body): axum::Json<serde_json::Value>| {
+            let kept = kept.clone();
+            async move {
+                kept.lock().unwrap().push((uri.path().to_owned(), body));
+                axum::http::StatusCode::OK
+            }
+        },
+    );
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    rt.spawn(async move { axum::serve(listener, app).await });
+    (base, got)
+}
+
+/// The kinds of the alerts `path` received.
+fn kinds_at(got: &Hooked, path: &str) -> BTreeSet<String> {
+    got.lock()
+        .unwrap()
+        .iter()
+        .filter(|(p, _)| p == path)
+        .filter_map(|(_, body)| body["kind"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// `run --workers redis` and `tradegraph worker` deliver alerts as the bot alone does: the
+/// ingesting process its own (the feed, the stores, the process), each worker those of the
+/// instruments it holds (the engine's equity and trades, the guard, the models), to the
+/// configured webhooks.
+#[test]
+fn the_ingesting_process_and_the_workers_deliver_alerts_to_the_webhooks() {
+    let Some((redis, mongodb)) = support::services() else {
+        return;
+    };
+    let redis = redis_db(&redis, 10);
+    let rt = runtime();
+    let (hook, got) = alert_receiver(&rt);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = support::temp_dir("workers-alerts");
+    std::fs::create_dir_all(dir.join("examples/data")).unwrap();
+    std::fs::copy(
+        root.join("examples/data/btcusdt-1m.csv"),
+        dir.join("examples/data/btcusdt-1m.csv"),
+    )
+    .unwrap();
+    let database = support::unique("workers-alerts");
+    // Any process is above 1 MB; the replay's trades take equity below its peak.
+    std::fs::write(
+        dir.join("tradegraph.toml"),
+        format!(
+            "[stores]\nmongodb_uri = \"{mongodb}\"\ndatabase = \"{database}\"\n\n\
+             [alerts]\nsample_secs = 1\nmax_memory_mb = 1\nmax_drawdown_pct = 0.0001\n\n\
+             [[alerts.webhook]]\nurl_env = \"ALERT_HOOK\"\nformat = \"json\"\n"
+        ),
+    )
+    .unwrap();
+    let with_hook = |path: &str| {
+        let mut env = env(&redis, &[]);
+        env.push(("ALERT_HOOK", format!("{hook}{path}")));
+        env
+    };
+    let mut worker = Bot::spawn(
+        &dir,
+        &["worker", "--name", "alerts-1", "--keep-idle-secs", "120"],
+        &with_hook("/worker"),
+    );
+    let fed = ingest(&dir, "btc", &with_hook("/ingest")).wait_exit(Duration::from_secs(300));
+    assert_eq!(fed.status.code(), Some(0), "{}", fed.dump());
+    assert!(
+        kinds_at(&got, "/ingest").contains("memory"),
+        "{got:?}\n{}",
+        fed.dump()
+    );
+    worker.wait_until(
+        "the worker's alerts delivered",
+        Duration::from_secs(180),
+        |_| {
+            let kinds = kinds_at(&got, "/worker");
+            kinds.contains("memory") && kinds.contains("drawdown")
+        },
+    );
+    let worked = worker.stop_cleanly();
+    // about the instrument the worker held
+    for (path, body) in got.lock().unwrap().iter() {
+        assert_eq!(body["instrument"], "BTCUSDT", "{path}: {body}");
+    }
+    drop(worked);
+}

@@ -37,7 +37,7 @@ pub struct AlertSources {
 }
 
 enum Control {
-    /// The engine stopped on this error.
+    /// The engine stopped: what happened and what to do, in words.
     EngineStopped(String),
     /// Stop the rules, deliver what is queued (until the deadline at most), end.
     Stop(tokio::time::Instant, oneshot::Sender<()>),
@@ -141,10 +141,18 @@ impl AlertService {
     /// which never holds a secret) and the bot no longer trades. [`stop`](Self::stop) delivers
     /// it.
     pub async fn engine_stopped(&self, error: &str) {
-        let _ = self
-            .control
-            .send(Control::EngineStopped(error.to_owned()))
-            .await;
+        self.engine_stopped_saying(format!(
+            "the engine stopped on an error and the bot no longer trades: {error}; fix the \
+             cause and start the bot again (its state is restored)"
+        ))
+        .await;
+    }
+
+    /// Raises the critical `engine_stopped` alert with `message` as its words (what happened
+    /// and what to do: a worker's engine stopping does not stop the bot, another worker runs
+    /// its cycle again). [`stop`](Self::stop) delivers it.
+    pub async fn engine_stopped_saying(&self, message: String) {
+        let _ = self.control.send(Control::EngineStopped(message)).await;
     }
 
     /// Stops the rules and delivers what every sink holds, `within` in all (what is left then
@@ -250,7 +258,7 @@ impl Worker {
                     self.handle(&Input::Sample(&sample));
                 }
                 command = commands.recv() => match command {
-                    Some(Control::EngineStopped(error)) => self.engine_stopped(&error),
+                    Some(Control::EngineStopped(message)) => self.engine_stopped(message),
                     Some(Control::Stop(deadline, done)) => {
                         self.close(deadline).await;
                         let _ = done.send(());
@@ -271,15 +279,12 @@ impl Worker {
         }
     }
 
-    fn engine_stopped(&mut self, error: &str) {
+    fn engine_stopped(&mut self, message: String) {
         let alert = AlertEvent::new(
             AlertKind::EngineStopped,
             "",
             Severity::Critical,
-            format!(
-                "the engine stopped on an error and the bot no longer trades: {error}; fix the \
-                 cause and start the bot again (its state is restored)"
-            ),
+            message,
             self.clock.now(),
         );
         if let Some(alert) = self.alerter.raise(alert) {

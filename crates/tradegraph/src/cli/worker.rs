@@ -2,10 +2,16 @@
 
 use super::bot::{assemble, open_feed, DefaultBudget};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use crate::alerts::{AlertError, AlertService, AlertSources};
+use crate::config::AlertsConfig;
 use crate::config::{FeedKind, Flags, Settings};
+use crate::engine::BotHandle;
 use crate::engine::{describe_cycle, BotConfig, Mode};
+use crate::service::checks::Checker;
+use crate::service::{EventHub, HealthBoard, DEFAULT_EVENTS_KEPT};
 use crate::workers::{
-    CycleJob, Ingest, IngestService, Instruments, Worker, WorkerConfig, WorkerError,
+    CycleJob, Ingest, IngestService, Instruments, Opened, Watcher, Worker, WorkerConfig,
+    WorkerError,
 };
 use async_trait::async_trait;
 use clap::Args;
@@ -188,7 +194,7 @@ struct FromSettings {
 
 #[async_trait(?Send)]
 impl Instruments for FromSettings {
-    async fn open(&self, job: &CycleJob, slot: &WorkerId) -> Result<BotConfig, WorkerError> {
+    async fn open(&self, job: &CycleJob, slot: &WorkerId) -> Result<Opened, WorkerError> {
         let refuse = |reason: String| WorkerError::Open {
             instrument: job.instrument.clone(),
             reason,
@@ -259,7 +265,72 @@ impl Instruments for FromSettings {
                  MONGODB_URI (or REDIS_URL alone) so that every worker shares it"
             )));
         }
-        Ok(bot.config)
+        let mut config = bot.config;
+        if !settings.alerts.enabled {
+            return Ok(config.into());
+        }
+        match InstrumentAlerts::start(&settings.alerts, &mut config, bot.llm) {
+            Ok(alerts) => Ok(Opened::from(config).watched(Box::new(alerts))),
+            Err(e) => {
+                config.stores.shutdown().await;
+                Err(refuse(e.to_string()))
+            }
+        }
+    }
+}
+
+/// How long the ingesting process's alerts may take to deliver what they hold once it stopped.
+const INGEST_ALERTS_GRACE: Duration = Duration::from_secs(10);
+
+/// How long an instrument's alerts may take to deliver what they hold when a worker's slot
+/// lets go of it (the instrument goes back to the queue after).
+const ALERTS_GRACE: Duration = Duration::from_secs(5);
+
+/// The alerts of an instrument while a worker's slot holds it, as `tradegraph run` raises
+/// them for the bot alone: the rules on the engine's events (the guard, trades, the feed as
+/// the jobs bring it), the stores' and the models' events and the engine's equity, delivered
+/// to the log, the store's alert log and the webhooks. An engine that stops on an error raises
+/// `engine_stopped` (its cycle is delivered again, to this worker or another). The cool-downs
+/// are the slot's: an instrument taken again, here or elsewhere, raises a condition that still
+/// holds once more.
+struct InstrumentAlerts {
+    hub: EventHub,
+    service: AlertService,
+}
+
+impl InstrumentAlerts {
+    /// Alerts on `bot`'s events (its event sender set here).
+    fn start(
+        config: &AlertsConfig,
+        bot: &mut BotConfig,
+        llm: Option<tradegraph_llm::Llm>,
+    ) -> Result<Self, AlertError> {
+        let hub = EventHub::start(DEFAULT_EVENTS_KEPT);
+        bot.events = Some(hub.sender());
+        let sources = AlertSources {
+            hub: hub.clone(),
+            stores: bot.stores.clone(),
+            llm,
+            instrument: bot.instrument.clone(),
+        };
+        let service = AlertService::start(config, sources)?;
+        Ok(Self { hub, service })
+    }
+}
+
+#[async_trait(?Send)]
+impl Watcher for InstrumentAlerts {
+    fn started(&mut self, engine: &BotHandle) {
+        self.service.attach(engine.clone());
+    }
+
+    async fn ended(self: Box<Self>, stopped_on: Option<String>) {
+        if let Some(message) = stopped_on {
+            self.service.engine_stopped_saying(message).await;
+        }
+        self.service.stop(ALERTS_GRACE).await;
+        self.service.shutdown().await;
+        self.hub.close();
     }
 }
 
@@ -295,6 +366,30 @@ pub(super) async fn ingest(settings: &Settings, out: &mut dyn Write) -> Result<(
     let queue = Arc::new(RedisRunQueue::connect(redis, QueueConfig::default())?);
     let (feed, _) = open_feed(settings)?;
     let symbol = settings.instrument.symbol.clone();
+    // The process's own alerts (its feed, the stores, the process), as the bot alone raises
+    // them; the engine's are the workers'.
+    let hub = EventHub::start(DEFAULT_EVENTS_KEPT);
+    let alerts = if settings.alerts.enabled {
+        let sources = AlertSources {
+            hub: hub.clone(),
+            stores: stores.clone(),
+            llm: None,
+            instrument: settings.instrument.clone(),
+        };
+        Some(AlertService::start(&settings.alerts, sources)?)
+    } else {
+        None
+    };
+    let checker = Checker::for_bot(
+        HealthBoard::new(),
+        settings.health,
+        &settings.stores,
+        &stores,
+        None,
+        symbol.as_str(),
+    )
+    .publish_to(hub.sender())
+    .start();
     let ingest = Ingest::new(
         feed,
         queue.clone(),
@@ -303,7 +398,8 @@ pub(super) async fn ingest(settings: &Settings, out: &mut dyn Write) -> Result<(
         settings.decision_every,
         stores.clone(),
     )
-    .stale_after(settings.health.feed_stale_after);
+    .stale_after(settings.health.feed_stale_after)
+    .events(hub.sender());
     let (listener, token) = super::run::listen(settings, out).await?;
     let address = listener.local_addr()?;
     let service = IngestService::new(queue, symbol.clone(), ingest.status(), token).router();
@@ -330,6 +426,20 @@ pub(super) async fn ingest(settings: &Settings, out: &mut dyn Write) -> Result<(
     )?;
     out.flush()?;
     let published = ingest.run(super::run::shutdown_signal()).await;
+    checker.stop().await;
+    if let Some(alerts) = alerts {
+        if let Err(e) = &published {
+            alerts
+                .engine_stopped_saying(format!(
+                    "the ingesting process of {symbol} stopped on an error and publishes no \
+                     more decision cycles: {e}; fix the cause and start it again"
+                ))
+                .await;
+        }
+        alerts.stop(INGEST_ALERTS_GRACE).await;
+        alerts.shutdown().await;
+    }
+    hub.close();
     let _ = stop.send(());
     if tokio::time::timeout(super::run::SERVER_GRACE, server)
         .await

@@ -5,6 +5,7 @@ use super::{CycleJob, WorkerError, JOB_FORMAT};
 use crate::engine::prices::feed_long_candle;
 use crate::engine::run::{write_candle, QUIET_GRACE};
 use crate::engine::watch::FeedWatch;
+use crate::engine::{BotEvent, FeedState};
 use crate::telemetry::names;
 use futures::{Stream, StreamExt};
 use serde::Serialize;
@@ -12,6 +13,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
+use tokio::sync::broadcast;
 use tradegraph_core::{Candle, Instrument, Timeframe, Timestamp};
 use tradegraph_market::aggregate::{AggregatorPolicy, CandleAggregator};
 use tradegraph_market::{FeedNotice, MarketEvent};
@@ -34,7 +36,7 @@ pub struct IngestStatus {
     pub decision_every: String,
     /// The newest market event's exchange time.
     pub last_event_at: Option<Timestamp>,
-    /// The feed's state: `connecting`, `connected`, `disconnected`, `ended`.
+    /// The feed's state: `connecting`, `connected`, `disconnected`, `stale`, `ended`.
     pub feed: String,
     /// Decision cycles published since the start (jobs that end with a decision candle; the
     /// candles after the last one go out as a job of their own at the feed's end or a stop).
@@ -83,6 +85,10 @@ pub struct Ingest<F, Q: ?Sized> {
     feed_ticks: bool,
     /// The feed's silences (as the engine watches them).
     watch: FeedWatch,
+    /// The feed's state (the status shows it; its changes go out as events).
+    feed_state: FeedState,
+    /// Where the feed's changes are published (the alerts), if anywhere.
+    events: Option<broadcast::Sender<BotEvent>>,
     status: SharedIngestStatus,
     /// A feed silent this long while the market is open is reported stale.
     stale_after: Duration,
@@ -132,6 +138,8 @@ where
             outbox: VecDeque::new(),
             feed_ticks: false,
             watch: FeedWatch::default(),
+            feed_state: FeedState::Starting,
+            events: None,
             status,
             stale_after: crate::engine::FEED_STALE_AFTER,
             retry: tradegraph_core::backoff::Attempts::new(tradegraph_core::backoff::Backoff::new(
@@ -148,6 +156,35 @@ where
     pub fn stale_after(mut self, after: Duration) -> Self {
         self.stale_after = after;
         self
+    }
+
+    /// Publishes the feed's changes of state (`BotEvent::Feed`, as the engine does) on
+    /// `events`: the alerts raise `feed_stale` from them.
+    #[must_use]
+    pub fn events(mut self, events: broadcast::Sender<BotEvent>) -> Self {
+        self.events = Some(events);
+        self
+    }
+
+    /// The feed is now in `state` (`detail`: why): the status says so, and a change goes out
+    /// as an event.
+    fn feed_is(&mut self, state: FeedState, detail: Option<String>) {
+        if self.feed_state == state {
+            return;
+        }
+        self.feed_state = state;
+        let shown = match state {
+            FeedState::Starting => "connecting",
+            other => other.as_str(),
+        };
+        self.status.update(|s| s.feed = shown.into());
+        if let Some(events) = &self.events {
+            let _ = events.send(BotEvent::Feed {
+                state,
+                detail,
+                at: crate::engine::wall_now(),
+            });
+        }
     }
 
     /// The status, for the HTTP service.
@@ -214,10 +251,14 @@ where
         let symbol = self.instrument.symbol.clone();
         if let MarketEvent::Notice { feed, notice, .. } = &event {
             let state = match notice {
-                FeedNotice::Connected { .. } => Some("connected"),
-                FeedNotice::Disconnected { .. } | FeedNotice::Reconnecting { .. } => {
-                    Some("disconnected")
+                FeedNotice::Connected { .. } => Some((FeedState::Connected, None)),
+                FeedNotice::Disconnected { reason } => {
+                    Some((FeedState::Disconnected, Some(reason.clone())))
                 }
+                FeedNotice::Reconnecting { attempt, .. } => Some((
+                    FeedState::Disconnected,
+                    Some(format!("reconnecting, attempt {attempt}")),
+                )),
                 _ => None,
             };
             tracing::info!(feed, notice = ?notice, "ingest: feed");
@@ -225,8 +266,8 @@ where
                 // What comes until data is back is unknown, not a quiet market.
                 self.aggregator.data_gap();
             }
-            if let Some(state) = state {
-                self.status.update(|s| s.feed = state.into());
+            if let Some((state, detail)) = state {
+                self.feed_is(state, detail);
             }
             return;
         }
@@ -237,12 +278,10 @@ where
         if again {
             tracing::info!(symbol = %symbol, "ingest: feed: data again");
         }
-        self.status.update(|s| {
-            s.last_event_at = Some(at);
-            if s.feed == "connecting" || s.feed == "stale" {
-                s.feed = "connected".into();
-            }
-        });
+        self.status.update(|s| s.last_event_at = Some(at));
+        if matches!(self.feed_state, FeedState::Starting | FeedState::Stale) {
+            self.feed_is(FeedState::Connected, None);
+        }
         let tick = crate::engine::prices::tick_of(&event);
         if let Some(tick) = tick {
             self.feed_ticks = true;
@@ -266,7 +305,10 @@ where
         if let Some(silent) = self.watch.turns_stale(self.stale_after, open) {
             tracing::warn!(symbol = %self.instrument.symbol, quiet_s = silent.as_secs(), "ingest: feed: stale, no market data");
             self.aggregator.data_gap();
-            self.status.update(|s| s.feed = "stale".into());
+            self.feed_is(
+                FeedState::Stale,
+                Some(format!("no market data for {} s", silent.as_secs())),
+            );
         }
         if let Some(now) = self.watch.quiet_until(QUIET_GRACE) {
             let mut closed = Vec::new();
@@ -290,7 +332,7 @@ where
             self.enqueue(at, false);
             self.publish().await;
         }
-        self.status.update(|s| s.feed = "ended".into());
+        self.feed_is(FeedState::Ended, None);
         tracing::info!(symbol = %self.instrument.symbol, "ingest: the feed ended");
     }
 

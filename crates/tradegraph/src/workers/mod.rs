@@ -13,4 +13,4 @@ pub use ingest::{Ingest, IngestStatus, SharedIngestStatus};
 pub use job::{BadJob, CycleJob, JOB_FORMAT};
 #[cfg(feature = "service")]
 pub use service::{IngestService, WorkersView};
-pub use worker::{Instruments, OnCycle, Worker, WorkerConfig, WorkerSummary};
+pub use worker::{Instruments, OnCycle, Opened, Watcher, Worker, WorkerConfig, WorkerSummary};

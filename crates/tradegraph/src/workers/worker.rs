@@ -23,7 +23,7 @@ use tradegraph_store::queue::{CancelChannel, JobId, Lease, Next, RunQueue, Worke
 /// `tradegraph run --instrument <name>` would resolve it (the policy the worker runs with).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot open instruments for a worker",
-    note = "implement `tradegraph::workers::Instruments::open`, returning the instrument's `BotConfig`"
+    note = "implement `tradegraph::workers::Instruments::open`, returning the instrument's `BotConfig` as `Opened` (`config.into()`)"
 )]
 #[async_trait(?Send)]
 pub trait Instruments {
@@ -34,7 +34,51 @@ pub trait Instruments {
     ///
     /// # Errors
     /// [`WorkerError::Open`] naming what is missing or refused.
-    async fn open(&self, job: &CycleJob, slot: &WorkerId) -> Result<BotConfig, WorkerError>;
+    async fn open(&self, job: &CycleJob, slot: &WorkerId) -> Result<Opened, WorkerError>;
+}
+
+/// An instrument opened for a slot ([`Instruments::open`]): its engine's configuration, and
+/// what watches the engine while the slot holds the instrument (`tradegraph worker`: its
+/// alerts, on the engine's events).
+#[non_exhaustive]
+pub struct Opened {
+    /// The engine's configuration.
+    pub config: BotConfig,
+    /// What watches the engine, told when it started and how it ended.
+    pub watcher: Option<Box<dyn Watcher>>,
+}
+
+impl Opened {
+    /// With `watcher` watching the engine.
+    #[must_use]
+    pub fn watched(mut self, watcher: Box<dyn Watcher>) -> Self {
+        self.watcher = Some(watcher);
+        self
+    }
+}
+
+impl From<BotConfig> for Opened {
+    fn from(config: BotConfig) -> Self {
+        Self {
+            config,
+            watcher: None,
+        }
+    }
+}
+
+/// What watches an instrument's engine beside it while a slot holds the instrument (the
+/// alerts of `tradegraph worker`, subscribed to the engine's events), told how the engine
+/// goes.
+#[async_trait(?Send)]
+pub trait Watcher {
+    /// The engine started: its handle (status, equity curve).
+    fn started(&mut self, engine: &BotHandle);
+
+    /// The slot lets go of the instrument: `stopped_on` is the error its engine stopped on,
+    /// or could not start with (another worker runs the instrument's job again); `None` when
+    /// the engine stopped in order (the instrument given back, or its lease lost). Called
+    /// before the instrument's stores close; bounded in time by the watcher.
+    async fn ended(self: Box<Self>, stopped_on: Option<String>);
 }
 
 /// A worker's settings.
@@ -137,6 +181,13 @@ struct Shared {
     /// The instrument of each busy slot, and its engine (for cancellations).
     held: Mutex<BTreeMap<u32, (Symbol, BotHandle)>>,
     stopping: CancellationToken,
+}
+
+/// Tells the watcher, if any, how the engine ended.
+async fn unwatch(watcher: Option<Box<dyn Watcher>>, stopped_on: Option<String>) {
+    if let Some(watcher) = watcher {
+        watcher.ended(stopped_on).await;
+    }
 }
 
 /// How a slot's work on an instrument ended.
@@ -341,8 +392,11 @@ where
         let opened = self
             .renewing(lease, self.instruments.open(&job, &lease.worker))
             .await;
-        let mut config = match opened {
-            Ok(Ok(config)) => config,
+        let Opened {
+            mut config,
+            mut watcher,
+        } = match opened {
+            Ok(Ok(opened)) => opened,
             Ok(Err(e)) => {
                 tracing::error!(%symbol, job = %id, error = %e, "worker: the instrument cannot be opened; its job is delivered again once the lease runs out, then set aside");
                 return Ended::Failed;
@@ -371,15 +425,24 @@ where
         let engine = match started {
             Ok(Ok(engine)) => engine,
             Err(ended) => {
+                unwatch(watcher, None).await;
                 stores.shutdown().await;
                 return ended;
             }
             Ok(Err(e)) => {
                 tracing::error!(%symbol, job = %id, error = %e, "worker: the instrument's engine cannot start; its job is delivered again once the lease runs out, then set aside");
+                unwatch(
+                    watcher,
+                    Some(format!("the engine of {symbol} cannot start on worker {}: {e}; its decision cycle is delivered again", lease.worker)),
+                )
+                .await;
                 stores.shutdown().await;
                 return Ended::Failed;
             }
         };
+        if let Some(watcher) = watcher.as_mut() {
+            watcher.started(&engine.handle());
+        }
         self.shared.taken.fetch_add(1, Ordering::Relaxed);
         self.hold(n, Some((symbol.clone(), engine.handle())));
         tracing::info!(%symbol, worker = %lease.worker, token = lease.token, "worker: instrument taken");
@@ -394,12 +457,23 @@ where
         );
         let mut run = std::pin::pin!(run);
         let drive = self.drive(lease, (id, job), control);
+        let mut stopped_on = None;
         let ended = tokio::select! {
             result = &mut run => {
-                match result {
-                    Ok(_) => tracing::error!(%symbol, "worker: the engine stopped on its own; the job in flight is delivered again"),
-                    Err(e) => tracing::error!(%symbol, error = %e, "worker: the engine stopped; the job in flight is delivered again"),
-                }
+                let why = match result {
+                    Ok(_) => {
+                        tracing::error!(%symbol, "worker: the engine stopped on its own; the job in flight is delivered again");
+                        "it stopped on its own".to_owned()
+                    }
+                    Err(e) => {
+                        tracing::error!(%symbol, error = %e, "worker: the engine stopped; the job in flight is delivered again");
+                        e.to_string()
+                    }
+                };
+                stopped_on = Some(format!(
+                    "the engine of {symbol} stopped on worker {}: {why}; its decision cycle is delivered again",
+                    lease.worker
+                ));
                 Ended::Failed
             }
             ended = drive => {
@@ -418,6 +492,7 @@ where
             }
         };
         self.hold(n, None);
+        unwatch(watcher, stopped_on).await;
         stores.shutdown().await;
         self.give_back(lease, ended).await
     }
