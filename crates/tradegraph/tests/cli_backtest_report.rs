@@ -433,6 +433,41 @@ fn split_runs_windows_that_cover_the_period_without_overlap() {
     assert!(!table[2].contains("n/a"), "every figure known: {stdout}");
 }
 
+/// A file of 15-minute bars (`data download --interval 15m`) cannot be backtested: the paper
+/// broker fills and the equity curve are per one-minute bar, so it would run with no price
+/// and report nothing. It is refused naming the file, the line, the interval and what to do,
+/// with or without `--split`.
+#[test]
+fn a_file_of_bars_longer_than_a_minute_is_refused_saying_so() {
+    let dir = support::temp_dir("long-bars");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut csv = String::from("timestamp,open,high,low,close,volume,timeframe\n");
+    for i in 0..400i64 {
+        let at = Timestamp::from_millis(1_733_097_600_000 + i * 900_000);
+        let price = 95_000 + (i % 7) * 10;
+        csv += &format!(
+            "{at},{price},{},{},{price},12.5,15m\n",
+            price + 20,
+            price - 20
+        );
+    }
+    let file = dir.join("btcusdt-15m.csv");
+    std::fs::write(&file, csv).unwrap();
+    let file = file.to_str().unwrap();
+    for extra in [&[][..], &["--split", "2"][..]] {
+        let mut args = vec!["backtest", "--instrument", "btc", "--data", file];
+        args.extend_from_slice(extra);
+        let out = tradegraph(&args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{file}: line 2: 15min bars"))
+                && stderr.contains("--interval 1m"),
+            "{extra:?}: {stderr}"
+        );
+    }
+}
+
 #[test]
 fn bad_split_and_bad_out_are_usage_errors_that_say_why() {
     let usage = |args: &[&str], says: &str| {

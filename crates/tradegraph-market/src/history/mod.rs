@@ -1,5 +1,5 @@
 //! Historical bars from the venues into the candle CSV that replay and `tradegraph backtest`
-//! read (feature `history`).
+//! read (feature `history`; a backtest replays one-minute bars).
 //!
 //! | venue | endpoint | one request |
 //! |---|---|---|

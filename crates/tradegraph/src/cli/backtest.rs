@@ -99,7 +99,7 @@ pub(super) fn run(args: BacktestArgs, out: &mut dyn Write, err: &mut dyn Write) 
             n,
         )
         .map(|(scan, windows)| (scan, Some(windows))),
-        None => DataScan::count(path).map(|scan| (scan, None)),
+        None => DataScan::count(path, &settings.instrument.symbol).map(|scan| (scan, None)),
     };
     let (scan, windows) = match planned {
         Ok(planned) => planned,

@@ -29,7 +29,8 @@ pub(super) enum DataCommand {
         all: bool,
     },
     /// Download historical bars from Binance (spot klines) or Kite (historical candles) into
-    /// the candle CSV that `backtest` and replay read.
+    /// the candle CSV that `backtest` and replay read (a backtest replays one-minute bars:
+    /// `--interval 1m`; longer bars are for `data indicators` and other tools).
     ///
     /// Binance: `GET /api/v3/klines` in pages of 1,000 bars (public, no key). Kite: `GET
     /// /instruments/historical/{token}/{interval}` in windows within Kite's limits (60 days of

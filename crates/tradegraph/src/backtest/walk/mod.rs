@@ -24,7 +24,7 @@ use super::report::ReportError;
 use crate::engine::EngineError;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
-use tradegraph_core::Timestamp;
+use tradegraph_core::{Timeframe, Timestamp};
 
 /// Decision cycles a window must hold at least.
 pub const MIN_CYCLES_PER_WINDOW: u64 = 10;
@@ -43,6 +43,22 @@ pub enum WalkError {
         path: PathBuf,
         /// What failed.
         message: String,
+    },
+    /// The data file's bars are longer than a minute: a backtest's paper fills and equity curve
+    /// are per one-minute bar, so it would run with no price and report nothing.
+    #[error(
+        "{}: line {line}: {timeframe} bars: a backtest replays one-minute bars (its paper fills \
+         and equity curve are per minute); download the period with `tradegraph data download \
+         ... --interval 1m`",
+        path.display()
+    )]
+    NotMinuteBars {
+        /// The file.
+        path: PathBuf,
+        /// The first line (from 1) holding a longer bar.
+        line: usize,
+        /// That bar's interval.
+        timeframe: Timeframe,
     },
     /// The data (within `--from`/`--to`) holds no closed one-minute bar.
     #[error(

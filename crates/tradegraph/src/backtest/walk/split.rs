@@ -23,16 +23,36 @@ pub struct DataScan {
 }
 
 impl DataScan {
-    /// Counts the records of `path` without parsing them (a plain backtest's progress bar).
+    /// Counts the records of `path` without parsing them (a plain backtest's progress bar),
+    /// but its first bar: a CSV's bars must be one-minute bars.
     ///
     /// # Errors
-    /// [`WalkError::Read`] naming the file when it cannot be opened or read.
-    pub fn count(path: &Path) -> Result<Self, WalkError> {
+    /// [`WalkError::Read`] naming the file when it cannot be opened or read;
+    /// [`WalkError::NotMinuteBars`] for a CSV of longer bars.
+    pub fn count(path: &Path, symbol: &Symbol) -> Result<Self, WalkError> {
+        let csv = is_csv(path);
+        let parser = if csv {
+            let replay = Replay::new(ReplayConfig::new(path.to_path_buf(), symbol.clone()))
+                .map_err(|e| read_error(path, e.to_string()))?;
+            Some(replay.parser().clone())
+        } else {
+            None
+        };
+        let skip = usize::from(parser.as_ref().is_some_and(|p| p.layout().is_some()));
         let file = open(path)?;
         let mut records: u64 = 0;
+        let mut first_bar = true;
         for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
-            if !read_line(path, n, line)?.trim().is_empty() {
-                records += 1;
+            let line = read_line(path, n, line)?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            records += 1;
+            if let (Some(parser), true, true) = (&parser, first_bar, n >= skip) {
+                if let Ok(event) = parser.parse(line.trim_end_matches('\r')) {
+                    first_bar = false;
+                    minute_bar(path, n, &event)?;
+                }
             }
         }
         Ok(Self::finish(path, records, Vec::new()))
@@ -49,6 +69,7 @@ impl DataScan {
             .map_err(|e| read_error(path, e.to_string()))?;
         let parser = replay.parser().clone();
         let skip = usize::from(parser.layout().is_some());
+        let csv = is_csv(path);
         let file = open(path)?;
         let (mut records, mut times) = (0u64, Vec::new());
         for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
@@ -60,11 +81,17 @@ impl DataScan {
             if n < skip {
                 continue;
             }
-            if let Ok(MarketEvent::Candle {
+            let Ok(event) = parser.parse(line.trim_end_matches('\r')) else {
+                continue;
+            };
+            if csv {
+                minute_bar(path, n, &event)?;
+            }
+            if let MarketEvent::Candle {
                 candle,
                 closed: true,
                 ..
-            }) = parser.parse(line.trim_end_matches('\r'))
+            } = event
             {
                 if period.contains(candle.open_time) {
                     times.push(candle.open_time);
@@ -75,9 +102,7 @@ impl DataScan {
     }
 
     fn finish(path: &Path, records: u64, bar_times: Vec<Timestamp>) -> Self {
-        let csv = path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+        let csv = is_csv(path);
         Self {
             // a CSV's header line is not a record
             records: if csv {
@@ -88,6 +113,25 @@ impl DataScan {
             csv,
             bar_times,
         }
+    }
+}
+
+fn is_csv(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+}
+
+/// A CSV's bar on line `n` (from 0) is a one-minute bar, or the error saying what it is.
+fn minute_bar(path: &Path, n: usize, event: &MarketEvent) -> Result<(), WalkError> {
+    match event {
+        MarketEvent::Candle { candle, .. } if candle.timeframe != Timeframe::M1 => {
+            Err(WalkError::NotMinuteBars {
+                path: path.to_path_buf(),
+                line: n + 1,
+                timeframe: candle.timeframe,
+            })
+        }
+        _ => Ok(()),
     }
 }
 
