@@ -391,6 +391,27 @@ async fn a_file_is_continued_only_from_its_source_and_its_start() {
     let _ = std::fs::remove_file(&out);
 }
 
+/// Continuing a file with a `--from` later than the bar after its last row fetches from
+/// that bar: the file stays whole (its `.meta` says it holds every bar from its start), with
+/// no hole reported as the venue's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_continued_from_a_later_from_is_fetched_from_its_last_bar() {
+    let bars = walk(T0, MINUTE, 3_000, 95_000.into(), 9);
+    let venue = venue(bars.clone()).await;
+    let out = temp("later-from");
+    download(&config(&venue, 1_000, &out), |_| {})
+        .await
+        .unwrap();
+    let mut later = config(&venue, 3_000, &out);
+    later.from = Timestamp::from_millis(T0 + 2_000 * MINUTE);
+    let summary = download(&later, |_| {}).await.unwrap();
+    assert!(summary.gaps.is_empty(), "{:?}", summary.gaps);
+    assert_eq!(summary.bars, 2_000);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), expected(&bars));
+    let _ = std::fs::remove_file(meta(&out));
+    let _ = std::fs::remove_file(&out);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_from_between_two_bars_starts_at_the_next_without_a_false_gap() {
     let bars = walk(T0, MINUTE, 100, 95_000.into(), 8);

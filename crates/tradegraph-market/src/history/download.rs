@@ -158,8 +158,10 @@ pub async fn download(
     let mut fetcher = Fetcher::new(config)?;
     let wanted = Meta::new(&config.source, timeframe, from);
     let (mut output, existing) = Output::open(&config.out, timeframe, wanted)?;
+    // A file is continued from the bar after its last row, whatever `--from` says (a later
+    // one would leave a hole in a file that holds every bar from its start on).
     let start = match existing.last {
-        Some(last) => from.max(last.add_millis(step)),
+        Some(last) => last.add_millis(step),
         None => from,
     };
     let mut run = Run {
