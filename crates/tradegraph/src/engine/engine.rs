@@ -113,6 +113,9 @@ where
                 .clone()
                 .with_refine(tradegraph_agents::learning::RefinePolicy::off());
         }
+        // One decision timeframe: the agents read (and the prompts show) the candles whose close
+        // runs a cycle, and the book they decide on judges them as the guard does.
+        config.brain = config.brain.clone().with_timeframe(config.decision_every);
         let symbol = config.instrument.symbol.clone();
         // The cycle's market view written once per cycle, not at every superstep.
         config.checkpoints = config.checkpoints.take().map(|inner| {
@@ -207,9 +210,7 @@ where
             .with_guard(guard)
             .with_learner(learner)
             .with_market(market);
-        // One decision timeframe: the agents read (and the prompts show) the candles whose close
-        // runs a cycle.
-        let brain = config.brain.clone().with_timeframe(config.decision_every);
+        let brain = config.brain.clone();
         let approval = config.approval.is_required() && config.mode == Mode::Service;
         let reconciliation = SharedHold::new(reconciliation);
         let gate = Gate::new(paused, approval, reconciliation.flag());

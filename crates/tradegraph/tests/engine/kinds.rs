@@ -151,3 +151,56 @@ async fn a_node_kind_named_like_a_built_in_one_stops_the_start_naming_it() {
     assert!(message.contains("`risk_guard` is built in"), "{message}");
     assert!(message.contains("another kind"), "{message}");
 }
+
+/// The book the agents decide on sees the market as the guard does, on the decision
+/// timeframe: a 15-minute bar of 6% made of 5-minute bars of 2% blocks entries (the circuit
+/// breaker) when the bot decides every 15 minutes, not when it decides every 5 (the guard then
+/// judges 5-minute bars, and so must the book).
+#[tokio::test]
+async fn the_agents_book_judges_the_breaker_on_the_decision_timeframe() {
+    // Flat to 00:30, then 0.4% a minute to 00:45, then flat.
+    let mut bars = flat(100.0, 30);
+    let mut price = 100.0_f64;
+    for _ in 0..15 {
+        let next = price * 1.004;
+        bars.push((price, next, price, next));
+        price = next;
+    }
+    bars.extend(flat(price, 20));
+    let blocked_at = |every: Timeframe, at: &'static str| {
+        let bars = bars.clone();
+        async move {
+            let symbol = unique("BOOKTF");
+            let data = bars_file(&symbol, "2024-03-04T00:00:00Z", &bars);
+            let mut config = config(
+                btc_as(&symbol),
+                ScriptedPm::cycles(vec![]),
+                RiskLimits::default(),
+                Stores::memory(),
+                Mode::Backtest,
+            );
+            config.decision_every = every;
+            let run = finish(start(config, &data).await, Stores::memory()).await;
+            std::fs::remove_file(data).unwrap();
+            let at: tradegraph_core::Timestamp = at.parse().unwrap();
+            let state = run
+                .cycles
+                .iter()
+                .find(|s| s.as_of == at)
+                .expect("a cycle then");
+            let book = state.book.as_ref().expect("the book");
+            book.entry_blocks()
+                .iter()
+                .any(|b| b.contains("circuit breaker"))
+        }
+    };
+    assert!(
+        blocked_at(Timeframe::M15, "2024-03-04T00:45:00Z").await,
+        "the 15-minute bars trip the breaker"
+    );
+    // once the 15-minute bar closed too
+    assert!(
+        !blocked_at(Timeframe::M5, "2024-03-04T00:50:00Z").await,
+        "the 5-minute bars are 2%: no breaker on the guard's timeframe"
+    );
+}
