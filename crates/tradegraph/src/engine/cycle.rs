@@ -62,7 +62,13 @@ where
             snapshot,
             self.config.inputs_at(as_of).await,
         );
-        state.account = Some(self.broker.account().await?);
+        let mut account = self.broker.account().await?;
+        // The position as the agents are shown it: the bot's trade's entry and opening time,
+        // which the venue may not keep.
+        for position in &mut account.positions {
+            self.ledger.describe(position);
+        }
+        state.account = Some(account);
         // The book the risk manager and the portfolio manager decide on: the instrument's
         // working orders, what the guard allows now and what the bot holds back. Without the
         // working orders (the venue did not answer) the agents decide without the book.

@@ -20,6 +20,7 @@ use tradegraph_agents::learning::{PromptRef, Situation, TradeOutcome};
 use tradegraph_agents::reports::Signal;
 use tradegraph_agents::AgentName;
 use tradegraph_core::order::{ClientOrderId, Fill};
+use tradegraph_core::position::Position;
 use tradegraph_core::{Price, Side, Symbol, Timestamp};
 use tradegraph_store::{AgentDecision, TradeRecord, TradeStatus};
 
@@ -146,6 +147,29 @@ impl TradeLedger {
     /// The open trade's record, if one is open.
     pub fn open_trade(&self) -> Option<TradeRecord> {
         self.open.as_ref().map(|t| self.record(t))
+    }
+
+    /// `position` (the broker's) as the bot's open trade knows it, when the trade holds it
+    /// whole (the same signed quantity): its average entry and opening time, which venues do
+    /// not always keep (Binance values a holding at the last price and gives no opening time;
+    /// Kite gives none either). A position the trade does not hold whole stays as the broker
+    /// says.
+    pub fn describe(&self, position: &mut Position) {
+        let Some(trade) = &self.open else {
+            return;
+        };
+        if position.symbol != self.instrument
+            || position.quantity.is_zero()
+            || position.quantity != trade.position
+        {
+            return;
+        }
+        if let Some(basis) = average(trade.entry_value, trade.entry_quantity)
+            .and_then(|entry| position.quantity.checked_mul(entry))
+        {
+            position.cost_basis = basis;
+        }
+        position.opened_at = Some(trade.opened_at);
     }
 
     /// The open trade's position, signed (negative short); zero when no trade is open.
@@ -392,6 +416,33 @@ mod tests {
                 LedgerEvent::Open(_) => None,
             })
             .collect()
+    }
+
+    /// A venue's position (Binance's valued at the last price, with no opening time) is shown
+    /// to the agents with the bot's trade's entry and opening time when the trade holds it
+    /// whole; one it does not hold whole stays as the venue says.
+    #[test]
+    fn a_position_the_open_trade_holds_is_described_by_the_trade() {
+        let mut ledger = TradeLedger::new(Symbol::new("BTCUSDT"));
+        ledger.on_fill(&fill(1, "entry", Side::Buy, "0.1", "40000", "4"));
+        ledger.on_fill(&fill(2, "entry", Side::Buy, "0.1", "42000", "4"));
+        let venue = |qty: &str| {
+            let mut p = Position::flat(Symbol::new("BTCUSDT"));
+            p.quantity = qty.parse().unwrap();
+            p.cost_basis = p.quantity * Decimal::from(45_000);
+            p.mark_price = Some(Decimal::from(45_000));
+            p
+        };
+        let mut held = venue("0.2");
+        ledger.describe(&mut held);
+        assert_eq!(held.average_entry(), Some(Decimal::from(41_000)));
+        assert_eq!(held.unrealized_pnl(), Decimal::from(800));
+        assert_eq!(held.opened_at, Some(Timestamp::from_millis(60_000)));
+        // more than the trade holds (bought elsewhere too): the venue's word
+        let mut more = venue("0.3");
+        ledger.describe(&mut more);
+        assert_eq!(more.average_entry(), Some(Decimal::from(45_000)));
+        assert_eq!(more.opened_at, None);
     }
 
     #[test]
