@@ -53,7 +53,7 @@ impl LearningNode {
                 rule_lesson(trade),
             )
             .with_situation(trade.outcome.situation)
-            .with_return_pct(0.0),
+            .with_return_pct(trade.outcome.return_pct),
         );
         let prompt = self
             .brain

@@ -146,6 +146,11 @@ async fn next_cycle_after_lesson(instrument: &Instrument, lesson: &str) -> Tradi
     let prompt = &out.state.prompts[hash];
     assert_eq!(prompt.agent, AgentName::Learning);
     assert_eq!(prompt.hash(), hash);
+    // The trade as it went (its return, not 0.00%), and this cycle's reports as this cycle's:
+    // what the analysts said at entry is in the trade's facts, not in today's reports.
+    assert!(prompt.user.contains("(-0.40% on"), "{}", prompt.user);
+    assert!(!prompt.user.contains("reports at entry"), "{}", prompt.user);
+    assert!(prompt.user.contains("The reports now"), "{}", prompt.user);
     assert_eq!(
         kept.answer,
         Some(serde_json::json!({ "text": lesson }).to_string())
