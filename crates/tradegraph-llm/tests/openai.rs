@@ -301,3 +301,50 @@ async fn the_key_check_lists_models() {
         .await;
     provider(&server).await.check_key().await.unwrap();
 }
+
+/// An answer the vendor generated and billed that ends in an error (cut at the token limit,
+/// refused, filtered) is charged to the budgets: its worst case (the prompt estimate and the
+/// answer limit), as a call abandoned in flight is; not zero, or repeated truncations would
+/// spend past every budget unseen.
+#[tokio::test]
+async fn answers_that_end_in_an_error_are_charged_to_the_budget() {
+    use rust_decimal::Decimal;
+    use tradegraph_llm::budget::{Price, PriceTable};
+    let server = MockServer::start().await;
+    Mock::given(body_string_contains("cut"))
+        .respond_with(json(200, completion("{\"action\": \"BU", "length")))
+        .mount(&server)
+        .await;
+    Mock::given(body_string_contains("filter"))
+        .respond_with(json(200, completion("", "content_filter")))
+        .mount(&server)
+        .await;
+    let mut prices = PriceTable::new();
+    prices.insert(
+        "gpt-4.1-mini",
+        Price::new(Decimal::new(40, 2), Decimal::new(160, 2)),
+    );
+    let llm = tradegraph_llm::Llm::builder()
+        .provider(provider(&server).await)
+        .prices(prices)
+        .build()
+        .unwrap();
+    let mut spent = 0;
+    for asked in ["cut", "filter"] {
+        let err = llm
+            .structured::<Signal>(Request::chat("s", asked).max_tokens(100))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                LlmError::Truncated { .. } | LlmError::ContentFilter { .. }
+            ),
+            "{err:?}"
+        );
+        let run = llm.accounting().run;
+        assert!(run.usage.output_tokens >= spent + 100, "{asked}: {run:?}");
+        assert!(run.cost > Decimal::ZERO, "{asked}: {run:?}");
+        spent = run.usage.output_tokens;
+    }
+}

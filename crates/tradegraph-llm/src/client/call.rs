@@ -57,6 +57,23 @@ enum Step {
     Stop(LlmError),
 }
 
+/// Whether a failed attempt's answer was billed by the vendor though its usage is unknown:
+/// an answer generated and then cut at the token limit, refused, filtered or empty, a body
+/// that could not be read, or a request that timed out (the vendor may still be generating).
+/// A refusal before any generation (a connection error, 401, 429, 5xx, a bad request) costs
+/// nothing.
+fn billed_unknown(error: &LlmError) -> bool {
+    matches!(
+        error,
+        LlmError::Truncated { .. }
+            | LlmError::Refusal { .. }
+            | LlmError::ContentFilter { .. }
+            | LlmError::EmptyAnswer { .. }
+            | LlmError::Malformed { .. }
+            | LlmError::Timeout { .. }
+    )
+}
+
 /// `member` was not asked `request` (`error` says why): the provider hears of it (a recording
 /// notes it, so that a replay skips it too), and it is the call's attempt there.
 fn passed_over(member: &Member, request: &Request, error: LlmError) -> FailedAttempt {
@@ -397,6 +414,15 @@ impl Inner {
         }
         .instrument(span.clone())
         .await;
+        let mut spent = spent;
+        if let Err(error) = &result {
+            if billed_unknown(error) {
+                // The vendor generated (or may still be generating) an answer it bills, whose
+                // usage the error does not carry: its worst case, as for a call abandoned in
+                // flight, so that the budgets hold however often answers fail.
+                spent += worst;
+            }
+        }
         let elapsed = started.elapsed();
         member.lock().limiter.settle(permit.tokens, spent.total());
         self.settle_shared(member, permit.tokens, spent.total());
