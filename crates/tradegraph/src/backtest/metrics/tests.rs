@@ -154,10 +154,28 @@ fn the_trade_figures_come_from_the_closed_trades_and_the_fills() {
     assert_eq!(m.average_loss, Some(Decimal::from(-15)));
     assert_eq!(m.fees_paid, "0.42".parse::<Decimal>().unwrap());
     assert_eq!(m.traded_notional, Decimal::from(420));
-    // points at 60 000 and 120 000 hold the position (bought at 60 000, sold at 180 000)
+    // points at 120 000 and 180 000 hold the position (bought at the open at 60 000, sold at
+    // the open at 180 000: after the points stamped then, the bars' closes)
     assert_eq!(m.exposure, Some(2.0 / 6.0));
     let mean = (1_000.0 * 4.0 + 1_010.0 + 1_020.0) / 6.0;
     assert!((m.turnover.unwrap() - 420.0 / mean).abs() < 1e-12);
+}
+
+/// An equity point is a bar's close, taken before the fills stamped at that time (the next
+/// bar's open): a position bought at the next open and stopped inside the bar after is held
+/// at one point only.
+#[test]
+fn exposure_counts_the_points_a_position_was_held_at() {
+    let points = curve(60_000, &[1_000, 1_000, 1_010, 1_000, 1_000, 1_000]);
+    let fills = [
+        // decided at the close of the bar ending at 60 000, filled at the next open
+        fill(1, 60_000, OrderSide::Buy, 2, 100, "0.2"),
+        // a stop inside the bar ending at 180 000
+        fill(2, 179_999, OrderSide::Sell, 2, 99, "0.2"),
+    ];
+    let year = Annualization::new(&Instrument::btc_usdt().session, 60_000);
+    let m = compute(&points, &[trade(-2)], &fills, year);
+    assert_eq!(m.exposure, Some(1.0 / 6.0));
 }
 
 #[test]

@@ -73,7 +73,8 @@ pub(super) fn figures(
 }
 
 /// The share of `equity`'s points at which a position was open: the fills' signed quantities
-/// summed up to each point's time (the run starts flat).
+/// summed up to each point's time (the run starts flat). A point is a bar's close, taken
+/// before the fills stamped at that time (at the next bar's open): only earlier fills count.
 fn exposure(equity: &[EquityPoint], fills: &[Fill]) -> Option<f64> {
     if equity.is_empty() {
         return None;
@@ -82,7 +83,7 @@ fn exposure(equity: &[EquityPoint], fills: &[Fill]) -> Option<f64> {
     fills.sort_by_key(|f| (f.ts, f.seq));
     let (mut next, mut position, mut held) = (0usize, Decimal::ZERO, 0u64);
     for p in equity {
-        while let Some(f) = fills.get(next).filter(|f| f.ts <= p.ts) {
+        while let Some(f) = fills.get(next).filter(|f| f.ts < p.ts) {
             position = position.saturating_add(f.signed_quantity());
             next += 1;
         }
