@@ -335,6 +335,23 @@ fn a_replay_stopped_at_a_missing_answer_halts_its_baselines() {
         "{stderr}"
     );
     let summary = summary_json(&dir, "stopped");
+    // the report says the run ended early, and why, for whoever reads it later
+    let why = summary["stopped"].as_str().unwrap_or_default();
+    assert!(
+        why.contains("replay stopped: no recorded answer for agent `"),
+        "{}",
+        summary["stopped"]
+    );
+    let html = std::fs::read_to_string(dir.join("stopped/report.html")).unwrap();
+    assert!(
+        html.contains("id=\"stopped\"") && html.contains("replay stopped"),
+        "the report page says it"
+    );
+    // a whole run's summary says nothing of the kind
+    assert_eq!(
+        summary_json(&dir, "recorded")["stopped"],
+        serde_json::Value::Null
+    );
     assert_eq!(
         summary["baselines_error"], "baselines: stopped with the run",
         "{}",

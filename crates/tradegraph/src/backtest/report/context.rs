@@ -42,6 +42,8 @@ pub struct Context {
     pub baselines: Option<Baselines>,
     /// Why the baselines are missing when they were asked for and failed.
     pub baselines_error: Option<String>,
+    /// Why the run stopped before the end of its data (a replay's first missing answer).
+    pub stopped: Option<String>,
 }
 
 impl Context {
@@ -89,6 +91,7 @@ impl Context {
             llm: None,
             baselines: None,
             baselines_error: None,
+            stopped: None,
         })
     }
 }

@@ -90,6 +90,14 @@ pub fn render(
         _ => "no bars".to_owned(),
     };
     let _ = writeln!(h, "<p>{}</p>", escape(&span));
+    if let Some(why) = &summary.stopped {
+        let _ = writeln!(
+            h,
+            "<p class=\"warn\" id=\"stopped\"><strong>The run stopped before the end of its \
+             data</strong> (its figures cover the bars up to there): {}</p>",
+            escape(why)
+        );
+    }
     if let Some(why) = &summary.suspicious {
         let _ = writeln!(
             h,
@@ -418,6 +426,7 @@ mod tests {
             metrics,
             baselines: None,
             baselines_error: Some(hostile.into()),
+            stopped: Some(hostile.into()),
             suspicious: Some(hostile.into()),
             costs: Costs {
                 fills: hostile.into(),
@@ -445,6 +454,7 @@ mod tests {
         assert!(!page.contains("<script"), "{page}");
         assert!(page.contains("&lt;script&gt;alert(&#39;x&#39;)"), "{page}");
         assert!(page.contains("id=\"suspicious\""), "the flag is shown");
+        assert!(page.contains("id=\"stopped\""), "the stop is shown");
         assert!(page.contains("<td>SELL</td>"), "{page}");
     }
 }

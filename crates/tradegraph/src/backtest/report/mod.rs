@@ -160,6 +160,7 @@ impl Report {
             metrics,
             baselines: context.baselines,
             baselines_error: context.baselines_error,
+            stopped: context.stopped,
             costs: context.costs,
             model_notices: context.model_notices,
             graph: context.graph,

@@ -171,6 +171,9 @@ pub struct Summary {
     pub baselines: Option<Baselines>,
     /// Why the baselines are missing when they were run and failed (`null` otherwise).
     pub baselines_error: Option<String>,
+    /// Why the run stopped before the end of its data (a replay at its first missing answer:
+    /// its figures cover the bars up to there), `null` for a whole run.
+    pub stopped: Option<String>,
     /// A warning when the figures look too good to be true (a Sharpe ratio above 3 over less
     /// than six months, see [`Metrics::suspicious`]), else `null`.
     pub suspicious: Option<String>,

@@ -195,6 +195,15 @@ pub async fn run_one(spec: RunSpec<'_>, observer: Observer<'_>) -> Result<Outcom
     context.llm = llm.map(Llm::accounting);
     context.baselines = baselines;
     context.baselines_error = baselines_error.clone();
+    if stopped.get() {
+        context.stopped = Some(
+            context
+                .answers
+                .as_deref()
+                .and_then(crate::backtest::answers::incomplete)
+                .unwrap_or_else(|| "the run was stopped before the end of its data".to_owned()),
+        );
+    }
     context.state_record()?;
     let (dir, log) = match recorder {
         Some(recorder) => (Some(recorder.dir().to_path_buf()), recorder.finish()?),
