@@ -107,6 +107,11 @@ fn backtest_windows_the_data_and_refuses_an_empty_window() {
         stdout.contains("cycles 4 "),
         "the second hour only: {stdout}"
     );
+    // the plan counts what the period holds, not the whole file
+    assert!(
+        stdout.contains("over 60 bars, about 4 decision cycles"),
+        "{stdout}"
+    );
     let out = tradegraph(
         &dir,
         &[

@@ -99,6 +99,10 @@ pub(super) fn run(args: BacktestArgs, out: &mut dyn Write, err: &mut dyn Write) 
             n,
         )
         .map(|(scan, windows)| (scan, Some(windows))),
+        // a period: the bars it holds are read, for the plan and the progress bar
+        None if period.from.is_some() || period.to.is_some() => {
+            DataScan::bars(path, &settings.instrument.symbol, period).map(|scan| (scan, None))
+        }
         None => DataScan::count(path, &settings.instrument.symbol).map(|scan| (scan, None)),
     };
     let (scan, windows) = match planned {
@@ -194,10 +198,7 @@ async fn backtest(plan: Plan<'_>, out: &mut dyn Write) -> Result<(), Box<dyn std
     } = plan;
     let minutes = walk::cycle_minutes(settings.decision_every);
     // one-minute bars tell the cycles to come; a recording's events do not
-    let bars = match &windows {
-        Some(_) => Some(scan.bar_times.len() as u64),
-        None => scan.csv.then_some(scan.records),
-    };
+    let bars = scan.run_bars();
     let cycles = bars.map(|b| b / minutes);
     let defaults = DefaultBudget {
         usd: Some(DEFAULT_BUDGET_USD),
@@ -235,7 +236,7 @@ async fn run_plan(
         execution: execution.to_string(),
         count: windows.as_ref().map_or(1, Vec::len),
         records: scan.records,
-        csv: scan.csv,
+        run_bars: scan.run_bars(),
         minutes: walk::cycle_minutes(settings.decision_every),
         bar: None,
         out,
@@ -299,7 +300,8 @@ struct Hooks<'a> {
     execution: String,
     count: usize,
     records: u64,
-    csv: bool,
+    /// The bars the run gets (`None`: a recording's events).
+    run_bars: Option<u64>,
     minutes: u64,
     bar: Option<ProgressBar>,
     out: &'a mut dyn Write,
@@ -318,7 +320,7 @@ impl Hooks<'_> {
                 );
                 Some(w.bars)
             }
-            None => self.csv.then_some(self.records),
+            None => self.run_bars,
         };
         match length {
             Some(bars) => {

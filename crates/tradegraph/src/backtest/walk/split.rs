@@ -20,6 +20,9 @@ pub struct DataScan {
     /// The open times of the closed one-minute bars within the period, in file order (empty
     /// from [`DataScan::count`]).
     pub bar_times: Vec<Timestamp>,
+    /// Whether [`bar_times`](Self::bar_times) were read ([`DataScan::bars`]), not only the
+    /// records counted.
+    pub read_bars: bool,
 }
 
 impl DataScan {
@@ -98,7 +101,21 @@ impl DataScan {
                 }
             }
         }
-        Ok(Self::finish(path, records, times))
+        Ok(Self {
+            read_bars: true,
+            ..Self::finish(path, records, times)
+        })
+    }
+
+    /// The one-minute bars a run of the scanned period gets: those read within the period
+    /// ([`DataScan::bars`]), else a CSV's records (the whole file: [`DataScan::count`]);
+    /// `None` for a recording only counted (its events are not all bars).
+    pub fn run_bars(&self) -> Option<u64> {
+        if self.read_bars {
+            Some(self.bar_times.len() as u64)
+        } else {
+            self.csv.then_some(self.records)
+        }
     }
 
     fn finish(path: &Path, records: u64, bar_times: Vec<Timestamp>) -> Self {
@@ -112,6 +129,7 @@ impl DataScan {
             },
             csv,
             bar_times,
+            read_bars: false,
         }
     }
 }
