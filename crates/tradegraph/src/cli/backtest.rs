@@ -93,7 +93,7 @@ pub(super) fn run(args: BacktestArgs, out: &mut dyn Write, err: &mut dyn Write) 
     let planned = match args.split {
         Some(n) => walk::plan(
             path,
-            &settings.instrument.symbol,
+            &settings.instrument,
             period,
             settings.decision_every,
             n,

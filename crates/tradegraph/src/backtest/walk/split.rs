@@ -4,7 +4,8 @@ use super::{WalkError, Window};
 use crate::backtest::metrics::Period;
 use std::io::BufRead;
 use std::path::Path;
-use tradegraph_core::{Symbol, Timeframe, Timestamp};
+use tradegraph_core::{Instrument, Symbol, Timeframe, Timestamp, TradingSession};
+use tradegraph_market::aggregate::bucket_start;
 use tradegraph_market::feed::replay::{Replay, ReplayConfig};
 use tradegraph_market::MarketEvent;
 
@@ -183,22 +184,25 @@ pub fn bar_times(
 
 /// Cuts the period of the bars stamped `times` into `n` windows of about equal length, refusing
 /// windows with fewer than `min_bars` bars. The first window starts at the first bar, the last
-/// ends just after the last bar, and every edge in between is floored to a multiple of `cycle`
-/// (the decision timeframe), so no window starts inside a decision candle. Each window's `bars`
-/// are the bars within its `[from, to)`, the bars its run gets.
+/// ends just after the last bar, and every edge in between is floored to the start of the
+/// decision candle (`cycle`, on `session`: UTC multiples around the clock, from the open on an
+/// exchange) it falls in, or to a multiple of `cycle` outside the session's hours, so no window
+/// starts inside a decision candle. Each window's `bars` are the bars within its `[from, to)`,
+/// the bars its run gets.
 ///
 /// ```
 /// use tradegraph::backtest::walk::split;
-/// use tradegraph::core::{Timeframe, Timestamp};
+/// use tradegraph::core::{Instrument, Timeframe, Timestamp};
 /// let times: Vec<Timestamp> = (0..100).map(|i| Timestamp::from_millis(i * 60_000)).collect();
-/// let windows = split(&times, 4, 10, Timeframe::M5)?;
+/// let session = Instrument::btc_usdt().session;
+/// let windows = split(&times, 4, 10, Timeframe::M5, &session)?;
 /// assert_eq!(windows.iter().map(|w| w.bars).sum::<u64>(), 100);
 /// assert_eq!(windows[1].from, windows[0].to);
 /// // a quarter of the 99 minutes from the first bar to the last is 24.75 minutes, floored to
 /// // the 5-minute decision candle: 20
 /// assert_eq!(windows[1].from, Timestamp::from_millis(20 * 60_000));
-/// assert!(split(&times, 1, 10, Timeframe::M5).is_err());
-/// assert!(split(&times, 20, 10, Timeframe::M5).is_err());
+/// assert!(split(&times, 1, 10, Timeframe::M5, &session).is_err());
+/// assert!(split(&times, 20, 10, Timeframe::M5, &session).is_err());
 /// # Ok::<(), tradegraph::backtest::walk::WalkError>(())
 /// ```
 ///
@@ -210,6 +214,7 @@ pub fn split(
     n: usize,
     min_bars: u64,
     cycle: Timeframe,
+    session: &TradingSession,
 ) -> Result<Vec<Window>, WalkError> {
     if n < 2 {
         return Err(WalkError::TooFewWindows(n));
@@ -227,7 +232,11 @@ pub fn split(
             end
         } else {
             let raw = start + (end - start) * i as i128 / n as i128;
-            (raw - raw.rem_euclid(step)).max(start)
+            let candle = i64::try_from(raw)
+                .ok()
+                .and_then(|raw| bucket_start(session, cycle, Timestamp::from_millis(raw)))
+                .map(|(candle, _)| i128::from(candle.millis()));
+            candle.unwrap_or(raw - raw.rem_euclid(step)).max(start)
         };
         Timestamp::from_millis(i64::try_from(at).unwrap_or(i64::MAX))
     };
@@ -259,8 +268,9 @@ pub fn split(
     Ok(windows)
 }
 
-/// The `n` windows of a walk-forward of `symbol`'s bars in `data` within `period`, decided
-/// every `cycle`: the file read once ([`DataScan::bars`]), its period [`split`] on `cycle`,
+/// The `n` windows of a walk-forward of `instrument`'s bars in `data` within `period`, decided
+/// every `cycle`: the file read once ([`DataScan::bars`]), its period [`split`] on `cycle`
+/// (on the instrument's session),
 /// each window holding at least [`MIN_CYCLES_PER_WINDOW`](super::MIN_CYCLES_PER_WINDOW)
 /// cycles' worth of bars. Also the scan (the records, for a progress bar).
 ///
@@ -268,7 +278,7 @@ pub fn split(
 /// [`WalkError`] as [`DataScan::bars`] and [`split`] say.
 pub fn plan(
     data: &Path,
-    symbol: &Symbol,
+    instrument: &Instrument,
     period: Period,
     cycle: Timeframe,
     n: usize,
@@ -276,9 +286,9 @@ pub fn plan(
     if n < 2 {
         return Err(WalkError::TooFewWindows(n));
     }
-    let scan = DataScan::bars(data, symbol, period)?;
+    let scan = DataScan::bars(data, &instrument.symbol, period)?;
     let min = super::MIN_CYCLES_PER_WINDOW * cycle_minutes(cycle);
-    let windows = split(&scan.bar_times, n, min, cycle)?;
+    let windows = split(&scan.bar_times, n, min, cycle, &instrument.session)?;
     Ok((scan, windows))
 }
 

@@ -24,7 +24,7 @@ proptest! {
     fn windows_cover_every_bar_once(gaps in proptest::collection::vec(1i64..5_000_000, 1..300), n in 2usize..8) {
         let mut t = 1_700_000_000_000i64;
         let times: Vec<Timestamp> = gaps.iter().map(|g| { t += g; Timestamp::from_millis(t) }).collect();
-        if let Ok(windows) = split(&times, n, 1, Timeframe::M1) {
+        if let Ok(windows) = split(&times, n, 1, Timeframe::M1, &crypto()) {
             prop_assert_eq!(windows.len(), n);
             prop_assert_eq!(windows.iter().map(|w| w.bars).sum::<u64>(), times.len() as u64);
             for w in windows.windows(2) {
@@ -45,7 +45,7 @@ proptest! {
     fn minute_bars_split_on_cycle_edges_count_what_each_window_runs(bars in 20i64..3_000, n in 2usize..8, cycle in proptest::sample::select(vec![Timeframe::M1, Timeframe::M5, Timeframe::M15, Timeframe::H1])) {
         let times: Vec<Timestamp> = (0..bars).map(|i| Timestamp::from_millis(1_700_000_040_000 + i * 60_000)).collect();
         let step = cycle.millis();
-        if let Ok(windows) = split(&times, n, 1, cycle) {
+        if let Ok(windows) = split(&times, n, 1, cycle, &crypto()) {
             for w in &windows {
                 let held = times.iter().filter(|t| **t >= w.from && **t < w.to).count();
                 prop_assert_eq!(w.bars, held as u64);
@@ -57,6 +57,11 @@ proptest! {
     }
 }
 
+/// Around the clock, in UTC: decision candles on UTC multiples.
+fn crypto() -> tradegraph_core::TradingSession {
+    tradegraph_core::Instrument::btc_usdt().session
+}
+
 fn minutes(n: i64) -> Vec<Timestamp> {
     (0..n).map(|i| Timestamp::from_millis(i * 60_000)).collect()
 }
@@ -64,7 +69,7 @@ fn minutes(n: i64) -> Vec<Timestamp> {
 #[test]
 fn a_bar_on_an_edge_is_counted_in_the_window_that_runs_it() {
     // 5 bars, 2 windows: the edge falls on the third bar, which the second window runs
-    let windows = split(&minutes(5), 2, 1, Timeframe::M1).unwrap();
+    let windows = split(&minutes(5), 2, 1, Timeframe::M1, &crypto()).unwrap();
     assert_eq!(windows[0].to, Timestamp::from_millis(120_000));
     assert_eq!(
         windows.iter().map(|w| w.bars).collect::<Vec<_>>(),
@@ -78,7 +83,7 @@ fn inner_edges_fall_on_the_decision_timeframe() {
     let times: Vec<Timestamp> = (3..103)
         .map(|i| Timestamp::from_millis(i * 60_000))
         .collect();
-    let windows = split(&times, 3, 1, Timeframe::M15).unwrap();
+    let windows = split(&times, 3, 1, Timeframe::M15, &crypto()).unwrap();
     assert_eq!(windows[0].from, times[0]);
     assert_eq!(windows[1].from, Timestamp::from_millis(30 * 60_000));
     assert_eq!(windows[2].from, Timestamp::from_millis(60 * 60_000));
@@ -88,8 +93,35 @@ fn inner_edges_fall_on_the_decision_timeframe() {
 
 #[test]
 fn no_bars_says_split_needs_a_file_of_bars() {
-    let e = split(&[], 2, 1, Timeframe::M1).unwrap_err().to_string();
+    let e = split(&[], 2, 1, Timeframe::M1, &crypto())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("no one-minute bars"), "{e}");
     assert!(e.contains("--split needs a file of bars"), "{e}");
     assert!(!e.contains("1970"), "{e}");
+}
+
+/// On an exchange's session the decision candles start at the open (NSE's hourly candles at
+/// 09:15, 10:15, ... IST): a window's edge inside a session falls on one of those, so no
+/// window's first decision is made on a partial candle.
+#[test]
+fn inner_edges_fall_on_the_sessions_decision_candles() {
+    let nifty = tradegraph_core::Instrument::nifty_50();
+    // five sessions of minute bars, 09:15 to 15:29 IST (03:45 to 09:59 UTC)
+    let monday: Timestamp = "2025-01-06T03:45:00Z".parse().unwrap();
+    let times: Vec<Timestamp> = (0..5)
+        .flat_map(|day| (0..375).map(move |m| monday.add_millis(day * 86_400_000 + m * 60_000)))
+        .collect();
+    let windows = split(&times, 2, 600, Timeframe::H1, &nifty.session).unwrap();
+    let edge = windows[1].from;
+    let (candle, _) =
+        tradegraph_market::aggregate::bucket_start(&nifty.session, Timeframe::H1, edge).unwrap();
+    assert_eq!(
+        candle, edge,
+        "window 2 starts on an hourly candle of the session"
+    );
+    assert_eq!(
+        windows.iter().map(|w| w.bars).sum::<u64>(),
+        times.len() as u64
+    );
 }
