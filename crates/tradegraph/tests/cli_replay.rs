@@ -366,3 +366,27 @@ fn a_replay_stopped_at_a_missing_answer_halts_its_baselines() {
         "{cycles} cycles replayed, {recorded} recorded: the run did not stop at the first miss"
     );
 }
+
+/// With no `<PROVIDER>_MODEL` set, a provider asks its default model, and a price for that
+/// model counts its cost: the run does not say the chain is unpriced (and so does not cap its
+/// calls as an unpriced run's).
+#[test]
+fn the_default_model_is_priced_by_its_price() {
+    let (runtime, llm) = support::llm::LlmServer::on_own_runtime();
+    let env: Vec<(&str, String)> = llm
+        .env()
+        .into_iter()
+        .filter(|(k, _)| *k != "OPENAI_MODEL")
+        .collect();
+    let dir = support::temp_dir("default-model-price");
+    std::fs::write(
+        dir.join("tradegraph.toml"),
+        "[llm.prices]\n\"gpt-4.1-mini\" = { input_per_mtok = \"0.40\", output_per_mtok = \"1.60\" }\n",
+    )
+    .unwrap();
+    let data = bars(&dir, "bars.csv", "2024-03-04T00:00:00Z", 30);
+    let stdout = ok(&backtest(&dir, &data, &[], &env));
+    assert!(!stdout.contains("LLM prices: none configured"), "{stdout}");
+    drop(llm);
+    drop(runtime);
+}

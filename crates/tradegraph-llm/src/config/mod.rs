@@ -371,6 +371,20 @@ impl ProviderConfig {
     pub fn name(&self) -> &str {
         self.name.as_deref().unwrap_or(self.kind.as_str())
     }
+
+    /// The model it asks when a request names none: the configured one, else the vendor's
+    /// default ([`ProviderKind::defaults`]).
+    ///
+    /// ```
+    /// use tradegraph_llm::config::{ProviderConfig, ProviderKind};
+    /// let mut p = ProviderConfig::new(ProviderKind::Openai);
+    /// assert_eq!(p.model_asked(), "gpt-4.1-mini");
+    /// p.model = Some("gpt-4.1".into());
+    /// assert_eq!(p.model_asked(), "gpt-4.1");
+    /// ```
+    pub fn model_asked(&self) -> &str {
+        self.model.as_deref().unwrap_or(self.kind.defaults().model)
+    }
 }
 
 fn one() -> f64 {

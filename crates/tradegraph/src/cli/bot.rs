@@ -203,7 +203,7 @@ pub(super) async fn assemble(
             None => config
                 .providers
                 .iter()
-                .map(|p| (p.name().to_owned(), p.model.clone().unwrap_or_default()))
+                .map(|p| (p.name().to_owned(), p.model_asked().to_owned()))
                 .collect(),
         };
         let unpriced: Vec<String> = chain

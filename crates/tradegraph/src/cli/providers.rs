@@ -90,7 +90,7 @@ fn check(
         .iter_mut()
         .map(|p| {
             p.timeout = p.timeout.or(Some(timeout));
-            let model = p.model.clone().unwrap_or_default();
+            let model = p.model_asked().to_owned();
             p.provider().map_err(|e| (p.name().to_owned(), model, e))
         })
         .collect();
