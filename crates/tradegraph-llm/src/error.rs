@@ -49,8 +49,9 @@ pub enum LlmError {
         message: String,
     },
     /// A 3xx (redirects are never followed, so a key cannot travel to another host), or a
-    /// 4xx other than 401/403/429: our request is wrong for this provider (unknown model, a
-    /// parameter it does not take). Not retried and no failover: another provider would most
+    /// 4xx other than 401/403/429 that is not about the provider's model
+    /// ([`ModelUnavailable`](Self::ModelUnavailable)): our request is wrong (a parameter the
+    /// provider does not take). Not retried and no failover: another provider would most
     /// likely reject it too, and the configuration needs fixing.
     #[error("{provider}: the request was rejected (HTTP {status}): {message}")]
     BadRequest {
@@ -131,6 +132,22 @@ pub enum LlmError {
         attempts: u32,
         /// The last violations, each naming the JSON pointer and the rule.
         errors: Vec<String>,
+    },
+    /// This provider's model cannot serve the request, though another provider's may: the
+    /// model is unknown to the server, retired or not served where the bot runs (a 404, or a
+    /// 400 saying so), or the prompt is longer than its context. Fails over to the next
+    /// provider and counts against this one's health and breaker (a model gone stays gone).
+    #[error(
+        "{provider}: its model cannot serve the request (HTTP {status}): {message}; check the \
+         model name (<PROVIDER>_MODEL) or add a backup provider"
+    )]
+    ModelUnavailable {
+        /// Provider name.
+        provider: String,
+        /// HTTP status.
+        status: u16,
+        /// The vendor's message, redacted and shortened.
+        message: String,
     },
     /// The provider cannot take this schema (the vendor said so, or it cannot be expressed).
     #[error("{provider}: schema not supported: {reason}")]
@@ -230,6 +247,8 @@ pub enum ErrorKind {
     Unreachable,
     /// Other 4xx.
     BadRequest,
+    /// The provider's model cannot serve the request (unknown, retired, context too short).
+    ModelUnavailable,
     /// The provider cannot take the schema.
     SchemaNotSupported,
     /// A malformed body, or output invalid after repair.
@@ -254,7 +273,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind, for exhaustive tables and metrics.
-    pub const ALL: [ErrorKind; 17] = [
+    pub const ALL: [ErrorKind; 18] = [
         Self::BadKey,
         Self::RateLimited,
         Self::Overloaded,
@@ -262,6 +281,7 @@ impl ErrorKind {
         Self::Timeout,
         Self::Unreachable,
         Self::BadRequest,
+        Self::ModelUnavailable,
         Self::SchemaNotSupported,
         Self::InvalidOutput,
         Self::Refusal,
@@ -284,6 +304,7 @@ impl ErrorKind {
             Self::Timeout => "timeout",
             Self::Unreachable => "unreachable",
             Self::BadRequest => "bad request",
+            Self::ModelUnavailable => "model unavailable",
             Self::SchemaNotSupported => "schema not supported",
             Self::InvalidOutput => "invalid output",
             Self::Refusal => "refused",
@@ -307,6 +328,7 @@ impl ErrorKind {
             Self::Timeout => "timeout",
             Self::Unreachable => "unreachable",
             Self::BadRequest => "bad_request",
+            Self::ModelUnavailable => "model_unavailable",
             Self::SchemaNotSupported => "schema_not_supported",
             Self::InvalidOutput => "invalid_output",
             Self::Refusal => "refusal",
@@ -355,6 +377,7 @@ impl LlmError {
                 ErrorKind::SchemaNotSupported
             }
             Self::BadRequest { .. } => ErrorKind::BadRequest,
+            Self::ModelUnavailable { .. } => ErrorKind::ModelUnavailable,
             Self::SchemaUnsupported { .. } => ErrorKind::SchemaNotSupported,
             Self::Malformed { .. } | Self::SchemaInvalid { .. } => ErrorKind::InvalidOutput,
             Self::Refusal { .. } => ErrorKind::Refusal,
@@ -376,9 +399,9 @@ impl LlmError {
     }
 
     /// Whether trying again — later, or on another provider — may succeed: timeouts, connection
-    /// errors, 429, 5xx, 529, malformed bodies, empty answers, a schema the provider cannot take,
-    /// output still invalid after repair, and the "skip me" errors of the chain (disabled, circuit
-    /// open). Not retryable: a bad request, a rejected key (the chain still moves on to the next
+    /// errors, 429, 5xx, 529, malformed bodies, empty answers, a model the provider cannot serve,
+    /// a schema the provider cannot take, output still invalid after repair, and the "skip me"
+    /// errors of the chain (disabled, circuit open). Not retryable: a bad request, a rejected key (the chain still moves on to the next
     /// provider, see [`LlmError::is_auth`]), a refusal, a content filter, truncation (raise
     /// `max_tokens` instead), the budget, a replay miss and configuration errors.
     ///
@@ -399,6 +422,7 @@ impl LlmError {
             | Self::Connect { .. }
             | Self::Malformed { .. }
             | Self::EmptyAnswer { .. }
+            | Self::ModelUnavailable { .. }
             | Self::SchemaInvalid { .. }
             | Self::SchemaUnsupported { .. }
             | Self::Disabled { .. }
@@ -425,6 +449,7 @@ impl LlmError {
                 | Self::Connect { .. }
                 | Self::Malformed { .. }
                 | Self::EmptyAnswer { .. }
+                | Self::ModelUnavailable { .. }
         )
     }
 
@@ -444,6 +469,7 @@ impl LlmError {
             | Self::Overloaded { provider, .. }
             | Self::Server { provider, .. }
             | Self::BadRequest { provider, .. }
+            | Self::ModelUnavailable { provider, .. }
             | Self::Timeout { provider, .. }
             | Self::Connect { provider, .. }
             | Self::Malformed { provider, .. }

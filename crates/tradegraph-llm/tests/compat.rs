@@ -147,3 +147,54 @@ async fn a_generic_server_takes_a_forced_mode_and_no_key() {
     let body: serde_json::Value = sent.body_json().unwrap();
     assert!(body.get("response_format").is_none());
 }
+
+/// Errors that belong to one provider's model, as the vendors word them, hand the call to the
+/// next provider instead of ending it: Groq's JSON mode failing to produce JSON, a retired
+/// model, a model the server does not have (OpenAI's and Ollama's 404), a prompt longer than
+/// the model's context. A bad request of ours still ends the call (`fallback.rs`).
+#[tokio::test]
+async fn errors_of_one_providers_model_fail_over_to_the_next() {
+    use tradegraph_llm::{Llm, ScriptedProvider};
+    let bodies = [
+        (
+            400,
+            json!({"error": {"message": "Failed to generate JSON. Please adjust your prompt. See 'failed_generation' for more details.", "type": "invalid_request_error", "code": "json_validate_failed", "failed_generation": "{\"action\": BUY"}}),
+        ),
+        (
+            400,
+            json!({"error": {"message": "The model `llama3-70b-8192` has been decommissioned and is no longer supported.", "type": "invalid_request_error", "code": "model_decommissioned"}}),
+        ),
+        (
+            404,
+            json!({"error": {"message": "The model `gpt-9` does not exist or you do not have access to it.", "type": "invalid_request_error", "param": null, "code": "model_not_found"}}),
+        ),
+        (
+            404,
+            json!({"error": "model \"llama9\" not found, try pulling it first"}),
+        ),
+        (
+            400,
+            json!({"error": {"message": "This model's maximum context length is 8192 tokens. However, your messages resulted in 9100 tokens.", "type": "invalid_request_error", "param": "messages", "code": "context_length_exceeded"}}),
+        ),
+    ];
+    for (status, body) in bodies {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(json(status, body.clone()))
+            .mount(&server)
+            .await;
+        let groq = OpenAi::groq(CANARY)
+            .unwrap()
+            .with_base_url(&format!("{}/openai/v1", server.uri()))
+            .unwrap();
+        let backup = ScriptedProvider::new("backup", "m2").text(VALID);
+        let llm = Llm::builder()
+            .provider(groq)
+            .provider(backup.clone())
+            .build()
+            .unwrap();
+        let out = llm.structured::<Signal>(request()).await;
+        assert!(out.is_ok(), "{status} {body}: {out:?}");
+        assert_eq!(backup.requests().len(), 1, "{body}");
+    }
+}

@@ -97,7 +97,7 @@ async fn a_missing_model_a_stall_and_a_key_behind_a_proxy() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, LlmError::BadRequest { status: 404, ref message, .. } if message.contains("try pulling")),
+        matches!(err, LlmError::ModelUnavailable { status: 404, ref message, .. } if message.contains("try pulling")),
         "{err:?}"
     );
     let err = p.complete(&Request::chat("s", "slow")).await.unwrap_err();

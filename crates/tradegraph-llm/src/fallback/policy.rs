@@ -26,10 +26,10 @@ pub trait FailoverPolicy: Send + Sync + fmt::Debug {
 }
 
 /// The default: fail over on [retryable](LlmError::is_retryable) errors (timeouts, connection
-/// errors, 429, 5xx, 529, malformed or empty answers, a schema the provider cannot take, output
-/// still invalid after repair) and on a rejected key (the provider is disabled). A bad request,
-/// a refusal, a content filter, a truncation and the budget end the call: another provider
-/// would fail the same way, or should not be asked.
+/// errors, 429, 5xx, 529, malformed or empty answers, a model the provider cannot serve, a
+/// schema the provider cannot take, output still invalid after repair) and on a rejected key
+/// (the provider is disabled). A bad request, a refusal, a content filter, a truncation and the
+/// budget end the call: another provider would fail the same way, or should not be asked.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DefaultFailover;
 

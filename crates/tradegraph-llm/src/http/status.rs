@@ -38,6 +38,10 @@ pub(crate) fn status_error(
     let message = redacted_snippet(raw_message, keys);
     let provider = provider.to_owned();
     let lower = raw_message.to_ascii_lowercase();
+    let code = error
+        .and_then(|e| e.get("code"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if kind == "overloaded_error" || status == 529 {
         return LlmError::Overloaded { provider, status };
     }
@@ -68,6 +72,18 @@ pub(crate) fn status_error(
             status,
             message,
         },
+        // Groq's JSON mode: the model's output was not JSON (its answer, not our request).
+        400 if code == "json_validate_failed" => LlmError::Malformed { provider, message },
+        404 => LlmError::ModelUnavailable {
+            provider,
+            status,
+            message,
+        },
+        400 if model_unavailable(code, &lower) => LlmError::ModelUnavailable {
+            provider,
+            status,
+            message,
+        },
         _ if lower.contains("response_format")
             || lower.contains("json_schema")
             || lower.contains("responseschema")
@@ -84,6 +100,19 @@ pub(crate) fn status_error(
             message,
         },
     }
+}
+
+/// Whether a 400 says the provider's model cannot serve the request (vendors' codes and words:
+/// OpenAI's and Groq's `model_not_found`, `model_decommissioned`, `context_length_exceeded`;
+/// Anthropic's "prompt is too long"; Gemini's "User location is not supported").
+fn model_unavailable(code: &str, lower: &str) -> bool {
+    matches!(
+        code,
+        "model_not_found" | "model_decommissioned" | "context_length_exceeded"
+    ) || lower.contains("decommissioned")
+        || lower.contains("maximum context length")
+        || lower.contains("prompt is too long")
+        || lower.contains("location is not supported")
 }
 
 /// The start of a vendor text, on one line, with the key redacted.
@@ -207,8 +236,25 @@ mod tests {
         );
         assert!(matches!(err(408, &[], ""), LlmError::Timeout { .. }));
         assert!(
-            matches!(err(404, &[], r#"{"error":"model \"x\" not found, try pulling it first"}"#), LlmError::BadRequest { status: 404, ref message, .. } if message.contains("try pulling"))
+            matches!(err(404, &[], r#"{"error":"model \"x\" not found, try pulling it first"}"#), LlmError::ModelUnavailable { status: 404, ref message, .. } if message.contains("try pulling"))
         );
+        // a 400 that is ours stays a bad request; one about the model is the model's
+        assert!(matches!(
+            err(
+                400,
+                &[],
+                r#"{"error":{"message":"Unrecognized request argument supplied: foo","type":"invalid_request_error"}}"#
+            ),
+            LlmError::BadRequest { status: 400, .. }
+        ));
+        assert!(matches!(
+            err(
+                400,
+                &[],
+                r#"{"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 210000 tokens > 200000 maximum"}}"#
+            ),
+            LlmError::ModelUnavailable { status: 400, .. }
+        ));
         assert!(matches!(
             err(
                 400,

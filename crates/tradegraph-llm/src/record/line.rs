@@ -78,6 +78,10 @@ pub(crate) enum RecordedError {
         status: u16,
         message: String,
     },
+    ModelUnavailable {
+        status: u16,
+        message: String,
+    },
     Timeout {
         after_ms: u64,
     },
@@ -129,6 +133,9 @@ impl RecordedError {
             LlmError::BadRequest {
                 status, message, ..
             } => Self::BadRequest { status, message },
+            LlmError::ModelUnavailable {
+                status, message, ..
+            } => Self::ModelUnavailable { status, message },
             LlmError::Timeout { after, .. } => Self::Timeout {
                 after_ms: ms(after),
             },
@@ -159,6 +166,11 @@ impl RecordedError {
                 message,
             },
             Self::BadRequest { status, message } => LlmError::BadRequest {
+                provider,
+                status,
+                message,
+            },
+            Self::ModelUnavailable { status, message } => LlmError::ModelUnavailable {
                 provider,
                 status,
                 message,
@@ -218,6 +230,11 @@ mod tests {
                 provider: p(),
                 status: 400,
                 message: "bad".into(),
+            },
+            LlmError::ModelUnavailable {
+                provider: p(),
+                status: 404,
+                message: "no such model".into(),
             },
             LlmError::Timeout {
                 provider: p(),
