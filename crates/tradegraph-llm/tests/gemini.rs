@@ -157,3 +157,38 @@ async fn the_key_check_lists_models() {
         .await;
     provider(&server).await.check_key().await.unwrap();
 }
+
+/// Gemini 2.5 bills its thinking against `maxOutputTokens`, so an agent's answer limit could be
+/// spent thinking, with no answer (`MAX_TOKENS`, no text). Flash models are asked not to
+/// think; Pro, which always thinks, gets a thinking budget of its own on top of the answer's
+/// limit. Other models are sent the limit as it is.
+#[tokio::test]
+async fn gemini_2_5_thinking_leaves_the_answer_its_limit() {
+    for (model, thinking, max_output) in [
+        ("gemini-2.5-flash", Some(0), 1_200),
+        ("gemini-2.5-flash-lite", Some(0), 1_200),
+        ("gemini-2.5-pro", Some(1_024), 2_224),
+        ("gemini-2.0-flash", None, 1_200),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path(format!("/v1beta/models/{model}:generateContent")))
+            .respond_with(json(200, generated(VALID, "STOP")))
+            .mount(&server)
+            .await;
+        let p = provider(&server).await.with_model(model);
+        ask(&p, request().max_tokens(1_200)).await.unwrap();
+        let sent: serde_json::Value = server.received_requests().await.unwrap()[0]
+            .body_json()
+            .unwrap();
+        let config = &sent["generationConfig"];
+        assert_eq!(config["maxOutputTokens"], max_output, "{model}: {config}");
+        match thinking {
+            Some(budget) => assert_eq!(
+                config["thinkingConfig"]["thinkingBudget"], budget,
+                "{model}: {config}"
+            ),
+            None => assert!(config.get("thinkingConfig").is_none(), "{model}: {config}"),
+        }
+    }
+}

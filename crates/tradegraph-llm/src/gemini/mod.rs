@@ -6,7 +6,10 @@
 //! (maps, free-form values, recursion) go as JSON mode plus the schema in the system
 //! instruction. The key travels in the `x-goog-api-key` header, never in the URL.
 //! `promptFeedback.blockReason` and `finishReason: SAFETY` (and its kin) are
-//! [`LlmError::ContentFilter`]; `MAX_TOKENS` is a truncation.
+//! [`LlmError::ContentFilter`]; `MAX_TOKENS` is a truncation. Gemini 2.5 counts its thinking
+//! against `maxOutputTokens`, so a request's answer limit is kept for the answer: Flash models
+//! are asked not to think (`thinkingConfig.thinkingBudget: 0`), and Pro, which always thinks,
+//! gets a budget of 1,024 tokens on top of the limit.
 
 mod wire;
 
@@ -96,7 +99,7 @@ impl Provider for Gemini {
         let request = request.as_ref();
         let model = request.model_or(&self.model);
         let model = model.strip_prefix("models/").unwrap_or(model);
-        let body = wire::body(request, self.mode);
+        let body = wire::body(request, model, self.mode);
         let path = format!("v1beta/models/{model}:generateContent");
         let reply = self.http.post(&path, &body, request.timeout).await?;
         let response =

@@ -15,8 +15,30 @@ const FILTERED: &[&str] = &[
     "LANGUAGE",
 ];
 
+/// The thinking budget Gemini 2.5 Pro gets on top of a request's answer limit (Pro always
+/// thinks; its least budget is 128).
+pub(crate) const PRO_THINKING_BUDGET: u32 = 1_024;
+
+/// How `model` thinks, for a request whose answer may take `max_tokens`: Gemini 2.5 counts its
+/// thinking against `maxOutputTokens`, so Flash models are asked not to think (budget 0) and
+/// Pro gets [`PRO_THINKING_BUDGET`] on top of the answer's limit. `None`: the model is sent
+/// nothing about thinking. Answers `(thinking budget, maxOutputTokens)`.
+fn thinking(model: &str, max_tokens: Option<u32>) -> (Option<u32>, Option<u32>) {
+    let model = model.strip_prefix("models/").unwrap_or(model);
+    if model.starts_with("gemini-2.5-flash") {
+        (Some(0), max_tokens)
+    } else if model.starts_with("gemini-2.5-pro") {
+        (
+            Some(PRO_THINKING_BUDGET),
+            max_tokens.map(|n| n.saturating_add(PRO_THINKING_BUDGET)),
+        )
+    } else {
+        (None, max_tokens)
+    }
+}
+
 /// The body of `POST /v1beta/models/{model}:generateContent`.
-pub(crate) fn body(request: &Request, mode: SchemaMode) -> Value {
+pub(crate) fn body(request: &Request, model: &str, mode: SchemaMode) -> Value {
     let schema = request.schema.as_deref();
     let native = schema.and_then(|s| match mode {
         SchemaMode::JsonMode | SchemaMode::Prompt => None,
@@ -52,8 +74,12 @@ pub(crate) fn body(request: &Request, mode: SchemaMode) -> Value {
     if let Some(seed) = request.seed {
         config.insert("seed".into(), json!(seed));
     }
-    if let Some(n) = request.max_tokens {
+    let (budget, max_output) = thinking(model, request.max_tokens);
+    if let Some(n) = max_output {
         config.insert("maxOutputTokens".into(), json!(n));
+    }
+    if let Some(budget) = budget {
+        config.insert("thinkingConfig".into(), json!({ "thinkingBudget": budget }));
     }
     if schema.is_some() && mode != SchemaMode::Prompt {
         config.insert("responseMimeType".into(), json!("application/json"));
@@ -153,7 +179,7 @@ mod tests {
         ])
         .max_tokens(7)
         .schema(schema.clone());
-        let b = body(&req, SchemaMode::Auto);
+        let b = body(&req, "gemini-2.0-flash", SchemaMode::Auto);
         assert_eq!(b["systemInstruction"], json!({"parts": [{"text": "S"}]}));
         assert_eq!(
             b["contents"][1],
@@ -172,7 +198,11 @@ mod tests {
             )
             .unwrap(),
         );
-        let fallback = body(&Request::chat("S", "U").schema(map), SchemaMode::Auto);
+        let fallback = body(
+            &Request::chat("S", "U").schema(map),
+            "gemini-2.0-flash",
+            SchemaMode::Auto,
+        );
         assert!(fallback["generationConfig"].get("responseSchema").is_none());
         assert!(fallback["systemInstruction"]["parts"][0]["text"]
             .as_str()
