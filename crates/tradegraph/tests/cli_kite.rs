@@ -145,3 +145,52 @@ fn login_keeps_the_days_token_owner_only_and_never_shows_it() {
     assert!(text(&missing.stderr).contains("KITE_API_KEY and KITE_API_SECRET"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `kite login` reads what the bot reads: the app's key, secret and API address from
+/// `.env.<name>` (or `.env`), and keeps the token where the bot looks for it (`[live] data_dir`
+/// or TRADEGRAPH_DATA_DIR), so the bot started next finds it.
+#[test]
+fn login_reads_the_env_files_and_keeps_the_token_in_the_bots_data_dir() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let venue = runtime
+        .block_on(KiteVenue::start(KEY, SECRET, "old-token"))
+        .unwrap();
+    venue.set_request_token("reqTOKENenv0001");
+    let dir = std::env::temp_dir().join(format!("tg-cli-kite-env-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join(".env.banknifty"),
+        format!(
+            "KITE_API_KEY={KEY}\nKITE_API_SECRET={SECRET}\nKITE_API_URL={}\n",
+            venue.url()
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join(".env"), "TRADEGRAPH_DATA_DIR=state\n").unwrap();
+    let out = tradegraph(
+        &dir,
+        &[
+            "kite",
+            "login",
+            "--instrument",
+            "banknifty",
+            "--request-token",
+            "reqTOKENenv0001",
+        ],
+        &[],
+    );
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let token = venue.access_token();
+    let saved = std::fs::read_to_string(dir.join("state/kite-access-token")).unwrap();
+    assert!(
+        saved.ends_with(&format!("{token}\n")) || saved.ends_with(&token),
+        "{saved}"
+    );
+    assert!(
+        !dir.join("data").exists(),
+        "not where the bot does not look"
+    );
+    assert_no_secret(&format!("{stdout}{stderr}"), &token);
+}

@@ -27,6 +27,7 @@
 //! | `BINANCE_WS_URL`, `BINANCE_API_URL`, `BINANCE_API_KEY`, `BINANCE_API_SECRET` | `[feeds.binance]` |
 //! | `BINANCE_WS_API_URL` | `feeds.binance.ws_api_url`: live trading's user data stream (Binance's or the testnet's, following `BINANCE_API_URL`, unless set) |
 //! | `KITE_WS_URL`, `KITE_API_URL`, `KITE_API_KEY`, `KITE_ACCESS_TOKEN` | `[feeds.kite]` (the access token falls back to the day's token of `tradegraph kite login` in `live.data_dir`) |
+//! | `KITE_API_SECRET` | the Kite Connect app's secret, for `tradegraph kite login` only (`live.kite_app`) |
 //! | `BINANCE_RESERVED_BASE`, `KITE_PRODUCT`, `TRADEGRAPH_DATA_DIR` | `live.binance_reserved_base`, `live.kite_product`, `live.data_dir` |
 
 mod alerts;
@@ -60,5 +61,5 @@ pub use resolve::{
     LIVE_VAR, LLM_BUDGET_VAR, PROMPTS_DIR_VAR, SPEED_VAR,
 };
 pub use resolve::{MACRO_FILE_VAR, MACRO_VAR, NEWS_VAR};
-pub use settings::{FeedSettings, GraphSource, LiveSettings, Settings, Venue};
+pub use settings::{FeedSettings, GraphSource, KiteApp, LiveSettings, Settings, Venue};
 pub use show::ShowFormat;

@@ -111,6 +111,10 @@ pub struct LiveSettings {
     /// `TRADEGRAPH_DATA_DIR`; `data` in the working directory): read when `KITE_ACCESS_TOKEN`
     /// is not set.
     pub data_dir: PathBuf,
+    /// The Kite Connect app `tradegraph kite login` logs in with: its key (`KITE_API_KEY`),
+    /// its secret (`KITE_API_SECRET`, needed by the login only) and the API's address
+    /// (`KITE_API_URL`, `[feeds.kite] api_url`), from the same layers as every setting.
+    pub kite_app: KiteApp,
 }
 
 impl Settings {
@@ -120,6 +124,18 @@ impl Settings {
         let s = &self.stores;
         s.mongodb_uri.is_some() || s.redis_url.is_some() || s.state_file.is_some()
     }
+}
+
+/// The Kite Connect app (`tradegraph kite login`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct KiteApp {
+    /// `KITE_API_KEY`.
+    pub api_key: Option<tradegraph_core::redact::Secret>,
+    /// `KITE_API_SECRET`.
+    pub api_secret: Option<tradegraph_core::redact::Secret>,
+    /// `KITE_API_URL`, `[feeds.kite] api_url`; Kite's own unless set.
+    pub api_url: String,
 }
 
 /// Where an instrument's live data and orders go.

@@ -184,10 +184,9 @@ fn kite(
     choice: &Choice,
     data_dir: &Path,
 ) -> Result<FeedSettings, ConfigError> {
-    let (ws, api, pinned) = match r.file {
+    let (ws, pinned) = match r.file {
         Some(f) => (
             f.doc.feeds.kite.ws_url.clone(),
-            f.doc.feeds.kite.api_url.clone(),
             f.doc
                 .feeds
                 .kite
@@ -195,7 +194,7 @@ fn kite(
                 .get(&choice.name)
                 .map(|t| *t.get_ref()),
         ),
-        None => (None, None, None),
+        None => (None, None),
     };
     let text = |v: &str| Ok(v.to_owned());
     let ws_url = r.pick(
@@ -206,14 +205,7 @@ fn kite(
         ws,
         || KiteConfig::DEFAULT_URL.to_owned(),
     )?;
-    let api_url = r.pick(
-        "feeds.kite.api_url",
-        None,
-        Some("KITE_API_URL"),
-        text,
-        api,
-        || KITE_API_URL.to_owned(),
-    )?;
+    let api_url = r.kite_api_url()?;
     let token = match (pinned, choice.kite_token) {
         (Some(token), _) => {
             r.origins.set("feeds.kite.tokens", Origin::File);
@@ -264,4 +256,19 @@ fn kite(
         access_token,
         tokens: vec![(token, Symbol::clone(&choice.instrument.symbol))],
     })
+}
+
+impl Resolver<'_> {
+    /// Kite's API address: `KITE_API_URL`, `[feeds.kite] api_url`, Kite's own.
+    pub(super) fn kite_api_url(&mut self) -> Result<String, ConfigError> {
+        let api = self.file.and_then(|f| f.doc.feeds.kite.api_url.clone());
+        self.pick(
+            "feeds.kite.api_url",
+            None,
+            Some("KITE_API_URL"),
+            |v| Ok(v.to_owned()),
+            api,
+            || KITE_API_URL.to_owned(),
+        )
+    }
 }

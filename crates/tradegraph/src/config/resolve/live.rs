@@ -1,7 +1,7 @@
 //! `[live]`: what live trading needs besides the feed's keys.
 
 use super::Resolver;
-use crate::config::{ConfigError, LiveSettings};
+use crate::config::{ConfigError, KiteApp, LiveSettings};
 use rust_decimal::Decimal;
 use tradegraph_broker::live::kite::KiteProduct;
 
@@ -68,10 +68,16 @@ impl Resolver<'_> {
             dir,
             || cwd.join("data"),
         )?;
+        let kite_app = KiteApp {
+            api_key: self.secret("feeds.kite.api_key", "KITE_API_KEY"),
+            api_secret: self.secret("kite.api_secret", "KITE_API_SECRET"),
+            api_url: self.kite_api_url()?,
+        };
         Ok(LiveSettings {
             binance_reserved_base,
             kite_product,
             data_dir,
+            kite_app,
         })
     }
 }
