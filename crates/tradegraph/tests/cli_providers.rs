@@ -188,3 +188,31 @@ fn an_empty_or_invalid_configuration_explains_itself() {
         "{err}"
     );
 }
+
+/// Without `--config`, the chain checked is the bot's: the environment, `.env.<instrument>`,
+/// `.env` and `tradegraph.toml`'s `[llm]`, resolved as `tradegraph run` resolves them.
+#[test]
+fn without_a_config_file_it_checks_the_chain_the_bot_would_use() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (ollama, _openai) = peers(&rt);
+    let dir = std::env::temp_dir().join(format!("tg-cli-providers-env-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join(".env.banknifty"),
+        format!("OLLAMA_BASE_URL={}\n", ollama.uri()),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tradegraph"))
+        .args(["providers", "check", "--instrument", "banknifty"])
+        .current_dir(&dir)
+        .env_clear()
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("ollama"), "{stdout}");
+}

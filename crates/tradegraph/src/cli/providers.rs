@@ -16,16 +16,21 @@ pub(super) enum ProvidersCommand {
     /// provider, model, ok or the error in words (bad key, rate limited, unreachable, schema
     /// not supported, ...), latency, and the error message.
     ///
-    /// Providers come from --config (TOML or YAML; keys from each provider's `api_key_env`,
-    /// else `<PROVIDER>_API_KEY`) or from the environment: OPENAI_API_KEY, ANTHROPIC_API_KEY,
-    /// GEMINI_API_KEY, GROQ_API_KEY, TOGETHER_API_KEY, OPENROUTER_API_KEY (each with
-    /// <PROVIDER>_BASE_URL and <PROVIDER>_MODEL), OLLAMA_BASE_URL / OLLAMA_MODEL, and
-    /// TRADEGRAPH_LLM_PROVIDERS to order the chain. Exit code 1 when the primary (the first
-    /// provider) fails, 2 when nothing is configured or the configuration is invalid.
+    /// Providers come from --config (an LLM configuration, TOML or YAML; keys from each
+    /// provider's `api_key_env`, else `<PROVIDER>_API_KEY`), or else as the bot resolves its
+    /// chain (`tradegraph run --instrument NAME`): the environment, `.env.<name>`, `.env` and
+    /// the configuration file's `[llm]`, with OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY,
+    /// GROQ_API_KEY, TOGETHER_API_KEY, OPENROUTER_API_KEY (each with <PROVIDER>_BASE_URL and
+    /// <PROVIDER>_MODEL), OLLAMA_BASE_URL / OLLAMA_MODEL, and TRADEGRAPH_LLM_PROVIDERS to order
+    /// the chain. Exit code 1 when the primary (the first provider) fails, 2 when nothing is
+    /// configured or the configuration is invalid.
     Check {
-        /// A TOML or YAML configuration file.
+        /// An LLM configuration file (TOML or YAML), instead of the bot's settings.
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
+        /// The bot whose chain is checked (its `.env.<name>`) [env: TRADEGRAPH_INSTRUMENT].
+        #[arg(long, value_name = "NAME", conflicts_with = "config")]
+        instrument: Option<String>,
         /// Only check that each key is accepted (lists the models; spends no tokens).
         #[arg(long)]
         keys_only: bool,
@@ -39,9 +44,10 @@ pub(super) fn run(command: ProvidersCommand, out: &mut dyn Write, err: &mut dyn 
     match command {
         ProvidersCommand::Check {
             config,
+            instrument,
             keys_only,
             timeout,
-        } => check(config, keys_only, timeout, out, err),
+        } => check(config, instrument, keys_only, timeout, out, err),
     }
 }
 
@@ -54,6 +60,7 @@ fn env(name: &str) -> Option<String> {
 
 fn check(
     config: Option<PathBuf>,
+    instrument: Option<String>,
     keys_only: bool,
     timeout: u64,
     out: &mut dyn Write,
@@ -64,7 +71,18 @@ fn check(
             c.resolve_keys(env);
             c
         }),
-        None => LlmConfig::from_env(env),
+        None => {
+            // The bot's chain, as `run` resolves it (a synthetic feed: no data file needed).
+            let flags = crate::config::Flags {
+                instrument,
+                feed: Some(crate::config::FeedKind::Synthetic),
+                ..crate::config::Flags::default()
+            };
+            match super::bot::settings("providers check", &flags, super::bot::LiveUse::None, err) {
+                Ok(settings) => Ok(settings.llm),
+                Err(code) => return code,
+            }
+        }
     };
     let mut config_value = match loaded {
         Ok(c) => c,
