@@ -442,3 +442,46 @@ fn the_models_see_the_book_and_a_close_while_flat_is_refused() {
         assert!(prompt.contains("- Entries: allowed."), "{prompt}");
     }
 }
+
+/// A webhook whose `url_env` is set nowhere stops the commands that deliver alerts (`run`,
+/// naming the variable and the file's line), not those that send none (a backtest, on paper,
+/// with no alerts): a developer without the team's Slack secret can still backtest.
+#[test]
+fn an_unset_webhook_variable_stops_run_and_not_a_backtest() {
+    let dir = support::temp_dir("unset-hook");
+    std::fs::write(
+        dir.join("tradegraph.toml"),
+        "\n[[alerts.webhook]]\nurl_env = \"NO_SUCH_HOOK\"\nformat = \"json\"\n",
+    )
+    .unwrap();
+    let data = bars(&dir, 60);
+    let backtest = tradegraph(
+        &dir,
+        &[
+            "backtest",
+            "--instrument",
+            "btc",
+            "--data",
+            data.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(
+        backtest.status.code(),
+        Some(0),
+        "{}",
+        text(&backtest.stderr)
+    );
+    let run = tradegraph(
+        &dir,
+        &["run", "--instrument", "btc", "--feed", "synthetic"],
+        &[],
+    );
+    let stderr = text(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("NO_SUCH_HOOK") && stderr.contains("tradegraph.toml:2"),
+        "{stderr}"
+    );
+    assert!(!text(&run.stdout).contains("BTCUSDT |"), "no cycle ran");
+}

@@ -28,9 +28,10 @@ use tradegraph_store::Stores;
 /// What a command does with a live configuration (`TRADEGRAPH_LIVE=1` and `live = true`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum LiveUse {
-    /// It may trade live (`run`, and `worker`, whose feeds are synthetic): live trading with
-    /// paper-only settings or without the venue's keys is refused before anything connects,
-    /// each refusal naming the setting.
+    /// It runs bots (`run`, and `worker`, whose feeds are synthetic): it may trade live, and
+    /// it delivers alerts. Live trading with paper-only settings or without the venue's keys
+    /// is refused before anything connects, each refusal naming the setting, and so is a
+    /// webhook whose URL variable is set nowhere.
     Trades,
     /// It trades on the paper broker whatever the settings (`backtest`), and says so.
     Paper,
@@ -61,6 +62,16 @@ pub(super) fn settings(
     })?;
     for notice in &settings.notices {
         let _ = writeln!(err, "note: {notice}");
+    }
+    // The commands that deliver alerts need every webhook configured.
+    if live == LiveUse::Trades
+        && settings.alerts.enabled
+        && !settings.alerts.unset_webhooks.is_empty()
+    {
+        for why in &settings.alerts.unset_webhooks {
+            let _ = writeln!(err, "{why}");
+        }
+        return Err(super::EXIT_INVALID);
     }
     if settings.live && live == LiveUse::Paper {
         let _ = writeln!(

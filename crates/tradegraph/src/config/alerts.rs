@@ -81,6 +81,10 @@ pub struct AlertsConfig {
     pub max_drawdown_pct: f64,
     /// The webhooks (`[[alerts.webhook]]`).
     pub webhooks: Vec<WebhookConfig>,
+    /// The webhooks left out because their `url_env` is set nowhere: each problem, naming the
+    /// variable and the file's line. The commands that deliver alerts (`run`, `worker`) refuse
+    /// to start with any; the others (a backtest, `kite login`) run without those webhooks.
+    pub unset_webhooks: Vec<String>,
 }
 
 impl Default for AlertsConfig {
@@ -96,6 +100,7 @@ impl Default for AlertsConfig {
             min_sharpe: 0.0,
             max_drawdown_pct: 10.0,
             webhooks: Vec::new(),
+            unset_webhooks: Vec::new(),
         }
     }
 }

@@ -26,7 +26,7 @@ impl Resolver<'_> {
             get(|s| s.max_drawdown_pct),
         );
         let never = |_: &str| Err::<u64, String>(String::new());
-        let config = AlertsConfig {
+        let mut config = AlertsConfig {
             enabled: self.pick(
                 "alerts.enabled",
                 None,
@@ -94,8 +94,10 @@ impl Resolver<'_> {
                 drawdown,
                 || d.max_drawdown_pct,
             )?,
-            webhooks: self.webhooks()?,
+            webhooks: Vec::new(),
+            unset_webhooks: Vec::new(),
         };
+        (config.webhooks, config.unset_webhooks) = self.webhooks()?;
         if config.sample_every.is_zero() {
             return Err(self.invalid("alerts.sample_secs", "must be at least 1 (seconds)".into()));
         }
@@ -127,11 +129,12 @@ impl Resolver<'_> {
         Ok(config)
     }
 
-    fn webhooks(&mut self) -> Result<Vec<WebhookConfig>, ConfigError> {
+    /// The webhooks, and the problems of those whose `url_env` is set nowhere (left out).
+    fn webhooks(&mut self) -> Result<(Vec<WebhookConfig>, Vec<String>), ConfigError> {
         let Some(file) = self.file else {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), Vec::new()));
         };
-        let mut hooks = Vec::new();
+        let (mut hooks, mut unset) = (Vec::new(), Vec::new());
         for (i, spec) in file.doc.alerts.webhook.iter().enumerate() {
             let at = spec.span().start;
             let spec = spec.get_ref();
@@ -141,15 +144,19 @@ impl Resolver<'_> {
                 (None, Some(var)) => match self.layers.get(var.trim()) {
                     Some((url, origin)) => (url.trim().to_owned(), origin),
                     None => {
-                        return Err(file.error_at(
-                            at,
-                            format!(
-                                "[[alerts.webhook]] number {n}: url_env = \"{}\", but that \
-                                 variable is set neither in the environment nor in .env; set it \
-                                 to the receiver's URL",
-                                var.trim()
-                            ),
-                        ))
+                        unset.push(
+                            file.error_at(
+                                at,
+                                format!(
+                                    "[[alerts.webhook]] number {n}: url_env = \"{}\", but that \
+                                     variable is set neither in the environment nor in .env; set \
+                                     it to the receiver's URL",
+                                    var.trim()
+                                ),
+                            )
+                            .to_string(),
+                        );
+                        continue;
                     }
                 },
                 (Some(_), Some(_)) | (None, None) => {
@@ -204,7 +211,7 @@ impl Resolver<'_> {
                 chat_id,
             });
         }
-        Ok(hooks)
+        Ok((hooks, unset))
     }
 }
 
@@ -354,10 +361,17 @@ mod tests {
             both.contains("exactly one") && !both.contains("sekret"),
             "{both}"
         );
+        // an unset variable leaves its webhook out, saying where (the commands that deliver
+        // alerts refuse it: `cli_bot.rs`)
         let unset = resolve("[[alerts.webhook]]\nurl_env = \"NO_SUCH_HOOK\"\nformat = \"json\"\n")
-            .unwrap_err()
-            .to_string();
-        assert!(unset.contains("NO_SUCH_HOOK"), "{unset}");
+            .unwrap()
+            .alerts;
+        assert!(unset.webhooks.is_empty());
+        assert!(
+            matches!(&unset.unset_webhooks[..], [why] if why.contains("NO_SUCH_HOOK") && why.contains("tradegraph.toml:1")),
+            "{:?}",
+            unset.unset_webhooks
+        );
         let share = resolve("[alerts]\nmin_win_rate = 45\n")
             .unwrap_err()
             .to_string();
