@@ -275,3 +275,39 @@ fn the_lessons_distance_comes_from_the_file_and_must_be_a_distance() {
         );
     }
 }
+
+/// A value that parses but cannot work names where it is: the file and line of a file's value,
+/// the variable (and its layer) of the environment's.
+#[test]
+fn a_value_that_cannot_work_names_its_file_and_line_or_its_variable() {
+    let dir = scratch("invalid-where");
+    write(
+        &dir,
+        "tradegraph.toml",
+        "[bot]\nfeed = \"synthetic\"\ncycle_deadline_secs = 0\n",
+    );
+    let err = resolve(&no_flags(), &[], &dir).unwrap_err().to_string();
+    assert!(
+        err.contains("tradegraph.toml:3:") && err.contains("bot.cycle_deadline_secs"),
+        "{err}"
+    );
+    let dir = scratch("invalid-where-env");
+    write(&dir, "tradegraph.toml", "[bot]\nfeed = \"synthetic\"\n");
+    let err = resolve(
+        &no_flags(),
+        &[("TRADEGRAPH_CYCLE_DEADLINE_SECS", "0")],
+        &dir,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with("TRADEGRAPH_CYCLE_DEADLINE_SECS (from env)"),
+        "{err}"
+    );
+    write(&dir, ".env", "TRADEGRAPH_CYCLE_DEADLINE_SECS=0\n");
+    let err = resolve(&no_flags(), &[], &dir).unwrap_err().to_string();
+    assert!(
+        err.starts_with("TRADEGRAPH_CYCLE_DEADLINE_SECS (from .env)"),
+        "{err}"
+    );
+}

@@ -102,6 +102,25 @@ impl ConfigFile {
     pub(crate) fn error_at(&self, offset: usize, message: String) -> ConfigError {
         self.lines.error_at(Some(offset..offset), message)
     }
+
+    /// Where the value of the dotted `key` (`alerts.min_win_rate`) starts in the file, if the
+    /// file sets it.
+    pub(crate) fn key_offset(&self, key: &str) -> Option<usize> {
+        let root = DeTable::parse(&self.lines.text).ok()?;
+        let mut table = root.get_ref();
+        let mut parts = key.split('.').peekable();
+        while let Some(part) = parts.next() {
+            let (_, value) = table.iter().find(|(k, _)| k.get_ref().as_ref() == part)?;
+            if parts.peek().is_none() {
+                return Some(value.span().start);
+            }
+            let DeValue::Table(inner) = value.get_ref() else {
+                return None;
+            };
+            table = inner;
+        }
+        None
+    }
 }
 
 impl std::fmt::Debug for ConfigFile {

@@ -115,6 +115,7 @@ impl Settings {
             cwd,
             origins,
             notices: Vec::new(),
+            vars: std::collections::BTreeMap::new(),
         };
         let choice = r.instrument(flags, &customs)?;
         r.origins.set(
@@ -194,6 +195,8 @@ pub(super) struct Resolver<'a> {
     pub(super) cwd: &'a Path,
     pub(super) origins: Origins,
     pub(super) notices: Vec<String>,
+    /// The variable each setting taken from the environment's layers came from.
+    pub(super) vars: std::collections::BTreeMap<String, String>,
 }
 
 impl Resolver<'_> {
@@ -215,6 +218,7 @@ impl Resolver<'_> {
                     origin: origin.clone(),
                     message: redact_all(&message),
                 })?;
+                self.vars.insert(key.to_owned(), var.to_owned());
                 Some((value, origin))
             }
             (None, None) => file.map(|value| (value, Origin::File)),
@@ -265,11 +269,26 @@ impl Resolver<'_> {
         Some(self.file?.resolve(path?))
     }
 
+    /// `key`'s value cannot work: the error names where it is (the file and line of a file's
+    /// value, the variable and its layer of the environment's).
     pub(super) fn invalid(&self, key: &str, message: String) -> ConfigError {
+        let origin = self.origin(key);
+        let message = redact_all(&message);
+        if origin == Origin::File {
+            if let Some((file, at)) = self.file.and_then(|f| Some((f, f.key_offset(key)?))) {
+                return file.error_at(at, format!("{key}: {message}"));
+            }
+        }
+        let key = match (&origin, self.vars.get(key)) {
+            (Origin::Env | Origin::EnvFile | Origin::InstrumentEnvFile(_), Some(var)) => {
+                var.clone()
+            }
+            _ => key.to_owned(),
+        };
         ConfigError::Invalid {
-            key: key.to_owned(),
-            origin: self.origin(key),
-            message: redact_all(&message),
+            key,
+            origin,
+            message,
         }
     }
 
