@@ -73,7 +73,13 @@ impl fmt::Debug for EnvFile {
 fn line_error(text: &str, path: &Path, error: &dotenvy::Error) -> ConfigError {
     let (line, message) = match error {
         dotenvy::Error::LineParse(bad, index) => {
-            let at = text.find(bad.as_str()).unwrap_or(text.len());
+            // The line as dotenvy read it, where a line starts (the same text inside an
+            // earlier line is not it).
+            let at = text
+                .match_indices(bad.as_str())
+                .map(|(at, _)| at)
+                .find(|&at| at == 0 || text[..at].ends_with('\n'))
+                .unwrap_or(text.len());
             let line = text[..at].matches('\n').count() + 1;
             let message = if *index >= bad.len() && text[at..].len() == bad.len() {
                 "a quote opened here is never closed".to_owned()
@@ -140,6 +146,13 @@ mod tests {
                 .starts_with("dir/.env:2: a quote opened here is never closed"),
             "{err}"
         );
+    }
+
+    /// The malformed line is named, not an earlier line that happens to hold its text.
+    #[test]
+    fn a_malformed_line_is_found_at_a_line_start() {
+        let err = parse("PASSWORD=oops\noops\n").unwrap_err();
+        assert!(err.to_string().starts_with("dir/.env:2: "), "{err}");
     }
 
     #[test]

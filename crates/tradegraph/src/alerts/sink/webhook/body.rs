@@ -89,7 +89,8 @@ pub fn body(
             let head = headline(instrument, alert);
             let message = clip(&alert.message);
             json!({
-                "text": format!("{head}: {message}"),
+                // the notification's text is mrkdwn as well
+                "text": escape(&format!("{head}: {message}")),
                 "blocks": [{
                     "type": "section",
                     "text": {
