@@ -379,3 +379,49 @@ fn usage_mistakes_exit_2_with_a_clear_message() {
     assert_eq!(out.status.code(), Some(2));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// `-v` and `--log-format json` work on `record` as on every command: its log comes on top of
+/// the notices it prints itself (and only when asked for, so the notices are not said twice).
+#[test]
+fn record_honours_the_log_flags() {
+    let runtime = Runtime::new().unwrap();
+    let frames = vec![binance_trade(1, true), binance_trade(2, false)];
+    let (url, _) = serve(&runtime, frames);
+    let dir = temp_dir("binance-log");
+    let out_arg = dir.join("btc.jsonl").display().to_string();
+    let args = |extra: &'static [&'static str]| {
+        let mut args = vec![
+            "record",
+            "--feed",
+            "binance",
+            "--url",
+            url.as_str(),
+            "--symbol",
+            "BTCUSDT",
+            "--out",
+            out_arg.as_str(),
+            "--max-events",
+            "3",
+            "--seconds",
+            "30",
+        ];
+        args.extend_from_slice(extra);
+        args.into_iter().map(str::to_owned).collect::<Vec<_>>()
+    };
+    let plain: Vec<String> = args(&[]);
+    let plain: Vec<&str> = plain.iter().map(String::as_str).collect();
+    let quiet = text(&tradegraph(&plain, &[]).stderr);
+    assert!(!quiet.contains("\"level\""), "{quiet}");
+    let _ = std::fs::remove_file(&out_arg);
+    let logged: Vec<String> = args(&["-vv", "--log-format", "json"]);
+    let logged: Vec<&str> = logged.iter().map(String::as_str).collect();
+    let out = tradegraph(&logged, &[]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with('{') && l.contains("\"level\"")),
+        "{stderr}"
+    );
+}

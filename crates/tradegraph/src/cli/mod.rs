@@ -165,8 +165,13 @@ where
             };
         }
     };
-    // `record` prints its feed's notices on stderr itself.
-    if !matches!(cli.command, Command::Record(_)) {
+    // `record` prints its feed's notices on stderr itself: its log comes on top only when
+    // asked for (so the notices are not said twice).
+    let asked = cli.log.verbose > 0
+        || cli.log.quiet
+        || cli.log.log_format != crate::config::LogFormat::default()
+        || std::env::var_os("RUST_LOG").is_some_and(|v| !v.is_empty());
+    if asked || !matches!(cli.command, Command::Record(_)) {
         crate::telemetry::log::install(&cli.log);
     }
     match cli.command {
