@@ -134,9 +134,10 @@ pub enum LlmError {
         errors: Vec<String>,
     },
     /// This provider's model cannot serve the request, though another provider's may: the
-    /// model is unknown to the server, retired or not served where the bot runs (a 404, or a
+    /// model is unknown to the server, retired or not served where the bot runs (a 404 or a
     /// 400 saying so), or the prompt is longer than its context. Fails over to the next
-    /// provider and counts against this one's health and breaker (a model gone stays gone).
+    /// provider; not counted against its breaker (a long prompt says nothing of the next
+    /// one), so each call asks it again and moves on at once.
     #[error(
         "{provider}: its model cannot serve the request (HTTP {status}): {message}; check the \
          model name (<PROVIDER>_MODEL) or add a backup provider"
@@ -449,7 +450,6 @@ impl LlmError {
                 | Self::Connect { .. }
                 | Self::Malformed { .. }
                 | Self::EmptyAnswer { .. }
-                | Self::ModelUnavailable { .. }
         )
     }
 

@@ -177,6 +177,30 @@ async fn errors_of_one_providers_model_fail_over_to_the_next() {
             json!({"error": {"message": "This model's maximum context length is 8192 tokens. However, your messages resulted in 9100 tokens.", "type": "invalid_request_error", "param": "messages", "code": "context_length_exceeded"}}),
         ),
     ];
+    // a 404 that is not about the model is a wrong address: ours, no failover
+    {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(json(404, json!({"error": {"message": "Invalid URL (POST /v1/chat/completionz)", "type": "invalid_request_error", "param": null, "code": null}})))
+            .mount(&server)
+            .await;
+        let groq = OpenAi::groq(CANARY)
+            .unwrap()
+            .with_base_url(&format!("{}/openai/v1", server.uri()))
+            .unwrap();
+        let backup = ScriptedProvider::new("backup", "m2").text(VALID);
+        let llm = Llm::builder()
+            .provider(groq)
+            .provider(backup.clone())
+            .build()
+            .unwrap();
+        let err = llm.structured::<Signal>(request()).await.unwrap_err();
+        assert!(
+            matches!(err, LlmError::BadRequest { status: 404, .. }),
+            "{err:?}"
+        );
+        assert!(backup.requests().is_empty());
+    }
     for (status, body) in bodies {
         let server = MockServer::start().await;
         Mock::given(method("POST"))

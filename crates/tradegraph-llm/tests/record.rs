@@ -345,6 +345,54 @@ async fn a_replay_follows_the_recordings_breaker_not_its_own_clock() {
     assert!(book.misses().is_empty(), "{:?}", book.misses());
 }
 
+/// A provider the recording's chain passed over (its breaker open after a 429) is passed over
+/// in the replay before the chain admits it, as in the recording: the replay counts the same
+/// calls per provider, so a call cap the recording kept to holds in the replay too.
+#[tokio::test]
+async fn a_replay_passes_over_what_the_recording_did_and_counts_the_same_calls() {
+    let file = temp("skips-counted");
+    let primary = ScriptedProvider::new("primary", "m1")
+        .error(LlmError::RateLimited {
+            provider: "primary".into(),
+            retry_after: Some(std::time::Duration::from_secs(3600)),
+        })
+        .text(VALID);
+    let backup = ScriptedProvider::new("backup", "m2")
+        .text(VALID)
+        .text(VALID)
+        .text(VALID);
+    let questions = ["First?", "Second?", "Third?"];
+    let recorded = {
+        let book = RecordBook::record(&file).unwrap();
+        let llm = Llm::builder()
+            .provider_arc(book.layer(Arc::new(primary.clone())), Default::default())
+            .provider_arc(book.layer(Arc::new(backup.clone())), Default::default())
+            .build()
+            .unwrap();
+        book.begin(&llm).unwrap();
+        for question in questions {
+            let answer = llm.complete(&asked("pm", question)).await.unwrap();
+            assert_eq!(answer.provider, "backup");
+        }
+        llm.accounting()
+    };
+    // the primary was asked once (the 429), then passed over
+    assert_eq!(primary.requests().len(), 1);
+    assert_eq!(recorded.providers["primary"].calls, 1);
+    let book = RecordBook::replay(&file).unwrap();
+    let mut config = LlmConfig::default();
+    config.budget.max_calls = Some(recorded.run.calls);
+    let llm = config.build_recorded(&book).await.unwrap();
+    for question in questions {
+        let answer = llm.complete(&asked("pm", question)).await.unwrap();
+        assert_eq!(answer.provider, "backup");
+    }
+    let replayed = llm.accounting();
+    assert_eq!(replayed.run.calls, recorded.run.calls);
+    assert_eq!(replayed.providers, recorded.providers);
+    assert!(book.misses().is_empty(), "{:?}", book.misses());
+}
+
 #[tokio::test]
 async fn a_torn_last_line_is_reported_and_earlier_answers_kept() {
     let file = temp("torn");

@@ -57,11 +57,11 @@ enum Step {
     Stop(LlmError),
 }
 
-/// Whether a failed attempt's answer was billed by the vendor though its usage is unknown:
-/// an answer generated and then cut at the token limit, refused, filtered or empty, a body
-/// that could not be read, or a request that timed out (the vendor may still be generating).
-/// A refusal before any generation (a connection error, 401, 429, 5xx, a bad request) costs
-/// nothing.
+/// Whether a failed attempt's answer was billed by the vendor though its usage is unknown: an
+/// answer the model generated, then cut at the token limit, refused, filtered or left empty.
+/// What may never have reached the model (a timeout, which a refused connection also is; an
+/// unreadable body, a proxy's page; a 401, 429, 5xx or bad request) is not charged: a
+/// provider that is down must not spend the budget its backup needs.
 fn billed_unknown(error: &LlmError) -> bool {
     matches!(
         error,
@@ -69,8 +69,6 @@ fn billed_unknown(error: &LlmError) -> bool {
             | LlmError::Refusal { .. }
             | LlmError::ContentFilter { .. }
             | LlmError::EmptyAnswer { .. }
-            | LlmError::Malformed { .. }
-            | LlmError::Timeout { .. }
     )
 }
 
@@ -100,6 +98,17 @@ impl Inner {
         let mut deferred: Vec<usize> = Vec::new();
         for &i in &order {
             let member = &self.members[i];
+            if member.provider.skips(request) {
+                // passed over, as the recording's chain did (a replay)
+                attempts.push(FailedAttempt {
+                    provider: member.name().to_owned(),
+                    error: LlmError::CircuitOpen {
+                        provider: member.name().to_owned(),
+                        retry_in: Duration::ZERO,
+                    },
+                });
+                continue;
+            }
             match self.admit(member, tokens, None).await {
                 Admission::Go(permit, transition) => {
                     self.transition(member, transition);

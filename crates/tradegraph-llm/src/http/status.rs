@@ -74,7 +74,9 @@ pub(crate) fn status_error(
         },
         // Groq's JSON mode: the model's output was not JSON (its answer, not our request).
         400 if code == "json_validate_failed" => LlmError::Malformed { provider, message },
-        404 => LlmError::ModelUnavailable {
+        // A 404 about the model (OpenAI's `model_not_found`, Ollama's and Gemini's "model ...
+        // not found"); any other 404 is a wrong address: ours to fix, not a failover.
+        404 if code == "model_not_found" || lower.contains("model") => LlmError::ModelUnavailable {
             provider,
             status,
             message,

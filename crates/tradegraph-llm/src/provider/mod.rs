@@ -91,6 +91,14 @@ pub trait Provider: Send + Sync + fmt::Debug {
         self.complete(&probe).await.map(|_| ())
     }
 
+    /// Whether the chain passes this provider over for `request` without asking it, before
+    /// admitting the call (nothing reserved or counted): a replay's provider that the
+    /// recording's chain passed over. `false` by default.
+    fn skips(&self, request: &Request) -> bool {
+        let _ = request;
+        false
+    }
+
     /// The chain did not ask this provider `request` (its breaker was open, it was disabled,
     /// or at its rate limit until the call gave up). Nothing by default; a recording notes it
     /// ([`Recorded`](crate::record::Recorded)), so that a replay skips it too.
@@ -122,6 +130,9 @@ impl<P: Provider + ?Sized> Provider for Arc<P> {
     fn skipped(&self, request: &Request) {
         (**self).skipped(request);
     }
+    fn skips(&self, request: &Request) -> bool {
+        (**self).skips(request)
+    }
 }
 
 #[async_trait::async_trait]
@@ -146,6 +157,9 @@ impl<P: Provider + ?Sized> Provider for Box<P> {
     }
     fn skipped(&self, request: &Request) {
         (**self).skipped(request);
+    }
+    fn skips(&self, request: &Request) -> bool {
+        (**self).skips(request)
     }
 }
 

@@ -459,6 +459,23 @@ impl RecordBook {
         Some(outcome.map_err(|e| e.to_error(provider)))
     }
 
+    /// Whether the next outcome for `key` is a skip (the recording's chain passed the provider
+    /// over): it is served, and the provider is passed over again.
+    pub(crate) fn take_skip(&self, key: &RecordKey) -> bool {
+        let mut state = self.state();
+        let Some(recorded) = state.outcomes.get_mut(key) else {
+            return false;
+        };
+        let skip = matches!(
+            recorded.outcomes.get(recorded.served),
+            Some(Err(RecordedError::Skipped))
+        );
+        if skip {
+            recorded.served += 1;
+        }
+        skip
+    }
+
     /// Whether the record holds an outcome for `key` that a replay has not served yet.
     pub(crate) fn has_unserved(&self, key: &RecordKey) -> bool {
         self.state()

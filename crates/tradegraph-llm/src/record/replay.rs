@@ -4,16 +4,16 @@ use super::{ChainEntry, RecordBook, RecordKey};
 use crate::{LlmError, Provider, Request, Response, Sampling};
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// One provider of a recorded chain, played back (made by [`RecordBook::replayers`]): the same
 /// name, model and sampling, so the same requests have the same [`RecordKey`]s; each answer,
 /// or failure, is the recorded one, with its recorded usage (so accounting and budgets come
-/// out as they did). A request it was not asked while recording, but another provider of the
-/// chain answered, is skipped ([`LlmError::CircuitOpen`]: the recording skipped it, its breaker
-/// open or at its rate limit). A request the record does not hold at all is
-/// [`LlmError::NotRecorded`], which names the agent, the model and the key, and ends the call
-/// (no failover, no fallback).
+/// out as they did). A request the recording's chain passed it over for (its breaker open,
+/// disabled, at its rate limit: a `skipped` line), or did not ask it while another provider
+/// of the chain answered, is passed over again before the chain admits it
+/// ([`Provider::skips`]: nothing reserved or counted, as in the recording). A request the
+/// record does not hold at all is [`LlmError::NotRecorded`], which names the agent, the model
+/// and the key, and ends the call (no failover, no fallback).
 /// Nothing is ever sent anywhere; no key is needed.
 pub struct Replayed {
     entry: ChainEntry,
@@ -47,29 +47,30 @@ impl Provider for Replayed {
     fn sampling(&self) -> Sampling {
         self.entry.sampling
     }
+    fn skips(&self, request: &Request) -> bool {
+        let key = RecordKey::of(self, request);
+        if self.book.take_skip(&key) {
+            return true;
+        }
+        // Not asked while recording, and another provider of the chain still has an answer
+        // for it: the recording's chain did not reach this one for it (another order, or it
+        // was skipped before skips were recorded). When no provider has an answer left, the
+        // replay asks more often than the recording did: a miss, at `complete`.
+        !self.book.has_unserved(&key)
+            && self
+                .book
+                .chain()
+                .iter()
+                .filter(|other| other.provider != self.entry.provider)
+                .any(|other| {
+                    let stand_in = Replayed::new(other.clone(), Arc::clone(&self.book));
+                    self.book.has_unserved(&RecordKey::of(&stand_in, request))
+                })
+    }
     async fn complete(&self, request: &Request) -> Result<Response, LlmError> {
         let key = RecordKey::of(self, request);
         if let Some(outcome) = self.book.take(&key, &self.entry.provider) {
             return outcome;
-        }
-        // Not asked while recording, and another provider of the chain still has an answer
-        // for it: the recording skipped this one (its breaker was open, it was at its rate
-        // limit), which a faster replay need not repeat. Skip it again. When no provider has
-        // an answer left, the replay asks more often than the recording did: a miss.
-        let elsewhere = self
-            .book
-            .chain()
-            .iter()
-            .filter(|other| other.provider != self.entry.provider)
-            .any(|other| {
-                let stand_in = Replayed::new(other.clone(), Arc::clone(&self.book));
-                self.book.has_unserved(&RecordKey::of(&stand_in, request))
-            });
-        if elsewhere {
-            return Err(LlmError::CircuitOpen {
-                provider: self.entry.provider.clone(),
-                retry_in: Duration::ZERO,
-            });
         }
         let model = request.model_or(&self.entry.model);
         Err(self.book.miss(&key, &self.entry.provider, model, request))
