@@ -88,7 +88,7 @@ async fn a_recorded_run_replays_with_the_peer_gone_and_no_key() {
     let print = book.fingerprint().unwrap();
     assert_eq!(
         (print.answers, print.format_version, print.sha256.len()),
-        (3, 1, 64)
+        (3, FORMAT_VERSION, 64)
     );
     assert_eq!(book.chain()[0].sampling.seed, Some(11));
     // no provider configured, no key: the recorded chain stands in
@@ -457,7 +457,10 @@ fn a_newer_format_is_refused_and_an_empty_file_holds_no_recording() {
     .unwrap();
     let err = RecordBook::replay(&file).unwrap_err().to_string();
     assert!(
-        err.contains(":1: written in record format version 2"),
+        err.contains(&format!(
+            ":1: written in record format version {}, and this build reads version {FORMAT_VERSION}",
+            FORMAT_VERSION + 1
+        )),
         "{err}"
     );
     std::fs::write(&file, "").unwrap();
@@ -518,4 +521,25 @@ proptest! {
             Err(e) => prop_assert!(e.to_string().contains("answers.jsonl"), "{}", e),
         }
     }
+}
+
+/// A file of format version 1 (before `skipped` failures) still replays.
+#[tokio::test]
+async fn a_version_1_file_still_replays() {
+    let file = temp("version-1");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let request = asked("pm", "Old?");
+    let key = RecordKey::of(&ScriptedProvider::new("p", "m"), &request);
+    std::fs::write(
+        &file,
+        format!(
+            "{{\"v\":1,\"type\":\"session\",\"chain\":[{{\"provider\":\"p\",\"model\":\"m\"}}]}}\n\
+             {{\"v\":1,\"type\":\"answer\",\"key\":\"{key}\",\"provider\":\"p\",\"model\":\"m\",\"response\":{{\"content\":{{\"text\":\"old\"}},\"usage\":{{\"input_tokens\":1,\"output_tokens\":1}},\"latency\":1,\"provider\":\"p\",\"model\":\"m\",\"finish\":\"stop\",\"cached\":false}}}}\n"
+        ),
+    )
+    .unwrap();
+    let book = RecordBook::replay(&file).unwrap();
+    assert!(book.skipped().is_empty(), "{:?}", book.skipped());
+    let llm = LlmConfig::default().build_recorded(&book).await.unwrap();
+    assert_eq!(llm.complete(&request).await.unwrap().text(), "old");
 }

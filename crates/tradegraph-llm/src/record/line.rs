@@ -5,8 +5,9 @@ use crate::{LlmError, Response, Sampling};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format version this build writes (and the newest it reads; every older one is read too).
+/// Version 2 added the failures `skipped` and `model_unavailable`.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// One line of a record file: the format version, then what it is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

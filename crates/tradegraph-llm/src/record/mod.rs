@@ -9,16 +9,17 @@
 //! validated answer of a call, the record keeps each provider call (repair turns and failures
 //! too), so a replay takes the same path through repairs and failovers, with the same usage.
 //!
-//! # The file (format version 1)
+//! # The file (format version 2)
 //!
 //! JSON Lines, UTF-8, append-only: one JSON object per line, each with `v` (the format
-//! version, 1) and `type`:
+//! version: 2, which added the failures `skipped` and `model_unavailable`; version 1 files are
+//! read as well) and `type`:
 //!
 //! | `type` | fields | written |
 //! |---|---|---|
 //! | `session` | `chain`: the providers, primary first, each `{provider, model, sampling?: {temperature?, seed?}}` | when a recording starts |
 //! | `answer` | `key`, `provider`, `model`, `agent?`, `response` (`content` `{"text": ..}` or `{"json": ..}`, `usage`, `latency` in ms, `provider`, `model`, `finish`) | after each answer |
-//! | `failure` | `key`, `provider`, `model`, `agent?`, `error` (`{"kind": "rate_limited", "retry_after_ms": 1000}`, ...) | after each provider failure |
+//! | `failure` | `key`, `provider`, `model`, `agent?`, `error` (`{"kind": "rate_limited", "retry_after_ms": 1000}`, ...; `{"kind": "skipped"}`: the chain passed the provider over) | after each provider failure, and each call the chain passed the provider over for |
 //!
 //! `key` is the request's [`RecordKey`]: SHA-256 of the provider, the model, the rendered
 //! messages, the schema's hash, temperature, seed and token limit. No prompt text, no key, no
@@ -26,9 +27,10 @@
 //! in order; asked once more than recorded, it is a miss. Recording into a file that holds
 //! answers appends a session: a key it records again keeps only this session's answers, the
 //! others stay as they were, so the file replays its latest run. A replay stands in for the
-//! chain of the file's last `session` line; a provider the recording skipped (breaker open,
-//! rate limit) for a request another provider still has an answer for is skipped in the
-//! replay too, whatever the replay's timing.
+//! chain of the file's last `session` line, its providers asked in the chain's order with no
+//! breakers: a provider the recording passed over (a `skipped` failure; or, in a version 1
+//! file, no outcome while another provider still has an answer for the request) is passed
+//! over in the replay too, whatever the replay's timing.
 //!
 //! Each line is written whole with one write call and flushed: a crash mid-write leaves at
 //! most the last line torn. Reading reports a torn or unreadable line
@@ -37,8 +39,8 @@
 //! format version is an error naming the file and line (update, or record again).
 //!
 //! ```text
-//! {"v":1,"type":"session","chain":[{"provider":"openai","model":"gpt-4.1-mini","sampling":{"temperature":0.0,"seed":7}}]}
-//! {"v":1,"type":"answer","key":"9f2c…","provider":"openai","model":"gpt-4.1-mini","agent":"technical","response":{"content":{"text":"{\"signal\":\"BUY\",…}"},"usage":{"input_tokens":912,"output_tokens":64},"latency":820,"provider":"openai","model":"gpt-4.1-mini-2025-04-14","finish":"stop","cached":false}}
+//! {"v":2,"type":"session","chain":[{"provider":"openai","model":"gpt-4.1-mini","sampling":{"temperature":0.0,"seed":7}}]}
+//! {"v":2,"type":"answer","key":"9f2c…","provider":"openai","model":"gpt-4.1-mini","agent":"technical","response":{"content":{"text":"{\"signal\":\"BUY\",…}"},"usage":{"input_tokens":912,"output_tokens":64},"latency":820,"provider":"openai","model":"gpt-4.1-mini-2025-04-14","finish":"stop","cached":false}}
 //! ```
 
 mod book;
