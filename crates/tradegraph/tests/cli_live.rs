@@ -214,9 +214,13 @@ fn the_live_section_is_read_shown_and_checked() {
     let (code, _, err) = config_show(&dir, &[], &[("KITE_PRODUCT", "CNC")]);
     assert_ne!(code, Some(0));
     assert!(err.contains("KITE_PRODUCT") && err.contains("CNC"), "{err}");
+    // a value from the environment is named by its variable
     let (code, _, err) = config_show(&dir, &[], &[("BINANCE_RESERVED_BASE", "-1")]);
     assert_ne!(code, Some(0));
-    assert!(err.contains("binance_reserved_base"), "{err}");
+    assert!(
+        err.contains("BINANCE_RESERVED_BASE (from env)") && err.contains("-1"),
+        "{err}"
+    );
 }
 
 #[test]

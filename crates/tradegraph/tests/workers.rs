@@ -778,3 +778,69 @@ fn the_ingesting_process_and_the_workers_deliver_alerts_to_the_webhooks() {
     }
     drop(worked);
 }
+
+/// The ingesting process's feed state, as its alerts read it: data after a disconnection is the
+/// feed delivering again (the `feed_stale` alert the disconnection raised then recovers), as
+/// the engine takes it.
+#[test]
+fn the_ingest_says_the_feed_is_back_when_data_comes_after_a_disconnection() {
+    use tradegraph::engine::{BotEvent, FeedState};
+    use tradegraph::workers::Ingest;
+    use tradegraph_core::{Decimal, Instrument, Tick, Timeframe};
+    use tradegraph_market::{FeedNotice, MarketEvent};
+    let Some((redis, _)) = support::services() else {
+        return;
+    };
+    let redis = redis_db(&redis, 9);
+    let rt = runtime();
+    rt.block_on(async {
+        let queue = std::sync::Arc::new(
+            RedisRunQueue::connect(RedisConfig::new(redis), QueueConfig::default()).unwrap(),
+        );
+        let instrument = Instrument::btc_usdt();
+        let symbol = instrument.symbol.clone();
+        let now = tradegraph_core::Timestamp::from_millis(1_733_097_600_000);
+        let tick = |ms: i64| MarketEvent::Tick {
+            symbol: symbol.clone(),
+            tick: Tick::new(now.add_millis(ms), Decimal::from(95_000), Decimal::ONE),
+        };
+        let notice = |notice: FeedNotice| MarketEvent::Notice {
+            feed: "binance".into(),
+            ts: now,
+            notice,
+        };
+        let events = vec![
+            tick(0),
+            notice(FeedNotice::Disconnected {
+                reason: "closed".into(),
+            }),
+            tick(1_000),
+        ];
+        let (tx, mut rx) = tokio::sync::broadcast::channel(16);
+        let ingest = Ingest::new(
+            futures::stream::iter(events),
+            queue,
+            instrument,
+            "btc",
+            Timeframe::M15,
+            tradegraph_store::Stores::memory(),
+        )
+        .events(tx);
+        ingest.run(std::future::pending()).await.unwrap();
+        let mut states = Vec::new();
+        while let Ok(event) = rx.try_recv() {
+            if let BotEvent::Feed { state, .. } = event {
+                states.push(state);
+            }
+        }
+        assert_eq!(
+            states,
+            [
+                FeedState::Connected,
+                FeedState::Disconnected,
+                FeedState::Connected,
+                FeedState::Ended
+            ]
+        );
+    });
+}

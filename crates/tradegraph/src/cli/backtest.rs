@@ -202,7 +202,8 @@ async fn backtest(plan: Plan<'_>, out: &mut dyn Write) -> Result<(), Box<dyn std
     let cycles = bars.map(|b| b / minutes);
     let defaults = DefaultBudget {
         usd: Some(DEFAULT_BUDGET_USD),
-        planned_calls: cycles.map(|c| c * MODEL_CALLS_PER_CYCLE),
+        // a plan of no cycle is no plan: never a cap of 0 calls
+        planned_calls: cycles.filter(|&c| c > 0).map(|c| c * MODEL_CALLS_PER_CYCLE),
     };
     let bot = assemble(settings, Mode::Backtest, defaults, answers, out).await?;
     let stores = bot.config.stores.clone();

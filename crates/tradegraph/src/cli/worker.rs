@@ -269,6 +269,11 @@ impl Instruments for FromSettings {
         if !settings.alerts.enabled {
             return Ok(config.into());
         }
+        // The worker's own settings were checked at its start; an instrument's `.env.<name>`
+        // may still lack a webhook's variable: said, and its alerts go to the others.
+        for why in &settings.alerts.unset_webhooks {
+            tracing::error!(instrument = %job.instrument, "{why}; this instrument's alerts go without that webhook");
+        }
         match InstrumentAlerts::start(&settings.alerts, &mut config, bot.llm) {
             Ok(alerts) => Ok(Opened::from(config).watched(Box::new(alerts))),
             Err(e) => {

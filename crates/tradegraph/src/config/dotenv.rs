@@ -52,6 +52,11 @@ impl EnvFile {
         Ok(Self { vars })
     }
 
+    /// Whether the file sets `key` to nothing (`KEY=`).
+    pub(crate) fn empties(&self, key: &str) -> bool {
+        self.vars.get(key).is_some_and(|v| v.trim().is_empty())
+    }
+
     /// The value of `key`; an empty (or blank) value counts as unset.
     pub(crate) fn get(&self, key: &str) -> Option<&str> {
         self.vars

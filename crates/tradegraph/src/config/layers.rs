@@ -58,10 +58,26 @@ impl<'a> Layers<'a> {
         found
     }
 
-    /// Whether the process environment sets `key` to nothing (`KEY=`): for a switch, off,
-    /// whatever the files below say.
+    /// Whether a layer sets `key` to nothing (`KEY=`) above any that sets a value: for a
+    /// switch, off, whatever the layers below say.
     pub(crate) fn emptied(&self, key: &str) -> bool {
-        (self.env)(key).is_some_and(|v| v.trim().is_empty())
+        if let Some(value) = (self.env)(key) {
+            return value.trim().is_empty();
+        }
+        let files = self
+            .instrument
+            .iter()
+            .map(|(_, file)| file)
+            .chain(self.dotenv.iter());
+        for file in files {
+            if file.empties(key) {
+                return true;
+            }
+            if file.get(key).is_some() {
+                return false;
+            }
+        }
+        false
     }
 
     /// The value of `key`, without its layer.

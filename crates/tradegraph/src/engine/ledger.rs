@@ -149,18 +149,23 @@ impl TradeLedger {
         self.open.as_ref().map(|t| self.record(t))
     }
 
-    /// `position` (the broker's) as the bot's open trade knows it, when the trade holds it
-    /// whole (the same signed quantity): its average entry and opening time, which venues do
-    /// not always keep (Binance values a holding at the last price and gives no opening time;
-    /// Kite gives none either). A position the trade does not hold whole stays as the broker
-    /// says.
+    /// `position` (the broker's) as the bot's open trade knows it, when the position is the
+    /// trade's (the same side, and the trade's quantity less at most 1%: Binance takes a buy's
+    /// fee in the asset bought): its average entry and opening time, which venues do not
+    /// always keep (Binance values a holding at the last price and gives no opening time; Kite
+    /// gives none either). Another position stays as the broker says.
     pub fn describe(&self, position: &mut Position) {
         let Some(trade) = &self.open else {
             return;
         };
+        let (held, traded) = (position.quantity, trade.position);
+        let same_side = held.is_sign_negative() == traded.is_sign_negative();
+        let fees_off = traded.abs() - held.abs();
         if position.symbol != self.instrument
-            || position.quantity.is_zero()
-            || position.quantity != trade.position
+            || held.is_zero()
+            || !same_side
+            || fees_off.is_sign_negative()
+            || fees_off > traded.abs() / Decimal::ONE_HUNDRED
         {
             return;
         }
@@ -438,11 +443,23 @@ mod tests {
         assert_eq!(held.average_entry(), Some(Decimal::from(41_000)));
         assert_eq!(held.unrealized_pnl(), Decimal::from(800));
         assert_eq!(held.opened_at, Some(Timestamp::from_millis(60_000)));
-        // more than the trade holds (bought elsewhere too): the venue's word
-        let mut more = venue("0.3");
-        ledger.describe(&mut more);
-        assert_eq!(more.average_entry(), Some(Decimal::from(45_000)));
-        assert_eq!(more.opened_at, None);
+        // less the fee Binance takes in the asset bought (0.1%): the trade's position still
+        let mut net = venue("0.1998");
+        ledger.describe(&mut net);
+        assert_eq!(net.average_entry(), Some(Decimal::from(41_000)));
+        assert_eq!(net.opened_at, Some(Timestamp::from_millis(60_000)));
+        // more than the trade holds (bought elsewhere too), or much less (sold elsewhere), or
+        // the other side: the venue's word
+        for other in ["0.3", "0.15", "-0.2"] {
+            let mut position = venue(other);
+            ledger.describe(&mut position);
+            assert_eq!(
+                position.average_entry(),
+                Some(Decimal::from(45_000)),
+                "{other}"
+            );
+            assert_eq!(position.opened_at, None, "{other}");
+        }
     }
 
     #[test]

@@ -279,7 +279,8 @@ where
             tracing::info!(symbol = %symbol, "ingest: feed: data again");
         }
         self.status.update(|s| s.last_event_at = Some(at));
-        if matches!(self.feed_state, FeedState::Starting | FeedState::Stale) {
+        // Data: the feed delivers, whatever it said before (as the engine takes it).
+        if self.feed_state != FeedState::Connected {
             self.feed_is(FeedState::Connected, None);
         }
         let tick = crate::engine::prices::tick_of(&event);

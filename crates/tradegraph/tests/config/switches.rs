@@ -63,6 +63,9 @@ fn an_empty_live_variable_in_the_environment_means_paper_whatever_the_env_files_
             .unwrap()
             .live
     );
+    // and `.env.<name>`'s nothing over `.env`'s 1
+    write(&dir, ".env.btc", "TRADEGRAPH_LIVE=\n");
+    assert!(!resolve(&synthetic, &[], &dir).unwrap().live);
 }
 
 #[test]

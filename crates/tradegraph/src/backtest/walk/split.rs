@@ -109,10 +109,10 @@ impl DataScan {
     }
 
     /// The one-minute bars a run of the scanned period gets: those read within the period
-    /// ([`DataScan::bars`]), else a CSV's records (the whole file: [`DataScan::count`]);
-    /// `None` for a recording only counted (its events are not all bars).
+    /// ([`DataScan::bars`]) when it holds some, else a CSV's records (the whole file: at most
+    /// that many); `None` when the file's events do not tell (a recording of ticks).
     pub fn run_bars(&self) -> Option<u64> {
-        if self.read_bars {
+        if self.read_bars && !self.bar_times.is_empty() {
             Some(self.bar_times.len() as u64)
         } else {
             self.csv.then_some(self.records)

@@ -125,3 +125,37 @@ fn inner_edges_fall_on_the_sessions_decision_candles() {
         times.len() as u64
     );
 }
+
+/// A recording of ticks holds no bars: its plan over a period does not say 0 bars (which would
+/// cap a run of unpriced models at 0 calls), it says it cannot tell.
+#[test]
+fn a_recording_of_ticks_plans_no_bars() {
+    use tradegraph_core::{Decimal, Tick};
+    use tradegraph_market::MarketEvent;
+    let dir = std::env::temp_dir().join(format!("tg-walk-ticks-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("ticks.jsonl");
+    let lines: Vec<String> = (0..50)
+        .map(|i| {
+            let tick = Tick::new(
+                Timestamp::from_millis(1_700_000_000_000 + i * 1_000),
+                Decimal::from(100 + i),
+                Decimal::ONE,
+            );
+            serde_json::to_string(&MarketEvent::Tick {
+                symbol: Symbol::from("NIFTY50"),
+                tick,
+            })
+            .unwrap()
+        })
+        .collect();
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let period = Period {
+        from: Some(Timestamp::from_millis(1_700_000_000_000)),
+        to: None,
+    };
+    let scan = DataScan::bars(&path, &Symbol::from("NIFTY50"), period).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(scan.records, 50);
+    assert_eq!(scan.run_bars(), None);
+}
