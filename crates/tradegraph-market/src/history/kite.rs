@@ -81,14 +81,16 @@ pub(crate) fn windows(
 }
 
 /// The path and query of one window: candles opening in `[from, to)` (Kite's `to` is
-/// inclusive, to the second).
+/// inclusive, to the second: the second of the window's last millisecond, never before `from`
+/// when the window is shorter than a second).
 pub(crate) fn path(token: u32, timeframe: Timeframe, from: Timestamp, to: Timestamp) -> String {
     let text = |t: Timestamp| ist(t).format("%Y-%m-%d+%H:%M:%S").to_string();
+    let last = Timestamp::from_millis(to.millis().saturating_sub(1).max(from.millis()));
     format!(
         "/instruments/historical/{token}/{}?from={}&to={}",
         interval(timeframe),
         text(from),
-        text(Timestamp::from_millis(to.millis() - 1_000)),
+        text(last),
     )
 }
 
@@ -227,6 +229,18 @@ mod tests {
         assert_eq!(
             path(256_265, Timeframe::M1, from, to),
             "/instruments/historical/256265/minute?from=2024-01-01+09:15:00&to=2024-01-01+15:29:59"
+        );
+    }
+
+    /// A last window shorter than a second (a download resumed just after a bar closed) asks
+    /// for the second its one bar opens in, never for a `to` before its `from`.
+    #[test]
+    fn a_window_shorter_than_a_second_keeps_its_end_after_its_start() {
+        let from: Timestamp = "2024-01-01T04:00:00Z".parse().unwrap();
+        let to = from.add_millis(500);
+        assert_eq!(
+            path(256_265, Timeframe::M1, from, to),
+            "/instruments/historical/256265/minute?from=2024-01-01+09:30:00&to=2024-01-01+09:30:00"
         );
     }
 
