@@ -136,7 +136,9 @@ impl Breaker {
     }
 
     /// The service failed. A `retry_after` from the vendor opens the breaker for that long at
-    /// once.
+    /// once. A call admitted before the breaker opened that fails while it is open (calls
+    /// asked at once, failing together) does not open it again: it stays open as it is, unless
+    /// the vendor asks for longer.
     pub(crate) fn on_failure(
         &mut self,
         now: Instant,
@@ -144,6 +146,11 @@ impl Breaker {
     ) -> Option<Transition> {
         if self.off {
             return None;
+        }
+        if let State::Open { until, opened } = self.state {
+            return retry_after
+                .filter(|delay| crate::later(now, *delay) > until)
+                .map(|delay| self.open(now, delay, opened));
         }
         let (failures, opened) = match self.state {
             State::Closed { failures } => (failures + 1, 0),
@@ -243,6 +250,33 @@ mod tests {
             b.on_failure(t2, None),
             Some(Transition::Opened(Duration::from_secs(25)))
         );
+    }
+
+    /// Calls admitted before the breaker opened and failing after it did (the analysts asked
+    /// at once, all timing out) do not open it again: it stays open for its first delay, not
+    /// double, unless the vendor asks for longer.
+    #[test]
+    fn failures_of_calls_in_flight_do_not_reopen_an_open_breaker() {
+        let t0 = Instant::now();
+        let mut b = Breaker::new(policy());
+        b.on_failure(t0, None);
+        assert_eq!(
+            b.on_failure(t0, None),
+            Some(Transition::Opened(Duration::from_secs(10)))
+        );
+        let t1 = t0 + Duration::from_secs(1);
+        assert_eq!(b.on_failure(t1, None), None);
+        assert_eq!(b.on_failure(t1, None), None);
+        assert_eq!(b.admit(t0 + Duration::from_secs(10)).0, Ok(()));
+        // a 429 asking for longer than the breaker stays open is heard
+        let mut b = Breaker::new(policy());
+        b.on_failure(t0, None);
+        b.on_failure(t0, None);
+        assert_eq!(
+            b.on_failure(t1, Some(Duration::from_secs(30))),
+            Some(Transition::Opened(Duration::from_secs(30)))
+        );
+        assert!(b.admit(t0 + Duration::from_secs(20)).0.is_err());
     }
 
     #[test]
