@@ -44,6 +44,37 @@ async fn read_write_serves_the_second_identical_call_from_the_cache() {
     ));
 }
 
+/// A cached answer is served before the provider's rate limit is consulted: a re-run from a
+/// full read-write cache is not paced by the provider's requests per minute, nor refused.
+#[tokio::test]
+async fn a_cached_answer_does_not_wait_for_the_rate_limit() {
+    use tradegraph_llm::fallback::Limits;
+    use tradegraph_llm::ProviderOptions;
+    let p = ScriptedProvider::new("p", "m").text(VALID);
+    let limits = Limits {
+        requests_per_minute: Some(1),
+        ..Limits::default()
+    };
+    let llm = Llm::builder()
+        .provider_arc(
+            Arc::new(p.clone()),
+            ProviderOptions {
+                limits,
+                ..ProviderOptions::default()
+            },
+        )
+        .cache(Arc::new(MemoryCache::new()), CacheMode::ReadWrite)
+        .max_queue_wait(std::time::Duration::from_millis(50))
+        .build()
+        .unwrap();
+    llm.structured::<Signal>(request()).await.unwrap();
+    for _ in 0..3 {
+        let again = llm.structured::<Signal>(request()).await.unwrap();
+        assert!(again.response.cached);
+    }
+    assert_eq!(p.requests().len(), 1);
+}
+
 #[tokio::test]
 async fn a_recorded_run_replays_without_any_provider_even_its_failovers() {
     let path = temp_file("replay");

@@ -98,6 +98,9 @@ impl Inner {
         let mut deferred: Vec<usize> = Vec::new();
         for &i in &order {
             let member = &self.members[i];
+            if let Some(done) = self.cache_first(member, request, op).await {
+                return Ok(done);
+            }
             if member.provider.skips(request) {
                 // passed over, as the recording's chain did (a replay)
                 attempts.push(FailedAttempt {
@@ -286,6 +289,18 @@ impl Inner {
         })
     }
 
+    /// A read-write cache's answer for `member`, looked up before the chain admits the call:
+    /// a cached answer waits for no rate limit and no breaker.
+    async fn cache_first(&self, member: &Member, request: &Request, op: Op<'_>) -> Option<Done> {
+        if self.cache_mode != CacheMode::ReadWrite {
+            return None;
+        }
+        let key = CacheKey::for_provider(member.provider.as_ref(), request);
+        let done = self.cached(member, &key, op, false, request).await.ok()??;
+        labels(member, &done.response.model, request).counted("cached");
+        Some(done)
+    }
+
     /// The recorded answer for `key`, decoded for `op`. Records that no longer decode (a
     /// changed type) are misses.
     async fn cached(
@@ -355,16 +370,9 @@ impl Inner {
             member,
             armed: true,
         };
+        // (a cached answer was looked up before the call was admitted: `cache_first`)
         let key = (self.cache_mode == CacheMode::ReadWrite && self.cache.is_some())
             .then(|| CacheKey::for_provider(member.provider.as_ref(), request));
-        if let Some(key) = &key {
-            if let Ok(Some(done)) = self.cached(member, key, op, false, request).await {
-                guard.armed = false;
-                member.lock().breaker.on_abandoned();
-                labels(member, &done.response.model, request).counted("cached");
-                return Step::Done(Box::new(done));
-            }
-        }
         let model = request.model_or(member.provider.model()).to_owned();
         let meter = labels(member, &model, request);
         let worst = estimate(request);
