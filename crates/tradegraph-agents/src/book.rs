@@ -11,6 +11,27 @@ use tradegraph_core::{Decimal, Price, Timeframe, Timestamp};
 /// How many candles of the decision timeframe the guard measures volatility on.
 pub(crate) const VOLATILITY_LOOKBACK: usize = 14;
 
+/// What the risk guard rules on for `state`'s instrument with `account`, at `price` and `now`:
+/// with the snapshot's best bid and ask when the book has both (a buy is sized at the ask, a
+/// sell at the bid, when worse than the price). The one place the agents build it: the guard,
+/// the execution's re-check, the book and rule mode's lot sizing agree.
+pub(crate) fn risk_context<'a>(
+    state: &'a TradingState,
+    account: &'a tradegraph_core::Account,
+    price: Price,
+    now: Timestamp,
+) -> RiskContext<'a> {
+    let context = RiskContext::new(&state.instrument, account, price, now);
+    let quote = state.market.book.as_ref().and_then(|book| {
+        let (bid, ask) = (book.best_bid()?.price, book.best_ask()?.price);
+        (bid > Decimal::ZERO && bid <= ask).then_some((bid, ask))
+    });
+    match quote {
+        Some((bid, ask)) => context.with_quote(bid, ask),
+        None => context,
+    }
+}
+
 /// The volatility the guard rules with: measured on the decision timeframe's candles.
 pub(crate) fn guard_volatility(state: &TradingState, timeframe: Timeframe) -> Volatility {
     Volatility::from_candles(state.market.candles(timeframe), VOLATILITY_LOOKBACK)
@@ -69,7 +90,7 @@ impl Book {
         now: Timestamp,
     ) -> Option<Self> {
         let account = state.account.as_ref()?;
-        let context = RiskContext::new(&state.instrument, account, state.market.price, now)
+        let context = risk_context(state, account, state.market.price, now)
             .with_volatility(guard_volatility(state, timeframe));
         let symbol = &state.instrument.symbol;
         Some(Self {

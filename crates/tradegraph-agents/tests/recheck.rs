@@ -179,3 +179,53 @@ async fn an_entry_with_no_market_price_yet_is_refused() {
     let reason = out.state.refusal.expect("refused").reason;
     assert!(reason.to_string().contains("no market price"), "{reason}");
 }
+
+/// An entry is sized at the worst price it is expected to fill at: a buy at the book's ask
+/// when the ask is above the last price (plus slippage and fees), so what it costs stays
+/// within the size the guard allowed.
+#[tokio::test]
+async fn a_buy_is_sized_at_the_books_ask() {
+    use tradegraph_core::{Book, BookLevel};
+    let instrument = Instrument::btc_usdt();
+    let (desk, _) = fixture::paper_desk(&instrument, fixture::sample_cash(&instrument)).unwrap();
+    let (mut snapshot, inputs) = fixture::market(&instrument).unwrap();
+    let price = snapshot.price;
+    let level = |p: Decimal| BookLevel {
+        price: p,
+        quantity: Decimal::from(50),
+        orders: None,
+    };
+    let ask = (price * Decimal::new(101, 2)).round_dp(2);
+    snapshot.book = Some(Book {
+        ts: snapshot.as_of,
+        bids: vec![level((price * Decimal::new(99, 2)).round_dp(2))],
+        asks: vec![level(ask)],
+        update_id: None,
+    });
+    let clock = SimulatedClock::new(snapshot.as_of);
+    let market = MarketNow::new(Arc::new(clock)).max_verdict_age(Duration::from_secs(60));
+    market.set_price(price);
+    let desk = desk.with_market(market);
+    let brain = Brain::rules_only()
+        .unwrap()
+        .with_model(Arc::new(Buy(price.try_into().unwrap())));
+    let graph = yaml::load_str(DEFAULT_GRAPH, "trading.yaml", &registry(&brain, &desk)).unwrap();
+    let mut state = TradingState::new(instrument.clone(), snapshot, inputs);
+    let account = desk.broker().account().await.unwrap();
+    let equity = account.equity;
+    state.account = Some(account);
+    let out = graph.invoke(state, RunConfig::new()).await.unwrap();
+    let intent = out
+        .state
+        .verdict
+        .as_ref()
+        .and_then(|v| v.intent.clone())
+        .expect("an approved buy");
+    // 2% of equity, bought at the ask with 2 bp of slippage and 10 bp of fees
+    let cost = intent.quantity * ask * Decimal::new(10002, 4) * Decimal::new(1001, 3);
+    assert!(
+        cost <= equity * Decimal::new(2, 2),
+        "{} at {ask} costs {cost}, over 2% of {equity}",
+        intent.quantity
+    );
+}

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tradegraph_broker::BrokerError;
 use tradegraph_core::order::DecisionId;
 use tradegraph_core::order::IntentPurpose;
-use tradegraph_core::risk::{BadInput, Effect, Finding, RiskContext, RiskReason};
+use tradegraph_core::risk::{BadInput, Effect, Finding, RiskReason};
 use tradegraph_graph::{Command, Node, NodeContext, NodeError, NodeResult};
 
 /// Submits the verdict's order intent to the broker: a market order with idempotent client
@@ -91,7 +91,7 @@ impl Node<TradingState> for ExecutionNode {
             .map_err(|e| NodeError::Transient(format!("{}: {e}", self.desk.broker().name())))?;
         let max_age_ms = i64::try_from(market.verdict_age_limit().as_millis()).unwrap_or(i64::MAX);
         let recheck = {
-            let context = RiskContext::new(&state.instrument, &account, price, now);
+            let context = crate::book::risk_context(&state, &account, price, now);
             let guard = self
                 .desk
                 .guard()

@@ -6,7 +6,7 @@ use crate::TradingState;
 use async_trait::async_trait;
 use std::sync::Arc;
 use tradegraph_core::order::DecisionId;
-use tradegraph_core::risk::{Proposal, RiskContext};
+use tradegraph_core::risk::Proposal;
 use tradegraph_core::Timeframe;
 use tradegraph_graph::{Command, Node, NodeContext, NodeError, NodeResult};
 
@@ -59,7 +59,7 @@ impl Node<TradingState> for GuardNode {
         // backtest, the simulated clock stands at the decision time): its time rules (the NSE
         // cutoff, the square-off) and the verdict's age count from then.
         let now = self.desk.market().now().max(state.as_of);
-        let context = RiskContext::new(&state.instrument, account, state.market.price, now)
+        let context = crate::book::risk_context(&state, account, state.market.price, now)
             .with_volatility(volatility);
         let proposal = proposal(&state);
         let verdict = {

@@ -5,7 +5,6 @@ use super::{clamp_unit, RuleConfig};
 use crate::book::{exact, Book};
 use crate::reports::{Action, PortfolioDecision, RiskAssessment, Stance};
 use crate::TradingState;
-use tradegraph_core::risk::RiskContext;
 use tradegraph_core::{Decimal, OrderSide, Segment};
 
 /// Volatility (ATR in percent of the price), the analysts' disagreement and a thin order book
@@ -192,7 +191,7 @@ pub fn portfolio(state: &TradingState, config: &RuleConfig) -> PortfolioDecision
 /// fees included: [`RiskContext::unit_cost`]), with a hair of headroom for rounding.
 fn one_lot_pct(state: &TradingState, side: OrderSide) -> Option<f64> {
     let account = state.account.as_ref()?;
-    let ctx = RiskContext::new(&state.instrument, account, state.market.price, state.as_of);
+    let ctx = crate::book::risk_context(state, account, state.market.price, state.as_of);
     let lot_cost = ctx
         .unit_cost(side)?
         .checked_mul(state.instrument.lot_size)?;
