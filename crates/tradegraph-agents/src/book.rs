@@ -11,10 +11,14 @@ use tradegraph_core::{Decimal, Price, Timeframe, Timestamp};
 /// How many candles of the decision timeframe the guard measures volatility on.
 pub(crate) const VOLATILITY_LOOKBACK: usize = 14;
 
+/// How old a book may be for its quote to count (a feed's depth stream refreshes it every
+/// second or less).
+const QUOTE_FRESH_MS: i64 = 60_000;
+
 /// What the risk guard rules on for `state`'s instrument with `account`, at `price` and `now`:
-/// with the snapshot's best bid and ask when the book has both (a buy is sized at the ask, a
-/// sell at the bid, when worse than the price). The one place the agents build it: the guard,
-/// the execution's re-check, the book and rule mode's lot sizing agree.
+/// with the snapshot's best bid and ask when the book has both and is less than a minute old
+/// (a buy is sized at the ask when it is above the price). The one place the agents build it:
+/// the guard, the execution's re-check, the book and rule mode's lot sizing use the same.
 pub(crate) fn risk_context<'a>(
     state: &'a TradingState,
     account: &'a tradegraph_core::Account,
@@ -23,8 +27,9 @@ pub(crate) fn risk_context<'a>(
 ) -> RiskContext<'a> {
     let context = RiskContext::new(&state.instrument, account, price, now);
     let quote = state.market.book.as_ref().and_then(|book| {
+        let fresh = now.millis().saturating_sub(book.ts.millis()) <= QUOTE_FRESH_MS;
         let (bid, ask) = (book.best_bid()?.price, book.best_ask()?.price);
-        (bid > Decimal::ZERO && bid <= ask).then_some((bid, ask))
+        (fresh && bid > Decimal::ZERO && bid <= ask).then_some((bid, ask))
     });
     match quote {
         Some((bid, ask)) => context.with_quote(bid, ask),

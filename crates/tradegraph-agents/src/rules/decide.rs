@@ -188,7 +188,8 @@ pub fn portfolio(state: &TradingState, config: &RuleConfig) -> PortfolioDecision
 }
 
 /// One lot of an entry on `side` in percent of equity, as the risk guard costs it (slippage and
-/// fees included: [`RiskContext::unit_cost`]), with a hair of headroom for rounding.
+/// fees included: [`RiskContext::unit_cost`](tradegraph_core::risk::RiskContext::unit_cost)),
+/// with a hair of headroom for rounding.
 fn one_lot_pct(state: &TradingState, side: OrderSide) -> Option<f64> {
     let account = state.account.as_ref()?;
     let ctx = crate::book::risk_context(state, account, state.market.price, state.as_of);

@@ -98,9 +98,6 @@ impl Inner {
         let mut deferred: Vec<usize> = Vec::new();
         for &i in &order {
             let member = &self.members[i];
-            if let Some(done) = self.cache_first(member, request, op).await {
-                return Ok(done);
-            }
             if member.provider.skips(request) {
                 // passed over, as the recording's chain did (a replay)
                 attempts.push(FailedAttempt {
@@ -111,6 +108,9 @@ impl Inner {
                     },
                 });
                 continue;
+            }
+            if let Some(done) = self.cache_first(member, request, op).await {
+                return Ok(done);
             }
             match self.admit(member, tokens, None).await {
                 Admission::Go(permit, transition) => {

@@ -149,7 +149,7 @@ impl Breaker {
         }
         if let State::Open { until, opened } = self.state {
             return retry_after
-                .filter(|delay| crate::later(now, *delay) > until)
+                .filter(|delay| !delay.is_zero() && crate::later(now, *delay) > until)
                 .map(|delay| self.open(now, delay, opened));
         }
         let (failures, opened) = match self.state {
