@@ -148,13 +148,40 @@ async fn a_generic_server_takes_a_forced_mode_and_no_key() {
     assert!(body.get("response_format").is_none());
 }
 
+/// A chain of Groq, on a local server answering every request with `status` and `body`, and
+/// a scripted backup that answers once.
+async fn groq_then_backup(
+    status: u16,
+    body: serde_json::Value,
+) -> (
+    MockServer,
+    tradegraph_llm::Llm,
+    tradegraph_llm::ScriptedProvider,
+) {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(json(status, body))
+        .mount(&server)
+        .await;
+    let groq = OpenAi::groq(CANARY)
+        .unwrap()
+        .with_base_url(&format!("{}/openai/v1", server.uri()))
+        .unwrap();
+    let backup = tradegraph_llm::ScriptedProvider::new("backup", "m2").text(VALID);
+    let llm = tradegraph_llm::Llm::builder()
+        .provider(groq)
+        .provider(backup.clone())
+        .build()
+        .unwrap();
+    (server, llm, backup)
+}
+
 /// Errors that belong to one provider's model, as the vendors word them, hand the call to the
 /// next provider instead of ending it: Groq's JSON mode failing to produce JSON, a retired
 /// model, a model the server does not have (OpenAI's and Ollama's 404), a prompt longer than
 /// the model's context. A bad request of ours still ends the call (`fallback.rs`).
 #[tokio::test]
 async fn errors_of_one_providers_model_fail_over_to_the_next() {
-    use tradegraph_llm::{Llm, ScriptedProvider};
     let bodies = [
         (
             400,
@@ -179,21 +206,11 @@ async fn errors_of_one_providers_model_fail_over_to_the_next() {
     ];
     // a 404 that is not about the model is a wrong address: ours, no failover
     {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(json(404, json!({"error": {"message": "Invalid URL (POST /v1/chat/completionz)", "type": "invalid_request_error", "param": null, "code": null}})))
-            .mount(&server)
-            .await;
-        let groq = OpenAi::groq(CANARY)
-            .unwrap()
-            .with_base_url(&format!("{}/openai/v1", server.uri()))
-            .unwrap();
-        let backup = ScriptedProvider::new("backup", "m2").text(VALID);
-        let llm = Llm::builder()
-            .provider(groq)
-            .provider(backup.clone())
-            .build()
-            .unwrap();
+        let (_server, llm, backup) = groq_then_backup(
+            404,
+            json!({"error": {"message": "Invalid URL (POST /v1/chat/completionz)", "type": "invalid_request_error", "param": null, "code": null}}),
+        )
+        .await;
         let err = llm.structured::<Signal>(request()).await.unwrap_err();
         assert!(
             matches!(err, LlmError::BadRequest { status: 404, .. }),
@@ -202,21 +219,7 @@ async fn errors_of_one_providers_model_fail_over_to_the_next() {
         assert!(backup.requests().is_empty());
     }
     for (status, body) in bodies {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(json(status, body.clone()))
-            .mount(&server)
-            .await;
-        let groq = OpenAi::groq(CANARY)
-            .unwrap()
-            .with_base_url(&format!("{}/openai/v1", server.uri()))
-            .unwrap();
-        let backup = ScriptedProvider::new("backup", "m2").text(VALID);
-        let llm = Llm::builder()
-            .provider(groq)
-            .provider(backup.clone())
-            .build()
-            .unwrap();
+        let (_server, llm, backup) = groq_then_backup(status, body.clone()).await;
         let out = llm.structured::<Signal>(request()).await;
         assert!(out.is_ok(), "{status} {body}: {out:?}");
         assert_eq!(backup.requests().len(), 1, "{body}");

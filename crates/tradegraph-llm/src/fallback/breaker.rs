@@ -147,16 +147,14 @@ impl Breaker {
         if self.off {
             return None;
         }
-        if let State::Open { until, opened } = self.state {
-            return retry_after
-                .filter(|delay| !delay.is_zero() && crate::later(now, *delay) > until)
-                .map(|delay| self.open(now, delay, opened));
-        }
         let (failures, opened) = match self.state {
             State::Closed { failures } => (failures + 1, 0),
-            State::Open { opened, .. } | State::HalfOpen { opened, .. } => {
-                (self.policy.failure_threshold, opened)
+            State::Open { until, opened } => {
+                return retry_after
+                    .filter(|delay| !delay.is_zero() && crate::later(now, *delay) > until)
+                    .map(|delay| self.open(now, delay, opened))
             }
+            State::HalfOpen { opened, .. } => (self.policy.failure_threshold, opened),
         };
         if let Some(delay) = retry_after.filter(|d| !d.is_zero()) {
             return Some(self.open(now, delay, opened));

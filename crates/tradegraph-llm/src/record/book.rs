@@ -140,6 +140,9 @@ struct State {
     file: Option<File>,
     misses: Vec<Miss>,
     write_error: Option<String>,
+    /// Whether any outcome is a skip (a replay of a record with none, on one provider, has
+    /// nothing to pass over).
+    any_skip: bool,
 }
 
 type Outcome = Result<Response, RecordedError>;
@@ -157,6 +160,7 @@ impl State {
     /// Adds `outcome` under `key` for the current session. A key that an earlier session
     /// recorded starts over: a file recorded into twice replays its latest run.
     fn push(&mut self, key: RecordKey, outcome: Outcome) {
+        self.any_skip |= matches!(outcome, Err(RecordedError::Skipped));
         let session = self.session;
         let recorded = self.outcomes.entry(key).or_default();
         if recorded.session != session {
@@ -457,6 +461,12 @@ impl RecordBook {
         let outcome = recorded.outcomes.get(recorded.served).cloned()?;
         recorded.served += 1;
         Some(outcome.map_err(|e| e.to_error(provider)))
+    }
+
+    /// Whether a replay may have to pass a provider over: the record holds skips, or its
+    /// chain has another provider that may have answered instead.
+    pub(crate) fn may_skip(&self) -> bool {
+        self.chain.len() > 1 || self.state().any_skip
     }
 
     /// Whether the next outcome for `key` is a skip (the recording's chain passed the provider
