@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use tradegraph_core::order::{ClientOrderId, Fill, Order};
 use tradegraph_core::position::Account;
-use tradegraph_core::risk::{Finding, Verdict};
+use tradegraph_core::risk::{Finding, GuardState, Verdict};
 use tradegraph_core::{Instrument, Timeframe, Timestamp};
 use tradegraph_graph::GraphState;
 
@@ -63,6 +63,11 @@ pub struct TradingState {
     pub book: Option<Book>,
     /// The risk guard's ruling on the decision, with every clamp and rejection and its reason.
     pub verdict: Option<Verdict>,
+    /// The risk guard's state once it ruled (what it latched: a circuit-breaker trip, the
+    /// daily halt). The bot saves the guard after each cycle; a run continued from its
+    /// checkpoint after a crash hands this back, so a latch set before the crash holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard: Option<GuardState>,
     /// Orders the execution agent submitted this cycle.
     #[reducer(append)]
     pub orders: Vec<Order>,
@@ -123,6 +128,7 @@ impl TradingState {
             account: None,
             book: None,
             verdict: None,
+            guard: None,
             orders: Vec::new(),
             fills: Vec::new(),
             weights: AgentWeights::default(),

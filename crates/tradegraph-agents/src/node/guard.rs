@@ -12,8 +12,9 @@ use tradegraph_graph::{Command, Node, NodeContext, NodeError, NodeResult};
 
 /// Turns the decision into a [`Proposal`] and has the
 /// [`RiskGuard`](tradegraph_core::risk::RiskGuard) rule on it against the account, the price,
-/// the session and recent volatility. Writes the verdict. The decision's free text is passed
-/// along for the record and never read.
+/// the session and recent volatility. Writes the verdict, and the guard's state after it (for a
+/// run continued after a crash). The decision's free text is passed along for the record and
+/// never read.
 #[derive(Debug, Clone)]
 pub struct GuardNode {
     desk: Desk,
@@ -62,19 +63,22 @@ impl Node<TradingState> for GuardNode {
         let context = crate::book::risk_context(&state, account, state.market.price, now)
             .with_volatility(volatility);
         let proposal = proposal(&state);
-        let verdict = {
+        let (verdict, latched) = {
             let mut guard = self
                 .desk
                 .guard()
                 .lock()
                 .map_err(|_| NodeError::Failed("the risk guard's lock is poisoned".into()))?;
-            guard.evaluate(&proposal, &context)
+            let verdict = guard.evaluate(&proposal, &context);
+            (verdict, guard.state().clone())
         };
         for finding in &verdict.findings {
             tracing::info!(symbol = %state.instrument.symbol, effect = ?finding.effect, reason = %finding.reason, "risk guard");
         }
         Ok(Command::update(
-            TradingStateUpdate::default().verdict(Some(verdict)),
+            TradingStateUpdate::default()
+                .verdict(Some(verdict))
+                .guard(Some(latched)),
         ))
     }
 }

@@ -27,6 +27,44 @@ pub struct GuardState {
     pub halted_loss_pct: Decimal,
 }
 
+impl GuardState {
+    /// Keeps what either state latched: the later end of the circuit breaker's cooldown, and
+    /// the later halted day (the worse loss when both halted the same day). Nothing latched is
+    /// ever dropped, so absorbing an older state changes nothing.
+    ///
+    /// ```
+    /// use tradegraph_core::risk::GuardState;
+    /// use tradegraph_core::{Decimal, Timestamp};
+    ///
+    /// let day: Timestamp = "2024-03-04T00:00:00Z".parse()?;
+    /// let mut saved = GuardState::default();
+    /// let ruled = GuardState {
+    ///     breaker_until: Some("2024-03-04T01:15:00Z".parse()?),
+    ///     halted_day: Some(day),
+    ///     halted_loss_pct: Decimal::new(25, 1),
+    /// };
+    /// saved.absorb(&ruled);
+    /// assert_eq!(saved, ruled);
+    /// saved.absorb(&GuardState::default());
+    /// assert_eq!(saved, ruled, "nothing is dropped");
+    /// # Ok::<(), tradegraph_core::CoreError>(())
+    /// ```
+    pub fn absorb(&mut self, other: &GuardState) {
+        self.breaker_until = self.breaker_until.max(other.breaker_until);
+        match (self.halted_day, other.halted_day) {
+            (_, None) => {}
+            (Some(mine), Some(theirs)) if mine > theirs => {}
+            (Some(mine), Some(theirs)) if mine == theirs => {
+                self.halted_loss_pct = self.halted_loss_pct.max(other.halted_loss_pct);
+            }
+            _ => {
+                self.halted_day = other.halted_day;
+                self.halted_loss_pct = other.halted_loss_pct;
+            }
+        }
+    }
+}
+
 /// What the guard would allow now ([`RiskGuard::headroom`]): for the agents, who see it in
 /// their book; the guard still rules on each decision.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -120,6 +158,13 @@ impl RiskGuard {
     /// The state to save.
     pub fn state(&self) -> &GuardState {
         &self.state
+    }
+
+    /// Takes on what `other` latched on top of this guard's own state (see
+    /// [`GuardState::absorb`]): a run continued from a checkpoint after a crash hands back what
+    /// its guard ruled before the crash, which the state saved before that run lacks.
+    pub fn absorb(&mut self, other: &GuardState) {
+        self.state.absorb(other);
     }
 
     /// What the guard would let the instrument of `ctx` do now, without changing its state:

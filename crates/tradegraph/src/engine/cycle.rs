@@ -105,7 +105,7 @@ where
             model.begin_cycle(as_of);
         }
         let span = tracing::info_span!("cycle", %symbol, decision = %id, seq);
-        let start = match self.cut_short(&id).await {
+        let start = match self.cut_short(&id).await? {
             Some(step) => {
                 tracing::warn!(%symbol, decision = %id, step, "decision cycle resumed from its checkpoint (its run was cut short)");
                 // The checkpoint's state, not this one, goes on: whether its learning agent
@@ -464,15 +464,31 @@ where
     /// died before the cycle was saved), when the engine keeps checkpoints and there is one.
     /// A checkpoint store that cannot be read is logged and the cycle runs from the top: what
     /// it sends is journaled under the same client order ids, so nothing goes out twice.
-    async fn cut_short(&mut self, id: &DecisionId) -> Option<u64> {
-        self.config.checkpoints.as_ref()?;
+    ///
+    /// What the run's guard latched before the crash (its state as the checkpoint holds it) is
+    /// taken on by the engine's guard, which the state saved before the run lacks: a run
+    /// continued past its guard does not rule again.
+    async fn cut_short(&mut self, id: &DecisionId) -> Result<Option<u64>, EngineError> {
+        if self.config.checkpoints.is_none() {
+            return Ok(None);
+        }
         // owned, not borrowed from the engine across the wait (the engine is not `Sync`)
         let graph = self.graph.clone();
         match graph.state(id.as_str()).await {
-            Ok(checkpoint) => checkpoint.map(|c| c.progress.steps),
+            Ok(None) => Ok(None),
+            Ok(Some(checkpoint)) => {
+                if let Some(latched) = &checkpoint.state.guard {
+                    self.desk
+                        .guard()
+                        .lock()
+                        .map_err(|_| EngineError::Poisoned("the risk guard"))?
+                        .absorb(latched);
+                }
+                Ok(Some(checkpoint.progress.steps))
+            }
             Err(e) => {
                 tracing::warn!(decision = %id, error = %e, "checkpoints unreadable: the cycle runs from the top");
-                None
+                Ok(None)
             }
         }
     }

@@ -903,3 +903,184 @@ async fn with_strict_saves_a_fill_the_state_could_not_keep_stops_the_engine() {
         other => panic!("the engine went on: {:?}", other.map(|s| s.fills.len())),
     }
 }
+
+/// Superstep checkpoints in memory (shared by both bots, as a worker's Redis is) that never
+/// return the checkpoint after the one in which the guard tripped its circuit breaker: the bot
+/// dies once the guard's ruling is checkpointed and before its cycle is saved.
+struct DiesAfterTheTrip {
+    inner: tradegraph_graph::checkpoint::MemoryCheckpointer<tradegraph_agents::TradingState>,
+    tripped: std::sync::atomic::AtomicUsize,
+    crashed: Arc<Notify>,
+}
+
+#[async_trait]
+impl tradegraph_graph::checkpoint::Checkpointer<tradegraph_agents::TradingState>
+    for DiesAfterTheTrip
+{
+    async fn put(
+        &self,
+        checkpoint: tradegraph_graph::Checkpoint<tradegraph_agents::TradingState>,
+    ) -> Result<(), tradegraph_graph::checkpoint::CheckpointError> {
+        let trip = checkpoint.state.verdict.as_ref().is_some_and(|v| {
+            v.findings
+                .iter()
+                .any(|f| matches!(f.reason, RiskReason::CircuitBreaker { .. }))
+        });
+        if trip
+            && self
+                .tripped
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+                == 1
+        {
+            // the superstep after the guard's: the guard's ruling is checkpointed
+            self.crashed.notify_one();
+            std::future::pending::<()>().await;
+        }
+        self.inner.put(checkpoint).await
+    }
+
+    async fn put_writes(
+        &self,
+        thread_id: &str,
+        id: &tradegraph_graph::CheckpointId,
+        writes: Vec<
+            tradegraph_graph::checkpoint::PendingWrite<
+                <tradegraph_agents::TradingState as tradegraph_graph::GraphState>::Update,
+            >,
+        >,
+    ) -> Result<(), tradegraph_graph::checkpoint::CheckpointError> {
+        self.inner.put_writes(thread_id, id, writes).await
+    }
+
+    async fn latest(
+        &self,
+        thread_id: &str,
+    ) -> Result<
+        Option<tradegraph_graph::Checkpoint<tradegraph_agents::TradingState>>,
+        tradegraph_graph::checkpoint::CheckpointError,
+    > {
+        self.inner.latest(thread_id).await
+    }
+
+    async fn get(
+        &self,
+        thread_id: &str,
+        id: &tradegraph_graph::CheckpointId,
+    ) -> Result<
+        Option<tradegraph_graph::Checkpoint<tradegraph_agents::TradingState>>,
+        tradegraph_graph::checkpoint::CheckpointError,
+    > {
+        self.inner.get(thread_id, id).await
+    }
+
+    async fn history(
+        &self,
+        thread_id: &str,
+        limit: usize,
+    ) -> Result<
+        Vec<tradegraph_graph::Checkpoint<tradegraph_agents::TradingState>>,
+        tradegraph_graph::checkpoint::CheckpointError,
+    > {
+        self.inner.history(thread_id, limit).await
+    }
+
+    async fn delete_thread(
+        &self,
+        thread_id: &str,
+    ) -> Result<(), tradegraph_graph::checkpoint::CheckpointError> {
+        self.inner.delete_thread(thread_id).await
+    }
+}
+
+/// The guard trips its circuit breaker on the entry asked for at 00:45 (an 8% bar at 00:40)
+/// and the bot dies before
+/// that cycle is saved. The restarted bot continues the cycle from its checkpoint, past the
+/// guard, which does not rule again: the trip the checkpoint holds is taken on, so the entry
+/// asked for at 01:00 (on calm candles, which trip nothing) waits out the cooldown to 01:15.
+#[tokio::test]
+async fn a_breaker_tripped_in_a_cycle_cut_short_holds_after_the_restart() {
+    let symbol = unique("GT");
+    let mut bars = flat(100.0, 40);
+    bars.push((100.0, 104.0, 96.0, 100.0));
+    bars.extend(flat(100.0, 30));
+    let file = bars_file(&symbol, "2024-03-04T00:00:00Z", &bars);
+    // an entry at 00:45 (refused: the guard trips), and again at 01:00
+    let script = || {
+        ScriptedPm::at(&[
+            (
+                "2024-03-04T00:45:00Z",
+                buy(5.0, 95.0, Some(120.0), None).unwrap(),
+            ),
+            (
+                "2024-03-04T01:00:00Z",
+                buy(5.0, 95.0, Some(120.0), None).unwrap(),
+            ),
+        ])
+    };
+    let durable = Arc::new(MemoryState::new());
+    let crashed = Arc::new(Notify::new());
+    let checkpoints = Arc::new(DiesAfterTheTrip {
+        inner: tradegraph_graph::checkpoint::MemoryCheckpointer::new(),
+        tripped: std::sync::atomic::AtomicUsize::new(0),
+        crashed: crashed.clone(),
+    });
+    let stores = || {
+        let mut stores = Stores::memory();
+        stores.state = durable.clone();
+        stores.intents = durable.clone();
+        stores
+    };
+    let mut first = config(
+        btc_as(&symbol),
+        script(),
+        RiskLimits::default(),
+        stores(),
+        Mode::Service,
+    );
+    first.checkpoints = Some(checkpoints.clone() as _);
+    let engine = start(first, &file).await;
+    let run = Box::pin(engine.run(std::future::pending(), |_| {}));
+    tokio::select! {
+        result = run => panic!("the bot was to crash after the trip, it ended: {:?}", result.map(|s| s.cycles)),
+        () = crashed.notified() => {}
+    }
+    let saved = durable
+        .load(&StateKey::new(symbol.as_str(), StatePart::Guard))
+        .await
+        .unwrap()
+        .map(|doc| serde_json::from_value::<tradegraph_core::risk::GuardState>(doc.body).unwrap())
+        .unwrap_or_default();
+    assert_eq!(
+        saved.breaker_until, None,
+        "the trip died with the bot: {saved:?}"
+    );
+
+    let mut again = config(
+        btc_as(&symbol),
+        script(),
+        RiskLimits::default(),
+        stores(),
+        Mode::Service,
+    );
+    again.checkpoints = Some(checkpoints as _);
+    let engine = start(again, &file).await;
+    let run = finish(engine, stores()).await;
+    std::fs::remove_file(file).unwrap();
+    let at: tradegraph_core::Timestamp = "2024-03-04T01:00:00Z".parse().unwrap();
+    let entry = run
+        .cycles
+        .iter()
+        .find(|c| c.as_of == at)
+        .expect("the 01:00 cycle ran");
+    let verdict = entry.verdict.as_ref().expect("the guard ruled at 01:00");
+    let until: tradegraph_core::Timestamp = "2024-03-04T01:15:00Z".parse().unwrap();
+    assert!(
+        verdict
+            .findings
+            .iter()
+            .any(|f| f.reason == RiskReason::CircuitBreakerCooldown { until }),
+        "{verdict:?}"
+    );
+    assert!(!verdict.is_approved(), "{verdict:?}");
+    assert!(entry.orders.is_empty(), "{:?}", entry.orders);
+}

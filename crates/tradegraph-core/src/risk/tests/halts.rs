@@ -342,3 +342,37 @@ fn volatility_from_candles() {
     assert!(v.realized_pct.unwrap() > 0.9 && v.realized_pct.unwrap() < 1.2);
     let _ = Symbol::new("x");
 }
+
+#[test]
+fn absorbing_a_state_keeps_the_latest_latches_and_drops_none() {
+    let ts = |s: &str| s.parse::<Timestamp>().unwrap();
+    let monday = ts("2024-03-04T00:00:00Z");
+    let tuesday = ts("2024-03-05T00:00:00Z");
+    let state = |until: Option<&str>, day: Option<Timestamp>, loss: &str| GuardState {
+        breaker_until: until.map(ts),
+        halted_day: day,
+        halted_loss_pct: loss.parse().unwrap(),
+    };
+    // a newer halted day and a later cooldown are taken on
+    let mut guard =
+        RiskGuard::default().with_state(state(Some("2024-03-04T10:00:00Z"), Some(monday), "2.5"));
+    guard.absorb(&state(Some("2024-03-05T10:30:00Z"), Some(tuesday), "2.1"));
+    assert_eq!(
+        guard.state(),
+        &state(Some("2024-03-05T10:30:00Z"), Some(tuesday), "2.1")
+    );
+    // older ones change nothing
+    guard.absorb(&state(Some("2024-03-04T10:00:00Z"), Some(monday), "9"));
+    assert_eq!(
+        guard.state(),
+        &state(Some("2024-03-05T10:30:00Z"), Some(tuesday), "2.1")
+    );
+    // the same day keeps the worse loss
+    guard.absorb(&state(None, Some(tuesday), "3.4"));
+    assert_eq!(
+        guard.state(),
+        &state(Some("2024-03-05T10:30:00Z"), Some(tuesday), "3.4")
+    );
+    guard.absorb(&state(None, Some(tuesday), "2.2"));
+    assert_eq!(guard.state().halted_loss_pct, "3.4".parse().unwrap());
+}
