@@ -214,3 +214,23 @@ proptest! {
         prop_assert!(lo <= vwap && vwap <= hi);
     }
 }
+
+#[test]
+fn absurd_kite_totals_do_not_panic() {
+    let mut flow = OrderFlowTracker::new(Instrument::nifty_50().session);
+    for (buy, sell) in [
+        (Decimal::MAX, d("-1")),
+        (-Decimal::MAX, d("1")),
+        (Decimal::MAX, Decimal::MAX),
+    ] {
+        let mut tick = kite_tick("2025-01-06T10:00:00+05:30", "24000", "0", None);
+        tick.total_buy_quantity = Some(buy);
+        tick.total_sell_quantity = Some(sell);
+        flow.on_tick(&tick);
+        assert_eq!(
+            flow.session().resting_imbalance,
+            None,
+            "{buy} against {sell}"
+        );
+    }
+}

@@ -135,3 +135,39 @@ fn kite_last_price_zero_is_a_notice_not_a_tick() {
         .collect();
     assert_eq!(prices, ["1495.55", "1496.00"]);
 }
+
+#[tokio::test]
+async fn replay_jsonl_negative_tick_totals_are_notices_naming_the_field() {
+    let tick = |ts: &str, field: &str, value: &str| {
+        format!(
+            r#"{{"type":"tick","symbol":"X","ts":"{ts}","price":"100","volume":"0","{field}":"{value}"}}"#
+        )
+    };
+    let lines = [
+        tick("2024-01-01T10:00:00Z", "total_buy_quantity", "5"),
+        tick("2024-01-01T10:00:01Z", "total_sell_quantity", "-1"),
+        tick("2024-01-01T10:00:02Z", "total_buy_quantity", "-2"),
+        tick("2024-01-01T10:00:03Z", "day_volume", "-3"),
+        tick("2024-01-01T10:00:04Z", "open_interest", "-4"),
+    ];
+    let file = TempFile::with("totals.jsonl", &(lines.join("\n") + "\n"));
+    let (events, _) = replay_all(file.path(), "X").await;
+    assert_eq!(events.len(), 5, "{events:?}");
+    assert!(malformed(&events[0]).is_none(), "{:?}", events[0]);
+    for (i, what) in [
+        "tick total sell quantity -1",
+        "tick total buy quantity -2",
+        "tick day volume -3",
+        "tick open interest -4",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let (origin, reason) = malformed(&events[i + 1]).expect("a notice");
+        assert!(
+            origin.ends_with(&format!("totals.jsonl:{}", i + 2)),
+            "{origin}"
+        );
+        assert_eq!(reason, format!("{what} is negative"));
+    }
+}

@@ -7,8 +7,8 @@ use tradegraph_core::{Book, Candle, DayStats, Tick, Trade, MAX_PRICE};
 /// Whether the prices of `event` can be real: every price (trade, tick, bid, ask, the tick's
 /// day figures, book level, candle open, high, low and close) above zero and at most
 /// [`MAX_PRICE`](tradegraph_core::MAX_PRICE), every quantity and
-/// volume (also a candle's quote and taker volumes, a tick's last quantity and open-interest
-/// range) not negative, an aggregate trade's first id not after its last, and a candle's
+/// volume (also a candle's quote and taker volumes, a tick's day volume, total buy and sell
+/// quantities, open interest, last quantity and open-interest range) not negative, an aggregate trade's first id not after its last, and a candle's
 /// `low <= open, close <= high`. Notices always pass.
 ///
 /// Feeds replace an event that fails with a [`FeedNotice::Malformed`](crate::FeedNotice::Malformed)
@@ -86,6 +86,16 @@ pub(crate) fn check_tick(tick: &Tick) -> Result<(), String> {
     }
     if let Some(ask) = tick.ask {
         plausible("tick ask", ask)?;
+    }
+    for (what, value) in [
+        ("tick day volume", tick.day_volume),
+        ("tick total buy quantity", tick.total_buy_quantity),
+        ("tick total sell quantity", tick.total_sell_quantity),
+        ("tick open interest", tick.open_interest),
+    ] {
+        if let Some(value) = value {
+            not_negative(what, value)?;
+        }
     }
     match &tick.day {
         Some(day) => check_day(day),

@@ -213,5 +213,5 @@ fn imbalance(buy: Quantity, sell: Quantity) -> Option<f64> {
     if total.is_zero() {
         return None;
     }
-    (buy - sell).checked_div(total)?.try_into().ok()
+    buy.checked_sub(sell)?.checked_div(total)?.try_into().ok()
 }
