@@ -1,7 +1,9 @@
-//! Decoding Kite binary packets (exact decimals, no allocation).
+//! Decoding Kite binary packets (exact decimals, no allocation), and reading the instruments
+//! dump a Kite bot reads at every start and daily roll.
 //!
-//! Run: `cargo bench -p tradegraph-market --bench kite`. The figure is printed beside its
-//! target (>= 20 M full 184-byte packets/s on the reference 2-core machine).
+//! Run: `cargo bench -p tradegraph-market --bench kite`. The figures are printed beside their
+//! targets (>= 20 M full 184-byte packets/s; an NFO-sized dump of 90,000 rows read in
+//! <= 250 ms, on the reference 2-core machine).
 #![allow(
     clippy::print_stdout,
     clippy::unwrap_used,
@@ -12,9 +14,33 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 use std::time::Instant;
-use tradegraph_market::feed::kite::{split, KitePacket, Message, PacketKind};
+use tradegraph_market::feed::kite::{
+    read_instruments, split, KitePacket, Message, PacketKind, INSTRUMENT_COLUMNS,
+};
 
 const TARGET_PER_SEC: f64 = 20_000_000.0;
+
+/// Rows in the dump read: about `GET /instruments/NFO`'s.
+const DUMP_ROWS: u32 = 90_000;
+
+/// The most reading that dump may take, in milliseconds.
+const DUMP_TARGET_MS: f64 = 250.0;
+
+/// An NFO-like dump: futures and options of a few underlyings over a few expiries.
+fn nfo_dump(rows: u32) -> String {
+    let mut text = INSTRUMENT_COLUMNS.join(",");
+    text.push('\n');
+    for i in 0..rows {
+        let strike = 20_000 + 50 * (i % 400);
+        let kind = if i % 2 == 0 { "CE" } else { "PE" };
+        text.push_str(&format!(
+            "{token},{exchange},NIFTY25JAN{strike}{kind},\"NIFTY\",0,2025-01-30,{strike},0.05,75,{kind},NFO-OPT,NFO\n",
+            token = 10_000_000 + i,
+            exchange = 40_000 + i,
+        ));
+    }
+    text
+}
 
 /// A full-mode packet of an NFO future with 5+5 depth.
 fn full_packet() -> [u8; 184] {
@@ -99,5 +125,35 @@ fn packets(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, packets);
+fn instruments(c: &mut Criterion) {
+    let text = nfo_dump(DUMP_ROWS);
+    let dump = read_instruments(&text).unwrap();
+    assert_eq!(dump.instruments.len(), DUMP_ROWS as usize);
+    assert!(dump.bad_rows.is_empty());
+    let mut group = c.benchmark_group("kite instruments");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(u64::from(DUMP_ROWS)));
+    group.bench_function("read a 90,000-row NFO dump", |b| {
+        b.iter(|| read_instruments(black_box(&text)).map(|d| d.instruments.len()));
+    });
+    group.finish();
+
+    let runs = 3u32;
+    let start = Instant::now();
+    for _ in 0..runs {
+        black_box(read_instruments(black_box(&text)).unwrap());
+    }
+    let ms = start.elapsed().as_secs_f64() * 1e3 / f64::from(runs);
+    let verdict = if ms <= DUMP_TARGET_MS {
+        "met"
+    } else {
+        "MISSED"
+    };
+    println!(
+        "kite instruments dump, {DUMP_ROWS} rows ({:.1} MB): {ms:.0} ms (target <= {DUMP_TARGET_MS:.0} ms: {verdict})",
+        text.len() as f64 / 1e6
+    );
+}
+
+criterion_group!(benches, packets, instruments);
 criterion_main!(benches);

@@ -111,9 +111,8 @@ proptest! {
 }
 
 /// A bad row after a blank line or a quoted field spanning lines is named by the line it is
-/// on, not by its record number. Fails today: `read_instruments` numbers rows as records
-/// (row index + 2), so this row is called line 3 (found by
-/// `any_text_is_a_dump_or_a_header_error`; the fix belongs in `feed/kite/instruments.rs`).
+/// on, not by its record number (row index + 2 would call this row line 3; found by
+/// `any_text_is_a_dump_or_a_header_error`).
 #[test]
 fn a_bad_row_is_named_by_its_line() {
     let header = INSTRUMENT_COLUMNS.join(",");

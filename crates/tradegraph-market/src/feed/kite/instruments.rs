@@ -331,6 +331,8 @@ fn records_by_line<'r>(
     text: &'r str,
 ) -> impl Iterator<Item = (u64, Result<csv::StringRecord, csv::Error>)> + 'r {
     let mut stuck = false;
+    // the line breaks before `counted_to`, counted once as the reader moves on
+    let (mut counted_to, mut breaks) = (0usize, 0usize);
     std::iter::from_fn(move || {
         if stuck {
             return None;
@@ -352,10 +354,14 @@ fn records_by_line<'r>(
                 Err(e)
             }
         };
-        let breaks = text.as_bytes()[..start.min(text.len())]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count();
+        let start = start.min(text.len());
+        if start > counted_to {
+            breaks += text.as_bytes()[counted_to..start]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count();
+            counted_to = start;
+        }
         Some((
             u64::try_from(breaks).unwrap_or(u64::MAX).saturating_add(1),
             outcome,
