@@ -342,6 +342,8 @@ where
             },
             learner: Arc::clone(self.desk.learner()),
             cycle_cancel: self.cycle_cancel.clone(),
+            // a broker that keeps no orders of its own is a venue's
+            remote: self.broker.inner().kept_orders().is_none(),
         }
     }
 

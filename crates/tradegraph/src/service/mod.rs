@@ -94,6 +94,8 @@ pub(crate) struct Shared {
     pub(crate) overview: dashboard::OverviewCache,
     /// The alerts this run raised, for `GET /api/v1/alerts` when the store does not answer.
     pub(crate) alerts: Option<crate::alerts::RecentAlerts>,
+    /// A venue broker's last answers, shared by the clients.
+    pub(crate) venue: api::broker::VenueReads,
 }
 
 /// The handlers' state.
@@ -141,6 +143,7 @@ impl Service {
                     .collect(),
                 overview: dashboard::OverviewCache::default(),
                 alerts: None,
+                venue: api::broker::VenueReads::default(),
             },
         }
     }

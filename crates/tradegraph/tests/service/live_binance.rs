@@ -196,3 +196,48 @@ fn after_a_kill_and_a_restart_the_venue_and_the_live_bot_agree() {
     assert!(rec["fills_seen"].as_u64().unwrap_or(0) >= 1, "{rec}");
     bot.stop();
 }
+
+/// The read API asks the venue once for many clients: twenty clients' positions and working
+/// orders within a moment cost the venue's rate limit one account read and one open-orders
+/// read (the bot's orders and the kill switch's close need that limit too), and every client
+/// gets the venue's answer.
+#[test]
+fn many_clients_reading_positions_and_orders_cost_the_venue_one_read() {
+    let v = venue();
+    let mut bot = live_bot("live-reads", &v, 3);
+    wait("an entry at the venue", || entries(&v) >= 1);
+    bot.wait_cycles(2);
+    wait("the entry filled at the venue", || held(&v) > Decimal::ZERO);
+    let reads = |path: &str| {
+        v.venue
+            .requests()
+            .iter()
+            .filter(|r| r.method == "GET" && r.path == path)
+            .count()
+    };
+    let before = (reads("/api/v3/account"), reads("/api/v3/openOrders"));
+    for _ in 0..20 {
+        let (code, positions) = bot.get("/api/v1/positions");
+        assert_eq!(code, 200, "{positions}");
+        let held_by_api: Decimal = positions["items"][0]["quantity"]
+            .as_str()
+            .unwrap_or_default()
+            .parse()
+            .unwrap();
+        assert!(held_by_api > Decimal::ZERO, "{positions}");
+        let (code, orders) = bot.get("/api/v1/orders?status=working");
+        assert_eq!(code, 200, "{orders}");
+        assert_eq!(orders["history"], false, "{orders}");
+    }
+    let after = (reads("/api/v3/account"), reads("/api/v3/openOrders"));
+    assert!(
+        after.0 - before.0 <= 3 && after.1 - before.1 <= 3,
+        "venue reads for 20 clients: {before:?} -> {after:?}"
+    );
+    // An answer older than two seconds is not served again: the venue is read anew.
+    std::thread::sleep(Duration::from_millis(2_100));
+    let (code, _) = bot.get("/api/v1/positions");
+    assert_eq!(code, 200);
+    assert!(reads("/api/v3/account") > after.0, "read again once stale");
+    bot.stop();
+}

@@ -238,6 +238,8 @@ pub struct BotHandle {
     pub(crate) learner: Arc<std::sync::Mutex<Learner>>,
     /// The graph run in flight, to cancel.
     pub(crate) cycle_cancel: crate::engine::cancel::CycleCancel,
+    /// Whether the broker is a venue's (see [`BotHandle::broker_is_remote`]).
+    pub(crate) remote: bool,
 }
 
 /// Reads every order the broker keeps, working and finished (`None`: it keeps no history).
@@ -278,6 +280,12 @@ impl BotHandle {
     /// The bot's broker (with its order journal): positions, working orders, the account.
     pub fn broker(&self) -> &Arc<dyn Broker> {
         &self.broker
+    }
+
+    /// Whether the broker is a venue's, read over the network under the venue's rate limits
+    /// (which the bot's own orders need too), rather than the paper account in memory.
+    pub fn broker_is_remote(&self) -> bool {
+        self.remote
     }
 
     /// Every order the broker still keeps, working and finished, in the order it took them;

@@ -1,4 +1,11 @@
 //! `GET /api/v1/positions` and `GET /api/v1/orders`: the broker's word.
+//!
+//! A venue's broker is read at most once every [`VENUE_READ_FRESH`] per endpoint, whatever
+//! the number of clients: one read goes out, the requests that come meanwhile wait for it and
+//! share its answer ([`VenueReads`]). The venue's rate limits are the bot's too (its orders,
+//! the kill switch's close), and a page anywhere can make the operator's browser ask. Its
+//! positions come from its account read, which changes nothing at the venue (a Kite broker's
+//! position read also fits the exits to the position, which is the engine's to do).
 
 use crate::service::error::ApiError;
 use crate::service::params::{Items, Page, PageEnd, PageQuery, Params};
@@ -6,12 +13,56 @@ use crate::service::AppState;
 use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tradegraph_core::order::Order;
 use tradegraph_core::position::Position;
 
 /// How long the broker may take to answer.
 const BROKER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a venue's answer is served again.
+pub(crate) const VENUE_READ_FRESH: Duration = Duration::from_secs(2);
+
+/// The venue's last answers, one read in flight at a time per endpoint.
+#[derive(Default)]
+pub(crate) struct VenueReads {
+    positions: Shared<Vec<Position>>,
+    open_orders: Shared<Vec<Order>>,
+}
+
+/// One endpoint's last answer and when it came.
+struct Shared<T>(tokio::sync::Mutex<Option<(Instant, T)>>);
+
+impl<T> Default for Shared<T> {
+    fn default() -> Self {
+        Self(tokio::sync::Mutex::new(None))
+    }
+}
+
+impl<T: Clone> Shared<T> {
+    /// The last answer when it is fresh, otherwise `read`'s (kept when it succeeds); a request
+    /// that comes while a read is out waits for it, up to the broker's timeout.
+    async fn get(
+        &self,
+        what: &str,
+        read: impl std::future::Future<Output = Result<T, tradegraph_broker::BrokerError>>,
+    ) -> Result<T, ApiError> {
+        let Ok(mut last) = tokio::time::timeout(BROKER_TIMEOUT, self.0.lock()).await else {
+            return Err(ApiError::new(
+                axum::http::StatusCode::GATEWAY_TIMEOUT,
+                format!("the broker did not answer for {what} within {BROKER_TIMEOUT:?}"),
+            ));
+        };
+        if let Some((at, answer)) = last.as_ref() {
+            if at.elapsed() < VENUE_READ_FRESH {
+                return Ok(answer.clone());
+            }
+        }
+        let answer = timed(what, read).await?;
+        *last = Some((Instant::now(), answer.clone()));
+        Ok(answer)
+    }
+}
 
 async fn timed<T>(
     what: &str,
@@ -26,11 +77,18 @@ async fn timed<T>(
     }
 }
 
-/// `GET /api/v1/positions`: the open positions, marked at the last price.
+/// `GET /api/v1/positions`: the open positions, marked at the last price (a venue's as its
+/// account read gives them, at most [`VENUE_READ_FRESH`] old).
 pub(crate) async fn positions(
     State(app): State<AppState>,
 ) -> Result<Json<Items<Position>>, ApiError> {
-    let items = timed("its positions", app.bot.broker().positions()).await?;
+    let broker = app.bot.broker();
+    let items = if app.bot.broker_is_remote() {
+        let read = async { Ok(broker.account().await?.positions) };
+        app.venue.positions.get("its positions", read).await?
+    } else {
+        timed("its positions", broker.positions()).await?
+    };
     Ok(Json(Items { items }))
 }
 
@@ -107,7 +165,10 @@ pub(crate) async fn orders(
     let (kept, history) = match app.bot.kept_orders() {
         Some(kept) => (kept, true),
         None => (
-            timed("its working orders", app.bot.broker().open_orders()).await?,
+            app.venue
+                .open_orders
+                .get("its working orders", app.bot.broker().open_orders())
+                .await?,
             false,
         ),
     };

@@ -1,6 +1,6 @@
 //! The read API, under `/api/v1`: JSON, no token needed.
 
-mod broker;
+pub(crate) mod broker;
 mod charts;
 mod llm;
 pub(crate) mod logs;
