@@ -121,7 +121,12 @@ fn checkpoint() -> impl Strategy<Value = Checkpoint<Desk>> {
             any::<u64>(),
             prop::collection::vec((text(), any::<u32>()), 0..3),
         ),
-        prop::option::of((text(), 0u8..3, prop::option::of(json()))),
+        prop::option::of((
+            text(),
+            0u8..3,
+            prop::option::of(json()),
+            prop::option::of(any::<u32>()),
+        )),
         0u8..5,
     )
         .prop_map(
@@ -170,7 +175,7 @@ fn checkpoint() -> impl Strategy<Value = Checkpoint<Desk>> {
                         loop_rounds: Vec::new(),
                         join_arrivals: Vec::new(),
                     },
-                    interrupt: interrupt.map(|(node, kind, payload)| Interrupt {
+                    interrupt: interrupt.map(|(node, kind, payload, task)| Interrupt {
                         node: node.into(),
                         kind: [
                             InterruptKind::Before,
@@ -178,6 +183,7 @@ fn checkpoint() -> impl Strategy<Value = Checkpoint<Desk>> {
                             InterruptKind::Dynamic,
                         ][usize::from(kind)],
                         payload,
+                        task,
                     }),
                 }
             },
@@ -264,6 +270,7 @@ fn a_null_map_item_and_a_null_interrupt_payload_survive_a_checkpoint() {
             node: "approve".into(),
             kind: InterruptKind::Dynamic,
             payload: Some(Value::Null),
+            task: Some(0),
         }),
     };
     let back = codec::decode::<Desk>(&codec::encode(&checkpoint).unwrap()).unwrap();

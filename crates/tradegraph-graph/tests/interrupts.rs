@@ -239,3 +239,221 @@ async fn a_finished_thread_resumes_to_its_final_state() {
     assert!(history[0].is_finished());
     assert_eq!(history[0].parent.as_ref(), Some(&history[1].id));
 }
+
+/// A node that asks `name`'s question until it is answered, then records the answer and the
+/// round it ran in.
+fn approver(name: &'static str) -> impl tradegraph_graph::Node<Flow> {
+    node_fn(move |_s: Arc<Flow>, ctx| async move {
+        match ctx.resume_value() {
+            None => Ok(Command::interrupt(serde_json::json!({ "order": name }))),
+            Some(answer) => Ok(Command::update(FlowUpdate::default().visited(vec![
+                format!(
+                    "{name}:{}:round {}",
+                    answer.as_str().unwrap_or("?"),
+                    ctx.round()
+                ),
+            ]))),
+        }
+    })
+}
+
+/// Two approvals asked in one superstep are asked one at a time: the answer to the first
+/// question (the one shown) answers only it, and the second is asked next.
+#[tokio::test]
+async fn two_questions_in_one_step_get_an_answer_each() {
+    let mut g = StateGraph::<Flow>::new("two approvals");
+    g.add_node("approve_a", approver("a"))
+        .add_node("approve_b", approver("b"))
+        .add_fan_out(START, ["approve_a", "approve_b"])
+        .add_edge("approve_a", END)
+        .add_edge("approve_b", END);
+    let graph = with_memory(g);
+    let first = graph
+        .invoke(Flow::default(), RunConfig::new().thread("t"))
+        .await
+        .unwrap();
+    let asked = first.interrupt().expect("a question");
+    assert_eq!(asked.node.as_str(), "approve_a");
+    assert_eq!(asked.payload, Some(serde_json::json!({"order": "a"})));
+    let second = graph
+        .resume("t", Resume::new().value("yes"), RunConfig::new())
+        .await
+        .unwrap();
+    let asked = second.interrupt().expect("the second question is asked");
+    assert_eq!(asked.node.as_str(), "approve_b");
+    assert_eq!(asked.payload, Some(serde_json::json!({"order": "b"})));
+    assert!(
+        second.state.visited.is_empty(),
+        "{:?}",
+        second.state.visited
+    );
+    let done = graph
+        .resume("t", Resume::new().value("no"), RunConfig::new())
+        .await
+        .unwrap();
+    assert_eq!(done.status, RunStatus::Finished);
+    assert_eq!(done.state.visited, ["a:yes:round 1", "b:no:round 1"]);
+}
+
+/// A node paused before it runs (`interrupt_before`) that then asks a question: the answer
+/// reaches it, and it is not paused before again; its round counts it once.
+#[tokio::test]
+async fn a_question_asked_after_a_pause_before_is_answered_once() {
+    let mut g = StateGraph::<Flow>::new("approve after review");
+    g.add_node("approve", approver("x"))
+        .add_edge(START, "approve")
+        .add_edge("approve", END);
+    g.interrupt_before(["approve"]);
+    let graph = with_memory(g);
+    let paused = graph
+        .invoke(Flow::default(), RunConfig::new().thread("t"))
+        .await
+        .unwrap();
+    assert_eq!(paused.interrupt().unwrap().kind, InterruptKind::Before);
+    let asked = graph
+        .resume("t", Resume::new(), RunConfig::new())
+        .await
+        .unwrap();
+    assert_eq!(asked.interrupt().unwrap().kind, InterruptKind::Dynamic);
+    let done = graph
+        .resume("t", Resume::new().value("yes"), RunConfig::new())
+        .await
+        .unwrap();
+    assert_eq!(done.status, RunStatus::Finished, "{:?}", done.status);
+    assert_eq!(done.state.visited, ["x:yes:round 1"]);
+}
+
+/// A cycle whose head asks every round runs its rounds up to its limit, each counted once.
+#[tokio::test]
+async fn a_head_that_asks_every_round_runs_its_limit() {
+    let mut g = StateGraph::<Flow>::new("rounds");
+    g.add_node("review", approver("r"))
+        .add_edge(START, "review")
+        .add_conditional_edges(
+            "review",
+            "again",
+            |s: &Flow| if s.visited.len() < 3 { "review" } else { END },
+            ["review", END],
+        )
+        .loop_limit("review", 3);
+    let graph = with_memory(g);
+    let mut out = graph
+        .invoke(Flow::default(), RunConfig::new().thread("t"))
+        .await
+        .unwrap();
+    let mut answers = 0;
+    while out.is_interrupted() {
+        answers += 1;
+        assert!(answers <= 3, "asked more than its rounds");
+        out = graph
+            .resume("t", Resume::new().value("ok"), RunConfig::new())
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        out.state.visited,
+        ["r:ok:round 1", "r:ok:round 2", "r:ok:round 3"]
+    );
+}
+
+/// Checkpoints in memory whose first write of a pause fails (a store outage, or the process
+/// dying at that moment).
+struct PauseLost {
+    inner: MemoryCheckpointer<Flow>,
+    failed: std::sync::atomic::AtomicBool,
+}
+
+#[tradegraph_graph::async_trait]
+impl tradegraph_graph::Checkpointer<Flow> for PauseLost {
+    async fn put(
+        &self,
+        checkpoint: tradegraph_graph::Checkpoint<Flow>,
+    ) -> Result<(), tradegraph_graph::checkpoint::CheckpointError> {
+        if checkpoint.source == tradegraph_graph::checkpoint::CheckpointSource::Interrupt
+            && !self.failed.swap(true, Ordering::SeqCst)
+        {
+            return Err(tradegraph_graph::checkpoint::CheckpointError::Backend {
+                backend: "test",
+                operation: "put",
+                message: "the store went away".into(),
+            });
+        }
+        self.inner.put(checkpoint).await
+    }
+
+    async fn put_writes(
+        &self,
+        thread_id: &str,
+        id: &tradegraph_graph::CheckpointId,
+        writes: Vec<tradegraph_graph::checkpoint::PendingWrite<FlowUpdate>>,
+    ) -> Result<(), tradegraph_graph::checkpoint::CheckpointError> {
+        self.inner.put_writes(thread_id, id, writes).await
+    }
+
+    async fn latest(
+        &self,
+        thread_id: &str,
+    ) -> Result<
+        Option<tradegraph_graph::Checkpoint<Flow>>,
+        tradegraph_graph::checkpoint::CheckpointError,
+    > {
+        self.inner.latest(thread_id).await
+    }
+
+    async fn get(
+        &self,
+        thread_id: &str,
+        id: &tradegraph_graph::CheckpointId,
+    ) -> Result<
+        Option<tradegraph_graph::Checkpoint<Flow>>,
+        tradegraph_graph::checkpoint::CheckpointError,
+    > {
+        self.inner.get(thread_id, id).await
+    }
+
+    async fn history(
+        &self,
+        thread_id: &str,
+        limit: usize,
+    ) -> Result<
+        Vec<tradegraph_graph::Checkpoint<Flow>>,
+        tradegraph_graph::checkpoint::CheckpointError,
+    > {
+        self.inner.history(thread_id, limit).await
+    }
+
+    async fn delete_thread(
+        &self,
+        thread_id: &str,
+    ) -> Result<(), tradegraph_graph::checkpoint::CheckpointError> {
+        self.inner.delete_thread(thread_id).await
+    }
+}
+
+/// A pause after a step that could not be saved is not skipped on resume: the step and its
+/// pause are one checkpoint, so the run resumes from the step before and pauses again.
+#[tokio::test]
+async fn a_pause_after_a_step_that_was_not_saved_holds_on_resume() {
+    let executed = Arc::new(AtomicU32::new(0));
+    let mut g = order_flow(executed.clone());
+    g.interrupt_after(["pm"]);
+    let graph = g.compile().unwrap().with_checkpointer(PauseLost {
+        inner: MemoryCheckpointer::new(),
+        failed: std::sync::atomic::AtomicBool::new(false),
+    });
+    let failed = graph
+        .invoke(Flow::default(), RunConfig::new().thread("t"))
+        .await;
+    assert!(failed.is_err(), "{failed:?}");
+    let resumed = graph
+        .resume("t", Resume::new(), RunConfig::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        resumed.interrupt().map(|i| i.kind),
+        Some(InterruptKind::After),
+        "{:?}",
+        resumed.status
+    );
+    assert_eq!(executed.load(Ordering::SeqCst), 0, "nothing executed");
+}

@@ -94,6 +94,7 @@ pub async fn round_trip<C: Checkpointer<SuiteState>>(cp: &C) {
         node: "first".into(),
         kind: InterruptKind::Dynamic,
         payload: Some(serde_json::json!({"approve": "BUY 1 BTC"})),
+        task: Some(1),
     });
     cp.put(original.clone()).await.unwrap();
     let got = cp

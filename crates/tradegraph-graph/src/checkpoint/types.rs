@@ -109,6 +109,11 @@ pub struct Interrupt {
         deserialize_with = "crate::state::merge_support::present"
     )]
     pub payload: Option<serde_json::Value>,
+    /// Which of the step's tasks asked, for a dynamic interrupt (its position in the step's
+    /// `next`): the value given on resume is that task's answer only. A step in which several
+    /// tasks ask pauses once per question, in task order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<u32>,
 }
 
 /// What produced a checkpoint.

@@ -94,6 +94,9 @@ impl NodeContext {
     }
 
     /// The value given on resume after this node interrupted the run; `None` on a first run.
+    /// When several tasks of a step ask, the run pauses on the first one's question and its
+    /// answer reaches that task only; the others ask again, one pause each, in task order.
+    /// After a pause before or after a step, the value given reaches every task of the step.
     pub fn resume_value(&self) -> Option<&serde_json::Value> {
         self.resume.as_deref()
     }

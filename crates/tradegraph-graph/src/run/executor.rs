@@ -80,6 +80,9 @@ pub(crate) struct Run<S: GraphState> {
     /// Outputs recovered from a checkpoint, aligned with `next`.
     pub(crate) pending: Vec<Option<Command<S::Update>>>,
     pub(crate) resume_value: Option<Arc<serde_json::Value>>,
+    /// The task the resume value answers (the one that asked); every task when `None` (a
+    /// pause before or after a step).
+    pub(crate) resume_task: Option<usize>,
     pub(crate) skip_interrupt_before: bool,
 }
 
@@ -117,6 +120,7 @@ impl<S: GraphState> Run<S> {
             checkpoint: None,
             pending: Vec::new(),
             resume_value: config.resume_value.map(Arc::new),
+            resume_task: None,
             skip_interrupt_before: false,
             g,
         }
@@ -146,6 +150,7 @@ impl<S: GraphState> Run<S> {
                         node: self.g.nodes[task.node].name.clone(),
                         kind: InterruptKind::Before,
                         payload: None,
+                        task: None,
                     };
                     let pending = self.pending_writes();
                     return self.pause(interrupt, pending).await;
@@ -166,7 +171,10 @@ impl<S: GraphState> Run<S> {
                     node: self.g.nodes[self.next[i].node].name.clone(),
                     kind: InterruptKind::Dynamic,
                     payload: Some(payload.clone()),
+                    task: Some(u32::try_from(i).unwrap_or(u32::MAX)),
                 };
+                // The step runs again on resume: its runs are counted then.
+                self.uncount_runs();
                 self.pending = outputs
                     .into_iter()
                     .map(|o| o.filter(|c| matches!(c, Command::Update { .. })))
@@ -193,7 +201,29 @@ impl<S: GraphState> Run<S> {
             self.steps += 1;
             self.pending.clear();
             self.resume_value = None;
-            let checkpoint = self.save(CheckpointSource::Step, None, Vec::new()).await?;
+            self.resume_task = None;
+            // A pause after the step is its checkpoint: one write, so that no crash or failed
+            // write between two of them resumes past the pause.
+            let after = tasks
+                .iter()
+                .find(|t| !self.next.is_empty() && self.g.nodes[t.node].interrupt_after)
+                .map(|task| Interrupt {
+                    node: self.g.nodes[task.node].name.clone(),
+                    kind: InterruptKind::After,
+                    payload: None,
+                    task: None,
+                });
+            let checkpoint = match &after {
+                Some(interrupt) => {
+                    self.save(
+                        CheckpointSource::Interrupt,
+                        Some(interrupt.clone()),
+                        Vec::new(),
+                    )
+                    .await?
+                }
+                None => self.save(CheckpointSource::Step, None, Vec::new()).await?,
+            };
             let ran: Vec<NodeName> = tasks
                 .iter()
                 .map(|t| self.g.nodes[t.node].name.clone())
@@ -202,17 +232,21 @@ impl<S: GraphState> Run<S> {
                 step,
                 nodes: ran,
                 state: self.state.clone(),
-                checkpoint,
+                checkpoint: checkpoint.clone(),
             });
-            if !self.next.is_empty() {
-                if let Some(task) = tasks.iter().find(|t| self.g.nodes[t.node].interrupt_after) {
-                    let interrupt = Interrupt {
-                        node: self.g.nodes[task.node].name.clone(),
-                        kind: InterruptKind::After,
-                        payload: None,
-                    };
-                    return self.pause(interrupt, Vec::new()).await;
-                }
+            if let Some(interrupt) = after {
+                return Ok(self.paused(interrupt, checkpoint));
+            }
+        }
+    }
+
+    /// Takes back what [`count_runs`](Self::count_runs) counted for this step (a step that
+    /// paused runs again on resume).
+    fn uncount_runs(&mut self) {
+        let mut counted = vec![false; self.g.nodes.len()];
+        for task in &self.next {
+            if !std::mem::replace(&mut counted[task.node], true) {
+                self.node_runs[task.node] = self.node_runs[task.node].saturating_sub(1);
             }
         }
     }
@@ -354,7 +388,11 @@ impl<S: GraphState> Run<S> {
                 cancel: cancel.clone(),
                 extensions: self.extensions.clone(),
                 emit: self.emit.clone(),
-                resume: self.resume_value.clone(),
+                resume: self
+                    .resume_task
+                    .is_none_or(|asked| asked == index)
+                    .then(|| self.resume_value.clone())
+                    .flatten(),
             },
             timeout: node.timeout,
             retry: node.retry.clone(),
@@ -388,12 +426,17 @@ impl<S: GraphState> Run<S> {
                 pending,
             )
             .await?;
+        Ok(self.paused(interrupt, checkpoint))
+    }
+
+    /// The run, paused at `interrupt` (saved as `checkpoint`).
+    fn paused(self, interrupt: Interrupt, checkpoint: Option<CheckpointId>) -> RunOutput<S> {
         tracing::info!(node = %interrupt.node, kind = ?interrupt.kind, "run paused");
         self.sink.send(|| Event::Interrupted {
             interrupt: interrupt.clone(),
             checkpoint: checkpoint.clone(),
         });
-        Ok(self.output(RunStatus::Interrupted(interrupt)))
+        self.output(RunStatus::Interrupted(interrupt))
     }
 
     fn finish(self) -> RunOutput<S> {

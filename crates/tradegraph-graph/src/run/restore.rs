@@ -90,7 +90,14 @@ impl<S: GraphState> Run<S> {
             }
         }
         if let Some(interrupt) = &checkpoint.interrupt {
-            run.skip_interrupt_before = interrupt.kind == InterruptKind::Before;
+            // A step paused before it ran, or by one of its tasks, has passed its pause before.
+            run.skip_interrupt_before = matches!(
+                interrupt.kind,
+                InterruptKind::Before | InterruptKind::Dynamic
+            );
+            if interrupt.kind == InterruptKind::Dynamic {
+                run.resume_task = interrupt.task.and_then(|t| usize::try_from(t).ok());
+            }
         }
         run.resume_value = resume.value.map(Arc::new);
         if let Some(update) = resume.update {
