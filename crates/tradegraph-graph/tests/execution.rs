@@ -508,3 +508,32 @@ async fn cancelling_the_run_stops_it() {
         .unwrap_err();
     assert!(matches!(err, GraphError::Cancelled), "{err}");
 }
+
+/// A join whose source is another join's target waits for that join, whichever was declared
+/// first: its target runs once, after both of its sources.
+#[tokio::test]
+async fn chained_joins_fire_in_order_whatever_their_declaration_order() {
+    for downstream_first in [true, false] {
+        let runs = Arc::new(AtomicU32::new(0));
+        let mut g = StateGraph::<Flow>::new("chained joins");
+        g.add_node("a", visit("a"))
+            .add_node("b", visit("b"))
+            .add_node("d", visit("d"))
+            .add_node("c", visit("c"))
+            .add_node("e", counted("e", runs.clone()))
+            .add_fan_out(START, ["a", "b", "d"]);
+        if downstream_first {
+            g.add_join(["c", "d"], "e").add_join(["a", "b"], "c");
+        } else {
+            g.add_join(["a", "b"], "c").add_join(["c", "d"], "e");
+        }
+        g.add_edge("e", END);
+        let out = run(g).await.unwrap();
+        assert_eq!(
+            out.visited,
+            ["a", "b", "d", "c", "e"],
+            "downstream first: {downstream_first}"
+        );
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+    }
+}

@@ -200,6 +200,27 @@ fn joins_and_loops_are_checked() {
 }
 
 #[test]
+fn two_joins_into_one_node_are_refused() {
+    let mut g = StateGraph::<Flow>::new("t");
+    g.add_node("a", visit("a"))
+        .add_node("b", visit("b"))
+        .add_node("c", visit("c"))
+        .add_node("d", visit("d"))
+        .add_node("e", visit("e"))
+        .add_fan_out(START, ["a", "b", "d", "e"])
+        .add_join(["a", "b"], "c")
+        .add_join(["d", "e"], "c")
+        .add_edge("c", END);
+    let errs = errors(g);
+    assert!(
+        errs.iter()
+            .any(|e| matches!(e, BuildError::InvalidJoin { target, reason }
+            if target == "c" && reason.contains("another join already leads to it"))),
+        "{errs:?}"
+    );
+}
+
+#[test]
 fn no_entry() {
     let mut g = StateGraph::<Flow>::new("t");
     g.add_node("a", visit("a")).add_edge("a", END);

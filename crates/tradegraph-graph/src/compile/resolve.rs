@@ -235,9 +235,17 @@ pub(crate) fn resolve<S: GraphState>(
 
     // joins
     let mut joins = Vec::new();
+    let mut join_targets = HashSet::new();
     for join in &decls.joins {
         let target_name = &join.target;
         let by = || format!("the join into `{target_name}`");
+        if !join_targets.insert(target_name.as_str()) {
+            // a run's progress keeps a join's arrivals by its target
+            r.errors.push(BuildError::InvalidJoin {
+                target: target_name.clone(),
+                reason: "another join already leads to it; list every source in one join".into(),
+            });
+        }
         let target = match r.target(target_name, by) {
             Some(Target::Node(t)) => Some(t),
             Some(Target::End) => {

@@ -176,44 +176,72 @@ impl<S: GraphState> Run<S> {
         }
     }
 
-    /// Fires every join whose missing sources can no longer start.
+    /// Fires every join whose missing sources can no longer start: none is reachable from a
+    /// task scheduled next, nor from the target of another join some of whose sources arrived
+    /// (it fires later, whatever the order the joins were declared in). Joins that only wait
+    /// for each other (in a cycle) fire once nothing else is scheduled.
     fn fire_joins(&mut self, next: &mut NextTasks) {
-        let g = self.g.clone();
-        for (j, join) in g.joins.iter().enumerate() {
-            let arrived = self.join_arrived[j];
-            if arrived == 0 {
-                continue;
+        let joins = self.g.joins.len();
+        let mut fired = true;
+        while fired {
+            fired = false;
+            for j in 0..joins {
+                fired |= self.fire_join(j, next, true);
             }
-            let still_possible = next
-                .scheduled()
-                .filter(|&n| n != join.target)
-                .fold(0u64, |acc, n| acc | join.reach[n]);
-            if still_possible & !arrived != 0 {
-                continue;
-            }
-            self.join_arrived[j] = 0;
-            next.plain[join.target] = true;
-            let names = |mask: u64| -> Vec<NodeName> {
-                join.sources
-                    .iter()
-                    .enumerate()
-                    .filter(|(bit, _)| mask & (1 << bit) != 0)
-                    .map(|(_, &s)| g.nodes[s].name.clone())
-                    .collect()
-            };
-            let skipped_mask = join.all & !arrived;
-            if skipped_mask != 0 {
-                tracing::warn!(
-                    join = %g.nodes[join.target].name,
-                    skipped = ?names(skipped_mask),
-                    "join fired without sources that were never started"
-                );
-            }
-            self.sink.send(|| Event::JoinFired {
-                target: g.nodes[join.target].name.clone(),
-                arrived: names(arrived),
-                skipped: names(skipped_mask),
-            });
         }
+        if next.scheduled().next().is_none() {
+            for j in 0..joins {
+                self.fire_join(j, next, false);
+            }
+        }
+    }
+
+    /// Fires join `j` when its missing sources can no longer start (counting the targets of
+    /// the other joins with arrivals when `pending_joins`); whether it fired.
+    fn fire_join(&mut self, j: usize, next: &mut NextTasks, pending_joins: bool) -> bool {
+        let g = self.g.clone();
+        let join = &g.joins[j];
+        let arrived = self.join_arrived[j];
+        if arrived == 0 {
+            return false;
+        }
+        let mut still_possible = next
+            .scheduled()
+            .filter(|&n| n != join.target)
+            .fold(0u64, |acc, n| acc | join.reach[n]);
+        if pending_joins {
+            for (k, other) in g.joins.iter().enumerate() {
+                if k != j && self.join_arrived[k] != 0 && other.target != join.target {
+                    still_possible |= join.reach[other.target];
+                }
+            }
+        }
+        if still_possible & !arrived != 0 {
+            return false;
+        }
+        self.join_arrived[j] = 0;
+        next.plain[join.target] = true;
+        let names = |mask: u64| -> Vec<NodeName> {
+            join.sources
+                .iter()
+                .enumerate()
+                .filter(|(bit, _)| mask & (1 << bit) != 0)
+                .map(|(_, &s)| g.nodes[s].name.clone())
+                .collect()
+        };
+        let skipped_mask = join.all & !arrived;
+        if skipped_mask != 0 {
+            tracing::warn!(
+                join = %g.nodes[join.target].name,
+                skipped = ?names(skipped_mask),
+                "join fired without sources that were never started"
+            );
+        }
+        self.sink.send(|| Event::JoinFired {
+            target: g.nodes[join.target].name.clone(),
+            arrived: names(arrived),
+            skipped: names(skipped_mask),
+        });
+        true
     }
 }
