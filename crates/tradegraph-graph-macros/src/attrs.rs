@@ -31,7 +31,9 @@ pub(crate) fn field_reducer(attrs: &[Attribute]) -> Result<Reducer> {
                     "unknown reducer: expected `overwrite`, `append`, `merge` or `with = path::to::fn`",
                 ));
             };
-            found = Some(reducer);
+            if found.replace(reducer).is_some() {
+                return Err(meta.error("a field takes one reducer"));
+            }
             Ok(())
         })?;
     }

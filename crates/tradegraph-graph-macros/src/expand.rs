@@ -61,16 +61,11 @@ pub(crate) fn expand(input: &DeriveInput) -> Result<TokenStream> {
         let (ident, ty) = (f.ident, f.ty);
         let doc =
             format!("New value for `{ident}`, merged by its reducer; `None` leaves it alone.");
-        // For an optional field, `null` is a value (`Some(None)` clears it), not an absence.
-        let read = if is_option(ty) {
-            quote!(#[serde(deserialize_with = #present)])
-        } else {
-            quote!()
-        };
+        // A field written is present, whatever it holds: `null` is a value (an optional field's
+        // `Some(None)` clears it; a JSON value's `null`), not an absence.
         quote! {
             #[doc = #doc]
-            #[serde(default, skip_serializing_if = "Option::is_none")]
-            #read
+            #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = #present)]
             pub #ident: ::core::option::Option<#ty>,
         }
     });
@@ -86,7 +81,11 @@ pub(crate) fn expand(input: &DeriveInput) -> Result<TokenStream> {
             }
         }
     });
-    let names: Vec<String> = fields.iter().map(|f| f.ident.to_string()).collect();
+    // as serde names them: `r#type` is `type`
+    let names: Vec<String> = fields
+        .iter()
+        .map(|f| syn::ext::IdentExt::unraw(f.ident).to_string())
+        .collect();
     let field_specs = fields.iter().zip(&names).map(|(f, name)| {
         let kind = match f.reducer {
             Reducer::Overwrite => quote!(Overwrite),
@@ -201,19 +200,4 @@ pub(crate) fn expand(input: &DeriveInput) -> Result<TokenStream> {
             }
         }
     })
-}
-
-/// Whether `ty` is written as an `Option<...>` (`Option`, `std::option::Option`,
-/// `core::option::Option`).
-fn is_option(ty: &syn::Type) -> bool {
-    match ty {
-        syn::Type::Path(path) if path.qself.is_none() => path
-            .path
-            .segments
-            .last()
-            .is_some_and(|s| s.ident == "Option" && !s.arguments.is_empty()),
-        syn::Type::Group(group) => is_option(&group.elem),
-        syn::Type::Paren(paren) => is_option(&paren.elem),
-        _ => false,
-    }
 }

@@ -69,7 +69,8 @@ fn desk() -> impl Strategy<Value = Desk> {
         )
 }
 
-/// An update setting some fields; `action` may be set to nothing (`Some(None)`: clear it).
+/// An update setting some fields; `action` may be set to nothing (`Some(None)`: clear it), and
+/// `report` to a JSON `null` (`Some(Value::Null)`).
 fn update() -> impl Strategy<Value = DeskUpdate> {
     (
         prop::option::of(text()),
@@ -77,15 +78,20 @@ fn update() -> impl Strategy<Value = DeskUpdate> {
         prop::option::of(float()),
         prop::option::of(prop::collection::vec(text(), 0..3)),
         prop::option::of(0u32..10),
+        prop::option::of(prop::collection::btree_map(text(), float(), 0..3)),
+        prop::option::of(json()),
     )
-        .prop_map(|(symbol, action, confidence, notes, round)| DeskUpdate {
-            symbol,
-            action,
-            confidence,
-            notes,
-            round,
-            ..DeskUpdate::default()
-        })
+        .prop_map(
+            |(symbol, action, confidence, notes, round, scores, report)| DeskUpdate {
+                symbol,
+                action,
+                confidence,
+                notes,
+                round,
+                scores,
+                report,
+            },
+        )
 }
 
 fn command() -> impl Strategy<Value = Command<DeskUpdate>> {

@@ -279,3 +279,23 @@ fn pictures_name_every_node_and_route() {
         "{dot}"
     );
 }
+
+/// A state whose field is a raw identifier.
+#[derive(Debug, Clone, Default, serde::Serialize, Deserialize, tradegraph_graph::GraphState)]
+struct Tagged {
+    r#type: String,
+}
+
+#[test]
+fn a_raw_identifier_field_is_named_as_serde_names_it() {
+    use tradegraph_graph::StateUpdate;
+    assert_eq!(Tagged::fields()[0].name, "type");
+    let state = Tagged {
+        r#type: "limit".into(),
+    };
+    assert_eq!(state.field_value("type"), Some(serde_json::json!("limit")));
+    assert_eq!(
+        TaggedUpdate::default().r#type("market").fields_set(),
+        ["type"]
+    );
+}

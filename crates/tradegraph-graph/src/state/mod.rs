@@ -41,7 +41,8 @@ pub enum ReducerKind {
 /// A field of a state type and its reducer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct FieldSpec {
-    /// The field's name, as written in the struct.
+    /// The field's name, as written in the struct (a raw identifier without its `r#`, as
+    /// serde names it).
     pub name: &'static str,
     /// How concurrent updates of the field merge.
     pub reducer: ReducerKind,
@@ -68,6 +69,19 @@ pub struct FieldSpec {
 /// // The derive generates `ResearchUpdate` with a setter per field.
 /// let update = ResearchUpdate::default().topic("rates").notes(vec!["RBI held".into()]);
 /// assert_eq!(update.fields_set(), vec!["topic", "notes"]);
+/// ```
+///
+/// A field takes one reducer: naming two in `#[reducer(...)]` does not compile.
+///
+/// ```compile_fail
+/// use tradegraph_graph::GraphState;
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Clone, Debug, Default, Serialize, Deserialize, GraphState)]
+/// struct Research {
+///     #[reducer(append, merge)]
+///     notes: Vec<String>,
+/// }
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a graph state",
