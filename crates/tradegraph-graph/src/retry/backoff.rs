@@ -9,7 +9,8 @@ pub enum RetryOn {
     /// Transient failures and timeouts (the default).
     #[default]
     Transient,
-    /// Every error except cancellation and schema violations (a fresh attempt may answer better).
+    /// Every error but cancellation, schema violations included (a fresh attempt may answer
+    /// better).
     AnyButCancelled,
     /// Transient failures, timeouts and schema violations (for LLM nodes that may answer better).
     TransientOrInvalidOutput,
@@ -173,5 +174,18 @@ mod tests {
         let any = p.retry_on(RetryOn::AnyButCancelled);
         assert!(any.retry(1, &NodeError::failed("bad request")).is_some());
         assert!(any.retry(1, &NodeError::Cancelled).is_none());
+        let invalid = NodeError::InvalidOutput(crate::schema::SchemaViolation {
+            pointer: "/action".into(),
+            rule: "enum".into(),
+            message: "\"MAYBE\" is not one of BUY, SELL, HOLD".into(),
+        });
+        assert!(
+            any.retry(1, &invalid).is_some(),
+            "schema violations included"
+        );
+        assert!(p.retry(1, &invalid).is_none());
+        let llm = p.retry_on(RetryOn::TransientOrInvalidOutput);
+        assert!(llm.retry(1, &invalid).is_some());
+        assert!(llm.retry(1, &NodeError::failed("bad request")).is_none());
     }
 }

@@ -110,7 +110,7 @@ pub(crate) enum JitterSpec {
 pub(crate) enum RetryOnSpec {
     /// Transient failures and timeouts.
     Transient,
-    /// Every error except cancellation and schema violations.
+    /// Every error but cancellation, schema violations included.
     AnyButCancelled,
     /// Transient failures, timeouts and schema violations.
     TransientOrInvalidOutput,
