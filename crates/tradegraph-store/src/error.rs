@@ -118,6 +118,14 @@ impl StoreError {
                     || source.is_connection_refusal()
                     || source.is_timeout()
                     || source.is_unrecoverable_error()
+                    // busy or failing over: LOADING (restarting with its data), TRYAGAIN,
+                    // MASTERDOWN, CLUSTERDOWN, READONLY (a node demoted to replica)
+                    || matches!(
+                        source.retry_method(),
+                        ::redis::RetryMethod::WaitAndRetry
+                            | ::redis::RetryMethod::RefreshSlotsAndRetry
+                            | ::redis::RetryMethod::RetryImmediately
+                    )
             }
             #[cfg(feature = "mongodb")]
             Self::Mongo { source, .. } => crate::mongo::is_transient(source),
@@ -156,6 +164,54 @@ impl StoreError {
                 operation,
                 message: other.to_string(),
             },
+        }
+    }
+}
+
+#[cfg(all(test, feature = "redis"))]
+mod tests {
+    use super::StoreError;
+    use redis::{ErrorKind, RedisError, ServerErrorKind};
+
+    fn redis(kind: ErrorKind, text: &'static str) -> StoreError {
+        StoreError::Redis {
+            operation: "write",
+            source: RedisError::from((kind, text)),
+        }
+    }
+
+    #[test]
+    fn a_busy_or_failing_over_redis_is_transient_a_refused_value_is_not() {
+        for (kind, text) in [
+            (
+                ServerErrorKind::BusyLoading,
+                "LOADING Redis is loading the dataset in memory",
+            ),
+            (ServerErrorKind::TryAgain, "TRYAGAIN"),
+            (ServerErrorKind::MasterDown, "MASTERDOWN"),
+            (
+                ServerErrorKind::ClusterDown,
+                "CLUSTERDOWN The cluster is down",
+            ),
+            (
+                ServerErrorKind::ReadOnly,
+                "READONLY You can't write against a read only replica.",
+            ),
+        ] {
+            assert!(
+                redis(ErrorKind::Server(kind), text).is_transient(),
+                "{text}"
+            );
+        }
+        for (kind, text) in [
+            (
+                ErrorKind::Server(ServerErrorKind::ResponseError),
+                "WRONGTYPE Operation against a key holding the wrong kind of value",
+            ),
+            (ErrorKind::Server(ServerErrorKind::NoScript), "NOSCRIPT"),
+            (ErrorKind::UnexpectedReturnType, "not a string"),
+        ] {
+            assert!(!redis(kind, text).is_transient(), "{text}");
         }
     }
 }

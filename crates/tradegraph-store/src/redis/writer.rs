@@ -103,6 +103,13 @@ impl Writer {
                         operation: "write",
                         error: format!("{e}; {} entries dropped", batch.len()),
                     });
+                    // what is lost, for the alerts (an outage alone raises none)
+                    self.config.alerts.raise(StoreEvent::Dropped {
+                        backend: "redis",
+                        count: u64::try_from(batch.len())
+                            .unwrap_or(u64::MAX)
+                            .saturating_add(dropped),
+                    });
                     self.shared.acked.send_replace(seq);
                 }
             }

@@ -329,3 +329,36 @@ async fn redis_checkpointer_passes_the_conformance_suite() {
     .await;
     delete_prefix(&url, &prefix).await;
 }
+
+#[tokio::test]
+async fn redis_refusing_the_values_raises_dropped_with_their_count() {
+    let Some(url) = redis_url() else { return };
+    let alerts = Alerts::new();
+    let mut events = alerts.subscribe();
+    let cache = RedisHotCache::connect(RedisConfig::new(url.clone()).alerts(alerts))
+        .await
+        .unwrap();
+    let sym = unique("REFUSED");
+    // the candles' index is not a sorted set: Redis answers WRONGTYPE, which no retry mends
+    let mut conn = raw(&url).await;
+    let _: () = conn
+        .set_ex(format!("index:ohlc:{{{sym}}}:1min"), "not a sorted set", 60)
+        .await
+        .unwrap();
+    cache
+        .put_candle(&Symbol::new(&sym), &candle(Timeframe::M1, 0, "101"))
+        .await
+        .unwrap();
+    let _ = cache.flush().await;
+    let dropped = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if let StoreEvent::Dropped { backend, count } = events.recv().await.unwrap() {
+                return (backend, count);
+            }
+        }
+    })
+    .await
+    .expect("a Dropped event, which the alerts route");
+    assert_eq!(dropped.0, "redis");
+    assert!(dropped.1 >= 1, "{dropped:?}");
+}
