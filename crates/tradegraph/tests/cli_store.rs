@@ -303,3 +303,81 @@ fn a_bot_runs_on_a_redis_cluster_and_a_mongodb_replica_set() {
         assert!(ours >= 60, "{ours} of this run's candles in the cluster");
     });
 }
+
+/// A backtest whose settings name the live bot's Redis and MongoDB (its `.env.btc`) writes
+/// its decisions there under its own run, and none of the market data it replays: the live
+/// bot's price and candle keys and its recorded candles stay as they are.
+#[test]
+fn a_backtest_writes_no_market_data_into_the_live_stores() {
+    let (Some(redis_url), Some(mongo)) = (
+        tradegraph_testkit::services::redis_url(),
+        tradegraph_testkit::services::mongodb_uri(),
+    ) else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(unique("backtest-stores"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = unique("backtest_stores");
+    // A day of its own, 61 one-minute bars: four decisions of 15 minutes.
+    let day = i64::from(std::process::id() % 40_000) + 40_001;
+    let start = Timestamp::from_millis(946_684_800_000 + day * 86_400_000);
+    let mut csv = String::from("timestamp,open,high,low,close,volume\n");
+    for i in 0..61 {
+        let p = 100.0 + (i % 5) as f64 * 0.1;
+        let ts = start.add_millis(i * 60_000);
+        csv += &format!("{ts},{p:.2},{:.2},{:.2},{p:.2},10\n", p + 0.05, p - 0.05);
+    }
+    std::fs::write(dir.join("bars.csv"), csv).unwrap();
+    std::fs::write(
+        dir.join("tradegraph.toml"),
+        format!("[stores]\ndatabase = \"{database}\"\nspill_file = \"spill.jsonl\"\n"),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tradegraph"))
+        .args(["backtest", "--instrument", "btc", "--data", "bars.csv"])
+        .current_dir(&dir)
+        .env_clear()
+        .env("REDIS_URL", &redis_url)
+        .env("MONGODB_URI", &mongo)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("cycles 4 "), "{stdout}");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let store = MongoStore::connect(&MongoConfig::new(&mongo).database(&database))
+            .await
+            .unwrap();
+        let btc = tradegraph_core::Symbol::new("BTCUSDT");
+        let decisions = store.decisions(&Query::new(btc.clone())).await.unwrap();
+        assert_eq!(decisions.len(), 4, "the backtest's decisions are logged");
+        let candles = store
+            .database()
+            .collection::<mongodb::bson::Document>("ohlc_history")
+            .count_documents(mongodb::bson::doc! {})
+            .await
+            .unwrap();
+        assert_eq!(candles, 0, "no candle replaces the live bot's");
+        store.database().drop().await.unwrap();
+
+        // The hot cache has none of the day's candles.
+        let cache = tradegraph_store::redis::RedisHotCache::connect(
+            tradegraph_store::redis::RedisConfig::new(&redis_url),
+        )
+        .await
+        .unwrap();
+        let day_end = start.add_millis(86_400_000);
+        let ours = cache
+            .recent_candles(&btc, tradegraph_core::Timeframe::M1, 100_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|c| c.open_time >= start && c.open_time < day_end)
+            .count();
+        assert_eq!(ours, 0, "no candle of the backtest in the hot cache");
+    });
+}
