@@ -3,7 +3,7 @@
 use crate::engine::{BotHandle, EquityPoint};
 use std::collections::{HashSet, VecDeque};
 use tradegraph_core::{Decimal, Symbol};
-use tradegraph_store::{Query, TradeLog, TradeStatus};
+use tradegraph_store::{Query, RunId, TradeLog, TradeStatus};
 
 /// Equity points (one a minute) the rolling Sharpe ratio is computed over: a day.
 pub const SHARPE_POINTS: usize = 1_440;
@@ -97,14 +97,17 @@ impl WinWindow {
             .then(|| self.won.iter().filter(|(_, w)| *w).count() as f64 / self.window as f64)
     }
 
-    /// Seeds the window with the newest closed trades of `instrument` in the trade log, oldest
-    /// first (a log that does not answer leaves it empty, saying so).
-    pub async fn seed(&mut self, trades: &dyn TradeLog, instrument: &Symbol) {
+    /// Seeds the window with the newest closed trades of `instrument` in run `run` of the
+    /// trade log (the bot's own: not a backtest's, nor an earlier run's), oldest first, before
+    /// any trade already counted (a log that does not answer leaves it as it is, saying so).
+    pub async fn seed(&mut self, trades: &dyn TradeLog, instrument: &Symbol, run: &RunId) {
         if self.window == 0 {
             return;
         }
         // Trades are read by entry time: a few times the window covers the newest closed ones.
-        let query = Query::new(instrument.clone()).limit(self.window.saturating_mul(4).max(100));
+        let query = Query::new(instrument.clone())
+            .run(run.clone())
+            .limit(self.window.saturating_mul(4).max(100));
         let read = match trades.trades(&query).await {
             Ok(read) => read,
             Err(e) => {
@@ -118,9 +121,19 @@ impl WinWindow {
             .filter_map(|t| Some((t.exit_timestamp?, t.realized_pnl?, t.trade_id)))
             .collect();
         closed.sort_by_key(|(at, _, _)| *at);
+        // The trades counted since the bot started are newer: they stay last.
+        let counted = std::mem::take(&mut self.won);
         for (_, pnl, id) in closed {
-            self.close(&id, pnl);
+            if !counted.iter().any(|(known, _)| *known == id) {
+                self.close(&id, pnl);
+            }
             self.seeded.insert(id);
+        }
+        for (id, won) in counted {
+            if self.won.len() == self.window {
+                self.won.pop_front();
+            }
+            self.won.push_back((id, won));
         }
     }
 }

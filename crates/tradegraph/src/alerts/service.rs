@@ -108,6 +108,7 @@ impl AlertService {
             raised: 0,
             errors: ErrorRate::default(),
             wins: WinWindow::new(config.window_trades),
+            wins_seeded: false,
             bars_per_year: crate::engine::bars_per_year(&sources.instrument),
             bot: bot.clone(),
             sources: sources.clone(),
@@ -219,6 +220,8 @@ struct Worker {
     raised: u64,
     errors: ErrorRate,
     wins: WinWindow,
+    /// Whether the win rate's window was read from the trade log.
+    wins_seeded: bool,
     bars_per_year: f64,
     bot: Arc<OnceLock<BotHandle>>,
     sources: AlertSources,
@@ -231,14 +234,6 @@ impl Worker {
         mut commands: mpsc::Receiver<Control>,
         every: Duration,
     ) {
-        // The win rate's window, from the trade log once; closed trades keep it from now on.
-        let seed = self.wins.seed(
-            self.sources.stores.trades.as_ref(),
-            &self.sources.instrument.symbol,
-        );
-        if tokio::time::timeout(TRADES_READ, seed).await.is_err() {
-            tracing::warn!("alerts: the trade log did not answer in time; the win rate counts the trades closed from now on");
-        }
         let mut ticker = tokio::time::interval(every.max(Duration::from_millis(100)));
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -254,6 +249,7 @@ impl Worker {
                 Some(event) = next(&mut inputs.store, "stores") => self.handle(&Input::Store(&event)),
                 Some(event) = next(&mut inputs.llm, "models") => self.handle(&Input::Llm(&event)),
                 _ = ticker.tick() => {
+                    self.seed_wins().await;
                     let sample = self.sample().await;
                     self.handle(&Input::Sample(&sample));
                 }
@@ -270,6 +266,26 @@ impl Worker {
                     }
                 },
             }
+        }
+    }
+
+    /// The win rate's window, from the trade log once the engine is attached (its run, which
+    /// it keeps across restarts, is known then); closed trades keep it from then on.
+    async fn seed_wins(&mut self) {
+        if self.wins_seeded {
+            return;
+        }
+        let Some(run) = self.bot.get().map(|bot| bot.status().run_id) else {
+            return;
+        };
+        self.wins_seeded = true;
+        let seed = self.wins.seed(
+            self.sources.stores.trades.as_ref(),
+            &self.sources.instrument.symbol,
+            &run,
+        );
+        if tokio::time::timeout(TRADES_READ, seed).await.is_err() {
+            tracing::warn!("alerts: the trade log did not answer in time; the win rate counts the trades closed from now on");
         }
     }
 

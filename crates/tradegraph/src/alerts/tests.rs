@@ -1075,29 +1075,43 @@ fn a_failing_webhook_is_retried_and_never_shows_its_url() {
     );
 }
 
+/// A closed trade of `run` in the trade log, closed at `closed` seconds.
+async fn closed_trade(
+    stores: &tradegraph_store::Stores,
+    run: &tradegraph_store::RunId,
+    id: &str,
+    pnl: i64,
+    closed: i64,
+) {
+    use tradegraph_store::{TradeRecord, TradeStatus};
+    let mut trade = TradeRecord::new(
+        id,
+        tradegraph_core::Symbol::from("BTCUSDT"),
+        tradegraph_core::Side::Buy,
+        at(0),
+        "45000".parse().unwrap(),
+        "0.01".parse().unwrap(),
+    );
+    trade.run_id = run.clone();
+    trade.status = TradeStatus::Closed;
+    trade.exit_timestamp = Some(at(closed));
+    trade.realized_pnl = Some(Decimal::from(pnl));
+    stores.trades.record_trade(&trade).await.unwrap();
+}
+
 #[tokio::test]
 async fn a_trade_in_the_seed_and_in_the_events_counts_once() {
-    use tradegraph_store::{TradeRecord, TradeStatus};
     let stores = tradegraph_store::Stores::memory();
+    let run = tradegraph_store::RunId::from_text("bot");
     for (id, pnl) in [("t1", 5), ("t2", -1)] {
-        let mut trade = TradeRecord::new(
-            id,
-            tradegraph_core::Symbol::from("BTCUSDT"),
-            tradegraph_core::Side::Buy,
-            at(0),
-            "45000".parse().unwrap(),
-            "0.01".parse().unwrap(),
-        );
-        trade.status = TradeStatus::Closed;
-        trade.exit_timestamp = Some(at(60));
-        trade.realized_pnl = Some(Decimal::from(pnl));
-        stores.trades.record_trade(&trade).await.unwrap();
+        closed_trade(&stores, &run, id, pnl, 60).await;
     }
     let mut window = WinWindow::new(3);
     window
         .seed(
             stores.trades.as_ref(),
             &tradegraph_core::Symbol::from("BTCUSDT"),
+            &run,
         )
         .await;
     // The engine closed t2 while the seed was read: its event was buffered, and comes now.
@@ -1109,6 +1123,44 @@ async fn a_trade_in_the_seed_and_in_the_events_counts_once() {
     );
     window.close("t3", Decimal::from(-1));
     assert_eq!(window.rate(), Some(1.0 / 3.0));
+}
+
+/// The win rate is the bot's own: a backtest's trades (of the same days, with the same trade
+/// ids) in the same trade log are not its trades, and a trade the bot closed before the seed
+/// stays the newest.
+#[tokio::test]
+async fn the_win_rate_is_seeded_from_the_bots_own_run_only() {
+    let stores = tradegraph_store::Stores::memory();
+    let (bot, backtest) = (
+        tradegraph_store::RunId::from_text("bot"),
+        tradegraph_store::RunId::from_text("backtest"),
+    );
+    for (i, id) in ["t1", "t2", "t3", "t4"].into_iter().enumerate() {
+        closed_trade(&stores, &backtest, id, -1, 60 + i as i64).await;
+    }
+    closed_trade(&stores, &bot, "t1", 5, 60).await;
+    closed_trade(&stores, &bot, "t2", 7, 61).await;
+    let mut window = WinWindow::new(3);
+    // the engine closed t5 (a loss) before the window was read
+    window.close("t5", Decimal::from(-2));
+    window
+        .seed(
+            stores.trades.as_ref(),
+            &tradegraph_core::Symbol::from("BTCUSDT"),
+            &bot,
+        )
+        .await;
+    assert_eq!(window.rate(), Some(2.0 / 3.0), "t1 and t2 won, t5 lost");
+    // the newest stays t5: one more loss pushes t1 out
+    window.close("t6", Decimal::from(-1));
+    assert_eq!(window.rate(), Some(1.0 / 3.0));
+    // a trade id of the backtest closed now by the bot counts
+    window.close("t3", Decimal::from(4));
+    assert_eq!(
+        window.rate(),
+        Some(1.0 / 3.0),
+        "t2 out: t5 and t6 lost, t3 won"
+    );
 }
 
 #[test]
