@@ -92,3 +92,93 @@ fn a_silence_longer_than_the_fill_limit_emits_each_candle_once() {
         "the first minute, a week filled, then the last one and the quiet one after it"
     );
 }
+
+/// `(timeframe, open time)` of each candle, in the order emitted.
+fn emitted(out: &[Candle]) -> Vec<(Timeframe, String)> {
+    out.iter()
+        .map(|c| (c.timeframe, c.open_time.to_string()))
+        .collect()
+}
+
+/// A later price shows the longer candles it is past over: they come out then, after the
+/// minute that closes, before anything of the new minute (without filling quiet minutes, or
+/// after a hole in the data).
+#[test]
+fn a_price_past_a_longer_candle_emits_it_at_once() {
+    for (policy, gap) in [(EmptyMinutes::Skip, false), (EmptyMinutes::Fill, true)] {
+        let mut agg = aggregator(policy);
+        let mut out = Vec::new();
+        let price = Decimal::from(42_000);
+        agg.on_price(
+            t("2024-01-01T10:00:10Z"),
+            price,
+            Decimal::ONE,
+            None,
+            &mut out,
+        );
+        if gap {
+            agg.data_gap();
+        }
+        agg.on_price(
+            t("2024-01-01T10:07:10Z"),
+            price,
+            Decimal::ONE,
+            None,
+            &mut out,
+        );
+        assert_eq!(
+            emitted(&out),
+            [
+                (Timeframe::M1, "2024-01-01T10:00:00Z".to_owned()),
+                (Timeframe::M5, "2024-01-01T10:00:00Z".to_owned()),
+            ],
+            "{policy:?}, gap {gap}"
+        );
+        let open = agg.current(Timeframe::M5).unwrap();
+        assert_eq!(
+            open.open_time,
+            t("2024-01-01T10:05:00Z"),
+            "the 10:05 candle is open"
+        );
+    }
+}
+
+/// A hole in the data holds until a price comes: a timer's `advance` that had nothing to
+/// fill does not end it, and the minutes of the outage are never filled with flat candles.
+#[test]
+fn a_hole_in_the_data_holds_across_advances_until_a_price() {
+    let mut agg = aggregator(EmptyMinutes::Fill);
+    let mut out = Vec::new();
+    let price = Decimal::from(42_000);
+    agg.on_price(
+        t("2024-01-01T10:00:10Z"),
+        price,
+        Decimal::ONE,
+        None,
+        &mut out,
+    );
+    agg.advance(t("2024-01-01T10:01:05Z"), &mut out);
+    agg.data_gap();
+    agg.advance(t("2024-01-01T10:01:30Z"), &mut out);
+    agg.advance(t("2024-01-01T10:04:00Z"), &mut out);
+    assert!(
+        out.iter().all(|c| c.trades > 0),
+        "no flat minute inside the outage: {:?}",
+        emitted(&out)
+    );
+    // the next price ends the hole: quiet minutes after it are filled again
+    agg.on_price(
+        t("2024-01-01T10:04:20Z"),
+        price,
+        Decimal::ONE,
+        None,
+        &mut out,
+    );
+    agg.advance(t("2024-01-01T10:07:00Z"), &mut out);
+    let flat: Vec<String> = out
+        .iter()
+        .filter(|c| c.timeframe == Timeframe::M1 && c.trades == 0)
+        .map(|c| c.open_time.to_string())
+        .collect();
+    assert_eq!(flat, ["2024-01-01T10:05:00Z", "2024-01-01T10:06:00Z"]);
+}

@@ -123,11 +123,19 @@ fn day_stats() -> impl Strategy<Value = DayStats> {
 }
 
 fn tick() -> impl Strategy<Value = Tick> {
-    let opt = || proptest::option::of(decimal());
+    // the quantities a feed lets through: not negative (a negative one is a malformed line)
+    let quantity = || proptest::option::of(non_negative());
     let price = || proptest::option::of(positive());
     (
         (timestamp(), positive(), non_negative()),
-        (price(), price(), opt(), opt(), opt(), opt()),
+        (
+            price(),
+            price(),
+            quantity(),
+            quantity(),
+            quantity(),
+            quantity(),
+        ),
         proptest::option::of(day_stats().prop_map(Box::new)),
     )
         .prop_map(

@@ -150,6 +150,7 @@ impl CandleAggregator {
         };
         self.close_minute(out);
         self.fill_before(start, out);
+        self.data_again(start, out);
         self.minute = Some(OpenMinute {
             candle: Candle::opening(start, Timeframe::M1, price, volume),
             end,
@@ -195,6 +196,7 @@ impl CandleAggregator {
         }
         self.close_minute(out);
         self.fill_before(start, out);
+        self.data_again(start, out);
         let mut candle = candle.clone();
         candle.open_time = start;
         self.minute = Some(OpenMinute {
@@ -247,8 +249,21 @@ impl CandleAggregator {
         if let Some(until) = &mut self.closed_until {
             *until = (*until).max(target);
         }
+        self.emit_higher_ended_by(now, out);
+    }
+
+    /// Data at `start` (the start of its minute): a hole in the data ends here, and the longer
+    /// candles over by then are emitted (a price past them shows them over, as
+    /// [`advance`](Self::advance) would).
+    fn data_again(&mut self, start: Timestamp, out: &mut Vec<Candle>) {
+        self.gap = false;
+        self.emit_higher_ended_by(start, out);
+    }
+
+    /// Emits the longer candles that ended by `at`, shortest first.
+    fn emit_higher_ended_by(&mut self, at: Timestamp, out: &mut Vec<Candle>) {
         for slot in &mut self.higher {
-            if slot.as_ref().is_some_and(|h| h.end <= now) {
+            if slot.as_ref().is_some_and(|h| h.end <= at) {
                 if let Some(h) = slot.take() {
                     out.push(h.candle);
                     self.stats.emitted += 1;
@@ -321,19 +336,13 @@ impl CandleAggregator {
         out.push(candle);
         self.stats.emitted += 1;
         // Emit higher candles that this minute completed, after the minute itself.
-        for slot in &mut self.higher {
-            if slot.as_ref().is_some_and(|h| h.end <= end) {
-                if let Some(h) = slot.take() {
-                    out.push(h.candle);
-                    self.stats.emitted += 1;
-                }
-            }
-        }
+        self.emit_higher_ended_by(end, out);
     }
 
     /// The data has a hole from here (the feed lost its connection): the minutes until the
     /// next price are unknown, not quiet, and are not filled with flat candles (those after
-    /// it are, as usual). The open minute stays open until a later price shows it over.
+    /// it are, as usual), however often [`advance`](Self::advance) is called meanwhile. The
+    /// open minute stays open until a later price shows it over.
     pub fn data_gap(&mut self) {
         self.gap = true;
     }
@@ -345,7 +354,8 @@ impl CandleAggregator {
         if self.policy.empty_minutes == EmptyMinutes::Skip || self.minute.is_some() {
             return;
         }
-        if std::mem::take(&mut self.gap) {
+        if self.gap {
+            // until the next price (`data_again`)
             return;
         }
         let (Some(close), Some(mut at)) = (self.last_close, self.closed_until) else {

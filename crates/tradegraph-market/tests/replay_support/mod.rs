@@ -66,7 +66,8 @@ pub fn mixed_events() -> Vec<MarketEvent> {
     full_tick.day_volume = Some(d("1234567"));
     full_tick.total_buy_quantity = Some(d("0.0000000000000000000000000001"));
     full_tick.total_sell_quantity = Some(d("79228162514264337593543950335"));
-    full_tick.open_interest = Some(d("-7.9228162514264337593543950335"));
+    // every digit a decimal holds (a negative open interest is refused as malformed)
+    full_tick.open_interest = Some(d("7.9228162514264337593543950335"));
     let notice = |ms, notice| MarketEvent::Notice {
         feed: "binance".into(),
         ts: t0.add_millis(ms),
