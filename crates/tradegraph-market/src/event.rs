@@ -144,6 +144,18 @@ pub enum FeedNotice {
     },
 }
 
+impl FeedNotice {
+    /// Whether the notice means a hole in the data (a disconnection, a reconnection attempt,
+    /// a gap): what comes until data is back is unknown, not a quiet market, and is not filled
+    /// with flat candles ([`CandleAggregator::data_gap`](crate::aggregate::CandleAggregator::data_gap)).
+    pub fn is_hole(&self) -> bool {
+        matches!(
+            self,
+            Self::Disconnected { .. } | Self::Reconnecting { .. } | Self::Gap { .. }
+        )
+    }
+}
+
 /// What a gap is made of.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "gap", rename_all = "snake_case")]

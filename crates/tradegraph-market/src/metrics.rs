@@ -29,9 +29,10 @@ use crate::feed::Feed;
 use crate::MarketEvent;
 use futures::{Stream, StreamExt};
 use metrics::{Counter, Gauge, Label, SharedString, Unit};
-use tradegraph_core::Symbol;
+use tradegraph_core::{Symbol, Timestamp};
 
-/// Gauge: the newest market event's time, in Unix seconds (`feed`, `symbol`).
+/// Gauge: the newest market event's time, in Unix seconds (`feed`, `symbol`): when it was
+/// fully known (a closed candle's end), never going back.
 pub const LAST_EVENT_TIMESTAMP_SECONDS: &str = "tradegraph_feed_last_event_timestamp_seconds";
 /// Counter: market events (`feed`, `symbol`).
 pub const EVENTS_TOTAL: &str = "tradegraph_feed_events_total";
@@ -108,6 +109,9 @@ pub fn metered(
 struct SymbolMeter {
     symbol: Symbol,
     last: Gauge,
+    /// What `last` shows: it never goes back (an exchange's closed kline comes after the
+    /// trades of the next minute).
+    newest: Timestamp,
     events: Counter,
 }
 
@@ -142,7 +146,7 @@ impl FeedMeter {
             self.symbols.clear();
         }
         let meter = match self.symbols.iter().position(|m| &m.symbol == symbol) {
-            Some(i) => &self.symbols[i],
+            Some(i) => &mut self.symbols[i],
             None => {
                 let labels = || {
                     vec![
@@ -153,12 +157,18 @@ impl FeedMeter {
                 self.symbols.push(SymbolMeter {
                     symbol: symbol.clone(),
                     last: metrics::gauge!(LAST_EVENT_TIMESTAMP_SECONDS, labels()),
+                    newest: Timestamp::from_millis(i64::MIN),
                     events: metrics::counter!(EVENTS_TOTAL, labels()),
                 });
-                &self.symbols[self.symbols.len() - 1]
+                let newest = self.symbols.len() - 1;
+                &mut self.symbols[newest]
             }
         };
-        meter.last.set(event.ts().millis() as f64 / 1000.0);
+        let known = event.known_at();
+        if known > meter.newest {
+            meter.newest = known;
+            meter.last.set(known.millis() as f64 / 1000.0);
+        }
         meter.events.increment(1);
     }
 

@@ -549,3 +549,105 @@ async fn a_replayed_minute_file_gains_every_timeframe_as_events() {
         [1875, 375, 125, 35, 5]
     );
 }
+
+/// The closed candles of `events` as `(timeframe, open time, trades)`.
+fn closed_candles(events: &[MarketEvent]) -> Vec<(Timeframe, String, u64)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            MarketEvent::Candle {
+                candle,
+                closed: true,
+                ..
+            } => Some((
+                candle.timeframe,
+                candle.open_time.to_string(),
+                candle.trades,
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+async fn through_with_candles(feed: Vec<MarketEvent>) -> Vec<MarketEvent> {
+    use futures::StreamExt;
+    let btc = Instrument::btc_usdt();
+    tradegraph_market::aggregate::with_candles(
+        futures::stream::iter(feed).boxed(),
+        btc.symbol.clone(),
+        btc.session.clone(),
+        AggregatorPolicy::default(),
+    )
+    .collect()
+    .await
+}
+
+fn trade_at(ts: &str, id: u64) -> MarketEvent {
+    MarketEvent::Trade {
+        symbol: "BTCUSDT".into(),
+        trade: tradegraph_core::Trade::new(t(ts), d("100"), d("1"), tradegraph_core::Side::Buy, id),
+    }
+}
+
+/// A disconnection in a feed given to `with_candles` is a hole: the minutes it covers are not
+/// filled with flat candles (the quiet minutes of a connected feed are).
+#[tokio::test]
+async fn with_candles_fills_no_minute_across_a_disconnection() {
+    let events = through_with_candles(vec![
+        trade_at("2024-01-01T10:00:10Z", 1),
+        MarketEvent::Notice {
+            feed: "binance".into(),
+            ts: t("2024-01-01T10:00:30Z"),
+            notice: tradegraph_market::FeedNotice::Disconnected {
+                reason: "closed by the server".into(),
+            },
+        },
+        trade_at("2024-01-01T10:05:10Z", 2),
+    ])
+    .await;
+    let minutes: Vec<_> = closed_candles(&events)
+        .into_iter()
+        .filter(|(tf, _, _)| *tf == Timeframe::M1)
+        .collect();
+    assert_eq!(
+        minutes,
+        [
+            (Timeframe::M1, "2024-01-01T10:00:00Z".to_owned(), 1),
+            (Timeframe::M1, "2024-01-01T10:05:00Z".to_owned(), 1),
+        ]
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, MarketEvent::Notice { .. })),
+        "passed through"
+    );
+}
+
+/// An exchange's closed kline for a minute the trades already closed comes out once: as the
+/// trades built it.
+#[tokio::test]
+async fn with_candles_yields_a_minute_once_when_its_kline_comes_late() {
+    let mut kline = tradegraph_core::Candle::opening(
+        t("2024-01-01T10:00:00Z"),
+        Timeframe::M1,
+        d("100"),
+        d("5"),
+    );
+    kline.trades = 9;
+    let events = through_with_candles(vec![
+        trade_at("2024-01-01T10:00:10Z", 1),
+        trade_at("2024-01-01T10:01:01Z", 2),
+        MarketEvent::Candle {
+            symbol: "BTCUSDT".into(),
+            candle: kline,
+            closed: true,
+        },
+    ])
+    .await;
+    let ten: Vec<_> = closed_candles(&events)
+        .into_iter()
+        .filter(|(tf, at, _)| *tf == Timeframe::M1 && at == "2024-01-01T10:00:00Z")
+        .collect();
+    assert_eq!(ten, [(Timeframe::M1, "2024-01-01T10:00:00Z".to_owned(), 1)]);
+}

@@ -650,3 +650,64 @@ fn the_grafana_dashboard_uses_only_defined_metrics() {
     }
     assert!(panels >= 12, "{panels} panels");
 }
+
+/// The newest event's time never goes back: an exchange's closed kline (stamped with its
+/// minute's start) after a later trade leaves the gauge at the trade; the kline's end counts
+/// when it is the newest.
+#[tokio::test]
+async fn the_last_event_gauge_never_goes_back() {
+    use futures::StreamExt;
+    use tradegraph_market::MarketEvent;
+    telemetry::install().unwrap();
+    let at = |s: &str| s.parse::<Timestamp>().unwrap();
+    let trade = MarketEvent::Trade {
+        symbol: "GAUGEUSD".into(),
+        trade: tradegraph_core::Trade::new(
+            at("2024-01-01T10:01:00.500Z"),
+            Decimal::from(100),
+            Decimal::ONE,
+            tradegraph_core::Side::Buy,
+            1,
+        ),
+    };
+    let kline = |minute: &str| MarketEvent::Candle {
+        symbol: "GAUGEUSD".into(),
+        candle: tradegraph_core::Candle::opening(
+            at(minute),
+            tradegraph_core::Timeframe::M1,
+            Decimal::from(100),
+            Decimal::ONE,
+        ),
+        closed: true,
+    };
+    let feed = [("feed", "replay"), ("symbol", "GAUGEUSD")];
+    let gauge = || {
+        value(
+            &scrape(),
+            "tradegraph_feed_last_event_timestamp_seconds",
+            &feed,
+        )
+    };
+    let mut metered = tradegraph_market::metrics::metered(
+        "replay",
+        futures::stream::iter([
+            trade,
+            kline("2024-01-01T10:00:00Z"),
+            kline("2024-01-01T10:01:00Z"),
+        ]),
+    );
+    metered.next().await.unwrap();
+    assert_eq!(gauge(), 1_704_103_260.5);
+    metered.next().await.unwrap();
+    assert_eq!(
+        gauge(),
+        1_704_103_260.5,
+        "the 10:00 kline is older than the trade"
+    );
+    metered.next().await.unwrap();
+    assert_eq!(
+        gauge(),
+        1_704_103_320.0,
+        "the 10:01 kline is known at 10:02"
+    );
+}

@@ -12,8 +12,11 @@ use tradegraph_core::{Symbol, Timeframe, TradingSession};
 /// feed ends, the minute still open is closed and yielded too (nothing more will come into it),
 /// so a replay ends with its last minute; longer candles still open are partial and stay out.
 ///
-/// Candle events already in the feed (an exchange's klines) are passed through and, when they
-/// are closed 1-minute candles, also build the higher timeframes.
+/// A closed 1-minute candle already in the feed (an exchange's kline, a bar file) comes out as
+/// the aggregator takes it, and builds the higher timeframes: one the trades already built is
+/// not yielded a second time. Other candle events are passed through. A notice of a hole in
+/// the data (a disconnection, a gap) is passed through and leaves the minutes it covers
+/// unfilled.
 ///
 /// ```
 /// use futures::StreamExt;
@@ -66,17 +69,16 @@ pub fn with_candles(
             match s.feed.next().await {
                 Some(event) => {
                     s.aggregator.on_event(&event, &mut s.closed);
-                    // A closed minute from the feed comes back from the aggregator: keep one.
-                    if let MarketEvent::Candle {
-                        candle,
-                        closed: true,
-                        ..
-                    } = &event
-                    {
-                        let (tf, at) = (candle.timeframe, candle.open_time);
-                        s.closed.retain(|c| c.timeframe != tf || c.open_time != at);
+                    // A closed minute from the feed comes back from the aggregator when it
+                    // takes it: the aggregator's word counts, so no minute comes twice.
+                    let feed_minute = matches!(
+                        &event,
+                        MarketEvent::Candle { candle, closed: true, .. }
+                            if candle.timeframe == Timeframe::M1
+                    );
+                    if !feed_minute {
+                        s.pending.push_back(event);
                     }
-                    s.pending.push_back(event);
                 }
                 None => {
                     s.done = true;

@@ -210,9 +210,17 @@ impl CandleAggregator {
         TickOutcome::Accepted
     }
 
-    /// Folds trades and ticks in; other events are ignored (returns `None`).
+    /// Folds trades, ticks and closed one-minute candles in; a notice of a hole in the data
+    /// ([`FeedNotice::is_hole`](crate::FeedNotice::is_hole)) marks one
+    /// ([`data_gap`](Self::data_gap)); other events are ignored (returns `None`).
     pub fn on_event(&mut self, event: &MarketEvent, out: &mut Vec<Candle>) -> Option<TickOutcome> {
         match event {
+            MarketEvent::Notice { notice, .. } => {
+                if notice.is_hole() {
+                    self.data_gap();
+                }
+                None
+            }
             MarketEvent::Trade { trade, .. } => Some(self.on_price(
                 trade.ts,
                 trade.price,

@@ -56,15 +56,13 @@ impl FeedWatch {
                 self.since = Instant::now();
                 self.down = false;
                 self.stale = false;
-                false
             }
             FeedNotice::Disconnected { .. } | FeedNotice::Reconnecting { .. } => {
                 self.down = true;
-                true
             }
-            FeedNotice::Gap { .. } => true,
-            _ => false,
+            _ => {}
         }
+        notice.is_hole()
     }
 
     /// Once a second: the silence, when the feed turns stale now (no data for `after` since
