@@ -39,8 +39,17 @@ impl ApiToken {
     ///
     /// # Errors
     /// [`EngineError::Config`](crate::engine::EngineError::Config) when it is shorter than
-    /// [`ApiToken::MIN_LEN`] characters (the message never shows it).
+    /// [`ApiToken::MIN_LEN`] characters, or begins or ends with white space (the message never
+    /// shows it).
     pub fn new(token: &str) -> Result<Self, crate::engine::EngineError> {
+        if token.trim() != token {
+            // HTTP strips a header value's outer spaces: such a token could never be presented
+            return Err(crate::engine::EngineError::Config(
+                "TRADEGRAPH_API_TOKEN begins or ends with white space (a quoted value in a .env \
+                 file?); no request could present it: remove it"
+                    .into(),
+            ));
+        }
         if token.chars().count() < Self::MIN_LEN {
             return Err(crate::engine::EngineError::Config(format!(
                 "TRADEGRAPH_API_TOKEN has {} characters; use at least {} (`openssl rand -hex 32` makes one), or unset it and the bot generates one",
@@ -87,13 +96,14 @@ pub(crate) fn peer(request: &Request) -> Option<SocketAddr> {
         .map(|c| c.0)
 }
 
-/// The token of an `Authorization: Bearer <token>` header, if there is one.
+/// The token of an `Authorization: Bearer <token>` header, if there is one (the scheme's
+/// name in any case, as HTTP has it).
 pub(crate) fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
-    headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 /// Lets a request through only with `Authorization: Bearer <the token>`; 401 otherwise, and
@@ -115,4 +125,46 @@ pub(crate) async fn require_token(
         "control endpoint refused: no valid bearer token"
     );
     ApiError::unauthorized().into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{bearer, ApiToken};
+    use axum::http::{header::AUTHORIZATION, HeaderMap, HeaderValue};
+
+    fn presented(value: &'static str) -> Option<String> {
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, HeaderValue::from_static(value));
+        bearer(&headers).map(str::to_owned)
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_read_in_any_case_and_no_other() {
+        for value in [
+            "Bearer t0k3n",
+            "bearer t0k3n",
+            "BEARER t0k3n",
+            "Bearer  t0k3n ",
+        ] {
+            assert_eq!(presented(value).as_deref(), Some("t0k3n"), "{value}");
+        }
+        for value in ["Basic t0k3n", "Bearert0k3n", "t0k3n"] {
+            assert_eq!(presented(value), None, "{value}");
+        }
+    }
+
+    #[test]
+    fn a_token_with_outer_white_space_is_refused_without_showing_it() {
+        for token in [
+            " 0123456789abcdef0123",
+            "0123456789abcdef0123 ",
+            "0123456789abcdef0123\t",
+        ] {
+            let err = ApiToken::new(token).unwrap_err().to_string();
+            assert!(err.contains("white space"), "{err}");
+            assert!(!err.contains("0123456789abcdef"), "{err}");
+        }
+        let token = ApiToken::new("0123456789abcdef0123").unwrap();
+        assert!(token.matches("0123456789abcdef0123"));
+    }
 }

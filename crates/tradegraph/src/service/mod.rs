@@ -2,9 +2,11 @@
 //!
 //! - **Read API** under `/api/v1` (JSON): `status`, `positions`, `orders` (paged, working and
 //!   finished), `trades` (paged), `equity`, `pnl/daily`, `decisions` (paged) and
-//!   `decisions/{id}`, `candles` with the indicators, `llm/usage` (by agent, provider and day),
-//!   `alerts`, `lessons`, `approvals`, `operator-actions` (paged).
-//!   `GET /api/v1` lists every endpoint.
+//!   `decisions/{id}` (and `decisions/{id}/replay`, the decision's prompts and answers),
+//!   `candles` with the indicators, `llm/usage` (by agent, provider and day), `alerts`,
+//!   `lessons`, `approvals`, `operator-actions` (paged), `reconciliation` (the last one with
+//!   the broker), `graph` (the decision graph), `overview` (the bots of the dashboard's
+//!   overview), `prompts/{hash}` and `prompts/versions`. `GET /api/v1` lists every endpoint.
 //! - **Event stream**: `GET /api/v1/events`, server-sent events numbered by the [`EventHub`],
 //!   each `id` `<run>:<n>` (the run: 12 hex digits drawn at each start; `n` from 1 in each run):
 //!   `?types=` keeps some types; a client that reconnects with `Last-Event-ID` gets every event
@@ -12,7 +14,9 @@
 //!   of another run (the bot restarted), a `reset` event and every event kept.
 //! - **Control** (`POST`, `Authorization: Bearer <token>` required, 401 and nothing done
 //!   otherwise): `kill-switch`, `pause`, `close-all`, `cancel-all`,
-//!   `approvals/{id}/approve` and `approvals/{id}/reject`. Each is a
+//!   `approvals/{id}/approve`, `approvals/{id}/reject`, `reconciliation/confirm`,
+//!   `decisions/{id}/replay` (its prompts asked again), and the prompt
+//!   versions' `approve`, `withdraw` and `rollback`. Each is a
 //!   [`Command`](crate::engine::Command) the engine carries out and records in the operator
 //!   log with the caller's address.
 //! - **Health**: `GET /healthz` (alive), `GET /readyz` (ready to trade, 503 with the failing

@@ -36,6 +36,22 @@ pub(crate) async fn metrics() -> impl axum::response::IntoResponse {
     )
 }
 
+/// Every answer is read as the type it says (`nosniff`: an answer that echoes text of a
+/// request or a model is never taken for a page) and, unless it says otherwise (the
+/// dashboard's versioned files), is not kept by a browser or a proxy (positions, orders and
+/// the agents' reasoning are the bot's now, and private).
+async fn answer_headers(mut response: axum::response::Response) -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    let headers = response.headers_mut();
+    headers
+        .entry(header::X_CONTENT_TYPE_OPTIONS)
+        .or_insert(HeaderValue::from_static("nosniff"));
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
+}
+
 /// Every route, with `app` as state.
 pub(crate) fn router(app: AppState) -> Router {
     Router::new()
@@ -47,5 +63,6 @@ pub(crate) fn router(app: AppState) -> Router {
         .route("/metrics", get(metrics))
         .fallback(unknown)
         .method_not_allowed_fallback(wrong_method)
+        .layer(axum::middleware::map_response(answer_headers))
         .with_state(app)
 }

@@ -76,8 +76,19 @@ fn build() -> Result<Telemetry, String> {
 /// valid Prometheus text).
 ///
 /// ```
+/// use std::time::Duration;
+/// // what is recorded before the recorder is installed is not kept: install it first
+/// tradegraph::telemetry::install().unwrap();
+/// tradegraph::telemetry::record_cycle_failure("DOCUSD", Duration::from_millis(2));
 /// let text = tradegraph::telemetry::render();
-/// assert!(text.is_empty() || text.starts_with('#') || text.contains("tradegraph_"));
+/// // the failed cycle, counted in the cycle-duration histogram of its instrument
+/// assert!(
+///     text.lines().any(|l| l.starts_with("tradegraph_engine_cycle_duration_seconds_count{")
+///         && l.contains(r#"instrument="DOCUSD""#)
+///         && l.contains(r#"outcome="failed""#)
+///         && l.ends_with(" 1")),
+///     "{text}"
+/// );
 /// ```
 pub fn render() -> String {
     match install() {

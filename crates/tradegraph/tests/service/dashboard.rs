@@ -356,3 +356,22 @@ fn a_saved_usage_ledger_that_cannot_be_read_does_not_keep_the_bot_from_starting(
         s.get("/api/v1/llm/usage?days=1").1["total"]["calls"].as_u64() > Some(0)
     });
 }
+
+/// The API's answers, errors included, are read as the type they say and kept by no browser
+/// or proxy; the dashboard's own caching stays as it is.
+#[test]
+fn api_answers_say_nosniff_and_no_store() {
+    let bot = Served::start("api-headers", "", 0);
+    for path in [
+        "/api/v1/status",
+        "/api/v1/positions",
+        "/api/v1/nope",
+        "/readyz",
+        "/metrics",
+    ] {
+        let got = fetch(&bot, path, None);
+        assert_eq!(header(&got, "x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header(&got, "cache-control"), "no-store", "{path}");
+    }
+    assert_eq!(header(&fetch(&bot, "/", None), "cache-control"), "no-cache");
+}

@@ -504,3 +504,26 @@ pub struct HealthChange {
     /// When (wall clock).
     pub at: Timestamp,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::BotEvent;
+
+    /// The README's list of event types is the catalogue.
+    #[test]
+    fn the_readme_lists_every_event_type() {
+        let readme = include_str!("../../../../../README.md");
+        let list = readme
+            .split("**Events.**")
+            .nth(1)
+            .and_then(|rest| rest.split("is the\ntype (").nth(1))
+            .and_then(|rest| rest.split(')').next())
+            .expect("the README's Events paragraph lists the types");
+        let documented: std::collections::BTreeSet<&str> = list
+            .split(',')
+            .map(|t| t.trim().trim_matches('`'))
+            .collect();
+        let defined: std::collections::BTreeSet<&str> = BotEvent::KINDS.into_iter().collect();
+        assert_eq!(documented, defined);
+    }
+}
