@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, PoisonError};
 use tokio::sync::Mutex;
 use tradegraph_core::order::ClientOrderId;
 use tradegraph_core::Symbol;
@@ -143,6 +144,10 @@ fn sync_dir(_path: &Path) -> std::io::Result<()> {
 pub struct FileState {
     path: PathBuf,
     tables: Mutex<Tables>,
+    /// Held by the write under way, with the newest write's number (see `persist`).
+    writing: Arc<std::sync::Mutex<u64>>,
+    /// The number of the last write asked for (asked in order: under the tables' lock).
+    asked: std::sync::atomic::AtomicU64,
     _lock: File,
 }
 
@@ -180,6 +185,8 @@ impl FileState {
         Ok(Self {
             path,
             tables: Mutex::new(tables),
+            writing: Arc::default(),
+            asked: std::sync::atomic::AtomicU64::new(0),
             _lock: lock,
         })
     }
@@ -193,9 +200,22 @@ impl FileState {
     async fn persist(&self, tables: &Tables, what: String) -> Result<(), StoreError> {
         let bytes = encode(tables).map_err(|e| StoreError::encode(what, e))?;
         let path = self.path.clone();
-        let written = tokio::task::spawn_blocking(move || replace(&path, &bytes))
-            .await
-            .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        // A write goes on when its caller stops waiting (a blocking task cannot be stopped):
+        // the writes take turns, so the file is never two writes at once, and one that starts
+        // after a newer one was written (its caller gone) leaves the newer file as it is.
+        let writing = Arc::clone(&self.writing);
+        let number = self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        let written = tokio::task::spawn_blocking(move || {
+            let mut newest = writing.lock().unwrap_or_else(PoisonError::into_inner);
+            if number < *newest {
+                return Ok(());
+            }
+            replace(&path, &bytes)?;
+            *newest = number;
+            Ok(())
+        })
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e)));
         written.map_err(|source| StoreError::StateFile {
             path: self.path.clone(),
             source,

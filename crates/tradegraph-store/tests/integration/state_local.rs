@@ -191,3 +191,42 @@ async fn what_was_saved_before_a_crash_is_there_and_the_lock_is_taken_over() {
     drop(store);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A save whose caller stops waiting (a cycle cancelled while its order intent is written)
+/// still finishes writing the file off the async threads: the saves after it wait for it, so
+/// the file is never two writes at once (a torn file the bot would refuse to start from, or a
+/// save failing as the other's rename took its temporary file).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saves_after_one_abandoned_midway_leave_a_whole_file() {
+    let dir = scratch();
+    let path = dir.join("state.json");
+    let store = Arc::new(open(&path));
+    let key = StateKey::new("BTCUSDT", StatePart::Broker);
+    let big = serde_json::json!({ "fills": vec!["x".repeat(64); 40_000] });
+    let small = serde_json::json!({ "fills": [] });
+    let mut version = 0;
+    for _ in 0..12 {
+        version += 1;
+        let doc = StateDoc::encode(key.clone(), version, Timestamp::EPOCH, &big).unwrap();
+        let abandoned = {
+            let store = store.clone();
+            tokio::spawn(async move { store.save(&doc).await })
+        };
+        // the write is under way (its bytes are encoded off this task): stop waiting for it
+        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+        abandoned.abort();
+        let _ = abandoned.await;
+        version += 1;
+        let doc = StateDoc::encode(key.clone(), version, Timestamp::EPOCH, &small).unwrap();
+        store
+            .save(&doc)
+            .await
+            .expect("a save after an abandoned one succeeds");
+    }
+    drop(store);
+    let reopened = FileState::open(&path).expect("the file is whole");
+    let kept = reopened.load(&key).await.unwrap().unwrap();
+    assert_eq!((kept.version, kept.body), (version, small));
+    drop(reopened);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
