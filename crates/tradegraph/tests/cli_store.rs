@@ -269,7 +269,7 @@ fn a_bot_runs_on_a_redis_cluster_and_a_mongodb_replica_set() {
             .unwrap();
         assert_eq!(
             store.write_concern(),
-            &mongodb::bson::doc! {"w": "majority", "j": true}
+            mongodb::bson::doc! {"w": "majority", "j": true}
         );
         let btc = tradegraph_core::Symbol::new("BTCUSDT");
         let decisions = store.decisions(&Query::new(btc.clone())).await.unwrap();

@@ -111,7 +111,10 @@ impl MongoConfig {
 #[derive(Clone)]
 pub struct MongoStore {
     db: Database,
-    write_concern: mongodb::bson::Document,
+    /// The write concern of this store's writes (see [`MongoStore::write_concern`]).
+    write_concern: Arc<std::sync::RwLock<mongodb::bson::Document>>,
+    /// Whether the URI set its own write concern (`w=`, `journal=`), which stays.
+    uri_concern: bool,
     timeout: Duration,
     indexed: Arc<AtomicBool>,
     /// Records not written because a higher version was stored (shared by clones).
@@ -130,10 +133,11 @@ impl MongoStore {
             .get_or_insert(config.timeout);
         options.connect_timeout.get_or_insert(config.timeout);
         // Acknowledged once journaled, so that a server killed right after loses nothing we were
-        // told was written; on a replica set (`replicaSet=` in the URI) once a majority of its
-        // members has it, so that a failover loses nothing either. A URI's own `w`/`journal`
-        // options take precedence.
-        if options.write_concern.is_none() && options.repl_set_name.is_some() {
+        // told was written; on a replica set (`replicaSet=` in the URI, or found by the first
+        // operation) once a majority of its members has it, so that a failover loses nothing
+        // either. A URI's own `w`/`journal` options take precedence.
+        let uri_concern = options.write_concern.is_some();
+        if !uri_concern && options.repl_set_name.is_some() {
             options.write_concern = Some(
                 WriteConcern::builder()
                     .w(Acknowledgment::Majority)
@@ -148,7 +152,8 @@ impl MongoStore {
         let client = Client::with_options(options).map_err(|e| mongo("connect", e))?;
         Ok(Self {
             db: client.database(&config.database),
-            write_concern,
+            write_concern: Arc::new(std::sync::RwLock::new(write_concern)),
+            uri_concern,
             timeout: config.timeout,
             indexed: Arc::new(AtomicBool::new(false)),
             superseded: Arc::new(AtomicU64::new(0)),
@@ -164,9 +169,13 @@ impl MongoStore {
     }
 
     /// The write concern of this store's writes: `{w: 1, j: true}`, or `{w: "majority", j:
-    /// true}` on a replica set (`replicaSet=` in the URI), or the URI's own.
-    pub fn write_concern(&self) -> &mongodb::bson::Document {
-        &self.write_concern
+    /// true}` on a replica set (named by `replicaSet=` in the URI, or found by the first
+    /// operation: a URI listing a set's members without naming it), or the URI's own.
+    pub fn write_concern(&self) -> mongodb::bson::Document {
+        self.write_concern
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// The database, for queries of your own.
@@ -184,8 +193,40 @@ impl MongoStore {
 
     /// Creates the indexes (idempotent; done by the first operation anyway).
     pub async fn ensure_indexes(&self) -> Result<(), StoreError> {
+        self.find_replica_set().await?;
         indexes::create(self).await?;
         self.indexed.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// A server that is a replica set's member (`hello` names its set) takes majority writes,
+    /// unless the URI set its own write concern.
+    async fn find_replica_set(&self) -> Result<(), StoreError> {
+        if self.uri_concern {
+            return Ok(());
+        }
+        // `hello` since MongoDB 4.4.2; `isMaster` before
+        let hello = match self
+            .run("hello", || async {
+                self.db.run_command(doc! {"hello": 1}).await
+            })
+            .await
+        {
+            Err(StoreError::Mongo { source, .. }) if matches!(&*source.kind, mongodb::error::ErrorKind::Command(c) if c.code == 59) => {
+                self.run("isMaster", || async {
+                    self.db.run_command(doc! {"isMaster": 1}).await
+                })
+                .await?
+            }
+            reply => reply?,
+        };
+        if hello.get_str("setName").is_ok() {
+            *self
+                .write_concern
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                doc! {"w": "majority", "j": true};
+        }
         Ok(())
     }
 

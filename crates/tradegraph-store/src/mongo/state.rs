@@ -65,7 +65,7 @@ impl MongoState {
 
     /// The store's write concern, journaled.
     fn write_concern(&self) -> Document {
-        let mut concern = self.store.write_concern.clone();
+        let mut concern = self.store.write_concern();
         concern.insert("j", true);
         concern
     }

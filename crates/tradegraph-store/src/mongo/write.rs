@@ -335,7 +335,7 @@ impl MongoStore {
             "update": collection,
             "updates": updates,
             "ordered": false,
-            "writeConcern": self.write_concern.clone(),
+            "writeConcern": self.write_concern(),
         };
         let (reply, _) = self
             .write_command("upsert", command, || collection.to_owned())

@@ -24,8 +24,8 @@ async fn writes_on_a_replica_set_wait_for_a_majority() {
     let Some(uri) = replica_set().await else {
         return;
     };
-    let store = store(&uri, &unique("majority")).await;
-    assert_eq!(store.write_concern(), &doc! {"w": "majority", "j": true});
+    let majority = store(&uri, &unique("majority")).await;
+    assert_eq!(majority.write_concern(), doc! {"w": "majority", "j": true});
     // A URI's own write concern wins.
     let own = MongoStore::connect(&MongoConfig::new(format!("{uri}&w=1")))
         .await
@@ -35,7 +35,21 @@ async fn writes_on_a_replica_set_wait_for_a_majority() {
     let standalone = MongoStore::connect(&MongoConfig::new("mongodb://127.0.0.1:1"))
         .await
         .unwrap();
-    assert_eq!(standalone.write_concern(), &doc! {"w": 1, "j": true});
+    assert_eq!(standalone.write_concern(), doc! {"w": 1, "j": true});
+    // The set's member named without `replicaSet=`: its first operation finds the set.
+    let (members, _) = uri.split_once("/?").unwrap();
+    let unnamed = store(&format!("{members}/"), &unique("unnamed")).await;
+    assert_eq!(unnamed.write_concern(), doc! {"w": 1, "j": true});
+    unnamed.ensure_indexes().await.unwrap();
+    assert_eq!(unnamed.write_concern(), doc! {"w": "majority", "j": true});
+    unnamed.database().drop().await.unwrap();
+    // A standalone server stays as it is.
+    if let Some(standalone) = crate::support::mongodb_uri() {
+        let one = store(&standalone, &unique("standalone")).await;
+        one.ensure_indexes().await.unwrap();
+        assert_eq!(one.write_concern(), doc! {"w": 1, "j": true});
+        one.database().drop().await.unwrap();
+    }
 }
 
 #[tokio::test]
@@ -87,7 +101,7 @@ async fn saves_during_a_stepdown_are_retried_not_lost() {
         .database("stepdown")
         .timeout(Duration::from_secs(10));
     let store = MongoStore::connect(&config).await.unwrap();
-    assert_eq!(store.write_concern(), &doc! {"w": "majority", "j": true});
+    assert_eq!(store.write_concern(), doc! {"w": "majority", "j": true});
     store.ensure_indexes().await.unwrap();
     let state = Arc::new(MongoState::new(store.clone()));
     let key = StateKey::new("BTCUSDT", StatePart::Guard);
