@@ -26,7 +26,7 @@ pub use llm_cache::RedisLlmCache;
 #[cfg(feature = "llm-limits")]
 pub use llm_limits::RedisLlmLimits;
 pub use queue::{RedisRunQueue, MAX_WAIT};
-pub use state::RedisState;
+pub use state::{DurabilityRisk, RedisState};
 
 /// The URL without its password; each node of a cluster's list on its own.
 pub(crate) use crate::url::redact_nodes as redact;

@@ -41,6 +41,44 @@ return -1
 /// Versions are compared by the script as Lua numbers (doubles): exact up to 2^53.
 const MAX_VERSION: u64 = 1 << 53;
 
+/// A Redis setting that can lose what the bot saved there
+/// ([`RedisState::durability_risks`]); its text says what to set instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DurabilityRisk {
+    /// `appendonly no`: what was saved since the last snapshot is lost when Redis stops.
+    NoAppendOnlyFile,
+    /// `appendfsync` other than `always` (`everysec`, `no`): up to its interval of saves
+    /// acknowledged before a power loss is lost.
+    AppendFsync(String),
+    /// An `allkeys-*` eviction policy: under memory pressure Redis may evict the kill switch,
+    /// the guard's state or an order intent.
+    Eviction(String),
+}
+
+impl std::fmt::Display for DurabilityRisk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NoAppendOnlyFile => f.write_str(
+                "Redis runs without an append-only file: bot state and order intents saved there \
+                 are lost if Redis stops before its next snapshot; run it with `appendonly yes` \
+                 and `appendfsync always` (or use MongoDB or a state file)",
+            ),
+            Self::AppendFsync(every) => write!(
+                f,
+                "Redis syncs its append-only file with `appendfsync {every}`: bot state and order \
+                 intents acknowledged just before a power loss can be lost; set `appendfsync \
+                 always`"
+            ),
+            Self::Eviction(policy) => write!(
+                f,
+                "Redis may evict any key under memory pressure (`maxmemory-policy {policy}`): the \
+                 kill switch, the guard's state and order intents saved there could vanish; set \
+                 `noeviction` (or a `volatile-*` policy: the bot's state has no expiry)"
+            ),
+        }
+    }
+}
+
 /// Bot state and order intents in Redis, passing the bot-state conformance suite.
 ///
 /// | key | value |
@@ -137,32 +175,68 @@ impl RedisState {
         })
     }
 
-    /// Once per store: warns when the server keeps no append-only file, so that a Redis restart
-    /// would lose what was saved since its last snapshot.
+    /// Once per store: warns of each of the server's settings that can lose what is saved
+    /// there ([`durability_risks`](Self::durability_risks)).
     async fn check_persistence(&self) {
         if self.persistence_checked.swap(true, Ordering::Relaxed) {
             return;
         }
-        let mut conn = self.conn.clone();
-        let info: Result<String, _> = run(
-            "info persistence",
-            self.timeout,
-            redis::cmd("INFO").arg("persistence").query_async(&mut conn),
-        )
-        .await;
-        let Ok(info) = info else { return };
-        let aof = info
-            .lines()
-            .find_map(|l| l.strip_prefix("aof_enabled:"))
-            .map(str::trim);
-        if aof == Some("0") {
-            tracing::warn!(
-                redis = %self.url,
-                "Redis runs without an append-only file: bot state and order intents saved there \
-                 are lost if Redis stops before its next snapshot; run it with `appendonly yes` \
-                 and `appendfsync always` (or use MongoDB or a state file)"
-            );
+        match self.durability_risks().await {
+            Ok(risks) => {
+                for risk in risks {
+                    tracing::warn!(redis = %self.url, "{risk}");
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "Redis's persistence settings were not read"),
         }
+    }
+
+    /// The server's settings that can lose bot state and order intents saved there: no
+    /// append-only file, one synced less often than at every write, an eviction policy that
+    /// may evict any key. The append-only file's sync setting is read with `CONFIG GET`, which
+    /// a managed Redis may refuse: it is then not judged.
+    ///
+    /// # Errors
+    /// When the server does not answer `INFO`.
+    pub async fn durability_risks(&self) -> Result<Vec<DurabilityRisk>, StoreError> {
+        let mut conn = self.conn.clone();
+        let info: String = run(
+            "info",
+            self.timeout,
+            redis::cmd("INFO")
+                .arg("persistence")
+                .arg("memory")
+                .query_async(&mut conn),
+        )
+        .await?;
+        let field = |name: &str| {
+            info.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+                .map(str::trim)
+        };
+        let mut risks = Vec::new();
+        if field("aof_enabled") == Some("0") {
+            risks.push(DurabilityRisk::NoAppendOnlyFile);
+        } else {
+            let fsync: Result<Vec<String>, _> = run(
+                "config get appendfsync",
+                self.timeout,
+                redis::cmd("CONFIG")
+                    .arg("GET")
+                    .arg("appendfsync")
+                    .query_async(&mut conn),
+            )
+            .await;
+            if let Some(every) = fsync.ok().and_then(|pair| pair.get(1).cloned()) {
+                if every != "always" {
+                    risks.push(DurabilityRisk::AppendFsync(every));
+                }
+            }
+        }
+        if let Some(policy) = field("maxmemory_policy").filter(|p| p.starts_with("allkeys-")) {
+            risks.push(DurabilityRisk::Eviction(policy.to_owned()));
+        }
+        Ok(risks)
     }
 
     /// The instrument a client id is recorded for (recording it as `instrument` when new).

@@ -119,3 +119,46 @@ async fn an_unreachable_redis_is_an_error_not_an_ok() {
     );
     assert!(err.is_transient(), "{err:?}");
 }
+
+/// The settings of a Redis that can lose the bot's state are found, each saying what to set:
+/// a durable one has none; syncing every second or evicting any key are risks, and so is no
+/// append-only file at all.
+#[tokio::test]
+async fn redis_settings_that_can_lose_the_bots_state_are_named() {
+    use tradegraph_store::redis::DurabilityRisk;
+    let Some(durable) = PrivateRedis::start_durable() else {
+        return;
+    };
+    let store = state(&durable.url(), "risks:").await;
+    assert_eq!(store.durability_risks().await.unwrap(), []);
+    let mut conn = raw(&durable.url()).await;
+    for (name, value) in [
+        ("appendfsync", "everysec"),
+        ("maxmemory-policy", "allkeys-lru"),
+    ] {
+        let () = redis::cmd("CONFIG")
+            .arg("SET")
+            .arg(name)
+            .arg(value)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
+    let risks = store.durability_risks().await.unwrap();
+    assert_eq!(
+        risks,
+        [
+            DurabilityRisk::AppendFsync("everysec".into()),
+            DurabilityRisk::Eviction("allkeys-lru".into())
+        ]
+    );
+    assert!(risks[1].to_string().contains("noeviction"), "{}", risks[1]);
+    let Some(bare) = PrivateRedis::start() else {
+        return;
+    };
+    let store = state(&bare.url(), "risks:").await;
+    assert_eq!(
+        store.durability_risks().await.unwrap(),
+        [DurabilityRisk::NoAppendOnlyFile]
+    );
+}
