@@ -16,9 +16,11 @@ type OutputFn<P, C> = Arc<dyn Fn(C, &P) -> <P as GraphState>::Update + Send + Sy
 
 /// Runs a child graph over state `C` as one node of a parent graph over `P`: `input` builds the
 /// child's state from the parent's, `output` turns the child's final state into the parent's
-/// update. The child's events reach the parent's stream as `Custom` events named
-/// `parent_node/child_node`; a pause inside the child pauses the parent, and the parent's resume
-/// value reaches the child's nodes.
+/// update. The child's node events (started, finished, failed, custom) reach the parent's
+/// stream as `Custom` events named `parent_node/child_node`. A pause inside the child pauses the
+/// parent; the child has no checkpoints of its own, so on the parent's resume it runs again from
+/// its start (its nodes before the pause run again), and the parent's resume value reaches the
+/// tasks of its first superstep only: a node that asks a question must run first in the child.
 pub struct Subgraph<P: GraphState, C: GraphState> {
     graph: CompiledGraph<C>,
     input: InputFn<P, C>,
