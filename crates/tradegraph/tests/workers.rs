@@ -844,3 +844,110 @@ fn the_ingest_says_the_feed_is_back_when_data_comes_after_a_disconnection() {
         );
     });
 }
+
+/// The ingesting process's `/readyz` (the compose deployment's readiness) is 503 while a
+/// periodic check fails or the feed is down, naming them, and 200 once they are well again.
+#[test]
+fn the_ingests_readiness_names_a_failing_check_and_a_feed_that_is_down() {
+    use tradegraph::engine::{Check, CheckId, CheckState};
+    use tradegraph::service::{ApiToken, HealthBoard};
+    use tradegraph::workers::{Ingest, IngestService};
+    use tradegraph_core::{Decimal, Instrument, Tick, Timeframe};
+    use tradegraph_market::{FeedNotice, MarketEvent};
+    let Some((redis, _)) = support::services() else {
+        return;
+    };
+    let redis = redis_db(&redis, 8);
+    let rt = runtime();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    rt.block_on(async {
+        let queue = std::sync::Arc::new(
+            RedisRunQueue::connect(RedisConfig::new(redis), QueueConfig::default()).unwrap(),
+        );
+        let instrument = Instrument::btc_usdt();
+        let symbol = instrument.symbol.clone();
+        let now = tradegraph_core::Timestamp::from_millis(1_733_097_600_000);
+        let (tx, rx) = tokio::sync::mpsc::channel::<MarketEvent>(4);
+        let feed = Box::pin(futures::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|e| (e, rx))
+        }));
+        let ingest = Ingest::new(
+            feed,
+            queue.clone(),
+            instrument,
+            "btc",
+            Timeframe::M15,
+            tradegraph_store::Stores::memory(),
+        );
+        let board = HealthBoard::new();
+        let service = IngestService::new(
+            queue,
+            symbol.clone(),
+            ingest.status(),
+            ApiToken::new("0123456789abcdef0123").unwrap(),
+        )
+        .with_health(board.clone())
+        .router();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(tradegraph::service::serve_router(
+            listener,
+            service,
+            std::future::pending(),
+        ));
+        tokio::spawn(ingest.run(std::future::pending()));
+        let http = reqwest::Client::new();
+        let ready = || async {
+            let answer = http
+                .get(format!("http://{address}/readyz"))
+                .send()
+                .await
+                .unwrap();
+            (answer.status().as_u16(), answer.text().await.unwrap())
+        };
+        let tick = MarketEvent::Tick {
+            symbol: symbol.clone(),
+            tick: Tick::new(now, Decimal::from(95_000), Decimal::ONE),
+        };
+        tx.send(tick).await.unwrap();
+        let mut answer = ready().await;
+        for _ in 0..50 {
+            if answer.0 == 200 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            answer = ready().await;
+        }
+        assert_eq!(answer.0, 200, "{}", answer.1);
+        let mongodb = CheckId::from_name("mongodb").unwrap();
+        board.set(Check::new(
+            mongodb,
+            CheckState::Failing,
+            "no answer from 127.0.0.1:1",
+            now,
+        ));
+        let (code, body) = ready().await;
+        assert_eq!(code, 503, "{body}");
+        assert!(body.contains("mongodb: no answer"), "{body}");
+        board.set(Check::new(mongodb, CheckState::Ok, "answers", now));
+        tx.send(MarketEvent::Notice {
+            feed: "binance".into(),
+            ts: now,
+            notice: FeedNotice::Disconnected {
+                reason: "closed".into(),
+            },
+        })
+        .await
+        .unwrap();
+        let mut answer = ready().await;
+        for _ in 0..50 {
+            if answer.0 == 503 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            answer = ready().await;
+        }
+        assert_eq!(answer.0, 503, "{}", answer.1);
+        assert!(answer.1.contains("feed: disconnected"), "{}", answer.1);
+    });
+}

@@ -385,8 +385,9 @@ pub(super) async fn ingest(settings: &Settings, out: &mut dyn Write) -> Result<(
     } else {
         None
     };
+    let board = HealthBoard::new();
     let checker = Checker::for_bot(
-        HealthBoard::new(),
+        board.clone(),
         settings.health,
         &settings.stores,
         &stores,
@@ -407,7 +408,9 @@ pub(super) async fn ingest(settings: &Settings, out: &mut dyn Write) -> Result<(
     .events(hub.sender());
     let (listener, token) = super::run::listen(settings, out).await?;
     let address = listener.local_addr()?;
-    let service = IngestService::new(queue, symbol.clone(), ingest.status(), token).router();
+    let service = IngestService::new(queue, symbol.clone(), ingest.status(), token)
+        .with_health(board)
+        .router();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(crate::service::serve_router(
         listener,

@@ -3,8 +3,9 @@
 //! metrics.
 
 use super::SharedIngestStatus;
+use crate::engine::{CheckState, FeedState};
 use crate::service::error::ApiError;
-use crate::service::ApiToken;
+use crate::service::{ApiToken, HealthBoard};
 use crate::telemetry::names;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -37,6 +38,8 @@ struct App {
     symbol: Symbol,
     status: SharedIngestStatus,
     token: Arc<ApiToken>,
+    /// The periodic checks' results (`redis`, `mongodb`).
+    health: HealthBoard,
     /// The workers whose gauges `/metrics` set last (a worker gone has them zeroed once).
     gauged: Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>,
 }
@@ -61,15 +64,25 @@ impl IngestService {
                 symbol,
                 status,
                 token: Arc::new(token),
+                health: HealthBoard::new(),
                 gauged: Arc::default(),
             },
         }
     }
 
+    /// Reads `board` (where the periodic [`checks`](crate::service::checks) record theirs)
+    /// for `/readyz`.
+    #[must_use]
+    pub fn with_health(mut self, board: HealthBoard) -> Self {
+        self.app.health = board;
+        self
+    }
+
     /// The routes:
     /// - `GET /healthz`: alive;
-    /// - `GET /readyz`: 200 once the queue answers and no job waits to be published, 503
-    ///   naming what fails;
+    /// - `GET /readyz`: 200 once the queue answers, no job waits to be published, the feed
+    ///   is neither disconnected nor stale and no check of the [health board](Self::with_health)
+    ///   fails; 503 naming what fails;
     /// - `GET /api/v1/status`: the ingest's status;
     /// - `GET /api/v1/workers`: the workers heard from, their instruments, capacity and jobs
     ///   done, and this instrument's pending jobs and dead letters;
@@ -136,6 +149,26 @@ async fn readyz(State(app): State<App>) -> Result<Json<serde_json::Value>, ApiEr
         return Err(ApiError::unavailable(format!(
             "{} decision cycles wait to be published: {error}",
             status.unpublished
+        )));
+    }
+    let mut failing: Vec<String> = app
+        .health
+        .checks()
+        .into_iter()
+        .filter(|c| c.state == CheckState::Failing)
+        .map(|c| format!("{}: {}", c.name, c.message))
+        .collect();
+    if [FeedState::Disconnected, FeedState::Stale]
+        .iter()
+        .any(|s| s.as_str() == status.feed)
+    {
+        // no decision cycle is published while the feed brings nothing
+        failing.insert(0, format!("feed: {}", status.feed));
+    }
+    if !failing.is_empty() {
+        return Err(ApiError::unavailable(format!(
+            "not ready: {}",
+            failing.join("; ")
         )));
     }
     Ok(Json(serde_json::json!({
