@@ -638,6 +638,20 @@ fn the_workers_are_listed_a_cycle_is_cancelled_and_a_stopped_worker_gives_back()
     second.wait_until("the instrument taken over", Duration::from_secs(60), |w| {
         held(&w.stderr()).contains(&symbol)
     });
+    // Once its beats stop counting, the first worker's gauges are zero: sums over the workers
+    // count the ones there.
+    let gone = [
+        "tradegraph_worker_instruments{worker=\"ops-a\"} 0",
+        "tradegraph_worker_capacity{worker=\"ops-a\"} 0",
+        "tradegraph_worker_jobs_done{worker=\"ops-a\"} 0",
+    ];
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut metrics = http.text(&format!("http://{address}/metrics"));
+    while !gone.iter().all(|line| metrics.lines().any(|l| l == *line)) {
+        assert!(Instant::now() < deadline, "{metrics}");
+        std::thread::sleep(Duration::from_millis(250));
+        metrics = http.text(&format!("http://{address}/metrics"));
+    }
     feed.terminate();
     let fed = feed.wait_exit(Duration::from_secs(30));
     assert_eq!(fed.status.code(), Some(0), "{}", fed.dump());

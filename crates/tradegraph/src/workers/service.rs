@@ -230,10 +230,13 @@ async fn metrics(State(app): State<App>) -> axum::response::Response {
                 gauged.clone_from(&now);
                 gone
             };
+            // a gone worker's series stay (a recorder keeps them): at zero, so that sums
+            // over workers count the ones there
             for id in gone {
                 metrics::gauge!(names::workers::WORKER_INSTRUMENTS, "worker" => id.clone())
                     .set(0.0);
-                metrics::gauge!(names::workers::WORKER_CAPACITY, "worker" => id).set(0.0);
+                metrics::gauge!(names::workers::WORKER_CAPACITY, "worker" => id.clone()).set(0.0);
+                metrics::gauge!(names::workers::WORKER_JOBS_DONE, "worker" => id).set(0.0);
             }
             for worker in &view.workers {
                 let id = worker.id.to_string();
