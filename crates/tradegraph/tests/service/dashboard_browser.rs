@@ -97,6 +97,11 @@ fn the_dashboard_in_chromium_follows_the_bot_and_engages_the_kill_switch() {
             != "0",
         "the entry is marked"
     );
+    assert_eq!(
+        browser.data("#dashboard", "markersOnBars"),
+        json!("true"),
+        "every marker on a bar of the chart"
+    );
 
     // A new decision: on the page within 2 s of its event's arrival, as the page measures it
     // (from the EventSource message to the decision shown); the outer bound is loose, for a
@@ -176,6 +181,60 @@ fn the_dashboard_in_chromium_follows_the_bot_and_engages_the_kill_switch() {
     assert!(
         !token_in_url.as_str().unwrap().contains(TOKEN),
         "{token_in_url}"
+    );
+    drop(browser);
+}
+
+/// What the page's chart module makes of NSE's hourly bars (they open at :15 IST, :45 UTC) in
+/// a browser in India: a trade is marked on the bar it happened in, and the time axis shows
+/// the browser's time, as the rest of the page does.
+const NSE_HOURS: &str = r"
+const base = document.querySelector('script[type=module]').src.replace(/app\.js.*$/, '');
+window.__zone = null;
+Promise.all([import(base + 'panels/chart.js'), import(base + 'dom.js')]).then(([chart, dom]) => {
+  const bars = [1736135100, 1736138700, 1736142300]; // 2025-01-06 09:15, 10:15, 11:15 IST
+  window.__zone = {
+    entry: chart.barAt(bars, 1736140200), // 10:40 IST: the 10:15 bar
+    before: chart.barAt(bars, 1736130000),
+    last: chart.barAt(bars, 1736150000),
+    axis: dom.tickLabel(1736135100, 3),
+    crosshair: dom.timeLabel(1736135100),
+    offset: new Date(0).getTimezoneOffset(),
+  };
+}, (e) => { window.__zone = { error: String(e) }; });
+return true;";
+
+#[test]
+fn the_chart_marks_nse_hours_on_their_bars_and_shows_the_browsers_time() {
+    let Some(driver) = chromedriver() else { return };
+    let bot = Served::start("dash-zone", "", 0);
+    let browser = Browser::start_in(&driver, 1200, 900, Some("Asia/Kolkata"));
+    browser.goto(&format!("{}/?timeframe=1h", bot.base));
+    browser.wait("the page's modules", Duration::from_secs(30), |b| {
+        b.script(
+            "return document.getElementById('dashboard')?.dataset.stream ?? null;",
+            json!([]),
+        ) != serde_json::Value::Null
+    });
+    browser.script(NSE_HOURS, json!([]));
+    browser.wait("the chart module's answers", Duration::from_secs(10), |b| {
+        b.script("return window.__zone;", json!([])) != serde_json::Value::Null
+    });
+    let zone = browser.script("return window.__zone;", json!([]));
+    assert_eq!(zone["offset"], -330, "the browser is in India: {zone}");
+    assert_eq!(zone["entry"], 1_736_138_700, "{zone}");
+    assert_eq!(zone["before"], serde_json::Value::Null, "{zone}");
+    assert_eq!(zone["last"], 1_736_142_300, "{zone}");
+    assert!(
+        zone["axis"].as_str().unwrap_or_default().contains("09:15"),
+        "{zone}"
+    );
+    assert!(
+        zone["crosshair"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("09:15"),
+        "{zone}"
     );
     drop(browser);
 }

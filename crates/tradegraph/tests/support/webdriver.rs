@@ -48,9 +48,17 @@ pub struct Browser {
 impl Browser {
     /// Starts `driver` on a free port and opens a session of a `width` x `height` window.
     pub fn start(driver: &Path, width: u32, height: u32) -> Self {
+        Self::start_in(driver, width, height, None)
+    }
+
+    /// [`start`](Self::start), the browser in time zone `zone` (`Asia/Kolkata`) when given.
+    pub fn start_in(driver: &Path, width: u32, height: u32, zone: Option<&str>) -> Self {
         let port = super::closed_port();
         let profile = super::temp_dir(&format!("chromium-{port}"));
         let mut command = Command::new(driver);
+        if let Some(zone) = zone {
+            command.env("TZ", zone);
+        }
         command
             .arg(format!("--port={port}"))
             .stdin(Stdio::null())

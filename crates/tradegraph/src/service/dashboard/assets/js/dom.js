@@ -53,6 +53,27 @@ export function when(value) {
   return Number.isNaN(t.getTime()) ? String(value) : t.toLocaleString();
 }
 
+/** A chart's time (Unix seconds) as its crosshair shows it: in the browser's time zone, as
+ * the rest of the dashboard shows times (the chart library would show UTC). */
+export function timeLabel(time) {
+  return new Date(time * 1000).toLocaleString([], {
+    day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit',
+  });
+}
+
+/** A tick of a chart's time axis (`type`: the chart library's year, month, day, time, time
+ * with seconds), in the browser's time zone. */
+export function tickLabel(time, type) {
+  const d = new Date(time * 1000);
+  switch (type) {
+    case 0: return String(d.getFullYear());
+    case 1: return d.toLocaleDateString([], { month: 'short' });
+    case 2: return d.toLocaleDateString([], { day: 'numeric', month: 'short' });
+    case 4: return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    default: return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  }
+}
+
 /** A confidence in [0, 1] as a percentage. */
 export function pct(value) {
   return value === null || value === undefined ? '–' : `${Math.round(Number(value) * 100)}%`;

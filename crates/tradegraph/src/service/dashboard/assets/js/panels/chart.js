@@ -3,6 +3,7 @@
 
 import { CandlestickSeries, LineSeries, createChart, createSeriesMarkers } from '../../vendor/lightweight-charts.standalone.production.mjs';
 import { coalesce, every, getJson } from '../api.js';
+import { tickLabel, timeLabel } from '../dom.js';
 import { on } from '../events.js';
 import { theme } from './theme.js';
 
@@ -17,14 +18,28 @@ let timeframe = '5m';
 let bars = [];
 let fitted = '';
 
+/** The open time of the bar of `times` (ascending open times, Unix seconds) that `t` falls in:
+ * the last one at or before it; `null` before the first. Bars of a session need not start on
+ * whole hours (NSE's hourly bars start at :15 IST), so a marker is snapped to the bars loaded. */
+export function barAt(times, t) {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (times[mid] <= t) lo = mid + 1; else hi = mid;
+  }
+  return lo === 0 ? null : times[lo - 1];
+}
+
 function makeChart() {
   const host = document.getElementById('chart');
   const colors = theme();
   chart = createChart(host, {
     autoSize: true,
     layout: { background: { color: colors.background }, textColor: colors.text, attributionLogo: true },
+    localization: { timeFormatter: timeLabel },
     grid: { vertLines: { color: colors.grid }, horzLines: { color: colors.grid } },
-    timeScale: { timeVisible: true, secondsVisible: false },
+    timeScale: { timeVisible: true, secondsVisible: false, tickMarkFormatter: tickLabel },
     rightPriceScale: { borderVisible: false },
   });
   candles = chart.addSeries(CandlestickSeries, {
@@ -70,29 +85,26 @@ async function loadCandles() {
   await loadMarkers();
 }
 
-/** The open time of the bar `time` falls in, so that a marker sits on a bar. */
-function barOf(time) {
-  const t = secs(time);
-  return t - (t % (SECONDS[timeframe] ?? 60));
-}
-
 async function loadMarkers() {
   if (!bars.length) { markers.setMarkers([]); return; }
-  const first = bars[0].time;
+  const times = bars.map((b) => b.time);
+  const barOf = (time) => (time ? barAt(times, secs(time)) : null);
   const trades = await getJson('/api/v1/trades?limit=200');
   const found = [];
   for (const t of trades.items) {
     const long = t.side === 'BUY';
-    if (t.entry_timestamp && barOf(t.entry_timestamp) >= first) {
+    const entry = barOf(t.entry_timestamp);
+    if (entry !== null) {
       found.push({
-        time: barOf(t.entry_timestamp), position: long ? 'belowBar' : 'aboveBar',
+        time: entry, position: long ? 'belowBar' : 'aboveBar',
         color: long ? theme().up : theme().down, shape: long ? 'arrowUp' : 'arrowDown',
         text: `${long ? 'Long' : 'Short'} ${t.quantity} @ ${t.entry_price}`,
       });
     }
-    if (t.exit_timestamp && barOf(t.exit_timestamp) >= first) {
+    const exit = barOf(t.exit_timestamp);
+    if (exit !== null) {
       found.push({
-        time: barOf(t.exit_timestamp), position: long ? 'aboveBar' : 'belowBar',
+        time: exit, position: long ? 'aboveBar' : 'belowBar',
         color: theme().exit, shape: 'circle',
         text: `Exit @ ${t.exit_price ?? '?'}${t.realized_pnl ? ` (${t.realized_pnl})` : ''}`,
       });
@@ -100,7 +112,9 @@ async function loadMarkers() {
   }
   found.sort((a, b) => a.time - b.time);
   markers.setMarkers(found);
-  document.getElementById('dashboard').dataset.markers = String(found.length);
+  const panel = document.getElementById('dashboard');
+  panel.dataset.markers = String(found.length);
+  panel.dataset.markersOnBars = String(found.every((m) => times.includes(m.time)));
 }
 
 /** Draws the chart and keeps it current. */

@@ -2,7 +2,7 @@
 
 import { AreaSeries, LineSeries, createChart } from '../../vendor/lightweight-charts.standalone.production.mjs';
 import { coalesce, every, getJson } from '../api.js';
-import { fill, num, signed, table } from '../dom.js';
+import { fill, num, signed, table, tickLabel, timeLabel } from '../dom.js';
 import { on } from '../events.js';
 import { theme } from './theme.js';
 
@@ -14,8 +14,9 @@ function small(id) {
   return createChart(document.getElementById(id), {
     autoSize: true,
     layout: { background: { color: c.background }, textColor: c.text, attributionLogo: false },
+    localization: { timeFormatter: timeLabel },
     grid: { vertLines: { visible: false }, horzLines: { color: c.grid } },
-    timeScale: { timeVisible: true, secondsVisible: false },
+    timeScale: { timeVisible: true, secondsVisible: false, tickMarkFormatter: tickLabel },
     handleScroll: false, handleScale: false,
   });
 }
