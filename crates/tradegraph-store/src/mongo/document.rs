@@ -123,10 +123,12 @@ pub(crate) fn candle_key(
     doc! { "instrument": instrument.as_str(), "timeframe": timeframe.key(), "timestamp": date(open_time) }
 }
 
-/// `{instrument, timestamp, timeframe, open, high, low, close, volume}` plus `trades`.
+/// `{instrument, timestamp, timeframe, open, high, low, close, volume}` plus `trades`, and an
+/// exchange's kline's `quote_volume`, `taker_buy_volume` and `taker_buy_quote_volume` when it
+/// gave them.
 pub(crate) fn candle_doc(instrument: &Symbol, c: &Candle) -> Result<Document, StoreError> {
     let what = "ohlc_history";
-    Ok(doc! {
+    let mut doc = doc! {
         "instrument": instrument.as_str(),
         "timestamp": date(c.open_time),
         "timeframe": c.timeframe.key(),
@@ -136,7 +138,17 @@ pub(crate) fn candle_doc(instrument: &Symbol, c: &Candle) -> Result<Document, St
         "close": decimal(what, c.close)?,
         "volume": decimal(what, c.volume)?,
         "trades": i64::try_from(c.trades).unwrap_or(i64::MAX),
-    })
+    };
+    for (field, value) in [
+        ("quote_volume", c.quote_volume),
+        ("taker_buy_volume", c.taker_buy_volume),
+        ("taker_buy_quote_volume", c.taker_buy_quote_volume),
+    ] {
+        if let Some(value) = value {
+            doc.insert(field, decimal(what, value)?);
+        }
+    }
+    Ok(doc)
 }
 
 pub(crate) fn candle_from(doc: &Document) -> Result<Candle, StoreError> {
@@ -148,6 +160,10 @@ pub(crate) fn candle_from(doc: &Document) -> Result<Candle, StoreError> {
         Some(Bson::Double(f)) => Decimal::try_from(*f).map_err(|e| bad(field, &e)),
         Some(Bson::String(s)) => Decimal::from_str(s).map_err(|e| bad(field, &e)),
         other => Err(bad(field, &format!("expected a decimal, found {other:?}"))),
+    };
+    let optional = |field: &str| match doc.get(field) {
+        None | Some(Bson::Null) => Ok(None),
+        Some(_) => dec(field).map(Some),
     };
     Ok(Candle {
         open_time: Timestamp::from_millis(
@@ -167,9 +183,9 @@ pub(crate) fn candle_from(doc: &Document) -> Result<Candle, StoreError> {
             .ok()
             .and_then(|n| u64::try_from(n).ok())
             .unwrap_or(0),
-        quote_volume: None,
-        taker_buy_volume: None,
-        taker_buy_quote_volume: None,
+        quote_volume: optional("quote_volume")?,
+        taker_buy_volume: optional("taker_buy_volume")?,
+        taker_buy_quote_volume: optional("taker_buy_quote_volume")?,
     })
 }
 
@@ -221,5 +237,13 @@ mod tests {
         let doc = candle_doc(&Symbol::new("NIFTY50"), &c).unwrap();
         assert_eq!(doc.get_str("timeframe").unwrap(), "15min");
         assert_eq!(candle_from(&doc).unwrap(), c);
+        assert!(!doc.contains_key("quote_volume"), "{doc}");
+        // a kline's figures come back
+        let mut kline = c.clone();
+        kline.quote_volume = Some("3.25".parse().unwrap());
+        kline.taker_buy_volume = Some("1.125".parse().unwrap());
+        kline.taker_buy_quote_volume = Some("1.6875".parse().unwrap());
+        let doc = candle_doc(&Symbol::new("BTCUSDT"), &kline).unwrap();
+        assert_eq!(candle_from(&doc).unwrap(), kline);
     }
 }

@@ -1,7 +1,9 @@
 //! The values stored under the hot-cache keys.
 //!
 //! A candle is JSON with decimal strings, exact and readable with `GET`:
-//! `{"open":"45000.5","high":"45100","low":"44990","close":"45050.25","volume":"12.5","trades":310}`.
+//! `{"open":"45000.5","high":"45100","low":"44990","close":"45050.25","volume":"12.5","trades":310}`,
+//! with an exchange's kline's `quote_volume`, `taker_buy_volume` and `taker_buy_quote_volume`
+//! when it gave them.
 //! A tick is the domain [`Tick`] as JSON: `{"ts":"2024-01-01T10:00:00.250Z","price":"45000.5",
 //! "volume":"0.1","bid":"45000.4","ask":"45000.6",...}`.
 
@@ -18,6 +20,14 @@ struct Ohlc {
     volume: Quantity,
     #[serde(default)]
     trades: u64,
+    /// An exchange's kline's figures, when it gave them (absent otherwise: the
+    /// specification's shape).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    quote_volume: Option<Quantity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    taker_buy_volume: Option<Quantity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    taker_buy_quote_volume: Option<Quantity>,
 }
 
 pub(crate) fn encode_candle(candle: &Candle) -> String {
@@ -28,6 +38,9 @@ pub(crate) fn encode_candle(candle: &Candle) -> String {
         close: candle.close,
         volume: candle.volume,
         trades: candle.trades,
+        quote_volume: candle.quote_volume,
+        taker_buy_volume: candle.taker_buy_volume,
+        taker_buy_quote_volume: candle.taker_buy_quote_volume,
     };
     // Decimals and integers always serialize.
     serde_json::to_string(&ohlc).unwrap_or_default()
@@ -49,9 +62,9 @@ pub(crate) fn decode_candle(
         close: o.close,
         volume: o.volume,
         trades: o.trades,
-        quote_volume: None,
-        taker_buy_volume: None,
-        taker_buy_quote_volume: None,
+        quote_volume: o.quote_volume,
+        taker_buy_volume: o.taker_buy_volume,
+        taker_buy_quote_volume: o.taker_buy_quote_volume,
     })
 }
 
@@ -85,6 +98,15 @@ mod tests {
         assert_eq!(back, c);
         let err = decode_candle("ohlc:X:1min:T", Timeframe::M1, c.open_time, b"{}").unwrap_err();
         assert!(err.to_string().contains("ohlc:X:1min:T"), "{err}");
+        // a kline's figures come back
+        let mut kline = c.clone();
+        kline.quote_volume = Some("60750.5".parse().unwrap());
+        kline.taker_buy_volume = Some("0.7".parse().unwrap());
+        kline.taker_buy_quote_volume = Some("31520.35".parse().unwrap());
+        let json = encode_candle(&kline);
+        assert!(json.contains(r#""taker_buy_volume":"0.7""#), "{json}");
+        let back = decode_candle("k", Timeframe::M1, c.open_time, json.as_bytes()).unwrap();
+        assert_eq!(back, kline);
     }
 
     #[test]

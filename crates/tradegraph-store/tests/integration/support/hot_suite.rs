@@ -25,6 +25,20 @@ pub async fn run_all(cache: &dyn HotCache, instrument: &Symbol) {
     unknown_instruments_are_empty(cache).await;
     latest_alone_adds_no_tick(cache, &Symbol::new(super::unique("LATEST"))).await;
     latest_never_moves_back_in_time(cache, &Symbol::new(super::unique("ORDER"))).await;
+    klines_keep_their_figures(cache, &Symbol::new(super::unique("KLINE"))).await;
+}
+
+/// An exchange's kline comes back with its quote and taker volumes.
+pub async fn klines_keep_their_figures(cache: &dyn HotCache, sym: &Symbol) {
+    let mut kline = candle(Timeframe::M1, 0, "101");
+    kline.quote_volume = Some(d("151.5"));
+    kline.taker_buy_volume = Some(d("0.75"));
+    kline.taker_buy_quote_volume = Some(d("75.75"));
+    cache.put_candle(sym, &kline).await.unwrap();
+    assert_eq!(
+        cache.recent_candles(sym, Timeframe::M1, 1).await.unwrap(),
+        [kline]
+    );
 }
 
 pub fn latest(price: &str, ms: i64) -> LatestPrice {
