@@ -152,7 +152,15 @@ pub(crate) fn candle_doc(instrument: &Symbol, c: &Candle) -> Result<Document, St
 }
 
 pub(crate) fn candle_from(doc: &Document) -> Result<Candle, StoreError> {
-    let what = "ohlc_history document";
+    // which document, as far as it says
+    let what = format!(
+        "ohlc_history document of {} {} at {}",
+        doc.get_str("instrument").unwrap_or("?"),
+        doc.get_str("timeframe").unwrap_or("?"),
+        doc.get_datetime("timestamp")
+            .map_or_else(|_| "?".to_owned(), |t| t.to_string()),
+    );
+    let what = what.as_str();
     let bad =
         |field: &str, e: &dyn std::fmt::Display| StoreError::decode(what, format!("{field}: {e}"));
     let dec = |field: &str| match doc.get(field) {
@@ -243,7 +251,12 @@ mod tests {
         kline.quote_volume = Some("3.25".parse().unwrap());
         kline.taker_buy_volume = Some("1.125".parse().unwrap());
         kline.taker_buy_quote_volume = Some("1.6875".parse().unwrap());
-        let doc = candle_doc(&Symbol::new("BTCUSDT"), &kline).unwrap();
+        let mut doc = candle_doc(&Symbol::new("BTCUSDT"), &kline).unwrap();
         assert_eq!(candle_from(&doc).unwrap(), kline);
+        // a bad one is named
+        doc.insert("open", "abc");
+        let err = candle_from(&doc).unwrap_err().to_string();
+        assert!(err.contains("BTCUSDT 15min at 1970-01-01"), "{err}");
+        assert!(err.contains("open"), "{err}");
     }
 }

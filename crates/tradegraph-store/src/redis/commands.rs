@@ -21,7 +21,7 @@ pub(crate) fn at_server_time(body: &str) -> redis::Script {
 const MGET_CHUNK: usize = 500;
 
 /// The newest `n` members of the index `index` with their scores, and the values of the keys
-/// `stem + member`, skipping expired ones: `(score, value)`, oldest first. Two round trips (the
+/// `stem + member`, skipping expired ones: `(key, score, value)`, oldest first. Two round trips (the
 /// index, then the values): no script builds a key name, so this runs unchanged on a Redis
 /// Cluster, where the index and its keys share the instrument's hash tag and so one node.
 pub(crate) async fn recent(
@@ -31,7 +31,7 @@ pub(crate) async fn recent(
     index: &str,
     stem: &str,
     n: usize,
-) -> Result<Vec<(f64, Vec<u8>)>, StoreError> {
+) -> Result<Vec<(String, f64, Vec<u8>)>, StoreError> {
     if n == 0 {
         return Ok(Vec::new());
     }
@@ -51,17 +51,18 @@ pub(crate) async fn recent(
     if entries.is_empty() {
         return Ok(Vec::new());
     }
+    let keys: Vec<String> = entries.iter().map(|(m, _)| format!("{stem}{m}")).collect();
     let mut pipe = redis::pipe();
-    for chunk in entries.chunks(MGET_CHUNK) {
-        let keys: Vec<String> = chunk.iter().map(|(m, _)| format!("{stem}{m}")).collect();
-        pipe.cmd("MGET").arg(keys);
+    for chunk in keys.chunks(MGET_CHUNK) {
+        pipe.cmd("MGET").arg(chunk);
     }
     let values: Vec<Vec<Option<Vec<u8>>>> =
         run(operation, timeout, pipe.query_async(&mut conn)).await?;
     Ok(entries
         .into_iter()
+        .zip(keys)
         .zip(values.into_iter().flatten())
-        .filter_map(|((_, score), value)| value.map(|v| (score, v)))
+        .filter_map(|(((_, score), key), value)| value.map(|v| (key, score, v)))
         .collect())
 }
 

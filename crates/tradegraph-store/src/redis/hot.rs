@@ -111,20 +111,20 @@ impl RedisHotCache {
         }
     }
 
-    /// The newest `n` entries of an index: `(score, value)`, oldest first.
+    /// The newest `n` entries of an index: `(key, score, value)`, oldest first.
     async fn recent(
         &self,
         operation: &'static str,
         index: String,
         stem: String,
         n: usize,
-    ) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+    ) -> Result<Vec<(String, i64, Vec<u8>)>, StoreError> {
         let entries =
             commands::recent(&self.conn, operation, self.config.timeout, &index, &stem, n).await?;
         // Scores are whole milliseconds, exact in an f64.
         Ok(entries
             .into_iter()
-            .map(|(score, value)| (score as i64, value))
+            .map(|(key, score, value)| (key, score as i64, value))
             .collect())
     }
 }
@@ -221,19 +221,17 @@ impl HotCache for RedisHotCache {
             return Ok(Vec::new());
         }
         let remote = async {
-            let stem = self.keys.ohlc_stem(instrument, timeframe);
             let raw = self
                 .recent(
                     "recent_candles",
                     self.keys.ohlc_index(instrument, timeframe),
-                    stem.clone(),
+                    self.keys.ohlc_stem(instrument, timeframe),
                     n,
                 )
                 .await?;
             raw.iter()
-                .map(|(ms, json)| {
-                    let open = Timestamp::from_millis(*ms);
-                    decode_candle(&format!("{stem}{}", open.compact()), timeframe, open, json)
+                .map(|(key, ms, json)| {
+                    decode_candle(key, timeframe, Timestamp::from_millis(*ms), json)
                 })
                 .collect()
         };
@@ -248,22 +246,16 @@ impl HotCache for RedisHotCache {
             return Ok(Vec::new());
         }
         let remote = async {
-            let stem = self.keys.tick_stem(instrument);
             let raw = self
                 .recent(
                     "recent_ticks",
                     self.keys.tick_index(instrument),
-                    stem.clone(),
+                    self.keys.tick_stem(instrument),
                     n,
                 )
                 .await?;
             raw.iter()
-                .map(|(ms, json)| {
-                    decode_tick(
-                        &format!("{stem}{}", Timestamp::from_millis(*ms).compact()),
-                        json,
-                    )
-                })
+                .map(|(key, _, json)| decode_tick(key, json))
                 .collect()
         };
         self.read(remote, || self.shared.mirror.ticks(instrument, n))

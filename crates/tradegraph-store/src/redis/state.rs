@@ -15,14 +15,17 @@ use tradegraph_core::Symbol;
 
 /// The version check and the write, atomically. KEYS[1]: the document; KEYS[2] (intents only):
 /// the instrument's unsettled set. ARGV: version, JSON, and for intents: `1` when settled, the
-/// score (creation time in ms), the member (client id). Returns -1 when written, else the stored
-/// version.
+/// score (creation time in ms), the member (client id). Returns -1 when written, -2 when the
+/// stored value is not a document with a numeric version (written by something else), else the
+/// stored version.
 static SAVE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 local stored = redis.call('GET', KEYS[1])
 if stored then
-  local version = cjson.decode(stored)['version']
+  local ok, doc = pcall(cjson.decode, stored)
+  local version = ok and type(doc) == 'table' and doc['version']
+  if type(version) ~= 'number' then return -2 end
   if version >= tonumber(ARGV[1]) then return version end
 end
 redis.call('SET', KEYS[1], ARGV[2])
@@ -168,6 +171,14 @@ impl RedisState {
         }
         let mut conn = self.conn.clone();
         let answer: i64 = run(operation, self.timeout, call.invoke_async(&mut conn)).await?;
+        if answer == -2 {
+            return Err(StoreError::decode(
+                key,
+                "the value stored there is not a document with a numeric `version` (written by \
+                 something else?): nothing was saved; look at it, and delete it only once its \
+                 contents are known",
+            ));
+        }
         self.check_persistence().await;
         Ok(match u64::try_from(answer) {
             Ok(stored) => Saved::Stale { stored },
@@ -352,8 +363,8 @@ impl IntentLog for RedisState {
         )
         .await?;
         let mut open = Vec::with_capacity(entries.len());
-        for (_, json) in entries {
-            let record: IntentRecord = decode(&stem, &json)?;
+        for (key, _, json) in entries {
+            let record: IntentRecord = decode(&key, &json)?;
             // The set and the records change together; one settled between the two reads is
             // left out.
             if !record.status.is_settled() {

@@ -162,3 +162,49 @@ async fn redis_settings_that_can_lose_the_bots_state_are_named() {
         [DurabilityRisk::NoAppendOnlyFile]
     );
 }
+
+/// Values under the bot's keys that this store did not write are errors naming the key: a
+/// state document without a numeric version refuses the save (nothing is written), and an
+/// unreadable order intent names its own key, among however many there are.
+#[tokio::test]
+async fn redis_values_it_did_not_write_are_errors_naming_their_key() {
+    let Some(url) = redis_url() else { return };
+    let prefix = format!("{}:", unique("foreign"));
+    let store = state(&url, &prefix).await;
+    let mut conn = raw(&url).await;
+    let guard = format!("{prefix}state:{{BTCUSDT}}:guard");
+    for stored in ["not json", r#"{"version":"3"}"#, "[1,2]"] {
+        let () = conn.set(&guard, stored).await.unwrap();
+        let doc = StateDoc::encode(
+            StateKey::new("BTCUSDT", StatePart::Guard),
+            4,
+            tradegraph_core::Timestamp::EPOCH,
+            &serde_json::json!({}),
+        )
+        .unwrap();
+        let err = store.save(&doc).await.unwrap_err();
+        assert!(
+            matches!(err, StoreError::Decode { .. }),
+            "{stored}: {err:?}"
+        );
+        assert!(err.to_string().contains(&guard), "{err}");
+        let kept: String = conn.get(&guard).await.unwrap();
+        assert_eq!(kept, stored, "nothing was saved");
+    }
+    let () = conn
+        .zadd(
+            format!("{prefix}intents:{{BTCUSDT}}:unsettled"),
+            "tg-broken",
+            1,
+        )
+        .await
+        .unwrap();
+    let broken = format!("{prefix}intent:{{BTCUSDT}}:tg-broken");
+    let () = conn.set(&broken, "not json").await.unwrap();
+    let err = store
+        .unsettled_intents(&tradegraph_core::Symbol::new("BTCUSDT"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains(&broken), "{err}");
+    delete_prefix(&url, &prefix).await;
+}
