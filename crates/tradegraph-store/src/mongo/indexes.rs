@@ -169,3 +169,66 @@ pub(super) async fn create(store: &MongoStore) -> Result<(), StoreError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::all;
+    use std::collections::BTreeMap;
+
+    /// `mongodb.md`'s collections table: each collection's unique key and other indexes, as
+    /// the fields of each index joined by `, ` (indexes by `; `).
+    fn documented() -> BTreeMap<String, (String, String)> {
+        include_str!("../docs/mongodb.md")
+            .lines()
+            .filter_map(|line| {
+                let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+                let name = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+                let unquote = |cell: &str| cell.replace('`', "");
+                Some((
+                    name.to_owned(),
+                    (unquote(cells.get(3)?), unquote(cells.get(4)?)),
+                ))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_documented_keys_are_the_indexes() {
+        let mut made = BTreeMap::new();
+        for (collection, indexes) in all() {
+            let (mut unique, mut other) = (Vec::new(), Vec::new());
+            for index in indexes {
+                let fields: Vec<&str> = index.keys.keys().map(String::as_str).collect();
+                let fields = fields.join(", ");
+                if index.options.and_then(|o| o.unique) == Some(true) {
+                    unique.push(fields);
+                } else {
+                    other.push(fields);
+                }
+            }
+            made.insert(collection.to_owned(), (unique.join("; "), other.join("; ")));
+        }
+        assert_eq!(documented(), made);
+    }
+
+    #[test]
+    fn the_documented_state_parts_are_every_part() {
+        let every: Vec<&str> = crate::StatePart::ALL.iter().map(|p| p.as_str()).collect();
+        for (doc, text) in [
+            ("mongodb.md", include_str!("../docs/mongodb.md")),
+            ("redis.md", include_str!("../docs/redis.md")),
+        ] {
+            let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            let listed = flat
+                .split_once("`guard`, ")
+                .map(|(_, rest)| rest.split_once(';').map_or(rest, |(l, _)| l))
+                .unwrap_or_default();
+            for part in &every[1..] {
+                assert!(
+                    listed.contains(&format!("`{part}`")),
+                    "{doc} lacks `{part}`: {listed}"
+                );
+            }
+        }
+    }
+}

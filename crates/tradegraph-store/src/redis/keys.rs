@@ -9,7 +9,8 @@ use tradegraph_core::order::ClientOrderId;
 use tradegraph_core::{Symbol, Timeframe, Timestamp};
 
 /// Builds keys, each behind an optional prefix (empty by default, which gives the specification's
-/// keys exactly; a prefix such as `staging:` separates environments sharing a server).
+/// keys with the instrument as a hash tag, `price:{BTCUSD}:latest`, so that an instrument's keys
+/// share a Cluster slot; a prefix such as `staging:` separates environments sharing a server).
 ///
 /// ```
 /// use tradegraph_core::{Symbol, Timeframe};
