@@ -57,7 +57,13 @@ fn an_error_exit_flushes_every_record_to_mongodb() {
     .unwrap();
     let data = bars(&dir, 40);
     let out = Command::new(env!("CARGO_BIN_EXE_tradegraph"))
-        .args(["backtest", "--instrument", "btc", "--data"])
+        .args([
+            "backtest",
+            "--store-market-data",
+            "--instrument",
+            "btc",
+            "--data",
+        ])
         .arg(&data)
         .current_dir(&dir)
         .env_clear()
@@ -142,7 +148,13 @@ fn an_error_exit_flushes_the_hot_cache_to_redis() {
     let start = Timestamp::from_millis(946_684_800_000 + day * 86_400_000);
     let data = bars_from(&dir, start, 40);
     let out = Command::new(env!("CARGO_BIN_EXE_tradegraph"))
-        .args(["backtest", "--instrument", "btc", "--data"])
+        .args([
+            "backtest",
+            "--store-market-data",
+            "--instrument",
+            "btc",
+            "--data",
+        ])
         .arg(&data)
         .current_dir(&dir)
         .env_clear()

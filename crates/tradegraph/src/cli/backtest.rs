@@ -52,6 +52,12 @@ pub(super) struct BacktestArgs {
     /// TRADEGRAPH_FILL_TIMING and `[paper] fill_timing`.
     #[arg(long, value_name = "WHEN", value_parser = parse_fill_timing)]
     fill_timing: Option<tradegraph_broker::paper::FillTiming>,
+    /// Also write the market data the run replays (its candles, the latest price) to the
+    /// configured Redis hot cache and MongoDB history, as a running bot does: to fill a new
+    /// deployment's history. Off by default: in stores a live bot shares, it would move the
+    /// bot's price keys back in time and replace its recorded candles.
+    #[arg(long)]
+    store_market_data: bool,
 }
 
 /// `--fill-timing`: `next-open`, `next_open` or `immediate`.
@@ -159,6 +165,7 @@ pub(super) fn run(args: BacktestArgs, out: &mut dyn Write, err: &mut dyn Write) 
         recorder,
         out_dir: args.out.as_deref(),
         answers: answers.as_ref(),
+        store_market_data: args.store_market_data,
     };
     match runtime.block_on(backtest(plan, out)) {
         Ok(()) => EXIT_OK,
@@ -181,6 +188,8 @@ struct Plan<'a> {
     recorder: Option<Recorder>,
     out_dir: Option<&'a Path>,
     answers: Option<&'a Arc<RecordBook>>,
+    /// `--store-market-data`.
+    store_market_data: bool,
 }
 
 /// Assembles the bot once (one model, one budget for every window) and runs the plan: one
@@ -195,6 +204,7 @@ async fn backtest(plan: Plan<'_>, out: &mut dyn Write) -> Result<(), Box<dyn std
         recorder,
         out_dir,
         answers,
+        store_market_data,
     } = plan;
     let minutes = walk::cycle_minutes(settings.decision_every);
     // one-minute bars tell the cycles to come; a recording's events do not
@@ -205,7 +215,20 @@ async fn backtest(plan: Plan<'_>, out: &mut dyn Write) -> Result<(), Box<dyn std
         // a plan of no cycle is no plan: never a cap of 0 calls
         planned_calls: cycles.filter(|&c| c > 0).map(|c| c * MODEL_CALLS_PER_CYCLE),
     };
-    let bot = assemble(settings, Mode::Backtest, defaults, answers, out).await?;
+    let mut bot = assemble(settings, Mode::Backtest, defaults, answers, out).await?;
+    bot.config.writes_market = store_market_data;
+    if store_market_data {
+        writeln!(
+            out,
+            "stores: this backtest also writes the market data it replays (--store-market-data)"
+        )?;
+    } else {
+        writeln!(
+            out,
+            "stores: a backtest writes its decisions, trades and lessons under its own run, and \
+             none of the market data it replays (--store-market-data writes it)"
+        )?;
+    }
     let stores = bot.config.stores.clone();
     let result = run_plan(
         &bot, settings, data, period, &scan, windows, recorder, out_dir, answers, out,

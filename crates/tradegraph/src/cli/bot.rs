@@ -311,13 +311,6 @@ pub(super) async fn assemble(
         },
         stores.state_backend(),
     )?;
-    if mode == Mode::Backtest {
-        writeln!(
-            out,
-            "stores: a backtest writes its decisions, trades and lessons under its own run, and \
-             none of the market data it replays"
-        )?;
-    }
     let mut config = BotConfig::new(instrument, brain, settings.cash, mode);
     config.graph_yaml = settings.graph.yaml.clone();
     config.graph_origin = settings.graph.origin.clone();
@@ -345,7 +338,8 @@ pub(super) async fn assemble(
     config.macros = macros.source;
     config.stores = stores;
     // A backtest's market data is history replayed: written to the stores a live bot shares,
-    // it would move the live price keys back in time and replace the recorded candles.
+    // it would move the live price keys back in time and replace the recorded candles (unless
+    // asked for: `--store-market-data`).
     config.writes_market = mode != Mode::Backtest;
     Ok(Bot { config, llm })
 }
