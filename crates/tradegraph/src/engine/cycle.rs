@@ -62,7 +62,19 @@ where
             snapshot,
             self.config.inputs_at(as_of).await,
         );
-        let mut account = self.broker.account().await?;
+        let mut account = match self.broker.account().await {
+            Ok(account) => account,
+            Err(e) if self.config.mode == Mode::Backtest => return Err(e.into()),
+            // A venue that does not answer for once (a timeout, a 5xx, a rate limit) skips
+            // this cycle; the bot goes on (its stops, square-off and kill switch with it).
+            Err(e) => {
+                crate::telemetry::record_cycle_failure(symbol.as_str(), started.elapsed());
+                self.summary.cycle_errors += 1;
+                self.summary.broker_errors += 1;
+                tracing::error!(%symbol, decision = %id, error = %e, "decision cycle skipped: the broker's account is unreadable; the bot goes on");
+                return Ok(());
+            }
+        };
         // The position as the agents are shown it: the bot's trade's entry and opening time,
         // which the venue may not keep.
         for position in &mut account.positions {

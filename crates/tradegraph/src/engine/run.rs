@@ -321,14 +321,23 @@ where
                 }
             }
             self.summary.observe_price(candle.close);
-            let account = self.broker.account().await?;
-            let point = EquityPoint {
-                ts: end,
-                equity: account.equity,
-                drawdown_pct: self.saw_peak(account.equity),
-            };
-            self.summary.observe_equity(point);
-            self.saw_equity(point, account.day_started_at);
+            match self.broker.account().await {
+                Ok(account) => {
+                    let point = EquityPoint {
+                        ts: end,
+                        equity: account.equity,
+                        drawdown_pct: self.saw_peak(account.equity),
+                    };
+                    self.summary.observe_equity(point);
+                    self.saw_equity(point, account.day_started_at);
+                }
+                Err(e) if self.config.mode == Mode::Backtest => return Err(e.into()),
+                // A venue that does not answer for once: no equity point for this minute.
+                Err(e) => {
+                    self.summary.broker_errors += 1;
+                    tracing::warn!(%symbol, error = %e, "broker: account unreadable; no equity point for this minute");
+                }
+            }
         }
         let due = candle.timeframe == self.config.decision_every
             && self.sequence.last_cycle_at.is_none_or(|last| end > last);
@@ -511,7 +520,13 @@ where
                 outcome = Err(e);
             }
         }
-        self.summary.final_account = Some(self.broker.account().await?);
+        self.summary.final_account = match self.broker.account().await {
+            Ok(account) => Some(account),
+            Err(e) => {
+                tracing::warn!(%symbol, error = %e, "broker: the final account is unreadable");
+                None
+            }
+        };
         self.summary.finish(&self.ledger, &self.learner()?);
         outcome
     }

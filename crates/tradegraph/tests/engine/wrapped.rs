@@ -20,6 +20,8 @@ pub(crate) struct Dials {
     pub(crate) reconnections: AtomicU64,
     /// `order` calls (a request to the venue, for a venue broker).
     pub(crate) order_calls: AtomicUsize,
+    /// The next `account` calls that fail as a venue that does not answer.
+    pub(crate) account_failures: AtomicUsize,
 }
 
 /// The paper broker, counted and steerable (see [`Dials`]).
@@ -82,6 +84,19 @@ impl Broker for Wrapped {
     }
 
     async fn account(&self) -> Result<Account, BrokerError> {
+        let failing = self
+            .dials
+            .account_failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if failing {
+            return Err(BrokerError::Venue {
+                venue: "test".into(),
+                reason: tradegraph_broker::live::VenueReason::Unavailable(
+                    "GET /account: 503 Service Unavailable".into(),
+                ),
+            });
+        }
         self.paper.account().await
     }
 
@@ -125,4 +140,47 @@ impl Execution for Wrapped {
             dials: self.dials,
         })
     }
+}
+
+/// A venue whose account does not answer for a while (minutes of one-minute closes and a
+/// decision cycle) does not stop a service bot: those minutes have no equity point, that
+/// cycle is skipped and counted, and the next cycle runs.
+#[tokio::test]
+async fn an_account_the_venue_does_not_answer_skips_a_cycle_and_the_bot_goes_on() {
+    use super::support::*;
+    use tradegraph::engine::{paper_broker, Mode};
+    use tradegraph_core::risk::RiskLimits;
+    let symbol = unique("AC");
+    let file = bars_file(&symbol, "2024-03-04T00:00:00Z", &flat(100.0, 61));
+    let stores = tradegraph_store::Stores::memory();
+    let config = config(
+        btc_as(&symbol),
+        ScriptedPm::cycles(Vec::new()),
+        RiskLimits::default(),
+        stores,
+        Mode::Service,
+    );
+    let (broker, dials) = Wrapped::new(paper_broker(&config).unwrap());
+    let engine = start_on(config, &file, broker).await;
+    let mut decided = Vec::new();
+    let summary = Box::pin(engine.run(std::future::pending(), |s| {
+        decided.push(s.as_of.to_string());
+        if decided.len() == 1 {
+            // from the first cycle on: the next minutes and the 00:30 cycle, not the 00:45 one
+            dials.account_failures.store(20, Ordering::SeqCst);
+        }
+    }))
+    .await
+    .expect("the bot goes on");
+    std::fs::remove_file(file).unwrap();
+    assert_eq!(
+        decided,
+        [
+            "2024-03-04T00:15:00Z",
+            "2024-03-04T00:45:00Z",
+            "2024-03-04T01:00:00Z"
+        ]
+    );
+    assert_eq!(summary.cycle_errors, 1);
+    assert!(summary.broker_errors >= 20, "{}", summary.broker_errors);
 }
