@@ -134,3 +134,81 @@ async fn the_venue_refuses_weight_over_its_limit_with_429() {
         WEIGHT_LIMIT + 1
     );
 }
+
+/// An order refused for weight before it reached the venue is not kept as an order of unknown
+/// outcome (a close taken for one "still working" would hold the kill switch's close back for
+/// minutes): it is not tracked, and the same id goes out once the wait is over.
+#[tokio::test]
+async fn an_order_refused_for_weight_is_not_tracked_and_goes_out_after_the_wait() {
+    use tradegraph_broker::live::venue::VenueBroker;
+    use tradegraph_core::order::{ClientOrderId, OrderRequest, OrderSide, OrderStatus};
+    let venue = BinanceVenue::start(binance_support::KEY, binance_support::SECRET)
+        .await
+        .unwrap();
+    venue.set_balance("USDT", d("10000"));
+    venue.set_price(d("40000"));
+    let mut config = config(&venue);
+    config.time_sync_every = std::time::Duration::from_millis(1);
+    let broker = BinanceBroker::connect(
+        config,
+        None,
+        tradegraph_broker::live::LiveTradingEnabled::i_understand_this_trades_real_money(),
+    )
+    .await
+    .unwrap();
+    wait_until("the user data stream is up", || async {
+        broker.stream_is_up()
+    })
+    .await;
+    wait_until("the start's polling is over", || async {
+        venue
+            .requests()
+            .iter()
+            .any(|r| r.path == "/api/v3/openOrders")
+    })
+    .await;
+    let wall = i64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap();
+    venue.set_clock_skew((55_000 - wall.rem_euclid(60_000)).rem_euclid(60_000));
+    venue.set_used_weight(4_790);
+    broker.account().await.unwrap(); // 4 811 reported: the headroom is spent
+    let id = ClientOrderId::new("tg0000000000000rl1").unwrap();
+    let buy = OrderRequest::market(
+        id.clone(),
+        tradegraph_core::Symbol::new("BTCUSDT"),
+        OrderSide::Buy,
+        d("0.01"),
+    );
+    let wait = match broker.submit(buy.clone()).await.unwrap_err() {
+        BrokerError::Venue {
+            reason:
+                VenueReason::RateLimited {
+                    retry_after: Some(wait),
+                    ..
+                },
+            ..
+        } => wait,
+        other => panic!("expected rate limited with a wait, got {other}"),
+    };
+    assert!(
+        !venue.requests().iter().any(|r| r.path == "/api/v3/order"),
+        "nothing was sent"
+    );
+    assert_eq!(broker.book().order(&id), None, "not tracked: it never left");
+    tokio::time::sleep(wait).await;
+    let placed = broker.submit(buy).await.unwrap();
+    assert_eq!(placed.status, OrderStatus::Filled, "{placed:?}");
+    assert_eq!(
+        venue
+            .requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path == "/api/v3/order")
+            .count(),
+        1
+    );
+}

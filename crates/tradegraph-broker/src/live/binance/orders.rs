@@ -225,7 +225,14 @@ async fn send(
             reason: VenueReason::Unavailable(what),
             ..
         }) => what,
-        Err(e) => return Err(e),
+        // Refused before it reached the venue, or by the venue before it took it (paced here,
+        // 429, 418, the clock out of the window): nothing was placed. Tracked as pending, it
+        // would be taken for an order at work (a close "still working") until it is given up
+        // as never received; forgotten, the same id may be sent again.
+        Err(e) => {
+            inner.book.forget(&request.client_id);
+            return Err(e);
+        }
     };
     // The outcome is unknown. A venue that does not show the order yet has not proved it
     // was not placed (its answer may lag): ask a few times; still unknown, the order stays
