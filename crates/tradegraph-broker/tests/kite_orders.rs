@@ -343,3 +343,32 @@ async fn when_the_price_already_left_the_band_the_stop_alone_goes_out() {
     assert!(logs.text().contains("placing the stop alone"));
     logs.assert_clean();
 }
+
+/// The margin a position blocks is not a loss: Kite's `net` (the margin left) drops by it, and
+/// the account's equity, from which the guard measures the day's loss, does not; it moves with
+/// the position's P&L.
+#[tokio::test]
+async fn the_margin_a_lot_blocks_is_not_a_loss_of_equity() {
+    let (venue, broker) = start().await;
+    venue.set_margin_pct(d("12"));
+    let before = broker.account().await.unwrap();
+    assert_eq!(before.equity, d("1000000"));
+    broker
+        .submit(OrderRequest::market(
+            id("tg00000000000000m1"),
+            bank(),
+            OrderSide::Buy,
+            d("30"),
+        ))
+        .await
+        .unwrap();
+    let after = broker.account().await.unwrap();
+    // 30 at 48,200 block 12%: 173,520 of margin, which is not a loss
+    assert_eq!(after.equity, d("1000000"), "{after:?}");
+    assert_eq!(after.day_start_equity, before.equity);
+    assert!(
+        after.daily_loss_pct().is_none_or(|loss| loss.is_zero()),
+        "{:?}",
+        after.daily_loss_pct()
+    );
+}

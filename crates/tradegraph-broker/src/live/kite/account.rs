@@ -52,7 +52,9 @@ impl Inner {
         Ok(out)
     }
 
-    /// The account in INR: cash is the equity segment's `available.cash`, equity its `net`;
+    /// The account in INR: cash is the equity segment's `available.cash`, equity its `net` (the
+    /// margin left) plus the margins blocked by positions (`utilised` SPAN, exposure, option
+    /// premium, delivery and holding sales), so that it moves with the positions' P&L only;
     /// the instrument's position with its P&L and exposure. The commodity segment is not read.
     ///
     /// `day_start_equity` is the equity the trading day (the IST calendar day) opened with, as
@@ -71,7 +73,30 @@ impl Inner {
             .ok_or_else(|| read("no `equity` segment".into()))?;
         let cash =
             decimal(equity.pointer("/available/cash"), "equity.available.cash").map_err(read)?;
-        let net = decimal(equity.get("net"), "equity.net").map_err(read)?;
+        let available = decimal(equity.get("net"), "equity.net").map_err(read)?;
+        // `net` is the margin left for trading: the cash less every utilised margin. The
+        // margins an open position blocks (SPAN, exposure, option premium, delivery, holding
+        // sales) are not losses: added back, equity moves with the positions' P&L only, and a
+        // lot bought is not a daily loss of its margin.
+        let mut blocked = Decimal::ZERO;
+        for field in [
+            "span",
+            "exposure",
+            "option_premium",
+            "delivery",
+            "holding_sales",
+        ] {
+            let at = format!("/utilised/{field}");
+            if let Some(value) = equity.pointer(&at).filter(|v| !v.is_null()) {
+                let what = format!("equity.utilised.{field}");
+                blocked = blocked
+                    .checked_add(decimal(Some(value), &what).map_err(read)?)
+                    .ok_or_else(|| read(format!("{what} overflows")))?;
+            }
+        }
+        let net = available
+            .checked_add(blocked)
+            .ok_or_else(|| read("equity.net with the blocked margins overflows".into()))?;
         let mut account = Account::flat(Currency::Inr, cash, now());
         account.equity = net;
         account.initial_cash = net;

@@ -371,11 +371,19 @@ fn positions(state: &super::State) -> Value {
 }
 
 fn margins(state: &super::State) -> Value {
+    // the margin the open position blocks: SPAN four fifths, exposure one fifth
+    let (quantity, _) = state.book.net_in(None);
+    let last = state.book.price.unwrap_or_default();
+    let blocked =
+        (quantity.abs() * last * state.margin_pct / rust_decimal::Decimal::ONE_HUNDRED).round_dp(2);
+    let span = (blocked * rust_decimal::Decimal::new(8, 1)).round_dp(2);
+    let exposure = blocked - span;
+    let net = state.cash - blocked;
     json!({
         "equity": {
-            "enabled": true, "net": number(state.cash),
-            "available": {"adhoc_margin": 0, "cash": number(state.cash), "opening_balance": number(state.cash), "live_balance": number(state.cash), "collateral": 0, "intraday_payin": 0},
-            "utilised": {"debits": 0, "exposure": 0, "m2m_realised": 0, "m2m_unrealised": 0, "option_premium": 0, "payout": 0, "span": 0, "holding_sales": 0, "turnover": 0},
+            "enabled": true, "net": number(net),
+            "available": {"adhoc_margin": 0, "cash": number(state.cash), "opening_balance": number(state.cash), "live_balance": number(net), "collateral": 0, "intraday_payin": 0},
+            "utilised": {"debits": number(blocked), "exposure": number(exposure), "m2m_realised": 0, "m2m_unrealised": 0, "option_premium": 0, "payout": 0, "span": number(span), "holding_sales": 0, "turnover": 0},
         },
         "commodity": {"enabled": false, "net": 0, "available": {"cash": 0}, "utilised": {}},
     })

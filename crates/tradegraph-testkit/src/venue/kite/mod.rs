@@ -118,6 +118,8 @@ pub(crate) struct State {
     pub(crate) tradingsymbol: String,
     pub(crate) dump: String,
     pub(crate) cash: Decimal,
+    /// Margin blocked by the open position, in percent of its value (0: none, the default).
+    pub(crate) margin_pct: Decimal,
     pub(crate) subscribers: Vec<mpsc::UnboundedSender<String>>,
     pub(crate) events: Vec<String>,
     /// Historical candles: instrument token, interval, bars.
@@ -207,6 +209,7 @@ impl KiteVenue {
                 tradingsymbol,
                 dump,
                 cash: Decimal::from(1_000_000),
+                margin_pct: Decimal::ZERO,
                 subscribers: Vec::new(),
                 events: Vec::new(),
                 candles: Vec::new(),
@@ -323,6 +326,13 @@ impl KiteVenue {
     /// The equity segment's available cash.
     pub fn set_cash(&self, cash: Decimal) {
         self.shared.lock_state().cash = cash;
+    }
+
+    /// Blocks `pct` percent of the open position's value as margin, as Kite does for futures
+    /// (SPAN four fifths, exposure one fifth): `utilised` shows it, and `net` (the margin left)
+    /// is the cash less it.
+    pub fn set_margin_pct(&self, pct: Decimal) {
+        self.shared.lock_state().margin_pct = pct;
     }
 
     /// The next request to `method path` (the path as sent, `/orders/regular`) gets `failure`.
