@@ -455,3 +455,23 @@ async fn a_refused_sl_order_replacing_a_gtt_is_placed_again_at_the_next_fit() {
     );
     logs.assert_clean();
 }
+
+/// A cancel of a resting entry that Kite does not carry out (a 5xx) leaves the entry working,
+/// with its exit plan: when it fills later, its stop and target are placed as for any entry.
+#[tokio::test]
+async fn an_entry_whose_cancel_failed_still_gets_its_exits_when_it_fills() {
+    let (venue, broker) = start().await;
+    let e = id("tg00000000000000cf");
+    let request = OrderRequest::limit(e.clone(), bank(), OrderSide::Buy, d("30"), d("48100"))
+        .with_exits(Exits::stop(d("47900")).with_take_profit(d("48500")));
+    let placed = broker.submit(request).await.unwrap();
+    let path = format!("/orders/regular/{}", placed.id.as_str());
+    venue.fail_next("DELETE", &path, Failure::ServerError);
+    assert!(broker.cancel(&e).await.is_err(), "the cancel failed");
+    venue.set_price(d("48100"));
+    wait_until("the entry filled is protected", || async {
+        venue.gtts().len() == 1
+    })
+    .await;
+    assert_eq!(venue.gtts()[0].quantities, vec![d("30"), d("30")]);
+}

@@ -326,7 +326,9 @@ impl Broker for KiteBroker {
         if order.status.is_terminal() {
             return Err(not_cancellable(&order));
         }
-        inner.exits().forget(client_id);
+        // The exit plan stays until the order is seen ended (the update's `after_update` drops
+        // it, or places the exits of what filled): a cancel Kite does not carry out, or a fill
+        // that beats it, still gets its exits.
         let path = format!("/orders/regular/{}", order.id.as_str());
         let reply = inner
             .rest
