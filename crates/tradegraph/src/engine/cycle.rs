@@ -518,7 +518,11 @@ where
     /// The guard's state when it changed, and the decision sequence (last: the cycle's
     /// checkpoint, only when the cycle's logs are `durable`). Whether the sequence was written.
     async fn save_after_cycle(&mut self, durable: bool) -> Result<bool, EngineError> {
-        self.save_guard().await?;
+        // A sequence that passes the cycle before what its guard latched is saved would lose
+        // the latch to a crash: the cycle is not run again (the timer saves the guard again).
+        if !self.save_guard().await? {
+            return Ok(false);
+        }
         if !durable {
             return Ok(false);
         }

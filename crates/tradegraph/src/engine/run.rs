@@ -145,6 +145,8 @@ where
         }
         self.save_kill_switch().await?;
         self.save_pause().await?;
+        // what the guard latched, when its save after a cycle failed
+        self.save_guard().await?;
         if !self.reconciliation_saved {
             self.save_reconciliation().await?;
         }

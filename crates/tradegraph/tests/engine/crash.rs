@@ -1084,3 +1084,85 @@ async fn a_breaker_tripped_in_a_cycle_cut_short_holds_after_the_restart() {
     assert!(!verdict.is_approved(), "{verdict:?}");
     assert!(entry.orders.is_empty(), "{:?}", entry.orders);
 }
+
+/// The state store refuses the guard's first save whose breaker is tripped.
+struct GuardRefusedOnce {
+    inner: Arc<MemoryState>,
+    refused: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait]
+impl BotStateStore for GuardRefusedOnce {
+    async fn load(&self, key: &StateKey) -> Result<Option<StateDoc>, StoreError> {
+        self.inner.load(key).await
+    }
+
+    async fn save(&self, doc: &StateDoc) -> Result<Saved, StoreError> {
+        if doc.key.part == StatePart::Guard
+            && !doc.body["breaker_until"].is_null()
+            && !self.refused.swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err(down());
+        }
+        self.inner.save(doc).await
+    }
+}
+
+/// A cycle whose guard tripped its breaker, and whose guard's save then failed, is not passed
+/// by the decision sequence saved after it: a worker (strict saves) stops there with its job
+/// unacknowledged, and the stores never hold a sequence past the cycle without its latch.
+#[tokio::test]
+async fn a_guard_latch_not_saved_is_not_passed_by_the_sequence() {
+    let symbol = unique("GS");
+    let mut bars = flat(100.0, 40);
+    bars.push((100.0, 104.0, 96.0, 100.0));
+    bars.extend(flat(100.0, 30));
+    let file = bars_file(&symbol, "2024-03-04T00:00:00Z", &bars);
+    let script = ScriptedPm::at(&[(
+        "2024-03-04T00:45:00Z",
+        buy(5.0, 95.0, Some(120.0), None).unwrap(),
+    )]);
+    let durable = Arc::new(MemoryState::new());
+    let mut stores = Stores::memory();
+    stores.state = Arc::new(GuardRefusedOnce {
+        inner: durable.clone(),
+        refused: std::sync::atomic::AtomicBool::new(false),
+    });
+    let mut bot = config(
+        btc_as(&symbol),
+        script,
+        RiskLimits::default(),
+        stores,
+        Mode::Service,
+    );
+    bot.strict_saves = true;
+    let engine = start(bot, &file).await;
+    let result = Box::pin(engine.run(std::future::pending(), |_| {})).await;
+    std::fs::remove_file(file).unwrap();
+    assert!(
+        matches!(result, Err(tradegraph::engine::EngineError::Unsaved { .. })),
+        "{:?}",
+        result.map(|s| s.cycles)
+    );
+    let sequence = durable
+        .load(&StateKey::new(symbol.as_str(), StatePart::Sequence))
+        .await
+        .unwrap()
+        .map(|doc| doc.body)
+        .unwrap_or_default();
+    let tripped: tradegraph_core::Timestamp = "2024-03-04T00:45:00Z".parse().unwrap();
+    let last = sequence["last_cycle_at"]
+        .as_str()
+        .map(|t| t.parse::<tradegraph_core::Timestamp>().unwrap());
+    // (the exit saves every part, the guard before the sequence)
+    let guard = durable
+        .load(&StateKey::new(symbol.as_str(), StatePart::Guard))
+        .await
+        .unwrap()
+        .map(|doc| doc.body)
+        .unwrap_or_default();
+    assert!(
+        last.is_none_or(|last| last < tripped) || !guard["breaker_until"].is_null(),
+        "the sequence passes the cycle without its latch: {sequence}, guard {guard}"
+    );
+}
