@@ -104,9 +104,17 @@ async fn fees_in_the_base_asset_are_valued_at_the_fill_price() {
     let fill = broker.fills_since(0).await.unwrap().remove(0);
     // 0.00001 BTC at 40 000 = 0.4 USDT.
     assert_eq!(fill.fee, d("0.4"));
-    // The position is what the venue holds: 0.01 less the fee, on the lot step.
+    // The position is what the venue holds: 0.01 less the fee, on the lot step; the fill says
+    // what the position got, so the fills add up to the position (and a trade made of them
+    // closes when the position does).
     let positions = broker.positions().await.unwrap();
     assert_eq!(positions[0].quantity, d("0.00999"));
+    assert_eq!(fill.quantity, d("0.00999"));
+    assert_eq!(
+        broker.order(&id).await.unwrap().unwrap().filled_quantity,
+        d("0.01"),
+        "the order filled its whole quantity at the venue"
+    );
 
     venue.set_commission(CommissionAsset::Other("BNB".into(), d("600")), d("0.001"));
     venue.set_balance("BNB", d("1"));

@@ -93,6 +93,11 @@ pub(crate) fn book_answer(
                     fill.price,
                 )
                 .map_err(|reason| inner.rest.error(reason))?,
+                fee_in_asset: super::wire::fee_in_base(
+                    &inner.rules,
+                    fill.commission,
+                    &fill.commission_asset,
+                ),
                 // A `FULL` answer's fills are the trades the order made on arrival (a new
                 // order's or a cancel-replace's new order's): on arrival an order takes, so
                 // these are taker fills. A resting order's fills (maker) come from the stream

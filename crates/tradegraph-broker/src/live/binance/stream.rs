@@ -382,6 +382,11 @@ async fn book_trade(inner: &Arc<Inner>, trade: &WireTrade) -> Result<(), BrokerE
                     trade.price,
                 )
                 .map_err(|reason| inner.rest.error(reason))?,
+                fee_in_asset: super::wire::fee_in_base(
+                    &inner.rules,
+                    trade.commission,
+                    &trade.commission_asset,
+                ),
                 liquidity: if trade.is_maker {
                     Liquidity::Maker
                 } else {

@@ -228,6 +228,8 @@ pub(crate) fn overflows(what: impl std::fmt::Display) -> VenueReason {
 /// Values fees in the quote asset: quote as is, base at the fill price, another asset through
 /// `prices` (0 with a warning when it has none; the fee is logged in its own terms). A value
 /// that overflows a decimal is an error naming the fee.
+///
+/// A commission in the base asset is also [`fee_in_base`]: the position gets that much less.
 pub(crate) fn fee_value(
     rules: &SymbolRules,
     prices: &HashMap<String, Decimal>,
@@ -340,6 +342,11 @@ impl ExecutionReport {
             quantity: self.last_qty,
             price: self.last_price,
             fee,
+            fee_in_asset: fee_in_base(
+                rules,
+                self.commission,
+                self.commission_asset.as_deref().unwrap_or(""),
+            ),
             liquidity: if self.maker {
                 Liquidity::Maker
             } else {
@@ -364,6 +371,16 @@ impl ExecutionReport {
             reason,
             at: Timestamp::from_millis(self.event_time),
         })
+    }
+}
+
+/// The part of a commission charged in the base asset itself (BTC on a buy of BTCUSDT, by
+/// default): the position holds that much less than the trade's quantity.
+pub(crate) fn fee_in_base(rules: &SymbolRules, commission: Decimal, asset: &str) -> Decimal {
+    if asset == rules.base_asset {
+        commission.max(Decimal::ZERO)
+    } else {
+        Decimal::ZERO
     }
 }
 

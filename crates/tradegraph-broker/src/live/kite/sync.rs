@@ -131,6 +131,7 @@ impl Inner {
                         quantity: trade.quantity,
                         price: trade.average_price,
                         fee: Decimal::ZERO,
+                        fee_in_asset: Decimal::ZERO,
                         liquidity: Liquidity::Taker,
                         ts: trade.filled_at.unwrap_or(at),
                     }),

@@ -29,6 +29,10 @@ pub struct VenueTrade {
     pub price: Price,
     /// The fee, in the account's currency.
     pub fee: Money,
+    /// The part of the fee charged in the traded asset itself (Binance's commission in BTC on
+    /// a buy of BTCUSDT), valued in `fee` too: the position gets that much less of the asset
+    /// on a buy (gives that much more on a sell), and the fill says so (zero otherwise).
+    pub fee_in_asset: Quantity,
     /// Maker or taker.
     pub liquidity: Liquidity,
     /// When.
@@ -111,7 +115,8 @@ const KEEP_REPLACED: usize = 64;
 /// let request = OrderRequest::market(id.clone(), Symbol::new("BTCUSDT"), OrderSide::Buy, Decimal::new(2, 3));
 /// let trade = VenueTrade {
 ///     trade_id: "77".into(), quantity: Decimal::new(2, 3), price: Decimal::from(40_000),
-///     fee: Decimal::new(8, 2), liquidity: Liquidity::Taker, ts: Timestamp::from_millis(1),
+///     fee: Decimal::new(8, 2), fee_in_asset: Decimal::ZERO, liquidity: Liquidity::Taker,
+///     ts: Timestamp::from_millis(1),
 /// };
 /// let update = VenueUpdate {
 ///     request, order_id: OrderId::new("9001"), status: OrderStatus::Filled,
@@ -358,7 +363,15 @@ impl VenueBook {
                     client_id: client_id.clone(),
                     symbol: update.request.symbol.clone(),
                     side: update.request.side,
-                    quantity: trade.quantity,
+                    // what the position gained or gave of the asset
+                    quantity: match update.request.side {
+                        tradegraph_core::order::OrderSide::Buy => {
+                            trade.quantity.saturating_sub(trade.fee_in_asset)
+                        }
+                        tradegraph_core::order::OrderSide::Sell => {
+                            trade.quantity.saturating_add(trade.fee_in_asset)
+                        }
+                    },
                     price: trade.price,
                     fee: trade.fee,
                     charges: Vec::new(),
@@ -584,6 +597,7 @@ mod tests {
                 quantity: Decimal::from(qty),
                 price: Decimal::from(100),
                 fee: Decimal::ONE,
+                fee_in_asset: Decimal::ZERO,
                 liquidity: Liquidity::Taker,
                 ts: Timestamp::from_millis(at),
             }),
