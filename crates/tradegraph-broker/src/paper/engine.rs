@@ -15,9 +15,10 @@ pub(super) struct Quote {
     pub(super) bid: Option<Price>,
     pub(super) ask: Option<Price>,
     pub(super) ts: Timestamp,
-    /// Whether the market traded through every price between the previous point and this one
-    /// (inside a candle), so a stop between them fills at its trigger rather than here.
-    pub(super) through: bool,
+    /// Inside a candle: the price of the previous point, from which the market traded through
+    /// every price to this one, so a stop between them fills at its trigger rather than here
+    /// (`None`: a tick, a trade, a candle's open, which may gap).
+    pub(super) through: Option<Price>,
 }
 
 impl Quote {

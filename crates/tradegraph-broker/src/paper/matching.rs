@@ -32,7 +32,7 @@ impl PaperEngine {
             bid: tick.bid,
             ask: tick.ask,
             ts: tick.ts,
-            through: false,
+            through: None,
         };
         self.on_points(symbol, tick.ts, &[quote], None)
     }
@@ -50,7 +50,7 @@ impl PaperEngine {
             bid: None,
             ask: None,
             ts: trade.ts,
-            through: false,
+            through: None,
         };
         self.on_points(symbol, trade.ts, &[quote], None)
     }
@@ -108,13 +108,13 @@ impl PaperEngine {
         // last millisecond.
         let open = Quote {
             ts: candle.open_time.min(end),
-            ..point(candle.open, false)
+            ..point(candle.open, None)
         };
         let points = [
             open,
-            point(first, true),
-            point(second, true),
-            point(candle.close, true),
+            point(first, Some(candle.open)),
+            point(second, Some(first)),
+            point(candle.close, Some(second)),
         ];
         self.on_points(symbol, end, &points, Some(candle.volume))
     }
@@ -337,8 +337,9 @@ impl PaperEngine {
     }
 
     /// A stop-market order's fill at `quote`, if it triggers: at the trigger when the market
-    /// moved through it continuously (inside a candle), else the worse of the trigger and the
-    /// market (a gap); then slippage.
+    /// moved through it continuously (inside a candle, from the safe side of it: a stop that
+    /// started working beyond its trigger, on an entry filled at a gap, was not passed
+    /// through), else the worse of the trigger and the market (a gap); then slippage.
     fn stop_fill(
         &self,
         symbol: &Symbol,
@@ -351,7 +352,11 @@ impl PaperEngine {
             OrderSide::Buy => (quote.price >= trigger, trigger.max(quote.buy_price())),
             OrderSide::Sell => (quote.price <= trigger, trigger.min(quote.sell_price())),
         };
-        let base = if quote.through { trigger } else { gap };
+        let crossed = quote.through.is_some_and(|from| match side {
+            OrderSide::Buy => from < trigger,
+            OrderSide::Sell => from > trigger,
+        });
+        let base = if crossed { trigger } else { gap };
         if !fires {
             return Ok(None);
         }

@@ -314,6 +314,30 @@ fn next_open_entries_get_their_exits_when_they_fill() {
     assert!(e.account().reconciliation_gap().is_zero());
 }
 
+/// An entry filled at an open that gapped through its stop: the stop fires at once, at the
+/// market (no price at the stop traded after the entry), not at the stop as if the market had
+/// passed through it: the trade is a loss, not a profit.
+#[test]
+fn next_open_an_entry_at_a_gap_through_its_stop_is_stopped_at_the_market() {
+    let mut e = engine(FillTiming::NextOpen, Bps::ZERO);
+    e.on_candle(&btc(), &bar(0, "40000", "40100", "39900", "40000", "10"))
+        .unwrap();
+    e.submit(buy("g1", "0.1").with_exits(Exits::stop(d("39600"))))
+        .unwrap();
+    // The next bar opens at 39 400, below the stop: the entry fills there.
+    let fills = e
+        .on_candle(&btc(), &bar(1, "39400", "39500", "39300", "39450", "10"))
+        .unwrap();
+    assert_eq!(fills.len(), 2, "entry at the open, then the stop");
+    assert_eq!(fills[0].price, d("39400"));
+    assert!(
+        fills[1].price <= d("39400"),
+        "stopped at the market after the entry, not at 39 600: {}",
+        fills[1].price
+    );
+    assert!(e.positions().is_empty());
+}
+
 /// A restored account knows the volume of the bar that decided (it does not walk that bar
 /// again): the volume model prices the next-open fill as the account that never stopped.
 #[test]
