@@ -90,3 +90,24 @@ async fn a_partial_close_cuts_the_stop_and_a_close_by_hand_cancels_it() {
     );
     logs.assert_clean();
 }
+
+/// A position of another product in the same contract (an MIS hedge placed by hand while the
+/// bot trades NRML) is not the bot's: its positions are its product's only, so a close is sized
+/// on its own position and its exits are fitted to it.
+#[tokio::test]
+async fn another_products_position_in_the_contract_is_not_the_bots() {
+    let (venue, broker) = start().await;
+    broker
+        .submit(OrderRequest::market(
+            id("tg00000000000000p1"),
+            bank(),
+            OrderSide::Buy,
+            d("30"),
+        ))
+        .await
+        .unwrap();
+    venue.place_by_hand_in("BUY", d("60"), "MIS");
+    let positions = broker.positions().await.unwrap();
+    assert_eq!(positions.len(), 1, "{positions:?}");
+    assert_eq!(positions[0].quantity, d("30"));
+}

@@ -14,8 +14,9 @@ use tradegraph_core::position::{Account, Position};
 use tradegraph_core::Currency;
 
 impl Inner {
-    /// The net position in the instrument traded: quantity, cost at Kite's average price,
-    /// realised P&L, marked at Kite's last price.
+    /// The net position in the instrument traded, in the configured product (Kite keeps a row
+    /// per product): quantity, cost at Kite's average price, realised P&L, marked at Kite's
+    /// last price.
     pub(crate) async fn positions(&self) -> Result<Vec<Position>, BrokerError> {
         let data = self
             .rest
@@ -31,6 +32,15 @@ impl Inner {
         for row in &net {
             if row.get("tradingsymbol").and_then(Value::as_str)
                 != Some(self.tradingsymbol().as_str())
+            {
+                continue;
+            }
+            // Kite keeps a row per product: the bot's own (another product's position in the
+            // contract, a hedge by hand or another bot's, is not its to close or protect)
+            if row
+                .get("product")
+                .and_then(Value::as_str)
+                .is_some_and(|p| p != self.config.product.as_str())
             {
                 continue;
             }

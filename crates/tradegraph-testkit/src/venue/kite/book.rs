@@ -405,11 +405,16 @@ impl Book {
 
     /// The net position in one contract (`None`: every order).
     pub fn net_in(&self, tradingsymbol: Option<&str>) -> (Decimal, Decimal) {
+        self.net_of(tradingsymbol, None)
+    }
+
+    /// The net position in one contract and product (`MIS`, `NRML`; `None`: any).
+    pub fn net_of(&self, tradingsymbol: Option<&str>, product: Option<&str>) -> (Decimal, Decimal) {
         let (mut qty, mut buy_value, mut buy_qty) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
-        let orders = self
-            .orders
-            .iter()
-            .filter(|o| tradingsymbol.is_none_or(|s| o.tradingsymbol == s));
+        let orders = self.orders.iter().filter(|o| {
+            tradingsymbol.is_none_or(|s| o.tradingsymbol == s)
+                && product.is_none_or(|p| o.product == p)
+        });
         for o in orders {
             for (_, q, p) in &o.trades {
                 if o.side == "BUY" {

@@ -347,21 +347,22 @@ fn trades(state: &super::State, id: &str) -> Result<Value, KiteFail> {
     ))
 }
 
-/// The net positions, one row per contract traded today.
+/// The net positions, one row per contract and product traded today (as Kite keeps them).
 fn positions(state: &super::State) -> Value {
     let last = state.book.price.unwrap_or_default();
-    let mut traded: Vec<&str> = Vec::new();
+    let mut traded: Vec<(&str, &str)> = Vec::new();
     for o in state.book.orders.iter().filter(|o| !o.trades.is_empty()) {
-        if !traded.contains(&o.tradingsymbol.as_str()) {
-            traded.push(&o.tradingsymbol);
+        let key = (o.tradingsymbol.as_str(), o.product.as_str());
+        if !traded.contains(&key) {
+            traded.push(key);
         }
     }
     let net: Vec<Value> = traded
         .into_iter()
-        .map(|symbol| {
-            let (quantity, average) = state.book.net_in(Some(symbol));
+        .map(|(symbol, product)| {
+            let (quantity, average) = state.book.net_of(Some(symbol), Some(product));
             json!({
-                "tradingsymbol": symbol, "exchange": state.exchange, "product": "MIS",
+                "tradingsymbol": symbol, "exchange": state.exchange, "product": product,
                 "quantity": number(quantity), "average_price": number(average),
                 "last_price": number(last), "realised": 0, "unrealised": number((last - average) * quantity),
             })

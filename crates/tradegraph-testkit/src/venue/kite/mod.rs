@@ -286,15 +286,29 @@ impl KiteVenue {
         self.shared.lock_state().move_price(price);
     }
 
-    /// A MARKET order placed by hand (in Kite's web app: no `tag`) in the contract traded;
-    /// returns its order id.
+    /// A MARKET order placed by hand (in Kite's web app: no `tag`) in the contract traded, in
+    /// the product of the last order placed (a position is exited by hand in its product; MIS
+    /// before any); returns its order id.
     pub fn place_by_hand(&self, side: &str, quantity: Decimal) -> String {
+        let product = self
+            .shared
+            .lock_state()
+            .book
+            .orders
+            .last()
+            .map_or_else(|| "MIS".to_owned(), |o| o.product.clone());
+        self.place_by_hand_in(side, quantity, &product)
+    }
+
+    /// A MARKET order placed by hand in the contract traded, in `product` (`MIS`, `NRML`): a
+    /// position of another product than the bot's; returns its order id.
+    pub fn place_by_hand_in(&self, side: &str, quantity: Decimal, product: &str) -> String {
         let mut state = self.shared.lock_state();
         let before = state.book.orders.clone();
         let form: std::collections::HashMap<String, String> = [
             ("transaction_type", side.to_owned()),
             ("quantity", quantity.to_string()),
-            ("product", "MIS".to_owned()),
+            ("product", product.to_owned()),
             ("order_type", "MARKET".to_owned()),
             ("market_protection", "-1".to_owned()),
             ("exchange", state.exchange.clone()),
