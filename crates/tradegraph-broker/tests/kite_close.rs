@@ -111,3 +111,35 @@ async fn another_products_position_in_the_contract_is_not_the_bots() {
     assert_eq!(positions.len(), 1, "{positions:?}");
     assert_eq!(positions[0].quantity, d("30"));
 }
+
+/// A close whose fill is followed by an unreadable position (a 5xx) still leaves no exit
+/// behind: the exits the fill asked to fit are fitted again until the position is read, and
+/// the GTT of the closed position is deleted before a later move could trigger it.
+#[tokio::test]
+async fn exits_not_fitted_after_a_close_are_fitted_once_the_position_reads() {
+    let (venue, broker) = start().await;
+    let entry = id("tg00000000000000f9");
+    let request = OrderRequest::market(entry.clone(), bank(), OrderSide::Buy, d("30"))
+        .with_exits(Exits::stop(d("47900")).with_take_profit(d("48500")));
+    broker.submit(request).await.unwrap();
+    wait_until("the GTT is placed", || async { venue.gtts().len() == 1 }).await;
+    venue.fail_next(
+        "GET",
+        "/portfolio/positions",
+        tradegraph_testkit::venue::kite::Failure::ServerError,
+    );
+    let close = OrderRequest::market(id("tg00000000000000fa"), bank(), OrderSide::Sell, d("30"))
+        .reduce_only();
+    broker.submit(close).await.unwrap();
+    wait_until("no GTT is left", || async {
+        venue.gtts().iter().all(|g| g.status != "active")
+    })
+    .await;
+    let orders = venue.orders().len();
+    venue.set_price(d("48500"));
+    assert_eq!(
+        venue.orders().len(),
+        orders,
+        "nothing opened by the old target"
+    );
+}

@@ -36,6 +36,9 @@ pub(crate) struct Keep {
     misses: HashMap<ClientOrderId, (u32, Instant)>,
     /// Orders finished at Kite whose trades are not all readable yet.
     pub(crate) lagging: HashSet<ClientOrderId>,
+    /// The sides whose exits a fill asked to fit to the position, when that could not be done
+    /// (the position unreadable): fitted again at each round until done.
+    pub(crate) fits_owed: HashSet<tradegraph_core::order::OrderSide>,
 }
 
 impl Inner {
@@ -69,9 +72,32 @@ impl Inner {
     /// One round of the keeper.
     pub(crate) async fn keep_once(&self) {
         self.retry_owed_exits().await;
+        self.retry_owed_fits().await;
         self.resync_lagging().await;
         self.watch_gtt_stops().await;
         self.daily_check().await;
+    }
+
+    /// Exits a fill left larger than the position (its position read failed): fitted again,
+    /// side by side, until the position is read (a GTT left whole on a closed position would
+    /// open a reverse one when it triggers).
+    async fn retry_owed_fits(&self) {
+        let owed: Vec<_> = self.keep().fits_owed.iter().copied().collect();
+        for side in owed {
+            match self.fit_exits(Some(side)).await {
+                Ok(()) => {
+                    self.keep().fits_owed.remove(&side);
+                    tracing::info!(
+                        venue = VENUE,
+                        ?side,
+                        "the exits are fitted to the position at last"
+                    );
+                }
+                Err(e) => {
+                    tracing::warn!(venue = VENUE, ?side, error = %e, "the exits are still not fitted to the position; trying again");
+                }
+            }
+        }
     }
 
     async fn retry_owed_exits(&self) {

@@ -175,8 +175,14 @@ impl Inner {
         if let Some(fill) = fills.first() {
             // The position moved: exits on the fill's side larger than it would open a
             // reverse position.
-            if let Err(e) = self.fit_exits(Some(fill.side)).await {
-                tracing::warn!(venue = VENUE, error = %e, "could not fit the exits to the position after a fill; trying again at the next fill or position read");
+            match self.fit_exits(Some(fill.side)).await {
+                Ok(()) => {
+                    self.keep().fits_owed.remove(&fill.side);
+                }
+                Err(e) => {
+                    self.keep().fits_owed.insert(fill.side);
+                    tracing::warn!(venue = VENUE, error = %e, "could not fit the exits to the position after a fill; trying again at each round of the keeper");
+                }
             }
         }
         Ok(fills)
