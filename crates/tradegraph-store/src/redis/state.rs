@@ -211,15 +211,17 @@ impl RedisState {
     /// When the server does not answer `INFO`.
     pub async fn durability_risks(&self) -> Result<Vec<DurabilityRisk>, StoreError> {
         let mut conn = self.conn.clone();
-        let info: String = run(
-            "info",
-            self.timeout,
-            redis::cmd("INFO")
-                .arg("persistence")
-                .arg("memory")
-                .query_async(&mut conn),
-        )
-        .await?;
+        // one section per `INFO` (several in one call need Redis 7)
+        let mut info = String::new();
+        for section in ["persistence", "memory"] {
+            let text: String = run(
+                "info",
+                self.timeout,
+                redis::cmd("INFO").arg(section).query_async(&mut conn),
+            )
+            .await?;
+            info.push_str(&text);
+        }
         let field = |name: &str| {
             info.lines()
                 .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))

@@ -49,8 +49,6 @@ where
         &mut self,
         on_cycle: &mut O,
     ) -> Result<(), EngineError> {
-        // An order still waiting for approval is superseded by this decision.
-        self.supersede_approvals(on_cycle).await?;
         let symbol = self.config.instrument.symbol.clone();
         let started = std::time::Instant::now();
         let snapshot = self.builder.snapshot();
@@ -71,10 +69,13 @@ where
                 crate::telemetry::record_cycle_failure(symbol.as_str(), started.elapsed());
                 self.summary.cycle_errors += 1;
                 self.summary.broker_errors += 1;
-                tracing::error!(%symbol, decision = %id, error = %e, "decision cycle skipped: the broker's account is unreadable; the bot goes on");
+                tracing::error!(%symbol, decision = %id, error = %e, "decision cycle skipped: the broker's account is unreadable; the bot goes on (an entry waiting for approval still waits)");
                 return Ok(());
             }
         };
+        // An order still waiting for approval is superseded by this decision (once it is
+        // made: a cycle skipped supersedes nothing).
+        self.supersede_approvals(on_cycle).await?;
         // The position as the agents are shown it: the bot's trade's entry and opening time,
         // which the venue may not keep.
         for position in &mut account.positions {

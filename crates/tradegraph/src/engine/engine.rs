@@ -172,7 +172,8 @@ where
         let ledger = state
             .load::<TradeLedger>(StatePart::Trades)
             .await?
-            .unwrap_or_else(|| TradeLedger::new(symbol.clone()));
+            .unwrap_or_else(|| TradeLedger::new(symbol.clone()))
+            .with_lot(config.instrument.lot_size);
         let restored = state.load::<Sequence>(StatePart::Sequence).await?;
         let first_start = restored.is_none();
         let mut sequence = restored.unwrap_or_default();
@@ -374,7 +375,8 @@ where
             broker = last,
             "the trade ledger is ahead of the broker's saved state; rebuilding it from the broker's fills"
         );
-        let mut ledger = TradeLedger::new(self.config.instrument.symbol.clone());
+        let mut ledger = TradeLedger::new(self.config.instrument.symbol.clone())
+            .with_lot(self.config.instrument.lot_size);
         for fill in &fills {
             ledger.on_fill(fill);
         }

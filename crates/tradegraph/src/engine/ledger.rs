@@ -21,7 +21,7 @@ use tradegraph_agents::reports::Signal;
 use tradegraph_agents::AgentName;
 use tradegraph_core::order::{ClientOrderId, Fill};
 use tradegraph_core::position::Position;
-use tradegraph_core::{Price, Side, Symbol, Timestamp};
+use tradegraph_core::{Price, Quantity, Side, Symbol, Timestamp};
 use tradegraph_store::{AgentDecision, TradeRecord, TradeStatus};
 
 /// What the agents knew when an order that may open a trade was sent.
@@ -104,6 +104,10 @@ pub struct TradeLedger {
     wins: u64,
     /// Net P&L of the closed trades.
     realized: Decimal,
+    /// The instrument's lot: what is left of a trade below it the venue cannot trade (a fee
+    /// taken in the asset bought leaves such a remainder), and the trade closes without it.
+    #[serde(skip)]
+    lot: Quantity,
 }
 
 impl TradeLedger {
@@ -121,7 +125,16 @@ impl TradeLedger {
             closed: 0,
             wins: 0,
             realized: Decimal::ZERO,
+            lot: Quantity::ZERO,
         }
+    }
+
+    /// Trades of an instrument traded by `lot`: a remainder below one lot, which the venue
+    /// cannot trade (a fee taken in the asset bought leaves one), does not keep a trade open.
+    #[must_use]
+    pub fn with_lot(mut self, lot: Quantity) -> Self {
+        self.lot = lot;
+        self
     }
 
     /// The `seq` of the last fill read: ask the broker for the fills after it.
@@ -263,6 +276,11 @@ impl TradeLedger {
             .saturating_sub(moved.saturating_mul(fill.price));
         trade.fees = trade.fees.saturating_add(fee_closing);
         trade.fills += 1;
+        if !trade.position.is_zero() && trade.position.abs() < self.lot {
+            // Less than one lot is left: the venue cannot trade it (a fee taken in the asset
+            // bought left it), so no exit or close will: the trade is closed.
+            trade.position = Decimal::ZERO;
+        }
         if !trade.position.is_zero() {
             let record = self.open.as_ref().map(|t| self.record(t));
             events.extend(record.map(LedgerEvent::Open));
@@ -421,6 +439,27 @@ mod tests {
                 LedgerEvent::Open(_) => None,
             })
             .collect()
+    }
+
+    /// A buy whose fee Binance took in the asset bought leaves less than one lot after the
+    /// exit sold what could be sold: the trade closes (no exit or close can sell the rest).
+    #[test]
+    fn a_remainder_below_one_lot_does_not_keep_a_trade_open() {
+        let mut ledger =
+            TradeLedger::new(Symbol::new("BTCUSDT")).with_lot("0.00001".parse().unwrap());
+        // 0.01234 bought, 0.00001234 of it the fee: 0.01232766 held, 0.01232 sold (the lot)
+        ledger.on_fill(&fill(1, "entry", Side::Buy, "0.01232766", "40000", "0.49"));
+        let events = ledger.on_fill(&fill(2, "exit", Side::Sell, "0.01232", "41000", "0.5"));
+        assert!(
+            events.iter().any(|e| matches!(e, LedgerEvent::Closed(..))),
+            "{events:?}"
+        );
+        assert!(ledger.open_trade().is_none());
+        // without the lot known, the remainder stays open (as before)
+        let mut bare = TradeLedger::new(Symbol::new("BTCUSDT"));
+        bare.on_fill(&fill(1, "entry", Side::Buy, "0.01232766", "40000", "0.49"));
+        bare.on_fill(&fill(2, "exit", Side::Sell, "0.01232", "41000", "0.5"));
+        assert!(bare.open_trade().is_some());
     }
 
     /// A venue's position (Binance's valued at the last price, with no opening time) is shown

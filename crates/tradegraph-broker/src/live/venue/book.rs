@@ -418,6 +418,13 @@ impl VenueBook {
             order.id = update.order_id.clone();
         }
         if let Some(fill) = fill.as_ref().filter(|_| current) {
+            // The order's record is the venue's: what it traded, a fee taken in the asset
+            // included (the fill says what the position got).
+            let traded = Fill {
+                quantity: update.trade.as_ref().map_or(fill.quantity, |t| t.quantity),
+                ..fill.clone()
+            };
+            let fill = &traded;
             if let Err(e) = order.record_fill(fill) {
                 // The venue's word stands: the fill is booked; the order's own record of it
                 // is set from the trade as far as it can be.

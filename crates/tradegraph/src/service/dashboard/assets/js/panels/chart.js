@@ -112,9 +112,7 @@ async function loadMarkers() {
   }
   found.sort((a, b) => a.time - b.time);
   markers.setMarkers(found);
-  const panel = document.getElementById('dashboard');
-  panel.dataset.markers = String(found.length);
-  panel.dataset.markersOnBars = String(found.every((m) => times.includes(m.time)));
+  document.getElementById('dashboard').dataset.markers = String(found.length);
 }
 
 /** Draws the chart and keeps it current. */
