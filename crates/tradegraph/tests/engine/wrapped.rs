@@ -184,3 +184,78 @@ async fn an_account_the_venue_does_not_answer_skips_a_cycle_and_the_bot_goes_on(
     assert_eq!(summary.cycle_errors, 1);
     assert!(summary.broker_errors >= 20, "{}", summary.broker_errors);
 }
+
+/// An entry waiting for approval is superseded by the next decision, not by a cycle skipped
+/// because the venue's account could not be read: it still waits.
+#[tokio::test]
+async fn a_cycle_skipped_for_the_account_supersedes_no_approval() {
+    use super::support::*;
+    use futures::channel::mpsc;
+    use std::time::Duration;
+    use tradegraph::engine::{paper_broker, Approval, Engine, Mode};
+    use tradegraph_core::risk::RiskLimits;
+    use tradegraph_market::{MarketEvent, SimulatedClock};
+    let symbol = unique("AS");
+    let mut config = config(
+        btc_as(&symbol),
+        // a live cycle decides at the time of the trade that closed its candle
+        ScriptedPm::at(&[(
+            "2024-03-04T00:15:10Z",
+            buy(5.0, 98.0, Some(120.0), None).unwrap(),
+        )]),
+        RiskLimits::default(),
+        tradegraph_store::Stores::memory(),
+        Mode::Service,
+    );
+    config.approval = Approval::Required {
+        timeout: Duration::from_secs(3_600),
+    };
+    let (broker, dials) = Wrapped::new(paper_broker(&config).unwrap());
+    let (feed, rx) = mpsc::unbounded();
+    let engine = Box::pin(Engine::start(config, SimulatedClock::default(), rx, broker))
+        .await
+        .unwrap();
+    let handle = engine.handle();
+    tokio::spawn(async move {
+        let _ = Box::pin(engine.run(std::future::pending(), |_| {})).await;
+    });
+    let start: tradegraph_core::Timestamp = "2024-03-04T00:00:10Z".parse().unwrap();
+    let trade = |minute: i64| MarketEvent::Trade {
+        symbol: symbol.as_str().into(),
+        trade: tradegraph_core::Trade::new(
+            start.add_millis(minute * 60_000),
+            tradegraph_core::Decimal::from(100),
+            tradegraph_core::Decimal::ONE,
+            tradegraph_core::Side::Buy,
+            u64::try_from(minute + 1).unwrap(),
+        ),
+    };
+    let waiting = || handle.status().pending_approvals.len();
+    for minute in 0..=15 {
+        feed.unbounded_send(trade(minute)).unwrap();
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while waiting() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the 00:15 entry never waited: {:?}",
+            handle.status()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // From now on the venue's account does not answer: the 00:30 cycle is skipped.
+    dials.account_failures.store(1_000, Ordering::SeqCst);
+    for minute in 16..=31 {
+        feed.unbounded_send(trade(minute)).unwrap();
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while dials.account_failures.load(Ordering::SeqCst) > 1_000 - 17 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the minutes were not read"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(waiting(), 1, "the entry still waits for its answer");
+}
