@@ -1,7 +1,7 @@
 //! Routing at the step boundary: which tasks run next, from the merged state.
 
 use super::executor::{Run, Task};
-use crate::compile::graph::{Target, Transition};
+use crate::compile::graph::{Graph, Target, Transition};
 use crate::error::GraphError;
 use crate::event::{Event, LoopExitReason};
 use crate::node::Goto;
@@ -181,25 +181,30 @@ impl<S: GraphState> Run<S> {
     /// (it fires later, whatever the order the joins were declared in). Joins that only wait
     /// for each other (in a cycle) fire once nothing else is scheduled.
     fn fire_joins(&mut self, next: &mut NextTasks) {
-        let joins = self.g.joins.len();
+        let g = self.g.clone();
         let mut fired = true;
         while fired {
             fired = false;
-            for j in 0..joins {
-                fired |= self.fire_join(j, next, true);
+            for j in 0..g.joins.len() {
+                fired |= self.fire_join(&g, j, next, true);
             }
         }
         if next.scheduled().next().is_none() {
-            for j in 0..joins {
-                self.fire_join(j, next, false);
+            for j in 0..g.joins.len() {
+                self.fire_join(&g, j, next, false);
             }
         }
     }
 
     /// Fires join `j` when its missing sources can no longer start (counting the targets of
     /// the other joins with arrivals when `pending_joins`); whether it fired.
-    fn fire_join(&mut self, j: usize, next: &mut NextTasks, pending_joins: bool) -> bool {
-        let g = self.g.clone();
+    fn fire_join(
+        &mut self,
+        g: &Graph<S>,
+        j: usize,
+        next: &mut NextTasks,
+        pending_joins: bool,
+    ) -> bool {
         let join = &g.joins[j];
         let arrived = self.join_arrived[j];
         if arrived == 0 {

@@ -96,13 +96,13 @@ impl Inner {
             "delivery",
             "holding_sales",
         ] {
-            let at = format!("/utilised/{field}");
-            if let Some(value) = equity.pointer(&at).filter(|v| !v.is_null()) {
-                let what = format!("equity.utilised.{field}");
-                blocked = blocked
-                    .checked_add(decimal(Some(value), &what).map_err(read)?)
-                    .ok_or_else(|| read(format!("{what} overflows")))?;
-            }
+            // absent or null: none blocked
+            let what = format!("equity.utilised.{field}");
+            let value =
+                decimal(equity.pointer(&format!("/utilised/{field}")), &what).map_err(read)?;
+            blocked = blocked
+                .checked_add(value)
+                .ok_or_else(|| read(format!("{what} overflows")))?;
         }
         let net = available
             .checked_add(blocked)
