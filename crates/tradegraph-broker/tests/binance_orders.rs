@@ -292,6 +292,130 @@ async fn a_lost_answer_is_resolved_by_a_query_not_a_second_order() {
     );
 }
 
+/// An amendment of a partly filled order: the replacement asks only for what is left, and the
+/// order keeps what filled (Binance's replacement is a new order: its quantity is what it may
+/// still trade; sent with the whole amount, a buy would buy more than was asked).
+#[tokio::test]
+async fn an_amended_partly_filled_order_asks_only_for_the_rest() {
+    let (venue, broker) = start().await;
+    let order_id = id("tg00000000000000c2");
+    let request = OrderRequest::limit(
+        order_id.clone(),
+        btc(),
+        OrderSide::Buy,
+        d("0.01"),
+        d("39000"),
+    );
+    broker.submit(request).await.unwrap();
+    venue.fill_partially(Some(d("0.004")));
+    venue.set_price(d("38900"));
+    wait_until("the partial fill is booked", || async {
+        broker.fills_since(0).await.unwrap().len() == 1
+    })
+    .await;
+    venue.fill_partially(None);
+    let amended = broker
+        .amend(&order_id, tradegraph_broker::Amendment::price(d("38800")))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            amended.request.quantity,
+            amended.filled_quantity,
+            amended.status
+        ),
+        (d("0.01"), d("0.004"), OrderStatus::PartiallyFilled),
+        "{amended:?}"
+    );
+    let working: Vec<_> = venue
+        .orders()
+        .into_iter()
+        .filter(|o| o.status == "NEW")
+        .collect();
+    assert_eq!(
+        (working.len(), working[0].quantity, working[0].price),
+        (1, d("0.006"), d("38800"))
+    );
+    // A new total not above what filled is refused before anything is sent.
+    let sent = venue.requests().len();
+    assert!(matches!(
+        broker
+            .amend(
+                &order_id,
+                tradegraph_broker::Amendment::quantity(d("0.004"))
+            )
+            .await,
+        Err(BrokerError::NotAmendable { .. })
+    ));
+    assert_eq!(venue.requests().len(), sent);
+    // The rest fills: the order is filled at its whole quantity, no more bought.
+    venue.set_price(d("38700"));
+    wait_until("the order is filled", || async {
+        broker
+            .order(&order_id)
+            .await
+            .unwrap()
+            .is_some_and(|o| o.status == OrderStatus::Filled)
+    })
+    .await;
+    let order = broker.order(&order_id).await.unwrap().unwrap();
+    assert_eq!(order.filled_quantity, d("0.01"), "{order:?}");
+    let bought: tradegraph_core::Decimal = broker
+        .fills_since(0)
+        .await
+        .unwrap()
+        .iter()
+        .map(|f| f.quantity)
+        .sum();
+    assert_eq!(bought, d("0.01"));
+}
+
+/// An order that filled in part after the broker last heard of it (its stream silent) and is
+/// then amended: the cancel's answer says what it traded, so the replacement that asked for
+/// the whole amount is replaced again with what is left.
+#[tokio::test]
+async fn an_amendment_racing_an_unseen_fill_sizes_the_replacement_again() {
+    let (venue, broker) = start().await;
+    let order_id = id("tg00000000000000c3");
+    let request = OrderRequest::limit(
+        order_id.clone(),
+        btc(),
+        OrderSide::Buy,
+        d("0.01"),
+        d("39000"),
+    );
+    broker.submit(request).await.unwrap();
+    venue.stall_streams();
+    venue.fill_partially(Some(d("0.004")));
+    venue.set_price(d("38900"));
+    venue.fill_partially(None);
+    let amended = broker
+        .amend(&order_id, tradegraph_broker::Amendment::price(d("38800")))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            amended.request.quantity,
+            amended.filled_quantity,
+            amended.status
+        ),
+        (d("0.01"), d("0.004"), OrderStatus::PartiallyFilled),
+        "{amended:?}"
+    );
+    let working: Vec<_> = venue
+        .orders()
+        .into_iter()
+        .filter(|o| o.status == "NEW")
+        .collect();
+    assert_eq!(
+        (working.len(), working[0].quantity, working[0].price),
+        (1, d("0.006"), d("38800"))
+    );
+    venue.set_price(d("38700"));
+    let executed: tradegraph_core::Decimal = venue.orders().iter().map(|o| o.executed).sum();
+    assert_eq!(executed, d("0.01"), "bought no more than asked");
+}
+
 #[tokio::test]
 async fn cancel_and_amend_reach_the_venue() {
     let (venue, broker) = start().await;

@@ -7,7 +7,7 @@ use super::rest::Outcome;
 use super::wire::{overflows, status, WireOrder};
 use crate::live::venue::{VenueTrade, VenueUpdate};
 use crate::live::VenueReason;
-use crate::{Amendment, BrokerError};
+use crate::{AmendRefusal, Amendment, BrokerError};
 use reqwest::Method;
 use std::sync::Arc;
 use tradegraph_core::order::{
@@ -52,10 +52,13 @@ pub(crate) fn book_answer(
             .or(wire.update_time)
             .unwrap_or_else(|| inner.rest.server_now()),
     );
-    let mut filled = inner
-        .book
-        .order(&client)
+    let tracked = inner.book.order(&client);
+    let mut filled = tracked
+        .as_ref()
         .map_or(Decimal::ZERO, |o| o.filled_quantity);
+    let before = tracked
+        .as_ref()
+        .map_or(Decimal::ZERO, |o| traded_before(o, wire));
     for fill in &wire.fills {
         if inner.book.has_trade(&fill.trade_id.to_string()) {
             continue;
@@ -65,9 +68,10 @@ pub(crate) fn book_answer(
                 .rest
                 .error(overflows(format_args!("a fill's quantity {}", fill.qty)))
         })?;
-        // The venue's quantity (what was sent, on the lot step) decides when it is filled.
+        // The venue's quantity (what was sent, on the lot step) decides when it is filled,
+        // with what traded before it when it replaced an order (an amendment).
         let whole = if wire.orig_qty > Decimal::ZERO {
-            wire.orig_qty
+            before.saturating_add(wire.orig_qty)
         } else {
             request.quantity
         };
@@ -135,6 +139,16 @@ pub(crate) fn book_answer(
         Some(order) => Ok(order),
         None => Err(BrokerError::UnknownOrder(client)),
     }
+}
+
+/// What `tracked` traded before the venue order `wire` took it over: an amended order's
+/// replacement asks for what was left, so its quantity is the tracked quantity less what
+/// traded before it (zero for an order never replaced, tracked as sent).
+fn traded_before(tracked: &Order, wire: &WireOrder) -> Decimal {
+    if tracked.id.as_str() != wire.order_id.to_string() || wire.orig_qty <= Decimal::ZERO {
+        return Decimal::ZERO;
+    }
+    tracked.request.quantity.saturating_sub(wire.orig_qty)
 }
 
 /// `request` as it goes on the wire: the quantity, price and trigger rounded to the venue's
@@ -308,6 +322,9 @@ pub(crate) async fn query(
                 Some(t) => t.request.clone(),
                 None => wire.request(&inner.symbol, inner.reference().unwrap_or_default()),
             };
+            let before = tracked
+                .as_ref()
+                .map_or(Decimal::ZERO, |t| traded_before(t, &wire));
             let mut order = book_answer(inner, &wire, &request)?;
             // Filled further than the book has fills for (learned of after a restart, or with
             // the stream and polling behind): its trades are booked now, so that whoever reads
@@ -319,15 +336,17 @@ pub(crate) async fn query(
                 .filter(|f| &f.client_id == client_id)
                 .map(|f| f.quantity)
                 .sum();
-            if wire.executed_qty > booked {
+            let executed = before.saturating_add(wire.executed_qty);
+            if executed > booked {
                 super::stream::book_trades_of(inner, wire.order_id).await?;
                 order = inner.book.order(client_id).unwrap_or(order);
             }
             exits::after_update(inner, client_id);
             // The venue's numbers (fills not booked yet arrive from the stream or polling).
             let mut shown = order;
-            shown.filled_quantity = wire.executed_qty;
-            if !wire.executed_qty.is_zero() {
+            shown.filled_quantity = executed;
+            // An amended order's average counts its earlier venue orders' fills: the book's.
+            if !wire.executed_qty.is_zero() && before.is_zero() {
                 shown.average_fill_price = wire
                     .cummulative_quote_qty
                     .checked_div(wire.executed_qty)
@@ -401,8 +420,13 @@ pub(crate) async fn cancel(
     }
 }
 
-/// `POST /api/v3/order/cancelReplace` (`STOP_ON_FAILURE`): the replacement keeps the client
-/// order id (the cancelled order is no longer open, so the id is free again).
+/// Changes a working order by `cancelReplace` (`STOP_ON_FAILURE`): the replacement is a new
+/// venue order under the same client id (the cancelled order is no longer open, so the id is
+/// free again), so it asks only for what is left to fill (the
+/// amended total less what filled), and the tracked order keeps what filled. When the old
+/// order filled more between our read and the venue's cancel (the cancel's answer says how
+/// much it traded), the replacement asks for too much: it is replaced again with the right
+/// rest, or cancelled when nothing is left.
 pub(crate) async fn amend(
     inner: &Arc<Inner>,
     client_id: &ClientOrderId,
@@ -420,6 +444,16 @@ pub(crate) async fn amend(
     }
     let mut request = current.request.clone();
     if let Some(q) = amendment.quantity {
+        if q <= current.filled_quantity {
+            return Err(BrokerError::NotAmendable {
+                client_id: client_id.clone(),
+                reason: AmendRefusal::Quantity {
+                    quantity: q,
+                    filled: current.filled_quantity,
+                    lot: inner.rules.dust(),
+                },
+            });
+        }
         request.quantity = q;
     }
     request.kind = match (request.kind, amendment.price, amendment.trigger) {
@@ -433,13 +467,58 @@ pub(crate) async fn amend(
             }))
         }
     };
+    let mut current = current;
+    // A second round only when the old order traded after our read; a third when the
+    // replacement did too (each round learns what the venue traded).
+    for _ in 0..3 {
+        let rest = request.quantity.saturating_sub(current.filled_quantity);
+        if rest <= Decimal::ZERO {
+            tracing::warn!(%client_id, "an amended order filled its whole quantity while it was replaced: its replacement is cancelled");
+            return cancel(inner, client_id).await;
+        }
+        match replace(inner, &current, &request, rest).await? {
+            Replaced::Done(order) => return Ok(order),
+            Replaced::TradedMeanwhile(order) => {
+                tracing::warn!(%client_id, filled = %order.filled_quantity, "the order filled more while it was replaced: its replacement is sized again");
+                current = order;
+            }
+        }
+    }
+    Err(inner.rest.error(VenueReason::Other {
+        code: "amend".into(),
+        message: "the order kept filling while it was replaced; its replacement may ask for more than is left: check it at the venue".into(),
+    }))
+}
+
+/// What one `cancelReplace` did.
+enum Replaced {
+    /// The replacement asks for what is left.
+    Done(Order),
+    /// The old order traded more than we knew before it was cancelled: the replacement
+    /// (tracked, with what the old order traded) asks for too much.
+    TradedMeanwhile(Order),
+}
+
+/// Replaces `current` by `request` at the venue, the new order asking for `rest`.
+async fn replace(
+    inner: &Arc<Inner>,
+    current: &Order,
+    request: &OrderRequest,
+    rest: Decimal,
+) -> Result<Replaced, BrokerError> {
+    let client_id = current.client_id();
+    let mut asked = request.clone();
+    asked.quantity = rest;
     let encoded = encode_order(
-        &request,
+        &asked,
         &inner.rules,
         inner.reference(),
         inner.config.stop_limit_slippage_bps,
     )
     .map_err(|r| inner.rest.error(r))?;
+    // Tracked as sent (on the venue's steps), its quantity counting what traded before the
+    // replacement: the tracked quantity less the venue order's is what traded before it.
+    let mut tracked = as_sent(&asked, &encoded);
     let symbol = inner.symbol.as_str().to_owned();
     let client = client_id.as_str().to_owned();
     let params = move |q: &mut super::sign::Query| {
@@ -453,7 +532,7 @@ pub(crate) async fn amend(
         .await?
     {
         Outcome::Done(body) => body,
-        Outcome::Conflict(body) => return half_replaced(inner, &current, &body),
+        Outcome::Conflict(body) => return half_replaced(inner, current, &body).map(Replaced::Done),
         Outcome::Refused(r) => return Err(inner.rest.error(r)),
         Outcome::Unknown => return Err(BrokerError::UnknownOrder(client_id.clone())),
         Outcome::Duplicate => {
@@ -464,21 +543,63 @@ pub(crate) async fn amend(
         }
     };
     let answer: serde_json::Value = inner.parse("POST /api/v3/order/cancelReplace", &body)?;
-    let new_order: WireOrder =
-        serde_json::from_value(answer.get("newOrderResponse").cloned().unwrap_or_default())
-            .map_err(|e| {
-                inner.rest.error(VenueReason::Other {
-                    code: "cancelReplace".into(),
-                    message: format!("no newOrderResponse as documented: {e}"),
-                })
-            })?;
-    let mut replaced = new_order.to_order(request.clone());
-    replaced.status = OrderStatus::Open;
-    replaced.filled_quantity = Decimal::ZERO;
-    replaced.average_fill_price = None;
-    replaced.parent = current.parent;
+    let half = |name: &str| -> Result<WireOrder, BrokerError> {
+        serde_json::from_value(answer.get(name).cloned().unwrap_or_default()).map_err(|e| {
+            inner.rest.error(VenueReason::Other {
+                code: "cancelReplace".into(),
+                message: format!("no {name} as documented: {e}"),
+            })
+        })
+    };
+    let new_order = half("newOrderResponse")?;
+    // What the order traded in all: before the venue order just cancelled (a replacement's
+    // quantity is what was left of the total) and that venue order itself, as cancelled;
+    // our own count when the answer leaves it out.
+    let old = half("cancelResponse").ok();
+    let traded = old.as_ref().map_or(current.filled_quantity, |o| {
+        traded_before(current, o)
+            .saturating_add(o.executed_qty)
+            .max(current.filled_quantity)
+    });
+    tracked.quantity = traded.saturating_add(tracked.quantity);
+    let mut replaced = new_order.to_order(tracked.clone());
+    replaced.filled_quantity = traded;
+    replaced.average_fill_price = match &old {
+        // What traded unseen is valued at the cancelled venue order's own average (its
+        // fills, with their prices, are booked as they arrive).
+        Some(o) if traded > current.filled_quantity && o.executed_qty > Decimal::ZERO => {
+            let unseen = traded - current.filled_quantity;
+            let seen_value = current
+                .average_fill_price
+                .unwrap_or_default()
+                .checked_mul(current.filled_quantity);
+            let unseen_value = o
+                .cummulative_quote_qty
+                .checked_div(o.executed_qty)
+                .and_then(|p| p.checked_mul(unseen));
+            seen_value
+                .zip(unseen_value)
+                .and_then(|(a, b)| a.checked_add(b))
+                .and_then(|v| v.checked_div(traded))
+                .map(|p| p.normalize())
+                .or(current.average_fill_price)
+        }
+        _ => current.average_fill_price,
+    };
+    replaced.fees = current.fees;
+    replaced.status = if traded > Decimal::ZERO {
+        OrderStatus::PartiallyFilled
+    } else {
+        OrderStatus::Open
+    };
+    replaced.parent.clone_from(&current.parent);
     inner.book.track(replaced);
-    book_answer(inner, &new_order, &request)
+    let order = book_answer(inner, &new_order, &tracked)?;
+    Ok(if traded > current.filled_quantity {
+        Replaced::TradedMeanwhile(order)
+    } else {
+        Replaced::Done(order)
+    })
 }
 
 /// A cancel-replace that half failed (HTTP 409, `-2021`): the old order was cancelled, its
