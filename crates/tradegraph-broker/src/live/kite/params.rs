@@ -99,7 +99,19 @@ pub fn place_form(
             "validity",
             match request.time_in_force {
                 TimeInForce::Ioc => "IOC",
-                _ => "DAY",
+                // Kite has no good-till-cancelled regular order: it works until the close.
+                TimeInForce::Day | TimeInForce::Gtc => "DAY",
+                // Fill-or-kill (and anything else): not to be sent as an order that rests.
+                other => {
+                    let what = match other {
+                        TimeInForce::Fok => "fill-or-kill".to_owned(),
+                        other => format!("{other:?}"),
+                    };
+                    return Err(VenueReason::FilterFailed {
+                        filter: "validity".into(),
+                        detail: format!("Kite has no {what} validity (it takes DAY, IOC or TTL): send IOC, which may fill in part, or DAY"),
+                    });
+                }
             }
             .to_owned(),
         ),
@@ -290,6 +302,41 @@ mod tests {
             Decimal::new(4790005, 2),
         );
         (config, rules, req)
+    }
+
+    /// Kite's validities are DAY, IOC and TTL: a fill-or-kill order is refused, never sent
+    /// as an order that rests for the day (nor as IOC, which may fill in part).
+    #[test]
+    fn fill_or_kill_is_refused_not_sent_as_a_day_order() {
+        let (config, rules, _) = setup();
+        let id = ClientOrderId::new("tg0123456789abcde0").unwrap();
+        let limit = |tif: TimeInForce| {
+            OrderRequest::limit(
+                id.clone(),
+                Symbol::new("BANKNIFTY"),
+                OrderSide::Buy,
+                Decimal::from(30),
+                Decimal::from(48_000),
+            )
+            .time_in_force(tif)
+        };
+        let refused = place_form(&config, &rules, &limit(TimeInForce::Fok), None).unwrap_err();
+        assert!(
+            matches!(&refused, VenueReason::FilterFailed { filter, .. } if filter == "validity"),
+            "{refused:?}"
+        );
+        assert!(refused.to_string().contains("fill-or-kill"), "{refused}");
+        let validity = |tif| {
+            place_form(&config, &rules, &limit(tif), None)
+                .unwrap()
+                .into_iter()
+                .find(|(k, _)| *k == "validity")
+                .map(|(_, v)| v)
+        };
+        assert_eq!(validity(TimeInForce::Ioc).as_deref(), Some("IOC"));
+        assert_eq!(validity(TimeInForce::Day).as_deref(), Some("DAY"));
+        // Kite has no good-till-cancelled regular order: it works until the session ends.
+        assert_eq!(validity(TimeInForce::Gtc).as_deref(), Some("DAY"));
     }
 
     #[test]
