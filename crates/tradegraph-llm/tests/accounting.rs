@@ -85,3 +85,35 @@ async fn health_is_data_and_prometheus_text() {
     assert!(text.contains("tradegraph_llm_failures_total{provider=\"p\",kind=\"server_error\"} 1"));
     assert!(text.contains("tradegraph_llm_latency_seconds_count{provider=\"p\"} 1"));
 }
+
+/// A repair turn is another call the vendor bills: it passes the budget before it is sent,
+/// as a new call does. Two invalid answers then a valid one, under a cap the first two turns
+/// reach: the third turn is not sent.
+#[tokio::test]
+async fn a_repair_turn_is_not_sent_once_the_budget_is_spent() {
+    let p = ScriptedProvider::new("p", "m")
+        .text(INVALID)
+        .text(INVALID)
+        .text(VALID);
+    let llm = Llm::builder()
+        .provider(p.clone())
+        .prices(prices())
+        .budget(RunBudget::default().max_cost(Decimal::new(1, 4)))
+        .build()
+        .unwrap();
+    let err = llm.structured::<Signal>(request()).await.unwrap_err();
+    assert!(
+        matches!(err, LlmError::BudgetExceeded { ref what, .. } if what.starts_with("cost 0.00012 of 0.0001")),
+        "{err:?}"
+    );
+    assert_eq!(p.requests().len(), 2, "the third turn was not sent");
+    // What the two turns spent is booked (0.00006 each), nothing reserved is left over.
+    let acc = llm.accounting();
+    assert_eq!((acc.run.calls, acc.run.cost), (1, Decimal::new(12, 5)));
+    // The next call is refused by the budget too, before anything is sent.
+    assert!(matches!(
+        llm.structured::<Signal>(request()).await,
+        Err(LlmError::BudgetExceeded { .. })
+    ));
+    assert_eq!(p.requests().len(), 2);
+}

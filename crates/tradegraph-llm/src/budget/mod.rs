@@ -263,6 +263,40 @@ impl Ledger {
         Ok(reservation)
     }
 
+    /// Another turn of a call in flight (a repair turn: the vendor bills it): the call's
+    /// reservation becomes what its turns so far spent (`spent`), then, unless what was spent
+    /// plus what calls in flight hold reaches a limit (`Err`, as [`Ledger::reserve`]), grows
+    /// by the next turn's worst case `next`. The call keeps its one slot.
+    pub(crate) fn extend(
+        &mut self,
+        reservation: &mut Reservation,
+        provider: &str,
+        model: &str,
+        spent: Usage,
+        next: Usage,
+    ) -> Result<(), LlmError> {
+        let cost = |usage: Usage| {
+            self.prices
+                .lookup(provider, model)
+                .map_or(Decimal::ZERO, |p| p.cost(usage))
+        };
+        let (spent_cost, next_cost) = (cost(spent), cost(next));
+        self.reserved.tokens = self.reserved.tokens.saturating_sub(reservation.tokens);
+        self.reserved.cost = (self.reserved.cost - reservation.cost).max(Decimal::ZERO);
+        *reservation = Reservation {
+            tokens: spent.total(),
+            cost: spent_cost,
+        };
+        self.reserved.tokens = self.reserved.tokens.saturating_add(reservation.tokens);
+        self.reserved.cost = self.reserved.cost.saturating_add(reservation.cost);
+        self.check()?;
+        reservation.tokens = reservation.tokens.saturating_add(next.total());
+        reservation.cost = reservation.cost.saturating_add(next_cost);
+        self.reserved.tokens = self.reserved.tokens.saturating_add(next.total());
+        self.reserved.cost = self.reserved.cost.saturating_add(next_cost);
+        Ok(())
+    }
+
     /// Gives back a reservation whose call was not made or was abandoned.
     pub(crate) fn release(&mut self, reservation: Reservation) {
         self.reserved.calls = self.reserved.calls.saturating_sub(1);

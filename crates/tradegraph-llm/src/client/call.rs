@@ -377,14 +377,13 @@ impl Inner {
         let meter = labels(member, &model, request);
         let worst = estimate(request);
         let reserved = self.ledger().reserve(member.name(), &model, worst);
-        let mut held = match reserved {
+        let held = match reserved {
             Ok(reservation) => Held {
                 inner: self,
-                reservation: Some(reservation),
+                taken: std::sync::Mutex::new(Some((reservation, worst))),
                 provider: member.name(),
                 model: &model,
                 agent: request.agent.as_deref(),
-                worst,
             },
             Err(error) => {
                 meter.counted(error.kind().label());
@@ -413,12 +412,17 @@ impl Inner {
                     (r.map(|resp| (None, resp, 0)), spent)
                 }
                 Op::Structured { schema, decoder } => {
+                    // Each repair turn is another call the vendor bills: it takes its
+                    // place in the budget before it is sent.
+                    let admit_turn =
+                        |turn: &Request, spent: Usage| held.extend(spent, estimate(turn));
                     let out = run_structured(
                         member.provider.as_ref(),
                         request,
                         schema,
                         self.repair.as_ref(),
                         decoder,
+                        &admit_turn,
                     )
                     .await;
                     (
@@ -432,6 +436,7 @@ impl Inner {
         .instrument(span.clone())
         .await;
         let mut spent = spent;
+        let taken = held.take();
         if let Err(error) = &result {
             if billed_unknown(error) {
                 // The vendor generated (or may still be generating) an answer it bills, whose
@@ -444,10 +449,11 @@ impl Inner {
         member.lock().limiter.settle(permit.tokens, spent.total());
         self.settle_shared(member, permit.tokens, spent.total());
         drop(permit);
-        let cost = match held.reservation.take() {
-            Some(reservation) => self
-                .ledger()
-                .settle(reservation, member.name(), &model, spent),
+        let cost = match taken {
+            Some((reservation, _)) => {
+                self.ledger()
+                    .settle(reservation, member.name(), &model, spent)
+            }
             None => self.ledger().record(member.name(), &model, spent),
         };
         guard.armed = false;
@@ -495,7 +501,11 @@ impl Inner {
                 }))
             }
             Err(error) => {
-                self.record_failure(member, &error);
+                // A repair turn the budget refused is no fault of the provider's.
+                let refused = matches!(error, LlmError::BudgetExceeded { .. });
+                if !refused {
+                    self.record_failure(member, &error);
+                }
                 meter.called(error.kind().label(), elapsed, spent, cost);
                 self.events.emit(LlmEvent::CallFailed {
                     provider: member.name().to_owned(),
@@ -505,7 +515,7 @@ impl Inner {
                     cost: cost.unwrap_or_default(),
                     kind: error.kind(),
                 });
-                if self.failover.fail_over(&error) {
+                if !refused && self.failover.fail_over(&error) {
                     meter.failed_over(error.kind());
                     tracing::warn!(parent: &span, error = %error, "llm call failed; failing over");
                     self.events.emit(LlmEvent::Failover {
@@ -600,31 +610,75 @@ fn estimate(request: &Request) -> Usage {
 
 /// A call's place in the budget while it is in flight. A call dropped before it settles (the
 /// caller gave up: a cycle's deadline, a node's timeout) was already sent, and the vendor may
-/// bill it: it is charged its worst case (the prompt estimate and the answer limit), counted
-/// as a call, and reported as a call that failed by timing out, so the budget still holds
-/// however often callers give up.
+/// bill it: it is charged its worst case (the prompt estimate and the answer limit of every
+/// turn sent), counted as a call, and reported as a call that failed by timing out, so the
+/// budget still holds however often callers give up.
 struct Held<'a> {
     inner: &'a Inner,
-    reservation: Option<crate::budget::Reservation>,
+    /// The reservation and the worst case it covers (every turn admitted), until settled.
+    taken: std::sync::Mutex<Option<(crate::budget::Reservation, Usage)>>,
     provider: &'a str,
     model: &'a str,
     agent: Option<&'a str>,
-    worst: Usage,
+}
+
+impl Held<'_> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(crate::budget::Reservation, Usage)>> {
+        self.taken
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Another turn of the call (a repair turn) of size `worst`, its turns so far having spent
+    /// `spent`: admitted by the budget or refused (`BudgetExceeded`, announced as a refused
+    /// call is).
+    fn extend(&self, spent: Usage, worst: Usage) -> Result<(), LlmError> {
+        let mut taken = self.lock();
+        let Some((reservation, covered)) = taken.as_mut() else {
+            return Ok(());
+        };
+        let extended =
+            self.inner
+                .ledger()
+                .extend(reservation, self.provider, self.model, spent, worst);
+        match extended {
+            Ok(()) => {
+                *covered = spent;
+                *covered += worst;
+                Ok(())
+            }
+            Err(error) => {
+                *covered = spent;
+                if let LlmError::BudgetExceeded { window, what } = &error {
+                    self.inner.events.emit(LlmEvent::BudgetExceeded {
+                        window: *window,
+                        what: what.clone(),
+                    });
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// The reservation, to settle with what the call spent.
+    fn take(&self) -> Option<(crate::budget::Reservation, Usage)> {
+        self.lock().take()
+    }
 }
 
 impl Drop for Held<'_> {
     fn drop(&mut self) {
-        let Some(reservation) = self.reservation.take() else {
+        let Some((reservation, worst)) = self.take() else {
             return;
         };
         let cost = self
             .inner
             .ledger()
-            .settle(reservation, self.provider, self.model, self.worst);
+            .settle(reservation, self.provider, self.model, worst);
         tracing::debug!(
             provider = self.provider,
             model = self.model,
-            tokens = self.worst.total(),
+            tokens = worst.total(),
             "llm call abandoned in flight: charged its worst case"
         );
         // A call that did not answer in the time its caller gave it.
@@ -632,7 +686,7 @@ impl Drop for Held<'_> {
             provider: self.provider.to_owned(),
             agent: self.agent.map(str::to_owned),
             model: self.model.to_owned(),
-            usage: self.worst,
+            usage: worst,
             cost: cost.unwrap_or_default(),
             kind: crate::ErrorKind::Timeout,
         });

@@ -63,7 +63,15 @@ pub async fn complete<T: JsonSchema + DeserializeOwned + Send + 'static>(
 ) -> Result<Structured<T>, LlmError> {
     let schema = PreparedSchema::of::<T>()?;
     let request = request.schema(schema.clone());
-    let outcome = run_structured(provider, &request, &schema, repair, &decoder_of::<T>).await;
+    let outcome = run_structured(
+        provider,
+        &request,
+        &schema,
+        repair,
+        &decoder_of::<T>,
+        run::EVERY_TURN,
+    )
+    .await;
     let (value, response, repairs) = outcome.result?;
     Ok(Structured {
         value: downcast(value, &response.provider)?,

@@ -29,15 +29,25 @@ pub(crate) struct Outcome {
     pub(crate) spent: Usage,
 }
 
+/// Admits a repair turn (another call to the vendor, the request given) before it is sent,
+/// knowing what the turns so far spent, or refuses it (a budget spent): the caller's
+/// accounting of the turns.
+pub(crate) type AdmitTurn<'a> = &'a (dyn Fn(&Request, Usage) -> Result<(), LlmError> + Sync);
+
+/// Admits every repair turn (nothing to account).
+pub(crate) const EVERY_TURN: AdmitTurn<'static> = &|_, _| Ok(());
+
 /// Runs `request` (whose schema is set) on `provider` until the answer validates or `repair`
-/// gives up. The returned response carries the validated JSON and the usage and latency of
-/// every turn.
+/// gives up. Each repair turn is a call the vendor bills: `admit_turn` is asked before it is
+/// sent, and its refusal ends the run with what was spent. The returned response carries the
+/// validated JSON and the usage and latency of every turn.
 pub(crate) async fn run_structured(
     provider: &dyn Provider,
     request: &Request,
     schema: &PreparedSchema,
     repair: &dyn RepairPolicy,
     decoder: Decoder<'_>,
+    admit_turn: AdmitTurn<'_>,
 ) -> Outcome {
     let mut req = request.clone();
     let mut spent = Usage::default();
@@ -77,7 +87,15 @@ pub(crate) async fn run_structured(
                     "structured answer rejected"
                 );
                 match repair.repair(attempt, &response.text(), &problems) {
-                    Some(turn) => req.messages.extend(turn),
+                    Some(turn) => {
+                        req.messages.extend(turn);
+                        if let Err(refused) = admit_turn(&req, spent) {
+                            return Outcome {
+                                result: Err(refused),
+                                spent,
+                            };
+                        }
+                    }
                     None => {
                         let error = LlmError::SchemaInvalid {
                             provider: provider.name().to_owned(),
@@ -154,8 +172,15 @@ mod tests {
             .text(r#"{"score": 42}"#)
             .text("```json\n{\"score\": 7}\n```");
         let (req, schema) = request();
-        let out =
-            run_structured(&p, &req, &schema, &Repair::default(), &decoder_of::<Answer>).await;
+        let out = run_structured(
+            &p,
+            &req,
+            &schema,
+            &Repair::default(),
+            &decoder_of::<Answer>,
+            EVERY_TURN,
+        )
+        .await;
         let (value, response, repairs) = out.result.unwrap();
         assert_eq!(
             (*value.downcast::<Answer>().unwrap(), repairs),
@@ -183,7 +208,15 @@ mod tests {
     async fn the_loop_is_bounded_and_ends_in_schema_invalid() {
         let p = ScriptedProvider::new("p", "m").text("no JSON here");
         let (req, schema) = request();
-        let out = run_structured(&p, &req, &schema, &Repair::new(1), &decoder_of::<Answer>).await;
+        let out = run_structured(
+            &p,
+            &req,
+            &schema,
+            &Repair::new(1),
+            &decoder_of::<Answer>,
+            EVERY_TURN,
+        )
+        .await;
         match out.result {
             Err(LlmError::SchemaInvalid {
                 attempts, errors, ..
@@ -206,8 +239,15 @@ mod tests {
                 after: Duration::from_secs(1),
             });
         let (req, schema) = request();
-        let out =
-            run_structured(&p, &req, &schema, &Repair::default(), &decoder_of::<Answer>).await;
+        let out = run_structured(
+            &p,
+            &req,
+            &schema,
+            &Repair::default(),
+            &decoder_of::<Answer>,
+            EVERY_TURN,
+        )
+        .await;
         assert!(matches!(out.result, Err(LlmError::Timeout { .. })));
         assert_eq!(out.spent.total(), 15);
     }
