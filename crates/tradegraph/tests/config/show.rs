@@ -139,6 +139,27 @@ fn values(s: &Settings) -> serde_json::Value {
     strip(&doc["settings"])
 }
 
+/// The file users copy says what `live = true` does: with TRADEGRAPH_LIVE=1 (set in a .env
+/// file as well as in the environment) and the venue's keys, real orders.
+#[test]
+fn the_example_file_says_live_trades_real_money() {
+    let text = std::fs::read_to_string(root().join("tradegraph.example.toml")).unwrap();
+    // The comment lines right above the setting.
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines.iter().position(|l| *l == "live = false").unwrap();
+    let first = lines[..at]
+        .iter()
+        .rposition(|l| !l.starts_with('#'))
+        .map_or(0, |i| i + 1);
+    let comment = lines[first..at].join(" ");
+    for claim in ["no venue broker", "refuses to start."] {
+        assert!(!comment.contains(claim), "{comment}");
+    }
+    for fact in ["REAL MONEY", ".env", "TRADEGRAPH_LIVE=1"] {
+        assert!(comment.contains(fact), "{fact}: {comment}");
+    }
+}
+
 #[test]
 fn the_example_file_parses_and_its_values_are_the_defaults() {
     let example = root().join("tradegraph.example.toml");
