@@ -18,8 +18,19 @@ pub(crate) struct ShadowRun {
     number: u32,
     /// How long it may take.
     within: Duration,
-    /// The scores (what was answered within the bound).
-    task: tokio::task::JoinHandle<Shadow>,
+    /// The recorded prompts read back, then the scores (what was answered within the bound).
+    task: tokio::task::JoinHandle<Evaluation>,
+}
+
+/// What a shadow evaluation's task came to.
+#[derive(Debug)]
+pub(crate) enum Evaluation {
+    /// Both prompts were asked on the recorded cycles found.
+    Scored(Shadow),
+    /// Fewer recorded prompts are in the prompt log than the policy needs (how many were).
+    TooFew(usize),
+    /// The prompt log did not answer (an outage, not the proposal's doing: not counted).
+    Unreadable(String),
 }
 
 impl Drop for ShadowRun {
@@ -34,7 +45,7 @@ pub(crate) type ShadowDone = (
     AgentName,
     u32,
     Duration,
-    Result<Shadow, tokio::task::JoinError>,
+    Result<Evaluation, tokio::task::JoinError>,
 );
 
 impl ShadowRun {
@@ -62,13 +73,14 @@ where
     B: Execution,
 {
     /// Starts the shadow evaluation of the learner's first pending prompt proposal, if none
-    /// runs: its recorded cycles (their prompts read back from the prompt log) are sent to the
-    /// model twice, as they were and amended, on a task of their own bounded by the cycle's
-    /// deadline (what is answered by then counts), so that the loop goes on serving the feed
-    /// and commands meanwhile (the result is
-    /// settled there: [`settle_shadow`](Self::settle_shadow)). A proposal with fewer recorded
-    /// prompts than the policy needs is tried again after the next cycles, then withdrawn.
-    /// Nothing happens without a model or with refinement off.
+    /// runs, on a task of its own, so that the loop goes on serving the feed and commands
+    /// meanwhile (the result is settled there: [`settle_shadow`](Self::settle_shadow)): its
+    /// recorded cycles' prompts are read back from the prompt log, then sent to the model
+    /// twice, as they were and amended, the whole bounded by the cycle's deadline for the
+    /// asking (what is answered by then counts) and as long again for the reading. A proposal
+    /// with fewer recorded prompts than the policy needs is tried again after the next cycles,
+    /// then withdrawn; a prompt log that does not answer counts no attempt. Nothing happens
+    /// without a model or with refinement off.
     pub(super) async fn start_shadow(&mut self) -> Result<(), EngineError> {
         let policy = self.config.brain.refine();
         if !policy.enabled || self.shadow.is_some() {
@@ -86,57 +98,68 @@ where
             .map_err(|_| EngineError::Poisoned("the learner"))?
             .prompt_versions()
             .clone();
-        for (agent, number) in versions.pending() {
-            let Some(version) = versions.version(agent, number).cloned() else {
-                continue;
-            };
-            let calls = versions.cases(agent, number);
-            let mut cases = Vec::with_capacity(calls.len());
-            for call in calls.iter().rev().take(policy.window) {
-                let Some(hash) = &call.prompt_hash else {
-                    continue;
-                };
-                match self.config.stores.prompts.prompt(hash).await {
-                    Ok(Some(record)) => cases.push(ShadowCase {
-                        prompt: RenderedPrompt {
-                            agent,
-                            system: record.system,
-                            user: record.user,
-                            version: record.prompt_version,
-                        },
-                        moved: call.moved,
-                    }),
-                    Ok(None) => {}
-                    Err(e) => {
-                        tracing::warn!(%symbol, %agent, error = %e, "store: a recorded prompt is unreadable; the shadow evaluation goes without it");
+        let Some((agent, number, version)) = versions
+            .pending()
+            .into_iter()
+            .find_map(|(a, n)| versions.version(a, n).cloned().map(|v| (a, n, v)))
+        else {
+            return Ok(());
+        };
+        let hashes: Vec<(String, tradegraph_agents::reports::Signal)> = versions
+            .cases(agent, number)
+            .iter()
+            .rev()
+            .take(policy.window)
+            .filter_map(|call| call.prompt_hash.clone().map(|h| (h, call.moved)))
+            .collect();
+        let within = self
+            .config
+            .cycle_deadline
+            .unwrap_or(tradegraph_agents::deadline::DEFAULT_CYCLE_DEADLINE);
+        let prompts = std::sync::Arc::clone(&self.config.stores.prompts);
+        let min_cases = policy.min_cases;
+        let task = tokio::spawn(async move {
+            let read = async {
+                let mut cases = Vec::with_capacity(hashes.len());
+                for (hash, moved) in hashes {
+                    match prompts.prompt(&hash).await {
+                        Ok(Some(record)) => cases.push(ShadowCase {
+                            prompt: RenderedPrompt {
+                                agent,
+                                system: record.system,
+                                user: record.user,
+                                version: record.prompt_version,
+                            },
+                            moved,
+                        }),
+                        Ok(None) => {}
+                        Err(e) => return Err(e.to_string()),
                     }
                 }
+                Ok(cases)
+            };
+            let cases = match tokio::time::timeout(within, read).await {
+                Ok(Ok(cases)) => cases,
+                Ok(Err(e)) => return Evaluation::Unreadable(e),
+                Err(_) => {
+                    return Evaluation::Unreadable(format!(
+                        "no answer within {} s",
+                        within.as_secs()
+                    ))
+                }
+            };
+            if cases.len() < min_cases {
+                return Evaluation::TooFew(cases.len());
             }
-            if cases.len() < policy.min_cases {
-                let why = format!(
-                    "{} of its recorded prompts are in the prompt log, {} needed",
-                    cases.len(),
-                    policy.min_cases
-                );
-                self.inconclusive(agent, number, &why).await?;
-                continue;
-            }
-            let within = self
-                .config
-                .cycle_deadline
-                .unwrap_or(tradegraph_agents::deadline::DEFAULT_CYCLE_DEADLINE);
-            let task = tokio::spawn(async move {
-                refine::evaluate(model.as_ref(), &version, &cases, within).await
-            });
-            tracing::info!(%symbol, %agent, version = number, "shadow evaluation of a prompt amendment started");
-            self.shadow = Some(ShadowRun {
-                agent,
-                number,
-                within,
-                task,
-            });
-            break;
-        }
+            Evaluation::Scored(refine::evaluate(model.as_ref(), &version, &cases, within).await)
+        });
+        tracing::info!(%symbol, %agent, version = number, "shadow evaluation of a prompt amendment started");
+        self.shadow = Some(ShadowRun {
+            agent,
+            number,
+            within,
+            task,
+        });
         Ok(())
     }
 
@@ -151,8 +174,21 @@ where
         let policy = self.config.brain.refine();
         let symbol = self.config.instrument.symbol.clone();
         let shadow = match result {
-            Ok(shadow) if shadow.answered() as usize >= policy.min_cases => shadow,
-            Ok(shadow) => {
+            Ok(Evaluation::Scored(shadow)) if shadow.answered() as usize >= policy.min_cases => {
+                shadow
+            }
+            Ok(Evaluation::TooFew(found)) => {
+                let why = format!(
+                    "{found} of its recorded prompts are in the prompt log, {} needed",
+                    policy.min_cases
+                );
+                return self.inconclusive(agent, number, &why).await;
+            }
+            Ok(Evaluation::Unreadable(e)) => {
+                tracing::warn!(%symbol, %agent, version = number, error = %e, "store: the prompt log did not answer; the shadow evaluation is tried again after a later cycle (no attempt counted)");
+                return Ok(());
+            }
+            Ok(Evaluation::Scored(shadow)) => {
                 let why = format!(
                     "both prompts were answered within {} s on {} recorded cycles of {}, {} \
                      needed",

@@ -832,3 +832,108 @@ async fn a_backtest_keeps_its_prompts_fixed() {
         .iter()
         .all(|(system, user)| !user.contains("recorded cycle") && !system.contains(HEADING)));
 }
+
+/// A prompt log whose writes go to memory and whose reads hang (`hang`) or fail, as a store
+/// that is down does.
+struct DownPromptLog {
+    inner: Arc<dyn tradegraph_store::PromptLog>,
+    hang: bool,
+}
+
+#[async_trait::async_trait]
+impl tradegraph_store::PromptLog for DownPromptLog {
+    async fn record_prompt(
+        &self,
+        prompt: &PromptRecord,
+    ) -> Result<(), tradegraph_store::StoreError> {
+        self.inner.record_prompt(prompt).await
+    }
+    async fn prompt(
+        &self,
+        prompt_hash: &str,
+    ) -> Result<Option<PromptRecord>, tradegraph_store::StoreError> {
+        if self.hang {
+            std::future::pending::<()>().await;
+        }
+        Err(tradegraph_store::StoreError::Unavailable {
+            backend: "mongodb",
+            record: format!("prompts {prompt_hash}"),
+            reason: "the primary is stepping down".into(),
+        })
+    }
+}
+
+/// Two cycles of a bot whose pending proposal's recorded prompts cannot be read (`hang`: the
+/// reads never answer); `during` runs after the first cycle, before the second. The technical
+/// analyst's version 1 after the second cycle.
+async fn with_the_prompt_log_down<F, Fut>(
+    hang: bool,
+    during: F,
+) -> tradegraph_agents::learning::PromptVersion
+where
+    F: FnOnce(BotHandle) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let symbol = unique("RD");
+    let instrument = btc_as(&symbol);
+    let (server, _) = models(Amended::Better).await;
+    let mut stores = Stores::memory();
+    stores.prompts = Arc::new(DownPromptLog {
+        inner: Arc::clone(&stores.prompts),
+        hang,
+    });
+    let (mut config, _events) = bot(&instrument, &server, stores.clone()).await;
+    config.cycle_deadline = Some(std::time::Duration::from_secs(1));
+    let (engine, gates) = open_engine(config, &two_cycles(&symbol)).await;
+    record_calls(&engine, &stores, &symbol).await;
+    let v1 = Arc::new(Mutex::new(None));
+    let seen = Arc::clone(&v1);
+    drive(engine, gates, |bot, mut gates| async move {
+        cycles(&bot, 1).await;
+        during(bot.clone()).await;
+        gates.remove(0).send(()).unwrap();
+        cycles(&bot, 2).await;
+        *seen.lock().unwrap() = Some(version_1(&bot));
+    })
+    .await;
+    let v1 = v1.lock().unwrap().take().unwrap();
+    v1
+}
+
+/// The recorded prompts are read on the evaluation's own task: a prompt log that does not
+/// answer holds up neither the loop (a kill switch is served at once) nor the next cycle, and
+/// its silence is not the proposal's attempt.
+#[tokio::test]
+async fn a_prompt_log_that_hangs_holds_up_neither_the_loop_nor_the_proposal() {
+    let v1 = Box::pin(with_the_prompt_log_down(true, |bot| async move {
+        let reply = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            bot.send(Command::KillSwitch { engaged: true }, None),
+        )
+        .await
+        .expect("the kill switch served while the prompt log hangs")
+        .unwrap();
+        assert_eq!(reply.kind, ReplyKind::Done, "{reply:?}");
+        // The reads give up after their bound (the cycle's deadline, 1 s).
+        tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    }))
+    .await;
+    assert_eq!(
+        (v1.status(), v1.attempts),
+        (VersionStatus::Proposed, 0),
+        "{v1:#?}"
+    );
+}
+
+/// A prompt log that fails its reads (a store down) counts no attempt: the proposal is not
+/// withdrawn for prompts the log holds but could not give.
+#[tokio::test]
+async fn a_prompt_log_that_fails_does_not_count_against_the_proposal() {
+    let v1 = Box::pin(with_the_prompt_log_down(false, |_| async {})).await;
+    assert_eq!(
+        (v1.status(), v1.attempts),
+        (VersionStatus::Proposed, 0),
+        "{v1:#?}"
+    );
+    assert!(v1.evidence.shadow.is_none());
+}
