@@ -40,13 +40,22 @@ pub fn equity_rows(points: &[EquityPoint]) -> Vec<EquityRow> {
         .collect()
 }
 
-/// Writes `rows` as CSV to `path`, a header line first.
-pub(super) fn write<T: Serialize>(path: &Path, rows: &[T]) -> Result<(), ReportError> {
+/// Writes `rows` as CSV to `path`, a header line first: `header` (the rows' fields), also
+/// when there is no row (a run without a closed trade still writes a `trades.csv` that says
+/// its columns).
+pub(super) fn write<T: Serialize>(
+    path: &Path,
+    header: &str,
+    rows: &[T],
+) -> Result<(), ReportError> {
     let csv_error = |source| ReportError::Csv {
         path: path.to_path_buf(),
         source,
     };
     let mut writer = csv::Writer::from_path(path).map_err(csv_error)?;
+    if rows.is_empty() {
+        writer.write_record(header.split(',')).map_err(csv_error)?;
+    }
     for row in rows {
         writer.serialize(row).map_err(csv_error)?;
     }
@@ -58,6 +67,9 @@ pub(super) fn write<T: Serialize>(path: &Path, rows: &[T]) -> Result<(), ReportE
 /// The header of `trades.csv`, for docs and tests.
 pub const TRADES_HEADER: &str =
     "trade_id,side,entry_time,entry_price,exit_time,exit_price,quantity,pnl,fees";
+
+/// The header of `equity.csv`, for docs and tests.
+pub const EQUITY_HEADER: &str = "timestamp,equity,drawdown_pct";
 
 #[cfg(test)]
 mod tests {
@@ -80,11 +92,43 @@ mod tests {
             pnl: Decimal::new(9, 1),
             fees: Decimal::new(1, 1),
         };
-        write(&path, &[row]).unwrap();
+        write(&path, TRADES_HEADER, &[row]).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(
             text,
             format!("{TRADES_HEADER}\nt1,BUY,1970-01-01T00:00:00Z,100,1970-01-01T00:01:00Z,101,1,0.9,0.1\n")
+        );
+        let equity = dir.join("equity.csv");
+        let point = EquityRow {
+            timestamp: Timestamp::from_millis(0),
+            equity: Decimal::from(100),
+            drawdown_pct: 0.5,
+        };
+        write(&equity, EQUITY_HEADER, &[point]).unwrap();
+        let text = std::fs::read_to_string(&equity).unwrap();
+        assert_eq!(
+            text,
+            format!("{EQUITY_HEADER}\n1970-01-01T00:00:00Z,100,0.5\n")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A run without a closed trade (or a period without bars) still writes the columns.
+    #[test]
+    fn files_without_rows_still_say_their_columns() {
+        let dir = std::env::temp_dir().join(format!("tg-report-csv-empty-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let trades = dir.join("trades.csv");
+        write::<TradeRow>(&trades, TRADES_HEADER, &[]).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&trades).unwrap(),
+            format!("{TRADES_HEADER}\n")
+        );
+        let equity = dir.join("equity.csv");
+        write::<EquityRow>(&equity, EQUITY_HEADER, &[]).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&equity).unwrap(),
+            format!("{EQUITY_HEADER}\n")
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }

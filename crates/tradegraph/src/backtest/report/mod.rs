@@ -24,7 +24,7 @@ mod summary;
 mod svg;
 mod trades;
 
-pub use self::csv::{equity_rows, EquityRow, TRADES_HEADER};
+pub use self::csv::{equity_rows, EquityRow, EQUITY_HEADER, TRADES_HEADER};
 pub use context::Context;
 pub use decisions::{
     AgentStats, BarPoint, DataSpan, Decision, DecisionRecord, Recorder, RunLog, DECISIONS_FILE,
@@ -193,8 +193,8 @@ impl Report {
             .to_json()
             .map_err(|source| ReportError::Json { path, source })?;
         put(SUMMARY_FILE, &json)?;
-        csv::write(&dir.join(EQUITY_CSV), &self.equity)?;
-        csv::write(&dir.join(TRADES_CSV), &self.trades)?;
+        csv::write(&dir.join(EQUITY_CSV), EQUITY_HEADER, &self.equity)?;
+        csv::write(&dir.join(TRADES_CSV), TRADES_HEADER, &self.trades)?;
         let symbol = &self.summary.instrument;
         let equity = equity_svg(
             &self.equity,

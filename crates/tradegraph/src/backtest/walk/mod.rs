@@ -69,6 +69,21 @@ pub enum WalkError {
     /// Fewer than two windows were asked for.
     #[error("--split {0}: walk-forward needs at least 2 windows")]
     TooFewWindows(usize),
+    /// More windows were asked for than the bars can fill with the least a window needs.
+    #[error(
+        "--split {windows}: {bars} bars hold at most {most} windows of the {min} bars \
+         ({MIN_CYCLES_PER_WINDOW} decision cycles) a window needs; split into fewer windows or give more data"
+    )]
+    TooManyWindows {
+        /// Windows asked for.
+        windows: usize,
+        /// The bars in the data and period.
+        bars: usize,
+        /// The most windows they hold.
+        most: u64,
+        /// The least a window needs.
+        min: u64,
+    },
     /// A window would hold too few bars.
     #[error(
         "--split {windows}: window {index} ({from} to {to}) holds {bars} bars, fewer than the {min} \

@@ -208,6 +208,7 @@ pub fn bar_times(
 ///
 /// # Errors
 /// [`WalkError::TooFewWindows`] for `n < 2`, [`WalkError::NoBars`] when `times` is empty,
+/// [`WalkError::TooManyWindows`] when `n` windows of `min_bars` are more than `times` holds,
 /// [`WalkError::WindowTooSmall`] naming the first window with too few bars.
 pub fn split(
     times: &[Timestamp],
@@ -222,6 +223,17 @@ pub fn split(
     let (Some(first), Some(last)) = (times.iter().min(), times.iter().max()) else {
         return Err(WalkError::NoBars);
     };
+    // Refused before any window is made: a count beyond what the bars can fill (however
+    // large) is an answer, not an allocation.
+    let most = times.len() as u64 / min_bars.max(1);
+    if n as u64 > most {
+        return Err(WalkError::TooManyWindows {
+            windows: n,
+            bars: times.len(),
+            most,
+            min: min_bars.max(1),
+        });
+    }
     let start = i128::from(first.millis());
     let end = i128::from(last.millis()) + 1;
     let step = i128::from(cycle.millis().max(1));

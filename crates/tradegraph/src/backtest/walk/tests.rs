@@ -159,3 +159,35 @@ fn a_recording_of_ticks_plans_no_bars() {
     assert_eq!(scan.records, 50);
     assert_eq!(scan.run_bars(), None);
 }
+
+/// A window count beyond what the bars can fill, however large, is refused before any window
+/// is made, naming how many they hold.
+#[test]
+fn more_windows_than_the_bars_can_fill_are_refused_however_many() {
+    for n in [usize::MAX, usize::MAX / 16, 10_000_000_000, 11] {
+        let e = split(&minutes(100), n, 10, Timeframe::M1, &crypto()).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                WalkError::TooManyWindows {
+                    bars: 100,
+                    most: 10,
+                    min: 10,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(
+            e.to_string()
+                .contains("100 bars hold at most 10 windows of the 10 bars"),
+            "{e}"
+        );
+    }
+    assert_eq!(
+        split(&minutes(100), 5, 10, Timeframe::M1, &crypto())
+            .unwrap()
+            .len(),
+        5
+    );
+}
