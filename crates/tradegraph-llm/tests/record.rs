@@ -443,6 +443,41 @@ async fn a_torn_last_line_is_reported_and_earlier_answers_kept() {
     assert!(book.skipped()[0].reason.starts_with("unreadable"));
 }
 
+/// A write torn inside a multi-byte character ("₹" is three bytes) leaves a last line that
+/// is not UTF-8: it is reported as torn, the answers before it replay, and recording goes on.
+#[tokio::test]
+async fn a_line_torn_inside_a_character_is_reported_and_earlier_answers_kept() {
+    let file = temp("torn-utf8");
+    let req = asked("technical", "BTC?");
+    {
+        let book = RecordBook::record(&file).unwrap();
+        let p: Arc<dyn Provider> = Arc::new(ScriptedProvider::new("p", "m").text(VALID));
+        let llm = Llm::builder()
+            .provider_arc(book.layer(p), Default::default())
+            .build()
+            .unwrap();
+        book.begin(&llm).unwrap();
+        llm.complete(&req).await.unwrap();
+    }
+    let mut bytes = std::fs::read(&file).unwrap();
+    let lines = bytes.iter().filter(|b| **b == b'\n').count();
+    bytes.extend_from_slice(b"{\"v\":1,\"type\":\"answer\",\"key\":\"ab\",\"text\":\"\xE2\x82");
+    std::fs::write(&file, &bytes).unwrap();
+
+    let book = RecordBook::replay(&file).unwrap();
+    assert_eq!(book.skipped().len(), 1, "{:?}", book.skipped());
+    assert_eq!(book.skipped()[0].line, lines + 1);
+    assert!(
+        book.skipped()[0].reason.starts_with("torn") && book.skipped()[0].reason.contains("UTF-8"),
+        "{:?}",
+        book.skipped()
+    );
+    let llm = LlmConfig::default().build_recorded(&book).await.unwrap();
+    assert_eq!(llm.complete(&req).await.unwrap().text(), VALID);
+    // Recording into it again works too.
+    assert_eq!(RecordBook::record(&file).unwrap().skipped().len(), 1);
+}
+
 #[test]
 fn a_newer_format_is_refused_and_an_empty_file_holds_no_recording() {
     let file = temp("newer");

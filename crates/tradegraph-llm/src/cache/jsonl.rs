@@ -50,18 +50,25 @@ impl JsonlCache {
                 .await
                 .map_err(|e| fail("cannot create the directory of", e))?;
         }
-        let text = match tokio::fs::read_to_string(&path).await {
+        let text = match tokio::fs::read(&path).await {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(fail("cannot read", e)),
         };
         let mut map = HashMap::new();
         let mut skipped = 0;
-        for (n, line) in text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-        {
+        // Line by line: a line that is not UTF-8 (a write torn inside a character) is one
+        // line skipped, not a cache unread.
+        for (n, raw) in text.split(|b| *b == b'\n').enumerate() {
+            let line = match std::str::from_utf8(raw) {
+                Ok(line) if line.trim().is_empty() => continue,
+                Ok(line) => line,
+                Err(e) => {
+                    skipped += 1;
+                    tracing::warn!(path = %path.display(), line = n + 1, error = %e, "skipping a cache line that is not UTF-8");
+                    continue;
+                }
+            };
             match serde_json::from_str::<CacheRecord>(line) {
                 Ok(record) => {
                     map.insert(record.key.clone(), record);
@@ -80,7 +87,7 @@ impl JsonlCache {
             .map_err(|e| fail("cannot open", e))?;
         // A last line torn by a write cut short is ended, so the next record starts a line
         // of its own (glued to the torn one, it would be lost at the next open).
-        if !text.is_empty() && !text.ends_with('\n') {
+        if !text.is_empty() && !text.ends_with(b"\n") {
             file.write_all(b"\n")
                 .await
                 .map_err(|e| fail("cannot end the torn last line of", e))?;
@@ -176,6 +183,27 @@ mod tests {
             record.response.content,
             Content::Json(serde_json::json!({"a": 1}))
         );
+        let _ = tokio::fs::remove_dir_all(&dir).await;
+    }
+
+    /// A write torn inside a multi-byte character ("₹" is three bytes) leaves a line that is
+    /// not UTF-8: that line is skipped, the records before it are read, and the cache opens.
+    #[tokio::test]
+    async fn a_line_torn_inside_a_character_is_one_line_skipped() {
+        let dir = std::env::temp_dir().join(format!("tg-llm-jsonl-utf8-{}", std::process::id()));
+        let path = dir.join("cache.jsonl");
+        let _ = tokio::fs::remove_dir_all(&dir).await;
+        let key = CacheKey::new("p", "m", &Request::chat("s", "u"));
+        {
+            let cache = JsonlCache::open(&path).await.unwrap();
+            cache.put(record_of(&key)).await.unwrap();
+        }
+        let mut bytes = tokio::fs::read(&path).await.unwrap();
+        bytes.extend_from_slice(b"{\"key\":\"k2\",\"text\":\"\xE2\x82");
+        tokio::fs::write(&path, &bytes).await.unwrap();
+        let cache = JsonlCache::open(&path).await.unwrap();
+        assert_eq!((cache.len().await, cache.skipped_lines()), (1, 1));
+        assert!(cache.get(&key).await.unwrap().is_some());
         let _ = tokio::fs::remove_dir_all(&dir).await;
     }
 

@@ -187,9 +187,9 @@ impl RecordBook {
             std::fs::create_dir_all(dir)
                 .map_err(|e| fail(&path, "cannot create the directory of", &e))?;
         }
-        let text = match std::fs::read_to_string(&path) {
+        let text = match std::fs::read(&path) {
             Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(fail(&path, "cannot read", &e)),
         };
         let mut book = Self::load(path, RecordMode::Record, &text)?;
@@ -198,7 +198,7 @@ impl RecordBook {
             .append(true)
             .open(&book.path)
             .map_err(|e| fail(&book.path, "cannot open", &e))?;
-        if !text.is_empty() && !text.ends_with('\n') {
+        if !text.is_empty() && !text.ends_with(b"\n") {
             file.write_all(b"\n")
                 .map_err(|e| fail(&book.path, "cannot write", &e))?;
         }
@@ -213,7 +213,7 @@ impl RecordBook {
     /// holds no recording (no session line).
     pub fn replay(path: impl AsRef<Path>) -> Result<Arc<Self>, LlmError> {
         let path = path.as_ref().to_path_buf();
-        let text = std::fs::read_to_string(&path).map_err(|e| fail(&path, "cannot read", &e))?;
+        let text = std::fs::read(&path).map_err(|e| fail(&path, "cannot read", &e))?;
         let book = Self::load(path, RecordMode::Replay, &text)?;
         if book.chain.is_empty() {
             return Err(LlmError::Record(format!(
@@ -224,19 +224,37 @@ impl RecordBook {
         Ok(Arc::new(book))
     }
 
-    /// Reads the lines of `text` (the contents of `path`).
-    fn load(path: PathBuf, mode: RecordMode, text: &str) -> Result<Self, LlmError> {
+    /// Reads the lines of `text` (the contents of `path`), each on its own: a line that is not
+    /// UTF-8 (a write torn inside a character, a damaged sector) is one line skipped, not a
+    /// file unread.
+    fn load(path: PathBuf, mode: RecordMode, text: &[u8]) -> Result<Self, LlmError> {
         let mut state = State::default();
         let mut skipped = Vec::new();
         let mut chain = Vec::new();
-        let complete = text.ends_with('\n');
-        let lines: Vec<&str> = text.split_inclusive('\n').collect();
+        let complete = text.ends_with(b"\n");
+        let lines: Vec<&[u8]> = text.split_inclusive(|b| *b == b'\n').collect();
         for (n, raw) in lines.iter().enumerate() {
-            let line = raw.trim();
+            let last = n + 1 == lines.len();
+            let torn = |what: String| {
+                if last && !complete {
+                    format!("torn (an interrupted write): {what}")
+                } else {
+                    format!("unreadable: {what}")
+                }
+            };
+            let line = match std::str::from_utf8(raw) {
+                Ok(line) => line.trim(),
+                Err(e) => {
+                    skipped.push(SkippedLine {
+                        line: n + 1,
+                        reason: torn(format!("not UTF-8 ({e})")),
+                    });
+                    continue;
+                }
+            };
             if line.is_empty() {
                 continue;
             }
-            let last = n + 1 == lines.len();
             let parsed = match serde_json::from_str::<Line>(line) {
                 Ok(parsed) => parsed,
                 Err(e) => {
@@ -244,14 +262,9 @@ impl RecordBook {
                     if let Some(v) = version_of(line).filter(|v| *v > FORMAT_VERSION) {
                         return Err(newer(&path, n + 1, v));
                     }
-                    let reason = if last && !complete {
-                        format!("torn (an interrupted write): {e}")
-                    } else {
-                        format!("unreadable: {e}")
-                    };
                     skipped.push(SkippedLine {
                         line: n + 1,
-                        reason,
+                        reason: torn(e.to_string()),
                     });
                     continue;
                 }
