@@ -64,6 +64,9 @@ impl BinanceConfig {
     /// Binance's production endpoint.
     pub const DEFAULT_URL: &'static str = "wss://stream.binance.com:9443";
 
+    /// The spot testnet's market streams (the testnet's REST endpoint's prices).
+    pub const TESTNET_URL: &'static str = "wss://stream.testnet.binance.vision";
+
     /// The defaults for `symbol`: trades, depth and klines on the production endpoint,
     /// a new connection every 23 h 50 min, 30 s silence timeout, 10 s connect timeout.
     pub fn new(symbol: impl Into<String>) -> Self {

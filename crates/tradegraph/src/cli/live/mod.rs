@@ -30,12 +30,15 @@ pub(super) fn refusals(settings: &Settings) -> Vec<String> {
             settings.feed.kind().as_str()
         )),
         FeedSettings::Binance {
+            ws_url,
             api_url,
             ws_api_url,
             api_key,
             api_secret,
-            ..
         } => {
+            if let Some(mismatch) = rules::binance_environments(ws_url, api_url) {
+                no.push(mismatch);
+            }
             if api_key.as_ref().is_none_or(Secret::is_empty) {
                 no.push(
                     "BINANCE_API_KEY is not set: live orders need the account's API key".into(),

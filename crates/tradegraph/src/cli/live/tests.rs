@@ -47,6 +47,43 @@ fn binance_settings_with_keys_and_a_state_file_can_trade_live() {
     assert!(refusals(&s).is_empty(), "{:?}", refusals(&s));
 }
 
+/// The market stream and the REST endpoint are one Binance environment: the testnet's REST
+/// endpoint brings the testnet's streams, and a stream of the other environment (a
+/// `BINANCE_WS_URL` left from trying the testnet) is refused, naming the setting.
+#[test]
+fn a_market_stream_of_another_binance_environment_is_refused() {
+    let testnet = binance(&[("BINANCE_API_URL", "https://testnet.binance.vision")]);
+    let FeedSettings::Binance { ws_url, .. } = &testnet.feed else {
+        panic!("{:?}", testnet.feed);
+    };
+    assert_eq!(ws_url, "wss://stream.testnet.binance.vision");
+    let production_on_testnet_prices =
+        binance(&[("BINANCE_WS_URL", "wss://stream.testnet.binance.vision")]);
+    let no = refusals(&production_on_testnet_prices);
+    assert_eq!(no.len(), 1, "{no:?}");
+    assert!(
+        no[0].starts_with("BINANCE_WS_URL") && no[0].contains("testnet's market streams"),
+        "{no:?}"
+    );
+    assert!(no[0].contains("wss://stream.binance.com:9443"), "{no:?}");
+    let testnet_on_production_prices = binance(&[
+        ("BINANCE_API_URL", "https://testnet.binance.vision"),
+        ("BINANCE_WS_URL", "wss://stream.binance.com:9443"),
+    ]);
+    let no = refusals(&testnet_on_production_prices);
+    assert_eq!(no.len(), 1, "{no:?}");
+    assert!(no[0].contains("production's market streams"), "{no:?}");
+    // Production's market-data-only host is production; a local venue is not judged.
+    let data_only = binance(&[("BINANCE_WS_URL", "wss://data-stream.binance.vision")]);
+    assert!(
+        refusals(&data_only).is_empty(),
+        "{:?}",
+        refusals(&data_only)
+    );
+    let local = binance(&[("BINANCE_WS_URL", "ws://127.0.0.1:9")]);
+    assert!(refusals(&local).is_empty(), "{:?}", refusals(&local));
+}
+
 #[test]
 fn a_state_kept_in_memory_is_refused_naming_the_setting() {
     let mut s = binance(&[]);

@@ -135,14 +135,6 @@ fn binance(r: &mut Resolver<'_>) -> Result<FeedSettings, ConfigError> {
         None => (None, None, None),
     };
     let text = |v: &str| Ok(v.to_owned());
-    let ws_url = r.pick(
-        "feeds.binance.ws_url",
-        None,
-        Some("BINANCE_WS_URL"),
-        text,
-        ws,
-        || BinanceConfig::DEFAULT_URL.to_owned(),
-    )?;
     let api_url = r.pick(
         "feeds.binance.api_url",
         None,
@@ -150,6 +142,22 @@ fn binance(r: &mut Resolver<'_>) -> Result<FeedSettings, ConfigError> {
         text,
         api,
         || BINANCE_API_URL.to_owned(),
+    )?;
+    // The market streams follow the REST endpoint too: the testnet's prices for the testnet.
+    let testnet = api_url.trim_end_matches('/') == TESTNET_API_URL;
+    let ws_url = r.pick(
+        "feeds.binance.ws_url",
+        None,
+        Some("BINANCE_WS_URL"),
+        text,
+        ws,
+        || {
+            if testnet {
+                BinanceConfig::TESTNET_URL.to_owned()
+            } else {
+                BinanceConfig::DEFAULT_URL.to_owned()
+            }
+        },
     )?;
     // The user data stream's WebSocket API follows the REST endpoint: Binance's own, or the
     // testnet's; another (a local venue) names its own.
