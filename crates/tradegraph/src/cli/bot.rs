@@ -502,7 +502,28 @@ async fn on_venue(
         }
         LiveBroker::Kite(broker) => {
             say_live(&banner(&broker, &venue, settings).await);
-            go(bot, SystemClock, feed, broker, shutdown, on_cycle, on_start).await
+            // The feed streams the contract traded at start: when the broker rolls to the
+            // next month's (only when flat), the bot stops rather than decide on the expiring
+            // contract's prices while trading the next one's.
+            let traded = broker.tradingsymbol();
+            let reader = broker.contract_reader();
+            let rolled = std::sync::Mutex::new(None);
+            let stop = async {
+                tokio::select! {
+                    () = shutdown => {}
+                    to = super::live::rolled_away(&reader, &traded, super::live::ROLL_CHECK_EVERY) => {
+                        *rolled.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(to);
+                    }
+                }
+            };
+            let summary = go(bot, SystemClock, feed, broker, stop, on_cycle, on_start).await?;
+            match rolled
+                .into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+            {
+                Some(to) => Err(super::live::rolled_message(&settings.name, &traded, &to).into()),
+                None => Ok(summary),
+            }
         }
     }
 }

@@ -65,6 +65,20 @@ pub struct KiteBroker {
     tasks: Vec<JoinHandle<()>>,
 }
 
+/// The contract a [`KiteBroker`] trades, read from beside it ([`KiteBroker::contract_reader`]).
+#[derive(Debug, Clone)]
+pub struct KiteContractReader {
+    inner: std::sync::Weak<Inner>,
+}
+
+impl KiteContractReader {
+    /// The trading symbol traded now (it changes when the broker rolls to the next month's
+    /// future); `None` once the broker is gone.
+    pub fn tradingsymbol(&self) -> Option<String> {
+        self.inner.upgrade().map(|inner| inner.tradingsymbol())
+    }
+}
+
 impl Drop for KiteBroker {
     fn drop(&mut self) {
         self.inner.link.stop();
@@ -169,6 +183,14 @@ impl KiteBroker {
     /// The contract traded (`BANKNIFTY25JANFUT`).
     pub fn tradingsymbol(&self) -> String {
         self.inner.tradingsymbol()
+    }
+
+    /// A reader of the contract traded, for a watcher beside whoever owns the broker (a bot
+    /// whose feed streams one contract stops when the broker rolls to the next).
+    pub fn contract_reader(&self) -> KiteContractReader {
+        KiteContractReader {
+            inner: Arc::downgrade(&self.inner),
+        }
     }
 
     /// The contract rolled to once the position in the expiring one is closed (`None` when no

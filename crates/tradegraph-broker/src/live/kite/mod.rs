@@ -62,7 +62,7 @@ mod token;
 mod trail;
 
 #[cfg(feature = "kite")]
-pub use broker::KiteBroker;
+pub use broker::{KiteBroker, KiteContractReader};
 #[cfg(feature = "kite")]
 pub use config::KiteConfig;
 pub use day::ist_today;

@@ -197,6 +197,36 @@ pub(super) async fn connect(
     }
 }
 
+/// How often a live Kite bot looks whether its broker rolled to another contract.
+pub(crate) const ROLL_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The contract the broker `reader` reads trades once it is no longer `from` (looked at
+/// `every`): never while the broker keeps trading `from`, or once it is gone.
+pub(crate) async fn rolled_away(
+    reader: &tradegraph_broker::live::kite::KiteContractReader,
+    from: &str,
+    every: std::time::Duration,
+) -> String {
+    loop {
+        tokio::time::sleep(every).await;
+        match reader.tradingsymbol() {
+            Some(now) if now != from => return now,
+            Some(_) => {}
+            None => std::future::pending::<()>().await,
+        }
+    }
+}
+
+/// Why a live Kite bot stopped when its broker rolled from `from` to `to`.
+pub(crate) fn rolled_message(name: &str, from: &str, to: &str) -> String {
+    format!(
+        "the Kite contract rolled from {from} to {to} (the broker was flat): the bot stopped \
+         because its feed streams {from}'s instrument token and it would decide on those prices \
+         while trading {to}; start it again with `{name} = <{to}'s instrument token>` under \
+         [feeds.kite.tokens] (the refusal at start names it)"
+    )
+}
+
 /// Kite's exchange and trading symbol for `instrument`: an index's nearest-month future on NFO
 /// (the broker picks and rolls the contract), an equity on its exchange.
 fn kite_contract(instrument: &Instrument) -> (&'static str, String) {

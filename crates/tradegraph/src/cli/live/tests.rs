@@ -207,3 +207,62 @@ fn a_kite_feed_on_another_contract_than_the_brokers_is_refused_naming_both() {
     );
     assert!(check_kite_feed("banknifty", &[], "X", 1).is_err());
 }
+
+/// A live Kite bot's watcher sees its broker roll to the next month's future (the venue's
+/// dump changed, read again by the broker) and names the contract; it waits while the broker
+/// keeps the contract, and the stop says what to do.
+#[tokio::test]
+async fn the_roll_watcher_sees_the_broker_roll_to_the_next_contract() {
+    use tradegraph_broker::live::kite::{KiteBroker, KiteConfig, KiteProduct};
+    use tradegraph_core::redact::Secret;
+    use tradegraph_testkit::venue::kite::KiteVenue;
+    let venue = KiteVenue::start("kite-key", "kite-secret", "kite-token")
+        .await
+        .unwrap();
+    venue.set_price(Decimal::from(48_200));
+    let config = KiteConfig::new(
+        Secret::new("kite-key"),
+        Secret::new("kite-token"),
+        "NFO",
+        "BANKNIFTY",
+    )
+    .with_api_url(venue.url())
+    .with_ws_url(venue.ws_url())
+    .with_product(KiteProduct::Nrml);
+    let broker = KiteBroker::connect(
+        config,
+        tradegraph_core::Symbol::new("BANKNIFTY"),
+        None,
+        tradegraph_broker::live::LiveTradingEnabled::i_understand_this_trades_real_money(),
+    )
+    .await
+    .unwrap();
+    let expiring = broker.tradingsymbol();
+    let reader = broker.contract_reader();
+    let every = std::time::Duration::from_millis(10);
+    assert!(
+        tokio::time::timeout(
+            std::time::Duration::from_millis(100),
+            rolled_away(&reader, &expiring, every)
+        )
+        .await
+        .is_err(),
+        "no roll while the broker keeps {expiring}"
+    );
+    let next = venue.roll_contract();
+    broker.reread_instruments().await.unwrap();
+    let seen = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        rolled_away(&reader, &expiring, every),
+    )
+    .await
+    .expect("the roll seen");
+    assert_eq!(seen, next);
+    let message = rolled_message("banknifty", &expiring, &next);
+    assert!(
+        message.contains(&format!("from {expiring} to {next}"))
+            && message.contains("banknifty = <")
+            && message.contains("[feeds.kite.tokens]"),
+        "{message}"
+    );
+}
