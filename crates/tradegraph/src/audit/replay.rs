@@ -123,7 +123,16 @@ fn asked(record: &DecisionRecord) -> (Vec<Asked>, Vec<AgentName>) {
             Some("bear") => AgentName::Bear,
             _ => continue,
         };
-        push(agent, turn["round"].as_u64(), turn.clone());
+        let mut turn = turn.clone();
+        // Turns recorded before they said how they were written: a side's last turn is the
+        // one its view in `agent_decisions` describes.
+        if turn.get("produced_by").is_none() {
+            if let Some(side) = view(agent).filter(|v| v["rounds"] == turn["round"]) {
+                turn["produced_by"] = side["produced_by"].clone();
+            }
+        }
+        let round = turn["round"].as_u64();
+        push(agent, round, turn);
     }
     for agent in [AgentName::RiskManager, AgentName::PortfolioManager] {
         if let Some(v) = view(agent) {

@@ -91,6 +91,11 @@ pub(super) fn decision(state: &TradingState, id: &DecisionId, seq: u64) -> Decis
                     "rebuttal": e.turn.report.rebuttal,
                     "conviction": e.turn.report.conviction,
                 });
+                // How the turn was written (a model, or the rules after the model failed) and
+                // from which prompt, as each agent's view says, so that a replay reads it
+                // rightly.
+                turn["produced_by"] = json!(e.turn.mode);
+                turn["prompt_version"] = json!(e.turn.prompt_version);
                 if let Some(exchange) = &e.turn.exchange {
                     turn["prompt_hash"] = json!(exchange.prompt_hash);
                     if let Some(answer) = &exchange.answer {
@@ -230,5 +235,62 @@ mod tests {
             json!({"mode": "rule", "reason": "openai: timeout"})
         );
         assert_eq!(produced_by(AgentName::Sentiment), json!({"mode": "rule"}));
+    }
+
+    /// A debate turn the rules wrote after the model's answer broke the schema, or after no
+    /// answer came in time, is recorded as such, and the replay of the record agrees with it
+    /// (it read `unknown` and flagged a faithful record as a mismatch).
+    #[tokio::test]
+    async fn a_debate_turn_the_rules_wrote_replays_as_recorded() {
+        use tradegraph_agents::reports::{AgentMode, Exchange, RuleReason};
+        let mut state = tradegraph_agents::fixture::state(&Instrument::btc_usdt()).unwrap();
+        assert!(state.debate.len() >= 2, "{:?}", state.debate);
+        for (i, entry) in state.debate.iter_mut().enumerate() {
+            entry.turn.mode = AgentMode::Rule {
+                reason: RuleReason::ModelFailed("the answer broke the schema".into()),
+            };
+            entry.turn.exchange = Some(Box::new(Exchange {
+                prompt_hash: format!("sha256:{i:02}"),
+                // The first: an answer outside the schema; the others: none in time.
+                answer: (i == 0).then(|| "{\"argument\": 5}".to_owned()),
+            }));
+        }
+        let record = decision(&state, &DecisionId::new("d1"), 1);
+        let turns = record.extra["debate"].as_array().unwrap();
+        assert_eq!(turns[0]["produced_by"]["mode"], "rule", "{turns:?}");
+        assert_eq!(
+            turns[0]["prompt_version"],
+            json!(state.debate[0].turn.prompt_version)
+        );
+        let stores = tradegraph_store::Stores::memory();
+        let replayed = crate::audit::replay(&record, stores.prompts.as_ref(), None)
+            .await
+            .unwrap();
+        let debate: Vec<_> = replayed
+            .reports
+            .iter()
+            .filter(|r| r.round.is_some())
+            .collect();
+        assert_eq!(debate.len(), state.debate.len(), "{replayed:#?}");
+        assert!(
+            debate.iter().all(|r| r.same && r.recorded_by == "rule"),
+            "{replayed:#?}"
+        );
+        // A record written before the turns said so: each side's last turn is read from the
+        // side's view.
+        let mut older = record.clone();
+        for turn in older
+            .extra
+            .get_mut("debate")
+            .unwrap()
+            .as_array_mut()
+            .unwrap()
+        {
+            turn.as_object_mut().unwrap().remove("produced_by");
+        }
+        let replayed = crate::audit::replay(&older, stores.prompts.as_ref(), None)
+            .await
+            .unwrap();
+        assert!(replayed.same, "{replayed:#?}");
     }
 }
