@@ -140,10 +140,15 @@ where
             learned,
         };
         match run {
-            Ok(out) if out.is_interrupted() => self.park(out, meta, on_cycle).await,
             Ok(out) => {
-                crate::telemetry::record_cycle(symbol.as_str(), &out.state, started.elapsed());
-                self.finish_cycle(out.state, meta, None, on_cycle).await
+                // What it came to is recorded when it ends (`finish_cycle`): at once, or when
+                // the order waiting for approval is resolved.
+                crate::telemetry::record_cycle_time(symbol.as_str(), started.elapsed());
+                if out.is_interrupted() {
+                    self.park(out, meta, on_cycle).await
+                } else {
+                    self.finish_cycle(out.state, meta, None, on_cycle).await
+                }
             }
             Err(e) => {
                 self.forget_run(&meta.id).await;
@@ -183,6 +188,7 @@ where
             self.sequence.last_cycle_at = Some(as_of);
         }
         self.summary.record_cycle(&out);
+        crate::telemetry::record_cycle_outcome(symbol.as_str(), &out);
         let gate = self.ops.gate.take_note(id.as_str()).or(gate);
         let mut decision = record::decision(&out, &id, seq);
         decision.run_id = self.sequence.run_id.clone();

@@ -16,6 +16,7 @@ pub use record::{
     drawdown, record_account, record_cycle, record_cycle_failure, record_health_check,
     record_trading_status,
 };
+pub(crate) use record::{record_cycle_outcome, record_cycle_time};
 
 /// The `Content-Type` of [`render`]'s text (Prometheus exposition format 0.0.4).
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";

@@ -113,3 +113,41 @@ async fn an_approval_while_entries_are_paused_is_refused_and_still_waits() {
     assert_eq!(waiting.len(), 1, "still waiting: {waiting:?}");
     assert_eq!(waiting[0].id, id);
 }
+
+/// A cycle whose entry waited for an operator is counted in the cycle metrics when it ends
+/// (approved here): its decision, its verdict, its reports. Before, the cycles that trade were
+/// the ones the metrics missed.
+#[cfg(feature = "service")]
+#[tokio::test]
+async fn a_cycle_that_waited_for_approval_is_counted_when_it_ends() {
+    tradegraph::telemetry::install().unwrap();
+    let timeout = Duration::from_secs(600);
+    let (symbol, stores, file, id) = parked("AM", timeout).await;
+    let counted = |metric: &str, label: &str| {
+        let instrument = format!("instrument=\"{symbol}\"");
+        tradegraph::telemetry::render().lines().any(|l| {
+            l.starts_with(&format!("{metric}{{"))
+                && l.contains(label)
+                && l.contains(&instrument)
+                && !l.ends_with(" 0")
+        })
+    };
+    let buy = || counted("tradegraph_engine_decisions_total", "action=\"buy\"");
+    assert!(!buy(), "not counted while it waits");
+    let (replies, _, _) = restarted_with(
+        &symbol,
+        &stores,
+        &file,
+        timeout,
+        vec![Command::Approve { id }],
+    )
+    .await;
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(replies[0].kind, ReplyKind::Done, "{replies:?}");
+    assert!(replies[0].message.starts_with("approved"), "{replies:?}");
+    assert!(buy(), "{}", tradegraph::telemetry::render());
+    assert!(
+        counted("tradegraph_engine_verdicts_total", "status=\"approved\"")
+            || counted("tradegraph_engine_verdicts_total", "status=\"clamped\"")
+    );
+}
