@@ -307,14 +307,11 @@ where
             s.last_decision_at = at;
             true
         });
+        // (The account gauges follow the minute's account read, not the account this cycle
+        // started from, which its orders have changed.)
         if let Some(account) = &out.account {
             self.seen.day_started_at = account.day_started_at;
             self.saw_peak(account.equity);
-            crate::telemetry::record_account(
-                self.config.instrument.symbol.as_str(),
-                account,
-                self.seen.peak_equity,
-            );
         }
         self.refresh_status();
     }

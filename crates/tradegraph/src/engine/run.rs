@@ -332,6 +332,12 @@ where
                     };
                     self.summary.observe_equity(point);
                     self.saw_equity(point, account.day_started_at);
+                    // The gauges follow the account each minute (fills, stops, the mark).
+                    crate::telemetry::record_account(
+                        symbol.as_str(),
+                        &account,
+                        self.seen.peak_equity,
+                    );
                 }
                 Err(e) if self.config.mode == Mode::Backtest => return Err(e.into()),
                 // A venue that does not answer for once: no equity point for this minute.

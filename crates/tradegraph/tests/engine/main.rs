@@ -18,6 +18,7 @@ mod checkpoint;
 mod closes;
 mod crash;
 mod fills;
+mod gauges;
 mod ids;
 mod kill;
 mod kinds;
