@@ -71,8 +71,9 @@ pub enum WalkError {
     TooFewWindows(usize),
     /// More windows were asked for than the bars can fill with the least a window needs.
     #[error(
-        "--split {windows}: {bars} bars hold at most {most} windows of the {min} bars \
-         ({MIN_CYCLES_PER_WINDOW} decision cycles) a window needs; split into fewer windows or give more data"
+        "--split {windows}: {bars} bars hold at most {most} windows; {windows} would hold \
+         fewer than the {min} bars ({MIN_CYCLES_PER_WINDOW} decision cycles) a window needs; \
+         split into fewer windows or give more data"
     )]
     TooManyWindows {
         /// Windows asked for.
