@@ -93,7 +93,12 @@ impl PaperEngine {
             return self.end(index, status, problem.to_string());
         }
         let notional = checked("fill value", quantity.checked_mul(price))?;
-        let (fee, charges) = checked_fee(self.config.fees.fee(request.side, notional, liquidity))?;
+        let (fee, charges) = checked_fee(self.config.fees.fee_at(
+            request.side,
+            notional,
+            liquidity,
+            ts,
+        ))?;
         let fill = Fill {
             seq: self.fills_base + self.fills.len() as u64 + 1,
             order_id: order.id.clone(),

@@ -408,15 +408,16 @@ fn nse_sessions_square_off_before_the_close() {
         .unwrap();
     assert_eq!(o.status, OrderStatus::Filled);
     let f = &e.fills()[0];
-    // Zerodha's futures sheet on a sell of 1 499 700: brokerage 20, STT 749.85 → 750,
-    // exchange 27.44451 → 27.44, SEBI 1.4997 → 1.50, GST 18% of 48.94 = 8.8092 → 8.81.
+    // Zerodha's futures sheet on a sell of 1 499 700 on 2025-01-06: brokerage 20, STT at
+    // that day's 0.02% 299.94 → 300, exchange 27.44451 → 27.44, SEBI 1.4997 → 1.50, GST 18% of
+    // 48.94 = 8.8092 → 8.81.
     assert_eq!(
         (f.price, f.fee),
-        (d("49990"), d("807.75")),
+        (d("49990"), d("357.75")),
         "2 bp slippage; Zerodha's futures charge sheet"
     );
     let stt = f.charges.iter().find(|c| c.kind == ChargeKind::Stt);
-    assert_eq!(stt.map(|c| c.amount), Some(d("750")));
+    assert_eq!(stt.map(|c| c.amount), Some(d("300")));
     assert_eq!(f.charges.iter().map(|c| c.amount).sum::<Decimal>(), f.fee);
     let resting = OrderRequest::limit(id("n2"), s.clone(), OrderSide::Sell, d("30"), d("51000"));
     e.submit(resting).unwrap();

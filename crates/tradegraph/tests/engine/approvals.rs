@@ -74,13 +74,13 @@ async fn an_approval_that_expired_before_its_answer_is_never_sent() {
     let (symbol, stores, file, id) = parked("AX", timeout).await;
     // Past its expiry before the bot takes the answer.
     tokio::time::sleep(timeout * 2).await;
-    let (replies, run, handle) = restarted_with(
+    let (replies, run, handle) = Box::pin(restarted_with(
         &symbol,
         &stores,
         &file,
         timeout,
         vec![Command::Approve { id: id.clone() }],
-    )
+    ))
     .await;
     std::fs::remove_file(&file).unwrap();
     assert_eq!(replies[0].kind, ReplyKind::Refused, "{replies:?}");
@@ -93,7 +93,7 @@ async fn an_approval_that_expired_before_its_answer_is_never_sent() {
 async fn an_approval_while_entries_are_paused_is_refused_and_still_waits() {
     let timeout = Duration::from_secs(600);
     let (symbol, stores, file, id) = parked("AP", timeout).await;
-    let (replies, run, handle) = restarted_with(
+    let (replies, run, handle) = Box::pin(restarted_with(
         &symbol,
         &stores,
         &file,
@@ -102,7 +102,7 @@ async fn an_approval_while_entries_are_paused_is_refused_and_still_waits() {
             Command::PauseEntries { paused: true },
             Command::Approve { id: id.clone() },
         ],
-    )
+    ))
     .await;
     std::fs::remove_file(&file).unwrap();
     assert_eq!(replies[0].kind, ReplyKind::Done, "{replies:?}");
@@ -134,13 +134,13 @@ async fn a_cycle_that_waited_for_approval_is_counted_when_it_ends() {
     };
     let buy = || counted("tradegraph_engine_decisions_total", "action=\"buy\"");
     assert!(!buy(), "not counted while it waits");
-    let (replies, _, _) = restarted_with(
+    let (replies, _, _) = Box::pin(restarted_with(
         &symbol,
         &stores,
         &file,
         timeout,
         vec![Command::Approve { id }],
-    )
+    ))
     .await;
     std::fs::remove_file(&file).unwrap();
     assert_eq!(replies[0].kind, ReplyKind::Done, "{replies:?}");

@@ -14,14 +14,14 @@ mod binance;
 mod zerodha;
 
 pub use binance::BinanceSpotFees;
-pub use zerodha::{RoundTrip, ZerodhaCharges};
+pub use zerodha::{DatedRate, RoundTrip, ZerodhaCharges};
 
 use super::FeeModel;
 use rust_decimal::RoundingStrategy;
 use serde::{Deserialize, Serialize};
 use tradegraph_core::money::Money;
 use tradegraph_core::order::{Charge, ChargeKind, Liquidity, OrderSide};
-use tradegraph_core::{Currency, Decimal, Exchange, Instrument};
+use tradegraph_core::{Currency, Decimal, Exchange, Instrument, Timestamp};
 
 /// The `rates_as_of` of a Zerodha sheet whose rates were edited in the configuration without
 /// saying when they were published: reports say "configured rates" instead of a date.
@@ -114,6 +114,38 @@ impl CostModel {
         };
         charges.retain(|c| !c.amount.is_zero());
         Some(charges)
+    }
+
+    /// [`charges`](Self::charges) of a fill at `at`: the rates in force that day (the
+    /// Zerodha sheet's STT has a history; the other models have one rate).
+    pub fn charges_at(
+        &self,
+        side: OrderSide,
+        notional: Money,
+        liquidity: Liquidity,
+        at: Timestamp,
+    ) -> Option<Vec<Charge>> {
+        match self {
+            Self::ZerodhaFutures(model) => {
+                let mut charges = model.order_charges_at(side, notional.abs(), at)?;
+                charges.retain(|c| !c.amount.is_zero());
+                Some(charges)
+            }
+            other => other.charges(side, notional, liquidity),
+        }
+    }
+
+    /// [`fee`](Self::fee) of a fill at `at`: the rates in force that day.
+    pub fn fee_at(
+        &self,
+        side: OrderSide,
+        notional: Money,
+        liquidity: Liquidity,
+        at: Timestamp,
+    ) -> Option<(Money, Vec<Charge>)> {
+        let charges = self.charges_at(side, notional, liquidity, at)?;
+        let total = total(&charges)?;
+        Some((total, charges))
     }
 
     /// The total fee of one fill and its charges; `None` on overflow.

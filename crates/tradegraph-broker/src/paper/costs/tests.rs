@@ -369,3 +369,64 @@ proptest! {
         }
     }
 }
+
+/// STT on futures sells is the rate in force on the trade's day in India: 0.0125% before
+/// 2024-10-01, 0.02% until 2026-04-01, 0.05% since, so a backtest of 2025 pays 2025's tax.
+#[test]
+fn zerodha_stt_is_the_rate_in_force_on_the_trades_day() {
+    let sheet = ZerodhaCharges::nse_futures();
+    let at = |s: &str| s.parse::<tradegraph_core::Timestamp>().unwrap();
+    let bp = |s: &str| tradegraph_core::money::Bps::new(d(s));
+    // Midnight in India is 18:30 UTC the day before.
+    assert_eq!(sheet.stt_sell_at(at("2024-09-30T18:29:59Z")), bp("1.25"));
+    assert_eq!(sheet.stt_sell_at(at("2024-09-30T18:30:00Z")), bp("2"));
+    assert_eq!(sheet.stt_sell_at(at("2026-03-31T09:00:00Z")), bp("2"));
+    assert_eq!(sheet.stt_sell_at(at("2026-04-01T04:00:00Z")), bp("5"));
+    // One Bank Nifty lot (30) sold at 51 400 on 2025-02-10: 0.02% of 1 542 000 is 308.40,
+    // ₹308 to the rupee; at today's rate it is ₹771.
+    let stt = |model: &CostModel, when: &str| {
+        model
+            .charges_at(OrderSide::Sell, d("1542000"), Liquidity::Taker, at(when))
+            .unwrap()
+            .into_iter()
+            .find(|c| c.kind == ChargeKind::Stt)
+            .map(|c| c.amount)
+    };
+    let model = CostModel::ZerodhaFutures(sheet.clone());
+    assert_eq!(stt(&model, "2025-02-10T05:00:00Z"), Some(d("308")));
+    assert_eq!(stt(&model, "2026-12-07T05:00:00Z"), Some(d("771")));
+    let (fee_2025, _) = model
+        .fee_at(
+            OrderSide::Sell,
+            d("1542000"),
+            Liquidity::Taker,
+            at("2025-02-10T05:00:00Z"),
+        )
+        .unwrap();
+    let (fee_now, _) = model
+        .fee_at(
+            OrderSide::Sell,
+            d("1542000"),
+            Liquidity::Taker,
+            at("2026-12-07T05:00:00Z"),
+        )
+        .unwrap();
+    assert_eq!(fee_now - fee_2025, d("463"));
+    // A history out of order, or with a day that is not one, is refused naming it.
+    let mut bad = sheet.clone();
+    bad.stt_sell_before.swap(0, 1);
+    assert!(
+        bad.problem()
+            .unwrap()
+            .contains("stt_sell_before[1].until 2024-10-01"),
+        "{:?}",
+        bad.problem()
+    );
+    let mut bad = sheet;
+    bad.stt_sell_before[0].until = "2024-13-01".into();
+    assert!(
+        bad.problem().unwrap().contains("stt_sell_before[0].until"),
+        "{:?}",
+        bad.problem()
+    );
+}

@@ -4,7 +4,7 @@ use super::{round_dp, round_to, total};
 use serde::{Deserialize, Serialize};
 use tradegraph_core::money::{Bps, Money};
 use tradegraph_core::order::{Charge, ChargeKind, OrderSide};
-use tradegraph_core::{Decimal, Price, Quantity};
+use tradegraph_core::{Decimal, Price, Quantity, Timestamp};
 
 /// Rupees in a crore: SEBI's fee is published per crore of turnover.
 const CRORE: i64 = 10_000_000;
@@ -18,7 +18,7 @@ const CRORE: i64 = 10_000_000;
 /// | charge | rate | side |
 /// |---|---|---|
 /// | brokerage | 0.03% or ₹20 per executed order, whichever is lower | both |
-/// | STT | 0.05% | sell |
+/// | STT | 0.05% (0.02% before 2026-04-01, 0.0125% before 2024-10-01: [`stt_sell_before`](Self::stt_sell_before)) | sell |
 /// | exchange transaction charges | NSE 0.00183% of the turnover | both |
 /// | SEBI fees | ₹10 per crore of turnover | both |
 /// | stamp duty | 0.002% (₹200 per crore) | buy |
@@ -48,8 +48,14 @@ pub struct ZerodhaCharges {
     pub brokerage_rate: Bps,
     /// ... capped at this much per executed order (₹20).
     pub brokerage_cap: Money,
-    /// Securities transaction tax on the sell side (5 bp: 0.05%).
+    /// Securities transaction tax on the sell side (5 bp: 0.05%), in force from the last
+    /// change in [`stt_sell_before`](Self::stt_sell_before).
     pub stt_sell: Bps,
+    /// The STT rates in force before: each applies to the sells of the trading days (India)
+    /// before its `until` and on or after the previous one's, oldest first. A backtest of
+    /// 2025 pays 2025's STT: 0.0125% before 2024-10-01 (Finance Act 2024 raised it to 0.02%),
+    /// 0.02% until 2026-04-01.
+    pub stt_sell_before: Vec<DatedRate>,
     /// The exchange's transaction charges on the turnover (0.183 bp: 0.00183%).
     pub exchange_transaction: Bps,
     /// SEBI's turnover fee per crore (₹10).
@@ -64,6 +70,16 @@ pub struct ZerodhaCharges {
     pub stamp_duty_rounding: Money,
     /// When the rates were published, for reports.
     pub rates_as_of: String,
+}
+
+/// A rate in force until a day (exclusive): the sells of earlier trading days pay it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatedRate {
+    /// The first trading day (India, `YYYY-MM-DD`) it no longer applies to.
+    pub until: String,
+    /// The rate.
+    pub rate: Bps,
 }
 
 /// A buy and a sell of the same quantity charged on the trade's whole turnover, the way Zerodha's
@@ -96,6 +112,16 @@ impl ZerodhaCharges {
             brokerage_rate: Bps::whole(3),
             brokerage_cap: Decimal::from(20),
             stt_sell: Bps::whole(5),
+            stt_sell_before: vec![
+                DatedRate {
+                    until: "2024-10-01".to_owned(),
+                    rate: Bps::new(Decimal::new(125, 2)),
+                },
+                DatedRate {
+                    until: "2026-04-01".to_owned(),
+                    rate: Bps::whole(2),
+                },
+            ],
             exchange_transaction: Bps::new(Decimal::new(183, 3)),
             sebi_per_crore: Decimal::from(10),
             stamp_duty_buy: Bps::new(Decimal::new(2, 1)),
@@ -128,8 +154,43 @@ impl ZerodhaCharges {
         Some(round_dp(gst, 2))
     }
 
-    /// The charges on one executed order of `value` on `side`, by kind.
+    /// The STT rate on the sells of the trading day (India) of `at`: the one in force then.
+    pub fn stt_sell_at(&self, at: Timestamp) -> Bps {
+        // India is UTC+05:30 all year.
+        let day = at
+            .add_millis(19_800_000)
+            .to_datetime()
+            .format("%Y-%m-%d")
+            .to_string();
+        self.stt_sell_before
+            .iter()
+            .find(|r| day.as_str() < r.until.as_str())
+            .map_or(self.stt_sell, |r| r.rate)
+    }
+
+    /// The charges on one executed order of `value` on `side`, by kind, at the rates in force
+    /// now ([`stt_sell`](Self::stt_sell)).
     pub fn order_charges(&self, side: OrderSide, value: Money) -> Option<Vec<Charge>> {
+        self.order_charges_with(side, value, self.stt_sell)
+    }
+
+    /// [`order_charges`](Self::order_charges) of an order executed at `at`: the STT in force
+    /// that day.
+    pub fn order_charges_at(
+        &self,
+        side: OrderSide,
+        value: Money,
+        at: Timestamp,
+    ) -> Option<Vec<Charge>> {
+        self.order_charges_with(side, value, self.stt_sell_at(at))
+    }
+
+    fn order_charges_with(
+        &self,
+        side: OrderSide,
+        value: Money,
+        stt_sell: Bps,
+    ) -> Option<Vec<Charge>> {
         let value = value.abs();
         let brokerage = self.brokerage(value)?;
         let exchange = round_dp(self.exchange_transaction.of(value)?, 2);
@@ -137,7 +198,7 @@ impl ZerodhaCharges {
         let gst = self.gst(brokerage.checked_add(exchange)?.checked_add(sebi)?)?;
         let (stt, stamp) = match side {
             OrderSide::Sell => {
-                let stt = round_dp(self.stt_sell.of(value)?, 2);
+                let stt = round_dp(stt_sell.of(value)?, 2);
                 (round_to(stt, self.stt_rounding)?, Money::ZERO)
             }
             OrderSide::Buy => {
@@ -220,6 +281,32 @@ impl ZerodhaCharges {
             return Some(format!(
                 "zerodha_futures: {name} {value} cannot be negative"
             ));
+        }
+        let mut previous: Option<&str> = None;
+        for (i, r) in self.stt_sell_before.iter().enumerate() {
+            let is_day = r.until.len() == 10
+                && format!("{}T00:00:00Z", r.until)
+                    .parse::<Timestamp>()
+                    .is_ok();
+            if !is_day {
+                return Some(format!(
+                    "zerodha_futures: stt_sell_before[{i}].until {:?} is not a date (YYYY-MM-DD)",
+                    r.until
+                ));
+            }
+            if r.rate.value() < Decimal::ZERO {
+                return Some(format!(
+                    "zerodha_futures: stt_sell_before[{i}].rate {} cannot be negative",
+                    r.rate.value()
+                ));
+            }
+            if previous.is_some_and(|p| p >= r.until.as_str()) {
+                return Some(format!(
+                    "zerodha_futures: stt_sell_before[{i}].until {} is not after the one before it: oldest first",
+                    r.until
+                ));
+            }
+            previous = Some(&r.until);
         }
         (self.gst_pct > Decimal::ONE_HUNDRED)
             .then(|| format!("zerodha_futures: gst_pct {} is above 100", self.gst_pct))
