@@ -341,3 +341,72 @@ mod shared_limits {
         assert!(!ask_once(&llm).await, "the client's own 2 a minute");
     }
 }
+
+/// A provider whose key was rejected takes no share of an agent's time: with the primary
+/// disabled, the backup gets the agent's whole share, not half of it (it timed out at half
+/// while it needed 0.3 s of 0.5 s, and the agent fell back to rules).
+#[tokio::test]
+async fn a_disabled_provider_takes_no_share_of_an_agents_time() {
+    use std::time::Duration;
+    use tradegraph_agents::model::ReportModel;
+    use tradegraph_agents::prompt::RenderedPrompt;
+    use tradegraph_agents::reports::answer_schema;
+    use tradegraph_agents::AgentName;
+    let rejecting = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path_regex("chat/completions$"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": {
+            "message": "Incorrect API key provided", "type": "invalid_request_error",
+            "code": "invalid_api_key"}})))
+        .mount(&rejecting)
+        .await;
+    let slow = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path_regex("chat/completions$"))
+        .respond_with(
+            completion(
+                &json!({"signal": "BUY", "confidence": 0.8, "reasoning": "Higher lows.",
+                "key_levels": {"support": [], "resistance": []}}),
+            )
+            .set_delay(Duration::from_millis(300)),
+        )
+        .mount(&slow)
+        .await;
+    let provider = |kind: ProviderKind, server: &MockServer| {
+        let mut p = ProviderConfig::new(kind);
+        p.api_key = Some("sk-test-not-a-real-key".into());
+        p.base_url = Some(format!("{}/v1", server.uri()));
+        p.model = Some("gpt-test".into());
+        p
+    };
+    let llm = LlmConfig {
+        providers: vec![
+            provider(ProviderKind::Openai, &rejecting),
+            provider(ProviderKind::Groq, &slow),
+        ],
+        ..LlmConfig::default()
+    }
+    .build()
+    .await
+    .unwrap();
+    let model = LlmModel::new(llm);
+    let prompt = RenderedPrompt {
+        agent: AgentName::Technical,
+        system: "You are the technical analyst.".into(),
+        user: "BTC?".into(),
+        version: "technical@test".into(),
+    };
+    let schema = answer_schema(AgentName::Technical).unwrap();
+    // The first call finds the primary's key rejected (disabled) and the backup answers.
+    let first = model
+        .answer_within(&prompt, schema, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(first.provider, "groq");
+    assert_eq!(model.llm().askable_provider_count(), 1);
+    // Then the backup has the whole half second.
+    let second = model
+        .answer_within(&prompt, schema, Duration::from_millis(500))
+        .await;
+    assert_eq!(second.map(|a| a.provider).ok().as_deref(), Some("groq"));
+}

@@ -92,17 +92,18 @@ impl ReportModel for LlmModel {
         self.ask(prompt, schema, None).await
     }
 
-    /// With a chain of several providers, each provider attempt may take `within` over the
-    /// chain's length: a provider that hangs times out (its breaker counts it, so later calls
-    /// go to the next provider) and the next one is asked in the time left. With one provider
-    /// there is nowhere else to go: the caller's deadline alone ends the call.
+    /// With several providers a call could go to now (not disabled, not behind an open
+    /// breaker), each provider attempt may take `within` over their number: a provider that
+    /// hangs times out (its breaker counts it, so later calls go to the next provider) and the
+    /// next one is asked in the time left. With one there is nowhere else to go: the caller's
+    /// deadline alone ends the call (a provider disabled or shut out takes no share).
     async fn answer_within(
         &self,
         prompt: &RenderedPrompt,
         schema: &serde_json::Value,
         within: std::time::Duration,
     ) -> Result<ModelAnswer, ModelFailure> {
-        let providers = self.llm.provider_count();
+        let providers = self.llm.askable_provider_count();
         let attempt = (providers > 1).then(|| {
             let n = u32::try_from(providers).unwrap_or(u32::MAX);
             (within / n).max(std::time::Duration::from_millis(1))

@@ -208,6 +208,21 @@ impl Llm {
         self.inner.members.len()
     }
 
+    /// How many providers of the chain a call could be sent to now: not disabled (a key
+    /// rejected) and not behind an open breaker. A caller sharing its time among the chain's
+    /// providers shares it among these.
+    pub fn askable_provider_count(&self) -> usize {
+        let now = tokio::time::Instant::now();
+        self.inner
+            .members
+            .iter()
+            .filter(|m| {
+                let state = m.lock();
+                !state.disabled && state.breaker.would_admit(now)
+            })
+            .count()
+    }
+
     /// The providers, in chain order: `(name, model)`.
     pub fn providers(&self) -> Vec<(String, String)> {
         self.inner

@@ -99,6 +99,16 @@ impl Breaker {
         }
     }
 
+    /// Whether a call could go now, changing nothing (the breaker closed, open past its time,
+    /// or half-open with no probe out).
+    pub(crate) fn would_admit(&self, now: Instant) -> bool {
+        match self.state {
+            State::Closed { .. } => true,
+            State::Open { until, .. } => now >= until,
+            State::HalfOpen { probing, .. } => !probing,
+        }
+    }
+
     /// Whether a call may go now. `Err` carries the time until a probe is allowed.
     pub(crate) fn admit(&mut self, now: Instant) -> (Result<(), Duration>, Option<Transition>) {
         match self.state {
