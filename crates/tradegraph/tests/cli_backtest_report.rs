@@ -604,3 +604,49 @@ fn the_report_opens_in_chromium_with_both_plots_visible() {
         "a real screenshot"
     );
 }
+
+/// A backtest replays its data whatever live feed the bot's configuration runs on (`[bot]
+/// feed`, TRADEGRAPH_FEED): it refused, blaming a `--feed` that was never given.
+#[test]
+fn a_backtest_replays_its_data_whatever_feed_the_bot_runs_on() {
+    let dir = std::env::temp_dir().join(format!("tg-backtest-feed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("tradegraph.toml");
+    std::fs::write(&config, "[bot]\nfeed = \"binance\"\n").unwrap();
+    let config = config.to_str().unwrap();
+    let window = [
+        "--from",
+        "2024-12-02T00:00:00Z",
+        "--to",
+        "2024-12-02T02:00:00Z",
+    ];
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut all = vec!["backtest", "--instrument", "btc"];
+        all.extend_from_slice(&window);
+        all.extend_from_slice(args);
+        Command::new(env!("CARGO_BIN_EXE_tradegraph"))
+            .args(&all)
+            .current_dir(root())
+            .env_clear()
+            .envs(env.iter().copied())
+            .output()
+            .unwrap()
+    };
+    for (args, env) in [
+        (vec!["--config", config], vec![]),
+        (vec![], vec![("TRADEGRAPH_FEED", "binance")]),
+    ] {
+        let out = run(&args, &env);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?} {env:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    // A --feed given to the backtest itself is still refused, saying so.
+    let out = run(&["--feed", "binance"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("--feed binance is for `tradegraph run`"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -72,8 +72,14 @@ pub(super) fn run(args: BacktestArgs, out: &mut dyn Write, err: &mut dyn Write) 
             return EXIT_USAGE;
         }
     }
+    // A backtest replays a file: a live feed set for `run` (`[bot] feed`, TRADEGRAPH_FEED)
+    // does not apply to it; only a --feed given to it is refused below.
+    let mut flags = args.flags.clone();
+    if flags.feed.is_none() {
+        flags.feed = Some(crate::config::FeedKind::Replay);
+    }
     let mut settings =
-        match super::bot::settings("backtest", &args.flags, super::bot::LiveUse::Paper, err) {
+        match super::bot::settings("backtest", &flags, super::bot::LiveUse::Paper, err) {
             Ok(settings) => settings,
             Err(code) => return code,
         };
