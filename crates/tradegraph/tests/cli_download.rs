@@ -180,6 +180,45 @@ async fn kite_needs_its_credentials_and_sends_them() {
     let _ = std::fs::remove_file(&out);
 }
 
+/// A saved day token of another day is refused saying so (it was dropped and the download
+/// said only that both were needed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kite_token_of_another_day_is_refused_saying_so() {
+    let data = temp("kite-old-token");
+    let _ = std::fs::remove_dir_all(&data);
+    let secret = tradegraph_core::redact::Secret::new("old-token-0001");
+    tradegraph_broker::live::kite::save_token(&data, &secret, "2020-01-01").unwrap();
+    let output = tradegraph(
+        &[
+            "data",
+            "download",
+            "--venue",
+            "kite",
+            "--token",
+            "256265",
+            "--from",
+            "2024-01-01",
+            "--to",
+            "2024-01-02",
+            "--out",
+            "never.csv",
+        ],
+        &[
+            ("KITE_API_KEY", "api-key"),
+            ("TRADEGRAPH_DATA_DIR", data.to_str().unwrap()),
+        ],
+    )
+    .await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("is for 2020-01-01") && stderr.contains("kite login"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("old-token-0001"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&data);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_options_say_what_to_give() {
     let cases: [(&[&str], &str); 6] = [

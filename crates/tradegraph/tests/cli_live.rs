@@ -252,6 +252,26 @@ fn the_kite_day_token_is_read_from_the_live_data_dir() {
     assert!(!out.contains(CANARY) && !err.contains(CANARY), "{out}");
 }
 
+/// A saved Kite token of another day is refused saying so, naming only what is missing (the
+/// message named both variables and dropped the reason).
+#[test]
+fn a_kite_token_of_another_day_is_refused_saying_so() {
+    use tradegraph_broker::live::kite::save_token;
+    let dir = support::temp_dir("live-kite-old-token");
+    let secret = tradegraph_core::redact::Secret::new(CANARY);
+    save_token(&dir.join("data"), &secret, "2020-01-01").unwrap();
+    let args = ["--instrument", "banknifty", "--feed", "kite"];
+    let (code, _, err) = config_show(&dir, &args, &[("KITE_API_KEY", "kite-key-0001")]);
+    assert_ne!(code, Some(0));
+    assert!(err.contains("is for 2020-01-01"), "{err}");
+    assert!(err.contains("kite login"), "{err}");
+    assert!(
+        err.contains("KITE_ACCESS_TOKEN") && !err.contains("KITE_API_KEY"),
+        "{err}"
+    );
+    assert!(!err.contains(CANARY), "{err}");
+}
+
 #[test]
 fn live_with_a_lot_size_off_the_venues_step_is_refused_naming_the_setting() {
     use tradegraph_testkit::venue::binance::{BinanceVenue, Rules};

@@ -106,16 +106,31 @@ fn config(args: &DownloadArgs) -> Result<DownloadConfig, String> {
             // The day's token of `tradegraph kite login` when KITE_ACCESS_TOKEN is not set, as
             // the bots read it.
             let data_dir = env(DATA_DIR_VAR).map_or_else(|| PathBuf::from("data"), PathBuf::from);
-            let access_token = env("KITE_ACCESS_TOKEN").map(Secret::new).or_else(|| {
-                let day = tradegraph_broker::live::kite::ist_today();
-                tradegraph_broker::live::kite::load_token(&data_dir, &day).ok()
-            });
-            let (Some(api_key), Some(access_token)) = (api_key, access_token) else {
-                return Err(format!(
-                    "--venue kite needs KITE_API_KEY and KITE_ACCESS_TOKEN (or `tradegraph kite \
-                     login` for the day's token, kept in {}: {DATA_DIR_VAR})",
-                    data_dir.display()
-                ));
+            let Some(api_key) = api_key else {
+                return Err(
+                    "--venue kite needs KITE_API_KEY and KITE_ACCESS_TOKEN (or the \
+                            day's token of `tradegraph kite login`): KITE_API_KEY is not set"
+                        .to_owned(),
+                );
+            };
+            // Why the saved token cannot be used (none, another day's) is said as it is.
+            let access_token = match env("KITE_ACCESS_TOKEN") {
+                Some(token) => Secret::new(token),
+                None => {
+                    let day = tradegraph_broker::live::kite::ist_today();
+                    tradegraph_broker::live::kite::load_token(&data_dir, &day).map_err(|e| {
+                        let why = match e {
+                            tradegraph_broker::BrokerError::Config(why) => why,
+                            other => other.to_string(),
+                        };
+                        format!(
+                            "--venue kite needs KITE_API_KEY and KITE_ACCESS_TOKEN (or the \
+                             day's token of `tradegraph kite login`, read from {}: \
+                             {DATA_DIR_VAR}): {why}",
+                            data_dir.display()
+                        )
+                    })?
+                }
             };
             let api_url = env("KITE_API_URL").unwrap_or_else(|| KITE_API_URL.to_owned());
             let source = HistorySource::Kite {

@@ -237,25 +237,38 @@ fn kite(
     };
     let api_key = r.secret("feeds.kite.api_key", "KITE_API_KEY");
     // The day's token `tradegraph kite login` kept (in `[live] data_dir`) when none is set:
-    // the one place this fallback is made.
-    let access_token = r
-        .secret("feeds.kite.access_token", "KITE_ACCESS_TOKEN")
-        .or_else(|| {
+    // the one place this fallback is made. Why the saved one cannot be used (none, another
+    // day's, not login's) is said as it is.
+    let access_token = match r.secret("feeds.kite.access_token", "KITE_ACCESS_TOKEN") {
+        Some(token) => Ok(token),
+        None => {
             let day = tradegraph_broker::live::kite::ist_today();
-            tradegraph_broker::live::kite::load_token(data_dir, &day).ok()
-        });
-    let (Some(api_key), Some(access_token)) = (api_key, access_token) else {
-        return Err(ConfigError::Invalid {
-            key: "KITE_API_KEY, KITE_ACCESS_TOKEN".into(),
-            origin: Origin::Default,
-            message: format!(
-                "the kite feed needs both: set them in the environment or .env.{} (or run \
-                 `tradegraph kite login` for the day's token, kept in {}: `[live] data_dir`, \
-                 TRADEGRAPH_DATA_DIR)",
-                choice.name,
-                data_dir.display()
-            ),
-        });
+            tradegraph_broker::live::kite::load_token(data_dir, &day)
+        }
+    };
+    let missing = |key: &str, why: String| ConfigError::Invalid {
+        key: key.into(),
+        origin: Origin::Default,
+        message: format!(
+            "the kite feed needs it: {why} (set it in the environment or .env.{}; the day's \
+             token `tradegraph kite login` keeps is read from {}: `[live] data_dir`, \
+             TRADEGRAPH_DATA_DIR)",
+            choice.name,
+            data_dir.display()
+        ),
+    };
+    let Some(api_key) = api_key else {
+        return Err(missing("KITE_API_KEY", "it is not set".to_owned()));
+    };
+    let access_token = match access_token {
+        Ok(token) => token,
+        Err(e) => {
+            let why = match e {
+                tradegraph_broker::BrokerError::Config(why) => why,
+                other => other.to_string(),
+            };
+            return Err(missing("KITE_ACCESS_TOKEN", why));
+        }
     };
     Ok(FeedSettings::Kite {
         ws_url,
