@@ -95,6 +95,43 @@ fn a_backtest_with_a_live_configuration_runs_on_paper() {
     );
 }
 
+/// Live settings with `--workers` are a refusal like the other live refusals (exit 2, naming
+/// what to change), not a bot that stopped on an error (exit 3, which supervisors restart).
+#[test]
+fn live_with_workers_is_refused_as_a_setting() {
+    let dir = live_dir("live-workers");
+    let out = tradegraph(
+        &dir,
+        &[
+            "run",
+            "--instrument",
+            "btc",
+            "--feed",
+            "binance",
+            "--config",
+            "bot.toml",
+            "--workers",
+            "redis",
+        ],
+        &[
+            ("TRADEGRAPH_LIVE", "1"),
+            ("BINANCE_API_KEY", "key-0123456789"),
+            ("BINANCE_API_SECRET", CANARY),
+            ("REDIS_URL", "redis://127.0.0.1:1"),
+            ("BINANCE_WS_URL", "ws://127.0.0.1:9/ws"),
+            ("BINANCE_API_URL", "http://127.0.0.1:9"),
+            ("BINANCE_WS_API_URL", "ws://127.0.0.1:9/ws-api/v3"),
+        ],
+    );
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("live trading refused: live trading runs in one process"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(CANARY), "{stderr}");
+}
+
 #[test]
 fn live_without_the_venues_keys_is_refused_and_no_secret_shows() {
     let dir = live_dir("live-keys");

@@ -37,6 +37,17 @@ pub(super) fn run(args: RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8
         Ok(settings) => settings,
         Err(code) => return code,
     };
+    // Refused with the other live refusals (exit 2), not as a failure of the bot (exit 3,
+    // which a supervisor restarts).
+    if settings.live && args.workers.is_some() {
+        let _ = writeln!(
+            err,
+            "run: live trading refused: live trading runs in one process: run without \
+             --workers (workers trade on paper)\nrun: fix the settings above, or unset \
+             TRADEGRAPH_LIVE or `live` in the configuration to run on paper."
+        );
+        return super::EXIT_USAGE;
+    }
     let runtime = match super::bot::runtime("run", err) {
         Ok(runtime) => runtime,
         Err(code) => return code,
