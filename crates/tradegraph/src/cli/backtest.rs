@@ -212,10 +212,10 @@ async fn backtest(plan: Plan<'_>, out: &mut dyn Write) -> Result<(), Box<dyn std
         answers,
         store_market_data,
     } = plan;
-    let minutes = walk::cycle_minutes(settings.decision_every);
-    // one-minute bars tell the cycles to come; a recording's events do not
+    let per_cycle = walk::bars_per_cycle(settings.decision_every, &settings.instrument.session);
+    // one-minute bars tell the cycles to come (never fewer than run); a recording's events do not
     let bars = scan.run_bars();
-    let cycles = bars.map(|b| b / minutes);
+    let cycles = bars.map(|b| b.div_ceil(per_cycle));
     let defaults = DefaultBudget {
         usd: Some(DEFAULT_BUDGET_USD),
         // a plan of no cycle is no plan: never a cap of 0 calls
@@ -267,7 +267,7 @@ async fn run_plan(
         count: windows.as_ref().map_or(1, Vec::len),
         records: scan.records,
         run_bars: scan.run_bars(),
-        minutes: walk::cycle_minutes(settings.decision_every),
+        bars_per_cycle: walk::bars_per_cycle(settings.decision_every, &settings.instrument.session),
         bar: None,
         out,
     };
@@ -332,7 +332,8 @@ struct Hooks<'a> {
     records: u64,
     /// The bars the run gets (`None`: a recording's events).
     run_bars: Option<u64>,
-    minutes: u64,
+    /// One-minute bars per decision cycle ([`walk::bars_per_cycle`]).
+    bars_per_cycle: u64,
     bar: Option<ProgressBar>,
     out: &'a mut dyn Write,
 }
@@ -354,7 +355,7 @@ impl Hooks<'_> {
         };
         match length {
             Some(bars) => {
-                let cycles = bars / self.minutes;
+                let cycles = bars.div_ceil(self.bars_per_cycle);
                 let _ = writeln!(
                     self.out,
                     "{name}: backtest of {symbol} over {bars} bars, about {cycles} decision cycles"

@@ -18,7 +18,7 @@ mod tests;
 
 pub use overview::{Aggregate, Overview, WindowResult};
 pub use run::{run, run_one, Observer, Outcome, RunSpec, WalkHooks};
-pub use split::{bar_times, cycle_minutes, plan, split, DataScan};
+pub use split::{bar_times, bars_per_cycle, cycle_minutes, plan, split, DataScan};
 
 use super::report::ReportError;
 use crate::engine::EngineError;

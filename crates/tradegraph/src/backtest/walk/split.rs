@@ -299,9 +299,38 @@ pub fn plan(
         return Err(WalkError::TooFewWindows(n));
     }
     let scan = DataScan::bars(data, &instrument.symbol, period)?;
-    let min = super::MIN_CYCLES_PER_WINDOW * cycle_minutes(cycle);
+    let min = super::MIN_CYCLES_PER_WINDOW * bars_per_cycle(cycle, &instrument.session);
     let windows = split(&scan.bar_times, n, min, cycle, &instrument.session)?;
     Ok((scan, windows))
+}
+
+/// One-minute bars per decision cycle of `cycle` on `session`: around the clock, the cycle's
+/// minutes; on an exchange, its day's minutes shared among its decision candles, which start
+/// at the open (NSE's 375-minute day holds one daily cycle of 375 bars, and seven hourly ones,
+/// the last a quarter hour: 53 bars a cycle), so that bars divided by it never count fewer
+/// cycles than a backtest runs.
+///
+/// ```
+/// use tradegraph::backtest::walk::bars_per_cycle;
+/// use tradegraph::core::{Instrument, Timeframe};
+/// let nse = Instrument::nifty_50().session;
+/// assert_eq!(bars_per_cycle(Timeframe::D1, &nse), 375);
+/// assert_eq!(bars_per_cycle(Timeframe::H1, &nse), 53);
+/// assert_eq!(bars_per_cycle(Timeframe::M15, &nse), 15);
+/// assert_eq!(bars_per_cycle(Timeframe::D1, &Instrument::btc_usdt().session), 1440);
+/// ```
+pub fn bars_per_cycle(cycle: Timeframe, session: &TradingSession) -> u64 {
+    use chrono::Timelike;
+    let minutes = cycle_minutes(cycle);
+    let Some(exchange) = session.exchange() else {
+        return minutes;
+    };
+    let minute_of = |t: chrono::NaiveTime| u64::from(t.num_seconds_from_midnight() / 60);
+    let day = minute_of(exchange.close)
+        .saturating_sub(minute_of(exchange.open))
+        .max(1);
+    let candles = day.div_ceil(minutes).max(1);
+    (day / candles).max(1)
 }
 
 /// One-minute bars per decision cycle of `cycle` (at least 1).

@@ -190,3 +190,28 @@ fn more_windows_than_the_bars_can_fill_are_refused_however_many() {
         5
     );
 }
+
+/// On NSE a daily decision cycle is a 375-minute session, not 1,440 minutes: 40 sessions of
+/// minute bars split in two hold 20 daily cycles a window (they were refused as holding fewer
+/// than 14,400 bars), and the plan counts at least the cycles a backtest runs.
+#[test]
+fn nse_windows_and_plans_count_sessions_not_calendar_minutes() {
+    let nifty = tradegraph_core::Instrument::nifty_50();
+    let session = &nifty.session;
+    let start = "2024-01-01T03:45:00Z".parse::<Timestamp>().unwrap().millis();
+    let times: Vec<Timestamp> = (0..90 * 1440)
+        .map(|i| Timestamp::from_millis(start + i * 60_000))
+        .filter(|t| session.is_open(*t))
+        .take(40 * 375)
+        .collect();
+    assert_eq!(times.len(), 40 * 375);
+    let min = super::MIN_CYCLES_PER_WINDOW * bars_per_cycle(Timeframe::D1, session);
+    let windows = split(&times, 2, min, Timeframe::D1, session).unwrap();
+    assert_eq!(windows.iter().map(|w| w.bars).sum::<u64>(), 40 * 375);
+    // Hourly: seven candles a session (09:15 .. 15:15, the last a quarter hour): 280 cycles;
+    // the plan never counts fewer.
+    let hourly = (times.len() as u64).div_ceil(bars_per_cycle(Timeframe::H1, session));
+    assert!(hourly >= 280, "{hourly}");
+    let daily = (times.len() as u64).div_ceil(bars_per_cycle(Timeframe::D1, session));
+    assert_eq!(daily, 40);
+}
