@@ -198,7 +198,10 @@ fn more_windows_than_the_bars_can_fill_are_refused_however_many() {
 fn nse_windows_and_plans_count_sessions_not_calendar_minutes() {
     let nifty = tradegraph_core::Instrument::nifty_50();
     let session = &nifty.session;
-    let start = "2024-01-01T03:45:00Z".parse::<Timestamp>().unwrap().millis();
+    let start = "2024-01-01T03:45:00Z"
+        .parse::<Timestamp>()
+        .unwrap()
+        .millis();
     let times: Vec<Timestamp> = (0..90 * 1440)
         .map(|i| Timestamp::from_millis(start + i * 60_000))
         .filter(|t| session.is_open(*t))
