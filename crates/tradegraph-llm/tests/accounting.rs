@@ -117,3 +117,139 @@ async fn a_repair_turn_is_not_sent_once_the_budget_is_spent() {
     ));
     assert_eq!(p.requests().len(), 2);
 }
+
+/// A request sent whose answer does not come within its timeout is charged its worst case, as
+/// a call its caller abandons is (the vendor generates, and bills, what it was asked); a
+/// provider that cannot be reached is charged nothing.
+#[tokio::test]
+async fn a_request_that_timed_out_after_it_was_sent_is_charged_its_worst_case() {
+    use tradegraph_llm::config::{LlmConfig, ProviderConfig, ProviderKind};
+    use wiremock::matchers::{method, path_regex};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path_regex("chat/completions$"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({
+                    "id": "chatcmpl-1", "object": "chat.completion", "created": 1_733_000_000,
+                    "model": "m",
+                    "choices": [{"index": 0, "message": {"role": "assistant", "content": "late"},
+                                 "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
+                }))
+                .set_delay(std::time::Duration::from_secs(5)),
+        )
+        .mount(&server)
+        .await;
+    let llm_at = |base: String| async move {
+        let mut provider = ProviderConfig::new(ProviderKind::Openai);
+        provider.api_key = Some("sk-test-not-a-real-key".into());
+        provider.base_url = Some(base);
+        provider.model = Some("m".into());
+        let mut prices = PriceTable::new();
+        prices.insert("m", Price::new(Decimal::new(2, 0), Decimal::new(8, 0)));
+        LlmConfig {
+            providers: vec![provider],
+            prices,
+            ..LlmConfig::default()
+        }
+        .build()
+        .await
+        .unwrap()
+    };
+    let asked = request().timeout(std::time::Duration::from_millis(200));
+    let slow = llm_at(format!("{}/v1", server.uri())).await;
+    let err = slow.complete(&asked).await.unwrap_err();
+    assert!(matches!(err, LlmError::Timeout { .. }), "{err:?}");
+    let books = slow.accounting();
+    assert_eq!(books.run.calls, 1);
+    // At least the answer limit (200 tokens at $8 a million).
+    assert!(books.run.cost >= Decimal::new(16, 4), "{:?}", books.run);
+    let unreachable = llm_at("http://127.0.0.1:1/v1".into()).await;
+    assert!(unreachable.complete(&asked).await.is_err());
+    assert_eq!(unreachable.accounting().run.cost, Decimal::ZERO);
+}
+
+/// A repair turn is another turn of the same call, not a new call: the call that fills a calls
+/// cap is still repaired (the cap counted its own slot against its repair).
+#[tokio::test]
+async fn the_call_that_fills_a_calls_cap_is_still_repaired() {
+    let p = ScriptedProvider::new("p", "m").text(INVALID).text(VALID);
+    let llm = Llm::builder()
+        .provider(p.clone())
+        .prices(prices())
+        .budget(RunBudget::default().max_calls(1))
+        .build()
+        .unwrap();
+    let out = llm.structured::<Signal>(request()).await.unwrap();
+    assert_eq!((out.repairs, p.requests().len()), (1, 2));
+    assert_eq!(llm.accounting().run.calls, 1);
+}
+
+/// A half-open probe whose repair turn the budget refuses leaves the breaker closed (the
+/// provider answered): the provider is asked again once a new cycle's budget allows (it
+/// stayed "probing" for good, passed over as open for the life of the process).
+#[tokio::test]
+async fn a_probe_whose_repair_the_budget_refuses_does_not_shut_the_provider_out() {
+    use tradegraph_llm::fallback::BreakerPolicy;
+    let p = ScriptedProvider::new("p", "m")
+        .error(LlmError::Server {
+            provider: "p".into(),
+            status: 503,
+            message: "down".into(),
+        })
+        .text(INVALID)
+        .text(VALID);
+    let llm = Llm::builder()
+        .provider(p.clone())
+        .prices(prices())
+        .breaker(BreakerPolicy {
+            failure_threshold: 1,
+            open_for: std::time::Duration::from_millis(10),
+            max_open_for: std::time::Duration::from_millis(10),
+        })
+        // One turn's spend (0.00006) fills the cycle's budget: the repair is refused.
+        .cycle_budget(RunBudget::default().max_cost(Decimal::new(5, 5)))
+        .build()
+        .unwrap();
+    llm.begin_cycle(1);
+    assert!(llm.structured::<Signal>(request()).await.is_err(), "503");
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    // The probe answers invalid JSON; its repair turn is refused by the cycle's budget.
+    assert!(matches!(
+        llm.structured::<Signal>(request()).await,
+        Err(LlmError::BudgetExceeded { .. })
+    ));
+    llm.begin_cycle(2);
+    let asked = p.requests().len();
+    let out = llm.structured::<Signal>(request()).await;
+    assert!(out.is_ok(), "{out:?}");
+    assert_eq!(p.requests().len(), asked + 1);
+}
+
+/// A repair turn cut at the token limit is billed though its usage is unknown: it is charged
+/// its own worst case (the repair prompt carries the broken answer), not the first turn's.
+#[tokio::test]
+async fn a_repair_turn_billed_unknown_is_charged_its_own_worst_case() {
+    let p = ScriptedProvider::new("p", "m")
+        .text(INVALID)
+        .error(LlmError::Truncated {
+            provider: "p".into(),
+            max_tokens: Some(200),
+        });
+    let llm = Llm::builder()
+        .provider(p.clone())
+        .prices(prices())
+        .build()
+        .unwrap();
+    assert!(llm.structured::<Signal>(request()).await.is_err());
+    let asked = p.requests();
+    assert_eq!(asked.len(), 2);
+    assert!(asked[1].estimated_tokens() > asked[0].estimated_tokens());
+    // The first turn's 15 tokens, then the repair turn's worst case.
+    assert_eq!(
+        llm.accounting().run.usage.total(),
+        15 + asked[1].estimated_tokens()
+    );
+}

@@ -578,3 +578,68 @@ async fn a_version_1_file_still_replays() {
     let llm = LlmConfig::default().build_recorded(&book).await.unwrap();
     assert_eq!(llm.complete(&request).await.unwrap().text(), "old");
 }
+
+/// Calls asked at once settle in another order in a replay (its answers come at once): four
+/// analysts in flight under a cap their worst cases pass, the recording's budget refused the
+/// fourth; the replay refuses it too, from the record, with no miss (its own budget, seeing
+/// only the small real spend of the three answered, admitted it, found no answer and stopped).
+#[tokio::test]
+async fn a_call_the_recordings_budget_refused_is_refused_in_the_replay() {
+    use tradegraph_llm::budget::{Price, PriceTable, RunBudget};
+    let file = temp("budget");
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(json(200, completion(VALID)).set_delay(std::time::Duration::from_millis(100)))
+        .mount(&server)
+        .await;
+    let base = format!("{}/v1", server.uri());
+    // Worst case 200 tokens out at $10 a million: 0.002 a call; the cap holds two and a half.
+    let budgeted = |mut config: LlmConfig| {
+        let mut prices = PriceTable::new();
+        prices.insert(
+            "m",
+            Price::new(rust_decimal::Decimal::ONE, rust_decimal::Decimal::TEN),
+        );
+        config.prices = prices;
+        config.budget = RunBudget::default().max_cost(rust_decimal::Decimal::new(5, 3));
+        config
+    };
+    let agents = ["technical", "fundamental", "sentiment", "macro"];
+    let ask_all = |llm: tradegraph_llm::Llm| async move {
+        let asks = agents
+            .iter()
+            .map(|agent| llm.structured::<Signal>(asked(agent, &format!("{agent}: BTC?"))));
+        futures::future::join_all(asks)
+            .await
+            .into_iter()
+            .map(|r| match r {
+                Ok(_) => "answered".to_owned(),
+                Err(LlmError::BudgetExceeded { .. }) => "refused".to_owned(),
+                Err(e) => format!("{e}"),
+            })
+            .collect::<Vec<_>>()
+    };
+    let recorded = {
+        let book = RecordBook::record(&file).unwrap();
+        let mut config = budgeted(config(&base));
+        config.providers[0].model = Some("m".into());
+        ask_all(config.build_recorded(&book).await.unwrap()).await
+    };
+    assert_eq!(
+        recorded,
+        ["answered", "answered", "answered", "refused"],
+        "the recording's budget refused the fourth in flight"
+    );
+    drop(server);
+    let book = RecordBook::replay(&file).unwrap();
+    let replayed = ask_all(
+        budgeted(LlmConfig::default())
+            .build_recorded(&book)
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(replayed, recorded);
+    assert!(book.misses().is_empty(), "{:?}", book.misses());
+}

@@ -289,7 +289,8 @@ impl Ledger {
         };
         self.reserved.tokens = self.reserved.tokens.saturating_add(reservation.tokens);
         self.reserved.cost = self.reserved.cost.saturating_add(reservation.cost);
-        self.check()?;
+        // A turn is no new call: the calls' caps do not count it (the call has its slot).
+        self.check_spend()?;
         reservation.tokens = reservation.tokens.saturating_add(next.total());
         reservation.cost = reservation.cost.saturating_add(next_cost);
         self.reserved.tokens = self.reserved.tokens.saturating_add(next.total());
@@ -319,6 +320,15 @@ impl Ledger {
     /// `Err` once a window has spent its budget, counting what calls in flight reserved (they
     /// belong to the current cycle and day too).
     fn check(&self) -> Result<(), LlmError> {
+        self.check_windows(true)
+    }
+
+    /// [`check`](Self::check) of the tokens and cost only (another turn of a call in flight).
+    fn check_spend(&self) -> Result<(), LlmError> {
+        self.check_windows(false)
+    }
+
+    fn check_windows(&self, calls_too: bool) -> Result<(), LlmError> {
         let held = &self.reserved;
         let in_flight = |n: bool| if n { " with calls in flight" } else { "" };
         for (window, b, spent) in [
@@ -329,7 +339,7 @@ impl Ledger {
             let calls = spent.calls.saturating_add(held.calls);
             let tokens = spent.usage.total().saturating_add(held.tokens);
             let cost = spent.cost.saturating_add(held.cost);
-            let what = if let Some(max) = b.max_calls.filter(|m| calls >= *m) {
+            let what = if let Some(max) = b.max_calls.filter(|m| calls_too && calls >= *m) {
                 format!("{calls} calls of {max}{}", in_flight(held.calls > 0))
             } else if let Some(max) = b.max_tokens.filter(|m| tokens >= *m) {
                 format!("{tokens} tokens of {max}{}", in_flight(held.tokens > 0))

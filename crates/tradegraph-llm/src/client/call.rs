@@ -58,10 +58,12 @@ enum Step {
 }
 
 /// Whether a failed attempt's answer was billed by the vendor though its usage is unknown: an
-/// answer the model generated, then cut at the token limit, refused, filtered or left empty.
-/// What may never have reached the model (a timeout, which a refused connection also is; an
-/// unreadable body, a proxy's page; a 401, 429, 5xx or bad request) is not charged: a
-/// provider that is down must not spend the budget its backup needs.
+/// answer the model generated, then cut at the token limit, refused, filtered or left empty;
+/// and a request sent whose answer did not come in time (a vendor generates, and bills, what
+/// it was asked whether or not the client waits, as for a call its caller abandoned). What
+/// never reached the model (a connection refused or timed out, an unreadable body, a proxy's
+/// page; a 401, 429, 5xx or bad request) is not charged: a provider that is down must not
+/// spend the budget its backup needs.
 fn billed_unknown(error: &LlmError) -> bool {
     matches!(
         error,
@@ -69,6 +71,7 @@ fn billed_unknown(error: &LlmError) -> bool {
             | LlmError::Refusal { .. }
             | LlmError::ContentFilter { .. }
             | LlmError::EmptyAnswer { .. }
+            | LlmError::Timeout { .. }
     )
 }
 
@@ -376,7 +379,14 @@ impl Inner {
         let model = request.model_or(member.provider.model()).to_owned();
         let meter = labels(member, &model, request);
         let worst = estimate(request);
-        let reserved = self.ledger().reserve(member.name(), &model, worst);
+        // A replay refuses what its recording's budget refused, before its own budget.
+        let reserved = match member.provider.budget_refusal(request) {
+            Some(refusal) => Err(refusal),
+            None => self.ledger().reserve(member.name(), &model, worst),
+        };
+        if let Err(refusal @ LlmError::BudgetExceeded { .. }) = &reserved {
+            member.provider.budget_refused(request, refusal);
+        }
         let held = match reserved {
             Ok(reservation) => Held {
                 inner: self,
@@ -414,8 +424,17 @@ impl Inner {
                 Op::Structured { schema, decoder } => {
                     // Each repair turn is another call the vendor bills: it takes its
                     // place in the budget before it is sent.
-                    let admit_turn =
-                        |turn: &Request, spent: Usage| held.extend(spent, estimate(turn));
+                    // A replay refuses the turns its recording's budget refused; a
+                    // recording notes the turns its budget refuses.
+                    let admit_turn = |turn: &Request, spent: Usage| {
+                        if let Some(refusal) = member.provider.budget_refusal(turn) {
+                            held.refused(&refusal);
+                            return Err(refusal);
+                        }
+                        held.extend(spent, estimate(turn)).inspect_err(|refusal| {
+                            member.provider.budget_refused(turn, refusal);
+                        })
+                    };
                     let out = run_structured(
                         member.provider.as_ref(),
                         request,
@@ -440,9 +459,17 @@ impl Inner {
         if let Err(error) = &result {
             if billed_unknown(error) {
                 // The vendor generated (or may still be generating) an answer it bills, whose
-                // usage the error does not carry: its worst case, as for a call abandoned in
-                // flight, so that the budgets hold however often answers fail.
-                spent += worst;
+                // usage the error does not carry: the worst case of the turn that failed (what
+                // the reservation covered beyond the turns before it), as for a call abandoned
+                // in flight, so that the budgets hold however often answers fail.
+                spent = match &taken {
+                    Some((_, covered)) if covered.total() > spent.total() => *covered,
+                    _ => {
+                        let mut with = spent;
+                        with += worst;
+                        with
+                    }
+                };
             }
         }
         let elapsed = started.elapsed();
@@ -503,7 +530,12 @@ impl Inner {
             Err(error) => {
                 // A repair turn the budget refused is no fault of the provider's.
                 let refused = matches!(error, LlmError::BudgetExceeded { .. });
-                if !refused {
+                if refused {
+                    // The provider answered (a half-open probe among them): its breaker
+                    // closes, as for any answer.
+                    let transition = member.lock().breaker.on_success();
+                    self.transition(member, transition);
+                } else {
                     self.record_failure(member, &error);
                 }
                 meter.called(error.kind().label(), elapsed, spent, cost);
@@ -649,14 +681,20 @@ impl Held<'_> {
             }
             Err(error) => {
                 *covered = spent;
-                if let LlmError::BudgetExceeded { window, what } = &error {
-                    self.inner.events.emit(LlmEvent::BudgetExceeded {
-                        window: *window,
-                        what: what.clone(),
-                    });
-                }
+                drop(taken);
+                self.refused(&error);
                 Err(error)
             }
+        }
+    }
+
+    /// Announces a turn the budget refused, as a refused call is announced.
+    fn refused(&self, error: &LlmError) {
+        if let LlmError::BudgetExceeded { window, what } = error {
+            self.inner.events.emit(LlmEvent::BudgetExceeded {
+                window: *window,
+                what: what.clone(),
+            });
         }
     }
 

@@ -105,6 +105,21 @@ pub trait Provider: Send + Sync + fmt::Debug {
     fn skipped(&self, request: &Request) {
         let _ = request;
     }
+
+    /// The chain's budget refused `request` before asking this provider (`refusal`, a
+    /// [`LlmError::BudgetExceeded`]). Nothing by default; a recording notes it, so that a
+    /// replay refuses it too.
+    fn budget_refused(&self, request: &Request, refusal: &LlmError) {
+        let _ = (request, refusal);
+    }
+
+    /// The budget's refusal of `request` this provider stands for, to be given before the
+    /// chain's own budget is consulted: a replay's provider whose recording's budget refused
+    /// it. `None` by default.
+    fn budget_refusal(&self, request: &Request) -> Option<LlmError> {
+        let _ = request;
+        None
+    }
 }
 
 #[async_trait::async_trait]
@@ -133,6 +148,12 @@ impl<P: Provider + ?Sized> Provider for Arc<P> {
     fn skips(&self, request: &Request) -> bool {
         (**self).skips(request)
     }
+    fn budget_refused(&self, request: &Request, refusal: &LlmError) {
+        (**self).budget_refused(request, refusal);
+    }
+    fn budget_refusal(&self, request: &Request) -> Option<LlmError> {
+        (**self).budget_refusal(request)
+    }
 }
 
 #[async_trait::async_trait]
@@ -160,6 +181,12 @@ impl<P: Provider + ?Sized> Provider for Box<P> {
     }
     fn skips(&self, request: &Request) -> bool {
         (**self).skips(request)
+    }
+    fn budget_refused(&self, request: &Request, refusal: &LlmError) {
+        (**self).budget_refused(request, refusal);
+    }
+    fn budget_refusal(&self, request: &Request) -> Option<LlmError> {
+        (**self).budget_refusal(request)
     }
 }
 

@@ -143,6 +143,9 @@ struct State {
     /// Whether any outcome is a skip (a replay of a record with none, on one provider, has
     /// nothing to pass over).
     any_skip: bool,
+    /// Whether any outcome is a budget's refusal (a replay of a record with none looks for
+    /// none, and hashes no request for it).
+    any_refusal: bool,
 }
 
 type Outcome = Result<Response, RecordedError>;
@@ -161,6 +164,7 @@ impl State {
     /// recorded starts over: a file recorded into twice replays its latest run.
     fn push(&mut self, key: RecordKey, outcome: Outcome) {
         self.any_skip |= matches!(outcome, Err(RecordedError::Skipped));
+        self.any_refusal |= matches!(outcome, Err(RecordedError::BudgetExceeded { .. }));
         let session = self.session;
         let recorded = self.outcomes.entry(key).or_default();
         if recorded.session != session {
@@ -439,6 +443,49 @@ impl RecordBook {
             error: RecordedError::Skipped,
         };
         self.keep(key, entry);
+    }
+
+    /// Appends that the chain's budget refused `request` before asking `provider` (recording).
+    pub(crate) fn put_budget_refused(
+        &self,
+        key: RecordKey,
+        provider: &dyn Provider,
+        request: &Request,
+        refusal: &LlmError,
+    ) {
+        let LlmError::BudgetExceeded { window, what } = refusal else {
+            return;
+        };
+        let entry = Entry::Failure {
+            key: key.clone(),
+            provider: provider.name().to_owned(),
+            model: request.model_or(provider.model()).to_owned(),
+            agent: request.agent.clone(),
+            error: RecordedError::BudgetExceeded {
+                window: *window,
+                what: what.clone(),
+            },
+        };
+        self.keep(key, entry);
+    }
+
+    /// Whether the record holds budget refusals (a replay then looks for them).
+    pub(crate) fn any_budget_refusal(&self) -> bool {
+        self.state().any_refusal
+    }
+
+    /// The budget's refusal of `key`, when it is the next outcome for it (served then).
+    pub(crate) fn take_budget_refusal(&self, key: &RecordKey) -> Option<LlmError> {
+        let mut state = self.state();
+        let recorded = state.outcomes.get_mut(key)?;
+        match recorded.outcomes.get(recorded.served) {
+            Some(Err(refusal @ RecordedError::BudgetExceeded { .. })) => {
+                let error = refusal.to_error("");
+                recorded.served += 1;
+                Some(error)
+            }
+            _ => None,
+        }
     }
 
     /// Appends `entry` (an answer or a failure) and keeps it for `key`.

@@ -57,4 +57,9 @@ impl Provider for Recorded {
         let key = RecordKey::of(self.inner.as_ref(), request);
         self.book.put_skipped(key, self.inner.as_ref(), request);
     }
+    fn budget_refused(&self, request: &Request, refusal: &LlmError) {
+        let key = RecordKey::of(self.inner.as_ref(), request);
+        self.book
+            .put_budget_refused(key, self.inner.as_ref(), request, refusal);
+    }
 }

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// The format version this build writes (and the newest it reads; every older one is read too).
-/// Version 2 added the failures `skipped` and `model_unavailable`.
-pub const FORMAT_VERSION: u32 = 2;
+/// Version 2 added the failures `skipped` and `model_unavailable`; version 3 `budget_exceeded`.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// One line of a record file: the format version, then what it is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -112,6 +112,13 @@ pub(crate) enum RecordedError {
     /// Not asked: the chain skipped this provider (its breaker open, disabled, at its rate
     /// limit). Replayed as [`LlmError::CircuitOpen`], so that a replay skips it too.
     Skipped,
+    /// Not asked: a budget was spent. Replayed as the same refusal before the replay's own
+    /// budget is consulted, so that a replay refuses what the recording refused, whatever
+    /// order its calls settle in.
+    BudgetExceeded {
+        window: crate::budget::BudgetWindow,
+        what: String,
+    },
 }
 
 fn ms(d: Duration) -> u64 {
@@ -190,6 +197,7 @@ impl RecordedError {
             Self::ContentFilter { reason } => LlmError::ContentFilter { provider, reason },
             Self::EmptyAnswer { detail } => LlmError::EmptyAnswer { provider, detail },
             Self::SchemaUnsupported { reason } => LlmError::SchemaUnsupported { provider, reason },
+            Self::BudgetExceeded { window, what } => LlmError::BudgetExceeded { window, what },
             Self::Skipped => LlmError::CircuitOpen {
                 provider,
                 retry_in: Duration::ZERO,

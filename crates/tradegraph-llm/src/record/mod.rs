@@ -9,17 +9,17 @@
 //! validated answer of a call, the record keeps each provider call (repair turns and failures
 //! too), so a replay takes the same path through repairs and failovers, with the same usage.
 //!
-//! # The file (format version 2)
+//! # The file (format version 3)
 //!
 //! JSON Lines, UTF-8, append-only: one JSON object per line, each with `v` (the format
-//! version: 2, which added the failures `skipped` and `model_unavailable`; version 1 files are
-//! read as well) and `type`:
+//! version: 3, which added the failure `budget_exceeded`; 2 added `skipped` and
+//! `model_unavailable`; files of versions 1 and 2 are read as well) and `type`:
 //!
 //! | `type` | fields | written |
 //! |---|---|---|
 //! | `session` | `chain`: the providers, primary first, each `{provider, model, sampling?: {temperature?, seed?}}` | when a recording starts |
 //! | `answer` | `key`, `provider`, `model`, `agent?`, `response` (`content` `{"text": ..}` or `{"json": ..}`, `usage`, `latency` in ms, `provider`, `model`, `finish`) | after each answer |
-//! | `failure` | `key`, `provider`, `model`, `agent?`, `error` (`{"kind": "rate_limited", "retry_after_ms": 1000}`, ...; `{"kind": "skipped"}`: the chain passed the provider over) | after each provider failure, and each call the chain passed the provider over for |
+//! | `failure` | `key`, `provider`, `model`, `agent?`, `error` (`{"kind": "rate_limited", "retry_after_ms": 1000}`, ...; `{"kind": "skipped"}`: the chain passed the provider over; `{"kind": "budget_exceeded", "window": "run", "what": ".."}`: a budget refused the call, or its repair turn, before it was sent) | after each provider failure, each call the chain passed the provider over for, and each call or repair turn a budget refused |
 //!
 //! `key` is the request's [`RecordKey`]: SHA-256 of the provider, the model, the rendered
 //! messages, the schema's hash, temperature, seed and token limit. No prompt text, no key, no
@@ -30,7 +30,10 @@
 //! chain of the file's last `session` line, its providers asked in the chain's order with no
 //! breakers: a provider the recording passed over (a `skipped` failure; or, in a version 1
 //! file, no outcome while another provider still has an answer for the request) is passed
-//! over in the replay too, whatever the replay's timing.
+//! over in the replay too, whatever the replay's timing. A call (or repair turn) the
+//! recording's budget refused is refused in the replay before the replay's own budget is
+//! consulted: calls asked at once settle in another order in a replay (its answers come at
+//! once), so its budget alone would admit calls the recording refused, and miss their answers.
 //!
 //! Each line is written whole with one write call and flushed: a crash mid-write leaves at
 //! most the last line torn. Reading reports a torn or unreadable line

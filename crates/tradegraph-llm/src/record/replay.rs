@@ -71,6 +71,14 @@ impl Provider for Replayed {
                     self.book.has_unserved(&RecordKey::of(&stand_in, request))
                 })
     }
+    /// What the recording's budget refused is refused again, whatever the replay's own
+    /// budget would say (its calls settle in another order).
+    fn budget_refusal(&self, request: &Request) -> Option<LlmError> {
+        if !self.book.any_budget_refusal() {
+            return None;
+        }
+        self.book.take_budget_refusal(&RecordKey::of(self, request))
+    }
     async fn complete(&self, request: &Request) -> Result<Response, LlmError> {
         let key = RecordKey::of(self, request);
         if let Some(outcome) = self.book.take(&key, &self.entry.provider) {
