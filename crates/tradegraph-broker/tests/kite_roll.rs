@@ -141,3 +141,55 @@ async fn with_a_position_the_expiring_contract_is_managed_and_new_entries_are_re
     assert_eq!(broker.roll_alert(), None);
     logs.assert_clean();
 }
+
+/// With `refuse_entry_that_rolls` (a bot whose feed streams the expiring contract), the entry
+/// that finds the roll due once the position closed is refused, naming both contracts, and
+/// nothing reaches Kite; the broker has rolled, and the next entry goes to the new contract.
+#[tokio::test]
+async fn the_entry_that_rolls_is_refused_when_asked() {
+    let venue = KiteVenue::start(KEY, SECRET, TOKEN).await.unwrap();
+    venue.set_price(d("48200"));
+    let mut settings = config(&venue).with_entry_that_rolls_refused();
+    settings.tradingsymbol = "BANKNIFTY".into();
+    let broker = KiteBroker::connect(
+        settings,
+        bank(),
+        None,
+        tradegraph_broker::live::LiveTradingEnabled::i_understand_this_trades_real_money(),
+    )
+    .await
+    .unwrap();
+    wait_until("the order-update socket is up", || async {
+        venue.subscribers() == 1
+    })
+    .await;
+    let expiring = venue.tradingsymbol();
+    let buy = |n: &str| OrderRequest::market(id(n), bank(), OrderSide::Buy, d("30"));
+    broker.submit(buy("tg00000000000000g1")).await.unwrap();
+    wait_until("the entry fills", || async {
+        broker.book().last_seq() == 1
+    })
+    .await;
+    let next = venue.roll_contract();
+    broker.reread_instruments().await.unwrap();
+    let close = OrderRequest::market(id("tg00000000000000g2"), bank(), OrderSide::Sell, d("30"))
+        .reduce_only();
+    broker.submit(close).await.unwrap();
+    wait_until("the close fills", || async {
+        broker.book().last_seq() == 2
+    })
+    .await;
+    let orders = venue.orders().len();
+    let refused = broker.submit(buy("tg00000000000000g3")).await.unwrap();
+    assert_eq!(refused.status, OrderStatus::Rejected, "{refused:?}");
+    let reason = refused.reason.unwrap();
+    assert!(
+        reason.contains("contract roll") && reason.contains(&expiring) && reason.contains(&next),
+        "{reason}"
+    );
+    assert_eq!(venue.orders().len(), orders, "nothing reached Kite");
+    assert_eq!(broker.tradingsymbol(), next);
+    let placed = broker.submit(buy("tg00000000000000g4")).await.unwrap();
+    assert_ne!(placed.status, OrderStatus::Rejected, "{placed:?}");
+    assert_eq!(symbol_of(&venue, "tg00000000000000g4"), next);
+}

@@ -256,8 +256,22 @@ impl Broker for KiteBroker {
         let mut known = inner.book.order(&request.client_id);
         if known.is_none() {
             // Refused here: it cannot have been placed before.
+            let before = inner.tradingsymbol();
             inner.roll_check().await;
-            let roll = inner.roll_refusal(&request).map_or(Ok(()), Err);
+            let now = inner.tradingsymbol();
+            let roll = if now != before
+                && !request.reduce_only
+                && inner.config.refuse_entry_that_rolls
+            {
+                Err(VenueReason::FilterFailed {
+                    filter: "contract roll".into(),
+                    detail: format!(
+                        "the contract rolled from {before} to {now} just now: this entry was decided on {before}'s prices and is not sent"
+                    ),
+                })
+            } else {
+                inner.roll_refusal(&request).map_or(Ok(()), Err)
+            };
             if let Err(reason) = roll
                 .and_then(|()| tag_of(&request.client_id))
                 .and_then(|_| inner.rules().check(&request))

@@ -67,6 +67,11 @@ pub struct KiteConfig {
     /// before it is taken as never received (`Rejected`, default 2 minutes). Until then it is
     /// pending, of unknown outcome: never sent again, and no other order is sent in its place.
     pub unknown_outcome_after: Duration,
+    /// Whether the entry that finds a waiting roll due (the expiring contract's position
+    /// closed) is refused rather than sent to the next contract: a caller whose prices are the
+    /// expiring contract's (a bot whose feed streams its instrument token) decided it on
+    /// them. Later entries go to the next contract. `false` by default.
+    pub refuse_entry_that_rolls: bool,
 }
 
 impl KiteConfig {
@@ -98,7 +103,14 @@ impl KiteConfig {
             http: HttpSettings::default(),
             roll_days: 3,
             unknown_outcome_after: Duration::from_secs(120),
+            refuse_entry_that_rolls: false,
         }
+    }
+
+    /// Refuses the entry that finds a waiting roll due ([`refuse_entry_that_rolls`](Self::refuse_entry_that_rolls)).
+    pub fn with_entry_that_rolls_refused(mut self) -> Self {
+        self.refuse_entry_that_rolls = true;
+        self
     }
 
     /// The REST base URL (a local venue server in tests, or `KITE_API_URL`).

@@ -168,7 +168,10 @@ pub(super) async fn connect(
                 tradingsymbol,
             )
             .with_api_url(api_url.clone())
-            .with_product(live.kite_product);
+            .with_product(live.kite_product)
+            // The feed streams the contract traded at start: the entry that would roll was
+            // decided on its prices (the bot then stops: `rolled_away`).
+            .with_entry_that_rolls_refused();
             let opt_in = LiveTradingEnabled::i_understand_this_trades_real_money();
             let dump = rules::KiteDump {
                 api_url: api_url.clone(),
