@@ -410,3 +410,61 @@ async fn a_disabled_provider_takes_no_share_of_an_agents_time() {
         .await;
     assert_eq!(second.map(|a| a.provider).ok().as_deref(), Some("groq"));
 }
+
+/// An agent with no time left in the cycle does not ask its model: nothing is sent, counted or
+/// charged (the call was started and dropped at once, and charged its worst case, for every
+/// agent of a cycle whose deadline had passed).
+#[tokio::test]
+async fn an_agent_with_no_time_left_does_not_ask_its_model() {
+    use tradegraph_agents::deadline::{CycleDeadline, StagePlan};
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path_regex("chat/completions$"))
+        .respond_with(Desk)
+        .mount(&server)
+        .await;
+    let mut provider = ProviderConfig::new(ProviderKind::Openai);
+    provider.api_key = Some("sk-test-not-a-real-key".into());
+    provider.base_url = Some(format!("{}/v1", server.uri()));
+    provider.model = Some("gpt-test".into());
+    let mut prices = PriceTable::new();
+    prices.insert(
+        "gpt-test",
+        Price::new(rust_decimal::Decimal::ONE, rust_decimal::Decimal::TWO),
+    );
+    let llm = LlmConfig {
+        providers: vec![provider],
+        prices,
+        ..LlmConfig::default()
+    }
+    .build()
+    .await
+    .unwrap();
+    let model = Arc::new(LlmModel::new(llm));
+    let brain = Brain::rules_only().unwrap().with_model(model.clone());
+    let btc = Instrument::btc_usdt();
+    let (desk, _) = fixture::paper_desk(&btc, default_cash(btc.currency)).unwrap();
+    let graph = yaml::load_str(DEFAULT_GRAPH, "trading.yaml", &registry(&brain, &desk)).unwrap();
+    let plan = StagePlan::for_yaml(graph.topology(), DEFAULT_GRAPH, "trading.yaml").unwrap();
+    let (market, inputs) = fixture::market(&btc).unwrap();
+    let mut state = TradingState::new(btc, market, inputs);
+    state.account = Some(desk.broker().account().await.unwrap());
+    let past = CycleDeadline::starting_now(std::time::Duration::ZERO, Arc::new(plan));
+    let s = graph
+        .invoke(state, RunConfig::new().extension(past))
+        .await
+        .unwrap()
+        .state;
+    let technical = s.technical.as_ref().unwrap();
+    assert!(
+        matches!(&technical.mode, AgentMode::Rule { reason: RuleReason::ModelFailed(why) } if why.starts_with("deadline")),
+        "{:?}",
+        technical.mode
+    );
+    let accounting = model.llm().accounting();
+    assert_eq!(
+        (accounting.run.calls, accounting.run.cost),
+        (0, rust_decimal::Decimal::ZERO)
+    );
+    assert!(server.received_requests().await.unwrap().is_empty());
+}

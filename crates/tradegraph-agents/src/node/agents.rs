@@ -246,6 +246,11 @@ impl Wait {
             return Ok(model.answer(prompt, schema).await);
         };
         let share = wait.share();
+        // No time left: the model is not asked at all (a call started and dropped at once is
+        // still sent, and charged its worst case).
+        if share.is_zero() {
+            return Err(share);
+        }
         tokio::time::timeout(share, model.answer_within(prompt, schema, share))
             .await
             .map_err(|_| share)
