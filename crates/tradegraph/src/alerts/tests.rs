@@ -1209,3 +1209,71 @@ fn chat_bodies_clip_a_long_message_within_the_services_limits() {
         "a short message is whole"
     );
 }
+
+/// Critical alerts go each on its own: a critical whose webhook answers 429 and waits its
+/// `Retry-After` holds up neither the next critical nor `engine_stopped`, which reach the
+/// webhook within the stop's deadline (the second critical used to be delivered inside the
+/// first's delivery, and a third waited for the second's whole retry cycle).
+#[test]
+fn critical_alerts_do_not_wait_for_one_another() {
+    use axum::extract::State;
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let got: Received = Arc::default();
+        // The first two requests are told to come back in 30 s; the others are answered.
+        let app =
+            axum::Router::new()
+                .fallback(
+                    |State(got): State<Received>,
+                     axum::Json(body): axum::Json<serde_json::Value>| async move {
+                        let n = {
+                            let mut got = got.lock().unwrap();
+                            got.push((String::new(), body));
+                            got.len()
+                        };
+                        if n <= 2 {
+                            (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "30")]).into_response()
+                        } else {
+                            StatusCode::OK.into_response()
+                        }
+                    },
+                )
+                .with_state(got.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+
+        let queue = sink::SinkQueue::start(Arc::new(sink(&base, WebhookFormat::Json, None)));
+        let critical = |kind: AlertKind, about: &str| {
+            AlertEvent::new(kind, about, Severity::Critical, "down", at(0))
+        };
+        let arrived = |n: usize| {
+            let got = got.clone();
+            async move {
+                while got.lock().unwrap().len() < n {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            }
+        };
+        queue.offer(&critical(AlertKind::StoreDown, "mongodb"));
+        arrived(1).await;
+        queue.offer(&critical(AlertKind::StoreDown, "spill"));
+        arrived(2).await;
+        queue.offer(&critical(AlertKind::EngineStopped, "engine"));
+        queue
+            .close(tokio::time::Instant::now() + Duration::from_secs(3))
+            .await;
+        let kinds: Vec<String> = got
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, body)| body["kind"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        assert!(kinds.iter().any(|k| k == "engine_stopped"), "{kinds:?}");
+    });
+}

@@ -65,37 +65,41 @@ impl SinkQueue {
                     }
                 }
             };
+            // Critical alerts go at once, each on its own (a critical retrying or hanging
+            // holds up no other); the rest one at a time, in order.
+            let mut urgent = futures::stream::FuturesUnordered::new();
+            let mut current: Option<
+                std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+            > = None;
             loop {
-                let item = tokio::select! {
+                tokio::select! {
                     biased;
-                    Some(alert) = first.recv() => Item::Alert(alert),
-                    item = rx.recv() => match item {
-                        Some(item) => item,
+                    Some(alert) = first.recv() => urgent.push(deliver(alert)),
+                    Some(()) = futures::StreamExt::next(&mut urgent), if !urgent.is_empty() => {}
+                    () = async {
+                        match current.as_mut() {
+                            Some(delivery) => delivery.await,
+                            None => std::future::pending().await,
+                        }
+                    }, if current.is_some() => {
+                        current = None;
+                    }
+                    item = rx.recv(), if current.is_none() => match item {
+                        Some(Item::Alert(alert)) => current = Some(Box::pin(deliver(alert))),
+                        Some(Item::Flush(done)) => {
+                            // what was queued before, criticals in flight included
+                            while futures::StreamExt::next(&mut urgent).await.is_some() {}
+                            let _ = done.send(());
+                        }
                         None => break,
                     },
-                };
-                match item {
-                    Item::Alert(alert) => {
-                        // Critical alerts arriving meanwhile are delivered while this
-                        // delivery waits (it is not polled, not dropped).
-                        let mut delivery = std::pin::pin!(deliver(alert));
-                        loop {
-                            tokio::select! {
-                                biased;
-                                () = &mut delivery => break,
-                                Some(urgent) = first.recv() => deliver(urgent).await,
-                            }
-                        }
-                    }
-                    Item::Flush(done) => {
-                        let _ = done.send(());
-                    }
                 }
             }
-            // Stopping: criticals offered last still go.
-            while let Ok(urgent) = first.try_recv() {
-                deliver(urgent).await;
+            // Stopping: criticals offered last still go, with those in flight.
+            while let Ok(alert) = first.try_recv() {
+                urgent.push(deliver(alert));
             }
+            while futures::StreamExt::next(&mut urgent).await.is_some() {}
         });
         Self {
             name,
