@@ -54,7 +54,10 @@ pub use inputs::{
     bundled_news, MacroProvider, MacroSettings, NewsProvider, NewsSettings, Opened, LIVE_TIMEOUT,
 };
 pub use origin::{Origin, Origins};
-pub use resolve::{default_cash, DASHBOARD_PEERS_VAR, DEFAULT_DASHBOARD_PEERS, FILL_TIMING_VAR};
+pub use resolve::{
+    binance_environment, default_cash, DASHBOARD_PEERS_VAR, DEFAULT_DASHBOARD_PEERS,
+    FILL_TIMING_VAR,
+};
 pub use resolve::{
     API_TOKEN_VAR, BINANCE_RESERVED_BASE_VAR, CONFIG_VAR, CYCLE_DEADLINE_VAR, DATA_DIR_VAR,
     DATA_VAR, DEFAULT_CONFIG_FILE, FEED_VAR, INSTRUMENT_VAR, KITE_PRODUCT_VAR, LISTEN_VAR,

@@ -79,34 +79,18 @@ pub(super) fn check_kite(instrument: &Instrument, rules: KiteRules) -> Result<()
     )
 }
 
-/// Which of Binance's environments a URL is on, by its host: production (`*.binance.com`,
-/// `data-stream.binance.vision`) or the spot testnet (`*testnet.binance.vision`); `None` for
-/// another host (a local venue, a proxy), which the bot cannot tell.
-fn binance_environment(url: &str) -> Option<&'static str> {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = host.split(':').next().unwrap_or("").to_ascii_lowercase();
-    if host == "testnet.binance.vision" || host.ends_with(".testnet.binance.vision") {
-        Some("testnet")
-    } else if host == "binance.com"
-        || host.ends_with(".binance.com")
-        || host == "data-stream.binance.vision"
-    {
-        Some("production")
-    } else {
-        None
-    }
-}
-
 /// The market stream must be the same Binance environment as the REST endpoint orders go to:
 /// a bot deciding on the testnet's prices and trading production's (or the reverse) is
 /// refused, naming the setting.
 pub(super) fn binance_environments(ws_url: &str, api_url: &str) -> Option<String> {
+    use crate::config::binance_environment;
     let (stream, orders) = (binance_environment(ws_url)?, binance_environment(api_url)?);
     (stream != orders).then(|| {
         format!(
-            "BINANCE_WS_URL (`[feeds.binance] ws_url`) is {} ({stream}'s market streams) but              BINANCE_API_URL is {} ({orders}): the bot would decide on one environment's prices              and trade in the other; set BINANCE_WS_URL to {orders}'s streams ({}), or leave it              unset",
+            "BINANCE_WS_URL (`[feeds.binance] ws_url`) is {} ({stream}'s market streams) but \
+             BINANCE_API_URL is {} ({orders}): the bot would decide on one environment's prices \
+             and trade in the other; set BINANCE_WS_URL to {orders}'s streams ({}), or leave it \
+             unset",
             tradegraph_store::url::redact(ws_url),
             tradegraph_store::url::redact(api_url),
             if orders == "testnet" {

@@ -60,12 +60,26 @@ fn a_market_stream_of_another_binance_environment_is_refused() {
     let production_on_testnet_prices =
         binance(&[("BINANCE_WS_URL", "wss://stream.testnet.binance.vision")]);
     let no = refusals(&production_on_testnet_prices);
-    assert_eq!(no.len(), 1, "{no:?}");
-    assert!(
-        no[0].starts_with("BINANCE_WS_URL") && no[0].contains("testnet's market streams"),
-        "{no:?}"
+    assert_eq!(
+        no,
+        ["BINANCE_WS_URL (`[feeds.binance] ws_url`) is wss://stream.testnet.binance.vision \
+          (testnet's market streams) but BINANCE_API_URL is https://api.binance.com (production): \
+          the bot would decide on one environment's prices and trade in the other; set \
+          BINANCE_WS_URL to production's streams (wss://stream.binance.com:9443), or leave it unset"]
     );
-    assert!(no[0].contains("wss://stream.binance.com:9443"), "{no:?}");
+    // The testnet's endpoint written otherwise is the testnet all the same.
+    let testnet = binance(&[("BINANCE_API_URL", "https://TESTNET.binance.vision:443")]);
+    let FeedSettings::Binance { ws_url, .. } = &testnet.feed else {
+        panic!("{:?}", testnet.feed);
+    };
+    assert_eq!(ws_url, "wss://stream.testnet.binance.vision");
+    assert!(
+        refusals(&testnet)
+            .iter()
+            .all(|r| !r.contains("BINANCE_WS_URL (")),
+        "{:?}",
+        refusals(&testnet)
+    );
     let testnet_on_production_prices = binance(&[
         ("BINANCE_API_URL", "https://testnet.binance.vision"),
         ("BINANCE_WS_URL", "wss://stream.binance.com:9443"),

@@ -5,7 +5,7 @@ use crate::config::instrument::Choice;
 use crate::config::{ConfigError, FeedKind, FeedSettings, Flags, Origin, Venue};
 use clap::ValueEnum;
 use std::path::Path;
-use tradegraph_broker::live::binance::{BINANCE_WS_API_URL, TESTNET_API_URL, TESTNET_WS_API_URL};
+use tradegraph_broker::live::binance::{BINANCE_WS_API_URL, TESTNET_WS_API_URL};
 use tradegraph_core::Symbol;
 use tradegraph_market::feed::binance::BinanceConfig;
 use tradegraph_market::feed::kite::KiteConfig;
@@ -144,7 +144,7 @@ fn binance(r: &mut Resolver<'_>) -> Result<FeedSettings, ConfigError> {
         || BINANCE_API_URL.to_owned(),
     )?;
     // The market streams follow the REST endpoint too: the testnet's prices for the testnet.
-    let testnet = api_url.trim_end_matches('/') == TESTNET_API_URL;
+    let testnet = binance_environment(&api_url) == Some("testnet");
     let ws_url = r.pick(
         "feeds.binance.ws_url",
         None,
@@ -171,10 +171,10 @@ fn binance(r: &mut Resolver<'_>) -> Result<FeedSettings, ConfigError> {
         Some(url) => Some(url),
         None => {
             r.origins.set("feeds.binance.ws_api_url", Origin::Default);
-            match api_url.trim_end_matches('/') {
-                BINANCE_API_URL => Some(BINANCE_WS_API_URL.to_owned()),
-                TESTNET_API_URL => Some(TESTNET_WS_API_URL.to_owned()),
-                _ => None,
+            match binance_environment(&api_url) {
+                Some("production") => Some(BINANCE_WS_API_URL.to_owned()),
+                Some(_) => Some(TESTNET_WS_API_URL.to_owned()),
+                None => None,
             }
         }
     };
@@ -291,5 +291,32 @@ impl Resolver<'_> {
             api,
             || KITE_API_URL.to_owned(),
         )
+    }
+}
+
+/// Which of Binance's environments a URL is on, by its host: `production` (`*.binance.com`,
+/// `data-stream.binance.vision`) or `testnet` (`*testnet.binance.vision`); `None` for another
+/// host (a local venue, a proxy), which cannot be told.
+///
+/// ```
+/// use tradegraph::config::binance_environment;
+/// assert_eq!(binance_environment("https://TESTNET.binance.vision:443/api"), Some("testnet"));
+/// assert_eq!(binance_environment("wss://stream.binance.com:9443"), Some("production"));
+/// assert_eq!(binance_environment("ws://127.0.0.1:9/ws"), None);
+/// ```
+pub fn binance_environment(url: &str) -> Option<&'static str> {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = host.split(':').next().unwrap_or("").to_ascii_lowercase();
+    if host == "testnet.binance.vision" || host.ends_with(".testnet.binance.vision") {
+        Some("testnet")
+    } else if host == "binance.com"
+        || host.ends_with(".binance.com")
+        || host == "data-stream.binance.vision"
+    {
+        Some("production")
+    } else {
+        None
     }
 }

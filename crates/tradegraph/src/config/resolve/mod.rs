@@ -13,6 +13,7 @@ mod values;
 
 pub use dashboard::{DASHBOARD_PEERS_VAR, DEFAULT_DASHBOARD_PEERS};
 pub use execution::FILL_TIMING_VAR;
+pub use feed::binance_environment;
 pub use inputs::{MACRO_FILE_VAR, MACRO_VAR, NEWS_VAR};
 pub use live::{BINANCE_RESERVED_BASE_VAR, DATA_DIR_VAR, KITE_PRODUCT_VAR};
 pub use values::default_cash;
