@@ -56,8 +56,10 @@ fn every_rate_is_set_from_the_file_and_shown_with_its_origin() {
     );
     let s = resolve(&nifty(), &[], &dir).unwrap();
     // Edited rates without a date of their own are "configured", not "as of 2026-04-01".
+    // An STT set without a history of its own applies to every date.
     let want = ZerodhaCharges {
         stt_sell: Bps::whole(2),
+        stt_sell_before: Vec::new(),
         exchange_transaction: Bps::new(Decimal::new(173, 3)),
         rates_as_of: "configured".into(),
         ..ZerodhaCharges::nse_futures()
@@ -209,6 +211,13 @@ fn edited_zerodha_rates_are_described_as_configured_unless_dated() {
         panic!("{:?}", s.execution.fees)
     };
     assert_eq!(z.rates_as_of, "2027-04-01");
+    // The configured STT is charged on a sell of any date (June 2024 had its own published
+    // rate, 0.0125%).
+    let Some(CostModel::ZerodhaFutures(z)) = s.execution.fees.clone() else {
+        panic!("{:?}", s.execution.fees)
+    };
+    let at = "2024-06-03T05:00:00Z".parse().unwrap();
+    assert_eq!(z.stt_sell_at(at), Bps::whole(2));
     // The defaults restated in the file keep their date.
     write(
         &dir,
