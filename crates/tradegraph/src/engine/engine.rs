@@ -81,6 +81,9 @@ pub struct Engine<C, F, B> {
     pub(super) stages: Option<Arc<StagePlan>>,
     /// The shadow evaluation of a prompt proposal running beside the loop, if any.
     pub(super) shadow: Option<super::refine::ShadowRun>,
+    /// How many shadow evaluations were started: the pending proposals take turns, so one
+    /// whose prompts cannot be read holds up no other.
+    pub(super) shadow_turns: usize,
     /// Cancels the graph run in flight ([`BotHandle::cancel_cycle`]).
     pub(super) cycle_cancel: super::cancel::CycleCancel,
 }
@@ -312,6 +315,7 @@ where
             kill_retry: None,
             stages,
             shadow: None,
+            shadow_turns: 0,
             cycle_cancel: super::cancel::CycleCancel::default(),
             config,
         };

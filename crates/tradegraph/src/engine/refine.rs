@@ -72,14 +72,15 @@ where
     F: Stream<Item = MarketEvent> + Send + Unpin,
     B: Execution,
 {
-    /// Starts the shadow evaluation of the learner's first pending prompt proposal, if none
+    /// Starts the shadow evaluation of a pending prompt proposal (they take turns), if none
     /// runs, on a task of its own, so that the loop goes on serving the feed and commands
     /// meanwhile (the result is settled there: [`settle_shadow`](Self::settle_shadow)): its
     /// recorded cycles' prompts are read back from the prompt log, then sent to the model
     /// twice, as they were and amended, the whole bounded by the cycle's deadline for the
     /// asking (what is answered by then counts) and as long again for the reading. A proposal
     /// with fewer recorded prompts than the policy needs is tried again after the next cycles,
-    /// then withdrawn; a prompt log that does not answer counts no attempt. Nothing happens
+    /// then withdrawn; a prompt log that does not answer (down, timed out) counts no attempt,
+    /// and a record it cannot give back is left out. Nothing happens
     /// without a model or with refinement off.
     pub(super) async fn start_shadow(&mut self) -> Result<(), EngineError> {
         let policy = self.config.brain.refine();
@@ -98,13 +99,18 @@ where
             .map_err(|_| EngineError::Poisoned("the learner"))?
             .prompt_versions()
             .clone();
-        let Some((agent, number, version)) = versions
+        // The pending proposals take turns (one whose prompts cannot be read is tried again
+        // after the others).
+        let pending: Vec<_> = versions
             .pending()
             .into_iter()
-            .find_map(|(a, n)| versions.version(a, n).cloned().map(|v| (a, n, v)))
-        else {
+            .filter_map(|(a, n)| versions.version(a, n).cloned().map(|v| (a, n, v)))
+            .collect();
+        if pending.is_empty() {
             return Ok(());
-        };
+        }
+        let (agent, number, version) = pending[self.shadow_turns % pending.len()].clone();
+        self.shadow_turns = self.shadow_turns.wrapping_add(1);
         let hashes: Vec<(String, tradegraph_agents::reports::Signal)> = versions
             .cases(agent, number)
             .iter()
@@ -133,7 +139,13 @@ where
                             moved,
                         }),
                         Ok(None) => {}
-                        Err(e) => return Err(e.to_string()),
+                        // The log down: the evaluation waits for it (no attempt counted).
+                        Err(e) if e.is_transient() => return Err(e.to_string()),
+                        // A record it cannot give back (one that does not decode): the
+                        // evaluation goes without it, as without a prompt not in the log.
+                        Err(e) => {
+                            tracing::warn!(%agent, error = %e, "store: a recorded prompt is unreadable; the shadow evaluation goes without it");
+                        }
                     }
                 }
                 Ok(cases)

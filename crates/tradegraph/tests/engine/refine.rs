@@ -833,11 +833,21 @@ async fn a_backtest_keeps_its_prompts_fixed() {
         .all(|(system, user)| !user.contains("recorded cycle") && !system.contains(HEADING)));
 }
 
-/// A prompt log whose writes go to memory and whose reads hang (`hang`) or fail, as a store
-/// that is down does.
+/// How a prompt log's reads go wrong.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Down {
+    /// They never answer (a store that hangs).
+    Hang,
+    /// They fail as a store that is down fails (transient).
+    Fail,
+    /// They give records that do not decode (written by another version): never transient.
+    Undecodable,
+}
+
+/// A prompt log whose writes go to memory and whose reads go wrong as `down` says.
 struct DownPromptLog {
     inner: Arc<dyn tradegraph_store::PromptLog>,
-    hang: bool,
+    down: Down,
 }
 
 #[async_trait::async_trait]
@@ -852,22 +862,26 @@ impl tradegraph_store::PromptLog for DownPromptLog {
         &self,
         prompt_hash: &str,
     ) -> Result<Option<PromptRecord>, tradegraph_store::StoreError> {
-        if self.hang {
-            std::future::pending::<()>().await;
+        match self.down {
+            Down::Hang => std::future::pending().await,
+            Down::Fail => Err(tradegraph_store::StoreError::Unavailable {
+                backend: "mongodb",
+                record: format!("prompts {prompt_hash}"),
+                reason: "the primary is stepping down".into(),
+            }),
+            Down::Undecodable => Err(tradegraph_store::StoreError::Decode {
+                what: format!("prompts {prompt_hash}"),
+                reason: "missing field `user`".into(),
+            }),
         }
-        Err(tradegraph_store::StoreError::Unavailable {
-            backend: "mongodb",
-            record: format!("prompts {prompt_hash}"),
-            reason: "the primary is stepping down".into(),
-        })
     }
 }
 
-/// Two cycles of a bot whose pending proposal's recorded prompts cannot be read (`hang`: the
-/// reads never answer); `during` runs after the first cycle, before the second. The technical
+/// Two cycles of a bot whose pending proposal's recorded prompts cannot be read (as `down`
+/// says); `during` runs after the first cycle, before the second. The technical
 /// analyst's version 1 after the second cycle.
 async fn with_the_prompt_log_down<F, Fut>(
-    hang: bool,
+    down: Down,
     during: F,
 ) -> tradegraph_agents::learning::PromptVersion
 where
@@ -880,7 +894,7 @@ where
     let mut stores = Stores::memory();
     stores.prompts = Arc::new(DownPromptLog {
         inner: Arc::clone(&stores.prompts),
-        hang,
+        down,
     });
     let (mut config, _events) = bot(&instrument, &server, stores.clone()).await;
     config.cycle_deadline = Some(std::time::Duration::from_secs(1));
@@ -905,7 +919,7 @@ where
 /// its silence is not the proposal's attempt.
 #[tokio::test]
 async fn a_prompt_log_that_hangs_holds_up_neither_the_loop_nor_the_proposal() {
-    let v1 = Box::pin(with_the_prompt_log_down(true, |bot| async move {
+    let v1 = Box::pin(with_the_prompt_log_down(Down::Hang, |bot| async move {
         let reply = tokio::time::timeout(
             std::time::Duration::from_secs(5),
             bot.send(Command::KillSwitch { engaged: true }, None),
@@ -929,11 +943,21 @@ async fn a_prompt_log_that_hangs_holds_up_neither_the_loop_nor_the_proposal() {
 /// withdrawn for prompts the log holds but could not give.
 #[tokio::test]
 async fn a_prompt_log_that_fails_does_not_count_against_the_proposal() {
-    let v1 = Box::pin(with_the_prompt_log_down(false, |_| async {})).await;
+    let v1 = Box::pin(with_the_prompt_log_down(Down::Fail, |_| async {})).await;
     assert_eq!(
         (v1.status(), v1.attempts),
         (VersionStatus::Proposed, 0),
         "{v1:#?}"
     );
+    assert!(v1.evidence.shadow.is_none());
+}
+
+/// Records the prompt log cannot give back (they do not decode) are left out, as prompts not
+/// in the log are: the evaluation finds too few and counts its attempts, so the proposal is
+/// withdrawn in time instead of waiting forever as for a log that is down.
+#[tokio::test]
+async fn records_the_prompt_log_cannot_decode_are_left_out_and_count() {
+    let v1 = Box::pin(with_the_prompt_log_down(Down::Undecodable, |_| async {})).await;
+    assert!(v1.attempts >= 1, "{v1:#?}");
     assert!(v1.evidence.shadow.is_none());
 }
