@@ -416,6 +416,43 @@ async fn an_amendment_racing_an_unseen_fill_sizes_the_replacement_again() {
     assert_eq!(executed, d("0.01"), "bought no more than asked");
 }
 
+/// An amendment racing an unseen fill that leaves less than the venue's minimum: the
+/// replacement sent for the whole amount cannot be sized again (0.0001 BTC is below the 5 USDT
+/// notional), so it is cancelled, and the amendment says so; nothing more than asked is bought.
+#[tokio::test]
+async fn a_replacement_that_cannot_be_sized_again_is_cancelled() {
+    let (venue, broker) = start().await;
+    let order_id = id("tg00000000000000c4");
+    let request = OrderRequest::limit(
+        order_id.clone(),
+        btc(),
+        OrderSide::Buy,
+        d("0.01"),
+        d("39000"),
+    );
+    broker.submit(request).await.unwrap();
+    venue.stall_streams();
+    venue.fill_partially(Some(d("0.0099")));
+    venue.set_price(d("38900"));
+    venue.fill_partially(None);
+    let amended = broker
+        .amend(&order_id, tradegraph_broker::Amendment::price(d("38800")))
+        .await;
+    let e = amended.unwrap_err().to_string();
+    assert!(
+        e.contains("cancelled") && e.contains("place what is left anew"),
+        "{e}"
+    );
+    assert!(
+        venue.orders().iter().all(|o| o.status != "NEW"),
+        "{:?}",
+        venue.orders()
+    );
+    venue.set_price(d("38700"));
+    let executed: tradegraph_core::Decimal = venue.orders().iter().map(|o| o.executed).sum();
+    assert_eq!(executed, d("0.0099"), "bought no more than asked");
+}
+
 #[tokio::test]
 async fn cancel_and_amend_reach_the_venue() {
     let (venue, broker) = start().await;

@@ -470,23 +470,48 @@ pub(crate) async fn amend(
     let mut current = current;
     // A second round only when the old order traded after our read; a third when the
     // replacement did too (each round learns what the venue traded).
-    for _ in 0..3 {
+    for round in 0..3 {
         let rest = request.quantity.saturating_sub(current.filled_quantity);
         if rest <= Decimal::ZERO {
             tracing::warn!(%client_id, "an amended order filled its whole quantity while it was replaced: its replacement is cancelled");
             return cancel(inner, client_id).await;
         }
-        match replace(inner, &current, &request, rest).await? {
-            Replaced::Done(order) => return Ok(order),
-            Replaced::TradedMeanwhile(order) => {
+        match replace(inner, &current, &request, rest).await {
+            Ok(Replaced::Done(order)) => return Ok(order),
+            Ok(Replaced::TradedMeanwhile(order)) => {
                 tracing::warn!(%client_id, filled = %order.filled_quantity, "the order filled more while it was replaced: its replacement is sized again");
                 current = order;
             }
+            // The first replacement did not go: the order works as it did.
+            Err(e) if round == 0 => return Err(e),
+            // A replacement asking for too much works and cannot be sized again (what is left
+            // is below the venue's minimum, or refused): it is cancelled.
+            Err(e) => return cancel_oversized(inner, client_id, &e.to_string()).await,
         }
     }
+    cancel_oversized(
+        inner,
+        client_id,
+        "the order kept filling while it was replaced",
+    )
+    .await
+}
+
+/// Cancels an amended order's replacement that asks for more than is left (`why`), and says
+/// so: the order works no more; what it asked for beyond what filled is not bought or sold.
+async fn cancel_oversized(
+    inner: &Arc<Inner>,
+    client_id: &ClientOrderId,
+    why: &str,
+) -> Result<Order, BrokerError> {
+    tracing::error!(%client_id, why, "an amended order's replacement asks for more than is left and cannot be sized again: it is cancelled");
+    let cancelled = cancel(inner, client_id).await?;
     Err(inner.rest.error(VenueReason::Other {
         code: "amend".into(),
-        message: "the order kept filling while it was replaced; its replacement may ask for more than is left: check it at the venue".into(),
+        message: format!(
+            "{why}: its replacement asked for more than was left and was cancelled ({} of {} filled); place what is left anew",
+            cancelled.filled_quantity, cancelled.request.quantity
+        ),
     }))
 }
 
