@@ -453,6 +453,47 @@ async fn a_replacement_that_cannot_be_sized_again_is_cancelled() {
     assert_eq!(executed, d("0.0099"), "bought no more than asked");
 }
 
+/// After an amendment the broker's reads of the venue (the trades and open orders it polls at
+/// every cycle) keep the replacement: a trade of the replaced venue order is booked under its
+/// client id, not taken for an untracked order that replaces the working one in the book.
+#[tokio::test]
+async fn reads_after_an_amendment_keep_the_replacement() {
+    let (venue, broker) = start().await;
+    let order_id = id("tg00000000000000c5");
+    let request = OrderRequest::limit(
+        order_id.clone(),
+        btc(),
+        OrderSide::Buy,
+        d("0.01"),
+        d("39000"),
+    );
+    broker.submit(request).await.unwrap();
+    venue.fill_partially(Some(d("0.004")));
+    venue.set_price(d("38900"));
+    wait_until("the partial fill is booked", || async {
+        broker.fills_since(0).await.unwrap().len() == 1
+    })
+    .await;
+    venue.fill_partially(None);
+    let amended = broker
+        .amend(&order_id, tradegraph_broker::Amendment::price(d("38800")))
+        .await
+        .unwrap();
+    let open = broker.open_orders().await.unwrap();
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(
+        (&open[0].id, open[0].status, open[0].filled_quantity),
+        (&amended.id, OrderStatus::PartiallyFilled, d("0.004")),
+        "{open:?}"
+    );
+    let order = broker.order(&order_id).await.unwrap().unwrap();
+    assert_eq!(
+        (order.status, order.request.quantity, order.filled_quantity),
+        (OrderStatus::PartiallyFilled, d("0.01"), d("0.004"))
+    );
+    assert_eq!(broker.fills_since(0).await.unwrap().len(), 1, "booked once");
+}
+
 #[tokio::test]
 async fn cancel_and_amend_reach_the_venue() {
     let (venue, broker) = start().await;

@@ -261,16 +261,30 @@ impl VenueBook {
 
     /// [`track`](Self::track), the book's lock held by the caller since it looked.
     fn track_locked(&self, mut state: MutexGuard<'_, State>, order: Order) -> Order {
+        let mut replaces = None;
         let kept = match state.orders.get(order.client_id()) {
             Some(known) if known.id == order.id || order.id.as_str().is_empty() => {
                 merged(known, order)
             }
-            Some(known) => Order {
-                parent: order.parent.clone().or_else(|| known.parent.clone()),
-                ..order
-            },
+            Some(known) => {
+                // The venue order it replaces (an amendment's cancel-replace) is remembered, so
+                // that a late report of its trades finds the client id it traded under.
+                if !known.id.as_str().is_empty() {
+                    replaces = Some(known.id.clone());
+                }
+                Order {
+                    parent: order.parent.clone().or_else(|| known.parent.clone()),
+                    ..order
+                }
+            }
             None => order,
         };
+        if let Some(old) = replaces {
+            state.replaced.push_back((kept.client_id().clone(), old));
+            if state.replaced.len() > KEEP_REPLACED {
+                state.replaced.pop_front();
+            }
+        }
         let mut kept = kept;
         if kept.parent.is_none() {
             kept.parent = parent_of(&state, kept.client_id());
@@ -465,13 +479,23 @@ impl VenueBook {
         self.lock().orders.get(client_id).cloned()
     }
 
-    /// The client order id of the venue's order `order_id`, if tracked.
+    /// The client order id of the venue's order `order_id`, if tracked, or if it is an order
+    /// the venue replaced under a tracked client id (an amendment).
     pub fn client_id_of(&self, order_id: &OrderId) -> Option<ClientOrderId> {
-        self.lock()
+        let state = self.lock();
+        state
             .orders
             .values()
             .find(|o| &o.id == order_id)
             .map(|o| o.client_id().clone())
+            .or_else(|| {
+                state
+                    .replaced
+                    .iter()
+                    .rev()
+                    .find(|(c, o)| o == order_id && state.orders.contains_key(c))
+                    .map(|(c, _)| c.clone())
+            })
     }
 
     /// The orders still working, oldest first.
