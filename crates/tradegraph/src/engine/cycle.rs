@@ -143,7 +143,7 @@ where
             Ok(out) => {
                 // What it came to is recorded when it ends (`finish_cycle`): at once, or when
                 // the order waiting for approval is resolved.
-                crate::telemetry::record_cycle_time(symbol.as_str(), started.elapsed());
+                crate::telemetry::record_cycle_time(symbol.as_str(), as_of, started.elapsed());
                 if out.is_interrupted() {
                     self.park(out, meta, on_cycle).await
                 } else {

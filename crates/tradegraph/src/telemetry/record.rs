@@ -40,28 +40,33 @@ fn labels(instrument: &str, rest: &[(&'static str, &str)]) -> Vec<Label> {
 /// # Ok::<(), tradegraph::agents::AgentError>(())
 /// ```
 pub fn record_cycle(instrument: &str, state: &TradingState, duration: Duration) {
-    record_cycle_time(instrument, duration);
+    record_cycle_time(instrument, state.as_of, duration);
     record_cycle_outcome(instrument, state);
 }
 
 /// Records how long a decision cycle of `instrument` took to decide (a cycle waiting for an
 /// operator's approval: until it paused).
-pub(crate) fn record_cycle_time(instrument: &str, duration: Duration) {
+pub(crate) fn record_cycle_time(
+    instrument: &str,
+    as_of: tradegraph_core::Timestamp,
+    duration: Duration,
+) {
     metrics::histogram!(
         names::CYCLE_DURATION_SECONDS,
         labels(instrument, &[("outcome", "ok")])
     )
     .record(duration.as_secs_f64());
+    // The newest cycle decided, as the bot's status says it (a cycle waiting for approval too).
+    metrics::gauge!(
+        names::LAST_CYCLE_TIMESTAMP_SECONDS,
+        vec![instrument_label(instrument)]
+    )
+    .set(as_of.millis() as f64 / 1000.0);
 }
 
 /// Records what a decision cycle of `instrument` came to, once it ended (a cycle that waited
 /// for an operator's approval: when it was approved, rejected, expired or replaced).
 pub(crate) fn record_cycle_outcome(instrument: &str, state: &TradingState) {
-    metrics::gauge!(
-        names::LAST_CYCLE_TIMESTAMP_SECONDS,
-        vec![instrument_label(instrument)]
-    )
-    .set(state.as_of.millis() as f64 / 1000.0);
     if let Some(decision) = &state.decision {
         // The documented label values are lower case (`buy`, ...): `Action::as_str`, lowered.
         let action = decision.report.action.as_str().to_ascii_lowercase();

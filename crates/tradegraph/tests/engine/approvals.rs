@@ -134,6 +134,16 @@ async fn a_cycle_that_waited_for_approval_is_counted_when_it_ends() {
     };
     let buy = || counted("tradegraph_engine_decisions_total", "action=\"buy\"");
     assert!(!buy(), "not counted while it waits");
+    // The newest cycle decided is the one waiting, as the status says.
+    let instrument = format!("instrument=\"{symbol}\"");
+    assert!(
+        tradegraph::telemetry::render().lines().any(|l| l
+            .starts_with("tradegraph_engine_last_cycle_timestamp_seconds{")
+            && l.contains(&instrument)
+            && l.ends_with(" 1709511300")),
+        "{}",
+        tradegraph::telemetry::render()
+    );
     let (replies, _, _) = Box::pin(restarted_with(
         &symbol,
         &stores,
