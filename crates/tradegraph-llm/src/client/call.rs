@@ -58,12 +58,12 @@ enum Step {
 }
 
 /// Whether a failed attempt's answer was billed by the vendor though its usage is unknown: an
-/// answer the model generated, then cut at the token limit, refused, filtered or left empty;
-/// and a request sent whose answer did not come in time (a vendor generates, and bills, what
-/// it was asked whether or not the client waits, as for a call its caller abandoned). What
-/// never reached the model (a connection refused or timed out, an unreadable body, a proxy's
-/// page; a 401, 429, 5xx or bad request) is not charged: a provider that is down must not
-/// spend the budget its backup needs.
+/// answer the model generated, then cut at the token limit, refused, filtered or left empty.
+/// What may never have reached the model (a timeout, which a connection that could not be
+/// made in time also is; an unreadable body, a proxy's page; a 401, 429, 5xx or bad request)
+/// is not charged: a provider that is down must not spend the budget its backup needs (a
+/// request that reached a slow vendor and timed out may be billed all the same: the budgets
+/// do not see it).
 fn billed_unknown(error: &LlmError) -> bool {
     matches!(
         error,
@@ -71,7 +71,6 @@ fn billed_unknown(error: &LlmError) -> bool {
             | LlmError::Refusal { .. }
             | LlmError::ContentFilter { .. }
             | LlmError::EmptyAnswer { .. }
-            | LlmError::Timeout { .. }
     )
 }
 

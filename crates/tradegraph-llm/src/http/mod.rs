@@ -364,9 +364,7 @@ impl Http {
 
     /// A reqwest error as an [`LlmError`], without the URL and with the key redacted.
     fn transport(&self, err: reqwest::Error, timeout: Duration) -> LlmError {
-        // A timeout once the request went out (the vendor may be generating, and billing, its
-        // answer) is a timeout; one while connecting sent nothing: the provider was unreachable.
-        if err.is_timeout() && !err.is_connect() {
+        if err.is_timeout() {
             return LlmError::Timeout {
                 provider: self.provider.clone(),
                 after: timeout,
