@@ -56,10 +56,8 @@ fn every_rate_is_set_from_the_file_and_shown_with_its_origin() {
     );
     let s = resolve(&nifty(), &[], &dir).unwrap();
     // Edited rates without a date of their own are "configured", not "as of 2026-04-01".
-    // An STT set without a history of its own applies to every date.
     let want = ZerodhaCharges {
         stt_sell: Bps::whole(2),
-        stt_sell_before: Vec::new(),
         exchange_transaction: Bps::new(Decimal::new(173, 3)),
         rates_as_of: "configured".into(),
         ..ZerodhaCharges::nse_futures()
@@ -218,6 +216,25 @@ fn edited_zerodha_rates_are_described_as_configured_unless_dated() {
     };
     let at = "2024-06-03T05:00:00Z".parse().unwrap();
     assert_eq!(z.stt_sell_at(at), Bps::whole(2));
+    // A history given with it is the file's, whatever it holds: with the published one, a
+    // sell of February 2025 pays 2025's 0.02%, not the configured 0.1%.
+    write(
+        &dir,
+        "tradegraph.toml",
+        "[paper.fees]\nmodel = \"zerodha_futures\"\nstt_sell = \"10\"\nstt_sell_before = [{ until = \"2024-10-01\", rate = \"1.25\" }, { until = \"2026-04-01\", rate = \"2\" }]\n",
+    );
+    let s = resolve(&nifty(), &[], &dir).unwrap();
+    let Some(CostModel::ZerodhaFutures(z)) = s.execution.fees.clone() else {
+        panic!("{:?}", s.execution.fees)
+    };
+    assert_eq!(
+        z.stt_sell_at("2025-02-10T05:00:00Z".parse().unwrap()),
+        Bps::whole(2)
+    );
+    assert_eq!(
+        z.stt_sell_at("2026-12-07T05:00:00Z".parse().unwrap()),
+        Bps::whole(10)
+    );
     // The defaults restated in the file keep their date.
     write(
         &dir,

@@ -414,7 +414,9 @@ fn zerodha_stt_is_the_rate_in_force_on_the_trades_day() {
     assert_eq!(fee_now - fee_2025, d("463"));
     // A history out of order, or with a day that is not one, is refused naming it.
     let mut bad = sheet.clone();
-    bad.stt_sell_before.swap(0, 1);
+    let mut history = ZerodhaCharges::published_stt_history();
+    history.swap(0, 1);
+    bad.stt_sell_before = Some(history);
     assert!(
         bad.problem()
             .unwrap()
@@ -423,7 +425,9 @@ fn zerodha_stt_is_the_rate_in_force_on_the_trades_day() {
         bad.problem()
     );
     let mut bad = sheet;
-    bad.stt_sell_before[0].until = "2024-13-01".into();
+    let mut history = ZerodhaCharges::published_stt_history();
+    history[0].until = "2024-13-01".into();
+    bad.stt_sell_before = Some(history);
     assert!(
         bad.problem().unwrap().contains("stt_sell_before[0].until"),
         "{:?}",

@@ -52,10 +52,14 @@ pub struct ZerodhaCharges {
     /// change in [`stt_sell_before`](Self::stt_sell_before).
     pub stt_sell: Bps,
     /// The STT rates in force before: each applies to the sells of the trading days (India)
-    /// before its `until` and on or after the previous one's, oldest first. A backtest of
-    /// 2025 pays 2025's STT: 0.0125% before 2024-10-01 (Finance Act 2024 raised it to 0.02%),
-    /// 0.02% until 2026-04-01.
-    pub stt_sell_before: Vec<DatedRate>,
+    /// before its `until` and on or after the previous one's, oldest first. Unset, the
+    /// published history when `stt_sell` is the published rate
+    /// ([`published_stt_history`](Self::published_stt_history): 0.0125% before 2024-10-01,
+    /// when Finance Act 2024 raised it to 0.02%, 0.02% until 2026-04-01), so a backtest of
+    /// 2025 pays 2025's STT; and none when `stt_sell` was set to another rate, which is then
+    /// the STT of every date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stt_sell_before: Option<Vec<DatedRate>>,
     /// The exchange's transaction charges on the turnover (0.183 bp: 0.00183%).
     pub exchange_transaction: Bps,
     /// SEBI's turnover fee per crore (₹10).
@@ -112,16 +116,7 @@ impl ZerodhaCharges {
             brokerage_rate: Bps::whole(3),
             brokerage_cap: Decimal::from(20),
             stt_sell: Bps::whole(5),
-            stt_sell_before: vec![
-                DatedRate {
-                    until: "2024-10-01".to_owned(),
-                    rate: Bps::new(Decimal::new(125, 2)),
-                },
-                DatedRate {
-                    until: "2026-04-01".to_owned(),
-                    rate: Bps::whole(2),
-                },
-            ],
+            stt_sell_before: None,
             exchange_transaction: Bps::new(Decimal::new(183, 3)),
             sebi_per_crore: Decimal::from(10),
             stamp_duty_buy: Bps::new(Decimal::new(2, 1)),
@@ -154,6 +149,21 @@ impl ZerodhaCharges {
         Some(round_dp(gst, 2))
     }
 
+    /// The published STT rates on futures sells before the one in force from 2026-04-01
+    /// (5 bp): 1.25 bp before 2024-10-01, 2 bp until 2026-04-01.
+    pub fn published_stt_history() -> Vec<DatedRate> {
+        vec![
+            DatedRate {
+                until: "2024-10-01".to_owned(),
+                rate: Bps::new(Decimal::new(125, 2)),
+            },
+            DatedRate {
+                until: "2026-04-01".to_owned(),
+                rate: Bps::whole(2),
+            },
+        ]
+    }
+
     /// The STT rate on the sells of the trading day (India) of `at`: the one in force then.
     pub fn stt_sell_at(&self, at: Timestamp) -> Bps {
         // India is UTC+05:30 all year.
@@ -162,10 +172,20 @@ impl ZerodhaCharges {
             .to_datetime()
             .format("%Y-%m-%d")
             .to_string();
-        self.stt_sell_before
-            .iter()
-            .find(|r| day.as_str() < r.until.as_str())
-            .map_or(self.stt_sell, |r| r.rate)
+        let earlier = |history: &[DatedRate]| {
+            history
+                .iter()
+                .find(|r| day.as_str() < r.until.as_str())
+                .map(|r| r.rate)
+        };
+        let rate = match &self.stt_sell_before {
+            Some(history) => earlier(history),
+            None if self.stt_sell == Self::nse_futures().stt_sell => {
+                earlier(&Self::published_stt_history())
+            }
+            None => None,
+        };
+        rate.unwrap_or(self.stt_sell)
     }
 
     /// The charges on one executed order of `value` on `side`, by kind, at the rates in force
@@ -283,7 +303,7 @@ impl ZerodhaCharges {
             ));
         }
         let mut previous: Option<&str> = None;
-        for (i, r) in self.stt_sell_before.iter().enumerate() {
+        for (i, r) in self.stt_sell_before.iter().flatten().enumerate() {
             let is_day = r.until.len() == 10
                 && format!("{}T00:00:00Z", r.until)
                     .parse::<Timestamp>()

@@ -55,8 +55,7 @@ impl Resolver<'_> {
 /// A Zerodha sheet from the file whose rates differ from the published ones but whose
 /// `rates_as_of` is still the published date: its rates are the user's, so it says
 /// [`CONFIGURED`](tradegraph_broker::paper::costs::CONFIGURED) rather than a date they are not
-/// from. A date set with the edits is kept. An STT set without `stt_sell_before` applies to
-/// every date.
+/// from. A date set with the edits is kept.
 fn undated(fees: CostModel) -> CostModel {
     match fees {
         CostModel::ZerodhaFutures(mut sheet) => {
@@ -67,13 +66,6 @@ fn undated(fees: CostModel) -> CostModel {
             } != published;
             if edited && sheet.rates_as_of == published.rates_as_of {
                 sheet.rates_as_of = CONFIGURED.to_owned();
-            }
-            // An STT set without a history of its own is the STT of every date: the published
-            // history is that of the published rate.
-            if sheet.stt_sell != published.stt_sell
-                && sheet.stt_sell_before == published.stt_sell_before
-            {
-                sheet.stt_sell_before.clear();
             }
             CostModel::ZerodhaFutures(sheet)
         }
