@@ -440,8 +440,14 @@ async fn a_replacement_that_cannot_be_sized_again_is_cancelled() {
         .await;
     let e = amended.unwrap_err().to_string();
     assert!(
-        e.contains("cancelled") && e.contains("place what is left anew"),
+        e.contains("was cancelled (0.0099 of 0.01 filled, 0.0001 left)"),
         "{e}"
+    );
+    let order = broker.order(&order_id).await.unwrap().unwrap();
+    assert_eq!(
+        (order.status, order.request.quantity),
+        (OrderStatus::Cancelled, d("0.01")),
+        "{order:?}"
     );
     assert!(
         venue.orders().iter().all(|o| o.status != "NEW"),

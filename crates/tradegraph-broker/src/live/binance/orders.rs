@@ -486,31 +486,43 @@ pub(crate) async fn amend(
             Err(e) if round == 0 => return Err(e),
             // A replacement asking for too much works and cannot be sized again (what is left
             // is below the venue's minimum, or refused): it is cancelled.
-            Err(e) => return cancel_oversized(inner, client_id, &e.to_string()).await,
+            Err(e) => return cancel_oversized(inner, &request, &e.to_string()).await,
         }
     }
     cancel_oversized(
         inner,
-        client_id,
+        &request,
         "the order kept filling while it was replaced",
     )
     .await
 }
 
 /// Cancels an amended order's replacement that asks for more than is left (`why`), and says
-/// so: the order works no more; what it asked for beyond what filled is not bought or sold.
+/// so: the order (`amended`: its amended request) works no more, and the book keeps its
+/// amended quantity; what it asked for beyond what filled is not bought or sold.
 async fn cancel_oversized(
     inner: &Arc<Inner>,
-    client_id: &ClientOrderId,
+    amended: &OrderRequest,
     why: &str,
 ) -> Result<Order, BrokerError> {
+    let client_id = &amended.client_id;
     tracing::error!(%client_id, why, "an amended order's replacement asks for more than is left and cannot be sized again: it is cancelled");
-    let cancelled = cancel(inner, client_id).await?;
+    let mut cancelled = cancel(inner, client_id).await?;
+    // The replacement was tracked with what it asked for on top of what had traded: the
+    // order's own quantity is the amended one.
+    cancelled.request.quantity = amended.quantity;
+    let cancelled = inner.book.track(cancelled);
+    let left = amended
+        .quantity
+        .saturating_sub(cancelled.filled_quantity)
+        .max(Decimal::ZERO);
     Err(inner.rest.error(VenueReason::Other {
         code: "amend".into(),
         message: format!(
-            "{why}: its replacement asked for more than was left and was cancelled ({} of {} filled); place what is left anew",
-            cancelled.filled_quantity, cancelled.request.quantity
+            "{why}: its replacement asked for more than was left and was cancelled ({} of {} filled, {} left)",
+            cancelled.filled_quantity.normalize(),
+            amended.quantity.normalize(),
+            left.normalize()
         ),
     }))
 }
