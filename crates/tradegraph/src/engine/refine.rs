@@ -79,8 +79,8 @@ where
     /// twice, as they were and amended, the whole bounded by the cycle's deadline for the
     /// asking (what is answered by then counts) and as long again for the reading. A proposal
     /// with fewer recorded prompts than the policy needs is tried again after the next cycles,
-    /// then withdrawn; a prompt log that does not answer (down, timed out) counts no attempt,
-    /// and a record it cannot give back is left out. Nothing happens
+    /// then withdrawn; a prompt log that does not answer (down, timed out, refusing) counts no
+    /// attempt, and a record that does not decode is left out. Nothing happens
     /// without a model or with refinement off.
     pub(super) async fn start_shadow(&mut self) -> Result<(), EngineError> {
         let policy = self.config.brain.refine();
@@ -139,13 +139,14 @@ where
                             moved,
                         }),
                         Ok(None) => {}
-                        // The log down: the evaluation waits for it (no attempt counted).
-                        Err(e) if e.is_transient() => return Err(e.to_string()),
                         // A record it cannot give back (one that does not decode): the
                         // evaluation goes without it, as without a prompt not in the log.
-                        Err(e) => {
+                        Err(e @ tradegraph_store::StoreError::Decode { .. }) => {
                             tracing::warn!(%agent, error = %e, "store: a recorded prompt is unreadable; the shadow evaluation goes without it");
                         }
+                        // The log down, slow, closed or refusing us: the evaluation waits for
+                        // it (no attempt counted).
+                        Err(e) => return Err(e.to_string()),
                     }
                 }
                 Ok(cases)

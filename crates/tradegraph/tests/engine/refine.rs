@@ -842,6 +842,8 @@ enum Down {
     Fail,
     /// They give records that do not decode (written by another version): never transient.
     Undecodable,
+    /// The log was closed (a store shut down under it): not transient, not the records'.
+    Closed,
 }
 
 /// A prompt log whose writes go to memory and whose reads go wrong as `down` says.
@@ -873,6 +875,7 @@ impl tradegraph_store::PromptLog for DownPromptLog {
                 what: format!("prompts {prompt_hash}"),
                 reason: "missing field `user`".into(),
             }),
+            Down::Closed => Err(tradegraph_store::StoreError::Closed),
         }
     }
 }
@@ -939,17 +942,19 @@ async fn a_prompt_log_that_hangs_holds_up_neither_the_loop_nor_the_proposal() {
     );
 }
 
-/// A prompt log that fails its reads (a store down) counts no attempt: the proposal is not
-/// withdrawn for prompts the log holds but could not give.
+/// A prompt log that fails its reads (a store down, or closed under it) counts no attempt:
+/// the proposal is not withdrawn for prompts the log holds but could not give.
 #[tokio::test]
 async fn a_prompt_log_that_fails_does_not_count_against_the_proposal() {
-    let v1 = Box::pin(with_the_prompt_log_down(Down::Fail, |_| async {})).await;
-    assert_eq!(
-        (v1.status(), v1.attempts),
-        (VersionStatus::Proposed, 0),
-        "{v1:#?}"
-    );
-    assert!(v1.evidence.shadow.is_none());
+    for down in [Down::Fail, Down::Closed] {
+        let v1 = Box::pin(with_the_prompt_log_down(down, |_| async {})).await;
+        assert_eq!(
+            (v1.status(), v1.attempts),
+            (VersionStatus::Proposed, 0),
+            "{down:?}: {v1:#?}"
+        );
+        assert!(v1.evidence.shadow.is_none());
+    }
 }
 
 /// Records the prompt log cannot give back (they do not decode) are left out, as prompts not
