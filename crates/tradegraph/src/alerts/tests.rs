@@ -1277,3 +1277,71 @@ fn critical_alerts_do_not_wait_for_one_another() {
         assert!(kinds.iter().any(|k| k == "engine_stopped"), "{kinds:?}");
     });
 }
+
+/// A flush waiting for a critical alert that is retrying holds up no critical alert offered
+/// meanwhile: `engine_stopped` goes at once (the flush waited inline, and nothing else moved).
+#[test]
+fn a_flush_holds_up_no_critical_alert() {
+    use axum::extract::State;
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let got: Received = Arc::default();
+        // The first request is told to come back in 30 s; the others are answered.
+        let app =
+            axum::Router::new()
+                .fallback(
+                    |State(got): State<Received>,
+                     axum::Json(body): axum::Json<serde_json::Value>| async move {
+                        let n = {
+                            let mut got = got.lock().unwrap();
+                            got.push((String::new(), body));
+                            got.len()
+                        };
+                        if n == 1 {
+                            (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "30")]).into_response()
+                        } else {
+                            StatusCode::OK.into_response()
+                        }
+                    },
+                )
+                .with_state(got.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+
+        let queue = Arc::new(sink::SinkQueue::start(Arc::new(sink(
+            &base,
+            WebhookFormat::Json,
+            None,
+        ))));
+        let critical = |kind: AlertKind, about: &str| {
+            AlertEvent::new(kind, about, Severity::Critical, "down", at(0))
+        };
+        queue.offer(&critical(AlertKind::StoreDown, "mongodb"));
+        while got.lock().unwrap().is_empty() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let flushing = Arc::clone(&queue);
+        let flush = tokio::spawn(async move {
+            flushing
+                .flush(tokio::time::Instant::now() + Duration::from_secs(60))
+                .await;
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        queue.offer(&critical(AlertKind::EngineStopped, "engine"));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let kinds: Vec<String> = got
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, body)| body["kind"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        assert!(kinds.iter().any(|k| k == "engine_stopped"), "{kinds:?}");
+        flush.abort();
+    });
+}

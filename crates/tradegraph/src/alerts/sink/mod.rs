@@ -68,6 +68,8 @@ impl SinkQueue {
             // Critical alerts go at once, each on its own (a critical retrying or hanging
             // holds up no other); the rest one at a time, in order.
             let mut urgent = futures::stream::FuturesUnordered::new();
+            // Flushes waiting for the criticals in flight (new criticals still start meanwhile).
+            let mut flushes: Vec<oneshot::Sender<()>> = Vec::new();
             let mut current: Option<
                 std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
             > = None;
@@ -75,7 +77,13 @@ impl SinkQueue {
                 tokio::select! {
                     biased;
                     Some(alert) = first.recv() => urgent.push(deliver(alert)),
-                    Some(()) = futures::StreamExt::next(&mut urgent), if !urgent.is_empty() => {}
+                    Some(()) = futures::StreamExt::next(&mut urgent), if !urgent.is_empty() => {
+                        if urgent.is_empty() {
+                            for done in flushes.drain(..) {
+                                let _ = done.send(());
+                            }
+                        }
+                    }
                     () = async {
                         match current.as_mut() {
                             Some(delivery) => delivery.await,
@@ -86,10 +94,14 @@ impl SinkQueue {
                     }
                     item = rx.recv(), if current.is_none() => match item {
                         Some(Item::Alert(alert)) => current = Some(Box::pin(deliver(alert))),
+                        // What was queued before is delivered; the criticals in flight
+                        // too, once they are (the loop goes on meanwhile).
                         Some(Item::Flush(done)) => {
-                            // what was queued before, criticals in flight included
-                            while futures::StreamExt::next(&mut urgent).await.is_some() {}
-                            let _ = done.send(());
+                            if urgent.is_empty() {
+                                let _ = done.send(());
+                            } else {
+                                flushes.push(done);
+                            }
                         }
                         None => break,
                     },
@@ -100,6 +112,9 @@ impl SinkQueue {
                 urgent.push(deliver(alert));
             }
             while futures::StreamExt::next(&mut urgent).await.is_some() {}
+            for done in flushes {
+                let _ = done.send(());
+            }
         });
         Self {
             name,
@@ -123,7 +138,7 @@ impl SinkQueue {
     }
 
     /// Waits until every alert queued before this call is delivered (the one in flight
-    /// included), until `deadline` at most.
+    /// included, and the critical ones in flight until none is), until `deadline` at most.
     pub async fn flush(&self, deadline: tokio::time::Instant) {
         let (done, delivered) = oneshot::channel();
         let flushed = tokio::time::timeout_at(deadline, async {
