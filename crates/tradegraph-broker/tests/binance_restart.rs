@@ -308,3 +308,59 @@ async fn exits_cancelled_while_down_stay_cancelled_when_nothing_is_held() {
     assert_eq!(ocos_posted(&venue), 1);
     assert!(broker.open_orders().await.unwrap().is_empty());
 }
+
+/// The venue orders an amendment replaced are kept with the book: after a restart, a trade of
+/// the replaced order that the book had not booked (its stream was silent) is read from the
+/// trade history and booked under the client id, and the replacement goes on working in the
+/// book (it was taken for an untracked order that replaced the working one).
+#[tokio::test]
+async fn an_amended_order_keeps_its_replacement_over_a_restart() {
+    let (venue, broker) = start().await;
+    // A first trade the book knows: the restarted broker reads the history after it.
+    broker
+        .submit(OrderRequest::market(
+            id("tg00000000000000r8"),
+            btc(),
+            OrderSide::Buy,
+            d("0.001"),
+        ))
+        .await
+        .unwrap();
+    wait_until("the first fill is booked", || async {
+        broker.fills_since(0).await.unwrap().len() == 1
+    })
+    .await;
+    let order_id = id("tg00000000000000r9");
+    broker
+        .submit(OrderRequest::limit(
+            order_id.clone(),
+            btc(),
+            OrderSide::Buy,
+            d("0.01"),
+            d("39000"),
+        ))
+        .await
+        .unwrap();
+    venue.stall_streams();
+    venue.fill_partially(Some(d("0.004")));
+    venue.set_price(d("38900"));
+    venue.fill_partially(None);
+    let amended = broker
+        .amend(&order_id, tradegraph_broker::Amendment::price(d("38800")))
+        .await
+        .unwrap();
+    let snapshot = broker.book().snapshot();
+    drop(broker);
+    let broker = restart(&venue, snapshot).await;
+    let open = broker.open_orders().await.unwrap();
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(
+        (&open[0].id, open[0].request.quantity),
+        (&amended.id, d("0.01")),
+        "{open:?}"
+    );
+    // The replaced order's trade is booked, under the client id.
+    let fills = broker.fills_since(1).await.unwrap();
+    assert_eq!(fills.len(), 1, "{fills:?}");
+    assert_eq!(fills[0].client_id, order_id);
+}

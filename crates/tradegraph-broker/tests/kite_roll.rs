@@ -147,6 +147,10 @@ async fn with_a_position_the_expiring_contract_is_managed_and_new_entries_are_re
 /// nothing reaches Kite; the broker has rolled, and the next entry goes to the new contract.
 #[tokio::test]
 async fn the_entry_that_rolls_is_refused_when_asked() {
+    // Every test of this file logs to its own capture (one without a subscriber beside the
+    // others can leave the callsites disabled for them).
+    let logs = Logs::default();
+    let _guard = logs.capture();
     let venue = KiteVenue::start(KEY, SECRET, TOKEN).await.unwrap();
     venue.set_price(d("48200"));
     let mut settings = config(&venue).with_entry_that_rolls_refused();
@@ -192,4 +196,5 @@ async fn the_entry_that_rolls_is_refused_when_asked() {
     let placed = broker.submit(buy("tg00000000000000g4")).await.unwrap();
     assert_ne!(placed.status, OrderStatus::Rejected, "{placed:?}");
     assert_eq!(symbol_of(&venue, "tg00000000000000g4"), next);
+    logs.assert_clean();
 }

@@ -82,6 +82,11 @@ pub struct VenueBookSnapshot {
     /// equity, so the book does, for the daily-loss limit (see [`VenueBook::opening_equity`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub day_open: Option<(Timestamp, Money)>,
+    /// Venue orders another took the place of under the same client id (a cancel-replace, an
+    /// order placed again), newest last: their late reports are booked under that client id
+    /// without taking the place of the order that works now, also after a restart.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replaced: Vec<(ClientOrderId, OrderId)>,
 }
 
 #[derive(Debug, Default)]
@@ -153,6 +158,7 @@ impl VenueBook {
             day_open: snapshot.day_open,
             last_seq: snapshot.last_seq,
             fills: snapshot.fills.into(),
+            replaced: snapshot.replaced.into(),
             ..State::default()
         };
         for order in snapshot.orders {
@@ -180,6 +186,7 @@ impl VenueBook {
             trade_ids: state.trade_order.iter().cloned().collect(),
             venue_state: state.venue_state.clone(),
             day_open: state.day_open,
+            replaced: state.replaced.iter().cloned().collect(),
         }
     }
 
