@@ -6,9 +6,13 @@ mod binance_support;
 
 use binance_support::{config, d, start, wait_until, Logs};
 use tradegraph_broker::live::binance::BinanceBroker;
+use tradegraph_broker::live::Live;
 use tradegraph_broker::{Broker, BrokerError};
-use tradegraph_core::order::{ClientOrderId, Exits, Leg, OrderRequest, OrderSide, OrderStatus};
+use tradegraph_core::order::{
+    ClientOrderId, Exits, Leg, Order, OrderRequest, OrderSide, OrderStatus,
+};
 use tradegraph_core::Symbol;
+use tradegraph_testkit::venue::binance::BinanceVenue;
 
 fn id(s: &str) -> ClientOrderId {
     ClientOrderId::new(s).unwrap()
@@ -292,13 +296,28 @@ async fn a_lost_answer_is_resolved_by_a_query_not_a_second_order() {
     );
 }
 
-/// An amendment of a partly filled order: the replacement asks only for what is left, and the
-/// order keeps what filled (Binance's replacement is a new order: its quantity is what it may
-/// still trade; sent with the whole amount, a buy would buy more than was asked).
-#[tokio::test]
-async fn an_amended_partly_filled_order_asks_only_for_the_rest() {
+/// How the broker heard of a partial fill before the test amends the order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Heard {
+    /// Its trade was booked.
+    Booked,
+    /// Not at all: the order-update stream went silent first.
+    Unseen,
+}
+
+/// A buy limit of 0.01 BTC at 39 000 under `order_id` that trades `filled` at 38 900 (as the
+/// broker `heard` of it), then amended to 38 800: the venue, the broker and the amendment's
+/// answer.
+async fn amended_after_a_partial_fill(
+    order_id: &ClientOrderId,
+    filled: &str,
+    heard: Heard,
+) -> (
+    BinanceVenue,
+    Live<BinanceBroker>,
+    Result<Order, BrokerError>,
+) {
     let (venue, broker) = start().await;
-    let order_id = id("tg00000000000000c2");
     let request = OrderRequest::limit(
         order_id.clone(),
         btc(),
@@ -307,17 +326,42 @@ async fn an_amended_partly_filled_order_asks_only_for_the_rest() {
         d("39000"),
     );
     broker.submit(request).await.unwrap();
-    venue.fill_partially(Some(d("0.004")));
+    if heard == Heard::Unseen {
+        venue.stall_streams();
+    }
+    venue.fill_partially(Some(d(filled)));
     venue.set_price(d("38900"));
-    wait_until("the partial fill is booked", || async {
-        broker.fills_since(0).await.unwrap().len() == 1
-    })
-    .await;
+    if heard == Heard::Booked {
+        wait_until("the partial fill is booked", || async {
+            broker.fills_since(0).await.unwrap().len() == 1
+        })
+        .await;
+    }
     venue.fill_partially(None);
     let amended = broker
-        .amend(&order_id, tradegraph_broker::Amendment::price(d("38800")))
-        .await
-        .unwrap();
+        .amend(order_id, tradegraph_broker::Amendment::price(d("38800")))
+        .await;
+    (venue, broker, amended)
+}
+
+/// The venue's working orders.
+fn working(venue: &BinanceVenue) -> Vec<tradegraph_testkit::venue::binance::OrderView> {
+    venue
+        .orders()
+        .into_iter()
+        .filter(|o| o.status == "NEW")
+        .collect()
+}
+
+/// An amendment of a partly filled order: the replacement asks only for what is left, and the
+/// order keeps what filled (Binance's replacement is a new order: its quantity is what it may
+/// still trade; sent with the whole amount, a buy would buy more than was asked).
+#[tokio::test]
+async fn an_amended_partly_filled_order_asks_only_for_the_rest() {
+    let order_id = id("tg00000000000000c2");
+    let (venue, broker, amended) =
+        amended_after_a_partial_fill(&order_id, "0.004", Heard::Booked).await;
+    let amended = amended.unwrap();
     assert_eq!(
         (
             amended.request.quantity,
@@ -327,11 +371,7 @@ async fn an_amended_partly_filled_order_asks_only_for_the_rest() {
         (d("0.01"), d("0.004"), OrderStatus::PartiallyFilled),
         "{amended:?}"
     );
-    let working: Vec<_> = venue
-        .orders()
-        .into_iter()
-        .filter(|o| o.status == "NEW")
-        .collect();
+    let working = working(&venue);
     assert_eq!(
         (working.len(), working[0].quantity, working[0].price),
         (1, d("0.006"), d("38800"))
@@ -375,24 +415,10 @@ async fn an_amended_partly_filled_order_asks_only_for_the_rest() {
 /// the whole amount is replaced again with what is left.
 #[tokio::test]
 async fn an_amendment_racing_an_unseen_fill_sizes_the_replacement_again() {
-    let (venue, broker) = start().await;
     let order_id = id("tg00000000000000c3");
-    let request = OrderRequest::limit(
-        order_id.clone(),
-        btc(),
-        OrderSide::Buy,
-        d("0.01"),
-        d("39000"),
-    );
-    broker.submit(request).await.unwrap();
-    venue.stall_streams();
-    venue.fill_partially(Some(d("0.004")));
-    venue.set_price(d("38900"));
-    venue.fill_partially(None);
-    let amended = broker
-        .amend(&order_id, tradegraph_broker::Amendment::price(d("38800")))
-        .await
-        .unwrap();
+    let (venue, _broker, amended) =
+        amended_after_a_partial_fill(&order_id, "0.004", Heard::Unseen).await;
+    let amended = amended.unwrap();
     assert_eq!(
         (
             amended.request.quantity,
@@ -402,11 +428,7 @@ async fn an_amendment_racing_an_unseen_fill_sizes_the_replacement_again() {
         (d("0.01"), d("0.004"), OrderStatus::PartiallyFilled),
         "{amended:?}"
     );
-    let working: Vec<_> = venue
-        .orders()
-        .into_iter()
-        .filter(|o| o.status == "NEW")
-        .collect();
+    let working = working(&venue);
     assert_eq!(
         (working.len(), working[0].quantity, working[0].price),
         (1, d("0.006"), d("38800"))
@@ -421,23 +443,9 @@ async fn an_amendment_racing_an_unseen_fill_sizes_the_replacement_again() {
 /// notional), so it is cancelled, and the amendment says so; nothing more than asked is bought.
 #[tokio::test]
 async fn a_replacement_that_cannot_be_sized_again_is_cancelled() {
-    let (venue, broker) = start().await;
     let order_id = id("tg00000000000000c4");
-    let request = OrderRequest::limit(
-        order_id.clone(),
-        btc(),
-        OrderSide::Buy,
-        d("0.01"),
-        d("39000"),
-    );
-    broker.submit(request).await.unwrap();
-    venue.stall_streams();
-    venue.fill_partially(Some(d("0.0099")));
-    venue.set_price(d("38900"));
-    venue.fill_partially(None);
-    let amended = broker
-        .amend(&order_id, tradegraph_broker::Amendment::price(d("38800")))
-        .await;
+    let (venue, broker, amended) =
+        amended_after_a_partial_fill(&order_id, "0.0099", Heard::Unseen).await;
     let e = amended.unwrap_err().to_string();
     assert!(
         e.contains("was cancelled (0.0099 of 0.01 filled, 0.0001 left)"),
@@ -464,27 +472,10 @@ async fn a_replacement_that_cannot_be_sized_again_is_cancelled() {
 /// client id, not taken for an untracked order that replaces the working one in the book.
 #[tokio::test]
 async fn reads_after_an_amendment_keep_the_replacement() {
-    let (venue, broker) = start().await;
     let order_id = id("tg00000000000000c5");
-    let request = OrderRequest::limit(
-        order_id.clone(),
-        btc(),
-        OrderSide::Buy,
-        d("0.01"),
-        d("39000"),
-    );
-    broker.submit(request).await.unwrap();
-    venue.fill_partially(Some(d("0.004")));
-    venue.set_price(d("38900"));
-    wait_until("the partial fill is booked", || async {
-        broker.fills_since(0).await.unwrap().len() == 1
-    })
-    .await;
-    venue.fill_partially(None);
-    let amended = broker
-        .amend(&order_id, tradegraph_broker::Amendment::price(d("38800")))
-        .await
-        .unwrap();
+    let (_venue, broker, amended) =
+        amended_after_a_partial_fill(&order_id, "0.004", Heard::Booked).await;
+    let amended = amended.unwrap();
     let open = broker.open_orders().await.unwrap();
     assert_eq!(open.len(), 1, "{open:?}");
     assert_eq!(

@@ -16,9 +16,18 @@ use tradegraph_testkit::venue::kite::KiteVenue;
 
 /// A venue at 48 200 and a broker trading BANKNIFTY's nearest-month future on it.
 async fn by_underlying() -> (KiteVenue, Live<KiteBroker>) {
+    by_underlying_with(|settings| settings).await
+}
+
+/// [`by_underlying`] with the settings `edit` gives.
+async fn by_underlying_with(
+    edit: impl FnOnce(
+        tradegraph_broker::live::kite::KiteConfig,
+    ) -> tradegraph_broker::live::kite::KiteConfig,
+) -> (KiteVenue, Live<KiteBroker>) {
     let venue = KiteVenue::start(KEY, SECRET, TOKEN).await.unwrap();
     venue.set_price(d("48200"));
-    let mut settings = config(&venue);
+    let mut settings = edit(config(&venue));
     settings.tradingsymbol = "BANKNIFTY".into();
     let broker = KiteBroker::connect(
         settings,
@@ -151,22 +160,8 @@ async fn the_entry_that_rolls_is_refused_when_asked() {
     // others can leave the callsites disabled for them).
     let logs = Logs::default();
     let _guard = logs.capture();
-    let venue = KiteVenue::start(KEY, SECRET, TOKEN).await.unwrap();
-    venue.set_price(d("48200"));
-    let mut settings = config(&venue).with_entry_that_rolls_refused();
-    settings.tradingsymbol = "BANKNIFTY".into();
-    let broker = KiteBroker::connect(
-        settings,
-        bank(),
-        None,
-        tradegraph_broker::live::LiveTradingEnabled::i_understand_this_trades_real_money(),
-    )
-    .await
-    .unwrap();
-    wait_until("the order-update socket is up", || async {
-        venue.subscribers() == 1
-    })
-    .await;
+    let (venue, broker) =
+        by_underlying_with(|settings| settings.with_entry_that_rolls_refused()).await;
     let expiring = venue.tradingsymbol();
     let buy = |n: &str| OrderRequest::market(id(n), bank(), OrderSide::Buy, d("30"));
     broker.submit(buy("tg00000000000000g1")).await.unwrap();

@@ -393,20 +393,24 @@ async fn a_replay_passes_over_what_the_recording_did_and_counts_the_same_calls()
     assert!(book.misses().is_empty(), "{:?}", book.misses());
 }
 
+/// Records into `file` one answer (`VALID`) to the technical analyst's question; the question.
+async fn record_one_answer(file: &std::path::Path) -> Request {
+    let req = asked("technical", "BTC?");
+    let book = RecordBook::record(file).unwrap();
+    let p: Arc<dyn Provider> = Arc::new(ScriptedProvider::new("p", "m").text(VALID));
+    let llm = Llm::builder()
+        .provider_arc(book.layer(p), Default::default())
+        .build()
+        .unwrap();
+    book.begin(&llm).unwrap();
+    llm.complete(&req).await.unwrap();
+    req
+}
+
 #[tokio::test]
 async fn a_torn_last_line_is_reported_and_earlier_answers_kept() {
     let file = temp("torn");
-    let req = asked("technical", "BTC?");
-    {
-        let book = RecordBook::record(&file).unwrap();
-        let p: Arc<dyn Provider> = Arc::new(ScriptedProvider::new("p", "m").text(VALID));
-        let llm = Llm::builder()
-            .provider_arc(book.layer(p), Default::default())
-            .build()
-            .unwrap();
-        book.begin(&llm).unwrap();
-        llm.complete(&req).await.unwrap();
-    }
+    let req = record_one_answer(&file).await;
     // a crash in the middle of writing the next answer
     let mut text = std::fs::read_to_string(&file).unwrap();
     let lines = text.lines().count();
@@ -448,17 +452,7 @@ async fn a_torn_last_line_is_reported_and_earlier_answers_kept() {
 #[tokio::test]
 async fn a_line_torn_inside_a_character_is_reported_and_earlier_answers_kept() {
     let file = temp("torn-utf8");
-    let req = asked("technical", "BTC?");
-    {
-        let book = RecordBook::record(&file).unwrap();
-        let p: Arc<dyn Provider> = Arc::new(ScriptedProvider::new("p", "m").text(VALID));
-        let llm = Llm::builder()
-            .provider_arc(book.layer(p), Default::default())
-            .build()
-            .unwrap();
-        book.begin(&llm).unwrap();
-        llm.complete(&req).await.unwrap();
-    }
+    let req = record_one_answer(&file).await;
     let mut bytes = std::fs::read(&file).unwrap();
     let lines = bytes.iter().filter(|b| **b == b'\n').count();
     bytes.extend_from_slice(b"{\"v\":1,\"type\":\"answer\",\"key\":\"ab\",\"text\":\"\xE2\x82");

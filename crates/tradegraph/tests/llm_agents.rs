@@ -66,6 +66,25 @@ impl Respond for Desk {
     }
 }
 
+/// The chain of one OpenAI-format provider at `server`, model `gpt-test`, priced at $1 per
+/// million tokens in and $2 out (every answer's cost is recorded with its report).
+fn priced_desk(server: &MockServer) -> LlmConfig {
+    let mut provider = ProviderConfig::new(ProviderKind::Openai);
+    provider.api_key = Some("sk-test-not-a-real-key".into());
+    provider.base_url = Some(format!("{}/v1", server.uri()));
+    provider.model = Some("gpt-test".into());
+    let mut prices = PriceTable::new();
+    prices.insert(
+        "gpt-test",
+        Price::new(rust_decimal::Decimal::ONE, rust_decimal::Decimal::TWO),
+    );
+    LlmConfig {
+        providers: vec![provider],
+        prices,
+        ..LlmConfig::default()
+    }
+}
+
 #[test]
 fn sample_cash_mirrors_the_default_cash() {
     for instrument in [
@@ -90,21 +109,7 @@ async fn valid_repaired_and_failing_answers_each_land_in_the_right_mode() {
         .respond_with(Desk)
         .mount(&server)
         .await;
-    let mut provider = ProviderConfig::new(ProviderKind::Openai);
-    provider.api_key = Some("sk-test-not-a-real-key".into());
-    provider.base_url = Some(format!("{}/v1", server.uri()));
-    provider.model = Some("gpt-test".into());
-    // $1 per million tokens in, $2 out: every answer's cost is recorded with its report.
-    let mut prices = PriceTable::new();
-    prices.insert(
-        "gpt-test",
-        Price::new(rust_decimal::Decimal::ONE, rust_decimal::Decimal::TWO),
-    );
-    let config = LlmConfig {
-        providers: vec![provider],
-        prices,
-        ..LlmConfig::default()
-    };
+    let config = priced_desk(&server);
     let llm = config.build().await.unwrap();
     let brain = Brain::rules_only()
         .unwrap()
@@ -423,23 +428,7 @@ async fn an_agent_with_no_time_left_does_not_ask_its_model() {
         .respond_with(Desk)
         .mount(&server)
         .await;
-    let mut provider = ProviderConfig::new(ProviderKind::Openai);
-    provider.api_key = Some("sk-test-not-a-real-key".into());
-    provider.base_url = Some(format!("{}/v1", server.uri()));
-    provider.model = Some("gpt-test".into());
-    let mut prices = PriceTable::new();
-    prices.insert(
-        "gpt-test",
-        Price::new(rust_decimal::Decimal::ONE, rust_decimal::Decimal::TWO),
-    );
-    let llm = LlmConfig {
-        providers: vec![provider],
-        prices,
-        ..LlmConfig::default()
-    }
-    .build()
-    .await
-    .unwrap();
+    let llm = priced_desk(&server).build().await.unwrap();
     let model = Arc::new(LlmModel::new(llm));
     let brain = Brain::rules_only().unwrap().with_model(model.clone());
     let btc = Instrument::btc_usdt();

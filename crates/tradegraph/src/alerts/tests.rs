@@ -1216,37 +1216,13 @@ fn chat_bodies_clip_a_long_message_within_the_services_limits() {
 /// first's delivery, and a third waited for the second's whole retry cycle).
 #[test]
 fn critical_alerts_do_not_wait_for_one_another() {
-    use axum::extract::State;
-    use axum::http::StatusCode;
-    use axum::response::IntoResponse;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     runtime.block_on(async {
-        let got: Received = Arc::default();
         // The first two requests are told to come back in 30 s; the others are answered.
-        let app =
-            axum::Router::new()
-                .fallback(
-                    |State(got): State<Received>,
-                     axum::Json(body): axum::Json<serde_json::Value>| async move {
-                        let n = {
-                            let mut got = got.lock().unwrap();
-                            got.push((String::new(), body));
-                            got.len()
-                        };
-                        if n <= 2 {
-                            (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "30")]).into_response()
-                        } else {
-                            StatusCode::OK.into_response()
-                        }
-                    },
-                )
-                .with_state(got.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        let (got, base) = webhook_telling_the_first_to_wait(2).await;
 
         let queue = sink::SinkQueue::start(Arc::new(sink(&base, WebhookFormat::Json, None)));
         let critical = |kind: AlertKind, about: &str| {
@@ -1282,37 +1258,13 @@ fn critical_alerts_do_not_wait_for_one_another() {
 /// meanwhile: `engine_stopped` goes at once (the flush waited inline, and nothing else moved).
 #[test]
 fn a_flush_holds_up_no_critical_alert() {
-    use axum::extract::State;
-    use axum::http::StatusCode;
-    use axum::response::IntoResponse;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     runtime.block_on(async {
-        let got: Received = Arc::default();
         // The first request is told to come back in 30 s; the others are answered.
-        let app =
-            axum::Router::new()
-                .fallback(
-                    |State(got): State<Received>,
-                     axum::Json(body): axum::Json<serde_json::Value>| async move {
-                        let n = {
-                            let mut got = got.lock().unwrap();
-                            got.push((String::new(), body));
-                            got.len()
-                        };
-                        if n == 1 {
-                            (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "30")]).into_response()
-                        } else {
-                            StatusCode::OK.into_response()
-                        }
-                    },
-                )
-                .with_state(got.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        let (got, base) = webhook_telling_the_first_to_wait(1).await;
 
         let queue = Arc::new(sink::SinkQueue::start(Arc::new(sink(
             &base,
@@ -1344,4 +1296,35 @@ fn a_flush_holds_up_no_critical_alert() {
         assert!(kinds.iter().any(|k| k == "engine_stopped"), "{kinds:?}");
         flush.abort();
     });
+}
+
+/// A webhook receiver on loopback that tells its first `waits` requests to come back in 30 s
+/// (429, `Retry-After: 30`) and answers the others: what it got, and its URL.
+async fn webhook_telling_the_first_to_wait(waits: usize) -> (Received, String) {
+    use axum::extract::State;
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    let got: Received = Arc::default();
+    let app =
+        axum::Router::new()
+            .fallback(
+                move |State(got): State<Received>,
+                      axum::Json(body): axum::Json<serde_json::Value>| async move {
+                    let n = {
+                        let mut got = got.lock().unwrap();
+                        got.push((String::new(), body));
+                        got.len()
+                    };
+                    if n <= waits {
+                        (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "30")]).into_response()
+                    } else {
+                        StatusCode::OK.into_response()
+                    }
+                },
+            )
+            .with_state(got.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (got, base)
 }
