@@ -115,7 +115,7 @@ impl ZerodhaCharges {
         Self {
             brokerage_rate: Bps::whole(3),
             brokerage_cap: Decimal::from(20),
-            stt_sell: Bps::whole(5),
+            stt_sell: Self::published_stt(),
             stt_sell_before: None,
             exchange_transaction: Bps::new(Decimal::new(183, 3)),
             sebi_per_crore: Decimal::from(10),
@@ -149,6 +149,11 @@ impl ZerodhaCharges {
         Some(round_dp(gst, 2))
     }
 
+    /// The published STT rate on futures sells in force from 2026-04-01 (5 bp).
+    fn published_stt() -> Bps {
+        Bps::whole(5)
+    }
+
     /// The published STT rates on futures sells before the one in force from 2026-04-01
     /// (5 bp): 1.25 bp before 2024-10-01, 2 bp until 2026-04-01.
     pub fn published_stt_history() -> Vec<DatedRate> {
@@ -180,7 +185,7 @@ impl ZerodhaCharges {
         };
         let rate = match &self.stt_sell_before {
             Some(history) => earlier(history),
-            None if self.stt_sell == Self::nse_futures().stt_sell => {
+            None if self.stt_sell == Self::published_stt() => {
                 earlier(&Self::published_stt_history())
             }
             None => None,
