@@ -6,6 +6,20 @@ use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::str::FromStr;
 
+/// India Standard Time's offset from UTC (+05:30, the same all year), in minutes: NSE's
+/// sessions, Zerodha Kite's trading days and candle times and India's tax dates are in it.
+pub const IST_OFFSET_MINUTES: i32 = 5 * 60 + 30;
+
+/// [`IST_OFFSET_MINUTES`] in milliseconds.
+///
+/// ```
+/// assert_eq!(tradegraph_core::time::IST_OFFSET_MS, 19_800_000);
+/// ```
+pub const IST_OFFSET_MS: i64 = IST_OFFSET_MINUTES as i64 * 60_000;
+
+/// A day in milliseconds.
+const DAY_MS: i64 = 86_400_000;
+
 /// An instant in UTC, in milliseconds since the Unix epoch.
 ///
 /// Integer milliseconds keep the aggregator's arithmetic exact and fast. Serializes as RFC 3339
@@ -95,6 +109,39 @@ impl Timestamp {
     /// This instant plus `millis` (saturating).
     pub const fn add_millis(self, millis: i64) -> Self {
         Self(self.0.saturating_add(millis))
+    }
+
+    /// The wall-clock time in India at this instant.
+    ///
+    /// ```
+    /// use tradegraph_core::Timestamp;
+    /// let t: Timestamp = "2024-03-28T18:45:00Z".parse()?;
+    /// assert_eq!(t.in_india().to_string(), "2024-03-29 00:15:00");
+    /// # Ok::<(), tradegraph_core::CoreError>(())
+    /// ```
+    pub fn in_india(self) -> chrono::NaiveDateTime {
+        self.add_millis(IST_OFFSET_MS).to_datetime().naive_utc()
+    }
+
+    /// The Indian calendar day of this instant, as days since 1970-01-01.
+    pub const fn india_day(self) -> i64 {
+        self.0.saturating_add(IST_OFFSET_MS).div_euclid(DAY_MS)
+    }
+
+    /// The start (00:00 IST) of the Indian calendar day of this instant.
+    ///
+    /// ```
+    /// use tradegraph_core::Timestamp;
+    /// let t: Timestamp = "2024-03-28T18:45:00Z".parse()?;
+    /// assert_eq!(t.india_day_start().to_string(), "2024-03-28T18:30:00Z");
+    /// # Ok::<(), tradegraph_core::CoreError>(())
+    /// ```
+    pub const fn india_day_start(self) -> Self {
+        Self(
+            self.india_day()
+                .saturating_mul(DAY_MS)
+                .saturating_sub(IST_OFFSET_MS),
+        )
     }
 
     /// As a chrono date-time, clamped to chrono's range (about ±262 000 years).
@@ -289,6 +336,24 @@ pub fn later(from: std::time::Instant, after: std::time::Duration) -> std::time:
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn the_indian_day_starts_at_midnight_ist() {
+        // 2026-12-04T18:29:59.999Z is 23:59:59.999 IST on the 4th; a millisecond later the 5th.
+        let before = Timestamp::from_millis(1_796_408_999_999);
+        let after = Timestamp::from_millis(1_796_409_000_000);
+        assert_eq!(after.india_day_start(), after);
+        assert_eq!(before.india_day_start().millis(), after.millis() - DAY_MS);
+        assert_eq!(after.india_day(), before.india_day() + 1);
+        // Any moment of the 5th (IST) maps to the same start.
+        let noon_ist = after.add_millis(12 * 3_600_000);
+        assert_eq!(noon_ist.india_day_start(), after);
+        assert_eq!(before.in_india().to_string(), "2026-12-04 23:59:59.999");
+        // Before 1970 too: days and starts round down, not toward zero.
+        let early = Timestamp::from_millis(-1);
+        assert_eq!(early.india_day(), 0);
+        assert_eq!(early.india_day_start().millis(), -IST_OFFSET_MS);
+    }
 
     #[test]
     fn timestamps_round_trip_through_text_and_json() {

@@ -80,7 +80,7 @@ impl ExchangeSession {
         let holidays = parse_holidays(include_str!("nse_holidays.txt")).unwrap_or_default();
         Self {
             time_zone: "Asia/Kolkata".to_owned(),
-            utc_offset_minutes: 330,
+            utc_offset_minutes: crate::time::IST_OFFSET_MINUTES,
             open: NaiveTime::from_hms_opt(9, 15, 0).unwrap_or(NaiveTime::MIN),
             close: NaiveTime::from_hms_opt(15, 30, 0).unwrap_or(NaiveTime::MIN),
             holidays: Arc::new(holidays),

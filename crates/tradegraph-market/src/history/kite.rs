@@ -8,13 +8,9 @@ use chrono::DateTime;
 use serde_json::Value;
 use tradegraph_core::{Timeframe, Timestamp};
 
-/// India Standard Time is 5 h 30 min ahead of UTC, in milliseconds: Kite's `from` and `to`
-/// are in it, and so are its candles' times (a day candle opens at 00:00 IST).
-///
-/// ```
-/// assert_eq!(tradegraph_market::history::IST_OFFSET_MS, (5 * 60 + 30) * 60 * 1000);
-/// ```
-pub const IST_OFFSET_MS: i64 = (5 * 60 + 30) * 60 * 1000;
+/// India Standard Time's offset from UTC: Kite's `from` and `to` are in it, and so are its
+/// candles' times (a day candle opens at 00:00 IST).
+pub use tradegraph_core::time::IST_OFFSET_MS;
 
 /// A day in milliseconds.
 const DAY_MS: i64 = 86_400_000;
@@ -26,11 +22,6 @@ pub(crate) fn next_ist_midnight(t: Timestamp) -> Timestamp {
         0 => t,
         n => t.add_millis(DAY_MS - n),
     }
-}
-
-/// The wall-clock time in India at `t`.
-fn ist(t: Timestamp) -> chrono::NaiveDateTime {
-    t.add_millis(IST_OFFSET_MS).to_datetime().naive_utc()
 }
 
 /// Kite's name of an interval (`minute`, `5minute`, `15minute`, `60minute`, `day`).
@@ -84,7 +75,7 @@ pub(crate) fn windows(
 /// inclusive, to the second: the second of the window's last millisecond, never before `from`
 /// when the window is shorter than a second).
 pub(crate) fn path(token: u32, timeframe: Timeframe, from: Timestamp, to: Timestamp) -> String {
-    let text = |t: Timestamp| ist(t).format("%Y-%m-%d+%H:%M:%S").to_string();
+    let text = |t: Timestamp| t.in_india().format("%Y-%m-%d+%H:%M:%S").to_string();
     let last = Timestamp::from_millis(to.millis().saturating_sub(1).max(from.millis()));
     format!(
         "/instruments/historical/{token}/{}?from={}&to={}",
@@ -166,7 +157,7 @@ fn candle(row: &Value, n: usize) -> Result<HistoryBar, PageError> {
 
 /// The IST calendar day of `t` (Kite's trading day).
 pub(crate) fn ist_day(t: Timestamp) -> chrono::NaiveDate {
-    ist(t).date()
+    t.in_india().date()
 }
 
 #[cfg(test)]

@@ -110,7 +110,7 @@ impl Inner {
         let mut account = Account::flat(Currency::Inr, cash, now());
         account.equity = net;
         account.initial_cash = net;
-        let day_start = ist_day_start(account.as_of);
+        let day_start = account.as_of.india_day_start();
         account.day_start_equity = self.book.opening_equity(day_start, net);
         account.day_started_at = Some(day_start);
         account.positions = self.positions().await?;
@@ -218,31 +218,4 @@ impl Inner {
 /// The exact sum, `None` on overflow.
 fn sum(mut values: impl Iterator<Item = Decimal>) -> Option<Decimal> {
     values.try_fold(Decimal::ZERO, Decimal::checked_add)
-}
-
-/// The start (00:00 IST) of the Indian calendar day containing `t`.
-fn ist_day_start(t: tradegraph_core::Timestamp) -> tradegraph_core::Timestamp {
-    use crate::live::kite::IST_OFFSET_MS;
-    const DAY: i64 = 86_400_000;
-    tradegraph_core::Timestamp::from_millis(
-        (t.millis() + IST_OFFSET_MS).div_euclid(DAY) * DAY - IST_OFFSET_MS,
-    )
-}
-
-#[cfg(test)]
-mod day_tests {
-    use super::ist_day_start;
-    use tradegraph_core::Timestamp;
-
-    #[test]
-    fn the_indian_day_starts_at_midnight_ist() {
-        // 2026-12-04T18:29:59.999Z is 23:59:59.999 IST on the 4th; a millisecond later the 5th.
-        let before = Timestamp::from_millis(1_796_408_999_999);
-        let after = Timestamp::from_millis(1_796_409_000_000);
-        assert_eq!(ist_day_start(after), after);
-        assert_eq!(ist_day_start(before).millis(), after.millis() - 86_400_000);
-        // Any moment of the 5th (IST) maps to the same start.
-        let noon_ist = Timestamp::from_millis(after.millis() + 12 * 3_600_000);
-        assert_eq!(ist_day_start(noon_ist), after);
-    }
 }

@@ -3,9 +3,6 @@
 
 use tradegraph_core::Timestamp;
 
-/// India Standard Time's offset from UTC (+05:30), in milliseconds.
-pub(crate) const IST_OFFSET_MS: i64 = (5 * 60 + 30) * 60 * 1000;
-
 /// The current time.
 pub(crate) fn now() -> Timestamp {
     let millis = std::time::SystemTime::now()
@@ -21,10 +18,5 @@ pub(crate) fn now() -> Timestamp {
 /// assert_eq!(day.len(), 10);
 /// ```
 pub fn ist_today() -> String {
-    now()
-        .add_millis(IST_OFFSET_MS)
-        .to_datetime()
-        .date_naive()
-        .format("%Y-%m-%d")
-        .to_string()
+    now().in_india().format("%Y-%m-%d").to_string()
 }

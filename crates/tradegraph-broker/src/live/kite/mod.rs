@@ -67,7 +67,7 @@ pub use broker::{KiteBroker, KiteContractReader};
 pub use config::KiteConfig;
 pub use day::ist_today;
 #[cfg(feature = "kite")]
-pub(crate) use day::{now, IST_OFFSET_MS};
+pub(crate) use day::now;
 #[cfg(feature = "kite")]
 pub use errors::KiteError;
 #[cfg(feature = "kite")]

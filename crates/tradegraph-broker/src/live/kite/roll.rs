@@ -9,8 +9,8 @@
 //! end of each day anyway, so only NRML positions can reach expiry.
 
 use super::broker::Inner;
+use super::now;
 use super::rest::{KiteRest, VENUE};
-use super::{now, IST_OFFSET_MS};
 use super::{KiteConfig, KiteRules};
 use crate::live::VenueReason;
 use crate::BrokerError;
@@ -36,7 +36,7 @@ pub(crate) struct Contract {
 
 /// Today in India, as days since 1970-01-01.
 pub(crate) fn ist_day() -> i64 {
-    (now().millis() + IST_OFFSET_MS).div_euclid(86_400_000)
+    now().india_day()
 }
 
 /// Reads the dump of `config.exchange` and picks the instrument `config.tradingsymbol` names
@@ -47,7 +47,7 @@ pub(crate) fn ist_day() -> i64 {
 /// [`BrokerError::Venue`] when Kite cannot be read.
 pub(crate) async fn resolve(rest: &KiteRest, config: &KiteConfig) -> Result<Contract, BrokerError> {
     let day = ist_day();
-    let today = now().add_millis(IST_OFFSET_MS).to_datetime().date_naive();
+    let today = now().in_india().date();
     let dump = rest.instruments(&config.exchange).await?;
     let shown = format!("GET /instruments/{}", config.exchange);
     let read = read_instruments(&dump).map_err(|e| rest.unreadable(&shown, &e.to_string()))?;

@@ -171,12 +171,7 @@ impl ZerodhaCharges {
 
     /// The STT rate on the sells of the trading day (India) of `at`: the one in force then.
     pub fn stt_sell_at(&self, at: Timestamp) -> Bps {
-        // India is UTC+05:30 all year.
-        let day = at
-            .add_millis(19_800_000)
-            .to_datetime()
-            .format("%Y-%m-%d")
-            .to_string();
+        let day = at.in_india().format("%Y-%m-%d").to_string();
         let earlier = |history: &[DatedRate]| {
             history
                 .iter()
