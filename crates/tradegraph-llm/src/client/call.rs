@@ -85,6 +85,17 @@ fn passed_over(member: &Member, request: &Request, error: LlmError) -> FailedAtt
 }
 
 impl Inner {
+    /// Announces a call or a turn the budget refused (`BudgetExceeded`; other errors are not
+    /// refusals and say nothing here).
+    fn announce_refusal(&self, error: &LlmError) {
+        if let LlmError::BudgetExceeded { window, what } = error {
+            self.events.emit(LlmEvent::BudgetExceeded {
+                window: *window,
+                what: what.clone(),
+            });
+        }
+    }
+
     pub(crate) async fn call(&self, request: &Request, op: Op<'_>) -> Result<Done, LlmError> {
         if self.members.is_empty() {
             return Err(LlmError::NoProviders);
@@ -396,12 +407,7 @@ impl Inner {
             },
             Err(error) => {
                 meter.counted(error.kind().label());
-                if let LlmError::BudgetExceeded { window, what } = &error {
-                    self.events.emit(LlmEvent::BudgetExceeded {
-                        window: *window,
-                        what: what.clone(),
-                    });
-                }
+                self.announce_refusal(&error);
                 return Step::Stop(error);
             }
         };
@@ -427,7 +433,7 @@ impl Inner {
                     // recording notes the turns its budget refuses.
                     let admit_turn = |turn: &Request, spent: Usage| {
                         if let Some(refusal) = member.provider.budget_refusal(turn) {
-                            held.refused(&refusal);
+                            self.announce_refusal(&refusal);
                             return Err(refusal);
                         }
                         held.extend(spent, estimate(turn)).inspect_err(|refusal| {
@@ -681,19 +687,9 @@ impl Held<'_> {
             Err(error) => {
                 *covered = spent;
                 drop(taken);
-                self.refused(&error);
+                self.inner.announce_refusal(&error);
                 Err(error)
             }
-        }
-    }
-
-    /// Announces a turn the budget refused, as a refused call is announced.
-    fn refused(&self, error: &LlmError) {
-        if let LlmError::BudgetExceeded { window, what } = error {
-            self.inner.events.emit(LlmEvent::BudgetExceeded {
-                window: *window,
-                what: what.clone(),
-            });
         }
     }
 
