@@ -18,6 +18,11 @@ const MINUTE: i64 = 60_000;
 /// environment).
 async fn tradegraph(args: &[&str], env: &[(&str, &str)]) -> Output {
     let dir = std::env::temp_dir().join(format!("tg-cli-dl-{}", std::process::id()));
+    tradegraph_in(dir, args, env).await
+}
+
+/// [`tradegraph`] in `dir` (a test's own, for the files it puts there).
+async fn tradegraph_in(dir: PathBuf, args: &[&str], env: &[(&str, &str)]) -> Output {
     std::fs::create_dir_all(&dir).unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_tradegraph"));
     command.args(args).current_dir(&dir).env_clear();
@@ -178,6 +183,73 @@ async fn kite_needs_its_credentials_and_sends_them() {
     );
     let _ = std::fs::remove_file(meta(&out));
     let _ = std::fs::remove_file(&out);
+}
+
+/// The credentials in `.env`, where the bots read them, serve the download too (it read the
+/// process environment only and said KITE_API_KEY was not set).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kite_credentials_in_the_env_file_are_read() {
+    let venue = KiteVenue::start("api-key", "secret", "access-9")
+        .await
+        .unwrap();
+    venue.set_candles(
+        256_265,
+        "minute",
+        walk(1_704_080_700_000, MINUTE, 10, 24_000.into(), 3),
+    );
+    let dir = std::env::temp_dir().join(format!("tg-cli-dl-{}-dotenv", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join(".env"),
+        format!(
+            "KITE_API_KEY=api-key\nKITE_ACCESS_TOKEN=access-9\nKITE_API_URL={}\n",
+            venue.url()
+        ),
+    )
+    .unwrap();
+    let out = temp("kite-dotenv");
+    let args = [
+        "data",
+        "download",
+        "--venue",
+        "kite",
+        "--token",
+        "256265",
+        "--from",
+        "2024-01-01",
+        "--to",
+        "2024-01-02",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let output = tradegraph_in(dir.clone(), &args, &[]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("10 bars written"));
+    let request = venue
+        .requests()
+        .into_iter()
+        .find(|r| r.path.starts_with("/instruments/historical/"))
+        .unwrap();
+    assert_eq!(
+        request.authorization.as_deref(),
+        Some("token api-key:access-9")
+    );
+    // The process environment comes first, as for the bots.
+    let output = tradegraph_in(dir.clone(), &args, &[("KITE_ACCESS_TOKEN", "other-token")]).await;
+    assert_ne!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    // A `.env` that cannot be read is an error naming its line, not a silent skip.
+    std::fs::write(dir.join(".env"), "KITE_API_KEY=api-key\nnot a line\n").unwrap();
+    let output = tradegraph_in(dir.clone(), &args, &[]).await;
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains(" .env:2: not KEY=VALUE"),
+        "{}",
+        text(&output.stderr)
+    );
+    let _ = std::fs::remove_file(meta(&out));
+    let _ = std::fs::remove_file(&out);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A saved day token of another day is refused saying so (it was dropped and the download

@@ -98,6 +98,35 @@ impl<'a> Layers<'a> {
     }
 }
 
+/// The variables of a command that runs no bot (`data download`, `record`, `bot ...`): the
+/// process environment, then `.env` in the working directory, as a bot reads them (a blank
+/// value counts as unset).
+pub(crate) struct CommandEnv(Layers<'static>);
+
+impl CommandEnv {
+    /// The process environment and `cwd/.env` (none is fine).
+    ///
+    /// # Errors
+    /// [`ConfigError::EnvFile`](super::ConfigError::EnvFile) naming the line of a `.env` that
+    /// cannot be read.
+    pub(crate) fn read(cwd: &std::path::Path) -> Result<Self, super::ConfigError> {
+        Ok(Self(Layers::new(
+            &process_env,
+            EnvFile::read(&cwd.join(".env"))?,
+        )))
+    }
+
+    /// The value of `key`, trimmed; `None` when unset or blank.
+    pub(crate) fn var(&self, key: &str) -> Option<String> {
+        self.0.var(key)
+    }
+}
+
+/// A variable of the process environment.
+fn process_env(key: &str) -> Option<String> {
+    std::env::var(key).ok()
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

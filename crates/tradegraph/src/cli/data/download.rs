@@ -1,13 +1,13 @@
 //! `tradegraph data download`: parses the options, reads the venue's credentials and hosts from
-//! the environment, and shows a progress bar; the download itself is
+//! the environment and `.env`, and shows a progress bar; the download itself is
 //! [`tradegraph_market::history`].
 
 use crate::cli::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
-use crate::config::DATA_DIR_VAR;
+use crate::config::{CommandEnv, DATA_DIR_VAR};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use tradegraph_broker::live::binance::BINANCE_API_URL;
 use tradegraph_broker::live::kite::DEFAULT_API_URL as KITE_API_URL;
 use tradegraph_core::redact::Secret;
@@ -74,12 +74,9 @@ fn time(text: &str, option: &str, offset_ms: i64) -> Result<Timestamp, String> {
         })
 }
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
-/// The download `args` ask for.
-fn config(args: &DownloadArgs) -> Result<DownloadConfig, String> {
+/// The download `args` ask for, with the keys and hosts of `env`.
+fn config(args: &DownloadArgs, env: &CommandEnv) -> Result<DownloadConfig, String> {
+    let env = |name: &str| env.var(name);
     let label = interval_label(args.interval);
     let (source, offset, default_out) = match args.venue {
         Venue::Binance => {
@@ -152,7 +149,11 @@ fn config(args: &DownloadArgs) -> Result<DownloadConfig, String> {
 }
 
 pub(in crate::cli) fn run(args: &DownloadArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let config = match config(args) {
+    let env = CommandEnv::read(Path::new(""));
+    let config = match env
+        .map_err(|e| e.to_string())
+        .and_then(|env| config(args, &env))
+    {
         Ok(config) => config,
         Err(message) => {
             let _ = writeln!(err, "tradegraph data download: {message}");
