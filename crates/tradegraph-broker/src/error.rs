@@ -87,6 +87,14 @@ pub enum BrokerError {
         /// Why.
         why: tradegraph_core::risk::NotRepeated,
     },
+    /// An entry not sent because the kill switch was engaged after it was decided (between the
+    /// risk check and the send); nothing was sent, and its intent is settled as never sent.
+    /// Orders that reduce a position still go.
+    #[error("order {client_id} was not sent: the kill switch was engaged after it was decided, and no entry goes out while it is")]
+    KillSwitch {
+        /// The order.
+        client_id: ClientOrderId,
+    },
     /// A price event whose price cannot be real (zero, negative, or above
     /// [`MAX_PRICE`](tradegraph_core::MAX_PRICE)): refused, so it neither fills nor marks
     /// anything.

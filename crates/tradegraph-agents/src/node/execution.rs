@@ -120,6 +120,17 @@ impl Node<TradingState> for ExecutionNode {
                     TradingStateUpdate::default().refusal(Some(finding)),
                 ));
             }
+            // The kill switch engaged between the check above and the send: a refusal.
+            Err(BrokerError::KillSwitch { client_id }) => {
+                let finding = Finding {
+                    effect: Effect::Rejected,
+                    reason: RiskReason::KillSwitch,
+                };
+                tracing::warn!(symbol = %state.instrument.symbol, decision = %verdict.decision_id, %client_id, reason = %finding.reason, "execution refused");
+                return Ok(Command::update(
+                    TradingStateUpdate::default().refusal(Some(finding)),
+                ));
+            }
             Err(e) => {
                 return Err(NodeError::Transient(format!(
                     "{}: {e}",

@@ -144,13 +144,6 @@ where
             Mode::Backtest => Arc::new(tradegraph_store::MemoryState::new()),
             Mode::Service => config.stores.intents.clone(),
         };
-        let broker = Arc::new(Journal::new(
-            Arc::new(broker),
-            intents,
-            state.clone(),
-            shared_clock.clone(),
-        ));
-        let started_at = wall_now();
         let kill_switch = KillSwitch::new();
         let saved_kill = state
             .load::<KillSwitchState>(StatePart::KillSwitch)
@@ -161,6 +154,14 @@ where
             kill_switch.engage();
             tracing::warn!(%symbol, "the kill switch is engaged (restored): no new entries");
         }
+        let broker = Arc::new(Journal::new(
+            Arc::new(broker),
+            intents,
+            state.clone(),
+            shared_clock.clone(),
+            kill_switch.clone(),
+        ));
+        let started_at = wall_now();
         let guard_state = state
             .load::<GuardState>(StatePart::Guard)
             .await?
@@ -392,10 +393,13 @@ where
         self.save_ledger().await
     }
 
-    /// The kill switch: engaged, the guard lets no entry through; engaging it through a
-    /// [`Command`](super::Command) (or restoring it engaged at start) cancels every working
-    /// order at the broker and closes the open position at once, and a close that failed is
-    /// tried again at each cycle. Its state is saved as it changes and restored at start.
+    /// The kill switch: engaged, the guard lets no entry through, and an entry already past the
+    /// guard is not sent (the order journal reads the switch again right before the send).
+    /// Engaging it through a [`Command`](super::Command) (or restoring it engaged at start)
+    /// cancels the working entries at once; with `kill_switch_closes_positions` it also closes
+    /// the open position, cancelling its exits only right before a close that can go, and
+    /// tries again once a second until nothing is left (a cycle in flight ends first). Its
+    /// state is saved as it changes and restored at start.
     pub fn kill_switch(&self) -> &KillSwitch {
         &self.kill_switch
     }

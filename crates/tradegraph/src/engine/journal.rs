@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tradegraph_broker::{Amendment, Broker, BrokerError, IntentFailure, PaperBroker, PriceEvent};
 use tradegraph_core::order::{ClientOrderId, DecisionId, Fill, Order, OrderRequest};
 use tradegraph_core::position::{Account, Position};
-use tradegraph_core::risk::NotRepeated;
+use tradegraph_core::risk::{KillSwitch, NotRepeated};
 use tradegraph_core::Symbol;
 use tradegraph_market::Clock;
 use tradegraph_store::{IntentLog, IntentRecord, IntentStatus, Saved, StatePart};
@@ -171,6 +171,9 @@ pub struct Journal<B> {
     order_unsaved: AtomicBool,
     /// The outcome of the calls that reach the broker (the `broker` check).
     calls: BrokerCalls,
+    /// The bot's kill switch: read again right before an entry goes out, the intent's store
+    /// round trips lying between the execution node's check and the send.
+    kill_switch: KillSwitch,
 }
 
 impl<B: Execution> Journal<B> {
@@ -179,6 +182,7 @@ impl<B: Execution> Journal<B> {
         intents: Arc<dyn IntentLog>,
         state: Arc<BotState>,
         clock: Arc<dyn Clock>,
+        kill_switch: KillSwitch,
     ) -> Self {
         // A broker whose state the bot keeps may have moved since that state was saved (a venue
         // broker resumes and catches up as it connects, before the engine starts): nothing
@@ -199,6 +203,7 @@ impl<B: Execution> Journal<B> {
             saved_fills,
             order_unsaved: AtomicBool::new(false),
             calls: BrokerCalls::default(),
+            kill_switch,
         }
     }
 
@@ -383,6 +388,17 @@ impl<B: Execution> Broker for Journal<B> {
                 intent
             }
         };
+        if !request.reduce_only && self.kill_switch.is_engaged() {
+            // Engaged since the execution node's check: the operator was told nothing opens.
+            let mut never = intent.advance(IntentStatus::Abandoned, self.clock.now());
+            never.note = Some("not sent: the kill switch was engaged after it was decided".into());
+            if let Err(reason) = self.write(&never).await {
+                // Pending, and unknown to the broker: the next start abandons it.
+                tracing::warn!(%client_id, %reason, "order intent not settled; it is reconciled at the next start");
+            }
+            tracing::warn!(%client_id, "entry not sent: the kill switch was engaged after it was decided");
+            return Err(BrokerError::KillSwitch { client_id });
+        }
         let sent = self.seen(self.inner.submit(request).await);
         // Saved whatever the answer: a send that failed may have changed what the broker
         // keeps too (a venue broker remembers an order whose answer was lost).
@@ -595,7 +611,7 @@ mod tests {
             clock.clone(),
             false,
         ));
-        Journal::new(broker, intents, state, clock)
+        Journal::new(broker, intents, state, clock, KillSwitch::new())
     }
 
     fn request() -> OrderRequest {
@@ -821,7 +837,13 @@ mod tests {
             false,
         ));
         let broker = Arc::new(LosesAnswers(broker().inner.clone()));
-        let journal = Journal::new(broker, Arc::new(MemoryState::new()), state, clock);
+        let journal = Journal::new(
+            broker,
+            Arc::new(MemoryState::new()),
+            state,
+            clock,
+            KillSwitch::new(),
+        );
         journal.submit(request()).await.unwrap_err();
         let saved = tradegraph_store::BotStateStore::load(
             kept.as_ref(),
@@ -935,7 +957,13 @@ mod tests {
             clock.clone(),
             false,
         ));
-        let journal = Journal::new(venue.clone(), Arc::new(intents), state, clock);
+        let journal = Journal::new(
+            venue.clone(),
+            Arc::new(intents),
+            state,
+            clock,
+            KillSwitch::new(),
+        );
         let err = journal.submit(request()).await.unwrap_err();
         (err, venue.submits.load(Ordering::SeqCst))
     }

@@ -696,6 +696,103 @@ async fn a_kill_switch_engaged_while_the_order_is_being_saved_is_answered_and_th
     std::fs::remove_file(file).unwrap();
 }
 
+/// The intent log, holding the first write of a pending intent (the journal's record of an
+/// order about to go out) until the test lets it go.
+struct HeldIntent {
+    inner: Arc<MemoryState>,
+    held: Arc<Notify>,
+    release: Arc<Notify>,
+    once: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait]
+impl IntentLog for HeldIntent {
+    async fn record_intent(&self, intent: &IntentRecord) -> Result<Saved, StoreError> {
+        use std::sync::atomic::Ordering;
+        if intent.status == IntentStatus::Pending && !self.once.swap(true, Ordering::SeqCst) {
+            self.held.notify_one();
+            self.release.notified().await;
+        }
+        self.inner.record_intent(intent).await
+    }
+
+    async fn intent(&self, client_id: &ClientOrderId) -> Result<Option<IntentRecord>, StoreError> {
+        self.inner.intent(client_id).await
+    }
+
+    async fn unsettled_intents(
+        &self,
+        instrument: &Symbol,
+    ) -> Result<Vec<IntentRecord>, StoreError> {
+        self.inner.unsettled_intents(instrument).await
+    }
+}
+
+/// The kill switch engaged after the execution node checked it, while the entry's intent is
+/// being written: the operator is told nothing is opened, so the entry does not go out (it did,
+/// the journal's store round trips lying between the check and the send).
+#[tokio::test]
+async fn a_kill_switch_engaged_while_the_entry_is_journaled_keeps_the_entry_from_going_out() {
+    use tradegraph::engine::Command;
+    let symbol = unique("KJ");
+    let file = data(&symbol);
+    let durable = Arc::new(MemoryState::new());
+    let held = Arc::new(Notify::new());
+    let release = Arc::new(Notify::new());
+    let mut stores = Stores::memory();
+    stores.state = durable.clone();
+    stores.intents = Arc::new(HeldIntent {
+        inner: durable.clone(),
+        held: held.clone(),
+        release: release.clone(),
+        once: std::sync::atomic::AtomicBool::new(false),
+    });
+    let limits = RiskLimits {
+        kill_switch_closes_positions: false,
+        ..RiskLimits::default()
+    };
+    let engine = start(
+        config(btc_as(&symbol), pm(), limits, stores, Mode::Service),
+        &file,
+    )
+    .await;
+    let handle = engine.handle();
+    let run =
+        tokio::spawn(async move { Box::pin(engine.run(std::future::pending(), |_| {})).await });
+    // The 00:15 entry passed the execution node's check; its intent is being written.
+    tokio::time::timeout(std::time::Duration::from_secs(60), held.notified())
+        .await
+        .expect("the entry's intent was never written");
+    let reply = handle
+        .send(Command::KillSwitch { engaged: true }, Some("test".into()))
+        .await
+        .unwrap();
+    assert_eq!(reply.kind, tradegraph::engine::ReplyKind::Done, "{reply:?}");
+    release.notify_one();
+    tokio::time::timeout(std::time::Duration::from_secs(60), run)
+        .await
+        .expect("the run never finished")
+        .unwrap()
+        .unwrap();
+    let fills = handle.broker().fills_since(0).await.unwrap();
+    assert!(
+        fills.is_empty(),
+        "an entry went out after the kill switch was engaged: {fills:?}"
+    );
+    let positions = handle.broker().positions().await.unwrap();
+    assert!(
+        positions.iter().all(|p| p.quantity.is_zero()),
+        "{positions:?}"
+    );
+    // Its intent is settled as never sent, so no restart sends it.
+    let unsettled = durable
+        .unsettled_intents(&Symbol::new(&symbol))
+        .await
+        .unwrap();
+    assert!(unsettled.is_empty(), "{unsettled:?}");
+    std::fs::remove_file(file).unwrap();
+}
+
 /// A kill switch engaged while the state store is down acts at once, but its answer says it
 /// was not saved: an operator told "engaged" would trust a restart to keep it, and a restart
 /// before the store is back would release it.

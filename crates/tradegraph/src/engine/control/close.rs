@@ -107,7 +107,13 @@ mod tests {
             clock.clone(),
             false,
         ));
-        Journal::new(Arc::new(paper), Arc::new(MemoryState::new()), state, clock)
+        Journal::new(
+            Arc::new(paper),
+            Arc::new(MemoryState::new()),
+            state,
+            clock,
+            tradegraph_core::risk::KillSwitch::new(),
+        )
     }
 
     fn id(key: &str, attempt: u32) -> ClientOrderId {
