@@ -10,6 +10,7 @@ use tradegraph_broker::BrokerError;
 use tradegraph_core::order::DecisionId;
 use tradegraph_core::order::IntentPurpose;
 use tradegraph_core::risk::{BadInput, Effect, Finding, RiskReason};
+use tradegraph_core::Decimal;
 use tradegraph_graph::{Command, Node, NodeContext, NodeError, NodeResult};
 
 /// Submits the verdict's order intent to the broker: a market order with idempotent client
@@ -105,7 +106,19 @@ impl Node<TradingState> for ExecutionNode {
                 TradingStateUpdate::default().refusal(Some(finding)),
             ));
         }
-        let request = intent.to_request();
+        let mut request = intent.to_request();
+        if intent.purpose == IntentPurpose::Close {
+            // Sized by the position now, not when the cycle began (an exit may have filled
+            // part of it since): a venue has no reduce-only to cap it, and more would open the
+            // other side.
+            let held = account
+                .position(&state.instrument.symbol)
+                .map_or(Decimal::ZERO, |p| p.quantity.abs());
+            if request.quantity > held {
+                tracing::info!(symbol = %state.instrument.symbol, decided = %request.quantity, %held, "close sized down to the position held now");
+                request.quantity = held;
+            }
+        }
         let order = match self.desk.broker().submit(request.clone()).await {
             Ok(order) => order,
             // A cycle run again after a restart: the journal knows the order and does not send

@@ -224,6 +224,8 @@ async fn without_a_price_the_exits_stay_until_the_close_can_go_then_it_closes_on
 struct Waiting {
     asked: Arc<Notify>,
     answer: Arc<Notify>,
+    /// What it answers (`hold` unless set).
+    says: Option<serde_json::Value>,
 }
 
 #[async_trait::async_trait]
@@ -241,7 +243,7 @@ impl tradegraph_agents::model::ReportModel for Waiting {
         self.asked.notify_one();
         self.answer.notified().await;
         Ok(tradegraph_agents::model::ModelAnswer::new(
-            hold(),
+            self.says.clone().unwrap_or_else(hold),
             "test",
             "waiting",
         ))
@@ -282,4 +284,59 @@ async fn pulled_during_a_cycle_it_answers_that_the_broker_work_follows_the_cycle
         })
     })
     .await;
+}
+
+/// A close is sized by the position when it goes out, not when its cycle began: part of the
+/// position went while the model was asked (an exit's partial fill at a venue), and the close
+/// asked for the whole of the old one (a venue, which has no reduce-only, would have sold
+/// short).
+#[tokio::test]
+async fn a_close_is_sized_by_the_position_at_the_send() {
+    let instrument = btc_as(&unique("KZ"));
+    let symbol = instrument.symbol.clone();
+    let pm = Waiting {
+        says: close(),
+        ..Waiting::default()
+    };
+    let (asked, answer) = (pm.asked.clone(), pm.answer.clone());
+    let fills = with_bot(instrument, pm, false, |bot, feed| {
+        Box::pin(async move {
+            for minute in 0..=15 {
+                feed.unbounded_send(tick(&symbol, minute, 100)).unwrap();
+            }
+            tokio::time::timeout(Duration::from_secs(30), asked.notified())
+                .await
+                .expect("a cycle asks the portfolio manager");
+            // Half the position goes while the model thinks.
+            let half = OrderRequest::market(
+                ClientOrderId::new("kz-half").unwrap(),
+                symbol.clone(),
+                OrderSide::Sell,
+                Decimal::new(5, 1),
+            )
+            .reduce_only();
+            bot.broker().submit(half).await.unwrap();
+            assert_eq!(position(&bot).await, Decimal::new(5, 1));
+            answer.notify_one();
+            until("closed by the cycle", &bot, |_, held| held.is_zero()).await;
+            let fills = bot.broker().fills_since(0).await.unwrap();
+            let close = fills
+                .iter()
+                .find(|f| f.side == Side::Sell && f.client_id.as_str() != "kz-half")
+                .expect("the cycle's close filled");
+            let order = bot.broker().order(&close.client_id).await.unwrap().unwrap();
+            assert_eq!(
+                order.request.quantity,
+                Decimal::new(5, 1),
+                "the close asked for more than was held: {order:#?}"
+            );
+        })
+    })
+    .await;
+    let sold: Decimal = fills
+        .iter()
+        .filter(|f| f.side == Side::Sell)
+        .map(|f| f.quantity)
+        .sum();
+    assert_eq!(sold, Decimal::ONE, "{fills:#?}");
 }

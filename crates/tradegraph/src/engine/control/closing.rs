@@ -59,7 +59,8 @@ where
     /// Closes the position now: a reduce-only market order for the whole of it, re-checked by
     /// the guard (the market is open, there is something to close), journaled before it goes
     /// out, with a client order id derived from the open trade and the attempt: a close that
-    /// was rejected or cancelled can be tried again (reduce-only, it cannot over-close), one
+    /// was rejected or cancelled can be tried again (sized by the position read right before
+    /// it goes: a venue has no reduce-only to cap it), one
     /// still working — this one's or any other close of the position — is not doubled, and
     /// the same attempt is never sent twice.
     pub(super) async fn close_all(&mut self) -> Result<Reply, EngineError> {
