@@ -106,6 +106,21 @@ async fn with_bot<M>(
 where
     M: tradegraph_agents::model::ReportModel + 'static,
 {
+    with_bot_on(instrument, pm, closes, |paper| paper, body).await
+}
+
+/// [`with_bot`] with the paper broker seen through `wrap`.
+async fn with_bot_on<M, B>(
+    instrument: Instrument,
+    pm: M,
+    closes: bool,
+    wrap: impl FnOnce(PaperBroker) -> B,
+    body: impl FnOnce(BotHandle, UnboundedSender<MarketEvent>) -> BoxFuture<'static, ()>,
+) -> Vec<tradegraph_core::order::Fill>
+where
+    M: tradegraph_agents::model::ReportModel + 'static,
+    B: tradegraph::engine::Execution,
+{
     let limits = RiskLimits {
         kill_switch_closes_positions: closes,
         ..RiskLimits::default()
@@ -121,7 +136,7 @@ where
     config.brain = tradegraph_agents::node::Brain::rules_only()
         .unwrap()
         .with_model(Arc::new(pm));
-    let broker = positioned(&config).await;
+    let broker = wrap(positioned(&config).await);
     let (feed, events) = unbounded();
     let engine = Box::pin(Engine::start(
         config,
@@ -339,4 +354,69 @@ async fn a_close_is_sized_by_the_position_at_the_send() {
         .map(|f| f.quantity)
         .sum();
     assert_eq!(sold, Decimal::ONE, "{fills:#?}");
+}
+
+/// A kill switch whose close the venue does not take keeps the position's exits: they were
+/// cancelled before the close went, and a failed close left the position without its stop,
+/// even after the switch was released.
+#[tokio::test]
+async fn a_close_the_venue_does_not_take_leaves_the_exits_in_place() {
+    let instrument = btc_as(&unique("KF"));
+    let symbol = instrument.symbol.clone();
+    let dials = Arc::new(std::sync::Mutex::new(None));
+    let keep = dials.clone();
+    let wrap = move |paper| {
+        let (wrapped, dials) = super::wrapped::Wrapped::new(paper);
+        dials
+            .close_failures
+            .store(usize::MAX, std::sync::atomic::Ordering::SeqCst);
+        *keep.lock().unwrap() = Some(dials);
+        wrapped
+    };
+    with_bot_on(
+        instrument,
+        ScriptedPm::default(),
+        true,
+        wrap,
+        |bot, feed| {
+            Box::pin(async move {
+                feed.unbounded_send(tick(&symbol, 1, 100)).unwrap();
+                assert_eq!(exits(&working(&bot).await), 2, "the stop and the target");
+                let reply = bot
+                    .send(Command::KillSwitch { engaged: true }, None)
+                    .await
+                    .unwrap();
+                assert_eq!(reply.kind, ReplyKind::Done, "{reply:?}");
+                until("the working entry cancelled", &bot, |orders, _| {
+                    orders.iter().all(|o| o.parent.is_some())
+                })
+                .await;
+                // A few tries, each refused by the venue.
+                tokio::time::sleep(Duration::from_millis(2_500)).await;
+                assert_eq!(
+                    position(&bot).await,
+                    Decimal::ONE,
+                    "the venue took no close"
+                );
+                let left = working(&bot).await;
+                assert_eq!(exits(&left), 2, "the position kept its exits: {left:#?}");
+                let reply = bot
+                    .send(Command::KillSwitch { engaged: false }, None)
+                    .await
+                    .unwrap();
+                assert_eq!(reply.kind, ReplyKind::Done, "{reply:?}");
+                let left = working(&bot).await;
+                assert_eq!(exits(&left), 2, "released, still protected: {left:#?}");
+            })
+        },
+    )
+    .await;
+    let dials = dials.lock().unwrap().clone().unwrap();
+    assert!(
+        dials
+            .close_failures
+            .load(std::sync::atomic::Ordering::SeqCst)
+            < usize::MAX,
+        "no close was tried"
+    );
 }

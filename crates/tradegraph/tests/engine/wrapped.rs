@@ -22,6 +22,25 @@ pub(crate) struct Dials {
     pub(crate) order_calls: AtomicUsize,
     /// The next `account` calls that fail as a venue that does not answer.
     pub(crate) account_failures: AtomicUsize,
+    /// The next reduce-only `submit` calls (closes) that fail as a venue that does not answer.
+    pub(crate) close_failures: AtomicUsize,
+}
+
+/// A venue that does not answer `what`.
+fn unavailable(what: &str) -> BrokerError {
+    BrokerError::Venue {
+        venue: "test".into(),
+        reason: tradegraph_broker::live::VenueReason::Unavailable(format!(
+            "{what}: 503 Service Unavailable"
+        )),
+    }
+}
+
+/// Takes one of `count`'s failures, if any are left.
+fn fails(count: &AtomicUsize) -> bool {
+    count
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
 }
 
 /// The paper broker, counted and steerable (see [`Dials`]).
@@ -51,6 +70,9 @@ impl Broker for Wrapped {
 
     async fn submit(&self, request: OrderRequest) -> Result<Order, BrokerError> {
         self.dials.submits.fetch_add(1, Ordering::SeqCst);
+        if request.reduce_only && fails(&self.dials.close_failures) {
+            return Err(unavailable("POST /order"));
+        }
         self.paper.submit(request).await
     }
 
@@ -84,18 +106,8 @@ impl Broker for Wrapped {
     }
 
     async fn account(&self) -> Result<Account, BrokerError> {
-        let failing = self
-            .dials
-            .account_failures
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok();
-        if failing {
-            return Err(BrokerError::Venue {
-                venue: "test".into(),
-                reason: tradegraph_broker::live::VenueReason::Unavailable(
-                    "GET /account: 503 Service Unavailable".into(),
-                ),
-            });
+        if fails(&self.dials.account_failures) {
+            return Err(unavailable("GET /account"));
         }
         self.paper.account().await
     }
