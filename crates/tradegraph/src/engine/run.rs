@@ -85,6 +85,7 @@ where
                 continue;
             }
             let expiry = self.next_expiry();
+            let kill_wait = self.kill_wait();
             let event = tokio::select! {
                 biased;
                 () = &mut shutdown => {
@@ -99,6 +100,7 @@ where
                     Box::pin(self.expire_approvals(on_cycle)).await?;
                     continue;
                 }
+                () = sleep_for(kill_wait) => continue,
                 done = super::refine::shadow_done(&mut self.shadow) => {
                     Box::pin(self.settle_shadow(done)).await?;
                     continue;

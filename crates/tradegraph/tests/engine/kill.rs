@@ -358,7 +358,9 @@ async fn a_close_is_sized_by_the_position_at_the_send() {
 
 /// A kill switch whose close the venue does not take keeps the position's exits: they were
 /// cancelled before the close went, and a failed close left the position without its stop,
-/// even after the switch was released.
+/// even after the switch was released. And each try asks the broker only about the earlier
+/// attempts it has not yet seen finished: every try looked at all of them again, one venue
+/// request each, so a close that kept failing made the request rate grow without end.
 #[tokio::test]
 async fn a_close_the_venue_does_not_take_leaves_the_exits_in_place() {
     let instrument = btc_as(&unique("KF"));
@@ -373,6 +375,7 @@ async fn a_close_the_venue_does_not_take_leaves_the_exits_in_place() {
         *keep.lock().unwrap() = Some(dials);
         wrapped
     };
+    let seen = dials.clone();
     with_bot_on(
         instrument,
         ScriptedPm::default(),
@@ -380,6 +383,7 @@ async fn a_close_the_venue_does_not_take_leaves_the_exits_in_place() {
         wrap,
         |bot, feed| {
             Box::pin(async move {
+                let dials = seen.lock().unwrap().clone().unwrap();
                 feed.unbounded_send(tick(&symbol, 1, 100)).unwrap();
                 assert_eq!(exits(&working(&bot).await), 2, "the stop and the target");
                 let reply = bot
@@ -392,7 +396,19 @@ async fn a_close_the_venue_does_not_take_leaves_the_exits_in_place() {
                 })
                 .await;
                 // A few tries, each refused by the venue.
-                tokio::time::sleep(Duration::from_millis(2_500)).await;
+                let asked = |d: &super::wrapped::Dials| {
+                    use std::sync::atomic::Ordering::SeqCst;
+                    (d.submits.load(SeqCst), d.order_calls.load(SeqCst))
+                };
+                let (submits, orders) = asked(&dials);
+                tokio::time::sleep(Duration::from_millis(5_500)).await;
+                let (tries, looks) = asked(&dials);
+                let (tries, looks) = (tries - submits, looks - orders);
+                assert!(tries >= 4, "{tries} tries in 5.5 s");
+                assert!(
+                    looks <= 2 * tries + 2,
+                    "{looks} order reads for {tries} tries: each try reads every earlier attempt"
+                );
                 assert_eq!(
                     position(&bot).await,
                     Decimal::ONE,

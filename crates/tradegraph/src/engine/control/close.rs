@@ -51,8 +51,18 @@ pub(crate) async fn working_close(
         .map(|o| o.request.client_id))
 }
 
+/// The attempts at closing one position already seen finished: those below `from`. A finished
+/// attempt stays finished, so the next search starts after them (each look is a request to a
+/// venue).
+#[derive(Debug, Default)]
+pub(crate) struct Finished {
+    key: String,
+    from: u32,
+}
+
 /// The first attempt at closing `key` whose client order id neither the broker nor the order
-/// journal knows; an attempt still working at the broker stops the search.
+/// journal knows; an attempt still working at the broker stops the search. The attempts
+/// `finished` holds for `key` are not looked at again, and it learns those found finished.
 ///
 /// # Errors
 /// The broker's error when it cannot say whether an earlier attempt works.
@@ -60,8 +70,15 @@ pub(crate) async fn next_attempt<B: Execution>(
     broker: &Journal<B>,
     symbol: &Symbol,
     key: &str,
+    finished: &mut Finished,
 ) -> Result<CloseAttempt, BrokerError> {
-    for attempt in 0..MAX_ATTEMPTS {
+    if finished.key != key {
+        *finished = Finished {
+            key: key.to_owned(),
+            from: 0,
+        };
+    }
+    for attempt in finished.from..MAX_ATTEMPTS {
         let decision = close_decision(key, attempt);
         let client_id = ClientOrderId::derive(symbol, &decision, Leg::Exit);
         match broker.order(&client_id).await? {
@@ -69,9 +86,11 @@ pub(crate) async fn next_attempt<B: Execution>(
                 return Ok(CloseAttempt::Working(client_id))
             }
             // Finished (filled, rejected, cancelled): the next attempt may go.
-            Some(_) => continue,
+            Some(_) => finished.from = attempt + 1,
             // Journaled but never at the broker (abandoned at a restart), or let go by it.
-            None if broker.decision_of(client_id.as_str()).await.is_some() => continue,
+            None if broker.decision_of(client_id.as_str()).await.is_some() => {
+                finished.from = attempt + 1;
+            }
             None => return Ok(CloseAttempt::Next(decision)),
         }
     }
@@ -121,7 +140,9 @@ mod tests {
     }
 
     async fn next(journal: &Journal<PaperBroker>, key: &str) -> CloseAttempt {
-        next_attempt(journal, &"BTCUSDT".into(), key).await.unwrap()
+        next_attempt(journal, &"BTCUSDT".into(), key, &mut Finished::default())
+            .await
+            .unwrap()
     }
 
     #[tokio::test]

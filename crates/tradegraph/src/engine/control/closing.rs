@@ -116,21 +116,22 @@ where
             Some(t) => t.trade_id,
             None => format!("position-{}", position.opened_at.map_or(0, |t| t.millis())),
         };
-        let decision = match next_attempt(&self.broker, &symbol, &trade).await {
-            Ok(CloseAttempt::Next(decision)) => decision,
-            Ok(CloseAttempt::Working(client_id)) => return wait(still(client_id)),
-            Ok(CloseAttempt::Exhausted) => {
-                return wait(Reply::refused(format!(
-                    "this position ({trade}) was already closed too many times; close it at \
+        let decision =
+            match next_attempt(&self.broker, &symbol, &trade, &mut self.closes_finished).await {
+                Ok(CloseAttempt::Next(decision)) => decision,
+                Ok(CloseAttempt::Working(client_id)) => return wait(still(client_id)),
+                Ok(CloseAttempt::Exhausted) => {
+                    return wait(Reply::refused(format!(
+                        "this position ({trade}) was already closed too many times; close it at \
                      the broker"
-                )))
-            }
-            Err(e) => {
-                return wait(Reply::failed(format!(
-                    "the broker's earlier close orders: {e}"
-                )))
-            }
-        };
+                    )))
+                }
+                Err(e) => {
+                    return wait(Reply::failed(format!(
+                        "the broker's earlier close orders: {e}"
+                    )))
+                }
+            };
         let side = if position.quantity.is_sign_positive() {
             OrderSide::Sell
         } else {

@@ -66,6 +66,16 @@ where
                 .is_none_or(|retry| Instant::now() >= retry.at)
     }
 
+    /// How long until the kill switch's next try is due (`None`: none is pending), for the
+    /// loop to wake for it: the once-a-second timer alone woke it a second late.
+    pub(crate) fn kill_wait(&self) -> Option<Duration> {
+        (self.kill_pending && self.kill_switch.is_engaged()).then(|| {
+            self.kill_retry.as_ref().map_or(Duration::ZERO, |retry| {
+                retry.at.saturating_duration_since(Instant::now())
+            })
+        })
+    }
+
     /// One try at the kill switch's work at the broker (see the module's docs); keeps it
     /// pending, to try again in a second, until it is done. Logs and returns what it did.
     ///

@@ -19,6 +19,7 @@ mod ops;
 
 pub use approval::{Approval, ApprovalView};
 pub(crate) use approval::{PendingApproval, Resolution};
+pub(crate) use close::Finished as CloseFinished;
 pub(crate) use command::Envelope;
 pub use command::{BotHandle, Command, Reply, ReplyKind};
 pub(crate) use deferred::{Deferral, Deferred, DEFERRED};
