@@ -353,6 +353,11 @@ where
             cycle_cancel: self.cycle_cancel.clone(),
             // a broker that keeps no orders of its own is a venue's
             remote: self.broker.inner().kept_orders().is_none(),
+            answer_within: self
+                .config
+                .cycle_deadline
+                .unwrap_or(super::control::ANSWER_MARGIN)
+                .saturating_add(super::control::ANSWER_MARGIN),
         }
     }
 

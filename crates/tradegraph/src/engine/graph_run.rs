@@ -185,10 +185,7 @@ where
         match self.ops.deferred.push(envelope) {
             Deferral::Queued => Ok(()),
             Deferral::Gone(envelope) => {
-                tracing::warn!(
-                    action = envelope.command.action(),
-                    "a command that came during a decision cycle is dropped: its caller stopped waiting"
-                );
+                self.not_taken(envelope).await;
                 Ok(())
             }
             Deferral::Full(envelope) => {

@@ -72,7 +72,11 @@ where
         self.seen.watch = super::watch::FeedWatch::default();
         let mut quote_saved = Instant::now();
         loop {
-            // Commands that came during a decision cycle, in the order they came.
+            // Commands that came during a decision cycle, in the order they came; those whose
+            // caller left are recorded as not carried out.
+            for gone in self.ops.deferred.take_gone() {
+                self.not_taken(gone).await;
+            }
             if let Some(envelope) = self.ops.deferred.pop_front() {
                 Box::pin(self.on_command(envelope, on_cycle)).await?;
                 continue;

@@ -14,10 +14,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
-use std::time::Duration;
-
-/// How long the engine may take (a decision cycle with model calls in flight comes first).
-const ANSWER_WITHIN: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -60,13 +56,14 @@ struct ConfirmBody {
 /// failed, 503 the bot stopped.
 async fn send(app: &AppState, command: Command, from: Option<std::net::SocketAddr>) -> Response {
     let source = from.map(|p| format!("http {p}"));
-    let reply = match tokio::time::timeout(ANSWER_WITHIN, app.bot.send(command, source)).await {
+    let within = app.bot.answer_within();
+    let reply = match tokio::time::timeout(within, app.bot.send(command, source)).await {
         Ok(Ok(reply)) => reply,
         Ok(Err(e)) => return ApiError::unavailable(e.to_string()).into_response(),
         Err(_) => {
             return ApiError::new(
                 StatusCode::GATEWAY_TIMEOUT,
-                format!("the bot did not answer within {ANSWER_WITHIN:?}; the command may still be carried out: see GET /api/v1/operator-actions"),
+                format!("the bot did not answer within {} s; see GET /api/v1/operator-actions for what became of the command (carried out if the bot took it in time, otherwise recorded as not carried out)", within.as_secs()),
             )
             .into_response()
         }

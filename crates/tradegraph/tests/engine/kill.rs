@@ -106,7 +106,15 @@ async fn with_bot<M>(
 where
     M: tradegraph_agents::model::ReportModel + 'static,
 {
-    with_bot_on(instrument, pm, closes, |paper| paper, body).await
+    with_bot_on(
+        instrument,
+        pm,
+        closes,
+        Stores::memory(),
+        |paper| paper,
+        body,
+    )
+    .await
 }
 
 /// [`with_bot`] with the paper broker seen through `wrap`.
@@ -114,6 +122,7 @@ async fn with_bot_on<M, B>(
     instrument: Instrument,
     pm: M,
     closes: bool,
+    stores: Stores,
     wrap: impl FnOnce(PaperBroker) -> B,
     body: impl FnOnce(BotHandle, UnboundedSender<MarketEvent>) -> BoxFuture<'static, ()>,
 ) -> Vec<tradegraph_core::order::Fill>
@@ -125,7 +134,6 @@ where
         kill_switch_closes_positions: closes,
         ..RiskLimits::default()
     };
-    let stores = Stores::memory();
     let mut config = config(
         instrument,
         ScriptedPm::cycles(Vec::new()),
@@ -380,6 +388,7 @@ async fn a_close_the_venue_does_not_take_leaves_the_exits_in_place() {
         instrument,
         ScriptedPm::default(),
         true,
+        Stores::memory(),
         wrap,
         |bot, feed| {
             Box::pin(async move {
@@ -435,4 +444,69 @@ async fn a_close_the_venue_does_not_take_leaves_the_exits_in_place() {
             < usize::MAX,
         "no close was tried"
     );
+}
+
+/// A command that came during a decision cycle, whose caller stopped waiting before the cycle
+/// ended (an HTTP request that timed out), is not carried out, and the operator log says so:
+/// it was dropped with a log line only, while the service's timeout answer pointed the
+/// operator at the operator log.
+#[tokio::test]
+async fn a_command_whose_caller_left_during_a_cycle_is_recorded_as_not_carried_out() {
+    let instrument = btc_as(&unique("KL"));
+    let symbol = instrument.symbol.clone();
+    let pm = Waiting::default();
+    let (asked, answer) = (pm.asked.clone(), pm.answer.clone());
+    let stores = Stores::memory();
+    let operators = stores.operators.clone();
+    let read = symbol.clone();
+    with_bot_on(
+        instrument,
+        pm,
+        true,
+        stores,
+        |paper| paper,
+        |bot, feed| {
+            Box::pin(async move {
+                for minute in 0..=15 {
+                    feed.unbounded_send(tick(&symbol, minute, 100)).unwrap();
+                }
+                tokio::time::timeout(Duration::from_secs(30), asked.notified())
+                    .await
+                    .expect("a cycle asks the portfolio manager");
+                let gave_up = tokio::time::timeout(
+                    Duration::from_millis(200),
+                    bot.send(Command::CloseAll, Some("http 127.0.0.1:9".into())),
+                )
+                .await;
+                assert!(gave_up.is_err(), "answered during the cycle: {gave_up:?}");
+                // The service waits a cycle's deadline and a minute more for the answer.
+                assert!(bot.answer_within() > Duration::from_secs(60));
+                answer.notify_one();
+                let deadline = Instant::now() + Duration::from_secs(10);
+                let action = loop {
+                    let actions = operators
+                        .actions(&tradegraph_store::Query::new(read.clone()))
+                        .await
+                        .unwrap();
+                    if let Some(a) = actions
+                        .into_iter()
+                        .find(|a| a.action == "positions.close_all")
+                    {
+                        break a;
+                    }
+                    assert!(Instant::now() < deadline, "the operator log never said");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                };
+                assert_eq!(
+                    action.outcome,
+                    tradegraph_store::ActionOutcome::Failed,
+                    "{action:?}"
+                );
+                assert!(action.message.contains("not carried out"), "{action:?}");
+                assert_eq!(action.source.as_deref(), Some("http 127.0.0.1:9"));
+                assert_eq!(position(&bot).await, Decimal::ONE, "not closed");
+            })
+        },
+    )
+    .await;
 }

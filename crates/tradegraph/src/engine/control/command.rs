@@ -240,7 +240,13 @@ pub struct BotHandle {
     pub(crate) cycle_cancel: crate::engine::cancel::CycleCancel,
     /// Whether the broker is a venue's (see [`BotHandle::broker_is_remote`]).
     pub(crate) remote: bool,
+    /// How long a caller may wait for a command's answer (see [`BotHandle::answer_within`]).
+    pub(crate) answer_within: std::time::Duration,
 }
+
+/// What a command may wait beyond a decision cycle in flight (its deadline) before the bot
+/// takes it.
+pub(crate) const ANSWER_MARGIN: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Reads every order the broker keeps, working and finished (`None`: it keeps no history).
 pub(crate) type KeptOrders = Arc<dyn Fn() -> Option<Vec<Order>> + Send + Sync>;
@@ -265,6 +271,14 @@ impl BotHandle {
             .await
             .map_err(|_| EngineError::Stopped)?;
         answer.await.map_err(|_| EngineError::Stopped)
+    }
+
+    /// How long a caller should wait for the answer to a command: a decision cycle in flight
+    /// comes first, so its deadline (60 s for a bot without one) and a minute more. A caller
+    /// that stops waiting before the bot took its command (the HTTP service answers 504 then)
+    /// finds it in the operator log, recorded as not carried out.
+    pub fn answer_within(&self) -> std::time::Duration {
+        self.answer_within
     }
 
     /// The status now.

@@ -1,5 +1,6 @@
 //! Commands that came during a decision cycle, waiting for it to end: a bounded queue that
-//! lets go of the commands whose caller stopped waiting.
+//! lets go of the commands whose caller stopped waiting (they are not carried out, and are
+//! kept aside for the engine to record as such in the operator log).
 
 use super::Envelope;
 use std::collections::VecDeque;
@@ -13,7 +14,7 @@ pub(crate) enum Deferral {
     Queued,
     /// The queue is full: answer it busy.
     Full(Envelope),
-    /// Its caller stopped waiting: dropped, not carried out.
+    /// Its caller stopped waiting: not carried out (to record as such).
     Gone(Envelope),
 }
 
@@ -21,12 +22,20 @@ pub(crate) enum Deferral {
 #[derive(Default)]
 pub(crate) struct Deferred {
     queue: VecDeque<Envelope>,
+    /// Commands let go because their caller stopped waiting, to record.
+    gone: Vec<Envelope>,
 }
 
 impl Deferred {
     /// Holds `envelope` back until the cycle ends, unless its caller left or the queue is full.
     pub(crate) fn push(&mut self, envelope: Envelope) -> Deferral {
-        self.queue.retain(|e| !e.reply.is_closed());
+        for e in std::mem::take(&mut self.queue) {
+            if e.reply.is_closed() {
+                self.gone.push(e);
+            } else {
+                self.queue.push_back(e);
+            }
+        }
         if envelope.reply.is_closed() {
             return Deferral::Gone(envelope);
         }
@@ -41,15 +50,17 @@ impl Deferred {
     pub(crate) fn pop_front(&mut self) -> Option<Envelope> {
         while let Some(envelope) = self.queue.pop_front() {
             if envelope.reply.is_closed() {
-                tracing::warn!(
-                    action = envelope.command.action(),
-                    "a command held back by a decision cycle is dropped: its caller stopped waiting"
-                );
+                self.gone.push(envelope);
                 continue;
             }
             return Some(envelope);
         }
         None
+    }
+
+    /// The commands let go since the last call because their caller stopped waiting.
+    pub(crate) fn take_gone(&mut self) -> Vec<Envelope> {
+        std::mem::take(&mut self.gone)
     }
 }
 
@@ -93,6 +104,9 @@ mod tests {
             carried += 1;
         }
         assert_eq!(carried, DEFERRED - 1);
+        // The two whose callers left are kept aside, to record.
+        assert_eq!(deferred.take_gone().len(), 2);
+        assert!(deferred.take_gone().is_empty());
         drop(waiting);
         assert!(deferred.pop_front().is_none());
     }

@@ -31,11 +31,7 @@ where
             return self.switch(envelope, true).await;
         }
         if envelope.reply.is_closed() {
-            // Its caller stopped waiting (the HTTP request timed out): not carried out.
-            tracing::warn!(
-                action = envelope.command.action(),
-                "a command is dropped: its caller stopped waiting before the bot took it"
-            );
+            self.not_taken(envelope).await;
             return Ok(());
         }
         let Envelope {
@@ -292,6 +288,26 @@ where
 
     /// Records a command in the operator log (behind, so a database outage never holds an
     /// operator up) and on the event stream.
+    /// A command not carried out because its caller stopped waiting before the bot could take
+    /// it (an HTTP request that timed out during a long decision cycle): logged, and recorded
+    /// in the operator log as failed, where the operator told it "may still be carried out"
+    /// finds what became of it.
+    pub(crate) async fn not_taken(&mut self, envelope: Envelope) {
+        let Envelope {
+            command, source, ..
+        } = envelope;
+        tracing::warn!(
+            action = command.action(),
+            "a command is not carried out: its caller stopped waiting before the bot took it"
+        );
+        let answer = Reply::failed(
+            "not carried out: its caller stopped waiting before the bot could take it (a \
+             decision cycle in flight comes first); send it again",
+        );
+        self.record_action(&command, source.as_deref(), &answer)
+            .await;
+    }
+
     async fn record_action(&mut self, command: &Command, source: Option<&str>, answer: &Reply) {
         self.ops.actions += 1;
         let at = wall_now();
