@@ -77,7 +77,8 @@ pub struct Engine<C, F, B> {
     /// (`None`: at once). Boxed: the engine is held inline in its callers' futures.
     pub(super) kill_retry: Option<Box<super::control::KillRetry>>,
     /// The close attempts of the open position already seen finished (not asked about again).
-    pub(super) closes_finished: super::control::CloseFinished,
+    /// Boxed, as `kill_retry` is.
+    pub(super) closes_finished: Box<super::control::CloseFinished>,
     /// How the cycle's deadline is shared out among the nodes that ask a model; `None` in
     /// rule mode (no model to wait for).
     pub(super) stages: Option<Arc<StagePlan>>,
@@ -316,7 +317,7 @@ where
             reconnections: 0,
             kill_pending: saved_kill,
             kill_retry: None,
-            closes_finished: super::control::CloseFinished::default(),
+            closes_finished: Box::default(),
             stages,
             shadow: None,
             shadow_turns: 0,

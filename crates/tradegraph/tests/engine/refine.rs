@@ -483,7 +483,7 @@ async fn a_prompt_amendment_that_makes_the_shadow_evaluation_worse_is_not_adopte
 
 #[tokio::test]
 async fn an_amendment_that_only_answers_hold_is_not_adopted() {
-    let (states, _, alerts, status) = first_life(
+    let (states, _, alerts, status) = Box::pin(first_life(
         Amended::Hold,
         Stores::memory(),
         &unique("RH"),
@@ -501,7 +501,7 @@ async fn an_amendment_that_only_answers_hold_is_not_adopted() {
                 "fewer wrong calls, but no more right ones: abstaining is not skill"
             );
         },
-    )
+    ))
     .await;
     assert_eq!(status, VersionStatus::Rejected);
     assert_eq!(technical_version(&states[1]), template());
@@ -510,7 +510,7 @@ async fn an_amendment_that_only_answers_hold_is_not_adopted() {
 
 #[tokio::test]
 async fn an_evaluation_the_model_gives_no_usable_answers_for_leaves_the_proposal_pending() {
-    let (states, _, alerts, status) = first_life(
+    let (states, _, alerts, status) = Box::pin(first_life(
         Amended::Broken,
         Stores::memory(),
         &unique("RX"),
@@ -520,7 +520,7 @@ async fn an_evaluation_the_model_gives_no_usable_answers_for_leaves_the_proposal
             assert!(v1.attempts >= 1, "{v1:#?}");
             assert!(v1.evidence.shadow.is_none(), "no scores from no answers");
         },
-    )
+    ))
     .await;
     assert_eq!(
         status,
@@ -544,7 +544,7 @@ async fn an_amendment_that_does_better_is_adopted_used_rolled_back_and_kept_over
     // cycle's technical analyst is sent the amended prompt.
     let symbol = unique("RB");
     let stores = connect(&path).await;
-    let (states, technical, alerts, status) = first_life(
+    let (states, technical, alerts, status) = Box::pin(first_life(
         Amended::Better,
         stores.clone(),
         &symbol,
@@ -561,7 +561,7 @@ async fn an_amendment_that_does_better_is_adopted_used_rolled_back_and_kept_over
                 json!({"kind": "shadow"})
             );
         },
-    )
+    ))
     .await;
     assert_eq!(status, VersionStatus::Adopted);
     assert_eq!(
