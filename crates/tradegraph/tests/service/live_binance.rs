@@ -8,7 +8,7 @@ use crate::harness::{Served, TOKEN};
 use rust_decimal::Decimal;
 use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
-use tradegraph_testkit::venue::binance::BinanceVenue;
+use tradegraph_testkit::venue::binance::{BinanceVenue, Failure};
 
 const KEY: &str = "live-test-api-key-0123456789";
 const CANARY: &str = "canary-secret-5e1f0a9b7c3d2e48";
@@ -239,5 +239,20 @@ fn many_clients_reading_positions_and_orders_cost_the_venue_one_read() {
     let (code, _) = bot.get("/api/v1/positions");
     assert_eq!(code, 200);
     assert!(reads("/api/v3/account") > after.0, "read again once stale");
+    // A venue that fails is not asked again by every client: the failure is shared as an
+    // answer is (each request read the venue anew while it failed).
+    std::thread::sleep(Duration::from_millis(2_100));
+    for _ in 0..6 {
+        v.venue
+            .fail_next("GET", "/api/v3/account", Failure::ServerError);
+    }
+    let before = reads("/api/v3/account");
+    let codes: Vec<u16> = (0..10).map(|_| bot.get("/api/v1/positions").0).collect();
+    let failing = reads("/api/v3/account") - before;
+    assert!(
+        failing <= 3,
+        "{failing} venue reads for 10 clients while it fails: {codes:?}"
+    );
+    assert_ne!(codes[0], 200, "{codes:?}");
     bot.stop();
 }

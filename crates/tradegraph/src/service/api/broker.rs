@@ -2,7 +2,8 @@
 //!
 //! A venue's broker is read at most once every [`VENUE_READ_FRESH`] per endpoint, whatever
 //! the number of clients: one read goes out, the requests that come meanwhile wait for it and
-//! share its answer ([`VenueReads`]). The venue's rate limits are the bot's too (its orders,
+//! share its answer, a failure as much as a success ([`VenueReads`]: a venue that fails is
+//! not asked again by every client, nor is the bot's `broker` check failed by them). The venue's rate limits are the bot's too (its orders,
 //! the kill switch's close), and a page anywhere can make the operator's browser ask. Its
 //! positions come from its account read, which changes nothing at the venue (a Kite broker's
 //! position read also fits the exits to the position, which is the engine's to do).
@@ -30,8 +31,8 @@ pub(crate) struct VenueReads {
     open_orders: Shared<Vec<Order>>,
 }
 
-/// One endpoint's last answer and when it came.
-struct Shared<T>(tokio::sync::Mutex<Option<(Instant, T)>>);
+/// One endpoint's last answer (or failure) and when it came.
+struct Shared<T>(tokio::sync::Mutex<Option<(Instant, Result<T, ApiError>)>>);
 
 impl<T> Default for Shared<T> {
     fn default() -> Self {
@@ -40,8 +41,8 @@ impl<T> Default for Shared<T> {
 }
 
 impl<T: Clone> Shared<T> {
-    /// The last answer when it is fresh, otherwise `read`'s (kept when it succeeds); a request
-    /// that comes while a read is out waits for it, up to the broker's timeout.
+    /// The last answer (or failure) when it is fresh, otherwise `read`'s, kept; a request that
+    /// comes while a read is out waits for it, up to the broker's timeout.
     async fn get(
         &self,
         what: &str,
@@ -55,12 +56,12 @@ impl<T: Clone> Shared<T> {
         };
         if let Some((at, answer)) = last.as_ref() {
             if at.elapsed() < VENUE_READ_FRESH {
-                return Ok(answer.clone());
+                return answer.clone();
             }
         }
-        let answer = timed(what, read).await?;
+        let answer = timed(what, read).await;
         *last = Some((Instant::now(), answer.clone()));
-        Ok(answer)
+        answer
     }
 }
 
