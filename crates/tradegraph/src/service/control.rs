@@ -89,7 +89,17 @@ async fn read(request: Request) -> Result<(Option<std::net::SocketAddr>, Bytes),
     let from = peer(&request);
     let bytes = axum::body::to_bytes(request.into_body(), 64 * 1024)
         .await
-        .map_err(|e| ApiError::bad_request(format!("body: {e} (at most 64 KiB)")))?;
+        .map_err(|e| {
+            let inner = e.into_inner();
+            if inner.is::<http_body_util::LengthLimitError>() {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "the body is too large: at most 64 KiB",
+                )
+            } else {
+                ApiError::bad_request(format!("the body could not be read: {inner}"))
+            }
+        })?;
     Ok((from, bytes))
 }
 

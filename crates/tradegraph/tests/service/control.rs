@@ -71,6 +71,15 @@ fn every_control_endpoint_refuses_a_missing_or_wrong_token_and_nothing_changes()
         "{answer}"
     );
     assert_eq!(bot.status()["kill_switch"], false);
+    // A body over the limit is too large (413), not a malformed one (it was a 400).
+    let big = format!(r#"{{"engaged": true, "pad": "{}"}}"#, "x".repeat(65 * 1024));
+    let (code, answer, _) = bot.post("/api/v1/kill-switch", Some(&big), Some(TOKEN));
+    assert_eq!(code, 413, "{answer}");
+    assert!(
+        answer["error"].as_str().unwrap().contains("64 KiB"),
+        "{answer}"
+    );
+    assert_eq!(bot.status()["kill_switch"], false);
 }
 
 #[test]
