@@ -1,11 +1,12 @@
 //! [`Stores`]: one of each store, as a bot uses them, from URLs.
 
+use crate::lock::with_suffix;
 use crate::{
     AlertLog, Alerts, BotStateStore, CandleHistory, DecisionLog, FileState, HotCache, IntentLog,
     LessonLog, MemoryHistory, MemoryHotCache, MemoryJournal, MemoryState, OperatorLog, PromptLog,
     StoreError, TradeLog,
 };
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 mod ping;
@@ -173,6 +174,36 @@ pub struct Stores {
     behind: Option<Arc<crate::WriteBehind<crate::mongo::MongoStore>>>,
 }
 
+/// Moves what the state file at `path` holds to the `server` that keeps the bot's state now
+/// (see [`Stores::connect`]), then sets the file aside.
+async fn move_state_file(path: &Path, stores: &Stores, server: &str) -> Result<(), StoreError> {
+    // Its lock: no bot keeps its state there while it moves.
+    let file = FileState::open(path)?;
+    let (states, intents) = file.contents().await;
+    for doc in &states {
+        // Stale: the server holds this version or a newer one, which stays.
+        stores.state.save(doc).await?;
+    }
+    for intent in &intents {
+        stores.intents.record_intent(intent).await?;
+    }
+    let aside = with_suffix(path, &format!(".moved-to-{server}"));
+    std::fs::rename(path, &aside).map_err(|source| StoreError::StateFile {
+        path: path.to_owned(),
+        source,
+    })?;
+    drop(file);
+    tracing::warn!(
+        file = %path.display(),
+        moved_to = server,
+        states = states.len(),
+        intents = intents.len(),
+        set_aside = %aside.display(),
+        "the bot's state file was moved to the server that keeps its state now"
+    );
+    Ok(())
+}
+
 impl Stores {
     /// Everything in memory: the default, with no server at all.
     pub fn memory() -> Self {
@@ -204,12 +235,18 @@ impl Stores {
     ///
     /// Bot state and order intents are written directly (never queued), to the first of:
     /// MongoDB when `mongodb_uri` is set, Redis when `redis_url` is set, the `state_file`, memory.
-    /// [`state_backend`](Self::state_backend) says which.
+    /// [`state_backend`](Self::state_backend) says which. A `state_file` left by a bot that
+    /// kept its state there, when a server takes over, is moved to the server: its states and
+    /// intents are written there (where the server holds the same version or a newer one, the
+    /// server's stays), then the file is renamed `<file>.moved-to-<server>` and never read again.
+    /// The server must answer for that, or the stores are not opened (the kill switch or an open
+    /// order's intent would otherwise be left behind).
     ///
     /// # Errors
     /// [`StoreError::Config`] for a bad URL, a missing feature, or a state file in use by another
     /// process; [`StoreError::Spill`] when the spill file cannot be opened;
-    /// [`StoreError::StateFile`] or [`StoreError::Decode`] when the state file cannot be read.
+    /// [`StoreError::StateFile`] or [`StoreError::Decode`] when the state file cannot be read
+    /// or set aside; the server's error when a state file's contents cannot be moved to it.
     pub async fn connect(config: StoresConfig) -> Result<Self, StoreError> {
         let mut stores = Self::memory();
         stores.alerts = config.alerts.clone();
@@ -258,13 +295,17 @@ impl Stores {
             #[cfg(not(feature = "mongodb"))]
             return Err(missing("mongodb", uri));
         }
-        if let (None, None, Some(path)) =
-            (&config.mongodb_uri, &config.redis_url, &config.state_file)
-        {
-            let state = Arc::new(FileState::open(path)?);
-            stores.state = state.clone();
-            stores.intents = state;
-            stores.state_backend = "file";
+        match (&config.state_file, stores.state_backend) {
+            (Some(path), "memory") => {
+                let state = Arc::new(FileState::open(path)?);
+                stores.state = state.clone();
+                stores.intents = state;
+                stores.state_backend = "file";
+            }
+            (Some(path), server) if path.exists() => {
+                move_state_file(path, &stores, server).await?;
+            }
+            _ => {}
         }
         Ok(stores)
     }

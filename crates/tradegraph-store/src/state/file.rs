@@ -196,6 +196,16 @@ impl FileState {
         &self.path
     }
 
+    /// Everything the file holds: its bot states and its order intents (to move them to
+    /// another store).
+    pub async fn contents(&self) -> (Vec<StateDoc>, Vec<IntentRecord>) {
+        let tables = self.tables.lock().await;
+        (
+            tables.states.values().cloned().collect(),
+            tables.intents.values().cloned().collect(),
+        )
+    }
+
     /// Writes `tables` to the file, off the async threads.
     async fn persist(&self, tables: &Tables, what: String) -> Result<(), StoreError> {
         let bytes = encode(tables).map_err(|e| StoreError::encode(what, e))?;

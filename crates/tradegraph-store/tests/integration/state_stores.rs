@@ -92,3 +92,64 @@ async fn a_server_takes_precedence_over_the_state_file() {
     crate::support::redis::delete_prefix(&redis_url().unwrap(), &format!("state:{{{sym}}}")).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A state file a bot kept its state in, when a server takes over (`REDIS_URL` or
+/// `MONGODB_URI` set later): its states move to the server (a version the server holds already,
+/// or a newer one, stays) and the file is set aside, so the kill switch, the guard and the open
+/// intents are not silently left behind (the server started empty, and the file was read
+/// again, weeks old, once the server was unset).
+#[tokio::test]
+async fn a_state_file_moves_to_the_server_that_takes_over() {
+    let Some(redis) = redis_url() else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(unique("stores-move"));
+    let file = dir.join("state.json");
+    let (kept, moved) = (unique("KEPT"), unique("MOVED"));
+    {
+        let stores = Stores::connect(StoresConfig::new().state_file(Some(file.clone())))
+            .await
+            .unwrap();
+        stores.state.save(&doc(&kept, 3)).await.unwrap();
+        stores.state.save(&doc(&moved, 2)).await.unwrap();
+    }
+    // The server already holds a newer version of one of them.
+    let direct = tradegraph_store::redis::RedisState::connect(
+        tradegraph_store::redis::RedisConfig::new(redis.clone()),
+    )
+    .await
+    .unwrap();
+    direct.save(&doc(&kept, 5)).await.unwrap();
+    let with_redis = StoresConfig::new()
+        .redis(Some(redis.clone()))
+        .state_file(Some(file.clone()));
+    let stores = Stores::connect(with_redis).await.unwrap();
+    assert_eq!(stores.state_backend(), "redis");
+    assert_eq!(
+        stores.state.load(&doc(&moved, 2).key).await.unwrap(),
+        Some(doc(&moved, 2)),
+        "the file's state was left behind"
+    );
+    assert_eq!(
+        stores.state.load(&doc(&kept, 5).key).await.unwrap(),
+        Some(doc(&kept, 5)),
+        "the server's newer version stays"
+    );
+    assert!(!file.exists(), "the file is set aside, never read again");
+    let aside = dir.join("state.json.moved-to-redis");
+    assert!(
+        aside.exists(),
+        "{:?}",
+        std::fs::read_dir(&dir).unwrap().collect::<Vec<_>>()
+    );
+    // Connecting again finds no file: nothing moves twice.
+    drop(stores);
+    let again = StoresConfig::new()
+        .redis(Some(redis.clone()))
+        .state_file(Some(file.clone()));
+    Stores::connect(again).await.unwrap();
+    for sym in [&kept, &moved] {
+        crate::support::redis::delete_prefix(&redis, &format!("state:{{{sym}}}")).await;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
