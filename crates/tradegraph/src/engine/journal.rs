@@ -317,6 +317,21 @@ impl<B: Execution> Journal<B> {
     async fn write(&self, intent: &IntentRecord) -> Result<(), IntentFailure> {
         match self.intents.record_intent(intent).await {
             Ok(Saved::Written) => Ok(()),
+            // This very record, applied by a request the client sent again after losing its
+            // answer (the Redis Cluster client does): no other bot.
+            Ok(Saved::Stale { stored })
+                if stored == intent.version
+                    && self
+                        .intents
+                        .intent(&intent.client_id)
+                        .await
+                        .ok()
+                        .flatten()
+                        .as_ref()
+                        == Some(intent) =>
+            {
+                Ok(())
+            }
             Ok(Saved::Stale { stored }) => Err(IntentFailure::Stale {
                 stored,
                 ours: intent.version,
@@ -1000,5 +1015,55 @@ mod tests {
         );
         assert!(err.to_string().contains("another bot"), "{err}");
         assert_eq!(submits, 0);
+    }
+
+    /// Records each intent twice, answering the second: a client that resent a request whose
+    /// answer it lost, the first having been applied.
+    struct Resent(MemoryState);
+
+    #[async_trait]
+    impl IntentLog for Resent {
+        async fn record_intent(
+            &self,
+            intent: &IntentRecord,
+        ) -> Result<Saved, tradegraph_store::StoreError> {
+            self.0.record_intent(intent).await?;
+            self.0.record_intent(intent).await
+        }
+        async fn intent(
+            &self,
+            id: &ClientOrderId,
+        ) -> Result<Option<IntentRecord>, tradegraph_store::StoreError> {
+            self.0.intent(id).await
+        }
+        async fn unsettled_intents(
+            &self,
+            sym: &Symbol,
+        ) -> Result<Vec<IntentRecord>, tradegraph_store::StoreError> {
+            self.0.unsettled_intents(sym).await
+        }
+    }
+
+    /// Its own intent answered stale by a resend is recorded, not another bot's: the order
+    /// goes (it was refused as if another bot ran).
+    #[tokio::test]
+    async fn its_own_intent_answered_stale_by_a_resend_lets_the_order_go() {
+        let venue = broker();
+        let clock: Arc<dyn Clock> = Arc::new(SimulatedClock::default());
+        let state = Arc::new(BotState::new(
+            Arc::new(MemoryState::new()),
+            "BTCUSDT".into(),
+            clock.clone(),
+            false,
+        ));
+        let journal = Journal::new(
+            venue.clone(),
+            Arc::new(Resent(MemoryState::new())),
+            state,
+            clock,
+            KillSwitch::new(),
+        );
+        journal.submit(request()).await.unwrap();
+        assert_eq!(venue.submits.load(Ordering::SeqCst), 1);
     }
 }

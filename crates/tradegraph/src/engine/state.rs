@@ -126,6 +126,15 @@ impl BotState {
                 versions.insert(part, version);
                 Ok(())
             }
+            // This very write, applied by a request the client sent again after losing its
+            // answer (the Redis Cluster client does): no other bot.
+            Saved::Stale { stored }
+                if stored == version
+                    && self.store.load(&doc.key).await.ok().flatten().as_ref() == Some(&doc) =>
+            {
+                versions.insert(part, version);
+                Ok(())
+            }
             Saved::Stale { stored } => Err(EngineError::StateConflict {
                 instrument: self.instrument.as_str().to_owned(),
                 part,
@@ -195,6 +204,34 @@ mod tests {
             state.load::<u64>(StatePart::Sequence).await.unwrap(),
             Some(2)
         );
+    }
+
+    /// Sends each save twice, answering the second: a client that resent a request whose
+    /// answer it lost (the Redis Cluster client does), the first having been applied.
+    struct Resent(MemoryState);
+
+    #[async_trait]
+    impl BotStateStore for Resent {
+        async fn load(&self, key: &StateKey) -> Result<Option<StateDoc>, StoreError> {
+            self.0.load(key).await
+        }
+        async fn save(&self, doc: &StateDoc) -> Result<Saved, StoreError> {
+            self.0.save(doc).await?;
+            self.0.save(doc).await
+        }
+    }
+
+    #[tokio::test]
+    async fn its_own_write_answered_stale_by_a_resend_is_no_conflict() {
+        let state = BotState::new(
+            Arc::new(Resent(MemoryState::new())),
+            "BTCUSDT".into(),
+            Arc::new(SimulatedClock::default()),
+            false,
+        );
+        state.save(StatePart::Guard, &1u64).await.unwrap();
+        state.save(StatePart::Guard, &2u64).await.unwrap();
+        assert_eq!(state.load::<u64>(StatePart::Guard).await.unwrap(), Some(2));
     }
 
     #[tokio::test]
