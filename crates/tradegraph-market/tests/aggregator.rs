@@ -3,7 +3,9 @@
 
 use rust_decimal::Decimal;
 use tradegraph_core::{Candle, Instrument, Side, Symbol, Timeframe, Timestamp, Trade};
-use tradegraph_market::aggregate::{AggregatorPolicy, CandleAggregator, EmptyMinutes, TickOutcome};
+use tradegraph_market::aggregate::{
+    AggregatorPolicy, CandleAggregator, EmptyMinutes, JoinedCandles, TickOutcome,
+};
 use tradegraph_market::MarketEvent;
 
 fn t(s: &str) -> Timestamp {
@@ -82,6 +84,7 @@ fn one_tick_stream_makes_all_five_timeframes() {
 fn nse_candles_follow_the_session_and_the_daily_candle_is_the_session() {
     let mut agg = nifty(AggregatorPolicy {
         empty_minutes: EmptyMinutes::Skip,
+        ..AggregatorPolicy::default()
     });
     let mut out = Vec::new();
     assert_eq!(
@@ -165,6 +168,7 @@ fn nse_candles_follow_the_session_and_the_daily_candle_is_the_session() {
 fn a_tick_after_the_close_closes_the_last_candles_of_the_day() {
     let mut agg = nifty(AggregatorPolicy {
         empty_minutes: EmptyMinutes::Skip,
+        ..AggregatorPolicy::default()
     });
     let mut out = Vec::new();
     agg.on_price(
@@ -297,6 +301,7 @@ fn quiet_minutes_are_filled_flat_or_skipped() {
             i.session,
             AggregatorPolicy {
                 empty_minutes: policy,
+                ..AggregatorPolicy::default()
             },
         );
         let mut out = Vec::new();
@@ -650,4 +655,52 @@ async fn with_candles_yields_a_minute_once_when_its_kline_comes_late() {
         .filter(|(tf, at, _)| *tf == Timeframe::M1 && at == "2024-01-01T10:00:00Z")
         .collect();
     assert_eq!(ten, [(Timeframe::M1, "2024-01-01T10:00:00Z".to_owned(), 1)]);
+}
+
+/// Started at 14:07 (a bot restarted mid-hour, nothing stored): with `JoinedCandles::Drop` the
+/// 14:05 five-minute candle, the 14:00 quarter-hour and hour and the day in progress are not
+/// emitted (each would be its last minutes only: a 6 % fall from 14:00 to 14:06 showed as a
+/// 1 % bar to the breaker); the candles that begin after the start are.
+#[test]
+fn candles_joined_in_progress_are_dropped_when_asked() {
+    let i = Instrument::btc_usdt();
+    let policy = AggregatorPolicy {
+        joined: JoinedCandles::Drop,
+        ..AggregatorPolicy::default()
+    };
+    let mut agg = CandleAggregator::with_policy(i.symbol, i.session, policy);
+    let mut out = Vec::new();
+    let start = t("2024-01-01T14:07:00Z");
+    for m in 0..60 {
+        let ts = start.add_millis(m * 60_000 + 1_000);
+        agg.on_price(ts, Decimal::from(100 + m), d("1"), None, &mut out);
+    }
+    agg.advance(t("2024-01-01T15:07:00Z"), &mut out);
+    assert_eq!(of(&out, Timeframe::M1).len(), 60, "every minute seen");
+    let fives = of(&out, Timeframe::M5);
+    assert_eq!(fives[0].open_time, t("2024-01-01T14:10:00Z"), "{fives:#?}");
+    let quarters = of(&out, Timeframe::M15);
+    assert_eq!(quarters[0].open_time, t("2024-01-01T14:15:00Z"));
+    let hours = of(&out, Timeframe::H1);
+    assert!(
+        hours.is_empty(),
+        "the 14:00 hour began before the data: {hours:#?}"
+    );
+    assert!(of(&out, Timeframe::D1).is_empty());
+    // 14:05, 14:00 (M15), 14:00 (H1); the day is still open.
+    assert_eq!(agg.stats().joined_dropped, 3);
+    // The same with the default policy: they come out, built from what was seen.
+    let i = Instrument::btc_usdt();
+    let mut agg = CandleAggregator::new(i.symbol, i.session);
+    let mut out = Vec::new();
+    for m in 0..60 {
+        let ts = start.add_millis(m * 60_000 + 1_000);
+        agg.on_price(ts, Decimal::from(100 + m), d("1"), None, &mut out);
+    }
+    agg.advance(t("2024-01-01T15:07:00Z"), &mut out);
+    assert_eq!(
+        of(&out, Timeframe::H1)[0].open_time,
+        t("2024-01-01T14:00:00Z")
+    );
+    assert_eq!(agg.stats().joined_dropped, 0);
 }

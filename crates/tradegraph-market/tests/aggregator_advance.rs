@@ -12,7 +12,14 @@ fn t(s: &str) -> Timestamp {
 
 fn aggregator(empty_minutes: EmptyMinutes) -> CandleAggregator {
     let btc = Instrument::btc_usdt();
-    CandleAggregator::with_policy(btc.symbol, btc.session, AggregatorPolicy { empty_minutes })
+    CandleAggregator::with_policy(
+        btc.symbol,
+        btc.session,
+        AggregatorPolicy {
+            empty_minutes,
+            ..AggregatorPolicy::default()
+        },
+    )
 }
 
 /// Each bucket of each timeframe once.

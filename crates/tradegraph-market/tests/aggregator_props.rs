@@ -189,6 +189,7 @@ fn check(instrument: Instrument, empty: EmptyMinutes, ticks: Vec<Tick>, end: Tim
         instrument.session,
         AggregatorPolicy {
             empty_minutes: empty,
+            ..AggregatorPolicy::default()
         },
     );
     let mut out = Vec::new();

@@ -8,6 +8,6 @@ mod stream;
 mod tracker;
 
 pub use bucket::bucket_start;
-pub use policy::{AggregatorPolicy, EmptyMinutes, TickOutcome};
+pub use policy::{AggregatorPolicy, EmptyMinutes, JoinedCandles, TickOutcome};
 pub use stream::with_candles;
 pub use tracker::{AggregatorStats, CandleAggregator};

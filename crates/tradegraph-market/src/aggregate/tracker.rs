@@ -1,6 +1,6 @@
 //! The aggregator: one open minute, one open candle per higher timeframe.
 
-use super::{bucket_start, AggregatorPolicy, EmptyMinutes, TickOutcome};
+use super::{bucket_start, AggregatorPolicy, EmptyMinutes, JoinedCandles, TickOutcome};
 use crate::MarketEvent;
 use serde::Serialize;
 use tradegraph_core::{Candle, Price, Quantity, Symbol, Timeframe, Timestamp, TradingSession};
@@ -24,6 +24,9 @@ pub struct AggregatorStats {
     pub filled_minutes: u64,
     /// Candles emitted, all timeframes.
     pub emitted: u64,
+    /// Longer candles not emitted because they began before the first data
+    /// ([`JoinedCandles::Drop`]).
+    pub joined_dropped: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -38,6 +41,8 @@ struct OpenMinute {
 struct OpenCandle {
     candle: Candle,
     end: Timestamp,
+    /// It began before the first minute the aggregator saw.
+    joined: bool,
 }
 
 /// Builds 1m, 5m, 15m, 1h and daily candles from ticks, following the
@@ -70,6 +75,8 @@ pub struct CandleAggregator {
     /// A hole in the data since the last price ([`Self::data_gap`]): the next fill is skipped.
     gap: bool,
     closed_until: Option<Timestamp>,
+    /// The first minute the aggregator saw (its data begins there).
+    seen_from: Option<Timestamp>,
     stats: AggregatorStats,
 }
 
@@ -91,7 +98,46 @@ impl CandleAggregator {
             last_close: None,
             gap: false,
             closed_until: None,
+            seen_from: None,
             stats: AggregatorStats::default(),
+        }
+    }
+
+    /// Gives back the closed one-minute candles seen before a restart (from a store, oldest
+    /// first), so that the longer candles in progress come out whole: they are folded in as by
+    /// [`on_minute_candle`](Self::on_minute_candle), nothing is emitted (those that closed were
+    /// emitted before), and the statistics start afresh. The time between the last of them and
+    /// the next data is a hole ([`data_gap`](Self::data_gap)): the bot was not watching, so
+    /// those minutes are not filled as quiet ones.
+    ///
+    /// ```
+    /// use tradegraph_core::{Candle, Instrument, Timeframe, Timestamp};
+    /// use tradegraph_market::aggregate::{AggregatorPolicy, CandleAggregator, JoinedCandles};
+    /// let btc = Instrument::btc_usdt();
+    /// let policy = AggregatorPolicy { joined: JoinedCandles::Drop, ..AggregatorPolicy::default() };
+    /// let mut agg = CandleAggregator::with_policy(btc.symbol.clone(), btc.session.clone(), policy);
+    /// // Restarted at 10:07 with 10:00-10:06 stored: the 10:00 quarter-hour comes out whole.
+    /// let start: Timestamp = "2024-01-01T10:00:00Z".parse()?;
+    /// let stored: Vec<Candle> = (0..7)
+    ///     .map(|m| Candle::opening(start.add_millis(m * 60_000), Timeframe::M1, (100 + m).into(), 1.into()))
+    ///     .collect();
+    /// agg.resume(&stored);
+    /// let mut closed = Vec::new();
+    /// agg.on_price(start.add_millis(7 * 60_000 + 500), 90.into(), 1.into(), None, &mut closed);
+    /// agg.advance(start.add_millis(15 * 60_000), &mut closed);
+    /// let quarter = closed.iter().find(|c| c.timeframe == Timeframe::M15).unwrap();
+    /// assert_eq!((quarter.open, quarter.high, quarter.low), (100.into(), 106.into(), 90.into()));
+    /// # Ok::<(), tradegraph_core::CoreError>(())
+    /// ```
+    pub fn resume(&mut self, minutes: &[Candle]) {
+        let mut discarded = Vec::new();
+        for candle in minutes {
+            self.on_minute_candle(candle, &mut discarded);
+            discarded.clear();
+        }
+        self.stats = AggregatorStats::default();
+        if !minutes.is_empty() {
+            self.data_gap();
         }
     }
 
@@ -273,8 +319,7 @@ impl CandleAggregator {
         for slot in &mut self.higher {
             if slot.as_ref().is_some_and(|h| h.end <= at) {
                 if let Some(h) = slot.take() {
-                    out.push(h.candle);
-                    self.stats.emitted += 1;
+                    emit(h, self.policy.joined, &mut self.stats, out);
                 }
             }
         }
@@ -318,6 +363,7 @@ impl CandleAggregator {
     }
 
     fn emit_minute(&mut self, candle: Candle, end: Timestamp, out: &mut Vec<Candle>) {
+        let seen_from = *self.seen_from.get_or_insert(candle.open_time);
         for (slot, tf) in HIGHER.iter().enumerate() {
             let Some((start, bucket_end)) = bucket_start(&self.session, *tf, candle.open_time)
             else {
@@ -327,8 +373,7 @@ impl CandleAggregator {
                 Some(h) if h.candle.open_time == start => h.candle.absorb(&candle),
                 other => {
                     if let Some(done) = other.take() {
-                        out.push(done.candle);
-                        self.stats.emitted += 1;
+                        emit(done, self.policy.joined, &mut self.stats, out);
                     }
                     *other = Some(OpenCandle {
                         candle: Candle {
@@ -337,6 +382,7 @@ impl CandleAggregator {
                             ..candle.clone()
                         },
                         end: bucket_end,
+                        joined: seen_from > start,
                     });
                 }
             }
@@ -387,6 +433,22 @@ impl CandleAggregator {
             }
         }
     }
+}
+
+/// A longer candle that is over: out, unless it began before the first data and `joined` says
+/// to drop such candles.
+fn emit(
+    done: OpenCandle,
+    joined: JoinedCandles,
+    stats: &mut AggregatorStats,
+    out: &mut Vec<Candle>,
+) {
+    if done.joined && joined == JoinedCandles::Drop {
+        stats.joined_dropped += 1;
+        return;
+    }
+    out.push(done.candle);
+    stats.emitted += 1;
 }
 
 fn fold(m: &mut OpenMinute, ts: Timestamp, price: Price, volume: Quantity) {

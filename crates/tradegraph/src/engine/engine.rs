@@ -20,7 +20,7 @@ use tradegraph_broker::Broker;
 use tradegraph_core::risk::{GuardState, KillSwitch, RiskGuard};
 use tradegraph_core::Timeframe;
 use tradegraph_graph::{yaml, CompiledGraph};
-use tradegraph_market::aggregate::{AggregatorPolicy, CandleAggregator};
+use tradegraph_market::aggregate::CandleAggregator;
 use tradegraph_market::{Clock, MarketEvent};
 use tradegraph_store::StatePart;
 
@@ -265,11 +265,13 @@ where
         } else {
             Reconciled::default()
         };
-        let aggregator = CandleAggregator::with_policy(
-            symbol.clone(),
-            config.instrument.session.clone(),
-            AggregatorPolicy::default(),
-        );
+        // On the wall clock (or taking a worker's job over at its start), the candles in
+        // progress resume from the hot cache.
+        let resume_at = (config.mode == Mode::Service)
+            .then(|| config.warm_up_until.unwrap_or_else(|| shared_clock.now()));
+        let aggregator =
+            super::candles::aggregator(&config.instrument, config.stores.hot.as_ref(), resume_at)
+                .await;
         let mut builder =
             SnapshotBuilder::new(config.instrument.session.clone(), config.keep_candles);
         if config.mode == Mode::Service {

@@ -35,6 +35,7 @@
 mod backtest;
 mod calls;
 mod cancel;
+pub(crate) mod candles;
 mod checkpoints;
 mod config;
 mod control;

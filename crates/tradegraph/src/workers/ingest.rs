@@ -113,6 +113,7 @@ where
         stores: Stores,
     ) -> Self {
         let name = name.into();
+        // (made again as `run` starts, resumed from the hot cache)
         let aggregator = CandleAggregator::with_policy(
             instrument.symbol.clone(),
             instrument.session.clone(),
@@ -199,6 +200,13 @@ where
     /// [`WorkerError::Unpublished`] when jobs could not be published before the end: they are
     /// named, and their candles are in the hot cache and the history.
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> Result<u64, WorkerError> {
+        // The candles in progress resume from what the hot cache kept (as the engine's do).
+        self.aggregator = crate::engine::candles::aggregator(
+            &self.instrument,
+            self.stores.hot.as_ref(),
+            Some(crate::engine::wall_now()),
+        )
+        .await;
         let mut shutdown = std::pin::pin!(shutdown);
         let mut timer = tokio::time::interval(Duration::from_secs(1));
         timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
