@@ -113,7 +113,8 @@ async fn run(name: &str) -> Result<(), Box<dyn std::error::Error>> {
         .source;
 
     // 5.-7. Run, then flush and stop the stores on every way out, an error included.
-    let summary = trade(config, name, &data).await;
+    // Boxed: the engine is a large value, held across the run's awaits.
+    let summary = Box::pin(trade(config, name, &data)).await;
     stores.shutdown().await;
     println!("{}", summary_text(&summary?, &instrument));
     Ok(())

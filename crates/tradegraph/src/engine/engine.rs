@@ -44,7 +44,8 @@ pub struct Engine<C, F, B> {
     pub(super) desk: Desk,
     pub(super) graph: CompiledGraph<TradingState>,
     pub(super) state: Arc<BotState>,
-    pub(super) aggregator: CandleAggregator,
+    /// Boxed: the engine is held inline in its callers' futures.
+    pub(super) aggregator: Box<CandleAggregator>,
     pub(super) builder: SnapshotBuilder,
     pub(super) ledger: TradeLedger,
     pub(super) sequence: Sequence,
@@ -269,9 +270,14 @@ where
         // progress resume from the hot cache.
         let resume_at = (config.mode == Mode::Service)
             .then(|| config.warm_up_until.unwrap_or_else(|| shared_clock.now()));
-        let aggregator =
-            super::candles::aggregator(&config.instrument, config.stores.hot.as_ref(), resume_at)
-                .await;
+        let aggregator = Box::new(
+            Box::pin(super::candles::aggregator(
+                &config.instrument,
+                config.stores.hot.as_ref(),
+                resume_at,
+            ))
+            .await,
+        );
         let mut builder =
             SnapshotBuilder::new(config.instrument.session.clone(), config.keep_candles);
         if config.mode == Mode::Service {
