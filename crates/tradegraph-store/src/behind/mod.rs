@@ -22,7 +22,10 @@
 //! writes the rejected records again once their cause is fixed (`tradegraph store
 //! replay-rejected`).
 //!
-//! A full queue makes [`WriteBehind::submit`] wait (back-pressure), never drops.
+//! A full queue makes [`WriteBehind::submit`] wait (back-pressure), never drops. Records the
+//! spill file cannot take (a full disk) wait in memory, behind the file's records, and go to
+//! the database after those once it answers; they are lost only when the process stops while
+//! neither the database nor the file takes them (logged at `error` with their number).
 //!
 //! [`StoreEvent::Unavailable`]: crate::StoreEvent::Unavailable
 //! [`StoreEvent::Spilling`]: crate::StoreEvent::Spilling
@@ -204,7 +207,8 @@ impl<S: RecordSink> WriteBehind<S> {
     ///
     /// # Errors
     /// [`StoreError::Closed`], or [`StoreError::Spill`] when records could be neither written nor
-    /// spilled (they stay queued in memory and are tried again).
+    /// spilled (they stay in memory, and go to the database after the spill file's records
+    /// once it answers).
     pub async fn flush(&self) -> Result<(), StoreError> {
         let (reply, answer) = oneshot::channel();
         self.tx

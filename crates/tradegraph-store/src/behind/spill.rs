@@ -93,6 +93,10 @@ impl Spill {
 
     /// Appends records and syncs them to disk.
     pub(crate) async fn append(&mut self, records: &[Versioned]) -> Result<(), StoreError> {
+        #[cfg(test)]
+        if super::tests::appends_fail(&self.path) {
+            return Err(self.io(std::io::Error::from(std::io::ErrorKind::StorageFull)));
+        }
         let mut buf = Vec::new();
         for record in records {
             serde_json::to_writer(&mut buf, record)

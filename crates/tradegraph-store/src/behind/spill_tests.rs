@@ -1,7 +1,7 @@
 //! The spill file under hostile conditions: torn appends, a reset cut short by a crash, a large
 //! file left by a previous run, a file written before records had versions.
 
-use super::tests::{config, decision, scratch, wait_drained, FlakySink};
+use super::tests::{config, decision, fill_disk, scratch, wait_drained, FlakySink};
 use super::*;
 use std::io::Write;
 
@@ -196,4 +196,56 @@ async fn a_spill_file_without_versions_is_still_read() {
     assert_eq!(*sink.versions.lock().unwrap(), [0, 0, 0]);
     assert!(!path.with_extension("jsonl.rejected").exists());
     wb.shutdown().await;
+}
+
+/// Waits (5 s at most) until the sink holds `want`, in order.
+async fn until_written(sink: &FlakySink, want: &[String]) {
+    for _ in 0..500 {
+        if *sink.order.lock().unwrap() == want {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("written {:?}, wanted {want:?}", sink.order.lock().unwrap());
+}
+
+/// Records the spill file cannot take (a full disk) wait in memory, and reach the sink once it
+/// answers, after the file's older ones: the drain gave up whenever the file refused them, so
+/// nothing reached a healthy database, the file was never emptied (keeping the disk full) and a
+/// shutdown dropped what waited in memory.
+#[tokio::test]
+async fn records_the_spill_file_cannot_take_reach_the_sink_once_it_answers() {
+    let path = scratch("full-disk");
+    let sink = Arc::new(FlakySink::default());
+    sink.down.store(true, Ordering::SeqCst);
+    let wb = WriteBehind::start(sink.clone(), config(path.clone()))
+        .await
+        .unwrap();
+    for i in 0..3 {
+        wb.submit(Record::Decision(decision(i))).await.unwrap();
+    }
+    wb.flush().await.unwrap();
+    fill_disk(&path, true);
+    for i in 3..5 {
+        wb.submit(Record::Decision(decision(i))).await.unwrap();
+    }
+    assert!(wb.flush().await.is_err(), "the spill file took them");
+    sink.down.store(false, Ordering::SeqCst);
+    until_written(&sink, &ids(0..5)).await;
+    // Nothing waits any more: later records go straight through, the disk still full.
+    for i in 5..7 {
+        wb.submit(Record::Decision(decision(i))).await.unwrap();
+    }
+    wb.flush().await.unwrap();
+    until_written(&sink, &ids(0..7)).await;
+    // Down again with the disk full; back as the bot stops: the shutdown writes them.
+    sink.down.store(true, Ordering::SeqCst);
+    for i in 7..9 {
+        wb.submit(Record::Decision(decision(i))).await.unwrap();
+    }
+    let _ = wb.flush().await;
+    sink.down.store(false, Ordering::SeqCst);
+    wb.shutdown().await;
+    assert_eq!(*sink.order.lock().unwrap(), ids(0..9));
+    fill_disk(&path, false);
 }

@@ -62,6 +62,23 @@ pub(super) fn decision(i: i64) -> DecisionRecord {
     DecisionRecord::new("BTCUSDT".into(), Timestamp::from_secs(i)).action("HOLD")
 }
 
+/// The spill files whose appends fail (a full disk), while they stay readable.
+static FULL: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Whether appends to the spill file at `path` fail ([`fill_disk`]).
+pub(super) fn appends_fail(path: &std::path::Path) -> bool {
+    FULL.lock().unwrap().iter().any(|p| p == path)
+}
+
+/// Makes appends to the spill file at `path` fail (`true`) or work again.
+pub(super) fn fill_disk(path: &std::path::Path, full: bool) {
+    let mut paths = FULL.lock().unwrap();
+    paths.retain(|p| p != path);
+    if full {
+        paths.push(path.to_owned());
+    }
+}
+
 pub(super) fn scratch(name: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
     let nanos = std::time::SystemTime::now()

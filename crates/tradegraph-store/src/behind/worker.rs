@@ -70,6 +70,12 @@ impl<S: RecordSink> Worker<S> {
         }
         let _ = self.handle(msgs).await;
         self.drain().await;
+        if !self.backlog.is_empty() {
+            tracing::error!(
+                records = self.backlog.len(),
+                "records lost at shutdown: neither the database nor the spill file took them"
+            );
+        }
         let _ = reply.send(());
     }
 
@@ -198,7 +204,8 @@ impl<S: RecordSink> Worker<S> {
     }
 
     /// Writes the spill file to the sink in order, batch by batch, committing each; on success
-    /// empties it.
+    /// empties it. Then what the file could not take (a full disk), newer than all it held,
+    /// goes to the sink from memory.
     async fn drain(&mut self) {
         if !self.waiting() {
             return;
@@ -211,7 +218,12 @@ impl<S: RecordSink> Worker<S> {
             return;
         }
         if !self.backlog.is_empty() && self.spill_records(Vec::new()).await.is_err() {
-            return;
+            // The file cannot take them: they stay in memory, behind the file's records, and
+            // go to the sink once those have.
+            tracing::warn!(
+                records = self.backlog.len(),
+                "the spill file takes nothing: the records in memory go to the database after it"
+            );
         }
         loop {
             let batch = match self.spill.read(self.config.batch_size).await {
@@ -254,6 +266,25 @@ impl<S: RecordSink> Worker<S> {
         if let Err(e) = self.spill.reset().await {
             tracing::error!(error = %e, "cannot empty the spill file");
             return;
+        }
+        if !self.backlog.is_empty() {
+            let backlog = std::mem::take(&mut self.backlog);
+            self.cover(&backlog).await;
+            match timeout(self.config.timeout, self.sink.write_records(&backlog)).await {
+                Ok(Ok(rejected)) => {
+                    crate::metrics::write_behind_written(
+                        backlog.len().saturating_sub(rejected.len()),
+                    );
+                    self.reject(&backlog, rejected).await;
+                    self.drained += backlog.len() as u64;
+                }
+                _ => {
+                    crate::metrics::write_behind_failed();
+                    self.backlog = backlog;
+                    self.publish();
+                    return;
+                }
+            }
         }
         self.publish();
         let records = std::mem::take(&mut self.drained);
