@@ -30,6 +30,7 @@ pub use hot::{HotCache, HotLimits, LatestPrice, MemoryHotCache};
 pub use journal::{
     AlertLog, DecisionLog, LessonLog, MemoryJournal, OperatorLog, PromptLog, TradeLog,
 };
+pub use lock::in_use;
 pub use query::Query;
 pub use record::{
     ActionOutcome, AgentDecision, AlertRecord, DecisionRecord, Lesson, OperatorAction,

@@ -28,6 +28,23 @@ pub(crate) enum LockError {
     Busy(String),
 }
 
+/// Whether the file at `path` (a spill file, a state file) is in use: another process, or
+/// another store of this one, holds its lock now. Its lock is taken and let go at once to
+/// tell.
+///
+/// ```
+/// let path = std::env::temp_dir().join(format!("tg-in-use-{}.jsonl", std::process::id()));
+/// assert!(!tradegraph_store::in_use(&path));
+/// let held = tradegraph_store::FileState::open(&path)?; // locks it
+/// assert!(tradegraph_store::in_use(&path));
+/// drop(held);
+/// assert!(!tradegraph_store::in_use(&path));
+/// # Ok::<(), tradegraph_store::StoreError>(())
+/// ```
+pub fn in_use(path: &Path) -> bool {
+    matches!(exclusive(path), Err(LockError::Busy(_)))
+}
+
 /// Takes the exclusive lock of `path` (the file `<path>.lock`, created when missing), for as
 /// long as the returned file is kept open.
 pub(crate) fn exclusive(path: &Path) -> Result<File, LockError> {

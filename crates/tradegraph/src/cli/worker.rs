@@ -194,7 +194,7 @@ struct FromSettings {
 
 #[async_trait(?Send)]
 impl Instruments for FromSettings {
-    async fn open(&self, job: &CycleJob, slot: &WorkerId) -> Result<Opened, WorkerError> {
+    async fn open(&self, job: &CycleJob, _slot: &WorkerId) -> Result<Opened, WorkerError> {
         let refuse = |reason: String| WorkerError::Open {
             instrument: job.instrument.clone(),
             reason,
@@ -205,24 +205,11 @@ impl Instruments for FromSettings {
         };
         let mut settings = Settings::resolve(&flags, &|k| std::env::var(k).ok(), &self.cwd)
             .map_err(|e| refuse(e.to_string()))?;
-        // MongoDB's spill file is the slot's, whatever the instrument: the ingesting bot (or
-        // another slot) on this machine holds the instrument's own, and the slot's next engine,
-        // of any instrument, writes what an earlier one left in it.
-        let slot_name: String = slot
-            .as_str()
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                    c
-                } else {
-                    '-'
-                }
-            })
-            .collect();
-        settings.stores.spill_path = settings
-            .stores
-            .spill_path
-            .with_file_name(format!("spill-worker-{slot_name}.jsonl"));
+        // MongoDB's spill file is a worker slot's, whatever the instrument (the ingesting bot on
+        // this machine holds the instrument's own): the first of this machine's worker spill
+        // files not in use, so that the next engine to open it, in this process or a
+        // restarted one, writes what an earlier one left in it.
+        settings.stores.spill_path = worker_spill(&settings.stores.spill_path);
         if settings.instrument.symbol != job.symbol {
             return Err(refuse(format!(
                 "it trades {} in this worker's configuration, and the job is for {}: give the \
@@ -283,6 +270,20 @@ impl Instruments for FromSettings {
         }
     }
 }
+
+/// The first worker spill file beside `spill` (`spill-worker-<n>.jsonl`) that no process
+/// holds now: the same names on every start, so that what a stopped or killed worker left in
+/// one is written by the next engine to open it.
+fn worker_spill(spill: &std::path::Path) -> PathBuf {
+    let at = |n: usize| spill.with_file_name(format!("spill-worker-{n}.jsonl"));
+    (0..MAX_WORKER_SPILLS)
+        .map(at)
+        .find(|path| !tradegraph_store::in_use(path))
+        .unwrap_or_else(|| at(MAX_WORKER_SPILLS))
+}
+
+/// Worker spill files looked at on one machine (slots of every worker process there).
+const MAX_WORKER_SPILLS: usize = 1024;
 
 /// How long the ingesting process's alerts may take to deliver what they hold once it stopped.
 const INGEST_ALERTS_GRACE: Duration = Duration::from_secs(10);
@@ -459,4 +460,31 @@ pub(super) async fn ingest(settings: &Settings, out: &mut dyn Write) -> Result<(
     let published = published?;
     writeln!(out, "{symbol}: {published} decision cycles published")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// A worker's spill file has the same name on every start (its id was in the name, so a
+    /// restarted worker never wrote what a killed one had spilled), and two slots at once
+    /// never share one.
+    #[test]
+    fn worker_spill_files_are_found_again_and_never_shared() {
+        let dir = std::env::temp_dir().join(format!("tg-worker-spill-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let base = dir.join("spill-btc.jsonl");
+        let first = worker_spill(&base);
+        assert_eq!(first, dir.join("spill-worker-0.jsonl"));
+        // A slot holds it: the next slot takes another.
+        let held = tradegraph_store::FileState::open(&first).unwrap();
+        let second = worker_spill(&base);
+        assert_eq!(second, dir.join("spill-worker-1.jsonl"));
+        // Let go (the slot's engine ended, or its process died): found again.
+        drop(held);
+        assert_eq!(worker_spill(&base), first);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
