@@ -113,6 +113,12 @@ pub enum FeedNotice {
         /// Why.
         reason: String,
     },
+    /// The connection was replaced by a successor that was already streaming, with nothing
+    /// lost (Binance's planned replacement before the 24-hour limit): not a hole in the data.
+    Replaced {
+        /// Which connection replaced which, and why.
+        reason: String,
+    },
     /// Waiting before the next connection attempt.
     Reconnecting {
         /// 1-based attempt number since the last successful connection.

@@ -229,6 +229,7 @@ fn describe(notice: &FeedNotice) -> String {
     match notice {
         FeedNotice::Connected { url } => format!("connected to {url}"),
         FeedNotice::Disconnected { reason } => format!("disconnected: {reason}"),
+        FeedNotice::Replaced { reason } => format!("switched connections: {reason}"),
         FeedNotice::Reconnecting { attempt, delay_ms } => {
             format!("reconnecting in {delay_ms} ms (attempt {attempt})")
         }

@@ -147,7 +147,7 @@ impl Session {
                     }
                 }
                 if self.reaches_back(&overlap.held) {
-                    self.promote(live, "its trades continue the old connection's")
+                    self.promote(live, "its trades continue the old connection's", true)
                         .await
                 } else {
                     Ok(live)
@@ -158,7 +158,7 @@ impl Session {
                     "no overlap of trades within {:?}",
                     silence.min(MAX_HANDOVER)
                 );
-                self.promote(live, &why).await
+                self.promote(live, &why, false).await
             }
         }
     }
@@ -169,8 +169,9 @@ impl Session {
         live: Box<Live>,
         reason: String,
     ) -> Result<Box<Live>, String> {
-        if matches!(live.next, Rollover::Overlap(_)) {
-            self.promote(live, &reason).await
+        if let Rollover::Overlap(overlap) = &live.next {
+            let lossless = self.reaches_back(&overlap.held);
+            self.promote(live, &reason, lossless).await
         } else {
             Err(reason)
         }
@@ -190,8 +191,15 @@ impl Session {
             .is_none_or(|last| trade.trade_id <= last.saturating_add(1))
     }
 
-    /// Closes the old connection and makes the successor the live one.
-    async fn promote(&mut self, live: Box<Live>, why: &str) -> Result<Box<Live>, String> {
+    /// Closes the old connection and makes the successor the live one; `lossless` when the
+    /// successor's trades continue the old connection's (said as [`FeedNotice::Replaced`], not
+    /// as a disconnection: nothing is missing).
+    async fn promote(
+        &mut self,
+        live: Box<Live>,
+        why: &str,
+        lossless: bool,
+    ) -> Result<Box<Live>, String> {
         let Live {
             conn: mut old,
             next,
@@ -211,9 +219,13 @@ impl Session {
             old.id, new.id
         );
         tracing::info!(feed = "binance", %reason, "switched connections");
-        self.notice(FeedNotice::Disconnected { reason });
-        let url = self.shared.url.clone();
-        self.notice(FeedNotice::Connected { url });
+        if lossless {
+            self.notice(FeedNotice::Replaced { reason });
+        } else {
+            self.notice(FeedNotice::Disconnected { reason });
+            let url = self.shared.url.clone();
+            self.notice(FeedNotice::Connected { url });
+        }
         for event in held {
             self.emit(event);
         }
