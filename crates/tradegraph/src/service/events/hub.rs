@@ -97,6 +97,8 @@ impl EventHub {
         tokio::spawn(async move {
             loop {
                 tokio::select! {
+                    // What was published before the close is kept first.
+                    biased;
                     received = rx.recv() => match received {
                         Ok(event) => recorder.record(&event),
                         Err(broadcast::error::RecvError::Lagged(n)) => {
@@ -331,6 +333,27 @@ mod tests {
         settle(&hub, 1).await;
         let kinds: Vec<&str> = hub.since(Some(0)).backlog.iter().map(|e| e.kind).collect();
         assert_eq!(kinds, ["kill_switch"]);
+    }
+
+    /// The events published before the hub closes are all kept (the bot's last ones, its
+    /// `engine_stopped` alert among them): the recorder chose at random between what was
+    /// pending and the close.
+    #[tokio::test]
+    async fn events_published_before_the_close_are_all_kept() {
+        for _ in 0..20 {
+            let hub = EventHub::start(1_000);
+            for i in 0..300 {
+                hub.publish(switch(i % 2 == 0));
+            }
+            hub.close();
+            for _ in 0..100 {
+                if hub.last_id() == 300 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            }
+            assert_eq!(hub.last_id(), 300, "events lost at the close");
+        }
     }
 
     #[tokio::test]

@@ -154,6 +154,8 @@ impl Client {
             let event = match self.backlog.pop_front() {
                 Some(event) => event,
                 None => tokio::select! {
+                    // What came before the close is streamed first.
+                    biased;
                     received = self.live.recv() => match received {
                         Ok(event) => event,
                         Err(broadcast::error::RecvError::Lagged(_)) => {
