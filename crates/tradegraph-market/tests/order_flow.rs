@@ -114,6 +114,28 @@ fn kite_ticks_are_classified_by_quote_then_tick_rule() {
     assert_eq!(flow.stats().unclassified_volume, Decimal::ZERO);
 }
 
+/// A trade that takes the whole ask is a buy though the packet's own quote (the book after
+/// it) has the bid at its price: the quote before the trade decides (it was taken for a sell).
+#[test]
+fn kite_ticks_are_classified_by_the_quote_before_their_trades() {
+    let mut flow = OrderFlowTracker::new(Instrument::bank_nifty().session);
+    flow.on_tick(&kite_tick(
+        "2025-01-06T10:00:00+05:30",
+        "100.00",
+        "0",
+        Some(("100.00", "100.05")),
+    ));
+    // The whole 100.05 ask taken, a buy's rest now bid at 100.05.
+    flow.on_tick(&kite_tick(
+        "2025-01-06T10:00:01+05:30",
+        "100.05",
+        "10",
+        Some(("100.05", "100.10")),
+    ));
+    let f = flow.session();
+    assert_eq!((f.buy_volume, f.sell_volume), (d("10"), d("0")));
+}
+
 #[test]
 fn kite_totals_give_the_resting_imbalance_and_index_ticks_carry_no_volume() {
     let mut flow = OrderFlowTracker::new(Instrument::nifty_50().session);

@@ -53,6 +53,9 @@ pub struct OrderFlowTracker {
     book_imbalance: Option<f64>,
     resting_imbalance: Option<f64>,
     classifier: TradeClassifier,
+    /// The best bid and ask of the last tick: the quote before the next tick's trades (a
+    /// tick's own quote is the book after them).
+    last_quote: Option<(Option<Price>, Option<Price>)>,
     stats: FlowStats,
 }
 
@@ -69,6 +72,7 @@ impl OrderFlowTracker {
             book_imbalance: None,
             resting_imbalance: None,
             classifier: TradeClassifier::default(),
+            last_quote: None,
             stats: FlowStats::default(),
         }
     }
@@ -89,6 +93,10 @@ impl OrderFlowTracker {
 
     /// A tick (Kite): its traded volume is classified by the quote and tick rules, and its total
     /// buy and sell quantities give the resting imbalance. Returns whether it was in session.
+    ///
+    /// The quote rule reads the quote before the trades: the previous tick's best bid and ask
+    /// (a tick's own are the book after its trades, which moved when a trade took a whole
+    /// level); the first tick of a session has only its own.
     pub fn on_tick(&mut self, tick: &Tick) -> bool {
         if !self.enter(tick.ts) {
             return false;
@@ -96,7 +104,9 @@ impl OrderFlowTracker {
         if let (Some(buy), Some(sell)) = (tick.total_buy_quantity, tick.total_sell_quantity) {
             self.resting_imbalance = imbalance(buy, sell);
         }
-        let side = self.classifier.classify(tick.price, tick.bid, tick.ask);
+        let (bid, ask) = self.last_quote.unwrap_or((tick.bid, tick.ask));
+        self.last_quote = Some((tick.bid, tick.ask));
+        let side = self.classifier.classify(tick.price, bid, ask);
         if !tick.volume.is_zero() {
             self.fold(tick.price, tick.volume, side);
         }
@@ -171,6 +181,7 @@ impl OrderFlowTracker {
             self.notional = Price::ZERO;
             self.vwap_volume = Quantity::ZERO;
             self.classifier.reset();
+            self.last_quote = None;
             self.stats.sessions += 1;
         }
         true
