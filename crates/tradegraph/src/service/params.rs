@@ -48,6 +48,7 @@ pub(crate) fn body<T: DeserializeOwned + Default>(bytes: &[u8]) -> Result<T, Api
 /// Unix milliseconds) or after the last item of the previous page (`cursor`, its
 /// `next_cursor`, opaque to clients).
 #[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct PageQuery {
     pub(crate) limit: Option<usize>,
     pub(crate) before: Option<String>,

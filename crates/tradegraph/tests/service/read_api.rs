@@ -248,6 +248,22 @@ fn every_read_endpoint_answers_with_paging_and_the_stream_resumes_without_a_gap(
     let (code, err) = bot.get("/api/v1/decisions?before=yesterday");
     assert_eq!(code, 400);
     assert!(err["error"].as_str().unwrap().contains("RFC 3339"), "{err}");
+    // A parameter an endpoint does not take is refused, naming it: a typo changed the answer
+    // without a word (`limt=5` gave 50 trades, `state=working` every order).
+    for (path, named) in [
+        ("/api/v1/trades?limt=5", "limt"),
+        ("/api/v1/orders?state=working", "state"),
+        ("/api/v1/events?type=order", "type"),
+        ("/api/v1/equity?limit=5&since=2024-01-01", "since"),
+        ("/api/v1/lessons?agent=bogus", "bogus"),
+    ] {
+        let (code, err) = bot.get(path);
+        assert_eq!(code, 400, "{path}: {err}");
+        assert!(
+            err["error"].as_str().unwrap().contains(named),
+            "{path}: {err}"
+        );
+    }
     let (code, err) = bot.get("/api/v1/nope");
     assert_eq!(code, 404);
     assert!(

@@ -95,6 +95,7 @@ pub(crate) async fn positions(
 
 /// `?status=&limit=&before=&cursor=` of `GET /api/v1/orders`.
 #[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct OrdersQuery {
     #[serde(default, deserialize_with = "empty_is_all")]
     status: Which,

@@ -16,6 +16,7 @@ use tradegraph_market::indicators::{IndicatorConfig, IndicatorSet, IndicatorValu
 use tradegraph_store::{Query, TradeStatus};
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct EquityQuery {
     limit: Option<usize>,
 }
@@ -33,6 +34,7 @@ pub(crate) async fn equity(
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct DailyQuery {
     days: Option<usize>,
 }
@@ -93,6 +95,7 @@ pub(crate) async fn pnl_daily(
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct CandlesQuery {
     timeframe: Option<String>,
     limit: Option<usize>,

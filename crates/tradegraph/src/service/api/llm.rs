@@ -12,6 +12,7 @@ use serde::Deserialize;
 use tradegraph_store::Query;
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct UsageQuery {
     days: Option<u32>,
 }
@@ -78,6 +79,7 @@ pub(crate) async fn usage(
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct AlertsQuery {
     limit: Option<usize>,
 }

@@ -131,6 +131,7 @@ fn decision_time(id: &str) -> Option<Timestamp> {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct DecisionQuery {
     run: Option<String>,
 }
@@ -250,6 +251,7 @@ pub(crate) async fn prompt(
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct LessonsQuery {
     limit: Option<usize>,
     agent: Option<String>,
@@ -261,6 +263,11 @@ pub(crate) async fn lessons(
     Params(q): Params<LessonsQuery>,
 ) -> Result<Json<Items<Lesson>>, ApiError> {
     let n = limit(q.limit, 50, 500)?;
+    if let Some(agent) = &q.agent {
+        agent.parse::<tradegraph_agents::AgentName>().map_err(
+            |e: tradegraph_agents::UnknownAgent| ApiError::bad_request(format!("agent: {e}")),
+        )?;
+    }
     let items = store(
         "the lessons",
         app.stores

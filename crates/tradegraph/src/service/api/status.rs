@@ -41,6 +41,7 @@ pub(crate) async fn approvals(
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct VersionsQuery {
     agent: Option<String>,
 }

@@ -20,6 +20,7 @@ use tokio::sync::{broadcast, watch};
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct EventsQuery {
     /// Comma-separated event types to keep.
     types: Option<String>,
