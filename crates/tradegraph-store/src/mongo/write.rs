@@ -249,9 +249,23 @@ impl MongoStore {
                                 reason,
                             })
                         }
-                        // A version as high is stored: nothing to write.
+                        // A version as high is stored: nothing to write; otherwise another
+                        // unique index refuses it (one a user added, or an earlier version's
+                        // that could not be dropped): rejected, kept to write again.
                         Outcome::Duplicate if attempt > 0 => {
-                            self.note_superseded(&run[at].1, &records[original]).await;
+                            if !self.note_superseded(&run[at].1, &records[original]).await {
+                                rejected.push((
+                                    original,
+                                    StoreError::Refused {
+                                        backend: "mongodb",
+                                        record: records[original].record.describe(),
+                                        reason: format!(
+                                            "{reason} (no version as high is stored under its \
+                                             key: another unique index refuses it)"
+                                        ),
+                                    },
+                                ));
+                            }
                         }
                         Outcome::Duplicate => duplicates.push(at),
                         Outcome::Refused => rejected.push((
@@ -276,8 +290,10 @@ impl MongoStore {
 
     /// Counts and logs (warn, with both versions) a record not written because its key holds a
     /// higher version. The very version stored is the record itself, written before (a batch
-    /// sent again after a stepdown, a spill file written back): nothing to count.
-    async fn note_superseded(&self, upsert: &Upsert, record: &Versioned) {
+    /// sent again after a stepdown, a spill file written back): nothing to count. `false` when
+    /// no version as high is stored under its key (or it cannot be read): the duplicate is
+    /// another index's, and the record was not written.
+    async fn note_superseded(&self, upsert: &Upsert, record: &Versioned) -> bool {
         let stored = self
             .db
             .collection::<Document>(upsert.collection)
@@ -287,8 +303,12 @@ impl MongoStore {
         if let Ok(Some(doc)) = &stored {
             if doc.get_i64(VERSION).ok() == Some(record.version) {
                 tracing::debug!(record = %record.record.describe(), "already stored: written by an earlier send");
-                return;
+                return true;
             }
+        }
+        let as_high = matches!(&stored, Ok(Some(doc)) if doc.get_i64(VERSION).is_ok_and(|v| v >= record.version));
+        if !as_high {
+            return false;
         }
         self.superseded
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -306,6 +326,7 @@ impl MongoStore {
             "write superseded: a version as high is stored; if this run's versions went back \
              (clock stepped back, version file lost), raise `<spill file>.version` above the stored one"
         );
+        true
     }
 
     /// Sends the first updates of `positions` (of `run`) that fit in one command, unordered;

@@ -276,3 +276,42 @@ async fn a_superseded_write_is_counted() {
     );
     db.drop().await.unwrap();
 }
+
+/// A duplicate key that another unique index refuses (one a user added, or an earlier
+/// version's that could not be dropped) is rejected, kept in `.rejected` to write again: it was
+/// taken for "a version as high is stored" and dropped, though nothing was stored under its key.
+#[tokio::test]
+async fn a_duplicate_another_unique_index_refuses_is_rejected_not_dropped() {
+    let Some((store, db)) = store("other-index").await else {
+        return;
+    };
+    db.collection::<mongodb::bson::Document>("trades_executed")
+        .create_index(
+            mongodb::IndexModel::builder()
+                .keys(doc! {"trade_id": 1, "instrument": 1})
+                .options(
+                    mongodb::options::IndexOptions::builder()
+                        .name("users_trade_id".to_owned())
+                        .unique(true)
+                        .build(),
+                )
+                .build(),
+        )
+        .await
+        .unwrap();
+    let first = Versioned::with_version(Record::Trade(trade(0)), 1);
+    assert!(store.write_records(&[first]).await.unwrap().is_empty());
+    // The same trade id in another run: another key, refused by the user's index.
+    let mut other_run = trade(0);
+    other_run.run_id = tradegraph_store::RunId::new(tradegraph_core::Timestamp::from_secs(1));
+    let second = Versioned::with_version(Record::Trade(other_run), 2);
+    let rejected = store.write_records(&[second]).await.unwrap();
+    assert_eq!(rejected.len(), 1, "dropped as superseded: {rejected:?}");
+    assert!(
+        rejected[0].1.to_string().contains("users_trade_id"),
+        "{}",
+        rejected[0].1
+    );
+    assert_eq!(store.superseded(), 0);
+    db.drop().await.unwrap();
+}
