@@ -100,6 +100,8 @@ pub(crate) struct Shared {
     pub(crate) alerts: Option<crate::alerts::RecentAlerts>,
     /// A venue broker's last answers, shared by the clients.
     pub(crate) venue: api::broker::VenueReads,
+    /// One decision's prompts asked again at a time (`POST /api/v1/decisions/{id}/replay`).
+    pub(crate) replays: tokio::sync::Semaphore,
 }
 
 /// The handlers' state.
@@ -148,6 +150,7 @@ impl Service {
                 overview: dashboard::OverviewCache::default(),
                 alerts: None,
                 venue: api::broker::VenueReads::default(),
+                replays: tokio::sync::Semaphore::new(1),
             },
         }
     }

@@ -4,6 +4,7 @@
 //! both.
 
 use crate::harness::{cli, Served, TOKEN};
+use std::time::Duration;
 
 #[test]
 fn a_stored_decision_is_replayed_from_its_answers_and_its_prompts_asked_again() {
@@ -105,6 +106,37 @@ fn a_stored_decision_is_replayed_from_its_answers_and_its_prompts_asked_again() 
         .unwrap()
         .iter()
         .all(|r| r["answer"].as_str().is_some_and(|a| !a.is_empty())));
+    // It spent model calls: the operator log says who asked, as for every control endpoint
+    // (nothing recorded it).
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let recorded = loop {
+        let (_, actions) = bot.get("/api/v1/operator-actions");
+        let found = actions["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["action"] == "decision.replay")
+            .cloned();
+        if let Some(action) = found {
+            break action;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the replay asked is not in the operator log: {actions}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(recorded["outcome"], "done", "{recorded}");
+    assert!(
+        recorded["source"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("http 127.0.0.1:")),
+        "{recorded}"
+    );
+    assert!(
+        recorded["message"].as_str().unwrap().contains(&id),
+        "{recorded}"
+    );
 
     let (code, missing) = bot.get("/api/v1/decisions/BTCUSDT-20200101T000000.000Z/replay");
     assert_eq!(code, 404, "{missing}");

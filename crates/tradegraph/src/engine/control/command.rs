@@ -91,13 +91,22 @@ pub enum Command {
         /// The version to go back to.
         to: u32,
     },
+    /// A stored decision's prompts were sent to the bot's model again (`POST
+    /// /api/v1/decisions/{id}/replay`, done by the service, outside the engine): recorded in
+    /// the operator log like any control, since it spends model calls; nothing else is done.
+    DecisionReplayed {
+        /// The decision.
+        decision: String,
+        /// What the replay came to (`Err`: why it failed).
+        answered: Result<String, String>,
+    },
 }
 
 impl Command {
     /// What the operator log calls it: `kill_switch.engage`, `kill_switch.release`,
     /// `entries.pause`, `entries.resume`, `positions.close_all`, `orders.cancel_all`,
     /// `approval.approve`, `approval.reject`, `reconciliation.confirm`, `prompt.approve`,
-    /// `prompt.withdraw`, `prompt.rollback`.
+    /// `prompt.withdraw`, `prompt.rollback`, `decision.replay`.
     pub fn action(&self) -> &'static str {
         match self {
             Self::KillSwitch { engaged: true } => "kill_switch.engage",
@@ -112,6 +121,7 @@ impl Command {
             Self::ApprovePrompt { .. } => "prompt.approve",
             Self::WithdrawPrompt { .. } => "prompt.withdraw",
             Self::RollbackPrompt { .. } => "prompt.rollback",
+            Self::DecisionReplayed { .. } => "decision.replay",
         }
     }
 

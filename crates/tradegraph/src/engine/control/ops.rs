@@ -77,6 +77,16 @@ where
                 })
                 .await?
             }
+            // Done by the service: recorded as it came out.
+            Command::DecisionReplayed { decision, answered } => match answered {
+                Ok(came) => Reply::done(
+                    format!("decision {decision}'s prompts asked again: {came}"),
+                    serde_json::Value::Null,
+                ),
+                Err(why) => {
+                    Reply::failed(format!("decision {decision}'s prompts asked again: {why}"))
+                }
+            },
             Command::KillSwitch { .. } | Command::PauseEntries { .. } => {
                 Reply::refused("a switch is carried out by `switch`")
             }

@@ -1,5 +1,6 @@
 //! The logs: `trades`, `decisions` (and one by id), `lessons` and `operator-actions`.
 
+use crate::engine::Command;
 use crate::service::error::ApiError;
 use crate::service::params::{limit, Items, Page, PageEnd, PageQuery, Params, Segments};
 use crate::service::AppState;
@@ -165,10 +166,14 @@ pub(crate) async fn replay(
 /// `POST /api/v1/decisions/{id}/replay?run=` (behind the token: it spends model calls, in the
 /// day's budget): the decision's prompts sent to the bot's model again, word for word, and
 /// agent by agent whether it still answers the same.
+///
+/// One at a time (another asked meanwhile is a 429), and recorded in the operator log with the
+/// caller's address and what it came to, as every control is.
 pub(crate) async fn replay_asked(
     State(app): State<AppState>,
     Segments(id): Segments<String>,
     Params(q): Params<DecisionQuery>,
+    request: axum::extract::Request,
 ) -> Result<Json<crate::audit::DecisionReplay>, ApiError> {
     let Some(model) = app.model.clone() else {
         return Err(ApiError::new(
@@ -177,8 +182,14 @@ pub(crate) async fn replay_asked(
              the same path reads the recorded answers again",
         ));
     };
+    let Ok(_one) = app.replays.try_acquire() else {
+        return Err(ApiError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "a decision's prompts are being asked again already: try once it has answered",
+        ));
+    };
     let record = find_decision(&app, &id, q.run).await?;
-    tokio::time::timeout(ASK_WITHIN, replayed(&app, &record, Some(model.as_ref())))
+    let asked = tokio::time::timeout(ASK_WITHIN, replayed(&app, &record, Some(model.as_ref())))
         .await
         .map_err(|_| {
             ApiError::new(
@@ -189,7 +200,33 @@ pub(crate) async fn replay_asked(
                     ASK_WITHIN.as_secs()
                 ),
             )
-        })?
+        })
+        .and_then(|r| r);
+    let answered = match &asked {
+        Ok(Json(r)) => Ok(format!(
+            "{} reports, {}",
+            r.reports.len(),
+            if r.same {
+                "every one as recorded"
+            } else {
+                "not every one as recorded"
+            }
+        )),
+        Err(e) => Err(e.message.clone()),
+    };
+    // Recorded by the engine, after a decision cycle in flight: not waited for here.
+    let note = Command::DecisionReplayed {
+        decision: record.decision_id.clone(),
+        answered,
+    };
+    let source = crate::service::auth::peer(&request).map(|p| format!("http {p}"));
+    let bot = app.bot.clone();
+    tokio::spawn(async move {
+        if let Err(e) = bot.send(note, source).await {
+            tracing::warn!(error = %e, "a replay asked is not in the operator log: the bot stopped");
+        }
+    });
+    asked
 }
 
 /// How long asking a decision's prompts again may take (under the CLI's 70 s).
