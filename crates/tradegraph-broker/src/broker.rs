@@ -100,6 +100,16 @@ pub trait Broker: Send + Sync {
         0
     }
 
+    /// Whether a reduce-only order sent while exits protect the position is safe as it is:
+    /// the broker makes room for it, and no exit can trade the position a second time once it
+    /// is closed (the paper broker's exits are reduce-only; Binance lifts the OCO that locks
+    /// the asset, and places it again for what is left whatever the order comes to). `false`
+    /// (the default; Kite, which has no reduce-only orders): whoever closes cancels the exits
+    /// first.
+    fn closes_around_exits(&self) -> bool {
+        false
+    }
+
     /// The order with this client order id, if any.
     async fn order(&self, client_id: &ClientOrderId) -> Result<Option<Order>, BrokerError>;
 
@@ -152,6 +162,9 @@ macro_rules! forward_broker {
             }
             fn reconnections(&self) -> u64 {
                 (**self).reconnections()
+            }
+            fn closes_around_exits(&self) -> bool {
+                (**self).closes_around_exits()
             }
             async fn order(&self, client_id: &ClientOrderId) -> Result<Option<Order>, BrokerError> {
                 (**self).order(client_id).await

@@ -157,6 +157,11 @@ impl Broker for PaperBroker {
         "paper"
     }
 
+    /// Its exits are reduce-only: once the position is closed they trade nothing.
+    fn closes_around_exits(&self) -> bool {
+        true
+    }
+
     async fn submit(&self, request: OrderRequest) -> Result<Order, BrokerError> {
         let mut engine = self.lock()?;
         let known = engine.orders().len();

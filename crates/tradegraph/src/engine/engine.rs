@@ -414,7 +414,9 @@ where
     /// guard is not sent (the order journal reads the switch again right before the send).
     /// Engaging it through a [`Command`](super::Command) (or restoring it engaged at start)
     /// cancels the working entries at once; with `kill_switch_closes_positions` it also closes
-    /// the open position, its exits kept working until the position is gone, and
+    /// the open position, its exits kept working until the position is gone (on a broker with
+    /// [`closes_around_exits`](tradegraph_broker::Broker::closes_around_exits); otherwise
+    /// cancelled right before a close that can go), and
     /// tries again once a second until nothing is left (a cycle in flight ends first). Its
     /// state is saved as it changes and restored at start.
     pub fn kill_switch(&self) -> &KillSwitch {

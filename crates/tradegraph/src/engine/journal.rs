@@ -444,6 +444,10 @@ impl<B: Execution> Broker for Journal<B> {
         self.inner.reconnections()
     }
 
+    fn closes_around_exits(&self) -> bool {
+        self.inner.closes_around_exits()
+    }
+
     async fn order(&self, client_id: &ClientOrderId) -> Result<Option<Order>, BrokerError> {
         self.seen(self.inner.order(client_id).await)
     }

@@ -510,3 +510,50 @@ async fn a_command_whose_caller_left_during_a_cycle_is_recorded_as_not_carried_o
     )
     .await;
 }
+
+/// On a broker without reduce-only orders (Kite), the kill switch's close goes only once the
+/// exits are cancelled: an exit left working could sell the closed position a second time.
+#[tokio::test]
+async fn without_reduce_only_the_exits_go_before_the_close() {
+    let instrument = btc_as(&unique("KN"));
+    let symbol = instrument.symbol.clone();
+    let dials = Arc::new(std::sync::Mutex::new(None));
+    let keep = dials.clone();
+    let wrap = move |paper| {
+        let (wrapped, dials) = super::wrapped::Wrapped::new(paper);
+        dials
+            .no_reduce_only
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        *keep.lock().unwrap() = Some(dials);
+        wrapped
+    };
+    with_bot_on(
+        instrument,
+        ScriptedPm::default(),
+        true,
+        Stores::memory(),
+        wrap,
+        |bot, feed| {
+            Box::pin(async move {
+                feed.unbounded_send(tick(&symbol, 1, 100)).unwrap();
+                let reply = bot
+                    .send(Command::KillSwitch { engaged: true }, None)
+                    .await
+                    .unwrap();
+                assert_eq!(reply.kind, ReplyKind::Done, "{reply:?}");
+                until("closed", &bot, |orders, held| {
+                    orders.is_empty() && held.is_zero()
+                })
+                .await;
+            })
+        },
+    )
+    .await;
+    let dials = dials.lock().unwrap().clone().unwrap();
+    let seen = dials.exits_at_close.lock().unwrap().clone();
+    assert!(!seen.is_empty(), "no close");
+    assert!(
+        seen.iter().all(|&n| n == 0),
+        "exits working at the close: {seen:?}"
+    );
+}

@@ -24,6 +24,10 @@ pub(crate) struct Dials {
     pub(crate) account_failures: AtomicUsize,
     /// The next reduce-only `submit` calls (closes) that fail as a venue that does not answer.
     pub(crate) close_failures: AtomicUsize,
+    /// Says it has no reduce-only orders, as Kite (`closes_around_exits` is `false`).
+    pub(crate) no_reduce_only: std::sync::atomic::AtomicBool,
+    /// The exits working when each reduce-only order came.
+    pub(crate) exits_at_close: std::sync::Mutex<Vec<usize>>,
 }
 
 /// A venue that does not answer `what`.
@@ -70,6 +74,11 @@ impl Broker for Wrapped {
 
     async fn submit(&self, request: OrderRequest) -> Result<Order, BrokerError> {
         self.dials.submits.fetch_add(1, Ordering::SeqCst);
+        if request.reduce_only {
+            let working = self.paper.open_orders().await?;
+            let exits = working.iter().filter(|o| o.parent.is_some()).count();
+            self.dials.exits_at_close.lock().unwrap().push(exits);
+        }
         if request.reduce_only && fails(&self.dials.close_failures) {
             return Err(unavailable("POST /order"));
         }
@@ -90,6 +99,10 @@ impl Broker for Wrapped {
 
     fn reconnections(&self) -> u64 {
         self.dials.reconnections.load(Ordering::SeqCst)
+    }
+
+    fn closes_around_exits(&self) -> bool {
+        !self.dials.no_reduce_only.load(Ordering::SeqCst) && self.paper.closes_around_exits()
     }
 
     async fn order(&self, client_id: &ClientOrderId) -> Result<Option<Order>, BrokerError> {

@@ -41,6 +41,11 @@ impl Broker for BinanceBroker {
         self.inner.link.reconnections()
     }
 
+    /// A reduce-only order lifts the OCO and places it again for what is left (`close.rs`).
+    fn closes_around_exits(&self) -> bool {
+        true
+    }
+
     /// Asks the venue (`GET /api/v3/order`), never only the book.
     async fn order(&self, client_id: &ClientOrderId) -> Result<Option<Order>, BrokerError> {
         orders::query(&self.inner, client_id).await

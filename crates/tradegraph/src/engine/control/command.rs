@@ -21,8 +21,9 @@ pub enum Command {
     /// Engage (`true`) or release the kill switch: engaged, nothing is opened and the working
     /// entries are cancelled at the broker at once (after the decision cycle in flight, if
     /// any); with `kill_switch_closes_positions` (the default) the open position is closed,
-    /// its exits kept working until it is gone (a close that cannot go, or that the venue
-    /// does not take, leaves it protected); without it the exits are kept. What is not done yet is
+    /// its exits kept working until it is gone where the broker makes room for a close (a
+    /// close that cannot go, or that the venue does not take, leaves it protected; on Kite
+    /// they are cancelled right before a close that can go); without it the exits are kept. What is not done yet is
     /// tried again each second until nothing works and no position is left. The answer says
     /// what was done. Saved: it survives a restart, and a restarted bot goes on with it.
     KillSwitch {

@@ -1,19 +1,22 @@
 //! The kill switch at the broker. Engaged (over the API, or restored at start), it cancels the
-//! working entries at once; with `kill_switch_closes_positions` it closes the open position
-//! with a reduce-only order sent while the exits protecting it still work, and cancels the
-//! exits left over only once the position is gone: a close that cannot go (no price yet, the
-//! market closed, the guard's re-check) or that the venue does not take never leaves the
-//! position without its stop. The broker makes room for the close: Binance cancels the OCO
-//! that locks the asset the close sells and places it again for what is left whatever the
-//! close comes to, Kite fits its exits to what is left, the paper broker's exits are
-//! reduce-only. With closes off the exits are kept. It keeps at it, once a second, until
+//! working entries at once; with `kill_switch_closes_positions` it closes the open position.
+//! On a broker that makes room for a close itself ([`Broker::closes_around_exits`]: Binance
+//! lifts the OCO that locks the asset the close sells and places it again for what is left
+//! whatever the close comes to; the paper broker's exits are reduce-only) the close is sent
+//! while the exits protecting the position still work, and the exits left over are cancelled
+//! once the position is gone: a close that cannot go (no price yet, the market closed, the
+//! guard's re-check) or that the venue does not take never leaves the position without its
+//! stop. On Kite, which has no reduce-only orders (an exit left working could sell the closed
+//! position again), the exits are cancelled only right before a close that can go now, and a
+//! close Kite then refuses leaves the position without them until it goes. With closes off the
+//! exits are kept. It keeps at it, once a second, until
 //! nothing it should remove works and (with closes) no position is left, through the
 //! journaled paths of `cancel-all` and `close-all` (a close is never doubled: its client order
 //! id comes from the trade and the attempt, and no close goes while another still works).
 //! Each try logs what it did.
 
 use super::closing::{Cancel, CloseNow};
-use super::Reply;
+use super::{Reply, ReplyKind};
 use crate::engine::journal::Execution;
 use crate::engine::{Engine, EngineError};
 use futures::Stream;
@@ -88,13 +91,30 @@ where
         let mut detail = json!({"entries": part(&entries)});
         if closes {
             match self.prepare_close().await? {
-                CloseNow::Go(intent) => {
+                CloseNow::Go(intent) if self.broker.closes_around_exits() => {
                     // Sent while the exits still work: the broker makes room for a close (see
                     // the module's docs), and a close the venue does not take leaves the
                     // position protected. The exits left over go once it is gone.
                     let closed = self.send_close(*intent).await?;
                     said.push(format!("close: {}", closed.message));
                     detail["close"] = part(&closed);
+                }
+                CloseNow::Go(intent) => {
+                    // A broker without reduce-only orders (Kite): an exit left working could
+                    // sell the position again once closed, so the exits go right before it.
+                    let exits = self.cancel(Cancel::Exits).await?;
+                    detail["exits"] = part(&exits);
+                    if exits.kind == ReplyKind::Done {
+                        said.push(format!("exits: {}", exits.message));
+                        let closed = self.send_close(*intent).await?;
+                        said.push(format!("close: {}", closed.message));
+                        detail["close"] = part(&closed);
+                    } else {
+                        said.push(format!(
+                            "the close waits: the exits were not all cancelled ({})",
+                            exits.message
+                        ));
+                    }
                 }
                 CloseNow::Flat(reply) => {
                     // Nothing to protect: exits left over go too.
