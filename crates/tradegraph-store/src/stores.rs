@@ -174,18 +174,50 @@ pub struct Stores {
     behind: Option<Arc<crate::WriteBehind<crate::mongo::MongoStore>>>,
 }
 
+/// Why the state file at `path` could not be moved to `server`: `what` was written there by
+/// someone else meanwhile (another bot on the instrument).
+fn moving(path: &Path, server: &str, what: &str) -> StoreError {
+    StoreError::Config(format!(
+        "the state file {} could not be moved to {server}: {what}; another bot on this \
+         instrument writes there",
+        path.display()
+    ))
+}
+
 /// Moves what the state file at `path` holds to the `server` that keeps the bot's state now
 /// (see [`Stores::connect`]), then sets the file aside.
 async fn move_state_file(path: &Path, stores: &Stores, server: &str) -> Result<(), StoreError> {
     // Its lock: no bot keeps its state there while it moves.
     let file = FileState::open(path)?;
     let (states, intents) = file.contents().await;
+    // The file is the bot's latest life (a file is set aside once a server takes over, and a
+    // bot keeps its state in the file only without one): what it holds wins over what the
+    // server kept from an earlier life, whose versions count on their own.
     for doc in &states {
-        // Stale: the server holds this version or a newer one, which stays.
-        stores.state.save(doc).await?;
+        let mut doc = doc.clone();
+        if let Some(stored) = stores.state.load(&doc.key).await? {
+            doc.version = doc.version.max(stored.version.saturating_add(1));
+        }
+        if let crate::Saved::Stale { stored } = stores.state.save(&doc).await? {
+            return Err(moving(
+                path,
+                server,
+                &format!("{} (version {stored} came first)", doc.key),
+            ));
+        }
     }
     for intent in &intents {
-        stores.intents.record_intent(intent).await?;
+        let mut intent = intent.clone();
+        if let Some(stored) = stores.intents.intent(&intent.client_id).await? {
+            intent.version = intent.version.max(stored.version.saturating_add(1));
+        }
+        if let crate::Saved::Stale { stored } = stores.intents.record_intent(&intent).await? {
+            let what = format!(
+                "order intent {} (version {stored} came first)",
+                intent.client_id
+            );
+            return Err(moving(path, server, &what));
+        }
     }
     let aside = with_suffix(path, &format!(".moved-to-{server}"));
     std::fs::rename(path, &aside).map_err(|source| StoreError::StateFile {
@@ -237,8 +269,9 @@ impl Stores {
     /// MongoDB when `mongodb_uri` is set, Redis when `redis_url` is set, the `state_file`, memory.
     /// [`state_backend`](Self::state_backend) says which. A `state_file` left by a bot that
     /// kept its state there, when a server takes over, is moved to the server: its states and
-    /// intents are written there (where the server holds the same version or a newer one, the
-    /// server's stays), then the file is renamed `<file>.moved-to-<server>` and never read again.
+    /// intents are written there, over what the server kept from an earlier life of the bot
+    /// (the file is the latest: it is set aside whenever a server takes over), then the file is
+    /// renamed `<file>.moved-to-<server>` and never read again.
     /// The server must answer for that, or the stores are not opened (the kill switch or an open
     /// order's intent would otherwise be left behind).
     ///

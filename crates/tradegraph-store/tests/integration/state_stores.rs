@@ -94,10 +94,11 @@ async fn a_server_takes_precedence_over_the_state_file() {
 }
 
 /// A state file a bot kept its state in, when a server takes over (`REDIS_URL` or
-/// `MONGODB_URI` set later): its states move to the server (a version the server holds already,
-/// or a newer one, stays) and the file is set aside, so the kill switch, the guard and the open
-/// intents are not silently left behind (the server started empty, and the file was read
-/// again, weeks old, once the server was unset).
+/// `MONGODB_URI` set later): its states move to the server, over what the server kept from an
+/// earlier life of the bot (whose versions count on their own: a higher number there is no
+/// newer state), and the file is set aside, so the kill switch, the guard and the open intents
+/// are not silently left behind (the server started empty, and the file was read again, weeks
+/// old, once the server was unset).
 #[tokio::test]
 async fn a_state_file_moves_to_the_server_that_takes_over() {
     let Some(redis) = redis_url() else {
@@ -113,7 +114,7 @@ async fn a_state_file_moves_to_the_server_that_takes_over() {
         stores.state.save(&doc(&kept, 3)).await.unwrap();
         stores.state.save(&doc(&moved, 2)).await.unwrap();
     }
-    // The server already holds a newer version of one of them.
+    // The server kept a higher version of one from an earlier life (before the file).
     let direct = tradegraph_store::redis::RedisState::connect(
         tradegraph_store::redis::RedisConfig::new(redis.clone()),
     )
@@ -130,10 +131,16 @@ async fn a_state_file_moves_to_the_server_that_takes_over() {
         Some(doc(&moved, 2)),
         "the file's state was left behind"
     );
+    let moved_over = stores
+        .state
+        .load(&doc(&kept, 5).key)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
-        stores.state.load(&doc(&kept, 5).key).await.unwrap(),
-        Some(doc(&kept, 5)),
-        "the server's newer version stays"
+        (moved_over.version, &moved_over.body),
+        (6, &doc(&kept, 3).body),
+        "the file's state, above the server's earlier one"
     );
     assert!(!file.exists(), "the file is set aside, never read again");
     let aside = dir.join("state.json.moved-to-redis");
