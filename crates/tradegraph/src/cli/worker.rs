@@ -194,7 +194,7 @@ struct FromSettings {
 
 #[async_trait(?Send)]
 impl Instruments for FromSettings {
-    async fn open(&self, job: &CycleJob, _slot: &WorkerId) -> Result<Opened, WorkerError> {
+    async fn open(&self, job: &CycleJob, slot: &WorkerId) -> Result<Opened, WorkerError> {
         let refuse = |reason: String| WorkerError::Open {
             instrument: job.instrument.clone(),
             reason,
@@ -207,9 +207,15 @@ impl Instruments for FromSettings {
             .map_err(|e| refuse(e.to_string()))?;
         // MongoDB's spill file is a worker slot's, whatever the instrument (the ingesting bot on
         // this machine holds the instrument's own): the first of this machine's worker spill
-        // files not in use, so that the next engine to open it, in this process or a
-        // restarted one, writes what an earlier one left in it.
-        settings.stores.spill_path = worker_spill(&settings.stores.spill_path);
+        // files not in use from the slot's own number on (slots opening at once never pick the
+        // same), so that the next engine to open it, in this process or a restarted one,
+        // writes what an earlier one left in it.
+        let number = slot
+            .as_str()
+            .rsplit_once('/')
+            .and_then(|(_, n)| n.parse().ok())
+            .unwrap_or(0);
+        settings.stores.spill_path = worker_spill(&settings.stores.spill_path, number);
         if settings.instrument.symbol != job.symbol {
             return Err(refuse(format!(
                 "it trades {} in this worker's configuration, and the job is for {}: give the \
@@ -271,13 +277,13 @@ impl Instruments for FromSettings {
     }
 }
 
-/// The first worker spill file beside `spill` (`spill-worker-<n>.jsonl`) that no process
-/// holds now: the same names on every start, so that what a stopped or killed worker left in
-/// one is written by the next engine to open it.
-fn worker_spill(spill: &std::path::Path) -> PathBuf {
+/// The first worker spill file beside `spill` (`spill-worker-<n>.jsonl`) from `from` on
+/// (wrapping round) that no process holds now: the same names on every start, so that what a
+/// stopped or killed worker left in one is written by the next engine to open it.
+fn worker_spill(spill: &std::path::Path, from: usize) -> PathBuf {
     let at = |n: usize| spill.with_file_name(format!("spill-worker-{n}.jsonl"));
     (0..MAX_WORKER_SPILLS)
-        .map(at)
+        .map(|k| at((from + k) % MAX_WORKER_SPILLS))
         .find(|path| !tradegraph_store::in_use(path))
         .unwrap_or_else(|| at(MAX_WORKER_SPILLS))
 }
@@ -476,15 +482,17 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let base = dir.join("spill-btc.jsonl");
-        let first = worker_spill(&base);
+        let first = worker_spill(&base, 0);
         assert_eq!(first, dir.join("spill-worker-0.jsonl"));
+        // Slots opening at once start from their own numbers.
+        assert_eq!(worker_spill(&base, 3), dir.join("spill-worker-3.jsonl"));
         // A slot holds it: the next slot takes another.
         let held = tradegraph_store::FileState::open(&first).unwrap();
-        let second = worker_spill(&base);
+        let second = worker_spill(&base, 0);
         assert_eq!(second, dir.join("spill-worker-1.jsonl"));
         // Let go (the slot's engine ended, or its process died): found again.
         drop(held);
-        assert_eq!(worker_spill(&base), first);
+        assert_eq!(worker_spill(&base, 0), first);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
