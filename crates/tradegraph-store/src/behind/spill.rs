@@ -179,16 +179,23 @@ impl Spill {
         Ok(batch)
     }
 
-    /// Marks everything before `offset` (`lines` records) as written.
+    /// Marks everything before `offset` (`lines` records) as written: at once for this run,
+    /// and in `<file>.offset` for the next. An error is that file's (a full disk): the run
+    /// goes on past them all the same, and a restart writes them again, harmlessly (their
+    /// versions keep what is newer).
     pub(crate) async fn commit(&mut self, offset: u64, lines: u64) -> Result<(), StoreError> {
+        self.offset = offset;
+        self.pending = self.pending.saturating_sub(lines);
+        #[cfg(test)]
+        if super::tests::appends_fail(&self.path) {
+            return Err(self.io(std::io::Error::from(std::io::ErrorKind::StorageFull)));
+        }
         let target = with_suffix(&self.path, ".offset");
         let tmp = with_suffix(&self.path, ".offset.tmp");
         fs::write(&tmp, offset.to_string())
             .await
             .map_err(|e| self.io(e))?;
         fs::rename(&tmp, &target).await.map_err(|e| self.io(e))?;
-        self.offset = offset;
-        self.pending = self.pending.saturating_sub(lines);
         Ok(())
     }
 

@@ -62,7 +62,8 @@ pub(super) fn decision(i: i64) -> DecisionRecord {
     DecisionRecord::new("BTCUSDT".into(), Timestamp::from_secs(i)).action("HOLD")
 }
 
-/// The spill files whose appends fail (a full disk), while they stay readable.
+/// The spill files on a full disk: appends and the record of progress fail, while the file
+/// stays readable.
 static FULL: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// Whether appends to the spill file at `path` fail ([`fill_disk`]).
