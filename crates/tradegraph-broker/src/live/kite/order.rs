@@ -62,7 +62,9 @@ pub struct KiteTrade {
 /// ```
 pub fn kite_time(text: &str) -> Option<Timestamp> {
     let (date, time) = text.trim().split_once(' ')?;
-    Timestamp::from_str(&format!("{date}T{time}+05:30")).ok()
+    let offset = tradegraph_core::time::IST_OFFSET_MINUTES;
+    let (hours, minutes) = (offset / 60, offset % 60);
+    Timestamp::from_str(&format!("{date}T{time}+{hours:02}:{minutes:02}")).ok()
 }
 
 /// A number Kite sent (a JSON number or a numeric string), exactly: the JSON text, not a
