@@ -104,8 +104,9 @@ pub trait Broker: Send + Sync {
     /// the broker makes room for it, and no exit can trade the position a second time once it
     /// is closed (the paper broker's exits are reduce-only; Binance lifts the OCO that locks
     /// the asset, and places it again for what is left whatever the order comes to). `false`
-    /// (the default; Kite, which has no reduce-only orders): whoever closes cancels the exits
-    /// first.
+    /// (the default; Kite, which has no reduce-only orders): the kill switch cancels the exits
+    /// before its close (a decision's close and a close-all rely on the broker fitting its
+    /// exits to the position once the close fills, as Kite's does).
     fn closes_around_exits(&self) -> bool {
         false
     }

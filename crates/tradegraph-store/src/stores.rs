@@ -174,13 +174,14 @@ pub struct Stores {
     behind: Option<Arc<crate::WriteBehind<crate::mongo::MongoStore>>>,
 }
 
-/// Why the state file at `path` could not be moved to `server`: `what` was written there by
-/// someone else meanwhile (another bot on the instrument).
-fn moving(path: &Path, server: &str, what: &str) -> StoreError {
+/// Why the state file at `path` is not moved to `server`: the server holds `what` of the same
+/// instrument already.
+fn both(path: &Path, server: &str, what: &str) -> StoreError {
     StoreError::Config(format!(
-        "the state file {} could not be moved to {server}: {what}; another bot on this \
-         instrument writes there",
-        path.display()
+        "the bot's state is in the state file {file} and {server} holds state of it too \
+         ({what}); start from one of them: to keep {server}'s, move {file} aside; to keep the \
+         file's, delete the instrument's state in {server}",
+        file = path.display()
     ))
 }
 
@@ -190,33 +191,36 @@ async fn move_state_file(path: &Path, stores: &Stores, server: &str) -> Result<(
     // Its lock: no bot keeps its state there while it moves.
     let file = FileState::open(path)?;
     let (states, intents) = file.contents().await;
-    // The file is the bot's latest life (a file is set aside once a server takes over, and a
-    // bot keeps its state in the file only without one): what it holds wins over what the
-    // server kept from an earlier life, whose versions count on their own.
-    for doc in &states {
-        let mut doc = doc.clone();
-        if let Some(stored) = stores.state.load(&doc.key).await? {
-            doc.version = doc.version.max(stored.version.saturating_add(1));
+    // Only to a server that holds nothing of these instruments: which of two states is the
+    // bot's is a person's call (a server kept from an earlier life, a file from a later one,
+    // or two bots), never merged part by part.
+    let instruments: std::collections::BTreeSet<_> = states
+        .iter()
+        .map(|d| d.key.instrument.clone())
+        .chain(intents.iter().map(|i| i.instrument.clone()))
+        .collect();
+    for instrument in &instruments {
+        for part in crate::StatePart::ALL {
+            let key = crate::StateKey::new(instrument.as_str(), part);
+            if stores.state.load(&key).await?.is_some() {
+                return Err(both(path, server, &key.to_string()));
+            }
         }
-        if let crate::Saved::Stale { stored } = stores.state.save(&doc).await? {
-            return Err(moving(
-                path,
-                server,
-                &format!("{} (version {stored} came first)", doc.key),
-            ));
+        if let Some(intent) = stores.intents.unsettled_intents(instrument).await?.first() {
+            let what = format!("order intent {}", intent.client_id);
+            return Err(both(path, server, &what));
+        }
+    }
+    for doc in &states {
+        if let crate::Saved::Stale { stored } = stores.state.save(doc).await? {
+            let what = format!("{} (version {stored})", doc.key);
+            return Err(both(path, server, &what));
         }
     }
     for intent in &intents {
-        let mut intent = intent.clone();
-        if let Some(stored) = stores.intents.intent(&intent.client_id).await? {
-            intent.version = intent.version.max(stored.version.saturating_add(1));
-        }
-        if let crate::Saved::Stale { stored } = stores.intents.record_intent(&intent).await? {
-            let what = format!(
-                "order intent {} (version {stored} came first)",
-                intent.client_id
-            );
-            return Err(moving(path, server, &what));
+        if let crate::Saved::Stale { stored } = stores.intents.record_intent(intent).await? {
+            let what = format!("order intent {} (version {stored})", intent.client_id);
+            return Err(both(path, server, &what));
         }
     }
     let aside = with_suffix(path, &format!(".moved-to-{server}"));
@@ -268,10 +272,10 @@ impl Stores {
     /// Bot state and order intents are written directly (never queued), to the first of:
     /// MongoDB when `mongodb_uri` is set, Redis when `redis_url` is set, the `state_file`, memory.
     /// [`state_backend`](Self::state_backend) says which. A `state_file` left by a bot that
-    /// kept its state there, when a server takes over, is moved to the server: its states and
-    /// intents are written there, over what the server kept from an earlier life of the bot
-    /// (the file is the latest: it is set aside whenever a server takes over), then the file is
-    /// renamed `<file>.moved-to-<server>` and never read again.
+    /// kept its state there, when a server takes over, is moved to the server when the server
+    /// holds nothing of its instruments (states and unsettled intents), then renamed
+    /// `<file>.moved-to-<server>` and never read again; when the server holds some too, the
+    /// stores are not opened and the error says how to choose (the two are never merged).
     /// The server must answer for that, or the stores are not opened (the kill switch or an open
     /// order's intent would otherwise be left behind).
     ///

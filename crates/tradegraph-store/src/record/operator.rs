@@ -49,7 +49,9 @@ pub struct OperatorAction {
     /// When the bot took it (wall clock).
     pub timestamp: Timestamp,
     /// What: `kill_switch.engage`, `kill_switch.release`, `entries.pause`, `entries.resume`,
-    /// `positions.close_all`, `orders.cancel_all`, `approval.approve`, `approval.reject`.
+    /// `positions.close_all`, `orders.cancel_all`, `approval.approve`, `approval.reject`,
+    /// `reconciliation.confirm`, `prompt.approve`, `prompt.withdraw`, `prompt.rollback`,
+    /// `decision.replay`.
     pub action: String,
     /// From where: the peer address of the HTTP request, or the embedding program's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]

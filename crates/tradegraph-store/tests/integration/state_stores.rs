@@ -94,11 +94,11 @@ async fn a_server_takes_precedence_over_the_state_file() {
 }
 
 /// A state file a bot kept its state in, when a server takes over (`REDIS_URL` or
-/// `MONGODB_URI` set later): its states move to the server, over what the server kept from an
-/// earlier life of the bot (whose versions count on their own: a higher number there is no
-/// newer state), and the file is set aside, so the kill switch, the guard and the open intents
-/// are not silently left behind (the server started empty, and the file was read again, weeks
-/// old, once the server was unset).
+/// `MONGODB_URI` set later): its states move to the server, and the file is set aside, so the
+/// kill switch, the guard and the open intents are not silently left behind (the server
+/// started empty, and the file was read again, weeks old, once the server was unset). When the
+/// server holds state of the instrument too (an earlier life, or another bot), nothing is
+/// merged: the stores are not opened, and the error says how to choose.
 #[tokio::test]
 async fn a_state_file_moves_to_the_server_that_takes_over() {
     let Some(redis) = redis_url() else {
@@ -106,41 +106,23 @@ async fn a_state_file_moves_to_the_server_that_takes_over() {
     };
     let dir = std::env::temp_dir().join(unique("stores-move"));
     let file = dir.join("state.json");
-    let (kept, moved) = (unique("KEPT"), unique("MOVED"));
+    let (moved, other) = (unique("MOVED"), unique("OTHER"));
+    let with_file = || StoresConfig::new().state_file(Some(file.clone()));
     {
-        let stores = Stores::connect(StoresConfig::new().state_file(Some(file.clone())))
-            .await
-            .unwrap();
-        stores.state.save(&doc(&kept, 3)).await.unwrap();
+        let stores = Stores::connect(with_file()).await.unwrap();
         stores.state.save(&doc(&moved, 2)).await.unwrap();
     }
-    // The server kept a higher version of one from an earlier life (before the file).
-    let direct = tradegraph_store::redis::RedisState::connect(
-        tradegraph_store::redis::RedisConfig::new(redis.clone()),
-    )
-    .await
-    .unwrap();
-    direct.save(&doc(&kept, 5)).await.unwrap();
-    let with_redis = StoresConfig::new()
-        .redis(Some(redis.clone()))
-        .state_file(Some(file.clone()));
-    let stores = Stores::connect(with_redis).await.unwrap();
+    let with_redis = || {
+        StoresConfig::new()
+            .redis(Some(redis.clone()))
+            .state_file(Some(file.clone()))
+    };
+    let stores = Stores::connect(with_redis()).await.unwrap();
     assert_eq!(stores.state_backend(), "redis");
     assert_eq!(
         stores.state.load(&doc(&moved, 2).key).await.unwrap(),
         Some(doc(&moved, 2)),
         "the file's state was left behind"
-    );
-    let moved_over = stores
-        .state
-        .load(&doc(&kept, 5).key)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        (moved_over.version, &moved_over.body),
-        (6, &doc(&kept, 3).body),
-        "the file's state, above the server's earlier one"
     );
     assert!(!file.exists(), "the file is set aside, never read again");
     let aside = dir.join("state.json.moved-to-redis");
@@ -151,11 +133,33 @@ async fn a_state_file_moves_to_the_server_that_takes_over() {
     );
     // Connecting again finds no file: nothing moves twice.
     drop(stores);
-    let again = StoresConfig::new()
-        .redis(Some(redis.clone()))
-        .state_file(Some(file.clone()));
-    Stores::connect(again).await.unwrap();
-    for sym in [&kept, &moved] {
+    Stores::connect(with_redis()).await.unwrap();
+
+    // A file again, and the server holds state of its instrument (another part): refused,
+    // nothing merged, the file kept.
+    {
+        let stores = Stores::connect(with_file()).await.unwrap();
+        let kill = StateKey::new(other.as_str(), StatePart::KillSwitch);
+        let engaged = StateDoc::encode(kill, 1, Timestamp::from_secs(60), &true).unwrap();
+        stores.state.save(&engaged).await.unwrap();
+    }
+    let direct = tradegraph_store::redis::RedisState::connect(
+        tradegraph_store::redis::RedisConfig::new(redis.clone()),
+    )
+    .await
+    .unwrap();
+    direct.save(&doc(&other, 40)).await.unwrap();
+    let refused = Stores::connect(with_redis()).await.unwrap_err().to_string();
+    assert!(
+        refused.contains("state.json")
+            && refused.contains("redis")
+            && refused.contains(other.as_str()),
+        "{refused}"
+    );
+    assert!(file.exists(), "the file is kept when nothing moves");
+    let kill = StateKey::new(other.as_str(), StatePart::KillSwitch);
+    assert_eq!(direct.load(&kill).await.unwrap(), None, "nothing merged");
+    for sym in [&moved, &other] {
         crate::support::redis::delete_prefix(&redis, &format!("state:{{{sym}}}")).await;
     }
     let _ = std::fs::remove_dir_all(&dir);

@@ -101,7 +101,7 @@ pub(crate) struct Shared {
     /// A venue broker's last answers, shared by the clients.
     pub(crate) venue: api::broker::VenueReads,
     /// One decision's prompts asked again at a time (`POST /api/v1/decisions/{id}/replay`).
-    pub(crate) replays: tokio::sync::Semaphore,
+    pub(crate) replays: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 /// The handlers' state.
@@ -150,7 +150,7 @@ impl Service {
                 overview: dashboard::OverviewCache::default(),
                 alerts: None,
                 venue: api::broker::VenueReads::default(),
-                replays: tokio::sync::Semaphore::new(1),
+                replays: std::sync::Arc::new(tokio::sync::Semaphore::new(1)),
             },
         }
     }

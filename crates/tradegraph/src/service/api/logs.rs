@@ -182,51 +182,58 @@ pub(crate) async fn replay_asked(
              the same path reads the recorded answers again",
         ));
     };
-    let Ok(_one) = app.replays.try_acquire() else {
+    let Ok(one) = app.replays.clone().try_acquire_owned() else {
         return Err(ApiError::new(
             axum::http::StatusCode::TOO_MANY_REQUESTS,
             "a decision's prompts are being asked again already: try once it has answered",
         ));
     };
     let record = find_decision(&app, &id, q.run).await?;
-    let asked = tokio::time::timeout(ASK_WITHIN, replayed(&app, &record, Some(model.as_ref())))
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                axum::http::StatusCode::GATEWAY_TIMEOUT,
-                format!(
-                    "the model did not answer every prompt within {} s; try again, or GET the \
-                     same path to read the recorded answers",
-                    ASK_WITHIN.as_secs()
-                ),
-            )
-        })
-        .and_then(|r| r);
-    let answered = match &asked {
-        Ok(Json(r)) => Ok(format!(
-            "{} reports, {}",
-            r.reports.len(),
-            if r.same {
-                "every one as recorded"
-            } else {
-                "not every one as recorded"
-            }
-        )),
-        Err(e) => Err(e.message.clone()),
-    };
-    // Recorded by the engine, after a decision cycle in flight: not waited for here.
-    let note = Command::DecisionReplayed {
-        decision: record.decision_id.clone(),
-        answered,
-    };
     let source = crate::service::auth::peer(&request).map(|p| format!("http {p}"));
-    let bot = app.bot.clone();
-    tokio::spawn(async move {
-        if let Err(e) = bot.send(note, source).await {
-            tracing::warn!(error = %e, "a replay asked is not in the operator log: the bot stopped");
-        }
+    // On a task of its own: the calls are paid for and recorded even when the caller leaves.
+    let asking = tokio::spawn(async move {
+        let asked = tokio::time::timeout(ASK_WITHIN, replayed(&app, &record, Some(model.as_ref())))
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    axum::http::StatusCode::GATEWAY_TIMEOUT,
+                    format!(
+                        "the model did not answer every prompt within {} s; try again, or GET \
+                         the same path to read the recorded answers",
+                        ASK_WITHIN.as_secs()
+                    ),
+                )
+            })
+            .and_then(|r| r);
+        let answered = match &asked {
+            Ok(Json(r)) => Ok(format!(
+                "{} reports, {}",
+                r.reports.len(),
+                if r.same {
+                    "every one as recorded"
+                } else {
+                    "not every one as recorded"
+                }
+            )),
+            Err(e) => Err(e.message.clone()),
+        };
+        drop(one);
+        let note = Command::DecisionReplayed {
+            decision: record.decision_id.clone(),
+            answered,
+        };
+        // Recorded by the engine, after a decision cycle in flight: not waited for here.
+        let bot = app.bot.clone();
+        tokio::spawn(async move {
+            if let Err(e) = bot.send(note, source).await {
+                tracing::warn!(error = %e, "a replay asked is not in the operator log: the bot stopped");
+            }
+        });
+        asked
     });
-    asked
+    asking
+        .await
+        .map_err(|e| ApiError::unavailable(format!("the replay stopped: {e}")))?
 }
 
 /// How long asking a decision's prompts again may take (under the CLI's 70 s).
