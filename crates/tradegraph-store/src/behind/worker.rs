@@ -244,20 +244,8 @@ impl<S: RecordSink> Worker<S> {
                 break;
             }
             let records = batch.records;
-            if !records.is_empty() {
-                self.cover(&records).await;
-                match timeout(self.config.timeout, self.sink.write_records(&records)).await {
-                    Ok(Ok(rejected)) => {
-                        crate::metrics::write_behind_written(
-                            records.len().saturating_sub(rejected.len()),
-                        );
-                        self.reject(&records, rejected).await;
-                    }
-                    _ => {
-                        crate::metrics::write_behind_failed();
-                        return;
-                    }
-                }
+            if !records.is_empty() && !self.write_drained(&records).await {
+                return;
             }
             if let Err(e) = self.spill.commit(batch.offset, batch.lines).await {
                 // This run goes on past them; a restart writes them again, harmlessly.
@@ -273,22 +261,12 @@ impl<S: RecordSink> Worker<S> {
         }
         if !self.backlog.is_empty() {
             let backlog = std::mem::take(&mut self.backlog);
-            self.cover(&backlog).await;
-            match timeout(self.config.timeout, self.sink.write_records(&backlog)).await {
-                Ok(Ok(rejected)) => {
-                    crate::metrics::write_behind_written(
-                        backlog.len().saturating_sub(rejected.len()),
-                    );
-                    self.reject(&backlog, rejected).await;
-                    self.drained += backlog.len() as u64;
-                }
-                _ => {
-                    crate::metrics::write_behind_failed();
-                    self.backlog = backlog;
-                    self.publish();
-                    return;
-                }
+            if !self.write_drained(&backlog).await {
+                self.backlog = backlog;
+                self.publish();
+                return;
             }
+            self.drained += backlog.len() as u64;
         }
         self.publish();
         let records = std::mem::take(&mut self.drained);
@@ -306,6 +284,23 @@ impl<S: RecordSink> Worker<S> {
             outage,
             replayed: records,
         });
+    }
+
+    /// Writes records the drain took (from the spill file, or what waited in memory) to the
+    /// sink; `false` when it does not take them now.
+    async fn write_drained(&mut self, records: &[Versioned]) -> bool {
+        self.cover(records).await;
+        match timeout(self.config.timeout, self.sink.write_records(records)).await {
+            Ok(Ok(rejected)) => {
+                crate::metrics::write_behind_written(records.len().saturating_sub(rejected.len()));
+                self.reject(records, rejected).await;
+                true
+            }
+            _ => {
+                crate::metrics::write_behind_failed();
+                false
+            }
+        }
     }
 
     /// While draining, records that arrive go behind the spilled ones, so producers never wait

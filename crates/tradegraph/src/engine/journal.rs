@@ -965,9 +965,8 @@ mod tests {
         }
     }
 
-    /// Submits through a journal over `intents`; the error, and how many orders reached the
-    /// broker.
-    async fn refused(intents: Refusing) -> (BrokerError, usize) {
+    /// A journal over `intents` and a counting broker (returned too).
+    fn journal_over(intents: Arc<dyn IntentLog>) -> (Journal<Counting>, Arc<Counting>) {
         let venue = broker();
         let clock: Arc<dyn Clock> = Arc::new(SimulatedClock::default());
         let state = Arc::new(BotState::new(
@@ -976,13 +975,14 @@ mod tests {
             clock.clone(),
             false,
         ));
-        let journal = Journal::new(
-            venue.clone(),
-            Arc::new(intents),
-            state,
-            clock,
-            KillSwitch::new(),
-        );
+        let journal = Journal::new(venue.clone(), intents, state, clock, KillSwitch::new());
+        (journal, venue)
+    }
+
+    /// Submits through a journal over `intents`; the error, and how many orders reached the
+    /// broker.
+    async fn refused(intents: Refusing) -> (BrokerError, usize) {
+        let (journal, venue) = journal_over(Arc::new(intents));
         let err = journal.submit(request()).await.unwrap_err();
         (err, venue.submits.load(Ordering::SeqCst))
     }
@@ -1052,21 +1052,7 @@ mod tests {
     /// goes (it was refused as if another bot ran).
     #[tokio::test]
     async fn its_own_intent_answered_stale_by_a_resend_lets_the_order_go() {
-        let venue = broker();
-        let clock: Arc<dyn Clock> = Arc::new(SimulatedClock::default());
-        let state = Arc::new(BotState::new(
-            Arc::new(MemoryState::new()),
-            "BTCUSDT".into(),
-            clock.clone(),
-            false,
-        ));
-        let journal = Journal::new(
-            venue.clone(),
-            Arc::new(Resent(MemoryState::new())),
-            state,
-            clock,
-            KillSwitch::new(),
-        );
+        let (journal, venue) = journal_over(Arc::new(Resent(MemoryState::new())));
         journal.submit(request()).await.unwrap();
         assert_eq!(venue.submits.load(Ordering::SeqCst), 1);
     }

@@ -96,6 +96,14 @@ fn exits(orders: &[Order]) -> usize {
     orders.iter().filter(|o| o.parent.is_some()).count()
 }
 
+/// The paper broker seen through [`Wrapped`](super::wrapped::Wrapped), steered by `dials`.
+fn wrapped(
+    dials: &Arc<super::wrapped::Dials>,
+) -> impl FnOnce(PaperBroker) -> super::wrapped::Wrapped {
+    let dials = dials.clone();
+    move |paper| super::wrapped::Wrapped::with(paper, dials)
+}
+
 /// Runs a bot on `instrument` over a feed the test writes to, and `body` against it.
 async fn with_bot<M>(
     instrument: Instrument,
@@ -373,16 +381,11 @@ async fn a_close_is_sized_by_the_position_at_the_send() {
 async fn a_close_the_venue_does_not_take_leaves_the_exits_in_place() {
     let instrument = btc_as(&unique("KF"));
     let symbol = instrument.symbol.clone();
-    let dials = Arc::new(std::sync::Mutex::new(None));
-    let keep = dials.clone();
-    let wrap = move |paper| {
-        let (wrapped, dials) = super::wrapped::Wrapped::new(paper);
-        dials
-            .close_failures
-            .store(usize::MAX, std::sync::atomic::Ordering::SeqCst);
-        *keep.lock().unwrap() = Some(dials);
-        wrapped
-    };
+    let dials = Arc::new(super::wrapped::Dials::default());
+    dials
+        .close_failures
+        .store(usize::MAX, std::sync::atomic::Ordering::SeqCst);
+    let wrap = wrapped(&dials);
     let seen = dials.clone();
     with_bot_on(
         instrument,
@@ -392,7 +395,7 @@ async fn a_close_the_venue_does_not_take_leaves_the_exits_in_place() {
         wrap,
         |bot, feed| {
             Box::pin(async move {
-                let dials = seen.lock().unwrap().clone().unwrap();
+                let dials = seen;
                 feed.unbounded_send(tick(&symbol, 1, 100)).unwrap();
                 assert_eq!(exits(&working(&bot).await), 2, "the stop and the target");
                 let reply = bot
@@ -436,7 +439,6 @@ async fn a_close_the_venue_does_not_take_leaves_the_exits_in_place() {
         },
     )
     .await;
-    let dials = dials.lock().unwrap().clone().unwrap();
     assert!(
         dials
             .close_failures
@@ -517,16 +519,11 @@ async fn a_command_whose_caller_left_during_a_cycle_is_recorded_as_not_carried_o
 async fn without_reduce_only_the_exits_go_before_the_close() {
     let instrument = btc_as(&unique("KN"));
     let symbol = instrument.symbol.clone();
-    let dials = Arc::new(std::sync::Mutex::new(None));
-    let keep = dials.clone();
-    let wrap = move |paper| {
-        let (wrapped, dials) = super::wrapped::Wrapped::new(paper);
-        dials
-            .no_reduce_only
-            .store(true, std::sync::atomic::Ordering::SeqCst);
-        *keep.lock().unwrap() = Some(dials);
-        wrapped
-    };
+    let dials = Arc::new(super::wrapped::Dials::default());
+    dials
+        .no_reduce_only
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let wrap = wrapped(&dials);
     with_bot_on(
         instrument,
         ScriptedPm::default(),
@@ -549,7 +546,6 @@ async fn without_reduce_only_the_exits_go_before_the_close() {
         },
     )
     .await;
-    let dials = dials.lock().unwrap().clone().unwrap();
     let seen = dials.exits_at_close.lock().unwrap().clone();
     assert!(!seen.is_empty(), "no close");
     assert!(

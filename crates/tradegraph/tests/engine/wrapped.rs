@@ -54,6 +54,11 @@ pub(crate) struct Wrapped {
 }
 
 impl Wrapped {
+    /// `paper` steered by `dials` (set before the engine starts).
+    pub(crate) fn with(paper: PaperBroker, dials: Arc<Dials>) -> Self {
+        Self { paper, dials }
+    }
+
     pub(crate) fn new(paper: PaperBroker) -> (Self, Arc<Dials>) {
         let dials = Arc::new(Dials::default());
         (
