@@ -122,19 +122,22 @@ async fn binance_bars_download_into_a_file_backtest_reads() {
     let _ = std::fs::remove_file(&out);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kite_needs_its_credentials_and_sends_them() {
+/// Kite's local venue with ten minutes of NIFTY 50 from 2024-01-01T09:15+05:30.
+async fn kite_venue() -> KiteVenue {
     let venue = KiteVenue::start("api-key", "secret", "access-9")
         .await
         .unwrap();
-    // 2024-01-01T09:15+05:30, ten minutes.
     venue.set_candles(
         256_265,
         "minute",
         walk(1_704_080_700_000, MINUTE, 10, 24_000.into(), 3),
     );
-    let out = temp("kite");
-    let args = [
+    venue
+}
+
+/// The download of 2024-01-01's NIFTY 50 minutes from Kite into `out`.
+fn kite_args(out: &std::path::Path) -> [&str; 12] {
+    [
         "data",
         "download",
         "--venue",
@@ -147,7 +150,14 @@ async fn kite_needs_its_credentials_and_sends_them() {
         "2024-01-02",
         "--out",
         out.to_str().unwrap(),
-    ];
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kite_needs_its_credentials_and_sends_them() {
+    let venue = kite_venue().await;
+    let out = temp("kite");
+    let args = kite_args(&out);
     let output = tradegraph(&args, &[("KITE_API_URL", &venue.url())]).await;
     assert_eq!(output.status.code(), Some(2));
     assert!(
@@ -189,14 +199,7 @@ async fn kite_needs_its_credentials_and_sends_them() {
 /// process environment only and said KITE_API_KEY was not set).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kite_credentials_in_the_env_file_are_read() {
-    let venue = KiteVenue::start("api-key", "secret", "access-9")
-        .await
-        .unwrap();
-    venue.set_candles(
-        256_265,
-        "minute",
-        walk(1_704_080_700_000, MINUTE, 10, 24_000.into(), 3),
-    );
+    let venue = kite_venue().await;
     let dir = std::env::temp_dir().join(format!("tg-cli-dl-{}-dotenv", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -209,20 +212,7 @@ async fn kite_credentials_in_the_env_file_are_read() {
     )
     .unwrap();
     let out = temp("kite-dotenv");
-    let args = [
-        "data",
-        "download",
-        "--venue",
-        "kite",
-        "--token",
-        "256265",
-        "--from",
-        "2024-01-01",
-        "--to",
-        "2024-01-02",
-        "--out",
-        out.to_str().unwrap(),
-    ];
+    let args = kite_args(&out);
     let output = tradegraph_in(dir.clone(), &args, &[]).await;
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     assert!(text(&output.stdout).contains("10 bars written"));
