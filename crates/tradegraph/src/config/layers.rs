@@ -101,8 +101,10 @@ impl<'a> Layers<'a> {
 /// The variables of a command that runs no bot (`data download`, `record`, `bot ...`): the
 /// process environment, then `.env` in the working directory, as a bot reads them (a blank
 /// value counts as unset).
+#[cfg(feature = "cli")]
 pub(crate) struct CommandEnv(Layers<'static>);
 
+#[cfg(feature = "cli")]
 impl CommandEnv {
     /// The process environment and `cwd/.env` (none is fine).
     ///
@@ -123,6 +125,7 @@ impl CommandEnv {
 }
 
 /// A variable of the process environment.
+#[cfg(feature = "cli")]
 fn process_env(key: &str) -> Option<String> {
     std::env::var(key).ok()
 }

@@ -53,6 +53,7 @@ pub use health::HealthConfig;
 pub use inputs::{
     bundled_news, MacroProvider, MacroSettings, NewsProvider, NewsSettings, Opened, LIVE_TIMEOUT,
 };
+#[cfg(feature = "cli")]
 pub(crate) use layers::CommandEnv;
 pub use origin::{Origin, Origins};
 pub use resolve::{
