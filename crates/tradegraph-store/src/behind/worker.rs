@@ -132,20 +132,26 @@ impl<S: RecordSink> Worker<S> {
         if self.waiting() {
             return self.spill_records(records).await;
         }
-        match timeout(self.config.timeout, self.sink.write_records(&records)).await {
+        match self.to_sink(&records).await {
+            Ok(()) => Ok(()),
+            Err(why) => {
+                self.went_down(&why);
+                self.spill_records(records).await
+            }
+        }
+    }
+
+    /// Writes `records` to the sink (what it refuses for good set aside); why not, when it
+    /// does not take them now.
+    async fn to_sink(&mut self, records: &[Versioned]) -> Result<(), String> {
+        match timeout(self.config.timeout, self.sink.write_records(records)).await {
             Ok(Ok(rejected)) => {
                 crate::metrics::write_behind_written(records.len().saturating_sub(rejected.len()));
-                self.reject(&records, rejected).await;
+                self.reject(records, rejected).await;
                 Ok(())
             }
-            Ok(Err(e)) => {
-                self.went_down(&e.to_string());
-                self.spill_records(records).await
-            }
-            Err(_) => {
-                self.went_down(&format!("no answer within {:?}", self.config.timeout));
-                self.spill_records(records).await
-            }
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!("no answer within {:?}", self.config.timeout)),
         }
     }
 
@@ -290,17 +296,11 @@ impl<S: RecordSink> Worker<S> {
     /// sink; `false` when it does not take them now.
     async fn write_drained(&mut self, records: &[Versioned]) -> bool {
         self.cover(records).await;
-        match timeout(self.config.timeout, self.sink.write_records(records)).await {
-            Ok(Ok(rejected)) => {
-                crate::metrics::write_behind_written(records.len().saturating_sub(rejected.len()));
-                self.reject(records, rejected).await;
-                true
-            }
-            _ => {
-                crate::metrics::write_behind_failed();
-                false
-            }
+        let written = self.to_sink(records).await.is_ok();
+        if !written {
+            crate::metrics::write_behind_failed();
         }
+        written
     }
 
     /// While draining, records that arrive go behind the spilled ones, so producers never wait
