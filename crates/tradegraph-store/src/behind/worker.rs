@@ -132,7 +132,7 @@ impl<S: RecordSink> Worker<S> {
         if self.waiting() {
             return self.spill_records(records).await;
         }
-        match self.to_sink(&records).await {
+        match self.send_to_sink(&records).await {
             Ok(()) => Ok(()),
             Err(why) => {
                 self.went_down(&why);
@@ -143,7 +143,7 @@ impl<S: RecordSink> Worker<S> {
 
     /// Writes `records` to the sink (what it refuses for good set aside); why not, when it
     /// does not take them now.
-    async fn to_sink(&mut self, records: &[Versioned]) -> Result<(), String> {
+    async fn send_to_sink(&mut self, records: &[Versioned]) -> Result<(), String> {
         match timeout(self.config.timeout, self.sink.write_records(records)).await {
             Ok(Ok(rejected)) => {
                 crate::metrics::write_behind_written(records.len().saturating_sub(rejected.len()));
@@ -296,7 +296,7 @@ impl<S: RecordSink> Worker<S> {
     /// sink; `false` when it does not take them now.
     async fn write_drained(&mut self, records: &[Versioned]) -> bool {
         self.cover(records).await;
-        let written = self.to_sink(records).await.is_ok();
+        let written = self.send_to_sink(records).await.is_ok();
         if !written {
             crate::metrics::write_behind_failed();
         }
