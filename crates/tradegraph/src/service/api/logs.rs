@@ -298,7 +298,7 @@ pub(crate) async fn prompt(
 #[serde(deny_unknown_fields)]
 pub(crate) struct LessonsQuery {
     limit: Option<usize>,
-    agent: Option<String>,
+    agent: Option<tradegraph_agents::AgentName>,
 }
 
 /// `GET /api/v1/lessons?limit=&agent=`: the newest lessons, newest first.
@@ -307,16 +307,11 @@ pub(crate) async fn lessons(
     Params(q): Params<LessonsQuery>,
 ) -> Result<Json<Items<Lesson>>, ApiError> {
     let n = limit(q.limit, 50, 500)?;
-    if let Some(agent) = &q.agent {
-        agent.parse::<tradegraph_agents::AgentName>().map_err(
-            |e: tradegraph_agents::UnknownAgent| ApiError::bad_request(format!("agent: {e}")),
-        )?;
-    }
     let items = store(
         "the lessons",
         app.stores
             .lessons
-            .recent_lessons(&app.instrument.symbol, q.agent.as_deref(), n),
+            .recent_lessons(&app.instrument.symbol, q.agent.map(|a| a.as_str()), n),
     )
     .await?;
     Ok(Json(Items { items }))

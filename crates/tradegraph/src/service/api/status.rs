@@ -43,7 +43,7 @@ pub(crate) async fn approvals(
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct VersionsQuery {
-    agent: Option<String>,
+    agent: Option<tradegraph_agents::AgentName>,
 }
 
 /// `GET /api/v1/prompts/versions?agent=`: the analysts' prompt versions (all, or one
@@ -55,13 +55,7 @@ pub(crate) async fn prompt_versions(
 ) -> Result<Json<Items<tradegraph_agents::learning::PromptVersion>>, ApiError> {
     let versions = app.bot.prompt_versions();
     let items = match q.agent {
-        Some(name) => {
-            let agent: tradegraph_agents::AgentName =
-                name.parse().map_err(|e: tradegraph_agents::UnknownAgent| {
-                    ApiError::bad_request(format!("agent: {e}"))
-                })?;
-            versions.versions(agent).to_vec()
-        }
+        Some(agent) => versions.versions(agent).to_vec(),
         None => versions.all().cloned().collect(),
     };
     Ok(Json(Items { items }))
