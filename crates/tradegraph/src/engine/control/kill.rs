@@ -91,29 +91,29 @@ where
         let mut detail = json!({"entries": part(&entries)});
         if closes {
             match self.prepare_close().await? {
-                CloseNow::Go(intent) if self.broker.closes_around_exits() => {
-                    // Sent while the exits still work: the broker makes room for a close (see
-                    // the module's docs), and a close the venue does not take leaves the
-                    // position protected. The exits left over go once it is gone.
-                    let closed = self.send_close(*intent).await?;
-                    said.push(format!("close: {}", closed.message));
-                    detail["close"] = part(&closed);
-                }
                 CloseNow::Go(intent) => {
-                    // A broker without reduce-only orders (Kite): an exit left working could
-                    // sell the position again once closed, so the exits go right before it.
-                    let exits = self.cancel(Cancel::Exits).await?;
-                    detail["exits"] = part(&exits);
-                    if exits.kind == ReplyKind::Done {
-                        said.push(format!("exits: {}", exits.message));
+                    // Where the broker makes room for a close (see the module's docs) it goes
+                    // while the exits still work, and the exits left over go once the
+                    // position is gone. Without reduce-only orders (Kite) an exit left working
+                    // could sell the closed position again: the exits go right before it.
+                    let room = self.broker.closes_around_exits() || {
+                        let exits = self.cancel(Cancel::Exits).await?;
+                        detail["exits"] = part(&exits);
+                        let cleared = exits.kind == ReplyKind::Done;
+                        said.push(if cleared {
+                            format!("exits: {}", exits.message)
+                        } else {
+                            format!(
+                                "the close waits: the exits were not all cancelled ({})",
+                                exits.message
+                            )
+                        });
+                        cleared
+                    };
+                    if room {
                         let closed = self.send_close(*intent).await?;
                         said.push(format!("close: {}", closed.message));
                         detail["close"] = part(&closed);
-                    } else {
-                        said.push(format!(
-                            "the close waits: the exits were not all cancelled ({})",
-                            exits.message
-                        ));
                     }
                 }
                 CloseNow::Flat(reply) => {
