@@ -102,6 +102,23 @@ impl WorkerId {
         ))
     }
 
+    /// Slot `n` of this worker (`<name>/<n>`).
+    ///
+    /// ```
+    /// use tradegraph_store::queue::WorkerId;
+    /// let slot = WorkerId::new("host-1").slot(3);
+    /// assert_eq!((slot.as_str(), slot.slot_number()), ("host-1/3", Some(3)));
+    /// assert_eq!(WorkerId::new("host-1").slot_number(), None);
+    /// ```
+    pub fn slot(&self, n: u32) -> Self {
+        Self::new(format!("{}/{n}", self.0))
+    }
+
+    /// The slot's number, for a [`slot`](Self::slot)'s id.
+    pub fn slot_number(&self) -> Option<u32> {
+        self.0.rsplit_once('/').and_then(|(_, n)| n.parse().ok())
+    }
+
     /// The name as text.
     pub fn as_str(&self) -> &str {
         &self.0

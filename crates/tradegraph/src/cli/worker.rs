@@ -210,11 +210,7 @@ impl Instruments for FromSettings {
         // files not in use from the slot's own number on (slots opening at once never pick the
         // same), so that the next engine to open it, in this process or a restarted one,
         // writes what an earlier one left in it.
-        let number = slot
-            .as_str()
-            .rsplit_once('/')
-            .and_then(|(_, n)| n.parse().ok())
-            .unwrap_or(0);
+        let number = slot.slot_number().map_or(0, |n| n as usize);
         settings.stores.spill_path = worker_spill(&settings.stores.spill_path, number);
         if settings.instrument.symbol != job.symbol {
             return Err(refuse(format!(

@@ -345,7 +345,7 @@ where
     }
 
     async fn slot(&self, n: u32) {
-        let id = WorkerId::new(format!("{}/{n}", self.config.id));
+        let id = self.config.id.slot(n);
         let mut attempts = Attempts::new(Backoff::new(
             Duration::from_millis(100),
             Duration::from_secs(5),
