@@ -27,6 +27,10 @@ use tradegraph_core::Symbol;
 ///   spot replaces it atomically (`cancelReplace`) and the replacement takes over the id, so
 ///   [`order`] answers the order that works now. A broker that cannot amend says
 ///   [`BrokerError::Unsupported`] (the default); a refused amendment changes nothing.
+/// - **Recovered orders keep their exits.** [`recover`] answers as [`order`] does, given the
+///   request recorded before the send: a broker that lost what it kept of the order (a
+///   crash after the send, before its state was saved) takes the request's exits back, and
+///   places them once for what filled.
 /// - **Reconnections are counted.** A venue's broker counts each time it re-established its
 ///   link for order updates ([`reconnections`]); the engine reconciles its state with the
 ///   venue's whenever the count moves. A broker with no such link keeps `0`.
@@ -38,6 +42,7 @@ use tradegraph_core::Symbol;
 /// [`on_market`]: Broker::on_market
 /// [`amend`]: Broker::amend
 /// [`order`]: Broker::order
+/// [`recover`]: Broker::recover
 /// [`reconnections`]: Broker::reconnections
 ///
 /// ```
@@ -114,6 +119,18 @@ pub trait Broker: Send + Sync {
     /// The order with this client order id, if any.
     async fn order(&self, client_id: &ClientOrderId) -> Result<Option<Order>, BrokerError>;
 
+    /// [`order`] for a request its caller recorded before sending it (the order journal's
+    /// intent, read back at a restart). A broker that lost what it kept of the order (the bot
+    /// stopped after the send and before the broker's state was saved) takes the request's
+    /// exits back from it, so that an entry the venue filled still gets its stop and target;
+    /// nothing is sent for the order itself, and exits already placed are not placed again.
+    /// The default answers [`order`] (a broker whose exits cannot outlive what it keeps).
+    ///
+    /// [`order`]: Broker::order
+    async fn recover(&self, request: &OrderRequest) -> Result<Option<Order>, BrokerError> {
+        self.order(&request.client_id).await
+    }
+
     /// The orders still working (open or partially filled), attached exits included.
     async fn open_orders(&self) -> Result<Vec<Order>, BrokerError>;
 
@@ -169,6 +186,9 @@ macro_rules! forward_broker {
             }
             async fn order(&self, client_id: &ClientOrderId) -> Result<Option<Order>, BrokerError> {
                 (**self).order(client_id).await
+            }
+            async fn recover(&self, request: &OrderRequest) -> Result<Option<Order>, BrokerError> {
+                (**self).recover(request).await
             }
             async fn open_orders(&self) -> Result<Vec<Order>, BrokerError> {
                 (**self).open_orders().await

@@ -364,3 +364,103 @@ async fn an_amended_order_keeps_its_replacement_over_a_restart() {
     assert_eq!(fills.len(), 1, "{fills:?}");
     assert_eq!(fills[0].client_id, order_id);
 }
+
+/// The bot stopped after the venue took an entry and before the book was saved: the book it
+/// starts from has no trace of the entry, and the venue's order carries no exits. The journal
+/// hands back the request it recorded before the send (`Broker::recover`): the filled entry
+/// gets its OCO, once, however often it is recovered or the bot restarts.
+#[tokio::test]
+async fn an_entry_the_kept_book_lost_gets_its_exits_from_the_recorded_request() {
+    let logs = Logs;
+    logs.capture();
+    let (venue, broker) = start().await;
+    let kept = broker.book().snapshot();
+    let entry = id("tg0000000000000r51");
+    let request = OrderRequest::market(entry.clone(), btc(), OrderSide::Buy, d("0.01"))
+        .with_exits(Exits::stop(d("39000")).with_take_profit(d("42000")));
+    // What reached the venue before the stop: the entry, not its exits.
+    let mut sent = request.clone();
+    sent.exits = None;
+    broker.submit(sent).await.unwrap();
+    broker.exits_settled().await;
+    assert!(working(&venue).is_empty());
+    assert_eq!(venue.balance("BTC"), (d("0.01"), d("0")));
+    drop(broker);
+
+    let broker = restart(&venue, kept).await;
+    // Asked by its id only, the venue's word has no exits: nothing protects the position.
+    assert_eq!(
+        broker.order(&entry).await.unwrap().unwrap().status,
+        OrderStatus::Filled
+    );
+    broker.exits_settled().await;
+    assert!(working(&venue).is_empty(), "{:?}", working(&venue));
+    let recovered = broker.recover(&request).await.unwrap().unwrap();
+    assert_eq!(recovered.status, OrderStatus::Filled);
+    assert_eq!(recovered.request.exits, request.exits);
+    broker.exits_settled().await;
+    let now = working(&venue);
+    assert_eq!(now.len(), 2, "{now:?}");
+    let (sl, tp) = (entry.child(Leg::StopLoss), entry.child(Leg::TakeProfit));
+    assert!(now
+        .iter()
+        .any(|o| o.client_id == sl.as_str() && o.stop_price == d("39000")));
+    assert!(now
+        .iter()
+        .any(|o| o.client_id == tp.as_str() && o.price == d("42000")));
+    assert!(now.iter().all(|o| o.quantity == d("0.01")));
+    assert_eq!(ocos_posted(&venue), 1);
+    // Recovered again, and after another restart from the book kept now: placed once.
+    broker.recover(&request).await.unwrap();
+    broker.exits_settled().await;
+    let kept = broker.book().snapshot();
+    drop(broker);
+    let broker = restart(&venue, kept).await;
+    broker.recover(&request).await.unwrap();
+    broker.exits_settled().await;
+    assert_eq!(ocos_posted(&venue), 1);
+    assert_eq!(working(&venue).len(), 2);
+    // A request the venue never took: nothing, and nothing placed.
+    let never = OrderRequest::market(id("tg0000000000000r52"), btc(), OrderSide::Buy, d("0.01"))
+        .with_exits(Exits::stop(d("39000")));
+    assert!(broker.recover(&never).await.unwrap().is_none());
+    broker.exits_settled().await;
+    assert_eq!(ocos_posted(&venue), 1);
+    logs.assert_clean();
+}
+
+/// The same for a resting entry: the restarted broker learns of it from the venue's open
+/// orders (without exits); recovered from the recorded request, it gets its OCO once it fills.
+#[tokio::test]
+async fn a_resting_entry_the_kept_book_lost_gets_its_exits_when_it_fills() {
+    let (venue, broker) = start().await;
+    let kept = broker.book().snapshot();
+    let entry = id("tg0000000000000r61");
+    let request = OrderRequest::limit(entry.clone(), btc(), OrderSide::Buy, d("0.01"), d("39900"))
+        .with_exits(Exits::stop(d("39000")).with_take_profit(d("42000")));
+    let mut sent = request.clone();
+    sent.exits = None;
+    broker.submit(sent).await.unwrap();
+    drop(broker);
+
+    let broker = restart(&venue, kept).await;
+    let open = broker.open_orders().await.unwrap();
+    assert!(
+        open.iter()
+            .any(|o| o.client_id() == &entry && o.request.exits.is_none()),
+        "{open:?}"
+    );
+    let recovered = broker.recover(&request).await.unwrap().unwrap();
+    assert_eq!(recovered.status, OrderStatus::Open);
+    assert_eq!(recovered.request.exits, request.exits);
+    assert_eq!(ocos_posted(&venue), 0, "nothing to protect before it fills");
+    venue.set_price(d("39900"));
+    wait_until("the entry's OCO", || async { ocos_posted(&venue) == 1 }).await;
+    broker.exits_settled().await;
+    let now = working(&venue);
+    assert_eq!(now.len(), 2, "{now:?}");
+    assert!(now
+        .iter()
+        .all(|o| o.quantity == d("0.01") && o.side == "SELL"));
+    assert_eq!(ocos_posted(&venue), 1);
+}

@@ -228,3 +228,61 @@ async fn an_order_of_unknown_outcome_stays_pending_across_a_restart() {
     let listed = broker.order(&request.client_id).await.unwrap().unwrap();
     assert_eq!(listed.id.as_str(), venue.orders()[0].order_id);
 }
+
+/// The bot stopped after Kite took an entry and before the book was saved: the book it starts
+/// from has no trace of the entry or its exits plan. The journal hands back the request it
+/// recorded before the send (`Broker::recover`): the filled entry gets its GTT, once, however
+/// often it is recovered or the bot restarts.
+#[tokio::test]
+async fn an_entry_the_kept_book_lost_gets_its_exits_from_the_recorded_request() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start().await;
+    let kept = broker.book().snapshot();
+    let entry = id("tg00000000000000e7");
+    let request = OrderRequest::market(entry.clone(), bank(), OrderSide::Buy, d("30"))
+        .with_exits(Exits::stop(d("47900")).with_take_profit(d("48500")));
+    // What reached Kite before the stop: the entry, not its exits.
+    let mut sent = request.clone();
+    sent.exits = None;
+    assert_eq!(
+        broker.submit(sent).await.unwrap().status,
+        OrderStatus::Filled
+    );
+    drop(broker);
+
+    let broker = restored(&venue, kept.clone()).await;
+    // Asked by its id only, Kite's word has no exits: nothing protects the position.
+    assert_eq!(
+        broker.order(&entry).await.unwrap().unwrap().status,
+        OrderStatus::Filled
+    );
+    assert!(venue.gtts().is_empty());
+    let recovered = broker.recover(&request).await.unwrap().unwrap();
+    assert_eq!(recovered.status, OrderStatus::Filled);
+    assert_eq!(venue.gtts().len(), 1, "the exits went out");
+    let gtt = &venue.gtts()[0];
+    assert_eq!(
+        (gtt.status.as_str(), gtt.trigger_values.clone()),
+        ("active", vec![d("47900"), d("48500")])
+    );
+    // Recovered again, and after restarts from the book kept now and from the old one: once.
+    broker.recover(&request).await.unwrap();
+    assert_eq!(venue.gtts().len(), 1);
+    let now = saved(&broker);
+    drop(broker);
+    let broker = restored(&venue, now).await;
+    broker.recover(&request).await.unwrap();
+    assert_eq!(venue.gtts().len(), 1);
+    drop(broker);
+    let broker = restored(&venue, kept).await;
+    broker.recover(&request).await.unwrap();
+    assert_eq!(venue.gtts().len(), 1, "the GTT was not placed twice");
+    assert!(logs.text().contains("already at Kite"));
+    // A request Kite never took: nothing, and nothing placed.
+    let never = OrderRequest::market(id("tg00000000000000e8"), bank(), OrderSide::Buy, d("30"))
+        .with_exits(Exits::stop(d("47900")));
+    assert!(broker.recover(&never).await.unwrap().is_none());
+    assert_eq!(venue.gtts().len(), 1);
+    logs.assert_clean();
+}

@@ -452,6 +452,13 @@ impl<B: Execution> Broker for Journal<B> {
         self.seen(self.inner.order(client_id).await)
     }
 
+    async fn recover(&self, request: &OrderRequest) -> Result<Option<Order>, BrokerError> {
+        let order = self.seen(self.inner.recover(request).await)?;
+        self.save_after_order(&request.client_id, "a recovered order")
+            .await;
+        Ok(order)
+    }
+
     async fn open_orders(&self) -> Result<Vec<Order>, BrokerError> {
         self.seen(self.inner.open_orders().await)
     }
@@ -508,7 +515,9 @@ pub(crate) async fn reconcile(
     let mut out = Reconciled::default();
     for intent in intents.unsettled_intents(symbol).await? {
         let client_id = intent.client_id.clone();
-        let next = match broker.order(&client_id).await? {
+        // The intent's request, exits included: a broker that lost the order with its kept
+        // state (a crash after the send) protects what it filled.
+        let next = match broker.recover(&intent.request).await? {
             Some(order) => {
                 let status = settled(&order);
                 let mut next = intent.advance(status, clock.now());

@@ -23,6 +23,8 @@ mod ids;
 mod kill;
 mod kinds;
 mod learned;
+#[cfg(feature = "live")]
+mod lost_book;
 mod reconcile;
 mod refine;
 mod restart;

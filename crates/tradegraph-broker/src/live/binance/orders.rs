@@ -297,6 +297,40 @@ pub(crate) async fn query(
     inner: &Arc<Inner>,
     client_id: &ClientOrderId,
 ) -> Result<Option<Order>, BrokerError> {
+    query_as(inner, client_id, None).await
+}
+
+/// [`query`] for an order whose request its caller kept (`Broker::recover`): an entry the
+/// book has without exits (it lost the order with the state it kept, a crash after the send,
+/// or learned of it from the venue's list of open orders) takes the request's exits, placed
+/// once it has filled (`exits::after_update`, which asks the venue for legs placed before).
+pub(crate) async fn recover(
+    inner: &Arc<Inner>,
+    request: &OrderRequest,
+) -> Result<Option<Order>, BrokerError> {
+    let kept = request
+        .exits
+        .is_some_and(|e| !e.is_empty())
+        .then_some(request);
+    if let (Some(kept), Some(mut tracked)) = (kept, inner.book.order(&request.client_id)) {
+        if tracked.parent.is_none()
+            && tracked.request.side == kept.side
+            && tracked.request.exits.is_none_or(|e| e.is_empty())
+        {
+            tracing::warn!(client_id = %request.client_id, "an order the book kept without its exits takes them back from the request recorded before it was sent");
+            tracked.request.exits = kept.exits;
+            inner.book.track(tracked);
+        }
+    }
+    query_as(inner, &request.client_id, kept).await
+}
+
+/// [`query`]; an order the book does not track takes `kept`'s exits (the same side only).
+async fn query_as(
+    inner: &Arc<Inner>,
+    client_id: &ClientOrderId,
+    kept: Option<&OrderRequest>,
+) -> Result<Option<Order>, BrokerError> {
     let tracked = inner.book.order(client_id);
     let order_id = tracked
         .as_ref()
@@ -320,7 +354,15 @@ pub(crate) async fn query(
             let wire: WireOrder = inner.parse("GET /api/v3/order", &body)?;
             let request = match &tracked {
                 Some(t) => t.request.clone(),
-                None => wire.request(&inner.symbol, inner.reference().unwrap_or_default()),
+                None => {
+                    let mut request =
+                        wire.request(&inner.symbol, inner.reference().unwrap_or_default());
+                    if let Some(kept) = kept.filter(|k| k.side == request.side) {
+                        tracing::warn!(%client_id, "an order the book lost (the bot stopped after sending it) is tracked again with the exits recorded before it was sent");
+                        request.exits = kept.exits;
+                    }
+                    request
+                }
             };
             let before = tracked
                 .as_ref()

@@ -51,6 +51,13 @@ impl Broker for BinanceBroker {
         orders::query(&self.inner, client_id).await
     }
 
+    /// Asks the venue as [`order`](Broker::order) does; an entry the book lost or has without
+    /// its exits takes them from `request`, placed once it has filled (never twice: the venue
+    /// is asked for the legs first).
+    async fn recover(&self, request: &OrderRequest) -> Result<Option<Order>, BrokerError> {
+        orders::recover(&self.inner, request).await
+    }
+
     /// The venue's open orders (`GET /api/v3/openOrders`), as the book tracks them.
     async fn open_orders(&self) -> Result<Vec<Order>, BrokerError> {
         super::stream::poll(&self.inner).await?;

@@ -299,8 +299,9 @@ impl Broker for KiteBroker {
             },
             _ => None,
         };
-        // The plan is kept (saved with the book) before the order is sent: an order placed
-        // whose answer is lost, or a crash, still gets its exits once Kite shows it filled.
+        // The plan is kept before the order is sent: an order placed whose answer is lost
+        // still gets its exits once Kite shows it filled. (A crash before the book is saved
+        // loses it; the journal's intent hands the request back at the restart: `recover`.)
         let planned = request.exits.filter(|e| !e.is_empty());
         if let Some(exits) = planned {
             let mut all = inner.exits();
@@ -406,6 +407,47 @@ impl Broker for KiteBroker {
                 }
             }
         }
+    }
+
+    /// An entry the book lost or knows without exits (the bot stopped after sending it and
+    /// before the book was saved) gets its exits planned again from `request`, with Kite asked first for any it
+    /// already has (its GTTs, its stop and target tags); they are placed once Kite shows what
+    /// filled.
+    async fn recover(&self, request: &OrderRequest) -> Result<Option<Order>, BrokerError> {
+        let inner = &self.inner;
+        let client_id = &request.client_id;
+        // Kept with its exits, the book manages them; learned of from Kite's list (the start's
+        // poll), it has none.
+        let lost = inner
+            .book
+            .order(client_id)
+            .is_none_or(|o| o.parent.is_none() && o.request.exits.is_none_or(|e| e.is_empty()))
+            && inner.exits().gtt_leg(client_id).is_none();
+        let planned = request.exits.filter(|e| !e.is_empty()).filter(|_| lost);
+        if let Some(exits) = planned {
+            let mut all = inner.exits();
+            if !all.plans.contains_key(client_id) {
+                tracing::warn!(venue = VENUE, %client_id, "an order the book lost (the bot stopped after sending it) has its exits planned again from the request recorded before it was sent");
+                all.plan(request, exits);
+                all.lookup.insert(client_id.clone());
+            }
+        }
+        let order = self.order(client_id).await;
+        match &order {
+            Ok(Some(order)) => {
+                // The book's order carries its exits from now on: recovered again, it is not
+                // planned again.
+                if let (Some(exits), Some(mut kept)) = (planned, inner.book.order(client_id)) {
+                    kept.request.exits = Some(exits);
+                    inner.book.track(kept);
+                }
+                inner.after_update(order.client_id()).await;
+            }
+            // Kite never had it: nothing to protect.
+            Ok(None) if planned.is_some() => inner.exits().forget(client_id),
+            _ => {}
+        }
+        order
     }
 
     async fn open_orders(&self) -> Result<Vec<Order>, BrokerError> {
