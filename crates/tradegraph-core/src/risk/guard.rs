@@ -247,6 +247,43 @@ impl RiskGuard {
         }
     }
 
+    /// Watches the daily loss between decisions (the engine calls it with each minute's
+    /// account): latches the daily halt once the day's loss reaches the limit, as
+    /// [`evaluate`](Self::evaluate) does, and returns it while the day is halted and
+    /// `ctx.account` holds a position in the instrument, which is then to be closed (the close
+    /// goes through [`recheck`](Self::recheck) as any other). Nothing else is judged.
+    ///
+    /// ```
+    /// use tradegraph_core::position::{Account, Position};
+    /// use tradegraph_core::risk::{RiskContext, RiskGuard, RiskLimits, RiskReason};
+    /// use tradegraph_core::{Currency, Decimal, Instrument, Timestamp};
+    ///
+    /// let btc = Instrument::btc_usdt();
+    /// let mut guard = RiskGuard::new(RiskLimits::default())?;
+    /// let day: Timestamp = "2024-03-04T00:00:00Z".parse()?;
+    /// let mut account = Account::flat(Currency::Usdt, Decimal::from(10_000), day);
+    /// account.day_started_at = Some(day);
+    /// let mut held = Position::flat(btc.symbol.clone());
+    /// held.quantity = Decimal::new(5, 2);
+    /// account.positions.push(held);
+    /// let at = day.add_millis(15 * 3_600_000);
+    /// account.equity = Decimal::from(9_850); // 1.5% down on the day: below the 2% limit
+    /// let ctx = RiskContext::new(&btc, &account, Decimal::from(40_000), at);
+    /// assert_eq!(guard.watch_daily_loss(&ctx), None);
+    /// account.equity = Decimal::from(9_700); // 3% down
+    /// let ctx = RiskContext::new(&btc, &account, Decimal::from(37_000), at);
+    /// assert!(matches!(guard.watch_daily_loss(&ctx), Some(RiskReason::DailyLossLimit { .. })));
+    /// assert_eq!(guard.state().halted_day, Some(day));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn watch_daily_loss(&mut self, ctx: &RiskContext<'_>) -> Option<RiskReason> {
+        let daily = self.state.daily_halt(&self.limits, ctx)?;
+        ctx.account
+            .position(&ctx.instrument.symbol)
+            .is_some_and(|p| !p.quantity.is_zero())
+            .then_some(daily)
+    }
+
     /// Judges `proposal` in `ctx`. Never panics, whatever the numbers; never reads the
     /// proposal's text. Updates the circuit breaker and the daily halt on every call, whatever the
     /// action.

@@ -1,6 +1,7 @@
 //! The event loop: every market event to the broker, the hot cache, the aggregator and the
 //! agents' view; each close of the decision timeframe to a decision cycle.
 
+use super::control::ReplyKind;
 use super::journal::Execution;
 use super::observe::{AlertEvent, AlertKind, BotEvent, FeedState, Severity};
 use super::state::KillSwitchState;
@@ -11,7 +12,9 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 use tradegraph_agents::TradingState;
 use tradegraph_broker::Broker;
-use tradegraph_core::{Candle, Timeframe, Timestamp};
+use tradegraph_core::position::Account;
+use tradegraph_core::risk::{RiskContext, RiskReason};
+use tradegraph_core::{Candle, Price, Symbol, Timeframe, Timestamp};
 use tradegraph_market::{Clock, FeedNotice, MarketEvent};
 use tradegraph_store::{LatestPrice, StatePart};
 
@@ -179,10 +182,7 @@ where
         };
         let mut closed = Vec::new();
         self.aggregator.advance(now, &mut closed);
-        for candle in closed {
-            self.on_closed(&candle, on_cycle).await?;
-        }
-        Ok(())
+        self.on_closed_all(&closed, on_cycle).await
     }
 
     /// The feed ended: the minute still open is complete, close it (longer candles stay open:
@@ -194,9 +194,7 @@ where
         if let Some(end) = super::prices::open_minute_end(&self.aggregator) {
             let mut closed = Vec::new();
             self.aggregator.advance(end, &mut closed);
-            for candle in closed {
-                self.on_closed(&candle, on_cycle).await?;
-            }
+            self.on_closed_all(&closed, on_cycle).await?;
         }
         self.feed_changed(FeedState::Ended, None);
         Ok(())
@@ -256,9 +254,7 @@ where
         } else if !matches!(event, MarketEvent::Candle { .. }) {
             self.builder.on_event(&event)?;
         }
-        for candle in closed {
-            self.on_closed(&candle, on_cycle).await?;
-        }
+        self.on_closed_all(&closed, on_cycle).await?;
         if filled {
             // saves the broker's state first: the ledger never records fills ahead of it
             self.read_fills(None).await?;
@@ -295,13 +291,36 @@ where
         }
     }
 
+    /// The candles an event closed (a minute, and the longer ones ending with it); then, unless
+    /// one of them ran a decision cycle (whose guard rules on it), the daily loss on the
+    /// minute's account.
+    async fn on_closed_all<O: FnMut(&TradingState)>(
+        &mut self,
+        closed: &[Candle],
+        on_cycle: &mut O,
+    ) -> Result<(), EngineError> {
+        let mut minute = None;
+        for candle in closed {
+            minute = self.on_closed(candle, on_cycle).await?.or(minute);
+        }
+        match minute {
+            Some((account, price, end))
+                if self.sequence.last_cycle_at.is_none_or(|last| last < end) =>
+            {
+                self.watch_daily_loss(&account, price).await
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// A closed candle: into the agents' view, the hot cache and the history; a decision cycle
-    /// when it is of the decision timeframe and later than the last cycle.
+    /// when it is of the decision timeframe and later than the last cycle. A minute's gives
+    /// back the account read for it, its close and its end.
     async fn on_closed<O: FnMut(&TradingState)>(
         &mut self,
         candle: &Candle,
         on_cycle: &mut O,
-    ) -> Result<(), EngineError> {
+    ) -> Result<Option<(Account, Price, Timestamp)>, EngineError> {
         let symbol = self.config.instrument.symbol.clone();
         self.check_holiday_list(candle.open_time);
         self.builder.on_event(&MarketEvent::Candle {
@@ -316,6 +335,7 @@ where
             }
         }
         let end = candle.open_time.add_millis(candle.timeframe.millis());
+        let mut minute = None;
         if candle.timeframe == Timeframe::M1 {
             if !self.feed_ticks && self.config.writes_market {
                 // A feed of bars only: its close is the latest price (no tick is made up).
@@ -331,19 +351,8 @@ where
             self.summary.observe_price(candle.close);
             match self.broker.account().await {
                 Ok(account) => {
-                    let point = EquityPoint {
-                        ts: end,
-                        equity: account.equity,
-                        drawdown_pct: self.saw_peak(account.equity),
-                    };
-                    self.summary.observe_equity(point);
-                    self.saw_equity(point, account.day_started_at);
-                    // The gauges follow the account each minute (fills, stops, the mark).
-                    crate::telemetry::record_account(
-                        symbol.as_str(),
-                        &account,
-                        self.seen.peak_equity,
-                    );
+                    self.saw_minute(&account, end, &symbol);
+                    minute = Some((account, candle.close, end));
                 }
                 Err(e) if self.config.mode == Mode::Backtest => return Err(e.into()),
                 // A venue that does not answer for once: no equity point for this minute.
@@ -358,6 +367,71 @@ where
         if due {
             // boxed: a cycle's future (the whole graph run) is large
             Box::pin(self.cycle(on_cycle)).await?;
+        }
+        Ok(minute)
+    }
+
+    /// A minute's account: the equity curve, the status and the gauges.
+    fn saw_minute(&mut self, account: &Account, end: Timestamp, symbol: &Symbol) {
+        let point = EquityPoint {
+            ts: end,
+            equity: account.equity,
+            drawdown_pct: self.saw_peak(account.equity),
+        };
+        self.summary.observe_equity(point);
+        self.saw_equity(point, account.day_started_at);
+        // The gauges follow the account each minute (fills, stops, the mark).
+        crate::telemetry::record_account(symbol.as_str(), account, self.seen.peak_equity);
+    }
+
+    /// The daily loss limit between decisions (a `1d` cadence decides once a day; at `15m` a
+    /// loss can pass the limit well inside a window): each minute's account goes to the
+    /// guard, which latches the day's halt once the loss reaches the limit (saved at once,
+    /// alerted, shown in the status), and while the day is halted a position still held is
+    /// closed now, tried again each minute until it is flat, as a decision's guard would force.
+    async fn watch_daily_loss(
+        &mut self,
+        account: &Account,
+        price: Price,
+    ) -> Result<(), EngineError> {
+        let symbol = self.config.instrument.symbol.clone();
+        let now = self.clock.now();
+        let (close, latched) = {
+            let mut guard = self
+                .desk
+                .guard()
+                .lock()
+                .map_err(|_| EngineError::Poisoned("the risk guard"))?;
+            let before = guard.state().halted_day;
+            let context = RiskContext::new(&self.config.instrument, account, price, now);
+            let close = guard.watch_daily_loss(&context);
+            (close, guard.state().halted_day != before)
+        };
+        if latched {
+            // What the guard latched outlives a crash before anything is sent.
+            self.save_guard().await?;
+            let state = self.guard_state()?;
+            let reason = RiskReason::DailyLossLimit {
+                loss_pct: state.halted_loss_pct,
+                limit_pct: self.config.risk_limits.max_daily_loss_pct,
+            };
+            tracing::error!(%symbol, %reason, "the daily loss limit was reached between decisions: no entries for the rest of the trading day");
+            if let Some(alert) = AlertEvent::of_risk(&reason, super::wall_now()) {
+                self.observer.publish(|| BotEvent::Alert(alert));
+            }
+            self.refresh_status();
+        }
+        let Some(reason) = close else {
+            return Ok(());
+        };
+        let reply = self.close_all().await?;
+        match reply.kind {
+            ReplyKind::Done => {
+                tracing::warn!(%symbol, %reason, "the position is closed for the daily loss limit: {}", reply.message);
+            }
+            _ => {
+                tracing::warn!(%symbol, %reason, "the position held past the daily loss limit is not closed yet ({}); tried again next minute", reply.message);
+            }
         }
         Ok(())
     }

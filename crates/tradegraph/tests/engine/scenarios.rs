@@ -177,6 +177,84 @@ async fn the_daily_loss_limit_halts_new_entries() {
     check_trade_log(&run, "BTCUSDT", 1).await;
 }
 
+/// The daily loss limit holds between decisions: at an hourly cadence a position that loses
+/// past the limit at 01:05 and recovers before the 02:00 decision is closed within the minute,
+/// the day halted (saved, shown), not carried on because the decision saw the recovery.
+#[tokio::test]
+async fn the_daily_loss_limit_closes_the_position_between_decisions() {
+    // Flat at 100 to 01:05 (bought at the 01:00 decision); 95.5 (4.5% down, above the stop at
+    // 95) to 01:30; back at 100 to 02:30.
+    let mut bars = flat(100.0, 65);
+    bars.extend(flat(95.5, 25));
+    bars.extend(flat(100.0, 60));
+    let symbol = unique("DL");
+    let data = bars_file(&symbol, "2024-03-04T00:00:00Z", &bars);
+    let limits = RiskLimits {
+        max_position_pct: Decimal::from(50),
+        ..RiskLimits::default()
+    };
+    let stores = Stores::memory();
+    let mut config = config(
+        btc_as(&symbol),
+        ScriptedPm::at(&[
+            (
+                "2024-03-04T01:00:00Z",
+                buy(50.0, 95.0, Some(120.0), None).unwrap(),
+            ),
+            (
+                "2024-03-04T02:00:00Z",
+                buy(50.0, 95.0, Some(120.0), None).unwrap(),
+            ),
+        ]),
+        limits,
+        stores.clone(),
+        tradegraph::engine::Mode::Service,
+    );
+    config.decision_every = Timeframe::H1;
+    let engine = start(config, &data).await;
+    let run = finish(engine, stores.clone()).await;
+    std::fs::remove_file(data).unwrap();
+
+    assert_eq!(
+        run.summary.closed_trades.len(),
+        1,
+        "{:?}",
+        run.summary.fills
+    );
+    let trade = &run.summary.closed_trades[0];
+    let (fell, decided): (Timestamp, Timestamp) = (
+        "2024-03-04T01:05:00Z".parse().unwrap(),
+        "2024-03-04T01:10:00Z".parse().unwrap(),
+    );
+    assert!(
+        trade.closed_at > fell && trade.closed_at < decided,
+        "closed at {} (the loss passed the limit at 01:05)",
+        trade.closed_at
+    );
+    assert_eq!(trade.exit_price.round_dp(0), Decimal::from(95));
+    assert!(flat_at_end(&run));
+    let guard = stores
+        .state
+        .load(&tradegraph_store::StateKey::new(
+            symbol.as_str(),
+            tradegraph_store::StatePart::Guard,
+        ))
+        .await
+        .unwrap()
+        .expect("the guard's halt is saved")
+        .body;
+    assert_eq!(guard["halted_day"], "2024-03-04T00:00:00Z", "{guard}");
+    // The 02:00 decision to buy again is refused: the day is halted.
+    let last = run.cycles.last().unwrap().verdict.as_ref().unwrap();
+    assert_eq!(last.status, VerdictStatus::Rejected, "{last:?}");
+    assert!(
+        last.findings
+            .iter()
+            .any(|f| f.reason.to_string().contains("daily loss")),
+        "{last:?}"
+    );
+}
+
 #[tokio::test]
 async fn the_volatility_circuit_breaker_blocks_entries() {
     let mut bars = flat(100.0, 10);

@@ -63,7 +63,7 @@ where
     /// it goes: a venue has no reduce-only to cap it), one
     /// still working — this one's or any other close of the position — is not doubled, and
     /// the same attempt is never sent twice.
-    pub(super) async fn close_all(&mut self) -> Result<Reply, EngineError> {
+    pub(in crate::engine) async fn close_all(&mut self) -> Result<Reply, EngineError> {
         match self.prepare_close().await? {
             CloseNow::Go(intent) => self.send_close(*intent).await,
             CloseNow::Flat(reply) | CloseNow::Wait(reply) => Ok(reply),

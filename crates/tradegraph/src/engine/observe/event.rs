@@ -453,6 +453,46 @@ pub struct AlertEvent {
 }
 
 impl AlertEvent {
+    /// The alert one guard finding raises, if any (the alerts' risk rule, and the engine's
+    /// daily loss check between decisions).
+    pub(crate) fn of_risk(reason: &RiskReason, at: Timestamp) -> Option<Self> {
+        let (kind, severity, about) = match reason {
+            RiskReason::CircuitBreaker { .. } => {
+                (AlertKind::CircuitBreaker, Severity::Critical, "")
+            }
+            RiskReason::DailyLossLimit { .. } => {
+                (AlertKind::DailyLossLimit, Severity::Critical, "")
+            }
+            // A cap (`PositionCapped`) is the guard sizing an entry down, working as meant: no
+            // alert; a refusal at the limit is one.
+            RiskReason::PositionLimitReached { .. } => {
+                (AlertKind::PositionLimit, Severity::Warning, "size")
+            }
+            RiskReason::MaxOpenPositions { .. } => (
+                AlertKind::PositionLimit,
+                Severity::Warning,
+                "open_positions",
+            ),
+            _ => return None,
+        };
+        let todo = match kind {
+            AlertKind::CircuitBreaker => {
+                "no new entries until it cools down; check the market before releasing anything"
+            }
+            AlertKind::DailyLossLimit => {
+                "the bot is halted for the rest of the trading day; review today's trades"
+            }
+            _ => "the entry was refused; raise [risk] max_position_pct or max_open_positions only if intended",
+        };
+        Some(Self::new(
+            kind,
+            about,
+            severity,
+            format!("risk guard: {reason}: {todo}"),
+            at,
+        ))
+    }
+
     /// An alert of `kind` about `about` (empty: the kind alone is the key).
     pub fn new(
         kind: AlertKind,
