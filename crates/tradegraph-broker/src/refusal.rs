@@ -329,6 +329,12 @@ pub enum IntentFailure {
         /// Ours.
         ours: u64,
     },
+    /// Another instance of the bot took over its claim on the instrument: it sends the
+    /// orders now (the one it names).
+    AnotherInstance {
+        /// The instance holding the claim, as it describes itself.
+        holder: String,
+    },
 }
 
 impl fmt::Display for IntentFailure {
@@ -339,6 +345,10 @@ impl fmt::Display for IntentFailure {
                 f,
                 "version {stored} of this intent is stored, newer than ours ({ours}): another bot sends orders for this instrument"
             ),
+            Self::AnotherInstance { holder } => write!(
+                f,
+                "another instance of this bot took over its claim on the instrument ({holder}): this one sends nothing more"
+            ),
         }
     }
 }
@@ -347,7 +357,7 @@ impl std::error::Error for IntentFailure {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Store(e) => e.source(),
-            Self::Stale { .. } => None,
+            Self::Stale { .. } | Self::AnotherInstance { .. } => None,
         }
     }
 }

@@ -36,6 +36,7 @@ pub use record::{
     ActionOutcome, AgentDecision, AlertRecord, DecisionRecord, Lesson, OperatorAction,
     PromptRecord, RunId, Situation, TradeRecord, TradeStatus, CLASHING_EXTRA,
 };
+pub use state::host_name;
 pub use state::{
     BotStateStore, FileState, IntentLog, IntentRecord, IntentStatus, MemoryState, Saved, StateDoc,
     StateKey, StatePart,

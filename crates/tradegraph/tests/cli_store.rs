@@ -381,3 +381,92 @@ fn a_backtest_writes_no_market_data_into_the_live_stores() {
         assert_eq!(ours, 0, "no candle of the backtest in the hot cache");
     });
 }
+
+/// Two `tradegraph run` of one instrument on one MongoDB (the bot's state there): the second
+/// watches the first's claim for a lease, sees it renewed and does not start, naming the
+/// first; the first trades on.
+#[test]
+fn a_second_bot_on_the_same_state_server_is_refused_naming_the_first() {
+    let Some(uri) = mongodb() else {
+        return;
+    };
+    // Two hosts, as far as the files go: a directory each.
+    let database = unique("instance");
+    let dirs: Vec<PathBuf> = (0..2)
+        .map(|_| {
+            let dir = std::env::temp_dir().join(unique("instance"));
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(
+                dir.join("tradegraph.toml"),
+                format!(
+                    "[stores]\nmongodb_uri = \"{uri}\"\ndatabase = \"{database}\"\nspill_file = \"spill-btc.jsonl\"\n"
+                ),
+            )
+            .unwrap();
+            dir
+        })
+        .collect();
+    let run = |dir: &Path, port: u16| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tradegraph"));
+        command
+            .args(["run", "--instrument", "btc", "--feed", "synthetic"])
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .current_dir(dir)
+            .env_clear()
+            .env("TRADEGRAPH_API_TOKEN", "instance-test-token-0123456789")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(dir.join("bot.log")).unwrap());
+        command
+    };
+    let free_port = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let mut first = run(&dirs[0], free_port()).spawn().unwrap();
+    let first_log = || std::fs::read_to_string(dirs[0].join("bot.log")).unwrap_or_default();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !first_log().contains("holds the bot's claim") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first bot never claimed its instrument: {}",
+            first_log()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+
+    let second = run(&dirs[1], free_port()).status().unwrap();
+    let said = std::fs::read_to_string(dirs[1].join("bot.log")).unwrap();
+    assert!(!second.success(), "{said}");
+    assert!(
+        said.contains(&format!(
+            "another instance of the BTCUSDT bot holds its state (process {} on",
+            first.id()
+        )),
+        "{said}"
+    );
+    assert!(first.try_wait().unwrap().is_none(), "the first runs on");
+    // Stopped cleanly, the first releases its claim.
+    std::process::Command::new("kill")
+        .args(["-TERM", &first.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(first.wait().unwrap().success(), "{}", first_log());
+    assert!(
+        first_log().contains("claim on its instrument is released"),
+        "{}",
+        first_log()
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let store = MongoStore::connect(&MongoConfig::new(&uri).database(&database))
+            .await
+            .unwrap();
+        store.database().drop().await.unwrap();
+    });
+}

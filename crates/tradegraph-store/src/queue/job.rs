@@ -91,10 +91,7 @@ impl WorkerId {
 
     /// A name no other process uses: the host, the process id and a random suffix.
     pub fn unique() -> Self {
-        let host = std::env::var("HOSTNAME")
-            .ok()
-            .filter(|h| !h.is_empty())
-            .unwrap_or_else(|| "worker".into());
+        let host = crate::state::host_name().unwrap_or_else(|| "worker".into());
         Self::new(format!(
             "{host}-{}-{:08x}",
             std::process::id(),

@@ -10,7 +10,7 @@ use tradegraph_core::Symbol;
 /// ```
 /// use tradegraph_store::StatePart;
 /// assert_eq!(StatePart::KillSwitch.as_str(), "kill_switch");
-/// assert_eq!(StatePart::ALL.len(), 10);
+/// assert_eq!(StatePart::ALL.len(), 11);
 /// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -37,11 +37,14 @@ pub enum StatePart {
     /// The last reconciliation with the venue and the `reducing` hold it put the bot in (only
     /// exits, stops and closes go on until a person confirms).
     Reconciliation,
+    /// Which process holds the bot's claim on its instrument (one bot per instrument on a
+    /// shared state server).
+    Instance,
 }
 
 impl StatePart {
     /// Every part, in declaration order.
-    pub const ALL: [StatePart; 10] = [
+    pub const ALL: [StatePart; 11] = [
         Self::Guard,
         Self::KillSwitch,
         Self::Learner,
@@ -52,6 +55,7 @@ impl StatePart {
         Self::Approvals,
         Self::LlmUsage,
         Self::Reconciliation,
+        Self::Instance,
     ];
 
     /// The name used in keys, documents and files (`guard`, `kill_switch`, ...).
@@ -67,6 +71,7 @@ impl StatePart {
             Self::Approvals => "approvals",
             Self::LlmUsage => "llm_usage",
             Self::Reconciliation => "reconciliation",
+            Self::Instance => "instance",
         }
     }
 }

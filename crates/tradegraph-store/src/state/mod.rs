@@ -68,6 +68,17 @@ use async_trait::async_trait;
 use tradegraph_core::order::ClientOrderId;
 use tradegraph_core::Symbol;
 
+/// The name of the host this process runs on (`HOSTNAME`, else `/etc/hostname`), to name a
+/// process to an operator (a worker, the instance holding a bot's claim); `None` when neither
+/// says.
+pub fn host_name() -> Option<String> {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+}
+
 /// A bot's state, one versioned document per instrument and part.
 #[async_trait]
 pub trait BotStateStore: Send + Sync + 'static {

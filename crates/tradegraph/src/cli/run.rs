@@ -70,7 +70,11 @@ async fn serve(settings: &Settings, out: &mut dyn Write) -> Result<(), Box<dyn s
     if let Err(e) = crate::telemetry::install() {
         tracing::warn!(error = %e, "metrics: the Prometheus recorder is not installed; /metrics stays empty");
     }
-    let bot = assemble(settings, Mode::Service, DefaultBudget::default(), None, out).await?;
+    let mut bot = assemble(settings, Mode::Service, DefaultBudget::default(), None, out).await?;
+    // A state server is shared: one instance of the bot at a time (a state file is locked).
+    if matches!(bot.config.stores.state_backend(), "redis" | "mongodb") {
+        bot.config.instance_lease = Some(crate::engine::INSTANCE_LEASE);
+    }
     let stores = bot.config.stores.clone();
     let served = serve_bot(settings, bot, out).await;
     // Every way out once the stores are open, an error before the engine runs included: they

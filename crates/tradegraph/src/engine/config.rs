@@ -114,6 +114,13 @@ pub struct BotConfig {
     /// it: the job is acknowledged once the engine is done with it, so the state must be saved
     /// by then, or the job delivered again.
     pub strict_saves: bool,
+    /// The lease of this bot's claim on its instrument in the state store (service mode): a
+    /// second instance is refused while the first renews its claim, and one that finds its
+    /// claim taken over stops (see the [`instance`](super::instance) module). `None` (the
+    /// default: a state file is locked by the operating system, memory is one process's) makes
+    /// no claim; `tradegraph run` sets [`INSTANCE_LEASE`](super::INSTANCE_LEASE) with a Redis
+    /// or MongoDB state store. A start after a crash waits one lease.
+    pub instance_lease: Option<Duration>,
 }
 
 /// The default of [`BotConfig::stale_after`] and `[health] feed_stale_secs`: 60 s.
@@ -150,6 +157,7 @@ impl BotConfig {
             warm_up_until: None,
             watches_feed: true,
             strict_saves: false,
+            instance_lease: None,
         }
     }
 

@@ -80,6 +80,8 @@ pub struct Engine<C, F, B> {
     /// The close attempts of the open position already seen finished (not asked about again).
     /// Boxed, as `kill_retry` is.
     pub(super) closes_finished: Box<super::control::CloseFinished>,
+    /// This instance's claim on the instrument in a shared state store, if it makes one.
+    pub(super) instance: Option<Arc<super::instance::InstanceLease>>,
     /// How the cycle's deadline is shared out among the nodes that ask a model; `None` in
     /// rule mode (no model to wait for).
     pub(super) stages: Option<Arc<StagePlan>>,
@@ -129,6 +131,19 @@ where
             Arc::new(super::checkpoints::CycleCheckpoints::new(inner))
                 as Arc<dyn tradegraph_graph::Checkpointer<TradingState>>
         });
+        // Before anything is loaded: a second instance on a shared store must not start.
+        let instance = match (config.mode, config.instance_lease) {
+            (Mode::Service, Some(lease)) => Some(Arc::new(
+                super::instance::InstanceLease::claim(
+                    config.stores.state.clone(),
+                    &symbol,
+                    lease,
+                    wall_now(),
+                )
+                .await?,
+            )),
+            _ => None,
+        };
         let shared_clock: Arc<dyn Clock> = Arc::new(clock.clone());
         let state = Arc::new(BotState::new(
             config.stores.state.clone(),
@@ -158,13 +173,16 @@ where
             kill_switch.engage();
             tracing::warn!(%symbol, "the kill switch is engaged (restored): no new entries");
         }
-        let broker = Arc::new(Journal::new(
-            Arc::new(broker),
-            intents,
-            state.clone(),
-            shared_clock.clone(),
-            kill_switch.clone(),
-        ));
+        let broker = Arc::new(
+            Journal::new(
+                Arc::new(broker),
+                intents,
+                state.clone(),
+                shared_clock.clone(),
+                kill_switch.clone(),
+            )
+            .with_instance(instance.clone()),
+        );
         let started_at = wall_now();
         let guard_state = state
             .load::<GuardState>(StatePart::Guard)
@@ -326,6 +344,7 @@ where
             kill_pending: saved_kill,
             kill_retry: None,
             closes_finished: Box::default(),
+            instance,
             stages,
             shadow: None,
             shadow_turns: 0,

@@ -47,6 +47,18 @@ pub enum EngineError {
         /// The version this bot tried to write.
         ours: u64,
     },
+    /// Another instance of this bot holds its claim on the instrument in the shared state
+    /// store (see [`BotConfig::instance_lease`](super::BotConfig::instance_lease)): this one
+    /// does not start, or stops, rather than trade beside it.
+    #[error(
+        "another instance of the {instrument} bot holds its state ({holder}): stop it first, or          give this one another state store"
+    )]
+    AnotherInstance {
+        /// The instrument.
+        instrument: String,
+        /// The instance holding the claim, as it describes itself (process, host, start).
+        holder: String,
+    },
     /// A lock was poisoned by a panic elsewhere.
     #[error("{0}'s lock was poisoned by a panic; restart the bot")]
     Poisoned(&'static str),

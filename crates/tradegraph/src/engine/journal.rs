@@ -14,6 +14,7 @@
 //! cycle decides afresh.
 
 use super::calls::BrokerCalls;
+use super::instance::InstanceLease;
 use super::state::BotState;
 use super::EngineError;
 use async_trait::async_trait;
@@ -174,6 +175,9 @@ pub struct Journal<B> {
     /// The bot's kill switch: read again right before an entry goes out, the intent's store
     /// round trips lying between the execution node's check and the send.
     kill_switch: KillSwitch,
+    /// This instance's claim on the instrument (a shared state store): read again right
+    /// before any order goes out.
+    instance: Option<Arc<InstanceLease>>,
 }
 
 impl<B: Execution> Journal<B> {
@@ -204,7 +208,14 @@ impl<B: Execution> Journal<B> {
             order_unsaved: AtomicBool::new(false),
             calls: BrokerCalls::default(),
             kill_switch,
+            instance: None,
         }
+    }
+
+    /// Reads `instance`'s claim again right before each order goes out.
+    pub(crate) fn with_instance(mut self, instance: Option<Arc<InstanceLease>>) -> Self {
+        self.instance = instance;
+        self
     }
 
     /// Whether the broker's kept state lacks an order sent, cancelled or amended, or a fill,
@@ -403,6 +414,20 @@ impl<B: Execution> Broker for Journal<B> {
                 intent
             }
         };
+        if let Some(instance) = &self.instance {
+            let held = instance.held().await;
+            if !matches!(held, Ok(true)) {
+                let reason = match held {
+                    Err(e) => IntentFailure::Store(Box::new(e)),
+                    Ok(_) => IntentFailure::AnotherInstance {
+                        holder: instance.holder().await,
+                    },
+                };
+                // Pending, and unknown to the broker: whoever holds the claim abandons it.
+                tracing::error!(%client_id, %reason, "order not sent: this instance may no longer hold the bot's claim on its instrument");
+                return Err(journal(reason));
+            }
+        }
         if !request.reduce_only && self.kill_switch.is_engaged() {
             // Engaged since the execution node's check: the operator was told nothing opens.
             let mut never = intent.advance(IntentStatus::Abandoned, self.clock.now());

@@ -75,6 +75,14 @@ where
         self.seen.watch = super::watch::FeedWatch::default();
         let mut quote_saved = Instant::now();
         loop {
+            // Another instance took the claim over (found by the renewal, or by the journal
+            // before an order; the timer wakes the loop): this one stops.
+            if let Some(instance) = self.instance.as_ref().filter(|i| i.is_lost()) {
+                return Err(EngineError::AnotherInstance {
+                    instrument: self.config.instrument.symbol.to_string(),
+                    holder: instance.holder().await,
+                });
+            }
             // Commands that came during a decision cycle, in the order they came; those whose
             // caller left are recorded as not carried out.
             for gone in self.ops.deferred.take_gone() {
@@ -616,6 +624,10 @@ where
             }
         };
         self.summary.finish(&self.ledger, &self.learner()?);
+        // Last: what the next instance loads is saved.
+        if let Some(instance) = &self.instance {
+            instance.release().await;
+        }
         outcome
     }
 }

@@ -20,6 +20,7 @@ mod crash;
 mod fills;
 mod gauges;
 mod ids;
+mod instance;
 mod kill;
 mod kinds;
 mod learned;

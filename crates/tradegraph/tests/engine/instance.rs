@@ -1,0 +1,221 @@
+//! One instance of a bot per instrument on a shared state store: a second start is refused
+//! while the first renews its claim (naming it); a clean stop releases the claim; a claim left
+//! unrenewed for a lease is taken over, and the instance that lost it stops.
+
+use super::support::*;
+use async_trait::async_trait;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tradegraph::engine::{paper_broker, Engine, EngineError, Mode};
+use tradegraph_core::risk::RiskLimits;
+use tradegraph_market::{MarketEvent, SimulatedClock};
+use tradegraph_store::{
+    BotStateStore, IntentLog, MemoryState, Saved, StateDoc, StateKey, StatePart, StoreError, Stores,
+};
+
+const LEASE: Duration = Duration::from_millis(600);
+
+/// A state store the test can cut off from its process (every call fails), as a network
+/// partition would.
+struct Cuttable {
+    inner: Arc<MemoryState>,
+    cut: Arc<AtomicBool>,
+}
+
+fn cut_off() -> StoreError {
+    StoreError::Timeout {
+        backend: "test",
+        operation: "state",
+        after: Duration::from_millis(1),
+    }
+}
+
+#[async_trait]
+impl BotStateStore for Cuttable {
+    async fn load(&self, key: &StateKey) -> Result<Option<StateDoc>, StoreError> {
+        if self.cut.load(Ordering::SeqCst) {
+            return Err(cut_off());
+        }
+        self.inner.load(key).await
+    }
+
+    async fn save(&self, doc: &StateDoc) -> Result<Saved, StoreError> {
+        if self.cut.load(Ordering::SeqCst) {
+            return Err(cut_off());
+        }
+        self.inner.save(doc).await
+    }
+}
+
+type Bot =
+    Engine<SimulatedClock, futures::stream::Pending<MarketEvent>, tradegraph_broker::PaperBroker>;
+
+/// A bot on `symbol` whose state is `state`, fed nothing (it runs until stopped).
+async fn bot(symbol: &str, state: Arc<dyn BotStateStore>) -> Result<Bot, EngineError> {
+    let mut stores = Stores::memory();
+    stores.state = state;
+    let mut config = config(
+        btc_as(symbol),
+        ScriptedPm::cycles(Vec::new()),
+        RiskLimits::default(),
+        stores,
+        Mode::Service,
+    );
+    config.instance_lease = Some(LEASE);
+    let broker = paper_broker(&config).unwrap();
+    Box::pin(Engine::start(
+        config,
+        SimulatedClock::default(),
+        futures::stream::pending(),
+        broker,
+    ))
+    .await
+}
+
+fn claim(body: &serde_json::Value) -> (u64, bool) {
+    (
+        body["pid"].as_u64().unwrap(),
+        body["released"].as_bool().unwrap_or(false),
+    )
+}
+
+async fn stored_claim(state: &MemoryState, symbol: &str) -> StateDoc {
+    state
+        .load(&StateKey::new(symbol, StatePart::Instance))
+        .await
+        .unwrap()
+        .expect("a claim is stored")
+}
+
+#[tokio::test]
+async fn a_second_instance_is_refused_while_the_first_runs_and_starts_once_it_stopped() {
+    let symbol = unique("IN");
+    let state = Arc::new(MemoryState::new());
+    let first = bot(&symbol, state.clone()).await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(async move {
+        Box::pin(first.run(async { stopped.await.unwrap_or(()) }, |_| {})).await
+    });
+    assert_eq!(
+        claim(&stored_claim(&state, &symbol).await.body),
+        (u64::from(std::process::id()), false)
+    );
+
+    match bot(&symbol, state.clone()).await {
+        Err(EngineError::AnotherInstance { instrument, holder }) => {
+            assert_eq!(instrument, symbol);
+            assert!(
+                holder.contains(&format!("process {}", std::process::id())),
+                "{holder}"
+            );
+        }
+        other => panic!("a second instance started: {:?}", other.map(|_| ())),
+    }
+
+    // Stopped cleanly, the first releases its claim: the next start takes it.
+    stop.send(()).unwrap();
+    running.await.unwrap().unwrap();
+    assert!(
+        claim(&stored_claim(&state, &symbol).await.body).1,
+        "released"
+    );
+    let next = bot(&symbol, state.clone()).await.unwrap();
+    assert!(!claim(&stored_claim(&state, &symbol).await.body).1);
+    drop(next);
+}
+
+#[tokio::test]
+async fn a_claim_left_unrenewed_is_taken_over_and_the_instance_that_lost_it_stops() {
+    let symbol = unique("IT");
+    let state = Arc::new(MemoryState::new());
+    let cut = Arc::new(AtomicBool::new(false));
+    let first = bot(
+        &symbol,
+        Arc::new(Cuttable {
+            inner: state.clone(),
+            cut: cut.clone(),
+        }),
+    )
+    .await
+    .unwrap();
+    let running =
+        tokio::spawn(async move { Box::pin(first.run(std::future::pending(), |_| {})).await });
+    let held = stored_claim(&state, &symbol).await.version;
+
+    // The first is cut off from the store: its claim is not renewed, and the second takes
+    // it over after a lease.
+    cut.store(true, Ordering::SeqCst);
+    let second = bot(&symbol, state.clone()).await.unwrap();
+    let taken = stored_claim(&state, &symbol).await;
+    assert!(taken.version > held, "{} after {held}", taken.version);
+
+    // Back on the store, the first finds its claim taken and stops.
+    cut.store(false, Ordering::SeqCst);
+    let ended = tokio::time::timeout(Duration::from_secs(30), running)
+        .await
+        .expect("the instance that lost its claim runs on")
+        .unwrap();
+    assert!(
+        matches!(ended, Err(EngineError::AnotherInstance { .. })),
+        "{:?}",
+        ended.map(|s| s.cycles)
+    );
+    // It left the claim to the second.
+    let now = stored_claim(&state, &symbol).await;
+    assert!(!claim(&now.body).1, "not released by the one that lost it");
+    drop(second);
+}
+
+/// Taken over between its renewals, an instance sends no order: the journal reads the claim
+/// again right before the entry goes out.
+#[tokio::test]
+async fn an_instance_whose_claim_was_taken_over_sends_no_order() {
+    let symbol = unique("IO");
+    let state = Arc::new(MemoryState::new());
+    let mut stores = Stores::memory();
+    stores.state = state.clone();
+    stores.intents = state.clone();
+    let mut config = config(
+        btc_as(&symbol),
+        ScriptedPm::at(&[(
+            "2024-03-04T00:15:00Z",
+            buy(5.0, 98.0, Some(120.0), None).unwrap(),
+        )]),
+        RiskLimits::default(),
+        stores.clone(),
+        Mode::Service,
+    );
+    config.instance_lease = Some(Duration::from_secs(600));
+    let file = bars_file(&symbol, "2024-03-04T00:00:00Z", &flat(100.0, 31));
+    let engine = start(config, &file).await;
+    // Another instance writes the claim (it took it over while this one was cut off).
+    let mine = stored_claim(&state, &symbol).await;
+    let mut theirs = mine.body.clone();
+    theirs["pid"] = serde_json::json!(1);
+    let taken =
+        StateDoc::encode(mine.key.clone(), mine.version + 1, mine.saved_at, &theirs).unwrap();
+    assert_eq!(state.save(&taken).await.unwrap(), Saved::Written);
+
+    let broker = engine.broker().inner().clone();
+    let ended = Box::pin(engine.run(std::future::pending(), |_| {})).await;
+    std::fs::remove_file(file).unwrap();
+    assert!(
+        matches!(ended, Err(EngineError::AnotherInstance { ref holder, .. }) if holder.starts_with("process 1 on")),
+        "{:?}",
+        ended.map(|s| s.cycles)
+    );
+    // The entry reached the journal (its intent is written) and went no further.
+    let intents = state
+        .unsettled_intents(&tradegraph_core::Symbol::new(symbol.as_str()))
+        .await
+        .unwrap();
+    assert_eq!(intents.len(), 1, "{intents:?}");
+    assert_eq!(intents[0].status, tradegraph_store::IntentStatus::Pending);
+    let fills = tradegraph_broker::Broker::fills_since(broker.as_ref(), 0)
+        .await
+        .unwrap();
+    assert!(fills.is_empty(), "{fills:?}");
+    // The claim stays the other instance's: not released over it.
+    assert_eq!(stored_claim(&state, &symbol).await.body["pid"], 1);
+}
