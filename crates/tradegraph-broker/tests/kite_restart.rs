@@ -13,7 +13,7 @@ use tradegraph_broker::live::Live;
 use tradegraph_broker::{Broker, PriceEvent};
 use tradegraph_core::order::{Exits, Leg, OrderRequest, OrderSide, OrderStatus};
 use tradegraph_core::{Tick, Timestamp};
-use tradegraph_testkit::venue::kite::KiteVenue;
+use tradegraph_testkit::venue::kite::{Failure, KiteVenue};
 
 /// The snapshot the runtime would save, checked for canaries.
 fn saved(broker: &KiteBroker) -> VenueBookSnapshot {
@@ -284,5 +284,53 @@ async fn an_entry_the_kept_book_lost_gets_its_exits_from_the_recorded_request() 
         .with_exits(Exits::stop(d("47900")));
     assert!(broker.recover(&never).await.unwrap().is_none());
     assert_eq!(venue.gtts().len(), 1);
+    logs.assert_clean();
+}
+
+/// An entry the book knows without exits in its request (its answer was lost, and Kite's
+/// listing told the broker of it) but whose GTT the book keeps: recovered after a restart
+/// from that book, it gets no second GTT; and the GTT's legs are listed as the entry's exits
+/// (with the entry as parent), not as a close of the position.
+#[tokio::test]
+async fn a_recovered_entry_whose_gtt_the_book_keeps_gets_no_second_one() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start().await;
+    venue.fail_next("POST", "/orders/regular", Failure::LoseAnswer);
+    venue.fail_next("GET", "/orders", Failure::Pass);
+    for _ in 0..4 {
+        venue.fail_next("GET", "/orders", Failure::ServerError);
+    }
+    let entry = id("tg00000000000000e9");
+    let request = OrderRequest::limit(entry.clone(), bank(), OrderSide::Buy, d("30"), d("48100"))
+        .with_exits(Exits::stop(d("47900")).with_take_profit(d("48500")));
+    assert!(broker.submit(request.clone()).await.is_err());
+    venue.set_price(d("48100"));
+    wait_until("the entry's exits are placed", || async {
+        venue.gtts().len() == 1
+    })
+    .await;
+    // The failures scripted for the look-ups are used up.
+    wait_until("Kite answers again", || async {
+        broker.open_orders().await.is_ok()
+    })
+    .await;
+    let kept = saved(&broker);
+    drop(broker);
+
+    let broker = restored(&venue, kept).await;
+    let recovered = broker.recover(&request).await.unwrap().unwrap();
+    assert_eq!(recovered.status, OrderStatus::Filled);
+    assert_eq!(venue.gtts().len(), 1, "no second GTT");
+    let open = broker.open_orders().await.unwrap();
+    let legs: Vec<_> = open
+        .iter()
+        .filter(|o| o.id.as_str().starts_with("gtt:"))
+        .collect();
+    assert_eq!(legs.len(), 2, "{open:?}");
+    assert!(
+        legs.iter().all(|o| o.parent.as_ref() == Some(&entry)),
+        "{legs:?}"
+    );
     logs.assert_clean();
 }

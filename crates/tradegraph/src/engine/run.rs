@@ -1,7 +1,7 @@
 //! The event loop: every market event to the broker, the hot cache, the aggregator and the
 //! agents' view; each close of the decision timeframe to a decision cycle.
 
-use super::control::ReplyKind;
+use super::control::{CloseNow, ReplyKind};
 use super::journal::Execution;
 use super::observe::{AlertEvent, AlertKind, BotEvent, FeedState, Severity};
 use super::state::KillSwitchState;
@@ -432,14 +432,29 @@ where
         let Some(reason) = close else {
             return Ok(());
         };
-        let reply = self.close_all().await?;
-        match reply.kind {
-            ReplyKind::Done => {
-                tracing::warn!(%symbol, %reason, "the position is closed for the daily loss limit: {}", reply.message);
+        let waits = match self.prepare_close().await? {
+            CloseNow::Go(intent) => match self.close_past_exits(*intent).await? {
+                (_, Some(closed)) if closed.kind == ReplyKind::Done => {
+                    tracing::warn!(%symbol, %reason, "the position is closed for the daily loss limit: {}", closed.message);
+                    self.daily_close_waits = None;
+                    return Ok(());
+                }
+                (_, Some(closed)) => closed.message,
+                (Some(exits), None) => {
+                    format!("its exits were not all cancelled: {}", exits.message)
+                }
+                (None, None) => "nothing was sent".to_owned(),
+            },
+            CloseNow::Flat(_) => {
+                self.daily_close_waits = None;
+                return Ok(());
             }
-            _ => {
-                tracing::warn!(%symbol, %reason, "the position held past the daily loss limit is not closed yet ({}); tried again next minute", reply.message);
-            }
+            CloseNow::Wait(reply) => reply.message,
+        };
+        // Said once while it keeps waiting for the same reason, not every minute.
+        if self.daily_close_waits.as_deref() != Some(waits.as_str()) {
+            tracing::warn!(%symbol, %reason, "the position held past the daily loss limit is not closed yet ({waits}); tried again each minute");
+            self.daily_close_waits = Some(waits);
         }
         Ok(())
     }

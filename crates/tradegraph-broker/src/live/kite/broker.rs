@@ -416,13 +416,19 @@ impl Broker for KiteBroker {
     async fn recover(&self, request: &OrderRequest) -> Result<Option<Order>, BrokerError> {
         let inner = &self.inner;
         let client_id = &request.client_id;
-        // Kept with its exits, the book manages them; learned of from Kite's list (the start's
-        // poll), it has none.
-        let lost = inner
-            .book
-            .order(client_id)
-            .is_none_or(|o| o.parent.is_none() && o.request.exits.is_none_or(|e| e.is_empty()))
-            && inner.exits().gtt_leg(client_id).is_none();
+        // The book manages the exits of an entry it knows with them, or whose exits it plans,
+        // placed or watches (an entry learned of from Kite's list has none in its request,
+        // although its exits went out); an entry it has no trace of lost them with the book.
+        let lost = inner.book.order(client_id).is_none_or(|o| {
+            o.parent.is_none()
+                && o.request.exits.is_none_or(|e| e.is_empty())
+                && !inner
+                    .book
+                    .open_orders()
+                    .iter()
+                    .any(|x| x.parent.as_ref() == Some(client_id))
+        }) && inner.exits().gtt_leg(client_id).is_none()
+            && !inner.exits().knows_exits_of(client_id);
         let planned = request.exits.filter(|e| !e.is_empty()).filter(|_| lost);
         if let Some(exits) = planned {
             let mut all = inner.exits();

@@ -49,6 +49,9 @@ pub(crate) struct Gtt {
     /// The stop-loss and take-profit trigger values.
     pub(crate) stop: Decimal,
     pub(crate) target: Decimal,
+    /// The entry whose exits they are (none in a book saved before it was kept).
+    #[serde(default)]
+    pub(crate) entry: Option<ClientOrderId>,
 }
 
 /// The exits the broker still has to place or watch. Kept in the book's
@@ -134,7 +137,26 @@ impl Exits {
             gtt.created_at,
         );
         order.status = OrderStatus::Open;
+        // An exit, not a close: the entry it protects is its parent.
+        order.parent = gtt.entry.clone();
         order
+    }
+
+    /// Whether any exit of `entry` is planned, placed or watched here.
+    pub(crate) fn knows_exits_of(&self, entry: &ClientOrderId) -> bool {
+        let legs = [Leg::StopLoss, Leg::TakeProfit, Leg::TrailingStop].map(|l| entry.child(l));
+        self.plans.contains_key(entry)
+            || self.trails.contains_key(entry)
+            || self.covered.contains_key(entry)
+            || self.gtts.iter().any(|g| {
+                g.entry.as_ref() == Some(entry)
+                    || g.legs.iter().any(|l| legs.contains(&l.client_id))
+            })
+            || legs.iter().any(|l| {
+                self.trails.contains_key(l)
+                    || self.siblings.contains_key(l)
+                    || self.gtt_stops.contains_key(l)
+            })
     }
 
     /// A GTT leg not triggered yet, as a working order (`gtt:<trigger id>`).
@@ -368,6 +390,7 @@ impl Inner {
                     quantity,
                     stop,
                     target,
+                    entry: Some(id.clone()),
                 });
             }
             (Some(stop), None) => {

@@ -4,6 +4,7 @@
 
 use super::close::{next_attempt, working_close, CloseAttempt};
 use super::Reply;
+use super::ReplyKind;
 use crate::engine::journal::Execution;
 use crate::engine::observe::{BotEvent, OrderEvent};
 use crate::engine::{Engine, EngineError};
@@ -63,7 +64,7 @@ where
     /// it goes: a venue has no reduce-only to cap it), one
     /// still working — this one's or any other close of the position — is not doubled, and
     /// the same attempt is never sent twice.
-    pub(in crate::engine) async fn close_all(&mut self) -> Result<Reply, EngineError> {
+    pub(super) async fn close_all(&mut self) -> Result<Reply, EngineError> {
         match self.prepare_close().await? {
             CloseNow::Go(intent) => self.send_close(*intent).await,
             CloseNow::Flat(reply) | CloseNow::Wait(reply) => Ok(reply),
@@ -74,7 +75,7 @@ where
     ///
     /// # Errors
     /// Only what stops the bot (a poisoned guard); the broker's refusals are in the answer.
-    pub(super) async fn prepare_close(&mut self) -> Result<CloseNow, EngineError> {
+    pub(in crate::engine) async fn prepare_close(&mut self) -> Result<CloseNow, EngineError> {
         let symbol = self.config.instrument.symbol.clone();
         let position = match self.broker.positions().await {
             Ok(positions) => positions
@@ -172,6 +173,32 @@ where
             )));
         }
         Ok(CloseNow::Go(Box::new(intent)))
+    }
+
+    /// Sends a close [`prepare_close`](Self::prepare_close) allowed, keeping the exits that
+    /// protect the position safe: where the broker makes room for a close
+    /// ([`Broker::closes_around_exits`]: Binance lifts the OCO and places it again for what is
+    /// left, the paper broker's exits are reduce-only) it goes while they work; without
+    /// reduce-only orders (Kite: an exit left working could sell the closed position again)
+    /// they are cancelled right before it, and the close waits when they could not all be.
+    /// Returns the exits' cancel (when one was needed) and the close's answer (`None`: it
+    /// waits).
+    ///
+    /// # Errors
+    /// Only what stops the bot (a state conflict); the broker's refusals are in the answers.
+    pub(in crate::engine) async fn close_past_exits(
+        &mut self,
+        intent: OrderIntent,
+    ) -> Result<(Option<Reply>, Option<Reply>), EngineError> {
+        if self.broker.closes_around_exits() {
+            return Ok((None, Some(self.send_close(intent).await?)));
+        }
+        let exits = self.cancel(Cancel::Exits).await?;
+        if exits.kind != ReplyKind::Done {
+            return Ok((Some(exits), None));
+        }
+        let closed = self.send_close(intent).await?;
+        Ok((Some(exits), Some(closed)))
     }
 
     /// Sends a close [`prepare_close`](Self::prepare_close) allowed, and reads its fills.

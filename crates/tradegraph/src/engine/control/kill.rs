@@ -92,15 +92,10 @@ where
         if closes {
             match self.prepare_close().await? {
                 CloseNow::Go(intent) => {
-                    // Where the broker makes room for a close (see the module's docs) it goes
-                    // while the exits still work, and the exits left over go once the
-                    // position is gone. Without reduce-only orders (Kite) an exit left working
-                    // could sell the closed position again: the exits go right before it.
-                    let room = self.broker.closes_around_exits() || {
-                        let exits = self.cancel(Cancel::Exits).await?;
+                    let (exits, closed) = self.close_past_exits(*intent).await?;
+                    if let Some(exits) = exits {
                         detail["exits"] = part(&exits);
-                        let cleared = exits.kind == ReplyKind::Done;
-                        said.push(if cleared {
+                        said.push(if exits.kind == ReplyKind::Done {
                             format!("exits: {}", exits.message)
                         } else {
                             format!(
@@ -108,10 +103,8 @@ where
                                 exits.message
                             )
                         });
-                        cleared
-                    };
-                    if room {
-                        let closed = self.send_close(*intent).await?;
+                    }
+                    if let Some(closed) = closed {
                         said.push(format!("close: {}", closed.message));
                         detail["close"] = part(&closed);
                     }
