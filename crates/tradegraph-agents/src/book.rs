@@ -3,7 +3,7 @@
 
 use crate::TradingState;
 use serde::{Deserialize, Serialize};
-use tradegraph_core::order::{Order, OrderKind, OrderSide};
+use tradegraph_core::order::{Leg, Order, OrderKind, OrderSide};
 use tradegraph_core::position::Position;
 use tradegraph_core::risk::{Headroom, RiskContext, RiskGuard, RiskLimits, Volatility};
 use tradegraph_core::{Decimal, Price, Timeframe, Timestamp};
@@ -113,9 +113,17 @@ impl Book {
     /// (the last of each kind, for a position with exits from several entries).
     pub fn exits(&self) -> WorkingExits {
         let mut exits = WorkingExits::default();
-        for order in self.working.iter().filter(|o| o.parent.is_some()) {
+        for order in self.working.iter() {
+            let Some(parent) = &order.parent else {
+                continue;
+            };
+            // A stop leg sent as a limit (a Kite GTT's, past its trigger) is the stop-loss.
+            let stop_leg = order.client_id() == &parent.child(Leg::StopLoss);
             match order.request.kind {
                 OrderKind::Stop { trigger } => exits.stop_loss = Some(trigger),
+                OrderKind::Limit { price } if stop_leg => {
+                    exits.stop_loss = Some(order.trigger_price.unwrap_or(price));
+                }
                 OrderKind::Limit { price } => exits.take_profit = Some(price),
                 OrderKind::TrailingStop { .. } => {
                     exits.trailing_stop = Some(order.trigger_price);

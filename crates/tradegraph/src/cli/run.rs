@@ -73,7 +73,7 @@ async fn serve(settings: &Settings, out: &mut dyn Write) -> Result<(), Box<dyn s
     let mut bot = assemble(settings, Mode::Service, DefaultBudget::default(), None, out).await?;
     // A state server is shared: one instance of the bot at a time (a state file is locked).
     if matches!(bot.config.stores.state_backend(), "redis" | "mongodb") {
-        bot.config.instance_lease = Some(crate::engine::INSTANCE_LEASE);
+        bot.config.instance_lease = Some(settings.instance_lease);
     }
     let stores = bot.config.stores.clone();
     let served = serve_bot(settings, bot, out).await;

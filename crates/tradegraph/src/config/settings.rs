@@ -44,6 +44,10 @@ pub struct Settings {
     /// A decision cycle's deadline (`[bot] cycle_deadline_secs`,
     /// `TRADEGRAPH_CYCLE_DEADLINE_SECS`; 30 s by default).
     pub cycle_deadline: Duration,
+    /// The lease of the bot's claim on its instrument in a Redis or MongoDB state store (`[bot]
+    /// instance_lease_secs`, `TRADEGRAPH_INSTANCE_LEASE_SECS`; 30 s by default): a second
+    /// instance waits this long to see the claim renewed, a start after a crash waits it once.
+    pub instance_lease: Duration,
     /// How near the cycle's situation a lesson must be to be shown (`[bot]
     /// lesson_max_distance`; 1 by default).
     pub lesson_max_distance: f64,
@@ -305,6 +309,7 @@ impl fmt::Debug for Settings {
             .field("risk", &self.risk)
             .field("max_verdict_age", &self.max_verdict_age)
             .field("cycle_deadline", &self.cycle_deadline)
+            .field("instance_lease", &self.instance_lease)
             .field("lesson_max_distance", &self.lesson_max_distance)
             .field("refine_prompts", &self.refine_prompts)
             .field("approval", &self.approval)

@@ -80,8 +80,9 @@ pub struct Engine<C, F, B> {
     /// The close attempts of the open position already seen finished (not asked about again).
     /// Boxed, as `kill_retry` is.
     pub(super) closes_finished: Box<super::control::CloseFinished>,
-    /// Why the close the daily loss limit forces waits (said once while it stays the same).
-    pub(super) daily_close_waits: Option<String>,
+    /// Why the close the daily loss limit forces between decisions waits (said once while it
+    /// stays the same), and when it is tried again.
+    pub(super) daily_close_waits: Option<(String, tradegraph_core::Timestamp)>,
     /// This instance's claim on the instrument in a shared state store, if it makes one.
     pub(super) instance: Option<Arc<super::instance::InstanceLease>>,
     /// How the cycle's deadline is shared out among the nodes that ask a model; `None` in

@@ -7,20 +7,27 @@
 //! loads anything, in its own versioned state part ([`StatePart::Instance`]) and with nothing
 //! but the store's versioned save:
 //!
-//! - **Claim.** A claim released at the last clean stop (or none) is taken at once. One not
-//!   released (a bot running, or one that died) is watched for a lease: renewed meanwhile, its
-//!   holder is alive and this start is refused, naming it; unchanged, it is taken over. Two
-//!   starts racing both offer the next version: the store keeps one, the other is refused.
+//! - **Claim.** A claim released at the last clean stop (or none) is taken at once, and so is
+//!   one whose process is known to be gone (it ran on this host, in this boot, and its process
+//!   id is no live process: a bot killed and started again does not wait). Any other claim not
+//!   released (a bot running, or one that died elsewhere) is watched for a lease: renewed
+//!   meanwhile, its holder is alive and this start is refused, naming it; unchanged (or
+//!   released), it is taken over. Two starts racing both offer the next version: the store
+//!   keeps one, the other is refused.
 //! - **Renewal.** The holder writes the claim's next version every third of the lease, in a
-//!   task of its own (a long decision cycle does not hold it up). A write found stale means
-//!   another instance took the claim over: this one stops, and sends nothing more.
-//! - **Before an entry.** The order journal reads the claim right before an entry goes out,
-//!   so that an instance cut off from the server, taken over meanwhile, opens nothing once it
-//!   is back.
+//!   task of its own (a long decision cycle does not hold it up). A write found stale is this
+//!   instance's own when the stored claim carries its id (a write that landed although its
+//!   answer was an error); another instance's means the claim was taken over: this one stops,
+//!   saves nothing more of the bot's state, and touches no order.
+//! - **Before an order.** The order journal reads the claim right before any order goes out,
+//!   and refuses cancels and amendments once the claim is known lost, so that an instance cut
+//!   off from the server and taken over meanwhile opens or changes nothing once it is back.
+//!   While it is cut off it cannot tell: a venue broker's own work (Kite moving a trailing
+//!   stop, exits placed after a fill) goes on until it reaches the server again.
 //! - **Release.** A clean stop writes the claim released, so that the next start does not
 //!   wait.
 //!
-//! Clocks of different hosts are never compared: only versions are.
+//! Clocks of different hosts are never compared: only versions and the claim's id are.
 
 use super::EngineError;
 use serde::{Deserialize, Serialize};
@@ -45,6 +52,10 @@ pub struct InstanceClaim {
     pub pid: u32,
     /// When it started (its own clock: shown, never compared).
     pub started_at: Timestamp,
+    /// The host's boot (Linux's `boot_id`; empty elsewhere): with the host's name, whether a
+    /// later start runs on the same system and can tell whether the process is gone.
+    #[serde(default)]
+    pub boot: String,
     /// Released at a clean stop: the next start takes it at once.
     #[serde(default)]
     pub released: bool,
@@ -57,8 +68,39 @@ impl InstanceClaim {
             host: tradegraph_store::host_name().unwrap_or_else(|| "an unnamed host".into()),
             pid: std::process::id(),
             started_at,
+            boot: boot_id(),
             released: false,
         }
+    }
+
+    /// Whether this claim's process is known to be gone: it ran on this system (same host
+    /// name and boot) and its process id is no live process here. `false` whenever that
+    /// cannot be told (another host, another system, no `/proc`).
+    fn holder_gone(&self, ours: &InstanceClaim) -> bool {
+        !self.boot.is_empty()
+            && self.boot == ours.boot
+            && self.host == ours.host
+            && self.pid != ours.pid
+            && !process_alive(self.pid)
+    }
+}
+
+/// Linux's id of this boot of the system (empty when unknown).
+fn boot_id() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .map(|id| id.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// Whether `pid` is a live process here (a zombie, killed and not yet reaped, is not).
+fn process_alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // `pid (name) S ...`: the state follows the name's closing parenthesis.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim_start().chars().next())
+            .is_none_or(|state| !matches!(state, 'Z' | 'X' | 'x')),
+        Err(e) => e.kind() != std::io::ErrorKind::NotFound,
     }
 }
 
@@ -84,15 +126,38 @@ struct Shared {
 }
 
 impl Shared {
+    /// Whether `doc` is this instance's claim (by its id: a version alone could be this
+    /// instance's own write, applied although its answer was an error, or sent twice).
+    fn is_ours(&self, doc: &StateDoc) -> bool {
+        doc.body.get("instance").and_then(serde_json::Value::as_str)
+            == Some(self.claim.instance.as_str())
+    }
+
+    /// Writes `claim` as the next version. Found stale, the stored claim decides: this
+    /// instance's own (an earlier write of it landed after all) is written over once more;
+    /// another instance's means the claim was taken over.
     async fn write(&self, claim: &InstanceClaim) -> Result<Saved, StoreError> {
-        let next = self.version.load(Ordering::Acquire) + 1;
-        let doc = StateDoc::encode(self.key.clone(), next, claim.started_at, claim)?;
-        let saved = self.store.save(&doc).await?;
-        match saved {
-            Saved::Written => self.version.store(next, Ordering::Release),
-            Saved::Stale { .. } => self.lost.store(true, Ordering::Release),
+        for _ in 0..2 {
+            let next = self.version.load(Ordering::Acquire) + 1;
+            let doc = StateDoc::encode(self.key.clone(), next, claim.started_at, claim)?;
+            match self.store.save(&doc).await? {
+                Saved::Written => {
+                    self.version.store(next, Ordering::Release);
+                    return Ok(Saved::Written);
+                }
+                Saved::Stale { stored } => match self.store.load(&self.key).await? {
+                    Some(doc) if self.is_ours(&doc) => {
+                        self.version.fetch_max(doc.version, Ordering::AcqRel);
+                    }
+                    _ => {
+                        self.lost.store(true, Ordering::Release);
+                        return Ok(Saved::Stale { stored });
+                    }
+                },
+            }
         }
-        Ok(saved)
+        // Our own claim twice over: written, as far as anyone else can tell.
+        Ok(Saved::Written)
     }
 }
 
@@ -136,25 +201,36 @@ impl InstanceLease {
             instrument: symbol.to_string(),
             holder,
         };
-        let seen = store.load(&key).await?;
-        if let Some(doc) = &seen {
+        let ours = InstanceClaim::ours(started_at);
+        let mut seen = store.load(&key).await?;
+        if let Some(doc) = seen.clone() {
             let holder: Option<InstanceClaim> = serde_json::from_value(doc.body.clone()).ok();
-            if !holder.as_ref().is_some_and(|h| h.released) {
+            if let Some(gone) = holder
+                .as_ref()
+                .filter(|h| !h.released && h.holder_gone(&ours))
+            {
+                tracing::warn!(%symbol, holder = %gone, "the last instance of this bot died on this host without releasing its claim: taken over");
+            } else if !holder.as_ref().is_some_and(|h| h.released) {
                 let shown =
                     holder.map_or_else(|| "an unreadable claim".to_owned(), |h| h.to_string());
                 tracing::warn!(%symbol, holder = %shown, lease_s = lease.as_secs_f64(), "the last instance of this bot did not release its claim (it died, or runs still): watching the claim for a lease before taking it over");
                 tokio::time::sleep(lease).await;
                 let now = store.load(&key).await?;
-                if now.as_ref().map(|d| d.version) != Some(doc.version) {
+                let released = now
+                    .as_ref()
+                    .and_then(|d| serde_json::from_value::<InstanceClaim>(d.body.clone()).ok())
+                    .is_some_and(|h| h.released);
+                if now.as_ref().map(|d| d.version) != Some(doc.version) && !released {
                     return Err(refused(describe(now.as_ref())));
                 }
-                tracing::warn!(%symbol, holder = %shown, "the claim was not renewed for a lease: taken over");
+                tracing::warn!(%symbol, holder = %shown, "the claim was released or not renewed for a lease: taken over");
+                seen = now;
             }
         }
         let shared = Arc::new(Shared {
             store,
             key,
-            claim: InstanceClaim::ours(started_at),
+            claim: ours,
             version: AtomicU64::new(seen.as_ref().map_or(0, |d| d.version)),
             lost: AtomicBool::new(false),
         });
@@ -183,8 +259,7 @@ impl InstanceLease {
             return Ok(false);
         }
         let stored = self.shared.store.load(&self.shared.key).await?;
-        let ours = self.shared.version.load(Ordering::Acquire);
-        let held = stored.is_some_and(|d| d.version == ours);
+        let held = stored.as_ref().is_some_and(|d| self.shared.is_ours(d));
         if !held {
             self.shared.lost.store(true, Ordering::Release);
         }

@@ -212,6 +212,20 @@ impl<B: Execution> Journal<B> {
         }
     }
 
+    /// Refuses to touch an order once another instance took the bot's claim over (it
+    /// manages the orders now).
+    async fn still_held(&self, client_id: &ClientOrderId) -> Result<(), BrokerError> {
+        match &self.instance {
+            Some(instance) if instance.is_lost() => Err(BrokerError::Journal {
+                client_id: client_id.clone(),
+                reason: IntentFailure::AnotherInstance {
+                    holder: instance.holder().await,
+                },
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// Reads `instance`'s claim again right before each order goes out.
     pub(crate) fn with_instance(mut self, instance: Option<Arc<InstanceLease>>) -> Self {
         self.instance = instance;
@@ -450,6 +464,7 @@ impl<B: Execution> Broker for Journal<B> {
     }
 
     async fn cancel(&self, client_id: &ClientOrderId) -> Result<Order, BrokerError> {
+        self.still_held(client_id).await?;
         let order = self.seen(self.inner.cancel(client_id).await)?;
         self.save_after_order(client_id, "a cancel").await;
         Ok(order)
@@ -460,6 +475,7 @@ impl<B: Execution> Broker for Journal<B> {
         client_id: &ClientOrderId,
         amendment: Amendment,
     ) -> Result<Order, BrokerError> {
+        self.still_held(client_id).await?;
         let order = self.seen(self.inner.amend(client_id, amendment).await)?;
         self.save_after_order(client_id, "an amendment").await;
         Ok(order)

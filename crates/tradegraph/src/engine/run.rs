@@ -1,7 +1,7 @@
 //! The event loop: every market event to the broker, the hot cache, the aggregator and the
 //! agents' view; each close of the decision timeframe to a decision cycle.
 
-use super::control::{CloseNow, ReplyKind};
+use super::control::{Cancel, CloseNow, ReplyKind};
 use super::journal::Execution;
 use super::observe::{AlertEvent, AlertKind, BotEvent, FeedState, Severity};
 use super::state::KillSwitchState;
@@ -424,6 +424,11 @@ where
                 limit_pct: self.config.risk_limits.max_daily_loss_pct,
             };
             tracing::error!(%symbol, %reason, "the daily loss limit was reached between decisions: no entries for the rest of the trading day");
+            // An entry still resting would open what the halt forbids.
+            let entries = self.cancel(Cancel::Entries).await?;
+            if entries.kind != ReplyKind::Done {
+                tracing::warn!(%symbol, "the entries still working were not all cancelled at the daily loss limit: {}", entries.message);
+            }
             if let Some(alert) = AlertEvent::of_risk(&reason, super::wall_now()) {
                 self.observer.publish(|| BotEvent::Alert(alert));
             }
@@ -432,6 +437,13 @@ where
         let Some(reason) = close else {
             return Ok(());
         };
+        if self
+            .daily_close_waits
+            .as_ref()
+            .is_some_and(|(_, again)| now < *again)
+        {
+            return Ok(());
+        }
         let waits = match self.prepare_close().await? {
             CloseNow::Go(intent) => match self.close_past_exits(*intent).await? {
                 (_, Some(closed)) if closed.kind == ReplyKind::Done => {
@@ -451,11 +463,18 @@ where
             }
             CloseNow::Wait(reply) => reply.message,
         };
-        // Said once while it keeps waiting for the same reason, not every minute.
-        if self.daily_close_waits.as_deref() != Some(waits.as_str()) {
-            tracing::warn!(%symbol, %reason, "the position held past the daily loss limit is not closed yet ({waits}); tried again each minute");
-            self.daily_close_waits = Some(waits);
+        // Said once while it keeps waiting for the same reason; tried again a few minutes on
+        // (a close the broker keeps refusing is not sent again every minute; the next
+        // decision's guard forces it too).
+        if self
+            .daily_close_waits
+            .as_ref()
+            .is_none_or(|(said, _)| *said != waits)
+        {
+            tracing::warn!(%symbol, %reason, "the position held past the daily loss limit is not closed yet ({waits}); tried again in {} minutes", DAILY_CLOSE_AGAIN_MINUTES);
         }
+        let again = now.add_millis(DAILY_CLOSE_AGAIN_MINUTES * 60_000);
+        self.daily_close_waits = Some((waits, again));
         Ok(())
     }
 
@@ -625,7 +644,12 @@ where
                 false
             }
         };
-        if let Err(e) = self.save_all(durable).await {
+        // Taken over by another instance: what it saves from now on is the bot's state, and
+        // nothing of this one's may land over it.
+        let lost = self.instance.as_ref().is_some_and(|i| i.is_lost());
+        if lost {
+            tracing::warn!(%symbol, "the bot's state is not saved at exit: another instance holds it");
+        } else if let Err(e) = self.save_all(durable).await {
             tracing::error!(%symbol, error = %e, "state not saved at exit");
             if outcome.is_ok() {
                 outcome = Err(e);
@@ -646,6 +670,9 @@ where
         outcome
     }
 }
+
+/// How many minutes after a daily-loss close that did not go it is tried again.
+const DAILY_CLOSE_AGAIN_MINUTES: i64 = 5;
 
 /// A closed candle into the hot cache, then the history.
 pub(crate) async fn write_candle(

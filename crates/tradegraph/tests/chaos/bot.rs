@@ -37,7 +37,9 @@ pub fn prepare(dir: &Path, data: &Path, mongodb_uri: &str, database: &str, loss_
     std::fs::write(
         dir.join("tradegraph.toml"),
         format!(
-            "[risk]\nmax_daily_loss_pct = \"{loss_pct}\"\n\n\
+            "[bot]\n# the claim of a run killed here is taken over at once (its process is gone);\n\
+             # one that cannot be told gone, after a second, not 30\ninstance_lease_secs = 1\n\n\
+             [risk]\nmax_daily_loss_pct = \"{loss_pct}\"\n\n\
              [stores]\nmongodb_uri = \"{mongodb_uri}\"\ndatabase = \"{database}\"\n\
              spill_file = \"spill.jsonl\"\n"
         ),

@@ -63,12 +63,13 @@ async fn an_opposite_signal_closes_rather_than_reverses() {
 
 #[tokio::test]
 async fn the_daily_loss_halt_forces_a_close() {
-    // Bought 5% at 100 with a wide stop; the price falls 3% (0.15% of equity) in the minute
-    // before the next decision, past a 0.1% daily limit: the decision's guard closes the
-    // position (earlier, each minute's check would: see `scenarios.rs`).
+    // Bought 5% with a wide stop (filled at the next bar's open, 99); the price falls 3% more
+    // (0.15% of equity) in the minute before the next decision, past a 0.1% daily limit: the
+    // decision's guard closes the position (earlier, each minute's check would: see
+    // `scenarios.rs`).
     let mut bars = flat(100.0, 15);
     bars.extend(flat(99.0, 14));
-    bars.extend(flat(97.0, 16));
+    bars.extend(flat(96.0, 16));
     let data = bars_file("daily-close", "2024-03-04T00:00:00Z", &bars);
     let limits = RiskLimits {
         max_daily_loss_pct: Decimal::new(1, 1),

@@ -193,6 +193,7 @@ async fn an_instance_whose_claim_was_taken_over_sends_no_order() {
     let mine = stored_claim(&state, &symbol).await;
     let mut theirs = mine.body.clone();
     theirs["pid"] = serde_json::json!(1);
+    theirs["instance"] = serde_json::json!("another-run");
     let taken =
         StateDoc::encode(mine.key.clone(), mine.version + 1, mine.saved_at, &theirs).unwrap();
     assert_eq!(state.save(&taken).await.unwrap(), Saved::Written);
@@ -218,4 +219,109 @@ async fn an_instance_whose_claim_was_taken_over_sends_no_order() {
     assert!(fills.is_empty(), "{fills:?}");
     // The claim stays the other instance's: not released over it.
     assert_eq!(stored_claim(&state, &symbol).await.body["pid"], 1);
+}
+
+/// A state store that applies the first renewal of a claim and then answers with an error (a
+/// timeout whose write landed), as a server can.
+struct LandedButFailed {
+    inner: Arc<MemoryState>,
+    renewals: std::sync::atomic::AtomicU32,
+}
+
+#[async_trait]
+impl BotStateStore for LandedButFailed {
+    async fn load(&self, key: &StateKey) -> Result<Option<StateDoc>, StoreError> {
+        self.inner.load(key).await
+    }
+
+    async fn save(&self, doc: &StateDoc) -> Result<Saved, StoreError> {
+        let saved = self.inner.save(doc).await;
+        if doc.key.part == StatePart::Instance && self.renewals.fetch_add(1, Ordering::SeqCst) == 1
+        {
+            return Err(cut_off());
+        }
+        saved
+    }
+}
+
+/// Its own renewal applied although the store answered an error: the next renewal finds the
+/// stored version ahead of its count, sees the claim is its own, and runs on.
+#[tokio::test]
+async fn an_instance_whose_renewal_landed_with_an_error_keeps_its_claim() {
+    let symbol = unique("IL");
+    let state = Arc::new(MemoryState::new());
+    let first = bot(
+        &symbol,
+        Arc::new(LandedButFailed {
+            inner: state.clone(),
+            renewals: std::sync::atomic::AtomicU32::new(0),
+        }),
+    )
+    .await
+    .unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(async move {
+        Box::pin(first.run(async { stopped.await.unwrap_or(()) }, |_| {})).await
+    });
+    // Five renewals on: it still runs, and holds the claim.
+    tokio::time::sleep(LEASE * 5 / 3).await;
+    assert!(!running.is_finished(), "{:?}", running.await);
+    let held = stored_claim(&state, &symbol).await;
+    assert!(held.version >= 5, "{}", held.version);
+    stop.send(()).unwrap();
+    running.await.unwrap().unwrap();
+    assert!(
+        claim(&stored_claim(&state, &symbol).await.body).1,
+        "released"
+    );
+}
+
+/// A claim left by a process of this host that is gone (killed, its bot never released it) is
+/// taken over at once, without waiting a lease; one whose process lives is watched.
+#[tokio::test]
+async fn a_claim_whose_process_is_gone_is_taken_over_at_once() {
+    let symbol = unique("IG");
+    let state = Arc::new(MemoryState::new());
+    let first = bot(&symbol, state.clone()).await.unwrap();
+    drop(first);
+    // As if another process of this host held it: a process that ran and is gone.
+    let gone = std::process::Command::new("true").spawn().unwrap();
+    let pid = gone.id();
+    let mut gone = gone;
+    gone.wait().unwrap();
+    let held = stored_claim(&state, &symbol).await;
+    let mut body = held.body.clone();
+    body["pid"] = serde_json::json!(pid);
+    body["instance"] = serde_json::json!("a-killed-run");
+    let doc = StateDoc::encode(held.key.clone(), held.version + 1, held.saved_at, &body).unwrap();
+    assert_eq!(state.save(&doc).await.unwrap(), Saved::Written);
+
+    let mut stores = Stores::memory();
+    stores.state = state.clone();
+    let mut config = config(
+        btc_as(&symbol),
+        ScriptedPm::cycles(Vec::new()),
+        RiskLimits::default(),
+        stores,
+        Mode::Service,
+    );
+    // A lease no test waits for.
+    config.instance_lease = Some(Duration::from_secs(3_600));
+    let broker = paper_broker(&config).unwrap();
+    let started = tokio::time::timeout(
+        Duration::from_secs(60),
+        Box::pin(Engine::start(
+            config,
+            SimulatedClock::default(),
+            futures::stream::pending::<MarketEvent>(),
+            broker,
+        )),
+    )
+    .await
+    .expect("the start waited for the lease of a claim whose process is gone");
+    assert!(started.is_ok(), "{:?}", started.map(|_| ()));
+    assert_eq!(
+        claim(&stored_claim(&state, &symbol).await.body).0,
+        u64::from(std::process::id())
+    );
 }

@@ -211,9 +211,30 @@ async fn the_daily_loss_limit_closes_the_position_between_decisions() {
         tradegraph::engine::Mode::Service,
     );
     config.decision_every = Timeframe::H1;
+    let (events, mut heard) = tokio::sync::broadcast::channel(16_384);
+    config.events = Some(events);
     let engine = start(config, &data).await;
     let run = finish(engine, stores.clone()).await;
     std::fs::remove_file(data).unwrap();
+    // Alerted and shown halted when it was reached, before the 02:00 decision.
+    let mut alerted = None;
+    let mut halted = false;
+    while let Ok(event) = heard.try_recv() {
+        match event {
+            tradegraph::engine::BotEvent::Alert(alert)
+                if alert.kind == tradegraph::engine::AlertKind::DailyLossLimit =>
+            {
+                alerted.get_or_insert(alert);
+            }
+            tradegraph::engine::BotEvent::TradingState { state, .. } => {
+                halted |= state == tradegraph::engine::Trading::Halted;
+            }
+            _ => {}
+        }
+    }
+    let alerted = alerted.expect("the daily loss limit was alerted");
+    assert_eq!(alerted.severity, tradegraph::engine::Severity::Critical);
+    assert!(halted, "the bot was shown halted");
 
     assert_eq!(
         run.summary.closed_trades.len(),

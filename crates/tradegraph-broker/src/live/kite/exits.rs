@@ -139,6 +139,10 @@ impl Exits {
         order.status = OrderStatus::Open;
         // An exit, not a close: the entry it protects is its parent.
         order.parent = gtt.entry.clone();
+        // The stop leg is a limit past its trigger: the trigger is the stop.
+        if gtt.legs[0].client_id == leg.client_id {
+            order.trigger_price = Some(gtt.stop);
+        }
         order
     }
 

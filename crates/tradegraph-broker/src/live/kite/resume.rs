@@ -103,6 +103,10 @@ pub(crate) fn restored_exits(book: &VenueBook) -> Result<Exits, BrokerError> {
             // Placed before the restart but not saved? Kite is asked before placing them.
             let planned: Vec<ClientOrderId> = exits.plans.keys().cloned().collect();
             exits.lookup.extend(planned);
+            // A GTT kept by a version that did not keep its entry: found by its legs' ids.
+            for gtt in exits.gtts.iter_mut().filter(|g| g.entry.is_none()) {
+                gtt.entry = gtt.legs.iter().find_map(|l| book.entry_of(&l.client_id));
+            }
             Ok(exits)
         }
         Err(e) => Err(BrokerError::Snapshot(format!(

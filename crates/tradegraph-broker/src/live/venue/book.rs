@@ -481,6 +481,11 @@ impl VenueBook {
         Ok(fill)
     }
 
+    /// The tracked entry whose exit leg `child` is (its stop, target or trailing stop).
+    pub fn entry_of(&self, child: &ClientOrderId) -> Option<ClientOrderId> {
+        parent_of(&self.lock(), child)
+    }
+
     /// The order tracked under `client_id`.
     pub fn order(&self, client_id: &ClientOrderId) -> Option<Order> {
         self.lock().orders.get(client_id).cloned()

@@ -90,6 +90,8 @@ pub(crate) struct BotSection {
     /// A decision cycle's deadline: a model that has not answered in its agent's share of it
     /// is dropped and the agent's rules answer.
     pub(crate) cycle_deadline_secs: Option<u64>,
+    /// The lease of the bot's claim on its instrument in a Redis or MongoDB state store.
+    pub(crate) instance_lease_secs: Option<u64>,
     /// How near the cycle's situation a lesson must be to be shown to the agents.
     pub(crate) lesson_max_distance: Option<f64>,
     /// Whether the learning agent proposes amendments to the analysts' prompts.

@@ -49,6 +49,9 @@ pub const API_TOKEN_VAR: &str = "TRADEGRAPH_API_TOKEN";
 pub const LLM_BUDGET_VAR: &str = "TRADEGRAPH_LLM_BUDGET_USD";
 /// The decision cycle's deadline's variable, in seconds (`[bot] cycle_deadline_secs`).
 pub const CYCLE_DEADLINE_VAR: &str = "TRADEGRAPH_CYCLE_DEADLINE_SECS";
+/// The lease of the bot's claim on its instrument's variable, in seconds (`[bot]
+/// instance_lease_secs`).
+pub const INSTANCE_LEASE_VAR: &str = "TRADEGRAPH_INSTANCE_LEASE_SECS";
 /// The file read when neither `--config` nor `TRADEGRAPH_CONFIG` names one.
 pub const DEFAULT_CONFIG_FILE: &str = "tradegraph.toml";
 
@@ -155,6 +158,7 @@ impl Settings {
             risk: r.risk()?,
             max_verdict_age,
             cycle_deadline: r.cycle_deadline(decision_every)?,
+            instance_lease: r.instance_lease()?,
             lesson_max_distance: r.lesson_max_distance()?,
             refine_prompts: r.refine_prompts()?,
             approval,

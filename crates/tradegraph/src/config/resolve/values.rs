@@ -1,6 +1,9 @@
 //! The bot's scalar settings, its graph, stores, budget, live switch and address.
 
-use super::{Resolver, CYCLE_DEADLINE_VAR, LISTEN_VAR, LIVE_VAR, LLM_BUDGET_VAR, PROMPTS_DIR_VAR};
+use super::{
+    Resolver, CYCLE_DEADLINE_VAR, INSTANCE_LEASE_VAR, LISTEN_VAR, LIVE_VAR, LLM_BUDGET_VAR,
+    PROMPTS_DIR_VAR,
+};
 use crate::config::instrument::Choice;
 use crate::config::{ConfigError, Flags, GraphSource, Origin};
 use crate::engine::Approval;
@@ -162,6 +165,28 @@ impl Resolver<'_> {
                     every.key()
                 ),
             ));
+        }
+        Ok(Duration::from_secs(secs))
+    }
+
+    /// The lease of the bot's claim on its instrument in a state server (30 s).
+    pub(super) fn instance_lease(&mut self) -> Result<Duration, ConfigError> {
+        const KEY: &str = "bot.instance_lease_secs";
+        let file = self.doc().and_then(|d| d.bot.instance_lease_secs);
+        let secs = self.pick(
+            KEY,
+            None,
+            Some(INSTANCE_LEASE_VAR),
+            |v| {
+                v.trim()
+                    .parse::<u64>()
+                    .map_err(|_| format!("`{v}` is not a whole number of seconds like 30"))
+            },
+            file,
+            || crate::engine::INSTANCE_LEASE.as_secs(),
+        )?;
+        if secs == 0 || secs > 3_600 {
+            return Err(self.invalid(KEY, format!("{secs} s: must be from 1 to 3600 seconds")));
         }
         Ok(Duration::from_secs(secs))
     }

@@ -148,6 +148,11 @@ impl Settings {
             ),
             self.entry(
                 s,
+                "instance_lease_secs",
+                Some(json!(self.instance_lease.as_secs())),
+            ),
+            self.entry(
+                s,
                 "lesson_max_distance",
                 // JSON has no infinity: shown as TOML writes it.
                 Some(if self.lesson_max_distance.is_infinite() {

@@ -240,7 +240,7 @@ where
 
     /// Cancels the working orders of the instrument that `which` takes; the others are kept
     /// (the exits among them are listed as kept).
-    pub(super) async fn cancel(&mut self, which: Cancel) -> Result<Reply, EngineError> {
+    pub(in crate::engine) async fn cancel(&mut self, which: Cancel) -> Result<Reply, EngineError> {
         let symbol = self.config.instrument.symbol.clone();
         let working = match self.broker.open_orders().await {
             Ok(orders) => orders,
@@ -267,6 +267,10 @@ where
                 // or it filled): nothing works under this id any more, which is what was asked.
                 Err(BrokerError::NotCancellable { status, .. }) if status.is_terminal() => {
                     ended.push(format!("{} ({status})", order.request.client_id));
+                }
+                // Gone with another (a Kite GTT's other leg, deleted with the first).
+                Err(BrokerError::UnknownOrder(_)) => {
+                    ended.push(format!("{} (gone)", order.request.client_id));
                 }
                 Err(e) => failed.push(format!("{}: {e}", order.request.client_id)),
             }

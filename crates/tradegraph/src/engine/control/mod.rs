@@ -20,7 +20,7 @@ mod ops;
 pub use approval::{Approval, ApprovalView};
 pub(crate) use approval::{PendingApproval, Resolution};
 pub(crate) use close::Finished as CloseFinished;
-pub(crate) use closing::CloseNow;
+pub(crate) use closing::{Cancel, CloseNow};
 pub use command::{BotHandle, Command, Reply, ReplyKind};
 pub(crate) use command::{Envelope, ANSWER_MARGIN};
 pub(crate) use deferred::{Deferral, Deferred, DEFERRED};
