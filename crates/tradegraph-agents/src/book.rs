@@ -113,15 +113,10 @@ impl Book {
     /// (the last of each kind, for a position with exits from several entries).
     pub fn exits(&self) -> WorkingExits {
         let mut exits = WorkingExits::default();
-        for order in self.working.iter() {
-            let Some(parent) = &order.parent else {
-                continue;
-            };
-            // A stop leg sent as a limit (a Kite GTT's, past its trigger) is the stop-loss.
-            let stop_leg = order.client_id() == &parent.child(Leg::StopLoss);
+        for order in self.working.iter().filter(|o| o.parent.is_some()) {
             match order.request.kind {
                 OrderKind::Stop { trigger } => exits.stop_loss = Some(trigger),
-                OrderKind::Limit { price } if stop_leg => {
+                OrderKind::Limit { price } if is_stop_leg(order) => {
                     exits.stop_loss = Some(order.trigger_price.unwrap_or(price));
                 }
                 OrderKind::Limit { price } => exits.take_profit = Some(price),
@@ -177,4 +172,13 @@ pub(crate) fn side_word(side: OrderSide) -> &'static str {
 /// `value` with at most `dp` decimals, without trailing zeros.
 pub(crate) fn exact(value: Decimal, dp: u32) -> String {
     value.round_dp(dp).normalize().to_string()
+}
+
+/// Whether `order` is its entry's stop-loss leg, told by its id: a stop sent as a limit past
+/// its trigger (a Kite GTT's stop leg) is one too.
+pub(crate) fn is_stop_leg(order: &Order) -> bool {
+    order
+        .parent
+        .as_ref()
+        .is_some_and(|entry| order.client_id() == &entry.child(Leg::StopLoss))
 }

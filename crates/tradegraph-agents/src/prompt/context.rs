@@ -499,6 +499,7 @@ fn book_view(state: &TradingState) -> Option<BookView> {
                 (false, _) if o.request.reduce_only => "close",
                 (false, _) => "entry",
                 (true, OrderKind::Stop { .. }) => "stop-loss",
+                (true, OrderKind::Limit { .. }) if book::is_stop_leg(o) => "stop-loss",
                 (true, OrderKind::Limit { .. }) => "take-profit",
                 (true, OrderKind::TrailingStop { .. }) => "trailing stop",
                 (true, _) => "exit",

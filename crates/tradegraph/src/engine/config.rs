@@ -118,8 +118,10 @@ pub struct BotConfig {
     /// second instance is refused while the first renews its claim, and one that finds its
     /// claim taken over stops (see the [`instance`](super::instance) module). `None` (the
     /// default: a state file is locked by the operating system, memory is one process's) makes
-    /// no claim; `tradegraph run` sets [`INSTANCE_LEASE`](super::INSTANCE_LEASE) with a Redis
-    /// or MongoDB state store. A start after a crash waits one lease.
+    /// no claim; `tradegraph run` sets `[bot] instance_lease_secs`
+    /// ([`INSTANCE_LEASE`](super::INSTANCE_LEASE) by default) with a Redis or MongoDB state
+    /// store. A start after a crash waits one lease, unless the crashed process is known gone
+    /// (same host and process-id namespace).
     pub instance_lease: Option<Duration>,
 }
 

@@ -148,12 +148,15 @@ where
             _ => None,
         };
         let shared_clock: Arc<dyn Clock> = Arc::new(clock.clone());
-        let state = Arc::new(BotState::new(
-            config.stores.state.clone(),
-            symbol.clone(),
-            shared_clock.clone(),
-            config.mode == Mode::Backtest,
-        ));
+        let state = Arc::new(
+            BotState::new(
+                config.stores.state.clone(),
+                symbol.clone(),
+                shared_clock.clone(),
+                config.mode == Mode::Backtest,
+            )
+            .with_instance(instance.clone()),
+        );
         let broker = match state.load::<serde_json::Value>(StatePart::Broker).await? {
             Some(saved) => {
                 tracing::info!(%symbol, "broker state restored");

@@ -8,9 +8,11 @@
 //! but the store's versioned save:
 //!
 //! - **Claim.** A claim released at the last clean stop (or none) is taken at once, and so is
-//!   one whose process is known to be gone (it ran on this host, in this boot, and its process
-//!   id is no live process: a bot killed and started again does not wait). Any other claim not
-//!   released (a bot running, or one that died elsewhere) is watched for a lease: renewed
+//!   one whose process is known to be gone (it ran on this host, in this boot and process-id
+//!   namespace, and its process id is no live process: a bot killed and started again in place
+//!   does not wait; a container started again does). Any other claim not released (a bot
+//!   running, or one that died elsewhere) is watched for a lease (the longer of the holder's
+//!   and this start's): renewed
 //!   meanwhile, its holder is alive and this start is refused, naming it; unchanged (or
 //!   released), it is taken over. Two starts racing both offer the next version: the store
 //!   keeps one, the other is refused.
@@ -56,19 +58,29 @@ pub struct InstanceClaim {
     /// later start runs on the same system and can tell whether the process is gone.
     #[serde(default)]
     pub boot: String,
+    /// Its process-id namespace (Linux's `/proc/self/ns/pid`; empty elsewhere): a process id
+    /// means the same process only within one (a container has its own).
+    #[serde(default)]
+    pub pid_namespace: String,
+    /// Its lease, in seconds: a later start watches the claim for the longer of this and its
+    /// own.
+    #[serde(default)]
+    pub lease_secs: u64,
     /// Released at a clean stop: the next start takes it at once.
     #[serde(default)]
     pub released: bool,
 }
 
 impl InstanceClaim {
-    fn ours(started_at: Timestamp) -> Self {
+    fn ours(started_at: Timestamp, lease: Duration) -> Self {
         Self {
             instance: tradegraph_store::RunId::new(started_at).to_string(),
             host: tradegraph_store::host_name().unwrap_or_else(|| "an unnamed host".into()),
             pid: std::process::id(),
             started_at,
             boot: boot_id(),
+            pid_namespace: pid_namespace(),
+            lease_secs: lease.as_secs(),
             released: false,
         }
     }
@@ -78,7 +90,9 @@ impl InstanceClaim {
     /// cannot be told (another host, another system, no `/proc`).
     fn holder_gone(&self, ours: &InstanceClaim) -> bool {
         !self.boot.is_empty()
+            && !self.pid_namespace.is_empty()
             && self.boot == ours.boot
+            && self.pid_namespace == ours.pid_namespace
             && self.host == ours.host
             && self.pid != ours.pid
             && !process_alive(self.pid)
@@ -89,6 +103,13 @@ impl InstanceClaim {
 fn boot_id() -> String {
     std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
         .map(|id| id.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// Linux's id of this process's process-id namespace (empty when unknown).
+fn pid_namespace() -> String {
+    std::fs::read_link("/proc/self/ns/pid")
+        .map(|ns| ns.display().to_string())
         .unwrap_or_default()
 }
 
@@ -201,7 +222,7 @@ impl InstanceLease {
             instrument: symbol.to_string(),
             holder,
         };
-        let ours = InstanceClaim::ours(started_at);
+        let ours = InstanceClaim::ours(started_at, lease);
         let mut seen = store.load(&key).await?;
         if let Some(doc) = seen.clone() {
             let holder: Option<InstanceClaim> = serde_json::from_value(doc.body.clone()).ok();
@@ -211,10 +232,14 @@ impl InstanceLease {
             {
                 tracing::warn!(%symbol, holder = %gone, "the last instance of this bot died on this host without releasing its claim: taken over");
             } else if !holder.as_ref().is_some_and(|h| h.released) {
-                let shown =
-                    holder.map_or_else(|| "an unreadable claim".to_owned(), |h| h.to_string());
-                tracing::warn!(%symbol, holder = %shown, lease_s = lease.as_secs_f64(), "the last instance of this bot did not release its claim (it died, or runs still): watching the claim for a lease before taking it over");
-                tokio::time::sleep(lease).await;
+                let shown = holder
+                    .as_ref()
+                    .map_or_else(|| "an unreadable claim".to_owned(), ToString::to_string);
+                // The holder renews within its own lease: watched for the longer of the two.
+                let theirs = holder.as_ref().map_or(0, |h| h.lease_secs);
+                let watch = lease.max(Duration::from_secs(theirs));
+                tracing::warn!(%symbol, holder = %shown, watch_s = watch.as_secs_f64(), "the last instance of this bot did not release its claim (it died, or runs still): watching the claim for a lease before taking it over");
+                tokio::time::sleep(watch).await;
                 let now = store.load(&key).await?;
                 let released = now
                     .as_ref()
@@ -249,8 +274,8 @@ impl InstanceLease {
         self.shared.lost.load(Ordering::Acquire)
     }
 
-    /// Whether this instance still holds the claim, read from the store now (before an entry
-    /// goes out): `Ok(false)` once another instance wrote it.
+    /// Whether this instance still holds the claim, read from the store now (before an order
+    /// goes out): `Ok(false)` once the stored claim is another instance's.
     ///
     /// # Errors
     /// The store's: whether it is held is unknown.

@@ -395,8 +395,10 @@ where
     /// The daily loss limit between decisions (a `1d` cadence decides once a day; at `15m` a
     /// loss can pass the limit well inside a window): each minute's account goes to the
     /// guard, which latches the day's halt once the loss reaches the limit (saved at once,
-    /// alerted, shown in the status), and while the day is halted a position still held is
-    /// closed now, tried again each minute until it is flat, as a decision's guard would force.
+    /// alerted, shown in the status, the resting entries cancelled), and while the day is
+    /// halted a position still held is closed now as the kill switch closes it (exits kept safe:
+    /// `close_past_exits`), tried again each minute until it is flat (a close the broker
+    /// refused, every few minutes), as a decision's guard would force.
     async fn watch_daily_loss(
         &mut self,
         account: &Account,
@@ -444,6 +446,9 @@ where
         {
             return Ok(());
         }
+        // A close the broker refused is not sent again for a few minutes (the next decision's
+        // guard forces it too); anything else is tried again at the next minute.
+        let mut again_minutes = 1;
         let waits = match self.prepare_close().await? {
             CloseNow::Go(intent) => match self.close_past_exits(*intent).await? {
                 (_, Some(closed)) if closed.kind == ReplyKind::Done => {
@@ -451,7 +456,12 @@ where
                     self.daily_close_waits = None;
                     return Ok(());
                 }
-                (_, Some(closed)) => closed.message,
+                (_, Some(closed)) => {
+                    if closed.kind == ReplyKind::Refused {
+                        again_minutes = DAILY_CLOSE_AGAIN_MINUTES;
+                    }
+                    closed.message
+                }
                 (Some(exits), None) => {
                     format!("its exits were not all cancelled: {}", exits.message)
                 }
@@ -463,17 +473,16 @@ where
             }
             CloseNow::Wait(reply) => reply.message,
         };
-        // Said once while it keeps waiting for the same reason; tried again a few minutes on
-        // (a close the broker keeps refusing is not sent again every minute; the next
-        // decision's guard forces it too).
+        // Said once while it keeps waiting for the same reason.
         if self
             .daily_close_waits
             .as_ref()
             .is_none_or(|(said, _)| *said != waits)
         {
-            tracing::warn!(%symbol, %reason, "the position held past the daily loss limit is not closed yet ({waits}); tried again in {} minutes", DAILY_CLOSE_AGAIN_MINUTES);
+            tracing::warn!(%symbol, %reason, "the position held past the daily loss limit is not closed yet ({waits}); tried again in {again_minutes} min");
         }
-        let again = now.add_millis(DAILY_CLOSE_AGAIN_MINUTES * 60_000);
+        // (a minute's worth less a second: the next minute's check is not held back)
+        let again = now.add_millis(again_minutes * 60_000 - 1_000);
         self.daily_close_waits = Some((waits, again));
         Ok(())
     }
@@ -554,7 +563,9 @@ where
     pub(super) async fn save_or_warn_broker(&mut self) -> Result<(), EngineError> {
         match self.broker.save_broker().await {
             Ok(()) => Ok(()),
-            Err(e @ EngineError::StateConflict { .. }) => Err(e),
+            Err(e @ (EngineError::StateConflict { .. } | EngineError::AnotherInstance { .. })) => {
+                Err(e)
+            }
             Err(e) => {
                 self.summary.store_errors += 1;
                 tracing::warn!(error = %e, "the broker's state was not saved; it is saved again at the next change");
@@ -671,7 +682,7 @@ where
     }
 }
 
-/// How many minutes after a daily-loss close that did not go it is tried again.
+/// How many minutes after the broker refused a daily-loss close it is tried again.
 const DAILY_CLOSE_AGAIN_MINUTES: i64 = 5;
 
 /// A closed candle into the hot cache, then the history.

@@ -58,6 +58,9 @@ pub(crate) struct BotState {
     versions: tokio::sync::Mutex<HashMap<StatePart, u64>>,
     /// Saves are skipped (a backtest that keeps nothing).
     ephemeral: bool,
+    /// This instance's claim on the instrument: once another instance took it over, nothing
+    /// more of the bot's state is saved.
+    instance: Option<Arc<super::instance::InstanceLease>>,
 }
 
 impl BotState {
@@ -73,7 +76,17 @@ impl BotState {
             clock,
             versions: tokio::sync::Mutex::new(HashMap::new()),
             ephemeral,
+            instance: None,
         }
+    }
+
+    /// Saves nothing once `instance`'s claim is taken over by another instance.
+    pub(crate) fn with_instance(
+        mut self,
+        instance: Option<Arc<super::instance::InstanceLease>>,
+    ) -> Self {
+        self.instance = instance;
+        self
     }
 
     fn key(&self, part: StatePart) -> StateKey {
@@ -111,6 +124,12 @@ impl BotState {
     ) -> Result<(), EngineError> {
         if self.ephemeral {
             return Ok(());
+        }
+        if let Some(instance) = self.instance.as_ref().filter(|i| i.is_lost()) {
+            return Err(EngineError::AnotherInstance {
+                instrument: self.instrument.as_str().to_owned(),
+                holder: instance.holder().await,
+            });
         }
         let mut versions = self.versions.lock().await;
         let version = versions.get(&part).copied().unwrap_or(0) + 1;

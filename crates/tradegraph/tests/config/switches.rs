@@ -195,6 +195,49 @@ fn the_file_chain_takes_keys_from_the_environment_and_the_variable_reorders_it()
 }
 
 #[test]
+fn the_instance_lease_comes_from_the_file_or_the_environment_and_must_be_sensible() {
+    let dir = scratch("lease");
+    let s = resolve(&no_flags(), &[], &dir).unwrap();
+    assert_eq!(s.instance_lease, std::time::Duration::from_secs(30));
+    assert_eq!(
+        s.origins.get("bot.instance_lease_secs"),
+        Some(&Origin::Default)
+    );
+    write(&dir, "tradegraph.toml", "[bot]\ninstance_lease_secs = 5\n");
+    let s = resolve(&no_flags(), &[], &dir).unwrap();
+    assert_eq!(s.instance_lease, std::time::Duration::from_secs(5));
+    assert_eq!(
+        s.origins.get("bot.instance_lease_secs"),
+        Some(&Origin::File)
+    );
+    let s = resolve(
+        &no_flags(),
+        &[("TRADEGRAPH_INSTANCE_LEASE_SECS", "90")],
+        &dir,
+    )
+    .unwrap();
+    assert_eq!(s.instance_lease, std::time::Duration::from_secs(90));
+    assert_eq!(s.origins.get("bot.instance_lease_secs"), Some(&Origin::Env));
+    let err = resolve(
+        &no_flags(),
+        &[("TRADEGRAPH_INSTANCE_LEASE_SECS", "long")],
+        &dir,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with("TRADEGRAPH_INSTANCE_LEASE_SECS (from env): `long`"),
+        "{err}"
+    );
+    write(&dir, "tradegraph.toml", "[bot]\ninstance_lease_secs = 0\n");
+    let err = resolve(&no_flags(), &[], &dir).unwrap_err().to_string();
+    assert!(
+        err.contains("bot.instance_lease_secs") && err.contains("from 1 to 3600"),
+        "{err}"
+    );
+}
+
+#[test]
 fn the_cycle_deadline_comes_from_the_file_or_the_environment_and_must_be_sensible() {
     let dir = scratch("deadline");
     let s = resolve(&no_flags(), &[], &dir).unwrap();

@@ -141,21 +141,12 @@ impl Resolver<'_> {
     ) -> Result<Duration, ConfigError> {
         const KEY: &str = "bot.cycle_deadline_secs";
         let file = self.doc().and_then(|d| d.bot.cycle_deadline_secs);
-        let secs = self.pick(
+        let secs = self.seconds_to_an_hour(
             KEY,
-            None,
-            Some(CYCLE_DEADLINE_VAR),
-            |v| {
-                v.trim()
-                    .parse::<u64>()
-                    .map_err(|_| format!("`{v}` is not a whole number of seconds like 30"))
-            },
+            CYCLE_DEADLINE_VAR,
             file,
-            || tradegraph_agents::deadline::DEFAULT_CYCLE_DEADLINE.as_secs(),
+            tradegraph_agents::deadline::DEFAULT_CYCLE_DEADLINE,
         )?;
-        if secs == 0 || secs > 3_600 {
-            return Err(self.invalid(KEY, format!("{secs} s: must be from 1 to 3600 seconds")));
-        }
         if i64::try_from(secs.saturating_mul(1_000)).unwrap_or(i64::MAX) >= every.millis() {
             return Err(self.invalid(
                 KEY,
@@ -171,24 +162,41 @@ impl Resolver<'_> {
 
     /// The lease of the bot's claim on its instrument in a state server (30 s).
     pub(super) fn instance_lease(&mut self) -> Result<Duration, ConfigError> {
-        const KEY: &str = "bot.instance_lease_secs";
         let file = self.doc().and_then(|d| d.bot.instance_lease_secs);
+        let secs = self.seconds_to_an_hour(
+            "bot.instance_lease_secs",
+            INSTANCE_LEASE_VAR,
+            file,
+            crate::engine::INSTANCE_LEASE,
+        )?;
+        Ok(Duration::from_secs(secs))
+    }
+
+    /// A whole number of seconds from 1 to 3600 at `key` (the file's `file`, or the variable
+    /// `var`), `default` when neither sets it.
+    fn seconds_to_an_hour(
+        &mut self,
+        key: &str,
+        var: &'static str,
+        file: Option<u64>,
+        default: Duration,
+    ) -> Result<u64, ConfigError> {
         let secs = self.pick(
-            KEY,
+            key,
             None,
-            Some(INSTANCE_LEASE_VAR),
+            Some(var),
             |v| {
                 v.trim()
                     .parse::<u64>()
                     .map_err(|_| format!("`{v}` is not a whole number of seconds like 30"))
             },
             file,
-            || crate::engine::INSTANCE_LEASE.as_secs(),
+            || default.as_secs(),
         )?;
         if secs == 0 || secs > 3_600 {
-            return Err(self.invalid(KEY, format!("{secs} s: must be from 1 to 3600 seconds")));
+            return Err(self.invalid(key, format!("{secs} s: must be from 1 to 3600 seconds")));
         }
-        Ok(Duration::from_secs(secs))
+        Ok(secs)
     }
 
     pub(super) fn lesson_max_distance(&mut self) -> Result<f64, ConfigError> {

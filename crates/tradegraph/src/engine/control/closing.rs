@@ -268,8 +268,8 @@ where
                 Err(BrokerError::NotCancellable { status, .. }) if status.is_terminal() => {
                     ended.push(format!("{} ({status})", order.request.client_id));
                 }
-                // Gone with another (a Kite GTT's other leg, deleted with the first).
-                Err(BrokerError::UnknownOrder(_)) => {
+                // An exit gone with another (a Kite GTT's other leg, deleted with the first).
+                Err(BrokerError::UnknownOrder(_)) if order.parent.is_some() => {
                     ended.push(format!("{} (gone)", order.request.client_id));
                 }
                 Err(e) => failed.push(format!("{}: {e}", order.request.client_id)),
