@@ -225,7 +225,7 @@ impl InstanceLease {
         let ours = InstanceClaim::ours(started_at, lease);
         let mut seen = store.load(&key).await?;
         if let Some(doc) = seen.clone() {
-            let holder: Option<InstanceClaim> = serde_json::from_value(doc.body.clone()).ok();
+            let holder = claim_of(&doc);
             if let Some(gone) = holder
                 .as_ref()
                 .filter(|h| !h.released && h.holder_gone(&ours))
@@ -241,10 +241,7 @@ impl InstanceLease {
                 tracing::warn!(%symbol, holder = %shown, watch_s = watch.as_secs_f64(), "the last instance of this bot did not release its claim (it died, or runs still): watching the claim for a lease before taking it over");
                 tokio::time::sleep(watch).await;
                 let now = store.load(&key).await?;
-                let released = now
-                    .as_ref()
-                    .and_then(|d| serde_json::from_value::<InstanceClaim>(d.body.clone()).ok())
-                    .is_some_and(|h| h.released);
+                let released = now.as_ref().and_then(claim_of).is_some_and(|h| h.released);
                 if now.as_ref().map(|d| d.version) != Some(doc.version) && !released {
                     return Err(refused(describe(now.as_ref())));
                 }
@@ -341,10 +338,15 @@ async fn renew(shared: Arc<Shared>, every: Duration) {
     }
 }
 
+/// The claim a stored document holds (`None`: unreadable).
+fn claim_of(doc: &StateDoc) -> Option<InstanceClaim> {
+    serde_json::from_value(doc.body.clone()).ok()
+}
+
 fn describe(doc: Option<&StateDoc>) -> String {
-    match doc.map(|d| serde_json::from_value::<InstanceClaim>(d.body.clone())) {
-        Some(Ok(claim)) => claim.to_string(),
-        Some(Err(_)) => "an instance whose claim cannot be read".to_owned(),
+    match doc.map(claim_of) {
+        Some(Some(claim)) => claim.to_string(),
+        Some(None) => "an instance whose claim cannot be read".to_owned(),
         None => "an instance that released it since".to_owned(),
     }
 }
