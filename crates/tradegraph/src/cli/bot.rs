@@ -399,8 +399,18 @@ pub(super) async fn drive(
     on_stop: OnStop<'_>,
 ) -> Result<BotSummary, Box<dyn Error>> {
     let stores = bot.stores.clone();
+    let claim = match &bot.instance {
+        crate::engine::InstanceClaiming::Held(claim) => Some(claim.clone()),
+        _ => None,
+    };
     let result = drive_feed(settings, bot, shutdown, on_cycle, adapt, on_start).await;
     on_stop(result.as_ref().err().map(ToString::to_string)).await;
+    // Before the stores close: the engine released the claim at its stop (a second release
+    // does nothing, nor does one of a claim taken over); one that failed to start (the venue
+    // refused the keys) releases it here, so that the next start does not wait a lease.
+    if let Some(claim) = claim {
+        claim.release().await;
+    }
     stores.shutdown().await;
     result
 }

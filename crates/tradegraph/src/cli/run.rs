@@ -5,7 +5,8 @@ use super::bot::{assemble, drive, BudgetWatch, DefaultBudget};
 use super::{EXIT_FAILED, EXIT_OK};
 use crate::alerts::{AlertService, AlertSources};
 use crate::config::{Flags, Settings};
-use crate::engine::{describe_cycle, summary_text, Mode};
+use crate::engine::wall_now;
+use crate::engine::{describe_cycle, summary_text, InstanceClaiming, InstanceLease, Mode};
 use crate::service::checks::Checker;
 use crate::service::{ApiToken, EventHub, HealthBoard, Service, UsageBook, DEFAULT_EVENTS_KEPT};
 use clap::Args;
@@ -71,12 +72,38 @@ async fn serve(settings: &Settings, out: &mut dyn Write) -> Result<(), Box<dyn s
         tracing::warn!(error = %e, "metrics: the Prometheus recorder is not installed; /metrics stays empty");
     }
     let mut bot = assemble(settings, Mode::Service, DefaultBudget::default(), None, out).await?;
-    // A state server is shared: one instance of the bot at a time (a state file is locked).
-    if matches!(bot.config.stores.state_backend(), "redis" | "mongodb") {
-        bot.config.instance_lease = Some(settings.instance_lease);
-    }
     let stores = bot.config.stores.clone();
+    // A state server is shared: one instance of the bot at a time (a state file is locked).
+    // Claimed before anything reaches the venue or the bot's state: a venue broker resumes
+    // its book as it connects (exits found owed placed), and the model usage is read and
+    // saved whole.
+    let claim = if matches!(stores.state_backend(), "redis" | "mongodb") {
+        let claimed = InstanceLease::claim(
+            stores.state.clone(),
+            &settings.instrument.symbol,
+            settings.instance_lease,
+            wall_now(),
+        )
+        .await;
+        match claimed {
+            Ok(claim) => Some(std::sync::Arc::new(claim)),
+            Err(e) => {
+                stores.shutdown().await;
+                return Err(e.into());
+            }
+        }
+    } else {
+        None
+    };
+    if let Some(claim) = &claim {
+        bot.config.instance = InstanceClaiming::Held(claim.clone());
+    }
     let served = serve_bot(settings, bot, out).await;
+    // `drive` released the claim once the engine stopped (or failed to start); an error
+    // before it ran (the listener, the model usage) releases it here.
+    if let Some(claim) = claim {
+        claim.release().await;
+    }
     // Every way out once the stores are open, an error before the engine runs included: they
     // are flushed and closed here (`drive` closed them already when the engine ran, before the
     // server stopped; closing again does nothing).

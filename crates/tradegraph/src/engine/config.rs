@@ -114,15 +114,16 @@ pub struct BotConfig {
     /// it: the job is acknowledged once the engine is done with it, so the state must be saved
     /// by then, or the job delivered again.
     pub strict_saves: bool,
-    /// The lease of this bot's claim on its instrument in the state store (service mode): a
-    /// second instance is refused while the first renews its claim, and one that finds its
-    /// claim taken over stops (see the [`instance`](super::instance) module). `None` (the
-    /// default: a state file is locked by the operating system, memory is one process's) makes
-    /// no claim; `tradegraph run` sets `[bot] instance_lease_secs`
-    /// ([`INSTANCE_LEASE`](super::INSTANCE_LEASE) by default) with a Redis or MongoDB state
-    /// store. A start after a crash waits one lease, unless the crashed process is known gone
-    /// (same host and process-id namespace).
-    pub instance_lease: Option<Duration>,
+    /// This bot's claim on its instrument in the state store (service mode): a second instance
+    /// is refused while the first renews its claim, and one that finds its claim taken over
+    /// stops (see the [`instance`](super::instance) module). Off by default (a state file is
+    /// locked by the operating system, memory is one process's); `tradegraph run` with a Redis
+    /// or MongoDB state store claims before it connects a venue's broker, with `[bot]
+    /// instance_lease_secs` ([`INSTANCE_LEASE`](super::INSTANCE_LEASE) by default), and hands
+    /// the claim over ([`InstanceClaiming::Held`](super::InstanceClaiming::Held)). A start
+    /// after a crash waits one lease, unless the crashed process is known gone (same host and
+    /// process-id namespace).
+    pub instance: super::InstanceClaiming,
 }
 
 /// The default of [`BotConfig::stale_after`] and `[health] feed_stale_secs`: 60 s.
@@ -159,7 +160,7 @@ impl BotConfig {
             warm_up_until: None,
             watches_feed: true,
             strict_saves: false,
-            instance_lease: None,
+            instance: super::InstanceClaiming::Off,
         }
     }
 

@@ -1,6 +1,7 @@
 //! The [`Engine`] type: one instrument's bot, and how it starts.
 
 use super::control::{gate_execution, BotHandle, Gate, Ops};
+use super::instance::{InstanceClaiming, InstanceLease};
 use super::journal::{reconcile, Execution, Journal, Reconciled};
 use super::ledger::TradeLedger;
 use super::observe::{wall_now, BotStatus, EquityCurve, Observer};
@@ -84,7 +85,7 @@ pub struct Engine<C, F, B> {
     /// stays the same), and when it is tried again.
     pub(super) daily_close_waits: Option<(String, tradegraph_core::Timestamp)>,
     /// This instance's claim on the instrument in a shared state store, if it makes one.
-    pub(super) instance: Option<Arc<super::instance::InstanceLease>>,
+    pub(super) instance: Option<Arc<InstanceLease>>,
     /// How the cycle's deadline is shared out among the nodes that ask a model; `None` in
     /// rule mode (no model to wait for).
     pub(super) stages: Option<Arc<StagePlan>>,
@@ -135,16 +136,33 @@ where
                 as Arc<dyn tradegraph_graph::Checkpointer<TradingState>>
         });
         // Before anything is loaded: a second instance on a shared store must not start.
-        let instance = match (config.mode, config.instance_lease) {
-            (Mode::Service, Some(lease)) => Some(Arc::new(
-                super::instance::InstanceLease::claim(
-                    config.stores.state.clone(),
-                    &symbol,
-                    lease,
-                    wall_now(),
-                )
-                .await?,
+        let instance = match (config.mode, std::mem::take(&mut config.instance)) {
+            (Mode::Service, InstanceClaiming::AtStart(lease)) => Some(Arc::new(
+                InstanceLease::claim(config.stores.state.clone(), &symbol, lease, wall_now())
+                    .await?,
             )),
+            (Mode::Service, InstanceClaiming::Held(held)) => {
+                if held.instrument() != &symbol {
+                    return Err(EngineError::Config(format!(
+                        "the instance claim handed to the engine is {}'s, not {symbol}'s",
+                        held.instrument()
+                    )));
+                }
+                // Taken before the broker connected: still ours?
+                if !held.held().await? {
+                    return Err(EngineError::AnotherInstance {
+                        instrument: symbol.to_string(),
+                        holder: held.holder().await,
+                    });
+                }
+                Some(held)
+            }
+            (Mode::Backtest, InstanceClaiming::Held(_)) => {
+                return Err(EngineError::Config(
+                    "a backtest makes no instance claim: it keeps nothing in the bot's state"
+                        .into(),
+                ))
+            }
             _ => None,
         };
         let shared_clock: Arc<dyn Clock> = Arc::new(clock.clone());

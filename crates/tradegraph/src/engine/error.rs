@@ -48,10 +48,10 @@ pub enum EngineError {
         ours: u64,
     },
     /// Another instance of this bot holds its claim on the instrument in the shared state
-    /// store (see [`BotConfig::instance_lease`](super::BotConfig::instance_lease)): this one
+    /// store (see [`BotConfig::instance`](super::BotConfig::instance)): this one
     /// does not start, or stops, rather than trade beside it.
     #[error(
-        "another instance of the {instrument} bot holds its state ({holder}): stop it first, or          give this one another state store"
+        "another instance of the {instrument} bot holds its state ({holder}): stop it first, or give this one another state store"
     )]
     AnotherInstance {
         /// The instrument.

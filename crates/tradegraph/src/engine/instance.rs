@@ -21,13 +21,22 @@
 //!   instance's own when the stored claim carries its id (a write that landed although its
 //!   answer was an error); another instance's means the claim was taken over: this one stops,
 //!   saves nothing more of the bot's state, and touches no order.
-//! - **Before an order.** The order journal reads the claim right before any order goes out,
-//!   and refuses cancels and amendments once the claim is known lost, so that an instance cut
+//! - **Before an order.** The order journal reads the claim before any order's intent is
+//!   written (a stale intent of this instance's would refuse the holder's order of the same
+//!   client id), and refuses cancels and amendments once the claim is known lost, so that an instance cut
 //!   off from the server and taken over meanwhile opens or changes nothing once it is back.
 //!   While it is cut off it cannot tell: a venue broker's own work (Kite moving a trailing
 //!   stop, exits placed after a fill) goes on until it reaches the server again.
 //! - **Release.** A clean stop writes the claim released, so that the next start does not
 //!   wait.
+//!
+//! [`Engine::start`](super::Engine::start) claims with
+//! [`InstanceClaiming::AtStart`](super::InstanceClaiming::AtStart). A bot whose broker acts at
+//! the venue as it connects (a venue broker resumes its book: exits found owed are placed,
+//! legs cancelled by mistake restored) claims first, with [`InstanceLease::claim`], connects
+//! the broker only once it holds the claim, and hands the claim to the engine
+//! ([`InstanceClaiming::Held`](super::InstanceClaiming::Held)); `tradegraph run` does so
+//! before it connects anything at the venue or reads the model usage.
 //!
 //! Clocks of different hosts are never compared: only versions and the claim's id are.
 
@@ -40,7 +49,7 @@ use tokio::task::JoinHandle;
 use tradegraph_core::{Symbol, Timestamp};
 use tradegraph_store::{BotStateStore, Saved, StateDoc, StateKey, StatePart, StoreError};
 
-/// The default lease of a claim ([`BotConfig::instance_lease`](super::BotConfig::instance_lease)).
+/// The default lease of a claim (`[bot] instance_lease_secs`).
 pub const INSTANCE_LEASE: Duration = Duration::from_secs(30);
 
 /// Who holds an instrument's claim: the document of [`StatePart::Instance`].
@@ -135,6 +144,23 @@ impl std::fmt::Display for InstanceClaim {
     }
 }
 
+/// Whether and how a bot claims its instrument in its state store
+/// ([`BotConfig::instance`](super::BotConfig::instance)); only a service makes a claim.
+#[derive(Clone, Debug, Default)]
+pub enum InstanceClaiming {
+    /// No claim (the default): a state file is locked by the operating system, memory is one
+    /// process's.
+    #[default]
+    Off,
+    /// [`Engine::start`](super::Engine::start) claims the instrument, with this lease, before
+    /// it loads anything: enough when the broker did nothing at the venue as it was built.
+    AtStart(Duration),
+    /// The claim was taken before the broker connected ([`InstanceLease::claim`]): the engine
+    /// checks it is still held at start, keeps it, and releases it at a clean stop. It must be
+    /// the bot's instrument's, in the bot's state store.
+    Held(Arc<InstanceLease>),
+}
+
 /// What the claim's holder and its renewal task share.
 struct Shared {
     store: Arc<dyn BotStateStore>,
@@ -182,10 +208,14 @@ impl Shared {
     }
 }
 
-/// This instance's claim on its instrument, renewed until it is dropped or released.
-pub(crate) struct InstanceLease {
+/// This instance's claim on its instrument, renewed (in a task on the tokio runtime it was
+/// claimed on) until it is dropped or released. Dropped without
+/// [`release`](Self::release), the claim stays in the store until its lease runs out (or,
+/// from this host, until the process is gone).
+pub struct InstanceLease {
     shared: Arc<Shared>,
     renewal: JoinHandle<()>,
+    released: AtomicBool,
 }
 
 impl std::fmt::Debug for InstanceLease {
@@ -211,7 +241,7 @@ impl InstanceLease {
     ///
     /// # Errors
     /// [`EngineError::AnotherInstance`] when another instance holds it; the store's error.
-    pub(crate) async fn claim(
+    pub async fn claim(
         store: Arc<dyn BotStateStore>,
         symbol: &Symbol,
         lease: Duration,
@@ -263,11 +293,21 @@ impl InstanceLease {
         }
         tracing::info!(%symbol, claim = %shared.claim, "this instance holds the bot's claim on its instrument");
         let renewal = tokio::spawn(renew(shared.clone(), lease / 3));
-        Ok(Self { shared, renewal })
+        Ok(Self {
+            shared,
+            renewal,
+            released: AtomicBool::new(false),
+        })
     }
 
-    /// Whether another instance took the claim over (found at a renewal).
-    pub(crate) fn is_lost(&self) -> bool {
+    /// The instrument claimed.
+    pub fn instrument(&self) -> &Symbol {
+        &self.shared.key.instrument
+    }
+
+    /// Whether another instance took the claim over (found at a renewal, or when the claim was
+    /// read before an order).
+    pub fn is_lost(&self) -> bool {
         self.shared.lost.load(Ordering::Acquire)
     }
 
@@ -296,10 +336,11 @@ impl InstanceLease {
         }
     }
 
-    /// Writes the claim released (a clean stop), unless another instance holds it.
-    pub(crate) async fn release(&self) {
+    /// Writes the claim released (a clean stop), unless another instance holds it; once (a
+    /// second call does nothing).
+    pub async fn release(&self) {
         self.renewal.abort();
-        if self.is_lost() {
+        if self.is_lost() || self.released.swap(true, Ordering::AcqRel) {
             return;
         }
         let released = InstanceClaim {

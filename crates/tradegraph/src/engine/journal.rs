@@ -390,6 +390,21 @@ impl<B: Execution> Broker for Journal<B> {
             client_id: client_id.clone(),
             reason,
         };
+        if let Some(instance) = &self.instance {
+            let held = instance.held().await;
+            if !matches!(held, Ok(true)) {
+                let reason = match held {
+                    Err(e) => IntentFailure::Store(Box::new(e)),
+                    Ok(_) => IntentFailure::AnotherInstance {
+                        holder: instance.holder().await,
+                    },
+                };
+                // Before the intent is written: the instance holding the claim may decide an
+                // order of the same client id, which a stale intent would refuse.
+                tracing::error!(%client_id, %reason, "order not sent: this instance may no longer hold the bot's claim on its instrument");
+                return Err(journal(reason));
+            }
+        }
         let known = self
             .intents
             .intent(&client_id)
@@ -428,20 +443,6 @@ impl<B: Execution> Broker for Journal<B> {
                 intent
             }
         };
-        if let Some(instance) = &self.instance {
-            let held = instance.held().await;
-            if !matches!(held, Ok(true)) {
-                let reason = match held {
-                    Err(e) => IntentFailure::Store(Box::new(e)),
-                    Ok(_) => IntentFailure::AnotherInstance {
-                        holder: instance.holder().await,
-                    },
-                };
-                // Pending, and unknown to the broker: whoever holds the claim abandons it.
-                tracing::error!(%client_id, %reason, "order not sent: this instance may no longer hold the bot's claim on its instrument");
-                return Err(journal(reason));
-            }
-        }
         if !request.reduce_only && self.kill_switch.is_engaged() {
             // Engaged since the execution node's check: the operator was told nothing opens.
             let mut never = intent.advance(IntentStatus::Abandoned, self.clock.now());

@@ -66,7 +66,7 @@ pub use config::{BotConfig, Mode, FEED_STALE_AFTER};
 pub use control::{Approval, ApprovalView, BotHandle, Command, Reply, ReplyKind};
 pub use engine::Engine;
 pub use error::EngineError;
-pub use instance::{InstanceClaim, INSTANCE_LEASE};
+pub use instance::{InstanceClaim, InstanceClaiming, InstanceLease, INSTANCE_LEASE};
 pub use journal::{Execution, Journal, Reconciled};
 pub use ledger::{EntryContext, LedgerEvent, TradeLedger};
 pub(crate) use observe::wall_now;

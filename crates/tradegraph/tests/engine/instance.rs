@@ -7,7 +7,9 @@ use async_trait::async_trait;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tradegraph::engine::{paper_broker, Engine, EngineError, Mode};
+use tradegraph::engine::{
+    paper_broker, Engine, EngineError, InstanceClaiming, InstanceLease, Mode,
+};
 use tradegraph_core::risk::RiskLimits;
 use tradegraph_market::{MarketEvent, SimulatedClock};
 use tradegraph_store::{
@@ -62,7 +64,7 @@ async fn bot(symbol: &str, state: Arc<dyn BotStateStore>) -> Result<Bot, EngineE
         stores,
         Mode::Service,
     );
-    config.instance_lease = Some(LEASE);
+    config.instance = InstanceClaiming::AtStart(LEASE);
     let broker = paper_broker(&config).unwrap();
     Box::pin(Engine::start(
         config,
@@ -191,7 +193,7 @@ async fn an_instance_whose_claim_was_taken_over_sends_no_order() {
         stores.clone(),
         Mode::Service,
     );
-    config.instance_lease = Some(Duration::from_secs(600));
+    config.instance = InstanceClaiming::AtStart(Duration::from_secs(600));
     let file = bars_file(&symbol, "2024-03-04T00:00:00Z", &flat(100.0, 31));
     let engine = start(config, &file).await;
     // Another instance writes the claim (it took it over while this one was cut off).
@@ -211,19 +213,141 @@ async fn an_instance_whose_claim_was_taken_over_sends_no_order() {
         "{:?}",
         ended.map(|s| s.cycles)
     );
-    // The entry reached the journal (its intent is written) and went no further.
+    // The entry reached the journal (its refusal names the other instance) and went no
+    // further: not even its intent is written (the holder may decide an order of the same
+    // client id, which a pending intent of this one's would refuse).
     let intents = state
         .unsettled_intents(&tradegraph_core::Symbol::new(symbol.as_str()))
         .await
         .unwrap();
-    assert_eq!(intents.len(), 1, "{intents:?}");
-    assert_eq!(intents[0].status, tradegraph_store::IntentStatus::Pending);
+    assert!(intents.is_empty(), "{intents:?}");
     let fills = tradegraph_broker::Broker::fills_since(broker.as_ref(), 0)
         .await
         .unwrap();
     assert!(fills.is_empty(), "{fills:?}");
     // The claim stays the other instance's: not released over it.
     assert_eq!(stored_claim(&state, &symbol).await.body["pid"], 1);
+}
+
+/// A bot started on `claiming` (a claim taken before its broker connected).
+async fn bot_on(
+    symbol: &str,
+    state: Arc<dyn BotStateStore>,
+    claiming: InstanceClaiming,
+) -> Result<Bot, EngineError> {
+    let mut stores = Stores::memory();
+    stores.state = state;
+    let mut config = config(
+        btc_as(symbol),
+        ScriptedPm::cycles(Vec::new()),
+        RiskLimits::default(),
+        stores,
+        Mode::Service,
+    );
+    config.instance = claiming;
+    let broker = paper_broker(&config).unwrap();
+    Box::pin(Engine::start(
+        config,
+        SimulatedClock::default(),
+        futures::stream::pending(),
+        broker,
+    ))
+    .await
+}
+
+/// A claim taken before the broker connected (as `tradegraph run` takes it before a venue's
+/// broker resumes its book) is the engine's: kept, and released at its clean stop. One taken
+/// over before the engine started (the connect took longer than a lease), or another
+/// instrument's, starts nothing.
+#[tokio::test]
+async fn a_claim_taken_before_the_broker_connected_is_the_engines() {
+    let symbol = unique("IH");
+    let state = Arc::new(MemoryState::new());
+    let claimed = InstanceLease::claim(
+        state.clone(),
+        &tradegraph_core::Symbol::new(symbol.as_str()),
+        LEASE,
+        tradegraph_core::Timestamp::from_millis(0),
+    )
+    .await
+    .unwrap();
+    let claimed = Arc::new(claimed);
+    let id = stored_claim(&state, &symbol).await.body["instance"].clone();
+
+    // Another instrument's claim is refused, naming both.
+    let other = unique("IX");
+    match bot_on(
+        &other,
+        state.clone(),
+        InstanceClaiming::Held(claimed.clone()),
+    )
+    .await
+    {
+        Err(EngineError::Config(why)) => {
+            assert!(why.contains(&symbol) && why.contains(&other), "{why}");
+        }
+        other => panic!(
+            "another instrument's claim was taken: {:?}",
+            other.map(|_| ())
+        ),
+    }
+
+    let first = bot_on(
+        &symbol,
+        state.clone(),
+        InstanceClaiming::Held(claimed.clone()),
+    )
+    .await
+    .unwrap();
+    // Not claimed again: the engine keeps the claim it was handed.
+    assert_eq!(stored_claim(&state, &symbol).await.body["instance"], id);
+    Box::pin(first.run(async {}, |_| {})).await.unwrap();
+    assert!(
+        claim(&stored_claim(&state, &symbol).await.body).1,
+        "released at the engine's stop"
+    );
+    assert!(!claimed.is_lost());
+
+    // Taken over before the engine started: refused, naming the holder.
+    let taken = Arc::new(
+        InstanceLease::claim(
+            state.clone(),
+            &tradegraph_core::Symbol::new(symbol.as_str()),
+            LEASE,
+            tradegraph_core::Timestamp::from_millis(0),
+        )
+        .await
+        .unwrap(),
+    );
+    let mine = stored_claim(&state, &symbol).await;
+    let mut theirs = mine.body.clone();
+    theirs["pid"] = serde_json::json!(1);
+    theirs["instance"] = serde_json::json!("another-run");
+    let over =
+        StateDoc::encode(mine.key.clone(), mine.version + 1, mine.saved_at, &theirs).unwrap();
+    assert_eq!(state.save(&over).await.unwrap(), Saved::Written);
+    match bot_on(
+        &symbol,
+        state.clone(),
+        InstanceClaiming::Held(taken.clone()),
+    )
+    .await
+    {
+        Err(EngineError::AnotherInstance { holder, .. }) => {
+            assert!(holder.starts_with("process 1 on"), "{holder}");
+        }
+        other => panic!(
+            "a claim taken over started the bot: {:?}",
+            other.map(|_| ())
+        ),
+    }
+    assert!(taken.is_lost());
+    taken.release().await;
+    assert_eq!(
+        stored_claim(&state, &symbol).await.body["pid"],
+        1,
+        "not released over the holder's"
+    );
 }
 
 /// A state store that applies the first renewal of a claim and then answers with an error (a
@@ -318,7 +442,7 @@ async fn a_claim_whose_process_is_gone_is_taken_over_at_once() {
         Mode::Service,
     );
     // A lease no test waits for.
-    config.instance_lease = Some(Duration::from_secs(3_600));
+    config.instance = InstanceClaiming::AtStart(Duration::from_secs(3_600));
     let broker = paper_broker(&config).unwrap();
     let started = tokio::time::timeout(
         Duration::from_secs(60),

@@ -107,6 +107,45 @@ impl Served {
 
     /// Starts the bot (again, after [`Served::stop`]) on the same state and port.
     pub fn spawn(&mut self) {
+        let env = self.command_env();
+        self.bot = Some(Bot::spawn(&self.dir, &self.args(&self.listen), &env));
+        if self
+            .env
+            .iter()
+            .any(|(k, v)| *k == "TRADEGRAPH_API_TOKEN" && v.len() < 16 && v != GENERATE)
+        {
+            return;
+        }
+        self.wait("the service to answer /healthz", |s| {
+            s.try_get("/healthz").is_some_and(|(code, _)| code == 200)
+        });
+    }
+
+    /// A second process of this bot (a second host, as far as files go: a directory `name` of
+    /// its own with the same `bot.toml`), on another port and the same feed, models and
+    /// environment; not waited for.
+    pub fn spawn_another(&self, name: &str) -> Bot {
+        let dir = temp_dir(&format!("service-{name}"));
+        std::fs::copy(self.dir.join("bot.toml"), dir.join("bot.toml")).unwrap();
+        let listen = format!("127.0.0.1:{}", closed_port());
+        Bot::spawn(&dir, &self.args(&listen), &self.command_env())
+    }
+
+    fn args<'a>(&self, listen: &'a str) -> [&'a str; 9] {
+        [
+            "run",
+            "--instrument",
+            "btc",
+            "--feed",
+            "binance",
+            "--config",
+            "bot.toml",
+            "--listen",
+            listen,
+        ]
+    }
+
+    fn command_env(&self) -> Vec<(&'static str, String)> {
         let mut env = self.llm.env();
         env.push(("BINANCE_WS_URL", self.feed.url.clone()));
         // `GENERATE` as the token: none is set, the bot makes one.
@@ -121,28 +160,7 @@ impl Served {
                 .filter(|(k, v)| !(*k == "TRADEGRAPH_API_TOKEN" && v == GENERATE))
                 .cloned(),
         );
-        let args = [
-            "run",
-            "--instrument",
-            "btc",
-            "--feed",
-            "binance",
-            "--config",
-            "bot.toml",
-            "--listen",
-            &self.listen,
-        ];
-        self.bot = Some(Bot::spawn(&self.dir, &args, &env));
-        if self
-            .env
-            .iter()
-            .any(|(k, v)| *k == "TRADEGRAPH_API_TOKEN" && v.len() < 16 && v != GENERATE)
-        {
-            return;
-        }
-        self.wait("the service to answer /healthz", |s| {
-            s.try_get("/healthz").is_some_and(|(code, _)| code == 200)
-        });
+        env
     }
 
     /// Stops the bot (SIGTERM, clean exit) and starts it again on the same state and port.

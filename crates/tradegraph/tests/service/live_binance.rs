@@ -31,10 +31,15 @@ fn venue() -> Venue {
 }
 
 fn live_bot(name: &str, v: &Venue, played: usize) -> Served {
+    live_bot_with(name, v, played, "", "")
+}
+
+/// [`live_bot`] with `extra` added to `[bot]` and `stores` to `[stores]`.
+fn live_bot_with(name: &str, v: &Venue, played: usize, extra: &str, stores: &str) -> Served {
     Served::start_with(
         name,
-        "live = true",
-        "",
+        &format!("live = true\n{extra}"),
+        stores,
         played,
         vec![
             ("TRADEGRAPH_LIVE", "1".to_owned()),
@@ -73,6 +78,52 @@ fn assert_no_canary(bot: &Served, output: &str) {
     assert!(!output.contains(CANARY), "the secret shows in the output");
     let state = std::fs::read_to_string(bot.dir.join("state/btc.json")).unwrap_or_default();
     assert!(!state.contains(CANARY), "the secret is in the state");
+}
+
+/// A second process of a live bot on the same state server (a deploy that starts the new one
+/// before the old one stopped) is refused before it connects to the venue: its broker would
+/// otherwise resume the book the first one trades on (exits found owed placed, cancelled
+/// legs restored) before the claim refused it.
+#[test]
+fn a_second_live_instance_is_refused_before_it_reaches_the_venue() {
+    let Some((_, mongo)) = crate::support::services() else {
+        return;
+    };
+    let v = venue();
+    let database = crate::support::unique("live_instance");
+    let stores = format!("mongodb_uri = \"{mongo}\"\ndatabase = \"{database}\"\n");
+    // A short lease: the second watches the first's claim for 2 s, not 30.
+    let mut bot = live_bot_with("live-instance", &v, 0, "instance_lease_secs = 2", &stores);
+    wait("the first bot's user data stream", || {
+        v.venue.subscriptions() == 1
+    });
+    let first = bot.bot.as_ref().unwrap().id();
+    let asked = |path: &str| v.venue.requests().iter().filter(|r| r.path == path).count();
+    let (infos, accounts) = (asked("/api/v3/exchangeInfo"), asked("/api/v3/account"));
+    let second = bot
+        .spawn_another("live-instance-second")
+        .wait_exit(Duration::from_secs(60));
+    let said = second.dump();
+    assert!(!second.status.success(), "{said}");
+    assert!(
+        said.contains(&format!(
+            "another instance of the BTCUSDT bot holds its state (process {first} on"
+        )),
+        "{said}"
+    );
+    assert!(
+        said.contains("): stop it first, or give this one another state store"),
+        "{said}"
+    );
+    assert!(!said.contains("LIVE TRADING"), "no live banner: {said}");
+    // Nothing of the second reached the venue: no stream, no rules, no account read.
+    assert_eq!(v.venue.subscriptions(), 1, "{said}");
+    assert_eq!(asked("/api/v3/exchangeInfo"), infos, "{said}");
+    assert_eq!(asked("/api/v3/account"), accounts, "{said}");
+    // The first trades on, and stops cleanly.
+    assert_eq!(bot.status()["mode"], "live");
+    let exited = bot.stop();
+    assert!(exited.status.success(), "{}", exited.dump());
 }
 
 #[test]
