@@ -186,15 +186,30 @@ pub(crate) fn candle_from(doc: &Document) -> Result<Candle, StoreError> {
         low: dec("low")?,
         close: dec("close")?,
         volume: dec("volume")?,
-        trades: doc
-            .get_i64("trades")
-            .ok()
-            .and_then(|n| u64::try_from(n).ok())
-            .unwrap_or(0),
+        trades: trade_count(doc).map_err(|e| bad("trades", &e))?,
         quote_volume: optional("quote_volume")?,
         taker_buy_volume: optional("taker_buy_volume")?,
         taker_buy_quote_volume: optional("taker_buy_quote_volume")?,
     })
+}
+
+/// A candle's trade count as any tool writes it: a 64- or 32-bit integer (mongosh and pymongo
+/// write small numbers as 32-bit), or an integral double (JavaScript); none (or null) is 0.
+fn trade_count(doc: &Document) -> Result<u64, String> {
+    let negative = |n: i64| format!("{n} is negative");
+    match doc.get("trades") {
+        None | Some(Bson::Null) => Ok(0),
+        Some(Bson::Int64(n)) => u64::try_from(*n).map_err(|_| negative(*n)),
+        Some(Bson::Int32(n)) => u64::try_from(*n).map_err(|_| negative(i64::from(*n))),
+        // Exactly an integer, and within what a double holds exactly.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        Some(Bson::Double(f))
+            if f.fract() == 0.0 && (0.0..=9_007_199_254_740_992.0).contains(f) =>
+        {
+            Ok(*f as u64)
+        }
+        Some(other) => Err(format!("expected a whole number of trades, found {other}")),
+    }
 }
 
 #[cfg(test)]
@@ -234,6 +249,20 @@ mod tests {
         assert_eq!(back, t);
     }
 
+    /// Extra fields named like the document's own `_id` and version come back, and neither
+    /// becomes the document's id nor is overwritten by the version the write adds.
+    #[test]
+    fn extras_named_like_the_documents_own_fields_come_back() {
+        let mut d = crate::DecisionRecord::new("BTCUSDT".into(), Timestamp::from_millis(60_000));
+        d.extra.insert("_id".into(), "theirs".into());
+        d.extra.insert("_v".into(), 1.into());
+        let mut doc = to_doc(&d, "d", &DECISION).unwrap();
+        assert!(doc.get("_id").is_none(), "{doc}");
+        doc.insert(VERSION, 99_i64);
+        let back: crate::DecisionRecord = from_doc(doc, "d", &DECISION).unwrap();
+        assert_eq!(back, d);
+    }
+
     #[test]
     fn candles_round_trip() {
         let c = Candle::opening(
@@ -253,6 +282,24 @@ mod tests {
         kline.taker_buy_quote_volume = Some("1.6875".parse().unwrap());
         let mut doc = candle_doc(&Symbol::new("BTCUSDT"), &kline).unwrap();
         assert_eq!(candle_from(&doc).unwrap(), kline);
+        // a trade count written by another tool (mongosh, pymongo: a 32-bit integer for a
+        // small number, a double from JavaScript) is read, not taken for 0; a bad one is named
+        for count in [Bson::Int32(310), Bson::Int64(310), Bson::Double(310.0)] {
+            doc.insert("trades", count.clone());
+            assert_eq!(candle_from(&doc).unwrap().trades, 310, "{count:?}");
+        }
+        doc.remove("trades");
+        assert_eq!(candle_from(&doc).unwrap().trades, 0, "none said");
+        for bad in [
+            Bson::Int32(-1),
+            Bson::Double(1.5),
+            Bson::String("many".into()),
+        ] {
+            doc.insert("trades", bad.clone());
+            let err = candle_from(&doc).unwrap_err().to_string();
+            assert!(err.contains("trades"), "{bad:?}: {err}");
+        }
+        doc.insert("trades", 310_i64);
         // a bad one is named
         doc.insert("open", "abc");
         let err = candle_from(&doc).unwrap_err().to_string();

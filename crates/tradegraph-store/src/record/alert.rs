@@ -41,7 +41,12 @@ pub struct AlertRecord {
     #[serde(default)]
     pub recovered: bool,
     /// Further fields (figures behind the alert).
-    #[serde(flatten, default)]
+    #[serde(
+        flatten,
+        default,
+        serialize_with = "super::extra::alert",
+        deserialize_with = "super::extra::read"
+    )]
     pub extra: Extra,
 }
 

@@ -1,10 +1,12 @@
 //! How a record's [`Extra`] fields are written into its document without clashing with the
 //! record's own fields.
 //!
-//! Extra fields are flattened into the document. One named like a field of the record (or like
-//! [`CLASHING_EXTRA`] itself) would be written twice and read back as the record's field, so it
-//! is written under [`CLASHING_EXTRA`] instead and put back among the extra fields when the
-//! record is read: nothing is lost and no documented field changes name.
+//! Extra fields are flattened into the document. One named like a field of the record, like
+//! a field the store keeps in every document (`_id`, MongoDB's id, and `_v`, the write-behind
+//! queue's version), or like [`CLASHING_EXTRA`] itself would be written twice, replace the
+//! store's field or be read back as the record's field, so it is written under
+//! [`CLASHING_EXTRA`] instead and put back among the extra fields when the record is read:
+//! nothing is lost and no documented field changes name.
 
 use super::Extra;
 use serde::ser::SerializeMap;
@@ -26,10 +28,15 @@ use serde_json::Value;
 /// ```
 pub const CLASHING_EXTRA: &str = "_extra";
 
-/// Writes `extra` flattened, except the keys in `own` (and [`CLASHING_EXTRA`]), which go
-/// under [`CLASHING_EXTRA`].
+/// The fields the store adds to every document it writes (MongoDB's id, the write-behind
+/// queue's version).
+const STORE_FIELDS: [&str; 2] = ["_id", "_v"];
+
+/// Writes `extra` flattened, except the keys in `own` (and [`CLASHING_EXTRA`] and the store's
+/// own fields), which go under [`CLASHING_EXTRA`].
 fn write<S: Serializer>(extra: &Extra, own: &[&str], serializer: S) -> Result<S::Ok, S::Error> {
-    let clashes = |key: &str| key == CLASHING_EXTRA || own.contains(&key);
+    let clashes =
+        |key: &str| key == CLASHING_EXTRA || STORE_FIELDS.contains(&key) || own.contains(&key);
     let mut map = serializer.serialize_map(None)?;
     for (key, value) in extra.iter().filter(|(key, _)| !clashes(key)) {
         map.serialize_entry(key, value)?;
@@ -80,6 +87,12 @@ own_fields! {
         "lesson_id", "instrument", "timestamp", "agent", "text", "trade_id", "run_id",
         "situation", "return_pct", "prompt_hash", "answer", "ts",
     ];
+    alert: [
+        "alert_id", "instrument", "timestamp", "kind", "key", "severity", "message", "recovered",
+    ];
+    operator_action: [
+        "action_id", "instrument", "timestamp", "action", "source", "outcome", "message",
+    ];
     trade: [
         "trade_id", "instrument", "status", "entry_timestamp", "entry_price", "quantity",
         "confidence", "agent_decisions", "side", "decision_id", "run_id", "stop_loss", "take_profit",
@@ -91,7 +104,10 @@ own_fields! {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::{AgentDecision, DecisionRecord, Lesson, RunId, Situation, TradeRecord};
+    use crate::{
+        AgentDecision, AlertRecord, DecisionRecord, Lesson, OperatorAction, RunId, Situation,
+        TradeRecord,
+    };
     use serde::de::DeserializeOwned;
     use serde::Serialize;
     use std::fmt::Debug;
@@ -122,6 +138,9 @@ mod tests {
             extra(record).insert(key.clone(), Value::String(format!("extra {key}")));
         }
         extra(record).insert(CLASHING_EXTRA.to_owned(), Value::from(1));
+        // The store's own fields of a document: MongoDB's id, the write-behind's version.
+        extra(record).insert("_id".to_owned(), Value::from("extra id"));
+        extra(record).insert("_v".to_owned(), Value::from(7));
         extra(record).insert("plain".to_owned(), Value::Bool(true));
         let line = serde_json::to_string(record).unwrap();
         let back: R = serde_json::from_str(&line).unwrap();
@@ -216,6 +235,40 @@ mod tests {
             ])
         );
         survives(&mut t, |r| &mut r.extra);
+
+        let mut alert = AlertRecord::new(Symbol::new("BTCUSDT"), at(), 1, "store_down", "k");
+        alert.message = "m".to_owned();
+        assert_eq!(
+            keys(&alert),
+            sorted(&[
+                "alert_id",
+                "instrument",
+                "timestamp",
+                "kind",
+                "key",
+                "severity",
+                "message",
+                "recovered",
+            ])
+        );
+        survives(&mut alert, |r| &mut r.extra);
+
+        let mut action = OperatorAction::new(Symbol::new("BTCUSDT"), at(), 1, "kill_switch.engage")
+            .source("127.0.0.1");
+        action.message = "m".to_owned();
+        assert_eq!(
+            keys(&action),
+            sorted(&[
+                "action_id",
+                "instrument",
+                "timestamp",
+                "action",
+                "source",
+                "outcome",
+                "message",
+            ])
+        );
+        survives(&mut action, |r| &mut r.extra);
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub use run::RunId;
 pub use trade::{TradeRecord, TradeStatus};
 
 /// Extra fields carried by a record (flattened into its document), for data a later version or
-/// an embedder adds without a schema change. One named like a field of its record is kept under
-/// [`CLASHING_EXTRA`] in the document, so it neither overwrites nor duplicates that field.
+/// an embedder adds without a schema change. One named like a field of its record (or like
+/// `_id` and `_v`, which the store keeps in every document) is kept under [`CLASHING_EXTRA`] in
+/// the document, so it neither overwrites nor duplicates that field.
 pub type Extra = serde_json::Map<String, serde_json::Value>;

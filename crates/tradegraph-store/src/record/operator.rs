@@ -62,7 +62,12 @@ pub struct OperatorAction {
     #[serde(default)]
     pub message: String,
     /// Further fields (the orders sent, the approval's id, ...).
-    #[serde(flatten, default)]
+    #[serde(
+        flatten,
+        default,
+        serialize_with = "super::extra::operator_action",
+        deserialize_with = "super::extra::read"
+    )]
     pub extra: Extra,
 }
 
