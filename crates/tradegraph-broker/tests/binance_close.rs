@@ -212,3 +212,68 @@ async fn a_leg_that_fills_leaves_no_orphan() {
     assert!(broker.open_orders().await.unwrap().is_empty());
     assert_eq!(venue.balance("BTC"), (d("0"), d("0")));
 }
+
+/// A close sized by a position read before an exit filled (the fill not heard of yet): with
+/// asset in the account that is not the bot's (`reserved_base`), the venue would let it sell
+/// that asset. Once the exits are lifted the close is cut to what the bot holds, and not sent
+/// when nothing is left.
+#[tokio::test]
+async fn a_close_after_an_exit_filled_unheard_sells_nothing_that_is_not_the_bots() {
+    // The account holds 0.01 BTC that is not the bot's.
+    let venue = BinanceVenue::start(KEY, binance_support::SECRET)
+        .await
+        .unwrap();
+    venue.set_balance("USDT", d("10000"));
+    venue.set_balance("BTC", d("0.01"));
+    venue.set_price(d("40000"));
+    let mut config = config(&venue);
+    config.reserved_base = d("0.01");
+    let broker = BinanceBroker::connect(
+        config,
+        None,
+        tradegraph_broker::live::LiveTradingEnabled::i_understand_this_trades_real_money(),
+    )
+    .await
+    .unwrap();
+    wait_until("the user data stream is up and caught up", || async {
+        broker.caught_up()
+    })
+    .await;
+    let entry = id("tg00000000000000r1");
+    entry_with_oco(&venue, &broker, &entry).await;
+    assert_eq!(venue.balance("BTC"), (d("0.01"), d("0.01")));
+
+    // The stop fills while the stream says nothing: the broker still books the OCO working.
+    venue.stall_streams();
+    venue.set_price(d("38900"));
+    assert_eq!(
+        venue.balance("BTC"),
+        (d("0.01"), d("0")),
+        "the stop sold the bot's 0.01"
+    );
+
+    let close = id("tg00000000000000r2");
+    let answer = broker
+        .submit(
+            OrderRequest::market(close.clone(), btc(), OrderSide::Sell, d("0.01")).reduce_only(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer.status, OrderStatus::Rejected, "{answer:?}");
+    assert!(
+        answer
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("nothing left to close")),
+        "{:?}",
+        answer.reason
+    );
+    // Nothing of the close reached the venue, and the holding that is not the bot's is whole.
+    assert!(!venue
+        .requests()
+        .iter()
+        .any(|r| r.method == "POST" && r.query.contains(close.as_str())));
+    assert_eq!(venue.balance("BTC"), (d("0.01"), d("0")));
+    broker.exits_settled().await;
+    assert!(working(&venue).is_empty(), "{:?}", working(&venue));
+}

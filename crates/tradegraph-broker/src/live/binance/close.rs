@@ -10,7 +10,10 @@ use super::broker::Inner;
 use super::{account, orders, owed};
 use crate::BrokerError;
 use std::sync::Arc;
-use tradegraph_core::order::{Exits, Order, OrderId, OrderKind, OrderRequest, OrderSide};
+use tradegraph_core::money::floor_to_step;
+use tradegraph_core::order::{
+    Exits, Order, OrderId, OrderKind, OrderRequest, OrderSide, OrderStatus,
+};
 use tradegraph_core::{Decimal, Timestamp};
 
 /// The exit legs working on `side` (the sells protecting a long).
@@ -79,6 +82,11 @@ pub(crate) async fn submit(
     let turn = inner.exits.turn().await;
     let legs = working_legs(inner, request.side);
     if legs.is_empty() {
+        let request = match fit_to_holding(inner, request).await {
+            Ok(Fitted::Send(request)) => request,
+            Ok(Fitted::Nothing(answer)) => return Ok(*answer),
+            Err(e) => return Err(e),
+        };
         drop(turn);
         return orders::submit(inner, request).await;
     }
@@ -97,6 +105,19 @@ pub(crate) async fn submit(
         drop(turn);
         return Err(e);
     }
+    let request = match fit_to_holding(inner, request.clone()).await {
+        Ok(Fitted::Send(request)) => request,
+        // Flat: an exit filled (its fill unheard of yet); none is placed again.
+        Ok(Fitted::Nothing(answer)) => return Ok(*answer),
+        Err(e) => {
+            tracing::error!(client_id = %request.client_id, error = %e, "the holding could not be read once the exits were lifted: the reduce-only order is not sent; placing them again");
+            if !exits.is_empty() {
+                let owner = stand_in(inner, &request);
+                place_again(inner, owner, exit_side, exits).await;
+            }
+            return Err(e);
+        }
+    };
     // From here on the position keeps its exits whatever the order comes to: what is left
     // (less what the order itself still has resting) gets them again, tried until placed.
     let sent = orders::submit(inner, request.clone()).await;
@@ -115,6 +136,43 @@ pub(crate) async fn submit(
     }
     drop(turn);
     sent
+}
+
+/// A reduce-only order [`fit_to_holding`] let go (cut to the holding), or its answer when
+/// nothing is left to reduce.
+enum Fitted {
+    Send(OrderRequest),
+    Nothing(Box<Order>),
+}
+
+/// A reduce-only sell is sized by a position read before it (the engine's, or the operator's):
+/// an exit may have filled since, its fill not heard of yet. Read once the exits are lifted
+/// (nothing locked for them), the bot's holding caps it: the venue would otherwise sell asset
+/// in the account that is not the bot's (`reserved_base`). Nothing held: it is not sent, and
+/// its answer is a rejection saying so (the venue never sees it).
+async fn fit_to_holding(
+    inner: &Arc<Inner>,
+    mut request: OrderRequest,
+) -> Result<Fitted, BrokerError> {
+    if request.side != OrderSide::Sell {
+        return Ok(Fitted::Send(request));
+    }
+    let held = floor_to_step(account::base_position(inner).await?, inner.rules.dust());
+    if held.is_zero() {
+        tracing::warn!(client_id = %request.client_id, asked = %request.quantity, "a reduce-only sell with nothing left to close (an exit filled since it was sized): not sent");
+        let mut answer = stand_in(inner, &request);
+        answer.status = OrderStatus::Rejected;
+        answer.reason = Some(format!(
+            "nothing left to close: the bot holds no {} now (an exit filled since the order was sized); not sent",
+            inner.rules.base_asset
+        ));
+        return Ok(Fitted::Nothing(Box::new(answer)));
+    }
+    if request.quantity > held {
+        tracing::warn!(client_id = %request.client_id, asked = %request.quantity, %held, "a reduce-only sell larger than the bot's holding now (an exit filled since it was sized): cut to the holding");
+        request.quantity = held;
+    }
+    Ok(Fitted::Send(request))
 }
 
 /// Places `exits` again as `owner`'s children (the caller holds the exits' turn): now, and,
