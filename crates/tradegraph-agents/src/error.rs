@@ -27,13 +27,25 @@ pub enum AgentError {
         /// Where it went, and what to do.
         problem: String,
     },
-    /// A prompt override directory could not be read.
+    /// A prompt override directory could not be read (or is not there, or is no directory).
     #[error("prompt directory {path}: {source}")]
     PromptDir {
         /// The directory or file.
         path: std::path::PathBuf,
         /// Why.
         source: std::io::Error,
+    },
+    /// A file in a prompt override directory is named like a template but is none (another
+    /// extension, a misspelt name): it would be ignored.
+    #[error(
+        "prompt directory: {path} is named like no template, so it would be ignored; a template \
+         overriding an embedded one is named one of: {known}"
+    )]
+    PromptName {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The names a template can have.
+        known: String,
     },
     /// Bundled fixture data is missing or broken.
     #[error("fixture: {0}")]

@@ -222,3 +222,42 @@ fn a_prompt_error_names_the_template_file_or_the_agent() {
     assert!(err.to_string().starts_with("prompt `macro`: "), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// An override directory that is not there (a typo in `--dir` or `TRADEGRAPH_PROMPTS_DIR`) is
+/// an error naming it, not the embedded prompts taken silently; a file there named like no
+/// template (`technical.md` for `technical.j2`) is an error naming it and the names there are.
+#[test]
+fn a_missing_prompt_directory_or_a_misnamed_template_is_an_error_naming_it() {
+    use tradegraph_agents::AgentError;
+    let missing =
+        std::env::temp_dir().join(format!("tradegraph-no-prompts-{}", std::process::id()));
+    let err = Prompts::with_overrides(&missing).unwrap_err();
+    assert!(matches!(err, AgentError::PromptDir { .. }), "{err}");
+    assert!(
+        err.to_string().contains(&missing.display().to_string()),
+        "{err}"
+    );
+
+    let file = std::env::temp_dir().join(format!("tradegraph-prompts-file-{}", std::process::id()));
+    std::fs::write(&file, "not a directory").unwrap();
+    let err = Prompts::with_overrides(&file).unwrap_err();
+    assert!(err.to_string().contains("not a directory"), "{err}");
+    std::fs::remove_file(&file).unwrap();
+
+    let dir = std::env::temp_dir().join(format!("tradegraph-prompts-named-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("technical.md"), "{% block system %}{% endblock %}").unwrap();
+    let err = Prompts::with_overrides(&dir).unwrap_err();
+    let said = err.to_string();
+    assert!(said.contains("technical.md"), "{said}");
+    assert!(
+        said.contains("technical.j2"),
+        "the names a template can have: {said}"
+    );
+    // Files that are no template (a README, a dotfile) are fine.
+    std::fs::remove_file(dir.join("technical.md")).unwrap();
+    std::fs::write(dir.join("README.md"), "notes").unwrap();
+    std::fs::write(dir.join(".keep"), "").unwrap();
+    Prompts::with_overrides(&dir).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}

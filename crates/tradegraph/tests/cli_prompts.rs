@@ -80,3 +80,19 @@ fn a_template_directory_overrides_the_embedded_ones() {
     assert!(out.contains("Mood of crypto"), "{out}");
     assert!(out.contains(" stories"));
 }
+
+#[test]
+fn a_template_directory_that_is_not_there_is_refused_naming_it() {
+    let dir = std::env::temp_dir().join(format!("tradegraph-cli-no-prompts-{}", std::process::id()));
+    let (code, out, err) = run(&[
+        "--agent",
+        "sentiment",
+        "--instrument",
+        "btc",
+        "--dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_ne!(code, 0, "{out}");
+    assert!(out.is_empty(), "nothing rendered: {out}");
+    assert!(err.contains(dir.to_str().unwrap()), "{err}");
+}

@@ -108,6 +108,48 @@ pub struct Prompts {
     memo: Arc<taint::FieldMemo>,
 }
 
+/// Checks that `dir` is a directory, and that no file in it is named like a template without
+/// being one (a template's name with another extension, or a `.j2` file of no template's
+/// name); other files (notes, dotfiles) are left alone.
+fn check_names(dir: &Path) -> Result<(), AgentError> {
+    let unreadable = |source| AgentError::PromptDir {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let entries = std::fs::read_dir(dir).map_err(|source| {
+        if dir.is_file() {
+            unreadable(std::io::Error::other("not a directory"))
+        } else {
+            unreadable(source)
+        }
+    })?;
+    let stem = |name: &str| {
+        name.rsplit_once('.')
+            .map_or(name, |(stem, _)| stem)
+            .to_owned()
+    };
+    for entry in entries {
+        let entry = entry.map_err(unreadable)?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') || EMBEDDED.iter().any(|(n, _)| *n == name) {
+            continue;
+        }
+        let like_one =
+            name.ends_with(".j2") || EMBEDDED.iter().any(|(n, _)| stem(n) == stem(&name));
+        if like_one {
+            return Err(AgentError::PromptName {
+                path: entry.path(),
+                known: EMBEDDED
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+    }
+    Ok(())
+}
+
 impl Prompts {
     /// The embedded templates.
     ///
@@ -127,9 +169,12 @@ impl Prompts {
     /// (the runtime passes `TRADEGRAPH_PROMPTS_DIR`).
     ///
     /// # Errors
-    /// [`AgentError::PromptDir`] when a file there cannot be read, [`AgentError::Prompt`] when a
-    /// template does not parse, naming the file and the line.
+    /// [`AgentError::PromptDir`] when `dir` is not there or is no directory, or a file there
+    /// cannot be read; [`AgentError::PromptName`] for a file there named like a template but
+    /// none (`technical.md`, `techincal.j2`: it would be ignored); [`AgentError::Prompt`] when
+    /// a template does not parse, naming the file and the line.
     pub fn with_overrides(dir: &Path) -> Result<Self, AgentError> {
+        check_names(dir)?;
         let mut sources: BTreeMap<String, String> = EMBEDDED
             .iter()
             .map(|(name, source)| ((*name).to_owned(), (*source).to_owned()))
