@@ -346,7 +346,9 @@ fn live_with_a_lot_size_off_the_venues_step_is_refused_naming_the_setting() {
         ],
     );
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    // A refusal of the settings (2, as the other live refusals), not a bot that stopped on an
+    // error (3, which a supervisor restarts: it would log in to the venue again and again).
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
         stderr.contains("live trading refused: the instrument's `lot_size` is 0.00001 but Binance's quantity step for BTCUSDT is 0.001"),
         "{stderr}"

@@ -83,7 +83,8 @@ fn a_template_directory_overrides_the_embedded_ones() {
 
 #[test]
 fn a_template_directory_that_is_not_there_is_refused_naming_it() {
-    let dir = std::env::temp_dir().join(format!("tradegraph-cli-no-prompts-{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("tradegraph-cli-no-prompts-{}", std::process::id()));
     let (code, out, err) = run(&[
         "--agent",
         "sentiment",

@@ -59,6 +59,15 @@ pub(super) fn run(args: RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8
     };
     match served {
         Ok(()) => EXIT_OK,
+        // The venue's rules refuse the live settings: fixed in the settings, not by a restart.
+        Err(e) if e.is::<super::live::LiveRefused>() => {
+            let _ = writeln!(
+                err,
+                "run: {e}\nrun: fix the settings above, or unset TRADEGRAPH_LIVE or `live` in \
+                 the configuration to run on paper."
+            );
+            super::EXIT_USAGE
+        }
         Err(e) => {
             let _ = writeln!(err, "run: {e}");
             EXIT_FAILED

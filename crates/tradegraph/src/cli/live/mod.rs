@@ -7,6 +7,7 @@ mod banner;
 mod rules;
 
 pub(super) use banner::banner;
+pub(super) use rules::LiveRefused;
 
 use crate::config::{FeedSettings, Settings, Venue};
 use std::error::Error;

@@ -11,6 +11,20 @@ use tradegraph_core::redact::Secret;
 use tradegraph_core::{Instrument, Symbol};
 use tradegraph_market::feed::kite::parse_instruments;
 
+/// Live settings the venue's own rules refuse, found once connected: a refusal of the
+/// settings (exit 2, as the live refusals found before connecting), not a bot that stopped on
+/// an error (exit 3, which a supervisor restarts, logging in to the venue again each time).
+#[derive(Debug)]
+pub(in crate::cli) struct LiveRefused(String);
+
+impl std::fmt::Display for LiveRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Error for LiveRefused {}
+
 /// How long reading Kite's instruments dump may take.
 const DUMP_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -25,7 +39,7 @@ fn check_grid(
     venue: &str,
     step: Option<Decimal>,
     tick: Option<Decimal>,
-) -> Result<(), String> {
+) -> Result<(), LiveRefused> {
     let mut no = Vec::new();
     let on = |mine: Decimal, theirs: Option<Decimal>| match theirs {
         Some(t) if t > Decimal::ZERO => mine > Decimal::ZERO && (mine % t).is_zero(),
@@ -55,12 +69,18 @@ fn check_grid(
     if no.is_empty() {
         Ok(())
     } else {
-        Err(format!("live trading refused: {}", no.join("; ")))
+        Err(LiveRefused(format!(
+            "live trading refused: {}",
+            no.join("; ")
+        )))
     }
 }
 
 /// The instrument's lot and tick size against Binance's `LOT_SIZE` and `PRICE_FILTER`.
-pub(super) fn check_binance(instrument: &Instrument, rules: &SymbolRules) -> Result<(), String> {
+pub(super) fn check_binance(
+    instrument: &Instrument,
+    rules: &SymbolRules,
+) -> Result<(), LiveRefused> {
     check_grid(
         instrument,
         "Binance",
@@ -70,7 +90,7 @@ pub(super) fn check_binance(instrument: &Instrument, rules: &SymbolRules) -> Res
 }
 
 /// The instrument's lot and tick size against the contract's in Kite's instruments dump.
-pub(super) fn check_kite(instrument: &Instrument, rules: KiteRules) -> Result<(), String> {
+pub(super) fn check_kite(instrument: &Instrument, rules: KiteRules) -> Result<(), LiveRefused> {
     check_grid(
         instrument,
         "Kite",
@@ -109,15 +129,15 @@ pub(super) fn check_kite_feed(
     feed: &[(u32, Symbol)],
     contract: &str,
     traded: u32,
-) -> Result<(), String> {
+) -> Result<(), LiveRefused> {
     match feed.iter().map(|(t, _)| *t).find(|t| *t != traded) {
         None if !feed.is_empty() => Ok(()),
-        streamed => Err(format!(
+        streamed => Err(LiveRefused(format!(
             "live trading refused: the Kite feed streams instrument token {} but the broker \
              trades {contract}, instrument token {traded}: set `{name} = {traded}` under \
              [feeds.kite.tokens] so the bot decides on the prices of what it trades",
             streamed.map_or_else(|| "none".to_owned(), |t| t.to_string()),
-        )),
+        ))),
     }
 }
 

@@ -181,7 +181,7 @@ fn an_instrument_off_the_venues_grid_is_refused_naming_the_setting() {
     let mut off = s.instrument.clone();
     off.lot_size = Decimal::new(15, 6);
     off.tick_size = Decimal::new(5, 3);
-    let e = check_binance(&off, &rules).unwrap_err();
+    let e = check_binance(&off, &rules).unwrap_err().to_string();
     assert!(
         e.contains("`lot_size` is 0.000015") && e.contains("0.00001"),
         "{e}"
@@ -197,7 +197,7 @@ fn an_instrument_off_the_venues_grid_is_refused_naming_the_setting() {
     let mut bank = s.instrument.clone();
     bank.lot_size = Decimal::from(15);
     bank.tick_size = Decimal::new(5, 2);
-    let e = check_kite(&bank, kite).unwrap_err();
+    let e = check_kite(&bank, kite).unwrap_err().to_string();
     assert!(
         e.contains("`lot_size` is 15") && e.contains("Kite's quantity step"),
         "{e}"
@@ -210,7 +210,9 @@ fn an_instrument_off_the_venues_grid_is_refused_naming_the_setting() {
 fn a_kite_feed_on_another_contract_than_the_brokers_is_refused_naming_both() {
     let feed = [(260_105, "BANKNIFTY".into())];
     check_kite_feed("banknifty", &feed, "BANKNIFTY25JANFUT", 260_105).unwrap();
-    let e = check_kite_feed("banknifty", &feed, "BANKNIFTY25FEBFUT", 12_345).unwrap_err();
+    let e = check_kite_feed("banknifty", &feed, "BANKNIFTY25FEBFUT", 12_345)
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("260105") && e.contains("BANKNIFTY25FEBFUT"),
         "{e}"
