@@ -84,6 +84,9 @@ pub struct Engine<C, F, B> {
     /// Why the close the daily loss limit forces between decisions waits (said once while it
     /// stays the same), and when it is tried again.
     pub(super) daily_close_waits: Option<(String, tradegraph_core::Timestamp)>,
+    /// Whether the open position's exits work at the broker (checked each minute). Boxed, as
+    /// `kill_retry` is.
+    pub(super) protection: Box<super::protection::ProtectionWatch>,
     /// This instance's claim on the instrument in a shared state store, if it makes one.
     pub(super) instance: Option<Arc<InstanceLease>>,
     /// How the cycle's deadline is shared out among the nodes that ask a model; `None` in
@@ -369,6 +372,7 @@ where
             kill_retry: None,
             closes_finished: Box::default(),
             daily_close_waits: None,
+            protection: Box::default(),
             instance,
             stages,
             shadow: None,

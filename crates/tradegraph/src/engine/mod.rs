@@ -49,6 +49,7 @@ mod journal;
 mod ledger;
 mod observe;
 pub(crate) mod prices;
+mod protection;
 mod reconcile;
 mod record;
 mod refine;

@@ -311,6 +311,9 @@ where
         for candle in closed {
             minute = self.on_closed(candle, on_cycle).await?.or(minute);
         }
+        if let Some((account, _, _)) = &minute {
+            self.watch_protection(account).await;
+        }
         match minute {
             Some((account, price, end))
                 if self.sequence.last_cycle_at.is_none_or(|last| last < end) =>

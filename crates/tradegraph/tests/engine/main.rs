@@ -31,4 +31,6 @@ mod refine;
 mod restart;
 mod scenarios;
 mod stale;
+#[cfg(feature = "live")]
+mod unprotected;
 mod wrapped;

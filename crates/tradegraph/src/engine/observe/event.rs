@@ -362,11 +362,14 @@ pub enum AlertKind {
     /// The shadow evaluation adopted an amendment to an analyst's prompt: the bot changed its
     /// own prompt (see it with `tradegraph prompts versions`, undo it with `rollback`).
     PromptAdopted,
+    /// The open position has had no exit working at the broker for a minute although its
+    /// entry asked for a stop or a target: it is unprotected.
+    PositionUnprotected,
 }
 
 impl AlertKind {
     /// Every kind, in order.
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 16] = [
         Self::CircuitBreaker,
         Self::Drawdown,
         Self::ApiFailures,
@@ -382,6 +385,7 @@ impl AlertKind {
         Self::EngineStopped,
         Self::Reconciliation,
         Self::PromptAdopted,
+        Self::PositionUnprotected,
     ];
 
     /// Its snake_case name, as serialized.
@@ -402,6 +406,7 @@ impl AlertKind {
             Self::EngineStopped => "engine_stopped",
             Self::Reconciliation => "reconciliation",
             Self::PromptAdopted => "prompt_adopted",
+            Self::PositionUnprotected => "position_unprotected",
         }
     }
 
