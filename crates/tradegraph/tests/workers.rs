@@ -965,3 +965,57 @@ fn the_ingests_readiness_names_a_failing_check_and_a_feed_that_is_down() {
         assert!(answer.1.contains("feed: disconnected"), "{}", answer.1);
     });
 }
+
+/// The models' day budget holds across the workers an instrument goes to: the day's calls made
+/// on one worker count on the next (saved with the instrument's state, as a bot restarted the
+/// same day carries them), instead of each open starting the day from nothing.
+#[test]
+fn the_models_day_budget_holds_across_the_workers_an_instrument_goes_to() {
+    let Some((redis, mongodb)) = support::services() else {
+        return;
+    };
+    let redis = redis_db(&redis, 7);
+    let rt = runtime();
+    let desk = desk::Desk::start(&rt, Timestamp::from_millis(0));
+    let dir = support::temp_dir("workers-budget");
+    let database = support::unique("workers-budget");
+    let tag = &database[database.len() - 4..];
+    let symbol = format!("B{}USDT", tag.to_uppercase());
+    configure(
+        &dir,
+        &mongodb,
+        &database,
+        &[("b0".to_owned(), symbol.clone())],
+        60.0,
+    );
+    let mut toml = std::fs::read_to_string(dir.join("tradegraph.toml")).unwrap();
+    toml += "[llm.day_budget]\nmax_calls = 12\n";
+    std::fs::write(dir.join("tradegraph.toml"), toml).unwrap();
+    let env = env(&redis, &desk.env());
+    let answered = || desk.answered.load(std::sync::atomic::Ordering::SeqCst);
+
+    // The first worker spends the day's calls, then decides by rules.
+    let mut first = worker(&dir, "budget-a", 1, &env);
+    let feed = ingest(&dir, "b0", &env);
+    first.wait_until("the day's calls spent", Duration::from_secs(120), |w| {
+        answered() >= 12 && support::cycles(&w.stdout(), &symbol).len() >= 4
+    });
+    let first = first.stop_cleanly();
+    let spent = answered();
+    assert_eq!(spent, 12, "the day's budget caps the calls: {}", first.dump());
+
+    // The next worker to take the instrument decides on: by rules, the day being spent.
+    let mut second = worker(&dir, "budget-b", 1, &env);
+    second.wait_until("cycles on the second worker", Duration::from_secs(120), |w| {
+        support::cycles(&w.stdout(), &symbol).len() >= 3
+    });
+    let second = second.stop_cleanly();
+    feed.terminate();
+    let _ = feed.wait_exit(Duration::from_secs(30));
+    assert_eq!(
+        answered(),
+        spent,
+        "the second worker asked the models again on a spent day\n{}",
+        second.dump()
+    );
+}

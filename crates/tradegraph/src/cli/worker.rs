@@ -8,7 +8,7 @@ use crate::config::{FeedKind, Flags, Settings};
 use crate::engine::BotHandle;
 use crate::engine::{describe_cycle, BotConfig, Mode};
 use crate::service::checks::Checker;
-use crate::service::{EventHub, HealthBoard, DEFAULT_EVENTS_KEPT};
+use crate::service::{EventHub, HealthBoard, UsageBook, DEFAULT_EVENTS_KEPT};
 use crate::workers::{
     CycleJob, Ingest, IngestService, Instruments, Opened, Watcher, Worker, WorkerConfig,
     WorkerError,
@@ -255,23 +255,78 @@ impl Instruments for FromSettings {
             )));
         }
         let mut config = bot.config;
-        if !settings.alerts.enabled {
+        // The model calls by day, saved with the instrument's state as the bot alone saves
+        // them: the day's calls made before this open (by this worker or another, before a
+        // restart) count against the day's budget, which a new chain would otherwise start
+        // from nothing at each open.
+        let usage = match &bot.llm {
+            Some(llm) => {
+                match UsageBook::start(llm, config.stores.state.clone(), job.symbol.clone()).await {
+                    Ok(book) => Some(book),
+                    Err(e) => {
+                        config.stores.shutdown().await;
+                        return Err(refuse(format!("its model usage cannot be read: {e}")));
+                    }
+                }
+            }
+            None => None,
+        };
+        let alerts = if settings.alerts.enabled {
+            // The worker's own settings were checked at its start; an instrument's
+            // `.env.<name>` may still lack a webhook's variable: said, and its alerts go to
+            // the others.
+            for why in &settings.alerts.unset_webhooks {
+                tracing::error!(instrument = %job.instrument, "{why}; this instrument's alerts go without that webhook");
+            }
+            match InstrumentAlerts::start(&settings.alerts, &mut config, bot.llm) {
+                Ok(alerts) => Some(alerts),
+                Err(e) => {
+                    config.stores.shutdown().await;
+                    return Err(refuse(e.to_string()));
+                }
+            }
+        } else {
+            None
+        };
+        if alerts.is_none() && usage.is_none() {
             return Ok(config.into());
         }
-        // The worker's own settings were checked at its start; an instrument's `.env.<name>`
-        // may still lack a webhook's variable: said, and its alerts go to the others.
-        for why in &settings.alerts.unset_webhooks {
-            tracing::error!(instrument = %job.instrument, "{why}; this instrument's alerts go without that webhook");
+        Ok(Opened::from(config).watched(Box::new(InstrumentWatch { alerts, usage })))
+    }
+}
+
+/// What a slot runs beside an instrument's engine: its alerts, and its model usage (saved once
+/// more when the slot lets go of it).
+struct InstrumentWatch {
+    alerts: Option<InstrumentAlerts>,
+    usage: Option<UsageBook>,
+}
+
+#[async_trait(?Send)]
+impl Watcher for InstrumentWatch {
+    fn started(&mut self, engine: &BotHandle) {
+        if let Some(alerts) = &mut self.alerts {
+            alerts.started(engine);
         }
-        match InstrumentAlerts::start(&settings.alerts, &mut config, bot.llm) {
-            Ok(alerts) => Ok(Opened::from(config).watched(Box::new(alerts))),
-            Err(e) => {
-                config.stores.shutdown().await;
-                Err(refuse(e.to_string()))
+    }
+
+    async fn ended(self: Box<Self>, stopped_on: Option<String>) {
+        if let Some(book) = &self.usage {
+            if tokio::time::timeout(USAGE_GRACE, book.flush())
+                .await
+                .is_err()
+            {
+                tracing::warn!("the model usage was not saved within {USAGE_GRACE:?}; the calls of the last minutes are missing from the day's count");
             }
+        }
+        if let Some(alerts) = self.alerts {
+            Box::new(alerts).ended(stopped_on).await;
         }
     }
 }
+
+/// How long saving an instrument's model usage may take when a slot lets go of it.
+const USAGE_GRACE: Duration = Duration::from_secs(5);
 
 /// The first worker spill file beside `spill` (`spill-worker-<n>.jsonl`) from `from` on
 /// (wrapping round) that no process holds now: the same names on every start, so that what a
