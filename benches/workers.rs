@@ -96,6 +96,7 @@ fn job(i: usize, run: &str, minute: i64) -> Vec<u8> {
         }],
         at: open.add_millis(60_000),
         published_us: wall_us(),
+        decision_every: Some(Timeframe::M1),
     }
     .encode()
     .unwrap()

@@ -1002,13 +1002,20 @@ fn the_models_day_budget_holds_across_the_workers_an_instrument_goes_to() {
     });
     let first = first.stop_cleanly();
     let spent = answered();
-    assert_eq!(spent, 12, "the day's budget caps the calls: {}", first.dump());
+    assert_eq!(
+        spent,
+        12,
+        "the day's budget caps the calls: {}",
+        first.dump()
+    );
 
     // The next worker to take the instrument decides on: by rules, the day being spent.
     let mut second = worker(&dir, "budget-b", 1, &env);
-    second.wait_until("cycles on the second worker", Duration::from_secs(120), |w| {
-        support::cycles(&w.stdout(), &symbol).len() >= 3
-    });
+    second.wait_until(
+        "cycles on the second worker",
+        Duration::from_secs(120),
+        |w| support::cycles(&w.stdout(), &symbol).len() >= 3,
+    );
     let second = second.stop_cleanly();
     feed.terminate();
     let _ = feed.wait_exit(Duration::from_secs(30));

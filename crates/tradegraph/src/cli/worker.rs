@@ -219,6 +219,15 @@ impl Instruments for FromSettings {
                 settings.instrument.symbol, job.symbol
             )));
         }
+        if let Some(cut) = job
+            .decision_every
+            .filter(|cut| *cut != settings.decision_every)
+        {
+            return Err(refuse(format!(
+                "it decides every {} in this worker's configuration, and the ingesting bot cuts                  its cycles every {cut}: give the workers the configuration the ingesting bots                  run with",
+                settings.decision_every
+            )));
+        }
         if settings.live {
             return Err(refuse(
                 "it is configured for live trading, which runs in one process (`tradegraph run` \
@@ -527,6 +536,44 @@ mod tests {
     /// A worker's spill file has the same name on every start (its id was in the name, so a
     /// restarted worker never wrote what a killed one had spilled), and two slots at once
     /// never share one.
+    /// A job cut at another decision timeframe than the worker's settings decide at is
+    /// refused, naming both (the engine would run several cycles a job, late, or skip some).
+    #[tokio::test]
+    async fn an_instrument_deciding_at_another_timeframe_than_its_jobs_is_refused() {
+        let cwd = std::env::temp_dir().join(format!("tg-worker-tf-{}", std::process::id()));
+        std::fs::create_dir_all(&cwd).unwrap();
+        std::fs::write(
+            cwd.join("tradegraph.toml"),
+            "[bot]\ndecision_timeframe = \"5m\"\n",
+        )
+        .unwrap();
+        let instruments = FromSettings {
+            flags: Flags {
+                feed: Some(FeedKind::Synthetic),
+                ..Flags::default()
+            },
+            cwd: cwd.clone(),
+        };
+        let job = CycleJob {
+            format: crate::workers::JOB_FORMAT,
+            instrument: "btc".into(),
+            symbol: tradegraph_core::Symbol::new("BTCUSDT"),
+            events: Vec::new(),
+            at: tradegraph_core::Timestamp::from_millis(0),
+            published_us: 0,
+            decision_every: Some(tradegraph_core::Timeframe::M15),
+        };
+        let refused = match instruments.open(&job, &WorkerId::new("w/0")).await {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("opened an instrument deciding at 5m for 15m jobs"),
+        };
+        assert!(
+            refused.contains("5min") && refused.contains("15min"),
+            "{refused}"
+        );
+        let _ = std::fs::remove_dir_all(&cwd);
+    }
+
     #[test]
     fn worker_spill_files_are_found_again_and_never_shared() {
         let dir = std::env::temp_dir().join(format!("tg-worker-spill-{}", std::process::id()));

@@ -390,6 +390,7 @@ where
             events: std::mem::take(&mut self.pending),
             at,
             published_us: 0,
+            decision_every: Some(self.decision_every),
         };
         self.outbox.push_back((job, decides));
     }

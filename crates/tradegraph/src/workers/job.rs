@@ -2,7 +2,7 @@
 //! events since the previous cycle.
 
 use serde::{Deserialize, Serialize};
-use tradegraph_core::{Symbol, Timestamp};
+use tradegraph_core::{Symbol, Timeframe, Timestamp};
 use tradegraph_market::MarketEvent;
 use tradegraph_store::queue::Job;
 
@@ -29,6 +29,11 @@ pub struct CycleJob {
     pub at: Timestamp,
     /// When it was published, on the publisher's wall clock (Unix µs): the queue's wait starts.
     pub published_us: i64,
+    /// The decision timeframe the ingesting bot cuts the cycles at: a worker whose settings
+    /// decide at another refuses the instrument (its engine would run several cycles a job,
+    /// late, or skip some). `None`: a job of an earlier version, which did not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_every: Option<Timeframe>,
 }
 
 /// Now on the wall clock, in Unix microseconds (0 before 1970).
@@ -123,7 +128,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use rust_decimal::Decimal;
-    use tradegraph_core::{Candle, Timeframe};
+    use tradegraph_core::Candle;
     use tradegraph_store::queue::JobId;
 
     fn candle(symbol: &str, minute: i64, timeframe: Timeframe) -> MarketEvent {
@@ -154,7 +159,24 @@ mod tests {
                 .collect(),
             at: Timestamp::from_millis(1_700_000_040_000 + minutes * 60_000),
             published_us: 1,
+            decision_every: Some(Timeframe::M15),
         }
+    }
+
+    /// A job says the decision timeframe it was cut at; one of an earlier version, without it,
+    /// still reads.
+    #[test]
+    fn a_job_carries_its_decision_timeframe_and_an_older_one_reads_without() {
+        let written = sample(2);
+        let encoded = written.encode().unwrap();
+        let text = String::from_utf8(encoded.clone()).unwrap();
+        assert!(text.contains("\"decision_every\":\"15min\""), "{text}");
+        let read = CycleJob::decode(&job(encoded, "BTCUSDT")).unwrap();
+        assert_eq!(read.decision_every, Some(Timeframe::M15));
+        let mut older: serde_json::Value = serde_json::from_str(&text).unwrap();
+        older.as_object_mut().unwrap().remove("decision_every");
+        let read = CycleJob::decode(&job(serde_json::to_vec(&older).unwrap(), "BTCUSDT")).unwrap();
+        assert_eq!(read.decision_every, None);
     }
 
     #[test]
