@@ -372,3 +372,62 @@ async fn the_margin_a_lot_blocks_is_not_a_loss_of_equity() {
         after.daily_loss_pct()
     );
 }
+
+/// A trailing stop placed, its target's placement failed and tried again: the stop keeps the
+/// trail it made meanwhile (a try again does not start it over from the fill, which would move
+/// the stop at Kite back down).
+#[tokio::test]
+async fn a_trailing_stop_keeps_its_trail_while_its_target_is_tried_again() {
+    use tradegraph_testkit::venue::kite::Failure;
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start().await;
+    venue.fail_next("POST", "/orders/regular", Failure::Pass); // the entry
+    venue.fail_next("POST", "/orders/regular", Failure::Pass); // the trailing stop
+    venue.fail_next("POST", "/orders/regular", Failure::ServerError); // the target
+    let entry = id("tg00000000000000t5");
+    broker
+        .submit(
+            OrderRequest::market(entry.clone(), bank(), OrderSide::Buy, d("30")).with_exits(
+                Exits::default()
+                    .with_trailing(d("100"))
+                    .with_take_profit(d("48500")),
+            ),
+        )
+        .await
+        .unwrap();
+    let trail = entry.child(Leg::TrailingStop);
+    let trigger = |venue: &KiteVenue| {
+        venue
+            .orders()
+            .iter()
+            .find(|o| o.tag.as_deref() == Some(trail.as_str()))
+            .map(|o| o.trigger_price)
+    };
+    wait_until("the SL order is placed", || async {
+        trigger(&venue).is_some()
+    })
+    .await;
+    assert_eq!(trigger(&venue), Some(d("48100")));
+    let tick = |price: &str| {
+        venue.set_price(d(price));
+        Tick::new(Timestamp::from_millis(1), d(price), d("1"))
+    };
+    broker
+        .on_market(&bank(), PriceEvent::Tick(&tick("48350")))
+        .unwrap();
+    wait_until("the stop trails up", || async {
+        trigger(&venue) == Some(d("48250"))
+    })
+    .await;
+    // The exits are tried again meanwhile (the target's answer was lost: the keeper tries
+    // again within a second, then backs off).
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    // A lower price moves nothing back.
+    broker
+        .on_market(&bank(), PriceEvent::Tick(&tick("48300")))
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(trigger(&venue), Some(d("48250")));
+    logs.assert_clean();
+}

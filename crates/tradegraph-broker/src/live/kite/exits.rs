@@ -127,7 +127,9 @@ impl Exits {
             trigger,
             modifications: 0,
         };
-        self.trails.insert(client_id.clone(), trail);
+        // A stop already trailing keeps its trail (the exits tried again after a leg failed
+        // find the stop placed: starting its trail over from the fill would move it back).
+        self.trails.entry(client_id.clone()).or_insert(trail);
     }
 
     fn leg_order(gtt: &Gtt, leg: &OrderRequest) -> Order {
