@@ -140,15 +140,16 @@ fn client() -> Result<reqwest::Client, String> {
 }
 
 /// One request to the bot at `target`, on a runtime of its own: `GET path`, or `POST path`
-/// with `body` and the control token from TRADEGRAPH_API_TOKEN. The answer's JSON; otherwise
-/// the problem is written to `err` and the exit code returned (2 without the token, 3 when the
-/// bot refuses or cannot be reached).
+/// with `body` and the control token from TRADEGRAPH_API_TOKEN. The answer's JSON, and for a
+/// `POST` the bot it reached ([`which_bot`]); otherwise the problem is written to `err` (naming
+/// the bot for a `POST`) and the exit code returned (2 without the token, 3 when the bot
+/// refuses or cannot be reached).
 pub(super) fn call(
     target: &Target,
     path: &str,
     body: Option<serde_json::Value>,
     err: &mut dyn Write,
-) -> Result<serde_json::Value, u8> {
+) -> Result<(serde_json::Value, Option<String>), u8> {
     let token = std::env::var(TOKEN_VAR).ok().filter(|t| !t.is_empty());
     if body.is_some() && token.is_none() {
         let _ = writeln!(
@@ -169,17 +170,46 @@ pub(super) fn call(
         EXIT_FAILED
     })?;
     let url = endpoint(target, path);
-    let (what, request) = match (body, token) {
-        (Some(body), Some(token)) => (
-            format!("POST {url}"),
-            client.post(&url).bearer_auth(token).json(&body),
-        ),
-        _ => (format!("GET {url}"), client.get(&url)),
+    let (what, request, bot) = match (body, token) {
+        (Some(body), Some(token)) => {
+            // A command that changes a bot says which bot it reached (the address defaults to
+            // the BTC bot's): its instrument, read first.
+            let bot = runtime.block_on(which_bot(&client, target));
+            (
+                format!("{bot}: POST {url}"),
+                client.post(&url).bearer_auth(token).json(&body),
+                Some(bot),
+            )
+        }
+        _ => (format!("GET {url}"), client.get(&url), None),
     };
-    runtime.block_on(send(&what, request)).map_err(|e| {
-        let _ = writeln!(err, "tradegraph: {e}");
-        EXIT_FAILED
-    })
+    match runtime.block_on(send(&what, request)) {
+        Ok(answer) => Ok((answer, bot)),
+        Err(e) => {
+            let _ = writeln!(err, "tradegraph: {e}");
+            Err(EXIT_FAILED)
+        }
+    }
+}
+
+/// The bot at `target` as a command that changes it names it: its instrument (from
+/// `GET /api/v1/status`) and address; the address alone when the status cannot be read.
+pub(super) async fn which_bot(client: &reqwest::Client, target: &Target) -> String {
+    let url = endpoint(target, "/api/v1/status");
+    let instrument = match send(&format!("GET {url}"), client.get(&url)).await {
+        Ok(status) => status["instrument"].as_str().map(str::to_owned),
+        Err(_) => None,
+    };
+    let address = target.url.trim_end_matches('/');
+    match instrument {
+        Some(instrument) => format!("the {instrument} bot at {address}"),
+        None => format!("the bot at {address}"),
+    }
+}
+
+/// What a bot said it did, naming the bot.
+pub(super) fn acted(bot: &str, body: &serde_json::Value) -> String {
+    format!("{bot}: {}", message(body))
 }
 
 fn endpoint(target: &Target, path: &str) -> String {
@@ -402,13 +432,14 @@ async fn confirm(
     err: &mut dyn Write,
 ) -> u8 {
     let url = endpoint(target, "/api/v1/reconciliation/confirm");
+    let bot = which_bot(client, target).await;
     let request = client
         .post(&url)
         .bearer_auth(token)
         .json(&serde_json::json!({ "at": at }));
-    match send(&format!("POST {url}"), request).await {
+    match send(&format!("{bot}: POST {url}"), request).await {
         Ok(body) => {
-            let _ = writeln!(out, "{}", message(&body));
+            let _ = writeln!(out, "{}", acted(&bot, &body));
             EXIT_OK
         }
         Err(e) => {

@@ -176,7 +176,11 @@ fn call(
     show: impl FnOnce(&serde_json::Value, &mut dyn Write),
 ) -> u8 {
     match bot_ctl::call(target, path, body, err) {
-        Ok(answer) => {
+        Ok((answer, bot)) => {
+            // A command that changed the bot says which bot first.
+            if let Some(bot) = bot {
+                let _ = write!(out, "{bot}: ");
+            }
             show(&answer, out);
             EXIT_OK
         }

@@ -413,6 +413,11 @@ fn prompt_versions_are_listed_approved_and_rolled_back_over_http_and_the_cli_wit
         err.contains("409") && err.contains("technical v1: there is no such version"),
         "{err}"
     );
+    // A command that changes a bot names the bot it reached (the address defaults to BTC's).
+    assert!(
+        err.contains(&format!("the BTCUSDT bot at {url}: POST")),
+        "{err}"
+    );
     let (code, _, err) = cli(
         &[
             "prompts",
@@ -428,6 +433,7 @@ fn prompt_versions_are_listed_approved_and_rolled_back_over_http_and_the_cli_wit
     );
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("it is the version in use"), "{err}");
+    assert!(err.contains("the BTCUSDT bot at "), "{err}");
     let (code, _, err) = cli(
         &["prompts", "versions", "--url", &url, "--agent", "chartist"],
         None,

@@ -129,6 +129,11 @@ fn orders_the_bot_does_not_know_hold_entries_until_a_person_confirms_also_across
     );
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("3 discrepancy(ies) accepted"), "{out}");
+    // It says which bot it confirmed on.
+    assert!(
+        out.starts_with(&format!("the BTCUSDT bot at {url}: ")),
+        "{out}"
+    );
     let status = bot.status();
     assert_eq!(status["reconciliation"]["held"], false, "{status}");
     assert_eq!(status["trading"], "active", "{status}");
