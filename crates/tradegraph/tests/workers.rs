@@ -1026,3 +1026,25 @@ fn the_models_day_budget_holds_across_the_workers_an_instrument_goes_to() {
         second.dump()
     );
 }
+
+/// A worker starts whatever the default instrument's live settings (BTC trading live in its
+/// own process, the other instruments on workers): a live instrument is refused per job.
+#[test]
+fn a_worker_starts_beside_a_default_instrument_configured_live() {
+    let Some((redis, _)) = support::services() else {
+        return;
+    };
+    let redis = redis_db(&redis, 6);
+    let dir = support::temp_dir("workers-live-default");
+    std::fs::write(dir.join("tradegraph.toml"), "[bot]\nlive = true\n").unwrap();
+    let mut env = env(&redis, &[]);
+    env.push(("TRADEGRAPH_LIVE", "1".to_owned()));
+    let mut w = worker(&dir, "live-default", 1, &env);
+    w.wait_until("the worker's start", Duration::from_secs(60), |w| {
+        w.stdout()
+            .iter()
+            .any(|l| l.starts_with("worker live-default: up to"))
+    });
+    let stopped = w.stop_cleanly();
+    assert_eq!(stopped.status.code(), Some(0), "{}", stopped.dump());
+}

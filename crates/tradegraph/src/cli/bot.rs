@@ -28,11 +28,13 @@ use tradegraph_store::Stores;
 /// What a command does with a live configuration (`TRADEGRAPH_LIVE=1` and `live = true`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum LiveUse {
-    /// It runs bots (`run`, and `worker`, whose feeds are synthetic): it may trade live, and
-    /// it delivers alerts. Live trading with paper-only settings or without the venue's keys
+    /// It runs a bot (`run`): it may trade live, and it delivers alerts. Live trading with paper-only settings or without the venue's keys
     /// is refused before anything connects, each refusal naming the setting, and so is a
     /// webhook whose URL variable is set nowhere.
     Trades,
+    /// It runs other processes' instruments on paper (`worker`): a live instrument is refused
+    /// when a job for it comes, not the worker itself; it delivers alerts.
+    Workers,
     /// It trades on the paper broker whatever the settings (`backtest`), and says so.
     Paper,
     /// It trades nothing (`store replay-rejected`).
@@ -64,7 +66,7 @@ pub(super) fn settings(
         let _ = writeln!(err, "note: {notice}");
     }
     // The commands that deliver alerts need every webhook configured.
-    if live == LiveUse::Trades
+    if matches!(live, LiveUse::Trades | LiveUse::Workers)
         && settings.alerts.enabled
         && !settings.alerts.unset_webhooks.is_empty()
     {

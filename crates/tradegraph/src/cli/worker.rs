@@ -57,7 +57,9 @@ pub(super) fn run(args: WorkerArgs, out: &mut dyn Write, err: &mut dyn Write) ->
         feed: Some(FeedKind::Synthetic),
         ..Flags::default()
     };
-    let base = match super::bot::settings("worker", &flags, super::bot::LiveUse::Trades, err) {
+    // The default instrument's settings give the queue's address; an instrument configured
+    // for live trading (its own process trades it) is refused when a job for it comes.
+    let base = match super::bot::settings("worker", &flags, super::bot::LiveUse::Workers, err) {
         Ok(settings) => settings,
         Err(code) => return code,
     };
