@@ -216,3 +216,27 @@ fn without_a_config_file_it_checks_the_chain_the_bot_would_use() {
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(stdout.contains("ollama"), "{stdout}");
 }
+
+/// An invalid configuration is exit 2, as the command's help says (1 is the primary failing),
+/// and so it is for `store replay-rejected` (1 is lines left).
+#[test]
+fn an_invalid_configuration_is_exit_2_not_the_commands_own_1() {
+    let dir = std::env::temp_dir().join(format!("tg-cli-invalid-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for args in [
+        ["providers", "check", "--instrument", "nosuch"],
+        ["store", "replay-rejected", "--instrument", "nosuch"],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tradegraph"))
+            .args(args)
+            .current_dir(&dir)
+            .env_clear()
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("nosuch"), "{args:?}: {stderr}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

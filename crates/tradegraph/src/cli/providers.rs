@@ -80,7 +80,8 @@ fn check(
             };
             match super::bot::settings("providers check", &flags, super::bot::LiveUse::None, err) {
                 Ok(settings) => Ok(settings.llm),
-                Err(code) => return code,
+                // 1 is this command's "the primary failed": settings it cannot use are 2.
+                Err(_) => return EXIT_USAGE,
             }
         }
     };

@@ -39,7 +39,8 @@ const NAME: &str = "store replay-rejected";
 fn replay_rejected(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let settings = match super::bot::settings(NAME, &args.flags, super::bot::LiveUse::None, err) {
         Ok(settings) => settings,
-        Err(code) => return code,
+        // 1 is this command's "lines are left": settings it cannot use are 2.
+        Err(_) => return EXIT_USAGE,
     };
     let spill = &settings.stores.spill_path;
     let Some(uri) = settings.stores.mongodb_uri.clone() else {
