@@ -254,10 +254,13 @@ fn a_missing_prompt_directory_or_a_misnamed_template_is_an_error_naming_it() {
         said.contains("technical.j2"),
         "the names a template can have: {said}"
     );
-    // Files that are no template (a README, a dotfile) are fine.
+    // Files that are no template (a README, a dotfile, an editor's backups) are fine.
     std::fs::remove_file(dir.join("technical.md")).unwrap();
     std::fs::write(dir.join("README.md"), "notes").unwrap();
     std::fs::write(dir.join(".keep"), "").unwrap();
+    std::fs::write(dir.join("technical.j2~"), "old").unwrap();
+    std::fs::write(dir.join("technical.j2.bak"), "old").unwrap();
+    std::fs::write(dir.join(".technical.j2.swp"), "old").unwrap();
     Prompts::with_overrides(&dir).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -420,9 +420,15 @@ async fn a_trailing_stop_keeps_its_trail_while_its_target_is_tried_again() {
         trigger(&venue) == Some(d("48250"))
     })
     .await;
-    // The exits are tried again meanwhile (the target's answer was lost: the keeper tries
-    // again within a second, then backs off).
-    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    // The exits are tried again meanwhile (the target's answer was lost: Kite is asked for it
+    // until it shows it or the wait for it is over), once at least after the stop trailed.
+    let tries = || {
+        logs.text()
+            .matches("the exits of a filled entry could not be placed")
+            .count()
+    };
+    let before = tries();
+    wait_until("the exits tried again", || async { tries() > before }).await;
     // A lower price moves nothing back.
     broker
         .on_market(&bank(), PriceEvent::Tick(&tick("48300")))

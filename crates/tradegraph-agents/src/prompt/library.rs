@@ -109,8 +109,9 @@ pub struct Prompts {
 }
 
 /// Checks that `dir` is a directory, and that no file in it is named like a template without
-/// being one (a template's name with another extension, or a `.j2` file of no template's
-/// name); other files (notes, dotfiles) are left alone.
+/// being one (a `.j2` file of no template's name, or a template's name with another text
+/// extension: `technical.md`, `technical.jinja`); other files (notes, dotfiles, an editor's
+/// backups such as `technical.j2~` or `technical.j2.bak`) are left alone.
 fn check_names(dir: &Path) -> Result<(), AgentError> {
     let unreadable = |source| AgentError::PromptDir {
         path: dir.to_path_buf(),
@@ -134,8 +135,14 @@ fn check_names(dir: &Path) -> Result<(), AgentError> {
         if name.starts_with('.') || EMBEDDED.iter().any(|(n, _)| *n == name) {
             continue;
         }
-        let like_one =
-            name.ends_with(".j2") || EMBEDDED.iter().any(|(n, _)| stem(n) == stem(&name));
+        let text_extension = name.rsplit_once('.').is_some_and(|(_, ext)| {
+            [
+                "md", "txt", "jinja", "jinja2", "j2", "tmpl", "tpl", "tera", "hbs",
+            ]
+            .contains(&ext.to_ascii_lowercase().as_str())
+        });
+        let like_one = name.ends_with(".j2")
+            || (text_extension && EMBEDDED.iter().any(|(n, _)| stem(n) == stem(&name)));
         if like_one {
             return Err(AgentError::PromptName {
                 path: entry.path(),

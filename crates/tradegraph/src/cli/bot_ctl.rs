@@ -200,7 +200,8 @@ pub(super) async fn which_bot(client: &reqwest::Client, target: &Target) -> Stri
         Ok(status) => status["instrument"].as_str().map(str::to_owned),
         Err(_) => None,
     };
-    let address = target.url.trim_end_matches('/');
+    // (an address with a password in it shows without)
+    let address = tradegraph_store::url::redact(target.url.trim_end_matches('/'));
     match instrument {
         Some(instrument) => format!("the {instrument} bot at {address}"),
         None => format!("the bot at {address}"),

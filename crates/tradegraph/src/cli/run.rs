@@ -254,16 +254,7 @@ async fn serve_bot(
                 Box::pin(async move {
                     checker.stop().await;
                     if let Some(book) = usage_ref {
-                        if tokio::time::timeout(USAGE_GRACE, book.flush())
-                            .await
-                            .is_err()
-                        {
-                            tracing::warn!(
-                                "the model usage was not saved within {USAGE_GRACE:?}; the \
-                                 calls of the last minutes are missing from GET /api/v1/llm/usage \
-                                 after a restart"
-                            );
-                        }
+                        book.flush_within(USAGE_GRACE).await;
                     }
                     if let Some(alerts) = alerts_ref {
                         if let Some(error) = &error {

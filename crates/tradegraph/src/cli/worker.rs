@@ -226,7 +226,9 @@ impl Instruments for FromSettings {
             .filter(|cut| *cut != settings.decision_every)
         {
             return Err(refuse(format!(
-                "it decides every {} in this worker's configuration, and the ingesting bot cuts                  its cycles every {cut}: give the workers the configuration the ingesting bots                  run with",
+                "it decides every {} in this worker's configuration, and the ingesting bot cuts \
+                 its cycles every {cut}: give the workers the configuration the ingesting bots \
+                 run with",
                 settings.decision_every
             )));
         }
@@ -323,12 +325,7 @@ impl Watcher for InstrumentWatch {
 
     async fn ended(self: Box<Self>, stopped_on: Option<String>) {
         if let Some(book) = &self.usage {
-            if tokio::time::timeout(USAGE_GRACE, book.flush())
-                .await
-                .is_err()
-            {
-                tracing::warn!("the model usage was not saved within {USAGE_GRACE:?}; the calls of the last minutes are missing from the day's count");
-            }
+            book.flush_within(USAGE_GRACE).await;
         }
         if let Some(alerts) = self.alerts {
             Box::new(alerts).ended(stopped_on).await;
@@ -570,7 +567,10 @@ mod tests {
             Ok(_) => panic!("opened an instrument deciding at 5m for 15m jobs"),
         };
         assert!(
-            refused.contains("5min") && refused.contains("15min"),
+            refused.contains(
+                "it decides every 5min in this worker's configuration, and the ingesting bot \
+                 cuts its cycles every 15min: give the workers"
+            ),
             "{refused}"
         );
         let _ = std::fs::remove_dir_all(&cwd);

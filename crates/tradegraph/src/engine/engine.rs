@@ -89,6 +89,9 @@ pub struct Engine<C, F, B> {
     pub(super) protection: Box<super::protection::ProtectionWatch>,
     /// This instance's claim on the instrument in a shared state store, if it makes one.
     pub(super) instance: Option<Arc<InstanceLease>>,
+    /// Whether the engine took [`instance`](Self::instance) itself (and releases it at its
+    /// stop); a claim handed to it is released by whoever took it.
+    pub(super) releases_instance: bool,
     /// How the cycle's deadline is shared out among the nodes that ask a model; `None` in
     /// rule mode (no model to wait for).
     pub(super) stages: Option<Arc<StagePlan>>,
@@ -139,6 +142,10 @@ where
                 as Arc<dyn tradegraph_graph::Checkpointer<TradingState>>
         });
         // Before anything is loaded: a second instance on a shared store must not start.
+        let releases_instance = matches!(
+            (config.mode, &config.instance),
+            (Mode::Service, InstanceClaiming::AtStart(_))
+        );
         let instance = match (config.mode, std::mem::take(&mut config.instance)) {
             (Mode::Service, InstanceClaiming::AtStart(lease)) => Some(Arc::new(
                 InstanceLease::claim(config.stores.state.clone(), &symbol, lease, wall_now())
@@ -374,6 +381,7 @@ where
             daily_close_waits: None,
             protection: Box::default(),
             instance,
+            releases_instance,
             stages,
             shadow: None,
             shadow_turns: 0,

@@ -156,8 +156,9 @@ pub enum InstanceClaiming {
     /// it loads anything: enough when the broker did nothing at the venue as it was built.
     AtStart(Duration),
     /// The claim was taken before the broker connected ([`InstanceLease::claim`]): the engine
-    /// checks it is still held at start, keeps it, and releases it at a clean stop. It must be
-    /// the bot's instrument's, in the bot's state store.
+    /// checks it is still held at start and keeps it (stopping once it is lost); whoever took
+    /// it releases it ([`InstanceLease::release`]) after its own last writes, once the engine
+    /// stopped. It must be the bot's instrument's, in the bot's state store.
     Held(Arc<InstanceLease>),
 }
 
@@ -336,11 +337,11 @@ impl InstanceLease {
         }
     }
 
-    /// Writes the claim released (a clean stop), unless another instance holds it; once (a
-    /// second call does nothing).
+    /// Writes the claim released (a clean stop), unless another instance holds it; once
+    /// written, a second call does nothing (one whose write failed tries again).
     pub async fn release(&self) {
         self.renewal.abort();
-        if self.is_lost() || self.released.swap(true, Ordering::AcqRel) {
+        if self.is_lost() || self.released.load(Ordering::Acquire) {
             return;
         }
         let released = InstanceClaim {
@@ -349,6 +350,7 @@ impl InstanceLease {
         };
         match self.shared.write(&released).await {
             Ok(Saved::Written) => {
+                self.released.store(true, Ordering::Release);
                 tracing::info!(symbol = %self.shared.key.instrument, "the bot's claim on its instrument is released");
             }
             Ok(Saved::Stale { .. }) => {}

@@ -3,9 +3,10 @@
 //! passed, a day order lapsing at the close, a venue away while the exits are owed); it logs
 //! that and keeps trying, but nothing told the operator. Each minute (in a service), an open
 //! trade whose entry asked for a stop or a target, with no exit of it working at the broker on
-//! the closing side for a minute or more, raises the critical `position_unprotected` alert,
-//! once; its recovery goes out once an exit works again or the position is flat. Two checks
-//! are needed, a minute apart: the exits placed right after a fill are not caught half-way.
+//! the closing side for a minute or more (an entry's child order, or any order that only
+//! reduces), raises the critical `position_unprotected` alert, once per trade; its recovery
+//! goes out once an exit works again or the position is flat. Two checks are needed, a minute
+//! apart: the exits placed right after a fill are not caught half-way.
 
 use super::journal::Execution;
 use super::observe::{wall_now, AlertEvent, AlertKind, BotEvent, Severity};
@@ -27,6 +28,8 @@ pub(super) struct ProtectionWatch {
     since: Option<Timestamp>,
     /// The alert raised for this stretch, for its recovery.
     alerted: Option<AlertEvent>,
+    /// The broker's working orders could not be read at the last check (said once).
+    unreadable: bool,
 }
 
 impl<C, F, B> Engine<C, F, B>
@@ -58,8 +61,12 @@ where
                 };
                 match self.broker.open_orders().await {
                     Ok(orders) => {
+                        self.protection.unreadable = false;
+                        // An exit: an entry's child order, or any order that only reduces
+                        // (a Kite GTT leg whose entry a restart could not name, a close
+                        // resting at the venue).
                         let working = orders.iter().any(|o| {
-                            o.parent.is_some()
+                            (o.parent.is_some() || o.request.reduce_only)
                                 && o.request.symbol == symbol
                                 && o.request.side == closing
                                 && !o.status.is_terminal()
@@ -68,7 +75,9 @@ where
                     }
                     Err(e) => {
                         // Unknown now: what was seen stands until the broker answers.
-                        tracing::debug!(%symbol, error = %e, "the position's exits could not be checked: the broker's working orders");
+                        if !std::mem::replace(&mut self.protection.unreadable, true) {
+                            tracing::warn!(%symbol, error = %e, "whether the open position's exits work cannot be checked: the broker's working orders cannot be read; checked again each minute");
+                        }
                         return;
                     }
                 }
@@ -106,9 +115,10 @@ where
             now.millis().saturating_sub(since.millis()) / 1000,
         );
         tracing::error!(%symbol, %held, "{message}");
+        // One key per trade: a later trade's stretch is not held back by this one's cool-down.
         let alert = AlertEvent::new(
             AlertKind::PositionUnprotected,
-            "",
+            &trade.trade_id,
             Severity::Critical,
             message,
             wall_now(),

@@ -677,8 +677,9 @@ where
             }
         };
         self.summary.finish(&self.ledger, &self.learner()?);
-        // Last: what the next instance loads is saved.
-        if let Some(instance) = &self.instance {
+        // Last: what the next instance loads is saved. (A claim handed to the engine is
+        // released by whoever took it, after its own last writes.)
+        if let Some(instance) = self.instance.as_ref().filter(|_| self.releases_instance) {
             instance.release().await;
         }
         outcome

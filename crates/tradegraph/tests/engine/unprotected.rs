@@ -155,6 +155,11 @@ async fn a_position_whose_exits_are_gone_at_the_venue_raises_an_alert_and_its_re
     let raised = next_unprotected(&mut heard).await;
     assert!(!raised.recovered, "{raised:?}");
     assert_eq!(raised.severity, Severity::Critical);
+    assert!(
+        raised.key.starts_with("position_unprotected:"),
+        "one key per trade: {}",
+        raised.key
+    );
     assert!(raised.message.contains("UNPROTECTED"), "{}", raised.message);
     assert!(
         raised.message.contains("stop at 98") && raised.message.contains("target at 120"),

@@ -152,6 +152,18 @@ impl UsageBook {
             let _ = saved.await;
         }
     }
+
+    /// [`flush`](Self::flush), waiting at most `grace` (a process stopping); a flush cut short
+    /// is logged, naming what goes missing.
+    pub async fn flush_within(&self, grace: std::time::Duration) {
+        if tokio::time::timeout(grace, self.flush()).await.is_err() {
+            tracing::warn!(
+                "the model usage was not saved within {grace:?}; the calls of the last minutes \
+                 are missing from the usage by day (GET /api/v1/llm/usage) and from the day's \
+                 budget after a restart"
+            );
+        }
+    }
 }
 
 impl std::fmt::Debug for UsageBook {
@@ -335,7 +347,22 @@ async fn count(
                 .saved();
             last_save = Some(now);
             dirty = false;
-            if let Err(e) = state.save(StatePart::LlmUsage, &saved).await {
+            let mut result = state.save(StatePart::LlmUsage, &saved).await;
+            if let Err(EngineError::StateConflict { stored, .. }) = &result {
+                // Another writer saved the part since it was read (an instrument's previous
+                // holder flushing late, an instance taken over): this count, read at the start
+                // and counted on since, is written over it (its calls since are lost) rather
+                // than refused at every save from now on.
+                tracing::warn!(instrument = %instrument, stored, "llm usage: another process saved the usage by day since it was read; this process's count replaces it");
+                if state
+                    .load::<serde_json::Value>(StatePart::LlmUsage)
+                    .await
+                    .is_ok()
+                {
+                    result = state.save(StatePart::LlmUsage, &saved).await;
+                }
+            }
+            if let Err(e) = result {
                 dirty = true;
                 tracing::warn!(error = %e, "llm usage: the usage by day could not be saved with the bot's state; it is tried again in {} s", SAVE_EVERY.as_secs());
             }

@@ -192,3 +192,54 @@ async fn todays_calls_before_a_restart_count_against_todays_budget() {
         "the restart gave the day no fresh budget: {err:?}"
     );
 }
+
+/// Two books on one instrument's state (an instrument's previous holder flushing late, an
+/// instance taken over): the second's saves are not refused for good once the first saved
+/// since the second read the part; its count is written (the first's calls since are lost).
+#[tokio::test]
+async fn a_book_whose_part_was_saved_by_another_process_still_saves() {
+    let store: Arc<dyn BotStateStore> = Arc::new(MemoryState::new());
+    let ask = Request::chat("system", "user");
+    let late = Llm::builder()
+        .provider(ScriptedProvider::new("p", "m").text("a").text("b"))
+        .build()
+        .unwrap();
+    let late_book = UsageBook::start(&late, store.clone(), "BTCUSDT".into())
+        .await
+        .unwrap();
+    let next = Llm::builder()
+        .provider(
+            ScriptedProvider::new("p", "m")
+                .text("c")
+                .text("d")
+                .text("e"),
+        )
+        .build()
+        .unwrap();
+    let next_book = UsageBook::start(&next, store.clone(), "BTCUSDT".into())
+        .await
+        .unwrap();
+    late.complete(&ask).await.unwrap();
+    late_book.flush().await;
+    let today = chrono::Utc::now().date_naive();
+    let saved = UsageBook::start(&chain(), store.clone(), "BTCUSDT".into())
+        .await
+        .unwrap();
+    assert_eq!(
+        saved.report(1, today).total.calls,
+        1,
+        "the first book saved"
+    );
+    for _ in 0..3 {
+        next.complete(&ask).await.unwrap();
+    }
+    next_book.flush().await;
+    let read = UsageBook::start(&chain(), store, "BTCUSDT".into())
+        .await
+        .unwrap();
+    assert_eq!(
+        read.report(1, today).total.calls,
+        3,
+        "the second book's count is saved"
+    );
+}
