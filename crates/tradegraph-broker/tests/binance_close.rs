@@ -142,8 +142,9 @@ async fn a_partial_close_places_the_exits_again_for_what_is_left() {
     assert_eq!(venue.balance("BTC"), (d("0"), d("0.006")));
 }
 
-#[tokio::test]
-async fn a_sale_by_hand_that_leaves_no_position_leaves_no_exit_working() {
+/// A broker on an account holding 0.01 BTC that is not the bot's (`reserved_base`), its
+/// stream up and caught up.
+async fn with_btc_not_the_bots() -> (BinanceVenue, tradegraph_broker::live::Live<BinanceBroker>) {
     // The account holds 0.01 BTC that is not the bot's.
     let venue = BinanceVenue::start(KEY, binance_support::SECRET)
         .await
@@ -160,10 +161,16 @@ async fn a_sale_by_hand_that_leaves_no_position_leaves_no_exit_working() {
     )
     .await
     .unwrap();
-    wait_until("the user data stream is up", || async {
-        broker.stream_is_up()
+    wait_until("the user data stream is up and caught up", || async {
+        broker.caught_up()
     })
     .await;
+    (venue, broker)
+}
+
+#[tokio::test]
+async fn a_sale_by_hand_that_leaves_no_position_leaves_no_exit_working() {
+    let (venue, broker) = with_btc_not_the_bots().await;
     let entry = id("tg00000000000000m1");
     entry_with_oco(&venue, &broker, &entry).await;
     assert!(working(&venue).iter().all(|o| o.quantity == d("0.01")));
@@ -219,26 +226,7 @@ async fn a_leg_that_fills_leaves_no_orphan() {
 /// when nothing is left.
 #[tokio::test]
 async fn a_close_after_an_exit_filled_unheard_sells_nothing_that_is_not_the_bots() {
-    // The account holds 0.01 BTC that is not the bot's.
-    let venue = BinanceVenue::start(KEY, binance_support::SECRET)
-        .await
-        .unwrap();
-    venue.set_balance("USDT", d("10000"));
-    venue.set_balance("BTC", d("0.01"));
-    venue.set_price(d("40000"));
-    let mut config = config(&venue);
-    config.reserved_base = d("0.01");
-    let broker = BinanceBroker::connect(
-        config,
-        None,
-        tradegraph_broker::live::LiveTradingEnabled::i_understand_this_trades_real_money(),
-    )
-    .await
-    .unwrap();
-    wait_until("the user data stream is up and caught up", || async {
-        broker.caught_up()
-    })
-    .await;
+    let (venue, broker) = with_btc_not_the_bots().await;
     let entry = id("tg00000000000000r1");
     entry_with_oco(&venue, &broker, &entry).await;
     assert_eq!(venue.balance("BTC"), (d("0.01"), d("0.01")));

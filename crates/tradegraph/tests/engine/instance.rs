@@ -55,24 +55,7 @@ type Bot =
 
 /// A bot on `symbol` whose state is `state`, fed nothing (it runs until stopped).
 async fn bot(symbol: &str, state: Arc<dyn BotStateStore>) -> Result<Bot, EngineError> {
-    let mut stores = Stores::memory();
-    stores.state = state;
-    let mut config = config(
-        btc_as(symbol),
-        ScriptedPm::cycles(Vec::new()),
-        RiskLimits::default(),
-        stores,
-        Mode::Service,
-    );
-    config.instance = InstanceClaiming::AtStart(LEASE);
-    let broker = paper_broker(&config).unwrap();
-    Box::pin(Engine::start(
-        config,
-        SimulatedClock::default(),
-        futures::stream::pending(),
-        broker,
-    ))
-    .await
+    bot_on(symbol, state, InstanceClaiming::AtStart(LEASE)).await
 }
 
 fn claim(body: &serde_json::Value) -> (u64, bool) {
