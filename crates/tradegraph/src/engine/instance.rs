@@ -31,11 +31,11 @@
 //!   wait.
 //!
 //! [`Engine::start`](super::Engine::start) claims with
-//! [`InstanceClaiming::AtStart`](super::InstanceClaiming::AtStart). A bot whose broker acts at
+//! [`InstanceClaiming::AtStart`]. A bot whose broker acts at
 //! the venue as it connects (a venue broker resumes its book: exits found owed are placed,
 //! legs cancelled by mistake restored) claims first, with [`InstanceLease::claim`], connects
 //! the broker only once it holds the claim, and hands the claim to the engine
-//! ([`InstanceClaiming::Held`](super::InstanceClaiming::Held)); `tradegraph run` does so
+//! ([`InstanceClaiming::Held`]); `tradegraph run` does so
 //! before it connects anything at the venue or reads the model usage.
 //!
 //! Clocks of different hosts are never compared: only versions and the claim's id are.
