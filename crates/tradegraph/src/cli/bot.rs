@@ -407,9 +407,10 @@ pub(super) async fn drive(
     };
     let result = drive_feed(settings, bot, shutdown, on_cycle, adapt, on_start).await;
     on_stop(result.as_ref().err().map(ToString::to_string)).await;
-    // Before the stores close: the engine released the claim at its stop (a second release
-    // does nothing, nor does one of a claim taken over); one that failed to start (the venue
-    // refused the keys) releases it here, so that the next start does not wait a lease.
+    // Before the stores close and after `on_stop`'s last writes (the model usage): the claim
+    // handed to the engine is released here, whether the engine ran or failed to start (the
+    // venue refused the keys), so that the next start does not wait a lease (a claim taken
+    // over is left as it is).
     if let Some(claim) = claim {
         claim.release().await;
     }

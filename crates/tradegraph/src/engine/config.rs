@@ -120,8 +120,9 @@ pub struct BotConfig {
     /// locked by the operating system, memory is one process's); `tradegraph run` with a Redis
     /// or MongoDB state store claims before it connects a venue's broker, with `[bot]
     /// instance_lease_secs` ([`INSTANCE_LEASE`](super::INSTANCE_LEASE) by default), and hands
-    /// the claim over ([`InstanceClaiming::Held`](super::InstanceClaiming::Held)). A start
-    /// after a crash waits one lease, unless the crashed process is known gone (same host and
+    /// the claim over ([`InstanceClaiming::Held`](super::InstanceClaiming::Held)), releasing it
+    /// itself after its last writes (the engine releases only a claim it took). A start after
+    /// a crash waits one lease, unless the crashed process is known gone (same host and
     /// process-id namespace).
     pub instance: super::InstanceClaiming,
 }

@@ -28,7 +28,9 @@
 //!   While it is cut off it cannot tell: a venue broker's own work (Kite moving a trailing
 //!   stop, exits placed after a fill) goes on until it reaches the server again.
 //! - **Release.** A clean stop writes the claim released, so that the next start does not
-//!   wait.
+//!   wait: the engine releases a claim it took itself; a claim handed to it is released by
+//!   whoever took it, after its own last writes ([`InstanceLease::release`]; one whose write
+//!   failed is tried again by the next call).
 //!
 //! [`Engine::start`](super::Engine::start) claims with
 //! [`InstanceClaiming::AtStart`]. A bot whose broker acts at

@@ -451,3 +451,36 @@ async fn a_claim_whose_process_is_gone_is_taken_over_at_once() {
         u64::from(std::process::id())
     );
 }
+
+/// A release whose write failed (the store away at the stop) is tried again by the next call:
+/// the next start does not wait a lease for a claim its holder meant to let go.
+#[tokio::test]
+async fn a_release_that_failed_is_tried_again() {
+    let symbol = unique("IR");
+    let state = Arc::new(MemoryState::new());
+    let cut = Arc::new(AtomicBool::new(false));
+    let store: Arc<dyn BotStateStore> = Arc::new(Cuttable {
+        inner: state.clone(),
+        cut: cut.clone(),
+    });
+    let claimed = InstanceLease::claim(
+        store,
+        &tradegraph_core::Symbol::new(symbol.as_str()),
+        LEASE,
+        tradegraph_core::Timestamp::from_millis(0),
+    )
+    .await
+    .unwrap();
+    cut.store(true, Ordering::SeqCst);
+    claimed.release().await;
+    cut.store(false, Ordering::SeqCst);
+    assert!(
+        !claim(&stored_claim(&state, &symbol).await.body).1,
+        "the first release did not reach the store"
+    );
+    claimed.release().await;
+    assert!(
+        claim(&stored_claim(&state, &symbol).await.body).1,
+        "released"
+    );
+}

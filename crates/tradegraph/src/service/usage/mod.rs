@@ -293,6 +293,9 @@ async fn count(
     instrument: Symbol,
 ) {
     let ledger = book.ledger.clone();
+    // The calls counted since the last save: put on top of another writer's rows when the
+    // part was saved by someone else meanwhile.
+    let unsaved: Mutex<Vec<CallRecord>> = Mutex::default();
     let take = |event: &LlmEvent| {
         let today = chrono::Utc::now().date_naive();
         if let Some(record) = record_of(event, today) {
@@ -300,6 +303,10 @@ async fn count(
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .add(&record.tally);
+            unsaved
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(record.clone());
             ledger
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -340,7 +347,9 @@ async fn count(
         dirty |= changed;
         let now = tokio::time::Instant::now();
         let interval_up = last_save.is_none_or(|at| now >= at + SAVE_EVERY);
-        if flushed.is_some() || (dirty && (closed || interval_up)) {
+        // Saved when something was counted since the last save: a flush with nothing new
+        // writes nothing (an instrument's previous holder stopping late has nothing to add).
+        if dirty && (flushed.is_some() || closed || interval_up) {
             let saved = ledger
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -350,21 +359,33 @@ async fn count(
             let mut result = state.save(StatePart::LlmUsage, &saved).await;
             if let Err(EngineError::StateConflict { stored, .. }) = &result {
                 // Another writer saved the part since it was read (an instrument's previous
-                // holder flushing late, an instance taken over): this count, read at the start
-                // and counted on since, is written over it (its calls since are lost) rather
-                // than refused at every save from now on.
-                tracing::warn!(instrument = %instrument, stored, "llm usage: another process saved the usage by day since it was read; this process's count replaces it");
-                if state
-                    .load::<serde_json::Value>(StatePart::LlmUsage)
-                    .await
-                    .is_ok()
+                // holder flushing late, an instance taken over): its rows, with this book's
+                // calls not saved yet on top, are the ledger now; no call is lost.
+                tracing::info!(instrument = %instrument, stored, "llm usage: another process saved the usage by day since it was read; this process's calls are added to it");
+                if let Ok(Some(theirs)) = state.load::<serde_json::Value>(StatePart::LlmUsage).await
                 {
+                    let mut merged = decode_saved(theirs, &instrument);
+                    for call in unsaved
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .iter()
+                    {
+                        merged.record(call.clone());
+                    }
+                    let saved = merged.saved();
+                    *ledger.lock().unwrap_or_else(PoisonError::into_inner) = merged;
                     result = state.save(StatePart::LlmUsage, &saved).await;
                 }
             }
-            if let Err(e) = result {
-                dirty = true;
-                tracing::warn!(error = %e, "llm usage: the usage by day could not be saved with the bot's state; it is tried again in {} s", SAVE_EVERY.as_secs());
+            match result {
+                Ok(()) => unsaved
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .clear(),
+                Err(e) => {
+                    dirty = true;
+                    tracing::warn!(error = %e, "llm usage: the usage by day could not be saved with the bot's state; it is tried again in {} s", SAVE_EVERY.as_secs());
+                }
             }
         }
         if let Some(done) = flushed {

@@ -195,7 +195,8 @@ async fn todays_calls_before_a_restart_count_against_todays_budget() {
 
 /// Two books on one instrument's state (an instrument's previous holder flushing late, an
 /// instance taken over): the second's saves are not refused for good once the first saved
-/// since the second read the part; its count is written (the first's calls since are lost).
+/// since the second read the part; its calls are added to the first's, none lost. A book
+/// with nothing counted since its last save writes nothing when flushed.
 #[tokio::test]
 async fn a_book_whose_part_was_saved_by_another_process_still_saves() {
     let store: Arc<dyn BotStateStore> = Arc::new(MemoryState::new());
@@ -234,12 +235,30 @@ async fn a_book_whose_part_was_saved_by_another_process_still_saves() {
         next.complete(&ask).await.unwrap();
     }
     next_book.flush().await;
+    let store_again = store.clone();
     let read = UsageBook::start(&chain(), store, "BTCUSDT".into())
         .await
         .unwrap();
     assert_eq!(
         read.report(1, today).total.calls,
-        3,
-        "the second book's count is saved"
+        4,
+        "the first book's call and the second's three"
+    );
+    assert_eq!(
+        next_book.report(1, today).total.calls,
+        4,
+        "the book shows them too"
+    );
+    // The first flushes again with nothing new: nothing is written.
+    let key = StateKey {
+        instrument: "BTCUSDT".into(),
+        part: StatePart::LlmUsage,
+    };
+    let version = store_again.load(&key).await.unwrap().unwrap().version;
+    late_book.flush().await;
+    assert_eq!(
+        store_again.load(&key).await.unwrap().unwrap().version,
+        version,
+        "nothing new, nothing written"
     );
 }
