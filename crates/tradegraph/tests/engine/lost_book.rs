@@ -21,8 +21,9 @@ use tradegraph_store::{
 };
 use tradegraph_testkit::venue::binance::{BinanceVenue, Failure};
 
-const KEY: &str = "lost-book-api-key-0123456789";
-const SECRET: &str = "lost-book-secret-5e1f0a9b7c3d2e48";
+/// The local venue's key and secret (shared by the live engine tests).
+pub(super) const KEY: &str = "lost-book-api-key-0123456789";
+pub(super) const SECRET: &str = "lost-book-secret-5e1f0a9b7c3d2e48";
 
 /// The state store, holding the first save of the broker's book that tracks an order (the
 /// journal's save after the entry's send) until the test drops the bot.
@@ -50,7 +51,8 @@ impl BotStateStore for HeldOrderSave {
     }
 }
 
-fn config(venue: &BinanceVenue) -> BinanceConfig {
+/// The Binance broker's settings on `venue`, polling every 50 ms.
+pub(super) fn config(venue: &BinanceVenue) -> BinanceConfig {
     let mut config = BinanceConfig::new(
         Secret::new(KEY),
         Secret::new(SECRET),
@@ -61,7 +63,11 @@ fn config(venue: &BinanceVenue) -> BinanceConfig {
     config
 }
 
-async fn connect(venue: &BinanceVenue, book: Option<VenueBookSnapshot>) -> Live<BinanceBroker> {
+/// The Binance broker on `venue`, from `book`.
+pub(super) async fn connect(
+    venue: &BinanceVenue,
+    book: Option<VenueBookSnapshot>,
+) -> Live<BinanceBroker> {
     BinanceBroker::connect(
         config(venue),
         book,
@@ -71,7 +77,8 @@ async fn connect(venue: &BinanceVenue, book: Option<VenueBookSnapshot>) -> Live<
     .unwrap()
 }
 
-fn working(venue: &BinanceVenue) -> Vec<tradegraph_testkit::venue::binance::OrderView> {
+/// The venue's working orders.
+pub(super) fn working(venue: &BinanceVenue) -> Vec<tradegraph_testkit::venue::binance::OrderView> {
     venue
         .orders()
         .into_iter()

@@ -4,31 +4,18 @@
 //! its recovery once it is flat (or protected) again. The replay is paced (a minute a second)
 //! so that the venue's own work keeps up with the bot's minutes, as it does live.
 
+use super::lost_book::{connect, working, KEY, SECRET};
 use super::support::*;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::Receiver;
 use tradegraph::engine::{AlertEvent, AlertKind, BotEvent, Engine, Mode, Severity};
-use tradegraph_broker::live::binance::{BinanceBroker, BinanceConfig};
-use tradegraph_broker::live::LiveTradingEnabled;
-use tradegraph_core::redact::Secret;
 use tradegraph_core::risk::RiskLimits;
 use tradegraph_core::{Decimal, Instrument, Timeframe};
 use tradegraph_market::feed::replay::{Replay, ReplayConfig, ReplaySpeed};
 use tradegraph_market::SimulatedClock;
 use tradegraph_store::{MemoryState, Stores};
-use tradegraph_testkit::venue::binance::{BinanceVenue, OrderView};
-
-const KEY: &str = "unprotected-api-key-0123456789";
-const SECRET: &str = "unprotected-secret-5e1f0a9b7c3d2e48";
-
-fn working(venue: &BinanceVenue) -> Vec<OrderView> {
-    venue
-        .orders()
-        .into_iter()
-        .filter(|o| o.status == "NEW")
-        .collect()
-}
+use tradegraph_testkit::venue::binance::BinanceVenue;
 
 async fn until(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
@@ -85,20 +72,7 @@ async fn a_position_whose_exits_are_gone_at_the_venue_raises_an_alert_and_its_re
     config.decision_every = Timeframe::M5;
     let (events, mut heard) = tokio::sync::broadcast::channel(16_384);
     config.events = Some(events);
-    let mut binance = BinanceConfig::new(
-        Secret::new(KEY),
-        Secret::new(SECRET),
-        Instrument::btc_usdt(),
-    )
-    .with_urls(venue.url(), venue.ws_url());
-    binance.poll_every = Duration::from_millis(50);
-    let broker = BinanceBroker::connect(
-        binance,
-        None,
-        LiveTradingEnabled::i_understand_this_trades_real_money(),
-    )
-    .await
-    .unwrap();
+    let broker = connect(&venue, None).await;
     // A minute a second.
     let clock = SimulatedClock::default();
     let replay = Replay::new(ReplayConfig {

@@ -58,6 +58,14 @@ pub(crate) async fn base_position(inner: &Arc<Inner>) -> Result<Decimal, BrokerE
     bot_base(inner, &balances(inner).await?)
 }
 
+/// [`base_position`] in whole lots: what an order can sell of it.
+pub(crate) async fn base_in_lots(inner: &Arc<Inner>) -> Result<Decimal, BrokerError> {
+    Ok(tradegraph_core::money::floor_to_step(
+        base_position(inner).await?,
+        inner.rules.dust(),
+    ))
+}
+
 /// The position of `quantity` at the last price; its value overflowing a decimal is an error.
 fn position(
     inner: &Inner,

@@ -10,7 +10,6 @@ use super::broker::Inner;
 use super::{account, orders, owed};
 use crate::BrokerError;
 use std::sync::Arc;
-use tradegraph_core::money::floor_to_step;
 use tradegraph_core::order::{
     Exits, Order, OrderId, OrderKind, OrderRequest, OrderSide, OrderStatus,
 };
@@ -157,7 +156,7 @@ async fn fit_to_holding(
     if request.side != OrderSide::Sell {
         return Ok(Fitted::Send(request));
     }
-    let held = floor_to_step(account::base_position(inner).await?, inner.rules.dust());
+    let held = account::base_in_lots(inner).await?;
     if held.is_zero() {
         tracing::warn!(client_id = %request.client_id, asked = %request.quantity, "a reduce-only sell with nothing left to close (an exit filled since it was sized): not sent");
         let mut answer = stand_in(inner, &request);

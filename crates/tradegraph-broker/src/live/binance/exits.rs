@@ -24,7 +24,6 @@ use crate::live::VenueReason;
 use crate::BrokerError;
 use reqwest::Method;
 use std::sync::Arc;
-use tradegraph_core::money::floor_to_step;
 use tradegraph_core::order::{
     ClientOrderId, Exits, Leg, Order, OrderId, OrderKind, OrderRequest, OrderSide, OrderStatus,
 };
@@ -173,8 +172,7 @@ pub(super) async fn exit_quantity(
     if entry.request.side == OrderSide::Sell {
         return Ok(entry.filled_quantity);
     }
-    let held = super::account::base_position(inner).await?;
-    Ok(floor_to_step(held, inner.rules.dust()))
+    super::account::base_in_lots(inner).await
 }
 
 pub(super) async fn place(
@@ -207,8 +205,8 @@ pub(super) async fn place(
 /// Places `owner`'s cancelled exits again, for the whole position (Binance frees a client
 /// order id once its order is not open, so the legs keep their ids).
 async fn restore(inner: &Arc<Inner>, owner: &Order, side: OrderSide, exits: Exits) {
-    let held = match super::account::base_position(inner).await {
-        Ok(held) => floor_to_step(held, inner.rules.dust()),
+    let held = match super::account::base_in_lots(inner).await {
+        Ok(held) => held,
         Err(e) => {
             tracing::error!(owner = %owner.client_id(), error = %e, "the new exits were refused and the old ones cannot be placed again (the position is unknown): unprotected until the new ones are placed");
             return;
