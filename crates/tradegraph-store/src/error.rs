@@ -98,6 +98,19 @@ pub enum StoreError {
     /// A configuration value that cannot work.
     #[error("invalid store configuration: {0}")]
     Config(String),
+    /// A file one process at a time may hold (a spill file, a state file) is held by another
+    /// process, or by another store of this one: pick another file, or stop its holder.
+    #[error("the {file} {} is in use ({holder}); {remedy}", path.display())]
+    InUse {
+        /// What the file is (`spill file`, `state file`).
+        file: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Who holds it (`<file>.lock is held by process 4242`).
+        holder: String,
+        /// What to do.
+        remedy: &'static str,
+    },
     /// The write-behind queue has shut down.
     #[error("the write-behind queue has shut down; no more records are accepted")]
     Closed,

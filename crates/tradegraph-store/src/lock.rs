@@ -11,6 +11,8 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use crate::StoreError;
+
 /// `path` with `suffix` appended to its file name (`state.json` + `.lock`).
 pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
@@ -26,6 +28,28 @@ pub(crate) enum LockError {
     /// Another handle holds the lock: another process, or another store of this process on the
     /// same file. Carries a description (with the holder's process id when it wrote one).
     Busy(String),
+}
+
+impl LockError {
+    /// As the store's error: [`StoreError::InUse`] for the `file` at `path` (what it is, and
+    /// what to do about its holder), `io` for a lock file that could not be written.
+    pub(crate) fn into_store(
+        self,
+        file: &'static str,
+        path: &Path,
+        remedy: &'static str,
+        io: impl FnOnce(std::io::Error) -> StoreError,
+    ) -> StoreError {
+        match self {
+            Self::Io(source) => io(source),
+            Self::Busy(holder) => StoreError::InUse {
+                file,
+                path: path.to_owned(),
+                holder,
+                remedy,
+            },
+        }
+    }
 }
 
 /// Whether the file at `path` (a spill file, a state file) is in use: another process, or

@@ -280,8 +280,9 @@ impl Stores {
     /// order's intent would otherwise be left behind).
     ///
     /// # Errors
-    /// [`StoreError::Config`] for a bad URL, a missing feature, or a state file in use by another
-    /// process; [`StoreError::Spill`] when the spill file cannot be opened;
+    /// [`StoreError::Config`] for a bad URL or a missing feature; [`StoreError::InUse`] for a
+    /// spill file or a state file another process (or store) holds; [`StoreError::Spill`] when
+    /// the spill file cannot be opened;
     /// [`StoreError::StateFile`] or [`StoreError::Decode`] when the state file cannot be read
     /// or set aside; the server's error when a state file's contents cannot be moved to it.
     pub async fn connect(config: StoresConfig) -> Result<Self, StoreError> {

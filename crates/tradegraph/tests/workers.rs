@@ -170,6 +170,28 @@ fn drained(rt: &tokio::runtime::Runtime, redis: &str, symbols: &[String], limit:
     }
 }
 
+/// The instruments of `symbols` with jobs in the dead letters at `redis`, and how many.
+fn dead_lettered(
+    rt: &tokio::runtime::Runtime,
+    redis: &str,
+    symbols: &[String],
+) -> BTreeMap<String, usize> {
+    let queue = {
+        let _inside = rt.enter();
+        RedisRunQueue::connect(RedisConfig::new(redis), QueueConfig::default()).unwrap()
+    };
+    rt.block_on(async {
+        let mut dead = BTreeMap::new();
+        for s in symbols {
+            let n = queue.dead_letters(&Symbol::new(s)).await.unwrap().len();
+            if n > 0 {
+                dead.insert(s.clone(), n);
+            }
+        }
+        dead
+    })
+}
+
 async fn documents(db: &mongodb::Database, collection: &str, symbol: &str) -> Vec<Document> {
     db.collection::<Document>(collection)
         .find(doc! {"instrument": symbol})
@@ -387,6 +409,9 @@ fn three_workers_and_a_sigkill_lose_and_repeat_no_cycle_and_no_order() {
         }
         text
     };
+    // No job set aside: a kill delivers a job once more, far from the cap.
+    let dead = dead_lettered(&rt, &redis, &symbols);
+    assert!(dead.is_empty(), "jobs set aside: {dead:?}\n{}", dump());
     // The killed worker's cycle went on from its checkpoint on another worker.
     let resumed: Vec<&String> = survivors
         .iter()

@@ -3,7 +3,7 @@
 
 use super::rejected::RejectedLine;
 use super::{RecordSink, Versioned};
-use crate::lock::{self, with_suffix, LockError};
+use crate::lock::{self, with_suffix};
 use crate::StoreError;
 use std::path::{Path, PathBuf};
 use tokio::fs::{self, File};
@@ -80,7 +80,7 @@ struct Pending {
 /// ```
 ///
 /// # Errors
-/// [`StoreError::Config`] when a process holds the spill file; [`StoreError::Spill`] when the
+/// [`StoreError::InUse`] when a process holds the spill file; [`StoreError::Spill`] when the
 /// file cannot be read or rewritten; the sink's error when it cannot take records now (then the
 /// file keeps every line not written yet).
 pub async fn replay_rejected(
@@ -108,13 +108,13 @@ pub(super) async fn replay_capped(
     if !fs::try_exists(&path).await.map_err(io)? {
         return Ok(report);
     }
-    let _lock = lock::exclusive(spill_path).map_err(|e| match e {
-        LockError::Io(source) => io(source),
-        LockError::Busy(holder) => StoreError::Config(format!(
-            "the spill file {} is in use ({holder}); stop the bot that writes it, then replay \
-             its rejected records",
-            spill_path.display()
-        )),
+    let _lock = lock::exclusive(spill_path).map_err(|e| {
+        e.into_store(
+            "spill file",
+            spill_path,
+            "stop the bot that writes it, then replay its rejected records",
+            io,
+        )
     })?;
     let mut reader = BufReader::new(File::open(&path).await.map_err(io)?);
     let tmp = with_suffix(spill_path, ".rejected.tmp");

@@ -153,7 +153,7 @@ async fn a_running_bot_holds_the_file() {
         .unwrap();
     let result = replay_rejected(&spill, sink.as_ref()).await;
     assert!(
-        matches!(result, Err(StoreError::Config(ref m)) if m.contains("in use") && m.contains("stop the bot")),
+        matches!(result, Err(ref e @ StoreError::InUse { .. }) if e.to_string().contains("is in use") && e.to_string().contains("stop the bot")),
         "{result:?}"
     );
     assert!(path.exists());

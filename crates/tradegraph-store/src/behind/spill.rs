@@ -5,7 +5,7 @@
 //! was queued (lines from before versions existed read as version 0).
 
 use super::Versioned;
-use crate::lock::{self, with_suffix, LockError};
+use crate::lock::{self, with_suffix};
 use crate::StoreError;
 use std::io::SeekFrom;
 use std::path::{Path, PathBuf};
@@ -33,13 +33,8 @@ impl Spill {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir).await.map_err(io)?;
         }
-        let lock = lock::exclusive(&path).map_err(|e| match e {
-            LockError::Io(source) => io(source),
-            LockError::Busy(holder) => StoreError::Config(format!(
-                "the spill file {} is in use ({holder}); give each bot its own",
-                path.display()
-            )),
-        })?;
+        let lock = lock::exclusive(&path)
+            .map_err(|e| e.into_store("spill file", &path, "give each bot its own", io))?;
         let file = OpenOptions::new()
             .create(true)
             .read(true)

@@ -258,7 +258,7 @@ async fn a_spill_file_serves_one_process_at_a_time() {
         .unwrap();
     let second = WriteBehind::start(sink.clone(), config(path.clone())).await;
     assert!(
-        matches!(second, Err(StoreError::Config(ref m)) if m.contains("in use")),
+        matches!(second, Err(StoreError::InUse { path: ref held, .. }) if *held == path),
         "{second:?}"
     );
     first.shutdown().await;

@@ -3,7 +3,7 @@
 
 use super::memory::Tables;
 use super::{BotStateStore, IntentLog, IntentRecord, Saved, StateDoc, StateKey};
-use crate::lock::{self, with_suffix, LockError};
+use crate::lock::{self, with_suffix};
 use crate::StoreError;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -156,7 +156,7 @@ impl FileState {
     /// does not exist yet: it is written with the first save).
     ///
     /// # Errors
-    /// [`StoreError::Config`] when another store holds the file; [`StoreError::Decode`] naming the
+    /// [`StoreError::InUse`] when another store holds the file; [`StoreError::Decode`] naming the
     /// file and what is wrong when its contents cannot be read (the file is never reset);
     /// [`StoreError::StateFile`] when it cannot be read or its lock cannot be taken.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
@@ -168,12 +168,8 @@ impl FileState {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
-        let lock = lock::exclusive(&path).map_err(|e| match e {
-            LockError::Io(source) => io(source),
-            LockError::Busy(holder) => StoreError::Config(format!(
-                "the state file {} is in use ({holder}); give each bot its own state file",
-                path.display()
-            )),
+        let lock = lock::exclusive(&path).map_err(|e| {
+            e.into_store("state file", &path, "give each bot its own state file", io)
         })?;
         let tables = match std::fs::read(&path) {
             Ok(bytes) => decode(&path, &bytes)?,

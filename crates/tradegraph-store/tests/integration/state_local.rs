@@ -85,7 +85,7 @@ async fn a_state_file_serves_one_store_at_a_time() {
     let first = open(&path);
     let err = FileState::open(&path).unwrap_err();
     let text = err.to_string();
-    assert!(matches!(err, StoreError::Config(_)), "{err:?}");
+    assert!(matches!(err, StoreError::InUse { .. }), "{err:?}");
     assert!(text.contains(&path.display().to_string()), "{text}");
     assert!(
         text.contains(&format!("process {}", std::process::id())),

@@ -24,7 +24,7 @@ use tradegraph_agents::TradingState;
 use tradegraph_graph::Checkpointer;
 use tradegraph_store::queue::{QueueConfig, WorkerId};
 use tradegraph_store::redis::{RedisCheckpointer, RedisConfig, RedisRunQueue};
-use tradegraph_store::Stores;
+use tradegraph_store::{StoreError, Stores};
 
 /// The options of `tradegraph worker` (its help text is on `Command::Worker`).
 #[derive(Debug, Args)]
@@ -207,13 +207,6 @@ impl Instruments for FromSettings {
         };
         let mut settings = Settings::resolve(&flags, &|k| std::env::var(k).ok(), &self.cwd)
             .map_err(|e| refuse(e.to_string()))?;
-        // MongoDB's spill file is a worker slot's, whatever the instrument (the ingesting bot on
-        // this machine holds the instrument's own): the first of this machine's worker spill
-        // files not in use from the slot's own number on (slots opening at once never pick the
-        // same), so that the next engine to open it, in this process or a restarted one,
-        // writes what an earlier one left in it.
-        let number = slot.slot_number().map_or(0, |n| n as usize);
-        settings.stores.spill_path = worker_spill(&settings.stores.spill_path, number);
         if settings.instrument.symbol != job.symbol {
             return Err(refuse(format!(
                 "it trades {} in this worker's configuration, and the job is for {}: give the \
@@ -246,19 +239,49 @@ impl Instruments for FromSettings {
                     .into(),
             ));
         }
-        let mut said = Vec::new();
-        let bot = assemble(
-            &settings,
-            Mode::Service,
-            DefaultBudget::default(),
-            None,
-            &mut said,
-        )
-        .await
-        .map_err(|e| refuse(e.to_string()))?;
-        for line in String::from_utf8_lossy(&said).lines() {
-            tracing::info!(instrument = %job.instrument, "{line}");
-        }
+        // MongoDB's spill file is a worker slot's, whatever the instrument (the ingesting bot on
+        // this machine holds the instrument's own): the first of this machine's worker spill
+        // files not in use from the slot's own number on (slots of one process opening at once
+        // never pick the same), so that the next engine to open it, in this process or a
+        // restarted one, writes what an earlier one left in it. A slot of another process
+        // (the same number) may take the file between finding it free and opening it: the
+        // next free one is taken instead.
+        let base = settings.stores.spill_path.clone();
+        let mut from = slot.slot_number().map_or(0, |n| n as usize);
+        let mut attempts = 0;
+        let bot = loop {
+            let (number, spill) = worker_spill(&base, from);
+            settings.stores.spill_path = spill;
+            let mut said = Vec::new();
+            match assemble(
+                &settings,
+                Mode::Service,
+                DefaultBudget::default(),
+                None,
+                &mut said,
+            )
+            .await
+            {
+                Ok(bot) => {
+                    for line in String::from_utf8_lossy(&said).lines() {
+                        tracing::info!(instrument = %job.instrument, "{line}");
+                    }
+                    break bot;
+                }
+                Err(e) => {
+                    let taken = matches!(
+                        e.downcast_ref::<StoreError>(),
+                        Some(StoreError::InUse { path, .. }) if *path == settings.stores.spill_path
+                    );
+                    attempts += 1;
+                    if !taken || attempts >= MAX_WORKER_SPILLS {
+                        return Err(refuse(e.to_string()));
+                    }
+                    tracing::debug!(instrument = %job.instrument, spill = %settings.stores.spill_path.display(), "worker: another process took the spill file first; the next one is tried");
+                    from = number + 1;
+                }
+            }
+        };
         let backend = bot.config.stores.state_backend();
         if !matches!(backend, "mongodb" | "redis") {
             bot.config.stores.shutdown().await;
@@ -337,14 +360,16 @@ impl Watcher for InstrumentWatch {
 const USAGE_GRACE: Duration = Duration::from_secs(5);
 
 /// The first worker spill file beside `spill` (`spill-worker-<n>.jsonl`) from `from` on
-/// (wrapping round) that no process holds now: the same names on every start, so that what a
-/// stopped or killed worker left in one is written by the next engine to open it.
-fn worker_spill(spill: &std::path::Path, from: usize) -> PathBuf {
+/// (wrapping round) that no process holds now, with its number: the same names on every
+/// start, so that what a stopped or killed worker left in one is written by the next engine
+/// to open it.
+fn worker_spill(spill: &std::path::Path, from: usize) -> (usize, PathBuf) {
     let at = |n: usize| spill.with_file_name(format!("spill-worker-{n}.jsonl"));
     (0..MAX_WORKER_SPILLS)
-        .map(|k| at((from + k) % MAX_WORKER_SPILLS))
-        .find(|path| !tradegraph_store::in_use(path))
-        .unwrap_or_else(|| at(MAX_WORKER_SPILLS))
+        .map(|k| (from + k) % MAX_WORKER_SPILLS)
+        .map(|n| (n, at(n)))
+        .find(|(_, path)| !tradegraph_store::in_use(path))
+        .unwrap_or_else(|| (MAX_WORKER_SPILLS, at(MAX_WORKER_SPILLS)))
 }
 
 /// Worker spill files looked at on one machine (slots of every worker process there).
@@ -532,9 +557,6 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    /// A worker's spill file has the same name on every start (its id was in the name, so a
-    /// restarted worker never wrote what a killed one had spilled), and two slots at once
-    /// never share one.
     /// A job cut at another decision timeframe than the worker's settings decide at is
     /// refused, naming both (the engine would run several cycles a job, late, or skip some).
     #[tokio::test]
@@ -576,23 +598,96 @@ mod tests {
         let _ = std::fs::remove_dir_all(&cwd);
     }
 
+    /// Slots of two worker processes with the same number open their instruments at once:
+    /// both find the same spill file free, and the one that reaches it second takes the next
+    /// (it was refused: its job counted as delivered, toward the dead letters).
+    #[tokio::test]
+    async fn slots_of_two_processes_opening_at_once_each_get_a_spill_file() {
+        let Some(mongodb) = tradegraph_testkit::services::mongodb_uri() else {
+            return;
+        };
+        let cwd = std::env::temp_dir().join(tradegraph_testkit::services::unique("tg-worker-race"));
+        std::fs::create_dir_all(&cwd).unwrap();
+        let database = tradegraph_testkit::services::unique("wrace");
+        let mut toml = format!(
+            "[bot]\ndecision_timeframe = \"1m\"\n\n[stores]\nmongodb_uri = \"{mongodb}\"\n\
+             database = \"{database}\"\n\n"
+        );
+        for (name, symbol) in [("ra", "RAUSDT"), ("rb", "RBUSDT")] {
+            toml += &format!(
+                "[[instruments]]\nname = \"{name}\"\nsymbol = \"{symbol}\"\nvenue = \"none\"\n\
+                 exchange = \"BINANCE\"\nsegment = \"spot\"\ncurrency = \"USDT\"\n\
+                 tick_size = \"0.01\"\nlot_size = \"0.0001\"\nsession = \"24x7\"\n\n"
+            );
+        }
+        std::fs::write(cwd.join("tradegraph.toml"), toml).unwrap();
+        let instruments = FromSettings {
+            flags: Flags {
+                feed: Some(FeedKind::Synthetic),
+                ..Flags::default()
+            },
+            cwd: cwd.clone(),
+        };
+        let job = |instrument: &str, symbol: &str| CycleJob {
+            format: crate::workers::JOB_FORMAT,
+            instrument: instrument.into(),
+            symbol: tradegraph_core::Symbol::new(symbol),
+            events: Vec::new(),
+            at: tradegraph_core::Timestamp::from_millis(0),
+            published_us: 0,
+            decision_every: Some(tradegraph_core::Timeframe::M1),
+        };
+        let (a, b) = (job("ra", "RAUSDT"), job("rb", "RBUSDT"));
+        let (slot_a, slot_b) = (WorkerId::new("wk-a/0"), WorkerId::new("wk-b/0"));
+        let (first, second) =
+            tokio::join!(instruments.open(&a, &slot_a), instruments.open(&b, &slot_b),);
+        let spills = cwd.join(".tradegraph");
+        let mut opened = Vec::new();
+        for (symbol, result) in [("RAUSDT", first), ("RBUSDT", second)] {
+            match result {
+                Ok(o) => opened.push(o),
+                Err(e) => panic!("{symbol} was not opened: {e}"),
+            }
+        }
+        for n in 0..2 {
+            let spill = spills.join(format!("spill-worker-{n}.jsonl"));
+            assert!(
+                tradegraph_store::in_use(&spill),
+                "{} is not held",
+                spill.display()
+            );
+        }
+        for o in opened {
+            o.config.stores.shutdown().await;
+        }
+        let _ = std::fs::remove_dir_all(&cwd);
+    }
+
+    /// A worker's spill file has the same name on every start (its id was in the name, so a
+    /// restarted worker never wrote what a killed one had spilled), and two slots at once
+    /// never share one.
     #[test]
     fn worker_spill_files_are_found_again_and_never_shared() {
         let dir = std::env::temp_dir().join(format!("tg-worker-spill-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let base = dir.join("spill-btc.jsonl");
-        let first = worker_spill(&base, 0);
+        let (_, first) = worker_spill(&base, 0);
         assert_eq!(first, dir.join("spill-worker-0.jsonl"));
         // Slots opening at once start from their own numbers.
-        assert_eq!(worker_spill(&base, 3), dir.join("spill-worker-3.jsonl"));
+        assert_eq!(
+            worker_spill(&base, 3),
+            (3, dir.join("spill-worker-3.jsonl"))
+        );
         // A slot holds it: the next slot takes another.
         let held = tradegraph_store::FileState::open(&first).unwrap();
-        let second = worker_spill(&base, 0);
-        assert_eq!(second, dir.join("spill-worker-1.jsonl"));
+        assert_eq!(
+            worker_spill(&base, 0),
+            (1, dir.join("spill-worker-1.jsonl"))
+        );
         // Let go (the slot's engine ended, or its process died): found again.
         drop(held);
-        assert_eq!(worker_spill(&base, 0), first);
+        assert_eq!(worker_spill(&base, 0), (0, first));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
