@@ -321,3 +321,25 @@ fn an_absurd_price_keeps_the_books_exact() {
         }
     }
 }
+
+/// The smallest input the `sessions_keep_candles_and_books_consistent` property found (in CI)
+/// that had the aggregator emit a 5-minute candle twice: a replayed minute in 1970, a tick 55
+/// years later (a week of quiet minutes filled, the rest a gap), then the replayed candle of
+/// that tick's minute, which filled a second week from where the first stopped.
+#[test]
+fn a_minute_55_years_after_the_last_emits_each_candle_once() {
+    let mut input = Vec::new();
+    input.extend(chunk(
+        4,
+        b"1970-01-01T00:00:00Z,41600.00,41600.00,41600.00,41600.00,3",
+    ));
+    input.extend(chunk(3, b"1736136240000,42000.00,0.5,42000.00,42000.00"));
+    input.extend(chunk(
+        4,
+        b"2025-01-06T04:04:00Z,41600.00,41600.00,41600.00,41600.00,3",
+    ));
+    let stats = run(&input);
+    assert_eq!(stats.events, 3, "{stats:?}");
+    // The 1970 minute, a week filled, and its 5m, 15m, 1h and daily candles.
+    assert!(stats.candles > 7 * 24 * 60, "{stats:?}");
+}

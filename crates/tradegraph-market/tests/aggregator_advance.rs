@@ -30,12 +30,13 @@ fn assert_each_once(candles: &[Candle]) {
             .filter(|c| c.timeframe == tf)
             .map(|c| c.open_time)
             .collect();
-        let emitted = opens.len();
-        assert_eq!(
-            opens.len(),
-            emitted,
-            "{tf} candles emitted twice: {opens:?}"
-        );
+        let mut seen = std::collections::BTreeSet::new();
+        let twice: Vec<String> = opens
+            .iter()
+            .filter(|at| !seen.insert(**at))
+            .map(ToString::to_string)
+            .collect();
+        assert!(twice.is_empty(), "{tf} candles emitted twice: {twice:?}");
     }
 }
 
@@ -97,6 +98,34 @@ fn a_silence_longer_than_the_fill_limit_emits_each_candle_once() {
         filled,
         1 + 7 * 24 * 60 + 2,
         "the first minute, a week filled, then the last one and the quiet one after it"
+    );
+}
+
+/// A silence longer than the fill limit ended by a trade, then by the exchange's final candle
+/// of that trade's minute: the final candle replaces the minute the trade opened, and used to
+/// fill the next week of quiet minutes from where the first fill stopped, emitting the
+/// candles of that fill's last minute again (found by the `market_events` property test).
+#[test]
+fn a_final_candle_after_a_long_silence_does_not_fill_it_again() {
+    let mut agg = aggregator(EmptyMinutes::Fill);
+    let mut out = Vec::new();
+    let price = Decimal::from(42_000);
+    let minute = |at: &str| Candle::opening(t(at), Timeframe::M1, price, Decimal::ONE);
+    agg.on_minute_candle(&minute("2024-01-01T00:00:00Z"), &mut out);
+    agg.on_price(
+        t("2024-03-01T04:04:00Z"),
+        price,
+        Decimal::ONE,
+        None,
+        &mut out,
+    );
+    agg.on_minute_candle(&minute("2024-03-01T04:04:00Z"), &mut out);
+    assert_each_once(&out);
+    let minutes = out.iter().filter(|c| c.timeframe == Timeframe::M1).count();
+    assert_eq!(
+        minutes,
+        1 + 7 * 24 * 60 + 1,
+        "the first minute, a week filled, then the final candle"
     );
 }
 

@@ -432,6 +432,12 @@ impl CandleAggregator {
                 None => break,
             }
         }
+        if filled == MAX_FILL && at < target {
+            // The rest of a longer silence is a gap, over for good: nothing fills it later
+            // (the minute at `target` replaced by the exchange's final candle of it would
+            // fill from here again, inside the candles just emitted).
+            self.closed_until = Some(target);
+        }
     }
 }
 
