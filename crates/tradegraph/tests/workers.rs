@@ -543,6 +543,99 @@ fn three_workers_and_a_sigkill_lose_and_repeat_no_cycle_and_no_order() {
     );
 }
 
+/// MongoDB goes away for longer than a job's deliveries last (the worker allows one): the
+/// instrument is given back and taken again, its job never counted, so no job goes to the dead
+/// letters; once MongoDB is back every published cycle is decided and stored, once each.
+#[test]
+fn a_store_outage_sends_no_job_to_the_dead_letters() {
+    let Some(redis) = support::redis_url() else {
+        return;
+    };
+    let Some(mut mongo) = support::private::PrivateMongo::start() else {
+        return;
+    };
+    let redis = redis_db(&redis, 5);
+    let rt = runtime();
+    let dir = support::temp_dir("workers-outage");
+    let database = support::unique("workers-outage");
+    let symbol = "OUTAGEUSDT".to_owned();
+    configure(
+        &dir,
+        &mongo.uri(),
+        &database,
+        &[("o1".into(), symbol.clone())],
+        60.0,
+    );
+    let env = env(&redis, &[]);
+    let mut worker = Bot::spawn(
+        &dir,
+        &[
+            "worker",
+            "--name",
+            "outage-1",
+            "--concurrency",
+            "1",
+            "--max-deliveries",
+            "1",
+        ],
+        &env,
+    );
+    let feed = ingest(&dir, "o1", &env);
+    worker.wait_until("three cycles decided", Duration::from_secs(90), |w| {
+        support::cycles(&w.stdout(), &symbol).len() >= 3
+    });
+    mongo.stop();
+    // Away past what two deliveries take (a save that fails within 5 s, the lease running
+    // out after 10 s, the slot's wait of 12 s): were they counted, the job at the head of the
+    // queue would be set aside by then.
+    std::thread::sleep(Duration::from_secs(40));
+    mongo.resume();
+    std::thread::sleep(Duration::from_secs(5));
+    feed.terminate();
+    let fed = feed.wait_exit(Duration::from_secs(60));
+    assert_eq!(fed.status.code(), Some(0), "{}", fed.dump());
+    let line = fed
+        .stdout
+        .iter()
+        .find(|l| l.ends_with("decision cycles published"))
+        .unwrap_or_else(|| panic!("{}", fed.dump()));
+    let published: usize = line
+        .split_once(": ")
+        .unwrap()
+        .1
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let symbols = [symbol.clone()];
+    drained(&rt, &redis, &symbols, Duration::from_secs(180));
+    let worked = worker.stop_cleanly();
+    let dead = dead_lettered(&rt, &redis, &symbols);
+    assert!(
+        dead.is_empty(),
+        "jobs set aside: {dead:?}\n{}",
+        worked.dump()
+    );
+    assert!(
+        worked
+            .stderr
+            .iter()
+            .any(|l| l.contains("not counted as delivered")),
+        "the outage was not seen\n{}",
+        worked.dump()
+    );
+    let decided = support::cycles(&worked.stdout, &symbol).len();
+    assert_eq!(decided, published, "{}", worked.dump());
+    let client = rt
+        .block_on(mongodb::Client::with_uri_str(mongo.uri()))
+        .unwrap();
+    let stored = rt.block_on(decisions(&client.database(&database), &symbol));
+    let seqs: Vec<i64> = stored.iter().map(|(_, seq)| *seq).collect();
+    let want: Vec<i64> = (1..=i64::try_from(published).unwrap()).collect();
+    assert_eq!(seqs, want, "{}", worked.dump());
+}
+
 #[test]
 fn the_workers_are_listed_a_cycle_is_cancelled_and_a_stopped_worker_gives_back() {
     let Some((redis, mongodb)) = support::services() else {

@@ -6,7 +6,7 @@ use crate::alerts::{AlertError, AlertService, AlertSources};
 use crate::config::AlertsConfig;
 use crate::config::{FeedKind, Flags, Settings};
 use crate::engine::BotHandle;
-use crate::engine::{describe_cycle, BotConfig, Mode};
+use crate::engine::{describe_cycle, BotConfig, EngineError, Mode};
 use crate::service::checks::Checker;
 use crate::service::{EventHub, HealthBoard, UsageBook, DEFAULT_EVENTS_KEPT};
 use crate::workers::{
@@ -43,6 +43,11 @@ pub(super) struct WorkerArgs {
     /// back to the queue.
     #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     keep_idle_secs: u64,
+    /// Deliveries of a job to owners that died on it, could not open its instrument or whose
+    /// engine failed on it, before it goes to the instrument's dead letters (a store that did
+    /// not answer does not count).
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    max_deliveries: u32,
     /// Serve /healthz and /metrics (the queue's waits, the jobs done) on this address; none
     /// unless set. A worker runs its engines on one thread: run one worker per core.
     #[arg(long, value_name = "ADDR")]
@@ -103,7 +108,7 @@ async fn work(
     }
     let queue = Arc::new(RedisRunQueue::connect(
         redis.clone(),
-        QueueConfig::default(),
+        QueueConfig::default().max_deliveries(args.max_deliveries),
     )?);
     // The graph's runs, so that a cycle cut short goes on from its last superstep elsewhere.
     let checkpoints: Arc<dyn Checkpointer<TradingState>> =
@@ -201,6 +206,11 @@ impl Instruments for FromSettings {
             instrument: job.instrument.clone(),
             reason,
         };
+        // Its stores did not answer: the instrument is given back, and opened again later.
+        let unavailable = |source: StoreError| WorkerError::Unavailable {
+            instrument: job.instrument.clone(),
+            source,
+        };
         let flags = Flags {
             instrument: Some(job.instrument.clone()),
             ..self.flags.clone()
@@ -269,9 +279,16 @@ impl Instruments for FromSettings {
                     break bot;
                 }
                 Err(e) => {
+                    let e = match e.downcast::<StoreError>() {
+                        Ok(store) => *store,
+                        Err(other) => return Err(refuse(other.to_string())),
+                    };
+                    if e.is_transient() {
+                        return Err(unavailable(e));
+                    }
                     let taken = matches!(
-                        e.downcast_ref::<StoreError>(),
-                        Some(StoreError::InUse { path, .. }) if *path == settings.stores.spill_path
+                        &e,
+                        StoreError::InUse { path, .. } if *path == settings.stores.spill_path
                     );
                     attempts += 1;
                     if !taken || attempts >= MAX_WORKER_SPILLS {
@@ -299,6 +316,10 @@ impl Instruments for FromSettings {
             Some(llm) => {
                 match UsageBook::start(llm, config.stores.state.clone(), job.symbol.clone()).await {
                     Ok(book) => Some(book),
+                    Err(EngineError::Store(e)) if e.is_transient() => {
+                        config.stores.shutdown().await;
+                        return Err(unavailable(e));
+                    }
                     Err(e) => {
                         config.stores.shutdown().await;
                         return Err(refuse(format!("its model usage cannot be read: {e}")));

@@ -79,3 +79,16 @@ pub enum EngineError {
     #[error("the bot has stopped and takes no more commands; start it again (`tradegraph run`)")]
     Stopped,
 }
+
+impl EngineError {
+    /// True when the engine failed because a store did not answer (a server down, slow or
+    /// restarting, or a save it did not take in time), so that the same work may succeed
+    /// later unchanged, as opposed to a configuration, a conflict with another bot or a bug.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Store(e) => e.is_transient(),
+            Self::Unsaved { .. } => true,
+            _ => false,
+        }
+    }
+}

@@ -20,6 +20,18 @@ pub enum WorkerError {
         /// Why.
         reason: String,
     },
+    /// A job's instrument cannot be opened now: its stores did not answer.
+    #[error(
+        "instrument `{instrument}` cannot be opened now: {source}; it is given back and taken \
+         again once its stores answer"
+    )]
+    Unavailable {
+        /// The instrument's name in the job.
+        instrument: String,
+        /// The store's error.
+        #[source]
+        source: tradegraph_store::StoreError,
+    },
     /// Jobs were left unpublished when the ingesting process stopped.
     #[error(
         "{jobs} decision cycles of {instrument} from {from} on were not published (the queue \
@@ -33,4 +45,17 @@ pub enum WorkerError {
         /// The first one's decision time.
         from: Timestamp,
     },
+}
+
+impl WorkerError {
+    /// True when the same work may succeed later unchanged: a store or the queue did not
+    /// answer (a worker gives the instrument back then, its job not counted as delivered).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Queue(e) => e.is_transient(),
+            Self::Unavailable { .. } => true,
+            Self::Engine(e) => e.is_transient(),
+            Self::Open { .. } | Self::Unpublished { .. } => false,
+        }
+    }
 }

@@ -202,6 +202,10 @@ enum Ended {
     /// The engine stopped on its own, or the queue failed: the job in flight is not
     /// acknowledged, and the lease runs out, so that the job is delivered again (counted).
     Failed,
+    /// The instrument's stores did not answer (opening it, starting its engine, saving a
+    /// cycle): it goes back at once, its job not counted as delivered (an outage must not send
+    /// jobs to the dead letters), and the slot waits longer each time before taking one again.
+    Away,
 }
 
 impl<Q, I> Worker<Q, I>
@@ -350,18 +354,31 @@ where
             Duration::from_millis(100),
             Duration::from_secs(5),
         ));
+        // Instruments whose stores did not answer, one after the other: the slot waits longer
+        // each time before taking one again.
+        let mut away = Attempts::new(Backoff::new(
+            Duration::from_secs(1),
+            Duration::from_secs(30),
+        ));
         let stopping = &self.shared.stopping;
         while !stopping.is_cancelled() {
             let wait = match self.queue.acquire(&id).await {
                 Ok(Some(lease)) => {
                     attempts.healthy();
-                    if Box::pin(self.serve(n, &lease)).await == Ended::Failed {
+                    match Box::pin(self.serve(n, &lease)).await {
                         // The lease runs out on its own, and the job is delivered again
                         // (counted), to whichever worker takes the instrument then: this slot
                         // asks only once it has (it would get its own lease back before).
-                        self.config.renew_every * 4
-                    } else {
-                        continue;
+                        Ended::Failed => self.config.renew_every * 4,
+                        Ended::Away => {
+                            let (attempt, delay) = away.failed();
+                            tracing::info!(worker = %id, attempt, ?delay, "worker: waiting before taking an instrument again (its stores did not answer)");
+                            delay
+                        }
+                        Ended::Graceful | Ended::Idle | Ended::Lost => {
+                            away.healthy();
+                            continue;
+                        }
                     }
                 }
                 Ok(None) => {
@@ -397,6 +414,10 @@ where
             mut watcher,
         } = match opened {
             Ok(Ok(opened)) => opened,
+            Ok(Err(e)) if e.is_transient() => {
+                tracing::warn!(%symbol, job = %id, error = %e, "worker: the instrument cannot be opened now; it is given back, its job not counted as delivered");
+                return self.give_back(lease, Ended::Away).await;
+            }
             Ok(Err(e)) => {
                 tracing::error!(%symbol, job = %id, error = %e, "worker: the instrument cannot be opened; its job is delivered again once the lease runs out, then set aside");
                 return Ended::Failed;
@@ -430,14 +451,20 @@ where
                 return ended;
             }
             Ok(Err(e)) => {
-                tracing::error!(%symbol, job = %id, error = %e, "worker: the instrument's engine cannot start; its job is delivered again once the lease runs out, then set aside");
+                let ended = if e.is_transient() {
+                    tracing::warn!(%symbol, job = %id, error = %e, "worker: the instrument's engine cannot start now (a store did not answer); it is given back, its job not counted as delivered");
+                    Ended::Away
+                } else {
+                    tracing::error!(%symbol, job = %id, error = %e, "worker: the instrument's engine cannot start; its job is delivered again once the lease runs out, then set aside");
+                    Ended::Failed
+                };
                 unwatch(
                     watcher,
                     Some(format!("the engine of {symbol} cannot start on worker {}: {e}; its decision cycle is delivered again", lease.worker)),
                 )
                 .await;
                 stores.shutdown().await;
-                return Ended::Failed;
+                return self.give_back(lease, ended).await;
             }
         };
         if let Some(watcher) = watcher.as_mut() {
@@ -457,13 +484,18 @@ where
         );
         let mut run = std::pin::pin!(run);
         let drive = self.drive(lease, (id, job), control);
-        let mut stopped_on = None;
+        let (mut stopped_on, mut away) = (None, false);
         let ended = tokio::select! {
             result = &mut run => {
                 let why = match result {
                     Ok(_) => {
                         tracing::error!(%symbol, "worker: the engine stopped on its own; the job in flight is delivered again");
                         "it stopped on its own".to_owned()
+                    }
+                    Err(e) if e.is_transient() => {
+                        away = true;
+                        tracing::warn!(%symbol, error = %e, "worker: the engine stopped, a store did not answer; the instrument is given back, the job in flight not counted as delivered");
+                        e.to_string()
                     }
                     Err(e) => {
                         tracing::error!(%symbol, error = %e, "worker: the engine stopped; the job in flight is delivered again");
@@ -474,7 +506,7 @@ where
                     "the engine of {symbol} stopped on worker {}: {why}; its decision cycle is delivered again",
                     lease.worker
                 ));
-                Ended::Failed
+                if away { Ended::Away } else { Ended::Failed }
             }
             ended = drive => {
                 if ended == Ended::Lost {
@@ -497,9 +529,10 @@ where
         self.give_back(lease, ended).await
     }
 
-    /// Gives the instrument back when the slot stopped with it in order.
+    /// Gives the instrument back when the slot stopped with it in order, or its stores did not
+    /// answer (its job then not counted as delivered).
     async fn give_back(&self, lease: &Lease, ended: Ended) -> Ended {
-        if matches!(ended, Ended::Graceful | Ended::Idle) {
+        if matches!(ended, Ended::Graceful | Ended::Idle | Ended::Away) {
             if let Err(e) = self.queue.release(lease).await {
                 tracing::warn!(symbol = %lease.instrument, error = %e, "worker: the instrument was not given back; another worker takes it once the lease runs out");
             } else {
