@@ -281,6 +281,57 @@ async fn a_kite_token_of_another_day_is_refused_saying_so() {
     let _ = std::fs::remove_dir_all(&data);
 }
 
+/// The day's token is read where `tradegraph kite login` saved it: `[live] data_dir` of the
+/// configuration (it was looked for in ./data alone), or `--data-dir`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kite_token_is_read_from_the_configured_data_dir() {
+    let venue = kite_venue().await;
+    let dir = std::env::temp_dir().join(format!("tg-cli-dl-{}-live-dir", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("tradegraph.toml"),
+        "[live]\ndata_dir = \"state\"\n",
+    )
+    .unwrap();
+    let token = tradegraph_core::redact::Secret::new("access-9");
+    let day = tradegraph_broker::live::kite::ist_today();
+    tradegraph_broker::live::kite::save_token(&dir.join("state"), &token, &day).unwrap();
+    let out = temp("kite-live-dir");
+    let download = |extra: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tradegraph"));
+        command
+            .args(kite_args(&out))
+            .args(extra)
+            .current_dir(&dir)
+            .env_clear()
+            .env("KITE_API_KEY", "api-key")
+            .env("KITE_API_URL", venue.url());
+        command
+    };
+    let mut configured = download(&[]);
+    let output = tokio::task::spawn_blocking(move || configured.output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("10 bars written"));
+    // --data-dir names it outright: another directory has no token.
+    let _ = std::fs::remove_file(meta(&out));
+    let _ = std::fs::remove_file(&out);
+    let elsewhere = dir.join("elsewhere");
+    let mut named = download(&["--data-dir", elsewhere.to_str().unwrap()]);
+    let output = tokio::task::spawn_blocking(move || named.output().unwrap())
+        .await
+        .unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("elsewhere"), "{stderr}");
+    assert!(!stderr.contains("access-9"), "{stderr}");
+    let _ = std::fs::remove_file(meta(&out));
+    let _ = std::fs::remove_file(&out);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_options_say_what_to_give() {
     let cases: [(&[&str], &str); 6] = [

@@ -1,5 +1,7 @@
 //! Every way out of the bot flushes its stores: a run that stops on an error leaves in MongoDB
-//! every record it made before the error (issue 12, item 5).
+//! every record it made before the error (issue 12, item 5). Input `run` cannot work with is
+//! refused with the documented exit codes, not as a bot that stopped (3, which a supervisor
+//! restarts).
 // Runs the `tradegraph` binary (or the service and venue brokers it turns on).
 #![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
@@ -188,4 +190,96 @@ fn an_error_exit_flushes_the_hot_cache_to_redis() {
         missing.is_empty(),
         "candles not in Redis: {missing:?}\n{stderr}"
     );
+}
+
+/// `tradegraph run` in `dir` with nothing of this environment, and `env`.
+fn run_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_tradegraph"))
+        .arg("run")
+        .args(args)
+        .env_clear()
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+/// A replay file that is not there, and `--workers redis` without Redis, are input errors
+/// (exit 2), found before the service starts or a token is generated; a control token too short
+/// is invalid configuration (exit 1), never shown.
+#[test]
+fn input_errors_of_run_exit_with_their_codes_before_anything_starts() {
+    let dir = support::temp_dir("run-input-errors");
+    let listen = ["--listen", "127.0.0.1:0"];
+    let missing = run_in(
+        &dir,
+        &[
+            &["--instrument", "btc", "--data", "no-such.csv"][..],
+            &listen,
+        ]
+        .concat(),
+        &[],
+    );
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&missing.stdout),
+        String::from_utf8_lossy(&missing.stderr),
+    );
+    assert_eq!(missing.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("the replay file") && stderr.contains("no-such.csv"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("API token"), "{stdout}");
+    let queue = run_in(
+        &dir,
+        &[&["--feed", "synthetic", "--workers", "redis"][..], &listen].concat(),
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&queue.stderr);
+    assert_eq!(queue.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("set REDIS_URL"), "{stderr}");
+    let short = run_in(
+        &dir,
+        &[&["--feed", "synthetic"][..], &listen].concat(),
+        &[("TRADEGRAPH_API_TOKEN", "hunter2")],
+    );
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&short.stdout),
+        String::from_utf8_lossy(&short.stderr),
+    );
+    assert_eq!(short.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("TRADEGRAPH_API_TOKEN has 7 characters; use at least 16"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2") && !stdout.contains("hunter2"));
+    assert!(!stdout.contains("service:"), "{stdout}");
+    // A graph file with an edge to an undeclared node: invalid configuration (1), naming its
+    // line, before the service starts.
+    let graphed = support::temp_dir("run-bad-graph");
+    std::fs::write(
+        graphed.join("bad.yaml"),
+        "name: bad\nnodes:\n  - { name: a, kind: technical }\nedges:\n  - { from: start, to: a }\n  - { from: a, to: b }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        graphed.join("tradegraph.toml"),
+        "[graph]\nfile = \"bad.yaml\"\n",
+    )
+    .unwrap();
+    let bad = run_in(
+        &graphed,
+        &[&["--feed", "synthetic"][..], &listen].concat(),
+        &[],
+    );
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&bad.stdout),
+        String::from_utf8_lossy(&bad.stderr),
+    );
+    assert_eq!(bad.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("bad.yaml:6:") && stderr.contains("node `b`, which is not declared"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("API token"), "{stdout}");
 }

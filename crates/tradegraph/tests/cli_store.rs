@@ -163,6 +163,36 @@ fn store_replay_rejected_with_nothing_rejected_says_so() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A bot that still holds the spill file: the replay is refused as its help says (exit 2:
+/// stop the bot first), not as MongoDB failing to take the records (3, which a script retries),
+/// and the rejected records stay where they are.
+#[test]
+fn store_replay_rejected_beside_a_running_bot_exits_2() {
+    let Some(uri) = mongodb() else {
+        return;
+    };
+    let (dir, spill, _) = setup("replay-held", &uri);
+    let decision = DecisionRecord::new("BTCUSDT".into(), at(1)).action("BUY");
+    let rejected = dir.join("spill-btc.jsonl.rejected");
+    let line = rejected_line(&Record::Decision(decision), "refused");
+    std::fs::write(&rejected, format!("{line}\n")).unwrap();
+    // The bot's hold on its spill file.
+    let held = tradegraph_store::FileState::open(&spill).unwrap();
+    let out = tradegraph(&dir, &["store", "replay-rejected"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("is in use") && stderr.contains("stop the bot"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&rejected).unwrap(),
+        format!("{line}\n")
+    );
+    drop(held);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Issue 17, items 4 and 5, as a user runs them: a bot whose `REDIS_URL` lists the nodes of a
 /// Redis Cluster and whose `MONGODB_URI` names a replica set runs its cycles, keeps its hot
 /// cache on the cluster (an instrument's keys in one slot) and its decisions and state in the

@@ -151,7 +151,8 @@ impl<S: RecordSink> WriteBehind<S> {
     /// writer task. Must be called inside a tokio runtime.
     ///
     /// # Errors
-    /// [`StoreError::Spill`] when the spill file cannot be opened.
+    /// [`StoreError::Spill`] when the spill file cannot be opened; [`StoreError::InUse`] when
+    /// another process (or another queue of this one) holds it.
     pub async fn start(sink: Arc<S>, config: WriteBehindConfig) -> Result<Self, StoreError> {
         let spill = Spill::open(config.spill_path.clone()).await?;
         let high_water = version::HighWater::open(&config.spill_path).await?;

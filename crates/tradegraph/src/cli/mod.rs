@@ -34,6 +34,20 @@ pub const EXIT_USAGE: u8 = 2;
 /// A bot stopped on an error.
 pub const EXIT_FAILED: u8 = 3;
 
+/// Input a command cannot run with, found once it runs (settings its options conflict with):
+/// exit [`EXIT_USAGE`], as a wrong command line, not [`EXIT_FAILED`] (a bot that stopped on an
+/// error, which a supervisor restarts, to be refused again).
+#[derive(Debug)]
+struct InputRefused(String);
+
+impl std::fmt::Display for InputRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InputRefused {}
+
 /// The `tradegraph` command line, as clap parses it. Private: the command line's API is
 /// [`run`], which parses, runs and returns the exit code.
 #[derive(Debug, Parser)]

@@ -4,7 +4,7 @@
 use super::bot::{assemble, drive, BudgetWatch, DefaultBudget};
 use super::{EXIT_FAILED, EXIT_OK};
 use crate::alerts::{AlertService, AlertSources};
-use crate::config::{Flags, Settings};
+use crate::config::{FeedSettings, Flags, Settings};
 use crate::engine::wall_now;
 use crate::engine::{describe_cycle, summary_text, InstanceClaiming, InstanceLease, Mode};
 use crate::service::checks::Checker;
@@ -49,6 +49,28 @@ pub(super) fn run(args: RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8
         );
         return super::EXIT_USAGE;
     }
+    // The graph file's structure is checked before anything starts (the stores, the
+    // instance's claim, the service and its generated token); its node kinds are resolved by
+    // the engine.
+    if let Err(errors) =
+        tradegraph_graph::yaml::check_str(&settings.graph.yaml, &settings.graph.origin)
+    {
+        for error in &errors {
+            let _ = writeln!(err, "run: {error}");
+        }
+        return super::EXIT_INVALID;
+    }
+    // A replay file that cannot be read is refused as early.
+    if let FeedSettings::Replay { path } = &settings.feed {
+        if let Err(e) = std::fs::File::open(path) {
+            let _ = writeln!(
+                err,
+                "run: the replay file {} cannot be read: {e}",
+                path.display()
+            );
+            return super::EXIT_USAGE;
+        }
+    }
     let runtime = match super::bot::runtime("run", err) {
         Ok(runtime) => runtime,
         Err(code) => return code,
@@ -66,6 +88,10 @@ pub(super) fn run(args: RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8
                 "run: {e}\nrun: fix the settings above, or unset TRADEGRAPH_LIVE or `live` in \
                  the configuration to run on paper."
             );
+            super::EXIT_USAGE
+        }
+        Err(e) if e.is::<super::InputRefused>() => {
+            let _ = writeln!(err, "run: {e}");
             super::EXIT_USAGE
         }
         Err(e) => {

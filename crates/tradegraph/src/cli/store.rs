@@ -63,7 +63,8 @@ fn replay_rejected(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) 
         Err(e) => {
             let _ = writeln!(err, "{NAME}: {e}");
             match e {
-                tradegraph_store::StoreError::Config(_) => EXIT_USAGE,
+                tradegraph_store::StoreError::Config(_)
+                | tradegraph_store::StoreError::InUse { .. } => EXIT_USAGE,
                 _ => EXIT_FAILED,
             }
         }

@@ -457,25 +457,22 @@ pub(super) async fn ingest(settings: &Settings, out: &mut dyn Write) -> Result<(
     if let Err(e) = crate::telemetry::install() {
         tracing::warn!(error = %e, "metrics: the Prometheus recorder is not installed; /metrics stays empty");
     }
+    let refused = |why: &str| Err(Box::new(super::InputRefused(why.to_owned())) as Box<dyn Error>);
     let Some(url) = settings.stores.redis_url.clone() else {
-        return Err(
+        return refused(
             "--workers redis publishes the decision cycles in Redis: set REDIS_URL (or \
-                    [stores] redis_url in the configuration)"
-                .into(),
+             [stores] redis_url in the configuration)",
         );
     };
     if settings.live {
-        return Err(
-            "live trading runs in one process: run without --workers (workers trade on \
-                    paper)"
-                .into(),
+        return refused(
+            "live trading runs in one process: run without --workers (workers trade on paper)",
         );
     }
     if settings.approval.is_required() {
-        return Err(
-            "entries that wait for approval need the bot's own API: run without \
-                    --workers, or without [bot] approval"
-                .into(),
+        return refused(
+            "entries that wait for approval need the bot's own API: run without --workers, or \
+             without [bot] approval",
         );
     }
     let stores = Stores::connect(settings.stores.clone()).await?;
@@ -681,6 +678,8 @@ mod tests {
         for o in opened {
             o.config.stores.shutdown().await;
         }
+        let client = mongodb::Client::with_uri_str(&mongodb).await.unwrap();
+        client.database(&database).drop().await.unwrap();
         let _ = std::fs::remove_dir_all(&cwd);
     }
 

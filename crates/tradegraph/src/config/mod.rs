@@ -56,6 +56,8 @@ pub use inputs::{
 #[cfg(feature = "cli")]
 pub(crate) use layers::CommandEnv;
 pub use origin::{Origin, Origins};
+#[cfg(feature = "service")]
+pub(crate) use resolve::{api_token_problem, API_TOKEN_MIN_LEN};
 pub use resolve::{
     binance_environment, default_cash, DASHBOARD_PEERS_VAR, DEFAULT_DASHBOARD_PEERS,
     FILL_TIMING_VAR,

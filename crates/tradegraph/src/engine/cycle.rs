@@ -253,6 +253,7 @@ where
                 } else {
                     "its decision and lessons were not durable in time".into()
                 },
+                transient: self.seen.save_failed_transiently,
             });
         }
         self.tell_cycle(&out, &decision, seq, gate);
@@ -465,11 +466,13 @@ where
             Ok(Ok(())) => true,
             Ok(Err(e)) => {
                 self.summary.store_errors += 1;
+                self.seen.save_failed_transiently = e.is_transient();
                 tracing::warn!(%symbol, error = %e, "store: the logs are neither in MongoDB nor in the spill file; the checkpoint waits (a restart now redoes this work)");
                 false
             }
             Err(_) => {
                 self.summary.store_errors += 1;
+                self.seen.save_failed_transiently = true;
                 tracing::warn!(%symbol, ?within, "store: the logs were not durable in time; the checkpoint waits (a restart now redoes this work)");
                 false
             }
@@ -553,7 +556,10 @@ where
         match self.broker.save_broker().await {
             Ok(()) => Ok(None),
             Err(e @ EngineError::StateConflict { .. }) => Err(e),
-            Err(e) => Ok(Some(format!("the broker's trades were not saved: {e}"))),
+            Err(e) => {
+                self.seen.save_failed_transiently = e.is_transient();
+                Ok(Some(format!("the broker's trades were not saved: {e}")))
+            }
         }
     }
 

@@ -74,6 +74,10 @@ pub enum EngineError {
         at: tradegraph_core::Timestamp,
         /// What failed.
         why: String,
+        /// The last save that failed met a store that did not answer (down, slow or
+        /// restarting), not a refusal (a value the store takes never, another bot's state): the
+        /// same cycle may be saved later.
+        transient: bool,
     },
     /// The bot has stopped: it takes no more commands.
     #[error("the bot has stopped and takes no more commands; start it again (`tradegraph run`)")]
@@ -83,11 +87,12 @@ pub enum EngineError {
 impl EngineError {
     /// True when the engine failed because a store did not answer (a server down, slow or
     /// restarting, or a save it did not take in time), so that the same work may succeed
-    /// later unchanged, as opposed to a configuration, a conflict with another bot or a bug.
+    /// later unchanged, as opposed to a refusal, a configuration, a conflict with another bot
+    /// or a bug.
     pub fn is_transient(&self) -> bool {
         match self {
             Self::Store(e) => e.is_transient(),
-            Self::Unsaved { .. } => true,
+            Self::Unsaved { transient, .. } => *transient,
             _ => false,
         }
     }

@@ -281,7 +281,11 @@ where
             return Ok(());
         }
         if let Some(why) = self.save_trades().await? {
-            return Err(EngineError::Unsaved { at, why });
+            return Err(EngineError::Unsaved {
+                at,
+                why,
+                transient: self.seen.save_failed_transiently,
+            });
         }
         let unsaved = if !self.save_guard().await? {
             Some("the risk guard's state was not saved")
@@ -294,6 +298,7 @@ where
             Some(why) => Err(EngineError::Unsaved {
                 at,
                 why: why.to_owned(),
+                transient: self.seen.save_failed_transiently,
             }),
             None => Ok(()),
         }
@@ -631,6 +636,7 @@ where
             Err(e @ EngineError::StateConflict { .. }) => Err(e),
             Err(e) => {
                 self.summary.store_errors += 1;
+                self.seen.save_failed_transiently = e.is_transient();
                 tracing::warn!(?part, error = %e, "bot state not saved; saved again at the next change and at exit");
                 self.saw_save(part, Some(e.to_string()));
                 Ok(())

@@ -22,6 +22,12 @@ pub(super) struct Seen {
     pub(super) day_started_at: Option<Timestamp>,
     /// The last failed save of the bot's state, until a save succeeds.
     pub(super) state_error: Option<String>,
+    /// Whether the last save that failed (the bot's state, the broker's trades, the logs)
+    /// met a store that did not answer rather than a refusal ([`EngineError::Unsaved`]'s
+    /// `transient`).
+    ///
+    /// [`EngineError::Unsaved`]: super::EngineError::Unsaved
+    pub(super) save_failed_transiently: bool,
     pub(super) stopped: Option<String>,
     /// The highest equity seen (at a closed minute or a cycle) since this process's engine
     /// started: the peak of the engine's one drawdown.

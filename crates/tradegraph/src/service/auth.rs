@@ -33,29 +33,17 @@ pub struct ApiToken {
 
 impl ApiToken {
     /// The shortest token accepted.
-    pub const MIN_LEN: usize = 16;
+    pub const MIN_LEN: usize = crate::config::API_TOKEN_MIN_LEN;
 
     /// A token from text (`TRADEGRAPH_API_TOKEN`).
     ///
     /// # Errors
     /// [`EngineError::Config`](crate::engine::EngineError::Config) when it is shorter than
     /// [`ApiToken::MIN_LEN`] characters, or begins or ends with white space (the message never
-    /// shows it).
+    /// shows it). The settings refuse such a token already.
     pub fn new(token: &str) -> Result<Self, crate::engine::EngineError> {
-        if token.trim() != token {
-            // HTTP strips a header value's outer spaces: such a token could never be presented
-            return Err(crate::engine::EngineError::Config(
-                "TRADEGRAPH_API_TOKEN begins or ends with white space (a quoted value in a .env \
-                 file?); no request could present it: remove it"
-                    .into(),
-            ));
-        }
-        if token.chars().count() < Self::MIN_LEN {
-            return Err(crate::engine::EngineError::Config(format!(
-                "TRADEGRAPH_API_TOKEN has {} characters; use at least {} (`openssl rand -hex 32` makes one), or unset it and the bot generates one",
-                token.chars().count(),
-                Self::MIN_LEN
-            )));
+        if let Some(why) = crate::config::api_token_problem(token) {
+            return Err(crate::engine::EngineError::Config(why));
         }
         Ok(Self {
             digest: Sha256::digest(token.as_bytes()).into(),

@@ -33,7 +33,10 @@ pub trait Instruments {
     /// process, or another slot, may hold the bot's.
     ///
     /// # Errors
-    /// [`WorkerError::Open`] naming what is missing or refused.
+    /// [`WorkerError::Open`] naming what is missing or refused (the job counts as delivered,
+    /// toward the dead letters); [`WorkerError::Unavailable`] (or any error whose
+    /// [`is_transient`](WorkerError::is_transient) is true) when the instrument's stores did not
+    /// answer: the instrument is given back, its job not counted, and taken again later.
     async fn open(&self, job: &CycleJob, slot: &WorkerId) -> Result<Opened, WorkerError>;
 }
 
@@ -181,6 +184,29 @@ struct Shared {
     /// The instrument of each busy slot, and its engine (for cancellations).
     held: Mutex<BTreeMap<u32, (Symbol, BotHandle)>>,
     stopping: CancellationToken,
+    /// The wait after instruments whose stores did not answer.
+    away: Mutex<Away>,
+}
+
+/// The worker's wait after instruments whose stores did not answer ([`Ended::Away`]): every
+/// slot waits it out before taking an instrument again (one outage, one pace for the whole
+/// worker, whichever slot met it), 1 s at first, then longer up to 30 s, until an engine
+/// starts again.
+struct Away {
+    attempts: Attempts,
+    until: Option<Instant>,
+}
+
+impl Default for Away {
+    fn default() -> Self {
+        Self {
+            attempts: Attempts::new(Backoff::new(
+                Duration::from_secs(1),
+                Duration::from_secs(30),
+            )),
+            until: None,
+        }
+    }
 }
 
 /// Tells the watcher, if any, how the engine ended.
@@ -203,8 +229,9 @@ enum Ended {
     /// acknowledged, and the lease runs out, so that the job is delivered again (counted).
     Failed,
     /// The instrument's stores did not answer (opening it, starting its engine, saving a
-    /// cycle): it goes back at once, its job not counted as delivered (an outage must not send
-    /// jobs to the dead letters), and the slot waits longer each time before taking one again.
+    /// cycle): it goes back at once, before the slot's teardown, its job not counted as
+    /// delivered (an outage must not send jobs to the dead letters), and the worker's slots
+    /// wait longer each time before taking one again ([`Away`]).
     Away,
 }
 
@@ -354,14 +381,15 @@ where
             Duration::from_millis(100),
             Duration::from_secs(5),
         ));
-        // Instruments whose stores did not answer, one after the other: the slot waits longer
-        // each time before taking one again.
-        let mut away = Attempts::new(Backoff::new(
-            Duration::from_secs(1),
-            Duration::from_secs(30),
-        ));
         let stopping = &self.shared.stopping;
         while !stopping.is_cancelled() {
+            if let Some(wait) = self.away_wait() {
+                tokio::select! {
+                    () = stopping.cancelled() => {}
+                    () = tokio::time::sleep(wait) => {}
+                }
+                continue;
+            }
             let wait = match self.queue.acquire(&id).await {
                 Ok(Some(lease)) => {
                     attempts.healthy();
@@ -371,14 +399,10 @@ where
                         // asks only once it has (it would get its own lease back before).
                         Ended::Failed => self.config.renew_every * 4,
                         Ended::Away => {
-                            let (attempt, delay) = away.failed();
-                            tracing::info!(worker = %id, attempt, ?delay, "worker: waiting before taking an instrument again (its stores did not answer)");
-                            delay
-                        }
-                        Ended::Graceful | Ended::Idle | Ended::Lost => {
-                            away.healthy();
+                            self.stores_away(&id);
                             continue;
                         }
+                        Ended::Graceful | Ended::Idle | Ended::Lost => continue,
                     }
                 }
                 Ok(None) => {
@@ -396,6 +420,42 @@ where
                 () = tokio::time::sleep(wait) => {}
             }
         }
+    }
+
+    /// How long every slot still waits after instruments whose stores did not answer.
+    fn away_wait(&self) -> Option<Duration> {
+        let away = self
+            .shared
+            .away
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        away.until
+            .and_then(|until| until.checked_duration_since(Instant::now()))
+            .filter(|wait| !wait.is_zero())
+    }
+
+    /// An instrument's stores did not answer (`slot` gave it back): the worker's slots wait
+    /// longer each time before taking one again.
+    fn stores_away(&self, slot: &WorkerId) {
+        let mut away = self
+            .shared
+            .away
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let (attempt, delay) = away.attempts.failed();
+        away.until = Some(Instant::now() + delay);
+        tracing::info!(worker = %slot, attempt, ?delay, "worker: waiting before taking an instrument again (its stores did not answer)");
+    }
+
+    /// An engine started: the stores answer again.
+    fn stores_back(&self) {
+        let mut away = self
+            .shared
+            .away
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        away.attempts.healthy();
+        away.until = None;
     }
 
     /// Works `lease`'s instrument until it is given back, lost or failed.
@@ -450,26 +510,31 @@ where
                 stores.shutdown().await;
                 return ended;
             }
+            Ok(Err(e)) if e.is_transient() => {
+                tracing::warn!(%symbol, job = %id, error = %e, "worker: the instrument's engine cannot start now (a store did not answer); it is given back, its job not counted as delivered");
+                // Given back before the teardown, which waits on the stores that are away and
+                // would let the lease run out (the delivery then counted); the stores' own
+                // alerts say they are away, not `engine_stopped`.
+                let ended = self.give_back(lease, Ended::Away).await;
+                unwatch(watcher, None).await;
+                stores.shutdown().await;
+                return ended;
+            }
             Ok(Err(e)) => {
-                let ended = if e.is_transient() {
-                    tracing::warn!(%symbol, job = %id, error = %e, "worker: the instrument's engine cannot start now (a store did not answer); it is given back, its job not counted as delivered");
-                    Ended::Away
-                } else {
-                    tracing::error!(%symbol, job = %id, error = %e, "worker: the instrument's engine cannot start; its job is delivered again once the lease runs out, then set aside");
-                    Ended::Failed
-                };
+                tracing::error!(%symbol, job = %id, error = %e, "worker: the instrument's engine cannot start; its job is delivered again once the lease runs out, then set aside");
                 unwatch(
                     watcher,
                     Some(format!("the engine of {symbol} cannot start on worker {}: {e}; its decision cycle is delivered again", lease.worker)),
                 )
                 .await;
                 stores.shutdown().await;
-                return self.give_back(lease, ended).await;
+                return Ended::Failed;
             }
         };
         if let Some(watcher) = watcher.as_mut() {
             watcher.started(&engine.handle());
         }
+        self.stores_back();
         self.shared.taken.fetch_add(1, Ordering::Relaxed);
         self.hold(n, Some((symbol.clone(), engine.handle())));
         tracing::info!(%symbol, worker = %lease.worker, token = lease.token, "worker: instrument taken");
@@ -502,11 +567,16 @@ where
                         e.to_string()
                     }
                 };
-                stopped_on = Some(format!(
-                    "the engine of {symbol} stopped on worker {}: {why}; its decision cycle is delivered again",
-                    lease.worker
-                ));
-                if away { Ended::Away } else { Ended::Failed }
+                if away {
+                    // The stores' own alerts say they are away, not `engine_stopped`.
+                    Ended::Away
+                } else {
+                    stopped_on = Some(format!(
+                        "the engine of {symbol} stopped on worker {}: {why}; its decision cycle is delivered again",
+                        lease.worker
+                    ));
+                    Ended::Failed
+                }
             }
             ended = drive => {
                 if ended == Ended::Lost {
@@ -524,6 +594,14 @@ where
             }
         };
         self.hold(n, None);
+        if ended == Ended::Away {
+            // Given back before the teardown, which waits on the stores that are away and
+            // would let the lease run out (the delivery then counted).
+            self.give_back(lease, ended).await;
+            unwatch(watcher, stopped_on).await;
+            stores.shutdown().await;
+            return ended;
+        }
         unwatch(watcher, stopped_on).await;
         stores.shutdown().await;
         self.give_back(lease, ended).await

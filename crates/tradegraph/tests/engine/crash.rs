@@ -8,7 +8,7 @@ use super::support::*;
 use async_trait::async_trait;
 use std::sync::Arc;
 use tokio::sync::Notify;
-use tradegraph::engine::Mode;
+use tradegraph::engine::{EngineError, Mode};
 use tradegraph_core::order::ClientOrderId;
 use tradegraph_core::risk::{RiskLimits, RiskReason};
 use tradegraph_core::{Side, Symbol};
@@ -942,6 +942,8 @@ async fn a_breaker_tripped_in_a_cycle_that_failed_survives_a_crash() {
 /// The state store refuses to keep the paper account once it holds the stop's fill.
 struct FillsRefused {
     inner: Arc<MemoryState>,
+    /// What the save of the second fill meets: the store away, or refusing the value.
+    error: fn() -> StoreError,
 }
 
 #[async_trait]
@@ -953,7 +955,7 @@ impl BotStateStore for FillsRefused {
     async fn save(&self, doc: &StateDoc) -> Result<Saved, StoreError> {
         let fills = doc.body["fills"].as_array().map_or(0, Vec::len);
         if doc.key.part == StatePart::Broker && fills >= 2 {
-            return Err(down());
+            return Err((self.error)());
         }
         self.inner.save(doc).await
     }
@@ -962,9 +964,24 @@ impl BotStateStore for FillsRefused {
 /// With strict saves (a worker, whose job is acknowledged once the engine asks for more), a
 /// fill the broker's state could not keep stops the engine at once: it does not take the next
 /// event (nor end its feed), so the job is not acknowledged and the next owner runs it again,
-/// rather than restoring an account that still holds the position stopped out.
+/// rather than restoring an account that still holds the position stopped out. The stop says
+/// whether the store was away (the job is then given back uncounted) or refused the state (it
+/// counts toward the dead letters: it would be refused again and again).
 #[tokio::test]
 async fn with_strict_saves_a_fill_the_state_could_not_keep_stops_the_engine() {
+    fn refused() -> StoreError {
+        StoreError::Refused {
+            backend: "test",
+            record: "bot_state broker".into(),
+            reason: "the document is larger than the server takes".into(),
+        }
+    }
+    for (error, outage) in [(down as fn() -> StoreError, true), (refused, false)] {
+        fill_not_kept_stops_the_engine(error, outage).await;
+    }
+}
+
+async fn fill_not_kept_stops_the_engine(error: fn() -> StoreError, outage: bool) {
     let symbol = unique("SF");
     // Bought at 00:15 with a stop at 98; the 00:20 bar falls through it; no cycle after.
     let mut bars = flat(100.0, 20);
@@ -975,6 +992,7 @@ async fn with_strict_saves_a_fill_the_state_could_not_keep_stops_the_engine() {
     let mut stores = Stores::memory();
     stores.state = Arc::new(FillsRefused {
         inner: durable.clone(),
+        error,
     });
     stores.intents = durable.clone();
     let mut config = config(
@@ -988,14 +1006,17 @@ async fn with_strict_saves_a_fill_the_state_could_not_keep_stops_the_engine() {
     let engine = start(config, &file).await;
     let result = Box::pin(engine.run(std::future::pending(), |_| {})).await;
     std::fs::remove_file(file).unwrap();
+    let seen_as_outage = result.as_ref().err().map(EngineError::is_transient);
     match result {
-        Err(tradegraph::engine::EngineError::Unsaved { at, why }) => {
+        Err(EngineError::Unsaved { at, why, transient }) => {
             let fill: tradegraph_core::Timestamp = "2024-03-04T00:21:00Z".parse().unwrap();
             assert!(
                 at <= fill,
                 "stopped at the fill's event, not later: {at} ({why})"
             );
             assert!(why.contains("broker"), "{why}");
+            assert_eq!(transient, outage, "{why}");
+            assert_eq!(seen_as_outage, Some(outage), "{why}");
         }
         other => panic!("the engine went on: {:?}", other.map(|s| s.fills.len())),
     }

@@ -3,7 +3,7 @@
 //! [`tradegraph_market::history`].
 
 use crate::cli::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
-use crate::config::{CommandEnv, DATA_DIR_VAR};
+use crate::config::{CommandEnv, FeedKind, Flags, Settings, DATA_DIR_VAR};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::Write;
@@ -40,6 +40,14 @@ pub(in crate::cli) struct DownloadArgs {
     /// The end (excluded), in the same forms; bars that have not closed yet are left out.
     #[arg(long, value_name = "TIME")]
     to: String,
+    /// Kite: where `tradegraph kite login` saved the day's token [default: the bots' data
+    /// directory: TRADEGRAPH_DATA_DIR, `[live] data_dir` of the configuration, or ./data].
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Kite: the configuration file whose `[live] data_dir` holds the day's token [env:
+    /// TRADEGRAPH_CONFIG; default: tradegraph.toml when present].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// The CSV file [default: <symbol>-<interval>.csv, or kite-<token>-<interval>.csv]. An
     /// existing file is continued after its last row; FILE.meta beside it records the source
     /// and the start, and another source, or a --from before that start, is refused.
@@ -100,9 +108,6 @@ fn config(args: &DownloadArgs, env: &CommandEnv) -> Result<DownloadConfig, Strin
                 "--venue kite needs --token, the instrument token (256265 is NIFTY 50, 260105 NIFTY BANK)",
             )?;
             let api_key = env("KITE_API_KEY").map(Secret::new);
-            // The day's token of `tradegraph kite login` when KITE_ACCESS_TOKEN is not set, as
-            // the bots read it.
-            let data_dir = env(DATA_DIR_VAR).map_or_else(|| PathBuf::from("data"), PathBuf::from);
             let Some(api_key) = api_key else {
                 return Err(
                     "--venue kite needs KITE_API_KEY and KITE_ACCESS_TOKEN (or the \
@@ -114,6 +119,8 @@ fn config(args: &DownloadArgs, env: &CommandEnv) -> Result<DownloadConfig, Strin
             let access_token = match env("KITE_ACCESS_TOKEN") {
                 Some(token) => Secret::new(token),
                 None => {
+                    // The day's token of `tradegraph kite login`, where the bots read it.
+                    let data_dir = kite_data_dir(args)?;
                     let day = tradegraph_broker::live::kite::ist_today();
                     tradegraph_broker::live::kite::load_token(&data_dir, &day).map_err(|e| {
                         let why = match e {
@@ -122,8 +129,8 @@ fn config(args: &DownloadArgs, env: &CommandEnv) -> Result<DownloadConfig, Strin
                         };
                         format!(
                             "--venue kite needs KITE_API_KEY and KITE_ACCESS_TOKEN (or the \
-                             day's token of `tradegraph kite login`, read from {}: \
-                             {DATA_DIR_VAR}): {why}",
+                             day's token of `tradegraph kite login`, read from {}: --data-dir, \
+                             {DATA_DIR_VAR} or `[live] data_dir`): {why}",
                             data_dir.display()
                         )
                     })?
@@ -146,6 +153,30 @@ fn config(args: &DownloadArgs, env: &CommandEnv) -> Result<DownloadConfig, Strin
         .clone()
         .unwrap_or_else(|| PathBuf::from(default_out));
     Ok(DownloadConfig::new(source, args.interval, from, to, out))
+}
+
+/// Where `tradegraph kite login` saves the day's token: `--data-dir`, else the bots' data
+/// directory as their settings resolve it (TRADEGRAPH_DATA_DIR, `[live] data_dir` of the
+/// configuration file, relative to it, or `./data`).
+fn kite_data_dir(args: &DownloadArgs) -> Result<PathBuf, String> {
+    if let Some(dir) = &args.data_dir {
+        return Ok(dir.clone());
+    }
+    let cwd = std::env::current_dir()
+        .map_err(|e| format!("the current directory cannot be read: {e}"))?;
+    let flags = Flags {
+        config: args.config.clone(),
+        feed: Some(FeedKind::Synthetic),
+        ..Flags::default()
+    };
+    Settings::resolve(&flags, &|k| std::env::var(k).ok(), &cwd)
+        .map(|settings| settings.live_trading.data_dir)
+        .map_err(|e| {
+            format!(
+                "--venue kite reads the day's token of `tradegraph kite login` from the bots' \
+                 data directory, and their settings cannot be read: {e}"
+            )
+        })
 }
 
 pub(in crate::cli) fn run(args: &DownloadArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {

@@ -17,6 +17,8 @@ pub use feed::binance_environment;
 pub use inputs::{MACRO_FILE_VAR, MACRO_VAR, NEWS_VAR};
 pub use live::{BINANCE_RESERVED_BASE_VAR, DATA_DIR_VAR, KITE_PRODUCT_VAR};
 pub use values::default_cash;
+#[cfg(feature = "service")]
+pub(crate) use values::{api_token_problem, API_TOKEN_MIN_LEN};
 
 use super::dotenv::EnvFile;
 use super::file::ConfigFile;
@@ -173,7 +175,7 @@ impl Settings {
             dashboard_peers: r.dashboard_peers()?,
             health: r.health()?,
             alerts: r.alerts()?,
-            api_token: r.secret("bot.api_token", API_TOKEN_VAR),
+            api_token: r.api_token()?,
             news: r.news(&choice)?,
             macros: r.macros(&choice)?,
             venue: choice.venue,

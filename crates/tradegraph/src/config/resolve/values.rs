@@ -1,8 +1,8 @@
 //! The bot's scalar settings, its graph, stores, budget, live switch and address.
 
 use super::{
-    Resolver, CYCLE_DEADLINE_VAR, INSTANCE_LEASE_VAR, LISTEN_VAR, LIVE_VAR, LLM_BUDGET_VAR,
-    PROMPTS_DIR_VAR,
+    Resolver, API_TOKEN_VAR, CYCLE_DEADLINE_VAR, INSTANCE_LEASE_VAR, LISTEN_VAR, LIVE_VAR,
+    LLM_BUDGET_VAR, PROMPTS_DIR_VAR,
 };
 use crate::config::instrument::Choice;
 use crate::config::{ConfigError, Flags, GraphSource, Origin};
@@ -452,6 +452,20 @@ impl Resolver<'_> {
         })
     }
 
+    /// The control API's token, refused here (a configuration error) when no request could
+    /// present it or it is too short to guess at.
+    pub(super) fn api_token(
+        &mut self,
+    ) -> Result<Option<tradegraph_core::redact::Secret>, ConfigError> {
+        let Some(token) = self.secret("bot.api_token", API_TOKEN_VAR) else {
+            return Ok(None);
+        };
+        match api_token_problem(token.expose()) {
+            Some(why) => Err(self.invalid("bot.api_token", why)),
+            None => Ok(Some(token)),
+        }
+    }
+
     pub(super) fn listen(
         &mut self,
         flags: &Flags,
@@ -480,6 +494,29 @@ impl Resolver<'_> {
             || SocketAddr::from((Ipv4Addr::LOCALHOST, choice.port)),
         )
     }
+}
+
+/// The shortest control-API token accepted (`TRADEGRAPH_API_TOKEN`).
+pub(crate) const API_TOKEN_MIN_LEN: usize = 16;
+
+/// Why `token` cannot be the control API's token (`TRADEGRAPH_API_TOKEN`), when it cannot;
+/// the message never shows it.
+pub(crate) fn api_token_problem(token: &str) -> Option<String> {
+    if token.trim() != token {
+        // HTTP strips a header value's outer spaces: such a token could never be presented
+        return Some(
+            "TRADEGRAPH_API_TOKEN begins or ends with white space (a quoted value in a .env \
+             file?); no request could present it: remove it"
+                .into(),
+        );
+    }
+    let chars = token.chars().count();
+    (chars < API_TOKEN_MIN_LEN).then(|| {
+        format!(
+            "TRADEGRAPH_API_TOKEN has {chars} characters; use at least {API_TOKEN_MIN_LEN} \
+             (`openssl rand -hex 32` makes one), or unset it and the bot generates one"
+        )
+    })
 }
 
 /// Paper capital when the file sets none (`bot.cash`): 100,000,000 rupees (10 crore) for an
