@@ -33,6 +33,14 @@ async fn tradegraph_in(dir: PathBuf, args: &[&str], env: &[(&str, &str)]) -> Out
         .unwrap()
 }
 
+/// An empty directory of this test run's, `name`d.
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tg-cli-dl-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 fn temp(name: &str) -> PathBuf {
     let path = std::env::temp_dir().join(format!("tg-cli-dl-{}-{name}.csv", std::process::id()));
     let _ = std::fs::remove_file(&path);
@@ -200,9 +208,7 @@ async fn kite_needs_its_credentials_and_sends_them() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kite_credentials_in_the_env_file_are_read() {
     let venue = kite_venue().await;
-    let dir = std::env::temp_dir().join(format!("tg-cli-dl-{}-dotenv", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("dotenv");
     std::fs::write(
         dir.join(".env"),
         format!(
@@ -286,9 +292,7 @@ async fn a_kite_token_of_another_day_is_refused_saying_so() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_kite_token_is_read_from_the_configured_data_dir() {
     let venue = kite_venue().await;
-    let dir = std::env::temp_dir().join(format!("tg-cli-dl-{}-live-dir", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("live-dir");
     std::fs::write(
         dir.join("tradegraph.toml"),
         "[live]\ndata_dir = \"state\"\n",

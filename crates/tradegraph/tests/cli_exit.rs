@@ -192,70 +192,56 @@ fn an_error_exit_flushes_the_hot_cache_to_redis() {
     );
 }
 
-/// `tradegraph run` in `dir` with nothing of this environment, and `env`.
-fn run_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_tradegraph"))
+/// `tradegraph run` in `dir` with nothing of this environment but `env`, listening on any
+/// port: its exit code, stdout and stderr.
+fn run_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tradegraph"))
         .arg("run")
         .args(args)
+        .args(["--listen", "127.0.0.1:0"])
         .env_clear()
         .envs(env.iter().copied())
         .current_dir(dir)
         .output()
-        .unwrap()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// A replay file that is not there, and `--workers redis` without Redis, are input errors
-/// (exit 2), found before the service starts or a token is generated; a control token too short
-/// is invalid configuration (exit 1), never shown.
+/// (exit 2); a control token too short (never shown) and a graph file whose edges are wrong are
+/// invalid configuration (exit 1): each found before the service starts or a token is
+/// generated.
 #[test]
 fn input_errors_of_run_exit_with_their_codes_before_anything_starts() {
     let dir = support::temp_dir("run-input-errors");
-    let listen = ["--listen", "127.0.0.1:0"];
-    let missing = run_in(
-        &dir,
-        &[
-            &["--instrument", "btc", "--data", "no-such.csv"][..],
-            &listen,
-        ]
-        .concat(),
-        &[],
-    );
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&missing.stdout),
-        String::from_utf8_lossy(&missing.stderr),
-    );
-    assert_eq!(missing.status.code(), Some(2), "{stdout}\n{stderr}");
+    let (code, stdout, stderr) =
+        run_in(&dir, &["--instrument", "btc", "--data", "no-such.csv"], &[]);
+    assert_eq!(code, Some(2), "{stdout}\n{stderr}");
     assert!(
         stderr.contains("the replay file") && stderr.contains("no-such.csv"),
         "{stderr}"
     );
     assert!(!stdout.contains("API token"), "{stdout}");
-    let queue = run_in(
-        &dir,
-        &[&["--feed", "synthetic", "--workers", "redis"][..], &listen].concat(),
-        &[],
-    );
-    let stderr = String::from_utf8_lossy(&queue.stderr);
-    assert_eq!(queue.status.code(), Some(2), "{stderr}");
+    let (code, _, stderr) = run_in(&dir, &["--feed", "synthetic", "--workers", "redis"], &[]);
+    assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("set REDIS_URL"), "{stderr}");
-    let short = run_in(
+    let (code, stdout, stderr) = run_in(
         &dir,
-        &[&["--feed", "synthetic"][..], &listen].concat(),
+        &["--feed", "synthetic"],
         &[("TRADEGRAPH_API_TOKEN", "hunter2")],
     );
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&short.stdout),
-        String::from_utf8_lossy(&short.stderr),
-    );
-    assert_eq!(short.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
     assert!(
         stderr.contains("TRADEGRAPH_API_TOKEN has 7 characters; use at least 16"),
         "{stderr}"
     );
     assert!(!stderr.contains("hunter2") && !stdout.contains("hunter2"));
     assert!(!stdout.contains("service:"), "{stdout}");
-    // A graph file with an edge to an undeclared node: invalid configuration (1), naming its
-    // line, before the service starts.
+    // A graph file with an edge to an undeclared node, naming its line.
     let graphed = support::temp_dir("run-bad-graph");
     std::fs::write(
         graphed.join("bad.yaml"),
@@ -267,19 +253,21 @@ fn input_errors_of_run_exit_with_their_codes_before_anything_starts() {
         "[graph]\nfile = \"bad.yaml\"\n",
     )
     .unwrap();
-    let bad = run_in(
-        &graphed,
-        &[&["--feed", "synthetic"][..], &listen].concat(),
-        &[],
-    );
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&bad.stdout),
-        String::from_utf8_lossy(&bad.stderr),
-    );
-    assert_eq!(bad.status.code(), Some(1), "{stdout}\n{stderr}");
+    let (code, stdout, stderr) = run_in(&graphed, &["--feed", "synthetic"], &[]);
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
     assert!(
         stderr.contains("bad.yaml:6:") && stderr.contains("node `b`, which is not declared"),
         "{stderr}"
     );
     assert!(!stdout.contains("API token"), "{stdout}");
+    // A node kind no agent has: found when the engine builds the graph, invalid configuration
+    // all the same (not a bot that stopped, which a supervisor restarts).
+    std::fs::write(
+        graphed.join("bad.yaml"),
+        "name: bad\nnodes:\n  - { name: a, kind: no_such_agent }\nedges:\n  - { from: start, to: a }\n  - { from: a, to: end }\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = run_in(&graphed, &["--feed", "synthetic"], &[]);
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    assert!(stderr.contains("no_such_agent"), "{stderr}");
 }

@@ -75,6 +75,17 @@ pub(super) fn settings(
         }
         return Err(super::EXIT_INVALID);
     }
+    // The commands that serve the control API need a token a request can present.
+    if live == LiveUse::Trades {
+        if let Some(why) = settings
+            .api_token
+            .as_ref()
+            .and_then(|token| crate::config::api_token_problem(token.expose()))
+        {
+            let _ = writeln!(err, "{command}: {why}");
+            return Err(super::EXIT_INVALID);
+        }
+    }
     if settings.live && live == LiveUse::Paper {
         let _ = writeln!(
             err,

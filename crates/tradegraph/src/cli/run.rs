@@ -62,7 +62,13 @@ pub(super) fn run(args: RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8
     }
     // A replay file that cannot be read is refused as early.
     if let FeedSettings::Replay { path } = &settings.feed {
-        if let Err(e) = std::fs::File::open(path) {
+        let opened = std::fs::File::open(path).and_then(|file| {
+            if file.metadata()?.is_dir() {
+                return Err(std::io::Error::other("it is a directory"));
+            }
+            Ok(())
+        });
+        if let Err(e) = opened {
             let _ = writeln!(
                 err,
                 "run: the replay file {} cannot be read: {e}",
@@ -93,6 +99,17 @@ pub(super) fn run(args: RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8
         Err(e) if e.is::<super::InputRefused>() => {
             let _ = writeln!(err, "run: {e}");
             super::EXIT_USAGE
+        }
+        // The graph the engine could not build (a node kind or a node's settings): fixed in
+        // the configuration, not by a restart.
+        Err(e)
+            if matches!(
+                e.downcast_ref::<crate::engine::EngineError>(),
+                Some(crate::engine::EngineError::GraphFile(_))
+            ) =>
+        {
+            let _ = writeln!(err, "run: {e}");
+            super::EXIT_INVALID
         }
         Err(e) => {
             let _ = writeln!(err, "run: {e}");

@@ -407,7 +407,9 @@ const ALERTS_GRACE: Duration = Duration::from_secs(5);
 /// them for the bot alone: the rules on the engine's events (the guard, trades, the feed as
 /// the jobs bring it), the stores' and the models' events and the engine's equity, delivered
 /// to the log, the store's alert log and the webhooks. An engine that stops on an error raises
-/// `engine_stopped` (its cycle is delivered again, to this worker or another). The cool-downs
+/// `engine_stopped` (its cycle is delivered again, to this worker or another), unless its
+/// stores did not answer (the instrument goes back to wait for them: the ingesting process's
+/// store checks say MongoDB or Redis is away). The cool-downs
 /// are the slot's: an instrument taken again, here or elsewhere, raises a condition that still
 /// holds once more.
 struct InstrumentAlerts {

@@ -190,8 +190,8 @@ struct Shared {
 
 /// The worker's wait after instruments whose stores did not answer ([`Ended::Away`]): every
 /// slot waits it out before taking an instrument again (one outage, one pace for the whole
-/// worker, whichever slot met it), 1 s at first, then longer up to 30 s, until an engine
-/// starts again.
+/// worker, whichever slot met it), 1 s at first, then longer up to 30 s, until a job is done
+/// again.
 struct Away {
     attempts: Attempts,
     until: Option<Instant>,
@@ -398,10 +398,8 @@ where
                         // (counted), to whichever worker takes the instrument then: this slot
                         // asks only once it has (it would get its own lease back before).
                         Ended::Failed => self.config.renew_every * 4,
-                        Ended::Away => {
-                            self.stores_away(&id);
-                            continue;
-                        }
+                        // The worker's wait was raised before the instrument went back.
+                        Ended::Away => continue,
                         Ended::Graceful | Ended::Idle | Ended::Lost => continue,
                     }
                 }
@@ -434,20 +432,24 @@ where
             .filter(|wait| !wait.is_zero())
     }
 
-    /// An instrument's stores did not answer (`slot` gave it back): the worker's slots wait
-    /// longer each time before taking one again.
+    /// An instrument's stores did not answer (`slot` gives it back): the worker's slots wait
+    /// longer each time before taking one again (one step per wait, however many slots met
+    /// the outage meanwhile).
     fn stores_away(&self, slot: &WorkerId) {
         let mut away = self
             .shared
             .away
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
+        if away.until.is_some_and(|until| until > Instant::now()) {
+            return;
+        }
         let (attempt, delay) = away.attempts.failed();
         away.until = Some(Instant::now() + delay);
         tracing::info!(worker = %slot, attempt, ?delay, "worker: waiting before taking an instrument again (its stores did not answer)");
     }
 
-    /// An engine started: the stores answer again.
+    /// A job was done: the stores answer again.
     fn stores_back(&self) {
         let mut away = self
             .shared
@@ -476,6 +478,7 @@ where
             Ok(Ok(opened)) => opened,
             Ok(Err(e)) if e.is_transient() => {
                 tracing::warn!(%symbol, job = %id, error = %e, "worker: the instrument cannot be opened now; it is given back, its job not counted as delivered");
+                self.stores_away(&lease.worker);
                 return self.give_back(lease, Ended::Away).await;
             }
             Ok(Err(e)) => {
@@ -515,6 +518,7 @@ where
                 // Given back before the teardown, which waits on the stores that are away and
                 // would let the lease run out (the delivery then counted); the stores' own
                 // alerts say they are away, not `engine_stopped`.
+                self.stores_away(&lease.worker);
                 let ended = self.give_back(lease, Ended::Away).await;
                 unwatch(watcher, None).await;
                 stores.shutdown().await;
@@ -534,7 +538,6 @@ where
         if let Some(watcher) = watcher.as_mut() {
             watcher.started(&engine.handle());
         }
-        self.stores_back();
         self.shared.taken.fetch_add(1, Ordering::Relaxed);
         self.hold(n, Some((symbol.clone(), engine.handle())));
         tracing::info!(%symbol, worker = %lease.worker, token = lease.token, "worker: instrument taken");
@@ -597,6 +600,7 @@ where
         if ended == Ended::Away {
             // Given back before the teardown, which waits on the stores that are away and
             // would let the lease run out (the delivery then counted).
+            self.stores_away(&lease.worker);
             self.give_back(lease, ended).await;
             unwatch(watcher, stopped_on).await;
             stores.shutdown().await;
@@ -691,6 +695,7 @@ where
             }
             match self.queue.ack(lease, &id).await {
                 Ok(true) => {
+                    self.stores_back();
                     self.shared.done.fetch_add(1, Ordering::Relaxed);
                     metrics::counter!(names::workers::WORKER_JOBS_TOTAL, "instrument" => symbol.clone(), "outcome" => "done").increment(1);
                 }

@@ -175,7 +175,7 @@ impl Settings {
             dashboard_peers: r.dashboard_peers()?,
             health: r.health()?,
             alerts: r.alerts()?,
-            api_token: r.api_token()?,
+            api_token: r.secret("bot.api_token", API_TOKEN_VAR),
             news: r.news(&choice)?,
             macros: r.macros(&choice)?,
             venue: choice.venue,

@@ -1,8 +1,8 @@
 //! The bot's scalar settings, its graph, stores, budget, live switch and address.
 
 use super::{
-    Resolver, API_TOKEN_VAR, CYCLE_DEADLINE_VAR, INSTANCE_LEASE_VAR, LISTEN_VAR, LIVE_VAR,
-    LLM_BUDGET_VAR, PROMPTS_DIR_VAR,
+    Resolver, CYCLE_DEADLINE_VAR, INSTANCE_LEASE_VAR, LISTEN_VAR, LIVE_VAR, LLM_BUDGET_VAR,
+    PROMPTS_DIR_VAR,
 };
 use crate::config::instrument::Choice;
 use crate::config::{ConfigError, Flags, GraphSource, Origin};
@@ -452,20 +452,6 @@ impl Resolver<'_> {
         })
     }
 
-    /// The control API's token, refused here (a configuration error) when no request could
-    /// present it or it is too short to guess at.
-    pub(super) fn api_token(
-        &mut self,
-    ) -> Result<Option<tradegraph_core::redact::Secret>, ConfigError> {
-        let Some(token) = self.secret("bot.api_token", API_TOKEN_VAR) else {
-            return Ok(None);
-        };
-        match api_token_problem(token.expose()) {
-            Some(why) => Err(self.invalid("bot.api_token", why)),
-            None => Ok(Some(token)),
-        }
-    }
-
     pub(super) fn listen(
         &mut self,
         flags: &Flags,
@@ -497,10 +483,13 @@ impl Resolver<'_> {
 }
 
 /// The shortest control-API token accepted (`TRADEGRAPH_API_TOKEN`).
+#[cfg(feature = "service")]
 pub(crate) const API_TOKEN_MIN_LEN: usize = 16;
 
 /// Why `token` cannot be the control API's token (`TRADEGRAPH_API_TOKEN`), when it cannot;
-/// the message never shows it.
+/// the message never shows it. `tradegraph run` refuses such a token with its settings,
+/// before anything starts; [`ApiToken::new`](crate::service::ApiToken::new) as well.
+#[cfg(feature = "service")]
 pub(crate) fn api_token_problem(token: &str) -> Option<String> {
     if token.trim() != token {
         // HTTP strips a header value's outer spaces: such a token could never be presented
