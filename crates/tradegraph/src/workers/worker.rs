@@ -420,13 +420,17 @@ where
         }
     }
 
-    /// How long every slot still waits after instruments whose stores did not answer.
-    fn away_wait(&self) -> Option<Duration> {
-        let away = self
-            .shared
+    /// The worker's wait after instruments whose stores did not answer.
+    fn away(&self) -> std::sync::MutexGuard<'_, Away> {
+        self.shared
             .away
             .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// How long every slot still waits after instruments whose stores did not answer.
+    fn away_wait(&self) -> Option<Duration> {
+        let away = self.away();
         away.until
             .and_then(|until| until.checked_duration_since(Instant::now()))
             .filter(|wait| !wait.is_zero())
@@ -436,11 +440,7 @@ where
     /// longer each time before taking one again (one step per wait, however many slots met
     /// the outage meanwhile).
     fn stores_away(&self, slot: &WorkerId) {
-        let mut away = self
-            .shared
-            .away
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut away = self.away();
         if away.until.is_some_and(|until| until > Instant::now()) {
             return;
         }
@@ -451,11 +451,7 @@ where
 
     /// A job was done: the stores answer again.
     fn stores_back(&self) {
-        let mut away = self
-            .shared
-            .away
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut away = self.away();
         away.attempts.healthy();
         away.until = None;
     }
