@@ -475,3 +475,101 @@ async fn an_entry_whose_cancel_failed_still_gets_its_exits_when_it_fills() {
     .await;
     assert_eq!(venue.gtts()[0].quantities, vec![d("30"), d("30")]);
 }
+
+fn stop_refused() -> Failure {
+    Failure::Reject {
+        status: 400,
+        error_type: "InputException",
+        message:
+            "Trigger price for stoploss sell orders should be lower than the last traded price."
+                .into(),
+    }
+}
+
+/// A stop Kite refuses when it is placed protects nothing: the exits stay owed (the position
+/// is unprotected until the stop works), and the next try places the stop again. The target
+/// placed beside it is not placed twice.
+#[tokio::test]
+async fn a_refused_stop_is_owed_and_placed_again() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start_with(|c| c.product = KiteProduct::Mis).await;
+    venue.fail_next("POST", "/orders/regular", Failure::Pass); // the entry
+    venue.fail_next("POST", "/orders/regular", stop_refused()); // its stop
+    let e = id("tg00000000000000r2");
+    broker.submit(entry(e.as_str(), "30")).await.unwrap();
+    let (stop, target) = (e.child(Leg::StopLoss), e.child(Leg::TakeProfit));
+    wait_until("the refused stop is working after all", || async {
+        tagged(&venue, stop.as_str()).is_some_and(|o| o.status == "TRIGGER PENDING")
+    })
+    .await;
+    let s = tagged(&venue, stop.as_str()).unwrap();
+    assert_eq!((s.quantity, s.trigger_price), (d("30"), d("47900")));
+    let targets = venue
+        .orders()
+        .into_iter()
+        .filter(|o| o.tag.as_deref() == Some(target.as_str()))
+        .count();
+    assert_eq!(targets, 1, "the target is placed once");
+    wait_until("nothing is owed any more", || async {
+        !broker.owes_exits()
+    })
+    .await;
+    assert!(
+        logs.text().contains("UNPROTECTED"),
+        "the refusal was alerted"
+    );
+    logs.assert_clean();
+}
+
+/// A stop alone (an SL order, NRML) refused when placed is placed again too.
+#[tokio::test]
+async fn a_refused_lone_stop_is_placed_again() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start().await;
+    venue.fail_next("POST", "/orders/regular", Failure::Pass); // the entry
+    venue.fail_next("POST", "/orders/regular", stop_refused()); // its stop
+    let e = id("tg00000000000000r3");
+    let request = OrderRequest::market(e.clone(), bank(), OrderSide::Buy, d("30"))
+        .with_exits(Exits::stop(d("47900")));
+    broker.submit(request).await.unwrap();
+    let stop = e.child(Leg::StopLoss);
+    wait_until("the refused stop is working after all", || async {
+        tagged(&venue, stop.as_str()).is_some_and(|o| o.status == "TRIGGER PENDING")
+    })
+    .await;
+    assert_eq!(calls(&venue, "POST", "/orders/regular"), 3);
+    wait_until("nothing is owed any more", || async {
+        !broker.owes_exits()
+    })
+    .await;
+    logs.assert_clean();
+}
+
+/// Kite creates the GTT but its answer cannot be read (no `trigger_id`): the next try looks
+/// for it at Kite instead of posting a second OCO for the same position.
+#[tokio::test]
+async fn a_gtt_created_with_an_unreadable_answer_is_not_placed_twice() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start().await;
+    venue.fail_next(
+        "POST",
+        "/gtt/triggers",
+        Failure::ExecuteThenBody(r#"{"status":"success","data":{}}"#.into()),
+    );
+    broker
+        .submit(entry("tg00000000000000r7", "30"))
+        .await
+        .unwrap();
+    wait_until("the exits are no longer owed", || async {
+        calls(&venue, "GET", "/gtt/triggers") >= 1 && !broker.owes_exits()
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let active = venue.gtts().iter().filter(|g| g.status == "active").count();
+    assert_eq!(active, 1, "one GTT: {:?}", venue.gtts());
+    assert_eq!(calls(&venue, "POST", "/gtt/triggers"), 1);
+    logs.assert_clean();
+}

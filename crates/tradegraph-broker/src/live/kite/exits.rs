@@ -236,16 +236,9 @@ impl Inner {
                     self.owed_paid(client_id);
                 }
                 Err(e) => {
-                    if matches!(
-                        &e,
-                        BrokerError::Venue {
-                            reason: crate::live::VenueReason::Unavailable(_),
-                            ..
-                        }
-                    ) {
-                        // The answer was lost: Kite may have them; it is asked first next time.
-                        all.lookup.insert(client_id.clone());
-                    }
+                    // Kite may have carried out what failed (an answer lost, or one that
+                    // could not be read): it is asked first next time.
+                    all.lookup.insert(client_id.clone());
                     drop(all);
                     let delay = self.owe_exits(client_id);
                     tracing::error!(venue = VENUE, client_id = %client_id, error = %e, retry_in = ?delay, "the exits of a filled entry could not be placed: the position is UNPROTECTED at Kite until they are; trying again");
@@ -305,8 +298,9 @@ impl Inner {
             let stop_id = id.child(Leg::TrailingStop);
             let stop = OrderRequest::stop(stop_id.clone(), symbol.clone(), side, quantity, trigger)
                 .reduce_only();
-            let placed = self.place_exit(stop).await?;
-            if placed.status != OrderStatus::Rejected {
+            // A stop not placed does not keep the target from going out; the exits stay owed.
+            let placed = self.place_stop(stop).await;
+            if placed.is_ok() {
                 self.exits()
                     .trail(&stop_id, side, quantity, distance, filled_at, trigger);
             }
@@ -317,7 +311,7 @@ impl Inner {
                     .insert(stop_id.clone(), target.client_id().clone());
                 all.siblings.insert(target.client_id().clone(), stop_id);
             }
-            return Ok(());
+            return placed.map(drop);
         }
         match (exits.stop_loss, exits.take_profit) {
             (Some(stop), Some(target)) if self.config.product == KiteProduct::Mis => {
@@ -327,15 +321,14 @@ impl Inner {
                 let request =
                     OrderRequest::stop(stop_id.clone(), symbol.clone(), side, quantity, stop)
                         .reduce_only();
-                let placed = self.place_exit(request).await?;
-                if placed.status == OrderStatus::Rejected {
-                    tracing::error!(venue = VENUE, client_id = %stop_id, reason = ?placed.reason, "the stop of a filled entry was refused: the position is unprotected at Kite");
-                }
+                let placed = self.place_stop(request).await;
                 let target = self.place_exit(limit(Leg::TakeProfit, target)).await?;
                 let mut all = self.exits();
                 all.siblings
                     .insert(stop_id.clone(), target.client_id().clone());
                 all.siblings.insert(target.client_id().clone(), stop_id);
+                drop(all);
+                placed?;
                 tracing::info!(venue = VENUE, client_id = %id, "stop (SL) and target (LIMIT) placed; one filling cancels the other");
             }
             (Some(stop), Some(target)) => {
@@ -363,7 +356,7 @@ impl Inner {
                             stop,
                         )
                         .reduce_only();
-                        self.place_exit(request).await?;
+                        self.place_stop(request).await?;
                         return Ok(());
                     }
                 };
@@ -403,7 +396,7 @@ impl Inner {
                 let request =
                     OrderRequest::stop(id.child(Leg::StopLoss), symbol, side, quantity, stop)
                         .reduce_only();
-                self.place_exit(request).await?;
+                self.place_stop(request).await?;
             }
             (None, Some(target)) => {
                 self.place_exit(limit(Leg::TakeProfit, target)).await?;

@@ -12,7 +12,7 @@ use super::rest::{encode, Cost, VENUE};
 use crate::{Amendment, BrokerError};
 use reqwest::Method;
 use rust_decimal::Decimal;
-use tradegraph_core::order::{Order, OrderRequest, OrderSide, OrderStatus};
+use tradegraph_core::order::{Order, OrderRequest, OrderSide};
 use tradegraph_core::position::Position;
 
 /// What exits on `side` may still close of a net position `net` (signed).
@@ -143,11 +143,8 @@ impl Inner {
                 tracing::warn!(venue = VENUE, trigger_id = %gtt.trigger_id, quantity = %allowed, "the GTT now covers what is open");
             }
             Err(reason) => {
-                // Out of the band: the stop alone, as an SL order, before the GTT goes. An
-                // earlier try may have placed it (its GTT's delete failed), or sent it with
-                // its answer lost: one working, or of unknown outcome, is placed once (a
-                // second stop would sell twice). One that ended unfilled (refused, lapsed)
-                // protects nothing: the stop goes out again.
+                // Out of the band: the stop alone, as an SL order, before the GTT goes (once,
+                // and again if it ended unfilled: see `place_stop`).
                 let stop = OrderRequest::stop(
                     gtt.legs[0].client_id.clone(),
                     self.symbol.clone(),
@@ -156,22 +153,8 @@ impl Inner {
                     gtt.stop,
                 )
                 .reduce_only();
-                let dead = |o: &Order| o.status.is_terminal() && o.status != OrderStatus::Filled;
-                let placed = if self.book.order(&stop.client_id).is_some_and(|o| dead(&o)) {
-                    self.place(stop, None).await?
-                } else {
-                    self.place_exit(stop).await?
-                };
-                if dead(&placed) {
-                    return Err(self.rest.error(crate::live::VenueReason::Other {
-                        code: "stop refused".into(),
-                        message: format!(
-                            "the GTT could not be cut ({reason}) and the SL order replacing it is {}: {}",
-                            placed.status,
-                            placed.reason.unwrap_or_default()
-                        ),
-                    }));
-                }
+                // Not placed: the GTT stays, larger than the position (the caller says so).
+                self.place_stop(stop).await?;
                 self.rest
                     .call(Method::DELETE, &path, None, Cost::Write)
                     .await?;

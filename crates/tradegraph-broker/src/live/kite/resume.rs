@@ -17,7 +17,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use tradegraph_core::order::{ClientOrderId, Order, OrderRequest, OrderSide};
+use tradegraph_core::order::{ClientOrderId, Order, OrderRequest, OrderSide, OrderStatus};
 
 /// The exits, locked; saved into the book's venue state when let go, with the orders of
 /// unknown outcome.
@@ -126,7 +126,7 @@ impl Inner {
             return Ok(found);
         }
         if let Some(lost) = self.lost_order(&request.client_id) {
-            if lost.status == tradegraph_core::order::OrderStatus::Pending {
+            if lost.status == OrderStatus::Pending {
                 // Sent before with its answer lost, not listed yet: placed again it could be
                 // twice at Kite. It stays owed, and is asked about at the next try.
                 return Err(self
@@ -139,6 +139,39 @@ impl Inner {
             // Taken as never received: placed again under its id (Kite has no order under it).
         }
         self.place(request, None).await
+    }
+
+    /// Places an exit's stop (an SL order) unless Kite already has it working or of unknown
+    /// outcome (a second stop would sell twice). One that ended unfilled (refused when placed,
+    /// rejected by Kite's checks, lapsed, taken as never received) protects nothing: it goes
+    /// out again under its id.
+    ///
+    /// # Errors
+    /// As [`place_exit`](Self::place_exit), and a venue error when the stop ends unfilled
+    /// again: the position is unprotected until a later try places it.
+    pub(crate) async fn place_stop(&self, request: OrderRequest) -> Result<Order, BrokerError> {
+        let dead = |o: &Order| o.status.is_terminal() && o.status != OrderStatus::Filled;
+        let placed = if self
+            .book
+            .order(&request.client_id)
+            .is_some_and(|o| dead(&o))
+        {
+            self.place(request, None).await?
+        } else {
+            self.place_exit(request).await?
+        };
+        if dead(&placed) {
+            return Err(self.rest.error(crate::live::VenueReason::Other {
+                code: "stop refused".into(),
+                message: format!(
+                    "the stop {} is {}: {}",
+                    placed.client_id(),
+                    placed.status,
+                    placed.reason.clone().unwrap_or_default()
+                ),
+            }));
+        }
+        Ok(placed)
     }
 
     /// `POST /gtt/triggers`: the new trigger's id.

@@ -147,6 +147,7 @@ fn answer(
         .and_then(|i| control.failures.remove(i))
         .map(|(_, _, f)| f);
     let mut lose_answer = false;
+    let mut garbled = None;
     match scripted {
         Some(Failure::Reject {
             status,
@@ -166,6 +167,7 @@ fn answer(
             ))
         }
         Some(Failure::LoseAnswer) => lose_answer = true,
+        Some(Failure::ExecuteThenBody(text)) => garbled = Some(text),
         Some(Failure::Body(text)) => {
             return Answer {
                 status: 200,
@@ -267,6 +269,14 @@ fn answer(
         )),
     };
     state.publish(&before);
+    if let Some(body) = garbled {
+        return Answer {
+            status: 200,
+            body,
+            csv: false,
+            retry_after: None,
+        };
+    }
     if lose_answer {
         return Answer::fail(&fail(
             504,

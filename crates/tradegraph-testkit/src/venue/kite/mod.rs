@@ -70,8 +70,11 @@ pub enum Failure {
     /// The request is served as usual: a place in the queue, so that a failure scripted
     /// after it hits a later request to the same path.
     Pass,
-    /// HTTP 200 with this body, as it is (a truncated or garbled answer).
+    /// HTTP 200 with this body, as it is (a truncated or garbled answer). Nothing is done.
     Body(String),
+    /// The request is executed, but the answer is HTTP 200 with this body instead of its own
+    /// (a proxy or a partial deploy garbling the answer to a request Kite carried out).
+    ExecuteThenBody(String),
 }
 
 /// One request as the venue saw it.
