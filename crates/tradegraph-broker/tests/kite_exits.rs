@@ -573,3 +573,166 @@ async fn a_gtt_created_with_an_unreadable_answer_is_not_placed_twice() {
     assert_eq!(calls(&venue, "POST", "/gtt/triggers"), 1);
     logs.assert_clean();
 }
+
+fn stops_tagged(venue: &KiteVenue, tag: &str) -> Vec<tradegraph_testkit::venue::kite::VenueOrder> {
+    venue
+        .orders()
+        .into_iter()
+        .filter(|o| o.tag.as_deref() == Some(tag))
+        .collect()
+}
+
+/// NRML stop-only exits are an SL `DAY` order: the exchange cancels it at the close while the
+/// position is carried. The stop is placed again (once), for the position, at its trigger.
+#[tokio::test]
+async fn a_stop_cancelled_at_the_close_is_placed_again_while_the_position_is_open() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start().await;
+    let e = id("tg00000000000000l1");
+    let request = OrderRequest::market(e.clone(), bank(), OrderSide::Buy, d("30"))
+        .with_exits(Exits::stop(d("47900")));
+    broker.submit(request).await.unwrap();
+    let stop = e.child(Leg::StopLoss);
+    wait_until("the stop works", || async {
+        tagged(&venue, stop.as_str()).is_some_and(|o| o.status == "TRIGGER PENDING")
+    })
+    .await;
+    venue.close_session();
+    wait_until("the stop works again", || async {
+        stops_tagged(&venue, stop.as_str())
+            .iter()
+            .any(|o| o.status == "TRIGGER PENDING")
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let all = stops_tagged(&venue, stop.as_str());
+    assert_eq!(all.len(), 2, "placed again once: {all:?}");
+    let again = all.iter().find(|o| o.status == "TRIGGER PENDING").unwrap();
+    assert_eq!(
+        (again.quantity, again.trigger_price, again.product.as_str()),
+        (d("30"), d("47900"), "NRML")
+    );
+    assert!(!broker.owes_exits());
+    let book = broker.order(&stop).await.unwrap().unwrap();
+    assert_eq!(book.status, OrderStatus::Open, "{book:?}");
+    logs.assert_clean();
+}
+
+/// Kite takes a stop, then its risk checks reject it: the position keeps only its target. The
+/// stop is placed again; the target stays as it is.
+#[tokio::test]
+async fn a_stop_rejected_after_kite_took_it_is_placed_again() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start_with(|c| c.product = KiteProduct::Mis).await;
+    let e = id("tg00000000000000l2");
+    let request = OrderRequest::limit(e.clone(), bank(), OrderSide::Buy, d("30"), d("48100"))
+        .with_exits(Exits::stop(d("47900")).with_take_profit(d("48500")));
+    broker.submit(request).await.unwrap();
+    // The next order placed is the stop, once the entry fills.
+    venue.reject_after_accepting("RMS: trigger price is outside the allowed range");
+    venue.set_price(d("48100"));
+    let (stop, target) = (e.child(Leg::StopLoss), e.child(Leg::TakeProfit));
+    wait_until("the stop works after all", || async {
+        stops_tagged(&venue, stop.as_str())
+            .iter()
+            .any(|o| o.status == "TRIGGER PENDING")
+    })
+    .await;
+    let all = stops_tagged(&venue, stop.as_str());
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert_eq!(all[0].status, "REJECTED");
+    assert_eq!(stops_tagged(&venue, target.as_str()).len(), 1);
+    // One filling still cancels the other.
+    venue.set_price(d("48500"));
+    wait_until("the target fills and the stop is cancelled", || async {
+        stops_tagged(&venue, stop.as_str())
+            .iter()
+            .all(|o| o.status != "TRIGGER PENDING")
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        stops_tagged(&venue, stop.as_str()).len(),
+        2,
+        "not placed again on a flat position"
+    );
+    logs.assert_clean();
+}
+
+/// A stop the bot cancels itself while the position is open is not placed again.
+#[tokio::test]
+async fn a_stop_cancelled_here_is_not_placed_again() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start().await;
+    let e = id("tg00000000000000l3");
+    let request = OrderRequest::market(e.clone(), bank(), OrderSide::Buy, d("30"))
+        .with_exits(Exits::stop(d("47900")));
+    broker.submit(request).await.unwrap();
+    let stop = e.child(Leg::StopLoss);
+    wait_until("the stop works", || async {
+        tagged(&venue, stop.as_str()).is_some_and(|o| o.status == "TRIGGER PENDING")
+    })
+    .await;
+    broker.cancel(&stop).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    let all = stops_tagged(&venue, stop.as_str());
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0].status, "CANCELLED");
+    assert!(!broker.owes_exits());
+    logs.assert_clean();
+}
+
+/// A trailing stop cancelled at the close goes out again where it had trailed to, and goes
+/// on trailing.
+#[tokio::test]
+async fn a_trailing_stop_cancelled_at_the_close_is_placed_again_where_it_trailed_to() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start().await;
+    let e = id("tg00000000000000l4");
+    let request = OrderRequest::market(e.clone(), bank(), OrderSide::Buy, d("30"))
+        .with_exits(Exits::default().with_trailing(d("100")));
+    broker.submit(request).await.unwrap();
+    let trail = e.child(Leg::TrailingStop);
+    wait_until("the trailing stop works", || async {
+        tagged(&venue, trail.as_str()).is_some_and(|o| o.status == "TRIGGER PENDING")
+    })
+    .await;
+    let tick = |price: &str| {
+        venue.set_price(d(price));
+        broker
+            .on_market(
+                &bank(),
+                PriceEvent::Tick(&Tick::new(Timestamp::from_millis(1), d(price), d("1"))),
+            )
+            .unwrap();
+    };
+    tick("48350");
+    wait_until("the stop trailed to 48250", || async {
+        tagged(&venue, trail.as_str()).is_some_and(|o| o.trigger_price == d("48250"))
+    })
+    .await;
+    venue.close_session();
+    wait_until("the stop works again", || async {
+        stops_tagged(&venue, trail.as_str())
+            .iter()
+            .any(|o| o.status == "TRIGGER PENDING")
+    })
+    .await;
+    let again = |venue: &KiteVenue| {
+        stops_tagged(venue, trail.as_str())
+            .into_iter()
+            .find(|o| o.status == "TRIGGER PENDING")
+            .unwrap()
+    };
+    assert_eq!(again(&venue).trigger_price, d("48250"));
+    tick("48450");
+    wait_until("it trails on", || async {
+        again(&venue).trigger_price == d("48350")
+    })
+    .await;
+    logs.assert_clean();
+}

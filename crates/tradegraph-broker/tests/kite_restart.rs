@@ -334,3 +334,42 @@ async fn a_recovered_entry_whose_gtt_the_book_keeps_gets_no_second_one() {
     );
     logs.assert_clean();
 }
+
+/// A stop the exchange cancelled at the close was placed again under its tag. A broker started
+/// from a book kept before any of it (a crash before the save) recovers the entry: Kite's
+/// latest order under the tag is the working stop, so none is placed a third time.
+#[tokio::test]
+async fn a_stop_placed_again_under_its_tag_is_found_after_a_restart_and_not_placed_again() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start().await;
+    let kept = broker.book().snapshot();
+    let entry = id("tg00000000000000l5");
+    let request = OrderRequest::market(entry.clone(), bank(), OrderSide::Buy, d("30"))
+        .with_exits(Exits::stop(d("47900")));
+    broker.submit(request.clone()).await.unwrap();
+    let stop = entry.child(Leg::StopLoss);
+    let working = |venue: &KiteVenue| {
+        venue
+            .orders()
+            .into_iter()
+            .filter(|o| o.tag.as_deref() == Some(stop.as_str()) && o.status == "TRIGGER PENDING")
+            .count()
+    };
+    wait_until("the stop works", || async { working(&venue) == 1 }).await;
+    venue.close_session();
+    wait_until("the stop works again", || async { working(&venue) == 1 }).await;
+    drop(broker);
+
+    let broker = restored(&venue, kept).await;
+    broker.recover(&request).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let tagged = venue
+        .orders()
+        .into_iter()
+        .filter(|o| o.tag.as_deref() == Some(stop.as_str()))
+        .count();
+    assert_eq!((tagged, working(&venue)), (2, 1), "{:?}", venue.orders());
+    assert!(!broker.owes_exits());
+    logs.assert_clean();
+}

@@ -367,10 +367,16 @@ impl Broker for KiteBroker {
         // it, or places the exits of what filled): a cancel Kite does not carry out, or a fill
         // that beats it, still gets its exits.
         let path = format!("/orders/regular/{}", order.id.as_str());
+        // Cancelled here: an exit's end is no lapse (not placed again).
+        inner.exits().cancelling.insert(client_id.clone());
         let reply = inner
             .rest
             .send(Method::DELETE, &path, None, Cost::Write, None)
-            .await?;
+            .await;
+        if !reply.as_ref().is_ok_and(|r| r.is_success()) {
+            inner.exits().cancelling.remove(client_id);
+        }
+        let reply = reply?;
         let now = inner.refresh(&order).await?.unwrap_or(order);
         if !reply.is_success() {
             if now.status.is_terminal() {

@@ -79,7 +79,15 @@ pub(crate) struct Exits {
     /// Entries partly filled whose exits are placed: the quantity they cover.
     #[serde(default)]
     pub(crate) covered: HashMap<ClientOrderId, Decimal>,
-    /// Entries whose exits are being placed now (not saved: a restart looks at the venue).
+    /// Exit stops that ended unfilled while their position was open, and the request that
+    /// places them again (see `lapse.rs`).
+    #[serde(default)]
+    pub(crate) lapsed: HashMap<ClientOrderId, OrderRequest>,
+    /// Exit orders this broker asked Kite to cancel, until their end is seen: no lapse.
+    #[serde(default)]
+    pub(crate) cancelling: HashSet<ClientOrderId>,
+    /// Entries whose exits, and exit stops, being placed now (not saved: a restart looks at
+    /// the venue).
     #[serde(skip)]
     pub(crate) placing: HashSet<ClientOrderId>,
     /// Entries being submitted now: their plan waits for the placement's answer.
@@ -160,6 +168,7 @@ impl Exits {
             })
             || legs.iter().any(|l| {
                 self.trails.contains_key(l)
+                    || self.lapsed.contains_key(l)
                     || self.siblings.contains_key(l)
                     || self.gtt_stops.contains_key(l)
             })
@@ -258,6 +267,7 @@ impl Inner {
                     .filter(|o| !o.status.is_terminal())
                 {
                     let path = format!("/orders/regular/{}", other.id.as_str());
+                    self.exits().cancelling.insert(sibling.clone());
                     match self
                         .rest
                         .call(Method::DELETE, &path, None, Cost::Write)
@@ -267,6 +277,7 @@ impl Inner {
                             tracing::info!(venue = VENUE, filled = %client_id, cancelled = %sibling, "one exit filled: the other was cancelled")
                         }
                         Err(e) => {
+                            self.exits().cancelling.remove(&sibling);
                             tracing::error!(venue = VENUE, client_id = %sibling, error = %e, "an exit filled but its sibling could not be cancelled: cancel it at Kite")
                         }
                     }
@@ -274,7 +285,11 @@ impl Inner {
             }
         }
         if order.status.is_terminal() {
-            self.exits().trails.remove(client_id);
+            // A lapsed stop placed again goes on trailing.
+            let mut all = self.exits();
+            if !all.lapsed.contains_key(client_id) {
+                all.trails.remove(client_id);
+            }
         }
     }
 

@@ -16,7 +16,7 @@ use tradegraph_core::order::{Order, OrderRequest, OrderSide};
 use tradegraph_core::position::Position;
 
 /// What exits on `side` may still close of a net position `net` (signed).
-fn room(side: OrderSide, net: Decimal) -> Decimal {
+pub(crate) fn room(side: OrderSide, net: Decimal) -> Decimal {
     match side {
         OrderSide::Sell => net.max(Decimal::ZERO),
         OrderSide::Buy => (-net).max(Decimal::ZERO),
@@ -170,10 +170,14 @@ impl Inner {
         let id = order.client_id();
         if allowed.is_zero() {
             let path = format!("/orders/regular/{}", order.id.as_str());
+            self.exits().cancelling.insert(id.clone());
             let cancelled = self
                 .rest
                 .call(Method::DELETE, &path, None, Cost::Write)
                 .await;
+            if cancelled.is_err() {
+                self.exits().cancelling.remove(id);
+            }
             let now = self.refresh(order).await?;
             {
                 let mut exits = self.exits();

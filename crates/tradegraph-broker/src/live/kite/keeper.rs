@@ -5,6 +5,9 @@
 //!   the position is closed, with an error logged at every failure (the position is
 //!   unprotected meanwhile); an entry whose placement's answer was lost keeps its plan until
 //!   Kite shows it (then it gets its exits) or has said three times it does not have it;
+//! - lapsed stops: an exit stop that ended unfilled while its position is open (the
+//!   exchange's close, Kite's risk checks) is placed again with the same growing delay (see
+//!   `lapse.rs`);
 //! - lagging orders: an order Kite shows finished before its trades are all readable stays
 //!   open in the book and is read again until they are;
 //! - triggered GTT stop legs: a LIMIT order a gap left behind is moved with the price (inside
@@ -41,6 +44,20 @@ pub(crate) struct Keep {
     pub(crate) fits_owed: HashSet<tradegraph_core::order::OrderSide>,
 }
 
+impl Keep {
+    /// Whether `id` owes an exit (a failed try is recorded).
+    pub(crate) fn owes(&self, id: &ClientOrderId) -> bool {
+        self.owed.contains_key(id)
+    }
+
+    /// Whether `id`'s next try is due (no failed try recorded, or its delay is over).
+    pub(crate) fn due(&self, id: &ClientOrderId) -> bool {
+        self.owed
+            .get(id)
+            .is_none_or(|(_, at)| Instant::now() >= *at)
+    }
+}
+
 impl Inner {
     pub(crate) fn keep(&self) -> MutexGuard<'_, Keep> {
         self.keep.lock().unwrap_or_else(PoisonError::into_inner)
@@ -66,12 +83,13 @@ impl Inner {
 
     /// Whether any exit is owed now (the position is unprotected).
     pub(crate) fn owes_exits(&self) -> bool {
-        !self.keep().owed.is_empty()
+        !self.keep().owed.is_empty() || !self.exits().lapsed.is_empty()
     }
 
     /// One round of the keeper.
     pub(crate) async fn keep_once(&self) {
         self.retry_owed_exits().await;
+        self.retry_lapsed().await;
         self.retry_owed_fits().await;
         self.resync_lagging().await;
         self.watch_gtt_stops().await;

@@ -5,7 +5,7 @@
 //!
 //! | piece | what |
 //! |---|---|
-//! | [`KiteBroker`] | the [`Broker`](crate::Broker): orders, exits (GTT OCO for NRML, SL + LIMIT for MIS; retried until placed), trailing stops, order updates (WebSocket, polling while down), positions, margins; the exits kept in the book's venue state across restarts and fitted to the position (none left working after a close); the nearest-month future rolled while running |
+//! | [`KiteBroker`] | the [`Broker`](crate::Broker): orders, exits (GTT OCO for NRML, SL + LIMIT for MIS; retried until placed), trailing stops, stops that end unfilled while the position is open placed again, order updates (WebSocket, polling while down), positions, margins; the exits kept in the book's venue state across restarts and fitted to the position (none left working after a close); the nearest-month future rolled while running |
 //! | [`KiteConfig`] | API key and access token (secrets), URLs, product (MIS/NRML), instrument, limits |
 //! | [`login`], [`session_checksum`] | the login (`POST /session/token`): checksum = hex SHA-256 of api key + request token + api secret |
 //! | [`place_form`], [`modify_stop_form`], [`gtt_oco_form`] | `POST /orders/regular`, `PUT /orders/regular/{id}`, `POST /gtt/triggers` (`two-leg`) |
@@ -38,6 +38,8 @@ mod exits;
 mod fit;
 #[cfg(feature = "kite")]
 mod keeper;
+#[cfg(feature = "kite")]
+mod lapse;
 #[cfg(feature = "kite")]
 mod order;
 #[cfg(feature = "kite")]

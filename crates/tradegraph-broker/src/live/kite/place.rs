@@ -185,8 +185,11 @@ impl Inner {
             return Ok(None);
         };
         let orders = self.rest.orders().await?;
+        // The latest under the tag (Kite lists the day's orders oldest first): an exit stop
+        // that ended unfilled is placed again under its tag.
         match orders
             .iter()
+            .rev()
             .find(|o| o.tag.as_deref() == Some(tag.as_str()))
         {
             Some(order) => {

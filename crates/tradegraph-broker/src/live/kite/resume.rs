@@ -150,6 +150,21 @@ impl Inner {
     /// As [`place_exit`](Self::place_exit), and a venue error when the stop ends unfilled
     /// again: the position is unprotected until a later try places it.
     pub(crate) async fn place_stop(&self, request: OrderRequest) -> Result<Order, BrokerError> {
+        let id = request.client_id.clone();
+        if !self.exits().placing.insert(id.clone()) {
+            // Another task places it now (an entry's exits, a lapsed stop): not twice.
+            return Err(self
+                .rest
+                .error(crate::live::VenueReason::Unavailable(format!(
+                    "the stop {id} is being placed now"
+                ))));
+        }
+        let placed = self.place_stop_now(request).await;
+        self.exits().placing.remove(&id);
+        placed
+    }
+
+    async fn place_stop_now(&self, request: OrderRequest) -> Result<Order, BrokerError> {
         let dead = |o: &Order| o.status.is_terminal() && o.status != OrderStatus::Filled;
         let placed = if self
             .book

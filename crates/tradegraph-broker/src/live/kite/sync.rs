@@ -13,7 +13,7 @@ use futures::StreamExt;
 use rust_decimal::Decimal;
 use tokio_tungstenite::tungstenite::Message;
 use tradegraph_core::order::{
-    ClientOrderId, Fill, Liquidity, OrderId, OrderKind, OrderRequest, OrderSide, OrderStatus,
+    ClientOrderId, Fill, Liquidity, Order, OrderId, OrderKind, OrderRequest, OrderSide, OrderStatus,
 };
 use tradegraph_market::feed::kite::parse_text;
 
@@ -89,6 +89,26 @@ impl Inner {
         }
     }
 
+    /// An order under the tag of one the book tracks as ended unfilled, that the book has not
+    /// seen: a newer order under the same tag (an exit stop placed again; Kite lists the day's
+    /// orders oldest first). The book follows it, so that a book that lost track of the stop
+    /// placed again (a restart from an older snapshot) does not place it once more.
+    fn follow_newer(&self, client_id: &ClientOrderId, order: &KiteOrder) {
+        let order_id = OrderId::new(&order.order_id);
+        let Some(known) = self.book.order(client_id) else {
+            return;
+        };
+        let dead = known.status.is_terminal() && known.status != OrderStatus::Filled;
+        if !dead || known.id.as_str().is_empty() || self.book.client_id_of(&order_id).is_some() {
+            return;
+        }
+        let mut newer = Order::new(order_id, known.request.clone(), now());
+        if !order.trigger_price.is_zero() {
+            newer.trigger_price = Some(order.trigger_price);
+        }
+        self.book.track(newer);
+    }
+
     /// Applies Kite's state of one order: new trades (from `GET /orders/{id}/trades`, booked
     /// once by trade id) become numbered fills, then its status; exits follow a filled entry.
     pub(crate) fn sync<'a>(
@@ -105,6 +125,7 @@ impl Inner {
         }
         let guard = self.syncing.lock().await;
         let client_id = self.client_of(order).await;
+        self.follow_newer(&client_id, order);
         let tracked = self.book.order(&client_id);
         // Listed at last after its answer was lost: the request as sent (its exits) stands.
         let lost = self.lock_lost().remove(&client_id);
@@ -146,6 +167,7 @@ impl Inner {
         }
         // Kite's order book may show an order finished before its trade book has every
         // trade: the order stays open here (its exits wait) and is read again until it has.
+        let before = self.book.order(&client_id).map(|o| o.status);
         let booked = self
             .book
             .order(&client_id)
@@ -171,6 +193,8 @@ impl Inner {
             at,
         })?;
         drop(guard);
+        let ended_now = status.is_terminal() && !before.is_some_and(|s| s.is_terminal());
+        self.after_stop_update(&client_id, ended_now).await;
         self.after_update(&client_id).await;
         if let Some(fill) = fills.first() {
             // The position moved: exits on the fill's side larger than it would open a

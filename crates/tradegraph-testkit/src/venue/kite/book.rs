@@ -71,7 +71,7 @@ pub struct VenueOrder {
 pub const MAX_MODIFICATIONS: u32 = 25;
 
 impl VenueOrder {
-    fn working(&self) -> bool {
+    pub(crate) fn working(&self) -> bool {
         matches!(self.status.as_str(), "OPEN" | "TRIGGER PENDING")
     }
 

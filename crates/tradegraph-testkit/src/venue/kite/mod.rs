@@ -361,6 +361,18 @@ impl KiteVenue {
         ));
     }
 
+    /// The exchange's close: every working regular order (a `DAY` order) is `CANCELLED`, as
+    /// NSE cancels unfilled day orders at the end of the session; GTTs and positions stay.
+    pub fn close_session(&self) {
+        let mut state = self.shared.lock_state();
+        let before = state.book.orders.clone();
+        for order in state.book.orders.iter_mut().filter(|o| o.working()) {
+            order.status = "CANCELLED".into();
+            order.status_message = Some("Order cancelled by the exchange at market close.".into());
+        }
+        state.publish(&before);
+    }
+
     /// The next order placed is accepted (its id answered), then `REJECTED` with this
     /// `status_message`, as Kite's margin and risk checks do after taking a request.
     pub fn reject_after_accepting(&self, status_message: &str) {

@@ -1,0 +1,135 @@
+//! Exit stops that end unfilled while their position is open. An SL order is a `DAY` order:
+//! the exchange cancels it at the close while an NRML position is carried; Kite's risk checks
+//! may reject a stop after taking it. Either leaves the position without its stop while the
+//! broker took it for placed. Such a stop (one this broker did not cancel) is placed again
+//! under its id, for what is left of the position on its side and at its trigger (where a
+//! trailing stop had trailed to; it goes on trailing), at once the first time and then with
+//! the keeper's backoff, until one works or nothing is left to close. Until then the exits are
+//! owed ([`owes_exits`](super::KiteBroker::owes_exits)) and each failed try says the position
+//! is unprotected.
+
+use super::broker::Inner;
+use super::fit::{net_of, room};
+use super::rest::VENUE;
+use rust_decimal::Decimal;
+use tradegraph_core::order::{ClientOrderId, Order, OrderKind, OrderRequest, OrderStatus};
+
+impl Inner {
+    /// The request placing `order` again when it is an exit stop that ended unfilled (in
+    /// part or whole).
+    fn lapse_of(&self, order: &Order) -> Option<OrderRequest> {
+        let OrderKind::Stop { trigger } = order.request.kind else {
+            return None;
+        };
+        let ended = matches!(
+            order.status,
+            OrderStatus::Rejected | OrderStatus::Cancelled | OrderStatus::Expired
+        );
+        let left = order.request.quantity - order.filled_quantity;
+        if !order.request.reduce_only || !ended || left <= Decimal::ZERO {
+            return None;
+        }
+        let id = order.client_id();
+        let exits = self.exits();
+        let trigger = exits
+            .trails
+            .get(id)
+            .map_or(order.trigger_price.unwrap_or(trigger), |t| t.trigger);
+        Some(
+            OrderRequest::stop(
+                id.clone(),
+                order.request.symbol.clone(),
+                order.request.side,
+                left,
+                trigger,
+            )
+            .reduce_only(),
+        )
+    }
+
+    /// Follows an update of an exit stop (before the exits' own follow-up): one seen working is
+    /// no longer owed; one that has just ended unfilled, and that this broker did not cancel,
+    /// lapsed and is placed again (at once the first time, later by the keeper).
+    pub(crate) async fn after_stop_update(&self, id: &ClientOrderId, ended_now: bool) {
+        let Some(order) = self.book.order(id).filter(|o| o.request.reduce_only) else {
+            return;
+        };
+        if matches!(
+            order.status,
+            OrderStatus::Open | OrderStatus::PartiallyFilled
+        ) {
+            self.owed_paid(id);
+            return;
+        }
+        if !ended_now {
+            return;
+        }
+        let ours = self.exits().cancelling.remove(id);
+        let Some(again) = self.lapse_of(&order).filter(|_| !ours) else {
+            return;
+        };
+        self.exits().lapsed.insert(id.clone(), again);
+        let first = !self.keep().owes(id);
+        let delay = self.owe_exits(id);
+        tracing::error!(venue = VENUE, client_id = %id, status = %order.status, reason = ?order.reason, retry_in = ?(!first).then_some(delay), "an exit stop ended unfilled while its position is open: the position is UNPROTECTED at Kite until it is placed again");
+        if first {
+            self.replace_lapsed(id).await;
+        }
+    }
+
+    /// Places the lapsed stop `id` again, for what is left of the position on its side (see
+    /// the module); forgotten when nothing is left to close.
+    pub(crate) async fn replace_lapsed(&self, id: &ClientOrderId) {
+        let Some(request) = self.exits().lapsed.get(id).cloned() else {
+            return;
+        };
+        let placed = async {
+            let net = net_of(&self.positions().await?);
+            let left = room(request.side, net).min(request.quantity);
+            if left.is_zero() {
+                return Ok(None);
+            }
+            let request = OrderRequest {
+                quantity: left,
+                ..request.clone()
+            };
+            self.place_stop(request).await.map(|_| Some(left))
+        }
+        .await;
+        match placed {
+            Ok(None) => {
+                let mut exits = self.exits();
+                exits.lapsed.remove(id);
+                exits.trails.remove(id);
+                drop(exits);
+                self.owed_paid(id);
+                tracing::warn!(venue = VENUE, client_id = %id, "the position is closed: the stop that ended unfilled is not placed again");
+            }
+            Ok(Some(left)) => {
+                let mut exits = self.exits();
+                exits.lapsed.remove(id);
+                if let Some(trail) = exits.trails.get_mut(id) {
+                    // A new order at Kite: its own allowance of modifications.
+                    trail.quantity = left;
+                    trail.modifications = 0;
+                }
+                drop(exits);
+                tracing::warn!(venue = VENUE, client_id = %id, quantity = %left, "the stop that ended unfilled was placed again");
+            }
+            Err(e) => {
+                let delay = self.owe_exits(id);
+                tracing::error!(venue = VENUE, client_id = %id, error = %e, retry_in = ?delay, "a stop that ended unfilled could not be placed again: the position is UNPROTECTED at Kite until it is; trying again");
+            }
+        }
+    }
+
+    /// The keeper's round: the lapsed stops due are placed again.
+    pub(crate) async fn retry_lapsed(&self) {
+        let lapsed: Vec<ClientOrderId> = self.exits().lapsed.keys().cloned().collect();
+        for id in lapsed {
+            if self.keep().due(&id) {
+                self.replace_lapsed(&id).await;
+            }
+        }
+    }
+}
