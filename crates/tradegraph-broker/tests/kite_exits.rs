@@ -736,3 +736,77 @@ async fn a_trailing_stop_cancelled_at_the_close_is_placed_again_where_it_trailed
     .await;
     logs.assert_clean();
 }
+
+/// Two entries on one side, each with its GTT, then the position halves by hand: the exits
+/// are fitted as a whole (together they close at most what is open), not each against it.
+#[tokio::test]
+async fn exits_of_two_entries_are_fitted_together_to_the_position() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start().await;
+    broker
+        .submit(entry("tg00000000000000s1", "30"))
+        .await
+        .unwrap();
+    wait_until("the first GTT", || async { venue.gtts().len() == 1 }).await;
+    let second = OrderRequest::market(id("tg00000000000000s2"), bank(), OrderSide::Buy, d("30"))
+        .with_exits(Exits::stop(d("47950")).with_take_profit(d("48550")));
+    broker.submit(second).await.unwrap();
+    wait_until("the second GTT", || async { venue.gtts().len() == 2 }).await;
+    venue.place_by_hand("SELL", d("30"));
+    let covered = |venue: &KiteVenue| -> rust_decimal::Decimal {
+        venue
+            .gtts()
+            .iter()
+            .filter(|g| g.status == "active")
+            .map(|g| g.quantities[0])
+            .sum()
+    };
+    wait_until("the GTTs together cover the 30 left", || async {
+        covered(&venue) == d("30")
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(covered(&venue), d("30"), "{:?}", venue.gtts());
+    logs.assert_clean();
+}
+
+/// The same for MIS: each entry's stop and target (one filling cancels the other) count once,
+/// and the pairs together close at most what is open.
+#[tokio::test]
+async fn mis_exit_pairs_of_two_entries_are_fitted_together_to_the_position() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start_with(|c| c.product = KiteProduct::Mis).await;
+    let working = |venue: &KiteVenue, kind: &str| -> rust_decimal::Decimal {
+        venue
+            .orders()
+            .iter()
+            .filter(|o| o.side == "SELL" && o.order_type == kind)
+            .filter(|o| o.status == "TRIGGER PENDING" || o.status == "OPEN")
+            .map(|o| o.quantity - o.filled)
+            .sum()
+    };
+    broker
+        .submit(entry("tg00000000000000s3", "30"))
+        .await
+        .unwrap();
+    let second = OrderRequest::market(id("tg00000000000000s4"), bank(), OrderSide::Buy, d("30"))
+        .with_exits(Exits::stop(d("47950")).with_take_profit(d("48550")));
+    broker.submit(second).await.unwrap();
+    wait_until("both pairs work", || async {
+        working(&venue, "SL-M") == d("60") && working(&venue, "LIMIT") == d("60")
+    })
+    .await;
+    venue.place_by_hand("SELL", d("30"));
+    wait_until("the pairs together cover the 30 left", || async {
+        working(&venue, "SL-M") == d("30") && working(&venue, "LIMIT") == d("30")
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        (working(&venue, "SL-M"), working(&venue, "LIMIT")),
+        (d("30"), d("30"))
+    );
+    logs.assert_clean();
+}

@@ -23,6 +23,48 @@ pub(crate) fn room(side: OrderSide, net: Decimal) -> Decimal {
     }
 }
 
+/// What is left to trade of a working order.
+fn remaining(order: &Order) -> Decimal {
+    order.request.quantity - order.filled_quantity
+}
+
+/// Exits that close the same quantity: a GTT OCO (with the SL order replacing it, while both
+/// work), or an exit order and its sibling (a stop and its target, one filling cancels the
+/// other).
+struct ExitGroup {
+    gtt: Option<Gtt>,
+    orders: Vec<Order>,
+}
+
+impl ExitGroup {
+    /// What the group closes when it trades.
+    fn quantity(&self) -> Decimal {
+        let orders = self.orders.iter().map(remaining).max().unwrap_or_default();
+        self.gtt.as_ref().map_or(orders, |g| g.quantity.max(orders))
+    }
+
+    fn created_at(&self) -> i64 {
+        let orders = self.orders.iter().map(|o| o.created_at.millis());
+        orders
+            .chain(self.gtt.iter().map(|g| g.created_at.millis()))
+            .min()
+            .unwrap_or_default()
+    }
+
+    /// Whether `order` closes what this group does.
+    fn takes(
+        &self,
+        order: &Order,
+        sibling: Option<&tradegraph_core::order::ClientOrderId>,
+    ) -> bool {
+        let id = order.client_id();
+        self.gtt
+            .as_ref()
+            .is_some_and(|g| g.legs.iter().any(|l| &l.client_id == id))
+            || sibling.is_some_and(|s| self.orders.iter().any(|o| o.client_id() == s))
+    }
+}
+
 /// The net quantity of `positions` (signed; 0 when flat).
 pub(crate) fn net_of(positions: &[Position]) -> Decimal {
     positions.iter().map(|p| p.quantity).sum()
@@ -52,45 +94,86 @@ impl Inner {
         self.fit_exits_to(net_of(&positions), side).await
     }
 
-    /// Fits the working exits on `side` (every side for `None`) to a net position `net`.
+    /// Fits the working exits on `side` (every side for `None`) to a net position `net`: the
+    /// exits on a side together close at most what is open on it (a GTT, or a stop and its
+    /// target, counting once), the oldest kept whole and the newest cut first; a close (an
+    /// order that only reduces, of no entry) is cut to the position alone.
     pub(crate) async fn fit_exits_to(
         &self,
         net: Decimal,
         side: Option<OrderSide>,
     ) -> Result<(), BrokerError> {
         let mut first_error = None;
-        let on_side = |s: OrderSide| side.is_none_or(|only| only == s);
-        let gtts: Vec<Gtt> = self.exits().gtts.clone();
-        for gtt in gtts.into_iter().filter(|g| on_side(g.side)) {
-            let allowed = room(gtt.side, net);
-            if allowed >= gtt.quantity {
-                continue;
-            }
-            if let Err(e) = self.resize_gtt(&gtt, allowed).await {
-                tracing::error!(venue = VENUE, trigger_id = %gtt.trigger_id, error = %e, "a GTT larger than the position could not be deleted: delete it at Kite before it triggers");
-                first_error.get_or_insert(e);
-            }
-        }
-        let orders: Vec<Order> = self
-            .book
-            .open_orders()
+        let sides = [OrderSide::Sell, OrderSide::Buy];
+        for exits_side in sides
             .into_iter()
-            .filter(|o| {
-                o.request.reduce_only && !o.id.as_str().is_empty() && on_side(o.request.side)
-            })
-            .collect();
-        for order in orders {
-            let remaining = order.request.quantity - order.filled_quantity;
-            let allowed = room(order.request.side, net);
-            if allowed >= remaining {
-                continue;
+            .filter(|s| side.is_none_or(|only| only == *s))
+        {
+            let room = room(exits_side, net);
+            let (groups, closes) = self.exits_on(exits_side);
+            let mut left = room;
+            for group in groups {
+                let keep = group.quantity().min(left);
+                left -= keep;
+                if keep >= group.quantity() {
+                    continue;
+                }
+                if let Some(gtt) = &group.gtt {
+                    if let Err(e) = self.resize_gtt(gtt, keep).await {
+                        tracing::error!(venue = VENUE, trigger_id = %gtt.trigger_id, error = %e, "a GTT larger than the position could not be deleted: delete it at Kite before it triggers");
+                        first_error.get_or_insert(e);
+                    }
+                }
+                for order in group.orders.iter().filter(|o| remaining(o) > keep) {
+                    if let Err(e) = self.shrink_order(order, keep).await {
+                        tracing::error!(venue = VENUE, client_id = %order.client_id(), error = %e, "an exit larger than the position could not be cancelled or cut: cancel it at Kite before it triggers");
+                        first_error.get_or_insert(e);
+                    }
+                }
             }
-            if let Err(e) = self.shrink_order(&order, allowed).await {
-                tracing::error!(venue = VENUE, client_id = %order.client_id(), error = %e, "an exit larger than the position could not be cancelled or cut: cancel it at Kite before it triggers");
-                first_error.get_or_insert(e);
+            for order in closes.iter().filter(|o| remaining(o) > room) {
+                if let Err(e) = self.shrink_order(order, room).await {
+                    tracing::error!(venue = VENUE, client_id = %order.client_id(), error = %e, "a close larger than the position could not be cancelled or cut: cancel it at Kite");
+                    first_error.get_or_insert(e);
+                }
             }
         }
         first_error.map_or(Ok(()), Err)
+    }
+
+    /// The working exits on `side`, oldest first (a GTT; an exit order with its sibling), and
+    /// the working closes on it (orders that only reduce, of no entry).
+    fn exits_on(&self, side: OrderSide) -> (Vec<ExitGroup>, Vec<Order>) {
+        let exits = self.exits();
+        let mut groups: Vec<ExitGroup> = exits
+            .gtts
+            .iter()
+            .filter(|g| g.side == side)
+            .map(|g| ExitGroup {
+                gtt: Some(g.clone()),
+                orders: Vec::new(),
+            })
+            .collect();
+        let mut closes = Vec::new();
+        let working = self.book.open_orders().into_iter().filter(|o| {
+            o.request.reduce_only && !o.id.as_str().is_empty() && o.request.side == side
+        });
+        for order in working {
+            let sibling = exits.siblings.get(order.client_id());
+            if let Some(group) = groups.iter_mut().find(|g| g.takes(&order, sibling)) {
+                group.orders.push(order);
+            } else if order.parent.is_some() || sibling.is_some() {
+                groups.push(ExitGroup {
+                    gtt: None,
+                    orders: vec![order],
+                });
+            } else {
+                closes.push(order);
+            }
+        }
+        drop(exits);
+        groups.sort_by_key(ExitGroup::created_at);
+        (groups, closes)
     }
 
     /// Sets a GTT's quantity to `allowed` in place (`PUT /gtt/triggers/{id}`: it protects the
