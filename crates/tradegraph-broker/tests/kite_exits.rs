@@ -810,3 +810,51 @@ async fn mis_exit_pairs_of_two_entries_are_fitted_together_to_the_position() {
     );
     logs.assert_clean();
 }
+
+/// A stop placed again after the close whose answer is lost while Kite does not list it yet:
+/// the old order under its tag is not taken for the answer, and nothing is sent again until
+/// Kite lists the new one (two stops would sell twice).
+#[tokio::test]
+async fn a_stop_placed_again_with_its_answer_lost_is_not_placed_a_third_time() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start().await;
+    let e = id("tg00000000000000l6");
+    let request = OrderRequest::market(e.clone(), bank(), OrderSide::Buy, d("30"))
+        .with_exits(Exits::stop(d("47900")));
+    broker.submit(request).await.unwrap();
+    let stop = e.child(Leg::StopLoss);
+    wait_until("the stop works", || async {
+        tagged(&venue, stop.as_str()).is_some_and(|o| o.status == "TRIGGER PENDING")
+    })
+    .await;
+    venue.lag_orders(true);
+    venue.fail_next("POST", "/orders/regular", Failure::LoseAnswer);
+    venue.close_session();
+    wait_until("the stop is sent again", || async {
+        stops_tagged(&venue, stop.as_str()).len() == 2
+    })
+    .await;
+    // Several of the keeper's rounds while Kite does not list it.
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert_eq!(
+        stops_tagged(&venue, stop.as_str()).len(),
+        2,
+        "{:?}",
+        venue.orders()
+    );
+    assert!(broker.owes_exits(), "of unknown outcome until listed");
+    venue.lag_orders(false);
+    wait_until("the stop placed again is known working", || async {
+        !broker.owes_exits()
+    })
+    .await;
+    let all = stops_tagged(&venue, stop.as_str());
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert_eq!(all[1].status, "TRIGGER PENDING");
+    assert_eq!(
+        broker.order(&stop).await.unwrap().unwrap().status,
+        OrderStatus::Open
+    );
+    logs.assert_clean();
+}

@@ -141,54 +141,6 @@ impl Inner {
         self.place(request, None).await
     }
 
-    /// Places an exit's stop (an SL order) unless Kite already has it working or of unknown
-    /// outcome (a second stop would sell twice). One that ended unfilled (refused when placed,
-    /// rejected by Kite's checks, lapsed, taken as never received) protects nothing: it goes
-    /// out again under its id.
-    ///
-    /// # Errors
-    /// As [`place_exit`](Self::place_exit), and a venue error when the stop ends unfilled
-    /// again: the position is unprotected until a later try places it.
-    pub(crate) async fn place_stop(&self, request: OrderRequest) -> Result<Order, BrokerError> {
-        let id = request.client_id.clone();
-        if !self.exits().placing.insert(id.clone()) {
-            // Another task places it now (an entry's exits, a lapsed stop): not twice.
-            return Err(self
-                .rest
-                .error(crate::live::VenueReason::Unavailable(format!(
-                    "the stop {id} is being placed now"
-                ))));
-        }
-        let placed = self.place_stop_now(request).await;
-        self.exits().placing.remove(&id);
-        placed
-    }
-
-    async fn place_stop_now(&self, request: OrderRequest) -> Result<Order, BrokerError> {
-        let dead = |o: &Order| o.status.is_terminal() && o.status != OrderStatus::Filled;
-        let placed = if self
-            .book
-            .order(&request.client_id)
-            .is_some_and(|o| dead(&o))
-        {
-            self.place(request, None).await?
-        } else {
-            self.place_exit(request).await?
-        };
-        if dead(&placed) {
-            return Err(self.rest.error(crate::live::VenueReason::Other {
-                code: "stop refused".into(),
-                message: format!(
-                    "the stop {} is {}: {}",
-                    placed.client_id(),
-                    placed.status,
-                    placed.reason.clone().unwrap_or_default()
-                ),
-            }));
-        }
-        Ok(placed)
-    }
-
     /// `POST /gtt/triggers`: the new trigger's id.
     pub(crate) async fn post_gtt(&self, form: &Form) -> Result<String, BrokerError> {
         let data = self

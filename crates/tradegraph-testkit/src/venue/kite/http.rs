@@ -205,6 +205,7 @@ fn answer(
                 .book
                 .orders
                 .iter()
+                .filter(|o| !state.unlisted.contains(&o.order_id))
                 .map(|o| o.to_json(&state.exchange, &state.tradingsymbol))
                 .collect(),
         )),
@@ -212,7 +213,7 @@ fn answer(
             .book
             .orders
             .iter()
-            .find(|o| o.order_id == *id)
+            .find(|o| o.order_id == *id && !state.unlisted.contains(&o.order_id))
             .map(|o| json!([o.to_json(&state.exchange, &state.tradingsymbol)]))
             .ok_or_else(|| fail(404, "OrderException", "Couldn't find that order.")),
         ("GET", ["orders", id, "trades"]) => trades(&state, id),
@@ -222,7 +223,11 @@ fn answer(
                 .is_some_and(|s| super::dump::lists(&state.dump, s))
                 && form.get("exchange") == Some(&state.exchange);
             if symbol_ok {
-                state.book.place(&form).map(|id| json!({"order_id": id}))
+                let placed = state.book.place(&form);
+                if let (Ok(id), true) = (placed.as_ref(), state.lag_orders) {
+                    state.unlisted.insert(id.clone());
+                }
+                placed.map(|id| json!({"order_id": id}))
             } else {
                 Err(KiteFail::input("Invalid `tradingsymbol` or `exchange`."))
             }

@@ -129,6 +129,11 @@ pub(crate) struct State {
     pub(crate) candles: Vec<(u32, String, Vec<crate::venue::VenueBar>)>,
     /// Day candles chosen by date, whatever the times of `from` and `to`.
     pub(crate) days_by_date: bool,
+    /// While set, orders placed are left out of `GET /orders`, `GET /orders/{id}` and the
+    /// WebSocket (Kite's order book lagging a placement).
+    pub(crate) lag_orders: bool,
+    /// The orders placed while lagging, not shown yet.
+    pub(crate) unlisted: std::collections::HashSet<String>,
 }
 
 impl State {
@@ -139,7 +144,7 @@ impl State {
             .orders
             .iter()
             .enumerate()
-            .filter(|(i, o)| before.get(*i) != Some(o))
+            .filter(|(i, o)| before.get(*i) != Some(o) && !self.unlisted.contains(&o.order_id))
             .map(|(_, o)| {
                 serde_json::json!({"type": "order", "data": o.to_json(&self.exchange, &self.tradingsymbol)})
                     .to_string()
@@ -217,6 +222,8 @@ impl KiteVenue {
                 events: Vec::new(),
                 candles: Vec::new(),
                 days_by_date: false,
+                lag_orders: false,
+                unlisted: std::collections::HashSet::new(),
             }),
             control: Mutex::new(Control {
                 api_key: api_key.to_owned(),
@@ -359,6 +366,32 @@ impl KiteVenue {
             path.to_owned(),
             failure,
         ));
+    }
+
+    /// While `true`, orders placed are taken (their ids answered) but Kite does not list them
+    /// yet: not in `GET /orders` nor `GET /orders/{id}`, no WebSocket update. `false` lists
+    /// them and sends their updates.
+    pub fn lag_orders(&self, lag: bool) {
+        let mut state = self.shared.lock_state();
+        state.lag_orders = lag;
+        if !lag {
+            // Every order shown now is sent as changed.
+            let shown = std::mem::take(&mut state.unlisted);
+            let before: Vec<VenueOrder> = state
+                .book
+                .orders
+                .iter()
+                .map(|o| VenueOrder {
+                    status: if shown.contains(&o.order_id) {
+                        String::new()
+                    } else {
+                        o.status.clone()
+                    },
+                    ..o.clone()
+                })
+                .collect();
+            state.publish(&before);
+        }
     }
 
     /// The exchange's close: every working regular order (a `DAY` order) is `CANCELLED`, as
