@@ -83,10 +83,6 @@ pub(crate) struct Exits {
     /// places them again (see `lapse.rs`).
     #[serde(default)]
     pub(crate) lapsed: HashMap<ClientOrderId, OrderRequest>,
-    /// Stops sent again under their client id whose answer was lost, and when (see
-    /// `lapse.rs`).
-    #[serde(default)]
-    pub(crate) resending: HashMap<ClientOrderId, tradegraph_core::Timestamp>,
     /// Exit orders this broker asked Kite to cancel, until their end is seen: no lapse.
     #[serde(default)]
     pub(crate) cancelling: HashSet<ClientOrderId>,

@@ -8,21 +8,19 @@
 //! owed ([`owes_exits`](super::KiteBroker::owes_exits)) and each failed try says the position
 //! is unprotected.
 //!
-//! A stop placed again goes out under its old tag. When its answer is lost, the old order
-//! Kite lists under the tag is no answer: Kite is asked for an order under the tag that the
-//! book has not seen, and nothing is sent again until Kite lists it or
-//! [`unknown_outcome_after`](super::KiteConfig::unknown_outcome_after) has passed (taken as
-//! never received).
+//! A stop placed again goes out under its old tag, the old order forgotten by the book: its
+//! late reports, and Kite listing it under the tag, are not the new one's. When the answer is
+//! lost, the new one is of unknown outcome as any order whose answer is lost: nothing is sent
+//! again until Kite lists it or
+//! [`unknown_outcome_after`](super::KiteConfig::unknown_outcome_after) has passed.
 
 use super::broker::Inner;
 use super::fit::{net_of, room};
-use super::now;
 use super::rest::VENUE;
-use super::rules::tag_of;
 use crate::live::VenueReason;
 use crate::BrokerError;
 use rust_decimal::Decimal;
-use tradegraph_core::order::{ClientOrderId, Order, OrderId, OrderKind, OrderRequest, OrderStatus};
+use tradegraph_core::order::{ClientOrderId, Order, OrderKind, OrderRequest, OrderStatus};
 
 /// Whether `order` ended without filling all of it (refused, rejected, cancelled, expired).
 fn dead(order: &Order) -> bool {
@@ -36,9 +34,9 @@ impl Inner {
     /// out again under its id.
     ///
     /// # Errors
-    /// As [`place_exit`](Self::place_exit); `Unavailable` while another task places it, or
-    /// while a try sent again with its answer lost is not listed yet; a venue error when the
-    /// stop ends unfilled again (the position is unprotected until a later try places it).
+    /// As [`place_exit`](Self::place_exit); `Unavailable` while another task places it; a
+    /// venue error when the stop ends unfilled again (the position is unprotected until a
+    /// later try places it).
     pub(crate) async fn place_stop(&self, request: OrderRequest) -> Result<Order, BrokerError> {
         let id = request.client_id.clone();
         if !self.exits().placing.insert(id.clone()) {
@@ -64,78 +62,16 @@ impl Inner {
     }
 
     async fn place_stop_now(&self, request: OrderRequest) -> Result<Order, BrokerError> {
-        match self.book.order(&request.client_id).filter(dead) {
-            Some(old) => self.place_again(request, &old.id).await,
-            None => {
-                self.exits().resending.remove(&request.client_id);
-                self.place_exit(request).await
-            }
+        if self
+            .book
+            .order(&request.client_id)
+            .is_some_and(|o| dead(&o))
+        {
+            // History under its id: Kite's late reports of it are not taken for the new one
+            // (nor its listing for the answer to a placement whose answer is lost).
+            self.book.forget(&request.client_id);
         }
-    }
-
-    /// Places `request` again under the client id of the order `old`, which ended unfilled
-    /// (see the module for an answer lost).
-    async fn place_again(
-        &self,
-        request: OrderRequest,
-        old: &OrderId,
-    ) -> Result<Order, BrokerError> {
-        let id = request.client_id.clone();
-        let sent = self.exits().resending.get(&id).copied();
-        if let Some(sent_at) = sent {
-            if let Some(found) = self.unseen_under_tag(&id, old).await? {
-                self.exits().resending.remove(&id);
-                tracing::info!(venue = VENUE, client_id = %id, "the stop sent again with its answer lost is listed by Kite: not sent again");
-                return Ok(found);
-            }
-            let waited = now().millis().saturating_sub(sent_at.millis());
-            let limit =
-                i64::try_from(self.config.unknown_outcome_after.as_millis()).unwrap_or(i64::MAX);
-            if waited < limit {
-                return Err(self.rest.error(VenueReason::Unavailable(format!(
-                    "the stop {id} was sent again with its answer lost and Kite does not list it yet"
-                ))));
-            }
-            tracing::warn!(venue = VENUE, client_id = %id, "the stop sent again with its answer lost is still not listed by Kite: taken as never received, sent again");
-        }
-        self.exits().resending.insert(id.clone(), now());
-        let placed = self.place(request, None).await;
-        let lost = matches!(
-            &placed,
-            Err(BrokerError::Venue {
-                reason: VenueReason::Unavailable(_),
-                ..
-            })
-        );
-        if !lost {
-            self.exits().resending.remove(&id);
-        }
-        placed
-    }
-
-    /// The order Kite lists under `id`'s tag that the book has never seen (neither `old` nor
-    /// any order it replaced), synced into the book (which follows it).
-    async fn unseen_under_tag(
-        &self,
-        id: &ClientOrderId,
-        old: &OrderId,
-    ) -> Result<Option<Order>, BrokerError> {
-        let Ok(tag) = tag_of(id) else {
-            return Ok(None);
-        };
-        let orders = self.rest.orders().await?;
-        let unseen = orders.iter().rev().find(|o| {
-            o.tag.as_deref() == Some(tag.as_str())
-                && o.order_id != old.as_str()
-                && self.book.client_id_of(&OrderId::new(&o.order_id)).is_none()
-        });
-        match unseen {
-            Some(order) => {
-                self.sync(order).await?;
-                Ok(self.book.order(id))
-            }
-            None => Ok(None),
-        }
+        self.place_exit(request).await
     }
 
     /// The request placing `order` again when it is an exit stop that ended unfilled (in

@@ -52,9 +52,6 @@ impl Inner {
             Ok(form) => form,
             Err(reason) => return Ok(self.rejected(request, &reason)),
         };
-        // An order placed again under its client id (an exit stop that ended unfilled): the
-        // one Kite lists under the tag may be the old one, which is no answer to this.
-        let before = self.book.order(&request.client_id).map(|o| o.id);
         let sent = self
             .rest
             .send(
@@ -72,7 +69,7 @@ impl Inner {
                 ..
             }) => {
                 return self
-                    .placed_or(&request, before.as_ref(), VenueReason::Unavailable(what))
+                    .placed_or(&request, VenueReason::Unavailable(what))
                     .await
             }
             Err(e) => return Err(e),
@@ -83,7 +80,7 @@ impl Inner {
                 return Ok(self.rejected(request, &reason));
             }
             if matches!(reason, VenueReason::Unavailable(_)) {
-                return self.placed_or(&request, before.as_ref(), reason).await;
+                return self.placed_or(&request, reason).await;
             }
             return Err(self.rest.error(reason));
         }
@@ -112,13 +109,10 @@ impl Inner {
     async fn placed_or(
         &self,
         request: &OrderRequest,
-        before: Option<&OrderId>,
         reason: VenueReason,
     ) -> Result<Order, BrokerError> {
         if let Ok(Some(order)) = self.find(&request.client_id).await {
-            if before.is_none_or(|old| old.as_str().is_empty() || *old != order.id) {
-                return Ok(order);
-            }
+            return Ok(order);
         }
         // Kite may not list it yet: of unknown outcome until it does, or until
         // `unknown_outcome_after` has passed ([`Self::lost_order`]).

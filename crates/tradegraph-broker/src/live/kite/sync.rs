@@ -128,13 +128,19 @@ impl Inner {
         self.follow_newer(&client_id, order);
         let tracked = self.book.order(&client_id);
         // Listed at last after its answer was lost: the request as sent (its exits) stands.
-        let lost = self.lock_lost().remove(&client_id);
+        // (A late report of an order forgotten to be placed again under the client id is not
+        // the one sent.)
+        let order_id = OrderId::new(&order.order_id);
+        let lost = if self.book.is_forgotten(&client_id, &order_id) {
+            None
+        } else {
+            self.lock_lost().remove(&client_id)
+        };
         let request = match (&tracked, lost) {
             (Some(o), _) => o.request.clone(),
             (None, Some(lost)) => lost.request,
             (None, None) => request_of(order, client_id.clone(), self),
         };
-        let order_id = OrderId::new(&order.order_id);
         let filled = tracked.map_or(Decimal::ZERO, |o| o.filled_quantity);
         let at = now();
         let mut fills = Vec::new();

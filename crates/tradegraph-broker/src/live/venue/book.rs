@@ -414,16 +414,25 @@ impl VenueBook {
             Some(known) if known.parent.is_some() => None,
             _ => parent_of(&state, &client_id),
         };
-        if !state.orders.contains_key(&client_id) {
-            let order = Order::new(update.order_id.clone(), update.request.clone(), update.at);
-            state.orders.insert(client_id.clone(), order);
-        }
         // An update about an order forgotten to be placed again under its client id (a late
-        // report of a cancelled exit leg) is not the new order's.
+        // report of a cancelled exit leg) is not the new order's, nor the client id's when
+        // the new one is not tracked yet.
         let replaced = state
             .replaced
             .iter()
             .any(|(c, o)| *c == client_id && *o == update.order_id);
+        if !state.orders.contains_key(&client_id) {
+            if replaced {
+                drop(state);
+                if let Some(fill) = &fill {
+                    crate::metrics::filled(self.venue, fill);
+                }
+                self.changed();
+                return Ok(fill);
+            }
+            let order = Order::new(update.order_id.clone(), update.request.clone(), update.at);
+            state.orders.insert(client_id.clone(), order);
+        }
         let Some(order) = state.orders.get_mut(&client_id) else {
             return Ok(fill);
         };
@@ -508,6 +517,15 @@ impl VenueBook {
                     .find(|(c, o)| o == order_id && state.orders.contains_key(c))
                     .map(|(c, _)| c.clone())
             })
+    }
+
+    /// Whether `order_id` is an order forgotten (or replaced) under `client_id`: its late
+    /// reports are not the client id's order.
+    pub fn is_forgotten(&self, client_id: &ClientOrderId, order_id: &OrderId) -> bool {
+        self.lock()
+            .replaced
+            .iter()
+            .any(|(c, o)| c == client_id && o == order_id)
     }
 
     /// The orders still working, oldest first.
@@ -718,6 +736,25 @@ mod tests {
                 .as_str(),
             "b"
         );
+    }
+
+    /// An order forgotten to be placed again under its client id, the new one not tracked yet
+    /// (its answer awaited, or lost): a late report of the old order does not bring it back
+    /// under the client id (it would be taken for the answer), while its trade is booked.
+    #[test]
+    fn a_late_update_of_a_forgotten_order_is_not_tracked_again() {
+        let book = VenueBook::new("test");
+        book.apply(&update("g", OrderStatus::Open, None, 1))
+            .unwrap();
+        let id = ClientOrderId::new("g").unwrap();
+        book.forget(&id).unwrap();
+        assert!(book.is_forgotten(&id, &OrderId::new("v-g")));
+        let fill = book
+            .apply(&update("g", OrderStatus::Filled, Some(("t-g", 3)), 2))
+            .unwrap();
+        assert!(fill.is_some(), "its trade is booked");
+        assert!(book.order(&id).is_none(), "{:?}", book.order(&id));
+        assert!(!book.is_forgotten(&id, &OrderId::new("v-other")));
     }
 
     /// An order forgotten to be placed again under its client id (a resized exit leg): the old
