@@ -858,3 +858,124 @@ async fn a_stop_placed_again_with_its_answer_lost_is_not_placed_a_third_time() {
     );
     logs.assert_clean();
 }
+
+/// A resting entry fills 30 of 60, its GTT's target trades (flat), then the other 30 fill:
+/// the exits of the first part are over, so the rest gets exits of its own.
+#[tokio::test]
+async fn the_rest_of_an_entry_whose_first_exits_traded_gets_exits_of_its_own() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start().await;
+    let e = id("tg00000000000000p1");
+    let request = OrderRequest::limit(e.clone(), bank(), OrderSide::Buy, d("60"), d("48100"))
+        .with_exits(Exits::stop(d("47900")).with_take_profit(d("48500")));
+    broker.submit(request).await.unwrap();
+    venue.fill_partially(d("30"));
+    venue.set_price(d("48100"));
+    wait_until("a GTT for the 30 filled", || async {
+        venue.gtts().len() == 1
+    })
+    .await;
+    venue.set_price(d("48500"));
+    wait_until("the target leg traded", || async {
+        broker.fills_since(0).await.unwrap().len() == 2
+    })
+    .await;
+    venue.set_price(d("48100"));
+    wait_until("the entry filled", || async {
+        broker.order(&e).await.unwrap().unwrap().status == OrderStatus::Filled
+    })
+    .await;
+    wait_until("the rest is protected", || async {
+        venue
+            .gtts()
+            .iter()
+            .any(|g| g.status == "active" && g.quantities == vec![d("30"), d("30")])
+    })
+    .await;
+    assert!(!broker.owes_exits());
+    logs.assert_clean();
+}
+
+/// The same for MIS (a stop and a target as orders): the target of the first part traded and
+/// its stop was cancelled; the rest gets a stop and a target of its own.
+#[tokio::test]
+async fn the_rest_of_an_mis_entry_whose_first_exits_traded_gets_exits_of_its_own() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start_with(|c| c.product = KiteProduct::Mis).await;
+    let e = id("tg00000000000000p2");
+    let request = OrderRequest::limit(e.clone(), bank(), OrderSide::Buy, d("60"), d("48100"))
+        .with_exits(Exits::stop(d("47900")).with_take_profit(d("48500")));
+    broker.submit(request).await.unwrap();
+    venue.fill_partially(d("30"));
+    venue.set_price(d("48100"));
+    let (stop, target) = (e.child(Leg::StopLoss), e.child(Leg::TakeProfit));
+    wait_until("a stop and a target for the 30 filled", || async {
+        tagged(&venue, stop.as_str()).is_some() && tagged(&venue, target.as_str()).is_some()
+    })
+    .await;
+    venue.set_price(d("48500"));
+    wait_until("the target traded and the stop is cancelled", || async {
+        tagged(&venue, stop.as_str()).is_some_and(|o| o.status == "CANCELLED")
+    })
+    .await;
+    venue.set_price(d("48100"));
+    let working = |venue: &KiteVenue, tag: &str| {
+        stops_tagged(venue, tag)
+            .into_iter()
+            .filter(|o| o.status == "TRIGGER PENDING" || o.status == "OPEN")
+            .map(|o| o.quantity)
+            .collect::<Vec<_>>()
+    };
+    wait_until("the rest has a stop and a target", || async {
+        working(&venue, stop.as_str()) == vec![d("30")]
+            && working(&venue, target.as_str()) == vec![d("30")]
+    })
+    .await;
+    assert!(!broker.owes_exits());
+    logs.assert_clean();
+}
+
+/// 60 of a 90 entry fill, the position is cut by 30 by hand (its GTT cut to 30), then the last
+/// 30 fill: the GTT grows by what filled, to the 60 held, not to the entry's 90.
+#[tokio::test]
+async fn an_entry_filling_further_after_a_reduction_grows_its_exits_by_what_filled() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start().await;
+    let e = id("tg00000000000000p3");
+    let request = OrderRequest::limit(e.clone(), bank(), OrderSide::Buy, d("90"), d("48100"))
+        .with_exits(Exits::stop(d("47900")).with_take_profit(d("48500")));
+    broker.submit(request).await.unwrap();
+    venue.fill_partially(d("60"));
+    venue.set_price(d("48100"));
+    wait_until("a GTT for the 60 filled", || async {
+        venue
+            .gtts()
+            .first()
+            .is_some_and(|g| g.quantities == vec![d("60"), d("60")])
+    })
+    .await;
+    // Above the entry's limit: the rest of it waits.
+    venue.set_price(d("48150"));
+    venue.place_by_hand("SELL", d("30"));
+    wait_until("the GTT is cut to 30", || async {
+        venue.gtts()[0].quantities == vec![d("30"), d("30")]
+    })
+    .await;
+    venue.set_price(d("48100"));
+    wait_until("the entry filled", || async {
+        broker.order(&e).await.unwrap().unwrap().status == OrderStatus::Filled
+    })
+    .await;
+    wait_until("the GTT covers the 60 held", || async {
+        venue.gtts()[0].quantities == vec![d("60"), d("60")]
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let gtts = venue.gtts();
+    assert_eq!(gtts.len(), 1, "{gtts:?}");
+    assert_eq!(gtts[0].quantities, vec![d("60"), d("60")]);
+    logs.assert_clean();
+}

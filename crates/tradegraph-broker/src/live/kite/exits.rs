@@ -226,9 +226,9 @@ impl Inner {
         };
         if let Some((exits, covered)) = plan {
             let placed = if covered.is_zero() {
-                self.place_exits(&order, exits).await
+                self.place_exits(&order, exits, filled).await
             } else {
-                self.resize_exits(&order).await
+                self.resize_exits(&order, covered, exits).await
             };
             let mut all = self.exits();
             all.placing.remove(client_id);
@@ -293,9 +293,14 @@ impl Inner {
         }
     }
 
-    async fn place_exits(&self, entry: &Order, exits: OrderExits) -> Result<(), BrokerError> {
+    /// Places `entry`'s exits for `quantity` of it.
+    async fn place_exits(
+        &self,
+        entry: &Order,
+        exits: OrderExits,
+        quantity: Decimal,
+    ) -> Result<(), BrokerError> {
         let side = entry.request.side.opposite();
-        let quantity = entry.filled_quantity;
         let filled_at = entry.average_fill_price.unwrap_or_default();
         let id = entry.client_id();
         let symbol = self.symbol.clone();
@@ -421,36 +426,65 @@ impl Inner {
         Ok(())
     }
 
-    /// Resizes an entry's working exits to what filled of it (a GTT in place, exit orders by
-    /// modifying their quantity).
-    async fn resize_exits(&self, entry: &Order) -> Result<(), BrokerError> {
+    /// Grows an entry's exits by what filled of it since they covered `covered` (a GTT in
+    /// place, exit orders by modifying their quantity). When none works any more (the first
+    /// part's exits traded, or ended), the rest gets exits of its own: the ended legs are
+    /// history under their ids, placed again.
+    async fn resize_exits(
+        &self,
+        entry: &Order,
+        covered: Decimal,
+        exits: OrderExits,
+    ) -> Result<(), BrokerError> {
         let id = entry.client_id();
-        let quantity = entry.filled_quantity;
-        let stop_id = id.child(Leg::StopLoss);
+        let more = entry.filled_quantity - covered;
+        let legs = [Leg::StopLoss, Leg::TakeProfit, Leg::TrailingStop].map(|l| id.child(l));
+        let works = |o: &Order| !o.status.is_terminal() && !o.id.as_str().is_empty();
+        // Before the GTT is grown: an SL order replacing it there already covers the total.
+        let working: Vec<Order> = legs
+            .iter()
+            .filter_map(|c| self.book.order(c).filter(works))
+            .collect();
         let gtt = self
             .exits()
             .gtts
             .iter()
-            .find(|g| g.legs[0].client_id == stop_id)
+            .find(|g| g.legs[0].client_id == legs[0])
             .cloned();
         if let Some(gtt) = gtt {
-            self.resize_gtt(&gtt, quantity).await?;
+            self.resize_gtt(&gtt, gtt.quantity + more).await?;
         }
-        for leg in [Leg::StopLoss, Leg::TakeProfit, Leg::TrailingStop] {
-            let child = id.child(leg);
-            let working = self
-                .book
-                .order(&child)
-                .is_some_and(|o| !o.status.is_terminal() && !o.id.as_str().is_empty());
-            if working {
-                self.amend(&child, crate::Amendment::quantity(quantity))
-                    .await?;
-                if let Some(trail) = self.exits().trails.get_mut(&child) {
-                    trail.quantity = quantity;
-                }
+        for order in &working {
+            let total = order.request.quantity + more;
+            let child = order.client_id();
+            self.amend(child, crate::Amendment::quantity(total)).await?;
+            if let Some(trail) = self.exits().trails.get_mut(child) {
+                trail.quantity = total;
             }
         }
-        tracing::info!(venue = VENUE, client_id = %id, quantity = %quantity, "the entry filled further: its exits now cover it");
+        let protected = self
+            .exits()
+            .gtts
+            .iter()
+            .any(|g| g.legs[0].client_id == legs[0])
+            || legs
+                .iter()
+                .any(|c| self.book.order(c).is_some_and(|o| works(&o)));
+        if protected {
+            tracing::info!(venue = VENUE, client_id = %id, quantity = %entry.filled_quantity, "the entry filled further: its exits now cover it");
+            return Ok(());
+        }
+        for child in &legs {
+            if self
+                .book
+                .order(child)
+                .is_some_and(|o| o.status.is_terminal())
+            {
+                self.book.forget(child);
+            }
+        }
+        self.place_exits(entry, exits, more).await?;
+        tracing::warn!(venue = VENUE, client_id = %id, quantity = %more, "the entry filled further after its first exits were over: the rest got exits of its own");
         Ok(())
     }
 
