@@ -143,3 +143,81 @@ async fn exits_not_fitted_after_a_close_are_fitted_once_the_position_reads() {
         "nothing opened by the old target"
     );
 }
+
+/// Kite's positions as they stood before the last trades: `quantity` in the bot's product.
+fn stale_positions(venue: &tradegraph_testkit::venue::kite::KiteVenue, quantity: i64) -> String {
+    serde_json::json!({"status": "success", "data": {"net": [{
+        "tradingsymbol": venue.tradingsymbol(), "exchange": "NFO", "product": "NRML",
+        "quantity": quantity, "average_price": 48200, "last_price": 48200, "realised": 0,
+    }], "day": []}})
+    .to_string()
+}
+
+fn position_reads(venue: &tradegraph_testkit::venue::kite::KiteVenue) -> usize {
+    venue
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path == "/portfolio/positions")
+        .count()
+}
+
+/// The read after a close still shows the position (Kite's positions lag its trades): the
+/// exits are not taken for fitted; they are fitted once a read shows the close, and the GTT
+/// of the closed position goes before a later move could open a short one.
+#[tokio::test]
+async fn a_position_read_that_does_not_show_a_close_yet_leaves_no_gtt_behind() {
+    let (venue, broker) = start().await;
+    let entry = id("tg00000000000000fb");
+    let request = OrderRequest::market(entry.clone(), bank(), OrderSide::Buy, d("30"))
+        .with_exits(Exits::stop(d("47900")).with_take_profit(d("48500")));
+    broker.submit(request).await.unwrap();
+    wait_until("the GTT is placed and the position read", || async {
+        venue.gtts().len() == 1 && position_reads(&venue) >= 1
+    })
+    .await;
+    venue.fail_next(
+        "GET",
+        "/portfolio/positions",
+        tradegraph_testkit::venue::kite::Failure::Body(stale_positions(&venue, 30)),
+    );
+    let close = OrderRequest::market(id("tg00000000000000fc"), bank(), OrderSide::Sell, d("30"))
+        .reduce_only();
+    broker.submit(close).await.unwrap();
+    wait_until("no GTT is left", || async {
+        venue.gtts().iter().all(|g| g.status != "active")
+    })
+    .await;
+    let orders = venue.orders().len();
+    venue.set_price(d("48500"));
+    assert_eq!(
+        venue.orders().len(),
+        orders,
+        "nothing opened by the old target"
+    );
+}
+
+/// A read of the position that does not show the entry's fill yet (flat) does not delete the
+/// exits just placed for it.
+#[tokio::test]
+async fn a_position_read_that_does_not_show_an_entry_yet_keeps_its_exits() {
+    let (venue, broker) = start().await;
+    let entry = id("tg00000000000000fd");
+    let request = OrderRequest::market(entry.clone(), bank(), OrderSide::Buy, d("30"))
+        .with_exits(Exits::stop(d("47900")).with_take_profit(d("48500")));
+    broker.submit(request).await.unwrap();
+    wait_until("the GTT is placed and the position read", || async {
+        venue.gtts().len() == 1 && position_reads(&venue) >= 1
+    })
+    .await;
+    venue.fail_next(
+        "GET",
+        "/portfolio/positions",
+        tradegraph_testkit::venue::kite::Failure::Body(stale_positions(&venue, 0)),
+    );
+    let read = broker.positions().await.unwrap();
+    assert!(read.iter().all(|p| p.quantity.is_zero()), "{read:?}");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let gtts = venue.gtts();
+    assert_eq!(gtts.len(), 1);
+    assert_eq!(gtts[0].status, "active", "{gtts:?}");
+}

@@ -143,6 +143,10 @@ impl KiteBroker {
             keep: Mutex::new(super::keeper::Keep::default()),
             lost: Mutex::new(lost),
         });
+        // The position as it stands (trusted as the first read): what later reads must show.
+        if let Err(e) = inner.read_net().await {
+            tracing::debug!(venue = VENUE, error = %e, "could not read the position at start");
+        }
         // A restored book's exits: what happened while the broker was down.
         inner.resume().await;
         let streaming = {
@@ -473,8 +477,10 @@ impl Broker for KiteBroker {
     }
 
     async fn positions(&self) -> Result<Vec<Position>, BrokerError> {
-        let positions = self.inner.positions().await?;
-        if self.inner.has_working_exits() {
+        let (positions, trusted) = self.inner.read_net().await?;
+        // A read that does not show the trades booked yet fits nothing (the exits just placed
+        // for an entry it does not show would go).
+        if trusted && self.inner.has_working_exits() {
             let net = super::fit::net_of(&positions);
             if let Err(e) = self.inner.fit_exits_to(net, None).await {
                 tracing::warn!(venue = VENUE, error = %e, "could not fit the exits to the position");

@@ -12,8 +12,57 @@ use super::rest::{encode, Cost, VENUE};
 use crate::{Amendment, BrokerError};
 use reqwest::Method;
 use rust_decimal::Decimal;
+use std::time::{Duration, Instant};
 use tradegraph_core::order::{Order, OrderRequest, OrderSide};
 use tradegraph_core::position::Position;
+
+/// How long reads of the position may disagree with the trades booked before one is
+/// trusted all the same (a change no trade of the bot's product shows: an expiry, a
+/// conversion between products in Kite's app).
+const LAG_LIMIT: Duration = Duration::from_secs(10);
+
+/// What the broker knows of its net position at Kite: the last read it trusted, and the
+/// trades booked since (signed, in the bot's product). Kite's positions may lag its trades: a
+/// read that does not show a trade just booked would leave the exits whole on a position just
+/// closed (a reverse position when they trigger), or delete the exits just placed for an
+/// entry. A read is trusted when it shows what was booked since the last one trusted (the
+/// first read is), or once reads have disagreed for [`LAG_LIMIT`]; exits are fitted only to
+/// a trusted read.
+#[derive(Debug, Default)]
+pub(crate) struct NetWatch {
+    trusted: Option<Decimal>,
+    booked_since: Decimal,
+    disagreeing_since: Option<Instant>,
+}
+
+impl NetWatch {
+    /// A trade booked in the bot's product (signed: bought positive).
+    pub(crate) fn booked(&mut self, signed: Decimal) {
+        self.booked_since += signed;
+    }
+
+    /// Whether the read `net` can be acted on (see the type); trusted, it is the new base.
+    fn judge(&mut self, net: Decimal, now: Instant) -> bool {
+        let agrees = self
+            .trusted
+            .is_none_or(|base| base + self.booked_since == net);
+        let waited = self
+            .disagreeing_since
+            .is_some_and(|since| now.duration_since(since) >= LAG_LIMIT);
+        if agrees || waited {
+            if !agrees {
+                tracing::warn!(venue = VENUE, read = %net, "Kite's position has disagreed with the trades booked for a while: taken as it reads");
+            }
+            *self = Self {
+                trusted: Some(net),
+                ..Self::default()
+            };
+            return true;
+        }
+        self.disagreeing_since.get_or_insert(now);
+        false
+    }
+}
 
 /// What exits on `side` may still close of a net position `net` (signed).
 pub(crate) fn room(side: OrderSide, net: Decimal) -> Decimal {
@@ -90,8 +139,34 @@ impl Inner {
         if !self.has_working_exits() {
             return Ok(());
         }
+        let net = self.trusted_net().await?;
+        self.fit_exits_to(net, side).await
+    }
+
+    /// Reads the position; whether the read can be acted on (see [`NetWatch`]).
+    pub(crate) async fn read_net(&self) -> Result<(Vec<Position>, bool), BrokerError> {
         let positions = self.positions().await?;
-        self.fit_exits_to(net_of(&positions), side).await
+        let trusted = self.keep().net.judge(net_of(&positions), Instant::now());
+        Ok((positions, trusted))
+    }
+
+    /// The net position read now, when it shows the trades booked.
+    ///
+    /// # Errors
+    /// As [`positions`](Self::positions); `Unavailable` when the read does not show them yet
+    /// (asked again later).
+    pub(crate) async fn trusted_net(&self) -> Result<Decimal, BrokerError> {
+        match self.read_net().await? {
+            (positions, true) => Ok(net_of(&positions)),
+            (positions, false) => {
+                Err(self
+                    .rest
+                    .error(crate::live::VenueReason::Unavailable(format!(
+                        "Kite's position ({}) does not show the trades booked yet",
+                        net_of(&positions)
+                    ))))
+            }
+        }
     }
 
     /// Fits the working exits on `side` (every side for `None`) to a net position `net`: the

@@ -42,6 +42,8 @@ pub(crate) struct Keep {
     /// The sides whose exits a fill asked to fit to the position, when that could not be done
     /// (the position unreadable): fitted again at each round until done.
     pub(crate) fits_owed: HashSet<tradegraph_core::order::OrderSide>,
+    /// The net position as last read and trusted, and the trades booked since.
+    pub(crate) net: super::fit::NetWatch,
 }
 
 impl Keep {
@@ -162,14 +164,11 @@ impl Inner {
     /// Whether nothing is left to close for `entry`'s exits (a position read that fails
     /// counts as not flat: the exits are tried).
     async fn flat_for(&self, entry: &tradegraph_core::order::Order) -> bool {
-        match self.positions().await {
-            Ok(positions) => {
-                let net = super::fit::net_of(&positions);
-                match entry.request.side {
-                    OrderSide::Buy => net <= Decimal::ZERO,
-                    OrderSide::Sell => net >= Decimal::ZERO,
-                }
-            }
+        match self.trusted_net().await {
+            Ok(net) => match entry.request.side {
+                OrderSide::Buy => net <= Decimal::ZERO,
+                OrderSide::Sell => net >= Decimal::ZERO,
+            },
             Err(_) => false,
         }
     }

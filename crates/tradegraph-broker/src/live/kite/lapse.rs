@@ -15,7 +15,7 @@
 //! [`unknown_outcome_after`](super::KiteConfig::unknown_outcome_after) has passed.
 
 use super::broker::Inner;
-use super::fit::{net_of, room};
+use super::fit::room;
 use super::rest::VENUE;
 use crate::live::VenueReason;
 use crate::BrokerError;
@@ -143,7 +143,7 @@ impl Inner {
             return;
         };
         let placed = async {
-            let net = net_of(&self.positions().await?);
+            let net = self.trusted_net().await?;
             let left = room(request.side, net).min(request.quantity);
             if left.is_zero() {
                 return Ok(None);

@@ -24,6 +24,8 @@ pub struct KiteOrder {
     pub transaction_type: String,
     /// `MARKET`, `LIMIT`, `SL`, `SL-M`.
     pub order_type: String,
+    /// `MIS`, `NRML`, `CNC` (empty when Kite did not say).
+    pub product: String,
     /// Ordered.
     pub quantity: Decimal,
     /// Filled so far.
@@ -143,6 +145,7 @@ impl KiteOrder {
             tradingsymbol: text(value, "tradingsymbol").unwrap_or_default(),
             transaction_type: text(value, "transaction_type").unwrap_or_default(),
             order_type: text(value, "order_type").unwrap_or_default(),
+            product: text(value, "product").unwrap_or_default(),
             quantity: decimal(value.get("quantity"), "quantity")?,
             filled_quantity: decimal(value.get("filled_quantity"), "filled_quantity")?,
             price: decimal(value.get("price"), "price")?,

@@ -166,6 +166,13 @@ impl Inner {
                     at,
                 };
                 if let Some(fill) = self.book.apply(&update)? {
+                    if order.product.is_empty() || order.product == self.config.product.as_str() {
+                        let signed = match fill.side {
+                            OrderSide::Buy => fill.quantity,
+                            OrderSide::Sell => -fill.quantity,
+                        };
+                        self.keep().net.booked(signed);
+                    }
                     tracing::info!(venue = VENUE, client_id = %fill.client_id, seq = fill.seq, quantity = %fill.quantity, price = %fill.price, "Kite fill");
                     fills.push(fill);
                 }
