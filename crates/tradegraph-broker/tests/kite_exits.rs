@@ -613,7 +613,7 @@ async fn a_stop_cancelled_at_the_close_is_placed_again_while_the_position_is_ope
         (again.quantity, again.trigger_price, again.product.as_str()),
         (d("30"), d("47900"), "NRML")
     );
-    assert!(!broker.owes_exits());
+    wait_until("nothing is owed", || async { !broker.owes_exits() }).await;
     let book = broker.order(&stop).await.unwrap().unwrap();
     assert_eq!(book.status, OrderStatus::Open, "{book:?}");
     logs.assert_clean();
@@ -893,7 +893,7 @@ async fn the_rest_of_an_entry_whose_first_exits_traded_gets_exits_of_its_own() {
             .any(|g| g.status == "active" && g.quantities == vec![d("30"), d("30")])
     })
     .await;
-    assert!(!broker.owes_exits());
+    wait_until("nothing is owed", || async { !broker.owes_exits() }).await;
     logs.assert_clean();
 }
 
@@ -933,7 +933,7 @@ async fn the_rest_of_an_mis_entry_whose_first_exits_traded_gets_exits_of_its_own
             && working(&venue, target.as_str()) == vec![d("30")]
     })
     .await;
-    assert!(!broker.owes_exits());
+    wait_until("nothing is owed", || async { !broker.owes_exits() }).await;
     logs.assert_clean();
 }
 
@@ -977,5 +977,51 @@ async fn an_entry_filling_further_after_a_reduction_grows_its_exits_by_what_fill
     let gtts = venue.gtts();
     assert_eq!(gtts.len(), 1, "{gtts:?}");
     assert_eq!(gtts[0].quantities, vec![d("60"), d("60")]);
+    logs.assert_clean();
+}
+
+/// The price gaps through a GTT's stop; the LIMIT order its stop leg placed is rejected by
+/// Kite's checks. The stop has triggered, so the position still has to go: the leg goes out
+/// again at the protection band past the last price, and sells what is held.
+#[tokio::test]
+async fn a_triggered_gtt_stop_rejected_by_kite_goes_out_again_and_closes_the_position() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start().await;
+    let e = id("tg00000000000000g1");
+    broker.submit(entry(e.as_str(), "30")).await.unwrap();
+    wait_until("the GTT is placed", || async { venue.gtts().len() == 1 }).await;
+    venue.reject_after_accepting("RMS: price is outside the circuit limits");
+    let gap = d("47800");
+    venue.set_price(gap);
+    broker
+        .on_market(
+            &bank(),
+            PriceEvent::Tick(&Tick::new(Timestamp::from_millis(1), gap, d("1"))),
+        )
+        .unwrap();
+    let stop = e.child(Leg::StopLoss);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    eprintln!("DEBUG {:?}\n{:?}", venue.gtts(), venue.orders());
+    for l in logs
+        .text()
+        .lines()
+        .filter(|l| l.contains("kite::") && !l.contains("DEBUG") && !l.contains("TRACE"))
+    {
+        eprintln!("L {l}");
+    }
+    wait_until("the stop leg sold what is held", || async {
+        broker
+            .fills_since(0)
+            .await
+            .unwrap()
+            .iter()
+            .any(|f| f.client_id == stop && f.quantity == d("30"))
+    })
+    .await;
+    let legs = stops_tagged(&venue, stop.as_str());
+    // The leg the GTT placed carries no tag at Kite; the one placed again does.
+    assert_eq!(legs.len(), 1, "{:?}", venue.orders());
+    assert_eq!(legs[0].order_type, "LIMIT");
     logs.assert_clean();
 }

@@ -519,9 +519,9 @@ impl Inner {
                     .pointer("/result/order_result/order_id")
                     .and_then(super::order::value_text);
                 if let Some(placed) = placed.filter(|p| !p.is_empty()) {
-                    let mut order = Order::new(OrderId::new(&placed), leg.clone(), now());
-                    order.status = OrderStatus::Open;
-                    self.book.track(order);
+                    // Pending until Kite says (its checks may still reject it).
+                    self.book
+                        .track(Order::new(OrderId::new(&placed), leg.clone(), now()));
                     if leg.client_id == gtt.legs[0].client_id {
                         // The stop leg: a LIMIT order that a gap can leave behind; watched.
                         let limit = leg.kind.limit_price().unwrap_or_default();

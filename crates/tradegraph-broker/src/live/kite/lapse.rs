@@ -16,6 +16,7 @@
 
 use super::broker::Inner;
 use super::fit::room;
+use super::params::gtt_stop_limit;
 use super::rest::VENUE;
 use crate::live::VenueReason;
 use crate::BrokerError;
@@ -75,11 +76,9 @@ impl Inner {
     }
 
     /// The request placing `order` again when it is an exit stop that ended unfilled (in
-    /// part or whole).
+    /// part or whole): an SL order, or the LIMIT order a triggered GTT's stop leg placed (the
+    /// stop was hit: the position still has to go).
     fn lapse_of(&self, order: &Order) -> Option<OrderRequest> {
-        let OrderKind::Stop { trigger } = order.request.kind else {
-            return None;
-        };
         let ended = matches!(
             order.status,
             OrderStatus::Rejected | OrderStatus::Cancelled | OrderStatus::Expired
@@ -89,21 +88,38 @@ impl Inner {
             return None;
         }
         let id = order.client_id();
-        let exits = self.exits();
-        let trigger = exits
-            .trails
-            .get(id)
-            .map_or(order.trigger_price.unwrap_or(trigger), |t| t.trigger);
-        Some(
-            OrderRequest::stop(
+        let request = |kind| {
+            let mut again = OrderRequest::new(
                 id.clone(),
                 order.request.symbol.clone(),
                 order.request.side,
                 left,
-                trigger,
-            )
-            .reduce_only(),
-        )
+                kind,
+            );
+            again.reduce_only = true;
+            again
+        };
+        match order.request.kind {
+            OrderKind::Stop { trigger } => {
+                let trigger = self
+                    .exits()
+                    .trails
+                    .get(id)
+                    .map_or(order.trigger_price.unwrap_or(trigger), |t| t.trigger);
+                Some(request(OrderKind::Stop { trigger }))
+            }
+            OrderKind::Limit { price } if self.is_gtt_stop_leg(id) => {
+                Some(request(OrderKind::Limit { price }))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether `id` is the stop leg of an entry whose stop is a LIMIT order: a GTT's.
+    fn is_gtt_stop_leg(&self, id: &ClientOrderId) -> bool {
+        self.book
+            .entry_of(id)
+            .is_some_and(|entry| &entry.child(tradegraph_core::order::Leg::StopLoss) == id)
     }
 
     /// Follows an update of an exit stop (before the exits' own follow-up): one seen working is
@@ -148,11 +164,21 @@ impl Inner {
             if left.is_zero() {
                 return Ok(None);
             }
-            let request = OrderRequest {
+            let mut request = OrderRequest {
                 quantity: left,
                 ..request.clone()
             };
-            self.place_stop(request).await.map(|_| Some(left))
+            if let (OrderKind::Limit { .. }, Some(last)) = (request.kind, self.last_price()) {
+                // A triggered GTT stop: at the protection band past the price now, watched.
+                let price = gtt_stop_limit(&self.config, &self.rules(), request.side, last);
+                request.kind = OrderKind::Limit { price };
+            }
+            let limit = request.kind.limit_price();
+            self.place_stop(request).await?;
+            if let Some(price) = limit {
+                self.exits().gtt_stops.insert(id.clone(), price);
+            }
+            Ok::<_, BrokerError>(Some(left))
         }
         .await;
         match placed {
