@@ -1,7 +1,7 @@
 //! Bot state and order intents in MongoDB.
 
 use super::document::{date, from_doc, to_doc, Shape};
-use super::write::first_write_error;
+use super::write::{concern_error, first_write_error};
 use super::{MongoConfig, MongoStore, BOT_STATE, ORDER_INTENTS};
 use crate::state::{foreign_intent, oldest_first};
 use crate::{
@@ -113,13 +113,7 @@ impl MongoState {
                 .write_command(operation, command, || what.to_owned())
                 .await?;
             uncertain |= resent;
-            if let Ok(concern) = reply.get_document("writeConcernError") {
-                return Err(StoreError::Refused {
-                    backend: "mongodb",
-                    record: what.to_owned(),
-                    reason: format!("write concern: {concern}"),
-                });
-            }
+            concern_refusal(&reply, what)?;
             match first_write_error(&reply) {
                 None => return Ok(None),
                 // Nothing matched, and the insert hit the unique key: a version as high is
@@ -317,5 +311,49 @@ impl IntentLog for MongoState {
             .collect::<Result<Vec<_>, _>>()?;
         oldest_first(&mut open);
         Ok(open)
+    }
+}
+
+/// A `writeConcernError` in the reply of a state write, read as the batched writes read it:
+/// an outage for a transient code or a `wtimeout` (saved again later), else a refusal.
+fn concern_refusal(reply: &Document, what: &str) -> Result<(), StoreError> {
+    match concern_error(reply, what)? {
+        Some((code, reason)) => Err(StoreError::Refused {
+            backend: "mongodb",
+            record: what.to_owned(),
+            reason: format!("code {code}: {reason}"),
+        }),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod concern_tests {
+    use super::*;
+
+    /// Replication not caught up in time (`wtimeout`, 64) or a "not now" code is an outage:
+    /// the state is saved again later, not refused for good; other codes refuse it.
+    #[test]
+    fn a_state_write_concern_timeout_is_an_outage_not_a_refusal() {
+        for code in [64, 91, 189, 11600, 10107] {
+            let reply = doc! {"n": 1, "ok": 1.0,
+            "writeConcernError": {"code": code, "errmsg": "waiting for replication timed out"}};
+            match concern_refusal(&reply, "bot_state BTCUSDT") {
+                Err(e @ StoreError::Unavailable { .. }) => {
+                    assert!(e.is_transient());
+                    assert!(e.to_string().contains(&format!("code {code}")), "{e}");
+                }
+                other => panic!("code {code}: {other:?}"),
+            }
+        }
+        for code in [79, 100] {
+            let reply = doc! {"n": 1, "ok": 1.0,
+            "writeConcernError": {"code": code, "errmsg": "unsatisfiable"}};
+            match concern_refusal(&reply, "bot_state BTCUSDT") {
+                Err(e @ StoreError::Refused { .. }) => assert!(!e.is_transient()),
+                other => panic!("code {code}: {other:?}"),
+            }
+        }
+        assert!(concern_refusal(&doc! {"n": 1, "ok": 1.0}, "bot_state BTCUSDT").is_ok());
     }
 }

@@ -164,6 +164,29 @@ fn stepdown_in(reply: &Document) -> Option<i32> {
 /// The write concern error code of a `wtimeout`: replication did not catch up in time.
 const WRITE_CONCERN_FAILED: i32 = 64;
 
+/// The `writeConcernError` of a write's reply, read as [`reply_errors`] says: a transient code
+/// (or 64, `wtimeout`) is [`StoreError::Unavailable`] for `record`; any other is its code and
+/// reason (`write concern: ...`), a refusal; `None` without one.
+pub(crate) fn concern_error(
+    reply: &Document,
+    record: &str,
+) -> Result<Option<(i32, String)>, StoreError> {
+    let Ok(wce) = reply.get_document("writeConcernError") else {
+        return Ok(None);
+    };
+    let code = wce.get_i32("code").unwrap_or(0);
+    // Each record's reason is prefixed with the code where it is refused.
+    let reason = format!("write concern: {}", wce.get_str("errmsg").unwrap_or(""));
+    if code == WRITE_CONCERN_FAILED || transient_code(code) {
+        return Err(StoreError::Unavailable {
+            backend: "mongodb",
+            record: record.to_owned(),
+            reason: format!("code {code}: {reason}"),
+        });
+    }
+    Ok(Some((code, reason)))
+}
+
 /// The per-record errors of an `update` reply of `sent` updates to `collection`: its write
 /// errors, and, when the write concern could not be satisfied (`writeConcernError`):
 /// - for a transient code (those of the write errors, and 64, `WriteConcernFailed` or
@@ -177,19 +200,9 @@ fn reply_errors(
     sent: usize,
 ) -> Result<Vec<(usize, i32, String)>, StoreError> {
     let mut errors = write_errors(reply);
-    let Ok(wce) = reply.get_document("writeConcernError") else {
+    let Some((code, reason)) = concern_error(reply, collection)? else {
         return Ok(errors);
     };
-    let code = wce.get_i32("code").unwrap_or(0);
-    // Each record's reason is prefixed with the code where it is refused.
-    let reason = format!("write concern: {}", wce.get_str("errmsg").unwrap_or(""));
-    if code == WRITE_CONCERN_FAILED || transient_code(code) {
-        return Err(StoreError::Unavailable {
-            backend: "mongodb",
-            record: collection.to_owned(),
-            reason: format!("code {code}: {reason}"),
-        });
-    }
     let own: Vec<usize> = errors.iter().map(|e| e.0).collect();
     errors.extend(
         (0..sent)
