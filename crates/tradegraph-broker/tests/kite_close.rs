@@ -161,20 +161,28 @@ fn position_reads(venue: &tradegraph_testkit::venue::kite::KiteVenue) -> usize {
         .count()
 }
 
+/// An entry of 30 with a stop and a target, filled: its GTT works and the position was read.
+async fn protected_entry(
+    venue: &tradegraph_testkit::venue::kite::KiteVenue,
+    broker: &impl Broker,
+    entry: &str,
+) {
+    let request = OrderRequest::market(id(entry), bank(), OrderSide::Buy, d("30"))
+        .with_exits(Exits::stop(d("47900")).with_take_profit(d("48500")));
+    broker.submit(request).await.unwrap();
+    wait_until("the GTT is placed and the position read", || async {
+        venue.gtts().len() == 1 && position_reads(venue) >= 1
+    })
+    .await;
+}
+
 /// The read after a close still shows the position (Kite's positions lag its trades): the
 /// exits are not taken for fitted; they are fitted once a read shows the close, and the GTT
 /// of the closed position goes before a later move could open a short one.
 #[tokio::test]
 async fn a_position_read_that_does_not_show_a_close_yet_leaves_no_gtt_behind() {
     let (venue, broker) = start().await;
-    let entry = id("tg00000000000000fb");
-    let request = OrderRequest::market(entry.clone(), bank(), OrderSide::Buy, d("30"))
-        .with_exits(Exits::stop(d("47900")).with_take_profit(d("48500")));
-    broker.submit(request).await.unwrap();
-    wait_until("the GTT is placed and the position read", || async {
-        venue.gtts().len() == 1 && position_reads(&venue) >= 1
-    })
-    .await;
+    protected_entry(&venue, &broker, "tg00000000000000fb").await;
     venue.fail_next(
         "GET",
         "/portfolio/positions",
@@ -201,14 +209,7 @@ async fn a_position_read_that_does_not_show_a_close_yet_leaves_no_gtt_behind() {
 #[tokio::test]
 async fn a_position_read_that_does_not_show_an_entry_yet_keeps_its_exits() {
     let (venue, broker) = start().await;
-    let entry = id("tg00000000000000fd");
-    let request = OrderRequest::market(entry.clone(), bank(), OrderSide::Buy, d("30"))
-        .with_exits(Exits::stop(d("47900")).with_take_profit(d("48500")));
-    broker.submit(request).await.unwrap();
-    wait_until("the GTT is placed and the position read", || async {
-        venue.gtts().len() == 1 && position_reads(&venue) >= 1
-    })
-    .await;
+    protected_entry(&venue, &broker, "tg00000000000000fd").await;
     venue.fail_next(
         "GET",
         "/portfolio/positions",

@@ -582,6 +582,24 @@ fn stops_tagged(venue: &KiteVenue, tag: &str) -> Vec<tradegraph_testkit::venue::
         .collect()
 }
 
+/// An NRML entry of 30 with a stop alone, filled: its stop (an SL order) works at Kite.
+async fn stop_working(
+    venue: &KiteVenue,
+    broker: &impl Broker,
+    entry: &str,
+) -> tradegraph_core::order::ClientOrderId {
+    let e = id(entry);
+    let request = OrderRequest::market(e.clone(), bank(), OrderSide::Buy, d("30"))
+        .with_exits(Exits::stop(d("47900")));
+    broker.submit(request).await.unwrap();
+    let stop = e.child(Leg::StopLoss);
+    wait_until("the stop works", || async {
+        tagged(venue, stop.as_str()).is_some_and(|o| o.status == "TRIGGER PENDING")
+    })
+    .await;
+    stop
+}
+
 /// NRML stop-only exits are an SL `DAY` order: the exchange cancels it at the close while the
 /// position is carried. The stop is placed again (once), for the position, at its trigger.
 #[tokio::test]
@@ -589,15 +607,7 @@ async fn a_stop_cancelled_at_the_close_is_placed_again_while_the_position_is_ope
     let logs = Logs::default();
     let _guard = logs.capture();
     let (venue, broker) = start().await;
-    let e = id("tg00000000000000l1");
-    let request = OrderRequest::market(e.clone(), bank(), OrderSide::Buy, d("30"))
-        .with_exits(Exits::stop(d("47900")));
-    broker.submit(request).await.unwrap();
-    let stop = e.child(Leg::StopLoss);
-    wait_until("the stop works", || async {
-        tagged(&venue, stop.as_str()).is_some_and(|o| o.status == "TRIGGER PENDING")
-    })
-    .await;
+    let stop = stop_working(&venue, &broker, "tg00000000000000l1").await;
     venue.close_session();
     wait_until("the stop works again", || async {
         stops_tagged(&venue, stop.as_str())
@@ -667,15 +677,7 @@ async fn a_stop_cancelled_here_is_not_placed_again() {
     let logs = Logs::default();
     let _guard = logs.capture();
     let (venue, broker) = start().await;
-    let e = id("tg00000000000000l3");
-    let request = OrderRequest::market(e.clone(), bank(), OrderSide::Buy, d("30"))
-        .with_exits(Exits::stop(d("47900")));
-    broker.submit(request).await.unwrap();
-    let stop = e.child(Leg::StopLoss);
-    wait_until("the stop works", || async {
-        tagged(&venue, stop.as_str()).is_some_and(|o| o.status == "TRIGGER PENDING")
-    })
-    .await;
+    let stop = stop_working(&venue, &broker, "tg00000000000000l3").await;
     broker.cancel(&stop).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(700)).await;
     let all = stops_tagged(&venue, stop.as_str());
@@ -819,15 +821,7 @@ async fn a_stop_placed_again_with_its_answer_lost_is_not_placed_a_third_time() {
     let logs = Logs::default();
     let _guard = logs.capture();
     let (venue, broker) = start().await;
-    let e = id("tg00000000000000l6");
-    let request = OrderRequest::market(e.clone(), bank(), OrderSide::Buy, d("30"))
-        .with_exits(Exits::stop(d("47900")));
-    broker.submit(request).await.unwrap();
-    let stop = e.child(Leg::StopLoss);
-    wait_until("the stop works", || async {
-        tagged(&venue, stop.as_str()).is_some_and(|o| o.status == "TRIGGER PENDING")
-    })
-    .await;
+    let stop = stop_working(&venue, &broker, "tg00000000000000l6").await;
     venue.lag_orders(true);
     venue.fail_next("POST", "/orders/regular", Failure::LoseAnswer);
     venue.close_session();
