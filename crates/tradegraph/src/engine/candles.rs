@@ -4,7 +4,7 @@
 
 use tradegraph_core::{Candle, Instrument, Timeframe, Timestamp};
 use tradegraph_market::aggregate::{
-    bucket_start, AggregatorPolicy, CandleAggregator, JoinedCandles,
+    bucket_start, AggregatorPolicy, CandleAggregator, EmptyMinutes, JoinedCandles,
 };
 use tradegraph_store::HotCache;
 
@@ -23,10 +23,11 @@ pub(crate) async fn aggregator(
     instrument: &Instrument,
     hot: &dyn HotCache,
     now: Option<Timestamp>,
+    empty: EmptyMinutes,
 ) -> CandleAggregator {
     let policy = AggregatorPolicy {
         joined: JoinedCandles::Drop,
-        ..AggregatorPolicy::default()
+        empty_minutes: empty,
     };
     let mut aggregator = CandleAggregator::with_policy(
         instrument.symbol.clone(),
@@ -101,7 +102,7 @@ mod tests {
                 .unwrap();
         }
         let now: Timestamp = "2024-01-01T14:07:30Z".parse().unwrap();
-        let mut agg = aggregator(&btc, &hot, Some(now)).await;
+        let mut agg = aggregator(&btc, &hot, Some(now), EmptyMinutes::Fill).await;
         let mut out = Vec::new();
         agg.on_price(now, 103.into(), 1.into(), None, &mut out);
         agg.advance("2024-01-01T14:15:00Z".parse().unwrap(), &mut out);
@@ -112,7 +113,7 @@ mod tests {
         // Away for longer (the last stored minute is 14:06, the start 14:37): nothing is
         // resumed, and the candles begun before the start are dropped.
         let later: Timestamp = "2024-01-01T14:37:30Z".parse().unwrap();
-        let mut agg = aggregator(&btc, &hot, Some(later)).await;
+        let mut agg = aggregator(&btc, &hot, Some(later), EmptyMinutes::Fill).await;
         let mut out = Vec::new();
         agg.on_price(later, 103.into(), 1.into(), None, &mut out);
         agg.advance("2024-01-01T15:00:00Z".parse().unwrap(), &mut out);

@@ -11,6 +11,7 @@ use tradegraph_core::risk::RiskLimits;
 use tradegraph_core::{Instrument, Timeframe, Timestamp};
 use tradegraph_graph::yaml::Registry;
 use tradegraph_graph::Checkpointer;
+use tradegraph_market::aggregate::EmptyMinutes;
 use tradegraph_market::news::{FixtureNews, MacroSource, NewsError, NewsQuery, NewsSource};
 use tradegraph_store::Stores;
 
@@ -108,6 +109,12 @@ pub struct BotConfig {
     /// worker's engine is fed by jobs, whose candles close on the exchange's time alone, and
     /// whose gaps are the ingesting process's to report.
     pub watches_feed: bool,
+    /// What the engine's candle aggregator makes of a minute no data came for:
+    /// [`EmptyMinutes::Fill`] (a flat minute at the last close, as exchanges chart a quiet
+    /// minute) for a bot on its own feed. A worker's engine skips them
+    /// ([`EmptyMinutes::Skip`]): the ingesting process filled the quiet minutes in its jobs,
+    /// so a minute missing from them is a gap in its feed, which no price filled.
+    pub empty_minutes: EmptyMinutes,
     /// Whether a cycle whose state cannot be saved (the store away, the logs not durable in
     /// time) stops the engine with [`EngineError::Unsaved`](super::EngineError::Unsaved)
     /// (`false`: it is logged and saved with the next change, the bot goes on). A worker sets
@@ -160,6 +167,7 @@ impl BotConfig {
             writes_market: true,
             warm_up_until: None,
             watches_feed: true,
+            empty_minutes: EmptyMinutes::Fill,
             strict_saves: false,
             instance: super::InstanceClaiming::Off,
         }

@@ -327,6 +327,7 @@ where
                 &config.instrument,
                 config.stores.hot.as_ref(),
                 resume_at,
+                config.empty_minutes,
             ))
             .await,
         );

@@ -201,10 +201,12 @@ where
     /// named, and their candles are in the hot cache and the history.
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> Result<u64, WorkerError> {
         // The candles in progress resume from what the hot cache kept (as the engine's do).
+        // Quiet minutes are filled here, once, for every worker; a gap in the feed is not.
         self.aggregator = crate::engine::candles::aggregator(
             &self.instrument,
             self.stores.hot.as_ref(),
             Some(crate::engine::wall_now()),
+            tradegraph_market::aggregate::EmptyMinutes::Fill,
         )
         .await;
         let mut shutdown = std::pin::pin!(shutdown);

@@ -13,4 +13,6 @@ pub use ingest::{Ingest, IngestStatus, SharedIngestStatus};
 pub use job::{BadJob, CycleJob, JOB_FORMAT};
 #[cfg(feature = "service")]
 pub use service::{IngestService, WorkersView};
-pub use worker::{Instruments, OnCycle, Opened, Watcher, Worker, WorkerConfig, WorkerSummary};
+pub use worker::{
+    configure_for_jobs, Instruments, OnCycle, Opened, Watcher, Worker, WorkerConfig, WorkerSummary,
+};

@@ -117,6 +117,22 @@ impl Default for WorkerConfig {
     }
 }
 
+/// What a worker changes in an instrument's configuration for an engine fed by jobs from
+/// `first_job_at`: a service that writes no market data (the ingesting process did), watches
+/// no feed silence and fills no missing minute (gaps in jobs are the ingest's, which filled
+/// the quiet minutes), saves strictly, warms up from candles closed by its first job only, and
+/// fills market orders at the next bar's open (the engine sees bars, not trades; unless
+/// `[paper] fill_timing` says otherwise).
+pub fn configure_for_jobs(config: &mut BotConfig, first_job_at: Timestamp) {
+    config.mode = Mode::Service;
+    config.writes_market = false;
+    config.watches_feed = false;
+    config.empty_minutes = tradegraph_market::aggregate::EmptyMinutes::Skip;
+    config.strict_saves = true;
+    config.warm_up_until = Some(first_job_at);
+    config.execution.replayed_bars = true;
+}
+
 impl WorkerConfig {
     /// Sets the name.
     #[must_use]
@@ -483,15 +499,8 @@ where
             }
             Err(ended) => return ended,
         };
-        config.mode = Mode::Service;
+        configure_for_jobs(&mut config, job.starts_at());
         config.checkpoints = Some(self.checkpoints.clone());
-        config.writes_market = false;
-        config.watches_feed = false;
-        config.strict_saves = true;
-        config.warm_up_until = Some(job.starts_at());
-        // The engine sees bars, not trades: a market order fills at the next bar's open (unless
-        // `[paper] fill_timing` says otherwise), never at the close that decided it.
-        config.execution.replayed_bars = true;
         let stores = config.stores.clone();
         let clock = SimulatedClock::new(job.starts_at());
         let (feed, control) = JobFeed::new(clock.clone());

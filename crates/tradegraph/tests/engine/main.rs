@@ -18,6 +18,7 @@ mod checkpoint;
 mod closes;
 mod crash;
 mod fills;
+mod gaps;
 mod gauges;
 mod ids;
 mod instance;
