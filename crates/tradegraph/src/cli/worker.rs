@@ -40,9 +40,9 @@ pub(super) struct WorkerArgs {
     #[arg(long, value_name = "NAME")]
     name: Option<String>,
     /// Seconds an instrument whose queue is empty is kept (its engine running) before it goes
-    /// back to the queue.
-    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
-    keep_idle_secs: u64,
+    /// back to the queue [default: its decision interval and a minute].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    keep_idle_secs: Option<u64>,
     /// Deliveries of a job to owners that died on it, could not open its instrument or whose
     /// engine failed on it, before it goes to the instrument's dead letters (a store that did
     /// not answer does not count).
@@ -117,11 +117,13 @@ async fn work(
         .name
         .as_deref()
         .map_or_else(WorkerId::unique, WorkerId::new);
-    let config = WorkerConfig::default()
+    let mut config = WorkerConfig::default()
         .id(id.clone())
         .concurrency(args.concurrency)
-        .keep_idle(Duration::from_secs(args.keep_idle_secs))
         .lease(queue.config().lease);
+    if let Some(secs) = args.keep_idle_secs {
+        config = config.keep_idle(Duration::from_secs(secs));
+    }
     writeln!(
         out,
         "worker {id}: up to {} instruments at once from the Redis run queue; a line per \

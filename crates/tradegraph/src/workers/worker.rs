@@ -97,9 +97,11 @@ pub struct WorkerConfig {
     pub beat_every: Duration,
     /// How often an idle slot asks for an instrument (250 ms).
     pub idle_poll: Duration,
-    /// How long a slot keeps an instrument whose queue is empty before giving it back (60 s):
-    /// its next job then runs without starting the engine again.
-    pub keep_idle: Duration,
+    /// How long a slot keeps an instrument whose queue is empty before giving it back, so that
+    /// its next job runs without starting the engine again (and the engine's peak equity,
+    /// equity series and alert cool-downs run on): `None` (the default), the instrument's
+    /// decision interval and a minute ([`keep_for`](Self::keep_for)).
+    pub keep_idle: Option<Duration>,
     /// How often a lease is renewed while a cycle runs (3 s): a third of the queue's lease.
     pub renew_every: Duration,
 }
@@ -111,7 +113,7 @@ impl Default for WorkerConfig {
             concurrency: 4,
             beat_every: Duration::from_secs(2),
             idle_poll: Duration::from_millis(250),
-            keep_idle: Duration::from_secs(60),
+            keep_idle: None,
             renew_every: Duration::from_secs(3),
         }
     }
@@ -133,7 +135,22 @@ pub fn configure_for_jobs(config: &mut BotConfig, first_job_at: Timestamp) {
     config.execution.replayed_bars = true;
 }
 
+/// How long an idle instrument is kept when neither `keep_idle` nor its jobs' decision
+/// interval says (a job from a version that did not write it): the default decision interval's.
+const KEEP_IDLE_FALLBACK: Duration = Duration::from_secs(16 * 60);
+
 impl WorkerConfig {
+    /// How long an instrument whose jobs come every `decision_every` is kept idle: `keep_idle`
+    /// when set, else the interval and a minute (the next job comes within it).
+    pub fn keep_for(&self, decision_every: Option<tradegraph_core::Timeframe>) -> Duration {
+        self.keep_idle.unwrap_or_else(|| {
+            decision_every.map_or(KEEP_IDLE_FALLBACK, |tf| {
+                Duration::from_millis(u64::try_from(tf.millis()).unwrap_or(0))
+                    + Duration::from_secs(60)
+            })
+        })
+    }
+
     /// Sets the name.
     #[must_use]
     pub fn id(mut self, id: WorkerId) -> Self {
@@ -151,7 +168,7 @@ impl WorkerConfig {
     /// Sets how long an idle instrument is kept.
     #[must_use]
     pub fn keep_idle(mut self, keep: Duration) -> Self {
-        self.keep_idle = keep;
+        self.keep_idle = Some(keep);
         self
     }
 
@@ -475,7 +492,10 @@ where
     /// Works `lease`'s instrument until it is given back, lost or failed.
     async fn serve(&self, n: u32, lease: &Lease) -> Ended {
         let symbol = lease.instrument.clone();
-        let first = match self.next_job(lease, Instant::now()).await {
+        // A slot takes an instrument that has a job: it waits for it no longer than a minute
+        // (or the configured keep).
+        let first_wait = self.config.keep_idle.unwrap_or(Duration::from_secs(60));
+        let first = match self.next_job(lease, Instant::now(), first_wait).await {
             Ok(job) => job,
             Err(ended) => return self.give_back(lease, ended).await,
         };
@@ -716,7 +736,8 @@ where
             if self.shared.stopping.is_cancelled() {
                 return Ended::Graceful;
             }
-            match self.next_job(lease, Instant::now()).await {
+            let keep = self.config.keep_for(job.decision_every);
+            match self.next_job(lease, Instant::now(), keep).await {
                 Ok(next) => (id, job) = next,
                 Err(ended) => return ended,
             }
@@ -724,12 +745,13 @@ where
     }
 
     /// The lease's next readable job; malformed ones are set aside in the dead letters and
-    /// logged. `Err`: the
-    /// slot stops with this instrument (stopping, idle past `keep_idle`, lost, failed).
+    /// logged. `Err`: the slot stops with this instrument (stopping, idle past `keep`, lost,
+    /// failed).
     async fn next_job(
         &self,
         lease: &Lease,
         idle_since: Instant,
+        keep: Duration,
     ) -> Result<(JobId, CycleJob), Ended> {
         let symbol = lease.instrument.to_string();
         let mut attempts = Attempts::new(Backoff::new(
@@ -738,9 +760,7 @@ where
         ));
         let mut asked = false;
         loop {
-            let wait = self
-                .config
-                .keep_idle
+            let wait = keep
                 .saturating_sub(idle_since.elapsed())
                 .min(Duration::from_secs(5));
             // asked once at least, whatever `keep_idle` (a slot that just took the instrument
@@ -778,5 +798,28 @@ where
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tradegraph_core::Timeframe;
+
+    /// Jobs come once per decision interval: an instrument kept a minute only (the old default)
+    /// was given back before every job, its engine started again for each, its alerts' peak
+    /// equity and cool-downs starting over.
+    #[test]
+    fn an_idle_instrument_is_kept_until_its_next_job_by_default() {
+        let config = WorkerConfig::default();
+        let m15 = Duration::from_secs(15 * 60);
+        assert!(config.keep_for(Some(Timeframe::M15)) > m15);
+        assert_eq!(
+            config.keep_for(Some(Timeframe::H1)),
+            Duration::from_secs(61 * 60)
+        );
+        assert!(config.keep_for(None) > m15, "a job of an older version");
+        let set = config.keep_idle(Duration::from_secs(5));
+        assert_eq!(set.keep_for(Some(Timeframe::M15)), Duration::from_secs(5));
     }
 }
