@@ -5,7 +5,7 @@
 
 mod kite_support;
 
-use kite_support::{bank, d, id, start, wait_until, Logs};
+use kite_support::{bank, d, id, start, start_with, wait_until, Logs};
 use tradegraph_broker::Broker;
 use tradegraph_core::order::{Exits, Leg, OrderRequest, OrderSide, OrderStatus};
 
@@ -208,7 +208,9 @@ async fn a_position_read_that_does_not_show_a_close_yet_leaves_no_gtt_behind() {
 /// exits just placed for it.
 #[tokio::test]
 async fn a_position_read_that_does_not_show_an_entry_yet_keeps_its_exits() {
-    let (venue, broker) = start().await;
+    // Read well within the settling time of the entry's trade.
+    let (venue, broker) =
+        start_with(|c| c.position_settle = std::time::Duration::from_secs(30)).await;
     protected_entry(&venue, &broker, "tg00000000000000fd").await;
     venue.fail_next(
         "GET",

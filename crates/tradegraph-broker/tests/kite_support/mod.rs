@@ -92,6 +92,9 @@ pub(crate) fn config(venue: &KiteVenue) -> KiteConfig {
     // GTT exits need NRML (Kite documents them for CNC and NRML only); the MIS tests set it.
     .with_product(KiteProduct::Nrml);
     config.poll_every = Duration::from_millis(50);
+    // The test venue is open whatever the time (a test sets the hours it needs).
+    config.session = None;
+    config.position_settle = Duration::from_millis(200);
     config.backoff = tradegraph_core::backoff::Backoff::new(
         Duration::from_millis(20),
         Duration::from_millis(100),

@@ -143,10 +143,6 @@ impl KiteBroker {
             keep: Mutex::new(super::keeper::Keep::default()),
             lost: Mutex::new(lost),
         });
-        // The position as it stands (trusted as the first read): what later reads must show.
-        if let Err(e) = inner.read_net().await {
-            tracing::debug!(venue = VENUE, error = %e, "could not read the position at start");
-        }
         // A restored book's exits: what happened while the broker was down.
         inner.resume().await;
         let streaming = {
@@ -372,13 +368,16 @@ impl Broker for KiteBroker {
         // that beats it, still gets its exits.
         let path = format!("/orders/regular/{}", order.id.as_str());
         // Cancelled here: an exit's end is no lapse (not placed again).
-        inner.exits().cancelling.insert(client_id.clone());
+        let exit = order.request.reduce_only;
+        if exit {
+            inner.exits().cancelling.insert(client_id.clone());
+        }
         let reply = inner
             .rest
             .send(Method::DELETE, &path, None, Cost::Write, None)
             .await;
-        if !reply.as_ref().is_ok_and(|r| r.is_success()) {
-            inner.exits().cancelling.remove(client_id);
+        if exit {
+            inner.cancel_settled(client_id, &reply.as_ref().map(|r| r.is_success()));
         }
         let reply = reply?;
         let now = inner.refresh(&order).await?.unwrap_or(order);

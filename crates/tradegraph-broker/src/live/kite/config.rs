@@ -72,6 +72,15 @@ pub struct KiteConfig {
     /// expiring contract's (a bot whose feed streams its instrument token) decided it on
     /// them. Later entries go to the next contract. `false` by default.
     pub refuse_entry_that_rolls: bool,
+    /// The exchange's trading hours (NSE's for NSE, NFO, BSE, BFO and CDS; `None` for another
+    /// exchange, or a test venue that is always open). Kite refuses regular orders while the
+    /// market is closed: an exit stop the exchange cancelled at the close goes out again when
+    /// the session opens.
+    pub session: Option<tradegraph_core::instrument::ExchangeSession>,
+    /// How long after a trade is booked a read of the position is taken to show it (default
+    /// 2 s): Kite's positions may lag its trades, and exits are fitted only to a read sent
+    /// that long after the last trade.
+    pub position_settle: Duration,
 }
 
 impl KiteConfig {
@@ -104,7 +113,21 @@ impl KiteConfig {
             roll_days: 3,
             unknown_outcome_after: Duration::from_secs(120),
             refuse_entry_that_rolls: false,
+            session: None,
+            position_settle: Duration::from_secs(2),
         }
+        .with_exchange_hours()
+    }
+
+    /// The exchange's hours for [`session`](Self::session): NSE's for the exchanges that keep
+    /// them.
+    fn with_exchange_hours(mut self) -> Self {
+        self.session = matches!(
+            self.exchange.as_str(),
+            "NSE" | "NFO" | "BSE" | "BFO" | "CDS"
+        )
+        .then(tradegraph_core::instrument::ExchangeSession::nse);
+        self
     }
 
     /// Refuses the entry that finds a waiting roll due ([`refuse_entry_that_rolls`](Self::refuse_entry_that_rolls)).

@@ -277,7 +277,7 @@ impl Inner {
                             tracing::info!(venue = VENUE, filled = %client_id, cancelled = %sibling, "one exit filled: the other was cancelled")
                         }
                         Err(e) => {
-                            self.exits().cancelling.remove(&sibling);
+                            self.cancel_settled(&sibling, &Err(&e));
                             tracing::error!(venue = VENUE, client_id = %sibling, error = %e, "an exit filled but its sibling could not be cancelled: cancel it at Kite")
                         }
                     }

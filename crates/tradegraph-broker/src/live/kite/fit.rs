@@ -1,9 +1,10 @@
 //! Exits never outgrow the position: Kite has no reduce-only orders, so a GTT or an SL order
 //! left working after the position was closed (by a reduce-only order, by hand, by Kite's
-//! square-off) would open a reverse position when it triggers. After every fill, and whenever
-//! the position is read, the working exits are fitted to it: deleted or cancelled when nothing
-//! is left to close on their side, cut down to the position when it shrank (a GTT in place,
-//! never deleted before what replaces it exists).
+//! square-off) would open a reverse position when it triggers. After every fill (on the
+//! fill's side), and whenever the position is read, the working exits are fitted to a read
+//! that shows the trades booked ([`NetWatch`]): together they close at most what is open,
+//! deleted or cancelled when nothing is left on their side, cut down when it shrank (a GTT in
+//! place, never deleted before what replaces it exists).
 
 use super::broker::Inner;
 use super::exits::Gtt;
@@ -16,51 +17,26 @@ use std::time::{Duration, Instant};
 use tradegraph_core::order::{Order, OrderRequest, OrderSide};
 use tradegraph_core::position::Position;
 
-/// How long reads of the position may disagree with the trades booked before one is
-/// trusted all the same (a change no trade of the bot's product shows: an expiry, a
-/// conversion between products in Kite's app).
-const LAG_LIMIT: Duration = Duration::from_secs(10);
-
-/// What the broker knows of its net position at Kite: the last read it trusted, and the
-/// trades booked since (signed, in the bot's product). Kite's positions may lag its trades: a
-/// read that does not show a trade just booked would leave the exits whole on a position just
-/// closed (a reverse position when they trigger), or delete the exits just placed for an
-/// entry. A read is trusted when it shows what was booked since the last one trusted (the
-/// first read is), or once reads have disagreed for [`LAG_LIMIT`]; exits are fitted only to
-/// a trusted read.
+/// When the last trade in the bot's product was booked. Kite's positions may lag its trades:
+/// a read that does not show a trade just booked would leave the exits whole on a position
+/// just closed (a reverse position when they trigger), or delete the exits just placed for an
+/// entry. A read sent less than [`KiteConfig::position_settle`](super::KiteConfig::position_settle)
+/// after a trade was booked is not acted on (the fit is tried again at the keeper's next round).
 #[derive(Debug, Default)]
 pub(crate) struct NetWatch {
-    trusted: Option<Decimal>,
-    booked_since: Decimal,
-    disagreeing_since: Option<Instant>,
+    last_booked: Option<Instant>,
 }
 
 impl NetWatch {
-    /// A trade booked in the bot's product (signed: bought positive).
-    pub(crate) fn booked(&mut self, signed: Decimal) {
-        self.booked_since += signed;
+    /// A trade booked in the bot's product.
+    pub(crate) fn booked(&mut self) {
+        self.last_booked = Some(Instant::now());
     }
 
-    /// Whether the read `net` can be acted on (see the type); trusted, it is the new base.
-    fn judge(&mut self, net: Decimal, now: Instant) -> bool {
-        let agrees = self
-            .trusted
-            .is_none_or(|base| base + self.booked_since == net);
-        let waited = self
-            .disagreeing_since
-            .is_some_and(|since| now.duration_since(since) >= LAG_LIMIT);
-        if agrees || waited {
-            if !agrees {
-                tracing::warn!(venue = VENUE, read = %net, "Kite's position has disagreed with the trades booked for a while: taken as it reads");
-            }
-            *self = Self {
-                trusted: Some(net),
-                ..Self::default()
-            };
-            return true;
-        }
-        self.disagreeing_since.get_or_insert(now);
-        false
+    /// Whether a read sent at `sent` can be acted on.
+    fn trusts(&self, sent: Instant, settle: Duration) -> bool {
+        self.last_booked
+            .is_none_or(|booked| sent >= booked + settle)
     }
 }
 
@@ -145,8 +121,9 @@ impl Inner {
 
     /// Reads the position; whether the read can be acted on (see [`NetWatch`]).
     pub(crate) async fn read_net(&self) -> Result<(Vec<Position>, bool), BrokerError> {
+        let sent = Instant::now();
         let positions = self.positions().await?;
-        let trusted = self.keep().net.judge(net_of(&positions), Instant::now());
+        let trusted = self.keep().net.trusts(sent, self.config.position_settle);
         Ok((positions, trusted))
     }
 
@@ -162,7 +139,7 @@ impl Inner {
                 Err(self
                     .rest
                     .error(crate::live::VenueReason::Unavailable(format!(
-                        "Kite's position ({}) does not show the trades booked yet",
+                        "Kite's position ({}) was read right after a trade: it may not show it yet",
                         net_of(&positions)
                     ))))
             }
@@ -333,9 +310,7 @@ impl Inner {
                 .rest
                 .call(Method::DELETE, &path, None, Cost::Write)
                 .await;
-            if cancelled.is_err() {
-                self.exits().cancelling.remove(id);
-            }
+            self.cancel_settled(id, &cancelled.as_ref().map(|_| true));
             let now = self.refresh(order).await?;
             {
                 let mut exits = self.exits();

@@ -26,13 +26,20 @@ use tradegraph_core::order::{ClientOrderId, OrderSide, OrderStatus};
 
 /// The longest wait between two tries at an entry's exits.
 const MAX_RETRY: Duration = Duration::from_secs(30);
+/// The span over which an exit stop's lapses are counted (see `lapse.rs`).
+const LAPSE_WINDOW: Duration = Duration::from_secs(600);
+/// How many lapses of one stop within [`LAPSE_WINDOW`] are placed again; past them it is left
+/// to the operator (a stop Kite keeps rejecting would burn the day's orders).
+pub(crate) const MAX_LAPSES: u32 = 5;
+
 /// How many times Kite must say it has no order of a lost placement before its plan goes.
 const MISSES_BEFORE_DROP: u32 = 3;
 
 /// The keeper's memory (not saved: a restart asks Kite again).
 #[derive(Debug, Default)]
 pub(crate) struct Keep {
-    /// Entries owing exits: failed tries so far, and when to try next.
+    /// Entries owing exits, and exit stops owed again (`lapse.rs`): failed tries so far, and
+    /// when to try next.
     owed: HashMap<ClientOrderId, (u32, Instant)>,
     /// Planned entries Kite did not show (a lost placement): how many times, and when to
     /// look again.
@@ -44,12 +51,26 @@ pub(crate) struct Keep {
     pub(crate) fits_owed: HashSet<tradegraph_core::order::OrderSide>,
     /// The net position as last read and trusted, and the trades booked since.
     pub(crate) net: super::fit::NetWatch,
+    /// Exit stops that ended unfilled: how many times within [`LAPSE_WINDOW`] of the first.
+    lapses: HashMap<ClientOrderId, (u32, Instant)>,
 }
 
 impl Keep {
-    /// Whether `id` owes an exit (a failed try is recorded).
-    pub(crate) fn owes(&self, id: &ClientOrderId) -> bool {
-        self.owed.contains_key(id)
+    /// Records a lapse of the exit stop `id`: how many within [`LAPSE_WINDOW`] (a stop that
+    /// worked since does not start the count over; only time does).
+    pub(crate) fn lapse(&mut self, id: &ClientOrderId) -> u32 {
+        let now = Instant::now();
+        let entry = self.lapses.entry(id.clone()).or_insert((0, now));
+        if now.duration_since(entry.1) > LAPSE_WINDOW {
+            *entry = (0, now);
+        }
+        entry.0 += 1;
+        entry.0
+    }
+
+    /// How many tries at `id`'s exits failed so far (0 when none is owed).
+    pub(crate) fn tries(&self, id: &ClientOrderId) -> u32 {
+        self.owed.get(id).map_or(0, |o| o.0)
     }
 
     /// Whether `id`'s next try is due (no failed try recorded, or its delay is over).
@@ -65,15 +86,24 @@ impl Inner {
         self.keep.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Records a failed try at `entry`'s exits; the delay until the next one.
-    pub(crate) fn owe_exits(&self, entry: &ClientOrderId) -> Duration {
-        let mut keep = self.keep();
-        let tries = keep.owed.get(entry).map_or(0, |o| o.0) + 1;
-        let factor = 2u32.saturating_pow(tries.min(16) - 1);
+    /// Records a failed try at `id`'s exits (an entry's, or an exit stop's); the delay until
+    /// the next one.
+    pub(crate) fn owe_exits(&self, id: &ClientOrderId) -> Duration {
+        let tries = self.keep().tries(id) + 1;
+        self.owe_after(id, tries)
+    }
+
+    /// Records `id`'s exits as owed after `tries` failed tries; the delay until the next.
+    pub(crate) fn owe_after(&self, id: &ClientOrderId, tries: u32) -> Duration {
+        let factor = 2u32.saturating_pow(tries.clamp(1, 16) - 1);
         let delay = self.config.poll_every.saturating_mul(factor).min(MAX_RETRY);
-        keep.owed
-            .insert(entry.clone(), (tries, Instant::now() + delay));
+        self.owe_until(id, tries, Instant::now() + delay);
         delay
+    }
+
+    /// Records `id`'s exits as owed, tried next at `at`.
+    pub(crate) fn owe_until(&self, id: &ClientOrderId, tries: u32, at: Instant) {
+        self.keep().owed.insert(id.clone(), (tries, at));
     }
 
     /// `entry`'s exits are placed (or no longer owed).

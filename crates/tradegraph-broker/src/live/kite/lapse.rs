@@ -16,12 +16,17 @@
 
 use super::broker::Inner;
 use super::fit::room;
+use super::keeper::MAX_LAPSES;
+use super::now;
 use super::params::gtt_stop_limit;
 use super::rest::VENUE;
 use crate::live::VenueReason;
 use crate::BrokerError;
 use rust_decimal::Decimal;
-use tradegraph_core::order::{ClientOrderId, Order, OrderKind, OrderRequest, OrderStatus};
+use std::time::{Duration, Instant};
+use tradegraph_core::order::{
+    ClientOrderId, Order, OrderKind, OrderRequest, OrderSide, OrderStatus,
+};
 
 /// Whether `order` ended without filling all of it (refused, rejected, cancelled, expired).
 fn dead(order: &Order) -> bool {
@@ -108,7 +113,9 @@ impl Inner {
                     .map_or(order.trigger_price.unwrap_or(trigger), |t| t.trigger);
                 Some(request(OrderKind::Stop { trigger }))
             }
-            OrderKind::Limit { price } if self.is_gtt_stop_leg(id) => {
+            OrderKind::Limit { price }
+                if self.exits().gtt_stops.contains_key(id) || self.is_gtt_stop_leg(id) =>
+            {
                 Some(request(OrderKind::Limit { price }))
             }
             _ => None,
@@ -124,7 +131,8 @@ impl Inner {
 
     /// Follows an update of an exit stop (before the exits' own follow-up): one seen working is
     /// no longer owed; one that has just ended unfilled, and that this broker did not cancel,
-    /// lapsed and is placed again (at once the first time, later by the keeper).
+    /// lapsed and is placed again (at once the first time, later by the keeper, at most
+    /// [`MAX_LAPSES`] times in ten minutes); one that ended otherwise owes nothing.
     pub(crate) async fn after_stop_update(&self, id: &ClientOrderId, ended_now: bool) {
         let Some(order) = self.book.order(id).filter(|o| o.request.reduce_only) else {
             return;
@@ -141,23 +149,63 @@ impl Inner {
         }
         let ours = self.exits().cancelling.remove(id);
         let Some(again) = self.lapse_of(&order).filter(|_| !ours) else {
+            // Filled, or ended by this broker's hand: nothing owed for it.
+            self.owed_paid(id);
             return;
         };
+        let lapses = self.keep().lapse(id);
+        if lapses > MAX_LAPSES {
+            self.exits().lapsed.remove(id);
+            self.owe_exits(id);
+            tracing::error!(venue = VENUE, client_id = %id, lapses, reason = ?order.reason, "an exit stop keeps ending unfilled at Kite: it is not placed again; the position is UNPROTECTED: protect or close it at Kite");
+            return;
+        }
+        let delay = self.owe_after(id, lapses);
         self.exits().lapsed.insert(id.clone(), again);
-        let first = !self.keep().owes(id);
-        let delay = self.owe_exits(id);
-        tracing::error!(venue = VENUE, client_id = %id, status = %order.status, reason = ?order.reason, retry_in = ?(!first).then_some(delay), "an exit stop ended unfilled while its position is open: the position is UNPROTECTED at Kite until it is placed again");
-        if first {
+        tracing::error!(venue = VENUE, client_id = %id, status = %order.status, reason = ?order.reason, lapses, retry_in = ?(lapses > 1).then_some(delay), "an exit stop ended unfilled while its position is open: the position is UNPROTECTED at Kite until it is placed again");
+        if lapses == 1 {
             self.replace_lapsed(id).await;
         }
     }
 
+    /// Settles the record of this broker's own cancel of the exit `id` (`reply`: whether Kite
+    /// took the cancel): kept while the order may end by it (taken, or its answer lost), so
+    /// that its end is not taken for a lapse; dropped when Kite refused it.
+    pub(crate) fn cancel_settled(&self, id: &ClientOrderId, reply: &Result<bool, &BrokerError>) {
+        let unknown = matches!(
+            reply,
+            Err(BrokerError::Venue {
+                reason: VenueReason::Unavailable(_),
+                ..
+            })
+        );
+        if matches!(reply, Ok(false)) || (reply.is_err() && !unknown) {
+            self.exits().cancelling.remove(id);
+        }
+    }
+
     /// Places the lapsed stop `id` again, for what is left of the position on its side (see
-    /// the module); forgotten when nothing is left to close.
+    /// the module), then fits the exits on its side together; forgotten when nothing is left
+    /// to close. While the market is closed it waits for the session; when the price has
+    /// passed its trigger (a gap at the open), it goes out as a LIMIT at the protection band
+    /// past the last price, as a triggered GTT stop does.
     pub(crate) async fn replace_lapsed(&self, id: &ClientOrderId) {
         let Some(request) = self.exits().lapsed.get(id).cloned() else {
             return;
         };
+        if let Some(session) = &self.config.session {
+            let at = now();
+            if session.session_at(at).is_none() {
+                let opens = session.next_open_after(at);
+                let wait = opens.map_or(Duration::from_secs(300), |o| {
+                    Duration::from_millis(u64::try_from(o.millis() - at.millis()).unwrap_or(0))
+                });
+                let tries = self.keep().tries(id).max(1);
+                self.owe_until(id, tries, Instant::now() + wait);
+                tracing::warn!(venue = VENUE, client_id = %id, opens = ?opens, "the market is closed: the stop that ended unfilled goes out again when the session opens");
+                return;
+            }
+        }
         let placed = async {
             let net = self.trusted_net().await?;
             let left = room(request.side, net).min(request.quantity);
@@ -168,17 +216,30 @@ impl Inner {
                 quantity: left,
                 ..request.clone()
             };
-            if let (OrderKind::Limit { .. }, Some(last)) = (request.kind, self.last_price()) {
-                // A triggered GTT stop: at the protection band past the price now, watched.
-                let price = gtt_stop_limit(&self.config, &self.rules(), request.side, last);
-                request.kind = OrderKind::Limit { price };
+            if let Some(last) = self.last_price() {
+                let passed = match (request.kind, request.side) {
+                    (OrderKind::Stop { trigger }, OrderSide::Sell) => last <= trigger,
+                    (OrderKind::Stop { trigger }, OrderSide::Buy) => last >= trigger,
+                    (OrderKind::Limit { .. }, _) => true,
+                    _ => false,
+                };
+                if passed {
+                    // Hit already: the position goes at the protection band, watched.
+                    let price = gtt_stop_limit(&self.config, &self.rules(), request.side, last);
+                    request.kind = OrderKind::Limit { price };
+                }
             }
             let limit = request.kind.limit_price();
-            self.place_stop(request).await?;
+            let side = request.side;
+            let placed = self.place_stop(request).await?;
+            if placed.status != OrderStatus::Pending {
+                // Seen working or filled already (its update may have come first).
+                self.owed_paid(id);
+            }
             if let Some(price) = limit {
                 self.exits().gtt_stops.insert(id.clone(), price);
             }
-            Ok::<_, BrokerError>(Some(left))
+            Ok::<_, BrokerError>(Some((left, side)))
         }
         .await;
         match placed {
@@ -190,16 +251,22 @@ impl Inner {
                 self.owed_paid(id);
                 tracing::warn!(venue = VENUE, client_id = %id, "the position is closed: the stop that ended unfilled is not placed again");
             }
-            Ok(Some(left)) => {
-                let mut exits = self.exits();
-                exits.lapsed.remove(id);
-                if let Some(trail) = exits.trails.get_mut(id) {
-                    // A new order at Kite: its own allowance of modifications.
-                    trail.quantity = left;
-                    trail.modifications = 0;
+            Ok(Some((left, side))) => {
+                {
+                    let mut exits = self.exits();
+                    exits.lapsed.remove(id);
+                    if let Some(trail) = exits.trails.get_mut(id) {
+                        // A new order at Kite: its own allowance of modifications.
+                        trail.quantity = left;
+                        trail.modifications = 0;
+                    }
                 }
-                drop(exits);
                 tracing::warn!(venue = VENUE, client_id = %id, quantity = %left, "the stop that ended unfilled was placed again");
+                // Sized to the position alone: the side's exits together close at most it.
+                if let Err(e) = self.fit_exits(Some(side)).await {
+                    self.keep().fits_owed.insert(side);
+                    tracing::warn!(venue = VENUE, error = %e, "could not fit the exits to the position after a stop was placed again; trying again at each round of the keeper");
+                }
             }
             Err(e) => {
                 let delay = self.owe_exits(id);

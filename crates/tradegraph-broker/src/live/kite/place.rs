@@ -99,7 +99,16 @@ impl Inner {
         // An update may have come first (the socket is quick): the book's state is newer.
         let _syncing = self.syncing.lock().await;
         match self.book.order(order.client_id()) {
-            Some(known) if known.id == order.id => Ok(known),
+            Some(mut known) if known.id == order.id => {
+                // Tracked from the update as an order of unknown origin: the request is ours
+                // (an exit only reduces, its trigger).
+                if known.request != order.request {
+                    known.request = order.request;
+                    known.trigger_price = known.trigger_price.or(order.trigger_price);
+                    known = self.book.track(known);
+                }
+                Ok(known)
+            }
             _ => Ok(self.book.track(order)),
         }
     }

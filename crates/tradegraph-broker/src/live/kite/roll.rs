@@ -185,7 +185,7 @@ impl Inner {
             return Ok(());
         }
         let busy = !self.book.open_orders().is_empty() || !self.exits().gtts.is_empty();
-        let flat = !busy && self.trusted_net().await?.is_zero();
+        let flat = !busy && super::fit::net_of(&self.positions().await?).is_zero();
         let mut c = self.contract();
         let Some(next) = c.next.take() else {
             return Ok(());

@@ -167,11 +167,7 @@ impl Inner {
                 };
                 if let Some(fill) = self.book.apply(&update)? {
                     if order.product.is_empty() || order.product == self.config.product.as_str() {
-                        let signed = match fill.side {
-                            OrderSide::Buy => fill.quantity,
-                            OrderSide::Sell => -fill.quantity,
-                        };
-                        self.keep().net.booked(signed);
+                        self.keep().net.booked();
                     }
                     tracing::info!(venue = VENUE, client_id = %fill.client_id, seq = fill.seq, quantity = %fill.quantity, price = %fill.price, "Kite fill");
                     fills.push(fill);
@@ -206,7 +202,13 @@ impl Inner {
             at,
         })?;
         drop(guard);
-        let ended_now = status.is_terminal() && !before.is_some_and(|s| s.is_terminal());
+        // Only an update about the order the book tracks under the id ends it (a late report of
+        // one forgotten there does not).
+        let current = self
+            .book
+            .order(&client_id)
+            .is_some_and(|o| o.id.as_str() == order.order_id);
+        let ended_now = current && status.is_terminal() && !before.is_some_and(|s| s.is_terminal());
         self.after_stop_update(&client_id, ended_now).await;
         self.after_update(&client_id).await;
         if let Some(fill) = fills.first() {
