@@ -1011,3 +1011,80 @@ async fn a_triggered_gtt_stop_rejected_by_kite_goes_out_again_and_closes_the_pos
     wait_until("nothing is owed", || async { !broker.owes_exits() }).await;
     logs.assert_clean();
 }
+
+/// Working SL and LIMIT of 30 grow as the rest of a 60 fills; the target's modification fails
+/// once. The next try grows the target alone: the stop, grown already, is not grown twice.
+#[tokio::test]
+async fn exits_grown_in_part_are_not_grown_twice_on_the_next_try() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start_with(|c| c.product = KiteProduct::Mis).await;
+    let e = id("tg00000000000000h1");
+    let request = OrderRequest::limit(e.clone(), bank(), OrderSide::Buy, d("60"), d("48100"))
+        .with_exits(Exits::stop(d("47900")).with_take_profit(d("48500")));
+    broker.submit(request).await.unwrap();
+    venue.fill_partially(d("30"));
+    venue.set_price(d("48100"));
+    let (stop, target) = (e.child(Leg::StopLoss), e.child(Leg::TakeProfit));
+    wait_until("a stop and a target for the 30 filled", || async {
+        tagged(&venue, stop.as_str()).is_some() && tagged(&venue, target.as_str()).is_some()
+    })
+    .await;
+    venue.set_price(d("48150"));
+    let path = format!(
+        "/orders/regular/{}",
+        tagged(&venue, target.as_str()).unwrap().order_id
+    );
+    venue.fail_next("PUT", &path, Failure::ServerError);
+    venue.set_price(d("48100"));
+    wait_until("both cover the 60 filled", || async {
+        tagged(&venue, stop.as_str()).is_some_and(|o| o.quantity == d("60"))
+            && tagged(&venue, target.as_str()).is_some_and(|o| o.quantity == d("60"))
+    })
+    .await;
+    wait_until("nothing is owed", || async { !broker.owes_exits() }).await;
+    assert_eq!(tagged(&venue, stop.as_str()).unwrap().quantity, d("60"));
+    logs.assert_clean();
+}
+
+/// The rest of an entry gets exits of its own, and Kite refuses the stop: the next try places
+/// the stop, not the target again, and does not take the target alone for protection.
+#[tokio::test]
+async fn exits_of_its_own_whose_stop_was_refused_get_the_stop_at_the_next_try() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let (venue, broker) = start_with(|c| c.product = KiteProduct::Mis).await;
+    let e = id("tg00000000000000h2");
+    let request = OrderRequest::limit(e.clone(), bank(), OrderSide::Buy, d("60"), d("48100"))
+        .with_exits(Exits::stop(d("47900")).with_take_profit(d("48500")));
+    broker.submit(request).await.unwrap();
+    venue.fill_partially(d("30"));
+    venue.set_price(d("48100"));
+    let (stop, target) = (e.child(Leg::StopLoss), e.child(Leg::TakeProfit));
+    wait_until("a stop and a target for the 30 filled", || async {
+        tagged(&venue, stop.as_str()).is_some() && tagged(&venue, target.as_str()).is_some()
+    })
+    .await;
+    venue.set_price(d("48500"));
+    wait_until("the target traded and the stop is cancelled", || async {
+        tagged(&venue, stop.as_str()).is_some_and(|o| o.status == "CANCELLED")
+    })
+    .await;
+    venue.fail_next("POST", "/orders/regular", stop_refused());
+    venue.set_price(d("48100"));
+    let working = |venue: &KiteVenue, tag: &str| {
+        stops_tagged(venue, tag)
+            .into_iter()
+            .filter(|o| o.status == "TRIGGER PENDING" || o.status == "OPEN")
+            .map(|o| o.quantity)
+            .collect::<Vec<_>>()
+    };
+    wait_until("the rest has a stop and a target of 30", || async {
+        working(&venue, stop.as_str()) == vec![d("30")]
+            && working(&venue, target.as_str()) == vec![d("30")]
+    })
+    .await;
+    wait_until("nothing is owed", || async { !broker.owes_exits() }).await;
+    assert_eq!(working(&venue, target.as_str()), vec![d("30")]);
+    logs.assert_clean();
+}

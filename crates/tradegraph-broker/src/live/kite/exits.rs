@@ -22,6 +22,10 @@ use tradegraph_core::order::{
     ClientOrderId, Exits as OrderExits, Leg, Order, OrderId, OrderRequest, OrderSide, OrderStatus,
 };
 
+/// The step of [`Inner::resize_exits`] that places exits of their own for the rest of an
+/// entry (its record holds the level the earlier exits covered).
+const OWN_EXITS: &str = "own exits";
+
 /// Kite allows 25 modifications of an order; a trailing stop stops moving before that.
 pub(crate) const MAX_MODIFICATIONS: u32 = 24;
 
@@ -83,6 +87,10 @@ pub(crate) struct Exits {
     /// places them again (see `lapse.rs`).
     #[serde(default)]
     pub(crate) lapsed: HashMap<ClientOrderId, OrderRequest>,
+    /// Entries whose exits are being grown to a further fill: each step done (a GTT, an exit
+    /// order, exits of their own) and the fill level it reached; dropped once they cover it.
+    #[serde(default)]
+    pub(crate) resized: HashMap<ClientOrderId, HashMap<String, Decimal>>,
     /// Exit orders this broker asked Kite to cancel, until their end is seen: no lapse.
     #[serde(default)]
     pub(crate) cancelling: HashSet<ClientOrderId>,
@@ -235,6 +243,7 @@ impl Inner {
             match placed {
                 Ok(()) => {
                     all.lookup.remove(client_id);
+                    all.resized.remove(client_id);
                     if done {
                         all.plans.remove(client_id);
                         all.covered.remove(client_id);
@@ -429,7 +438,9 @@ impl Inner {
     /// Grows an entry's exits by what filled of it since they covered `covered` (a GTT in
     /// place, exit orders by modifying their quantity). When none works any more (the first
     /// part's exits traded, or ended), the rest gets exits of its own: the ended legs are
-    /// history under their ids, placed again.
+    /// history under their ids, placed again. Each step is recorded with the fill level it
+    /// reached ([`Exits::resized`]), so that a try after a failure grows nothing twice and
+    /// finishes exits of their own it began.
     async fn resize_exits(
         &self,
         entry: &Order,
@@ -437,52 +448,94 @@ impl Inner {
         exits: OrderExits,
     ) -> Result<(), BrokerError> {
         let id = entry.client_id();
-        let more = entry.filled_quantity - covered;
+        let filled = entry.filled_quantity;
         let legs = [Leg::StopLoss, Leg::TakeProfit, Leg::TrailingStop].map(|l| id.child(l));
         let works = |o: &Order| !o.status.is_terminal() && !o.id.as_str().is_empty();
-        // Before the GTT is grown: an SL order replacing it there already covers the total.
-        let working: Vec<Order> = legs
-            .iter()
-            .filter_map(|c| self.book.order(c).filter(works))
-            .collect();
-        let gtt = self
+        // What each step already grew to (the covered level before any).
+        let reached = |step: &str| {
+            self.exits()
+                .resized
+                .get(id)
+                .and_then(|steps| steps.get(step).copied())
+                .unwrap_or(covered)
+        };
+        let done = |step: String| {
+            self.exits()
+                .resized
+                .entry(id.clone())
+                .or_default()
+                .insert(step, filled);
+        };
+        let own_begun = self
             .exits()
-            .gtts
-            .iter()
-            .find(|g| g.legs[0].client_id == legs[0])
-            .cloned();
-        if let Some(gtt) = gtt {
-            self.resize_gtt(&gtt, gtt.quantity + more).await?;
-        }
-        for order in &working {
-            let total = order.request.quantity + more;
-            let child = order.client_id();
-            self.amend(child, crate::Amendment::quantity(total)).await?;
-            if let Some(trail) = self.exits().trails.get_mut(child) {
-                trail.quantity = total;
-            }
-        }
-        let protected = self
-            .exits()
-            .gtts
-            .iter()
-            .any(|g| g.legs[0].client_id == legs[0])
-            || legs
+            .resized
+            .get(id)
+            .is_some_and(|steps| steps.contains_key(OWN_EXITS));
+        if !own_begun {
+            // Before the GTT is grown: an SL order replacing it there already covers the total.
+            let working: Vec<Order> = legs
                 .iter()
-                .any(|c| self.book.order(c).is_some_and(|o| works(&o)));
-        if protected {
-            tracing::info!(venue = VENUE, client_id = %id, quantity = %entry.filled_quantity, "the entry filled further: its exits now cover it");
-            return Ok(());
-        }
-        for child in &legs {
-            if self
-                .book
-                .order(child)
-                .is_some_and(|o| o.status.is_terminal())
-            {
-                self.book.forget(child);
+                .filter_map(|c| self.book.order(c).filter(works))
+                .collect();
+            let gtt = self
+                .exits()
+                .gtts
+                .iter()
+                .find(|g| g.legs[0].client_id == legs[0])
+                .cloned();
+            if let Some(gtt) = gtt {
+                let step = format!("gtt:{}", gtt.trigger_id);
+                let more = filled - reached(&step);
+                if more > Decimal::ZERO {
+                    self.resize_gtt(&gtt, gtt.quantity + more).await?;
+                    done(step);
+                    // An SL order that replaced it was placed for the total.
+                    done(legs[0].to_string());
+                }
             }
+            for order in &working {
+                let child = order.client_id();
+                let more = filled - reached(child.as_str());
+                if more <= Decimal::ZERO {
+                    continue;
+                }
+                let total = order.request.quantity + more;
+                self.amend(child, crate::Amendment::quantity(total)).await?;
+                done(child.to_string());
+                if let Some(trail) = self.exits().trails.get_mut(child) {
+                    trail.quantity = total;
+                }
+            }
+            let protected = self
+                .exits()
+                .gtts
+                .iter()
+                .any(|g| g.legs[0].client_id == legs[0])
+                || legs
+                    .iter()
+                    .any(|c| self.book.order(c).is_some_and(|o| works(&o)));
+            if protected {
+                tracing::info!(venue = VENUE, client_id = %id, quantity = %filled, "the entry filled further: its exits now cover it");
+                return Ok(());
+            }
+            for child in &legs {
+                if self
+                    .book
+                    .order(child)
+                    .is_some_and(|o| o.status.is_terminal())
+                {
+                    self.book.forget(child);
+                }
+            }
+            self.exits()
+                .resized
+                .entry(id.clone())
+                .or_default()
+                .insert(OWN_EXITS.to_owned(), covered);
         }
+        // Exits of their own for what filled since: placed once each (a leg placed by an
+        // earlier try is found working; one refused goes out again).
+        let more = filled - reached(OWN_EXITS);
         self.place_exits(entry, exits, more).await?;
         tracing::warn!(venue = VENUE, client_id = %id, quantity = %more, "the entry filled further after its first exits were over: the rest got exits of its own");
         Ok(())
