@@ -1088,3 +1088,54 @@ async fn exits_of_its_own_whose_stop_was_refused_get_the_stop_at_the_next_try() 
     assert_eq!(working(&venue, target.as_str()), vec![d("30")]);
     logs.assert_clean();
 }
+
+/// A stop that lapsed and waits to be placed again (Kite refused it once) is cancelled by the
+/// bot: it is not placed again. Another, amended while it waits, goes out as amended.
+#[tokio::test]
+async fn a_lapsed_stop_cancelled_or_amended_by_the_bot_is_not_placed_as_it_was() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    // The keeper's rounds seconds apart: a refused stop waits that long to go out again.
+    let (venue, broker) = start_with(|c| c.poll_every = std::time::Duration::from_secs(2)).await;
+    let stop = stop_working(&venue, &broker, "tg00000000000000m5").await;
+    venue.fail_next("POST", "/orders/regular", stop_refused());
+    venue.close_session();
+    wait_until("the stop was refused once", || async {
+        calls(&venue, "POST", "/orders/regular") == 3
+    })
+    .await;
+    // The keeper tries again seconds later: the stop waits, lapsed, meanwhile.
+    broker
+        .amend(&stop, tradegraph_broker::Amendment::trigger(d("47850")))
+        .await
+        .unwrap();
+    wait_until("the stop works again, amended", || async {
+        stops_tagged(&venue, stop.as_str())
+            .iter()
+            .any(|o| o.status == "TRIGGER PENDING" && o.trigger_price == d("47850"))
+    })
+    .await;
+    venue.fail_next("POST", "/orders/regular", stop_refused());
+    venue.close_session();
+    wait_until("the stop was refused again", || async {
+        calls(&venue, "POST", "/orders/regular") == 5
+    })
+    .await;
+    broker.cancel(&stop).await.unwrap();
+    wait_until("nothing is owed", || async { !broker.owes_exits() }).await;
+    let placed = calls(&venue, "POST", "/orders/regular");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        calls(&venue, "POST", "/orders/regular"),
+        placed,
+        "not placed again"
+    );
+    assert!(
+        stops_tagged(&venue, stop.as_str())
+            .iter()
+            .all(|o| o.status != "TRIGGER PENDING"),
+        "{:?}",
+        venue.orders()
+    );
+    logs.assert_clean();
+}

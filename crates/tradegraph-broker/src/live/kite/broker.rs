@@ -210,8 +210,9 @@ impl KiteBroker {
         self.inner.roll_alert()
     }
 
-    /// Whether a filled entry's exits could not be placed yet (the position is unprotected at
-    /// Kite while they are retried).
+    /// Whether exits are owed: a filled entry's that could not be placed yet, or an exit stop
+    /// that ended unfilled and is not working again (the position is unprotected at Kite while
+    /// they are retried).
     pub fn owes_exits(&self) -> bool {
         self.inner.owes_exits()
     }
@@ -344,6 +345,9 @@ impl Broker for KiteBroker {
         if let Some(order) = inner.cancel_gtt_leg(client_id).await? {
             return Ok(order);
         }
+        if let Some(order) = inner.cancel_lapsed(client_id) {
+            return Ok(order);
+        }
         let not_cancellable = |order: &Order| BrokerError::NotCancellable {
             client_id: client_id.clone(),
             status: order.status,
@@ -395,6 +399,9 @@ impl Broker for KiteBroker {
         client_id: &ClientOrderId,
         amendment: Amendment,
     ) -> Result<Order, BrokerError> {
+        if let Some(order) = self.inner.amend_lapsed(client_id, &amendment) {
+            return Ok(order);
+        }
         self.inner.amend(client_id, amendment).await
     }
 

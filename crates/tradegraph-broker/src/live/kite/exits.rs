@@ -87,6 +87,11 @@ pub(crate) struct Exits {
     /// places them again (see `lapse.rs`).
     #[serde(default)]
     pub(crate) lapsed: HashMap<ClientOrderId, OrderRequest>,
+    /// The exit stops this broker placed (SL orders) while they work or wait to be placed
+    /// again: only these are placed again when they end unfilled (never a close of the
+    /// caller's, which is placed once).
+    #[serde(default)]
+    pub(crate) stops: HashSet<ClientOrderId>,
     /// Entries whose exits are being grown to a further fill: each step done (a GTT, an exit
     /// order, exits of their own) and the fill level it reached; dropped once they cover it.
     #[serde(default)]

@@ -21,7 +21,7 @@ use super::now;
 use super::params::gtt_stop_limit;
 use super::rest::VENUE;
 use crate::live::VenueReason;
-use crate::BrokerError;
+use crate::{Amendment, BrokerError};
 use rust_decimal::Decimal;
 use std::time::{Duration, Instant};
 use tradegraph_core::order::{
@@ -52,7 +52,13 @@ impl Inner {
             ))));
         }
         let placed = self.place_stop_now(request).await;
-        self.exits().placing.remove(&id);
+        {
+            let mut exits = self.exits();
+            exits.placing.remove(&id);
+            if placed.is_ok() {
+                exits.stops.insert(id.clone());
+            }
+        }
         let placed = placed?;
         if dead(&placed) {
             return Err(self.rest.error(VenueReason::Other {
@@ -105,7 +111,7 @@ impl Inner {
             again
         };
         match order.request.kind {
-            OrderKind::Stop { trigger } => {
+            OrderKind::Stop { trigger } if self.exits().stops.contains(id) => {
                 let trigger = self
                     .exits()
                     .trails
@@ -150,6 +156,7 @@ impl Inner {
         let ours = self.exits().cancelling.remove(id);
         let Some(again) = self.lapse_of(&order).filter(|_| !ours) else {
             // Filled, or ended by this broker's hand: nothing owed for it.
+            self.exits().stops.remove(id);
             self.owed_paid(id);
             return;
         };
@@ -247,6 +254,7 @@ impl Inner {
                 let mut exits = self.exits();
                 exits.lapsed.remove(id);
                 exits.trails.remove(id);
+                exits.stops.remove(id);
                 drop(exits);
                 self.owed_paid(id);
                 tracing::warn!(venue = VENUE, client_id = %id, "the position is closed: the stop that ended unfilled is not placed again");
@@ -273,6 +281,55 @@ impl Inner {
                 tracing::error!(venue = VENUE, client_id = %id, error = %e, retry_in = ?delay, "a stop that ended unfilled could not be placed again: the position is UNPROTECTED at Kite until it is; trying again");
             }
         }
+    }
+
+    /// The caller cancels the lapsed stop `id` (waiting to be placed again): it is not placed
+    /// again. `None` when `id` is not lapsed.
+    pub(crate) fn cancel_lapsed(&self, id: &ClientOrderId) -> Option<Order> {
+        {
+            let mut exits = self.exits();
+            exits.lapsed.remove(id)?;
+            exits.stops.remove(id);
+        }
+        self.owed_paid(id);
+        tracing::info!(venue = VENUE, client_id = %id, "a stop waiting to be placed again was cancelled: it is not placed again");
+        self.book.order(id)
+    }
+
+    /// The caller amends the lapsed stop `id`: it is placed again as amended. `None` when `id`
+    /// is not lapsed.
+    pub(crate) fn amend_lapsed(&self, id: &ClientOrderId, amendment: &Amendment) -> Option<Order> {
+        let request = {
+            let mut exits = self.exits();
+            let request = exits.lapsed.get_mut(id)?;
+            if let Some(quantity) = amendment.quantity {
+                request.quantity = quantity;
+            }
+            match &mut request.kind {
+                OrderKind::Stop { trigger } => {
+                    if let Some(to) = amendment.trigger {
+                        *trigger = to;
+                    }
+                }
+                OrderKind::Limit { price } => {
+                    if let Some(to) = amendment.price {
+                        *price = to;
+                    }
+                }
+                _ => {}
+            }
+            let request = request.clone();
+            if let (Some(trail), OrderKind::Stop { trigger }) =
+                (exits.trails.get_mut(id), request.kind)
+            {
+                trail.trigger = trigger;
+                trail.quantity = request.quantity;
+            }
+            request
+        };
+        let mut order = self.book.order(id)?;
+        order.request = request;
+        Some(order)
     }
 
     /// The keeper's round: the lapsed stops due are placed again.
