@@ -177,13 +177,21 @@ impl Inner {
             match self.book.order(&entry) {
                 Some(order) if !order.filled_quantity.is_zero() => {
                     let owed = self.keep().owed.contains_key(&entry);
-                    if owed && self.flat_for(&order).await {
-                        tracing::warn!(venue = VENUE, client_id = %entry, "the position is closed: its exits are no longer owed");
-                        self.exits().plans.remove(&entry);
-                        self.owed_paid(&entry);
-                        continue;
+                    let flat = if owed {
+                        self.flat_for(&order).await
+                    } else {
+                        Some(false)
+                    };
+                    match flat {
+                        Some(true) => {
+                            tracing::warn!(venue = VENUE, client_id = %entry, "the position is closed: its exits are no longer owed");
+                            self.exits().plans.remove(&entry);
+                            self.owed_paid(&entry);
+                        }
+                        // Read right after a trade: not known yet; tried at the next round.
+                        None => {}
+                        Some(false) => self.after_update(&entry).await,
                     }
-                    self.after_update(&entry).await;
                 }
                 Some(_) => {}
                 None => self.look_for_lost(&entry).await,
@@ -191,15 +199,20 @@ impl Inner {
         }
     }
 
-    /// Whether nothing is left to close for `entry`'s exits (a position read that fails
-    /// counts as not flat: the exits are tried).
-    async fn flat_for(&self, entry: &tradegraph_core::order::Order) -> bool {
-        match self.trusted_net().await {
-            Ok(net) => match entry.request.side {
-                OrderSide::Buy => net <= Decimal::ZERO,
-                OrderSide::Sell => net >= Decimal::ZERO,
-            },
-            Err(_) => false,
+    /// Whether nothing is left to close for `entry`'s exits: `None` for a read sent right
+    /// after a trade (it may not show it); a read that fails counts as not flat (the exits
+    /// are tried).
+    async fn flat_for(&self, entry: &tradegraph_core::order::Order) -> Option<bool> {
+        match self.read_net().await {
+            Ok((positions, true)) => {
+                let net = super::fit::net_of(&positions);
+                Some(match entry.request.side {
+                    OrderSide::Buy => net <= Decimal::ZERO,
+                    OrderSide::Sell => net >= Decimal::ZERO,
+                })
+            }
+            Ok((_, false)) => None,
+            Err(_) => Some(false),
         }
     }
 

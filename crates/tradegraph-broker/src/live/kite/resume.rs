@@ -259,6 +259,10 @@ impl Inner {
 impl Exits {
     /// Nothing to place or watch.
     pub(crate) fn is_empty(&self) -> bool {
-        self.plans.is_empty() && self.trails.is_empty() && self.gtts.is_empty()
+        self.plans.is_empty()
+            && self.trails.is_empty()
+            && self.gtts.is_empty()
+            && self.lapsed.is_empty()
+            && self.gtt_stops.is_empty()
     }
 }

@@ -102,7 +102,10 @@ impl Inner {
         if !dead || known.id.as_str().is_empty() || self.book.client_id_of(&order_id).is_some() {
             return;
         }
-        let mut newer = Order::new(order_id, known.request.clone(), now());
+        // The request is the dead one's as Kite holds the newer order (its size may differ).
+        let mut request = known.request.clone();
+        request.quantity = order.quantity;
+        let mut newer = Order::new(order_id, request, now());
         if !order.trigger_price.is_zero() {
             newer.trigger_price = Some(order.trigger_price);
         }
