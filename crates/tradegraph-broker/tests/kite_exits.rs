@@ -898,17 +898,7 @@ async fn the_rest_of_an_mis_entry_whose_first_exits_traded_gets_exits_of_its_own
     let logs = Logs::default();
     let _guard = logs.capture();
     let (venue, broker) = start_with(|c| c.product = KiteProduct::Mis).await;
-    let e = id("tg00000000000000p2");
-    let request = OrderRequest::limit(e.clone(), bank(), OrderSide::Buy, d("60"), d("48100"))
-        .with_exits(Exits::stop(d("47900")).with_take_profit(d("48500")));
-    broker.submit(request).await.unwrap();
-    venue.fill_partially(d("30"));
-    venue.set_price(d("48100"));
-    let (stop, target) = (e.child(Leg::StopLoss), e.child(Leg::TakeProfit));
-    wait_until("a stop and a target for the 30 filled", || async {
-        tagged(&venue, stop.as_str()).is_some() && tagged(&venue, target.as_str()).is_some()
-    })
-    .await;
+    let (stop, target) = mis_exits_for_30_of_60(&venue, &broker, "tg00000000000000p2").await;
     venue.set_price(d("48500"));
     wait_until("the target traded and the stop is cancelled", || async {
         tagged(&venue, stop.as_str()).is_some_and(|o| o.status == "CANCELLED")
@@ -1019,17 +1009,7 @@ async fn exits_grown_in_part_are_not_grown_twice_on_the_next_try() {
     let logs = Logs::default();
     let _guard = logs.capture();
     let (venue, broker) = start_with(|c| c.product = KiteProduct::Mis).await;
-    let e = id("tg00000000000000h1");
-    let request = OrderRequest::limit(e.clone(), bank(), OrderSide::Buy, d("60"), d("48100"))
-        .with_exits(Exits::stop(d("47900")).with_take_profit(d("48500")));
-    broker.submit(request).await.unwrap();
-    venue.fill_partially(d("30"));
-    venue.set_price(d("48100"));
-    let (stop, target) = (e.child(Leg::StopLoss), e.child(Leg::TakeProfit));
-    wait_until("a stop and a target for the 30 filled", || async {
-        tagged(&venue, stop.as_str()).is_some() && tagged(&venue, target.as_str()).is_some()
-    })
-    .await;
+    let (stop, target) = mis_exits_for_30_of_60(&venue, &broker, "tg00000000000000h1").await;
     venue.set_price(d("48150"));
     let path = format!(
         "/orders/regular/{}",
@@ -1054,17 +1034,7 @@ async fn exits_of_its_own_whose_stop_was_refused_get_the_stop_at_the_next_try() 
     let logs = Logs::default();
     let _guard = logs.capture();
     let (venue, broker) = start_with(|c| c.product = KiteProduct::Mis).await;
-    let e = id("tg00000000000000h2");
-    let request = OrderRequest::limit(e.clone(), bank(), OrderSide::Buy, d("60"), d("48100"))
-        .with_exits(Exits::stop(d("47900")).with_take_profit(d("48500")));
-    broker.submit(request).await.unwrap();
-    venue.fill_partially(d("30"));
-    venue.set_price(d("48100"));
-    let (stop, target) = (e.child(Leg::StopLoss), e.child(Leg::TakeProfit));
-    wait_until("a stop and a target for the 30 filled", || async {
-        tagged(&venue, stop.as_str()).is_some() && tagged(&venue, target.as_str()).is_some()
-    })
-    .await;
+    let (stop, target) = mis_exits_for_30_of_60(&venue, &broker, "tg00000000000000h2").await;
     venue.set_price(d("48500"));
     wait_until("the target traded and the stop is cancelled", || async {
         tagged(&venue, stop.as_str()).is_some_and(|o| o.status == "CANCELLED")
@@ -1138,4 +1108,27 @@ async fn a_lapsed_stop_cancelled_or_amended_by_the_bot_is_not_placed_as_it_was()
         venue.orders()
     );
     logs.assert_clean();
+}
+
+/// An MIS LIMIT entry of 60 of which 30 fill: its stop (SL) and target (LIMIT) work for 30.
+async fn mis_exits_for_30_of_60(
+    venue: &KiteVenue,
+    broker: &impl Broker,
+    entry: &str,
+) -> (
+    tradegraph_core::order::ClientOrderId,
+    tradegraph_core::order::ClientOrderId,
+) {
+    let e = id(entry);
+    let request = OrderRequest::limit(e.clone(), bank(), OrderSide::Buy, d("60"), d("48100"))
+        .with_exits(Exits::stop(d("47900")).with_take_profit(d("48500")));
+    broker.submit(request).await.unwrap();
+    venue.fill_partially(d("30"));
+    venue.set_price(d("48100"));
+    let (stop, target) = (e.child(Leg::StopLoss), e.child(Leg::TakeProfit));
+    wait_until("a stop and a target for the 30 filled", || async {
+        tagged(venue, stop.as_str()).is_some() && tagged(venue, target.as_str()).is_some()
+    })
+    .await;
+    (stop, target)
 }
