@@ -100,7 +100,9 @@ pub struct WorkerConfig {
     /// How long a slot keeps an instrument whose queue is empty before giving it back, so that
     /// its next job runs without starting the engine again (and the engine's peak equity,
     /// equity series and alert cool-downs run on): `None` (the default), the instrument's
-    /// decision interval and a minute ([`keep_for`](Self::keep_for)).
+    /// decision interval and a minute ([`keep_for`](Self::keep_for)) while a slot of the
+    /// worker is free, a minute while every slot holds an instrument (one waiting for a slot
+    /// is not starved).
     pub keep_idle: Option<Duration>,
     /// How often a lease is renewed while a cycle runs (3 s): a third of the queue's lease.
     pub renew_every: Duration,
@@ -138,6 +140,10 @@ pub fn configure_for_jobs(config: &mut BotConfig, first_job_at: Timestamp) {
 /// How long an idle instrument is kept when neither `keep_idle` nor its jobs' decision
 /// interval says (a job from a version that did not write it): the default decision interval's.
 const KEEP_IDLE_FALLBACK: Duration = Duration::from_secs(16 * 60);
+
+/// How long an idle instrument is kept by default while every slot of its worker holds one:
+/// an instrument waiting for a slot gets one within it.
+const BUSY_KEEP_IDLE: Duration = Duration::from_secs(60);
 
 impl WorkerConfig {
     /// How long an instrument whose jobs come every `decision_every` is kept idle: `keep_idle`
@@ -649,6 +655,19 @@ where
         ended
     }
 
+    /// Slots of this worker that hold no instrument now.
+    fn free_slots(&self) -> usize {
+        let held = self
+            .shared
+            .held
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len();
+        usize::try_from(self.config.concurrency)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(held)
+    }
+
     fn hold(&self, n: u32, held: Option<(Symbol, BotHandle)>) {
         let mut slots = self
             .shared
@@ -760,6 +779,14 @@ where
         ));
         let mut asked = false;
         loop {
+            // Kept until its next job only while a slot of this worker is free for an
+            // instrument that waits; with every slot held, a minute, as before (no instrument
+            // starves behind idle ones).
+            let keep = if self.config.keep_idle.is_none() && self.free_slots() == 0 {
+                keep.min(BUSY_KEEP_IDLE)
+            } else {
+                keep
+            };
             let wait = keep
                 .saturating_sub(idle_since.elapsed())
                 .min(Duration::from_secs(5));

@@ -381,7 +381,11 @@ impl Broker for KiteBroker {
             .send(Method::DELETE, &path, None, Cost::Write, None)
             .await;
         if exit {
-            inner.cancel_settled(client_id, &reply.as_ref().map(|r| r.is_success()));
+            // A 5xx may have been carried out: its end is still ours.
+            let taken = reply
+                .as_ref()
+                .map(|r| r.is_success() || r.status.is_server_error());
+            inner.cancel_settled(client_id, &taken);
         }
         let reply = reply?;
         let now = inner.refresh(&order).await?.unwrap_or(order);

@@ -72,7 +72,7 @@ pub struct KiteConfig {
     /// expiring contract's (a bot whose feed streams its instrument token) decided it on
     /// them. Later entries go to the next contract. `false` by default.
     pub refuse_entry_that_rolls: bool,
-    /// The exchange's trading hours (NSE's for NSE, NFO, BSE, BFO and CDS; `None` for another
+    /// The exchange's trading hours (NSE's for NSE, NFO, BSE and BFO; `None` for another
     /// exchange, or a test venue that is always open). Kite refuses regular orders while the
     /// market is closed: an exit stop the exchange cancelled at the close goes out again when
     /// the session opens.
@@ -122,11 +122,8 @@ impl KiteConfig {
     /// The exchange's hours for [`session`](Self::session): NSE's for the exchanges that keep
     /// them.
     fn with_exchange_hours(mut self) -> Self {
-        self.session = matches!(
-            self.exchange.as_str(),
-            "NSE" | "NFO" | "BSE" | "BFO" | "CDS"
-        )
-        .then(tradegraph_core::instrument::ExchangeSession::nse);
+        self.session = matches!(self.exchange.as_str(), "NSE" | "NFO" | "BSE" | "BFO")
+            .then(tradegraph_core::instrument::ExchangeSession::nse);
         self
     }
 

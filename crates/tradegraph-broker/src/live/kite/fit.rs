@@ -17,26 +17,64 @@ use std::time::{Duration, Instant};
 use tradegraph_core::order::{Order, OrderRequest, OrderSide};
 use tradegraph_core::position::Position;
 
-/// When the last trade in the bot's product was booked. Kite's positions may lag its trades:
-/// a read that does not show a trade just booked would leave the exits whole on a position
-/// just closed (a reverse position when they trigger), or delete the exits just placed for an
-/// entry. A read sent less than [`KiteConfig::position_settle`](super::KiteConfig::position_settle)
-/// after a trade was booked is not acted on (the fit is tried again at the keeper's next round).
+/// How long reads of the position may disagree with the trades booked, no trade booked
+/// meanwhile, before one is taken as it reads (a change no trade of the bot's product shows:
+/// an expiry, a conversion between products in Kite's app).
+const LAG_LIMIT: Duration = Duration::from_secs(10);
+
+/// What the broker knows of its net position at Kite: the last read it trusted, the trades
+/// booked since (signed, in the bot's product) and when the last was. Kite's positions may
+/// lag its trades, and the broker's book may lag Kite: a read that does not show a trade just
+/// booked would leave the exits whole on a position just closed (a reverse position when they
+/// trigger), or delete the exits just placed for an entry; one that shows a trade the book
+/// has not booked yet would cut the wrong entry's exits. A read is acted on when it was sent
+/// at least [`KiteConfig::position_settle`](super::KiteConfig::position_settle) after the last
+/// trade booked and shows exactly the trades booked since the last read trusted (the first
+/// read does), or once reads have disagreed for [`LAG_LIMIT`] with no trade booked.
 #[derive(Debug, Default)]
 pub(crate) struct NetWatch {
+    trusted: Option<Decimal>,
+    booked_since: Decimal,
     last_booked: Option<Instant>,
+    disagreeing_since: Option<Instant>,
 }
 
 impl NetWatch {
-    /// A trade booked in the bot's product.
-    pub(crate) fn booked(&mut self) {
+    /// A trade booked in the bot's product (signed: bought positive).
+    pub(crate) fn booked(&mut self, signed: Decimal) {
+        self.booked_since += signed;
         self.last_booked = Some(Instant::now());
+        // A read that disagrees now may only lag this trade: the wait starts over.
+        self.disagreeing_since = None;
     }
 
-    /// Whether a read sent at `sent` can be acted on.
-    fn trusts(&self, sent: Instant, settle: Duration) -> bool {
-        self.last_booked
-            .is_none_or(|booked| sent >= booked + settle)
+    /// Whether the read `net`, sent at `sent`, can be acted on (see the type); trusted, it is
+    /// the new base.
+    fn judge(&mut self, net: Decimal, sent: Instant, settle: Duration) -> bool {
+        if self
+            .last_booked
+            .is_some_and(|booked| sent < booked + settle)
+        {
+            return false;
+        }
+        let agrees = self
+            .trusted
+            .is_none_or(|base| base + self.booked_since == net);
+        let now = Instant::now();
+        let waited = self
+            .disagreeing_since
+            .is_some_and(|since| now.duration_since(since) >= LAG_LIMIT);
+        if !agrees && !waited {
+            self.disagreeing_since.get_or_insert(now);
+            return false;
+        }
+        if !agrees {
+            tracing::warn!(venue = VENUE, read = %net, "Kite's position has disagreed with the trades booked for a while, none booked meanwhile: taken as it reads");
+        }
+        self.trusted = Some(net);
+        self.booked_since = Decimal::ZERO;
+        self.disagreeing_since = None;
+        true
     }
 }
 
@@ -123,7 +161,11 @@ impl Inner {
     pub(crate) async fn read_net(&self) -> Result<(Vec<Position>, bool), BrokerError> {
         let sent = Instant::now();
         let positions = self.positions().await?;
-        let trusted = self.keep().net.trusts(sent, self.config.position_settle);
+        let net = net_of(&positions);
+        let trusted = self
+            .keep()
+            .net
+            .judge(net, sent, self.config.position_settle);
         Ok((positions, trusted))
     }
 
@@ -139,7 +181,7 @@ impl Inner {
                 Err(self
                     .rest
                     .error(crate::live::VenueReason::Unavailable(format!(
-                        "Kite's position ({}) was read right after a trade: it may not show it yet",
+                        "Kite's position ({}) does not show the trades booked yet, or was read right after one",
                         net_of(&positions)
                     ))))
             }

@@ -288,6 +288,10 @@ impl Inner {
     pub(crate) fn cancel_lapsed(&self, id: &ClientOrderId) -> Option<Order> {
         {
             let mut exits = self.exits();
+            if exits.placing.contains(id) {
+                // Being placed now: the cancel goes to the order placed (asked again).
+                return None;
+            }
             exits.lapsed.remove(id)?;
             exits.stops.remove(id);
         }
@@ -301,6 +305,9 @@ impl Inner {
     pub(crate) fn amend_lapsed(&self, id: &ClientOrderId, amendment: &Amendment) -> Option<Order> {
         let request = {
             let mut exits = self.exits();
+            if exits.placing.contains(id) {
+                return None;
+            }
             let request = exits.lapsed.get_mut(id)?;
             if let Some(quantity) = amendment.quantity {
                 request.quantity = quantity;

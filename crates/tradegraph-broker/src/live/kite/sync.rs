@@ -170,7 +170,11 @@ impl Inner {
                 };
                 if let Some(fill) = self.book.apply(&update)? {
                     if order.product.is_empty() || order.product == self.config.product.as_str() {
-                        self.keep().net.booked();
+                        let signed = match fill.side {
+                            OrderSide::Buy => fill.quantity,
+                            OrderSide::Sell => -fill.quantity,
+                        };
+                        self.keep().net.booked(signed);
                     }
                     tracing::info!(venue = VENUE, client_id = %fill.client_id, seq = fill.seq, quantity = %fill.quantity, price = %fill.price, "Kite fill");
                     fills.push(fill);
@@ -215,17 +219,10 @@ impl Inner {
         self.after_stop_update(&client_id, ended_now).await;
         self.after_update(&client_id).await;
         if let Some(fill) = fills.first() {
-            // The position moved: exits on the fill's side larger than it would open a
-            // reverse position.
-            match self.fit_exits(Some(fill.side)).await {
-                Ok(()) => {
-                    self.keep().fits_owed.remove(&fill.side);
-                }
-                Err(e) => {
-                    self.keep().fits_owed.insert(fill.side);
-                    tracing::warn!(venue = VENUE, error = %e, "could not fit the exits to the position after a fill; trying again at each round of the keeper");
-                }
-            }
+            // The position moved: exits on the fill's side larger than it would open a reverse
+            // position. Fitted by the keeper once a read can show the fill
+            // (`KiteConfig::position_settle`), at each round until done.
+            self.keep().fits_owed.insert(fill.side);
         }
         Ok(fills)
     }
