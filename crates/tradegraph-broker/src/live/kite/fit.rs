@@ -87,7 +87,7 @@ pub(crate) fn room(side: OrderSide, net: Decimal) -> Decimal {
 }
 
 /// What is left to trade of a working order.
-fn remaining(order: &Order) -> Decimal {
+pub(crate) fn remaining(order: &Order) -> Decimal {
     order.request.quantity - order.filled_quantity
 }
 

@@ -29,7 +29,7 @@ use tradegraph_core::order::{
 };
 
 /// Whether `order` ended without filling all of it (refused, rejected, cancelled, expired).
-fn dead(order: &Order) -> bool {
+pub(crate) fn dead(order: &Order) -> bool {
     order.status.is_terminal() && order.status != OrderStatus::Filled
 }
 
@@ -94,7 +94,7 @@ impl Inner {
             order.status,
             OrderStatus::Rejected | OrderStatus::Cancelled | OrderStatus::Expired
         );
-        let left = order.request.quantity - order.filled_quantity;
+        let left = super::fit::remaining(order);
         if !order.request.reduce_only || !ended || left <= Decimal::ZERO {
             return None;
         }

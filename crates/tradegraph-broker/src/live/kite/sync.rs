@@ -98,7 +98,7 @@ impl Inner {
         let Some(known) = self.book.order(client_id) else {
             return;
         };
-        let dead = known.status.is_terminal() && known.status != OrderStatus::Filled;
+        let dead = super::lapse::dead(&known);
         if !dead || known.id.as_str().is_empty() || self.book.client_id_of(&order_id).is_some() {
             return;
         }
